@@ -1,0 +1,193 @@
+/**
+ * A CPU: runs one context at a time, always picking the highest-priority queued work
+ * (hardirq > softirq > kthread/user). Preemption rule: a step, once started, holds the CPU
+ * until its charged cost has elapsed; higher-priority work queued meanwhile runs at the
+ * next step boundary. kthreads and user tasks share one FIFO and rotate round-robin at step
+ * boundaries (a simplification of CFS time slicing). Every step's cost is accounted to its
+ * context kind.
+ */
+import { KernelError } from './errors.js';
+import type { Host } from './host.js';
+import type { ContextKind, CpuUsage, ExecContext, Runnable } from './types.js';
+import type { Ns } from './time.js';
+
+/** A FIFO with O(1) push/shift at both ends (ring buffer). */
+class Deque<T> {
+  private buf: (T | undefined)[] = new Array<T | undefined>(16);
+  private head = 0;
+  /** Number of items. */
+  length = 0;
+
+  push(v: T): void {
+    if (this.length === this.buf.length) this.grow();
+    this.buf[(this.head + this.length) & (this.buf.length - 1)] = v;
+    this.length++;
+  }
+
+  unshift(v: T): void {
+    if (this.length === this.buf.length) this.grow();
+    this.head = (this.head - 1) & (this.buf.length - 1);
+    this.buf[this.head] = v;
+    this.length++;
+  }
+
+  shift(): T | undefined {
+    if (this.length === 0) return undefined;
+    const v = this.buf[this.head];
+    this.buf[this.head] = undefined;
+    this.head = (this.head + 1) & (this.buf.length - 1);
+    this.length--;
+    return v;
+  }
+
+  private grow(): void {
+    const old = this.buf;
+    const next = new Array<T | undefined>(old.length * 2);
+    for (let i = 0; i < this.length; i++) next[i] = old[(this.head + i) & (old.length - 1)];
+    this.buf = next;
+    this.head = 0;
+  }
+}
+
+function kindIndex(kind: ContextKind): number {
+  switch (kind) {
+    case 'hardirq':
+      return 0;
+    case 'softirq':
+      return 1;
+    case 'kthread':
+      return 2;
+    case 'user':
+      return 3;
+  }
+}
+const MAX_ZERO_COST_STEPS = 1_000_000;
+
+class StepContext implements ExecContext {
+  kind: ContextKind = 'hardirq';
+  start: Ns = 0;
+  time: Ns = 0;
+  constructor(
+    readonly host: Host,
+    readonly cpu: Cpu,
+  ) {}
+
+  charge(ns: Ns): void {
+    if (!(ns >= 0)) throw new KernelError('EINVAL', `charge: cost must be a number ≥ 0 ns, got ${ns}`);
+    this.time += ns;
+  }
+}
+
+/** One CPU of a host. */
+export class Cpu {
+  private readonly queues: readonly [Deque<Runnable>, Deque<Runnable>, Deque<Runnable>] = [new Deque(), new Deque(), new Deque()];
+  private readonly acct = new Float64Array(4);
+  private readonly ctx: StepContext;
+  private current: Runnable | null = null;
+  private currentMore = false;
+  private busyUntil: Ns = 0;
+  private dispatchPending = false;
+  private readonly onDispatch = (): void => this.dispatch();
+  private readonly onStepDone = (): void => this.stepDone();
+
+  /** CPU `id` of `host`. */
+  constructor(
+    readonly host: Host,
+    readonly id: number,
+  ) {
+    this.ctx = new StepContext(host, this);
+  }
+
+  /** True when nothing runs or waits on this CPU. */
+  get idle(): boolean {
+    return this.current === null && !this.dispatchPending && this.queued === 0;
+  }
+
+  /** Contexts waiting to run on this CPU. */
+  get queued(): number {
+    const [h, s, p] = this.queues;
+    return h.length + s.length + p.length;
+  }
+
+  /** The context currently holding the CPU, if any. */
+  get running(): Runnable | null {
+    return this.current;
+  }
+
+  /** Queue `r` to run on this CPU (at the back of its priority class). */
+  enqueue(r: Runnable): void {
+    this.queueOf(r.kind).push(r);
+    this.kick();
+  }
+
+  private queueOf(kind: ContextKind): Deque<Runnable> {
+    return kind === 'hardirq' ? this.queues[0] : kind === 'softirq' ? this.queues[1] : this.queues[2];
+  }
+
+  private kick(): void {
+    if (this.current === null && !this.dispatchPending) {
+      this.dispatchPending = true;
+      this.host.sim.at(this.host.sim.now, this.onDispatch);
+    }
+  }
+
+  private pick(): Runnable | undefined {
+    const [h, s, p] = this.queues;
+    return h.shift() ?? s.shift() ?? p.shift();
+  }
+
+  private dispatch(): void {
+    this.dispatchPending = false;
+    const sim = this.host.sim;
+    const ctx = this.ctx;
+    for (let zeroCost = 0; zeroCost < MAX_ZERO_COST_STEPS; zeroCost++) {
+      const r = this.pick();
+      if (r === undefined) return;
+      const now = sim.now;
+      ctx.kind = r.kind;
+      ctx.start = now;
+      ctx.time = now;
+      this.current = r;
+      const more = r.run(ctx);
+      const cost = Math.round(ctx.time - now);
+      const k = kindIndex(r.kind);
+      this.acct[k] = (this.acct[k] as number) + cost;
+      if (sim.trace !== null) sim.record({ host: this.host.name, cpu: this.id, what: 'run', name: r.name, value: cost });
+      this.currentMore = more;
+      if (cost > 0) {
+        this.busyUntil = now + cost;
+        sim.at(this.busyUntil, this.onStepDone);
+        return;
+      }
+      this.endStep();
+    }
+    throw new KernelError('EBUSY', `cpu${this.id} of ${this.host.name}: ${MAX_ZERO_COST_STEPS} zero-cost steps at ${sim.now} ns (livelock)`);
+  }
+
+  private endStep(): void {
+    const r = this.current as Runnable;
+    this.current = null;
+    if (this.currentMore) {
+      const q = this.queueOf(r.kind);
+      if (r.kind === 'hardirq' || r.kind === 'softirq') q.unshift(r);
+      else q.push(r);
+    } else {
+      r.finish?.(this);
+    }
+  }
+
+  private stepDone(): void {
+    this.endStep();
+    this.dispatch();
+  }
+
+  /** Cumulative time by context kind up to now (ns); the running step counts only its elapsed part. */
+  usage(): CpuUsage {
+    const a = this.acct;
+    const u: CpuUsage = { hardirq: a[0] as number, softirq: a[1] as number, kthread: a[2] as number, user: a[3] as number, idle: 0 };
+    const now = this.host.sim.now;
+    if (this.current !== null && this.busyUntil > now) u[this.current.kind] -= this.busyUntil - now;
+    u.idle = Math.max(0, now - this.host.bootTime - u.hardirq - u.softirq - u.kthread - u.user);
+    return u;
+  }
+}

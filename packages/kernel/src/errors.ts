@@ -1,0 +1,13 @@
+/** Errno-like codes the kernel substrate reports (the Linux errno names). */
+export type KernelErrorCode = 'EINVAL' | 'ERANGE' | 'EBUSY' | 'ENOENT' | 'ESRCH';
+
+/** A misuse of the kernel substrate (bad argument, bad profile): thrown, never returned. */
+export class KernelError extends Error {
+  /** The errno-like code, e.g. `EINVAL`. */
+  readonly code: KernelErrorCode;
+  constructor(code: KernelErrorCode, message: string, options?: ErrorOptions) {
+    super(`[kernel] ${message}`, options);
+    this.name = 'KernelError';
+    this.code = code;
+  }
+}

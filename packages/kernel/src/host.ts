@@ -1,0 +1,182 @@
+/**
+ * A host: one Linux machine of the model, with its CPUs, interrupt vectors, softirqs,
+ * tasklets, tasks, workqueues and timers, all charging costs from one platform profile.
+ */
+import { CostModel } from './costs.js';
+import { Cpu } from './cpu.js';
+import { KernelError } from './errors.js';
+import { cpuMaskError, IrqVector, type IrqHandler } from './irq.js';
+import type { PlatformProfile } from './profile/schema.js';
+import type { Simulation } from './simulation.js';
+import { Softirq, Tasklet, type SoftirqFn } from './softirq.js';
+import { Kworker, Task, Workqueue, type TaskFn } from './task.js';
+import { Hrtimer, Timer, type HrtimerMode, type TimerFn } from './timer.js';
+import { NS_PER_SEC, type Ns } from './time.js';
+import type { CpuUsage } from './types.js';
+
+/** Options of `createHost`. */
+export interface HostOptions {
+  /** Host name (`rc`, `ep`), used in traces. */
+  readonly name: string;
+  /** The platform profile (validated). */
+  readonly profile: PlatformProfile;
+  /** First IRQ number handed out by `requestIrq`. Default 16. */
+  readonly firstIrq?: number;
+}
+
+/** Options of `requestIrq`. */
+export interface IrqOptions {
+  /** Initial smp_affinity mask (bit i = CPU i). Default: all CPUs (delivers to CPU 0). */
+  readonly affinity?: number;
+}
+
+/** Options of task creation. */
+export interface TaskOptions {
+  /** CPUs the task may run on (bit i = CPU i). Default: all CPUs. */
+  readonly cpus?: number;
+}
+
+/** One simulated Linux host. */
+export class Host {
+  /** Host name. */
+  readonly name: string;
+  /** The host's CPUs. */
+  readonly cpus: readonly Cpu[];
+  /** Per-operation costs (ns) for this host. */
+  readonly costs: CostModel;
+  /** Length of one jiffy (ns) = 1 s / HZ. */
+  readonly tickNs: Ns;
+  /** Offset of this host's tick grid (ns), drawn from the run's RNG in [0, tickNs). */
+  readonly tickPhase: Ns;
+  /** Virtual time the host was created (ns). */
+  readonly bootTime: Ns;
+  /** Interrupt vectors by number. */
+  readonly irqs = new Map<number, IrqVector>();
+  private nextIrq: number;
+  private readonly kworkers: Kworker[] = [];
+  private readonly allMask: number;
+
+  /** A host in `sim` with the CPUs and costs of `options.profile`. */
+  constructor(
+    readonly sim: Simulation,
+    readonly profile: PlatformProfile,
+    options: HostOptions,
+  ) {
+    this.name = options.name;
+    const rng = sim.rng.fork();
+    this.costs = new CostModel(profile, rng);
+    const n = profile.cpu.count.value;
+    this.cpus = Array.from({ length: n }, (_, i) => new Cpu(this, i));
+    this.allMask = n >= 32 ? 0xffffffff : (1 << n) - 1;
+    this.tickNs = Math.round(NS_PER_SEC / profile.kernel.hz.value);
+    this.tickPhase = rng.int(this.tickNs);
+    this.bootTime = sim.now;
+    this.nextIrq = options.firstIrq ?? 16;
+  }
+
+  /** CPU `id`; EINVAL if there is no such CPU. */
+  cpu(id: number): Cpu {
+    const c = this.cpus[id];
+    if (c === undefined) throw new KernelError('EINVAL', `${this.name}: no cpu${id} (cpus 0..${this.cpus.length - 1})`);
+    return c;
+  }
+
+  /** The mask of all CPUs. */
+  get cpuMask(): number {
+    return this.allMask;
+  }
+
+  /** Check a CPU mask, returning it restricted to online CPUs; EINVAL if none is online. */
+  checkCpuMask(mask: number, what: string): number {
+    const err = cpuMaskError(mask, this.cpus.length, what);
+    if (err !== null) throw err;
+    return (mask & this.allMask) >>> 0;
+  }
+
+  /** Current jiffies (ticks since boot at the profile's HZ). */
+  get jiffies(): number {
+    return Math.floor((this.sim.now - this.bootTime + this.tickPhase) / this.tickNs);
+  }
+
+  /** Virtual time (ns) at which `jiffies` reaches `j`. */
+  jiffyStart(j: number): Ns {
+    return this.bootTime + j * this.tickNs - this.tickPhase;
+  }
+
+  /** usecs_to_jiffies: rounds up, so any non-zero timeout is at least one jiffy. */
+  usecsToJiffies(usecs: number): number {
+    return Math.ceil((usecs * this.profile.kernel.hz.value) / 1e6);
+  }
+
+  /** msecs_to_jiffies: rounds up. */
+  msecsToJiffies(msecs: number): number {
+    return Math.ceil((msecs * this.profile.kernel.hz.value) / 1e3);
+  }
+
+  /** Allocate an interrupt vector with `handler` (request_irq). */
+  requestIrq(name: string, handler: IrqHandler, options: IrqOptions = {}): IrqVector {
+    const irq = new IrqVector(this, this.nextIrq++, { name, handler, affinity: options.affinity ?? this.allMask });
+    this.irqs.set(irq.num, irq);
+    return irq;
+  }
+
+  /** Release an interrupt vector (free_irq). */
+  freeIrq(irq: IrqVector): void {
+    this.irqs.delete(irq.num);
+  }
+
+  /** A tasklet (tasklet_setup). */
+  createTasklet(name: string, fn: SoftirqFn): Tasklet {
+    return new Tasklet(this, name, fn);
+  }
+
+  /** A softirq vector (open_softirq), e.g. NET_RX. */
+  openSoftirq(name: string, fn: SoftirqFn): Softirq {
+    return new Softirq(this, name, fn);
+  }
+
+  /** Create and start a kthread (kthread_run). */
+  createKthread(name: string, fn: TaskFn, options: TaskOptions = {}): Task {
+    return new Task(this, { name, kind: 'kthread', fn, mask: this.checkCpuMask(options.cpus ?? this.allMask, `kthread ${name} cpus`) }).start();
+  }
+
+  /** Create and start a user task (a process of a userland tool). */
+  createUserTask(name: string, fn: TaskFn, options: TaskOptions = {}): Task {
+    return new Task(this, { name, kind: 'user', fn, mask: this.checkCpuMask(options.cpus ?? this.allMask, `task ${name} cpus`) }).start();
+  }
+
+  /** A workqueue (alloc_workqueue). */
+  createWorkqueue(name: string): Workqueue {
+    return new Workqueue(this, name);
+  }
+
+  /** A jiffies timer (timer_setup). */
+  createTimer(name: string, fn: TimerFn): Timer {
+    return new Timer(this, name, fn);
+  }
+
+  /** A high-resolution timer (hrtimer_setup). */
+  createHrtimer(name: string, fn: TimerFn, mode: HrtimerMode = 'hard'): Hrtimer {
+    return new Hrtimer(this, name, fn, mode);
+  }
+
+  /** @internal The kworker of `cpu`. */
+  kworker(cpu: Cpu): Kworker {
+    let k = this.kworkers[cpu.id];
+    if (k === undefined) {
+      k = new Kworker(this, cpu);
+      this.kworkers[cpu.id] = k;
+    }
+    return k;
+  }
+
+  /** Cumulative per-CPU time by context kind (ns), readable at any time. */
+  usage(): CpuUsage[] {
+    return this.cpus.map((c) => c.usage());
+  }
+}
+
+/** Create a host in `sim` (one board of the lab). */
+export function createHost(sim: Simulation, options: HostOptions): Host {
+  return new Host(sim, options.profile, options);
+}

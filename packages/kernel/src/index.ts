@@ -1,0 +1,27 @@
+export { CostModel } from './costs.js';
+export { Cpu } from './cpu.js';
+export { KernelError, type KernelErrorCode } from './errors.js';
+export { EventQueue, type SimEvent } from './eventQueue.js';
+export { createHost, Host, type HostOptions, type IrqOptions, type TaskOptions } from './host.js';
+export { IrqVector, type IrqHandler } from './irq.js';
+export {
+  builtinProfiles,
+  extendProfile,
+  getProfile,
+  parseProfile,
+  pcieBytesPerSec,
+  ProfileError,
+  type ProfileIssue,
+  type ProfilePatch,
+} from './profile/profile.js';
+export { PARAM_SOURCES, profileSchema, type ParamSource, type PlatformProfile, type ProfileParam } from './profile/schema.js';
+export { rcarS4Profile } from './profile/rcarS4.js';
+export { x86ServerProfile } from './profile/x86Server.js';
+export { Rng } from './rng.js';
+export { createSimulation, Simulation, type RunOptions, type SimulationOptions } from './simulation.js';
+export { Softirq, Tasklet, type SoftirqFn } from './softirq.js';
+export { DelayedWork, Task, Work, Workqueue, type TaskFn, type TaskState } from './task.js';
+export { Hrtimer, Timer, type HrtimerMode, type TimerFn } from './timer.js';
+export { ms, NS_PER_MS, NS_PER_SEC, NS_PER_US, sec, transferNs, us, type Ns } from './time.js';
+export { TraceBuffer, type TraceRecord } from './trace.js';
+export { CONTEXT_KINDS, type ContextKind, type CpuUsage, type ExecContext, type Runnable, type TaskStep } from './types.js';

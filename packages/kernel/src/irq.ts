@@ -1,0 +1,86 @@
+/**
+ * Hardware interrupt vectors (kernel/irq). A vector delivers to one CPU picked from its
+ * `smp_affinity` mask: the lowest-numbered CPU in the mask, as GICv3 routes an SPI or a
+ * single-target MSI after `irq_set_affinity` (`cpumask_any_and` takes the first CPU);
+ * there is no IRQ balancing. A vector raised again before its handler has started is
+ * coalesced into the pending one (one pending bit, as in the interrupt controller) and
+ * counted in `coalesced`. `counts[cpu]` are the /proc/interrupts columns.
+ */
+import type { Cpu } from './cpu.js';
+import { KernelError } from './errors.js';
+import type { Host } from './host.js';
+import type { ExecContext, Runnable } from './types.js';
+
+/** An interrupt handler (irq_handler_t); runs in hardirq context. */
+export type IrqHandler = (ctx: ExecContext, irq: IrqVector) => void;
+
+/** One interrupt vector (an `irq_desc` with its handler). */
+export class IrqVector implements Runnable {
+  /** Always hardirq. */
+  readonly kind = 'hardirq' as const;
+  /** Handled interrupts per CPU (/proc/interrupts). */
+  readonly counts: number[];
+  /** Raises merged into an already pending interrupt. */
+  coalesced = 0;
+  private mask: number;
+  private pending = false;
+
+  /** Name shown in /proc/interrupts. */
+  readonly name: string;
+  private readonly handler: IrqHandler;
+
+  /** Vector `num` on `host`, delivering to the CPUs in `spec.affinity` (bit i = CPU i). */
+  constructor(
+    readonly host: Host,
+    readonly num: number,
+    spec: { readonly name: string; readonly handler: IrqHandler; readonly affinity: number },
+  ) {
+    this.name = spec.name;
+    this.handler = spec.handler;
+    this.counts = host.cpus.map(() => 0);
+    this.mask = host.checkCpuMask(spec.affinity, `irq ${num} smp_affinity`);
+  }
+
+  /** The smp_affinity mask (bit i = CPU i). */
+  get affinity(): number {
+    return this.mask;
+  }
+
+  /** The CPU the next interrupt goes to. */
+  get target(): Cpu {
+    return this.host.cpu(31 - Math.clz32(this.mask & -this.mask));
+  }
+
+  /** Set smp_affinity (write to /proc/irq/N/smp_affinity); EINVAL if no online CPU is in the mask. */
+  setAffinity(mask: number): void {
+    this.mask = this.host.checkCpuMask(mask, `irq ${this.num} smp_affinity`);
+  }
+
+  /** Raise the interrupt now (the device asserts it). */
+  raise(): void {
+    if (this.pending) {
+      this.coalesced++;
+      return;
+    }
+    this.pending = true;
+    this.target.enqueue(this);
+  }
+
+  /** @internal Runnable step: entry/exit cost plus the handler. */
+  run(ctx: ExecContext): boolean {
+    this.pending = false;
+    this.counts[ctx.cpu.id] = (this.counts[ctx.cpu.id] ?? 0) + 1;
+    ctx.charge(this.host.costs.irqEntryExit());
+    this.handler(ctx, this);
+    return false;
+  }
+}
+
+/** Validate a CPU mask against a host's CPUs. */
+export function cpuMaskError(mask: number, cpuCount: number, what: string): KernelError | null {
+  const online = cpuCount >= 32 ? 0xffffffff : (1 << cpuCount) - 1;
+  if (!Number.isInteger(mask) || mask < 0 || mask > 0xffffffff || ((mask >>> 0) & online) === 0) {
+    return new KernelError('EINVAL', `${what}: mask ${String(mask)} has no online CPU (online mask 0x${(online >>> 0).toString(16)})`);
+  }
+  return null;
+}

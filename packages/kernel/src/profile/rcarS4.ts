@@ -1,0 +1,55 @@
+/**
+ * `rcar-s4`: two Renesas R-Car S4 Spider boards (R8A779F0), one PCIe RC and one EP
+ * (pci-epf-vntb), as in the seed posts. Facts come from `reference/rcar-s4-platform-facts.md`
+ * (the r8a779f0.dtsi, arm64 defconfig, and measurements on similar Cortex-A55 SoCs).
+ * Parameters marked `calibrated` are fitted to the single-queue published rows only.
+ */
+import type { PlatformProfile } from './schema.js';
+
+/** The R-Car S4 Spider profile (raw data; validate with `parseProfile`). */
+export const rcarS4Profile = {
+  name: 'rcar-s4',
+  description: 'Two R-Car S4 Spider boards (8x Cortex-A55 @ 1.2 GHz, PCIe Gen4 x2, non-coherent), RC + pci-epf-vntb EP',
+  cpu: {
+    count: { value: 8, unit: 'cpus', source: 'datasheet', note: 'r8a779f0.dtsi: 8x Cortex-A55 in 4 clusters of 2' },
+    clockMhz: { value: 1200, unit: 'MHz', source: 'datasheet', note: 'r8a779f0.dtsi cluster OPP table: 1.2 GHz top OPP' },
+  },
+  kernel: {
+    hz: { value: 250, unit: 'Hz', source: 'code', note: 'arm64 defconfig leaves HZ unset: Kconfig.hz default HZ_250' },
+    irqEntryExitNs: { value: 2_000, unit: 'ns', source: 'estimate', note: 'A55 @1.2 GHz GICv3 entry/exit + DWC MSI demux, ~1-3 us (facts §3)' },
+    softirqEntryNs: { value: 1_000, unit: 'ns', source: 'estimate', note: 'softirq/tasklet dispatch on A55, ~1 us (facts §3)' },
+    wakeupNs: { value: 8_000, unit: 'ns', source: 'estimate', note: 'RK3568 cyclictest avg 16 us at ~2 GHz under load; ~8 us wake + switch (facts §3)' },
+  },
+  memory: {
+    memcpyCachedMBps: { value: 2_000, unit: 'MB/s', source: 'estimate', note: 'A55 DRAM-to-DRAM copy 1.5-3 GB/s at 1.2 GHz (facts §2, sbc-bench on RK3566/RK3568)' },
+    memcpyToWcMBps: { value: 1_800, unit: 'MB/s', source: 'estimate', note: 'WC (Normal-NC) writes run at about cached speed (udmabuf README); bounded by Gen4 x2 (facts §2)' },
+    readUncachedMBps: { value: 90, unit: 'MB/s', source: 'calibrated', note: 'memcpy out of the Normal-NC RX ring; fitted to the single-queue rows (facts §2 estimate 200-600 MB/s)' },
+    memcpyCallNs: { value: 200, unit: 'ns', source: 'estimate', note: 'call, alignment head and tail of lib/iomem_copy.c' },
+    mmioReadNs: { value: 1_500, unit: 'ns', source: 'estimate', note: 'non-posted PCIe read round trip, 1-2 us on Gen4 x2 (facts §2)' },
+    mmioWriteNs: { value: 100, unit: 'ns', source: 'estimate', note: 'posted write issue cost into the WC/Device mapping' },
+  },
+  pcie: {
+    gen: { value: 4, unit: 'gen', source: 'datasheet', note: 'r8a779f0.dtsi max-link-speed = <4>' },
+    lanes: { value: 2, unit: 'lanes', source: 'datasheet', note: 'r8a779f0.dtsi num-lanes = <2>' },
+    tlpEfficiency: { value: 0.85, unit: 'ratio', source: 'estimate', note: '256 B MPS TLPs with 24-26 B overhead plus DLLPs' },
+    latencyNs: { value: 700, unit: 'ns', source: 'estimate', note: 'one-way TLP latency through two DWC controllers and an OcuLink cable' },
+    msiVectors: { value: 16, unit: 'vectors', source: 'code', note: 'R-Car S4 EP: MSI only, 16 vectors (pcie-rcar-gen4.c)' },
+  },
+  dma: {
+    channels: { value: 8, unit: 'channels', source: 'estimate', note: 'DW eDMA unroll window 0x1200 B fits 8 write + 8 read channels (facts §1)' },
+    rateMBps: { value: 3_000, unit: 'MB/s', source: 'estimate', note: 'eDMA write channel near the Gen4 x2 payload rate' },
+    setupNs: { value: 3_000, unit: 'ns', source: 'estimate', note: 'dmaengine prep + submit + issue_pending on A55' },
+  },
+  net: {
+    txPerPacketNs: { value: 12_000, unit: 'ns', source: 'estimate', note: 'TCP/IP output + qdisc + ndo_start_xmit at 1.2 GHz, 5-15 us (facts §3)' },
+    rxPerPacketNs: { value: 10_000, unit: 'ns', source: 'estimate', note: 'netif_receive_skb + IP + TCP input at 1.2 GHz, 5-10 us (facts §3)' },
+    ackNs: { value: 4_000, unit: 'ns', source: 'estimate', note: 'build, send and process one ACK on A55' },
+    csumMBps: { value: 2_000, unit: 'MB/s', source: 'estimate', note: 'arm64 do_csum on A55, 1-3 GB/s (facts §3)' },
+    userCopyMBps: { value: 2_000, unit: 'MB/s', source: 'estimate', note: 'copy_to_user, same order as cached memcpy (facts §2)' },
+    skbAllocNs: { value: 1_000, unit: 'ns', source: 'estimate', note: 'skb alloc + free, ~1 us (facts §3)' },
+  },
+  noise: {
+    runScaleSd: { value: 0.006, unit: 'ratio', source: 'calibrated', note: 'fitted to the run-to-run spread of the single-queue TCP rows' },
+    chargeJitterSd: { value: 0.02, unit: 'ratio', source: 'estimate', note: 'cache and DRAM contention on per-byte copies' },
+  },
+} as const satisfies PlatformProfile;

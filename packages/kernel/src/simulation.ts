@@ -1,0 +1,139 @@
+/**
+ * The simulation: one virtual clock, one event queue and one seeded RNG shared by every host
+ * of a run. Nothing in a model reads wall-clock time; `now` only moves when `run` pops events.
+ * Events due at the current time go to a FIFO instead of the heap (a cheaper path for the
+ * many zero-delay wakeups); `run` merges the two by (time, seq), so the order is exactly the
+ * heap's order.
+ */
+import { KernelError } from './errors.js';
+import { EventQueue, type SimEvent } from './eventQueue.js';
+import { Rng } from './rng.js';
+import type { Ns } from './time.js';
+import { TraceBuffer, type TraceRecord } from './trace.js';
+
+/** Options of `createSimulation`. */
+export interface SimulationOptions {
+  /** RNG seed (unsigned 32-bit); the same seed gives the same run. Default 1. */
+  readonly seed?: number;
+  /** Capacity of the trace ring buffer in records; 0 or absent disables tracing. */
+  readonly traceCapacity?: number;
+}
+
+/** Limits of one `run` call. */
+export interface RunOptions {
+  /** Stop after the events due at or before this time (ns); `now` is then set to it. */
+  readonly until?: Ns;
+  /** Stop after this many events. */
+  readonly maxEvents?: number;
+}
+
+/** The shared virtual clock and event loop of a run. */
+export class Simulation {
+  /** Current virtual time (ns). */
+  now: Ns = 0;
+  /** The run's RNG (xoshiro128**). */
+  readonly rng: Rng;
+  /** The seed the RNG was created with. */
+  readonly seed: number;
+  /** The trace buffer, when tracing is on. */
+  readonly trace: TraceBuffer | null;
+  /** Events executed so far (cancelled ones not counted). */
+  eventsRun = 0;
+  private readonly queue = new EventQueue();
+  private immediate: SimEvent[] = [];
+  private immHead = 0;
+  private stopRequested = false;
+
+  /** A simulation at time 0. */
+  constructor(options: SimulationOptions = {}) {
+    const seed = options.seed ?? 1;
+    if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) {
+      throw new KernelError('EINVAL', `seed: got ${seed}, allowed an integer in 0..4294967295`);
+    }
+    this.seed = seed;
+    this.rng = new Rng(seed);
+    const cap = options.traceCapacity ?? 0;
+    this.trace = cap > 0 ? new TraceBuffer(cap) : null;
+  }
+
+  /** Schedule `fn(arg)` at absolute time `time` (ns, ≥ now). */
+  at(time: Ns, fn: (arg: unknown) => void, arg?: unknown): SimEvent {
+    if (!(time >= this.now)) {
+      throw new KernelError('EINVAL', `cannot schedule at ${time} ns: now is ${this.now} ns (no travel back in time)`);
+    }
+    const queue = this.queue;
+    const ev = queue.make(time, fn, arg);
+    if (time === this.now) this.immediate.push(ev);
+    else queue.insert(ev);
+    return ev;
+  }
+
+  /** Schedule `fn(arg)` after `delay` ns (≥ 0). */
+  after(delay: Ns, fn: (arg: unknown) => void, arg?: unknown): SimEvent {
+    return this.at(this.now + delay, fn, arg);
+  }
+
+  /** Cancel a pending event (no effect if it already ran). */
+  cancel(ev: SimEvent): void {
+    ev.fn = null;
+  }
+
+  /** Add a trace record stamped with the current time, when tracing is on. */
+  record(record: Omit<TraceRecord, 't'>): void {
+    this.trace?.push({ t: this.now, ...record });
+  }
+
+  /** Ask a running `run` to return after the current event. */
+  stop(): void {
+    this.stopRequested = true;
+  }
+
+  /** Whether events are pending. */
+  get pending(): boolean {
+    return this.queue.size > 0 || this.immHead < this.immediate.length;
+  }
+
+  /** Run events in (time, seq) order until none are left or a limit is reached; returns events run. */
+  run(options: RunOptions = {}): number {
+    const until = options.until ?? Infinity;
+    const maxEvents = options.maxEvents ?? Infinity;
+    if (until < this.now) {
+      throw new KernelError('EINVAL', `run until ${until} ns: now is already ${this.now} ns`);
+    }
+    this.stopRequested = false;
+    const queue = this.queue;
+    let n = 0;
+    const imm = this.immediate;
+    while (n < maxEvents && !this.stopRequested) {
+      let ev: SimEvent;
+      const top = queue.peek();
+      const head = imm[this.immHead];
+      if (head !== undefined && (top === undefined || top.time > head.time || (top.time === head.time && top.seq > head.seq))) {
+        ev = head;
+        imm[this.immHead] = undefined as unknown as SimEvent;
+        if (++this.immHead === imm.length) {
+          imm.length = 0;
+          this.immHead = 0;
+        }
+      } else {
+        if (top === undefined || top.time > until) break;
+        ev = top;
+        queue.pop();
+      }
+      const fn = ev.fn;
+      if (fn === null) continue;
+      ev.fn = null;
+      this.now = ev.time;
+      fn(ev.arg);
+      n++;
+    }
+    this.eventsRun += n;
+    if (until !== Infinity && !this.stopRequested && n < maxEvents) this.now = until;
+    return n;
+  }
+}
+
+/** Create a simulation (virtual clock at 0, seeded RNG). */
+export function createSimulation(options: SimulationOptions = {}): Simulation {
+  return new Simulation(options);
+}

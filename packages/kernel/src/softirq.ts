@@ -1,0 +1,104 @@
+/**
+ * Tasklets and softirqs (kernel/softirq.c). A tasklet runs in softirq context on the CPU that
+ * scheduled it and never runs concurrently with itself: scheduling it while it is pending does
+ * nothing; scheduling it while it runs queues one more run after the current one (the SCHED
+ * bit is cleared before the callback runs, as `tasklet_action` does); a tasklet picked up on
+ * another CPU while it still runs elsewhere is deferred until that run ends. A softirq (such as
+ * NET_RX) is one tasklet-like instance per CPU, so it may run on several CPUs at once.
+ */
+import type { Cpu } from './cpu.js';
+import type { Host } from './host.js';
+import type { ExecContext, Runnable } from './types.js';
+
+/** A tasklet or softirq body: one step; return true to continue in another step. */
+export type SoftirqFn = (ctx: ExecContext) => boolean;
+
+/** A tasklet (`struct tasklet_struct`). */
+export class Tasklet implements Runnable {
+  /** Always softirq. */
+  readonly kind = 'softirq' as const;
+  private scheduled = false;
+  private runningOn: Cpu | null = null;
+  private retryOn: Cpu | null = null;
+  private killed = false;
+  /** Completed runs (each run may span several steps). */
+  runs = 0;
+
+  /** A tasklet named `name` running `fn` (tasklet_init / tasklet_setup). */
+  constructor(
+    readonly host: Host,
+    readonly name: string,
+    private readonly fn: SoftirqFn,
+  ) {}
+
+  /** Whether it is scheduled and not yet started (TASKLET_STATE_SCHED). */
+  get isScheduled(): boolean {
+    return this.scheduled;
+  }
+
+  /** Whether it is running (TASKLET_STATE_RUN). */
+  get isRunning(): boolean {
+    return this.runningOn !== null;
+  }
+
+  /** Schedule on `on` (a CPU, the current context's CPU, or CPU 0); false if already pending (tasklet_schedule). */
+  schedule(on?: Cpu | ExecContext): boolean {
+    if (this.scheduled || this.killed) return false;
+    this.scheduled = true;
+    const cpu = on === undefined ? this.host.cpu(0) : 'cpu' in on ? on.cpu : on;
+    cpu.enqueue(this);
+    return true;
+  }
+
+  /** Stop it for good: a pending run is dropped and it cannot be scheduled again (tasklet_kill). */
+  kill(): void {
+    this.killed = true;
+    this.scheduled = false;
+  }
+
+  /** @internal Runnable step. */
+  run(ctx: ExecContext): boolean {
+    if (this.runningOn === null) {
+      if (this.killed) return false;
+      this.scheduled = false;
+      this.runningOn = ctx.cpu;
+      ctx.charge(this.host.costs.softirqEntry());
+    } else if (this.runningOn !== ctx.cpu) {
+      this.retryOn = ctx.cpu;
+      return false;
+    }
+    return this.fn(ctx);
+  }
+
+  /** @internal The run has left the CPU. */
+  finish(cpu: Cpu): void {
+    if (cpu !== this.runningOn) return;
+    this.runningOn = null;
+    this.runs++;
+    const retry = this.retryOn;
+    if (retry !== null) {
+      this.retryOn = null;
+      retry.enqueue(this);
+    }
+  }
+}
+
+/** A softirq vector with a handler (open_softirq); raised per CPU (raise_softirq). */
+export class Softirq {
+  private readonly perCpu: Tasklet[];
+
+  /** A softirq named `name` whose handler is `fn`. */
+  constructor(
+    readonly host: Host,
+    readonly name: string,
+    fn: SoftirqFn,
+  ) {
+    this.perCpu = host.cpus.map((c) => new Tasklet(host, `${name}/${c.id}`, fn));
+  }
+
+  /** Mark it pending on `on` (a CPU, the current context's CPU, or CPU 0); false if already pending there. */
+  raise(on?: Cpu | ExecContext): boolean {
+    const cpu = on === undefined ? this.host.cpu(0) : 'cpu' in on ? on.cpu : on;
+    return (this.perCpu[cpu.id] as Tasklet).schedule(cpu);
+  }
+}

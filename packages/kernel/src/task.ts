@@ -1,0 +1,222 @@
+/**
+ * Tasks: kthreads (kernel/kthread.c) and user tasks, plus workqueues (kernel/workqueue.c).
+ * A task's body runs one step at a time and says what comes next (`TaskStep`). Waking a
+ * sleeping task charges the profile's wakeup cost on the CPU it runs on. CPU choice on wake:
+ * the previous CPU if idle, else the first idle CPU in the task's mask, else the previous CPU
+ * (when allowed), else the first CPU of the mask. A wake that arrives while the task is
+ * running is remembered, so its next `'sleep'` returns at once (no lost wakeup, as with
+ * `set_current_state` + `schedule`).
+ */
+import type { Cpu } from './cpu.js';
+import type { Host } from './host.js';
+import type { SimEvent } from './eventQueue.js';
+import type { Timer } from './timer.js';
+import type { ExecContext, Runnable, TaskStep } from './types.js';
+
+/** A task body: one step; returns what to do next. */
+export type TaskFn = (ctx: ExecContext, task: Task) => TaskStep;
+
+/** Task states. */
+export type TaskState = 'runnable' | 'sleeping' | 'exited';
+
+/** A kthread or a user task (`task_struct`). */
+export class Task implements Runnable {
+  /** Current state. */
+  state: TaskState = 'runnable';
+  /** Set by `stop()`; the body should return 'exit' when it sees it (kthread_should_stop). */
+  shouldStop = false;
+  /** True when the last timed sleep ended by timeout rather than a wake. */
+  timedOut = false;
+  private lastCpu: Cpu;
+  private wakePending = false;
+  private justWoken = false;
+  private timeout: SimEvent | null = null;
+  private readonly exitWaiters: (() => void)[] = [];
+
+  /** Task name (comm). */
+  readonly name: string;
+  /** kthread or user task. */
+  readonly kind: 'kthread' | 'user';
+  /** CPUs it may run on (bit i = CPU i). */
+  readonly mask: number;
+  private readonly fn: TaskFn;
+
+  /** A task of `spec.kind` running `spec.fn` on the CPUs of `spec.mask`. */
+  constructor(
+    readonly host: Host,
+    spec: { readonly name: string; readonly kind: 'kthread' | 'user'; readonly fn: TaskFn; readonly mask: number },
+  ) {
+    this.name = spec.name;
+    this.kind = spec.kind;
+    this.fn = spec.fn;
+    this.mask = spec.mask;
+    this.lastCpu = host.cpu(31 - Math.clz32(spec.mask & -spec.mask));
+  }
+
+  /** The CPU it last ran on or will run on. */
+  get cpu(): Cpu {
+    return this.lastCpu;
+  }
+
+  /** Make it runnable on its CPU (kthread_run / wake_up_new_task). */
+  start(): this {
+    this.lastCpu = this.pickCpu();
+    this.lastCpu.enqueue(this);
+    return this;
+  }
+
+  /** Wake it (wake_up_process); false if it was not sleeping. */
+  wake(): boolean {
+    if (this.state === 'exited') return false;
+    if (this.state === 'runnable') {
+      this.wakePending = true;
+      return false;
+    }
+    this.resume(false);
+    return true;
+  }
+
+  /** Ask it to exit and wake it (kthread_stop); `onExit` runs once it has exited. */
+  stop(onExit?: () => void): void {
+    this.shouldStop = true;
+    if (onExit !== undefined) {
+      if (this.state === 'exited') onExit();
+      else this.exitWaiters.push(onExit);
+    }
+    this.wake();
+  }
+
+  private resume(timedOut: boolean): void {
+    if (this.timeout !== null) {
+      this.host.sim.cancel(this.timeout);
+      this.timeout = null;
+    }
+    this.timedOut = timedOut;
+    this.state = 'runnable';
+    this.justWoken = true;
+    this.lastCpu = this.pickCpu();
+    this.lastCpu.enqueue(this);
+  }
+
+  private pickCpu(): Cpu {
+    const prev = this.lastCpu;
+    const allowed = (this.mask >>> prev.id) & 1;
+    if (allowed && prev.idle) return prev;
+    for (const c of this.host.cpus) if ((this.mask >>> c.id) & 1 && c.idle) return c;
+    return allowed ? prev : this.host.cpu(31 - Math.clz32(this.mask & -this.mask));
+  }
+
+  /** @internal Runnable step. */
+  run(ctx: ExecContext): boolean {
+    if (this.justWoken) {
+      this.justWoken = false;
+      ctx.charge(this.host.costs.wakeup());
+    }
+    const next = this.fn(ctx, this);
+    if (next === 'run') return true;
+    if (next === 'exit') {
+      this.state = 'exited';
+      for (const w of this.exitWaiters.splice(0)) w();
+      return false;
+    }
+    if (this.wakePending) {
+      this.wakePending = false;
+      return true;
+    }
+    this.state = 'sleeping';
+    if (typeof next === 'number') {
+      this.timeout = this.host.sim.at(ctx.time + Math.max(0, Math.round(next)), () => {
+        this.timeout = null;
+        if (this.state === 'sleeping') this.resume(true);
+      });
+    }
+    return false;
+  }
+}
+
+/** A work item (`struct work_struct`). */
+export class Work {
+  /** Queued and not yet started (WORK_STRUCT_PENDING). */
+  pending = false;
+  /** Completed executions. */
+  runs = 0;
+
+  /** A work item running `fn` in kthread (kworker) context. */
+  constructor(
+    readonly name: string,
+    readonly fn: (ctx: ExecContext) => void,
+  ) {}
+}
+
+/** A delayed work item (`struct delayed_work`): a work plus its timer. */
+export class DelayedWork extends Work {
+  /** @internal The timer that queues the work. */
+  timer: Timer | null = null;
+}
+
+/** A workqueue (alloc_workqueue): works run on per-CPU kworkers of the host. */
+export class Workqueue {
+  /** A workqueue named `name`. */
+  constructor(
+    readonly host: Host,
+    readonly name: string,
+  ) {}
+
+  /** Queue `work` on `on` (a CPU, the current context's CPU, or CPU 0); false if already pending (queue_work_on). */
+  queue(work: Work, on?: Cpu | ExecContext): boolean {
+    if (work.pending) return false;
+    work.pending = true;
+    const cpu = on === undefined ? this.host.cpu(0) : 'cpu' in on ? on.cpu : on;
+    this.host.kworker(cpu).add(work);
+    return true;
+  }
+
+  /** Queue `work` after `delayJiffies` jiffies (queue_delayed_work); false if already pending. */
+  queueDelayed(work: DelayedWork, delayJiffies: number, on?: Cpu | ExecContext): boolean {
+    if (work.pending || work.timer?.pending === true) return false;
+    if (delayJiffies <= 0) return this.queue(work, on);
+    const cpu = on === undefined ? this.host.cpu(0) : 'cpu' in on ? on.cpu : on;
+    work.timer ??= this.host.createTimer(`${this.name}/${work.name}`, (ctx) => {
+      this.queue(work, ctx);
+    });
+    work.timer.mod(this.host.jiffies + delayJiffies, cpu);
+    return true;
+  }
+
+  /** Cancel a delayed work that has not started (cancel_delayed_work); true if it was pending. */
+  cancelDelayed(work: DelayedWork): boolean {
+    const wasTimer = work.timer?.del() ?? false;
+    return wasTimer || work.pending;
+  }
+}
+
+/** @internal A per-CPU kworker: a kthread running queued works in order, one per step. */
+export class Kworker {
+  private readonly works: Work[] = [];
+  private head = 0;
+  readonly task: Task;
+
+  constructor(host: Host, cpu: Cpu) {
+    this.task = new Task(host, { name: `kworker/${cpu.id}`, kind: 'kthread', fn: (ctx) => this.step(ctx), mask: 1 << cpu.id });
+    this.task.state = 'sleeping';
+  }
+
+  add(work: Work): void {
+    this.works.push(work);
+    this.task.wake();
+  }
+
+  private step(ctx: ExecContext): TaskStep {
+    const work = this.works[this.head];
+    if (work === undefined) return 'sleep';
+    this.head++;
+    if (this.head > 64 && this.head * 2 > this.works.length) {
+      this.works.splice(0, this.head);
+      this.head = 0;
+    }
+    work.pending = false;
+    work.fn(ctx);
+    work.runs++;
+    return this.head < this.works.length ? 'run' : 'sleep';
+  }
+}

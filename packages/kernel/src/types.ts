@@ -1,0 +1,69 @@
+/**
+ * Contracts of the kernel substrate: execution contexts, schedulable work and accounting.
+ */
+import type { Cpu } from './cpu.js';
+import type { Host } from './host.js';
+import type { Ns } from './time.js';
+
+/** Kernel execution context kinds, highest priority first. Workqueue items run as `kthread`. */
+export type ContextKind = 'hardirq' | 'softirq' | 'kthread' | 'user';
+
+/** All context kinds, highest priority first. */
+export const CONTEXT_KINDS: readonly ContextKind[] = ['hardirq', 'softirq', 'kthread', 'user'];
+
+/**
+ * What a running step sees: where it runs and a cost cursor. A step's state changes take
+ * effect at `start`; `charge(ns)` advances `time`, and the CPU stays busy until `time`.
+ * Work meant to happen after a cost belongs in the next step.
+ */
+export interface ExecContext {
+  /** The host the step runs on. */
+  readonly host: Host;
+  /** The CPU the step runs on. */
+  readonly cpu: Cpu;
+  /** The context kind of the step. */
+  readonly kind: ContextKind;
+  /** Virtual time the step started (ns). */
+  readonly start: Ns;
+  /** Start plus the cost charged so far (ns): the issue time of anything done now. */
+  readonly time: Ns;
+  /** Charge `ns` (≥ 0, rounded to the nearest ns) of CPU time to this step. */
+  charge(ns: Ns): void;
+}
+
+/**
+ * Something a CPU can run, one step at a time. `run` returns true when it has more steps
+ * (the CPU re-queues it: at the front for hardirq/softirq, at the back for process kinds).
+ * Higher-priority work runs between steps: steps are the preemption points.
+ */
+export interface Runnable {
+  /** Context kind (priority class and accounting bucket). */
+  readonly kind: ContextKind;
+  /** Name shown in traces. */
+  readonly name: string;
+  /** Run one step on `ctx.cpu`; true if more steps follow. */
+  run(ctx: ExecContext): boolean;
+  /** Called when the last step's cost has elapsed (the context has left the CPU). */
+  finish?(cpu: Cpu): void;
+}
+
+/** Cumulative CPU time by context kind (ns); `idle` is the rest of elapsed time. */
+export interface CpuUsage {
+  /** Hardirq time (ns). */
+  hardirq: Ns;
+  /** Softirq and tasklet time (ns). */
+  softirq: Ns;
+  /** Kthread and workqueue time (ns). */
+  kthread: Ns;
+  /** User task time (ns). */
+  user: Ns;
+  /** Idle time (ns). */
+  idle: Ns;
+}
+
+/**
+ * What a task step asks for next: `'run'` to stay runnable, `'sleep'` to sleep until woken
+ * (TASK_INTERRUPTIBLE), a number of ns to sleep with a timeout (`schedule_timeout`), or
+ * `'exit'` to end the task.
+ */
+export type TaskStep = 'run' | 'sleep' | 'exit' | Ns;

@@ -1,0 +1,91 @@
+import { describe, expect, it } from 'vitest';
+import type { ExecContext, Runnable } from '../src/index.js';
+import { quietHost } from './helpers.js';
+
+function work(kind: Runnable['kind'], name: string, costs: number[], log: string[]): Runnable {
+  let i = 0;
+  return {
+    kind,
+    name,
+    run(ctx: ExecContext): boolean {
+      log.push(`${name}@${ctx.start}/cpu${ctx.cpu.id}`);
+      ctx.charge(costs[i] ?? 0);
+      i++;
+      return i < costs.length;
+    },
+  };
+}
+
+describe('Cpu', () => {
+  it('serialises two contexts on one CPU and overlaps them on two', () => {
+    const { sim, host } = quietHost();
+    const log: string[] = [];
+    host.cpu(0).enqueue(work('kthread', 'a', [1000], log));
+    host.cpu(0).enqueue(work('kthread', 'b', [1000], log));
+    sim.run();
+    expect(log).toEqual(['a@0/cpu0', 'b@1000/cpu0']);
+    expect(sim.now).toBe(2000);
+
+    const two = quietHost();
+    const log2: string[] = [];
+    two.host.cpu(0).enqueue(work('kthread', 'a', [1000], log2));
+    two.host.cpu(1).enqueue(work('kthread', 'b', [1000], log2));
+    two.sim.run();
+    expect(log2).toEqual(['a@0/cpu0', 'b@0/cpu1']);
+    expect(two.sim.now).toBe(1000);
+  });
+
+  it('runs hardirq before softirq before process work, preempting at step boundaries', () => {
+    const { sim, host } = quietHost();
+    const log: string[] = [];
+    const cpu = host.cpu(0);
+    cpu.enqueue(work('user', 'user', [100, 100], log));
+    sim.at(50, () => {
+      cpu.enqueue(work('kthread', 'kt', [10], log));
+      cpu.enqueue(work('softirq', 'soft', [10], log));
+      cpu.enqueue(work('hardirq', 'hard', [10], log));
+    });
+    sim.run();
+    expect(log).toEqual(['user@0/cpu0', 'hard@100/cpu0', 'soft@110/cpu0', 'kt@120/cpu0', 'user@130/cpu0']);
+  });
+
+  it('continues a multi-step softirq ahead of other softirqs, but rotates process contexts', () => {
+    const { sim, host } = quietHost();
+    const log: string[] = [];
+    const cpu = host.cpu(0);
+    cpu.enqueue(work('softirq', 's1', [10, 10], log));
+    cpu.enqueue(work('softirq', 's2', [10], log));
+    cpu.enqueue(work('kthread', 'k1', [10, 10], log));
+    cpu.enqueue(work('user', 'u1', [10, 10], log));
+    sim.run();
+    expect(log.map((l) => l.split('@')[0])).toEqual(['s1', 's1', 's2', 'k1', 'u1', 'k1', 'u1']);
+  });
+
+  it('accounts time by context kind, readable mid-step', () => {
+    const { sim, host } = quietHost();
+    const cpu = host.cpu(0);
+    const log: string[] = [];
+    cpu.enqueue(work('hardirq', 'h', [100], log));
+    cpu.enqueue(work('softirq', 's', [200], log));
+    cpu.enqueue(work('kthread', 'k', [300], log));
+    cpu.enqueue(work('user', 'u', [400], log));
+    sim.run({ until: 500 });
+    expect(cpu.usage()).toEqual({ hardirq: 100, softirq: 200, kthread: 200, user: 0, idle: 0 });
+    sim.run({ until: 2000 });
+    expect(cpu.usage()).toEqual({ hardirq: 100, softirq: 200, kthread: 300, user: 400, idle: 1000 });
+    expect(host.cpu(1).usage().idle).toBe(2000);
+  });
+
+  it('rejects negative or NaN costs', () => {
+    const { sim, host } = quietHost();
+    host.cpu(0).enqueue({
+      kind: 'user',
+      name: 'bad',
+      run: (ctx) => {
+        ctx.charge(-1);
+        return false;
+      },
+    });
+    expect(() => sim.run()).toThrow(/cost must be a number ≥ 0 ns, got -1/);
+  });
+});

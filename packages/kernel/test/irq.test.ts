@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import { KernelError } from '../src/index.js';
+import { quietHost } from './helpers.js';
+
+describe('IrqVector', () => {
+  it('delivers to the lowest CPU of its affinity mask and counts per CPU', () => {
+    const { sim, host } = quietHost();
+    const seen: number[] = [];
+    const irq = host.requestIrq('ntb-db0', (ctx) => seen.push(ctx.cpu.id));
+    irq.raise();
+    sim.run();
+    irq.setAffinity(0b1100);
+    irq.raise();
+    sim.run();
+    irq.setAffinity(0x8);
+    irq.raise();
+    sim.run();
+    expect(seen).toEqual([0, 2, 3]);
+    expect(irq.counts).toEqual([1, 0, 1, 1]);
+    expect(host.cpu(0).usage().hardirq).toBe(1000);
+  });
+
+  it('rejects a mask with no online CPU and keeps the old one', () => {
+    const { host } = quietHost({ cpus: 4 });
+    const irq = host.requestIrq('x', () => undefined, { affinity: 0b10 });
+    expect(() => irq.setAffinity(0b110000)).toThrow(KernelError);
+    expect(() => irq.setAffinity(0)).toThrow(/has no online CPU \(online mask 0xf\)/);
+    expect(irq.affinity).toBe(0b10);
+    expect(irq.target.id).toBe(1);
+  });
+
+  it('coalesces a raise while the interrupt is pending, but not once the handler has started', () => {
+    const { sim, host } = quietHost();
+    let handled = 0;
+    const irq = host.requestIrq('x', (ctx) => {
+      handled++;
+      ctx.charge(1000);
+    });
+    irq.raise();
+    irq.raise();
+    expect(irq.coalesced).toBe(1);
+    sim.run({ until: 500 });
+    irq.raise();
+    sim.run();
+    expect(handled).toBe(2);
+    expect(irq.counts[0]).toBe(2);
+  });
+
+  it('numbers vectors in order and frees them', () => {
+    const { host } = quietHost();
+    const a = host.requestIrq('a', () => undefined);
+    const b = host.requestIrq('b', () => undefined);
+    expect(b.num).toBe(a.num + 1);
+    host.freeIrq(a);
+    expect([...host.irqs.keys()]).toEqual([b.num]);
+  });
+});

@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { builtinProfiles, extendProfile, getProfile, parseProfile, pcieBytesPerSec, ProfileError, rcarS4Profile } from '../../src/index.js';
+
+describe('platform profiles', () => {
+  it('ships rcar-s4 and x86-server, every parameter with unit and provenance', () => {
+    expect(Object.keys(builtinProfiles).sort()).toEqual(['rcar-s4', 'x86-server']);
+    const p = getProfile('rcar-s4');
+    expect(p.cpu.count.value).toBe(8);
+    expect(p.kernel.hz.value).toBe(250);
+    for (const group of Object.values(p)) {
+      if (typeof group !== 'object') continue;
+      for (const param of Object.values(group as Record<string, { unit: string; source: string; note: string }>)) {
+        expect(param.unit.length).toBeGreaterThan(0);
+        expect(param.note.length).toBeGreaterThan(0);
+      }
+    }
+    expect(pcieBytesPerSec(p) / 1e9).toBeCloseTo((2 * 16 * (128 / 130) * 0.85) / 8, 5);
+  });
+
+  it('names the field path, the value and what is allowed', () => {
+    const bad = structuredClone(rcarS4Profile) as unknown as { memory: { readUncachedMBps: { value: number } }; kernel: { hz: { value: number } } };
+    bad.memory.readUncachedMBps.value = -3;
+    bad.kernel.hz.value = 123;
+    let err: unknown;
+    try {
+      parseProfile(bad, 'my.json');
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ProfileError);
+    const pe = err as ProfileError;
+    expect(pe.code).toBe('EINVAL');
+    expect(pe.issues).toEqual([
+      { path: 'kernel.hz.value', value: 123, allowed: 'allowed one of 100, 250, 300, 1000' },
+      { path: 'memory.readUncachedMBps.value', value: -3, allowed: 'allowed a number > 0' },
+    ]);
+    expect(pe.message).toContain('memory.readUncachedMBps.value: got -3, allowed a number > 0');
+  });
+
+  it('rejects wrong units, unknown fields, missing fields and unknown names', () => {
+    expect(() => extendProfile(getProfile('rcar-s4'), { cpu: { count: { unit: 'cores' } } })).toThrow(/cpu.count.unit: got "cores", allowed the unit "cpus"/);
+    expect(() => extendProfile(getProfile('rcar-s4'), { cpu: { turbo: 1 } })).toThrow(/cpu.turbo: got 1, no such field/);
+    expect(() => extendProfile(getProfile('rcar-s4'), { cpu: { count: { value: 2.5 } } })).toThrow(/an integer ≥ 1 ≤ 32/);
+    expect(() => parseProfile({ name: 'x' })).toThrow(/description: got nothing/);
+    expect(() => getProfile('rcar-s5')).toThrow(/allowed rcar-s4, x86-server/);
+  });
+
+  it('extendProfile overrides values and leaves the base untouched', () => {
+    const base = getProfile('rcar-s4');
+    const p = extendProfile(base, { kernel: { hz: { value: 1000 } } });
+    expect(p.kernel.hz.value).toBe(1000);
+    expect(p.kernel.hz.unit).toBe('Hz');
+    expect(base.kernel.hz.value).toBe(250);
+  });
+});

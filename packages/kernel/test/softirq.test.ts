@@ -1,0 +1,95 @@
+import { describe, expect, it } from 'vitest';
+import { quietHost } from './helpers.js';
+
+describe('Tasklet', () => {
+  it('runs on the scheduling CPU with the softirq entry cost, once per schedule while pending', () => {
+    const { sim, host } = quietHost();
+    const ran: string[] = [];
+    const t = host.createTasklet('t', (ctx) => {
+      ran.push(`cpu${ctx.cpu.id}@${ctx.start}`);
+      ctx.charge(1000);
+      return false;
+    });
+    expect(t.schedule(host.cpu(2))).toBe(true);
+    expect(t.schedule(host.cpu(2))).toBe(false);
+    expect(t.schedule(host.cpu(1))).toBe(false);
+    sim.run();
+    expect(ran).toEqual(['cpu2@0']);
+    expect(t.runs).toBe(1);
+    expect(host.cpu(2).usage().softirq).toBe(1500);
+  });
+
+  it('is never concurrent with itself: scheduled on another CPU while running, it waits for the run to end', () => {
+    const { sim, host } = quietHost();
+    const spans: [number, number, number][] = [];
+    let active = 0;
+    let maxActive = 0;
+    const t = host.createTasklet('t', (ctx) => {
+      active++;
+      maxActive = Math.max(maxActive, active);
+      ctx.charge(10_000);
+      spans.push([ctx.cpu.id, ctx.start, ctx.time]);
+      sim.at(ctx.time, () => active--);
+      return false;
+    });
+    t.schedule(host.cpu(0));
+    sim.at(2_000, () => t.schedule(host.cpu(1)));
+    sim.at(3_000, () => t.schedule(host.cpu(2)));
+    sim.run();
+    expect(spans).toHaveLength(2);
+    const [first, second] = spans as [[number, number, number], [number, number, number]];
+    expect(first[0]).toBe(0);
+    expect(second[0]).toBe(1);
+    expect(second[1]).toBeGreaterThanOrEqual(first[2]);
+    expect(maxActive).toBe(1);
+  });
+
+  it('scheduled while running on the same CPU, runs once more afterwards (SCHED cleared before the callback)', () => {
+    const { sim, host } = quietHost();
+    let runs = 0;
+    const t = host.createTasklet('t', (ctx) => {
+      runs++;
+      if (runs === 1) t.schedule(ctx);
+      ctx.charge(100);
+      return false;
+    });
+    t.schedule(host.cpu(0));
+    sim.run();
+    expect(runs).toBe(2);
+  });
+
+  it('a multi-step tasklet keeps its CPU between steps and kill() drops a pending run', () => {
+    const { sim, host } = quietHost();
+    let steps = 0;
+    const t = host.createTasklet('t', (ctx) => {
+      ctx.charge(10);
+      return ++steps < 3;
+    });
+    t.schedule(host.cpu(0));
+    sim.run();
+    expect(steps).toBe(3);
+    expect(t.runs).toBe(1);
+    t.schedule(host.cpu(0));
+    t.kill();
+    sim.run();
+    expect(steps).toBe(3);
+    expect(t.schedule(host.cpu(0))).toBe(false);
+  });
+});
+
+describe('Softirq', () => {
+  it('runs per CPU, concurrently on different CPUs', () => {
+    const { sim, host } = quietHost();
+    const ran: string[] = [];
+    const netRx = host.openSoftirq('NET_RX', (ctx) => {
+      ran.push(`cpu${ctx.cpu.id}@${ctx.start}`);
+      ctx.charge(5000);
+      return false;
+    });
+    expect(netRx.raise(host.cpu(0))).toBe(true);
+    expect(netRx.raise(host.cpu(0))).toBe(false);
+    expect(netRx.raise(host.cpu(3))).toBe(true);
+    sim.run();
+    expect(ran).toEqual(['cpu0@0', 'cpu3@0']);
+  });
+});

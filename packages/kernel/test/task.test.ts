@@ -1,0 +1,107 @@
+import { describe, expect, it } from 'vitest';
+import { DelayedWork, Work, type TaskStep } from '../src/index.js';
+import { quietHost } from './helpers.js';
+
+describe('kthreads', () => {
+  it('sleeps until woken, charging the wakeup cost, and exits on stop', () => {
+    const { sim, host } = quietHost();
+    const log: string[] = [];
+    const k = host.createKthread(
+      'ntb_tx',
+      (ctx, task): TaskStep => {
+        if (task.shouldStop) return 'exit';
+        log.push(`run@${ctx.start}`);
+        ctx.charge(100);
+        return 'sleep';
+      },
+      { cpus: 0b10 },
+    );
+    sim.run();
+    expect(k.state).toBe('sleeping');
+    sim.at(10_000, () => k.wake());
+    sim.run();
+    expect(log).toEqual(['run@0', 'run@10000']);
+    expect(host.cpu(1).usage().kthread).toBe(100 + 2000 + 100);
+    let exited = false;
+    k.stop(() => (exited = true));
+    sim.run();
+    expect(exited).toBe(true);
+    expect(k.state).toBe('exited');
+    expect(k.wake()).toBe(false);
+  });
+
+  it('a wake while running is not lost', () => {
+    const { sim, host } = quietHost();
+    let runs = 0;
+    const k = host.createKthread('k', (ctx) => {
+      runs++;
+      ctx.charge(1000);
+      return runs >= 3 ? 'exit' : 'sleep';
+    });
+    sim.at(0, () => k.wake());
+    sim.run();
+    expect(runs).toBe(2);
+    expect(k.state).toBe('sleeping');
+  });
+
+  it('waits with a timeout: timedOut tells a timeout from a wake', () => {
+    const { sim, host } = quietHost();
+    const log: string[] = [];
+    const k = host.createKthread('k', (ctx, task) => {
+      log.push(`${ctx.start}:${task.timedOut}`);
+      return log.length >= 3 ? 'exit' : 5_000;
+    });
+    sim.at(1_000, () => k.wake());
+    sim.run();
+    expect(log).toEqual(['0:false', '1000:false', `${1000 + 2000 + 5000}:true`]);
+  });
+
+  it('wakes on an idle CPU of its mask', () => {
+    const { sim, host } = quietHost();
+    host.cpu(0).enqueue({ kind: 'user', name: 'hog', run: (ctx) => (ctx.charge(1e6), false) });
+    const where: number[] = [];
+    host.createKthread('k', (ctx) => (where.push(ctx.cpu.id), 'exit'), { cpus: 0b11 });
+    sim.run();
+    expect(where).toEqual([1]);
+    expect(() => host.createKthread('bad', () => 'exit', { cpus: 0b10000 })).toThrow(/kthread bad cpus/);
+  });
+});
+
+describe('workqueues', () => {
+  it('runs works in order on the kworker of the queueing CPU, once per pending', () => {
+    const { sim, host } = quietHost();
+    const wq = host.createWorkqueue('ntb');
+    const log: string[] = [];
+    const a = new Work('a', (ctx) => {
+      log.push(`a/${ctx.kind}/cpu${ctx.cpu.id}`);
+      ctx.charge(100);
+    });
+    const b = new Work('b', (ctx) => log.push(`b/cpu${ctx.cpu.id}`));
+    expect(wq.queue(a, host.cpu(3))).toBe(true);
+    expect(wq.queue(a, host.cpu(3))).toBe(false);
+    expect(wq.queue(b, host.cpu(3))).toBe(true);
+    sim.run();
+    expect(log).toEqual(['a/kthread/cpu3', 'b/cpu3']);
+    expect(a.runs).toBe(1);
+  });
+
+  it('delayed work runs after its delay in jiffies and can be cancelled', () => {
+    const { sim, host } = quietHost({ hz: 250 });
+    const wq = host.createWorkqueue('epf');
+    const times: number[] = [];
+    const d = new DelayedWork('cmd', (ctx) => {
+      times.push(ctx.start);
+      if (times.length < 3) wq.queueDelayed(d, host.msecsToJiffies(5), ctx);
+    });
+    const j0 = host.jiffies;
+    wq.queueDelayed(d, host.msecsToJiffies(5));
+    sim.run();
+    expect(times).toHaveLength(3);
+    expect(times[0]).toBeGreaterThanOrEqual(host.jiffyStart(j0 + 2));
+    const c = new DelayedWork('never', () => times.push(-1));
+    wq.queueDelayed(c, 10);
+    expect(wq.cancelDelayed(c)).toBe(true);
+    sim.run();
+    expect(times).not.toContain(-1);
+  });
+});
