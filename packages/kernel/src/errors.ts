@@ -1,5 +1,7 @@
-/** Errno-like codes the kernel substrate reports (the Linux errno names). */
-export type KernelErrorCode = 'EINVAL' | 'ERANGE' | 'EBUSY' | 'ENOENT' | 'ESRCH';
+import type { Errno } from './errno.js';
+
+/** Errno-like codes the kernel substrate reports. */
+export type KernelErrorCode = Extract<Errno, 'EINVAL' | 'ERANGE' | 'EBUSY' | 'ENOENT' | 'ESRCH'>;
 
 /** A misuse of the kernel substrate (bad argument, bad profile): thrown, never returned. */
 export class KernelError extends Error {

@@ -1,5 +1,6 @@
 export { CostModel } from './costs.js';
 export { Cpu } from './cpu.js';
+export { ERRNO, errnoName, strerror, type Errno } from './errno.js';
 export { KernelError, type KernelErrorCode } from './errors.js';
 export { EventQueue, type SimEvent } from './eventQueue.js';
 export { createHost, Host, type HostOptions, type IrqOptions, type TaskOptions } from './host.js';

@@ -1,0 +1,95 @@
+/**
+ * struct ntb_dev and the ntb.h inline helpers: a hardware driver wraps its `NtbDevOps` in an
+ * `NtbDev` and registers it on the host's bus; the bound client sets its context ops and
+ * receives `linkEvent` / `dbEvent` / `msgEvent` through it.
+ */
+import { ERRNO, type ExecContext, type Host } from '@ntbsim/kernel';
+import { NtbError } from './errors.js';
+import type { NtbCtxOps, NtbDevice, NtbDevOps, NtbTopo } from './types.js';
+
+/** Options of `createNtbDev`. */
+export interface NtbDevOptions {
+  /** Device name (pci_name). */
+  readonly name: string;
+  /** The host the device belongs to. */
+  readonly host: Host;
+  /** Topology. Default 'none'. */
+  readonly topo?: NtbTopo;
+  /** The hardware operations. */
+  readonly ops: NtbDevOps;
+}
+
+/** A registered NTB device (struct ntb_dev). */
+export class NtbDev implements NtbDevice {
+  /** Device name. */
+  readonly name: string;
+  /** Owning host. */
+  readonly host: Host;
+  /** Topology. */
+  readonly topo: NtbTopo;
+  /** Hardware operations. */
+  readonly ops: NtbDevOps;
+  private ctxOps: NtbCtxOps | null = null;
+
+  /** Wrap hardware ops into a device; checks the ops ntb.h requires (ntb_dev_ops_is_valid). */
+  constructor(options: NtbDevOptions) {
+    const o = options.ops as Partial<NtbDevOps>;
+    const required: (keyof NtbDevOps)[] = ['linkIsUp', 'linkEnable', 'linkDisable', 'mwCount', 'mwGetAlign', 'peerMwCount', 'peerMwGetAddr', 'dbValidMask', 'dbRead', 'dbClear', 'dbSetMask', 'dbClearMask', 'peerDbSet', 'spadCount', 'spadRead', 'spadWrite', 'peerSpadRead', 'peerSpadWrite', 'allocCoherent', 'freeCoherent', 'peerMwIoremap'];
+    const missing = required.filter((k) => typeof o[k] !== 'function');
+    if (missing.length > 0) throw new NtbError('EINVAL', `device ${options.name}: ops missing ${missing.join(', ')}`);
+    if ((o.dbVectorCount === undefined) !== (o.dbVectorMask === undefined)) {
+      throw new NtbError('EINVAL', `device ${options.name}: dbVectorCount and dbVectorMask must be implemented as a pair`);
+    }
+    this.name = options.name;
+    this.host = options.host;
+    this.topo = options.topo ?? 'none';
+    this.ops = options.ops;
+  }
+
+  /** The client's context ops, if one is bound. */
+  get ctx(): NtbCtxOps | null {
+    return this.ctxOps;
+  }
+
+  /** Doorbell vectors; 1 when the driver does not say (ntb_db_vector_count). */
+  dbVectorCount(): number {
+    return this.ops.dbVectorCount?.() ?? 1;
+  }
+
+  /** Doorbell bits of `vector`; all valid bits when the driver does not say (ntb_db_vector_mask). */
+  dbVectorMask(vector: number): number {
+    return this.ops.dbVectorMask?.(vector) ?? this.ops.dbValidMask();
+  }
+
+  /** Set the client's context ops; -EINVAL if already set (ntb_set_ctx). */
+  setCtx(ctxOps: NtbCtxOps): number {
+    if (this.ctxOps !== null) return -ERRNO.EINVAL;
+    this.ctxOps = ctxOps;
+    return 0;
+  }
+
+  /** Clear the client's context ops (ntb_clear_ctx). */
+  clearCtx(): void {
+    this.ctxOps = null;
+  }
+
+  /** Deliver a link event to the client (ntb_link_event). */
+  linkEvent(): void {
+    this.ctxOps?.linkEvent?.();
+  }
+
+  /** Deliver a doorbell event for `vector` to the client (ntb_db_event). */
+  dbEvent(vector: number, ctx: ExecContext): void {
+    this.ctxOps?.dbEvent?.(vector, ctx);
+  }
+
+  /** Deliver a message event to the client (ntb_msg_event). */
+  msgEvent(): void {
+    this.ctxOps?.msgEvent?.();
+  }
+}
+
+/** Wrap hardware ops into an NTB device (what a hardware driver's probe does before ntb_register_device). */
+export function createNtbDev(options: NtbDevOptions): NtbDev {
+  return new NtbDev(options);
+}
