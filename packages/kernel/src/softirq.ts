@@ -20,7 +20,6 @@ export class Tasklet implements Runnable {
   private scheduled = false;
   private runningOn: Cpu | null = null;
   private retryOn: Cpu | null = null;
-  private killed = false;
   /** Completed runs (each run may span several steps). */
   runs = 0;
 
@@ -43,23 +42,22 @@ export class Tasklet implements Runnable {
 
   /** Schedule on `on` (a CPU, the current context's CPU, or CPU 0); false if already pending (tasklet_schedule). */
   schedule(on?: Cpu | ExecContext): boolean {
-    if (this.scheduled || this.killed) return false;
+    if (this.scheduled) return false;
     this.scheduled = true;
     const cpu = on === undefined ? this.host.cpu(0) : 'cpu' in on ? on.cpu : on;
     cpu.enqueue(this);
     return true;
   }
 
-  /** Stop it for good: a pending run is dropped and it cannot be scheduled again (tasklet_kill). */
+  /** Drop a pending run (tasklet_kill); a run in progress completes, and it may be scheduled again later. */
   kill(): void {
-    this.killed = true;
     this.scheduled = false;
   }
 
   /** @internal Runnable step. */
   run(ctx: ExecContext): boolean {
     if (this.runningOn === null) {
-      if (this.killed) return false;
+      if (!this.scheduled) return false;
       this.scheduled = false;
       this.runningOn = ctx.cpu;
       ctx.charge(this.host.costs.softirqEntry());

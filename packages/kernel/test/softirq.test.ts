@@ -58,7 +58,7 @@ describe('Tasklet', () => {
     expect(runs).toBe(2);
   });
 
-  it('a multi-step tasklet keeps its CPU between steps and kill() drops a pending run', () => {
+  it('a multi-step tasklet keeps its CPU between steps; kill() drops a pending run and allows later schedules', () => {
     const { sim, host } = quietHost();
     let steps = 0;
     const t = host.createTasklet('t', (ctx) => {
@@ -73,7 +73,13 @@ describe('Tasklet', () => {
     t.kill();
     sim.run();
     expect(steps).toBe(3);
-    expect(t.schedule(host.cpu(0))).toBe(false);
+    expect(t.runs).toBe(1);
+    t.schedule(host.cpu(0));
+    t.kill();
+    expect(t.schedule(host.cpu(1))).toBe(true);
+    sim.run();
+    expect(steps).toBe(4);
+    expect(t.runs).toBe(2);
   });
 });
 
