@@ -1,0 +1,32 @@
+export { TransportError, type TransportErrorCode } from './errors.js';
+export {
+  DESC_DONE_FLAG,
+  HDR,
+  ilog2,
+  LINK_DOWN_FLAG,
+  NTB_LINK_DOWN_TIMEOUT,
+  NTB_QP_DEF_NUM_ENTRIES,
+  NTB_TRANSPORT_MIN_SPADS,
+  NTB_TRANSPORT_VERSION,
+  numQpsInMw,
+  qpRing,
+  RX_INFO_SIZE,
+  slotHeaderOffset,
+  SPAD,
+  transportCounts,
+  type CountInputs,
+  type Counts,
+  type QpRing,
+} from './layout.js';
+export { DEFAULT_TRANSPORT_PARAMS, KERNEL_PARAM_NAMES, PAYLOAD_HEADER_SIZE, transportParams } from './params.js';
+export { TransportQp } from './qp.js';
+export { formatQpStats } from './stats.js';
+export {
+  createNtbTransportClient,
+  NtbTransport,
+  TransportBus,
+  type TransportClientDev,
+  type TransportClientDriver,
+  type TransportClientOptions,
+} from './transport.js';
+export type { PayloadMode, QpStats, QueueHandlers, TransportParams, TransportQueue } from './types.js';

@@ -1,0 +1,73 @@
+/**
+ * Module parameters: the kernel's defaults, and validation that names the parameter, the
+ * value and what is allowed (the kernel's own types: uint, ulong, byte, bool).
+ */
+import { TransportError } from './errors.js';
+import type { TransportParams } from './types.js';
+
+/** ntb_transport's defaults (drivers/ntb/ntb_transport.c module_param). */
+export const DEFAULT_TRANSPORT_PARAMS: TransportParams = {
+  transportMtu: 0x10000,
+  maxMwSize: 0,
+  maxNumClients: 0,
+  copyBytes: 1024,
+  useDma: false,
+  useMsi: false,
+  txMemcpyOffload: false,
+  flushDoneFlag: true,
+  payload: 'timing',
+};
+
+/** The size of `struct ntb_payload_header` (ver, len, flags), bytes. */
+export const PAYLOAD_HEADER_SIZE = 12;
+
+const U32_MAX = 0xffffffff;
+
+type Checker = (v: unknown) => string | null;
+
+const uint = (min: number, max: number): Checker => (v) =>
+  typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max ? null : `an integer in ${min}..${max}`;
+const bool: Checker = (v) => (typeof v === 'boolean' ? null : 'a boolean (Y/N, 1/0, true/false)');
+
+const CHECKS: Record<keyof TransportParams, Checker> = {
+  transportMtu: uint(PAYLOAD_HEADER_SIZE + 1, U32_MAX),
+  maxMwSize: uint(0, Number.MAX_SAFE_INTEGER),
+  maxNumClients: uint(0, 255),
+  copyBytes: uint(0, U32_MAX),
+  useDma: bool,
+  useMsi: bool,
+  txMemcpyOffload: bool,
+  flushDoneFlag: bool,
+  payload: (v) => (v === 'functional' || v === 'timing' ? null : "'functional' or 'timing'"),
+};
+
+/** The kernel's parameter names, for messages (`transport_mtu`, …). */
+export const KERNEL_PARAM_NAMES: Record<keyof TransportParams, string> = {
+  transportMtu: 'transport_mtu',
+  maxMwSize: 'max_mw_size',
+  maxNumClients: 'max_num_clients',
+  copyBytes: 'copy_bytes',
+  useDma: 'use_dma',
+  useMsi: 'use_msi',
+  txMemcpyOffload: 'tx_memcpy_offload',
+  flushDoneFlag: 'flush_done_flag',
+  payload: 'payload',
+};
+
+/** Defaults overridden by `overrides`, validated; throws TransportError (EINVAL) naming the bad parameter. */
+export function transportParams(overrides: Partial<Record<keyof TransportParams, unknown>> = {}): TransportParams {
+  const out: Record<string, unknown> = { ...DEFAULT_TRANSPORT_PARAMS };
+  for (const [key, value] of Object.entries(overrides)) {
+    if (value === undefined) continue;
+    const check = CHECKS[key as keyof TransportParams] as Checker | undefined;
+    if (check === undefined) {
+      throw new TransportError('EINVAL', `unknown parameter ${key}; known: ${Object.values(KERNEL_PARAM_NAMES).join(', ')}`);
+    }
+    const allowed = check(value);
+    if (allowed !== null) {
+      throw new TransportError('EINVAL', `ntb_transport.${KERNEL_PARAM_NAMES[key as keyof TransportParams]}: got ${JSON.stringify(value)}, allowed ${allowed}`);
+    }
+    out[key] = value;
+  }
+  return out as unknown as TransportParams;
+}

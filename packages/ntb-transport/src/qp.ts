@@ -1,0 +1,520 @@
+/**
+ * One transport queue pair (struct ntb_transport_qp): the TX ring in the peer's window, the
+ * RX ring in local coherent memory, the RX tasklet, the QP link handshake and the counters.
+ *
+ * Wire contract per slot (see layout.ts): the sender writes `len`, then `ver` (= its tx_pkts),
+ * then the payload, then `flags |= DESC_DONE_FLAG`, flushes (v7.0: dma_mb + read-back) and
+ * rings doorbell bit `qp_num`. The receiver polls `flags`, checks `ver == rx_pkts`, copies the
+ * payload out, clears `flags` and writes its slot index into the sender's `rx_info`.
+ */
+import { DelayedWork, ERRNO, Work, type ExecContext, type Host, type Task, type Tasklet, type TaskStep } from '@ntbsim/kernel';
+import type { DmaBuffer, DmaChannel, IoWindow } from '@ntbsim/ntb-core';
+import { DESC_DONE_FLAG, HDR, LINK_DOWN_FLAG, NTB_LINK_DOWN_TIMEOUT, SPAD, type QpRing } from './layout.js';
+import { PAYLOAD_HEADER_SIZE } from './params.js';
+import type { QpStats, QueueHandlers, TransportQueue } from './types.js';
+import type { NtbTransport } from './transport.js';
+
+/** A queue entry (struct ntb_queue_entry). */
+interface Entry {
+  cb: unknown;
+  buf: Uint8Array | null;
+  len: number;
+  flags: number;
+  txIndex: number;
+  rxIndex: number;
+  hdrOffset: number;
+}
+
+function newEntry(): Entry {
+  return { cb: null, buf: null, len: 0, flags: 0, txIndex: 0, rxIndex: 0, hdrOffset: 0 };
+}
+
+function zeroStats(): QpStats {
+  return { rxBytes: 0, rxPkts: 0, rxMemcpy: 0, rxAsync: 0, rxRingEmpty: 0, rxErrNoBuf: 0, rxErrOflow: 0, rxErrVer: 0, txBytes: 0, txPkts: 0, txRingFull: 0, txErrNoBuf: 0, txMemcpy: 0, txAsync: 0 };
+}
+
+const TX_OFFLOAD_WAIT_NS = 5_000_000_000;
+const LINK_DOWN_RETRY_MS = 100;
+
+/** A transport queue pair. */
+export class TransportQp implements TransportQueue {
+  /** Doorbell bit of the QP (qp_bit). */
+  readonly bit: number;
+  /** Client is ready (client_ready). */
+  clientReady = false;
+  /** QP link is up (link_is_up). */
+  linkIsUp = false;
+  /** QP is active: RX processing allowed (active). */
+  active = false;
+  /** Counters (reset on every QP link reset, as in the kernel). */
+  stats: QpStats = zeroStats();
+  /** TX ring geometry in the peer's window. */
+  readonly txRing: QpRing;
+  /** RX ring geometry in the local buffer, once the transport link set it up. */
+  rxRing: QpRing | null = null;
+  /** The local buffer holding the RX ring (the window's buffer). */
+  rxBuf: DmaBuffer | null = null;
+  /** Producer index (tx_index). */
+  txIndex = 0;
+  /** Consumer index (rx_index). */
+  rxIndex = 0;
+  /** Receive entries allocated (rx_alloc_entry). */
+  rxAllocEntry = 0;
+  /** TX DMA channel, when use_dma got one. */
+  txDmaChan: DmaChannel | null = null;
+  /** RX DMA channel, when use_dma got one. */
+  rxDmaChan: DmaChannel | null = null;
+  /** The TX memcpy offload kthread, when tx_memcpy_offload is set. */
+  offloadThread: Task | null = null;
+  private handlers: QueueHandlers = {};
+  private cbData: unknown = null;
+  private readonly txFree: Entry[] = [];
+  private readonly txOffl: Entry[] = [];
+  private readonly rxFree: Entry[] = [];
+  private readonly rxPend: Entry[] = [];
+  private readonly rxPost: Entry[] = [];
+  private readonly tasklet: Tasklet;
+  private readonly host: Host;
+  private budgetUsed = 0;
+  private linkDownTries = 0;
+  /** @internal QP link work (qp->link_work). */
+  readonly linkWork: DelayedWork;
+  /** @internal QP link cleanup work (qp->link_cleanup). */
+  readonly linkCleanup: Work;
+  private readonly linkDownRetry: DelayedWork;
+
+  /** QP `qpNum` of `nt`, its TX ring at `txRing` of window `txIo` (ntb_transport_init_queue). */
+  constructor(
+    readonly nt: NtbTransport,
+    readonly qpNum: number,
+    readonly txIo: IoWindow,
+    txRing: QpRing,
+  ) {
+    this.bit = (1 << qpNum) >>> 0;
+    this.txRing = txRing;
+    this.host = nt.dev.host;
+    this.tasklet = this.host.createTasklet(`ntb_transport rxc_db qp${qpNum}`, (ctx) => this.rxcDbStep(ctx));
+    this.linkWork = new DelayedWork(`qp${qpNum} link_work`, (ctx) => this.qpLinkWork(ctx));
+    this.linkCleanup = new Work(`qp${qpNum} link_cleanup`, (ctx) => this.qpLinkCleanupWork(ctx));
+    this.linkDownRetry = new DelayedWork(`qp${qpNum} send_link_down`, (ctx) => this.sendLinkDown(ctx));
+  }
+
+  // ---- client API -------------------------------------------------------------------------
+
+  /** @internal Bind a client (ntb_transport_create_queue's per-QP part). */
+  open(handlers: QueueHandlers, cbData: unknown): void {
+    this.handlers = handlers;
+    this.cbData = cbData;
+    const p = this.nt.params;
+    const ops = this.nt.dev.ops;
+    if (p.useDma) {
+      this.txDmaChan = ops.requestDmaChannel?.() ?? null;
+      this.rxDmaChan = ops.requestDmaChannel?.() ?? null;
+    }
+    this.rxFree.length = 0;
+    for (let i = 0; i < 100; i++) this.rxFree.push(newEntry());
+    this.rxAllocEntry = 100;
+    this.txFree.length = 0;
+    for (let i = 0; i < this.txRing.maxEntry; i++) this.txFree.push(newEntry());
+    if (p.txMemcpyOffload) {
+      this.offloadThread = this.host.createKthread(`ntb-txcpy/${this.nt.dev.name}/${this.qpNum}`, (ctx, task) => this.offloadStep(ctx, task));
+    }
+    ops.dbClear(this.bit);
+    ops.dbClearMask(this.bit);
+  }
+
+  /** @internal Unbind the client (ntb_transport_free_queue's per-QP part). */
+  close(): void {
+    this.active = false;
+    this.offloadThread?.stop();
+    this.offloadThread = null;
+    this.txDmaChan?.release();
+    this.rxDmaChan?.release();
+    this.txDmaChan = null;
+    this.rxDmaChan = null;
+    this.nt.dev.ops.dbSetMask(this.bit);
+    this.tasklet.kill();
+    this.nt.wq.cancelDelayed(this.linkWork);
+    this.handlers = {};
+    this.cbData = null;
+    this.rxFree.length = 0;
+    this.rxPend.length = 0;
+    this.rxPost.length = 0;
+    this.txFree.length = 0;
+    this.txOffl.length = 0;
+  }
+
+  /** Client data given at create time. */
+  get data(): unknown {
+    return this.cbData;
+  }
+
+  /** Largest payload per frame, bytes (ntb_transport_max_size; DMA copy_align is 1 byte here). */
+  maxSize(): number {
+    return this.txRing.maxFrame - PAYLOAD_HEADER_SIZE;
+  }
+
+  /** Whether the QP link is up (ntb_transport_link_query). */
+  linkQuery(): boolean {
+    return this.linkIsUp;
+  }
+
+  /** Free TX slots: (RRI − tx_index) mod max_entry, one slot always empty (ntb_transport_tx_free_entry). */
+  txFreeEntry(): number {
+    if (this.rxBuf === null || this.rxRing === null) return 0;
+    const head = this.txIndex;
+    const tail = this.rxBuf.view.getUint32(this.rxRing.rxInfoOffset, true);
+    return tail >= head ? tail - head : this.txRing.maxEntry + tail - head;
+  }
+
+  /** Post a receive buffer (ntb_transport_rx_enqueue): 0, or -ENOMEM when all entries are in use. */
+  rxEnqueue(cb: unknown, buf: Uint8Array | null, len: number, ctx?: ExecContext): number {
+    if (!Number.isInteger(len) || len < 0) return -ERRNO.EINVAL;
+    const e = this.rxFree.shift();
+    if (e === undefined) return -ERRNO.ENOMEM;
+    e.cb = cb;
+    e.buf = buf;
+    e.len = len;
+    e.flags = 0;
+    e.rxIndex = 0;
+    this.rxPend.push(e);
+    if (this.active) this.tasklet.schedule(ctx);
+    return 0;
+  }
+
+  /** Send a frame (ntb_transport_tx_enqueue); the caller serialises per QP. */
+  txEnqueue(ctx: ExecContext, cb: unknown, data: Uint8Array | null, len: number): number {
+    if (!Number.isInteger(len) || len <= 0) return -ERRNO.EINVAL;
+    if (!this.linkIsUp) return -ERRNO.ENOLINK;
+    if (len > this.txRing.maxFrame - PAYLOAD_HEADER_SIZE) return -ERRNO.EMSGSIZE;
+    const e = this.txFree.shift();
+    if (e === undefined) {
+      this.stats.txErrNoBuf++;
+      return -ERRNO.EBUSY;
+    }
+    e.cb = cb;
+    e.buf = data;
+    e.len = len;
+    e.flags = 0;
+    e.txIndex = 0;
+    const rc = this.processTx(ctx, e);
+    if (rc !== 0) this.txFree.push(e);
+    return rc;
+  }
+
+  /** Take back a posted buffer while the client is not ready (ntb_transport_rx_remove). */
+  rxRemove(): { readonly cb: unknown; readonly len: number } | null {
+    if (this.clientReady) return null;
+    const e = this.rxPend.shift();
+    if (e === undefined) return null;
+    this.rxFree.push(e);
+    return { cb: e.cb, len: e.len };
+  }
+
+  /** Client ready (ntb_transport_link_up): start the QP handshake once the transport is up. */
+  linkUp(): void {
+    this.clientReady = true;
+    if (this.nt.linkIsUp) this.nt.wq.queueDelayed(this.linkWork, 0);
+  }
+
+  /** Client going away (ntb_transport_link_down): clear our QP_LINKS bit at the peer and send LINK_DOWN. */
+  linkDown(ctx?: ExecContext): void {
+    this.clientReady = false;
+    const ops = this.nt.dev.ops;
+    const val = ops.spadRead(SPAD.QP_LINKS, ctx);
+    ops.peerSpadWrite(0, SPAD.QP_LINKS, (val & ~this.bit) >>> 0, ctx);
+    if (this.linkIsUp) {
+      this.linkDownTries = 0;
+      if (ctx === undefined) this.nt.wq.queueDelayed(this.linkDownRetry, 0);
+      else this.sendLinkDown(ctx);
+    } else {
+      this.nt.wq.cancelDelayed(this.linkWork);
+    }
+  }
+
+  // ---- TX ---------------------------------------------------------------------------------
+
+  private processTx(ctx: ExecContext, e: Entry): number {
+    if (this.txFreeEntry() === 0) {
+      this.stats.txRingFull++;
+      return -ERRNO.EAGAIN;
+    }
+    this.asyncTx(ctx, e);
+    this.stats.txPkts++;
+    return 0;
+  }
+
+  private slotOffset(index: number): number {
+    return this.txRing.offset + this.txRing.maxFrame * index;
+  }
+
+  private asyncTx(ctx: ExecContext, e: Entry): void {
+    const ring = this.txRing;
+    e.txIndex = this.txIndex;
+    const offset = this.slotOffset(e.txIndex);
+    e.hdrOffset = offset + ring.maxFrame - PAYLOAD_HEADER_SIZE;
+    this.txIndex = (this.txIndex + 1) % ring.maxEntry;
+    this.txIo.iowrite32(ctx, e.hdrOffset + HDR.LEN, e.len);
+    this.txIo.iowrite32(ctx, e.hdrOffset + HDR.VER, this.stats.txPkts >>> 0);
+    const chan = this.txDmaChan;
+    if (chan !== null && e.len >= this.nt.params.copyBytes) {
+      const ok = chan.copyToPeer(ctx, { dst: this.txIo, offset, data: this.payloadOf(e), len: e.len }, (good, cctx) => {
+        if (good) this.txCopyCallback(cctx, e);
+        else {
+          this.memcpyTx(cctx, e);
+          this.stats.txMemcpy++;
+        }
+      });
+      if (ok) {
+        this.stats.txAsync++;
+        return;
+      }
+    }
+    this.memcpyTx(ctx, e);
+    this.stats.txMemcpy++;
+  }
+
+  private payloadOf(e: Entry): Uint8Array | null {
+    return this.nt.params.payload === 'functional' ? e.buf : null;
+  }
+
+  private memcpyTx(ctx: ExecContext, e: Entry): void {
+    if (this.offloadThread !== null) {
+      this.txOffl.push(e);
+      this.offloadThread.wake();
+    } else {
+      this.memcpyTxOnStack(ctx, e);
+    }
+  }
+
+  private memcpyTxOnStack(ctx: ExecContext, e: Entry): void {
+    this.txIo.memcpyToio(ctx, this.slotOffset(e.txIndex), this.payloadOf(e), e.len);
+    this.txIo.barrier(ctx);
+    this.txCopyCallback(ctx, e);
+  }
+
+  private txCopyCallback(ctx: ExecContext, e: Entry): void {
+    const flagsOffset = e.hdrOffset + HDR.FLAGS;
+    this.txIo.iowrite32(ctx, flagsOffset, (e.flags | DESC_DONE_FLAG) >>> 0);
+    if (this.nt.params.flushDoneFlag) {
+      this.txIo.barrier(ctx);
+      this.txIo.ioread32(ctx, flagsOffset);
+    }
+    this.nt.dev.ops.peerDbSet(this.bit, ctx);
+    const len = e.len;
+    if (len > 0) this.stats.txBytes += len;
+    this.txFree.push(e);
+    if (len > 0) this.handlers.tx?.(this, e.cb, len, ctx);
+  }
+
+  private offloadStep(ctx: ExecContext, task: Task): TaskStep {
+    if (task.shouldStop) return 'exit';
+    const e = this.txOffl.shift();
+    if (e === undefined) return TX_OFFLOAD_WAIT_NS;
+    this.memcpyTxOnStack(ctx, e);
+    return this.txOffl.length > 0 ? 'run' : TX_OFFLOAD_WAIT_NS;
+  }
+
+  private sendLinkDown(ctx: ExecContext): void {
+    if (!this.linkIsUp) return;
+    const e = this.txFree.shift();
+    if (e === undefined) {
+      if (++this.linkDownTries < NTB_LINK_DOWN_TIMEOUT) {
+        this.nt.wq.queueDelayed(this.linkDownRetry, this.host.msecsToJiffies(LINK_DOWN_RETRY_MS), ctx);
+      }
+      return;
+    }
+    e.cb = null;
+    e.buf = null;
+    e.len = 0;
+    e.flags = LINK_DOWN_FLAG;
+    const rc = this.processTx(ctx, e);
+    if (rc !== 0) this.nt.log(`ntb: QP${this.qpNum} unable to send linkdown msg`);
+    this.linkDownReset();
+  }
+
+  // ---- RX ---------------------------------------------------------------------------------
+
+  /** @internal The doorbell for this QP fired: kick the RX tasklet on the ISR's CPU. */
+  kick(ctx?: ExecContext): void {
+    if (this.active) this.tasklet.schedule(ctx);
+  }
+
+  private rxcDbStep(ctx: ExecContext): boolean {
+    const max = this.rxRing?.maxEntry ?? 0;
+    const rc = max > 0 ? this.processRxc(ctx) : -ERRNO.EAGAIN;
+    if (rc === 0) this.budgetUsed++;
+    if (rc === 0 && this.budgetUsed < max) return true;
+    const used = this.budgetUsed;
+    this.budgetUsed = 0;
+    const ops = this.nt.dev.ops;
+    if (used === max && max > 0) {
+      if (this.active) this.tasklet.schedule(ctx);
+    } else if ((ops.dbRead() & this.bit) !== 0) {
+      ops.dbClear(this.bit);
+      ops.dbRead();
+      if (this.active) this.tasklet.schedule(ctx);
+    }
+    return false;
+  }
+
+  private processRxc(ctx: ExecContext): number {
+    const ring = this.rxRing;
+    const buf = this.rxBuf;
+    if (ring === null || buf === null) return -ERRNO.EAGAIN;
+    const offset = ring.offset + ring.maxFrame * this.rxIndex;
+    const hdr = offset + ring.maxFrame - PAYLOAD_HEADER_SIZE;
+    const view = buf.view;
+    ctx.charge(this.host.costs.memcpyFromCoherent(PAYLOAD_HEADER_SIZE));
+    const flags = view.getUint32(hdr + HDR.FLAGS, true);
+    if ((flags & DESC_DONE_FLAG) === 0) {
+      this.stats.rxRingEmpty++;
+      return -ERRNO.EAGAIN;
+    }
+    if ((flags & LINK_DOWN_FLAG) !== 0) {
+      this.nt.wq.queue(this.linkCleanup, ctx);
+      view.setUint32(hdr + HDR.FLAGS, 0, true);
+      return -ERRNO.EAGAIN;
+    }
+    if (view.getUint32(hdr + HDR.VER, true) !== this.stats.rxPkts >>> 0) {
+      this.stats.rxErrVer++;
+      return -ERRNO.EIO;
+    }
+    const e = this.rxPend.shift();
+    if (e === undefined) {
+      this.stats.rxErrNoBuf++;
+      return -ERRNO.EAGAIN;
+    }
+    this.rxPost.push(e);
+    e.hdrOffset = hdr;
+    e.rxIndex = this.rxIndex;
+    const len = view.getUint32(hdr + HDR.LEN, true);
+    if (len > e.len) {
+      this.stats.rxErrOflow++;
+      e.len = -ERRNO.EIO;
+      e.flags |= DESC_DONE_FLAG;
+      this.completeRxc(ctx);
+    } else {
+      this.stats.rxBytes += len;
+      this.stats.rxPkts++;
+      e.len = len;
+      this.asyncRx(ctx, e, offset);
+    }
+    this.rxIndex = (this.rxIndex + 1) % ring.maxEntry;
+    return 0;
+  }
+
+  private asyncRx(ctx: ExecContext, e: Entry, offset: number): void {
+    const chan = this.rxDmaChan;
+    const buf = this.rxBuf;
+    if (chan !== null && buf !== null && e.len >= this.nt.params.copyBytes) {
+      const ok = chan.copyFromLocal(ctx, { src: buf, offset, dst: this.payloadOf(e), len: e.len }, (good, cctx) => {
+        if (good) {
+          e.flags |= DESC_DONE_FLAG;
+          this.completeRxc(cctx);
+        } else {
+          this.memcpyRx(cctx, e, offset);
+          this.stats.rxMemcpy++;
+        }
+      });
+      if (ok) {
+        this.stats.rxAsync += 2;
+        return;
+      }
+    }
+    this.memcpyRx(ctx, e, offset);
+    this.stats.rxMemcpy++;
+  }
+
+  private memcpyRx(ctx: ExecContext, e: Entry, offset: number): void {
+    ctx.charge(this.host.costs.memcpyFromCoherent(e.len));
+    const buf = this.rxBuf;
+    if (this.nt.params.payload === 'functional' && e.buf !== null && buf !== null) {
+      e.buf.set(buf.bytes.subarray(offset, offset + e.len));
+    }
+    e.flags |= DESC_DONE_FLAG;
+    this.completeRxc(ctx);
+  }
+
+  private completeRxc(ctx: ExecContext): void {
+    const buf = this.rxBuf;
+    for (let e = this.rxPost[0]; e !== undefined && (e.flags & DESC_DONE_FLAG) !== 0; e = this.rxPost[0]) {
+      buf?.view.setUint32(e.hdrOffset + HDR.FLAGS, 0, true);
+      this.txIo.iowrite32(ctx, this.txRing.rxInfoOffset, e.rxIndex);
+      this.rxPost.shift();
+      this.rxFree.push(e);
+      if (this.clientReady) this.handlers.rx?.(this, e.cb, e.len, ctx);
+    }
+  }
+
+  // ---- link ---------------------------------------------------------------------------------
+
+  /** @internal Lay out the RX ring in the window buffer and reset indices (ntb_transport_setup_qp_mw). */
+  setupMw(buf: DmaBuffer, ring: QpRing): void {
+    this.rxBuf = buf;
+    this.rxRing = ring;
+    this.rxIndex = 0;
+    for (let i = this.rxAllocEntry; i < ring.maxEntry; i++) {
+      this.rxFree.push(newEntry());
+      this.rxAllocEntry++;
+    }
+    buf.view.setUint32(ring.rxInfoOffset, ring.maxEntry - 1, true);
+    for (let i = 0; i < ring.maxEntry; i++) buf.bytes.fill(0, ring.offset + ring.maxFrame * (i + 1) - PAYLOAD_HEADER_SIZE, ring.offset + ring.maxFrame * (i + 1));
+    this.stats.rxPkts = 0;
+    this.stats.txPkts = 0;
+    this.txIndex = 0;
+  }
+
+  /** @internal The window buffer is going away (ntb_free_mw). */
+  dropMw(): void {
+    this.rxBuf = null;
+    this.rxRing = null;
+  }
+
+  private qpLinkWork(ctx: ExecContext): void {
+    const ops = this.nt.dev.ops;
+    const val = ops.spadRead(SPAD.QP_LINKS, ctx);
+    ops.peerSpadWrite(0, SPAD.QP_LINKS, (val | this.bit) >>> 0, ctx);
+    if ((val & this.bit) !== 0) {
+      this.nt.log(`qp ${this.qpNum}: Link Up`);
+      this.linkIsUp = true;
+      this.active = true;
+      this.handlers.event?.(1);
+      if (this.active) this.tasklet.schedule(ctx);
+    } else if (this.nt.linkIsUp) {
+      this.nt.wq.queueDelayed(this.linkWork, this.host.msecsToJiffies(NTB_LINK_DOWN_TIMEOUT), ctx);
+    }
+  }
+
+  private contextReset(): void {
+    this.linkIsUp = false;
+    this.active = false;
+    this.txIndex = 0;
+    this.rxIndex = 0;
+    this.stats = zeroStats();
+  }
+
+  /** @internal ntb_qp_link_down_reset. */
+  linkDownReset(): void {
+    this.contextReset();
+    if (this.rxBuf !== null && this.rxRing !== null) this.rxBuf.view.setUint32(this.rxRing.rxInfoOffset, this.rxRing.maxEntry - 1, true);
+  }
+
+  /** @internal ntb_qp_link_cleanup: reset and tell the client the link is down. */
+  linkCleanupNow(): void {
+    this.nt.log(`qp ${this.qpNum}: Link Cleanup`);
+    this.nt.wq.cancelDelayed(this.linkWork);
+    this.linkDownReset();
+    this.handlers.event?.(0);
+  }
+
+  private qpLinkCleanupWork(ctx: ExecContext): void {
+    this.linkCleanupNow();
+    if (this.nt.linkIsUp) this.nt.wq.queueDelayed(this.linkWork, this.host.msecsToJiffies(NTB_LINK_DOWN_TIMEOUT), ctx);
+  }
+
+  /** Queue depths, for tests and tools: free/pending/posted RX entries and free/offload TX entries. */
+  queueDepths(): { rxFree: number; rxPend: number; rxPost: number; txFree: number; txOffl: number } {
+    return { rxFree: this.rxFree.length, rxPend: this.rxPend.length, rxPost: this.rxPost.length, txFree: this.txFree.length, txOffl: this.txOffl.length };
+  }
+}

@@ -1,0 +1,87 @@
+/**
+ * Contracts of ntb_transport (include/linux/ntb_transport.h) as the model exposes them.
+ */
+import type { ExecContext } from '@ntbsim/kernel';
+
+/**
+ * Module parameters of ntb_transport (all 0644 in the kernel), plus the model's switches.
+ * Kernel defaults: transport_mtu 0x10000, max_mw_size 0, max_num_clients 0, copy_bytes 1024,
+ * use_dma N, use_msi N, tx_memcpy_offload N.
+ */
+export interface TransportParams {
+  /** `transport_mtu`: frame size including the 12-byte header (bytes). */
+  readonly transportMtu: number;
+  /** `max_mw_size`: cap on the memory window size used and advertised (bytes, 0 = none). */
+  readonly maxMwSize: number;
+  /** `max_num_clients`: cap on the QP count (0 = one QP per MW). */
+  readonly maxNumClients: number;
+  /** `copy_bytes`: frames shorter than this are copied by the CPU even with DMA (bytes). */
+  readonly copyBytes: number;
+  /** `use_dma`: per-QP TX and RX DMA_MEMCPY channels. */
+  readonly useDma: boolean;
+  /** `use_msi`: NTB MSI instead of doorbells (needs NTB MSI support in the device; else doorbells). */
+  readonly useMsi: boolean;
+  /** `tx_memcpy_offload`: do the TX memcpy_toio in a per-QP kthread. */
+  readonly txMemcpyOffload: boolean;
+  /** Model switch: the v7.0 `dma_mb(); ioread32(&hdr->flags)` flush before the doorbell (true = kernel v7.0). */
+  readonly flushDoneFlag: boolean;
+  /** Model switch: `functional` moves payload bytes; `timing` elides them (headers, flags, indices stay real). */
+  readonly payload: PayloadMode;
+}
+
+/** Payload fidelity (DESIGN.md §6): both give identical virtual-time results. */
+export type PayloadMode = 'functional' | 'timing';
+
+/** A transport queue pair as its client sees it (struct ntb_transport_qp). */
+export interface TransportQueue {
+  /** QP number (ntb_transport_qp_num). */
+  readonly qpNum: number;
+  /** Largest payload per frame, bytes (ntb_transport_max_size). */
+  maxSize(): number;
+  /** Whether the QP link is up (ntb_transport_link_query). */
+  linkQuery(): boolean;
+  /** Free TX slots (ntb_transport_tx_free_entry). */
+  txFreeEntry(): number;
+  /** Post a receive buffer; 0, -EINVAL or -ENOMEM (ntb_transport_rx_enqueue). */
+  rxEnqueue(cb: unknown, buf: Uint8Array | null, len: number, ctx?: ExecContext): number;
+  /** Send a frame; 0, -EINVAL, -ENOLINK, -EMSGSIZE, -EBUSY or -EAGAIN (ntb_transport_tx_enqueue). */
+  txEnqueue(ctx: ExecContext, cb: unknown, data: Uint8Array | null, len: number): number;
+  /** Take back a posted receive buffer while the client is not ready (ntb_transport_rx_remove). */
+  rxRemove(): { readonly cb: unknown; readonly len: number } | null;
+  /** Client ready: start the QP link (ntb_transport_link_up). */
+  linkUp(): void;
+  /** Client going away: stop the QP link, telling the peer (ntb_transport_link_down). */
+  linkDown(ctx?: ExecContext): void;
+}
+
+/**
+ * Callbacks of a queue's client (struct ntb_queue_handlers). `rx` gets the buffer's cb and the
+ * received length (or a negative errno: -EIO on overflow); `tx` gets the cb of a sent frame;
+ * `event` gets 1 on QP link up and 0 on link down.
+ */
+export interface QueueHandlers {
+  /** A frame was received into a posted buffer (rx_handler). */
+  readonly rx?: (qp: TransportQueue, cb: unknown, len: number, ctx: ExecContext) => void;
+  /** A frame was sent and its buffer can be released (tx_handler). */
+  readonly tx?: (qp: TransportQueue, cb: unknown, len: number, ctx: ExecContext) => void;
+  /** The QP link went up (1) or down (0) (event_handler). */
+  readonly event?: (status: 0 | 1) => void;
+}
+
+/** Per-QP counters (the debugfs stats fields). */
+export interface QpStats {
+  rxBytes: number;
+  rxPkts: number;
+  rxMemcpy: number;
+  rxAsync: number;
+  rxRingEmpty: number;
+  rxErrNoBuf: number;
+  rxErrOflow: number;
+  rxErrVer: number;
+  txBytes: number;
+  txPkts: number;
+  txRingFull: number;
+  txErrNoBuf: number;
+  txMemcpy: number;
+  txAsync: number;
+}

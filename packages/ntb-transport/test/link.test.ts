@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import { NTB_TRANSPORT_VERSION, SPAD } from '../src/index.js';
+import { rig, runUntilUp } from './harness.js';
+
+describe('link negotiation over scratchpads', () => {
+  it('brings the transport and every QP up on both sides, with VERSION 4 and matching counts in the spads', () => {
+    const r = rig({ queues: 1 });
+    expect(runUntilUp(r)).toBe(true);
+    for (const side of [r.a, r.b]) {
+      const ops = side.transport.dev.ops;
+      expect(side.transport.linkIsUp).toBe(true);
+      expect(ops.spadRead(SPAD.VERSION)).toBe(NTB_TRANSPORT_VERSION);
+      expect(ops.spadRead(SPAD.NUM_QPS)).toBe(1);
+      expect(ops.spadRead(SPAD.NUM_MWS)).toBe(1);
+      expect(ops.spadRead(SPAD.MW0_SZ_HIGH)).toBe(0);
+      expect(ops.spadRead(SPAD.MW0_SZ_LOW)).toBe(1 << 20);
+      expect(ops.spadRead(SPAD.QP_LINKS) & 1).toBe(1);
+      const qp = side.qps[0];
+      expect(qp?.rxRing?.maxEntry).toBe(15);
+      expect(qp?.txFreeEntry()).toBe(14);
+    }
+  });
+
+  it('keeps retrying every 10 ms while NUM_QPS differs, and comes up once it matches', () => {
+    const r = rig({ queues: 1, params: { maxNumClients: 2 }, paramsB: { maxNumClients: 1 } });
+    expect(runUntilUp(r, 200_000_000)).toBe(false);
+    expect(r.a.transport.linkIsUp).toBe(false);
+    expect(r.b.transport.linkIsUp).toBe(false);
+    const opsA = r.a.transport.dev.ops;
+    expect(opsA.spadRead(SPAD.NUM_QPS)).toBe(1);
+    expect(r.b.transport.dev.ops.spadRead(SPAD.NUM_QPS)).toBe(2);
+  });
+
+  it('a QP is up only when both clients are ready; link_down tells the peer with a LINK_DOWN frame', () => {
+    const r = rig({ queues: 1 });
+    expect(runUntilUp(r)).toBe(true);
+    const qa = r.a.qps[0];
+    const qb = r.b.qps[0];
+    if (qa === undefined || qb === undefined) throw new Error('no qp');
+    const events: number[] = [];
+    r.b.transport.freeQueue(qb);
+    const qb2 = r.b.transport.createQueue({ event: (s) => events.push(s) });
+    expect(qb2).toBe(qb);
+    qb.linkUp();
+    r.sim.run({ until: r.sim.now + 50_000_000 });
+    expect(events).toEqual([1]);
+    r.a.host.createKthread('down', (ctx) => {
+      qa.linkDown(ctx);
+      return 'exit';
+    });
+    r.sim.run({ until: r.sim.now + 50_000_000 });
+    expect(events).toEqual([1, 0]);
+    expect(qb.linkQuery()).toBe(false);
+    expect(qa.linkQuery()).toBe(false);
+    qa.linkUp();
+    r.sim.run({ until: r.sim.now + 50_000_000 });
+    expect(qa.linkQuery() && qb.linkQuery()).toBe(true);
+    expect(events).toEqual([1, 0, 1]);
+  });
+
+  it('hardware link loss cleans up every QP, zeroes the spads, and recovery renegotiates', () => {
+    const r = rig({ queues: 1 });
+    expect(runUntilUp(r)).toBe(true);
+    r.pair.setLink(false);
+    r.sim.run({ until: r.sim.now + 20_000_000 });
+    for (const side of [r.a, r.b]) {
+      expect(side.qps[0]?.linkQuery()).toBe(false);
+      expect(side.transport.dev.ops.spadRead(SPAD.VERSION)).toBe(0);
+      expect(side.qps[0]?.rxBuf).toBeNull();
+    }
+    r.pair.setLink(true);
+    expect(runUntilUp(r, r.sim.now + 200_000_000)).toBe(true);
+  });
+});
