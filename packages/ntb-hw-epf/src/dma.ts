@@ -1,0 +1,210 @@
+/**
+ * A DW eDMA-like DMA engine per host (the integrated eDMA of the DWC PCIe controller), exposed
+ * as dmaengine DMA_MEMCPY channels. Each channel runs its descriptors in order:
+ * - submit (`device_prep_dma_memcpy` + `dmaengine_submit`): the CPU is charged `dmaSetup()`;
+ * - a descriptor starts when the channel is free, at or after its submit time;
+ * - a copy into a peer window streams over the fabric: it occupies the link for
+ *   `max(dmaTransfer(len), len / link rate)` and its bytes land `latency` after that; the
+ *   descriptor completes when the engine has pushed the last byte;
+ * - a local copy takes `dmaTransfer(len)` and its bytes are copied at completion;
+ * - completion raises the engine's interrupt; its handler (hardirq) calls each completed
+ *   descriptor's callback with `ok`, in completion order.
+ * Injected errors make the next descriptors fail: nothing is written, `ok = false`.
+ */
+import type { ExecContext, Host, IrqVector, Ns } from '@ntbsim/kernel';
+import type { DmaBuffer, DmaChannel, IoWindow } from '@ntbsim/ntb-core';
+import { EpfError } from './errors.js';
+import { WcWindow } from './ioWindow.js';
+import { localReadNs } from './mmio.js';
+import type { DmaStats, EpfDmaEngine } from './types.js';
+
+/** Completion callback of a descriptor. */
+type DmaDone = (ok: boolean, ctx: ExecContext) => void;
+
+interface Desc {
+  readonly submit: Ns;
+  readonly len: number;
+  readonly done: DmaDone;
+  readonly run: (start: Ns, fail: boolean) => { readonly end: Ns; readonly ok: boolean; readonly finish?: (() => void) | undefined };
+  ok: boolean;
+  finish: (() => void) | undefined;
+}
+
+/** One channel of the engine. */
+class EdmaChannel implements DmaChannel {
+  /** Descriptors waiting or running. */
+  private readonly queue: Desc[] = [];
+  private running = false;
+  /** Errors to inject into the next descriptors of this channel. */
+  failNext = 0;
+  /** Whether a client holds it. */
+  held = false;
+
+  constructor(
+    readonly engine: DmaEngine,
+    readonly index: number,
+    readonly name: string,
+  ) {}
+
+  copyToPeer(ctx: ExecContext, req: { readonly dst: IoWindow; readonly offset: number; readonly data: Uint8Array | null; readonly len: number }, done: DmaDone): boolean {
+    if (!this.held || !(req.dst instanceof WcWindow) || req.len <= 0) return false;
+    const dst = req.dst;
+    if (dst.dmaAddress(req.offset, req.len) === null) return false;
+    ctx.charge(ctx.host.costs.dmaSetup());
+    const data = req.data === null ? null : req.data.slice(0, req.len);
+    const host = this.engine.host;
+    this.submit(ctx.time, {
+      len: req.len,
+      done,
+      run: (start, fail) => {
+        const dur = Math.round(host.costs.dmaTransfer(req.len));
+        const addr = dst.dmaAddress(req.offset, req.len);
+        if (fail || addr === null) return { end: start + dur, ok: false };
+        const { fabric, dir } = dst.route;
+        const tlp = fabric.post({ dir, kind: 'dma', addr, len: req.len, data, issue: start, duration: dur });
+        if (tlp === null) return { end: start + dur, ok: false };
+        return { end: tlp.departEnd, ok: true };
+      },
+    });
+    return true;
+  }
+
+  copyFromLocal(ctx: ExecContext, req: { readonly src: DmaBuffer; readonly offset: number; readonly dst: Uint8Array | null; readonly len: number }, done: DmaDone): boolean {
+    if (!this.held || req.len <= 0 || req.offset < 0 || req.offset + req.len > req.src.size) return false;
+    if (req.dst !== null && req.dst.length < req.len) return false;
+    ctx.charge(ctx.host.costs.dmaSetup());
+    const host = this.engine.host;
+    this.submit(ctx.time, {
+      len: req.len,
+      done,
+      run: (start, fail) => {
+        const end = start + Math.round(host.costs.dmaTransfer(req.len));
+        if (fail) return { end, ok: false };
+        const dst = req.dst;
+        return { end, ok: true, finish: dst === null ? undefined : () => dst.set(req.src.bytes.subarray(req.offset, req.offset + req.len)) };
+      },
+    });
+    return true;
+  }
+
+  release(): void {
+    this.held = false;
+  }
+
+  private submit(at: Ns, d: Pick<Desc, 'len' | 'done' | 'run'>): void {
+    this.engine.stats.submitted++;
+    this.queue.push({ ...d, submit: at, ok: false, finish: undefined });
+    if (!this.running) {
+      this.running = true;
+      this.engine.host.sim.at(Math.max(at, this.engine.host.sim.now), this.onStart);
+    }
+  }
+
+  private readonly onStart = (): void => {
+    const d = this.queue[0];
+    if (d === undefined) {
+      this.running = false;
+      return;
+    }
+    const sim = this.engine.host.sim;
+    let fail = false;
+    if (this.failNext > 0) {
+      this.failNext--;
+      fail = true;
+    } else if (this.engine.failNextAny > 0) {
+      this.engine.failNextAny--;
+      fail = true;
+    }
+    const r = d.run(sim.now, fail);
+    d.ok = r.ok;
+    d.finish = r.finish;
+    sim.at(Math.max(sim.now, r.end), this.onEnd);
+  };
+
+  private readonly onEnd = (): void => {
+    const d = this.queue.shift() as Desc;
+    d.finish?.();
+    this.engine.complete(d);
+    const next = this.queue[0];
+    if (next === undefined) this.running = false;
+    else this.engine.host.sim.at(Math.max(next.submit, this.engine.host.sim.now), this.onStart);
+  };
+}
+
+/** The DMA engine of one host (DW eDMA of its PCIe controller). */
+export class DmaEngine implements EpfDmaEngine {
+  /** The engine's completion interrupt (`dw-edma` in /proc/interrupts). */
+  readonly irq: IrqVector;
+  /** Counters. */
+  readonly stats: DmaStats = { submitted: 0, completed: 0, failed: 0, bytes: 0 };
+  /** Errors to inject into the next descriptors of any channel. */
+  failNextAny = 0;
+  private readonly channels: EdmaChannel[];
+  private readonly completed: Desc[] = [];
+
+  /** An engine on `host` with the profile's `dma.channels` channels. */
+  constructor(readonly host: Host) {
+    const n = host.profile.dma.channels.value;
+    this.channels = Array.from({ length: n }, (_, i) => new EdmaChannel(this, i, `dma0chan${i}`));
+    this.irq = host.requestIrq('dw-edma', (ctx) => this.isr(ctx));
+  }
+
+  /** Number of channels. */
+  get channelCount(): number {
+    return this.channels.length;
+  }
+
+  /** Channels not held by a client. */
+  get freeChannels(): number {
+    return this.channels.filter((c) => !c.held).length;
+  }
+
+  /** A free channel (dma_request_channel), or null when all are taken. */
+  request(): DmaChannel | null {
+    const c = this.channels.find((ch) => !ch.held);
+    if (c === undefined) return null;
+    c.held = true;
+    return c;
+  }
+
+  /** Make the next `count` descriptors fail, on `channel` or on whichever channel runs next. */
+  injectErrors(count: number, channel?: number): void {
+    if (!Number.isInteger(count) || count < 1) throw new EpfError('EINVAL', 'dma', `error count: got ${count}, allowed an integer ≥ 1`);
+    if (channel === undefined) {
+      this.failNextAny += count;
+      return;
+    }
+    const c = this.channels[channel];
+    if (c === undefined) throw new EpfError('EINVAL', 'dma', `channel: got ${channel}, allowed 0..${this.channels.length - 1}`);
+    c.failNext += count;
+  }
+
+  /** @internal A descriptor finished: queue its callback and raise the interrupt. */
+  complete(d: Desc): void {
+    if (d.ok) {
+      this.stats.completed++;
+      this.stats.bytes += d.len;
+    } else this.stats.failed++;
+    this.completed.push(d);
+    this.irq.raise();
+  }
+
+  private isr(ctx: ExecContext): void {
+    for (const d of this.completed.splice(0)) {
+      ctx.charge(localReadNs(ctx));
+      d.done(d.ok, ctx);
+    }
+  }
+}
+
+const engines = new WeakMap<Host, DmaEngine>();
+
+/** The DMA engine of `host`, created on first use. */
+export function hostDmaEngine(host: Host): DmaEngine {
+  let e = engines.get(host);
+  if (e === undefined) {
+    e = new DmaEngine(host);
+    engines.set(host, e);
+  }
+  return e;
+}

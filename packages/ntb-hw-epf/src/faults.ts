@@ -1,0 +1,71 @@
+/**
+ * Fault hooks for issue #8: each call changes exactly the hardware state it names.
+ */
+import type { Ns } from '@ntbsim/kernel';
+import type { DmaEngine } from './dma.js';
+import { EpfError } from './errors.js';
+import type { Fabric } from './fabric.js';
+import type { WcPolicy } from './ioWindow.js';
+import type { NtbHwEpf } from './ntbHwEpf.js';
+import type { EpfFaults, EpfSide } from './types.js';
+import type { VntbFunction } from './vntb.js';
+
+/** What the fault hooks act on. */
+export interface FaultTargets {
+  /** The link. */
+  readonly fabric: Fabric;
+  /** Both hosts' WC behaviour. */
+  readonly wc: { readonly rc: WcPolicy; readonly ep: WcPolicy };
+  /** The host driver. */
+  readonly driver: NtbHwEpf;
+  /** The endpoint function. */
+  readonly vntb: VntbFunction;
+  /** Both DMA engines. */
+  readonly dma: { readonly rc: DmaEngine; readonly ep: DmaEngine };
+}
+
+function count(n: unknown, field: string): number {
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) throw new EpfError('EINVAL', 'faults', `${field}: got ${JSON.stringify(n)}, allowed an integer ≥ 0`);
+  return n;
+}
+
+/** Fault hooks over `t`. */
+export function createFaults(t: FaultTargets): EpfFaults {
+  return {
+    linkDown: () => {
+      if (!t.fabric.linkUp) return;
+      t.fabric.loseLink();
+      t.vntb.onLinkLost();
+      t.driver.notifyLinkChange();
+    },
+    linkUp: () => {
+      if (t.fabric.linkUp) return;
+      t.fabric.restore();
+      t.vntb.onLinkRestored();
+      t.driver.notifyLinkChange();
+    },
+    setWcLinger: (ns: Ns, side: EpfSide | 'both' = 'both') => {
+      if (typeof ns !== 'number' || !Number.isFinite(ns) || ns < 0) throw new EpfError('EINVAL', 'faults', `wc linger: got ${JSON.stringify(ns)}, allowed a finite number of ns ≥ 0`);
+      if (side !== 'rc' && side !== 'ep' && side !== 'both') throw new EpfError('EINVAL', 'faults', `wc linger side: got ${JSON.stringify(side)}, allowed rc, ep or both`);
+      if (side !== 'ep') t.wc.rc.lingerNs = Math.round(ns);
+      if (side !== 'rc') t.wc.ep.lingerNs = Math.round(ns);
+    },
+    dropDoorbells: (n) => t.fabric.dropNextWrites('doorbell', count(n, 'doorbells to drop')),
+    dropMsis: (n) => t.fabric.dropNextWrites('msi', count(n, 'MSIs to drop')),
+    spuriousDoorbell: (target) => {
+      if (target.to === 'ep') {
+        t.vntb.ringSlot(target.slot);
+        return;
+      }
+      const irq = t.driver.vectors[target.vector];
+      if (irq === undefined) throw new EpfError('EINVAL', 'faults', `spurious MSI vector: got ${target.vector}, allowed 0..${t.driver.vectors.length - 1} (requested by the host probe)`);
+      irq.raise();
+    },
+    dmaError: (side, options = {}) => {
+      const engine = side === 'rc' ? t.dma.rc : side === 'ep' ? t.dma.ep : null;
+      if (engine === null) throw new EpfError('EINVAL', 'faults', `dma side: got ${JSON.stringify(side)}, allowed rc or ep`);
+      engine.injectErrors(options.count ?? 1, options.channel);
+    },
+    stallEpHandler: (stalled) => t.vntb.setStalled(stalled),
+  };
+}

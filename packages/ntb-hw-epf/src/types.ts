@@ -1,0 +1,231 @@
+/**
+ * Contracts of the PCI-endpoint NTB hardware model: the pair factory's options and result,
+ * the fabric and DMA views it hands out, and the fault hooks. The NTB devices themselves are
+ * ntb-core `NtbDev`s; nothing above ntb-core needs to import this package's types.
+ */
+import type { Host, IrqVector, Ns } from '@ntbsim/kernel';
+import type { DmaChannel, NtbBus, NtbDev } from '@ntbsim/ntb-core';
+
+/** How a side reports doorbells: mainline (`legacy`) or the 2026 per-doorbell-bit series (`per-bit`). */
+export type DoorbellMode = 'legacy' | 'per-bit';
+
+/** The two boards of a pair. */
+export type EpfSide = 'rc' | 'ep';
+
+/** A direction of the PCIe link. */
+export type FabricDirection = 'rc-to-ep' | 'ep-to-rc';
+
+/** What a TLP carries: uncached register write, WC data, doorbell, MSI or DMA data. */
+export type TlpKind = 'mmio' | 'wc' | 'doorbell' | 'msi' | 'dma';
+
+/** A posted write reached its receiver. */
+export interface LandEvent {
+  /** Direction it travelled. */
+  readonly dir: FabricDirection;
+  /** What it was. */
+  readonly kind: TlpKind;
+  /** Bus address on the wire. */
+  readonly addr: number;
+  /** Payload bytes. */
+  readonly len: number;
+  /** Issue time (ns). */
+  readonly issue: Ns;
+  /** Landing time (ns), the current virtual time. */
+  readonly arrival: Ns;
+  /** False when no target decoded the address (the write was discarded). */
+  readonly mapped: boolean;
+}
+
+/** Counters of one link direction. */
+export interface LinkStats {
+  /** Posted writes that entered the link. */
+  tlps: number;
+  /** Payload bytes that entered the link. */
+  bytes: number;
+  /** Writes that landed in a target. */
+  landed: number;
+  /** Writes that decoded to no target (discarded at the receiver). */
+  unmapped: number;
+  /** Writes lost because the link was down. */
+  droppedLinkDown: number;
+  /** Writes dropped by fault injection. */
+  droppedFault: number;
+  /** Non-posted reads. */
+  reads: number;
+  /** Total time reads waited behind earlier posted writes (ns). */
+  readWaitNs: Ns;
+}
+
+/** What the pair exposes of its PCIe link. */
+export interface PcieFabric {
+  /** Payload rate per direction (B/s): `pcieBytesPerSec` of the slower host profile. */
+  readonly bytesPerSec: number;
+  /** One-way TLP latency (ns): the larger `pcie.latencyNs` of the two profiles. */
+  readonly latencyNs: Ns;
+  /** Completion timeout of a read on a dead link (ns). */
+  readonly completionTimeoutNs: Ns;
+  /** False while a hardware link loss is injected. */
+  readonly linkUp: boolean;
+  /** Link occupancy of a `len`-byte posted write (ns). */
+  serializationNs(len: number): Ns;
+  /** Counters of `dir` (live). */
+  stats(dir: FabricDirection): Readonly<LinkStats>;
+  /** Writes issued on `dir` and not yet landed. */
+  inFlight(dir: FabricDirection): number;
+  /** Time `dir` finishes serialising what it holds (ns). */
+  busyUntil(dir: FabricDirection): Ns;
+  /** Observe every landing write; returns the function that stops observing. */
+  onLand(listener: (ev: LandEvent) => void): () => void;
+}
+
+/** Counters of a DMA engine. */
+export interface DmaStats {
+  /** Descriptors submitted. */
+  submitted: number;
+  /** Descriptors completed with ok = true. */
+  completed: number;
+  /** Descriptors completed with ok = false. */
+  failed: number;
+  /** Bytes copied successfully. */
+  bytes: number;
+}
+
+/** The DW eDMA-like engine of one host. */
+export interface EpfDmaEngine {
+  /** Its completion interrupt (`dw-edma` in /proc/interrupts). */
+  readonly irq: IrqVector;
+  /** Counters (live). */
+  readonly stats: Readonly<DmaStats>;
+  /** Channels (profile `dma.channels`). */
+  readonly channelCount: number;
+  /** Channels not held by a client. */
+  readonly freeChannels: number;
+  /** A free DMA_MEMCPY channel (dma_request_channel), or null. */
+  request(): DmaChannel | null;
+}
+
+/** Progress of the host driver's probe (ntb_epf_pci_probe). */
+export interface EpfProbeState {
+  /** `pending` until CONFIGURE_DOORBELL completed, then `done` (device registered) or `failed`. */
+  readonly state: 'pending' | 'done' | 'failed';
+  /** 0, or the negative errno of a failed probe; null while pending. */
+  readonly rc: number | null;
+  /** Virtual time the probe finished (ns), or null. */
+  readonly at: Ns | null;
+}
+
+/** vNTB configfs values (pci_epf_vntb attributes) and the board's BAR sizing. */
+export interface VntbOptions {
+  /** `num_mws` (1..4). Default: `mwSizes.length`, else 1 (howto). */
+  readonly numMws?: number;
+  /** `mw1..mw4` sizes (bytes). Default: 1 MiB each (howto `mw1 0x100000`, R-Car test configs). */
+  readonly mwSizes?: readonly number[];
+  /** `mw1_offset..mw4_offset` inside BAR2 (bytes, 4 KiB aligned, MW1 at 0). Default: packed in order, 4 KiB aligned (RFC `mw2_offset`). */
+  readonly mwOffsets?: readonly number[];
+  /** `db_count` (1..32; ≥ 3 with a per-bit EP). Default 16 (R-Car test configs). */
+  readonly dbCount?: number;
+  /** `spad_count`. Default 128 (howto, R-Car test configs). */
+  readonly spadCount?: number;
+  /** MSI vectors offered to the host (`pci_epc_set_msi`; a power of two in 4..EP profile `pcie.msiVectors`). Default: the EP profile's `pcie.msiVectors` (16 on R-Car S4: vNTB asks for 16, MSI only). */
+  readonly msiVectors?: number;
+  /** `vbus_number` of the virtual PCI bus (names the EP device). Default 0x10 (R-Car test configs). */
+  readonly vbusNumber?: number;
+  /** BAR2 size (bytes, power of two ≥ 1 MiB). Default: the smallest Resizable BAR size holding every MW. */
+  readonly bar2Size?: number;
+  /** Largest usable BAR2 (bytes). Default 2 MiB ("~2 MiB practical ceiling" on Spider). */
+  readonly bar2CeilingBytes?: number;
+}
+
+/** Options of `createEpfPair`. */
+export interface EpfPairOptions {
+  /** The PCIe root-complex host (runs ntb_hw_epf). */
+  readonly rc: Host;
+  /** The endpoint host (runs pci-epf-vntb). Must share the RC's simulation. */
+  readonly ep: Host;
+  /** vNTB configuration. */
+  readonly vntb?: VntbOptions;
+  /** Doorbell code state per board. Default `legacy` on both (mainline; `per-bit` is the 2026 pci/next series). */
+  readonly doorbell?: { readonly rc?: DoorbellMode; readonly ep?: DoorbellMode };
+  /** NTB buses to register the devices on. Default: a new bus per host. */
+  readonly buses?: { readonly rc: NtbBus; readonly ep: NtbBus };
+  /** WC linger of both hosts' write-combining buffers (ns). Default 0 (writes leave at once). */
+  readonly wcLingerNs?: Ns;
+  /** Completion timeout of a read on a dead link (ns). Default 50 µs (PCIe default range 50 µs-50 ms; estimate). */
+  readonly completionTimeoutNs?: Ns;
+  /** Device names (pci_name). Default: rc `0000:01:00.0`, ep `0000:<vbus>:00.0`. */
+  readonly names?: { readonly rc?: string; readonly ep?: string };
+}
+
+/**
+ * Fault hooks (issue #8). Each call changes only what it names; none touches the other state.
+ */
+export interface EpfFaults {
+  /** Hardware link loss: TLPs in flight and later are lost, reads time out with all-ones; both devices see a link-down event. */
+  linkDown(): void;
+  /** Link recovery: TLPs flow again; the EP's link_status is restored and both devices see a link event. */
+  linkUp(): void;
+  /** WC linger of `side`'s write-combining buffers (ns); 0 turns it off. */
+  setWcLinger(ns: Ns, side?: EpfSide | 'both'): void;
+  /** Lose the next `n` host→EP doorbell writes on the wire. */
+  dropDoorbells(n: number): void;
+  /** Lose the next `n` EP→host MSIs on the wire. */
+  dropMsis(n: number): void;
+  /** Spurious doorbell: `to: 'ep'` writes DB slot `slot` as if the host had rung it; `to: 'rc'` raises host MSI vector `vector`. */
+  spuriousDoorbell(target: { readonly to: 'ep'; readonly slot: number } | { readonly to: 'rc'; readonly vector: number }): void;
+  /** Make the next `count` (default 1) DMA descriptors of `side` fail, on `channel` or any channel. */
+  dmaError(side: EpfSide, options?: { readonly count?: number; readonly channel?: number }): void;
+  /** Stop (true) or restart (false) the EP's command handler work (EP kernel stalled): host commands then time out. */
+  stallEpHandler(stalled: boolean): void;
+}
+
+/** One RC + EP pair built by `createEpfPair`. */
+export interface EpfPair {
+  /** The host-side NTB device (ntb_hw_epf); registered on `buses.rc` when its probe completes. */
+  readonly rc: NtbDev;
+  /** The EP-side NTB device (pci-epf-vntb's virtual NTB); registered on `buses.ep` at creation. */
+  readonly ep: NtbDev;
+  /** The buses the devices register on. */
+  readonly buses: { readonly rc: NtbBus; readonly ep: NtbBus };
+  /** The PCIe link. */
+  readonly fabric: PcieFabric;
+  /** The DMA engines of both hosts. */
+  readonly dma: { readonly rc: EpfDmaEngine; readonly ep: EpfDmaEngine };
+  /** Fault hooks. */
+  readonly faults: EpfFaults;
+  /** The resolved vNTB configuration and address plan. */
+  readonly config: EpfPairConfig;
+  /** The host's MSI vectors, index = vector number (empty until the probe requested them). */
+  rcIrqs(): readonly IrqVector[];
+  /** The host driver's probe progress. */
+  probe(): EpfProbeState;
+  /** Run `cb` once the host probe has finished (at once if it has). */
+  whenProbed(cb: (state: EpfProbeState) => void): void;
+  /** The EP's ctrl + scratchpad memory (struct epf_ntb_ctrl at offset 0), for inspection. */
+  readonly ctrlBytes: Uint8Array;
+  /** The EP's doorbell BAR memory (epf_db[]), for inspection. */
+  readonly dbBytes: Uint8Array;
+}
+
+/** The checked configuration of a pair. */
+export interface EpfPairConfig {
+  /** Doorbell modes. */
+  readonly doorbell: { readonly rc: DoorbellMode; readonly ep: DoorbellMode };
+  /** num_mws. */
+  readonly numMws: number;
+  /** MW sizes (EP configfs, bytes). */
+  readonly mwSizes: readonly number[];
+  /** MW offsets in BAR2 (bytes). */
+  readonly mwOffsets: readonly number[];
+  /** db_count (EP configfs). */
+  readonly dbCount: number;
+  /** spad_count. */
+  readonly spadCount: number;
+  /** MSI vectors offered to the host. */
+  readonly msiVectors: number;
+  /** Bus numbers: BAR bases and sizes as assigned by the RC. */
+  readonly bars: { readonly [bar in 'bar0' | 'bar2' | 'bar4']: { readonly base: number; readonly size: number } };
+  /** Host-visible MW sizes (bytes). */
+  readonly hostMwSizes: readonly number[];
+  /** EP outbound window addresses of the MWs (`vpci_mw_phy`). */
+  readonly epOutbound: readonly number[];
+}
