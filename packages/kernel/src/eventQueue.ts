@@ -7,12 +7,15 @@
  */
 import type { Ns } from './time.js';
 
-/** A scheduled event; keep it to cancel it. */
+/**
+ * A scheduled event; keep it to cancel it. A handle is valid until its event has fired or
+ * been cancelled: the queue recycles event objects after that, so drop the reference then.
+ */
 export interface SimEvent {
   /** Due time (ns). */
-  readonly time: Ns;
+  time: Ns;
   /** Insertion order, the tie-breaker for equal times. */
-  readonly seq: number;
+  seq: number;
   /** Callback, or null once cancelled or fired. */
   fn: ((arg: unknown) => void) | null;
   /** Argument passed to `fn`. */
@@ -23,6 +26,7 @@ export interface SimEvent {
 export class EventQueue {
   private heap: SimEvent[] = [];
   private nextSeq = 0;
+  private readonly pool: SimEvent[] = [];
 
   /** Number of entries, cancelled ones included. */
   get size(): number {
@@ -36,9 +40,21 @@ export class EventQueue {
     return ev;
   }
 
-  /** A new event with the next sequence number, not yet inserted. */
+  /** A new event with the next sequence number, not yet inserted (reusing a recycled object). */
   make(time: Ns, fn: (arg: unknown) => void, arg: unknown): SimEvent {
-    return { time, seq: this.nextSeq++, fn, arg };
+    const ev = this.pool.pop();
+    if (ev === undefined) return { time, seq: this.nextSeq++, fn, arg };
+    ev.time = time;
+    ev.seq = this.nextSeq++;
+    ev.fn = fn;
+    ev.arg = arg;
+    return ev;
+  }
+
+  /** Give back an event that has fired or was cancelled and popped; its handle is now dead. */
+  recycle(ev: SimEvent): void {
+    ev.arg = null;
+    if (this.pool.length < 4096) this.pool.push(ev);
   }
 
   /** Insert an event made by `make`. */

@@ -121,10 +121,14 @@ export class Simulation {
         queue.pop();
       }
       const fn = ev.fn;
-      if (fn === null) continue;
+      if (fn === null) {
+        queue.recycle(ev);
+        continue;
+      }
       ev.fn = null;
       this.now = ev.time;
       fn(ev.arg);
+      queue.recycle(ev);
       n++;
     }
     this.eventsRun += n;
