@@ -82,7 +82,7 @@ export interface DmaBuffer {
 export interface IoWindow {
   /** Size of the window (bytes). */
   readonly size: number;
-  /** memcpy_toio: copy `len` bytes (`data`, or elided when null) to `offset`; charges the WC copy cost. */
+  /** memcpy_toio: copy a `len`-byte block to `offset`: its first `data.length` (≤ len) bytes are `data`, the rest elided (timing mode); charges the WC copy cost of all `len`. */
   memcpyToio(ctx: ExecContext, offset: number, data: Uint8Array | null, len: number): void;
   /** iowrite32: posted little-endian 32-bit write; charges the MMIO write cost. */
   iowrite32(ctx: ExecContext, offset: number, value: number): void;
@@ -97,12 +97,12 @@ export interface DmaChannel {
   /** Channel name (e.g. `dma0chan3`). */
   readonly name: string;
   /**
-   * Prepare and submit a copy of `len` bytes into a peer window at `offset` (device_prep_dma_memcpy +
+   * Prepare and submit a copy of `len` bytes (the first `data.length` given, the rest elided) into a peer window at `offset` (device_prep_dma_memcpy +
    * dmaengine_submit). Charges the CPU setup cost; `done(ok, ctx)` runs in the completion context.
    * Returns false when the descriptor cannot be prepared (the caller falls back to the CPU copy).
    */
   copyToPeer(ctx: ExecContext, req: { readonly dst: IoWindow; readonly offset: number; readonly data: Uint8Array | null; readonly len: number }, done: (ok: boolean, ctx: ExecContext) => void): boolean;
-  /** Prepare and submit a copy out of a local buffer into `dst` (or elided when null); like `copyToPeer`. */
+  /** Prepare and submit a `len`-byte copy out of a local buffer; `dst` (null, or shorter than `len`) gets the first bytes; like `copyToPeer`. */
   copyFromLocal(ctx: ExecContext, req: { readonly src: DmaBuffer; readonly offset: number; readonly dst: Uint8Array | null; readonly len: number }, done: (ok: boolean, ctx: ExecContext) => void): boolean;
   /** Release the channel (dma_release_channel). */
   release(): void;

@@ -29,4 +29,4 @@ export {
   type TransportClientDriver,
   type TransportClientOptions,
 } from './transport.js';
-export type { PayloadMode, QpStats, QueueHandlers, TransportParams, TransportQueue } from './types.js';
+export type { QpStats, QueueHandlers, TransportParams, TransportQueue } from './types.js';

@@ -15,7 +15,6 @@ export const DEFAULT_TRANSPORT_PARAMS: TransportParams = {
   useMsi: false,
   txMemcpyOffload: false,
   flushDoneFlag: true,
-  payload: 'timing',
 };
 
 /** The size of `struct ntb_payload_header` (ver, len, flags), bytes. */
@@ -38,7 +37,6 @@ const CHECKS: Record<keyof TransportParams, Checker> = {
   useMsi: bool,
   txMemcpyOffload: bool,
   flushDoneFlag: bool,
-  payload: (v) => (v === 'functional' || v === 'timing' ? null : "'functional' or 'timing'"),
 };
 
 /** The kernel's parameter names, for messages (`transport_mtu`, …). */
@@ -51,7 +49,6 @@ export const KERNEL_PARAM_NAMES: Record<keyof TransportParams, string> = {
   useMsi: 'use_msi',
   txMemcpyOffload: 'tx_memcpy_offload',
   flushDoneFlag: 'flush_done_flag',
-  payload: 'payload',
 };
 
 /** Defaults overridden by `overrides`, validated; throws TransportError (EINVAL) naming the bad parameter. */

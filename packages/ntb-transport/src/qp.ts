@@ -275,7 +275,8 @@ export class TransportQp implements TransportQueue {
   }
 
   private payloadOf(e: Entry): Uint8Array | null {
-    return this.nt.params.payload === 'functional' ? e.buf : null;
+    const b = e.buf;
+    return b === null || b.length <= Math.max(0, e.len) ? b : b.subarray(0, e.len);
   }
 
   private memcpyTx(ctx: ExecContext, e: Entry): void {
@@ -429,8 +430,9 @@ export class TransportQp implements TransportQueue {
   private memcpyRx(ctx: ExecContext, e: Entry, offset: number): void {
     ctx.charge(this.host.costs.memcpyFromCoherent(e.len));
     const buf = this.rxBuf;
-    if (this.nt.params.payload === 'functional' && e.buf !== null && buf !== null) {
-      e.buf.set(buf.bytes.subarray(offset, offset + e.len));
+    if (e.buf !== null && buf !== null) {
+      const n = Math.min(e.len, e.buf.length);
+      e.buf.set(buf.bytes.subarray(offset, offset + n));
     }
     e.flags |= DESC_DONE_FLAG;
     this.completeRxc(ctx);

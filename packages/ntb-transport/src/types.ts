@@ -25,12 +25,7 @@ export interface TransportParams {
   readonly txMemcpyOffload: boolean;
   /** Model switch: the v7.0 `dma_mb(); ioread32(&hdr->flags)` flush before the doorbell (true = kernel v7.0). */
   readonly flushDoneFlag: boolean;
-  /** Model switch: `functional` moves payload bytes; `timing` elides them (headers, flags, indices stay real). */
-  readonly payload: PayloadMode;
 }
-
-/** Payload fidelity (DESIGN.md §6): both give identical virtual-time results. */
-export type PayloadMode = 'functional' | 'timing';
 
 /** A transport queue pair as its client sees it (struct ntb_transport_qp). */
 export interface TransportQueue {
@@ -42,9 +37,9 @@ export interface TransportQueue {
   linkQuery(): boolean;
   /** Free TX slots (ntb_transport_tx_free_entry). */
   txFreeEntry(): number;
-  /** Post a receive buffer; 0, -EINVAL or -ENOMEM (ntb_transport_rx_enqueue). */
+  /** Post a receive buffer of capacity `len`; `buf` (may be shorter, or null) gets the first bytes; 0, -EINVAL or -ENOMEM (ntb_transport_rx_enqueue). */
   rxEnqueue(cb: unknown, buf: Uint8Array | null, len: number, ctx?: ExecContext): number;
-  /** Send a frame; 0, -EINVAL, -ENOLINK, -EMSGSIZE, -EBUSY or -EAGAIN (ntb_transport_tx_enqueue). */
+  /** Send a `len`-byte frame whose first `data.length` bytes are `data` (the rest elided); 0, -EINVAL, -ENOLINK, -EMSGSIZE, -EBUSY or -EAGAIN (ntb_transport_tx_enqueue). */
   txEnqueue(ctx: ExecContext, cb: unknown, data: Uint8Array | null, len: number): number;
   /** Take back a posted receive buffer while the client is not ready (ntb_transport_rx_remove). */
   rxRemove(): { readonly cb: unknown; readonly len: number } | null;

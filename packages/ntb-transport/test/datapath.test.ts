@@ -9,7 +9,7 @@ function stream(r: Rig, frames: number[], onResult?: (rc: number) => void): void
   const qp = r.a.qps[0];
   if (qp === undefined) throw new Error('no qp');
   let n = 0;
-  const functional = r.a.transport.params.payload === 'functional';
+  const functional = r.functional;
   r.a.host.createKthread('sender', (ctx) => {
     while (n < frames.length) {
       const len = frames[n] ?? 1;
@@ -27,7 +27,7 @@ function stream(r: Rig, frames: number[], onResult?: (rc: number) => void): void
 
 describe('datapath', () => {
   it('delivers frames in order with their bytes (functional mode)', () => {
-    const r = rig({ params: { payload: 'functional' } });
+    const r = rig({ functional: true });
     expect(runUntilUp(r)).toBe(true);
     const sizes = [1, 12, 100, 1500, 65524, 4096, 9000, 7];
     stream(r, sizes);
@@ -114,7 +114,7 @@ describe('datapath', () => {
 describe('copy paths', () => {
   const sizes = [64, 1023, 1024, 4000, 65524, 300, 20000];
   function received(params: Partial<TransportParams>): { frames: (Uint8Array | null)[]; stats: unknown } {
-    const r = rig({ params: { payload: 'functional', ...params } });
+    const r = rig({ functional: true, params });
     expect(runUntilUp(r)).toBe(true);
     stream(r, sizes);
     r.sim.run({ until: r.sim.now + 100_000_000 });
@@ -143,7 +143,7 @@ describe('copy paths', () => {
   });
 
   it('a DMA error falls back to the CPU copy without losing or corrupting a frame', () => {
-    const r = rig({ params: { payload: 'functional', useDma: true } });
+    const r = rig({ functional: true, params: { useDma: true } });
     expect(runUntilUp(r)).toBe(true);
     r.pair.failDma = 2;
     stream(r, [5000, 6000, 7000]);
@@ -200,7 +200,7 @@ describe('invariants (property-based)', () => {
         fc.array(fc.oneof(fc.integer({ min: 0, max: 65525 }), fc.constant(-1)), { minLength: 1, maxLength: 40 }),
         fc.integer({ min: 1, max: 3 }),
         (ops, queues) => {
-          const r = rig({ params: { payload: 'functional', maxNumClients: queues }, queues, rxBuffers: 20, lb: { mwSize: 1 << 20 } });
+          const r = rig({ functional: true, params: { maxNumClients: queues }, queues, rxBuffers: 20, lb: { mwSize: 1 << 20 } });
           expect(runUntilUp(r)).toBe(true);
           const accepted = new Map<number, Uint8Array[]>();
           const rejected: number[] = [];
@@ -243,7 +243,7 @@ describe('invariants (property-based)', () => {
 
   it('timing and functional modes give identical timelines', () => {
     const run = (mode: 'timing' | 'functional'): unknown => {
-      const r = rig({ params: { payload: mode }, noise: true, seed: 99 });
+      const r = rig({ functional: mode === 'functional', noise: true, seed: 99 });
       runUntilUp(r);
       stream(r, [65524, 1500, 65524, 9000, 65524, 100, 65524, 65524]);
       r.sim.run({ until: r.sim.now + 100_000_000 });

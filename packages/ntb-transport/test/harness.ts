@@ -18,6 +18,8 @@ export interface Rig {
   readonly pair: LoopbackPair;
   readonly a: Side;
   readonly b: Side;
+  /** Whether clients move real payload bytes. */
+  readonly functional: boolean;
 }
 
 /** Run `fn` inside a kthread step on `host` (so it has an ExecContext). */
@@ -29,7 +31,7 @@ export function inTask(host: Host, fn: (ctx: ExecContext) => void): void {
 }
 
 /** Two quiet hosts joined by a loopback NTB, a transport on each, queues created, links up. */
-export function rig(opts: { seed?: number; params?: Partial<TransportParams>; paramsB?: Partial<TransportParams>; lb?: LoopbackOptions; queues?: number; rxBuffers?: number; rxLen?: number; noise?: boolean } = {}): Rig {
+export function rig(opts: { seed?: number; functional?: boolean; params?: Partial<TransportParams>; paramsB?: Partial<TransportParams>; lb?: LoopbackOptions; queues?: number; rxBuffers?: number; rxLen?: number; noise?: boolean } = {}): Rig {
   const sim = createSimulation({ seed: opts.seed ?? 7 });
   const base = getProfile('rcar-s4');
   const profile = opts.noise === true ? base : extendProfile(base, { noise: { runScaleSd: { value: 0 }, chargeJitterSd: { value: 0 } } });
@@ -64,7 +66,7 @@ export function rig(opts: { seed?: number; params?: Partial<TransportParams>; pa
       });
       if (qp === null) throw new Error('no free QP');
       side.qps.push(qp);
-      const functional = side.transport.params.payload === 'functional';
+      const functional = opts.functional === true;
       for (let n = 0; n < (opts.rxBuffers ?? 100); n++) {
         const buf = functional ? new Uint8Array(opts.rxLen ?? 65536) : null;
         qp.rxEnqueue(buf, buf, opts.rxLen ?? 65536);
@@ -72,7 +74,7 @@ export function rig(opts: { seed?: number; params?: Partial<TransportParams>; pa
       qp.linkUp();
     }
   }
-  return { sim, pair, a, b };
+  return { sim, pair, a, b, functional: opts.functional === true };
 }
 
 /** Run until every QP of both sides is up (or `limitNs` passes). */

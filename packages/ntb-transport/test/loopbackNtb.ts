@@ -150,7 +150,7 @@ export function createLoopbackPair(hosts: { a: Host; b: Host }, opt: LoopbackOpt
           }, done);
         },
         copyFromLocal(ctx, req, done) {
-          return run(ctx, req.len, () => req.dst?.set(req.src.bytes.subarray(req.offset, req.offset + req.len)), done);
+          return run(ctx, req.len, () => req.dst?.set(req.src.bytes.subarray(req.offset, req.offset + Math.min(req.len, req.dst.length))), done);
         },
         release() {
           dmaFree++;
