@@ -61,7 +61,7 @@ class EdmaChannel implements DmaChannel {
         const addr = dst.dmaAddress(req.offset, req.len);
         if (fail || addr === null) return { end: start + dur, ok: false };
         const { fabric, dir } = dst.route;
-        const tlp = fabric.post({ dir, kind: 'dma', addr, len: req.len, data, issue: start, duration: dur });
+        const tlp = fabric.post({ dir, kind: 'dma', addr, len: req.len, data, issue: start, duration: dur, owned: true });
         if (tlp === null) return { end: start + dur, ok: false };
         return { end: tlp.departEnd, ok: true };
       },

@@ -47,6 +47,8 @@ export interface PostedWrite {
   readonly issue: Ns;
   /** Link occupancy override (ns), e.g. a DMA engine slower than the link. */
   readonly duration?: Ns;
+  /** True when the caller hands `data` over (already a private copy), so the fabric need not copy it. */
+  readonly owned?: boolean;
 }
 
 /** @internal A TLP in the fabric. */
@@ -179,7 +181,7 @@ export class Fabric implements PcieFabric {
       kind: w.kind,
       addr: w.addr,
       len: w.len,
-      data: w.data === null ? null : w.data.slice(0, w.len),
+      data: w.data === null ? null : w.owned === true && w.data.length === w.len ? w.data : w.data.slice(0, w.len),
       issue: Math.max(this.sim.now, Math.round(w.issue)),
       duration: Math.max(this.serializationNs(w.len), Math.round(w.duration ?? 0)),
       seq: ++this.seq,

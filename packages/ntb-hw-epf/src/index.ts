@@ -74,13 +74,15 @@ export { createFaults, type FaultTargets } from './faults.js';
 export { WcWindow, type WcPolicy, type WcWindowOptions } from './ioWindow.js';
 export { hostMemory, MemRegion, PhysMemory, type RegionWriteHook } from './memory.js';
 export { MsiCapability } from './msi.js';
-export { NtbHwEpf, type NtbHwEpfOptions, type NtbHwEpfStats } from './ntbHwEpf.js';
+export { NtbHwEpf, type NtbHwEpfOptions } from './ntbHwEpf.js';
 export { createEpfPair } from './pair.js';
 export type {
   DmaStats,
   DoorbellMode,
   EpfDmaEngine,
+  EpfEndpointStats,
   EpfFaults,
+  EpfHostStats,
   EpfPair,
   EpfPairConfig,
   EpfPairOptions,
@@ -93,4 +95,4 @@ export type {
   TlpKind,
   VntbOptions,
 } from './types.js';
-export { VntbFunction, type VntbOptionsResolved, type VntbStats } from './vntb.js';
+export { VntbFunction, type VntbOptionsResolved } from './vntb.js';

@@ -159,6 +159,6 @@ export class WcWindow implements IoWindow {
       this.unmappedWrites++;
       return;
     }
-    this.options.fabric.post({ dir: this.options.dir, kind: 'wc', addr, len, data, issue });
+    this.options.fabric.post({ dir: this.options.dir, kind: 'wc', addr, len, data, issue, owned: true });
   }
 }

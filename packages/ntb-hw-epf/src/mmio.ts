@@ -49,7 +49,7 @@ export function chargeWrite(ctx: ExecContext | undefined, fabric: Fabric, req: M
   const v = new DataView(data.buffer);
   if (req.width === 2) v.setUint16(0, req.value & 0xffff, true);
   else v.setUint32(0, req.value >>> 0, true);
-  fabric.post({ dir: req.dir, kind: req.kind, addr: req.addr, len: req.width, data, issue: ctx?.time ?? fabric.sim.now });
+  fabric.post({ dir: req.dir, kind: req.kind, addr: req.addr, len: req.width, data, issue: ctx?.time ?? fabric.sim.now, owned: true });
 }
 
 /**

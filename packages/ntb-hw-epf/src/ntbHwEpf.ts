@@ -50,7 +50,7 @@ import { WcWindow, type WcPolicy } from './ioWindow.js';
 import { hostMemory, type MemRegion } from './memory.js';
 import { chargeRead, chargeWrite } from './mmio.js';
 import type { MsiCapability } from './msi.js';
-import type { DoorbellMode, EpfProbeState, TlpKind } from './types.js';
+import type { DoorbellMode, EpfHostStats, EpfProbeState, TlpKind } from './types.js';
 
 /** usleep_range(5, 10) between CMD_STATUS polls: the hard expiry (ns). */
 const CMD_POLL_SLEEP_NS = 10_000;
@@ -86,26 +86,12 @@ type Job =
       readonly done: (rc: number, ctx: ExecContext) => void;
     };
 
-/** Counters of the host driver. */
-export interface NtbHwEpfStats {
-  /** Commands sent. */
-  commands: number;
-  /** CMD_STATUS polls. */
-  polls: number;
-  /** Commands that timed out. */
-  timeouts: number;
-  /** Return code of the last command (mw_set_trans / mw_clear_trans ignore it). */
-  lastCommandRc: number;
-  /** ISR calls that only warned (reserved or out-of-range vector, per-bit mode). */
-  isrWarnings: number;
-}
-
 /** The host-side driver instance of one EPF NTB function (struct ntb_epf_dev). */
 export class NtbHwEpf {
   /** The NTB device it registers. */
   readonly dev: NtbDev;
   /** Counters. */
-  readonly stats: NtbHwEpfStats = { commands: 0, polls: 0, timeouts: 0, lastCommandRc: 0, isrWarnings: 0 };
+  readonly stats: EpfHostStats = { commands: 0, polls: 0, timeouts: 0, lastCommandRc: 0, isrWarnings: 0 };
   private dbCount = 0;
   private mwCount = 0;
   private spadCount = 0;

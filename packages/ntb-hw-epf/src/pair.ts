@@ -94,6 +94,7 @@ export function createEpfPair(options: EpfPairOptions): EpfPair {
     rcIrqs: (): readonly IrqVector[] => driver.vectors,
     probe: (): EpfProbeState => driver.probeResult,
     whenProbed: (cb) => driver.whenProbed(cb),
+    stats: () => ({ rc: driver.stats, ep: fn.stats }),
     ctrlBytes: fn.ctrlRegion.bytes,
     dbBytes: fn.dbRegion.bytes,
   };

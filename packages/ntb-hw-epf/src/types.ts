@@ -200,6 +200,8 @@ export interface EpfPair {
   probe(): EpfProbeState;
   /** Run `cb` once the host probe has finished (at once if it has). */
   whenProbed(cb: (state: EpfProbeState) => void): void;
+  /** Live counters of the host driver and of the endpoint function. */
+  stats(): { readonly rc: Readonly<EpfHostStats>; readonly ep: Readonly<EpfEndpointStats> };
   /** The EP's ctrl + scratchpad memory (struct epf_ntb_ctrl at offset 0), for inspection. */
   readonly ctrlBytes: Uint8Array;
   /** The EP's doorbell BAR memory (epf_db[]), for inspection. */
@@ -228,4 +230,34 @@ export interface EpfPairConfig {
   readonly hostMwSizes: readonly number[];
   /** EP outbound window addresses of the MWs (`vpci_mw_phy`). */
   readonly epOutbound: readonly number[];
+}
+
+/** Counters of the host driver (ntb_hw_epf). */
+export interface EpfHostStats {
+  /** Commands sent. */
+  commands: number;
+  /** CMD_STATUS polls. */
+  polls: number;
+  /** Commands that timed out. */
+  timeouts: number;
+  /** Return code of the last command (mw_set_trans / mw_clear_trans ignore it). */
+  lastCommandRc: number;
+  /** ISR calls that only warned (reserved or out-of-range vector, per-bit mode). */
+  isrWarnings: number;
+}
+
+/** Counters of the endpoint function (pci-epf-vntb). */
+export interface EpfEndpointStats {
+  /** Command-handler runs. */
+  handlerRuns: number;
+  /** Commands executed. */
+  commands: number;
+  /** Unknown command codes seen. */
+  unknownCommands: number;
+  /** Doorbell slots found set by the poll. */
+  doorbells: number;
+  /** MSIs raised. */
+  msis: number;
+  /** MSIs that failed (-EINVAL: vector out of range or MSI disabled). */
+  msiErrors: number;
 }

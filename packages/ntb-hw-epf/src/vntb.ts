@@ -49,7 +49,7 @@ import { WcWindow, type WcPolicy } from './ioWindow.js';
 import { hostMemory, type MemRegion } from './memory.js';
 import { localReadNs, localWriteNs } from './mmio.js';
 import type { MsiCapability } from './msi.js';
-import type { DoorbellMode } from './types.js';
+import type { DoorbellMode, EpfEndpointStats } from './types.js';
 
 /** Register writes to program one iATU region (base lo/hi, limit, target lo/hi, ctrl1, ctrl2). */
 const IATU_PROGRAM_WRITES = 7;
@@ -74,22 +74,6 @@ export interface VntbOptionsResolved {
   readonly name: string;
 }
 
-/** Counters of the endpoint function. */
-export interface VntbStats {
-  /** Command-handler runs. */
-  handlerRuns: number;
-  /** Commands executed. */
-  commands: number;
-  /** Unknown command codes seen. */
-  unknownCommands: number;
-  /** Doorbell slots found set by the poll. */
-  doorbells: number;
-  /** MSIs raised. */
-  msis: number;
-  /** MSIs that failed (-EINVAL: vector out of range or MSI disabled). */
-  msiErrors: number;
-}
-
 interface Translation {
   readonly addr: number;
   readonly size: number;
@@ -104,7 +88,7 @@ export class VntbFunction implements BusTarget {
   /** Doorbell slots (BAR4 memory, epf_db[]). */
   readonly dbRegion: MemRegion;
   /** Counters. */
-  readonly stats: VntbStats = { handlerRuns: 0, commands: 0, unknownCommands: 0, doorbells: 0, msis: 0, msiErrors: 0 };
+  readonly stats: EpfEndpointStats = { handlerRuns: 0, commands: 0, unknownCommands: 0, doorbells: 0, msis: 0, msiErrors: 0 };
   private readonly ctrl: EpfCtrl;
   private readonly inbound: (Translation | null)[];
   private readonly outbound: (Translation | null)[];
@@ -289,7 +273,7 @@ export class VntbFunction implements BusTarget {
     this.stats.msis++;
     const data = new Uint8Array(4);
     new DataView(data.buffer).setUint32(0, num - 1, true);
-    this.o.fabric.post({ dir: 'ep-to-rc', kind: 'msi', addr: msi.addr, len: 4, data, issue: ctx.time });
+    this.o.fabric.post({ dir: 'ep-to-rc', kind: 'msi', addr: msi.addr, len: 4, data, issue: ctx.time, owned: true });
     return 0;
   }
 

@@ -65,3 +65,8 @@ export function recordDb(dev: NtbDev): { t: number; vector: number; bits: number
   });
   return log;
 }
+
+/** Run the simulation for `ns` more nanoseconds. */
+export function runFor(sim: Simulation, ns: number): void {
+  sim.run({ until: sim.now + ns });
+}
