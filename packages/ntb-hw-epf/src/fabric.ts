@@ -248,7 +248,7 @@ export class Fabric implements PcieFabric {
     lane.stats.reads++;
     const ones = req.width === 2 ? 0xffff : 0xffffffff;
     if (!this.up) return { value: ones, waitNs: this.completionTimeoutNs, ok: false };
-    const issue = Math.max(this.sim.now, req.issue);
+    const issue = Math.max(this.sim.now, Math.round(req.issue));
     let busy = lane.busyUntil;
     const earlier = lane.pending.filter((p) => p.issue <= issue).sort((a, b) => a.issue - b.issue || a.seq - b.seq);
     for (const p of earlier) busy = Math.max(p.issue, busy) + p.duration;

@@ -1,0 +1,134 @@
+import { ERRNO } from '@ntbsim/kernel';
+import { describe, expect, it } from 'vitest';
+import { inStep, linkUp, probedPair, recordDb, runFor, runOp } from './helpers.js';
+
+describe('pci-epf-vntb command handler', () => {
+  it('re-queues itself every msecs_to_jiffies(5) = 2 jiffies at HZ 250 (8 ms)', () => {
+    const { sim, pair } = probedPair();
+    const before = pair.stats().ep.handlerRuns;
+    runFor(sim, 1_000_000_000);
+    expect(pair.stats().ep.handlerRuns - before).toBe(125);
+  });
+
+  it('follows LINK_UP / LINK_DOWN from the host and raises link events on the EP device in process context', () => {
+    const { sim, pair } = probedPair();
+    const events: string[] = [];
+    pair.ep.setCtx({ linkEvent: () => events.push(pair.ep.ops.linkIsUp().peers === 1 ? 'up' : 'down') });
+    expect(pair.ep.ops.linkIsUp()).toEqual({ peers: 0, speed: 'none', width: 'none' });
+    expect(linkUp(sim, pair)).toBe(0);
+    expect(pair.ep.ops.linkIsUp()).toEqual({ peers: 1, speed: 4, width: 2 });
+    expect(runOp(sim, (d) => pair.rc.ops.linkDisable(d))).toBe(0);
+    expect(events).toEqual(['up', 'down']);
+    expect(pair.rc.ops.linkIsUp().peers).toBe(0);
+  });
+
+  it('link_enable / link_disable on the EP are no-ops that complete in process context', () => {
+    const { sim, pair } = probedPair();
+    const t0 = sim.now;
+    expect(runOp(sim, (d) => pair.ep.ops.linkEnable('auto', 'auto', d))).toBe(0);
+    expect(sim.now).toBeGreaterThan(t0);
+    expect(pair.ep.ops.linkIsUp().peers).toBe(0);
+    expect(runOp(sim, (d) => pair.ep.ops.linkDisable(d))).toBe(0);
+  });
+});
+
+describe('pci-epf-vntb doorbells from the host (polled every 5 ms)', () => {
+  for (const mode of ['legacy', 'per-bit'] as const) {
+    it(`${mode}: a host doorbell is seen at the next poll, within one handler period`, () => {
+      const { sim, rc, pair } = probedPair({ doorbell: { rc: 'legacy', ep: mode } });
+      linkUp(sim, pair);
+      const log = recordDb(pair.ep);
+      const latencies: number[] = [];
+      for (let i = 0; i < 20; i++) {
+        runFor(sim, 1_234_567 * (i + 1));
+        const t = sim.now;
+        inStep(rc, (ctx) => pair.rc.ops.peerDbSet(1 << (i % 4), ctx));
+        runFor(sim, 10_000_000);
+        const ev = log.shift();
+        if (ev === undefined) throw new Error('no doorbell');
+        latencies.push(ev.t - t);
+        expect(ev.kind).toBe('kthread');
+        const bit = i % 4;
+        expect(ev.vector).toBe(mode === 'legacy' ? bit + 2 : bit);
+        expect(ev.bits).toBe(mode === 'legacy' ? 1 << (bit + 1) : 1 << bit);
+        pair.ep.ops.dbClear(ev.bits);
+      }
+      expect(log).toHaveLength(0);
+      expect(Math.min(...latencies)).toBeGreaterThan(5_000);
+      expect(Math.max(...latencies)).toBeLessThanOrEqual(8_100_000);
+      expect(Math.max(...latencies) - Math.min(...latencies)).toBeGreaterThan(4_000_000);
+      expect(pair.ep.ops.dbRead()).toBe(0);
+    });
+  }
+
+  it('legacy EP: slot 1 (bits = 0 on the host) is reported as bit 0 / vector 1; per-bit EP ignores it', () => {
+    for (const mode of ['legacy', 'per-bit'] as const) {
+      const { sim, rc, pair } = probedPair({ doorbell: { ep: mode } });
+      const log = recordDb(pair.ep);
+      inStep(rc, (ctx) => pair.rc.ops.peerDbSet(0, ctx));
+      runFor(sim, 10_000_000);
+      expect(log.map((e) => [e.vector, e.bits])).toEqual(mode === 'legacy' ? [[1, 1]] : []);
+    }
+  });
+});
+
+describe('pci-epf-vntb doorbells to the host (MSI)', () => {
+  it('legacy vNTB rings only the lowest set bit, as MSI ffs + 2, in the caller context', () => {
+    const { sim, ep, pair } = probedPair({ doorbell: { rc: 'legacy', ep: 'legacy' } });
+    const log = recordDb(pair.rc);
+    inStep(ep, (ctx) => expect(pair.ep.ops.peerDbSet(0b1010, ctx)).toBe(0));
+    runFor(sim, 1_000_000);
+    expect(log.map((e) => [e.vector, e.bits, e.kind])).toEqual([[3, 4, 'hardirq']]);
+    expect(pair.stats().ep.msis).toBe(1);
+  });
+
+  it('per-bit vNTB raises MSI bit + 3 for every set bit from peer_db_work', () => {
+    const { sim, ep, pair } = probedPair({ doorbell: { rc: 'per-bit', ep: 'per-bit' } });
+    const log = recordDb(pair.rc);
+    inStep(ep, (ctx) => {
+      expect(pair.ep.ops.peerDbSet(0b1010 | (1 << 20), ctx)).toBe(0);
+      expect(ctx.time - ctx.start).toBeLessThan(500);
+    });
+    runFor(sim, 1_000_000);
+    expect(log.map((e) => [e.vector, e.kind])).toEqual([
+      [1, 'hardirq'],
+      [3, 'hardirq'],
+    ]);
+    expect(pair.rc.ops.dbRead()).toBe(0b1010);
+    expect(pair.rc.ops.dbClear(0b10)).toBe(0);
+    expect(pair.rc.ops.dbRead()).toBe(0b1000);
+    expect(pair.stats().ep.msis).toBe(2);
+  });
+
+  it('an MSI beyond the vectors the host enabled fails with -EINVAL', () => {
+    const { sim, ep, pair } = probedPair({ doorbell: { ep: 'legacy' } });
+    const rcs: number[] = [];
+    inStep(ep, (ctx) => rcs.push(pair.ep.ops.peerDbSet(1 << 14, ctx), pair.ep.ops.peerDbSet(1 << 13, ctx)));
+    runFor(sim, 1_000_000);
+    expect(rcs).toEqual([-ERRNO.EINVAL, 0]);
+    expect(pair.stats().ep.msiErrors).toBe(1);
+  });
+});
+
+describe('pci-epf-vntb memory windows', () => {
+  it('reports its windows and checks mw_set_trans (inbound iATU: 4 KiB aligned, within the MW)', () => {
+    const { sim, rc, pair } = probedPair({ vntb: { mwSizes: [0xe0000, 0x20000] } });
+    const ops = pair.ep.ops;
+    expect(ops.mwGetAlign(0, 1)).toEqual({ addrAlign: 4096, sizeAlign: 1, sizeMax: 0x20000 });
+    expect(ops.peerMwGetAddr(0)).toEqual({ base: pair.config.epOutbound[0], size: 0xe0000 });
+    expect(ops.mwGetAlign(0, 2)).toBe(-ERRNO.EINVAL);
+    const buf = ops.allocCoherent(0x20000, 4096);
+    if (buf === null) throw new Error('alloc');
+    expect(runOp(sim, (d) => ops.mwSetTrans({ pidx: 0, widx: 1, addr: buf.dmaAddr + 8, size: 0x1000 }, d))).toBe(-ERRNO.EINVAL);
+    expect(runOp(sim, (d) => ops.mwSetTrans({ pidx: 0, widx: 1, addr: buf.dmaAddr, size: 0x20001 }, d))).toBe(-ERRNO.EINVAL);
+    expect(runOp(sim, (d) => ops.mwSetTrans({ pidx: 0, widx: 4, addr: buf.dmaAddr, size: 0x1000 }, d))).toBe(-ERRNO.EINVAL);
+    expect(runOp(sim, (d) => ops.mwSetTrans({ pidx: 0, widx: 1, addr: buf.dmaAddr, size: 0x20000 }, d))).toBe(0);
+    const w1 = pair.rc.ops.peerMwIoremap(1);
+    expect(w1?.size).toBe(0x20000);
+    inStep(rc, (ctx) => w1?.memcpyToio(ctx, 0x10, new Uint8Array([5, 6, 7]), 3));
+    runFor(sim, 100_000);
+    expect(Array.from(buf.bytes.slice(0x10, 0x13))).toEqual([5, 6, 7]);
+    expect(runOp(sim, (d) => ops.mwClearTrans(0, 1, d))).toBe(0);
+    expect(pair.ep.ops.peerMwIoremap(5)).toBeNull();
+  });
+});
