@@ -83,8 +83,7 @@ describe('ntb_test.sh on the model: doorbells', () => {
         runFor(sim, 100_000);
         const ev = log.shift();
         expect(ev?.kind).toBe('hardirq');
-        if (mode === 'legacy') expect([ev?.vector, ev?.bits]).toEqual([b + 2, b + 3]);
-        else expect([ev?.vector, ev?.bits]).toEqual([b, 1 << b]);
+        expect([ev?.vector, ev?.bits]).toEqual(mode === 'legacy' ? [b + 2, b + 3] : [b, 1 << b]);
         pair.rc.ops.dbClear(ev?.bits ?? 0);
       }
       expect(valid).toBe(mode === 'legacy' ? 0xffff : 0x3fff);
@@ -99,8 +98,7 @@ describe('ntb_test.sh on the model: doorbells', () => {
         runFor(sim, 9_000_000);
         const ev = log.shift();
         expect(ev?.kind).toBe('kthread');
-        if (mode === 'legacy') expect([ev?.vector, ev?.bits]).toEqual([b + 2, 1 << (b + 1)]);
-        else expect([ev?.vector, ev?.bits]).toEqual([b, 1 << b]);
+        expect([ev?.vector, ev?.bits]).toEqual(mode === 'legacy' ? [b + 2, 1 << (b + 1)] : [b, 1 << b]);
         pair.ep.ops.dbClear(ev?.bits ?? 0);
       }
       expect(log).toHaveLength(0);
