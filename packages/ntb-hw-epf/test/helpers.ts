@@ -58,11 +58,12 @@ export function linkUp(sim: Simulation, pair: EpfPair): number {
 /** Record db events of a device: [time, vector, bits read at event]. */
 export function recordDb(dev: NtbDev): { t: number; vector: number; bits: number; cpu: number; kind: string }[] {
   const log: { t: number; vector: number; bits: number; cpu: number; kind: string }[] = [];
-  dev.setCtx({
+  const rc = dev.setCtx({
     dbEvent: (vector, ctx) => {
       log.push({ t: ctx.time, vector, bits: dev.ops.dbRead(), cpu: ctx.cpu.id, kind: ctx.kind });
     },
   });
+  if (rc !== 0) throw new Error(`${dev.name}: context already set`);
   return log;
 }
 

@@ -1,0 +1,114 @@
+import type { DmaBuffer, DmaChannel, IoWindow } from '@ntbsim/ntb-core';
+import { describe, expect, it } from 'vitest';
+import { inStep, probedPair, runFor, runOp } from './helpers.js';
+
+const MiB = 1 << 20;
+
+function dmaPair(): ReturnType<typeof probedPair> & { win: IoWindow; epBuf: DmaBuffer; chan: DmaChannel } {
+  const p = probedPair();
+  const epBuf = p.pair.ep.ops.allocCoherent(MiB, 4096);
+  if (epBuf === null) throw new Error('alloc');
+  runOp(p.sim, (d) => p.pair.ep.ops.mwSetTrans({ pidx: 0, widx: 0, addr: epBuf.dmaAddr, size: MiB }, d));
+  const win = p.pair.rc.ops.peerMwIoremap(0);
+  const chan = p.pair.rc.ops.requestDmaChannel?.() ?? null;
+  if (win === null || chan === null) throw new Error('setup');
+  return { ...p, win, epBuf, chan };
+}
+
+describe('DMA engine', () => {
+  it('copies into the peer window: setup on the CPU, engine-rate transfer, completion callback in hardirq', () => {
+    const { sim, rc, pair, win, epBuf, chan } = dmaPair();
+    const data = Uint8Array.from({ length: 65536 }, (_, i) => i & 0xff);
+    let submitted = 0;
+    let setupCost = 0;
+    const done: { ok: boolean; kind: string; at: number; landed: boolean }[] = [];
+    let landedAt = 0;
+    pair.fabric.onLand((e) => {
+      if (e.kind === 'dma') landedAt = e.arrival;
+    });
+    inStep(rc, (ctx) => {
+      const ok = chan.copyToPeer(ctx, { dst: win, offset: 0x100, data, len: data.length }, (okc, c) =>
+        done.push({ ok: okc, kind: c.kind, at: c.time, landed: epBuf.bytes[0x100 + 65535] === 255 }),
+      );
+      expect(ok).toBe(true);
+      setupCost = ctx.time - ctx.start;
+      submitted = Math.round(ctx.time);
+    });
+    runFor(sim, 1_000_000);
+    expect(setupCost).toBe(3000);
+    const engineNs = Math.round((65536 * 1e9) / 3000e6);
+    expect(landedAt).toBe(submitted + engineNs + 700);
+    expect(done).toHaveLength(1);
+    expect(done[0]).toMatchObject({ ok: true, kind: 'hardirq' });
+    expect(done[0]?.at).toBe(submitted + engineNs + 2000 + 200);
+    expect(Buffer.from(epBuf.bytes.subarray(0x100, 0x100 + 65536)).equals(data)).toBe(true);
+    expect(pair.dma.rc.stats).toEqual({ submitted: 1, completed: 1, failed: 0, bytes: 65536 });
+    expect(pair.dma.rc.irq.name).toBe('dw-edma');
+    expect(pair.dma.rc.irq.counts.reduce((a, b) => a + b, 0)).toBe(1);
+  });
+
+  it('runs a channel in order; local copies take the engine time and copy at completion', () => {
+    const { sim, rc, pair, chan } = dmaPair();
+    const src = pair.rc.ops.allocCoherent(8192, 4096);
+    if (src === null) throw new Error('alloc');
+    src.bytes.fill(3, 0, 4096);
+    src.bytes.fill(4, 4096);
+    const a = new Uint8Array(4096);
+    const b = new Uint8Array(4096);
+    const order: string[] = [];
+    inStep(rc, (ctx) => {
+      chan.copyFromLocal(ctx, { src, offset: 0, dst: a, len: 4096 }, () => order.push(`a:${a[0]}`));
+      chan.copyFromLocal(ctx, { src, offset: 4096, dst: b, len: 4096 }, () => order.push(`b:${b[0]}`));
+      expect(a[0]).toBe(0);
+    });
+    runFor(sim, 1_000_000);
+    expect(order).toEqual(['a:3', 'b:4']);
+    expect(pair.dma.rc.stats.bytes).toBe(8192);
+  });
+
+  it('reports an injected descriptor error with ok = false and writes nothing', () => {
+    const { sim, rc, pair, win, epBuf, chan } = dmaPair();
+    pair.faults.dmaError('rc');
+    const results: boolean[] = [];
+    inStep(rc, (ctx) => {
+      chan.copyToPeer(ctx, { dst: win, offset: 0, data: new Uint8Array(64).fill(1), len: 64 }, (ok) => results.push(ok));
+      chan.copyToPeer(ctx, { dst: win, offset: 64, data: new Uint8Array(64).fill(2), len: 64 }, (ok) => results.push(ok));
+    });
+    runFor(sim, 1_000_000);
+    expect(results).toEqual([false, true]);
+    expect(epBuf.bytes[0]).toBe(0);
+    expect(epBuf.bytes[64]).toBe(2);
+    expect(pair.dma.rc.stats).toMatchObject({ completed: 1, failed: 1 });
+    expect(() => pair.faults.dmaError('rc', { channel: 99 })).toThrow(/channel: got 99, allowed 0\.\.7/);
+  });
+
+  it('hands out profile dma.channels channels and rejects descriptors it cannot prepare', () => {
+    const { sim, rc, pair, win, chan } = dmaPair();
+    const more: (DmaChannel | null)[] = [];
+    for (let i = 0; i < 8; i++) more.push(pair.rc.ops.requestDmaChannel?.() ?? null);
+    expect(more.filter((c) => c !== null)).toHaveLength(7);
+    expect(pair.dma.rc.freeChannels).toBe(0);
+    more[0]?.release();
+    expect(pair.dma.rc.freeChannels).toBe(1);
+    const fake: IoWindow = { size: 16, memcpyToio: () => undefined, iowrite32: () => undefined, ioread32: () => 0, barrier: () => undefined };
+    const res: boolean[] = [];
+    inStep(rc, (ctx) => {
+      res.push(chan.copyToPeer(ctx, { dst: fake, offset: 0, data: null, len: 4 }, () => undefined));
+      res.push(chan.copyToPeer(ctx, { dst: win, offset: MiB - 2, data: null, len: 4 }, () => undefined));
+      res.push(chan.copyToPeer(ctx, { dst: win, offset: 0, data: null, len: 0 }, () => undefined));
+      chan.release();
+      res.push(chan.copyToPeer(ctx, { dst: win, offset: 0, data: null, len: 4 }, () => undefined));
+    });
+    runFor(sim, 100_000);
+    expect(res).toEqual([false, false, false, false]);
+  });
+
+  it('a DMA write on a dead link fails', () => {
+    const { sim, rc, pair, win, chan } = dmaPair();
+    pair.faults.linkDown();
+    const results: boolean[] = [];
+    inStep(rc, (ctx) => chan.copyToPeer(ctx, { dst: win, offset: 0, data: null, len: 4096 }, (ok) => results.push(ok)));
+    runFor(sim, 1_000_000);
+    expect(results).toEqual([false]);
+  });
+});
