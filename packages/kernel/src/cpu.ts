@@ -82,6 +82,7 @@ class StepContext implements ExecContext {
 export class Cpu {
   private readonly queues: readonly [Deque<Runnable>, Deque<Runnable>, Deque<Runnable>] = [new Deque(), new Deque(), new Deque()];
   private readonly acct = new Float64Array(4);
+  private readonly byName = new Map<string, number>();
   private readonly ctx: StepContext;
   private current: Runnable | null = null;
   private currentMore = false;
@@ -152,6 +153,7 @@ export class Cpu {
       const cost = Math.round(ctx.time - now);
       const k = kindIndex(r.kind);
       this.acct[k] = (this.acct[k] as number) + cost;
+      if (sim.accountByName) this.byName.set(r.name, (this.byName.get(r.name) ?? 0) + cost);
       if (sim.trace !== null) sim.record({ host: this.host.name, cpu: this.id, what: 'run', name: r.name, value: cost });
       this.currentMore = more;
       if (cost > 0) {
@@ -179,6 +181,11 @@ export class Cpu {
   private stepDone(): void {
     this.endStep();
     this.dispatch();
+  }
+
+  /** Cumulative time per context name (ns, whole steps), when the simulation accounts by name. */
+  usageByName(): Map<string, number> {
+    return new Map(this.byName);
   }
 
   /** Cumulative time by context kind up to now (ns); the running step counts only its elapsed part. */

@@ -17,6 +17,8 @@ export interface SimulationOptions {
   readonly seed?: number;
   /** Capacity of the trace ring buffer in records; 0 or absent disables tracing. */
   readonly traceCapacity?: number;
+  /** Also account CPU time per context name (tasklet, kthread, IRQ…): `cpu.usageByName()`. Default false. */
+  readonly accountByName?: boolean;
 }
 
 /** Limits of one `run` call. */
@@ -37,6 +39,8 @@ export class Simulation {
   readonly seed: number;
   /** The trace buffer, when tracing is on. */
   readonly trace: TraceBuffer | null;
+  /** Whether CPUs account time per context name too. */
+  readonly accountByName: boolean;
   /** Events executed so far (cancelled ones not counted). */
   eventsRun = 0;
   private readonly queue = new EventQueue();
@@ -52,6 +56,7 @@ export class Simulation {
     }
     this.seed = seed;
     this.rng = new Rng(seed);
+    this.accountByName = options.accountByName ?? false;
     const cap = options.traceCapacity ?? 0;
     this.trace = cap > 0 ? new TraceBuffer(cap) : null;
   }

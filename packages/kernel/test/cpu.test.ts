@@ -89,3 +89,19 @@ describe('Cpu', () => {
     expect(() => sim.run()).toThrow(/cost must be a number ≥ 0 ns, got -1/);
   });
 });
+
+describe('accounting by context name', () => {
+  it('adds each step to its context name when enabled', async () => {
+    const { createHost, createSimulation, getProfile } = await import('../src/index.js');
+    const sim = createSimulation({ accountByName: true });
+    const host = createHost(sim, { name: 'h', profile: getProfile('rcar-s4') });
+    const t = host.createTasklet('rx', (ctx) => (ctx.charge(1000), false));
+    t.schedule(host.cpu(0));
+    sim.run();
+    t.schedule(host.cpu(0));
+    sim.run();
+    const by = host.cpu(0).usageByName();
+    expect(by.get('rx')).toBe(2 * (1000 + host.costs.softirqEntry()));
+    expect(createSimulation().accountByName).toBe(false);
+  });
+});
