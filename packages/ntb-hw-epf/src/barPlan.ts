@@ -55,6 +55,8 @@ export interface VntbConfig {
   readonly msiVectors: number;
   /** vbus_number. */
   readonly vbusNumber: number;
+  /** Interrupt-driven host→EP doorbells (msi_doorbell). */
+  readonly doorbellIrq: boolean;
 }
 
 /** One BAR as assigned by the RC. */
@@ -149,7 +151,9 @@ export function resolveVntbConfig(options: VntbOptions, limits: { readonly epMsi
   }
   const vbusNumber = options.vbusNumber ?? 0x10;
   if (!isInt(vbusNumber) || vbusNumber < 0 || vbusNumber > 0xff) fail('vntb.vbusNumber', vbusNumber, '0..255');
-  return { numMws, mwSizes: [...mwSizes], mwOffsets, dbCount, spadCount, msiVectors, vbusNumber };
+  const doorbellIrq = options.doorbellIrq ?? false;
+  if (typeof doorbellIrq !== 'boolean') fail('vntb.doorbellIrq', doorbellIrq, 'true or false');
+  return { numMws, mwSizes: [...mwSizes], mwOffsets, dbCount, spadCount, msiVectors, vbusNumber, doorbellIrq };
 }
 
 /** Lay out BARs and outbound windows for `config`; EpfError when a window does not fit. */

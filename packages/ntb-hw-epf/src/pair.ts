@@ -64,7 +64,7 @@ export function createEpfPair(options: EpfPairOptions): EpfPair {
     epTarget,
     rcTarget,
   });
-  const fn = new VntbFunction({ host: ep, fabric, config: cfg, plan, mode: epMode, msi, wc: wc.ep, name: epName });
+  const fn = new VntbFunction({ host: ep, fabric, config: cfg, plan, mode: epMode, msi, wc: wc.ep, name: epName, doorbellIrq: cfg.doorbellIrq });
   vntb = fn;
   const driver = new NtbHwEpf({ host: rc, fabric, plan, mode: rcMode, msi, wc: wc.rc, name: rcName, bus: buses.rc });
   const dma = { rc: hostDmaEngine(rc), ep: hostDmaEngine(ep) };
@@ -79,6 +79,7 @@ export function createEpfPair(options: EpfPairOptions): EpfPair {
     dbCount: cfg.dbCount,
     spadCount: cfg.spadCount,
     msiVectors: cfg.msiVectors,
+    doorbellIrq: cfg.doorbellIrq,
     bars: { bar0: { ...plan.bar0 }, bar2: { ...plan.bar2 }, bar4: { ...plan.bar4 } },
     hostMwSizes: plan.mws.map((m) => m.hostSize),
     epOutbound: plan.mws.map((m) => m.outbound),
@@ -92,6 +93,7 @@ export function createEpfPair(options: EpfPairOptions): EpfPair {
     faults: createFaults({ fabric, wc, driver, vntb: fn, dma }),
     config,
     rcIrqs: (): readonly IrqVector[] => driver.vectors,
+    epIrqs: (): readonly IrqVector[] => fn.doorbellIrqs,
     probe: (): EpfProbeState => driver.probeResult,
     whenProbed: (cb) => driver.whenProbed(cb),
     stats: () => ({ rc: driver.stats, ep: fn.stats }),

@@ -130,6 +130,8 @@ export interface VntbOptions {
   readonly msiVectors?: number;
   /** `vbus_number` of the virtual PCI bus (names the EP device). Default 0x10 (R-Car test configs). */
   readonly vbusNumber?: number;
+  /** Interrupt-driven host→EP doorbells (2026 vNTB `msi_doorbell`, e.g. the eDMA interrupt-emulation doorbell): no polling, command handler every 500 ms. Default false: R-Car S4 cannot map GITS_TRANSLATER, so doorbells are polled every 5 ms. */
+  readonly doorbellIrq?: boolean;
   /** BAR2 size (bytes, power of two ≥ 1 MiB). Default: the smallest Resizable BAR size holding every MW. */
   readonly bar2Size?: number;
   /** Largest usable BAR2 (bytes). Default 2 MiB ("~2 MiB practical ceiling" on Spider). */
@@ -196,6 +198,8 @@ export interface EpfPair {
   readonly config: EpfPairConfig;
   /** The host's MSI vectors, index = vector number (empty until the probe requested them). */
   rcIrqs(): readonly IrqVector[];
+  /** The EP's doorbell interrupts, index = DB slot (empty unless `vntb.doorbellIrq`). */
+  epIrqs(): readonly IrqVector[];
   /** The host driver's probe progress. */
   probe(): EpfProbeState;
   /** Run `cb` once the host probe has finished (at once if it has). */
@@ -224,6 +228,8 @@ export interface EpfPairConfig {
   readonly spadCount: number;
   /** MSI vectors offered to the host. */
   readonly msiVectors: number;
+  /** Interrupt-driven host→EP doorbells. */
+  readonly doorbellIrq: boolean;
   /** Bus numbers: BAR bases and sizes as assigned by the RC. */
   readonly bars: { readonly [bar in 'bar0' | 'bar2' | 'bar4']: { readonly base: number; readonly size: number } };
   /** Host-visible MW sizes (bytes). */

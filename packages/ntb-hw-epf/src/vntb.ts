@@ -6,8 +6,12 @@
  * EP memory, fills spad_offset/spad_count/num_mws/db_entry_size/db_data[i] = i + 1, reserves
  * one outbound window per MW, and starts `epf_ntb_cmd_handler` on the `kpcintb` workqueue.
  * That delayed work runs at once and then re-queues itself every `msecs_to_jiffies(5)`; each
- * run first polls the doorbell slots (R-Car S4 cannot take RC→EP MSI doorbells, so they are
- * always polled), then executes at most one host command:
+ * run first polls the doorbell slots (R-Car S4 cannot map GITS_TRANSLATER for RC→EP MSI
+ * doorbells, so they are polled), then executes at most one host command. With
+ * `doorbellIrq` (2026 vNTB `msi_doorbell`: platform-MSI or the embedded eDMA
+ * interrupt-emulation doorbell) `db_entry_size` is 0, `db_data[i] = i` is the message data
+ * written at offset 0 of the DB BAR, each slot has its own EP interrupt whose handler calls
+ * `ntb_db_event`, nothing is polled and the handler re-queues every 500 ms. Commands:
  * CONFIGURE/TEARDOWN_DOORBELL → OK; CONFIGURE_MW → program the outbound iATU of MW
  * `argument` to the host address/size in the ctrl region (ERROR when the index, alignment or
  * size is bad); TEARDOWN_MW → unmap; LINK_UP/LINK_DOWN → set/clear link_status and
@@ -17,7 +21,7 @@
  * Model choices: MW sub-ranges of BAR2 translate to the EP buffers set by `mw_set_trans`
  * (inbound iATU); out-of-range indices are rejected (the kernel does not check them).
  */
-import { DelayedWork, ERRNO, Work, type ExecContext, type Host, type Workqueue } from '@ntbsim/kernel';
+import { DelayedWork, ERRNO, Work, type ExecContext, type Host, type IrqVector, type Workqueue } from '@ntbsim/kernel';
 import { createNtbDev, type DmaBuffer, type DmaChannel, type IoWindow, type NtbDev, type NtbDevOps, type NtbDone, type NtbLinkState, type NtbMwAlign, type NtbMwTrans } from '@ntbsim/ntb-core';
 import { BAR4_BYTES, EPC_PAGE_BYTES, type EpfBarPlan, type MwPlan, type VntbConfig } from './barPlan.js';
 import {
@@ -72,6 +76,8 @@ export interface VntbOptionsResolved {
   readonly wc: WcPolicy;
   /** Device name of the virtual NTB device. */
   readonly name: string;
+  /** Interrupt-driven host doorbells (`msi_doorbell`) instead of polling. */
+  readonly doorbellIrq: boolean;
 }
 
 interface Translation {
@@ -99,6 +105,7 @@ export class VntbFunction implements BusTarget {
   private readonly peerDbWork: Work;
   private stalled = false;
   private linkBeforeLoss = 0;
+  private readonly dbIrqs: IrqVector[] = [];
 
   /** Bind the function: allocate its regions and start the command handler. */
   constructor(private readonly o: VntbOptionsResolved) {
@@ -113,10 +120,14 @@ export class VntbFunction implements BusTarget {
     this.ctrl.setU32(NTB_EPF_SPAD_OFFSET, EPF_CTRL_SIZE);
     this.ctrl.setU32(NTB_EPF_SPAD_COUNT, o.config.spadCount);
     this.ctrl.setU32(NTB_EPF_MW_COUNT, o.config.numMws);
-    this.ctrl.setU32(NTB_EPF_DB_ENTRY_SIZE, 4);
+    this.ctrl.setU32(NTB_EPF_DB_ENTRY_SIZE, o.doorbellIrq ? 0 : 4);
     for (let i = 0; i < o.config.dbCount; i++) {
-      this.ctrl.setU32(NTB_EPF_DB_DATA(i), i + 1);
+      this.ctrl.setU32(NTB_EPF_DB_DATA(i), o.doorbellIrq ? i : i + 1);
       this.ctrl.setU32(NTB_EPF_DB_OFFSET(i), 0);
+    }
+    if (o.doorbellIrq) {
+      for (let i = 0; i < o.config.dbCount; i++) this.dbIrqs.push(o.host.requestIrq('pci-epf-vntb', (ctx) => this.doorbellIrq(ctx, i)));
+      dbRegion.onWrite = () => this.dbIrqs[dbRegion.view.getUint32(0, true)]?.raise();
     }
     this.inbound = o.plan.mws.map(() => null);
     this.outbound = o.plan.mws.map(() => null);
@@ -125,6 +136,11 @@ export class VntbFunction implements BusTarget {
     this.peerDbWork = new Work('vntb_epf_peer_db_work', (ctx) => this.peerDbWorkFn(ctx));
     this.wq.queue(this.cmdWork);
     this.dev = createNtbDev({ name: o.name, host: o.host, ops: this.ops() });
+  }
+
+  /** The EP's doorbell interrupts, one per slot (empty when doorbells are polled). */
+  get doorbellIrqs(): readonly IrqVector[] {
+    return this.dbIrqs;
   }
 
   /** EP doorbell bits (ntb->db). */
@@ -155,8 +171,19 @@ export class VntbFunction implements BusTarget {
 
   /** Write doorbell slot `slot` locally, as a host doorbell would (spurious doorbell injection). */
   ringSlot(slot: number): void {
-    if (!Number.isInteger(slot) || slot < 0 || slot * 4 + 4 > BAR4_BYTES) throw new EpfError('EINVAL', 'vntb', `doorbell slot: got ${slot}, allowed 0..${BAR4_BYTES / 4 - 1}`);
-    this.dbRegion.view.setUint32(slot * 4, slot + 1, true);
+    const slots = this.o.doorbellIrq ? this.dbIrqs.length : BAR4_BYTES / 4;
+    if (!Number.isInteger(slot) || slot < 0 || slot >= slots) throw new EpfError('EINVAL', 'vntb', `doorbell slot: got ${slot}, allowed 0..${slots - 1}`);
+    if (this.o.doorbellIrq) this.dbIrqs[slot]?.raise();
+    else this.dbRegion.view.setUint32(slot * 4, slot + 1, true);
+  }
+
+  /** epf_ntb_doorbell_handler: the interrupt of doorbell slot `slot` (hardirq). */
+  private doorbellIrq(ctx: ExecContext, slot: number): void {
+    if (slot < epPollFirstSlot(this.o.mode)) return;
+    const ev = epSlotEvent(this.o.mode, slot);
+    this.stats.doorbells++;
+    this.db = (this.db | (1 << ev.bit)) >>> 0;
+    this.dev.dbEvent(ev.vector, ctx);
   }
 
   /** BusTarget: decode an rc-to-ep write/read at an RC bus address through the EP's BARs and inbound iATU. */
@@ -193,7 +220,7 @@ export class VntbFunction implements BusTarget {
     this.stats.handlerRuns++;
     const first = epPollFirstSlot(this.o.mode);
     const dbv = this.dbRegion.view;
-    for (let i = first; i < this.o.config.dbCount; i++) {
+    for (let i = first; i < this.o.config.dbCount && !this.o.doorbellIrq; i++) {
       ctx.charge(localReadNs(ctx));
       if (dbv.getUint32(i * 4, true) === 0) continue;
       const ev = epSlotEvent(this.o.mode, i);
@@ -206,7 +233,7 @@ export class VntbFunction implements BusTarget {
     ctx.charge(localReadNs(ctx));
     const command = this.ctrl.u32(NTB_EPF_COMMAND);
     if (command !== 0) this.execute(command, ctx);
-    this.wq.queueDelayed(this.cmdWork, this.o.host.msecsToJiffies(5), ctx);
+    this.wq.queueDelayed(this.cmdWork, this.o.host.msecsToJiffies(this.o.doorbellIrq ? 500 : 5), ctx);
   }
 
   private execute(command: number, ctx: ExecContext): void {

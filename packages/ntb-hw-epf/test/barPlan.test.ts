@@ -8,7 +8,7 @@ const MiB = 1 << 20;
 describe('BAR plan (R-Car S4: ctrl BAR0, MW BAR2, DB BAR4)', () => {
   it('defaults: 1 MW of 1 MiB, db_count 16, spad_count 128, 16 MSI vectors', () => {
     const cfg = resolveVntbConfig({}, { epMsiVectors: 16, epMode: 'legacy' });
-    expect(cfg).toEqual({ numMws: 1, mwSizes: [MiB], mwOffsets: [0], dbCount: 16, spadCount: 128, msiVectors: 16, vbusNumber: 0x10 });
+    expect(cfg).toEqual({ numMws: 1, mwSizes: [MiB], mwOffsets: [0], dbCount: 16, spadCount: 128, msiVectors: 16, vbusNumber: 0x10, doorbellIrq: false });
     const plan = planBars(cfg);
     expect(plan.bar2).toEqual({ barNo: 2, base: 0x3000_0000, size: MiB });
     expect(plan.bar0).toEqual({ barNo: 0, base: 0x3010_0000, size: MiB });

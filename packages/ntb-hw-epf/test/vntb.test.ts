@@ -72,6 +72,28 @@ describe('pci-epf-vntb doorbells from the host (polled every 5 ms)', () => {
   });
 });
 
+describe('pci-epf-vntb interrupt-driven doorbells (msi_doorbell)', () => {
+  it('takes host doorbells as EP interrupts, polls nothing and runs the command handler every 500 ms', () => {
+    const { sim, rc, pair } = probedPair({ vntb: { doorbellIrq: true }, doorbell: { rc: 'per-bit', ep: 'per-bit' } });
+    expect(pair.probe().at).toBeGreaterThan(400_000_000);
+    expect(pair.epIrqs()).toHaveLength(16);
+    const ctrl = new DataView(pair.ctrlBytes.buffer, pair.ctrlBytes.byteOffset);
+    expect([ctrl.getUint32(0x30, true), ctrl.getUint32(0x34 + 4 * 5, true), ctrl.getUint32(0xb4 + 4 * 5, true)]).toEqual([0, 5, 0]);
+    const log = recordDb(pair.ep);
+    const t0 = sim.now;
+    inStep(rc, (ctx) => pair.rc.ops.peerDbSet(1 << 3, ctx));
+    runFor(sim, 1_000_000);
+    expect(log.map((e) => [e.vector, e.bits, e.kind])).toEqual([[3, 8, 'hardirq']]);
+    expect((log[0]?.t ?? 0) - t0).toBeLessThan(20_000);
+    const runs = pair.stats().ep.handlerRuns;
+    runFor(sim, 1_000_000_000);
+    expect(pair.stats().ep.handlerRuns - runs).toBe(2);
+    pair.faults.spuriousDoorbell({ to: 'ep', slot: 2 });
+    runFor(sim, 1_000_000);
+    expect(log.map((e) => e.vector)).toEqual([3, 0]);
+  });
+});
+
 describe('pci-epf-vntb doorbells to the host (MSI)', () => {
   it('legacy vNTB rings only the lowest set bit, as MSI ffs + 2, in the caller context', () => {
     const { sim, ep, pair } = probedPair({ doorbell: { rc: 'legacy', ep: 'legacy' } });
