@@ -17,14 +17,16 @@ export interface MmioReadRequest {
 }
 
 /**
- * readl/readw over the fabric, issued at `ctx.time`: charges the MMIO round trip plus the
- * wait behind earlier posted writes (or the completion timeout on a dead link) and returns
- * the value. Without a context the read is issued now and charged to nobody.
+ * readl/readw over the fabric, issued at `ctx.time`: charges the MMIO round trip (the
+ * profile's `mmioRead()`, at least two link latencies so the completion never returns before
+ * the writes it waited for landed) plus the wait behind earlier posted writes, or the
+ * completion timeout on a dead link, and returns the value. Without a context the read is
+ * issued now and charged to nobody.
  */
 export function chargeRead(ctx: ExecContext | undefined, fabric: Fabric, req: MmioReadRequest): number {
   const issue = ctx?.time ?? fabric.sim.now;
   const r = fabric.read({ ...req, issue });
-  if (ctx !== undefined) ctx.charge(r.ok ? ctx.host.costs.mmioRead() + r.waitNs : r.waitNs);
+  if (ctx !== undefined) ctx.charge(r.ok ? Math.max(ctx.host.costs.mmioRead(), 2 * fabric.latencyNs) + r.waitNs : r.waitNs);
   return r.value;
 }
 
