@@ -1,0 +1,114 @@
+/**
+ * `ethtool --monitor [ --all | -l | -L | … ] [ DEVNAME | * ]` (netlink/monitor.c nl_monitor):
+ * join the namespace's ethtool monitor group, print "listening...", then print each matching
+ * notification as the GET reply callback would in monitor mode (a blank line, then the block).
+ * The model's kernel emits ETHTOOL_MSG_CHANNELS_NTF only; the other filters are accepted and stay
+ * silent.
+ */
+import { ethnlParseHeaderDev } from '../core.js';
+import type { EthtoolEnv, EthtoolMonitor, EthtoolNotification } from '../types.js';
+import { formatChannelsNetlink } from './format.js';
+import type { Output } from './output.js';
+
+/** The filter of one monitor option; 'all' is every known notification. */
+type MonitorCmd = 'all' | 'LINKINFO' | 'LINKMODES' | 'WOL' | 'DEBUG' | 'FEATURES' | 'PRIVFLAGS' | 'RINGS' | 'CHANNELS' | 'COALESCE' | 'PAUSE';
+
+/** monitor_opts[]: option patterns ('|'-separated alternatives, "" = no option) and what they select. */
+export const MONITOR_OPTS: readonly { readonly pattern: string; readonly cmd: MonitorCmd }[] = [
+  { pattern: '|--all', cmd: 'all' },
+  { pattern: '-s|--change', cmd: 'LINKINFO' },
+  { pattern: '-s|--change', cmd: 'LINKMODES' },
+  { pattern: '-s|--change', cmd: 'WOL' },
+  { pattern: '-s|--change', cmd: 'DEBUG' },
+  { pattern: '-k|--show-features|--show-offload|-K|--features|--offload', cmd: 'FEATURES' },
+  { pattern: '--show-priv-flags|--set-priv-flags', cmd: 'PRIVFLAGS' },
+  { pattern: '-g|--show-ring|-G|--set-ring', cmd: 'RINGS' },
+  { pattern: '-l|--show-channels|-L|--set-channels', cmd: 'CHANNELS' },
+  { pattern: '-c|--show-coalesce|-C|--coalesce', cmd: 'COALESCE' },
+  { pattern: '-a|--show-pause|-A|--pause', cmd: 'PAUSE' },
+];
+
+/** nl_monitor_usage: the --monitor part of `ethtool -h`. */
+export function monitorUsage(): string {
+  let s = '        ethtool --monitor               Show kernel notifications\n';
+  s += '                ( [ --all ]';
+  for (const opt of MONITOR_OPTS.slice(1)) s += `\n                  | ${opt.pattern.split('|').join(' | ')}`;
+  s += ' )\n';
+  s += '                [ DEVNAME | * ]\n';
+  return s;
+}
+
+function createMonitor(filter: ReadonlySet<MonitorCmd>, devname: string | undefined, env: EthtoolEnv): EthtoolMonitor {
+  let pending = '';
+  let closed = false;
+  const lineListeners: ((line: string) => void)[] = [];
+  const emit = (text: string): void => {
+    pending += text;
+    const lines = text.endsWith('\n') ? text.slice(0, -1).split('\n') : text.split('\n');
+    for (const line of lines) for (const l of [...lineListeners]) l(line);
+  };
+  const wants = (ntf: EthtoolNotification): boolean =>
+    (filter.has('all') || filter.has('CHANNELS')) && (devname === undefined || ntf.devName === devname);
+  const unsubscribe =
+    env.notifier?.subscribe((ntf) => {
+      if (wants(ntf)) emit(formatChannelsNetlink(ntf.devName, ntf.channels, true));
+    }) ?? ((): void => undefined);
+  return {
+    onLine(listener) {
+      lineListeners.push(listener);
+      return () => {
+        const i = lineListeners.indexOf(listener);
+        if (i >= 0) lineListeners.splice(i, 1);
+      };
+    },
+    read() {
+      const s = pending;
+      pending = '';
+      return s;
+    },
+    close() {
+      if (closed) return;
+      closed = true;
+      unsubscribe();
+    },
+    get closed() {
+      return closed;
+    },
+  };
+}
+
+/** nl_monitor: the exit code when it cannot start, else 0 and the running monitor. */
+export function nlMonitor(args: readonly string[], env: EthtoolEnv, out: Output): { code: number; monitor?: EthtoolMonitor } {
+  if (env.path === 'ioctl') {
+    out.err('Netlink interface initialization failed, option --monitor not supported.\n');
+    return { code: 1 };
+  }
+  if (env.notifier === undefined) {
+    out.err("multicast group 'monitor' not found\n");
+    return { code: 1 };
+  }
+  let i = 0;
+  let opt = '';
+  const first = args[0];
+  if (first?.startsWith('-') === true) {
+    opt = first;
+    i = 1;
+  }
+  const filter = new Set<MonitorCmd>();
+  for (const o of MONITOR_OPTS) if (o.pattern.split('|').includes(opt)) filter.add(o.cmd);
+  if (filter.size === 0) {
+    out.err(`monitoring for option '${args[i] ?? '(null)'}' not supported\n`);
+    return { code: 1 };
+  }
+  const dev = args[i];
+  const devname = dev !== undefined && dev !== '*' ? dev : undefined;
+  if (devname !== undefined) {
+    const h = ethnlParseHeaderDev(env.devices, devname);
+    if (!h.ok) {
+      out.err('netlink error: no device matches name (offset 24)\n');
+      out.perror('netlink error', h.ret);
+    }
+  }
+  out.out('listening...\n');
+  return { code: 0, monitor: createMonitor(filter, devname, env) };
+}
