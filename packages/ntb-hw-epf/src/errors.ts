@@ -1,7 +1,7 @@
 import type { Errno } from '@ntbsim/kernel';
 
 /** Errno-like codes of hardware misconfiguration. */
-export type EpfErrorCode = Extract<Errno, 'EINVAL' | 'ENOSPC' | 'ENOMEM' | 'ENODEV'>;
+export type EpfErrorCode = Extract<Errno, 'EINVAL' | 'ENOSPC' | 'ENOMEM'>;
 
 /**
  * A bad hardware configuration (configfs value, BAR plan, doorbell mode, fault argument):

@@ -9,6 +9,19 @@ import { inStep, linkUp, probedPair, recordDb, runFor, runOp } from './helpers.j
 
 const MiB = 1 << 20;
 
+describe('createEpfPair', () => {
+  it('probes the host driver, registers both devices and brings the link up', () => {
+    const { sim, pair } = probedPair();
+    expect(pair.probe().state).toBe('done');
+    expect(pair.buses.rc.deviceList).toEqual([pair.rc]);
+    expect(pair.buses.ep.deviceList).toEqual([pair.ep]);
+    expect(pair.config).toMatchObject({ doorbell: { rc: 'legacy', ep: 'legacy' }, numMws: 1, dbCount: 16, spadCount: 128, msiVectors: 16, doorbellIrq: false });
+    expect(linkUp(sim, pair)).toBe(0);
+    expect(pair.rc.ops.linkIsUp().peers).toBe(1);
+    expect(pair.ep.ops.linkIsUp().peers).toBe(1);
+  });
+});
+
 describe('ntb_test.sh on the model: link', () => {
   it('link up from the host is seen on both sides; link down likewise; the EP side cannot change it', () => {
     const { sim, pair } = probedPair();
