@@ -41,7 +41,7 @@ export interface PostedWrite {
   readonly addr: number;
   /** Payload length (bytes). */
   readonly len: number;
-  /** Payload, or null in timing mode (only the timing travels). Copied by the fabric. */
+  /** Payload: its first `data.length` (≤ len) bytes are real, the rest elided; null elides all (only the timing travels). Copied by the fabric. */
   readonly data: Uint8Array | null;
   /** Issue time (ns), ≥ now. */
   readonly issue: Ns;
@@ -181,7 +181,7 @@ export class Fabric implements PcieFabric {
       kind: w.kind,
       addr: w.addr,
       len: w.len,
-      data: w.data === null ? null : w.owned === true && w.data.length === w.len ? w.data : w.data.slice(0, w.len),
+      data: w.data === null ? null : w.owned === true && w.data.length <= w.len ? w.data : w.data.slice(0, w.len),
       issue: Math.max(this.sim.now, Math.round(w.issue)),
       duration: Math.max(this.serializationNs(w.len), Math.round(w.duration ?? 0)),
       seq: ++this.seq,
@@ -267,7 +267,7 @@ export class Fabric implements PcieFabric {
     const overlay = (t: Tlp): void => {
       if (t.data === null) return;
       const lo = Math.max(addr, t.addr);
-      const hi = Math.min(addr + width, t.addr + t.len);
+      const hi = Math.min(addr + width, t.addr + t.data.length);
       for (let a = lo; a < hi; a++) out[a - addr] = t.data[a - t.addr] as number;
     };
     for (const t of lane.inflight) overlay(t);

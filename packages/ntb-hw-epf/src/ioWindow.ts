@@ -70,7 +70,7 @@ export class WcWindow implements IoWindow {
     }
   }
 
-  /** memcpy_toio: copy `len` bytes (`data`, or elided when null) to `offset`; charges the WC copy cost. */
+  /** memcpy_toio: a `len`-byte block at `offset` whose first `data.length` bytes are `data` (the rest elided); charges the WC copy cost of all `len`. */
   memcpyToio(ctx: ExecContext, offset: number, data: Uint8Array | null, len: number): void {
     this.check(offset, len, 'memcpy_toio');
     ctx.charge(ctx.host.costs.memcpyToio(len));

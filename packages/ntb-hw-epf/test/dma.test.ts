@@ -64,6 +64,16 @@ describe('DMA engine', () => {
     runFor(sim, 1_000_000);
     expect(order).toEqual(['a:3', 'b:4']);
     expect(pair.dma.rc.stats.bytes).toBe(8192);
+    const head = new Uint8Array(12);
+    let doneAt = 0;
+    let t0 = 0;
+    inStep(rc, (ctx) => {
+      chan.copyFromLocal(ctx, { src, offset: 4090, dst: head, len: 4096 }, (_ok, c) => (doneAt = c.time));
+      t0 = Math.round(ctx.time);
+    });
+    runFor(sim, 1_000_000);
+    expect(Array.from(head)).toEqual([3, 3, 3, 3, 3, 3, 4, 4, 4, 4, 4, 4]);
+    expect(doneAt).toBe(t0 + Math.round((4096 * 1e9) / 3000e6) + 2000 + 200);
   });
 
   it('reports an injected descriptor error with ok = false and writes nothing', () => {

@@ -149,6 +149,28 @@ describe('write-combining', () => {
     );
   });
 
+  it('a partial payload writes its real bytes, elides the rest, and costs the whole length', () => {
+    const { sim, ep, pair, epWin, rcBuf } = mwPair();
+    rcBuf.bytes.fill(0xee, 0, 64);
+    const header = Uint8Array.of(1, 2, 3, 4, 5, 6);
+    let cost = 0;
+    let readBack = 0;
+    let landedLen = 0;
+    pair.fabric.onLand((e) => {
+      if (e.kind === 'wc') landedLen = e.len;
+    });
+    inStep(ep, (ctx) => {
+      epWin.memcpyToio(ctx, 0, header, 64);
+      cost = ctx.time - ctx.start;
+      readBack = epWin.ioread32(ctx, 4);
+    });
+    runFor(sim, 1_000_000);
+    expect(cost).toBeCloseTo(200 + 64 / 1.8, 6);
+    expect(landedLen).toBe(64);
+    expect(Array.from(rcBuf.bytes.slice(0, 8))).toEqual([1, 2, 3, 4, 5, 6, 0xee, 0xee]);
+    expect(readBack).toBe(0xeeee0605);
+  });
+
   it('rejects accesses outside the window', () => {
     const { sim, ep, epWin } = mwPair();
     let err: unknown = null;
