@@ -138,11 +138,11 @@ export function ethtoolCheckMaxChannel(
   return { ret: 0 };
 }
 
-function callSetChannels(dev: EthtoolDevice, ch: EthtoolChannels): { ret: number; extack?: string } {
+/** ops->set_channels with the channels read before (`before`); checks a failure left them alone. */
+function callSetChannels(dev: EthtoolDevice, before: EthtoolChannels, ch: EthtoolChannels): { ret: number; extack?: string } {
   const set = dev.ethtoolOps.setChannels;
   const get = dev.ethtoolOps.getChannels;
   if (set === undefined || get === undefined) return { ret: -ERRNO.EOPNOTSUPP };
-  const before = readChannels(dev, get);
   const out = set(Object.freeze({ ...ch }));
   const res = typeof out === 'number' ? { ret: out } : out;
   if (res.ret < 0 && !sameCounts(readChannels(dev, get), before)) {
@@ -214,7 +214,7 @@ function setChannelsLocked(
     }
   }
 
-  const res = callSetChannels(dev, ch);
+  const res = callSetChannels(dev, cur, ch);
   if (res.ret < 0) {
     return res.extack === undefined
       ? { ok: false, ret: res.ret }
@@ -285,7 +285,7 @@ export function ethtoolSetChannels(
     if (xskGetPoolFromQid(dev, i)) return einval;
   }
   const ch: EthtoolChannels = { ...curr, ...want };
-  const res = callSetChannels(dev, ch);
+  const res = callSetChannels(dev, curr, ch);
   if (res.ret !== 0) return res.ret < 0 ? { ok: false, ret: res.ret } : { ok: true, value: null };
   ethtoolNotifyChannels(dev, ctx);
   return { ok: true, value: null };
