@@ -5,7 +5,9 @@
  * the previous CPU if idle, else the first idle CPU in the task's mask, else the previous CPU
  * (when allowed), else the first CPU of the mask. A wake that arrives while the task is
  * running is remembered, so its next `'sleep'` returns at once (no lost wakeup, as with
- * `set_current_state` + `schedule`).
+ * `set_current_state` + `schedule`). A task that went to sleep is still on its CPU until its
+ * last step's cost has elapsed; a wake or timeout in that window takes effect when it leaves,
+ * so a task never overlaps itself on two CPUs.
  */
 import type { Cpu } from './cpu.js';
 import type { Host } from './host.js';
@@ -30,6 +32,8 @@ export class Task implements Runnable {
   private lastCpu: Cpu;
   private wakePending = false;
   private justWoken = false;
+  private onCpu = false;
+  private resumeAfterStep: boolean | null = null;
   private timeout: SimEvent | null = null;
   private readonly exitWaiters: (() => void)[] = [];
 
@@ -72,6 +76,7 @@ export class Task implements Runnable {
       this.wakePending = true;
       return false;
     }
+    if (this.onCpu && this.resumeAfterStep !== null) return false;
     this.resume(false);
     return true;
   }
@@ -91,6 +96,10 @@ export class Task implements Runnable {
       this.host.sim.cancel(this.timeout);
       this.timeout = null;
     }
+    if (this.onCpu) {
+      this.resumeAfterStep = timedOut;
+      return;
+    }
     this.timedOut = timedOut;
     this.state = 'runnable';
     this.justWoken = true;
@@ -106,14 +115,29 @@ export class Task implements Runnable {
     return allowed ? prev : this.host.cpu(31 - Math.clz32(this.mask & -this.mask));
   }
 
+  /** @internal The last step's cost has elapsed: the task has left its CPU. */
+  finish(): void {
+    this.onCpu = false;
+    const pending = this.resumeAfterStep;
+    if (pending !== null && this.state === 'sleeping') {
+      this.resumeAfterStep = null;
+      this.resume(pending);
+    }
+  }
+
   /** @internal Runnable step. */
   run(ctx: ExecContext): boolean {
+    this.onCpu = true;
+    this.resumeAfterStep = null;
     if (this.justWoken) {
       this.justWoken = false;
       ctx.charge(this.host.costs.wakeup());
     }
     const next = this.fn(ctx, this);
-    if (next === 'run') return true;
+    if (next === 'run') {
+      this.onCpu = false;
+      return true;
+    }
     if (next === 'exit') {
       this.state = 'exited';
       for (const w of this.exitWaiters.splice(0)) w();
@@ -121,6 +145,7 @@ export class Task implements Runnable {
     }
     if (this.wakePending) {
       this.wakePending = false;
+      this.onCpu = false;
       return true;
     }
     this.state = 'sleeping';

@@ -105,3 +105,33 @@ describe('workqueues', () => {
     expect(times).not.toContain(-1);
   });
 });
+
+describe('a task never overlaps itself', () => {
+  it('a wake during the cost of its last step takes effect when the step ends, on whichever CPU', () => {
+    const { sim, host } = quietHost();
+    const spans: [number, number][] = [];
+    let n = 0;
+    const k = host.createKthread('k', (ctx) => {
+      ctx.charge(10_000);
+      spans.push([ctx.start, ctx.time]);
+      return ++n >= 3 ? 'exit' : 'sleep';
+    });
+    sim.at(1_000, () => k.wake());
+    sim.at(15_000, () => k.wake());
+    sim.run();
+    expect(spans).toHaveLength(3);
+    for (let i = 1; i < spans.length; i++) expect((spans[i] as [number, number])[0]).toBeGreaterThanOrEqual((spans[i - 1] as [number, number])[1]);
+  });
+
+  it('a timeout that expires during the step is honoured once the step ends', () => {
+    const { sim, host } = quietHost();
+    const starts: number[] = [];
+    host.createKthread('k', (ctx) => {
+      starts.push(ctx.start);
+      ctx.charge(10_000);
+      return starts.length >= 2 ? 'exit' : 1_000;
+    });
+    sim.run();
+    expect(starts[1]).toBeGreaterThanOrEqual(10_000 + 1_000);
+  });
+});
