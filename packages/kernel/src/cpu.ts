@@ -139,6 +139,7 @@ export class Cpu {
 
   private dispatch(): void {
     this.dispatchPending = false;
+    if (this.current !== null) return;
     const sim = this.host.sim;
     const ctx = this.ctx;
     for (let zeroCost = 0; zeroCost < MAX_ZERO_COST_STEPS; zeroCost++) {

@@ -135,3 +135,29 @@ describe('a task never overlaps itself', () => {
     expect(starts[1]).toBeGreaterThanOrEqual(10_000 + 1_000);
   });
 });
+
+describe('dispatch while busy', () => {
+  it('a task resumed as its step ends does not let a stale dispatch start a second context on the same CPU', () => {
+    const { sim, host } = quietHost({ cpus: 1 });
+    let active = 0;
+    let maxActive = 0;
+    const track = (ctx: { charge(ns: number): void; time: number }, ns: number): void => {
+      active++;
+      maxActive = Math.max(maxActive, active);
+      ctx.charge(ns);
+      sim.at(ctx.time, () => active--);
+    };
+    let n = 0;
+    const k = host.createKthread('k', (ctx) => {
+      track(ctx, 5_000);
+      return ++n >= 4 ? 'exit' : 'sleep';
+    });
+    host.createKthread('other', (ctx) => {
+      track(ctx, 3_000);
+      k.wake();
+      return n >= 4 ? 'exit' : 2_000;
+    });
+    sim.run({ until: 1_000_000 });
+    expect(maxActive).toBe(1);
+  });
+});
