@@ -104,6 +104,8 @@ export interface FabricOptions {
   readonly rcTarget: BusTarget;
 }
 
+const NO_TLPS: readonly Tlp[] = [];
+
 /** The link between the two hosts (PCIe Gen4 x2 on R-Car S4). */
 export class Fabric implements PcieFabric {
   /** Payload rate per direction (B/s). */
@@ -250,14 +252,14 @@ export class Fabric implements PcieFabric {
     if (!this.up) return { value: ones, waitNs: this.completionTimeoutNs, ok: false };
     const issue = Math.max(this.sim.now, Math.round(req.issue));
     let busy = lane.busyUntil;
-    const earlier = lane.pending.filter((p) => p.issue <= issue).sort((a, b) => a.issue - b.issue || a.seq - b.seq);
+    const earlier = lane.pending.length === 0 ? NO_TLPS : lane.pending.filter((p) => p.issue <= issue).sort((a, b) => a.issue - b.issue || a.seq - b.seq);
     for (const p of earlier) busy = Math.max(p.issue, busy) + p.duration;
     const waitNs = Math.max(0, busy - issue);
     lane.stats.readWaitNs += waitNs;
     const bytes = this.peekBytes(lane, req.addr, req.width, earlier);
     if (bytes === null) return { value: ones, waitNs, ok: true };
-    const v = new DataView(bytes.buffer);
-    return { value: req.width === 2 ? v.getUint16(0, true) : v.getUint32(0, true), waitNs, ok: true };
+    const lo = ((bytes[0] as number) | ((bytes[1] as number) << 8)) >>> 0;
+    return { value: req.width === 2 ? lo : (lo | ((bytes[2] as number) << 16) | ((bytes[3] as number) << 24)) >>> 0, waitNs, ok: true };
   }
 
   private peekBytes(lane: Lane, addr: number, width: number, earlier: readonly Tlp[]): Uint8Array | null {

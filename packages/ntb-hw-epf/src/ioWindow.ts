@@ -81,8 +81,12 @@ export class WcWindow implements IoWindow {
   iowrite32(ctx: ExecContext, offset: number, value: number): void {
     this.check(offset, 4, 'iowrite32');
     ctx.charge(ctx.host.costs.mmioWrite());
+    const v = value >>> 0;
     const b = new Uint8Array(4);
-    new DataView(b.buffer).setUint32(0, value >>> 0, true);
+    b[0] = v & 0xff;
+    b[1] = (v >>> 8) & 0xff;
+    b[2] = (v >>> 16) & 0xff;
+    b[3] = v >>> 24;
     this.write(ctx, offset, b, 4);
   }
 

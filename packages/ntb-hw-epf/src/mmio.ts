@@ -25,7 +25,7 @@ export interface MmioReadRequest {
  */
 export function chargeRead(ctx: ExecContext | undefined, fabric: Fabric, req: MmioReadRequest): number {
   const issue = ctx?.time ?? fabric.sim.now;
-  const r = fabric.read({ ...req, issue });
+  const r = fabric.read({ dir: req.dir, addr: req.addr, width: req.width, issue });
   if (ctx !== undefined) ctx.charge(r.ok ? Math.max(ctx.host.costs.mmioRead(), 2 * fabric.latencyNs) + r.waitNs : r.waitNs);
   return r.value;
 }
