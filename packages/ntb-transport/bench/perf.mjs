@@ -2,7 +2,8 @@
 // QPs (R-Car S4 EPF model, rcar-s4 profile), in timing and functional payload modes. Reports
 // simulated throughput, wall-clock events per second and simulated seconds per wall second,
 // and writes bench-results/transport-perf.json (repo root). Each sender is a kthread that
-// enqueues while slots are free and polls every 100 µs when the ring is full, like ntb_perf's
+// enqueues while slots are free and, when the ring is full, sleeps 500 µs (under one frame's RX
+// drain time, so the 14-slot ring never runs dry), like ntb_perf's
 // copy threads spin on the peer.
 // Target (issue #4): timing mode, 1 QP, 64 KiB frames: >= 50x faster than real time.
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -13,7 +14,7 @@ import { createEpfPair } from '@ntbsim/ntb-hw-epf';
 import { createNtbTransportClient, TransportBus } from '../dist/index.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const simSeconds = Number(process.env.TRANSPORT_PERF_SIM_S ?? 1);
+const simSeconds = Number(process.env.TRANSPORT_PERF_SIM_S ?? 10);
 const FRAME = 65524;
 
 function run({ qps, mode, doorbell }) {
@@ -49,7 +50,7 @@ function run({ qps, mode, doorbell }) {
   }
   sim.run({ until: sim.now + 200_000_000 });
   for (const qp of senders) {
-    ep.createKthread(`perf/${qp.qpNum}`, (ctx) => (qp.txEnqueue(ctx, data, data, FRAME) === 0 ? 'run' : 100_000));
+    ep.createKthread(`perf/${qp.qpNum}`, (ctx) => (qp.txEnqueue(ctx, data, data, FRAME) === 0 ? 'run' : 500_000));
   }
   const start = sim.now;
   const ev0 = sim.eventsRun;
