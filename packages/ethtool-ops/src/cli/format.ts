@@ -4,8 +4,7 @@
  * dump_link_usettings / dump_link_caps / dump_mdix, and netlink/settings.c dump_our_modes /
  * linkmodes_reply_cb / linkinfo_reply_cb / linkstate_reply_cb.
  */
-import { ETH_GSTRING_LEN } from '../info.js';
-import type { LinkKsettingsBits } from '../info.js';
+import { ETH_GSTRING_LEN, type LinkKsettingsBits } from '../info.js';
 import { IOCTL_MODE_ORDER, linkModeBit, linkModeInfo, type LinkModeClass } from '../linkModes.js';
 import type {
   EthnlChannelsReply,

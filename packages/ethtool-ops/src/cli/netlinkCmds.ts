@@ -206,10 +206,10 @@ export function nlGset(c: Cmd): number {
   };
   section(ethnlGetLinkmodes, formatLinkmodesNetlink);
   section(ethnlGetLinkinfo, formatLinkinfoNetlink);
+  // ETHTOOL_MSG_WOL_GET, ETHTOOL_MSG_DEBUG_GET: the ops contract has no get_wol / get_msglevel.
   section(unsupportedGet, () => '');
   section(unsupportedGet, () => '');
-  section(ethnlGetLinkstate, (reply) => (reply.link === undefined ? '' : `\tLink detected: ${reply.link ? 'yes' : 'no'}\n`),
-  );
+  section(ethnlGetLinkstate, (reply) => (reply.link === undefined ? '' : `\tLink detected: ${reply.link ? 'yes' : 'no'}\n`));
   if (!noBanner) {
     c.out.out('No data available\n');
     return 75;
