@@ -1,0 +1,263 @@
+/**
+ * iperf3's `-J` output as iperf 3.12 builds it (src/iperf_api.c: `iperf_json_start`,
+ * `iperf_on_connect`, the per-stream `sock_bufsize`/`sndbuf_actual`/`rcvbuf_actual` of
+ * iperf_tcp.c/iperf_udp.c, `iperf_on_test_start`, `print_interval_results`,
+ * `iperf_print_intermediate`, `iperf_print_results`), printed with cJSON's formatter:
+ * `start` (connected, version, system_info, timestamp, connecting_to/accepted_connection,
+ * cookie, tcp_mss_default, target_bitrate, socket buffers, test_start), `intervals` (per-stream
+ * samples and a `sum` — always present in JSON), `end` (per-stream sender/receiver or `udp`
+ * objects, `sum_sent`/`sum_received` (+ `sum` for UDP), cpu_utilization_percent, congestion).
+ * Interval `seconds` is the C float iperf3 stores; rates are bytes × 8 / that float.
+ */
+import { JsonObject, jsonObject, type JsonValue } from '../net/cjson.js';
+import { intervalSeconds, usToSecs, type IntervalSample, type StreamResult, type TestResult } from './results.js';
+import { blockHasRetransmits, intervalPrinted, summaryTimes } from './textReport.js';
+
+const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'] as const;
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'] as const;
+
+/** strftime("%a, %d %b %Y %H:%M:%S GMT") of a UTC time in seconds (iperf_on_connect's timestamp). */
+export function rfc1123(timesecs: number): string {
+  const d = new Date(timesecs * 1000);
+  const two = (n: number): string => String(n).padStart(2, '0');
+  return `${DAYS[d.getUTCDay()] ?? ''}, ${two(d.getUTCDate())} ${MONTHS[d.getUTCMonth()] ?? ''} ${d.getUTCFullYear()} ${two(d.getUTCHours())}:${two(d.getUTCMinutes())}:${two(d.getUTCSeconds())} GMT`;
+}
+
+function startObject(r: TestResult): JsonObject {
+  const s = r.start;
+  const start = new JsonObject();
+  start.add(
+    'connected',
+    r.streams.map((sp) =>
+      jsonObject([
+        ['socket', sp.socket],
+        ['local_host', sp.localHost],
+        ['local_port', sp.localPort],
+        ['remote_host', sp.remoteHost],
+        ['remote_port', sp.remotePort],
+      ]),
+    ),
+  );
+  start.add('version', s.version).add('system_info', s.systemInfo);
+  start.add('timestamp', jsonObject([['time', rfc1123(s.timesecs)], ['timesecs', s.timesecs]]));
+  start.add(r.role === 'c' ? 'connecting_to' : 'accepted_connection', jsonObject([['host', s.peerHost], ['port', s.peerPort]]));
+  start.add('cookie', s.cookie);
+  if (r.protocol === 'TCP') start.add('tcp_mss_default', s.tcpMssDefault);
+  start.add('target_bitrate', s.targetBitrate);
+  for (const b of s.sockBufs) start.add('sock_bufsize', b.sockBufsize).add('sndbuf_actual', b.sndbufActual).add('rcvbuf_actual', b.rcvbufActual);
+  start.add(
+    'test_start',
+    jsonObject([
+      ['protocol', r.protocol],
+      ['num_streams', r.numStreams],
+      ['blksize', s.blksize],
+      ['omit', 0],
+      ['duration', s.duration],
+      ['bytes', 0],
+      ['blocks', 0],
+      ['reverse', r.reverse ? 1 : 0],
+      ['tos', 0],
+      ['target_bitrate', s.targetBitrate],
+    ]),
+  );
+  return start;
+}
+
+function blockOrder(r: TestResult): boolean[] {
+  if (r.mode === 'bidir') return r.role === 'c' ? [true, false] : [false, true];
+  return [r.mode === 'sender'];
+}
+
+function intervalStream(r: TestResult, sp: StreamResult, irp: IntervalSample): JsonObject {
+  const secs = intervalSeconds(irp);
+  const o = jsonObject([
+    ['socket', sp.socket],
+    ['start', usToSecs(irp.start)],
+    ['end', usToSecs(irp.end)],
+    ['seconds', secs],
+    ['bytes', irp.bytes],
+    ['bits_per_second', (secs > 0 ? irp.bytes / secs : 0) * 8],
+  ]);
+  if (r.protocol === 'TCP') {
+    if (r.senderHasRetransmits && sp.sender && irp.tcp !== null) {
+      const t = irp.tcp;
+      o.add('retransmits', t.retransmits).add('snd_cwnd', t.sndCwnd).add('snd_wnd', t.sndWnd).add('rtt', t.rtt).add('rttvar', t.rttvar).add('pmtu', t.pmtu);
+    }
+  } else {
+    const u = irp.udp ?? { packets: 0, lost: 0, jitter: 0, outOfOrder: 0 };
+    if (sp.sender) o.add('packets', u.packets);
+    else o.add('jitter_ms', u.jitter * 1000).add('lost_packets', u.lost).add('packets', u.packets).add('lost_percent', u.packets > 0 ? (100 * u.lost) / u.packets : 0);
+  }
+  return o.add('omitted', irp.omitted).add('sender', sp.sender);
+}
+
+function intervalObject(r: TestResult, k: number): JsonObject {
+  const streams: JsonValue[] = [];
+  const interval = new JsonObject().add('streams', streams);
+  const first = r.streams[0];
+  blockOrder(r).forEach((mbs, b) => {
+    let bytes = 0;
+    let retransmits = 0;
+    let packets = 0;
+    let lost = 0;
+    let jitter = 0;
+    for (const sp of r.streams) {
+      const irp = sp.intervals[k];
+      if (sp.sender !== mbs || irp === undefined) continue;
+      streams.push(intervalStream(r, sp, irp));
+      bytes += irp.bytes;
+      if (irp.tcp !== null) retransmits += irp.tcp.retransmits;
+      if (irp.udp !== null) {
+        packets += irp.udp.packets;
+        lost += irp.udp.lost;
+        jitter += irp.udp.jitter;
+      }
+    }
+    const firp = first?.intervals[k];
+    if (firp === undefined) return;
+    const secs = intervalSeconds(firp);
+    const sum = jsonObject([
+      ['start', usToSecs(firp.start)],
+      ['end', usToSecs(firp.end)],
+      ['seconds', secs],
+      ['bytes', bytes],
+      ['bits_per_second', (bytes / secs) * 8],
+    ]);
+    if (r.protocol === 'TCP') {
+      if (r.senderHasRetransmits && mbs) sum.add('retransmits', retransmits).add('omitted', firp.omitted);
+      else sum.add('omitted', false);
+    } else if (mbs) sum.add('packets', packets).add('omitted', false);
+    else {
+      sum.add('jitter_ms', (jitter / r.numStreams) * 1000).add('lost_packets', lost).add('packets', packets);
+      sum.add('lost_percent', packets > 0 ? (100 * lost) / packets : 0).add('omitted', false);
+    }
+    sum.add('sender', mbs);
+    interval.add(b === 0 ? 'sum' : 'sum_bidir_reverse', sum);
+  });
+  return interval;
+}
+
+function endObject(r: TestResult): JsonObject {
+  const streams: JsonValue[] = [];
+  const end = new JsonObject().add('streams', streams);
+  const { senderTime, receiverTime, endTime } = summaryTimes(r);
+  const order = blockOrder(r);
+  order.forEach((mbs, b) => {
+    const suffix = b === 0 ? '' : '_bidir_reverse';
+    const retr = blockHasRetransmits(r, mbs);
+    let totalSent = 0;
+    let totalReceived = 0;
+    let totalRetrans = 0;
+    let totalPackets = 0;
+    let senderPackets = 0;
+    let receiverPackets = 0;
+    let lostPackets = 0;
+    let jitter = 0;
+    for (const sp of r.streams) {
+      if (sp.sender !== mbs) continue;
+      totalSent += sp.bytesSent;
+      totalReceived += sp.bytesReceived;
+      const sendRate = senderTime > 0 ? sp.bytesSent / senderTime : 0;
+      const spc = sp.sender ? sp.packetCount : sp.peerPacketCount;
+      const rpc = sp.sender ? sp.peerPacketCount : sp.packetCount;
+      const base = (t: number, seconds: number, bytes: number, rate: number): JsonObject =>
+        jsonObject([
+          ['socket', sp.socket],
+          ['start', 0],
+          ['end', t],
+          ['seconds', seconds],
+          ['bytes', bytes],
+          ['bits_per_second', rate * 8],
+        ]);
+      if (r.protocol === 'TCP') {
+        const sender = base(senderTime, senderTime, sp.bytesSent, sendRate);
+        if (retr) {
+          totalRetrans += sp.retransmits;
+          sender.add('retransmits', sp.retransmits).add('max_snd_cwnd', sp.maxSndCwnd).add('max_snd_wnd', sp.maxSndWnd);
+          sender.add('max_rtt', sp.maxRtt).add('min_rtt', sp.minRtt).add('mean_rtt', sp.meanRtt);
+        }
+        sender.add('sender', mbs);
+        const receiver = base(receiverTime, endTime, sp.bytesReceived, receiverTime > 0 ? sp.bytesReceived / receiverTime : 0).add('sender', mbs);
+        streams.push(jsonObject([['sender', sender], ['receiver', receiver]]));
+        continue;
+      }
+      const pc = spc !== 0 ? spc : rpc;
+      totalPackets += pc;
+      senderPackets += spc;
+      receiverPackets += rpc;
+      lostPackets += sp.cntError;
+      jitter += sp.jitter;
+      const udp = base(senderTime, senderTime, sp.bytesSent, sendRate);
+      udp.add('jitter_ms', sp.jitter * 1000).add('lost_packets', sp.cntError).add('packets', pc);
+      udp.add('lost_percent', spc > 0 ? (100 * sp.cntError) / spc : 0).add('out_of_order', sp.outOfOrder).add('sender', mbs);
+      streams.push(jsonObject([['udp', udp]]));
+    }
+    const sentRate = senderTime > 0 ? totalSent / senderTime : 0;
+    const recvRate = receiverTime > 0 ? totalReceived / receiverTime : 0;
+    const sum = (t: number, bytes: number, rate: number): JsonObject =>
+      jsonObject([
+        ['start', 0],
+        ['end', t],
+        ['seconds', t],
+        ['bytes', bytes],
+        ['bits_per_second', rate * 8],
+      ]);
+    if (r.protocol === 'TCP') {
+      const sent = sum(senderTime, totalSent, sentRate);
+      if (retr) sent.add('retransmits', totalRetrans);
+      end.add(`sum_sent${suffix}`, sent.add('sender', mbs));
+      end.add(`sum_received${suffix}`, sum(receiverTime, totalReceived, recvRate).add('sender', mbs));
+    } else {
+      const avgJitter = (jitter / r.numStreams) * 1000;
+      const lostPct = totalPackets > 0 ? (100 * lostPackets) / totalPackets : 0;
+      const legacy = sum(receiverTime, totalSent, sentRate);
+      legacy.add('jitter_ms', avgJitter).add('lost_packets', lostPackets).add('packets', totalPackets).add('lost_percent', lostPct).add('sender', mbs);
+      end.add(`sum${suffix}`, legacy);
+      const sent = sum(senderTime, totalSent, sentRate);
+      sent.add('jitter_ms', 0).add('lost_packets', 0).add('packets', senderPackets).add('lost_percent', 0).add('sender', true);
+      end.add(`sum_sent${suffix}`, sent);
+      const received = sum(receiverTime, totalReceived, recvRate);
+      received.add('jitter_ms', avgJitter).add('lost_packets', lostPackets).add('packets', receiverPackets).add('lost_percent', lostPct).add('sender', false);
+      end.add(`sum_received${suffix}`, received);
+    }
+  });
+  const c = r.cpu;
+  end.add(
+    'cpu_utilization_percent',
+    jsonObject([
+      ['host_total', c.hostTotal],
+      ['host_user', c.hostUser],
+      ['host_system', c.hostSystem],
+      ['remote_total', c.remoteTotal],
+      ['remote_user', c.remoteUser],
+      ['remote_system', c.remoteSystem],
+    ]),
+  );
+  if (r.protocol === 'TCP') {
+    if (r.senderCongestion !== null) end.add('sender_tcp_congestion', r.senderCongestion);
+    if (r.receiverCongestion !== null) end.add('receiver_tcp_congestion', r.receiverCongestion);
+  }
+  return end;
+}
+
+/** The complete `-J` document of a finished test. */
+export function buildJson(r: TestResult): JsonObject {
+  const n = Math.max(0, ...r.streams.map((s) => s.intervals.length));
+  const intervals: JsonValue[] = [];
+  for (let k = 0; k < n; k++) if (intervalPrinted(r, k)) intervals.push(intervalObject(r, k));
+  return jsonObject([
+    ['start', startObject(r)],
+    ['intervals', intervals],
+    ['end', endObject(r)],
+  ]);
+}
+
+/** The `-J` document of a test that failed before it ran: what was recorded, plus `error`. */
+export function buildErrorJson(info: { readonly version: string; readonly systemInfo: string }, error: string): JsonObject {
+  return jsonObject([
+    ['start', jsonObject([['connected', []], ['version', info.version], ['system_info', info.systemInfo]])],
+    ['intervals', []],
+    ['end', new JsonObject()],
+    ['error', error],
+  ]);
+}

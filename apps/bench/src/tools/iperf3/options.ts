@@ -1,0 +1,490 @@
+/**
+ * iperf3's command line (src/iperf_api.c `iperf_parse_arguments`, src/main.c, src/iperf_error.c):
+ * glibc `getopt_long` with iperf3's option string and long options (grouped short flags such
+ * as `-ub0`, attached or separate arguments, unique long-option prefixes), the per-option
+ * checks in command-line order, then the role, block size and end-condition checks. A
+ * parameter error prints `iperf3: parameter error - <iperf_strerror>`, a blank line and the
+ * short usage on stderr, exit status 1; a getopt error prints glibc's message and the long
+ * usage, exit status 1. Options real iperf3 has but the lab does not model are refused with
+ * IEUNIMP ("an option you are trying to set is not implemented yet").
+ */
+import { atof, atoi, unitAtof, unitAtofRate, unitAtoi } from './units.js';
+
+/** iperf3's version string (`PACKAGE_STRING`), the release the reference samples were captured with. */
+export const IPERF_VERSION = 'iperf 3.12';
+/** Default server port (PORT). */
+export const IPERF_PORT = 5201;
+/** Default test duration in seconds (DURATION). */
+export const DEFAULT_DURATION = 10;
+/** Default TCP block size in bytes (DEFAULT_TCP_BLKSIZE, 128 KiB). */
+export const DEFAULT_TCP_BLKSIZE = 128 * 1024;
+/** UDP block size when the control connection's MSS is unknown (DEFAULT_UDP_BLKSIZE). */
+export const DEFAULT_UDP_BLKSIZE = 1460;
+/** Default UDP target rate in bits/s (UDP_RATE, 1 Mibit/s). */
+export const UDP_RATE = 1024 * 1024;
+/** Largest `-P` (MAX_STREAMS). */
+export const MAX_STREAMS = 128;
+/** Largest `-w` in bytes (MAX_TCP_BUFFER, 512 MiB). */
+export const MAX_TCP_BUFFER = 512 * 1024 * 1024;
+/** Largest `-l` in bytes (MAX_BLOCKSIZE, 1 MiB). */
+export const MAX_BLOCKSIZE = 1024 * 1024;
+/** Smallest UDP `-l`: sec, usec and a 64-bit counter (MIN_UDP_BLOCKSIZE). */
+export const MIN_UDP_BLOCKSIZE = 4 + 4 + 8;
+/** Largest UDP `-l`: 65535 − UDP − IP headers (MAX_UDP_BLOCKSIZE). */
+export const MAX_UDP_BLOCKSIZE = 65535 - 8 - 20;
+/** Largest `-t` in seconds (MAX_TIME). */
+export const MAX_TIME = 86400;
+/** Largest `-b …/burst` (MAX_BURST). */
+export const MAX_BURST = 1000;
+/** `-i` bounds in seconds (MIN_INTERVAL, MAX_INTERVAL); 0 disables interval reports. */
+export const MIN_INTERVAL = 0.1;
+/** See MIN_INTERVAL. */
+export const MAX_INTERVAL = 60;
+
+/** The parsed command line of one iperf3 run. */
+export interface Iperf3Options {
+  /** `-s` server or `-c` client. */
+  readonly role: 's' | 'c';
+  /** `-c HOST`: the server to connect to ('' for a server). */
+  readonly host: string;
+  /** `-p`: server port. */
+  readonly port: number;
+  /** `-u` selects UDP, else TCP. */
+  readonly protocol: 'TCP' | 'UDP';
+  /** `-P`: parallel streams. */
+  readonly numStreams: number;
+  /** `-l`: bytes per write/read; 0 for UDP means "from the control connection's MSS". */
+  readonly blksize: number;
+  /** `-w`: SO_SNDBUF/SO_RCVBUF request in bytes, 0 = system default. */
+  readonly socketBufsize: number;
+  /** `-Z`: sendfile instead of write. */
+  readonly zerocopy: boolean;
+  /** `-b`: target rate per stream in bits/s, 0 = unlimited. */
+  readonly rate: number;
+  /** `-b …/N`: packets per burst, 0 = no bursts. */
+  readonly burst: number;
+  /** `-t`: duration in seconds. */
+  readonly duration: number;
+  /** `-i`: report interval in seconds, 0 = none. */
+  readonly interval: number;
+  /** `-J`: JSON output. */
+  readonly json: boolean;
+  /** `-R`: the server sends. */
+  readonly reverse: boolean;
+  /** `--bidir`: both send. */
+  readonly bidir: boolean;
+  /** `-f`: unit format character, 'a' = adaptive bits. */
+  readonly unitFormat: string;
+  /** `-1`: the server handles one test and exits. */
+  readonly oneOff: boolean;
+}
+
+/** What parsing produced: options, or the text and status iperf3 exits with (errors, `-h`, `-v`). */
+export type ParseOutcome =
+  | { readonly kind: 'run'; readonly options: Iperf3Options; readonly warnings: string }
+  | { readonly kind: 'exit'; readonly stdout: string; readonly stderr: string; readonly status: number };
+
+/** iperf3's short usage (usage_shortstr). */
+export const USAGE_SHORT = "Usage: iperf3 [-s|-c host] [options]\nTry `iperf3 --help' for more information.\n";
+
+/** iperf3's long usage (usage_longstr with its defaults filled in). */
+export const USAGE_LONG =
+  'Usage: iperf3 [-s|-c host] [options]\n' +
+  '       iperf3 [-h|--help] [-v|--version]\n\n' +
+  'Server or Client:\n' +
+  '  -p, --port      #         server port to listen on/connect to\n' +
+  '  -f, --format   [kmgtKMGT] format to report: Kbits, Mbits, Gbits, Tbits\n' +
+  '  -i, --interval  #         seconds between periodic throughput reports\n' +
+  '  -I, --pidfile file        write PID file\n' +
+  '  -F, --file name           xmit/recv the specified file\n' +
+  '  -A, --affinity n/n,m      set CPU affinity\n' +
+  '  -B, --bind      <host>    bind to the interface associated with the address <host>\n' +
+  '  -V, --verbose             more detailed output\n' +
+  '  -J, --json                output in JSON format\n' +
+  '  --logfile f               send output to a log file\n' +
+  '  --forceflush              force flushing output at every interval\n' +
+  '  --timestamps<=format>     emit a timestamp at the start of each output line\n' +
+  '                            (optional "=" and format string as per strftime(3))\n' +
+  '  --rcv-timeout #           idle timeout for receiving data (default 120000 ms)\n' +
+  '  -d, --debug[=#]           emit debugging output\n' +
+  '                            (optional optional "=" and debug level: 1-4. Default is 4 - all messages)\n' +
+  '  -v, --version             show version information and quit\n' +
+  '  -h, --help                show this message and quit\n' +
+  'Server specific:\n' +
+  '  -s, --server              run in server mode\n' +
+  '  -D, --daemon              run the server as a daemon\n' +
+  '  -1, --one-off             handle one client connection then exit\n' +
+  '  --server-bitrate-limit #[KMG][/#]   server\'s total bit rate limit (default 0 = no limit)\n' +
+  '                            (optional slash and number of secs interval for averaging\n' +
+  '                            total data rate.  Default is 5 seconds)\n' +
+  '  --idle-timeout #          restart idle server after # seconds in case it\n' +
+  '                            got stuck (default - no timeout)\n' +
+  'Client specific:\n' +
+  '  -c, --client    <host>    run in client mode, connecting to <host>\n' +
+  '  -u, --udp                 use UDP rather than TCP\n' +
+  '  --connect-timeout #       timeout for control connection setup (ms)\n' +
+  '  -b, --bitrate #[KMG][/#]  target bitrate in bits/sec (0 for unlimited)\n' +
+  '                            (default 1 Mbit/sec for UDP, unlimited for TCP)\n' +
+  '                            (optional slash and packet count for burst mode)\n' +
+  '  --pacing-timer #[KMG]     set the timing for pacing, in microseconds (default 1000)\n' +
+  '  --fq-rate #[KMG]          enable fair-queuing based socket pacing in\n' +
+  '                            bits/sec (Linux only)\n' +
+  '  -t, --time      #         time in seconds to transmit for (default 10 secs)\n' +
+  '  -n, --bytes     #[KMG]    number of bytes to transmit (instead of -t)\n' +
+  '  -k, --blockcount #[KMG]   number of blocks (packets) to transmit (instead of -t or -n)\n' +
+  '  -l, --length    #[KMG]    length of buffer to read or write\n' +
+  '                            (default 128 KB for TCP, dynamic or 1460 for UDP)\n' +
+  '  --cport         <port>    bind to a specific client port (TCP and UDP, default: ephemeral port)\n' +
+  '  -P, --parallel  #         number of parallel client streams to run\n' +
+  '  -R, --reverse             run in reverse mode (server sends, client receives)\n' +
+  '  --bidir                   run in bidirectional mode.\n' +
+  '                            Client and server send and receive data.\n' +
+  '  -w, --window    #[KMG]    set window size / socket buffer size\n' +
+  '  -C, --congestion <algo>   set TCP congestion control algorithm (Linux and FreeBSD only)\n' +
+  '  -M, --set-mss   #         set TCP/SCTP maximum segment size (MTU - 40 bytes)\n' +
+  '  -N, --no-delay            set TCP/SCTP no delay, disabling Nagle\'s Algorithm\n' +
+  '  -4, --version4            only use IPv4\n' +
+  '  -6, --version6            only use IPv6\n' +
+  '  -S, --tos N               set the IP type of service, 0-255.\n' +
+  '                            The usual prefixes for octal and hex can be used,\n' +
+  '                            i.e. 52, 064 and 0x34 all specify the same value.\n' +
+  '  --dscp N or --dscp val    set the IP dscp value, either 0-63 or symbolic.\n' +
+  '                            Numeric values can be specified in decimal,\n' +
+  '                            octal and hex (see --tos above).\n' +
+  '  -L, --flowlabel N         set the IPv6 flow label (only supported on Linux)\n' +
+  '  -Z, --zerocopy            use a \'zero copy\' method of sending data\n' +
+  '  -O, --omit N              perform pre-test for N seconds and omit the pre-test statistics\n' +
+  '  -T, --title str           prefix every output line with this string\n' +
+  '  --extra-data str          data string to include in client and server JSON\n' +
+  '  --get-server-output       get results from server\n' +
+  '  --udp-counters-64bit      use 64-bit counters in UDP test packets\n' +
+  '  --repeating-payload       use repeating pattern in payload, instead of\n' +
+  '                            randomized payload (like in iperf2)\n' +
+  '  --dont-fragment           set IPv4 Don\'t Fragment flag\n\n' +
+  '[KMG] indicates options that support a K/M/G suffix for kilo-, mega-, or giga-\n\n' +
+  'iperf3 homepage at: https://software.es.net/iperf/\n' +
+  'Report bugs to:     https://github.com/esnet/iperf\n';
+
+/** iperf_strerror texts of the parameter and run-time errors the lab reports. */
+export const IPERF_ERRORS = {
+  IESERVCLIENT: 'cannot be both server and client',
+  IENOROLE: 'must either be a client (-c) or server (-s)',
+  IESERVERONLY: 'some option you are trying to set is server only',
+  IECLIENTONLY: 'some option you are trying to set is client only',
+  IEDURATION: `test duration valid values are 0 to ${MAX_TIME} seconds`,
+  IENUMSTREAMS: `number of parallel streams too large (maximum = ${MAX_STREAMS})`,
+  IEBLOCKSIZE: `block size too large (maximum = ${MAX_BLOCKSIZE} bytes)`,
+  IEBUFSIZE: `socket buffer size too large (maximum = ${MAX_TCP_BUFFER} bytes)`,
+  IEINTERVAL: `invalid report interval (min = ${MIN_INTERVAL}, max = ${MAX_INTERVAL} seconds)`,
+  IEUDPBLOCKSIZE: `block size invalid (minimum = ${MIN_UDP_BLOCKSIZE} bytes, maximum = ${MAX_UDP_BLOCKSIZE} bytes)`,
+  IEBADFORMAT: 'bad format specifier (valid formats are in the set [kmgtKMGT])',
+  IEBADPORT: 'port number must be between 1 and 65535 inclusive',
+  IEUNIMP: 'an option you are trying to set is not implemented yet',
+  IEBURST: `invalid burst count (maximum = ${MAX_BURST})`,
+  IEREVERSEBIDIR: 'cannot be both reverse and bidirectional',
+  IELISTEN: 'unable to start listener for connections',
+  IECONNECT: 'unable to connect to server - server may have stopped running or use a different port, firewall issue, etc.',
+  IEACCESSDENIED: 'the server is busy running a test. try again later',
+  IESETBUF2: 'socket buffer size not set correctly',
+  IESTREAMCONNECT: 'unable to connect stream',
+  IESTREAMWRITE: 'unable to write to stream socket',
+  IESTREAMREAD: 'unable to read from stream socket',
+} as const;
+
+/** An iperf_strerror code the lab reports. */
+export type IperfErrorCode = keyof typeof IPERF_ERRORS;
+
+interface LongOpt {
+  readonly name: string;
+  readonly hasArg: 'none' | 'required' | 'optional';
+  readonly key: string;
+}
+
+/** iperf3 3.12's option string and long options (getopt_long tables of iperf_parse_arguments). */
+const SHORT_OPTS = 'p:f:i:D1VJvsc:ub:t:n:k:l:P:Rw:B:M:N46S:L:ZO:F:A:T:C:dI:hX:';
+const LONG_OPTS: readonly LongOpt[] = [
+  ['port', 'required', 'p'],
+  ['format', 'required', 'f'],
+  ['interval', 'required', 'i'],
+  ['daemon', 'none', 'D'],
+  ['one-off', 'none', '1'],
+  ['verbose', 'none', 'V'],
+  ['json', 'none', 'J'],
+  ['version', 'none', 'v'],
+  ['server', 'none', 's'],
+  ['client', 'required', 'c'],
+  ['udp', 'none', 'u'],
+  ['bitrate', 'required', 'b'],
+  ['bandwidth', 'required', 'b'],
+  ['server-bitrate-limit', 'required', '--server-bitrate-limit'],
+  ['time', 'required', 't'],
+  ['bytes', 'required', 'n'],
+  ['blockcount', 'required', 'k'],
+  ['length', 'required', 'l'],
+  ['parallel', 'required', 'P'],
+  ['reverse', 'none', 'R'],
+  ['bidir', 'none', '--bidir'],
+  ['window', 'required', 'w'],
+  ['bind', 'required', 'B'],
+  ['cport', 'required', '--cport'],
+  ['set-mss', 'required', 'M'],
+  ['no-delay', 'none', 'N'],
+  ['version4', 'none', '4'],
+  ['version6', 'none', '6'],
+  ['tos', 'required', 'S'],
+  ['dscp', 'required', '--dscp'],
+  ['extra-data', 'required', '--extra-data'],
+  ['flowlabel', 'required', 'L'],
+  ['zerocopy', 'none', 'Z'],
+  ['omit', 'required', 'O'],
+  ['file', 'required', 'F'],
+  ['repeating-payload', 'none', '--repeating-payload'],
+  ['timestamps', 'optional', '--timestamps'],
+  ['affinity', 'required', 'A'],
+  ['title', 'required', 'T'],
+  ['congestion', 'required', 'C'],
+  ['linux-congestion', 'required', 'C'],
+  ['pidfile', 'required', 'I'],
+  ['logfile', 'required', '--logfile'],
+  ['forceflush', 'none', '--forceflush'],
+  ['get-server-output', 'none', '--get-server-output'],
+  ['udp-counters-64bit', 'none', '--udp-counters-64bit'],
+  ['no-fq-socket-pacing', 'none', '--no-fq-socket-pacing'],
+  ['dont-fragment', 'none', '--dont-fragment'],
+  ['username', 'required', '--username'],
+  ['rsa-public-key-path', 'required', '--rsa-public-key-path'],
+  ['rsa-private-key-path', 'required', '--rsa-private-key-path'],
+  ['authorized-users-path', 'required', '--authorized-users-path'],
+  ['time-skew-threshold', 'required', '--time-skew-threshold'],
+  ['use-pkcs1-padding', 'none', '--use-pkcs1-padding'],
+  ['fq-rate', 'required', '--fq-rate'],
+  ['pacing-timer', 'required', '--pacing-timer'],
+  ['connect-timeout', 'required', '--connect-timeout'],
+  ['idle-timeout', 'required', '--idle-timeout'],
+  ['rcv-timeout', 'required', '--rcv-timeout'],
+  ['debug', 'optional', 'd'],
+  ['help', 'none', 'h'],
+].map(([name, hasArg, key]) => ({ name, hasArg, key }) as LongOpt);
+
+/** One option occurrence from getopt: its key (short letter or `--long`) and argument. */
+interface Occurrence {
+  readonly key: string;
+  readonly arg: string;
+}
+
+class GetoptError extends Error {}
+
+/** glibc getopt_long over `args` (argv without argv[0]); throws GetoptError with glibc's message. */
+function getopt(args: readonly string[], prog: string): Occurrence[] {
+  const out: Occurrence[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i] as string;
+    if (a === '--') break;
+    if (a.startsWith('--')) {
+      const eq = a.indexOf('=');
+      const name = eq < 0 ? a.slice(2) : a.slice(2, eq);
+      const exact = LONG_OPTS.find((o) => o.name === name);
+      const cands = exact !== undefined ? [exact] : LONG_OPTS.filter((o) => o.name.startsWith(name));
+      const keys = new Set(cands.map((o) => `${o.key}/${o.hasArg}`));
+      if (cands.length === 0) throw new GetoptError(`${prog}: unrecognized option '${a}'\n`);
+      if (keys.size > 1) throw new GetoptError(`${prog}: option '--${name}' is ambiguous; possibilities:${cands.map((o) => ` '--${o.name}'`).join('')}\n`);
+      const opt = cands[0] as LongOpt;
+      if (opt.hasArg === 'none') {
+        if (eq >= 0) throw new GetoptError(`${prog}: option '--${opt.name}' doesn't allow an argument\n`);
+        out.push({ key: opt.key, arg: '' });
+      } else if (eq >= 0) out.push({ key: opt.key, arg: a.slice(eq + 1) });
+      else if (opt.hasArg === 'optional') out.push({ key: opt.key, arg: '' });
+      else {
+        const next = args[i + 1];
+        if (next === undefined) throw new GetoptError(`${prog}: option '--${opt.name}' requires an argument\n`);
+        out.push({ key: opt.key, arg: next });
+        i++;
+      }
+      continue;
+    }
+    if (!a.startsWith('-') || a === '-') continue;
+    for (let j = 1; j < a.length; j++) {
+      const c = a.charAt(j);
+      const at = c === ':' ? -1 : SHORT_OPTS.indexOf(c);
+      if (at < 0) throw new GetoptError(`${prog}: invalid option -- '${c}'\n`);
+      if (SHORT_OPTS.charAt(at + 1) !== ':') {
+        out.push({ key: c, arg: '' });
+        continue;
+      }
+      if (j + 1 < a.length) out.push({ key: c, arg: a.slice(j + 1) });
+      else {
+        const next = args[i + 1];
+        if (next === undefined) throw new GetoptError(`${prog}: option requires an argument -- '${c}'\n`);
+        out.push({ key: c, arg: next });
+        i++;
+      }
+      break;
+    }
+  }
+  return out;
+}
+
+/** The options real iperf3 accepts that the lab does not model. */
+const UNMODELLED = new Set([
+  'D', 'V', 'n', 'k', 'B', 'M', 'N', '6', 'S', 'L', 'O', 'F', 'A', 'T', 'C', 'd', 'I', 'X',
+  '--server-bitrate-limit', '--cport', '--dscp', '--extra-data', '--repeating-payload', '--timestamps',
+  '--logfile', '--forceflush', '--get-server-output', '--udp-counters-64bit', '--no-fq-socket-pacing',
+  '--dont-fragment', '--username', '--rsa-public-key-path', '--rsa-private-key-path', '--authorized-users-path',
+  '--time-skew-threshold', '--use-pkcs1-padding', '--fq-rate', '--pacing-timer', '--connect-timeout',
+  '--idle-timeout', '--rcv-timeout',
+]);
+
+class ParamError extends Error {
+  constructor(readonly code: IperfErrorCode) {
+    super(IPERF_ERRORS[code]);
+  }
+}
+
+/** The text `iperf3 -v` prints for a board named `host`. */
+export function versionText(systemInfo: string): string {
+  return `${IPERF_VERSION} (cJSON 1.7.15)\n${systemInfo}\nOptional features available: CPU affinity setting, IPv6 flow label, TCP congestion algorithm setting, sendfile / zerocopy, socket pacing, bind to device, support IPv4 don't fragment\n`;
+}
+
+/** Parse an iperf3 command line (`argv[0]` is the program name) as iperf3 3.12 does. */
+export function parseIperf3Args(argv: readonly string[], systemInfo: string): ParseOutcome {
+  const prog = argv[0] ?? 'iperf3';
+  let occ: Occurrence[];
+  try {
+    occ = getopt(argv.slice(1), prog);
+  } catch (e) {
+    if (e instanceof GetoptError) return { kind: 'exit', stdout: '', stderr: e.message + USAGE_LONG, status: 1 };
+    throw e;
+  }
+  let role: 's' | 'c' | null = null;
+  let host = '';
+  let port = IPERF_PORT;
+  let protocol: 'TCP' | 'UDP' = 'TCP';
+  let numStreams = 1;
+  let blksize = 0;
+  let socketBufsize = 0;
+  let zerocopy = false;
+  let rate = 0;
+  let burst = 0;
+  let rateFlag = false;
+  let duration = DEFAULT_DURATION;
+  let interval = 1;
+  let json = false;
+  let reverse = false;
+  let bidir = false;
+  let unitFormat = 'a';
+  let oneOff = false;
+  let serverFlag = false;
+  let clientFlag = false;
+  try {
+    for (const { key, arg } of occ) {
+      if (UNMODELLED.has(key)) throw new ParamError('IEUNIMP');
+      switch (key) {
+        case 'p': {
+          const p = atoi(arg);
+          if (p < 1 || p > 65535) throw new ParamError('IEBADPORT');
+          port = p;
+          break;
+        }
+        case 'f':
+          if (!/^[kmgtKMGT]/.test(arg)) throw new ParamError('IEBADFORMAT');
+          unitFormat = arg.charAt(0);
+          break;
+        case 'i':
+          interval = atof(arg);
+          if ((interval < MIN_INTERVAL || interval > MAX_INTERVAL) && interval !== 0) throw new ParamError('IEINTERVAL');
+          break;
+        case '1':
+          oneOff = true;
+          serverFlag = true;
+          break;
+        case 'J':
+          json = true;
+          break;
+        case 'v':
+          return { kind: 'exit', stdout: versionText(systemInfo), stderr: '', status: 0 };
+        case 'h':
+          return { kind: 'exit', stdout: USAGE_LONG, stderr: '', status: 0 };
+        case 's':
+          if (role === 'c') throw new ParamError('IESERVCLIENT');
+          role = 's';
+          break;
+        case 'c':
+          if (role === 's') throw new ParamError('IESERVCLIENT');
+          role = 'c';
+          host = arg;
+          break;
+        case 'u':
+          protocol = 'UDP';
+          clientFlag = true;
+          break;
+        case 'b': {
+          const slash = arg.indexOf('/');
+          if (slash >= 0) {
+            burst = atoi(arg.slice(slash + 1));
+            if (burst <= 0 || burst > MAX_BURST) throw new ParamError('IEBURST');
+          }
+          rate = unitAtofRate(slash >= 0 ? arg.slice(0, slash) : arg);
+          rateFlag = true;
+          clientFlag = true;
+          break;
+        }
+        case 't':
+          duration = atoi(arg);
+          if (duration < 0 || duration > MAX_TIME) throw new ParamError('IEDURATION');
+          if (duration === 0) throw new ParamError('IEUNIMP');
+          clientFlag = true;
+          break;
+        case 'l':
+          blksize = unitAtoi(arg);
+          clientFlag = true;
+          break;
+        case 'P':
+          numStreams = atoi(arg);
+          if (numStreams > MAX_STREAMS || numStreams < 1) throw new ParamError('IENUMSTREAMS');
+          clientFlag = true;
+          break;
+        case 'R':
+          if (bidir) throw new ParamError('IEREVERSEBIDIR');
+          reverse = true;
+          clientFlag = true;
+          break;
+        case '--bidir':
+          if (reverse) throw new ParamError('IEREVERSEBIDIR');
+          bidir = true;
+          clientFlag = true;
+          break;
+        case 'w': {
+          const w = unitAtof(arg);
+          if (w > MAX_TCP_BUFFER) throw new ParamError('IEBUFSIZE');
+          socketBufsize = Math.trunc(w);
+          clientFlag = true;
+          break;
+        }
+        case 'Z':
+          zerocopy = true;
+          clientFlag = true;
+          break;
+        case '4':
+          break;
+        default:
+          throw new ParamError('IEUNIMP');
+      }
+    }
+    if (role === 'c' && serverFlag) throw new ParamError('IESERVERONLY');
+    if (role === 's' && clientFlag) throw new ParamError('IECLIENTONLY');
+    if (blksize === 0 && protocol === 'TCP') blksize = DEFAULT_TCP_BLKSIZE;
+    if ((protocol !== 'UDP' && blksize <= 0) || blksize > MAX_BLOCKSIZE) throw new ParamError('IEBLOCKSIZE');
+    if (protocol === 'UDP' && blksize !== 0 && (blksize < MIN_UDP_BLOCKSIZE || blksize > MAX_UDP_BLOCKSIZE)) throw new ParamError('IEUDPBLOCKSIZE');
+    if (!rateFlag) rate = protocol === 'UDP' ? UDP_RATE : 0;
+    if (role === null) throw new ParamError('IENOROLE');
+  } catch (e) {
+    if (e instanceof ParamError) return { kind: 'exit', stdout: '', stderr: `iperf3: parameter error - ${e.message}\n\n${USAGE_SHORT}`, status: 1 };
+    throw e;
+  }
+  const warnings = json && unitFormat !== 'a' ? 'warning: Report format (-f) flag ignored with JSON output (-J)\n' : '';
+  return {
+    kind: 'run',
+    warnings,
+    options: { role, host, port, protocol, numStreams, blksize, socketBufsize, zerocopy, rate, burst, duration, interval, json, reverse, bidir, unitFormat, oneOff },
+  };
+}

@@ -1,0 +1,202 @@
+/**
+ * The neutral results of one iperf3 test as one side saw it — what iperf3 keeps in
+ * `struct iperf_test`, `iperf_stream_result` and `iperf_interval_results` — from which the
+ * text and JSON reporters print. Times are whole microseconds relative to the stream's
+ * `start_time`, as iperf3's `struct iperf_time` holds them; the reporters derive seconds,
+ * rates and sums exactly as iperf_api.c does.
+ */
+
+/** Transport protocol of the data streams. */
+export type IperfProtocol = 'TCP' | 'UDP';
+
+/** What this side does (iperf3's `test->mode`): SENDER, RECEIVER or BIDIRECTIONAL. */
+export type IperfMode = 'sender' | 'receiver' | 'bidir';
+
+/** tcp_info numbers a TCP sender samples at each interval (iperf3 save_tcpinfo). */
+export interface TcpIntervalInfo {
+  /** Retransmissions during the interval (tcpi_total_retrans delta). */
+  readonly retransmits: number;
+  /** Congestion window in bytes (tcpi_snd_cwnd × tcpi_snd_mss). */
+  readonly sndCwnd: number;
+  /** Peer's receive window in bytes (tcpi_snd_wnd). */
+  readonly sndWnd: number;
+  /** Smoothed RTT (µs). */
+  readonly rtt: number;
+  /** RTT variance (µs). */
+  readonly rttvar: number;
+  /** Path MTU (bytes). */
+  readonly pmtu: number;
+}
+
+/** UDP counters of an interval. */
+export interface UdpIntervalInfo {
+  /** Datagrams in the interval (sent, or highest sequence advance on the receiver). */
+  readonly packets: number;
+  /** Datagrams lost in the interval (receiver; sequence gaps). */
+  readonly lost: number;
+  /** Jitter at the end of the interval (s; receiver). */
+  readonly jitter: number;
+  /** Out-of-order datagrams in the interval (receiver). */
+  readonly outOfOrder: number;
+}
+
+/** One stream over one reporting interval (iperf_interval_results). */
+export interface IntervalSample {
+  /** Interval start, µs after the stream's start. */
+  readonly start: number;
+  /** Interval end, µs after the stream's start. */
+  readonly end: number;
+  /** Bytes sent (sender) or received (receiver) in the interval. */
+  readonly bytes: number;
+  /** Whether the interval fell in the `-O` omit period. */
+  readonly omitted: boolean;
+  /** TCP sender's tcp_info sample, when the sender has retransmit info. */
+  readonly tcp: TcpIntervalInfo | null;
+  /** UDP counters (UDP tests). */
+  readonly udp: UdpIntervalInfo | null;
+}
+
+/** One data stream at the end of a test, with the peer's numbers from the results exchange. */
+export interface StreamResult {
+  /** Socket fd (the report's ID). */
+  readonly socket: number;
+  /** Whether this side sends on this stream. */
+  readonly sender: boolean;
+  /** Local address. */
+  readonly localHost: string;
+  /** Local port. */
+  readonly localPort: number;
+  /** Remote address. */
+  readonly remoteHost: string;
+  /** Remote port. */
+  readonly remotePort: number;
+  /** Interval samples, oldest first (the last one ends at the test's end). */
+  readonly intervals: readonly IntervalSample[];
+  /** Bytes the sender sent (local count when sending, else the peer's). */
+  readonly bytesSent: number;
+  /** Bytes the receiver received (local count when receiving, else the peer's; 0 if unknown). */
+  readonly bytesReceived: number;
+  /** This stream's end_time − start_time on this side (µs). */
+  readonly endTime: number;
+  /** The peer's stream duration from the results exchange (s), 0 when unknown. */
+  readonly peerTime: number;
+  /** Retransmissions over the test (the sender's), -1 when unknown. */
+  readonly retransmits: number;
+  /** Largest congestion window seen (bytes; sender). */
+  readonly maxSndCwnd: number;
+  /** Largest peer window seen (bytes; sender). */
+  readonly maxSndWnd: number;
+  /** Largest sampled RTT (µs; sender). */
+  readonly maxRtt: number;
+  /** Smallest sampled RTT (µs; sender). */
+  readonly minRtt: number;
+  /** Mean of the sampled RTTs (µs; sender). */
+  readonly meanRtt: number;
+  /** This side's packet count: datagrams sent, or the highest sequence received (UDP). */
+  readonly packetCount: number;
+  /** The peer's packet count from the results exchange (UDP). */
+  readonly peerPacketCount: number;
+  /** Datagrams lost (the receiver's count; UDP). */
+  readonly cntError: number;
+  /** Datagrams received out of order (the receiver's count; UDP). */
+  readonly outOfOrder: number;
+  /** Jitter (s; the receiver's; UDP). */
+  readonly jitter: number;
+}
+
+/** Per-stream socket buffer sizes JSON reports in `start` (iperf 3.12 adds them per stream). */
+export interface SockBufInfo {
+  /** The `-w` request (bytes, 0 = default). */
+  readonly sockBufsize: number;
+  /** SO_SNDBUF read back (bytes). */
+  readonly sndbufActual: number;
+  /** SO_RCVBUF read back (bytes). */
+  readonly rcvbufActual: number;
+}
+
+/** What iperf3 records at connection time (JSON `start`; text header lines). */
+export interface StartInfo {
+  /** `version` (PACKAGE_STRING). */
+  readonly version: string;
+  /** `system_info` (uname). */
+  readonly systemInfo: string;
+  /** Wall-clock time of the connection (s since the epoch). */
+  readonly timesecs: number;
+  /** Client: the server it connects to; server: the client's control connection. */
+  readonly peerHost: string;
+  /** See peerHost: the port. */
+  readonly peerPort: number;
+  /** The 36-character test cookie. */
+  readonly cookie: string;
+  /** MSS of the control connection (TCP tests; bytes). */
+  readonly tcpMssDefault: number;
+  /** Target bitrate (bits/s, 0 = unlimited). */
+  readonly targetBitrate: number;
+  /** Socket buffers of each stream in creation order. */
+  readonly sockBufs: readonly SockBufInfo[];
+  /** Block size (bytes). */
+  readonly blksize: number;
+  /** Test duration (s). */
+  readonly duration: number;
+}
+
+/** CPU utilisation of both sides over the test (%), as cpu_util() reports it. */
+export interface CpuUtilization {
+  /** This side, user + system. */
+  readonly hostTotal: number;
+  /** This side, user. */
+  readonly hostUser: number;
+  /** This side, system. */
+  readonly hostSystem: number;
+  /** The peer, user + system. */
+  readonly remoteTotal: number;
+  /** The peer, user. */
+  readonly remoteUser: number;
+  /** The peer, system. */
+  readonly remoteSystem: number;
+}
+
+/** One side's complete results of one test. */
+export interface TestResult {
+  /** 'c' on the client, 's' on the server. */
+  readonly role: 'c' | 's';
+  /** Protocol. */
+  readonly protocol: IperfProtocol;
+  /** This side's mode. */
+  readonly mode: IperfMode;
+  /** Whether the test ran with `-R`. */
+  readonly reverse: boolean;
+  /** `-P`. */
+  readonly numStreams: number;
+  /** Stats/report interval (s, 0 = none). */
+  readonly interval: number;
+  /** `-f` unit format ('a' = adaptive bits). */
+  readonly unitFormat: string;
+  /** sender_has_retransmits while the intervals were printed. */
+  readonly senderHasRetransmits: boolean;
+  /** sender_has_retransmits when the summary was printed (after the results exchange on the client). */
+  readonly summarySenderHasRetransmits: boolean;
+  /** other_side_has_retransmits when the summary was printed (bidir). */
+  readonly otherSideHasRetransmits: boolean;
+  /** Streams in creation order (the first one gives the summary's times). */
+  readonly streams: readonly StreamResult[];
+  /** Connection-time information. */
+  readonly start: StartInfo;
+  /** CPU utilisation. */
+  readonly cpu: CpuUtilization;
+  /** Congestion control of the sender side (TCP), or null. */
+  readonly senderCongestion: string | null;
+  /** Congestion control of the receiver side (TCP), or null. */
+  readonly receiverCongestion: string | null;
+}
+
+/** iperf_time_in_secs of a µs count: whole seconds plus µs / 1e6, as the C double sum. */
+export function usToSecs(us: number): number {
+  const secs = Math.floor(us / 1e6);
+  return secs + (us - secs * 1e6) / 1000000.0;
+}
+
+/** An interval's duration as iperf3 stores it (a C float). */
+export function intervalSeconds(s: IntervalSample): number {
+  return Math.fround(usToSecs(s.end - s.start));
+}

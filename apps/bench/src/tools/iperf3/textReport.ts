@@ -1,0 +1,258 @@
+/**
+ * iperf3's human-readable output (src/iperf_locale.c format strings, src/iperf_api.c
+ * `iperf_print_intermediate`, `print_interval_results`, `iperf_print_results`, `connect_msg`,
+ * `iperf_on_connect`), printed from a `TestResult`. Layout rules mirrored:
+ * - the interval header is printed before the first interval of the first stream; later
+ *   intervals start with the `- - -` separator only when there is more than one stream;
+ * - `[SUM]` lines only with `-P` > 1; sums take their times from the first stream;
+ * - TCP senders with tcp_info print `Retr` and `Cwnd`; the summary header has `Retr` when
+ *   the sender side has retransmit info (on a `-R` client, learnt in the results exchange);
+ * - UDP senders print `Total Datagrams`, receivers jitter and `Lost/Total (%.2g%)`;
+ * - `--bidir` tags lines `[TX-C]`/`[RX-C]` (`-S` on the server); the client prints its
+ *   sending streams first, the server its receiving streams first;
+ * - the summary's times come from the first stream (sender_time / receiver_time);
+ * - a server prints only its own side of each summary pair;
+ * - intervals shorter than 10% of `-i` that carried no data are not printed.
+ */
+import { cFixed, cGeneral, padLeft, padRight } from '../net/cformat.js';
+import { intervalSeconds, usToSecs, type IntervalSample, type StreamResult, type TestResult } from './results.js';
+import { unitFormat } from './units.js';
+
+const SEPARATOR = '- - - - - - - - - - - - - - - - - - - - - - - - -\n';
+
+/** Header lines (report_bw_*header*). */
+const HEADERS = {
+  bw: '[ ID] Interval           Transfer     Bitrate\n',
+  bwBidir: '[ ID][Role] Interval           Transfer     Bitrate\n',
+  retrans: '[ ID] Interval           Transfer     Bitrate         Retr\n',
+  retransBidir: '[ ID][Role] Interval           Transfer     Bitrate         Retr\n',
+  retransCwnd: '[ ID] Interval           Transfer     Bitrate         Retr  Cwnd\n',
+  retransCwndBidir: '[ ID][Role] Interval           Transfer     Bitrate         Retr  Cwnd\n',
+  udp: '[ ID] Interval           Transfer     Bitrate         Jitter    Lost/Total Datagrams\n',
+  udpBidir: '[ ID][Role] Interval           Transfer     Bitrate         Jitter    Lost/Total Datagrams\n',
+  udpSender: '[ ID] Interval           Transfer     Bitrate         Total Datagrams\n',
+} as const;
+
+/** `[%3d]` of a socket fd. */
+function id(socket: number): string {
+  return `[${padLeft(String(socket), 3)}]`;
+}
+
+/** The shared `%s %6.2f-%-6.2f sec  %ss  %ss/sec` part: role tag, times, transfer and rate. */
+function head(tag: string, times: { st: number; et: number }, amounts: { bytes: number; rate: number; format: string }): string {
+  return `${tag} ${padLeft(cFixed(times.st, 2), 6)}-${padRight(cFixed(times.et, 2), 6)} sec  ${unitFormat(amounts.bytes, 'A')}s  ${unitFormat(amounts.rate, amounts.format)}s/sec`;
+}
+
+/** `%.2g%%` of a loss percentage. */
+function pct(p: number): string {
+  return `${cGeneral(p, 2)}%`;
+}
+
+/** The block order of a test: which streams (senders or receivers) each block lists. */
+function blocks(r: TestResult): boolean[] {
+  if (r.mode === 'bidir') return r.role === 'c' ? [true, false] : [false, true];
+  return [r.mode === 'sender'];
+}
+
+/** The `[TX-C]`-style role tag of a block (empty outside --bidir). */
+function roleTag(r: TestResult, sender: boolean): string {
+  return r.mode === 'bidir' ? `[${sender ? 'TX' : 'RX'}-${r.role === 'c' ? 'C' : 'S'}]` : '';
+}
+
+/** Whether interval `k` is printed: some stream's interval is ≥ 10% of `-i` or carried data. */
+export function intervalPrinted(r: TestResult, k: number): boolean {
+  return r.streams.some((s) => {
+    const irp = s.intervals[k];
+    return irp !== undefined && (usToSecs(irp.end - irp.start) >= r.interval * 0.1 || irp.bytes > 0);
+  });
+}
+
+function intervalHeader(r: TestResult): string {
+  const bidir = r.mode === 'bidir';
+  if (r.protocol === 'TCP') {
+    if (r.senderHasRetransmits) return bidir ? HEADERS.retransCwndBidir : HEADERS.retransCwnd;
+    return bidir ? HEADERS.bwBidir : HEADERS.bw;
+  }
+  if (r.mode === 'sender') return HEADERS.udpSender;
+  return r.mode === 'receiver' ? HEADERS.udp : HEADERS.udpBidir;
+}
+
+function rateOf(bytes: number, seconds: number): number {
+  return seconds > 0 ? bytes / seconds : 0;
+}
+
+/** One stream's line of interval `irp` (print_interval_results). */
+function streamIntervalLine(r: TestResult, sp: StreamResult, irp: IntervalSample): string {
+  const tag = roleTag(r, sp.sender);
+  const times = { st: usToSecs(irp.start), et: usToSecs(irp.end) };
+  const line = id(sp.socket) + head(tag, times, { bytes: irp.bytes, rate: rateOf(irp.bytes, intervalSeconds(irp)), format: r.unitFormat });
+  const omitted = irp.omitted ? '(omitted)' : '';
+  if (r.protocol === 'TCP') {
+    if (r.senderHasRetransmits && sp.sender && irp.tcp !== null) {
+      return `${line}  ${padLeft(String(irp.tcp.retransmits), 3)}   ${unitFormat(irp.tcp.sndCwnd, 'A')}s       ${omitted}\n`;
+    }
+    return `${line}                  ${omitted}\n`;
+  }
+  const udp = irp.udp ?? { packets: 0, lost: 0, jitter: 0, outOfOrder: 0 };
+  if (sp.sender) return `${line} ${r.mode === 'bidir' ? ' '.repeat(10) : ''} ${udp.packets}  ${omitted}\n`;
+  const lost = udp.packets > 0 ? (100 * udp.lost) / udp.packets : 0;
+  return `${line}  ${cFixed(udp.jitter * 1000, 3).padStart(5)} ms  ${udp.lost}/${udp.packets} (${pct(lost)})  ${omitted}\n`;
+}
+
+/** The lines of interval `k` (iperf_print_intermediate), empty when it is skipped. */
+export function formatInterval(r: TestResult, k: number): string {
+  if (!intervalPrinted(r, k)) return '';
+  const first = r.streams[0];
+  if (first === undefined) return '';
+  let out = '';
+  for (const mbs of blocks(r)) {
+    const tag = roleTag(r, mbs);
+    let bytes = 0;
+    let retransmits = 0;
+    let packets = 0;
+    let lost = 0;
+    let jitter = 0;
+    for (const sp of r.streams) {
+      if (sp.sender !== mbs) continue;
+      const irp = sp.intervals[k];
+      if (irp === undefined) continue;
+      if (sp === first) {
+        if (k === 0) out += intervalHeader(r);
+        else if (r.numStreams > 1) out += SEPARATOR;
+      }
+      out += streamIntervalLine(r, sp, irp);
+      bytes += irp.bytes;
+      if (irp.tcp !== null) retransmits += irp.tcp.retransmits;
+      if (irp.udp !== null) {
+        packets += irp.udp.packets;
+        lost += irp.udp.lost;
+        jitter += irp.udp.jitter;
+      }
+    }
+    const firp = first.intervals[k];
+    if (r.numStreams <= 1 || firp === undefined) continue;
+    const times = { st: usToSecs(firp.start), et: usToSecs(firp.end) };
+    const sum = `[SUM]${head(tag, times, { bytes, rate: bytes / intervalSeconds(firp), format: r.unitFormat })}`;
+    if (r.protocol === 'TCP') {
+      if (r.senderHasRetransmits && mbs) out += `${sum}  ${padLeft(String(retransmits), 3)}             ${firp.omitted ? '(omitted)' : ''}\n`;
+      else out += `${sum}                  \n`;
+    } else if (mbs) out += `${sum} ${r.mode === 'bidir' ? ' '.repeat(10) : ''} ${packets}  \n`;
+    else {
+      const lostPct = packets > 0 ? (100 * lost) / packets : 0;
+      out += `${sum}  ${cFixed((jitter / r.numStreams) * 1000, 3).padStart(5)} ms  ${lost}/${packets} (${pct(lostPct)})  \n`;
+    }
+  }
+  return out;
+}
+
+/** sender_time and receiver_time of the summary (taken from the first stream, as iperf3 does). */
+export function summaryTimes(r: TestResult): { endTime: number; senderTime: number; receiverTime: number } {
+  const first = r.streams[0];
+  if (first === undefined) return { endTime: 0, senderTime: 0, receiverTime: 0 };
+  const endTime = usToSecs(first.endTime);
+  if (first.sender) return { endTime, senderTime: endTime, receiverTime: first.peerTime === 0 ? endTime : first.peerTime };
+  return { endTime, receiverTime: endTime, senderTime: first.peerTime === 0 ? endTime : first.peerTime };
+}
+
+/** Whether the summary block of senders (`mbs`) or receivers has retransmit info. */
+export function blockHasRetransmits(r: TestResult, mbs: boolean): boolean {
+  if (r.mode === 'bidir') return mbs ? r.summarySenderHasRetransmits : r.otherSideHasRetransmits;
+  return r.summarySenderHasRetransmits;
+}
+
+/** The final summary: separator, header, per-stream sender/receiver lines and sums (iperf_print_results). */
+export function formatSummary(r: TestResult): string {
+  const bidir = r.mode === 'bidir';
+  let out = SEPARATOR;
+  if (r.protocol === 'TCP') {
+    if (r.summarySenderHasRetransmits || r.otherSideHasRetransmits) out += bidir ? HEADERS.retransBidir : HEADERS.retrans;
+    else out += bidir ? HEADERS.bwBidir : HEADERS.bw;
+  } else out += bidir ? HEADERS.udpBidir : HEADERS.udp;
+  const { senderTime, receiverTime, endTime } = summaryTimes(r);
+  const server = r.role === 's';
+  for (const mbs of blocks(r)) {
+    const tag = roleTag(r, mbs);
+    const retr = blockHasRetransmits(r, mbs);
+    let totalSent = 0;
+    let totalReceived = 0;
+    let totalRetrans = 0;
+    let senderPackets = 0;
+    let receiverPackets = 0;
+    let totalPackets = 0;
+    let lostPackets = 0;
+    let jitter = 0;
+    const sendTimes = { st: 0, et: senderTime };
+    const recvTimes = { st: 0, et: receiverTime };
+    for (const sp of r.streams) {
+      if (sp.sender !== mbs) continue;
+      totalSent += sp.bytesSent;
+      totalReceived += sp.bytesReceived;
+      const spc = sp.sender ? sp.packetCount : sp.peerPacketCount;
+      const rpc = sp.sender ? sp.peerPacketCount : sp.packetCount;
+      const sendLine = id(sp.socket) + head(tag, sendTimes, { bytes: sp.bytesSent, rate: rateOf(sp.bytesSent, senderTime), format: r.unitFormat });
+      const recvLine = id(sp.socket) + head(tag, recvTimes, { bytes: sp.bytesReceived, rate: rateOf(sp.bytesReceived, receiverTime), format: r.unitFormat });
+      if (r.protocol === 'TCP') {
+        if (retr) totalRetrans += sp.retransmits;
+        if (!(server && !sp.sender)) out += retr ? `${sendLine}  ${padLeft(String(sp.retransmits), 3)}             sender\n` : `${sendLine}                  sender\n`;
+        if (!(server && sp.sender)) out += `${recvLine}                  receiver\n`;
+        continue;
+      }
+      totalPackets += spc !== 0 ? spc : rpc;
+      senderPackets += spc;
+      receiverPackets += rpc;
+      lostPackets += sp.cntError;
+      jitter += sp.jitter;
+      if (!(server && !sp.sender)) out += `${sendLine}  ${cFixed(0, 3).padStart(5)} ms  0/${spc} (${pct(0)})  sender\n`;
+      if (sp.outOfOrder > 0) out += `[SUM]${tag} ${cFixed(0, 1).padStart(4)}-${cFixed(senderTime, 1).padStart(4)} sec  ${sp.outOfOrder} datagrams received out-of-order\n`;
+      const lostPct = rpc > 0 ? (100 * sp.cntError) / rpc : 0;
+      if (!(server && sp.sender)) out += `${recvLine}  ${cFixed(sp.jitter * 1000, 3).padStart(5)} ms  ${sp.cntError}/${rpc} (${pct(lostPct)})  receiver\n`;
+    }
+    if (r.numStreams <= 1) continue;
+    const sumSent = `[SUM]${head(tag, sendTimes, { bytes: totalSent, rate: rateOf(totalSent, senderTime), format: r.unitFormat })}`;
+    const sumRecv = `[SUM]${head(tag, recvTimes, { bytes: totalReceived, rate: rateOf(totalReceived, receiverTime), format: r.unitFormat })}`;
+    if (r.protocol === 'TCP') {
+      if (!(server && !mbs)) out += retr ? `${sumSent}  ${padLeft(String(totalRetrans), 3)}             sender\n` : `${sumSent}                  sender\n`;
+      if (!(server && mbs)) out += `${sumRecv}                  receiver\n`;
+      continue;
+    }
+    const lostPct = totalPackets > 0 ? (100 * lostPackets) / totalPackets : 0;
+    if (!(server && !mbs)) out += `${sumSent}  ${cFixed(0, 3).padStart(5)} ms  0/${senderPackets} (${pct(0)})  sender\n`;
+    if (!(server && mbs)) {
+      const recvRate = endTime > 0 ? rateOf(totalReceived, receiverTime) : 0;
+      const line = `[SUM]${head(tag, recvTimes, { bytes: totalReceived, rate: recvRate, format: r.unitFormat })}`;
+      out += `${line}  ${cFixed((jitter / r.numStreams) * 1000, 3).padStart(5)} ms  ${lostPackets}/${receiverPackets} (${pct(lostPct)})  receiver\n`;
+    }
+  }
+  return out;
+}
+
+/** The `[  5] local … connected to …` lines (connect_msg). */
+export function formatConnected(r: TestResult): string {
+  return r.streams.map((s) => `${id(s.socket)} local ${s.localHost} port ${s.localPort} connected to ${s.remoteHost} port ${s.remotePort}\n`).join('');
+}
+
+/** Every interval's lines (what the reporter printed during the test). */
+export function formatIntervals(r: TestResult): string {
+  const n = Math.max(0, ...r.streams.map((s) => s.intervals.length));
+  let out = '';
+  for (let k = 0; k < n; k++) out += formatInterval(r, k);
+  return out;
+}
+
+/** A client's complete text output: connection lines, intervals, summary and `iperf Done.`. */
+export function formatClientText(r: TestResult): string {
+  let out = `Connecting to host ${r.start.peerHost}, port ${r.start.peerPort}\n`;
+  if (r.reverse) out += `Reverse mode, remote host ${r.start.peerHost} is sending\n`;
+  return `${out}${formatConnected(r)}${formatIntervals(r)}${formatSummary(r)}\niperf Done.\n`;
+}
+
+/** A server's text for one test: accepted connection, stream lines, intervals and its summary. */
+export function formatServerText(r: TestResult): string {
+  return `Accepted connection from ${r.start.peerHost}, port ${r.start.peerPort}\n${formatConnected(r)}${formatIntervals(r)}${formatSummary(r)}`;
+}
+
+/** The banner a server prints each time it starts listening (iperf_server_listen). */
+export function serverBanner(port: number, testNumber: number): string {
+  const rule = '-----------------------------------------------------------\n';
+  return `${rule}Server listening on ${port} (test #${testNumber})\n${rule}`;
+}

@@ -1,0 +1,78 @@
+import { describe, expect, it } from 'vitest';
+import { parseIperf3Args, USAGE_LONG, USAGE_SHORT, type ParseOutcome } from '../../../src/tools/iperf3/options.js';
+import { unitAtof, unitAtofRate, unitAtoi, unitFormat } from '../../../src/tools/iperf3/units.js';
+
+const SYS = 'Linux ep 6.18.0 #1 SMP PREEMPT aarch64';
+const parse = (line: string): ParseOutcome => parseIperf3Args(['iperf3', ...line.split(' ').filter((w) => w !== '')], SYS);
+const paramError = (msg: string): string => `iperf3: parameter error - ${msg}\n\n${USAGE_SHORT}`;
+
+function options(line: string): Extract<ParseOutcome, { kind: 'run' }>['options'] {
+  const r = parse(line);
+  if (r.kind !== 'run') throw new Error(`unexpected exit: ${r.stderr}`);
+  return r.options;
+}
+
+describe('iperf3 options', () => {
+  it('parses the seed command lines, grouped flags and attached arguments included', () => {
+    const tcp = options('-Z -c 10.0.0.1 -l 65480 -w 512M -P 4');
+    expect(tcp).toMatchObject({ role: 'c', host: '10.0.0.1', zerocopy: true, blksize: 65480, socketBufsize: 536870912, numStreams: 4, protocol: 'TCP', rate: 0, duration: 10, interval: 1, port: 5201 });
+    const udp = options('-ub0 -c 10.0.0.1 -l 65480 -w 512M -P 4');
+    expect(udp).toMatchObject({ protocol: 'UDP', rate: 0, blksize: 65480, numStreams: 4 });
+    expect(options('-s')).toMatchObject({ role: 's', port: 5201 });
+  });
+
+  it('applies iperf3 defaults and units', () => {
+    expect(options('-c h')).toMatchObject({ blksize: 131072, rate: 0 });
+    expect(options('-c h -u')).toMatchObject({ blksize: 0, rate: 1048576 });
+    expect(options('-c h -u -b 10M/5')).toMatchObject({ rate: 10e6, burst: 5 });
+    expect(options('-c h --parallel=3 --time 2 -i 0.5 -J -R')).toMatchObject({ numStreams: 3, duration: 2, interval: 0.5, json: true, reverse: true });
+    expect(options('-c h --bidir --par 2 --window 1K')).toMatchObject({ bidir: true, numStreams: 2, socketBufsize: 1024 });
+    expect(unitAtof('2k')).toBe(2048);
+    expect(unitAtoi('1.5M')).toBe(1572864);
+    expect(unitAtofRate('1.5G')).toBe(1.5e9);
+    expect(unitAtof('x')).toBe(0);
+    expect(unitFormat(975175680, 'A')).toBe(' 930 MByte');
+    expect(unitFormat(975175680, 'a')).toBe('7.80 Gbit');
+    expect(unitFormat(1047552, 'A')).toBe('1023 KByte');
+    expect(unitFormat(512, 'A')).toBe(' 512 Byte');
+  });
+
+  it('reports parameter errors with iperf3 texts and exit status 1', () => {
+    const cases: [string, string][] = [
+      ['-c h -P 129', 'number of parallel streams too large (maximum = 128)'],
+      ['-c h -P 0', 'number of parallel streams too large (maximum = 128)'],
+      ['-s -c h', 'cannot be both server and client'],
+      ['-c h -s', 'cannot be both server and client'],
+      ['-P 2', 'must either be a client (-c) or server (-s)'],
+      ['-s -u', 'some option you are trying to set is client only'],
+      ['-c h -1', 'some option you are trying to set is server only'],
+      ['-c h -p 0', 'port number must be between 1 and 65535 inclusive'],
+      ['-c h -p 70000', 'port number must be between 1 and 65535 inclusive'],
+      ['-c h -l 2M', 'block size too large (maximum = 1048576 bytes)'],
+      ['-c h -u -l 65508', 'block size invalid (minimum = 16 bytes, maximum = 65507 bytes)'],
+      ['-c h -w 513M', 'socket buffer size too large (maximum = 536870912 bytes)'],
+      ['-c h -i 0.05', 'invalid report interval (min = 0.1, max = 60 seconds)'],
+      ['-c h -R --bidir', 'cannot be both reverse and bidirectional'],
+      ['-c h -b 1M/0', 'invalid burst count (maximum = 1000)'],
+      ['-c h -f x', 'bad format specifier (valid formats are in the set [kmgtKMGT])'],
+      ['-c h -t 90000', 'test duration valid values are 0 to 86400 seconds'],
+      ['-c h -O 2', 'an option you are trying to set is not implemented yet'],
+    ];
+    for (const [line, msg] of cases) expect.soft(parse(line)).toEqual({ kind: 'exit', stdout: '', stderr: paramError(msg), status: 1 });
+  });
+
+  it('reports getopt errors as glibc does, followed by the long usage', () => {
+    expect(parse('-c h -x')).toEqual({ kind: 'exit', stdout: '', stderr: `iperf3: invalid option -- 'x'\n${USAGE_LONG}`, status: 1 });
+    expect(parse('-c')).toEqual({ kind: 'exit', stdout: '', stderr: `iperf3: option requires an argument -- 'c'\n${USAGE_LONG}`, status: 1 });
+    expect(parse('-c h --nope')).toEqual({ kind: 'exit', stdout: '', stderr: `iperf3: unrecognized option '--nope'\n${USAGE_LONG}`, status: 1 });
+    expect(parse('-c h --b 1')).toMatchObject({ stderr: expect.stringContaining("iperf3: option '--b' is ambiguous; possibilities:") as unknown });
+    expect(parse('-c h --udp=1')).toMatchObject({ stderr: expect.stringContaining("iperf3: option '--udp' doesn't allow an argument\n") as unknown });
+  });
+
+  it('prints help and version on stdout with status 0', () => {
+    expect(parse('-h')).toEqual({ kind: 'exit', stdout: USAGE_LONG, stderr: '', status: 0 });
+    const v = parse('--version');
+    expect(v).toMatchObject({ kind: 'exit', status: 0 });
+    expect(v.kind === 'exit' ? v.stdout : '').toMatch(/^iperf 3\.12 \(cJSON 1\.7\.15\)\nLinux ep/);
+  });
+});

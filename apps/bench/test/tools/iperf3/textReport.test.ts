@@ -1,0 +1,119 @@
+import { describe, expect, it } from 'vitest';
+import { formatClientText } from '../../../src/tools/iperf3/textReport.js';
+import type { StreamResult } from '../../../src/tools/iperf3/results.js';
+import { iv, sample, stream, test } from './samples.js';
+
+const MiB = 1024 * 1024;
+const tcpInfo = (cwnd: number): { retransmits: number; sndCwnd: number; sndWnd: number; rtt: number; rttvar: number; pmtu: number } => ({
+  retransmits: 0,
+  sndCwnd: cwnd * 1024,
+  sndWnd: 0,
+  rtt: 0,
+  rttvar: 0,
+  pmtu: 65535,
+});
+
+describe('iperf3 text report', () => {
+  it('prints the -P 4 TCP layout of iperf3-tcp-P4.txt', () => {
+    const cwnds = [
+      [639, 639, 639],
+      [639, 767, 639],
+      [767, 767, 639],
+      [639, 639, 639],
+    ];
+    const second = [959.96e6, 959.96e6, 959.96e6, 959.37e6];
+    const ports = [55036, 55048, 55054, 55062];
+    const streams: StreamResult[] = [5, 7, 9, 12].map((socket, i) =>
+      stream({
+        socket,
+        sender: true,
+        localPort: ports[i] ?? 0,
+        remotePort: 5311,
+        intervals: [
+          iv(0, 1_000_000, 930 * MiB, { tcp: tcpInfo(cwnds[i]?.[0] ?? 0) }),
+          iv(1_000_000, 2_000_000, second[i] ?? 0, { tcp: tcpInfo(cwnds[i]?.[1] ?? 0) }),
+          iv(2_000_000, 3_000_000, i === 3 ? 942.4e6 : 941.5e6, { tcp: tcpInfo(cwnds[i]?.[2] ?? 0) }),
+        ],
+        bytesSent: 2876.6e6,
+        bytesReceived: 2873.5e6,
+        endTime: 3_000_000,
+        peerTime: 3.0,
+      }),
+    );
+    const r = test({ protocol: 'TCP', mode: 'sender', streams, start: { ...test({ protocol: 'TCP', mode: 'sender', streams }).start, peerPort: 5311 } });
+    expect(formatClientText(r)).toBe(sample('iperf3-tcp-P4.txt'));
+  });
+
+  it('prints the -u -b 0 -P 4 layout of iperf3-udp-P4.txt', () => {
+    const ports = [33614, 45748, 34430, 52394];
+    const jitters = [0.0049e-3, 0.0058e-3, 0.0043e-3, 0.0068e-3];
+    const lost = [1364, 1364, 1369, 1373];
+    const udp = (packets: number): { packets: number; lost: number; jitter: number; outOfOrder: number } => ({ packets, lost: 0, jitter: 0, outOfOrder: 0 });
+    const streams = [5, 7, 9, 12].map((socket, i) =>
+      stream({
+        socket,
+        sender: true,
+        localPort: ports[i] ?? 0,
+        remotePort: 5313,
+        intervals: [
+          iv(0, 1_000_000, 30990 * 32000, { udp: udp(30990) }),
+          iv(1_000_000, 2_000_300, 30960 * 32000, { udp: udp(30960) }),
+          iv(2_000_300, 3_000_000, 31130 * 32000, { udp: udp(31130) }),
+        ],
+        bytesSent: 93080 * 32000,
+        bytesReceived: (93080 - 1364) * 32000,
+        endTime: 3_000_000,
+        peerTime: 3.0003,
+        packetCount: 93080,
+        peerPacketCount: 93080,
+        cntError: lost[i] ?? 0,
+        jitter: jitters[i] ?? 0,
+      }),
+    );
+    const base = test({ protocol: 'UDP', mode: 'sender', streams });
+    expect(formatClientText({ ...base, start: { ...base.start, peerPort: 5313 } })).toBe(sample('iperf3-udp-P4.txt'));
+  });
+
+  it('prints the -R layout of iperf3-tcp-R.txt (no Retr while receiving, Retr in the summary)', () => {
+    const s = stream({
+      socket: 5,
+      sender: false,
+      localPort: 60066,
+      remotePort: 5315,
+      intervals: [iv(0, 1_000_000, 3.2862e9), iv(1_000_000, 2_000_000, 3.778e9)],
+      bytesSent: 7.065e9,
+      bytesReceived: 7.0642e9,
+      endTime: 2_000_000,
+      peerTime: 2.0,
+    });
+    const base = test({ protocol: 'TCP', mode: 'receiver', reverse: true, streams: [s], senderHasRetransmits: false, summarySenderHasRetransmits: true });
+    expect(formatClientText({ ...base, start: { ...base.start, peerPort: 5315 } })).toBe(sample('iperf3-tcp-R.txt'));
+  });
+
+  it('prints the --bidir layout of iperf3-tcp-bidir.txt', () => {
+    const tx = stream({
+      socket: 5,
+      sender: true,
+      localPort: 34358,
+      remotePort: 5316,
+      intervals: [iv(0, 1_000_000, 2.06e9, { tcp: tcpInfo(1023) }), iv(1_000_000, 2_000_000, 1.258e9, { tcp: tcpInfo(1023) })],
+      bytesSent: 3.325e9,
+      bytesReceived: 3.324e9,
+      endTime: 2_000_000,
+      peerTime: 2.0,
+    });
+    const rx = stream({
+      socket: 7,
+      sender: false,
+      localPort: 34368,
+      remotePort: 5316,
+      intervals: [iv(0, 1_000_000, 1.2035e9), iv(1_000_000, 2_000_000, 2.19e9)],
+      bytesSent: 3.402e9,
+      bytesReceived: 3.396e9,
+      endTime: 2_000_000,
+      peerTime: 2.0,
+    });
+    const base = test({ protocol: 'TCP', mode: 'bidir', streams: [tx, rx], numStreams: 1, otherSideHasRetransmits: true });
+    expect(formatClientText({ ...base, start: { ...base.start, peerPort: 5316 } })).toBe(sample('iperf3-tcp-bidir.txt'));
+  });
+});
