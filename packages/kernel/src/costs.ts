@@ -1,7 +1,8 @@
 /**
  * The cost model: what each modelled operation costs a CPU, in ns, from the platform profile.
  * Each host scales its costs by a run factor drawn once from N(1, runScaleSd) (run-to-run
- * spread), and the per-byte copy costs are jittered per call by N(1, chargeJitterSd).
+ * spread), and the per-byte copy costs are jittered per call by N(1, chargeJitterSd) (drawn
+ * with `Rng.normalFast`).
  */
 import type { PlatformProfile } from './profile/schema.js';
 import type { Rng } from './rng.js';
@@ -27,7 +28,7 @@ export class CostModel {
 
   private bytes(bytes: number, mbps: number): Ns {
     let ns = transferNs(bytes, mbps * MB) * this.runScale;
-    if (this.jitterSd > 0 && bytes > 0) ns *= Math.max(0.5, 1 + this.jitterSd * this.rng.gaussian());
+    if (this.jitterSd > 0 && bytes > 0) ns *= Math.max(0.5, 1 + this.jitterSd * this.rng.normalFast());
     return ns;
   }
 

@@ -44,8 +44,9 @@ export class Simulation {
   /** Events executed so far (cancelled ones not counted). */
   eventsRun = 0;
   private readonly queue = new EventQueue();
-  private immediate: SimEvent[] = [];
+  private immediate: (SimEvent | undefined)[] = new Array<SimEvent | undefined>(256);
   private immHead = 0;
+  private immTail = 0;
   private stopRequested = false;
 
   /** A simulation at time 0. */
@@ -68,7 +69,7 @@ export class Simulation {
     }
     const queue = this.queue;
     const ev = queue.make(time, fn, arg);
-    if (time === this.now) this.immediate.push(ev);
+    if (time === this.now) this.pushImmediate(ev);
     else queue.insert(ev);
     return ev;
   }
@@ -76,6 +77,19 @@ export class Simulation {
   /** Schedule `fn(arg)` after `delay` ns (≥ 0). */
   after(delay: Ns, fn: (arg: unknown) => void, arg?: unknown): SimEvent {
     return this.at(this.now + delay, fn, arg);
+  }
+
+  private pushImmediate(ev: SimEvent): void {
+    const cap = this.immediate.length;
+    if (this.immTail - this.immHead === cap) {
+      const next = new Array<SimEvent | undefined>(cap * 2);
+      for (let i = 0; i < cap; i++) next[i] = this.immediate[(this.immHead + i) & (cap - 1)];
+      this.immediate = next;
+      this.immHead = 0;
+      this.immTail = cap;
+    }
+    this.immediate[this.immTail & (this.immediate.length - 1)] = ev;
+    this.immTail++;
   }
 
   /** Cancel a pending event (no effect if it already ran). */
@@ -95,7 +109,7 @@ export class Simulation {
 
   /** Whether events are pending. */
   get pending(): boolean {
-    return this.queue.size > 0 || this.immHead < this.immediate.length;
+    return this.queue.size > 0 || this.immHead < this.immTail;
   }
 
   /** Run events in (time, seq) order until none are left or a limit is reached; returns events run. */
@@ -108,18 +122,14 @@ export class Simulation {
     this.stopRequested = false;
     const queue = this.queue;
     let n = 0;
-    const imm = this.immediate;
     while (n < maxEvents && !this.stopRequested) {
       let ev: SimEvent;
       const top = queue.peek();
-      const head = imm[this.immHead];
+      const head = this.immHead < this.immTail ? this.immediate[this.immHead & (this.immediate.length - 1)] : undefined;
       if (head !== undefined && (top === undefined || top.time > head.time || (top.time === head.time && top.seq > head.seq))) {
         ev = head;
-        imm[this.immHead] = undefined as unknown as SimEvent;
-        if (++this.immHead === imm.length) {
-          imm.length = 0;
-          this.immHead = 0;
-        }
+        this.immediate[this.immHead & (this.immediate.length - 1)] = undefined;
+        this.immHead++;
       } else {
         if (top === undefined || top.time > until) break;
         ev = top;

@@ -38,6 +38,24 @@ describe('Rng (xoshiro128**)', () => {
     expect(Math.sqrt(gs2 / n)).toBeCloseTo(1, 1);
   });
 
+  it('normalFast has mean 0, sd 1 and bounded tails', () => {
+    const r = new Rng(9);
+    const n = 50_000;
+    let s = 0;
+    let s2 = 0;
+    let max = 0;
+    for (let i = 0; i < n; i++) {
+      const g = r.normalFast();
+      s += g;
+      s2 += g * g;
+      max = Math.max(max, Math.abs(g));
+    }
+    expect(s / n).toBeCloseTo(0, 1);
+    expect(Math.sqrt(s2 / n)).toBeCloseTo(1, 1);
+    expect(max).toBeLessThan(3.5);
+    expect(max).toBeGreaterThan(3);
+  });
+
   it('int(n) stays in [0, n)', () => {
     const r = new Rng(3);
     for (let i = 0; i < 1000; i++) {
