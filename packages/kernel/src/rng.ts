@@ -72,7 +72,7 @@ export class Rng {
 
   /**
    * A fast approximately-normal deviate: the inverse normal CDF sampled at 4096 equiprobable
-   * points, picked by 12 random bits (|value| ≤ 3.4). For cost jitter on the hot path, where
+   * points, picked by 12 random bits (|value| < 3.7). For cost jitter on the hot path, where
    * `gaussian()`'s log and sqrt would dominate.
    */
   normalFast(): number {
