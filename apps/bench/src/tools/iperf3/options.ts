@@ -77,6 +77,8 @@ export interface Iperf3Options {
   readonly unitFormat: string;
   /** `-1`: the server handles one test and exits. */
   readonly oneOff: boolean;
+  /** `-D`: the server runs as a daemon (its output goes nowhere). */
+  readonly daemon: boolean;
 }
 
 /** What parsing produced: options, or the text and status iperf3 exits with (errors, `-h`, `-v`). */
@@ -187,6 +189,8 @@ export const IPERF_ERRORS = {
   IEACCESSDENIED: 'the server is busy running a test. try again later',
   IESETBUF2: 'socket buffer size not set correctly',
   IESTREAMCONNECT: 'unable to connect stream',
+  IESTREAMLISTEN: 'unable to start stream listener',
+  IECTRLCLOSE: 'control socket has closed unexpectedly',
   IESTREAMWRITE: 'unable to write to stream socket',
   IESTREAMREAD: 'unable to read from stream socket',
 } as const;
@@ -326,7 +330,7 @@ function getopt(args: readonly string[], prog: string): Occurrence[] {
 
 /** The options real iperf3 accepts that the lab does not model. */
 const UNMODELLED = new Set([
-  'D', 'V', 'n', 'k', 'B', 'M', 'N', '6', 'S', 'L', 'O', 'F', 'A', 'T', 'C', 'd', 'I', 'X',
+  'V', 'n', 'k', 'B', 'M', 'N', '6', 'S', 'L', 'O', 'F', 'A', 'T', 'C', 'd', 'I', 'X',
   '--server-bitrate-limit', '--cport', '--dscp', '--extra-data', '--repeating-payload', '--timestamps',
   '--logfile', '--forceflush', '--get-server-output', '--udp-counters-64bit', '--no-fq-socket-pacing',
   '--dont-fragment', '--username', '--rsa-public-key-path', '--rsa-private-key-path', '--authorized-users-path',
@@ -373,6 +377,7 @@ export function parseIperf3Args(argv: readonly string[], systemInfo: string): Pa
   let bidir = false;
   let unitFormat = 'a';
   let oneOff = false;
+  let daemon = false;
   let serverFlag = false;
   let clientFlag = false;
   try {
@@ -392,6 +397,10 @@ export function parseIperf3Args(argv: readonly string[], systemInfo: string): Pa
         case 'i':
           interval = atof(arg);
           if ((interval < MIN_INTERVAL || interval > MAX_INTERVAL) && interval !== 0) throw new ParamError('IEINTERVAL');
+          break;
+        case 'D':
+          daemon = true;
+          serverFlag = true;
           break;
         case '1':
           oneOff = true;
@@ -485,6 +494,6 @@ export function parseIperf3Args(argv: readonly string[], systemInfo: string): Pa
   return {
     kind: 'run',
     warnings,
-    options: { role, host, port, protocol, numStreams, blksize, socketBufsize, zerocopy, rate, burst, duration, interval, json, reverse, bidir, unitFormat, oneOff },
+    options: { role, host, port, protocol, numStreams, blksize, socketBufsize, zerocopy, rate, burst, duration, interval, json, reverse, bidir, unitFormat, oneOff, daemon },
   };
 }

@@ -1,0 +1,321 @@
+/**
+ * `iperf3 -c HOST` in the lab (src/iperf_client_api.c): the client's main task connects the
+ * control connection to the server's port (a refused or unreachable connection is iperf3's
+ * IECONNECT with the socket's errno), writes the cookie, answers PARAM_EXCHANGE with the
+ * parameters, creates the streams on CREATE_STREAMS (each stream task connects, or does the
+ * UDP handshake), starts its clocks on TEST_START and its senders on TEST_RUNNING, samples an
+ * interval every `-i` seconds of virtual time, ends after `-t` seconds with its last interval
+ * and TEST_END, exchanges results, and on DISPLAY_RESULTS closes its streams and reports.
+ * The command advances the lab's virtual time until the client is done.
+ */
+import type { ExecContext, Task, TaskStep } from '@ntbsim/kernel';
+import type { NetErrno, TcpSocket } from '@ntbsim/net-core';
+import type { Board, Lab } from '../../lab/lab.js';
+import { COOKIE_SIZE, ControlChannel, ControlEnd, jsonMsg, registerChannel, registerStream, stateMsg, type CtrlMsg } from './control.js';
+import { DEFAULT_UDP_BLKSIZE, MAX_UDP_BLOCKSIZE, type Iperf3Options, type IperfErrorCode } from './options.js';
+import type { TestResult } from './results.js';
+import { connectionTime, paramsJson, resultsJson, Side, sideResult, type PeerResults, type SideFailure, type TestParams } from './session.js';
+import { DatagramLog, IperfUdpSocket, Stream, streamFd, TcpStreamSocket, UdpStreamSocket } from './streams.js';
+
+/** How a client run ended. */
+export type ClientOutcome =
+  | { readonly kind: 'ok'; readonly result: TestResult; readonly warnings: string }
+  | { readonly kind: 'error'; readonly code: IperfErrorCode; readonly errno: NetErrno | null; readonly warnings: string };
+
+/** A 36-character iperf3 cookie from the lab's seed and a test counter (no draw from the model's RNG). */
+function makeCookie(seed: number, n: number): string {
+  const alphabet = 'abcdefghijklmnopqrstuvwxyz234567';
+  let x = (seed ^ Math.imul(n + 1, 0x9e3779b1)) >>> 0 || 1;
+  let out = '';
+  for (let i = 0; i < 36; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    out += alphabet.charAt(x % 32);
+  }
+  return out;
+}
+
+const testCounter = new WeakMap<Lab, number>();
+
+/** Everything the client run needs. */
+export interface ClientSpec {
+  /** The lab. */
+  readonly lab: Lab;
+  /** The board the client runs on. */
+  readonly board: Board;
+  /** Its options. */
+  readonly options: Iperf3Options;
+}
+
+/** One client run. */
+class ClientSession {
+  private state: 'connect' | 'param' | 'create' | 'start' | 'running' | 'exchange' | 'results' | 'display' = 'connect';
+  private readonly ch = new ControlChannel();
+  private readonly ctrlSock: TcpSocket;
+  private ctrl: ControlEnd | null = null;
+  private side: Side | null = null;
+  private params: TestParams | null = null;
+  private peer: PeerResults | null = null;
+  private mss = 0;
+  private endNs = Infinity;
+  private cpuNs = 0;
+  private readonly t0: number;
+  private readonly timesecs: number;
+  private readonly cookie: string;
+  private task: Task | null = null;
+  warnings = '';
+  finished = false;
+  outcome: ClientOutcome | null = null;
+
+  constructor(private readonly spec: ClientSpec) {
+    const { lab, board } = spec;
+    this.t0 = lab.sim.now;
+    this.timesecs = connectionTime(lab);
+    const n = (testCounter.get(lab) ?? 0) + 1;
+    testCounter.set(lab, n);
+    this.cookie = makeCookie(lab.sim.seed, n);
+    this.ctrlSock = board.stack.tcpSocket();
+  }
+
+  private get intervalNs(): number {
+    const i = this.spec.options.interval;
+    return i > 0 ? Math.round(i * 1e9) : Infinity;
+  }
+
+  /** Run to the end, advancing the lab's time. */
+  run(): ClientOutcome {
+    const { lab, board, options: o } = this.spec;
+    const task = board.host.createUserTask('iperf3', (ctx, t) => {
+      const t0 = ctx.time;
+      const step = this.step(ctx, t);
+      this.cpuNs += ctx.time - t0;
+      return step;
+    });
+    this.task = task;
+    const deadline = lab.sim.now + (o.duration + 300) * 1e9;
+    while (!this.finished && lab.sim.now < deadline) lab.sim.run({ until: deadline });
+    if (!this.finished) {
+      this.fail({ code: 'IECTRLCLOSE', errno: null });
+      task.stop();
+    }
+    return this.outcome ?? { kind: 'error', code: 'IECTRLCLOSE', errno: null, warnings: this.warnings };
+  }
+
+  private step(ctx: ExecContext, task: Task): TaskStep {
+    if (this.finished) return 'exit';
+    this.ctrlSock.cancelWait(task);
+    if (this.state === 'connect') return this.connect(ctx, task);
+    const ctrl = this.ctrl;
+    if (ctrl === null) return 'exit';
+    ctrl.flush(ctx);
+    for (const m of ctrl.receive(ctx)) {
+      this.handle(ctx, m);
+      if (this.finished) return 'exit';
+    }
+    if (ctrl.closed) return this.fail({ code: 'IECTRLCLOSE', errno: null });
+    const side = this.side;
+    if (side !== null && side.error !== null) return this.fail({ code: side.error.code, errno: side.error.errno });
+    let wake = Infinity;
+    if (side !== null && this.state === 'running') {
+      const now = ctx.time;
+      if (now >= this.endNs) {
+        side.sample(now);
+        side.stop();
+        ctrl.send(ctx, stateMsg('TEST_END'));
+        this.state = 'exchange';
+      } else wake = Math.min(side.reportDue(now, this.intervalNs, this.endNs), this.endNs);
+    }
+    ctrl.wait(task);
+    return Number.isFinite(wake) ? Math.max(0, wake - ctx.time) : 'sleep';
+  }
+
+  /** iperf_connect: the control connection, the cookie, the UDP block size from its MSS. */
+  private connect(ctx: ExecContext, task: Task): TaskStep {
+    const { lab, board, options: o } = this.spec;
+    const r = this.ctrlSock.connect(ctx, { addr: o.host, port: o.port });
+    if (!r.ok && r.errno === 'EINPROGRESS') {
+      const local = this.ctrlSock.localAddress();
+      if (local !== null) registerChannel(lab, board.ip, local.port, this.ch);
+    }
+    if (!r.ok && (r.errno === 'EINPROGRESS' || r.errno === 'EALREADY')) {
+      this.ctrlSock.waitWritable(task);
+      return 'sleep';
+    }
+    if (!r.ok) return this.fail({ code: 'IECONNECT', errno: r.errno });
+    this.ctrl = new ControlEnd(this.ctrlSock, this.ch.toServer, this.ch.toClient);
+    this.mss = this.ctrlSock.tcpInfo().sndMss;
+    let blksize = o.blksize;
+    if (o.protocol === 'UDP') {
+      if (blksize === 0) blksize = this.mss > 0 && this.mss <= MAX_UDP_BLOCKSIZE ? this.mss : DEFAULT_UDP_BLKSIZE;
+      if (this.mss > 0 && blksize > this.mss) this.warnings += `warning: UDP block size ${blksize} exceeds TCP MSS ${this.mss}, may result in fragmentation / drops\n`;
+    }
+    this.params = {
+      protocol: o.protocol,
+      numStreams: o.numStreams,
+      blksize,
+      socketBufsize: o.socketBufsize,
+      rate: o.rate,
+      duration: o.duration,
+      reverse: o.reverse,
+      bidir: o.bidir,
+      zerocopy: o.zerocopy,
+      interval: o.interval,
+      cookie: this.cookie,
+    };
+    this.ctrl.send(ctx, { kind: 'cookie', bytes: COOKIE_SIZE });
+    this.state = 'param';
+    return 'run';
+  }
+
+  private handle(ctx: ExecContext, m: CtrlMsg): void {
+    const ctrl = this.ctrl;
+    const p = this.params;
+    if (ctrl === null || p === null) return;
+    if (m.kind === 'ACCESS_DENIED') {
+      this.fail({ code: 'IEACCESSDENIED', errno: null });
+      return;
+    }
+    if (m.kind === 'SERVER_ERROR') {
+      this.fail({ code: m.payload as IperfErrorCode, errno: null });
+      return;
+    }
+    switch (this.state) {
+      case 'param':
+        if (m.kind === 'PARAM_EXCHANGE') {
+          ctrl.send(ctx, jsonMsg('params', paramsJson(p), p));
+          this.state = 'create';
+        }
+        return;
+      case 'create':
+        if (m.kind === 'CREATE_STREAMS') this.createStreams(p);
+        return;
+      case 'start':
+        if (m.kind === 'TEST_START') {
+          this.side?.begin(ctx.time, this.intervalNs);
+          this.endNs = ctx.time + p.duration * 1e9;
+        } else if (m.kind === 'TEST_RUNNING') {
+          this.side?.run();
+          this.state = 'running';
+        }
+        return;
+      case 'exchange':
+        if (m.kind === 'EXCHANGE_RESULTS' && this.side !== null) {
+          const results = this.side.peerResults(this.cpuPercent(ctx.time));
+          ctrl.send(ctx, jsonMsg('results', resultsJson(results), results));
+          this.state = 'results';
+        }
+        return;
+      case 'results':
+        if (m.kind === 'results') {
+          this.peer = m.payload as PeerResults;
+          this.state = 'display';
+        }
+        return;
+      case 'display':
+        if (m.kind === 'DISPLAY_RESULTS') this.display(ctx);
+        return;
+      case 'connect':
+      case 'running':
+        return;
+    }
+  }
+
+  private cpuPercent(now: number): number {
+    return (100 * (this.cpuNs + (this.side?.cpuNs ?? 0))) / Math.max(1, now - this.t0);
+  }
+
+  /** iperf_create_streams: sockets with the `-w` buffers, then one task per stream that connects it. */
+  private createStreams(p: TestParams): void {
+    const { lab, board, options: o } = this.spec;
+    const mode = p.bidir ? 'bidir' : p.reverse ? 'receiver' : 'sender';
+    const side = new Side('c', board, mode, p.protocol);
+    side.main = this.task;
+    this.side = side;
+    const flags = p.bidir ? [...Array<boolean>(p.numStreams).fill(true), ...Array<boolean>(p.numStreams).fill(false)] : Array<boolean>(p.numStreams).fill(!p.reverse);
+    const to = { addr: o.host, port: o.port };
+    const stack = board.stack;
+    for (const [i, sends] of flags.entries()) {
+      let sock: TcpStreamSocket | UdpStreamSocket;
+      let log: DatagramLog | null = null;
+      if (p.protocol === 'TCP') {
+        const t = stack.tcpSocket();
+        if (p.socketBufsize > 0) {
+          t.setSndbuf(p.socketBufsize);
+          t.setRcvbuf(p.socketBufsize);
+        }
+        t.bind(0);
+        sock = new TcpStreamSocket(t);
+      } else {
+        const u = new IperfUdpSocket(stack);
+        if (p.socketBufsize > 0) {
+          u.setRcvbuf(p.socketBufsize);
+          u.setSndbuf(p.socketBufsize);
+        }
+        u.bind(0);
+        sock = new UdpStreamSocket(u);
+        log = new DatagramLog();
+      }
+      const stream = new Stream(streamFd(i), sends, sock, log);
+      side.streams.push(stream);
+      side.clientPorts.push(sock.localPort);
+      side.sockBufs.push({ sockBufsize: p.socketBufsize, sndbufActual: sock.sndbuf, rcvbufActual: sock.rcvbuf });
+      if (p.socketBufsize > 0 && (p.socketBufsize > sock.sndbuf || p.socketBufsize > sock.rcvbuf)) {
+        this.fail({ code: 'IESETBUF2', errno: null });
+        return;
+      }
+      this.ch.streams.set(sock.localPort, { index: i, log });
+      registerStream(lab, board.ip, sock.localPort, this.ch);
+      const body = stream.body(side, { blksize: p.blksize, rate: p.rate, zerocopy: p.zerocopy, udpDrops: () => stack.snmp.Udp.SndbufErrors, setup: { kind: p.protocol === 'TCP' ? 'tcp' : 'udp', to } });
+      stream.task = board.host.createUserTask('iperf3', side.accounted(body));
+    }
+    this.state = 'start';
+  }
+
+  /** DISPLAY_RESULTS: close the streams, report, IPERF_DONE, close the control connection. */
+  private display(ctx: ExecContext): void {
+    const side = this.side;
+    const p = this.params;
+    const ctrl = this.ctrl;
+    if (side === null || p === null || ctrl === null) return;
+    side.closeStreams();
+    const o = this.spec.options;
+    const result = sideResult(side, {
+      lab: this.spec.lab,
+      params: p,
+      interval: o.interval,
+      unitFormat: o.unitFormat,
+      peer: this.peer,
+      cpu: { host: this.cpuPercent(ctx.time), remote: this.peer?.cpuPercent ?? 0 },
+      peerHost: o.host,
+      peerPort: o.port,
+      timesecs: this.timesecs,
+      mss: this.mss,
+    });
+    ctrl.send(ctx, stateMsg('IPERF_DONE'));
+    ctrl.close(ctx);
+    this.outcome = { kind: 'ok', result, warnings: this.warnings };
+    this.finish();
+  }
+
+  private fail(f: SideFailure): TaskStep {
+    this.side?.stop();
+    this.side?.closeStreams();
+    if (this.ctrl !== null) this.ctrl.close();
+    else this.ctrlSock.close();
+    this.outcome = { kind: 'error', code: f.code, errno: f.errno, warnings: this.warnings };
+    this.finish();
+    return 'exit';
+  }
+
+  private finish(): void {
+    this.finished = true;
+    this.spec.lab.sim.stop();
+  }
+}
+
+/** Run an iperf3 client test from `spec.board`, advancing the lab's virtual time to its end. */
+export function runClient(spec: ClientSpec): ClientOutcome {
+  return new ClientSession(spec).run();
+}

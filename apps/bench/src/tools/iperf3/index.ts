@@ -1,0 +1,6 @@
+/**
+ * The lab's iperf3 (esnet iperf3 3.12): the `iperf3` command and the accessor of what its
+ * servers print.
+ */
+export { iperf3 } from './command.js';
+export { stopServers, takeServerOutput } from './server.js';

@@ -1,0 +1,418 @@
+/**
+ * `iperf3 -s` in the lab (src/iperf_server_api.c): a persistent server on a board — a TCP
+ * socket listening on its port and a user task that accepts control connections, one test at
+ * a time (a second client gets ACCESS_DENIED), and runs each test's server side: it answers
+ * the cookie with PARAM_EXCHANGE, takes the parameters, accepts the data streams (TCP
+ * connections with their cookie, or UDP "connect" datagrams answered from a new socket),
+ * sends TEST_START and TEST_RUNNING, samples its intervals, and at TEST_END prints its report
+ * and exchanges results. After each test it listens afresh (default socket buffers) and
+ * prints a new banner; `-1` exits after one test.
+ *
+ * What the server prints — banner, reports, errors — accumulates per board and is taken with
+ * `takeServerOutput`: the lab's shell prints it before the next command's output on that
+ * board, and the lab's iperf3 prints it first when it runs on that board in text mode.
+ * With `-D` (daemon) the output goes nowhere.
+ */
+import type { ExecContext, Task, TaskStep } from '@ntbsim/kernel';
+import { netStrerror, type TcpSocket } from '@ntbsim/net-core';
+import type { Board, Lab } from '../../lab/lab.js';
+import { cjsonPrint } from '../net/cjson.js';
+import { COOKIE_SIZE, ControlEnd, jsonMsg, stateMsg, takeChannel, takeStreamOwner, type ControlChannel, type CtrlMsg } from './control.js';
+import { buildJson } from './jsonReport.js';
+import { IPERF_ERRORS } from './options.js';
+import { connectionTime, resultsJson, Side, sideResult, type TestParams } from './session.js';
+import { IperfUdpSocket, Stream, streamFd, TcpStreamSocket, UdpStreamSocket } from './streams.js';
+import { formatConnected, formatIntervals, formatServerText, serverBanner } from './textReport.js';
+
+/** A running `iperf3 -s`. */
+export interface Iperf3Server {
+  /** The board it runs on. */
+  readonly board: Board;
+  /** Its port (`-p`). */
+  readonly port: number;
+  /** `-J`: print each test as JSON. */
+  readonly json: boolean;
+  /** `-1`: exit after one test. */
+  readonly oneOff: boolean;
+  /** `-D`: discard output. */
+  readonly daemon: boolean;
+  /** `-i` of the server (s). */
+  readonly interval: number;
+  /** `-f` of the server. */
+  readonly unitFormat: string;
+}
+
+interface ServerState extends Iperf3Server {
+  readonly lab: Lab;
+  testNumber: number;
+  listenSince: number;
+  listener: TcpSocket;
+  task: Task | null;
+  session: ServerSession | null;
+  stopped: boolean;
+}
+
+const registry = new WeakMap<Lab, Map<string, ServerState>>();
+const pending = new WeakMap<Board, string>();
+
+function serversOf(lab: Lab): Map<string, ServerState> {
+  let m = registry.get(lab);
+  if (m === undefined) {
+    m = new Map();
+    registry.set(lab, m);
+  }
+  return m;
+}
+
+function print(s: ServerState, text: string): void {
+  if (!s.daemon && text !== '') pending.set(s.board, (pending.get(s.board) ?? '') + text);
+}
+
+function listen(board: Board, port: number): TcpSocket | null {
+  const l = board.stack.tcpSocket();
+  l.setReuseAddr(true);
+  if (!l.bind(port).ok || !l.listen().ok) {
+    l.close();
+    return null;
+  }
+  return l;
+}
+
+/** Start a server on `spec.board` (iperf_server_listen); false when its port is taken (EADDRINUSE). */
+export function startServer(lab: Lab, spec: Iperf3Server): boolean {
+  const listener = listen(spec.board, spec.port);
+  if (listener === null) return false;
+  const s: ServerState = { ...spec, lab, testNumber: 1, listenSince: lab.sim.now, listener, task: null, session: null, stopped: false };
+  serversOf(lab).set(`${spec.board.name}:${spec.port}`, s);
+  if (!s.json) print(s, serverBanner(s.port, s.testNumber));
+  s.task = spec.board.host.createUserTask('iperf3', (ctx, task) => serverStep(s, ctx, task));
+  return true;
+}
+
+/** The persistent server task: run the current test's session, else accept a control connection. */
+function serverStep(s: ServerState, ctx: ExecContext, task: Task): TaskStep {
+  if (s.stopped) return 'exit';
+  const session = s.session;
+  if (session !== null) {
+    const t0 = ctx.time;
+    const step = session.step(ctx, task);
+    session.cpuNs += ctx.time - t0;
+    if (!session.finished) return step;
+    s.session = null;
+    s.testNumber++;
+    s.listener.close();
+    const l = listen(s.board, s.port);
+    s.listenSince = ctx.time;
+    if (s.oneOff || l === null) {
+      s.stopped = true;
+      serversOf(s.lab).delete(`${s.board.name}:${s.port}`);
+      return 'exit';
+    }
+    s.listener = l;
+    if (!s.json) print(s, serverBanner(s.port, s.testNumber));
+  }
+  s.listener.cancelWait(task);
+  const a = s.listener.accept();
+  if (!a.ok) {
+    s.listener.waitReadable(task);
+    return 'sleep';
+  }
+  const remote = a.sock.remoteAddress();
+  const ch = remote === null ? undefined : takeChannel(s.lab, remote.addr, remote.port);
+  if (remote === null || ch === undefined) a.sock.close(ctx);
+  else s.session = new ServerSession(s, { sock: a.sock, ch, peer: remote });
+  return 'run';
+}
+
+/** The server listening on `ip`:`port` in the lab, or null. */
+export function findServer(lab: Lab, ip: string, port: number): Iperf3Server | null {
+  for (const b of [lab.boards.rc, lab.boards.ep]) if (b.ip === ip) return serversOf(lab).get(`${b.name}:${port}`) ?? null;
+  return null;
+}
+
+/** Take (and clear) what the iperf3 servers on `board` printed since the last call. */
+export function takeServerOutput(board: Board): string {
+  const out = pending.get(board) ?? '';
+  pending.delete(board);
+  return out;
+}
+
+/** Stop every iperf3 server on `board` (as `killall iperf3` would); returns how many ran. */
+export function stopServers(lab: Lab, board: Board): number {
+  const m = serversOf(lab);
+  let n = 0;
+  for (const [k, s] of m) {
+    if (s.board !== board) continue;
+    m.delete(k);
+    s.stopped = true;
+    s.session?.abort();
+    s.listener.close();
+    s.task?.wake();
+    n++;
+  }
+  return n;
+}
+
+/** One test's server side (iperf_run_server's loop for one client). */
+class ServerSession {
+  finished = false;
+  cpuNs = 0;
+  private state: 'cookie' | 'params' | 'streams' | 'running' | 'exchange' | 'display' = 'cookie';
+  private readonly ctrl: ControlEnd;
+  private readonly ch: ControlChannel;
+  private readonly peer: { readonly addr: string; readonly port: number };
+  private readonly timesecs: number;
+  private side: Side | null = null;
+  private params: TestParams | null = null;
+  private udpListener: IperfUdpSocket | null = null;
+  private readonly incoming: { readonly sock: TcpSocket; got: number }[] = [];
+  private toReceive = 0;
+  private toSend = 0;
+
+  constructor(
+    private readonly srv: ServerState,
+    conn: { readonly sock: TcpSocket; readonly ch: ControlChannel; readonly peer: { readonly addr: string; readonly port: number } },
+  ) {
+    this.ch = conn.ch;
+    this.peer = conn.peer;
+    this.ctrl = new ControlEnd(conn.sock, conn.ch.toClient, conn.ch.toServer);
+    this.timesecs = connectionTime(srv.lab);
+  }
+
+  private get intervalNs(): number {
+    return this.srv.interval > 0 ? Math.round(this.srv.interval * 1e9) : Infinity;
+  }
+
+  /** One step of the session on the server task. */
+  step(ctx: ExecContext, task: Task): TaskStep {
+    this.ctrl.sock.cancelWait(task);
+    this.srv.listener.cancelWait(task);
+    this.udpListener?.cancelWait(task);
+    for (const c of this.incoming) c.sock.cancelWait(task);
+    this.ctrl.flush(ctx);
+    for (const m of this.ctrl.receive(ctx)) {
+      this.handle(ctx, m);
+      if (this.finished) return 'run';
+    }
+    if (this.ctrl.closed) {
+      this.clientGone();
+      return 'run';
+    }
+    if (this.state === 'streams') this.acceptStreams(ctx);
+    const side = this.side;
+    if (side !== null && this.state === 'running') {
+      if (side.error !== null) {
+        this.fail(`${IPERF_ERRORS[side.error.code]}: ${netStrerror(side.error.errno)}`);
+        return 'run';
+      }
+      side.reportDue(ctx.time, this.intervalNs);
+    }
+    this.ctrl.wait(task);
+    if (this.state === 'streams') {
+      if (this.udpListener !== null) this.udpListener.waitReadable(task);
+      else this.srv.listener.waitReadable(task);
+      for (const c of this.incoming) c.sock.waitReadable(task);
+    }
+    if (side !== null && this.state === 'running' && Number.isFinite(side.nextStats)) return Math.max(0, side.nextStats - ctx.time);
+    return 'sleep';
+  }
+
+  private handle(ctx: ExecContext, m: CtrlMsg): void {
+    if (m.kind === 'cookie' && this.state === 'cookie') {
+      this.ctrl.send(ctx, stateMsg('PARAM_EXCHANGE'));
+      this.state = 'params';
+    } else if (m.kind === 'params' && this.state === 'params') this.setup(ctx, m.payload as TestParams);
+    else if (m.kind === 'TEST_END' && this.state === 'running') this.testEnd(ctx);
+    else if (m.kind === 'results' && this.state === 'exchange') {
+      const side = this.side;
+      if (side === null) return;
+      const results = side.peerResults(this.cpuPercent(ctx.time));
+      this.ctrl.send(ctx, jsonMsg('results', resultsJson(results), results));
+      this.ctrl.send(ctx, stateMsg('DISPLAY_RESULTS'));
+      this.state = 'display';
+    } else if (m.kind === 'IPERF_DONE' && this.state === 'display') this.end();
+  }
+
+  private cpuPercent(now: number): number {
+    return (100 * (this.cpuNs + (this.side?.cpuNs ?? 0))) / Math.max(1, now - this.srv.listenSince);
+  }
+
+  /** get_parameters + the protocol's listen: prepare for the streams, then CREATE_STREAMS. */
+  private setup(ctx: ExecContext, p: TestParams): void {
+    this.params = p;
+    const mode = p.bidir ? 'bidir' : p.reverse ? 'sender' : 'receiver';
+    this.side = new Side('s', this.srv.board, mode, p.protocol);
+    this.side.main = this.srv.task;
+    const n = p.numStreams;
+    this.toReceive = mode === 'sender' ? 0 : n;
+    this.toSend = mode === 'receiver' ? 0 : n;
+    if (p.protocol === 'TCP' && p.socketBufsize > 0) {
+      const l = this.srv.listener;
+      l.setRcvbuf(p.socketBufsize);
+      l.setSndbuf(p.socketBufsize);
+      if (p.socketBufsize > l.sndbuf || p.socketBufsize > l.rcvbuf) return this.serverError(ctx, 'IESETBUF2');
+    }
+    if (p.protocol === 'UDP') {
+      const u = new IperfUdpSocket(this.srv.board.stack);
+      if (!u.bind(this.srv.port).ok) {
+        u.close();
+        return this.serverError(ctx, 'IESTREAMLISTEN');
+      }
+      this.udpListener = u;
+    }
+    this.ctrl.send(ctx, stateMsg('CREATE_STREAMS'));
+    this.state = 'streams';
+  }
+
+  /** Accept the data streams (iperf_tcp_accept / iperf_udp_accept); TEST_START once all are in. */
+  private acceptStreams(ctx: ExecContext): void {
+    const side = this.side;
+    const p = this.params;
+    if (side === null || p === null) return;
+    if (this.udpListener !== null) this.acceptUdp(ctx, side, p);
+    else this.acceptTcp(ctx, side);
+    if (side.streams.length < this.toReceive + this.toSend) return;
+    this.ctrl.send(ctx, stateMsg('TEST_START'));
+    side.begin(ctx.time, this.intervalNs);
+    this.ctrl.send(ctx, stateMsg('TEST_RUNNING'));
+    side.run();
+    this.state = 'running';
+  }
+
+  private acceptTcp(ctx: ExecContext, side: Side): void {
+    for (let a = this.srv.listener.accept(); a.ok; a = this.srv.listener.accept()) {
+      const remote = a.sock.remoteAddress();
+      if (remote !== null && takeStreamOwner(this.srv.lab, remote.addr, remote.port) === this.ch) {
+        this.incoming.push({ sock: a.sock, got: 0 });
+        continue;
+      }
+      const other = remote === null ? undefined : takeChannel(this.srv.lab, remote.addr, remote.port);
+      if (other !== undefined) {
+        other.toClient.push(stateMsg('ACCESS_DENIED'));
+        a.sock.send(ctx, 1);
+      }
+      a.sock.close(ctx);
+    }
+    for (const c of [...this.incoming]) {
+      const r = c.sock.recv(ctx, COOKIE_SIZE - c.got);
+      if (!r.ok || r.bytes === 0) continue;
+      c.got += r.bytes;
+      if (c.got < COOKIE_SIZE) continue;
+      this.incoming.splice(this.incoming.indexOf(c), 1);
+      this.addStream(side, new TcpStreamSocket(c.sock), null, c.sock.remoteAddress()?.port ?? 0);
+    }
+  }
+
+  private acceptUdp(ctx: ExecContext, side: Side, p: TestParams): void {
+    const l = this.udpListener;
+    if (l === null) return;
+    for (let r = l.recv(ctx, 4); r.ok; r = l.recv(ctx, 4)) {
+      l.takeArrival();
+      const owner = takeStreamOwner(this.srv.lab, r.from.addr, r.from.port);
+      const intro = owner?.streams.get(r.from.port);
+      if (owner !== this.ch || intro === undefined) continue;
+      const u = new IperfUdpSocket(this.srv.board.stack);
+      if (p.socketBufsize > 0) {
+        u.setRcvbuf(p.socketBufsize);
+        u.setSndbuf(p.socketBufsize);
+        if (p.socketBufsize > u.sndbuf || p.socketBufsize > u.rcvbuf) {
+          u.close();
+          this.serverError(ctx, 'IESETBUF2');
+          return;
+        }
+      }
+      u.bind(0);
+      u.connect(r.from);
+      u.send(ctx, 4);
+      const sock = new UdpStreamSocket(u);
+      sock.peer = r.from;
+      this.addStream(side, sock, intro.log, r.from.port);
+    }
+  }
+
+  private addStream(side: Side, sock: TcpStreamSocket | UdpStreamSocket, log: Stream['log'], clientPort: number): void {
+    const p = this.params;
+    if (p === null) return;
+    const receiving = side.streams.filter((s) => !s.sender).length;
+    const sender = receiving >= this.toReceive;
+    const stream = new Stream(streamFd(side.streams.length), sender, sock, log);
+    side.streams.push(stream);
+    side.clientPorts.push(clientPort);
+    side.sockBufs.push({ sockBufsize: p.socketBufsize, sndbufActual: sock.sndbuf, rcvbufActual: sock.rcvbuf });
+    const stack = this.srv.board.stack;
+    const body = stream.body(side, { blksize: p.blksize, rate: p.rate, zerocopy: p.zerocopy, udpDrops: () => stack.snmp.Udp.SndbufErrors, setup: { kind: 'none' } });
+    stream.task = this.srv.board.host.createUserTask('iperf3', side.accounted(body));
+  }
+
+  /** TEST_END: last interval, close the streams, print the report, EXCHANGE_RESULTS. */
+  private testEnd(ctx: ExecContext): void {
+    const side = this.side;
+    if (side === null) return;
+    side.sample(ctx.time);
+    side.stop();
+    side.closeStreams();
+    const r = this.result(ctx.time);
+    if (r !== null) print(this.srv, this.srv.json ? `${cjsonPrint(buildJson(r))}\n` : formatServerText(r));
+    this.ctrl.send(ctx, stateMsg('EXCHANGE_RESULTS'));
+    this.state = 'exchange';
+  }
+
+  private result(now: number): ReturnType<typeof sideResult> | null {
+    const side = this.side;
+    const p = this.params;
+    if (side === null || p === null) return null;
+    return sideResult(side, {
+      lab: this.srv.lab,
+      params: p,
+      interval: this.srv.interval,
+      unitFormat: this.srv.unitFormat,
+      peer: null,
+      cpu: { host: this.cpuPercent(now), remote: 0 },
+      peerHost: this.peer.addr,
+      peerPort: this.peer.port,
+      timesecs: this.timesecs,
+      mss: this.ctrl.sock.tcpInfo().sndMss,
+    });
+  }
+
+  /** A server-side error before the test: SERVER_ERROR to the client, the error on the server. */
+  private serverError(ctx: ExecContext, code: keyof typeof IPERF_ERRORS): void {
+    this.ctrl.send(ctx, { kind: 'SERVER_ERROR', bytes: 9, payload: code });
+    print(this.srv, `iperf3: error - ${IPERF_ERRORS[code]}\n`);
+    this.end();
+  }
+
+  /** A stream failed on the server: print the error and drop the control connection. */
+  private fail(msg: string): void {
+    this.printPartial();
+    print(this.srv, `iperf3: error - ${msg}\n`);
+    this.end();
+  }
+
+  /** The control connection closed before the test ended. */
+  private clientGone(): void {
+    if (this.state === 'display' || this.state === 'exchange') return this.end();
+    this.printPartial();
+    print(this.srv, 'iperf3: the client has unexpectedly closed the connection\n');
+    this.end();
+  }
+
+  private printPartial(): void {
+    const r = this.result(this.srv.board.host.sim.now);
+    if (r !== null && !this.srv.json) print(this.srv, `Accepted connection from ${this.peer.addr}, port ${this.peer.port}\n${formatConnected(r)}${formatIntervals(r)}`);
+  }
+
+  /** The server is being stopped: end the session. */
+  abort(): void {
+    this.end();
+  }
+
+  private end(): void {
+    this.side?.stop();
+    this.side?.closeStreams();
+    this.udpListener?.close();
+    for (const c of this.incoming) c.sock.close();
+    this.ctrl.close();
+    this.finished = true;
+  }
+}

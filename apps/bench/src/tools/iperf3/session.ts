@@ -1,0 +1,301 @@
+/**
+ * What the client and server sides of an iperf3 test share: the side's state (its streams,
+ * start, reporter schedule, CPU time), the results exchange (send_results / get_results) and
+ * the assembly of a side's `TestResult` from its streams and, after the exchange, the peer's.
+ */
+import type { Task, TaskFn } from '@ntbsim/kernel';
+import type { NetErrno } from '@ntbsim/net-core';
+import type { Board, Lab } from '../../lab/lab.js';
+import { systemInfo, wallClockSeconds } from '../net/host.js';
+import { IPERF_VERSION, type IperfErrorCode } from './options.js';
+import { usToSecs, type IperfMode, type IperfProtocol, type SockBufInfo, type StreamResult, type TestResult } from './results.js';
+import type { SideState, Stream } from './streams.js';
+
+/** Congestion control of the lab's TCP (net.ipv4.tcp_congestion_control default). */
+export const CONGESTION = 'cubic';
+
+/** The test parameters the client sends in PARAM_EXCHANGE (send_parameters), as the model uses them. */
+export interface TestParams {
+  /** Protocol. */
+  readonly protocol: IperfProtocol;
+  /** `-P`. */
+  readonly numStreams: number;
+  /** Block size (bytes). */
+  readonly blksize: number;
+  /** `-w` (bytes, 0 = default). */
+  readonly socketBufsize: number;
+  /** `-b` (bits/s). */
+  readonly rate: number;
+  /** `-t` (s). */
+  readonly duration: number;
+  /** `-R`. */
+  readonly reverse: boolean;
+  /** `--bidir`. */
+  readonly bidir: boolean;
+  /** `-Z` (the server sends with sendfile too in reverse mode). */
+  readonly zerocopy: boolean;
+  /** The client's `-i` (the server uses its own, default 1 s). */
+  readonly interval: number;
+  /** The 36-character cookie. */
+  readonly cookie: string;
+}
+
+/** The text of a params message as cJSON_PrintUnformatted writes it (its length is what travels). */
+export function paramsJson(p: TestParams): string {
+  const o: Record<string, unknown> = { [p.protocol === 'TCP' ? 'tcp' : 'udp']: true, omit: 0, time: p.duration, parallel: p.numStreams };
+  if (p.reverse) o.reverse = true;
+  if (p.bidir) o.bidirectional = true;
+  if (p.socketBufsize > 0) o.window = p.socketBufsize;
+  o.len = p.blksize;
+  if (p.rate > 0) o.bandwidth = p.rate;
+  o.pacing_timer = 1000;
+  o.client_version = '3.12';
+  return JSON.stringify(o);
+}
+
+/** One stream's numbers in the results exchange (send_results). */
+export interface PeerStream {
+  /** The client-side local port of the stream (how the two ends are matched). */
+  readonly clientPort: number;
+  /** Bytes sent (sender) or received (receiver). */
+  readonly bytes: number;
+  /** Retransmissions (TCP sender with tcp_info), else -1. */
+  readonly retransmits: number;
+  /** Jitter (s). */
+  readonly jitter: number;
+  /** Lost datagrams. */
+  readonly errors: number;
+  /** Datagrams sent, or the highest sequence received. */
+  readonly packets: number;
+  /** end_time − start_time of the stream (s). */
+  readonly time: number;
+}
+
+/** A side's results message. */
+export interface PeerResults {
+  /** sender_has_retransmits of that side. */
+  readonly senderHasRetransmits: boolean;
+  /** Its CPU utilisation (%). */
+  readonly cpuPercent: number;
+  /** Per stream. */
+  readonly streams: readonly PeerStream[];
+}
+
+/** The text length of a results message (cJSON_PrintUnformatted of send_results' object). */
+export function resultsJson(r: PeerResults): string {
+  return JSON.stringify({
+    cpu_util_total: r.cpuPercent,
+    cpu_util_user: 0,
+    cpu_util_system: r.cpuPercent,
+    sender_has_retransmits: r.senderHasRetransmits ? 1 : 0,
+    streams: r.streams.map((s, i) => ({ id: i + 1, bytes: s.bytes, retransmits: s.retransmits, jitter: s.jitter, errors: s.errors, packets: s.packets, start_time: 0, end_time: s.time })),
+  });
+}
+
+/** One side of a test. */
+export class Side implements SideState {
+  running = false;
+  startNs = 0;
+  done = false;
+  cpuNs = 0;
+  error: SideState['error'] = null;
+  /** The streams in creation (client) or accept (server) order. */
+  readonly streams: Stream[] = [];
+  /** Per-stream client ports (how a server stream is matched to its client stream). */
+  readonly clientPorts: number[] = [];
+  /** Socket buffers per stream, for JSON `start`. */
+  readonly sockBufs: SockBufInfo[] = [];
+  /** The side's main task. */
+  main: Task | null = null;
+  /** Next interval report (ns). */
+  nextStats = Infinity;
+
+  constructor(
+    readonly role: 'c' | 's',
+    readonly board: Board,
+    readonly mode: IperfMode,
+    readonly protocol: IperfProtocol,
+  ) {}
+
+  /** Wake the main task. */
+  poke(): void {
+    this.main?.wake();
+  }
+
+  /** Whether this side's TCP senders report tcp_info (sender_has_retransmits). */
+  get senderHasRetransmits(): boolean {
+    return this.protocol === 'TCP' && this.mode !== 'receiver';
+  }
+
+  /** TEST_START at `now`: the streams' start times and the reporter's first deadline. */
+  begin(now: number, intervalNs: number): void {
+    this.startNs = now;
+    this.nextStats = now + intervalNs;
+    for (const s of this.streams) s.begin(now);
+  }
+
+  /** TEST_RUNNING: let the stream tasks send. */
+  run(): void {
+    this.running = true;
+    for (const s of this.streams) s.task?.wake();
+  }
+
+  /** Close the current interval of every stream at `ns` (iperf_stats_callback). */
+  sample(ns: number): void {
+    for (const s of this.streams) s.sample(ns, this.senderHasRetransmits);
+  }
+
+  /** Interval reports due by `now`, until `limit` (exclusive); the next deadline. */
+  reportDue(now: number, intervalNs: number, limit = Infinity): number {
+    while (now >= this.nextStats && this.nextStats < limit) {
+      this.sample(now);
+      this.nextStats += intervalNs;
+    }
+    return this.nextStats;
+  }
+
+  /** End the streams (done): their tasks exit at their next step. */
+  stop(): void {
+    this.done = true;
+    for (const s of this.streams) s.task?.wake();
+  }
+
+  /** Close the stream sockets. */
+  closeStreams(): void {
+    for (const s of this.streams) s.sock.close();
+  }
+
+  /** Wrap a task body to account its CPU time to this side. */
+  accounted(fn: TaskFn): TaskFn {
+    return (ctx, task) => {
+      const step = fn(ctx, task);
+      this.cpuNs += ctx.time - ctx.start;
+      return step;
+    };
+  }
+
+  /** This side's results message. */
+  peerResults(cpuPercent: number): PeerResults {
+    const retr = this.senderHasRetransmits;
+    return {
+      senderHasRetransmits: retr,
+      cpuPercent,
+      streams: this.streams.map((s, i) => ({
+        clientPort: this.clientPorts[i] ?? 0,
+        bytes: s.bytes,
+        retransmits: s.sender && retr ? s.retrans : -1,
+        jitter: s.jitter,
+        errors: s.cntError,
+        packets: s.packetCount,
+        time: usToSecs(s.lastEndUs),
+      })),
+    };
+  }
+}
+
+/** What the result of a side needs besides its streams. */
+export interface ResultContext {
+  /** The lab. */
+  readonly lab: Lab;
+  /** The test's parameters. */
+  readonly params: TestParams;
+  /** Reporter interval of this side (s). */
+  readonly interval: number;
+  /** `-f` of this side. */
+  readonly unitFormat: string;
+  /** The peer's results, when the exchange happened. */
+  readonly peer: PeerResults | null;
+  /** CPU utilisation (%) of this side and of the peer. */
+  readonly cpu: { readonly host: number; readonly remote: number };
+  /** Control connection's peer (client: the server; server: the client's control port). */
+  readonly peerHost: string;
+  /** See peerHost. */
+  readonly peerPort: number;
+  /** Wall-clock time of the connection (s). */
+  readonly timesecs: number;
+  /** TCP_MAXSEG of the control connection. */
+  readonly mss: number;
+}
+
+/** The TestResult of `side` (iperf_print_results' inputs). */
+export function sideResult(side: Side, c: ResultContext): TestResult {
+  const p = c.params;
+  const tcp = p.protocol === 'TCP';
+  const localRetr = side.senderHasRetransmits;
+  const peer = c.peer;
+  const streams: StreamResult[] = side.streams.map((s, i) => {
+    const port = side.clientPorts[i] ?? 0;
+    const ps = peer?.streams.find((x) => x.clientPort === port);
+    const r = s.rtt;
+    const remote = s.sock.remote();
+    return {
+      socket: s.fd,
+      sender: s.sender,
+      localHost: side.board.ip,
+      localPort: s.sock.localPort,
+      remoteHost: remote?.addr ?? '',
+      remotePort: side.role === 'c' ? c.peerPort : (remote?.port ?? 0),
+      intervals: s.intervals,
+      bytesSent: s.sender ? s.bytes : (ps?.bytes ?? 0),
+      bytesReceived: s.sender ? (ps?.bytes ?? 0) : s.bytes,
+      endTime: s.lastEndUs,
+      peerTime: ps?.time ?? 0,
+      retransmits: s.sender ? (localRetr ? s.retrans : -1) : (ps?.retransmits ?? -1),
+      maxSndCwnd: r.maxCwnd,
+      maxSndWnd: r.maxWnd,
+      maxRtt: r.max,
+      minRtt: r.min,
+      meanRtt: r.count === 0 ? 0 : Math.trunc(r.sum / r.count),
+      packetCount: s.packetCount,
+      peerPacketCount: ps?.packets ?? 0,
+      cntError: s.sender ? (ps?.errors ?? 0) : s.cntError,
+      outOfOrder: s.outOfOrder,
+      jitter: s.sender ? (ps?.jitter ?? 0) : s.jitter,
+    };
+  });
+  const peerRetr = peer?.senderHasRetransmits ?? false;
+  const upperSends = side.mode === 'bidir' ? side.role === 's' : side.mode === 'sender';
+  const remoteCc = peer === null ? null : CONGESTION;
+  return {
+    role: side.role,
+    protocol: p.protocol,
+    mode: side.mode,
+    reverse: p.reverse,
+    numStreams: p.numStreams,
+    interval: c.interval,
+    unitFormat: c.unitFormat,
+    senderHasRetransmits: localRetr,
+    summarySenderHasRetransmits: side.mode === 'receiver' ? peerRetr : localRetr,
+    otherSideHasRetransmits: side.mode === 'bidir' ? peerRetr : false,
+    streams,
+    start: {
+      version: IPERF_VERSION,
+      systemInfo: systemInfo(c.lab, side.board),
+      timesecs: c.timesecs,
+      peerHost: c.peerHost,
+      peerPort: c.peerPort,
+      cookie: p.cookie,
+      tcpMssDefault: c.mss,
+      targetBitrate: p.rate,
+      sockBufs: side.sockBufs,
+      blksize: p.blksize,
+      duration: p.duration,
+    },
+    cpu: { hostTotal: c.cpu.host, hostUser: 0, hostSystem: c.cpu.host, remoteTotal: c.cpu.remote, remoteUser: 0, remoteSystem: c.cpu.remote },
+    senderCongestion: tcp ? (upperSends ? CONGESTION : remoteCc) : null,
+    receiverCongestion: tcp ? (upperSends ? remoteCc : CONGESTION) : null,
+  };
+}
+
+/** A failure of one side: an iperf_strerror code and, where iperf3 appends one, an errno. */
+export interface SideFailure {
+  /** The error code. */
+  readonly code: IperfErrorCode;
+  /** The errno (its strerror text is appended), or null. */
+  readonly errno: NetErrno | null;
+}
+
+/** The wall-clock seconds iperf3 would stamp a connection made now. */
+export function connectionTime(lab: Lab): number {
+  return wallClockSeconds(lab);
+}

@@ -1,0 +1,466 @@
+/**
+ * iperf3's data streams in the model (src/iperf_tcp.c, src/iperf_udp.c, the send/receive part
+ * of src/iperf_api.c): one user task per stream and side, one socket call per task step.
+ * Setup as iperf3 does it: a TCP stream connects to the server's port and writes the cookie;
+ * a UDP stream sends a 4-byte datagram to the server's port and waits for the 4-byte answer.
+ * Then a sender writes `-l` bytes per call (UDP: one datagram; TCP: `send`, or `sendfile` with
+ * `-Z`) and sleeps on the socket's write queue when it would block; with `-b` it is paced as
+ * iperf_check_throttle does (average rate since the start, re-checked on the 1 ms pacing
+ * timer). A receiver reads up to `-l` bytes per call and sleeps on the read queue. Counters are
+ * kept as in `iperf_stream_result`; the side's reporter samples them each interval.
+ *
+ * UDP datagram header: real iperf3 writes a timestamp and a sequence number into each
+ * datagram. The lab's timing mode elides payload bytes, so the model keeps that header beside
+ * the packet instead: the sender logs (sequence, send time) of every datagram that left its
+ * host (a datagram its own qdisc dropped never reached the wire), and the receiving socket
+ * records which of the datagrams reaching it were queued and which SO_RCVBUF dropped. A
+ * stream's datagrams keep their order on the link (one TX queue per connected socket), so the
+ * n-th arrival is the n-th datagram on the wire; loss, out-of-order and jitter then follow
+ * iperf_udp_recv. Datagrams dropped between the wire and the socket (backlog or device
+ * drops) are not seen as gaps, which undercounts that kind of loss.
+ */
+import type { ExecContext, Task, TaskFn, TaskStep } from '@ntbsim/kernel';
+import { UdpSocket, type NetErrno, type Skb, type SockAddr, type TcpInfo, type TcpSocket } from '@ntbsim/net-core';
+import { COOKIE_SIZE } from './control.js';
+import type { IperfErrorCode } from './options.js';
+import { usToSecs, type IntervalSample, type TcpIntervalInfo } from './results.js';
+
+/** What the stream tasks of one side share. */
+export interface SideState {
+  /** TEST_RUNNING reached: senders may send (stream tasks sleep until then). */
+  running: boolean;
+  /** Virtual time (ns) of TEST_START on this side. */
+  startNs: number;
+  /** The test is over on this side: stream tasks exit at their next step. */
+  done: boolean;
+  /** CPU time (ns) of this side's tasks. */
+  cpuNs: number;
+  /** The first stream error, if any. */
+  error: { readonly code: IperfErrorCode; readonly errno: NetErrno } | null;
+  /** A stream failed or finished connecting: wake the side's main task. */
+  poke(): void;
+}
+
+/** The (sequence, send time) of each datagram a UDP sender put on the wire, in order. */
+export class DatagramLog {
+  private readonly seqs: number[] = [];
+  private readonly times: number[] = [];
+
+  /** Record datagram `seq` sent at `ns`. */
+  push(seq: number, ns: number): void {
+    this.seqs.push(seq);
+    this.times.push(ns);
+  }
+
+  /** The n-th datagram on the wire (0-based), or undefined. */
+  at(n: number): { readonly seq: number; readonly sentNs: number } | undefined {
+    const seq = this.seqs[n];
+    const sentNs = this.times[n];
+    return seq === undefined || sentNs === undefined ? undefined : { seq, sentNs };
+  }
+}
+
+/**
+ * A UDP socket that remembers which datagrams reaching it were queued (and which SO_RCVBUF
+ * dropped), so that each `recv` knows which arrival it returns — see the module comment.
+ */
+export class IperfUdpSocket extends UdpSocket {
+  private arrivals = 0;
+  private base = 0;
+  private readonly queuedArrivals: number[] = [];
+  private head = 0;
+
+  /** @internal __udp_enqueue_schedule_skb, noting the datagram's fate. */
+  override queueRcv(skb: Skb, ctx: ExecContext): void {
+    const drops = this.stats.drops;
+    super.queueRcv(skb, ctx);
+    const n = this.arrivals++;
+    if (this.stats.drops === drops) this.queuedArrivals.push(n);
+  }
+
+  /** The arrival number (0-based from the last `restartArrivals`) of the datagram the last `recv` returned. */
+  takeArrival(): number {
+    const n = this.queuedArrivals[this.head++] ?? this.base - 1;
+    if (this.head > 4096 && this.head * 2 > this.queuedArrivals.length) {
+      this.queuedArrivals.splice(0, this.head);
+      this.head = 0;
+    }
+    return n - this.base;
+  }
+
+  /** Count arrivals from here on (the handshake datagram is not a data datagram). */
+  restartArrivals(): void {
+    this.base = this.arrivals;
+  }
+}
+
+/** A socket fd as real iperf3 3.12 numbers its streams: 5, 7, 9, 12, 14, … */
+export function streamFd(i: number): number {
+  return i < 3 ? 5 + 2 * i : 6 + 2 * i;
+}
+
+/** The socket calls a stream task makes, over UDP or TCP. */
+export interface StreamSocket {
+  /** Local port. */
+  readonly localPort: number;
+  /** The peer's address. */
+  remote(): SockAddr | null;
+  /** Write up to `len` bytes (`sendfile` when `zerocopy`): bytes accepted, or errno. */
+  write(ctx: ExecContext, len: number, zerocopy: boolean): { readonly ok: true; readonly bytes: number } | { readonly ok: false; readonly errno: NetErrno };
+  /** Read up to `max` bytes: bytes (0 = end of stream) and, for UDP, the datagram's arrival number (else -1); or errno. */
+  read(ctx: ExecContext, max: number): { readonly ok: true; readonly bytes: number; readonly arrival: number } | { readonly ok: false; readonly errno: NetErrno };
+  /** Sleep `task` until readable. */
+  waitReadable(task: Task): void;
+  /** Sleep `task` until writable. */
+  waitWritable(task: Task): void;
+  /** Stop waiting. */
+  cancelWait(task: Task): void;
+  /** tcp_info of a TCP socket, null for UDP. */
+  tcpInfo(): TcpInfo | null;
+  /** SO_SNDBUF as read back (bytes). */
+  readonly sndbuf: number;
+  /** SO_RCVBUF as read back (bytes). */
+  readonly rcvbuf: number;
+  /** Close the socket. */
+  close(ctx?: ExecContext): void;
+}
+
+/** A UDP stream socket. */
+export class UdpStreamSocket implements StreamSocket {
+  constructor(readonly udp: IperfUdpSocket) {}
+
+  get localPort(): number {
+    return this.udp.lport;
+  }
+
+  get sndbuf(): number {
+    return this.udp.sndbuf;
+  }
+
+  get rcvbuf(): number {
+    return this.udp.rcvbuf;
+  }
+
+  remote(): SockAddr | null {
+    return this.peer;
+  }
+
+  /** The connected peer (set by `connect`). */
+  peer: SockAddr | null = null;
+
+  write(ctx: ExecContext, len: number): ReturnType<StreamSocket['write']> {
+    return this.udp.send(ctx, len);
+  }
+
+  read(ctx: ExecContext, max: number): ReturnType<StreamSocket['read']> {
+    const r = this.udp.recv(ctx, max);
+    return r.ok ? { ok: true, bytes: r.bytes, arrival: this.udp.takeArrival() } : r;
+  }
+
+  waitReadable(task: Task): void {
+    this.udp.waitReadable(task);
+  }
+
+  waitWritable(task: Task): void {
+    this.udp.waitWritable(task);
+  }
+
+  cancelWait(task: Task): void {
+    this.udp.cancelWait(task);
+  }
+
+  tcpInfo(): null {
+    return null;
+  }
+
+  close(ctx?: ExecContext): void {
+    this.udp.close(ctx);
+  }
+}
+
+/** A TCP stream socket. */
+export class TcpStreamSocket implements StreamSocket {
+  constructor(readonly tcp: TcpSocket) {}
+
+  get localPort(): number {
+    return this.tcp.localAddress()?.port ?? 0;
+  }
+
+  get sndbuf(): number {
+    return this.tcp.sndbuf;
+  }
+
+  get rcvbuf(): number {
+    return this.tcp.rcvbuf;
+  }
+
+  remote(): SockAddr | null {
+    return this.tcp.remoteAddress();
+  }
+
+  write(ctx: ExecContext, len: number, zerocopy: boolean): ReturnType<StreamSocket['write']> {
+    return zerocopy ? this.tcp.sendfile(ctx, len) : this.tcp.send(ctx, len);
+  }
+
+  read(ctx: ExecContext, max: number): ReturnType<StreamSocket['read']> {
+    const r = this.tcp.recv(ctx, max);
+    return r.ok ? { ok: true, bytes: r.bytes, arrival: -1 } : r;
+  }
+
+  waitReadable(task: Task): void {
+    this.tcp.waitReadable(task);
+  }
+
+  waitWritable(task: Task): void {
+    this.tcp.waitWritable(task);
+  }
+
+  cancelWait(task: Task): void {
+    this.tcp.cancelWait(task);
+  }
+
+  tcpInfo(): TcpInfo {
+    return this.tcp.tcpInfo();
+  }
+
+  close(ctx?: ExecContext): void {
+    this.tcp.close(ctx);
+  }
+}
+
+/** Pacing timer period (iperf3 `--pacing-timer` default, 1000 µs). */
+const PACING_NS = 1_000_000;
+
+/** How a client stream gets connected before it carries data. */
+export type StreamSetup = { readonly kind: 'tcp'; readonly to: SockAddr } | { readonly kind: 'udp'; readonly to: SockAddr } | { readonly kind: 'none' };
+
+/** What a stream task does. */
+export interface StreamJob {
+  /** Bytes per write/read (`-l`). */
+  readonly blksize: number;
+  /** Target rate in bits/s (0 = unlimited). */
+  readonly rate: number;
+  /** sendfile instead of write. */
+  readonly zerocopy: boolean;
+  /** The host's UdpSndbufErrors (datagrams its qdisc dropped). */
+  readonly udpDrops: () => number;
+  /** How the stream connects first. */
+  readonly setup: StreamSetup;
+}
+
+/** One stream on one side (iperf_stream + iperf_stream_result). */
+export class Stream {
+  /** Test-wide byte count (iperf_stream_result bytes_sent or bytes_received). */
+  bytes = 0;
+  /** Bytes in the current interval. */
+  bytesInterval = 0;
+  /** UDP: datagrams sent, or the highest sequence received. */
+  packetCount = 0;
+  /** UDP receiver: datagrams lost (sequence gaps). */
+  cntError = 0;
+  /** UDP receiver: out-of-order datagrams. */
+  outOfOrder = 0;
+  /** UDP receiver: RFC 1889 jitter (s). */
+  jitter = 0;
+  /** Interval samples. */
+  readonly intervals: IntervalSample[] = [];
+  /** The stream's start_time (µs, its side's TEST_START). */
+  startUs = 0;
+  /** End of the last interval (µs since start_time). */
+  lastEndUs = 0;
+  /** TCP sender: retransmissions over the test (stream_retrans). */
+  retrans = 0;
+  /** TCP sender: largest cwnd, peer window and RTT, smallest RTT, RTT sum and count. */
+  readonly rtt = { maxCwnd: 0, maxWnd: 0, max: 0, min: 0, sum: 0, count: 0 };
+  /** The task running the stream. */
+  task: Task | null = null;
+  /** Connected and introduced (cookie sent / handshake answered). */
+  ready = false;
+  private phase: 'connect' | 'cookie' | 'hello' | 'reply' | 'data' = 'data';
+  private prevTransit = 0;
+  private prevTotalRetrans = 0;
+  private last = { packets: 0, lost: 0, outOfOrder: 0 };
+  private green = true;
+
+  constructor(
+    /** Socket fd (the report's ID). */
+    readonly fd: number,
+    /** Whether this side sends on this stream. */
+    readonly sender: boolean,
+    /** The socket. */
+    readonly sock: StreamSocket,
+    /** The UDP header log shared with the peer stream (null for TCP). */
+    readonly log: DatagramLog | null,
+  ) {}
+
+  /** The task body of this stream on `side`. */
+  body(side: SideState, job: StreamJob): TaskFn {
+    this.phase = job.setup.kind === 'tcp' ? 'connect' : job.setup.kind === 'udp' ? 'hello' : 'data';
+    this.ready = job.setup.kind === 'none';
+    return (ctx, task) => {
+      if (side.done) return 'exit';
+      this.sock.cancelWait(task);
+      if (this.phase !== 'data') return this.setupStep(side, job, { ctx, task });
+      if (!side.running) return 'sleep';
+      return this.sender ? this.sendStep(side, job, { ctx, task }) : this.recvStep(side, job.blksize, { ctx, task });
+    };
+  }
+
+  private setupStep(side: SideState, job: StreamJob, at: { readonly ctx: ExecContext; readonly task: Task }): TaskStep {
+    const { ctx, task } = at;
+    const setup = job.setup;
+    if (setup.kind === 'none') return 'sleep';
+    if (this.sock instanceof TcpStreamSocket) {
+      if (this.phase === 'connect') {
+        const r = this.sock.tcp.connect(ctx, setup.to);
+        if (!r.ok && (r.errno === 'EINPROGRESS' || r.errno === 'EALREADY')) {
+          this.sock.waitWritable(task);
+          return 'sleep';
+        }
+        if (!r.ok) return this.fail(side, 'IESTREAMCONNECT', r.errno);
+        this.phase = 'cookie';
+      }
+      const w = this.sock.tcp.send(ctx, COOKIE_SIZE);
+      if (!w.ok) return this.fail(side, 'IESTREAMWRITE', w.errno);
+      return this.becomeReady(side);
+    }
+    if (this.sock instanceof UdpStreamSocket) {
+      const udp = this.sock.udp;
+      if (this.phase === 'hello') {
+        const r = udp.sendTo(ctx, 4, setup.to);
+        if (!r.ok) return this.fail(side, 'IESTREAMWRITE', r.errno);
+        this.phase = 'reply';
+      }
+      const r = udp.recv(ctx, 4);
+      if (!r.ok) {
+        if (r.errno !== 'EAGAIN') return this.fail(side, 'IESTREAMREAD', r.errno);
+        udp.waitReadable(task);
+        return 'sleep';
+      }
+      udp.takeArrival();
+      const c = udp.connect(r.from);
+      if (!c.ok) return this.fail(side, 'IESTREAMCONNECT', c.errno);
+      this.sock.peer = r.from;
+      udp.restartArrivals();
+      return this.becomeReady(side);
+    }
+    return 'sleep';
+  }
+
+  private becomeReady(side: SideState): TaskStep {
+    this.phase = 'data';
+    this.ready = true;
+    side.poke();
+    return 'sleep';
+  }
+
+  private sendStep(side: SideState, job: StreamJob, at: { readonly ctx: ExecContext; readonly task: Task }): TaskStep {
+    const { ctx, task } = at;
+    const now = ctx.time;
+    if (job.rate > 0 && !this.green) {
+      this.green = this.throttleOk(side, now, job.rate);
+      if (!this.green) return side.startNs + (Math.floor((now - side.startNs) / PACING_NS) + 1) * PACING_NS - now;
+    }
+    const drops = job.udpDrops();
+    const r = this.sock.write(ctx, job.blksize, job.zerocopy);
+    if (!r.ok) {
+      if (r.errno === 'EAGAIN') {
+        this.sock.waitWritable(task);
+        return 'sleep';
+      }
+      return this.fail(side, 'IESTREAMWRITE', r.errno);
+    }
+    this.bytes += r.bytes;
+    this.bytesInterval += r.bytes;
+    if (this.log !== null) {
+      this.packetCount++;
+      if (job.udpDrops() === drops) this.log.push(this.packetCount, now);
+    }
+    if (job.rate > 0) this.green = this.throttleOk(side, now, job.rate);
+    return 'run';
+  }
+
+  private recvStep(side: SideState, blksize: number, at: { readonly ctx: ExecContext; readonly task: Task }): TaskStep {
+    const { ctx, task } = at;
+    const r = this.sock.read(ctx, blksize);
+    if (!r.ok) {
+      if (r.errno === 'EAGAIN') {
+        this.sock.waitReadable(task);
+        return 'sleep';
+      }
+      return this.fail(side, 'IESTREAMREAD', r.errno);
+    }
+    if (r.bytes === 0 && this.log === null) return 'exit';
+    if (ctx.start < side.startNs) return 'run';
+    const first = this.bytes === 0;
+    this.bytes += r.bytes;
+    this.bytesInterval += r.bytes;
+    const hdr = this.log?.at(r.arrival);
+    if (hdr !== undefined) this.udpHeader(hdr, { first, nowNs: ctx.time });
+    return 'run';
+  }
+
+  /** iperf_udp_recv's sequence and jitter bookkeeping for one datagram. */
+  private udpHeader(hdr: { readonly seq: number; readonly sentNs: number }, at: { readonly first: boolean; readonly nowNs: number }): void {
+    if (hdr.seq >= this.packetCount + 1) {
+      if (hdr.seq > this.packetCount + 1) this.cntError += hdr.seq - 1 - this.packetCount;
+      this.packetCount = hdr.seq;
+    } else {
+      this.outOfOrder++;
+      if (this.cntError > 0) this.cntError--;
+    }
+    const transit = usToSecs(Math.abs(Math.floor(at.nowNs / 1000) - Math.floor(hdr.sentNs / 1000)));
+    if (at.first) this.prevTransit = transit;
+    const d = Math.abs(transit - this.prevTransit);
+    this.prevTransit = transit;
+    this.jitter += (d - this.jitter) / 16.0;
+  }
+
+  private throttleOk(side: SideState, now: number, rate: number): boolean {
+    const seconds = usToSecs(Math.floor(now / 1000) - Math.floor(side.startNs / 1000));
+    return (this.bytes * 8) / seconds < rate;
+  }
+
+  private fail(side: SideState, code: IperfErrorCode, errno: NetErrno): TaskStep {
+    if (side.error === null) {
+      side.error = { code, errno };
+      side.poke();
+    }
+    return 'exit';
+  }
+
+  /** iperf_stats_callback for this stream at `nowNs`: close the current interval. */
+  sample(nowNs: number, tcpInfo: boolean): void {
+    const endUs = Math.floor(nowNs / 1000) - this.startUs;
+    let tcp: TcpIntervalInfo | null = null;
+    const info = tcpInfo && this.sender ? this.sock.tcpInfo() : null;
+    if (info !== null) {
+      const retransmits = info.totalRetrans - this.prevTotalRetrans;
+      this.prevTotalRetrans = info.totalRetrans;
+      this.retrans += retransmits;
+      const sndCwnd = info.sndCwnd * info.sndMss;
+      const r = this.rtt;
+      r.maxCwnd = Math.max(r.maxCwnd, sndCwnd);
+      r.maxWnd = Math.max(r.maxWnd, info.sndWnd);
+      r.max = Math.max(r.max, info.rtt);
+      if (r.min === 0 || info.rtt < r.min) r.min = info.rtt;
+      r.sum += info.rtt;
+      r.count++;
+      tcp = { retransmits, sndCwnd, sndWnd: info.sndWnd, rtt: info.rtt, rttvar: info.rttvar, pmtu: info.pmtu };
+    }
+    const udp =
+      this.log === null
+        ? null
+        : { packets: this.packetCount - this.last.packets, lost: this.cntError - this.last.lost, jitter: this.jitter, outOfOrder: this.outOfOrder - this.last.outOfOrder };
+    this.last = { packets: this.packetCount, lost: this.cntError, outOfOrder: this.outOfOrder };
+    this.intervals.push({ start: this.lastEndUs, end: endUs, bytes: this.bytesInterval, omitted: false, tcp, udp });
+    this.bytesInterval = 0;
+    this.lastEndUs = endUs;
+  }
+
+  /** The test started on this side at `startNs`: counters and intervals from there. */
+  begin(startNs: number): void {
+    this.startUs = Math.floor(startNs / 1000);
+    if (this.sender && this.sock instanceof TcpStreamSocket) this.prevTotalRetrans = this.sock.tcp.tcpInfo().totalRetrans;
+  }
+}

@@ -1,0 +1,23 @@
+/**
+ * What the lab's network tools report about the board they run on: `uname` fields
+ * (`system_info` of iperf3, `iperf3 -v`) and the wall clock (iperf3's JSON timestamp), which
+ * is a fixed epoch plus the lab's virtual time so that runs are reproducible.
+ */
+import type { Board, Lab } from '../../lab/lab.js';
+
+/** Wall-clock time of virtual time 0 (s since the Unix epoch): 2026-11-22 00:00:00 UTC. */
+export const LAB_EPOCH_SECONDS = 1795305600;
+
+/** Kernel release the boards report (`uname -r`). */
+export const LAB_KERNEL_RELEASE = '6.18.0';
+
+/** The board's wall clock, whole seconds since the Unix epoch (`time(NULL)`). */
+export function wallClockSeconds(lab: Lab): number {
+  return LAB_EPOCH_SECONDS + Math.floor(lab.sim.now / 1e9);
+}
+
+/** `uname -snrvm` of a board, as iperf3's get_system_info prints it. */
+export function systemInfo(lab: Lab, board: Board): string {
+  const machine = lab.profile.name.startsWith('x86') ? 'x86_64' : 'aarch64';
+  return `Linux ${board.name} ${LAB_KERNEL_RELEASE} #1 SMP PREEMPT ${machine}`;
+}

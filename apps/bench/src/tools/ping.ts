@@ -1,0 +1,284 @@
+/**
+ * The lab's `ping` (iputils ping, ping/ping.c and ping/ping_common.c) on an ICMP echo socket:
+ * a user task sends an echo request every `-i` seconds, reads the replies, and prints
+ * iputils' layout — the `PING host (addr) N(M) bytes of data.` header, one
+ * `B bytes from addr: icmp_seq=N ttl=T time=X ms` line per reply (`-q` suppresses them, the
+ * time uses iputils' 3/2/1/0-decimal steps), then the statistics block: transmitted,
+ * received, `%g%` loss, the time from the first to the last send, and
+ * `rtt min/avg/max/mdev` in integer microseconds as iputils computes them.
+ *
+ * Round-trip times are measured from the send call to the read of the reply in the task (as
+ * with `ping -U`); iputils reads the kernel's receive timestamp instead, which the model's
+ * ping socket does not report. With `-c N` ping stops after N replies, or — when some are
+ * missing — max(2 × the largest RTT, `-i`) after the last send (the `-W` linger time, 10 s by
+ * default, when nothing came back), as iputils' schedule_exit does; `-w S` ends it after S
+ * seconds. A lab command cannot be interrupted, so `-c` or `-w` is required.
+ */
+import type { TaskStep } from '@ntbsim/kernel';
+import { netStrerror } from '@ntbsim/net-core';
+import { result, type Command, type CommandResult } from '../types.js';
+import { cGeneral } from './net/cformat.js';
+
+/** Largest `-s` for IPv4: 65535 − IP − ICMP headers. */
+const MAX_DATALEN = 0xffff - 20 - 8;
+/** sizeof(struct timeval) on 64-bit Linux: payloads at least this long carry the send time. */
+const TIMEVAL_BYTES = 16;
+/** iputils' MININTERVAL (ms): the retry delay after EAGAIN. */
+const MININTERVAL_MS = 10;
+
+const USAGE =
+  '\nUsage\n  ping [options] <destination>\n\nOptions:\n' +
+  '  <destination>      dns name or ip address\n' +
+  '  -c <count>         stop after <count> replies\n' +
+  '  -i <interval>      seconds between sending each packet\n' +
+  '  -n                 no dns name resolution\n' +
+  '  -q                 quiet output\n' +
+  '  -s <size>          use <size> as number of data bytes to be sent\n' +
+  '  -w <deadline>      reply wait <deadline> in seconds\n' +
+  '  -W <timeout>       time to wait for response\n' +
+  '\nIPv4 options:\n  -4                 use IPv4\n\nFor more details see ping(8).\n';
+
+/** The parsed ping command line. */
+interface PingOptions {
+  readonly count: number;
+  readonly intervalMs: number;
+  readonly datalen: number;
+  readonly quiet: boolean;
+  readonly deadline: number;
+  readonly lingerMs: number;
+  readonly target: string;
+}
+
+/** iputils' option letters that take an argument. */
+const WITH_ARG = new Set(['T', 'F', 'N', 'c', 'i', 'I', 'l', 'm', 'M', 'p', 'Q', 's', 'S', 't', 'w', 'W']);
+/** iputils' options the lab's ping does not model. */
+const UNMODELLED = new Set(['b', 'R', 'T', '6', 'F', 'N', 'a', 'A', 'B', 'd', 'D', 'f', 'I', 'l', 'L', 'm', 'M', 'O', 'p', 'Q', 'r', 'S', 't', 'U', 'v']);
+
+function fail(msg: string, status: number): CommandResult {
+  return result('', `ping: ${msg}\n`, status);
+}
+
+/** iputils strtol_or_err: a decimal integer in [min, max], else its message. */
+function integer(arg: string, min: number, max: number): number | string {
+  if (!/^[+-]?\d+$/.test(arg.trim())) return `invalid argument: '${arg}'`;
+  const n = Number(arg);
+  if (n < min || n > max) return `invalid argument: '${arg}': out of range: ${min} <= value <= ${max}`;
+  return n;
+}
+
+function parse(argv: readonly string[]): PingOptions | CommandResult {
+  let count = 0;
+  let intervalMs = 1000;
+  let datalen = 56;
+  let quiet = false;
+  let deadline = 0;
+  let lingerMs = 10000;
+  const operands: string[] = [];
+  for (let i = 1; i < argv.length; i++) {
+    const a = argv[i] as string;
+    if (a === '--') {
+      operands.push(...argv.slice(i + 1));
+      break;
+    }
+    if (!a.startsWith('-') || a === '-') {
+      operands.push(a);
+      continue;
+    }
+    for (let j = 1; j < a.length; j++) {
+      const c = a.charAt(j);
+      let arg = '';
+      if (WITH_ARG.has(c)) {
+        arg = a.slice(j + 1);
+        if (arg === '') {
+          const next = argv[++i];
+          if (next === undefined) return result('', `ping: option requires an argument -- '${c}'${USAGE}`, 2);
+          arg = next;
+        }
+        j = a.length;
+      }
+      if (UNMODELLED.has(c)) return fail(`-${c}: not supported by the lab's ping`, 2);
+      switch (c) {
+        case 'c': {
+          const n = integer(arg, 1, Number.MAX_SAFE_INTEGER);
+          if (typeof n === 'string') return fail(n, 1);
+          count = n;
+          break;
+        }
+        case 'i': {
+          const v = arg.trim() === '' ? NaN : Number(arg);
+          if (!Number.isFinite(v) || v < 0) return fail(`bad timing interval: ${arg}`, 2);
+          if (v > 2147483) return fail(`bad timing interval: ${arg}`, 2);
+          intervalMs = Math.trunc(v * 1000);
+          break;
+        }
+        case 's': {
+          const n = integer(arg, 0, 2147483647);
+          if (typeof n === 'string') return fail(n, 1);
+          datalen = n;
+          break;
+        }
+        case 'w': {
+          const n = integer(arg, 0, 2147483647);
+          if (typeof n === 'string') return fail(n, 1);
+          deadline = n;
+          break;
+        }
+        case 'W': {
+          const v = Number(arg);
+          if (!Number.isFinite(v) || v < 0.001 || v > 2147483) return fail(`bad linger time: ${arg}`, 2);
+          lingerMs = Math.trunc(v * 1000);
+          break;
+        }
+        case 'q':
+          quiet = true;
+          break;
+        case 'n':
+        case '4':
+          break;
+        case 'V':
+          return result('ping from iputils 20240117\n');
+        case 'h':
+        case '?':
+          return result('', USAGE, 2);
+        default:
+          return result('', `ping: invalid option -- '${c}'${USAGE}`, 2);
+      }
+    }
+  }
+  const target = operands[operands.length - 1];
+  if (target === undefined) return fail('usage error: Destination address required', 1);
+  if (count === 0 && deadline === 0) return fail('the lab cannot interrupt ping: give -c COUNT or -w DEADLINE', 2);
+  if (datalen > MAX_DATALEN) return fail(`packet size ${datalen} is too large. Maximum is ${MAX_DATALEN}`, 2);
+  return { count, intervalMs, datalen, quiet, deadline, lingerMs, target };
+}
+
+const DOTTED_QUAD = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/;
+
+/** iputils' ` time=…` field for a round trip of `us` microseconds. */
+export function formatTripTime(us: number): string {
+  if (us >= 100000 - 50) return `${Math.trunc((us + 500) / 1000)}`;
+  if (us >= 10000 - 5) return `${Math.trunc((us + 50) / 1000)}.${Math.trunc(((us + 50) % 1000) / 100)}`;
+  if (us >= 1000) return `${Math.trunc((us + 5) / 1000)}.${String(Math.trunc(((us + 5) % 1000) / 10)).padStart(2, '0')}`;
+  return `${Math.trunc(us / 1000)}.${String(us % 1000).padStart(3, '0')}`;
+}
+
+/** `%ld.%03ld` of a microsecond count. */
+function msField(us: number): string {
+  return `${Math.trunc(us / 1000)}.${String(Math.trunc(us % 1000)).padStart(3, '0')}`;
+}
+
+/** What a ping run measured (ping_rts). */
+export interface PingStats {
+  /** Echo requests sent (ntransmitted). */
+  readonly transmitted: number;
+  /** Replies received (nreceived). */
+  readonly received: number;
+  /** Round-trip times (µs) of the replies. */
+  readonly rtts: readonly number[];
+  /** From the start to the last send (ns). */
+  readonly elapsedNs: number;
+  /** Whether the payload carried a timestamp (datalen ≥ 16). */
+  readonly timing: boolean;
+}
+
+/** iputils finish(): the statistics block after the blank line. */
+export function formatPingStatistics(host: string, s: PingStats): string {
+  let out = `\n--- ${host} ping statistics ---\n${s.transmitted} packets transmitted, ${s.received} received`;
+  if (s.transmitted > 0) {
+    const loss = Math.fround(((s.transmitted - s.received) * 100.0) / s.transmitted);
+    const secs = Math.floor(s.elapsedNs / 1e9);
+    const nsec = s.elapsedNs - secs * 1e9;
+    out += `, ${cGeneral(loss, 6)}% packet loss, time ${1000 * secs + Math.trunc((nsec + 500000) / 1000000)}ms`;
+  }
+  out += '\n';
+  if (s.received > 0 && s.timing) {
+    const total = s.rtts.length;
+    let tsum = 0;
+    let tsum2 = 0;
+    for (const t of s.rtts) {
+      tsum += t;
+      tsum2 += t * t;
+    }
+    const tmavg = Math.trunc(tsum / total);
+    const tmvar = tsum < 2147483647 ? Math.trunc((tsum2 - Math.trunc((tsum * tsum) / total)) / total) : Math.trunc(tsum2 / total) - tmavg * tmavg;
+    const tmdev = Math.floor(Math.sqrt(Math.max(0, tmvar)));
+    const tmin = Math.min(...s.rtts);
+    const tmax = Math.max(...s.rtts);
+    out += `rtt min/avg/max/mdev = ${msField(tmin)}/${msField(tmavg)}/${msField(tmax)}/${msField(tmdev)} ms\n`;
+  } else out += '\n';
+  return out;
+}
+
+/** `ping [-c COUNT] [-i INTERVAL] [-s SIZE] [-q] [-w DEADLINE] [-W TIMEOUT] DEST` (iputils). */
+export const ping: Command = (argv, env) => {
+  const o = parse(argv);
+  if ('status' in o) return o;
+  const { lab, board } = env;
+  if (!DOTTED_QUAD.test(o.target)) return fail(`${o.target}: Name or service not known`, 2);
+  const dst = o.target.split('.').reduce((a, b) => ((a << 8) | Number(b)) >>> 0, 0);
+  if (board.stack.route(dst) === null) return fail('connect: Network is unreachable', 2);
+  const sim = lab.sim;
+  const sock = board.stack.pingSocket();
+  const timing = o.datalen >= TIMEVAL_BYTES;
+  let out = `PING ${o.target} (${o.target}) ${o.datalen}(${o.datalen + 28}) bytes of data.\n`;
+  let err = '';
+  const start = sim.now;
+  const intervalNs = o.intervalMs * 1e6;
+  const deadlineAt = o.deadline > 0 ? start + o.deadline * 1e9 : Infinity;
+  const sent = new Map<number, number>();
+  const rtts: number[] = [];
+  let transmitted = 0;
+  let received = 0;
+  let lastSend = start;
+  let nextSend = start;
+  let exitAt = Infinity;
+  let done = false;
+  const task = board.host.createUserTask('ping', (ctx, t): TaskStep => {
+    if (done || t.shouldStop) return 'exit';
+    sock.cancelWait(t);
+    for (let r = sock.recv(ctx); r.ok; r = sock.recv(ctx)) {
+      const sentAt = sent.get(r.seq);
+      if (sentAt === undefined || r.from !== o.target) continue;
+      sent.delete(r.seq);
+      received++;
+      const trip = Math.floor(ctx.time / 1000) - Math.floor(sentAt / 1000);
+      if (timing) rtts.push(trip);
+      if (!o.quiet) out += `${r.bytes + 8} bytes from ${r.from}: icmp_seq=${r.seq} ttl=${r.ttl}${timing ? ` time=${formatTripTime(trip)} ms` : ''}\n`;
+    }
+    const now = ctx.time;
+    if ((o.count > 0 && received >= o.count) || now >= exitAt || now >= deadlineAt) {
+      done = true;
+      sim.stop();
+      return 'exit';
+    }
+    if (now >= nextSend && (o.count === 0 || transmitted < o.count)) {
+      const seq = (transmitted + 1) & 0xffff;
+      const r = sock.sendEcho(ctx, { addr: o.target, seq, data: o.datalen });
+      if (!r.ok && r.errno === 'EAGAIN') nextSend = now + MININTERVAL_MS * 1e6;
+      else {
+        if (r.ok) sent.set(seq, now);
+        else if (!o.quiet) err += `ping: sendmsg: ${netStrerror(r.errno)}\n`;
+        transmitted++;
+        lastSend = now;
+        nextSend = now + intervalNs;
+        if (o.count > 0 && transmitted >= o.count && o.deadline === 0) {
+          const tmax = rtts.length > 0 ? Math.max(...rtts) : 0;
+          const waitUs = received > 0 ? Math.max(2 * tmax, 1000 * o.intervalMs) : o.lingerMs * 1000;
+          exitAt = now + waitUs * 1000;
+        }
+      }
+    }
+    const more = o.count === 0 || transmitted < o.count;
+    const wake = Math.min(more ? nextSend : Infinity, exitAt, deadlineAt);
+    sock.waitReadable(t);
+    return wake === Infinity ? 'sleep' : Math.max(0, wake - now);
+  });
+  const limit = sim.now + (o.deadline > 0 ? o.deadline * 1e9 : o.count * intervalNs + o.lingerMs * 1e6) + 60e9;
+  while (!done && sim.now < limit) sim.run({ until: limit });
+  done = true;
+  task.stop();
+  sock.close();
+  out += formatPingStatistics(o.target, { transmitted, received, rtts, elapsedNs: lastSend - start, timing });
+  const status = received === 0 || (o.deadline > 0 && o.count > 0 && received < o.count) ? 1 : 0;
+  return result(out, err, status);
+};
