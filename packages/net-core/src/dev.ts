@@ -1,0 +1,177 @@
+/**
+ * The core TX and RX entry points of net/core/dev.c: `__dev_queue_xmit` with the TX queue pick
+ * (`netdev_core_pick_tx`, `netdev_pick_tx`, XPS, `skb_tx_hash`), the qdisc run loop
+ * (`__qdisc_run` / `sch_direct_xmit`) and `netif_rx`.
+ *
+ * Queue pick follows tools-and-peers §D: with one real queue, queue 0; else the driver's
+ * `selectQueue`, or the socket's cached queue unless it is unset, out of range or the skb is
+ * `oooOkay`; a re-pick tries XPS (RX-queue map by the socket's recorded RX queue, then the
+ * CPU map by `senderCpu`), then `reciprocal_scale(hash, real_num_tx_queues)`; the result is
+ * cached on a connected socket. Costs: the per-packet stack cost is charged by the protocol
+ * that builds the packet (`txPacket`); the qdisc and the pick charge nothing more, the driver
+ * charges its own `startXmit` work.
+ */
+import type { Cpu, ExecContext } from '@ntbsim/kernel';
+import { NetError } from './errors.js';
+import type { NetDevice, NetdevQueue } from './netDevice.js';
+import { flowHash, reciprocalScale, type Skb } from './skb.js';
+import type { NetRx, NetXmit } from './types.js';
+
+function devOf(skb: Skb, what: string): NetDevice {
+  const dev = skb.dev;
+  if (dev === null) throw new NetError('EINVAL', `${what}: skb.dev is not set (the device to send on or received on)`);
+  return dev;
+}
+
+/** The skb's flow hash, computing it from the 5-tuple when unset (skb_get_hash). */
+export function skbGetHash(skb: Skb, seed: number): number {
+  if (skb.hash === 0) skb.hash = flowHash(skb, seed);
+  return skb.hash;
+}
+
+function xpsPick(dev: NetDevice, skb: Skb, key: number, field: 'xpsCpus' | 'xpsRxqs'): number {
+  const queues: number[] = [];
+  for (let i = 0; i < dev.numTxQueues; i++) {
+    const mask = dev.txQueue(i)[field];
+    if (key < 32 && ((mask >>> key) & 1) === 1) queues.push(i);
+  }
+  if (queues.length === 0) return -1;
+  const q = queues.length === 1 ? (queues[0] as number) : (queues[reciprocalScale(skbGetHash(skb, dev.stack.hashrnd), queues.length)] as number);
+  return q < dev.realNumTxQueues ? q : -1;
+}
+
+/** The XPS choice for `skb` (get_xps_queue), or -1 when XPS has no answer. */
+export function getXpsQueue(dev: NetDevice, skb: Skb): number {
+  let anyCpus = false;
+  let anyRxqs = false;
+  for (let i = 0; i < dev.numTxQueues; i++) {
+    const q = dev.txQueue(i);
+    anyCpus ||= q.xpsCpus !== 0;
+    anyRxqs ||= q.xpsRxqs !== 0;
+  }
+  let idx = -1;
+  const rxq = skb.sk?.rxQueueMapping ?? -1;
+  if (anyRxqs && rxq >= 0) idx = xpsPick(dev, skb, rxq, 'xpsRxqs');
+  if (idx < 0 && anyCpus && skb.senderCpu >= 0) idx = xpsPick(dev, skb, skb.senderCpu, 'xpsCpus');
+  return idx;
+}
+
+/** The hash spread of `skb` over the real TX queues (skb_tx_hash). */
+export function skbTxHash(dev: NetDevice, skb: Skb): number {
+  const qcount = dev.realNumTxQueues;
+  if (skb.rxQueue >= 0) {
+    let h = skb.rxQueue;
+    while (h >= qcount) h -= qcount;
+    return h;
+  }
+  return reciprocalScale(skbGetHash(skb, dev.stack.hashrnd), qcount);
+}
+
+/** The TX queue for `skb` without a driver hook (netdev_pick_tx): socket cache, XPS, hash. */
+export function netdevPickTx(dev: NetDevice, skb: Skb): number {
+  const sk = skb.sk;
+  let qi = sk?.txQueueMapping ?? -1;
+  if (qi < 0 || skb.oooOkay || qi >= dev.realNumTxQueues) {
+    let ni = getXpsQueue(dev, skb);
+    if (ni < 0) ni = skbTxHash(dev, skb);
+    if (qi !== ni && sk !== null && sk.cachesTxQueue) sk.txQueueMapping = ni;
+    qi = ni;
+  }
+  return qi;
+}
+
+/** Pick and record the TX queue of `skb` (netdev_core_pick_tx); sets `senderCpu` and `queueMapping`. */
+export function netdevCorePickTx(dev: NetDevice, skb: Skb, ctx: ExecContext): NetdevQueue {
+  if (skb.senderCpu < 0) skb.senderCpu = ctx.cpu.id;
+  let idx = 0;
+  if (dev.realNumTxQueues !== 1) {
+    idx = dev.ops.selectQueue !== undefined ? dev.ops.selectQueue(skb, ctx) : netdevPickTx(dev, skb);
+    if (!Number.isInteger(idx) || idx < 0 || idx >= dev.realNumTxQueues) {
+      dev.capTxqueueWarnings++;
+      idx = 0;
+    }
+  }
+  skb.queueMapping = idx;
+  return dev.txQueue(idx);
+}
+
+/**
+ * Run a qdisc (`qdisc_run` → `__qdisc_run`): hand skbs to the driver while its queue is not
+ * stopped, up to `dev_tx_weight`; NETDEV_TX_BUSY requeues at the head and reschedules. If
+ * another CPU is still running it, only mark it MISSED: the owner reschedules at its end.
+ */
+export function qdiscRun(txq: NetdevQueue, ctx: ExecContext): void {
+  const q = txq.qdisc;
+  const dev = txq.dev;
+  const stack = dev.stack;
+  const sim = ctx.host.sim;
+  const owner = q.runningCpu;
+  if (owner !== null && owner !== ctx.cpu && sim.now < q.runningUntil) {
+    if (!q.missed) {
+      q.missed = true;
+      sim.at(q.runningUntil, () => {
+        q.missed = false;
+        stack.netifSchedule(txq, owner);
+      });
+    }
+    return;
+  }
+  let quota = stack.sysctl.devTxWeight;
+  for (;;) {
+    if (txq.stopped || !dev.isUp || !dev.netifCarrierOk()) break;
+    if (quota <= 0) {
+      if (q.qlen > 0) stack.netifSchedule(txq, ctx.cpu);
+      break;
+    }
+    const skb = q.dequeue();
+    if (skb === undefined) break;
+    quota--;
+    const len = skb.len;
+    const rc = dev.ops.startXmit(skb, ctx);
+    if (rc === 'busy') {
+      q.requeue(skb);
+      stack.netifSchedule(txq, ctx.cpu);
+      break;
+    }
+    q.stats.packets++;
+    q.stats.bytes += len;
+  }
+  q.runningCpu = ctx.cpu;
+  q.runningUntil = ctx.time;
+}
+
+/**
+ * Queue `skb` for transmission on `skb.dev` (`__dev_queue_xmit`): pick the TX queue, enqueue
+ * on its qdisc (NET_XMIT_DROP and a qdisc drop when full) and run the qdisc in this context.
+ * A down device or one without carrier drops the skb (counted in tx_dropped).
+ */
+export function devQueueXmit(skb: Skb, ctx: ExecContext): NetXmit {
+  const dev = devOf(skb, 'devQueueXmit');
+  if (!dev.isUp || !dev.netifCarrierOk()) {
+    dev.stats.txDropped++;
+    skb.free(ctx);
+    return 'drop';
+  }
+  const txq = netdevCorePickTx(dev, skb, ctx);
+  if (!txq.qdisc.enqueue(skb)) {
+    skb.free(ctx);
+    return 'drop';
+  }
+  qdiscRun(txq, ctx);
+  return 'success';
+}
+
+/**
+ * Hand a received skb to the stack (`netif_rx`): queue it on this CPU's backlog and raise
+ * NET_RX here; NET_RX_DROP (counted in softnet dropped and rx_dropped) when the backlog
+ * already holds more than netdev_max_backlog packets. `skb.dev` must be the receiving device.
+ */
+export function netifRx(skb: Skb, ctx: ExecContext): NetRx {
+  const dev = devOf(skb, 'netifRx');
+  return dev.stack.enqueueBacklog(skb, ctx);
+}
+
+/** The CPU of a `Cpu | ExecContext` argument. */
+export function cpuOf(on: Cpu | ExecContext): Cpu {
+  return 'cpu' in on ? on.cpu : on;
+}

@@ -1,0 +1,106 @@
+export { getXpsQueue, netdevCorePickTx, netdevPickTx, devQueueXmit, netifRx, qdiscRun, skbGetHash, skbTxHash, cpuOf } from './dev.js';
+export { NET_ERRNO_EXTRA, NetError, netErrnoName, netErrnoValue, netStrerror, type NetErrno } from './errors.js';
+export { skbChecksumOk, skbFromFrame, skbToFrame, type FrameError, type FrameResult } from './frame.js';
+export {
+  csumFold,
+  csumPartial,
+  ETH_ALEN,
+  ETH_HLEN,
+  ETH_P_IP,
+  formatIpv4,
+  ICMP_HLEN,
+  IP_DEFAULT_TTL,
+  IP_MAX_MTU,
+  IPPROTO,
+  IPV4_HLEN,
+  parseIpv4,
+  parseIpv4Prefix,
+  prefixMask,
+  pseudoHeaderSum,
+  TCP_HLEN,
+  TCPOLEN_TSTAMP_ALIGNED,
+  UDP_HLEN,
+  type Ipv4Addr,
+  type Ipv4Prefix,
+} from './inet.js';
+export { checkPort, InetSock, payloadOf, SOCK_MIN_RCVBUF, SOCK_MIN_SNDBUF, type Payload } from './inetSock.js';
+export {
+  createNetDevice,
+  DEFAULT_TX_QUEUE_LEN,
+  ETH_DATA_LEN,
+  ETH_MAX_MTU,
+  ETH_MIN_MTU,
+  ethTypeTrans,
+  NetDevice,
+  NetdevQueue,
+  type NetDeviceOptions,
+} from './netDevice.js';
+export {
+  createNetStack,
+  DEFAULT_SYSCTLS,
+  NetStack,
+  netStackOf,
+  SYSCTL_NAMES,
+  type IpXmit,
+  type NetStackOptions,
+  type SoftnetStat,
+} from './netStack.js';
+export { ICMP_MAX_PAYLOAD, ICMP_TYPE, icmpRcv, PingSocket, type EchoRequest } from './ping.js';
+export { Qdisc, type QdiscStats } from './qdisc.js';
+export {
+  allocSkbTruesize,
+  flowHash,
+  l4HeaderLen,
+  reciprocalScale,
+  Skb,
+  TCP_FLAG,
+  tcpHeaderLen,
+  type IcmpHeader,
+  type Ipv4Header,
+  type L4Header,
+  type SkbDestructor,
+  type SkbOptions,
+  type SkbOwner,
+  type TcpHeader,
+  type UdpHeader,
+} from './skb.js';
+export { Cubic, type CubicSock } from './tcp/cubic.js';
+export {
+  MAX_TCP_HEADER,
+  TCP_INFINITE_SSTHRESH,
+  TCP_INIT_CWND,
+  TCP_MSS_DEFAULT,
+  TCP_SKB_OVERHEAD,
+  TCP_TIMEWAIT_LEN_NS,
+  tcpTimeouts,
+  type TcpTimeouts,
+} from './tcp/tcpConst.js';
+export { tcpConnKey, TcpSocket, tcpV4Rcv, type ShutdownHow, type TcpCaState, type TcpSockStats, type TcpState } from './tcp/tcpSocket.js';
+export type {
+  AcceptResult,
+  DatagramResult,
+  EchoReplyResult,
+  IcmpMib,
+  IpMib,
+  LinkChangeFn,
+  NetDeviceOps,
+  NetDevStats,
+  NetFailure,
+  NetRx,
+  NetSysctls,
+  NetXmit,
+  NetdevTx,
+  OpResult,
+  PollEvents,
+  RecvResult,
+  SendResult,
+  SnmpMib,
+  SockAddr,
+  TcpExtMib,
+  TcpInfo,
+  TcpMib,
+  UdpMib,
+} from './types.js';
+export { UDP_MAX_PAYLOAD, udpRcv, UdpSocket, type UdpSockStats } from './udp.js';
+export { createVethPair, VethEnd, type VethOptions, type VethPair, type VethStats } from './veth.js';
+export { WaitQueue } from './waitQueue.js';

@@ -1,0 +1,134 @@
+/**
+ * What every IPv4 socket shares (`struct sock` / `struct inet_sock`): send and receive buffer
+ * sizes with the SO_SNDBUF/SO_RCVBUF rule of net/core/sock.c (clamp to wmem_max/rmem_max,
+ * double, lock against autotuning), the wait queues user tasks sleep on, the TX queue cache
+ * and flow hash used by the queue pick, and the payload argument of the send calls.
+ */
+import type { Task } from '@ntbsim/kernel';
+import { NetError } from './errors.js';
+import type { NetStack } from './netStack.js';
+import type { SkbOwner } from './skb.js';
+import type { PollEvents } from './types.js';
+import { WaitQueue } from './waitQueue.js';
+
+/** SOCK_MIN_SNDBUF = 2 × TCP_SKB_MIN_TRUESIZE (bytes). */
+export const SOCK_MIN_SNDBUF = 4608;
+/** SOCK_MIN_RCVBUF = TCP_SKB_MIN_TRUESIZE (bytes). */
+export const SOCK_MIN_RCVBUF = 2304;
+
+/** A payload argument: bytes (functional mode) or a length (timing mode). */
+export interface Payload {
+  /** Length (bytes). */
+  readonly len: number;
+  /** The bytes, or null in timing mode. */
+  readonly bytes: Uint8Array | null;
+}
+
+/** Normalise a send argument; throws EINVAL for a bad length. */
+export function payloadOf(what: string, data: Uint8Array | number): Payload {
+  if (typeof data === 'number') {
+    if (!Number.isInteger(data) || data < 0) throw new NetError('EINVAL', `${what}: length ${String(data)}: allowed an integer ≥ 0 (bytes) or a Uint8Array`);
+    return { len: data, bytes: null };
+  }
+  return { len: data.length, bytes: data };
+}
+
+/** Check a port number; throws EINVAL naming the range. */
+export function checkPort(what: string, port: number, allowZero: boolean): void {
+  const min = allowZero ? 0 : 1;
+  if (!Number.isInteger(port) || port < min || port > 65535) throw new NetError('EINVAL', `${what}: port ${String(port)}: allowed an integer ${min}..65535`);
+}
+
+/** The common part of IPv4 sockets. */
+export abstract class InetSock implements SkbOwner {
+  /** Cached TX queue (sk_tx_queue_mapping), -1 when unset. */
+  txQueueMapping = -1;
+  /** RX queue the flow last arrived on (sk_rx_queue_mapping), -1 when unset. */
+  rxQueueMapping = -1;
+  /** Send buffer (bytes), SO_SNDBUF as getsockopt reports it. */
+  sndbuf: number;
+  /** Receive buffer (bytes), SO_RCVBUF as getsockopt reports it. */
+  rcvbuf: number;
+  /** SO_SNDBUF was set: send-buffer autotuning is off (SOCK_SNDBUF_LOCK). */
+  sndbufLocked = false;
+  /** SO_RCVBUF was set: receive-buffer autotuning is off (SOCK_RCVBUF_LOCK). */
+  rcvbufLocked = false;
+  /** Flow hash of the socket (sk_txhash), 0 when unset. */
+  txhash = 0;
+  /** Tasks waiting to read. */
+  protected readonly readWq = new WaitQueue();
+  /** Tasks waiting to write. */
+  protected readonly writeWq = new WaitQueue();
+  /** Closed by the user: further calls are misuse. */
+  protected userClosed = false;
+
+  /** A socket of `stack` with the given default buffer sizes (bytes). */
+  constructor(
+    readonly stack: NetStack,
+    sndbuf: number,
+    rcvbuf: number,
+  ) {
+    this.sndbuf = sndbuf;
+    this.rcvbuf = rcvbuf;
+  }
+
+  /** Whether the socket caches its TX queue (a connected socket with a route). */
+  abstract get cachesTxQueue(): boolean;
+
+  /** Readiness (poll). */
+  abstract poll(): PollEvents;
+
+  /** Whether the user closed it. */
+  get closed(): boolean {
+    return this.userClosed;
+  }
+
+  /** setsockopt(SO_SNDBUF): min(bytes, wmem_max) doubled (at least SOCK_MIN_SNDBUF); disables autotuning. */
+  setSndbuf(bytes: number): void {
+    this.checkOpen('setSndbuf');
+    if (!Number.isInteger(bytes) || bytes < 0) throw new NetError('EINVAL', `SO_SNDBUF ${String(bytes)}: allowed an integer ≥ 0 (bytes)`);
+    const val = Math.min(bytes, this.stack.sysctl.wmemMax);
+    this.sndbufLocked = true;
+    this.sndbuf = Math.max(val * 2, SOCK_MIN_SNDBUF);
+    this.onSndbufChange();
+  }
+
+  /** setsockopt(SO_RCVBUF): min(bytes, rmem_max) doubled (at least SOCK_MIN_RCVBUF); disables autotuning. */
+  setRcvbuf(bytes: number): void {
+    this.checkOpen('setRcvbuf');
+    if (!Number.isInteger(bytes) || bytes < 0) throw new NetError('EINVAL', `SO_RCVBUF ${String(bytes)}: allowed an integer ≥ 0 (bytes)`);
+    const val = Math.min(bytes, this.stack.sysctl.rmemMax);
+    this.rcvbufLocked = true;
+    this.rcvbuf = Math.max(val * 2, SOCK_MIN_RCVBUF);
+  }
+
+  /** Sleep `task` until the socket is readable (or has an error); wakes at once if it already is. */
+  waitReadable(task: Task): void {
+    const p = this.poll();
+    if (p.readable || p.error || p.hup) task.wake();
+    else this.readWq.add(task);
+  }
+
+  /** Sleep `task` until the socket is writable (or has an error); wakes at once if it already is. */
+  waitWritable(task: Task): void {
+    const p = this.poll();
+    if (p.writable || p.error || p.hup) task.wake();
+    else this.writeWq.add(task);
+  }
+
+  /** Stop waiting (a task that timed out). */
+  cancelWait(task: Task): void {
+    this.readWq.remove(task);
+    this.writeWq.remove(task);
+  }
+
+  /** Hook: the send buffer size changed. */
+  protected onSndbufChange(): void {
+    this.writeWq.wakeUp();
+  }
+
+  /** Throw EBADF if the user closed the socket. */
+  protected checkOpen(op: string): void {
+    if (this.userClosed) throw new NetError('EBADF', `${op} on a closed socket`);
+  }
+}

@@ -1,0 +1,401 @@
+/**
+ * The network device (`struct net_device`, net/core/dev.c): name, MTU with its range, the TX
+ * and RX queue counts, per-TX-queue state (driver XOFF, qdisc, XPS maps), carrier, admin
+ * state and the `rtnl_link_stats64` counters. A driver allocates one with `createNetDevice`
+ * (alloc_etherdev_mqs + register_netdev) and implements `NetDeviceOps`.
+ *
+ * Link state: while the device is down or has no carrier its qdiscs are deactivated (the
+ * noop qdisc of `dev_deactivate`): queued packets are purged and new ones dropped. The
+ * carrier change takes effect at once (linkwatch runs carrier events urgently).
+ */
+import type { Cpu, ExecContext, Host } from '@ntbsim/kernel';
+import { NetError, netErrnoName } from './errors.js';
+import { ETH_ALEN, ETH_HLEN, ETH_P_IP } from './inet.js';
+import { Qdisc } from './qdisc.js';
+import type { Skb } from './skb.js';
+import type { NetStack } from './netStack.js';
+import type { LinkChangeFn, NetDeviceOps, NetDevStats } from './types.js';
+
+/** ETH_MIN_MTU (bytes). */
+export const ETH_MIN_MTU = 68;
+/** ETH_DATA_LEN: the default Ethernet MTU (bytes). */
+export const ETH_DATA_LEN = 1500;
+/** ETH_MAX_MTU (bytes). */
+export const ETH_MAX_MTU = 0xffff;
+/** Default txqueuelen (DEFAULT_TX_QUEUE_LEN, packets). */
+export const DEFAULT_TX_QUEUE_LEN = 1000;
+
+/** One TX queue (`struct netdev_queue`). */
+export class NetdevQueue {
+  /** Stopped by the driver (__QUEUE_STATE_DRV_XOFF). */
+  stopped = false;
+  /** Its qdisc. */
+  readonly qdisc: Qdisc;
+  /** XPS CPU mask (bit i = CPU i; 0 = none), /sys/class/net/DEV/queues/tx-N/xps_cpus. */
+  xpsCpus = 0;
+  /** XPS RX-queue mask (bit i = RX queue i; 0 = none), …/tx-N/xps_rxqs. */
+  xpsRxqs = 0;
+  /** Times the driver stopped it. */
+  stops = 0;
+  /** Times it was woken. */
+  wakes = 0;
+
+  /** TX queue `index` of `dev`. */
+  constructor(
+    readonly dev: NetDevice,
+    readonly index: number,
+  ) {
+    this.qdisc = new Qdisc(() => dev.txqueuelen);
+  }
+}
+
+/** Options of `createNetDevice` (alloc_etherdev_mqs + register_netdev). */
+export interface NetDeviceOptions {
+  /** Interface name, e.g. `ntb0`. */
+  readonly name: string;
+  /** The driver's operations. */
+  readonly ops: NetDeviceOps;
+  /** TX queues allocated (num_tx_queues, 1..4096). Default 1. */
+  readonly numTxQueues?: number;
+  /** RX queues allocated (num_rx_queues). Default `numTxQueues`. */
+  readonly numRxQueues?: number;
+  /** Initial MTU (bytes). Default 1500. */
+  readonly mtu?: number;
+  /** Smallest MTU (bytes). Default 68. */
+  readonly minMtu?: number;
+  /** Largest MTU (bytes). Default 1500 (ether_setup); ntb_netdev sets 65535. */
+  readonly maxMtu?: number;
+  /** Qdisc limit (packets). Default 1000. */
+  readonly txqueuelen?: number;
+  /** MAC address (6 bytes). Default: random locally administered (eth_hw_addr_random). */
+  readonly devAddr?: Uint8Array;
+  /** The driver's ethtool_ops object (contract defined by @ntbsim/ethtool-ops). */
+  readonly ethtoolOps?: unknown;
+}
+
+function newStats(): NetDevStats {
+  return {
+    rxPackets: 0,
+    txPackets: 0,
+    rxBytes: 0,
+    txBytes: 0,
+    rxErrors: 0,
+    txErrors: 0,
+    rxDropped: 0,
+    txDropped: 0,
+    multicast: 0,
+    collisions: 0,
+    rxLengthErrors: 0,
+    rxOverErrors: 0,
+    rxCrcErrors: 0,
+    rxFrameErrors: 0,
+    rxFifoErrors: 0,
+    rxMissedErrors: 0,
+    txAbortedErrors: 0,
+    txCarrierErrors: 0,
+    txFifoErrors: 0,
+    txHeartbeatErrors: 0,
+    txWindowErrors: 0,
+    rxCompressed: 0,
+    txCompressed: 0,
+    rxNohandler: 0,
+  };
+}
+
+function checkInt(what: string, v: number, min: number, max: number): void {
+  if (!Number.isInteger(v) || v < min || v > max) throw new NetError('EINVAL', `${what} ${String(v)}: allowed an integer in ${min}..${max}`);
+}
+
+/** A network device (`struct net_device`). */
+export class NetDevice {
+  /** Interface name. */
+  readonly name: string;
+  /** Interface index (ifindex), from 2 (1 is lo). */
+  readonly ifindex: number;
+  /** The driver's operations. */
+  readonly ops: NetDeviceOps;
+  /** The driver's ethtool_ops object, opaque here. */
+  ethtoolOps: unknown;
+  /** Current MTU (bytes): the largest IP packet. The driver's `changeMtu` sets it. */
+  mtu: number;
+  /** Smallest MTU (bytes). */
+  minMtu: number;
+  /** Largest MTU (bytes). */
+  maxMtu: number;
+  /** Qdisc limit (packets), `ip link set txqueuelen`. */
+  txqueuelen: number;
+  /** MAC address (6 bytes). */
+  readonly devAddr: Uint8Array;
+  /** TX queues allocated (num_tx_queues). */
+  readonly numTxQueues: number;
+  /** RX queues allocated (num_rx_queues). */
+  readonly numRxQueues: number;
+  /** TX queues in use (real_num_tx_queues). */
+  realNumTxQueues: number;
+  /** RX queues in use (real_num_rx_queues). */
+  realNumRxQueues: number;
+  /** Counters (rtnl_link_stats64): drivers update them; the core adds backlog and down-device drops. */
+  readonly stats: NetDevStats = newStats();
+  /** Packets xmit'd with a queue index ≥ real_num_tx_queues and capped to 0 (netdev_cap_txqueue warnings). */
+  capTxqueueWarnings = 0;
+  private readonly queues: NetdevQueue[];
+  private upFlag = false;
+  private carrierFlag = false;
+  private readonly linkFns = new Set<LinkChangeFn>();
+
+  /** A device of `stack` (use `createNetDevice`). */
+  constructor(
+    readonly stack: NetStack,
+    options: NetDeviceOptions,
+  ) {
+    const name = options.name;
+    if (!/^[A-Za-z0-9_.:-]{1,15}$/.test(name)) throw new NetError('EINVAL', `device name "${name}": allowed 1..15 characters of [A-Za-z0-9_.:-]`);
+    const numTx = options.numTxQueues ?? 1;
+    checkInt(`${name}: numTxQueues`, numTx, 1, 4096);
+    const numRx = options.numRxQueues ?? numTx;
+    checkInt(`${name}: numRxQueues`, numRx, 1, 4096);
+    const minMtu = options.minMtu ?? ETH_MIN_MTU;
+    const maxMtu = options.maxMtu ?? ETH_DATA_LEN;
+    checkInt(`${name}: minMtu`, minMtu, 0, ETH_MAX_MTU);
+    checkInt(`${name}: maxMtu`, maxMtu, minMtu, ETH_MAX_MTU);
+    const mtu = options.mtu ?? Math.min(ETH_DATA_LEN, maxMtu);
+    checkInt(`${name}: mtu`, mtu, minMtu, maxMtu);
+    const qlen = options.txqueuelen ?? DEFAULT_TX_QUEUE_LEN;
+    checkInt(`${name}: txqueuelen`, qlen, 0, 0xffffffff);
+    let addr = options.devAddr;
+    if (addr === undefined) {
+      const rng = stack.host.sim.rng;
+      addr = Uint8Array.from({ length: ETH_ALEN }, () => rng.int(256));
+      addr[0] = ((addr[0] as number) & 0xfe) | 0x02;
+    } else if (addr.length !== ETH_ALEN) {
+      throw new NetError('EINVAL', `${name}: devAddr of ${addr.length} bytes: allowed ${ETH_ALEN} bytes`);
+    }
+    this.name = name;
+    this.ops = options.ops;
+    this.ethtoolOps = options.ethtoolOps;
+    this.mtu = mtu;
+    this.minMtu = minMtu;
+    this.maxMtu = maxMtu;
+    this.txqueuelen = qlen;
+    this.devAddr = Uint8Array.from(addr);
+    this.numTxQueues = numTx;
+    this.numRxQueues = numRx;
+    this.realNumTxQueues = numTx;
+    this.realNumRxQueues = numRx;
+    this.queues = Array.from({ length: numTx }, (_, i) => new NetdevQueue(this, i));
+    this.ifindex = stack.registerNetdev(this);
+  }
+
+  /** The host the device belongs to. */
+  get host(): Host {
+    return this.stack.host;
+  }
+
+  /** Whether it is administratively up (IFF_UP, netif_running). */
+  get isUp(): boolean {
+    return this.upFlag;
+  }
+
+  /** Operational state as `ip link` shows it. */
+  get operstate(): 'UP' | 'DOWN' | 'LOWERLAYERDOWN' {
+    if (!this.upFlag) return 'DOWN';
+    return this.carrierFlag ? 'UP' : 'LOWERLAYERDOWN';
+  }
+
+  /** TX queue `index` (netdev_get_tx_queue); EINVAL outside 0..numTxQueues-1. */
+  txQueue(index: number): NetdevQueue {
+    const q = this.queues[index];
+    if (q === undefined) throw new NetError('EINVAL', `${this.name}: tx queue ${String(index)}: allowed 0..${this.numTxQueues - 1}`);
+    return q;
+  }
+
+  /** Bring it up (dev_open → ndo_open); 0 or the driver's negative errno. */
+  open(ctx?: ExecContext): number {
+    if (this.upFlag) return 0;
+    const rc = this.ops.open(ctx);
+    if (rc < 0) return rc;
+    this.upFlag = true;
+    this.stack.onDeviceChange(this);
+    this.notify();
+    return 0;
+  }
+
+  /** Take it down (dev_close → dev_deactivate, ndo_stop); queued packets are purged. */
+  close(): void {
+    if (!this.upFlag) return;
+    this.upFlag = false;
+    this.deactivate();
+    this.ops.stop();
+    this.stack.onDeviceChange(this);
+    this.notify();
+  }
+
+  /** Set the MTU (dev_set_mtu): EINVAL outside minMtu..maxMtu; a driver error is thrown with its errno. */
+  setMtu(mtu: number): void {
+    checkInt(`${this.name}: mtu`, mtu, this.minMtu, this.maxMtu);
+    if (mtu === this.mtu) return;
+    const rc = this.ops.changeMtu(mtu);
+    if (rc < 0) throw new NetError(netErrnoName(rc) ?? 'EIO', `${this.name}: ndo_change_mtu(${mtu}) failed with ${rc}`);
+    this.stack.onDeviceChange(this);
+  }
+
+  /** Set the qdisc limit (`ip link set txqueuelen`, packets). */
+  setTxqueuelen(len: number): void {
+    checkInt(`${this.name}: txqueuelen`, len, 0, 0xffffffff);
+    this.txqueuelen = len;
+  }
+
+  /** Whether the carrier is on (netif_carrier_ok). */
+  netifCarrierOk(): boolean {
+    return this.carrierFlag;
+  }
+
+  /** Carrier on (netif_carrier_on): qdiscs become active; link-change callbacks run. */
+  netifCarrierOn(): void {
+    if (this.carrierFlag) return;
+    this.carrierFlag = true;
+    this.notify();
+  }
+
+  /** Carrier off (netif_carrier_off): queued packets are purged; link-change callbacks run. */
+  netifCarrierOff(): void {
+    if (!this.carrierFlag) return;
+    this.carrierFlag = false;
+    this.deactivate();
+    this.notify();
+  }
+
+  /** Register a carrier/admin change callback; returns the unregister function. */
+  onLinkChange(fn: LinkChangeFn): () => void {
+    this.linkFns.add(fn);
+    return () => this.linkFns.delete(fn);
+  }
+
+  /** Whether TX queue `q` is stopped (__netif_subqueue_stopped). */
+  netifTxQueueStopped(q: number): boolean {
+    return this.txQueue(q).stopped;
+  }
+
+  /** Stop TX queue `q` (netif_stop_subqueue): the core stops dequeuing for it. */
+  netifStopSubqueue(q: number): void {
+    const txq = this.txQueue(q);
+    if (!txq.stopped) txq.stops++;
+    txq.stopped = true;
+  }
+
+  /** Start TX queue `q` without rescheduling it (netif_start_subqueue). */
+  netifStartSubqueue(q: number): void {
+    this.txQueue(q).stopped = false;
+  }
+
+  /** Wake TX queue `q` (netif_wake_subqueue): if it was stopped, run its qdisc via NET_TX on `on` (default CPU 0). */
+  netifWakeSubqueue(q: number, on?: Cpu | ExecContext): void {
+    const txq = this.txQueue(q);
+    if (!txq.stopped) return;
+    txq.stopped = false;
+    txq.wakes++;
+    if (txq.qdisc.qlen > 0) this.stack.netifSchedule(txq, on === undefined ? this.host.cpu(0) : 'cpu' in on ? on.cpu : on);
+  }
+
+  /** Start queue 0 (netif_start_queue). */
+  netifStartQueue(): void {
+    this.netifStartSubqueue(0);
+  }
+
+  /** Stop queue 0 (netif_stop_queue). */
+  netifStopQueue(): void {
+    this.netifStopSubqueue(0);
+  }
+
+  /** Wake queue 0 (netif_wake_queue). */
+  netifWakeQueue(on?: Cpu | ExecContext): void {
+    this.netifWakeSubqueue(0, on);
+  }
+
+  /** Start every TX queue (netif_tx_start_all_queues). */
+  netifTxStartAllQueues(): void {
+    for (const q of this.queues) q.stopped = false;
+  }
+
+  /** Stop every TX queue (netif_tx_stop_all_queues). */
+  netifTxStopAllQueues(): void {
+    for (const q of this.queues) this.netifStopSubqueue(q.index);
+  }
+
+  /** Wake every TX queue (netif_tx_wake_all_queues). */
+  netifTxWakeAllQueues(on?: Cpu | ExecContext): void {
+    for (const q of this.queues) this.netifWakeSubqueue(q.index, on);
+  }
+
+  /** Set real_num_tx_queues (netif_set_real_num_tx_queues): 1..numTxQueues; queues beyond are purged and lose XPS. */
+  netifSetRealNumTxQueues(n: number): void {
+    checkInt(`${this.name}: real_num_tx_queues`, n, 1, this.numTxQueues);
+    if (n < this.realNumTxQueues) {
+      for (let i = n; i < this.numTxQueues; i++) {
+        const q = this.txQueue(i);
+        this.dropAll(q.qdisc.purge());
+        q.xpsCpus = 0;
+        q.xpsRxqs = 0;
+      }
+    }
+    this.realNumTxQueues = n;
+  }
+
+  /** Set real_num_rx_queues (netif_set_real_num_rx_queues): 1..numRxQueues. */
+  netifSetRealNumRxQueues(n: number): void {
+    checkInt(`${this.name}: real_num_rx_queues`, n, 1, this.numRxQueues);
+    this.realNumRxQueues = n;
+  }
+
+  /** Set both real queue counts (netif_set_real_num_queues); nothing changes if either is out of range. */
+  netifSetRealNumQueues(tx: number, rx: number): void {
+    checkInt(`${this.name}: real_num_tx_queues`, tx, 1, this.numTxQueues);
+    checkInt(`${this.name}: real_num_rx_queues`, rx, 1, this.numRxQueues);
+    this.netifSetRealNumTxQueues(tx);
+    this.netifSetRealNumRxQueues(rx);
+  }
+
+  /** Map CPUs to TX queue `q` for XPS (netif_set_xps_queue; `echo MASK > …/tx-q/xps_cpus`); 0 clears. */
+  setXpsCpus(q: number, cpuMask: number): void {
+    const txq = this.txQueue(q);
+    if (!Number.isInteger(cpuMask) || cpuMask < 0 || cpuMask > 0xffffffff) {
+      throw new NetError('EINVAL', `${this.name}: xps_cpus mask ${String(cpuMask)}: allowed an integer 0..0xffffffff`);
+    }
+    txq.xpsCpus = cpuMask === 0 ? 0 : this.host.checkCpuMask(cpuMask, `${this.name} tx-${q} xps_cpus`);
+  }
+
+  /** Map RX queues to TX queue `q` for XPS (`…/tx-q/xps_rxqs`, bit i = RX queue i); 0 clears. */
+  setXpsRxqs(q: number, rxqMask: number): void {
+    const txq = this.txQueue(q);
+    const all = this.numRxQueues >= 32 ? 0xffffffff : (1 << this.numRxQueues) - 1;
+    if (!Number.isInteger(rxqMask) || rxqMask < 0 || rxqMask > 0xffffffff || ((rxqMask >>> 0) & ~all) !== 0) {
+      throw new NetError('EINVAL', `${this.name}: xps_rxqs mask ${String(rxqMask)}: allowed a mask of RX queues within 0x${(all >>> 0).toString(16)}`);
+    }
+    txq.xpsRxqs = rxqMask >>> 0;
+  }
+
+  private deactivate(): void {
+    for (const q of this.queues) this.dropAll(q.qdisc.purge());
+  }
+
+  private dropAll(skbs: Skb[]): void {
+    for (const s of skbs) s.free();
+  }
+
+  private notify(): void {
+    const event = { up: this.upFlag, carrier: this.carrierFlag };
+    for (const fn of [...this.linkFns]) fn(event);
+  }
+}
+
+/** Create and register a device on `stack` (alloc_etherdev_mqs + register_netdev); it starts down, carrier off. */
+export function createNetDevice(stack: NetStack, options: NetDeviceOptions): NetDevice {
+  return new NetDevice(stack, options);
+}
+
+/** Pull the Ethernet header of a received skb and set its device (eth_type_trans); returns the EtherType. */
+export function ethTypeTrans(skb: Skb, dev: NetDevice): number {
+  skb.dev = dev;
+  if (skb.macLen === ETH_HLEN) skb.macLen = 0;
+  return ETH_P_IP;
+}

@@ -1,0 +1,531 @@
+/**
+ * The per-host IPv4 stack (`struct net` plus the per-CPU `softnet_data`): devices and their
+ * addresses, the routing decision (the connected route of each address on an up device,
+ * longest prefix first), the NET_TX and NET_RX softirqs, the per-CPU backlog queues, the TCP
+ * small-queue tasklets, the socket tables, the sysctls and the SNMP counters.
+ *
+ * NET_RX (`net_rx_action` + `process_backlog`) runs on the CPU whose backlog holds the packet,
+ * one packet per step, for at most `netdev_budget` packets or `netdev_budget_usecs` per run
+ * (then `time_squeeze` and a re-raise). Each packet goes through `ip_rcv` to TCP, UDP or ICMP,
+ * which charge the per-packet receive cost and the software checksum on this CPU.
+ *
+ * Simplified: no ARP (the neighbour table learns the peer's MAC from received frames; the first
+ * frames go to the broadcast address), no loopback device, no forwarding, no fragmentation (a
+ * packet over the MTU is refused: FragFails), no RPS/RFS, and the per-CPU backlog does not hand
+ * over to ksoftirqd under load (a squeezed run is simply raised again).
+ */
+import type { Cpu, ExecContext, Host, Rng, Softirq, Tasklet } from '@ntbsim/kernel';
+import { cpuOf, devQueueXmit, qdiscRun } from './dev.js';
+import { NetError } from './errors.js';
+import { ETH_ALEN, ETH_HLEN, formatIpv4, IPPROTO, parseIpv4Prefix, prefixMask, type Ipv4Addr } from './inet.js';
+import type { NetDevice, NetdevQueue } from './netDevice.js';
+import { icmpRcv, PingSocket } from './ping.js';
+import type { Skb } from './skb.js';
+import { tcpV4Rcv, TcpSocket } from './tcp/tcpSocket.js';
+import type { NetRx, NetSysctls, NetXmit, SnmpMib, TcpExtMib } from './types.js';
+import { udpRcv, UdpSocket } from './udp.js';
+
+/** Linux defaults of the sysctls the stack reads. */
+export const DEFAULT_SYSCTLS: Readonly<NetSysctls> = Object.freeze({
+  wmemMax: 212992,
+  rmemMax: 212992,
+  wmemDefault: 212992,
+  rmemDefault: 212992,
+  netdevMaxBacklog: 1000,
+  netdevBudget: 300,
+  netdevBudgetUsecs: 2000,
+  devWeight: 64,
+  devTxWeight: 64,
+  txrehash: true,
+  somaxconn: 4096,
+  tcpWmem: [4096, 16384, 4194304] as const,
+  tcpRmem: [4096, 131072, 6291456] as const,
+  tcpTimestamps: true,
+  tcpWindowScaling: true,
+  tcpModerateRcvbuf: true,
+  tcpLimitOutputBytes: 4194304,
+  tcpSynRetries: 6,
+  tcpSynackRetries: 5,
+  tcpRetries2: 15,
+  tcpReordering: 3,
+  ipLocalPortRange: [32768, 60999] as const,
+  ipDefaultTtl: 64,
+});
+
+/** The /proc/sys names of the sysctls (`sysctl -w net.core.wmem_max=…`). */
+export const SYSCTL_NAMES: Readonly<Record<string, keyof NetSysctls>> = Object.freeze({
+  'net.core.wmem_max': 'wmemMax',
+  'net.core.rmem_max': 'rmemMax',
+  'net.core.wmem_default': 'wmemDefault',
+  'net.core.rmem_default': 'rmemDefault',
+  'net.core.netdev_max_backlog': 'netdevMaxBacklog',
+  'net.core.netdev_budget': 'netdevBudget',
+  'net.core.netdev_budget_usecs': 'netdevBudgetUsecs',
+  'net.core.dev_weight': 'devWeight',
+  'net.core.dev_weight_tx': 'devTxWeight',
+  'net.core.txrehash': 'txrehash',
+  'net.core.somaxconn': 'somaxconn',
+  'net.ipv4.tcp_wmem': 'tcpWmem',
+  'net.ipv4.tcp_rmem': 'tcpRmem',
+  'net.ipv4.tcp_timestamps': 'tcpTimestamps',
+  'net.ipv4.tcp_window_scaling': 'tcpWindowScaling',
+  'net.ipv4.tcp_moderate_rcvbuf': 'tcpModerateRcvbuf',
+  'net.ipv4.tcp_limit_output_bytes': 'tcpLimitOutputBytes',
+  'net.ipv4.tcp_syn_retries': 'tcpSynRetries',
+  'net.ipv4.tcp_synack_retries': 'tcpSynackRetries',
+  'net.ipv4.tcp_retries2': 'tcpRetries2',
+  'net.ipv4.tcp_reordering': 'tcpReordering',
+  'net.ipv4.ip_local_port_range': 'ipLocalPortRange',
+  'net.ipv4.ip_default_ttl': 'ipDefaultTtl',
+});
+
+const TRIPLES = new Set<keyof NetSysctls>(['tcpWmem', 'tcpRmem']);
+const PAIRS = new Set<keyof NetSysctls>(['ipLocalPortRange']);
+const BOOLS = new Set<keyof NetSysctls>(['txrehash', 'tcpTimestamps', 'tcpWindowScaling', 'tcpModerateRcvbuf']);
+const MIN_ONE = new Set<keyof NetSysctls>(['netdevBudget', 'netdevBudgetUsecs', 'devWeight', 'devTxWeight', 'somaxconn', 'tcpReordering', 'ipDefaultTtl']);
+
+/** Per-CPU counters of /proc/net/softnet_stat. */
+export interface SoftnetStat {
+  /** Packets taken from the backlog. */
+  processed: number;
+  /** Packets dropped because the backlog was full. */
+  dropped: number;
+  /** NET_RX runs that ended with work left (budget or time exhausted). */
+  timeSqueeze: number;
+}
+
+/** Options of `createNetStack`. */
+export interface NetStackOptions {
+  /** Sysctl overrides (defaults: `DEFAULT_SYSCTLS`). */
+  readonly sysctl?: Partial<NetSysctls>;
+  /**
+   * Where the TCP transmit checksum is computed with no checksum offload: `'copy'` folds it
+   * into the user copy (plain write; sendfile pays a separate pass, rcar-s4 facts §3), or
+   * `'xmit'` pays a separate pass per segment at dev xmit (skb_checksum_help). Default `'copy'`.
+   */
+  readonly tcpTxChecksum?: 'copy' | 'xmit';
+}
+
+/** What IP output did with a packet. */
+export type IpXmit = NetXmit | 'no-route' | 'too-big';
+
+class SoftnetData {
+  readonly stat: SoftnetStat = { processed: 0, dropped: 0, timeSqueeze: 0 };
+  backlog: Skb[] = [];
+  backlogHead = 0;
+  backlogScheduled = false;
+  outputQueue: NetdevQueue[] = [];
+  txBatch: NetdevQueue[] = [];
+  rxRunStart = -1;
+  rxBudget = 0;
+  tsqList: TcpSocket[] = [];
+
+  get backlogLen(): number {
+    return this.backlog.length - this.backlogHead;
+  }
+
+  shiftBacklog(): Skb | undefined {
+    if (this.backlogHead >= this.backlog.length) return undefined;
+    const skb = this.backlog[this.backlogHead];
+    this.backlog[this.backlogHead++] = undefined as unknown as Skb;
+    if (this.backlogHead > 256 && this.backlogHead * 2 > this.backlog.length) {
+      this.backlog = this.backlog.slice(this.backlogHead);
+      this.backlogHead = 0;
+    }
+    return skb;
+  }
+}
+
+interface AddrEntry {
+  readonly dev: NetDevice;
+  readonly addr: Ipv4Addr;
+  readonly prefixLen: number;
+}
+
+function newSnmp(): SnmpMib {
+  return {
+    Ip: { InReceives: 0, InHdrErrors: 0, InAddrErrors: 0, InUnknownProtos: 0, InDelivers: 0, OutRequests: 0, OutNoRoutes: 0, FragFails: 0 },
+    Icmp: { InMsgs: 0, InErrors: 0, InCsumErrors: 0, InEchos: 0, InEchoReps: 0, OutMsgs: 0, OutEchos: 0, OutEchoReps: 0 },
+    Tcp: { ActiveOpens: 0, PassiveOpens: 0, AttemptFails: 0, EstabResets: 0, InSegs: 0, OutSegs: 0, RetransSegs: 0, InErrs: 0, OutRsts: 0, InCsumErrors: 0 },
+    Udp: { InDatagrams: 0, NoPorts: 0, InErrors: 0, OutDatagrams: 0, RcvbufErrors: 0, SndbufErrors: 0, InCsumErrors: 0 },
+  };
+}
+
+function newTcpExt(): TcpExtMib {
+  return {
+    DelayedACKs: 0,
+    DelayedACKLost: 0,
+    TCPPureAcks: 0,
+    TCPFastRetrans: 0,
+    TCPSlowStartRetrans: 0,
+    TCPTimeouts: 0,
+    TCPRenoRecovery: 0,
+    TCPCwr: 0,
+    TCPRcvQDrop: 0,
+    TCPOFOQueue: 0,
+    TCPToZeroWindowAdv: 0,
+    TCPFromZeroWindowAdv: 0,
+    TCPWantZeroWindowAdv: 0,
+    TCPWinProbe: 0,
+    ListenOverflows: 0,
+    ListenDrops: 0,
+    TCPAbortOnClose: 0,
+    TCPRetransFail: 0,
+    TCPSynRetrans: 0,
+    TCPOrigDataSent: 0,
+    TCPDelivered: 0,
+    TCPOFODrop: 0,
+    TCPZeroWindowDrop: 0,
+    TCPAbortOnData: 0,
+    TCPSpuriousRtxHostQueues: 0,
+    TCPTimeoutRehash: 0,
+  };
+}
+
+const BROADCAST = new Uint8Array(ETH_ALEN).fill(0xff);
+const stacks = new WeakMap<Host, NetStack>();
+
+/** The IPv4 networking stack of one host (`struct net` + per-CPU softnet data). */
+export class NetStack {
+  /** Sysctls in force (mutable through `setSysctl`). */
+  readonly sysctl: NetSysctls;
+  /** /proc/net/snmp counters. */
+  readonly snmp: SnmpMib = newSnmp();
+  /** /proc/net/netstat TcpExt counters. */
+  readonly tcpExt: TcpExtMib = newTcpExt();
+  /** Seed of the software flow hash (hashrnd). */
+  readonly hashrnd: number;
+  /** TCP transmit checksum placement. */
+  readonly tcpTxChecksum: 'copy' | 'xmit';
+  /** Neighbour table: peer MAC by IPv4 address, learned from received frames. */
+  readonly neigh = new Map<Ipv4Addr, Uint8Array>();
+  /** The stack's RNG (ISNs, ports, hashes), forked from the run's RNG. */
+  readonly rng: Rng;
+  /** @internal Established and connecting TCP sockets by 4-tuple key. */
+  readonly tcpConns = new Map<string, TcpSocket>();
+  /** @internal Listening TCP sockets by port. */
+  readonly tcpListeners = new Map<number, TcpSocket>();
+  /** @internal Ports held by TCP sockets (bound or connected), with reference counts. */
+  readonly tcpPorts = new Map<number, number>();
+  /** @internal UDP sockets by local port. */
+  readonly udpSocks = new Map<number, UdpSocket>();
+  /** @internal Ping sockets by echo identifier. */
+  readonly pingSocks = new Map<number, PingSocket>();
+  private readonly devs = new Map<string, NetDevice>();
+  private readonly addrs: AddrEntry[] = [];
+  private nextIfindex = 2;
+  private ipId: number;
+  private readonly softnet: SoftnetData[];
+  private readonly netTx: Softirq;
+  private readonly netRx: Softirq;
+  private readonly tsqTasklets: Tasklet[];
+
+  /** The stack of `host` (use `createNetStack`). */
+  constructor(
+    readonly host: Host,
+    options: NetStackOptions = {},
+  ) {
+    if (stacks.has(host)) throw new NetError('EEXIST', `host ${host.name} already has a NetStack (one per host)`);
+    const tx = options.tcpTxChecksum ?? 'copy';
+    if (tx !== 'copy' && tx !== 'xmit') throw new NetError('EINVAL', `tcpTxChecksum "${String(tx)}": allowed 'copy' or 'xmit'`);
+    this.tcpTxChecksum = tx;
+    this.sysctl = { ...DEFAULT_SYSCTLS };
+    for (const [k, v] of Object.entries(options.sysctl ?? {})) this.setSysctlKey(k as keyof NetSysctls, v, `sysctl.${k}`);
+    this.rng = host.sim.rng.fork();
+    this.hashrnd = this.rng.nextU32();
+    this.ipId = this.rng.int(0x10000);
+    this.softnet = host.cpus.map(() => new SoftnetData());
+    this.netTx = host.openSoftirq('NET_TX', (ctx) => this.netTxAction(ctx));
+    this.netRx = host.openSoftirq('NET_RX', (ctx) => this.netRxAction(ctx));
+    this.tsqTasklets = host.cpus.map((c) => host.createTasklet(`tsq/${c.id}`, (ctx) => this.tsqAction(ctx)));
+    stacks.set(host, this);
+  }
+
+  /** Set a sysctl by its /proc/sys name (`net.core.wmem_max`); values as numbers, booleans, arrays or "a b c" strings. */
+  setSysctl(name: string, value: number | boolean | string | readonly number[]): void {
+    const key = SYSCTL_NAMES[name];
+    if (key === undefined) throw new NetError('EINVAL', `sysctl ${name}: unknown; allowed ${Object.keys(SYSCTL_NAMES).join(', ')}`);
+    let v: unknown = value;
+    if (typeof value === 'string') {
+      const parts = value.trim().split(/\s+/).map(Number);
+      v = parts.length === 1 ? parts[0] : parts;
+    }
+    if (BOOLS.has(key) && typeof v === 'number') v = v !== 0;
+    this.setSysctlKey(key, v as NetSysctls[keyof NetSysctls], name);
+  }
+
+  private setSysctlKey(key: keyof NetSysctls, value: NetSysctls[keyof NetSysctls], label: string): void {
+    if (!Object.hasOwn(DEFAULT_SYSCTLS, key)) throw new NetError('EINVAL', `${label}: unknown sysctl; allowed ${Object.keys(DEFAULT_SYSCTLS).join(', ')}`);
+    const isInt = (x: unknown): x is number => typeof x === 'number' && Number.isInteger(x) && x >= 0 && x <= 0x7fffffff;
+    if (BOOLS.has(key)) {
+      if (typeof value !== 'boolean') throw new NetError('EINVAL', `${label} ${JSON.stringify(value)}: allowed true/false (1/0)`);
+    } else if (TRIPLES.has(key)) {
+      if (!Array.isArray(value) || value.length !== 3 || !value.every(isInt) || !(value[0] <= value[1] && value[1] <= value[2])) {
+        throw new NetError('EINVAL', `${label} ${JSON.stringify(value)}: allowed three byte counts min ≤ default ≤ max`);
+      }
+    } else if (PAIRS.has(key)) {
+      if (!Array.isArray(value) || value.length !== 2 || !value.every(isInt) || !(1 <= value[0] && value[0] <= value[1] && value[1] <= 65535)) {
+        throw new NetError('EINVAL', `${label} ${JSON.stringify(value)}: allowed two ports low ≤ high in 1..65535`);
+      }
+    } else if (!isInt(value) || (MIN_ONE.has(key) && value < 1)) {
+      throw new NetError('EINVAL', `${label} ${JSON.stringify(value)}: allowed an integer ${MIN_ONE.has(key) ? '≥ 1' : '≥ 0'}`);
+    }
+    (this.sysctl as unknown as Record<string, unknown>)[key] = Array.isArray(value) ? Object.freeze([...value]) : value;
+  }
+
+  /** @internal Register a device; returns its ifindex. */
+  registerNetdev(dev: NetDevice): number {
+    if (this.devs.has(dev.name)) throw new NetError('EEXIST', `${this.host.name}: device ${dev.name} already exists`);
+    this.devs.set(dev.name, dev);
+    return this.nextIfindex++;
+  }
+
+  /** The devices of this host, in registration order. */
+  get devices(): readonly NetDevice[] {
+    return [...this.devs.values()];
+  }
+
+  /** The device named `name`; ENODEV if none. */
+  device(name: string): NetDevice {
+    const d = this.devs.get(name);
+    if (d === undefined) throw new NetError('ENODEV', `${this.host.name}: no device ${name} (devices: ${[...this.devs.keys()].join(', ') || 'none'})`);
+    return d;
+  }
+
+  /** Add an address with its connected route (`ip addr add 10.0.0.1/24 dev ntb0`); EEXIST if present. */
+  ipAddrAdd(dev: NetDevice, prefix: string): void {
+    if (this.devs.get(dev.name) !== dev) throw new NetError('ENODEV', `${this.host.name}: device ${dev.name} is not registered on this stack`);
+    const p = parseIpv4Prefix(prefix);
+    if (this.addrs.some((a) => a.addr === p.addr)) throw new NetError('EEXIST', `${this.host.name}: address ${formatIpv4(p.addr)} already assigned`);
+    this.addrs.push({ dev, addr: p.addr, prefixLen: p.prefixLen });
+  }
+
+  /** Remove an address (`ip addr del`); ENOENT if absent. */
+  ipAddrDel(dev: NetDevice, prefix: string): void {
+    const p = parseIpv4Prefix(prefix);
+    const i = this.addrs.findIndex((a) => a.dev === dev && a.addr === p.addr);
+    if (i < 0) throw new NetError('EINVAL', `${this.host.name}: ${prefix} is not an address of ${dev.name}`);
+    this.addrs.splice(i, 1);
+  }
+
+  /** The addresses of `dev` as `a.b.c.d/len`. */
+  addressesOf(dev: NetDevice): string[] {
+    return this.addrs.filter((a) => a.dev === dev).map((a) => `${formatIpv4(a.addr)}/${a.prefixLen}`);
+  }
+
+  /** Whether `addr` is one of this host's addresses. */
+  isLocalAddr(addr: Ipv4Addr): boolean {
+    return this.addrs.some((a) => a.addr === addr);
+  }
+
+  /** The route to `dst`: the device and source address of the longest matching connected prefix on an up device, or null. */
+  route(dst: Ipv4Addr): { readonly dev: NetDevice; readonly src: Ipv4Addr } | null {
+    let best: AddrEntry | null = null;
+    for (const a of this.addrs) {
+      if (!a.dev.isUp || a.addr === dst) continue;
+      const m = prefixMask(a.prefixLen);
+      if (((a.addr & m) >>> 0) === ((dst & m) >>> 0) && (best === null || a.prefixLen > best.prefixLen)) best = a;
+    }
+    return best === null ? null : { dev: best.dev, src: best.addr };
+  }
+
+  /** A new TCP socket (socket(AF_INET, SOCK_STREAM)). */
+  tcpSocket(): TcpSocket {
+    return new TcpSocket(this);
+  }
+
+  /** A new UDP socket (socket(AF_INET, SOCK_DGRAM)). */
+  udpSocket(): UdpSocket {
+    return new UdpSocket(this);
+  }
+
+  /** A new ICMP echo socket (socket(AF_INET, SOCK_DGRAM, IPPROTO_ICMP), net/ipv4/ping.c). */
+  pingSocket(): PingSocket {
+    return new PingSocket(this);
+  }
+
+  /** Per-CPU /proc/net/softnet_stat counters (copies). */
+  softnetStat(): SoftnetStat[] {
+    return this.softnet.map((s) => ({ ...s.stat }));
+  }
+
+  /** Packets waiting in CPU `cpu`'s backlog. */
+  backlogLength(cpu: number): number {
+    return this.softnet[cpu]?.backlogLen ?? 0;
+  }
+
+  /** Current number of ESTABLISHED + CLOSE_WAIT TCP connections (Tcp CurrEstab). */
+  get tcpCurrEstab(): number {
+    let n = 0;
+    for (const s of this.tcpConns.values()) if (s.state === 'ESTABLISHED' || s.state === 'CLOSE_WAIT') n++;
+    return n;
+  }
+
+  /** @internal A free local port from ip_local_port_range (random start, linear probe); EADDRINUSE when exhausted. */
+  allocPort(inUse: (port: number) => boolean): number {
+    const [lo, hi] = this.sysctl.ipLocalPortRange;
+    const n = hi - lo + 1;
+    const start = this.rng.int(n);
+    for (let i = 0; i < n; i++) {
+      const p = lo + ((start + i) % n);
+      if (!inUse(p)) return p;
+    }
+    throw new NetError('EADDRINUSE', `${this.host.name}: no free port in ${lo}..${hi}`);
+  }
+
+  /** @internal Next IP identification value. */
+  nextIpId(): number {
+    this.ipId = (this.ipId + 1) & 0xffff;
+    return this.ipId;
+  }
+
+  /**
+   * @internal IP output (`ip_queue_xmit` / `ip_local_out` → `ip_finish_output2`): route,
+   * MTU check (DF, no fragmentation), Ethernet header (`neigh_output`), then `dev_queue_xmit`.
+   */
+  ipOutput(skb: Skb, ctx: ExecContext): IpXmit {
+    const r = this.route(skb.ip.dst);
+    if (r === null) {
+      this.snmp.Ip.OutNoRoutes++;
+      skb.free(ctx);
+      return 'no-route';
+    }
+    if (skb.networkLen > r.dev.mtu) {
+      this.snmp.Ip.FragFails++;
+      skb.free(ctx);
+      return 'too-big';
+    }
+    skb.ip.id = this.nextIpId();
+    skb.dev = r.dev;
+    skb.macLen = ETH_HLEN;
+    skb.ethSrc = r.dev.devAddr;
+    skb.ethDst = this.neigh.get(skb.ip.dst) ?? BROADCAST;
+    this.snmp.Ip.OutRequests++;
+    return devQueueXmit(skb, ctx);
+  }
+
+  /** @internal A device changed state or MTU (netdevice notifier). */
+  onDeviceChange(dev: NetDevice): void {
+    for (const s of this.tcpConns.values()) s.onDeviceChange(dev);
+  }
+
+  /** @internal Queue a TX queue's qdisc on `cpu`'s NET_TX output queue (__netif_schedule). */
+  netifSchedule(txq: NetdevQueue, cpu: Cpu): void {
+    const q = txq.qdisc;
+    if (q.scheduled) return;
+    q.scheduled = true;
+    (this.softnet[cpu.id] as SoftnetData).outputQueue.push(txq);
+    this.netTx.raise(cpu);
+  }
+
+  /** @internal enqueue_to_backlog on the current CPU (netif_rx). */
+  enqueueBacklog(skb: Skb, ctx: ExecContext): NetRx {
+    const sd = this.softnet[ctx.cpu.id] as SoftnetData;
+    if (skb.sk !== null) skb.orphan(ctx);
+    if (sd.backlogLen > this.sysctl.netdevMaxBacklog) {
+      sd.stat.dropped++;
+      if (skb.dev !== null) skb.dev.stats.rxDropped++;
+      skb.free(ctx);
+      return 'drop';
+    }
+    sd.backlog.push(skb);
+    if (!sd.backlogScheduled) {
+      sd.backlogScheduled = true;
+      this.netRx.raise(ctx.cpu);
+    }
+    return 'success';
+  }
+
+  /** @internal Schedule TCP small-queue work for `sock` on `on` (tcp_wfree → tsq tasklet). */
+  tsqSchedule(sock: TcpSocket, on: Cpu | ExecContext): void {
+    const cpu = cpuOf(on);
+    (this.softnet[cpu.id] as SoftnetData).tsqList.push(sock);
+    (this.tsqTasklets[cpu.id] as Tasklet).schedule(cpu);
+  }
+
+  private netTxAction(ctx: ExecContext): boolean {
+    const sd = this.softnet[ctx.cpu.id] as SoftnetData;
+    if (sd.txBatch.length === 0) {
+      sd.txBatch = sd.outputQueue;
+      sd.outputQueue = [];
+    }
+    const txq = sd.txBatch.shift();
+    if (txq !== undefined) {
+      txq.qdisc.scheduled = false;
+      qdiscRun(txq, ctx);
+    }
+    return sd.txBatch.length > 0;
+  }
+
+  private netRxAction(ctx: ExecContext): boolean {
+    const sd = this.softnet[ctx.cpu.id] as SoftnetData;
+    if (sd.rxRunStart < 0) {
+      sd.rxRunStart = ctx.start;
+      sd.rxBudget = this.sysctl.netdevBudget;
+    }
+    const skb = sd.shiftBacklog();
+    if (skb !== undefined) {
+      sd.stat.processed++;
+      sd.rxBudget--;
+      this.ipRcv(skb, ctx);
+    }
+    if (sd.backlogLen === 0) {
+      sd.backlogScheduled = false;
+      sd.rxRunStart = -1;
+      return false;
+    }
+    if (sd.rxBudget <= 0 || ctx.time - sd.rxRunStart >= this.sysctl.netdevBudgetUsecs * 1000) {
+      sd.stat.timeSqueeze++;
+      sd.rxRunStart = -1;
+      this.netRx.raise(ctx.cpu);
+      return false;
+    }
+    return true;
+  }
+
+  private tsqAction(ctx: ExecContext): boolean {
+    const sd = this.softnet[ctx.cpu.id] as SoftnetData;
+    const sock = sd.tsqList.shift();
+    if (sock !== undefined) sock.tsqHandler(ctx);
+    return sd.tsqList.length > 0;
+  }
+
+  /** ip_rcv + ip_local_deliver: validate the destination, learn the neighbour, demultiplex. */
+  private ipRcv(skb: Skb, ctx: ExecContext): void {
+    this.snmp.Ip.InReceives++;
+    if (skb.macLen !== 0) skb.macLen = 0;
+    if (!this.isLocalAddr(skb.ip.dst)) {
+      this.snmp.Ip.InAddrErrors++;
+      skb.free(ctx);
+      return;
+    }
+    if (skb.ethSrc !== null) this.neigh.set(skb.ip.src, skb.ethSrc);
+    switch (skb.ip.protocol) {
+      case IPPROTO.TCP:
+        this.snmp.Ip.InDelivers++;
+        tcpV4Rcv(this, skb, ctx);
+        return;
+      case IPPROTO.UDP:
+        this.snmp.Ip.InDelivers++;
+        udpRcv(this, skb, ctx);
+        return;
+      case IPPROTO.ICMP:
+        this.snmp.Ip.InDelivers++;
+        icmpRcv(this, skb, ctx);
+        return;
+      default:
+        this.snmp.Ip.InUnknownProtos++;
+        skb.free(ctx);
+    }
+  }
+}
+
+/** Create the IPv4 stack of `host` (one per host; EEXIST for a second). */
+export function createNetStack(host: Host, options: NetStackOptions = {}): NetStack {
+  return new NetStack(host, options);
+}
+
+/** The stack of `host`, or null if none was created. */
+export function netStackOf(host: Host): NetStack | null {
+  return stacks.get(host) ?? null;
+}

@@ -1,0 +1,188 @@
+/**
+ * ICMP echo (net/ipv4/icmp.c `icmp_echo`/`icmp_reply`) and ICMP echo sockets (net/ipv4/ping.c,
+ * what `ping` uses as an unprivileged user). The receiving host answers an echo request in
+ * NET_RX context with the same identifier, sequence and payload; a reply is queued on the ping
+ * socket whose identifier matches. Costs: the request and reply each pay the per-packet stack
+ * cost and a checksum pass over the ICMP message (no offload). A message larger than the route
+ * MTU fails with EMSGSIZE (no fragmentation).
+ */
+import type { Cpu, ExecContext } from '@ntbsim/kernel';
+import { NetError } from './errors.js';
+import { skbChecksumOk } from './frame.js';
+import { formatIpv4, ICMP_HLEN, IPPROTO, IPV4_HLEN, parseIpv4 } from './inet.js';
+import { InetSock, payloadOf } from './inetSock.js';
+import type { NetStack } from './netStack.js';
+import { allocSkbTruesize, Skb } from './skb.js';
+import type { EchoReplyResult, PollEvents, SendResult } from './types.js';
+
+/** ICMP types used here. */
+export const ICMP_TYPE = { ECHOREPLY: 0, ECHO: 8 } as const;
+
+/** Largest echo payload (bytes): 65535 − 20 − 8. */
+export const ICMP_MAX_PAYLOAD = 65507;
+
+/** An echo request to send. */
+export interface EchoRequest {
+  /** Destination address (dotted quad). */
+  readonly addr: string;
+  /** Sequence number (0..65535). */
+  readonly seq: number;
+  /** Payload bytes (functional mode) or its length (timing mode), like `ping -s`. */
+  readonly data: Uint8Array | number;
+}
+
+/** An ICMP echo socket; its identifier is its "port". */
+export class PingSocket extends InetSock {
+  /** Echo identifier (ping_get_port). */
+  readonly ident: number;
+  /** Memory of queued replies (bytes). */
+  rmemAlloc = 0;
+  /** Memory of requests not yet freed by the driver (bytes). */
+  wmemAlloc = 0;
+  private readonly rxq: Skb[] = [];
+
+  /** A ping socket of `stack` (use `stack.pingSocket()`). */
+  constructor(stack: NetStack) {
+    super(stack, stack.sysctl.wmemDefault, stack.sysctl.rmemDefault);
+    const table = stack.pingSocks;
+    const start = 1 + stack.rng.int(65535);
+    let id = -1;
+    for (let i = 0; i < 65535 && id < 0; i++) {
+      const c = 1 + ((start - 1 + i) % 65535);
+      if (!table.has(c)) id = c;
+    }
+    if (id < 0) throw new NetError('EADDRINUSE', `${stack.host.name}: no free ICMP echo identifier`);
+    this.ident = id;
+    table.set(id, this);
+  }
+
+  /** Ping sockets do not cache a TX queue (unconnected). */
+  get cachesTxQueue(): boolean {
+    return false;
+  }
+
+  /** Send an echo request; ENETUNREACH without a route, EMSGSIZE over the MTU, EAGAIN with the send buffer full. */
+  sendEcho(ctx: ExecContext, req: EchoRequest): SendResult {
+    this.checkOpen('sendEcho');
+    if (!Number.isInteger(req.seq) || req.seq < 0 || req.seq > 0xffff) throw new NetError('EINVAL', `sendEcho: seq ${String(req.seq)}: allowed 0..65535`);
+    const p = payloadOf('sendEcho', req.data);
+    if (p.len > ICMP_MAX_PAYLOAD) return { ok: false, errno: 'EMSGSIZE' };
+    const dst = parseIpv4(req.addr);
+    const stack = this.stack;
+    const r = stack.route(dst);
+    if (r === null) {
+      stack.snmp.Ip.OutNoRoutes++;
+      return { ok: false, errno: 'ENETUNREACH' };
+    }
+    if (p.len + ICMP_HLEN + IPV4_HLEN > r.dev.mtu) return { ok: false, errno: 'EMSGSIZE' };
+    if (this.wmemAlloc >= this.sndbuf) return { ok: false, errno: 'EAGAIN' };
+    const costs = ctx.host.costs;
+    ctx.charge(costs.skbAlloc() + costs.userCopy(p.len) + costs.txPacket());
+    const skb = new Skb({
+      ip: { src: r.src, dst, protocol: IPPROTO.ICMP, id: 0, ttl: stack.sysctl.ipDefaultTtl, df: true, tos: 0 },
+      l4: { kind: 'icmp', type: ICMP_TYPE.ECHO, code: 0, id: this.ident, seq: req.seq },
+      data: p.bytes === null ? null : p.bytes.slice(),
+      payloadLen: p.len,
+      truesize: allocSkbTruesize(p.len + ICMP_HLEN + IPV4_HLEN + 31),
+    });
+    skb.setOwner(this, (s, cpu) => this.wfree(s, cpu));
+    this.wmemAlloc += skb.truesize;
+    const rc = stack.ipOutput(skb, ctx);
+    if (rc === 'no-route') return { ok: false, errno: 'ENETUNREACH' };
+    if (rc === 'too-big') return { ok: false, errno: 'EMSGSIZE' };
+    stack.snmp.Icmp.OutMsgs++;
+    stack.snmp.Icmp.OutEchos++;
+    return { ok: true, bytes: p.len };
+  }
+
+  private wfree(skb: Skb, _cpu: Cpu): void {
+    this.wmemAlloc -= skb.truesize;
+    if (this.wmemAlloc < this.sndbuf / 2) this.writeWq.wakeUp();
+  }
+
+  /** Read one echo reply; EAGAIN when none is queued. */
+  recv(ctx: ExecContext): EchoReplyResult {
+    this.checkOpen('recv');
+    const skb = this.rxq.shift();
+    if (skb === undefined) return { ok: false, errno: 'EAGAIN' };
+    ctx.charge(ctx.host.costs.userCopy(skb.payloadLen));
+    this.rmemAlloc -= skb.truesize;
+    skb.free(ctx);
+    const l4 = skb.l4;
+    return {
+      ok: true,
+      from: formatIpv4(skb.ip.src),
+      id: l4.kind === 'icmp' ? l4.id : 0,
+      seq: l4.kind === 'icmp' ? l4.seq : 0,
+      bytes: skb.payloadLen,
+      data: skb.data,
+      ttl: skb.ip.ttl,
+    };
+  }
+
+  /** Readiness. */
+  poll(): PollEvents {
+    return { readable: this.rxq.length > 0, writable: this.wmemAlloc < this.sndbuf / 2, error: false, hup: false };
+  }
+
+  /** Close and release the identifier. */
+  close(ctx?: ExecContext): void {
+    if (this.userClosed) return;
+    this.userClosed = true;
+    if (this.stack.pingSocks.get(this.ident) === this) this.stack.pingSocks.delete(this.ident);
+    for (const skb of this.rxq.splice(0)) {
+      this.rmemAlloc -= skb.truesize;
+      skb.free(ctx ?? this.stack.host.cpu(0));
+    }
+    this.readWq.wakeUp();
+  }
+
+  /** @internal Queue an echo reply (ping_queue_rcv_skb). */
+  queueRcv(skb: Skb, ctx: ExecContext): void {
+    if (this.rmemAlloc > this.rcvbuf) {
+      skb.free(ctx);
+      return;
+    }
+    this.rmemAlloc += skb.truesize;
+    this.rxq.push(skb);
+    this.readWq.wakeUp();
+  }
+}
+
+/** ICMP input (`icmp_rcv`): verify, answer echo requests, deliver echo replies to ping sockets. */
+export function icmpRcv(stack: NetStack, skb: Skb, ctx: ExecContext): void {
+  const costs = ctx.host.costs;
+  ctx.charge(costs.rxPacket() + costs.csum(skb.l4Len));
+  const mib = stack.snmp.Icmp;
+  mib.InMsgs++;
+  const h = skb.l4;
+  if (h.kind !== 'icmp' || !skbChecksumOk(skb)) {
+    if (h.kind === 'icmp') mib.InCsumErrors++;
+    mib.InErrors++;
+    skb.free(ctx);
+    return;
+  }
+  if (h.type === ICMP_TYPE.ECHO) {
+    mib.InEchos++;
+    ctx.charge(costs.txPacket() + costs.csum(skb.l4Len));
+    const reply = new Skb({
+      ip: { src: skb.ip.dst, dst: skb.ip.src, protocol: IPPROTO.ICMP, id: 0, ttl: stack.sysctl.ipDefaultTtl, df: false, tos: 0 },
+      l4: { kind: 'icmp', type: ICMP_TYPE.ECHOREPLY, code: 0, id: h.id, seq: h.seq },
+      data: skb.data === null ? null : skb.data.slice(),
+      payloadLen: skb.payloadLen,
+    });
+    skb.free(ctx);
+    mib.OutMsgs++;
+    mib.OutEchoReps++;
+    stack.ipOutput(reply, ctx);
+    return;
+  }
+  if (h.type === ICMP_TYPE.ECHOREPLY) {
+    mib.InEchoReps++;
+    const sock = stack.pingSocks.get(h.id);
+    if (sock === undefined || sock.closed) skb.free(ctx);
+    else sock.queueRcv(skb, ctx);
+    return;
+  }
+  skb.free(ctx);
+}

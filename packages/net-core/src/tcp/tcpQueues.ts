@@ -1,0 +1,178 @@
+/**
+ * The queues of a TCP socket: the write queue and the retransmit queue (`sk_write_queue`,
+ * `tcp_rtx_queue`) hold `TcpSeg`s, one per skb and so one per segment on the wire; the receive
+ * queue (`sk_receive_queue`) holds in-order data until read; the out-of-order queue
+ * (`out_of_order_queue`) holds segments beyond a hole, sorted by sequence. Every operation a
+ * segment's life needs is O(1) amortised except inserting into the out-of-order queue
+ * (O(log n) search, O(n) move in a window of a few segments) and splitting a segment that is
+ * already in the retransmit queue (only after the MSS shrinks).
+ */
+import type { Skb } from '../skb.js';
+
+/** One TCP skb of the write or retransmit queue (`struct tcp_skb_cb` plus the payload). */
+export interface TcpSeg {
+  /** First sequence number (absolute). */
+  seq: number;
+  /** Payload bytes. */
+  len: number;
+  /** Carries FIN (one more sequence number after the payload). */
+  fin: boolean;
+  /** Payload store (functional mode): bytes [0, len) are the data; null in timing mode. */
+  bytes: Uint8Array | null;
+  /** Bytes the segment can hold (appends stop there). */
+  cap: number;
+  /** Data came from sendfile: no user copy, a checksum pass at transmit. */
+  sendfile: boolean;
+  /** Memory charged to the socket (bytes), skb->truesize. */
+  truesize: number;
+  /** Time of the last (re)transmission (ns), the skb timestamp. */
+  sentAt: number;
+  /** Marked lost (TCPCB_LOST). */
+  lost: boolean;
+  /** A retransmission is in flight (TCPCB_SACKED_RETRANS). */
+  retrans: boolean;
+  /** Ever retransmitted (TCPCB_EVER_RETRANS): no RTT sample from it (Karn). */
+  everRetrans: boolean;
+  /** The clone last handed to IP, to tell whether it still sits in a host queue (skb_fclone_busy). */
+  lastSkb: Skb | null;
+}
+
+/** The sequence number after `s` (end_seq). */
+export function segEnd(s: TcpSeg): number {
+  return s.seq + s.len + (s.fin ? 1 : 0);
+}
+
+/** A FIFO of items with O(1) push/shift and indexed access from the head. */
+export class Fifo<T> {
+  private items: (T | undefined)[] = [];
+  private head = 0;
+
+  /** Items queued. */
+  get length(): number {
+    return this.items.length - this.head;
+  }
+
+  /** The item `i` places from the head, or undefined. */
+  at(i: number): T | undefined {
+    return i < 0 ? undefined : this.items[this.head + i];
+  }
+
+  /** The head item, or undefined. */
+  peek(): T | undefined {
+    return this.items[this.head];
+  }
+
+  /** The tail item, or undefined. */
+  tail(): T | undefined {
+    return this.length > 0 ? this.items[this.items.length - 1] : undefined;
+  }
+
+  /** Append at the tail. */
+  push(item: T): void {
+    this.items.push(item);
+  }
+
+  /** Insert at the head. */
+  unshift(item: T): void {
+    if (this.head > 0) this.items[--this.head] = item;
+    else this.items.unshift(item);
+  }
+
+  /** Insert after position `i` (0 = after the head); O(n), for rare splits. */
+  insertAfter(i: number, item: T): void {
+    this.items.splice(this.head + i + 1, 0, item);
+  }
+
+  /** Remove and return the head. */
+  shift(): T | undefined {
+    if (this.head >= this.items.length) return undefined;
+    const v = this.items[this.head];
+    this.items[this.head++] = undefined;
+    if (this.head > 64 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    return v;
+  }
+
+  /** Remove everything, returning the items in order. */
+  drain(): T[] {
+    const out = this.items.slice(this.head) as T[];
+    this.items = [];
+    this.head = 0;
+    return out;
+  }
+}
+
+/** A received run of bytes waiting in the receive or out-of-order queue. */
+export interface RcvChunk {
+  /** First sequence number (absolute) of the unread part. */
+  seq: number;
+  /** Unread payload bytes. */
+  len: number;
+  /** The bytes (functional mode): the unread part is `data[off, off + len)`; null in timing mode. */
+  data: Uint8Array | null;
+  /** Offset of the unread part in `data`. */
+  off: number;
+  /** Memory charged for the skb (bytes), released when the chunk is fully read or dropped. */
+  truesize: number;
+  /** FIN follows the bytes. */
+  fin: boolean;
+}
+
+/** The sequence number after a chunk's unread bytes (and its FIN). */
+export function chunkEnd(c: RcvChunk): number {
+  return c.seq + c.len + (c.fin ? 1 : 0);
+}
+
+/** The out-of-order queue: chunks sorted by sequence, none contained in another. */
+export class OfoQueue {
+  private readonly chunks: RcvChunk[] = [];
+
+  /** Chunks queued. */
+  get length(): number {
+    return this.chunks.length;
+  }
+
+  /** The chunk with the lowest sequence, or undefined. */
+  peek(): RcvChunk | undefined {
+    return this.chunks[0];
+  }
+
+  /** Remove the lowest chunk. */
+  shift(): RcvChunk | undefined {
+    return this.chunks.shift();
+  }
+
+  /**
+   * Insert `c` (tcp_data_queue_ofo): false, and nothing queued, when an existing chunk already
+   * covers it; chunks it covers are removed and returned so their memory can be released.
+   */
+  insert(c: RcvChunk): { readonly queued: boolean; readonly removed: readonly RcvChunk[] } {
+    const a = this.chunks;
+    const end = chunkEnd(c);
+    let lo = 0;
+    let hi = a.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if ((a[mid] as RcvChunk).seq < c.seq) lo = mid + 1;
+      else hi = mid;
+    }
+    const prev = a[lo - 1];
+    if (prev !== undefined && chunkEnd(prev) >= end) return { queued: false, removed: [] };
+    const same = a[lo];
+    if (same !== undefined && same.seq === c.seq && chunkEnd(same) >= end) return { queued: false, removed: [] };
+    let n = 0;
+    for (let i = lo; i < a.length; i++) {
+      if (chunkEnd(a[i] as RcvChunk) > end) break;
+      n++;
+    }
+    const removed = a.splice(lo, n, c);
+    return { queued: true, removed };
+  }
+
+  /** Remove everything. */
+  drain(): RcvChunk[] {
+    return this.chunks.splice(0);
+  }
+}
