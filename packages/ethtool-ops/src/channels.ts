@@ -32,12 +32,18 @@ import type {
 
 /** The extack texts of the channel checks (net/ethtool/channels.c, net/ethtool/common.c). */
 export const CHANNELS_EXTACK = {
+  /** A count above its maximum. */
   exceedsMax: 'requested channel count exceeds maximum',
+  /** No RX or no TX channel would be left. */
   noRxTx: 'requested channel counts would result in no RX or TX channel being configured',
+  /** The RSS indirection table uses RX queue `max` (the highest it uses). */
   indirTable: (max: number): string => `requested channel counts are too low for existing indirection table (${max})`,
+  /** An ntuple rule steers to a queue that would go away. */
   ntuple: 'requested channel counts are too low for existing ntuple filter settings',
+  /** A memory provider is bound to RX queue `max` (the highest bound). */
   memProvider: (max: number): string =>
     `requested channel counts are too low for existing memory provider setting (${max})`,
+  /** An AF_XDP zero-copy pool is on a channel being removed. */
   afXdp: 'requested channel counts are too low for existing zerocopy AF_XDP sockets',
 } as const;
 

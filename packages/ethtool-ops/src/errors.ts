@@ -7,6 +7,7 @@ export type EthtoolErrorCode = Extract<Errno, 'EINVAL' | 'EIO'>;
 export class EthtoolError extends Error {
   /** The errno-like code. */
   readonly code: EthtoolErrorCode;
+  /** A `code` error; the message gets the `[ethtool-ops]` prefix, `options.cause` is kept. */
   constructor(code: EthtoolErrorCode, message: string, options?: ErrorOptions) {
     super(`[ethtool-ops] ${message}`, options);
     this.name = 'EthtoolError';

@@ -7,6 +7,7 @@ export type KernelErrorCode = Extract<Errno, 'EINVAL' | 'ERANGE' | 'EBUSY' | 'EN
 export class KernelError extends Error {
   /** The errno-like code, e.g. `EINVAL`. */
   readonly code: KernelErrorCode;
+  /** A `code` error; the message gets the `[kernel]` prefix, `options.cause` is kept. */
   constructor(code: KernelErrorCode, message: string, options?: ErrorOptions) {
     super(`[kernel] ${message}`, options);
     this.name = 'KernelError';

@@ -168,7 +168,9 @@ export class Work {
 
   /** A work item running `fn` in kthread (kworker) context. */
   constructor(
+    /** Name shown in traces. */
     readonly name: string,
+    /** The work function (`work_func_t`), run in the kworker's context. */
     readonly fn: (ctx: ExecContext) => void,
   ) {}
 }

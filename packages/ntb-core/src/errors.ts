@@ -7,6 +7,7 @@ export type NtbErrorCode = Extract<Errno, 'EINVAL' | 'EBUSY' | 'ENODEV' | 'EEXIS
 export class NtbError extends Error {
   /** The errno-like code. */
   readonly code: NtbErrorCode;
+  /** A `code` error; the message gets the `[ntb-core]` prefix. */
   constructor(code: NtbErrorCode, message: string) {
     super(`[ntb-core] ${message}`);
     this.name = 'NtbError';

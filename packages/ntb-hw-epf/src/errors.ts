@@ -11,6 +11,7 @@ export type EpfErrorCode = Extract<Errno, 'EINVAL' | 'ENOSPC' | 'ENOMEM'>;
 export class EpfError extends Error {
   /** The errno-like code, e.g. `EINVAL`. */
   readonly code: EpfErrorCode;
+  /** A `code` error raised by `component`; the message gets the `[ntb-hw-epf] [component]` prefix. */
   constructor(code: EpfErrorCode, component: string, message: string) {
     super(`[ntb-hw-epf] [${component}] ${message}`);
     this.name = 'EpfError';

@@ -7,6 +7,7 @@ export type TransportErrorCode = Extract<Errno, 'EINVAL' | 'ENODEV' | 'EEXIST' |
 export class TransportError extends Error {
   /** The errno-like code. */
   readonly code: TransportErrorCode;
+  /** A `code` error; the message gets the `[ntb-transport]` prefix. */
   constructor(code: TransportErrorCode, message: string) {
     super(`[ntb-transport] ${message}`);
     this.name = 'TransportError';

@@ -65,18 +65,32 @@ export interface QueueHandlers {
 
 /** Per-QP counters (the debugfs stats fields). */
 export interface QpStats {
+  /** Payload bytes received (`rx_bytes`). */
   rxBytes: number;
+  /** Frames received (`rx_pkts`); also the next expected `ver`. */
   rxPkts: number;
+  /** Frames copied out by the CPU (`rx_memcpy`). */
   rxMemcpy: number;
+  /** Frames copied out by DMA (`rx_async`; the kernel counts each such frame twice). */
   rxAsync: number;
+  /** RX passes that found no new frame (`rx_ring_empty`). */
   rxRingEmpty: number;
+  /** Frames that found no posted RX buffer (`rx_err_no_buf`). */
   rxErrNoBuf: number;
+  /** Frames larger than the posted buffer (`rx_err_oflow`). */
   rxErrOflow: number;
+  /** Slots whose `ver` was not the expected sequence number (`rx_err_ver`). */
   rxErrVer: number;
+  /** Payload bytes sent (`tx_bytes`). */
   txBytes: number;
+  /** Frames sent (`tx_pkts`). */
   txPkts: number;
+  /** Sends that found the peer's ring full (`tx_ring_full`). */
   txRingFull: number;
+  /** Sends refused for lack of a free TX entry, `-EBUSY` (`tx_err_no_buf`). */
   txErrNoBuf: number;
+  /** Frames copied by the CPU (`tx_memcpy`). */
   txMemcpy: number;
+  /** Frames copied by DMA (`tx_async`). */
   txAsync: number;
 }

@@ -21,6 +21,7 @@ export class ProfileError extends Error {
   readonly code = 'EINVAL' as const;
   /** Every problem found, in schema order. */
   readonly issues: readonly ProfileIssue[];
+  /** An error for the profile read from `source` (a name or file), listing every issue. */
   constructor(source: string, issues: readonly ProfileIssue[]) {
     const lines = issues.map((i) => `  ${i.path}: got ${show(i.value)}, ${i.allowed}`);
     super(`[kernel] [profile] invalid profile ${source}:\n${lines.join('\n')}`);
