@@ -17,6 +17,7 @@
 import type { TaskStep } from '@ntbsim/kernel';
 import { netStrerror } from '@ntbsim/net-core';
 import { result, type Command, type CommandResult } from '../types.js';
+import { takeServerOutput } from './net/background.js';
 import { cGeneral } from './net/cformat.js';
 
 /** Largest `-s` for IPv4: 65535 − IP − ICMP headers. */
@@ -162,6 +163,16 @@ export function formatTripTime(us: number): string {
   return `${Math.trunc(us / 1000)}.${String(us % 1000).padStart(3, '0')}`;
 }
 
+/** iputils' header line: `PING host (addr) N(M) bytes of data.` (M = N + ICMP and IP headers). */
+export function formatPingHeader(host: string, datalen: number): string {
+  return `PING ${host} (${host}) ${datalen}(${datalen + 28}) bytes of data.\n`;
+}
+
+/** One reply line (gather_statistics): ICMP bytes, source, sequence, TTL and, when timed, the trip time. */
+export function formatPingReply(r: { readonly bytes: number; readonly from: string; readonly seq: number; readonly ttl: number; readonly tripUs: number | null }): string {
+  return `${r.bytes} bytes from ${r.from}: icmp_seq=${r.seq} ttl=${r.ttl}${r.tripUs === null ? '' : ` time=${formatTripTime(r.tripUs)} ms`}\n`;
+}
+
 /** `%ld.%03ld` of a microsecond count. */
 function msField(us: number): string {
   return `${Math.trunc(us / 1000)}.${String(Math.trunc(us % 1000)).padStart(3, '0')}`;
@@ -220,7 +231,7 @@ export const ping: Command = (argv, env) => {
   const sim = lab.sim;
   const sock = board.stack.pingSocket();
   const timing = o.datalen >= TIMEVAL_BYTES;
-  let out = `PING ${o.target} (${o.target}) ${o.datalen}(${o.datalen + 28}) bytes of data.\n`;
+  let out = takeServerOutput(board) + formatPingHeader(o.target, o.datalen);
   let err = '';
   const start = sim.now;
   const intervalNs = o.intervalMs * 1e6;
@@ -243,7 +254,7 @@ export const ping: Command = (argv, env) => {
       received++;
       const trip = Math.floor(ctx.time / 1000) - Math.floor(sentAt / 1000);
       if (timing) rtts.push(trip);
-      if (!o.quiet) out += `${r.bytes + 8} bytes from ${r.from}: icmp_seq=${r.seq} ttl=${r.ttl}${timing ? ` time=${formatTripTime(trip)} ms` : ''}\n`;
+      if (!o.quiet) out += formatPingReply({ bytes: r.bytes + 8, from: r.from, seq: r.seq, ttl: r.ttl, tripUs: timing ? trip : null });
     }
     const now = ctx.time;
     if ((o.count > 0 && received >= o.count) || now >= exitAt || now >= deadlineAt) {

@@ -11,7 +11,8 @@ import { systemInfo } from '../net/host.js';
 import { runClient } from './client.js';
 import { buildErrorJson, buildJson } from './jsonReport.js';
 import { IPERF_ERRORS, IPERF_VERSION, parseIperf3Args, type IperfErrorCode } from './options.js';
-import { startServer, takeServerOutput } from './server.js';
+import { takeServerOutput } from '../net/background.js';
+import { startServer } from './server.js';
 import { formatClientText } from './textReport.js';
 
 /** Error codes whose message iperf_strerror follows with strerror(errno) (its `perr`/`herr` cases). */

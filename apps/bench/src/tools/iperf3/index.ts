@@ -3,4 +3,5 @@
  * servers print.
  */
 export { iperf3 } from './command.js';
-export { stopServers, takeServerOutput } from './server.js';
+export { takeServerOutput } from '../net/background.js';
+export { stopServers } from './server.js';

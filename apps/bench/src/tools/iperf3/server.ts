@@ -8,14 +8,13 @@
  * and exchanges results. After each test it listens afresh (default socket buffers) and
  * prints a new banner; `-1` exits after one test.
  *
- * What the server prints — banner, reports, errors — accumulates per board and is taken with
- * `takeServerOutput`: the lab's shell prints it before the next command's output on that
- * board, and the lab's iperf3 prints it first when it runs on that board in text mode.
- * With `-D` (daemon) the output goes nowhere.
+ * What the server prints — banner, reports, errors — is background output of its board
+ * (net/background.ts); with `-D` (daemon) it goes nowhere.
  */
 import type { ExecContext, Task, TaskStep } from '@ntbsim/kernel';
 import { netStrerror, type TcpSocket } from '@ntbsim/net-core';
 import type { Board, Lab } from '../../lab/lab.js';
+import { printBackground } from '../net/background.js';
 import { cjsonPrint } from '../net/cjson.js';
 import { COOKIE_SIZE, ControlEnd, jsonMsg, stateMsg, takeChannel, takeStreamOwner, type ControlChannel, type CtrlMsg } from './control.js';
 import { buildJson } from './jsonReport.js';
@@ -53,7 +52,6 @@ interface ServerState extends Iperf3Server {
 }
 
 const registry = new WeakMap<Lab, Map<string, ServerState>>();
-const pending = new WeakMap<Board, string>();
 
 function serversOf(lab: Lab): Map<string, ServerState> {
   let m = registry.get(lab);
@@ -65,7 +63,7 @@ function serversOf(lab: Lab): Map<string, ServerState> {
 }
 
 function print(s: ServerState, text: string): void {
-  if (!s.daemon && text !== '') pending.set(s.board, (pending.get(s.board) ?? '') + text);
+  if (!s.daemon) printBackground(s.board, text);
 }
 
 function listen(board: Board, port: number): TcpSocket | null {
@@ -128,13 +126,6 @@ function serverStep(s: ServerState, ctx: ExecContext, task: Task): TaskStep {
 export function findServer(lab: Lab, ip: string, port: number): Iperf3Server | null {
   for (const b of [lab.boards.rc, lab.boards.ep]) if (b.ip === ip) return serversOf(lab).get(`${b.name}:${port}`) ?? null;
   return null;
-}
-
-/** Take (and clear) what the iperf3 servers on `board` printed since the last call. */
-export function takeServerOutput(board: Board): string {
-  const out = pending.get(board) ?? '';
-  pending.delete(board);
-  return out;
 }
 
 /** Stop every iperf3 server on `board` (as `killall iperf3` would); returns how many ran. */

@@ -1,0 +1,129 @@
+import { describe, expect, it } from 'vitest';
+import { bootLab, type Lab } from '../../../src/lab/lab.js';
+import { iperf3, stopServers, takeServerOutput } from '../../../src/tools/iperf3/index.js';
+import type { CommandResult } from '../../../src/types.js';
+
+function lab(seed = 11, raise = true): Lab {
+  const l = bootLab({ seed });
+  if (raise) {
+    for (const b of [l.boards.rc, l.boards.ep]) {
+      b.stack.setSysctl('net.core.wmem_max', 1 << 30);
+      b.stack.setSysctl('net.core.rmem_max', 1 << 30);
+    }
+  }
+  return l;
+}
+
+function run(l: Lab, board: 'rc' | 'ep', line: string): CommandResult {
+  return iperf3(['iperf3', ...line.split(' ')], { lab: l, board: l.boards[board], vars: new Map() });
+}
+
+/** Let the server finish its side (IPERF_DONE) and take what it printed. */
+function serverText(l: Lab): string {
+  l.sim.run({ until: l.sim.now + 50_000_000 });
+  return takeServerOutput(l.boards.rc);
+}
+
+const SUM_RX = /\[SUM\] {3}0\.00-\d+\.\d\d +sec  +[\d.]+ [KMG]?Bytes  +([\d.]+) ([KMG]?)bits\/sec +(?:[\d.]+ ms {2}\d+\/\d+ \([\d.e+-]+%\) {2})?receiver\n/;
+
+describe('iperf3 in the lab', () => {
+  it("runs the seed's TCP test (-Z -l 65480 -w 512M -P 4) with iperf3's layout", () => {
+    const l = lab();
+    expect(run(l, 'rc', '-s').stdout).toBe('-----------------------------------------------------------\nServer listening on 5201 (test #1)\n-----------------------------------------------------------\n');
+    const r = run(l, 'ep', '-Z -c 10.0.0.1 -l 65480 -w 512M -P 4 -t 2');
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const lines = r.stdout.split('\n');
+    expect(lines[0]).toBe('Connecting to host 10.0.0.1, port 5201');
+    expect(lines.slice(1, 5).map((s) => s.replace(/port \d+ connected/, 'port P connected'))).toEqual([5, 7, 9, 12].map((fd) => `[${String(fd).padStart(3)}] local 10.0.0.2 port P connected to 10.0.0.1 port 5201`));
+    expect(lines[5]).toBe('[ ID] Interval           Transfer     Bitrate         Retr  Cwnd');
+    expect(r.stdout).toMatch(/\[ {2}5\] {3}0\.00-1\.00 {3}sec  +[\d.]+ [KMG]?Bytes  +[\d.]+ [KMG]?bits\/sec  +\d+  +[\d.]+ [KMG]?Bytes {7}\n/);
+    expect(r.stdout).toContain('- - - - - - - - - - - - - - - - - - - - - - - - -\n[ ID] Interval           Transfer     Bitrate         Retr\n');
+    expect(r.stdout.endsWith(' receiver\n\niperf Done.\n')).toBe(true);
+    const m = SUM_RX.exec(r.stdout);
+    expect(m).not.toBeNull();
+    expect(Number(m?.[1])).toBeGreaterThan(100);
+    const srv = serverText(l);
+    expect(srv).toMatch(/^Accepted connection from 10\.0\.0\.2, port \d+\n\[ {2}5\] local 10\.0\.0\.1 port 5201 connected to 10\.0\.0\.2 port \d+\n/);
+    expect(srv).toMatch(/\[SUM\] {3}0\.00-\d\.\d\d +sec .* receiver\n-----------------------------------------------------------\nServer listening on 5201 \(test #2\)\n/);
+  });
+
+  it("runs the seed's UDP test (-ub0 -l 65480 -w 512M -P 4) and reports datagrams, jitter and loss", () => {
+    const l = lab();
+    run(l, 'rc', '-s');
+    takeServerOutput(l.boards.rc);
+    const r = run(l, 'ep', '-ub0 -c 10.0.0.1 -l 65480 -w 512M -P 4 -t 1');
+    expect(r.status).toBe(0);
+    expect(r.stderr).toMatch(/^warning: UDP block size 65480 exceeds TCP MSS \d+, may result in fragmentation \/ drops\n$/);
+    expect(r.stdout).toContain('[ ID] Interval           Transfer     Bitrate         Total Datagrams\n');
+    expect(r.stdout).toContain('[ ID] Interval           Transfer     Bitrate         Jitter    Lost/Total Datagrams\n');
+    expect(r.stdout).toMatch(/\[SUM\] {3}0\.00-1\.00 {3}sec .* 0\.000 ms {2}0\/\d+ \(0%\) {2}sender\n/);
+    expect(r.stdout).toMatch(SUM_RX);
+  });
+
+  it('paces UDP at the -b rate and loses nothing below the link rate', () => {
+    const l = lab();
+    run(l, 'rc', '-s');
+    const r = run(l, 'ep', '-u -b 50M -c 10.0.0.1 -t 2 -J');
+    expect(r.status).toBe(0);
+    const j = JSON.parse(r.stdout) as { end: { sum_sent: { bits_per_second: number; packets: number }; sum_received: { lost_packets: number; packets: number } } };
+    expect(j.end.sum_sent.bits_per_second / 50e6).toBeCloseTo(1, 2);
+    expect(j.end.sum_received.lost_packets).toBe(0);
+    expect(j.end.sum_received.packets).toBeGreaterThan(0);
+  });
+
+  it('prints -J as iperf3 3.12 does, with sums even for one stream', () => {
+    const l = lab();
+    run(l, 'rc', '-s');
+    const r = run(l, 'ep', '-c 10.0.0.1 -t 1 -J');
+    expect(r.status).toBe(0);
+    expect(r.stdout.startsWith('{\n\t"start":\t{\n\t\t"connected":\t[{\n\t\t\t\t"socket":\t5,\n')).toBe(true);
+    const j = JSON.parse(r.stdout) as { start: { tcp_mss_default: number; test_start: { protocol: string } }; intervals: unknown[]; end: { sum_sent: { bytes: number }; sum_received: { bytes: number; bits_per_second: number } } };
+    expect(j.start.test_start.protocol).toBe('TCP');
+    expect(j.start.tcp_mss_default).toBeGreaterThan(1000);
+    expect(j.intervals).toHaveLength(1);
+    expect(j.end.sum_received.bytes).toBeGreaterThan(0);
+    expect(j.end.sum_received.bytes).toBeLessThanOrEqual(j.end.sum_sent.bytes);
+  });
+
+  it('runs -R and --bidir', () => {
+    const l = lab();
+    run(l, 'rc', '-s');
+    const rev = run(l, 'ep', '-c 10.0.0.1 -t 1 -R');
+    expect(rev.stdout).toMatch(/^Connecting to host 10\.0\.0\.1, port 5201\nReverse mode, remote host 10\.0\.0\.1 is sending\n\[ {2}5\] local/);
+    expect(rev.stdout).toContain('[ ID] Interval           Transfer     Bitrate\n');
+    expect(rev.stdout).toMatch(/\[ ID\] Interval {11}Transfer {5}Bitrate {9}Retr\n\[ {2}5\] {3}0\.00-\d\.\d\d +sec .*  +\d+ {13}sender\n/);
+    const bidir = run(l, 'ep', '-c 10.0.0.1 -t 1 --bidir');
+    expect(bidir.stdout).toContain('[ ID][Role] Interval           Transfer     Bitrate         Retr  Cwnd\n');
+    expect(bidir.stdout).toMatch(/\[ {2}5\]\[TX-C\] {3}0\.00-1\.00 {3}sec /);
+    expect(bidir.stdout).toMatch(/\[ {2}7\]\[RX-C\] {3}0\.00-\d\.\d\d +sec .* receiver\n/);
+  });
+
+  it('reports connection and buffer errors as iperf3 does', () => {
+    const l = lab(11, false);
+    expect(run(l, 'ep', '-c 10.0.0.1 -t 1')).toEqual({
+      stdout: '',
+      stderr: 'iperf3: error - unable to connect to server - server may have stopped running or use a different port, firewall issue, etc.: Connection refused\n',
+      status: 1,
+    });
+    expect(run(l, 'ep', '-c 10.9.9.9 -t 1').stderr).toMatch(/: Network is unreachable\n$/);
+    run(l, 'rc', '-s');
+    expect(run(l, 'rc', '-s')).toEqual({ stdout: '', stderr: 'iperf3: error - unable to start listener for connections: Address already in use\niperf3: exiting\n', status: 1 });
+    expect(run(l, 'ep', '-c 10.0.0.1 -t 1 -w 512M')).toEqual({ stdout: '', stderr: 'iperf3: error - socket buffer size not set correctly\n', status: 1 });
+    const j = run(l, 'ep', '-c 10.0.0.1 -p 5999 -t 1 -J');
+    expect((JSON.parse(j.stdout) as { error: string }).error).toBe('error - unable to connect to server - server may have stopped running or use a different port, firewall issue, etc.: Connection refused');
+    expect(stopServers(l, l.boards.rc)).toBe(1);
+    expect(run(l, 'ep', '-c 10.0.0.1 -t 1').stderr).toContain('Connection refused');
+  });
+
+  it('is deterministic: the same seed prints the same bytes', () => {
+    const once = (): string => {
+      const l = lab(42);
+      run(l, 'rc', '-s');
+      const a = run(l, 'ep', '-c 10.0.0.1 -t 1 -P 2');
+      const b = run(l, 'ep', '-c 10.0.0.1 -t 1 -u -b 100M -J');
+      return a.stdout + b.stdout + serverText(l);
+    };
+    expect(once()).toBe(once());
+  });
+});

@@ -1,0 +1,71 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { bootLab, type Lab } from '../../src/lab/lab.js';
+import { formatPingHeader, formatPingReply, formatPingStatistics, formatTripTime, ping } from '../../src/tools/ping.js';
+
+const fixture = readFileSync(fileURLToPath(new URL('./fixtures/ping-ip.txt', import.meta.url)), 'utf8');
+
+/** The output of the fixture's `$ ping …` block for `command`. */
+function block(command: string): string {
+  const start = fixture.indexOf(`$ ${command}\n`);
+  const body = fixture.slice(start + command.length + 3);
+  return body.slice(0, body.indexOf('\n$ ') + 1);
+}
+
+describe('ping output', () => {
+  it('prints the iputils layout of ping-ip.txt byte for byte', () => {
+    const run = (host: string, spec: { datalen: number; replies: { tripUs: number; ttl: number }[]; quiet: boolean; elapsedNs: number }): string => {
+      let out = formatPingHeader(host, spec.datalen);
+      spec.replies.forEach((r, i) => {
+        if (!spec.quiet) out += formatPingReply({ bytes: spec.datalen + 8, from: host, seq: i + 1, ttl: r.ttl, tripUs: r.tripUs });
+      });
+      return out + formatPingStatistics(host, { transmitted: spec.replies.length, received: spec.replies.length, rtts: spec.replies.map((r) => r.tripUs), elapsedNs: spec.elapsedNs, timing: true });
+    };
+    const r = (...t: number[]): { tripUs: number; ttl: number }[] => t.map((tripUs) => ({ tripUs, ttl: 64 }));
+    expect(run('10.9.0.2', { datalen: 56, replies: r(157, 50, 68), quiet: false, elapsedNs: 408_000_000 })).toBe(block('ping -c 3 -i 0.2 10.9.0.2'));
+    expect(run('10.9.0.2', { datalen: 56, replies: r(41, 48, 61), quiet: true, elapsedNs: 408_200_000 })).toBe(block('ping -c 3 -q -i 0.2 10.9.0.2'));
+    expect(run('10.9.0.2', { datalen: 65000, replies: r(167, 150), quiet: false, elapsedNs: 201_000_000 })).toBe(block('ping -c 2 -s 65000 10.9.0.2'));
+  });
+
+  it('rounds trip times as iputils does', () => {
+    expect(formatTripTime(157)).toBe('0.157');
+    expect(formatTripTime(1234)).toBe('1.23');
+    expect(formatTripTime(9995)).toBe('10.0');
+    expect(formatTripTime(12345)).toBe('12.3');
+    expect(formatTripTime(99950)).toBe('100');
+    expect(formatTripTime(123456)).toBe('123');
+  });
+
+  it('reports loss and no rtt line when nothing came back', () => {
+    const s = formatPingStatistics('10.0.0.9', { transmitted: 3, received: 1, rtts: [100], elapsedNs: 2_000_000_000, timing: true });
+    expect(s).toBe('\n--- 10.0.0.9 ping statistics ---\n3 packets transmitted, 1 received, 66.6667% packet loss, time 2000ms\nrtt min/avg/max/mdev = 0.100/0.100/0.100/0.000 ms\n');
+    expect(formatPingStatistics('h', { transmitted: 2, received: 0, rtts: [], elapsedNs: 1e9, timing: true })).toBe('\n--- h ping statistics ---\n2 packets transmitted, 0 received, 100% packet loss, time 1000ms\n\n');
+  });
+});
+
+describe('ping in the lab', () => {
+  const env = (lab: Lab, b: 'rc' | 'ep'): Parameters<typeof ping>[1] => ({ lab, board: lab.boards[b], vars: new Map() });
+
+  it('pings the other board over ntb0 and prints its statistics', () => {
+    const lab = bootLab({ seed: 3 });
+    const r = ping(['ping', '-c', '3', '-i', '0.2', '10.0.0.1'], env(lab, 'ep'));
+    expect(r.status).toBe(0);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toMatch(/^PING 10\.0\.0\.1 \(10\.0\.0\.1\) 56\(84\) bytes of data\.\n(64 bytes from 10\.0\.0\.1: icmp_seq=[123] ttl=64 time=\d+(\.\d+)? ms\n){3}\n--- 10\.0\.0\.1 ping statistics ---\n3 packets transmitted, 3 received, 0% packet loss, time 400ms\nrtt min\/avg\/max\/mdev = [\d.]+\/[\d.]+\/[\d.]+\/[\d.]+ ms\n$/);
+    const q = ping(['ping', '-q', '-c', '2', '-s', '65000', '10.0.0.2'], env(lab, 'rc'));
+    expect(q.stdout).toMatch(/^PING 10\.0\.0\.2 \(10\.0\.0\.2\) 65000\(65028\) bytes of data\.\n\n--- 10\.0\.0\.2 ping statistics ---\n2 packets transmitted, 2 received, 0% packet loss/);
+  });
+
+  it('fails as iputils does', () => {
+    const lab = bootLab({ seed: 3 });
+    expect(ping(['ping', '-c', '0', '10.0.0.1'], env(lab, 'ep'))).toEqual({ stdout: '', stderr: "ping: invalid argument: '0': out of range: 1 <= value <= 9007199254740991\n", status: 1 });
+    expect(ping(['ping', '-c', '1'], env(lab, 'ep'))).toEqual({ stdout: '', stderr: 'ping: usage error: Destination address required\n', status: 1 });
+    expect(ping(['ping', '-c', '1', '-s', '70000', '10.0.0.1'], env(lab, 'ep')).stderr).toBe('ping: packet size 70000 is too large. Maximum is 65507\n');
+    expect(ping(['ping', '-c', '1', '192.168.1.1'], env(lab, 'ep'))).toEqual({ stdout: '', stderr: 'ping: connect: Network is unreachable\n', status: 2 });
+    const big = ping(['ping', '-c', '1', '-W', '1', '-s', '65500', '10.0.0.1'], env(lab, 'ep'));
+    expect(big.stderr).toBe('ping: sendmsg: Message too long\n');
+    expect(big.status).toBe(1);
+    expect(big.stdout).toContain('1 packets transmitted, 0 received, 100% packet loss');
+  });
+});
