@@ -1,0 +1,358 @@
+#!/usr/bin/env node
+/**
+ * `ntb-bench`: the lab (`lab [SCRIPT]`, interactive when no script), one-shot tools
+ * (`iperf3 …`, `ping …`, `ethtool …` on a default lab: client on the EP, server on the RC),
+ * and `reproduce`. Global options: --profile NAME|FILE, --seed N, --functional,
+ * --param module.name=value, --doorbell legacy|per-bit, --trace FILE.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { availableParallelism } from 'node:os';
+import { createInterface } from 'node:readline';
+import { getProfile, parseProfile, type PlatformProfile } from '@ntbsim/kernel';
+import { labCommands } from './commands.js';
+import { bootLab, LabError, type BoardName, type Lab, type LabOptions } from './lab/lab.js';
+import { applyParam, ParamError, type ModuleParams } from './lab/params.js';
+import { defaultVars, parseScriptLine, runScript } from './lab/script.js';
+import { runLine } from './lab/shell.js';
+import { reportHtml } from './reproduce/report.js';
+import { calibrate } from './reproduce/calibrate.js';
+import { formatTable, reproduce } from './reproduce/reproduce.js';
+import { mergeSweeps, parseGrid, parseShard, sweep, sweepSvg, type SweepResults } from './reproduce/sweep.js';
+import { iperf3 } from './tools/iperf3/index.js';
+import type { Command } from './types.js';
+
+const USAGE = `Usage: ntb-bench [global options] COMMAND [args]
+
+Commands:
+  lab [SCRIPT] [--keep-going]   run a lab script (lines 'rc$ …' / 'ep$ …'), or an interactive lab
+  iperf3 ARGS…                  one-shot iperf3 client on the EP (a server runs on the RC, 10.0.0.1)
+  ethtool ARGS…                 one-shot ethtool on the EP
+  reproduce [--runs N] [--duration S] [--json PATH] [--html PATH] [--scenarios a,b] [--workers N]
+  sweep AXIS=V1,V2… [--runs N] [--duration S] [--shard I/N] [--out PATH] [--workers N]
+                                axes: queues mws doorbell affinity transport_mtu use_dma
+                                tx_memcpy_offload hz wake_timer direction protocol variant
+  merge SHARD.json… [--out PATH] [--html PATH]   join sweep shards from many machines
+  calibrate [--seeds N] [--duration S] [--iterations N]   fit the unknown rcar-s4 costs to the
+                                single-queue published rows (baseline TCP and UDP)
+
+Global options:
+  --profile NAME|FILE   platform profile (default rcar-s4; built-in: rcar-s4, x86-server)
+  --seed N              RNG seed (default 1)
+  --functional          move real payload bytes (default: timing mode, headers only)
+  --param MOD.NAME=VAL  module parameter (ntb_transport.*, ntb_netdev.*), repeatable
+  --doorbell MODE       legacy | per-bit (both boards)
+  --trace FILE          write the event trace (JSON lines) to FILE
+`;
+
+interface Globals {
+  profile: PlatformProfile;
+  profileName: string;
+  profileJson?: unknown;
+  seed: number;
+  functional: boolean;
+  params: ModuleParams;
+  doorbell?: 'legacy' | 'per-bit';
+  trace?: string;
+}
+
+class UsageError extends Error {}
+
+function parseGlobals(argv: string[]): { globals: Globals; rest: string[] } {
+  const g: Globals = { profile: getProfile('rcar-s4'), profileName: 'rcar-s4', seed: 1, functional: false, params: { transport: {}, netdev: {} } };
+  const rest: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] as string;
+    const val = (): string => {
+      const v = argv[++i];
+      if (v === undefined) throw new UsageError(`option '${a}' requires an argument`);
+      return v;
+    };
+    if (rest.length > 0) rest.push(a);
+    else if (a === '--profile') {
+      const v = val();
+      if (v.endsWith('.json') || v.includes('/')) {
+        const json: unknown = JSON.parse(readFileSync(v, 'utf8'));
+        g.profile = parseProfile(json, v);
+        g.profileJson = json;
+        g.profileName = g.profile.name;
+      } else {
+        g.profile = getProfile(v);
+        g.profileName = v;
+      }
+    } else if (a === '--seed') {
+      const v = val();
+      if (!/^\d+$/.test(v) || Number(v) > 0xffffffff) throw new UsageError(`--seed: '${v}' is not an integer in 0..4294967295`);
+      g.seed = Number(v);
+    } else if (a === '--functional') g.functional = true;
+    else if (a === '--param') g.params = applyParam(g.params, val());
+    else if (a === '--doorbell') {
+      const v = val();
+      if (v !== 'legacy' && v !== 'per-bit') throw new UsageError(`--doorbell: '${v}' is not one of legacy, per-bit`);
+      g.doorbell = v;
+    } else if (a === '--trace') g.trace = val();
+    else if (a === '-h' || a === '--help') rest.push('help');
+    else if (a.startsWith('--')) throw new UsageError(`unknown option '${a}'`);
+    else rest.push(a);
+  }
+  return { globals: g, rest };
+}
+
+function labOptions(g: Globals): LabOptions {
+  return {
+    profile: g.profile,
+    seed: g.seed,
+    params: g.params,
+    payload: g.functional ? 'functional' : 'timing',
+    ...(g.doorbell === undefined ? {} : { doorbell: { rc: g.doorbell, ep: g.doorbell } }),
+    traceCapacity: g.trace === undefined ? 0 : 1_000_000,
+    sysctl: { 'net.core.wmem_max': 1 << 30, 'net.core.rmem_max': 1 << 30 },
+  };
+}
+
+function commands(): Map<string, Command> {
+  return labCommands({ iperf3 });
+}
+
+function writeTrace(lab: Lab, path: string | undefined): void {
+  if (path === undefined || lab.sim.trace === null) return;
+  writeFileSync(path, lab.sim.trace.toArray().map((r) => JSON.stringify(r)).join('\n') + '\n');
+}
+
+function runLab(g: Globals, args: string[]): number {
+  const keepGoing = args.includes('--keep-going');
+  const file = args.find((a) => !a.startsWith('--'));
+  const lab = bootLab(labOptions(g));
+  if (file !== undefined) {
+    const text = readFileSync(file, 'utf8');
+    const out = runScript(lab, text, {
+      name: file,
+      keepGoing,
+      commands: commands(),
+      onStep: (s) => {
+        process.stdout.write(`${s.board}$ ${s.command}\n${s.result.stdout}`);
+        process.stderr.write(s.result.stderr);
+      },
+    });
+    writeTrace(lab, g.trace);
+    if (out.error !== null) process.stderr.write(`ntb-bench: ${out.error}\n`);
+    return out.status;
+  }
+  return interactive(lab, g);
+}
+
+function interactive(lab: Lab, g: Globals): number {
+  let board: BoardName = 'ep';
+  const vars = { rc: defaultVars(lab, lab.boards.rc), ep: defaultVars(lab, lab.boards.ep) };
+  const cmds = commands();
+  const names = [...cmds.keys()].filter((k) => k !== '>');
+  const rl = createInterface({
+    input: process.stdin,
+    output: process.stdout,
+    historySize: 1000,
+    completer: (line: string): [string[], string] => {
+      const word = line.split(/\s+/).at(-1) ?? '';
+      const hits = [...names, 'rc$', 'ep$', 'exit'].filter((n) => n.startsWith(word));
+      return [hits, word];
+    },
+  });
+  const prompt = (): void => {
+    rl.setPrompt(`${board}$ `);
+    rl.prompt();
+  };
+  rl.on('line', (text) => {
+    const t = text.trim();
+    if (t === 'exit' || t === 'quit') {
+      rl.close();
+      return;
+    }
+    let cmd = t;
+    const parsed = parseScriptLine(text);
+    if (parsed !== null && !(parsed instanceof Error)) {
+      board = parsed.board;
+      cmd = parsed.command;
+    } else if (t === 'rc' || t === 'ep') {
+      board = t;
+      cmd = '';
+    }
+    if (cmd !== '') {
+      const r = runLine(cmd, { lab, board: lab.boards[board], vars: vars[board] }, cmds);
+      process.stdout.write(r.stdout);
+      process.stderr.write(r.stderr);
+    }
+    prompt();
+  });
+  rl.on('close', () => {
+    writeTrace(lab, g.trace);
+    process.stdout.write('\n');
+  });
+  process.stdout.write(`ntbsim lab: rc (10.0.0.1) and ep (10.0.0.2) joined by NTB; 'rc$ CMD' or 'ep$ CMD', 'rc'/'ep' to switch, 'exit' to leave.\n`);
+  prompt();
+  return 0;
+}
+
+function oneShot(g: Globals, tool: string, args: string[]): number {
+  const lab = bootLab(labOptions(g));
+  const cmds = commands();
+  const env = (b: BoardName) => ({ lab, board: lab.boards[b], vars: defaultVars(lab, lab.boards[b]) });
+  if (tool === 'iperf3' && !args.includes('-s')) runLine('iperf3 -s -D', env('rc'), cmds);
+  const cmd = cmds.get(tool);
+  if (cmd === undefined) throw new UsageError(`unknown command '${tool}'`);
+  const r = cmd([tool, ...args], env('ep'));
+  process.stdout.write(r.stdout);
+  process.stderr.write(r.stderr);
+  writeTrace(lab, g.trace);
+  return r.status;
+}
+
+function flag(args: string[], name: string): string | undefined {
+  const i = args.indexOf(name);
+  if (i < 0) return undefined;
+  const v = args[i + 1];
+  if (v === undefined) throw new UsageError(`option '${name}' requires an argument`);
+  return v;
+}
+
+function positiveInt(name: string, v: string | undefined, dflt: number): number {
+  if (v === undefined) return dflt;
+  if (!/^\d+$/.test(v) || Number(v) < 1) throw new UsageError(`${name}: '${v}' is not a positive integer`);
+  return Number(v);
+}
+
+async function runReproduce(g: Globals, args: string[]): Promise<number> {
+  const runs = positiveInt('--runs', flag(args, '--runs'), 10);
+  const duration = positiveInt('--duration', flag(args, '--duration'), 10);
+  const jsonPath = flag(args, '--json') ?? 'bench-results/reproduce.json';
+  const htmlPath = flag(args, '--html') ?? `${dirname(jsonPath)}/report.html`;
+  const scen = flag(args, '--scenarios');
+  const workers = flag(args, '--workers');
+  const tty = process.stderr.isTTY;
+  const rep = await reproduce({
+    runs,
+    durationS: duration,
+    payload: g.functional ? 'functional' : 'timing',
+    profileName: g.profileName,
+    ...(g.profileJson === undefined ? {} : { profileJson: g.profileJson }),
+    ...(scen === undefined ? {} : { scenarios: scen.split(',') }),
+    ...(workers === undefined ? {} : { workers: positiveInt('--workers', workers, 2) }),
+    baseSeed: g.seed,
+    onProgress: (done, total, job) => {
+      if (tty) process.stderr.write(`\r[${'#'.repeat(Math.round((30 * done) / total)).padEnd(30)}] ${done}/${total} ${job.config.id} run ${job.run + 1}   `);
+    },
+  });
+  if (tty) process.stderr.write('\n');
+  process.stdout.write(formatTable(rep) + '\n');
+  mkdirSync(dirname(jsonPath), { recursive: true });
+  writeFileSync(jsonPath, JSON.stringify(rep, null, 2) + '\n');
+  mkdirSync(dirname(htmlPath), { recursive: true });
+  writeFileSync(htmlPath, reportHtml(rep));
+  process.stdout.write(`wrote ${jsonPath} and ${htmlPath}\n`);
+  return 0;
+}
+
+async function runSweep(g: Globals, args: string[]): Promise<number> {
+  const axes = args.filter((a, i) => a.includes('=') && !(args[i - 1] ?? '').startsWith('--'));
+  if (axes.length === 0) throw new UsageError('sweep: give at least one axis, e.g. queues=1,2,4');
+  const out = flag(args, '--out') ?? 'bench-results/sweep.json';
+  const shardSpec = flag(args, '--shard');
+  const workers = flag(args, '--workers');
+  const tty = process.stderr.isTTY;
+  const res = await sweep({
+    grid: parseGrid(axes),
+    runs: positiveInt('--runs', flag(args, '--runs'), 3),
+    durationS: positiveInt('--duration', flag(args, '--duration'), 5),
+    profileName: g.profileName,
+    payload: g.functional ? 'functional' : 'timing',
+    workers: positiveInt('--workers', workers, availableParallelism()),
+    baseSeed: g.seed,
+    ...(shardSpec === undefined ? {} : { shard: parseShard(shardSpec) }),
+    onProgress: (done, total) => {
+      if (tty) process.stderr.write(`\r[${'#'.repeat(Math.round((30 * done) / total)).padEnd(30)}] ${done}/${total}   `);
+    },
+  });
+  if (tty) process.stderr.write('\n');
+  writeSweep(res, out, flag(args, '--html'));
+  return 0;
+}
+
+function writeSweep(res: SweepResults, out: string, html: string | undefined): void {
+  for (const p of res.points) {
+    const mean = p.runs.reduce((s, r) => s + r.mbps, 0) / Math.max(1, p.runs.length);
+    process.stdout.write(`${p.id.padEnd(60)} ${mean.toFixed(1).padStart(8)} Mb/s  (${p.runs.length} runs)  ${p.runs[0]?.bottleneck ?? ''}\n`);
+  }
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, JSON.stringify(res, null, 2) + '\n');
+  const htmlPath = html ?? out.replace(/\.json$/, '') + '.html';
+  writeFileSync(htmlPath, `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>ntbsim sweep</title></head><body><h1>ntbsim sweep (${res.profile}, shards ${res.shards.join(' ')})</h1><h2>Throughput against queues</h2>${sweepSvg(res)}</body></html>\n`);
+  process.stdout.write(`wrote ${out} and ${htmlPath}\n`);
+}
+
+function runMerge(args: string[]): number {
+  const files = args.filter((a, i) => !a.startsWith('--') && !(args[i - 1] ?? '').startsWith('--'));
+  if (files.length === 0) throw new UsageError('merge: give the shard result files');
+  const parts = files.map((f) => JSON.parse(readFileSync(f, 'utf8')) as SweepResults);
+  for (const [i, p] of parts.entries()) if (p.kind !== 'ntbsim-sweep') throw new UsageError(`merge: ${files[i] ?? ''} is not a sweep result file`);
+  writeSweep(mergeSweeps(parts), flag(args, '--out') ?? 'bench-results/sweep-merged.json', flag(args, '--html'));
+  return 0;
+}
+
+async function runCalibrate(g: Globals, args: string[]): Promise<number> {
+  const res = await calibrate({
+    base: g.profile,
+    seeds: positiveInt('--seeds', flag(args, '--seeds'), 3),
+    durationS: positiveInt('--duration', flag(args, '--duration'), 5),
+    iterations: positiveInt('--iterations', flag(args, '--iterations'), 8),
+    workers: positiveInt('--workers', flag(args, '--workers'), availableParallelism()),
+    onStep: (param, value, mbps) => process.stderr.write(`  ${param} = ${value.toFixed(1)} → ${mbps.toFixed(1)} Mb/s\n`),
+  });
+  process.stdout.write(`fitted (${res.runs} runs):\n`);
+  for (const [k, v] of Object.entries(res.values)) process.stdout.write(`  ${k}: ${v}\n`);
+  for (const f of res.fit) process.stdout.write(`  ${f.id}: simulated ${f.simulated.toFixed(1)} Mb/s, published ${f.published} Mb/s (${(((f.simulated - f.published) / f.published) * 100).toFixed(1)}%)\n`);
+  return 0;
+}
+
+/** Entry point; returns the exit status. */
+export async function main(argv: string[]): Promise<number> {
+  try {
+    const { globals, rest } = parseGlobals(argv);
+    const [cmd, ...args] = rest;
+    switch (cmd) {
+      case undefined:
+      case 'help':
+        process.stdout.write(USAGE);
+        return cmd === undefined ? 1 : 0;
+      case 'lab':
+        return runLab(globals, args);
+      case 'reproduce':
+        return await runReproduce(globals, args);
+      case 'sweep':
+        return await runSweep(globals, args);
+      case 'merge':
+        return runMerge(args);
+      case 'calibrate':
+        return await runCalibrate(globals, args);
+      case 'iperf3':
+      case 'ethtool':
+      case 'ping':
+        return oneShot(globals, cmd, args);
+      default:
+        throw new UsageError(`unknown command '${cmd}'`);
+    }
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`ntb-bench: ${e.message}\n${USAGE}`);
+      return 2;
+    }
+    if (e instanceof ParamError || e instanceof LabError || (e instanceof Error && (e.name === 'ProfileError' || e.message.startsWith('sweep:') || e.message.startsWith('merge:')))) {
+      process.stderr.write(`ntb-bench: ${e.message}\n`);
+      return 1;
+    }
+    throw e;
+  }
+}
+
+if (process.argv[1] !== undefined && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
+  void main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}

@@ -1,0 +1,22 @@
+/**
+ * The lab's command table: every userland tool a script or the interactive shell can run.
+ */
+import { ethtool } from './tools/ethtool.js';
+import { cat, echoRedirect } from './tools/proc.js';
+import { ip, modprobe, rmmod, sleep, top } from './tools/system.js';
+import type { Command } from './types.js';
+
+/** Built-in commands by name; `>` is the redirection writer used by `echo … > FILE`. */
+export function labCommands(extra: Readonly<Record<string, Command>> = {}): Map<string, Command> {
+  return new Map<string, Command>([
+    ['cat', cat],
+    ['>', echoRedirect],
+    ['ip', ip],
+    ['sleep', sleep],
+    ['top', top],
+    ['modprobe', modprobe],
+    ['rmmod', rmmod],
+    ['ethtool', ethtool],
+    ...Object.entries(extra),
+  ]);
+}

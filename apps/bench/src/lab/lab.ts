@@ -1,0 +1,148 @@
+/**
+ * The virtual two-board lab: two hosts (`rc`, `ep`) with their own kernels, joined by the
+ * R-Car S4 EPF hardware model, each running ntb_transport, ntb_netdev (`ntb0`) and an IPv4
+ * stack (10.0.0.1 on the RC, 10.0.0.2 on the EP). `bootLab` does what the boards' boot and the
+ * seed's setup do: load the modules with their parameters, wait for the transport link, set
+ * the addresses and bring `ntb0` up.
+ */
+import { createHost, createSimulation, getProfile, type Host, type PlatformProfile, type Simulation } from '@ntbsim/kernel';
+import { createNetStack, type NetStack } from '@ntbsim/net-core';
+import { createEpfPair, type DoorbellMode, type EpfPair, type VntbOptions } from '@ntbsim/ntb-hw-epf';
+import { loadNtbNetdev, type NtbNetdev, type PayloadMode } from '@ntbsim/ntb-netdev';
+import { createNtbTransportClient, TransportBus, type NtbTransport } from '@ntbsim/ntb-transport';
+import type { ModuleParams } from './params.js';
+
+/** Board names. */
+export type BoardName = 'rc' | 'ep';
+
+/** Options of `bootLab`. */
+export interface LabOptions {
+  /** Platform profile (default rcar-s4). */
+  readonly profile?: PlatformProfile;
+  /** RNG seed. */
+  readonly seed?: number;
+  /** Module parameters (both boards). */
+  readonly params?: ModuleParams;
+  /** Doorbell code state per board (default legacy on both). */
+  readonly doorbell?: { readonly rc?: DoorbellMode; readonly ep?: DoorbellMode };
+  /** vNTB configuration (memory windows, doorbells). */
+  readonly vntb?: VntbOptions;
+  /** Payload fidelity (default timing). */
+  readonly payload?: PayloadMode;
+  /** Trace ring capacity in records (0 = off). */
+  readonly traceCapacity?: number;
+  /** Sysctls set on both boards before the modules load (`net.core.wmem_max`, …). */
+  readonly sysctl?: Readonly<Record<string, number | boolean | string | readonly number[]>>;
+  /** Account CPU time per context name (for bottleneck reports). Default true. */
+  readonly accountByName?: boolean;
+}
+
+/** One board of the lab. */
+export interface Board {
+  /** `rc` or `ep`. */
+  readonly name: BoardName;
+  /** Its kernel. */
+  readonly host: Host;
+  /** Its IPv4 stack. */
+  readonly stack: NetStack;
+  /** Its ntb_transport bus. */
+  readonly transportBus: TransportBus;
+  /** Its IPv4 address on ntb0. */
+  readonly ip: string;
+  /** The transport instance (once probed). */
+  transport(): NtbTransport | null;
+  /** The ntb_netdev instance (once probed). */
+  netdev(): NtbNetdev | null;
+  /** `modprobe ntb_netdev`: load with `options` (no-op returning 0 when loaded); 0 or -errno. */
+  loadNetdev(options?: ModuleParams['netdev']): number;
+  /** `rmmod ntb_netdev`: unload; false when not loaded. */
+  unloadNetdev(): boolean;
+}
+
+/** A booted lab. */
+export interface Lab {
+  /** The shared simulation. */
+  readonly sim: Simulation;
+  /** The profile in force. */
+  readonly profile: PlatformProfile;
+  /** The boards. */
+  readonly boards: { readonly rc: Board; readonly ep: Board };
+  /** The hardware pair (fabric, faults, MSI vectors). */
+  readonly pair: EpfPair;
+  /** The options it was booted with. */
+  readonly options: LabOptions;
+}
+
+/** The lab's addresses (the seed's SERVER_IP is the RC). */
+export const LAB_IPS: Readonly<Record<BoardName, string>> = { rc: '10.0.0.1', ep: '10.0.0.2' };
+
+/** Why the lab could not boot. */
+export class LabError extends Error {
+  /** Errno-like code. */
+  readonly code: 'ETIMEDOUT' | 'ENODEV' | 'EINVAL';
+  constructor(code: 'ETIMEDOUT' | 'ENODEV' | 'EINVAL', message: string) {
+    super(message);
+    this.name = 'LabError';
+    this.code = code;
+  }
+}
+
+/** Boot the two boards and bring ntb0 up on both; throws LabError if the link does not come up in 5 s. */
+export function bootLab(options: LabOptions = {}): Lab {
+  const profile = options.profile ?? getProfile('rcar-s4');
+  const sim = createSimulation({ seed: options.seed ?? 1, traceCapacity: options.traceCapacity ?? 0, accountByName: options.accountByName ?? true });
+  const rcHost = createHost(sim, { name: 'rc', profile });
+  const epHost = createHost(sim, { name: 'ep', profile });
+  const pair = createEpfPair({ rc: rcHost, ep: epHost, doorbell: options.doorbell ?? {}, ...(options.vntb === undefined ? {} : { vntb: options.vntb }) });
+  const params = options.params ?? { transport: {}, netdev: {} };
+  const mk = (name: BoardName, host: Host): Board => {
+    const stack = createNetStack(host);
+    for (const [k, v] of Object.entries(options.sysctl ?? {})) stack.setSysctl(k, v);
+    const transportBus = new TransportBus();
+    const ntbBus = name === 'rc' ? pair.buses.rc : pair.buses.ep;
+    ntbBus.registerClient(createNtbTransportClient({ bus: transportBus, params: params.transport }));
+    let module: ReturnType<typeof loadNtbNetdev> | null = null;
+    return {
+      name,
+      host,
+      stack,
+      transportBus,
+      ip: LAB_IPS[name],
+      transport: () => transportBus.transports[0] ?? null,
+      netdev: () => (module === null ? null : ([...module.devices.values()][0] ?? null)),
+      loadNetdev(netdevOptions = params.netdev): number {
+        if (module !== null) return 0;
+        const m = loadNtbNetdev(transportBus, stack, { ...netdevOptions, name: 'ntb0', payload: options.payload ?? 'timing' });
+        if (m.rc !== 0) {
+          m.unload();
+          return m.rc;
+        }
+        module = m;
+        return 0;
+      },
+      unloadNetdev(): boolean {
+        if (module === null) return false;
+        module.unload();
+        module = null;
+        return true;
+      },
+    };
+  };
+  const rc = mk('rc', rcHost);
+  const ep = mk('ep', epHost);
+  const deadline = sim.now + 5_000_000_000;
+  while ((rc.transport() === null || ep.transport() === null) && sim.now < deadline) sim.run({ until: sim.now + 1_000_000 });
+  for (const b of [rc, ep]) {
+    if (b.transport() === null) throw new LabError('ENODEV', `${b.name}: ntb_transport did not probe (hardware probe: ${JSON.stringify(pair.probe())})`);
+    const rcode = b.loadNetdev();
+    if (rcode !== 0) throw new LabError('ENODEV', `${b.name}: modprobe ntb_netdev failed (${rcode})`);
+    const nd = b.netdev();
+    if (nd === null) throw new LabError('ENODEV', `${b.name}: ntb_netdev did not probe`);
+    b.stack.ipAddrAdd(nd.ndev, `${b.ip}/24`);
+    nd.ndev.open();
+  }
+  const up = (): boolean => [rc, ep].every((b) => b.netdev()?.ndev.netifCarrierOk() === true);
+  while (!up() && sim.now < deadline) sim.run({ until: sim.now + 1_000_000 });
+  if (!up()) throw new LabError('ETIMEDOUT', 'ntb0 carrier did not come up on both boards within 5 s of virtual time');
+  return { sim, profile, boards: { rc, ep }, pair, options };
+}

@@ -1,0 +1,88 @@
+/**
+ * Boot-time module parameters of the lab (`--param module.name=value`, `modprobe module
+ * name=value`), parsed as the kernel parses them: bool accepts y/Y/1/n/N/0 (and true/false),
+ * integers in C syntax (decimal, 0x hex, leading 0 octal). Unknown modules and parameters are
+ * rejected with the names that exist.
+ */
+import { KERNEL_PARAM_NAMES, transportParams, type TransportParams } from '@ntbsim/ntb-transport';
+
+/** A rejected parameter: what was wrong and what is allowed. */
+export class ParamError extends Error {
+  /** Always EINVAL. */
+  readonly code = 'EINVAL' as const;
+  constructor(message: string) {
+    super(message);
+    this.name = 'ParamError';
+  }
+}
+
+/** Parameters of the two modules the lab loads. */
+export interface ModuleParams {
+  /** ntb_transport parameters. */
+  readonly transport: Partial<TransportParams>;
+  /** ntb_netdev options (queues at probe, driver variant, wake mechanism). */
+  readonly netdev: { readonly queues?: number; readonly variant?: 'mq' | 'baseline'; readonly wakeTimer?: 'jiffy' | 'hrtimer' };
+}
+
+/** Parse a kernel bool (param_set_bool). */
+export function parseKernelBool(v: string): boolean | null {
+  if (/^(y|Y|1|true)$/.test(v)) return true;
+  if (/^(n|N|0|false)$/.test(v)) return false;
+  return null;
+}
+
+/** Parse a kernel unsigned integer (kstrtoul base 0). */
+export function parseKernelUint(v: string): number | null {
+  let n: number;
+  if (/^0[xX][0-9a-fA-F]+$/.test(v)) n = parseInt(v.slice(2), 16);
+  else if (/^0[0-7]+$/.test(v)) n = parseInt(v.slice(1), 8);
+  else if (/^[0-9]+$/.test(v)) n = parseInt(v, 10);
+  else return null;
+  return Number.isSafeInteger(n) ? n : null;
+}
+
+const TRANSPORT_BY_KERNEL_NAME = new Map(Object.entries(KERNEL_PARAM_NAMES).map(([k, v]) => [v, k as keyof TransportParams]));
+const TRANSPORT_BOOLS = new Set<keyof TransportParams>(['useDma', 'useMsi', 'txMemcpyOffload', 'flushDoneFlag']);
+
+const NETDEV_PARAMS = ['ntb_num_queues', 'variant', 'wake_timer'] as const;
+
+/** Apply `module.name=value` (or `name=value` for `module`) to `params`, returning the new set; throws ParamError. */
+export function applyParam(params: ModuleParams, spec: string, module?: string): ModuleParams {
+  const eq = spec.indexOf('=');
+  const key = eq < 0 ? spec : spec.slice(0, eq);
+  const value = eq < 0 ? 'Y' : spec.slice(eq + 1);
+  const dot = key.indexOf('.');
+  const mod = module ?? (dot < 0 ? '' : key.slice(0, dot));
+  const name = module !== undefined ? key : key.slice(dot + 1);
+  if (mod === 'ntb_transport') {
+    const field = TRANSPORT_BY_KERNEL_NAME.get(name);
+    if (field === undefined) throw new ParamError(`ntb_transport: unknown parameter '${name}' (known: ${[...TRANSPORT_BY_KERNEL_NAME.keys()].join(', ')})`);
+    const parsed = TRANSPORT_BOOLS.has(field) ? parseKernelBool(value) : parseKernelUint(value);
+    if (parsed === null) throw new ParamError(`ntb_transport: '${value}' invalid for parameter '${name}' (allowed ${TRANSPORT_BOOLS.has(field) ? 'a bool: y, n, 1, 0' : 'an unsigned integer'})`);
+    const transport = { ...params.transport, [field]: parsed };
+    try {
+      transportParams(transport);
+    } catch (e) {
+      throw new ParamError((e as Error).message.replace('[ntb-transport] ', ''));
+    }
+    return { ...params, transport };
+  }
+  if (mod === 'ntb_netdev') {
+    switch (name) {
+      case 'ntb_num_queues': {
+        const n = parseKernelUint(value);
+        if (n === null || n < 1 || n > 64) throw new ParamError(`ntb_netdev: '${value}' invalid for parameter 'ntb_num_queues' (allowed 1..64)`);
+        return { ...params, netdev: { ...params.netdev, queues: n } };
+      }
+      case 'variant':
+        if (value !== 'mq' && value !== 'baseline') throw new ParamError(`ntb_netdev: '${value}' invalid for parameter 'variant' (allowed mq, baseline)`);
+        return { ...params, netdev: { ...params.netdev, variant: value } };
+      case 'wake_timer':
+        if (value !== 'jiffy' && value !== 'hrtimer') throw new ParamError(`ntb_netdev: '${value}' invalid for parameter 'wake_timer' (allowed jiffy, hrtimer)`);
+        return { ...params, netdev: { ...params.netdev, wakeTimer: value } };
+      default:
+        throw new ParamError(`ntb_netdev: unknown parameter '${name}' (known: ${NETDEV_PARAMS.join(', ')})`);
+    }
+  }
+  throw new ParamError(`unknown module '${mod}' in '${spec}' (known: ntb_transport, ntb_netdev)`);
+}

@@ -1,0 +1,108 @@
+/**
+ * Where the time went: per-CPU utilisation by context kind on both boards over a measurement
+ * window, and the stage that limits the rate — the busiest CPU and the context (tasklet,
+ * softirq, kthread, user task, IRQ) that took most of it, named as a pipeline stage.
+ */
+import type { CpuUsage } from '@ntbsim/kernel';
+import type { Board, BoardName } from '../lab/lab.js';
+import { utilisation } from '../tools/system.js';
+
+/** A snapshot of one board's accounting. */
+export interface BoardSnapshot {
+  /** Per-CPU usage by kind (ns). */
+  readonly usage: CpuUsage[];
+  /** Per-CPU usage by context name (ns). */
+  readonly byName: Map<string, number>[];
+}
+
+/** Take a snapshot of `board`. */
+export function snapshot(board: Board): BoardSnapshot {
+  return { usage: board.host.usage(), byName: board.host.cpus.map((c) => c.usageByName()) };
+}
+
+/** One CPU's utilisation over the window (%). */
+export interface CpuLoad {
+  /** CPU index. */
+  readonly cpu: number;
+  /** User tasks (%). */
+  readonly user: number;
+  /** kthreads and workqueues (%). */
+  readonly kthread: number;
+  /** Hardirq (%). */
+  readonly hardirq: number;
+  /** Softirq and tasklets (%). */
+  readonly softirq: number;
+  /** Busy in total (%). */
+  readonly busy: number;
+  /** The context that took most of this CPU, and its share (%). */
+  readonly top: { readonly name: string; readonly pct: number } | null;
+}
+
+/** The verdict for one run. */
+export interface Bottleneck {
+  /** Board of the busiest CPU. */
+  readonly board: BoardName;
+  /** The busiest CPU. */
+  readonly cpu: number;
+  /** Its utilisation (%). */
+  readonly busyPct: number;
+  /** The pipeline stage that dominates it. */
+  readonly stage: string;
+  /** Whether the CPU is saturated (≥ 95 %): the rate is CPU-bound there. */
+  readonly saturated: boolean;
+  /** Per-CPU loads of both boards (CPUs with < 1 % busy omitted). */
+  readonly cpus: Readonly<Record<BoardName, CpuLoad[]>>;
+}
+
+/** Name a context as a stage of the NTB network pipeline. */
+export function stageOf(name: string): string {
+  if (name.startsWith('ntb_transport rxc_db')) return 'RX copy: ntb_transport tasklet (memcpy from the uncached RX ring)';
+  if (name.startsWith('NET_RX')) return 'RX stack: NET_RX softirq (IP/TCP/UDP input, software checksum)';
+  if (name.startsWith('NET_TX')) return 'TX: NET_TX softirq (qdisc, ndo_start_xmit, memcpy_toio)';
+  if (name.startsWith('ntb-txcpy')) return 'TX copy: memcpy_toio offload kthread';
+  if (name.startsWith('iperf3') || name.startsWith('sockperf') || name.startsWith('ping')) return `user task: ${name} (socket calls, user copies, TX path when sending)`;
+  if (name.startsWith('kworker')) return 'workqueue: EPF command handler and doorbell polling';
+  if (name.startsWith('timer:')) return `timer softirq: ${name.slice(6)}`;
+  return name;
+}
+
+function loads(before: BoardSnapshot, after: BoardSnapshot): CpuLoad[] {
+  const u = utilisation(before.usage, after.usage);
+  return u.map((x, cpu) => {
+    const a = after.byName[cpu] ?? new Map<string, number>();
+    const b = before.byName[cpu] ?? new Map<string, number>();
+    let total = 0;
+    let top: { name: string; ns: number } | null = null;
+    for (const [name, ns] of a) {
+      const d = ns - (b.get(name) ?? 0);
+      total += d;
+      if (d > 0 && (top === null || d > top.ns)) top = { name, ns: d };
+    }
+    const busy = x.us + x.sy + x.hi + x.si;
+    return { cpu, user: x.us, kthread: x.sy, hardirq: x.hi, softirq: x.si, busy, top: top === null || total === 0 ? null : { name: top.name, pct: (busy * top.ns) / total } };
+  });
+}
+
+/** The bottleneck verdict between two snapshots of each board. */
+export function findBottleneck(windows: Readonly<Record<BoardName, { readonly before: BoardSnapshot; readonly after: BoardSnapshot }>>): Bottleneck {
+  const rc = loads(windows.rc.before, windows.rc.after);
+  const ep = loads(windows.ep.before, windows.ep.after);
+  let best: { board: BoardName; load: CpuLoad } | null = null;
+  for (const [board, list] of [
+    ['rc', rc],
+    ['ep', ep],
+  ] as const) {
+    for (const l of list) if (best === null || l.busy > best.load.busy) best = { board, load: l };
+  }
+  const b = best ?? { board: 'rc' as const, load: rc[0] ?? { cpu: 0, user: 0, kthread: 0, hardirq: 0, softirq: 0, busy: 0, top: null } };
+  const saturated = b.load.busy >= 95;
+  const stage = b.load.top === null ? 'idle' : stageOf(b.load.top.name);
+  return {
+    board: b.board,
+    cpu: b.load.cpu,
+    busyPct: b.load.busy,
+    stage: saturated ? stage : `not CPU-bound (busiest: ${stage}); the window, doorbell latency or the link limit the rate`,
+    saturated,
+    cpus: { rc: rc.filter((l) => l.busy >= 1), ep: ep.filter((l) => l.busy >= 1) },
+  };
+}

@@ -1,0 +1,196 @@
+/**
+ * `ntb-bench reproduce`: the seed's matrix, N runs per scenario with different seeds, on a
+ * worker pool (one worker per core); the seed's table beside the published figures, the
+ * bottleneck per scenario, `reproduce.json` and `report.html`.
+ */
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import type { Bottleneck } from './bottleneck.js';
+import type { RunOptions, RunResult } from './run.js';
+import { SCENARIOS, summarize, type RunConfig, type Scenario, type Summary } from './scenarios.js';
+
+/** One scenario's aggregated result (the JSON `scenarios[]` entry). */
+export interface ScenarioResult {
+  readonly id: string;
+  readonly protocol: 'tcp' | 'udp';
+  readonly queues: number;
+  readonly doorbell: 'legacy' | 'per-bit';
+  readonly variant: 'baseline' | 'mq';
+  readonly runs_mbps: number[];
+  readonly mean_mbps: number;
+  readonly min_mbps: number;
+  readonly max_mbps: number;
+  readonly median_mbps: number;
+  readonly sd_mbps: number;
+  readonly published_mbps: number;
+  readonly published: Scenario['published'];
+  readonly delta_pct: number;
+  readonly vs_baseline_pct: number | null;
+  readonly bottleneck: Bottleneck;
+}
+
+/** The reproduce report (`bench-results/reproduce.json`). */
+export interface ReproduceReport {
+  readonly profile: string;
+  readonly mode: 'functional' | 'timing';
+  readonly runs: number;
+  readonly duration_s: number;
+  readonly wall_s: number;
+  readonly events: number;
+  readonly events_per_s: number;
+  readonly sim_s_per_wall_s: number;
+  readonly workers: number;
+  readonly scenarios: ScenarioResult[];
+}
+
+/** A job for the pool: one run of one configuration. */
+export interface Job {
+  readonly config: RunConfig;
+  readonly run: number;
+  readonly options: Omit<RunOptions, 'profile'> & { readonly profileName?: string; readonly profileJson?: unknown; readonly profilePatch?: Readonly<Record<string, unknown>> };
+}
+
+/** Options of `reproduce`. */
+export interface ReproduceOptions {
+  readonly runs: number;
+  readonly durationS: number;
+  readonly payload: 'functional' | 'timing';
+  readonly profileName: string;
+  readonly profileJson?: unknown;
+  readonly scenarios?: readonly string[];
+  readonly workers?: number;
+  readonly baseSeed?: number;
+  readonly onProgress?: (done: number, total: number, job: Job) => void;
+}
+
+/** The seed of run `run` of a scenario (same across scenarios so configurations are compared on equal draws). */
+export function runSeed(base: number, run: number): number {
+  return (base + run * 7919) >>> 0;
+}
+
+/** Run the jobs on `workers` worker threads (dist/reproduce/worker.js), in job order per result. */
+export async function runPool(jobs: readonly Job[], workers: number, onDone: (i: number, r: RunResult) => void): Promise<void> {
+  const url = new URL('./worker.js', import.meta.url);
+  let next = 0;
+  const failures: Error[] = [];
+  const one = (): Promise<void> =>
+    new Promise((resolve) => {
+      const w = new Worker(url);
+      const feed = (): void => {
+        if (next >= jobs.length || failures.length > 0) {
+          void w.terminate();
+          resolve();
+          return;
+        }
+        const i = next++;
+        w.once('message', (m: { ok: true; result: RunResult } | { ok: false; error: string }) => {
+          if (m.ok) onDone(i, m.result);
+          else failures.push(new Error(m.error));
+          feed();
+        });
+        w.postMessage(jobs[i]);
+      };
+      w.once('error', (e) => {
+        failures.push(e);
+        resolve();
+      });
+      feed();
+    });
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(workers, jobs.length)) }, one));
+  if (failures.length > 0) throw failures[0] as Error;
+}
+
+/** Run the matrix and aggregate it. */
+export async function reproduce(options: ReproduceOptions): Promise<ReproduceReport> {
+  const chosen = options.scenarios === undefined ? SCENARIOS : SCENARIOS.filter((s) => options.scenarios?.includes(s.id));
+  const jobs: Job[] = [];
+  for (const s of chosen) {
+    for (let r = 0; r < options.runs; r++) {
+      jobs.push({ config: s, run: r, options: { seed: runSeed(options.baseSeed ?? 1, r), durationS: options.durationS, payload: options.payload, profileName: options.profileName, ...(options.profileJson === undefined ? {} : { profileJson: options.profileJson }) } });
+    }
+  }
+  const results: (RunResult | undefined)[] = new Array<RunResult | undefined>(jobs.length);
+  const workers = options.workers ?? availableParallelism();
+  const t0 = process.hrtime.bigint();
+  let done = 0;
+  await runPool(jobs, workers, (i, r) => {
+    results[i] = r;
+    done++;
+    options.onProgress?.(done, jobs.length, jobs[i] as Job);
+  });
+  const wall = Number(process.hrtime.bigint() - t0) / 1e9;
+  let events = 0;
+  let simS = 0;
+  for (const r of results) {
+    events += r?.events ?? 0;
+    simS += r?.simS ?? 0;
+  }
+  const baselineMean = new Map<string, number>();
+  const scenarios = chosen.map((s): ScenarioResult => {
+    const rs = jobs.flatMap((j, i) => (j.config.id === s.id ? [results[i] as RunResult] : []));
+    const mbps = rs.map((r) => Math.round(r.mbps * 10) / 10);
+    const sum: Summary = summarize(mbps);
+    if (s.variant === 'baseline') baselineMean.set(s.protocol, sum.mean);
+    const base = baselineMean.get(s.protocol);
+    const busiest = [...rs].sort((a, b) => b.bottleneck.busyPct - a.bottleneck.busyPct)[Math.floor(rs.length / 2)];
+    if (busiest === undefined) throw new Error(`reproduce: no runs for ${s.id}`);
+    return {
+      id: s.id,
+      protocol: s.protocol,
+      queues: s.queues,
+      doorbell: s.doorbell,
+      variant: s.variant,
+      runs_mbps: mbps,
+      mean_mbps: sum.mean,
+      min_mbps: sum.min,
+      max_mbps: sum.max,
+      median_mbps: sum.median,
+      sd_mbps: sum.sd,
+      published_mbps: s.published.mean,
+      published: s.published,
+      delta_pct: (100 * (sum.mean - s.published.mean)) / s.published.mean,
+      vs_baseline_pct: base === undefined || s.variant === 'baseline' ? null : (100 * (sum.mean - base)) / base,
+      bottleneck: busiest.bottleneck,
+    };
+  });
+  return {
+    profile: options.profileName,
+    mode: options.payload,
+    runs: options.runs,
+    duration_s: options.durationS,
+    wall_s: wall,
+    events,
+    events_per_s: events / wall,
+    sim_s_per_wall_s: simS / wall,
+    workers,
+    scenarios,
+  };
+}
+
+function f1(x: number): string {
+  return x.toFixed(1);
+}
+
+/** The seed's table with the published figures beside each row, and the bottlenecks. */
+export function formatTable(rep: ReproduceReport): string {
+  const head = `${'scenario'.padEnd(16)} ${'mean'.padStart(7)} ${'min'.padStart(7)} ${'max'.padStart(7)} ${'median'.padStart(7)} ${'SD'.padStart(6)} ${'vs base'.padStart(8)} │ ${'published'.padStart(9)} ${'Δ'.padStart(7)}  (Mb/s)`;
+  const lines = [head, '─'.repeat(head.length)];
+  for (const s of rep.scenarios) {
+    const vs = s.vs_baseline_pct === null ? '' : `${s.vs_baseline_pct >= 0 ? '+' : ''}${f1(s.vs_baseline_pct)}%`;
+    const pubExtra = s.published.sd === undefined ? '' : ` (min ${s.published.min ?? ''} max ${s.published.max ?? ''} med ${s.published.median ?? ''} SD ${s.published.sd})`;
+    lines.push(`${s.id.padEnd(16)} ${f1(s.mean_mbps).padStart(7)} ${f1(s.min_mbps).padStart(7)} ${f1(s.max_mbps).padStart(7)} ${f1(s.median_mbps).padStart(7)} ${s.sd_mbps.toFixed(2).padStart(6)} ${vs.padStart(8)} │ ${String(s.published_mbps).padStart(9)} ${`${s.delta_pct >= 0 ? '+' : ''}${f1(s.delta_pct)}%`.padStart(7)}${pubExtra}`);
+  }
+  lines.push('');
+  lines.push('Bottleneck per scenario (median run): board, CPU, busy %, stage');
+  for (const s of rep.scenarios) {
+    const b = s.bottleneck;
+    lines.push(`  ${s.id.padEnd(16)} ${b.board} cpu${b.cpu} ${b.busyPct.toFixed(0).padStart(3)}%  ${b.stage}`);
+    for (const board of ['rc', 'ep'] as const) {
+      const cpus = b.cpus[board].map((c) => `cpu${c.cpu} ${c.busy.toFixed(0)}% (si ${c.softirq.toFixed(0)} hi ${c.hardirq.toFixed(0)} sy ${c.kthread.toFixed(0)} us ${c.user.toFixed(0)})`).join(', ');
+      lines.push(`      ${board}: ${cpus === '' ? 'idle' : cpus}`);
+    }
+  }
+  lines.push('');
+  lines.push(`${rep.scenarios.reduce((n, s) => n + s.runs_mbps.length, 0)} runs × ${rep.duration_s} s simulated in ${rep.wall_s.toFixed(1)} s wall on ${rep.workers} workers (${rep.mode} mode): ${(rep.events_per_s / 1e6).toFixed(2)} M events/s, ${rep.sim_s_per_wall_s.toFixed(1)} simulated s per wall s`);
+  return lines.join('\n');
+}

@@ -1,0 +1,101 @@
+/**
+ * One run of one scenario: boot the lab as the seed's boards were set up, run the seed's
+ * iperf3 lines (server on the RC, client on the EP) through the lab's shell, read the
+ * receiver's [SUM] from iperf3's JSON, and report where the time went.
+ */
+import { getProfile, NS_PER_SEC, type PlatformProfile } from '@ntbsim/kernel';
+import { labCommands } from '../commands.js';
+import { bootLab, type Lab } from '../lab/lab.js';
+import { defaultVars } from '../lab/script.js';
+import { runLine } from '../lab/shell.js';
+import { iperf3 } from '../tools/iperf3/index.js';
+import { findBottleneck, snapshot, type Bottleneck } from './bottleneck.js';
+import { IPERF3_CLIENT, type RunConfig } from './scenarios.js';
+
+/** Options of one run. */
+export interface RunOptions {
+  /** RNG seed of the run. */
+  readonly seed: number;
+  /** iperf3 `-t` (s). */
+  readonly durationS: number;
+  /** Real payload bytes (functional) or headers only (timing). */
+  readonly payload: 'functional' | 'timing';
+  /** Platform profile. Default rcar-s4. */
+  readonly profile?: PlatformProfile;
+}
+
+/** The result of one run. */
+export interface RunResult {
+  /** Receiver [SUM] bitrate (Mb/s). */
+  readonly mbps: number;
+  /** Sender [SUM] bitrate (Mb/s). */
+  readonly senderMbps: number;
+  /** Where the time went. */
+  readonly bottleneck: Bottleneck;
+  /** Simulation events executed. */
+  readonly events: number;
+  /** Virtual seconds simulated. */
+  readonly simS: number;
+}
+
+/**
+ * The seed's board setup for `scenario`: R-Car S4 with the MWs in BAR2 (by default one 1 MiB
+ * MW per QP; more QPs than MWs share them through max_num_clients), 512M socket buffers allowed.
+ */
+export function bootScenario(scenario: RunConfig, options: RunOptions): Lab {
+  const mws = scenario.mwCount ?? Math.min(scenario.queues, 4);
+  const mwSize = scenario.mwSize ?? Math.min(1 << 20, (2 << 20) / mws);
+  const transport = { ...(scenario.transport ?? {}), ...(scenario.queues > mws ? { maxNumClients: scenario.queues } : {}) };
+  const lab = bootLab({
+    profile: options.profile ?? getProfile('rcar-s4'),
+    seed: options.seed,
+    payload: options.payload,
+    doorbell: { rc: scenario.doorbell, ep: scenario.doorbell },
+    vntb: { mwSizes: Array.from({ length: mws }, () => mwSize) },
+    params: { transport, netdev: { variant: scenario.variant, queues: scenario.queues, ...(scenario.wakeTimer === undefined ? {} : { wakeTimer: scenario.wakeTimer }) } },
+    sysctl: { 'net.core.wmem_max': 1 << 30, 'net.core.rmem_max': 1 << 30 },
+  });
+  if (scenario.spreadIrqs) {
+    const vectors = lab.pair.rcIrqs();
+    const cpus = lab.boards.rc.host.cpus.length;
+    for (let q = 0; q < scenario.queues; q++) {
+      const irq = vectors[q + 2];
+      if (irq !== undefined) irq.setAffinity(1 << ((q + 1) % cpus));
+  }
+  for (const [k, v] of Object.entries(scenario.sysctl ?? {})) {
+    lab.boards.rc.stack.setSysctl(k, v);
+    lab.boards.ep.stack.setSysctl(k, v);
+    }
+  }
+  return lab;
+}
+
+function sumBps(json: unknown, key: 'sum_received' | 'sum_sent' | 'sum'): number {
+  const end = (json as { end?: Record<string, { bits_per_second?: number }> }).end;
+  return end?.[key]?.bits_per_second ?? NaN;
+}
+
+/** Run `scenario` once. */
+export function runScenario(scenario: RunConfig, options: RunOptions): RunResult {
+  const lab = bootScenario(scenario, options);
+  const commands = labCommands({ iperf3 });
+  const env = (b: 'rc' | 'ep') => ({ lab, board: lab.boards[b], vars: defaultVars(lab, lab.boards[b]) });
+  const [srv, cli] = scenario.direction === 'rc-to-ep' ? (['ep', 'rc'] as const) : (['rc', 'ep'] as const);
+  const server = runLine('iperf3 -s -D', env(srv), commands);
+  if (server.status !== 0) throw new Error(`iperf3 server: ${server.stderr}`);
+  const before = { rc: snapshot(lab.boards.rc), ep: snapshot(lab.boards.ep) };
+  const t0 = lab.sim.now;
+  const ev0 = lab.sim.eventsRun;
+  const target = lab.boards[srv].ip;
+  const client = runLine(`${IPERF3_CLIENT[scenario.protocol].replace('${SERVER_IP}', target)} -t ${options.durationS} -J`, env(cli), commands);
+  if (client.status !== 0) throw new Error(`iperf3 client (${scenario.id}): ${client.stderr || client.stdout.slice(0, 400)}`);
+  const after = { rc: snapshot(lab.boards.rc), ep: snapshot(lab.boards.ep) };
+  const json: unknown = JSON.parse(client.stdout);
+  return {
+    mbps: sumBps(json, 'sum_received') / 1e6,
+    senderMbps: sumBps(json, 'sum_sent') / 1e6,
+    bottleneck: findBottleneck({ rc: { before: before.rc, after: after.rc }, ep: { before: before.ep, after: after.ep } }),
+    events: lab.sim.eventsRun - ev0,
+    simS: (lab.sim.now - t0) / NS_PER_SEC,
+  };
+}

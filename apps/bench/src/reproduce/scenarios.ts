@@ -1,0 +1,105 @@
+/**
+ * The seeds' experiment matrix (two R-Car S4 Spider boards, iperf3 client on the EP, server on
+ * the RC) and the published figures: the 10-run TCP table of the multi-queue series' reply
+ * (baseline / ntb_num_queues=1 / =2, with raw runs) and the single-run UDP and per-bit rows.
+ */
+
+/** One published row (Mb/s). Single-run rows carry only `mean`. */
+export interface Published {
+  /** Mean (or the single published value). */
+  readonly mean: number;
+  /** Minimum of the runs. */
+  readonly min?: number;
+  /** Maximum of the runs. */
+  readonly max?: number;
+  /** Median of the runs. */
+  readonly median?: number;
+  /** Standard deviation of the runs. */
+  readonly sd?: number;
+  /** The raw runs. */
+  readonly runs?: readonly number[];
+  /** Where the figure comes from. */
+  readonly source: string;
+}
+
+/** A lab configuration and the iperf3 test to run on it (a reproduce scenario or a sweep point). */
+export interface RunConfig {
+  /** Identifier, e.g. `mq2-perbit-tcp`. */
+  readonly id: string;
+  /** iperf3 protocol. */
+  readonly protocol: 'tcp' | 'udp';
+  /** ntb_netdev variant. */
+  readonly variant: 'baseline' | 'mq';
+  /** Queue pairs (ethtool -L combined N; one MW per QP in BAR2). */
+  readonly queues: number;
+  /** Doorbell code on both boards. */
+  readonly doorbell: 'legacy' | 'per-bit';
+  /** Spread the RC's QP vectors over CPUs with smp_affinity (the seed's "irq smp_affinity properly adjusted"). */
+  readonly spreadIrqs: boolean;
+  /** Memory windows in BAR2 (default: one per QP, at most 4). */
+  readonly mwCount?: number;
+  /** Size of each MW (bytes; default 1 MiB, or 2 MiB / MWs when that is smaller). */
+  readonly mwSize?: number;
+  /** ntb_transport parameters. */
+  readonly transport?: Readonly<Record<string, number | boolean>>;
+  /** ntb_netdev wake mechanism. */
+  readonly wakeTimer?: 'jiffy' | 'hrtimer';
+  /** Which way the data flows: the seed's EP → RC (client on the EP), or RC → EP. */
+  readonly direction?: 'ep-to-rc' | 'rc-to-ep';
+  /** Sysctls for both boards. */
+  readonly sysctl?: Readonly<Record<string, number>>;
+}
+
+/** One scenario of the seed matrix: a configuration with its published figure. */
+export interface Scenario extends RunConfig {
+  /** The published figure. */
+  readonly published: Published;
+}
+
+const TCP_TABLE = 'Koichiro Den, reply to v1 of "net: ntb_netdev: multi-queue" (2026-02-25): 10-run TCP table';
+const SINGLE = 'Koichiro Den, cover letter of "net: ntb_netdev: multi-queue" v1 (2026-02-24): single run';
+const PERBIT = 'Koichiro Den, same reply: ntb_num_queues=2 + "NTB: epf: per-doorbell bit" series + smp_affinity';
+
+/** The seed's matrix, in the seed's table order. */
+export const SCENARIOS: readonly Scenario[] = [
+  { id: 'baseline-tcp', protocol: 'tcp', variant: 'baseline', queues: 1, doorbell: 'legacy', spreadIrqs: false, published: { mean: 599.5, min: 590, max: 605, median: 602, sd: 5.84, runs: [601, 604, 592, 593, 605, 590, 605, 598, 603, 604], source: TCP_TABLE } },
+  { id: 'baseline-udp', protocol: 'udp', variant: 'baseline', queues: 1, doorbell: 'legacy', spreadIrqs: false, published: { mean: 598, source: SINGLE } },
+  { id: 'mq1-tcp', protocol: 'tcp', variant: 'mq', queues: 1, doorbell: 'legacy', spreadIrqs: false, published: { mean: 595.2, min: 590, max: 604, median: 593, sd: 6.01, runs: [604, 604, 590, 593, 591, 603, 590, 594, 590, 593], source: TCP_TABLE } },
+  { id: 'mq1-udp', protocol: 'udp', variant: 'mq', queues: 1, doorbell: 'legacy', spreadIrqs: false, published: { mean: 605, source: SINGLE } },
+  { id: 'mq2-legacy-tcp', protocol: 'tcp', variant: 'mq', queues: 2, doorbell: 'legacy', spreadIrqs: false, published: { mean: 600.4, min: 593, max: 605, median: 601.5, sd: 4.12, runs: [601, 603, 600, 603, 605, 602, 596, 593, 605, 596], source: TCP_TABLE } },
+  { id: 'mq2-legacy-udp', protocol: 'udp', variant: 'mq', queues: 2, doorbell: 'legacy', spreadIrqs: false, published: { mean: 598, source: SINGLE } },
+  { id: 'mq2-perbit-tcp', protocol: 'tcp', variant: 'mq', queues: 2, doorbell: 'per-bit', spreadIrqs: true, published: { mean: 1150, source: PERBIT } },
+  { id: 'mq2-perbit-udp', protocol: 'udp', variant: 'mq', queues: 2, doorbell: 'per-bit', spreadIrqs: true, published: { mean: 1180, source: PERBIT } },
+];
+
+/** The seed's iperf3 client command lines (`${SERVER_IP}` is the RC). */
+export const IPERF3_CLIENT = {
+  tcp: 'iperf3 -Z -c ${SERVER_IP} -l 65480 -w 512M -P 4',
+  udp: 'iperf3 -ub0 -c ${SERVER_IP} -l 65480 -w 512M -P 4',
+} as const;
+
+/** Summary statistics of a sample. */
+export interface Summary {
+  /** Mean. */
+  readonly mean: number;
+  /** Minimum. */
+  readonly min: number;
+  /** Maximum. */
+  readonly max: number;
+  /** Median. */
+  readonly median: number;
+  /** Sample standard deviation (n − 1), as a spreadsheet's STDEV.S. */
+  readonly sd: number;
+}
+
+/** Mean, min, max, median and sample SD of `xs` (non-empty). */
+export function summarize(xs: readonly number[]): Summary {
+  const n = xs.length;
+  if (n === 0) throw new RangeError('summarize: empty sample');
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mean = xs.reduce((s, x) => s + x, 0) / n;
+  const mid = Math.floor(n / 2);
+  const median = n % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+  const sd = n > 1 ? Math.sqrt(xs.reduce((s, x) => s + (x - mean) ** 2, 0) / (n - 1)) : 0;
+  return { mean, min: sorted[0] as number, max: sorted[n - 1] as number, median, sd };
+}

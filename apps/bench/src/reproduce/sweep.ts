@@ -1,0 +1,240 @@
+/**
+ * `ntb-bench sweep`: a grid over any lab parameter (queues, MWs, doorbell mode, IRQ
+ * affinity, transport_mtu, use_dma, tx_memcpy_offload, HZ, wake timer, direction,
+ * protocol), run on the worker pool; `--shard i/n` runs every n-th job so a batch engine
+ * (CI matrix, Kubernetes Jobs, Slurm arrays) can split it, and `merge` joins the shards.
+ */
+import type { RunResult } from './run.js';
+import { runPool, runSeed, type Job } from './reproduce.js';
+import type { RunConfig } from './scenarios.js';
+
+/** The axes a sweep can vary, with the values each accepts. */
+export const AXES = {
+  queues: 'integer 1..8',
+  mws: 'integer 1..4',
+  doorbell: 'legacy | per-bit',
+  affinity: 'spread | default',
+  transport_mtu: 'integer bytes',
+  use_dma: '0 | 1',
+  tx_memcpy_offload: '0 | 1',
+  hz: '100 | 250 | 300 | 1000',
+  wake_timer: 'jiffy | hrtimer',
+  direction: 'ep-to-rc | rc-to-ep',
+  protocol: 'tcp | udp',
+  variant: 'mq | baseline',
+} as const;
+
+/** An axis name. */
+export type AxisName = keyof typeof AXES;
+
+/** A grid: axis → values (as typed on the command line). */
+export type Grid = Partial<Record<AxisName, readonly string[]>>;
+
+/** Parse `axis=v1,v2` specs; throws naming the bad axis or value and what is allowed. */
+export function parseGrid(specs: readonly string[]): Grid {
+  const grid: Record<string, string[]> = {};
+  for (const spec of specs) {
+    const eq = spec.indexOf('=');
+    const axis = spec.slice(0, eq);
+    if (eq < 0 || !(axis in AXES)) throw new Error(`sweep: unknown axis '${eq < 0 ? spec : axis}' (known: ${Object.keys(AXES).join(', ')})`);
+    const values = spec.slice(eq + 1).split(',').filter((v) => v !== '');
+    if (values.length === 0) throw new Error(`sweep: axis '${axis}' has no values (allowed ${AXES[axis as AxisName]})`);
+    for (const v of values) checkValue(axis as AxisName, v);
+    grid[axis] = values;
+  }
+  return grid;
+}
+
+function checkValue(axis: AxisName, v: string): void {
+  const int = /^\d+$/.test(v) ? Number(v) : NaN;
+  const ok = (() => {
+    switch (axis) {
+      case 'queues':
+        return int >= 1 && int <= 8;
+      case 'mws':
+        return int >= 1 && int <= 4;
+      case 'transport_mtu':
+        return int >= 13;
+      case 'use_dma':
+      case 'tx_memcpy_offload':
+        return v === '0' || v === '1';
+      case 'hz':
+        return [100, 250, 300, 1000].includes(int);
+      case 'affinity':
+      case 'direction':
+      case 'doorbell':
+      case 'protocol':
+      case 'variant':
+      case 'wake_timer':
+        return AXES[axis].split(' | ').includes(v);
+    }
+  })();
+  if (!ok) throw new Error(`sweep: ${axis}=${v}: allowed ${AXES[axis]}`);
+}
+
+/** One point of the grid: its configuration and the profile patch it needs. */
+export interface SweepPoint {
+  /** `axis=value,…` id. */
+  readonly id: string;
+  /** The axis values. */
+  readonly values: Readonly<Record<string, string>>;
+  /** The lab configuration. */
+  readonly config: RunConfig;
+  /** Profile overrides (HZ). */
+  readonly profilePatch?: Readonly<Record<string, unknown>>;
+}
+
+/** Expand a grid to its points (cartesian product, axes in the order given). */
+export function expandGrid(grid: Grid): SweepPoint[] {
+  let combos: Record<string, string>[] = [{}];
+  for (const [axis, values] of Object.entries(grid)) combos = combos.flatMap((c) => (values ?? []).map((v) => ({ ...c, [axis]: v })));
+  return combos.map((v) => {
+    const queues = Number(v.queues ?? 1);
+    const transport: Record<string, number | boolean> = {};
+    if (v.transport_mtu !== undefined) transport.transportMtu = Number(v.transport_mtu);
+    if (v.use_dma !== undefined) transport.useDma = v.use_dma === '1';
+    if (v.tx_memcpy_offload !== undefined) transport.txMemcpyOffload = v.tx_memcpy_offload === '1';
+    const doorbell = (v.doorbell ?? 'per-bit') as 'legacy' | 'per-bit';
+    const config: RunConfig = {
+      id: Object.entries(v).map(([k, x]) => `${k}=${x}`).join(',') || 'default',
+      protocol: (v.protocol ?? 'tcp') as 'tcp' | 'udp',
+      variant: (v.variant ?? 'mq') as 'mq' | 'baseline',
+      queues,
+      doorbell,
+      spreadIrqs: (v.affinity ?? 'spread') === 'spread',
+      transport,
+      ...(v.mws === undefined ? {} : { mwCount: Number(v.mws) }),
+      ...(v.wake_timer === undefined ? {} : { wakeTimer: v.wake_timer as 'jiffy' | 'hrtimer' }),
+      ...(v.direction === undefined ? {} : { direction: v.direction as 'ep-to-rc' | 'rc-to-ep' }),
+    };
+    return { id: config.id, values: v, config, ...(v.hz === undefined ? {} : { profilePatch: { kernel: { hz: { value: Number(v.hz) } } } }) };
+  });
+}
+
+/** One run of a sweep point. */
+export interface SweepRun {
+  /** Run index. */
+  readonly run: number;
+  /** Its seed. */
+  readonly seed: number;
+  /** Receiver [SUM] (Mb/s). */
+  readonly mbps: number;
+  /** The limiting stage. */
+  readonly bottleneck: string;
+  /** Busiest CPU's utilisation (%). */
+  readonly busy_pct: number;
+}
+
+/** A sweep's results file (also the shape of a shard and of a merge). */
+export interface SweepResults {
+  readonly kind: 'ntbsim-sweep';
+  readonly profile: string;
+  readonly duration_s: number;
+  readonly runs: number;
+  readonly grid: Grid;
+  /** Shards included, as `i/n`. */
+  readonly shards: string[];
+  readonly points: { id: string; values: Record<string, string>; runs: SweepRun[] }[];
+}
+
+/** Parse `--shard i/n` (1-based). */
+export function parseShard(spec: string): { index: number; count: number } {
+  const m = /^(\d+)\/(\d+)$/.exec(spec);
+  const index = Number(m?.[1]);
+  const count = Number(m?.[2]);
+  if (m === null || count < 1 || index < 1 || index > count) throw new Error(`sweep: --shard '${spec}': allowed i/n with 1 ≤ i ≤ n`);
+  return { index, count };
+}
+
+/** Run a sweep (or one shard of it). */
+export async function sweep(options: {
+  readonly grid: Grid;
+  readonly runs: number;
+  readonly durationS: number;
+  readonly profileName: string;
+  readonly payload: 'functional' | 'timing';
+  readonly shard?: { readonly index: number; readonly count: number };
+  readonly workers: number;
+  readonly baseSeed?: number;
+  readonly onProgress?: (done: number, total: number) => void;
+}): Promise<SweepResults> {
+  const points = expandGrid(options.grid);
+  const all: Job[] = [];
+  for (const p of points) {
+    for (let r = 0; r < options.runs; r++) {
+      all.push({ config: p.config, run: r, options: { seed: runSeed(options.baseSeed ?? 1, r), durationS: options.durationS, payload: options.payload, profileName: options.profileName, ...(p.profilePatch === undefined ? {} : { profilePatch: p.profilePatch }) } });
+    }
+  }
+  const shard = options.shard ?? { index: 1, count: 1 };
+  const jobs = all.filter((_, i) => i % shard.count === shard.index - 1);
+  const results: RunResult[] = new Array<RunResult>(jobs.length);
+  let done = 0;
+  await runPool(jobs, options.workers, (i, r) => {
+    results[i] = r;
+    options.onProgress?.(++done, jobs.length);
+  });
+  const byId = new Map<string, SweepRun[]>();
+  jobs.forEach((j, i) => {
+    const r = results[i] as RunResult;
+    const list = byId.get(j.config.id) ?? [];
+    list.push({ run: j.run, seed: j.options.seed, mbps: Math.round(r.mbps * 10) / 10, bottleneck: r.bottleneck.stage, busy_pct: Math.round(r.bottleneck.busyPct) });
+    byId.set(j.config.id, list);
+  });
+  return {
+    kind: 'ntbsim-sweep',
+    profile: options.profileName,
+    duration_s: options.durationS,
+    runs: options.runs,
+    grid: options.grid,
+    shards: [`${shard.index}/${shard.count}`],
+    points: points.filter((p) => byId.has(p.id)).map((p) => ({ id: p.id, values: { ...p.values }, runs: byId.get(p.id) ?? [] })),
+  };
+}
+
+/** Merge shard results of the same sweep; throws when they come from different sweeps. */
+export function mergeSweeps(parts: readonly SweepResults[]): SweepResults {
+  const [first] = parts;
+  if (first === undefined) throw new Error('merge: no input files');
+  const key = (s: SweepResults): string => JSON.stringify([s.kind, s.profile, s.duration_s, s.runs, s.grid]);
+  for (const p of parts) if (key(p) !== key(first)) throw new Error(`merge: shard ${p.shards.join(',')} is from a different sweep (profile, duration, runs or grid differ)`);
+  const points = new Map<string, { id: string; values: Record<string, string>; runs: SweepRun[] }>();
+  for (const p of parts) {
+    for (const pt of p.points) {
+      const cur = points.get(pt.id) ?? { id: pt.id, values: pt.values, runs: [] };
+      for (const r of pt.runs) if (!cur.runs.some((x) => x.run === r.run)) cur.runs.push(r);
+      cur.runs.sort((a, b) => a.run - b.run);
+      points.set(pt.id, cur);
+    }
+  }
+  const order = expandGrid(first.grid).map((p) => p.id);
+  return { ...first, shards: parts.flatMap((p) => p.shards).sort(), points: order.filter((id) => points.has(id)).map((id) => points.get(id) as SweepResults['points'][number]) };
+}
+
+/** Throughput against queues, one line per configuration of the other axes (SVG). */
+export function sweepSvg(res: SweepResults): string {
+  const groups = new Map<string, { q: number; mean: number }[]>();
+  for (const p of res.points) {
+    const rest = Object.entries(p.values).filter(([k]) => k !== 'queues').map(([k, v]) => `${k}=${v}`).join(',') || 'default';
+    const mean = p.runs.reduce((s, r) => s + r.mbps, 0) / Math.max(1, p.runs.length);
+    const list = groups.get(rest) ?? [];
+    list.push({ q: Number(p.values.queues ?? 1), mean });
+    groups.set(rest, list);
+  }
+  const w = 640;
+  const h = 320;
+  const maxQ = Math.max(1, ...res.points.map((p) => Number(p.values.queues ?? 1)));
+  const maxY = Math.max(1, ...[...groups.values()].flat().map((x) => x.mean)) * 1.1;
+  const x = (q: number): number => 50 + ((w - 70) * (q - 1)) / Math.max(1, maxQ - 1);
+  const y = (v: number): number => h - 30 - ((h - 50) * v) / maxY;
+  const colors = ['#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f', '#edc948', '#b07aa1', '#ff9da7'];
+  const parts: string[] = [`<line x1="50" y1="${h - 30}" x2="${w - 20}" y2="${h - 30}" stroke="#888"/><line x1="50" y1="10" x2="50" y2="${h - 30}" stroke="#888"/>`];
+  for (let q = 1; q <= maxQ; q++) parts.push(`<text x="${x(q)}" y="${h - 12}" font-size="10" text-anchor="middle">${q}</text>`);
+  [...groups.entries()].forEach(([name, pts], i) => {
+    const c = colors[i % colors.length] ?? '#000';
+    const sorted = [...pts].sort((a, b) => a.q - b.q);
+    parts.push(`<polyline class="series" fill="none" stroke="${c}" stroke-width="2" points="${sorted.map((p) => `${x(p.q)},${y(p.mean)}`).join(' ')}"><title>${name}</title></polyline>`);
+    parts.push(`<text x="${w - 20}" y="${20 + i * 14}" font-size="10" text-anchor="end" fill="${c}">${name}</text>`);
+  });
+  parts.push(`<text x="${w / 2}" y="${h}" font-size="11" text-anchor="middle">queues</text><text x="12" y="${h / 2}" font-size="11" transform="rotate(-90 12 ${h / 2})">Mb/s</text>`);
+  return `<svg id="sweep" xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" role="img" aria-label="throughput against queues">${parts.join('')}</svg>`;
+}

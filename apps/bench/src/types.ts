@@ -1,0 +1,34 @@
+/**
+ * Contracts of the lab's userland: a command gets its argv and the shell environment of the
+ * board it runs on, advances virtual time as the real tool would take time, and returns what
+ * it printed and its exit status.
+ */
+import type { Board, Lab } from './lab/lab.js';
+
+/** What a command printed and its exit status. */
+export interface CommandResult {
+  /** Standard output. */
+  readonly stdout: string;
+  /** Standard error. */
+  readonly stderr: string;
+  /** Exit status (0 = success). */
+  readonly status: number;
+}
+
+/** The environment a command runs in. */
+export interface ShellEnv {
+  /** The lab. */
+  readonly lab: Lab;
+  /** The board the command runs on. */
+  readonly board: Board;
+  /** Shell variables (`SERVER_IP`, …). */
+  readonly vars: Map<string, string>;
+}
+
+/** A userland command of the lab (argv[0] is its name). */
+export type Command = (argv: readonly string[], env: ShellEnv) => CommandResult;
+
+/** Build a result. */
+export function result(stdout: string, stderr = '', status = stderr === '' ? 0 : 1): CommandResult {
+  return { stdout, stderr, status };
+}

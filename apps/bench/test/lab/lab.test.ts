@@ -1,0 +1,95 @@
+import { describe, expect, it } from 'vitest';
+import { labCommands } from '../../src/commands.js';
+import { bootLab, type Lab } from '../../src/lab/lab.js';
+import { defaultVars, runScript } from '../../src/lab/script.js';
+import { runLine } from '../../src/lab/shell.js';
+
+function sh(lab: Lab, board: 'rc' | 'ep', line: string) {
+  return runLine(line, { lab, board: lab.boards[board], vars: defaultVars(lab, lab.boards[board]) }, labCommands());
+}
+
+describe('the two-board lab', () => {
+  const lab = bootLab({ seed: 5, vntb: { mwSizes: [1 << 20, 1 << 20] }, doorbell: { rc: 'per-bit', ep: 'per-bit' } });
+
+  it('boots both boards with ntb0 up, carrier on, addresses set', () => {
+    for (const b of [lab.boards.rc, lab.boards.ep]) {
+      const nd = b.netdev();
+      expect(nd?.ndev.isUp).toBe(true);
+      expect(nd?.ndev.netifCarrierOk()).toBe(true);
+      expect(nd?.ndev.mtu).toBe(65510);
+      expect(b.stack.addressesOf(nd?.ndev ?? ({} as never))).toEqual([`${b.ip}/24`]);
+    }
+  });
+
+  it('ip -s link show ntb0 prints the iproute2 block; bad devices and options fail as ip does', () => {
+    const r = sh(lab, 'rc', 'ip -s link show ntb0');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^\d+: ntb0: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 65510 qdisc mq state UP mode DEFAULT group default qlen 1000\n {4}link\/ether ([0-9a-f]{2}:){5}[0-9a-f]{2} brd ff:ff:ff:ff:ff:ff\n {4}RX: {2}bytes packets errors dropped {2}missed {3}mcast/);
+    expect(sh(lab, 'rc', 'ip link set eth9 up')).toEqual({ stdout: '', stderr: 'Cannot find device "eth9"\n', status: 1 });
+    expect(sh(lab, 'rc', 'ip link set ntb0 mtu 70000').stderr).toBe('Error: mtu greater than device maximum.\n');
+    expect(sh(lab, 'rc', 'ip route').status).toBe(255);
+  });
+
+  it('/proc/interrupts lists the NTB MSI vectors per CPU, and smp_affinity moves them', () => {
+    const text = sh(lab, 'rc', 'cat /proc/interrupts').stdout;
+    const header = text.split('\n')[0] ?? '';
+    expect(header.trim().split(/\s+/)).toEqual(['CPU0', 'CPU1', 'CPU2', 'CPU3', 'CPU4', 'CPU5', 'CPU6', 'CPU7']);
+    const irq = lab.pair.rcIrqs()[2];
+    if (irq === undefined) throw new Error('no vector 2');
+    expect(text).toContain(`${irq.num}:`);
+    expect(sh(lab, 'rc', `echo 4 > /proc/irq/${irq.num}/smp_affinity`).status).toBe(0);
+    expect(irq.affinity).toBe(4);
+    expect(sh(lab, 'rc', `cat /proc/irq/${irq.num}/smp_affinity`).stdout).toBe('04\n');
+    const bad = sh(lab, 'rc', `echo 100 > /proc/irq/${irq.num}/smp_affinity`);
+    expect(bad).toEqual({ stdout: '', stderr: 'bash: echo: write error: Invalid argument\n', status: 1 });
+    expect(irq.affinity).toBe(4);
+    expect(sh(lab, 'rc', 'cat /proc/nope').stderr).toBe('cat: /proc/nope: No such file or directory\n');
+  });
+
+  it('cat of the transport debugfs stats prints the kernel lines', () => {
+    const dev = lab.boards.rc.transport()?.dev.name ?? '';
+    const r = sh(lab, 'rc', `cat /sys/kernel/debug/ntb_transport/${dev}/qp0/stats`);
+    expect(r.stdout.startsWith('\nNTB QP stats:\n\nrx_bytes - \t')).toBe(true);
+    expect(r.stdout).toContain('QP Link - \tUp\n');
+  });
+
+  it('ethtool -l / -L work on ntb0 and ENOSPC when no QP is left', () => {
+    expect(sh(lab, 'ep', 'ethtool -l ntb0').stdout).toBe('Channel parameters for ntb0:\nPre-set maximums:\nRX:\t\tn/a\nTX:\t\tn/a\nOther:\t\tn/a\nCombined:\t64\nCurrent hardware settings:\nRX:\t\tn/a\nTX:\t\tn/a\nOther:\t\tn/a\nCombined:\t1\n');
+    expect(sh(lab, 'ep', 'ethtool -L ntb0 combined 2')).toEqual({ stdout: '', stderr: '', status: 0 });
+    expect(lab.boards.ep.netdev()?.queues).toHaveLength(2);
+    const r = sh(lab, 'ep', 'ethtool -L ntb0 combined 3');
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('netlink error: No space left on device');
+    expect(lab.boards.ep.netdev()?.queues).toHaveLength(2);
+  });
+
+  it('sleep advances virtual time and top reports per-CPU utilisation', () => {
+    const t0 = lab.sim.now;
+    expect(sh(lab, 'ep', 'sleep 0.5').status).toBe(0);
+    expect(lab.sim.now - t0).toBe(500_000_000);
+    expect(sh(lab, 'ep', 'sleep x').stderr).toContain("sleep: invalid time interval 'x'");
+    const top = sh(lab, 'ep', 'top').stdout;
+    expect(top.split('\n').filter((l) => l.startsWith('%Cpu'))).toHaveLength(8);
+  });
+
+  it('unknown commands fail with status 127', () => {
+    expect(sh(lab, 'ep', 'frobnicate --now')).toEqual({ stdout: '', stderr: 'bash: frobnicate: command not found\n', status: 127 });
+  });
+});
+
+describe('lab scripts', () => {
+  it("run the seed's lines verbatim and stop at the first failure with its line number", () => {
+    const lab = bootLab({ seed: 2 });
+    const out = runScript(lab, ['# seed setup', 'rc$ sudo modprobe ntb_netdev', '', 'ep$ sudo ethtool -l ntb0', 'ep$ sudo ip link set ntb0 mtu 99999', 'ep$ sleep 1'].join('\n'), { name: 'seed.lab', commands: labCommands() });
+    expect(out.steps.map((s) => s.line)).toEqual([2, 4, 5]);
+    expect(out.status).toBe(2);
+    expect(out.error).toBe("seed.lab:5: 'sudo ip link set ntb0 mtu 99999' failed with status 2: Error: mtu greater than device maximum.");
+  });
+
+  it('keep going runs every line; malformed lines are reported', () => {
+    const lab = bootLab({ seed: 2 });
+    const out = runScript(lab, 'ep$ nope\nthis is not a prompt\nep$ sleep 0.1', { keepGoing: true, commands: labCommands() });
+    expect(out.steps).toHaveLength(2);
+    expect(out.error).toBe("script:1: 'nope' failed with status 127: bash: nope: command not found");
+  });
+});

@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { parseLine } from '../../src/lab/shell.js';
+import { parseScriptLine } from '../../src/lab/script.js';
+import { applyParam, parseKernelBool, parseKernelUint } from '../../src/lab/params.js';
+
+const vars = new Map([['SERVER_IP', '10.0.0.1']]);
+
+describe('shell line parsing', () => {
+  it("takes the seed's lines verbatim: sudo dropped, ${SERVER_IP} expanded", () => {
+    expect(parseLine('sudo iperf3 -Z -c ${SERVER_IP} -l 65480 -w 512M -P 4', vars)).toEqual({ argv: ['iperf3', '-Z', '-c', '10.0.0.1', '-l', '65480', '-w', '512M', '-P', '4'], redirect: null });
+    expect(parseLine('sudo iperf3 -ub0 -c $SERVER_IP', vars).argv).toEqual(['iperf3', '-ub0', '-c', '10.0.0.1']);
+  });
+
+  it('handles quotes and redirection', () => {
+    expect(parseLine(`echo "a b" 'c $SERVER_IP' > /proc/irq/35/smp_affinity`, vars)).toEqual({ argv: ['echo', 'a b', 'c $SERVER_IP'], redirect: '/proc/irq/35/smp_affinity' });
+    expect(parseLine('echo 4>/proc/irq/35/smp_affinity', vars)).toEqual({ argv: ['echo', '4'], redirect: '/proc/irq/35/smp_affinity' });
+  });
+
+  it('reports shell errors as bash does', () => {
+    expect(() => parseLine('echo "unterminated', vars)).toThrow("unexpected EOF while looking for matching `\"'");
+    expect(() => parseLine('echo $NOPE', vars)).toThrow('NOPE: unbound variable');
+    expect(() => parseLine('echo >', vars)).toThrow("syntax error near unexpected token `newline'");
+  });
+});
+
+describe('script lines', () => {
+  it('splits board prompts, skips comments and blanks, rejects other lines', () => {
+    expect(parseScriptLine('rc$ sudo iperf3 -s')).toEqual({ board: 'rc', command: 'sudo iperf3 -s' });
+    expect(parseScriptLine('  ep$ ethtool -l ntb0')).toEqual({ board: 'ep', command: 'ethtool -l ntb0' });
+    expect(parseScriptLine('# comment')).toBeNull();
+    expect(parseScriptLine('   ')).toBeNull();
+    expect(parseScriptLine('iperf3 -s')).toBeInstanceOf(Error);
+  });
+});
+
+describe('module parameters', () => {
+  it('parses kernel bools and integers', () => {
+    expect(['y', 'Y', '1', 'true'].map(parseKernelBool)).toEqual([true, true, true, true]);
+    expect(['n', 'N', '0', 'false'].map(parseKernelBool)).toEqual([false, false, false, false]);
+    expect(parseKernelBool('yes')).toBeNull();
+    expect([parseKernelUint('0x10000'), parseKernelUint('010'), parseKernelUint('42'), parseKernelUint('-1')]).toEqual([65536, 8, 42, null]);
+  });
+
+  it('applies --param and modprobe forms, rejecting unknown names and bad values without changing anything', () => {
+    const base = { transport: {}, netdev: {} };
+    expect(applyParam(base, 'ntb_transport.use_dma=1').transport).toEqual({ useDma: true });
+    expect(applyParam(base, 'transport_mtu=0x8000', 'ntb_transport').transport).toEqual({ transportMtu: 0x8000 });
+    expect(applyParam(base, 'ntb_num_queues=2', 'ntb_netdev').netdev).toEqual({ queues: 2 });
+    expect(() => applyParam(base, 'ntb_transport.use_dmx=1')).toThrow(/unknown parameter 'use_dmx' \(known: transport_mtu/);
+    expect(() => applyParam(base, 'ntb_transport.use_dma=maybe')).toThrow(/'maybe' invalid for parameter 'use_dma'/);
+    expect(() => applyParam(base, 'ntb_transport.max_num_clients=300')).toThrow(/max_num_clients: got 300, allowed an integer in 0..255/);
+    expect(() => applyParam(base, 'ntb_netdev.ntb_num_queues=65')).toThrow(/allowed 1..64/);
+    expect(() => applyParam(base, 'e1000.x=1')).toThrow(/unknown module 'e1000'/);
+    expect(base).toEqual({ transport: {}, netdev: {} });
+  });
+});

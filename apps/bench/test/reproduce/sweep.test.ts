@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import { expandGrid, mergeSweeps, parseGrid, parseShard, sweepSvg, type SweepResults } from '../../src/reproduce/sweep.js';
+
+describe('sweep grids', () => {
+  it('parses axes and expands their cartesian product in order', () => {
+    const grid = parseGrid(['queues=1,2,4', 'doorbell=legacy,per-bit', 'hz=250,1000']);
+    const pts = expandGrid(grid);
+    expect(pts).toHaveLength(12);
+    expect(pts[0]?.id).toBe('queues=1,doorbell=legacy,hz=250');
+    expect(pts[11]?.id).toBe('queues=4,doorbell=per-bit,hz=1000');
+    expect(pts[11]?.config).toMatchObject({ queues: 4, doorbell: 'per-bit', spreadIrqs: true, protocol: 'tcp' });
+    expect(pts[1]?.profilePatch).toEqual({ kernel: { hz: { value: 1000 } } });
+    expect(expandGrid(parseGrid(['use_dma=1', 'tx_memcpy_offload=1', 'transport_mtu=32768']))[0]?.config.transport).toEqual({ useDma: true, txMemcpyOffload: true, transportMtu: 32768 });
+  });
+
+  it('rejects unknown axes and values, naming what is allowed', () => {
+    expect(() => parseGrid(['queuez=1'])).toThrow(/unknown axis 'queuez' \(known: queues, mws/);
+    expect(() => parseGrid(['queues=9'])).toThrow('sweep: queues=9: allowed integer 1..8');
+    expect(() => parseGrid(['doorbell=msi'])).toThrow('sweep: doorbell=msi: allowed legacy | per-bit');
+    expect(() => parseGrid(['hz=200'])).toThrow(/hz=200: allowed 100 \| 250 \| 300 \| 1000/);
+    expect(() => parseGrid(['queues='])).toThrow(/has no values/);
+  });
+
+  it('parses shards', () => {
+    expect(parseShard('2/3')).toEqual({ index: 2, count: 3 });
+    expect(() => parseShard('0/3')).toThrow(/allowed i\/n/);
+    expect(() => parseShard('4/3')).toThrow(/allowed i\/n/);
+    expect(() => parseShard('x')).toThrow(/allowed i\/n/);
+  });
+});
+
+function shard(i: number, n: number, runsOf: (id: string) => number[]): SweepResults {
+  const grid = { queues: ['1', '2'], doorbell: ['per-bit'] };
+  const pts = expandGrid(grid);
+  const jobs = pts.flatMap((p) => [0, 1].map((run) => ({ p, run })));
+  const mine = jobs.filter((_, k) => k % n === i - 1);
+  const points = pts
+    .map((p) => ({ id: p.id, values: { ...p.values }, runs: mine.filter((j) => j.p.id === p.id).map((j) => ({ run: j.run, seed: j.run + 1, mbps: runsOf(p.id)[j.run] ?? 0, bottleneck: 'x', busy_pct: 99 })) }))
+    .filter((p) => p.runs.length > 0);
+  return { kind: 'ntbsim-sweep', profile: 'rcar-s4', duration_s: 1, runs: 2, grid, shards: [`${i}/${n}`], points };
+}
+
+describe('merging shards', () => {
+  const runsOf = (id: string): number[] => (id.startsWith('queues=1') ? [600, 602] : [1150, 1152]);
+
+  it('joins shards into the whole sweep, in grid order, whatever the shard order', () => {
+    const merged = mergeSweeps([shard(2, 3, runsOf), shard(3, 3, runsOf), shard(1, 3, runsOf)]);
+    expect(merged.shards).toEqual(['1/3', '2/3', '3/3']);
+    expect(merged.points.map((p) => [p.id, p.runs.map((r) => r.mbps)])).toEqual([
+      ['queues=1,doorbell=per-bit', [600, 602]],
+      ['queues=2,doorbell=per-bit', [1150, 1152]],
+    ]);
+    expect(mergeSweeps([shard(1, 1, runsOf)])).toEqual({ ...merged, shards: ['1/1'] });
+  });
+
+  it('refuses shards of different sweeps', () => {
+    const other = { ...shard(1, 2, runsOf), duration_s: 10 };
+    expect(() => mergeSweeps([shard(2, 2, runsOf), other])).toThrow(/different sweep/);
+    expect(() => mergeSweeps([])).toThrow(/no input files/);
+  });
+
+  it('draws throughput against queues', () => {
+    const svg = sweepSvg(mergeSweeps([shard(1, 1, runsOf)]));
+    expect(svg).toContain('<polyline class="series"');
+    expect(svg.match(/<polyline/g)).toHaveLength(1);
+  });
+});

@@ -1,0 +1,470 @@
+/**
+ * ntb_netdev (drivers/net/ntb_netdev.c): a network device whose TX and RX queues are
+ * ntb_transport queue pairs. The multi-queue driver (net-next, March 2026) keeps a per-queue
+ * context (`struct ntb_netdev_queue {qp, tx_timer, qid}`), picks the QP from
+ * `skb->queue_mapping`, stops and wakes each subqueue (gated by its QP's link), turns the
+ * carrier on when any QP is up and supports live `ethtool -L combined N`. The `baseline`
+ * variant is the single-queue v7.0 driver the seed compares against.
+ *
+ * Flow control, as the kernel does it: before and after each `tx_enqueue`, if fewer than
+ * `tx_stop` (5) slots are free the subqueue is stopped and, if still short, the wake timer is
+ * armed for `jiffies + usecs_to_jiffies(1)` — at least one jiffy (4 ms at HZ=250). A TX
+ * completion wakes the subqueue once `tx_start` (10) slots are free; the timer re-arms while
+ * fewer than `tx_stop` are free.
+ */
+import { ERRNO, type ExecContext, type Hrtimer, type Timer } from '@ntbsim/kernel';
+import { createNetDevice, ETH_HLEN, ethTypeTrans, netifRx, skbFromFrame, skbToFrame, type NetDevice, type NetDeviceOps, type NetdevTx, type NetStack, type Skb } from '@ntbsim/net-core';
+import type { NtbTransport, TransportQp } from '@ntbsim/ntb-transport';
+import type { NtbNetdevOptions, NtbNetdevVariant, NtbQueueStats, PayloadMode, WakeTimerKind } from './types.js';
+
+/** NTB_NETDEV_VER. */
+export const NTB_NETDEV_VER = '0.7';
+/** NTB_NETDEV_MAX_QUEUES: TX/RX queues allocated (alloc_etherdev_mq). */
+export const NTB_NETDEV_MAX_QUEUES = 64;
+/** NTB_RXQ_SIZE: receive buffers posted per queue. */
+export const NTB_RXQ_SIZE = 100;
+/** tx_stop: stop a subqueue when fewer TX slots are free. */
+export const TX_STOP = 5;
+/** tx_start: wake a subqueue once this many TX slots are free. */
+export const TX_START = 10;
+/** tx_time: the wake timer's period (µs), rounded up to a jiffy. */
+export const TX_TIME_US = 1;
+/** Bytes of a frame kept in timing mode (Ethernet + IPv4 + the longest TCP header). */
+export const TIMING_HEADER_BYTES = ETH_HLEN + 20 + 60;
+
+/**
+ * Bytes of protocol headers at the start of a frame (Ethernet + IPv4 IHL + TCP data offset, or
+ * 8 for UDP/ICMP): in timing mode only these bytes travel, the rest of the buffer is stale.
+ */
+export function frameHeaderLength(frame: Uint8Array): number {
+  const ihl = ((frame[ETH_HLEN] ?? 0x45) & 0x0f) * 4;
+  const proto = frame[ETH_HLEN + 9] ?? 0;
+  const l4 = proto === 6 ? ((frame[ETH_HLEN + ihl + 12] ?? 0x50) >>> 4) * 4 : 8;
+  return ETH_HLEN + ihl + l4;
+}
+
+/** One queue's context (struct ntb_netdev_queue). */
+export class NtbNetdevQueue {
+  /** Counters. */
+  readonly stats: NtbQueueStats = { rxPackets: 0, rxBytes: 0, rxErrors: 0, txPackets: 0, txBytes: 0, txBusy: 0, txStops: 0, txTimerWakes: 0 };
+  /** The wake timer (tx_timer). */
+  readonly timer: Timer | Hrtimer;
+
+  /** Queue `qid` of `dev`, bound to transport QP `qp`. */
+  constructor(
+    readonly dev: NtbNetdev,
+    readonly qid: number,
+    readonly qp: TransportQp,
+  ) {
+    const host = dev.ndev.host;
+    this.timer = dev.wakeTimer === 'hrtimer' ? host.createHrtimer(`ntb_netdev q${qid} tx_timer`, (ctx) => dev.txTimer(this, ctx), 'soft') : host.createTimer(`ntb_netdev q${qid} tx_timer`, (ctx) => dev.txTimer(this, ctx));
+  }
+}
+
+/** A probed ntb_netdev (struct ntb_netdev). */
+export class NtbNetdev {
+  /** The net_device. */
+  readonly ndev: NetDevice;
+  /** Active queues, index = qid (num_queues = length). */
+  readonly queues: NtbNetdevQueue[] = [];
+  /** Driver variant. */
+  readonly variant: NtbNetdevVariant;
+  /** Wake mechanism. */
+  readonly wakeTimer: WakeTimerKind;
+  /** Payload fidelity. */
+  readonly payload: PayloadMode;
+  private readonly hrtimerNs: number;
+  private readonly rxqSize: number;
+
+  /** Probe on `transport` (ntb_netdev_probe): create the QPs and the net_device. */
+  constructor(
+    readonly transport: NtbTransport,
+    stack: NetStack,
+    options: NtbNetdevOptions = {},
+  ) {
+    this.variant = options.variant ?? 'mq';
+    this.wakeTimer = options.wakeTimer ?? 'jiffy';
+    this.payload = options.payload ?? 'timing';
+    this.hrtimerNs = options.hrtimerNs ?? 250_000;
+    this.rxqSize = options.rxqSize ?? NTB_RXQ_SIZE;
+    const maxQueues = this.variant === 'mq' ? NTB_NETDEV_MAX_QUEUES : 1;
+    const ops: NetDeviceOps = {
+      open: (ctx) => this.open(ctx),
+      stop: () => this.stop(),
+      startXmit: (skb, ctx) => this.startXmit(skb, ctx),
+      changeMtu: (mtu) => this.changeMtu(mtu),
+    };
+    this.ndev = createNetDevice(stack, { name: options.name ?? 'ntb0', ops, numTxQueues: maxQueues, numRxQueues: maxQueues, minMtu: 0, maxMtu: 0xffff, mtu: 68 });
+    const want = this.variant === 'mq' ? Math.max(1, Math.min(options.queues ?? 1, maxQueues)) : 1;
+    for (let i = 0; i < want; i++) {
+      const q = this.createQueue(i);
+      if (q === null) break;
+      this.queues.push(q);
+    }
+    if (this.queues.length === 0) throw new Error(`[ntb-netdev] ${this.transport.dev.name}: no transport queue pair available`);
+    const first = this.queues[0] as NtbNetdevQueue;
+    this.ndev.mtu = first.qp.maxSize() - ETH_HLEN;
+    this.ndev.netifSetRealNumQueues(this.queues.length, this.queues.length);
+    const base = { getDrvinfo: () => this.getDrvinfo(), getLink: () => this.getLink(), getLinkKsettings: () => this.getLinkKsettings() };
+    this.ndev.ethtoolOps =
+      this.variant === 'mq'
+        ? {
+            ...base,
+            getChannels: () => this.getChannels(),
+            setChannels: (ch: { readonly combinedCount: number }) => this.setChannels(ch),
+            getSsetCount: (set: string) => this.getSsetCount(set),
+            getStrings: (set: string) => this.getStrings(set),
+            getEthtoolStats: () => this.getEthtoolStats(),
+          }
+        : base;
+  }
+
+  private createQueue(qid: number): NtbNetdevQueue | null {
+    let queue: NtbNetdevQueue | null = null;
+    const qp = this.transport.createQueue(
+      {
+        rx: (_qp, cb, len, ctx) => {
+          if (queue !== null) this.rxHandler(queue, cb, len, ctx);
+        },
+        tx: (_qp, cb, len, ctx) => {
+          if (queue !== null) this.txHandler(queue, cb, len, ctx);
+        },
+        event: (status) => {
+          if (queue !== null) this.eventHandler(queue, status);
+        },
+      },
+      this,
+    );
+    if (qp === null) return null;
+    queue = new NtbNetdevQueue(this, qid, qp);
+    return queue;
+  }
+
+  /** The frame length a receive buffer must hold: MTU + ETH_HLEN (bytes). */
+  get rxBufLen(): number {
+    return this.ndev.mtu + ETH_HLEN;
+  }
+
+  private newRxBuf(): Uint8Array {
+    return new Uint8Array(this.payload === 'functional' ? this.rxBufLen : TIMING_HEADER_BYTES);
+  }
+
+  private fillRx(q: NtbNetdevQueue, ctx?: ExecContext): number {
+    for (let i = 0; i < this.rxqSize; i++) {
+      const buf = this.newRxBuf();
+      const rc = q.qp.rxEnqueue(buf, buf, this.rxBufLen, ctx);
+      if (rc !== 0) return rc;
+    }
+    return 0;
+  }
+
+  private drainRx(q: NtbNetdevQueue): void {
+    while (q.qp.rxRemove() !== null);
+  }
+
+  // ---- net_device_ops --------------------------------------------------------------------
+
+  private open(ctx?: ExecContext): number {
+    for (const q of this.queues) {
+      const rc = this.fillRx(q, ctx);
+      if (rc !== 0) {
+        for (const d of this.queues) this.drainRx(d);
+        return rc;
+      }
+    }
+    this.ndev.netifCarrierOff();
+    for (const q of this.queues) q.qp.linkUp();
+    if (this.variant === 'baseline') this.ndev.netifStartQueue();
+    else this.ndev.netifTxStopAllQueues();
+    return 0;
+  }
+
+  private stop(): void {
+    for (const q of this.queues) {
+      q.qp.linkDown();
+      this.drainRx(q);
+      this.cancelTimer(q);
+    }
+    this.ndev.netifCarrierOff();
+  }
+
+  private cancelTimer(q: NtbNetdevQueue): void {
+    if ('del' in q.timer) q.timer.del();
+    else q.timer.cancel();
+  }
+
+  private armTimer(q: NtbNetdevQueue, ctx: ExecContext): void {
+    const host = this.ndev.host;
+    if ('mod' in q.timer) q.timer.mod(host.jiffies + host.usecsToJiffies(TX_TIME_US), ctx);
+    else q.timer.start(this.hrtimerNs, ctx);
+  }
+
+  private stopped(q: NtbNetdevQueue): boolean {
+    return this.ndev.netifTxQueueStopped(q.qid);
+  }
+
+  /** ntb_netdev_maybe_stop_tx: stop the subqueue when short of slots; arm the timer if still short. */
+  private maybeStopTx(q: NtbNetdevQueue, size: number, ctx: ExecContext): number {
+    if (this.stopped(q) || q.qp.txFreeEntry() >= size) return 0;
+    this.ndev.netifStopSubqueue(q.qid);
+    q.stats.txStops++;
+    if (q.qp.txFreeEntry() < size) {
+      this.armTimer(q, ctx);
+      return -ERRNO.EBUSY;
+    }
+    this.ndev.netifStartSubqueue(q.qid);
+    return 0;
+  }
+
+  private frameOf(skb: Skb): Uint8Array {
+    return skbToFrame(skb);
+  }
+
+  private startXmit(skb: Skb, ctx: ExecContext): NetdevTx {
+    const q = this.queues[this.variant === 'mq' ? skb.queueMapping : 0] ?? this.queues[0];
+    if (q === undefined) {
+      skb.free(ctx);
+      this.ndev.stats.txDropped++;
+      return 'ok';
+    }
+    if (this.variant === 'mq' && this.stopped(q)) {
+      q.stats.txBusy++;
+      return 'busy';
+    }
+    this.maybeStopTx(q, TX_STOP, ctx);
+    const len = ETH_HLEN + skb.networkLen;
+    const rc = q.qp.txEnqueue(ctx, skb, this.frameOf(skb), len);
+    if (rc !== 0) return this.xmitError(q, skb, rc, ctx);
+    this.maybeStopTx(q, TX_STOP, ctx);
+    return 'ok';
+  }
+
+  /**
+   * A failed tx_enqueue. baseline (v7.0): tx_dropped++, tx_errors++, NETDEV_TX_BUSY for any
+   * error (the qdisc requeues the skb). mq: ring full (-EAGAIN/-EBUSY) stops the subqueue, arms
+   * the timer and returns BUSY; any other error drops the skb (tx_dropped++) and returns OK.
+   */
+  private xmitError(q: NtbNetdevQueue, skb: Skb, rc: number, ctx: ExecContext): NetdevTx {
+    const stats = this.ndev.stats;
+    if (this.variant === 'baseline') {
+      stats.txDropped++;
+      stats.txErrors++;
+      q.stats.txBusy++;
+      return 'busy';
+    }
+    if (rc === -ERRNO.EAGAIN || rc === -ERRNO.EBUSY) {
+      this.ndev.netifStopSubqueue(q.qid);
+      q.stats.txStops++;
+      q.stats.txBusy++;
+      this.armTimer(q, ctx);
+      return 'busy';
+    }
+    stats.txDropped++;
+    skb.free(ctx);
+    return 'ok';
+  }
+
+  /** @internal tx_handler: free the skb, count it, wake the subqueue once tx_start slots are free. */
+  txHandler(q: NtbNetdevQueue, cb: unknown, len: number, ctx: ExecContext): void {
+    const skb = cb as Skb;
+    if (len > 0) {
+      this.ndev.stats.txPackets++;
+      this.ndev.stats.txBytes += len;
+      q.stats.txPackets++;
+      q.stats.txBytes += len;
+    } else {
+      this.ndev.stats.txErrors++;
+      this.ndev.stats.txAbortedErrors++;
+    }
+    skb.free(ctx);
+    if (q.qp.txFreeEntry() >= TX_START && this.stopped(q) && this.wakeAllowed(q)) this.ndev.netifWakeSubqueue(q.qid, ctx);
+  }
+
+  private wakeAllowed(q: NtbNetdevQueue): boolean {
+    return this.variant === 'baseline' || q.qp.linkQuery();
+  }
+
+  /** @internal The wake timer (ntb_netdev_tx_timer). */
+  txTimer(q: NtbNetdevQueue, ctx: ExecContext): void {
+    q.stats.txTimerWakes++;
+    if (q.qp.txFreeEntry() < TX_STOP) this.armTimer(q, ctx);
+    else if (this.stopped(q) && this.wakeAllowed(q)) this.ndev.netifWakeSubqueue(q.qid, ctx);
+  }
+
+  /** @internal rx_handler: hand the frame to the stack and re-post a buffer. */
+  rxHandler(q: NtbNetdevQueue, cb: unknown, len: number, ctx: ExecContext): void {
+    const stats = this.ndev.stats;
+    let buf = cb as Uint8Array | null;
+    if (buf === null) return;
+    if (len < 0) {
+      stats.rxErrors++;
+      stats.rxLengthErrors++;
+      q.stats.rxErrors++;
+    } else {
+      const frame = skbFromFrame(buf.subarray(0, this.payload === 'functional' ? len : Math.min(len, frameHeaderLength(buf))), len);
+      if (!frame.ok) {
+        stats.rxErrors++;
+        stats.rxLengthErrors++;
+        q.stats.rxErrors++;
+      } else {
+        const skb = frame.skb;
+        skb.dev = this.ndev;
+        ethTypeTrans(skb, this.ndev);
+        skb.recordRxQueue(q.qid);
+        if (netifRx(skb, ctx) === 'drop') {
+          stats.rxErrors++;
+          stats.rxDropped++;
+          q.stats.rxErrors++;
+        } else {
+          stats.rxPackets++;
+          stats.rxBytes += len;
+          q.stats.rxPackets++;
+          q.stats.rxBytes += len;
+        }
+      }
+      buf = this.newRxBuf();
+    }
+    if (q.qp.rxEnqueue(buf, buf, this.rxBufLen, ctx) !== 0) {
+      stats.rxErrors++;
+      stats.rxFifoErrors++;
+    }
+  }
+
+  /** @internal event_handler: per-QP link up/down drives the subqueue and the carrier. */
+  eventHandler(q: NtbNetdevQueue, status: 0 | 1): void {
+    if (status === 1 && q.qp.linkQuery()) {
+      this.ndev.netifCarrierOn();
+      if (this.ndev.isUp) this.ndev.netifWakeSubqueue(this.variant === 'mq' ? q.qid : 0);
+    } else {
+      if (this.variant === 'mq') this.ndev.netifStopSubqueue(q.qid);
+      if (!this.queues.some((o) => o.qp.linkQuery())) this.ndev.netifCarrierOff();
+    }
+  }
+
+  /** ndo_change_mtu: -EINVAL above max_size − ETH_HLEN; when up, link down, re-post larger buffers, link up. */
+  private changeMtu(newMtu: number): number {
+    const first = this.queues[0];
+    if (first === undefined) return -ERRNO.ENODEV;
+    if (newMtu > first.qp.maxSize() - ETH_HLEN) return -ERRNO.EINVAL;
+    if (!this.ndev.isUp) {
+      this.ndev.mtu = newMtu;
+      return 0;
+    }
+    for (const q of this.queues) q.qp.linkDown();
+    if (newMtu > this.ndev.mtu) {
+      for (const q of this.queues) {
+        let n = 0;
+        while (q.qp.rxRemove() !== null) n++;
+        this.ndev.mtu = newMtu;
+        for (let i = 0; i < n; i++) {
+          const buf = this.newRxBuf();
+          if (q.qp.rxEnqueue(buf, buf, this.rxBufLen) !== 0) {
+            this.transport.log('Error changing MTU, device inoperable');
+            return -ERRNO.ENOMEM;
+          }
+        }
+      }
+    }
+    this.ndev.mtu = newMtu;
+    for (const q of this.queues) q.qp.linkUp();
+    return 0;
+  }
+
+  // ---- ethtool_ops (the @ntbsim/ethtool-ops EthtoolOps contract, structurally) ---------------
+
+  /** get_channels: combined = num_queues, max_combined = num_tx_queues (64). */
+  getChannels(): { maxRx: number; maxTx: number; maxOther: number; maxCombined: number; rxCount: number; txCount: number; otherCount: number; combinedCount: number } {
+    return { maxRx: 0, maxTx: 0, maxOther: 0, maxCombined: this.ndev.numTxQueues, rxCount: 0, txCount: 0, otherCount: 0, combinedCount: this.queues.length };
+  }
+
+  /**
+   * set_channels (allowed while up): grow creates QPs (-ENOSPC when the transport has none
+   * left; nothing changes), posts RX buffers and keeps new subqueues stopped until their QP
+   * link is up; shrink stops the subqueues, takes their links down, drains and frees them.
+   */
+  setChannels(channels: { readonly combinedCount: number }): number {
+    const combined = channels.combinedCount;
+    if (this.variant === 'baseline') return -ERRNO.EOPNOTSUPP;
+    if (!Number.isInteger(combined) || combined < 1 || combined > this.ndev.numTxQueues) return -ERRNO.EINVAL;
+    const cur = this.queues.length;
+    if (combined === cur) return 0;
+    if (combined > cur) {
+      if (this.transport.freeQueueCount < combined - cur) return -ERRNO.ENOSPC;
+      const added: NtbNetdevQueue[] = [];
+      for (let i = cur; i < combined; i++) {
+        const q = this.createQueue(i);
+        if (q === null) {
+          for (const a of added) this.transport.freeQueue(a.qp);
+          return -ERRNO.ENOSPC;
+        }
+        added.push(q);
+      }
+      for (const q of added) {
+        this.ndev.netifStopSubqueue(q.qid);
+        this.queues.push(q);
+        if (this.ndev.isUp) {
+          this.fillRx(q);
+          q.qp.linkUp();
+        }
+      }
+      this.ndev.netifSetRealNumQueues(combined, combined);
+      return 0;
+    }
+    const removed = this.queues.splice(combined);
+    for (const q of removed) this.ndev.netifStopSubqueue(q.qid);
+    this.ndev.netifSetRealNumQueues(combined, combined);
+    for (const q of removed) {
+      q.qp.linkDown();
+      this.drainRx(q);
+      this.cancelTimer(q);
+      this.transport.freeQueue(q.qp);
+    }
+    if (!this.queues.some((q) => q.qp.linkQuery())) this.ndev.netifCarrierOff();
+    return 0;
+  }
+
+  /** get_drvinfo: driver (KBUILD_MODNAME), version (NTB_NETDEV_VER), bus_info (pci_name), n_stats. */
+  getDrvinfo(): { driver: string; version: string; busInfo: string; nStats: number } {
+    return { driver: 'ntb_netdev', version: NTB_NETDEV_VER, busInfo: this.transport.dev.name, nStats: this.getStatsStrings().length };
+  }
+
+  /** get_link (ethtool_op_get_link): the carrier. */
+  getLink(): boolean {
+    return this.ndev.netifCarrierOk();
+  }
+
+  /** get_link_ksettings: Backplane, SPEED_UNKNOWN, DUPLEX_FULL, PORT_OTHER, autoneg on. */
+  getLinkKsettings(): { speed: number; duplex: 'full'; port: 'other'; phyAddress: number; autoneg: boolean; supported: string[]; advertising: string[] } {
+    return { speed: -1, duplex: 'full', port: 'other', phyAddress: 0, autoneg: true, supported: ['Backplane'], advertising: ['Backplane'] };
+  }
+
+  /** get_sset_count: per-queue counters in the stats set. */
+  getSsetCount(set: string): number {
+    return set === 'stats' ? this.getStatsStrings().length : -ERRNO.EOPNOTSUPP;
+  }
+
+  /** get_strings. */
+  getStrings(set: string): string[] {
+    return set === 'stats' ? this.getStatsStrings() : [];
+  }
+
+  /** Per-queue counter names, in `getEthtoolStats` order. */
+  getStatsStrings(): string[] {
+    const names: string[] = [];
+    for (const q of this.queues) {
+      names.push(`rx_queue_${q.qid}_packets`, `rx_queue_${q.qid}_bytes`, `rx_queue_${q.qid}_errors`);
+      names.push(`tx_queue_${q.qid}_packets`, `tx_queue_${q.qid}_bytes`, `tx_queue_${q.qid}_busy`, `tx_queue_${q.qid}_stops`, `tx_queue_${q.qid}_timer_wakes`);
+    }
+    return names;
+  }
+
+  /** get_ethtool_stats: per-queue counter values. */
+  getEthtoolStats(): number[] {
+    const v: number[] = [];
+    for (const q of this.queues) {
+      const s = q.stats;
+      v.push(s.rxPackets, s.rxBytes, s.rxErrors, s.txPackets, s.txBytes, s.txBusy, s.txStops, s.txTimerWakes);
+    }
+    return v;
+  }
+}

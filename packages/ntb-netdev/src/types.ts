@@ -1,0 +1,50 @@
+/**
+ * Contracts of the ntb_netdev model: driver options and the per-queue counters it keeps.
+ */
+
+/** Which ntb_netdev: the multi-queue driver (net-next, March 2026) or the single-queue v7.0 `baseline`. */
+export type NtbNetdevVariant = 'mq' | 'baseline';
+
+/** How a stopped queue is woken when the ring stays short: the driver's jiffies timer, or the 250 µs hrtimer variant. */
+export type WakeTimerKind = 'jiffy' | 'hrtimer';
+
+/** Payload fidelity of the frames the driver moves: real bytes, or headers only (DESIGN.md §6). */
+export type PayloadMode = 'functional' | 'timing';
+
+/** Options of the ntb_netdev driver. */
+export interface NtbNetdevOptions {
+  /** Interface name. Default `ntb0`. */
+  readonly name?: string;
+  /** Driver variant. Default `mq`. */
+  readonly variant?: NtbNetdevVariant;
+  /** Queue pairs at probe (NTB_NETDEV_DEFAULT_QUEUES = 1; the multi-queue v1 series' `ntb_num_queues`). Default 1. */
+  readonly queues?: number;
+  /** Wake-up mechanism. Default `jiffy` (mod_timer(jiffies + usecs_to_jiffies(1))). */
+  readonly wakeTimer?: WakeTimerKind;
+  /** The hrtimer variant's period (ns). Default 250 µs (TrueNAS PR #311). */
+  readonly hrtimerNs?: number;
+  /** Payload fidelity. Default `timing`. */
+  readonly payload?: PayloadMode;
+  /** Receive buffers posted per queue (NTB_RXQ_SIZE). Default 100. */
+  readonly rxqSize?: number;
+}
+
+/** Per-queue driver counters (ethtool -S `rx_queue_N_*` / `tx_queue_N_*`). */
+export interface NtbQueueStats {
+  /** Frames handed to the stack. */
+  rxPackets: number;
+  /** Bytes handed to the stack. */
+  rxBytes: number;
+  /** Frames received with an error (len < 0) or dropped by netif_rx. */
+  rxErrors: number;
+  /** Frames whose TX completed. */
+  txPackets: number;
+  /** Bytes whose TX completed. */
+  txBytes: number;
+  /** xmit calls that returned NETDEV_TX_BUSY. */
+  txBusy: number;
+  /** Times the subqueue was stopped for lack of TX slots. */
+  txStops: number;
+  /** Wake timer expiries. */
+  txTimerWakes: number;
+}
