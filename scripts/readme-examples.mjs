@@ -1,0 +1,116 @@
+#!/usr/bin/env node
+// README examples: every ```ts block of every publishable package's README.md is type-checked
+// (the repository's strict compiler options, against the packages' built `dist/` types, as a
+// consumer sees them) and then run with node; a block that does not compile, throws or exits
+// non-zero fails the check, reported at its README line. Each README needs at least one
+// block. Arguments (package names or folders) restrict the run to those packages.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { publishablePackages, root } from './workspaces.mjs';
+
+const work = join(root, '.readme-examples');
+const started = Date.now();
+
+/** The ```ts / ```typescript blocks of a markdown text, with the README line of their first code line. */
+export function tsBlocks(markdown) {
+  const lines = markdown.split('\n');
+  const blocks = [];
+  let open = null;
+  lines.forEach((line, i) => {
+    const fence = /^(\s*)(`{3,}|~{3,})\s*([\w-]*)/.exec(line);
+    if (open === null && fence !== null) {
+      open = { marker: fence[2], lang: fence[3].toLowerCase(), indent: fence[1].length, first: i + 2, code: [] };
+    } else if (open !== null && fence !== null && fence[2].startsWith(open.marker[0]) && fence[2].length >= open.marker.length && fence[3] === '') {
+      if (open.lang === 'ts' || open.lang === 'typescript') blocks.push({ line: open.first, code: open.code.join('\n') + '\n' });
+      open = null;
+    } else if (open !== null) {
+      open.code.push(line.slice(Math.min(open.indent, line.length - line.trimStart().length)));
+    }
+  });
+  if (open !== null) throw new Error(`unclosed code fence opened at line ${open.first - 1}`);
+  return blocks;
+}
+
+const pkgs = publishablePackages({ only: process.argv.slice(2) });
+rmSync(work, { recursive: true, force: true });
+mkdirSync(work, { recursive: true });
+
+const examples = []; // { pkg, readme, line, file, js }
+const problems = [];
+for (const p of pkgs) {
+  const readme = join(p.dir, 'README.md');
+  if (!existsSync(readme)) {
+    problems.push(`${p.rel}: no README.md`);
+    continue;
+  }
+  let blocks;
+  try {
+    blocks = tsBlocks(readFileSync(readme, 'utf8'));
+  } catch (err) {
+    problems.push(`${relative(root, readme)}: ${err.message}`);
+    continue;
+  }
+  if (blocks.length === 0) problems.push(`${relative(root, readme)}: no \`\`\`ts example`);
+  const dir = join(work, p.rel.replaceAll('/', '__'));
+  mkdirSync(dir, { recursive: true });
+  blocks.forEach((b, i) => {
+    // Line N of the file is README line b.line + N - 1, so compiler positions map back directly.
+    const file = join(dir, `example${i + 1}.ts`);
+    writeFileSync(file, b.code);
+    examples.push({ pkg: p, readme: relative(root, readme), line: b.line, file, js: join(work, 'out', relative(work, file)).replace(/\.ts$/, '.js') });
+  });
+}
+
+writeFileSync(
+  join(work, 'tsconfig.json'),
+  JSON.stringify(
+    {
+      extends: '../tsconfig.base.json',
+      compilerOptions: {
+        rootDir: '.',
+        outDir: 'out',
+        moduleDetection: 'force',
+        declaration: false,
+        declarationMap: false,
+        sourceMap: false,
+        noEmitOnError: true,
+      },
+      include: ['*/*.ts'],
+    },
+    null,
+    2,
+  ),
+);
+
+if (examples.length > 0) {
+  const tsc = spawnSync(join(root, 'node_modules', '.bin', 'tsc'), ['-p', join(work, 'tsconfig.json'), '--pretty', 'false'], { cwd: root, encoding: 'utf8' });
+  if (tsc.status !== 0) {
+    const byFile = new Map(examples.map((e) => [relative(root, e.file), e]));
+    const out = `${tsc.stdout}${tsc.stderr}`.replace(/^(\S+?\.ts)\((\d+),(\d+)\)/gm, (m, f, l, c) => {
+      const e = byFile.get(f);
+      return e === undefined ? m : `${e.readme}:${e.line + Number(l) - 1}:${c}`;
+    });
+    problems.push(`type errors in README examples:\n${out.trimEnd()}`);
+  }
+}
+
+let ran = 0;
+if (problems.length === 0) {
+  for (const e of examples) {
+    const r = spawnSync(process.execPath, [e.js], { cwd: root, encoding: 'utf8', timeout: 120_000 });
+    const where = `${e.readme}:${e.line}`;
+    const output = `${r.stdout ?? ''}${r.stderr ?? ''}`.trimEnd();
+    if (r.status !== 0) {
+      problems.push(`${where}: the example ${r.signal !== null ? `was killed (${r.signal})` : `exited ${r.status}`}\n${output.replace(/^/gm, '    ')}`);
+    } else {
+      ran++;
+      console.log(`ok   ${where} (${e.pkg.name})${output === '' ? '' : `\n${output.replace(/^/gm, '       | ')}`}`);
+    }
+  }
+}
+
+const secs = ((Date.now() - started) / 1000).toFixed(1);
+for (const p of problems) console.error(`FAIL ${p}`);
+console.log(`readme-examples: ${ran} passed, ${examples.length - ran} failed (${pkgs.length} READMEs, ${secs} s)`);
+process.exit(problems.length === 0 ? 0 : 1);
