@@ -207,3 +207,28 @@ export function dropDataSegments(drops: ReadonlySet<number>): { readonly fn: (sk
     seen: () => n,
   };
 }
+
+/** Run `sim` one event at a time, calling `watch` after each, until `done()` or `maxEvents`. */
+export function stepWatch(sim: Simulation, watch: () => boolean | undefined, maxEvents = 2_000_000): number {
+  let n = 0;
+  while (n < maxEvents && sim.pending) {
+    sim.run({ maxEvents: 1 });
+    n++;
+    if (watch() === true) break;
+  }
+  return n;
+}
+
+/** A user task running `steps` in order: each returns 'next' to advance, or a TaskStep to stay on it. */
+export function script(host: Host, name: string, steps: readonly ((ctx: ExecContext, task: Task) => TaskStep | 'next')[]): Task {
+  let i = 0;
+  return host.createUserTask(name, (ctx, task) => {
+    for (;;) {
+      const f = steps[i];
+      if (f === undefined) return 'exit';
+      const r = f(ctx, task);
+      if (r !== 'next') return r;
+      i++;
+    }
+  });
+}

@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import { NetError } from '../src/index.js';
+import { makeLab } from './helpers.js';
+
+describe('NetStack NET_RX', () => {
+  it('runs NET_RX on the CPU that took the receive interrupt', () => {
+    const lab = makeLab({ cpus: 4 });
+    lab.veth.b.rxIrqs[0]?.setAffinity(1 << 2);
+    const r = lab.sb.udpSocket();
+    r.bind(9);
+    const s = lab.sa.udpSocket();
+    s.connect({ addr: '10.0.0.2', port: 9 });
+    let n = 0;
+    lab.a.createUserTask('tx', (ctx) => {
+      s.send(ctx, 1000);
+      return ++n < 50 ? 'run' : 'exit';
+    });
+    lab.sim.run({ until: 1e9 });
+    const st = lab.sb.softnetStat();
+    expect(st[2]?.processed).toBe(50);
+    expect(st.filter((_, i) => i !== 2).every((x) => x.processed === 0)).toBe(true);
+    expect(lab.b.cpu(2).usage().softirq).toBeGreaterThan(0);
+    expect(lab.b.cpu(0).usage().softirq).toBe(0);
+    expect(lab.veth.b.rxIrqs[0]?.counts[2]).toBeGreaterThan(0);
+  });
+
+  it('drops at the backlog limit and counts softnet dropped and rx_dropped', () => {
+    const lab = makeLab({ stack: { sysctl: { netdevMaxBacklog: 4 } } });
+    const r = lab.sb.udpSocket();
+    r.bind(9);
+    for (let cpu = 0; cpu < 4; cpu++) {
+      const s = lab.sa.udpSocket();
+      s.connect({ addr: '10.0.0.2', port: 9 });
+      let n = 0;
+      lab.a.createUserTask(`tx${cpu}`, (ctx) => (s.send(ctx, 100).ok && ++n < 10 ? 'run' : 'exit'), { cpus: 1 << cpu });
+    }
+    lab.sim.run({ until: 1e9 });
+    const dropped = lab.sb.softnetStat().reduce((a, x) => a + x.dropped, 0);
+    expect(dropped).toBeGreaterThan(0);
+    expect(lab.veth.b.dev.stats.rxDropped).toBe(dropped);
+    expect(r.queued + dropped).toBe(40);
+  });
+
+  it('sets sysctls by /proc/sys name and rejects bad values with NetError', () => {
+    const lab = makeLab();
+    lab.sa.setSysctl('net.ipv4.tcp_rmem', '4096 65536 1048576');
+    expect(lab.sa.sysctl.tcpRmem).toEqual([4096, 65536, 1048576]);
+    lab.sa.setSysctl('net.ipv4.tcp_timestamps', 0);
+    expect(lab.sa.sysctl.tcpTimestamps).toBe(false);
+    expect(() => lab.sa.setSysctl('net.ipv4.tcp_rmem', '3 2 1')).toThrow(NetError);
+    expect(() => lab.sa.setSysctl('net.core.nope', 1)).toThrow(/unknown/);
+  });
+
+  it('answers pings through the veth pair', () => {
+    const lab = makeLab();
+    const p = lab.sa.pingSocket();
+    let reply = -1;
+    lab.a.createUserTask('ping', (ctx, task) => {
+      if (reply === -1) {
+        p.sendEcho(ctx, { addr: '10.0.0.2', seq: 7, data: 56 });
+        reply = -2;
+      }
+      const r = p.recv(ctx);
+      if (!r.ok) {
+        p.waitReadable(task);
+        return 'sleep';
+      }
+      reply = r.seq;
+      return 'exit';
+    });
+    lab.sim.run({ until: 1e9 });
+    expect(reply).toBe(7);
+    expect(lab.sb.snmp.Icmp.OutEchoReps).toBe(1);
+  });
+});

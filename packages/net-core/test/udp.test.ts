@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest';
+import { makeLab } from './helpers.js';
+
+describe('UdpSocket loss accounting', () => {
+  it('accounts every datagram: received + receive-buffer drops + wire drops = sent', () => {
+    let k = 0;
+    const lab = makeLab({ veth: { rateBps: 1e9, loss: () => k++ % 10 === 3 } });
+    const r = lab.sb.udpSocket();
+    r.bind(5201);
+    r.setRcvbuf(8 * 1024);
+    const s = lab.sa.udpSocket();
+    s.connect({ addr: '10.0.0.2', port: 5201 });
+    let sent = 0;
+    lab.a.createUserTask('tx', (ctx, task) => {
+      const res = s.send(ctx, 1400);
+      if (!res.ok) {
+        s.waitWritable(task);
+        return 'sleep';
+      }
+      return ++sent < 300 ? 'run' : 'exit';
+    });
+    let got = 0;
+    let reading = false;
+    lab.b.createUserTask('rx', (ctx, task) => {
+      if (!reading) {
+        reading = true;
+        return 20_000_000;
+      }
+      const res = r.recv(ctx, 2000);
+      if (!res.ok) {
+        r.waitReadable(task);
+        return 'sleep';
+      }
+      got++;
+      return 'run';
+    });
+    lab.sim.run({ until: 1e9 });
+    const mib = lab.sb.snmp.Udp;
+    expect(sent).toBe(300);
+    expect(lab.sa.snmp.Udp.OutDatagrams).toBe(300);
+    expect(lab.veth.a.stats.wireDrops).toBe(30);
+    expect(mib.RcvbufErrors).toBeGreaterThan(0);
+    expect(mib.InErrors).toBe(mib.RcvbufErrors);
+    expect(r.stats.drops).toBe(mib.RcvbufErrors);
+    expect(got).toBe(mib.InDatagrams);
+    expect(got + mib.RcvbufErrors + lab.veth.a.stats.wireDrops).toBe(300);
+  });
+
+  it('counts qdisc drops as SndbufErrors and returns ENOBUFS only with IP_RECVERR', () => {
+    const lab = makeLab({ veth: { txqueuelen: 0 } });
+    const s = lab.sa.udpSocket();
+    s.connect({ addr: '10.0.0.2', port: 9 });
+    const results: string[] = [];
+    lab.a.createUserTask('tx', (ctx) => {
+      const a = s.send(ctx, 100);
+      s.setRecvErr(true);
+      const b = s.send(ctx, 100);
+      results.push(a.ok ? 'ok' : a.errno, b.ok ? 'ok' : b.errno);
+      return 'exit';
+    });
+    lab.sim.run({ until: 1e9 });
+    expect(results).toEqual(['ok', 'ENOBUFS']);
+    expect(lab.sa.snmp.Udp.SndbufErrors).toBe(2);
+    expect(lab.veth.a.dev.txQueue(0).qdisc.stats.drops).toBe(2);
+  });
+
+  it('refuses datagrams over the MTU with EMSGSIZE (no fragmentation)', () => {
+    const lab = makeLab();
+    const s = lab.sa.udpSocket();
+    s.connect({ addr: '10.0.0.2', port: 9 });
+    let res = '';
+    lab.a.createUserTask('tx', (ctx) => {
+      const r = s.send(ctx, 1473);
+      res = r.ok ? 'ok' : r.errno;
+      return 'exit';
+    });
+    lab.sim.run({ until: 1e9 });
+    expect(res).toBe('EMSGSIZE');
+  });
+});
