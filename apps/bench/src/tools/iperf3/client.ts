@@ -161,6 +161,7 @@ class ClientSession {
       reverse: o.reverse,
       bidir: o.bidir,
       zerocopy: o.zerocopy,
+      noDelay: o.noDelay,
       interval: o.interval,
       cookie: this.cookie,
     };
@@ -241,6 +242,7 @@ class ClientSession {
       let log: DatagramLog | null = null;
       if (p.protocol === 'TCP') {
         const t = stack.tcpSocket();
+        if (p.noDelay) t.setNoDelay(true);
         if (p.socketBufsize > 0) {
           t.setSndbuf(p.socketBufsize);
           t.setRcvbuf(p.socketBufsize);

@@ -79,6 +79,8 @@ export interface Iperf3Options {
   readonly oneOff: boolean;
   /** `-D`: the server runs as a daemon (its output goes nowhere). */
   readonly daemon: boolean;
+  /** `-N`: TCP_NODELAY on the data streams. */
+  readonly noDelay: boolean;
 }
 
 /** What parsing produced: options, or the text and status iperf3 exits with (errors, `-h`, `-v`). */
@@ -330,7 +332,7 @@ function getopt(args: readonly string[], prog: string): Occurrence[] {
 
 /** The options real iperf3 accepts that the lab does not model. */
 const UNMODELLED = new Set([
-  'V', 'n', 'k', 'B', 'M', 'N', '6', 'S', 'L', 'O', 'F', 'A', 'T', 'C', 'd', 'I', 'X',
+  'V', 'n', 'k', 'B', 'M', '6', 'S', 'L', 'O', 'F', 'A', 'T', 'C', 'd', 'I', 'X',
   '--server-bitrate-limit', '--cport', '--dscp', '--extra-data', '--repeating-payload', '--timestamps',
   '--logfile', '--forceflush', '--get-server-output', '--udp-counters-64bit', '--no-fq-socket-pacing',
   '--dont-fragment', '--username', '--rsa-public-key-path', '--rsa-private-key-path', '--authorized-users-path',
@@ -378,6 +380,7 @@ export function parseIperf3Args(argv: readonly string[], systemInfo: string): Pa
   let unitFormat = 'a';
   let oneOff = false;
   let daemon = false;
+  let noDelay = false;
   let serverFlag = false;
   let clientFlag = false;
   try {
@@ -473,6 +476,10 @@ export function parseIperf3Args(argv: readonly string[], systemInfo: string): Pa
           zerocopy = true;
           clientFlag = true;
           break;
+        case 'N':
+          noDelay = true;
+          clientFlag = true;
+          break;
         case '4':
           break;
         default:
@@ -494,6 +501,6 @@ export function parseIperf3Args(argv: readonly string[], systemInfo: string): Pa
   return {
     kind: 'run',
     warnings,
-    options: { role, host, port, protocol, numStreams, blksize, socketBufsize, zerocopy, rate, burst, duration, interval, json, reverse, bidir, unitFormat, oneOff, daemon },
+    options: { role, host, port, protocol, numStreams, blksize, socketBufsize, zerocopy, rate, burst, duration, interval, json, reverse, bidir, unitFormat, oneOff, daemon, noDelay },
   };
 }

@@ -290,6 +290,7 @@ class ServerSession {
       c.got += r.bytes;
       if (c.got < COOKIE_SIZE) continue;
       this.incoming.splice(this.incoming.indexOf(c), 1);
+      if (this.params?.noDelay === true) c.sock.setNoDelay(true);
       this.addStream(side, new TcpStreamSocket(c.sock), null, c.sock.remoteAddress()?.port ?? 0);
     }
   }

@@ -34,6 +34,8 @@ export interface TestParams {
   readonly bidir: boolean;
   /** `-Z` (the server sends with sendfile too in reverse mode). */
   readonly zerocopy: boolean;
+  /** `-N` (TCP_NODELAY on both ends of the streams). */
+  readonly noDelay: boolean;
   /** The client's `-i` (the server uses its own, default 1 s). */
   readonly interval: number;
   /** The 36-character cookie. */
@@ -43,6 +45,7 @@ export interface TestParams {
 /** The text of a params message as cJSON_PrintUnformatted writes it (its length is what travels). */
 export function paramsJson(p: TestParams): string {
   const o: Record<string, unknown> = { [p.protocol === 'TCP' ? 'tcp' : 'udp']: true, omit: 0, time: p.duration, parallel: p.numStreams };
+  if (p.noDelay) o.nodelay = true;
   if (p.reverse) o.reverse = true;
   if (p.bidir) o.bidirectional = true;
   if (p.socketBufsize > 0) o.window = p.socketBufsize;

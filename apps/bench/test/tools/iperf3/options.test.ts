@@ -57,6 +57,7 @@ describe('iperf3 options', () => {
       ['-c h -f x', 'bad format specifier (valid formats are in the set [kmgtKMGT])'],
       ['-c h -t 90000', 'test duration valid values are 0 to 86400 seconds'],
       ['-c h -O 2', 'an option you are trying to set is not implemented yet'],
+      ['-s -N', 'some option you are trying to set is client only'],
     ];
     for (const [line, msg] of cases) expect.soft(parse(line)).toEqual({ kind: 'exit', stdout: '', stderr: paramError(msg), status: 1 });
   });
