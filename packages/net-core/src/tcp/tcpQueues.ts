@@ -127,21 +127,32 @@ export function chunkEnd(c: RcvChunk): number {
 
 /** The out-of-order queue: chunks sorted by sequence, none contained in another. */
 export class OfoQueue {
-  private readonly chunks: RcvChunk[] = [];
+  private chunks: RcvChunk[] = [];
+  private head = 0;
 
   /** Chunks queued. */
   get length(): number {
-    return this.chunks.length;
+    return this.chunks.length - this.head;
   }
 
   /** The chunk with the lowest sequence, or undefined. */
   peek(): RcvChunk | undefined {
-    return this.chunks[0];
+    return this.chunks[this.head];
   }
 
   /** Remove the lowest chunk. */
   shift(): RcvChunk | undefined {
-    return this.chunks.shift();
+    const c = this.chunks[this.head];
+    if (c === undefined) return undefined;
+    this.head++;
+    if (this.head === this.chunks.length) {
+      this.chunks = [];
+      this.head = 0;
+    } else if (this.head > 64 && this.head * 2 > this.chunks.length) {
+      this.chunks = this.chunks.slice(this.head);
+      this.head = 0;
+    }
+    return c;
   }
 
   /**
@@ -151,17 +162,23 @@ export class OfoQueue {
   insert(c: RcvChunk): { readonly queued: boolean; readonly removed: readonly RcvChunk[] } {
     const a = this.chunks;
     const end = chunkEnd(c);
-    let lo = 0;
+    const last = a[a.length - 1];
+    if (last === undefined || this.head === a.length || (last.seq < c.seq && chunkEnd(last) < end)) {
+      if (last !== undefined && this.head < a.length && chunkEnd(last) >= end) return { queued: false, removed: NONE };
+      a.push(c);
+      return { queued: true, removed: NONE };
+    }
+    let lo = this.head;
     let hi = a.length;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
       if ((a[mid] as RcvChunk).seq < c.seq) lo = mid + 1;
       else hi = mid;
     }
-    const prev = a[lo - 1];
-    if (prev !== undefined && chunkEnd(prev) >= end) return { queued: false, removed: [] };
+    const prev = lo > this.head ? a[lo - 1] : undefined;
+    if (prev !== undefined && chunkEnd(prev) >= end) return { queued: false, removed: NONE };
     const same = a[lo];
-    if (same !== undefined && same.seq === c.seq && chunkEnd(same) >= end) return { queued: false, removed: [] };
+    if (same !== undefined && same.seq === c.seq && chunkEnd(same) >= end) return { queued: false, removed: NONE };
     let n = 0;
     for (let i = lo; i < a.length; i++) {
       if (chunkEnd(a[i] as RcvChunk) > end) break;
@@ -173,6 +190,11 @@ export class OfoQueue {
 
   /** Remove everything. */
   drain(): RcvChunk[] {
-    return this.chunks.splice(0);
+    const out = this.chunks.slice(this.head);
+    this.chunks = [];
+    this.head = 0;
+    return out;
   }
 }
+
+const NONE: readonly RcvChunk[] = [];

@@ -39,7 +39,7 @@ import { formatIpv4, IPPROTO, IPV4_HLEN, parseIpv4, TCP_HLEN, TCPOLEN_TSTAMP_ALI
 import { checkPort, InetSock, payloadOf } from '../inetSock.js';
 import type { NetDevice } from '../netDevice.js';
 import type { IpXmit, NetStack } from '../netStack.js';
-import { Skb, TCP_FLAG, type TcpHeader } from '../skb.js';
+import { allocSkbTruesize, Skb, TCP_FLAG, type TcpHeader } from '../skb.js';
 import type { AcceptResult, OpResult, PollEvents, RecvResult, SendResult, SockAddr, TcpInfo } from '../types.js';
 import { Cubic, type CubicSock } from './cubic.js';
 import {
@@ -984,27 +984,25 @@ export class TcpSocket extends InetSock implements CubicSock {
   }
 
   /** An skb from this socket to its peer with the current ACK, window and timestamps. */
-  private makeSkb(seq: number, flags: number, payload: { readonly len: number; readonly data: Uint8Array | null; readonly truesize?: number }, ctx: ExecContext): Skb {
-    const h: TcpHeader = {
-      kind: 'tcp',
-      sport: this.lport,
-      dport: this.rport,
-      seq: seq >>> 0,
-      ack: (flags & ACK) !== 0 ? this.rcvNxt >>> 0 : 0,
-      flags,
-      window: (flags & ACK) !== 0 ? this.selectWindow() : 0,
-    };
-    if (this.tsOk) {
-      h.tsval = this.tsNow(ctx);
-      h.tsecr = this.tsRecent >>> 0;
-    }
-    const opts = {
+  private makeSkb(seq: number, flags: number, payload: { readonly len: number; readonly data: Uint8Array | null; readonly truesize: number }, ctx: ExecContext): Skb {
+    const hasAck = (flags & ACK) !== 0;
+    const ack = hasAck ? this.rcvNxt >>> 0 : 0;
+    const window = hasAck ? this.selectWindow() : 0;
+    const h: TcpHeader = this.tsOk
+      ? { kind: 'tcp', sport: this.lport, dport: this.rport, seq: seq >>> 0, ack, flags, window, tsval: this.tsNow(ctx), tsecr: this.tsRecent >>> 0 }
+      : { kind: 'tcp', sport: this.lport, dport: this.rport, seq: seq >>> 0, ack, flags, window };
+    return new Skb({
       ip: { src: this.laddr, dst: this.raddr, protocol: IPPROTO.TCP, id: 0, ttl: this.stack.sysctl.ipDefaultTtl, df: true, tos: 0 },
       l4: h,
       data: payload.data,
       payloadLen: payload.len,
-    };
-    return payload.truesize === undefined ? new Skb(opts) : new Skb({ ...opts, truesize: payload.truesize });
+      truesize: payload.truesize,
+    });
+  }
+
+  /** truesize of a header-only skb from this socket (bytes). */
+  private ctlTruesize(): number {
+    return allocSkbTruesize(IPV4_HLEN + this.tcpHeaderLen);
   }
 
   /** __tcp_transmit_skb tail: ownership (tcp_wfree for data), flow hash, ooo_okay, ACK bookkeeping, IP output. */
@@ -1090,7 +1088,7 @@ export class TcpSocket extends InetSock implements CubicSock {
     if (this.state === 'CLOSED') return;
     ctx.charge(ctx.host.costs.ack());
     const seq = this.sndNxt <= this.sndUna + this.sndWnd ? this.sndNxt : this.sndUna + this.sndWnd;
-    const skb = this.makeSkb(seq, ACK, { len: 0, data: null }, ctx);
+    const skb = this.makeSkb(seq, ACK, { len: 0, data: null, truesize: this.ctlTruesize() }, ctx);
     this.stats.acksSent++;
     this.stack.snmp.Tcp.OutSegs++;
     this.xmit(skb, ctx, false);
@@ -1530,7 +1528,7 @@ export class TcpSocket extends InetSock implements CubicSock {
       return true;
     }
     ctx.charge(ctx.host.costs.ack());
-    const skb = this.makeSkb(this.sndUna - 1, ACK, { len: 0, data: null }, ctx);
+    const skb = this.makeSkb(this.sndUna - 1, ACK, { len: 0, data: null, truesize: this.ctlTruesize() }, ctx);
     this.stack.tcpExt.TCPWinProbe++;
     this.stack.snmp.Tcp.OutSegs++;
     const rc = this.xmit(skb, ctx, false);

@@ -1,0 +1,50 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { chunkEnd, Fifo, OfoQueue, type RcvChunk } from '../../src/tcp/tcpQueues.js';
+
+const chunk = (seq: number, len: number): RcvChunk => ({ seq, len, data: null, off: 0, truesize: len, fin: false });
+
+describe('OfoQueue', () => {
+  it('keeps chunks sorted, none contained in another, and covers every inserted byte', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 200 }), fc.integer({ min: 1, max: 30 })), { maxLength: 40 }), fc.integer({ min: 0, max: 5 }), (ins, shifts) => {
+        const q = new OfoQueue();
+        let live = 0;
+        for (const [seq, len] of ins) {
+          const r = q.insert(chunk(seq, len));
+          live += (r.queued ? 1 : 0) - r.removed.length;
+        }
+        for (let i = 0; i < shifts; i++) if (q.shift() !== undefined) live--;
+        expect(q.length).toBe(live);
+        const all = q.drain();
+        for (let i = 1; i < all.length; i++) {
+          const a = all[i - 1] as RcvChunk;
+          const b = all[i] as RcvChunk;
+          expect(a.seq).toBeLessThan(b.seq);
+          expect(chunkEnd(a)).toBeLessThan(chunkEnd(b));
+        }
+        if (shifts === 0) {
+          for (const [seq, len] of ins) {
+            for (let x = seq; x < seq + len; x++) expect(all.some((c) => c.seq <= x && x < chunkEnd(c))).toBe(true);
+          }
+        }
+      }),
+    );
+  });
+});
+
+describe('Fifo', () => {
+  it('shifts, peeks and indexes from the head across compactions', () => {
+    const f = new Fifo<number>();
+    for (let i = 0; i < 500; i++) f.push(i);
+    for (let i = 0; i < 300; i++) expect(f.shift()).toBe(i);
+    expect(f.peek()).toBe(300);
+    expect(f.at(10)).toBe(310);
+    expect(f.tail()).toBe(499);
+    f.insertAfter(0, -1);
+    expect(f.at(1)).toBe(-1);
+    f.unshift(-2);
+    expect(f.length).toBe(202);
+    expect(f.drain().slice(0, 3)).toEqual([-2, 300, -1]);
+  });
+});
