@@ -33,8 +33,8 @@ Commands:
                                 axes: queues mws doorbell affinity transport_mtu use_dma
                                 tx_memcpy_offload hz wake_timer direction protocol variant
   merge SHARD.json… [--out PATH] [--html PATH]   join sweep shards from many machines
-  calibrate [--seeds N] [--duration S] [--iterations N]   fit the unknown rcar-s4 costs to the
-                                single-queue published rows (baseline TCP and UDP)
+  calibrate [--seeds N] [--duration S] [--iterations N]   fit the uncached RX-ring read rate
+                                to the single-queue published rows (baseline TCP and UDP)
 
 Global options:
   --profile NAME|FILE   platform profile (default rcar-s4; built-in: rcar-s4, x86-server)
@@ -303,7 +303,7 @@ async function runCalibrate(g: Globals, args: string[]): Promise<number> {
     durationS: positiveInt('--duration', flag(args, '--duration'), 5),
     iterations: positiveInt('--iterations', flag(args, '--iterations'), 8),
     workers: positiveInt('--workers', flag(args, '--workers'), availableParallelism()),
-    onStep: (param, value, mbps) => process.stderr.write(`  ${param} = ${value.toFixed(1)} → ${mbps.toFixed(1)} Mb/s\n`),
+    onStep: (param, value, err) => process.stderr.write(`  ${param} = ${value.toFixed(1)} → mean error ${err >= 0 ? '+' : ''}${err.toFixed(2)}%\n`),
   });
   process.stdout.write(`fitted (${res.runs} runs):\n`);
   for (const [k, v] of Object.entries(res.values)) process.stdout.write(`  ${k}: ${v}\n`);

@@ -216,8 +216,17 @@ export class NtbNetdev {
     return 0;
   }
 
-  private frameOf(skb: Skb): Uint8Array {
-    return skbToFrame(skb);
+  /**
+   * The bytes put in the transport frame: the whole frame in functional mode (a packet built
+   * without payload bytes carries zeros, which its checksum already assumes), the protocol
+   * headers only in timing mode.
+   */
+  private frameOf(skb: Skb, len: number): Uint8Array {
+    const frame = skbToFrame(skb);
+    if (this.payload === 'timing' || frame.length >= len) return frame;
+    const full = new Uint8Array(len);
+    full.set(frame);
+    return full;
   }
 
   private startXmit(skb: Skb, ctx: ExecContext): NetdevTx {
@@ -233,7 +242,7 @@ export class NtbNetdev {
     }
     this.maybeStopTx(q, TX_STOP, ctx);
     const len = ETH_HLEN + skb.networkLen;
-    const rc = q.qp.txEnqueue(ctx, skb, this.frameOf(skb), len);
+    const rc = q.qp.txEnqueue(ctx, skb, this.frameOf(skb, len), len);
     if (rc !== 0) return this.xmitError(q, skb, rc, ctx);
     this.maybeStopTx(q, TX_STOP, ctx);
     return 'ok';

@@ -68,8 +68,16 @@ export function runSeed(base: number, run: number): number {
   return (base + run * 7919) >>> 0;
 }
 
-/** Run the jobs on `workers` worker threads (dist/reproduce/worker.js), in job order per result. */
+/**
+ * Run the jobs on `workers` worker threads (dist/reproduce/worker.js); `workers` 0 runs them
+ * in this thread, in order (tests, profiling).
+ */
 export async function runPool(jobs: readonly Job[], workers: number, onDone: (i: number, r: RunResult) => void): Promise<void> {
+  if (workers <= 0) {
+    const { runJob } = await import('./job.js');
+    jobs.forEach((j, i) => onDone(i, runJob(j)));
+    return;
+  }
   const url = new URL('./worker.js', import.meta.url);
   let next = 0;
   const failures: Error[] = [];
@@ -96,7 +104,7 @@ export async function runPool(jobs: readonly Job[], workers: number, onDone: (i:
       });
       feed();
     });
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(workers, jobs.length)) }, one));
+  await Promise.all(Array.from({ length: Math.min(workers, jobs.length) }, one));
   if (failures.length > 0) throw failures[0] as Error;
 }
 

@@ -15,7 +15,7 @@ import { COOKIE_SIZE, ControlChannel, ControlEnd, jsonMsg, registerChannel, regi
 import { DEFAULT_UDP_BLKSIZE, MAX_UDP_BLOCKSIZE, type Iperf3Options, type IperfErrorCode } from './options.js';
 import type { TestResult } from './results.js';
 import { connectionTime, paramsJson, resultsJson, Side, sideResult, type PeerResults, type SideFailure, type TestParams } from './session.js';
-import { DatagramLog, IperfUdpSocket, Stream, streamFd, TcpStreamSocket, UdpStreamSocket } from './streams.js';
+import { DatagramLog, functionalPayload, IperfUdpSocket, Stream, streamFd, TcpStreamSocket, UdpStreamSocket } from './streams.js';
 
 /** How a client run ended. */
 export type ClientOutcome =
@@ -259,6 +259,7 @@ class ClientSession {
         sock = new UdpStreamSocket(u);
         log = new DatagramLog();
       }
+      if (this.spec.lab.options.payload === 'functional') sock.payload = functionalPayload(Math.max(1, p.blksize));
       const stream = new Stream(streamFd(i), sends, sock, log);
       side.streams.push(stream);
       side.clientPorts.push(sock.localPort);

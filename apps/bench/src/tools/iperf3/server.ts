@@ -20,7 +20,7 @@ import { COOKIE_SIZE, ControlEnd, jsonMsg, stateMsg, takeChannel, takeStreamOwne
 import { buildJson } from './jsonReport.js';
 import { IPERF_ERRORS } from './options.js';
 import { connectionTime, resultsJson, Side, sideResult, type TestParams } from './session.js';
-import { IperfUdpSocket, Stream, streamFd, TcpStreamSocket, UdpStreamSocket } from './streams.js';
+import { functionalPayload, IperfUdpSocket, Stream, streamFd, TcpStreamSocket, UdpStreamSocket } from './streams.js';
 import { formatConnected, formatIntervals, formatServerText, serverBanner } from './textReport.js';
 
 /** A running `iperf3 -s`. */
@@ -327,6 +327,7 @@ class ServerSession {
     if (p === null) return;
     const receiving = side.streams.filter((s) => !s.sender).length;
     const sender = receiving >= this.toReceive;
+    if (sender && this.srv.lab.options.payload === 'functional') sock.payload = functionalPayload(Math.max(1, p.blksize));
     const stream = new Stream(streamFd(side.streams.length), sender, sock, log);
     side.streams.push(stream);
     side.clientPorts.push(clientPort);

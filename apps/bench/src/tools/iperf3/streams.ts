@@ -125,8 +125,29 @@ export interface StreamSocket {
   close(ctx?: ExecContext): void;
 }
 
+/**
+ * iperf3's send buffer for functional mode: `len` bytes of a fixed pattern (real iperf3 fills
+ * it from /dev/urandom; a pattern keeps the model's RNG stream the same in both modes).
+ */
+export function functionalPayload(len: number): Uint8Array {
+  const b = new Uint8Array(len);
+  let x = 0x9e3779b9;
+  for (let i = 0; i < len; i++) {
+    x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
+    b[i] = x >>> 24;
+  }
+  return b;
+}
+
+function sendData(payload: Uint8Array | null, len: number): Uint8Array | number {
+  return payload === null ? len : payload.length >= len ? payload.subarray(0, len) : functionalPayload(len);
+}
+
 /** A UDP stream socket. */
 export class UdpStreamSocket implements StreamSocket {
+  /** The send buffer in functional mode (iperf3 fills its buffer once, then writes from it); null in timing mode. */
+  payload: Uint8Array | null = null;
+
   constructor(readonly udp: IperfUdpSocket) {}
 
   get localPort(): number {
@@ -149,7 +170,7 @@ export class UdpStreamSocket implements StreamSocket {
   peer: SockAddr | null = null;
 
   write(ctx: ExecContext, len: number): ReturnType<StreamSocket['write']> {
-    return this.udp.send(ctx, len);
+    return this.udp.send(ctx, sendData(this.payload, len));
   }
 
   read(ctx: ExecContext, max: number): ReturnType<StreamSocket['read']> {
@@ -180,6 +201,9 @@ export class UdpStreamSocket implements StreamSocket {
 
 /** A TCP stream socket. */
 export class TcpStreamSocket implements StreamSocket {
+  /** The send buffer in functional mode; null in timing mode. */
+  payload: Uint8Array | null = null;
+
   constructor(readonly tcp: TcpSocket) {}
 
   get localPort(): number {
@@ -199,7 +223,8 @@ export class TcpStreamSocket implements StreamSocket {
   }
 
   write(ctx: ExecContext, len: number, zerocopy: boolean): ReturnType<StreamSocket['write']> {
-    return zerocopy ? this.tcp.sendfile(ctx, len) : this.tcp.send(ctx, len);
+    const data = sendData(this.payload, len);
+    return zerocopy ? this.tcp.sendfile(ctx, data) : this.tcp.send(ctx, data);
   }
 
   read(ctx: ExecContext, max: number): ReturnType<StreamSocket['read']> {
