@@ -1,13 +1,18 @@
 #!/usr/bin/env node
-// Lints what each publishable package would publish: `publint --strict` (manifest, exports
-// map, files) and `attw --pack --profile esm-only` (are the types right for node16/nodenext
-// and bundler consumers). Exit status 0 only if every check of every package passes.
-// Arguments (package names or folders) restrict the run to those packages.
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
+// Lints what each publishable package would publish: every package is packed once with
+// `npm pack`, then its tarball goes through publint in strict mode (manifest, exports map,
+// files; warnings are errors) and `attw --profile esm-only` (@arethetypeswrong/cli: are the
+// types right for node16/nodenext and bundler consumers), and its unpacked files through two
+// checks of our own (maps resolve, declaration files import only declared dependencies).
+// Exit status 0 only if every check of every package passes. Arguments (package names or
+// folders) restrict the run.
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative, resolve } from 'node:path';
+import { publint } from 'publint';
+import { formatMessage } from 'publint/utils';
 import { publishablePackages, root } from './workspaces.mjs';
-
-const bin = (name) => join(root, 'node_modules', '.bin', name);
 
 function run(cmd, args, cwd) {
   return new Promise((resolve) => {
@@ -15,8 +20,8 @@ function run(cmd, args, cwd) {
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (out += d));
-    child.on('close', (code) => resolve({ code: code ?? 1, out }));
-    child.on('error', (err) => resolve({ code: 1, out: String(err) }));
+    child.on('close', (code) => resolve({ ok: code === 0, out }));
+    child.on('error', (err) => resolve({ ok: false, out: String(err) }));
   });
 }
 
@@ -34,25 +39,127 @@ async function pool(jobs, limit) {
   return results;
 }
 
+async function publintTarball(file) {
+  const buf = readFileSync(file);
+  const tarball = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength);
+  const { messages, pkg } = await publint({ pack: { tarball }, strict: true, level: 'suggestion' });
+  const lines = messages.map((m) => `${m.type}: ${formatMessage(m, pkg, { color: false })}`);
+  return { ok: messages.every((m) => m.type !== 'error'), out: lines.join('\n') };
+}
+
+/** The resolution kinds attw's esm-only profile ignores (CommonJS and pre-exports resolution). */
+const ESM_ONLY_IGNORED = new Set(['node10', 'node16-cjs']);
+
+/**
+ * attw on a tarball: its exit status applies the esm-only profile; a package without any types
+ * passes attw, so that is checked here too.
+ */
+async function attwTarball(file) {
+  const r = await run(join(root, 'node_modules', '.bin', 'attw'), [file, '--profile', 'esm-only', '--format', 'json'], root);
+  let report;
+  try {
+    report = JSON.parse(r.out.slice(r.out.indexOf('{')));
+  } catch {
+    return { ok: false, out: r.out };
+  }
+  const problems = Object.values(report.problems ?? {})
+    .flat()
+    .filter((pr) => !ESM_ONLY_IGNORED.has(pr.resolutionKind))
+    .map((pr) => `${pr.kind} (${pr.entrypoint ?? ''} ${pr.resolutionKind ?? ''})`);
+  const noTypes = report.analysis?.types === false || report.analysis?.types === undefined;
+  const lines = [...(noTypes ? ['the package has no types'] : []), ...problems];
+  return { ok: r.ok && !noTypes && problems.length === 0, out: lines.join('\n') };
+}
+
+/**
+ * The bare module specifiers the declaration files under `pkgDir/dist` import that the package
+ * does not declare (dependencies / peerDependencies; `node:` builtins need only @types/node):
+ * a consumer's compiler would not find them.
+ */
+function undeclaredTypeImports(pkgDir) {
+  const manifest = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8'));
+  const declared = new Set(Object.keys({ ...manifest.dependencies, ...manifest.peerDependencies }));
+  const bad = new Set();
+  const walk = (d) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const f = join(d, e.name);
+      if (e.isDirectory()) walk(f);
+      else if (e.name.endsWith('.d.ts')) {
+        for (const m of readFileSync(f, 'utf8').matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+|reference\s+types=)['"]([^'"]+)['"]/g)) {
+          const spec = m[1];
+          if (spec.startsWith('.') || spec.startsWith('node:')) continue;
+          const name = spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0];
+          if (!declared.has(name)) bad.add(`${relative(pkgDir, f)} imports ${spec}`);
+        }
+      }
+    }
+  };
+  walk(join(pkgDir, 'dist'));
+  return [...bad];
+}
+
+/** Every `sources` entry of every source map under `dir` must exist (the maps point into `src/`). */
+function checkSourceMaps(pkgDir) {
+  const bad = [];
+  const walk = (d) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const f = join(d, e.name);
+      if (e.isDirectory()) walk(f);
+      else if (e.name.endsWith('.map')) {
+        for (const s of JSON.parse(readFileSync(f, 'utf8')).sources ?? []) if (!existsSync(resolve(dirname(f), s))) bad.push(`${relative(pkgDir, f)} -> ${s}`);
+      }
+    }
+  };
+  walk(join(pkgDir, 'dist'));
+  return bad;
+}
+
+/**
+ * Checks of the unpacked tarball that neither tool makes: the source and declaration maps
+ * resolve inside the package, and the declaration files import only declared dependencies.
+ */
+function contentsCheck(file, name) {
+  const dir = join(tmp, 'unpacked', name);
+  mkdirSync(dir, { recursive: true });
+  execFileSync('tar', ['-xzf', file, '-C', dir]);
+  const pkgDir = join(dir, 'package');
+  const maps = checkSourceMaps(pkgDir);
+  const imports = undeclaredTypeImports(pkgDir);
+  const lines = [
+    ...(maps.length > 0 ? [`source maps point at files the package does not ship (add them to "files"):`, ...maps.slice(0, 5), ...(maps.length > 5 ? [`... ${maps.length - 5} more`] : [])] : []),
+    ...(imports.length > 0 ? ['declaration files import packages it does not depend on:', ...imports] : []),
+  ];
+  return { ok: lines.length === 0, out: lines.join('\n') };
+}
+
 const started = Date.now();
 const pkgs = publishablePackages({ only: process.argv.slice(2) });
-const checks = pkgs.flatMap((p) => [
-  { pkg: p, tool: 'publint --strict', run: () => run(bin('publint'), ['--strict'], p.dir) },
-  { pkg: p, tool: 'attw --pack --profile esm-only', run: () => run(bin('attw'), ['--pack', '.', '--profile', 'esm-only', '--format', 'ascii'], p.dir) },
-]);
-const results = await pool(
-  checks.map((c) => c.run),
-  2,
-);
-
+const tmp = mkdtempSync(join(tmpdir(), 'ntbsim-lint-packages-'));
 let failed = 0;
-checks.forEach((c, i) => {
-  const r = results[i];
-  const ok = r.code === 0;
-  if (!ok) failed++;
-  console.log(`${ok ? 'ok  ' : 'FAIL'} ${c.pkg.name}: ${c.tool}`);
-  if (!ok) console.log(r.out.replace(/^/gm, '      '));
-});
+let total;
+try {
+  const out = execFileSync('npm', ['pack', '--json', '--pack-destination', tmp, ...pkgs.map((p) => `--workspace=${p.rel}`)], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const tarballs = new Map(JSON.parse(out.slice(out.indexOf('['))).map((e) => [e.name, join(tmp, e.filename)]));
+  const checks = pkgs.flatMap((p) => [
+    { pkg: p, tool: 'publint --strict', run: () => publintTarball(tarballs.get(p.name)) },
+    { pkg: p, tool: 'attw --profile esm-only', run: () => attwTarball(tarballs.get(p.name)) },
+    { pkg: p, tool: 'maps and type imports', run: async () => contentsCheck(tarballs.get(p.name), p.name) },
+  ]);
+  const results = await pool(
+    checks.map((c) => () => c.run().catch((err) => ({ ok: false, out: String(err?.stack ?? err) }))),
+    2,
+  );
+  total = checks.length;
+  checks.forEach((c, i) => {
+    const r = results[i];
+    if (!r.ok) failed++;
+    console.log(`${r.ok ? 'ok  ' : 'FAIL'} ${c.pkg.name}: ${c.tool}`);
+    // publint's suggestions are printed even when it passes; attw's table only on failure.
+    if (r.out.trim() !== '' && (!r.ok || c.tool.startsWith('publint'))) console.log(r.out.trimEnd().replace(/^/gm, '       '));
+  });
+} finally {
+  rmSync(tmp, { recursive: true, force: true });
+}
 const secs = ((Date.now() - started) / 1000).toFixed(1);
-console.log(`lint-packages: ${checks.length - failed} passed, ${failed} failed (${pkgs.length} packages, ${secs} s)`);
-process.exit(failed === 0 ? 0 : 1);
+console.log(`lint-packages: ${total - failed} passed, ${failed} failed (${pkgs.length} packages, ${secs} s)`);
+process.exit(failed === 0 && total > 0 ? 0 : 1);
