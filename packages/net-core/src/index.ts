@@ -75,7 +75,9 @@ export {
   tcpTimeouts,
   type TcpTimeouts,
 } from './tcp/tcpConst.js';
-export { tcpConnKey, TcpSocket, tcpV4Rcv, type ShutdownHow, type TcpCaState, type TcpSockStats, type TcpState } from './tcp/tcpSocket.js';
+export { tcpConnKey, tcpV4Rcv } from './tcp/tcpInput.js';
+export { RttEstimator } from './tcp/tcpRtt.js';
+export { TcpSocket, type ShutdownHow, type TcpCaState, type TcpSockStats, type TcpState } from './tcp/tcpSocket.js';
 export type {
   AcceptResult,
   DatagramResult,

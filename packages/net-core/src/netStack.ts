@@ -21,7 +21,8 @@ import { ETH_ALEN, ETH_HLEN, formatIpv4, IPPROTO, parseIpv4Prefix, prefixMask, t
 import type { NetDevice, NetdevQueue } from './netDevice.js';
 import { icmpRcv, PingSocket } from './ping.js';
 import type { Skb } from './skb.js';
-import { tcpV4Rcv, TcpSocket } from './tcp/tcpSocket.js';
+import { tcpV4Rcv } from './tcp/tcpInput.js';
+import { TcpSocket } from './tcp/tcpSocket.js';
 import type { NetRx, NetSysctls, NetXmit, SnmpMib, TcpExtMib } from './types.js';
 import { udpRcv, UdpSocket } from './udp.js';
 
@@ -203,6 +204,8 @@ export class NetStack {
   readonly rng: Rng;
   /** @internal Established and connecting TCP sockets by 4-tuple key. */
   readonly tcpConns = new Map<string, TcpSocket>();
+  /** @internal The connection the last TCP segment was for (a demux cache in front of tcpConns). */
+  tcpRcvCache: TcpSocket | null = null;
   /** @internal Listening TCP sockets by port. */
   readonly tcpListeners = new Map<number, TcpSocket>();
   /** @internal Ports held by TCP sockets (bound or connected), with reference counts. */

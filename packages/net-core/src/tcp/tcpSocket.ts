@@ -34,7 +34,6 @@
  */
 import type { Cpu, ExecContext, Host, Timer } from '@ntbsim/kernel';
 import { NetError, type NetErrno } from '../errors.js';
-import { skbChecksumOk } from '../frame.js';
 import { formatIpv4, IPPROTO, IPV4_HLEN, parseIpv4, TCP_HLEN, TCPOLEN_TSTAMP_ALIGNED, type Ipv4Addr } from '../inet.js';
 import { checkPort, InetSock, payloadOf } from '../inetSock.js';
 import type { NetDevice } from '../netDevice.js';
@@ -67,6 +66,8 @@ import {
   unwrapSeq,
   type TcpTimeouts,
 } from './tcpConst.js';
+import { sendResetFor, tcpConnKey } from './tcpInput.js';
+import { RttEstimator } from './tcpRtt.js';
 import { chunkEnd, Fifo, OfoQueue, segEnd, type RcvChunk, type TcpSeg } from './tcpQueues.js';
 
 /** TCP states (include/net/tcp_states.h). */
@@ -108,14 +109,11 @@ const GSO_MAX_PAYLOAD = 65536 - (MAX_TCP_HEADER + 1);
 const TCP_APP_WIN = 31;
 /** tcp_max_reordering default. */
 const TCP_MAX_REORDERING = 300;
+/** 2^TCP_RMEM_TO_WIN_SCALE. */
+const RMEM_TO_WIN_DIV = 2 ** TCP_RMEM_TO_WIN_SCALE;
 
 type XmitKind = 'syn' | 'synack' | 'retrans' | 'probe0' | 'timewait';
 type RetransResult = 'ok' | 'busy' | 'fail';
-
-/** The tcpConns key of a 4-tuple. */
-export function tcpConnKey(laddr: Ipv4Addr, lport: number, raddr: Ipv4Addr, rport: number): string {
-  return `${laddr}:${lport}>${raddr}:${rport}`;
-}
 
 /** Counters of one TCP socket beyond `tcp_info`. */
 export interface TcpSockStats {
@@ -225,12 +223,7 @@ export class TcpSocket extends InetSock implements CubicSock {
   private cwndUsageSeq = 0;
   private lsndtime = 0;
 
-  private srttUs = 0;
-  private mdevUs = 0;
-  private mdevMaxUs = 0;
-  private rttvarUs = 0;
-  private rttSeq = 0;
-  private minRttUs = 0;
+  private readonly rtt: RttEstimator;
   private rto: number;
   private backoff = 0;
   private retransmits = 0;
@@ -291,6 +284,7 @@ export class TcpSocket extends InetSock implements CubicSock {
     this.hzValue = stack.host.profile.kernel.hz.value;
     this.to = tcpTimeouts(this.hzValue);
     this.rto = this.to.timeoutInit;
+    this.rtt = new RttEstimator(Math.round((this.to.rtoMin * 1e6) / this.hzValue));
     this.reordering = stack.sysctl.tcpReordering;
     this.wfreeFn = (skb, cpu) => this.wfree(skb, cpu);
   }
@@ -324,6 +318,11 @@ export class TcpSocket extends InetSock implements CubicSock {
   /** A connected socket caches its TX queue (sk_tx_queue_mapping). */
   get cachesTxQueue(): boolean {
     return this.raddr !== 0 && this.state !== 'LISTEN' && this.state !== 'CLOSED';
+  }
+
+  /** @internal Whether the socket is in the connection table (tcpConns). */
+  get hashed(): boolean {
+    return this.connKey !== null;
   }
 
   /** Sender MSS in use (bytes), tcp_current_mss. */
@@ -616,8 +615,8 @@ export class TcpSocket extends InetSock implements CubicSock {
       retrans: this.retransOut,
       pmtu: this.pmtu,
       rcvSsthresh: this.rcvSsthresh,
-      rtt: Math.floor(this.srttUs / 8),
-      rttvar: Math.floor(this.mdevUs / 4),
+      rtt: this.rtt.srtt,
+      rttvar: Math.floor(this.rtt.mdevUs / 4),
       sndSsthresh: this.ssthresh,
       sndCwnd: this.cwnd,
       advmss: this.advmss,
@@ -633,7 +632,7 @@ export class TcpSocket extends InetSock implements CubicSock {
       dataSegsOut: this.dataSegsOut,
       dataSegsIn: this.dataSegsIn,
       notsentBytes: Math.max(0, this.writeSeq - this.sndNxt - (this.finQueued && this.sndNxt < this.writeSeq ? 1 : 0)),
-      minRtt: this.minRttUs,
+      minRtt: this.rtt.minRttUs,
       sndWnd: this.sndWnd,
       rcvWnd: this.rcvWnd,
       sndbuf: this.sndbuf,
@@ -825,7 +824,7 @@ export class TcpSocket extends InetSock implements CubicSock {
     this.sndSml = this.iss;
     this.sndWl1 = 0;
     this.cwndUsageSeq = this.sndNxt;
-    this.rttSeq = this.sndNxt;
+    this.rtt.rttSeq = this.sndNxt;
     this.tsOffset = rng.nextU32();
   }
 
@@ -856,11 +855,11 @@ export class TcpSocket extends InetSock implements CubicSock {
   }
 
   private winFromSpace(space: number): number {
-    return Math.floor((space * this.scalingRatio) / 2 ** TCP_RMEM_TO_WIN_SCALE);
+    return Math.floor((space * this.scalingRatio) / RMEM_TO_WIN_DIV);
   }
 
   private spaceFromWin(win: number): number {
-    return Math.floor((win * 2 ** TCP_RMEM_TO_WIN_SCALE) / this.scalingRatio);
+    return Math.floor((win * RMEM_TO_WIN_DIV) / this.scalingRatio);
   }
 
   /** tcp_space: the window the free receive memory allows (bytes). */
@@ -1035,7 +1034,7 @@ export class TcpSocket extends InetSock implements CubicSock {
     let rate = this.mssCache * 80_000;
     rate *= this.cwnd < this.ssthresh / 2 ? TCP_PACING_SS_RATIO : TCP_PACING_CA_RATIO;
     rate *= Math.max(this.cwnd, this.packetsOut);
-    if (this.srttUs > 0) rate /= this.srttUs;
+    if (this.rtt.srttUs > 0) rate /= this.rtt.srttUs;
     return rate;
   }
 
@@ -1561,8 +1560,8 @@ export class TcpSocket extends InetSock implements CubicSock {
     if (ato > to.atoMin) {
       let maxAto = Math.floor(this.hzValue / 2);
       if ((this.ackPending & ACK_PUSHED) !== 0) maxAto = to.delackMax;
-      if (this.srttUs > 0) {
-        const rtt = Math.max(this.host.usecsToJiffies(Math.floor(this.srttUs / 8)), to.atoMin);
+      if (this.rtt.srttUs > 0) {
+        const rtt = Math.max(this.host.usecsToJiffies(this.rtt.srtt), to.atoMin);
         if (rtt < maxAto) maxAto = rtt;
       }
       ato = Math.min(ato, maxAto);
@@ -1876,44 +1875,9 @@ export class TcpSocket extends InetSock implements CubicSock {
 
   // ---- RTT ------------------------------------------------------------------------------
 
-  /** tcp_rtt_estimator (RFC 6298 with Linux's mdev_max). */
-  private rttEstimator(mrttUs: number): void {
-    let m = mrttUs;
-    let srtt = this.srttUs;
-    const rtoMinUs = Math.round((this.to.rtoMin * 1e6) / this.hzValue);
-    if (srtt !== 0) {
-      m -= Math.floor(srtt / 8);
-      srtt += m;
-      if (m < 0) {
-        m = -m;
-        m -= Math.floor(this.mdevUs / 4);
-        if (m > 0) m = Math.floor(m / 8);
-      } else {
-        m -= Math.floor(this.mdevUs / 4);
-      }
-      this.mdevUs += m;
-      if (this.mdevUs > this.mdevMaxUs) {
-        this.mdevMaxUs = this.mdevUs;
-        if (this.mdevMaxUs > this.rttvarUs) this.rttvarUs = this.mdevMaxUs;
-      }
-      if (this.sndUna > this.rttSeq) {
-        if (this.mdevMaxUs < this.rttvarUs) this.rttvarUs -= Math.floor((this.rttvarUs - this.mdevMaxUs) / 4);
-        this.rttSeq = this.sndNxt;
-        this.mdevMaxUs = rtoMinUs;
-      }
-    } else {
-      srtt = m * 8;
-      this.mdevUs = m * 2;
-      this.rttvarUs = Math.max(this.mdevUs, rtoMinUs);
-      this.mdevMaxUs = this.rttvarUs;
-      this.rttSeq = this.sndNxt;
-    }
-    this.srttUs = Math.max(1, srtt);
-  }
-
   /** tcp_set_rto. */
   private setRto(): void {
-    const rtoUs = Math.floor(this.srttUs / 8) + this.rttvarUs;
+    const rtoUs = this.rtt.rtoUs();
     this.rto = Math.min(this.host.usecsToJiffies(rtoUs), this.to.rtoMax);
   }
 
@@ -1935,8 +1899,8 @@ export class TcpSocket extends InetSock implements CubicSock {
       caRtt = seqRtt;
     }
     if (seqRtt < 0) return caRtt;
-    if (this.minRttUs === 0 || caRtt < this.minRttUs) this.minRttUs = Math.max(1, caRtt);
-    this.rttEstimator(seqRtt);
+    this.rtt.updateMin(caRtt);
+    this.rtt.sample(seqRtt, this.sndUna, this.sndNxt);
     this.setRto();
     this.backoff = 0;
     return caRtt;
@@ -2283,7 +2247,7 @@ export class TcpSocket extends InetSock implements CubicSock {
     this.lastSegSize = 0;
     if (len >= this.rcvMss) {
       if (len !== this.rcvMss) {
-        const val = Math.floor((len * 2 ** TCP_RMEM_TO_WIN_SCALE) / skb.truesize);
+        const val = Math.floor((len * RMEM_TO_WIN_DIV) / skb.truesize);
         const old = this.scalingRatio;
         this.scalingRatio = Math.min(255, val) || 1;
         if (old !== this.scalingRatio) {
@@ -2475,8 +2439,8 @@ export class TcpSocket extends InetSock implements CubicSock {
   private synRttSample(ctx: ExecContext): void {
     if (this.synRetrans === 0) {
       const us = Math.max(1, Math.floor((ctx.time - this.synSentAt) / 1000));
-      this.minRttUs = us;
-      this.rttEstimator(us);
+      this.rtt.updateMin(us);
+      this.rtt.sample(us, this.sndUna, this.sndNxt);
       this.setRto();
     } else {
       this.rto = this.to.timeoutInit;
@@ -2629,61 +2593,4 @@ export class TcpSocket extends InetSock implements CubicSock {
   }
 }
 
-/** Find the listener for `port` accepting on `addr`. */
-function lookupListener(stack: NetStack, addr: Ipv4Addr, port: number): TcpSocket | undefined {
-  const l = stack.tcpListeners.get(port);
-  if (l === undefined || (l.laddr !== 0 && l.laddr !== addr)) return undefined;
-  return l;
-}
-
-/** tcp_v4_send_reset: answer a segment that has no socket (never a RST). */
-function sendResetFor(stack: NetStack, skb: Skb, h: TcpHeader, ctx: ExecContext): void {
-  if ((h.flags & RST) !== 0) return;
-  const hasAck = (h.flags & ACK) !== 0;
-  const l4: TcpHeader = hasAck
-    ? { kind: 'tcp', sport: h.dport, dport: h.sport, seq: h.ack, ack: 0, flags: RST, window: 0 }
-    : {
-        kind: 'tcp',
-        sport: h.dport,
-        dport: h.sport,
-        seq: 0,
-        ack: (h.seq + skb.payloadLen + ((h.flags & SYN) !== 0 ? 1 : 0) + ((h.flags & FIN) !== 0 ? 1 : 0)) >>> 0,
-        flags: RST | ACK,
-        window: 0,
-      };
-  ctx.charge(ctx.host.costs.txPacket());
-  const rst = new Skb({ ip: { src: skb.ip.dst, dst: skb.ip.src, protocol: IPPROTO.TCP, id: 0, ttl: stack.sysctl.ipDefaultTtl, df: true, tos: 0 }, l4 });
-  const mib = stack.snmp.Tcp;
-  mib.OutRsts++;
-  mib.OutSegs++;
-  stack.ipOutput(rst, ctx);
-}
-
-/**
- * TCP input (`tcp_v4_rcv`): charge the per-packet receive cost (`ack` for a pure ACK,
- * `rxPacket` otherwise) and the software checksum of the segment on this CPU, verify the
- * checksum (functional frames), find the connection or listener, or answer with RST.
- */
-export function tcpV4Rcv(stack: NetStack, skb: Skb, ctx: ExecContext): void {
-  const costs = ctx.host.costs;
-  const h = skb.l4;
-  const pureAck = h.kind === 'tcp' && skb.payloadLen === 0 && (h.flags & (SYN | FIN | RST)) === 0;
-  ctx.charge((pureAck ? costs.ack() : costs.rxPacket()) + costs.csum(skb.l4Len));
-  const mib = stack.snmp.Tcp;
-  mib.InSegs++;
-  if (h.kind !== 'tcp') {
-    mib.InErrs++;
-    skb.free(ctx);
-    return;
-  }
-  if (!skbChecksumOk(skb)) {
-    mib.InCsumErrors++;
-    mib.InErrs++;
-    skb.free(ctx);
-    return;
-  }
-  const sock = stack.tcpConns.get(tcpConnKey(skb.ip.dst, h.dport, skb.ip.src, h.sport)) ?? lookupListener(stack, skb.ip.dst, h.dport);
-  if (sock === undefined) sendResetFor(stack, skb, h, ctx);
-  else sock.rcvSkb(skb, h, ctx);
-  skb.free(ctx);
-}
+export { tcpConnKey, tcpV4Rcv } from './tcpInput.js';
