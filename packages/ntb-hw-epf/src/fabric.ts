@@ -122,6 +122,7 @@ export class Fabric implements PcieFabric {
 
   /** A fabric in `sim` with the rates and decoders of `options`. */
   constructor(
+    /** The simulation both hosts run in. */
     readonly sim: Simulation,
     options: FabricOptions,
   ) {
@@ -256,25 +257,40 @@ export class Fabric implements PcieFabric {
     for (const p of earlier) busy = Math.max(p.issue, busy) + p.duration;
     const waitNs = Math.max(0, busy - issue);
     lane.stats.readWaitNs += waitNs;
-    const bytes = this.peekBytes(lane, req.addr, req.width, earlier);
-    if (bytes === null) return { value: ones, waitNs, ok: true };
-    const lo = ((bytes[0] as number) | ((bytes[1] as number) << 8)) >>> 0;
-    return { value: req.width === 2 ? lo : (lo | ((bytes[2] as number) << 16) | ((bytes[3] as number) << 24)) >>> 0, waitNs, ok: true };
+    const value = this.peekValue(lane, req.addr, req.width, earlier);
+    return { value: value ?? ones, waitNs, ok: true };
   }
 
-  private peekBytes(lane: Lane, addr: number, width: number, earlier: readonly Tlp[]): Uint8Array | null {
+  /**
+   * The little-endian value a read of `width` bytes at `addr` returns: the target memory with
+   * the writes still in flight (and the earlier pending ones) applied over it, oldest first.
+   */
+  private peekValue(lane: Lane, addr: number, width: number, earlier: readonly Tlp[]): number | null {
     const hit = lane.target.resolve(addr, width);
     if (hit === null) return null;
-    const out = hit.region.bytes.slice(hit.offset, hit.offset + width);
+    const mem = hit.region.bytes;
+    let b0 = mem[hit.offset] ?? 0;
+    let b1 = mem[hit.offset + 1] ?? 0;
+    let b2 = width === 4 ? (mem[hit.offset + 2] ?? 0) : 0;
+    let b3 = width === 4 ? (mem[hit.offset + 3] ?? 0) : 0;
+    const end = addr + width;
     const overlay = (t: Tlp): void => {
-      if (t.data === null) return;
+      const d = t.data;
+      if (d === null || t.addr >= end || t.addr + d.length <= addr) return;
       const lo = Math.max(addr, t.addr);
-      const hi = Math.min(addr + width, t.addr + t.data.length);
-      for (let a = lo; a < hi; a++) out[a - addr] = t.data[a - t.addr] as number;
+      const hi = Math.min(end, t.addr + d.length);
+      for (let a = lo; a < hi; a++) {
+        const v = d[a - t.addr] as number;
+        const i = a - addr;
+        if (i === 0) b0 = v;
+        else if (i === 1) b1 = v;
+        else if (i === 2) b2 = v;
+        else b3 = v;
+      }
     };
     for (const t of lane.inflight) overlay(t);
     for (const t of earlier) overlay(t);
-    return out;
+    return (b0 | (b1 << 8) | (b2 << 16) | (b3 << 24)) >>> 0;
   }
 
   /** Hardware link loss: every write in flight is lost and later ones are dropped until `restore`. */

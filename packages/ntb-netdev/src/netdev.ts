@@ -300,10 +300,14 @@ export class NtbNetdev {
     else if (this.stopped(q) && this.wakeAllowed(q)) this.ndev.netifWakeSubqueue(q.qid, ctx);
   }
 
-  /** @internal rx_handler: hand the frame to the stack and re-post a buffer. */
+  /**
+   * @internal rx_handler: hand the frame to the stack and re-post a buffer. The kernel posts a
+   * fresh skb; here the frame's bytes are copied out when the skb is built, so the same buffer
+   * object is posted again.
+   */
   rxHandler(q: NtbNetdevQueue, cb: unknown, len: number, ctx: ExecContext): void {
     const stats = this.ndev.stats;
-    let buf = cb as Uint8Array | null;
+    const buf = cb as Uint8Array | null;
     if (buf === null) return;
     if (len < 0) {
       stats.rxErrors++;
@@ -331,7 +335,6 @@ export class NtbNetdev {
           q.stats.rxBytes += len;
         }
       }
-      buf = this.newRxBuf();
     }
     if (q.qp.rxEnqueue(buf, buf, this.rxBufLen, ctx) !== 0) {
       stats.rxErrors++;
