@@ -18,6 +18,7 @@ export class CostModel {
 
   /** Costs for `profile`, drawing the run factor and jitter from `rng`. */
   constructor(
+    /** The platform profile the costs are computed from. */
     readonly profile: PlatformProfile,
     private readonly rng: Rng,
   ) {

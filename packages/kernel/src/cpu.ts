@@ -93,7 +93,9 @@ export class Cpu {
 
   /** CPU `id` of `host`. */
   constructor(
+    /** The host this CPU belongs to. */
     readonly host: Host,
+    /** CPU number: bit `id` of an affinity mask. */
     readonly id: number,
   ) {
     this.ctx = new StepContext(host, this);

@@ -58,7 +58,9 @@ export class Host {
 
   /** A host in `sim` with the CPUs and costs of `options.profile`. */
   constructor(
+    /** The simulation the host runs in. */
     readonly sim: Simulation,
+    /** The platform profile (validated): CPU count, HZ, costs. */
     readonly profile: PlatformProfile,
     options: HostOptions,
   ) {

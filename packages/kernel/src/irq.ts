@@ -31,7 +31,9 @@ export class IrqVector implements Runnable {
 
   /** Vector `num` on `host`, delivering to the CPUs in `spec.affinity` (bit i = CPU i). */
   constructor(
+    /** The host the vector belongs to. */
     readonly host: Host,
+    /** IRQ number, as in `/proc/interrupts` and `/proc/irq/N/`. */
     readonly num: number,
     spec: { readonly name: string; readonly handler: IrqHandler; readonly affinity: number },
   ) {

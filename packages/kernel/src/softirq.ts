@@ -25,7 +25,9 @@ export class Tasklet implements Runnable {
 
   /** A tasklet named `name` running `fn` (tasklet_init / tasklet_setup). */
   constructor(
+    /** The host the tasklet belongs to. */
     readonly host: Host,
+    /** Name shown in traces. */
     readonly name: string,
     private readonly fn: SoftirqFn,
   ) {}
@@ -87,7 +89,9 @@ export class Softirq {
 
   /** A softirq named `name` whose handler is `fn`. */
   constructor(
+    /** The host the softirq belongs to. */
     readonly host: Host,
+    /** Softirq name (e.g. `NET_RX`), shown in traces. */
     readonly name: string,
     fn: SoftirqFn,
   ) {

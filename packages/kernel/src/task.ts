@@ -47,6 +47,7 @@ export class Task implements Runnable {
 
   /** A task of `spec.kind` running `spec.fn` on the CPUs of `spec.mask`. */
   constructor(
+    /** The host the task runs on. */
     readonly host: Host,
     spec: { readonly name: string; readonly kind: 'kthread' | 'user'; readonly fn: TaskFn; readonly mask: number },
   ) {
@@ -185,7 +186,9 @@ export class DelayedWork extends Work {
 export class Workqueue {
   /** A workqueue named `name`. */
   constructor(
+    /** The host whose kworkers run the works. */
     readonly host: Host,
+    /** Workqueue name (alloc_workqueue). */
     readonly name: string,
   ) {}
 

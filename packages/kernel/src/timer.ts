@@ -26,7 +26,9 @@ export class Timer {
 
   /** A timer running `fn` on expiry (timer_setup). */
   constructor(
+    /** The host the timer belongs to. */
     readonly host: Host,
+    /** Name shown in traces. */
     readonly name: string,
     fn: TimerFn,
   ) {
@@ -80,7 +82,9 @@ export class Hrtimer implements Runnable {
 
   /** An hrtimer running `fn` on expiry (hrtimer_setup). */
   constructor(
+    /** The host the timer belongs to. */
     readonly host: Host,
+    /** Name shown in traces. */
     readonly name: string,
     private readonly fn: TimerFn,
     mode: HrtimerMode,

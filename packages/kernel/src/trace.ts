@@ -29,7 +29,7 @@ export class TraceBuffer {
   dropped = 0;
 
   /** A buffer holding at most `capacity` records. */
-  constructor(readonly capacity: number) {
+  constructor(/** Maximum number of records kept. */ readonly capacity: number) {
     this.records = new Array<TraceRecord | undefined>(capacity);
   }
 

@@ -148,7 +148,7 @@ export class EpfCtrl {
   private readonly view: DataView;
 
   /** A view over `bytes`, which must hold at least the ctrl struct and its scratchpads. */
-  constructor(readonly bytes: Uint8Array) {
+  constructor(/** The region's memory (struct epf_ntb_ctrl at offset 0). */ readonly bytes: Uint8Array) {
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 

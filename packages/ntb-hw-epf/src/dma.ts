@@ -144,7 +144,7 @@ export class DmaEngine implements EpfDmaEngine {
   private readonly completed: Desc[] = [];
 
   /** An engine on `host` with the profile's `dma.channels` channels. */
-  constructor(readonly host: Host) {
+  constructor(/** The host the engine belongs to. */ readonly host: Host) {
     const n = host.profile.dma.channels.value;
     this.channels = Array.from({ length: n }, (_, i) => new EdmaChannel(this, i, `dma0chan${i}`));
     this.irq = host.requestIrq('dw-edma', (ctx) => this.isr(ctx));

@@ -21,8 +21,11 @@ export class MemRegion implements DmaBuffer {
 
   /** `size` bytes at bus address `dmaAddr`, named `label` (for diagnostics). */
   constructor(
+    /** Bus address of the first byte (what a device or an iATU targets). */
     readonly dmaAddr: number,
+    /** Size in bytes. */
     readonly size: number,
+    /** What the region holds, for diagnostics. */
     readonly label: string,
   ) {
     this.bytes = new Uint8Array(size);
@@ -40,8 +43,11 @@ export class PhysMemory {
 
   /** Memory of the host named `name`, allocating in [base, limit). */
   constructor(
+    /** Name of the memory (the host it belongs to), for diagnostics. */
     readonly name: string,
+    /** Lowest bus address handed out. */
     readonly base: number = DRAM_BASE,
+    /** Bus address just past the last one handed out. */
     readonly limit: number = DRAM_LIMIT,
   ) {}
 

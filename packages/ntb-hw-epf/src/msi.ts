@@ -18,7 +18,7 @@ export class MsiCapability {
   unclaimed = 0;
 
   /** A capability offering `offered` vectors (Multiple Message Capable). */
-  constructor(readonly offered: number) {}
+  constructor(/** Vectors the function offers (Multiple Message Capable). */ readonly offered: number) {}
 
   /** Host side: enable `irqs.length` vectors delivered through `receiver` (pci_alloc_irq_vectors + request_irq). */
   enable(receiver: MemRegion, irqs: readonly IrqVector[]): void {

@@ -85,8 +85,10 @@ export class TransportQp implements TransportQueue {
 
   /** QP `qpNum` of `nt`, its TX ring at `txRing` of window `txIo` (ntb_transport_init_queue). */
   constructor(
+    /** The transport the QP belongs to. */
     readonly nt: NtbTransport,
     readonly qpNum: number,
+    /** The write-combined mapping of the peer's memory window holding this QP's TX ring. */
     readonly txIo: IoWindow,
     txRing: QpRing,
   ) {

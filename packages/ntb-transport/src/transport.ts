@@ -53,6 +53,7 @@ export class NtbTransport {
 
   /** @internal Use `createNtbTransportClient`; this is the probe's state after sizing. */
   constructor(
+    /** The NTB device the transport is bound to. */
     readonly dev: NtbDevice,
     params: TransportParams,
     setup: { readonly counts: Counts; readonly mws: TransportMw[] },
