@@ -19,7 +19,6 @@ import { reportHtml } from './reproduce/report.js';
 import { calibrate } from './reproduce/calibrate.js';
 import { formatTable, reproduce } from './reproduce/reproduce.js';
 import { mergeSweeps, parseGrid, parseShard, sweep, sweepSvg, type SweepResults } from './reproduce/sweep.js';
-import { iperf3 } from './tools/iperf3/index.js';
 import type { Command } from './types.js';
 
 const USAGE = `Usage: ntb-bench [global options] COMMAND [args]
@@ -111,7 +110,7 @@ function labOptions(g: Globals): LabOptions {
 }
 
 function commands(): Map<string, Command> {
-  return labCommands({ iperf3 });
+  return labCommands();
 }
 
 function writeTrace(lab: Lab, path: string | undefined): void {

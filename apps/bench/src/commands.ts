@@ -2,7 +2,10 @@
  * The lab's command table: every userland tool a script or the interactive shell can run.
  */
 import { ethtool } from './tools/ethtool.js';
+import { iperf3 } from './tools/iperf3/index.js';
+import { ping } from './tools/ping.js';
 import { cat, echoRedirect } from './tools/proc.js';
+import { sockperf } from './tools/sockperf.js';
 import { ip, modprobe, rmmod, sleep, top } from './tools/system.js';
 import type { Command } from './types.js';
 
@@ -17,6 +20,9 @@ export function labCommands(extra: Readonly<Record<string, Command>> = {}): Map<
     ['modprobe', modprobe],
     ['rmmod', rmmod],
     ['ethtool', ethtool],
+    ['iperf3', iperf3],
+    ['ping', ping],
+    ['sockperf', sockperf],
     ...Object.entries(extra),
   ]);
 }

@@ -3,6 +3,7 @@
  * the docs use (quotes, `${VAR}` / `$VAR` expansion, `sudo` prefix, `>` redirection for
  * `echo MASK > /proc/irq/N/smp_affinity`), then runs the named command on the board.
  */
+import { takeServerOutput } from '../tools/net/background.js';
 import { result, type Command, type CommandResult, type ShellEnv } from '../types.js';
 
 /** A parsed command line. */
@@ -78,8 +79,18 @@ export function parseLine(line: string, vars: ReadonlyMap<string, string>): Pars
   return { argv: words, redirect };
 }
 
-/** Run one command line on `env.board`; unknown commands fail as bash reports them (status 127). */
+/**
+ * Run one command line on `env.board`; unknown commands fail as bash reports them (status
+ * 127). What the board's background servers (`iperf3 -s`, `sockperf server`) printed since
+ * its last command comes first, as it would have appeared on that board's terminal.
+ */
 export function runLine(line: string, env: ShellEnv, commands: ReadonlyMap<string, Command>): CommandResult {
+  const background = takeServerOutput(env.board);
+  const r = runParsed(line, env, commands);
+  return background === '' ? r : { ...r, stdout: background + r.stdout };
+}
+
+function runParsed(line: string, env: ShellEnv, commands: ReadonlyMap<string, Command>): CommandResult {
   let parsed: ParsedLine;
   try {
     parsed = parseLine(line, env.vars);

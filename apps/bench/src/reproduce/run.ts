@@ -8,7 +8,6 @@ import { labCommands } from '../commands.js';
 import { bootLab, type Lab } from '../lab/lab.js';
 import { defaultVars } from '../lab/script.js';
 import { runLine } from '../lab/shell.js';
-import { iperf3 } from '../tools/iperf3/index.js';
 import { findBottleneck, snapshot, type Bottleneck } from './bottleneck.js';
 import { IPERF3_CLIENT, type RunConfig } from './scenarios.js';
 
@@ -78,7 +77,7 @@ function sumBps(json: unknown, key: 'sum_received' | 'sum_sent' | 'sum'): number
 /** Run `scenario` once. */
 export function runScenario(scenario: RunConfig, options: RunOptions): RunResult {
   const lab = bootScenario(scenario, options);
-  const commands = labCommands({ iperf3 });
+  const commands = labCommands();
   const env = (b: 'rc' | 'ep') => ({ lab, board: lab.boards[b], vars: defaultVars(lab, lab.boards[b]) });
   const [srv, cli] = scenario.direction === 'rc-to-ep' ? (['ep', 'rc'] as const) : (['rc', 'ep'] as const);
   const server = runLine('iperf3 -s -D', env(srv), commands);
