@@ -1,0 +1,191 @@
+/**
+ * The fault scenarios of issue #8, each with its loss-accounting rule (where the kernel loses
+ * and which counter it uses) and its resume bound. Bounds are stated per scenario: a heal that
+ * leaves frames in the ring is resumed by the next doorbell (µs); one whose frames were lost
+ * is resumed by TCP's retransmission timer (TCP_RTO_MIN 200 ms, doubled by backoff during the
+ * outage) plus the transport's 10 ms link retries.
+ */
+import { injectFault, type FaultSpec } from './inject.js';
+import { startStream, type StreamState } from './traffic.js';
+import { longestGap, type AccountingView, type BoardCounters, type Scenario, type ScenarioStep } from './scenario.js';
+import type { BoardName, Lab } from '../lab/lab.js';
+
+const MS = 1_000_000;
+
+/** A step that injects `spec` and throws if the API rejects it. */
+export function faultStep(at: number, spec: FaultSpec): ScenarioStep {
+  return {
+    at,
+    run: (lab) => {
+      let why = '';
+      const rc = injectFault(lab, spec, (m) => (why = m));
+      if (rc !== 0) throw new Error(`fault ${spec.kind} rejected (${rc}): ${why}`);
+    },
+  };
+}
+
+const other = (b: BoardName): BoardName => (b === 'rc' ? 'ep' : 'rc');
+const delta = (v: AccountingView, board: BoardName, k: keyof BoardCounters): number => v.after[board][k] - v.before[board][k];
+const sumDelta = (v: AccountingView, k: keyof BoardCounters): number => delta(v, 'rc', k) + delta(v, 'ep', k);
+
+/** No frame may be lost: no TCP retransmission and no driver drop or error on either board. */
+function noLoss(v: AccountingView): string | null {
+  const bad = (['retransSegs', 'txDropped', 'rxErrors', 'rxErrVer'] as const).filter((k) => sumDelta(v, k) !== 0);
+  return bad.length === 0 ? null : `unexpected loss: ${bad.map((k) => `${k} +${sumDelta(v, k)}`).join(', ')}`;
+}
+const noLossDetail = (): string => 'no loss: RetransSegs, tx_dropped, rx_errors, rx_err_ver unchanged on both boards';
+
+/** Loss only from frames the link ate, counted in the fabric's dropped counters, recovered by TCP retransmission; no driver error. */
+function linkLoss(v: AccountingView): string | null {
+  const dropped = sumDelta(v, 'droppedLinkDown');
+  const retrans = sumDelta(v, 'retransSegs');
+  if (sumDelta(v, 'rxErrVer') !== 0 || sumDelta(v, 'rxLengthErrors') !== 0) return `corrupt frames counted: rx_err_ver +${sumDelta(v, 'rxErrVer')}, rx_length_errors +${sumDelta(v, 'rxLengthErrors')}`;
+  if (retrans > 0 && dropped === 0 && sumDelta(v, 'txDropped') === 0) return `TCP retransmitted ${retrans} segments but no drop was counted`;
+  return null;
+}
+const linkLossDetail = (v: AccountingView): string => `link ate ${sumDelta(v, 'droppedLinkDown')} TLPs (fabric dropped_link_down), ntb0 tx_dropped +${sumDelta(v, 'txDropped')}, TCP RetransSegs +${sumDelta(v, 'retransSegs')}`;
+
+/** Loss only from the transport/netdev reset: counted by ntb0 tx_dropped (-ENOLINK) or recovered by TCP; no corrupt frame. */
+function resetLoss(v: AccountingView): string | null {
+  if (sumDelta(v, 'rxErrVer') !== 0 || sumDelta(v, 'rxLengthErrors') !== 0) return `corrupt frames counted: rx_err_ver +${sumDelta(v, 'rxErrVer')}, rx_length_errors +${sumDelta(v, 'rxLengthErrors')}`;
+  return null;
+}
+const resetDetail = (v: AccountingView): string => `ntb0 tx_dropped +${sumDelta(v, 'txDropped')}, TCP RetransSegs +${sumDelta(v, 'retransSegs')}, no rx_err_ver / rx_length_errors`;
+
+function stream(id: string, fault: string, title: string, rest: Omit<Scenario, 'id' | 'fault' | 'title' | 'from' | 'bytes' | 'faultAfterNs' | 'deadlineNs'> & Partial<Pick<Scenario, 'from' | 'bytes' | 'faultAfterNs' | 'deadlineNs'>>): Scenario {
+  return { id, fault, title, from: 'ep', bytes: 3_000_000, faultAfterNs: 10 * MS, deadlineNs: 3000 * MS, ...rest };
+}
+
+function qpLink(board: BoardName): Scenario {
+  return stream(`qp-link-${board}`, 'transport link down/up', `ntb_transport_link_down then _up of ${board}'s QPs, 20 ms apart`, {
+    steps: [faultStep(0, { kind: 'qp-link', board, up: false }), faultStep(20 * MS, { kind: 'qp-link', board, up: true })],
+    healAtNs: 20 * MS,
+    resumeBoundNs: 700 * MS,
+    carrierDuringFault: 'off',
+    account: resetLoss,
+    accountDetail: resetDetail,
+  });
+}
+
+function reset(board: BoardName): Scenario {
+  return stream(`reset-${board}`, 'peer reset', `ntb0 on ${board} closed and reopened (ndo_stop/ndo_open: LINK_DOWN to the peer, RX buffers re-posted)`, {
+    from: other(board),
+    steps: [faultStep(0, { kind: 'reset', board })],
+    healAtNs: 0,
+    resumeBoundNs: 700 * MS,
+    account: resetLoss,
+    accountDetail: resetDetail,
+  });
+}
+
+function wc(flush: boolean): Scenario {
+  let probe: StreamState | null = null;
+  return stream(`wc-linger-flush-${flush ? 'on' : 'off'}`, 'write-combining delay', `WC linger 20 µs on both hosts for 60 ms, flush_done_flag=${flush ? 'Y' : 'N'}; a 20 kB connection opened at +45 ms, once the 1 MB stream is done`, {
+    lab: { params: { transport: { flushDoneFlag: flush }, netdev: {} } },
+    bytes: 1_000_000,
+    faultAfterNs: 0,
+    steps: [
+      faultStep(0, { kind: 'wc-linger', ns: 20_000, side: 'both' }),
+      { at: 45 * MS, run: (lab) => (probe = startStream(lab, { from: 'ep', bytes: 20_000, port: 5302 })) },
+      { at: 60 * MS, run: (_lab, notes) => notes.set('probeDone', probe !== null && probe.doneAt >= 0 && probe.firstBadOffset < 0 ? 1 : 0) },
+      faultStep(60 * MS, { kind: 'wc-linger', ns: 0, side: 'both' }),
+    ],
+    healAtNs: 60 * MS,
+    resumeBoundNs: 700 * MS,
+    account: flush ? noLoss : () => null,
+    accountDetail: flush ? noLossDetail : (v) => `no frame lost or corrupted; stalls recovered by TCP (RetransSegs +${sumDelta(v, 'retransSegs')})`,
+    weakness: {
+      expect: flush ? 'absent' : 'shown',
+      observed: (v) => {
+        const done = v.notes.get('probeDone') === 1;
+        const gap = longestGap(v.stream, v.faultAt, v.healAt);
+        return { shown: !done || gap > 20 * MS, detail: `longest delivery stall of the 1 MB stream during the linger ${(gap / MS).toFixed(2)} ms; the 20 kB connection opened on the idle link at +45 ms ${done ? 'completed' : 'stalled'} by the heal at +60 ms (${sumDelta(v, 'tcpTimeouts')} TCP RTOs)` };
+      },
+    },
+  });
+}
+
+function dropDoorbells(): Scenario {
+  return stream('drop-doorbells', 'lost doorbells', 'the next 2 host→EP doorbells are lost on the wire (RC sends): frames wait in the ring for the next doorbell, a TCP retransmission', {
+    from: 'rc',
+    steps: [faultStep(0, { kind: 'drop-doorbells', count: 2 })],
+    healAtNs: 0,
+    resumeBoundNs: 1000 * MS,
+    account: (v) => (delta(v, 'rc', 'droppedFault') === 2 ? null : `rc→ep dropped_fault +${delta(v, 'rc', 'droppedFault')}, expected 2`),
+    accountDetail: (v) => `2 doorbells dropped (rc→ep dropped_fault +${delta(v, 'rc', 'droppedFault')}); no frame lost: TCP RetransSegs +${sumDelta(v, 'retransSegs')}`,
+  });
+}
+
+function dropMsis(): Scenario {
+  return stream('drop-msis', 'lost MSI', 'the next 2 EP→host MSIs are lost on the wire (EP sends): frames wait in the ring for the next MSI, a TCP retransmission', {
+    steps: [faultStep(0, { kind: 'drop-msis', count: 2 })],
+    healAtNs: 0,
+    resumeBoundNs: 1000 * MS,
+    account: (v) => (delta(v, 'ep', 'droppedFault') === 2 ? null : `ep→rc dropped_fault +${delta(v, 'ep', 'droppedFault')}, expected 2`),
+    accountDetail: (v) => `2 MSIs dropped (ep→rc dropped_fault +${delta(v, 'ep', 'droppedFault')}); TCP RetransSegs +${sumDelta(v, 'retransSegs')}`,
+  });
+}
+
+function spurious(): Scenario {
+  const steps: ScenarioStep[] = [];
+  for (let i = 0; i < 10; i++) {
+    steps.push(faultStep(i * MS, { kind: 'spurious-doorbell', to: 'ep', slot: 2 + (i % 4) }));
+    steps.push(faultStep(i * MS, { kind: 'spurious-doorbell', to: 'rc', vector: 2 + (i % 4) }));
+  }
+  return stream('spurious-doorbell', 'spurious doorbells', '10 spurious doorbells (slots 2-5) to the EP and 10 spurious doorbell MSIs (vectors 2-5) to the host', {
+    steps,
+    healAtNs: 9 * MS,
+    resumeBoundNs: 20 * MS,
+    account: noLoss,
+    accountDetail: noLossDetail,
+  });
+}
+
+function dmaError(side: BoardName): Scenario {
+  return stream(`dma-error-${side}`, 'DMA channel errors', `use_dma=Y; the next 30 DMA descriptors on ${side} fail (CPU copy fallback)`, {
+    lab: { params: { transport: { useDma: true }, netdev: {} } },
+    steps: [faultStep(0, { kind: 'dma-error', side, count: 30 })],
+    healAtNs: 0,
+    resumeBoundNs: 20 * MS,
+    account: (v) => noLoss(v) ?? (delta(v, side, 'dmaFailed') === 30 ? null : `${side} DMA failed +${delta(v, side, 'dmaFailed')}, expected 30`),
+    accountDetail: (v) => `${delta(v, side, 'dmaFailed')} DMA descriptors failed and were copied by the CPU; ${noLossDetail()}`,
+  });
+}
+
+function rxExhaust(partial: boolean): Scenario {
+  const n = partial ? 60 : 100;
+  return stream(`rx-exhaust-${partial ? 'partial' : 'total'}`, 'RX buffer exhaustion', partial ? `the next ${n} RX buffer allocations on rc fail (60 of 100 buffers lost)` : `the next ${n} RX buffer allocations on rc fail (every buffer lost: the queue stalls until ntb0 is reset at +250 ms)`, {
+    ...(partial ? {} : { bytes: 12_000_000 }),
+    steps: partial ? [faultStep(0, { kind: 'rx-exhaust', board: 'rc', count: n })] : [faultStep(0, { kind: 'rx-exhaust', board: 'rc', count: n }), { at: 250 * MS, run: (lab, notes) => notes.set('stalled', stalledFor(lab, 'rc')) }, faultStep(250 * MS, { kind: 'reset', board: 'rc' })],
+    healAtNs: partial ? 0 : 250 * MS,
+    resumeBoundNs: partial ? 20 * MS : 700 * MS,
+    account: (v) => {
+      const fifo = delta(v, 'rc', 'rxFifoErrors');
+      if (fifo !== n || delta(v, 'rc', 'rxErrors') !== n) return `ntb0 rx_fifo_errors +${fifo}, rx_errors +${delta(v, 'rc', 'rxErrors')}, expected +${n} each`;
+      if (!partial && (v.notes.get('stalled') ?? 0) === 0) return 'the RX queue did not stall with every buffer lost';
+      if (partial && sumDelta(v, 'retransSegs') !== 0) return `TCP retransmitted ${sumDelta(v, 'retransSegs')} segments with buffers left`;
+      return resetLoss(v);
+    },
+    accountDetail: (v) => `ntb0 rx_fifo_errors +${delta(v, 'rc', 'rxFifoErrors')} (one per lost buffer)${partial ? '' : `, qp rx_err_no_buf ${v.notes.get('stalled') ?? 0} while stalled`}`,
+  });
+}
+
+function stalledFor(lab: Lab, board: BoardName): number {
+  return (lab.boards[board].transport()?.qps ?? []).reduce((n, q) => n + q.stats.rxErrNoBuf, 0);
+}
+
+function hwLink(): Scenario {
+  return stream('hw-link-loss', 'hardware link loss', 'PCIe link lost for 30 ms mid-transfer, then recovered', {
+    steps: [faultStep(0, { kind: 'link', up: false }), faultStep(30 * MS, { kind: 'link', up: true })],
+    healAtNs: 30 * MS,
+    resumeBoundNs: 1500 * MS,
+    carrierDuringFault: 'off',
+    account: linkLoss,
+    accountDetail: linkLossDetail,
+  });
+}
+
+/** Every scenario, in matrix order. */
+export function faultScenarios(): Scenario[] {
+  return [hwLink(), qpLink('rc'), qpLink('ep'), reset('rc'), reset('ep'), wc(false), wc(true), dropDoorbells(), dropMsis(), spurious(), dmaError('rc'), dmaError('ep'), rxExhaust(true), rxExhaust(false)];
+}

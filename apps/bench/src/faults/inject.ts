@@ -1,0 +1,283 @@
+/**
+ * Fault injection in the lab (issue #8): the `FaultSpec` API (`injectFault`, 0 or -errno, all
+ * arguments checked before anything changes) and the `fault` lab command over it, with
+ * real-tool-style usage errors (status 2) and failures (status 1).
+ *
+ * Faults: hardware link loss/recovery, ntb_transport link down/up of one board's QPs, a
+ * netdev reset (ndo_stop + ndo_open: LINK_DOWN to the peer, RX buffers drained and
+ * re-posted, QP handshake again), WC linger, lost doorbells and MSIs, spurious doorbells and
+ * MSIs, DMA descriptor errors, a stalled EP command handler, and RX buffer exhaustion (the next
+ * N RX buffer allocations of ntb_netdev fail, as with failslab: the buffer is not re-posted and
+ * ntb0 counts rx_errors / rx_fifo_errors, as the kernel's rx_handler does).
+ */
+import { ERRNO } from '@ntbsim/kernel';
+import type { TransportQp } from '@ntbsim/ntb-transport';
+import type { Board, BoardName, Lab } from '../lab/lab.js';
+import { result, type Command, type CommandResult } from '../types.js';
+
+/** A fault to inject. `board` names the board for board-local faults. */
+export type FaultSpec =
+  | { readonly kind: 'link'; readonly up: boolean }
+  | { readonly kind: 'qp-link'; readonly board: BoardName; readonly up: boolean }
+  | { readonly kind: 'reset'; readonly board: BoardName }
+  | { readonly kind: 'wc-linger'; readonly ns: number; readonly side: BoardName | 'both' }
+  | { readonly kind: 'drop-doorbells'; readonly count: number }
+  | { readonly kind: 'drop-msis'; readonly count: number }
+  | { readonly kind: 'spurious-doorbell'; readonly to: 'ep'; readonly slot: number }
+  | { readonly kind: 'spurious-doorbell'; readonly to: 'rc'; readonly vector: number }
+  | { readonly kind: 'dma-error'; readonly side: BoardName; readonly count: number; readonly channel?: number }
+  | { readonly kind: 'stall-ep'; readonly stalled: boolean }
+  | { readonly kind: 'rx-exhaust'; readonly board: BoardName; readonly count: number };
+
+/** Largest count a fault accepts (drops, errors, failed allocations). */
+export const FAULT_MAX_COUNT = 1_000_000;
+/** Largest WC linger accepted (ns): 1 s. */
+export const FAULT_MAX_LINGER_NS = 1_000_000_000;
+
+const rxFailures = new WeakMap<TransportQp, { left: number }>();
+
+const isBoard = (v: unknown): v is BoardName => v === 'rc' || v === 'ep';
+const isCount = (v: unknown, max = FAULT_MAX_COUNT): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= max;
+
+/** Why `spec` is invalid for `lab` (a message naming the field and the allowed range), or null. */
+export function checkFault(lab: Lab, spec: FaultSpec): string | null {
+  switch (spec.kind) {
+    case 'link':
+    case 'stall-ep':
+      return null;
+    case 'qp-link':
+    case 'reset':
+      if (!isBoard(spec.board)) return `board: got ${JSON.stringify(spec.board)}, allowed rc or ep`;
+      return lab.boards[spec.board].netdev() === null ? `${spec.board}: ntb_netdev is not loaded` : null;
+    case 'wc-linger':
+      if (!isCount(spec.ns, FAULT_MAX_LINGER_NS)) return `ns: got ${JSON.stringify(spec.ns)}, allowed an integer in 0..${FAULT_MAX_LINGER_NS}`;
+      return isBoard(spec.side) || spec.side === 'both' ? null : `side: got ${JSON.stringify(spec.side)}, allowed rc, ep or both`;
+    case 'drop-doorbells':
+    case 'drop-msis':
+      return isCount(spec.count) ? null : `count: got ${JSON.stringify(spec.count)}, allowed an integer in 0..${FAULT_MAX_COUNT}`;
+    case 'spurious-doorbell': {
+      if (spec.to === 'ep') {
+        const max = lab.pair.config.dbCount - 1;
+        return isCount(spec.slot, max) ? null : `slot: got ${JSON.stringify(spec.slot)}, allowed an integer in 0..${max}`;
+      }
+      if (spec.to === 'rc') {
+        const max = lab.pair.rcIrqs().length - 1;
+        return isCount(spec.vector, max) ? null : `vector: got ${JSON.stringify(spec.vector)}, allowed an integer in 0..${max}`;
+      }
+      return `to: got ${JSON.stringify((spec as { to: unknown }).to)}, allowed ep or rc`;
+    }
+    case 'dma-error': {
+      if (!isBoard(spec.side)) return `side: got ${JSON.stringify(spec.side)}, allowed rc or ep`;
+      if (!isCount(spec.count) || spec.count < 1) return `count: got ${JSON.stringify(spec.count)}, allowed an integer in 1..${FAULT_MAX_COUNT}`;
+      const chans = lab.pair.dma[spec.side].channelCount;
+      if (spec.channel !== undefined && !isCount(spec.channel, chans - 1)) return `channel: got ${JSON.stringify(spec.channel)}, allowed an integer in 0..${chans - 1}`;
+      return null;
+    }
+    case 'rx-exhaust':
+      if (!isBoard(spec.board)) return `board: got ${JSON.stringify(spec.board)}, allowed rc or ep`;
+      if (!isCount(spec.count)) return `count: got ${JSON.stringify(spec.count)}, allowed an integer in 0..${FAULT_MAX_COUNT}`;
+      return lab.boards[spec.board].netdev() === null ? `${spec.board}: ntb_netdev is not loaded` : null;
+    default:
+      return `kind: got ${JSON.stringify((spec as { kind: unknown }).kind)}, allowed link, qp-link, reset, wc-linger, drop-doorbells, drop-msis, spurious-doorbell, dma-error, stall-ep, rx-exhaust`;
+  }
+}
+
+function armRxExhaust(board: Board, count: number): void {
+  const nd = board.netdev();
+  if (nd === null) return;
+  for (const q of nd.queues) {
+    const qp = q.qp;
+    const state = rxFailures.get(qp);
+    if (state !== undefined) {
+      state.left = count;
+      continue;
+    }
+    const s = { left: count };
+    rxFailures.set(qp, s);
+    const enqueue = qp.rxEnqueue.bind(qp);
+    qp.rxEnqueue = (cb, buf, len, ctx) => {
+      if (s.left > 0) {
+        s.left--;
+        return -ERRNO.ENOMEM;
+      }
+      return enqueue(cb, buf, len, ctx);
+    };
+  }
+}
+
+/** RX buffer allocations still set to fail on `board` (summed over its queues). */
+export function pendingRxFailures(board: Board): number {
+  return (board.netdev()?.queues ?? []).reduce((n, q) => n + (rxFailures.get(q.qp)?.left ?? 0), 0);
+}
+
+/** Inject `spec` into `lab`: 0, or -EINVAL (nothing changed) with the reason in `onError`. */
+export function injectFault(lab: Lab, spec: FaultSpec, onError?: (message: string) => void): number {
+  const bad = checkFault(lab, spec);
+  if (bad !== null) {
+    onError?.(bad);
+    return -ERRNO.EINVAL;
+  }
+  const f = lab.pair.faults;
+  switch (spec.kind) {
+    case 'link':
+      if (spec.up) f.linkUp();
+      else f.linkDown();
+      break;
+    case 'qp-link':
+      for (const q of lab.boards[spec.board].netdev()?.queues ?? []) {
+        if (spec.up) q.qp.linkUp();
+        else q.qp.linkDown();
+      }
+      break;
+    case 'reset': {
+      const nd = lab.boards[spec.board].netdev();
+      if (nd !== null) {
+        nd.ndev.close();
+        const rc = nd.ndev.open();
+        if (rc < 0) {
+          onError?.(`ndo_open failed (${rc})`);
+          return rc;
+        }
+      }
+      break;
+    }
+    case 'wc-linger':
+      f.setWcLinger(spec.ns, spec.side);
+      break;
+    case 'drop-doorbells':
+      f.dropDoorbells(spec.count);
+      break;
+    case 'drop-msis':
+      f.dropMsis(spec.count);
+      break;
+    case 'spurious-doorbell':
+      f.spuriousDoorbell(spec.to === 'ep' ? { to: 'ep', slot: spec.slot } : { to: 'rc', vector: spec.vector });
+      break;
+    case 'dma-error':
+      f.dmaError(spec.side, spec.channel === undefined ? { count: spec.count } : { count: spec.count, channel: spec.channel });
+      break;
+    case 'stall-ep':
+      f.stallEpHandler(spec.stalled);
+      break;
+    case 'rx-exhaust':
+      armRxExhaust(lab.boards[spec.board], spec.count);
+      break;
+  }
+  return 0;
+}
+
+/** The `fault` command's usage text. */
+export const FAULT_USAGE = `Usage: fault link down|up
+       fault qp-link down|up
+       fault reset
+       fault wc-linger NS [rc|ep|both]
+       fault drop-doorbells N
+       fault drop-msis N
+       fault spurious-doorbell ep SLOT
+       fault spurious-doorbell rc VECTOR
+       fault dma-error rc|ep [N [CHANNEL]]
+       fault rx-exhaust N
+       fault stall-ep on|off
+       fault show
+`;
+
+const usage = (msg: string): CommandResult => result('', `fault: ${msg}\nTry 'fault --help' for more information.\n`, 2);
+
+function parseCount(word: string | undefined, what: string): number | string {
+  if (word === undefined) return `missing ${what}`;
+  if (!/^[0-9]+$/.test(word)) return `invalid ${what} '${word}'`;
+  const n = Number(word);
+  return Number.isSafeInteger(n) ? n : `invalid ${what} '${word}'`;
+}
+
+/** Parse `fault` argv (argv[0] = `fault`) run on `board` into a spec, or a usage message. */
+export function parseFaultArgs(argv: readonly string[], board: BoardName): FaultSpec | string {
+  const [, verb, a, b, c, ...rest] = argv;
+  const extra = (n: number): string | null => {
+    const words = [a, b, c, ...rest].slice(n).filter((w) => w !== undefined);
+    return words.length > 0 ? `extra operand '${words[0] ?? ''}'` : null;
+  };
+  const upDown = (w: string | undefined): boolean | string => (w === 'up' ? true : w === 'down' ? false : w === undefined ? 'missing up|down' : `invalid state '${w}' (allowed up, down)`);
+  switch (verb) {
+    case undefined:
+      return 'missing operand';
+    case 'link':
+    case 'qp-link': {
+      const up = upDown(a);
+      if (typeof up === 'string') return up;
+      const e = extra(1);
+      if (e !== null) return e;
+      return verb === 'link' ? { kind: 'link', up } : { kind: 'qp-link', board, up };
+    }
+    case 'reset':
+      return extra(0) ?? { kind: 'reset', board };
+    case 'wc-linger': {
+      const ns = parseCount(a, 'linger (ns)');
+      if (typeof ns === 'string') return ns;
+      const side = b ?? 'both';
+      if (side !== 'rc' && side !== 'ep' && side !== 'both') return `invalid side '${side}' (allowed rc, ep, both)`;
+      return extra(2) ?? { kind: 'wc-linger', ns, side };
+    }
+    case 'drop-doorbells':
+    case 'drop-msis':
+    case 'rx-exhaust': {
+      const n = parseCount(a, 'count');
+      if (typeof n === 'string') return n;
+      const e = extra(1);
+      if (e !== null) return e;
+      return verb === 'rx-exhaust' ? { kind: 'rx-exhaust', board, count: n } : { kind: verb, count: n };
+    }
+    case 'spurious-doorbell': {
+      if (a !== 'ep' && a !== 'rc') return a === undefined ? 'missing target (ep SLOT or rc VECTOR)' : `invalid target '${a}' (allowed ep, rc)`;
+      const n = parseCount(b, a === 'ep' ? 'slot' : 'vector');
+      if (typeof n === 'string') return n;
+      const e = extra(2);
+      if (e !== null) return e;
+      return a === 'ep' ? { kind: 'spurious-doorbell', to: 'ep', slot: n } : { kind: 'spurious-doorbell', to: 'rc', vector: n };
+    }
+    case 'dma-error': {
+      if (a !== 'rc' && a !== 'ep') return a === undefined ? 'missing side (rc or ep)' : `invalid side '${a}' (allowed rc, ep)`;
+      const n = b === undefined ? 1 : parseCount(b, 'count');
+      if (typeof n === 'string') return n;
+      if (c === undefined) return extra(2) ?? { kind: 'dma-error', side: a, count: n };
+      const ch = parseCount(c, 'channel');
+      if (typeof ch === 'string') return ch;
+      return extra(3) ?? { kind: 'dma-error', side: a, count: n, channel: ch };
+    }
+    case 'stall-ep': {
+      if (a !== 'on' && a !== 'off') return a === undefined ? 'missing on|off' : `invalid state '${a}' (allowed on, off)`;
+      return extra(1) ?? { kind: 'stall-ep', stalled: a === 'on' };
+    }
+    default:
+      return `unknown fault '${verb}'`;
+  }
+}
+
+/** What `fault show` prints: link state, carrier and fault counters of both boards. */
+export function faultStatus(lab: Lab): string {
+  const fab = lab.pair.fabric;
+  let out = `pcie link: ${fab.linkUp ? 'up' : 'down'}\n`;
+  for (const dir of ['rc-to-ep', 'ep-to-rc'] as const) {
+    const s = fab.stats(dir);
+    out += `${dir}: dropped_link_down ${s.droppedLinkDown} dropped_fault ${s.droppedFault}\n`;
+  }
+  for (const name of ['rc', 'ep'] as const) {
+    const b = lab.boards[name];
+    const nd = b.netdev();
+    const qps = nd === null ? '-' : nd.queues.map((q) => `qp${q.qp.qpNum}:${q.qp.linkQuery() ? 'up' : 'down'}`).join(' ');
+    const dma = lab.pair.dma[name].stats;
+    out += `${name}: carrier ${nd?.ndev.netifCarrierOk() === true ? 'on' : 'off'} ${qps} dma_failed ${dma.failed} rx_alloc_failures_pending ${pendingRxFailures(b)}\n`;
+  }
+  return out;
+}
+
+/** The `fault` lab command (see FAULT_USAGE). */
+export const fault: Command = (argv, env) => {
+  if (argv[1] === '--help' || argv[1] === '-h') return result(FAULT_USAGE);
+  if (argv[1] === 'show') return argv.length > 2 ? usage(`extra operand '${argv[2] ?? ''}'`) : result(faultStatus(env.lab));
+  const spec = parseFaultArgs(argv, env.board.name);
+  if (typeof spec === 'string') return usage(spec);
+  let message = '';
+  const rc = injectFault(env.lab, spec, (m) => (message = m));
+  return rc === 0 ? result('') : result('', `fault: ${spec.kind}: ${message}\n`, 1);
+};

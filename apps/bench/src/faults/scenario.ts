@@ -1,0 +1,306 @@
+/**
+ * The fault scenario engine: boot a functional-mode lab, run a verified TCP stream, apply the
+ * scenario's fault and heal actions at fixed virtual times, then judge the invariants of
+ * issue #8 — no throw and no hang, no duplicated or corrupted byte, loss only where the kernel
+ * loses and counted where the kernel counts it, link and carrier consistent on both boards,
+ * and delivery resuming within the scenario's stated bound after the last heal action.
+ */
+import type { BoardName, Lab, LabOptions } from '../lab/lab.js';
+import { bootLab } from '../lab/lab.js';
+import { resumeAfter, startStream, type StreamState } from './traffic.js';
+
+/** The invariants every scenario is judged on. */
+export const INVARIANTS = ['no-throw-no-hang', 'no-dup-no-corruption', 'loss-accounted', 'link-consistent', 'resumes-in-bound', 'known-weakness'] as const;
+
+/** One invariant's name. */
+export type InvariantName = (typeof INVARIANTS)[number];
+
+/** One invariant's verdict: pass, fail, or not applicable. */
+export interface InvariantResult {
+  /** Verdict. */
+  readonly status: 'pass' | 'fail' | 'n/a';
+  /** What was measured. */
+  readonly detail: string;
+}
+
+/** Counters of one board, summed where per-queue. */
+export interface BoardCounters {
+  /** TCP segments retransmitted (/proc/net/snmp Tcp RetransSegs). */
+  readonly retransSegs: number;
+  /** TCP retransmission timeouts (TcpExt TCPTimeouts). */
+  readonly tcpTimeouts: number;
+  /** ntb0 counters. */
+  readonly rxErrors: number;
+  /** ntb0 rx_fifo_errors (RX buffer re-post failures). */
+  readonly rxFifoErrors: number;
+  /** ntb0 rx_length_errors. */
+  readonly rxLengthErrors: number;
+  /** ntb0 tx_dropped. */
+  readonly txDropped: number;
+  /** ntb0 tx_errors. */
+  readonly txErrors: number;
+  /** Sum of ntb_netdev per-queue tx_busy. */
+  readonly txBusy: number;
+  /** Sum over live QPs of rx_err_ver (reset with the QP link, as in the kernel). */
+  readonly rxErrVer: number;
+  /** Sum over live QPs of rx_err_no_buf. */
+  readonly rxErrNoBuf: number;
+  /** Sum over live QPs of tx_ring_full. */
+  readonly txRingFull: number;
+  /** DMA descriptors that failed on this board's engine. */
+  readonly dmaFailed: number;
+  /** DMA descriptors completed. */
+  readonly dmaCompleted: number;
+  /** Posted writes this board sent that the link dropped (link down). */
+  readonly droppedLinkDown: number;
+  /** Posted writes this board sent that fault injection dropped. */
+  readonly droppedFault: number;
+}
+
+/** Snapshot of `board`'s counters (see BoardCounters). */
+export function boardCounters(lab: Lab, name: BoardName): BoardCounters {
+  const b = lab.boards[name];
+  const nd = b.netdev();
+  const s = nd?.ndev.stats;
+  const qps = b.transport()?.qps ?? [];
+  const sum = (f: (q: (typeof qps)[number]) => number): number => qps.reduce((n, q) => n + f(q), 0);
+  const link = lab.pair.fabric.stats(name === 'rc' ? 'rc-to-ep' : 'ep-to-rc');
+  return {
+    retransSegs: b.stack.snmp.Tcp.RetransSegs,
+    tcpTimeouts: b.stack.tcpExt.TCPTimeouts,
+    rxErrors: s?.rxErrors ?? 0,
+    rxFifoErrors: s?.rxFifoErrors ?? 0,
+    rxLengthErrors: s?.rxLengthErrors ?? 0,
+    txDropped: s?.txDropped ?? 0,
+    txErrors: s?.txErrors ?? 0,
+    txBusy: (nd?.queues ?? []).reduce((n, q) => n + q.stats.txBusy, 0),
+    rxErrVer: sum((q) => q.stats.rxErrVer),
+    rxErrNoBuf: sum((q) => q.stats.rxErrNoBuf),
+    txRingFull: sum((q) => q.stats.txRingFull),
+    dmaFailed: lab.pair.dma[name].stats.failed,
+    dmaCompleted: lab.pair.dma[name].stats.completed,
+    droppedLinkDown: link.droppedLinkDown,
+    droppedFault: link.droppedFault,
+  };
+}
+
+/** Both boards' counters. */
+export type Counters = Readonly<Record<BoardName, BoardCounters>>;
+
+/** Both boards' counters now. */
+export function counters(lab: Lab): Counters {
+  return { rc: boardCounters(lab, 'rc'), ep: boardCounters(lab, 'ep') };
+}
+
+/** Why link and carrier state are inconsistent across the boards, or null when consistent. */
+export function linkInconsistency(lab: Lab): string | null {
+  const problems: string[] = [];
+  const up = (name: BoardName, i: number): boolean => lab.boards[name].transport()?.qps[i]?.linkQuery() === true;
+  for (const name of ['rc', 'ep'] as const) {
+    const nd = lab.boards[name].netdev();
+    if (nd === null) continue;
+    const anyUp = nd.queues.some((q) => q.qp.linkQuery());
+    if (nd.ndev.netifCarrierOk() !== anyUp) problems.push(`${name}: carrier ${nd.ndev.netifCarrierOk() ? 'on' : 'off'} but ${anyUp ? 'a' : 'no'} QP link up`);
+  }
+  const n = Math.max(lab.boards.rc.transport()?.qps.length ?? 0, lab.boards.ep.transport()?.qps.length ?? 0);
+  for (let i = 0; i < n; i++) if (up('rc', i) !== up('ep', i)) problems.push(`qp${i}: rc ${up('rc', i) ? 'up' : 'down'}, ep ${up('ep', i) ? 'up' : 'down'}`);
+  return problems.length === 0 ? null : problems.join('; ');
+}
+
+/** Why a QP ring wedged after a QP reset (the receiver consumed more frames than its peer sent since), or ''. */
+export function staleDiagnosis(lab: Lab): string {
+  const out: string[] = [];
+  for (const [tx, rx] of [['rc', 'ep'], ['ep', 'rc']] as const) {
+    const sq = lab.boards[tx].transport()?.qps ?? [];
+    const rq = lab.boards[rx].transport()?.qps ?? [];
+    sq.forEach((s, i) => {
+      const r = rq[i];
+      if (r !== undefined && s.linkQuery() && r.linkQuery() && r.stats.rxPkts > s.stats.txPkts) {
+        out.push(`; qp${i}: ${rx} consumed ${r.stats.rxPkts - s.stats.txPkts} stale descriptor(s) left in its RX ring before the QP reset (rx_pkts ${r.stats.rxPkts} > peer tx_pkts ${s.stats.txPkts}), ${tx} sees free tx ${s.txFreeEntry()}`);
+      }
+    });
+  }
+  return out.join('');
+}
+
+/** Whether both carriers are on. */
+export function carriersOn(lab: Lab): boolean {
+  return (['rc', 'ep'] as const).every((n) => lab.boards[n].netdev()?.ndev.netifCarrierOk() === true);
+}
+
+/** What a scenario's accounting check sees. */
+export interface AccountingView {
+  /** The lab. */
+  readonly lab: Lab;
+  /** Counters just before the fault. */
+  readonly before: Counters;
+  /** Counters at the end. */
+  readonly after: Counters;
+  /** The stream. */
+  readonly stream: StreamState;
+  /** Observations the actions recorded. */
+  readonly notes: Map<string, number>;
+  /** Virtual time of the fault (ns). */
+  readonly faultAt: number;
+  /** Virtual time of the last heal action (ns). */
+  readonly healAt: number;
+}
+
+/** The longest time (ns) between deliveries of the stream within [from, to]. */
+export function longestGap(st: StreamState, from: number, to: number): number {
+  let last = st.timeline.filter((p) => p.t <= from).at(-1)?.t ?? from;
+  let gap = 0;
+  for (const p of st.timeline) {
+    if (p.t <= from) continue;
+    if (p.t > to) break;
+    gap = Math.max(gap, p.t - last);
+    last = p.t;
+  }
+  return Math.max(gap, Math.min(to, st.doneAt >= 0 ? st.doneAt : to) - last);
+}
+
+/** A timed action of a scenario (`at` ns after the fault time). */
+export interface ScenarioStep {
+  /** Offset from the fault time (ns). */
+  readonly at: number;
+  /** What to do (inject, heal, observe into `notes`). */
+  readonly run: (lab: Lab, notes: Map<string, number>) => void;
+}
+
+/** One fault scenario. */
+export interface Scenario {
+  /** Stable id (matrix row key). */
+  readonly id: string;
+  /** The fault family it exercises (matrix grouping). */
+  readonly fault: string;
+  /** One-line description. */
+  readonly title: string;
+  /** Extra lab options (payload is always functional). */
+  readonly lab?: Omit<LabOptions, 'payload'>;
+  /** Writer board. */
+  readonly from: BoardName;
+  /** Stream length (bytes). */
+  readonly bytes: number;
+  /** Fault time after the connection is established (ns). */
+  readonly faultAfterNs: number;
+  /** Actions, in time order. */
+  readonly steps: readonly ScenarioStep[];
+  /** Offset of the last heal action from the fault time (ns); resumption is measured from it. */
+  readonly healAtNs: number;
+  /** Bound on the time from the heal to the next delivered byte (ns). */
+  readonly resumeBoundNs: number;
+  /** Virtual-time budget after the connection for the whole stream (ns). */
+  readonly deadlineNs: number;
+  /** Expected carrier state on both boards just before the heal (null: not checked). */
+  readonly carrierDuringFault?: 'on' | 'off' | null;
+  /** Loss accounting: null when right, else what is wrong. */
+  readonly account: (v: AccountingView) => string | null;
+  /** Summary of the accounting check, shown in the matrix. */
+  readonly accountDetail: (v: AccountingView) => string;
+  /** A known kernel weakness this scenario must show (fix off) or must not show (fix on). */
+  readonly weakness?: { readonly expect: 'shown' | 'absent'; readonly observed: (v: AccountingView) => { readonly shown: boolean; readonly detail: string } };
+}
+
+/** The outcome of one scenario. */
+export interface ScenarioResult {
+  /** Scenario id. */
+  readonly id: string;
+  /** Fault family. */
+  readonly fault: string;
+  /** Description. */
+  readonly title: string;
+  /** Seed used. */
+  readonly seed: number;
+  /** Verdict per invariant. */
+  readonly invariants: Readonly<Record<InvariantName, InvariantResult>>;
+  /** Whether every applicable invariant passed. */
+  readonly pass: boolean;
+  /** Virtual time simulated after boot (ns). */
+  readonly virtualNs: number;
+  /** Wall-clock time of the run (ms). */
+  readonly wallMs: number;
+}
+
+const STEP_NS = 500_000;
+
+const pass = (detail: string): InvariantResult => ({ status: 'pass', detail });
+const fail = (detail: string): InvariantResult => ({ status: 'fail', detail });
+const na = (detail = ''): InvariantResult => ({ status: 'n/a', detail });
+const ms = (ns: number): string => `${(ns / 1e6).toFixed(2)} ms`;
+
+/** Run `sc` with `seed`; never throws (a throw fails the first invariant). */
+export function runScenario(sc: Scenario, seed = 1): ScenarioResult {
+  const wall0 = performance.now();
+  let lab: Lab | null = null;
+  let st: StreamState | null = null;
+  let thrown: string | null = null;
+  let before: Counters | null = null;
+  let duringCarrier: boolean | null = null;
+  let t0 = 0;
+  let tFault = 0;
+  const notes = new Map<string, number>();
+  try {
+    lab = bootLab({ ...sc.lab, seed, payload: 'functional' });
+    t0 = lab.sim.now;
+    const s = startStream(lab, { from: sc.from, bytes: sc.bytes });
+    st = s;
+    while (s.connectedAt < 0 && lab.sim.now < t0 + 1e9) lab.sim.run({ until: lab.sim.now + STEP_NS });
+    if (s.connectedAt < 0) throw new Error('stream did not connect within 1 s');
+    tFault = Math.max(lab.sim.now, Math.ceil(s.connectedAt + sc.faultAfterNs));
+    lab.sim.run({ until: tFault });
+    before = counters(lab);
+    const end = s.connectedAt + sc.deadlineNs;
+    for (const step of sc.steps) {
+      const at = tFault + step.at;
+      if (at >= tFault + sc.healAtNs && duringCarrier === null) {
+        lab.sim.run({ until: Math.max(lab.sim.now, tFault + sc.healAtNs) });
+        duringCarrier = carriersOn(lab);
+      }
+      lab.sim.run({ until: Math.max(lab.sim.now, at) });
+      step.run(lab, notes);
+    }
+    while (s.doneAt < 0 && s.error === null && lab.sim.now < end) lab.sim.run({ until: Math.min(end, lab.sim.now + 10 * STEP_NS) });
+  } catch (e) {
+    thrown = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+  }
+  const inv: Record<InvariantName, InvariantResult> = {
+    'no-throw-no-hang': pass(''),
+    'no-dup-no-corruption': na(),
+    'loss-accounted': na(),
+    'link-consistent': na(),
+    'resumes-in-bound': na(),
+    'known-weakness': na(),
+  };
+  if (thrown !== null || lab === null || st === null || before === null) {
+    inv['no-throw-no-hang'] = fail(`threw ${thrown ?? 'before the fault'}`);
+  } else {
+    const view: AccountingView = { lab, before, after: counters(lab), stream: st, notes, faultAt: tFault, healAt: tFault + sc.healAtNs };
+    inv['no-throw-no-hang'] =
+      st.doneAt >= 0 ? pass(`stream of ${sc.bytes} B done ${ms(st.doneAt - st.connectedAt)} after connect (budget ${ms(sc.deadlineNs)})`) : fail(`stream not done after ${ms(sc.deadlineNs)}: ${st.received}/${sc.bytes} B${st.error === null ? '' : `, ${st.error}`}${staleDiagnosis(lab)}`);
+    inv['no-dup-no-corruption'] =
+      st.firstBadOffset < 0 && st.received <= sc.bytes ? pass(`${st.received} B compared with what was sent`) : fail(st.firstBadOffset >= 0 ? `first wrong byte at stream offset ${st.firstBadOffset}` : `received ${st.received} B > ${sc.bytes} B sent`);
+    const acc = sc.account(view);
+    inv['loss-accounted'] = acc === null ? pass(sc.accountDetail(view)) : fail(acc);
+    const inc = linkInconsistency(lab);
+    const carrierOk = sc.carrierDuringFault === undefined || sc.carrierDuringFault === null || duringCarrier === (sc.carrierDuringFault === 'on');
+    inv['link-consistent'] =
+      inc === null && carriersOn(lab) && carrierOk
+        ? pass(`both carriers on at the end${sc.carrierDuringFault == null ? '' : `, ${sc.carrierDuringFault} on both during the fault`}`)
+        : fail(inc ?? (carrierOk ? 'carrier off at the end' : `carrier ${duringCarrier === true ? 'on' : 'off'} during the fault, expected ${sc.carrierDuringFault ?? ''}`));
+    const resume = resumeAfter(st, tFault + sc.healAtNs);
+    const doneBeforeHeal = st.doneAt >= 0 && st.doneAt <= tFault + sc.healAtNs;
+    inv['resumes-in-bound'] = doneBeforeHeal
+      ? sc.weakness !== undefined
+        ? na(`the stream finished during the fault, before the heal at ${ms(sc.healAtNs)}; see known-weakness`)
+        : fail(`stream finished before the heal at ${ms(sc.healAtNs)}: the fault did not overlap the transfer`)
+      : resume !== null && resume <= sc.resumeBoundNs
+        ? pass(`resumed ${ms(resume)} after the heal (bound ${ms(sc.resumeBoundNs)})`)
+        : fail(resume === null ? 'no byte delivered after the heal' : `resumed ${ms(resume)} after the heal, bound ${ms(sc.resumeBoundNs)}`);
+    if (sc.weakness !== undefined) {
+      const o = sc.weakness.observed(view);
+      inv['known-weakness'] = o.shown === (sc.weakness.expect === 'shown') ? pass(`${sc.weakness.expect}: ${o.detail}`) : fail(`expected ${sc.weakness.expect}: ${o.detail}`);
+    }
+  }
+  const allPass = Object.values(inv).every((r) => r.status !== 'fail');
+  return { id: sc.id, fault: sc.fault, title: sc.title, seed, invariants: inv, pass: allPass, virtualNs: lab === null ? 0 : lab.sim.now - t0, wallMs: performance.now() - wall0 };
+}
