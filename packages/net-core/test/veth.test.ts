@@ -15,7 +15,7 @@ describe('createVethPair', () => {
 
   it('runs a bulk TCP transfer near the wire rate (64 KiB MTU, 1 Gb/s)', () => {
     const lab = makeLab({ veth: { rateBps: 1e9, latencyNs: 5_000, mtu: 65510 } });
-    const bytes = 125_000_000;
+    const bytes = 40_000_000;
     const res = startBulk(lab, { bytes });
     lab.sim.run({ until: 10e9 });
     expect(res.received).toBe(bytes);
@@ -27,7 +27,7 @@ describe('createVethPair', () => {
 
   it('is window-limited with -w 512M at 10 Gb/s: rate ≈ window / RTT', () => {
     const lab = makeLab({ veth: { rateBps: 10e9, latencyNs: 50_000, mtu: 65510 } });
-    const bytes = 200_000_000;
+    const bytes = 50_000_000;
     const res = startBulk(lab, { bytes, window: 512 * 1024 * 1024 });
     lab.sim.run({ until: 10e9 });
     expect(res.received).toBe(bytes);

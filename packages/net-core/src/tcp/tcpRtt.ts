@@ -22,7 +22,7 @@ export class RttEstimator {
   minRttUs = 0;
 
   /** An estimator whose rttvar never drops below `rtoMinUs` (tcp_rto_min, µs). */
-  constructor(private readonly rtoMinUs: number) {}
+  constructor(readonly rtoMinUs: number) {}
 
   /** Smoothed RTT (µs). */
   get srtt(): number {

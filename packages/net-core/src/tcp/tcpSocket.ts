@@ -223,7 +223,7 @@ export class TcpSocket extends InetSock implements CubicSock {
   private cwndUsageSeq = 0;
   private lsndtime = 0;
 
-  private readonly rtt: RttEstimator;
+  private rtt: RttEstimator;
   private rto: number;
   private backoff = 0;
   private retransmits = 0;
@@ -426,10 +426,11 @@ export class TcpSocket extends InetSock implements CubicSock {
       return { ok: false, errno: 'ENETUNREACH' };
     }
     if (this.laddr === 0) this.laddr = r.src;
-    if (this.lport === 0) {
-      this.lport = stack.allocPort((x) => stack.tcpPorts.has(x));
+    if (!this.portHeld) {
+      if (this.lport === 0 || stack.tcpPorts.has(this.lport)) this.lport = stack.allocPort((x) => stack.tcpPorts.has(x));
       this.holdPort();
     }
+    this.resetConnection();
     this.raddr = raddr;
     this.rport = to.port;
     const key = tcpConnKey(this.laddr, this.lport, raddr, to.port);
@@ -742,6 +743,34 @@ export class TcpSocket extends InetSock implements CubicSock {
       return true;
     }
     return false;
+  }
+
+  /** tcp_disconnect: forget a previous attempt so the socket can connect again. */
+  private resetConnection(): void {
+    this.shutdownFlags = 0;
+    this.softError = null;
+    this.finQueued = false;
+    this.cwnd = TCP_INIT_CWND;
+    this.ssthresh = TCP_INFINITE_SSTHRESH;
+    this.cwndCnt = 0;
+    this.setCaState('open');
+    this.synRetrans = 0;
+    this.retransmits = 0;
+    this.backoff = 0;
+    this.rto = this.to.timeoutInit;
+    this.rtt = new RttEstimator(this.rtt.rtoMinUs);
+    this.maxWindow = 0;
+    this.sndWnd = 0;
+    this.windowClamp = 0;
+    this.rcvMss = TCP_MSS_DEFAULT;
+    this.mssClamp = TCP_MSS_DEFAULT;
+    this.ato = 0;
+    this.quick = 0;
+    this.rcvRttUs = 0;
+    this.rcvRttTime = -1;
+    this.wasConnected = false;
+    this.rcvQ.drain();
+    this.rmemAlloc = 0;
   }
 
   /** tcp_done: the connection is over; queues are purged, timers stopped, the 4-tuple freed. */

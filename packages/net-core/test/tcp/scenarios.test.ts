@@ -86,7 +86,7 @@ describe('TCP scenarios', () => {
 
   it('runs four parallel connections over a 4-queue device and shares the wire (iperf3 -P 4)', () => {
     const lab = makeLab({ veth: { rateBps: 4e9, latencyNs: 20_000, mtu: 65510, numQueues: 4 } });
-    const bytes = 40_000_000;
+    const bytes = 10_000_000;
     const runs = [0, 1, 2, 3].map((i) => startBulk(lab, { bytes, port: 5201 + i }));
     lab.sim.run({ until: 20e9 });
     for (const r of runs) expect(r.received).toBe(bytes);
@@ -104,7 +104,7 @@ describe('TCP scenarios', () => {
 
   it('works without timestamps and window scaling (window ≤ 64 KiB)', () => {
     const lab = makeLab({ veth: { rateBps: 1e9, latencyNs: 50_000, mtu: 1500 }, stack: { sysctl: { tcpTimestamps: false, tcpWindowScaling: false } } });
-    const bytes = 3_000_000;
+    const bytes = 1_000_000;
     const res = startBulk(lab, { bytes, functional: true });
     lab.sim.run({ until: 30e9 });
     expect(res.received).toBe(bytes);
@@ -125,9 +125,9 @@ describe('TCP scenarios', () => {
 
   it('survives an MTU change mid-transfer (MSS follows the route MTU)', () => {
     const lab = makeLab({ veth: { rateBps: 1e9, mtu: 9000 } });
-    const bytes = 20_000_000;
+    const bytes = 5_000_000;
     const res = startBulk(lab, { bytes, functional: true });
-    lab.sim.run({ until: 0.05e9 });
+    lab.sim.run({ until: 0.01e9 });
     const before = res.client?.mss ?? 0;
     lab.veth.a.dev.setMtu(1500);
     lab.veth.b.dev.setMtu(1500);
