@@ -1482,6 +1482,7 @@ export class TcpSocket extends InetSock implements CubicSock {
     const stack = this.stack;
     stack.tcpExt.TCPTimeouts++;
     this.stats.timeouts++;
+    if (this.retransStamp === 0) this.retransStamp = ctx.time;
     if (this.retransmitsTimedOut(stack.sysctl.tcpRetries2, ctx)) {
       this.softError = 'ETIMEDOUT';
       this.tcpDone();

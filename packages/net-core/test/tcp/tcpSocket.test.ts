@@ -576,3 +576,15 @@ describe('TcpSocket reuse', () => {
     expect(lab.sa.tcpPorts.size).toBe(1);
   });
 });
+
+describe('TcpSocket with the device down', () => {
+  it('times out with ETIMEDOUT when every retransmission fails locally', () => {
+    const lab = makeLab({ stack: { sysctl: { tcpRetries2: 3 } }, veth: { rateBps: 1e9 } });
+    const res = startBulk(lab, { bytes: 50_000_000 });
+    lab.sim.run({ until: 0.02e9 });
+    lab.veth.a.dev.close();
+    lab.sim.run({ until: 60e9 });
+    expect(res.error).toBe('writer: ETIMEDOUT');
+    expect(lab.sa.snmp.Ip.OutNoRoutes).toBeGreaterThan(0);
+  });
+});
