@@ -26,7 +26,7 @@ export const TCP_MAX_WSCALE = 14;
 export const TCP_RMEM_TO_WIN_SCALE = 8;
 /** TCP_DEFAULT_SCALING_RATIO: window share of the receive buffer before measuring skbs (128/256 = 50 %). */
 export const TCP_DEFAULT_SCALING_RATIO = 128;
-/** Tail-queue cushion of the memory-pressure free sndbuf expansion: CUBIC needs ~1.7 cwnd, rounded to 2. */
+/** tcp_sndbuf_expand headroom: send buffer for 2 × cwnd worst-case skbs (CUBIC needs ~1.7, rounded up). */
 export const TCP_SNDBUF_EXPAND_FACTOR = 2;
 /** TIME_WAIT length (ns): 1 s here instead of TCP_TIMEWAIT_LEN 60 s, so runs end soon after the last close. */
 export const TCP_TIMEWAIT_LEN_NS = 1_000_000_000;
