@@ -46,9 +46,13 @@ export function checkFault(lab: Lab, spec: FaultSpec): string | null {
     case 'stall-ep':
       return null;
     case 'qp-link':
-    case 'reset':
+    case 'reset': {
       if (!isBoard(spec.board)) return `board: got ${JSON.stringify(spec.board)}, allowed rc or ep`;
-      return lab.boards[spec.board].netdev() === null ? `${spec.board}: ntb_netdev is not loaded` : null;
+      const board = lab.boards[spec.board];
+      if (board.netdev() === null) return `${spec.board}: ntb_netdev is not loaded`;
+      const pending = pendingRxFailures(board);
+      return spec.kind === 'reset' && pending > 0 ? `${spec.board}: ${pending} RX buffer allocation failure(s) still armed (rx-exhaust): ndo_open would fail with -ENOMEM and leave ntb0 down` : null;
+    }
     case 'wc-linger':
       if (!isCount(spec.ns, FAULT_MAX_LINGER_NS)) return `ns: got ${JSON.stringify(spec.ns)}, allowed an integer in 0..${FAULT_MAX_LINGER_NS}`;
       return isBoard(spec.side) || spec.side === 'both' ? null : `side: got ${JSON.stringify(spec.side)}, allowed rc, ep or both`;

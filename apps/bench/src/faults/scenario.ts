@@ -107,7 +107,11 @@ export function linkInconsistency(lab: Lab): string | null {
   return problems.length === 0 ? null : problems.join('; ');
 }
 
-/** Why a QP ring wedged after a QP reset (the receiver consumed more frames than its peer sent since), or ''. */
+/**
+ * Why a QP ring wedged after a one-sided QP reset, or '': the receiver consumed a stale
+ * descriptor left in its RX ring (rx_pkts above the peer's tx_pkts), or a stale completion
+ * rewrote the sender's rx_info so it sees no free slot although everything it sent was consumed.
+ */
 export function staleDiagnosis(lab: Lab): string {
   const out: string[] = [];
   for (const [tx, rx] of [['rc', 'ep'], ['ep', 'rc']] as const) {
@@ -115,8 +119,11 @@ export function staleDiagnosis(lab: Lab): string {
     const rq = lab.boards[rx].transport()?.qps ?? [];
     sq.forEach((s, i) => {
       const r = rq[i];
-      if (r !== undefined && s.linkQuery() && r.linkQuery() && r.stats.rxPkts > s.stats.txPkts) {
+      if (r === undefined || !s.linkQuery() || !r.linkQuery()) return;
+      if (r.stats.rxPkts > s.stats.txPkts) {
         out.push(`; qp${i}: ${rx} consumed ${r.stats.rxPkts - s.stats.txPkts} stale descriptor(s) left in its RX ring before the QP reset (rx_pkts ${r.stats.rxPkts} > peer tx_pkts ${s.stats.txPkts}), ${tx} sees free tx ${s.txFreeEntry()}`);
+      } else if (s.txFreeEntry() === 0 && r.stats.rxPkts === s.stats.txPkts) {
+        out.push(`; qp${i}: ${tx} sees free tx 0 although ${rx} consumed all ${s.stats.txPkts} frame(s) sent since the QP reset: a stale completion rewrote its rx_info`);
       }
     });
   }
