@@ -79,6 +79,7 @@ export function netStrerror(code: NetErrno): string {
 export class NetError extends Error {
   /** The errno-like code, e.g. `EINVAL`. */
   readonly code: NetErrno;
+  /** A NetError with errno `code`; the message gets the `[net-core]` prefix. */
   constructor(code: NetErrno, message: string, options?: ErrorOptions) {
     super(`[net-core] ${message}`, options);
     this.name = 'NetError';
