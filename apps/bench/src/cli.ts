@@ -16,6 +16,7 @@ import { applyParam, ParamError, type ModuleParams } from './lab/params.js';
 import { defaultVars, parseScriptLine, runScript } from './lab/script.js';
 import { runLine } from './lab/shell.js';
 import { reportHtml } from './reproduce/report.js';
+import { faultsHtml, faultsText, runFaults } from './faults/matrix.js';
 import { calibrate } from './reproduce/calibrate.js';
 import { formatTable, reproduce } from './reproduce/reproduce.js';
 import { mergeSweeps, parseGrid, parseShard, sweep, sweepSvg, type SweepResults } from './reproduce/sweep.js';
@@ -32,6 +33,7 @@ Commands:
                                 axes: queues mws doorbell affinity transport_mtu use_dma
                                 tx_memcpy_offload hz wake_timer direction protocol variant
   merge SHARD.json… [--out PATH] [--html PATH]   join sweep shards from many machines
+  faults [--seed N] [--only ID] [--json PATH] [--html PATH]   the fault × invariant matrix
   calibrate [--seeds N] [--duration S] [--iterations N]   fit the uncached RX-ring read rate
                                 to the single-queue published rows (baseline TCP and UDP)
 
@@ -310,6 +312,26 @@ async function runCalibrate(g: Globals, args: string[]): Promise<number> {
   return 0;
 }
 
+async function runFaultsCmd(g: Globals, args: string[]): Promise<number> {
+  const jsonPath = flag(args, '--json') ?? 'bench-results/faults.json';
+  const htmlPath = flag(args, '--html') ?? `${dirname(jsonPath)}/faults.html`;
+  const only = flag(args, '--only');
+  const tty = process.stderr.isTTY;
+  const r = await runFaults({
+    seed: g.seed,
+    jsonPath,
+    ...(only === undefined ? {} : { only: only.split(',') }),
+    onResult: (res) => {
+      if (tty) process.stderr.write(`  ${res.id}: ${res.pass ? "pass" : "FAIL"}\n`);
+    },
+  });
+  process.stdout.write(faultsText(r));
+  mkdirSync(dirname(htmlPath), { recursive: true });
+  writeFileSync(htmlPath, `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>ntbsim faults</title></head><body>${faultsHtml(r)}</body></html>\n`);
+  process.stdout.write(`wrote ${jsonPath} and ${htmlPath}\n`);
+  return r.failed > 0 ? 1 : 0;
+}
+
 /** Entry point; returns the exit status. */
 export async function main(argv: string[]): Promise<number> {
   try {
@@ -330,6 +352,8 @@ export async function main(argv: string[]): Promise<number> {
         return runMerge(args);
       case 'calibrate':
         return await runCalibrate(globals, args);
+      case 'faults':
+        return await runFaultsCmd(globals, args);
       case 'iperf3':
       case 'ethtool':
       case 'ping':

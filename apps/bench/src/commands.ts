@@ -1,6 +1,7 @@
 /**
  * The lab's command table: every userland tool a script or the interactive shell can run.
  */
+import { fault } from './faults/inject.js';
 import { ethtool } from './tools/ethtool.js';
 import { iperf3 } from './tools/iperf3/index.js';
 import { ping } from './tools/ping.js';
@@ -23,6 +24,7 @@ export function labCommands(extra: Readonly<Record<string, Command>> = {}): Map<
     ['iperf3', iperf3],
     ['ping', ping],
     ['sockperf', sockperf],
+    ['fault', fault],
     ...Object.entries(extra),
   ]);
 }
