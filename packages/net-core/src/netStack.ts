@@ -283,6 +283,14 @@ export class NetStack {
     return this.nextIfindex++;
   }
 
+  /** Remove a device and its addresses (unregister_netdev); the device must be down. ENODEV if unknown, EBUSY if up. */
+  unregisterNetdev(dev: NetDevice): void {
+    if (this.devs.get(dev.name) !== dev) throw new NetError('ENODEV', `${this.host.name}: device ${dev.name} is not registered`);
+    if (dev.isUp) throw new NetError('EBUSY', `${this.host.name}: device ${dev.name} is up; close it first`);
+    this.devs.delete(dev.name);
+    for (let i = this.addrs.length - 1; i >= 0; i--) if (this.addrs[i]?.dev === dev) this.addrs.splice(i, 1);
+  }
+
   /** The devices of this host, in registration order. */
   get devices(): readonly NetDevice[] {
     return [...this.devs.values()];

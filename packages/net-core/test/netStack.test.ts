@@ -73,3 +73,23 @@ describe('NetStack NET_RX', () => {
     expect(lab.sb.snmp.Icmp.OutEchoReps).toBe(1);
   });
 });
+
+describe('unregisterNetdev', () => {
+  it('removes a down device and its addresses; refuses an up or unknown one', async () => {
+    const { createHost, createSimulation, getProfile } = await import('@ntbsim/kernel');
+    const { createNetStack, createNetDevice } = await import('../src/index.js');
+    const host = createHost(createSimulation(), { name: 'h', profile: getProfile('rcar-s4') });
+    const stack = createNetStack(host);
+    const ops = { open: () => 0, stop: () => undefined, startXmit: () => 'ok' as const, changeMtu: () => 0 };
+    const dev = createNetDevice(stack, { name: 'ntb0', ops });
+    stack.ipAddrAdd(dev, '10.0.0.1/24');
+    dev.open();
+    expect(() => stack.unregisterNetdev(dev)).toThrow(expect.objectContaining({ code: 'EBUSY' }));
+    dev.close();
+    stack.unregisterNetdev(dev);
+    expect(stack.devices).toEqual([]);
+    expect(() => stack.unregisterNetdev(dev)).toThrow(expect.objectContaining({ code: 'ENODEV' }));
+    const again = createNetDevice(stack, { name: 'ntb0', ops });
+    expect(stack.addressesOf(again)).toEqual([]);
+  });
+});

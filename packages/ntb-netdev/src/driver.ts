@@ -32,6 +32,7 @@ export function loadNtbNetdev(bus: TransportBus, stack: NetStack, options: NtbNe
       if (nd === undefined) return;
       nd.ndev.close();
       for (const q of nd.queues) nd.transport.freeQueue(q.qp);
+      stack.unregisterNetdev(nd.ndev);
       devices.delete(dev.name);
     },
   };

@@ -72,6 +72,20 @@ describe('the two-board lab', () => {
     expect(top.split('\n').filter((l) => l.startsWith('%Cpu'))).toHaveLength(8);
   });
 
+  it('rmmod and modprobe ntb_netdev remove and recreate ntb0 (down, no address), as on a board', () => {
+    const l2 = bootLab({ seed: 8 });
+    expect(sh(l2, 'ep', 'sudo rmmod ntb_netdev').status).toBe(0);
+    expect(sh(l2, 'ep', 'ip link show ntb0').stderr).toBe('Device "ntb0" does not exist.\n');
+    expect(l2.boards.ep.netdev()).toBeNull();
+    expect(sh(l2, 'ep', 'rmmod ntb_netdev').stderr).toBe('rmmod: ERROR: Module ntb_netdev is not currently loaded\n');
+    expect(sh(l2, 'ep', 'sudo modprobe ntb_netdev').status).toBe(0);
+    const nd = l2.boards.ep.netdev();
+    expect(nd?.ndev.isUp).toBe(false);
+    expect(sh(l2, 'ep', 'ip link set ntb0 up').status).toBe(0);
+    l2.sim.run({ until: l2.sim.now + 200e6 });
+    expect(nd?.ndev.netifCarrierOk()).toBe(true);
+  });
+
   it('unknown commands fail with status 127', () => {
     expect(sh(lab, 'ep', 'frobnicate --now')).toEqual({ stdout: '', stderr: 'bash: frobnicate: command not found\n', status: 127 });
   });
