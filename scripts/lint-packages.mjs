@@ -1,11 +1,11 @@
 #!/usr/bin/env node
-// Lints what each publishable package would publish: every package is packed once with
-// `npm pack`, then its tarball goes through publint in strict mode (manifest, exports map,
-// files; warnings are errors) and `attw --profile esm-only` (@arethetypeswrong/cli: are the
-// types right for node16/nodenext and bundler consumers), and its unpacked files through two
-// checks of our own (maps resolve, declaration files import only declared dependencies).
-// Exit status 0 only if every check of every package passes. Arguments (package names or
-// folders) restrict the run.
+// Lints what each publishable package would publish. Its manifest fields (ESM, sideEffects,
+// engines, files, license, description); then the package is packed once with `npm pack` and
+// its tarball goes through publint in strict mode (exports map, files; warnings are errors),
+// `attw --profile esm-only` (@arethetypeswrong/cli: are the types right for node16/nodenext
+// and bundler consumers), and two checks of our own on the unpacked files (maps resolve,
+// declaration files import only declared dependencies). Exit status 0 only if every check of
+// every package passes. Arguments (package names or folders) restrict the run.
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -132,6 +132,25 @@ function contentsCheck(file, name) {
   return { ok: lines.length === 0, out: lines.join('\n') };
 }
 
+/**
+ * The manifest fields every published package carries (publint checks the exports map and
+ * files themselves): ESM, side-effect declaration, the workspace's Node engines range, a
+ * license and a description.
+ */
+function manifestCheck(p) {
+  const m = p.manifest;
+  const rootEngines = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).engines?.node;
+  const lines = [];
+  if (m.type !== 'module') lines.push('"type" must be "module" (the packages are ESM only)');
+  if (typeof m.sideEffects !== 'boolean' && !Array.isArray(m.sideEffects)) lines.push('"sideEffects" must say whether importing the package has side effects (false, or a list of files)');
+  if (m.engines?.node !== rootEngines) lines.push(`"engines.node" must be the workspace's range ${JSON.stringify(rootEngines)} (it is ${JSON.stringify(m.engines?.node)})`);
+  if (!Array.isArray(m.files) || !m.files.includes('dist')) lines.push('"files" must list "dist"');
+  if (typeof m.license !== 'string' || m.license === '') lines.push('"license" is missing');
+  if (typeof m.description !== 'string' || m.description === '') lines.push('"description" is missing');
+  if ('main' in m || 'module' in m) lines.push('"exports" alone says what the package exports: drop "main" / "module"');
+  return { ok: lines.length === 0, out: lines.join('\n') };
+}
+
 const started = Date.now();
 const pkgs = publishablePackages({ only: process.argv.slice(2) });
 const tmp = mkdtempSync(join(tmpdir(), 'ntbsim-lint-packages-'));
@@ -141,6 +160,7 @@ try {
   const out = execFileSync('npm', ['pack', '--json', '--pack-destination', tmp, ...pkgs.map((p) => `--workspace=${p.rel}`)], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   const tarballs = new Map(JSON.parse(out.slice(out.indexOf('['))).map((e) => [e.name, join(tmp, e.filename)]));
   const checks = pkgs.flatMap((p) => [
+    { pkg: p, tool: 'manifest', run: async () => manifestCheck(p) },
     { pkg: p, tool: 'publint --strict', run: () => publintTarball(tarballs.get(p.name)) },
     { pkg: p, tool: 'attw --profile esm-only', run: () => attwTarball(tarballs.get(p.name)) },
     { pkg: p, tool: 'maps and type imports', run: async () => contentsCheck(tarballs.get(p.name), p.name) },
