@@ -5,7 +5,7 @@
  * and `reproduce`. Global options: --profile NAME|FILE, --seed N, --functional,
  * --param module.name=value, --doorbell legacy|per-bit, --trace FILE.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { createInterface } from 'node:readline';
@@ -18,7 +18,7 @@ import { runLine } from './lab/shell.js';
 import { reportHtml } from './reproduce/report.js';
 import { faultsHtml, faultsText, runFaults } from './faults/matrix.js';
 import { calibrate } from './reproduce/calibrate.js';
-import { formatTable, reproduce } from './reproduce/reproduce.js';
+import { formatTable, reproduce, type ReproduceReport } from './reproduce/reproduce.js';
 import { mergeSweeps, parseGrid, parseShard, sweep, sweepSvg, type SweepResults } from './reproduce/sweep.js';
 import type { Command } from './types.js';
 
@@ -329,6 +329,12 @@ async function runFaultsCmd(g: Globals, args: string[]): Promise<number> {
   mkdirSync(dirname(htmlPath), { recursive: true });
   writeFileSync(htmlPath, `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>ntbsim faults</title></head><body>${faultsHtml(r)}</body></html>\n`);
   process.stdout.write(`wrote ${jsonPath} and ${htmlPath}\n`);
+  const repJson = `${dirname(jsonPath)}/reproduce.json`;
+  if (existsSync(repJson)) {
+    const report = `${dirname(jsonPath)}/report.html`;
+    writeFileSync(report, reportHtml(JSON.parse(readFileSync(repJson, 'utf8')) as ReproduceReport, faultsHtml(r)));
+    process.stdout.write(`added the reliability dashboard to ${report}\n`);
+  }
   return r.failed > 0 ? 1 : 0;
 }
 

@@ -1,0 +1,55 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it, vi } from 'vitest';
+import { main } from '../src/cli.js';
+
+async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => ((out += String(s)), true));
+  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => ((err += String(s)), true));
+  try {
+    const code = await main(argv);
+    return { code, out, err };
+  } finally {
+    o.mockRestore();
+    e.mockRestore();
+  }
+}
+
+describe('ntb-bench CLI', () => {
+  it('rejects bad global options, naming the option and what is allowed, with status 2', async () => {
+    expect(await run(['--seed', 'x', 'lab'])).toMatchObject({ code: 2, err: expect.stringContaining("--seed: 'x' is not an integer in 0..4294967295") as string });
+    expect(await run(['--doorbell', 'msi', 'lab'])).toMatchObject({ code: 2, err: expect.stringContaining("--doorbell: 'msi' is not one of legacy, per-bit") as string });
+    expect(await run(['--bogus'])).toMatchObject({ code: 2, err: expect.stringContaining("unknown option '--bogus'") as string });
+    expect(await run(['frobnicate'])).toMatchObject({ code: 2, err: expect.stringContaining("unknown command 'frobnicate'") as string });
+    expect((await run(['--seed'])).err).toContain("option '--seed' requires an argument");
+  });
+
+  it('rejects bad module parameters and profiles with status 1', async () => {
+    expect(await run(['--param', 'ntb_transport.use_dma=maybe', 'lab'])).toMatchObject({ code: 1, err: expect.stringContaining("'maybe' invalid for parameter 'use_dma'") as string });
+    expect(await run(['--profile', 'rcar-s5', 'lab'])).toMatchObject({ code: 1, err: expect.stringContaining('allowed rcar-s4, x86-server') as string });
+    const dir = mkdtempSync(join(tmpdir(), 'ntbsim-cli-'));
+    const bad = join(dir, 'p.json');
+    writeFileSync(bad, JSON.stringify({ name: 'x' }));
+    expect(await run(['--profile', bad, 'lab'])).toMatchObject({ code: 1, err: expect.stringContaining('description: got nothing') as string });
+    expect(await run(['sweep', 'queues=9'])).toMatchObject({ code: 1, err: expect.stringContaining('queues=9: allowed integer 1..8') as string });
+  });
+
+  it('runs a lab script and stops at the first failing line with its number', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ntbsim-cli-'));
+    const script = join(dir, 'seed.lab');
+    writeFileSync(script, ['# the seed', 'rc$ sudo iperf3 -s -D', 'ep$ sudo ethtool -l ntb0', 'ep$ nosuchtool', 'ep$ sleep 1'].join('\n'));
+    const r = await run(['lab', script]);
+    expect(r.code).toBe(127);
+    expect(r.out).toContain('ep$ sudo ethtool -l ntb0\nChannel parameters for ntb0:');
+    expect(r.err).toContain(`ntb-bench: ${script}:4: 'nosuchtool' failed with status 127: bash: nosuchtool: command not found`);
+    expect(r.out).not.toContain('sleep 1');
+  }, 60_000);
+
+  it('prints usage with status 0 for help and 1 without a command', async () => {
+    expect(await run(['help'])).toMatchObject({ code: 0, out: expect.stringContaining('Usage: ntb-bench') as string });
+    expect((await run([])).code).toBe(1);
+  });
+});
