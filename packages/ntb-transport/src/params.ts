@@ -15,6 +15,7 @@ export const DEFAULT_TRANSPORT_PARAMS: TransportParams = {
   useMsi: false,
   txMemcpyOffload: false,
   flushDoneFlag: true,
+  clearRxRingOnQpLink: false,
 };
 
 /** The size of `struct ntb_payload_header` (ver, len, flags), bytes. */
@@ -37,6 +38,7 @@ const CHECKS: Record<keyof TransportParams, Checker> = {
   useMsi: bool,
   txMemcpyOffload: bool,
   flushDoneFlag: bool,
+  clearRxRingOnQpLink: bool,
 };
 
 /** The kernel's parameter names, for messages (`transport_mtu`, …). */
@@ -49,6 +51,7 @@ export const KERNEL_PARAM_NAMES: Record<keyof TransportParams, string> = {
   useMsi: 'use_msi',
   txMemcpyOffload: 'tx_memcpy_offload',
   flushDoneFlag: 'flush_done_flag',
+  clearRxRingOnQpLink: 'clear_rx_ring_on_qp_link',
 };
 
 /** Defaults overridden by `overrides`, validated; throws TransportError (EINVAL) naming the bad parameter. */

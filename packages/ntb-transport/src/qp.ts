@@ -77,6 +77,8 @@ export class TransportQp implements TransportQueue {
   private readonly host: Host;
   private budgetUsed = 0;
   private linkDownTries = 0;
+  /** Whether our QP_LINKS bit went to the peer since the last reset. */
+  private advertised = false;
   /** @internal QP link work (qp->link_work). */
   readonly linkWork: DelayedWork;
   /** @internal QP link cleanup work (qp->link_cleanup). */
@@ -222,6 +224,7 @@ export class TransportQp implements TransportQueue {
   /** Client going away (ntb_transport_link_down): clear our QP_LINKS bit at the peer and send LINK_DOWN. */
   linkDown(ctx?: ExecContext): void {
     this.clientReady = false;
+    this.advertised = false;
     const ops = this.nt.dev.ops;
     const val = ops.spadRead(SPAD.QP_LINKS, ctx);
     ops.peerSpadWrite(0, SPAD.QP_LINKS, (val & ~this.bit) >>> 0, ctx);
@@ -463,7 +466,7 @@ export class TransportQp implements TransportQueue {
       this.rxAllocEntry++;
     }
     buf.view.setUint32(ring.rxInfoOffset, ring.maxEntry - 1, true);
-    for (let i = 0; i < ring.maxEntry; i++) buf.bytes.fill(0, ring.offset + ring.maxFrame * (i + 1) - PAYLOAD_HEADER_SIZE, ring.offset + ring.maxFrame * (i + 1));
+    this.clearRxHeaders();
     this.stats.rxPkts = 0;
     this.stats.txPkts = 0;
     this.txIndex = 0;
@@ -478,6 +481,10 @@ export class TransportQp implements TransportQueue {
   private qpLinkWork(ctx: ExecContext): void {
     const ops = this.nt.dev.ops;
     const val = ops.spadRead(SPAD.QP_LINKS, ctx);
+    if (!this.advertised) {
+      if (this.nt.params.clearRxRingOnQpLink) this.clearRxHeaders();
+      this.advertised = true;
+    }
     ops.peerSpadWrite(0, SPAD.QP_LINKS, (val | this.bit) >>> 0, ctx);
     if ((val & this.bit) !== 0) {
       this.nt.log(`qp ${this.qpNum}: Link Up`);
@@ -490,7 +497,20 @@ export class TransportQp implements TransportQueue {
     }
   }
 
+  /**
+   * Zero every RX slot header (as ntb_transport_setup_qp_mw does at hardware link up), so no
+   * DONE descriptor of the previous QP session survives; safe only while the peer cannot be
+   * writing this session's frames, i.e. before our QP_LINKS bit reaches it.
+   */
+  private clearRxHeaders(): void {
+    const ring = this.rxRing;
+    const buf = this.rxBuf;
+    if (ring === null || buf === null) return;
+    for (let i = 0; i < ring.maxEntry; i++) buf.bytes.fill(0, ring.offset + ring.maxFrame * (i + 1) - PAYLOAD_HEADER_SIZE, ring.offset + ring.maxFrame * (i + 1));
+  }
+
   private contextReset(): void {
+    this.advertised = false;
     this.linkIsUp = false;
     this.active = false;
     this.txIndex = 0;

@@ -25,6 +25,12 @@ export interface TransportParams {
   readonly txMemcpyOffload: boolean;
   /** Model switch: the v7.0 `dma_mb(); ioread32(&hdr->flags)` flush before the doorbell (true = kernel v7.0). */
   readonly flushDoneFlag: boolean;
+  /**
+   * Model switch: zero the RX ring's slot headers before advertising a QP link again after a QP
+   * reset (false = kernel v7.0: DONE descriptors the peer wrote before a one-sided
+   * ntb_transport_link_down survive, and one whose `ver` matches the new session is consumed).
+   */
+  readonly clearRxRingOnQpLink: boolean;
 }
 
 /** A transport queue pair as its client sees it (struct ntb_transport_qp). */

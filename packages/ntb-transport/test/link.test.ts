@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { NTB_TRANSPORT_VERSION, SPAD } from '../src/index.js';
-import { rig, runUntilUp } from './harness.js';
+import { inTask, payload, rig, runUntilUp } from './harness.js';
 
 describe('link negotiation over scratchpads', () => {
   it('brings the transport and every QP up on both sides, with VERSION 4 and matching counts in the spads', () => {
@@ -70,5 +70,45 @@ describe('link negotiation over scratchpads', () => {
     }
     r.pair.setLink(true);
     expect(runUntilUp(r, r.sim.now + 200_000_000)).toBe(true);
+  });
+
+  describe('a one-sided QP reset with frames still in the RX ring', () => {
+    /** a sends 3 frames b cannot consume (no RX buffer), b resets its QP, then a sends one frame of the new session. */
+    const replay = (clearRxRingOnQpLink: boolean): { b: { len: number; data: Uint8Array | null }[]; rxPkts: number; peerTxPkts: number } => {
+      const r = rig({ queues: 1, functional: true, rxBuffers: 0, params: { clearRxRingOnQpLink } });
+      expect(runUntilUp(r)).toBe(true);
+      const qa = r.a.qps[0];
+      const qb = r.b.qps[0];
+      if (qa === undefined || qb === undefined) throw new Error('no qp');
+      inTask(r.a.host, (ctx) => {
+        for (let n = 0; n < 3; n++) expect(qa.txEnqueue(ctx, null, payload(n, 1000), 1000)).toBe(0);
+      });
+      r.sim.run({ until: r.sim.now + 5_000_000 });
+      expect(qb.stats.rxErrNoBuf).toBeGreaterThan(0);
+      inTask(r.b.host, (ctx) => qb.linkDown(ctx));
+      r.sim.run({ until: r.sim.now + 20_000_000 });
+      qb.linkUp();
+      expect(runUntilUp(r, r.sim.now + 100_000_000)).toBe(true);
+      for (let n = 0; n < 4; n++) {
+        const buf = new Uint8Array(65536);
+        qb.rxEnqueue(buf, buf, 65536);
+      }
+      inTask(r.a.host, (ctx) => expect(qa.txEnqueue(ctx, null, payload(100, 1000), 1000)).toBe(0));
+      r.sim.run({ until: r.sim.now + 5_000_000 });
+      return { b: r.b.received.get(0) ?? [], rxPkts: qb.stats.rxPkts, peerTxPkts: qa.stats.txPkts };
+    };
+
+    it('kernel behaviour: the stale DONE descriptors (ver 0..2, as the new session counts) are delivered as ghost frames and the new frame is not', () => {
+      const out = replay(false);
+      expect(out.peerTxPkts).toBe(1);
+      expect(out.rxPkts).toBe(3);
+      expect(out.b.map((f) => f.data)).toEqual([payload(0, 1000), payload(1, 1000), payload(2, 1000)]);
+    });
+
+    it('clear_rx_ring_on_qp_link=Y: the ring is zeroed before the QP is advertised again; only the new frame arrives', () => {
+      const out = replay(true);
+      expect(out.rxPkts).toBe(1);
+      expect(out.b.map((f) => f.data)).toEqual([payload(100, 1000)]);
+    });
   });
 });

@@ -7,7 +7,7 @@
  */
 import { injectFault, type FaultSpec } from './inject.js';
 import { startStream, type StreamState } from './traffic.js';
-import { longestGap, type AccountingView, type BoardCounters, type Scenario, type ScenarioStep } from './scenario.js';
+import { longestGap, staleDiagnosis, type AccountingView, type BoardCounters, type Scenario, type ScenarioStep } from './scenario.js';
 import type { BoardName, Lab } from '../lab/lab.js';
 
 const MS = 1_000_000;
@@ -56,14 +56,28 @@ function stream(id: string, fault: string, title: string, rest: Omit<Scenario, '
   return { id, fault, title, from: 'ep', bytes: 3_000_000, faultAfterNs: 10 * MS, deadlineNs: 3000 * MS, ...rest };
 }
 
-function qpLink(board: BoardName): Scenario {
-  return stream(`qp-link-${board}`, 'transport link down/up', `ntb_transport_link_down then _up of ${board}'s QPs, 20 ms apart`, {
+function qpLink(board: BoardName, clearRing = false): Scenario {
+  const kernel = board === 'ep' && !clearRing;
+  return stream(`qp-link-${board}${clearRing ? '-clear-ring' : ''}`, 'transport link down/up', `ntb_transport_link_down then _up of ${board}'s QPs, 20 ms apart${clearRing ? ', clear_rx_ring_on_qp_link=Y' : ''}`, {
+    ...(clearRing ? { lab: { params: { transport: { clearRxRingOnQpLink: true }, netdev: {} } } } : {}),
     steps: [faultStep(0, { kind: 'qp-link', board, up: false }), faultStep(20 * MS, { kind: 'qp-link', board, up: true })],
     healAtNs: 20 * MS,
     resumeBoundNs: 700 * MS,
     carrierDuringFault: 'off',
     account: resetLoss,
     accountDetail: resetDetail,
+    ...(board === 'ep'
+      ? {
+          weakness: {
+            expect: kernel ? 'shown' : 'absent',
+            wedges: true,
+            observed: (v: AccountingView) => {
+              const why = staleDiagnosis(v.lab);
+              return { shown: why !== '', detail: why === '' ? `no stale descriptor consumed; the stream finished (${v.stream.received} B)` : `the stream wedged at ${v.stream.received} B${why}` };
+            },
+          },
+        }
+      : {}),
   });
 }
 
@@ -187,5 +201,5 @@ function hwLink(): Scenario {
 
 /** Every scenario, in matrix order. */
 export function faultScenarios(): Scenario[] {
-  return [hwLink(), qpLink('rc'), qpLink('ep'), reset('rc'), reset('ep'), wc(false), wc(true), dropDoorbells(), dropMsis(), spurious(), dmaError('rc'), dmaError('ep'), rxExhaust(true), rxExhaust(false)];
+  return [hwLink(), qpLink('rc'), qpLink('ep'), qpLink('ep', true), reset('rc'), reset('ep'), wc(false), wc(true), dropDoorbells(), dropMsis(), spurious(), dmaError('rc'), dmaError('ep'), rxExhaust(true), rxExhaust(false)];
 }
