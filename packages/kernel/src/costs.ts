@@ -15,6 +15,8 @@ export class CostModel {
   /** The multiplicative run factor applied to every cost. */
   readonly runScale: number;
   private readonly jitterSd: number;
+  private readonly callNs: number;
+  private readonly bytesNs: { readonly cached: number; readonly toWc: number; readonly uncached: number; readonly csum: number; readonly user: number };
 
   /** Costs for `profile`, drawing the run factor and jitter from `rng`. */
   constructor(
@@ -25,12 +27,21 @@ export class CostModel {
     const sd = profile.noise.runScaleSd.value;
     this.runScale = sd > 0 ? Math.max(0.5, 1 + sd * rng.gaussian()) : 1;
     this.jitterSd = profile.noise.chargeJitterSd.value;
+    this.callNs = profile.memory.memcpyCallNs.value * this.runScale;
+    const perByte = (mbps: number): number => transferNs(1, mbps * MB) * this.runScale;
+    this.bytesNs = {
+      cached: perByte(profile.memory.memcpyCachedMBps.value),
+      toWc: perByte(profile.memory.memcpyToWcMBps.value),
+      uncached: perByte(profile.memory.readUncachedMBps.value),
+      csum: perByte(profile.net.csumMBps.value),
+      user: perByte(profile.net.userCopyMBps.value),
+    };
   }
 
-  private bytes(bytes: number, mbps: number): Ns {
-    let ns = transferNs(bytes, mbps * MB) * this.runScale;
-    if (this.jitterSd > 0 && bytes > 0) ns *= Math.max(0.5, 1 + this.jitterSd * this.rng.normalFast());
-    return ns;
+  /** `bytes` at `nsPerByte` (run factor included), jittered per call. */
+  private bytes(bytes: number, nsPerByte: number): Ns {
+    const ns = bytes * nsPerByte;
+    return this.jitterSd > 0 && bytes > 0 ? ns * Math.max(0.5, 1 + this.jitterSd * this.rng.normalFast()) : ns;
   }
 
   private fixed(ns: number): Ns {
@@ -39,17 +50,17 @@ export class CostModel {
 
   /** memcpy between cached buffers (kernel `memcpy`). */
   memcpy(bytes: number): Ns {
-    return this.fixed(this.profile.memory.memcpyCallNs.value) + this.bytes(bytes, this.profile.memory.memcpyCachedMBps.value);
+    return this.callNs + this.bytes(bytes, this.bytesNs.cached);
   }
 
   /** CPU copy into a write-combined PCIe window (`memcpy_toio`). */
   memcpyToio(bytes: number): Ns {
-    return this.fixed(this.profile.memory.memcpyCallNs.value) + this.bytes(bytes, this.profile.memory.memcpyToWcMBps.value);
+    return this.callNs + this.bytes(bytes, this.bytesNs.toWc);
   }
 
   /** CPU copy out of the local coherent RX buffer (uncached on non-coherent platforms). */
   memcpyFromCoherent(bytes: number): Ns {
-    return this.fixed(this.profile.memory.memcpyCallNs.value) + this.bytes(bytes, this.profile.memory.readUncachedMBps.value);
+    return this.callNs + this.bytes(bytes, this.bytesNs.uncached);
   }
 
   /** One non-posted MMIO read round trip (`ioread32` of a remote BAR). */
@@ -104,12 +115,12 @@ export class CostModel {
 
   /** Software Internet checksum over `bytes`. */
   csum(bytes: number): Ns {
-    return this.bytes(bytes, this.profile.net.csumMBps.value);
+    return this.bytes(bytes, this.bytesNs.csum);
   }
 
   /** copy_to_user / copy_from_user of `bytes`. */
   userCopy(bytes: number): Ns {
-    return this.bytes(bytes, this.profile.net.userCopyMBps.value);
+    return this.bytes(bytes, this.bytesNs.user);
   }
 
   /** skb allocation + free. */

@@ -49,17 +49,9 @@ class Deque<T> {
   }
 }
 
+/** Accounting slot of a context kind (hardirq, softirq, kthread, user). */
 function kindIndex(kind: ContextKind): number {
-  switch (kind) {
-    case 'hardirq':
-      return 0;
-    case 'softirq':
-      return 1;
-    case 'kthread':
-      return 2;
-    case 'user':
-      return 3;
-  }
+  return kind === 'hardirq' ? 0 : kind === 'softirq' ? 1 : kind === 'kthread' ? 2 : 3;
 }
 const MAX_ZERO_COST_STEPS = 1_000_000;
 
@@ -78,9 +70,19 @@ class StepContext implements ExecContext {
   }
 }
 
+/** Event trampolines (one function for every CPU, so V8 optimises them once per process). */
+function cpuDispatch(cpu: unknown): void {
+  (cpu as Cpu).dispatch();
+}
+function cpuStepDone(cpu: unknown): void {
+  (cpu as Cpu).stepDone();
+}
+
 /** One CPU of a host. */
 export class Cpu {
-  private readonly queues: readonly [Deque<Runnable>, Deque<Runnable>, Deque<Runnable>] = [new Deque(), new Deque(), new Deque()];
+  private readonly hardq = new Deque<Runnable>();
+  private readonly softq = new Deque<Runnable>();
+  private readonly procq = new Deque<Runnable>();
   private readonly acct = new Float64Array(4);
   private readonly byName = new Map<string, number>();
   private readonly ctx: StepContext;
@@ -88,8 +90,8 @@ export class Cpu {
   private currentMore = false;
   private busyUntil: Ns = 0;
   private dispatchPending = false;
-  private readonly onDispatch = (): void => this.dispatch();
-  private readonly onStepDone = (): void => this.stepDone();
+  private readonly accountByName: boolean;
+  private readonly tracing: boolean;
 
   /** CPU `id` of `host`. */
   constructor(
@@ -99,6 +101,8 @@ export class Cpu {
     readonly id: number,
   ) {
     this.ctx = new StepContext(host, this);
+    this.accountByName = host.sim.accountByName;
+    this.tracing = host.sim.trace !== null;
   }
 
   /** True when nothing runs or waits on this CPU. */
@@ -108,8 +112,7 @@ export class Cpu {
 
   /** Contexts waiting to run on this CPU. */
   get queued(): number {
-    const [h, s, p] = this.queues;
-    return h.length + s.length + p.length;
+    return this.hardq.length + this.softq.length + this.procq.length;
   }
 
   /** The context currently holding the CPU, if any. */
@@ -124,22 +127,22 @@ export class Cpu {
   }
 
   private queueOf(kind: ContextKind): Deque<Runnable> {
-    return kind === 'hardirq' ? this.queues[0] : kind === 'softirq' ? this.queues[1] : this.queues[2];
+    return kind === 'hardirq' ? this.hardq : kind === 'softirq' ? this.softq : this.procq;
   }
 
   private kick(): void {
     if (this.current === null && !this.dispatchPending) {
       this.dispatchPending = true;
-      this.host.sim.at(this.host.sim.now, this.onDispatch);
+      this.host.sim.at(this.host.sim.now, cpuDispatch, this);
     }
   }
 
   private pick(): Runnable | undefined {
-    const [h, s, p] = this.queues;
-    return h.shift() ?? s.shift() ?? p.shift();
+    return this.hardq.length > 0 ? this.hardq.shift() : this.softq.length > 0 ? this.softq.shift() : this.procq.shift();
   }
 
-  private dispatch(): void {
+  /** @internal Event: pick and run queued work. */
+  dispatch(): void {
     this.dispatchPending = false;
     if (this.current !== null) return;
     const sim = this.host.sim;
@@ -156,12 +159,12 @@ export class Cpu {
       const cost = Math.round(ctx.time - now);
       const k = kindIndex(r.kind);
       this.acct[k] = (this.acct[k] as number) + cost;
-      if (sim.accountByName) this.byName.set(r.name, (this.byName.get(r.name) ?? 0) + cost);
-      if (sim.trace !== null) sim.record({ host: this.host.name, cpu: this.id, what: 'run', name: r.name, value: cost });
+      if (this.accountByName) this.byName.set(r.name, (this.byName.get(r.name) ?? 0) + cost);
+      if (this.tracing) sim.record({ host: this.host.name, cpu: this.id, what: 'run', name: r.name, value: cost });
       this.currentMore = more;
       if (cost > 0) {
         this.busyUntil = now + cost;
-        sim.at(this.busyUntil, this.onStepDone);
+        sim.at(this.busyUntil, cpuStepDone, this);
         return;
       }
       this.endStep();
@@ -181,7 +184,8 @@ export class Cpu {
     }
   }
 
-  private stepDone(): void {
+  /** @internal Event: the running step's cost has elapsed. */
+  stepDone(): void {
     this.endStep();
     this.dispatch();
   }

@@ -23,6 +23,7 @@ export class IrqVector implements Runnable {
   /** Raises merged into an already pending interrupt. */
   coalesced = 0;
   private mask: number;
+  private targetCpu: Cpu;
   private pending = false;
 
   /** Name shown in /proc/interrupts. */
@@ -41,6 +42,11 @@ export class IrqVector implements Runnable {
     this.handler = spec.handler;
     this.counts = host.cpus.map(() => 0);
     this.mask = host.checkCpuMask(spec.affinity, `irq ${num} smp_affinity`);
+    this.targetCpu = this.lowestCpu();
+  }
+
+  private lowestCpu(): Cpu {
+    return this.host.cpu(31 - Math.clz32(this.mask & -this.mask));
   }
 
   /** The smp_affinity mask (bit i = CPU i). */
@@ -50,12 +56,13 @@ export class IrqVector implements Runnable {
 
   /** The CPU the next interrupt goes to. */
   get target(): Cpu {
-    return this.host.cpu(31 - Math.clz32(this.mask & -this.mask));
+    return this.targetCpu;
   }
 
   /** Set smp_affinity (write to /proc/irq/N/smp_affinity); EINVAL if no online CPU is in the mask. */
   setAffinity(mask: number): void {
     this.mask = this.host.checkCpuMask(mask, `irq ${this.num} smp_affinity`);
+    this.targetCpu = this.lowestCpu();
   }
 
   /** Raise the interrupt now (the device asserts it). */
@@ -65,7 +72,7 @@ export class IrqVector implements Runnable {
       return;
     }
     this.pending = true;
-    this.target.enqueue(this);
+    this.targetCpu.enqueue(this);
   }
 
   /** @internal Runnable step: entry/exit cost plus the handler. */

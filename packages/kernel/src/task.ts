@@ -21,6 +21,11 @@ export type TaskFn = (ctx: ExecContext, task: Task) => TaskStep;
 /** Task states. */
 export type TaskState = 'runnable' | 'sleeping' | 'exited';
 
+/** Event trampoline for sleep timeouts, shared by every task. */
+function taskTimeout(t: unknown): void {
+  (t as Task).timeoutExpired();
+}
+
 /** A kthread or a user task (`task_struct`). */
 export class Task implements Runnable {
   /** Current state. */
@@ -126,6 +131,12 @@ export class Task implements Runnable {
     }
   }
 
+  /** @internal Event: a timed sleep ran out. */
+  timeoutExpired(): void {
+    this.timeout = null;
+    if (this.state === 'sleeping') this.resume(true);
+  }
+
   /** @internal Runnable step. */
   run(ctx: ExecContext): boolean {
     this.onCpu = true;
@@ -151,10 +162,7 @@ export class Task implements Runnable {
     }
     this.state = 'sleeping';
     if (typeof next === 'number') {
-      this.timeout = this.host.sim.at(ctx.time + Math.max(0, Math.round(next)), () => {
-        this.timeout = null;
-        if (this.state === 'sleeping') this.resume(true);
-      });
+      this.timeout = this.host.sim.at(ctx.time + Math.max(0, Math.round(next)), taskTimeout, this);
     }
     return false;
   }

@@ -51,7 +51,7 @@ export class Timer {
     const host = this.host;
     const at = Math.max(expires, host.jiffies + 1);
     this.expires = at;
-    this.event = host.sim.at(host.jiffyStart(at), this.onExpire);
+    this.event = host.sim.at(host.jiffyStart(at), timerExpire, this);
     return was;
   }
 
@@ -63,10 +63,11 @@ export class Timer {
     return true;
   }
 
-  private readonly onExpire = (): void => {
+  /** @internal Event: the timer expired; run its callback in the timer softirq. */
+  expire(): void {
     this.event = null;
     this.tasklet.schedule(this.cpu);
-  };
+  }
 }
 
 /** hrtimer modes: callback in hardirq or softirq context. */
@@ -109,7 +110,7 @@ export class Hrtimer implements Runnable {
   start(delay: Ns, on?: Cpu | ExecContext): void {
     this.cancel();
     if (on !== undefined) this.cpu = 'cpu' in on ? on.cpu : on;
-    this.event = this.host.sim.after(Math.max(0, Math.round(delay)), this.onExpire);
+    this.event = this.host.sim.after(Math.max(0, Math.round(delay)), hrtimerExpire, this);
   }
 
   /** Disarm; true if it was pending (hrtimer_cancel). */
@@ -120,11 +121,12 @@ export class Hrtimer implements Runnable {
     return true;
   }
 
-  private readonly onExpire = (): void => {
+  /** @internal Event: the hrtimer expired. */
+  expire(): void {
     this.event = null;
     if (this.tasklet !== null) this.tasklet.schedule(this.cpu);
     else this.cpu.enqueue(this);
-  };
+  }
 
   /** @internal Runnable step (hard mode). */
   run(ctx: ExecContext): boolean {
@@ -132,4 +134,12 @@ export class Hrtimer implements Runnable {
     this.fn(ctx);
     return false;
   }
+}
+
+/** Event trampolines, shared by every timer (so V8 optimises one function per process). */
+function timerExpire(t: unknown): void {
+  (t as Timer).expire();
+}
+function hrtimerExpire(t: unknown): void {
+  (t as Hrtimer).expire();
 }

@@ -32,6 +32,14 @@ interface Desc {
 }
 
 /** One channel of the engine. */
+/** Event trampolines, shared by every channel. */
+function dmaStart(c: unknown): void {
+  (c as EdmaChannel).start();
+}
+function dmaEnd(c: unknown): void {
+  (c as EdmaChannel).end();
+}
+
 class EdmaChannel implements DmaChannel {
   /** Descriptors waiting or running. */
   private readonly queue: Desc[] = [];
@@ -97,11 +105,12 @@ class EdmaChannel implements DmaChannel {
     this.queue.push({ ...d, submit: at, ok: false, finish: undefined });
     if (!this.running) {
       this.running = true;
-      this.engine.host.sim.at(Math.max(at, this.engine.host.sim.now), this.onStart);
+      this.engine.host.sim.at(Math.max(at, this.engine.host.sim.now), dmaStart, this);
     }
   }
 
-  private readonly onStart = (): void => {
+  /** @internal Event: the engine starts the head descriptor. */
+  start(): void {
     const d = this.queue[0];
     if (d === undefined) {
       this.running = false;
@@ -119,17 +128,18 @@ class EdmaChannel implements DmaChannel {
     const r = d.run(sim.now, fail);
     d.ok = r.ok;
     d.finish = r.finish;
-    sim.at(Math.max(sim.now, r.end), this.onEnd);
-  };
+    sim.at(Math.max(sim.now, r.end), dmaEnd, this);
+  }
 
-  private readonly onEnd = (): void => {
+  /** @internal Event: the head descriptor's transfer ended. */
+  end(): void {
     const d = this.queue.shift() as Desc;
     d.finish?.();
     this.engine.complete(d);
     const next = this.queue[0];
     if (next === undefined) this.running = false;
-    else this.engine.host.sim.at(Math.max(next.submit, this.engine.host.sim.now), this.onStart);
-  };
+    else this.engine.host.sim.at(Math.max(next.submit, this.engine.host.sim.now), dmaStart, this);
+  }
 }
 
 /** The DMA engine of one host (DW eDMA of its PCIe controller). */

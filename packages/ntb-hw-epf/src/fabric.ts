@@ -61,6 +61,8 @@ export interface Tlp {
   readonly issue: Ns;
   readonly duration: Ns;
   readonly seq: number;
+  /** The fabric carrying it. */
+  readonly owner: Fabric;
   /** Time its last byte left the sender (set when it enters the link). */
   departEnd: Ns;
   /** Landing time (set when it enters the link). */
@@ -105,6 +107,28 @@ export interface FabricOptions {
 }
 
 const NO_TLPS: readonly Tlp[] = [];
+
+/** The pending writes issued at or before `issue`, in (issue, seq) order (no copy when all are, already in order). */
+function earlierPending(pending: readonly Tlp[], issue: Ns): readonly Tlp[] {
+  let sorted = true;
+  let all = true;
+  for (let i = 0; i < pending.length; i++) {
+    const p = pending[i] as Tlp;
+    if (p.issue > issue) all = false;
+    const prev = pending[i - 1];
+    if (prev !== undefined && (prev.issue > p.issue || (prev.issue === p.issue && prev.seq > p.seq))) sorted = false;
+  }
+  if (all && sorted) return pending;
+  return pending.filter((p) => p.issue <= issue).sort((a, b) => a.issue - b.issue || a.seq - b.seq);
+}
+
+/** Event trampolines for TLPs, shared by every fabric. */
+function tlpIssue(t: unknown): void {
+  (t as Tlp).owner.issue(t as Tlp);
+}
+function tlpLand(t: unknown): void {
+  (t as Tlp).owner.land(t as Tlp);
+}
 
 /** The link between the two hosts (PCIe Gen4 x2 on R-Car S4). */
 export class Fabric implements PcieFabric {
@@ -188,6 +212,7 @@ export class Fabric implements PcieFabric {
       issue: Math.max(this.sim.now, Math.round(w.issue)),
       duration: Math.max(this.serializationNs(w.len), Math.round(w.duration ?? 0)),
       seq: ++this.seq,
+      owner: this,
       departEnd: 0,
       arrival: 0,
       dropped: false,
@@ -195,19 +220,22 @@ export class Fabric implements PcieFabric {
     if (tlp.issue <= this.sim.now) this.commit(lane, tlp);
     else {
       lane.pending.push(tlp);
-      this.sim.at(tlp.issue, this.onIssue, tlp);
+      this.sim.at(tlp.issue, tlpIssue, tlp);
     }
     return tlp;
   }
 
-  private readonly onIssue = (arg: unknown): void => {
-    const tlp = arg as Tlp;
+  /** @internal Event: `tlp` reaches its issue time and enters the link. */
+  issue(tlp: Tlp): void {
     if (tlp.dropped) return;
     const lane = this.lanes[tlp.dir];
-    const i = lane.pending.indexOf(tlp);
-    if (i >= 0) lane.pending.splice(i, 1);
+    if (lane.pending[0] === tlp) lane.pending.shift();
+    else {
+      const i = lane.pending.indexOf(tlp);
+      if (i >= 0) lane.pending.splice(i, 1);
+    }
     this.commit(lane, tlp);
-  };
+  }
 
   private commit(lane: Lane, tlp: Tlp): void {
     const start = Math.max(tlp.issue, lane.busyUntil);
@@ -217,11 +245,11 @@ export class Fabric implements PcieFabric {
     lane.stats.tlps++;
     lane.stats.bytes += tlp.len;
     lane.inflight.push(tlp);
-    this.sim.at(tlp.arrival, this.onLandEvent, tlp);
+    this.sim.at(tlp.arrival, tlpLand, tlp);
   }
 
-  private readonly onLandEvent = (arg: unknown): void => {
-    const tlp = arg as Tlp;
+  /** @internal Event: `tlp` lands in the target's memory. */
+  land(tlp: Tlp): void {
     if (tlp.dropped) return;
     const lane = this.lanes[tlp.dir];
     if (lane.inflight[0] === tlp) lane.inflight.shift();
@@ -240,7 +268,7 @@ export class Fabric implements PcieFabric {
       const ev: LandEvent = { dir: tlp.dir, kind: tlp.kind, addr: tlp.addr, len: tlp.len, issue: tlp.issue, arrival: this.sim.now, mapped: hit !== null };
       for (const l of [...this.listeners]) l(ev);
     }
-  };
+  }
 
   /**
    * A non-posted read of `width` bytes (2 or 4, little-endian) at wire address `addr`, issued
@@ -253,7 +281,7 @@ export class Fabric implements PcieFabric {
     if (!this.up) return { value: ones, waitNs: this.completionTimeoutNs, ok: false };
     const issue = Math.max(this.sim.now, Math.round(req.issue));
     let busy = lane.busyUntil;
-    const earlier = lane.pending.length === 0 ? NO_TLPS : lane.pending.filter((p) => p.issue <= issue).sort((a, b) => a.issue - b.issue || a.seq - b.seq);
+    const earlier = lane.pending.length === 0 ? NO_TLPS : earlierPending(lane.pending, issue);
     for (const p of earlier) busy = Math.max(p.issue, busy) + p.duration;
     const waitNs = Math.max(0, busy - issue);
     lane.stats.readWaitNs += waitNs;
@@ -274,9 +302,10 @@ export class Fabric implements PcieFabric {
     let b2 = width === 4 ? (mem[hit.offset + 2] ?? 0) : 0;
     let b3 = width === 4 ? (mem[hit.offset + 3] ?? 0) : 0;
     const end = addr + width;
-    const overlay = (t: Tlp): void => {
+    for (let k = 0, n = lane.inflight.length + earlier.length; k < n; k++) {
+      const t = (k < lane.inflight.length ? lane.inflight[k] : earlier[k - lane.inflight.length]) as Tlp;
       const d = t.data;
-      if (d === null || t.addr >= end || t.addr + d.length <= addr) return;
+      if (d === null || t.addr >= end || t.addr + d.length <= addr) continue;
       const lo = Math.max(addr, t.addr);
       const hi = Math.min(end, t.addr + d.length);
       for (let a = lo; a < hi; a++) {
@@ -287,9 +316,7 @@ export class Fabric implements PcieFabric {
         else if (i === 2) b2 = v;
         else b3 = v;
       }
-    };
-    for (const t of lane.inflight) overlay(t);
-    for (const t of earlier) overlay(t);
+    }
     return (b0 | (b1 << 8) | (b2 << 16) | (b3 << 24)) >>> 0;
   }
 

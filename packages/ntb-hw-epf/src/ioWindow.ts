@@ -13,7 +13,7 @@ import type { ExecContext, Ns } from '@ntbsim/kernel';
 import type { IoWindow } from '@ntbsim/ntb-core';
 import { EpfError } from './errors.js';
 import type { Fabric } from './fabric.js';
-import { chargeRead } from './mmio.js';
+import { chargeRead, leBytes } from './mmio.js';
 import type { FabricDirection } from './types.js';
 
 /** The write-combining behaviour of one host's CPUs. */
@@ -43,6 +43,11 @@ interface WcEntry {
   readonly data: Uint8Array | null;
   readonly len: number;
   readonly deadline: Ns;
+}
+
+/** Event trampoline for WC drains, shared by every window. */
+function wcDrain(w: unknown): void {
+  (w as WcWindow).drain();
 }
 
 /** A WC mapping of a peer window; implements the ntb-core `IoWindow`. */
@@ -81,13 +86,7 @@ export class WcWindow implements IoWindow {
   iowrite32(ctx: ExecContext, offset: number, value: number): void {
     this.check(offset, 4, 'iowrite32');
     ctx.charge(ctx.host.costs.mmioWrite());
-    const v = value >>> 0;
-    const b = new Uint8Array(4);
-    b[0] = v & 0xff;
-    b[1] = (v >>> 8) & 0xff;
-    b[2] = (v >>> 16) & 0xff;
-    b[3] = v >>> 24;
-    this.write(ctx, offset, b, 4);
+    this.write(ctx, offset, leBytes(value, 4), 4);
   }
 
   /** ioread32: non-posted read ordered behind this window's earlier writes; charges the round trip. */
@@ -134,19 +133,20 @@ export class WcWindow implements IoWindow {
     const head = this.buffer[0];
     if (head === undefined || this.drainAt === head.deadline) return;
     this.drainAt = head.deadline;
-    this.options.fabric.sim.at(head.deadline, this.onDrain, head.deadline);
+    this.options.fabric.sim.at(head.deadline, wcDrain, this);
   }
 
-  private readonly onDrain = (arg: unknown): void => {
-    if (arg !== this.drainAt) return;
-    this.drainAt = -1;
+  /** @internal Event at a drain deadline: post the writes whose linger is over (stale when the deadline moved). */
+  drain(): void {
     const now = this.options.fabric.sim.now;
+    if (now !== this.drainAt) return;
+    this.drainAt = -1;
     while (this.buffer.length > 0 && (this.buffer[0] as WcEntry).deadline <= now) {
       const e = this.buffer.shift() as WcEntry;
       this.post(e.offset, e.data, e.len, now);
     }
     this.scheduleDrain();
-  };
+  }
 
   private flush(at: Ns): void {
     let issue = this.options.fabric.sim.now;

@@ -30,6 +30,18 @@ export function chargeRead(ctx: ExecContext | undefined, fabric: Fabric, req: Mm
   return r.value;
 }
 
+/** The `width` (2 or 4) little-endian bytes of `value`: a TLP payload. */
+export function leBytes(value: number, width: 2 | 4): Uint8Array {
+  const b = new Uint8Array(width);
+  b[0] = value & 0xff;
+  b[1] = (value >>> 8) & 0xff;
+  if (width === 4) {
+    b[2] = (value >>> 16) & 0xff;
+    b[3] = (value >>> 24) & 0xff;
+  }
+  return b;
+}
+
 /** A remote posted write of a 16/32-bit value. */
 export interface MmioWriteRequest {
   /** Direction. */
@@ -47,10 +59,7 @@ export interface MmioWriteRequest {
 /** writel/writew over the fabric: charges the posted-write issue cost, then posts at `ctx.time` (or now). */
 export function chargeWrite(ctx: ExecContext | undefined, fabric: Fabric, req: MmioWriteRequest): void {
   if (ctx !== undefined) ctx.charge(ctx.host.costs.mmioWrite());
-  const data = new Uint8Array(req.width);
-  const v = new DataView(data.buffer);
-  if (req.width === 2) v.setUint16(0, req.value & 0xffff, true);
-  else v.setUint32(0, req.value >>> 0, true);
+  const data = leBytes(req.value, req.width);
   fabric.post({ dir: req.dir, kind: req.kind, addr: req.addr, len: req.width, data, issue: ctx?.time ?? fabric.sim.now, owned: true });
 }
 

@@ -51,7 +51,7 @@ import { EpfError } from './errors.js';
 import type { BusTarget, Fabric } from './fabric.js';
 import { WcWindow, type WcPolicy } from './ioWindow.js';
 import { hostMemory, type MemRegion } from './memory.js';
-import { localReadNs, localWriteNs } from './mmio.js';
+import { leBytes, localReadNs, localWriteNs } from './mmio.js';
 import type { MsiCapability } from './msi.js';
 import type { DoorbellMode, EpfEndpointStats } from './types.js';
 
@@ -298,9 +298,7 @@ export class VntbFunction implements BusTarget {
     }
     ctx.charge(localWriteNs(ctx));
     this.stats.msis++;
-    const data = new Uint8Array(4);
-    new DataView(data.buffer).setUint32(0, num - 1, true);
-    this.o.fabric.post({ dir: 'ep-to-rc', kind: 'msi', addr: msi.addr, len: 4, data, issue: ctx.time, owned: true });
+    this.o.fabric.post({ dir: 'ep-to-rc', kind: 'msi', addr: msi.addr, len: 4, data: leBytes(num - 1, 4), issue: ctx.time, owned: true });
     return 0;
   }
 

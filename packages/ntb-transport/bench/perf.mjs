@@ -5,7 +5,9 @@
 // enqueues while slots are free and, when the ring is full, sleeps 500 µs (under one frame's RX
 // drain time, so the 14-slot ring never runs dry), like ntb_perf's
 // copy threads spin on the peer.
-// Target (issue #4): timing mode, 1 QP, 64 KiB frames: >= 50x faster than real time.
+// Target (issue #4): timing mode, 1 QP, 64 KiB frames: >= 50x faster than real time, measured
+// after JIT warm-up (three 2 s runs of every case: V8 tiers code up over the first few
+// instances); the first, cold run of a fresh process is reported beside it.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,10 +16,10 @@ import { createEpfPair } from '@ntbsim/ntb-hw-epf';
 import { createNtbTransportClient, TransportBus } from '../dist/index.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const simSeconds = Number(process.env.TRANSPORT_PERF_SIM_S ?? 10);
+const SIM_SECONDS = Number(process.env.TRANSPORT_PERF_SIM_S ?? 10);
 const FRAME = 65524;
 
-function run({ qps, mode, doorbell }) {
+function run({ qps, mode, doorbell }, simSeconds = SIM_SECONDS) {
   const sim = createSimulation({ seed: 1 });
   const profile = getProfile('rcar-s4');
   const rc = createHost(sim, { name: 'rc', profile });
@@ -80,14 +82,15 @@ const cases = [
   { qps: 2, mode: 'functional', doorbell: 'per-bit' },
   { qps: 4, mode: 'timing', doorbell: 'per-bit' },
 ];
-run({ qps: 1, mode: 'timing', doorbell: 'legacy' });
-const results = cases.map(run);
+const cold = run(cases[0]);
+for (let i = 0; i < 3; i++) for (const c of cases) run(c, 2);
+const results = cases.map((c) => run(c));
 const target = results[0].sim_s_per_wall_s;
-const out = { bench: 'ntb-transport-perf', node: process.version, profile: 'rcar-s4', target_sim_s_per_wall_s: 50, meets_target: target >= 50, results };
+const out = { bench: 'ntb-transport-perf', node: process.version, profile: 'rcar-s4', target_sim_s_per_wall_s: 50, meets_target: target >= 50, cold_sim_s_per_wall_s: cold.sim_s_per_wall_s, results };
 mkdirSync(join(root, 'bench-results'), { recursive: true });
 writeFileSync(join(root, 'bench-results', 'transport-perf.json'), JSON.stringify(out, null, 2) + '\n');
 console.log('qps  mode        doorbell  sim Mb/s  wall s  M events/s  sim s/wall s');
 for (const r of results) {
   console.log(`${String(r.qps).padEnd(4)} ${r.mode.padEnd(11)} ${r.doorbell.padEnd(9)} ${String(r.sim_mbps).padStart(8)}  ${r.wall_s.toFixed(3).padStart(6)}  ${(r.events_per_s / 1e6).toFixed(2).padStart(10)}  ${String(r.sim_s_per_wall_s).padStart(12)}`);
 }
-console.log(`target: timing, 1 QP, 64 KiB frames >= 50x real time: ${out.meets_target ? 'met' : 'MISSED'} (${target}x)`);
+console.log(`target: timing, 1 QP, 64 KiB frames >= 50x real time (warm): ${out.meets_target ? 'met' : 'MISSED'} (${target}x; cold first run ${cold.sim_s_per_wall_s}x)`);
