@@ -2,8 +2,10 @@
  * The simulation: one virtual clock, one event queue and one seeded RNG shared by every host
  * of a run. Nothing in a model reads wall-clock time; `now` only moves when `run` pops events.
  * Events due at the current time go to a FIFO instead of the heap (a cheaper path for the
- * many zero-delay wakeups); `run` merges the two by (time, seq), so the order is exactly the
- * heap's order.
+ * many zero-delay wakeups). Every FIFO event is due now, and heap events due now were
+ * scheduled before the clock reached now, so they precede the FIFO in (time, seq) order: `run`
+ * takes heap events due now first, then the FIFO, then advances the clock. The order is
+ * exactly that of a single heap.
  */
 import { KernelError } from './errors.js';
 import { EventQueue, type SimEvent } from './eventQueue.js';
@@ -125,10 +127,13 @@ export class Simulation {
     while (n < maxEvents && !this.stopRequested) {
       let ev: SimEvent;
       const top = queue.peek();
-      const head = this.immHead < this.immTail ? this.immediate[this.immHead & (this.immediate.length - 1)] : undefined;
-      if (head !== undefined && (top === undefined || top.time > head.time || (top.time === head.time && top.seq > head.seq))) {
-        ev = head;
-        this.immediate[this.immHead & (this.immediate.length - 1)] = undefined;
+      if (top !== undefined && top.time === this.now) {
+        ev = top;
+        queue.pop();
+      } else if (this.immHead < this.immTail) {
+        const slot = this.immHead & (this.immediate.length - 1);
+        ev = this.immediate[slot] as SimEvent;
+        this.immediate[slot] = undefined;
         this.immHead++;
       } else {
         if (top === undefined || top.time > until) break;
