@@ -143,14 +143,16 @@ export function qdiscRun(txq: NetdevQueue, ctx: ExecContext): void {
 /**
  * Queue `skb` for transmission on `skb.dev` (`__dev_queue_xmit`): pick the TX queue, enqueue
  * on its qdisc (NET_XMIT_DROP and a qdisc drop when full) and run the qdisc in this context.
- * A down device or one without carrier drops the skb (counted in tx_dropped).
+ * A down device or one without carrier has the noop qdisc (`dev_deactivate`): `noop_enqueue`
+ * drops the skb, counts it in tx_dropped and returns NET_XMIT_CN, which the protocols treat as
+ * sent (`net_xmit_errno(NET_XMIT_CN)` is 0: UDP counts OutDatagrams, not SndbufErrors).
  */
 export function devQueueXmit(skb: Skb, ctx: ExecContext): NetXmit {
   const dev = devOf(skb, 'devQueueXmit');
   if (!dev.isUp || !dev.netifCarrierOk()) {
     dev.stats.txDropped++;
     skb.free(ctx);
-    return 'drop';
+    return 'cn';
   }
   const txq = netdevCorePickTx(dev, skb, ctx);
   if (!txq.qdisc.enqueue(skb)) {

@@ -78,3 +78,22 @@ describe('UdpSocket loss accounting', () => {
     expect(res).toBe('EMSGSIZE');
   });
 });
+
+describe('UDP send on a device without carrier (noop qdisc)', () => {
+  it('counts the datagram in the device tx_dropped and as sent (OutDatagrams), not in SndbufErrors, as noop_enqueue returns NET_XMIT_CN', () => {
+    const lab = makeLab();
+    const s = lab.sa.udpSocket();
+    s.connect({ addr: '10.0.0.2', port: 5201 });
+    lab.veth.a.dev.netifCarrierOff();
+    const results: boolean[] = [];
+    lab.a.createUserTask('tx', (ctx) => {
+      for (let i = 0; i < 3; i++) results.push(s.send(ctx, 100).ok);
+      return 'exit';
+    });
+    lab.sim.run({ until: 1e9 });
+    expect(results).toEqual([true, true, true]);
+    expect(lab.veth.a.dev.stats.txDropped).toBe(3);
+    expect(lab.sa.snmp.Udp.OutDatagrams).toBe(3);
+    expect(lab.sa.snmp.Udp.SndbufErrors).toBe(0);
+  });
+});
