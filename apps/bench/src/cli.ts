@@ -5,7 +5,7 @@
  * and `reproduce`. Global options: --profile NAME|FILE, --seed N, --functional,
  * --param module.name=value, --doorbell legacy|per-bit, --trace FILE.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { createInterface } from 'node:readline';
@@ -16,9 +16,11 @@ import { applyParam, ParamError, type ModuleParams } from './lab/params.js';
 import { defaultVars, parseScriptLine, runScript } from './lab/script.js';
 import { runLine } from './lab/shell.js';
 import { reportHtml } from './reproduce/report.js';
+import { faultScenarios } from './faults/catalog.js';
 import { faultsHtml, faultsText, runFaults } from './faults/matrix.js';
 import { calibrate } from './reproduce/calibrate.js';
 import { formatTable, reproduce, type ReproduceReport } from './reproduce/reproduce.js';
+import { SCENARIOS } from './reproduce/scenarios.js';
 import { mergeSweeps, parseGrid, parseShard, sweep, sweepSvg, type SweepResults } from './reproduce/sweep.js';
 import type { Command } from './types.js';
 
@@ -59,6 +61,85 @@ interface Globals {
 
 class UsageError extends Error {}
 
+/** A file the bench cannot read, parse or write: reported with status 1. */
+class FileError extends Error {}
+
+const FS_ERRORS: Readonly<Record<string, string>> = {
+  ENOENT: 'No such file or directory',
+  EACCES: 'Permission denied',
+  EISDIR: 'Is a directory',
+  ENOTDIR: 'Not a directory',
+  EROFS: 'Read-only file system',
+};
+
+/** strerror of a Node fs error. */
+function fsReason(e: unknown): string {
+  const code = (e as { code?: string }).code;
+  return (code === undefined ? undefined : FS_ERRORS[code]) ?? (e as Error).message;
+}
+
+/** The text of `path`, or a FileError naming `what` and why it cannot be read. */
+function readText(path: string, what: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new FileError(`${what} '${path}': ${fsReason(e)}`);
+  }
+}
+
+/** The JSON value in `path`, or a FileError naming `what`, the file and the parse error. */
+function readJson(path: string, what: string): unknown {
+  const text = readText(path, what);
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (e) {
+    throw new FileError(`${what} '${path}': invalid JSON: ${(e as Error).message}`);
+  }
+}
+
+/** Fail now, before any run, when `path` cannot be created: its directory must exist. */
+function checkWritable(path: string, what: string): void {
+  const dir = dirname(path);
+  let isDir: boolean;
+  try {
+    isDir = statSync(dir).isDirectory();
+  } catch (e) {
+    throw new FileError(`${what} '${path}': ${fsReason(e)}`);
+  }
+  if (!isDir) throw new FileError(`${what} '${path}': ${FS_ERRORS['ENOTDIR'] ?? 'Not a directory'}`);
+}
+
+/** The global options (they go before the command). */
+const GLOBAL_OPTIONS = ['--profile', '--seed', '--functional', '--param', '--doorbell', '--trace'];
+
+/**
+ * A subcommand's arguments: each `--option` must be one it takes (`valued` ones consume the next
+ * word); the rest are its operands. Global options after the command are reported as such.
+ */
+function subcommandArgs(cmd: string, args: readonly string[], valued: readonly string[], bare: readonly string[] = []): string[] {
+  const operands: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i] as string;
+    if (valued.includes(a)) {
+      if (args[i + 1] === undefined) throw new UsageError(`option '${a}' requires an argument`);
+      i++;
+    } else if (bare.includes(a)) continue;
+    else if (a.startsWith('--')) {
+      const allowed = [...valued, ...bare];
+      const global = GLOBAL_OPTIONS.includes(a) ? '; global options go before the command' : '';
+      throw new UsageError(`${cmd}: unknown option '${a}' (allowed: ${allowed.length === 0 ? 'none' : allowed.join(', ')}${global})`);
+    } else operands.push(a);
+  }
+  return operands;
+}
+
+
+/** `--seed N`: an integer in 0..2^32-1. */
+function parseSeed(v: string): number {
+  if (!/^\d+$/.test(v) || Number(v) > 0xffffffff) throw new UsageError(`--seed: '${v}' is not an integer in 0..4294967295`);
+  return Number(v);
+}
+
 function parseGlobals(argv: string[]): { globals: Globals; rest: string[] } {
   const g: Globals = { profile: getProfile('rcar-s4'), profileName: 'rcar-s4', seed: 1, functional: false, params: { transport: {}, netdev: {} } };
   const rest: string[] = [];
@@ -73,7 +154,7 @@ function parseGlobals(argv: string[]): { globals: Globals; rest: string[] } {
     else if (a === '--profile') {
       const v = val();
       if (v.endsWith('.json') || v.includes('/')) {
-        const json: unknown = JSON.parse(readFileSync(v, 'utf8'));
+        const json = readJson(v, '--profile');
         g.profile = parseProfile(json, v);
         g.profileJson = json;
         g.profileName = g.profile.name;
@@ -81,17 +162,17 @@ function parseGlobals(argv: string[]): { globals: Globals; rest: string[] } {
         g.profile = getProfile(v);
         g.profileName = v;
       }
-    } else if (a === '--seed') {
-      const v = val();
-      if (!/^\d+$/.test(v) || Number(v) > 0xffffffff) throw new UsageError(`--seed: '${v}' is not an integer in 0..4294967295`);
-      g.seed = Number(v);
-    } else if (a === '--functional') g.functional = true;
+    } else if (a === '--seed') g.seed = parseSeed(val()); else if (a === '--functional') g.functional = true;
     else if (a === '--param') g.params = applyParam(g.params, val());
     else if (a === '--doorbell') {
       const v = val();
       if (v !== 'legacy' && v !== 'per-bit') throw new UsageError(`--doorbell: '${v}' is not one of legacy, per-bit`);
       g.doorbell = v;
-    } else if (a === '--trace') g.trace = val();
+    } else if (a === '--trace') {
+      const v = val();
+      checkWritable(v, '--trace');
+      g.trace = v;
+    }
     else if (a === '-h' || a === '--help') rest.push('help');
     else if (a.startsWith('--')) throw new UsageError(`unknown option '${a}'`);
     else rest.push(a);
@@ -122,10 +203,12 @@ function writeTrace(lab: Lab, path: string | undefined): void {
 
 function runLab(g: Globals, args: string[]): number {
   const keepGoing = args.includes('--keep-going');
-  const file = args.find((a) => !a.startsWith('--'));
+  const files = subcommandArgs('lab', args, [], ['--keep-going']);
+  if (files.length > 1) throw new UsageError(`lab: one script at a time (got ${files.map((f) => `'${f}'`).join(', ')})`);
+  const file = files[0];
+  const text = file === undefined ? undefined : readText(file, 'lab: script');
   const lab = bootLab(labOptions(g));
-  if (file !== undefined) {
-    const text = readFileSync(file, 'utf8');
+  if (file !== undefined && text !== undefined) {
     const out = runScript(lab, text, {
       name: file,
       keepGoing,
@@ -221,12 +304,17 @@ function positiveInt(name: string, v: string | undefined, dflt: number): number 
 }
 
 async function runReproduce(g: Globals, args: string[]): Promise<number> {
+  const extra = subcommandArgs('reproduce', args, ['--runs', '--duration', '--json', '--html', '--scenarios', '--workers']);
+  if (extra.length > 0) throw new UsageError(`reproduce: unexpected argument '${extra[0] ?? ''}'`);
   const runs = positiveInt('--runs', flag(args, '--runs'), 10);
   const duration = positiveInt('--duration', flag(args, '--duration'), 10);
   const jsonPath = flag(args, '--json') ?? 'bench-results/reproduce.json';
   const htmlPath = flag(args, '--html') ?? `${dirname(jsonPath)}/report.html`;
   const scen = flag(args, '--scenarios');
   const workers = flag(args, '--workers');
+  for (const id of scen?.split(',') ?? []) {
+    if (!SCENARIOS.some((s) => s.id === id)) throw new UsageError(`reproduce: --scenarios: unknown scenario '${id}' (known: ${SCENARIOS.map((s) => s.id).join(', ')})`);
+  }
   const tty = process.stderr.isTTY;
   const rep = await reproduce({
     runs,
@@ -252,7 +340,9 @@ async function runReproduce(g: Globals, args: string[]): Promise<number> {
 }
 
 async function runSweep(g: Globals, args: string[]): Promise<number> {
-  const axes = args.filter((a, i) => a.includes('=') && !(args[i - 1] ?? '').startsWith('--'));
+  const axes = subcommandArgs('sweep', args, ['--runs', '--duration', '--shard', '--out', '--workers', '--html']);
+  const notAxis = axes.find((a) => !a.includes('='));
+  if (notAxis !== undefined) throw new UsageError(`sweep: '${notAxis}' is not an axis (AXIS=V1,V2…)`);
   if (axes.length === 0) throw new UsageError('sweep: give at least one axis, e.g. queues=1,2,4');
   const out = flag(args, '--out') ?? 'bench-results/sweep.json';
   const shardSpec = flag(args, '--shard');
@@ -289,15 +379,17 @@ function writeSweep(res: SweepResults, out: string, html: string | undefined): v
 }
 
 function runMerge(args: string[]): number {
-  const files = args.filter((a, i) => !a.startsWith('--') && !(args[i - 1] ?? '').startsWith('--'));
+  const files = subcommandArgs('merge', args, ['--out', '--html']);
   if (files.length === 0) throw new UsageError('merge: give the shard result files');
-  const parts = files.map((f) => JSON.parse(readFileSync(f, 'utf8')) as SweepResults);
-  for (const [i, p] of parts.entries()) if (p.kind !== 'ntbsim-sweep') throw new UsageError(`merge: ${files[i] ?? ''} is not a sweep result file`);
+  const parts = files.map((f) => readJson(f, 'merge:') as SweepResults);
+  for (const [i, p] of parts.entries()) if (typeof p !== 'object' || p === null || p.kind !== 'ntbsim-sweep') throw new UsageError(`merge: ${files[i] ?? ''} is not a sweep result file`);
   writeSweep(mergeSweeps(parts), flag(args, '--out') ?? 'bench-results/sweep-merged.json', flag(args, '--html'));
   return 0;
 }
 
 async function runCalibrate(g: Globals, args: string[]): Promise<number> {
+  const extra = subcommandArgs('calibrate', args, ['--seeds', '--duration', '--iterations', '--workers']);
+  if (extra.length > 0) throw new UsageError(`calibrate: unexpected argument '${extra[0] ?? ''}'`);
   const res = await calibrate({
     base: g.profile,
     seeds: positiveInt('--seeds', flag(args, '--seeds'), 3),
@@ -313,12 +405,20 @@ async function runCalibrate(g: Globals, args: string[]): Promise<number> {
 }
 
 async function runFaultsCmd(g: Globals, args: string[]): Promise<number> {
+  const extra = subcommandArgs('faults', args, ['--seed', '--only', '--json', '--html']);
+  if (extra.length > 0) throw new UsageError(`faults: unexpected argument '${extra[0] ?? ''}'`);
   const jsonPath = flag(args, '--json') ?? 'bench-results/faults.json';
   const htmlPath = flag(args, '--html') ?? `${dirname(jsonPath)}/faults.html`;
   const only = flag(args, '--only');
+  const seedArg = flag(args, '--seed');
+  const seed = seedArg === undefined ? g.seed : parseSeed(seedArg);
+  const ids = faultScenarios().map((s) => s.id);
+  for (const o of only?.split(',') ?? []) {
+    if (!ids.some((id) => id.includes(o))) throw new UsageError(`faults: --only '${o}' matches no scenario (known: ${ids.join(', ')})`);
+  }
   const tty = process.stderr.isTTY;
   const r = await runFaults({
-    seed: g.seed,
+    seed,
     jsonPath,
     ...(only === undefined ? {} : { only: only.split(',') }),
     onResult: (res) => {
@@ -371,6 +471,10 @@ export async function main(argv: string[]): Promise<number> {
     if (e instanceof UsageError) {
       process.stderr.write(`ntb-bench: ${e.message}\n${USAGE}`);
       return 2;
+    }
+    if (e instanceof FileError) {
+      process.stderr.write(`ntb-bench: ${e.message}\n`);
+      return 1;
     }
     if (e instanceof ParamError || e instanceof LabError || (e instanceof Error && (e.name === 'ProfileError' || e.message.startsWith('sweep:') || e.message.startsWith('merge:')))) {
       process.stderr.write(`ntb-bench: ${e.message}\n`);

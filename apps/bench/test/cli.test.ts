@@ -37,6 +37,42 @@ describe('ntb-bench CLI', () => {
     expect(await run(['sweep', 'queues=9'])).toMatchObject({ code: 1, err: expect.stringContaining('queues=9: allowed integer 1..8') as string });
   });
 
+  it('rejects unreadable files, bad JSON and bad subcommand options before running anything', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ntbsim-cli-'));
+    const badJson = join(dir, 'bad.json');
+    writeFileSync(badJson, '{ "name": ');
+    const missing = join(dir, 'missing.json');
+    const cases: [string[], number, string][] = [
+      [['--profile', badJson, 'lab'], 1, `ntb-bench: --profile '${badJson}': invalid JSON: Unexpected end of JSON input\n`],
+      [['--profile', missing, 'lab'], 1, `ntb-bench: --profile '${missing}': No such file or directory\n`],
+      [['lab', join(dir, 'nope.lab')], 1, `ntb-bench: lab: script '${join(dir, 'nope.lab')}': No such file or directory\n`],
+      [['merge', missing], 1, `ntb-bench: merge: '${missing}': No such file or directory\n`],
+      [['merge', badJson], 1, `ntb-bench: merge: '${badJson}': invalid JSON: Unexpected end of JSON input\n`],
+      [['--trace', join(dir, 'no/such/dir/t.jsonl'), 'ethtool', '-l', 'ntb0'], 1, `ntb-bench: --trace '${join(dir, 'no/such/dir/t.jsonl')}': No such file or directory\n`],
+      [['--param', 'use_dma=1', 'lab'], 1, "ntb-bench: 'use_dma=1': expected MODULE.PARAMETER=VALUE (modules: ntb_transport, ntb_netdev)\n"],
+      [['--param', 'ntb_netdev.wake_timer', 'lab'], 1, "ntb-bench: ntb_netdev: '' invalid for parameter 'wake_timer' (allowed jiffy, hrtimer)\n"],
+      [['--param', 'ntb_transport.transport_mtu=1', 'lab'], 1, 'ntb-bench: ntb_transport.transport_mtu: got 1, allowed an integer in 13..4294967295\n'],
+    ];
+    for (const [argv, code, err] of cases) expect.soft({ argv, ...(await run(argv)) }).toEqual({ argv, code, out: '', err });
+    const usage: [string[], string][] = [
+      [['lab', '--bogus'], "ntb-bench: lab: unknown option '--bogus' (allowed: --keep-going)\n"],
+      [['lab', '--seed', '5', 'x.lab'], "ntb-bench: lab: unknown option '--seed' (allowed: --keep-going; global options go before the command)\n"],
+      [['lab', 'a.lab', 'b.lab'], "ntb-bench: lab: one script at a time (got 'a.lab', 'b.lab')\n"],
+      [['reproduce', '--bogus'], "ntb-bench: reproduce: unknown option '--bogus' (allowed: --runs, --duration, --json, --html, --scenarios, --workers)\n"],
+      [['reproduce', '--scenarios', 'nope'], "ntb-bench: reproduce: --scenarios: unknown scenario 'nope' (known: baseline-tcp, baseline-udp, mq1-tcp, mq1-udp, mq2-legacy-tcp, mq2-legacy-udp, mq2-perbit-tcp, mq2-perbit-udp)\n"],
+      [['sweep', 'queues=1', 'extra'], "ntb-bench: sweep: 'extra' is not an axis (AXIS=V1,V2…)\n"],
+      [['faults', '--seed', 'x'], "ntb-bench: --seed: 'x' is not an integer in 0..4294967295\n"],
+      [['calibrate', '--iterations', '0'], "ntb-bench: --iterations: '0' is not a positive integer\n"],
+    ];
+    for (const [argv, first] of usage) {
+      const r = await run(argv);
+      expect.soft({ argv, code: r.code, err: r.err.split('Usage: ntb-bench')[0] }).toEqual({ argv, code: 2, err: first });
+    }
+    const r = await run(['faults', '--only', 'nope']);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/^ntb-bench: faults: --only 'nope' matches no scenario \(known: hw-link-loss, /);
+  });
+
   it('runs a lab script and stops at the first failing line with its number', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ntbsim-cli-'));
     const script = join(dir, 'seed.lab');

@@ -50,14 +50,17 @@ const NETDEV_PARAMS = ['ntb_num_queues', 'variant', 'wake_timer'] as const;
 export function applyParam(params: ModuleParams, spec: string, module?: string): ModuleParams {
   const eq = spec.indexOf('=');
   const key = eq < 0 ? spec : spec.slice(0, eq);
-  const value = eq < 0 ? 'Y' : spec.slice(eq + 1);
+  // A bare NAME sets a bool (the kernel passes a NULL value, which param_set_bool takes as true).
+  const bare = eq < 0;
+  const value = bare ? '' : spec.slice(eq + 1);
   const dot = key.indexOf('.');
-  const mod = module ?? (dot < 0 ? '' : key.slice(0, dot));
+  if (module === undefined && dot < 0) throw new ParamError(`'${spec}': expected MODULE.PARAMETER=VALUE (modules: ntb_transport, ntb_netdev)`);
+  const mod = module ?? key.slice(0, dot);
   const name = module !== undefined ? key : key.slice(dot + 1);
   if (mod === 'ntb_transport') {
     const field = TRANSPORT_BY_KERNEL_NAME.get(name);
     if (field === undefined) throw new ParamError(`ntb_transport: unknown parameter '${name}' (known: ${[...TRANSPORT_BY_KERNEL_NAME.keys()].join(', ')})`);
-    const parsed = TRANSPORT_BOOLS.has(field) ? parseKernelBool(value) : parseKernelUint(value);
+    const parsed = TRANSPORT_BOOLS.has(field) ? (bare ? true : parseKernelBool(value)) : parseKernelUint(value);
     if (parsed === null) throw new ParamError(`ntb_transport: '${value}' invalid for parameter '${name}' (allowed ${TRANSPORT_BOOLS.has(field) ? 'a bool: y, n, 1, 0' : 'an unsigned integer'})`);
     const transport = { ...params.transport, [field]: parsed };
     try {

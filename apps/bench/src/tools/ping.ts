@@ -17,6 +17,7 @@
 import type { TaskStep } from '@ntbsim/kernel';
 import { netStrerror } from '@ntbsim/net-core';
 import { result, type Command, type CommandResult } from '../types.js';
+import { strtod } from './iperf3/units.js';
 import { takeServerOutput } from './net/background.js';
 import { cGeneral } from './net/cformat.js';
 
@@ -59,13 +60,35 @@ function fail(msg: string, status: number): CommandResult {
   return result('', `ping: ${msg}\n`, status);
 }
 
-/** iputils strtol_or_err: a decimal integer in [min, max], else its message. */
-function integer(arg: string, min: number, max: number): number | string {
-  if (!/^[+-]?\d+$/.test(arg.trim())) return `invalid argument: '${arg}'`;
-  const n = Number(arg);
+/** LONG_MAX on 64-bit Linux (strtol's range). */
+const LONG_MAX = 9223372036854775807n;
+/** INT_MAX. */
+const INT_MAX = 2147483647n;
+
+/**
+ * iputils strtol_or_err: base-10 strtol over the whole argument (leading blanks allowed, nothing
+ * after the digits) in [min, max], else its message; a value outside long reports ERANGE.
+ */
+function integer(arg: string, min: bigint, max: bigint): number | string {
+  const m = /^[ \t\n\v\f\r]*([+-]?\d+)$/.exec(arg);
+  if (m === null) return `invalid argument: '${arg}'`;
+  const n = BigInt(m[1] as string);
+  if (n > LONG_MAX || n < -LONG_MAX - 1n) return `invalid argument: '${arg}': Numerical result out of range`;
   if (n < min || n > max) return `invalid argument: '${arg}': out of range: ${min} <= value <= ${max}`;
-  return n;
+  return Number(n);
 }
+
+/** iputils ping_strtod: strtod over the whole argument; infinities, NaN and subnormals are ERANGE. */
+function pingStrtod(arg: string, what: string): number | string {
+  const p = strtod(arg);
+  if (p === null || p.rest !== '') return `${what}: ${arg}`;
+  const v = p.value;
+  if (!Number.isFinite(v) || (v !== 0 && Math.abs(v) < 2.2250738585072014e-308)) return `${what}: ${arg}: Numerical result out of range`;
+  return v;
+}
+
+/** INT_MAX / 1000 as a double: the largest `-i` and `-W` in seconds. */
+const MAX_SECONDS = 2147483647 / 1000;
 
 function parse(argv: readonly string[]): PingOptions | CommandResult {
   let count = 0;
@@ -100,33 +123,34 @@ function parse(argv: readonly string[]): PingOptions | CommandResult {
       if (UNMODELLED.has(c)) return fail(`-${c}: not supported by the lab's ping`, 2);
       switch (c) {
         case 'c': {
-          const n = integer(arg, 1, Number.MAX_SAFE_INTEGER);
+          const n = integer(arg, 1n, LONG_MAX);
           if (typeof n === 'string') return fail(n, 1);
           count = n;
           break;
         }
         case 'i': {
-          const v = arg.trim() === '' ? NaN : Number(arg);
-          if (!Number.isFinite(v) || v < 0) return fail(`bad timing interval: ${arg}`, 2);
-          if (v > 2147483) return fail(`bad timing interval: ${arg}`, 2);
+          const v = pingStrtod(arg, 'bad timing interval');
+          if (typeof v === 'string') return fail(v, 2);
+          if (v < 0 || v > MAX_SECONDS) return fail(`bad timing interval: ${arg}`, 2);
           intervalMs = Math.trunc(v * 1000);
           break;
         }
         case 's': {
-          const n = integer(arg, 0, 2147483647);
+          const n = integer(arg, 0n, INT_MAX);
           if (typeof n === 'string') return fail(n, 1);
           datalen = n;
           break;
         }
         case 'w': {
-          const n = integer(arg, 0, 2147483647);
+          const n = integer(arg, 0n, INT_MAX);
           if (typeof n === 'string') return fail(n, 1);
           deadline = n;
           break;
         }
         case 'W': {
-          const v = Number(arg);
-          if (!Number.isFinite(v) || v < 0.001 || v > 2147483) return fail(`bad linger time: ${arg}`, 2);
+          const v = pingStrtod(arg, 'bad linger time');
+          if (typeof v === 'string') return fail(v, 2);
+          if (v < 0 || v > MAX_SECONDS) return fail(`bad linger time: ${arg}`, 2);
           lingerMs = Math.trunc(v * 1000);
           break;
         }

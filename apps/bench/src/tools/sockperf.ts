@@ -250,7 +250,7 @@ function parse(argv: readonly string[]): SockperfOptions | CommandResult {
     }
   }
   const isServer = mode === 'server' || mode === 'sr';
-  if (!/^\d+\.\d+\.\d+\.\d+$/.test(ip)) return usageError(isServer ? `bad address '${ip}'` : '-i <ip> is required');
+  if (!/^\d+\.\d+\.\d+\.\d+$/.test(ip)) return usageError(isServer || ip !== '' ? `bad address '${ip}'` : '-i <ip> is required');
   return { mode: isServer ? 'server' : 'ping-pong', ip, port, tcp, msgSize, seconds, mps, fullRtt };
 }
 

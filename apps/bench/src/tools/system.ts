@@ -8,14 +8,41 @@ import { NS_PER_SEC, type CpuUsage } from '@ntbsim/kernel';
 import type { NetDevice } from '@ntbsim/net-core';
 import type { Board } from '../lab/lab.js';
 import { applyParam, ParamError, type ModuleParams } from '../lab/params.js';
-import { result, type Command } from '../types.js';
+import { strtod } from './iperf3/units.js';
+import { result, type Command, type CommandResult } from '../types.js';
 
-/** `sleep SECONDS`: advance virtual time. */
+const SLEEP_TRY = "Try 'sleep --help' for more information.\n";
+const SLEEP_SUFFIX: Readonly<Record<string, number>> = { '': 1, s: 1, m: 60, h: 3600, d: 86400 };
+
+/**
+ * `sleep NUMBER[SUFFIX]...` (GNU coreutils): advance virtual time by the sum of the operands,
+ * each a non-negative number with an optional s/m/h/d suffix. Every bad operand is reported
+ * before the usage hint; a word starting with '-' is an option, and sleep has none.
+ */
 export const sleep: Command = (argv, env) => {
-  const arg = argv[1];
-  const s = arg === undefined ? NaN : Number(arg.replace(/s$/, ''));
-  if (!(s >= 0) || !Number.isFinite(s)) return result('', arg === undefined ? "sleep: missing operand\nTry 'sleep --help' for more information.\n" : `sleep: invalid time interval '${arg}'\nTry 'sleep --help' for more information.\n`, 1);
-  env.lab.sim.run({ until: env.lab.sim.now + Math.round(s * NS_PER_SEC) });
+  const args = argv.slice(1);
+  let i = 0;
+  if (args[0] === '--') i = 1;
+  else {
+    const opt = args.find((a) => a.startsWith('-') && a !== '-');
+    if (opt !== undefined) {
+      const msg = opt.startsWith('--') ? `unrecognized option '${opt}'` : `invalid option -- '${opt.charAt(1)}'`;
+      return result('', `sleep: ${msg}\n${SLEEP_TRY}`, 1);
+    }
+  }
+  const operands = args.slice(i);
+  if (operands.length === 0) return result('', `sleep: missing operand\n${SLEEP_TRY}`, 1);
+  let err = '';
+  let seconds = 0;
+  for (const a of operands) {
+    const p = strtod(a);
+    const factor = p === null || p.rest.length > 1 ? undefined : SLEEP_SUFFIX[p.rest];
+    if (p === null || factor === undefined || Number.isNaN(p.value) || p.value < 0) err += `sleep: invalid time interval '${a}'\n`;
+    else seconds += p.value * factor;
+  }
+  if (err !== '') return result('', err + SLEEP_TRY, 1);
+  if (!Number.isFinite(seconds)) return result('', 'sleep: the lab cannot interrupt an endless sleep: give a finite interval\n', 1);
+  env.lab.sim.run({ until: env.lab.sim.now + Math.round(seconds * NS_PER_SEC) });
   return result('');
 };
 
@@ -32,8 +59,35 @@ export function utilisation(before: readonly CpuUsage[], after: readonly CpuUsag
   });
 }
 
+const TOP_USAGE = 'Usage:\n  top -hv | -bcEeHiOSs1 -d secs -n max -u|U user -p pid(s) -o field -w [cols]\n';
+/** top's flags without an argument, and with one (procps-ng parse_args). */
+const TOP_FLAGS = new Set('bcEeHiOSs1'.split(''));
+const TOP_WITH_ARG = new Set('dnopuU'.split(''));
+
+/** procps-ng top's command line: null when it is acceptable, else what top prints on stderr. */
+function topArgsError(args: readonly string[]): string | null {
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i] as string;
+    const body = a.startsWith('-') ? a.slice(1) : a;
+    for (let j = 0; j < body.length; j++) {
+      const c = body.charAt(j);
+      if (TOP_FLAGS.has(c)) continue;
+      if (c === 'w') break;
+      if (!TOP_WITH_ARG.has(c)) return `top: unknown option '${c}'\n${TOP_USAGE}`;
+      const arg = j + 1 < body.length ? body.slice(j + 1) : args[++i];
+      if (arg === undefined) return `top: -${c} requires argument\n${TOP_USAGE}`;
+      if (c === 'd' && !/^\s*(\d+\.?\d*|\.\d+)\s*$/.test(arg)) return `top: bad delay interval '${arg}'\n`;
+      if (c === 'n' && !/^\s*\d+\s*$/.test(arg)) return `top: bad iterations argument '${arg}'\n`;
+      break;
+    }
+  }
+  return null;
+}
+
 /** `top -b -n 1`-like per-CPU lines for the interval since the last `top` (or boot). */
-export const top: Command = (_argv, env) => {
+export const top: Command = (argv, env) => {
+  const bad = topArgsError(argv.slice(1));
+  if (bad !== null) return result('', bad, 1);
   const board = env.board;
   const now = env.lab.sim.now;
   const usage = board.host.usage();
@@ -75,60 +129,158 @@ export function ipStatsBlock(dev: NetDevice): string {
   );
 }
 
-/** `ip link set DEV up|down|mtu N`, `ip [-s] link show [DEV]`, `ip addr show`. */
-export const ip: Command = (argv, env) => {
-  const args = argv.slice(1);
-  const stats = args[0] === '-s';
-  if (stats) args.shift();
-  const board = env.board;
-  const find = (name: string | undefined): NetDevice | null => {
-    const nd = board.netdev();
-    return nd !== null && nd.ndev.name === name ? nd.ndev : null;
-  };
-  const [obj, verb, dev, ...rest] = args;
-  if ((obj === 'link' || obj === 'l') && verb === 'set') {
-    const d = find(dev);
-    if (d === null) return result('', `Cannot find device "${dev ?? ''}"\n`, 1);
-    if (rest.length === 0) return result('', 'Not enough information: "dev" argument is required.\n', 255);
-    for (let i = 0; i < rest.length; i++) {
-      const w = rest[i];
-      if (w === 'up') {
-        const rc = d.open();
-        if (rc < 0) return result('', `RTNETLINK answers: ${rc}\n`, 2);
-      } else if (w === 'down') d.close();
-      else if (w === 'mtu') {
-        const n = Number(rest[++i]);
-        if (!Number.isInteger(n) || n < 0) return result('', `Error: argument "${rest[i] ?? ''}" is wrong: Invalid "mtu" value\n\n`, 255);
-        try {
-          d.setMtu(n);
-        } catch (e) {
-          const code = (e as { code?: string }).code;
-          const msg = n > d.maxMtu ? `Error: mtu greater than device maximum.\n` : n < d.minMtu ? 'Error: mtu less than device minimum.\n' : `RTNETLINK answers: ${code === 'EINVAL' ? 'Invalid argument' : String(code)}\n`;
-          return result('', msg, 2);
-        }
-      } else return result('', `Error: either "dev" is duplicate, or "${w ?? ''}" is a garbage.\n`, 255);
-    }
-    return result('');
+const IP_USAGE =
+  'Usage: ip [ OPTIONS ] OBJECT { COMMAND | help }\n' +
+  '       ip [ -force ] -batch filename\n' +
+  'where  OBJECT := { address | link | neighbor | route | rule | ... }\n' +
+  '       OPTIONS := { -V[ersion] | -s[tatistics] | -d[etails] | -4 | ... }\n';
+
+/** iproute2 `matches(word, full)`: `word` is a non-empty prefix of `full`. */
+function matches(word: string | undefined, full: string): boolean {
+  return word !== undefined && word !== '' && full.startsWith(word);
+}
+
+/** iproute2 get_integer: strtol base 0 over the whole word, within int. */
+function getInteger(word: string): number | null {
+  const m = /^[ \t\n\v\f\r]*([+-]?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9]\d*)$/.exec(word);
+  if (m === null) return null;
+  const digits = m[2] as string;
+  const mag = /^0[xX]/.test(digits) ? BigInt(digits) : digits.length > 1 && digits.startsWith('0') ? BigInt(`0o${digits.slice(1)}`) : BigInt(digits);
+  const n = m[1] === '-' ? -mag : mag;
+  return n < -2147483648n || n > 2147483647n ? null : Number(n);
+}
+
+/** Why `ip` exits early: its message and status (255 for usage errors, as exit(-1)). */
+class IpExit extends Error {
+  constructor(
+    readonly text: string,
+    readonly status: number,
+  ) {
+    super(text);
   }
-  if ((obj === 'link' || obj === 'l') && (verb === 'show' || verb === undefined)) {
+}
+
+const incomplete = (): IpExit => new IpExit('Command line is not complete. Try option "help"\n', 255);
+const garbage = (word: string): IpExit => new IpExit(`Error: either "dev" is duplicate, or "${word}" is a garbage.\n`, 255);
+
+/** `ip link show|set …` and `ip addr show …` argument parsing: the device named, and the settings of `set`. */
+function parseDevArgs(args: readonly string[], settable: boolean): { dev: string | null; mtu: number | null; flags: ('up' | 'down')[] } {
+  let dev: string | null = null;
+  let mtu: number | null = null;
+  const flags: ('up' | 'down')[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const w = args[i] as string;
+    if (settable && (w === 'up' || w === 'down')) flags.push(w);
+    else if (settable && w === 'mtu') {
+      const v = args[++i];
+      if (v === undefined) throw incomplete();
+      if (mtu !== null) throw new IpExit(`Error: duplicate "mtu": "${v}" is the second value.\n`, 255);
+      const n = getInteger(v);
+      if (n === null) throw new IpExit(`Error: argument "${v}" is wrong: Invalid "mtu" value\n\n`, 255);
+      mtu = n;
+    } else {
+      let name = w;
+      if (w === 'dev') {
+        const v = args[++i];
+        if (v === undefined) throw incomplete();
+        name = v;
+      }
+      if (dev !== null) throw garbage(name);
+      dev = name;
+    }
+  }
+  return { dev, mtu, flags };
+}
+
+function ipLinkSet(board: Board, args: readonly string[]): CommandResult {
+  const { dev, mtu, flags } = parseDevArgs(args, true);
+  if (dev === null) throw new IpExit('Not enough information: "dev" argument is required.\n', 255);
+  const nd = board.netdev();
+  const d = nd !== null && nd.ndev.name === dev ? nd.ndev : null;
+  if (d === null) return result('', `Cannot find device "${dev}"\n`, 1);
+  if (mtu !== null) {
+    try {
+      d.setMtu(mtu);
+    } catch (e) {
+      const code = (e as { code?: string }).code;
+      const msg = mtu > d.maxMtu ? 'Error: mtu greater than device maximum.\n' : mtu < d.minMtu ? 'Error: mtu less than device minimum.\n' : `RTNETLINK answers: ${code === 'EINVAL' ? 'Invalid argument' : String(code)}\n`;
+      return result('', msg, 2);
+    }
+  }
+  const last = flags.at(-1);
+  if (last === 'up') {
+    const rc = d.open();
+    if (rc < 0) return result('', `RTNETLINK answers: ${rc}\n`, 2);
+  } else if (last === 'down') d.close();
+  return result('');
+}
+
+/** The device `ip … show [dev] NAME` lists: null for all, or an IpExit when it does not exist. */
+function shownDevice(board: Board, args: readonly string[]): NetDevice | null {
+  const { dev } = parseDevArgs(args, false);
+  const nd = board.netdev();
+  if (dev === null) return null;
+  if (nd === null || nd.ndev.name !== dev) throw new IpExit(`Device "${dev}" does not exist.\n`, 1);
+  return nd.ndev;
+}
+
+function ipLink(board: Board, args: readonly string[], stats: boolean): CommandResult {
+  const [verb, ...rest] = args;
+  if (verb === undefined || matches(verb, 'show') || matches(verb, 'list') || verb === 'lst') {
+    shownDevice(board, rest);
     const nd = board.netdev();
-    if (dev !== undefined && find(dev) === null) return result('', `Device "${dev}" does not exist.\n`, 1);
     if (nd === null) return result('');
     return result(stats ? ipStatsBlock(nd.ndev) : linkLine(nd.ndev));
   }
-  if ((obj === 'addr' || obj === 'a') && (verb === 'show' || verb === undefined)) {
+  if (matches(verb, 'set') || matches(verb, 'change')) return ipLinkSet(board, rest);
+  if (matches(verb, 'add') || matches(verb, 'delete') || matches(verb, 'replace')) return result('', 'RTNETLINK answers: Operation not supported\n', 2);
+  throw new IpExit(`Command "${verb}" is unknown, try "ip link help".\n`, 255);
+}
+
+function ipAddr(board: Board, args: readonly string[]): CommandResult {
+  const [verb, ...rest] = args;
+  if (verb === undefined || matches(verb, 'show') || matches(verb, 'list') || verb === 'lst') {
+    shownDevice(board, rest);
     const nd = board.netdev();
     if (nd === null) return result('');
     const addrs = board.stack.addressesOf(nd.ndev).map((a) => `    inet ${a} scope global ${nd.ndev.name}\n`);
     return result(linkLine(nd.ndev).replace(' mode DEFAULT group default', ' group default') + addrs.join(''));
   }
-  return result('', `Object "${obj ?? ''}" is unknown, try "ip help".\n`, 255);
+  if (matches(verb, 'add') || matches(verb, 'change') || matches(verb, 'replace') || matches(verb, 'delete') || matches(verb, 'flush')) return result('', 'RTNETLINK answers: Operation not supported\n', 2);
+  throw new IpExit(`Command "${verb}" is unknown, try "ip address help".\n`, 255);
+}
+
+/**
+ * `ip [-s] link [show [dev] DEV]`, `ip link set [dev] DEV [up|down] [mtu N]`, `ip addr [show [dev] DEV]`
+ * (iproute2): the whole line is parsed before anything is applied, and errors print as ip prints them.
+ */
+export const ip: Command = (argv, env) => {
+  const args = argv.slice(1);
+  let stats = false;
+  try {
+    while (args[0]?.startsWith('-') === true) {
+      const opt = args.shift() as string;
+      if (matches(opt, '-statistics') || matches(opt, '-stats')) stats = true;
+      else if (opt !== '-4') throw new IpExit(`Option "${opt}" is unknown, try "ip -help".\n`, 255);
+    }
+    const [obj, ...rest] = args;
+    if (obj === undefined) throw new IpExit(IP_USAGE, 255);
+    if (matches(obj, 'link')) return ipLink(env.board, rest, stats);
+    if (matches(obj, 'address')) return ipAddr(env.board, rest);
+    throw new IpExit(`Object "${obj}" is unknown, try "ip help".\n`, 255);
+  } catch (e) {
+    if (e instanceof IpExit) return result('', e.text, e.status);
+    throw e;
+  }
 };
 
 /** `modprobe ntb_netdev [param=value...]` (a no-op when loaded, as modprobe) and `modprobe ntb_transport`. */
 export const modprobe: Command = (argv, env) => {
   const [, mod, ...params] = argv;
   if (mod === undefined) return result('', 'modprobe: ERROR: missing parameters. See -h.\n', 1);
+  if (mod === '-r' || mod === '--remove') return params.length === 0 ? result('', 'modprobe: ERROR: missing parameters. See -h.\n', 1) : rmmod(['rmmod', ...params], env);
+  if (mod.startsWith('--')) return result('', `modprobe: unrecognized option '${mod}'\nmodprobe: ERROR: unexpected getopt_long() value '?'.\n`, 1);
+  if (mod.startsWith('-')) return result('', `modprobe: invalid option -- '${mod.charAt(1)}'\nmodprobe: ERROR: unexpected getopt_long() value '?'.\n`, 1);
   if (mod === 'ntb_transport' || mod === 'ntb_hw_epf' || mod === 'pci_epf_vntb') return result('');
   if (mod !== 'ntb_netdev') return result('', `modprobe: FATAL: Module ${mod} not found in directory /lib/modules/ntbsim\n`, 1);
   let p: ModuleParams = { transport: {}, netdev: {} };
@@ -142,9 +294,20 @@ export const modprobe: Command = (argv, env) => {
   return rc === 0 ? result('') : result('', `modprobe: ERROR: could not insert 'ntb_netdev': ${rc}\n`, 1);
 };
 
-/** `rmmod ntb_netdev`. */
+/** The modules the lab's boards run that ntb_netdev does not hold. */
+const BASE_MODULES = new Set(['ntb_transport', 'ntb_hw_epf', 'pci_epf_vntb']);
+
+/** `rmmod MODULE...` (kmod): ntb_netdev unloads; the transport is held by ntb_netdev; each failure is reported. */
 export const rmmod: Command = (argv, env) => {
-  const mod = argv[1];
-  if (mod !== 'ntb_netdev') return result('', `rmmod: ERROR: Module ${mod ?? ''} is not currently loaded\n`, 1);
-  return env.board.unloadNetdev() ? result('') : result('', 'rmmod: ERROR: Module ntb_netdev is not currently loaded\n', 1);
+  const mods = argv.slice(1);
+  if (mods.length === 0) return result('', 'rmmod: ERROR: missing module name.\n', 1);
+  let err = '';
+  for (const mod of mods) {
+    if (mod === 'ntb_netdev') {
+      if (!env.board.unloadNetdev()) err += 'rmmod: ERROR: Module ntb_netdev is not currently loaded\n';
+    } else if (mod === 'ntb_transport' && env.board.netdev() !== null) err += 'rmmod: ERROR: Module ntb_transport is in use by: ntb_netdev\n';
+    else if (BASE_MODULES.has(mod)) err += `rmmod: ERROR: could not remove '${mod}': Device or resource busy\n`;
+    else err += `rmmod: ERROR: Module ${mod} is not currently loaded\n`;
+  }
+  return result('', err, err === '' ? 0 : 1);
 };

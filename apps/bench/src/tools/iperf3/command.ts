@@ -25,6 +25,9 @@ export function iperfStrerror(code: IperfErrorCode, errno: NetErrno | null): str
   return `${text}: ${netStrerror(errno)}`;
 }
 
+/** What getaddrinfo resolves in the lab: dotted-quad IPv4 addresses (the lab has no DNS). */
+const DOTTED_QUAD = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/;
+
 /** `iperf3`: server (`-s`) or client (`-c HOST`) with iperf3 3.12's options and output. */
 export const iperf3: Command = (argv, env) => {
   const { lab, board } = env;
@@ -38,6 +41,12 @@ export const iperf3: Command = (argv, env) => {
     return result(takeServerOutput(board), parsed.warnings, 0);
   }
   const before = o.json ? '' : takeServerOutput(board);
+  if (!DOTTED_QUAD.test(o.host)) {
+    // netdial's getaddrinfo fails before any socket exists: IECONNECT with gai_strerror (herr).
+    const msg = `error - ${IPERF_ERRORS.IECONNECT}: Name or service not known`;
+    if (o.json) return result(`${cjsonPrint(buildErrorJson({ version: IPERF_VERSION, systemInfo: sys }, msg))}\n`, parsed.warnings, 1);
+    return result(before, `${parsed.warnings}iperf3: ${msg}\n`, 1);
+  }
   const outcome = runClient({ lab, board, options: o });
   const warnings = parsed.warnings + outcome.warnings;
   if (outcome.kind === 'error') {

@@ -1,0 +1,308 @@
+/**
+ * Bad input to every lab tool: each rejected command line prints what the real tool prints
+ * (exact stderr, or its first line where a long usage text follows), exits with the real
+ * tool's status, and changes nothing in the lab — virtual time, ntb0's MTU, queues and
+ * carrier, /proc/interrupts, IRQ affinity, sockets and listening servers, counters.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { labCommands } from '../../src/commands.js';
+import { bootLab, type Board, type Lab } from '../../src/lab/lab.js';
+import { defaultVars, runScript } from '../../src/lab/script.js';
+import { runLine } from '../../src/lab/shell.js';
+import { USAGE_LONG, USAGE_SHORT } from '../../src/tools/iperf3/options.js';
+import { procInterrupts } from '../../src/tools/proc.js';
+import type { CommandResult } from '../../src/types.js';
+
+type BoardName = 'rc' | 'ep';
+
+/** One bad command line: where it runs, what it must print on stderr, its exit status. */
+interface Case {
+  readonly board: BoardName;
+  readonly line: string;
+  /** The exact stderr, or (`firstLine`) its first line. */
+  readonly stderr: string;
+  readonly status: number;
+  readonly firstLine?: true;
+  /** What stdout must contain (default: nothing at all). */
+  readonly stdout?: string;
+}
+
+const c = (board: BoardName, line: string, stderr: string, status: number, extra: Partial<Case> = {}): Case => ({ board, line, stderr, status, ...extra });
+const first = (board: BoardName, line: string, stderr: string, status: number): Case => c(board, line, stderr, status, { firstLine: true });
+
+const iperfParam = (msg: string): string => `iperf3: parameter error - ${msg}\n\n${USAGE_SHORT}`;
+const iperfGetopt = (msg: string): string => `iperf3: ${msg}\n${USAGE_LONG}`;
+const IECONNECT_NAME = 'iperf3: error - unable to connect to server - server may have stopped running or use a different port, firewall issue, etc.: Name or service not known\n';
+const ETHTOOL_BAD = 'ethtool: bad command line argument(s)\nFor more information run ethtool -h\n';
+const NO_DEV = 'netlink error: no device matches name (offset 24)\nnetlink error: No such device\n';
+const EXCEEDS = 'netlink error: requested channel count exceeds maximum (offset 36)\nnetlink error: Invalid argument\n';
+const SLEEP_TRY = "Try 'sleep --help' for more information.\n";
+const WRITE_EINVAL = 'bash: echo: write error: Invalid argument\n';
+const MTU_BAD = (v: string): string => `Error: argument "${v}" is wrong: Invalid "mtu" value\n\n`;
+
+const IPERF3: Case[] = [
+  c('ep', 'iperf3 -c 10.0.0.1 -P 129', iperfParam('number of parallel streams too large (maximum = 128)'), 1),
+  c('ep', 'iperf3 -c 10.0.0.1 -P 0', iperfParam('number of parallel streams too large (maximum = 128)'), 1),
+  c('ep', 'iperf3 -c 10.0.0.1 -P x', iperfParam('number of parallel streams too large (maximum = 128)'), 1),
+  c('ep', 'iperf3 -c 10.0.0.1 -t -1', iperfParam('test duration valid values are 0 to 86400 seconds'), 1),
+  c('ep', 'iperf3 -c 10.0.0.1 -t 86401', iperfParam('test duration valid values are 0 to 86400 seconds'), 1),
+  c('ep', 'iperf3 -c 10.0.0.1 -t 0', iperfParam('an option you are trying to set is not implemented yet'), 1),
+  c('ep', 'iperf3 -c 10.0.0.1 -l 2M', iperfParam('block size too large (maximum = 1048576 bytes)'), 1),
+  c('ep', 'iperf3 -c 10.0.0.1 -l -1', iperfParam('block size too large (maximum = 1048576 bytes)'), 1),
+  c('ep', 'iperf3 -c 10.0.0.1 -u -l 8', iperfParam('block size invalid (minimum = 16 bytes, maximum = 65507 bytes)'), 1),
+  c('ep', 'iperf3 -c 10.0.0.1 -u -l 65508', iperfParam('block size invalid (minimum = 16 bytes, maximum = 65507 bytes)'), 1),
+  c('ep', 'iperf3 -c 10.0.0.1 -w 513M', iperfParam('socket buffer size too large (maximum = 536870912 bytes)'), 1),
+  c('ep', 'iperf3 -c 10.0.0.1 -i 0.05', iperfParam('invalid report interval (min = 0.1, max = 60 seconds)'), 1),
+  c('ep', 'iperf3 -c 10.0.0.1 -i 61', iperfParam('invalid report interval (min = 0.1, max = 60 seconds)'), 1),
+  c('ep', 'iperf3 -c 10.0.0.1 -i -1', iperfParam('invalid report interval (min = 0.1, max = 60 seconds)'), 1),
+  c('ep', 'iperf3 -c 10.0.0.1 -p 0', iperfParam('port number must be between 1 and 65535 inclusive'), 1),
+  c('ep', 'iperf3 -c 10.0.0.1 -p 65536', iperfParam('port number must be between 1 and 65535 inclusive'), 1),
+  c('ep', 'iperf3 -c 10.0.0.1 -p http', iperfParam('port number must be between 1 and 65535 inclusive'), 1),
+  c('ep', 'iperf3 -c 10.0.0.1 -u -b 1M/0', iperfParam('invalid burst count (maximum = 1000)'), 1),
+  c('ep', 'iperf3 -c 10.0.0.1 -u -b 1M/1001', iperfParam('invalid burst count (maximum = 1000)'), 1),
+  c('ep', 'iperf3 -c 10.0.0.1 -b 1M/x', iperfParam('invalid burst count (maximum = 1000)'), 1),
+  c('ep', 'iperf3 -c 10.0.0.1 -f x', iperfParam('bad format specifier (valid formats are in the set [kmgtKMGT])'), 1),
+  c('ep', 'iperf3 -c 10.0.0.1 -R --bidir', iperfParam('cannot be both reverse and bidirectional'), 1),
+  c('ep', 'iperf3 -c 10.0.0.1 -1', iperfParam('some option you are trying to set is server only'), 1),
+  c('ep', 'iperf3 -c 10.0.0.1 -O 2', iperfParam('an option you are trying to set is not implemented yet'), 1),
+  c('ep', 'iperf3 -s -c 10.0.0.1', iperfParam('cannot be both server and client'), 1),
+  c('ep', 'iperf3', iperfParam('must either be a client (-c) or server (-s)'), 1),
+  c('ep', 'iperf3 -P 2', iperfParam('must either be a client (-c) or server (-s)'), 1),
+  c('rc', 'iperf3 -s -p 5300 -u', iperfParam('some option you are trying to set is client only'), 1),
+  c('rc', 'iperf3 -s -p 5300 -t 5', iperfParam('some option you are trying to set is client only'), 1),
+  c('rc', 'iperf3 -s -p 0', iperfParam('port number must be between 1 and 65535 inclusive'), 1),
+  c('ep', 'iperf3 -c', iperfGetopt("option requires an argument -- 'c'"), 1),
+  c('ep', 'iperf3 -c 10.0.0.1 -x', iperfGetopt("invalid option -- 'x'"), 1),
+  c('ep', 'iperf3 -c 10.0.0.1 --nope', iperfGetopt("unrecognized option '--nope'"), 1),
+  c('ep', 'iperf3 -c 10.0.0.1 --udp=1', iperfGetopt("option '--udp' doesn't allow an argument"), 1),
+  c('ep', 'iperf3 -c 10.0.0.1 --time', iperfGetopt("option '--time' requires an argument"), 1),
+  first('ep', 'iperf3 -c 10.0.0.1 --b 1', "iperf3: option '--b' is ambiguous; possibilities: '--bitrate' '--bandwidth' '--bytes' '--blockcount' '--bidir' '--bind'", 1),
+  c('rc', 'iperf3 -s', 'iperf3: error - unable to start listener for connections: Address already in use\niperf3: exiting\n', 1),
+  c('ep', 'iperf3 -c nosuchhost', IECONNECT_NAME, 1),
+  c('ep', "iperf3 -c ''", IECONNECT_NAME, 1),
+  c('ep', 'iperf3 -J -c nosuchhost', '', 1, { stdout: '"error":\t"error - unable to connect to server - server may have stopped running or use a different port, firewall issue, etc.: Name or service not known"' }),
+];
+
+const PING: Case[] = [
+  c('ep', 'ping -c 0 10.0.0.1', "ping: invalid argument: '0': out of range: 1 <= value <= 9223372036854775807\n", 1),
+  c('ep', 'ping -c -1 10.0.0.1', "ping: invalid argument: '-1': out of range: 1 <= value <= 9223372036854775807\n", 1),
+  c('ep', 'ping -c abc 10.0.0.1', "ping: invalid argument: 'abc'\n", 1),
+  c('ep', 'ping -c 3x 10.0.0.1', "ping: invalid argument: '3x'\n", 1),
+  c('ep', "ping -c '' 10.0.0.1", "ping: invalid argument: ''\n", 1),
+  c('ep', 'ping -c 99999999999999999999 10.0.0.1', "ping: invalid argument: '99999999999999999999': Numerical result out of range\n", 1),
+  c('ep', 'ping -c 1 -s 65508 10.0.0.1', 'ping: packet size 65508 is too large. Maximum is 65507\n', 2),
+  c('ep', 'ping -c 1 -s -1 10.0.0.1', "ping: invalid argument: '-1': out of range: 0 <= value <= 2147483647\n", 1),
+  c('ep', 'ping -c 1 -s 2147483648 10.0.0.1', "ping: invalid argument: '2147483648': out of range: 0 <= value <= 2147483647\n", 1),
+  c('ep', 'ping -c 1 -i -1 10.0.0.1', 'ping: bad timing interval: -1\n', 2),
+  c('ep', 'ping -c 1 -i abc 10.0.0.1', 'ping: bad timing interval: abc\n', 2),
+  c('ep', 'ping -c 1 -i 0.2s 10.0.0.1', 'ping: bad timing interval: 0.2s\n', 2),
+  c('ep', 'ping -c 1 -i inf 10.0.0.1', 'ping: bad timing interval: inf: Numerical result out of range\n', 2),
+  c('ep', 'ping -c 1 -i 2147483.648 10.0.0.1', 'ping: bad timing interval: 2147483.648\n', 2),
+  c('ep', 'ping -c 1 -w -1 10.0.0.1', "ping: invalid argument: '-1': out of range: 0 <= value <= 2147483647\n", 1),
+  c('ep', 'ping -c 1 -W -1 10.0.0.1', 'ping: bad linger time: -1\n', 2),
+  c('ep', 'ping -c 1 -W abc 10.0.0.1', 'ping: bad linger time: abc\n', 2),
+  c('ep', 'ping -c 1', 'ping: usage error: Destination address required\n', 1),
+  c('ep', 'ping 10.0.0.1', 'ping: the lab cannot interrupt ping: give -c COUNT or -w DEADLINE\n', 2),
+  first('ep', 'ping -c 1 -x 10.0.0.1', "ping: invalid option -- 'x'", 2),
+  first('ep', 'ping -c', "ping: option requires an argument -- 'c'", 2),
+  c('ep', 'ping -c 1 nosuchhost', 'ping: nosuchhost: Name or service not known\n', 2),
+  c('ep', 'ping -c 1 10.1.0.1', 'ping: connect: Network is unreachable\n', 2),
+];
+
+const ETHTOOL: Case[] = [
+  c('ep', 'ethtool', ETHTOOL_BAD, 1),
+  c('ep', 'ethtool -l', ETHTOOL_BAD, 1),
+  c('ep', 'ethtool -l eth9', NO_DEV, 1),
+  c('ep', 'ethtool -l ntb0 extra', "ethtool: unexpected parameter 'extra'\n", 1),
+  c('ep', 'ethtool -L ntb0 combined', "ethtool (-L): no value for parameter 'combined'\n", 1),
+  c('ep', 'ethtool -L ntb0 combined x', "ethtool (-L): invalid value 'x' for parameter 'combined'\n", 1),
+  c('ep', 'ethtool -L ntb0 combined -1', "ethtool (-L): invalid value '-1' for parameter 'combined'\n", 1),
+  c('ep', 'ethtool -L ntb0 combined 4294967296', "ethtool (-L): invalid value '4294967296' for parameter 'combined'\n", 1),
+  c('ep', 'ethtool -L ntb0 combined 0', 'netlink error: requested channel counts would result in no RX or TX channel being configured (offset 36)\nnetlink error: Invalid argument\n', 1),
+  c('ep', 'ethtool -L ntb0 combined 65', EXCEEDS, 1),
+  c('ep', 'ethtool -L ntb0 rx 1', EXCEEDS, 1),
+  c('ep', 'ethtool -L ntb0 tx 1', EXCEEDS, 1),
+  c('ep', 'ethtool -L ntb0 other 1', EXCEEDS, 1),
+  c('ep', 'ethtool -L ntb0 bogus 1', "ethtool (-L): unknown parameter 'bogus'\n", 1),
+  c('ep', 'ethtool -L ntb0 combined 1 combined 2', "ethtool (-L): duplicate parameter 'combined'\n", 1),
+  c('ep', 'ethtool -L ntb0 combined 64', 'netlink error: No space left on device\n', 1),
+  c('ep', 'ethtool -L eth9 combined 2', NO_DEV, 1),
+  c('ep', 'ethtool -i eth9', 'Cannot get driver information: No such device\n', 71),
+  c('ep', 'ethtool -S eth9', 'Cannot get stats strings information: No such device\n', 96),
+  c('ep', 'ethtool -i ntb0 extra', ETHTOOL_BAD, 1),
+  c('ep', 'ethtool --frobnicate ntb0', ETHTOOL_BAD, 1),
+  c('ep', 'ethtool -K ntb0 tso off', ETHTOOL_BAD, 1),
+  c('ep', 'ethtool --json -l ntb0', ETHTOOL_BAD, 1),
+  c('ep', 'ethtool --debug x -l ntb0', ETHTOOL_BAD, 1),
+];
+
+const IP: Case[] = [
+  first('ep', 'ip', 'Usage: ip [ OPTIONS ] OBJECT { COMMAND | help }', 255),
+  c('ep', 'ip -x link', 'Option "-x" is unknown, try "ip -help".\n', 255),
+  c('ep', 'ip frob', 'Object "frob" is unknown, try "ip help".\n', 255),
+  c('ep', 'ip link frob', 'Command "frob" is unknown, try "ip link help".\n', 255),
+  c('ep', 'ip addr frob', 'Command "frob" is unknown, try "ip address help".\n', 255),
+  c('ep', 'ip link set', 'Not enough information: "dev" argument is required.\n', 255),
+  c('ep', 'ip link set mtu 9000', 'Not enough information: "dev" argument is required.\n', 255),
+  c('ep', 'ip link set eth9 up', 'Cannot find device "eth9"\n', 1),
+  c('ep', 'ip link set dev', 'Command line is not complete. Try option "help"\n', 255),
+  c('ep', 'ip link set ntb0 mtu', 'Command line is not complete. Try option "help"\n', 255),
+  c('ep', 'ip link set ntb0 mtu abc', MTU_BAD('abc'), 255),
+  c('ep', 'ip link set ntb0 mtu 1e3', MTU_BAD('1e3'), 255),
+  c('ep', 'ip link set ntb0 mtu 2147483648', MTU_BAD('2147483648'), 255),
+  c('ep', 'ip link set ntb0 down mtu abc', MTU_BAD('abc'), 255),
+  c('ep', 'ip link set ntb0 mtu 9000 mtu 1500', 'Error: duplicate "mtu": "1500" is the second value.\n', 255),
+  c('ep', 'ip link set ntb0 mtu 70000', 'Error: mtu greater than device maximum.\n', 2),
+  c('ep', 'ip link set ntb0 mtu 70000 down', 'Error: mtu greater than device maximum.\n', 2),
+  c('ep', 'ip link set ntb0 mtu -1', 'Error: mtu less than device minimum.\n', 2),
+  c('ep', 'ip link set ntb0 up bogus', 'Error: either "dev" is duplicate, or "bogus" is a garbage.\n', 255),
+  c('ep', 'ip link show eth9', 'Device "eth9" does not exist.\n', 1),
+  c('ep', 'ip link show ntb0 extra', 'Error: either "dev" is duplicate, or "extra" is a garbage.\n', 255),
+  c('ep', 'ip addr show eth9', 'Device "eth9" does not exist.\n', 1),
+  c('ep', 'ip link del ntb0', 'RTNETLINK answers: Operation not supported\n', 2),
+];
+
+const SYSTEM: Case[] = [
+  c('ep', 'sleep', `sleep: missing operand\n${SLEEP_TRY}`, 1),
+  c('ep', 'sleep abc', `sleep: invalid time interval 'abc'\n${SLEEP_TRY}`, 1),
+  c('ep', 'sleep 1x', `sleep: invalid time interval '1x'\n${SLEEP_TRY}`, 1),
+  c('ep', 'sleep 1 abc 2sm', `sleep: invalid time interval 'abc'\nsleep: invalid time interval '2sm'\n${SLEEP_TRY}`, 1),
+  c('ep', 'sleep -1', `sleep: invalid option -- '1'\n${SLEEP_TRY}`, 1),
+  c('ep', 'sleep --bogus', `sleep: unrecognized option '--bogus'\n${SLEEP_TRY}`, 1),
+  c('ep', 'sleep inf', 'sleep: the lab cannot interrupt an endless sleep: give a finite interval\n', 1),
+  first('ep', 'top -x', "top: unknown option 'x'", 1),
+  c('ep', 'top -b -n abc', "top: bad iterations argument 'abc'\n", 1),
+  c('ep', 'top -d x', "top: bad delay interval 'x'\n", 1),
+  c('ep', 'modprobe', 'modprobe: ERROR: missing parameters. See -h.\n', 1),
+  c('ep', 'modprobe e1000', 'modprobe: FATAL: Module e1000 not found in directory /lib/modules/ntbsim\n', 1),
+  first('ep', 'modprobe -x ntb_netdev', "modprobe: invalid option -- 'x'", 1),
+  c('ep', 'modprobe ntb_netdev ntb_num_queues=0', "modprobe: ERROR: could not insert 'ntb_netdev': Invalid argument\n", 1),
+  c('ep', 'rmmod', 'rmmod: ERROR: missing module name.\n', 1),
+  c('ep', 'rmmod e1000', 'rmmod: ERROR: Module e1000 is not currently loaded\n', 1),
+  c('ep', 'rmmod ntb_transport', 'rmmod: ERROR: Module ntb_transport is in use by: ntb_netdev\n', 1),
+  c('ep', 'cat /proc/nope', 'cat: /proc/nope: No such file or directory\n', 1),
+  c('ep', 'cat /proc/irq/9999/smp_affinity', 'cat: /proc/irq/9999/smp_affinity: No such file or directory\n', 1),
+  c('ep', 'cat /sys/kernel/debug/ntb_transport/nope/qp0/stats', 'cat: /sys/kernel/debug/ntb_transport/nope/qp0/stats: No such file or directory\n', 1),
+  c('ep', 'echo 0 > /proc/irq/$IRQ/smp_affinity', WRITE_EINVAL, 1),
+  c('ep', 'echo zz > /proc/irq/$IRQ/smp_affinity', WRITE_EINVAL, 1),
+  c('ep', 'echo 100 > /proc/irq/$IRQ/smp_affinity', WRITE_EINVAL, 1),
+  c('ep', 'echo > /proc/irq/$IRQ/smp_affinity', WRITE_EINVAL, 1),
+  c('ep', 'echo 1 > /proc/irq/9999/smp_affinity', 'bash: /proc/irq/9999/smp_affinity: No such file or directory\n', 1),
+  c('ep', 'echo 1 > /proc/interrupts', 'bash: /proc/interrupts: Permission denied\n', 1),
+  c('ep', 'echo 1 >', "bash: syntax error near unexpected token `newline'\n", 2),
+  c('ep', 'echo "1 > /proc/irq/$IRQ/smp_affinity', 'bash: unexpected EOF while looking for matching `"\'\n', 2),
+  c('ep', 'echo $NOPE > /proc/irq/$IRQ/smp_affinity', 'bash: NOPE: unbound variable\n', 2),
+  c('ep', 'nosuchtool -x', 'bash: nosuchtool: command not found\n', 127),
+];
+
+const SOCKPERF: Case[] = [
+  c('ep', 'sockperf', 'sockperf: ERROR: no subcommand; the lab supports: server, ping-pong\n', 1),
+  c('ep', 'sockperf bogus', "sockperf: ERROR: unknown or unsupported subcommand 'bogus'; the lab supports: server, ping-pong\n", 1),
+  c('ep', 'sockperf pp', 'sockperf: ERROR: -i <ip> is required\n', 1),
+  c('ep', 'sockperf pp -i nosuchhost', "sockperf: ERROR: bad address 'nosuchhost'\n", 1),
+  c('ep', 'sockperf pp -i 10.0.0.1 -p 0', "sockperf: ERROR: --port must be an integer in [1, 65535] (got '0')\n", 1),
+  c('ep', 'sockperf pp -i 10.0.0.1 -m 10', "sockperf: ERROR: --msg-size must be an integer in [14, 65507] (got '10')\n", 1),
+  c('ep', 'sockperf pp -i 10.0.0.1 -m 70000', "sockperf: ERROR: --msg-size must be an integer in [14, 65507] (got '70000')\n", 1),
+  c('ep', 'sockperf pp -i 10.0.0.1 -t 0', "sockperf: ERROR: --time must be an integer in [1, 36000000] (got '0')\n", 1),
+  c('ep', 'sockperf pp -i 10.0.0.1 --mps=0', "sockperf: ERROR: --mps must be a positive integer or max (got '0')\n", 1),
+  c('ep', 'sockperf pp -i 10.0.0.1 --bogus', "sockperf: ERROR: unknown or unsupported option '--bogus'\n", 1),
+  c('rc', 'sockperf sr', 'sockperf: ERROR: bind failed: Address already in use\n', 1, { stdout: 'sockperf: == version #3.10-no.git ==\n' }),
+];
+
+/** What a rejected command must leave untouched on one board. */
+function boardState(b: Board): unknown {
+  const nd = b.netdev();
+  const dev = nd?.ndev;
+  const stack = b.stack;
+  return {
+    netdev: dev === undefined ? null : { mtu: dev.mtu, up: dev.isUp, carrier: dev.netifCarrierOk(), txq: dev.realNumTxQueues, rxq: dev.realNumRxQueues, queues: nd?.queues.length, stats: { ...dev.stats } },
+    interrupts: procInterrupts(b),
+    affinity: [...b.host.irqs.values()].map((irq) => [irq.num, irq.affinity]),
+    tcpListeners: [...stack.tcpListeners.keys()],
+    tcpConns: [...stack.tcpConns.keys()],
+    tcpPorts: [...stack.tcpPorts.entries()],
+    udpSocks: [...stack.udpSocks.keys()],
+    pingSocks: [...stack.pingSocks.keys()],
+    snmp: JSON.stringify(stack.snmp),
+  };
+}
+
+function labState(lab: Lab): unknown {
+  return { now: lab.sim.now, rc: boardState(lab.boards.rc), ep: boardState(lab.boards.ep) };
+}
+
+describe('bad input to the lab tools', () => {
+  let lab: Lab;
+  const vars = new Map<BoardName, Map<string, string>>();
+  const sh = (board: BoardName, line: string): CommandResult => runLine(line, { lab, board: lab.boards[board], vars: vars.get(board) ?? new Map<string, string>() }, labCommands());
+
+  beforeAll(() => {
+    lab = bootLab({ seed: 7, vntb: { mwSizes: [1 << 20, 1 << 20] }, sysctl: { 'net.core.wmem_max': 1 << 30, 'net.core.rmem_max': 1 << 30 } });
+    for (const b of ['rc', 'ep'] as const) {
+      const irq = [...lab.boards[b].host.irqs.keys()][0];
+      vars.set(b, new Map([...defaultVars(lab, lab.boards[b]), ['IRQ', String(irq)]]));
+    }
+    // Servers listening, a ping socket used, two queues and some traffic, so there is state to keep.
+    const setup: [BoardName, string][] = [
+      ['rc', 'iperf3 -s -D'],
+      ['rc', 'sockperf sr'],
+      ['ep', 'ping -c 1 -q 10.0.0.1'],
+      ['ep', 'ethtool -L ntb0 combined 2'],
+      ['ep', 'sleep 0.1'],
+    ];
+    for (const [board, line] of setup) {
+      const r = sh(board, line);
+      if (r.status !== 0) throw new Error(`setup '${line}' failed: ${r.stderr}`);
+    }
+  });
+
+  const all: [string, Case[]][] = [
+    ['iperf3', IPERF3],
+    ['ping', PING],
+    ['ethtool', ETHTOOL],
+    ['ip', IP],
+    ['sleep, top, modprobe, rmmod, cat, echo, the shell', SYSTEM],
+    ['sockperf', SOCKPERF],
+  ];
+  describe.each(all)('%s', (_tool, cases) => {
+    it.each(cases.map((k) => [`${k.board}$ ${k.line}`, k] as const))('%s', (_name, k) => {
+      const before = labState(lab);
+      const r = sh(k.board, k.line);
+      const stderr = k.firstLine === true ? (r.stderr.split('\n')[0] ?? '') : r.stderr;
+      const stdout = k.stdout === undefined ? r.stdout : r.stdout.includes(k.stdout);
+      expect({ stderr, status: r.status, stdout }).toEqual({ stderr: k.stderr, status: k.status, stdout: k.stdout === undefined ? '' : true });
+      expect(labState(lab)).toEqual(before);
+    });
+  });
+
+  it('the fault command rejects a missing or unknown fault with status 2 and changes nothing', () => {
+    for (const line of ['fault', 'fault bogus']) {
+      const before = labState(lab);
+      const r = sh('ep', line);
+      expect(r.status).toBe(2);
+      expect(r.stderr).toMatch(/^fault: /);
+      expect(labState(lab)).toEqual(before);
+    }
+  });
+
+  it('the state snapshot sees what a command changes (the checks above can fail)', () => {
+    const before = labState(lab);
+    expect(sh('ep', 'ethtool -L ntb0 combined 1').status).toBe(0);
+    expect(labState(lab)).not.toEqual(before);
+    const mid = labState(lab);
+    expect(sh('ep', 'sleep 0.001').status).toBe(0);
+    expect(labState(lab)).not.toEqual(mid);
+    expect(sh('ep', 'ethtool -L ntb0 combined 2').status).toBe(0);
+  });
+
+  it('a lab script stops at a rejected line and reports file:line, leaving the lab as it was', () => {
+    const before = labState(lab);
+    const out = runScript(lab, '# bad channels\nep$ ethtool -L ntb0 combined 99\nep$ sleep 1\n', { name: 'bad.lab', commands: labCommands() });
+    expect(out.error).toBe("bad.lab:2: 'ethtool -L ntb0 combined 99' failed with status 1: netlink error: requested channel count exceeds maximum (offset 36)");
+    expect(out.status).toBe(1);
+    expect(out.steps).toHaveLength(1);
+    const malformed = runScript(lab, 'ethtool -l ntb0\nep$ sleep 1\n', { name: 'm.lab', commands: labCommands() });
+    expect(malformed).toEqual({ steps: [], status: 2, error: "m.lab:1: expected a line starting with 'rc$' or 'ep$', got 'ethtool -l ntb0'" });
+    expect(labState(lab)).toEqual(before);
+  });
+});
