@@ -7,6 +7,7 @@
  */
 import { injectFault, type FaultSpec } from './inject.js';
 import { startStream, type StreamState } from './traffic.js';
+import { stormScenarios } from './storms.js';
 import { longestGap, staleDiagnosis, type AccountingView, type BoardCounters, type Scenario, type ScenarioStep } from './scenario.js';
 import type { BoardName, Lab } from '../lab/lab.js';
 
@@ -201,5 +202,5 @@ function hwLink(): Scenario {
 
 /** Every scenario, in matrix order. */
 export function faultScenarios(): Scenario[] {
-  return [hwLink(), qpLink('rc'), qpLink('ep'), qpLink('ep', true), reset('rc'), reset('ep'), wc(false), wc(true), dropDoorbells(), dropMsis(), spurious(), dmaError('rc'), dmaError('ep'), rxExhaust(true), rxExhaust(false)];
+  return [hwLink(), qpLink('rc'), qpLink('ep'), qpLink('ep', true), reset('rc'), reset('ep'), wc(false), wc(true), dropDoorbells(), dropMsis(), spurious(), dmaError('rc'), dmaError('ep'), rxExhaust(true), rxExhaust(false), ...stormScenarios()];
 }

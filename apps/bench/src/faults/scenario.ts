@@ -7,7 +7,7 @@
  */
 import type { BoardName, Lab, LabOptions } from '../lab/lab.js';
 import { bootLab } from '../lab/lab.js';
-import { resumeAfter, startStream, type StreamState } from './traffic.js';
+import { datagramsSentAt, datagramTotals, resumeAfter, startDatagrams, startStream, type DatagramOptions, type DatagramState, type StreamOptions, type StreamState } from './traffic.js';
 
 /** The invariants every scenario is judged on. */
 export const INVARIANTS = ['no-throw-no-hang', 'no-dup-no-corruption', 'loss-accounted', 'link-consistent', 'resumes-in-bound', 'known-weakness'] as const;
@@ -55,6 +55,28 @@ export interface BoardCounters {
   readonly droppedLinkDown: number;
   /** Posted writes this board sent that fault injection dropped. */
   readonly droppedFault: number;
+  /** ntb0 tx_packets (TX completions). */
+  readonly txPackets: number;
+  /** ntb0 rx_dropped (netif_rx backlog drops). */
+  readonly rxDropped: number;
+  /** Packets the ntb0 qdiscs dropped, summed over every TX queue (`tc -s qdisc` dropped). */
+  readonly qdiscDrops: number;
+  /** Sum of ntb_netdev per-queue tx stops (subqueue stopped short of tx_stop slots). */
+  readonly txStops: number;
+  /** Sum of ntb_netdev per-queue wake timer expiries. */
+  readonly txTimerWakes: number;
+  /** /proc/net/snmp Udp OutDatagrams. */
+  readonly udpOutDatagrams: number;
+  /** Udp InDatagrams. */
+  readonly udpInDatagrams: number;
+  /** Udp SndbufErrors (a datagram the qdisc dropped, without IP_RECVERR). */
+  readonly udpSndbufErrors: number;
+  /** Udp RcvbufErrors (a datagram dropped on a full socket receive buffer). */
+  readonly udpRcvbufErrors: number;
+  /** Udp InCsumErrors. */
+  readonly udpInCsumErrors: number;
+  /** Udp NoPorts. */
+  readonly udpNoPorts: number;
 }
 
 /** Snapshot of `board`'s counters (see BoardCounters). */
@@ -81,6 +103,17 @@ export function boardCounters(lab: Lab, name: BoardName): BoardCounters {
     dmaCompleted: lab.pair.dma[name].stats.completed,
     droppedLinkDown: link.droppedLinkDown,
     droppedFault: link.droppedFault,
+    txPackets: s?.txPackets ?? 0,
+    rxDropped: s?.rxDropped ?? 0,
+    qdiscDrops: nd === null ? 0 : Array.from({ length: nd.ndev.numTxQueues }, (_, i) => nd.ndev.txQueue(i).qdisc.stats.drops).reduce((n, d) => n + d, 0),
+    txStops: (nd?.queues ?? []).reduce((n, q) => n + q.stats.txStops, 0),
+    txTimerWakes: (nd?.queues ?? []).reduce((n, q) => n + q.stats.txTimerWakes, 0),
+    udpOutDatagrams: b.stack.snmp.Udp.OutDatagrams,
+    udpInDatagrams: b.stack.snmp.Udp.InDatagrams,
+    udpSndbufErrors: b.stack.snmp.Udp.SndbufErrors,
+    udpRcvbufErrors: b.stack.snmp.Udp.RcvbufErrors,
+    udpInCsumErrors: b.stack.snmp.Udp.InCsumErrors,
+    udpNoPorts: b.stack.snmp.Udp.NoPorts,
   };
 }
 
@@ -151,6 +184,10 @@ export interface AccountingView {
   readonly faultAt: number;
   /** Virtual time of the last heal action (ns). */
   readonly healAt: number;
+  /** The scenario's further TCP streams, in `Scenario.streams` order. */
+  readonly streams: readonly StreamState[];
+  /** The scenario's verified UDP flows, or null when it has none. */
+  readonly datagrams: DatagramState | null;
 }
 
 /** The longest time (ns) between deliveries of the stream within [from, to]. */
@@ -182,6 +219,10 @@ export interface Scenario {
   readonly fault: string;
   /** One-line description. */
   readonly title: string;
+  /** Further verified TCP streams started with the main one (many concurrent senders); each must finish intact. */
+  readonly streams?: readonly StreamOptions[];
+  /** Verified UDP flows started at the fault time; judged for duplicates and corruption, their losses by `account`. */
+  readonly datagrams?: DatagramOptions;
   /** Extra lab options (payload is always functional). */
   readonly lab?: Omit<LabOptions, 'payload'>;
   /** Writer board. */
@@ -233,11 +274,43 @@ export interface ScenarioResult {
 }
 
 const STEP_NS = 500_000;
+/** Time (ns) left after the last datagram is sent for those in flight to arrive before losses are counted. */
+const DGRAM_SETTLE_NS = 50_000_000;
 
 const pass = (detail: string): InvariantResult => ({ status: 'pass', detail });
 const fail = (detail: string): InvariantResult => ({ status: 'fail', detail });
 const na = (detail = ''): InvariantResult => ({ status: 'n/a', detail });
 const ms = (ns: number): string => `${(ns / 1e6).toFixed(2)} ms`;
+
+/**
+ * Extend the no-hang and no-dup verdicts of the main stream to the scenario's further streams
+ * and UDP flows: each stream must finish with every byte right; each UDP sender must finish,
+ * and no datagram may arrive twice or corrupt (reordering is reported, losses are `account`'s).
+ */
+function judgeExtraTraffic(inv: Record<InvariantName, InvariantResult>, sc: Scenario, v: AccountingView): void {
+  const hang: string[] = [];
+  const bad: string[] = [];
+  v.streams.forEach((x, i) => {
+    const o = sc.streams?.[i];
+    const name = `stream ${i + 1} (${o?.from ?? '?'}, port ${o?.port ?? 5301})`;
+    if (x.doneAt < 0) hang.push(`${name} not done: ${x.received}/${o?.bytes ?? 0} B${x.error === null ? '' : `, ${x.error}`}`);
+    if (x.firstBadOffset >= 0) bad.push(`${name}: first wrong byte at offset ${x.firstBadOffset}`);
+  });
+  const d = v.datagrams;
+  let udp = '';
+  if (d !== null) {
+    const t = datagramTotals(d);
+    if (datagramsSentAt(d) < 0) hang.push(`UDP senders not done: ${t.sent} datagrams sent${d.error === null ? '' : `, ${d.error}`}`);
+    else if (d.error !== null) hang.push(d.error);
+    if (t.duplicates > 0 || t.corrupt > 0) bad.push(`UDP: ${t.duplicates} duplicate(s), ${t.corrupt} corrupt (${d.flows.find((f) => f.firstCorrupt !== null)?.firstCorrupt ?? 'duplicates only'})`);
+    udp = `; UDP ${t.received}/${t.sent} datagrams of ${d.flows.length} flows checked (CRC-32, sequence): 0 duplicate, 0 corrupt, ${t.reordered} reordered`;
+  }
+  const streams = v.streams.length === 0 ? '' : `; ${v.streams.length} more streams (${v.streams.reduce((n, x) => n + x.received, 0)} B) compared`;
+  const h = inv['no-throw-no-hang'];
+  if (h.status === 'pass') inv['no-throw-no-hang'] = hang.length === 0 ? pass(`${h.detail}${v.streams.length === 0 ? '' : `; ${v.streams.length} more streams done`}${d === null ? '' : `; ${d.flows.length} UDP senders done`}`) : fail(hang.join('; '));
+  const c = inv['no-dup-no-corruption'];
+  if (c.status === 'pass') inv['no-dup-no-corruption'] = bad.length === 0 ? pass(`${c.detail}${streams}${udp}`) : fail(bad.join('; '));
+}
 
 /** Run `sc` with `seed`; never throws (a throw fails the first invariant). */
 export function runScenario(sc: Scenario, seed = 1): ScenarioResult {
@@ -250,16 +323,20 @@ export function runScenario(sc: Scenario, seed = 1): ScenarioResult {
   let t0 = 0;
   let tFault = 0;
   const notes = new Map<string, number>();
+  const extra: StreamState[] = [];
+  let dg: DatagramState | null = null;
   try {
     lab = bootLab({ ...sc.lab, seed, payload: 'functional' });
     t0 = lab.sim.now;
     const s = startStream(lab, { from: sc.from, bytes: sc.bytes });
     st = s;
+    for (const o of sc.streams ?? []) extra.push(startStream(lab, o));
     while (s.connectedAt < 0 && lab.sim.now < t0 + 1e9) lab.sim.run({ until: lab.sim.now + STEP_NS });
     if (s.connectedAt < 0) throw new Error('stream did not connect within 1 s');
     tFault = Math.max(lab.sim.now, Math.ceil(s.connectedAt + sc.faultAfterNs));
     lab.sim.run({ until: tFault });
     before = counters(lab);
+    if (sc.datagrams !== undefined) dg = startDatagrams(lab, sc.datagrams);
     const end = s.connectedAt + sc.deadlineNs;
     for (const step of sc.steps) {
       const at = tFault + step.at;
@@ -270,7 +347,10 @@ export function runScenario(sc: Scenario, seed = 1): ScenarioResult {
       lab.sim.run({ until: Math.max(lab.sim.now, at) });
       step.run(lab, notes);
     }
-    while (s.doneAt < 0 && s.error === null && lab.sim.now < end) lab.sim.run({ until: Math.min(end, lab.sim.now + 10 * STEP_NS) });
+    const d = dg;
+    const pending = (): boolean => [s, ...extra].some((x) => x.doneAt < 0 && x.error === null) || (d !== null && d.error === null && datagramsSentAt(d) < 0);
+    while (pending() && lab.sim.now < end) lab.sim.run({ until: Math.min(end, lab.sim.now + 10 * STEP_NS) });
+    if (d !== null && datagramsSentAt(d) >= 0) lab.sim.run({ until: Math.max(lab.sim.now, datagramsSentAt(d) + DGRAM_SETTLE_NS) });
   } catch (e) {
     thrown = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
   }
@@ -285,7 +365,7 @@ export function runScenario(sc: Scenario, seed = 1): ScenarioResult {
   if (thrown !== null || lab === null || st === null || before === null) {
     inv['no-throw-no-hang'] = fail(`threw ${thrown ?? 'before the fault'}`);
   } else {
-    const view: AccountingView = { lab, before, after: counters(lab), stream: st, notes, faultAt: tFault, healAt: tFault + sc.healAtNs };
+    const view: AccountingView = { lab, before, after: counters(lab), stream: st, notes, faultAt: tFault, healAt: tFault + sc.healAtNs, streams: extra, datagrams: dg };
     const weak = sc.weakness?.observed(view) ?? null;
     inv['no-throw-no-hang'] =
       st.doneAt < 0 && sc.weakness?.wedges === true && sc.weakness.expect === 'shown' && weak?.shown === true
@@ -293,6 +373,7 @@ export function runScenario(sc: Scenario, seed = 1): ScenarioResult {
         : st.doneAt >= 0 ? pass(`stream of ${sc.bytes} B done ${ms(st.doneAt - st.connectedAt)} after connect (budget ${ms(sc.deadlineNs)})`) : fail(`stream not done after ${ms(sc.deadlineNs)}: ${st.received}/${sc.bytes} B${st.error === null ? '' : `, ${st.error}`}${staleDiagnosis(lab)}`);
     inv['no-dup-no-corruption'] =
       st.firstBadOffset < 0 && st.received <= sc.bytes ? pass(`${st.received} B compared with what was sent`) : fail(st.firstBadOffset >= 0 ? `first wrong byte at stream offset ${st.firstBadOffset}` : `received ${st.received} B > ${sc.bytes} B sent`);
+    judgeExtraTraffic(inv, sc, view);
     const acc = sc.account(view);
     inv['loss-accounted'] = acc === null ? pass(sc.accountDetail(view)) : fail(acc);
     const inc = linkInconsistency(lab);

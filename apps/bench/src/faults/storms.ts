@@ -1,0 +1,270 @@
+/**
+ * Load storms of issue #8: ring-full storms (many concurrent TCP senders and a tiny-datagram
+ * UDP flood keeping the transport TX rings full, so ntb_netdev's tx_stop/tx_start flow control
+ * and its ≥ 1-jiffy wake timer run for a long time), `ethtool -L ntb0 combined N` storms and
+ * `ip link set ntb0 mtu N` storms on both boards under verified TCP and UDP traffic.
+ *
+ * Where the kernel loses a datagram, and the counter it uses: a full qdisc drops it
+ * (`tc -s qdisc` dropped, and — no IP_RECVERR — Udp SndbufErrors while send() succeeds); a full
+ * socket receive buffer drops it (Udp RcvbufErrors); a full backlog drops it (ntb0 rx_dropped);
+ * a send on a device without carrier drops it (ntb0 tx_dropped). A queue the driver stops for
+ * want of ring slots never drops (the qdisc holds the packets); frames in a ring whose QP link
+ * goes down are lost without a counter (TCP retransmits; a UDP datagram is gone), as are packets
+ * in a qdisc the core resets (carrier off, fewer real TX queues): `qdisc_reset` counts nothing.
+ */
+import { IPPROTO } from '@ntbsim/net-core';
+import type { Lab, LabOptions } from '../lab/lab.js';
+import { runLine } from '../lab/shell.js';
+import { labCommands } from '../commands.js';
+import type { AccountingView, BoardCounters, Scenario, ScenarioStep } from './scenario.js';
+import { datagramTotals } from './traffic.js';
+
+const MS = 1_000_000;
+const US = 1_000;
+
+/** Four queue pairs (two 1 MiB memory windows, max_num_clients=4), `queues` of them used at probe. */
+function fourQps(queues: number): Omit<LabOptions, 'payload'> {
+  return { params: { transport: { maxNumClients: 4 }, netdev: { queues } }, vntb: { mwSizes: [1 << 20, 1 << 20] } };
+}
+
+const d = (v: AccountingView, board: 'rc' | 'ep', k: keyof BoardCounters): number => v.after[board][k] - v.before[board][k];
+const both = (v: AccountingView, k: keyof BoardCounters): number => d(v, 'rc', k) + d(v, 'ep', k);
+
+/** Packets in the qdiscs of `board`'s ntb0 TX queues. */
+function qdiscBacklog(lab: Lab, board: 'rc' | 'ep'): number {
+  const nd = lab.boards[board].netdev();
+  if (nd === null) return 0;
+  let n = 0;
+  for (let i = 0; i < nd.ndev.numTxQueues; i++) n += nd.ndev.txQueue(i).qdisc.qlen;
+  return n;
+}
+
+/**
+ * UDP loss accounting from `from` to the other board: every send() the sender made is counted
+ * (Udp OutDatagrams + SndbufErrors); every datagram read is counted (InDatagrams); what was
+ * lost is exactly the qdisc drops (SndbufErrors) plus the receive-buffer drops (RcvbufErrors)
+ * plus in-flight losses no larger than what the kernel drops in flight (`inFlightBound`).
+ */
+function udpLoss(v: AccountingView, from: 'rc' | 'ep', inFlightBound: number): string | null {
+  const g = v.datagrams;
+  if (g === null) return 'no UDP flows';
+  const to = from === 'rc' ? 'ep' : 'rc';
+  const t = datagramTotals(g);
+  const out = d(v, from, 'udpOutDatagrams');
+  const snd = d(v, from, 'udpSndbufErrors');
+  const rcv = d(v, to, 'udpRcvbufErrors');
+  const csum = d(v, to, 'udpInCsumErrors') + d(v, to, 'udpNoPorts');
+  if (out + snd !== t.sent) return `sender counted OutDatagrams +${out} + SndbufErrors +${snd} ≠ ${t.sent} datagrams sent`;
+  if (d(v, to, 'udpInDatagrams') !== t.received + t.duplicates + t.corrupt) return `receiver counted InDatagrams +${d(v, to, 'udpInDatagrams')} ≠ ${t.received + t.duplicates + t.corrupt} datagrams read`;
+  if (csum !== 0) return `InCsumErrors + NoPorts +${csum}`;
+  const inFlight = t.lost - snd - rcv;
+  if (inFlight < 0 || inFlight > inFlightBound) return `${t.lost} datagrams lost: SndbufErrors +${snd}, RcvbufErrors +${rcv}, ${inFlight} lost in flight (allowed 0..${inFlightBound})`;
+  return null;
+}
+
+function udpDetail(v: AccountingView, from: 'rc' | 'ep'): string {
+  const g = v.datagrams;
+  if (g === null) return '';
+  const to = from === 'rc' ? 'ep' : 'rc';
+  const t = datagramTotals(g);
+  const inFlight = t.lost - d(v, from, 'udpSndbufErrors') - d(v, to, 'udpRcvbufErrors');
+  return `UDP ${t.lost}/${t.sent} lost = ${from} SndbufErrors +${d(v, from, 'udpSndbufErrors')} (qdisc full) + ${to} RcvbufErrors +${d(v, to, 'udpRcvbufErrors')} + ${inFlight} in flight`;
+}
+
+/** The driver never drops or errs on a full ring: no tx_dropped, tx_errors, rx_errors, rx_err_ver on either board. */
+function noDriverLoss(v: AccountingView): string | null {
+  const bad = (['txDropped', 'txErrors', 'rxErrors', 'rxErrVer', 'rxLengthErrors'] as const).filter((k) => both(v, k) !== 0);
+  return bad.length === 0 ? null : `driver loss on a full ring: ${bad.map((k) => `${k} +${both(v, k)}`).join(', ')}`;
+}
+
+/**
+ * Ring-full storm: the main 3 MB stream from the EP, 7 more TCP streams (4 more from the EP, 3
+ * from the RC) and, for 100 ms, 16 UDP flows (SO_SNDBUF 1 MiB, so the sockets can overrun the
+ * 1000-packet qdiscs) of 18-byte datagrams (60-byte frames, one per ring slot) offered at
+ * 200 kpps from the EP, over 4 QPs in two 1 MiB windows: 7-slot rings.
+ *
+ * Known weakness (jiffy wake timer, the kernel's): a 7-slot ring never has tx_start (10) slots
+ * free, so no TX completion wakes a stopped subqueue; only the wake timer does, one jiffy
+ * (4 ms) later, and it lets 2 frames through before tx_stop (5) stops the queue again. The
+ * qdiscs (1000 frames each) drain in about 2 s after the flood; TCP waits behind them. The
+ * 250 µs hrtimer variant (TrueNAS PR #311) drains them 16× faster. Resume bounds: the drain
+ * (jiffy 2 s, hrtimer 125 ms) plus TCP's backed-off retransmission timer and margin.
+ */
+function ringFullStorm(wake: 'jiffy' | 'hrtimer'): Scenario {
+  const floodMs = 100;
+  const probeMs = 500;
+  const lab = fourQps(4);
+  return {
+    id: `ring-full-storm${wake === 'jiffy' ? '' : '-hrtimer'}`,
+    fault: 'ring-full storms',
+    title: `8 TCP senders (5 EP→RC, 3 RC→EP) on 4 QPs of 7 slots, plus a ${floodMs} ms flood of 60-byte UDP frames (16 flows, 200 kpps) from the EP; ${wake === 'jiffy' ? '1-jiffy wake timer' : '250 µs hrtimer wake'}`,
+    lab: { ...lab, params: { transport: lab.params?.transport ?? {}, netdev: { queues: 4, wakeTimer: wake } } },
+    from: 'ep',
+    bytes: 3_000_000,
+    streams: [
+      ...[1, 2, 3, 4].map((i) => ({ from: 'ep' as const, bytes: 1_000_000, port: 5310 + i })),
+      ...[5, 6, 7].map((i) => ({ from: 'rc' as const, bytes: 1_000_000, port: 5310 + i })),
+    ],
+    datagrams: { from: 'ep', flows: 16, datagrams: 2_000, size: 18, intervalNs: 80 * US, sndbuf: 1 << 20, stopAfterNs: floodMs * MS },
+    faultAfterNs: 5 * MS,
+    deadlineNs: 6000 * MS,
+    steps: [{ at: (floodMs + probeMs) * MS, run: (l, notes) => notes.set('backlog', qdiscBacklog(l, 'ep')) }],
+    healAtNs: floodMs * MS,
+    resumeBoundNs: wake === 'jiffy' ? 2500 * MS : 300 * MS,
+    account: (v) => {
+      const drv = noDriverLoss(v);
+      if (drv !== null) return drv;
+      if (d(v, 'ep', 'txStops') === 0 || d(v, 'ep', 'txTimerWakes') === 0) return `the storm never filled a ring: ep tx stops +${d(v, 'ep', 'txStops')}, timer wakes +${d(v, 'ep', 'txTimerWakes')}`;
+      if (d(v, 'ep', 'udpSndbufErrors') === 0) return 'the flood never overflowed the qdisc (SndbufErrors +0)';
+      if (d(v, 'ep', 'qdiscDrops') < d(v, 'ep', 'udpSndbufErrors')) return `qdisc drops +${d(v, 'ep', 'qdiscDrops')} < SndbufErrors +${d(v, 'ep', 'udpSndbufErrors')}`;
+      const reordered = v.datagrams === null ? 0 : datagramTotals(v.datagrams).reordered;
+      if (reordered !== 0) return `${reordered} datagrams reordered within a flow (one flow, one queue)`;
+      return udpLoss(v, 'ep', d(v, 'rc', 'rxDropped'));
+    },
+    accountDetail: (v) =>
+      `${udpDetail(v, 'ep')} (rc rx_dropped +${d(v, 'rc', 'rxDropped')}); ep qdisc drops +${d(v, 'ep', 'qdiscDrops')} (TCP's recovered: RetransSegs +${both(v, 'retransSegs')}); no tx_dropped/tx_errors; ep subqueue stops +${d(v, 'ep', 'txStops')}, wake timer +${d(v, 'ep', 'txTimerWakes')}, NETDEV_TX_BUSY +${d(v, 'ep', 'txBusy')}`,
+    weakness: {
+      expect: wake === 'jiffy' ? 'shown' : 'absent',
+      observed: (v) => {
+        const backlog = v.notes.get('backlog') ?? -1;
+        const slots = v.lab.boards.ep.transport()?.qps[0]?.txRing.maxEntry ?? 0;
+        return {
+          shown: backlog > 0,
+          detail: `${slots}-slot rings (at most ${slots - 1} free, tx_start 10); ${probeMs} ms after the flood the EP qdiscs still held ${backlog} frames; ep subqueue stops +${d(v, 'ep', 'txStops')}, wake-timer expiries +${d(v, 'ep', 'txTimerWakes')}, ${(d(v, 'ep', 'txStops') === 0 ? 0 : (v.after.ep.txPackets - v.before.ep.txPackets) / d(v, 'ep', 'txStops')).toFixed(1)} frames per stop`,
+        };
+      },
+    },
+  };
+}
+
+/**
+ * A step (at 0) that counts the packets every ntb0 qdisc of both boards discards when the core
+ * resets it (`qdisc_reset`: carrier off, fewer real TX queues), which the kernel counts nowhere:
+ * `purged` in `notes`, and `purgedUdp` for UDP datagrams.
+ */
+function watchPurges(): ScenarioStep {
+  return {
+    at: 0,
+    run: (lab, notes) => {
+      for (const b of ['rc', 'ep'] as const) {
+        const nd = lab.boards[b].netdev();
+        if (nd === null) continue;
+        for (let i = 0; i < nd.ndev.numTxQueues; i++) {
+          const q = nd.ndev.txQueue(i).qdisc;
+          const purge = q.purge.bind(q);
+          q.purge = () => {
+            const out = purge();
+            notes.set('purged', (notes.get('purged') ?? 0) + out.length);
+            notes.set('purgedUdp', (notes.get('purgedUdp') ?? 0) + out.filter((skb) => skb.ip.protocol === IPPROTO.UDP).length);
+            return out;
+          };
+        }
+      }
+    },
+  };
+}
+
+/**
+ * A step running the lab command `line` on `board` (throwing on a non-zero status) that adds to
+ * `ringLoss` in `notes` the frames the rings of the QP links it resets can hold, both ways
+ * (slots − 1 per ring): frames in a ring whose QP link is reset are lost, counted nowhere.
+ * `resets(before, after)` gives the QP links the command resets from the queue counts.
+ */
+function labStep(at: number, board: 'rc' | 'ep', line: string, resets: (before: number, after: number) => number): ScenarioStep {
+  return {
+    at,
+    run: (lab, notes) => {
+      const nd = lab.boards[board].netdev();
+      const before = nd?.queues.length ?? 0;
+      const r = runLine(line, { lab, board: lab.boards[board], vars: new Map() }, labCommands());
+      if (r.status !== 0) throw new Error(`${board}: ${line}: status ${r.status}: ${r.stderr.trim()}`);
+      const slots = lab.boards[board].transport()?.qps[0]?.txRing.maxEntry ?? 0;
+      notes.set('ringLoss', (notes.get('ringLoss') ?? 0) + 2 * Math.max(0, slots - 1) * resets(before, nd?.queues.length ?? 0));
+      notes.set('commands', (notes.get('commands') ?? 0) + 1);
+    },
+  };
+}
+
+/** Where a storm of QP link resets may lose: corrupt frames never; UDP only as `udpLoss` allows with the uncounted losses the notes bound. */
+function resetStormLoss(v: AccountingView, udpFrom: 'rc' | 'ep'): string | null {
+  if (both(v, 'rxErrVer') !== 0 || both(v, 'rxLengthErrors') !== 0) return `corrupt frames counted: rx_err_ver +${both(v, 'rxErrVer')}, rx_length_errors +${both(v, 'rxLengthErrors')}`;
+  const to = udpFrom === 'rc' ? 'ep' : 'rc';
+  const uncounted = (v.notes.get('purgedUdp') ?? 0) + (v.notes.get('ringLoss') ?? 0);
+  return udpLoss(v, udpFrom, uncounted + d(v, udpFrom, 'txDropped') + d(v, to, 'rxDropped'));
+}
+
+function resetStormDetail(v: AccountingView, udpFrom: 'rc' | 'ep'): string {
+  const to = udpFrom === 'rc' ? 'ep' : 'rc';
+  return `${udpDetail(v, udpFrom)} (at most: ${v.notes.get('purgedUdp') ?? 0} UDP in reset qdiscs + ${v.notes.get('ringLoss') ?? 0} ring slots of reset QP links, uncounted as in the kernel, + ${udpFrom} tx_dropped +${d(v, udpFrom, 'txDropped')} + ${to} rx_dropped +${d(v, to, 'rxDropped')}); qdisc resets discarded ${v.notes.get('purged') ?? 0} packets; TCP RetransSegs +${both(v, 'retransSegs')}; no rx_err_ver / rx_length_errors`;
+}
+
+/**
+ * `ethtool -L ntb0 combined N` storm: 12 rounds over 1, 2, 3, 4 queues, each round the EP
+ * first and the RC 5 ms later (asymmetric channel counts in between), every 25 ms, while a 6 MB
+ * stream flows EP→RC and 4 paced UDP flows (1000-byte datagrams, 10 kpps) flow RC→EP.
+ * Resume bound: the last command resets at most 3 QP links; their frames are recovered by a
+ * TCP retransmission (TCP_RTO_MIN 200 ms, backed off once) after the 10 ms QP link retries.
+ */
+function ethtoolStorm(): Scenario {
+  const counts = [2, 4, 1, 3, 1, 4, 2, 1, 4, 3, 2, 1];
+  const steps: ScenarioStep[] = [watchPurges()];
+  const shrink = (b: number, a: number): number => Math.max(0, b - a);
+  counts.forEach((n, i) => {
+    steps.push(labStep(i * 25 * MS, 'ep', `ethtool -L ntb0 combined ${n}`, shrink));
+    steps.push(labStep(i * 25 * MS + 5 * MS, 'rc', `ethtool -L ntb0 combined ${n}`, shrink));
+  });
+  return {
+    id: 'ethtool-L-storm',
+    fault: 'ethtool -L storms',
+    title: `${counts.length * 2} × ethtool -L ntb0 combined N (${counts.join('→')}; EP, then RC 5 ms later) every 25 ms; 6 MB TCP EP→RC and 4 UDP flows RC→EP`,
+    lab: fourQps(1),
+    from: 'ep',
+    bytes: 6_000_000,
+    datagrams: { from: 'rc', flows: 4, datagrams: 3_000, size: 1000, intervalNs: 400 * US, stopAfterNs: 600 * MS },
+    faultAfterNs: 10 * MS,
+    deadlineNs: 6000 * MS,
+    steps,
+    healAtNs: (counts.length - 1) * 25 * MS + 5 * MS,
+    resumeBoundNs: 700 * MS,
+    account: (v) => resetStormLoss(v, 'rc'),
+    accountDetail: (v) => resetStormDetail(v, 'rc'),
+  };
+}
+
+/**
+ * `ip link set ntb0 mtu N` storm on both boards (EP first, RC 5 ms later; every 30 ms) while a
+ * 4 MB stream flows EP→RC and 2 paced UDP flows (1000-byte datagrams, below every MTU used)
+ * flow RC→EP. Each change on a running ntb0 is ntb_netdev_change_mtu: ntb_transport_link_down
+ * of its QP, RX buffers re-posted when the MTU grows, ntb_transport_link_up — a QP link reset
+ * of both directions. Resume bound, that of a QP link reset: the 10 ms link retries, then
+ * TCP's retransmission (200 ms, backed off once): 700 ms.
+ */
+function mtuStorm(): Scenario {
+  const mtus = [9000, 1500, 4000, 65000, 2000, 9000, 1500, 65000];
+  const steps: ScenarioStep[] = [watchPurges()];
+  const all = (b: number): number => b;
+  mtus.forEach((m, i) => {
+    steps.push(labStep(i * 30 * MS, 'ep', `ip link set ntb0 mtu ${m}`, all));
+    steps.push(labStep(i * 30 * MS + 5 * MS, 'rc', `ip link set ntb0 mtu ${m}`, all));
+  });
+  return {
+    id: 'mtu-storm',
+    fault: 'MTU changes under load',
+    title: `${mtus.length * 2} × ip link set ntb0 mtu N (${mtus.join('→')}; EP, then RC 5 ms later) every 30 ms; 4 MB TCP EP→RC and 2 UDP flows RC→EP`,
+    from: 'ep',
+    bytes: 4_000_000,
+    datagrams: { from: 'rc', flows: 2, datagrams: 2_000, size: 1000, intervalNs: 500 * US, stopAfterNs: 500 * MS },
+    faultAfterNs: 10 * MS,
+    deadlineNs: 6000 * MS,
+    steps,
+    healAtNs: (mtus.length - 1) * 30 * MS + 5 * MS,
+    resumeBoundNs: 700 * MS,
+    account: (v) => resetStormLoss(v, 'rc'),
+    accountDetail: (v) => resetStormDetail(v, 'rc'),
+  };
+}
+
+/** The load-storm scenarios, in matrix order. */
+export function stormScenarios(): Scenario[] {
+  return [ringFullStorm('jiffy'), ringFullStorm('hrtimer'), ethtoolStorm(), mtuStorm()];
+}
