@@ -23,6 +23,9 @@ export const PAYLOAD_HEADER_SIZE = 12;
 
 const U32_MAX = 0xffffffff;
 
+/** Smallest non-zero `max_mw_size` accepted (bytes): one page, the EPF window alignment. */
+export const MIN_MAX_MW_SIZE = 4096;
+
 type Checker = (v: unknown) => string | null;
 
 const uint = (min: number, max: number): Checker => (v) =>
@@ -31,7 +34,7 @@ const bool: Checker = (v) => (typeof v === 'boolean' ? null : 'a boolean (Y/N, 1
 
 const CHECKS: Record<keyof TransportParams, Checker> = {
   transportMtu: uint(PAYLOAD_HEADER_SIZE + 1, U32_MAX),
-  maxMwSize: uint(0, Number.MAX_SAFE_INTEGER),
+  maxMwSize: (v) => (v === 0 || uint(MIN_MAX_MW_SIZE, Number.MAX_SAFE_INTEGER)(v) === null ? null : `0 (no cap) or an integer in ${MIN_MAX_MW_SIZE}..${Number.MAX_SAFE_INTEGER} (one 4 KiB page at least: a smaller window leaves the kernel's ring sizes to underflow)`),
   maxNumClients: uint(0, 255),
   copyBytes: uint(0, U32_MAX),
   useDma: bool,

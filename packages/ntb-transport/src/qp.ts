@@ -77,6 +77,8 @@ export class TransportQp implements TransportQueue {
   private readonly host: Host;
   private budgetUsed = 0;
   private linkDownTries = 0;
+  /** The rest of a `close` that waits for the deferred LINK_DOWN. */
+  private onLinkDownSent: (() => void) | null = null;
   /** Whether our QP_LINKS bit went to the peer since the last reset. */
   private advertised = false;
   /** @internal QP link work (qp->link_work). */
@@ -127,8 +129,15 @@ export class TransportQp implements TransportQueue {
     ops.dbClearMask(this.bit);
   }
 
-  /** @internal Unbind the client (ntb_transport_free_queue's per-QP part). */
-  close(): void {
+  /**
+   * @internal Unbind the client (ntb_transport_free_queue's per-QP part); `freed` runs once the
+   * QP may be handed out again. The kernel sends LINK_DOWN synchronously inside
+   * ntb_transport_link_down; a context-less `linkDown` here defers it to a work item, so while
+   * that LINK_DOWN is still to be sent the QP keeps its TX entries and `freed` waits for it
+   * (otherwise the peer would keep the QP up and go on sending into a freed ring). `now`
+   * (device removal) cancels the pending LINK_DOWN and frees at once.
+   */
+  close(freed: () => void, now = false): void {
     this.active = false;
     this.offloadThread?.stop();
     this.offloadThread = null;
@@ -144,8 +153,16 @@ export class TransportQp implements TransportQueue {
     this.rxFree.length = 0;
     this.rxPend.length = 0;
     this.rxPost.length = 0;
-    this.txFree.length = 0;
     this.txOffl.length = 0;
+    const linkDownPending = this.linkDownRetry.pending || this.linkDownRetry.timer?.pending === true;
+    if (linkDownPending && !now) {
+      this.onLinkDownSent = freed;
+      return;
+    }
+    this.nt.wq.cancelDelayed(this.linkDownRetry);
+    this.onLinkDownSent = null;
+    this.txFree.length = 0;
+    freed();
   }
 
   /** Client data given at create time. */
@@ -322,11 +339,16 @@ export class TransportQp implements TransportQueue {
   }
 
   private sendLinkDown(ctx: ExecContext): void {
-    if (!this.linkIsUp) return;
+    if (!this.linkIsUp) {
+      this.finishClose();
+      return;
+    }
     const e = this.txFree.shift();
     if (e === undefined) {
       if (++this.linkDownTries < NTB_LINK_DOWN_TIMEOUT) {
         this.nt.wq.queueDelayed(this.linkDownRetry, this.host.msecsToJiffies(LINK_DOWN_RETRY_MS), ctx);
+      } else {
+        this.finishClose();
       }
       return;
     }
@@ -337,6 +359,16 @@ export class TransportQp implements TransportQueue {
     const rc = this.processTx(ctx, e);
     if (rc !== 0) this.nt.log(`ntb: QP${this.qpNum} unable to send linkdown msg`);
     this.linkDownReset();
+    this.finishClose();
+  }
+
+  /** Complete a `close` that waited for the deferred LINK_DOWN. */
+  private finishClose(): void {
+    const freed = this.onLinkDownSent;
+    if (freed === null) return;
+    this.onLinkDownSent = null;
+    this.txFree.length = 0;
+    freed();
   }
 
   // ---- RX ---------------------------------------------------------------------------------

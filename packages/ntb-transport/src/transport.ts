@@ -12,8 +12,8 @@
 import { DelayedWork, ERRNO, Work, type ExecContext, type Workqueue } from '@ntbsim/kernel';
 import type { DmaBuffer, IoWindow, NtbClient, NtbDevice } from '@ntbsim/ntb-core';
 import { TransportError } from './errors.js';
-import { NTB_LINK_DOWN_TIMEOUT, NTB_TRANSPORT_VERSION, qpRing, roundUp, SPAD, transportCounts, type Counts } from './layout.js';
-import { transportParams } from './params.js';
+import { NTB_LINK_DOWN_TIMEOUT, NTB_TRANSPORT_VERSION, numQpsInMw, qpRing, roundUp, RX_INFO_SIZE, SPAD, transportCounts, type Counts } from './layout.js';
+import { PAYLOAD_HEADER_SIZE, transportParams } from './params.js';
 import { TransportQp } from './qp.js';
 import type { QueueHandlers, TransportParams } from './types.js';
 
@@ -246,11 +246,15 @@ export class NtbTransport {
     return qp;
   }
 
-  /** Free a queue (ntb_transport_free_queue). */
-  freeQueue(qp: TransportQp): void {
-    qp.close();
-    this.qpBitmapFree = (this.qpBitmapFree | qp.bit) >>> 0;
-    this.log(`NTB Transport QP ${qp.qpNum} freed`);
+  /**
+   * Free a queue (ntb_transport_free_queue). It returns to the free pool once a LINK_DOWN its
+   * client asked for has been sent (at once when none is pending); `now` frees at once.
+   */
+  freeQueue(qp: TransportQp, now = false): void {
+    qp.close(() => {
+      this.qpBitmapFree = (this.qpBitmapFree | qp.bit) >>> 0;
+      this.log(`NTB Transport QP ${qp.qpNum} freed`);
+    }, now);
   }
 
   /** Free queues available to clients. */
@@ -262,7 +266,7 @@ export class NtbTransport {
 
   /** @internal Unbind from the device (ntb_transport_free). */
   remove(): void {
-    for (const qp of this.qps) if ((qp.bit & ~this.qpBitmapFree & this.counts.qpBitmap) !== 0) this.freeQueue(qp);
+    for (const qp of this.qps) if ((qp.bit & ~this.qpBitmapFree & this.counts.qpBitmap) !== 0) this.freeQueue(qp, true);
     for (let i = 0; i < this.counts.mwCount; i++) this.freeMw(i);
     this.wq.cancelDelayed(this.linkWork);
     this.dev.ops.linkDisable(() => undefined);
@@ -382,7 +386,10 @@ export function createNtbTransportClient(options: TransportClientOptions): NtbCl
   };
 }
 
-/** ntb_transport_probe: size the transport on `dev` and set its context; an instance or -errno. */
+/** Smallest QP region (bytes): `rx_info` and two frames of a header and one byte. */
+const MIN_QP_REGION = RX_INFO_SIZE + 2 * (PAYLOAD_HEADER_SIZE + 1);
+
+/** ntb_transport_probe: size the transport on `dev` and set its context; an instance, or -errno (-EINVAL when a window cannot hold two frames per QP). */
 function probeTransport(dev: NtbDevice, params: TransportParams): NtbTransport | number {
   const ops = dev.ops;
   const peerMwCount = ops.peerMwCount();
@@ -395,6 +402,11 @@ function probeTransport(dev: NtbDevice, params: TransportParams): NtbTransport |
     const io = ops.peerMwIoremap(i);
     if (io === null) return -ERRNO.ENOMEM;
     mws.push({ physBase: addr.base, physSize: addr.size, io, xlatSize: 0, buffSize: 0, buf: null });
+  }
+  for (let i = 0; i < counts.mwCount; i++) {
+    const mw = mws[i] as TransportMw;
+    const size = params.maxMwSize !== 0 && mw.physSize > params.maxMwSize ? params.maxMwSize : mw.physSize;
+    if (Math.floor(size / numQpsInMw(i, counts.qpCount, counts.mwCount)) < MIN_QP_REGION) return -ERRNO.EINVAL;
   }
   const nt = new NtbTransport(dev, params, { counts, mws });
   const rc = dev.setCtx({ linkEvent: () => nt.onLinkEvent(), dbEvent: (v, ctx) => nt.onDbEvent(v, ctx) });

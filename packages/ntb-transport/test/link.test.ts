@@ -111,4 +111,23 @@ describe('link negotiation over scratchpads', () => {
       expect(out.b.map((f) => f.data)).toEqual([payload(100, 1000)]);
     });
   });
+
+  it('free_queue right after a context-less link_down: LINK_DOWN still reaches the peer, and the QP returns to the pool only after it went', () => {
+    const r = rig({ queues: 1 });
+    expect(runUntilUp(r)).toBe(true);
+    const qa = r.a.qps[0];
+    const qb = r.b.qps[0];
+    if (qa === undefined || qb === undefined) throw new Error('no qp');
+    const before = r.a.transport.freeQueueCount;
+    qa.linkDown();
+    r.a.transport.freeQueue(qa);
+    expect(r.a.transport.freeQueueCount).toBe(before);
+    r.sim.run({ until: r.sim.now + 20_000_000 });
+    expect(r.a.transport.freeQueueCount).toBe(before + 1);
+    expect(qa.linkQuery()).toBe(false);
+    expect(qb.linkQuery()).toBe(false);
+    const again = r.a.transport.createQueue({});
+    expect(again).toBe(qa);
+    expect(again?.linkQuery()).toBe(false);
+  });
 });

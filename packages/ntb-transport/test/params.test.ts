@@ -14,4 +14,9 @@ describe('module parameters', () => {
     expect(() => transportParams({ bogus: 1 } as never)).toThrow(TransportError);
     expect(() => transportParams({ bogus: 1 } as never)).toThrow(/unknown parameter bogus; known: transport_mtu/);
   });
+
+  it('max_mw_size: 0 (no cap) or one 4 KiB page at least', () => {
+    for (const bad of [1, 4095, -1, 1.5]) expect(() => transportParams({ maxMwSize: bad })).toThrow(/^\[ntb-transport\] ntb_transport\.max_mw_size: got [-\d.]+, allowed 0 \(no cap\) or an integer in 4096\.\.9007199254740991/);
+    for (const good of [0, 4096, 1 << 20]) expect(transportParams({ maxMwSize: good }).maxMwSize).toBe(good);
+  });
 });

@@ -5,6 +5,7 @@
  * loses and counted where the kernel counts it, link and carrier consistent on both boards,
  * and delivery resuming within the scenario's stated bound after the last heal action.
  */
+import { TX_START } from '@ntbsim/ntb-netdev';
 import type { BoardName, Lab, LabOptions } from '../lab/lab.js';
 import { bootLab } from '../lab/lab.js';
 import { datagramsSentAt, datagramTotals, resumeAfter, startDatagrams, startStream, type DatagramOptions, type DatagramState, type StreamOptions, type StreamState } from './traffic.js';
@@ -142,8 +143,10 @@ export function linkInconsistency(lab: Lab): string | null {
 
 /**
  * Why a QP ring wedged after a one-sided QP reset, or '': the receiver consumed a stale
- * descriptor left in its RX ring (rx_pkts above the peer's tx_pkts), or a stale completion
- * rewrote the sender's rx_info so it sees no free slot although everything it sent was consumed.
+ * descriptor left in its RX ring (rx_pkts above the peer's tx_pkts), or a completion of the
+ * previous session rewrote the sender's rx_info after the reset, so it sees fewer free slots
+ * than its unconsumed frames explain, below ntb_netdev's TX_START: the queue stays stopped,
+ * nothing more is sent, no doorbell comes, and the ring never drains.
  */
 export function staleDiagnosis(lab: Lab): string {
   const out: string[] = [];
@@ -155,8 +158,12 @@ export function staleDiagnosis(lab: Lab): string {
       if (r === undefined || !s.linkQuery() || !r.linkQuery()) return;
       if (r.stats.rxPkts > s.stats.txPkts) {
         out.push(`; qp${i}: ${rx} consumed ${r.stats.rxPkts - s.stats.txPkts} stale descriptor(s) left in its RX ring before the QP reset (rx_pkts ${r.stats.rxPkts} > peer tx_pkts ${s.stats.txPkts}), ${tx} sees free tx ${s.txFreeEntry()}`);
-      } else if (s.txFreeEntry() === 0 && r.stats.rxPkts === s.stats.txPkts) {
-        out.push(`; qp${i}: ${tx} sees free tx 0 although ${rx} consumed all ${s.stats.txPkts} frame(s) sent since the QP reset: a stale completion rewrote its rx_info`);
+      } else {
+        const max = s.txRing.maxEntry;
+        const expected = max - 1 - (s.stats.txPkts - r.stats.rxPkts);
+        if (s.txFreeEntry() < expected && s.txFreeEntry() < TX_START) {
+          out.push(`; qp${i}: ${tx} sees free tx ${s.txFreeEntry()} although only ${s.stats.txPkts - r.stats.rxPkts} of the ${s.stats.txPkts} frame(s) it sent since the QP reset are unconsumed (expected ${expected} free): a completion of the previous QP session rewrote its rx_info after the reset`);
+        }
       }
     });
   }

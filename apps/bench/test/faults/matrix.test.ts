@@ -4,17 +4,6 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { faultsHtml, faultsText, runFaults, type FaultsReport } from '../../src/faults/matrix.js';
 
-/**
- * Invariants a scenario fails because of a known model bug outside the fault machinery, with
- * the failure it shows; the last test fails once the bug is fixed, so the entry gets removed.
- * ethtool-L-storm: ntb_transport_link_down without a context defers LINK_DOWN to a work item,
- * and ntb_transport_free_queue (right after, in set_channels) empties the TX free list, so the
- * freed QP keeps link_is_up and the peer never gets LINK_DOWN (packages/ntb-transport qp.ts).
- */
-const MODEL_BUGS: Readonly<Record<string, { readonly invariant: string; readonly detail: RegExp }>> = {
-  'ethtool-L-storm': { invariant: 'link-consistent', detail: /^qp\d: rc down, ep up/ },
-};
-
 describe('the fault × invariant matrix', () => {
   let report: FaultsReport;
   const json = join(mkdtempSync(join(tmpdir(), 'faults-')), 'faults.json');
@@ -29,14 +18,14 @@ describe('the fault × invariant matrix', () => {
 
   it('never throws, never corrupts or duplicates a byte, and accounts every loss, in every scenario', () => {
     const bad = report.results.flatMap((r) =>
-      (['no-dup-no-corruption', 'loss-accounted', 'link-consistent'] as const).filter((i) => r.invariants[i].status !== 'pass' && MODEL_BUGS[r.id]?.invariant !== i).map((i) => `${r.id} ${i}: ${r.invariants[i].detail}`),
+      (['no-dup-no-corruption', 'loss-accounted', 'link-consistent'] as const).filter((i) => r.invariants[i].status !== 'pass').map((i) => `${r.id} ${i}: ${r.invariants[i].detail}`),
     );
     expect(bad).toEqual([]);
     expect(report.results.filter((r) => r.invariants['no-throw-no-hang'].detail.startsWith('threw')).map((r) => r.id)).toEqual([]);
   });
 
   it('passes every invariant in every scenario (a known kernel weakness counts as a pass only where it is shown with the fix off)', () => {
-    const failing = report.results.filter((x) => !x.pass && MODEL_BUGS[x.id] === undefined).map((r) => `${r.id}: ${JSON.stringify(r.invariants)}`);
+    const failing = report.results.filter((x) => !x.pass).map((r) => `${r.id}: ${JSON.stringify(r.invariants)}`);
     expect(failing).toEqual([]);
   });
 
@@ -81,15 +70,6 @@ describe('the fault × invariant matrix', () => {
       expect(r?.invariants['loss-accounted'].detail).toMatch(/no rx_err_ver \/ rx_length_errors$/);
     }
     expect(report.results.find((x) => x.id === 'mtu-storm')?.invariants['link-consistent'].status).toBe('pass');
-  });
-
-  it('the known model bugs still show as stated (remove an entry of MODEL_BUGS once this fails)', () => {
-    for (const [id, bug] of Object.entries(MODEL_BUGS)) {
-      const r = report.results.find((x) => x.id === id);
-      const inv = r?.invariants[bug.invariant as keyof typeof r.invariants];
-      expect(`${id} ${inv?.status ?? 'missing'}`).toBe(`${id} fail`);
-      expect(inv?.detail).toMatch(bug.detail);
-    }
   });
 
   it('prints the matrix as text and HTML', () => {
