@@ -54,8 +54,14 @@ export function parseProfile(input: unknown, source = '(inline)'): PlatformProfi
     if (issue.code === 'unrecognized_keys') {
       return { path: [path, ...issue.keys].join('.'), value: valueAt(input, [...issue.path, issue.keys[0] ?? '']), allowed: 'no such field' };
     }
+    const value = valueAt(input, issue.path);
+    if (issue.code === 'invalid_type') {
+      const what = /^[aeiou]/.test(issue.expected) ? `an ${issue.expected}` : `a ${issue.expected}`;
+      if (value === undefined) return { path, value, allowed: `required: ${what} (missing)` };
+      allowed = `allowed ${what}`;
+    }
     if (!allowed.startsWith('allowed')) allowed = `allowed ${allowed}`;
-    return { path, value: valueAt(input, issue.path), allowed };
+    return { path, value, allowed };
   });
   throw new ProfileError(source, issues);
 }

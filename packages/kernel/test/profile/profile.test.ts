@@ -41,7 +41,9 @@ describe('platform profiles', () => {
     expect(() => extendProfile(getProfile('rcar-s4'), { cpu: { count: { unit: 'cores' } } })).toThrow(/cpu.count.unit: got "cores", allowed the unit "cpus"/);
     expect(() => extendProfile(getProfile('rcar-s4'), { cpu: { turbo: 1 } })).toThrow(/cpu.turbo: got 1, no such field/);
     expect(() => extendProfile(getProfile('rcar-s4'), { cpu: { count: { value: 2.5 } } })).toThrow(/an integer ≥ 1 ≤ 32/);
-    expect(() => parseProfile({ name: 'x' })).toThrow(/description: got nothing/);
+    expect(() => parseProfile({ name: 'x' })).toThrow(/description: got nothing, required: a string \(missing\)/);
+    expect(() => parseProfile({ name: 'x' })).toThrow(/\n {2}memory: got nothing, required: an object \(missing\)/);
+    expect(() => parseProfile({ ...getProfile('rcar-s4'), kernel: { ...getProfile('rcar-s4').kernel, hz: 250 } })).toThrow(/kernel\.hz: got 250, allowed an object/);
     expect(() => getProfile('rcar-s5')).toThrow(/allowed rcar-s4, x86-server/);
   });
 
