@@ -1,7 +1,7 @@
 // Scheduler throughput on a realistic mix: doorbell IRQs scheduling RX tasklets, a TX kthread
 // charging copy costs and raising the peer IRQ, a jiffies reaper timer and an hrtimer, on the
 // rcar-s4 profile. Writes bench-results/kernel-perf.json (repo root) and prints a summary.
-// Target (issue #2): >= 5 million events per second on one core.
+// Target (issue #2): >= 5 million events per second on one core (median of the trials).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,11 +19,20 @@ function mix(seed) {
   for (const [tx, rx] of [[ep, rc], [rc, ep]]) {
     for (let q = 0; q < 2; q++) {
       let backlog = 0;
+      let budget = 0;
+      // Like ntb_transport's RX tasklet: at most 16 frames per run, then it re-schedules itself
+      // (to the tail of the CPU's softirq work, so the timer softirq gets its turn).
       const tasklet = rx.createTasklet(`rx${q}`, (ctx) => {
-        if (backlog === 0) return false;
+        if (backlog === 0) {
+          budget = 0;
+          return false;
+        }
         backlog--;
         ctx.charge(rx.costs.memcpyFromCoherent(1500));
-        return backlog > 0;
+        if (++budget < 16) return backlog > 0;
+        budget = 0;
+        if (backlog > 0) tasklet.schedule(ctx);
+        return false;
       });
       const irq = rx.requestIrq(`db${q}`, (ctx) => tasklet.schedule(ctx), { affinity: 1 << q });
       const thread = tx.createKthread(`tx${q}`, (ctx, t) => {
@@ -49,23 +58,33 @@ function mix(seed) {
   return sim;
 }
 
-// Warm up the JIT, then measure.
-mix(1).run({ until: 50_000_000 });
-const sim = mix(2);
-const t0 = process.hrtime.bigint();
-sim.run({ until: simSeconds * 1e9 });
-const wallS = Number(process.hrtime.bigint() - t0) / 1e9;
+// Warm up the JIT, then measure TRIALS runs of fresh instances: these VMs' speed drifts by up
+// to 40% from one minute to the next, so the median is the figure and every trial is kept.
+const TRIALS = Number(process.env.KERNEL_PERF_TRIALS ?? 5);
+for (let i = 0; i < 3; i++) mix(100 + i).run({ until: 200_000_000 });
+const trials = [];
+for (let i = 0; i < TRIALS; i++) {
+  const sim = mix(2 + i);
+  const t0 = process.hrtime.bigint();
+  sim.run({ until: simSeconds * 1e9 });
+  const wallS = Number(process.hrtime.bigint() - t0) / 1e9;
+  trials.push({ events: sim.eventsRun, wall_s: Number(wallS.toFixed(4)), events_per_s: Math.round(sim.eventsRun / wallS) });
+}
+const rates = trials.map((t) => t.events_per_s).sort((a, b) => a - b);
+const median = rates[Math.floor(rates.length / 2)];
 const result = {
   bench: 'kernel-scheduler-mix',
   node: process.version,
   sim_s: simSeconds,
-  events: sim.eventsRun,
-  wall_s: Number(wallS.toFixed(4)),
-  events_per_s: Math.round(sim.eventsRun / wallS),
-  sim_s_per_wall_s: Number((simSeconds / wallS).toFixed(3)),
+  trials,
+  events_per_s: median,
+  best_events_per_s: rates[rates.length - 1],
+  worst_events_per_s: rates[0],
+  sim_s_per_wall_s: Number((simSeconds / (trials.map((t) => t.wall_s).sort((a, b) => a - b)[Math.floor(trials.length / 2)] ?? 1)).toFixed(3)),
   target_events_per_s: 5_000_000,
 };
 result.meets_target = result.events_per_s >= result.target_events_per_s;
 mkdirSync(join(root, 'bench-results'), { recursive: true });
 writeFileSync(join(root, 'bench-results', 'kernel-perf.json'), JSON.stringify(result, null, 2) + '\n');
-console.log(`kernel scheduler mix: ${result.events} events in ${result.wall_s} s wall = ${(result.events_per_s / 1e6).toFixed(2)} M events/s (target 5 M/s: ${result.meets_target ? 'met' : 'MISSED'})`);
+const m = (v) => (v / 1e6).toFixed(2);
+console.log(`kernel scheduler mix, ${TRIALS} trials of ${simSeconds} sim-s: median ${m(result.events_per_s)} M events/s (worst ${m(result.worst_events_per_s)}, best ${m(result.best_events_per_s)}); target 5 M/s: ${result.meets_target ? 'met' : 'MISSED'}`);

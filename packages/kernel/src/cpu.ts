@@ -55,6 +55,11 @@ function kindIndex(kind: ContextKind): number {
 }
 const MAX_ZERO_COST_STEPS = 1_000_000;
 
+/** The error for a negative or NaN charge (out of line, so `charge` inlines). */
+function chargeError(ns: Ns): KernelError {
+  return new KernelError('EINVAL', `charge: cost must be a number ≥ 0 ns, got ${ns}`);
+}
+
 class StepContext implements ExecContext {
   kind: ContextKind = 'hardirq';
   start: Ns = 0;
@@ -65,7 +70,7 @@ class StepContext implements ExecContext {
   ) {}
 
   charge(ns: Ns): void {
-    if (!(ns >= 0)) throw new KernelError('EINVAL', `charge: cost must be a number ≥ 0 ns, got ${ns}`);
+    if (!(ns >= 0)) throw chargeError(ns);
     this.time += ns;
   }
 }
