@@ -55,8 +55,8 @@ function kindIndex(kind: ContextKind): number {
 }
 const MAX_ZERO_COST_STEPS = 1_000_000;
 
-/** The error for a negative or NaN charge (out of line, so `charge` inlines). */
-function chargeError(ns: Ns): KernelError {
+/** @internal The error for a negative or NaN charge (out of line, so `charge` inlines). */
+export function chargeError(ns: Ns): KernelError {
   return new KernelError('EINVAL', `charge: cost must be a number ≥ 0 ns, got ${ns}`);
 }
 

@@ -3,7 +3,7 @@
  * tasklets, tasks, workqueues and timers, all charging costs from one platform profile.
  */
 import { CostModel } from './costs.js';
-import { Cpu } from './cpu.js';
+import { chargeError, Cpu } from './cpu.js';
 import { KernelError } from './errors.js';
 import { cpuMaskError, IrqVector, type IrqHandler } from './irq.js';
 import type { PlatformProfile } from './profile/schema.js';
@@ -12,7 +12,7 @@ import { Softirq, Tasklet, type SoftirqFn } from './softirq.js';
 import { Kworker, Task, Workqueue, type TaskFn } from './task.js';
 import { Hrtimer, Timer, type HrtimerMode, type TimerFn } from './timer.js';
 import { NS_PER_SEC, type Ns } from './time.js';
-import type { CpuUsage } from './types.js';
+import type { CpuUsage, ExecContext } from './types.js';
 
 /** Options of `createHost`. */
 export interface HostOptions {
@@ -74,6 +74,16 @@ export class Host {
     this.tickPhase = rng.int(this.tickNs);
     this.bootTime = sim.now;
     this.nextIrq = options.firstIrq ?? 16;
+  }
+
+  /**
+   * An execution context for a call made now from a process the model does not schedule (a
+   * syscall of a lab command: `ip link`, `ethtool -L`, `rmmod`), running in process context on
+   * CPU 0. Work it does is issued at `now` plus what it has charged so far; the charges are
+   * not accounted to any CPU.
+   */
+  syscallContext(): ExecContext {
+    return new SyscallContext(this);
   }
 
   /** CPU `id`; EINVAL if there is no such CPU. */
@@ -181,4 +191,22 @@ export class Host {
 /** Create a host in `sim` (one board of the lab). */
 export function createHost(sim: Simulation, options: HostOptions): Host {
   return new Host(sim, options.profile, options);
+}
+
+/** The context of `Host.syscallContext`. */
+class SyscallContext implements ExecContext {
+  readonly kind = 'user' as const;
+  readonly cpu: Cpu;
+  readonly start: Ns;
+  time: Ns;
+  constructor(readonly host: Host) {
+    this.cpu = host.cpu(0);
+    this.start = host.sim.now;
+    this.time = this.start;
+  }
+
+  charge(ns: Ns): void {
+    if (!(ns >= 0)) throw chargeError(ns);
+    this.time += ns;
+  }
 }

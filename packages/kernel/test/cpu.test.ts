@@ -104,4 +104,17 @@ describe('accounting by context name', () => {
     expect(by.get('rx')).toBe(2 * Math.round(1000 + host.costs.softirqEntry()));
     expect(createSimulation().accountByName).toBe(false);
   });
+
+  it('a syscall context issues at now plus its charges, in process context on CPU 0, and charges no CPU', () => {
+    const { sim, host } = quietHost();
+    sim.run({ until: 5_000 });
+    const ctx = host.syscallContext();
+    expect({ kind: ctx.kind, cpu: ctx.cpu.id, start: ctx.start, time: ctx.time }).toEqual({ kind: 'user', cpu: 0, start: 5_000, time: 5_000 });
+    ctx.charge(300);
+    ctx.charge(200);
+    expect(ctx.time).toBe(5_500);
+    expect(() => ctx.charge(-1)).toThrow(/charge: cost must be a number ≥ 0 ns, got -1/);
+    sim.run({ until: 10_000 });
+    expect(host.cpus.map((c) => c.usage().user + c.usage().kthread + c.usage().softirq + c.usage().hardirq)).toEqual([0, 0, 0, 0]);
+  });
 });

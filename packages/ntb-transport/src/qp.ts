@@ -131,11 +131,10 @@ export class TransportQp implements TransportQueue {
 
   /**
    * @internal Unbind the client (ntb_transport_free_queue's per-QP part); `freed` runs once the
-   * QP may be handed out again. The kernel sends LINK_DOWN synchronously inside
-   * ntb_transport_link_down; a context-less `linkDown` here defers it to a work item, so while
-   * that LINK_DOWN is still to be sent the QP keeps its TX entries and `freed` waits for it
-   * (otherwise the peer would keep the QP up and go on sending into a freed ring). `now`
-   * (device removal) cancels the pending LINK_DOWN and frees at once.
+   * QP may be handed out again: at once, unless a LINK_DOWN is still waiting for a free TX
+   * entry (the link-down retry), in which case the QP keeps its TX entries and `freed` waits
+   * for that LINK_DOWN (otherwise the peer would keep the QP up and go on sending into a freed
+   * ring). `now` (device removal) cancels the pending LINK_DOWN and frees at once.
    */
   close(freed: () => void, now = false): void {
     this.active = false;
@@ -238,17 +237,22 @@ export class TransportQp implements TransportQueue {
     if (this.nt.linkIsUp) this.nt.wq.queueDelayed(this.linkWork, 0);
   }
 
-  /** Client going away (ntb_transport_link_down): clear our QP_LINKS bit at the peer and send LINK_DOWN. */
+  /**
+   * Client going away (ntb_transport_link_down): clear our QP_LINKS bit at the peer and send
+   * LINK_DOWN, synchronously as the kernel does (without `ctx`: in the calling process's
+   * context, `Host.syscallContext`); when no TX entry is free the send is retried from a work
+   * item every 100 ms, up to 10 times (the kernel's msleep loop).
+   */
   linkDown(ctx?: ExecContext): void {
+    const c = ctx ?? this.host.syscallContext();
     this.clientReady = false;
     this.advertised = false;
     const ops = this.nt.dev.ops;
-    const val = ops.spadRead(SPAD.QP_LINKS, ctx);
-    ops.peerSpadWrite(0, SPAD.QP_LINKS, (val & ~this.bit) >>> 0, ctx);
+    const val = ops.spadRead(SPAD.QP_LINKS, c);
+    ops.peerSpadWrite(0, SPAD.QP_LINKS, (val & ~this.bit) >>> 0, c);
     if (this.linkIsUp) {
       this.linkDownTries = 0;
-      if (ctx === undefined) this.nt.wq.queueDelayed(this.linkDownRetry, 0);
-      else this.sendLinkDown(ctx);
+      this.sendLinkDown(c);
     } else {
       this.nt.wq.cancelDelayed(this.linkWork);
     }

@@ -112,19 +112,21 @@ describe('link negotiation over scratchpads', () => {
     });
   });
 
-  it('free_queue right after a context-less link_down: LINK_DOWN still reaches the peer, and the QP returns to the pool only after it went', () => {
+  it('a context-less link_down sends LINK_DOWN at once, in the calling process (as the kernel does): free_queue right after it frees the QP and the peer goes down', () => {
     const r = rig({ queues: 1 });
     expect(runUntilUp(r)).toBe(true);
     const qa = r.a.qps[0];
     const qb = r.b.qps[0];
     if (qa === undefined || qb === undefined) throw new Error('no qp');
     const before = r.a.transport.freeQueueCount;
+    const t0 = r.sim.now;
     qa.linkDown();
-    r.a.transport.freeQueue(qa);
-    expect(r.a.transport.freeQueueCount).toBe(before);
-    r.sim.run({ until: r.sim.now + 20_000_000 });
-    expect(r.a.transport.freeQueueCount).toBe(before + 1);
     expect(qa.linkQuery()).toBe(false);
+    expect(qa.stats.txPkts).toBe(0);
+    r.a.transport.freeQueue(qa);
+    expect(r.a.transport.freeQueueCount).toBe(before + 1);
+    expect(r.sim.now).toBe(t0);
+    r.sim.run({ until: r.sim.now + 20_000_000 });
     expect(qb.linkQuery()).toBe(false);
     const again = r.a.transport.createQueue({});
     expect(again).toBe(qa);

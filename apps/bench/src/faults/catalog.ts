@@ -8,7 +8,7 @@
 import { injectFault, type FaultSpec } from './inject.js';
 import { startStream, type StreamState } from './traffic.js';
 import { stormScenarios } from './storms.js';
-import { longestGap, staleDiagnosis, type AccountingView, type BoardCounters, type Scenario, type ScenarioStep } from './scenario.js';
+import { longestGap, staleDiagnosis, staleRefusedDetail, type AccountingView, type BoardCounters, type Scenario, type ScenarioStep } from './scenario.js';
 import type { BoardName, Lab } from '../lab/lab.js';
 
 const MS = 1_000_000;
@@ -46,12 +46,18 @@ function linkLoss(v: AccountingView): string | null {
 }
 const linkLossDetail = (v: AccountingView): string => `link ate ${sumDelta(v, 'droppedLinkDown')} TLPs (fabric dropped_link_down), ntb0 tx_dropped +${sumDelta(v, 'txDropped')}, TCP RetransSegs +${sumDelta(v, 'retransSegs')}`;
 
-/** Loss only from the transport/netdev reset: counted by ntb0 tx_dropped (-ENOLINK) or recovered by TCP; no corrupt frame. */
+/**
+ * Loss only from the transport/netdev reset: counted by ntb0 tx_dropped (-ENOLINK) or recovered
+ * by TCP; no malformed frame reaches ntb_netdev (rx_length_errors). Frames the peer wrote in the
+ * previous QP session and finds after a one-sided reset fail the transport's ver check
+ * (rx_err_ver, counted since the reset): the check doing its job, as in the kernel.
+ */
 function resetLoss(v: AccountingView): string | null {
-  if (sumDelta(v, 'rxErrVer') !== 0 || sumDelta(v, 'rxLengthErrors') !== 0) return `corrupt frames counted: rx_err_ver +${sumDelta(v, 'rxErrVer')}, rx_length_errors +${sumDelta(v, 'rxLengthErrors')}`;
+  if (sumDelta(v, 'rxLengthErrors') !== 0) return `malformed frames counted: rx_length_errors +${sumDelta(v, 'rxLengthErrors')}`;
   return null;
 }
-const resetDetail = (v: AccountingView): string => `ntb0 tx_dropped +${sumDelta(v, 'txDropped')}, TCP RetransSegs +${sumDelta(v, 'retransSegs')}, no rx_err_ver / rx_length_errors`;
+const resetDetail = (v: AccountingView): string => `ntb0 tx_dropped +${sumDelta(v, 'txDropped')}, TCP RetransSegs +${sumDelta(v, 'retransSegs')}; ${staleRefusedDetail(v.after.rc.rxErrVer + v.after.ep.rxErrVer)}`;
+
 
 function stream(id: string, fault: string, title: string, rest: Omit<Scenario, 'id' | 'fault' | 'title' | 'from' | 'bytes' | 'faultAfterNs' | 'deadlineNs'> & Partial<Pick<Scenario, 'from' | 'bytes' | 'faultAfterNs' | 'deadlineNs'>>): Scenario {
   return { id, fault, title, from: 'ep', bytes: 3_000_000, faultAfterNs: 10 * MS, deadlineNs: 3000 * MS, ...rest };

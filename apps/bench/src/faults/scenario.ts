@@ -170,6 +170,11 @@ export function staleDiagnosis(lab: Lab): string {
   return out.join('');
 }
 
+/** The rx_err_ver / rx_length_errors part of a reset scenario's accounting detail. */
+export function staleRefusedDetail(rxErrVer: number): string {
+  return `${rxErrVer} stale frame(s) of the previous QP session refused by the ver check (rx_err_ver since the reset), no rx_length_errors`;
+}
+
 /** Whether both carriers are on. */
 export function carriersOn(lab: Lab): boolean {
   return (['rc', 'ep'] as const).every((n) => lab.boards[n].netdev()?.ndev.netifCarrierOk() === true);

@@ -16,7 +16,7 @@ import { IPPROTO } from '@ntbsim/net-core';
 import type { Lab, LabOptions } from '../lab/lab.js';
 import { runLine } from '../lab/shell.js';
 import { labCommands } from '../commands.js';
-import type { AccountingView, BoardCounters, Scenario, ScenarioStep } from './scenario.js';
+import { staleRefusedDetail, type AccountingView, type BoardCounters, type Scenario, type ScenarioStep } from './scenario.js';
 import { datagramTotals } from './traffic.js';
 
 const MS = 1_000_000;
@@ -185,9 +185,9 @@ function labStep(at: number, board: 'rc' | 'ep', line: string, resets: (before: 
   };
 }
 
-/** Where a storm of QP link resets may lose: corrupt frames never; UDP only as `udpLoss` allows with the uncounted losses the notes bound. */
+/** Where a storm of QP link resets may lose: malformed frames never (stale ones are refused by the ver check, see `resetLoss`); UDP only as `udpLoss` allows with the uncounted losses the notes bound. */
 function resetStormLoss(v: AccountingView, udpFrom: 'rc' | 'ep'): string | null {
-  if (both(v, 'rxErrVer') !== 0 || both(v, 'rxLengthErrors') !== 0) return `corrupt frames counted: rx_err_ver +${both(v, 'rxErrVer')}, rx_length_errors +${both(v, 'rxLengthErrors')}`;
+  if (both(v, 'rxLengthErrors') !== 0) return `malformed frames counted: rx_length_errors +${both(v, 'rxLengthErrors')}`;
   const to = udpFrom === 'rc' ? 'ep' : 'rc';
   const uncounted = (v.notes.get('purgedUdp') ?? 0) + (v.notes.get('ringLoss') ?? 0);
   return udpLoss(v, udpFrom, uncounted + d(v, udpFrom, 'txDropped') + d(v, to, 'rxDropped'));
@@ -195,7 +195,7 @@ function resetStormLoss(v: AccountingView, udpFrom: 'rc' | 'ep'): string | null 
 
 function resetStormDetail(v: AccountingView, udpFrom: 'rc' | 'ep'): string {
   const to = udpFrom === 'rc' ? 'ep' : 'rc';
-  return `${udpDetail(v, udpFrom)} (at most: ${v.notes.get('purgedUdp') ?? 0} UDP in reset qdiscs + ${v.notes.get('ringLoss') ?? 0} ring slots of reset QP links, uncounted as in the kernel, + ${udpFrom} tx_dropped +${d(v, udpFrom, 'txDropped')} + ${to} rx_dropped +${d(v, to, 'rxDropped')}); qdisc resets discarded ${v.notes.get('purged') ?? 0} packets; TCP RetransSegs +${both(v, 'retransSegs')}; no rx_err_ver / rx_length_errors`;
+  return `${udpDetail(v, udpFrom)} (at most: ${v.notes.get('purgedUdp') ?? 0} UDP in reset qdiscs + ${v.notes.get('ringLoss') ?? 0} ring slots of reset QP links, uncounted as in the kernel, + ${udpFrom} tx_dropped +${d(v, udpFrom, 'txDropped')} + ${to} rx_dropped +${d(v, to, 'rxDropped')}); qdisc resets discarded ${v.notes.get('purged') ?? 0} packets; TCP RetransSegs +${both(v, 'retransSegs')}; ${staleRefusedDetail(v.after.rc.rxErrVer + v.after.ep.rxErrVer)}`;
 }
 
 /**
