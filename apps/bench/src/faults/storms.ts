@@ -206,29 +206,17 @@ function resetStormDetail(v: AccountingView, udpFrom: 'rc' | 'ep'): string {
  * TCP retransmission (TCP_RTO_MIN 200 ms, backed off once) after the 10 ms QP link retries.
  */
 function ethtoolStorm(): Scenario {
-  const counts = [2, 4, 1, 3, 1, 4, 2, 1, 4, 3, 2, 1];
-  const steps: ScenarioStep[] = [watchPurges()];
-  const shrink = (b: number, a: number): number => Math.max(0, b - a);
-  counts.forEach((n, i) => {
-    steps.push(labStep(i * 25 * MS, 'ep', `ethtool -L ntb0 combined ${n}`, shrink));
-    steps.push(labStep(i * 25 * MS + 5 * MS, 'rc', `ethtool -L ntb0 combined ${n}`, shrink));
-  });
-  return {
+  return commandStorm({
     id: 'ethtool-L-storm',
     fault: 'ethtool -L storms',
-    title: `${counts.length * 2} × ethtool -L ntb0 combined N (${counts.join('→')}; EP, then RC 5 ms later) every 25 ms; 6 MB TCP EP→RC and 4 UDP flows RC→EP`,
+    command: (n) => `ethtool -L ntb0 combined ${n}`,
+    values: [2, 4, 1, 3, 1, 4, 2, 1, 4, 3, 2, 1],
+    periodNs: 25 * MS,
+    resets: (b, a) => Math.max(0, b - a),
     lab: fourQps(1),
-    from: 'ep',
     bytes: 6_000_000,
     datagrams: { from: 'rc', flows: 4, datagrams: 3_000, size: 1000, intervalNs: 400 * US, stopAfterNs: 600 * MS },
-    faultAfterNs: 10 * MS,
-    deadlineNs: 6000 * MS,
-    steps,
-    healAtNs: (counts.length - 1) * 25 * MS + 5 * MS,
-    resumeBoundNs: 700 * MS,
-    account: (v) => resetStormLoss(v, 'rc'),
-    accountDetail: (v) => resetStormDetail(v, 'rc'),
-  };
+  });
 }
 
 /**
@@ -240,24 +228,62 @@ function ethtoolStorm(): Scenario {
  * TCP's retransmission (200 ms, backed off once): 700 ms.
  */
 function mtuStorm(): Scenario {
-  const mtus = [9000, 1500, 4000, 65000, 2000, 9000, 1500, 65000];
-  const steps: ScenarioStep[] = [watchPurges()];
-  const all = (b: number): number => b;
-  mtus.forEach((m, i) => {
-    steps.push(labStep(i * 30 * MS, 'ep', `ip link set ntb0 mtu ${m}`, all));
-    steps.push(labStep(i * 30 * MS + 5 * MS, 'rc', `ip link set ntb0 mtu ${m}`, all));
-  });
-  return {
+  return commandStorm({
     id: 'mtu-storm',
     fault: 'MTU changes under load',
-    title: `${mtus.length * 2} × ip link set ntb0 mtu N (${mtus.join('→')}; EP, then RC 5 ms later) every 30 ms; 4 MB TCP EP→RC and 2 UDP flows RC→EP`,
-    from: 'ep',
+    command: (m) => `ip link set ntb0 mtu ${m}`,
+    values: [9000, 1500, 4000, 65000, 2000, 9000, 1500, 65000],
+    periodNs: 30 * MS,
+    resets: (b) => b,
     bytes: 4_000_000,
     datagrams: { from: 'rc', flows: 2, datagrams: 2_000, size: 1000, intervalNs: 500 * US, stopAfterNs: 500 * MS },
+  });
+}
+
+/** A storm of one lab command: what varies between the two storms of QP link resets. */
+interface CommandStorm {
+  readonly id: string;
+  readonly fault: string;
+  /** The command line for one value. */
+  readonly command: (value: number) => string;
+  /** One round per value: the EP runs the command, the RC 5 ms later. */
+  readonly values: readonly number[];
+  /** Time between rounds (ns). */
+  readonly periodNs: number;
+  /** QP links a command resets, from the queue counts before and after it. */
+  readonly resets: (before: number, after: number) => number;
+  readonly lab?: Scenario['lab'];
+  /** The TCP stream EP→RC (bytes). */
+  readonly bytes: number;
+  /** The paced UDP flows RC→EP. */
+  readonly datagrams: NonNullable<Scenario['datagrams']>;
+}
+
+/**
+ * A scenario running `o.command` over `o.values` on both boards (EP first, RC 5 ms later, so
+ * they disagree for 5 ms each round) every `o.periodNs` under a TCP stream EP→RC and UDP flows
+ * RC→EP, with the loss rule of QP link resets. Resume bound, that of a QP link reset: the 10 ms
+ * link retries, then TCP's retransmission (200 ms, backed off once): 700 ms.
+ */
+function commandStorm(o: CommandStorm): Scenario {
+  const steps: ScenarioStep[] = [watchPurges()];
+  o.values.forEach((v, i) => {
+    steps.push(labStep(i * o.periodNs, 'ep', o.command(v), o.resets));
+    steps.push(labStep(i * o.periodNs + 5 * MS, 'rc', o.command(v), o.resets));
+  });
+  const tcpMb = o.bytes / 1e6;
+  return {
+    id: o.id,
+    fault: o.fault,
+    title: `${o.values.length * 2} × ${o.command(0).replace(/ 0$/, ' N')} (${o.values.join('→')}; EP, then RC 5 ms later) every ${o.periodNs / MS} ms; ${tcpMb} MB TCP EP→RC and ${o.datagrams.flows} UDP flows RC→EP`,
+    ...(o.lab === undefined ? {} : { lab: o.lab }),
+    from: 'ep',
+    bytes: o.bytes,
+    datagrams: o.datagrams,
     faultAfterNs: 10 * MS,
     deadlineNs: 6000 * MS,
     steps,
-    healAtNs: (mtus.length - 1) * 30 * MS + 5 * MS,
+    healAtNs: (o.values.length - 1) * o.periodNs + 5 * MS,
     resumeBoundNs: 700 * MS,
     account: (v) => resetStormLoss(v, 'rc'),
     accountDetail: (v) => resetStormDetail(v, 'rc'),
