@@ -274,7 +274,7 @@ export const ip: Command = (argv, env) => {
   }
 };
 
-/** `modprobe ntb_netdev [param=value...]` (a no-op when loaded, as modprobe) and `modprobe ntb_transport`. */
+/** `modprobe ntb_netdev [param=value...]` (a no-op when loaded, parameters unread, as modprobe) and `modprobe ntb_transport`. */
 export const modprobe: Command = (argv, env) => {
   const [, mod, ...params] = argv;
   if (mod === undefined) return result('', 'modprobe: ERROR: missing parameters. See -h.\n', 1);
@@ -283,6 +283,7 @@ export const modprobe: Command = (argv, env) => {
   if (mod.startsWith('-')) return result('', `modprobe: invalid option -- '${mod.charAt(1)}'\nmodprobe: ERROR: unexpected getopt_long() value '?'.\n`, 1);
   if (mod === 'ntb_transport' || mod === 'ntb_hw_epf' || mod === 'pci_epf_vntb') return result('');
   if (mod !== 'ntb_netdev') return result('', `modprobe: FATAL: Module ${mod} not found in directory /lib/modules/ntbsim\n`, 1);
+  if (env.board.netdev() !== null) return result('');
   let p: ModuleParams = { transport: {}, netdev: {} };
   try {
     for (const spec of params) p = applyParam(p, spec, 'ntb_netdev');
