@@ -8,11 +8,16 @@
  * re-posted, QP handshake again), WC linger, lost doorbells and MSIs, spurious doorbells and
  * MSIs, DMA descriptor errors, a stalled EP command handler, and RX buffer exhaustion (the next
  * N RX buffer allocations of ntb_netdev fail, as with failslab: the buffer is not re-posted and
- * ntb0 counts rx_errors / rx_fifo_errors, as the kernel's rx_handler does).
+ * ntb0 counts rx_errors / rx_fifo_errors, as the kernel's rx_handler does), and storms of
+ * `ethtool -L ntb0 combined N` or `ip link set ntb0 mtu N` (one value every PERIOD ms, run as
+ * the lab commands run them, while the board's other commands go on).
  */
 import { ERRNO } from '@ntbsim/kernel';
+import { ETH_HLEN } from '@ntbsim/net-core';
 import type { TransportQp } from '@ntbsim/ntb-transport';
 import type { Board, BoardName, Lab } from '../lab/lab.js';
+import { ethtool } from '../tools/ethtool.js';
+import { ip } from '../tools/system.js';
 import { result, type Command, type CommandResult } from '../types.js';
 
 /** A fault to inject. `board` names the board for board-local faults. */
@@ -27,7 +32,37 @@ export type FaultSpec =
   | { readonly kind: 'spurious-doorbell'; readonly to: 'rc'; readonly vector: number }
   | { readonly kind: 'dma-error'; readonly side: BoardName; readonly count: number; readonly channel?: number }
   | { readonly kind: 'stall-ep'; readonly stalled: boolean }
-  | { readonly kind: 'rx-exhaust'; readonly board: BoardName; readonly count: number };
+  | { readonly kind: 'rx-exhaust'; readonly board: BoardName; readonly count: number }
+  | { readonly kind: 'storm'; readonly board: BoardName; readonly what: StormKind; readonly values: readonly number[]; readonly periodMs: number };
+
+/** What a storm changes: the channel count (`ethtool -L ntb0 combined N`) or the MTU (`ip link set ntb0 mtu N`). */
+export type StormKind = 'channels' | 'mtu';
+
+/** Most values one storm takes. */
+export const STORM_MAX_VALUES = 1000;
+/** Longest storm period accepted (ms). */
+export const STORM_MAX_PERIOD_MS = 10_000;
+
+/** Progress of a storm on a board. */
+export interface StormState {
+  /** What it changes. */
+  readonly what: StormKind;
+  /** Values in all. */
+  readonly total: number;
+  /** Commands run so far that succeeded. */
+  applied: number;
+  /** Commands run so far that failed (each with the tool's own error). */
+  failed: number;
+  /** The last failure's stderr, or ''. */
+  lastError: string;
+}
+
+const storms = new WeakMap<Lab, Map<BoardName, StormState>>();
+
+/** The storm running or last run on `board` of `lab`, if any. */
+export function stormState(lab: Lab, board: BoardName): StormState | undefined {
+  return storms.get(lab)?.get(board);
+}
 
 /** Largest count a fault accepts (drops, errors, failed allocations). */
 export const FAULT_MAX_COUNT = 1_000_000;
@@ -81,9 +116,48 @@ export function checkFault(lab: Lab, spec: FaultSpec): string | null {
       if (!isBoard(spec.board)) return `board: got ${JSON.stringify(spec.board)}, allowed rc or ep`;
       if (!isCount(spec.count)) return `count: got ${JSON.stringify(spec.count)}, allowed an integer in 0..${FAULT_MAX_COUNT}`;
       return lab.boards[spec.board].netdev() === null ? `${spec.board}: ntb_netdev is not loaded` : null;
+    case 'storm':
+      return checkStorm(lab, spec);
     default:
-      return `kind: got ${JSON.stringify((spec as { kind: unknown }).kind)}, allowed link, qp-link, reset, wc-linger, drop-doorbells, drop-msis, spurious-doorbell, dma-error, stall-ep, rx-exhaust`;
+      return `kind: got ${JSON.stringify((spec as { kind: unknown }).kind)}, allowed link, qp-link, reset, wc-linger, drop-doorbells, drop-msis, spurious-doorbell, dma-error, stall-ep, rx-exhaust, storm`;
   }
+}
+
+function checkStorm(lab: Lab, spec: Extract<FaultSpec, { kind: 'storm' }>): string | null {
+  if (!isBoard(spec.board)) return `board: got ${JSON.stringify(spec.board)}, allowed rc or ep`;
+  const nd = lab.boards[spec.board].netdev();
+  if (nd === null) return `${spec.board}: ntb_netdev is not loaded`;
+  if (spec.what !== 'channels' && spec.what !== 'mtu') return `what: got ${JSON.stringify(spec.what)}, allowed channels or mtu`;
+  if (!isCount(spec.periodMs, STORM_MAX_PERIOD_MS) || spec.periodMs < 1) return `period: got ${JSON.stringify(spec.periodMs)}, allowed an integer in 1..${STORM_MAX_PERIOD_MS} (ms)`;
+  const values: readonly unknown[] = Array.isArray(spec.values) ? (spec.values as readonly unknown[]) : [];
+  if (values.length < 1 || values.length > STORM_MAX_VALUES) return `values: allowed 1..${STORM_MAX_VALUES} of them`;
+  const [lo, hi] = spec.what === 'channels' ? [1, nd.getChannels().maxCombined] : [nd.ndev.minMtu, Math.min(nd.ndev.maxMtu, (nd.queues[0]?.qp.maxSize() ?? ETH_HLEN) - ETH_HLEN)];
+  if (spec.what === 'channels' && nd.variant === 'baseline') return `${spec.board}: the baseline ntb_netdev has no channels to set`;
+  const bad = values.find((v) => !isCount(v, hi) || v < lo);
+  if (bad !== undefined) return `values: got ${JSON.stringify(bad)}, allowed ${spec.what === 'channels' ? 'channel counts' : 'MTUs'} in ${lo}..${hi}`;
+  const running = stormState(lab, spec.board);
+  if (running !== undefined && running.applied + running.failed < running.total) return `${spec.board}: a ${running.what} storm is still running (${running.total - running.applied - running.failed} of ${running.total} left)`;
+  return null;
+}
+
+/** Run one value of a storm on `board`, as its lab command. */
+function stormStep(lab: Lab, spec: Extract<FaultSpec, { kind: 'storm' }>, value: number, state: StormState): void {
+  const env = { lab, board: lab.boards[spec.board], vars: new Map<string, string>() };
+  const r = spec.what === 'channels' ? ethtool(['ethtool', '-L', 'ntb0', 'combined', String(value)], env) : ip(['ip', 'link', 'set', 'ntb0', 'mtu', String(value)], env);
+  if (r.status === 0) state.applied++;
+  else {
+    state.failed++;
+    state.lastError = r.stderr.trim();
+  }
+}
+
+function startStorm(lab: Lab, spec: Extract<FaultSpec, { kind: 'storm' }>): void {
+  const state: StormState = { what: spec.what, total: spec.values.length, applied: 0, failed: 0, lastError: '' };
+  const map = storms.get(lab) ?? new Map<BoardName, StormState>();
+  map.set(spec.board, state);
+  storms.set(lab, map);
+  const t0 = lab.sim.now;
+  spec.values.forEach((v, i) => lab.sim.at(t0 + i * spec.periodMs * 1_000_000, () => stormStep(lab, spec, v, state)));
 }
 
 function armRxExhaust(board: Board, count: number): void {
@@ -166,6 +240,9 @@ export function injectFault(lab: Lab, spec: FaultSpec, onError?: (message: strin
     case 'rx-exhaust':
       armRxExhaust(lab.boards[spec.board], spec.count);
       break;
+    case 'storm':
+      startStorm(lab, spec);
+      break;
   }
   return 0;
 }
@@ -182,6 +259,7 @@ export const FAULT_USAGE = `Usage: fault link down|up
        fault dma-error rc|ep [N [CHANNEL]]
        fault rx-exhaust N
        fault stall-ep on|off
+       fault storm channels|mtu V1,V2,... [PERIOD_MS]
        fault show
 `;
 
@@ -252,6 +330,19 @@ export function parseFaultArgs(argv: readonly string[], board: BoardName): Fault
       if (a !== 'on' && a !== 'off') return a === undefined ? 'missing on|off' : `invalid state '${a}' (allowed on, off)`;
       return extra(1) ?? { kind: 'stall-ep', stalled: a === 'on' };
     }
+    case 'storm': {
+      if (a !== 'channels' && a !== 'mtu') return a === undefined ? 'missing what (channels or mtu)' : `invalid storm '${a}' (allowed channels, mtu)`;
+      if (b === undefined) return 'missing values (V1,V2,...)';
+      const values: number[] = [];
+      for (const w of b.split(',')) {
+        const n = parseCount(w, 'value');
+        if (typeof n === 'string') return n;
+        values.push(n);
+      }
+      const period = c === undefined ? 25 : parseCount(c, 'period (ms)');
+      if (typeof period === 'string') return period;
+      return extra(3) ?? { kind: 'storm', board, what: a, values, periodMs: period };
+    }
     default:
       return `unknown fault '${verb}'`;
   }
@@ -271,6 +362,8 @@ export function faultStatus(lab: Lab): string {
     const qps = nd === null ? '-' : nd.queues.map((q) => `qp${q.qp.qpNum}:${q.qp.linkQuery() ? 'up' : 'down'}`).join(' ');
     const dma = lab.pair.dma[name].stats;
     out += `${name}: carrier ${nd?.ndev.netifCarrierOk() === true ? 'on' : 'off'} ${qps} dma_failed ${dma.failed} rx_alloc_failures_pending ${pendingRxFailures(b)}\n`;
+    const st = stormState(lab, name);
+    if (st !== undefined) out += `${name}: ${st.what} storm: ${st.applied + st.failed}/${st.total} run, ${st.failed} failed${st.lastError === '' ? '' : ` (last: ${st.lastError})`}\n`;
   }
   return out;
 }

@@ -22,7 +22,7 @@ const path = process.env.FC_PATH;
 const params = (numRuns: number): fc.Parameters<unknown> => ({ numRuns, ...(seed === undefined ? {} : { seed }), ...(path === undefined ? {} : { path }), verbose: 1 });
 const commands = labCommands({ fault });
 
-const WORDS = ['fault', 'link', 'qp-link', 'reset', 'wc-linger', 'drop-doorbells', 'drop-msis', 'spurious-doorbell', 'dma-error', 'rx-exhaust', 'stall-ep', 'show', 'up', 'down', 'on', 'off', 'rc', 'ep', 'both', '0', '1', '3', '15', '16', '99', '1000000', '1000001', '-1', '0x10', '1e3', 'abc', '', '--help'];
+const WORDS = ['fault', 'link', 'qp-link', 'reset', 'wc-linger', 'drop-doorbells', 'drop-msis', 'spurious-doorbell', 'dma-error', 'rx-exhaust', 'stall-ep', 'storm', 'channels', 'mtu', '1,2', '9000,1500', '2,99', 'show', 'up', 'down', 'on', 'off', 'rc', 'ep', 'both', '0', '1', '3', '15', '16', '99', '1000000', '1000001', '-1', '0x10', '1e3', 'abc', '', '--help'];
 
 describe('fuzz', () => {
   it('fault argv: never throws; a rejected command leaves the lab as it was (700 cases)', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { labCommands } from '../../src/commands.js';
-import { fault, faultStatus, injectFault, parseFaultArgs, pendingRxFailures } from '../../src/faults/inject.js';
+import { fault, faultStatus, injectFault, parseFaultArgs, pendingRxFailures, stormState } from '../../src/faults/inject.js';
 import { bootLab, type Lab } from '../../src/lab/lab.js';
 import { defaultVars, runScript } from '../../src/lab/script.js';
 import { runLine } from '../../src/lab/shell.js';
@@ -77,5 +77,52 @@ describe('the fault command', () => {
     const out = runScript(lab, ['# faults', 'rc$ fault show', 'ep$ fault drop-doorbells 0', 'rc$ fault wc-linger fast', 'rc$ fault show'].join('\n'), { name: 'f.lab', commands });
     expect(out.steps.map((s) => s.line)).toEqual([2, 3, 4]);
     expect(out.error).toBe("f.lab:4: 'fault wc-linger fast' failed with status 2: fault: invalid linger (ns) 'fast'");
+  });
+
+  describe('fault storm', () => {
+    it('runs ethtool -L ntb0 combined N, one value per period, while other commands go on; fault show reports it', () => {
+      const l = bootLab({ seed: 5, vntb: { mwSizes: [1 << 19, 1 << 19, 1 << 19, 1 << 19] } });
+      const nd = l.boards.ep.netdev();
+      expect(sh(l, 'ep', 'fault storm channels 2,4,1,3 10')).toEqual({ stdout: '', stderr: '', status: 0 });
+      expect(sh(l, 'ep', 'fault storm mtu 1500 10')).toEqual({ stdout: '', stderr: 'fault: storm: ep: a channels storm is still running (4 of 4 left)\n', status: 1 });
+      const seen: number[] = [];
+      const t0 = l.sim.now;
+      for (let i = 0; i < 4; i++) {
+        l.sim.run({ until: t0 + i * 10_000_000 + 5_000_000 });
+        seen.push(nd?.queues.length ?? 0);
+      }
+      expect(seen).toEqual([2, 4, 1, 3]);
+      expect(stormState(l, 'ep')).toEqual({ what: 'channels', total: 4, applied: 4, failed: 0, lastError: '' });
+      expect(faultStatus(l)).toContain('ep: channels storm: 4/4 run, 0 failed\n');
+      expect(sh(l, 'rc', 'fault storm mtu 9000,1500 5').status).toBe(0);
+      l.sim.run({ until: l.sim.now + 20_000_000 });
+      expect(l.boards.rc.netdev()?.ndev.mtu).toBe(1500);
+      expect(stormState(l, 'rc')).toMatchObject({ what: 'mtu', applied: 2, failed: 0 });
+    });
+
+    it('rejects bad storms with the allowed range (status 1) or a usage error (status 2), changing nothing', () => {
+      const l = bootLab({ seed: 6 });
+      const before = faultStatus(l);
+      const t0 = l.sim.now;
+      expect(sh(l, 'ep', 'fault storm channels 1,99').stderr).toMatch(/^fault: storm: values: got 99, allowed channel counts in 1\.\.\d+\n$/);
+      expect(sh(l, 'ep', 'fault storm channels 0').stderr).toMatch(/^fault: storm: values: got 0, allowed channel counts in 1\.\.\d+\n$/);
+      expect(sh(l, 'ep', 'fault storm mtu 9000,65511').stderr).toBe('fault: storm: values: got 65511, allowed MTUs in 0..65510\n');
+      expect(sh(l, 'ep', 'fault storm mtu 9000 0').stderr).toBe('fault: storm: period: got 0, allowed an integer in 1..10000 (ms)\n');
+      expect(sh(l, 'ep', 'fault storm channels 1 10001').status).toBe(1);
+      for (const [line, msg] of [
+        ['fault storm', 'missing what (channels or mtu)'],
+        ['fault storm queues 1', "invalid storm 'queues' (allowed channels, mtu)"],
+        ['fault storm mtu', 'missing values (V1,V2,...)'],
+        ['fault storm mtu 9000,,1500', "invalid value ''"],
+        ['fault storm mtu 9000 5 x', "extra operand 'x'"],
+      ] as const) {
+        expect(sh(l, 'ep', line)).toEqual({ stdout: '', stderr: `fault: ${msg}\nTry 'fault --help' for more information.\n`, status: 2 });
+      }
+      expect(faultStatus(l)).toBe(before);
+      expect(l.sim.now).toBe(t0);
+      expect(stormState(l, 'ep')).toBeUndefined();
+      const base = bootLab({ seed: 6, params: { transport: {}, netdev: { variant: 'baseline' } } });
+      expect(sh(base, 'ep', 'fault storm channels 1').stderr).toBe('fault: storm: ep: the baseline ntb_netdev has no channels to set\n');
+    });
   });
 });
