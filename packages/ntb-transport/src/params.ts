@@ -16,6 +16,7 @@ export const DEFAULT_TRANSPORT_PARAMS: TransportParams = {
   txMemcpyOffload: false,
   flushDoneFlag: true,
   clearRxRingOnQpLink: false,
+  ignoreLinkEventWhenUp: false,
 };
 
 /** The size of `struct ntb_payload_header` (ver, len, flags), bytes. */
@@ -42,6 +43,7 @@ const CHECKS: Record<keyof TransportParams, Checker> = {
   txMemcpyOffload: bool,
   flushDoneFlag: bool,
   clearRxRingOnQpLink: bool,
+  ignoreLinkEventWhenUp: bool,
 };
 
 /** The kernel's parameter names, for messages (`transport_mtu`, …). */
@@ -55,6 +57,7 @@ export const KERNEL_PARAM_NAMES: Record<keyof TransportParams, string> = {
   txMemcpyOffload: 'tx_memcpy_offload',
   flushDoneFlag: 'flush_done_flag',
   clearRxRingOnQpLink: 'clear_rx_ring_on_qp_link',
+  ignoreLinkEventWhenUp: 'ignore_link_event_when_up',
 };
 
 /** Defaults overridden by `overrides`, validated; throws TransportError (EINVAL) naming the bad parameter. */

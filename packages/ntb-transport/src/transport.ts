@@ -127,6 +127,10 @@ export class NtbTransport {
   }
 
   private transportLinkWork(ctx: ExecContext): void {
+    if (this.linkIsUp && this.params.ignoreLinkEventWhenUp) {
+      this.unlockLink(ctx);
+      return;
+    }
     const ops = this.dev.ops;
     const { mwCount, qpCount } = this.counts;
     for (let i = 0; i < mwCount; i++) {

@@ -31,6 +31,12 @@ export interface TransportParams {
    * ntb_transport_link_down survive, and one whose `ver` matches the new session is consumed).
    */
   readonly clearRxRingOnQpLink: boolean;
+  /**
+   * Model switch: a link event while the transport link is already up is ignored (false =
+   * kernel v7.0: ntb_transport_link_work runs again and ntb_transport_setup_qp_mw resets every
+   * live QP on this side only, so a spurious link-event interrupt desynchronises the rings).
+   */
+  readonly ignoreLinkEventWhenUp: boolean;
 }
 
 /** A transport queue pair as its client sees it (struct ntb_transport_qp). */

@@ -132,4 +132,23 @@ describe('link negotiation over scratchpads', () => {
     expect(again).toBe(qa);
     expect(again?.linkQuery()).toBe(false);
   });
+
+  it('a link event while the link is up: the kernel re-runs the link work and resets the live QPs of that side only; ignore_link_event_when_up=Y leaves them alone', () => {
+    const after = (ignoreLinkEventWhenUp: boolean): { aTx: number; bRx: number } => {
+      const r = rig({ queues: 1, params: { ignoreLinkEventWhenUp } });
+      expect(runUntilUp(r)).toBe(true);
+      const qa = r.a.qps[0];
+      const qb = r.b.qps[0];
+      if (qa === undefined || qb === undefined) throw new Error('no qp');
+      inTask(r.a.host, (ctx) => {
+        for (let n = 0; n < 3; n++) expect(qa.txEnqueue(ctx, null, null, 1000)).toBe(0);
+      });
+      r.sim.run({ until: r.sim.now + 5_000_000 });
+      r.a.transport.onLinkEvent();
+      r.sim.run({ until: r.sim.now + 50_000_000 });
+      return { aTx: qa.stats.txPkts, bRx: qb.stats.rxPkts };
+    };
+    expect(after(false)).toEqual({ aTx: 0, bRx: 3 });
+    expect(after(true)).toEqual({ aTx: 3, bRx: 3 });
+  });
 });

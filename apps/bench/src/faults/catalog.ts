@@ -162,6 +162,33 @@ function spurious(): Scenario {
   });
 }
 
+/**
+ * A spurious MSI on the RC's link-event vector (vector 0 of ntb_hw_epf) while everything is up.
+ * ntb_transport_event_callback sees the link up and re-runs ntb_transport_link_work, whose
+ * ntb_transport_setup_qp_mw resets every live QP of the RC only: the EP's rings go on with
+ * their old indices and the RC consumes the stale descriptors of the previous session, a wedge
+ * (kernel v7.0). With ignore_link_event_when_up=Y the event is ignored and nothing happens.
+ */
+function spuriousLinkEvent(guard: boolean): Scenario {
+  return stream(`spurious-link-event${guard ? '-ignored' : ''}`, 'spurious doorbells', `a spurious MSI on the RC's link-event vector 0 while the link is up${guard ? ', ignore_link_event_when_up=Y' : ''}`, {
+    ...(guard ? { lab: { params: { transport: { ignoreLinkEventWhenUp: true }, netdev: {} } } } : {}),
+    steps: [faultStep(0, { kind: 'spurious-doorbell', to: 'rc', vector: 0 })],
+    healAtNs: 0,
+    resumeBoundNs: 20 * MS,
+    account: guard ? noLoss : resetLoss,
+    accountDetail: guard ? noLossDetail : resetDetail,
+    weakness: {
+      expect: guard ? 'absent' : 'shown',
+      wedges: true,
+      observed: (v: AccountingView) => {
+        const why = staleDiagnosis(v.lab);
+        const done = v.stream.doneAt >= 0;
+        return { shown: why !== '' || !done, detail: done && why === '' ? `the link work did not run again; the stream finished (${v.stream.received} B)` : `the RC's QPs were reset one-sidedly and the stream wedged at ${v.stream.received} B${why}` };
+      },
+    },
+  });
+}
+
 function dmaError(side: BoardName): Scenario {
   return stream(`dma-error-${side}`, 'DMA channel errors', `use_dma=Y; the next 30 DMA descriptors on ${side} fail (CPU copy fallback)`, {
     lab: { params: { transport: { useDma: true }, netdev: {} } },
@@ -208,5 +235,5 @@ function hwLink(): Scenario {
 
 /** Every scenario, in matrix order. */
 export function faultScenarios(): Scenario[] {
-  return [hwLink(), qpLink('rc'), qpLink('ep'), qpLink('ep', true), reset('rc'), reset('ep'), wc(false), wc(true), dropDoorbells(), dropMsis(), spurious(), dmaError('rc'), dmaError('ep'), rxExhaust(true), rxExhaust(false), ...stormScenarios()];
+  return [hwLink(), qpLink('rc'), qpLink('ep'), qpLink('ep', true), reset('rc'), reset('ep'), wc(false), wc(true), dropDoorbells(), dropMsis(), spurious(), spuriousLinkEvent(false), spuriousLinkEvent(true), dmaError('rc'), dmaError('ep'), rxExhaust(true), rxExhaust(false), ...stormScenarios()];
 }

@@ -259,8 +259,9 @@ export interface Scenario {
   readonly accountDetail: (v: AccountingView) => string;
   /**
    * A known kernel weakness this scenario must show (fix off) or must not show (fix on).
-   * `wedges`: the weakness, when shown, stops the stream; the hang is then reported under
-   * known-weakness rather than failing no-throw-no-hang (a throw still fails it).
+   * `wedges`: the weakness, when shown, stops the stream; the hang (and the missing resume) is
+   * then reported under known-weakness rather than failing no-throw-no-hang and
+   * resumes-in-bound (a throw still fails).
    */
   readonly weakness?: { readonly expect: 'shown' | 'absent'; readonly wedges?: boolean; readonly observed: (v: AccountingView) => { readonly shown: boolean; readonly detail: string } };
 }
@@ -379,8 +380,9 @@ export function runScenario(sc: Scenario, seed = 1): ScenarioResult {
   } else {
     const view: AccountingView = { lab, before, after: counters(lab), stream: st, notes, faultAt: tFault, healAt: tFault + sc.healAtNs, streams: extra, datagrams: dg };
     const weak = sc.weakness?.observed(view) ?? null;
+    const wedgedByWeakness = st.doneAt < 0 && sc.weakness?.wedges === true && sc.weakness.expect === 'shown' && weak?.shown === true;
     inv['no-throw-no-hang'] =
-      st.doneAt < 0 && sc.weakness?.wedges === true && sc.weakness.expect === 'shown' && weak?.shown === true
+      wedgedByWeakness
         ? na(`wedged by the known weakness at ${st.received}/${sc.bytes} B; see known-weakness`)
         : st.doneAt >= 0 ? pass(`stream of ${sc.bytes} B done ${ms(st.doneAt - st.connectedAt)} after connect (budget ${ms(sc.deadlineNs)})`) : fail(`stream not done after ${ms(sc.deadlineNs)}: ${st.received}/${sc.bytes} B${st.error === null ? '' : `, ${st.error}`}${staleDiagnosis(lab)}`);
     inv['no-dup-no-corruption'] =
@@ -402,7 +404,9 @@ export function runScenario(sc: Scenario, seed = 1): ScenarioResult {
         : fail(`stream finished before the heal at ${ms(sc.healAtNs)}: the fault did not overlap the transfer`)
       : resume !== null && resume <= sc.resumeBoundNs
         ? pass(`resumed ${ms(resume)} after the heal (bound ${ms(sc.resumeBoundNs)})`)
-        : fail(resume === null ? 'no byte delivered after the heal' : `resumed ${ms(resume)} after the heal, bound ${ms(sc.resumeBoundNs)}`);
+        : wedgedByWeakness
+          ? na('wedged by the known weakness; see known-weakness')
+          : fail(resume === null ? 'no byte delivered after the heal' : `resumed ${ms(resume)} after the heal, bound ${ms(sc.resumeBoundNs)}`);
     if (sc.weakness !== undefined && weak !== null) {
       const o = weak;
       inv['known-weakness'] = o.shown === (sc.weakness.expect === 'shown') ? pass(`${sc.weakness.expect}: ${o.detail}`) : fail(`expected ${sc.weakness.expect}: ${o.detail}`);

@@ -42,7 +42,7 @@ export function parseKernelUint(v: string): number | null {
 }
 
 const TRANSPORT_BY_KERNEL_NAME = new Map(Object.entries(KERNEL_PARAM_NAMES).map(([k, v]) => [v, k as keyof TransportParams]));
-const TRANSPORT_BOOLS = new Set<keyof TransportParams>(['useDma', 'useMsi', 'txMemcpyOffload', 'flushDoneFlag', 'clearRxRingOnQpLink']);
+const TRANSPORT_BOOLS = new Set<keyof TransportParams>(['useDma', 'useMsi', 'txMemcpyOffload', 'flushDoneFlag', 'clearRxRingOnQpLink', 'ignoreLinkEventWhenUp']);
 
 const NETDEV_PARAMS = ['ntb_num_queues', 'variant', 'wake_timer'] as const;
 

@@ -12,7 +12,7 @@ describe('the fault × invariant matrix', () => {
     report = await runFaults({ jsonPath: json });
     const written = JSON.parse(readFileSync(json, 'utf8')) as FaultsReport;
     expect(written.results.map((r) => r.id)).toEqual(report.results.map((r) => r.id));
-    expect(report.results.length).toBeGreaterThanOrEqual(19);
+    expect(report.results.length).toBeGreaterThanOrEqual(21);
     expect(report.results.slice(-4).map((r) => r.id)).toEqual(['ring-full-storm', 'ring-full-storm-hrtimer', 'ethtool-L-storm', 'mtu-storm']);
   }, 120_000);
 
@@ -37,6 +37,16 @@ describe('the fault × invariant matrix', () => {
     const fixed = report.results.find((x) => x.id === 'qp-link-ep-clear-ring');
     expect(fixed?.invariants['no-throw-no-hang'].status).toBe('pass');
     expect(fixed?.invariants['known-weakness'].detail).toMatch(/^absent: no stale descriptor consumed/);
+  });
+
+  it('shows the one-sided QP reset of a spurious link-event MSI with the kernel behaviour, and not with ignore_link_event_when_up=Y', () => {
+    const kernel = report.results.find((x) => x.id === 'spurious-link-event');
+    expect(kernel?.invariants['known-weakness'].detail).toMatch(/^shown: the RC's QPs were reset one-sidedly and the stream wedged at \d+ B; qp0: /);
+    expect([kernel?.invariants['no-throw-no-hang'].status, kernel?.invariants['resumes-in-bound'].status]).toEqual(['n/a', 'n/a']);
+    const ignored = report.results.find((x) => x.id === 'spurious-link-event-ignored');
+    expect(ignored?.pass).toBe(true);
+    expect(ignored?.invariants['known-weakness'].detail).toMatch(/^absent: the link work did not run again; the stream finished \(3000000 B\)/);
+    expect(ignored?.invariants['loss-accounted'].status).toBe('pass');
   });
 
   it('shows the WC ordering hazard with flush_done_flag=N and not with =Y', () => {
