@@ -11,7 +11,7 @@ import { availableParallelism } from 'node:os';
 import { createInterface } from 'node:readline';
 import { getProfile, parseProfile, type PlatformProfile } from '@ntbsim/kernel';
 import { labCommands } from './commands.js';
-import { bootLab, LabError, type BoardName, type Lab, type LabOptions } from './lab/lab.js';
+import { bootLab, LabError, seedMwSizes, type BoardName, type Lab, type LabOptions } from './lab/lab.js';
 import { applyParam, ParamError, type ModuleParams } from './lab/params.js';
 import { defaultVars, parseScriptLine, runScript } from './lab/script.js';
 import { runLine } from './lab/shell.js';
@@ -45,6 +45,7 @@ Global options:
   --functional          move real payload bytes (default: timing mode, headers only)
   --param MOD.NAME=VAL  module parameter (ntb_transport.*, ntb_netdev.*), repeatable
   --doorbell MODE       legacy | per-bit (both boards)
+  --mws N               vNTB memory windows in BAR2, 1..4 (default: one per ntb_num_queues, up to 4)
   --trace FILE          write the event trace (JSON lines) to FILE
 `;
 
@@ -56,6 +57,7 @@ interface Globals {
   functional: boolean;
   params: ModuleParams;
   doorbell?: 'legacy' | 'per-bit';
+  mws?: number;
   trace?: string;
 }
 
@@ -110,7 +112,7 @@ function checkWritable(path: string, what: string): void {
 }
 
 /** The global options (they go before the command). */
-const GLOBAL_OPTIONS = ['--profile', '--seed', '--functional', '--param', '--doorbell', '--trace'];
+const GLOBAL_OPTIONS = ['--profile', '--seed', '--functional', '--param', '--doorbell', '--mws', '--trace'];
 
 /**
  * A subcommand's arguments: each `--option` must be one it takes (`valued` ones consume the next
@@ -168,6 +170,10 @@ function parseGlobals(argv: string[]): { globals: Globals; rest: string[] } {
       const v = val();
       if (v !== 'legacy' && v !== 'per-bit') throw new UsageError(`--doorbell: '${v}' is not one of legacy, per-bit`);
       g.doorbell = v;
+    } else if (a === '--mws') {
+      const v = val();
+      if (!/^[1-4]$/.test(v)) throw new UsageError(`--mws: '${v}' is not a memory window count in 1..4`);
+      g.mws = Number(v);
     } else if (a === '--trace') {
       const v = val();
       checkWritable(v, '--trace');
@@ -187,6 +193,7 @@ function labOptions(g: Globals): LabOptions {
     params: g.params,
     payload: g.functional ? 'functional' : 'timing',
     ...(g.doorbell === undefined ? {} : { doorbell: { rc: g.doorbell, ep: g.doorbell } }),
+    vntb: { mwSizes: seedMwSizes(g.mws ?? Math.min(4, Math.max(1, g.params.netdev.queues ?? 1))) },
     traceCapacity: g.trace === undefined ? 0 : 1_000_000,
     sysctl: { 'net.core.wmem_max': 1 << 30, 'net.core.rmem_max': 1 << 30 },
   };

@@ -22,6 +22,7 @@ describe('ntb-bench CLI', () => {
   it('rejects bad global options, naming the option and what is allowed, with status 2', async () => {
     expect(await run(['--seed', 'x', 'lab'])).toMatchObject({ code: 2, err: expect.stringContaining("--seed: 'x' is not an integer in 0..4294967295") as string });
     expect(await run(['--doorbell', 'msi', 'lab'])).toMatchObject({ code: 2, err: expect.stringContaining("--doorbell: 'msi' is not one of legacy, per-bit") as string });
+    for (const bad of ['0', '5', 'two']) expect(await run(['--mws', bad, 'lab'])).toMatchObject({ code: 2, err: expect.stringContaining(`--mws: '${bad}' is not a memory window count in 1..4`) as string });
     expect(await run(['--bogus'])).toMatchObject({ code: 2, err: expect.stringContaining("unknown option '--bogus'") as string });
     expect(await run(['frobnicate'])).toMatchObject({ code: 2, err: expect.stringContaining("unknown command 'frobnicate'") as string });
     expect((await run(['--seed'])).err).toContain("option '--seed' requires an argument");

@@ -260,6 +260,7 @@ export const FAULT_USAGE = `Usage: fault link down|up
        fault rx-exhaust N
        fault stall-ep on|off
        fault storm channels|mtu V1,V2,... [PERIOD_MS]
+       fault --in MS FAULT...   (inject FAULT MS milliseconds of virtual time from now)
        fault show
 `;
 
@@ -365,6 +366,7 @@ export function faultStatus(lab: Lab): string {
     const st = stormState(lab, name);
     if (st !== undefined) out += `${name}: ${st.what} storm: ${st.applied + st.failed}/${st.total} run, ${st.failed} failed${st.lastError === '' ? '' : ` (last: ${st.lastError})`}\n`;
   }
+  for (const f of scheduledFaults(lab)) out += `scheduled at ${(f.at / 1e9).toFixed(3)} s: fault ${f.line}: ${f.outcome}\n`;
   return out;
 }
 
@@ -372,9 +374,57 @@ export function faultStatus(lab: Lab): string {
 export const fault: Command = (argv, env) => {
   if (argv[1] === '--help' || argv[1] === '-h') return result(FAULT_USAGE);
   if (argv[1] === 'show') return argv.length > 2 ? usage(`extra operand '${argv[2] ?? ''}'`) : result(faultStatus(env.lab));
-  const spec = parseFaultArgs(argv, env.board.name);
+  let delayMs = 0;
+  let words = argv;
+  if (argv[1] === '--in') {
+    const d = parseCount(argv[2], 'delay (ms)');
+    if (typeof d === 'string') return usage(d);
+    if (d > FAULT_MAX_DELAY_MS) return usage(`invalid delay (ms) '${argv[2] ?? ''}' (allowed 0..${FAULT_MAX_DELAY_MS})`);
+    delayMs = d;
+    words = [argv[0] ?? 'fault', ...argv.slice(3)];
+  }
+  if (words[1] === 'show') return usage("'show' cannot be scheduled");
+  const spec = parseFaultArgs(words, env.board.name);
   if (typeof spec === 'string') return usage(spec);
+  if (delayMs > 0) {
+    const bad = checkFault(env.lab, spec);
+    if (bad !== null) return result('', `fault: ${spec.kind}: ${bad}\n`, 1);
+    scheduleFault(env.lab, spec, words.slice(1).join(' '), delayMs);
+    return result('');
+  }
   let message = '';
   const rc = injectFault(env.lab, spec, (m) => (message = m));
   return rc === 0 ? result('') : result('', `fault: ${spec.kind}: ${message}\n`, 1);
 };
+
+/** Longest `fault --in` delay (ms): one minute of virtual time. */
+export const FAULT_MAX_DELAY_MS = 60_000;
+
+/** A fault scheduled with `fault --in`: what, when, and what came of it. */
+export interface ScheduledFault {
+  /** The command line after `--in MS`. */
+  readonly line: string;
+  /** Virtual time it is due (ns). */
+  readonly at: number;
+  /** 'pending', 'done', or the reason it was rejected when it came due. */
+  outcome: string;
+}
+
+const scheduled = new WeakMap<Lab, ScheduledFault[]>();
+
+/** The faults scheduled in `lab` with `fault --in`, oldest first. */
+export function scheduledFaults(lab: Lab): readonly ScheduledFault[] {
+  return scheduled.get(lab) ?? [];
+}
+
+/** Inject `spec` `delayMs` from now (checked again then: the lab may have changed meanwhile). */
+function scheduleFault(lab: Lab, spec: FaultSpec, line: string, delayMs: number): void {
+  const entry: ScheduledFault = { line, at: lab.sim.now + delayMs * 1_000_000, outcome: 'pending' };
+  const list = scheduled.get(lab) ?? [];
+  list.push(entry);
+  scheduled.set(lab, list);
+  lab.sim.at(entry.at, () => {
+    let why = '';
+    entry.outcome = injectFault(lab, spec, (m) => (why = m)) === 0 ? 'done' : `rejected: ${why}`;
+  });
+}

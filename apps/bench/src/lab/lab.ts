@@ -87,6 +87,11 @@ export class LabError extends Error {
   }
 }
 
+/** Memory windows of the seed's boards: BAR2's ~2 MiB ceiling split into `count` MWs of at most 1 MiB each (bytes). */
+export function seedMwSizes(count: number): number[] {
+  return Array.from({ length: count }, () => Math.min(1 << 20, (2 << 20) / count));
+}
+
 /** Boot the two boards and bring ntb0 up on both; throws LabError if the link does not come up in 5 s. */
 export function bootLab(options: LabOptions = {}): Lab {
   const profile = options.profile ?? getProfile('rcar-s4');

@@ -5,7 +5,7 @@
  */
 import { getProfile, NS_PER_SEC, type PlatformProfile } from '@ntbsim/kernel';
 import { labCommands } from '../commands.js';
-import { bootLab, type Lab } from '../lab/lab.js';
+import { bootLab, seedMwSizes, type Lab } from '../lab/lab.js';
 import { defaultVars } from '../lab/script.js';
 import { runLine } from '../lab/shell.js';
 import { findBottleneck, snapshot, type Bottleneck } from './bottleneck.js';
@@ -43,14 +43,14 @@ export interface RunResult {
  */
 export function bootScenario(scenario: RunConfig, options: RunOptions): Lab {
   const mws = scenario.mwCount ?? Math.min(scenario.queues, 4);
-  const mwSize = scenario.mwSize ?? Math.min(1 << 20, (2 << 20) / mws);
+
   const transport = { ...(scenario.transport ?? {}), ...(scenario.queues > mws ? { maxNumClients: scenario.queues } : {}) };
   const lab = bootLab({
     profile: options.profile ?? getProfile('rcar-s4'),
     seed: options.seed,
     payload: options.payload,
     doorbell: { rc: scenario.doorbell, ep: scenario.doorbell },
-    vntb: { mwSizes: Array.from({ length: mws }, () => mwSize) },
+    vntb: { mwSizes: scenario.mwSize === undefined ? seedMwSizes(mws) : Array.from({ length: mws }, () => scenario.mwSize as number) },
     params: { transport, netdev: { variant: scenario.variant, queues: scenario.queues, ...(scenario.wakeTimer === undefined ? {} : { wakeTimer: scenario.wakeTimer }) } },
     sysctl: { 'net.core.wmem_max': 1 << 30, 'net.core.rmem_max': 1 << 30 },
   });

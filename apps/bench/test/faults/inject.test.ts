@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { labCommands } from '../../src/commands.js';
-import { fault, faultStatus, injectFault, parseFaultArgs, pendingRxFailures, stormState } from '../../src/faults/inject.js';
+import { fault, faultStatus, injectFault, parseFaultArgs, pendingRxFailures, scheduledFaults, stormState } from '../../src/faults/inject.js';
 import { bootLab, type Lab } from '../../src/lab/lab.js';
 import { defaultVars, runScript } from '../../src/lab/script.js';
 import { runLine } from '../../src/lab/shell.js';
@@ -123,6 +123,45 @@ describe('the fault command', () => {
       expect(stormState(l, 'ep')).toBeUndefined();
       const base = bootLab({ seed: 6, params: { transport: {}, netdev: { variant: 'baseline' } } });
       expect(sh(base, 'ep', 'fault storm channels 1').stderr).toBe('fault: storm: ep: the baseline ntb_netdev has no channels to set\n');
+    });
+  });
+
+  describe('fault --in', () => {
+    it('injects the fault MS of virtual time later, checked when typed and again when due; fault show lists it', () => {
+      const l = bootLab({ seed: 9 });
+      const t0 = l.sim.now;
+      expect(sh(l, 'ep', 'fault --in 10 link down')).toEqual({ stdout: '', stderr: '', status: 0 });
+      expect(sh(l, 'ep', 'fault --in 20 link up').status).toBe(0);
+      expect(l.pair.fabric.linkUp).toBe(true);
+      l.sim.run({ until: t0 + 15_000_000 });
+      expect(l.pair.fabric.linkUp).toBe(false);
+      l.sim.run({ until: t0 + 25_000_000 });
+      expect(l.pair.fabric.linkUp).toBe(true);
+      expect(scheduledFaults(l).map((f) => [f.line, f.at - t0, f.outcome])).toEqual([
+        ['link down', 10_000_000, 'done'],
+        ['link up', 20_000_000, 'done'],
+      ]);
+      expect(faultStatus(l)).toMatch(/scheduled at \d+\.\d{3} s: fault link down: done\nscheduled at \d+\.\d{3} s: fault link up: done\n$/);
+      expect(sh(l, 'ep', 'fault --in 5 rx-exhaust 3').status).toBe(0);
+      expect(sh(l, 'ep', 'rmmod ntb_netdev').status).toBe(0);
+      l.sim.run({ until: l.sim.now + 10_000_000 });
+      expect(scheduledFaults(l).at(-1)?.outcome).toBe('rejected: ep: ntb_netdev is not loaded');
+    });
+
+    it('rejects a bad delay or fault at once (status 2 or 1) and schedules nothing', () => {
+      const l = bootLab({ seed: 10 });
+      for (const [line, msg] of [
+        ['fault --in', 'missing delay (ms)'],
+        ['fault --in x link down', "invalid delay (ms) 'x'"],
+        ['fault --in 60001 link down', "invalid delay (ms) '60001' (allowed 0..60000)"],
+        ['fault --in 5', 'missing operand'],
+        ['fault --in 5 show', "'show' cannot be scheduled"],
+        ['fault --in 5 link sideways', "invalid state 'sideways' (allowed up, down)"],
+      ] as const) {
+        expect(sh(l, 'ep', line)).toEqual({ stdout: '', stderr: `fault: ${msg}\nTry 'fault --help' for more information.\n`, status: 2 });
+      }
+      expect(sh(l, 'ep', 'fault --in 5 spurious-doorbell ep 99')).toEqual({ stdout: '', stderr: 'fault: spurious-doorbell: slot: got 99, allowed an integer in 0..15\n', status: 1 });
+      expect(scheduledFaults(l)).toEqual([]);
     });
   });
 });

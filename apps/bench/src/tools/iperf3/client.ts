@@ -20,7 +20,7 @@ import { DatagramLog, functionalPayload, IperfUdpSocket, Stream, streamFd, TcpSt
 /** How a client run ended. */
 export type ClientOutcome =
   | { readonly kind: 'ok'; readonly result: TestResult; readonly warnings: string }
-  | { readonly kind: 'error'; readonly code: IperfErrorCode; readonly errno: NetErrno | null; readonly warnings: string };
+  | { readonly kind: 'error'; readonly code: IperfErrorCode; readonly errno: NetErrno | null; readonly warnings: string; readonly partial: TestResult | null };
 
 /** A 36-character iperf3 cookie from the lab's seed and a test counter (no draw from the model's RNG). */
 function makeCookie(seed: number, n: number): string {
@@ -100,7 +100,7 @@ class ClientSession {
       this.fail({ code: 'IECTRLCLOSE', errno: null });
       task.stop();
     }
-    return this.outcome ?? { kind: 'error', code: 'IECTRLCLOSE', errno: null, warnings: this.warnings };
+    return this.outcome ?? { kind: 'error', code: 'IECTRLCLOSE', errno: null, warnings: this.warnings, partial: null };
   }
 
   private step(ctx: ExecContext, task: Task): TaskStep {
@@ -283,31 +283,39 @@ class ClientSession {
     const ctrl = this.ctrl;
     if (side === null || p === null || ctrl === null) return;
     side.closeStreams();
-    const o = this.spec.options;
-    const result = sideResult(side, {
-      lab: this.spec.lab,
-      params: p,
-      interval: o.interval,
-      unitFormat: o.unitFormat,
-      peer: this.peer,
-      cpu: { host: this.cpuPercent(ctx.time), remote: this.peer?.cpuPercent ?? 0 },
-      peerHost: o.host,
-      peerPort: o.port,
-      timesecs: this.timesecs,
-      mss: this.mss,
-    });
+    const result = this.resultNow(side, p, ctx.time);
     ctrl.send(ctx, stateMsg('IPERF_DONE'));
     ctrl.close(ctx);
     this.outcome = { kind: 'ok', result, warnings: this.warnings };
     this.finish();
   }
 
+  /** The test's result as of `now` (the intervals so far, and the summary when it is over). */
+  private resultNow(side: Side, p: TestParams, now: number): TestResult {
+    const o = this.spec.options;
+    return sideResult(side, {
+      lab: this.spec.lab,
+      params: p,
+      interval: o.interval,
+      unitFormat: o.unitFormat,
+      peer: this.peer,
+      cpu: { host: this.cpuPercent(now), remote: this.peer?.cpuPercent ?? 0 },
+      peerHost: o.host,
+      peerPort: o.port,
+      timesecs: this.timesecs,
+      mss: this.mss,
+    });
+  }
+
   private fail(f: SideFailure): TaskStep {
-    this.side?.stop();
-    this.side?.closeStreams();
+    const side = this.side;
+    const started = side !== null && this.params !== null && (this.state === 'running' || this.state === 'exchange' || this.state === 'results' || this.state === 'display');
+    const partial = started ? this.resultNow(side, this.params as TestParams, this.spec.lab.sim.now) : null;
+    side?.stop();
+    side?.closeStreams();
     if (this.ctrl !== null) this.ctrl.close();
     else this.ctrlSock.close();
-    this.outcome = { kind: 'error', code: f.code, errno: f.errno, warnings: this.warnings };
+    this.outcome = { kind: 'error', code: f.code, errno: f.errno, warnings: this.warnings, partial };
     this.finish();
     return 'exit';
   }

@@ -13,7 +13,7 @@ import { buildErrorJson, buildJson } from './jsonReport.js';
 import { IPERF_ERRORS, IPERF_VERSION, parseIperf3Args, type IperfErrorCode } from './options.js';
 import { takeServerOutput } from '../net/background.js';
 import { startServer } from './server.js';
-import { formatClientText } from './textReport.js';
+import { formatClientProgress, formatClientText } from './textReport.js';
 
 /** Error codes whose message iperf_strerror follows with strerror(errno) (its `perr`/`herr` cases). */
 const WITH_ERRNO = new Set<IperfErrorCode>(['IELISTEN', 'IECONNECT', 'IESTREAMCONNECT', 'IESTREAMWRITE', 'IESTREAMREAD', 'IESTREAMLISTEN']);
@@ -52,7 +52,9 @@ export const iperf3: Command = (argv, env) => {
   if (outcome.kind === 'error') {
     const msg = `error - ${iperfStrerror(outcome.code, outcome.errno)}`;
     if (o.json) return result(`${cjsonPrint(buildErrorJson({ version: IPERF_VERSION, systemInfo: sys }, msg))}\n`, warnings, 1);
-    return result(before, `${warnings}iperf3: ${msg}\n`, 1);
+    // What iperf3 printed live before the error: the connection lines and the intervals so far.
+    const live = outcome.partial === null ? '' : formatClientProgress(outcome.partial);
+    return result(before + live, `${warnings}iperf3: ${msg}\n`, 1);
   }
   const stdout = o.json ? `${cjsonPrint(buildJson(outcome.result))}\n` : before + formatClientText(outcome.result);
   return result(stdout, warnings, 0);

@@ -241,9 +241,14 @@ export function formatIntervals(r: TestResult): string {
 
 /** A client's complete text output: connection lines, intervals, summary and `iperf Done.`. */
 export function formatClientText(r: TestResult): string {
+  return `${formatClientProgress(r)}${formatSummary(r)}\niperf Done.\n`;
+}
+
+/** What a client prints before its summary: the connecting lines, the streams and the intervals (all a test that fails midway has printed). */
+export function formatClientProgress(r: TestResult): string {
   let out = `Connecting to host ${r.start.peerHost}, port ${r.start.peerPort}\n`;
   if (r.reverse) out += `Reverse mode, remote host ${r.start.peerHost} is sending\n`;
-  return `${out}${formatConnected(r)}${formatIntervals(r)}${formatSummary(r)}\niperf Done.\n`;
+  return `${out}${formatConnected(r)}${formatIntervals(r)}`;
 }
 
 /** A server's text for one test: accepted connection, stream lines, intervals and its summary. */
