@@ -1,7 +1,7 @@
 /**
  * `ntb-bench sweep`: a grid over any lab parameter (queues, MWs, doorbell mode, IRQ
- * affinity, transport_mtu, use_dma, tx_memcpy_offload, HZ, wake timer, direction,
- * protocol), run on the worker pool; `--shard i/n` runs every n-th job so a batch engine
+ * affinity, transport_mtu, use_dma, DMA channels, tx_memcpy_offload, HZ, wake timer,
+ * direction, protocol, driver variant) and built-in profile, run on the worker pool; `--shard i/n` runs every n-th job so a batch engine
  * (CI matrix, Kubernetes Jobs, Slurm arrays) can split it, and `merge` joins the shards.
  */
 import type { RunResult } from './run.js';
@@ -22,6 +22,8 @@ export const AXES = {
   direction: 'ep-to-rc | rc-to-ep',
   protocol: 'tcp | udp',
   variant: 'mq | baseline',
+  profile: 'rcar-s4 | x86-server',
+  dma_channels: 'integer 0..32',
 } as const;
 
 /** An axis name. */
@@ -60,6 +62,9 @@ function checkValue(axis: AxisName, v: string): void {
         return v === '0' || v === '1';
       case 'hz':
         return [100, 250, 300, 1000].includes(int);
+      case 'dma_channels':
+        return int >= 0 && int <= 32;
+      case 'profile':
       case 'affinity':
       case 'direction':
       case 'doorbell':
@@ -80,7 +85,9 @@ export interface SweepPoint {
   readonly values: Readonly<Record<string, string>>;
   /** The lab configuration. */
   readonly config: RunConfig;
-  /** Profile overrides (HZ). */
+  /** Built-in profile of this point (the `profile` axis), else the sweep's. */
+  readonly profileName?: string;
+  /** Profile overrides (HZ, DMA channels). */
   readonly profilePatch?: Readonly<Record<string, unknown>>;
 }
 
@@ -107,7 +114,11 @@ export function expandGrid(grid: Grid): SweepPoint[] {
       ...(v.wake_timer === undefined ? {} : { wakeTimer: v.wake_timer as 'jiffy' | 'hrtimer' }),
       ...(v.direction === undefined ? {} : { direction: v.direction as 'ep-to-rc' | 'rc-to-ep' }),
     };
-    return { id: config.id, values: v, config, ...(v.hz === undefined ? {} : { profilePatch: { kernel: { hz: { value: Number(v.hz) } } } }) };
+    const patch: Record<string, unknown> = {
+      ...(v.hz === undefined ? {} : { kernel: { hz: { value: Number(v.hz) } } }),
+      ...(v.dma_channels === undefined ? {} : { dma: { channels: { value: Number(v.dma_channels) } } }),
+    };
+    return { id: config.id, values: v, config, ...(v.profile === undefined ? {} : { profileName: v.profile }), ...(Object.keys(patch).length === 0 ? {} : { profilePatch: patch }) };
   });
 }
 
@@ -162,7 +173,7 @@ export async function sweep(options: {
   const all: Job[] = [];
   for (const p of points) {
     for (let r = 0; r < options.runs; r++) {
-      all.push({ config: p.config, run: r, options: { seed: runSeed(options.baseSeed ?? 1, r), durationS: options.durationS, payload: options.payload, profileName: options.profileName, ...(p.profilePatch === undefined ? {} : { profilePatch: p.profilePatch }) } });
+      all.push({ config: p.config, run: r, options: { seed: runSeed(options.baseSeed ?? 1, r), durationS: options.durationS, payload: options.payload, profileName: p.profileName ?? options.profileName, ...(p.profilePatch === undefined ? {} : { profilePatch: p.profilePatch }) } });
     }
   }
   const shard = options.shard ?? { index: 1, count: 1 };

@@ -11,6 +11,14 @@ describe('sweep grids', () => {
     expect(pts[11]?.config).toMatchObject({ queues: 4, doorbell: 'per-bit', spreadIrqs: true, protocol: 'tcp' });
     expect(pts[1]?.profilePatch).toEqual({ kernel: { hz: { value: 1000 } } });
     expect(expandGrid(parseGrid(['use_dma=1', 'tx_memcpy_offload=1', 'transport_mtu=32768']))[0]?.config.transport).toEqual({ useDma: true, txMemcpyOffload: true, transportMtu: 32768 });
+    const pp = expandGrid(parseGrid(['profile=rcar-s4,x86-server', 'dma_channels=0,2', 'hz=1000']));
+    expect(pp.map((x) => [x.id, x.profileName, x.profilePatch])).toEqual([
+      ['profile=rcar-s4,dma_channels=0,hz=1000', 'rcar-s4', { kernel: { hz: { value: 1000 } }, dma: { channels: { value: 0 } } }],
+      ['profile=rcar-s4,dma_channels=2,hz=1000', 'rcar-s4', { kernel: { hz: { value: 1000 } }, dma: { channels: { value: 2 } } }],
+      ['profile=x86-server,dma_channels=0,hz=1000', 'x86-server', { kernel: { hz: { value: 1000 } }, dma: { channels: { value: 0 } } }],
+      ['profile=x86-server,dma_channels=2,hz=1000', 'x86-server', { kernel: { hz: { value: 1000 } }, dma: { channels: { value: 2 } } }],
+    ]);
+    expect(expandGrid(parseGrid(['queues=2']))[0]?.profileName).toBeUndefined();
   });
 
   it('rejects unknown axes and values, naming what is allowed', () => {
@@ -19,6 +27,8 @@ describe('sweep grids', () => {
     expect(() => parseGrid(['doorbell=msi'])).toThrow('sweep: doorbell=msi: allowed legacy | per-bit');
     expect(() => parseGrid(['hz=200'])).toThrow(/hz=200: allowed 100 \| 250 \| 300 \| 1000/);
     expect(() => parseGrid(['queues='])).toThrow(/has no values/);
+    expect(() => parseGrid(['profile=rcar-s5'])).toThrow('sweep: profile=rcar-s5: allowed rcar-s4 | x86-server');
+    expect(() => parseGrid(['dma_channels=33'])).toThrow('sweep: dma_channels=33: allowed integer 0..32');
   });
 
   it('parses shards', () => {
