@@ -78,6 +78,14 @@ export class EventQueue {
     return this.heap[0];
   }
 
+  /**
+   * Remove the earliest event and insert `ev` in one sift-down (heap replace-top), for an event
+   * scheduled while the earliest one fires; `ev` must not sort before the removed event.
+   */
+  replaceTop(ev: SimEvent): void {
+    this.siftDown(ev, this.heap.length);
+  }
+
   /** Remove and return the earliest event, or undefined when empty. */
   pop(): SimEvent | undefined {
     const heap = this.heap;
@@ -85,7 +93,14 @@ export class EventQueue {
     if (top === undefined) return undefined;
     const last = heap.pop() as SimEvent;
     const n = heap.length;
-    if (n > 0) {
+    if (n > 0) this.siftDown(last, n);
+    return top;
+  }
+
+  /** Put `last` at the root of the first `n` slots and sift it down. */
+  private siftDown(last: SimEvent, n: number): void {
+    const heap = this.heap;
+    {
       let i = 0;
       for (;;) {
         const l = 2 * i + 1;
@@ -106,6 +121,5 @@ export class EventQueue {
       }
       heap[i] = last;
     }
-    return top;
   }
 }

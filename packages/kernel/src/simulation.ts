@@ -55,6 +55,8 @@ export class Simulation {
   private immHead = 0;
   private immTail = 0;
   private stopRequested = false;
+  /** The heap event whose callback is running, still at the heap's top until replaced or popped. */
+  private firing: SimEvent | null = null;
 
   /** A simulation at time 0. */
   constructor(options: SimulationOptions = {}) {
@@ -75,7 +77,10 @@ export class Simulation {
     const queue = this.queue;
     const ev = queue.make(time, fn, arg);
     if (time === this.now) this.pushImmediate(ev);
-    else queue.insert(ev);
+    else if (this.firing !== null) {
+      this.firing = null;
+      queue.replaceTop(ev);
+    } else queue.insert(ev);
     return ev;
   }
 
@@ -130,27 +135,38 @@ export class Simulation {
     while (n < maxEvents && !this.stopRequested) {
       let ev: SimEvent;
       const top = queue.peek();
+      let fromHeap = true;
       if (top !== undefined && top.time === this.now) {
         ev = top;
-        queue.pop();
       } else if (this.immHead < this.immTail) {
         const slot = this.immHead & (this.immediate.length - 1);
         ev = this.immediate[slot] as SimEvent;
         this.immediate[slot] = undefined;
         this.immHead++;
+        fromHeap = false;
       } else {
         if (top === undefined || top.time > until) break;
         ev = top;
-        queue.pop();
       }
       const fn = ev.fn;
       if (fn === null) {
+        if (fromHeap) queue.pop();
         queue.recycle(ev);
         continue;
       }
       ev.fn = null;
       this.now = ev.time;
-      fn(ev.arg);
+      if (fromHeap) {
+        // The event stays at the heap's top while it fires: the first event it schedules into
+        // the heap takes its place in one sift-down (it cannot sort before it: its time is later).
+        this.firing = ev;
+        try {
+          fn(ev.arg);
+        } finally {
+          if (this.firing === ev) queue.pop();
+          this.firing = null;
+        }
+      } else fn(ev.arg);
       queue.recycle(ev);
       n++;
     }

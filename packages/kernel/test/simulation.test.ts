@@ -1,5 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createSimulation, KernelError } from '../src/index.js';
+import { createSimulation, KernelError, type SimEvent } from '../src/index.js';
 
 describe('Simulation', () => {
   it('runs equal-time events in the order they were scheduled', () => {
@@ -51,5 +52,74 @@ describe('Simulation', () => {
     expect(sim.run({ maxEvents: 3 })).toBe(3);
     sim.run();
     expect(n).toBe(7);
+  });
+
+  it('events scheduled and cancelled from callbacks run in (time, seq) order, as one sorted list would run them (property)', () => {
+    // Each fired event schedules the delays of its plan (0 = now, the same-time FIFO; later ones
+    // may replace the firing event at the heap's top) and may cancel an earlier pending event.
+    const plan = fc.array(fc.record({ delays: fc.array(fc.integer({ min: 0, max: 30 }), { maxLength: 3 }), cancel: fc.option(fc.nat(), { nil: null }) }), { minLength: 1, maxLength: 120 });
+    fc.assert(
+      fc.property(plan, (steps) => {
+        const sim = createSimulation();
+        const fired: number[] = [];
+        const handles = new Map<number, SimEvent>();
+        const ref: { id: number; time: number; seq: number; live: boolean }[] = [];
+        let nextId = 0;
+        const schedule = (time: number): void => {
+          const id = nextId++;
+          ref.push({ id, time, seq: id, live: true });
+          handles.set(
+            id,
+            sim.at(time, () => {
+              handles.delete(id);
+              fired.push(id);
+              const step = steps[fired.length % steps.length];
+              if (step === undefined || fired.length > 400) return;
+              for (const d of step.delays) schedule(sim.now + d);
+              if (step.cancel !== null) {
+                const pending = [...handles.keys()];
+                const victim = pending[step.cancel % Math.max(1, pending.length)];
+                const h = victim === undefined ? undefined : handles.get(victim);
+                if (victim !== undefined && h !== undefined) {
+                  sim.cancel(h);
+                  handles.delete(victim);
+                  const r = ref.find((x) => x.id === victim);
+                  if (r !== undefined) r.live = false;
+                }
+              }
+            }),
+          );
+        };
+        schedule(0);
+        schedule(0);
+        schedule(7);
+        sim.run();
+        // Replay with a sorted list: always the live, unfired entry of least (time, seq).
+        const expected: number[] = [];
+        const done = new Set<number>();
+        for (;;) {
+          const next = ref.filter((r) => r.live && !done.has(r.id) && fired.includes(r.id)).sort((a, b) => a.time - b.time || a.seq - b.seq)[0];
+          if (next === undefined) break;
+          done.add(next.id);
+          expected.push(next.id);
+        }
+        expect(fired).toEqual(expected);
+        expect(ref.filter((r) => r.live && !fired.includes(r.id))).toEqual([]);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('a callback that throws leaves the queue consistent: the next run goes on in order', () => {
+    const sim = createSimulation();
+    const order: string[] = [];
+    sim.at(5, () => {
+      sim.at(8, () => order.push('late'));
+      throw new Error('boom');
+    });
+    sim.at(6, () => order.push('next'));
+    expect(() => sim.run()).toThrow('boom');
+    sim.run();
+    expect(order).toEqual(['next', 'late']);
   });
 });
