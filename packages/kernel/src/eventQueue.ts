@@ -9,7 +9,9 @@ import type { Ns } from './time.js';
 
 /**
  * A scheduled event; keep it to cancel it. A handle is valid until its event has fired or
- * been cancelled: the queue recycles event objects after that, so drop the reference then.
+ * been cancelled: the queue reuses event objects after that (a firing event's own object may
+ * come back as the handle of the first event its callback schedules), so drop the reference
+ * when the event fires, before scheduling anything.
  */
 export interface SimEvent {
   /** Due time (ns). */
@@ -79,11 +81,18 @@ export class EventQueue {
   }
 
   /**
-   * Remove the earliest event and insert `ev` in one sift-down (heap replace-top), for an event
-   * scheduled while the earliest one fires; `ev` must not sort before the removed event.
+   * Reuse the earliest event (it has fired; its handle is dead) as a new event due at `time`,
+   * with the next sequence number, moved to its place in one sift-down (heap replace-top).
+   * `time` must not be before the old due time.
    */
-  replaceTop(ev: SimEvent): void {
+  reuseTop(time: Ns, fn: (arg: unknown) => void, arg: unknown): SimEvent {
+    const ev = this.heap[0] as SimEvent;
+    ev.time = time;
+    ev.seq = this.nextSeq++;
+    ev.fn = fn;
+    ev.arg = arg;
     this.siftDown(ev, this.heap.length);
+    return ev;
   }
 
   /** Remove and return the earliest event, or undefined when empty. */

@@ -55,7 +55,7 @@ export class Simulation {
   private immHead = 0;
   private immTail = 0;
   private stopRequested = false;
-  /** The heap event whose callback is running, still at the heap's top until replaced or popped. */
+  /** The heap event whose callback is running, still at the heap's top until reused or popped. */
   private firing: SimEvent | null = null;
 
   /** A simulation at time 0. */
@@ -75,12 +75,13 @@ export class Simulation {
   at(time: Ns, fn: (arg: unknown) => void, arg?: unknown): SimEvent {
     if (!(time >= this.now)) throw pastError(time, this.now);
     const queue = this.queue;
+    if (time !== this.now && this.firing !== null) {
+      this.firing = null;
+      return queue.reuseTop(time, fn, arg);
+    }
     const ev = queue.make(time, fn, arg);
     if (time === this.now) this.pushImmediate(ev);
-    else if (this.firing !== null) {
-      this.firing = null;
-      queue.replaceTop(ev);
-    } else queue.insert(ev);
+    else queue.insert(ev);
     return ev;
   }
 
@@ -157,17 +158,23 @@ export class Simulation {
       ev.fn = null;
       this.now = ev.time;
       if (fromHeap) {
-        // The event stays at the heap's top while it fires: the first event it schedules into
-        // the heap takes its place in one sift-down (it cannot sort before it: its time is later).
+        // The event stays at the heap's top while it fires: the first event its callback
+        // schedules into the heap reuses it in place, in one sift-down (its time is later, so
+        // it cannot sort before it); otherwise it is popped and recycled afterwards.
         this.firing = ev;
         try {
           fn(ev.arg);
         } finally {
-          if (this.firing === ev) queue.pop();
-          this.firing = null;
+          if (this.firing === ev) {
+            this.firing = null;
+            queue.pop();
+            queue.recycle(ev);
+          }
         }
-      } else fn(ev.arg);
-      queue.recycle(ev);
+      } else {
+        fn(ev.arg);
+        queue.recycle(ev);
+      }
       n++;
     }
     this.eventsRun += n;
