@@ -5,7 +5,7 @@
  * `-s link show DEV`, `addr show`), and `modprobe` / `rmmod` for ntb_netdev.
  */
 import { NS_PER_SEC, type CpuUsage } from '@ntbsim/kernel';
-import type { NetDevice } from '@ntbsim/net-core';
+import { formatIpv4, parseIpv4Prefix, type NetDevice } from '@ntbsim/net-core';
 import type { Board } from '../lab/lab.js';
 import { applyParam, ParamError, type ModuleParams } from '../lab/params.js';
 import { strtod } from './iperf3/units.js';
@@ -251,7 +251,30 @@ function ipAddr(board: Board, args: readonly string[]): CommandResult {
 }
 
 /**
- * `ip [-s] link [show [dev] DEV]`, `ip link set [dev] DEV [up|down] [mtu N]`, `ip addr [show [dev] DEV]`
+ * `ip route [show|list] [dev DEV]`: the connected route of each address on an up device, as the
+ * kernel adds it (`proto kernel scope link src ADDR`, `linkdown` without carrier); a `dev`
+ * filter drops the `dev` field, as iproute2 prints it.
+ */
+function ipRoute(board: Board, args: readonly string[]): CommandResult {
+  const [verb, ...rest] = args;
+  if (verb !== undefined && !matches(verb, 'show') && !matches(verb, 'list') && verb !== 'lst') {
+    if (matches(verb, 'add') || matches(verb, 'change') || matches(verb, 'replace') || matches(verb, 'delete') || matches(verb, 'append') || matches(verb, 'flush')) return result('', 'RTNETLINK answers: Operation not supported\n', 2);
+    throw new IpExit(`Command "${verb}" is unknown, try "ip route help".\n`, 255);
+  }
+  if (rest.length > 0 && rest[0] !== 'dev') throw new IpExit(`Error: any valid prefix is expected rather than "${rest[0] ?? ''}".\n`, 255);
+  const filtered = shownDevice(board, rest) !== null;
+  const nd = board.netdev();
+  if (nd === null || !nd.ndev.isUp) return result('');
+  const lines = board.stack.addressesOf(nd.ndev).map((a) => {
+    const p = parseIpv4Prefix(a);
+    const mask = p.prefixLen === 0 ? 0 : (0xffffffff << (32 - p.prefixLen)) >>> 0;
+    return `${formatIpv4((p.addr & mask) >>> 0)}/${p.prefixLen}${filtered ? '' : ` dev ${nd.ndev.name}`} proto kernel scope link src ${formatIpv4(p.addr)} ${nd.ndev.netifCarrierOk() ? '' : 'linkdown '}\n`;
+  });
+  return result(lines.join(''));
+}
+
+/**
+ * `ip [-s] link [show [dev] DEV]`, `ip link set [dev] DEV [up|down] [mtu N]`, `ip addr [show [dev] DEV]`, `ip route`
  * (iproute2): the whole line is parsed before anything is applied, and errors print as ip prints them.
  */
 export const ip: Command = (argv, env) => {
@@ -267,6 +290,7 @@ export const ip: Command = (argv, env) => {
     if (obj === undefined) throw new IpExit(IP_USAGE, 255);
     if (matches(obj, 'link')) return ipLink(env.board, rest, stats);
     if (matches(obj, 'address')) return ipAddr(env.board, rest);
+    if (matches(obj, 'route')) return ipRoute(env.board, rest);
     throw new IpExit(`Object "${obj}" is unknown, try "ip help".\n`, 255);
   } catch (e) {
     if (e instanceof IpExit) return result('', e.text, e.status);

@@ -317,4 +317,19 @@ describe('bad input to the lab tools', () => {
     expect(run('modprobe ntb_netdev ntb_num_queues=2').status).toBe(0);
     expect(l.boards.ep.netdev()?.queues.length).toBe(2);
   });
+
+  it('ip route: the connected route while ntb0 is up (linkdown without carrier), nothing when it is down; bad selectors rejected', () => {
+    const l = bootLab({ seed: 11 });
+    const run = (b: BoardName, line: string): CommandResult => runLine(line, { lab: l, board: l.boards[b], vars: defaultVars(l, l.boards[b]) }, labCommands());
+    expect(run('rc', 'ip route')).toEqual({ stdout: '10.0.0.0/24 dev ntb0 proto kernel scope link src 10.0.0.1 \n', stderr: '', status: 0 });
+    expect(run('ep', 'ip route show dev ntb0').stdout).toBe('10.0.0.0/24 proto kernel scope link src 10.0.0.2 \n');
+    expect(run('ep', 'ip route show dev eth9')).toEqual({ stdout: '', stderr: 'Device "eth9" does not exist.\n', status: 1 });
+    expect(run('ep', 'ip route show foo')).toEqual({ stdout: '', stderr: 'Error: any valid prefix is expected rather than "foo".\n', status: 255 });
+    expect(run('ep', 'ip route add 10.1.0.0/16 dev ntb0')).toEqual({ stdout: '', stderr: 'RTNETLINK answers: Operation not supported\n', status: 2 });
+    expect(run('ep', 'fault link down').status).toBe(0);
+    expect(run('ep', 'sleep 0.1').status).toBe(0);
+    expect(run('ep', 'ip route').stdout).toBe('10.0.0.0/24 dev ntb0 proto kernel scope link src 10.0.0.2 linkdown \n');
+    expect(run('ep', 'ip link set ntb0 down').status).toBe(0);
+    expect(run('ep', 'ip route').stdout).toBe('');
+  });
 });
