@@ -55,8 +55,8 @@ function kindIndex(kind: ContextKind): number {
 }
 const MAX_ZERO_COST_STEPS = 1_000_000;
 
-/** @internal The error for a negative or NaN charge (out of line, so `charge` inlines). */
-export function chargeError(ns: Ns): KernelError {
+/** The error for a negative or NaN charge (out of line, so `charge` inlines). */
+function chargeError(ns: Ns): KernelError {
   return new KernelError('EINVAL', `charge: cost must be a number ≥ 0 ns, got ${ns}`);
 }
 
@@ -73,6 +73,19 @@ class StepContext implements ExecContext {
     if (!(ns >= 0)) throw chargeError(ns);
     this.time += ns;
   }
+}
+
+/**
+ * @internal A context of `kind` on `cpu` that starts at `now` and is run by no CPU (what it
+ * charges is accounted nowhere): `Host.syscallContext`. The same class as the CPUs' step
+ * contexts, so `charge` call sites stay monomorphic.
+ */
+export function detachedContext(cpu: Cpu, kind: ContextKind, now: Ns): ExecContext {
+  const ctx = new StepContext(cpu.host, cpu);
+  ctx.kind = kind;
+  ctx.start = now;
+  ctx.time = now;
+  return ctx;
 }
 
 /** Event trampolines (one function for every CPU, so V8 optimises them once per process). */

@@ -3,7 +3,7 @@
  * tasklets, tasks, workqueues and timers, all charging costs from one platform profile.
  */
 import { CostModel } from './costs.js';
-import { chargeError, Cpu } from './cpu.js';
+import { Cpu, detachedContext } from './cpu.js';
 import { KernelError } from './errors.js';
 import { cpuMaskError, IrqVector, type IrqHandler } from './irq.js';
 import type { PlatformProfile } from './profile/schema.js';
@@ -83,7 +83,7 @@ export class Host {
    * not accounted to any CPU.
    */
   syscallContext(): ExecContext {
-    return new SyscallContext(this);
+    return detachedContext(this.cpu(0), 'user', this.sim.now);
   }
 
   /** CPU `id`; EINVAL if there is no such CPU. */
@@ -191,22 +191,4 @@ export class Host {
 /** Create a host in `sim` (one board of the lab). */
 export function createHost(sim: Simulation, options: HostOptions): Host {
   return new Host(sim, options.profile, options);
-}
-
-/** The context of `Host.syscallContext`. */
-class SyscallContext implements ExecContext {
-  readonly kind = 'user' as const;
-  readonly cpu: Cpu;
-  readonly start: Ns;
-  time: Ns;
-  constructor(readonly host: Host) {
-    this.cpu = host.cpu(0);
-    this.start = host.sim.now;
-    this.time = this.start;
-  }
-
-  charge(ns: Ns): void {
-    if (!(ns >= 0)) throw chargeError(ns);
-    this.time += ns;
-  }
 }
