@@ -8,7 +8,7 @@
 import { injectFault, type FaultSpec } from './inject.js';
 import { startStream, type StreamState } from './traffic.js';
 import { stormScenarios } from './storms.js';
-import { longestGap, staleDiagnosis, staleRefusedDetail, type AccountingView, type BoardCounters, type Scenario, type ScenarioStep } from './scenario.js';
+import { bothDelta, counterDelta, longestGap, malformedFrames, staleDiagnosis, staleRefusedDetail, type AccountingView, type Scenario, type ScenarioStep } from './scenario.js';
 import type { BoardName, Lab } from '../lab/lab.js';
 
 const MS = 1_000_000;
@@ -26,25 +26,23 @@ export function faultStep(at: number, spec: FaultSpec): ScenarioStep {
 }
 
 const other = (b: BoardName): BoardName => (b === 'rc' ? 'ep' : 'rc');
-const delta = (v: AccountingView, board: BoardName, k: keyof BoardCounters): number => v.after[board][k] - v.before[board][k];
-const sumDelta = (v: AccountingView, k: keyof BoardCounters): number => delta(v, 'rc', k) + delta(v, 'ep', k);
 
 /** No frame may be lost: no TCP retransmission and no driver drop or error on either board. */
 function noLoss(v: AccountingView): string | null {
-  const bad = (['retransSegs', 'txDropped', 'rxErrors', 'rxErrVer'] as const).filter((k) => sumDelta(v, k) !== 0);
-  return bad.length === 0 ? null : `unexpected loss: ${bad.map((k) => `${k} +${sumDelta(v, k)}`).join(', ')}`;
+  const bad = (['retransSegs', 'txDropped', 'rxErrors', 'rxErrVer'] as const).filter((k) => bothDelta(v, k) !== 0);
+  return bad.length === 0 ? null : `unexpected loss: ${bad.map((k) => `${k} +${bothDelta(v, k)}`).join(', ')}`;
 }
 const noLossDetail = (): string => 'no loss: RetransSegs, tx_dropped, rx_errors, rx_err_ver unchanged on both boards';
 
 /** Loss only from frames the link ate, counted in the fabric's dropped counters, recovered by TCP retransmission; no driver error. */
 function linkLoss(v: AccountingView): string | null {
-  const dropped = sumDelta(v, 'droppedLinkDown');
-  const retrans = sumDelta(v, 'retransSegs');
-  if (sumDelta(v, 'rxErrVer') !== 0 || sumDelta(v, 'rxLengthErrors') !== 0) return `corrupt frames counted: rx_err_ver +${sumDelta(v, 'rxErrVer')}, rx_length_errors +${sumDelta(v, 'rxLengthErrors')}`;
-  if (retrans > 0 && dropped === 0 && sumDelta(v, 'txDropped') === 0) return `TCP retransmitted ${retrans} segments but no drop was counted`;
+  const dropped = bothDelta(v, 'droppedLinkDown');
+  const retrans = bothDelta(v, 'retransSegs');
+  if (bothDelta(v, 'rxErrVer') !== 0 || bothDelta(v, 'rxLengthErrors') !== 0) return `corrupt frames counted: rx_err_ver +${bothDelta(v, 'rxErrVer')}, rx_length_errors +${bothDelta(v, 'rxLengthErrors')}`;
+  if (retrans > 0 && dropped === 0 && bothDelta(v, 'txDropped') === 0) return `TCP retransmitted ${retrans} segments but no drop was counted`;
   return null;
 }
-const linkLossDetail = (v: AccountingView): string => `link ate ${sumDelta(v, 'droppedLinkDown')} TLPs (fabric dropped_link_down), ntb0 tx_dropped +${sumDelta(v, 'txDropped')}, TCP RetransSegs +${sumDelta(v, 'retransSegs')}`;
+const linkLossDetail = (v: AccountingView): string => `link ate ${bothDelta(v, 'droppedLinkDown')} TLPs (fabric dropped_link_down), ntb0 tx_dropped +${bothDelta(v, 'txDropped')}, TCP RetransSegs +${bothDelta(v, 'retransSegs')}`;
 
 /**
  * Loss only from the transport/netdev reset: counted by ntb0 tx_dropped (-ENOLINK) or recovered
@@ -52,11 +50,8 @@ const linkLossDetail = (v: AccountingView): string => `link ate ${sumDelta(v, 'd
  * previous QP session and finds after a one-sided reset fail the transport's ver check
  * (rx_err_ver, counted since the reset): the check doing its job, as in the kernel.
  */
-function resetLoss(v: AccountingView): string | null {
-  if (sumDelta(v, 'rxLengthErrors') !== 0) return `malformed frames counted: rx_length_errors +${sumDelta(v, 'rxLengthErrors')}`;
-  return null;
-}
-const resetDetail = (v: AccountingView): string => `ntb0 tx_dropped +${sumDelta(v, 'txDropped')}, TCP RetransSegs +${sumDelta(v, 'retransSegs')}; ${staleRefusedDetail(v.after.rc.rxErrVer + v.after.ep.rxErrVer)}`;
+const resetLoss = malformedFrames;
+const resetDetail = (v: AccountingView): string => `ntb0 tx_dropped +${bothDelta(v, 'txDropped')}, TCP RetransSegs +${bothDelta(v, 'retransSegs')}; ${staleRefusedDetail(v.after.rc.rxErrVer + v.after.ep.rxErrVer)}`;
 
 
 function stream(id: string, fault: string, title: string, rest: Omit<Scenario, 'id' | 'fault' | 'title' | 'from' | 'bytes' | 'faultAfterNs' | 'deadlineNs'> & Partial<Pick<Scenario, 'from' | 'bytes' | 'faultAfterNs' | 'deadlineNs'>>): Scenario {
@@ -114,13 +109,13 @@ function wc(flush: boolean): Scenario {
     healAtNs: 60 * MS,
     resumeBoundNs: 700 * MS,
     account: flush ? noLoss : () => null,
-    accountDetail: flush ? noLossDetail : (v) => `no frame lost or corrupted; stalls recovered by TCP (RetransSegs +${sumDelta(v, 'retransSegs')})`,
+    accountDetail: flush ? noLossDetail : (v) => `no frame lost or corrupted; stalls recovered by TCP (RetransSegs +${bothDelta(v, 'retransSegs')})`,
     weakness: {
       expect: flush ? 'absent' : 'shown',
       observed: (v) => {
         const done = v.notes.get('probeDone') === 1;
         const gap = longestGap(v.stream, v.faultAt, v.healAt);
-        return { shown: !done || gap > 20 * MS, detail: `longest delivery stall of the 1 MB stream during the linger ${(gap / MS).toFixed(2)} ms; the 20 kB connection opened on the idle link at +45 ms ${done ? 'completed' : 'stalled'} by the heal at +60 ms (${sumDelta(v, 'tcpTimeouts')} TCP RTOs)` };
+        return { shown: !done || gap > 20 * MS, detail: `longest delivery stall of the 1 MB stream during the linger ${(gap / MS).toFixed(2)} ms; the 20 kB connection opened on the idle link at +45 ms ${done ? 'completed' : 'stalled'} by the heal at +60 ms (${bothDelta(v, 'tcpTimeouts')} TCP RTOs)` };
       },
     },
   });
@@ -132,8 +127,8 @@ function dropDoorbells(): Scenario {
     steps: [faultStep(0, { kind: 'drop-doorbells', count: 2 })],
     healAtNs: 0,
     resumeBoundNs: 1000 * MS,
-    account: (v) => (delta(v, 'rc', 'droppedFault') === 2 ? null : `rc→ep dropped_fault +${delta(v, 'rc', 'droppedFault')}, expected 2`),
-    accountDetail: (v) => `2 doorbells dropped (rc→ep dropped_fault +${delta(v, 'rc', 'droppedFault')}); no frame lost: TCP RetransSegs +${sumDelta(v, 'retransSegs')}`,
+    account: (v) => (counterDelta(v, 'rc', 'droppedFault') === 2 ? null : `rc→ep dropped_fault +${counterDelta(v, 'rc', 'droppedFault')}, expected 2`),
+    accountDetail: (v) => `2 doorbells dropped (rc→ep dropped_fault +${counterDelta(v, 'rc', 'droppedFault')}); no frame lost: TCP RetransSegs +${bothDelta(v, 'retransSegs')}`,
   });
 }
 
@@ -142,8 +137,8 @@ function dropMsis(): Scenario {
     steps: [faultStep(0, { kind: 'drop-msis', count: 2 })],
     healAtNs: 0,
     resumeBoundNs: 1000 * MS,
-    account: (v) => (delta(v, 'ep', 'droppedFault') === 2 ? null : `ep→rc dropped_fault +${delta(v, 'ep', 'droppedFault')}, expected 2`),
-    accountDetail: (v) => `2 MSIs dropped (ep→rc dropped_fault +${delta(v, 'ep', 'droppedFault')}); TCP RetransSegs +${sumDelta(v, 'retransSegs')}`,
+    account: (v) => (counterDelta(v, 'ep', 'droppedFault') === 2 ? null : `ep→rc dropped_fault +${counterDelta(v, 'ep', 'droppedFault')}, expected 2`),
+    accountDetail: (v) => `2 MSIs dropped (ep→rc dropped_fault +${counterDelta(v, 'ep', 'droppedFault')}); TCP RetransSegs +${bothDelta(v, 'retransSegs')}`,
   });
 }
 
@@ -195,8 +190,8 @@ function dmaError(side: BoardName): Scenario {
     steps: [faultStep(0, { kind: 'dma-error', side, count: 30 })],
     healAtNs: 0,
     resumeBoundNs: 20 * MS,
-    account: (v) => noLoss(v) ?? (delta(v, side, 'dmaFailed') === 30 ? null : `${side} DMA failed +${delta(v, side, 'dmaFailed')}, expected 30`),
-    accountDetail: (v) => `${delta(v, side, 'dmaFailed')} DMA descriptors failed and were copied by the CPU; ${noLossDetail()}`,
+    account: (v) => noLoss(v) ?? (counterDelta(v, side, 'dmaFailed') === 30 ? null : `${side} DMA failed +${counterDelta(v, side, 'dmaFailed')}, expected 30`),
+    accountDetail: (v) => `${counterDelta(v, side, 'dmaFailed')} DMA descriptors failed and were copied by the CPU; ${noLossDetail()}`,
   });
 }
 
@@ -208,13 +203,13 @@ function rxExhaust(partial: boolean): Scenario {
     healAtNs: partial ? 0 : 250 * MS,
     resumeBoundNs: partial ? 20 * MS : 700 * MS,
     account: (v) => {
-      const fifo = delta(v, 'rc', 'rxFifoErrors');
-      if (fifo !== n || delta(v, 'rc', 'rxErrors') !== n) return `ntb0 rx_fifo_errors +${fifo}, rx_errors +${delta(v, 'rc', 'rxErrors')}, expected +${n} each`;
+      const fifo = counterDelta(v, 'rc', 'rxFifoErrors');
+      if (fifo !== n || counterDelta(v, 'rc', 'rxErrors') !== n) return `ntb0 rx_fifo_errors +${fifo}, rx_errors +${counterDelta(v, 'rc', 'rxErrors')}, expected +${n} each`;
       if (!partial && (v.notes.get('stalled') ?? 0) === 0) return 'the RX queue did not stall with every buffer lost';
-      if (partial && sumDelta(v, 'retransSegs') !== 0) return `TCP retransmitted ${sumDelta(v, 'retransSegs')} segments with buffers left`;
+      if (partial && bothDelta(v, 'retransSegs') !== 0) return `TCP retransmitted ${bothDelta(v, 'retransSegs')} segments with buffers left`;
       return resetLoss(v);
     },
-    accountDetail: (v) => `ntb0 rx_fifo_errors +${delta(v, 'rc', 'rxFifoErrors')} (one per lost buffer)${partial ? '' : `, qp rx_err_no_buf ${v.notes.get('stalled') ?? 0} while stalled`}`,
+    accountDetail: (v) => `ntb0 rx_fifo_errors +${counterDelta(v, 'rc', 'rxFifoErrors')} (one per lost buffer)${partial ? '' : `, qp rx_err_no_buf ${v.notes.get('stalled') ?? 0} while stalled`}`,
   });
 }
 

@@ -170,6 +170,22 @@ export function staleDiagnosis(lab: Lab): string {
   return out.join('');
 }
 
+/** Change of counter `k` on `board` over the scenario. */
+export function counterDelta(v: AccountingView, board: BoardName, k: keyof BoardCounters): number {
+  return v.after[board][k] - v.before[board][k];
+}
+
+/** Change of counter `k` summed over both boards. */
+export function bothDelta(v: AccountingView, k: keyof BoardCounters): number {
+  return counterDelta(v, 'rc', k) + counterDelta(v, 'ep', k);
+}
+
+/** A QP-reset loss rule's hard part: no malformed frame reached ntb_netdev (rx_length_errors); null, or what is wrong. */
+export function malformedFrames(v: AccountingView): string | null {
+  const n = bothDelta(v, 'rxLengthErrors');
+  return n === 0 ? null : `malformed frames counted: rx_length_errors +${n}`;
+}
+
 /** The rx_err_ver / rx_length_errors part of a reset scenario's accounting detail. */
 export function staleRefusedDetail(rxErrVer: number): string {
   return `${rxErrVer} stale frame(s) of the previous QP session refused by the ver check (rx_err_ver since the reset), no rx_length_errors`;

@@ -16,7 +16,7 @@ import { IPPROTO } from '@ntbsim/net-core';
 import type { Lab, LabOptions } from '../lab/lab.js';
 import { runLine } from '../lab/shell.js';
 import { labCommands } from '../commands.js';
-import { staleRefusedDetail, type AccountingView, type BoardCounters, type Scenario, type ScenarioStep } from './scenario.js';
+import { bothDelta, counterDelta, malformedFrames, staleRefusedDetail, type AccountingView, type Scenario, type ScenarioStep } from './scenario.js';
 import { datagramTotals } from './traffic.js';
 
 const MS = 1_000_000;
@@ -27,8 +27,6 @@ function fourQps(queues: number): Omit<LabOptions, 'payload'> {
   return { params: { transport: { maxNumClients: 4 }, netdev: { queues } }, vntb: { mwSizes: [1 << 20, 1 << 20] } };
 }
 
-const d = (v: AccountingView, board: 'rc' | 'ep', k: keyof BoardCounters): number => v.after[board][k] - v.before[board][k];
-const both = (v: AccountingView, k: keyof BoardCounters): number => d(v, 'rc', k) + d(v, 'ep', k);
 
 /** Packets in the qdiscs of `board`'s ntb0 TX queues. */
 function qdiscBacklog(lab: Lab, board: 'rc' | 'ep'): number {
@@ -50,12 +48,12 @@ function udpLoss(v: AccountingView, from: 'rc' | 'ep', inFlightBound: number): s
   if (g === null) return 'no UDP flows';
   const to = from === 'rc' ? 'ep' : 'rc';
   const t = datagramTotals(g);
-  const out = d(v, from, 'udpOutDatagrams');
-  const snd = d(v, from, 'udpSndbufErrors');
-  const rcv = d(v, to, 'udpRcvbufErrors');
-  const csum = d(v, to, 'udpInCsumErrors') + d(v, to, 'udpNoPorts');
+  const out = counterDelta(v, from, 'udpOutDatagrams');
+  const snd = counterDelta(v, from, 'udpSndbufErrors');
+  const rcv = counterDelta(v, to, 'udpRcvbufErrors');
+  const csum = counterDelta(v, to, 'udpInCsumErrors') + counterDelta(v, to, 'udpNoPorts');
   if (out + snd !== t.sent) return `sender counted OutDatagrams +${out} + SndbufErrors +${snd} ≠ ${t.sent} datagrams sent`;
-  if (d(v, to, 'udpInDatagrams') !== t.received + t.duplicates + t.corrupt) return `receiver counted InDatagrams +${d(v, to, 'udpInDatagrams')} ≠ ${t.received + t.duplicates + t.corrupt} datagrams read`;
+  if (counterDelta(v, to, 'udpInDatagrams') !== t.received + t.duplicates + t.corrupt) return `receiver counted InDatagrams +${counterDelta(v, to, 'udpInDatagrams')} ≠ ${t.received + t.duplicates + t.corrupt} datagrams read`;
   if (csum !== 0) return `InCsumErrors + NoPorts +${csum}`;
   const inFlight = t.lost - snd - rcv;
   if (inFlight < 0 || inFlight > inFlightBound) return `${t.lost} datagrams lost: SndbufErrors +${snd}, RcvbufErrors +${rcv}, ${inFlight} lost in flight (allowed 0..${inFlightBound})`;
@@ -67,14 +65,14 @@ function udpDetail(v: AccountingView, from: 'rc' | 'ep'): string {
   if (g === null) return '';
   const to = from === 'rc' ? 'ep' : 'rc';
   const t = datagramTotals(g);
-  const inFlight = t.lost - d(v, from, 'udpSndbufErrors') - d(v, to, 'udpRcvbufErrors');
-  return `UDP ${t.lost}/${t.sent} lost = ${from} SndbufErrors +${d(v, from, 'udpSndbufErrors')} (qdisc full) + ${to} RcvbufErrors +${d(v, to, 'udpRcvbufErrors')} + ${inFlight} in flight`;
+  const inFlight = t.lost - counterDelta(v, from, 'udpSndbufErrors') - counterDelta(v, to, 'udpRcvbufErrors');
+  return `UDP ${t.lost}/${t.sent} lost = ${from} SndbufErrors +${counterDelta(v, from, 'udpSndbufErrors')} (qdisc full) + ${to} RcvbufErrors +${counterDelta(v, to, 'udpRcvbufErrors')} + ${inFlight} in flight`;
 }
 
 /** The driver never drops or errs on a full ring: no tx_dropped, tx_errors, rx_errors, rx_err_ver on either board. */
 function noDriverLoss(v: AccountingView): string | null {
-  const bad = (['txDropped', 'txErrors', 'rxErrors', 'rxErrVer', 'rxLengthErrors'] as const).filter((k) => both(v, k) !== 0);
-  return bad.length === 0 ? null : `driver loss on a full ring: ${bad.map((k) => `${k} +${both(v, k)}`).join(', ')}`;
+  const bad = (['txDropped', 'txErrors', 'rxErrors', 'rxErrVer', 'rxLengthErrors'] as const).filter((k) => bothDelta(v, k) !== 0);
+  return bad.length === 0 ? null : `driver loss on a full ring: ${bad.map((k) => `${k} +${bothDelta(v, k)}`).join(', ')}`;
 }
 
 /**
@@ -114,15 +112,15 @@ function ringFullStorm(wake: 'jiffy' | 'hrtimer'): Scenario {
     account: (v) => {
       const drv = noDriverLoss(v);
       if (drv !== null) return drv;
-      if (d(v, 'ep', 'txStops') === 0 || d(v, 'ep', 'txTimerWakes') === 0) return `the storm never filled a ring: ep tx stops +${d(v, 'ep', 'txStops')}, timer wakes +${d(v, 'ep', 'txTimerWakes')}`;
-      if (d(v, 'ep', 'udpSndbufErrors') === 0) return 'the flood never overflowed the qdisc (SndbufErrors +0)';
-      if (d(v, 'ep', 'qdiscDrops') < d(v, 'ep', 'udpSndbufErrors')) return `qdisc drops +${d(v, 'ep', 'qdiscDrops')} < SndbufErrors +${d(v, 'ep', 'udpSndbufErrors')}`;
+      if (counterDelta(v, 'ep', 'txStops') === 0 || counterDelta(v, 'ep', 'txTimerWakes') === 0) return `the storm never filled a ring: ep tx stops +${counterDelta(v, 'ep', 'txStops')}, timer wakes +${counterDelta(v, 'ep', 'txTimerWakes')}`;
+      if (counterDelta(v, 'ep', 'udpSndbufErrors') === 0) return 'the flood never overflowed the qdisc (SndbufErrors +0)';
+      if (counterDelta(v, 'ep', 'qdiscDrops') < counterDelta(v, 'ep', 'udpSndbufErrors')) return `qdisc drops +${counterDelta(v, 'ep', 'qdiscDrops')} < SndbufErrors +${counterDelta(v, 'ep', 'udpSndbufErrors')}`;
       const reordered = v.datagrams === null ? 0 : datagramTotals(v.datagrams).reordered;
       if (reordered !== 0) return `${reordered} datagrams reordered within a flow (one flow, one queue)`;
-      return udpLoss(v, 'ep', d(v, 'rc', 'rxDropped'));
+      return udpLoss(v, 'ep', counterDelta(v, 'rc', 'rxDropped'));
     },
     accountDetail: (v) =>
-      `${udpDetail(v, 'ep')} (rc rx_dropped +${d(v, 'rc', 'rxDropped')}); ep qdisc drops +${d(v, 'ep', 'qdiscDrops')} (TCP's recovered: RetransSegs +${both(v, 'retransSegs')}); no tx_dropped/tx_errors; ep subqueue stops +${d(v, 'ep', 'txStops')}, wake timer +${d(v, 'ep', 'txTimerWakes')}, NETDEV_TX_BUSY +${d(v, 'ep', 'txBusy')}`,
+      `${udpDetail(v, 'ep')} (rc rx_dropped +${counterDelta(v, 'rc', 'rxDropped')}); ep qdisc drops +${counterDelta(v, 'ep', 'qdiscDrops')} (TCP's recovered: RetransSegs +${bothDelta(v, 'retransSegs')}); no tx_dropped/tx_errors; ep subqueue stops +${counterDelta(v, 'ep', 'txStops')}, wake timer +${counterDelta(v, 'ep', 'txTimerWakes')}, NETDEV_TX_BUSY +${counterDelta(v, 'ep', 'txBusy')}`,
     weakness: {
       expect: wake === 'jiffy' ? 'shown' : 'absent',
       observed: (v) => {
@@ -130,7 +128,7 @@ function ringFullStorm(wake: 'jiffy' | 'hrtimer'): Scenario {
         const slots = v.lab.boards.ep.transport()?.qps[0]?.txRing.maxEntry ?? 0;
         return {
           shown: backlog > 0,
-          detail: `${slots}-slot rings (at most ${slots - 1} free, tx_start 10); ${probeMs} ms after the flood the EP qdiscs still held ${backlog} frames; ep subqueue stops +${d(v, 'ep', 'txStops')}, wake-timer expiries +${d(v, 'ep', 'txTimerWakes')}, ${(d(v, 'ep', 'txStops') === 0 ? 0 : (v.after.ep.txPackets - v.before.ep.txPackets) / d(v, 'ep', 'txStops')).toFixed(1)} frames per stop`,
+          detail: `${slots}-slot rings (at most ${slots - 1} free, tx_start 10); ${probeMs} ms after the flood the EP qdiscs still held ${backlog} frames; ep subqueue stops +${counterDelta(v, 'ep', 'txStops')}, wake-timer expiries +${counterDelta(v, 'ep', 'txTimerWakes')}, ${(counterDelta(v, 'ep', 'txStops') === 0 ? 0 : (v.after.ep.txPackets - v.before.ep.txPackets) / counterDelta(v, 'ep', 'txStops')).toFixed(1)} frames per stop`,
         };
       },
     },
@@ -187,15 +185,16 @@ function labStep(at: number, board: 'rc' | 'ep', line: string, resets: (before: 
 
 /** Where a storm of QP link resets may lose: malformed frames never (stale ones are refused by the ver check, see `resetLoss`); UDP only as `udpLoss` allows with the uncounted losses the notes bound. */
 function resetStormLoss(v: AccountingView, udpFrom: 'rc' | 'ep'): string | null {
-  if (both(v, 'rxLengthErrors') !== 0) return `malformed frames counted: rx_length_errors +${both(v, 'rxLengthErrors')}`;
+  const malformed = malformedFrames(v);
+  if (malformed !== null) return malformed;
   const to = udpFrom === 'rc' ? 'ep' : 'rc';
   const uncounted = (v.notes.get('purgedUdp') ?? 0) + (v.notes.get('ringLoss') ?? 0);
-  return udpLoss(v, udpFrom, uncounted + d(v, udpFrom, 'txDropped') + d(v, to, 'rxDropped'));
+  return udpLoss(v, udpFrom, uncounted + counterDelta(v, udpFrom, 'txDropped') + counterDelta(v, to, 'rxDropped'));
 }
 
 function resetStormDetail(v: AccountingView, udpFrom: 'rc' | 'ep'): string {
   const to = udpFrom === 'rc' ? 'ep' : 'rc';
-  return `${udpDetail(v, udpFrom)} (at most: ${v.notes.get('purgedUdp') ?? 0} UDP in reset qdiscs + ${v.notes.get('ringLoss') ?? 0} ring slots of reset QP links, uncounted as in the kernel, + ${udpFrom} tx_dropped +${d(v, udpFrom, 'txDropped')} + ${to} rx_dropped +${d(v, to, 'rxDropped')}); qdisc resets discarded ${v.notes.get('purged') ?? 0} packets; TCP RetransSegs +${both(v, 'retransSegs')}; ${staleRefusedDetail(v.after.rc.rxErrVer + v.after.ep.rxErrVer)}`;
+  return `${udpDetail(v, udpFrom)} (at most: ${v.notes.get('purgedUdp') ?? 0} UDP in reset qdiscs + ${v.notes.get('ringLoss') ?? 0} ring slots of reset QP links, uncounted as in the kernel, + ${udpFrom} tx_dropped +${counterDelta(v, udpFrom, 'txDropped')} + ${to} rx_dropped +${counterDelta(v, to, 'rxDropped')}); qdisc resets discarded ${v.notes.get('purged') ?? 0} packets; TCP RetransSegs +${bothDelta(v, 'retransSegs')}; ${staleRefusedDetail(v.after.rc.rxErrVer + v.after.ep.rxErrVer)}`;
 }
 
 /**
