@@ -17,6 +17,18 @@ export class CostModel {
   private readonly jitterSd: number;
   private readonly callNs: number;
   private readonly bytesNs: { readonly cached: number; readonly toWc: number; readonly uncached: number; readonly csum: number; readonly user: number };
+  private readonly fixedNs: {
+    readonly mmioRead: number;
+    readonly mmioWrite: number;
+    readonly irq: number;
+    readonly softirq: number;
+    readonly wakeup: number;
+    readonly dmaSetup: number;
+    readonly txPacket: number;
+    readonly rxPacket: number;
+    readonly ack: number;
+    readonly skbAlloc: number;
+  };
 
   /** Costs for `profile`, drawing the run factor and jitter from `rng`. */
   constructor(
@@ -36,16 +48,25 @@ export class CostModel {
       csum: perByte(profile.net.csumMBps.value),
       user: perByte(profile.net.userCopyMBps.value),
     };
+    const fixed = (q: { readonly value: number }): number => q.value * this.runScale;
+    this.fixedNs = {
+      mmioRead: fixed(profile.memory.mmioReadNs),
+      mmioWrite: fixed(profile.memory.mmioWriteNs),
+      irq: fixed(profile.kernel.irqEntryExitNs),
+      softirq: fixed(profile.kernel.softirqEntryNs),
+      wakeup: fixed(profile.kernel.wakeupNs),
+      dmaSetup: fixed(profile.dma.setupNs),
+      txPacket: fixed(profile.net.txPerPacketNs),
+      rxPacket: fixed(profile.net.rxPerPacketNs),
+      ack: fixed(profile.net.ackNs),
+      skbAlloc: fixed(profile.net.skbAllocNs),
+    };
   }
 
   /** `bytes` at `nsPerByte` (run factor included), jittered per call. */
   private bytes(bytes: number, nsPerByte: number): Ns {
     const ns = bytes * nsPerByte;
     return this.jitterSd > 0 && bytes > 0 ? ns * Math.max(0.5, 1 + this.jitterSd * this.rng.normalFast()) : ns;
-  }
-
-  private fixed(ns: number): Ns {
-    return ns * this.runScale;
   }
 
   /** memcpy between cached buffers (kernel `memcpy`). */
@@ -65,32 +86,32 @@ export class CostModel {
 
   /** One non-posted MMIO read round trip (`ioread32` of a remote BAR). */
   mmioRead(): Ns {
-    return this.fixed(this.profile.memory.mmioReadNs.value);
+    return this.fixedNs.mmioRead;
   }
 
   /** Issuing one posted MMIO write (`iowrite32`). */
   mmioWrite(): Ns {
-    return this.fixed(this.profile.memory.mmioWriteNs.value);
+    return this.fixedNs.mmioWrite;
   }
 
   /** Hardirq entry + exit. */
   irqEntryExit(): Ns {
-    return this.fixed(this.profile.kernel.irqEntryExitNs.value);
+    return this.fixedNs.irq;
   }
 
   /** Softirq / tasklet dispatch. */
   softirqEntry(): Ns {
-    return this.fixed(this.profile.kernel.softirqEntryNs.value);
+    return this.fixedNs.softirq;
   }
 
   /** Waking a sleeping task and switching to it. */
   wakeup(): Ns {
-    return this.fixed(this.profile.kernel.wakeupNs.value);
+    return this.fixedNs.wakeup;
   }
 
   /** DMA descriptor preparation and submission (CPU side). */
   dmaSetup(): Ns {
-    return this.fixed(this.profile.dma.setupNs.value);
+    return this.fixedNs.dmaSetup;
   }
 
   /** Duration of a DMA transfer on one channel (engine time, not CPU). */
@@ -100,17 +121,17 @@ export class CostModel {
 
   /** Sender network stack per packet (no byte copies). */
   txPacket(): Ns {
-    return this.fixed(this.profile.net.txPerPacketNs.value);
+    return this.fixedNs.txPacket;
   }
 
   /** Receiver network stack per packet (no byte copies). */
   rxPacket(): Ns {
-    return this.fixed(this.profile.net.rxPerPacketNs.value);
+    return this.fixedNs.rxPacket;
   }
 
   /** One TCP ACK built, sent or processed. */
   ack(): Ns {
-    return this.fixed(this.profile.net.ackNs.value);
+    return this.fixedNs.ack;
   }
 
   /** Software Internet checksum over `bytes`. */
@@ -125,6 +146,6 @@ export class CostModel {
 
   /** skb allocation + free. */
   skbAlloc(): Ns {
-    return this.fixed(this.profile.net.skbAllocNs.value);
+    return this.fixedNs.skbAlloc;
   }
 }

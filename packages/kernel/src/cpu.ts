@@ -49,10 +49,6 @@ class Deque<T> {
   }
 }
 
-/** Accounting slot of a context kind (hardirq, softirq, kthread, user). */
-function kindIndex(kind: ContextKind): number {
-  return kind === 'hardirq' ? 0 : kind === 'softirq' ? 1 : kind === 'kthread' ? 2 : 3;
-}
 const MAX_ZERO_COST_STEPS = 1_000_000;
 
 /** The error for a negative or NaN charge (out of line, so `charge` inlines). */
@@ -105,6 +101,8 @@ export class Cpu {
   private readonly byName = new Map<string, number>();
   private readonly ctx: StepContext;
   private current: Runnable | null = null;
+  /** Accounting slot (0 hardirq, 1 softirq, 2 kthread, 3 user) of `current`. */
+  private slot = 0;
   private currentMore = false;
   private busyUntil: Ns = 0;
   private dispatchPending = false;
@@ -155,8 +153,19 @@ export class Cpu {
     }
   }
 
+  /** Take the next context by priority, noting its accounting slot in `slot`. */
   private pick(): Runnable | undefined {
-    return this.hardq.length > 0 ? this.hardq.shift() : this.softq.length > 0 ? this.softq.shift() : this.procq.shift();
+    if (this.hardq.length > 0) {
+      this.slot = 0;
+      return this.hardq.shift();
+    }
+    if (this.softq.length > 0) {
+      this.slot = 1;
+      return this.softq.shift();
+    }
+    const r = this.procq.shift();
+    if (r !== undefined) this.slot = r.kind === 'kthread' ? 2 : 3;
+    return r;
   }
 
   /** @internal Event: pick and run queued work. */
@@ -175,7 +184,7 @@ export class Cpu {
       this.current = r;
       const more = r.run(ctx);
       const cost = Math.round(ctx.time - now);
-      const k = kindIndex(r.kind);
+      const k = this.slot;
       this.acct[k] = (this.acct[k] as number) + cost;
       if (this.accountByName) this.byName.set(r.name, (this.byName.get(r.name) ?? 0) + cost);
       if (this.tracing) sim.record({ host: this.host.name, cpu: this.id, what: 'run', name: r.name, value: cost });
@@ -194,9 +203,10 @@ export class Cpu {
     const r = this.current as Runnable;
     this.current = null;
     if (this.currentMore) {
-      const q = this.queueOf(r.kind);
-      if (r.kind === 'hardirq' || r.kind === 'softirq') q.unshift(r);
-      else q.push(r);
+      const slot = this.slot;
+      if (slot === 0) this.hardq.unshift(r);
+      else if (slot === 1) this.softq.unshift(r);
+      else this.procq.push(r);
     } else {
       r.finish?.(this);
     }

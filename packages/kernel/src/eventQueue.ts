@@ -24,15 +24,21 @@ export interface SimEvent {
   arg: unknown;
 }
 
+/** What a vacated heap slot holds (so the array keeps one element kind and no stale event). */
+const DEAD: SimEvent = { time: 0, seq: 0, fn: null, arg: null };
+
 /** Binary min-heap of events keyed by (time, seq). */
 export class EventQueue {
+  /** Slots 0..n-1 hold the heap; the array only grows (no push/pop on the hot path). */
   private heap: SimEvent[] = [];
+  private n = 0;
   private nextSeq = 0;
   private readonly pool: SimEvent[] = [];
+  private pooled = 0;
 
   /** Number of entries, cancelled ones included. */
   get size(): number {
-    return this.heap.length;
+    return this.n;
   }
 
   /** Insert an event due at `time`. */
@@ -44,8 +50,8 @@ export class EventQueue {
 
   /** A new event with the next sequence number, not yet inserted (reusing a recycled object). */
   make(time: Ns, fn: (arg: unknown) => void, arg: unknown): SimEvent {
-    const ev = this.pool.pop();
-    if (ev === undefined) return { time, seq: this.nextSeq++, fn, arg };
+    if (this.pooled === 0) return { time, seq: this.nextSeq++, fn, arg };
+    const ev = this.pool[--this.pooled] as SimEvent;
     ev.time = time;
     ev.seq = this.nextSeq++;
     ev.fn = fn;
@@ -56,15 +62,15 @@ export class EventQueue {
   /** Give back an event that has fired or was cancelled and popped; its handle is now dead. */
   recycle(ev: SimEvent): void {
     ev.arg = null;
-    if (this.pool.length < 4096) this.pool.push(ev);
+    if (this.pooled < 4096) this.pool[this.pooled++] = ev;
   }
 
   /** Insert an event made by `make`. */
   insert(ev: SimEvent): void {
     const time = ev.time;
     const heap = this.heap;
-    let i = heap.length;
-    heap.push(ev);
+    let i = this.n++;
+    heap[i] = ev;
     while (i > 0) {
       const p = (i - 1) >> 1;
       const parent = heap[p] as SimEvent;
@@ -77,7 +83,7 @@ export class EventQueue {
 
   /** The earliest event without removing it, or undefined. */
   peek(): SimEvent | undefined {
-    return this.heap[0];
+    return this.n > 0 ? this.heap[0] : undefined;
   }
 
   /**
@@ -91,17 +97,18 @@ export class EventQueue {
     ev.seq = this.nextSeq++;
     ev.fn = fn;
     ev.arg = arg;
-    this.siftDown(ev, this.heap.length);
+    this.siftDown(ev, this.n);
     return ev;
   }
 
   /** Remove and return the earliest event, or undefined when empty. */
   pop(): SimEvent | undefined {
+    if (this.n === 0) return undefined;
     const heap = this.heap;
-    const top = heap[0];
-    if (top === undefined) return undefined;
-    const last = heap.pop() as SimEvent;
-    const n = heap.length;
+    const top = heap[0] as SimEvent;
+    const n = --this.n;
+    const last = heap[n] as SimEvent;
+    heap[n] = DEAD;
     if (n > 0) this.siftDown(last, n);
     return top;
   }

@@ -133,49 +133,57 @@ export class Simulation {
     this.stopRequested = false;
     const queue = this.queue;
     let n = 0;
-    while (n < maxEvents && !this.stopRequested) {
-      let ev: SimEvent;
-      const top = queue.peek();
-      let fromHeap = true;
-      if (top !== undefined && top.time === this.now) {
-        ev = top;
-      } else if (this.immHead < this.immTail) {
-        const slot = this.immHead & (this.immediate.length - 1);
-        ev = this.immediate[slot] as SimEvent;
-        this.immediate[slot] = undefined;
-        this.immHead++;
-        fromHeap = false;
-      } else {
-        if (top === undefined || top.time > until) break;
-        ev = top;
-      }
-      const fn = ev.fn;
-      if (fn === null) {
-        if (fromHeap) queue.pop();
-        queue.recycle(ev);
-        continue;
-      }
-      ev.fn = null;
-      this.now = ev.time;
-      if (fromHeap) {
-        // The event stays at the heap's top while it fires: the first event its callback
-        // schedules into the heap reuses it in place, in one sift-down (its time is later, so
-        // it cannot sort before it); otherwise it is popped and recycled afterwards.
-        this.firing = ev;
-        try {
+    try {
+      while (n < maxEvents && !this.stopRequested) {
+        let ev: SimEvent;
+        const top = queue.peek();
+        let fromHeap = true;
+        if (top !== undefined && top.time === this.now) {
+          ev = top;
+        } else if (this.immHead < this.immTail) {
+          const slot = this.immHead & (this.immediate.length - 1);
+          ev = this.immediate[slot] as SimEvent;
+          this.immediate[slot] = undefined;
+          this.immHead++;
+          fromHeap = false;
+        } else {
+          if (top === undefined || top.time > until) break;
+          ev = top;
+        }
+        const fn = ev.fn;
+        if (fn === null) {
+          if (fromHeap) queue.pop();
+          queue.recycle(ev);
+          continue;
+        }
+        ev.fn = null;
+        this.now = ev.time;
+        if (fromHeap) {
+          // The event stays at the heap's top while it fires: the first event its callback
+          // schedules into the heap reuses it in place, in one sift-down (its time is later, so
+          // it cannot sort before it); otherwise it is popped and recycled afterwards.
+          this.firing = ev;
           fn(ev.arg);
-        } finally {
           if (this.firing === ev) {
             this.firing = null;
             queue.pop();
             queue.recycle(ev);
           }
+        } else {
+          fn(ev.arg);
+          queue.recycle(ev);
         }
-      } else {
-        fn(ev.arg);
+        n++;
+      }
+    } catch (err) {
+      // A callback threw: leave the queue as if its event had completed, then propagate.
+      const ev = this.firing;
+      if (ev !== null) {
+        this.firing = null;
+        queue.pop();
         queue.recycle(ev);
       }
-      n++;
+      throw err;
     }
     this.eventsRun += n;
     if (until !== Infinity && !this.stopRequested && n < maxEvents) this.now = until;
