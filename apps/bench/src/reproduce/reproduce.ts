@@ -27,6 +27,18 @@ export interface ScenarioResult {
   readonly delta_pct: number;
   readonly vs_baseline_pct: number | null;
   readonly bottleneck: Bottleneck;
+  /** Per run, each TX queue's share of the bytes sent (sending board's ntb0). */
+  readonly runs_tx_queue_share: number[][];
+  /** Runs of a multi-queue scenario in which one TX queue carried ≥ 95 % of the bytes. */
+  readonly one_queue_runs: number;
+}
+
+/** A run in which one TX queue carried at least this share of the bytes ran as if on one queue. */
+export const ONE_QUEUE_SHARE = 0.95;
+
+/** Whether a run with these TX queue shares used effectively one queue of several. */
+export function ranOnOneQueue(shares: readonly number[]): boolean {
+  return shares.length > 1 && Math.max(...shares) >= ONE_QUEUE_SHARE;
 }
 
 /** The reproduce report (`bench-results/reproduce.json`). */
@@ -159,6 +171,8 @@ export async function reproduce(options: ReproduceOptions): Promise<ReproduceRep
       delta_pct: (100 * (sum.mean - s.published.mean)) / s.published.mean,
       vs_baseline_pct: base === undefined || s.variant === 'baseline' ? null : (100 * (sum.mean - base)) / base,
       bottleneck: busiest.bottleneck,
+      runs_tx_queue_share: rs.map((r) => r.txQueueShare),
+      one_queue_runs: rs.filter((r) => ranOnOneQueue(r.txQueueShare)).length,
     };
   });
   return {
@@ -179,6 +193,31 @@ function f1(x: number): string {
   return x.toFixed(1);
 }
 
+/**
+ * Notes on multi-queue rows whose runs put all the traffic on one TX queue: iperf3's streams
+ * pick a queue by their socket's random flow hash, so with S streams on Q queues all share one
+ * queue in Q^(1-S) of the runs (1 in 8 for 4 streams on 2 queues), and such a run measures the
+ * single-queue rate. The mean includes them, as a real 10-run series would.
+ */
+export function queueSpreadNotes(scenarios: readonly ScenarioResult[]): string[] {
+  const hit = scenarios.filter((s) => s.one_queue_runs > 0);
+  if (hit.length === 0) return [];
+  const lines = ['', 'Runs on one TX queue (iperf3 streams pick a queue by their socket\'s random flow hash, sk_txhash; no XPS):'];
+  for (const s of hit) {
+    const onOne = (i: number): boolean => ranOnOneQueue(s.runs_tx_queue_share[i] ?? []);
+    const one = s.runs_mbps.filter((_, i) => onOne(i));
+    const spread = s.runs_mbps.filter((_, i) => !onOne(i));
+    let rest = '';
+    if (spread.length > 0) {
+      const m = summarize(spread).mean;
+      const d = (100 * (m - s.published_mbps)) / s.published_mbps;
+      rest = `; the other ${spread.length}: mean ${f1(m)} (${d >= 0 ? '+' : ''}${f1(d)}% vs published)`;
+    }
+    lines.push(`  ${s.id.padEnd(16)} ${s.one_queue_runs} of ${s.runs_mbps.length} runs (${one.map(f1).join(', ')} Mb/s)${rest}`);
+  }
+  return lines;
+}
+
 /** The seed's table with the published figures beside each row, and the bottlenecks. */
 export function formatTable(rep: ReproduceReport): string {
   const head = `${'scenario'.padEnd(16)} ${'mean'.padStart(7)} ${'min'.padStart(7)} ${'max'.padStart(7)} ${'median'.padStart(7)} ${'SD'.padStart(6)} ${'vs base'.padStart(8)} │ ${'published'.padStart(9)} ${'Δ'.padStart(7)}  (Mb/s)`;
@@ -188,6 +227,7 @@ export function formatTable(rep: ReproduceReport): string {
     const pubExtra = s.published.sd === undefined ? '' : ` (min ${s.published.min ?? ''} max ${s.published.max ?? ''} med ${s.published.median ?? ''} SD ${s.published.sd})`;
     lines.push(`${s.id.padEnd(16)} ${f1(s.mean_mbps).padStart(7)} ${f1(s.min_mbps).padStart(7)} ${f1(s.max_mbps).padStart(7)} ${f1(s.median_mbps).padStart(7)} ${s.sd_mbps.toFixed(2).padStart(6)} ${vs.padStart(8)} │ ${String(s.published_mbps).padStart(9)} ${`${s.delta_pct >= 0 ? '+' : ''}${f1(s.delta_pct)}%`.padStart(7)}${pubExtra}`);
   }
+  lines.push(...queueSpreadNotes(rep.scenarios));
   lines.push('');
   lines.push('Bottleneck per scenario (median run): board, CPU, busy %, stage');
   for (const s of rep.scenarios) {

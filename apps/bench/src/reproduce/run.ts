@@ -5,7 +5,7 @@
  */
 import { getProfile, NS_PER_SEC, type PlatformProfile } from '@ntbsim/kernel';
 import { labCommands } from '../commands.js';
-import { bootLab, seedMwSizes, type Lab } from '../lab/lab.js';
+import { bootLab, seedMwSizes, type Board, type Lab } from '../lab/lab.js';
 import { defaultVars } from '../lab/script.js';
 import { runLine } from '../lab/shell.js';
 import { findBottleneck, snapshot, type Bottleneck } from './bottleneck.js';
@@ -35,6 +35,12 @@ export interface RunResult {
   readonly events: number;
   /** Virtual seconds simulated. */
   readonly simS: number;
+  /**
+   * Share of the bytes the sending board's ntb0 transmitted on each TX queue during the test
+   * (0..1 per queue, from the driver's `tx_queue_N_bytes` counters): how iperf3's streams were
+   * spread (netdev_pick_tx hashes each socket's random sk_txhash when there is no XPS).
+   */
+  readonly txQueueShare: number[];
 }
 
 /**
@@ -52,7 +58,7 @@ export function bootScenario(scenario: RunConfig, options: RunOptions): Lab {
     doorbell: { rc: scenario.doorbell, ep: scenario.doorbell },
     vntb: { mwSizes: scenario.mwSize === undefined ? seedMwSizes(mws) : Array.from({ length: mws }, () => scenario.mwSize as number) },
     params: { transport, netdev: { variant: scenario.variant, queues: scenario.queues, ...(scenario.wakeTimer === undefined ? {} : { wakeTimer: scenario.wakeTimer }) } },
-    sysctl: { 'net.core.wmem_max': 1 << 30, 'net.core.rmem_max': 1 << 30 },
+    sysctl: { 'net.core.wmem_max': 1 << 30, 'net.core.rmem_max': 1 << 30, ...scenario.sysctl },
   });
   if (scenario.spreadIrqs) {
     const vectors = lab.pair.rcIrqs();
@@ -60,13 +66,30 @@ export function bootScenario(scenario: RunConfig, options: RunOptions): Lab {
     for (let q = 0; q < scenario.queues; q++) {
       const irq = vectors[q + 2];
       if (irq !== undefined) irq.setAffinity(1 << ((q + 1) % cpus));
-  }
-  for (const [k, v] of Object.entries(scenario.sysctl ?? {})) {
-    lab.boards.rc.stack.setSysctl(k, v);
-    lab.boards.ep.stack.setSysctl(k, v);
     }
   }
   return lab;
+}
+
+/** `tx_queue_N_bytes` of `board`'s ntb0 by queue, read through the ethtool stats contract. */
+function txQueueBytes(board: Board): number[] {
+  const dev = board.netdev();
+  if (dev === null) return [];
+  const names = dev.getStatsStrings();
+  const values = dev.getEthtoolStats();
+  const bytes: number[] = [];
+  names.forEach((name, i) => {
+    const m = /^tx_queue_(\d+)_bytes$/.exec(name);
+    if (m !== null) bytes[Number(m[1])] = values[i] ?? 0;
+  });
+  return Array.from(bytes, (b) => b ?? 0);
+}
+
+/** Each queue's share of the bytes sent between two `txQueueBytes` readings (all 0 when nothing was sent). */
+export function queueShares(before: readonly number[], after: readonly number[]): number[] {
+  const delta = after.map((b, i) => Math.max(0, b - (before[i] ?? 0)));
+  const total = delta.reduce((a, b) => a + b, 0);
+  return delta.map((d) => (total > 0 ? Math.round((d / total) * 1000) / 1000 : 0));
 }
 
 function sumBps(json: unknown, key: 'sum_received' | 'sum_sent' | 'sum'): number {
@@ -83,12 +106,14 @@ export function runScenario(scenario: RunConfig, options: RunOptions): RunResult
   const server = runLine('iperf3 -s -D', env(srv), commands);
   if (server.status !== 0) throw new Error(`iperf3 server: ${server.stderr}`);
   const before = { rc: snapshot(lab.boards.rc), ep: snapshot(lab.boards.ep) };
+  const sentBefore = txQueueBytes(lab.boards[cli]);
   const t0 = lab.sim.now;
   const ev0 = lab.sim.eventsRun;
   const target = lab.boards[srv].ip;
   const client = runLine(`${IPERF3_CLIENT[scenario.protocol].replace('${SERVER_IP}', target)} -t ${options.durationS} -J`, env(cli), commands);
   if (client.status !== 0) throw new Error(`iperf3 client (${scenario.id}): ${client.stderr || client.stdout.slice(0, 400)}`);
   const after = { rc: snapshot(lab.boards.rc), ep: snapshot(lab.boards.ep) };
+  const txQueueShare = queueShares(sentBefore, txQueueBytes(lab.boards[cli]));
   const json: unknown = JSON.parse(client.stdout);
   return {
     mbps: sumBps(json, 'sum_received') / 1e6,
@@ -96,5 +121,6 @@ export function runScenario(scenario: RunConfig, options: RunOptions): RunResult
     bottleneck: findBottleneck({ rc: { before: before.rc, after: after.rc }, ep: { before: before.ep, after: after.ep } }),
     events: lab.sim.eventsRun - ev0,
     simS: (lab.sim.now - t0) / NS_PER_SEC,
+    txQueueShare,
   };
 }

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { reportHtml } from '../../src/reproduce/report.js';
-import { formatTable, reproduce, type ReproduceReport } from '../../src/reproduce/reproduce.js';
-import { runScenario } from '../../src/reproduce/run.js';
+import { formatTable, queueSpreadNotes, ranOnOneQueue, reproduce, type ReproduceReport, type ScenarioResult } from '../../src/reproduce/reproduce.js';
+import { queueShares, runScenario } from '../../src/reproduce/run.js';
 import { SCENARIOS } from '../../src/reproduce/scenarios.js';
 
 const scenario = (id: string) => {
@@ -31,6 +31,13 @@ describe('reproduce (short, in-process)', () => {
       expect(s.mean_mbps).toBeGreaterThan(100);
       expect(s.bottleneck.busyPct).toBeGreaterThan(50);
     }
+    for (const s of rep.scenarios) {
+      expect(s.runs_tx_queue_share).toHaveLength(1);
+      const shares = s.runs_tx_queue_share[0] ?? [];
+      expect(shares).toHaveLength(s.queues);
+      expect(shares.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 2);
+      expect(s.one_queue_runs).toBe(shares.length > 1 && Math.max(...shares) >= 0.95 ? 1 : 0);
+    }
     const [legacy, perbit] = rep.scenarios;
     expect((perbit?.mean_mbps ?? 0) / (legacy?.mean_mbps ?? 1)).toBeGreaterThan(1.6);
     expect(legacy?.bottleneck.stage).toMatch(/^RX copy: ntb_transport tasklet/);
@@ -47,6 +54,28 @@ describe('reproduce (short, in-process)', () => {
     expect({ mbps: f.mbps, events: f.events }).toEqual({ mbps: a.mbps, events: a.events });
     expect(c.mbps).not.toBe(a.mbps);
   }, 120_000);
+});
+
+describe('queue spread', () => {
+  it('shares each queue\'s bytes sent between two counter readings', () => {
+    expect(queueShares([100, 50], [1100, 3050])).toEqual([0.25, 0.75]);
+    expect(queueShares([0, 0], [0, 0])).toEqual([0, 0]);
+    expect(queueShares([], [10])).toEqual([1]);
+  });
+
+  it('counts a run as on one queue only with several queues and one carrying >= 95 %', () => {
+    expect(ranOnOneQueue([1])).toBe(false);
+    expect(ranOnOneQueue([0.96, 0.04])).toBe(true);
+    expect(ranOnOneQueue([0.94, 0.06])).toBe(false);
+    expect(ranOnOneQueue([0, 0, 1, 0])).toBe(true);
+  });
+
+  it('notes the one-queue runs of a row and the mean of the others against the published figure', () => {
+    const row = { id: 'mq2-perbit-tcp', queues: 2, published_mbps: 1150, runs_mbps: [1170, 590, 1180], runs_tx_queue_share: [[0.5, 0.5], [0, 1], [0.52, 0.48]], one_queue_runs: 1 } as unknown as ScenarioResult;
+    const notes = queueSpreadNotes([row]);
+    expect(notes.join('\n')).toContain('mq2-perbit-tcp   1 of 3 runs (590.0 Mb/s); the other 2: mean 1175.0 (+2.2% vs published)');
+    expect(queueSpreadNotes([{ ...row, one_queue_runs: 0 }])).toEqual([]);
+  });
 });
 
 const chromium = '/usr/bin/chromium';
