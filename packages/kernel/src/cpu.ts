@@ -84,6 +84,14 @@ export function detachedContext(cpu: Cpu, kind: ContextKind, now: Ns): ExecConte
   return ctx;
 }
 
+/**
+ * @internal The CPU a deferred context goes to: `on` itself, the CPU of the context `on`, or
+ * CPU 0 of `host` when absent (tasklet_schedule, raise_softirq, queue_work_on, mod_timer).
+ */
+export function cpuOf(host: Host, on: Cpu | ExecContext | undefined): Cpu {
+  return on === undefined ? host.cpu(0) : 'cpu' in on ? on.cpu : on;
+}
+
 /** Event trampolines (one function for every CPU, so V8 optimises them once per process). */
 function cpuDispatch(cpu: unknown): void {
   (cpu as Cpu).dispatch();

@@ -6,7 +6,7 @@
  * another CPU while it still runs elsewhere is deferred until that run ends. A softirq (such as
  * NET_RX) is one tasklet-like instance per CPU, so it may run on several CPUs at once.
  */
-import type { Cpu } from './cpu.js';
+import { cpuOf, type Cpu } from './cpu.js';
 import type { Host } from './host.js';
 import type { ExecContext, Runnable } from './types.js';
 
@@ -46,7 +46,7 @@ export class Tasklet implements Runnable {
   schedule(on?: Cpu | ExecContext): boolean {
     if (this.scheduled) return false;
     this.scheduled = true;
-    const cpu = on === undefined ? this.host.cpu(0) : 'cpu' in on ? on.cpu : on;
+    const cpu = cpuOf(this.host, on);
     cpu.enqueue(this);
     return true;
   }
@@ -100,7 +100,7 @@ export class Softirq {
 
   /** Mark it pending on `on` (a CPU, the current context's CPU, or CPU 0); false if already pending there. */
   raise(on?: Cpu | ExecContext): boolean {
-    const cpu = on === undefined ? this.host.cpu(0) : 'cpu' in on ? on.cpu : on;
+    const cpu = cpuOf(this.host, on);
     return (this.perCpu[cpu.id] as Tasklet).schedule(cpu);
   }
 }

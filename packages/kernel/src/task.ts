@@ -9,7 +9,7 @@
  * last step's cost has elapsed; a wake or timeout in that window takes effect when it leaves,
  * so a task never overlaps itself on two CPUs.
  */
-import type { Cpu } from './cpu.js';
+import { cpuOf, type Cpu } from './cpu.js';
 import type { Host } from './host.js';
 import type { SimEvent } from './eventQueue.js';
 import type { Timer } from './timer.js';
@@ -204,7 +204,7 @@ export class Workqueue {
   queue(work: Work, on?: Cpu | ExecContext): boolean {
     if (work.pending) return false;
     work.pending = true;
-    const cpu = on === undefined ? this.host.cpu(0) : 'cpu' in on ? on.cpu : on;
+    const cpu = cpuOf(this.host, on);
     this.host.kworker(cpu).add(work);
     return true;
   }
@@ -213,7 +213,7 @@ export class Workqueue {
   queueDelayed(work: DelayedWork, delayJiffies: number, on?: Cpu | ExecContext): boolean {
     if (work.pending || work.timer?.pending === true) return false;
     if (delayJiffies <= 0) return this.queue(work, on);
-    const cpu = on === undefined ? this.host.cpu(0) : 'cpu' in on ? on.cpu : on;
+    const cpu = cpuOf(this.host, on);
     work.timer ??= this.host.createTimer(`${this.name}/${work.name}`, (ctx) => {
       this.queue(work, ctx);
     });

@@ -6,7 +6,7 @@
  * tick, up to 1/HZ later. Each host's tick phase is drawn from the run's RNG. `Hrtimer` fires at
  * the exact ns, in hardirq (`hard`) or softirq (`soft`) context.
  */
-import type { Cpu } from './cpu.js';
+import { cpuOf, type Cpu } from './cpu.js';
 import type { SimEvent } from './eventQueue.js';
 import type { Host } from './host.js';
 import { Tasklet } from './softirq.js';
@@ -47,7 +47,7 @@ export class Timer {
   /** (Re)arm to expire at jiffy `expires` on `on` (default: the CPU that armed it last); true if it was pending (mod_timer). */
   mod(expires: number, on?: Cpu | ExecContext): boolean {
     const was = this.del();
-    if (on !== undefined) this.cpu = 'cpu' in on ? on.cpu : on;
+    if (on !== undefined) this.cpu = cpuOf(this.host, on);
     const host = this.host;
     const at = Math.max(expires, host.jiffies + 1);
     this.expires = at;
@@ -109,7 +109,7 @@ export class Hrtimer implements Runnable {
   /** Arm to fire `delay` ns from now on `on` (hrtimer_start, HRTIMER_MODE_REL); re-arms if pending. */
   start(delay: Ns, on?: Cpu | ExecContext): void {
     this.cancel();
-    if (on !== undefined) this.cpu = 'cpu' in on ? on.cpu : on;
+    if (on !== undefined) this.cpu = cpuOf(this.host, on);
     this.event = this.host.sim.after(Math.max(0, Math.round(delay)), hrtimerExpire, this);
   }
 
