@@ -161,8 +161,21 @@ export class Cpu {
     }
   }
 
-  /** Take the next context by priority, noting its accounting slot in `slot`. */
-  private pick(): Runnable | undefined {
+  /**
+   * Take the next context by priority, noting its accounting slot in `slot`. `again` is the
+   * context whose step just ended with more to do, not yet re-queued: it runs next unless
+   * something of higher priority waits (or, for a process context, anything else waits: kthreads
+   * and user tasks rotate); otherwise it is re-queued first, at the front of its class for
+   * hardirq and softirq, at the back for the others.
+   */
+  private pick(again: Runnable | null): Runnable | undefined {
+    if (again !== null) {
+      const slot = this.slot;
+      if (slot === 0 || (slot === 1 && this.hardq.length === 0) || (this.hardq.length === 0 && this.softq.length === 0 && this.procq.length === 0)) return again;
+      if (slot === 0) this.hardq.unshift(again);
+      else if (slot === 1) this.softq.unshift(again);
+      else this.procq.push(again);
+    }
     if (this.hardq.length > 0) {
       this.slot = 0;
       return this.hardq.shift();
@@ -180,10 +193,15 @@ export class Cpu {
   dispatch(): void {
     this.dispatchPending = false;
     if (this.current !== null) return;
+    this.runSteps(null);
+  }
+
+  /** Run steps until one has a cost (its end is then scheduled) or nothing is left; `again` as for `pick`. */
+  private runSteps(again: Runnable | null): void {
     const sim = this.host.sim;
     const ctx = this.ctx;
     for (let zeroCost = 0; zeroCost < MAX_ZERO_COST_STEPS; zeroCost++) {
-      const r = this.pick();
+      const r = this.pick(again);
       if (r === undefined) return;
       const now = sim.now;
       ctx.kind = r.kind;
@@ -202,28 +220,23 @@ export class Cpu {
         sim.at(this.busyUntil, cpuStepDone, this);
         return;
       }
-      this.endStep();
+      again = this.endStep();
     }
     throw new KernelError('EBUSY', `cpu${this.id} of ${this.host.name}: ${MAX_ZERO_COST_STEPS} zero-cost steps at ${sim.now} ns (livelock)`);
   }
 
-  private endStep(): void {
+  /** The running step has ended: the context if it has more steps (for `pick`), else null after its `finish`. */
+  private endStep(): Runnable | null {
     const r = this.current as Runnable;
     this.current = null;
-    if (this.currentMore) {
-      const slot = this.slot;
-      if (slot === 0) this.hardq.unshift(r);
-      else if (slot === 1) this.softq.unshift(r);
-      else this.procq.push(r);
-    } else {
-      r.finish?.(this);
-    }
+    if (this.currentMore) return r;
+    r.finish?.(this);
+    return null;
   }
 
   /** @internal Event: the running step's cost has elapsed. */
   stepDone(): void {
-    this.endStep();
-    this.dispatch();
+    this.runSteps(this.endStep());
   }
 
   /** Cumulative time per context name (ns, whole steps), when the simulation accounts by name. */
