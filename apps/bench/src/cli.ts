@@ -30,6 +30,7 @@ Commands:
   lab [SCRIPT] [--keep-going]   run a lab script (lines 'rc$ …' / 'ep$ …'), or an interactive lab
   iperf3 ARGS…                  one-shot iperf3 client on the EP (a server runs on the RC, 10.0.0.1)
   ethtool ARGS…                 one-shot ethtool on the EP
+  ping ARGS…                    one-shot ping from the EP (the RC is 10.0.0.1)
   reproduce [--runs N] [--duration S] [--json PATH] [--html PATH] [--scenarios a,b] [--workers N]
   sweep AXIS=V1,V2… [--runs N] [--duration S] [--shard I/N] [--out PATH] [--workers N]
                                 axes: queues mws doorbell affinity transport_mtu use_dma

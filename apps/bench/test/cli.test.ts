@@ -28,6 +28,14 @@ describe('ntb-bench CLI', () => {
     expect((await run(['--seed'])).err).toContain("option '--seed' requires an argument");
   });
 
+  it('runs ping one-shot from the EP to the RC, as the real tool prints and exits', async () => {
+    const ok = await run(['ping', '-c', '2', '-i', '0.2', '10.0.0.1']);
+    expect(ok.code).toBe(0);
+    expect(ok.out).toMatch(/^PING 10\.0\.0\.1 \(10\.0\.0\.1\) 56\(84\) bytes of data\.\n64 bytes from 10\.0\.0\.1: icmp_seq=1 ttl=64 time=[\d.]+ ms\n/);
+    expect(ok.out).toContain('2 packets transmitted, 2 received, 0% packet loss');
+    expect(await run(['ping', '-c', '1', '192.168.5.5'])).toMatchObject({ code: 2, err: 'ping: connect: Network is unreachable\n' });
+  });
+
   it('rejects bad module parameters and profiles with status 1', async () => {
     expect(await run(['--param', 'ntb_transport.use_dma=maybe', 'lab'])).toMatchObject({ code: 1, err: expect.stringContaining("'maybe' invalid for parameter 'use_dma'") as string });
     expect(await run(['--profile', 'rcar-s5', 'lab'])).toMatchObject({ code: 1, err: expect.stringContaining('allowed rcar-s4, x86-server') as string });
