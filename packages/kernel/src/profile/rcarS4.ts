@@ -23,7 +23,7 @@ export const rcarS4Profile = {
   memory: {
     memcpyCachedMBps: { value: 2_000, unit: 'MB/s', source: 'estimate', note: 'A55 DRAM-to-DRAM copy 1.5-3 GB/s at 1.2 GHz (facts §2, sbc-bench on RK3566/RK3568)' },
     memcpyToWcMBps: { value: 1_800, unit: 'MB/s', source: 'estimate', note: 'WC (Normal-NC) writes run at about cached speed (udmabuf README); bounded by Gen4 x2 (facts §2)' },
-    readUncachedMBps: { value: 77.9, unit: 'MB/s', source: 'calibrated', note: 'memcpy out of the Normal-NC RX ring; fitted to the baseline TCP and UDP rows only by `ntb-bench calibrate --seeds 2 --duration 4 --iterations 7` (residuals -2.4% / +2.1%); facts §2 estimate 200-600 MB/s' },
+    readUncachedMBps: { value: 77.9, unit: 'MB/s', source: 'calibrated', note: 'memcpy out of the Normal-NC RX ring; fitted to the baseline TCP and UDP rows only by `ntb-bench calibrate --seeds 2 --duration 4 --iterations 7` (residuals -2.5% / +2.0%); facts §2 estimate 200-600 MB/s' },
     memcpyCallNs: { value: 200, unit: 'ns', source: 'estimate', note: 'call, alignment head and tail of lib/iomem_copy.c' },
     mmioReadNs: { value: 1_500, unit: 'ns', source: 'estimate', note: 'non-posted PCIe read round trip, 1-2 us on Gen4 x2 (facts §2)' },
     mmioWriteNs: { value: 100, unit: 'ns', source: 'estimate', note: 'posted write issue cost into the WC/Device mapping' },

@@ -271,7 +271,7 @@ class ClientSession {
       this.ch.streams.set(sock.localPort, { index: i, log });
       registerStream(lab, board.ip, sock.localPort, this.ch);
       const body = stream.body(side, { blksize: p.blksize, rate: p.rate, zerocopy: p.zerocopy, udpDrops: () => stack.snmp.Udp.SndbufErrors, setup: { kind: p.protocol === 'TCP' ? 'tcp' : 'udp', to } });
-      stream.task = board.host.createUserTask('iperf3', side.accounted(body));
+      side.startStream(stream, body);
     }
     this.state = 'start';
   }

@@ -334,7 +334,7 @@ class ServerSession {
     side.sockBufs.push({ sockBufsize: p.socketBufsize, sndbufActual: sock.sndbuf, rcvbufActual: sock.rcvbuf });
     const stack = this.srv.board.stack;
     const body = stream.body(side, { blksize: p.blksize, rate: p.rate, zerocopy: p.zerocopy, udpDrops: () => stack.snmp.Udp.SndbufErrors, setup: { kind: 'none' } });
-    stream.task = this.srv.board.host.createUserTask('iperf3', side.accounted(body));
+    side.startStream(stream, body);
   }
 
   /** TEST_END: last interval, close the streams, print the report, EXCHANGE_RESULTS. */

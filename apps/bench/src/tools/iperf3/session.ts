@@ -9,7 +9,7 @@ import type { Board, Lab } from '../../lab/lab.js';
 import { systemInfo, wallClockSeconds } from '../net/host.js';
 import { IPERF_VERSION, type IperfErrorCode } from './options.js';
 import { usToSecs, type IperfMode, type IperfProtocol, type SockBufInfo, type StreamResult, type TestResult } from './results.js';
-import type { SideState, Stream } from './streams.js';
+import { StreamLoop, type SideState, type Stream } from './streams.js';
 
 /** Congestion control of the lab's TCP (net.ipv4.tcp_congestion_control default). */
 export const CONGESTION = 'cubic';
@@ -110,6 +110,8 @@ export class Side implements SideState {
   readonly sockBufs: SockBufInfo[] = [];
   /** The side's main task. */
   main: Task | null = null;
+  /** The one task running every stream of this side (created with the first stream). */
+  private loop: StreamLoop | null = null;
   /** Next interval report (ns). */
   nextStats = Infinity;
 
@@ -166,6 +168,13 @@ export class Side implements SideState {
   /** Close the stream sockets. */
   closeStreams(): void {
     for (const s of this.streams) s.sock.close();
+  }
+
+  /** Run `stream` (whose task body is `body`) on this side's stream loop. */
+  startStream(stream: Stream, body: TaskFn): void {
+    this.loop ??= new StreamLoop(this.board.host, (fn) => this.accounted(fn));
+    stream.task = this.loop.task;
+    this.loop.add(body);
   }
 
   /** Wrap a task body to account its CPU time to this side. */

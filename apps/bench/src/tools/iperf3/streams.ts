@@ -1,6 +1,7 @@
 /**
  * iperf3's data streams in the model (src/iperf_tcp.c, src/iperf_udp.c, the send/receive part
- * of src/iperf_api.c): one user task per stream and side, one socket call per task step.
+ * of src/iperf_api.c). iperf3 3.12 is single-threaded: one `StreamLoop` task per side runs
+ * every stream of that side, one socket call per task step (see `StreamLoop`).
  * Setup as iperf3 does it: a TCP stream connects to the server's port and writes the cookie;
  * a UDP stream sends a 4-byte datagram to the server's port and waits for the 4-byte answer.
  * Then a sender writes `-l` bytes per call (UDP: one datagram; TCP: `send`, or `sendfile` with
@@ -19,7 +20,7 @@
  * iperf_udp_recv. Datagrams dropped between the wire and the socket (backlog or device
  * drops) are not seen as gaps, which undercounts that kind of loss.
  */
-import type { ExecContext, Task, TaskFn, TaskStep } from '@ntbsim/kernel';
+import type { ExecContext, Host, Task, TaskFn, TaskStep } from '@ntbsim/kernel';
 import { UdpSocket, type NetErrno, type Skb, type SockAddr, type TcpInfo, type TcpSocket } from '@ntbsim/net-core';
 import { COOKIE_SIZE } from './control.js';
 import type { IperfErrorCode } from './options.js';
@@ -297,7 +298,7 @@ export class Stream {
   retrans = 0;
   /** TCP sender: largest cwnd, peer window and RTT, smallest RTT, RTT sum and count. */
   readonly rtt = { maxCwnd: 0, maxWnd: 0, max: 0, min: 0, sum: 0, count: 0 };
-  /** The task running the stream. */
+  /** The task running the stream (its side's `StreamLoop` task). */
   task: Task | null = null;
   /** Connected and introduced (cookie sent / handshake answered). */
   ready = false;
@@ -487,5 +488,107 @@ export class Stream {
   begin(startNs: number): void {
     this.startUs = Math.floor(startNs / 1000);
     if (this.sender && this.sock instanceof TcpStreamSocket) this.prevTotalRetrans = this.sock.tcp.tcpInfo().totalRetrans;
+  }
+}
+
+/** One stream in a `StreamLoop`: its body and whether it can make progress now. */
+interface LoopEntry {
+  readonly body: TaskFn;
+  /** `ready`: call it; `blocked`: waits on its socket (or for TEST_RUNNING); `timed`: paced until `until`. */
+  state: 'ready' | 'blocked' | 'timed';
+  /** Deadline of a `timed` entry (ns). */
+  until: number;
+}
+
+/**
+ * The one thread of iperf3 3.12 for a side's streams: its main loop calls select() over the
+ * stream sockets, then iperf_send / iperf_recv make one write or read on every ready stream.
+ * Here one user task runs the stream bodies round-robin, one socket call per step. A stream
+ * whose call would block registers the task on its socket; it is polled again after a round in
+ * which some stream made progress (the next select() would report its socket), or when the
+ * task, with nothing else to do, is woken (select returning). A paced sender is polled again at
+ * its deadline. All of a side's stream work therefore lands on one CPU, as with the real 3.12
+ * (3.16 and later run a thread per stream).
+ */
+export class StreamLoop {
+  private readonly entries: LoopEntry[] = [];
+  private next = 0;
+  private progress = false;
+  /** The task (comm `iperf3`). */
+  readonly task: Task;
+
+  /** A loop on `host`; `wrap` wraps its body (the side's CPU accounting). */
+  constructor(host: Host, wrap: (fn: TaskFn) => TaskFn) {
+    this.task = host.createUserTask('iperf3', wrap((ctx, task) => this.step(ctx, task)));
+  }
+
+  /** Add a stream's body; it runs from the loop's next step (a runnable loop takes it up by itself). */
+  add(body: TaskFn): void {
+    this.entries.push({ body, state: 'ready', until: 0 });
+    if (this.task.state === 'sleeping') this.task.wake();
+  }
+
+  private step(ctx: ExecContext, task: Task): TaskStep {
+    let e = this.pick(ctx.time);
+    if (e === undefined) {
+      this.repoll();
+      e = this.pick(ctx.time);
+    }
+    if (e === undefined) return this.wait(ctx.time);
+    const r = e.body(ctx, task);
+    if (r === 'run') {
+      e.state = 'ready';
+      this.progress = true;
+    } else if (r === 'sleep') {
+      e.state = 'blocked';
+    } else if (r === 'exit') {
+      const i = this.entries.indexOf(e);
+      this.entries.splice(i, 1);
+      if (i < this.next) this.next--;
+    } else {
+      e.state = 'timed';
+      e.until = ctx.time + r;
+    }
+    return this.entries.some((x) => x.state === 'ready' || (x.state === 'timed' && x.until <= ctx.time)) ? 'run' : this.wait(ctx.time);
+  }
+
+  /** Poll every blocked stream again. */
+  private repoll(): void {
+    for (const x of this.entries) if (x.state === 'blocked') x.state = 'ready';
+  }
+
+  /**
+   * The next entry to call: a ready one, or a paced one whose deadline has come, from `next` to
+   * the end of the round (the last entry). When the round has nothing left, a new one starts
+   * from the first entry, and if a stream made progress in the last round the blocked ones are
+   * polled in the new one, as the next select() would report their sockets.
+   */
+  private pick(now: number): LoopEntry | undefined {
+    const e = this.scan(this.next, now);
+    if (e !== undefined) return e;
+    if (this.progress) this.repoll();
+    this.progress = false;
+    return this.scan(0, now);
+  }
+
+  /** The first callable entry at index `from` or later, moving `next` past it. */
+  private scan(from: number, now: number): LoopEntry | undefined {
+    const es = this.entries;
+    for (let i = from; i < es.length; i++) {
+      const e = es[i] as LoopEntry;
+      if (e.state === 'timed' && e.until <= now) e.state = 'ready';
+      if (e.state !== 'ready') continue;
+      this.next = i + 1;
+      return e;
+    }
+    return undefined;
+  }
+
+  /** Nothing to call now: sleep until a socket wakes the task or the first pacing deadline; exit when no stream is left. */
+  private wait(now: number): TaskStep {
+    if (this.entries.length === 0) return 'exit';
+    let until = Infinity;
+    for (const e of this.entries) if (e.state === 'timed') until = Math.min(until, e.until);
+    return until === Infinity ? 'sleep' : Math.max(0, until - now);
   }
 }

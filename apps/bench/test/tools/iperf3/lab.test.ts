@@ -61,6 +61,25 @@ describe('iperf3 in the lab', () => {
     expect(r.stdout).toMatch(SUM_RX);
   });
 
+  it('runs all the streams of a side on one task, as single-threaded iperf3 3.12 does', () => {
+    const l = lab();
+    run(l, 'rc', '-s');
+    takeServerOutput(l.boards.rc);
+    const userNs = (b: 'rc' | 'ep') => l.boards[b].host.usage().map((u) => u.user);
+    const before = { rc: userNs('rc'), ep: userNs('ep') };
+    const t0 = l.sim.now;
+    const r = run(l, 'ep', '-ub0 -c 10.0.0.1 -l 65480 -w 512M -P 4 -t 1 -J');
+    expect(r.status).toBe(0);
+    const elapsed = l.sim.now - t0;
+    for (const b of ['rc', 'ep'] as const) {
+      const busy = userNs(b).map((ns, cpu) => (ns - (before[b][cpu] ?? 0)) / elapsed).filter((f) => f > 0.01);
+      expect(busy, `${b}: CPUs with more than 1% of user time`).toHaveLength(1);
+    }
+    const cpu = (JSON.parse(r.stdout) as { end: { cpu_utilization_percent: { host_total: number } } }).end.cpu_utilization_percent;
+    expect(cpu.host_total).toBeGreaterThan(10);
+    expect(cpu.host_total).toBeLessThanOrEqual(100);
+  });
+
   it('paces UDP at the -b rate and loses nothing below the link rate', () => {
     const l = lab();
     run(l, 'rc', '-s');
