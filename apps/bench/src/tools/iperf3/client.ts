@@ -14,7 +14,7 @@ import type { Board, Lab } from '../../lab/lab.js';
 import { COOKIE_SIZE, ControlChannel, ControlEnd, jsonMsg, registerChannel, registerStream, stateMsg, type CtrlMsg } from './control.js';
 import { DEFAULT_UDP_BLKSIZE, MAX_UDP_BLOCKSIZE, type Iperf3Options, type IperfErrorCode } from './options.js';
 import type { TestResult } from './results.js';
-import { connectionTime, paramsJson, resultsJson, Side, sideResult, type PeerResults, type SideFailure, type TestParams } from './session.js';
+import { affinityMask, connectionTime, paramsJson, resultsJson, Side, sideResult, type PeerResults, type SideFailure, type TestParams } from './session.js';
 import { DatagramLog, functionalPayload, IperfUdpSocket, Stream, streamFd, TcpStreamSocket, UdpStreamSocket } from './streams.js';
 
 /** How a client run ended. */
@@ -87,12 +87,19 @@ class ClientSession {
   /** Run to the end, advancing the lab's time. */
   run(): ClientOutcome {
     const { lab, board, options: o } = this.spec;
-    const task = board.host.createUserTask('iperf3', (ctx, t) => {
-      const t0 = ctx.time;
-      const step = this.step(ctx, t);
-      this.cpuNs += ctx.time - t0;
-      return step;
-    });
+    // iperf_run_client: iperf_setaffinity first (sched_setaffinity is EINVAL without an online CPU in the mask).
+    const cpus = affinityMask(board, o.affinity);
+    if (cpus === null) return { kind: 'error', code: 'IEAFFINITY', errno: 'EINVAL', warnings: this.warnings, partial: null };
+    const task = board.host.createUserTask(
+      'iperf3',
+      (ctx, t) => {
+        const t0 = ctx.time;
+        const step = this.step(ctx, t);
+        this.cpuNs += ctx.time - t0;
+        return step;
+      },
+      cpus === undefined ? {} : { cpus },
+    );
     this.task = task;
     const deadline = lab.sim.now + (o.duration + 300) * 1e9;
     while (!this.finished && lab.sim.now < deadline) lab.sim.run({ until: deadline });
@@ -163,6 +170,7 @@ class ClientSession {
       zerocopy: o.zerocopy,
       noDelay: o.noDelay,
       interval: o.interval,
+      serverAffinity: o.serverAffinity,
       cookie: this.cookie,
     };
     this.ctrl.send(ctx, { kind: 'cookie', bytes: COOKIE_SIZE });
@@ -231,7 +239,7 @@ class ClientSession {
   private createStreams(p: TestParams): void {
     const { lab, board, options: o } = this.spec;
     const mode = p.bidir ? 'bidir' : p.reverse ? 'receiver' : 'sender';
-    const side = new Side('c', board, mode, p.protocol);
+    const side = new Side('c', board, mode, p.protocol, affinityMask(board, this.spec.options.affinity) ?? undefined);
     side.main = this.task;
     this.side = side;
     const flags = p.bidir ? [...Array<boolean>(p.numStreams).fill(true), ...Array<boolean>(p.numStreams).fill(false)] : Array<boolean>(p.numStreams).fill(!p.reverse);

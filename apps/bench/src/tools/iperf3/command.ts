@@ -12,11 +12,12 @@ import { runClient } from './client.js';
 import { buildErrorJson, buildJson } from './jsonReport.js';
 import { IPERF_ERRORS, IPERF_VERSION, parseIperf3Args, type IperfErrorCode } from './options.js';
 import { takeServerOutput } from '../net/background.js';
+import { affinityMask } from './session.js';
 import { startServer } from './server.js';
 import { formatClientProgress, formatClientText } from './textReport.js';
 
 /** Error codes whose message iperf_strerror follows with strerror(errno) (its `perr`/`herr` cases). */
-const WITH_ERRNO = new Set<IperfErrorCode>(['IELISTEN', 'IECONNECT', 'IESTREAMCONNECT', 'IESTREAMWRITE', 'IESTREAMREAD', 'IESTREAMLISTEN']);
+const WITH_ERRNO = new Set<IperfErrorCode>(['IELISTEN', 'IECONNECT', 'IESTREAMCONNECT', 'IESTREAMWRITE', 'IESTREAMREAD', 'IESTREAMLISTEN', 'IEAFFINITY']);
 
 /** iperf_strerror of `code` with the errno text appended where iperf3 appends it. */
 export function iperfStrerror(code: IperfErrorCode, errno: NetErrno | null): string {
@@ -36,7 +37,9 @@ export const iperf3: Command = (argv, env) => {
   if (parsed.kind === 'exit') return result(parsed.stdout, parsed.stderr, parsed.status);
   const o = parsed.options;
   if (o.role === 's') {
-    const ok = startServer(lab, { board, port: o.port, json: o.json, oneOff: o.oneOff, daemon: o.daemon, interval: o.interval, unitFormat: o.unitFormat });
+    // iperf_run_server sets the affinity first; real iperf3 then retries (and fails) forever, the lab stops once.
+    if (affinityMask(board, o.affinity) === null) return result('', `iperf3: error - ${iperfStrerror('IEAFFINITY', 'EINVAL')}\n`, 1);
+    const ok = startServer(lab, { board, port: o.port, json: o.json, oneOff: o.oneOff, daemon: o.daemon, interval: o.interval, unitFormat: o.unitFormat, affinity: o.affinity });
     if (!ok) return result('', `iperf3: error - ${iperfStrerror('IELISTEN', 'EADDRINUSE')}\niperf3: exiting\n`, 1);
     return result(takeServerOutput(board), parsed.warnings, 0);
   }

@@ -8,7 +8,7 @@
  * usage, exit status 1. Options real iperf3 has but the lab does not model are refused with
  * IEUNIMP ("an option you are trying to set is not implemented yet").
  */
-import { atof, atoi, unitAtof, unitAtofRate, unitAtoi } from './units.js';
+import { atof, atoi, strtol0, unitAtof, unitAtofRate, unitAtoi } from './units.js';
 
 /** iperf3's version string (`PACKAGE_STRING`), the release the reference samples were captured with. */
 export const IPERF_VERSION = 'iperf 3.12';
@@ -81,6 +81,10 @@ export interface Iperf3Options {
   readonly daemon: boolean;
   /** `-N`: TCP_NODELAY on the data streams. */
   readonly noDelay: boolean;
+  /** `-A n`: the CPU this iperf3 runs on (sched_setaffinity), -1 = any. */
+  readonly affinity: number;
+  /** `-A n,m` (client): the CPU the server runs this test on, -1 = unchanged. */
+  readonly serverAffinity: number;
 }
 
 /** What parsing produced: options, or the text and status iperf3 exits with (errors, `-h`, `-v`). */
@@ -186,6 +190,7 @@ export const IPERF_ERRORS = {
   IEUNIMP: 'an option you are trying to set is not implemented yet',
   IEBURST: `invalid burst count (maximum = ${MAX_BURST})`,
   IEREVERSEBIDIR: 'cannot be both reverse and bidirectional',
+  IEAFFINITY: 'unable to set CPU affinity',
   IELISTEN: 'unable to start listener for connections',
   IECONNECT: 'unable to connect to server - server may have stopped running or use a different port, firewall issue, etc.',
   IEACCESSDENIED: 'the server is busy running a test. try again later',
@@ -332,7 +337,7 @@ function getopt(args: readonly string[], prog: string): Occurrence[] {
 
 /** The options real iperf3 accepts that the lab does not model. */
 const UNMODELLED = new Set([
-  'V', 'n', 'k', 'B', 'M', '6', 'S', 'L', 'O', 'F', 'A', 'T', 'C', 'd', 'I', 'X',
+  'V', 'n', 'k', 'B', 'M', '6', 'S', 'L', 'O', 'F', 'T', 'C', 'd', 'I', 'X',
   '--server-bitrate-limit', '--cport', '--dscp', '--extra-data', '--repeating-payload', '--timestamps',
   '--logfile', '--forceflush', '--get-server-output', '--udp-counters-64bit', '--no-fq-socket-pacing',
   '--dont-fragment', '--username', '--rsa-public-key-path', '--rsa-private-key-path', '--authorized-users-path',
@@ -342,7 +347,9 @@ const UNMODELLED = new Set([
 
 class ParamError extends Error {
   constructor(readonly code: IperfErrorCode) {
-    super(IPERF_ERRORS[code]);
+    // iperf_strerror appends ": " to its perr codes, then strerror(errno) only when errno is
+    // set, which it is not while parsing: IEAFFINITY reads "unable to set CPU affinity: ".
+    super(code === 'IEAFFINITY' ? `${IPERF_ERRORS[code]}: ` : IPERF_ERRORS[code]);
   }
 }
 
@@ -381,6 +388,8 @@ export function parseIperf3Args(argv: readonly string[], systemInfo: string): Pa
   let oneOff = false;
   let daemon = false;
   let noDelay = false;
+  let affinity = -1;
+  let serverAffinity = -1;
   let serverFlag = false;
   let clientFlag = false;
   try {
@@ -480,6 +489,18 @@ export function parseIperf3Args(argv: readonly string[], systemInfo: string): Pa
           noDelay = true;
           clientFlag = true;
           break;
+        case 'A': {
+          const a = strtol0(arg);
+          if (a === null || a < 0 || a > 1024) throw new ParamError('IEAFFINITY');
+          affinity = a;
+          const comma = arg.indexOf(',');
+          if (comma >= 0) {
+            serverAffinity = atoi(arg.slice(comma + 1));
+            if (serverAffinity < 0 || serverAffinity > 1024) throw new ParamError('IEAFFINITY');
+            clientFlag = true;
+          }
+          break;
+        }
         case '4':
           break;
         default:
@@ -501,6 +522,6 @@ export function parseIperf3Args(argv: readonly string[], systemInfo: string): Pa
   return {
     kind: 'run',
     warnings,
-    options: { role, host, port, protocol, numStreams, blksize, socketBufsize, zerocopy, rate, burst, duration, interval, json, reverse, bidir, unitFormat, oneOff, daemon, noDelay },
+    options: { role, host, port, protocol, numStreams, blksize, socketBufsize, zerocopy, rate, burst, duration, interval, json, reverse, bidir, unitFormat, oneOff, daemon, noDelay, affinity, serverAffinity },
   };
 }

@@ -19,7 +19,7 @@ import { cjsonPrint } from '../net/cjson.js';
 import { COOKIE_SIZE, ControlEnd, jsonMsg, stateMsg, takeChannel, takeStreamOwner, type ControlChannel, type CtrlMsg } from './control.js';
 import { buildJson } from './jsonReport.js';
 import { IPERF_ERRORS } from './options.js';
-import { connectionTime, resultsJson, Side, sideResult, type TestParams } from './session.js';
+import { affinityMask, connectionTime, resultsJson, Side, sideResult, type TestParams } from './session.js';
 import { functionalPayload, IperfUdpSocket, Stream, streamFd, TcpStreamSocket, UdpStreamSocket } from './streams.js';
 import { formatConnected, formatIntervals, formatServerText, serverBanner } from './textReport.js';
 
@@ -39,6 +39,8 @@ export interface Iperf3Server {
   readonly interval: number;
   /** `-f` of the server. */
   readonly unitFormat: string;
+  /** `-A`: the CPU the server runs on, -1 = any (the caller has checked that the board has it). */
+  readonly affinity: number;
 }
 
 interface ServerState extends Iperf3Server {
@@ -83,7 +85,8 @@ export function startServer(lab: Lab, spec: Iperf3Server): boolean {
   const s: ServerState = { ...spec, lab, testNumber: 1, listenSince: lab.sim.now, listener, task: null, session: null, stopped: false };
   serversOf(lab).set(`${spec.board.name}:${spec.port}`, s);
   if (!s.json) print(s, serverBanner(s.port, s.testNumber));
-  s.task = spec.board.host.createUserTask('iperf3', (ctx, task) => serverStep(s, ctx, task));
+  const cpus = affinityMask(spec.board, spec.affinity) ?? undefined;
+  s.task = spec.board.host.createUserTask('iperf3', (ctx, task) => serverStep(s, ctx, task), cpus === undefined ? {} : { cpus });
   return true;
 }
 
@@ -231,8 +234,15 @@ class ServerSession {
   /** get_parameters + the protocol's listen: prepare for the streams, then CREATE_STREAMS. */
   private setup(ctx: ExecContext, p: TestParams): void {
     this.params = p;
+    // iperf_accept: a client's `-A n,m` moves the server to CPU m for this test (the model pins
+    // the test's stream task; the control task keeps the server's own affinity).
+    const cpus = affinityMask(this.srv.board, p.serverAffinity >= 0 ? p.serverAffinity : this.srv.affinity);
+    if (cpus === null) {
+      this.fail(`${IPERF_ERRORS.IEAFFINITY}: ${netStrerror('EINVAL')}`);
+      return;
+    }
     const mode = p.bidir ? 'bidir' : p.reverse ? 'sender' : 'receiver';
-    this.side = new Side('s', this.srv.board, mode, p.protocol);
+    this.side = new Side('s', this.srv.board, mode, p.protocol, cpus);
     this.side.main = this.srv.task;
     const n = p.numStreams;
     this.toReceive = mode === 'sender' ? 0 : n;

@@ -38,6 +38,8 @@ export interface TestParams {
   readonly noDelay: boolean;
   /** The client's `-i` (the server uses its own, default 1 s). */
   readonly interval: number;
+  /** `-A n,m`: the CPU the server runs the test on, -1 = its own setting. */
+  readonly serverAffinity: number;
   /** The 36-character cookie. */
   readonly cookie: string;
 }
@@ -52,8 +54,18 @@ export function paramsJson(p: TestParams): string {
   o.len = p.blksize;
   if (p.rate > 0) o.bandwidth = p.rate;
   o.pacing_timer = 1000;
+  if (p.serverAffinity >= 0) o.server_affinity = p.serverAffinity;
   o.client_version = '3.12';
   return JSON.stringify(o);
+}
+
+/**
+ * The sched_setaffinity mask of iperf3's `-A cpu` on `board`: undefined for no `-A` (cpu < 0),
+ * null when the board has no such CPU (EINVAL, iperf3's IEAFFINITY).
+ */
+export function affinityMask(board: Board, cpu: number): number | undefined | null {
+  if (cpu < 0) return undefined;
+  return cpu < board.host.cpus.length ? 2 ** cpu : null;
 }
 
 /** One stream's numbers in the results exchange (send_results). */
@@ -120,6 +132,8 @@ export class Side implements SideState {
     readonly board: Board,
     readonly mode: IperfMode,
     readonly protocol: IperfProtocol,
+    /** The CPUs its stream task may run on (iperf3 `-A`: one CPU), undefined = all. */
+    readonly cpus?: number,
   ) {}
 
   /** Wake the main task. */
@@ -172,7 +186,7 @@ export class Side implements SideState {
 
   /** Run `stream` (whose task body is `body`) on this side's stream loop. */
   startStream(stream: Stream, body: TaskFn): void {
-    this.loop ??= new StreamLoop(this.board.host, (fn) => this.accounted(fn));
+    this.loop ??= new StreamLoop(this.board.host, { wrap: (fn) => this.accounted(fn), ...(this.cpus === undefined ? {} : { cpus: this.cpus }) });
     stream.task = this.loop.task;
     this.loop.add(body);
   }

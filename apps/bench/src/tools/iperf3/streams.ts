@@ -517,9 +517,10 @@ export class StreamLoop {
   /** The task (comm `iperf3`). */
   readonly task: Task;
 
-  /** A loop on `host`; `wrap` wraps its body (the side's CPU accounting). */
-  constructor(host: Host, wrap: (fn: TaskFn) => TaskFn) {
-    this.task = host.createUserTask('iperf3', wrap((ctx, task) => this.step(ctx, task)));
+  /** A loop on `host`: `wrap` wraps its body (the side's CPU accounting), `cpus` is its affinity mask (default all). */
+  constructor(host: Host, how: { readonly wrap: (fn: TaskFn) => TaskFn; readonly cpus?: number }) {
+    const body = how.wrap((ctx, task) => this.step(ctx, task));
+    this.task = host.createUserTask('iperf3', body, how.cpus === undefined ? {} : { cpus: how.cpus });
   }
 
   /** Add a stream's body; it runs from the loop's next step (a runnable loop takes it up by itself). */

@@ -26,6 +26,18 @@ export function atoi(s: string): number {
   return Math.max(-2147483648, Math.min(2147483647, n));
 }
 
+/**
+ * C `strtol(s, &end, 0)`: the leading integer of `s` in base 16 (`0x`), 8 (leading `0`) or 10,
+ * saturating to the long range; null when no digit was converted (`end == s`).
+ */
+export function strtol0(s: string): number | null {
+  const m = /^[ \t\n\v\f\r]*([+-]?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9]\d*)/.exec(s);
+  if (m === null) return null;
+  const digits = m[2] as string;
+  const v = /^0[xX]/.test(digits) ? parseInt(digits.slice(2), 16) : digits.startsWith('0') ? parseInt(digits, 8) : Number(digits);
+  return Math.max(-(2 ** 63), Math.min(2 ** 63 - 1, m[1] === '-' ? -v : v));
+}
+
 /** C `atof`: strtod's value, 0 when there is none. */
 export function atof(s: string): number {
   return strtod(s)?.value ?? 0;

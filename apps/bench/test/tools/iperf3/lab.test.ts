@@ -80,6 +80,27 @@ describe('iperf3 in the lab', () => {
     expect(cpu.host_total).toBeLessThanOrEqual(100);
   });
 
+  it('pins iperf3 with -A n (client, server) and -A n,m (the server for this test), as sched_setaffinity does', () => {
+    const l = lab();
+    const userNs = (b: 'rc' | 'ep') => l.boards[b].host.usage().map((u) => u.user);
+    const busyCpus = (b: 'rc' | 'ep', before: number[]) => userNs(b).flatMap((ns, cpu) => (ns - (before[cpu] ?? 0) > 1_000_000 ? [cpu] : []));
+    expect(run(l, 'rc', '-s -A 3').status).toBe(0);
+    takeServerOutput(l.boards.rc);
+    let before = { rc: userNs('rc'), ep: userNs('ep') };
+    expect(run(l, 'ep', '-u -b 200M -c 10.0.0.1 -l 65480 -w 512M -P 4 -t 1 -A 6').status).toBe(0);
+    expect(busyCpus('ep', before.ep)).toEqual([6]);
+    expect(busyCpus('rc', before.rc)).toEqual([3]);
+    before = { rc: userNs('rc'), ep: userNs('ep') };
+    expect(run(l, 'ep', '-u -b 200M -c 10.0.0.1 -l 65480 -w 512M -P 4 -t 1 -A 5,4').status).toBe(0);
+    expect(busyCpus('ep', before.ep)).toEqual([5]);
+    expect(busyCpus('rc', before.rc)).toContain(4);
+    takeServerOutput(l.boards.rc);
+    const bad = run(l, 'ep', '-c 10.0.0.1 -t 1 -A 1,9');
+    expect(bad).toMatchObject({ status: 1, stderr: 'iperf3: error - control socket has closed unexpectedly\n' });
+    expect(serverText(l)).toContain('iperf3: error - unable to set CPU affinity: Invalid argument\n');
+    expect(run(l, 'ep', '-c 10.0.0.1 -t 1').status).toBe(0);
+  });
+
   it('paces UDP at the -b rate and loses nothing below the link rate', () => {
     const l = lab();
     run(l, 'rc', '-s');

@@ -58,8 +58,25 @@ describe('iperf3 options', () => {
       ['-c h -t 90000', 'test duration valid values are 0 to 86400 seconds'],
       ['-c h -O 2', 'an option you are trying to set is not implemented yet'],
       ['-s -N', 'some option you are trying to set is client only'],
+      ['-c h -A x', 'unable to set CPU affinity: '],
+      ['-c h -A 1025', 'unable to set CPU affinity: '],
+      ['-c h -A -1', 'unable to set CPU affinity: '],
+      ['-c h -A 1,2000', 'unable to set CPU affinity: '],
+      ['-s -A 1,2', 'some option you are trying to set is client only'],
     ];
     for (const [line, msg] of cases) expect.soft(parse(line)).toEqual({ kind: 'exit', stdout: '', stderr: paramError(msg), status: 1 });
+  });
+
+  it('parses -A n[,m] as iperf3 does: strtol base 0 for n, atoi for m', () => {
+    const opts = (line: string) => {
+      const r = parse(line);
+      return r.kind === 'run' ? { affinity: r.options.affinity, serverAffinity: r.options.serverAffinity } : r;
+    };
+    expect(opts('-c h')).toEqual({ affinity: -1, serverAffinity: -1 });
+    expect(opts('-c h -A 3')).toEqual({ affinity: 3, serverAffinity: -1 });
+    expect(opts('-c h -A 0x2,5')).toEqual({ affinity: 2, serverAffinity: 5 });
+    expect(opts('-c h -A 010')).toEqual({ affinity: 8, serverAffinity: -1 });
+    expect(opts('-s -A 1')).toEqual({ affinity: 1, serverAffinity: -1 });
   });
 
   it('reports getopt errors as glibc does, followed by the long usage', () => {

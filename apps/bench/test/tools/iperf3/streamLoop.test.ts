@@ -5,7 +5,7 @@ import { StreamLoop } from '../../../src/tools/iperf3/streams.js';
 function setup() {
   const sim = createSimulation({ seed: 3 });
   const host = createHost(sim, { name: 'ep', profile: getProfile('rcar-s4') });
-  const loop = new StreamLoop(host, (fn) => fn);
+  const loop = new StreamLoop(host, { wrap: (fn) => fn });
   const calls: string[] = [];
   /** A stream body that logs its calls, charges `cost` ns and returns what `next` says. */
   const body = (name: string, next: (n: number) => TaskStep, cost = 1_000) => {
