@@ -239,7 +239,7 @@ class ClientSession {
   private createStreams(p: TestParams): void {
     const { lab, board, options: o } = this.spec;
     const mode = p.bidir ? 'bidir' : p.reverse ? 'receiver' : 'sender';
-    const side = new Side('c', board, mode, p.protocol, affinityMask(board, this.spec.options.affinity) ?? undefined);
+    const side = new Side('c', board, { mode, protocol: p.protocol, cpus: affinityMask(board, this.spec.options.affinity) ?? undefined });
     side.main = this.task;
     this.side = side;
     const flags = p.bidir ? [...Array<boolean>(p.numStreams).fill(true), ...Array<boolean>(p.numStreams).fill(false)] : Array<boolean>(p.numStreams).fill(!p.reverse);

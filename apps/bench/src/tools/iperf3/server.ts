@@ -242,7 +242,7 @@ class ServerSession {
       return;
     }
     const mode = p.bidir ? 'bidir' : p.reverse ? 'sender' : 'receiver';
-    this.side = new Side('s', this.srv.board, mode, p.protocol, cpus);
+    this.side = new Side('s', this.srv.board, { mode, protocol: p.protocol, cpus });
     this.side.main = this.srv.task;
     const n = p.numStreams;
     this.toReceive = mode === 'sender' ? 0 : n;

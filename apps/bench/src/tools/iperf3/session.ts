@@ -127,14 +127,22 @@ export class Side implements SideState {
   /** Next interval report (ns). */
   nextStats = Infinity;
 
+  /** Whether this side sends, receives or both. */
+  readonly mode: IperfMode;
+  /** TCP or UDP. */
+  readonly protocol: IperfProtocol;
+  /** The CPUs its stream task may run on (iperf3 `-A`: one CPU), undefined = all. */
+  readonly cpus: number | undefined;
+
   constructor(
     readonly role: 'c' | 's',
     readonly board: Board,
-    readonly mode: IperfMode,
-    readonly protocol: IperfProtocol,
-    /** The CPUs its stream task may run on (iperf3 `-A`: one CPU), undefined = all. */
-    readonly cpus?: number,
-  ) {}
+    test: { readonly mode: IperfMode; readonly protocol: IperfProtocol; readonly cpus?: number | undefined },
+  ) {
+    this.mode = test.mode;
+    this.protocol = test.protocol;
+    this.cpus = test.cpus;
+  }
 
   /** Wake the main task. */
   poke(): void {
