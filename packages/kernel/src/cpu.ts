@@ -2,9 +2,25 @@
  * A CPU: runs one context at a time, always picking the highest-priority queued work
  * (hardirq > softirq > kthread/user). Preemption rule: a step, once started, holds the CPU
  * until its charged cost has elapsed; higher-priority work queued meanwhile runs at the
- * next step boundary. kthreads and user tasks share one FIFO and rotate round-robin at step
- * boundaries (a simplification of CFS time slicing). Every step's cost is accounted to its
- * context kind.
+ * next step boundary. A softirq or tasklet run is never preempted but by hardirqs.
+ *
+ * Process contexts (kthreads, user tasks) are scheduled fairly, a simplification of EEVDF:
+ * each has a virtual runtime (its CPU time on this CPU, equal weights); the one with the
+ * smallest runs, keeps the CPU for a slice (EEVDF's base slice, 0.75 ms × (1 + log2 CPUs),
+ * at most 8) while others wait, and a waking one starts at the CPU's min_vruntime plus the
+ * lead it had over min_vruntime where it last ran (never behind it, so a long sleeper gets no
+ * burst).
+ *
+ * Softirq overload (kernel/softirq.c): softirq and tasklet runs go in passes, a pass being
+ * the work pending when it began. After a pass, if work is pending again, __do_softirq
+ * restarts unless MAX_SOFTIRQ_TIME (2 ms, rounded up to whole jiffies as msecs_to_jiffies
+ * does) has passed since the first, or MAX_SOFTIRQ_RESTART (10) passes ran, or a process
+ * context waits here (need_resched); then the pending work is handed to `ksoftirqd/N`, a process context
+ * that then competes fairly with the others until no softirq work is left (its runs are
+ * still accounted as softirq time). Softirqs raised meanwhile, from hardirqs too, go to
+ * ksoftirqd (the kernel runs them on irq exit when it interrupted a task, for up to 2 ms).
+ *
+ * Every step's cost is accounted to its context kind.
  */
 import { KernelError } from './errors.js';
 import type { Host } from './host.js';
@@ -100,11 +116,42 @@ function cpuStepDone(cpu: unknown): void {
   (cpu as Cpu).stepDone();
 }
 
+/** MAX_SOFTIRQ_TIME of kernel/softirq.c (ms): how long one __do_softirq may restart before handing over to ksoftirqd. */
+const MAX_SOFTIRQ_TIME_MS = 2;
+/** MAX_SOFTIRQ_RESTART of kernel/softirq.c: passes one __do_softirq makes at most. */
+const MAX_SOFTIRQ_RESTART = 10;
+
+/**
+ * `ksoftirqd/N`: the per-CPU kthread that runs softirq work once `__do_softirq` has handed it
+ * over (kernel/softirq.c run_ksoftirqd). It competes with the CPU's kthreads and user tasks
+ * as a process context; the softirq runs it executes are still accounted as softirq time
+ * (IRQ time accounting), under their own names.
+ */
+class Ksoftirqd implements Runnable {
+  readonly kind = 'kthread' as const;
+  /** The softirq run in progress (a tasklet or softirq handler runs to completion). */
+  inner: Runnable | null = null;
+  /** A run that ended in the last step: its `finish` is due when that step's cost has elapsed. */
+  ended: Runnable | null = null;
+
+  constructor(private readonly cpu: Cpu) {}
+
+  get name(): string {
+    return this.inner?.name ?? this.ended?.name ?? `ksoftirqd/${this.cpu.id}`;
+  }
+
+  run(ctx: ExecContext): boolean {
+    return this.cpu.runDeferred(ctx, this);
+  }
+}
+
 /** One CPU of a host. */
 export class Cpu {
   private readonly hardq = new Deque<Runnable>();
   private readonly softq = new Deque<Runnable>();
-  private readonly procq = new Deque<Runnable>();
+  /** Queued process contexts (kthreads, user tasks, ksoftirqd), in arrival order, and their vruntimes. */
+  private readonly procq: Runnable[] = [];
+  private readonly procV: number[] = [];
   private readonly acct = new Float64Array(4);
   private readonly byName = new Map<string, number>();
   private readonly ctx: StepContext;
@@ -116,6 +163,27 @@ export class Cpu {
   private dispatchPending = false;
   private readonly accountByName: boolean;
   private readonly tracing: boolean;
+  /** Virtual runtime (ns) of the running process context. */
+  private curV = 0;
+  /** The CPU's min_vruntime: never decreases; a waking context starts no earlier. */
+  private minVruntime = 0;
+  /** CPU time (ns) the current process context has had since it was picked. */
+  private sliceUsed = 0;
+  /** The time slice of a process context (ns), EEVDF's base slice for this CPU count. */
+  private readonly slice: Ns;
+  /** The jiffy at which the current stretch of softirq runs must hand over to ksoftirqd; -1 outside a stretch. */
+  private softirqEnd = -1;
+  /** A softirq run is in progress (its steps continue, whatever else waits but hardirqs). */
+  private softirqMidRun = false;
+  /** Softirq runs left in the current pass (what was pending when it began). */
+  private passLeft = 0;
+  /** Passes restarted in the current stretch. */
+  private restarts = 0;
+  /** Softirq work is handed over to ksoftirqd until none is pending. */
+  private deferred = false;
+  /** ksoftirqd was interrupted by a hardirq in the middle of a softirq run. */
+  private resumeKsoftirqd = false;
+  private ksoftirqd: Ksoftirqd | null = null;
 
   /** CPU `id` of `host`. */
   constructor(
@@ -127,6 +195,8 @@ export class Cpu {
     this.ctx = new StepContext(host, this);
     this.accountByName = host.sim.accountByName;
     this.tracing = host.sim.trace !== null;
+    const n = Math.min(8, host.profile.cpu.count.value);
+    this.slice = 750_000 * (1 + Math.floor(Math.log2(n)));
   }
 
   /** True when nothing runs or waits on this CPU. */
@@ -146,12 +216,26 @@ export class Cpu {
 
   /** Queue `r` to run on this CPU (at the back of its priority class). */
   enqueue(r: Runnable): void {
-    this.queueOf(r.kind).push(r);
+    const kind = r.kind;
+    if (kind === 'hardirq') this.hardq.push(r);
+    else if (kind === 'softirq') this.softq.push(r);
+    else this.enqueueProcess(r);
     this.kick();
   }
 
-  private queueOf(kind: ContextKind): Deque<Runnable> {
-    return kind === 'hardirq' ? this.hardq : kind === 'softirq' ? this.softq : this.procq;
+  /** Queue a process context, its vruntime placed no earlier than the CPU's min_vruntime (place_entity). */
+  private enqueueProcess(r: Runnable): void {
+    this.updateMinVruntime();
+    this.procq.push(r);
+    this.procV.push(this.minVruntime + (r.schedLag ?? 0));
+  }
+
+  /** update_min_vruntime: the least vruntime of the running and queued process contexts, never decreasing. */
+  private updateMinVruntime(): void {
+    let m = this.slot >= 2 || (this.current !== null && this.current === this.ksoftirqd) ? this.curV : Infinity;
+    if (this.current === null) m = Infinity;
+    for (const v of this.procV) if (v < m) m = v;
+    if (m !== Infinity && m > this.minVruntime) this.minVruntime = m;
   }
 
   private kick(): void {
@@ -162,31 +246,148 @@ export class Cpu {
   }
 
   /**
-   * Take the next context by priority, noting its accounting slot in `slot`. `again` is the
-   * context whose step just ended with more to do, not yet re-queued: it runs next unless
-   * something of higher priority waits (or, for a process context, anything else waits: kthreads
-   * and user tasks rotate); otherwise it is re-queued first, at the front of its class for
-   * hardirq and softirq, at the back for the others.
+   * Take the next context, noting its accounting slot in `slot`. `again` is the context whose
+   * step just ended with more to do, not yet re-queued: it runs next when it may (see
+   * `keeps`), otherwise it is re-queued first — at the front of its class for hardirq and
+   * softirq, with the other process contexts for kthreads, user tasks and ksoftirqd.
    */
   private pick(again: Runnable | null): Runnable | undefined {
     if (again !== null) {
-      const slot = this.slot;
-      if (slot === 0 || (slot === 1 && this.hardq.length === 0) || (this.hardq.length === 0 && this.softq.length === 0 && this.procq.length === 0)) return again;
-      if (slot === 0) this.hardq.unshift(again);
-      else if (slot === 1) this.softq.unshift(again);
-      else this.procq.push(again);
+      if (this.keeps(again)) return again;
+      this.requeue(again);
     }
     if (this.hardq.length > 0) {
       this.slot = 0;
       return this.hardq.shift();
     }
-    if (this.softq.length > 0) {
+    if (this.resumeKsoftirqd) {
+      this.resumeKsoftirqd = false;
+      this.slot = 1;
+      return this.ksoftirqd as Ksoftirqd;
+    }
+    if (this.softq.length > 0 && !this.deferred && this.softirqMayRun()) {
       this.slot = 1;
       return this.softq.shift();
     }
-    const r = this.procq.shift();
-    if (r !== undefined) this.slot = r.kind === 'kthread' ? 2 : 3;
+    return this.pickProcess();
+  }
+
+  /** Put `again` back: at the front of its class for hardirq and softirq, with the process contexts otherwise. */
+  private requeue(again: Runnable): void {
+    if (again === this.ksoftirqd && this.ksoftirqd.inner !== null) {
+      // Interrupted in the middle of a softirq run: it resumes right after the hardirqs.
+      this.resumeKsoftirqd = true;
+    } else if (again === this.ksoftirqd || this.slot >= 2) {
+      this.procq.push(again);
+      this.procV.push(this.curV);
+    } else if (this.slot === 0) {
+      this.hardq.unshift(again);
+    } else {
+      this.softq.unshift(again);
+    }
+  }
+
+  /**
+   * Whether the next softirq run starts here now (__do_softirq), or the pending softirq work is
+   * handed to ksoftirqd: a run in progress goes on; the first run of a stretch starts a pass
+   * over what is pending; after a pass, __do_softirq restarts unless out of time or restarts,
+   * or a task waits here (need_resched).
+   */
+  private softirqMayRun(): boolean {
+    if (this.softirqMidRun) return true;
+    if (this.softirqEnd < 0) {
+      this.softirqEnd = this.host.jiffies + this.host.msecsToJiffies(MAX_SOFTIRQ_TIME_MS);
+      this.restarts = 0;
+      this.passLeft = this.softq.length;
+    } else if (this.passLeft <= 0) {
+      if (this.host.jiffies >= this.softirqEnd || ++this.restarts >= MAX_SOFTIRQ_RESTART || this.procq.length > 0) {
+        this.deferred = true;
+        this.ksoftirqd ??= new Ksoftirqd(this);
+        this.enqueueProcess(this.ksoftirqd);
+        return false;
+      }
+      this.passLeft = this.softq.length;
+    }
+    this.passLeft--;
+    return true;
+  }
+
+  /**
+   * Whether `again` keeps the CPU for its next step: a hardirq always; a softirq run unless a
+   * hardirq waits; ksoftirqd in the middle of a softirq run likewise; a process context while
+   * nothing of higher priority waits and it has time left in its slice or no one else waits.
+   */
+  private keeps(again: Runnable): boolean {
+    const slot = this.slot;
+    if (slot === 0) return true;
+    if (this.hardq.length > 0) return false;
+    if (again === this.ksoftirqd) {
+      if (this.ksoftirqd.inner !== null) return true;
+    } else if (slot === 1) {
+      return true;
+    }
+    if (this.softq.length > 0 && !this.deferred) return false;
+    return this.procq.length === 0 || this.sliceUsed < this.slice;
+  }
+
+  /**
+   * Take the queued process context with the smallest vruntime (the earliest queued among
+   * equals), its vruntime into `curV`; none means the CPU goes idle, which ends a softirq stretch.
+   */
+  private pickProcess(): Runnable | undefined {
+    const q = this.procq;
+    const vs = this.procV;
+    const n = q.length;
+    if (n === 0) {
+      this.softirqEnd = -1;
+      return undefined;
+    }
+    let best = 0;
+    let bestV = Infinity;
+    for (let i = 0; i < n; i++) {
+      const v = vs[i] as number;
+      if (v < bestV) {
+        bestV = v;
+        best = i;
+      }
+    }
+    const r = q[best] as Runnable;
+    const v = vs[best] as number;
+    for (let i = best; i < n - 1; i++) {
+      q[i] = q[i + 1] as Runnable;
+      vs[i] = vs[i + 1] as number;
+    }
+    q.pop();
+    vs.pop();
+    this.curV = v;
+    if (v > this.minVruntime) this.minVruntime = v;
+    this.sliceUsed = 0;
+    if (r === this.ksoftirqd) {
+      this.slot = 1;
+    } else {
+      this.softirqEnd = -1;
+      this.slot = r.kind === 'kthread' ? 2 : 3;
+    }
     return r;
+  }
+
+  /** @internal ksoftirqd's step: the next step of the deferred softirq work, in softirq context. */
+  runDeferred(ctx: StepContext, k: Ksoftirqd): boolean {
+    let r = k.inner;
+    if (r === null) {
+      r = this.softq.shift() ?? null;
+      if (r === null) {
+        this.deferred = false;
+        return false;
+      }
+      k.inner = r;
+    }
+    ctx.kind = 'softirq';
+    if (!r.run(ctx)) {
+      k.inner = null;
+      k.ended = r;
+    }
+    return true;
   }
 
   /** @internal Event: pick and run queued work. */
@@ -204,14 +405,25 @@ export class Cpu {
       const r = this.pick(again);
       if (r === undefined) return;
       const now = sim.now;
-      ctx.kind = r.kind;
       ctx.start = now;
       ctx.time = now;
       this.current = r;
-      const more = r.run(ctx);
-      const cost = Math.round(ctx.time - now);
       const k = this.slot;
+      let more: boolean;
+      if (r === this.ksoftirqd) {
+        more = this.runDeferred(ctx, this.ksoftirqd);
+      } else {
+        ctx.kind = r.kind;
+        more = r.run(ctx);
+      }
+      const cost = Math.round(ctx.time - now);
       this.acct[k] = (this.acct[k] as number) + cost;
+      if (k >= 2 || r === this.ksoftirqd) {
+        this.curV += cost;
+        this.sliceUsed += cost;
+      } else if (k === 1) {
+        this.softirqMidRun = more;
+      }
       if (this.accountByName) this.byName.set(r.name, (this.byName.get(r.name) ?? 0) + cost);
       if (this.tracing) sim.record({ host: this.host.name, cpu: this.id, what: 'run', name: r.name, value: cost });
       this.currentMore = more;
@@ -229,7 +441,17 @@ export class Cpu {
   private endStep(): Runnable | null {
     const r = this.current as Runnable;
     this.current = null;
+    const k = this.ksoftirqd;
+    if (r === k) {
+      const ended = k.ended;
+      if (ended !== null) {
+        k.ended = null;
+        ended.finish?.(this);
+      }
+      return this.currentMore ? r : null;
+    }
     if (this.currentMore) return r;
+    if (this.slot >= 2) r.schedLag = Math.max(0, this.curV - this.minVruntime);
     r.finish?.(this);
     return null;
   }

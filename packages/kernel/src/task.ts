@@ -34,6 +34,8 @@ export class Task implements Runnable {
   shouldStop = false;
   /** True when the last timed sleep ended by timeout rather than a wake. */
   timedOut = false;
+  /** @internal The fair scheduler's lead over min_vruntime when it last left a CPU (ns). */
+  schedLag = 0;
   private lastCpu: Cpu;
   private wakePending = false;
   private justWoken = false;

@@ -45,6 +45,12 @@ export interface Runnable {
   run(ctx: ExecContext): boolean;
   /** Called when the last step's cost has elapsed (the context has left the CPU). */
   finish?(cpu: Cpu): void;
+  /**
+   * Process contexts: how far (ns of virtual runtime) it was ahead of its CPU's min_vruntime
+   * when it last left a CPU; kept by the CPUs' fair scheduler (the normalised vruntime a
+   * migrating task carries), 0 when absent.
+   */
+  schedLag?: number;
 }
 
 /** Cumulative CPU time by context kind (ns); `idle` is the rest of elapsed time. */

@@ -49,7 +49,7 @@ describe('Cpu', () => {
     expect(log).toEqual(['user@0/cpu0', 'hard@100/cpu0', 'soft@110/cpu0', 'kt@120/cpu0', 'user@130/cpu0']);
   });
 
-  it('continues a multi-step softirq ahead of other softirqs, but rotates process contexts', () => {
+  it('continues a multi-step softirq ahead of other softirqs; a process context keeps its CPU for a slice', () => {
     const { sim, host } = quietHost();
     const log: string[] = [];
     const cpu = host.cpu(0);
@@ -58,7 +58,78 @@ describe('Cpu', () => {
     cpu.enqueue(work('kthread', 'k1', [10, 10], log));
     cpu.enqueue(work('user', 'u1', [10, 10], log));
     sim.run();
-    expect(log.map((l) => l.split('@')[0])).toEqual(['s1', 's1', 's2', 'k1', 'u1', 'k1', 'u1']);
+    expect(log.map((l) => l.split('@')[0])).toEqual(['s1', 's1', 's2', 'k1', 'k1', 'u1', 'u1']);
+  });
+
+  it('shares a CPU fairly between process contexts: slices of 0.75 ms x (1 + log2 CPUs), least runtime first', () => {
+    const { sim, host } = quietHost();
+    const slice = 750_000 * (1 + Math.log2(Math.min(8, host.cpus.length)));
+    const log: string[] = [];
+    const cpu = host.cpu(0);
+    const steps = Array.from({ length: 40 }, () => 250_000);
+    cpu.enqueue(work('kthread', 'a', steps, log));
+    cpu.enqueue(work('user', 'b', steps, log));
+    sim.run({ until: 4 * slice });
+    const names = log.map((l) => l.split('@')[0]).join('');
+    const per = slice / 250_000;
+    expect(names).toBe('a'.repeat(per) + 'b'.repeat(per) + 'a'.repeat(per) + 'b'.repeat(per) + 'a');
+    const u = cpu.usage();
+    expect(u.kthread).toBe(u.user);
+  });
+
+  it('starts a waking process context at the CPU\'s min_vruntime, so a long sleeper gets no burst', () => {
+    const { sim, host } = quietHost();
+    const log: string[] = [];
+    const cpu = host.cpu(0);
+    cpu.enqueue(work('kthread', 'hog', Array.from({ length: 200 }, () => 1_000_000), log));
+    sim.run({ until: 50_000_000 });
+    cpu.enqueue(work('user', 'late', Array.from({ length: 200 }, () => 1_000_000), log));
+    sim.run({ until: 100_000_000 });
+    const after = log.filter((l) => Number(l.split('@')[1]?.split('/')[0]) >= 50_000_000).map((l) => l.split('@')[0]);
+    const late = after.filter((n) => n === 'late').length;
+    expect(late / after.length).toBeGreaterThan(0.4);
+    expect(late / after.length).toBeLessThan(0.6);
+  });
+
+  it('hands softirq overload to ksoftirqd, which then shares the CPU fairly with a task', () => {
+    const { sim, host } = quietHost();
+    const cpu = host.cpu(0);
+    let runs = 0;
+    const t = host.createTasklet('flood', (ctx) => {
+      ctx.charge(500_000);
+      runs++;
+      t.schedule(ctx);
+      return false;
+    });
+    t.schedule(cpu);
+    sim.run({ until: 20_000_000 });
+    expect(cpu.usage().softirq).toBeGreaterThan(19_000_000);
+    let steps = 0;
+    host.createUserTask('app', (ctx) => {
+      ctx.charge(100_000);
+      steps++;
+      return 'run';
+    }, { cpus: 1 });
+    const before = cpu.usage();
+    sim.run({ until: 120_000_000 });
+    const u = cpu.usage();
+    const user = u.user - before.user;
+    const softirq = u.softirq - before.softirq;
+    expect(steps).toBeGreaterThan(0);
+    expect(user / (user + softirq)).toBeGreaterThan(0.4);
+    expect(user / (user + softirq)).toBeLessThan(0.6);
+    expect(runs).toBeGreaterThan(100);
+  });
+
+  it('lets a softirq stretch run on while it is short and no task waits, and never splits a softirq run', () => {
+    const { sim, host } = quietHost();
+    const log: string[] = [];
+    const cpu = host.cpu(0);
+    cpu.enqueue(work('softirq', 'long', [400_000, 400_000, 400_000, 400_000, 400_000, 400_000], log));
+    cpu.enqueue(work('softirq', 'next', [10], log));
+    sim.at(100, () => cpu.enqueue(work('user', 'u', [10], log)));
+    sim.run();
+    expect(log.map((l) => l.split('@')[0])).toEqual(['long', 'long', 'long', 'long', 'long', 'long', 'next', 'u']);
   });
 
   it('accounts time by context kind, readable mid-step', () => {
