@@ -39,4 +39,16 @@ describe('examples/', () => {
     expect(fixed.status).toBe(0);
     expect(fixed.out).toContain('iperf Done.');
   });
+
+  it('receiver-cpu.lab: the server pinned to the RX interrupt CPU loses a few % and TCP and UDP come out equal', () => {
+    const r = run('receiver-cpu.lab');
+    expect(r.status).toBe(0);
+    const sums = [...r.out.matchAll(/\[SUM\] +0\.00-[\d.]+ +sec .* ([\d.]+) Mbits\/sec .*receiver\n/g)].map((m) => Number(m[1]));
+    expect(sums).toHaveLength(4);
+    const [tcp, tcpPinned, udp, udpPinned] = sums as [number, number, number, number];
+    expect(tcpPinned).toBeLessThan(tcp * 0.98);
+    expect(udpPinned).toBeLessThan(udp * 0.96);
+    expect(udp / tcp).toBeGreaterThan(1.02);
+    expect(Math.abs(udpPinned / tcpPinned - 1)).toBeLessThan(0.03);
+  });
 });
