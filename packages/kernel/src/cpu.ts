@@ -223,7 +223,7 @@ export class Cpu {
     this.kick();
   }
 
-  /** Queue a process context, its vruntime placed no earlier than the CPU's min_vruntime (place_entity). */
+  /** Queue a process context at the CPU's min_vruntime plus its lead (place_entity). */
   private enqueueProcess(r: Runnable): void {
     this.updateMinVruntime();
     this.procq.push(r);
@@ -232,8 +232,8 @@ export class Cpu {
 
   /** update_min_vruntime: the least vruntime of the running and queued process contexts, never decreasing. */
   private updateMinVruntime(): void {
-    let m = this.slot >= 2 || (this.current !== null && this.current === this.ksoftirqd) ? this.curV : Infinity;
-    if (this.current === null) m = Infinity;
+    const cur = this.current;
+    let m = cur !== null && (cur === this.ksoftirqd || this.slot >= 2) ? this.curV : Infinity;
     for (const v of this.procV) if (v < m) m = v;
     if (m !== Infinity && m > this.minVruntime) this.minVruntime = m;
   }
