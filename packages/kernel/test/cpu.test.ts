@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { ExecContext, Runnable } from '../src/index.js';
 import { quietHost } from './helpers.js';
@@ -187,5 +188,96 @@ describe('accounting by context name', () => {
     expect(() => ctx.charge(-1)).toThrow(/charge: cost must be a number ≥ 0 ns, got -1/);
     sim.run({ until: 10_000 });
     expect(host.cpus.map((c) => c.usage().user + c.usage().kthread + c.usage().softirq + c.usage().hardirq)).toEqual([0, 0, 0, 0]);
+  });
+
+  it('runs every step of every context once, in order, one at a time, never idle with work queued, and lets no task starve behind softirq work (property)', () => {
+    const kinds = ['hardirq', 'softirq', 'kthread', 'user'] as const;
+    const job = fc.record({
+      kind: fc.constantFrom(...kinds),
+      at: fc.integer({ min: 0, max: 20_000_000 }),
+      steps: fc.array(fc.integer({ min: 0, max: 600_000 }), { minLength: 1, maxLength: 12 }),
+    });
+    fc.assert(
+      fc.property(fc.array(job, { minLength: 1, maxLength: 25 }), fc.boolean(), (jobs, flood) => {
+        const { sim, host } = quietHost();
+        const cpu = host.cpu(0);
+        const ran: { name: string; step: number; start: number; end: number }[] = [];
+        const queuedAt = new Map<string, number>();
+        jobs.forEach((j, n) => {
+          const name = `${j.kind}${n}`;
+          let i = 0;
+          const r: Runnable = {
+            kind: j.kind,
+            name,
+            run(ctx: ExecContext): boolean {
+              const cost = j.steps[i] ?? 0;
+              ctx.charge(cost);
+              ran.push({ name, step: i, start: ctx.start, end: ctx.start + cost });
+              i++;
+              return i < j.steps.length;
+            },
+          };
+          sim.at(j.at, () => {
+            queuedAt.set(name, sim.now);
+            cpu.enqueue(r);
+          });
+        });
+        // A tasklet that re-schedules itself for 30 ms: softirq overload.
+        let floods = 0;
+        const t = host.createTasklet('flood', (ctx) => {
+          ctx.charge(300_000);
+          if (++floods < 100) t.schedule(ctx);
+          return false;
+        });
+        if (flood) t.schedule(cpu);
+        sim.run({ until: 10_000_000_000 });
+        for (const [n, j] of jobs.entries()) {
+          const steps = ran.filter((x) => x.name === `${j.kind}${n}`).map((x) => x.step);
+          expect(steps).toEqual(j.steps.map((_, k) => k));
+        }
+        const all = [...ran].sort((a, b) => a.start - b.start || a.end - b.end);
+        for (let k = 1; k < all.length; k++) expect(all[k]?.start).toBeGreaterThanOrEqual(all[k - 1]?.end ?? 0);
+        const busy = all.reduce((a, x) => a + (x.end - x.start), 0) + (flood ? floods * 300_000 : 0);
+        const u = cpu.usage();
+        expect(u.hardirq + u.softirq + u.kthread + u.user).toBeGreaterThanOrEqual(busy);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('a task queued behind a softirq flood runs within the 2 ms stretch (whole jiffies), a run, and one slice per other context (property)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: 30_000_000 }), { minLength: 1, maxLength: 6 }), fc.integer({ min: 10_000, max: 500_000 }), (arrivals, run) => {
+        const { sim, host } = quietHost();
+        const cpu = host.cpu(0);
+        const t = host.createTasklet('flood', (ctx) => {
+          ctx.charge(run);
+          t.schedule(ctx);
+          return false;
+        });
+        t.schedule(cpu);
+        const waits: number[] = [];
+        arrivals.forEach((at, n) => {
+          let first = true;
+          const r: Runnable = {
+            kind: n % 2 === 0 ? 'kthread' : 'user',
+            name: `p${n}`,
+            run(ctx: ExecContext): boolean {
+              if (first) waits.push(ctx.start - at);
+              first = false;
+              ctx.charge(200_000);
+              return true;
+            },
+          };
+          sim.at(at, () => cpu.enqueue(r));
+        });
+        sim.run({ until: 60_000_000 });
+        const slice = 750_000 * (1 + Math.log2(Math.min(8, host.cpus.length)));
+        const bound = host.tickNs * 2 + run + arrivals.length * (slice + 200_000 + run);
+        expect(waits).toHaveLength(arrivals.length);
+        for (const w of waits) expect(w).toBeLessThanOrEqual(bound);
+      }),
+      { numRuns: 100 },
+    );
   });
 });
