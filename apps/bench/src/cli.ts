@@ -35,7 +35,7 @@ Commands:
   sweep AXIS=V1,V2… [--runs N] [--duration S] [--shard I/N] [--out PATH] [--workers N]
                                 axes: queues mws doorbell affinity transport_mtu use_dma
                                 dma_channels tx_memcpy_offload hz wake_timer direction
-                                protocol variant profile
+                                protocol variant profile server_cpu
   merge SHARD.json… [--out PATH] [--html PATH]   join sweep shards from many machines
   faults [--seed N] [--only ID] [--json PATH] [--html PATH]   the fault × invariant matrix
   calibrate [--seeds N] [--duration S] [--iterations N]   fit the uncached RX-ring read rate

@@ -48,6 +48,8 @@ export interface RunConfig {
   readonly direction?: 'ep-to-rc' | 'rc-to-ep';
   /** Sysctls for both boards. */
   readonly sysctl?: Readonly<Record<string, number>>;
+  /** The CPU the iperf3 server is pinned to (`iperf3 -s -A N`); default unpinned. */
+  readonly serverCpu?: number;
 }
 
 /** One scenario of the seed matrix: a configuration with its published figure. */

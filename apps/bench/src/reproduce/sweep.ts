@@ -1,7 +1,7 @@
 /**
  * `ntb-bench sweep`: a grid over any lab parameter (queues, MWs, doorbell mode, IRQ
  * affinity, transport_mtu, use_dma, DMA channels, tx_memcpy_offload, HZ, wake timer,
- * direction, protocol, driver variant) and built-in profile, run on the worker pool; `--shard i/n` runs every n-th job so a batch engine
+ * direction, protocol, driver variant, the iperf3 server's CPU) and built-in profile, run on the worker pool; `--shard i/n` runs every n-th job so a batch engine
  * (CI matrix, Kubernetes Jobs, Slurm arrays) can split it, and `merge` joins the shards.
  */
 import type { RunResult } from './run.js';
@@ -24,6 +24,7 @@ export const AXES = {
   variant: 'mq | baseline',
   profile: 'rcar-s4 | x86-server',
   dma_channels: 'integer 0..32',
+  server_cpu: 'any | integer 0..31',
 } as const;
 
 /** An axis name. */
@@ -64,6 +65,8 @@ function checkValue(axis: AxisName, v: string): void {
         return [100, 250, 300, 1000].includes(int);
       case 'dma_channels':
         return int >= 0 && int <= 32;
+      case 'server_cpu':
+        return v === 'any' || int <= 31;
       case 'profile':
       case 'affinity':
       case 'direction':
@@ -113,6 +116,7 @@ export function expandGrid(grid: Grid): SweepPoint[] {
       ...(v.mws === undefined ? {} : { mwCount: Number(v.mws) }),
       ...(v.wake_timer === undefined ? {} : { wakeTimer: v.wake_timer as 'jiffy' | 'hrtimer' }),
       ...(v.direction === undefined ? {} : { direction: v.direction as 'ep-to-rc' | 'rc-to-ep' }),
+      ...(v.server_cpu === undefined || v.server_cpu === 'any' ? {} : { serverCpu: Number(v.server_cpu) }),
     };
     const patch: Record<string, unknown> = {
       ...(v.hz === undefined ? {} : { kernel: { hz: { value: Number(v.hz) } } }),

@@ -53,6 +53,9 @@ describe('reproduce (short, in-process)', () => {
     expect(b).toEqual(a);
     expect({ mbps: f.mbps, events: f.events }).toEqual({ mbps: a.mbps, events: a.events });
     expect(c.mbps).not.toBe(a.mbps);
+    const pinned = runScenario({ ...s, serverCpu: 0 }, { seed: 9, durationS: 1, payload: 'timing' });
+    expect(pinned.mbps).toBeLessThan(a.mbps);
+    expect(() => runScenario({ ...s, serverCpu: 31 }, { seed: 9, durationS: 1, payload: 'timing' })).toThrow('iperf3 server: iperf3: error - unable to set CPU affinity: Invalid argument');
   }, 120_000);
 });
 

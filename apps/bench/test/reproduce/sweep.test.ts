@@ -19,6 +19,7 @@ describe('sweep grids', () => {
       ['profile=x86-server,dma_channels=2,hz=1000', 'x86-server', { kernel: { hz: { value: 1000 } }, dma: { channels: { value: 2 } } }],
     ]);
     expect(expandGrid(parseGrid(['queues=2']))[0]?.profileName).toBeUndefined();
+    expect(expandGrid(parseGrid(['server_cpu=any,0,3'])).map((x) => x.config.serverCpu)).toEqual([undefined, 0, 3]);
   });
 
   it('rejects unknown axes and values, naming what is allowed', () => {
@@ -29,6 +30,8 @@ describe('sweep grids', () => {
     expect(() => parseGrid(['queues='])).toThrow(/has no values/);
     expect(() => parseGrid(['profile=rcar-s5'])).toThrow('sweep: profile=rcar-s5: allowed rcar-s4 | x86-server');
     expect(() => parseGrid(['dma_channels=33'])).toThrow('sweep: dma_channels=33: allowed integer 0..32');
+    expect(() => parseGrid(['server_cpu=32'])).toThrow('sweep: server_cpu=32: allowed any | integer 0..31');
+    expect(() => parseGrid(['server_cpu=cpu0'])).toThrow('sweep: server_cpu=cpu0: allowed any | integer 0..31');
   });
 
   it('parses shards', () => {
