@@ -24,7 +24,7 @@
  */
 import { KernelError } from './errors.js';
 import type { Host } from './host.js';
-import type { ContextKind, CpuUsage, ExecContext, Runnable } from './types.js';
+import { CONTEXT_KINDS, type ContextKind, type CpuUsage, type ExecContext, type Runnable } from './types.js';
 import type { Ns } from './time.js';
 
 /** A FIFO with O(1) push/shift at both ends (ring buffer). */
@@ -471,7 +471,7 @@ export class Cpu {
     const a = this.acct;
     const u: CpuUsage = { hardirq: a[0] as number, softirq: a[1] as number, kthread: a[2] as number, user: a[3] as number, idle: 0 };
     const now = this.host.sim.now;
-    if (this.current !== null && this.busyUntil > now) u[this.current.kind] -= this.busyUntil - now;
+    if (this.current !== null && this.busyUntil > now) u[CONTEXT_KINDS[this.slot] as ContextKind] -= this.busyUntil - now;
     u.idle = Math.max(0, now - this.host.bootTime - u.hardirq - u.softirq - u.kthread - u.user);
     return u;
   }

@@ -1,7 +1,7 @@
 /**
  * One run of one scenario: boot the lab as the seed's boards were set up, run the seed's
  * iperf3 lines (server on the RC, client on the EP) through the lab's shell, read the
- * receiver's [SUM] from iperf3's JSON, and report where the time went.
+ * receiver's [SUM] from iperf3's JSON, and report where the time went in the steady state.
  */
 import { getProfile, NS_PER_SEC, type PlatformProfile } from '@ntbsim/kernel';
 import { labCommands } from '../commands.js';
@@ -105,14 +105,25 @@ export function runScenario(scenario: RunConfig, options: RunOptions): RunResult
   const [srv, cli] = scenario.direction === 'rc-to-ep' ? (['ep', 'rc'] as const) : (['rc', 'ep'] as const);
   const server = runLine(`iperf3 -s -D${scenario.serverCpu === undefined ? '' : ` -A ${scenario.serverCpu}`}`, env(srv), commands);
   if (server.status !== 0) throw new Error(`iperf3 server: ${server.stderr}`);
-  const before = { rc: snapshot(lab.boards.rc), ep: snapshot(lab.boards.ep) };
+  let before = { rc: snapshot(lab.boards.rc), ep: snapshot(lab.boards.ep) };
   const sentBefore = txQueueBytes(lab.boards[cli]);
   const t0 = lab.sim.now;
   const ev0 = lab.sim.eventsRun;
+  // Where the time went is measured over the steady state: from 1 s in to the end of the
+  // transfer, leaving out slow start and the end-of-test exchange (whole run when shorter).
+  let steady: typeof before | null = null;
+  if (options.durationS >= 2) {
+    lab.sim.at(t0 + NS_PER_SEC, () => {
+      before = { rc: snapshot(lab.boards.rc), ep: snapshot(lab.boards.ep) };
+    });
+    lab.sim.at(t0 + options.durationS * NS_PER_SEC, () => {
+      steady = { rc: snapshot(lab.boards.rc), ep: snapshot(lab.boards.ep) };
+    });
+  }
   const target = lab.boards[srv].ip;
   const client = runLine(`${IPERF3_CLIENT[scenario.protocol].replace('${SERVER_IP}', target)} -t ${options.durationS} -J`, env(cli), commands);
   if (client.status !== 0) throw new Error(`iperf3 client (${scenario.id}): ${client.stderr || client.stdout.slice(0, 400)}`);
-  const after = { rc: snapshot(lab.boards.rc), ep: snapshot(lab.boards.ep) };
+  const after = steady ?? { rc: snapshot(lab.boards.rc), ep: snapshot(lab.boards.ep) };
   const txQueueShare = queueShares(sentBefore, txQueueBytes(lab.boards[cli]));
   const json: unknown = JSON.parse(client.stdout);
   return {
