@@ -1,0 +1,43 @@
+import type { CpuUsage } from '@ntbsim/kernel';
+import { describe, expect, it } from 'vitest';
+import { findBottleneck, type BoardSnapshot } from '../../src/reproduce/bottleneck.js';
+
+const IDLE: CpuUsage = { hardirq: 0, softirq: 0, kthread: 0, user: 0, idle: 0 };
+
+/** A board over a 1 s window: per CPU, busy ns by kind and the context that took them. */
+function board(cpus: { kind?: 'softirq' | 'user' | 'kthread'; busy?: number; name?: string }[], qdiscDrops = 0): { before: BoardSnapshot; after: BoardSnapshot } {
+  const before: BoardSnapshot = { usage: cpus.map(() => IDLE), byName: cpus.map(() => new Map()), qdiscDrops: 0 };
+  const after: BoardSnapshot = {
+    usage: cpus.map((c) => ({ ...IDLE, [c.kind ?? 'user']: c.busy ?? 0, idle: 1e9 - (c.busy ?? 0) })),
+    byName: cpus.map((c) => new Map(c.name === undefined ? [] : [[c.name, c.busy ?? 0]])),
+    qdiscDrops,
+  };
+  return { before, after };
+}
+
+const RX = { kind: 'softirq' as const, busy: 0.999e9, name: 'ntb_transport rxc_db qp0' };
+const SENDER = { kind: 'user' as const, busy: 1e9, name: 'iperf3' };
+
+describe('findBottleneck', () => {
+  it('names the busiest CPU and its stage, saturated at 95 % or more', () => {
+    const b = findBottleneck({ rc: board([RX, {}]), ep: board([{ kind: 'softirq', busy: 0.2e9, name: 'NET_RX/0' }]) });
+    expect(b).toMatchObject({ board: 'rc', cpu: 0, saturated: true, stage: 'RX copy: ntb_transport tasklet (memcpy from the uncached RX ring)' });
+    expect(b.busyPct).toBeCloseTo(99.9, 1);
+    expect(b.cpus.rc.map((c) => c.cpu)).toEqual([0]);
+  });
+
+  it('says when no CPU is saturated', () => {
+    const b = findBottleneck({ rc: board([{ ...RX, busy: 0.8e9 }]), ep: board([{}]) });
+    expect(b.saturated).toBe(false);
+    expect(b.stage).toMatch(/^not CPU-bound \(busiest: RX copy: .*\); the window, doorbell latency or the link limit the rate$/);
+  });
+
+  it('passes over a user task whose board dropped packets at its own qdisc: it offers more than the path carries', () => {
+    const spinning = findBottleneck({ rc: board([RX]), ep: board([{}, {}, SENDER], 1234) });
+    expect(spinning).toMatchObject({ board: 'rc', cpu: 0, stage: 'RX copy: ntb_transport tasklet (memcpy from the uncached RX ring)' });
+    const limiting = findBottleneck({ rc: board([RX]), ep: board([{}, {}, SENDER]) });
+    expect(limiting).toMatchObject({ board: 'ep', cpu: 2, stage: 'user task: iperf3 (socket calls, user copies, TX path when sending)' });
+    const alone = findBottleneck({ rc: board([{}]), ep: board([SENDER], 5) });
+    expect(alone).toMatchObject({ board: 'ep', cpu: 0 });
+  });
+});
