@@ -6,7 +6,7 @@ const IDLE: CpuUsage = { hardirq: 0, softirq: 0, kthread: 0, user: 0, idle: 0 };
 
 /** A board over a 1 s window: per CPU, busy ns by kind and the context that took them. */
 function board(cpus: { kind?: 'softirq' | 'user' | 'kthread'; busy?: number; name?: string }[], qdiscDrops = 0): { before: BoardSnapshot; after: BoardSnapshot } {
-  const before: BoardSnapshot = { usage: cpus.map(() => IDLE), byName: cpus.map(() => new Map()), qdiscDrops: 0 };
+  const before: BoardSnapshot = { usage: cpus.map(() => IDLE), byName: cpus.map(() => new Map<string, number>()), qdiscDrops: 0 };
   const after: BoardSnapshot = {
     usage: cpus.map((c) => ({ ...IDLE, [c.kind ?? 'user']: c.busy ?? 0, idle: 1e9 - (c.busy ?? 0) })),
     byName: cpus.map((c) => new Map(c.name === undefined ? [] : [[c.name, c.busy ?? 0]])),
