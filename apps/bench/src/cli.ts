@@ -21,7 +21,7 @@ import { faultsHtml, faultsText, runFaults } from './faults/matrix.js';
 import { calibrate } from './reproduce/calibrate.js';
 import { formatTable, reproduce, type ReproduceReport } from './reproduce/reproduce.js';
 import { SCENARIOS } from './reproduce/scenarios.js';
-import { mergeSweeps, parseGrid, parseShard, sweep, sweepSvg, type SweepResults } from './reproduce/sweep.js';
+import { formatSweepTable, mergeSweeps, parseGrid, parseShard, sweep, sweepHtml, type SweepResults } from './reproduce/sweep.js';
 import type { Command } from './types.js';
 
 const USAGE = `Usage: ntb-bench [global options] COMMAND [args]
@@ -376,14 +376,11 @@ async function runSweep(g: Globals, args: string[]): Promise<number> {
 }
 
 function writeSweep(res: SweepResults, out: string, html: string | undefined): void {
-  for (const p of res.points) {
-    const mean = p.runs.reduce((s, r) => s + r.mbps, 0) / Math.max(1, p.runs.length);
-    process.stdout.write(`${p.id.padEnd(60)} ${mean.toFixed(1).padStart(8)} Mb/s  (${p.runs.length} runs)  ${p.runs[0]?.bottleneck ?? ''}\n`);
-  }
+  process.stdout.write(formatSweepTable(res));
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, JSON.stringify(res, null, 2) + '\n');
   const htmlPath = html ?? out.replace(/\.json$/, '') + '.html';
-  writeFileSync(htmlPath, `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>ntbsim sweep</title></head><body><h1>ntbsim sweep (${res.profile}, shards ${res.shards.join(' ')})</h1><h2>Throughput against queues</h2>${sweepSvg(res)}</body></html>\n`);
+  writeFileSync(htmlPath, sweepHtml(res));
   process.stdout.write(`wrote ${out} and ${htmlPath}\n`);
 }
 

@@ -6,7 +6,7 @@
  */
 import type { RunResult } from './run.js';
 import { runPool, runSeed, type Job } from './reproduce.js';
-import type { RunConfig } from './scenarios.js';
+import { summarize, type RunConfig } from './scenarios.js';
 
 /** The axes a sweep can vary, with the values each accepts. */
 export const AXES = {
@@ -252,4 +252,67 @@ export function sweepSvg(res: SweepResults): string {
   });
   parts.push(`<text x="${w / 2}" y="${h}" font-size="11" text-anchor="middle">queues</text><text x="12" y="${h / 2}" font-size="11" transform="rotate(-90 12 ${h / 2})">Mb/s</text>`);
   return `<svg id="sweep" xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" role="img" aria-label="throughput against queues">${parts.join('')}</svg>`;
+}
+
+/** One sweep point summarised: its runs' statistics (Mb/s) and the bottleneck of its median run. */
+export interface SweepRow {
+  /** `axis=value,…`. */
+  readonly id: string;
+  /** Runs. */
+  readonly runs: number;
+  /** Mean, min, max, median and SD of the runs (Mb/s). */
+  readonly mean: number;
+  readonly min: number;
+  readonly max: number;
+  readonly median: number;
+  readonly sd: number;
+  /** Bottleneck of the median run, and its busiest CPU's utilisation (%). */
+  readonly bottleneck: string;
+  readonly busyPct: number;
+}
+
+/** The points of a sweep as rows (grid order). */
+export function sweepRows(res: SweepResults): SweepRow[] {
+  return res.points.flatMap((p) => {
+    if (p.runs.length === 0) return [];
+    const s = summarize(p.runs.map((r) => r.mbps));
+    const mid = [...p.runs].sort((a, b) => a.mbps - b.mbps)[Math.floor(p.runs.length / 2)] as SweepRun;
+    return [{ id: p.id, runs: p.runs.length, mean: s.mean, min: s.min, max: s.max, median: s.median, sd: s.sd, bottleneck: mid.bottleneck, busyPct: mid.busy_pct }];
+  });
+}
+
+function escHtml(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/** The sweep's table for the terminal: one line per point. */
+export function formatSweepTable(res: SweepResults): string {
+  const rows = sweepRows(res);
+  const w = Math.max(5, ...rows.map((r) => r.id.length));
+  const head = `${'point'.padEnd(w)} ${'runs'.padStart(4)} ${'mean'.padStart(8)} ${'min'.padStart(8)} ${'max'.padStart(8)} ${'SD'.padStart(7)}  (Mb/s)  bottleneck (median run)`;
+  const lines = [head, '─'.repeat(head.length)];
+  for (const r of rows) {
+    lines.push(`${r.id.padEnd(w)} ${String(r.runs).padStart(4)} ${r.mean.toFixed(1).padStart(8)} ${r.min.toFixed(1).padStart(8)} ${r.max.toFixed(1).padStart(8)} ${r.sd.toFixed(2).padStart(7)}          ${r.bottleneck} (${r.busyPct.toFixed(0)} %)`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+/** The sweep's self-contained HTML page: the table and the chart of throughput against queues. */
+export function sweepHtml(res: SweepResults): string {
+  const rows = sweepRows(res)
+    .map((r) => `<tr><td>${escHtml(r.id)}</td><td>${r.runs}</td><td>${r.mean.toFixed(1)}</td><td>${r.min.toFixed(1)}</td><td>${r.max.toFixed(1)}</td><td>${r.median.toFixed(1)}</td><td>${r.sd.toFixed(2)}</td><td>${escHtml(r.bottleneck)} (${r.busyPct.toFixed(0)} %)</td></tr>`)
+    .join('\n');
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>ntbsim sweep</title>
+<style>body{font-family:system-ui,sans-serif;margin:2em;max-width:1100px}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px 6px;font-size:13px;text-align:right}td:first-child,td:last-child{text-align:left}</style>
+</head><body>
+<h1>ntbsim sweep (${escHtml(res.profile)}, ${res.runs} runs × ${res.duration_s} s, shards ${escHtml(res.shards.join(' '))})</h1>
+<table id="sweep-results"><thead><tr><th>point</th><th>runs</th><th>mean</th><th>min</th><th>max</th><th>median</th><th>SD</th><th>bottleneck (median run)</th></tr></thead>
+<tbody>
+${rows}
+</tbody></table>
+<h2>Throughput against queues (Mb/s)</h2>
+${sweepSvg(res)}
+</body></html>
+`;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { expandGrid, mergeSweeps, parseGrid, parseShard, sweepSvg, type SweepResults } from '../../src/reproduce/sweep.js';
+import { expandGrid, formatSweepTable, mergeSweeps, parseGrid, parseShard, sweepHtml, sweepRows, sweepSvg, type SweepResults } from '../../src/reproduce/sweep.js';
 
 describe('sweep grids', () => {
   it('parses axes and expands their cartesian product in order', () => {
@@ -76,5 +76,19 @@ describe('merging shards', () => {
     const svg = sweepSvg(mergeSweeps([shard(1, 1, runsOf)]));
     expect(svg).toContain('<polyline class="series"');
     expect(svg.match(/<polyline/g)).toHaveLength(1);
+  });
+
+  it('summarises each point (mean, min, max, median, SD, the median run\'s bottleneck) as a table and a page', () => {
+    const res = mergeSweeps([shard(1, 1, runsOf)]);
+    expect(sweepRows(res).map((r) => [r.id, r.runs, r.mean, r.min, r.max, r.median])).toEqual([
+      ['queues=1,doorbell=per-bit', 2, 601, 600, 602, 601],
+      ['queues=2,doorbell=per-bit', 2, 1151, 1150, 1152, 1151],
+    ]);
+    const text = formatSweepTable(res);
+    expect(text.split('\n')[0]).toMatch(/^point +runs +mean +min +max +SD {2}\(Mb\/s\) {2}bottleneck \(median run\)$/);
+    expect(text).toMatch(/queues=2,doorbell=per-bit +2 +1151\.0 +1150\.0 +1152\.0 +1\.41 /);
+    const html = sweepHtml(res);
+    expect(html.match(/<tr><td>queues=/g)).toHaveLength(2);
+    expect(html).toContain('<svg id="sweep"');
   });
 });
