@@ -154,6 +154,7 @@ export class Cpu {
   private readonly procV: number[] = [];
   private readonly acct = new Float64Array(4);
   private readonly byName = new Map<string, number>();
+  private readonly byTask = new Map<string, number>();
   private readonly ctx: StepContext;
   private current: Runnable | null = null;
   /** Accounting slot (0 hardirq, 1 softirq, 2 kthread, 3 user) of `current`. */
@@ -424,7 +425,7 @@ export class Cpu {
       } else if (k === 1) {
         this.softirqMidRun = more;
       }
-      if (this.accountByName) this.byName.set(r.name, (this.byName.get(r.name) ?? 0) + cost);
+      if (this.accountByName) this.accountName(r, k, cost);
       if (this.tracing) sim.record({ host: this.host.name, cpu: this.id, what: 'run', name: r.name, value: cost });
       this.currentMore = more;
       if (cost > 0) {
@@ -459,6 +460,23 @@ export class Cpu {
   /** @internal Event: the running step's cost has elapsed. */
   stepDone(): void {
     this.runSteps(this.endStep());
+  }
+
+  /** Add a step's cost to its context's name and, for a process context, to its task (comm). */
+  private accountName(r: Runnable, slot: number, cost: Ns): void {
+    this.byName.set(r.name, (this.byName.get(r.name) ?? 0) + cost);
+    if (slot < 2 && r !== this.ksoftirqd) return;
+    const comm = r === this.ksoftirqd ? `ksoftirqd/${this.id}` : r.name;
+    this.byTask.set(comm, (this.byTask.get(comm) ?? 0) + cost);
+  }
+
+  /**
+   * Cumulative time of the process contexts that ran here, by task name (comm; ns, whole
+   * steps), when the simulation accounts by name: what `top` lists. Softirq work run by
+   * ksoftirqd counts as `ksoftirqd/N` here (and under its own name in `usageByName`).
+   */
+  usageByTask(): Map<string, number> {
+    return new Map(this.byTask);
   }
 
   /** Cumulative time per context name (ns, whole steps), when the simulation accounts by name. */

@@ -175,7 +175,30 @@ describe('accounting by context name', () => {
     sim.run();
     const by = host.cpu(0).usageByName();
     expect(by.get('rx')).toBe(2 * Math.round(1000 + host.costs.softirqEntry()));
+    expect(host.cpu(0).usageByTask().size).toBe(0);
     expect(createSimulation().accountByName).toBe(false);
+  });
+
+  it('accounts process contexts by task, softirq work run by ksoftirqd as ksoftirqd/N', async () => {
+    const { createHost, createSimulation, getProfile } = await import('../src/index.js');
+    const sim = createSimulation({ accountByName: true });
+    const host = createHost(sim, { name: 'h', profile: getProfile('rcar-s4') });
+    const cpu = host.cpu(0);
+    const flood = host.createTasklet('flood', (ctx) => {
+      ctx.charge(400_000);
+      flood.schedule(ctx);
+      return false;
+    });
+    flood.schedule(cpu);
+    host.createKthread('worker', (ctx) => (ctx.charge(100_000), 'run'), { cpus: 1 });
+    sim.run({ until: 100_000_000 });
+    const tasks = cpu.usageByTask();
+    expect([...tasks.keys()].sort()).toEqual(['ksoftirqd/0', 'worker']);
+    const u = cpu.usage();
+    expect((tasks.get('ksoftirqd/0') ?? 0) + (tasks.get('worker') ?? 0)).toBeLessThanOrEqual(u.softirq + u.kthread);
+    expect(tasks.get('worker') ?? 0).toBeGreaterThan(30_000_000);
+    expect(tasks.get('ksoftirqd/0') ?? 0).toBeGreaterThan(30_000_000);
+    expect(cpu.usageByName().get('flood')).toBeGreaterThan(tasks.get('ksoftirqd/0') ?? 0);
   });
 
   it('a syscall context issues at now plus its charges, in process context on CPU 0, and charges no CPU', () => {

@@ -46,7 +46,7 @@ export const sleep: Command = (argv, env) => {
   return result('');
 };
 
-const lastTop = new WeakMap<Board, { t: number; usage: CpuUsage[] }>();
+const lastTop = new WeakMap<Board, { t: number; usage: CpuUsage[]; byTask: Map<string, number>[] }>();
 
 /** Per-CPU utilisation (%) by kind between two usage snapshots. */
 export function utilisation(before: readonly CpuUsage[], after: readonly CpuUsage[]): { cpu: number; us: number; sy: number; hi: number; si: number; id: number }[] {
@@ -84,19 +84,45 @@ function topArgsError(args: readonly string[]): string | null {
   return null;
 }
 
-/** `top -b -n 1`-like per-CPU lines for the interval since the last `top` (or boot). */
+/**
+ * `top -b -n 1`-like: per-CPU lines for the interval since the last `top` (or boot), then the
+ * tasks that ran in it — kthreads, user tasks and ksoftirqd/N (softirq work handed to it) —
+ * with their %CPU and the CPU they ran on most (top's P), busiest first.
+ */
 export const top: Command = (argv, env) => {
   const bad = topArgsError(argv.slice(1));
   if (bad !== null) return result('', bad, 1);
   const board = env.board;
   const now = env.lab.sim.now;
   const usage = board.host.usage();
-  const prev = lastTop.get(board) ?? { t: board.host.bootTime, usage: board.host.cpus.map(() => ({ hardirq: 0, softirq: 0, kthread: 0, user: 0, idle: 0 })) };
-  lastTop.set(board, { t: now, usage });
+  const byTask = board.host.cpus.map((c) => c.usageByTask());
+  const prev = lastTop.get(board) ?? { t: board.host.bootTime, usage: board.host.cpus.map(() => ({ hardirq: 0, softirq: 0, kthread: 0, user: 0, idle: 0 })), byTask: board.host.cpus.map(() => new Map<string, number>()) };
+  lastTop.set(board, { t: now, usage, byTask });
   const f = (v: number): string => v.toFixed(1).padStart(5);
   let out = `top - ${board.name}: per-CPU utilisation over the last ${((now - prev.t) / 1e9).toFixed(3)} s (virtual time)\n`;
   for (const u of utilisation(prev.usage, usage)) {
     out += `%Cpu${String(u.cpu).padEnd(3)}:${f(u.us)} us,${f(u.sy)} sy,  0.0 ni,${f(u.id)} id,  0.0 wa,${f(u.hi)} hi,${f(u.si)} si,  0.0 st\n`;
+  }
+  const span = Math.max(1, now - prev.t);
+  const tasks = new Map<string, { ns: number; cpu: number; most: number }>();
+  byTask.forEach((m, cpu) => {
+    for (const [comm, ns] of m) {
+      const d = ns - (prev.byTask[cpu]?.get(comm) ?? 0);
+      if (d <= 0) continue;
+      const t = tasks.get(comm) ?? { ns: 0, cpu, most: 0 };
+      t.ns += d;
+      if (d > t.most) {
+        t.most = d;
+        t.cpu = cpu;
+      }
+      tasks.set(comm, t);
+    }
+  });
+  const rows = [...tasks].map(([comm, t]) => ({ comm, pct: (100 * t.ns) / span, cpu: t.cpu })).filter((r) => r.pct >= 0.05);
+  rows.sort((a, b) => b.pct - a.pct || a.comm.localeCompare(b.comm));
+  if (rows.length > 0) {
+    out += `\n %CPU   P COMMAND\n`;
+    for (const r of rows) out += `${f(r.pct)} ${String(r.cpu).padStart(3)} ${r.comm}\n`;
   }
   return result(out);
 };

@@ -72,6 +72,21 @@ describe('the two-board lab', () => {
     expect(top.split('\n').filter((l) => l.startsWith('%Cpu'))).toHaveLength(8);
   });
 
+  it('top lists the tasks that ran, busiest first: a receiver pinned to the RX interrupt CPU shares it with ksoftirqd', () => {
+    const l = bootLab({ seed: 4 });
+    expect(sh(l, 'rc', 'iperf3 -s -D -A 0').status).toBe(0);
+    sh(l, 'rc', 'top');
+    expect(sh(l, 'ep', 'iperf3 -c 10.0.0.1 -l 65480 -P 4 -t 2 -i 0').status).toBe(0);
+    const lines = sh(l, 'rc', 'top').stdout.split('\n');
+    const at = lines.indexOf(' %CPU   P COMMAND');
+    expect(at).toBeGreaterThan(8);
+    const rows = lines.slice(at + 1).filter((x) => x !== '').map((x) => /^ *([\d.]+) +(\d+) (.+)$/.exec(x)).map((m) => ({ pct: Number(m?.[1]), cpu: Number(m?.[2]), comm: m?.[3] }));
+    expect(rows[0]).toMatchObject({ cpu: 0, comm: 'ksoftirqd/0' });
+    expect(rows[0]?.pct).toBeGreaterThan(50);
+    expect(rows.find((r) => r.comm === 'iperf3')).toMatchObject({ cpu: 0 });
+    expect(rows.map((r) => r.pct)).toEqual([...rows.map((r) => r.pct)].sort((a, b) => b - a));
+  });
+
   it('rmmod and modprobe ntb_netdev remove and recreate ntb0 (down, no address), as on a board', () => {
     const l2 = bootLab({ seed: 8 });
     expect(sh(l2, 'ep', 'sudo rmmod ntb_netdev').status).toBe(0);
