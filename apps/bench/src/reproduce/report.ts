@@ -4,7 +4,7 @@
  * published value, and per-scenario CPU utilisation breakdowns by context kind.
  */
 import type { CpuLoad } from './bottleneck.js';
-import type { ReproduceReport, ScenarioResult } from './reproduce.js';
+import { queueSpreadNotes, type ReproduceReport, type ScenarioResult } from './reproduce.js';
 
 function esc(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -62,6 +62,14 @@ export function utilisationSvg(s: ScenarioResult): string {
   return `<svg class="util-chart" xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" role="img" aria-label="CPU utilisation ${esc(s.id)}">${parts.join('')}${legend}</svg>`;
 }
 
+/** The runs on one TX queue (see `queueSpreadNotes`) as a paragraph and a list, or nothing. */
+function spreadNotes(rep: ReproduceReport): string {
+  const lines = queueSpreadNotes(rep.scenarios).filter((l) => l !== '');
+  const [head, ...items] = lines;
+  if (head === undefined) return '';
+  return `<p id="queue-spread">${esc(head)}</p><ul>${items.map((l) => `<li>${esc(l.trim())}</li>`).join('')}</ul>`;
+}
+
 /** The whole report page. */
 export function reportHtml(rep: ReproduceReport, extraSections = ''): string {
   const rows = rep.scenarios
@@ -81,6 +89,7 @@ export function reportHtml(rep: ReproduceReport, extraSections = ''): string {
 <tbody>
 ${rows}
 </tbody></table>
+${spreadNotes(rep)}
 <h2>Throughput per scenario (Mb/s): bar = mean, dots = runs, red tick = published</h2>
 ${throughputSvg(rep.scenarios)}
 <h2>Where the time went: busy CPUs by context kind</h2>

@@ -79,6 +79,13 @@ describe('queue spread', () => {
     expect(notes.join('\n')).toContain('mq2-perbit-tcp   1 of 3 runs (590.0 Mb/s); the other 2: mean 1175.0 (+2.2% vs published)');
     expect(queueSpreadNotes([{ ...row, one_queue_runs: 0 }])).toEqual([]);
   });
+
+  it('puts the one-queue runs in the report under the table, and nothing when there are none', async () => {
+    const rep = await shortReport();
+    expect(reportHtml({ ...rep, scenarios: rep.scenarios.map((s) => ({ ...s, one_queue_runs: 0 })) })).not.toContain('id="queue-spread"');
+    const hit = { ...rep, scenarios: rep.scenarios.map((s) => (s.queues > 1 ? { ...s, one_queue_runs: 1, runs_tx_queue_share: [[0, 1]] } : s)) };
+    expect(reportHtml(hit)).toMatch(/<p id="queue-spread">Runs on one TX queue .*<\/p><ul><li>mq2-perbit-udp +1 of 1 runs \([\d.]+ Mb\/s\)<\/li><\/ul>/);
+  }, 120_000);
 });
 
 const chromium = '/usr/bin/chromium';
