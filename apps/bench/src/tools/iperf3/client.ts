@@ -2,7 +2,7 @@
  * `iperf3 -c HOST` in the lab (src/iperf_client_api.c): the client's main task connects the
  * control connection to the server's port (a refused or unreachable connection is iperf3's
  * IECONNECT with the socket's errno), writes the cookie, answers PARAM_EXCHANGE with the
- * parameters, creates the streams on CREATE_STREAMS (each stream task connects, or does the
+ * parameters, creates the streams on CREATE_STREAMS (the stream task connects each, or does the
  * UDP handshake), starts its clocks on TEST_START and its senders on TEST_RUNNING, samples an
  * interval every `-i` seconds of virtual time, ends after `-t` seconds with its last interval
  * and TEST_END, exchanges results, and on DISPLAY_RESULTS closes its streams and reports.
@@ -235,7 +235,7 @@ class ClientSession {
     return (100 * (this.cpuNs + (this.side?.cpuNs ?? 0))) / Math.max(1, now - this.t0);
   }
 
-  /** iperf_create_streams: sockets with the `-w` buffers, then one task per stream that connects it. */
+  /** iperf_create_streams: sockets with the `-w` buffers, each stream connected by the side's one stream task. */
   private createStreams(p: TestParams): void {
     const { lab, board, options: o } = this.spec;
     const mode = p.bidir ? 'bidir' : p.reverse ? 'receiver' : 'sender';
