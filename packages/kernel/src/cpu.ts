@@ -410,16 +410,17 @@ export class Cpu {
       ctx.time = now;
       this.current = r;
       const k = this.slot;
+      const deferredRun = r === this.ksoftirqd;
       let more: boolean;
-      if (r === this.ksoftirqd) {
-        more = this.runDeferred(ctx, this.ksoftirqd);
+      if (deferredRun) {
+        more = this.runDeferred(ctx, r as Ksoftirqd);
       } else {
         ctx.kind = r.kind;
         more = r.run(ctx);
       }
       const cost = Math.round(ctx.time - now);
       this.acct[k] = (this.acct[k] as number) + cost;
-      if (k >= 2 || r === this.ksoftirqd) {
+      if (k >= 2 || deferredRun) {
         this.curV += cost;
         this.sliceUsed += cost;
       } else if (k === 1) {

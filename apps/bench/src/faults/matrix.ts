@@ -4,6 +4,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { esc } from '../reproduce/report.js';
 import { faultScenarios } from './catalog.js';
 import { INVARIANTS, runScenario, type InvariantName, type ScenarioResult } from './scenario.js';
 
@@ -70,10 +71,6 @@ export function faultsText(report: FaultsReport): string {
     for (const i of report.invariants) if (r.invariants[i].status === 'fail') out += `FAIL ${r.id} ${i}: ${r.invariants[i].detail}\n`;
   }
   return out;
-}
-
-function esc(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
 
 /** The matrix as an HTML section (a table; each cell's title holds what was measured). */

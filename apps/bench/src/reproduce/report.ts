@@ -6,9 +6,14 @@
 import type { CpuLoad } from './bottleneck.js';
 import { queueSpreadNotes, type ReproduceReport, type ScenarioResult } from './reproduce.js';
 
-function esc(s: string): string {
+/** Text or attribute value escaped for HTML. */
+export function esc(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
+
+/** The style of the bench's HTML pages (report.html, sweep.html). */
+export const PAGE_STYLE =
+  '<style>body{font-family:system-ui,sans-serif;margin:2em;max-width:1100px}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px 6px;font-size:13px;text-align:right}td:first-child,td:last-child{text-align:left}</style>';
 
 /** Throughput chart: a bar per scenario (mean), dots per run, a tick for the published value. */
 export function throughputSvg(scenarios: readonly ScenarioResult[]): string {
@@ -81,7 +86,7 @@ export function reportHtml(rep: ReproduceReport, extraSections = ''): string {
   const utils = rep.scenarios.map((s) => `<h3>${esc(s.id)}</h3>${utilisationSvg(s)}`).join('\n');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>ntbsim reproduce — ${esc(rep.profile)}</title>
-<style>body{font-family:system-ui,sans-serif;margin:2em;max-width:1100px}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px 6px;font-size:13px;text-align:right}td:first-child,td:last-child{text-align:left}</style>
+${PAGE_STYLE}
 </head><body>
 <h1>ntbsim: reproducing the R-Car S4 ntb_netdev results</h1>
 <p>Profile <b>${esc(rep.profile)}</b>, ${rep.runs} runs per scenario × ${rep.duration_s} s simulated, ${rep.mode} mode; ${rep.wall_s.toFixed(1)} s wall on ${rep.workers} workers, ${(rep.events_per_s / 1e6).toFixed(2)} M events/s.</p>

@@ -5,6 +5,7 @@
  * (CI matrix, Kubernetes Jobs, Slurm arrays) can split it, and `merge` joins the shards.
  */
 import type { RunResult } from './run.js';
+import { esc, PAGE_STYLE } from './report.js';
 import { runPool, runSeed, type Job } from './reproduce.js';
 import { summarize, type RunConfig } from './scenarios.js';
 
@@ -281,10 +282,6 @@ export function sweepRows(res: SweepResults): SweepRow[] {
   });
 }
 
-function escHtml(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
-
 /** The sweep's table for the terminal: one line per point. */
 export function formatSweepTable(res: SweepResults): string {
   const rows = sweepRows(res);
@@ -300,13 +297,13 @@ export function formatSweepTable(res: SweepResults): string {
 /** The sweep's self-contained HTML page: the table and the chart of throughput against queues. */
 export function sweepHtml(res: SweepResults): string {
   const rows = sweepRows(res)
-    .map((r) => `<tr><td>${escHtml(r.id)}</td><td>${r.runs}</td><td>${r.mean.toFixed(1)}</td><td>${r.min.toFixed(1)}</td><td>${r.max.toFixed(1)}</td><td>${r.median.toFixed(1)}</td><td>${r.sd.toFixed(2)}</td><td>${escHtml(r.bottleneck)} (${r.busyPct.toFixed(0)} %)</td></tr>`)
+    .map((r) => `<tr><td>${esc(r.id)}</td><td>${r.runs}</td><td>${r.mean.toFixed(1)}</td><td>${r.min.toFixed(1)}</td><td>${r.max.toFixed(1)}</td><td>${r.median.toFixed(1)}</td><td>${r.sd.toFixed(2)}</td><td>${esc(r.bottleneck)} (${r.busyPct.toFixed(0)} %)</td></tr>`)
     .join('\n');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>ntbsim sweep</title>
-<style>body{font-family:system-ui,sans-serif;margin:2em;max-width:1100px}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px 6px;font-size:13px;text-align:right}td:first-child,td:last-child{text-align:left}</style>
+${PAGE_STYLE}
 </head><body>
-<h1>ntbsim sweep (${escHtml(res.profile)}, ${res.runs} runs × ${res.duration_s} s, shards ${escHtml(res.shards.join(' '))})</h1>
+<h1>ntbsim sweep (${esc(res.profile)}, ${res.runs} runs × ${res.duration_s} s, shards ${esc(res.shards.join(' '))})</h1>
 <table id="sweep-results"><thead><tr><th>point</th><th>runs</th><th>mean</th><th>min</th><th>max</th><th>median</th><th>SD</th><th>bottleneck (median run)</th></tr></thead>
 <tbody>
 ${rows}

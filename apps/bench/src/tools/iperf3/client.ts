@@ -65,6 +65,8 @@ class ClientSession {
   private readonly timesecs: number;
   private readonly cookie: string;
   private task: Task | null = null;
+  /** `-A`: the CPUs the client's tasks run on (undefined = all). */
+  private cpus: number | undefined = undefined;
   warnings = '';
   finished = false;
   outcome: ClientOutcome | null = null;
@@ -89,6 +91,7 @@ class ClientSession {
     const { lab, board, options: o } = this.spec;
     // iperf_run_client: iperf_setaffinity first (sched_setaffinity is EINVAL without an online CPU in the mask).
     const cpus = affinityMask(board, o.affinity);
+    this.cpus = cpus ?? undefined;
     if (cpus === null) return { kind: 'error', code: 'IEAFFINITY', errno: 'EINVAL', warnings: this.warnings, partial: null };
     const task = board.host.createUserTask(
       'iperf3',
@@ -239,7 +242,7 @@ class ClientSession {
   private createStreams(p: TestParams): void {
     const { lab, board, options: o } = this.spec;
     const mode = p.bidir ? 'bidir' : p.reverse ? 'receiver' : 'sender';
-    const side = new Side('c', board, { mode, protocol: p.protocol, cpus: affinityMask(board, this.spec.options.affinity) ?? undefined });
+    const side = new Side('c', board, { mode, protocol: p.protocol, cpus: this.cpus });
     side.main = this.task;
     this.side = side;
     const flags = p.bidir ? [...Array<boolean>(p.numStreams).fill(true), ...Array<boolean>(p.numStreams).fill(false)] : Array<boolean>(p.numStreams).fill(!p.reverse);
