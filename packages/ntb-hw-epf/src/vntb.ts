@@ -201,7 +201,7 @@ export class VntbFunction implements BusTarget {
         const t = this.inbound[i];
         if (off < mw.offset || t == null) continue;
         const local = off - mw.offset;
-        if (local + len > Math.min(t.size, mw.size)) continue;
+        if (local + len > mw.hostSize) continue;
         const region = hostMemory(this.o.host).find(t.addr + local, len);
         if (region !== null) return { region, offset: t.addr + local - region.dmaAddr };
       }
@@ -360,7 +360,10 @@ export class VntbFunction implements BusTarget {
       mwCount: () => cfg.numMws,
       mwGetAlign: (_pidx, widx): NtbMwAlign | number => (this.mwOk(widx) ? { addrAlign: EPC_PAGE_BYTES, sizeAlign: 1, sizeMax: cfg.mwSizes[widx] as number } : -ERRNO.EINVAL),
       mwSetTrans: (t: NtbMwTrans, done) => {
-        if (!this.mwOk(t.widx) || t.addr % EPC_PAGE_BYTES !== 0 || !(t.size > 0) || t.size > (cfg.mwSizes[t.widx] as number)) {
+        // Like vntb_epf_mw_set_trans, no check against the configfs size: the transport asks
+        // for the peer's window size (the host sees a whole power-of-two BAR slice), and the
+        // BAR-match inbound iATU translates the whole BAR whatever size is recorded.
+        if (!this.mwOk(t.widx) || t.addr % EPC_PAGE_BYTES !== 0 || !(t.size > 0)) {
           this.defer(done, -ERRNO.EINVAL, 0);
           return;
         }

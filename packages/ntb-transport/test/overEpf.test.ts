@@ -5,12 +5,12 @@ import { createNtbTransportClient, TransportBus, type TransportQp } from '../src
 import { payload } from './harness.js';
 
 /** The transport on the R-Car S4 EPF hardware model: RC (ntb_hw_epf) and EP (pci-epf-vntb). */
-function epfRig(mode: DoorbellMode, queues = 1) {
+function epfRig(mode: DoorbellMode, queues = 1, mwSizes: number[] = Array.from({ length: queues }, () => 1 << 20)) {
   const sim = createSimulation({ seed: 3 });
   const profile = getProfile('rcar-s4');
   const rc = createHost(sim, { name: 'rc', profile });
   const ep = createHost(sim, { name: 'ep', profile });
-  const pair = createEpfPair({ rc, ep, doorbell: { rc: mode, ep: mode }, vntb: { mwSizes: Array.from({ length: queues }, () => 1 << 20) } });
+  const pair = createEpfPair({ rc, ep, doorbell: { rc: mode, ep: mode }, vntb: { mwSizes } });
   const sides = new Map<Host, { bus: TransportBus; got: Map<number, Uint8Array[]> }>();
   for (const [host, ntbBus] of [
     [rc, pair.buses.rc],
@@ -78,5 +78,25 @@ describe.each(['legacy', 'per-bit'] as const)('ntb_transport over the R-Car S4 E
     expect(r.sides.get(r.rc)?.got.get(0)).toEqual(up);
     expect(r.sides.get(r.rc)?.got.get(1)).toEqual(up1);
     expect(r.sides.get(r.ep)?.got.get(0)).toEqual(down);
+  });
+
+  it('with a configfs MW smaller than its BAR (mw1 = 0xF9000 as in the R-Car tests) both directions keep flowing past a ring wrap', () => {
+    // The host sees the whole 1 MiB BAR2 and tells the EP so; the EP translates that size
+    // (vntb_epf_mw_set_trans does not check it against mw1), so the host's rx_info writes at
+    // the end of the BAR land in the EP's buffer.
+    const r = epfRig(mode, 1, [0xf9000]);
+    const [epQ] = r.qps.get(r.ep) ?? [];
+    const [rcQ] = r.qps.get(r.rc) ?? [];
+    if (epQ === undefined || rcQ === undefined) throw new Error('qps');
+    expect(epQ.linkQuery() && rcQ.linkQuery()).toBe(true);
+    const up = Array.from({ length: 60 }, (_, i) => payload(100 + i, 20000 + i));
+    const down = Array.from({ length: 60 }, (_, i) => payload(200 + i, 30000 - i));
+    send(r.ep, epQ, up);
+    send(r.rc, rcQ, down);
+    r.sim.run({ until: r.sim.now + 400_000_000 });
+    // Compared as hex strings: element-wise deep equality of 3 MB of arrays is slow.
+    const hex = (frames: Uint8Array[] | undefined) => (frames ?? []).map((f) => Buffer.from(f).toString('hex'));
+    expect(hex(r.sides.get(r.rc)?.got.get(0))).toEqual(hex(up));
+    expect(hex(r.sides.get(r.ep)?.got.get(0))).toEqual(hex(down));
   });
 });
