@@ -5,11 +5,12 @@
  */
 import type { TransportQp } from './qp.js';
 
-function hashedPointer(v: number): string {
+/** @internal A stable stand-in for the kernel's hashed `%p` of address `v`: `0x` and 16 hex digits. */
+export function hashedPointer(v: number): string {
   let h = (v ^ 0x5bd1e995) >>> 0;
   h = Math.imul(h ^ (h >>> 15), 0x2c1b3c6d) >>> 0;
   h = Math.imul(h ^ (h >>> 12), 0x297a2d39) >>> 0;
-  return `0x${(h ^ (h >>> 15)).toString(16).padStart(16, '0')}`;
+  return `0x${((h ^ (h >>> 15)) >>> 0).toString(16).padStart(16, '0')}`;
 }
 
 /** The text of qp<N>/stats. */
