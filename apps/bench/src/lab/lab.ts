@@ -7,7 +7,7 @@
  */
 import { createHost, createSimulation, getProfile, type Host, type PlatformProfile, type Simulation } from '@ntbsim/kernel';
 import { createNetStack, type NetStack } from '@ntbsim/net-core';
-import { createEpfPair, type DoorbellMode, type EpfPair, type VntbOptions } from '@ntbsim/ntb-hw-epf';
+import { createEpfPair, EPC_PAGE_BYTES, type DoorbellMode, type EpfPair, type VntbOptions } from '@ntbsim/ntb-hw-epf';
 import { loadNtbNetdev, type NtbNetdev, type PayloadMode } from '@ntbsim/ntb-netdev';
 import { createNtbTransportClient, TransportBus, type NtbTransport } from '@ntbsim/ntb-transport';
 import type { ModuleParams } from './params.js';
@@ -87,9 +87,9 @@ export class LabError extends Error {
   }
 }
 
-/** Memory windows of the seed's boards: BAR2's ~2 MiB ceiling split into `count` MWs of at most 1 MiB each (bytes). */
+/** Memory windows of the seed's boards: BAR2's ~2 MiB ceiling split into `count` MWs of at most 1 MiB each, rounded down to the 4 KiB EPC page (bytes). */
 export function seedMwSizes(count: number): number[] {
-  return Array.from({ length: count }, () => Math.min(1 << 20, (2 << 20) / count));
+  return Array.from({ length: count }, () => Math.min(1 << 20, Math.floor((2 << 20) / count / EPC_PAGE_BYTES) * EPC_PAGE_BYTES));
 }
 
 /** Boot the two boards and bring ntb0 up on both; throws LabError if the link does not come up in 5 s. */
