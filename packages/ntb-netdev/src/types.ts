@@ -31,11 +31,11 @@ export interface NtbNetdevOptions {
 
 /** Per-queue driver counters (ethtool -S `rx_queue_N_*` / `tx_queue_N_*`). */
 export interface NtbQueueStats {
-  /** Frames handed to the stack. */
+  /** Frames handed to the stack (counted before netif_rx, as rx_packets). */
   rxPackets: number;
   /** Bytes handed to the stack. */
   rxBytes: number;
-  /** Frames received with an error (len < 0) or dropped by netif_rx. */
+  /** Frames received with an error (len < 0, or a frame that does not parse). */
   rxErrors: number;
   /** Frames whose TX completed. */
   txPackets: number;

@@ -43,6 +43,37 @@ describe('datapath', () => {
     expect(nd.ndev.stats.rxErrors).toBe(0);
   });
 
+  it('counts a netif_rx backlog drop once (core rx_dropped) and the frame in rx_packets', () => {
+    const r = rig();
+    r.rc.stack.setSysctl('net.core.netdev_max_backlog', 0);
+    const sink = r.rc.stack.udpSocket();
+    sink.bind(9);
+    const s = r.ep.stack.udpSocket();
+    s.connect({ addr: r.rc.ip, port: 9 });
+    let sent = 0;
+    r.ep.host.createUserTask('flood', (ctx, task) => {
+      const w = s.send(ctx, 8000);
+      if (!w.ok) {
+        s.waitWritable(task);
+        return 'sleep';
+      }
+      return ++sent < 400 ? 'run' : 'exit';
+    });
+    r.sim.run({ until: r.sim.now + 1e9 });
+    const st = r.rc.nd.ndev.stats;
+    const softnet = r.rc.stack.softnetStat();
+    const dropped = softnet.reduce((n, x) => n + x.dropped, 0);
+    const processed = softnet.reduce((n, x) => n + x.processed, 0);
+    expect(sent).toBe(400);
+    expect(dropped).toBeGreaterThan(0);
+    expect(st.rxDropped).toBe(dropped);
+    expect(st.rxErrors).toBe(0);
+    expect(st.rxPackets).toBe(processed + dropped);
+    expect(st.rxPackets).toBe(r.ep.nd.ndev.stats.txPackets);
+    expect(r.rc.nd.queues[0]?.stats).toMatchObject({ rxPackets: st.rxPackets, rxErrors: 0 });
+    expect(sink.queued + r.rc.stack.snmp.Udp.RcvbufErrors).toBe(processed);
+  });
+
   it('under ring pressure the subqueue stops and the wake timer restarts it', () => {
     const r = rig({ mwSize: 1 << 20 });
     const t = tcpTransfer(r, r.ep, r.rc, 20_000_000, { functional: false });
