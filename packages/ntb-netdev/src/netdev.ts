@@ -431,9 +431,13 @@ export class NtbNetdev {
     return 0;
   }
 
-  /** get_drvinfo: driver (KBUILD_MODNAME), version (NTB_NETDEV_VER), bus_info (pci_name), n_stats. */
-  getDrvinfo(): { driver: string; version: string; busInfo: string; nStats: number } {
-    return { driver: 'ntb_netdev', version: NTB_NETDEV_VER, busInfo: this.transport.dev.name, nStats: this.getStatsStrings().length };
+  /**
+   * get_drvinfo: driver (KBUILD_MODNAME), version (NTB_NETDEV_VER) and bus_info (pci_name) only,
+   * as ntb_get_drvinfo fills them; the ethtool core takes n_stats from get_sset_count, so the
+   * baseline driver (no stats ops) reports "supports-statistics: no".
+   */
+  getDrvinfo(): { driver: string; version: string; busInfo: string } {
+    return { driver: 'ntb_netdev', version: NTB_NETDEV_VER, busInfo: this.transport.dev.name };
   }
 
   /** get_link (ethtool_op_get_link): the carrier. */

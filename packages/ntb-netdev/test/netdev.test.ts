@@ -25,6 +25,22 @@ describe('ntb_netdev probe and link', () => {
     expect(r.ep.nd.setChannels({ combinedCount: 2 })).toBe(-ERRNO.EOPNOTSUPP);
     expect(r.ep.nd.ndev.netifCarrierOk()).toBe(true);
   });
+
+  it('get_drvinfo fills driver, version and bus_info only: n_stats comes from get_sset_count (none on baseline)', () => {
+    type Ops = { getDrvinfo: () => object; getSsetCount?: (set: string) => number; getEthtoolStats?: () => number[] };
+    const opsOf = (variant: 'baseline' | 'mq'): { ops: Ops; bus: string } => {
+      const nd = rig({ netdev: { variant } }).ep.nd;
+      return { ops: nd.ndev.ethtoolOps as Ops, bus: nd.transport.dev.name };
+    };
+    const base = opsOf('baseline');
+    expect(base.ops.getDrvinfo()).toEqual({ driver: 'ntb_netdev', version: '0.7', busInfo: base.bus });
+    expect(base.ops.getSsetCount).toBeUndefined();
+    expect(base.ops.getEthtoolStats).toBeUndefined();
+    const mq = opsOf('mq');
+    expect(mq.ops.getDrvinfo()).toEqual({ driver: 'ntb_netdev', version: '0.7', busInfo: mq.bus });
+    expect(mq.ops.getSsetCount?.('stats')).toBe(8);
+    expect(mq.ops.getEthtoolStats?.()).toHaveLength(8);
+  });
 });
 
 describe('datapath', () => {
