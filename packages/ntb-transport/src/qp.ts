@@ -102,7 +102,9 @@ export class TransportQp implements TransportQueue {
     this.tasklet = this.host.createTasklet(`ntb_transport rxc_db qp${qpNum}`, (ctx) => this.rxcDbStep(ctx));
     this.linkWork = new DelayedWork(`qp${qpNum} link_work`, (ctx) => this.qpLinkWork(ctx));
     this.linkCleanup = new Work(`qp${qpNum} link_cleanup`, (ctx) => this.qpLinkCleanupWork(ctx));
-    this.linkDownRetry = new DelayedWork(`qp${qpNum} send_link_down`, (ctx) => this.sendLinkDown(ctx));
+    this.linkDownRetry = new DelayedWork(`qp${qpNum} send_link_down`, (ctx) => {
+      if (!nt.removed) this.sendLinkDown(ctx);
+    });
   }
 
   // ---- client API -------------------------------------------------------------------------
@@ -515,6 +517,7 @@ export class TransportQp implements TransportQueue {
   }
 
   private qpLinkWork(ctx: ExecContext): void {
+    if (this.nt.removed) return;
     const ops = this.nt.dev.ops;
     const val = ops.spadRead(SPAD.QP_LINKS, ctx);
     if (!this.advertised) {
@@ -569,6 +572,7 @@ export class TransportQp implements TransportQueue {
   }
 
   private qpLinkCleanupWork(ctx: ExecContext): void {
+    if (this.nt.removed) return;
     this.linkCleanupNow();
     if (this.nt.linkIsUp) this.nt.wq.queueDelayed(this.linkWork, this.host.msecsToJiffies(NTB_LINK_DOWN_TIMEOUT), ctx);
   }

@@ -50,6 +50,8 @@ export class NtbTransport {
   private readonly lockWaiters: ((ctx: ExecContext) => void)[] = [];
   private readonly lockRelay: Work;
   private pendingSizes: number[] = [];
+  /** @internal Set by `remove()` (ntb_transport_free): link and QP works still queued do nothing. */
+  removed = false;
 
   /** @internal Use `createNtbTransportClient`; this is the probe's state after sizing. */
   constructor(
@@ -64,7 +66,12 @@ export class NtbTransport {
     this.qpBitmapFree = setup.counts.qpBitmap;
     this.wq = dev.host.createWorkqueue('ntb_transport');
     this.linkWork = new DelayedWork('ntb_transport link_work', (ctx) => this.withLinkLock(ctx, (c) => this.transportLinkWork(c)));
-    this.linkCleanup = new Work('ntb_transport link_cleanup', (ctx) => this.withLinkLock(ctx, (c) => this.transportLinkCleanup(c)));
+    this.linkCleanup = new Work('ntb_transport link_cleanup', (ctx) =>
+      this.withLinkLock(ctx, (c) => {
+        this.transportLinkCleanup(c);
+        this.unlockLink(c);
+      }),
+    );
     this.lockRelay = new Work('ntb_transport link_event_lock', (ctx) => this.runLockWaiter(ctx));
     const { mwCount, qpCount } = setup.counts;
     const qps: TransportQp[] = [];
@@ -85,6 +92,7 @@ export class NtbTransport {
   // ---- link_event_lock (a mutex held across the sleeping mw_set_trans) --------------------
 
   private withLinkLock(ctx: ExecContext, fn: (ctx: ExecContext) => void): void {
+    if (this.removed) return;
     if (this.lockHeld) {
       this.lockWaiters.push(fn);
       return;
@@ -167,7 +175,11 @@ export class NtbTransport {
       return;
     }
     const rc = this.setMw(i, this.pendingSizes[i] ?? 0, (rc2) => {
-      const resume = new Work(`ntb_transport set_mw${i}`, (c) => (rc2 === 0 ? this.setMwFrom(i + 1, c) : this.failSetMw(c)));
+      const resume = new Work(`ntb_transport set_mw${i}`, (c) => {
+        if (this.removed) return;
+        if (rc2 === 0) this.setMwFrom(i + 1, c);
+        else this.failSetMw(c);
+      });
       this.wq.queue(resume, ctx);
     });
     if (rc === 1) return;
@@ -222,6 +234,7 @@ export class NtbTransport {
     mw.buffSize = 0;
   }
 
+  /** ntb_transport_link_cleanup: reset every allocated QP (its client gets event 0), free the MWs, zero the local spads. */
   private transportLinkCleanup(ctx: ExecContext): void {
     if (!this.linkIsUp) this.wq.cancelDelayed(this.linkWork);
     for (const qp of this.qps) {
@@ -232,7 +245,6 @@ export class NtbTransport {
     for (let i = 0; i < this.counts.mwCount; i++) this.freeMw(i);
     const count = this.dev.ops.spadCount();
     for (let i = 0; i < count; i++) this.dev.ops.spadWrite(i, 0, ctx);
-    this.unlockLink(ctx);
   }
 
   // ---- queues -------------------------------------------------------------------------------
@@ -268,13 +280,23 @@ export class NtbTransport {
     return n;
   }
 
-  /** @internal Unbind from the device (ntb_transport_free). */
+  /**
+   * @internal Unbind from the device (ntb_transport_free), in the calling process (`rmmod`):
+   * the link cleanup first (every allocated QP reset and its client told 0, the MWs freed, the
+   * local spads zeroed), then the link works stopped, the queues freed, the link disabled and
+   * the context cleared. A link work holding link_event_lock is abandoned, not waited for.
+   */
   remove(): void {
-    for (const qp of this.qps) if ((qp.bit & ~this.qpBitmapFree & this.counts.qpBitmap) !== 0) this.freeQueue(qp, true);
-    for (let i = 0; i < this.counts.mwCount; i++) this.freeMw(i);
+    const ctx = this.dev.host.syscallContext();
+    this.transportLinkCleanup(ctx);
+    this.removed = true;
     this.wq.cancelDelayed(this.linkWork);
+    this.lockWaiters.length = 0;
+    this.lockHeld = false;
+    for (const qp of this.qps) if ((qp.bit & ~this.qpBitmapFree & this.counts.qpBitmap) !== 0) this.freeQueue(qp, true);
     this.dev.ops.linkDisable(() => undefined);
     this.dev.clearCtx();
+    for (let i = 0; i < this.counts.mwCount; i++) this.freeMw(i);
   }
 }
 

@@ -1,15 +1,21 @@
 import { createHost, createSimulation, extendProfile, getProfile, type ExecContext, type Host, type Simulation } from '@ntbsim/kernel';
-import { createNtbBus } from '@ntbsim/ntb-core';
+import { createNtbBus, type NtbBus } from '@ntbsim/ntb-core';
 import { createNtbTransportClient, TransportBus, type NtbTransport, type TransportParams, type TransportQp } from '../src/index.js';
 import { createLoopbackPair, type LoopbackOptions, type LoopbackPair } from './loopbackNtb.js';
 
 export interface Side {
   readonly host: Host;
   readonly transport: NtbTransport;
+  /** The host's NTB bus the transport client is registered on. */
+  readonly ntbBus: NtbBus;
+  /** The ntb_transport client (unregister it to remove the transport). */
+  readonly client: ReturnType<typeof createNtbTransportClient>;
   /** Frames received per QP, in order: their bytes (functional) or lengths. */
   readonly received: Map<number, { len: number; data: Uint8Array | null }[]>;
   /** Frames whose TX completed, per QP. */
   readonly sent: Map<number, number>;
+  /** QP link events (event_handler status), per QP, in order. */
+  readonly events: Map<number, number[]>;
   qps: TransportQp[];
 }
 
@@ -47,7 +53,7 @@ export function rig(opts: { seed?: number; functional?: boolean; params?: Partia
     nbus.registerDevice(dev);
     const transport = bus.transports[0];
     if (transport === undefined) throw new Error('transport did not probe');
-    return { host, transport, received: new Map(), sent: new Map(), qps: [] };
+    return { host, transport, ntbBus: nbus, client, received: new Map(), sent: new Map(), events: new Map(), qps: [] };
   };
   const a = mk(ha, pair.a, opts.params);
   const b = mk(hb, pair.b, opts.paramsB ?? opts.params);
@@ -63,6 +69,11 @@ export function rig(opts: { seed?: number; functional?: boolean; params?: Partia
           q.rxEnqueue(buf, buf, opts.rxLen ?? 65536, ctx);
         },
         tx: (q) => void side.sent.set(q.qpNum, (side.sent.get(q.qpNum) ?? 0) + 1),
+        event: (status) => {
+          const list = side.events.get(i) ?? [];
+          list.push(status);
+          side.events.set(i, list);
+        },
       });
       if (qp === null) throw new Error('no free QP');
       side.qps.push(qp);

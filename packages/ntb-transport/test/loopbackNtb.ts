@@ -39,6 +39,8 @@ export interface LoopbackPair {
   failDma: number;
   /** Cut or restore the link. */
   setLink(up: boolean): void;
+  /** Called on every local scratchpad read (ntb_spad_read) of either device. */
+  onSpadRead: ((dev: NtbDev, sidx: number) => void) | null;
 }
 
 export function createLoopbackPair(hosts: { a: Host; b: Host }, opt: LoopbackOptions = {}): LoopbackPair {
@@ -53,7 +55,7 @@ export function createLoopbackPair(hosts: { a: Host; b: Host }, opt: LoopbackOpt
   const mk = (host: Host): Side => ({ host, spads: new Array<number>(spadCount).fill(0), db: 0, dbMask: 0, linkEnabled: false, inbound: new Array<DmaBuffer | null>(mwCount).fill(null), dev: null, irqs: [] });
   const A = mk(hosts.a);
   const B = mk(hosts.b);
-  const pair = { wcLingerNs: 0, dropDoorbells: 0, failDma: 0 } as LoopbackPair;
+  const pair = { wcLingerNs: 0, dropDoorbells: 0, failDma: 0, onSpadRead: null } as LoopbackPair;
   const up = (): boolean => physUp && A.linkEnabled && B.linkEnabled;
 
   function notifyLink(): void {
@@ -215,7 +217,10 @@ export function createLoopbackPair(hosts: { a: Host; b: Host }, opt: LoopbackOpt
         return 0;
       },
       spadCount: () => spadCount,
-      spadRead: (i) => self.spads[i] ?? 0,
+      spadRead: (i) => {
+        if (self.dev !== null) pair.onSpadRead?.(self.dev, i);
+        return self.spads[i] ?? 0;
+      },
       spadWrite: (i, v) => ((self.spads[i] = v >>> 0), 0),
       peerSpadRead: (_p, i) => peer.spads[i] ?? 0,
       peerSpadWrite: (_p, i, v) => {
