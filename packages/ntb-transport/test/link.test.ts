@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { NTB_TRANSPORT_VERSION, SPAD } from '../src/index.js';
+import { createNtbTransportClient, NTB_LINK_DOWN_TIMEOUT, NTB_TRANSPORT_VERSION, SPAD, TransportBus } from '../src/index.js';
 import { inTask, payload, rig, runUntilUp } from './harness.js';
 
 describe('link negotiation over scratchpads', () => {
@@ -21,14 +21,52 @@ describe('link negotiation over scratchpads', () => {
     }
   });
 
-  it('keeps retrying every 10 ms while NUM_QPS differs, and comes up once it matches', () => {
+  it('keeps retrying every msecs_to_jiffies(10) while NUM_QPS differs and the link is up, and comes up once it matches', () => {
     const r = rig({ queues: 1, params: { maxNumClients: 2 }, paramsB: { maxNumClients: 1 } });
+    const host = r.a.host;
+    const runs: number[] = [];
+    r.pair.onSpadRead = (dev, sidx) => {
+      if (dev === r.pair.a && sidx === SPAD.VERSION) runs.push(r.sim.now);
+    };
     expect(runUntilUp(r, 200_000_000)).toBe(false);
     expect(r.a.transport.linkIsUp).toBe(false);
     expect(r.b.transport.linkIsUp).toBe(false);
     const opsA = r.a.transport.dev.ops;
     expect(opsA.spadRead(SPAD.NUM_QPS)).toBe(1);
     expect(r.b.transport.dev.ops.spadRead(SPAD.NUM_QPS)).toBe(2);
+    // 10 ms is 2.5 jiffies at HZ=250: msecs_to_jiffies rounds up to 3, and the timer fires on a tick.
+    const period = host.msecsToJiffies(NTB_LINK_DOWN_TIMEOUT) * host.tickNs;
+    expect(period).toBe(12_000_000);
+    const gaps = runs.slice(1).map((t, i) => t - (runs[i] ?? 0));
+    expect(runs.length).toBeGreaterThan(10);
+    // The first retry is armed mid-jiffy (2 to 3 jiffies away); from then on each link work runs on the tick.
+    expect(gaps[0]).toBeGreaterThan(period - host.tickNs);
+    expect(gaps[0]).toBeLessThanOrEqual(period);
+    expect(new Set(gaps.slice(1))).toEqual(new Set([period]));
+
+    // The peer's transport goes (rmmod): the link drops and the retries stop with it.
+    r.b.ntbBus.unregisterClient(r.b.client);
+    r.sim.run({ until: r.sim.now + 10_000_000 });
+    runs.length = 0;
+    r.sim.run({ until: r.sim.now + 100_000_000 });
+    expect(runs).toEqual([]);
+
+    // It comes back with a matching count (modprobe max_num_clients=2): both sides come up.
+    const bus = new TransportBus();
+    r.b.ntbBus.registerClient(createNtbTransportClient({ bus, params: { maxNumClients: 2 } }));
+    const tb = bus.transports[0];
+    const qb = tb?.createQueue({});
+    if (tb === undefined || qb == null) throw new Error('no transport on b');
+    qb.linkUp();
+    const qa = r.a.qps[0];
+    const until = r.sim.now + 200_000_000;
+    while (!(qa?.linkQuery() === true && qb.linkQuery()) && r.sim.now < until) r.sim.run({ until: r.sim.now + 1_000_000 });
+    expect(r.a.transport.linkIsUp && tb.linkIsUp).toBe(true);
+    expect(qa?.linkQuery() && qb.linkQuery()).toBe(true);
+    expect(opsA.spadRead(SPAD.NUM_QPS)).toBe(2);
+    runs.length = 0;
+    r.sim.run({ until: r.sim.now + 100_000_000 });
+    expect(runs).toEqual([]);
   });
 
   it('a QP is up only when both clients are ready; link_down tells the peer with a LINK_DOWN frame', () => {
