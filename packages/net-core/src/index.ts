@@ -13,6 +13,7 @@ export {
   IP_MAX_MTU,
   IPPROTO,
   IPV4_HLEN,
+  IPV4_MIN_MTU,
   parseIpv4,
   parseIpv4Prefix,
   prefixMask,

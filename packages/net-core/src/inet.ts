@@ -23,6 +23,8 @@ export const UDP_HLEN = 8;
 export const ICMP_HLEN = 8;
 /** IP protocol numbers (IPPROTO_*). */
 export const IPPROTO = { ICMP: 1, TCP: 6, UDP: 17 } as const;
+/** Smallest MTU IPv4 runs on (bytes), IPV4_MIN_MTU: below it the device loses its IPv4 configuration. */
+export const IPV4_MIN_MTU = 68;
 /** Largest IPv4 packet (bytes), IP_MAX_MTU. */
 export const IP_MAX_MTU = 0xffff;
 /** Default IP TTL (net.ipv4.ip_default_ttl). */

@@ -230,12 +230,17 @@ export class NetDevice {
     this.notify();
   }
 
-  /** Set the MTU (dev_set_mtu): EINVAL outside minMtu..maxMtu; a driver error is thrown with its errno. */
+  /**
+   * Set the MTU (dev_set_mtu): EINVAL outside minMtu..maxMtu; a driver error is thrown with its
+   * errno. Then NETDEV_CHANGEMTU: below IPV4_MIN_MTU (68) the stack drops the device's IPv4
+   * addresses (inetdev_event); sockets see the new MTU.
+   */
   setMtu(mtu: number): void {
     checkInt(`${this.name}: mtu`, mtu, this.minMtu, this.maxMtu);
     if (mtu === this.mtu) return;
     const rc = this.ops.changeMtu(mtu);
     if (rc < 0) throw new NetError(netErrnoName(rc) ?? 'EIO', `${this.name}: ndo_change_mtu(${mtu}) failed with ${rc}`);
+    this.stack.onMtuChange(this);
     this.stack.onDeviceChange(this);
   }
 

@@ -17,7 +17,7 @@
 import type { Cpu, ExecContext, Host, Rng, Softirq, Tasklet } from '@ntbsim/kernel';
 import { cpuOf, devQueueXmit, qdiscRun } from './dev.js';
 import { NetError } from './errors.js';
-import { ETH_ALEN, ETH_HLEN, formatIpv4, IPPROTO, parseIpv4Prefix, prefixMask, type Ipv4Addr } from './inet.js';
+import { ETH_ALEN, ETH_HLEN, formatIpv4, IPPROTO, IPV4_MIN_MTU, parseIpv4Prefix, prefixMask, type Ipv4Addr } from './inet.js';
 import type { NetDevice, NetdevQueue } from './netDevice.js';
 import { icmpRcv, PingSocket } from './ping.js';
 import type { Skb } from './skb.js';
@@ -216,6 +216,8 @@ export class NetStack {
   readonly pingSocks = new Map<number, PingSocket>();
   private readonly devs = new Map<string, NetDevice>();
   private readonly addrs: AddrEntry[] = [];
+  /** Devices whose in_device was destroyed (MTU below IPV4_MIN_MTU): no IPv4 addresses allowed. */
+  private readonly noInetDev = new Set<NetDevice>();
   private nextIfindex = 2;
   private ipId: number;
   private readonly softnet: SoftnetData[];
@@ -288,6 +290,7 @@ export class NetStack {
     if (this.devs.get(dev.name) !== dev) throw new NetError('ENODEV', `${this.host.name}: device ${dev.name} is not registered`);
     if (dev.isUp) throw new NetError('EBUSY', `${this.host.name}: device ${dev.name} is up; close it first`);
     this.devs.delete(dev.name);
+    this.noInetDev.delete(dev);
     for (let i = this.addrs.length - 1; i >= 0; i--) if (this.addrs[i]?.dev === dev) this.addrs.splice(i, 1);
   }
 
@@ -303,9 +306,14 @@ export class NetStack {
     return d;
   }
 
-  /** Add an address with its connected route (`ip addr add 10.0.0.1/24 dev ntb0`); EEXIST if present. */
+  /**
+   * Add an address with its connected route (`ip addr add 10.0.0.1/24 dev ntb0`); EEXIST if
+   * present, ENOBUFS while the device has no IPv4 (MTU below 68: no in_device, as
+   * `inet_rtm_newaddr` answers).
+   */
   ipAddrAdd(dev: NetDevice, prefix: string): void {
     if (this.devs.get(dev.name) !== dev) throw new NetError('ENODEV', `${this.host.name}: device ${dev.name} is not registered on this stack`);
+    if (this.noInetDev.has(dev)) throw new NetError('ENOBUFS', `${this.host.name}: ${dev.name} has no IPv4 (MTU ${dev.mtu} < ${IPV4_MIN_MTU})`);
     const p = parseIpv4Prefix(prefix);
     if (this.addrs.some((a) => a.addr === p.addr)) throw new NetError('EEXIST', `${this.host.name}: address ${formatIpv4(p.addr)} already assigned`);
     this.addrs.push({ dev, addr: p.addr, prefixLen: p.prefixLen });
@@ -413,6 +421,20 @@ export class NetStack {
     skb.ethDst = this.neigh.get(skb.ip.dst) ?? BROADCAST;
     this.snmp.Ip.OutRequests++;
     return devQueueXmit(skb, ctx);
+  }
+
+  /**
+   * @internal NETDEV_CHANGEMTU (inetdev_event): an MTU below IPV4_MIN_MTU destroys the device's
+   * in_device with all its IPv4 addresses and routes; an MTU of 68 or more on such a device
+   * creates an empty one again (the addresses do not come back).
+   */
+  onMtuChange(dev: NetDevice): void {
+    if (dev.mtu < IPV4_MIN_MTU) {
+      this.noInetDev.add(dev);
+      for (let i = this.addrs.length - 1; i >= 0; i--) if (this.addrs[i]?.dev === dev) this.addrs.splice(i, 1);
+    } else {
+      this.noInetDev.delete(dev);
+    }
   }
 
   /** @internal A device changed state or MTU (netdevice notifier). */

@@ -93,3 +93,42 @@ describe('unregisterNetdev', () => {
     expect(stack.addressesOf(again)).toEqual([]);
   });
 });
+
+describe('MTU below IPV4_MIN_MTU (inetdev_event NETDEV_CHANGEMTU)', () => {
+  it('drops the IPv4 addresses at MTU 67, refuses new ones (ENOBUFS) until the MTU is 68 again, and does not bring the old ones back', async () => {
+    const { createHost, createSimulation, getProfile } = await import('@ntbsim/kernel');
+    const { createNetStack, createNetDevice, IPV4_MIN_MTU, parseIpv4 } = await import('../src/index.js');
+    const host = createHost(createSimulation(), { name: 'h', profile: getProfile('rcar-s4') });
+    const stack = createNetStack(host);
+    const held: { dev: { mtu: number } } = { dev: { mtu: 0 } };
+    const ops = {
+      open: () => 0,
+      stop: () => undefined,
+      startXmit: () => 'ok' as const,
+      changeMtu: (m: number) => {
+        held.dev.mtu = m;
+        return 0;
+      },
+    };
+    const dev = createNetDevice(stack, { name: 'ntb0', ops, minMtu: 0, maxMtu: 65535, mtu: 1500 });
+    held.dev = dev;
+    const other = createNetDevice(stack, { name: 'eth0', ops, mtu: 1500 });
+    stack.ipAddrAdd(dev, '10.0.0.1/24');
+    stack.ipAddrAdd(other, '192.168.0.1/24');
+    dev.open();
+    other.open();
+    expect(IPV4_MIN_MTU).toBe(68);
+    dev.setMtu(68);
+    expect(stack.addressesOf(dev)).toEqual(['10.0.0.1/24']);
+    dev.setMtu(67);
+    expect(dev.mtu).toBe(67);
+    expect(stack.addressesOf(dev)).toEqual([]);
+    expect(stack.route(parseIpv4('10.0.0.2'))).toBeNull();
+    expect(stack.addressesOf(other)).toEqual(['192.168.0.1/24']);
+    expect(() => stack.ipAddrAdd(dev, '10.0.0.1/24')).toThrow(expect.objectContaining({ code: 'ENOBUFS' }));
+    dev.setMtu(1500);
+    expect(stack.addressesOf(dev)).toEqual([]);
+    stack.ipAddrAdd(dev, '10.0.0.1/24');
+    expect(stack.route(parseIpv4('10.0.0.2'))?.dev).toBe(dev);
+  });
+});

@@ -149,3 +149,28 @@ describe('ethtool -L (set_channels) and MTU changes while traffic flows', () => 
     expect(firstDiff(concat(t.data()), pattern(0, total))).toBe(-1);
   });
 });
+
+describe('MTU below 68', () => {
+  it('ntb_netdev accepts it (min_mtu 0) and the stack drops ntb0\'s IPv4 addresses, as inetdev_event does', () => {
+    const r = rig();
+    const dev = r.rc.nd.ndev;
+    expect(dev.minMtu).toBe(0);
+    dev.setMtu(67);
+    expect(dev.mtu).toBe(67);
+    expect(r.rc.stack.addressesOf(dev)).toEqual([]);
+    let rc = '';
+    const p = r.rc.stack.pingSocket();
+    r.rc.host.createUserTask('ping', (ctx) => {
+      const w = p.sendEcho(ctx, { addr: r.ep.ip, seq: 1, data: 8 });
+      rc = w.ok ? 'ok' : w.errno;
+      return 'exit';
+    });
+    r.sim.run({ until: r.sim.now + 1e6 });
+    expect(rc).toBe('ENETUNREACH');
+    expect(() => r.rc.stack.ipAddrAdd(dev, '10.0.0.1/24')).toThrow(expect.objectContaining({ code: 'ENOBUFS' }));
+    dev.setMtu(1500);
+    expect(r.rc.stack.addressesOf(dev)).toEqual([]);
+    r.rc.stack.ipAddrAdd(dev, '10.0.0.1/24');
+    expect(r.rc.stack.addressesOf(dev)).toEqual(['10.0.0.1/24']);
+  });
+});
