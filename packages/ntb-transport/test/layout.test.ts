@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ilog2, qpRing, slotHeaderOffset, transportCounts } from '../src/index.js';
+import { DESC_DONE_FLAG, ilog2, qpRing, slotHeaderOffset, transportCounts } from '../src/index.js';
+import { inTask, payload, rig, runUntilUp } from './harness.js';
 
 describe('layout (byte-compatible with ntb_transport)', () => {
   it('gives 15 slots of 64 KiB in a 1 MiB window with one QP, header at the slot end, rx_info in the last 4 bytes', () => {
@@ -54,5 +55,59 @@ describe('layout (byte-compatible with ntb_transport)', () => {
     expect(transportCounts({ peerMwCount: 4, spadCount: 7, dbValidMask: 0xff, maxNumClients: 0, msi: false })?.mwCount).toBe(1);
     expect(transportCounts({ peerMwCount: 4, spadCount: 5, dbValidMask: 0xff, maxNumClients: 0, msi: false })).toBeNull();
     expect(transportCounts({ peerMwCount: 3, spadCount: 128, dbValidMask: 0xff, maxNumClients: 0, msi: true })).toEqual({ mwCount: 2, qpCount: 2, qpBitmap: 3, msiDbMask: 0x40 });
+  });
+});
+
+describe('layout in the memory-window bytes after traffic', () => {
+  /** Little-endian u32 from raw bytes (not through the DataView the model writes with). */
+  const le32 = (b: Uint8Array, at: number): number => ((b[at] ?? 0) | ((b[at + 1] ?? 0) << 8) | ((b[at + 2] ?? 0) << 16) | ((b[at + 3] ?? 0) << 24)) >>> 0;
+  const REGION = 0x80000; // 1 MiB window shared by 2 QPs
+  const FRAME = 0x10000; // min(transport_mtu, (region - 4) / 2)
+  const sizes = [
+    [100, 65524, 7],
+    [1, 300, 4096],
+  ];
+
+  it('frames sit at the slot starts, {ver, len, flags=DONE} at the slot ends, rx_info in the last 4 bytes of each QP region', () => {
+    const r = rig({ functional: true, queues: 2, params: { maxNumClients: 2 }, rxBuffers: 0 });
+    expect(runUntilUp(r)).toBe(true);
+    inTask(r.a.host, (ctx) => {
+      sizes.forEach((list, q) => list.forEach((len, n) => expect(r.a.qps[q]?.txEnqueue(ctx, null, payload(q * 10 + n, len), len)).toBe(0)));
+    });
+    r.sim.run({ until: r.sim.now + 5_000_000 });
+    const rx = r.b.qps[0]?.rxBuf;
+    const txSide = r.a.qps[0]?.rxBuf;
+    if (rx == null || txSide == null) throw new Error('no window buffer');
+    expect(r.b.qps[1]?.rxBuf).toBe(rx);
+    const bytes = rx.bytes;
+    sizes.forEach((list, q) => {
+      const base = q * REGION;
+      list.forEach((len, n) => {
+        const slot = base + n * FRAME;
+        const hdr = slot + FRAME - 12;
+        expect(bytes.subarray(slot, slot + len)).toEqual(payload(q * 10 + n, len));
+        expect([le32(bytes, hdr), le32(bytes, hdr + 4), le32(bytes, hdr + 8)]).toEqual([n, len, DESC_DONE_FLAG]);
+      });
+      const next = base + 4 * FRAME - 12;
+      expect(bytes.subarray(next, next + 12)).toEqual(new Uint8Array(12));
+      // rx_info of this side's RX ring: what the peer consumed; none yet, so still rx_max_entry - 1.
+      expect(le32(bytes, base + REGION - 4)).toBe(6);
+      expect(le32(txSide.bytes, base + REGION - 4)).toBe(6);
+    });
+
+    for (const qp of r.b.qps) for (let n = 0; n < 3; n++) qp.rxEnqueue(null, null, 65536);
+    r.sim.run({ until: r.sim.now + 5_000_000 });
+    expect(r.b.received.get(0)?.map((f) => f.len)).toEqual(sizes[0]);
+    expect(r.b.received.get(1)?.map((f) => f.len)).toEqual(sizes[1]);
+    sizes.forEach((list, q) => {
+      const base = q * REGION;
+      list.forEach((len, n) => {
+        const hdr = base + (n + 1) * FRAME - 12;
+        expect([le32(bytes, hdr), le32(bytes, hdr + 4), le32(bytes, hdr + 8)]).toEqual([n, len, 0]);
+      });
+      // The receiver wrote the index of the last slot it consumed into the sender's window.
+      expect(le32(txSide.bytes, base + REGION - 4)).toBe(2);
+      expect(r.a.qps[q]?.txFreeEntry()).toBe(6);
+    });
   });
 });
