@@ -19,7 +19,7 @@ import { reportHtml } from './reproduce/report.js';
 import { faultScenarios } from './faults/catalog.js';
 import { faultsHtml, faultsText, runFaults } from './faults/matrix.js';
 import { calibrate } from './reproduce/calibrate.js';
-import { formatTable, reproduce, type ReproduceReport } from './reproduce/reproduce.js';
+import { formatTable, JobError, reproduce, type ReproduceReport } from './reproduce/reproduce.js';
 import { SCENARIOS } from './reproduce/scenarios.js';
 import { formatSweepTable, mergeSweeps, parseGrid, parseShard, sweep, sweepHtml, type SweepResults } from './reproduce/sweep.js';
 import type { Command } from './types.js';
@@ -482,7 +482,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`ntb-bench: ${e.message}\n`);
       return 1;
     }
-    if (e instanceof ParamError || e instanceof LabError || (e instanceof Error && (e.name === 'ProfileError' || e.message.startsWith('sweep:') || e.message.startsWith('merge:')))) {
+    if (e instanceof ParamError || e instanceof LabError || e instanceof JobError || (e instanceof Error && (e.name === 'ProfileError' || e.message.startsWith('sweep:') || e.message.startsWith('merge:')))) {
       process.stderr.write(`ntb-bench: ${e.message}\n`);
       return 1;
     }

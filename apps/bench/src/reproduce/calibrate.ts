@@ -7,7 +7,7 @@
  * seeds per point. It prints the value to put in the profile and the residuals.
  */
 import { extendProfile, getProfile, type PlatformProfile } from '@ntbsim/kernel';
-import { runPool, runSeed, type Job } from './reproduce.js';
+import { resultOf, runPool, runSeed, type Job } from './reproduce.js';
 import { SCENARIOS, type Scenario } from './scenarios.js';
 
 /** What `calibrate` found. */
@@ -47,9 +47,9 @@ export async function calibrate(options: {
   const measure = async (rate: number): Promise<number[]> => {
     const jobs: Job[] = rows.flatMap((s) => Array.from({ length: options.seeds }, (_, r): Job => ({ config: s, run: r, options: { seed: runSeed(101, r), durationS: options.durationS, payload: 'timing', profileName: base.name, profilePatch: patchFor(rate) } })));
     const sums = rows.map(() => 0);
-    await runPool(jobs, options.workers, (i, res) => {
+    await runPool(jobs, options.workers, (i, o) => {
       const k = Math.floor(i / options.seeds);
-      sums[k] = (sums[k] ?? 0) + res.mbps;
+      sums[k] = (sums[k] ?? 0) + resultOf('calibrate', jobs[i] as Job, o).mbps;
     });
     runs += jobs.length;
     return sums.map((s) => s / options.seeds);

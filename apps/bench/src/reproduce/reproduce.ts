@@ -80,44 +80,81 @@ export function runSeed(base: number, run: number): number {
   return (base + run * 7919) >>> 0;
 }
 
+/** What one job gave: its result, or why it failed (message, and the stall diagnosis when the model shows one). */
+export type JobOutcome = { readonly ok: true; readonly result: RunResult } | { readonly ok: false; readonly error: string; readonly stall: string | null };
+
+/** A job of a fixed matrix (reproduce, calibrate) that failed: names the configuration, the run and why. */
+export class JobError extends Error {
+  constructor(command: string, job: Job, outcome: Extract<JobOutcome, { ok: false }>) {
+    super(`${command}: ${job.config.id} run ${job.run + 1} (seed ${job.options.seed}) failed: ${outcome.error}${outcome.stall === null ? '' : ` (${outcome.stall})`}`);
+    this.name = 'JobError';
+  }
+}
+
+/** The result of `outcome`, or a JobError for `command` when the job failed. */
+export function resultOf(command: string, job: Job, outcome: JobOutcome): RunResult {
+  if (!outcome.ok) throw new JobError(command, job, outcome);
+  return outcome.result;
+}
+
 /**
  * Run the jobs on `workers` worker threads (dist/reproduce/worker.js); `workers` 0 runs them
- * in this thread, in order (tests, profiling).
+ * in this thread, in order (tests, profiling). Every job's outcome goes to `onDone`, failed or
+ * not; a worker that dies fails its job and is replaced. When `onDone` throws, no further job
+ * starts and `runPool` rejects with that error.
  */
-export async function runPool(jobs: readonly Job[], workers: number, onDone: (i: number, r: RunResult) => void): Promise<void> {
+export async function runPool(jobs: readonly Job[], workers: number, onDone: (i: number, outcome: JobOutcome) => void): Promise<void> {
   if (workers <= 0) {
-    const { runJob } = await import('./job.js');
-    jobs.forEach((j, i) => onDone(i, runJob(j)));
+    const { runJobOutcome } = await import('./job.js');
+    jobs.forEach((j, i) => onDone(i, runJobOutcome(j)));
     return;
   }
   const url = new URL('./worker.js', import.meta.url);
   let next = 0;
-  const failures: Error[] = [];
+  let stop: unknown = undefined;
+  let stopped = false;
+  const deliver = (i: number, o: JobOutcome): void => {
+    if (stopped) return;
+    try {
+      onDone(i, o);
+    } catch (e) {
+      stopped = true;
+      stop = e;
+    }
+  };
   const one = (): Promise<void> =>
     new Promise((resolve) => {
-      const w = new Worker(url);
+      let w = new Worker(url);
+      let current = -1;
       const feed = (): void => {
-        if (next >= jobs.length || failures.length > 0) {
+        if (next >= jobs.length || stopped) {
+          current = -1;
           void w.terminate();
           resolve();
           return;
         }
-        const i = next++;
-        w.once('message', (m: { ok: true; result: RunResult } | { ok: false; error: string }) => {
-          if (m.ok) onDone(i, m.result);
-          else failures.push(new Error(m.error));
+        current = next++;
+        w.postMessage(jobs[current]);
+      };
+      const listen = (): void => {
+        w.on('message', (m: JobOutcome) => {
+          deliver(current, m);
           feed();
         });
-        w.postMessage(jobs[i]);
+        w.once('error', (e) => {
+          const i = current;
+          w.removeAllListeners('message');
+          if (i >= 0) deliver(i, { ok: false, error: `worker thread died: ${e.message}`, stall: null });
+          w = new Worker(url);
+          listen();
+          feed();
+        });
       };
-      w.once('error', (e) => {
-        failures.push(e);
-        resolve();
-      });
+      listen();
       feed();
     });
   await Promise.all(Array.from({ length: Math.min(workers, jobs.length) }, one));
-  if (failures.length > 0) throw failures[0] as Error;
+  if (stopped) throw stop;
 }
 
 /** Run the matrix and aggregate it. */
@@ -133,8 +170,8 @@ export async function reproduce(options: ReproduceOptions): Promise<ReproduceRep
   const workers = options.workers ?? availableParallelism();
   const t0 = process.hrtime.bigint();
   let done = 0;
-  await runPool(jobs, workers, (i, r) => {
-    results[i] = r;
+  await runPool(jobs, workers, (i, o) => {
+    results[i] = resultOf('reproduce', jobs[i] as Job, o);
     done++;
     options.onProgress?.(done, jobs.length, jobs[i] as Job);
   });

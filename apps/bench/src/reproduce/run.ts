@@ -10,6 +10,7 @@ import { defaultVars } from '../lab/script.js';
 import { runLine } from '../lab/shell.js';
 import { findBottleneck, snapshot, type Bottleneck } from './bottleneck.js';
 import { IPERF3_CLIENT, type RunConfig } from './scenarios.js';
+import { diagnoseTxStall } from './stall.js';
 
 /** Options of one run. */
 export interface RunOptions {
@@ -41,6 +42,17 @@ export interface RunResult {
    * spread (netdev_pick_tx hashes each socket's random sk_txhash when there is no XPS).
    */
   readonly txQueueShare: number[];
+}
+
+/** A run that did not produce a result: what failed, and why traffic stopped when the model shows it. */
+export class RunFailure extends Error {
+  /** `diagnoseTxStall` of the lab when the run failed, or null. */
+  readonly stall: string | null;
+  constructor(message: string, stall: string | null) {
+    super(message);
+    this.name = 'RunFailure';
+    this.stall = stall;
+  }
 }
 
 /**
@@ -92,6 +104,17 @@ export function queueShares(before: readonly number[], after: readonly number[])
   return delta.map((d) => (total > 0 ? Math.round((d / total) * 1000) / 1000 : 0));
 }
 
+/** The error a failed iperf3 -J client reported (its JSON `error`), else its stderr. */
+function iperf3Error(stdout: string, stderr: string): string {
+  try {
+    const e = (JSON.parse(stdout) as { error?: unknown }).error;
+    if (typeof e === 'string') return e;
+  } catch {
+    // not JSON: fall back to stderr
+  }
+  return (stderr.trim() || stdout.trim().slice(0, 400)) || `exited without output`;
+}
+
 function sumBps(json: unknown, key: 'sum_received' | 'sum_sent' | 'sum'): number {
   const end = (json as { end?: Record<string, { bits_per_second?: number }> }).end;
   return end?.[key]?.bits_per_second ?? NaN;
@@ -104,7 +127,7 @@ export function runScenario(scenario: RunConfig, options: RunOptions): RunResult
   const env = (b: 'rc' | 'ep') => ({ lab, board: lab.boards[b], vars: defaultVars(lab, lab.boards[b]) });
   const [srv, cli] = scenario.direction === 'rc-to-ep' ? (['ep', 'rc'] as const) : (['rc', 'ep'] as const);
   const server = runLine(`iperf3 -s -D${scenario.serverCpu === undefined ? '' : ` -A ${scenario.serverCpu}`}`, env(srv), commands);
-  if (server.status !== 0) throw new Error(`iperf3 server: ${server.stderr}`);
+  if (server.status !== 0) throw new RunFailure(`iperf3 server: ${server.stderr.trim()}`, null);
   let before = { rc: snapshot(lab.boards.rc), ep: snapshot(lab.boards.ep) };
   const sentBefore = txQueueBytes(lab.boards[cli]);
   const t0 = lab.sim.now;
@@ -122,7 +145,7 @@ export function runScenario(scenario: RunConfig, options: RunOptions): RunResult
   }
   const target = lab.boards[srv].ip;
   const client = runLine(`${IPERF3_CLIENT[scenario.protocol].replace('${SERVER_IP}', target)} -t ${options.durationS} -J`, env(cli), commands);
-  if (client.status !== 0) throw new Error(`iperf3 client (${scenario.id}): ${client.stderr || client.stdout.slice(0, 400)}`);
+  if (client.status !== 0) throw new RunFailure(`iperf3 client: ${iperf3Error(client.stdout, client.stderr)}`, diagnoseTxStall(lab));
   const after = steady ?? { rc: snapshot(lab.boards.rc), ep: snapshot(lab.boards.ep) };
   const txQueueShare = queueShares(sentBefore, txQueueBytes(lab.boards[cli]));
   const json: unknown = JSON.parse(client.stdout);

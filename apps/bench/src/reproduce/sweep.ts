@@ -4,9 +4,8 @@
  * direction, protocol, driver variant, the iperf3 server's CPU) and built-in profile, run on the worker pool; `--shard i/n` runs every n-th job so a batch engine
  * (CI matrix, Kubernetes Jobs, Slurm arrays) can split it, and `merge` joins the shards.
  */
-import type { RunResult } from './run.js';
 import { esc, PAGE_STYLE } from './report.js';
-import { runPool, runSeed, type Job } from './reproduce.js';
+import { runPool, runSeed, type Job, type JobOutcome } from './reproduce.js';
 import { summarize, type RunConfig } from './scenarios.js';
 
 /** The axes a sweep can vary, with the values each accepts. */
@@ -127,7 +126,7 @@ export function expandGrid(grid: Grid): SweepPoint[] {
   });
 }
 
-/** One run of a sweep point. */
+/** One run of a sweep point that gave a result. */
 export interface SweepRun {
   /** Run index. */
   readonly run: number;
@@ -141,6 +140,31 @@ export interface SweepRun {
   readonly busy_pct: number;
 }
 
+/** One run of a sweep point that failed: what failed and, when traffic stalled, why (`diagnoseTxStall`). */
+export interface SweepFailedRun {
+  /** Run index. */
+  readonly run: number;
+  /** Its seed. */
+  readonly seed: number;
+  /** What failed (the iperf3 error, or the exception's message). */
+  readonly error: string;
+  /** Why traffic stopped, when the model shows it. */
+  readonly stall?: string;
+}
+
+/** A run of a sweep point, with a result or failed. */
+export type SweepRunEntry = SweepRun | SweepFailedRun;
+
+/** Whether `r` failed. */
+export function runFailed(r: SweepRunEntry): r is SweepFailedRun {
+  return 'error' in r;
+}
+
+/** What a failed run shows in a table cell: `stalled` when the model shows a stall, else its error. */
+export function failureCell(r: SweepFailedRun): string {
+  return r.stall === undefined ? r.error : 'stalled';
+}
+
 /** A sweep's results file (also the shape of a shard and of a merge). */
 export interface SweepResults {
   readonly kind: 'ntbsim-sweep';
@@ -150,7 +174,8 @@ export interface SweepResults {
   readonly grid: Grid;
   /** Shards included, as `i/n`. */
   readonly shards: string[];
-  readonly points: { id: string; values: Record<string, string>; runs: SweepRun[] }[];
+  /** The points run, in grid order; a failed run is kept with its `error`. */
+  readonly points: { id: string; values: Record<string, string>; runs: SweepRunEntry[] }[];
 }
 
 /** Parse `--shard i/n` (1-based). */
@@ -183,17 +208,18 @@ export async function sweep(options: {
   }
   const shard = options.shard ?? { index: 1, count: 1 };
   const jobs = all.filter((_, i) => i % shard.count === shard.index - 1);
-  const results: RunResult[] = new Array<RunResult>(jobs.length);
+  const results: JobOutcome[] = new Array<JobOutcome>(jobs.length);
   let done = 0;
-  await runPool(jobs, options.workers, (i, r) => {
-    results[i] = r;
+  await runPool(jobs, options.workers, (i, o) => {
+    results[i] = o;
     options.onProgress?.(++done, jobs.length);
   });
-  const byId = new Map<string, SweepRun[]>();
+  const byId = new Map<string, SweepRunEntry[]>();
   jobs.forEach((j, i) => {
-    const r = results[i] as RunResult;
+    const o = results[i] as JobOutcome;
     const list = byId.get(j.config.id) ?? [];
-    list.push({ run: j.run, seed: j.options.seed, mbps: Math.round(r.mbps * 10) / 10, bottleneck: r.bottleneck.stage, busy_pct: Math.round(r.bottleneck.busyPct) });
+    if (o.ok) list.push({ run: j.run, seed: j.options.seed, mbps: Math.round(o.result.mbps * 10) / 10, bottleneck: o.result.bottleneck.stage, busy_pct: Math.round(o.result.bottleneck.busyPct) });
+    else list.push({ run: j.run, seed: j.options.seed, error: o.error, ...(o.stall === null ? {} : { stall: o.stall }) });
     byId.set(j.config.id, list);
   });
   return {
@@ -213,7 +239,7 @@ export function mergeSweeps(parts: readonly SweepResults[]): SweepResults {
   if (first === undefined) throw new Error('merge: no input files');
   const key = (s: SweepResults): string => JSON.stringify([s.kind, s.profile, s.duration_s, s.runs, s.grid]);
   for (const p of parts) if (key(p) !== key(first)) throw new Error(`merge: shard ${p.shards.join(',')} is from a different sweep (profile, duration, runs or grid differ)`);
-  const points = new Map<string, { id: string; values: Record<string, string>; runs: SweepRun[] }>();
+  const points = new Map<string, { id: string; values: Record<string, string>; runs: SweepRunEntry[] }>();
   for (const p of parts) {
     for (const pt of p.points) {
       const cur = points.get(pt.id) ?? { id: pt.id, values: pt.values, runs: [] };
@@ -231,7 +257,9 @@ export function sweepSvg(res: SweepResults): string {
   const groups = new Map<string, { q: number; mean: number }[]>();
   for (const p of res.points) {
     const rest = Object.entries(p.values).filter(([k]) => k !== 'queues').map(([k, v]) => `${k}=${v}`).join(',') || 'default';
-    const mean = p.runs.reduce((s, r) => s + r.mbps, 0) / Math.max(1, p.runs.length);
+    const ok = p.runs.filter((r): r is SweepRun => !runFailed(r));
+    if (ok.length === 0) continue;
+    const mean = ok.reduce((s, r) => s + r.mbps, 0) / ok.length;
     const list = groups.get(rest) ?? [];
     list.push({ q: Number(p.values.queues ?? 1), mean });
     groups.set(rest, list);
@@ -255,50 +283,74 @@ export function sweepSvg(res: SweepResults): string {
   return `<svg id="sweep" xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" role="img" aria-label="throughput against queues">${parts.join('')}</svg>`;
 }
 
-/** One sweep point summarised: its runs' statistics (Mb/s) and the bottleneck of its median run. */
+/** One sweep point summarised: its runs' statistics (Mb/s) and the bottleneck of its median run; its failed runs. */
 export interface SweepRow {
   /** `axis=value,…`. */
   readonly id: string;
-  /** Runs. */
+  /** Runs that gave a result. */
   readonly runs: number;
-  /** Mean, min, max, median and SD of the runs (Mb/s). */
+  /** Mean, min, max, median and SD of those runs (Mb/s; NaN when every run failed). */
   readonly mean: number;
   readonly min: number;
   readonly max: number;
   readonly median: number;
   readonly sd: number;
-  /** Bottleneck of the median run, and its busiest CPU's utilisation (%). */
+  /** Bottleneck of the median run, and its busiest CPU's utilisation (%); empty / NaN when every run failed. */
   readonly bottleneck: string;
   readonly busyPct: number;
+  /** The runs that failed. */
+  readonly failed: readonly SweepFailedRun[];
 }
 
 /** The points of a sweep as rows (grid order). */
 export function sweepRows(res: SweepResults): SweepRow[] {
   return res.points.flatMap((p) => {
     if (p.runs.length === 0) return [];
-    const s = summarize(p.runs.map((r) => r.mbps));
-    const mid = [...p.runs].sort((a, b) => a.mbps - b.mbps)[Math.floor(p.runs.length / 2)] as SweepRun;
-    return [{ id: p.id, runs: p.runs.length, mean: s.mean, min: s.min, max: s.max, median: s.median, sd: s.sd, bottleneck: mid.bottleneck, busyPct: mid.busy_pct }];
+    const ok = p.runs.filter((r): r is SweepRun => !runFailed(r));
+    const failed = p.runs.filter(runFailed);
+    if (ok.length === 0) return [{ id: p.id, runs: 0, mean: NaN, min: NaN, max: NaN, median: NaN, sd: NaN, bottleneck: '', busyPct: NaN, failed }];
+    const s = summarize(ok.map((r) => r.mbps));
+    const mid = [...ok].sort((a, b) => a.mbps - b.mbps)[Math.floor(ok.length / 2)] as SweepRun;
+    return [{ id: p.id, runs: ok.length, mean: s.mean, min: s.min, max: s.max, median: s.median, sd: s.sd, bottleneck: mid.bottleneck, busyPct: mid.busy_pct, failed }];
   });
 }
 
-/** The sweep's table for the terminal: one line per point. */
+/** The last column of a row: the median run's bottleneck, and what the failed runs show (`stalled`, an iperf3 error). */
+function rowStatus(r: SweepRow): string {
+  const cells = [...new Set(r.failed.map(failureCell))].join(', ');
+  if (r.runs === 0) return cells;
+  const bottleneck = `${r.bottleneck} (${r.busyPct.toFixed(0)} %)`;
+  return r.failed.length === 0 ? bottleneck : `${bottleneck}; ${r.failed.length} of ${r.runs + r.failed.length} runs failed: ${cells}`;
+}
+
+/** One line per failed run: the point, run, seed, the error and the stall diagnosis. */
+export function failureNotes(res: SweepResults): string[] {
+  return res.points.flatMap((p) => p.runs.filter(runFailed).map((r) => `${p.id} run ${r.run + 1} (seed ${r.seed}): ${r.error}${r.stall === undefined ? '' : `; stalled: ${r.stall}`}`));
+}
+
+/** The sweep's table for the terminal: one line per point, then the failed runs with their reasons. */
 export function formatSweepTable(res: SweepResults): string {
   const rows = sweepRows(res);
   const w = Math.max(5, ...rows.map((r) => r.id.length));
   const head = `${'point'.padEnd(w)} ${'runs'.padStart(4)} ${'mean'.padStart(8)} ${'min'.padStart(8)} ${'max'.padStart(8)} ${'SD'.padStart(7)}  (Mb/s)  bottleneck (median run)`;
   const lines = [head, '─'.repeat(head.length)];
+  const num = (x: number, d: number, width: number): string => (Number.isNaN(x) ? '-' : x.toFixed(d)).padStart(width);
   for (const r of rows) {
-    lines.push(`${r.id.padEnd(w)} ${String(r.runs).padStart(4)} ${r.mean.toFixed(1).padStart(8)} ${r.min.toFixed(1).padStart(8)} ${r.max.toFixed(1).padStart(8)} ${r.sd.toFixed(2).padStart(7)}          ${r.bottleneck} (${r.busyPct.toFixed(0)} %)`);
+    lines.push(`${r.id.padEnd(w)} ${String(r.runs).padStart(4)} ${num(r.mean, 1, 8)} ${num(r.min, 1, 8)} ${num(r.max, 1, 8)} ${num(r.sd, 2, 7)}          ${rowStatus(r)}`);
   }
+  const notes = failureNotes(res);
+  if (notes.length > 0) lines.push('', 'Failed runs:', ...notes.map((n) => `  ${n}`));
   return lines.join('\n') + '\n';
 }
 
 /** The sweep's self-contained HTML page: the table and the chart of throughput against queues. */
 export function sweepHtml(res: SweepResults): string {
+  const num = (x: number, d: number): string => (Number.isNaN(x) ? '-' : x.toFixed(d));
   const rows = sweepRows(res)
-    .map((r) => `<tr><td>${esc(r.id)}</td><td>${r.runs}</td><td>${r.mean.toFixed(1)}</td><td>${r.min.toFixed(1)}</td><td>${r.max.toFixed(1)}</td><td>${r.median.toFixed(1)}</td><td>${r.sd.toFixed(2)}</td><td>${esc(r.bottleneck)} (${r.busyPct.toFixed(0)} %)</td></tr>`)
+    .map((r) => `<tr${r.failed.length > 0 ? ' class="failed"' : ''}><td>${esc(r.id)}</td><td>${r.runs}</td><td>${num(r.mean, 1)}</td><td>${num(r.min, 1)}</td><td>${num(r.max, 1)}</td><td>${num(r.median, 1)}</td><td>${num(r.sd, 2)}</td><td>${esc(rowStatus(r))}</td></tr>`)
     .join('\n');
+  const notes = failureNotes(res);
+  const failures = notes.length === 0 ? '' : `<h2>Failed runs</h2><ul id="sweep-failures">${notes.map((n) => `<li>${esc(n)}</li>`).join('')}</ul>`;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>ntbsim sweep</title>
 ${PAGE_STYLE}
@@ -308,6 +360,7 @@ ${PAGE_STYLE}
 <tbody>
 ${rows}
 </tbody></table>
+${failures}
 <h2>Throughput against queues (Mb/s)</h2>
 ${sweepSvg(res)}
 </body></html>

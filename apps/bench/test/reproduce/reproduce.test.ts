@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { reportHtml } from '../../src/reproduce/report.js';
-import { formatTable, queueSpreadNotes, ranOnOneQueue, reproduce, type ReproduceReport, type ScenarioResult } from '../../src/reproduce/reproduce.js';
+import { formatTable, JobError, queueSpreadNotes, ranOnOneQueue, reproduce, resultOf, type Job, type ReproduceReport, type ScenarioResult } from '../../src/reproduce/reproduce.js';
 import { queueShares, runScenario } from '../../src/reproduce/run.js';
 import { SCENARIOS } from '../../src/reproduce/scenarios.js';
 
@@ -117,4 +117,14 @@ describe.skipIf(!existsSync(chromium) && process.env.CI !== 'true')('report.html
       await browser.close();
     }
   }, 120_000);
+});
+
+describe('failed jobs of the fixed matrix', () => {
+  it('are an error naming the scenario, the run, its seed and why', () => {
+    const job: Job = { config: scenario('mq1-tcp'), run: 2, options: { seed: 15839, durationS: 1, payload: 'timing' } };
+    expect(() => resultOf('reproduce', job, { ok: false, error: 'iperf3 client: error - control socket has closed unexpectedly', stall: 'ep ntb0 TX queue 0 stopped for good' })).toThrow(
+      'reproduce: mq1-tcp run 3 (seed 15839) failed: iperf3 client: error - control socket has closed unexpectedly (ep ntb0 TX queue 0 stopped for good)',
+    );
+    expect(new JobError('calibrate', job, { ok: false, error: 'EpfError: x', stall: null }).message).toBe('calibrate: mq1-tcp run 3 (seed 15839) failed: EpfError: x');
+  });
 });

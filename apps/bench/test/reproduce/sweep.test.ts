@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { expandGrid, formatSweepTable, mergeSweeps, parseGrid, parseShard, sweepHtml, sweepRows, sweepSvg, type SweepResults } from '../../src/reproduce/sweep.js';
+import { expandGrid, formatSweepTable, mergeSweeps, parseGrid, parseShard, sweep, sweepHtml, sweepRows, sweepSvg, type SweepResults } from '../../src/reproduce/sweep.js';
 
 describe('sweep grids', () => {
   it('parses axes and expands their cartesian product in order', () => {
@@ -59,7 +59,7 @@ describe('merging shards', () => {
   it('joins shards into the whole sweep, in grid order, whatever the shard order', () => {
     const merged = mergeSweeps([shard(2, 3, runsOf), shard(3, 3, runsOf), shard(1, 3, runsOf)]);
     expect(merged.shards).toEqual(['1/3', '2/3', '3/3']);
-    expect(merged.points.map((p) => [p.id, p.runs.map((r) => r.mbps)])).toEqual([
+    expect(merged.points.map((p) => [p.id, p.runs.map((r) => ('mbps' in r ? r.mbps : r.error))])).toEqual([
       ['queues=1,doorbell=per-bit', [600, 602]],
       ['queues=2,doorbell=per-bit', [1150, 1152]],
     ]);
@@ -91,4 +91,32 @@ describe('merging shards', () => {
     expect(html.match(/<tr><td>queues=/g)).toHaveLength(2);
     expect(html).toContain('<svg id="sweep"');
   });
+});
+
+describe('failed sweep runs', () => {
+  it('records a stalled point as a failed row with the model\'s reason, and the sweep goes on', async () => {
+    const res = await sweep({ grid: parseGrid(['queues=5,1']), runs: 1, durationS: 1, profileName: 'rcar-s4', payload: 'timing', workers: 0 });
+    const [five, one] = res.points;
+    expect(five?.runs).toEqual([
+      {
+        run: 0,
+        seed: 1,
+        error: 'iperf3 client: error - control socket has closed unexpectedly',
+        stall: expect.stringMatching(/^(rc|ep) ntb0 TX queues? .*stopped for good: a ring of 3 × 64 KiB slots has at most 2 free < tx_stop 5, so neither a TX completion \(wakes at tx_start 10 free\) nor the tx_timer \(at 5\) wakes it$/) as string,
+      },
+    ]);
+    expect(one?.runs[0]).toMatchObject({ run: 0, mbps: expect.any(Number) as number });
+    const table = formatSweepTable(res);
+    expect(table).toMatch(/^queues=5 +0 +- +- +- +- +stalled$/m);
+    expect(table).toMatch(/^queues=1 +1 +\d+\.\d /m);
+    expect(table).toContain('Failed runs:\n  queues=5 run 1 (seed 1): iperf3 client: error - control socket has closed unexpectedly; stalled: ');
+    expect(sweepHtml(res)).toMatch(/<tr class="failed"><td>queues=5<\/td><td>0<\/td><td>-<\/td>.*<td>stalled<\/td><\/tr>/);
+    expect(sweepHtml(res)).toContain('<ul id="sweep-failures"><li>queues=5 run 1 (seed 1)');
+  }, 120_000);
+
+  it('shows a failure that is not a stall by its error', async () => {
+    const res = await sweep({ grid: parseGrid(['server_cpu=31']), runs: 1, durationS: 1, profileName: 'rcar-s4', payload: 'timing', workers: 0 });
+    expect(res.points[0]?.runs).toEqual([{ run: 0, seed: 1, error: 'iperf3 server: iperf3: error - unable to set CPU affinity: Invalid argument' }]);
+    expect(formatSweepTable(res)).toMatch(/^server_cpu=31 +0 +- +- +- +- +iperf3 server: iperf3: error - unable to set CPU affinity: Invalid argument$/m);
+  }, 60_000);
 });
