@@ -1,0 +1,94 @@
+import { ERRNO } from '@ntbsim/kernel';
+import { describe, expect, it } from 'vitest';
+import { inTask, rig, runUntilUp } from './harness.js';
+
+describe('ntb_transport_tx_enqueue: -EBUSY', () => {
+  it('returns -EBUSY and counts tx_err_no_buf once no TX entry is free: a LINK_DOWN that finds the ring full keeps its entry, as ntb_send_link_down does', () => {
+    const r = rig({ queues: 1, rxBuffers: 0 });
+    expect(runUntilUp(r)).toBe(true);
+    const qa = r.a.qps[0];
+    if (qa === undefined) throw new Error('no qp');
+    const max = qa.txRing.maxEntry;
+    expect(qa.queueDepths().txFree).toBe(max);
+    // The peer posts no buffer, so its ring stays full; each one-sided link_down then fails to
+    // send LINK_DOWN, resets the QP, and the entry it took never returns to tx_free_q.
+    for (let cycle = 1; cycle <= max; cycle++) {
+      const rcs: number[] = [];
+      inTask(r.a.host, (ctx) => {
+        for (let n = 0; n < max - 1; n++) rcs.push(qa.txEnqueue(ctx, null, null, 100));
+        rcs.push(qa.txEnqueue(ctx, null, null, 100));
+        qa.linkDown(ctx);
+      });
+      r.sim.run({ until: r.sim.now + 1_000_000 });
+      expect(rcs).toEqual([...new Array<number>(max - 1).fill(0), -ERRNO.EAGAIN]);
+      expect(qa.queueDepths().txFree).toBe(max - cycle);
+      expect(qa.linkQuery()).toBe(false);
+      qa.linkUp();
+      r.sim.run({ until: r.sim.now + 1_000_000 });
+      expect(qa.linkQuery()).toBe(true);
+    }
+    expect(r.a.transport.dmesg.filter((l) => l.endsWith('QP0 unable to send linkdown msg'))).toHaveLength(max);
+    const rcs: number[] = [];
+    inTask(r.a.host, (ctx) => {
+      rcs.push(qa.txEnqueue(ctx, null, null, qa.maxSize() + 1));
+      rcs.push(qa.txEnqueue(ctx, null, null, 100));
+      rcs.push(qa.txEnqueue(ctx, null, null, 100));
+    });
+    r.sim.run({ until: r.sim.now + 1_000_000 });
+    expect(qa.txFreeEntry()).toBe(max - 1);
+    expect(rcs).toEqual([-ERRNO.EMSGSIZE, -ERRNO.EBUSY, -ERRNO.EBUSY]);
+    expect(qa.stats.txErrNoBuf).toBe(2);
+    expect(qa.stats.txRingFull).toBe(0);
+  });
+});
+
+describe('ntb_transport_rx_remove', () => {
+  it('returns nothing while the client is ready, even with buffers posted', () => {
+    const r = rig({ queues: 1, rxBuffers: 2 });
+    const qb = r.b.qps[0];
+    if (qb === undefined) throw new Error('no qp');
+    expect(qb.rxRemove()).toBeNull();
+    expect(runUntilUp(r)).toBe(true);
+    expect(qb.rxRemove()).toBeNull();
+    expect(qb.queueDepths().rxPend).toBe(2);
+  });
+
+  it('after link_down returns the posted buffers first-posted first with their lengths, then null; a removed buffer is not used again', () => {
+    const r = rig({ queues: 1, rxBuffers: 0 });
+    expect(runUntilUp(r)).toBe(true);
+    const qa = r.a.qps[0];
+    const qb = r.b.qps[0];
+    if (qa === undefined || qb === undefined) throw new Error('no qp');
+    const cbs = [{ id: 0 }, { id: 1 }, { id: 2 }];
+    cbs.forEach((cb, i) => expect(qb.rxEnqueue(cb, null, 100 * (i + 1))).toBe(0));
+    qb.linkDown();
+    expect(qb.queueDepths().rxFree).toBe(97);
+    expect([qb.rxRemove(), qb.rxRemove(), qb.rxRemove(), qb.rxRemove()]).toEqual([{ cb: cbs[0], len: 100 }, { cb: cbs[1], len: 200 }, { cb: cbs[2], len: 300 }, null]);
+    expect(qb.queueDepths()).toMatchObject({ rxFree: 100, rxPend: 0 });
+    qb.linkUp();
+    expect(runUntilUp(r, r.sim.now + 200_000_000)).toBe(true);
+    inTask(r.a.host, (ctx) => expect(qa.txEnqueue(ctx, null, null, 50)).toBe(0));
+    r.sim.run({ until: r.sim.now + 5_000_000 });
+    expect(r.b.received.get(0)).toBeUndefined();
+    expect(qb.stats.rxErrNoBuf).toBeGreaterThan(0);
+    const cb = { id: 3 };
+    qb.rxEnqueue(cb, null, 100);
+    r.sim.run({ until: r.sim.now + 5_000_000 });
+    expect(r.b.received.get(0)?.map((f) => f.len)).toEqual([50]);
+  });
+
+  it('a link down from the peer leaves this client ready, so rx_remove still returns nothing', () => {
+    const r = rig({ queues: 1, rxBuffers: 3 });
+    expect(runUntilUp(r)).toBe(true);
+    const qa = r.a.qps[0];
+    const qb = r.b.qps[0];
+    if (qa === undefined || qb === undefined) throw new Error('no qp');
+    qa.linkDown();
+    r.sim.run({ until: r.sim.now + 5_000_000 });
+    expect(qb.linkQuery()).toBe(false);
+    expect(r.b.events.get(0)?.at(-1)).toBe(0);
+    expect(qb.rxRemove()).toBeNull();
+    qb.linkDown();
+    expect(qb.rxRemove()).toEqual({ cb: null, len: 65536 });
+  });
+});
