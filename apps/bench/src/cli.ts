@@ -3,13 +3,14 @@
  * `ntb-bench`: the lab (`lab [SCRIPT]`, interactive when no script), one-shot tools
  * (`iperf3 …`, `ping …`, `ethtool …` on a default lab: client on the EP, server on the RC),
  * and `reproduce`. Global options: --profile NAME|FILE, --seed N, --functional,
- * --param module.name=value, --doorbell legacy|per-bit, --trace FILE.
+ * --param module.name=value, --doorbell legacy|per-bit|rc=MODE,ep=MODE, --trace FILE.
  */
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { createInterface } from 'node:readline';
 import { getProfile, parseProfile, type PlatformProfile } from '@ntbsim/kernel';
+import type { DoorbellMode } from '@ntbsim/ntb-hw-epf';
 import { labCommands } from './commands.js';
 import { bootLab, LabError, seedMwSizes, type BoardName, type Lab, type LabOptions } from './lab/lab.js';
 import { applyParam, ParamError, type ModuleParams } from './lab/params.js';
@@ -32,13 +33,13 @@ Commands:
   ethtool ARGS…                 one-shot ethtool on the EP
   ping ARGS…                    one-shot ping from the EP (the RC is 10.0.0.1)
   reproduce [--runs N] [--duration S] [--json PATH] [--html PATH] [--scenarios a,b] [--workers N]
-  sweep AXIS=V1,V2… [--runs N] [--duration S] [--shard I/N] [--out PATH] [--workers N]
+  sweep AXIS=V1,V2… [--runs N] [--duration S] [--shard I/N] [--out PATH] [--html PATH] [--workers N]
                                 axes: queues mws doorbell affinity transport_mtu use_dma
                                 dma_channels tx_memcpy_offload hz wake_timer direction
                                 protocol variant profile server_cpu
   merge SHARD.json… [--out PATH] [--html PATH]   join sweep shards from many machines
   faults [--seed N] [--only ID] [--json PATH] [--html PATH]   the fault × invariant matrix
-  calibrate [--seeds N] [--duration S] [--iterations N]   fit the uncached RX-ring read rate
+  calibrate [--seeds N] [--duration S] [--iterations N] [--workers N]   fit the uncached RX-ring read rate
                                 to the single-queue published rows (baseline TCP and UDP)
 
 Global options:
@@ -46,7 +47,8 @@ Global options:
   --seed N              RNG seed (default 1)
   --functional          move real payload bytes (default: timing mode, headers only)
   --param MOD.NAME=VAL  module parameter (ntb_transport.*, ntb_netdev.*), repeatable
-  --doorbell MODE       legacy | per-bit (both boards)
+  --doorbell MODE       legacy | per-bit (both boards), or per board: rc=MODE,ep=MODE
+                        (a board left out keeps legacy)
   --mws N               vNTB memory windows in BAR2, 1..4 (default: one per ntb_num_queues, up to 4)
   --trace FILE          write the event trace (JSON lines) to FILE
 `;
@@ -58,7 +60,7 @@ interface Globals {
   seed: number;
   functional: boolean;
   params: ModuleParams;
-  doorbell?: 'legacy' | 'per-bit';
+  doorbell?: { rc?: DoorbellMode; ep?: DoorbellMode };
   mws?: number;
   trace?: string;
 }
@@ -144,6 +146,24 @@ function parseSeed(v: string): number {
   return Number(v);
 }
 
+const DOORBELL_MODES: readonly DoorbellMode[] = ['legacy', 'per-bit'];
+const isDoorbellMode = (v: string): v is DoorbellMode => (DOORBELL_MODES as readonly string[]).includes(v);
+
+/** `--doorbell MODE` (both boards) or `--doorbell rc=MODE,ep=MODE` (each board at most once). */
+function parseDoorbell(v: string): { rc?: DoorbellMode; ep?: DoorbellMode } {
+  if (isDoorbellMode(v)) return { rc: v, ep: v };
+  if (!v.includes('=')) throw new UsageError(`--doorbell: '${v}' is not one of ${DOORBELL_MODES.join(', ')} (or per board: rc=MODE,ep=MODE)`);
+  const out: { rc?: DoorbellMode; ep?: DoorbellMode } = {};
+  for (const part of v.split(',')) {
+    const [board = '', mode = '', ...extra] = part.split('=');
+    if (board !== 'rc' && board !== 'ep') throw new UsageError(`--doorbell: '${part}': the board must be rc or ep`);
+    if (!isDoorbellMode(mode) || extra.length > 0) throw new UsageError(`--doorbell: '${part}': the mode must be one of ${DOORBELL_MODES.join(', ')}`);
+    if (out[board] !== undefined) throw new UsageError(`--doorbell: board '${board}' given twice in '${v}'`);
+    out[board] = mode;
+  }
+  return out;
+}
+
 function parseGlobals(argv: string[]): { globals: Globals; rest: string[] } {
   const g: Globals = { profile: getProfile('rcar-s4'), profileName: 'rcar-s4', seed: 1, functional: false, params: { transport: {}, netdev: {} } };
   const rest: string[] = [];
@@ -168,11 +188,7 @@ function parseGlobals(argv: string[]): { globals: Globals; rest: string[] } {
       }
     } else if (a === '--seed') g.seed = parseSeed(val()); else if (a === '--functional') g.functional = true;
     else if (a === '--param') g.params = applyParam(g.params, val());
-    else if (a === '--doorbell') {
-      const v = val();
-      if (v !== 'legacy' && v !== 'per-bit') throw new UsageError(`--doorbell: '${v}' is not one of legacy, per-bit`);
-      g.doorbell = v;
-    } else if (a === '--mws') {
+    else if (a === '--doorbell') g.doorbell = parseDoorbell(val()); else if (a === '--mws') {
       const v = val();
       if (!/^[1-4]$/.test(v)) throw new UsageError(`--mws: '${v}' is not a memory window count in 1..4`);
       g.mws = Number(v);
@@ -194,7 +210,7 @@ function labOptions(g: Globals): LabOptions {
     seed: g.seed,
     params: g.params,
     payload: g.functional ? 'functional' : 'timing',
-    ...(g.doorbell === undefined ? {} : { doorbell: { rc: g.doorbell, ep: g.doorbell } }),
+    ...(g.doorbell === undefined ? {} : { doorbell: g.doorbell }),
     vntb: { mwSizes: seedMwSizes(g.mws ?? Math.min(4, Math.max(1, g.params.netdev.queues ?? 1))) },
     traceCapacity: g.trace === undefined ? 0 : 1_000_000,
     sysctl: { 'net.core.wmem_max': 1 << 30, 'net.core.rmem_max': 1 << 30 },
@@ -312,6 +328,13 @@ function positiveInt(name: string, v: string | undefined, dflt: number): number 
   return Number(v);
 }
 
+/** `--workers N`: worker threads, 0 = run the jobs in this thread, one after another. */
+function workerCount(v: string | undefined, dflt: number): number {
+  if (v === undefined) return dflt;
+  if (!/^\d+$/.test(v)) throw new UsageError(`--workers: '${v}' is not a worker count (an integer ≥ 0; 0 runs the jobs in this thread)`);
+  return Number(v);
+}
+
 async function runReproduce(g: Globals, args: string[]): Promise<number> {
   const extra = subcommandArgs('reproduce', args, ['--runs', '--duration', '--json', '--html', '--scenarios', '--workers']);
   if (extra.length > 0) throw new UsageError(`reproduce: unexpected argument '${extra[0] ?? ''}'`);
@@ -332,7 +355,7 @@ async function runReproduce(g: Globals, args: string[]): Promise<number> {
     profileName: g.profileName,
     ...(g.profileJson === undefined ? {} : { profileJson: g.profileJson }),
     ...(scen === undefined ? {} : { scenarios: scen.split(',') }),
-    ...(workers === undefined ? {} : { workers: positiveInt('--workers', workers, 2) }),
+    ...(workers === undefined ? {} : { workers: workerCount(workers, 2) }),
     baseSeed: g.seed,
     onProgress: (done, total, job) => {
       if (tty) process.stderr.write(`\r[${'#'.repeat(Math.round((30 * done) / total)).padEnd(30)}] ${done}/${total} ${job.config.id} run ${job.run + 1}   `);
@@ -362,8 +385,9 @@ async function runSweep(g: Globals, args: string[]): Promise<number> {
     runs: positiveInt('--runs', flag(args, '--runs'), 3),
     durationS: positiveInt('--duration', flag(args, '--duration'), 5),
     profileName: g.profileName,
+    ...(g.profileJson === undefined ? {} : { profileJson: g.profileJson }),
     payload: g.functional ? 'functional' : 'timing',
-    workers: positiveInt('--workers', workers, availableParallelism()),
+    workers: workerCount(workers, availableParallelism()),
     baseSeed: g.seed,
     ...(shardSpec === undefined ? {} : { shard: parseShard(shardSpec) }),
     onProgress: (done, total) => {
@@ -401,7 +425,7 @@ async function runCalibrate(g: Globals, args: string[]): Promise<number> {
     seeds: positiveInt('--seeds', flag(args, '--seeds'), 3),
     durationS: positiveInt('--duration', flag(args, '--duration'), 5),
     iterations: positiveInt('--iterations', flag(args, '--iterations'), 8),
-    workers: positiveInt('--workers', flag(args, '--workers'), availableParallelism()),
+    workers: workerCount(flag(args, '--workers'), availableParallelism()),
     onStep: (param, value, err) => process.stderr.write(`  ${param} = ${value.toFixed(1)} → mean error ${err >= 0 ? '+' : ''}${err.toFixed(2)}%\n`),
   });
   process.stdout.write(`fitted (${res.runs} runs):\n`);

@@ -45,7 +45,7 @@ export async function calibrate(options: {
   const rows = [scenario('baseline-tcp'), scenario('baseline-udp')];
   let runs = 0;
   const measure = async (rate: number): Promise<number[]> => {
-    const jobs: Job[] = rows.flatMap((s) => Array.from({ length: options.seeds }, (_, r): Job => ({ config: s, run: r, options: { seed: runSeed(101, r), durationS: options.durationS, payload: 'timing', profileName: base.name, profilePatch: patchFor(rate) } })));
+    const jobs: Job[] = rows.flatMap((s) => Array.from({ length: options.seeds }, (_, r): Job => ({ config: s, run: r, options: { seed: runSeed(101, r), durationS: options.durationS, payload: 'timing', profileName: base.name, profileJson: base, profilePatch: patchFor(rate) } })));
     const sums = rows.map(() => 0);
     await runPool(jobs, options.workers, (i, o) => {
       const k = Math.floor(i / options.seeds);

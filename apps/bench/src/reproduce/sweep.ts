@@ -193,6 +193,8 @@ export async function sweep(options: {
   readonly runs: number;
   readonly durationS: number;
   readonly profileName: string;
+  /** The profile as loaded from a file (`--profile FILE`): sent to the workers; a `profile` axis value replaces it. */
+  readonly profileJson?: unknown;
   readonly payload: 'functional' | 'timing';
   readonly shard?: { readonly index: number; readonly count: number };
   readonly workers: number;
@@ -203,7 +205,8 @@ export async function sweep(options: {
   const all: Job[] = [];
   for (const p of points) {
     for (let r = 0; r < options.runs; r++) {
-      all.push({ config: p.config, run: r, options: { seed: runSeed(options.baseSeed ?? 1, r), durationS: options.durationS, payload: options.payload, profileName: p.profileName ?? options.profileName, ...(p.profilePatch === undefined ? {} : { profilePatch: p.profilePatch }) } });
+      const profile = p.profileName !== undefined ? { profileName: p.profileName } : { profileName: options.profileName, ...(options.profileJson === undefined ? {} : { profileJson: options.profileJson }) };
+      all.push({ config: p.config, run: r, options: { seed: runSeed(options.baseSeed ?? 1, r), durationS: options.durationS, payload: options.payload, ...profile, ...(p.profilePatch === undefined ? {} : { profilePatch: p.profilePatch }) } });
     }
   }
   const shard = options.shard ?? { index: 1, count: 1 };
