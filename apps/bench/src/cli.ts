@@ -22,7 +22,7 @@ import { faultsHtml, faultsText, runFaults } from './faults/matrix.js';
 import { calibrate } from './reproduce/calibrate.js';
 import { formatTable, JobError, reproduce, type ReproduceReport } from './reproduce/reproduce.js';
 import { SCENARIOS } from './reproduce/scenarios.js';
-import { formatSweepTable, mergeSweeps, parseGrid, parseShard, sweep, sweepHtml, type SweepResults } from './reproduce/sweep.js';
+import { formatSweepTable, mergeSweeps, parseGrid, parseShard, sweep, sweepHtml, type SweepBase, type SweepResults } from './reproduce/sweep.js';
 import type { Command } from './types.js';
 
 const USAGE = `Usage: ntb-bench [global options] COMMAND [args]
@@ -33,10 +33,15 @@ Commands:
   ethtool ARGS…                 one-shot ethtool on the EP
   ping ARGS…                    one-shot ping from the EP (the RC is 10.0.0.1)
   reproduce [--runs N] [--duration S] [--json PATH] [--html PATH] [--scenarios a,b] [--workers N]
+                                the seeds' fixed matrix: of the global options it takes
+                                --profile, --seed and --functional only
   sweep AXIS=V1,V2… [--runs N] [--duration S] [--shard I/N] [--out PATH] [--html PATH] [--workers N]
                                 axes: queues mws doorbell affinity transport_mtu use_dma
                                 dma_channels tx_memcpy_offload hz wake_timer direction
                                 protocol variant profile server_cpu
+                                global --param/--doorbell/--mws set the base configuration
+                                under the axes (an axis overrides); a failed run is kept
+                                with its reason (stalled, the iperf3 error), exit status 0
   merge SHARD.json… [--out PATH] [--html PATH]   join sweep shards from many machines
   faults [--seed N] [--only ID] [--json PATH] [--html PATH]   the fault × invariant matrix
   calibrate [--seeds N] [--duration S] [--iterations N] [--workers N]   fit the uncached RX-ring read rate
@@ -335,7 +340,44 @@ function workerCount(v: string | undefined, dflt: number): number {
   return Number(v);
 }
 
+/** The global options given that set the lab's configuration or a trace: `--param`, `--doorbell`, `--mws`, `--trace`. */
+function configOptionsGiven(g: Globals): string[] {
+  return [
+    ...(Object.keys(g.params.transport).length + Object.keys(g.params.netdev).length > 0 ? ['--param'] : []),
+    ...(g.doorbell === undefined ? [] : ['--doorbell']),
+    ...(g.mws === undefined ? [] : ['--mws']),
+    ...(g.trace === undefined ? [] : ['--trace']),
+  ];
+}
+
+/** Reject the configuration options for a command that runs a fixed configuration compared with published numbers. */
+function rejectConfigOptions(cmd: string, g: Globals, takes: string): void {
+  const given = configOptionsGiven(g);
+  if (given.length === 0) return;
+  throw new UsageError(`${cmd}: ${given.join(', ')} ${given.length === 1 ? 'does' : 'do'} not apply: it runs the seeds' fixed configurations to compare them with the published numbers (global options it takes: ${takes}); vary the configuration with 'sweep'`);
+}
+
+/** The sweep's base configuration from the global options (`--param`, `--doorbell`, `--mws`); `--trace` is refused. */
+function sweepBase(g: Globals): SweepBase {
+  if (g.trace !== undefined) throw new UsageError("sweep: --trace does not apply (the runs happen on worker threads; trace one configuration with 'lab' or a one-shot command)");
+  let doorbell: SweepBase['doorbell'];
+  if (g.doorbell !== undefined) {
+    const rc = g.doorbell.rc ?? 'legacy';
+    const ep = g.doorbell.ep ?? 'legacy';
+    if (rc !== ep) throw new UsageError(`sweep: --doorbell rc=${rc},ep=${ep}: a sweep puts both boards on one doorbell mode (allowed: legacy, per-bit)`);
+    doorbell = rc;
+  }
+  const transport: Record<string, number | boolean> = Object.fromEntries(Object.entries(g.params.transport));
+  return {
+    ...(Object.keys(transport).length === 0 ? {} : { transport }),
+    ...(Object.keys(g.params.netdev).length === 0 ? {} : { netdev: g.params.netdev }),
+    ...(doorbell === undefined ? {} : { doorbell }),
+    ...(g.mws === undefined ? {} : { mws: g.mws }),
+  };
+}
+
 async function runReproduce(g: Globals, args: string[]): Promise<number> {
+  rejectConfigOptions('reproduce', g, '--profile, --seed, --functional');
   const extra = subcommandArgs('reproduce', args, ['--runs', '--duration', '--json', '--html', '--scenarios', '--workers']);
   if (extra.length > 0) throw new UsageError(`reproduce: unexpected argument '${extra[0] ?? ''}'`);
   const runs = positiveInt('--runs', flag(args, '--runs'), 10);
@@ -379,9 +421,11 @@ async function runSweep(g: Globals, args: string[]): Promise<number> {
   const out = flag(args, '--out') ?? 'bench-results/sweep.json';
   const shardSpec = flag(args, '--shard');
   const workers = flag(args, '--workers');
+  const base = sweepBase(g);
   const tty = process.stderr.isTTY;
   const res = await sweep({
     grid: parseGrid(axes),
+    base,
     runs: positiveInt('--runs', flag(args, '--runs'), 3),
     durationS: positiveInt('--duration', flag(args, '--duration'), 5),
     profileName: g.profileName,
@@ -418,6 +462,7 @@ function runMerge(args: string[]): number {
 }
 
 async function runCalibrate(g: Globals, args: string[]): Promise<number> {
+  rejectConfigOptions('calibrate', g, '--profile');
   const extra = subcommandArgs('calibrate', args, ['--seeds', '--duration', '--iterations', '--workers']);
   if (extra.length > 0) throw new UsageError(`calibrate: unexpected argument '${extra[0] ?? ''}'`);
   const res = await calibrate({

@@ -4,6 +4,7 @@
  * direction, protocol, driver variant, the iperf3 server's CPU) and built-in profile, run on the worker pool; `--shard i/n` runs every n-th job so a batch engine
  * (CI matrix, Kubernetes Jobs, Slurm arrays) can split it, and `merge` joins the shards.
  */
+import { KERNEL_PARAM_NAMES } from '@ntbsim/ntb-transport';
 import { esc, PAGE_STYLE } from './report.js';
 import { runPool, runSeed, type Job, type JobOutcome } from './reproduce.js';
 import { summarize, type RunConfig } from './scenarios.js';
@@ -94,27 +95,58 @@ export interface SweepPoint {
   readonly profilePatch?: Readonly<Record<string, unknown>>;
 }
 
-/** Expand a grid to its points (cartesian product, axes in the order given). */
-export function expandGrid(grid: Grid): SweepPoint[] {
+/**
+ * The configuration under a sweep's axes, from the global options (`--param`, `--doorbell`,
+ * `--mws`): every point starts from it and an axis that names the same setting overrides it.
+ */
+export interface SweepBase {
+  /** ntb_transport parameters (`--param ntb_transport.*`). */
+  readonly transport?: Readonly<Record<string, number | boolean>>;
+  /** ntb_netdev options (`--param ntb_netdev.*`). */
+  readonly netdev?: { readonly queues?: number; readonly variant?: 'mq' | 'baseline'; readonly wakeTimer?: 'jiffy' | 'hrtimer' };
+  /** Doorbell code on both boards (`--doorbell`). */
+  readonly doorbell?: 'legacy' | 'per-bit';
+  /** Memory windows (`--mws`). */
+  readonly mws?: number;
+}
+
+/** A base configuration as `name=value` words (empty when there is none). */
+export function describeBase(base: SweepBase | undefined): string[] {
+  if (base === undefined) return [];
+  const names: Readonly<Record<string, string>> = KERNEL_PARAM_NAMES;
+  const netdevNames: Readonly<Record<string, string>> = { queues: 'ntb_num_queues', variant: 'variant', wakeTimer: 'wake_timer' };
+  const val = (v: unknown): string => (typeof v === 'boolean' ? (v ? '1' : '0') : String(v));
+  return [
+    ...Object.entries(base.transport ?? {}).map(([k, v]) => `ntb_transport.${names[k] ?? k}=${val(v)}`),
+    ...Object.entries(base.netdev ?? {}).map(([k, v]) => `ntb_netdev.${netdevNames[k] ?? k}=${val(v)}`),
+    ...(base.doorbell === undefined ? [] : [`doorbell=${base.doorbell}`]),
+    ...(base.mws === undefined ? [] : [`mws=${base.mws}`]),
+  ];
+}
+
+/** Expand a grid to its points (cartesian product, axes in the order given), each on `base` with its axis values over it. */
+export function expandGrid(grid: Grid, base: SweepBase = {}): SweepPoint[] {
   let combos: Record<string, string>[] = [{}];
   for (const [axis, values] of Object.entries(grid)) combos = combos.flatMap((c) => (values ?? []).map((v) => ({ ...c, [axis]: v })));
   return combos.map((v) => {
-    const queues = Number(v.queues ?? 1);
-    const transport: Record<string, number | boolean> = {};
+    const queues = v.queues === undefined ? (base.netdev?.queues ?? 1) : Number(v.queues);
+    const transport: Record<string, number | boolean> = { ...base.transport };
     if (v.transport_mtu !== undefined) transport.transportMtu = Number(v.transport_mtu);
     if (v.use_dma !== undefined) transport.useDma = v.use_dma === '1';
     if (v.tx_memcpy_offload !== undefined) transport.txMemcpyOffload = v.tx_memcpy_offload === '1';
-    const doorbell = (v.doorbell ?? 'per-bit') as 'legacy' | 'per-bit';
+    const doorbell = (v.doorbell ?? base.doorbell ?? 'per-bit') as 'legacy' | 'per-bit';
+    const mws = v.mws === undefined ? base.mws : Number(v.mws);
+    const wakeTimer = (v.wake_timer ?? base.netdev?.wakeTimer) as 'jiffy' | 'hrtimer' | undefined;
     const config: RunConfig = {
       id: Object.entries(v).map(([k, x]) => `${k}=${x}`).join(',') || 'default',
       protocol: (v.protocol ?? 'tcp') as 'tcp' | 'udp',
-      variant: (v.variant ?? 'mq') as 'mq' | 'baseline',
+      variant: (v.variant ?? base.netdev?.variant ?? 'mq') as 'mq' | 'baseline',
       queues,
       doorbell,
       spreadIrqs: (v.affinity ?? 'spread') === 'spread',
       transport,
-      ...(v.mws === undefined ? {} : { mwCount: Number(v.mws) }),
-      ...(v.wake_timer === undefined ? {} : { wakeTimer: v.wake_timer as 'jiffy' | 'hrtimer' }),
+      ...(mws === undefined ? {} : { mwCount: mws }),
+      ...(wakeTimer === undefined ? {} : { wakeTimer }),
       ...(v.direction === undefined ? {} : { direction: v.direction as 'ep-to-rc' | 'rc-to-ep' }),
       ...(v.server_cpu === undefined || v.server_cpu === 'any' ? {} : { serverCpu: Number(v.server_cpu) }),
     };
@@ -172,6 +204,8 @@ export interface SweepResults {
   readonly duration_s: number;
   readonly runs: number;
   readonly grid: Grid;
+  /** The configuration under the axes (global options), when there is one. */
+  readonly base?: SweepBase;
   /** Shards included, as `i/n`. */
   readonly shards: string[];
   /** The points run, in grid order; a failed run is kept with its `error`. */
@@ -196,12 +230,14 @@ export async function sweep(options: {
   /** The profile as loaded from a file (`--profile FILE`): sent to the workers; a `profile` axis value replaces it. */
   readonly profileJson?: unknown;
   readonly payload: 'functional' | 'timing';
+  /** The configuration under the axes. */
+  readonly base?: SweepBase;
   readonly shard?: { readonly index: number; readonly count: number };
   readonly workers: number;
   readonly baseSeed?: number;
   readonly onProgress?: (done: number, total: number) => void;
 }): Promise<SweepResults> {
-  const points = expandGrid(options.grid);
+  const points = expandGrid(options.grid, options.base);
   const all: Job[] = [];
   for (const p of points) {
     for (let r = 0; r < options.runs; r++) {
@@ -231,6 +267,7 @@ export async function sweep(options: {
     duration_s: options.durationS,
     runs: options.runs,
     grid: options.grid,
+    ...(describeBase(options.base).length === 0 ? {} : { base: options.base }),
     shards: [`${shard.index}/${shard.count}`],
     points: points.filter((p) => byId.has(p.id)).map((p) => ({ id: p.id, values: { ...p.values }, runs: byId.get(p.id) ?? [] })),
   };
@@ -240,7 +277,7 @@ export async function sweep(options: {
 export function mergeSweeps(parts: readonly SweepResults[]): SweepResults {
   const [first] = parts;
   if (first === undefined) throw new Error('merge: no input files');
-  const key = (s: SweepResults): string => JSON.stringify([s.kind, s.profile, s.duration_s, s.runs, s.grid]);
+  const key = (s: SweepResults): string => JSON.stringify([s.kind, s.profile, s.duration_s, s.runs, s.grid, s.base ?? {}]);
   for (const p of parts) if (key(p) !== key(first)) throw new Error(`merge: shard ${p.shards.join(',')} is from a different sweep (profile, duration, runs or grid differ)`);
   const points = new Map<string, { id: string; values: Record<string, string>; runs: SweepRunEntry[] }>();
   for (const p of parts) {
@@ -341,6 +378,8 @@ export function formatSweepTable(res: SweepResults): string {
   for (const r of rows) {
     lines.push(`${r.id.padEnd(w)} ${String(r.runs).padStart(4)} ${num(r.mean, 1, 8)} ${num(r.min, 1, 8)} ${num(r.max, 1, 8)} ${num(r.sd, 2, 7)}          ${rowStatus(r)}`);
   }
+  const base = describeBase(res.base);
+  if (base.length > 0) lines.push('', `Under the axes (global options; an axis overrides): ${base.join(' ')}`);
   const notes = failureNotes(res);
   if (notes.length > 0) lines.push('', 'Failed runs:', ...notes.map((n) => `  ${n}`));
   return lines.join('\n') + '\n';
@@ -359,6 +398,7 @@ export function sweepHtml(res: SweepResults): string {
 ${PAGE_STYLE}
 </head><body>
 <h1>ntbsim sweep (${esc(res.profile)}, ${res.runs} runs × ${res.duration_s} s, shards ${esc(res.shards.join(' '))})</h1>
+${describeBase(res.base).length === 0 ? '' : `<p id="sweep-base">Under the axes (global options; an axis overrides): ${esc(describeBase(res.base).join(' '))}</p>`}
 <table id="sweep-results"><thead><tr><th>point</th><th>runs</th><th>mean</th><th>min</th><th>max</th><th>median</th><th>SD</th><th>bottleneck (median run)</th></tr></thead>
 <tbody>
 ${rows}

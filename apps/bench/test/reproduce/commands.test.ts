@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
@@ -57,4 +57,42 @@ describe('--profile FILE with sweep and calibrate', () => {
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/^fitted \(\d+ runs\):\n {2}memory\.readUncachedMBps: [\d.]+\n/);
   }, 120_000);
+});
+
+describe('global options with sweep, reproduce and calibrate', () => {
+  it('sweep runs on --param/--doorbell/--mws as its base, records it, and an axis overrides it', async () => {
+    const out = join(dir, 'base.json');
+    const r = await run(['--param', 'ntb_netdev.ntb_num_queues=5', '--param', 'ntb_transport.use_dma=0', '--doorbell', 'legacy', '--mws', '4', 'sweep', 'hz=250', 'queues=1', '--runs', '1', '--duration', '1', '--workers', '0', '--out', out]);
+    expect(r.code).toBe(0);
+    const res = sweepJson(out);
+    expect(res.base).toEqual({ transport: { useDma: false }, netdev: { queues: 5 }, doorbell: 'legacy', mws: 4 });
+    expect(res.points[0]?.runs[0]).toMatchObject({ mbps: expect.any(Number) as number });
+    expect(r.out).toContain('\nUnder the axes (global options; an axis overrides): ntb_transport.use_dma=0 ntb_netdev.ntb_num_queues=5 doorbell=legacy mws=4\n');
+    const stalled = join(dir, 'base-stalled.json');
+    expect((await run(['--param', 'ntb_netdev.ntb_num_queues=5', 'sweep', 'hz=250', '--runs', '1', '--duration', '1', '--workers', '0', '--out', stalled])).code).toBe(0);
+    expect(sweepJson(stalled).points[0]?.runs[0]).toMatchObject({ error: 'iperf3 client: error - control socket has closed unexpectedly', stall: expect.stringContaining('stopped for good') as string });
+  }, 120_000);
+
+  it('sweep refuses --trace and per-board doorbell modes', async () => {
+    const trace = await run(['--trace', join(dir, 't.jsonl'), 'sweep', 'queues=1']);
+    expect(trace.code).toBe(2);
+    expect(trace.err.split('\n')[0]).toBe("ntb-bench: sweep: --trace does not apply (the runs happen on worker threads; trace one configuration with 'lab' or a one-shot command)");
+    const db = await run(['--doorbell', 'rc=per-bit', 'sweep', 'queues=1']);
+    expect(db.code).toBe(2);
+    expect(db.err.split('\n')[0]).toBe('ntb-bench: sweep: --doorbell rc=per-bit,ep=legacy: a sweep puts both boards on one doorbell mode (allowed: legacy, per-bit)');
+  });
+
+  it('reproduce and calibrate refuse --param, --doorbell, --mws and --trace, naming what they take, and write nothing', async () => {
+    const json = join(dir, 'rep', 'reproduce.json');
+    const cases: [string[], string][] = [
+      [['--param', 'ntb_transport.use_dma=1', 'reproduce', '--json', json], "ntb-bench: reproduce: --param does not apply: it runs the seeds' fixed configurations to compare them with the published numbers (global options it takes: --profile, --seed, --functional); vary the configuration with 'sweep'"],
+      [['--doorbell', 'legacy', '--mws', '2', 'reproduce', '--json', json], "ntb-bench: reproduce: --doorbell, --mws do not apply: it runs the seeds' fixed configurations to compare them with the published numbers (global options it takes: --profile, --seed, --functional); vary the configuration with 'sweep'"],
+      [['--param', 'ntb_netdev.ntb_num_queues=2', 'calibrate'], "ntb-bench: calibrate: --param does not apply: it runs the seeds' fixed configurations to compare them with the published numbers (global options it takes: --profile); vary the configuration with 'sweep'"],
+    ];
+    for (const [argv, first] of cases) {
+      const r = await run(argv);
+      expect.soft({ argv, code: r.code, first: r.err.split('\n')[0], out: r.out }).toEqual({ argv, code: 2, first, out: '' });
+    }
+    expect(existsSync(json)).toBe(false);
+  });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { expandGrid, formatSweepTable, mergeSweeps, parseGrid, parseShard, sweep, sweepHtml, sweepRows, sweepSvg, type SweepResults } from '../../src/reproduce/sweep.js';
+import { describeBase, expandGrid, formatSweepTable, mergeSweeps, parseGrid, parseShard, sweep, sweepHtml, sweepRows, sweepSvg, type SweepResults } from '../../src/reproduce/sweep.js';
 
 describe('sweep grids', () => {
   it('parses axes and expands their cartesian product in order', () => {
@@ -20,6 +20,19 @@ describe('sweep grids', () => {
     ]);
     expect(expandGrid(parseGrid(['queues=2']))[0]?.profileName).toBeUndefined();
     expect(expandGrid(parseGrid(['server_cpu=any,0,3'])).map((x) => x.config.serverCpu)).toEqual([undefined, 0, 3]);
+  });
+
+  it('puts every point on the base configuration, an axis overriding what it names', () => {
+    const base = { transport: { useDma: true, transportMtu: 32768 }, netdev: { queues: 2, wakeTimer: 'hrtimer' as const, variant: 'baseline' as const }, doorbell: 'legacy' as const, mws: 3 };
+    const [p] = expandGrid(parseGrid(['hz=1000']), base);
+    expect(p?.config).toMatchObject({ queues: 2, variant: 'baseline', doorbell: 'legacy', mwCount: 3, wakeTimer: 'hrtimer', transport: { useDma: true, transportMtu: 32768 } });
+    const [q] = expandGrid(parseGrid(['queues=4', 'use_dma=0', 'doorbell=per-bit', 'mws=1', 'wake_timer=jiffy', 'variant=mq']), base);
+    expect(q?.config).toMatchObject({ queues: 4, variant: 'mq', doorbell: 'per-bit', mwCount: 1, wakeTimer: 'jiffy', transport: { useDma: false, transportMtu: 32768 } });
+    expect(q?.id).toBe('queues=4,use_dma=0,doorbell=per-bit,mws=1,wake_timer=jiffy,variant=mq');
+    const [d] = expandGrid(parseGrid(['hz=1000']));
+    expect(d?.config).toMatchObject({ queues: 1, variant: 'mq', doorbell: 'per-bit', transport: {} });
+    expect(d?.config.mwCount).toBeUndefined();
+    expect(describeBase(base)).toEqual(['ntb_transport.use_dma=1', 'ntb_transport.transport_mtu=32768', 'ntb_netdev.ntb_num_queues=2', 'ntb_netdev.wake_timer=hrtimer', 'ntb_netdev.variant=baseline', 'doorbell=legacy', 'mws=3']);
   });
 
   it('rejects unknown axes and values, naming what is allowed', () => {
