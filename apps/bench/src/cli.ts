@@ -5,7 +5,7 @@
  * and `reproduce`. Global options: --profile NAME|FILE, --seed N, --functional,
  * --param module.name=value, --doorbell legacy|per-bit|rc=MODE,ep=MODE, --trace FILE.
  */
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { createInterface } from 'node:readline';
@@ -376,6 +376,33 @@ function sweepBase(g: Globals): SweepBase {
   };
 }
 
+/** Why an output file cannot be written: strerror, and ENOTDIR's when mkdir -p met a file on the way (EEXIST). */
+function outputReason(e: unknown): string {
+  return (e as { code?: string }).code === 'EEXIST' ? 'Not a directory' : fsReason(e);
+}
+
+/** Fail now, before a long run, when `path` cannot be written: create its directory and open it for appending (a file that was not there is removed again). */
+function checkOutput(path: string): void {
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+    const existed = existsSync(path);
+    closeSync(openSync(path, 'a'));
+    if (!existed) unlinkSync(path);
+  } catch (e) {
+    throw new FileError(`cannot write ${path}: ${outputReason(e)}`);
+  }
+}
+
+/** Write `text` to `path`, its directory created; a FileError `cannot write PATH: why` when that fails. */
+function writeOutput(path: string, text: string): void {
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, text);
+  } catch (e) {
+    throw new FileError(`cannot write ${path}: ${outputReason(e)}`);
+  }
+}
+
 async function runReproduce(g: Globals, args: string[]): Promise<number> {
   rejectConfigOptions('reproduce', g, '--profile, --seed, --functional');
   const extra = subcommandArgs('reproduce', args, ['--runs', '--duration', '--json', '--html', '--scenarios', '--workers']);
@@ -389,6 +416,8 @@ async function runReproduce(g: Globals, args: string[]): Promise<number> {
   for (const id of scen?.split(',') ?? []) {
     if (!SCENARIOS.some((s) => s.id === id)) throw new UsageError(`reproduce: --scenarios: unknown scenario '${id}' (known: ${SCENARIOS.map((s) => s.id).join(', ')})`);
   }
+  checkOutput(jsonPath);
+  checkOutput(htmlPath);
   const tty = process.stderr.isTTY;
   const rep = await reproduce({
     runs,
@@ -405,10 +434,8 @@ async function runReproduce(g: Globals, args: string[]): Promise<number> {
   });
   if (tty) process.stderr.write('\n');
   process.stdout.write(formatTable(rep) + '\n');
-  mkdirSync(dirname(jsonPath), { recursive: true });
-  writeFileSync(jsonPath, JSON.stringify(rep, null, 2) + '\n');
-  mkdirSync(dirname(htmlPath), { recursive: true });
-  writeFileSync(htmlPath, reportHtml(rep));
+  writeOutput(jsonPath, JSON.stringify(rep, null, 2) + '\n');
+  writeOutput(htmlPath, reportHtml(rep));
   process.stdout.write(`wrote ${jsonPath} and ${htmlPath}\n`);
   return 0;
 }
@@ -419,12 +446,17 @@ async function runSweep(g: Globals, args: string[]): Promise<number> {
   if (notAxis !== undefined) throw new UsageError(`sweep: '${notAxis}' is not an axis (AXIS=V1,V2…)`);
   if (axes.length === 0) throw new UsageError('sweep: give at least one axis, e.g. queues=1,2,4');
   const out = flag(args, '--out') ?? 'bench-results/sweep.json';
+  const html = sweepHtmlPath(out, flag(args, '--html'));
   const shardSpec = flag(args, '--shard');
   const workers = flag(args, '--workers');
   const base = sweepBase(g);
+  const grid = parseGrid(axes);
+  const shard = shardSpec === undefined ? undefined : parseShard(shardSpec);
+  checkOutput(out);
+  checkOutput(html);
   const tty = process.stderr.isTTY;
   const res = await sweep({
-    grid: parseGrid(axes),
+    grid,
     base,
     runs: positiveInt('--runs', flag(args, '--runs'), 3),
     durationS: positiveInt('--duration', flag(args, '--duration'), 5),
@@ -433,22 +465,25 @@ async function runSweep(g: Globals, args: string[]): Promise<number> {
     payload: g.functional ? 'functional' : 'timing',
     workers: workerCount(workers, availableParallelism()),
     baseSeed: g.seed,
-    ...(shardSpec === undefined ? {} : { shard: parseShard(shardSpec) }),
+    ...(shard === undefined ? {} : { shard }),
     onProgress: (done, total) => {
       if (tty) process.stderr.write(`\r[${'#'.repeat(Math.round((30 * done) / total)).padEnd(30)}] ${done}/${total}   `);
     },
   });
   if (tty) process.stderr.write('\n');
-  writeSweep(res, out, flag(args, '--html'));
+  writeSweep(res, out, html);
   return 0;
 }
 
-function writeSweep(res: SweepResults, out: string, html: string | undefined): void {
+/** The sweep page's path: `--html`, else the results file's with `.html`. */
+function sweepHtmlPath(out: string, html: string | undefined): string {
+  return html ?? out.replace(/\.json$/, '') + '.html';
+}
+
+function writeSweep(res: SweepResults, out: string, htmlPath: string): void {
   process.stdout.write(formatSweepTable(res));
-  mkdirSync(dirname(out), { recursive: true });
-  writeFileSync(out, JSON.stringify(res, null, 2) + '\n');
-  const htmlPath = html ?? out.replace(/\.json$/, '') + '.html';
-  writeFileSync(htmlPath, sweepHtml(res));
+  writeOutput(out, JSON.stringify(res, null, 2) + '\n');
+  writeOutput(htmlPath, sweepHtml(res));
   process.stdout.write(`wrote ${out} and ${htmlPath}\n`);
 }
 
@@ -457,7 +492,8 @@ function runMerge(args: string[]): number {
   if (files.length === 0) throw new UsageError('merge: give the shard result files');
   const parts = files.map((f) => readJson(f, 'merge:') as SweepResults);
   for (const [i, p] of parts.entries()) if (typeof p !== 'object' || p === null || p.kind !== 'ntbsim-sweep') throw new UsageError(`merge: ${files[i] ?? ''} is not a sweep result file`);
-  writeSweep(mergeSweeps(parts), flag(args, '--out') ?? 'bench-results/sweep-merged.json', flag(args, '--html'));
+  const out = flag(args, '--out') ?? 'bench-results/sweep-merged.json';
+  writeSweep(mergeSweeps(parts), out, sweepHtmlPath(out, flag(args, '--html')));
   return 0;
 }
 
@@ -491,6 +527,8 @@ async function runFaultsCmd(g: Globals, args: string[]): Promise<number> {
   for (const o of only?.split(',') ?? []) {
     if (!ids.some((id) => id.includes(o))) throw new UsageError(`faults: --only '${o}' matches no scenario (known: ${ids.join(', ')})`);
   }
+  checkOutput(jsonPath);
+  checkOutput(htmlPath);
   const tty = process.stderr.isTTY;
   const r = await runFaults({
     seed,
@@ -501,13 +539,12 @@ async function runFaultsCmd(g: Globals, args: string[]): Promise<number> {
     },
   });
   process.stdout.write(faultsText(r));
-  mkdirSync(dirname(htmlPath), { recursive: true });
-  writeFileSync(htmlPath, `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>ntbsim faults</title></head><body>${faultsHtml(r)}</body></html>\n`);
+  writeOutput(htmlPath, `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>ntbsim faults</title></head><body>${faultsHtml(r)}</body></html>\n`);
   process.stdout.write(`wrote ${jsonPath} and ${htmlPath}\n`);
   const repJson = `${dirname(jsonPath)}/reproduce.json`;
   if (existsSync(repJson)) {
     const report = `${dirname(jsonPath)}/report.html`;
-    writeFileSync(report, reportHtml(JSON.parse(readFileSync(repJson, 'utf8')) as ReproduceReport, faultsHtml(r)));
+    writeOutput(report, reportHtml(JSON.parse(readFileSync(repJson, 'utf8')) as ReproduceReport, faultsHtml(r)));
     process.stdout.write(`added the reliability dashboard to ${report}\n`);
   }
   return r.failed > 0 ? 1 : 0;

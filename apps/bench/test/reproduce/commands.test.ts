@@ -96,3 +96,27 @@ describe('global options with sweep, reproduce and calibrate', () => {
     expect(existsSync(json)).toBe(false);
   });
 });
+
+describe('output paths', () => {
+  it('a file that cannot be written is a one-line error, status 1, before anything runs', async () => {
+    const file = join(dir, 'a-file');
+    writeFileSync(file, 'x');
+    const cases: [string[], string][] = [
+      [['reproduce', '--json', '/proc/x.json'], 'ntb-bench: cannot write /proc/x.json: No such file or directory\n'],
+      [['reproduce', '--json', join(dir, 'r.json'), '--html', `${file}/r.html`], `ntb-bench: cannot write ${file}/r.html: Not a directory\n`],
+      [['faults', '--json', '/proc/f.json'], 'ntb-bench: cannot write /proc/f.json: No such file or directory\n'],
+      [['faults', '--json', join(dir, 'f.json'), '--html', dir], `ntb-bench: cannot write ${dir}: Is a directory\n`],
+      [['sweep', 'queues=1', '--out', '/proc/zz.json'], 'ntb-bench: cannot write /proc/zz.json: No such file or directory\n'],
+      [['sweep', 'queues=1', '--out', join(dir, 's.json'), '--html', '/proc/zz.html'], 'ntb-bench: cannot write /proc/zz.html: No such file or directory\n'],
+    ];
+    for (const [argv, err] of cases) expect.soft({ argv, ...(await run(argv)) }).toEqual({ argv, code: 1, out: '', err });
+    for (const f of ['r.json', 'f.json', 's.json']) expect(existsSync(join(dir, f))).toBe(false);
+  }, 30_000);
+
+  it('merge reports an unwritable output the same way', async () => {
+    const shard = join(dir, 'shard.json');
+    writeFileSync(shard, JSON.stringify({ kind: 'ntbsim-sweep', profile: 'rcar-s4', duration_s: 1, runs: 1, grid: { queues: ['1'] }, shards: ['1/1'], points: [{ id: 'queues=1', values: { queues: '1' }, runs: [{ run: 0, seed: 1, mbps: 600, bottleneck: 'x', busy_pct: 99 }] }] }));
+    const r = await run(['merge', shard, '--out', '/proc/m.json']);
+    expect({ code: r.code, err: r.err }).toEqual({ code: 1, err: 'ntb-bench: cannot write /proc/m.json: No such file or directory\n' });
+  });
+});
