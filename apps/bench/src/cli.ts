@@ -18,7 +18,7 @@ import { defaultVars, parseScriptLine, runScript } from './lab/script.js';
 import { runLine } from './lab/shell.js';
 import { reportHtml } from './reproduce/report.js';
 import { faultScenarios } from './faults/catalog.js';
-import { faultsHtml, faultsText, runFaults } from './faults/matrix.js';
+import { faultsHtml, faultsText, runFaults, type FaultsReport } from './faults/matrix.js';
 import { calibrate } from './reproduce/calibrate.js';
 import { formatTable, JobError, reproduce, type ReproduceReport } from './reproduce/reproduce.js';
 import { SCENARIOS } from './reproduce/scenarios.js';
@@ -403,6 +403,24 @@ function writeOutput(path: string, text: string): void {
   }
 }
 
+/**
+ * report.html's reliability dashboard: the faults matrix from `faults.json` in `dir` (what
+ * `faults` wrote there), so a later `reproduce` keeps it; '' when there is none, with a warning
+ * when the file is there but unusable.
+ */
+function faultsSection(dir: string): string {
+  const path = `${dir}/faults.json`;
+  if (!existsSync(path)) return '';
+  try {
+    const report = readJson(path, 'report.html: faults') as FaultsReport;
+    if (!Array.isArray(report.results) || !Array.isArray(report.invariants)) throw new Error(`${path} is not a faults report`);
+    return faultsHtml(report);
+  } catch (e) {
+    process.stderr.write(`ntb-bench: report.html: leaving out the faults section: ${(e as Error).message}\n`);
+    return '';
+  }
+}
+
 async function runReproduce(g: Globals, args: string[]): Promise<number> {
   rejectConfigOptions('reproduce', g, '--profile, --seed, --functional');
   const extra = subcommandArgs('reproduce', args, ['--runs', '--duration', '--json', '--html', '--scenarios', '--workers']);
@@ -435,8 +453,9 @@ async function runReproduce(g: Globals, args: string[]): Promise<number> {
   if (tty) process.stderr.write('\n');
   process.stdout.write(formatTable(rep) + '\n');
   writeOutput(jsonPath, JSON.stringify(rep, null, 2) + '\n');
-  writeOutput(htmlPath, reportHtml(rep));
-  process.stdout.write(`wrote ${jsonPath} and ${htmlPath}\n`);
+  const faults = faultsSection(dirname(jsonPath));
+  writeOutput(htmlPath, reportHtml(rep, faults));
+  process.stdout.write(`wrote ${jsonPath} and ${htmlPath}${faults === '' ? '' : ` (with the faults matrix of ${dirname(jsonPath)}/faults.json)`}\n`);
   return 0;
 }
 

@@ -120,3 +120,31 @@ describe('output paths', () => {
     expect({ code: r.code, err: r.err }).toEqual({ code: 1, err: 'ntb-bench: cannot write /proc/m.json: No such file or directory\n' });
   });
 });
+
+describe('report.html', () => {
+  it('keeps the faults section through a later reproduce, and reproduce keeps its table through a later faults', async () => {
+    const results = mkdtempSync(join(tmpdir(), 'ntbsim-report-'));
+    const json = join(results, 'reproduce.json');
+    const report = join(results, 'report.html');
+    const reproduce = ['reproduce', '--runs', '1', '--duration', '1', '--scenarios', 'baseline-udp', '--workers', '0', '--json', json];
+    expect((await run(reproduce)).code).toBe(0);
+    expect(readFileSync(report, 'utf8')).not.toContain('<section id="faults">');
+    expect((await run(['faults', '--only', 'hw-link-loss', '--json', join(results, 'faults.json')])).code).toBe(0);
+    expect(readFileSync(report, 'utf8')).toContain('<section id="faults">');
+    const again = await run(reproduce);
+    expect(again.out).toContain(`wrote ${json} and ${report} (with the faults matrix of ${results}/faults.json)`);
+    const html = readFileSync(report, 'utf8');
+    expect(html).toContain('<table id="results">');
+    expect(html).toContain('<h2>Faults and invariants</h2>');
+    expect(html).toMatch(/<th scope="row"[^>]*>hw-link-loss<\/th>/);
+  }, 120_000);
+
+  it('leaves out an unusable faults.json with a warning', async () => {
+    const results = mkdtempSync(join(tmpdir(), 'ntbsim-report-'));
+    writeFileSync(join(results, 'faults.json'), '{"seed": 1}');
+    const r = await run(['reproduce', '--runs', '1', '--duration', '1', '--scenarios', 'baseline-udp', '--workers', '0', '--json', join(results, 'reproduce.json')]);
+    expect(r.code).toBe(0);
+    expect(r.err).toBe(`ntb-bench: report.html: leaving out the faults section: ${results}/faults.json is not a faults report\n`);
+    expect(readFileSync(join(results, 'report.html'), 'utf8')).not.toContain('<section id="faults">');
+  }, 120_000);
+});
