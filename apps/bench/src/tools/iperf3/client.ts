@@ -14,13 +14,19 @@ import type { Board, Lab } from '../../lab/lab.js';
 import { COOKIE_SIZE, ControlChannel, ControlEnd, jsonMsg, registerChannel, registerStream, stateMsg, type CtrlMsg } from './control.js';
 import { DEFAULT_UDP_BLKSIZE, MAX_UDP_BLOCKSIZE, type Iperf3Options, type IperfErrorCode } from './options.js';
 import type { TestResult } from './results.js';
+import { diagnoseTxStall } from '../../reproduce/stall.js';
 import { affinityMask, connectionTime, paramsJson, resultsJson, Side, sideResult, type PeerResults, type SideFailure, type TestParams } from './session.js';
 import { DatagramLog, functionalPayload, IperfUdpSocket, Stream, streamFd, TcpStreamSocket, UdpStreamSocket } from './streams.js';
 
 /** How a client run ended. */
 export type ClientOutcome =
   | { readonly kind: 'ok'; readonly result: TestResult; readonly warnings: string }
-  | { readonly kind: 'error'; readonly code: IperfErrorCode; readonly errno: NetErrno | null; readonly warnings: string; readonly partial: TestResult | null };
+  | { readonly kind: 'error'; readonly code: IperfErrorCode; readonly errno: NetErrno | null; readonly warnings: string; readonly partial: TestResult | null }
+  /** Not finished `waitedS` (virtual) after the start: the real iperf3 would still be waiting; `why` is the model's diagnosis. */
+  | { readonly kind: 'hung'; readonly waitedS: number; readonly why: string; readonly warnings: string; readonly partial: TestResult | null };
+
+/** How long past its duration a client may run before the lab calls it hung (s, virtual). */
+export const CLIENT_GRACE_S = 300;
 
 /** A 36-character iperf3 cookie from the lab's seed and a test counter (no draw from the model's RNG). */
 function makeCookie(seed: number, n: number): string {
@@ -104,13 +110,17 @@ class ClientSession {
       cpus === undefined ? {} : { cpus },
     );
     this.task = task;
-    const deadline = lab.sim.now + (o.duration + 300) * 1e9;
+    const started = lab.sim.now;
+    const deadline = started + (o.duration + CLIENT_GRACE_S) * 1e9;
     while (!this.finished && lab.sim.now < deadline) lab.sim.run({ until: deadline });
-    if (!this.finished) {
-      this.fail({ code: 'IECTRLCLOSE', errno: null });
-      task.stop();
-    }
-    return this.outcome ?? { kind: 'error', code: 'IECTRLCLOSE', errno: null, warnings: this.warnings, partial: null };
+    if (this.outcome !== null) return this.outcome;
+    // Still waiting on the control connection or the streams, as the real tool would be, with
+    // no timeout of its own in these states: diagnose from the model, then abandon the test.
+    const why = diagnoseTxStall(lab) ?? 'no ntb0 TX queue is stopped on either board';
+    const partial = this.partialNow();
+    this.fail({ code: 'IECTRLCLOSE', errno: null });
+    task.stop();
+    return { kind: 'hung', waitedS: (lab.sim.now - started) / 1e9, why, warnings: this.warnings, partial };
   }
 
   private step(ctx: ExecContext, task: Task): TaskStep {
@@ -302,6 +312,13 @@ class ClientSession {
   }
 
   /** The test's result as of `now` (the intervals so far, and the summary when it is over). */
+  /** The result so far once the streams have started, else null. */
+  private partialNow(): TestResult | null {
+    const side = this.side;
+    const started = side !== null && this.params !== null && (this.state === 'running' || this.state === 'exchange' || this.state === 'results' || this.state === 'display');
+    return started ? this.resultNow(side, this.params as TestParams, this.spec.lab.sim.now) : null;
+  }
+
   private resultNow(side: Side, p: TestParams, now: number): TestResult {
     const o = this.spec.options;
     return sideResult(side, {
@@ -320,8 +337,7 @@ class ClientSession {
 
   private fail(f: SideFailure): TaskStep {
     const side = this.side;
-    const started = side !== null && this.params !== null && (this.state === 'running' || this.state === 'exchange' || this.state === 'results' || this.state === 'display');
-    const partial = started ? this.resultNow(side, this.params as TestParams, this.spec.lab.sim.now) : null;
+    const partial = this.partialNow();
     side?.stop();
     side?.closeStreams();
     if (this.ctrl !== null) this.ctrl.close();

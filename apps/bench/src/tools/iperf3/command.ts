@@ -52,6 +52,10 @@ export const iperf3: Command = (argv, env) => {
   }
   const outcome = runClient({ lab, board, options: o });
   const warnings = parsed.warnings + outcome.warnings;
+  if (outcome.kind === 'hung') {
+    const live = o.json || outcome.partial === null ? '' : formatClientProgress(outcome.partial);
+    return result(before + live, `${warnings}ntb-bench: iperf3 still had not finished ${outcome.waitedS.toFixed(0)} s (virtual) after it started; the real iperf3 would still be waiting. The model says: ${outcome.why}\n`, 1);
+  }
   if (outcome.kind === 'error') {
     const msg = `error - ${iperfStrerror(outcome.code, outcome.errno)}`;
     if (o.json) return result(`${cjsonPrint(buildErrorJson({ version: IPERF_VERSION, systemInfo: sys }, msg))}\n`, warnings, 1);

@@ -166,4 +166,13 @@ describe('iperf3 in the lab', () => {
     };
     expect(once()).toBe(once());
   });
+
+  it('a test that can never finish (5 QPs: two share a 512 KiB MW, 3-slot rings that ntb_netdev never wakes) ends with the model\'s diagnosis, not a made-up iperf3 error', () => {
+    const l = bootLab({ seed: 3, doorbell: { rc: 'per-bit', ep: 'per-bit' }, params: { transport: { maxNumClients: 5 }, netdev: { queues: 5 } } });
+    run(l, 'rc', '-s');
+    const r = run(l, 'ep', '-c 10.0.0.1 -t 2');
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/^ntb-bench: iperf3 still had not finished 30\d s \(virtual\) after it started; the real iperf3 would still be waiting\. The model says: .*ntb0 TX queues? [\d, ]+(and .*)?stopped for good: a ring of 3 × 64 KiB slots has at most 2 free < tx_stop 5/);
+    expect(r.stderr).not.toContain('control socket');
+  });
 });
