@@ -42,7 +42,9 @@ Commands:
                                 global --param/--doorbell/--mws set the base configuration
                                 under the axes (an axis overrides); a failed run is kept
                                 with its reason (stalled, the iperf3 error), exit status 0
-  merge SHARD.json… [--out PATH] [--html PATH]   join sweep shards from many machines
+  merge SHARD.json… [--out PATH] [--html PATH] [--partial]   join sweep shards from many machines
+                                (every shard once, of one seed, grid and profile; --partial
+                                writes an incomplete set, marked partial)
   faults [--seed N] [--only ID] [--json PATH] [--html PATH]   the fault × invariant matrix
   calibrate [--seeds N] [--duration S] [--iterations N] [--workers N]   fit the uncached RX-ring read rate
                                 to the single-queue published rows (baseline TCP and UDP)
@@ -507,12 +509,17 @@ function writeSweep(res: SweepResults, out: string, htmlPath: string): void {
 }
 
 function runMerge(args: string[]): number {
-  const files = subcommandArgs('merge', args, ['--out', '--html']);
+  const files = subcommandArgs('merge', args, ['--out', '--html'], ['--partial']);
   if (files.length === 0) throw new UsageError('merge: give the shard result files');
   const parts = files.map((f) => readJson(f, 'merge:') as SweepResults);
-  for (const [i, p] of parts.entries()) if (typeof p !== 'object' || p === null || p.kind !== 'ntbsim-sweep') throw new UsageError(`merge: ${files[i] ?? ''} is not a sweep result file`);
+  for (const [i, p] of parts.entries()) {
+    if (typeof p !== 'object' || p === null || p.kind !== 'ntbsim-sweep') throw new UsageError(`merge: ${files[i] ?? ''} is not a sweep result file`);
+    if (typeof p.seed !== 'number' || typeof p.profile_digest !== 'string') throw new FileError(`merge: ${files[i] ?? ''} has no base seed or profile digest (written by an older ntb-bench): run its shard again`);
+  }
   const out = flag(args, '--out') ?? 'bench-results/sweep-merged.json';
-  writeSweep(mergeSweeps(parts), out, sweepHtmlPath(out, flag(args, '--html')));
+  const merged = mergeSweeps(parts, { names: files, partial: args.includes('--partial') });
+  if (merged.partial === true) process.stderr.write(`ntb-bench: merge: warning: shard${(merged.missing_shards ?? []).length > 1 ? 's' : ''} ${(merged.missing_shards ?? []).join(', ')} missing; ${out} is marked partial\n`);
+  writeSweep(merged, out, sweepHtmlPath(out, flag(args, '--html')));
   return 0;
 }
 

@@ -4,6 +4,8 @@
  * direction, protocol, driver variant, the iperf3 server's CPU) and built-in profile, run on the worker pool; `--shard i/n` runs every n-th job so a batch engine
  * (CI matrix, Kubernetes Jobs, Slurm arrays) can split it, and `merge` joins the shards.
  */
+import { createHash } from 'node:crypto';
+import { getProfile, parseProfile, type PlatformProfile } from '@ntbsim/kernel';
 import { KERNEL_PARAM_NAMES } from '@ntbsim/ntb-transport';
 import { esc, PAGE_STYLE } from './report.js';
 import { runPool, runSeed, type Job, type JobOutcome } from './reproduce.js';
@@ -201,6 +203,10 @@ export function failureCell(r: SweepFailedRun): string {
 export interface SweepResults {
   readonly kind: 'ntbsim-sweep';
   readonly profile: string;
+  /** SHA-256 (first 16 hex digits) of the sweep's profile as resolved: tells two profile files of one name apart. */
+  readonly profile_digest: string;
+  /** The base seed (`--seed`); run r of every point has seed runSeed(seed, r). */
+  readonly seed: number;
   readonly duration_s: number;
   readonly runs: number;
   readonly grid: Grid;
@@ -208,6 +214,10 @@ export interface SweepResults {
   readonly base?: SweepBase;
   /** Shards included, as `i/n`. */
   readonly shards: string[];
+  /** Set by `merge --partial` when shards are missing. */
+  readonly partial?: true;
+  /** The shards a partial merge lacks, as `i/n`. */
+  readonly missing_shards?: string[];
   /** The points run, in grid order; a failed run is kept with its `error`. */
   readonly points: { id: string; values: Record<string, string>; runs: SweepRunEntry[] }[];
 }
@@ -264,6 +274,8 @@ export async function sweep(options: {
   return {
     kind: 'ntbsim-sweep',
     profile: options.profileName,
+    profile_digest: profileDigest(options.profileJson === undefined ? getProfile(options.profileName) : parseProfile(options.profileJson, options.profileName)),
+    seed: options.baseSeed ?? 1,
     duration_s: options.durationS,
     runs: options.runs,
     grid: options.grid,
@@ -273,12 +285,56 @@ export async function sweep(options: {
   };
 }
 
-/** Merge shard results of the same sweep; throws when they come from different sweeps. */
-export function mergeSweeps(parts: readonly SweepResults[]): SweepResults {
+/** The digest recorded as `profile_digest`: SHA-256 of the profile's JSON, first 16 hex digits. */
+export function profileDigest(profile: PlatformProfile): string {
+  return createHash('sha256').update(JSON.stringify(profile)).digest('hex').slice(0, 16);
+}
+
+/** The settings every shard of one sweep shares, with how a mismatch is named. */
+const SAME_SWEEP: readonly [string, (s: SweepResults) => unknown][] = [
+  ['the base seed (--seed)', (s) => s.seed],
+  ['the grid', (s) => s.grid],
+  ['the profile', (s) => `${s.profile} (digest ${s.profile_digest})`],
+  ['the base configuration (--param, --doorbell, --mws)', (s) => describeBase(s.base).join(' ') || 'none'],
+  ['--runs', (s) => s.runs],
+  ['--duration', (s) => s.duration_s],
+];
+
+/**
+ * Merge the shards of one sweep. Throws, naming the files (`names`, else the shards), when two
+ * are the same shard, split the sweep differently, or differ in seed, grid, profile, base
+ * configuration, runs or duration; and when shards are missing, unless `partial` (then the
+ * result says `partial` and lists `missing_shards`).
+ */
+export function mergeSweeps(parts: readonly SweepResults[], options: { readonly names?: readonly string[]; readonly partial?: boolean } = {}): SweepResults {
   const [first] = parts;
   if (first === undefined) throw new Error('merge: no input files');
-  const key = (s: SweepResults): string => JSON.stringify([s.kind, s.profile, s.duration_s, s.runs, s.grid, s.base ?? {}]);
-  for (const p of parts) if (key(p) !== key(first)) throw new Error(`merge: shard ${p.shards.join(',')} is from a different sweep (profile, duration, runs or grid differ)`);
+  const name = (i: number): string => options.names?.[i] ?? `shard ${parts[i]?.shards.join(',') ?? ''}`;
+  parts.forEach((p, i) => {
+    for (const [what, get] of SAME_SWEEP) {
+      const a = JSON.stringify(get(p));
+      const b = JSON.stringify(get(first));
+      if (a !== b) throw new Error(`merge: ${name(i)} and ${name(0)} are from different sweeps: ${what} differs (${a} vs ${b})`);
+    }
+  });
+  const seen = new Map<string, number>();
+  let split: { n: number; from: number } | null = null;
+  for (const [i, p] of parts.entries()) {
+    for (const spec of p.shards) {
+      const { count } = parseShard(spec);
+      if (split !== null && count !== split.n) throw new Error(`merge: ${name(i)} holds shard ${spec} but ${name(split.from)} a shard of ${split.n}: the shards of one sweep split it the same way (one n in --shard i/n)`);
+      split ??= { n: count, from: i };
+      const other = seen.get(spec);
+      if (other !== undefined) throw new Error(`merge: shard ${spec} is given twice (${name(other)} and ${name(i)})`);
+      seen.set(spec, i);
+    }
+  }
+  const n = split?.n ?? 1;
+  const byIndex = (a: string, b: string): number => parseShard(a).index - parseShard(b).index;
+  const missing = Array.from({ length: n }, (_, k) => `${k + 1}/${n}`).filter((spec) => !seen.has(spec));
+  if (missing.length > 0 && options.partial !== true) {
+    throw new Error(`merge: incomplete: shard${missing.length > 1 ? 's' : ''} ${missing.join(', ')} missing (given: ${[...seen.keys()].sort(byIndex).join(', ')}); merge them all, or pass --partial to write a partial sweep`);
+  }
   const points = new Map<string, { id: string; values: Record<string, string>; runs: SweepRunEntry[] }>();
   for (const p of parts) {
     for (const pt of p.points) {
@@ -289,7 +345,13 @@ export function mergeSweeps(parts: readonly SweepResults[]): SweepResults {
     }
   }
   const order = expandGrid(first.grid).map((p) => p.id);
-  return { ...first, shards: parts.flatMap((p) => p.shards).sort(), points: order.filter((id) => points.has(id)).map((id) => points.get(id) as SweepResults['points'][number]) };
+  const { partial: _p, missing_shards: _m, ...rest } = first;
+  return {
+    ...rest,
+    shards: [...seen.keys()].sort(byIndex),
+    ...(missing.length === 0 ? {} : { partial: true as const, missing_shards: missing }),
+    points: order.filter((id) => points.has(id)).map((id) => points.get(id) as SweepResults['points'][number]),
+  };
 }
 
 /** Throughput against queues, one line per configuration of the other axes (SVG). */
@@ -380,6 +442,7 @@ export function formatSweepTable(res: SweepResults): string {
   }
   const base = describeBase(res.base);
   if (base.length > 0) lines.push('', `Under the axes (global options; an axis overrides): ${base.join(' ')}`);
+  if (res.partial === true) lines.push('', `PARTIAL: shard${(res.missing_shards ?? []).length > 1 ? 's' : ''} ${(res.missing_shards ?? []).join(', ')} missing; their runs are not in the table`);
   const notes = failureNotes(res);
   if (notes.length > 0) lines.push('', 'Failed runs:', ...notes.map((n) => `  ${n}`));
   return lines.join('\n') + '\n';
@@ -398,6 +461,7 @@ export function sweepHtml(res: SweepResults): string {
 ${PAGE_STYLE}
 </head><body>
 <h1>ntbsim sweep (${esc(res.profile)}, ${res.runs} runs × ${res.duration_s} s, shards ${esc(res.shards.join(' '))})</h1>
+${res.partial === true ? `<p id="sweep-partial"><b>Partial sweep</b>: shards ${esc((res.missing_shards ?? []).join(', '))} missing; their runs are not in the table.</p>` : ''}
 ${describeBase(res.base).length === 0 ? '' : `<p id="sweep-base">Under the axes (global options; an axis overrides): ${esc(describeBase(res.base).join(' '))}</p>`}
 <table id="sweep-results"><thead><tr><th>point</th><th>runs</th><th>mean</th><th>min</th><th>max</th><th>median</th><th>SD</th><th>bottleneck (median run)</th></tr></thead>
 <tbody>

@@ -148,3 +148,39 @@ describe('report.html', () => {
     expect(readFileSync(join(results, 'report.html'), 'utf8')).not.toContain('<section id="faults">');
   }, 120_000);
 });
+
+describe('sharded sweeps', () => {
+  it('shards run through the real code path merge into the unsharded sweep; bad sets are refused', async () => {
+    const d = mkdtempSync(join(tmpdir(), 'ntbsim-shards-'));
+    const sweepArgs = ['sweep', 'queues=1,2', 'protocol=udp', '--runs', '1', '--duration', '1', '--workers', '0'];
+    const [s1, s2, s2seed, whole, merged] = ['s1.json', 's2.json', 's2-seed2.json', 'whole.json', 'merged.json'].map((f) => join(d, f)) as [string, string, string, string, string];
+    expect((await run([...sweepArgs, '--shard', '1/2', '--out', s1])).code).toBe(0);
+    expect((await run([...sweepArgs, '--shard', '2/2', '--out', s2])).code).toBe(0);
+    expect((await run([...sweepArgs, '--out', whole])).code).toBe(0);
+    expect(sweepJson(s1)).toMatchObject({ seed: 1, grid: { queues: ['1', '2'], protocol: ['udp'] }, shards: ['1/2'], profile: 'rcar-s4', profile_digest: expect.stringMatching(/^[0-9a-f]{16}$/) as string });
+    expect(sweepJson(s1).points.map((p) => p.id)).toEqual(['queues=1,protocol=udp']);
+    expect(sweepJson(s2).points.map((p) => p.id)).toEqual(['queues=2,protocol=udp']);
+
+    const r = await run(['merge', s2, s1, '--out', merged]);
+    expect(r).toMatchObject({ code: 0, err: '' });
+    expect(sweepJson(merged)).toEqual({ ...sweepJson(whole), shards: ['1/2', '2/2'] });
+
+    const dup = await run(['merge', s1, s1, '--out', merged]);
+    expect({ code: dup.code, err: dup.err }).toEqual({ code: 1, err: `ntb-bench: merge: shard 1/2 is given twice (${s1} and ${s1})\n` });
+    const inc = await run(['merge', s1, '--out', merged]);
+    expect({ code: inc.code, err: inc.err }).toEqual({ code: 1, err: 'ntb-bench: merge: incomplete: shard 2/2 missing (given: 1/2); merge them all, or pass --partial to write a partial sweep\n' });
+    expect(sweepJson(merged).partial).toBeUndefined();
+    const part = await run(['merge', s1, '--partial', '--out', merged]);
+    expect({ code: part.code, err: part.err }).toEqual({ code: 0, err: `ntb-bench: merge: warning: shard 2/2 missing; ${merged} is marked partial\n` });
+    expect(sweepJson(merged)).toMatchObject({ partial: true, missing_shards: ['2/2'], shards: ['1/2'] });
+
+    expect((await run(['--seed', '2', ...sweepArgs, '--shard', '2/2', '--out', s2seed])).code).toBe(0);
+    const seeds = await run(['merge', s1, s2seed, '--out', merged]);
+    expect({ code: seeds.code, err: seeds.err }).toEqual({ code: 1, err: `ntb-bench: merge: ${s2seed} and ${s1} are from different sweeps: the base seed (--seed) differs (2 vs 1)\n` });
+    const old = join(d, 'old.json');
+    const { seed: _seed, ...noSeed } = sweepJson(s1);
+    writeFileSync(old, JSON.stringify(noSeed));
+    const o = await run(['merge', old, s2, '--out', merged]);
+    expect({ code: o.code, err: o.err }).toEqual({ code: 1, err: `ntb-bench: merge: ${old} has no base seed or profile digest (written by an older ntb-bench): run its shard again\n` });
+  }, 120_000);
+});

@@ -63,7 +63,7 @@ function shard(i: number, n: number, runsOf: (id: string) => number[]): SweepRes
   const points = pts
     .map((p) => ({ id: p.id, values: { ...p.values }, runs: mine.filter((j) => j.p.id === p.id).map((j) => ({ run: j.run, seed: j.run + 1, mbps: runsOf(p.id)[j.run] ?? 0, bottleneck: 'x', busy_pct: 99 })) }))
     .filter((p) => p.runs.length > 0);
-  return { kind: 'ntbsim-sweep', profile: 'rcar-s4', duration_s: 1, runs: 2, grid, shards: [`${i}/${n}`], points };
+  return { kind: 'ntbsim-sweep', profile: 'rcar-s4', profile_digest: 'abc', seed: 1, duration_s: 1, runs: 2, grid, shards: [`${i}/${n}`], points };
 }
 
 describe('merging shards', () => {
@@ -79,10 +79,31 @@ describe('merging shards', () => {
     expect(mergeSweeps([shard(1, 1, runsOf)])).toEqual({ ...merged, shards: ['1/1'] });
   });
 
-  it('refuses shards of different sweeps', () => {
-    const other = { ...shard(1, 2, runsOf), duration_s: 10 };
-    expect(() => mergeSweeps([shard(2, 2, runsOf), other])).toThrow(/different sweep/);
+  it('refuses shards of different sweeps, naming the files and what differs', () => {
+    const names = ['b.json', 'a.json'];
+    const differ = (patch: Partial<SweepResults>): unknown => () => mergeSweeps([shard(2, 2, runsOf), { ...shard(1, 2, runsOf), ...patch }], { names });
+    expect(differ({ duration_s: 10 })).toThrow('merge: a.json and b.json are from different sweeps: --duration differs (10 vs 1)');
+    expect(differ({ seed: 5 })).toThrow('merge: a.json and b.json are from different sweeps: the base seed (--seed) differs (5 vs 1)');
+    expect(differ({ grid: { queues: ['1', '2'], doorbell: ['legacy'] } })).toThrow('merge: a.json and b.json are from different sweeps: the grid differs ({"queues":["1","2"],"doorbell":["legacy"]} vs {"queues":["1","2"],"doorbell":["per-bit"]})');
+    expect(differ({ profile_digest: 'def' })).toThrow('merge: a.json and b.json are from different sweeps: the profile differs ("rcar-s4 (digest def)" vs "rcar-s4 (digest abc)")');
+    expect(differ({ base: { mws: 2 } })).toThrow('merge: a.json and b.json are from different sweeps: the base configuration (--param, --doorbell, --mws) differs ("mws=2" vs "none")');
+    expect(differ({ runs: 3 })).toThrow(/--runs differs \(3 vs 2\)/);
     expect(() => mergeSweeps([])).toThrow(/no input files/);
+  });
+
+  it('refuses a shard given twice, shards of different splits, and an incomplete set unless partial', () => {
+    expect(() => mergeSweeps([shard(1, 3, runsOf), shard(1, 3, runsOf)], { names: ['x.json', 'y.json'] })).toThrow('merge: shard 1/3 is given twice (x.json and y.json)');
+    expect(() => mergeSweeps([shard(1, 2, runsOf), shard(2, 3, runsOf)], { names: ['x.json', 'y.json'] })).toThrow('merge: y.json holds shard 2/3 but x.json a shard of 2: the shards of one sweep split it the same way (one n in --shard i/n)');
+    expect(() => mergeSweeps([shard(3, 3, runsOf), shard(1, 3, runsOf)])).toThrow('merge: incomplete: shard 2/3 missing (given: 1/3, 3/3); merge them all, or pass --partial to write a partial sweep');
+    const partial = mergeSweeps([shard(3, 3, runsOf), shard(1, 3, runsOf)], { partial: true });
+    expect(partial).toMatchObject({ partial: true, missing_shards: ['2/3'], shards: ['1/3', '3/3'] });
+    expect(formatSweepTable(partial)).toContain('\nPARTIAL: shard 2/3 missing; their runs are not in the table\n');
+    expect(sweepHtml(partial)).toContain('<p id="sweep-partial"><b>Partial sweep</b>: shards 2/3 missing');
+    const whole = mergeSweeps([partial, shard(2, 3, runsOf)]);
+    expect(whole.partial).toBeUndefined();
+    expect(whole.missing_shards).toBeUndefined();
+    expect(whole).toEqual(mergeSweeps([shard(1, 3, runsOf), shard(2, 3, runsOf), shard(3, 3, runsOf)]));
+    expect(mergeSweeps([shard(1, 1, runsOf)], { partial: true }).partial).toBeUndefined();
   });
 
   it('draws throughput against queues', () => {
