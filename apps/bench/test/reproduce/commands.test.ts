@@ -70,7 +70,7 @@ describe('global options with sweep, reproduce and calibrate', () => {
     expect(r.out).toContain('\nUnder the axes (global options; an axis overrides): ntb_transport.use_dma=0 ntb_netdev.ntb_num_queues=5 doorbell=legacy mws=4\n');
     const stalled = join(dir, 'base-stalled.json');
     expect((await run(['--param', 'ntb_netdev.ntb_num_queues=5', 'sweep', 'hz=250', '--runs', '1', '--duration', '1', '--workers', '0', '--out', stalled])).code).toBe(0);
-    expect(sweepJson(stalled).points[0]?.runs[0]).toMatchObject({ error: 'iperf3 client: error - control socket has closed unexpectedly', stall: expect.stringContaining('stopped for good') as string });
+    expect(sweepJson(stalled).points[0]?.runs[0]).toMatchObject({ error: expect.stringMatching(/^iperf3 client: /) as string, stall: expect.stringContaining('stopped for good') as string });
   }, 120_000);
 
   it('sweep refuses --trace and per-board doorbell modes', async () => {
@@ -115,7 +115,7 @@ describe('output paths', () => {
 
   it('merge reports an unwritable output the same way', async () => {
     const shard = join(dir, 'shard.json');
-    writeFileSync(shard, JSON.stringify({ kind: 'ntbsim-sweep', profile: 'rcar-s4', duration_s: 1, runs: 1, grid: { queues: ['1'] }, shards: ['1/1'], points: [{ id: 'queues=1', values: { queues: '1' }, runs: [{ run: 0, seed: 1, mbps: 600, bottleneck: 'x', busy_pct: 99 }] }] }));
+    writeFileSync(shard, JSON.stringify({ kind: 'ntbsim-sweep', profile: 'rcar-s4', profile_digest: '0123456789abcdef', seed: 1, duration_s: 1, runs: 1, grid: { queues: ['1'] }, shards: ['1/1'], points: [{ id: 'queues=1', values: { queues: '1' }, runs: [{ run: 0, seed: 1, mbps: 600, bottleneck: 'x', busy_pct: 99 }] }] }));
     const r = await run(['merge', shard, '--out', '/proc/m.json']);
     expect({ code: r.code, err: r.err }).toEqual({ code: 1, err: 'ntb-bench: cannot write /proc/m.json: No such file or directory\n' });
   });
