@@ -425,9 +425,9 @@ function rowStatus(r: SweepRow): string {
   return r.failed.length === 0 ? bottleneck : `${bottleneck}; ${r.failed.length} of ${r.runs + r.failed.length} runs failed: ${cells}`;
 }
 
-/** One line per failed run: the point, run, seed, the error and the stall diagnosis. */
+/** One line per failed run: the point, run, seed, the error and the stall diagnosis (unless the error already gives it). */
 export function failureNotes(res: SweepResults): string[] {
-  return res.points.flatMap((p) => p.runs.filter(runFailed).map((r) => `${p.id} run ${r.run + 1} (seed ${r.seed}): ${r.error}${r.stall === undefined ? '' : `; stalled: ${r.stall}`}`));
+  return res.points.flatMap((p) => p.runs.filter(runFailed).map((r) => `${p.id} run ${r.run + 1} (seed ${r.seed}): ${r.error}${r.stall === undefined || r.error.includes(r.stall) ? '' : `; stalled: ${r.stall}`}`));
 }
 
 /** The sweep's table for the terminal: one line per point, then the failed runs with their reasons. */
