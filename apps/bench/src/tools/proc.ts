@@ -5,24 +5,78 @@
  * `/proc/irq/N/smp_affinity` (hex mask), and
  * `/sys/kernel/debug/ntb_transport/<dev>/qpN/stats`.
  */
+import type { IrqVector } from '@ntbsim/kernel';
 import { formatQpStats } from '@ntbsim/ntb-transport';
 import type { Board } from '../lab/lab.js';
 import { result, type Command, type CommandResult } from '../types.js';
 
-/** The text of /proc/interrupts on `board`. */
+/** R-Car S4's PCIe controller "dma" interrupt: GIC_SPI 417, level-high, so GIC hwirq 449. */
+const EDMA_GIC_HWIRQ = 417 + 32;
+
+/**
+ * The chip, hwirq and trigger /proc/interrupts shows for `irq` (the `index`-th vector of its
+ * name): ntb_hw_epf's MSI vectors are in the per-device MSI domain of the DesignWare host
+ * (chip `DW-PCI-MSI-<pci name>`, hwirq = MSI index, edge); the eDMA interrupt is a GICv3 SPI
+ * (level); any other vector shows as an edge MSI numbered by its index.
+ */
+function irqChip(board: Board, irq: IrqVector, index: number): { chip: string; hwirq: number; trigger: 'Edge' | 'Level' } {
+  if (irq.name === 'ntb_epf') return { chip: `DW-PCI-MSI-${board.transport()?.dev.name ?? '0000:01:00.0'}`, hwirq: index, trigger: 'Edge' };
+  if (irq.name === 'dw-edma') return { chip: 'GICv3', hwirq: EDMA_GIC_HWIRQ, trigger: 'Level' };
+  return { chip: 'MSI', hwirq: index, trigger: 'Edge' };
+}
+
+/** One /proc/interrupts row. */
+export interface InterruptRow {
+  /** Linux IRQ number. */
+  readonly num: number;
+  /** Handled interrupts per online CPU. */
+  readonly counts: readonly number[];
+  /** The chip's name (or what its irq_print_chip prints). */
+  readonly chip: string;
+  /** The hardware IRQ number in its domain. */
+  readonly hwirq: number;
+  /** Level or Edge, printed by kernels built with CONFIG_GENERIC_IRQ_SHOW_LEVEL (arm64). */
+  readonly trigger?: 'Edge' | 'Level';
+  /** The descriptor's name (x86 sets the flow handler's, e.g. `edge`). */
+  readonly flow?: string;
+  /** The handlers' names (irqaction). */
+  readonly actions: readonly string[];
+}
+
+/**
+ * /proc/interrupts as show_interrupts prints it: `prec` is the width of nr_irqs' largest
+ * number (at least 3); the header is indented prec+8 and names each CPU "CPU%-8d"; a row is
+ * "%*d:", " %10u" per CPU, a space, the chip "%8s", the hwirq " %*lu" (prec), the trigger
+ * " %-8s", the descriptor name "-%-8s", then "  %s" and ", %s" for the handlers.
+ */
+export function formatInterrupts(cpus: readonly number[], rows: readonly InterruptRow[], nrIrqs: number): string {
+  let prec = 3;
+  for (let j = 1000; prec < 10 && j <= nrIrqs; j *= 10) prec++;
+  let out = `${' '.repeat(prec + 8)}${cpus.map((c) => `CPU${String(c).padEnd(8)}`).join('')}\n`;
+  for (const r of rows) {
+    out += `${String(r.num).padStart(prec)}:${r.counts.map((n) => ` ${String(n).padStart(10)}`).join('')} ${r.chip.padStart(8)} ${String(r.hwirq).padStart(prec)}`;
+    if (r.trigger !== undefined) out += ` ${r.trigger.padEnd(8)}`;
+    if (r.flow !== undefined) out += `-${r.flow.padEnd(8)}`;
+    out += r.actions.length > 0 ? `  ${r.actions.join(', ')}\n` : '\n';
+  }
+  return out;
+}
+
+/** The text of /proc/interrupts on `board`, as its arm64 kernel (CONFIG_GENERIC_IRQ_SHOW_LEVEL) prints it. */
 export function procInterrupts(board: Board): string {
   const host = board.host;
   const irqs = [...host.irqs.values()].sort((a, b) => a.num - b.num);
-  const width = Math.max(3, String(irqs.at(-1)?.num ?? 0).length);
-  let out = ' '.repeat(width + 1);
-  for (const c of host.cpus) out += `CPU${String(c.id).padEnd(8)}`;
-  out += '\n';
-  for (const irq of irqs) {
-    out += `${String(irq.num).padStart(width)}: `;
-    for (const c of host.cpus) out += `${String(irq.counts[c.id] ?? 0).padStart(10)} `;
-    out += `${'PCI-MSI'.padStart(8)} ${String(irq.num).padStart(8)} Edge      ${irq.name}\n`;
-  }
-  return out;
+  const seen = new Map<string, number>();
+  const rows = irqs.map((irq): InterruptRow => {
+    const index = seen.get(irq.name) ?? 0;
+    seen.set(irq.name, index + 1);
+    return { num: irq.num, counts: host.cpus.map((c) => irq.counts[c.id] ?? 0), ...irqChip(board, irq, index), actions: [irq.name] };
+  });
+  return formatInterrupts(
+    host.cpus.map((c) => c.id),
+    rows,
+    (irqs.at(-1)?.num ?? 0) + 1,
+  );
 }
 
 function maskHex(mask: number, cpus: number): string {

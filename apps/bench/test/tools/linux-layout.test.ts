@@ -1,0 +1,57 @@
+/**
+ * Layouts of the lab's Linux files and iproute2 output against the captured samples
+ * (fixtures/ping-ip.txt): /proc/interrupts, `ip -s link`, `ip link` flags and qdisc, the XPS
+ * sysfs file, `ip link set txqueuelen`, and the shell's echo and sudo.
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { labCommands } from '../../src/commands.js';
+import { bootLab, type Lab } from '../../src/lab/lab.js';
+import { defaultVars } from '../../src/lab/script.js';
+import { runLine } from '../../src/lab/shell.js';
+import { formatInterrupts, procInterrupts } from '../../src/tools/proc.js';
+import type { CommandResult } from '../../src/types.js';
+
+const fixture = readFileSync(fileURLToPath(new URL('./fixtures/ping-ip.txt', import.meta.url)), 'utf8');
+
+/** The output of the fixture's `$ COMMAND` block. */
+function block(command: string): string {
+  const start = fixture.indexOf(`$ ${command}\n`);
+  const body = fixture.slice(start + command.length + 3);
+  const end = body.indexOf('\n$ ');
+  return end < 0 ? body : body.slice(0, end + 1);
+}
+
+function sh(lab: Lab, board: 'rc' | 'ep', line: string): CommandResult {
+  return runLine(line, { lab, board: lab.boards[board], vars: defaultVars(lab, lab.boards[board]) }, labCommands());
+}
+
+describe('/proc/interrupts', () => {
+  it('prints the sample byte for byte (x86 rows: chip, hwirq of prec width, -edge, handler)', () => {
+    const rows = [
+      { num: 24, counts: [1, 0], chip: 'IO-APIC', hwirq: 5, flow: 'edge', actions: ['ACPI:Ged'] },
+      { num: 25, counts: [0, 1], chip: 'IO-APIC', hwirq: 6, flow: 'edge', actions: ['ACPI:Ged'] },
+      { num: 26, counts: [0, 8], chip: 'IO-APIC', hwirq: 4, flow: 'edge', actions: ['ttyS0'] },
+      { num: 28, counts: [0, 0], chip: 'PCI-MSIX-0000:00:01.0', hwirq: 0, flow: 'edge', actions: ['virtio0-config'] },
+    ];
+    expect(formatInterrupts([0, 1], rows, 64)).toBe(block('cat /proc/interrupts (head)'));
+  });
+
+  it('widens the number and hwirq columns with nr_irqs (prec), as show_interrupts does', () => {
+    const text = formatInterrupts([0], [{ num: 7, counts: [3], chip: 'GICv3', hwirq: 27, trigger: 'Level', actions: ['arch_timer', 'other'] }], 1000);
+    expect(text).toBe(`${' '.repeat(12)}CPU0       \n   7:          3    GICv3   27 Level     arch_timer, other\n`);
+  });
+
+  it("the lab's boards: arm64 layout, the RC's MSI vectors in the DesignWare per-device domain, the eDMA on the GIC", () => {
+    const lab = bootLab({ seed: 3 });
+    const lines = procInterrupts(lab.boards.rc).split('\n');
+    expect(lines[0]).toBe(`${' '.repeat(11)}${[0, 1, 2, 3, 4, 5, 6, 7].map((c) => `CPU${c}       `).join('')}`);
+    const zeros = '          0'.repeat(8);
+    const edma = lab.boards.rc.host.irqs.values().next().value?.num ?? 0;
+    expect(lines).toContain(` ${edma}:${zeros}    GICv3 449 Level     dw-edma`);
+    const msi = lab.pair.rcIrqs();
+    msi.forEach((irq, i) => expect(lines).toContain(` ${irq.num}:${zeros} DW-PCI-MSI-0000:01:00.0 ${String(i).padStart(3)} Edge      ntb_epf`));
+    expect(sh(lab, 'rc', 'cat /proc/interrupts').stdout).toBe(procInterrupts(lab.boards.rc));
+  });
+});
