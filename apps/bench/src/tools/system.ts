@@ -5,7 +5,7 @@
  * `-s link show DEV`, `addr show`), and `modprobe` / `rmmod` for ntb_netdev.
  */
 import { NS_PER_SEC, type CpuUsage } from '@ntbsim/kernel';
-import { formatIpv4, parseIpv4Prefix, type NetDevice } from '@ntbsim/net-core';
+import { formatIpv4, parseIpv4Prefix, type NetDevice, type NetDevStats } from '@ntbsim/net-core';
 import type { Board } from '../lab/lab.js';
 import { applyParam, ParamError, type ModuleParams } from '../lab/params.js';
 import { strtod } from './iperf3/units.js';
@@ -138,21 +138,27 @@ function linkLine(dev: NetDevice): string {
   return `${dev.ifindex}: ${dev.name}: <${flags.join(',')}> mtu ${dev.mtu} qdisc ${qdisc} state ${state} mode DEFAULT group default qlen ${dev.txqueuelen}\n    link/ether ${macOf(dev)} brd ff:ff:ff:ff:ff:ff\n`;
 }
 
-function col(values: (number | string)[], widths: number[]): string {
-  return values.map((v, i) => String(v).padStart(widths[i] ?? 8)).join(' ');
+/**
+ * The RX and TX rows of `ip -s link` (iproute2 print_stats64): each column starts as wide as
+ * its widest header word and widens to the digits of its largest value (size_columns); every
+ * number is printed "%*llu " (print_num), so rows end in a space; the compressed column
+ * shows only when nonzero.
+ */
+export function formatLinkStats(s: NetDevStats): string {
+  const rx = [s.rxBytes, s.rxPackets, s.rxErrors, s.rxDropped, s.rxMissedErrors, s.multicast, s.rxCompressed];
+  const tx = [s.txBytes, s.txPackets, s.txErrors, s.txDropped, s.txCarrierErrors, s.collisions, s.txCompressed];
+  const cols = ['*X errors:', 'packets', 'errors', 'dropped', 'heartbt', 'overrun', 'compressed'].map((h) => h.length);
+  for (const row of [rx, tx]) row.forEach((v, i) => (cols[i] = Math.max(cols[i] ?? 0, String(v).length)));
+  const w = (i: number): number => cols[i] ?? 0;
+  const header = (dir: string, words: readonly string[], compressed: number): string =>
+    `    ${dir}: ${'bytes'.padStart(w(0) - 4)} ${words.map((h, i) => h.padStart(w(i + 1))).join(' ')} ${(compressed > 0 ? 'compressed' : '').padStart(w(6))}\n`;
+  const nums = (row: readonly number[]): string => `    ${row.map((v, i) => (i < 6 || v > 0 ? `${String(v).padStart(w(i))} ` : '')).join('')}\n`;
+  return header('RX', ['packets', 'errors', 'dropped', 'missed', 'mcast'], s.rxCompressed) + nums(rx) + header('TX', ['packets', 'errors', 'dropped', 'carrier', 'collsns'], s.txCompressed) + nums(tx);
 }
 
 /** The `ip -s link show DEV` block (iproute2 ≥ 5.x layout). */
 export function ipStatsBlock(dev: NetDevice): string {
-  const s = dev.stats;
-  const w = [10, 7, 6, 7, 7, 7];
-  return (
-    linkLine(dev) +
-    `    RX:  bytes packets errors dropped  missed   mcast           \n` +
-    `    ${col([s.rxBytes, s.rxPackets, s.rxErrors, s.rxDropped, s.rxMissedErrors, s.multicast], w)}\n` +
-    `    TX:  bytes packets errors dropped carrier collsns           \n` +
-    `    ${col([s.txBytes, s.txPackets, s.txErrors, s.txDropped, s.txCarrierErrors, s.collisions], w)}\n`
-  );
+  return linkLine(dev) + formatLinkStats(dev.stats);
 }
 
 const IP_USAGE =

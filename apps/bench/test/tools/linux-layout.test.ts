@@ -5,12 +5,14 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import type { NetDevStats } from '@ntbsim/net-core';
 import { describe, expect, it } from 'vitest';
 import { labCommands } from '../../src/commands.js';
 import { bootLab, type Lab } from '../../src/lab/lab.js';
 import { defaultVars } from '../../src/lab/script.js';
 import { runLine } from '../../src/lab/shell.js';
 import { formatInterrupts, procInterrupts } from '../../src/tools/proc.js';
+import { formatLinkStats } from '../../src/tools/system.js';
 import type { CommandResult } from '../../src/types.js';
 
 const fixture = readFileSync(fileURLToPath(new URL('./fixtures/ping-ip.txt', import.meta.url)), 'utf8');
@@ -26,6 +28,11 @@ function block(command: string): string {
 function sh(lab: Lab, board: 'rc' | 'ep', line: string): CommandResult {
   return runLine(line, { lab, board: lab.boards[board], vars: defaultVars(lab, lab.boards[board]) }, labCommands());
 }
+
+const zeroStats = (over: Partial<NetDevStats>): NetDevStats => {
+  const keys = ['rxPackets', 'txPackets', 'rxBytes', 'txBytes', 'rxErrors', 'txErrors', 'rxDropped', 'txDropped', 'multicast', 'collisions', 'rxLengthErrors', 'rxOverErrors', 'rxCrcErrors', 'rxFrameErrors', 'rxFifoErrors', 'rxMissedErrors', 'txAbortedErrors', 'txCarrierErrors', 'txFifoErrors', 'txHeartbeatErrors', 'txWindowErrors', 'rxCompressed', 'txCompressed', 'rxNohandler'] as const;
+  return { ...(Object.fromEntries(keys.map((k) => [k, 0])) as unknown as NetDevStats), ...over };
+};
 
 describe('/proc/interrupts', () => {
   it('prints the sample byte for byte (x86 rows: chip, hwirq of prec width, -edge, handler)', () => {
@@ -53,5 +60,23 @@ describe('/proc/interrupts', () => {
     const msi = lab.pair.rcIrqs();
     msi.forEach((irq, i) => expect(lines).toContain(` ${irq.num}:${zeros} DW-PCI-MSI-0000:01:00.0 ${String(i).padStart(3)} Edge      ntb_epf`));
     expect(sh(lab, 'rc', 'cat /proc/interrupts').stdout).toBe(procInterrupts(lab.boards.rc));
+  });
+});
+
+describe('ip link', () => {
+  it('-s rows: the sample byte for byte (print_num writes a space after every number)', () => {
+    const s = zeroStats({ rxBytes: 134244, rxPackets: 102, txBytes: 134244, txPackets: 102, txDropped: 1 });
+    const sample = block('ip -s link show veth0').split('\n').slice(2).join('\n');
+    expect(formatLinkStats(s)).toBe(sample);
+  });
+
+  it('-s columns widen to the largest value of either row, headers aligned with them; compressed shows when nonzero', () => {
+    const s = zeroStats({ rxBytes: 126570234447969, rxPackets: 15016149200, txErrors: 1234567, rxCompressed: 5 });
+    expect(formatLinkStats(s)).toBe(
+      '    RX:       bytes     packets  errors dropped  missed   mcast compressed\n' +
+        '    126570234447969 15016149200       0       0       0       0          5 \n' +
+        '    TX:       bytes     packets  errors dropped carrier collsns           \n' +
+        '                  0           0 1234567       0       0       0 \n',
+    );
   });
 });
