@@ -6,7 +6,7 @@
  * the addresses and bring `ntb0` up.
  */
 import { createHost, createSimulation, getProfile, type Host, type PlatformProfile, type Simulation } from '@ntbsim/kernel';
-import { createNetStack, type NetStack } from '@ntbsim/net-core';
+import { createNetStack, type NetDevice, type NetStack } from '@ntbsim/net-core';
 import { createEpfPair, EPC_PAGE_BYTES, type DoorbellMode, type EpfPair, type VntbOptions } from '@ntbsim/ntb-hw-epf';
 import { loadNtbNetdev, type NtbNetdev, type PayloadMode } from '@ntbsim/ntb-netdev';
 import { createNtbTransportClient, TransportBus, type NtbTransport } from '@ntbsim/ntb-transport';
@@ -87,6 +87,25 @@ export class LabError extends Error {
   }
 }
 
+/** Devices that have been opened at least once (dev_activate replaced their noop qdisc). */
+const activated = new WeakSet<NetDevice>();
+
+/**
+ * Whether `dev`'s default qdisc is attached: a registered device has the noop qdisc until its
+ * first open (dev_activate → attach_default_qdiscs); closing it later keeps the root qdisc.
+ */
+export function qdiscAttached(dev: NetDevice): boolean {
+  return activated.has(dev);
+}
+
+/** Track opens of `dev` for `qdiscAttached`. */
+function watchActivation(dev: NetDevice): void {
+  if (dev.isUp) activated.add(dev);
+  dev.onLinkChange((e) => {
+    if (e.up) activated.add(dev);
+  });
+}
+
 /** Memory windows of the seed's boards: BAR2's ~2 MiB ceiling split into `count` MWs of at most 1 MiB each, rounded down to the 4 KiB EPC page (bytes). */
 export function seedMwSizes(count: number): number[] {
   return Array.from({ length: count }, () => Math.min(1 << 20, Math.floor((2 << 20) / count / EPC_PAGE_BYTES) * EPC_PAGE_BYTES));
@@ -151,3 +170,4 @@ export function bootLab(options: LabOptions = {}): Lab {
   if (!up()) throw new LabError('ETIMEDOUT', 'ntb0 carrier did not come up on both boards within 5 s of virtual time');
   return { sim, profile, boards: { rc, ep }, pair, options };
 }
+        for (const nd of m.devices.values()) watchActivation(nd.ndev);

@@ -6,7 +6,7 @@
  */
 import { NS_PER_SEC, type CpuUsage } from '@ntbsim/kernel';
 import { formatIpv4, parseIpv4Prefix, type NetDevice, type NetDevStats } from '@ntbsim/net-core';
-import type { Board } from '../lab/lab.js';
+import { qdiscAttached, type Board } from '../lab/lab.js';
 import { applyParam, ParamError, type ModuleParams } from '../lab/params.js';
 import { strtod } from './iperf3/units.js';
 import { result, type Command, type CommandResult } from '../types.js';
@@ -131,10 +131,17 @@ function macOf(dev: NetDevice): string {
   return [...dev.devAddr].map((b) => b.toString(16).padStart(2, '0')).join(':');
 }
 
+/**
+ * The first two lines of `ip link` for `dev` (iproute2 print_linkinfo): flags as
+ * print_link_flags writes them — NO-CARRIER first when the device is up but not running
+ * (IFF_RUNNING needs operstate UP), LOWER_UP when up with carrier — then the root qdisc: noop
+ * until the first open attaches the default one (mq on a multiqueue device, else pfifo_fast).
+ */
 function linkLine(dev: NetDevice): string {
-  const flags = ['BROADCAST', 'MULTICAST', ...(dev.isUp ? ['UP'] : []), ...(dev.isUp && dev.netifCarrierOk() ? ['LOWER_UP'] : [])];
+  const running = dev.isUp && dev.operstate === 'UP';
+  const flags = [...(dev.isUp && !running ? ['NO-CARRIER'] : []), 'BROADCAST', 'MULTICAST', ...(dev.isUp ? ['UP'] : []), ...(dev.isUp && dev.netifCarrierOk() ? ['LOWER_UP'] : [])];
   const state = dev.operstate === 'LOWERLAYERDOWN' ? 'DOWN' : dev.operstate;
-  const qdisc = dev.numTxQueues > 1 ? 'mq' : 'pfifo_fast';
+  const qdisc = !qdiscAttached(dev) ? 'noop' : dev.numTxQueues > 1 ? 'mq' : 'pfifo_fast';
   return `${dev.ifindex}: ${dev.name}: <${flags.join(',')}> mtu ${dev.mtu} qdisc ${qdisc} state ${state} mode DEFAULT group default qlen ${dev.txqueuelen}\n    link/ether ${macOf(dev)} brd ff:ff:ff:ff:ff:ff\n`;
 }
 

@@ -79,4 +79,20 @@ describe('ip link', () => {
         '                  0           0 1234567       0       0       0 \n',
     );
   });
+
+  it('a fresh ntb0 has the noop qdisc until its first open; up without carrier is NO-CARRIER, state DOWN; down again keeps mq', () => {
+    const lab = bootLab({ seed: 8 });
+    expect(sh(lab, 'ep', 'rmmod ntb_netdev').status).toBe(0);
+    expect(sh(lab, 'ep', 'modprobe ntb_netdev').status).toBe(0);
+    const head = (): string => sh(lab, 'ep', 'ip link show ntb0').stdout.split('\n')[0]?.replace(/^\d+: /, '') ?? '';
+    expect(head()).toBe('ntb0: <BROADCAST,MULTICAST> mtu 65510 qdisc noop state DOWN mode DEFAULT group default qlen 1000');
+    expect(sh(lab, 'ep', 'fault link down').status).toBe(0);
+    expect(sh(lab, 'ep', 'ip link set ntb0 up').status).toBe(0);
+    expect(head()).toBe('ntb0: <NO-CARRIER,BROADCAST,MULTICAST,UP> mtu 65510 qdisc mq state DOWN mode DEFAULT group default qlen 1000');
+    expect(sh(lab, 'ep', 'fault link up').status).toBe(0);
+    lab.sim.run({ until: lab.sim.now + 300e6 });
+    expect(head()).toBe('ntb0: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 65510 qdisc mq state UP mode DEFAULT group default qlen 1000');
+    expect(sh(lab, 'ep', 'ip link set ntb0 down').status).toBe(0);
+    expect(head()).toBe('ntb0: <BROADCAST,MULTICAST> mtu 65510 qdisc mq state DOWN mode DEFAULT group default qlen 1000');
+  });
 });
