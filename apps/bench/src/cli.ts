@@ -233,13 +233,20 @@ function writeTrace(lab: Lab, path: string | undefined): void {
   writeFileSync(path, lab.sim.trace.toArray().map((r) => JSON.stringify(r)).join('\n') + '\n');
 }
 
+/** Boot the lab of `g`; what the boards' kernels printed while booting goes to stderr, each line after its board's name. */
+function bootGlobalLab(g: Globals): Lab {
+  const lab = bootLab(labOptions(g));
+  for (const b of [lab.boards.rc, lab.boards.ep]) for (const line of b.kernelLog) process.stderr.write(`${b.name}: ${line}\n`);
+  return lab;
+}
+
 function runLab(g: Globals, args: string[]): number {
   const keepGoing = args.includes('--keep-going');
   const files = subcommandArgs('lab', args, [], ['--keep-going']);
   if (files.length > 1) throw new UsageError(`lab: one script at a time (got ${files.map((f) => `'${f}'`).join(', ')})`);
   const file = files[0];
   const text = file === undefined ? undefined : readText(file, 'lab: script');
-  const lab = bootLab(labOptions(g));
+  const lab = bootGlobalLab(g);
   if (file !== undefined && text !== undefined) {
     const out = runScript(lab, text, {
       name: file,
@@ -308,7 +315,7 @@ function interactive(lab: Lab, g: Globals): number {
 }
 
 function oneShot(g: Globals, tool: string, args: string[]): number {
-  const lab = bootLab(labOptions(g));
+  const lab = bootGlobalLab(g);
   const cmds = commands();
   const env = (b: BoardName) => ({ lab, board: lab.boards[b], vars: defaultVars(lab, lab.boards[b]) });
   if (tool === 'iperf3' && !args.includes('-s')) runLine('iperf3 -s -D', env('rc'), cmds);

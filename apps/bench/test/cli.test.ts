@@ -93,6 +93,18 @@ describe('ntb-bench CLI', () => {
     expect(r.out).not.toContain('sleep 1');
   }, 60_000);
 
+  it('--param with a name the module does not have: both kernels log it as ignored at boot (stderr), and the lab runs', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ntbsim-cli-'));
+    const script = join(dir, 'p.lab');
+    writeFileSync(script, 'ep$ ethtool -l ntb0\n');
+    const r = await run(['--param', 'ntb_netdev.foo=1', '--param', 'ntb_transport.bar', 'lab', script]);
+    expect(r.code).toBe(0);
+    expect(r.err.replace(/\[ *\d+\.\d{6}\]/g, '[T]')).toBe(
+      ["rc: [T] ntb_transport: unknown parameter 'bar' ignored", "rc: [T] ntb_netdev: unknown parameter 'foo' ignored", "ep: [T] ntb_transport: unknown parameter 'bar' ignored", "ep: [T] ntb_netdev: unknown parameter 'foo' ignored", ''].join('\n'),
+    );
+    expect(r.out).toContain('Channel parameters for ntb0:');
+  }, 60_000);
+
   it('prints usage with status 0 for help and 1 without a command', async () => {
     expect(await run(['help'])).toMatchObject({ code: 0, out: expect.stringContaining('Usage: ntb-bench') as string });
     expect((await run([])).code).toBe(1);

@@ -10,7 +10,7 @@ import { createNetStack, type NetDevice, type NetStack } from '@ntbsim/net-core'
 import { createEpfPair, EPC_PAGE_BYTES, type DoorbellMode, type EpfPair, type VntbOptions } from '@ntbsim/ntb-hw-epf';
 import { loadNtbNetdev, type NtbNetdev, type PayloadMode } from '@ntbsim/ntb-netdev';
 import { createNtbTransportClient, TransportBus, type NtbTransport } from '@ntbsim/ntb-transport';
-import type { ModuleParams } from './params.js';
+import { unknownParamMessage, type ModuleParams } from './params.js';
 
 /** Board names. */
 export type BoardName = 'rc' | 'ep';
@@ -57,6 +57,10 @@ export interface Board {
   loadNetdev(options?: ModuleParams['netdev']): number;
   /** `rmmod ntb_netdev`: unload; false when not loaded. */
   unloadNetdev(): boolean;
+  /** What its kernel printed since boot, one console line each (`[    1.234567] text`). */
+  readonly kernelLog: readonly string[];
+  /** printk: stamp `text` with the board's uptime, append it to `kernelLog` and return the line. */
+  printk(text: string): string;
 }
 
 /** A booted lab. */
@@ -106,6 +110,12 @@ function watchActivation(dev: NetDevice): void {
   });
 }
 
+/** A console line: the printk timestamp "[%5lu.%06lu] " of `uptimeNs`, then `text`. */
+export function printkLine(uptimeNs: number, text: string): string {
+  const us = Math.floor(uptimeNs / 1000);
+  return `[${String(Math.floor(us / 1e6)).padStart(5)}.${String(us % 1e6).padStart(6, '0')}] ${text}`;
+}
+
 /** Memory windows of the seed's boards: BAR2's ~2 MiB ceiling split into `count` MWs of at most 1 MiB each, rounded down to the 4 KiB EPC page (bytes). */
 export function seedMwSizes(count: number): number[] {
   return Array.from({ length: count }, () => Math.min(1 << 20, Math.floor((2 << 20) / count / EPC_PAGE_BYTES) * EPC_PAGE_BYTES));
@@ -126,7 +136,8 @@ export function bootLab(options: LabOptions = {}): Lab {
     const ntbBus = name === 'rc' ? pair.buses.rc : pair.buses.ep;
     ntbBus.registerClient(createNtbTransportClient({ bus: transportBus, params: params.transport }));
     let module: ReturnType<typeof loadNtbNetdev> | null = null;
-    return {
+    const kernelLog: string[] = [];
+    const board: Board = {
       name,
       host,
       stack,
@@ -142,6 +153,7 @@ export function bootLab(options: LabOptions = {}): Lab {
           return m.rc;
         }
         module = m;
+        for (const nd of m.devices.values()) watchActivation(nd.ndev);
         return 0;
       },
       unloadNetdev(): boolean {
@@ -150,7 +162,15 @@ export function bootLab(options: LabOptions = {}): Lab {
         module = null;
         return true;
       },
+      kernelLog,
+      printk(text: string): string {
+        const line = printkLine(sim.now - host.bootTime, text);
+        kernelLog.push(line);
+        return line;
+      },
     };
+    for (const u of params.unknown ?? []) if (u.module === 'ntb_transport') board.printk(unknownParamMessage(u));
+    return board;
   };
   const rc = mk('rc', rcHost);
   const ep = mk('ep', epHost);
@@ -158,6 +178,7 @@ export function bootLab(options: LabOptions = {}): Lab {
   while ((rc.transport() === null || ep.transport() === null) && sim.now < deadline) sim.run({ until: sim.now + 1_000_000 });
   for (const b of [rc, ep]) {
     if (b.transport() === null) throw new LabError('ENODEV', `${b.name}: ntb_transport did not probe (hardware probe: ${JSON.stringify(pair.probe())})`);
+    for (const u of params.unknown ?? []) if (u.module === 'ntb_netdev') b.printk(unknownParamMessage(u));
     const rcode = b.loadNetdev();
     if (rcode !== 0) throw new LabError('ENODEV', `${b.name}: modprobe ntb_netdev failed (${rcode})`);
     const nd = b.netdev();
@@ -170,4 +191,3 @@ export function bootLab(options: LabOptions = {}): Lab {
   if (!up()) throw new LabError('ETIMEDOUT', 'ntb0 carrier did not come up on both boards within 5 s of virtual time');
   return { sim, profile, boards: { rc, ep }, pair, options };
 }
-        for (const nd of m.devices.values()) watchActivation(nd.ndev);

@@ -1,8 +1,9 @@
 /**
  * Boot-time module parameters of the lab (`--param module.name=value`, `modprobe module
  * name=value`), parsed as the kernel parses them: bool accepts y/Y/1/n/N/0 (and true/false),
- * integers in C syntax (decimal, 0x hex, leading 0 octal). Unknown modules and parameters are
- * rejected with the names that exist.
+ * integers in C syntax (decimal, 0x hex, leading 0 octal). A parameter the module does not
+ * have is recorded and ignored, as the kernel's unknown_module_param_cb logs it and loads the
+ * module anyway; bad values and unknown modules are rejected with what is allowed.
  */
 import { KERNEL_PARAM_NAMES, transportParams, type TransportParams } from '@ntbsim/ntb-transport';
 
@@ -22,6 +23,25 @@ export interface ModuleParams {
   readonly transport: Partial<TransportParams>;
   /** ntb_netdev options (queues at probe, driver variant, wake mechanism). */
   readonly netdev: { readonly queues?: number; readonly variant?: 'mq' | 'baseline'; readonly wakeTimer?: 'jiffy' | 'hrtimer' };
+  /** Parameters a module does not have: the kernel logs each and ignores it. */
+  readonly unknown?: readonly UnknownParam[];
+}
+
+/** A parameter given to a module that does not have it. */
+export interface UnknownParam {
+  /** The module it was given to. */
+  readonly module: 'ntb_transport' | 'ntb_netdev';
+  /** The parameter's name. */
+  readonly name: string;
+}
+
+/** The kernel's message for an unknown parameter (unknown_module_param_cb, pr_warn). */
+export function unknownParamMessage(p: UnknownParam): string {
+  return `${p.module}: unknown parameter '${p.name}' ignored`;
+}
+
+function withUnknown(params: ModuleParams, unknown: UnknownParam): ModuleParams {
+  return { ...params, unknown: [...(params.unknown ?? []), unknown] };
 }
 
 /** Parse a kernel bool (param_set_bool). */
@@ -44,9 +64,7 @@ export function parseKernelUint(v: string): number | null {
 const TRANSPORT_BY_KERNEL_NAME = new Map(Object.entries(KERNEL_PARAM_NAMES).map(([k, v]) => [v, k as keyof TransportParams]));
 const TRANSPORT_BOOLS = new Set<keyof TransportParams>(['useDma', 'useMsi', 'txMemcpyOffload', 'flushDoneFlag', 'clearRxRingOnQpLink', 'ignoreLinkEventWhenUp']);
 
-const NETDEV_PARAMS = ['ntb_num_queues', 'variant', 'wake_timer'] as const;
-
-/** Apply `module.name=value` (or `name=value` for `module`) to `params`, returning the new set; throws ParamError. */
+/** Apply `module.name=value` (or `name=value` for `module`) to `params`, returning the new set (unknown names recorded in `unknown`); throws ParamError. */
 export function applyParam(params: ModuleParams, spec: string, module?: string): ModuleParams {
   const eq = spec.indexOf('=');
   const key = eq < 0 ? spec : spec.slice(0, eq);
@@ -57,9 +75,10 @@ export function applyParam(params: ModuleParams, spec: string, module?: string):
   if (module === undefined && dot < 0) throw new ParamError(`'${spec}': expected MODULE.PARAMETER=VALUE (modules: ntb_transport, ntb_netdev)`);
   const mod = module ?? key.slice(0, dot);
   const name = module !== undefined ? key : key.slice(dot + 1);
+  if (name === '') throw new ParamError(`'${spec}': expected ${module === undefined ? 'MODULE.' : ''}PARAMETER=VALUE`);
   if (mod === 'ntb_transport') {
     const field = TRANSPORT_BY_KERNEL_NAME.get(name);
-    if (field === undefined) throw new ParamError(`ntb_transport: unknown parameter '${name}' (known: ${[...TRANSPORT_BY_KERNEL_NAME.keys()].join(', ')})`);
+    if (field === undefined) return withUnknown(params, { module: 'ntb_transport', name });
     const parsed = TRANSPORT_BOOLS.has(field) ? (bare ? true : parseKernelBool(value)) : parseKernelUint(value);
     if (parsed === null) throw new ParamError(`ntb_transport: '${value}' invalid for parameter '${name}' (allowed ${TRANSPORT_BOOLS.has(field) ? 'a bool: y, n, 1, 0' : 'an unsigned integer'})`);
     const transport = { ...params.transport, [field]: parsed };
@@ -84,7 +103,7 @@ export function applyParam(params: ModuleParams, spec: string, module?: string):
         if (value !== 'jiffy' && value !== 'hrtimer') throw new ParamError(`ntb_netdev: '${value}' invalid for parameter 'wake_timer' (allowed jiffy, hrtimer)`);
         return { ...params, netdev: { ...params.netdev, wakeTimer: value } };
       default:
-        throw new ParamError(`ntb_netdev: unknown parameter '${name}' (known: ${NETDEV_PARAMS.join(', ')})`);
+        return withUnknown(params, { module: 'ntb_netdev', name });
     }
   }
   throw new ParamError(`unknown module '${mod}' in '${spec}' (known: ntb_transport, ntb_netdev)`);

@@ -7,7 +7,7 @@
 import { NS_PER_SEC, type CpuUsage } from '@ntbsim/kernel';
 import { formatIpv4, parseIpv4Prefix, type NetDevice, type NetDevStats } from '@ntbsim/net-core';
 import { qdiscAttached, type Board } from '../lab/lab.js';
-import { applyParam, ParamError, type ModuleParams } from '../lab/params.js';
+import { applyParam, ParamError, unknownParamMessage, type ModuleParams } from '../lab/params.js';
 import { strtod } from './iperf3/units.js';
 import { result, type Command, type CommandResult } from '../types.js';
 
@@ -337,7 +337,12 @@ export const ip: Command = (argv, env) => {
   }
 };
 
-/** `modprobe ntb_netdev [param=value...]` (a no-op when loaded, parameters unread, as modprobe) and `modprobe ntb_transport`. */
+/**
+ * `modprobe ntb_netdev [param=value...]` (a no-op when loaded, parameters unread, as modprobe)
+ * and `modprobe ntb_transport`. A parameter ntb_netdev does not have is logged by the kernel
+ * (`ntb_netdev: unknown parameter 'foo' ignored`, shown as the board's console prints it on
+ * stderr) and the module loads; a bad value of a known one fails with Invalid argument.
+ */
 export const modprobe: Command = (argv, env) => {
   const [, mod, ...params] = argv;
   if (mod === undefined) return result('', 'modprobe: ERROR: missing parameters. See -h.\n', 1);
@@ -355,7 +360,7 @@ export const modprobe: Command = (argv, env) => {
     throw e;
   }
   const rc = env.board.loadNetdev(p.netdev);
-  return rc === 0 ? result('') : result('', `modprobe: ERROR: could not insert 'ntb_netdev': ${rc}\n`, 1);
+  return rc === 0 ? result('', log, 0) : result('', `${log}modprobe: ERROR: could not insert 'ntb_netdev': ${rc}\n`, 1);
 };
 
 /** The modules the lab's boards run that ntb_netdev does not hold. */
@@ -372,6 +377,7 @@ export const rmmod: Command = (argv, env) => {
     } else if (mod === 'ntb_transport' && env.board.netdev() !== null) err += 'rmmod: ERROR: Module ntb_transport is in use by: ntb_netdev\n';
     else if (BASE_MODULES.has(mod)) err += `rmmod: ERROR: could not remove '${mod}': Device or resource busy\n`;
     else err += `rmmod: ERROR: Module ${mod} is not currently loaded\n`;
+  const log = (p.unknown ?? []).map((u) => `${env.board.printk(unknownParamMessage(u))}\n`).join('');
   }
   return result('', err, err === '' ? 0 : 1);
 };

@@ -101,6 +101,30 @@ describe('the two-board lab', () => {
     expect(nd?.ndev.netifCarrierOk()).toBe(true);
   });
 
+  it('modprobe with a parameter ntb_netdev does not have: the kernel logs it as ignored (console line on stderr) and the module loads', () => {
+    const l = bootLab({ seed: 8, vntb: { mwSizes: [1 << 20, 1 << 20] } });
+    expect(sh(l, 'ep', 'rmmod ntb_netdev').status).toBe(0);
+    l.sim.run({ until: l.sim.now + 1_234_567_000 });
+    const us = Math.floor((l.sim.now - l.boards.ep.host.bootTime) / 1000);
+    const stamp = `[${String(Math.floor(us / 1e6)).padStart(5)}.${String(us % 1e6).padStart(6, '0')}]`;
+    expect(stamp).toMatch(/^\[ {4}1\.2\d{5}\]$/);
+    const r = sh(l, 'ep', 'modprobe ntb_netdev foo=1 ntb_num_queues=2 bar');
+    expect(r).toEqual({ stdout: '', stderr: `${stamp} ntb_netdev: unknown parameter 'foo' ignored\n${stamp} ntb_netdev: unknown parameter 'bar' ignored\n`, status: 0 });
+    expect(l.boards.ep.netdev()?.queues.length).toBe(2);
+    expect(l.boards.ep.kernelLog).toEqual(r.stderr.trimEnd().split('\n'));
+    expect(sh(l, 'ep', 'rmmod ntb_netdev').status).toBe(0);
+    expect(sh(l, 'ep', 'modprobe ntb_netdev foo=1 ntb_num_queues=x')).toEqual({ stdout: '', stderr: "modprobe: ERROR: could not insert 'ntb_netdev': Invalid argument\n", status: 1 });
+    expect(l.boards.ep.netdev()).toBeNull();
+  });
+
+  it('boot-time parameters a module does not have are logged by both kernels and ignored', () => {
+    const l = bootLab({ seed: 8, vntb: { mwSizes: [1 << 20, 1 << 20] }, params: { transport: {}, netdev: { queues: 2 }, unknown: [{ module: 'ntb_netdev', name: 'foo' }, { module: 'ntb_transport', name: 'bar' }] } });
+    for (const b of [l.boards.rc, l.boards.ep]) {
+      expect(b.kernelLog.map((x) => x.replace(/^\[ *\d+\.\d{6}\] /, ''))).toEqual(["ntb_transport: unknown parameter 'bar' ignored", "ntb_netdev: unknown parameter 'foo' ignored"]);
+      expect(b.netdev()?.queues.length).toBe(2);
+    }
+  });
+
   it('unknown commands fail with status 127', () => {
     expect(sh(lab, 'ep', 'frobnicate --now')).toEqual({ stdout: '', stderr: 'bash: frobnicate: command not found\n', status: 127 });
   });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseLine } from '../../src/lab/shell.js';
 import { parseScriptLine } from '../../src/lab/script.js';
-import { applyParam, parseKernelBool, parseKernelUint } from '../../src/lab/params.js';
+import { applyParam, parseKernelBool, parseKernelUint, unknownParamMessage } from '../../src/lab/params.js';
 
 const vars = new Map([['SERVER_IP', '10.0.0.1']]);
 
@@ -41,12 +41,15 @@ describe('module parameters', () => {
     expect([parseKernelUint('0x10000'), parseKernelUint('010'), parseKernelUint('42'), parseKernelUint('-1')]).toEqual([65536, 8, 42, null]);
   });
 
-  it('applies --param and modprobe forms, rejecting unknown names and bad values without changing anything', () => {
+  it('applies --param and modprobe forms, recording names a module does not have, rejecting bad values and modules without changing anything', () => {
     const base = { transport: {}, netdev: {} };
     expect(applyParam(base, 'ntb_transport.use_dma=1').transport).toEqual({ useDma: true });
     expect(applyParam(base, 'transport_mtu=0x8000', 'ntb_transport').transport).toEqual({ transportMtu: 0x8000 });
     expect(applyParam(base, 'ntb_num_queues=2', 'ntb_netdev').netdev).toEqual({ queues: 2 });
-    expect(() => applyParam(base, 'ntb_transport.use_dmx=1')).toThrow(/unknown parameter 'use_dmx' \(known: transport_mtu/);
+    const unknown = applyParam(applyParam(base, 'ntb_transport.use_dmx=1'), 'foo', 'ntb_netdev');
+    expect(unknown).toEqual({ transport: {}, netdev: {}, unknown: [{ module: 'ntb_transport', name: 'use_dmx' }, { module: 'ntb_netdev', name: 'foo' }] });
+    expect(unknown.unknown?.map(unknownParamMessage)).toEqual(["ntb_transport: unknown parameter 'use_dmx' ignored", "ntb_netdev: unknown parameter 'foo' ignored"]);
+    expect(() => applyParam(base, 'ntb_netdev.=1')).toThrow("'ntb_netdev.=1': expected MODULE.PARAMETER=VALUE");
     expect(() => applyParam(base, 'ntb_transport.use_dma=maybe')).toThrow(/'maybe' invalid for parameter 'use_dma'/);
     expect(() => applyParam(base, 'ntb_transport.max_num_clients=300')).toThrow(/max_num_clients: got 300, allowed an integer in 0..255/);
     expect(() => applyParam(base, 'ntb_netdev.ntb_num_queues=65')).toThrow(/allowed 1..64/);
