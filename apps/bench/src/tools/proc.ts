@@ -1,11 +1,13 @@
 /**
- * /proc and debugfs files of the lab, as `cat` prints them, and the writable
+ * /proc, /sys and debugfs files of the lab, as `cat` prints them, and the writable
  * `/proc/irq/N/smp_affinity`: `/proc/interrupts` (kernel/irq/proc.c show_interrupts layout:
  * a CPU header, then per vector its number, per-CPU counts, chip, hwirq, trigger and name),
- * `/proc/irq/N/smp_affinity` (hex mask), and
+ * `/proc/irq/N/smp_affinity` (hex mask), the writable XPS map
+ * `/sys/class/net/<dev>/queues/tx-N/xps_cpus` (hex mask), and
  * `/sys/kernel/debug/ntb_transport/<dev>/qpN/stats`.
  */
 import type { IrqVector } from '@ntbsim/kernel';
+import type { NetDevice } from '@ntbsim/net-core';
 import { formatQpStats } from '@ntbsim/ntb-transport';
 import type { Board } from '../lab/lab.js';
 import { result, type Command, type CommandResult } from '../types.js';
@@ -92,6 +94,54 @@ export function parseCpumask(text: string): number | null {
 
 const QP_STATS = /^\/sys\/kernel\/debug\/ntb_transport\/([^/]+)\/qp(\d+)\/stats$/;
 const IRQ_AFFINITY = /^\/proc\/irq\/(\d+)\/smp_affinity$/;
+const XPS_CPUS = /^\/sys\/class\/net\/([^/]+)\/queues\/tx-(0|[1-9]\d*)\/xps_cpus$/;
+
+/** A character that ends a bitmap_parse region: whitespace (isspace) or a comma. */
+const regionEnd = (c: string | undefined): boolean => c !== undefined && /^[\s,]$/.test(c);
+/** hex_to_bin: the digit's value, or -1. */
+const hexDigit = (c: string | undefined): number => (c !== undefined && /^[0-9a-fA-F]$/.test(c) ? parseInt(c, 16) : -1);
+
+/**
+ * lib/bitmap-str.c bitmap_parse of `text` (up to its first newline) into `nbits` bits: hex
+ * digits in comma-separated chunks of at most 32 bits, read from the end, whitespace and
+ * commas between them skipped. The 32-bit chunks (least significant first), or EINVAL for a
+ * non-hex digit, EOVERFLOW for a chunk over 8 digits, too many chunks or a bit ≥ nbits.
+ */
+export function bitmapParse(text: string, nbits: number): number[] | 'EINVAL' | 'EOVERFLOW' {
+  const nl = text.indexOf('\n');
+  const s = nl < 0 ? text : text.slice(0, nl);
+  let left = Math.ceil(nbits / 32);
+  const chunks: number[] = [];
+  let end = s.length - 1;
+  for (;;) {
+    while (end >= 0 && regionEnd(s[end])) end--;
+    if (end < 0) break;
+    if (left-- === 0) return 'EOVERFLOW';
+    let v = 0;
+    for (let i = 0; ; i += 4) {
+      const d = hexDigit(s[end--]);
+      if (d < 0) return 'EINVAL';
+      v += d * 2 ** i;
+      if (end < 0 || regionEnd(s[end])) break;
+      if (i === 28) {
+        if (hexDigit(s[end--]) >= 0) return 'EOVERFLOW';
+        break;
+      }
+    }
+    chunks.push(v);
+  }
+  for (let b = nbits; b < chunks.length * 32; b++) if ((((chunks[b >> 5] ?? 0) >>> (b & 31)) & 1) !== 0) return 'EOVERFLOW';
+  return chunks;
+}
+
+/** The TX queue a `…/queues/tx-N/xps_cpus` path names on `board` (it exists for N < real_num_tx_queues), or null. */
+function xpsQueue(board: Board, path: string): { dev: NetDevice; q: number } | null {
+  const m = XPS_CPUS.exec(path);
+  const dev = board.netdev()?.ndev;
+  if (m === null || dev === undefined || dev.name !== m[1]) return null;
+  const q = Number(m[2]);
+  return q < dev.realNumTxQueues ? { dev, q } : null;
+}
 
 /** Read a lab file; null when it does not exist. */
 export function readFile(board: Board, path: string): string | null {
@@ -101,6 +151,9 @@ export function readFile(board: Board, path: string): string | null {
     const irq = board.host.irqs.get(Number(aff[1]));
     return irq === undefined ? null : `${maskHex(irq.affinity, board.host.cpus.length)}\n`;
   }
+  const xps = xpsQueue(board, path);
+  // xps_cpus_show: -ENOENT unless the device is multiqueue; else the CPUs mapped to the queue.
+  if (xps !== null) return xps.dev.numTxQueues > 1 ? `${maskHex(xps.dev.txQueue(xps.q).xpsCpus, board.host.cpus.length)}\n` : null;
   const qp = QP_STATS.exec(path);
   if (qp !== null) {
     const t = board.transport();
@@ -123,21 +176,52 @@ export const cat: Command = (argv, env) => {
   return result(out, err, err === '' ? 0 : 1);
 };
 
-/** `echo VALUE > FILE` (argv = [FILE, VALUE...]): the only writable file is smp_affinity. */
+/** What `echo` writes for `words` (they joined by spaces, then a newline). */
+const echoed = (words: readonly string[]): string => `${words.join(' ')}\n`;
+
+const ERRNO_TEXT: Readonly<Record<string, string>> = { EINVAL: 'Invalid argument', EOVERFLOW: 'Value too large for defined data type', ENOENT: 'No such file or directory' };
+
+/**
+ * xps_cpus_store: ENOENT unless the device is multiqueue, then bitmap_parse of the text into
+ * one bit per CPU (EINVAL, EOVERFLOW), then netif_set_xps_queue (an empty mask clears the map).
+ */
+function writeXps(board: Board, xps: { dev: NetDevice; q: number }, text: string): string | null {
+  if (xps.dev.numTxQueues <= 1) return 'ENOENT';
+  const chunks = bitmapParse(text, board.host.cpus.length);
+  if (typeof chunks === 'string') return chunks;
+  try {
+    xps.dev.setXpsCpus(xps.q, chunks[0] ?? 0);
+  } catch {
+    return 'EINVAL';
+  }
+  return null;
+}
+
+/**
+ * `echo VALUE > FILE` (argv = [FILE, VALUE...]): the writable files are
+ * /proc/irq/N/smp_affinity and /sys/class/net/DEV/queues/tx-N/xps_cpus; a write the kernel
+ * refuses prints bash's `echo: write error: <strerror>`.
+ */
 export const echoRedirect: Command = (argv, env) => {
-  const [path, ...words] = argv.slice(0);
+  const [path = '', ...words] = argv;
   const value = words.join(' ');
-  const aff = IRQ_AFFINITY.exec(path ?? '');
   const fail = (msg: string): CommandResult => result('', `bash: ${msg}\n`, 1);
-  if (aff === null) return readFile(env.board, path ?? '') === null ? fail(`${path ?? ''}: No such file or directory`) : fail(`${path ?? ''}: Permission denied`);
+  const writeError = (errno: string): CommandResult => fail(`echo: write error: ${ERRNO_TEXT[errno] ?? errno}`);
+  const xps = xpsQueue(env.board, path);
+  if (xps !== null) {
+    const errno = writeXps(env.board, xps, echoed(words));
+    return errno === null ? result('') : writeError(errno);
+  }
+  const aff = IRQ_AFFINITY.exec(path);
+  if (aff === null) return readFile(env.board, path) === null ? fail(`${path}: No such file or directory`) : fail(`${path}: Permission denied`);
   const irq = env.board.host.irqs.get(Number(aff[1]));
-  if (irq === undefined) return fail(`${path ?? ''}: No such file or directory`);
+  if (irq === undefined) return fail(`${path}: No such file or directory`);
   const mask = parseCpumask(value);
-  if (mask === null) return fail('echo: write error: Invalid argument');
+  if (mask === null) return writeError('EINVAL');
   try {
     irq.setAffinity(mask);
   } catch {
-    return fail('echo: write error: Invalid argument');
+    return writeError('EINVAL');
   }
   return result('');
 };

@@ -195,6 +195,13 @@ const SYSTEM: Case[] = [
   c('ep', 'echo "1 > /proc/irq/$IRQ/smp_affinity', 'bash: unexpected EOF while looking for matching `"\'\n', 2),
   c('ep', 'echo $NOPE > /proc/irq/$IRQ/smp_affinity', 'bash: NOPE: unbound variable\n', 2),
   c('ep', 'nosuchtool -x', 'bash: nosuchtool: command not found\n', 127),
+  c('ep', 'echo 1ff > /sys/class/net/ntb0/queues/tx-0/xps_cpus', 'bash: echo: write error: Value too large for defined data type\n', 1),
+  c('ep', 'echo 1,0 > /sys/class/net/ntb0/queues/tx-0/xps_cpus', 'bash: echo: write error: Value too large for defined data type\n', 1),
+  c('ep', 'echo 0x1 > /sys/class/net/ntb0/queues/tx-1/xps_cpus', WRITE_EINVAL, 1),
+  c('ep', 'echo zz > /sys/class/net/ntb0/queues/tx-0/xps_cpus', WRITE_EINVAL, 1),
+  c('ep', 'echo 1 > /sys/class/net/ntb0/queues/tx-2/xps_cpus', 'bash: /sys/class/net/ntb0/queues/tx-2/xps_cpus: No such file or directory\n', 1),
+  c('ep', 'echo 1 > /sys/class/net/eth9/queues/tx-0/xps_cpus', 'bash: /sys/class/net/eth9/queues/tx-0/xps_cpus: No such file or directory\n', 1),
+  c('ep', 'cat /sys/class/net/ntb0/queues/tx-2/xps_cpus', 'cat: /sys/class/net/ntb0/queues/tx-2/xps_cpus: No such file or directory\n', 1),
 ];
 
 const SOCKPERF: Case[] = [
@@ -217,7 +224,10 @@ function boardState(b: Board): unknown {
   const dev = nd?.ndev;
   const stack = b.stack;
   return {
-    netdev: dev === undefined ? null : { mtu: dev.mtu, up: dev.isUp, carrier: dev.netifCarrierOk(), txq: dev.realNumTxQueues, rxq: dev.realNumRxQueues, queues: nd?.queues.length, stats: { ...dev.stats } },
+    netdev:
+      dev === undefined
+        ? null
+        : { mtu: dev.mtu, qlen: dev.txqueuelen, up: dev.isUp, carrier: dev.netifCarrierOk(), txq: dev.realNumTxQueues, rxq: dev.realNumRxQueues, queues: nd?.queues.length, xps: Array.from({ length: dev.realNumTxQueues }, (_, q) => dev.txQueue(q).xpsCpus), stats: { ...dev.stats } },
     interrupts: procInterrupts(b),
     affinity: [...b.host.irqs.values()].map((irq) => [irq.num, irq.affinity]),
     tcpListeners: [...stack.tcpListeners.keys()],
@@ -295,6 +305,10 @@ describe('bad input to the lab tools', () => {
     expect(sh('ep', 'sleep 0.001').status).toBe(0);
     expect(labState(lab)).not.toEqual(mid);
     expect(sh('ep', 'ethtool -L ntb0 combined 2').status).toBe(0);
+    const xps = labState(lab);
+    expect(sh('ep', 'echo 2 > /sys/class/net/ntb0/queues/tx-1/xps_cpus').status).toBe(0);
+    expect(labState(lab)).not.toEqual(xps);
+    expect(sh('ep', 'echo 0 > /sys/class/net/ntb0/queues/tx-1/xps_cpus').status).toBe(0);
   });
 
   it('a lab script stops at a rejected line and reports file:line, leaving the lab as it was', () => {

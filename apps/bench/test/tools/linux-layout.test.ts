@@ -11,7 +11,7 @@ import { labCommands } from '../../src/commands.js';
 import { bootLab, type Lab } from '../../src/lab/lab.js';
 import { defaultVars } from '../../src/lab/script.js';
 import { runLine } from '../../src/lab/shell.js';
-import { formatInterrupts, procInterrupts } from '../../src/tools/proc.js';
+import { bitmapParse, formatInterrupts, procInterrupts } from '../../src/tools/proc.js';
 import { formatLinkStats } from '../../src/tools/system.js';
 import type { CommandResult } from '../../src/types.js';
 
@@ -94,5 +94,42 @@ describe('ip link', () => {
     expect(head()).toBe('ntb0: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 65510 qdisc mq state UP mode DEFAULT group default qlen 1000');
     expect(sh(lab, 'ep', 'ip link set ntb0 down').status).toBe(0);
     expect(head()).toBe('ntb0: <BROADCAST,MULTICAST> mtu 65510 qdisc mq state DOWN mode DEFAULT group default qlen 1000');
+  });
+});
+
+describe('XPS: /sys/class/net/ntb0/queues/tx-N/xps_cpus', () => {
+  it('bitmap_parse: hex chunks of 32 bits from the end, commas and blanks between; EINVAL, EOVERFLOW', () => {
+    expect(bitmapParse('3\n', 8)).toEqual([3]);
+    expect(bitmapParse('\n', 8)).toEqual([]);
+    expect(bitmapParse('0000000f', 8)).toEqual([15]);
+    expect(bitmapParse('1,00000002', 64)).toEqual([2, 1]);
+    expect(bitmapParse('ff', 8)).toEqual([255]);
+    expect(bitmapParse('1ff', 8)).toBe('EOVERFLOW');
+    expect(bitmapParse('1,0', 8)).toBe('EOVERFLOW');
+    expect(bitmapParse('123456789', 64)).toBe('EOVERFLOW');
+    expect(bitmapParse('0x1', 8)).toBe('EINVAL');
+    expect(bitmapParse('zz', 8)).toBe('EINVAL');
+  });
+
+  it('cat shows the hex mask of the CPUs mapped to the queue; echo sets it through net-core, and an empty write clears it', () => {
+    const lab = bootLab({ seed: 6, params: { transport: {}, netdev: { queues: 2 } }, vntb: { mwSizes: [1 << 20, 1 << 20] } });
+    const dev = lab.boards.ep.netdev()?.ndev;
+    const file = (q: number): string => `/sys/class/net/ntb0/queues/tx-${q}/xps_cpus`;
+    expect(sh(lab, 'ep', `cat ${file(1)}`)).toEqual({ stdout: '00\n', stderr: '', status: 0 });
+    expect(sh(lab, 'ep', `echo 0c > ${file(1)}`).status).toBe(0);
+    expect(dev?.txQueue(1).xpsCpus).toBe(0x0c);
+    expect(sh(lab, 'ep', `cat ${file(1)}`).stdout).toBe('0c\n');
+    expect(sh(lab, 'ep', `echo 80 > ${file(0)}`).status).toBe(0);
+    expect(dev?.txQueue(0).xpsCpus).toBe(0x80);
+    expect(sh(lab, 'ep', `echo > ${file(1)}`).status).toBe(0);
+    expect(dev?.txQueue(1).xpsCpus).toBe(0);
+  });
+
+  it('a single-queue device: the file exists but reading and writing it give ENOENT (xps_cpus_show/store)', () => {
+    const lab = bootLab({ seed: 6, params: { transport: {}, netdev: { variant: 'baseline' } } });
+    const file = '/sys/class/net/ntb0/queues/tx-0/xps_cpus';
+    expect(lab.boards.ep.netdev()?.ndev.numTxQueues).toBe(1);
+    expect(sh(lab, 'ep', `cat ${file}`)).toEqual({ stdout: '', stderr: `cat: ${file}: No such file or directory\n`, status: 1 });
+    expect(sh(lab, 'ep', `echo 1 > ${file}`)).toEqual({ stdout: '', stderr: 'bash: echo: write error: No such file or directory\n', status: 1 });
   });
 });
