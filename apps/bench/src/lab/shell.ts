@@ -1,7 +1,8 @@
 /**
  * The lab's shell: splits a command line as a POSIX shell would for the forms the seeds and
- * the docs use (quotes, `${VAR}` / `$VAR` expansion, `sudo` prefix, `>` redirection for
- * `echo MASK > /proc/irq/N/smp_affinity`), then runs the named command on the board.
+ * the docs use (quotes, `${VAR}` / `$VAR` expansion, `sudo [-E]` prefix, `>` redirection for
+ * `echo MASK > /proc/irq/N/smp_affinity`), then runs the named command on the board; `echo`
+ * without redirection is bash's builtin.
  */
 import { takeServerOutput } from '../tools/net/background.js';
 import { result, type Command, type CommandResult, type ShellEnv } from '../types.js';
@@ -75,9 +76,125 @@ export function parseLine(line: string, vars: ReadonlyMap<string, string>): Pars
   if (quote !== null) throw new Error('unexpected EOF while looking for matching `' + quote + "'");
   push();
   if (expectRedirect) throw new Error("syntax error near unexpected token `newline'");
-  while (words[0] === 'sudo') words.shift();
-  return { argv: words, redirect };
+  return { argv: stripSudo(words), redirect };
 }
+
+/** sudo's options that change nothing in the lab (it runs every command as root): flags, and options with an argument. */
+const SUDO_FLAGS = new Set('ABEHNPSkn'.split(''));
+const SUDO_WITH_ARG = new Set('gpu'.split(''));
+const SUDO_LONG = new Set(['--preserve-env', '--set-home', '--non-interactive', '--askpass', '--bell', '--reset-timestamp', '--preserve-groups', '--stdin']);
+const SUDO_LONG_WITH_ARG = new Set(['--user', '--group', '--prompt']);
+/** sudo's options the lab does not model (another shell, editing, listing, background, …). */
+const SUDO_UNMODELLED = new Set([...'bCDehiKlRrsTtUVv'.split('').map((c) => `-${c}`), '--background', '--close-from', '--chdir', '--edit', '--help', '--login', '--remove-timestamp', '--list', '--chroot', '--role', '--shell', '--type', '--command-timeout', '--other-user', '--version', '--validate']);
+
+/** Drop leading `sudo [OPTION…]` prefixes; throws SudoError for an option sudo or the lab does not take. */
+function stripSudo(words: string[]): string[] {
+  while (words[0] === 'sudo') {
+    words.shift();
+    while (words[0]?.startsWith('-') === true) {
+      const opt = words.shift() as string;
+      if (opt === '--') break;
+      if (opt.startsWith('--')) {
+        const name = opt.split('=')[0] ?? '';
+        if (SUDO_LONG_WITH_ARG.has(name) && !opt.includes('=') && words.shift() === undefined) throw new SudoError(`sudo: option '${name}' requires an argument`);
+        else if (SUDO_UNMODELLED.has(name)) throw new SudoError(`sudo: the lab does not model ${name} (it runs each command as root, in the foreground)`, false);
+        else if (!SUDO_LONG.has(name) && !SUDO_LONG_WITH_ARG.has(name)) throw new SudoError(`sudo: unrecognized option '${opt}'`);
+        continue;
+      }
+      for (let i = 1; i < opt.length; i++) {
+        const c = opt.charAt(i);
+        if (SUDO_FLAGS.has(c)) continue;
+        if (SUDO_UNMODELLED.has(`-${c}`)) throw new SudoError(`sudo: the lab does not model -${c} (it runs each command as root, in the foreground)`, false);
+        if (!SUDO_WITH_ARG.has(c)) throw new SudoError(`sudo: invalid option -- '${c}'`);
+        if (i === opt.length - 1 && words.shift() === undefined) throw new SudoError(`sudo: option requires an argument -- '${c}'`);
+        break;
+      }
+    }
+  }
+  return words;
+}
+
+/** A sudo option the lab does not take: the message, then (for sudo's own errors) its usage; exit status 1. */
+export class SudoError extends Error {
+  constructor(
+    message: string,
+    /** Whether sudo's usage follows the message. */
+    readonly usage = true,
+  ) {
+    super(message);
+  }
+}
+
+/** sudo 1.9's usage forms (sudo_usage.h, built without SELinux). */
+const SUDO_FORMS = [
+  ' -h | -K | -k | -V',
+  ' -v [-ABkNnS] [-g group] [-h host] [-p prompt] [-u user]',
+  ' -l [-ABkNnS] [-g group] [-h host] [-p prompt] [-U user] [-u user] [command [arg ...]]',
+  ' [-ABbEHkNnPS] [-C num] [-D directory] [-g group] [-h host] [-p prompt] [-R directory] [-T timeout] [-u user] [VAR=value] [-i | -s] [command [arg ...]]',
+  ' -e [-ABkNnS] [-C num] [-D directory] [-g group] [-h host] [-p prompt] [-R directory] [-T timeout] [-u user] file ...',
+];
+
+/** sudo_lbuf_println: split `line` at the last space that fits `cols`, continuing `indent` spaces in. */
+function lbufWrap(line: string, cols: number, indent: number): string {
+  let out = '';
+  let rest = line;
+  let have = cols;
+  for (let first = true; rest !== ''; first = false) {
+    let cut = rest.length;
+    if (rest.length > have) {
+      const back = rest.lastIndexOf(' ', have - 1);
+      cut = back >= 0 ? back : rest.indexOf(' ', have);
+      if (cut < 0) cut = rest.length;
+    }
+    out += `${first ? '' : ' '.repeat(indent)}${rest.slice(0, cut)}\n`;
+    rest = rest.slice(cut).replace(/^[ \t]+/, '');
+    have = cols - indent;
+  }
+  return out;
+}
+
+/** What sudo prints after a bad option: its usage forms wrapped for an 80-column terminal. */
+const SUDO_USAGE = SUDO_FORMS.map((f) => lbufWrap(`usage: sudo${f}`, 80, 'sudo'.length + 8)).join('');
+
+const ECHO_ESCAPES: Readonly<Record<string, string>> = { a: '\x07', b: '\b', e: '\x1b', E: '\x1b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v', '\\': '\\' };
+
+/** bash's `echo -e` escapes in `text`; `stop` when `\c` ends the output there. */
+function echoEscapes(text: string): { out: string; stop: boolean } {
+  let out = '';
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charAt(i);
+    const n = text.charAt(i + 1);
+    if (c !== '\\' || i + 1 >= text.length) out += c;
+    else if (n === 'c') return { out, stop: true };
+    else if (ECHO_ESCAPES[n] !== undefined) {
+      out += ECHO_ESCAPES[n];
+      i++;
+    } else if (n === '0' || n === 'x') {
+      const m = (n === '0' ? /^[0-7]{0,3}/ : /^[0-9a-fA-F]{0,2}/).exec(text.slice(i + 2))?.[0] ?? '';
+      if (n === 'x' && m === '') out += c + n;
+      else out += String.fromCharCode(parseInt(m === '' ? '0' : m, n === '0' ? 8 : 16));
+      i += 1 + m.length;
+    } else out += c;
+  }
+  return { out, stop: false };
+}
+
+/** bash's builtin `echo [-neE] [ARG…]`: the arguments joined by spaces, then a newline unless -n. */
+export const echo: Command = (argv) => {
+  const args = argv.slice(1);
+  let newline = true;
+  let escapes = false;
+  while (args[0] !== undefined && /^-[neE]+$/.test(args[0])) {
+    for (const f of (args.shift() as string).slice(1)) {
+      if (f === 'n') newline = false;
+      else escapes = f === 'e';
+    }
+  }
+  const text = args.join(' ');
+  if (!escapes) return result(newline ? `${text}\n` : text);
+  const { out, stop } = echoEscapes(text);
+  return result(newline && !stop ? `${out}\n` : out);
+};
 
 /**
  * Run one command line on `env.board`; unknown commands fail as bash reports them (status
@@ -95,6 +212,7 @@ function runParsed(line: string, env: ShellEnv, commands: ReadonlyMap<string, Co
   try {
     parsed = parseLine(line, env.vars);
   } catch (e) {
+    if (e instanceof SudoError) return result('', `${e.message}\n${e.usage ? SUDO_USAGE : ''}`, 1);
     return result('', `bash: ${(e as Error).message}\n`, 2);
   }
   const [name] = parsed.argv;
@@ -104,7 +222,7 @@ function runParsed(line: string, env: ShellEnv, commands: ReadonlyMap<string, Co
     if (name !== 'echo' || writer === undefined) return result('', `bash: ${name}: redirection is only supported for echo\n`, 1);
     return writer([parsed.redirect, ...parsed.argv.slice(1)], env);
   }
-  const cmd = commands.get(name);
+  const cmd = commands.get(name) ?? (name === 'echo' ? echo : undefined);
   if (cmd === undefined) return result('', `bash: ${name}: command not found\n`, 127);
   return cmd(parsed.argv, env);
 }

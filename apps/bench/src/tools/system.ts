@@ -1,7 +1,7 @@
 /**
  * Small userland tools of the lab: `sleep`, `top` (per-CPU utilisation by context over the
  * last interval, in top's `%CpuN` layout: us = user tasks, sy = kthreads and workqueues,
- * hi = hardirq, si = softirq and tasklets, id = idle), `ip` (`link set DEV up|down|mtu N`,
+ * hi = hardirq, si = softirq and tasklets, id = idle), `ip` (`link set DEV up|down|mtu N|txqueuelen N`,
  * `-s link show DEV`, `addr show`), and `modprobe` / `rmmod` for ntb_netdev.
  */
 import { NS_PER_SEC, type CpuUsage } from '@ntbsim/kernel';
@@ -202,22 +202,35 @@ class IpExit extends Error {
 const incomplete = (): IpExit => new IpExit('Command line is not complete. Try option "help"\n', 255);
 const garbage = (word: string): IpExit => new IpExit(`Error: either "dev" is duplicate, or "${word}" is a garbage.\n`, 255);
 
-/** `ip link show|set …` and `ip addr show …` argument parsing: the device named, and the settings of `set`. */
-function parseDevArgs(args: readonly string[], settable: boolean): { dev: string | null; mtu: number | null; flags: ('up' | 'down')[] } {
+/** What `ip link set` applies: the device, MTU, txqueuelen and up/down, in command-line order for the flags. */
+interface LinkSettings {
+  readonly dev: string | null;
+  readonly mtu: number | null;
+  readonly qlen: number | null;
+  readonly flags: readonly ('up' | 'down')[];
+}
+
+/** iproute2 get_integer for `key` (invarg on failure) after its duplicate check (duparg). */
+function integerArg(key: string, word: string | undefined, seen: number | null): number {
+  if (word === undefined) throw incomplete();
+  if (seen !== null) throw new IpExit(`Error: duplicate "${key}": "${word}" is the second value.\n`, 255);
+  const n = getInteger(word);
+  if (n === null) throw new IpExit(`Error: argument "${word}" is wrong: Invalid "${key}" value\n\n`, 255);
+  return n;
+}
+
+/** `ip link show|set …` and `ip addr show …` argument parsing (iplink_parse order): the device named, and the settings of `set`. */
+function parseDevArgs(args: readonly string[], settable: boolean): LinkSettings {
   let dev: string | null = null;
   let mtu: number | null = null;
+  let qlen: number | null = null;
   const flags: ('up' | 'down')[] = [];
   for (let i = 0; i < args.length; i++) {
     const w = args[i] as string;
     if (settable && (w === 'up' || w === 'down')) flags.push(w);
-    else if (settable && w === 'mtu') {
-      const v = args[++i];
-      if (v === undefined) throw incomplete();
-      if (mtu !== null) throw new IpExit(`Error: duplicate "mtu": "${v}" is the second value.\n`, 255);
-      const n = getInteger(v);
-      if (n === null) throw new IpExit(`Error: argument "${v}" is wrong: Invalid "mtu" value\n\n`, 255);
-      mtu = n;
-    } else {
+    else if (settable && (matches(w, 'txqueuelen') || w === 'qlen' || matches(w, 'txqlen'))) qlen = integerArg('txqueuelen', args[++i], qlen);
+    else if (settable && w === 'mtu') mtu = integerArg('mtu', args[++i], mtu);
+    else {
       let name = w;
       if (w === 'dev') {
         const v = args[++i];
@@ -228,11 +241,15 @@ function parseDevArgs(args: readonly string[], settable: boolean): { dev: string
       dev = name;
     }
   }
-  return { dev, mtu, flags };
+  return { dev, mtu, qlen, flags };
 }
 
+/**
+ * `ip link set`: the MTU first, then up/down, then txqueuelen (do_setlink's order). The
+ * kernel takes txqueuelen as a u32, so a negative value wraps as it does there.
+ */
 function ipLinkSet(board: Board, args: readonly string[]): CommandResult {
-  const { dev, mtu, flags } = parseDevArgs(args, true);
+  const { dev, mtu, qlen, flags } = parseDevArgs(args, true);
   if (dev === null) throw new IpExit('Not enough information: "dev" argument is required.\n', 255);
   const nd = board.netdev();
   const d = nd !== null && nd.ndev.name === dev ? nd.ndev : null;
@@ -251,6 +268,7 @@ function ipLinkSet(board: Board, args: readonly string[]): CommandResult {
     const rc = d.open();
     if (rc < 0) return result('', `RTNETLINK answers: ${rc}\n`, 2);
   } else if (last === 'down') d.close();
+  if (qlen !== null) d.setTxqueuelen(qlen >>> 0);
   return result('');
 }
 
@@ -313,7 +331,7 @@ function ipRoute(board: Board, args: readonly string[]): CommandResult {
 }
 
 /**
- * `ip [-s] link [show [dev] DEV]`, `ip link set [dev] DEV [up|down] [mtu N]`, `ip addr [show [dev] DEV]`, `ip route`
+ * `ip [-s] link [show [dev] DEV]`, `ip link set [dev] DEV [up|down] [mtu N] [txqueuelen N]`, `ip addr [show [dev] DEV]`, `ip route`
  * (iproute2): the whole line is parsed before anything is applied, and errors print as ip prints them.
  */
 export const ip: Command = (argv, env) => {
@@ -359,6 +377,7 @@ export const modprobe: Command = (argv, env) => {
     if (e instanceof ParamError) return result('', `modprobe: ERROR: could not insert 'ntb_netdev': Invalid argument\n`, 1);
     throw e;
   }
+  const log = (p.unknown ?? []).map((u) => `${env.board.printk(unknownParamMessage(u))}\n`).join('');
   const rc = env.board.loadNetdev(p.netdev);
   return rc === 0 ? result('', log, 0) : result('', `${log}modprobe: ERROR: could not insert 'ntb_netdev': ${rc}\n`, 1);
 };
@@ -377,7 +396,6 @@ export const rmmod: Command = (argv, env) => {
     } else if (mod === 'ntb_transport' && env.board.netdev() !== null) err += 'rmmod: ERROR: Module ntb_transport is in use by: ntb_netdev\n';
     else if (BASE_MODULES.has(mod)) err += `rmmod: ERROR: could not remove '${mod}': Device or resource busy\n`;
     else err += `rmmod: ERROR: Module ${mod} is not currently loaded\n`;
-  const log = (p.unknown ?? []).map((u) => `${env.board.printk(unknownParamMessage(u))}\n`).join('');
   }
   return result('', err, err === '' ? 0 : 1);
 };

@@ -16,6 +16,16 @@ describe('shell line parsing', () => {
     expect(parseLine('echo 4>/proc/irq/35/smp_affinity', vars)).toEqual({ argv: ['echo', '4'], redirect: '/proc/irq/35/smp_affinity' });
   });
 
+  it('drops sudo and the sudo options that change nothing in the lab', () => {
+    expect(parseLine('sudo -E ethtool -l ntb0', vars).argv).toEqual(['ethtool', '-l', 'ntb0']);
+    expect(parseLine('sudo -En -- sudo --preserve-env=PATH ip link', vars).argv).toEqual(['ip', 'link']);
+    expect(parseLine('sudo -u root -g root ip link', vars).argv).toEqual(['ip', 'link']);
+    expect(parseLine('sudo -uroot --user=root ip link', vars).argv).toEqual(['ip', 'link']);
+    expect(() => parseLine('sudo -x ip link', vars)).toThrow("sudo: invalid option -- 'x'");
+    expect(() => parseLine('sudo -u', vars)).toThrow("sudo: option requires an argument -- 'u'");
+    expect(() => parseLine('sudo -i', vars)).toThrow('sudo: the lab does not model -i (it runs each command as root, in the foreground)');
+  });
+
   it('reports shell errors as bash does', () => {
     expect(() => parseLine('echo "unterminated', vars)).toThrow("unexpected EOF while looking for matching `\"'");
     expect(() => parseLine('echo $NOPE', vars)).toThrow('NOPE: unbound variable');

@@ -163,6 +163,11 @@ const IP: Case[] = [
   c('ep', 'ip link show ntb0 extra', 'Error: either "dev" is duplicate, or "extra" is a garbage.\n', 255),
   c('ep', 'ip addr show eth9', 'Device "eth9" does not exist.\n', 1),
   c('ep', 'ip link del ntb0', 'RTNETLINK answers: Operation not supported\n', 2),
+  c('ep', 'ip link set ntb0 txqueuelen', 'Command line is not complete. Try option "help"\n', 255),
+  c('ep', 'ip link set ntb0 txqueuelen abc', 'Error: argument "abc" is wrong: Invalid "txqueuelen" value\n\n', 255),
+  c('ep', 'ip link set ntb0 qlen 4294967296', 'Error: argument "4294967296" is wrong: Invalid "txqueuelen" value\n\n', 255),
+  c('ep', 'ip link set ntb0 txqueuelen 10 txqlen 20', 'Error: duplicate "txqueuelen": "20" is the second value.\n', 255),
+  c('ep', 'ip link set ntb0 txqueuelen 10 mtu 70000', 'Error: mtu greater than device maximum.\n', 2),
 ];
 
 const SYSTEM: Case[] = [
@@ -202,6 +207,9 @@ const SYSTEM: Case[] = [
   c('ep', 'echo 1 > /sys/class/net/ntb0/queues/tx-2/xps_cpus', 'bash: /sys/class/net/ntb0/queues/tx-2/xps_cpus: No such file or directory\n', 1),
   c('ep', 'echo 1 > /sys/class/net/eth9/queues/tx-0/xps_cpus', 'bash: /sys/class/net/eth9/queues/tx-0/xps_cpus: No such file or directory\n', 1),
   c('ep', 'cat /sys/class/net/ntb0/queues/tx-2/xps_cpus', 'cat: /sys/class/net/ntb0/queues/tx-2/xps_cpus: No such file or directory\n', 1),
+  first('ep', 'sudo -x ip link set ntb0 down', "sudo: invalid option -- 'x'", 1),
+  first('ep', 'sudo --bogus ip link set ntb0 down', "sudo: unrecognized option '--bogus'", 1),
+  c('ep', 'sudo -s', 'sudo: the lab does not model -s (it runs each command as root, in the foreground)\n', 1),
 ];
 
 const SOCKPERF: Case[] = [

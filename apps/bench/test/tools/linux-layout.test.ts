@@ -95,6 +95,20 @@ describe('ip link', () => {
     expect(sh(lab, 'ep', 'ip link set ntb0 down').status).toBe(0);
     expect(head()).toBe('ntb0: <BROADCAST,MULTICAST> mtu 65510 qdisc mq state DOWN mode DEFAULT group default qlen 1000');
   });
+
+  it('set txqueuelen (and its iproute2 abbreviations) sets the qdisc limit; a negative value wraps to u32 as the kernel takes it', () => {
+    const lab = bootLab({ seed: 4 });
+    const dev = lab.boards.ep.netdev()?.ndev;
+    expect(sh(lab, 'ep', 'ip link set ntb0 txqueuelen 500')).toEqual({ stdout: '', stderr: '', status: 0 });
+    expect(dev?.txqueuelen).toBe(500);
+    expect(sh(lab, 'ep', 'ip link show ntb0').stdout).toContain(' qlen 500\n');
+    expect(sh(lab, 'ep', 'ip link set dev ntb0 txq 0x40').status).toBe(0);
+    expect(dev?.txqueuelen).toBe(64);
+    expect(sh(lab, 'ep', 'ip link set ntb0 qlen 10 down').status).toBe(0);
+    expect({ qlen: dev?.txqueuelen, up: dev?.isUp }).toEqual({ qlen: 10, up: false });
+    expect(sh(lab, 'ep', 'ip link set ntb0 txqlen -1').status).toBe(0);
+    expect(dev?.txqueuelen).toBe(4294967295);
+  });
 });
 
 describe('XPS: /sys/class/net/ntb0/queues/tx-N/xps_cpus', () => {
@@ -131,5 +145,27 @@ describe('XPS: /sys/class/net/ntb0/queues/tx-N/xps_cpus', () => {
     expect(lab.boards.ep.netdev()?.ndev.numTxQueues).toBe(1);
     expect(sh(lab, 'ep', `cat ${file}`)).toEqual({ stdout: '', stderr: `cat: ${file}: No such file or directory\n`, status: 1 });
     expect(sh(lab, 'ep', `echo 1 > ${file}`)).toEqual({ stdout: '', stderr: 'bash: echo: write error: No such file or directory\n', status: 1 });
+  });
+});
+
+describe('shell builtins', () => {
+  it('echo prints its arguments like bash (-n, -e, -E)', () => {
+    const lab = bootLab({ seed: 2 });
+    expect(sh(lab, 'ep', 'echo hello   "big  world" $PEER_IP')).toEqual({ stdout: 'hello big  world 10.0.0.1\n', stderr: '', status: 0 });
+    expect(sh(lab, 'ep', 'echo').stdout).toBe('\n');
+    expect(sh(lab, 'ep', 'echo -n a b').stdout).toBe('a b');
+    expect(sh(lab, 'ep', "echo -e 'a\\tb\\x41\\0101\\cgone'").stdout).toBe('a\tbAA');
+    expect(sh(lab, 'ep', "echo -E 'a\\tb'").stdout).toBe('a\\tb\n');
+    expect(sh(lab, 'ep', 'echo -x -n').stdout).toBe('-x -n\n');
+  });
+
+  it('sudo -E runs the command like sudo; an option sudo does not know fails as sudo does', () => {
+    const lab = bootLab({ seed: 2 });
+    expect(sh(lab, 'ep', 'sudo -E ip link show ntb0').stdout).toBe(sh(lab, 'ep', 'ip link show ntb0').stdout);
+    expect(sh(lab, 'ep', 'sudo --preserve-env -n ethtool -l ntb0').status).toBe(0);
+    const bad = sh(lab, 'ep', 'sudo -x ip link');
+    expect({ status: bad.status, first: bad.stderr.split('\n')[0], stdout: bad.stdout }).toEqual({ status: 1, first: "sudo: invalid option -- 'x'", stdout: '' });
+    expect(bad.stderr).toContain('usage: sudo -h | -K | -k | -V\n');
+    expect(sh(lab, 'ep', 'sudo --bogus ip link').stderr.split('\n')[0]).toBe("sudo: unrecognized option '--bogus'");
   });
 });
