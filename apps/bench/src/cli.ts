@@ -14,7 +14,7 @@ import type { DoorbellMode } from '@ntbsim/ntb-hw-epf';
 import { labCommands } from './commands.js';
 import { bootLab, LabError, seedMwSizes, type BoardName, type Lab, type LabOptions } from './lab/lab.js';
 import { applyParam, ParamError, type ModuleParams } from './lab/params.js';
-import { defaultVars, parseScriptLine, runScript } from './lab/script.js';
+import { checkScript, defaultVars, parseScriptLine, runScript } from './lab/script.js';
 import { runLine } from './lab/shell.js';
 import { reportHtml } from './reproduce/report.js';
 import { faultScenarios } from './faults/catalog.js';
@@ -246,6 +246,13 @@ function runLab(g: Globals, args: string[]): number {
   if (files.length > 1) throw new UsageError(`lab: one script at a time (got ${files.map((f) => `'${f}'`).join(', ')})`);
   const file = files[0];
   const text = file === undefined ? undefined : readText(file, 'lab: script');
+  if (file !== undefined && text !== undefined) {
+    const malformed = checkScript(text, file).errors;
+    if (malformed.length > 0) {
+      for (const e of malformed) process.stderr.write(`ntb-bench: ${e}\n`);
+      return 2;
+    }
+  }
   const lab = bootGlobalLab(g);
   if (file !== undefined && text !== undefined) {
     const out = runScript(lab, text, {
@@ -258,7 +265,7 @@ function runLab(g: Globals, args: string[]): number {
       },
     });
     writeTrace(lab, g.trace);
-    if (out.error !== null) process.stderr.write(`ntb-bench: ${out.error}\n`);
+    for (const e of out.errors) process.stderr.write(`ntb-bench: ${e}\n`);
     return out.status;
   }
   return interactive(lab, g);

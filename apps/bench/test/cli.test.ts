@@ -105,6 +105,32 @@ describe('ntb-bench CLI', () => {
     expect(r.out).toContain('Channel parameters for ntb0:');
   }, 60_000);
 
+  it('lab --keep-going reports every failing line as FILE:LINE, exiting with the first failure status', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ntbsim-cli-'));
+    const script = join(dir, 'k.lab');
+    writeFileSync(script, ['ep$ nosuchtool', 'ep$ sleep 0.1', 'rc$ cat /nope', 'ep$ ethtool -l ntb0'].join('\n'));
+    const r = await run(['lab', '--keep-going', script]);
+    expect(r.code).toBe(127);
+    expect(r.err.split('\n').filter((l) => l.startsWith('ntb-bench: '))).toEqual([
+      `ntb-bench: ${script}:1: 'nosuchtool' failed with status 127: bash: nosuchtool: command not found`,
+      `ntb-bench: ${script}:3: 'cat /nope' failed with status 1: cat: /nope: No such file or directory`,
+    ]);
+    expect(r.out).toContain('ep$ ethtool -l ntb0\nChannel parameters for ntb0:');
+  }, 60_000);
+
+  it('lab rejects a script with a malformed line anywhere before running any of it, naming each such line', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ntbsim-cli-'));
+    const script = join(dir, 'm.lab');
+    writeFileSync(script, ['rc$ sudo iperf3 -s -D', 'ep$ ethtool -l ntb0', '', 'ethtool -l ntb0', '# ok', 'ep sleep 1'].join('\n'));
+    for (const argv of [['lab', script], ['lab', '--keep-going', script]]) {
+      expect(await run(argv)).toEqual({
+        code: 2,
+        out: '',
+        err: `ntb-bench: ${script}:4: expected a line starting with 'rc$' or 'ep$', got 'ethtool -l ntb0'\nntb-bench: ${script}:6: expected a line starting with 'rc$' or 'ep$', got 'ep sleep 1'\n`,
+      });
+    }
+  });
+
   it('prints usage with status 0 for help and 1 without a command', async () => {
     expect(await run(['help'])).toMatchObject({ code: 0, out: expect.stringContaining('Usage: ntb-bench') as string });
     expect((await run([])).code).toBe(1);

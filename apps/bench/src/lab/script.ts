@@ -1,7 +1,9 @@
 /**
  * Lab scripts: text files of command lines prefixed by the board (`rc$ …` / `ep$ …`), with
- * `#` comments and blank lines. A script stops at the first failing line and reports its line
- * number, unless told to continue. Also the interactive session's line handling.
+ * `#` comments and blank lines. The whole script is checked first: a line that is neither
+ * rejects it before anything runs. A run stops at the first failing line and reports its line
+ * number, unless told to keep going, when every failing line is reported. Also the
+ * interactive session's line handling.
  */
 import { runLine } from './shell.js';
 import type { Board, BoardName, Lab } from './lab.js';
@@ -23,10 +25,12 @@ export interface ScriptStep {
 export interface ScriptOutcome {
   /** The lines that ran, in order. */
   readonly steps: ScriptStep[];
-  /** 0 when every line succeeded, else the status of the first failing line (or 2 for a syntax error). */
+  /** 0 when every line succeeded, else the status of the first failing line (2 for a malformed script). */
   readonly status: number;
-  /** A message for the first failure (`script.lab:12: …`), or null. */
+  /** The message of the first failure (`script.lab:12: …`), or null. */
   readonly error: string | null;
+  /** A message per failing line (every malformed line, or every failed command), in line order. */
+  readonly errors: readonly string[];
 }
 
 const PROMPT = /^\s*(rc|ep)\$\s?(.*)$/;
@@ -50,40 +54,53 @@ export function defaultVars(lab: Lab, board: Board): Map<string, string> {
   ]);
 }
 
-/** Run a script's text against `lab`; `onStep` sees each line's output as it completes. */
+/** A script line to run: its board, command and 1-based line number. */
+export interface ScriptLine {
+  /** Board it runs on. */
+  readonly board: BoardName;
+  /** The command text (after the prompt). */
+  readonly command: string;
+  /** 1-based line number. */
+  readonly line: number;
+}
+
+/** Check a whole script: its command lines, and a message per malformed line (`name:N: …`). */
+export function checkScript(text: string, name: string): { readonly lines: ScriptLine[]; readonly errors: string[] } {
+  const lines: ScriptLine[] = [];
+  const errors: string[] = [];
+  text.split('\n').forEach((t, i) => {
+    const parsed = parseScriptLine(t);
+    if (parsed instanceof Error) errors.push(`${name}:${i + 1}: ${parsed.message}`);
+    else if (parsed !== null) lines.push({ ...parsed, line: i + 1 });
+  });
+  return { lines, errors };
+}
+
+/** Run a script's text against `lab` (nothing runs if a line is malformed); `onStep` sees each line's output as it completes. */
 export function runScript(
   lab: Lab,
   text: string,
   options: { readonly name?: string; readonly keepGoing?: boolean; readonly commands: ReadonlyMap<string, Command>; readonly onStep?: (step: ScriptStep) => void },
 ): ScriptOutcome {
   const name = options.name ?? 'script';
+  const checked = checkScript(text, name);
+  if (checked.errors.length > 0) return { steps: [], status: 2, error: checked.errors[0] ?? null, errors: checked.errors };
   const vars = { rc: defaultVars(lab, lab.boards.rc), ep: defaultVars(lab, lab.boards.ep) };
   const steps: ScriptStep[] = [];
+  const errors: string[] = [];
   let status = 0;
-  let error: string | null = null;
-  const lines = text.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const parsed = parseScriptLine(lines[i] ?? '');
-    if (parsed === null) continue;
-    if (parsed instanceof Error) {
-      error ??= `${name}:${i + 1}: ${parsed.message}`;
-      if (status === 0) status = 2;
-      if (options.keepGoing !== true) break;
-      continue;
-    }
-    const board = lab.boards[parsed.board];
-    const res = runLine(parsed.command, { lab, board, vars: vars[parsed.board] }, options.commands);
-    const step: ScriptStep = { line: i + 1, board: parsed.board, command: parsed.command, result: res };
+  for (const l of checked.lines) {
+    const board = lab.boards[l.board];
+    const res = runLine(l.command, { lab, board, vars: vars[l.board] }, options.commands);
+    const step: ScriptStep = { line: l.line, board: l.board, command: l.command, result: res };
     steps.push(step);
     options.onStep?.(step);
     if (res.status !== 0) {
-      if (error === null) {
-        const first = res.stderr.split('\n').find((l) => l.trim() !== '') ?? `exit status ${res.status}`;
-        error = `${name}:${i + 1}: '${parsed.command}' failed with status ${res.status}: ${first}`;
-        status = res.status;
-      }
+      const first = res.stderr.split('\n').find((x) => x.trim() !== '') ?? `exit status ${res.status}`;
+      errors.push(`${name}:${l.line}: '${l.command}' failed with status ${res.status}: ${first}`);
+      if (status === 0) status = res.status;
       if (options.keepGoing !== true) break;
     }
   }
-  return { steps, status, error };
+  return { steps, status, error: errors[0] ?? null, errors };
 }

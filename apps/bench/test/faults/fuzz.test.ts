@@ -41,16 +41,17 @@ describe('fuzz', () => {
     );
   });
 
-  it('lab scripts: the first bad line is reported with its number (200 cases)', () => {
+  it('lab scripts: a malformed line rejects the script before anything runs, else the first failing line is reported with its number (200 cases)', () => {
     const lab = bootLab({ seed: 12 });
     const good = ['rc$ fault show', 'ep$ cat /proc/interrupts', 'rc$ ethtool -l ntb0', '# comment', '', 'ep$ fault drop-msis 0', 'rc$ ip link show ntb0'];
     const bad = ['rc$ fault nope', 'ep$ frobnicate', 'not a prompt', 'rc$ fault wc-linger x', 'ep$ cat /nope', 'rc$ echo "unterminated'];
     fc.assert(
       fc.property(fc.array(fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...good) }, { weight: 1, arbitrary: fc.constantFrom(...bad) }), { maxLength: 12 }), (lines) => {
         const out = runScript(lab, lines.join('\n'), { name: 'fz.lab', commands });
-        const first = lines.findIndex((l) => bad.includes(l));
+        const malformed = lines.indexOf('not a prompt');
+        const first = malformed >= 0 ? malformed : lines.findIndex((l) => bad.includes(l));
         const expected = first < 0 ? { failed: false, prefix: null, stoppedThere: true } : { failed: true, prefix: `fz.lab:${first + 1}: `, stoppedThere: true };
-        expect({ failed: out.status !== 0, prefix: out.error === null ? null : out.error.slice(0, expected.prefix?.length ?? 0), stoppedThere: first < 0 || out.steps.every((st) => st.line <= first + 1) }).toEqual(expected);
+        expect({ failed: out.status !== 0, prefix: out.error === null ? null : out.error.slice(0, expected.prefix?.length ?? 0), stoppedThere: first < 0 || out.steps.every((st) => st.line <= first + 1), ranNothing: malformed < 0 || out.steps.length === 0 }).toEqual({ ...expected, ranNothing: true });
       }),
       params(200),
     );

@@ -139,10 +139,29 @@ describe('lab scripts', () => {
     expect(out.error).toBe("seed.lab:5: 'sudo ip link set ntb0 mtu 99999' failed with status 2: Error: mtu greater than device maximum.");
   });
 
-  it('keep going runs every line; malformed lines are reported', () => {
+  it('keep going runs every line and reports every failing one with its line number', () => {
     const lab = bootLab({ seed: 2 });
-    const out = runScript(lab, 'ep$ nope\nthis is not a prompt\nep$ sleep 0.1', { keepGoing: true, commands: labCommands() });
-    expect(out.steps).toHaveLength(2);
-    expect(out.error).toBe("script:1: 'nope' failed with status 127: bash: nope: command not found");
+    const out = runScript(lab, 'ep$ nope\n# fine\nep$ sleep 0.1\nrc$ ip link set ntb0 mtu 99999\nep$ cat /nope', { name: 'k.lab', keepGoing: true, commands: labCommands() });
+    expect(out.steps.map((s) => s.line)).toEqual([1, 3, 4, 5]);
+    expect(out.status).toBe(127);
+    expect(out.errors).toEqual([
+      "k.lab:1: 'nope' failed with status 127: bash: nope: command not found",
+      "k.lab:4: 'ip link set ntb0 mtu 99999' failed with status 2: Error: mtu greater than device maximum.",
+      "k.lab:5: 'cat /nope' failed with status 1: cat: /nope: No such file or directory",
+    ]);
+    expect(out.error).toBe(out.errors[0]);
+  });
+
+  it('a malformed line anywhere rejects the whole script before anything runs, naming every such line', () => {
+    const lab = bootLab({ seed: 2 });
+    const t0 = lab.sim.now;
+    const out = runScript(lab, 'ep$ sleep 1\nep$ ip link set ntb0 down\nthis is not a prompt\n\nrc sleep 1', { name: 'm.lab', keepGoing: true, commands: labCommands() });
+    expect(out).toEqual({
+      steps: [],
+      status: 2,
+      error: "m.lab:3: expected a line starting with 'rc$' or 'ep$', got 'this is not a prompt'",
+      errors: ["m.lab:3: expected a line starting with 'rc$' or 'ep$', got 'this is not a prompt'", "m.lab:5: expected a line starting with 'rc$' or 'ep$', got 'rc sleep 1'"],
+    });
+    expect({ now: lab.sim.now, up: lab.boards.ep.netdev()?.ndev.isUp }).toEqual({ now: t0, up: true });
   });
 });

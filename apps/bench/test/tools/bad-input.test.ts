@@ -326,7 +326,8 @@ describe('bad input to the lab tools', () => {
     expect(out.status).toBe(1);
     expect(out.steps).toHaveLength(1);
     const malformed = runScript(lab, 'ethtool -l ntb0\nep$ sleep 1\n', { name: 'm.lab', commands: labCommands() });
-    expect(malformed).toEqual({ steps: [], status: 2, error: "m.lab:1: expected a line starting with 'rc$' or 'ep$', got 'ethtool -l ntb0'" });
+    const why = "m.lab:1: expected a line starting with 'rc$' or 'ep$', got 'ethtool -l ntb0'";
+    expect(malformed).toEqual({ steps: [], status: 2, error: why, errors: [why] });
     expect(labState(lab)).toEqual(before);
   });
 
