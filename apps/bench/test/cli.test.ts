@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { main } from '../src/cli.js';
+import * as lab from '../src/lab/lab.js';
 
 async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
@@ -21,7 +22,15 @@ async function run(argv: string[]): Promise<{ code: number; out: string; err: st
 describe('ntb-bench CLI', () => {
   it('rejects bad global options, naming the option and what is allowed, with status 2', async () => {
     expect(await run(['--seed', 'x', 'lab'])).toMatchObject({ code: 2, err: expect.stringContaining("--seed: 'x' is not an integer in 0..4294967295") as string });
-    expect(await run(['--doorbell', 'msi', 'lab'])).toMatchObject({ code: 2, err: expect.stringContaining("--doorbell: 'msi' is not one of legacy, per-bit") as string });
+    expect(await run(['--doorbell', 'msi', 'lab'])).toMatchObject({ code: 2, err: expect.stringContaining("--doorbell: 'msi' is not one of legacy, per-bit (or per board: rc=MODE,ep=MODE)") as string });
+    const doorbell: [string, string][] = [
+      ['rc=msi', "--doorbell: 'rc=msi': the mode must be one of legacy, per-bit"],
+      ['ep=per-bit,xx=legacy', "--doorbell: 'xx=legacy': the board must be rc or ep"],
+      ['rc=legacy,rc=per-bit', "--doorbell: board 'rc' given twice in 'rc=legacy,rc=per-bit'"],
+      ['rc=legacy=per-bit', "--doorbell: 'rc=legacy=per-bit': the mode must be one of legacy, per-bit"],
+      ['rc=legacy,', "--doorbell: '': the board must be rc or ep"],
+    ];
+    for (const [v, msg] of doorbell) expect.soft({ v, ...(await run(['--doorbell', v, 'lab'])) }).toMatchObject({ v, code: 2, out: '', err: expect.stringMatching(new RegExp(`^ntb-bench: ${msg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\n`)) as string });
     for (const bad of ['0', '5', 'two']) expect(await run(['--mws', bad, 'lab'])).toMatchObject({ code: 2, err: expect.stringContaining(`--mws: '${bad}' is not a memory window count in 1..4`) as string });
     expect(await run(['--bogus'])).toMatchObject({ code: 2, err: expect.stringContaining("unknown option '--bogus'") as string });
     expect(await run(['frobnicate'])).toMatchObject({ code: 2, err: expect.stringContaining("unknown command 'frobnicate'") as string });
@@ -91,6 +100,27 @@ describe('ntb-bench CLI', () => {
     expect(r.out).toContain('ep$ sudo ethtool -l ntb0\nChannel parameters for ntb0:');
     expect(r.err).toContain(`ntb-bench: ${script}:4: 'nosuchtool' failed with status 127: bash: nosuchtool: command not found`);
     expect(r.out).not.toContain('sleep 1');
+  }, 60_000);
+
+  it('--doorbell takes one mode for both boards or a mode per board (a board left out keeps legacy)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ntbsim-cli-'));
+    const script = join(dir, 'db.lab');
+    writeFileSync(script, 'rc$ ethtool -l ntb0\n');
+    const spy = vi.spyOn(lab, 'bootLab');
+    try {
+      for (const [v, want] of [
+        ['per-bit', { rc: 'per-bit', ep: 'per-bit' }],
+        ['rc=legacy,ep=per-bit', { rc: 'legacy', ep: 'per-bit' }],
+        ['ep=per-bit', { ep: 'per-bit' }],
+      ] as const) {
+        spy.mockClear();
+        expect((await run(['--doorbell', v, 'lab', script])).code).toBe(0);
+        const booted = spy.mock.results[0]?.value as lab.Lab | undefined;
+        expect.soft({ v, options: spy.mock.calls[0]?.[0]?.doorbell, pair: booted?.pair.config.doorbell }).toEqual({ v, options: want, pair: { rc: 'legacy', ep: 'legacy', ...want } });
+      }
+    } finally {
+      spy.mockRestore();
+    }
   }, 60_000);
 
   it('--param with a name the module does not have: both kernels log it as ignored at boot (stderr), and the lab runs', async () => {
