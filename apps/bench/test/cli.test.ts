@@ -161,6 +161,13 @@ describe('ntb-bench CLI', () => {
     }
   });
 
+  it('--help names every option the commands accept', async () => {
+    const help = (await run(['--help'])).out;
+    expect(help).toMatch(/^ {2}sweep AXIS=V1,V2… .*\[--html PATH\].*\[--workers N\]$/m);
+    expect(help).toMatch(/^ {2}calibrate \[--seeds N\] \[--duration S\] \[--iterations N\] \[--workers N\]/m);
+    expect(help).toContain('--doorbell MODE       legacy | per-bit (both boards), or per board: rc=MODE,ep=MODE');
+  });
+
   it('prints usage with status 0 for help and 1 without a command', async () => {
     expect(await run(['help'])).toMatchObject({ code: 0, out: expect.stringContaining('Usage: ntb-bench') as string });
     expect((await run([])).code).toBe(1);
