@@ -8,11 +8,13 @@
  * frame length: `skbFromFrame(headers, len)` rebuilds an skb whose payload is elided. The L4
  * checksum always covers the pseudo-header and header; it covers the payload when present
  * (an elided payload counts as zeros), and the receiver verifies it only when the payload is
- * present.
+ * present. An IPv4 fragment has MF and its offset in the IP header; the first one carries the
+ * transport header of the whole datagram (its checksum and UDP length), a later one none (its
+ * headers end with the IP header).
  */
 import { NetError } from './errors.js';
 import { csumFold, csumPartial, ETH_ALEN, ETH_HLEN, ETH_P_IP, IPPROTO, IPV4_HLEN, pseudoHeaderSum } from './inet.js';
-import { Skb, l4HeaderLen, type Ipv4Header, type L4Header } from './skb.js';
+import { ipIsFragment, l4HeaderLen, Skb, type Ipv4Header, type L4Header } from './skb.js';
 
 const ZERO_MAC = new Uint8Array(ETH_ALEN);
 
@@ -36,12 +38,16 @@ function get32(b: Uint8Array, off: number): number {
   return (((b[off] as number) << 24) | ((b[off + 1] as number) << 16) | ((b[off + 2] as number) << 8) | (b[off + 3] as number)) >>> 0;
 }
 
+const IP_DF = 0x4000;
+const IP_MF = 0x2000;
+const IP_OFFSET = 0x1fff;
+
 function writeIp(b: Uint8Array, off: number, ip: Ipv4Header, totLen: number): void {
   b[off] = 0x45;
   b[off + 1] = ip.tos & 255;
   put16(b, off + 2, totLen);
   put16(b, off + 4, ip.id & 0xffff);
-  put16(b, off + 6, ip.df ? 0x4000 : 0);
+  put16(b, off + 6, (ip.df ? IP_DF : 0) | (ip.mf === true ? IP_MF : 0) | (((ip.fragOff ?? 0) >>> 3) & IP_OFFSET));
   b[off + 8] = ip.ttl & 255;
   b[off + 9] = ip.protocol & 255;
   put16(b, off + 10, 0);
@@ -90,7 +96,7 @@ function writeL4(b: Uint8Array, off: number, l4: L4Header, segLen: number): void
     case 'udp':
       put16(b, off, l4.sport);
       put16(b, off + 2, l4.dport);
-      put16(b, off + 4, segLen);
+      put16(b, off + 4, l4.len ?? segLen);
       put16(b, off + 6, 0);
       return;
     case 'icmp':
@@ -100,21 +106,40 @@ function writeL4(b: Uint8Array, off: number, l4: L4Header, segLen: number): void
       put16(b, off + 4, l4.id);
       put16(b, off + 6, l4.seq);
       return;
+    case 'frag':
+      return;
   }
 }
 
 const CHECK_OFFSET = { tcp: 16, udp: 6, icmp: 2 } as const;
 
 /** The L4 checksum of a segment whose header+payload bytes are `seg` (payload zeros when elided). */
-function l4Checksum(ip: Ipv4Header, kind: L4Header['kind'], seg: Uint8Array, segLen: number): number {
+function l4Checksum(ip: Ipv4Header, kind: keyof typeof CHECK_OFFSET, seg: Uint8Array, segLen: number): number {
   const base = kind === 'icmp' ? 0 : pseudoHeaderSum(ip.src, ip.dst, ip.protocol, segLen);
   const c = csumFold(csumPartial(seg, base));
   return kind === 'udp' && c === 0 ? 0xffff : c;
 }
 
 /**
+ * The L4 checksum field of an unfragmented skb's transport segment (the payload counts as zeros
+ * when elided): what `skbToFrame` writes, and what a first fragment carries for the whole datagram.
+ */
+export function skbL4Checksum(skb: Skb): number {
+  const l4 = skb.l4;
+  if (l4.kind === 'frag') throw new NetError('EINVAL', 'skbL4Checksum: a non-first fragment has no transport header');
+  const hlen = skb.l4HeaderLen;
+  const seg = new Uint8Array(skb.data === null ? hlen : skb.l4Len);
+  writeL4(seg, 0, l4, skb.l4Len);
+  if (skb.data !== null) seg.set(skb.data, hlen);
+  return l4Checksum(skb.ip, l4.kind, seg, skb.l4Len);
+}
+
+/**
  * The bytes of `skb` as a driver puts them in its buffer (eth_header + the linear data): the
- * whole frame when the payload is present, else the headers only (timing mode).
+ * whole frame when the payload is present, else the headers only (timing mode). A fragment
+ * carries its IP flags and offset; a first fragment's transport header keeps the checksum (and
+ * UDP length) of the whole datagram, set when it was cut; a later fragment has no transport
+ * header.
  */
 export function skbToFrame(skb: Skb): Uint8Array {
   const hdr = ETH_HLEN + IPV4_HLEN + skb.l4HeaderLen;
@@ -125,9 +150,12 @@ export function skbToFrame(skb: Skb): Uint8Array {
   put16(b, 12, ETH_P_IP);
   writeIp(b, ETH_HLEN, skb.ip, skb.networkLen);
   const l4Off = ETH_HLEN + IPV4_HLEN;
-  writeL4(b, l4Off, skb.l4, skb.l4Len);
+  const l4 = skb.l4;
+  writeL4(b, l4Off, l4, skb.l4Len);
   if (skb.data !== null) b.set(skb.data, hdr);
-  put16(b, l4Off + CHECK_OFFSET[skb.l4.kind], l4Checksum(skb.ip, skb.l4.kind, b.subarray(l4Off), skb.l4Len));
+  if (l4.kind === 'frag') return b;
+  const check = ipIsFragment(skb.ip) ? (l4.check ?? 0) : l4Checksum(skb.ip, l4.kind, b.subarray(l4Off), skb.l4Len);
+  put16(b, l4Off + CHECK_OFFSET[l4.kind], check);
   return b;
 }
 
@@ -175,19 +203,30 @@ export function skbFromFrame(frame: Uint8Array, len: number = frame.length): Fra
   if (csumFold(csumPartial(frame.subarray(ipOff, ipOff + IPV4_HLEN))) !== 0) return { ok: false, error: 'ip-checksum' };
   const totLen = get16(frame, ipOff + 2);
   if (totLen !== len - ETH_HLEN) return { ok: false, error: 'length' };
+  const flags = get16(frame, ipOff + 6);
   const ip: Ipv4Header = {
     tos: frame[ipOff + 1] as number,
     id: get16(frame, ipOff + 4),
-    df: (get16(frame, ipOff + 6) & 0x4000) !== 0,
+    df: (flags & IP_DF) !== 0,
     ttl: frame[ipOff + 8] as number,
     protocol: frame[ipOff + 9] as number,
     src: get32(frame, ipOff + 12),
     dst: get32(frame, ipOff + 16),
   };
+  const fragOff = (flags & IP_OFFSET) * 8;
+  const mf = (flags & IP_MF) !== 0;
+  if (fragOff > 0 || mf) {
+    ip.fragOff = fragOff;
+    ip.mf = mf;
+  }
   const l4Off = ipOff + IPV4_HLEN;
   let l4: L4Header;
   let hlen: number;
-  if (ip.protocol === IPPROTO.TCP) {
+  if (fragOff > 0) {
+    if (ip.protocol !== IPPROTO.TCP && ip.protocol !== IPPROTO.UDP && ip.protocol !== IPPROTO.ICMP) return { ok: false, error: 'protocol' };
+    l4 = { kind: 'frag' };
+    hlen = 0;
+  } else if (ip.protocol === IPPROTO.TCP) {
     if (frame.length < l4Off + 20) return { ok: false, error: 'short' };
     hlen = ((frame[l4Off + 12] as number) >>> 4) * 4;
     if (hlen < 20 || frame.length < l4Off + hlen) return { ok: false, error: 'short' };
@@ -205,8 +244,9 @@ export function skbFromFrame(frame: Uint8Array, len: number = frame.length): Fra
   } else if (ip.protocol === IPPROTO.UDP) {
     hlen = 8;
     if (frame.length < l4Off + hlen) return { ok: false, error: 'short' };
-    if (get16(frame, l4Off + 4) !== totLen - IPV4_HLEN) return { ok: false, error: 'length' };
-    l4 = { kind: 'udp', sport: get16(frame, l4Off), dport: get16(frame, l4Off + 2) };
+    const udpLen = get16(frame, l4Off + 4);
+    if (mf ? udpLen <= totLen - IPV4_HLEN : udpLen !== totLen - IPV4_HLEN) return { ok: false, error: 'length' };
+    l4 = mf ? { kind: 'udp', sport: get16(frame, l4Off), dport: get16(frame, l4Off + 2), len: udpLen } : { kind: 'udp', sport: get16(frame, l4Off), dport: get16(frame, l4Off + 2) };
   } else if (ip.protocol === IPPROTO.ICMP) {
     hlen = 8;
     if (frame.length < l4Off + hlen) return { ok: false, error: 'short' };
@@ -219,7 +259,7 @@ export function skbFromFrame(frame: Uint8Array, len: number = frame.length): Fra
   if (payloadLen < 0) return { ok: false, error: 'length' };
   const full = frame.length === len;
   if (!full && frame.length !== l4Off + hlen) return { ok: false, error: 'length' };
-  if (full) l4.check = get16(frame, l4Off + CHECK_OFFSET[l4.kind]);
+  if (full && l4.kind !== 'frag') l4.check = get16(frame, l4Off + CHECK_OFFSET[l4.kind]);
   const data = full ? frame.slice(l4Off + hlen) : null;
   const skb = new Skb({ ip, l4, data, payloadLen, macLen: ETH_HLEN });
   skb.ethDst = frame.slice(0, ETH_ALEN);
@@ -227,13 +267,18 @@ export function skbFromFrame(frame: Uint8Array, len: number = frame.length): Fra
   return { ok: true, skb };
 }
 
-/** Verify the L4 checksum of a received skb whose payload is present; true when absent or valid. */
+/**
+ * Verify the L4 checksum of a received skb whose payload is present; true when absent or valid,
+ * and for a fragment (the datagram is verified once reassembled).
+ */
 export function skbChecksumOk(skb: Skb): boolean {
-  const expected = skb.l4.check;
+  const l4 = skb.l4;
+  if (l4.kind === 'frag' || ipIsFragment(skb.ip)) return true;
+  const expected = l4.check;
   if (expected === undefined || skb.data === null) return true;
   const seg = new Uint8Array(skb.l4Len);
-  writeL4(seg, 0, skb.l4, skb.l4Len);
+  writeL4(seg, 0, l4, skb.l4Len);
   seg.set(skb.data, skb.l4HeaderLen);
-  const c = l4Checksum(skb.ip, skb.l4.kind, seg, skb.l4Len);
-  return c === expected || (skb.l4.kind === 'udp' && expected === 0);
+  const c = l4Checksum(skb.ip, l4.kind, seg, skb.l4Len);
+  return c === expected || (l4.kind === 'udp' && expected === 0);
 }

@@ -1,6 +1,6 @@
 export { getXpsQueue, netdevCorePickTx, netdevPickTx, devQueueXmit, netifRx, qdiscRun, skbGetHash, skbTxHash, cpuOf } from './dev.js';
 export { NET_ERRNO_EXTRA, NetError, netErrnoName, netErrnoValue, netStrerror, type NetErrno } from './errors.js';
-export { skbChecksumOk, skbFromFrame, skbToFrame, type FrameError, type FrameResult } from './frame.js';
+export { skbChecksumOk, skbFromFrame, skbL4Checksum, skbToFrame, type FrameError, type FrameResult } from './frame.js';
 export {
   csumFold,
   csumPartial,
@@ -24,7 +24,8 @@ export {
   type Ipv4Addr,
   type Ipv4Prefix,
 } from './inet.js';
-export { checkPort, InetSock, payloadOf, SOCK_MIN_RCVBUF, SOCK_MIN_SNDBUF, type Payload } from './inetSock.js';
+export { checkPort, InetSock, payloadOf, SOCK_MIN_RCVBUF, SOCK_MIN_SNDBUF, type Payload, type PmtuDisc } from './inetSock.js';
+export { ipDatagramTruesize, ipFragment, ipFragmentSizes } from './ipFrag.js';
 export {
   createNetDevice,
   DEFAULT_TX_QUEUE_LEN,
@@ -51,12 +52,14 @@ export { Qdisc, type QdiscStats } from './qdisc.js';
 export {
   allocSkbTruesize,
   flowHash,
+  ipIsFragment,
   l4HeaderLen,
   reciprocalScale,
   Skb,
   TCP_FLAG,
   tcpHeaderLen,
   type IcmpHeader,
+  type IpFragHeader,
   type Ipv4Header,
   type L4Header,
   type SkbDestructor,

@@ -16,6 +16,14 @@ export const SOCK_MIN_SNDBUF = 4608;
 /** SOCK_MIN_RCVBUF = TCP_SKB_MIN_TRUESIZE (bytes). */
 export const SOCK_MIN_RCVBUF = 2304;
 
+/**
+ * Path MTU discovery mode of a datagram socket (IP_MTU_DISCOVER): `'want'` (IP_PMTUDISC_WANT,
+ * Linux's default with ip_no_pmtu_disc 0) sets DF on a datagram that fits the route MTU and
+ * fragments a larger one; `'do'` (IP_PMTUDISC_DO, `ping -M do`, iperf3 `--dont-fragment`) sets
+ * DF and fails a larger one with EMSGSIZE; `'dont'` (IP_PMTUDISC_DONT) never sets DF.
+ */
+export type PmtuDisc = 'want' | 'do' | 'dont';
+
 /** A payload argument: bytes (functional mode) or a length (timing mode). */
 export interface Payload {
   /** Length (bytes). */
@@ -55,6 +63,8 @@ export abstract class InetSock implements SkbOwner {
   rcvbufLocked = false;
   /** Flow hash of the socket (sk_txhash), 0 when unset. */
   txhash = 0;
+  /** IP_MTU_DISCOVER mode of datagrams sent (inet->pmtudisc). */
+  pmtudisc: PmtuDisc = 'want';
   /** Tasks waiting to read. */
   protected readonly readWq = new WaitQueue();
   /** Tasks waiting to write. */
@@ -100,6 +110,18 @@ export abstract class InetSock implements SkbOwner {
     const val = Math.min(bytes, this.stack.sysctl.rmemMax);
     this.rcvbufLocked = true;
     this.rcvbuf = Math.max(val * 2, SOCK_MIN_RCVBUF);
+  }
+
+  /** setsockopt(IP_MTU_DISCOVER): how datagrams over the route MTU are sent (EINVAL for an unknown mode). */
+  setMtuDiscover(mode: PmtuDisc): void {
+    this.checkOpen('setMtuDiscover');
+    if (mode !== 'want' && mode !== 'do' && mode !== 'dont') throw new NetError('EINVAL', `IP_MTU_DISCOVER "${String(mode)}": allowed want, do or dont`);
+    this.pmtudisc = mode;
+  }
+
+  /** Whether a datagram of `networkLen` bytes on a route of `mtu` goes with DF (ip_dont_fragment in __ip_make_skb). */
+  protected dfFor(networkLen: number, mtu: number): boolean {
+    return this.pmtudisc === 'do' || (this.pmtudisc === 'want' && networkLen <= mtu);
   }
 
   /** Sleep `task` until the socket is readable (or has an error); wakes at once if it already is. */

@@ -9,10 +9,13 @@
  * (then `time_squeeze` and a re-raise). Each packet goes through `ip_rcv` to TCP, UDP or ICMP,
  * which charge the per-packet receive cost and the software checksum on this CPU.
  *
+ * IP output fragments a datagram over the MTU without DF, and IP input reassembles fragments
+ * (`ipFrag.ts`: `ip_do_fragment`, `ip_defrag`).
+ *
  * Simplified: no ARP (the neighbour table learns the peer's MAC from received frames; the first
- * frames go to the broadcast address), no loopback device, no forwarding, no fragmentation (a
- * packet over the MTU is refused: FragFails), no RPS/RFS, and the per-CPU backlog does not hand
- * over to ksoftirqd under load (a squeezed run is simply raised again).
+ * frames go to the broadcast address), no loopback device, no forwarding, no RPS/RFS, and the
+ * per-CPU backlog does not hand over to ksoftirqd under load (a squeezed run is simply raised
+ * again).
  */
 import type { Cpu, ExecContext, Host, Rng, Softirq, Tasklet } from '@ntbsim/kernel';
 import { cpuOf, devQueueXmit, qdiscRun } from './dev.js';
@@ -20,7 +23,8 @@ import { NetError } from './errors.js';
 import { ETH_ALEN, ETH_HLEN, formatIpv4, IPPROTO, IPV4_MIN_MTU, parseIpv4Prefix, prefixMask, type Ipv4Addr } from './inet.js';
 import type { NetDevice, NetdevQueue } from './netDevice.js';
 import { icmpRcv, PingSocket } from './ping.js';
-import type { Skb } from './skb.js';
+import { IpDefrag, ipFragment } from './ipFrag.js';
+import { ipIsFragment, type Skb } from './skb.js';
 import { tcpV4Rcv } from './tcp/tcpInput.js';
 import { TcpSocket } from './tcp/tcpSocket.js';
 import type { NetRx, NetSysctls, NetXmit, SnmpMib, TcpExtMib } from './types.js';
@@ -51,6 +55,9 @@ export const DEFAULT_SYSCTLS: Readonly<NetSysctls> = Object.freeze({
   tcpReordering: 3,
   ipLocalPortRange: [32768, 60999] as const,
   ipDefaultTtl: 64,
+  ipfragHighThresh: 4194304,
+  ipfragLowThresh: 3145728,
+  ipfragTime: 30,
 });
 
 /** The /proc/sys names of the sysctls (`sysctl -w net.core.wmem_max=…`). */
@@ -78,6 +85,9 @@ export const SYSCTL_NAMES: Readonly<Record<string, keyof NetSysctls>> = Object.f
   'net.ipv4.tcp_reordering': 'tcpReordering',
   'net.ipv4.ip_local_port_range': 'ipLocalPortRange',
   'net.ipv4.ip_default_ttl': 'ipDefaultTtl',
+  'net.ipv4.ipfrag_high_thresh': 'ipfragHighThresh',
+  'net.ipv4.ipfrag_low_thresh': 'ipfragLowThresh',
+  'net.ipv4.ipfrag_time': 'ipfragTime',
 });
 
 const TRIPLES = new Set<keyof NetSysctls>(['tcpWmem', 'tcpRmem']);
@@ -145,7 +155,22 @@ interface AddrEntry {
 
 function newSnmp(): SnmpMib {
   return {
-    Ip: { InReceives: 0, InHdrErrors: 0, InAddrErrors: 0, InUnknownProtos: 0, InDelivers: 0, OutRequests: 0, OutNoRoutes: 0, FragFails: 0 },
+    Ip: {
+      InReceives: 0,
+      InHdrErrors: 0,
+      InAddrErrors: 0,
+      InUnknownProtos: 0,
+      InDelivers: 0,
+      OutRequests: 0,
+      OutNoRoutes: 0,
+      ReasmTimeout: 0,
+      ReasmReqds: 0,
+      ReasmOKs: 0,
+      ReasmFails: 0,
+      FragOKs: 0,
+      FragFails: 0,
+      FragCreates: 0,
+    },
     Icmp: { InMsgs: 0, InErrors: 0, InCsumErrors: 0, InEchos: 0, InEchoReps: 0, OutMsgs: 0, OutEchos: 0, OutEchoReps: 0 },
     Tcp: { ActiveOpens: 0, PassiveOpens: 0, AttemptFails: 0, EstabResets: 0, InSegs: 0, OutSegs: 0, RetransSegs: 0, InErrs: 0, OutRsts: 0, InCsumErrors: 0 },
     Udp: { InDatagrams: 0, NoPorts: 0, InErrors: 0, OutDatagrams: 0, RcvbufErrors: 0, SndbufErrors: 0, InCsumErrors: 0 },
@@ -224,6 +249,7 @@ export class NetStack {
   private readonly netTx: Softirq;
   private readonly netRx: Softirq;
   private readonly tsqTasklets: Tasklet[];
+  private readonly defrag: IpDefrag;
 
   /** The stack of `host` (use `createNetStack`). */
   constructor(
@@ -236,6 +262,7 @@ export class NetStack {
     this.tcpTxChecksum = tx;
     this.sysctl = { ...DEFAULT_SYSCTLS };
     for (const [k, v] of Object.entries(options.sysctl ?? {})) this.setSysctlKey(k as keyof NetSysctls, v, `sysctl.${k}`);
+    this.checkIpfragThresh('sysctl');
     this.rng = host.sim.rng.fork();
     this.hashrnd = this.rng.nextU32();
     this.ipId = this.rng.int(0x10000);
@@ -243,6 +270,7 @@ export class NetStack {
     this.netTx = host.openSoftirq('NET_TX', (ctx) => this.netTxAction(ctx));
     this.netRx = host.openSoftirq('NET_RX', (ctx) => this.netRxAction(ctx));
     this.tsqTasklets = host.cpus.map((c) => host.createTasklet(`tsq/${c.id}`, (ctx) => this.tsqAction(ctx)));
+    this.defrag = new IpDefrag(this);
     stacks.set(host, this);
   }
 
@@ -256,7 +284,20 @@ export class NetStack {
       v = parts.length === 1 ? parts[0] : parts;
     }
     if (BOOLS.has(key) && typeof v === 'number') v = v !== 0;
+    const prior = this.sysctl[key];
     this.setSysctlKey(key, v as NetSysctls[keyof NetSysctls], name);
+    try {
+      this.checkIpfragThresh(name);
+    } catch (e) {
+      this.setSysctlKey(key, prior, name);
+      throw e;
+    }
+  }
+
+  /** ipfrag_low_thresh ≤ ipfrag_high_thresh, as their sysctl bounds require; EINVAL naming `label` otherwise. */
+  private checkIpfragThresh(label: string): void {
+    const { ipfragLowThresh: low, ipfragHighThresh: high } = this.sysctl;
+    if (low > high) throw new NetError('EINVAL', `${label}: ipfrag_low_thresh ${low} above ipfrag_high_thresh ${high}: allowed low ≤ high (bytes)`);
   }
 
   private setSysctlKey(key: keyof NetSysctls, value: NetSysctls[keyof NetSysctls], label: string): void {
@@ -400,7 +441,11 @@ export class NetStack {
 
   /**
    * @internal IP output (`ip_queue_xmit` / `ip_local_out` → `ip_finish_output2`): route,
-   * MTU check (DF, no fragmentation), Ethernet header (`neigh_output`), then `dev_queue_xmit`.
+   * MTU check, Ethernet header (`neigh_output`), then `dev_queue_xmit`. A packet over the MTU
+   * with DF fails ('too-big', FragFails); without DF it is fragmented (`ip_do_fragment`): each
+   * fragment after the first pays an skb allocation and the per-packet transmit cost here, and
+   * goes to `dev_queue_xmit` in turn; a fragment the device queue does not take (drop or CN)
+   * ends the datagram (FragFails) and its result is returned.
    */
   ipOutput(skb: Skb, ctx: ExecContext): IpXmit {
     const r = this.route(skb.ip.dst);
@@ -409,18 +454,53 @@ export class NetStack {
       skb.free(ctx);
       return 'no-route';
     }
-    if (skb.networkLen > r.dev.mtu) {
+    const dev = r.dev;
+    if (skb.networkLen > dev.mtu && skb.ip.df) {
       this.snmp.Ip.FragFails++;
       skb.free(ctx);
       return 'too-big';
     }
     skb.ip.id = this.nextIpId();
-    skb.dev = r.dev;
-    skb.macLen = ETH_HLEN;
-    skb.ethSrc = r.dev.devAddr;
-    skb.ethDst = this.neigh.get(skb.ip.dst) ?? BROADCAST;
     this.snmp.Ip.OutRequests++;
+    if (skb.networkLen > dev.mtu) return this.ipFragmentOutput(skb, dev, ctx);
+    this.linkHeader(skb, dev);
     return devQueueXmit(skb, ctx);
+  }
+
+  private linkHeader(skb: Skb, dev: NetDevice): void {
+    skb.dev = dev;
+    skb.macLen = ETH_HLEN;
+    skb.ethSrc = dev.devAddr;
+    skb.ethDst = this.neigh.get(skb.ip.dst) ?? BROADCAST;
+  }
+
+  /** ip_do_fragment: send `skb`'s fragments one by one (FragCreates each, FragOKs at the end). */
+  private ipFragmentOutput(skb: Skb, dev: NetDevice, ctx: ExecContext): NetXmit {
+    const mib = this.snmp.Ip;
+    const frags = ipFragment(skb, dev.mtu);
+    const costs = ctx.host.costs;
+    let rc: NetXmit = 'success';
+    let i = 0;
+    for (; i < frags.length; i++) {
+      const f = frags[i] as Skb;
+      if (i > 0) ctx.charge(costs.skbAlloc() + costs.txPacket());
+      this.linkHeader(f, dev);
+      rc = devQueueXmit(f, ctx);
+      if (rc !== 'success') break;
+      mib.FragCreates++;
+    }
+    if (rc === 'success') mib.FragOKs++;
+    else {
+      mib.FragFails++;
+      for (let j = i + 1; j < frags.length; j++) (frags[j] as Skb).free(ctx);
+    }
+    skb.free(ctx);
+    return rc;
+  }
+
+  /** Reassembly state: datagrams in progress (/proc/net/sockstat `FRAG: inuse N memory M`, memory in bytes). */
+  ipFragStat(): { readonly inuse: number; readonly memory: number } {
+    return { inuse: this.defrag.count, memory: this.defrag.mem };
   }
 
   /**
@@ -523,16 +603,29 @@ export class NetStack {
     return sd.tsqList.length > 0;
   }
 
-  /** ip_rcv + ip_local_deliver: validate the destination, learn the neighbour, demultiplex. */
-  private ipRcv(skb: Skb, ctx: ExecContext): void {
+  /**
+   * ip_rcv + ip_local_deliver: validate the destination, learn the neighbour, reassemble
+   * fragments (ip_defrag), demultiplex. A fragment that does not complete its datagram pays the
+   * per-packet receive cost here; the one that does goes on to TCP, UDP or ICMP, which charge it.
+   */
+  private ipRcv(frame: Skb, ctx: ExecContext): void {
     this.snmp.Ip.InReceives++;
-    if (skb.macLen !== 0) skb.macLen = 0;
-    if (!this.isLocalAddr(skb.ip.dst)) {
+    if (frame.macLen !== 0) frame.macLen = 0;
+    if (!this.isLocalAddr(frame.ip.dst)) {
       this.snmp.Ip.InAddrErrors++;
-      skb.free(ctx);
+      frame.free(ctx);
       return;
     }
-    if (skb.ethSrc !== null) this.neigh.set(skb.ip.src, skb.ethSrc);
+    if (frame.ethSrc !== null) this.neigh.set(frame.ip.src, frame.ethSrc);
+    let skb = frame;
+    if (ipIsFragment(frame.ip)) {
+      const whole = this.defrag.defrag(frame, ctx);
+      if (whole === null) {
+        ctx.charge(ctx.host.costs.rxPacket());
+        return;
+      }
+      skb = whole;
+    }
     switch (skb.ip.protocol) {
       case IPPROTO.TCP:
         this.snmp.Ip.InDelivers++;

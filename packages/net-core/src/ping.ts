@@ -4,7 +4,8 @@
  * NET_RX context with the same identifier, sequence and payload; a reply is queued on the ping
  * socket whose identifier matches. Costs: the request and reply each pay the per-packet stack
  * cost and a checksum pass over the ICMP message (no offload). A message larger than the route
- * MTU fails with EMSGSIZE (no fragmentation).
+ * MTU is fragmented (IP_PMTUDISC_WANT, as iputils ping leaves it), and so is the reply (the ICMP
+ * socket of `icmp_reply` never sets DF); each fragment pays the per-packet costs.
  */
 import type { Cpu, ExecContext } from '@ntbsim/kernel';
 import { NetError } from './errors.js';
@@ -12,7 +13,8 @@ import { skbChecksumOk } from './frame.js';
 import { formatIpv4, ICMP_HLEN, IPPROTO, IPV4_HLEN, parseIpv4 } from './inet.js';
 import { InetSock, payloadOf } from './inetSock.js';
 import type { NetStack } from './netStack.js';
-import { allocSkbTruesize, Skb } from './skb.js';
+import { ipAppendMemory } from './ipFrag.js';
+import { Skb } from './skb.js';
 import type { EchoReplyResult, PollEvents, SendResult } from './types.js';
 
 /** ICMP types used here. */
@@ -61,7 +63,11 @@ export class PingSocket extends InetSock {
     return false;
   }
 
-  /** Send an echo request; ENETUNREACH without a route, EMSGSIZE over the MTU, EAGAIN with the send buffer full. */
+  /**
+   * Send an echo request; ENETUNREACH without a route, EMSGSIZE over 65507 bytes (or over the MTU
+   * with `setMtuDiscover('do')`), EAGAIN with the send buffer full. A request over the MTU goes
+   * in IP fragments.
+   */
   sendEcho(ctx: ExecContext, req: EchoRequest): SendResult {
     this.checkOpen('sendEcho');
     if (!Number.isInteger(req.seq) || req.seq < 0 || req.seq > 0xffff) throw new NetError('EINVAL', `sendEcho: seq ${String(req.seq)}: allowed 0..65535`);
@@ -74,16 +80,19 @@ export class PingSocket extends InetSock {
       stack.snmp.Ip.OutNoRoutes++;
       return { ok: false, errno: 'ENETUNREACH' };
     }
-    if (p.len + ICMP_HLEN + IPV4_HLEN > r.dev.mtu) return { ok: false, errno: 'EMSGSIZE' };
-    if (this.wmemAlloc >= this.sndbuf) return { ok: false, errno: 'EAGAIN' };
+    const mtu = r.dev.mtu;
+    const l4Len = p.len + ICMP_HLEN;
+    if (this.pmtudisc === 'do' && l4Len + IPV4_HLEN > mtu) return { ok: false, errno: 'EMSGSIZE' };
+    const mem = ipAppendMemory(this.wmemAlloc, this.sndbuf, l4Len, mtu);
+    if (mem === 'EAGAIN' || mem === 'ENOBUFS') return { ok: false, errno: mem };
     const costs = ctx.host.costs;
     ctx.charge(costs.skbAlloc() + costs.userCopy(p.len) + costs.txPacket());
     const skb = new Skb({
-      ip: { src: r.src, dst, protocol: IPPROTO.ICMP, id: 0, ttl: stack.sysctl.ipDefaultTtl, df: true, tos: 0 },
+      ip: { src: r.src, dst, protocol: IPPROTO.ICMP, id: 0, ttl: stack.sysctl.ipDefaultTtl, df: this.dfFor(l4Len + IPV4_HLEN, mtu), tos: 0 },
       l4: { kind: 'icmp', type: ICMP_TYPE.ECHO, code: 0, id: this.ident, seq: req.seq },
       data: p.bytes === null ? null : p.bytes.slice(),
       payloadLen: p.len,
-      truesize: allocSkbTruesize(p.len + ICMP_HLEN + IPV4_HLEN + 31),
+      truesize: mem,
     });
     skb.setOwner(this, (s, cpu) => this.wfree(s, cpu));
     this.wmemAlloc += skb.truesize;

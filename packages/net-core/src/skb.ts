@@ -33,6 +33,15 @@ export interface Ipv4Header {
   df: boolean;
   /** Type of service. */
   tos: number;
+  /** Fragment offset (bytes, a multiple of 8) of this packet's payload in its datagram; absent or 0 when first or unfragmented. */
+  fragOff?: number;
+  /** More Fragments (IP_MF): another fragment of the datagram follows this one. */
+  mf?: boolean;
+}
+
+/** Whether an IPv4 header is a fragment's (ip_is_fragment: MF set or a non-zero offset). */
+export function ipIsFragment(ip: Ipv4Header): boolean {
+  return ip.mf === true || (ip.fragOff ?? 0) > 0;
 }
 
 /** A TCP header (struct tcphdr) with the options Linux sends (MSS, timestamps, window scale). */
@@ -71,8 +80,16 @@ export interface UdpHeader {
   sport: number;
   /** Destination port. */
   dport: number;
-  /** Checksum as read from the wire. */
+  /** Checksum as read from the wire, or precomputed over the whole datagram on a first fragment. */
   check?: number;
+  /** Length field (bytes) when it is not this skb's segment length: the whole datagram's, on a first fragment. */
+  len?: number;
+}
+
+/** No transport header: the payload of a non-first IPv4 fragment (a slice of the datagram's bytes). */
+export interface IpFragHeader {
+  /** Discriminant. */
+  readonly kind: 'frag';
 }
 
 /** An ICMP echo header (struct icmphdr). */
@@ -87,12 +104,12 @@ export interface IcmpHeader {
   id: number;
   /** Echo sequence number. */
   seq: number;
-  /** Checksum as read from the wire. */
+  /** Checksum as read from the wire, or precomputed over the whole message on a first fragment. */
   check?: number;
 }
 
-/** A transport header. */
-export type L4Header = TcpHeader | UdpHeader | IcmpHeader;
+/** A transport header, or none in a non-first fragment. */
+export type L4Header = TcpHeader | UdpHeader | IcmpHeader | IpFragHeader;
 
 /** TCP header length with its options (bytes): 20, +4 MSS, +12 timestamps, +4 window scale. */
 export function tcpHeaderLen(h: TcpHeader): number {
@@ -108,6 +125,8 @@ export function l4HeaderLen(h: L4Header): number {
       return UDP_HLEN;
     case 'icmp':
       return ICMP_HLEN;
+    case 'frag':
+      return 0;
   }
 }
 
@@ -249,6 +268,18 @@ export class Skb {
     this.destructor = destructor;
   }
 
+  /**
+   * @internal Charge `frag`, a fragment cut from this skb, to this skb's owner (ip_do_fragment's
+   * skb_set_owner_w): it gets the owner and destructor, and `frag.truesize` moves from this skb
+   * to it, so the owner's memory accounting stays exact whatever is freed first.
+   */
+  shareOwner(frag: Skb): void {
+    if (this.sk === null) return;
+    frag.sk = this.sk;
+    frag.destructor = this.destructor;
+    this.truesize -= frag.truesize;
+  }
+
   /** Record the RX queue it arrived on (skb_record_rx_queue). */
   recordRxQueue(queue: number): void {
     this.rxQueue = queue;
@@ -292,10 +323,13 @@ function fmix(h0: number): number {
   return h >>> 0;
 }
 
-/** The software flow hash of an skb's 5-tuple with `seed` (skb_get_hash / flow dissector); never 0. */
+/**
+ * The software flow hash of an skb's 5-tuple with `seed` (skb_get_hash / flow dissector); never
+ * 0. A fragment hashes on addresses and protocol only (the dissector does not parse its ports).
+ */
 export function flowHash(skb: Skb, seed: number): number {
   const l4 = skb.l4;
-  const ports = l4.kind === 'icmp' ? l4.id : ((l4.sport << 16) | l4.dport) >>> 0;
+  const ports = l4.kind === 'frag' || ipIsFragment(skb.ip) ? 0 : l4.kind === 'icmp' ? l4.id : ((l4.sport << 16) | l4.dport) >>> 0;
   let h = seed >>> 0;
   for (const w of [skb.ip.src, skb.ip.dst, ports, skb.ip.protocol]) h = fmix(h ^ Math.imul(w >>> 0, 0x9e3779b1));
   return h === 0 ? 1 : h;

@@ -216,6 +216,12 @@ export interface NetSysctls {
   ipLocalPortRange: readonly [number, number];
   /** net.ipv4.ip_default_ttl. Default 64. */
   ipDefaultTtl: number;
+  /** net.ipv4.ipfrag_high_thresh: above this much reassembly memory every new fragment is refused (bytes). Default 4194304; 0 refuses all. */
+  ipfragHighThresh: number;
+  /** net.ipv4.ipfrag_low_thresh (bytes), at most ipfrag_high_thresh; unused by Linux since 4.17, kept for `sysctl`. Default 3145728. */
+  ipfragLowThresh: number;
+  /** net.ipv4.ipfrag_time: how long an incomplete datagram is kept (s). Default 30. */
+  ipfragTime: number;
 }
 
 /** A subset of `struct tcp_info` (getsockopt TCP_INFO, `ss -ti`), times in µs. */
@@ -310,8 +316,20 @@ export interface IpMib {
   OutRequests: number;
   /** Dropped for lack of a route (device down or no address). */
   OutNoRoutes: number;
-  /** Not sent because larger than the MTU with DF set (no fragmentation modelled). */
+  /** Incomplete datagrams that timed out (ipfrag_time). */
+  ReasmTimeout: number;
+  /** Fragments received for reassembly. */
+  ReasmReqds: number;
+  /** Datagrams reassembled. */
+  ReasmOKs: number;
+  /** Reassembly failures: timeouts, overlaps, fragments refused above ipfrag_high_thresh. */
+  ReasmFails: number;
+  /** Datagrams fragmented. */
+  FragOKs: number;
+  /** Not sent: larger than the MTU with DF set, or a fragment the device queue did not take. */
   FragFails: number;
+  /** Fragments sent. */
+  FragCreates: number;
 }
 
 /** /proc/net/snmp `Icmp:` counters. */

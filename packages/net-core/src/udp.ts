@@ -7,8 +7,10 @@
  * The checksum is folded into the user copy (no offload). Receive (`__udp_enqueue_schedule_skb`):
  * a datagram is dropped when the receive memory already exceeds SO_RCVBUF (`RcvbufErrors`,
  * `InErrors`); `recv` verifies the checksum while copying (`skb_copy_and_csum_datagram_msg`)
- * and counts `InDatagrams`. A datagram larger than the route MTU fails with EMSGSIZE
- * (fragmentation is not modelled); no ICMP port-unreachable is sent for `NoPorts`.
+ * and counts `InDatagrams`. A datagram larger than the route MTU is sent in IP fragments (DF
+ * only on a datagram that fits, IP_PMTUDISC_WANT), each its own skb charged to the send buffer;
+ * with `setMtuDiscover('do')` it fails with EMSGSIZE instead. Beyond 65507 bytes of payload a
+ * send fails with EMSGSIZE. No ICMP port-unreachable is sent for `NoPorts`.
  */
 import type { Cpu, ExecContext } from '@ntbsim/kernel';
 import { NetError } from './errors.js';
@@ -16,13 +18,12 @@ import { skbChecksumOk } from './frame.js';
 import { formatIpv4, IPPROTO, IPV4_HLEN, parseIpv4, UDP_HLEN, type Ipv4Addr } from './inet.js';
 import { checkPort, InetSock, payloadOf } from './inetSock.js';
 import type { NetStack } from './netStack.js';
-import { allocSkbTruesize, Skb } from './skb.js';
+import { ipAppendMemory } from './ipFrag.js';
+import { Skb } from './skb.js';
 import type { DatagramResult, OpResult, PollEvents, SendResult, SockAddr } from './types.js';
 
 /** Largest UDP payload (bytes): 65535 − 20 − 8. */
 export const UDP_MAX_PAYLOAD = 65507;
-/** Link-layer headroom plus alignment slack ip_append_data reserves (bytes): LL_RESERVED_SPACE 16 + 15. */
-const LL_HEADROOM = 31;
 
 /** Counters of one UDP socket. */
 export interface UdpSockStats {
@@ -116,17 +117,24 @@ export class UdpSocket extends InetSock {
       stack.snmp.Ip.OutNoRoutes++;
       return { ok: false, errno: 'ENETUNREACH' };
     }
-    if (p.len + UDP_HLEN + IPV4_HLEN > r.dev.mtu) return { ok: false, errno: 'EMSGSIZE' };
+    const mtu = r.dev.mtu;
+    const l4Len = p.len + UDP_HLEN;
+    if (this.pmtudisc === 'do' && l4Len + IPV4_HLEN > mtu) return { ok: false, errno: 'EMSGSIZE' };
     if (this.lport === 0) this.bind(0);
-    if (this.wmemAlloc >= this.sndbuf) return { ok: false, errno: 'EAGAIN' };
+    const mem = ipAppendMemory(this.wmemAlloc, this.sndbuf, l4Len, mtu);
+    if (mem === 'EAGAIN') return { ok: false, errno: 'EAGAIN' };
+    if (mem === 'ENOBUFS') {
+      stack.snmp.Udp.SndbufErrors++;
+      return { ok: false, errno: 'ENOBUFS' };
+    }
     const costs = ctx.host.costs;
     ctx.charge(costs.skbAlloc() + costs.userCopy(p.len) + costs.txPacket());
     const skb = new Skb({
-      ip: { src: r.src, dst, protocol: IPPROTO.UDP, id: 0, ttl: stack.sysctl.ipDefaultTtl, df: true, tos: 0 },
+      ip: { src: r.src, dst, protocol: IPPROTO.UDP, id: 0, ttl: stack.sysctl.ipDefaultTtl, df: this.dfFor(l4Len + IPV4_HLEN, mtu), tos: 0 },
       l4: { kind: 'udp', sport: this.lport, dport },
       data: p.bytes === null ? null : p.bytes.slice(),
       payloadLen: p.len,
-      truesize: allocSkbTruesize(p.len + UDP_HLEN + IPV4_HLEN + LL_HEADROOM),
+      truesize: mem,
     });
     skb.hash = this.txhash;
     skb.setOwner(this, (s, cpu) => this.wfree(s, cpu));

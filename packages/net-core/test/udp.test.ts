@@ -64,18 +64,23 @@ describe('UdpSocket loss accounting', () => {
     expect(lab.veth.a.dev.txQueue(0).qdisc.stats.drops).toBe(2);
   });
 
-  it('refuses datagrams over the MTU with EMSGSIZE (no fragmentation)', () => {
+  it('sends datagrams over the MTU in fragments and refuses more than 65507 bytes with EMSGSIZE', () => {
     const lab = makeLab();
     const s = lab.sa.udpSocket();
     s.connect({ addr: '10.0.0.2', port: 9 });
-    let res = '';
+    const res: string[] = [];
     lab.a.createUserTask('tx', (ctx) => {
-      const r = s.send(ctx, 1473);
-      res = r.ok ? 'ok' : r.errno;
+      for (const n of [1473, 65_507, 65_508]) {
+        const r = s.send(ctx, n);
+        res.push(r.ok ? 'ok' : r.errno);
+      }
       return 'exit';
     });
     lab.sim.run({ until: 1e9 });
-    expect(res).toBe('EMSGSIZE');
+    expect(lab.veth.a.dev.mtu).toBe(1500);
+    expect(res).toEqual(['ok', 'ok', 'EMSGSIZE']);
+    expect(lab.sa.snmp.Ip.FragCreates).toBe(2 + 45);
+    expect(lab.sb.snmp.Ip.ReasmOKs).toBe(2);
   });
 });
 

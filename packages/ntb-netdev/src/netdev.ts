@@ -34,10 +34,13 @@ export const TIMING_HEADER_BYTES = ETH_HLEN + 20 + 60;
 
 /**
  * Bytes of protocol headers at the start of a frame (Ethernet + IPv4 IHL + TCP data offset, or
- * 8 for UDP/ICMP): in timing mode only these bytes travel, the rest of the buffer is stale.
+ * 8 for UDP/ICMP, or none after the IP header of a non-first IP fragment): in timing mode only
+ * these bytes travel, the rest of the buffer is stale.
  */
 export function frameHeaderLength(frame: Uint8Array): number {
   const ihl = ((frame[ETH_HLEN] ?? 0x45) & 0x0f) * 4;
+  const fragOff = (((frame[ETH_HLEN + 6] ?? 0) & 0x1f) << 8) | (frame[ETH_HLEN + 7] ?? 0);
+  if (fragOff !== 0) return ETH_HLEN + ihl;
   const proto = frame[ETH_HLEN + 9] ?? 0;
   const l4 = proto === 6 ? ((frame[ETH_HLEN + ihl + 12] ?? 0x50) >>> 4) * 4 : 8;
   return ETH_HLEN + ihl + l4;

@@ -174,3 +174,72 @@ describe('MTU below 68', () => {
     expect(r.rc.stack.addressesOf(dev)).toEqual(['10.0.0.1/24']);
   });
 });
+
+describe('IP fragments over ntb0 at MTU 1500', () => {
+  const run = (payload: 'functional' | 'timing'): { replies: number[]; udp: number[]; times: number[]; rc: unknown; ep: unknown; frags: number } => {
+    const r = rig({ netdev: { payload } });
+    for (const s of [r.ep, r.rc]) s.nd.ndev.setMtu(1500);
+    r.sim.run({ until: r.sim.now + 300e6 });
+    const functional = payload === 'functional';
+    const sink = r.ep.stack.udpSocket();
+    sink.bind(5201);
+    sink.setRcvbuf(1 << 22);
+    const udp: number[] = [];
+    const times: number[] = [];
+    r.ep.host.createUserTask('udp-rx', (ctx, task) => {
+      const g = sink.recv(ctx, 70_000);
+      if (!g.ok) {
+        sink.waitReadable(task);
+        return 'sleep';
+      }
+      const ok = g.data === null || firstDiff(g.data, pattern(udp.length, g.bytes)) === -1;
+      udp.push(ok ? g.bytes : -1);
+      times.push(ctx.time);
+      return 'run';
+    });
+    const tx = r.rc.stack.udpSocket();
+    tx.connect({ addr: r.ep.ip, port: 5201 });
+    let n = 0;
+    r.rc.host.createUserTask('udp-tx', (ctx, task) => {
+      const w = tx.send(ctx, functional ? pattern(n, 32_000) : 32_000);
+      if (!w.ok) {
+        tx.waitWritable(task);
+        return 'sleep';
+      }
+      return ++n < 20 ? 'run' : 'exit';
+    });
+    const p = r.rc.stack.pingSocket();
+    const sizes = [1473, 65_000];
+    const replies: number[] = [];
+    let seq = 0;
+    r.rc.host.createUserTask('ping', (ctx, task) => {
+      const size = sizes[seq];
+      if (size !== undefined) {
+        p.sendEcho(ctx, { addr: r.ep.ip, seq, data: functional ? pattern(0, size) : size });
+        seq++;
+      }
+      const g = p.recv(ctx);
+      if (!g.ok) {
+        p.waitReadable(task);
+        return 'sleep';
+      }
+      replies.push(g.data === null || firstDiff(g.data, pattern(0, g.bytes)) === -1 ? g.bytes : -1);
+      times.push(ctx.time);
+      return replies.length < sizes.length ? 'run' : 'exit';
+    });
+    r.sim.run({ until: r.sim.now + 2e9 });
+    const stats = (s: typeof r.rc): unknown => ({ dev: { ...s.nd.ndev.stats }, ip: { ...s.stack.snmp.Ip }, usage: s.host.usage() });
+    return { replies, udp, times, rc: stats(r.rc), ep: stats(r.ep), frags: r.rc.stack.snmp.Ip.FragCreates };
+  };
+
+  it('ping -s 1473 / -s 65000 and 32000-byte UDP datagrams cross byte-exact, each fragment a frame, with the same timeline in timing and functional modes', () => {
+    const functional = run('functional');
+    expect(functional.replies).toEqual([1473, 65_000]);
+    expect(functional.udp).toEqual(Array<number>(20).fill(32_000));
+    expect(functional.frags).toBe(2 + 44 + 20 * 22);
+    expect(functional.rc).toMatchObject({ dev: { txPackets: 2 + 44 + 20 * 22, rxPackets: 2 + 44, rxErrors: 0 }, ip: { FragOKs: 22, ReasmOKs: 2 } });
+    expect(functional.ep).toMatchObject({ ip: { ReasmOKs: 22, ReasmFails: 0, FragOKs: 2 }, dev: { rxErrors: 0 } });
+    expect(run('timing')).toEqual(functional);
+  });
+});
+
