@@ -19,7 +19,7 @@ import { runLine } from './lab/shell.js';
 import { reportHtml } from './reproduce/report.js';
 import { faultScenarios } from './faults/catalog.js';
 import { faultsHtml, faultsText, runFaults, type FaultsReport } from './faults/matrix.js';
-import { calibrate } from './reproduce/calibrate.js';
+import { calibrate, type CalibrationTarget } from './reproduce/calibrate.js';
 import { formatTable, JobError, reproduce, type ReproduceReport } from './reproduce/reproduce.js';
 import { SCENARIOS } from './reproduce/scenarios.js';
 import { formatSweepTable, mergeSweeps, parseGrid, parseShard, sweep, sweepHtml, type SweepBase, type SweepResults } from './reproduce/sweep.js';
@@ -46,8 +46,14 @@ Commands:
                                 (every shard once, of one seed, grid and profile; --partial
                                 writes an incomplete set, marked partial)
   faults [--seed N] [--only ID] [--json PATH] [--html PATH]   the fault × invariant matrix
-  calibrate [--seeds N] [--duration S] [--iterations N] [--workers N]   fit the uncached RX-ring read rate
-                                to the single-queue published rows (baseline TCP and UDP)
+  calibrate [--fit rate,sd] [--seeds N] [--duration S] [--iterations N] [--sd-seeds N]
+            [--sd-iterations N] [--workers N]
+                                fit memory.readUncachedMBps to the baseline TCP and UDP means
+                                (bisection, --iterations × --seeds runs of each row) and
+                                noise.runScaleSd to the baseline TCP run-to-run SD (5.84 Mb/s;
+                                --sd-iterations scalings over --sd-seeds runs); prints both
+                                values and the residuals. Defaults (3, 4 s, 7, 10, 2): 78 runs
+                                of 4 s, ~1.5 min with 2 workers on this project's 2-core machines
 
 Global options:
   --profile NAME|FILE   platform profile (default rcar-s4; built-in: rcar-s4, x86-server)
@@ -539,19 +545,34 @@ function runMerge(args: string[]): number {
 
 async function runCalibrate(g: Globals, args: string[]): Promise<number> {
   rejectConfigOptions('calibrate', g, '--profile');
-  const extra = subcommandArgs('calibrate', args, ['--seeds', '--duration', '--iterations', '--workers']);
+  const extra = subcommandArgs('calibrate', args, ['--fit', '--seeds', '--duration', '--iterations', '--sd-seeds', '--sd-iterations', '--workers']);
   if (extra.length > 0) throw new UsageError(`calibrate: unexpected argument '${extra[0] ?? ''}'`);
+  const fitArg = flag(args, '--fit') ?? 'rate,sd';
+  const fit = fitArg.split(',');
+  const targets: readonly string[] = ['rate', 'sd'] satisfies CalibrationTarget[];
+  if (fit.some((f) => !targets.includes(f)) || fit.length === 0) throw new UsageError(`calibrate: --fit '${fitArg}': allowed rate, sd, or both (rate,sd)`);
+  const sdSeeds = positiveInt('--sd-seeds', flag(args, '--sd-seeds'), 10);
+  if (sdSeeds < 2) throw new UsageError(`--sd-seeds: '${sdSeeds}' is too few (an SD needs at least 2 runs)`);
+  const pct = (err: number): string => `${err >= 0 ? '+' : ''}${err.toFixed(2)}%`;
   const res = await calibrate({
     base: g.profile,
+    fit: fit as CalibrationTarget[],
     seeds: positiveInt('--seeds', flag(args, '--seeds'), 3),
-    durationS: positiveInt('--duration', flag(args, '--duration'), 5),
-    iterations: positiveInt('--iterations', flag(args, '--iterations'), 8),
+    durationS: positiveInt('--duration', flag(args, '--duration'), 4),
+    iterations: positiveInt('--iterations', flag(args, '--iterations'), 7),
+    sdSeeds,
+    sdIterations: positiveInt('--sd-iterations', flag(args, '--sd-iterations'), 2),
     workers: workerCount(flag(args, '--workers'), availableParallelism()),
-    onStep: (param, value, err) => process.stderr.write(`  ${param} = ${value.toFixed(1)} → mean error ${err >= 0 ? '+' : ''}${err.toFixed(2)}%\n`),
+    onStep: (param, value, err) =>
+      process.stderr.write(param === 'noise.runScaleSd' ? `  ${param} = ${value.toFixed(4)} → SD error ${pct(err)}\n` : `  ${param} = ${value.toFixed(1)} → mean error ${pct(err)}\n`),
   });
+  const rel = (sim: number, pub: number): string => `${(((sim - pub) / pub) * 100).toFixed(1)}%`;
   process.stdout.write(`fitted (${res.runs} runs):\n`);
   for (const [k, v] of Object.entries(res.values)) process.stdout.write(`  ${k}: ${v}\n`);
-  for (const f of res.fit) process.stdout.write(`  ${f.id}: simulated ${f.simulated.toFixed(1)} Mb/s, published ${f.published} Mb/s (${(((f.simulated - f.published) / f.published) * 100).toFixed(1)}%)\n`);
+  process.stdout.write('residuals:\n');
+  for (const f of res.fit) process.stdout.write(`  ${f.id} mean: simulated ${f.simulated.toFixed(1)} Mb/s, published ${f.published} Mb/s (${rel(f.simulated, f.published)})\n`);
+  const sd = res.sdFit;
+  if (sd !== undefined) process.stdout.write(`  ${sd.id} run-to-run SD over ${sd.seeds} seeds: simulated ${sd.simulated.toFixed(2)} Mb/s, published ${sd.published} Mb/s (${rel(sd.simulated, sd.published)})\n`);
   return 0;
 }
 

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { rcarS4Profile } from '@ntbsim/kernel';
 import { main } from '../../src/cli.js';
+import { calibrate } from '../../src/reproduce/calibrate.js';
 import type { SweepResults } from '../../src/reproduce/sweep.js';
 
 /** `ntb-bench ARGV` in this process: exit status, stdout, stderr. */
@@ -52,10 +53,10 @@ describe('--profile FILE with sweep and calibrate', () => {
   }, 120_000);
 
   it('calibrate fits on the profile from the file', async () => {
-    const r = await run(['--profile', profileFile(), 'calibrate', '--seeds', '1', '--duration', '1', '--iterations', '1', '--workers', '0']);
+    const r = await run(['--profile', profileFile(), 'calibrate', '--fit', 'rate', '--seeds', '1', '--duration', '1', '--iterations', '1', '--workers', '0']);
     expect(r.err).not.toContain('ProfileError');
     expect(r.code).toBe(0);
-    expect(r.out).toMatch(/^fitted \(\d+ runs\):\n {2}memory\.readUncachedMBps: [\d.]+\n/);
+    expect(r.out).toMatch(/^fitted \(4 runs\):\n {2}memory\.readUncachedMBps: [\d.]+\nresiduals:\n {2}baseline-tcp mean: simulated [\d.]+ Mb\/s, published 599\.5 Mb\/s \(-?[\d.]+%\)\n {2}baseline-udp mean: .*\n$/);
   }, 120_000);
 });
 
@@ -183,4 +184,26 @@ describe('sharded sweeps', () => {
     const o = await run(['merge', old, s2, '--out', merged]);
     expect({ code: o.code, err: o.err }).toEqual({ code: 1, err: `ntb-bench: merge: ${old} has no base seed or profile digest (written by an older ntb-bench): run its shard again\n` });
   }, 120_000);
+});
+
+describe('calibrate', () => {
+  it('fits runScaleSd by scaling it with published SD / simulated SD, and prints the SD residual', async () => {
+    const steps: { param: string; value: number; err: number }[] = [];
+    const res = await calibrate({ fit: ['sd'], seeds: 1, durationS: 1, iterations: 1, sdSeeds: 3, sdIterations: 1, workers: 0, onStep: (param, value, err) => steps.push({ param, value, err }) });
+    expect(steps.map((s) => s.param)).toEqual(['noise.runScaleSd', 'noise.runScaleSd']);
+    const [first, second] = steps as [(typeof steps)[0], (typeof steps)[0]];
+    expect(first.value).toBe(rcarS4Profile.noise.runScaleSd.value);
+    expect(second.value).toBeCloseTo(first.value / (1 + first.err / 100), 4);
+    expect(res.values).toEqual({ 'noise.runScaleSd': second.value });
+    expect(res.sdFit).toEqual({ id: 'baseline-tcp', simulated: expect.any(Number) as number, published: 5.84, seeds: 3 });
+    expect(res.sdFit?.simulated).toBeCloseTo(5.84 * (1 + second.err / 100), 6);
+    expect(res.runs).toBe(3 + 3 + 2);
+  }, 120_000);
+
+  it('refuses bad --fit and --sd-seeds values', async () => {
+    const fit = await run(['calibrate', '--fit', 'mean']);
+    expect({ code: fit.code, first: fit.err.split('\n')[0] }).toEqual({ code: 2, first: "ntb-bench: calibrate: --fit 'mean': allowed rate, sd, or both (rate,sd)" });
+    const seeds = await run(['calibrate', '--sd-seeds', '1']);
+    expect({ code: seeds.code, first: seeds.err.split('\n')[0] }).toEqual({ code: 2, first: "ntb-bench: --sd-seeds: '1' is too few (an SD needs at least 2 runs)" });
+  });
 });

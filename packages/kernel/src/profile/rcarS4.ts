@@ -23,7 +23,15 @@ export const rcarS4Profile = {
   memory: {
     memcpyCachedMBps: { value: 2_000, unit: 'MB/s', source: 'estimate', note: 'A55 DRAM-to-DRAM copy 1.5-3 GB/s at 1.2 GHz (facts §2, sbc-bench on RK3566/RK3568)' },
     memcpyToWcMBps: { value: 1_800, unit: 'MB/s', source: 'estimate', note: 'WC (Normal-NC) writes run at about cached speed (udmabuf README); bounded by Gen4 x2 (facts §2)' },
-    readUncachedMBps: { value: 77.9, unit: 'MB/s', source: 'calibrated', note: 'memcpy out of the Normal-NC RX ring; fitted to the baseline TCP and UDP rows only by `ntb-bench calibrate --seeds 2 --duration 4 --iterations 7` (residuals -2.5% / +2.0%); facts §2 estimate 200-600 MB/s' },
+    readUncachedMBps: {
+      value: 77.9,
+      unit: 'MB/s',
+      source: 'calibrated',
+      note:
+        'an effective rate, not the copy alone: the RX tasklet is charged this per byte of each frame copied out of the Normal-NC RX ring, fitted to the baseline TCP and UDP means only by `ntb-bench calibrate` (defaults; residuals -3.1% / +1.2%). ' +
+        'The copy alone is estimated at 200-600 MB/s (facts §2); at 64 KiB frames the gap is ~0.5-0.7 ms per frame of RX-CPU work the model does not itemise. Candidates: ntb_netdev_rx_handler allocating a new mtu + ETH_HLEN skb per frame (an order-5 kmalloc_large, uncharged); ' +
+        "the copy's writes into that cold 64 KiB buffer (charged at the read rate only); ntb_transport's per-frame header reads from the NC ring and list/lock bookkeeping (charged as one 12-byte read)",
+    },
     memcpyCallNs: { value: 200, unit: 'ns', source: 'estimate', note: 'call, alignment head and tail of lib/iomem_copy.c' },
     mmioReadNs: { value: 1_500, unit: 'ns', source: 'estimate', note: 'non-posted PCIe read round trip, 1-2 us on Gen4 x2 (facts §2)' },
     mmioWriteNs: { value: 100, unit: 'ns', source: 'estimate', note: 'posted write issue cost into the WC/Device mapping' },
@@ -49,7 +57,12 @@ export const rcarS4Profile = {
     skbAllocNs: { value: 1_000, unit: 'ns', source: 'estimate', note: 'skb alloc + free, ~1 us (facts §3)' },
   },
   noise: {
-    runScaleSd: { value: 0.006, unit: 'ratio', source: 'calibrated', note: 'fitted to the run-to-run spread of the single-queue TCP rows' },
+    runScaleSd: {
+      value: 0.009,
+      unit: 'ratio',
+      source: 'calibrated',
+      note: "SD of each host's run factor (every cost × N(1, sd), drawn once per run); fitted to the baseline TCP run-to-run SD (5.84 Mb/s over 10 runs) by `ntb-bench calibrate` (defaults: 10 seeds, 2 scalings by published / simulated SD): simulated 5.74 Mb/s (-1.7%)",
+    },
     chargeJitterSd: { value: 0.02, unit: 'ratio', source: 'estimate', note: 'cache and DRAM contention on per-byte copies' },
   },
 } as const satisfies PlatformProfile;
