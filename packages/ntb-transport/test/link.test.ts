@@ -96,6 +96,25 @@ describe('link negotiation over scratchpads', () => {
     expect(events).toEqual([1, 0, 1]);
   });
 
+  it('link_down right after link_up cancels the queued QP link work, as cancel_delayed_work_sync does: the QP stays down', () => {
+    const r = rig({ queues: 1 });
+    expect(runUntilUp(r)).toBe(true);
+    const qa = r.a.qps[0];
+    const qb = r.b.qps[0];
+    if (qa === undefined || qb === undefined) throw new Error('no qp');
+    qa.linkDown();
+    r.sim.run({ until: r.sim.now + 50_000_000 });
+    expect(qa.linkQuery() || qb.linkQuery()).toBe(false);
+    r.a.events.clear();
+    qa.linkUp();
+    qa.linkDown();
+    r.sim.run({ until: r.sim.now + 100_000_000 });
+    expect(qa.linkQuery()).toBe(false);
+    expect(qb.linkQuery()).toBe(false);
+    expect(r.a.events.get(0)).toBeUndefined();
+    expect(r.b.transport.dev.ops.spadRead(SPAD.QP_LINKS) & qa.bit).toBe(0);
+  });
+
   it('hardware link loss cleans up every QP, zeroes the spads, and recovery renegotiates', () => {
     const r = rig({ queues: 1 });
     expect(runUntilUp(r)).toBe(true);
