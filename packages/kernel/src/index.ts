@@ -15,7 +15,7 @@ export {
   type ProfileIssue,
   type ProfilePatch,
 } from './profile/profile.js';
-export { PARAM_SOURCES, profileSchema, type ParamSource, type PlatformProfile, type ProfileParam } from './profile/schema.js';
+export { DEFAULT_RAM_MIB, PARAM_SOURCES, profileSchema, type ParamSource, type PlatformProfile, type ProfileParam } from './profile/schema.js';
 export { rcarS4Profile } from './profile/rcarS4.js';
 export { x86ServerProfile } from './profile/x86Server.js';
 export { Rng } from './rng.js';

@@ -26,6 +26,7 @@ import { icmpRcv, PingSocket } from './ping.js';
 import { IpDefrag, ipFragment } from './ipFrag.js';
 import { ipIsFragment, type Skb } from './skb.js';
 import { tcpV4Rcv } from './tcp/tcpInput.js';
+import { tcpMemFromRam } from './tcp/tcpMem.js';
 import { TcpSocket } from './tcp/tcpSocket.js';
 import type { NetRx, NetSysctls, NetXmit, SnmpMib, TcpExtMib } from './types.js';
 import { udpRcv, UdpSocket } from './udp.js';
@@ -45,6 +46,7 @@ export const DEFAULT_SYSCTLS: Readonly<NetSysctls> = Object.freeze({
   somaxconn: 4096,
   tcpWmem: [4096, 16384, 4194304] as const,
   tcpRmem: [4096, 131072, 6291456] as const,
+  tcpMem: tcpMemFromRam(4096),
   tcpTimestamps: true,
   tcpWindowScaling: true,
   tcpModerateRcvbuf: true,
@@ -75,6 +77,7 @@ export const SYSCTL_NAMES: Readonly<Record<string, keyof NetSysctls>> = Object.f
   'net.core.somaxconn': 'somaxconn',
   'net.ipv4.tcp_wmem': 'tcpWmem',
   'net.ipv4.tcp_rmem': 'tcpRmem',
+  'net.ipv4.tcp_mem': 'tcpMem',
   'net.ipv4.tcp_timestamps': 'tcpTimestamps',
   'net.ipv4.tcp_window_scaling': 'tcpWindowScaling',
   'net.ipv4.tcp_moderate_rcvbuf': 'tcpModerateRcvbuf',
@@ -90,7 +93,7 @@ export const SYSCTL_NAMES: Readonly<Record<string, keyof NetSysctls>> = Object.f
   'net.ipv4.ipfrag_time': 'ipfragTime',
 });
 
-const TRIPLES = new Set<keyof NetSysctls>(['tcpWmem', 'tcpRmem']);
+const TRIPLES = new Set<keyof NetSysctls>(['tcpWmem', 'tcpRmem', 'tcpMem']);
 const PAIRS = new Set<keyof NetSysctls>(['ipLocalPortRange']);
 const BOOLS = new Set<keyof NetSysctls>(['txrehash', 'tcpTimestamps', 'tcpWindowScaling', 'tcpModerateRcvbuf']);
 const MIN_ONE = new Set<keyof NetSysctls>(['netdevBudget', 'netdevBudgetUsecs', 'devWeight', 'devTxWeight', 'somaxconn', 'tcpReordering', 'ipDefaultTtl']);
@@ -205,6 +208,7 @@ function newTcpExt(): TcpExtMib {
     TCPAbortOnData: 0,
     TCPSpuriousRtxHostQueues: 0,
     TCPTimeoutRehash: 0,
+    TCPMemoryPressures: 0,
   };
 }
 
@@ -250,6 +254,8 @@ export class NetStack {
   private readonly netRx: Softirq;
   private readonly tsqTasklets: Tasklet[];
   private readonly defrag: IpDefrag;
+  private tcpMemPages = 0;
+  private tcpPressure = false;
 
   /** The stack of `host` (use `createNetStack`). */
   constructor(
@@ -260,7 +266,7 @@ export class NetStack {
     const tx = options.tcpTxChecksum ?? 'copy';
     if (tx !== 'copy' && tx !== 'xmit') throw new NetError('EINVAL', `tcpTxChecksum "${String(tx)}": allowed 'copy' or 'xmit'`);
     this.tcpTxChecksum = tx;
-    this.sysctl = { ...DEFAULT_SYSCTLS };
+    this.sysctl = { ...DEFAULT_SYSCTLS, tcpMem: tcpMemFromRam(host.profile.memory.ramMiB.value) };
     for (const [k, v] of Object.entries(options.sysctl ?? {})) this.setSysctlKey(k as keyof NetSysctls, v, `sysctl.${k}`);
     this.checkIpfragThresh('sysctl');
     this.rng = host.sim.rng.fork();
@@ -307,7 +313,7 @@ export class NetStack {
       if (typeof value !== 'boolean') throw new NetError('EINVAL', `${label} ${JSON.stringify(value)}: allowed true/false (1/0)`);
     } else if (TRIPLES.has(key)) {
       if (!Array.isArray(value) || value.length !== 3 || !value.every(isInt) || !(value[0] <= value[1] && value[1] <= value[2])) {
-        throw new NetError('EINVAL', `${label} ${JSON.stringify(value)}: allowed three byte counts min ≤ default ≤ max`);
+        throw new NetError('EINVAL', `${label} ${JSON.stringify(value)}: allowed three ${key === 'tcpMem' ? 'page counts min ≤ pressure' : 'byte counts min ≤ default'} ≤ max`);
       }
     } else if (PAIRS.has(key)) {
       if (!Array.isArray(value) || value.length !== 2 || !value.every(isInt) || !(1 <= value[0] && value[0] <= value[1] && value[1] <= 65535)) {
@@ -419,6 +425,28 @@ export class NetStack {
     let n = 0;
     for (const s of this.tcpConns.values()) if (s.state === 'ESTABLISHED' || s.state === 'CLOSE_WAIT') n++;
     return n;
+  }
+
+  /** TCP memory of the host (pages): the send and receive memory of all its TCP sockets, each rounded up to pages (tcp_memory_allocated, /proc/net/sockstat `TCP: … mem`). */
+  get tcpMemoryAllocated(): number {
+    return this.tcpMemPages;
+  }
+
+  /** Whether TCP is under memory pressure (tcp_memory_pressure): entered above tcp_mem[1], left below tcp_mem[0]. */
+  get tcpMemoryPressure(): boolean {
+    return this.tcpPressure;
+  }
+
+  /** @internal A socket's memory changed by `deltaPages` (sk_memory_allocated_add/sub); a release below tcp_mem[0] leaves pressure (__sk_mem_reduce_allocated). */
+  tcpMemCharge(deltaPages: number): void {
+    this.tcpMemPages += deltaPages;
+    if (deltaPages < 0 && this.tcpPressure && this.tcpMemPages < this.sysctl.tcpMem[0]) this.tcpPressure = false;
+  }
+
+  /** @internal tcp_enter_memory_pressure (TCPMemoryPressures) or tcp_leave_memory_pressure. */
+  setTcpMemoryPressure(on: boolean): void {
+    if (on && !this.tcpPressure) this.tcpExt.TCPMemoryPressures++;
+    this.tcpPressure = on;
   }
 
   /** @internal A free local port from ip_local_port_range (random start, linear probe); EADDRINUSE when exhausted. */

@@ -196,6 +196,13 @@ export interface NetSysctls {
   tcpWmem: readonly [number, number, number];
   /** net.ipv4.tcp_rmem min/default/max (bytes). Default 4096 131072 6291456. */
   tcpRmem: readonly [number, number, number];
+  /**
+   * net.ipv4.tcp_mem min/pressure/max (pages) of all TCP sockets of the host: above max a
+   * socket cannot grow its send or receive memory (beyond tcp_wmem[0]/tcp_rmem[0]), above
+   * pressure TCP moderates its buffers until below min. Default: from the host's RAM
+   * (`tcpMemFromRam`, tcp_init_mem); `DEFAULT_SYSCTLS` holds the value for 4 GiB.
+   */
+  tcpMem: readonly [number, number, number];
   /** net.ipv4.tcp_timestamps (RFC 7323 TSopt). Default true. */
   tcpTimestamps: boolean;
   /** net.ipv4.tcp_window_scaling. Default true. */
@@ -460,4 +467,6 @@ export interface TcpExtMib {
   TCPSpuriousRtxHostQueues: number;
   /** Flow hash re-drawn on an RTO (net.core.txrehash). */
   TCPTimeoutRehash: number;
+  /** Entries into TCP memory pressure (tcp_mem pressure threshold crossed). */
+  TCPMemoryPressures: number;
 }

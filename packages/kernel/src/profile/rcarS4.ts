@@ -35,6 +35,7 @@ export const rcarS4Profile = {
     memcpyCallNs: { value: 200, unit: 'ns', source: 'estimate', note: 'call, alignment head and tail of lib/iomem_copy.c' },
     mmioReadNs: { value: 1_500, unit: 'ns', source: 'estimate', note: 'non-posted PCIe read round trip, 1-2 us on Gen4 x2 (facts §2)' },
     mmioWriteNs: { value: 100, unit: 'ns', source: 'estimate', note: 'posted write issue cost into the WC/Device mapping' },
+    ramMiB: { value: 3968, unit: 'MiB', source: 'code', note: 'r8a779f0-spider-cpu.dtsi memory nodes: 0x78000000 at 0x48000000 (1920 MiB; the first 128 MiB are secure) + 0x80000000 at 0x480000000 (2 GiB)' },
   },
   pcie: {
     gen: { value: 4, unit: 'gen', source: 'datasheet', note: 'r8a779f0.dtsi max-link-speed = <4>' },

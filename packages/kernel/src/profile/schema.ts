@@ -52,6 +52,14 @@ function param<U extends string>(unit: U, range: Range) {
   });
 }
 
+/** What a profile without `memory.ramMiB` gets: 4 GiB (MiB). */
+export const DEFAULT_RAM_MIB = Object.freeze({
+  value: 4096,
+  unit: 'MiB' as const,
+  source: 'estimate' as const,
+  note: 'default when a profile leaves memory.ramMiB out: 4 GiB',
+});
+
 /** The schema of a platform profile. */
 export const profileSchema = z.strictObject({
   name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, { error: 'allowed lower-case letters, digits and dashes' }),
@@ -85,6 +93,12 @@ export const profileSchema = z.strictObject({
     mmioReadNs: param('ns', { min: 0, max: 1e7 }),
     /** Issuing one posted MMIO write (iowrite32). */
     mmioWriteNs: param('ns', { min: 0, max: 1e6 }),
+    /**
+     * DRAM the kernel runs in (the device tree's or firmware's memory ranges), what sizes
+     * RAM-derived defaults such as TCP's tcp_mem. Optional: a profile without it gets
+     * `DEFAULT_RAM_MIB`.
+     */
+    ramMiB: param('MiB', { positive: true, max: 16 * 1024 * 1024 }).default(DEFAULT_RAM_MIB),
   }),
   pcie: z.strictObject({
     /** Link generation (1..6). */

@@ -26,6 +26,7 @@ export const x86ServerProfile = {
     memcpyCallNs: { value: 50, unit: 'ns', source: 'estimate', note: 'call and alignment overhead' },
     mmioReadNs: { value: 1_000, unit: 'ns', source: 'measured', note: 'user-space BAR read ~1-2 us on x86 (facts §2)' },
     mmioWriteNs: { value: 50, unit: 'ns', source: 'estimate', note: 'posted write issue cost' },
+    ramMiB: { value: 65_536, unit: 'MiB', source: 'estimate', note: 'a typical 16-core server: 64 GiB (4 GiB per core, 8 x 8 GiB DIMMs)' },
   },
   pcie: {
     gen: { value: 4, unit: 'gen', source: 'estimate', note: 'Gen4 NTB adapter' },

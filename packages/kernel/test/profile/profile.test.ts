@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { builtinProfiles, extendProfile, getProfile, parseProfile, pcieBytesPerSec, ProfileError, rcarS4Profile } from '../../src/index.js';
+import { builtinProfiles, DEFAULT_RAM_MIB, extendProfile, getProfile, parseProfile, pcieBytesPerSec, ProfileError, rcarS4Profile } from '../../src/index.js';
 
 describe('platform profiles', () => {
   it('ships rcar-s4 and x86-server, every parameter with unit and provenance', () => {
@@ -45,6 +45,17 @@ describe('platform profiles', () => {
     expect(() => parseProfile({ name: 'x' })).toThrow(/\n {2}memory: got nothing, required: an object \(missing\)/);
     expect(() => parseProfile({ ...getProfile('rcar-s4'), kernel: { ...getProfile('rcar-s4').kernel, hz: 250 } })).toThrow(/kernel\.hz: got 250, allowed an object/);
     expect(() => getProfile('rcar-s5')).toThrow(/allowed rcar-s4, x86-server/);
+  });
+
+  it('memory.ramMiB: the Spider board\'s DRAM, a server\'s, 4 GiB when a profile leaves it out, rejected when not positive', () => {
+    expect(getProfile('rcar-s4').memory.ramMiB).toMatchObject({ value: 1920 + 2048, unit: 'MiB', source: 'code' });
+    expect(getProfile('x86-server').memory.ramMiB).toMatchObject({ value: 65_536, unit: 'MiB' });
+    const { ramMiB: _omitted, ...memory } = getProfile('rcar-s4').memory;
+    const p = parseProfile({ ...getProfile('rcar-s4'), memory }, 'old.json');
+    expect(p.memory.ramMiB).toEqual(DEFAULT_RAM_MIB);
+    expect(p.memory.ramMiB.value).toBe(4096);
+    expect(() => extendProfile(getProfile('rcar-s4'), { memory: { ramMiB: { value: 0 } } })).toThrow(/memory\.ramMiB\.value: got 0, allowed a number > 0/);
+    expect(() => extendProfile(getProfile('rcar-s4'), { memory: { ramMiB: { unit: 'GiB' } } })).toThrow(/allowed the unit "MiB"/);
   });
 
   it('extendProfile overrides values and leaves the base untouched', () => {

@@ -25,6 +25,11 @@
  * for every segment received (no RX checksum offload). Costs depend on lengths only, so
  * functional mode (payload bytes) and timing mode (lengths) give the same timeline.
  *
+ * Memory: each socket's send and receive memory counts toward the host's `tcp_mem` in whole
+ * pages (`memSync`); growing past it is refused as `__sk_mem_raise_allocated` refuses it (a
+ * write waits for this socket's ACKs to free memory, a received segment is dropped), and above
+ * the pressure threshold buffers and windows stop growing.
+ *
  * Not modelled: SACK, DSACK, RACK and TLP (tail losses wait for the RTO), F-RTO and undo of
  * spurious reductions, HyStart, pacing (the pacing rate only sizes the TSQ budget), ECN, PMTU
  * discovery, urgent data, keepalive, slow start after idle, cwnd validation of application-
@@ -35,7 +40,7 @@
 import type { Cpu, ExecContext, Host, Timer } from '@ntbsim/kernel';
 import { NetError, type NetErrno } from '../errors.js';
 import { formatIpv4, IPPROTO, IPV4_HLEN, parseIpv4, TCP_HLEN, TCPOLEN_TSTAMP_ALIGNED, type Ipv4Addr } from '../inet.js';
-import { checkPort, InetSock, payloadOf } from '../inetSock.js';
+import { checkPort, InetSock, payloadOf, SOCK_MIN_SNDBUF } from '../inetSock.js';
 import type { NetDevice } from '../netDevice.js';
 import type { IpXmit, NetStack } from '../netStack.js';
 import { allocSkbTruesize, Skb, TCP_FLAG, type TcpHeader } from '../skb.js';
@@ -67,6 +72,7 @@ import {
   type TcpTimeouts,
 } from './tcpConst.js';
 import { sendResetFor, tcpConnKey } from './tcpInput.js';
+import { PAGE_SIZE } from './tcpMem.js';
 import { RttEstimator } from './tcpRtt.js';
 import { chunkEnd, Fifo, OfoQueue, segEnd, type RcvChunk, type TcpSeg } from './tcpQueues.js';
 
@@ -202,9 +208,13 @@ export class TcpSocket extends InetSock implements CubicSock {
   private readonly writeQ = new Fifo<TcpSeg>();
   private readonly rtxQ = new Fifo<TcpSeg>();
   private rtxHint = 0;
-  private wmemQueued = 0;
+  private wmemQueuedBytes = 0;
   private wmemAlloc = 0;
   private nospace = false;
+  /** A write stopped for the host's TCP memory (sk_stream_wait_memory): not writable until this socket frees memory. */
+  private memBlocked = false;
+  /** Pages this socket holds of the host's TCP memory: its send and receive memory rounded up. */
+  private memPages = 0;
   private queueShrunk = false;
 
   private packetsOut = 0;
@@ -249,7 +259,7 @@ export class TcpSocket extends InetSock implements CubicSock {
   private lastSegSize = 0;
   private readonly rcvQ = new Fifo<RcvChunk>();
   private readonly ofo = new OfoQueue();
-  private rmemAlloc = 0;
+  private rmemAllocBytes = 0;
   private ackPending = 0;
   private ackTimeout = 0;
   private ato = 0;
@@ -287,6 +297,81 @@ export class TcpSocket extends InetSock implements CubicSock {
     this.rtt = new RttEstimator(Math.round((this.to.rtoMin * 1e6) / this.hzValue));
     this.reordering = stack.sysctl.tcpReordering;
     this.wfreeFn = (skb, cpu) => this.wfree(skb, cpu);
+  }
+
+  /** sk_wmem_queued (bytes): memory of the write and retransmit queues. */
+  private get wmemQueued(): number {
+    return this.wmemQueuedBytes;
+  }
+
+  private set wmemQueued(v: number) {
+    this.wmemQueuedBytes = v;
+    this.memSync();
+  }
+
+  /** sk_rmem_alloc (bytes): memory of the receive and out-of-order queues. */
+  private get rmemAlloc(): number {
+    return this.rmemAllocBytes;
+  }
+
+  private set rmemAlloc(v: number) {
+    this.rmemAllocBytes = v;
+    this.memSync();
+  }
+
+  /**
+   * sk_mem_charge/uncharge with sk_mem_reclaim: the host's TCP memory follows this socket's,
+   * in whole pages (what is freed returns at once, less than a page stays forward-allocated).
+   */
+  private memSync(): void {
+    const pages = Math.ceil((this.wmemQueuedBytes + this.rmemAllocBytes) / PAGE_SIZE);
+    if (pages === this.memPages) return;
+    this.stack.tcpMemCharge(pages - this.memPages);
+    this.memPages = pages;
+  }
+
+  /**
+   * __sk_mem_schedule → __sk_mem_raise_allocated: may this socket's memory grow by `size` bytes
+   * of send or receive memory under net.ipv4.tcp_mem? Within the pages it holds, yes; else with
+   * the host at or below tcp_mem[0] (leaving memory pressure); above tcp_mem[1] TCP enters
+   * memory pressure; up to tcp_mem[2] a socket below tcp_wmem[0]/tcp_rmem[0] may always grow,
+   * and one outside pressure, or within its share (tcp_mem[2] over the TCP sockets of the
+   * host); otherwise a send is refused — sk_stream_moderate_sndbuf shrinks an unlocked send
+   * buffer — unless the socket is at its send buffer anyway (then forced).
+   */
+  private memSchedule(size: number, kind: 'send' | 'recv'): boolean {
+    const need = Math.ceil((this.wmemQueuedBytes + this.rmemAllocBytes + size) / PAGE_SIZE) - this.memPages;
+    if (need <= 0) return true;
+    const stack = this.stack;
+    const sysctl = stack.sysctl;
+    const [low, pressure, high] = sysctl.tcpMem;
+    const allocated = stack.tcpMemoryAllocated + need;
+    if (allocated <= low) {
+      stack.setTcpMemoryPressure(false);
+      return true;
+    }
+    if (allocated > pressure) stack.setTcpMemoryPressure(true);
+    if (allocated <= high) {
+      if (kind === 'recv' ? this.rmemAllocBytes < sysctl.tcpRmem[0] : this.wmemQueuedBytes < sysctl.tcpWmem[0]) return true;
+      if (!stack.tcpMemoryPressure) return true;
+      if (high > (stack.tcpConns.size + stack.tcpListeners.size) * (this.memPages + need)) return true;
+    }
+    if (kind === 'recv') return false;
+    if (!this.sndbufLocked) this.sndbuf = Math.max(Math.min(this.sndbuf, this.wmemQueuedBytes >> 1), SOCK_MIN_SNDBUF);
+    return this.wmemQueuedBytes + size >= this.sndbuf;
+  }
+
+  /**
+   * tcp_wmem_schedule: how much of a `copy` (plus `overhead` not yet charged, a new skb's) the
+   * send memory allows: all of it when scheduled, else what the socket still holds
+   * forward-allocated, with up to tcp_wmem[0] forced in so an empty socket makes progress.
+   */
+  private wmemScheduleCopy(copy: number, overhead: number): number {
+    if (this.memSchedule(overhead + copy, 'send')) return copy;
+    const used = this.wmemQueuedBytes + this.rmemAllocBytes;
+    const left = this.stack.sysctl.tcpWmem[0] - this.wmemQueuedBytes - overhead;
+    const reserved = Math.max(this.memPages * PAGE_SIZE, left > 0 ? Math.ceil((used + overhead + Math.min(left, copy)) / PAGE_SIZE) * PAGE_SIZE : 0);
+    return Math.max(0, Math.min(copy, reserved - used - overhead));
   }
 
   // ---- CubicSock -------------------------------------------------------------------------
@@ -539,6 +624,7 @@ export class TcpSocket extends InetSock implements CubicSock {
     this.userClosed = true;
     const stack = this.stack;
     if (this.state === 'CLOSED') {
+      this.purgeRcvQ();
       this.unhash();
       return;
     }
@@ -805,8 +891,14 @@ export class TcpSocket extends InetSock implements CubicSock {
     this.tcpDone();
   }
 
-  /** Send RST (tcp_send_active_reset) and close; `err` marks the socket reset for its user. */
+  /** Free what the receive queue holds (the purge of tcp_close / inet_csk_destroy_sock). */
+  private purgeRcvQ(): void {
+    for (const c of this.rcvQ.drain()) this.rmemAlloc -= c.truesize;
+  }
+
+  /** Send RST (tcp_send_active_reset) and close, freeing unread data; `err` marks the socket reset for its user. */
   private abort(ctx: ExecContext | undefined, err: boolean): void {
+    this.purgeRcvQ();
     if (ctx !== undefined) this.sendActiveReset(ctx);
     else {
       this.pendingRst = true;
@@ -967,6 +1059,7 @@ export class TcpSocket extends InetSock implements CubicSock {
     freeSpace = Math.floor(Math.max(0, freeSpace) / unit) * unit;
     if (freeSpace < Math.floor(fullSpace / 2)) {
       this.quick = 0;
+      if (this.stack.tcpMemoryPressure) this.adjustRcvSsthresh();
       if (freeSpace < Math.floor(allowedSpace / 16) || freeSpace < mss) return 0;
     }
     if (freeSpace > this.rcvSsthresh) freeSpace = this.rcvSsthresh;
@@ -1333,13 +1426,25 @@ export class TcpSocket extends InetSock implements CubicSock {
     let copied = 0;
     while (copied < p.len) {
       let seg = this.writeQ.tail();
-      if (seg === undefined || seg.fin || seg.len >= Math.min(goal, seg.cap) || (seg.bytes !== null) !== functional || seg.sendfile !== sendfile) {
+      const fresh = seg === undefined || seg.fin || seg.len >= Math.min(goal, seg.cap) || (seg.bytes !== null) !== functional || seg.sendfile !== sendfile;
+      if (fresh) {
         if (this.wmemQueued >= this.sndbuf) break;
+        if (!(this.writeQ.length === 0 && this.rtxQ.length === 0) && !this.memSchedule(TCP_SKB_OVERHEAD, 'send')) {
+          this.memBlocked = true;
+          break;
+        }
+      }
+      const room = fresh || seg === undefined ? goal : Math.min(goal, seg.cap) - seg.len;
+      const copy = this.wmemScheduleCopy(Math.min(room, p.len - copied), fresh ? TCP_SKB_OVERHEAD : 0);
+      if (copy <= 0) {
+        this.memBlocked = true;
+        break;
+      }
+      if (fresh || seg === undefined) {
         ctx.charge(costs.skbAlloc());
         seg = this.newSeg(this.writeSeq, goal, functional ? new Uint8Array(goal) : null, sendfile);
         this.writeQ.push(seg);
       }
-      const copy = Math.min(Math.min(goal, seg.cap) - seg.len, p.len - copied);
       if (p.bytes !== null && seg.bytes !== null) seg.bytes.set(p.bytes.subarray(copied, copied + copy), seg.len);
       if (!sendfile) ctx.charge(costs.userCopy(copy));
       seg.len += copy;
@@ -1355,17 +1460,23 @@ export class TcpSocket extends InetSock implements CubicSock {
     return { ok: true, bytes: copied };
   }
 
-  /** sk_stream_is_writeable: free send space at least half of what is queued. */
+  /** sk_stream_is_writeable: free send space at least half of what is queued (and no write waiting for the host's TCP memory). */
   private streamWriteable(): boolean {
-    return this.sndbuf - this.wmemQueued >= Math.floor(this.wmemQueued / 2);
+    return !this.memBlocked && this.sndbuf - this.wmemQueued >= Math.floor(this.wmemQueued / 2);
   }
 
-  /** tcp_check_space / tcp_new_space: grow the send buffer and wake writers after ACKs freed memory. */
+  /**
+   * tcp_check_space / tcp_new_space: grow the send buffer (tcp_should_expand_sndbuf: not
+   * locked, no memory pressure, the host below tcp_mem[0], cwnd not filled) and wake writers
+   * after ACKs freed memory; a write waiting for TCP memory retries now (sk_stream_write_space).
+   */
   private checkSpace(): void {
     if (!this.queueShrunk) return;
     this.queueShrunk = false;
+    this.memBlocked = false;
     if (!this.nospace && this.writeWq.size === 0) return;
-    if (!this.sndbufLocked && this.packetsInFlight() < this.cwnd) this.sndbufExpand();
+    const stack = this.stack;
+    if (!this.sndbufLocked && !stack.tcpMemoryPressure && stack.tcpMemoryAllocated < stack.sysctl.tcpMem[0] && this.packetsInFlight() < this.cwnd) this.sndbufExpand();
     if (this.streamWriteable()) {
       this.nospace = false;
       this.writeWq.wakeUp();
@@ -2156,7 +2267,7 @@ export class TcpSocket extends InetSock implements CubicSock {
     const trim = this.rcvNxt - seq;
     const fin = (h.flags & FIN) !== 0;
     const len = skb.payloadLen;
-    if (this.rmemAlloc > this.rcvbuf) {
+    if (this.rmemAlloc > this.rcvbuf || !this.memSchedule(skb.truesize, 'recv')) {
       this.ackPending |= ACK_NOMEM | ACK_NOW | ACK_SCHED;
       this.readWq.wakeUp();
       if (this.rcvQ.length > 0 && len > 0) {
@@ -2183,7 +2294,7 @@ export class TcpSocket extends InetSock implements CubicSock {
   /** tcp_data_queue_ofo. */
   private queueOfo(skb: Skb, seq: number, fin: boolean): void {
     const tcpExt = this.stack.tcpExt;
-    if (this.rmemAlloc > this.rcvbuf) {
+    if (this.rmemAlloc > this.rcvbuf || !this.memSchedule(skb.truesize, 'recv')) {
       tcpExt.TCPOFODrop++;
       this.readWq.wakeUp();
       return;
@@ -2339,10 +2450,14 @@ export class TcpSocket extends InetSock implements CubicSock {
     }
   }
 
-  /** tcp_grow_window: raise rcv_ssthresh while skbs are efficient enough. */
+  /** tcp_grow_window: raise rcv_ssthresh while skbs are efficient enough; under TCP memory pressure clamp it instead. */
   private growWindow(skb: Skb): void {
     const room = Math.min(this.windowClamp, this.tcpSpace()) - this.rcvSsthresh;
     if (room <= 0) return;
+    if (this.stack.tcpMemoryPressure) {
+      this.adjustRcvSsthresh();
+      return;
+    }
     const len = skb.payloadLen;
     let incr: number;
     if (this.winFromSpace(skb.truesize) <= len) incr = 2 * this.advmss;
@@ -2364,6 +2479,11 @@ export class TcpSocket extends InetSock implements CubicSock {
       this.rcvSsthresh += Math.min(room, incr);
       if (this.quick === 0) this.quick = 1;
     }
+  }
+
+  /** tcp_adjust_rcv_ssthresh under memory pressure: at most four advertised MSS. */
+  private adjustRcvSsthresh(): void {
+    this.rcvSsthresh = Math.min(this.rcvSsthresh, 4 * this.advmss);
   }
 
   /** tcp_rcv_space_adjust: receive-buffer autotuning (DRS), once per receiver RTT. */
