@@ -176,6 +176,8 @@ export class Work {
   pending = false;
   /** Completed executions. */
   runs = 0;
+  /** @internal The kworker it is queued on while pending. */
+  worker: Kworker | null = null;
 
   /** A work item running `fn` in kthread (kworker) context. */
   constructor(
@@ -190,6 +192,11 @@ export class Work {
 export class DelayedWork extends Work {
   /** @internal The timer that queues the work. */
   timer: Timer | null = null;
+
+  /** Its timer is armed or it is queued and not started (delayed_work_pending). */
+  get delayedPending(): boolean {
+    return this.pending || this.timer?.pending === true;
+  }
 }
 
 /** A workqueue (alloc_workqueue): works run on per-CPU kworkers of the host. */
@@ -207,8 +214,15 @@ export class Workqueue {
     if (work.pending) return false;
     work.pending = true;
     const cpu = cpuOf(this.host, on);
-    this.host.kworker(cpu).add(work);
+    const worker = this.host.kworker(cpu);
+    work.worker = worker;
+    worker.add(work);
     return true;
+  }
+
+  /** Take `work` off its kworker if it has not started (cancel_work); true if it was pending. */
+  cancel(work: Work): boolean {
+    return work.pending && (work.worker?.remove(work) ?? false);
   }
 
   /** Queue `work` after `delayJiffies` jiffies (queue_delayed_work); false if already pending. */
@@ -223,10 +237,13 @@ export class Workqueue {
     return true;
   }
 
-  /** Cancel a delayed work that has not started (cancel_delayed_work); true if it was pending. */
+  /**
+   * Cancel a delayed work that has not started (cancel_delayed_work): its timer is stopped and,
+   * if the timer already fired, the work is taken off its kworker; true if it was pending.
+   */
   cancelDelayed(work: DelayedWork): boolean {
     const wasTimer = work.timer?.del() ?? false;
-    return wasTimer || work.pending;
+    return this.cancel(work) || wasTimer;
   }
 }
 
@@ -246,6 +263,16 @@ export class Kworker {
     this.task.wake();
   }
 
+  /** Drop a queued work that has not started; false if it is not queued here. */
+  remove(work: Work): boolean {
+    const i = this.works.indexOf(work, this.head);
+    if (i < 0) return false;
+    this.works.splice(i, 1);
+    work.pending = false;
+    work.worker = null;
+    return true;
+  }
+
   private step(ctx: ExecContext): TaskStep {
     const work = this.works[this.head];
     if (work === undefined) return 'sleep';
@@ -255,6 +282,7 @@ export class Kworker {
       this.head = 0;
     }
     work.pending = false;
+    work.worker = null;
     work.fn(ctx);
     work.runs++;
     return this.head < this.works.length ? 'run' : 'sleep';

@@ -104,6 +104,37 @@ describe('workqueues', () => {
     sim.run();
     expect(times).not.toContain(-1);
   });
+
+  it('cancel takes a queued work that has not started off its kworker (cancel_work, cancel_delayed_work after the timer fired)', () => {
+    const { sim, host } = quietHost({ hz: 250 });
+    const wq = host.createWorkqueue('ntb');
+    const log: string[] = [];
+    const busy = new Work('busy', (ctx) => {
+      log.push('busy');
+      ctx.charge(50_000_000);
+    });
+    const w = new Work('w', () => log.push('w'));
+    const d = new DelayedWork('d', () => log.push('d'));
+    const after = new Work('after', () => log.push('after'));
+    const cpu = host.cpu(1);
+    wq.queue(busy, cpu);
+    wq.queue(w, cpu);
+    wq.queueDelayed(d, 0, cpu);
+    wq.queue(after, cpu);
+    sim.run({ until: sim.now + 1_000_000 });
+    expect(log).toEqual(['busy']);
+    expect(wq.cancel(w)).toBe(true);
+    expect(wq.cancelDelayed(d)).toBe(true);
+    expect(wq.cancel(w)).toBe(false);
+    expect(wq.cancelDelayed(d)).toBe(false);
+    expect([w.pending, d.pending]).toEqual([false, false]);
+    sim.run();
+    expect(log).toEqual(['busy', 'after']);
+    expect(wq.queue(w, cpu)).toBe(true);
+    sim.run();
+    expect(log).toEqual(['busy', 'after', 'w']);
+    expect(wq.cancel(w)).toBe(false);
+  });
 });
 
 describe('a task never overlaps itself', () => {

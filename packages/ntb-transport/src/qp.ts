@@ -7,13 +7,12 @@
  * rings doorbell bit `qp_num`. The receiver polls `flags`, checks `ver == rx_pkts`, copies the
  * payload out, clears `flags` and writes its slot index into the sender's `rx_info`.
  */
-import { ERRNO, type ExecContext, type Host, type Task, type Tasklet, type TaskStep } from '@ntbsim/kernel';
+import { DelayedWork, ERRNO, type ExecContext, type Host, type Task, type Tasklet, type TaskStep } from '@ntbsim/kernel';
 import type { DmaBuffer, DmaChannel, IoWindow } from '@ntbsim/ntb-core';
 import { DESC_DONE_FLAG, HDR, LINK_DOWN_FLAG, NTB_LINK_DOWN_TIMEOUT, SPAD, type QpRing } from './layout.js';
 import { PAYLOAD_HEADER_SIZE } from './params.js';
 import type { QpStats, QueueHandlers, TransportQueue } from './types.js';
 import type { NtbTransport } from './transport.js';
-import { CancellableWork } from './work.js';
 
 /** A queue entry (struct ntb_queue_entry). */
 interface Entry {
@@ -83,10 +82,10 @@ export class TransportQp implements TransportQueue {
   /** Whether our QP_LINKS bit went to the peer since the last reset. */
   private advertised = false;
   /** @internal QP link work (qp->link_work). */
-  readonly linkWork: CancellableWork;
+  readonly linkWork: DelayedWork;
   /** @internal QP link cleanup work (qp->link_cleanup). */
-  readonly linkCleanup: CancellableWork;
-  private readonly linkDownRetry: CancellableWork;
+  readonly linkCleanup: DelayedWork;
+  private readonly linkDownRetry: DelayedWork;
 
   /** QP `qpNum` of `nt`, its TX ring at `txRing` of window `txIo` (ntb_transport_init_queue). */
   constructor(
@@ -101,9 +100,9 @@ export class TransportQp implements TransportQueue {
     this.txRing = txRing;
     this.host = nt.dev.host;
     this.tasklet = this.host.createTasklet(`ntb_transport rxc_db qp${qpNum}`, (ctx) => this.rxcDbStep(ctx));
-    this.linkWork = new CancellableWork(nt.wq, `qp${qpNum} link_work`, (ctx) => this.qpLinkWork(ctx));
-    this.linkCleanup = new CancellableWork(nt.wq, `qp${qpNum} link_cleanup`, (ctx) => this.qpLinkCleanupWork(ctx));
-    this.linkDownRetry = new CancellableWork(nt.wq, `qp${qpNum} send_link_down`, (ctx) => {
+    this.linkWork = new DelayedWork(`qp${qpNum} link_work`, (ctx) => this.qpLinkWork(ctx));
+    this.linkCleanup = new DelayedWork(`qp${qpNum} link_cleanup`, (ctx) => this.qpLinkCleanupWork(ctx));
+    this.linkDownRetry = new DelayedWork(`qp${qpNum} send_link_down`, (ctx) => {
       if (!nt.removed) this.sendLinkDown(ctx);
     });
   }
@@ -149,18 +148,18 @@ export class TransportQp implements TransportQueue {
     this.rxDmaChan = null;
     this.nt.dev.ops.dbSetMask(this.bit);
     this.tasklet.kill();
-    this.linkWork.cancel();
+    this.nt.wq.cancelDelayed(this.linkWork);
     this.handlers = {};
     this.cbData = null;
     this.rxFree.length = 0;
     this.rxPend.length = 0;
     this.rxPost.length = 0;
     this.txOffl.length = 0;
-    if (this.linkDownRetry.pending && !now) {
+    if (this.linkDownRetry.delayedPending && !now) {
       this.onLinkDownSent = freed;
       return;
     }
-    this.linkDownRetry.cancel();
+    this.nt.wq.cancelDelayed(this.linkDownRetry);
     this.onLinkDownSent = null;
     this.txFree.length = 0;
     freed();
@@ -236,7 +235,7 @@ export class TransportQp implements TransportQueue {
   /** Client ready (ntb_transport_link_up): start the QP handshake once the transport is up. */
   linkUp(): void {
     this.clientReady = true;
-    if (this.nt.linkIsUp) this.linkWork.queue(0);
+    if (this.nt.linkIsUp) this.nt.wq.queueDelayed(this.linkWork, 0);
   }
 
   /**
@@ -256,7 +255,7 @@ export class TransportQp implements TransportQueue {
       this.linkDownTries = 0;
       this.sendLinkDown(c);
     } else {
-      this.linkWork.cancel();
+      this.nt.wq.cancelDelayed(this.linkWork);
     }
   }
 
@@ -352,7 +351,7 @@ export class TransportQp implements TransportQueue {
     const e = this.txFree.shift();
     if (e === undefined) {
       if (++this.linkDownTries < NTB_LINK_DOWN_TIMEOUT) {
-        this.linkDownRetry.queue(this.host.msecsToJiffies(LINK_DOWN_RETRY_MS), ctx);
+        this.nt.wq.queueDelayed(this.linkDownRetry, this.host.msecsToJiffies(LINK_DOWN_RETRY_MS), ctx);
       } else {
         this.finishClose();
       }
@@ -416,7 +415,7 @@ export class TransportQp implements TransportQueue {
       return -ERRNO.EAGAIN;
     }
     if ((flags & LINK_DOWN_FLAG) !== 0) {
-      this.linkCleanup.queue(0, ctx);
+      this.nt.wq.queueDelayed(this.linkCleanup, 0, ctx);
       view.setUint32(hdr + HDR.FLAGS, 0, true);
       return -ERRNO.EAGAIN;
     }
@@ -532,7 +531,7 @@ export class TransportQp implements TransportQueue {
       this.handlers.event?.(1);
       if (this.active) this.tasklet.schedule(ctx);
     } else if (this.nt.linkIsUp) {
-      this.linkWork.queue(this.host.msecsToJiffies(NTB_LINK_DOWN_TIMEOUT), ctx);
+      this.nt.wq.queueDelayed(this.linkWork, this.host.msecsToJiffies(NTB_LINK_DOWN_TIMEOUT), ctx);
     }
   }
 
@@ -566,7 +565,7 @@ export class TransportQp implements TransportQueue {
   /** @internal ntb_qp_link_cleanup: reset and tell the client the link is down. */
   linkCleanupNow(): void {
     this.nt.log(`qp ${this.qpNum}: Link Cleanup`);
-    this.linkWork.cancel();
+    this.nt.wq.cancelDelayed(this.linkWork);
     this.linkDownReset();
     this.handlers.event?.(0);
   }
@@ -574,7 +573,7 @@ export class TransportQp implements TransportQueue {
   private qpLinkCleanupWork(ctx: ExecContext): void {
     if (this.nt.removed) return;
     this.linkCleanupNow();
-    if (this.nt.linkIsUp) this.linkWork.queue(this.host.msecsToJiffies(NTB_LINK_DOWN_TIMEOUT), ctx);
+    if (this.nt.linkIsUp) this.nt.wq.queueDelayed(this.linkWork, this.host.msecsToJiffies(NTB_LINK_DOWN_TIMEOUT), ctx);
   }
 
   /** Queue depths, for tests and tools: free/pending/posted RX entries and free/offload TX entries. */

@@ -9,14 +9,13 @@
  * inbound window to it (ntb_mw_set_trans), lays out the RX rings and starts the QP
  * handshakes (QP_LINKS bits, echoed, retried every 10 ms).
  */
-import { ERRNO, Work, type ExecContext, type Workqueue } from '@ntbsim/kernel';
+import { DelayedWork, ERRNO, Work, type ExecContext, type Workqueue } from '@ntbsim/kernel';
 import type { DmaBuffer, IoWindow, NtbClient, NtbDevice } from '@ntbsim/ntb-core';
 import { TransportError } from './errors.js';
 import { NTB_LINK_DOWN_TIMEOUT, NTB_TRANSPORT_VERSION, numQpsInMw, qpRing, roundUp, RX_INFO_SIZE, SPAD, transportCounts, type Counts } from './layout.js';
 import { PAYLOAD_HEADER_SIZE, transportParams } from './params.js';
 import { TransportQp } from './qp.js';
 import type { QueueHandlers, TransportParams } from './types.js';
-import { CancellableWork } from './work.js';
 
 /** One memory window as the transport tracks it (struct ntb_transport_mw). */
 interface TransportMw {
@@ -45,7 +44,7 @@ export class NtbTransport {
   /** Kernel log lines (dev_info / dev_err), oldest first, bounded. */
   readonly dmesg: string[] = [];
   private readonly mws: TransportMw[];
-  private readonly linkWork: CancellableWork;
+  private readonly linkWork: DelayedWork;
   private readonly linkCleanup: Work;
   private lockHeld = false;
   private readonly lockWaiters: ((ctx: ExecContext) => void)[] = [];
@@ -66,7 +65,7 @@ export class NtbTransport {
     this.mws = setup.mws;
     this.qpBitmapFree = setup.counts.qpBitmap;
     this.wq = dev.host.createWorkqueue('ntb_transport');
-    this.linkWork = new CancellableWork(this.wq, 'ntb_transport link_work', (ctx) => this.withLinkLock(ctx, (c) => this.transportLinkWork(c)));
+    this.linkWork = new DelayedWork('ntb_transport link_work', (ctx) => this.withLinkLock(ctx, (c) => this.transportLinkWork(c)));
     this.linkCleanup = new Work('ntb_transport link_cleanup', (ctx) =>
       this.withLinkLock(ctx, (c) => {
         this.transportLinkCleanup(c);
@@ -117,7 +116,7 @@ export class NtbTransport {
 
   /** @internal ntb_transport_event_callback (ctx op link_event). */
   onLinkEvent(): void {
-    if (this.dev.ops.linkIsUp().peers === 1) this.linkWork.queue(0);
+    if (this.dev.ops.linkIsUp().peers === 1) this.wq.queueDelayed(this.linkWork, 0);
     else this.wq.queue(this.linkCleanup);
   }
 
@@ -132,7 +131,7 @@ export class NtbTransport {
   }
 
   private retryLink(ctx: ExecContext): void {
-    if (this.dev.ops.linkIsUp().peers === 1) this.linkWork.queue(this.dev.host.msecsToJiffies(NTB_LINK_DOWN_TIMEOUT), ctx);
+    if (this.dev.ops.linkIsUp().peers === 1) this.wq.queueDelayed(this.linkWork, this.dev.host.msecsToJiffies(NTB_LINK_DOWN_TIMEOUT), ctx);
   }
 
   private transportLinkWork(ctx: ExecContext): void {
@@ -170,7 +169,7 @@ export class NtbTransport {
       for (const qp of this.qps) {
         const mw = this.mws[qp.qpNum % mwCount] as TransportMw;
         if (mw.buf !== null) qp.setupMw(mw.buf, qpRing({ qpNum: qp.qpNum, qpCount, mwCount, windowSize: mw.xlatSize, transportMtu: this.params.transportMtu }));
-        if (qp.clientReady) qp.linkWork.queue(0, ctx);
+        if (qp.clientReady) this.wq.queueDelayed(qp.linkWork, 0, ctx);
       }
       this.unlockLink(ctx);
       return;
@@ -237,12 +236,12 @@ export class NtbTransport {
 
   /** ntb_transport_link_cleanup: reset every allocated QP (its client gets event 0), free the MWs, zero the local spads. */
   private transportLinkCleanup(ctx: ExecContext): void {
-    if (!this.linkIsUp) this.linkWork.cancel();
+    if (!this.linkIsUp) this.wq.cancelDelayed(this.linkWork);
     for (const qp of this.qps) {
       if ((qp.bit & ~this.qpBitmapFree & this.counts.qpBitmap) === 0) continue;
       qp.linkCleanupNow();
-      qp.linkCleanup.cancel();
-      qp.linkWork.cancel();
+      this.wq.cancelDelayed(qp.linkCleanup);
+      this.wq.cancelDelayed(qp.linkWork);
     }
     for (let i = 0; i < this.counts.mwCount; i++) this.freeMw(i);
     const count = this.dev.ops.spadCount();
@@ -292,7 +291,7 @@ export class NtbTransport {
     const ctx = this.dev.host.syscallContext();
     this.transportLinkCleanup(ctx);
     this.removed = true;
-    this.linkWork.cancel();
+    this.wq.cancelDelayed(this.linkWork);
     this.lockWaiters.length = 0;
     this.lockHeld = false;
     for (const qp of this.qps) if ((qp.bit & ~this.qpBitmapFree & this.counts.qpBitmap) !== 0) this.freeQueue(qp, true);

@@ -239,7 +239,7 @@ function expectInvariants(steps: readonly Step[], queues: number, mode: Partial<
         call(c.side, (ctx) => {
           const e = end(c.side, q);
           const up = e.qp.linkQuery();
-          if (transition[q] !== null || !quiescent(q) || (up && e.qp.linkWork.pending)) taint(q);
+          if (transition[q] !== null || !quiescent(q) || (up && e.qp.linkWork.delayedPending)) taint(q);
           if (up) transition[q] = other(c.side);
           e.qp.linkDown(ctx);
           if (e.lastEvent === 1) e.lastEvent = 2;
