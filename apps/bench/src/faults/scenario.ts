@@ -142,8 +142,9 @@ export function linkInconsistency(lab: Lab): string | null {
 }
 
 /**
- * Why a QP ring wedged after a one-sided QP reset, or '': the receiver consumed a stale
- * descriptor left in its RX ring (rx_pkts above the peer's tx_pkts), or a completion of the
+ * Why a QP ring wedged after a one-sided QP reset, or '': the two ends' indices diverged (the
+ * sender wrote frames since its reset that the receiver, reset later, never looks for), the
+ * receiver consumed a stale descriptor left in its RX ring (rx_pkts above the peer's tx_pkts), or a completion of the
  * previous session rewrote the sender's rx_info after the reset, so it sees fewer free slots
  * than its unconsumed frames explain, below ntb_netdev's TX_START: the queue stays stopped,
  * nothing more is sent, no doorbell comes, and the ring never drains.
@@ -156,7 +157,9 @@ export function staleDiagnosis(lab: Lab): string {
     sq.forEach((s, i) => {
       const r = rq[i];
       if (r === undefined || !s.linkQuery() || !r.linkQuery()) return;
-      if (r.stats.rxPkts > s.stats.txPkts) {
+      if (s.txIndex !== r.rxIndex && s.stats.txPkts > r.stats.rxPkts) {
+        out.push(`; qp${i}: ${tx} has written ${s.stats.txPkts} frame(s) since its QP reset, up to slot ${s.txIndex}, ${rx} has taken ${r.stats.rxPkts} since its own and waits at slot ${r.rxIndex}: the two ends' ring indices diverged (one end reset its QP while the other kept its indices), so what ${tx} writes never lands where ${rx} looks`);
+      } else if (r.stats.rxPkts > s.stats.txPkts) {
         out.push(`; qp${i}: ${rx} consumed ${r.stats.rxPkts - s.stats.txPkts} stale descriptor(s) left in its RX ring before the QP reset (rx_pkts ${r.stats.rxPkts} > peer tx_pkts ${s.stats.txPkts}), ${tx} sees free tx ${s.txFreeEntry()}`);
       } else {
         const max = s.txRing.maxEntry;
