@@ -116,7 +116,7 @@ describe('ntb-bench CLI', () => {
         spy.mockClear();
         expect((await run(['--doorbell', v, 'lab', script])).code).toBe(0);
         const booted = spy.mock.results[0]?.value as lab.Lab | undefined;
-        expect.soft({ v, options: spy.mock.calls[0]?.[0]?.doorbell, pair: booted?.pair.config.doorbell }).toEqual({ v, options: want, pair: { rc: 'legacy', ep: 'legacy', ...want } });
+        expect.soft({ v, options: spy.mock.calls[0]?.[0]?.doorbell, pair: booted?.pair.config.doorbell }).toEqual({ v, options: want, pair: Object.assign({ rc: 'legacy', ep: 'legacy' }, want) });
       }
     } finally {
       spy.mockRestore();
@@ -164,7 +164,7 @@ describe('ntb-bench CLI', () => {
   it('--help names every option the commands accept', async () => {
     const help = (await run(['--help'])).out;
     expect(help).toMatch(/^ {2}sweep AXIS=V1,V2… .*\[--html PATH\].*\[--workers N\]$/m);
-    expect(help).toMatch(/^ {2}calibrate \[--seeds N\] \[--duration S\] \[--iterations N\] \[--workers N\]/m);
+    expect(help).toMatch(/^ {2}calibrate \[--fit rate,sd\] \[--seeds N\] \[--duration S\] \[--iterations N\] \[--sd-seeds N\]\n {12}\[--sd-iterations N\] \[--workers N\]$/m);
     expect(help).toContain('--doorbell MODE       legacy | per-bit (both boards), or per board: rc=MODE,ep=MODE');
   });
 
