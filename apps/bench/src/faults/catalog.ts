@@ -94,6 +94,43 @@ function reset(board: BoardName): Scenario {
   });
 }
 
+/**
+ * A peer reset by module reload. From the RC, ntb_transport_free's link_disable sends the EP a
+ * LINK_DOWN command, so both sides renegotiate when it comes back. From the EP it cannot:
+ * vNTB's link_enable/link_disable are no-ops, the host sees no link event, never rewrites the
+ * EP's scratchpads (zeroed by the EP's link cleanup), and the EP's transport retries forever
+ * against VERSION 0 (a weakness of the EPF NTB, shown here) until the host reloads too.
+ */
+function reload(board: BoardName): Scenario {
+  const fromEp = board === 'ep';
+  const hostReloadAt = 300 * MS;
+  return stream(`reload-${board}`, 'peer reset', fromEp ? `ntb_netdev and ntb_transport on ep removed and loaded again: the host sees no link event (vNTB link_disable is a no-op) and the EP's transport waits on zeroed scratchpads, until the host reloads its modules at +300 ms` : `ntb_netdev and ntb_transport on rc removed and loaded again (ntb_transport_free: link cleanup, spads zeroed, LINK_DOWN command to the EP; then probe, renegotiation, a new ntb0 configured and up)`, {
+    from: other(board),
+    steps: fromEp
+      ? [
+          faultStep(0, { kind: 'reload', board }),
+          { at: hostReloadAt, run: (lab, notes) => notes.set('epLinkUp', lab.boards.ep.transport()?.linkIsUp === true ? 1 : 0) },
+          faultStep(hostReloadAt, { kind: 'reload', board: 'rc' }),
+        ]
+      : [faultStep(0, { kind: 'reload', board })],
+    healAtNs: fromEp ? hostReloadAt : 0,
+    resumeBoundNs: 1500 * MS,
+    account: resetLoss,
+    accountDetail: resetDetail,
+    ...(fromEp
+      ? {
+          weakness: {
+            expect: 'shown' as const,
+            observed: (v: AccountingView) => {
+              const stuck = v.notes.get('epLinkUp') === 0;
+              return { shown: stuck, detail: stuck ? `the EP's reloaded transport was still not linked ${hostReloadAt / MS} ms later (it reads VERSION 0 from its zeroed scratchpads and the host never rewrites them); the host's reload brought both back` : "the EP's reloaded transport linked up by itself" };
+            },
+          },
+        }
+      : {}),
+  });
+}
+
 function wc(flush: boolean): Scenario {
   let probe: StreamState | null = null;
   return stream(`wc-linger-flush-${flush ? 'on' : 'off'}`, 'write-combining delay', `WC linger 20 µs on both hosts for 60 ms, flush_done_flag=${flush ? 'Y' : 'N'}; a 20 kB connection opened at +45 ms, once the 1 MB stream is done`, {
@@ -230,5 +267,5 @@ function hwLink(): Scenario {
 
 /** Every scenario, in matrix order. */
 export function faultScenarios(): Scenario[] {
-  return [hwLink(), qpLink('rc'), qpLink('ep'), qpLink('ep', true), reset('rc'), reset('ep'), wc(false), wc(true), dropDoorbells(), dropMsis(), spurious(), spuriousLinkEvent(false), spuriousLinkEvent(true), dmaError('rc'), dmaError('ep'), rxExhaust(true), rxExhaust(false), ...stormScenarios()];
+  return [hwLink(), qpLink('rc'), qpLink('ep'), qpLink('ep', true), reset('rc'), reset('ep'), reload('rc'), reload('ep'), wc(false), wc(true), dropDoorbells(), dropMsis(), spurious(), spuriousLinkEvent(false), spuriousLinkEvent(true), dmaError('rc'), dmaError('ep'), rxExhaust(true), rxExhaust(false), ...stormScenarios()];
 }

@@ -5,7 +5,8 @@
  *
  * Faults: hardware link loss/recovery, ntb_transport link down/up of one board's QPs, a
  * netdev reset (ndo_stop + ndo_open: LINK_DOWN to the peer, RX buffers drained and
- * re-posted, QP handshake again), WC linger, lost doorbells and MSIs, spurious doorbells and
+ * re-posted, QP handshake again), a peer reset by module reload (ntb_netdev and ntb_transport
+ * removed, ntb_transport_free telling the peer, then loaded, renegotiated and configured again), WC linger, lost doorbells and MSIs, spurious doorbells and
  * MSIs, DMA descriptor errors, a stalled EP command handler, and RX buffer exhaustion (the next
  * N RX buffer allocations of ntb_netdev fail, as with failslab: the buffer is not re-posted and
  * ntb0 counts rx_errors / rx_fifo_errors, as the kernel's rx_handler does), and storms of
@@ -15,7 +16,7 @@
 import { ERRNO } from '@ntbsim/kernel';
 import { ETH_HLEN } from '@ntbsim/net-core';
 import type { TransportQp } from '@ntbsim/ntb-transport';
-import type { Board, BoardName, Lab } from '../lab/lab.js';
+import { configureNtb0, type Board, type BoardName, type Lab } from '../lab/lab.js';
 import { ethtool } from '../tools/ethtool.js';
 import { ip } from '../tools/system.js';
 import { result, type Command, type CommandResult } from '../types.js';
@@ -25,6 +26,7 @@ export type FaultSpec =
   | { readonly kind: 'link'; readonly up: boolean }
   | { readonly kind: 'qp-link'; readonly board: BoardName; readonly up: boolean }
   | { readonly kind: 'reset'; readonly board: BoardName }
+  | { readonly kind: 'reload'; readonly board: BoardName }
   | { readonly kind: 'wc-linger'; readonly ns: number; readonly side: BoardName | 'both' }
   | { readonly kind: 'drop-doorbells'; readonly count: number }
   | { readonly kind: 'drop-msis'; readonly count: number }
@@ -80,6 +82,9 @@ export function checkFault(lab: Lab, spec: FaultSpec): string | null {
     case 'link':
     case 'stall-ep':
       return null;
+    case 'reload':
+      if (!isBoard(spec.board)) return `board: got ${JSON.stringify(spec.board)}, allowed rc or ep`;
+      return null;
     case 'qp-link':
     case 'reset': {
       if (!isBoard(spec.board)) return `board: got ${JSON.stringify(spec.board)}, allowed rc or ep`;
@@ -119,7 +124,7 @@ export function checkFault(lab: Lab, spec: FaultSpec): string | null {
     case 'storm':
       return checkStorm(lab, spec);
     default:
-      return `kind: got ${JSON.stringify((spec as { kind: unknown }).kind)}, allowed link, qp-link, reset, wc-linger, drop-doorbells, drop-msis, spurious-doorbell, dma-error, stall-ep, rx-exhaust, storm`;
+      return `kind: got ${JSON.stringify((spec as { kind: unknown }).kind)}, allowed link, qp-link, reset, reload, wc-linger, drop-doorbells, drop-msis, spurious-doorbell, dma-error, stall-ep, rx-exhaust, storm`;
   }
 }
 
@@ -219,6 +224,20 @@ export function injectFault(lab: Lab, spec: FaultSpec, onError?: (message: strin
       }
       break;
     }
+    case 'reload': {
+      // A peer reset: `modprobe -r ntb_netdev ntb_transport; modprobe ntb_netdev`, then the
+      // board's address and `ip link set ntb0 up` again (ntb0 is a new device).
+      const board = lab.boards[spec.board];
+      board.unloadNetdev();
+      board.unloadTransport();
+      board.loadTransport();
+      const rc = configureNtb0(board);
+      if (rc < 0) {
+        onError?.(`bringing ntb0 back failed (${rc})`);
+        return rc;
+      }
+      break;
+    }
     case 'wc-linger':
       f.setWcLinger(spec.ns, spec.side);
       break;
@@ -251,6 +270,7 @@ export function injectFault(lab: Lab, spec: FaultSpec, onError?: (message: strin
 export const FAULT_USAGE = `Usage: fault link down|up
        fault qp-link down|up
        fault reset
+       fault reload
        fault wc-linger NS [rc|ep|both]
        fault drop-doorbells N
        fault drop-msis N
@@ -294,6 +314,8 @@ export function parseFaultArgs(argv: readonly string[], board: BoardName): Fault
     }
     case 'reset':
       return extra(0) ?? { kind: 'reset', board };
+    case 'reload':
+      return extra(0) ?? { kind: 'reload', board };
     case 'wc-linger': {
       const ns = parseCount(a, 'linger (ns)');
       if (typeof ns === 'string') return ns;

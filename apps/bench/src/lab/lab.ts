@@ -5,10 +5,11 @@
  * seed's setup do: load the modules with their parameters, wait for the transport link, set
  * the addresses and bring `ntb0` up.
  */
-import { createHost, createSimulation, getProfile, type Host, type PlatformProfile, type Simulation } from '@ntbsim/kernel';
+import { createHost, createSimulation, ERRNO, getProfile, type Host, type PlatformProfile, type Simulation } from '@ntbsim/kernel';
 import { createNetStack, type NetDevice, type NetStack } from '@ntbsim/net-core';
 import { createEpfPair, EPC_PAGE_BYTES, type DoorbellMode, type EpfPair, type VntbOptions } from '@ntbsim/ntb-hw-epf';
 import { loadNtbNetdev, type NtbNetdev, type PayloadMode } from '@ntbsim/ntb-netdev';
+import type { NtbClient } from '@ntbsim/ntb-core';
 import { createNtbTransportClient, TransportBus, type NtbTransport } from '@ntbsim/ntb-transport';
 import { unknownParamMessage, type ModuleParams } from './params.js';
 
@@ -57,6 +58,10 @@ export interface Board {
   loadNetdev(options?: ModuleParams['netdev']): number;
   /** `rmmod ntb_netdev`: unload; false when not loaded. */
   unloadNetdev(): boolean;
+  /** `modprobe ntb_transport`: register the transport client on the board's NTB bus (probe on its device); 0 (also when loaded) or -errno. */
+  loadTransport(): number;
+  /** `rmmod ntb_transport`: unregister it (ntb_transport_free: the peer sees the link go down); 0, -EBUSY while ntb_netdev holds it, -ENOENT when not loaded. */
+  unloadTransport(): number;
   /** What its kernel printed since boot, one console line each (`[    1.234567] text`). */
   readonly kernelLog: readonly string[];
   /** printk: stamp `text` with the board's uptime, append it to `kernelLog` and return the line. */
@@ -121,6 +126,20 @@ export function seedMwSizes(count: number): number[] {
   return Array.from({ length: count }, () => Math.min(1 << 20, Math.floor((2 << 20) / count / EPC_PAGE_BYTES) * EPC_PAGE_BYTES));
 }
 
+/**
+ * What the boards' setup does once ntb_transport has probed: `modprobe ntb_netdev`,
+ * `ip addr add <board ip>/24 dev ntb0`, `ip link set ntb0 up`; 0 or the -errno of the step
+ * that failed (-ENODEV when ntb_netdev created no device).
+ */
+export function configureNtb0(b: Board): number {
+  const rc = b.loadNetdev();
+  if (rc !== 0) return rc;
+  const nd = b.netdev();
+  if (nd === null) return -ERRNO.ENODEV;
+  b.stack.ipAddrAdd(nd.ndev, `${b.ip}/24`);
+  return nd.ndev.open();
+}
+
 /** Boot the two boards and bring ntb0 up on both; throws LabError if the link does not come up in 5 s. */
 export function bootLab(options: LabOptions = {}): Lab {
   const profile = options.profile ?? getProfile('rcar-s4');
@@ -134,7 +153,7 @@ export function bootLab(options: LabOptions = {}): Lab {
     for (const [k, v] of Object.entries(options.sysctl ?? {})) stack.setSysctl(k, v);
     const transportBus = new TransportBus();
     const ntbBus = name === 'rc' ? pair.buses.rc : pair.buses.ep;
-    ntbBus.registerClient(createNtbTransportClient({ bus: transportBus, params: params.transport }));
+    let transportClient: NtbClient | null = null;
     let module: ReturnType<typeof loadNtbNetdev> | null = null;
     const kernelLog: string[] = [];
     const board: Board = {
@@ -162,6 +181,19 @@ export function bootLab(options: LabOptions = {}): Lab {
         module = null;
         return true;
       },
+      loadTransport(): number {
+        if (transportClient !== null) return 0;
+        transportClient = createNtbTransportClient({ bus: transportBus, params: params.transport });
+        ntbBus.registerClient(transportClient);
+        return 0;
+      },
+      unloadTransport(): number {
+        if (module !== null) return -ERRNO.EBUSY;
+        if (transportClient === null) return -ERRNO.ENOENT;
+        ntbBus.unregisterClient(transportClient);
+        transportClient = null;
+        return 0;
+      },
       kernelLog,
       printk(text: string): string {
         const line = printkLine(sim.now - host.bootTime, text);
@@ -170,6 +202,7 @@ export function bootLab(options: LabOptions = {}): Lab {
       },
     };
     for (const u of params.unknown ?? []) if (u.module === 'ntb_transport') board.printk(unknownParamMessage(u));
+    board.loadTransport();
     return board;
   };
   const rc = mk('rc', rcHost);
@@ -179,12 +212,8 @@ export function bootLab(options: LabOptions = {}): Lab {
   for (const b of [rc, ep]) {
     if (b.transport() === null) throw new LabError('ENODEV', `${b.name}: ntb_transport did not probe (hardware probe: ${JSON.stringify(pair.probe())})`);
     for (const u of params.unknown ?? []) if (u.module === 'ntb_netdev') b.printk(unknownParamMessage(u));
-    const rcode = b.loadNetdev();
+    const rcode = configureNtb0(b);
     if (rcode !== 0) throw new LabError('ENODEV', `${b.name}: modprobe ntb_netdev failed (${rcode})`);
-    const nd = b.netdev();
-    if (nd === null) throw new LabError('ENODEV', `${b.name}: ntb_netdev did not probe`);
-    b.stack.ipAddrAdd(nd.ndev, `${b.ip}/24`);
-    nd.ndev.open();
   }
   const up = (): boolean => [rc, ep].every((b) => b.netdev()?.ndev.netifCarrierOk() === true);
   while (!up() && sim.now < deadline) sim.run({ until: sim.now + 1_000_000 });

@@ -4,8 +4,8 @@
  * hi = hardirq, si = softirq and tasklets, id = idle), `ip` (`link set DEV up|down|mtu N|txqueuelen N`,
  * `-s link show DEV`, `addr show`), and `modprobe` / `rmmod` for ntb_netdev.
  */
-import { NS_PER_SEC, type CpuUsage } from '@ntbsim/kernel';
-import { formatIpv4, parseIpv4Prefix, type NetDevice, type NetDevStats } from '@ntbsim/net-core';
+import { ERRNO, NS_PER_SEC, type CpuUsage } from '@ntbsim/kernel';
+import { formatIpv4, NetError, parseIpv4Prefix, type NetDevice, type NetDevStats } from '@ntbsim/net-core';
 import { qdiscAttached, type Board } from '../lab/lab.js';
 import { applyParam, ParamError, unknownParamMessage, type ModuleParams } from '../lab/params.js';
 import { strtod } from './iperf3/units.js';
@@ -303,8 +303,45 @@ function ipAddr(board: Board, args: readonly string[]): CommandResult {
     const addrs = board.stack.addressesOf(nd.ndev).map((a) => `    inet ${a} scope global ${nd.ndev.name}\n`);
     return result(linkLine(nd.ndev).replace(' mode DEFAULT group default', ' group default') + addrs.join(''));
   }
-  if (matches(verb, 'add') || matches(verb, 'change') || matches(verb, 'replace') || matches(verb, 'delete') || matches(verb, 'flush')) return result('', 'RTNETLINK answers: Operation not supported\n', 2);
+  if (matches(verb, 'add') || matches(verb, 'delete')) return ipAddrModify(board, matches(verb, 'add'), rest);
+  if (matches(verb, 'change') || matches(verb, 'replace') || matches(verb, 'flush')) return result('', 'RTNETLINK answers: Operation not supported\n', 2);
   throw new IpExit(`Command "${verb}" is unknown, try "ip address help".\n`, 255);
+}
+
+/** `ip addr add|del PREFIX dev DEV` (ipaddr_modify): the address and its connected route, with iproute2's and RTNETLINK's errors. */
+function ipAddrModify(board: Board, add: boolean, args: readonly string[]): CommandResult {
+  let prefix: string | null = null;
+  let dev: string | null = null;
+  for (let i = 0; i < args.length; i++) {
+    const w = args[i] as string;
+    if (w === 'dev') {
+      const name = args[++i];
+      if (name === undefined) throw incomplete();
+      dev = name;
+    } else if (prefix === null && w !== 'local') {
+      prefix = w;
+    } else if (w === 'local') {
+      const v = args[++i];
+      if (v === undefined) throw incomplete();
+      prefix = v;
+    } else {
+      throw garbage(w);
+    }
+  }
+  if (dev === null) throw new IpExit('Not enough information: "dev" argument is required.\n', 255);
+  if (prefix === null || !/^\d+\.\d+\.\d+\.\d+(\/\d+)?$/.test(prefix)) throw new IpExit(`Error: any valid prefix is expected rather than "${prefix ?? ''}".\n`, 1);
+  const nd = board.netdev();
+  if (nd === null || nd.ndev.name !== dev) throw new IpExit(`Cannot find device "${dev}"\n`, 1);
+  const full = prefix.includes('/') ? prefix : `${prefix}/32`;
+  try {
+    if (add) board.stack.ipAddrAdd(nd.ndev, full);
+    else board.stack.ipAddrDel(nd.ndev, full);
+  } catch (e) {
+    if (!(e instanceof NetError)) throw e;
+    const text = e.code === 'EEXIST' ? 'File exists' : e.code === 'ENOBUFS' ? 'No buffer space available' : e.code === 'EINVAL' && !add ? 'Cannot assign requested address' : 'Invalid argument';
+    return result('', `RTNETLINK answers: ${text}\n`, 2);
+  }
+  return result('');
 }
 
 /**
@@ -367,7 +404,11 @@ export const modprobe: Command = (argv, env) => {
   if (mod === '-r' || mod === '--remove') return params.length === 0 ? result('', 'modprobe: ERROR: missing parameters. See -h.\n', 1) : rmmod(['rmmod', ...params], env);
   if (mod.startsWith('--')) return result('', `modprobe: unrecognized option '${mod}'\nmodprobe: ERROR: unexpected getopt_long() value '?'.\n`, 1);
   if (mod.startsWith('-')) return result('', `modprobe: invalid option -- '${mod.charAt(1)}'\nmodprobe: ERROR: unexpected getopt_long() value '?'.\n`, 1);
-  if (mod === 'ntb_transport' || mod === 'ntb_hw_epf' || mod === 'pci_epf_vntb') return result('');
+  if (mod === 'ntb_transport') {
+    const rc = env.board.loadTransport();
+    return rc === 0 ? result('') : result('', `modprobe: ERROR: could not insert 'ntb_transport': ${rc}\n`, 1);
+  }
+  if (mod === 'ntb_hw_epf' || mod === 'pci_epf_vntb') return result('');
   if (mod !== 'ntb_netdev') return result('', `modprobe: FATAL: Module ${mod} not found in directory /lib/modules/ntbsim\n`, 1);
   if (env.board.netdev() !== null) return result('');
   let p: ModuleParams = { transport: {}, netdev: {} };
@@ -378,14 +419,16 @@ export const modprobe: Command = (argv, env) => {
     throw e;
   }
   const log = (p.unknown ?? []).map((u) => `${env.board.printk(unknownParamMessage(u))}\n`).join('');
+  // modprobe loads what ntb_netdev depends on first (modules.dep).
+  env.board.loadTransport();
   const rc = env.board.loadNetdev(p.netdev);
   return rc === 0 ? result('', log, 0) : result('', `${log}modprobe: ERROR: could not insert 'ntb_netdev': ${rc}\n`, 1);
 };
 
-/** The modules the lab's boards run that ntb_netdev does not hold. */
-const BASE_MODULES = new Set(['ntb_transport', 'ntb_hw_epf', 'pci_epf_vntb']);
+/** The hardware modules under ntb_transport (not removable in the lab). */
+const BASE_MODULES = new Set(['ntb_hw_epf', 'pci_epf_vntb']);
 
-/** `rmmod MODULE...` (kmod): ntb_netdev unloads; the transport is held by ntb_netdev; each failure is reported. */
+/** `rmmod MODULE...` (kmod): ntb_netdev unloads, then ntb_transport (held while ntb_netdev is loaded); each failure is reported. */
 export const rmmod: Command = (argv, env) => {
   const mods = argv.slice(1);
   if (mods.length === 0) return result('', 'rmmod: ERROR: missing module name.\n', 1);
@@ -393,8 +436,11 @@ export const rmmod: Command = (argv, env) => {
   for (const mod of mods) {
     if (mod === 'ntb_netdev') {
       if (!env.board.unloadNetdev()) err += 'rmmod: ERROR: Module ntb_netdev is not currently loaded\n';
-    } else if (mod === 'ntb_transport' && env.board.netdev() !== null) err += 'rmmod: ERROR: Module ntb_transport is in use by: ntb_netdev\n';
-    else if (BASE_MODULES.has(mod)) err += `rmmod: ERROR: could not remove '${mod}': Device or resource busy\n`;
+    } else if (mod === 'ntb_transport') {
+      const rc = env.board.unloadTransport();
+      if (rc === -ERRNO.EBUSY) err += 'rmmod: ERROR: Module ntb_transport is in use by: ntb_netdev\n';
+      else if (rc !== 0) err += 'rmmod: ERROR: Module ntb_transport is not currently loaded\n';
+    } else if (BASE_MODULES.has(mod)) err += `rmmod: ERROR: could not remove '${mod}': ${env.board.transport() === null ? 'Device or resource busy' : 'Module is in use by: ntb_transport'}\n`;
     else err += `rmmod: ERROR: Module ${mod} is not currently loaded\n`;
   }
   return result('', err, err === '' ? 0 : 1);

@@ -26,7 +26,7 @@ const path = process.env.FC_PATH;
 const params = (numRuns: number): fc.Parameters<unknown> => ({ numRuns, ...(seed === undefined ? {} : { seed }), ...(path === undefined ? {} : { path }), verbose: 1 });
 const commands = labCommands({ fault });
 
-const WORDS = ['fault', 'link', 'qp-link', 'reset', 'wc-linger', 'drop-doorbells', 'drop-msis', 'spurious-doorbell', 'dma-error', 'rx-exhaust', 'stall-ep', 'storm', 'channels', 'mtu', '1,2', '9000,1500', '2,99', 'show', 'up', 'down', 'on', 'off', 'rc', 'ep', 'both', '0', '1', '3', '15', '16', '99', '1000000', '1000001', '-1', '0x10', '1e3', 'abc', '', '--help'];
+const WORDS = ['fault', 'link', 'qp-link', 'reset', 'reload', 'wc-linger', 'drop-doorbells', 'drop-msis', 'spurious-doorbell', 'dma-error', 'rx-exhaust', 'stall-ep', 'storm', 'channels', 'mtu', '1,2', '9000,1500', '2,99', 'show', 'up', 'down', 'on', 'off', 'rc', 'ep', 'both', '0', '1', '3', '15', '16', '99', '1000000', '1000001', '-1', '0x10', '1e3', 'abc', '', '--help'];
 
 describe('fuzz', () => {
   it('fault argv: never throws; a rejected command leaves the lab as it was (700 cases)', () => {
@@ -90,7 +90,7 @@ describe('fuzz', () => {
       fc.integer({ min: 2, max: 5 }).map((vector): FaultSpec => ({ kind: 'spurious-doorbell', to: 'rc', vector })),
       fc.integer({ min: 0, max: 50_000 }).map((ns): FaultSpec => ({ kind: 'wc-linger', ns, side: 'both' })),
       fc.record({ board: fc.constantFrom('rc' as const, 'ep' as const), count: fc.integer({ min: 0, max: 40 }) }).map((r): FaultSpec => ({ kind: 'rx-exhaust', ...r })),
-      fc.constantFrom<FaultSpec>({ kind: 'reset', board: 'rc' }, { kind: 'reset', board: 'ep' }, { kind: 'link', up: false }, { kind: 'link', up: true }),
+      fc.constantFrom<FaultSpec>({ kind: 'reset', board: 'rc' }, { kind: 'reset', board: 'ep' }, { kind: 'reload', board: 'rc' }, { kind: 'reload', board: 'ep' }, { kind: 'link', up: false }, { kind: 'link', up: true }),
       fc.record({ board: fc.constantFrom('rc' as const, 'ep' as const), up: fc.boolean() }).map((r): FaultSpec => ({ kind: 'qp-link', ...r })),
       fc.boolean().map((stalled): FaultSpec => ({ kind: 'stall-ep', stalled })),
       fc
@@ -103,15 +103,21 @@ describe('fuzz', () => {
         const st = startStream(lab, { from: labSeed % 2 === 0 ? 'rc' : 'ep', bytes: 600_000 });
         const t0 = lab.sim.now;
         const qpDown = { rc: false, ep: false };
+        let epReloaded = false;
+        const reloadFailed = { rc: false, ep: false };
         for (const f of [...faults].sort((a, b) => a.at - b.at)) {
           lab.sim.run({ until: Math.max(lab.sim.now, t0 + f.at * 1e6) });
           // Refused by design: a second storm on a board, a reset while rx-exhaust failures are armed.
           const busy = (f.spec.kind === 'storm' && isRunning(stormState(lab, f.spec.board))) || (f.spec.kind === 'reset' && pendingRxFailures(lab.boards[f.spec.board]) > 0);
           // A reset's ndo_open finds no free RX entry while copies of the closed session are still
           // in flight: its 100 rx_enqueue calls fail with -ENOMEM and ntb0 stays down, as in the kernel.
-          const allowed = busy ? [-ERRNO.EINVAL] : f.spec.kind === 'reset' ? [0, -ERRNO.ENOMEM] : [0];
-          expect(allowed).toContain(injectFault(lab, f.spec));
+          // A reload with the PCIe link down fails in ntb_transport's probe (-ENODEV), as modprobe would.
+          const allowed = busy ? [-ERRNO.EINVAL] : f.spec.kind === 'reset' ? [0, -ERRNO.ENOMEM] : f.spec.kind === 'reload' ? [0, -ERRNO.ENODEV] : [0];
+          const rc = injectFault(lab, f.spec);
+          expect(allowed).toContain(rc);
+          if (f.spec.kind === 'reload') reloadFailed[f.spec.board] = rc !== 0;
           if (f.spec.kind === 'qp-link') qpDown[f.spec.board] = !f.spec.up;
+          if (f.spec.kind === 'reload') epReloaded = f.spec.board === 'ep';
         }
         // The operator's recovery: undo the faults, let storms finish and the transport
         // renegotiate, then bring back what is still down and set the same MTU on both boards
@@ -123,9 +129,25 @@ describe('fuzz', () => {
         injectFault(lab, { kind: 'stall-ep', stalled: false });
         const boards = ['rc', 'ep'] as const;
         for (const board of boards) injectFault(lab, { kind: 'rx-exhaust', board, count: 0 });
+        // An EP reloaded last waits for a host that saw no link event (vNTB link_disable is a
+        // no-op): the host reloads its modules too.
+        const statusesBefore: number[] = [];
+        if (epReloaded) statusesBefore.push(injectFault(lab, { kind: 'reload', board: 'rc' }));
+        // A reload that failed with the link down is run again once the link is back.
+        if (reloadFailed.rc || reloadFailed.ep) lab.sim.run({ until: lab.sim.now + 1500e6 });
+        for (const board of ['rc', 'ep'] as const) if (reloadFailed[board]) statusesBefore.push(injectFault(lab, { kind: 'reload', board }));
         const settled = (): boolean => boards.every((b) => !isRunning(stormState(lab, b)) && lab.boards[b].transport()?.linkIsUp === true);
-        const settleBy = lab.sim.now + 3e9;
-        while (!settled() && lab.sim.now < settleBy) lab.sim.run({ until: lab.sim.now + 10e6 });
+        const settle = (): void => {
+          const by = lab.sim.now + 3e9;
+          while (!settled() && lab.sim.now < by) lab.sim.run({ until: lab.sim.now + 10e6 });
+        };
+        settle();
+        // A link loss in the middle of a renegotiation (a LINK_UP command or spad reads lost with
+        // the link, no PCIe link event for ntb_hw_epf to retry on) leaves the transports
+        // unlinked: the operator reloads the modules, host first.
+        if (!settled()) for (const board of ['rc', 'ep'] as const) statusesBefore.push(injectFault(lab, { kind: 'reload', board }));
+        settle();
+        expect(statusesBefore.filter((x) => x !== 0)).toEqual([]);
         expect(settled()).toBe(true);
         const env = (board: 'rc' | 'ep') => ({ lab, board: lab.boards[board], vars: new Map<string, string>() });
         const statuses: number[] = [];
@@ -133,7 +155,12 @@ describe('fuzz', () => {
           if (qpDown[board]) statuses.push(injectFault(lab, { kind: 'qp-link', board, up: true }));
           // A failed MTU change left the device inoperable (ntb_netdev_change_mtu's error path:
           // QP link down, RX buffers gone); only a down/up brings it back, as on a real board.
-          if ((stormState(lab, board)?.failed ?? 0) > 0) statuses.push(ip(['ip', 'link', 'set', 'ntb0', 'down'], env(board)).status);
+          const storm = stormState(lab, board);
+          if (storm?.what === 'mtu' && storm.failed > 0) {
+            statuses.push(ip(['ip', 'link', 'set', 'ntb0', 'down'], env(board)).status);
+            // ndo_open right after ndo_stop can find RX copies still in flight (-ENOMEM).
+            lab.sim.run({ until: lab.sim.now + 10e6 });
+          }
           if (lab.boards[board].netdev()?.ndev.isUp !== true) statuses.push(ip(['ip', 'link', 'set', 'ntb0', 'up'], env(board)).status);
           statuses.push(ip(['ip', 'link', 'set', 'ntb0', 'mtu', '65510'], env(board)).status);
         }

@@ -71,6 +71,10 @@ describe('the fault command', () => {
     expect(injectFault(lab, { kind: 'drop-msis', count: 0 })).toBe(0);
     expect(parseFaultArgs(['fault', 'dma-error', 'ep', '3', '1'], 'rc')).toEqual({ kind: 'dma-error', side: 'ep', count: 3, channel: 1 });
     expect(parseFaultArgs(['fault', 'qp-link', 'down'], 'ep')).toEqual({ kind: 'qp-link', board: 'ep', up: false });
+    expect(parseFaultArgs(['fault', 'reload'], 'rc')).toEqual({ kind: 'reload', board: 'rc' });
+    expect(parseFaultArgs(['fault', 'reload', 'now'], 'rc')).toBe("extra operand 'now'");
+    expect(injectFault(lab, { kind: 'reload', board: 'xx' } as never, (m) => (msg = m))).toBe(-22);
+    expect(msg).toBe('board: got "xx", allowed rc or ep');
   });
 
   it('a lab script with a bad fault line stops there with its line number', () => {

@@ -101,6 +101,44 @@ describe('the two-board lab', () => {
     expect(nd?.ndev.netifCarrierOk()).toBe(true);
   });
 
+  it('rmmod ntb_transport (after ntb_netdev) and modprobe ntb_netdev reload the stack; ip addr add/del configure the new ntb0; an EP-side reload needs the host to reload too', () => {
+    const l = bootLab({ seed: 8 });
+    const carrier = (b: 'rc' | 'ep'): boolean | undefined => l.boards[b].netdev()?.ndev.netifCarrierOk();
+    expect(sh(l, 'rc', 'rmmod ntb_transport')).toMatchObject({ status: 1, stderr: 'rmmod: ERROR: Module ntb_transport is in use by: ntb_netdev\n' });
+    expect(sh(l, 'rc', 'rmmod ntb_netdev ntb_transport').status).toBe(0);
+    expect(l.boards.rc.transport()).toBeNull();
+    expect(sh(l, 'rc', 'rmmod ntb_transport')).toMatchObject({ status: 1, stderr: 'rmmod: ERROR: Module ntb_transport is not currently loaded\n' });
+    l.sim.run({ until: l.sim.now + 100e6 });
+    expect(carrier('ep')).toBe(false);
+    expect(sh(l, 'rc', 'modprobe ntb_netdev').status).toBe(0);
+    expect(l.boards.rc.transport()).not.toBeNull();
+    expect(sh(l, 'rc', 'ip addr add 10.0.0.1/24')).toMatchObject({ status: 255, stderr: 'Not enough information: "dev" argument is required.\n' });
+    expect(sh(l, 'rc', 'ip addr add 10.0.0.x/24 dev ntb0')).toMatchObject({ status: 1, stderr: 'Error: any valid prefix is expected rather than "10.0.0.x/24".\n' });
+    expect(sh(l, 'rc', 'ip addr add 10.0.0.1/24 dev eth9')).toMatchObject({ status: 1, stderr: 'Cannot find device "eth9"\n' });
+    expect(sh(l, 'rc', 'ip addr add 10.0.0.1/24 dev ntb0').status).toBe(0);
+    expect(sh(l, 'rc', 'ip addr add 10.0.0.1/24 dev ntb0')).toMatchObject({ status: 2, stderr: 'RTNETLINK answers: File exists\n' });
+    expect(sh(l, 'rc', 'ip addr del 10.0.0.7/24 dev ntb0')).toMatchObject({ status: 2, stderr: 'RTNETLINK answers: Cannot assign requested address\n' });
+    expect(sh(l, 'rc', 'ip link set ntb0 up').status).toBe(0);
+    l.sim.run({ until: l.sim.now + 1500e6 });
+    expect([carrier('rc'), carrier('ep')]).toEqual([true, true]);
+    expect(sh(l, 'ep', 'ping -c 1 10.0.0.1').status).toBe(0);
+    // From the EP: vNTB's link_disable is a no-op, the host sees no link event and never
+    // rewrites the scratchpads the EP's link cleanup zeroed.
+    expect(sh(l, 'ep', 'modprobe -r ntb_netdev ntb_transport').status).toBe(0);
+    expect(sh(l, 'ep', 'modprobe ntb_netdev').status).toBe(0);
+    expect(sh(l, 'ep', 'ip addr add 10.0.0.2/24 dev ntb0').status).toBe(0);
+    expect(sh(l, 'ep', 'ip link set ntb0 up').status).toBe(0);
+    l.sim.run({ until: l.sim.now + 2000e6 });
+    expect(l.boards.ep.transport()?.linkIsUp).toBe(false);
+    expect(sh(l, 'rc', 'rmmod ntb_netdev ntb_transport').status).toBe(0);
+    expect(sh(l, 'rc', 'modprobe ntb_netdev').status).toBe(0);
+    expect(sh(l, 'rc', 'ip addr add 10.0.0.1/24 dev ntb0').status).toBe(0);
+    expect(sh(l, 'rc', 'ip link set ntb0 up').status).toBe(0);
+    l.sim.run({ until: l.sim.now + 1500e6 });
+    expect([carrier('rc'), carrier('ep')]).toEqual([true, true]);
+    expect(sh(l, 'ep', 'ping -c 1 10.0.0.1').status).toBe(0);
+  });
+
   it('modprobe with a parameter ntb_netdev does not have: the kernel logs it as ignored (console line on stderr) and the module loads', () => {
     const l = bootLab({ seed: 8, vntb: { mwSizes: [1 << 20, 1 << 20] } });
     expect(sh(l, 'ep', 'rmmod ntb_netdev').status).toBe(0);
