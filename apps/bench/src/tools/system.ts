@@ -5,7 +5,7 @@
  * `-s link show DEV`, `addr show`), and `modprobe` / `rmmod` for ntb_netdev.
  */
 import { ERRNO, NS_PER_SEC, type CpuUsage } from '@ntbsim/kernel';
-import { formatIpv4, NetError, parseIpv4Prefix, type NetDevice, type NetDevStats } from '@ntbsim/net-core';
+import { formatIpv4, NetError, parseIpv4Prefix, SYSCTL_NAMES, type NetDevice, type NetDevStats } from '@ntbsim/net-core';
 import { qdiscAttached, type Board } from '../lab/lab.js';
 import { applyParam, ParamError, unknownParamMessage, type ModuleParams } from '../lab/params.js';
 import { strtod } from './iperf3/units.js';
@@ -423,6 +423,56 @@ export const modprobe: Command = (argv, env) => {
   env.board.loadTransport();
   const rc = env.board.loadNetdev(p.netdev);
   return rc === 0 ? result('', log, 0) : result('', `${log}modprobe: ERROR: could not insert 'ntb_netdev': ${rc}\n`, 1);
+};
+
+/**
+ * `sysctl [-n] [-w] NAME[=VALUE]...` (procps-ng) over the board's network sysctls: `NAME = VALUE`
+ * per setting (`-n`: the value only; arrays tab-separated as /proc prints them, booleans 1/0);
+ * an argument with `=` writes, as with `-w`. An unknown name is `cannot stat
+ * /proc/sys/…`, a value the kernel refuses `setting key "…": Invalid argument`; either makes the
+ * status 255 and leaves that setting as it was.
+ */
+export const sysctl: Command = (argv, env) => {
+  let valuesOnly = false;
+  let write = false;
+  const names: string[] = [];
+  for (const a of argv.slice(1)) {
+    if (a === '-n' || a === '--values') valuesOnly = true;
+    else if (a === '-w' || a === '--write') write = true;
+    else if (a === '-q' || a === '--quiet') continue;
+    else if (a.startsWith('-')) return result('', `sysctl: invalid option -- '${a.replace(/^-+/, '').charAt(0)}'\nUsage:\n sysctl [options] [variable[=value] ...]\n`, 255);
+    else names.push(a);
+  }
+  if (names.length === 0) return result('', 'sysctl: no variables specified\nTry `sysctl --help\' for more information.\n', 255);
+  const stack = env.board.stack;
+  let out = '';
+  let err = '';
+  for (const arg of names) {
+    const eq = arg.indexOf('=');
+    const name = (eq < 0 ? arg : arg.slice(0, eq)).trim().replaceAll('/', '.');
+    if (write && eq < 0) {
+      err += `sysctl: "${arg}" must be of the form name=value\n`;
+      continue;
+    }
+    const key = SYSCTL_NAMES[name];
+    if (key === undefined) {
+      err += `sysctl: cannot stat /proc/sys/${name.replaceAll('.', '/')}: No such file or directory\n`;
+      continue;
+    }
+    if (eq >= 0) {
+      try {
+        stack.setSysctl(name, arg.slice(eq + 1).trim());
+      } catch (e) {
+        if (!(e instanceof NetError)) throw e;
+        err += `sysctl: setting key "${name}": Invalid argument\n`;
+        continue;
+      }
+    }
+    const v = stack.sysctl[key];
+    const text = Array.isArray(v) ? v.join('\t') : typeof v === 'boolean' ? (v ? '1' : '0') : String(v);
+    out += valuesOnly ? `${text}\n` : `${name} = ${text}\n`;
+  }
+  return result(out, err, err === '' ? 0 : 255);
 };
 
 /** The hardware modules under ntb_transport (not removable in the lab). */

@@ -139,6 +139,21 @@ describe('the two-board lab', () => {
     expect(sh(l, 'ep', 'ping -c 1 10.0.0.1').status).toBe(0);
   });
 
+  it('sysctl reads and writes the network sysctls as procps does (unknown names and refused values: status 255, nothing changed)', () => {
+    const l = bootLab({ seed: 8 });
+    expect(sh(l, 'rc', 'sysctl net.core.wmem_max').stdout).toBe('net.core.wmem_max = 212992\n');
+    expect(sh(l, 'rc', 'sudo sysctl -w net.core.wmem_max=1073741824')).toMatchObject({ status: 0, stdout: 'net.core.wmem_max = 1073741824\n' });
+    expect(l.boards.rc.stack.sysctl.wmemMax).toBe(1073741824);
+    expect(l.boards.ep.stack.sysctl.wmemMax).toBe(212992);
+    expect(sh(l, 'rc', 'sysctl -n net.ipv4.tcp_mem net/ipv4/tcp_timestamps').stdout).toBe('45234\t60313\t90468\n1\n');
+    expect(sh(l, 'rc', 'sysctl net.ipv4.tcp_rmem=4096 131072 6291456').status).toBe(255);
+    expect(sh(l, 'rc', 'sysctl net.core.nope')).toMatchObject({ status: 255, stderr: 'sysctl: cannot stat /proc/sys/net/core/nope: No such file or directory\n' });
+    expect(sh(l, 'rc', 'sysctl -w net.ipv4.tcp_mem=9 2 1')).toMatchObject({ status: 255 });
+    expect(sh(l, 'rc', 'sysctl -w net.core.rmem_max=-5')).toMatchObject({ status: 255, stderr: 'sysctl: setting key "net.core.rmem_max": Invalid argument\n' });
+    expect(l.boards.rc.stack.sysctl.rmemMax).toBe(212992);
+    expect(sh(l, 'rc', 'sysctl -w net.core.rmem_max')).toMatchObject({ status: 255, stderr: 'sysctl: "net.core.rmem_max" must be of the form name=value\n' });
+  });
+
   it('modprobe with a parameter ntb_netdev does not have: the kernel logs it as ignored (console line on stderr) and the module loads', () => {
     const l = bootLab({ seed: 8, vntb: { mwSizes: [1 << 20, 1 << 20] } });
     expect(sh(l, 'ep', 'rmmod ntb_netdev').status).toBe(0);
