@@ -100,6 +100,8 @@ export class VntbFunction implements BusTarget {
   private readonly outbound: (Translation | null)[];
   private db = 0;
   private peerDbPending = 0;
+  /** Virtual time (ns) of the latest peer doorbell ring (the ringing step's `ctx.time`). */
+  private peerDbRungAt = 0;
   private readonly wq: Workqueue;
   private readonly cmdWork: DelayedWork;
   private readonly peerDbWork: Work;
@@ -288,8 +290,11 @@ export class VntbFunction implements BusTarget {
     return 0;
   }
 
-  /** pci_epc_raise_irq(MSI, num): 1-based MSI number; charges the DWC register accesses to `ctx`. */
-  raiseMsi(num: number, ctx: ExecContext): number {
+  /**
+   * pci_epc_raise_irq(MSI, num): 1-based MSI number; charges the DWC register accesses to `ctx`.
+   * The MSI write enters the link at `ctx.time`, or at `notBefore` (ns) when later.
+   */
+  raiseMsi(num: number, ctx: ExecContext, notBefore = 0): number {
     ctx.charge(4 * localReadNs(ctx));
     const msi = this.o.msi;
     if (!msi.enabled || !Number.isInteger(num) || num < 1 || num > msi.vectors) {
@@ -298,19 +303,22 @@ export class VntbFunction implements BusTarget {
     }
     ctx.charge(localWriteNs(ctx));
     this.stats.msis++;
-    this.o.fabric.post({ dir: 'ep-to-rc', kind: 'msi', addr: msi.addr, len: 4, data: leBytes(num - 1, 4), issue: ctx.time, owned: true });
+    this.o.fabric.post({ dir: 'ep-to-rc', kind: 'msi', addr: msi.addr, len: 4, data: leBytes(num - 1, 4), issue: Math.max(ctx.time, notBefore), owned: true });
     return 0;
   }
 
   private peerDbWorkFn(ctx: ExecContext): void {
     for (let budget = VNTB_PEER_DB_WORK_BUDGET; budget > 0; budget--) {
       let bits = this.peerDbPending;
+      // A ring made by a step running on another CPU is seen here at once, but it happened at
+      // that step's end: its MSI cannot leave before it (nor pass the frame written before it).
+      const rungAt = this.peerDbRungAt;
       this.peerDbPending = 0;
       if (bits === 0) return;
       while (bits !== 0) {
         const low = bits & -bits;
         bits = (bits & (bits - 1)) >>> 0;
-        this.raiseMsi(epPerBitMsi(31 - Math.clz32(low)), ctx);
+        this.raiseMsi(epPerBitMsi(31 - Math.clz32(low)), ctx, rungAt);
       }
     }
     if (this.peerDbPending !== 0) this.wq.queue(this.peerDbWork, ctx);
@@ -392,6 +400,7 @@ export class VntbFunction implements BusTarget {
         ctx.charge(localWriteNs(ctx));
         if (b === 0) return 0;
         this.peerDbPending = (this.peerDbPending | b) >>> 0;
+        this.peerDbRungAt = Math.max(this.peerDbRungAt, ctx.time);
         this.wq.queue(this.peerDbWork, ctx);
         return 0;
       },

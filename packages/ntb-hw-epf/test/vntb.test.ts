@@ -155,3 +155,43 @@ describe('pci-epf-vntb memory windows', () => {
     expect(pair.ep.ops.peerMwIoremap(5)).toBeNull();
   });
 });
+
+describe('pci-epf-vntb per-bit doorbells to the host (MSIs from a work item)', () => {
+  it('a doorbell rung from another CPU while the work is pending raises its MSI no earlier than the ring: the frame written before it has landed when the host sees it', () => {
+    const { sim, ep, pair } = probedPair({ doorbell: { rc: 'per-bit', ep: 'per-bit' } });
+    expect(linkUp(sim, pair)).toBe(0);
+    const rcBuf = pair.rc.ops.allocCoherent(1 << 20, 4096);
+    if (rcBuf === null) throw new Error('alloc');
+    expect(runOp(sim, (d) => pair.rc.ops.mwSetTrans({ pidx: 0, widx: 0, addr: rcBuf.dmaAddr, size: 1 << 20 }, d))).toBe(0);
+    runFor(sim, 20_000_000);
+    const win = pair.ep.ops.peerMwIoremap(0);
+    if (win === null) throw new Error('no window');
+    const seen: { bit: number; lastByte: number }[] = [];
+    pair.rc.setCtx({
+      dbEvent: () => {
+        const bits = pair.rc.ops.dbRead();
+        for (const bit of [0, 1]) if ((bits & (1 << bit)) !== 0) seen.push({ bit, lastByte: rcBuf.bytes[65535] ?? -1 });
+        pair.rc.ops.dbClear(bits);
+      },
+    });
+    // CPU 1 rings bit 0 (the doorbell work is queued on its kworker); CPU 2 meanwhile writes a
+    // 64 KiB frame, flushes it with a read-back and rings bit 1 some 40 µs later in virtual time.
+    inStep(ep, (ctx) => pair.ep.ops.peerDbSet(1, ctx), { cpu: 1 });
+    inStep(
+      ep,
+      (ctx) => {
+        win.memcpyToio(ctx, 0, new Uint8Array(65536).fill(7), 65536);
+        win.barrier(ctx);
+        win.ioread32(ctx, 65532);
+        pair.ep.ops.peerDbSet(2, ctx);
+      },
+      { cpu: 2 },
+    );
+    runFor(sim, 10_000_000);
+    expect(seen).toEqual([
+      { bit: 0, lastByte: expect.any(Number) as number },
+      { bit: 1, lastByte: 7 },
+    ]);
+  });
+});
+

@@ -6,6 +6,7 @@
  * more than the path carries.
  */
 import type { CpuUsage } from '@ntbsim/kernel';
+import { TX_START } from '@ntbsim/ntb-netdev';
 import type { Board, BoardName } from '../lab/lab.js';
 import { utilisation } from '../tools/system.js';
 
@@ -17,6 +18,10 @@ export interface BoardSnapshot {
   readonly byName: Map<string, number>[];
   /** Packets ntb0's qdiscs dropped so far (`tc -s qdisc` drops, all TX queues). */
   readonly qdiscDrops: number;
+  /** Times ntb0's TX subqueues were stopped for lack of ring slots so far (all queues). */
+  readonly txStops: number;
+  /** The fewest slots a TX ring of ntb0 ever has free at most (max_entry − 1), or Infinity without ntb0. */
+  readonly maxFreeSlots: number;
 }
 
 /** Take a snapshot of `board`. */
@@ -24,7 +29,10 @@ export function snapshot(board: Board): BoardSnapshot {
   const dev = board.netdev()?.ndev;
   let qdiscDrops = 0;
   if (dev !== undefined) for (let q = 0; q < dev.numTxQueues; q++) qdiscDrops += dev.txQueue(q).qdisc.stats.drops;
-  return { usage: board.host.usage(), byName: board.host.cpus.map((c) => c.usageByName()), qdiscDrops };
+  const queues = board.netdev()?.queues ?? [];
+  const txStops = queues.reduce((n, q) => n + q.stats.txStops, 0);
+  const maxFreeSlots = Math.min(...queues.map((q) => q.qp.txRing.maxEntry - 1));
+  return { usage: board.host.usage(), byName: board.host.cpus.map((c) => c.usageByName()), qdiscDrops, txStops, maxFreeSlots };
 }
 
 /** One CPU's utilisation over the window (%). */
@@ -113,11 +121,18 @@ export function findBottleneck(windows: Readonly<Record<BoardName, { readonly be
   const b = best ?? { board: 'rc' as const, load: rc[0] ?? { cpu: 0, user: 0, kthread: 0, hardirq: 0, softirq: 0, busy: 0, top: null } };
   const saturated = b.load.busy >= 95;
   const stage = b.load.top === null ? 'idle' : stageOf(b.load.top.name);
+  // Not CPU-bound with TX subqueues stopping on rings that never have tx_start slots free: only
+  // ntb_netdev's tx_timer wakes them, a jiffy later (ntb_netdev_tx_timer / tx_handler).
+  const timerBound = (['ep', 'rc'] as const).find((n) => windows[n].after.txStops > windows[n].before.txStops && windows[n].after.maxFreeSlots < TX_START);
+  const why =
+    timerBound === undefined
+      ? 'the window, doorbell latency or the link limit the rate'
+      : `${timerBound}'s ntb0 TX queues stopped ${windows[timerBound].after.txStops - windows[timerBound].before.txStops} times on rings with at most ${windows[timerBound].after.maxFreeSlots} slots free, below tx_start ${TX_START}: only the 1-jiffy tx_timer wakes them`;
   return {
     board: b.board,
     cpu: b.load.cpu,
     busyPct: b.load.busy,
-    stage: saturated ? stage : `not CPU-bound (busiest: ${stage}); the window, doorbell latency or the link limit the rate`,
+    stage: saturated ? stage : `not CPU-bound (busiest: ${stage}); ${why}`,
     saturated,
     cpus: { rc: rc.filter((l) => l.busy >= 1), ep: ep.filter((l) => l.busy >= 1) },
   };
