@@ -15,7 +15,7 @@
  * seconds. A lab command cannot be interrupted, so `-c` or `-w` is required.
  */
 import type { TaskStep } from '@ntbsim/kernel';
-import { netStrerror } from '@ntbsim/net-core';
+import { netStrerror, type PmtuDisc } from '@ntbsim/net-core';
 import { result, type Command, type CommandResult } from '../types.js';
 import { strtod } from './iperf3/units.js';
 import { takeServerOutput } from './net/background.js';
@@ -38,7 +38,7 @@ const USAGE =
   '  -s <size>          use <size> as number of data bytes to be sent\n' +
   '  -w <deadline>      reply wait <deadline> in seconds\n' +
   '  -W <timeout>       time to wait for response\n' +
-  '\nIPv4 options:\n  -4                 use IPv4\n\nFor more details see ping(8).\n';
+  '\nIPv4 options:\n  -4                 use IPv4\n  -M <pmtud opt>     define path MTU discovery, can be one of <do|dont|want>\n\nFor more details see ping(8).\n';
 
 /** The parsed ping command line. */
 interface PingOptions {
@@ -46,6 +46,8 @@ interface PingOptions {
   readonly intervalMs: number;
   readonly datalen: number;
   readonly quiet: boolean;
+  /** `-M do|want|dont`: IP_MTU_DISCOVER (default want: fragment what is above the MTU). */
+  readonly pmtudisc: PmtuDisc;
   readonly deadline: number;
   readonly lingerMs: number;
   readonly target: string;
@@ -54,7 +56,7 @@ interface PingOptions {
 /** iputils' option letters that take an argument. */
 const WITH_ARG = new Set(['T', 'F', 'N', 'c', 'i', 'I', 'l', 'm', 'M', 'p', 'Q', 's', 'S', 't', 'w', 'W']);
 /** iputils' options the lab's ping does not model. */
-const UNMODELLED = new Set(['b', 'R', 'T', '6', 'F', 'N', 'a', 'A', 'B', 'd', 'D', 'f', 'I', 'l', 'L', 'm', 'M', 'O', 'p', 'Q', 'r', 'S', 't', 'U', 'v']);
+const UNMODELLED = new Set(['b', 'R', 'T', '6', 'F', 'N', 'a', 'A', 'B', 'd', 'D', 'f', 'I', 'l', 'L', 'm', 'O', 'p', 'Q', 'r', 'S', 't', 'U', 'v']);
 
 function fail(msg: string, status: number): CommandResult {
   return result('', `ping: ${msg}\n`, status);
@@ -95,6 +97,7 @@ function parse(argv: readonly string[]): PingOptions | CommandResult {
   let intervalMs = 1000;
   let datalen = 56;
   let quiet = false;
+  let pmtudisc: PmtuDisc = 'want';
   let deadline = 0;
   let lingerMs = 10000;
   const operands: string[] = [];
@@ -157,6 +160,11 @@ function parse(argv: readonly string[]): PingOptions | CommandResult {
         case 'q':
           quiet = true;
           break;
+        case 'M':
+          if (arg === 'do' || arg === 'want' || arg === 'dont') pmtudisc = arg;
+          else if (arg === 'probe') return fail('-M probe: not supported by the lab\'s ping', 2);
+          else return fail(`invalid -M argument: ${arg}`, 2);
+          break;
         case 'n':
         case '4':
           break;
@@ -174,7 +182,7 @@ function parse(argv: readonly string[]): PingOptions | CommandResult {
   if (target === undefined) return fail('usage error: Destination address required', 1);
   if (count === 0 && deadline === 0) return fail('the lab cannot interrupt ping: give -c COUNT or -w DEADLINE', 2);
   if (datalen > MAX_DATALEN) return fail(`packet size ${datalen} is too large. Maximum is ${MAX_DATALEN}`, 2);
-  return { count, intervalMs, datalen, quiet, deadline, lingerMs, target };
+  return { count, intervalMs, datalen, quiet, pmtudisc, deadline, lingerMs, target };
 }
 
 const DOTTED_QUAD = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/;
@@ -214,11 +222,14 @@ export interface PingStats {
   readonly elapsedNs: number;
   /** Whether the payload carried a timestamp (datalen ≥ 16). */
   readonly timing: boolean;
+  /** Local errors (nerrors: a request refused by the stack, e.g. above the MTU with `-M do`). */
+  readonly errors?: number;
 }
 
 /** iputils finish(): the statistics block after the blank line. */
 export function formatPingStatistics(host: string, s: PingStats): string {
   let out = `\n--- ${host} ping statistics ---\n${s.transmitted} packets transmitted, ${s.received} received`;
+  if ((s.errors ?? 0) > 0) out += `, +${s.errors ?? 0} errors`;
   if (s.transmitted > 0) {
     const loss = Math.fround(((s.transmitted - s.received) * 100.0) / s.transmitted);
     const secs = Math.floor(s.elapsedNs / 1e9);
@@ -244,7 +255,7 @@ export function formatPingStatistics(host: string, s: PingStats): string {
   return out;
 }
 
-/** `ping [-c COUNT] [-i INTERVAL] [-s SIZE] [-q] [-w DEADLINE] [-W TIMEOUT] DEST` (iputils). */
+/** `ping [-c COUNT] [-i INTERVAL] [-s SIZE] [-q] [-M do|want|dont] [-w DEADLINE] [-W TIMEOUT] DEST` (iputils). */
 export const ping: Command = (argv, env) => {
   const o = parse(argv);
   if ('status' in o) return o;
@@ -254,6 +265,8 @@ export const ping: Command = (argv, env) => {
   if (board.stack.route(dst) === null) return fail('connect: Network is unreachable', 2);
   const sim = lab.sim;
   const sock = board.stack.pingSocket();
+  sock.setMtuDiscover(o.pmtudisc);
+  let errors = 0;
   const timing = o.datalen >= TIMEVAL_BYTES;
   let out = takeServerOutput(board) + formatPingHeader(o.target, o.datalen);
   let err = '';
@@ -292,7 +305,11 @@ export const ping: Command = (argv, env) => {
       if (!r.ok && r.errno === 'EAGAIN') nextSend = now + MININTERVAL_MS * 1e6;
       else {
         if (r.ok) sent.set(seq, now);
-        else if (!o.quiet) err += `ping: sendmsg: ${netStrerror(r.errno)}\n`;
+        else if (r.errno === 'EMSGSIZE' && o.pmtudisc === 'do') {
+          // IP_RECVERR: the local error comes back on the error queue (receive_error_msg).
+          errors++;
+          if (!o.quiet) err += `ping: local error: message too long, mtu=${board.stack.route(dst)?.dev.mtu ?? 0}\n`;
+        } else if (!o.quiet) err += `ping: sendmsg: ${netStrerror(r.errno)}\n`;
         transmitted++;
         lastSend = now;
         nextSend = now + intervalNs;
@@ -313,7 +330,7 @@ export const ping: Command = (argv, env) => {
   done = true;
   task.stop();
   sock.close();
-  out += formatPingStatistics(o.target, { transmitted, received, rtts, elapsedNs: lastSend - start, timing });
+  out += formatPingStatistics(o.target, { transmitted, received, rtts, elapsedNs: lastSend - start, timing, errors });
   const status = received === 0 || (o.deadline > 0 && o.count > 0 && received < o.count) ? 1 : 0;
   return result(out, err, status);
 };

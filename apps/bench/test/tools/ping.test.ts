@@ -69,5 +69,12 @@ describe('ping in the lab', () => {
     expect(big.status).toBe(0);
     expect(big.stdout).toMatch(/^PING 10\.0\.0\.1 \(10\.0\.0\.1\) 65500\(65528\) bytes of data\.\n65508 bytes from 10\.0\.0\.1: icmp_seq=1 ttl=64 time=[\d.]+ ms\n/);
     expect(big.stdout).toContain('1 packets transmitted, 1 received, 0% packet loss');
+    // -M do (IP_PMTUDISC_DO): no fragmentation; the stack refuses it and iputils counts a local error.
+    const df = ping(['ping', '-c', '2', '-M', 'do', '-s', '65500', '10.0.0.1'], env(lab, 'ep'));
+    expect(df.stderr).toBe('ping: local error: message too long, mtu=65510\n'.repeat(2));
+    expect(df.stdout).toContain('2 packets transmitted, 0 received, +2 errors, 100% packet loss');
+    expect(df.status).toBe(1);
+    expect(ping(['ping', '-c', '1', '-M', 'do', '-s', '1000', '10.0.0.1'], env(lab, 'ep')).status).toBe(0);
+    expect(ping(['ping', '-c', '1', '-M', 'sometimes', '10.0.0.1'], env(lab, 'ep'))).toMatchObject({ stderr: 'ping: invalid -M argument: sometimes\n', status: 2 });
   });
 });
