@@ -5,7 +5,7 @@
  */
 import { ERRNO, type ExecContext, type Host } from '@ntbsim/kernel';
 import { NtbError } from './errors.js';
-import type { NtbCtxOps, NtbDevice, NtbDevOps, NtbTopo } from './types.js';
+import type { NtbCtxOps, NtbDevice, NtbDevOps, NtbDone, NtbMwTrans, NtbTopo } from './types.js';
 
 /** Options of `createNtbDev`. */
 export interface NtbDevOptions {
@@ -40,6 +40,14 @@ export class NtbDev implements NtbDevice {
     if ((o.dbVectorCount === undefined) !== (o.dbVectorMask === undefined)) {
       throw new NtbError('EINVAL', `device ${options.name}: dbVectorCount and dbVectorMask must be implemented as a pair`);
     }
+    if (o.mwSetTrans === undefined && o.peerMwSetTrans === undefined) {
+      throw new NtbError('EINVAL', `device ${options.name}: one memory-window interface is required: mwSetTrans (inbound), peerMwSetTrans (outbound), or both`);
+    }
+    const msgOps: (keyof NtbDevOps)[] = ['msgCount', 'msgInbits', 'msgOutbits', 'msgReadSts', 'msgClearSts', 'msgRead', 'peerMsgWrite'];
+    const msgHave = msgOps.filter((k) => o[k] !== undefined);
+    if (msgHave.length > 0 && msgHave.length < msgOps.length) {
+      throw new NtbError('EINVAL', `device ${options.name}: the message interface is all or nothing: has ${msgHave.join(', ')}, missing ${msgOps.filter((k) => o[k] === undefined).join(', ')}`);
+    }
     this.name = options.name;
     this.host = options.host;
     this.topo = options.topo ?? 'none';
@@ -49,6 +57,18 @@ export class NtbDev implements NtbDevice {
   /** The client's context ops, if one is bound. */
   get ctx(): NtbCtxOps | null {
     return this.ctxOps;
+  }
+
+  /** Translate inbound window `trans.widx` (ntb_mw_set_trans): the driver's op; 0 at once when it has none, as the kernel's wrapper. */
+  mwSetTrans(trans: NtbMwTrans, done: NtbDone): void {
+    if (this.ops.mwSetTrans !== undefined) this.ops.mwSetTrans(trans, done);
+    else done(0);
+  }
+
+  /** Remove inbound translation `widx` (ntb_mw_clear_trans): the driver's op, or a zero translation when it has none. */
+  mwClearTrans(pidx: number, widx: number, done: NtbDone): void {
+    if (this.ops.mwClearTrans !== undefined) this.ops.mwClearTrans(pidx, widx, done);
+    else this.mwSetTrans({ pidx, widx, addr: 0, size: 0 }, done);
   }
 
   /** Doorbell vectors; 1 when the driver does not say (ntb_db_vector_count). */

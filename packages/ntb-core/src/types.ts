@@ -133,14 +133,18 @@ export interface NtbDevOps {
   mwCount(pidx: number): number;
   /** Inbound window constraints, or a negative errno (ntb_mw_get_align). */
   mwGetAlign(pidx: number, widx: number): NtbMwAlign | number;
-  /** Translate inbound window `widx` to a local DMA address (ntb_mw_set_trans); may sleep. */
-  mwSetTrans(trans: NtbMwTrans, done: NtbDone): void;
-  /** Remove the translation (ntb_mw_clear_trans); may sleep. */
-  mwClearTrans(pidx: number, widx: number, done: NtbDone): void;
+  /** Translate inbound window `widx` to a local DMA address (ntb_mw_set_trans); may sleep. A device implements this, `peerMwSetTrans`, or both. */
+  mwSetTrans?(trans: NtbMwTrans, done: NtbDone): void;
+  /** Remove the translation (ntb_mw_clear_trans); may sleep. Absent: `NtbDev.mwClearTrans` sets a zero translation, as the kernel's wrapper does. */
+  mwClearTrans?(pidx: number, widx: number, done: NtbDone): void;
   /** Outbound (peer) windows (ntb_peer_mw_count). */
   peerMwCount(): number;
   /** Physical base and size of outbound window `widx`, or a negative errno (ntb_peer_mw_get_addr). */
   peerMwGetAddr(widx: number): { readonly base: number; readonly size: number } | number;
+  /** Translate outbound window `widx` to the peer's DMA address (ntb_peer_mw_set_trans: outbound-MW based devices such as IDT); may sleep. */
+  peerMwSetTrans?(trans: NtbMwTrans, done: NtbDone): void;
+  /** Remove an outbound translation (ntb_peer_mw_clear_trans); may sleep. */
+  peerMwClearTrans?(pidx: number, widx: number, done: NtbDone): void;
 
   /** Whether doorbell access is unsafe (ntb_db_is_unsafe). */
   dbIsUnsafe?(): boolean;
@@ -152,6 +156,8 @@ export interface NtbDevOps {
   dbVectorMask?(vector: number): number;
   /** Pending doorbell bits (ntb_db_read). */
   dbRead(): number;
+  /** Set local doorbell bits, as if the peer rang them; 0 or -errno (ntb_db_set). */
+  dbSet?(bits: number): number;
   /** Clear doorbell bits; 0 or -errno (ntb_db_clear). */
   dbClear(bits: number): number;
   /** Doorbell mask (ntb_db_read_mask). */
@@ -162,6 +168,18 @@ export interface NtbDevOps {
   dbClearMask(bits: number): number;
   /** Ring the peer's doorbell bits; charges the MMIO cost to `ctx`; 0 or -errno (ntb_peer_db_set). */
   peerDbSet(bits: number, ctx: ExecContext): number;
+  /** Bus address and size of the peer doorbell register (ntb_peer_db_addr, for a DMA engine to ring it), or a negative errno. */
+  peerDbAddr?(): { readonly addr: number; readonly size: number } | number;
+  /** The peer's pending doorbell bits (ntb_peer_db_read). */
+  peerDbRead?(): number;
+  /** Clear the peer's doorbell bits; 0 or -errno (ntb_peer_db_clear). */
+  peerDbClear?(bits: number): number;
+  /** The peer's doorbell mask (ntb_peer_db_read_mask). */
+  peerDbReadMask?(): number;
+  /** Mask the peer's doorbell bits; 0 or -errno (ntb_peer_db_set_mask). */
+  peerDbSetMask?(bits: number): number;
+  /** Unmask the peer's doorbell bits; 0 or -errno (ntb_peer_db_clear_mask). */
+  peerDbClearMask?(bits: number): number;
 
   /** Whether scratchpad access is unsafe (ntb_spad_is_unsafe). */
   spadIsUnsafe?(): boolean;
@@ -175,6 +193,8 @@ export interface NtbDevOps {
   peerSpadRead(pidx: number, sidx: number, ctx?: ExecContext): number;
   /** Write peer `pidx`'s scratchpad `sidx`; 0 or -errno (ntb_peer_spad_write). */
   peerSpadWrite(pidx: number, sidx: number, value: number, ctx?: ExecContext): number;
+  /** Bus address of peer `pidx`'s scratchpad `sidx` (ntb_peer_spad_addr), or a negative errno. */
+  peerSpadAddr?(pidx: number, sidx: number): number;
 
   /** Message registers (ntb_msg_count); absent when not implemented. */
   msgCount?(): number;
@@ -182,6 +202,18 @@ export interface NtbDevOps {
   msgRead?(midx: number): { readonly pidx: number; readonly msg: number };
   /** Write peer message register (ntb_peer_msg_write); 0 or -errno. */
   peerMsgWrite?(pidx: number, midx: number, msg: number): number;
+  /** Status bits of inbound messages (ntb_msg_inbits). */
+  msgInbits?(): number;
+  /** Status bits of outbound messages (ntb_msg_outbits). */
+  msgOutbits?(): number;
+  /** Message status (ntb_msg_read_sts). */
+  msgReadSts?(): number;
+  /** Clear message status bits; 0 or -errno (ntb_msg_clear_sts). */
+  msgClearSts?(bits: number): number;
+  /** Mask message events; 0 or -errno (ntb_msg_set_mask). */
+  msgSetMask?(bits: number): number;
+  /** Unmask message events; 0 or -errno (ntb_msg_clear_mask). */
+  msgClearMask?(bits: number): number;
 
   /** Allocate local DMA-coherent memory aligned to `align` bytes (dma_alloc_coherent on the NTB device's DMA device). */
   allocCoherent(size: number, align: number): DmaBuffer | null;
@@ -223,6 +255,10 @@ export interface NtbDevice {
   readonly topo: NtbTopo;
   /** The hardware operations. */
   readonly ops: NtbDevOps;
+  /** Translate inbound window `trans.widx` (ntb_mw_set_trans): the driver's op; 0 at once when it has none. */
+  mwSetTrans(trans: NtbMwTrans, done: NtbDone): void;
+  /** Remove inbound translation `widx` (ntb_mw_clear_trans): the driver's op, or a zero translation when it has none. */
+  mwClearTrans(pidx: number, widx: number, done: NtbDone): void;
   /** Doorbell vectors, falling back to 1 (ntb_db_vector_count). */
   dbVectorCount(): number;
   /** Bits of `vector`, falling back to `dbValidMask` (ntb_db_vector_mask). */

@@ -28,6 +28,27 @@ describe('NtbDev', () => {
     expect(() => createNtbDev({ name: 'd', host, ops: fakeOps({ dbVectorMask: () => 1 }) })).toThrow(/as a pair/);
   });
 
+  it('requires one memory-window interface (inbound, outbound or both) and the message interface all or nothing, as ntb_dev_ops_is_valid', () => {
+    const noMw: Partial<NtbDevOps> = fakeOps();
+    delete noMw.mwSetTrans;
+    expect(() => createNtbDev({ name: 'd', host, ops: noMw as NtbDevOps })).toThrow(/one memory-window interface is required: mwSetTrans \(inbound\), peerMwSetTrans \(outbound\), or both/);
+    expect('mwSetTrans' in createNtbDev({ name: 'd', host, ops: { ...(noMw as NtbDevOps), peerMwSetTrans: (_t, done) => done(0) } }).ops).toBe(false);
+    const someMsg = fakeOps({ msgCount: () => 4, msgRead: () => ({ pidx: 0, msg: 0 }), peerMsgWrite: () => 0 });
+    expect(() => createNtbDev({ name: 'd', host, ops: someMsg })).toThrow(/message interface is all or nothing: has msgCount, msgRead, peerMsgWrite, missing msgInbits, msgOutbits, msgReadSts, msgClearSts/);
+    const allMsg = { ...someMsg, msgInbits: () => 0xf, msgOutbits: () => 0xf0, msgReadSts: () => 0, msgClearSts: () => 0 };
+    expect(createNtbDev({ name: 'd', host, ops: allMsg }).ops.msgCount?.()).toBe(4);
+  });
+
+  it('mwClearTrans calls the driver op, or sets a zero translation when the driver has none (the ntb_mw_clear_trans wrapper)', () => {
+    const calls: string[] = [];
+    const withClear = createNtbDev({ name: 'd', host, ops: fakeOps({ mwClearTrans: (p, w, done) => (calls.push(`clear ${p} ${w}`), done(0)) }) });
+    withClear.mwClearTrans(0, 1, (rc) => calls.push(`rc ${rc}`));
+    const ops: Partial<NtbDevOps> = fakeOps({ mwSetTrans: (t, done) => (calls.push(`set ${t.widx} ${t.addr} ${t.size}`), done(0)) });
+    delete ops.mwClearTrans;
+    createNtbDev({ name: 'd', host, ops: ops as NtbDevOps }).mwClearTrans(0, 2, (rc) => calls.push(`rc ${rc}`));
+    expect(calls).toEqual(['clear 0 1', 'rc 0', 'set 2 0 0', 'rc 0']);
+  });
+
   it('dispatches events to the one registered context; a second setCtx is -EINVAL', () => {
     const dev = createNtbDev({ name: 'd', host, ops: fakeOps() });
     const seen: string[] = [];

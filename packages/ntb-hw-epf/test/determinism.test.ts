@@ -20,8 +20,8 @@ function scenario(seed: number): string[] {
       const rcBuf = pair.rc.ops.allocCoherent(1 << 20, 4096);
       const epBuf = pair.ep.ops.allocCoherent(1 << 20, 4096);
       if (rcBuf === null || epBuf === null) return;
-      pair.rc.ops.mwSetTrans({ pidx: 0, widx: 0, addr: rcBuf.dmaAddr, size: 1 << 20 }, () => undefined);
-      pair.ep.ops.mwSetTrans({ pidx: 0, widx: 0, addr: epBuf.dmaAddr, size: 1 << 20 }, () => undefined);
+      pair.rc.mwSetTrans({ pidx: 0, widx: 0, addr: rcBuf.dmaAddr, size: 1 << 20 }, () => undefined);
+      pair.ep.mwSetTrans({ pidx: 0, widx: 0, addr: epBuf.dmaAddr, size: 1 << 20 }, () => undefined);
       for (const [host, dev] of [
         [rc, pair.rc],
         [ep, pair.ep],

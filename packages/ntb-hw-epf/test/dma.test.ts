@@ -8,7 +8,7 @@ function dmaPair(): ReturnType<typeof probedPair> & { win: IoWindow; epBuf: DmaB
   const p = probedPair();
   const epBuf = p.pair.ep.ops.allocCoherent(MiB, 4096);
   if (epBuf === null) throw new Error('alloc');
-  runOp(p.sim, (d) => p.pair.ep.ops.mwSetTrans({ pidx: 0, widx: 0, addr: epBuf.dmaAddr, size: MiB }, d));
+  runOp(p.sim, (d) => p.pair.ep.mwSetTrans({ pidx: 0, widx: 0, addr: epBuf.dmaAddr, size: MiB }, d));
   const win = p.pair.rc.ops.peerMwIoremap(0);
   const chan = p.pair.rc.ops.requestDmaChannel?.() ?? null;
   if (win === null || chan === null) throw new Error('setup');

@@ -95,8 +95,8 @@ describe('fault hooks', () => {
     const epBuf = pair.ep.ops.allocCoherent(4096, 4096);
     const rcBuf = pair.rc.ops.allocCoherent(4096, 4096);
     if (epBuf === null || rcBuf === null) throw new Error('alloc');
-    runOp(sim, (d) => pair.ep.ops.mwSetTrans({ pidx: 0, widx: 0, addr: epBuf.dmaAddr, size: 4096 }, d));
-    runOp(sim, (d) => pair.rc.ops.mwSetTrans({ pidx: 0, widx: 0, addr: rcBuf.dmaAddr, size: 4096 }, d));
+    runOp(sim, (d) => pair.ep.mwSetTrans({ pidx: 0, widx: 0, addr: epBuf.dmaAddr, size: 4096 }, d));
+    runOp(sim, (d) => pair.rc.mwSetTrans({ pidx: 0, widx: 0, addr: rcBuf.dmaAddr, size: 4096 }, d));
     pair.faults.setWcLinger(5_000_000, 'rc');
     inStep(rc, (ctx) => pair.rc.ops.peerMwIoremap(0)?.iowrite32(ctx, 0, 1));
     inStep(ep, (ctx) => pair.ep.ops.peerMwIoremap(0)?.iowrite32(ctx, 0, 1));

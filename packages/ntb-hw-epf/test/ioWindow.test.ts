@@ -19,8 +19,8 @@ function mwPair(): ReturnType<typeof probedPair> & { rcBuf: DmaBuffer; epBuf: Dm
   const rcBuf = pair.rc.ops.allocCoherent(1 << 20, 4096);
   const epBuf = pair.ep.ops.allocCoherent(1 << 20, 4096);
   if (rcBuf === null || epBuf === null) throw new Error('alloc');
-  runOp(sim, (d) => pair.rc.ops.mwSetTrans({ pidx: 0, widx: 0, addr: rcBuf.dmaAddr, size: 1 << 20 }, d));
-  runOp(sim, (d) => pair.ep.ops.mwSetTrans({ pidx: 0, widx: 0, addr: epBuf.dmaAddr, size: 1 << 20 }, d));
+  runOp(sim, (d) => pair.rc.mwSetTrans({ pidx: 0, widx: 0, addr: rcBuf.dmaAddr, size: 1 << 20 }, d));
+  runOp(sim, (d) => pair.ep.mwSetTrans({ pidx: 0, widx: 0, addr: epBuf.dmaAddr, size: 1 << 20 }, d));
   const rcWin = pair.rc.ops.peerMwIoremap(0);
   const epWin = pair.ep.ops.peerMwIoremap(0);
   if (rcWin === null || epWin === null) throw new Error('ioremap');

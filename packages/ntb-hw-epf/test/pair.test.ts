@@ -165,7 +165,7 @@ describe('ntb_test.sh on the model: memory windows', () => {
     const { sim, rc, pair } = probedPair();
     const buf = pair.ep.ops.allocCoherent(MiB, 4096);
     if (buf === null) throw new Error('alloc');
-    expect(runOp(sim, (d) => pair.ep.ops.mwSetTrans({ pidx: 0, widx: 0, addr: buf.dmaAddr, size: MiB }, d))).toBe(0);
+    expect(runOp(sim, (d) => pair.ep.mwSetTrans({ pidx: 0, widx: 0, addr: buf.dmaAddr, size: MiB }, d))).toBe(0);
     const w = pair.rc.ops.peerMwIoremap(0);
     if (w === null) throw new Error('ioremap');
     const data = Uint8Array.from({ length: 65536 }, (_, i) => (i * 7) & 0xff);
@@ -191,7 +191,7 @@ describe('ntb_test.sh on the model: memory windows', () => {
     const { sim, ep, pair } = probedPair();
     const buf = pair.rc.ops.allocCoherent(MiB, 4096);
     if (buf === null) throw new Error('alloc');
-    expect(runOp(sim, (d) => pair.rc.ops.mwSetTrans({ pidx: 0, widx: 0, addr: buf.dmaAddr, size: MiB }, d))).toBe(0);
+    expect(runOp(sim, (d) => pair.rc.mwSetTrans({ pidx: 0, widx: 0, addr: buf.dmaAddr, size: MiB }, d))).toBe(0);
     const w = pair.ep.ops.peerMwIoremap(0);
     if (w === null) throw new Error('ioremap');
     const data = Uint8Array.from({ length: 4096 }, (_, i) => 255 - (i & 0xff));
@@ -219,8 +219,8 @@ describe('ntb_test.sh on the model: memory windows', () => {
       const e = epBufs[i];
       const r = rcBufs[i];
       if (e == null || r == null) throw new Error('alloc');
-      expect(runOp(sim, (d) => pair.ep.ops.mwSetTrans({ pidx: 0, widx: i, addr: e.dmaAddr, size: 0x40000 }, d))).toBe(0);
-      expect(runOp(sim, (d) => pair.rc.ops.mwSetTrans({ pidx: 0, widx: i, addr: r.dmaAddr, size: 0x40000 }, d))).toBe(0);
+      expect(runOp(sim, (d) => pair.ep.mwSetTrans({ pidx: 0, widx: i, addr: e.dmaAddr, size: 0x40000 }, d))).toBe(0);
+      expect(runOp(sim, (d) => pair.rc.mwSetTrans({ pidx: 0, widx: i, addr: r.dmaAddr, size: 0x40000 }, d))).toBe(0);
       expect(pair.rc.ops.peerMwGetAddr(i)).toEqual({ base: pair.config.bars.bar2.base + i * 0x40000, size: 0x40000 });
     }
     inStep(rc, (ctx) => {
@@ -238,7 +238,7 @@ describe('ntb_test.sh on the model: memory windows', () => {
     const { sim, rc, pair } = probedPair();
     const buf = pair.ep.ops.allocCoherent(MiB, 4096);
     if (buf === null) throw new Error('alloc');
-    runOp(sim, (d) => pair.ep.ops.mwSetTrans({ pidx: 0, widx: 0, addr: buf.dmaAddr, size: MiB }, d));
+    runOp(sim, (d) => pair.ep.mwSetTrans({ pidx: 0, widx: 0, addr: buf.dmaAddr, size: MiB }, d));
     const w = pair.rc.ops.peerMwIoremap(0);
     if (w === null) throw new Error('ioremap');
     const arrivals: number[] = [];
@@ -256,7 +256,7 @@ describe('ntb_test.sh on the model: memory windows', () => {
     const { sim, rc, pair } = probedPair();
     const buf = pair.ep.ops.allocCoherent(MiB, 4096);
     if (buf === null) throw new Error('alloc');
-    runOp(sim, (d) => pair.ep.ops.mwSetTrans({ pidx: 0, widx: 0, addr: buf.dmaAddr, size: MiB }, d));
+    runOp(sim, (d) => pair.ep.mwSetTrans({ pidx: 0, widx: 0, addr: buf.dmaAddr, size: MiB }, d));
     const w = pair.rc.ops.peerMwIoremap(0);
     if (w === null) throw new Error('ioremap');
     const ser = pair.fabric.serializationNs(65536);

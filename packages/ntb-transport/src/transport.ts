@@ -212,7 +212,7 @@ export class NtbTransport {
     mw.xlatSize = xlatSize;
     mw.buffSize = buffSize;
     mw.buf = buf;
-    ops.mwSetTrans({ pidx: 0, widx: i, addr: buf.dmaAddr, size: xlatSize }, (rc) => {
+    this.dev.mwSetTrans({ pidx: 0, widx: i, addr: buf.dmaAddr, size: xlatSize }, (rc) => {
       if (rc !== 0) {
         this.log(`Unable to set mw${i} translation`);
         this.freeMw(i);
@@ -225,9 +225,8 @@ export class NtbTransport {
   private freeMw(i: number): void {
     const mw = this.mws[i] as TransportMw;
     if (mw.buf === null) return;
-    const ops = this.dev.ops;
-    ops.mwClearTrans(0, i, () => undefined);
-    ops.freeCoherent(mw.buf);
+    this.dev.mwClearTrans(0, i, () => undefined);
+    this.dev.ops.freeCoherent(mw.buf);
     for (const qp of this.qps) if (qp.qpNum % this.counts.mwCount === i) qp.dropMw();
     mw.buf = null;
     mw.xlatSize = 0;
@@ -386,15 +385,17 @@ export interface TransportClientOptions {
   readonly bus: TransportBus;
 }
 
-/** The ntb_transport NTB client (module init): register it on a host's NtbBus. */
-export function createNtbTransportClient(options: TransportClientOptions): NtbClient & { readonly instances: Map<NtbDevice, NtbTransport> } {
+/** The ntb_transport NTB client (module init): register it on a host's NtbBus; `probeLog` keeps the messages of refused probes. */
+export function createNtbTransportClient(options: TransportClientOptions): NtbClient & { readonly instances: Map<NtbDevice, NtbTransport>; readonly probeLog: string[] } {
   const params = transportParams(options.params);
   const instances = new Map<NtbDevice, NtbTransport>();
+  const probeLog: string[] = [];
   return {
     name: 'ntb_transport',
     instances,
+    probeLog,
     probe(dev: NtbDevice): number {
-      const t = probeTransport(dev, params);
+      const t = probeTransport(dev, params, (line) => probeLog.push(line));
       if (typeof t === 'number') return t;
       instances.set(dev, t);
       options.bus.transports.push(t);
@@ -417,8 +418,12 @@ export function createNtbTransportClient(options: TransportClientOptions): NtbCl
 const MIN_QP_REGION = RX_INFO_SIZE + 2 * (PAYLOAD_HEADER_SIZE + 1);
 
 /** ntb_transport_probe: size the transport on `dev` and set its context; an instance, or -errno (-EINVAL when a window cannot hold two frames per QP). */
-function probeTransport(dev: NtbDevice, params: TransportParams): NtbTransport | number {
+function probeTransport(dev: NtbDevice, params: TransportParams, log: (line: string) => void): NtbTransport | number {
   const ops = dev.ops;
+  if (ops.mwSetTrans === undefined) {
+    log(`${dev.name}: Inbound MW based NTB API is required`);
+    return -ERRNO.EINVAL;
+  }
   const peerMwCount = ops.peerMwCount();
   const counts = transportCounts({ peerMwCount, spadCount: ops.spadCount(), dbValidMask: ops.dbValidMask(), maxNumClients: params.maxNumClients, msi: false });
   if (counts === null || counts.mwCount <= 0 || counts.qpCount <= 0) return -ERRNO.EINVAL;

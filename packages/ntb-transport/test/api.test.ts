@@ -1,6 +1,9 @@
-import { ERRNO } from '@ntbsim/kernel';
+import { createHost, createSimulation, ERRNO, getProfile } from '@ntbsim/kernel';
+import { createNtbBus, createNtbDev, type NtbDevOps } from '@ntbsim/ntb-core';
 import { describe, expect, it } from 'vitest';
+import { createNtbTransportClient, TransportBus } from '../src/index.js';
 import { inTask, rig, runUntilUp } from './harness.js';
+import { createLoopbackPair } from './loopbackNtb.js';
 
 describe('ntb_transport_tx_enqueue: -EBUSY', () => {
   it('returns -EBUSY and counts tx_err_no_buf once no TX entry is free: a LINK_DOWN that finds the ring full keeps its entry, as ntb_send_link_down does', () => {
@@ -90,5 +93,24 @@ describe('ntb_transport_rx_remove', () => {
     expect(qb.rxRemove()).toBeNull();
     qb.linkDown();
     expect(qb.rxRemove()).toEqual({ cb: null, len: 65536 });
+  });
+});
+
+describe('ntb_transport_probe: the inbound memory-window API', () => {
+  it('refuses a device with only the outbound (peer_mw_set_trans) interface: -EINVAL and "Inbound MW based NTB API is required"', () => {
+    const sim = createSimulation({ seed: 1 });
+    const host = createHost(sim, { name: 'a', profile: getProfile('rcar-s4') });
+    const other = createHost(sim, { name: 'b', profile: getProfile('rcar-s4') });
+    const lb = createLoopbackPair({ a: host, b: other });
+    const outboundOnly: NtbDevOps = { ...lb.a.ops, peerMwSetTrans: (_t, done) => done(0) };
+    delete outboundOnly.mwSetTrans;
+    const dev = createNtbDev({ name: '0000:05:00.0', host, ops: outboundOnly });
+    const bus = createNtbBus();
+    const client = createNtbTransportClient({ bus: new TransportBus() });
+    bus.registerDevice(dev);
+    bus.registerClient(client);
+    expect(client.instances.size).toBe(0);
+    expect(client.probeLog).toEqual(['0000:05:00.0: Inbound MW based NTB API is required']);
+    expect(client.probe(dev)).toBe(-ERRNO.EINVAL);
   });
 });
