@@ -1,26 +1,11 @@
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { rcarS4Profile } from '@ntbsim/kernel';
-import { main } from '../../src/cli.js';
 import { calibrate } from '../../src/reproduce/calibrate.js';
 import type { SweepResults } from '../../src/reproduce/sweep.js';
-
-/** `ntb-bench ARGV` in this process: exit status, stdout, stderr. */
-async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => ((out += String(s)), true));
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => ((err += String(s)), true));
-  try {
-    const code = await main(argv);
-    return { code, out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
+import { runCli as run } from '../runCli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ntbsim-commands-'));
 
