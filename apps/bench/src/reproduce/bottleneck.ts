@@ -20,6 +20,8 @@ export interface BoardSnapshot {
   readonly qdiscDrops: number;
   /** Times ntb0's TX subqueues were stopped for lack of ring slots so far (all queues). */
   readonly txStops: number;
+  /** Expiries of ntb0's tx_timers so far (all queues). */
+  readonly txTimerWakes: number;
   /** The fewest slots a TX ring of ntb0 ever has free at most (max_entry − 1), or Infinity without ntb0. */
   readonly maxFreeSlots: number;
 }
@@ -31,8 +33,9 @@ export function snapshot(board: Board): BoardSnapshot {
   if (dev !== undefined) for (let q = 0; q < dev.numTxQueues; q++) qdiscDrops += dev.txQueue(q).qdisc.stats.drops;
   const queues = board.netdev()?.queues ?? [];
   const txStops = queues.reduce((n, q) => n + q.stats.txStops, 0);
+  const txTimerWakes = queues.reduce((n, q) => n + q.stats.txTimerWakes, 0);
   const maxFreeSlots = Math.min(...queues.map((q) => q.qp.txRing.maxEntry - 1));
-  return { usage: board.host.usage(), byName: board.host.cpus.map((c) => c.usageByName()), qdiscDrops, txStops, maxFreeSlots };
+  return { usage: board.host.usage(), byName: board.host.cpus.map((c) => c.usageByName()), qdiscDrops, txStops, txTimerWakes, maxFreeSlots };
 }
 
 /** One CPU's utilisation over the window (%). */
@@ -121,13 +124,17 @@ export function findBottleneck(windows: Readonly<Record<BoardName, { readonly be
   const b = best ?? { board: 'rc' as const, load: rc[0] ?? { cpu: 0, user: 0, kthread: 0, hardirq: 0, softirq: 0, busy: 0, top: null } };
   const saturated = b.load.busy >= 95;
   const stage = b.load.top === null ? 'idle' : stageOf(b.load.top.name);
-  // Not CPU-bound with TX subqueues stopping on rings that never have tx_start slots free: only
-  // ntb_netdev's tx_timer wakes them, a jiffy later (ntb_netdev_tx_timer / tx_handler).
-  const timerBound = (['ep', 'rc'] as const).find((n) => windows[n].after.txStops > windows[n].before.txStops && windows[n].after.maxFreeSlots < TX_START);
+  // Not CPU-bound with TX subqueues that stop and wait for ntb_netdev's tx_timer, a jiffy later
+  // (ntb_netdev_tx_timer): their rings never have tx_start slots free, or TX completions come
+  // before the peer has taken enough frames back (tx_handler checks the peer's rx_info).
+  const delta = (n: BoardName, k: 'txStops' | 'txTimerWakes'): number => windows[n].after[k] - windows[n].before[k];
+  const timerBound = (['ep', 'rc'] as const).find((n) => delta(n, 'txStops') > 0 && delta(n, 'txTimerWakes') >= delta(n, 'txStops'));
   const why =
     timerBound === undefined
       ? 'the window, doorbell latency or the link limit the rate'
-      : `${timerBound}'s ntb0 TX queues stopped ${windows[timerBound].after.txStops - windows[timerBound].before.txStops} times on rings with at most ${windows[timerBound].after.maxFreeSlots} slots free, below tx_start ${TX_START}: only the 1-jiffy tx_timer wakes them`;
+      : windows[timerBound].after.maxFreeSlots < TX_START
+        ? `${timerBound}'s ntb0 TX queues stopped ${delta(timerBound, 'txStops')} times on rings with at most ${windows[timerBound].after.maxFreeSlots} slots free, below tx_start ${TX_START}: only the 1-jiffy tx_timer wakes them`
+        : `${timerBound}'s ntb0 TX queues stopped ${delta(timerBound, 'txStops')} times and waited for the 1-jiffy tx_timer (${delta(timerBound, 'txTimerWakes')} expiries): their TX completions come before the peer has taken back tx_start ${TX_START} slots`;
   return {
     board: b.board,
     cpu: b.load.cpu,

@@ -5,13 +5,14 @@ import { findBottleneck, type BoardSnapshot } from '../../src/reproduce/bottlene
 const IDLE: CpuUsage = { hardirq: 0, softirq: 0, kthread: 0, user: 0, idle: 0 };
 
 /** A board over a 1 s window: per CPU, busy ns by kind and the context that took them. */
-function board(cpus: { kind?: 'softirq' | 'user' | 'kthread'; busy?: number; name?: string }[], qdiscDrops = 0, tx: { stops: number; maxFreeSlots: number } = { stops: 0, maxFreeSlots: 14 }): { before: BoardSnapshot; after: BoardSnapshot } {
-  const before: BoardSnapshot = { usage: cpus.map(() => IDLE), byName: cpus.map(() => new Map<string, number>()), qdiscDrops: 0, txStops: 0, maxFreeSlots: tx.maxFreeSlots };
+function board(cpus: { kind?: 'softirq' | 'user' | 'kthread'; busy?: number; name?: string }[], qdiscDrops = 0, tx: { stops: number; timerWakes?: number; maxFreeSlots: number } = { stops: 0, maxFreeSlots: 14 }): { before: BoardSnapshot; after: BoardSnapshot } {
+  const before: BoardSnapshot = { usage: cpus.map(() => IDLE), byName: cpus.map(() => new Map<string, number>()), qdiscDrops: 0, txStops: 0, txTimerWakes: 0, maxFreeSlots: tx.maxFreeSlots };
   const after: BoardSnapshot = {
     usage: cpus.map((c) => ({ ...IDLE, [c.kind ?? 'user']: c.busy ?? 0, idle: 1e9 - (c.busy ?? 0) })),
     byName: cpus.map((c) => new Map(c.name === undefined ? [] : [[c.name, c.busy ?? 0]])),
     qdiscDrops,
     txStops: tx.stops,
+    txTimerWakes: tx.timerWakes ?? 0,
     maxFreeSlots: tx.maxFreeSlots,
   };
   return { before, after };
@@ -34,11 +35,13 @@ describe('findBottleneck', () => {
     expect(b.stage).toMatch(/^not CPU-bound \(busiest: RX copy: .*\); the window, doorbell latency or the link limit the rate$/);
   });
 
-  it('names timer-only wakes when not CPU-bound and the TX rings never have tx_start slots free', () => {
-    const b = findBottleneck({ rc: board([{ ...RX, busy: 0.4e9 }]), ep: board([{ kind: 'softirq', busy: 0.2e9, name: 'NET_RX/0' }], 0, { stops: 480, maxFreeSlots: 6 }) });
+  it('names tx_timer wakes when not CPU-bound: rings that never have tx_start slots free, or completions that come too early; not when completions wake the queues', () => {
+    const b = findBottleneck({ rc: board([{ ...RX, busy: 0.4e9 }]), ep: board([{ kind: 'softirq', busy: 0.2e9, name: 'NET_RX/0' }], 0, { stops: 480, timerWakes: 500, maxFreeSlots: 6 }) });
     expect(b.stage).toMatch(/; ep's ntb0 TX queues stopped 480 times on rings with at most 6 slots free, below tx_start 10: only the 1-jiffy tx_timer wakes them$/);
-    const roomy = findBottleneck({ rc: board([{ ...RX, busy: 0.4e9 }]), ep: board([{}], 0, { stops: 480, maxFreeSlots: 14 }) });
-    expect(roomy.stage).toMatch(/the window, doorbell latency or the link limit the rate$/);
+    const early = findBottleneck({ rc: board([{ ...RX, busy: 0.4e9 }]), ep: board([{}], 0, { stops: 480, timerWakes: 490, maxFreeSlots: 14 }) });
+    expect(early.stage).toMatch(/; ep's ntb0 TX queues stopped 480 times and waited for the 1-jiffy tx_timer \(490 expiries\): their TX completions come before the peer has taken back tx_start 10 slots$/);
+    const completions = findBottleneck({ rc: board([{ ...RX, busy: 0.4e9 }]), ep: board([{}], 0, { stops: 480, timerWakes: 20, maxFreeSlots: 14 }) });
+    expect(completions.stage).toMatch(/the window, doorbell latency or the link limit the rate$/);
   });
 
   it('passes over a user task whose board dropped packets at its own qdisc: it offers more than the path carries', () => {
