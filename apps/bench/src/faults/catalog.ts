@@ -8,8 +8,9 @@
 import { injectFault, type FaultSpec } from './inject.js';
 import { startStream, type StreamState } from './traffic.js';
 import { stormScenarios } from './storms.js';
-import { bothDelta, counterDelta, longestGap, malformedFrames, staleDiagnosis, staleRefusedDetail, type AccountingView, type Scenario, type ScenarioStep } from './scenario.js';
+import { bothDelta, counterDelta, longestGap, malformedFrames, staleRefusedDetail, type AccountingView, type Scenario, type ScenarioStep } from './scenario.js';
 import type { BoardName, Lab } from '../lab/lab.js';
+import { staleDiagnosis } from '../lab/diagnose.js';
 
 const MS = 1_000_000;
 

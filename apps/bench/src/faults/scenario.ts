@@ -5,8 +5,7 @@
  * loses and counted where the kernel counts it, link and carrier consistent on both boards,
  * and delivery resuming within the scenario's stated bound after the last heal action.
  */
-import { DESC_DONE_FLAG, HDR, slotHeaderOffset, type TransportQp } from '@ntbsim/ntb-transport';
-import { TX_START } from '@ntbsim/ntb-netdev';
+import { staleDiagnosis } from '../lab/diagnose.js';
 import type { BoardName, Lab, LabOptions } from '../lab/lab.js';
 import { bootLab } from '../lab/lab.js';
 import { datagramsSentAt, datagramTotals, resumeAfter, startDatagrams, startStream, type DatagramOptions, type DatagramState, type StreamOptions, type StreamState } from './traffic.js';
@@ -140,64 +139,6 @@ export function linkInconsistency(lab: Lab): string | null {
   const n = Math.max(lab.boards.rc.transport()?.qps.length ?? 0, lab.boards.ep.transport()?.qps.length ?? 0);
   for (let i = 0; i < n; i++) if (up('rc', i) !== up('ep', i)) problems.push(`qp${i}: rc ${up('rc', i) ? 'up' : 'down'}, ep ${up('ep', i) ? 'up' : 'down'}`);
   return problems.length === 0 ? null : problems.join('; ');
-}
-
-/** Whether the slot `qp` reads next holds a finished descriptor (DESC_DONE_FLAG): frames wait for its RX tasklet (the EP polls host doorbells every 5 ms). */
-function nextRxReady(qp: TransportQp): boolean {
-  const ring = qp.rxRing;
-  const buf = qp.rxBuf;
-  if (ring === null || buf === null) return false;
-  return (buf.view.getUint32(slotHeaderOffset(ring, qp.rxIndex) + HDR.FLAGS, true) & DESC_DONE_FLAG) !== 0;
-}
-
-/**
- * Why a QP ring wedged after a one-sided QP reset, or '': the two ends' indices diverged (the
- * sender wrote frames since its reset that the receiver, reset later, never looks for), the
- * receiver consumed a stale descriptor left in its RX ring (rx_pkts above the peer's tx_pkts), or a completion of the
- * previous session rewrote the sender's rx_info after the reset, so it sees fewer free slots
- * than its unconsumed frames explain, below ntb_netdev's TX_START: the queue stays stopped,
- * nothing more is sent, no doorbell comes, and the ring never drains.
- */
-export function staleDiagnosis(lab: Lab): string {
-  const out: string[] = [];
-  for (const [tx, rx] of [['rc', 'ep'], ['ep', 'rc']] as const) {
-    const sq = lab.boards[tx].transport()?.qps ?? [];
-    const rq = lab.boards[rx].transport()?.qps ?? [];
-    sq.forEach((s, i) => {
-      const r = rq[i];
-      if (r === undefined || !s.linkQuery() || !r.linkQuery()) return;
-      if (s.txIndex !== r.rxIndex && s.stats.txPkts > r.stats.rxPkts && !nextRxReady(r)) {
-        out.push(`; qp${i}: ${tx} has written ${s.stats.txPkts} frame(s) since its QP reset, up to slot ${s.txIndex}, ${rx} has taken ${r.stats.rxPkts} since its own and waits at slot ${r.rxIndex}: the two ends' ring indices diverged (one end reset its QP while the other kept its indices), so what ${tx} writes never lands where ${rx} looks`);
-      } else if (r.stats.rxPkts > s.stats.txPkts) {
-        out.push(`; qp${i}: ${rx} consumed ${r.stats.rxPkts - s.stats.txPkts} stale descriptor(s) left in its RX ring before the QP reset (rx_pkts ${r.stats.rxPkts} > peer tx_pkts ${s.stats.txPkts}), ${tx} sees free tx ${s.txFreeEntry()}`);
-      } else {
-        const max = s.txRing.maxEntry;
-        const expected = max - 1 - (s.stats.txPkts - r.stats.rxPkts);
-        if (s.txFreeEntry() < expected && s.txFreeEntry() < TX_START) {
-          out.push(`; qp${i}: ${tx} sees free tx ${s.txFreeEntry()} although only ${s.stats.txPkts - r.stats.rxPkts} of the ${s.stats.txPkts} frame(s) it sent since the QP reset are unconsumed (expected ${expected} free): a completion of the previous QP session rewrote its rx_info after the reset`);
-        }
-      }
-    });
-  }
-  return out.join('');
-}
-
-/**
- * Why a ring holds a finished frame nobody takes, or '': its doorbell was lost (the EP sees a
- * host doorbell only in its doorbell register, the RC only as an MSI), and nothing rings again
- * because the sender is stopped behind its full ring (ntb_netdev's tx_timer only rechecks the
- * free slots) or has nothing more to send. ntb_transport never polls a ring on its own.
- */
-export function lostDoorbellDiagnosis(lab: Lab): string {
-  const out: string[] = [];
-  for (const [tx, rx] of [['rc', 'ep'], ['ep', 'rc']] as const) {
-    (lab.boards[rx].transport()?.qps ?? []).forEach((r, i) => {
-      const s = lab.boards[tx].transport()?.qps[i];
-      if (s === undefined || !r.linkQuery() || !nextRxReady(r)) return;
-      out.push(`; qp${i}: ${rx} has a finished frame at slot ${r.rxIndex} it never took: its doorbell was lost, and ${tx} (free tx ${s.txFreeEntry()}) rings no other`);
-    });
-  }
-  return out.join('');
 }
 
 /** Change of counter `k` on `board` over the scenario. */

@@ -10,7 +10,7 @@ import { defaultVars } from '../lab/script.js';
 import { runLine } from '../lab/shell.js';
 import { findBottleneck, snapshot, type Bottleneck } from './bottleneck.js';
 import { IPERF3_CLIENT, type RunConfig } from './scenarios.js';
-import { diagnoseTxStall } from './stall.js';
+import { diagnoseTxStall } from '../lab/diagnose.js';
 
 /** Options of one run. */
 export interface RunOptions {

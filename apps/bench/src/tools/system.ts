@@ -490,7 +490,7 @@ export const rmmod: Command = (argv, env) => {
       const rc = env.board.unloadTransport();
       if (rc === -ERRNO.EBUSY) err += 'rmmod: ERROR: Module ntb_transport is in use by: ntb_netdev\n';
       else if (rc !== 0) err += 'rmmod: ERROR: Module ntb_transport is not currently loaded\n';
-    } else if (BASE_MODULES.has(mod)) err += `rmmod: ERROR: could not remove '${mod}': ${env.board.transport() === null ? 'Device or resource busy' : 'Module is in use by: ntb_transport'}\n`;
+    } else if (BASE_MODULES.has(mod)) err += env.board.transport() === null ? `rmmod: ERROR: could not remove '${mod}': Device or resource busy\n` : `rmmod: ERROR: Module ${mod} is in use by: ntb_transport\n`;
     else err += `rmmod: ERROR: Module ${mod} is not currently loaded\n`;
   }
   return result('', err, err === '' ? 0 : 1);

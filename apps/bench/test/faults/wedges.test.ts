@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { injectFault } from '../../src/faults/inject.js';
-import { linkInconsistency, staleDiagnosis } from '../../src/faults/scenario.js';
+import { linkInconsistency } from '../../src/faults/scenario.js';
+import { staleDiagnosis } from '../../src/lab/diagnose.js';
 import { startStream } from '../../src/faults/traffic.js';
 import { bootLab } from '../../src/lab/lab.js';
 

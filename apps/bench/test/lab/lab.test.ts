@@ -105,6 +105,7 @@ describe('the two-board lab', () => {
     const l = bootLab({ seed: 8 });
     const carrier = (b: 'rc' | 'ep'): boolean | undefined => l.boards[b].netdev()?.ndev.netifCarrierOk();
     expect(sh(l, 'rc', 'rmmod ntb_transport')).toMatchObject({ status: 1, stderr: 'rmmod: ERROR: Module ntb_transport is in use by: ntb_netdev\n' });
+    expect(sh(l, 'rc', 'rmmod ntb_hw_epf')).toMatchObject({ status: 1, stderr: 'rmmod: ERROR: Module ntb_hw_epf is in use by: ntb_transport\n' });
     expect(sh(l, 'rc', 'rmmod ntb_netdev ntb_transport').status).toBe(0);
     expect(l.boards.rc.transport()).toBeNull();
     expect(sh(l, 'rc', 'rmmod ntb_transport')).toMatchObject({ status: 1, stderr: 'rmmod: ERROR: Module ntb_transport is not currently loaded\n' });

@@ -14,7 +14,7 @@ import type { Board, Lab } from '../../lab/lab.js';
 import { COOKIE_SIZE, ControlChannel, ControlEnd, jsonMsg, registerChannel, registerStream, stateMsg, type CtrlMsg } from './control.js';
 import { DEFAULT_UDP_BLKSIZE, MAX_UDP_BLOCKSIZE, type Iperf3Options, type IperfErrorCode } from './options.js';
 import type { TestResult } from './results.js';
-import { diagnoseTxStall } from '../../reproduce/stall.js';
+import { diagnoseTxStall } from '../../lab/diagnose.js';
 import { affinityMask, connectionTime, paramsJson, resultsJson, Side, sideResult, type PeerResults, type SideFailure, type TestParams } from './session.js';
 import { DatagramLog, functionalPayload, IperfUdpSocket, Stream, streamFd, TcpStreamSocket, UdpStreamSocket } from './streams.js';
 

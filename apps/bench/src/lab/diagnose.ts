@@ -1,0 +1,128 @@
+/**
+ * Why traffic stopped, read from the lab's model state: each board's ntb0 TX subqueues (stopped,
+ * and why they stay so), and QP rings wedged by a one-sided reset or a lost doorbell.
+ * ntb_netdev stops a subqueue when fewer than `tx_stop` (5) ring slots are free; a TX
+ * completion wakes it once `tx_start` (10) are free, its tx_timer once `tx_stop` are. A ring of
+ * N slots never has more than N − 1 free (one slot stays empty), so a ring of 5 slots or fewer
+ * (two QPs sharing a 512 KiB MW with 64 KiB frames: 3 slots) stops for good, and one of 10 or
+ * fewer is only ever woken by the timer, a jiffy later.
+ */
+import { TX_START, TX_STOP } from '@ntbsim/ntb-netdev';
+import { DESC_DONE_FLAG, HDR, slotHeaderOffset, type TransportQp } from '@ntbsim/ntb-transport';
+import type { Board, Lab } from './lab.js';
+
+/** One TX subqueue of a board's ntb0 as the model holds it. */
+export interface TxQueueState {
+  /** Board. */
+  readonly board: Board['name'];
+  /** Queue index (= its QP). */
+  readonly qid: number;
+  /** The subqueue is stopped (netif_tx_queue_stopped). */
+  readonly stopped: boolean;
+  /** Free TX ring slots now (ntb_transport_tx_free_entry). */
+  readonly free: number;
+  /** Ring slots (max_entry); at most max_entry − 1 are ever free. */
+  readonly slots: number;
+  /** Slot size including the header (bytes). */
+  readonly frameBytes: number;
+  /** The QP link is up. */
+  readonly linkUp: boolean;
+}
+
+/** The TX subqueues of both boards' ntb0 (none for a board without ntb0). */
+export function txQueueStates(lab: Lab): TxQueueState[] {
+  return [lab.boards.rc, lab.boards.ep].flatMap((b) =>
+    (b.netdev()?.queues ?? []).map((q) => ({
+      board: b.name,
+      qid: q.qid,
+      stopped: q.dev.ndev.netifTxQueueStopped(q.qid),
+      free: q.qp.txFreeEntry(),
+      slots: q.qp.txRing.maxEntry,
+      frameBytes: q.qp.txRing.maxFrame,
+      linkUp: q.qp.linkQuery(),
+    })),
+  );
+}
+
+/** Why a stopped subqueue stays stopped (without naming it). */
+function why(s: TxQueueState): string {
+  const ring = `ring of ${s.slots} × ${s.frameBytes / 1024} KiB slots`;
+  if (!s.linkUp) return 'stopped: the QP link is down';
+  if (s.slots - 1 < TX_STOP) return `stopped for good: a ${ring} has at most ${s.slots - 1} free < tx_stop ${TX_STOP}, so neither a TX completion (wakes at tx_start ${TX_START} free) nor the tx_timer (at ${TX_STOP}) wakes it`;
+  if (s.free < TX_STOP) return `stopped: ${s.free} of ${s.slots} slots free < tx_stop ${TX_STOP}, waiting for the peer to consume the ring`;
+  if (s.slots - 1 < TX_START) return `stopped: a ${ring} never has tx_start ${TX_START} free, so only the 1-jiffy tx_timer wakes it`;
+  return `stopped with ${s.free} of ${s.slots} slots free (a wake is pending)`;
+}
+
+/** Why the lab's traffic is stuck: each stopped ntb0 TX subqueue and why it stays stopped ('; '-joined, grouped by reason), or null when none is stopped. */
+export function diagnoseTxStall(lab: Lab): string | null {
+  const groups = new Map<string, TxQueueState[]>();
+  for (const s of txQueueStates(lab).filter((x) => x.stopped)) groups.set(why(s), [...(groups.get(why(s)) ?? []), s]);
+  if (groups.size === 0) return null;
+  const name = (qs: readonly TxQueueState[]): string =>
+    (['rc', 'ep'] as const)
+      .flatMap((b) => {
+        const ids = qs.filter((q) => q.board === b).map((q) => q.qid);
+        return ids.length === 0 ? [] : [`${b} ntb0 TX queue${ids.length > 1 ? 's' : ''} ${ids.join(', ')}`];
+      })
+      .join(' and ');
+  return [...groups.entries()].map(([reason, qs]) => `${name(qs)} ${reason}`).join('; ');
+}
+
+/** Whether the slot `qp` reads next holds a finished descriptor (DESC_DONE_FLAG): frames wait for its RX tasklet (the EP polls host doorbells every 5 ms). */
+function nextRxReady(qp: TransportQp): boolean {
+  const ring = qp.rxRing;
+  const buf = qp.rxBuf;
+  if (ring === null || buf === null) return false;
+  return (buf.view.getUint32(slotHeaderOffset(ring, qp.rxIndex) + HDR.FLAGS, true) & DESC_DONE_FLAG) !== 0;
+}
+
+/**
+ * Why a QP ring wedged after a one-sided QP reset, or '': the two ends' indices diverged (the
+ * sender wrote frames since its reset that the receiver, reset later, never looks for), the
+ * receiver consumed a stale descriptor left in its RX ring (rx_pkts above the peer's tx_pkts), or a completion of the
+ * previous session rewrote the sender's rx_info after the reset, so it sees fewer free slots
+ * than its unconsumed frames explain, below ntb_netdev's TX_START: the queue stays stopped,
+ * nothing more is sent, no doorbell comes, and the ring never drains.
+ */
+export function staleDiagnosis(lab: Lab): string {
+  const out: string[] = [];
+  for (const [tx, rx] of [['rc', 'ep'], ['ep', 'rc']] as const) {
+    const sq = lab.boards[tx].transport()?.qps ?? [];
+    const rq = lab.boards[rx].transport()?.qps ?? [];
+    sq.forEach((s, i) => {
+      const r = rq[i];
+      if (r === undefined || !s.linkQuery() || !r.linkQuery()) return;
+      if (s.txIndex !== r.rxIndex && s.stats.txPkts > r.stats.rxPkts && !nextRxReady(r)) {
+        out.push(`; qp${i}: ${tx} has written ${s.stats.txPkts} frame(s) since its QP reset, up to slot ${s.txIndex}, ${rx} has taken ${r.stats.rxPkts} since its own and waits at slot ${r.rxIndex}: the two ends' ring indices diverged (one end reset its QP while the other kept its indices), so what ${tx} writes never lands where ${rx} looks`);
+      } else if (r.stats.rxPkts > s.stats.txPkts) {
+        out.push(`; qp${i}: ${rx} consumed ${r.stats.rxPkts - s.stats.txPkts} stale descriptor(s) left in its RX ring before the QP reset (rx_pkts ${r.stats.rxPkts} > peer tx_pkts ${s.stats.txPkts}), ${tx} sees free tx ${s.txFreeEntry()}`);
+      } else {
+        const max = s.txRing.maxEntry;
+        const expected = max - 1 - (s.stats.txPkts - r.stats.rxPkts);
+        if (s.txFreeEntry() < expected && s.txFreeEntry() < TX_START) {
+          out.push(`; qp${i}: ${tx} sees free tx ${s.txFreeEntry()} although only ${s.stats.txPkts - r.stats.rxPkts} of the ${s.stats.txPkts} frame(s) it sent since the QP reset are unconsumed (expected ${expected} free): a completion of the previous QP session rewrote its rx_info after the reset`);
+        }
+      }
+    });
+  }
+  return out.join('');
+}
+
+/**
+ * Why a ring holds a finished frame nobody takes, or '': its doorbell was lost (the EP sees a
+ * host doorbell only in its doorbell register, the RC only as an MSI), and nothing rings again
+ * because the sender is stopped behind its full ring (ntb_netdev's tx_timer only rechecks the
+ * free slots) or has nothing more to send. ntb_transport never polls a ring on its own.
+ */
+export function lostDoorbellDiagnosis(lab: Lab): string {
+  const out: string[] = [];
+  for (const [tx, rx] of [['rc', 'ep'], ['ep', 'rc']] as const) {
+    (lab.boards[rx].transport()?.qps ?? []).forEach((r, i) => {
+      const s = lab.boards[tx].transport()?.qps[i];
+      if (s === undefined || !r.linkQuery() || !nextRxReady(r)) return;
+      out.push(`; qp${i}: ${rx} has a finished frame at slot ${r.rxIndex} it never took: its doorbell was lost, and ${tx} (free tx ${s.txFreeEntry()}) rings no other`);
+    });
+  }
+  return out.join('');
+}
