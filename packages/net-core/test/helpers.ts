@@ -85,6 +85,8 @@ export interface BulkOptions {
   readonly clientCpus?: number;
   /** Reader CPU mask. */
   readonly serverCpus?: number;
+  /** The reader sleeps this long after accepting before its first read (ns): a stalled application. */
+  readonly readerDelayNs?: number;
 }
 
 /** The byte at stream offset `i` of the test pattern. */
@@ -127,6 +129,7 @@ export function startBulk(lab: Lab, o: BulkOptions): BulkResult {
         conn = r.sock;
         res.server = conn;
         listener.close();
+        if (o.readerDelayNs !== undefined) return o.readerDelayNs;
       }
       const r = conn.recv(ctx, readSize);
       if (!r.ok) {

@@ -1,6 +1,6 @@
 import { createHost, createSimulation, extendProfile, getProfile } from '@ntbsim/kernel';
 import { describe, expect, it } from 'vitest';
-import { createNetStack, DEFAULT_SYSCTLS, NR_FREE_BUFFER_PAGES_RATIO, PAGE_SIZE, tcpMemFromRam, type TcpSocket } from '../../src/index.js';
+import { createNetStack, DEFAULT_SYSCTLS, NR_FREE_BUFFER_PAGES_RATIO, PAGE_SIZE, tcpMemFromRam } from '../../src/index.js';
 import { makeLab, pattern, startBulk, type Lab } from '../helpers.js';
 
 /** The largest host TCP memory (pages) seen on `lab.a` and `lab.b`, sampled every 200 µs until `until`. */
@@ -87,62 +87,7 @@ describe('the host-wide TCP memory limit', () => {
     lab.sa.setSysctl('net.core.wmem_max', 1 << 30);
     lab.sb.setSysctl('net.core.rmem_max', 1 << 30);
     const bytes = 4e6;
-    const listener = lab.sb.tcpSocket();
-    listener.setRcvbuf(64 << 20);
-    listener.bind(5201);
-    listener.listen();
-    const got = new Uint8Array(bytes);
-    let received = 0;
-    let conn: TcpSocket | null = null;
-    let stalled = false;
-    lab.b.createUserTask('reader', (ctx, task) => {
-      if (conn === null) {
-        const a = listener.accept();
-        if (!a.ok) {
-          listener.waitReadable(task);
-          return 'sleep';
-        }
-        conn = a.sock;
-      }
-      if (!stalled) {
-        stalled = true;
-        return 100e6;
-      }
-      const r = conn.recv(ctx, 65_536);
-      if (!r.ok) {
-        conn.waitReadable(task);
-        return 'sleep';
-      }
-      if (r.bytes === 0) return 'exit';
-      if (r.data !== null) got.set(r.data, received);
-      received += r.bytes;
-      return 'run';
-    });
-    const sock = lab.sa.tcpSocket();
-    sock.setSndbuf(64 << 20);
-    let sent = 0;
-    let connected = false;
-    lab.a.createUserTask('writer', (ctx, task) => {
-      if (!connected) {
-        const c = sock.connect(ctx, { addr: '10.0.0.2', port: 5201 });
-        if (!c.ok) {
-          sock.waitWritable(task);
-          return 'sleep';
-        }
-        connected = true;
-      }
-      if (sent >= bytes) {
-        sock.close(ctx);
-        return 'exit';
-      }
-      const w = sock.send(ctx, pattern(sent, Math.min(65_536, bytes - sent)));
-      if (!w.ok) {
-        sock.waitWritable(task);
-        return 'sleep';
-      }
-      sent += w.bytes;
-      return 'run';
-    });
+    const bulk = startBulk(lab, { bytes, writeSize: 65_536, readSize: 65_536, functional: true, window: 64 << 20, readerDelayNs: 100e6 });
     const max = sampleMemory(lab, 3e9);
     lab.sim.run({ until: 90e6 });
     const held = lab.sb.tcpMemoryAllocated;
@@ -150,9 +95,10 @@ describe('the host-wide TCP memory limit', () => {
     expect(held).toBeGreaterThan(limit[0]);
     expect(max.b).toBeLessThanOrEqual(limit[2] + Math.ceil(70_000 / PAGE_SIZE));
     expect(lab.sb.tcpExt.TCPRcvQDrop + lab.sb.tcpExt.TCPOFODrop).toBeGreaterThan(0);
-    expect(received).toBe(bytes);
+    expect(bulk.error).toBeNull();
+    expect(bulk.received).toBe(bytes);
     const want = pattern(0, bytes);
-    expect(got.findIndex((b, i) => b !== want[i])).toBe(-1);
+    expect(bulk.data?.findIndex((b, i) => b !== want[i])).toBe(-1);
     expect(lab.sb.tcpMemoryAllocated).toBe(0);
   });
 });
