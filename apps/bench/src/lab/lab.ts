@@ -58,8 +58,8 @@ export interface Board {
   loadNetdev(options?: ModuleParams['netdev']): number;
   /** `rmmod ntb_netdev`: unload; false when not loaded. */
   unloadNetdev(): boolean;
-  /** `modprobe ntb_transport`: register the transport client on the board's NTB bus (probe on its device); 0 (also when loaded) or -errno. */
-  loadTransport(): number;
+  /** `modprobe ntb_transport`: register the transport client on the board's NTB bus (probe on its device); nothing when loaded. A refused probe leaves the module loaded with no transport, as in the kernel. */
+  loadTransport(): void;
   /** `rmmod ntb_transport`: unregister it (ntb_transport_free: the peer sees the link go down); 0, -EBUSY while ntb_netdev holds it, -ENOENT when not loaded. */
   unloadTransport(): number;
   /** What its kernel printed since boot, one console line each (`[    1.234567] text`). */
@@ -181,11 +181,10 @@ export function bootLab(options: LabOptions = {}): Lab {
         module = null;
         return true;
       },
-      loadTransport(): number {
-        if (transportClient !== null) return 0;
+      loadTransport(): void {
+        if (transportClient !== null) return;
         transportClient = createNtbTransportClient({ bus: transportBus, params: params.transport });
         ntbBus.registerClient(transportClient);
-        return 0;
       },
       unloadTransport(): number {
         if (module !== null) return -ERRNO.EBUSY;
