@@ -15,7 +15,7 @@ import { labCommands } from './commands.js';
 import { bootLab, LabError, seedMwSizes, type BoardName, type Lab, type LabOptions } from './lab/lab.js';
 import { applyParam, ParamError, type ModuleParams } from './lab/params.js';
 import { checkScript, defaultVars, parseScriptLine, runScript } from './lab/script.js';
-import { runLine } from './lab/shell.js';
+import { completePath, runLine } from './lab/shell.js';
 import { reportHtml } from './reproduce/report.js';
 import { faultScenarios } from './faults/catalog.js';
 import { faultsHtml, faultsText, runFaults, type FaultsReport } from './faults/matrix.js';
@@ -287,7 +287,11 @@ function interactive(lab: Lab, g: Globals): number {
     output: process.stdout,
     historySize: 1000,
     completer: (line: string): [string[], string] => {
-      const word = line.split(/\s+/).at(-1) ?? '';
+      const words = line.trimStart().split(/\s+/);
+      const word = words.at(-1) ?? '';
+      const prefixed = words[0] === 'rc$' || words[0] === 'ep$';
+      const on = prefixed ? (words[0]?.slice(0, 2) as BoardName) : board;
+      if (words.length > (prefixed ? 2 : 1)) return [completePath(lab.boards[on], word), word];
       const hits = [...names, 'rc$', 'ep$', 'exit'].filter((n) => n.startsWith(word));
       return [hits, word];
     },

@@ -5,7 +5,7 @@ import { fault } from './faults/inject.js';
 import { ethtool } from './tools/ethtool.js';
 import { iperf3 } from './tools/iperf3/index.js';
 import { ping } from './tools/ping.js';
-import { cat, echoRedirect } from './tools/proc.js';
+import { cat, echoRedirect, ls } from './tools/proc.js';
 import { sockperf } from './tools/sockperf.js';
 import { ip, modprobe, rmmod, sleep, sysctl, top } from './tools/system.js';
 import type { Command } from './types.js';
@@ -14,6 +14,7 @@ import type { Command } from './types.js';
 export function labCommands(extra: Readonly<Record<string, Command>> = {}): Map<string, Command> {
   return new Map<string, Command>([
     ['cat', cat],
+    ['ls', ls],
     ['>', echoRedirect],
     ['ip', ip],
     ['sleep', sleep],

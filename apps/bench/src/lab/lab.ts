@@ -62,6 +62,8 @@ export interface Board {
   loadTransport(): void;
   /** `rmmod ntb_transport`: unregister it (ntb_transport_free: the peer sees the link go down); 0, -EBUSY while ntb_netdev holds it, -ENOENT when not loaded. */
   unloadTransport(): number;
+  /** Whether ntb_transport is loaded (its debugfs directory exists), probed or not. */
+  transportLoaded(): boolean;
   /** What its kernel printed since boot, one console line each (`[    1.234567] text`). */
   readonly kernelLog: readonly string[];
   /** printk: stamp `text` with the board's uptime, append it to `kernelLog` and return the line. */
@@ -181,6 +183,7 @@ export function bootLab(options: LabOptions = {}): Lab {
         module = null;
         return true;
       },
+      transportLoaded: () => transportClient !== null,
       loadTransport(): void {
         if (transportClient !== null) return;
         transportClient = createNtbTransportClient({ bus: transportBus, params: params.transport });

@@ -1,42 +1,69 @@
 /**
  * The lab's shell: splits a command line as a POSIX shell would for the forms the seeds and
  * the docs use (quotes, `${VAR}` / `$VAR` expansion, `sudo [-E]` prefix, `>` redirection for
- * `echo MASK > /proc/irq/N/smp_affinity`), then runs the named command on the board; `echo`
- * without redirection is bash's builtin.
+ * `echo MASK > /proc/irq/N/smp_affinity`), expands unquoted `*`, `?` and `[…]` against the
+ * board's files as bash's pathname expansion does (sorted; a pattern that matches nothing stays
+ * as it is), then runs the named command on the board; `echo` without redirection is bash's
+ * builtin.
  */
 import { takeServerOutput } from '../tools/net/background.js';
+import { byteOrder, lookup } from '../tools/proc.js';
+import type { Board } from './lab.js';
 import { result, type Command, type CommandResult, type ShellEnv } from '../types.js';
 
 /** A parsed command line. */
 export interface ParsedLine {
   /** Words after expansion, `sudo` removed. */
   readonly argv: string[];
+  /**
+   * Per word of `argv`, its pathname pattern (quoted characters backslash-escaped) when it has
+   * an unquoted `*`, `?` or `[`, else null.
+   */
+  readonly patterns: (string | null)[];
   /** Target of `>` redirection, if any. */
   readonly redirect: string | null;
 }
 
+const GLOB_CHARS = '*?[';
+
 /** Split and expand a command line; throws on unbalanced quotes or unknown variables. */
 export function parseLine(line: string, vars: ReadonlyMap<string, string>): ParsedLine {
   const words: string[] = [];
+  const patterns: (string | null)[] = [];
   let cur = '';
+  let pat = '';
+  let glob = false;
   let inWord = false;
   let quote: '"' | "'" | null = null;
   let redirect: string | null = null;
   let expectRedirect = false;
+  /** Add `text` to the word: quoted (literal in the pattern) or not (its glob characters active). */
+  const add = (text: string, quoted: boolean): void => {
+    cur += text;
+    for (const ch of text) {
+      if (!quoted && GLOB_CHARS.includes(ch)) glob = true;
+      pat += quoted && (GLOB_CHARS.includes(ch) || ch === ']' || ch === '\\') ? `\\${ch}` : ch;
+    }
+  };
   const push = (): void => {
     if (!inWord) return;
     if (expectRedirect) {
       redirect = cur;
       expectRedirect = false;
-    } else words.push(cur);
+    } else {
+      words.push(cur);
+      patterns.push(glob ? pat : null);
+    }
     cur = '';
+    pat = '';
+    glob = false;
     inWord = false;
   };
   for (let i = 0; i < line.length; i++) {
     const c = line[i] as string;
     if (quote === "'") {
       if (c === "'") quote = null;
-      else cur += c;
+      else add(c, true);
       continue;
     }
     if (c === '$') {
@@ -45,7 +72,7 @@ export function parseLine(line: string, vars: ReadonlyMap<string, string>): Pars
         const name = (m[1] ?? m[2]) as string;
         const v = vars.get(name);
         if (v === undefined) throw new Error(`${name}: unbound variable`);
-        cur += v;
+        add(v, quote !== null);
         inWord = true;
         i += m[0].length - 1;
         continue;
@@ -53,15 +80,15 @@ export function parseLine(line: string, vars: ReadonlyMap<string, string>): Pars
     }
     if (quote === '"') {
       if (c === '"') quote = null;
-      else if (c === '\\' && i + 1 < line.length) cur += line[++i] as string;
-      else cur += c;
+      else if (c === '\\' && i + 1 < line.length) add(line[++i] as string, true);
+      else add(c, true);
       continue;
     }
     if (c === '"' || c === "'") {
       quote = c;
       inWord = true;
     } else if (c === '\\' && i + 1 < line.length) {
-      cur += line[++i] as string;
+      add(line[++i] as string, true);
       inWord = true;
     } else if (c === ' ' || c === '\t') push();
     else if (c === '>') {
@@ -69,14 +96,84 @@ export function parseLine(line: string, vars: ReadonlyMap<string, string>): Pars
       if (expectRedirect) throw new Error("syntax error near unexpected token `>'");
       expectRedirect = true;
     } else {
-      cur += c;
+      add(c, false);
       inWord = true;
     }
   }
   if (quote !== null) throw new Error('unexpected EOF while looking for matching `' + quote + "'");
   push();
   if (expectRedirect) throw new Error("syntax error near unexpected token `newline'");
-  return { argv: stripSudo(words), redirect };
+  const argv = stripSudo(words);
+  return { argv, patterns: patterns.slice(patterns.length - argv.length), redirect };
+}
+
+/** One pathname component's pattern as a RegExp: `*`, `?`, `[…]` / `[!…]` / `[^…]` active, a backslash-escaped character literal. */
+function componentRegExp(comp: string): RegExp {
+  let re = '';
+  for (let i = 0; i < comp.length; i++) {
+    const c = comp.charAt(i);
+    if (c === '\\' && i + 1 < comp.length) re += escapeRegExp(comp.charAt(++i));
+    else if (c === '*') re += '.*';
+    else if (c === '?') re += '.';
+    else if (c === '[') {
+      let j = i + 1;
+      if (comp[j] === '!' || comp[j] === '^') j++;
+      if (comp[j] === ']') j++;
+      while (j < comp.length && comp[j] !== ']') j++;
+      if (j >= comp.length) {
+        re += '\\[';
+        continue;
+      }
+      let body = comp.slice(i + 1, j);
+      const negate = body.startsWith('!') || body.startsWith('^');
+      if (negate) body = body.slice(1);
+      re += `[${negate ? '^' : ''}${body.replace(/\\(.)/g, '$1').replace(/[\\\]^]/g, (m, off: number) => (m === '^' && off > 0 ? m : `\\${m}`))}]`;
+      i = j;
+    } else re += escapeRegExp(c);
+  }
+  return new RegExp(`^${re}$`);
+}
+
+function escapeRegExp(c: string): string {
+  return c.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+}
+
+/**
+ * bash's pathname expansion of `pattern` over `board`'s files: each component with glob
+ * characters is matched against the entries of the directories reached so far (a leading `.`
+ * only by a pattern starting with `.`), the others are appended; the paths that exist, in byte
+ * order, or an empty list when none matches.
+ */
+export function expandPathname(board: Board, pattern: string): string[] {
+  const abs = pattern.startsWith('/');
+  let paths = [''];
+  for (const comp of pattern.split('/').filter((c) => c !== '')) {
+    const next: string[] = [];
+    const literal = ![...GLOB_CHARS].some((g) => comp.replace(/\\./g, '').includes(g));
+    const re = literal ? null : componentRegExp(comp);
+    for (const base of paths) {
+      const prefix = base === '' ? (abs ? '/' : '') : `${base}/`;
+      if (re === null) {
+        next.push(prefix + comp.replace(/\\(.)/g, '$1'));
+        continue;
+      }
+      const node = lookup(board, prefix === '' ? '/' : prefix);
+      if (node?.kind !== 'dir') continue;
+      for (const e of node.entries) if (re.test(e) && (!e.startsWith('.') || comp.startsWith('.'))) next.push(prefix + e);
+    }
+    paths = next;
+  }
+  return paths.filter((p) => p !== '' && lookup(board, p) !== null).sort(byteOrder);
+}
+
+/** `argv` with each globbing word replaced by the paths it matches (kept as it is when none). */
+function expandWords(board: Board, argv: readonly string[], patterns: readonly (string | null)[]): string[] {
+  return argv.flatMap((word, i) => {
+    const pattern = i === 0 ? null : patterns[i];
+    if (pattern === null || pattern === undefined) return [word];
+    const hits = expandPathname(board, pattern);
+    return hits.length > 0 ? hits : [word];
+  });
 }
 
 /** sudo's options that change nothing in the lab (it runs every command as root): flags, and options with an argument. */
@@ -215,14 +312,31 @@ function runParsed(line: string, env: ShellEnv, commands: ReadonlyMap<string, Co
     if (e instanceof SudoError) return result('', `${e.message}\n${e.usage ? SUDO_USAGE : ''}`, 1);
     return result('', `bash: ${(e as Error).message}\n`, 2);
   }
-  const [name] = parsed.argv;
+  const argv = expandWords(env.board, parsed.argv, parsed.patterns);
+  const [name] = argv;
   if (name === undefined) return result('');
   if (parsed.redirect !== null) {
     const writer = commands.get('>');
     if (name !== 'echo' || writer === undefined) return result('', `bash: ${name}: redirection is only supported for echo\n`, 1);
-    return writer([parsed.redirect, ...parsed.argv.slice(1)], env);
+    return writer([parsed.redirect, ...argv.slice(1)], env);
   }
   const cmd = commands.get(name) ?? (name === 'echo' ? echo : undefined);
   if (cmd === undefined) return result('', `bash: ${name}: command not found\n`, 127);
-  return cmd(parsed.argv, env);
+  return cmd(argv, env);
+}
+
+/**
+ * Tab completion of a path word on `board`, as bash completes file names: the entries of the
+ * word's directory that start with its last component, directories with a trailing `/`.
+ */
+export function completePath(board: Board, word: string): string[] {
+  const slash = word.lastIndexOf('/');
+  const dirPart = word.slice(0, slash + 1);
+  const base = word.slice(slash + 1);
+  const node = lookup(board, dirPart === '' ? '/' : dirPart);
+  if (node?.kind !== 'dir') return [];
+  return node.entries
+    .filter((e) => e.startsWith(base))
+    .sort(byteOrder)
+    .map((e) => `${dirPart}${e}${lookup(board, `${dirPart}${e}`)?.kind === 'dir' ? '/' : ''}`);
 }

@@ -1,5 +1,6 @@
 /**
- * /proc, /sys and debugfs files of the lab, as `cat` prints them, and the writable
+ * /proc, /sys and debugfs files of the lab — the tree `ls` lists and the shell's pathname
+ * expansion walks (`lookup`), what `cat` prints, and the writable
  * `/proc/irq/N/smp_affinity`: `/proc/interrupts` (kernel/irq/proc.c show_interrupts layout:
  * a CPU header, then per vector its number, per-CPU counts, chip, hwirq, trigger and name),
  * `/proc/irq/N/smp_affinity` (hex mask), the writable XPS map
@@ -92,7 +93,6 @@ export function parseCpumask(text: string): number | null {
   return parseInt(t, 16) >>> 0;
 }
 
-const QP_STATS = /^\/sys\/kernel\/debug\/ntb_transport\/([^/]+)\/qp(\d+)\/stats$/;
 const IRQ_AFFINITY = /^\/proc\/irq\/(\d+)\/smp_affinity$/;
 const XPS_CPUS = /^\/sys\/class\/net\/([^/]+)\/queues\/tx-(0|[1-9]\d*)\/xps_cpus$/;
 
@@ -136,32 +136,103 @@ export function bitmapParse(text: string, nbits: number): number[] | 'EINVAL' | 
 
 /** The TX queue a `…/queues/tx-N/xps_cpus` path names on `board` (it exists for N < real_num_tx_queues), or null. */
 function xpsQueue(board: Board, path: string): { dev: NetDevice; q: number } | null {
-  const m = XPS_CPUS.exec(path);
+  const m = XPS_CPUS.exec(normalizePath(path));
   const dev = board.netdev()?.ndev;
   if (m === null || dev === undefined || dev.name !== m[1]) return null;
   const q = Number(m[2]);
   return q < dev.realNumTxQueues ? { dev, q } : null;
 }
 
-/** Read a lab file; null when it does not exist. */
-export function readFile(board: Board, path: string): string | null {
-  if (path === '/proc/interrupts') return procInterrupts(board);
-  const aff = IRQ_AFFINITY.exec(path);
-  if (aff !== null) {
-    const irq = board.host.irqs.get(Number(aff[1]));
-    return irq === undefined ? null : `${maskHex(irq.affinity, board.host.cpus.length)}\n`;
+/**
+ * A node of a board's file tree: a directory and its entries, or a file whose `read` gives its
+ * text (null when reading it fails with ENOENT, as `xps_cpus` of a single-queue device does).
+ */
+export type FsNode = { readonly kind: 'dir'; readonly entries: readonly string[] } | { readonly kind: 'file'; readonly read: () => string | null };
+
+/** The components of `path`, resolved from `/` (the lab's working directory): empty and `.` dropped, `..` climbs. */
+export function pathParts(path: string): string[] {
+  const parts: string[] = [];
+  for (const p of path.split('/')) {
+    if (p === '' || p === '.') continue;
+    if (p === '..') parts.pop();
+    else parts.push(p);
   }
-  const xps = xpsQueue(board, path);
-  // xps_cpus_show: -ENOENT unless the device is multiqueue; else the CPUs mapped to the queue.
-  if (xps !== null) return xps.dev.numTxQueues > 1 ? `${maskHex(xps.dev.txQueue(xps.q).xpsCpus, board.host.cpus.length)}\n` : null;
-  const qp = QP_STATS.exec(path);
-  if (qp !== null) {
+  return parts;
+}
+
+/** `path` as an absolute path without `.`, `..`, repeated or trailing slashes. */
+export function normalizePath(path: string): string {
+  return `/${pathParts(path).join('/')}`;
+}
+
+const range = <T>(n: number, f: (i: number) => T): T[] => Array.from({ length: n }, (_, i) => f(i));
+const dir = (entries: readonly string[]): FsNode => ({ kind: 'dir', entries });
+const file = (read: () => string | null): FsNode => ({ kind: 'file', read });
+
+/**
+ * The node at `path` on `board`, or null: the modelled part of its tree — `/proc/interrupts`,
+ * `/proc/irq/N/smp_affinity` per vector, `/sys/class/net/<dev>/queues/{rx,tx}-N` (tx-N with
+ * `xps_cpus`) for the real queue counts, and `/sys/kernel/debug/ntb_transport/<dev>/qpN/stats`
+ * per QP of the probed transport (the debugfs directory exists while ntb_transport is loaded).
+ */
+export function lookup(board: Board, path: string): FsNode | null {
+  const p = pathParts(path);
+  const key = p.join('/');
+  const [a, b, c, d, e, f] = p;
+  switch (p.length) {
+    case 0:
+      return dir(['proc', 'sys']);
+    case 1:
+      return key === 'proc' ? dir(['interrupts', 'irq']) : key === 'sys' ? dir(['class', 'kernel']) : null;
+    case 2:
+      if (key === 'proc/interrupts') return file(() => procInterrupts(board));
+      if (key === 'proc/irq') return dir([...board.host.irqs.keys()].sort((x, y) => x - y).map(String));
+      if (key === 'sys/class') return dir(['net']);
+      if (key === 'sys/kernel') return dir(['debug']);
+      return null;
+    default:
+  }
+  if (a === 'proc' && b === 'irq') {
+    const irq = /^\d+$/.test(c ?? '') ? board.host.irqs.get(Number(c)) : undefined;
+    if (irq === undefined || p.length > 4) return null;
+    if (p.length === 3) return dir(['smp_affinity']);
+    return d === 'smp_affinity' ? file(() => `${maskHex(irq.affinity, board.host.cpus.length)}\n`) : null;
+  }
+  if (a === 'sys' && b === 'class' && c === 'net') {
+    const dev = board.netdev()?.ndev;
+    if (p.length === 3) return dir(dev === undefined ? [] : [dev.name]);
+    if (dev === undefined || d !== dev.name || p.length > 7) return null;
+    if (p.length === 4) return dir(['queues']);
+    if (e !== 'queues') return null;
+    if (p.length === 5) return dir([...range(dev.realNumRxQueues, (i) => `rx-${i}`), ...range(dev.realNumTxQueues, (i) => `tx-${i}`)]);
+    const rx = /^rx-(0|[1-9]\d*)$/.exec(f ?? '');
+    if (rx !== null && Number(rx[1]) < dev.realNumRxQueues) return p.length === 6 ? dir([]) : null;
+    const xps = xpsQueue(board, `/${key}${p.length === 6 ? '/xps_cpus' : ''}`);
+    if (xps === null) return null;
+    if (p.length === 6) return dir(['xps_cpus']);
+    // xps_cpus_show: -ENOENT unless the device is multiqueue; else the CPUs mapped to the queue.
+    return file(() => (xps.dev.numTxQueues > 1 ? `${maskHex(xps.dev.txQueue(xps.q).xpsCpus, board.host.cpus.length)}\n` : null));
+  }
+  if (a === 'sys' && b === 'kernel' && c === 'debug') {
     const t = board.transport();
-    if (t === null || t.dev.name !== qp[1]) return null;
-    const q = t.qps[Number(qp[2])];
-    return q === undefined ? null : formatQpStats(q);
+    if (p.length === 3) return dir(board.transportLoaded() ? ['ntb_transport'] : []);
+    if (d !== 'ntb_transport' || !board.transportLoaded()) return null;
+    if (p.length === 4) return dir(t === null ? [] : [t.dev.name]);
+    if (t === null || e !== t.dev.name) return null;
+    if (p.length === 5) return dir(range(t.qps.length, (i) => `qp${i}`));
+    const qp = /^qp(0|[1-9]\d*)$/.exec(f ?? '');
+    const q = qp === null ? undefined : t.qps[Number(qp[1])];
+    if (q === undefined) return null;
+    if (p.length === 6) return dir(['stats']);
+    return p.length === 7 && p[6] === 'stats' ? file(() => formatQpStats(q)) : null;
   }
   return null;
+}
+
+/** Read a lab file; null when it does not exist (or is a directory). */
+export function readFile(board: Board, path: string): string | null {
+  const node = lookup(board, path);
+  return node?.kind === 'file' ? node.read() : null;
 }
 
 /** `cat FILE...`. */
@@ -169,12 +240,94 @@ export const cat: Command = (argv, env) => {
   let out = '';
   let err = '';
   for (const path of argv.slice(1)) {
-    const text = readFile(env.board, path);
-    if (text === null) err += `cat: ${path}: No such file or directory\n`;
+    const node = lookup(env.board, path);
+    const text = node?.kind === 'file' ? node.read() : null;
+    if (node?.kind === 'dir') err += `cat: ${path}: Is a directory\n`;
+    else if (text === null) err += `cat: ${path}: No such file or directory\n`;
     else out += text;
   }
   return result(out, err, err === '' ? 0 : 1);
 };
+
+/** GNU ls's short options (ls.c), to tell an option the lab does not model from an invalid one. */
+const LS_OPTIONS = new Set('abcdfghiklmnopqrstuvw:xABCDFGHI:LNQRST:UXZ1'.replace(/:/g, ''));
+
+/**
+ * GNU ls -C (ls.c calculate_columns, print_many_per_line): for each column count up to
+ * width / 3, the names fill the columns top to bottom in ceil(n / cols) rows; a column is as
+ * wide as its longest name plus a 2-space gap (the last of the count without it), at least 3;
+ * the most columns whose widths sum to less than `width` are used.
+ */
+export function lsColumns(names: readonly string[], width = 80): string {
+  const n = names.length;
+  if (n === 0) return '';
+  const MIN_COLUMN_WIDTH = 3;
+  let best = [0];
+  for (let cols = 1; cols <= Math.min(n, Math.max(1, Math.floor(width / MIN_COLUMN_WIDTH))); cols++) {
+    const rows = Math.ceil(n / cols);
+    const widths = range(cols, () => MIN_COLUMN_WIDTH);
+    names.forEach((name, i) => {
+      const idx = Math.floor(i / rows);
+      widths[idx] = Math.max(widths[idx] as number, name.length + (idx === cols - 1 ? 0 : 2));
+    });
+    if (cols === 1 || widths.reduce((a, w) => a + w, 0) < width) best = widths;
+  }
+  const rows = Math.ceil(n / best.length);
+  let out = '';
+  for (let r = 0; r < rows; r++) {
+    let line = '';
+    for (let c = 0, i = r; i < n; c++, i += rows) line += i + rows < n ? (names[i] as string).padEnd(best[c] as number) : (names[i] as string);
+    out += `${line}\n`;
+  }
+  return out;
+}
+
+/**
+ * `ls [-1Cd] [FILE…]` over the board's tree (default `/`): files first, then each directory's
+ * entries under a `DIR:` heading when more than one argument is given; columns as on an
+ * 80-column terminal (`-C`, the default) or one per line (`-1`). A missing argument is
+ * `ls: cannot access 'X': No such file or directory` and exit status 2, as GNU ls.
+ */
+export const ls: Command = (argv, env) => {
+  let one = false;
+  let dirsAsFiles = false;
+  const paths: string[] = [];
+  let opts = true;
+  for (const arg of argv.slice(1)) {
+    if (opts && arg === '--') opts = false;
+    else if (opts && arg.startsWith('--')) return result('', `ls: the lab's ls takes -1, -C and -d only (not ${arg})\n`, 2);
+    else if (opts && arg.length > 1 && arg.startsWith('-')) {
+      for (const ch of arg.slice(1)) {
+        if (ch === '1') one = true;
+        else if (ch === 'C') one = false;
+        else if (ch === 'd') dirsAsFiles = true;
+        else if (LS_OPTIONS.has(ch)) return result('', `ls: -${ch}: not supported by the lab's ls (it takes -1, -C and -d; its files have no owners, sizes or times)\n`, 2);
+        else return result('', `ls: invalid option -- '${ch}'\nTry 'ls --help' for more information.\n`, 2);
+      }
+    } else paths.push(arg);
+  }
+  if (paths.length === 0) paths.push(dirsAsFiles ? '.' : '/');
+  const format = (names: readonly string[]): string => (one ? names.map((n) => `${n}\n`).join('') : lsColumns(names));
+  let err = '';
+  const files: string[] = [];
+  const dirs: { path: string; entries: readonly string[] }[] = [];
+  for (const path of paths) {
+    const node = lookup(env.board, path);
+    if (node === null) err += `ls: cannot access '${path}': No such file or directory\n`;
+    else if (node.kind === 'file' || dirsAsFiles) files.push(path);
+    else dirs.push({ path, entries: node.entries });
+  }
+  const sections: string[] = [];
+  if (files.length > 0) sections.push(format([...files].sort(byteOrder)));
+  const heading = paths.length > 1;
+  for (const d of dirs.sort((x, y) => byteOrder(x.path, y.path))) sections.push(`${heading ? `${d.path}:\n` : ''}${format([...d.entries].sort(byteOrder))}`);
+  return result(sections.join('\n'), err, err === '' ? 0 : 2);
+};
+
+/** Byte order of two names (the C locale's collation, as the lab's shell and ls sort). */
+export function byteOrder(x: string, y: string): number {
+  return x < y ? -1 : x > y ? 1 : 0;
+}
 
 /** What `echo` writes for `words` (they joined by spaces, then a newline). */
 const echoed = (words: readonly string[]): string => `${words.join(' ')}\n`;
@@ -212,8 +365,11 @@ export const echoRedirect: Command = (argv, env) => {
     const errno = writeXps(env.board, xps, echoed(words));
     return errno === null ? result('') : writeError(errno);
   }
-  const aff = IRQ_AFFINITY.exec(path);
-  if (aff === null) return readFile(env.board, path) === null ? fail(`${path}: No such file or directory`) : fail(`${path}: Permission denied`);
+  const aff = IRQ_AFFINITY.exec(normalizePath(path));
+  if (aff === null) {
+    const node = lookup(env.board, path);
+    return fail(`${path}: ${node === null ? 'No such file or directory' : node.kind === 'dir' ? 'Is a directory' : 'Permission denied'}`);
+  }
   const irq = env.board.host.irqs.get(Number(aff[1]));
   if (irq === undefined) return fail(`${path}: No such file or directory`);
   const mask = parseCpumask(value);

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { labCommands } from '../../src/commands.js';
 import { bootLab, type Lab } from '../../src/lab/lab.js';
 import { defaultVars, runScript } from '../../src/lab/script.js';
-import { runLine } from '../../src/lab/shell.js';
+import { completePath, runLine } from '../../src/lab/shell.js';
 
 function sh(lab: Lab, board: 'rc' | 'ep', line: string) {
   return runLine(line, { lab, board: lab.boards[board], vars: defaultVars(lab, lab.boards[board]) }, labCommands());
@@ -51,6 +51,45 @@ describe('the two-board lab', () => {
     const r = sh(lab, 'rc', `cat /sys/kernel/debug/ntb_transport/${dev}/qp0/stats`);
     expect(r.stdout.startsWith('\nNTB QP stats:\n\nrx_bytes - \t')).toBe(true);
     expect(r.stdout).toContain('QP Link - \tUp\n');
+  });
+
+  it('ls lists the modelled tree; bash pathname expansion finds the debugfs and /proc/irq files; directories and missing paths fail as cat, ls and bash do', () => {
+    const rc = lab.boards.rc;
+    const dev = rc.transport()?.dev.name ?? '';
+    const irqs = [...rc.host.irqs.keys()].sort((a, b) => a - b);
+    expect(sh(lab, 'rc', 'ls')).toEqual({ stdout: 'proc  sys\n', stderr: '', status: 0 });
+    expect(sh(lab, 'rc', 'ls -1 /sys/kernel/debug/ntb_transport/').stdout).toBe(`${dev}\n`);
+    expect(sh(lab, 'rc', `ls /sys/kernel/debug/ntb_transport/${dev}`).stdout).toBe('qp0  qp1\n');
+    expect(sh(lab, 'rc', 'ls /sys/class/net/ntb0/queues').stdout).toBe('rx-0  tx-0\n');
+    expect(sh(lab, 'rc', 'ls -1 /proc/irq').stdout).toBe(irqs.map(String).sort().map((n) => `${n}\n`).join(''));
+    const stats = sh(lab, 'rc', 'cat /sys/kernel/debug/ntb_transport/*/qp0/stats');
+    expect(stats).toEqual(sh(lab, 'rc', `cat /sys/kernel/debug/ntb_transport/${dev}/qp0/stats`));
+    expect(stats.stdout).toContain('QP Link - \tUp\n');
+    // qp1 has no client, so its link is down: debugfs_read returns nothing, as in the kernel.
+    expect(sh(lab, 'rc', 'cat /sys/kernel/debug/ntb_transport/*/qp1/stats')).toEqual({ stdout: '', stderr: '', status: 0 });
+    const all = sh(lab, 'rc', 'cat /proc/irq/*/smp_affinity');
+    expect(all.status).toBe(0);
+    expect(all.stdout.split('\n').filter((l) => l !== '')).toHaveLength(irqs.length);
+    expect(sh(lab, 'rc', `echo /proc/irq/${irqs[0] ?? 0}/smp_aff?nity /sys/class/net/ntb0/queues/[rt]x-0`).stdout).toBe(`/proc/irq/${irqs[0] ?? 0}/smp_affinity /sys/class/net/ntb0/queues/rx-0 /sys/class/net/ntb0/queues/tx-0\n`);
+    expect(sh(lab, 'rc', "echo '/proc/*' /proc/irq/99999* /pr[!o]c").stdout).toBe('/proc/* /proc/irq/99999* /pr[!o]c\n');
+    expect(sh(lab, 'rc', 'cat /sys/kernel/debug/ntb_transport/*/qp7/stats')).toEqual({ stdout: '', stderr: 'cat: /sys/kernel/debug/ntb_transport/*/qp7/stats: No such file or directory\n', status: 1 });
+    expect(sh(lab, 'rc', 'ls /proc/interrupts /nope /sys/class/net')).toEqual({ stdout: '/proc/interrupts\n\n/sys/class/net:\nntb0\n', stderr: "ls: cannot access '/nope': No such file or directory\n", status: 2 });
+    expect(sh(lab, 'rc', 'ls -d /proc /sys').stdout).toBe('/proc  /sys\n');
+    expect(sh(lab, 'rc', 'ls -l')).toEqual({ stdout: '', stderr: "ls: -l: not supported by the lab's ls (it takes -1, -C and -d; its files have no owners, sizes or times)\n", status: 2 });
+    expect(sh(lab, 'rc', 'ls -z')).toEqual({ stdout: '', stderr: "ls: invalid option -- 'z'\nTry 'ls --help' for more information.\n", status: 2 });
+    expect(sh(lab, 'rc', 'cat /proc/irq')).toEqual({ stdout: '', stderr: 'cat: /proc/irq: Is a directory\n', status: 1 });
+    expect(sh(lab, 'rc', 'echo 1 > /proc/irq')).toEqual({ stdout: '', stderr: 'bash: /proc/irq: Is a directory\n', status: 1 });
+    expect(sh(lab, 'rc', 'echo 1 > /proc/interrupts')).toEqual({ stdout: '', stderr: 'bash: /proc/interrupts: Permission denied\n', status: 1 });
+    expect(sh(lab, 'rc', `cat /proc/irq/${irqs[0] ?? 0}/../${irqs[0] ?? 0}//smp_affinity`).status).toBe(0);
+  });
+
+  it('tab completion offers the entries of a path word, directories with a slash', () => {
+    const rc = lab.boards.rc;
+    expect(completePath(rc, '/sys/k')).toEqual(['/sys/kernel/']);
+    expect(completePath(rc, '/proc/')).toEqual(['/proc/interrupts', '/proc/irq/']);
+    expect(completePath(rc, `/sys/kernel/debug/ntb_transport/${rc.transport()?.dev.name ?? ''}/q`)).toHaveLength(2);
+    expect(completePath(rc, 'pr')).toEqual(['proc/']);
+    expect(completePath(rc, '/nope/x')).toEqual([]);
   });
 
   it('ethtool -l / -L work on ntb0 and ENOSPC when no QP is left', () => {

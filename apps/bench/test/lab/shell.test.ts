@@ -7,13 +7,19 @@ const vars = new Map([['SERVER_IP', '10.0.0.1']]);
 
 describe('shell line parsing', () => {
   it("takes the seed's lines verbatim: sudo dropped, ${SERVER_IP} expanded", () => {
-    expect(parseLine('sudo iperf3 -Z -c ${SERVER_IP} -l 65480 -w 512M -P 4', vars)).toEqual({ argv: ['iperf3', '-Z', '-c', '10.0.0.1', '-l', '65480', '-w', '512M', '-P', '4'], redirect: null });
+    expect(parseLine('sudo iperf3 -Z -c ${SERVER_IP} -l 65480 -w 512M -P 4', vars)).toEqual({ argv: ['iperf3', '-Z', '-c', '10.0.0.1', '-l', '65480', '-w', '512M', '-P', '4'], patterns: Array<null>(10).fill(null), redirect: null });
     expect(parseLine('sudo iperf3 -ub0 -c $SERVER_IP', vars).argv).toEqual(['iperf3', '-ub0', '-c', '10.0.0.1']);
   });
 
   it('handles quotes and redirection', () => {
-    expect(parseLine(`echo "a b" 'c $SERVER_IP' > /proc/irq/35/smp_affinity`, vars)).toEqual({ argv: ['echo', 'a b', 'c $SERVER_IP'], redirect: '/proc/irq/35/smp_affinity' });
-    expect(parseLine('echo 4>/proc/irq/35/smp_affinity', vars)).toEqual({ argv: ['echo', '4'], redirect: '/proc/irq/35/smp_affinity' });
+    expect(parseLine(`echo "a b" 'c $SERVER_IP' > /proc/irq/35/smp_affinity`, vars)).toEqual({ argv: ['echo', 'a b', 'c $SERVER_IP'], patterns: [null, null, null], redirect: '/proc/irq/35/smp_affinity' });
+    expect(parseLine('echo 4>/proc/irq/35/smp_affinity', vars)).toEqual({ argv: ['echo', '4'], patterns: [null, null], redirect: '/proc/irq/35/smp_affinity' });
+  });
+
+  it('marks the words with unquoted glob characters, quoted ones escaped in the pattern', () => {
+    const p = parseLine(`sudo cat /proc/irq/*/smp_affinity '/a*' b\\*c "x?" /d/'[e]'?`, vars);
+    expect(p.argv).toEqual(['cat', '/proc/irq/*/smp_affinity', '/a*', 'b*c', 'x?', '/d/[e]?']);
+    expect(p.patterns).toEqual([null, '/proc/irq/*/smp_affinity', null, null, null, '/d/\\[e\\]?']);
   });
 
   it('drops sudo and the sudo options that change nothing in the lab', () => {

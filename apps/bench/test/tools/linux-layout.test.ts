@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { labCommands } from '../../src/commands.js';
 import { bootLab, type Lab } from '../../src/lab/lab.js';
 import { defaultVars } from '../../src/lab/script.js';
+import { lsColumns } from '../../src/tools/proc.js';
 import { runLine } from '../../src/lab/shell.js';
 import { bitmapParse, formatInterrupts, procInterrupts } from '../../src/tools/proc.js';
 import { formatLinkStats } from '../../src/tools/system.js';
@@ -167,5 +168,19 @@ describe('shell builtins', () => {
     expect({ status: bad.status, first: bad.stderr.split('\n')[0], stdout: bad.stdout }).toEqual({ status: 1, first: "sudo: invalid option -- 'x'", stdout: '' });
     expect(bad.stderr).toContain('usage: sudo -h | -K | -k | -V\n');
     expect(sh(lab, 'ep', 'sudo --bogus ip link').stderr.split('\n')[0]).toBe("sudo: unrecognized option '--bogus'");
+  });
+});
+
+describe('ls -C columns', () => {
+  // Captured from GNU ls 9.1 (`ls -C -w 80 -T 0`, LC_ALL=C) over files of these names.
+  it('lays names out down the columns as GNU ls does on an 80-column terminal', () => {
+    const irqs = [...Array.from({ length: 25 }, (_, i) => String(16 + i)), 'default_smp_affinity'];
+    expect(lsColumns(irqs)).toBe('16  18  20  22  24  26  28  30  32  34  36  38  40\n17  19  21  23  25  27  29  31  33  35  37  39  default_smp_affinity\n');
+    const mixed = ['a', 'bb', 'ccc', 'dddd', 'e'.repeat(20), 'f'.repeat(29), 'gg', 'h'.repeat(15), 'i', 'j'.repeat(13), 'k', 'l'.repeat(18)];
+    expect(lsColumns(mixed)).toBe(
+      `a    dddd                           gg               ${'j'.repeat(13)}\nbb   ${'e'.repeat(20)}           ${'h'.repeat(15)}  k\nccc  ${'f'.repeat(29)}  i                ${'l'.repeat(18)}\n`,
+    );
+    expect(lsColumns(['x'.repeat(100), 'y'])).toBe(`${'x'.repeat(100)}\ny\n`);
+    expect(lsColumns([])).toBe('');
   });
 });
