@@ -5,7 +5,11 @@ import { describe, expect, it } from 'vitest';
 
 const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 
-/** Drive `ntb-bench lab` through a pseudo-terminal (util-linux `script`), typing `lines`. */
+/**
+ * Drive `ntb-bench lab` through a pseudo-terminal (util-linux `script`), typing `lines`; a line
+ * ending in a Tab is typed in three keystroke bursts (text, Tab, Enter), as readline completes
+ * only a Tab that does not arrive in the same chunk as other keys (it takes those as a paste).
+ */
 function session(lines: string[]): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve, reject) => {
     const p = spawn('script', ['-qec', `node ${cli} lab`, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
@@ -19,8 +23,15 @@ function session(lines: string[]): Promise<{ code: number | null; out: string }>
     const typeNext = (): void => {
       const line = lines[i++];
       if (line === undefined) return;
-      p.stdin.write(`${line}\n`);
-      setTimeout(typeNext, 300);
+      if (!line.endsWith('\t')) {
+        p.stdin.write(`${line}\n`);
+        setTimeout(typeNext, 300);
+        return;
+      }
+      p.stdin.write(line.slice(0, -1));
+      setTimeout(() => p.stdin.write('\t'), 200);
+      setTimeout(() => p.stdin.write('\n'), 400);
+      setTimeout(typeNext, 700);
     };
     const waitPrompt = setInterval(() => {
       if (out.includes('ep$ ')) {
@@ -41,5 +52,12 @@ describe.skipIf(!existsSync('/usr/bin/script'))('interactive lab through a pseud
     expect(out).toContain('rc$ ');
     expect(out).toContain('Error: mtu greater than device maximum.');
     expect(out).toContain('bash: frobnicate: command not found');
+  }, 60_000);
+
+  it('Tab completes a path on the board the line runs on', async () => {
+    const { code, out } = await session(['rc$ cat /proc/inter\t', 'exit']);
+    expect(code).toBe(0);
+    expect(out).toContain('rc$ cat /proc/interrupts');
+    expect(out).toMatch(/ +CPU0 +CPU1/);
   }, 60_000);
 });
