@@ -176,7 +176,37 @@ const file = (read: () => string | null): FsNode => ({ kind: 'file', read });
  * per QP of the probed transport (the debugfs directory exists while ntb_transport is loaded).
  */
 export function lookup(board: Board, path: string): FsNode | null {
-  const p = pathParts(path);
+  const r = resolve(board, path);
+  return typeof r === 'string' ? null : r;
+}
+
+/**
+ * Path resolution as the kernel's namei walks it: component by component from `/`, so a file
+ * met where a directory is needed (`/proc/interrupts/x`, `/proc/interrupts/`) is ENOTDIR and a
+ * missing component ENOENT; otherwise the node.
+ */
+export function resolve(board: Board, path: string): FsNode | 'ENOENT' | 'ENOTDIR' {
+  const raw = path.split('/').filter((c) => c !== '');
+  const parts: string[] = [];
+  let node = nodeAt(board, parts) as FsNode;
+  for (const comp of raw) {
+    if (node.kind === 'file') return 'ENOTDIR';
+    if (comp === '..') parts.pop();
+    else if (comp !== '.') parts.push(comp);
+    const next = nodeAt(board, parts);
+    if (next === null) return 'ENOENT';
+    node = next;
+  }
+  return node.kind === 'file' && path.endsWith('/') ? 'ENOTDIR' : node;
+}
+
+/** strerror of what `resolve` gave for a path that is not there. */
+export function pathError(errno: 'ENOENT' | 'ENOTDIR'): string {
+  return errno === 'ENOTDIR' ? 'Not a directory' : 'No such file or directory';
+}
+
+/** The node of the normalised components `p`, or null. */
+function nodeAt(board: Board, p: readonly string[]): FsNode | null {
   const key = p.join('/');
   const [a, b, c, d, e, f] = p;
   switch (p.length) {
@@ -240,9 +270,10 @@ export const cat: Command = (argv, env) => {
   let out = '';
   let err = '';
   for (const path of argv.slice(1)) {
-    const node = lookup(env.board, path);
-    const text = node?.kind === 'file' ? node.read() : null;
-    if (node?.kind === 'dir') err += `cat: ${path}: Is a directory\n`;
+    const node = resolve(env.board, path);
+    const text = typeof node === 'string' || node.kind === 'dir' ? null : node.read();
+    if (typeof node === 'string') err += `cat: ${path}: ${pathError(node)}\n`;
+    else if (node.kind === 'dir') err += `cat: ${path}: Is a directory\n`;
     else if (text === null) err += `cat: ${path}: No such file or directory\n`;
     else out += text;
   }
@@ -312,8 +343,8 @@ export const ls: Command = (argv, env) => {
   const files: string[] = [];
   const dirs: { path: string; entries: readonly string[] }[] = [];
   for (const path of paths) {
-    const node = lookup(env.board, path);
-    if (node === null) err += `ls: cannot access '${path}': No such file or directory\n`;
+    const node = resolve(env.board, path);
+    if (typeof node === 'string') err += `ls: cannot access '${path}': ${pathError(node)}\n`;
     else if (node.kind === 'file' || dirsAsFiles) files.push(path);
     else dirs.push({ path, entries: node.entries });
   }
@@ -360,18 +391,17 @@ export const echoRedirect: Command = (argv, env) => {
   const value = words.join(' ');
   const fail = (msg: string): CommandResult => result('', `bash: ${msg}\n`, 1);
   const writeError = (errno: string): CommandResult => fail(`echo: write error: ${ERRNO_TEXT[errno] ?? errno}`);
+  const node = resolve(env.board, path);
+  if (typeof node === 'string') return fail(`${path}: ${pathError(node)}`);
+  if (node.kind === 'dir') return fail(`${path}: Is a directory`);
   const xps = xpsQueue(env.board, path);
   if (xps !== null) {
     const errno = writeXps(env.board, xps, echoed(words));
     return errno === null ? result('') : writeError(errno);
   }
   const aff = IRQ_AFFINITY.exec(normalizePath(path));
-  if (aff === null) {
-    const node = lookup(env.board, path);
-    return fail(`${path}: ${node === null ? 'No such file or directory' : node.kind === 'dir' ? 'Is a directory' : 'Permission denied'}`);
-  }
-  const irq = env.board.host.irqs.get(Number(aff[1]));
-  if (irq === undefined) return fail(`${path}: No such file or directory`);
+  const irq = aff === null ? undefined : env.board.host.irqs.get(Number(aff[1]));
+  if (irq === undefined) return fail(`${path}: Permission denied`);
   const mask = parseCpumask(value);
   if (mask === null) return writeError('EINVAL');
   try {

@@ -81,6 +81,11 @@ describe('the two-board lab', () => {
     expect(sh(lab, 'rc', 'echo 1 > /proc/irq')).toEqual({ stdout: '', stderr: 'bash: /proc/irq: Is a directory\n', status: 1 });
     expect(sh(lab, 'rc', 'echo 1 > /proc/interrupts')).toEqual({ stdout: '', stderr: 'bash: /proc/interrupts: Permission denied\n', status: 1 });
     expect(sh(lab, 'rc', `cat /proc/irq/${irqs[0] ?? 0}/../${irqs[0] ?? 0}//smp_affinity`).status).toBe(0);
+    expect(sh(lab, 'rc', 'cat /proc/interrupts/ /proc/interrupts/x').stderr).toBe('cat: /proc/interrupts/: Not a directory\ncat: /proc/interrupts/x: Not a directory\n');
+    expect(sh(lab, 'rc', 'ls /proc/interrupts/..').stderr).toBe("ls: cannot access '/proc/interrupts/..': Not a directory\n");
+    const before = rc.host.irqs.get(irqs[0] ?? 0)?.affinity;
+    expect(sh(lab, 'rc', `echo 1 > /proc/irq/${irqs[0] ?? 0}/smp_affinity/`)).toEqual({ stdout: '', stderr: `bash: /proc/irq/${irqs[0] ?? 0}/smp_affinity/: Not a directory\n`, status: 1 });
+    expect(rc.host.irqs.get(irqs[0] ?? 0)?.affinity).toBe(before);
   });
 
   it('tab completion offers the entries of a path word, directories with a slash', () => {
