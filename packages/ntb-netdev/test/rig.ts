@@ -2,13 +2,17 @@ import { createHost, createSimulation, getProfile, type ExecContext, type Host, 
 import { createNetStack, type NetStack, type TcpSocket } from '@ntbsim/net-core';
 import { createEpfPair, type DoorbellMode } from '@ntbsim/ntb-hw-epf';
 import { createNtbTransportClient, TransportBus, type TransportParams } from '@ntbsim/ntb-transport';
-import { loadNtbNetdev, type NtbNetdev, type NtbNetdevOptions } from '../src/index.js';
+import { loadNtbNetdev, type NtbNetdev, type NtbNetdevModule, type NtbNetdevOptions } from '../src/index.js';
 
 export interface Side {
   readonly host: Host;
   readonly stack: NetStack;
   readonly nd: NtbNetdev;
   readonly ip: string;
+  /** The loaded ntb_netdev module (for `unload()`, rmmod). */
+  readonly mod: NtbNetdevModule;
+  /** The host's ntb_transport bus. */
+  readonly bus: TransportBus;
 }
 
 export interface Rig {
@@ -17,9 +21,28 @@ export interface Rig {
   readonly ep: Side;
 }
 
-/** Two hosts over the R-Car S4 EPF model, ntb_transport and ntb_netdev, addresses set, ntb0 up. */
-export function rig(opts: { seed?: number; mws?: number; mwSize?: number; doorbell?: DoorbellMode; transport?: Partial<TransportParams>; netdev?: NtbNetdevOptions } = {}): Rig {
-  const sim = createSimulation({ seed: opts.seed ?? 1 });
+/** Options of `transportPair` and `rig`. */
+export interface RigOptions {
+  readonly seed?: number;
+  /** Kernel trace ring capacity (records); 0 or absent: no trace. */
+  readonly traceCapacity?: number;
+  readonly mws?: number;
+  readonly mwSize?: number;
+  readonly doorbell?: DoorbellMode;
+  readonly transport?: Partial<TransportParams>;
+  readonly netdev?: NtbNetdevOptions;
+}
+
+/** Two hosts over the R-Car S4 EPF model with ntb_transport probed on each (no ntb_netdev yet). */
+export interface TransportPair {
+  readonly sim: Simulation;
+  readonly hosts: { readonly rc: Host; readonly ep: Host };
+  readonly buses: { readonly rc: TransportBus; readonly ep: TransportBus };
+}
+
+/** Two hosts over the R-Car S4 EPF model, ntb_transport probed on both (before `modprobe ntb_netdev`). */
+export function transportPair(opts: RigOptions = {}): TransportPair {
+  const sim = createSimulation({ seed: opts.seed ?? 1, traceCapacity: opts.traceCapacity ?? 0 });
   const profile = getProfile('rcar-s4');
   const hosts = { rc: createHost(sim, { name: 'rc', profile }), ep: createHost(sim, { name: 'ep', profile }) };
   const mws = opts.mws ?? 1;
@@ -28,6 +51,12 @@ export function rig(opts: { seed?: number; mws?: number; mwSize?: number; doorbe
   pair.buses.rc.registerClient(createNtbTransportClient({ bus: buses.rc, params: opts.transport ?? {} }));
   pair.buses.ep.registerClient(createNtbTransportClient({ bus: buses.ep, params: opts.transport ?? {} }));
   while ((buses.rc.transports.length === 0 || buses.ep.transports.length === 0) && sim.now < 1e9) sim.run({ until: sim.now + 1e6 });
+  return { sim, hosts, buses };
+}
+
+/** Two hosts over the R-Car S4 EPF model, ntb_transport and ntb_netdev, addresses set, ntb0 up. */
+export function rig(opts: RigOptions = {}): Rig {
+  const { sim, hosts, buses } = transportPair(opts);
   const mk = (name: 'rc' | 'ep', ip: string): Side => {
     const host = hosts[name];
     const stack = createNetStack(host);
@@ -38,7 +67,7 @@ export function rig(opts: { seed?: number; mws?: number; mwSize?: number; doorbe
     if (nd === undefined) throw new Error('ntb_netdev did not probe');
     stack.ipAddrAdd(nd.ndev, `${ip}/24`);
     nd.ndev.open();
-    return { host, stack, nd, ip };
+    return { host, stack, nd, ip, mod, bus: buses[name] };
   };
   const r = { sim, rc: mk('rc', '10.0.0.1'), ep: mk('ep', '10.0.0.2') };
   while (!(r.rc.nd.ndev.netifCarrierOk() && r.ep.nd.ndev.netifCarrierOk()) && sim.now < 2e9) sim.run({ until: sim.now + 1e6 });
@@ -124,4 +153,48 @@ export function firstDiff(a: Uint8Array, b: Uint8Array): number {
   const n = Math.min(a.length, b.length);
   for (let i = 0; i < n; i++) if (a[i] !== b[i]) return i;
   return a.length === b.length ? -1 : n;
+}
+
+/** Whether every queue of `side` has its QP link up and its subqueue running. */
+export function queuesRunning(side: Side): boolean {
+  return side.nd.queues.every((q) => q.qp.linkQuery() && !side.nd.ndev.netifTxQueueStopped(q.qid));
+}
+
+/**
+ * `ethtool -L ntb0 combined N` on both hosts, one queue at a time (EP, then RC), waiting up to
+ * 1 s of virtual time after each step until every queue's QP link is up on both hosts; returns
+ * the set_channels return codes. (One at a time: growing by several QPs at the same instant on
+ * both hosts can leave one QP link down for good, the QP_LINKS read-modify-write race of
+ * ntb_qp_link_work.)
+ */
+export function growChannels(r: Rig, combined: number): number[] {
+  const rcs: number[] = [];
+  for (let n = r.ep.nd.queues.length + 1; n <= combined; n++) {
+    for (const s of [r.ep, r.rc]) rcs.push(s.nd.setChannels({ combinedCount: n }));
+    const t0 = r.sim.now;
+    while (!(queuesRunning(r.ep) && queuesRunning(r.rc)) && r.sim.now < t0 + 1e9) r.sim.run({ until: r.sim.now + 1e6 });
+  }
+  return rcs;
+}
+
+/** `ping -c 1 -s size` from `from` to `to`: the reply's payload length, or -1 without a reply within `waitNs`. */
+export function pingOnce(r: Rig, from: Side, to: Side, size = 100, waitNs = 100e6): number {
+  const sock = from.stack.pingSocket();
+  let sent = false;
+  let got = -1;
+  from.host.createUserTask('ping', (ctx, task): TaskStep => {
+    if (!sent) {
+      sent = true;
+      if (!sock.sendEcho(ctx, { addr: to.ip, seq: 1, data: size }).ok) return 'exit';
+    }
+    const g = sock.recv(ctx);
+    if (!g.ok) {
+      sock.waitReadable(task);
+      return 'sleep';
+    }
+    got = g.bytes;
+    return 'exit';
+  });
+  r.sim.run({ until: r.sim.now + waitNs });
+  return got;
 }

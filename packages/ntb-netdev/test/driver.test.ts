@@ -1,0 +1,145 @@
+/**
+ * The ntb_netdev module (src/driver.ts): `modprobe ntb_netdev` registers the client device and
+ * driver on the host's ntb_transport bus and probes one ntb0 per transport; `rmmod` (unload) or
+ * the bus's driver removal closes the netdev, frees its QPs and unregisters it from the stack.
+ */
+import { ERRNO } from '@ntbsim/kernel';
+import { createNetStack } from '@ntbsim/net-core';
+import { TransportBus } from '@ntbsim/ntb-transport';
+import { describe, expect, it } from 'vitest';
+import { loadNtbNetdev, type NtbNetdev, type NtbNetdevModule } from '../src/index.js';
+import { pingOnce, rig, transportPair } from './rig.js';
+
+/** The module's only device (the one on transport 0). */
+function only(mod: NtbNetdevModule): NtbNetdev {
+  expect([...mod.devices.keys()]).toEqual(['ntb_netdev0']);
+  const nd = mod.devices.get('ntb_netdev0');
+  if (nd === undefined) throw new Error('ntb_netdev0 was not probed');
+  return nd;
+}
+
+describe('modprobe ntb_netdev (loadNtbNetdev)', () => {
+  it('probes one ntb0 per transport on each host: rc 0, devices keyed by client device, one QP taken, left down', () => {
+    const p = transportPair();
+    for (const name of ['rc', 'ep'] as const) {
+      const stack = createNetStack(p.hosts[name]);
+      const bus = p.buses[name];
+      expect(bus.transports).toHaveLength(1);
+      const transport = bus.transports[0];
+      const free = transport?.freeQueueCount ?? 0;
+      expect(free).toBe(1);
+      const mod = loadNtbNetdev(bus, stack);
+      expect(mod.rc).toBe(0);
+      expect(mod.driver.name).toBe('ntb_netdev');
+      const nd = only(mod);
+      expect(nd.transport).toBe(transport);
+      expect(nd.ndev.name).toBe('ntb0');
+      expect(stack.devices).toEqual([nd.ndev]);
+      expect(stack.device('ntb0')).toBe(nd.ndev);
+      expect(nd.queues.map((q) => q.qid)).toEqual([0]);
+      expect(transport?.freeQueueCount).toBe(free - 1);
+      expect(nd.ndev.isUp).toBe(false);
+      expect(nd.ndev.netifCarrierOk()).toBe(false);
+    }
+  });
+
+  it('takes min(queues, free QPs) at probe, the baseline driver one QP; the name option names the netdev', () => {
+    const p = transportPair({ mws: 2, transport: { maxNumClients: 4 } });
+    const stack = createNetStack(p.hosts.rc);
+    const bus = p.buses.rc;
+    const t = bus.transports[0];
+    expect(t?.freeQueueCount).toBe(4);
+    const cases = [
+      { options: { queues: 3 }, queues: 3 },
+      { options: { queues: 8, name: 'ntbx' }, queues: 4 },
+      { options: { queues: 4, variant: 'baseline' as const }, queues: 1 },
+    ];
+    for (const c of cases) {
+      const mod = loadNtbNetdev(bus, stack, c.options);
+      expect(mod.rc).toBe(0);
+      const nd = only(mod);
+      expect(nd.ndev.name).toBe(c.options.name ?? 'ntb0');
+      expect(nd.queues).toHaveLength(c.queues);
+      expect(nd.ndev.realNumTxQueues).toBe(c.queues);
+      expect(nd.ndev.realNumRxQueues).toBe(c.queues);
+      expect(t?.freeQueueCount).toBe(4 - c.queues);
+      mod.unload();
+      expect(stack.devices).toEqual([]);
+      p.sim.run({ until: p.sim.now + 10e6 });
+      expect(t?.freeQueueCount).toBe(4);
+    }
+  });
+
+  it('without a transport on the bus: rc is -ENODEV, nothing is probed, unload() is harmless', () => {
+    const p = transportPair();
+    const stack = createNetStack(p.hosts.rc);
+    const mod = loadNtbNetdev(new TransportBus(), stack);
+    expect(mod.rc).toBe(-ERRNO.ENODEV);
+    expect(mod.devices.size).toBe(0);
+    expect(stack.devices).toEqual([]);
+    expect(() => mod.unload()).not.toThrow();
+    expect(p.buses.rc.transports[0]?.freeQueueCount).toBe(1);
+  });
+});
+
+describe('rmmod ntb_netdev (unload) and driver remove', () => {
+  it('unload of an up, linked ntb0 unregisters it with its addresses, returns its QP and takes the peer carrier down', () => {
+    const r = rig();
+    expect(pingOnce(r, r.ep, r.rc)).toBe(100);
+    const nd = r.rc.nd;
+    const t = nd.transport;
+    expect(t.freeQueueCount).toBe(0);
+    r.rc.mod.unload();
+    expect(r.rc.mod.devices.size).toBe(0);
+    expect(nd.ndev.isUp).toBe(false);
+    expect(r.rc.stack.devices).toEqual([]);
+    expect(r.rc.stack.addressesOf(nd.ndev)).toEqual([]);
+    expect(() => r.rc.stack.device('ntb0')).toThrow(expect.objectContaining({ code: 'ENODEV' }));
+    r.sim.run({ until: r.sim.now + 100e6 });
+    expect(t.freeQueueCount).toBe(t.counts.qpCount);
+    const peer = r.ep.nd;
+    expect(peer.queues[0]?.qp.linkQuery()).toBe(false);
+    expect(peer.ndev.netifCarrierOk()).toBe(false);
+    expect(peer.ndev.netifTxQueueStopped(0)).toBe(true);
+    expect(pingOnce(r, r.ep, r.rc)).toBe(-1);
+  });
+
+  it('modprobe after rmmod probes a fresh ntb0 on the freed QP that carries traffic again', () => {
+    const r = rig();
+    const old = r.rc.nd;
+    r.rc.mod.unload();
+    r.sim.run({ until: r.sim.now + 100e6 });
+    const mod = loadNtbNetdev(r.rc.bus, r.rc.stack);
+    expect(mod.rc).toBe(0);
+    const nd = only(mod);
+    expect(nd).not.toBe(old);
+    expect(nd.ndev.name).toBe('ntb0');
+    expect(nd.transport.freeQueueCount).toBe(0);
+    r.rc.stack.ipAddrAdd(nd.ndev, `${r.rc.ip}/24`);
+    nd.ndev.open();
+    r.sim.run({ until: r.sim.now + 100e6 });
+    expect(nd.ndev.netifCarrierOk() && r.ep.nd.ndev.netifCarrierOk()).toBe(true);
+    expect(pingOnce(r, r.ep, r.rc)).toBe(100);
+    expect(nd.queues[0]?.stats).toMatchObject({ rxPackets: 1, txPackets: 1 });
+  });
+
+  it('the bus removing the driver (unregisterClient) tears ntb0 down; registering it again re-probes; twice is EEXIST and changes nothing', () => {
+    const r = rig();
+    const { bus, mod, stack } = r.rc;
+    const t = r.rc.nd.transport;
+    bus.unregisterClient(mod.driver);
+    expect(mod.devices.size).toBe(0);
+    expect(stack.devices).toEqual([]);
+    r.sim.run({ until: r.sim.now + 100e6 });
+    expect(t.freeQueueCount).toBe(1);
+    expect(bus.registerClient(mod.driver)).toBe(0);
+    const nd = only(mod);
+    expect(nd).not.toBe(r.rc.nd);
+    expect(stack.devices).toEqual([nd.ndev]);
+    expect(t.freeQueueCount).toBe(0);
+    expect(() => bus.registerClient(mod.driver)).toThrow(expect.objectContaining({ code: 'EEXIST' }));
+    expect(only(mod)).toBe(nd);
+    expect(stack.devices).toEqual([nd.ndev]);
+    expect(t.freeQueueCount).toBe(0);
+  });
+});
