@@ -2,8 +2,10 @@
  * The ntb_netdev module: registers the `ntb_netdev` client device and driver on a host's
  * ntb_transport bus (ntb_netdev_init_module) and probes one NtbNetdev per transport.
  */
+import { ERRNO } from '@ntbsim/kernel';
 import type { NetStack } from '@ntbsim/net-core';
 import type { TransportBus, TransportClientDev, TransportClientDriver } from '@ntbsim/ntb-transport';
+import { NtbNetdevError } from './errors.js';
 import { NtbNetdev } from './netdev.js';
 import type { NtbNetdevOptions } from './types.js';
 
@@ -13,18 +15,27 @@ export interface NtbNetdevModule {
   readonly driver: TransportClientDriver;
   /** Probed devices by client device name (`ntb_netdev0`, …). */
   readonly devices: Map<string, NtbNetdev>;
-  /** Unload: unregister the driver and the client devices (ntb_netdev_exit_module). */
+  /** Unload: unregister the driver and the client devices (ntb_netdev_exit_module); nothing when the load failed. */
   unload(): void;
 }
 
-/** `modprobe ntb_netdev`: register on `bus`, creating a netdev on `stack` for each transport; 0-or-errno rc in `rc`. */
+/**
+ * `modprobe ntb_netdev`: register on `bus`, creating a netdev on `stack` for each transport;
+ * 0-or-errno rc in `rc` (-ENODEV without a transport, -EEXIST when already loaded on `bus`). A
+ * transport without a free queue pair fails that device's probe with -EIO (no netdev; the
+ * module still loads, as the kernel logs the failed probe and keeps the driver).
+ */
 export function loadNtbNetdev(bus: TransportBus, stack: NetStack, options: NtbNetdevOptions = {}): NtbNetdevModule & { readonly rc: number } {
   const devices = new Map<string, NtbNetdev>();
   const driver: TransportClientDriver = {
     name: 'ntb_netdev',
     probe(dev: TransportClientDev): number {
-      const nd = new NtbNetdev(dev.transport, stack, { ...options, name: options.name ?? `ntb${devices.size}` });
-      devices.set(dev.name, nd);
+      try {
+        devices.set(dev.name, new NtbNetdev(dev.transport, stack, { ...options, name: options.name ?? `ntb${devices.size}` }));
+      } catch (e) {
+        if (e instanceof NtbNetdevError) return -ERRNO[e.code];
+        throw e;
+      }
       return 0;
     },
     remove(dev: TransportClientDev): void {
@@ -37,12 +48,17 @@ export function loadNtbNetdev(bus: TransportBus, stack: NetStack, options: NtbNe
     },
   };
   let rc = bus.registerClientDev('ntb_netdev');
-  if (rc === 0) rc = bus.registerClient(driver);
+  if (rc === 0) {
+    rc = bus.registerClient(driver);
+    if (rc !== 0) bus.unregisterClientDev('ntb_netdev');
+  }
+  const loaded = rc === 0;
   return {
     driver,
     devices,
     rc,
     unload() {
+      if (!loaded) return;
       bus.unregisterClient(driver);
       bus.unregisterClientDev('ntb_netdev');
     },

@@ -8,13 +8,14 @@
  *
  * Flow control, as the kernel does it: before and after each `tx_enqueue`, if fewer than
  * `tx_stop` (5) slots are free the subqueue is stopped and, if still short, the wake timer is
- * armed for `jiffies + usecs_to_jiffies(1)` — at least one jiffy (4 ms at HZ=250). A TX
- * completion wakes the subqueue once `tx_start` (10) slots are free; the timer re-arms while
- * fewer than `tx_stop` are free.
+ * armed for `jiffies + usecs_to_jiffies(1)`: it fires at the next tick, in a later jiffy, up to
+ * one jiffy (4 ms at HZ=250) after the stop. A TX completion wakes the subqueue once
+ * `tx_start` (10) slots are free; the timer re-arms while fewer than `tx_stop` are free.
  */
 import { ERRNO, type ExecContext, type Hrtimer, type Timer } from '@ntbsim/kernel';
 import { createNetDevice, ETH_HLEN, ethTypeTrans, netifRx, skbFromFrame, skbToFrame, type NetDevice, type NetDeviceOps, type NetdevTx, type NetStack, type Skb } from '@ntbsim/net-core';
 import type { NtbTransport, TransportQp } from '@ntbsim/ntb-transport';
+import { NtbNetdevError } from './errors.js';
 import type { NtbNetdevOptions, NtbNetdevVariant, NtbQueueStats, PayloadMode, WakeTimerKind } from './types.js';
 
 /** NTB_NETDEV_VER. */
@@ -104,7 +105,10 @@ export class NtbNetdev {
       if (q === null) break;
       this.queues.push(q);
     }
-    if (this.queues.length === 0) throw new Error(`[ntb-netdev] ${this.transport.dev.name}: no transport queue pair available`);
+    if (this.queues.length === 0) {
+      stack.unregisterNetdev(this.ndev);
+      throw new NtbNetdevError('EIO', `${this.transport.dev.name}: no transport queue pair available`);
+    }
     const first = this.queues[0] as NtbNetdevQueue;
     this.ndev.mtu = first.qp.maxSize() - ETH_HLEN;
     this.ndev.netifSetRealNumQueues(this.queues.length, this.queues.length);

@@ -80,6 +80,43 @@ describe('modprobe ntb_netdev (loadNtbNetdev)', () => {
     expect(() => mod.unload()).not.toThrow();
     expect(p.buses.rc.transports[0]?.freeQueueCount).toBe(1);
   });
+
+  it('a second load on the same bus is -EEXIST and changes nothing; its unload leaves the first module alone', () => {
+    const p = transportPair({ mws: 2, transport: { maxNumClients: 4 } });
+    const stack = createNetStack(p.hosts.rc);
+    const bus = p.buses.rc;
+    const first = loadNtbNetdev(bus, stack);
+    expect(first.rc).toBe(0);
+    const nd = only(first);
+    const free = bus.transports[0]?.freeQueueCount;
+    const second = loadNtbNetdev(bus, stack);
+    expect(second.rc).toBe(-ERRNO.EEXIST);
+    expect(second.devices.size).toBe(0);
+    second.unload();
+    expect(only(first)).toBe(nd);
+    expect(stack.devices).toEqual([nd.ndev]);
+    expect(bus.transports[0]?.freeQueueCount).toBe(free);
+    first.unload();
+    expect(stack.devices).toEqual([]);
+    expect(bus.transports[0]?.freeQueueCount).toBe(4);
+  });
+
+  it('a transport with no free QP fails the probe with -EIO: no netdev registered, the module loaded without devices', () => {
+    const p = transportPair();
+    const stack = createNetStack(p.hosts.rc);
+    const bus = p.buses.rc;
+    const t = bus.transports[0];
+    const held = t?.createQueue({});
+    expect(held).not.toBeNull();
+    expect(t?.freeQueueCount).toBe(0);
+    const mod = loadNtbNetdev(bus, stack);
+    expect(mod.rc).toBe(0);
+    expect(mod.devices.size).toBe(0);
+    expect(stack.devices).toEqual([]);
+    expect(() => stack.device('ntb0')).toThrow(/ENODEV|ntb0/);
+    mod.unload();
+    expect(t?.freeQueueCount).toBe(0);
+  });
 });
 
 describe('rmmod ntb_netdev (unload) and driver remove', () => {

@@ -326,9 +326,14 @@ export class TransportBus {
   private readonly drivers: TransportClientDriver[] = [];
   private readonly bound = new Map<TransportClientDev, TransportClientDriver>();
 
-  /** Create `<name><i>` on every transport (ntb_transport_register_client_dev); 0 or -ENODEV. */
+  /**
+   * Create `<name><i>` on every transport (ntb_transport_register_client_dev); 0, -ENODEV
+   * without a transport, or -EEXIST when a device of that name exists (device_register's
+   * duplicate name), nothing created.
+   */
   registerClientDev(name: string): number {
     if (this.transports.length === 0) return -ERRNO.ENODEV;
+    if (this.devs.some((d) => this.transports.some((_, i) => d.name === `${name}${i}`))) return -ERRNO.EEXIST;
     this.transports.forEach((t, i) => {
       const dev: TransportClientDev = { name: `${name}${i}`, transport: t };
       this.devs.push(dev);
