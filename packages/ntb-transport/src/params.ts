@@ -17,6 +17,7 @@ export const DEFAULT_TRANSPORT_PARAMS: TransportParams = {
   flushDoneFlag: true,
   clearRxRingOnQpLink: false,
   ignoreLinkEventWhenUp: false,
+  qpLinksOwnBits: false,
 };
 
 /** The size of `struct ntb_payload_header` (ver, len, flags), bytes. */
@@ -44,6 +45,7 @@ const CHECKS: Record<keyof TransportParams, Checker> = {
   flushDoneFlag: bool,
   clearRxRingOnQpLink: bool,
   ignoreLinkEventWhenUp: bool,
+  qpLinksOwnBits: bool,
 };
 
 /** The kernel's parameter names, for messages (`transport_mtu`, …). */
@@ -58,6 +60,7 @@ export const KERNEL_PARAM_NAMES: Record<keyof TransportParams, string> = {
   flushDoneFlag: 'flush_done_flag',
   clearRxRingOnQpLink: 'clear_rx_ring_on_qp_link',
   ignoreLinkEventWhenUp: 'ignore_link_event_when_up',
+  qpLinksOwnBits: 'qp_links_own_bits',
 };
 
 /** Defaults overridden by `overrides`, validated; throws TransportError (EINVAL) naming the bad parameter. */

@@ -81,6 +81,11 @@ export class TransportQp implements TransportQueue {
   private onLinkDownSent: (() => void) | null = null;
   /** Whether our QP_LINKS bit went to the peer since the last reset. */
   private advertised = false;
+
+  /** @internal Whether this QP's link work has advertised it to the peer since its last reset. */
+  get isAdvertised(): boolean {
+    return this.advertised;
+  }
   /** @internal QP link work (qp->link_work). */
   readonly linkWork: DelayedWork;
   /** @internal QP link cleanup work (qp->link_cleanup). */
@@ -250,7 +255,7 @@ export class TransportQp implements TransportQueue {
     this.advertised = false;
     const ops = this.nt.dev.ops;
     const val = ops.spadRead(SPAD.QP_LINKS, c);
-    ops.peerSpadWrite(0, SPAD.QP_LINKS, (val & ~this.bit) >>> 0, c);
+    ops.peerSpadWrite(0, SPAD.QP_LINKS, (this.nt.params.qpLinksOwnBits ? this.nt.advertisedQpBits() : val & ~this.bit) >>> 0, c);
     if (this.linkIsUp) {
       this.linkDownTries = 0;
       this.sendLinkDown(c);
@@ -523,7 +528,7 @@ export class TransportQp implements TransportQueue {
       if (this.nt.params.clearRxRingOnQpLink) this.clearRxHeaders();
       this.advertised = true;
     }
-    ops.peerSpadWrite(0, SPAD.QP_LINKS, (val | this.bit) >>> 0, ctx);
+    ops.peerSpadWrite(0, SPAD.QP_LINKS, (this.nt.params.qpLinksOwnBits ? this.nt.advertisedQpBits() : val | this.bit) >>> 0, ctx);
     if ((val & this.bit) !== 0) {
       this.nt.log(`qp ${this.qpNum}: Link Up`);
       this.linkIsUp = true;

@@ -91,6 +91,13 @@ export class NtbTransport {
 
   // ---- link_event_lock (a mutex held across the sleeping mw_set_trans) --------------------
 
+  /** @internal The QP_LINKS bits of this side's QPs advertised to the peer (the `qpLinksOwnBits` model switch). */
+  advertisedQpBits(): number {
+    let bits = 0;
+    for (const qp of this.qps) if (qp.isAdvertised) bits |= qp.bit;
+    return bits >>> 0;
+  }
+
   private withLinkLock(ctx: ExecContext, fn: (ctx: ExecContext) => void): void {
     if (this.removed) return;
     if (this.lockHeld) {

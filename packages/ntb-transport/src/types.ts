@@ -37,6 +37,15 @@ export interface TransportParams {
    * live QP on this side only, so a spurious link-event interrupt desynchronises the rings).
    */
   readonly ignoreLinkEventWhenUp: boolean;
+  /**
+   * Model switch: a QP link work writes the peer's QP_LINKS scratchpad with this side's own
+   * advertised QP bits (false = kernel v7.0: it writes back its own QP_LINKS, which the peer
+   * wrote, OR its bit — a read-modify-write of a value the peer owns, so two QP link works of
+   * one side that run before the peer's next write each drop the other's bit, and a QP whose
+   * bit the peer's last write lost stays down once the peer's QPs are all up; reachable when
+   * both sides grow by several QPs at once, as `ethtool -L` on both boards does).
+   */
+  readonly qpLinksOwnBits: boolean;
 }
 
 /** A transport queue pair as its client sees it (struct ntb_transport_qp). */

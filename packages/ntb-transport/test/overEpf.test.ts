@@ -1,11 +1,11 @@
 import { createHost, createSimulation, getProfile, type Host } from '@ntbsim/kernel';
 import { createEpfPair, type DoorbellMode } from '@ntbsim/ntb-hw-epf';
 import { describe, expect, it } from 'vitest';
-import { createNtbTransportClient, TransportBus, type TransportQp } from '../src/index.js';
+import { createNtbTransportClient, SPAD, TransportBus, type TransportParams, type TransportQp } from '../src/index.js';
 import { payload } from './harness.js';
 
 /** The transport on the R-Car S4 EPF hardware model: RC (ntb_hw_epf) and EP (pci-epf-vntb). */
-function epfRig(mode: DoorbellMode, queues = 1, mwSizes: number[] = Array.from({ length: queues }, () => 1 << 20)) {
+function epfRig(mode: DoorbellMode, queues = 1, mwSizes: number[] = Array.from({ length: queues }, () => 1 << 20), params: Partial<TransportParams> = {}) {
   const sim = createSimulation({ seed: 3 });
   const profile = getProfile('rcar-s4');
   const rc = createHost(sim, { name: 'rc', profile });
@@ -17,7 +17,7 @@ function epfRig(mode: DoorbellMode, queues = 1, mwSizes: number[] = Array.from({
     [ep, pair.buses.ep],
   ] as const) {
     const bus = new TransportBus();
-    ntbBus.registerClient(createNtbTransportClient({ bus }));
+    ntbBus.registerClient(createNtbTransportClient({ bus, params }));
     sides.set(host, { bus, got: new Map() });
   }
   sim.run({ until: 100_000_000 });
@@ -98,5 +98,34 @@ describe.each(['legacy', 'per-bit'] as const)('ntb_transport over the R-Car S4 E
     const hex = (frames: Uint8Array[] | undefined) => (frames ?? []).map((f) => Buffer.from(f).toString('hex'));
     expect(hex(r.sides.get(r.rc)?.got.get(0))).toEqual(hex(up));
     expect(hex(r.sides.get(r.ep)?.got.get(0))).toEqual(hex(down));
+  });
+});
+
+describe('QP_LINKS when both sides bring up several QPs at once (ethtool -L on both boards)', () => {
+  /** Both sides up with one QP each, then the EP and at the same instant the RC create and link up two more. */
+  const grow = (qpLinksOwnBits: boolean) => {
+    const r = epfRig('per-bit', 1, [1 << 20, 1 << 20], { maxNumClients: 4, qpLinksOwnBits });
+    const grown = new Map<Host, TransportQp[]>();
+    for (const host of [r.ep, r.rc]) {
+      const t = r.sides.get(host)?.bus.transports[0];
+      const qps = [t?.createQueue({}), t?.createQueue({})].filter((q): q is TransportQp => q !== null && q !== undefined);
+      expect(qps.map((q) => q.qpNum)).toEqual([1, 2]);
+      for (const qp of qps) qp.linkUp();
+      grown.set(host, qps);
+    }
+    r.sim.run({ until: r.sim.now + 2_000_000_000 });
+    const state = (host: Host): boolean[] => (grown.get(host) ?? []).map((q) => q.linkQuery());
+    const spad = (host: Host): number => r.sides.get(host)?.bus.transports[0]?.dev.ops.spadRead(SPAD.QP_LINKS) ?? -1;
+    return { ep: state(r.ep), rc: state(r.rc), epSpad: spad(r.ep), rcSpad: spad(r.rc) };
+  };
+
+  it("kernel v7.0: two QP link works of one side write the peer's QP_LINKS from the same stale value, so one bit is lost; the EP's qp1 stays down for good", () => {
+    // The EP's qp1 keeps retrying every 10 ms, but the RC's QPs are all up, so nothing on the RC
+    // writes the EP's QP_LINKS again.
+    expect(grow(false)).toEqual({ ep: [false, true], rc: [true, true], epSpad: 0b101, rcSpad: 0b111 });
+  });
+
+  it('qp_links_own_bits=Y (each side writes its own advertised bits): every QP comes up on both sides', () => {
+    expect(grow(true)).toEqual({ ep: [true, true], rc: [true, true], epSpad: 0b111, rcSpad: 0b111 });
   });
 });

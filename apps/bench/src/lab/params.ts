@@ -62,7 +62,7 @@ export function parseKernelUint(v: string): number | null {
 }
 
 const TRANSPORT_BY_KERNEL_NAME = new Map(Object.entries(KERNEL_PARAM_NAMES).map(([k, v]) => [v, k as keyof TransportParams]));
-const TRANSPORT_BOOLS = new Set<keyof TransportParams>(['useDma', 'useMsi', 'txMemcpyOffload', 'flushDoneFlag', 'clearRxRingOnQpLink', 'ignoreLinkEventWhenUp']);
+const TRANSPORT_BOOLS = new Set<keyof TransportParams>(['useDma', 'useMsi', 'txMemcpyOffload', 'flushDoneFlag', 'clearRxRingOnQpLink', 'ignoreLinkEventWhenUp', 'qpLinksOwnBits']);
 
 /** Apply `module.name=value` (or `name=value` for `module`) to `params`, returning the new set (unknown names recorded in `unknown`); throws ParamError. */
 export function applyParam(params: ModuleParams, spec: string, module?: string): ModuleParams {
