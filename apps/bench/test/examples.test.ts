@@ -9,10 +9,11 @@ import { bootLab, seedMwSizes, type LabOptions } from '../src/lab/lab.js';
 import { runScript } from '../src/lab/script.js';
 
 const example = (name: string): string => readFileSync(fileURLToPath(new URL(`../examples/${name}`, import.meta.url)), 'utf8');
-const run = (name: string, options: LabOptions = {}, keepGoing = false): { out: string; status: number; error: string | null } => {
+const run = (name: string, options: LabOptions = {}, keepGoing = false): { out: string; steps: string[]; status: number; error: string | null } => {
   const lab = bootLab({ sysctl: { 'net.core.wmem_max': 1 << 30, 'net.core.rmem_max': 1 << 30 }, ...options });
   const r = runScript(lab, example(name), { name, keepGoing, commands: labCommands() });
-  return { out: r.steps.map((s) => s.result.stdout + s.result.stderr).join(''), status: r.status, error: r.error };
+  const steps = r.steps.map((s) => s.result.stdout + s.result.stderr);
+  return { out: steps.join(''), steps, status: r.status, error: r.error };
 };
 
 describe('examples/', () => {
@@ -38,6 +39,19 @@ describe('examples/', () => {
     const fixed = run('spurious-link-event.lab', { params: { transport: { ignoreLinkEventWhenUp: true }, netdev: {} } });
     expect(fixed.status).toBe(0);
     expect(fixed.out).toContain('iperf Done.');
+  });
+
+  it("channels-at-once.lab: growing both boards' channels at once leaves the EP's qp1 down (empty debugfs stats) and the RC's up; qp_links_own_bits=Y brings both up", () => {
+    const four = { vntb: { mwSizes: seedMwSizes(2) } };
+    /** The QP Link line of the EP's and the RC's qp1 stats (the last two steps), or '' for an empty file. */
+    const links = (steps: string[]): string[] => steps.slice(-2).map((o) => /^QP Link - \t(\w+)$/m.exec(o)?.[1] ?? '');
+    const kernel = run('channels-at-once.lab', { ...four, params: { transport: { maxNumClients: 4 }, netdev: {} } });
+    expect(kernel.status).toBe(0);
+    expect(links(kernel.steps)).toEqual(['', 'Up']);
+    expect(kernel.steps.at(-2)).toBe('');
+    const fixed = run('channels-at-once.lab', { ...four, params: { transport: { maxNumClients: 4, qpLinksOwnBits: true }, netdev: {} } });
+    expect(fixed.status).toBe(0);
+    expect(links(fixed.steps)).toEqual(['Up', 'Up']);
   });
 
   it('receiver-cpu.lab: the server pinned to the RX interrupt CPU loses a few % and TCP and UDP come out equal', () => {

@@ -8,7 +8,7 @@
 import { injectFault, type FaultSpec } from './inject.js';
 import { startStream, type StreamState } from './traffic.js';
 import { stormScenarios } from './storms.js';
-import { bothDelta, counterDelta, longestGap, malformedFrames, staleRefusedDetail, type AccountingView, type Scenario, type ScenarioStep } from './scenario.js';
+import { bothDelta, counterDelta, linkInconsistency, longestGap, malformedFrames, staleRefusedDetail, type AccountingView, type Scenario, type ScenarioStep } from './scenario.js';
 import type { BoardName, Lab } from '../lab/lab.js';
 import { staleDiagnosis } from '../lab/diagnose.js';
 
@@ -222,6 +222,46 @@ function spuriousLinkEvent(guard: boolean): Scenario {
   });
 }
 
+/**
+ * `ethtool -L ntb0 combined 3` on the EP and, at the same instant, on the RC (4 QPs over 2 MWs)
+ * while a stream flows EP→RC. Each board starts two QP link works. In kernel v7.0 a link work
+ * writes the peer's QP_LINKS with its own QP_LINKS (the value the peer wrote) OR its bit, so
+ * two works of one board that run before the peer's next write each drop the other's bit: the
+ * EP's qp1 stays down while the RC's is up, for good, as the RC's QPs are all up and never
+ * write the EP's QP_LINKS again. A flow the hash puts on queue 1 then stalls in one direction.
+ * With qp_links_own_bits=Y each board writes its own advertised bits and every QP comes up.
+ * Resume bound: queue 0 is untouched, so the stream goes on at the next doorbell (20 ms).
+ */
+function channelsAtOnce(fix: boolean): Scenario {
+  return stream(`ethtool-L-both-at-once${fix ? '-own-bits' : ''}`, 'ethtool -L storms', `ethtool -L ntb0 combined 3 on both boards at the same instant${fix ? ', qp_links_own_bits=Y' : ''}`, {
+    lab: { params: { transport: { maxNumClients: 4, qpLinksOwnBits: fix }, netdev: { queues: 1 } }, vntb: { mwSizes: [1 << 20, 1 << 20] } },
+    steps: [
+      {
+        at: 0,
+        run: (lab) => {
+          for (const b of ['ep', 'rc'] as const) {
+            const rc = lab.boards[b].netdev()?.setChannels({ combinedCount: 3 });
+            if (rc !== 0) throw new Error(`${b}: set_channels(3) returned ${String(rc)}`);
+          }
+        },
+      },
+    ],
+    healAtNs: 0,
+    resumeBoundNs: 20 * MS,
+    account: fix ? noLoss : resetLoss,
+    accountDetail: fix ? noLossDetail : (v) => `no malformed frame (rx_length_errors +${bothDelta(v, 'rxLengthErrors')}); TCP RetransSegs +${bothDelta(v, 'retransSegs')}`,
+    weakness: {
+      expect: fix ? 'absent' : 'shown',
+      wedges: true,
+      splitsLink: true,
+      observed: (v: AccountingView) => {
+        const inc = linkInconsistency(v.lab);
+        return { shown: inc !== null, detail: `${inc === null ? 'every QP link up on both boards' : `QP_LINKS lost a bit: ${inc}`}, ${((v.lab.sim.now - v.faultAt) / MS).toFixed(0)} ms after the change` };
+      },
+    },
+  });
+}
+
 function dmaError(side: BoardName): Scenario {
   return stream(`dma-error-${side}`, 'DMA channel errors', `use_dma=Y; the next 30 DMA descriptors on ${side} fail (CPU copy fallback)`, {
     lab: { params: { transport: { useDma: true }, netdev: {} } },
@@ -268,5 +308,5 @@ function hwLink(): Scenario {
 
 /** Every scenario, in matrix order. */
 export function faultScenarios(): Scenario[] {
-  return [hwLink(), qpLink('rc'), qpLink('ep'), qpLink('ep', true), reset('rc'), reset('ep'), reload('rc'), reload('ep'), wc(false), wc(true), dropDoorbells(), dropMsis(), spurious(), spuriousLinkEvent(false), spuriousLinkEvent(true), dmaError('rc'), dmaError('ep'), rxExhaust(true), rxExhaust(false), ...stormScenarios()];
+  return [hwLink(), qpLink('rc'), qpLink('ep'), qpLink('ep', true), reset('rc'), reset('ep'), reload('rc'), reload('ep'), wc(false), wc(true), dropDoorbells(), dropMsis(), spurious(), spuriousLinkEvent(false), spuriousLinkEvent(true), channelsAtOnce(false), channelsAtOnce(true), dmaError('rc'), dmaError('ep'), rxExhaust(true), rxExhaust(false), ...stormScenarios()];
 }
