@@ -7,7 +7,7 @@ import { iperf3 } from './tools/iperf3/index.js';
 import { ping } from './tools/ping.js';
 import { cat, echoRedirect, ls } from './tools/proc.js';
 import { sockperf } from './tools/sockperf.js';
-import { ip, modprobe, rmmod, sleep, sysctl, top } from './tools/system.js';
+import { dmesg, ip, modprobe, rmmod, sleep, sysctl, top } from './tools/system.js';
 import type { Command } from './types.js';
 
 /** Built-in commands by name; `>` is the redirection writer used by `echo … > FILE`. */
@@ -22,6 +22,7 @@ export function labCommands(extra: Readonly<Record<string, Command>> = {}): Map<
     ['modprobe', modprobe],
     ['rmmod', rmmod],
     ['sysctl', sysctl],
+    ['dmesg', dmesg],
     ['ethtool', ethtool],
     ['iperf3', iperf3],
     ['ping', ping],

@@ -9,11 +9,11 @@ import { bootLab, seedMwSizes, type LabOptions } from '../src/lab/lab.js';
 import { runScript } from '../src/lab/script.js';
 
 const example = (name: string): string => readFileSync(fileURLToPath(new URL(`../examples/${name}`, import.meta.url)), 'utf8');
-const run = (name: string, options: LabOptions = {}, keepGoing = false): { out: string; steps: string[]; status: number; error: string | null } => {
+const run = (name: string, options: LabOptions = {}, keepGoing = false): { out: string; steps: { line: string; out: string }[]; status: number; error: string | null } => {
   const lab = bootLab({ sysctl: { 'net.core.wmem_max': 1 << 30, 'net.core.rmem_max': 1 << 30 }, ...options });
   const r = runScript(lab, example(name), { name, keepGoing, commands: labCommands() });
-  const steps = r.steps.map((s) => s.result.stdout + s.result.stderr);
-  return { out: steps.join(''), steps, status: r.status, error: r.error };
+  const steps = r.steps.map((s) => ({ line: `${s.board}$ ${s.command}`, out: s.result.stdout + s.result.stderr }));
+  return { out: steps.map((s) => s.out).join(''), steps, status: r.status, error: r.error };
 };
 
 describe('examples/', () => {
@@ -43,15 +43,25 @@ describe('examples/', () => {
 
   it("channels-at-once.lab: growing both boards' channels at once leaves the EP's qp1 down (empty debugfs stats) and the RC's up; qp_links_own_bits=Y brings both up", () => {
     const four = { vntb: { mwSizes: seedMwSizes(2) } };
-    /** The QP Link line of the EP's and the RC's qp1 stats (the last two steps), or '' for an empty file. */
-    const links = (steps: string[]): string[] => steps.slice(-2).map((o) => /^QP Link - \t(\w+)$/m.exec(o)?.[1] ?? '');
+    const out = (r: ReturnType<typeof run>, line: string): string => r.steps.find((s) => s.line === line)?.out ?? 'missing step';
+    /** Per board: the QP Link line of its qp1 stats ('' for an empty file) and the QPs its kernel log says came up. */
+    const state = (r: ReturnType<typeof run>) =>
+      (['ep', 'rc'] as const).map((b) => ({
+        stats: /^QP Link - \t(\w+)$/m.exec(out(r, `${b}$ cat /sys/kernel/debug/ntb_transport/*/qp1/stats`))?.[1] ?? '',
+        up: [...out(r, `${b}$ dmesg`).matchAll(/^\[ *\d+\.\d{6}\] (?:pci-vntb 0000:10|ntb_hw_epf 0000:01):00\.0: qp (\d): Link Up$/gm)].map((m) => Number(m[1])).sort(),
+      }));
     const kernel = run('channels-at-once.lab', { ...four, params: { transport: { maxNumClients: 4 }, netdev: {} } });
     expect(kernel.status).toBe(0);
-    expect(links(kernel.steps)).toEqual(['', 'Up']);
-    expect(kernel.steps.at(-2)).toBe('');
+    expect(state(kernel)).toEqual([
+      { stats: '', up: [0, 2] },
+      { stats: 'Up', up: [0, 1, 2] },
+    ]);
     const fixed = run('channels-at-once.lab', { ...four, params: { transport: { maxNumClients: 4, qpLinksOwnBits: true }, netdev: {} } });
     expect(fixed.status).toBe(0);
-    expect(links(fixed.steps)).toEqual(['Up', 'Up']);
+    expect(state(fixed)).toEqual([
+      { stats: 'Up', up: [0, 1, 2] },
+      { stats: 'Up', up: [0, 1, 2] },
+    ]);
   });
 
   it('receiver-cpu.lab: the server pinned to the RX interrupt CPU loses a few % and TCP and UDP come out equal', () => {

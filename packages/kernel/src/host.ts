@@ -14,6 +14,15 @@ import { Hrtimer, Timer, type HrtimerMode, type TimerFn } from './timer.js';
 import { NS_PER_SEC, type Ns } from './time.js';
 import type { CpuUsage, ExecContext } from './types.js';
 
+/** Lines the kernel log buffer keeps (the model's log_buf; older lines are dropped first). */
+export const LOG_BUF_LINES = 4096;
+
+/** A kernel log line: the printk timestamp `[%5lu.%06lu] ` of `uptimeNs` (ns since boot), then `text`. */
+export function formatPrintk(uptimeNs: Ns, text: string): string {
+  const us = Math.floor(uptimeNs / 1000);
+  return `[${String(Math.floor(us / 1e6)).padStart(5)}.${String(us % 1e6).padStart(6, '0')}] ${text}`;
+}
+
 /** Options of `createHost`. */
 export interface HostOptions {
   /** Host name (`rc`, `ep`), used in traces. */
@@ -55,6 +64,7 @@ export class Host {
   private nextIrq: number;
   private readonly kworkers: Kworker[] = [];
   private readonly allMask: number;
+  private readonly logBuf: string[] = [];
 
   /** A host in `sim` with the CPUs and costs of `options.profile`. */
   constructor(
@@ -84,6 +94,22 @@ export class Host {
    */
   syscallContext(): ExecContext {
     return detachedContext(this.cpu(0), 'user', this.sim.now);
+  }
+
+  /**
+   * printk: append `text`, stamped with the uptime, to the kernel's log buffer (at most
+   * `LOG_BUF_LINES`, the oldest dropped first) and return the stamped line.
+   */
+  printk(text: string): string {
+    const line = formatPrintk(this.sim.now - this.bootTime, text);
+    this.logBuf.push(line);
+    if (this.logBuf.length > LOG_BUF_LINES) this.logBuf.splice(0, this.logBuf.length - LOG_BUF_LINES);
+    return line;
+  }
+
+  /** The kernel log buffer, oldest line first, as `dmesg` prints it (each line `[%5lu.%06lu] text`). */
+  kmsg(): readonly string[] {
+    return [...this.logBuf];
   }
 
   /** CPU `id`; EINVAL if there is no such CPU. */

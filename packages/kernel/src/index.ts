@@ -3,7 +3,7 @@ export { Cpu } from './cpu.js';
 export { ERRNO, errnoName, strerror, type Errno } from './errno.js';
 export { KernelError, type KernelErrorCode } from './errors.js';
 export { EventQueue, type SimEvent } from './eventQueue.js';
-export { createHost, Host, type HostOptions, type IrqOptions, type TaskOptions } from './host.js';
+export { createHost, formatPrintk, Host, LOG_BUF_LINES, type HostOptions, type IrqOptions, type TaskOptions } from './host.js';
 export { IrqVector, type IrqHandler } from './irq.js';
 export {
   builtinProfiles,

@@ -11,6 +11,8 @@ import type { NtbCtxOps, NtbDevice, NtbDevOps, NtbDone, NtbMwTrans, NtbTopo } fr
 export interface NtbDevOptions {
   /** Device name (pci_name). */
   readonly name: string;
+  /** The PCI driver bound to the device (`dev_driver_string`, e.g. `ntb_hw_epf`), the prefix of its dev_info lines. Default 'ntb'. */
+  readonly driverName?: string;
   /** The host the device belongs to. */
   readonly host: Host;
   /** Topology. Default 'none'. */
@@ -23,6 +25,8 @@ export interface NtbDevOptions {
 export class NtbDev implements NtbDevice {
   /** Device name. */
   readonly name: string;
+  /** The bound PCI driver's name (dev_driver_string). */
+  readonly driverName: string;
   /** Owning host. */
   readonly host: Host;
   /** Topology. */
@@ -49,6 +53,7 @@ export class NtbDev implements NtbDevice {
       throw new NtbError('EINVAL', `device ${options.name}: the message interface is all or nothing: has ${msgHave.join(', ')}, missing ${msgOps.filter((k) => o[k] === undefined).join(', ')}`);
     }
     this.name = options.name;
+    this.driverName = options.driverName ?? 'ntb';
     this.host = options.host;
     this.topo = options.topo ?? 'none';
     this.ops = options.ops;

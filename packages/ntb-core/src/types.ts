@@ -249,6 +249,8 @@ export interface NtbClient {
 export interface NtbDevice {
   /** Device name (`pci_name`, e.g. `0000:01:00.0`). */
   readonly name: string;
+  /** The PCI driver bound to the device (`dev_driver_string`): with `name`, the prefix of the dev_info lines of its clients. */
+  readonly driverName: string;
   /** The host (kernel) the device belongs to. */
   readonly host: Host;
   /** Topology. */

@@ -115,7 +115,7 @@ export class NtbHwEpf {
   /** A driver instance; call `probe()` to bind it. */
   constructor(private readonly o: NtbHwEpfOptions) {
     this.wq = o.host.createWorkqueue('ntb_hw_epf');
-    this.dev = createNtbDev({ name: o.name, host: o.host, ops: this.ops() });
+    this.dev = createNtbDev({ name: o.name, driverName: 'ntb_hw_epf', host: o.host, ops: this.ops() });
   }
 
   /** Probe progress. */

@@ -137,7 +137,8 @@ export class VntbFunction implements BusTarget {
     this.cmdWork = new DelayedWork('epf_ntb_cmd_handler', (ctx) => this.cmdHandler(ctx));
     this.peerDbWork = new Work('vntb_epf_peer_db_work', (ctx) => this.peerDbWorkFn(ctx));
     this.wq.queue(this.cmdWork);
-    this.dev = createNtbDev({ name: o.name, host: o.host, ops: this.ops() });
+    // pci-epf-vntb's virtual PCI device is bound to its own `pci-vntb` driver (vntb_pci_driver).
+    this.dev = createNtbDev({ name: o.name, driverName: 'pci-vntb', host: o.host, ops: this.ops() });
   }
 
   /** The EP's doorbell interrupts, one per slot (empty when doorbells are polled). */

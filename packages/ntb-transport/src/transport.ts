@@ -83,8 +83,9 @@ export class NtbTransport {
     this.qps = qps;
   }
 
-  /** @internal Append a kernel log line. */
+  /** @internal Append a kernel log line (dev_info on the NTB device: also to the host's kernel log, `<driver> <device>: line`). */
   log(line: string): void {
+    this.dev.host.printk(`${this.dev.driverName} ${this.dev.name}: ${line}`);
     this.dmesg.push(`${this.dev.name}: ${line}`);
     if (this.dmesg.length > 1000) this.dmesg.splice(0, this.dmesg.length - 1000);
   }
@@ -407,11 +408,13 @@ export function createNtbTransportClient(options: TransportClientOptions): NtbCl
     instances,
     probeLog,
     probe(dev: NtbDevice): number {
-      const t = probeTransport(dev, params, (line) => probeLog.push(line));
+      const t = probeTransport(dev, params, (line) => {
+        probeLog.push(line);
+        dev.host.printk(`${dev.driverName} ${line}`);
+      });
       if (typeof t === 'number') return t;
       instances.set(dev, t);
       options.bus.transports.push(t);
-      t.log('NTB Transport probed');
       dev.ops.linkEnable('auto', 'auto', () => dev.linkEvent());
       return 0;
     },

@@ -116,16 +116,29 @@ describe('QP_LINKS when both sides bring up several QPs at once (ethtool -L on b
     r.sim.run({ until: r.sim.now + 2_000_000_000 });
     const state = (host: Host): boolean[] => (grown.get(host) ?? []).map((q) => q.linkQuery());
     const spad = (host: Host): number => r.sides.get(host)?.bus.transports[0]?.dev.ops.spadRead(SPAD.QP_LINKS) ?? -1;
-    return { ep: state(r.ep), rc: state(r.rc), epSpad: spad(r.ep), rcSpad: spad(r.rc) };
+    return { ep: state(r.ep), rc: state(r.rc), epSpad: spad(r.ep), rcSpad: spad(r.rc), epLog: r.ep.kmsg(), rcLog: r.rc.kmsg() };
   };
+  /** The QPs a host's kernel log says came up (dev_info "<driver> <device>: qp N: Link Up"). */
+  const linkUps = (log: readonly string[], prefix: string): number[] =>
+    log.flatMap((l) => {
+      const m = /^\[ *\d+\.\d{6}\] (.+): qp (\d+): Link Up$/.exec(l);
+      return m?.[1] === prefix ? [Number(m[2])] : [];
+    });
 
   it("kernel v7.0: two QP link works of one side write the peer's QP_LINKS from the same stale value, so one bit is lost; the EP's qp1 stays down for good", () => {
     // The EP's qp1 keeps retrying every 10 ms, but the RC's QPs are all up, so nothing on the RC
     // writes the EP's QP_LINKS again.
-    expect(grow(false)).toEqual({ ep: [false, true], rc: [true, true], epSpad: 0b101, rcSpad: 0b111 });
+    const g = grow(false);
+    expect({ ep: g.ep, rc: g.rc, epSpad: g.epSpad, rcSpad: g.rcSpad }).toEqual({ ep: [false, true], rc: [true, true], epSpad: 0b101, rcSpad: 0b111 });
+    // What a developer sees in dmesg on each board (the PCI driver and device prefix dev_info).
+    expect(linkUps(g.epLog, 'pci-vntb 0000:10:00.0')).toEqual([0, 2]);
+    expect(linkUps(g.rcLog, 'ntb_hw_epf 0000:01:00.0')).toEqual([0, 1, 2]);
+    expect(g.rcLog.filter((l) => l.endsWith('created'))).toHaveLength(3);
   });
 
   it('qp_links_own_bits=Y (each side writes its own advertised bits): every QP comes up on both sides', () => {
-    expect(grow(true)).toEqual({ ep: [true, true], rc: [true, true], epSpad: 0b111, rcSpad: 0b111 });
+    const g = grow(true);
+    expect({ ep: g.ep, rc: g.rc, epSpad: g.epSpad, rcSpad: g.rcSpad }).toEqual({ ep: [true, true], rc: [true, true], epSpad: 0b111, rcSpad: 0b111 });
+    expect(linkUps(g.epLog, 'pci-vntb 0000:10:00.0')).toEqual([0, 1, 2]);
   });
 });

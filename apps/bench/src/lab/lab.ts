@@ -64,9 +64,9 @@ export interface Board {
   unloadTransport(): number;
   /** Whether ntb_transport is loaded (its debugfs directory exists), probed or not. */
   transportLoaded(): boolean;
-  /** What its kernel printed since boot, one console line each (`[    1.234567] text`). */
+  /** The lab's own printk lines since boot (the unknown-parameter warnings the CLI shows on stderr); the whole kernel log is `host.kmsg()`. */
   readonly kernelLog: readonly string[];
-  /** printk: stamp `text` with the board's uptime, append it to `kernelLog` and return the line. */
+  /** printk on the board's kernel (`host.printk`), also kept in `kernelLog`; returns the stamped line. */
   printk(text: string): string;
 }
 
@@ -115,12 +115,6 @@ function watchActivation(dev: NetDevice): void {
   dev.onLinkChange((e) => {
     if (e.up) activated.add(dev);
   });
-}
-
-/** A console line: the printk timestamp "[%5lu.%06lu] " of `uptimeNs`, then `text`. */
-export function printkLine(uptimeNs: number, text: string): string {
-  const us = Math.floor(uptimeNs / 1000);
-  return `[${String(Math.floor(us / 1e6)).padStart(5)}.${String(us % 1e6).padStart(6, '0')}] ${text}`;
 }
 
 /** Memory windows of the seed's boards: BAR2's ~2 MiB ceiling split into `count` MWs of at most 1 MiB each, rounded down to the 4 KiB EPC page (bytes). */
@@ -198,7 +192,7 @@ export function bootLab(options: LabOptions = {}): Lab {
       },
       kernelLog,
       printk(text: string): string {
-        const line = printkLine(sim.now - host.bootTime, text);
+        const line = host.printk(text);
         kernelLog.push(line);
         return line;
       },

@@ -426,6 +426,17 @@ export const modprobe: Command = (argv, env) => {
 };
 
 /**
+ * `dmesg`: the board's kernel log buffer, oldest line first, as util-linux dmesg prints it
+ * without options (`[%5lu.%06lu] text`): the drivers' dev_info lines (ntb_transport's
+ * `qp N: Link Up`, ntb_netdev's `ntb0 created with N queue pairs`, …) and the module warnings.
+ */
+export const dmesg: Command = (argv, env) => {
+  const opt = argv[1];
+  if (opt !== undefined) return result('', `dmesg: ${opt}: not supported by the lab's dmesg (it prints the whole kernel log, without options)\n`, 1);
+  return result(env.board.host.kmsg().map((l) => `${l}\n`).join(''));
+};
+
+/**
  * `sysctl [-n] [-w] NAME[=VALUE]...` (procps-ng) over the board's network sysctls: `NAME = VALUE`
  * per setting (`-n`: the value only; arrays tab-separated as /proc prints them, booleans 1/0);
  * an argument with `=` writes, as with `-w`. An unknown name is `cannot stat

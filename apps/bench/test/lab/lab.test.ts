@@ -88,6 +88,18 @@ describe('the two-board lab', () => {
     expect(rc.host.irqs.get(irqs[0] ?? 0)?.affinity).toBe(before);
   });
 
+  it("dmesg prints the board's kernel log: the drivers' dev_info lines with the PCI driver and device, stamped with the uptime", () => {
+    const r = sh(lab, 'rc', 'dmesg');
+    expect(r.status).toBe(0);
+    const lines = r.stdout.trimEnd().split('\n');
+    expect(lines.every((l) => /^\[ *\d+\.\d{6}\] /.test(l))).toBe(true);
+    const text = lines.map((l) => l.replace(/^\[ *\d+\.\d{6}\] /, ''));
+    expect(text.slice(0, 2)).toEqual(['ntb_hw_epf 0000:01:00.0: NTB Transport QP 0 created', 'ntb_hw_epf 0000:01:00.0: ntb0 created with 1 queue pairs']);
+    expect(text).toContain('ntb_hw_epf 0000:01:00.0: qp 0: Link Up');
+    expect(sh(lab, 'ep', 'dmesg').stdout).toMatch(/^\[ *\d+\.\d{6}\] pci-vntb 0000:10:00\.0: qp 0: Link Up$/m);
+    expect(sh(lab, 'rc', 'dmesg -T')).toEqual({ stdout: '', stderr: "dmesg: -T: not supported by the lab's dmesg (it prints the whole kernel log, without options)\n", status: 1 });
+  });
+
   it('tab completion offers the entries of a path word, directories with a slash', () => {
     const rc = lab.boards.rc;
     expect(completePath(rc, '/sys/k')).toEqual(['/sys/kernel/']);

@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest';
+import { createHost, createSimulation, formatPrintk, getProfile, LOG_BUF_LINES } from '../src/index.js';
+
+describe('Host kernel log (printk / dmesg)', () => {
+  it('stamps each line with the uptime since the host booted, as "[%5lu.%06lu] "', () => {
+    expect(formatPrintk(0, 'a')).toBe('[    0.000000] a');
+    expect(formatPrintk(1_234_567_891, 'b')).toBe('[    1.234567] b');
+    expect(formatPrintk(123_456 * 1e9 + 999, 'c')).toBe('[123456.000000] c');
+    const sim = createSimulation({ seed: 1 });
+    sim.run({ until: 5e9 });
+    const host = createHost(sim, { name: 'h', profile: getProfile('rcar-s4') });
+    expect(host.printk('booted')).toBe('[    0.000000] booted');
+    sim.run({ until: 5e9 + 2_500_000 });
+    expect(host.printk('later')).toBe('[    0.002500] later');
+    expect(host.kmsg()).toEqual(['[    0.000000] booted', '[    0.002500] later']);
+  });
+
+  it('keeps the last LOG_BUF_LINES lines, oldest dropped first; kmsg() is a copy', () => {
+    const host = createHost(createSimulation({ seed: 1 }), { name: 'h', profile: getProfile('rcar-s4') });
+    for (let i = 0; i < LOG_BUF_LINES + 3; i++) host.printk(`line ${i}`);
+    const log = host.kmsg();
+    expect(log).toHaveLength(LOG_BUF_LINES);
+    expect(log[0]).toBe('[    0.000000] line 3');
+    expect(log.at(-1)).toBe(`[    0.000000] line ${LOG_BUF_LINES + 2}`);
+    (log as string[]).length = 0;
+    expect(host.kmsg()).toHaveLength(LOG_BUF_LINES);
+  });
+});
