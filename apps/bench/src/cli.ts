@@ -16,6 +16,7 @@ import { bootLab, LabError, seedMwSizes, type BoardName, type Lab, type LabOptio
 import { applyParam, ParamError, type ModuleParams } from './lab/params.js';
 import { checkScript, defaultVars, parseScriptLine, runScript } from './lab/script.js';
 import { completePath, runLine } from './lab/shell.js';
+import { FILTERS } from './tools/text.js';
 import { reportHtml } from './reproduce/report.js';
 import { faultScenarios } from './faults/catalog.js';
 import { faultsHtml, faultsText, runFaults, type FaultsReport } from './faults/matrix.js';
@@ -281,7 +282,7 @@ function interactive(lab: Lab, g: Globals): number {
   let board: BoardName = 'ep';
   const vars = { rc: defaultVars(lab, lab.boards.rc), ep: defaultVars(lab, lab.boards.ep) };
   const cmds = commands();
-  const names = [...cmds.keys()].filter((k) => k !== '>');
+  const names = [...cmds.keys(), ...FILTERS.keys()].filter((k) => k !== '>');
   const rl = createInterface({
     input: process.stdin,
     output: process.stdout,

@@ -4,10 +4,12 @@
  * `echo MASK > /proc/irq/N/smp_affinity`), expands unquoted `*`, `?` and `[…]` against the
  * board's files as bash's pathname expansion does (sorted; a pattern that matches nothing stays
  * as it is), then runs the named command on the board; `echo` without redirection is bash's
- * builtin.
+ * builtin. A pipeline (`dmesg | grep Link | wc -l`) feeds each command's output to the text
+ * filters after it (tools/text.ts).
  */
 import { takeServerOutput } from '../tools/net/background.js';
 import { byteOrder, lookup } from '../tools/proc.js';
+import { FILTERS } from '../tools/text.js';
 import type { Board } from './lab.js';
 import { result, type Command, type CommandResult, type ShellEnv } from '../types.js';
 
@@ -300,8 +302,73 @@ export const echo: Command = (argv) => {
  */
 export function runLine(line: string, env: ShellEnv, commands: ReadonlyMap<string, Command>): CommandResult {
   const background = takeServerOutput(env.board);
-  const r = runParsed(line, env, commands);
+  const r = runCommand(line, env, commands);
   return background === '' ? r : { ...r, stdout: background + r.stdout };
+}
+
+/** Split `line` at its unquoted `|`: the commands of a pipeline; throws on an empty one or a `||` list. */
+export function splitPipeline(line: string): string[] {
+  const parts: string[] = [];
+  let cur = '';
+  let quote: '"' | "'" | null = null;
+  for (let i = 0; i < line.length; i++) {
+    const c = line.charAt(i);
+    if (c === '\\' && quote !== "'" && i + 1 < line.length) {
+      cur += c + line.charAt(++i);
+      continue;
+    }
+    if (quote !== null) {
+      if (c === quote) quote = null;
+    } else if (c === '"' || c === "'") quote = c;
+    else if (c === '|') {
+      if (line.charAt(i + 1) === '|') throw new Error("the lab's shell runs no `||` lists");
+      parts.push(cur);
+      cur = '';
+      continue;
+    }
+    cur += c;
+  }
+  parts.push(cur);
+  if (parts.length > 1 && parts.some((p) => p.trim() === '')) throw new Error("syntax error near unexpected token `|'");
+  return parts;
+}
+
+/**
+ * A pipeline (`dmesg | grep Link | wc -l`): the first command runs on the board, each later one
+ * is a text filter (grep, head, tail, wc) reading the output before it, or a lab command (which
+ * reads no input). Every command's stderr is shown; the exit status is the last command's.
+ */
+function runPipeline(segments: readonly string[], env: ShellEnv, commands: ReadonlyMap<string, Command>): CommandResult {
+  const first = runParsed(segments[0] ?? '', env, commands);
+  let out = first.stdout;
+  let err = first.stderr;
+  let status = first.status;
+  for (const seg of segments.slice(1)) {
+    let parsed: ParsedLine;
+    try {
+      parsed = parseLine(seg, env.vars);
+    } catch (e) {
+      return result('', `bash: ${(e as Error).message}\n`, e instanceof SudoError ? 1 : 2);
+    }
+    const argv = expandWords(env.board, parsed.argv, parsed.patterns);
+    const name = argv[0] ?? '';
+    const filter = FILTERS.get(name);
+    const r = parsed.redirect !== null ? result('', `bash: ${name}: redirection is only supported for echo\n`, 1) : filter !== undefined ? filter(argv, out, env) : runParsed(seg, env, commands);
+    out = r.stdout;
+    err += r.stderr;
+    status = r.status;
+  }
+  return result(out, err, status);
+}
+
+function runCommand(line: string, env: ShellEnv, commands: ReadonlyMap<string, Command>): CommandResult {
+  let segments: string[];
+  try {
+    segments = splitPipeline(line);
+  } catch (e) {
+    return result('', `bash: ${(e as Error).message}\n`, 2);
+  }
+  return segments.length > 1 ? runPipeline(segments, env, commands) : runParsed(line, env, commands);
 }
 
 function runParsed(line: string, env: ShellEnv, commands: ReadonlyMap<string, Command>): CommandResult {
@@ -321,6 +388,8 @@ function runParsed(line: string, env: ShellEnv, commands: ReadonlyMap<string, Co
     return writer([parsed.redirect, ...argv.slice(1)], env);
   }
   const cmd = commands.get(name) ?? (name === 'echo' ? echo : undefined);
+  const filter = FILTERS.get(name);
+  if (cmd === undefined && filter !== undefined) return filter(argv, null, env);
   if (cmd === undefined) return result('', `bash: ${name}: command not found\n`, 127);
   return cmd(argv, env);
 }

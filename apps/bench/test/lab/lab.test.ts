@@ -100,6 +100,18 @@ describe('the two-board lab', () => {
     expect(sh(lab, 'rc', 'dmesg -T')).toEqual({ stdout: '', stderr: "dmesg: -T: not supported by the lab's dmesg (it prints the whole kernel log, without options)\n", status: 1 });
   });
 
+  it('pipelines feed one command into grep, head, tail and wc; the status is the last command\'s', () => {
+    expect(sh(lab, 'rc', 'dmesg | grep -c "qp 0: Link Up"')).toEqual({ stdout: '1\n', stderr: '', status: 0 });
+    const rows = sh(lab, 'rc', 'cat /proc/interrupts | grep ntb_epf | wc -l');
+    expect(rows).toEqual({ stdout: `${lab.pair.rcIrqs().length}\n`, stderr: '', status: 0 });
+    expect(sh(lab, 'rc', 'cat /proc/interrupts | head -n 1').stdout).toMatch(/^ +CPU0 +CPU1 .*CPU7 +\n$/);
+    expect(sh(lab, 'rc', 'dmesg | grep nothing-like-this')).toEqual({ stdout: '', stderr: '', status: 1 });
+    expect(sh(lab, 'rc', 'cat /nope | wc -l')).toEqual({ stdout: '0\n', stderr: 'cat: /nope: No such file or directory\n', status: 0 });
+    expect(sh(lab, 'rc', 'grep -c dw-edma /proc/interrupts').stdout).toBe('1\n');
+    expect(sh(lab, 'rc', 'dmesg | frob')).toEqual({ stdout: '', stderr: 'bash: frob: command not found\n', status: 127 });
+    expect(sh(lab, 'rc', "echo 'a|b' | grep -F 'a|b'").stdout).toBe('a|b\n');
+  });
+
   it('tab completion offers the entries of a path word, directories with a slash', () => {
     const rc = lab.boards.rc;
     expect(completePath(rc, '/sys/k')).toEqual(['/sys/kernel/']);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseLine } from '../../src/lab/shell.js';
+import { parseLine, splitPipeline } from '../../src/lab/shell.js';
 import { parseScriptLine } from '../../src/lab/script.js';
 import { applyParam, parseKernelBool, parseKernelUint, unknownParamMessage } from '../../src/lab/params.js';
 
@@ -30,6 +30,14 @@ describe('shell line parsing', () => {
     expect(() => parseLine('sudo -x ip link', vars)).toThrow("sudo: invalid option -- 'x'");
     expect(() => parseLine('sudo -u', vars)).toThrow("sudo: option requires an argument -- 'u'");
     expect(() => parseLine('sudo -i', vars)).toThrow('sudo: the lab does not model -i (it runs each command as root, in the foreground)');
+  });
+
+  it('splits a pipeline at its unquoted | only; an empty command or a || list is an error', () => {
+    expect(splitPipeline(`dmesg | grep 'a|b' | grep "c|d" | grep e\\|f`)).toEqual(['dmesg ', " grep 'a|b' ", ' grep "c|d" ', ' grep e\\|f']);
+    expect(splitPipeline('ethtool -l ntb0')).toEqual(['ethtool -l ntb0']);
+    expect(() => splitPipeline('| grep x')).toThrow("syntax error near unexpected token `|'");
+    expect(() => splitPipeline('dmesg |')).toThrow("syntax error near unexpected token `|'");
+    expect(() => splitPipeline('dmesg || true')).toThrow("the lab's shell runs no `||` lists");
   });
 
   it('reports shell errors as bash does', () => {

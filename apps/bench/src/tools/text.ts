@@ -1,0 +1,164 @@
+/**
+ * The text filters a pipeline feeds (`dmesg | grep Link`, `cat /proc/interrupts | grep ntb`,
+ * `… | tail -n 3`, `… | wc -l`), as GNU grep, head, tail and wc behave for the options the
+ * lab takes: each reads the previous command's output, or the board's files it names.
+ */
+import { resolve } from './proc.js';
+import { result, type CommandResult, type ShellEnv } from '../types.js';
+
+/** A filter: `argv`, the text piped into it (null when it runs first), the board's shell. */
+export type Filter = (argv: readonly string[], input: string | null, env: ShellEnv) => CommandResult;
+
+/** The input lines of a filter: its FILE arguments read from the board, else its piped input; or the error of a missing file. */
+function inputs(tool: string, files: readonly string[], input: string | null, env: ShellEnv): { texts: { name: string; text: string }[]; err: string } {
+  if (files.length === 0) return { texts: [{ name: '(standard input)', text: input ?? '' }], err: '' };
+  const texts: { name: string; text: string }[] = [];
+  let err = '';
+  for (const f of files) {
+    const node = resolve(env.board, f);
+    if (typeof node === 'string') err += `${tool}: ${f}: ${node === 'ENOTDIR' ? 'Not a directory' : 'No such file or directory'}\n`;
+    else if (node.kind === 'dir') err += `${tool}: ${f}: Is a directory\n`;
+    else texts.push({ name: f, text: node.read() ?? '' });
+  }
+  return { texts, err };
+}
+
+/** `text` split into lines, without the empty string after a final newline. */
+function lines(text: string): string[] {
+  if (text === '') return [];
+  const out = text.split('\n');
+  if (out.at(-1) === '') out.pop();
+  return out;
+}
+
+/** A POSIX basic regular expression as a JS RegExp source: `\+ \? \| \( \) \{ \}` are operators, the bare characters literal. */
+function breSource(p: string): string {
+  let out = '';
+  for (let i = 0; i < p.length; i++) {
+    const c = p.charAt(i);
+    if (c === '\\' && i + 1 < p.length) {
+      const n = p.charAt(++i);
+      out += '+?|(){}'.includes(n) ? n : `\\${n}`;
+    } else out += '+?|(){}'.includes(c) ? `\\${c}` : c;
+  }
+  return out;
+}
+
+const GREP_USAGE = "Usage: grep [OPTION]... PATTERNS [FILE]...\nTry 'grep --help' for more information.\n";
+
+/**
+ * `grep [-ivcnEFw] PATTERN [FILE…]`: the lines matching PATTERN (a basic regular expression;
+ * -E extended, -F fixed string; -i any case, -w whole words, -v the others), -c their count,
+ * -n with line numbers, file names in front when several files are read. Exit status 0 when a
+ * line was selected, 1 when none, 2 on an error.
+ */
+export const grep: Filter = (argv, input, env) => {
+  const flags = new Set<string>();
+  const rest: string[] = [];
+  let opts = true;
+  for (const a of argv.slice(1)) {
+    if (opts && a === '--') opts = false;
+    else if (opts && a.startsWith('-') && a.length > 1) {
+      for (const ch of a.slice(1)) {
+        if (!'ivcnEFw'.includes(ch)) return result('', `grep: -${ch}: not supported by the lab's grep (it takes -i -v -c -n -E -F -w)\n`, 2);
+        flags.add(ch);
+      }
+    } else rest.push(a);
+  }
+  const [pattern, ...files] = rest;
+  if (pattern === undefined) return result('', GREP_USAGE, 2);
+  let source = flags.has('F') ? pattern.replace(/[.*+?^${}()|[\]\\]/g, '\\$&') : flags.has('E') ? pattern : breSource(pattern);
+  if (flags.has('w')) source = `(?<![\\w])(?:${source})(?![\\w])`;
+  let re: RegExp;
+  try {
+    re = new RegExp(source, flags.has('i') ? 'i' : '');
+  } catch {
+    return result('', `grep: ${pattern}: invalid regular expression\n`, 2);
+  }
+  const { texts, err } = inputs('grep', files, input, env);
+  let out = '';
+  let selected = 0;
+  for (const { name, text } of texts) {
+    const prefix = files.length > 1 ? `${name}:` : '';
+    let count = 0;
+    lines(text).forEach((l, i) => {
+      if (re.test(l) === flags.has('v')) return;
+      count++;
+      if (!flags.has('c')) out += `${prefix}${flags.has('n') ? `${i + 1}:` : ''}${l}\n`;
+    });
+    if (flags.has('c')) out += `${prefix}${count}\n`;
+    selected += count;
+  }
+  return result(out, err, err !== '' ? 2 : selected > 0 ? 0 : 1);
+};
+
+/** The line count of `head` / `tail` options (`-n N`, `-nN`, `-N`) and the files; or an error message. */
+function countArg(tool: string, argv: readonly string[]): { n: number; files: string[] } | string {
+  let n = 10;
+  const files: string[] = [];
+  for (let i = 1; i < argv.length; i++) {
+    const a = argv[i] as string;
+    const v = a === '-n' ? argv[++i] : a.startsWith('-n') ? a.slice(2) : /^-\d+$/.test(a) ? a.slice(1) : null;
+    if (v === null) {
+      if (a.startsWith('-') && a.length > 1) return `${tool}: ${a}: not supported by the lab's ${tool} (it takes -n N)\n`;
+      files.push(a);
+    } else if (v === undefined || !/^\d+$/.test(v)) return `${tool}: invalid number of lines: '${v ?? ''}'\n`;
+    else n = Number(v);
+  }
+  return { n, files };
+}
+
+/** `head` and `tail` (`-n N`, default 10): the first or last N lines of the input. */
+function ends(tool: 'head' | 'tail'): Filter {
+  return (argv, input, env) => {
+    const a = countArg(tool, argv);
+    if (typeof a === 'string') return result('', a, 1);
+    const { texts, err } = inputs(tool, a.files, input, env);
+    const out = texts
+      .map(({ name, text }) => {
+        const ls = lines(text);
+        const pick = tool === 'head' ? ls.slice(0, a.n) : a.n === 0 ? [] : ls.slice(-a.n);
+        return `${a.files.length > 1 ? `==> ${name} <==\n` : ''}${pick.map((l) => `${l}\n`).join('')}`;
+      })
+      .join('\n');
+    return result(out, err, err === '' ? 0 : 1);
+  };
+}
+
+/** `head [-n N] [FILE…]`. */
+export const head: Filter = ends('head');
+/** `tail [-n N] [FILE…]`. */
+export const tail: Filter = ends('tail');
+
+/**
+ * `wc [-lwc] [FILE…]`: newline, word and byte counts; a single count prints alone, several in
+ * columns of width 7, as GNU wc does for standard input and /proc files.
+ */
+export const wc: Filter = (argv, input, env) => {
+  const which = new Set<string>();
+  const files: string[] = [];
+  for (const a of argv.slice(1)) {
+    if (a.startsWith('-') && a.length > 1) {
+      for (const ch of a.slice(1)) {
+        if (!'lwc'.includes(ch)) return result('', `wc: -${ch}: not supported by the lab's wc (it takes -l -w -c)\n`, 1);
+        which.add(ch);
+      }
+    } else files.push(a);
+  }
+  const cols = which.size === 0 ? ['l', 'w', 'c'] : ['l', 'w', 'c'].filter((k) => which.has(k));
+  const { texts, err } = inputs('wc', files, input, env);
+  const counts = texts.map(({ name, text }) => ({ name, v: { l: (text.match(/\n/g) ?? []).length, w: text.split(/\s+/).filter((x) => x !== '').length, c: Buffer.byteLength(text) } }));
+  const width = cols.length === 1 ? 0 : 7;
+  const row = (v: Record<string, number>, name: string): string => `${cols.map((k) => String(v[k] ?? 0).padStart(width)).join(' ')}${name === '' ? '' : ` ${name}`}\n`;
+  let out = counts.map((c) => row(c.v, files.length === 0 ? '' : c.name)).join('');
+  if (counts.length > 1) out += row({ l: counts.reduce((s, c) => s + (c.v.l ?? 0), 0), w: counts.reduce((s, c) => s + (c.v.w ?? 0), 0), c: counts.reduce((s, c) => s + (c.v.c ?? 0), 0) }, 'total');
+  return result(out, err, err === '' ? 0 : 1);
+};
+
+/** The filters by name. */
+export const FILTERS: ReadonlyMap<string, Filter> = new Map([
+  ['grep', grep],
+  ['head', head],
+  ['tail', tail],
+  ['wc', wc],
+]);

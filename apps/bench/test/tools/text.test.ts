@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { bootLab } from '../../src/lab/lab.js';
+import { defaultVars } from '../../src/lab/script.js';
+import { grep, head, tail, wc } from '../../src/tools/text.js';
+import type { ShellEnv } from '../../src/types.js';
+
+const lab = bootLab({ seed: 3 });
+const env: ShellEnv = { lab, board: lab.boards.rc, vars: defaultVars(lab, lab.boards.rc) };
+const text = 'qp 0: Link Up\nqp 1: Link Cleanup\nQP 2: link up\na+b (x)\n';
+
+describe('grep', () => {
+  it('matches a basic regular expression by default: + ? | ( ) are literal unless escaped', () => {
+    expect(grep(['grep', 'a+b (x)'], text, env)).toEqual({ stdout: 'a+b (x)\n', stderr: '', status: 0 });
+    expect(grep(['grep', 'Link \\(Up\\|Down\\)'], text, env).stdout).toBe('qp 0: Link Up\n');
+    expect(grep(['grep', '-E', 'Link (Up|Cleanup)'], text, env).stdout).toBe('qp 0: Link Up\nqp 1: Link Cleanup\n');
+    expect(grep(['grep', '-F', '(x)'], text, env).stdout).toBe('a+b (x)\n');
+  });
+
+  it('-i, -v, -c, -n and -w select, invert, count, number and bound the matches', () => {
+    expect(grep(['grep', '-i', 'link up'], text, env).stdout).toBe('qp 0: Link Up\nQP 2: link up\n');
+    expect(grep(['grep', '-vc', 'qp'], text, env).stdout).toBe('2\n');
+    expect(grep(['grep', '-n', 'Cleanup'], text, env).stdout).toBe('2:qp 1: Link Cleanup\n');
+    expect(grep(['grep', '-w', 'Lin'], text, env)).toEqual({ stdout: '', stderr: '', status: 1 });
+    expect(grep(['grep', '-c', 'nothing'], text, env)).toEqual({ stdout: '0\n', stderr: '', status: 1 });
+  });
+
+  it("reads the board's files, prefixing names when several; errors are status 2", () => {
+    expect(grep(['grep', '-c', 'ntb_epf', '/proc/interrupts'], null, env).stdout).toBe('16\n');
+    const irq = [...lab.boards.rc.host.irqs.keys()][1] ?? 0;
+    expect(grep(['grep', 'f', `/proc/irq/${irq}/smp_affinity`, '/proc/irq'], null, env)).toEqual({ stdout: `/proc/irq/${irq}/smp_affinity:ff\n`, stderr: 'grep: /proc/irq: Is a directory\n', status: 2 });
+    expect(grep(['grep'], text, env)).toEqual({ stdout: '', stderr: "Usage: grep [OPTION]... PATTERNS [FILE]...\nTry 'grep --help' for more information.\n", status: 2 });
+    expect(grep(['grep', '-E', '('], text, env)).toEqual({ stdout: '', stderr: 'grep: (: invalid regular expression\n', status: 2 });
+    expect(grep(['grep', '-z', 'x'], text, env).status).toBe(2);
+  });
+});
+
+describe('head, tail and wc', () => {
+  const ten = Array.from({ length: 12 }, (_, i) => `l${i}`).join('\n') + '\n';
+  it('head and tail take the first and last lines (10 by default, -n N, -N)', () => {
+    expect(head(['head'], ten, env).stdout.split('\n')).toHaveLength(11);
+    expect(head(['head', '-n', '2'], ten, env).stdout).toBe('l0\nl1\n');
+    expect(tail(['tail', '-3'], ten, env).stdout).toBe('l9\nl10\nl11\n');
+    expect(tail(['tail', '-n0'], ten, env).stdout).toBe('');
+    expect(tail(['tail', '-n', 'x'], ten, env)).toEqual({ stdout: '', stderr: "tail: invalid number of lines: 'x'\n", status: 1 });
+  });
+
+  it('wc counts lines, words and bytes: one count alone, several in width-7 columns', () => {
+    expect(wc(['wc', '-l'], ten, env).stdout).toBe('12\n');
+    expect(wc(['wc'], 'a b\nc\n', env).stdout).toBe('      2       3       6\n');
+    expect(wc(['wc', '-lc'], 'é\n', env).stdout).toBe('      1       3\n');
+    expect(wc(['wc', '-q'], ten, env).status).toBe(1);
+  });
+});
