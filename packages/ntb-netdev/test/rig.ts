@@ -164,8 +164,8 @@ export function queuesRunning(side: Side): boolean {
  * `ethtool -L ntb0 combined N` on both hosts, one queue at a time (EP, then RC), waiting up to
  * 1 s of virtual time after each step until every queue's QP link is up on both hosts; returns
  * the set_channels return codes. (One at a time: growing by several QPs at the same instant on
- * both hosts can leave one QP link down for good, the QP_LINKS read-modify-write race of
- * ntb_qp_link_work.)
+ * both hosts can leave one QP link down for good, the QP_LINKS read-modify-write of
+ * ntb_qp_link_work; ntb-transport's overEpf test shows it, and the `qpLinksOwnBits` switch.)
  */
 export function growChannels(r: Rig, combined: number): number[] {
   const rcs: number[] = [];
