@@ -289,11 +289,14 @@ function interactive(lab: Lab, g: Globals): number {
     historySize: 1000,
     completer: (line: string): [string[], string] => {
       const words = line.trimStart().split(/\s+/);
-      const word = words.at(-1) ?? '';
       const prefixed = words[0] === 'rc$' || words[0] === 'ep$';
       const on = prefixed ? (words[0]?.slice(0, 2) as BoardName) : board;
-      if (words.length > (prefixed ? 2 : 1)) return [completePath(lab.boards[on], word), word];
-      const hits = [...names, 'rc$', 'ep$', 'exit'].filter((n) => n.startsWith(word));
+      // The words of the pipeline's last command: its first is a command name, the rest paths.
+      const cmdWords = line.slice(line.lastIndexOf('|') + 1).trimStart().split(/\s+/);
+      if (prefixed && !line.includes('|')) cmdWords.shift();
+      const word = cmdWords.at(-1) ?? '';
+      if (cmdWords.length > 1) return [completePath(lab.boards[on], word), word];
+      const hits = [...names, ...(line.includes('|') ? [] : ['rc$', 'ep$', 'exit'])].filter((n) => n.startsWith(word));
       return [hits, word];
     },
   });

@@ -54,10 +54,13 @@ describe.skipIf(!existsSync('/usr/bin/script'))('interactive lab through a pseud
     expect(out).toContain('bash: frobnicate: command not found');
   }, 60_000);
 
-  it('Tab completes a path on the board the line runs on', async () => {
-    const { code, out } = await session(['rc$ cat /proc/inter\t', 'exit']);
+  it('Tab completes a path on the board the line runs on, and a command name after a pipe', async () => {
+    const { code, out } = await session(['rc$ cat /proc/inter\t', 'ep$ dmesg | gre\t', 'exit']);
     expect(code).toBe(0);
     expect(out).toContain('rc$ cat /proc/interrupts');
     expect(out).toMatch(/ +CPU0 +CPU1/);
+    // After a `|` the word is a command: `gre` completes to grep, which then lacks its pattern.
+    expect(out).toContain('ep$ dmesg | grep');
+    expect(out).toContain("Usage: grep [OPTION]... PATTERNS [FILE]...");
   }, 60_000);
 });
