@@ -23,6 +23,8 @@ export interface ShellEnv {
   readonly board: Board;
   /** Shell variables (`SERVER_IP`, …). */
   readonly vars: Map<string, string>;
+  /** Its standard output goes into a pipe, not the terminal (isatty false: `ls` lists one name per line). */
+  readonly piped?: boolean;
 }
 
 /** A userland command of the lab (argv[0] is its name). */

@@ -24,6 +24,10 @@ export interface ParsedLine {
   readonly patterns: (string | null)[];
   /** Target of `>` redirection, if any. */
   readonly redirect: string | null;
+  /** The target's pathname pattern when it has unquoted glob characters (bash expands it to the one file it names), else null. */
+  readonly redirectPattern: string | null;
+  /** Where standard error goes: the terminal, nowhere (`2>/dev/null`) or into standard output (`2>&1`). */
+  readonly stderr: 'terminal' | 'null' | 'stdout';
 }
 
 const GLOB_CHARS = '*?[';
@@ -35,13 +39,19 @@ export function parseLine(line: string, vars: ReadonlyMap<string, string>): Pars
   let cur = '';
   let pat = '';
   let glob = false;
+  /** The word has a quoted or escaped part (a quoted `2` before `>` is a word, not a file descriptor). */
+  let quotedPart = false;
   let inWord = false;
   let quote: '"' | "'" | null = null;
   let redirect: string | null = null;
+  let redirectPattern: string | null = null;
   let expectRedirect = false;
+  let stderr: ParsedLine['stderr'] = 'terminal';
+  let expectStderr = false;
   /** Add `text` to the word: quoted (literal in the pattern) or not (its glob characters active). */
   const add = (text: string, quoted: boolean): void => {
     cur += text;
+    if (quoted) quotedPart = true;
     for (const ch of text) {
       if (!quoted && GLOB_CHARS.includes(ch)) glob = true;
       pat += quoted && (GLOB_CHARS.includes(ch) || ch === ']' || ch === '\\') ? `\\${ch}` : ch;
@@ -49,8 +59,13 @@ export function parseLine(line: string, vars: ReadonlyMap<string, string>): Pars
   };
   const push = (): void => {
     if (!inWord) return;
-    if (expectRedirect) {
+    if (expectStderr) {
+      if (cur !== '/dev/null') throw new Error(`${cur}: the lab's shell sends standard error only to /dev/null or, with 2>&1, to standard output`);
+      stderr = 'null';
+      expectStderr = false;
+    } else if (expectRedirect) {
       redirect = cur;
+      redirectPattern = glob ? pat : null;
       expectRedirect = false;
     } else {
       words.push(cur);
@@ -59,6 +74,7 @@ export function parseLine(line: string, vars: ReadonlyMap<string, string>): Pars
     cur = '';
     pat = '';
     glob = false;
+    quotedPart = false;
     inWord = false;
   };
   for (let i = 0; i < line.length; i++) {
@@ -93,9 +109,22 @@ export function parseLine(line: string, vars: ReadonlyMap<string, string>): Pars
       add(line[++i] as string, true);
       inWord = true;
     } else if (c === ' ' || c === '\t') push();
-    else if (c === '>') {
+    else if (c === ';') throw new Error("the lab's shell runs one command or pipeline per line (no `;` lists)");
+    else if (c === '&') throw new Error(line.charAt(i + 1) === '&' ? "the lab's shell runs no `&&` lists" : "the lab's shell runs no background jobs (`&`)");
+    else if (c === '<') throw new Error("input redirection (`<`) is not supported by the lab's shell");
+    else if (c === '>' && inWord && cur === '2' && !quotedPart) {
+      cur = '';
+      pat = '';
+      inWord = false;
+      if (line.startsWith('&1', i + 1)) {
+        stderr = 'stdout';
+        i += 2;
+      } else expectStderr = true;
+    } else if (c === '>') {
       push();
-      if (expectRedirect) throw new Error("syntax error near unexpected token `>'");
+      if (expectRedirect || expectStderr) throw new Error("syntax error near unexpected token `>'");
+      // `>>` appends; the files the lab writes (smp_affinity, xps_cpus) take it as a write.
+      if (line.charAt(i + 1) === '>') i++;
       expectRedirect = true;
     } else {
       add(c, false);
@@ -104,9 +133,9 @@ export function parseLine(line: string, vars: ReadonlyMap<string, string>): Pars
   }
   if (quote !== null) throw new Error('unexpected EOF while looking for matching `' + quote + "'");
   push();
-  if (expectRedirect) throw new Error("syntax error near unexpected token `newline'");
+  if (expectRedirect || expectStderr) throw new Error("syntax error near unexpected token `newline'");
   const argv = stripSudo(words);
-  return { argv, patterns: patterns.slice(patterns.length - argv.length), redirect };
+  return { argv, patterns: patterns.slice(patterns.length - argv.length), redirect, redirectPattern, stderr };
 }
 
 /** One pathname component's pattern as a RegExp: `*`, `?`, `[…]` / `[!…]` / `[^…]` active, a backslash-escaped character literal. */
@@ -335,15 +364,18 @@ export function splitPipeline(line: string): string[] {
 
 /**
  * A pipeline (`dmesg | grep Link | wc -l`): the first command runs on the board, each later one
- * is a text filter (grep, head, tail, wc) reading the output before it, or a lab command (which
- * reads no input). Every command's stderr is shown; the exit status is the last command's.
+ * is a text filter (grep, head, tail, wc; `cat` without files copies its input) reading the
+ * output before it, or a lab command (which reads no input). Commands writing into the pipe
+ * see `piped`. Every command's stderr is shown; the exit status is the last command's.
  */
 function runPipeline(segments: readonly string[], env: ShellEnv, commands: ReadonlyMap<string, Command>): CommandResult {
-  const first = runParsed(segments[0] ?? '', env, commands);
+  const piped = { ...env, piped: true };
+  const first = runParsed(segments[0] ?? '', piped, commands);
   let out = first.stdout;
   let err = first.stderr;
   let status = first.status;
-  for (const seg of segments.slice(1)) {
+  for (let i = 1; i < segments.length; i++) {
+    const seg = segments[i] ?? '';
     let parsed: ParsedLine;
     try {
       parsed = parseLine(seg, env.vars);
@@ -353,7 +385,17 @@ function runPipeline(segments: readonly string[], env: ShellEnv, commands: Reado
     const argv = expandWords(env.board, parsed.argv, parsed.patterns);
     const name = argv[0] ?? '';
     const filter = FILTERS.get(name);
-    const r = parsed.redirect !== null ? result('', `bash: ${name}: redirection is only supported for echo\n`, 1) : filter !== undefined ? filter(argv, out, env) : runParsed(seg, env, commands);
+    const to = i === segments.length - 1 ? env : piped;
+    const r = routeStderr(
+      parsed.redirect !== null
+        ? result('', `bash: ${name}: redirection is only supported for echo\n`, 1)
+        : filter !== undefined
+          ? filter(argv, out, to)
+          : name === 'cat' && argv.length === 1
+            ? result(out)
+            : runArgv(parsed, to, commands),
+      parsed.stderr,
+    );
     out = r.stdout;
     err += r.stderr;
     status = r.status;
@@ -371,6 +413,12 @@ function runCommand(line: string, env: ShellEnv, commands: ReadonlyMap<string, C
   return segments.length > 1 ? runPipeline(segments, env, commands) : runParsed(line, env, commands);
 }
 
+/** `r` with its standard error sent where `mode` says (the terminal, /dev/null, or after its standard output). */
+function routeStderr(r: CommandResult, mode: ParsedLine['stderr']): CommandResult {
+  if (mode === 'terminal' || r.stderr === '') return r;
+  return result(mode === 'stdout' ? r.stdout + r.stderr : r.stdout, '', r.status);
+}
+
 function runParsed(line: string, env: ShellEnv, commands: ReadonlyMap<string, Command>): CommandResult {
   let parsed: ParsedLine;
   try {
@@ -379,13 +427,19 @@ function runParsed(line: string, env: ShellEnv, commands: ReadonlyMap<string, Co
     if (e instanceof SudoError) return result('', `${e.message}\n${e.usage ? SUDO_USAGE : ''}`, 1);
     return result('', `bash: ${(e as Error).message}\n`, 2);
   }
+  return routeStderr(runArgv(parsed, env, commands), parsed.stderr);
+}
+
+function runArgv(parsed: ParsedLine, env: ShellEnv, commands: ReadonlyMap<string, Command>): CommandResult {
   const argv = expandWords(env.board, parsed.argv, parsed.patterns);
   const [name] = argv;
   if (name === undefined) return result('');
   if (parsed.redirect !== null) {
     const writer = commands.get('>');
     if (name !== 'echo' || writer === undefined) return result('', `bash: ${name}: redirection is only supported for echo\n`, 1);
-    return writer([parsed.redirect, ...argv.slice(1)], env);
+    const hits = parsed.redirectPattern === null ? [] : expandPathname(env.board, parsed.redirectPattern);
+    if (hits.length > 1) return result('', `bash: ${parsed.redirect}: ambiguous redirect\n`, 1);
+    return writer([hits[0] ?? parsed.redirect, ...argv.slice(1)], env);
   }
   const cmd = commands.get(name) ?? (name === 'echo' ? echo : undefined);
   const filter = FILTERS.get(name);

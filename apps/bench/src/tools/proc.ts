@@ -186,6 +186,7 @@ export function lookup(board: Board, path: string): FsNode | null {
  * missing component ENOENT; otherwise the node.
  */
 export function resolve(board: Board, path: string): FsNode | 'ENOENT' | 'ENOTDIR' {
+  if (path === '') return 'ENOENT';
   const raw = path.split('/').filter((c) => c !== '');
   const parts: string[] = [];
   let node = nodeAt(board, parts) as FsNode;
@@ -316,11 +317,12 @@ export function lsColumns(names: readonly string[], width = 80): string {
 /**
  * `ls [-1Cd] [FILE…]` over the board's tree (default `/`): files first, then each directory's
  * entries under a `DIR:` heading when more than one argument is given; columns as on an
- * 80-column terminal (`-C`, the default) or one per line (`-1`). A missing argument is
+ * 80-column terminal (`-C`, the default on the terminal) or one per line (`-1`, the default
+ * into a pipe). A missing argument is
  * `ls: cannot access 'X': No such file or directory` and exit status 2, as GNU ls.
  */
 export const ls: Command = (argv, env) => {
-  let one = false;
+  let one = env.piped === true;
   let dirsAsFiles = false;
   const paths: string[] = [];
   let opts = true;
@@ -363,7 +365,7 @@ export function byteOrder(x: string, y: string): number {
 /** What `echo` writes for `words` (they joined by spaces, then a newline). */
 const echoed = (words: readonly string[]): string => `${words.join(' ')}\n`;
 
-const ERRNO_TEXT: Readonly<Record<string, string>> = { EINVAL: 'Invalid argument', EOVERFLOW: 'Value too large for defined data type', ENOENT: 'No such file or directory' };
+const ERRNO_TEXT: Readonly<Record<string, string>> = { EINVAL: 'Invalid argument', EIO: 'Input/output error', EOVERFLOW: 'Value too large for defined data type', ENOENT: 'No such file or directory' };
 
 /**
  * xps_cpus_store: ENOENT unless the device is multiqueue, then bitmap_parse of the text into
@@ -392,6 +394,9 @@ export const echoRedirect: Command = (argv, env) => {
   const fail = (msg: string): CommandResult => result('', `bash: ${msg}\n`, 1);
   const writeError = (errno: string): CommandResult => fail(`echo: write error: ${ERRNO_TEXT[errno] ?? errno}`);
   const node = resolve(env.board, path);
+  // open(O_WRONLY | O_CREAT) of a name ending in '/' in an existing directory is EISDIR.
+  const parent = path.replace(/\/+$/, '').replace(/[^/]*$/, '');
+  if (path.endsWith('/') && path !== '/' && lookup(env.board, parent === '' ? '/' : parent)?.kind === 'dir') return fail(`${path}: Is a directory`);
   if (typeof node === 'string') return fail(`${path}: ${pathError(node)}`);
   if (node.kind === 'dir') return fail(`${path}: Is a directory`);
   const xps = xpsQueue(env.board, path);
@@ -401,7 +406,9 @@ export const echoRedirect: Command = (argv, env) => {
   }
   const aff = IRQ_AFFINITY.exec(normalizePath(path));
   const irq = aff === null ? undefined : env.board.host.irqs.get(Number(aff[1]));
-  if (irq === undefined) return fail(`${path}: Permission denied`);
+  // A read-only file opens for root; the write fails: EIO from procfs (proc_reg_write without
+  // proc_write), EINVAL from debugfs (no write op, so no FMODE_CAN_WRITE).
+  if (irq === undefined) return writeError(normalizePath(path).startsWith('/proc/') ? 'EIO' : 'EINVAL');
   const mask = parseCpumask(value);
   if (mask === null) return writeError('EINVAL');
   try {

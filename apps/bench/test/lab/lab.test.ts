@@ -79,12 +79,24 @@ describe('the two-board lab', () => {
     expect(sh(lab, 'rc', 'ls -z')).toEqual({ stdout: '', stderr: "ls: invalid option -- 'z'\nTry 'ls --help' for more information.\n", status: 2 });
     expect(sh(lab, 'rc', 'cat /proc/irq')).toEqual({ stdout: '', stderr: 'cat: /proc/irq: Is a directory\n', status: 1 });
     expect(sh(lab, 'rc', 'echo 1 > /proc/irq')).toEqual({ stdout: '', stderr: 'bash: /proc/irq: Is a directory\n', status: 1 });
-    expect(sh(lab, 'rc', 'echo 1 > /proc/interrupts')).toEqual({ stdout: '', stderr: 'bash: /proc/interrupts: Permission denied\n', status: 1 });
+    // A read-only file opens for root and the write fails: EIO from procfs, EINVAL from debugfs.
+    expect(sh(lab, 'rc', 'echo 1 > /proc/interrupts')).toEqual({ stdout: '', stderr: 'bash: echo: write error: Input/output error\n', status: 1 });
+    expect(sh(lab, 'rc', `echo 1 > /sys/kernel/debug/ntb_transport/${dev}/qp0/stats`)).toEqual({ stdout: '', stderr: 'bash: echo: write error: Invalid argument\n', status: 1 });
+    expect(sh(lab, 'rc', 'ls ""')).toEqual({ stdout: '', stderr: "ls: cannot access '': No such file or directory\n", status: 2 });
     expect(sh(lab, 'rc', `cat /proc/irq/${irqs[0] ?? 0}/../${irqs[0] ?? 0}//smp_affinity`).status).toBe(0);
+    const irq = rc.host.irqs.get(irqs[0] ?? 0);
+    const was = irq?.affinity;
+    expect(sh(lab, 'rc', `echo 2 >> /proc/irq/${String(irqs[0] ?? 0).slice(0, -1)}[${String(irqs[0] ?? 0).slice(-1)}]/smp_affinity 2>/dev/null`)).toEqual({ stdout: '', stderr: '', status: 0 });
+    expect(irq?.affinity).toBe(2);
+    expect(sh(lab, 'rc', 'echo 4 > /proc/irq/*/smp_affinity')).toEqual({ stdout: '', stderr: 'bash: /proc/irq/*/smp_affinity: ambiguous redirect\n', status: 1 });
+    expect(irq?.affinity).toBe(2);
+    sh(lab, 'rc', `echo ${(was ?? 255).toString(16)} > /proc/irq/${irqs[0] ?? 0}/smp_affinity`);
+    expect(irq?.affinity).toBe(was);
     expect(sh(lab, 'rc', 'cat /proc/interrupts/ /proc/interrupts/x').stderr).toBe('cat: /proc/interrupts/: Not a directory\ncat: /proc/interrupts/x: Not a directory\n');
     expect(sh(lab, 'rc', 'ls /proc/interrupts/..').stderr).toBe("ls: cannot access '/proc/interrupts/..': Not a directory\n");
     const before = rc.host.irqs.get(irqs[0] ?? 0)?.affinity;
-    expect(sh(lab, 'rc', `echo 1 > /proc/irq/${irqs[0] ?? 0}/smp_affinity/`)).toEqual({ stdout: '', stderr: `bash: /proc/irq/${irqs[0] ?? 0}/smp_affinity/: Not a directory\n`, status: 1 });
+    // open(O_CREAT) of a name ending in '/' in an existing directory: EISDIR.
+    expect(sh(lab, 'rc', `echo 1 > /proc/irq/${irqs[0] ?? 0}/smp_affinity/`)).toEqual({ stdout: '', stderr: `bash: /proc/irq/${irqs[0] ?? 0}/smp_affinity/: Is a directory\n`, status: 1 });
     expect(rc.host.irqs.get(irqs[0] ?? 0)?.affinity).toBe(before);
   });
 
@@ -110,6 +122,13 @@ describe('the two-board lab', () => {
     expect(sh(lab, 'rc', 'grep -c dw-edma /proc/interrupts').stdout).toBe('1\n');
     expect(sh(lab, 'rc', 'dmesg | frob')).toEqual({ stdout: '', stderr: 'bash: frob: command not found\n', status: 127 });
     expect(sh(lab, 'rc', "echo 'a|b' | grep -F 'a|b'").stdout).toBe('a|b\n');
+    // Into a pipe ls lists one name per line (isatty false), on the terminal in columns.
+    const irqCount = lab.boards.rc.host.irqs.size;
+    expect(sh(lab, 'rc', 'ls /proc/irq | wc -l').stdout).toBe(`${irqCount}\n`);
+    expect(sh(lab, 'rc', 'ls -C /proc/irq | wc -l').stdout).toBe('1\n');
+    expect(sh(lab, 'rc', 'dmesg | cat')).toEqual(sh(lab, 'rc', 'dmesg'));
+    expect(sh(lab, 'rc', 'cat /nope 2>/dev/null')).toEqual({ stdout: '', stderr: '', status: 1 });
+    expect(sh(lab, 'rc', 'cat /nope 2>&1 | grep -c "No such file"')).toEqual({ stdout: '1\n', stderr: '', status: 0 });
   });
 
   it('tab completion offers the entries of a path word, directories with a slash', () => {

@@ -7,13 +7,13 @@ const vars = new Map([['SERVER_IP', '10.0.0.1']]);
 
 describe('shell line parsing', () => {
   it("takes the seed's lines verbatim: sudo dropped, ${SERVER_IP} expanded", () => {
-    expect(parseLine('sudo iperf3 -Z -c ${SERVER_IP} -l 65480 -w 512M -P 4', vars)).toEqual({ argv: ['iperf3', '-Z', '-c', '10.0.0.1', '-l', '65480', '-w', '512M', '-P', '4'], patterns: Array<null>(10).fill(null), redirect: null });
+    expect(parseLine('sudo iperf3 -Z -c ${SERVER_IP} -l 65480 -w 512M -P 4', vars)).toEqual({ argv: ['iperf3', '-Z', '-c', '10.0.0.1', '-l', '65480', '-w', '512M', '-P', '4'], patterns: Array<null>(10).fill(null), redirect: null, redirectPattern: null, stderr: 'terminal' });
     expect(parseLine('sudo iperf3 -ub0 -c $SERVER_IP', vars).argv).toEqual(['iperf3', '-ub0', '-c', '10.0.0.1']);
   });
 
   it('handles quotes and redirection', () => {
-    expect(parseLine(`echo "a b" 'c $SERVER_IP' > /proc/irq/35/smp_affinity`, vars)).toEqual({ argv: ['echo', 'a b', 'c $SERVER_IP'], patterns: [null, null, null], redirect: '/proc/irq/35/smp_affinity' });
-    expect(parseLine('echo 4>/proc/irq/35/smp_affinity', vars)).toEqual({ argv: ['echo', '4'], patterns: [null, null], redirect: '/proc/irq/35/smp_affinity' });
+    expect(parseLine(`echo "a b" 'c $SERVER_IP' > /proc/irq/35/smp_affinity`, vars)).toEqual({ argv: ['echo', 'a b', 'c $SERVER_IP'], patterns: [null, null, null], redirect: '/proc/irq/35/smp_affinity', redirectPattern: null, stderr: 'terminal' });
+    expect(parseLine('echo 4>/proc/irq/35/smp_affinity', vars)).toEqual({ argv: ['echo', '4'], patterns: [null, null], redirect: '/proc/irq/35/smp_affinity', redirectPattern: null, stderr: 'terminal' });
   });
 
   it('marks the words with unquoted glob characters, quoted ones escaped in the pattern', () => {
@@ -38,6 +38,20 @@ describe('shell line parsing', () => {
     expect(() => splitPipeline('| grep x')).toThrow("syntax error near unexpected token `|'");
     expect(() => splitPipeline('dmesg |')).toThrow("syntax error near unexpected token `|'");
     expect(() => splitPipeline('dmesg || true')).toThrow("the lab's shell runs no `||` lists");
+  });
+
+  it('takes 2>/dev/null, 2>&1, >> and a globbing redirect target; refuses ; && & < and other stderr targets with a clear message', () => {
+    expect(parseLine('cat /x 2>/dev/null', vars)).toMatchObject({ argv: ['cat', '/x'], stderr: 'null', redirect: null });
+    expect(parseLine('cat /x 2>&1', vars)).toMatchObject({ argv: ['cat', '/x'], stderr: 'stdout' });
+    expect(parseLine("echo 3 >> /proc/irq/1[7]/smp_affinity 2>/dev/null", vars)).toMatchObject({ argv: ['echo', '3'], redirect: '/proc/irq/1[7]/smp_affinity', redirectPattern: '/proc/irq/1[7]/smp_affinity', stderr: 'null' });
+    expect(parseLine("echo a2 '2'>x", vars)).toMatchObject({ argv: ['echo', 'a2', '2'], redirect: 'x', stderr: 'terminal' });
+    expect(() => parseLine('echo a && echo b', vars)).toThrow("the lab's shell runs no `&&` lists");
+    expect(() => parseLine('ls; echo x', vars)).toThrow("the lab's shell runs one command or pipeline per line (no `;` lists)");
+    expect(() => parseLine('sleep 1 &', vars)).toThrow("the lab's shell runs no background jobs (`&`)");
+    expect(() => parseLine('wc < /proc/interrupts', vars)).toThrow("input redirection (`<`) is not supported by the lab's shell");
+    expect(() => parseLine('cat /x 2>/tmp/f', vars)).toThrow("/tmp/f: the lab's shell sends standard error only to /dev/null or, with 2>&1, to standard output");
+    expect(() => parseLine('cat /x 2>', vars)).toThrow("syntax error near unexpected token `newline'");
+    expect(parseLine("echo 'a;b&c<d'", vars).argv).toEqual(['echo', 'a;b&c<d']);
   });
 
   it('reports shell errors as bash does', () => {
