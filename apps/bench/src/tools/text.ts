@@ -31,65 +31,177 @@ function lines(text: string): string[] {
   return out;
 }
 
-/** A POSIX basic regular expression as a JS RegExp source: `\+ \? \| \( \) \{ \}` are operators, the bare characters literal. */
-function breSource(p: string): string {
+/** POSIX bracket classes as the characters of a JS class (C locale). */
+const POSIX_CLASSES: Readonly<Record<string, string>> = {
+  alpha: 'a-zA-Z',
+  digit: '0-9',
+  alnum: 'a-zA-Z0-9',
+  upper: 'A-Z',
+  lower: 'a-z',
+  space: ' \\t\\n\\r\\f\\v',
+  blank: ' \\t',
+  punct: '!-\\/:-@\\[-`{-~',
+  xdigit: '0-9A-Fa-f',
+  print: ' -~',
+  graph: '!-~',
+  cntrl: '\\x00-\\x1f\\x7f',
+};
+
+/** A grep pattern it cannot compile: GNU grep's message. */
+class GrepPatternError extends Error {}
+
+/**
+ * A POSIX regular expression as GNU grep reads it (basic by default, extended with -E) turned
+ * into a JS RegExp source: in a basic one `\+ \? \| \( \) \{ \}` are the operators and the bare
+ * characters literal; bracket expressions with `]` first, `[:class:]` and a literal backslash;
+ * GNU's `\< \> \b \B \w \W \s \S`; another backslashed letter is that letter; a leading `*`
+ * is literal (basic) or ignored (extended); `{,m}` is `{0,m}`.
+ */
+function posixSource(p: string, extended: boolean): string {
+  const OPS = '+?|(){}';
   let out = '';
+  let atStart = true;
   for (let i = 0; i < p.length; i++) {
     const c = p.charAt(i);
+    let piece: string;
+    let start = false;
     if (c === '\\' && i + 1 < p.length) {
       const n = p.charAt(++i);
-      out += '+?|(){}'.includes(n) ? n : `\\${n}`;
-    } else out += '+?|(){}'.includes(c) ? `\\${c}` : c;
+      if (OPS.includes(n)) piece = extended ? `\\${n}` : n;
+      else if (n === '<') piece = '\\b(?=\\w)';
+      else if (n === '>') piece = '\\b(?<=\\w)';
+      else if ('wWsSbB123456789'.includes(n)) piece = `\\${n}`;
+      else if (/[a-zA-Z0-9]/.test(n)) piece = n;
+      else piece = `\\${n}`;
+      start = !extended && n === '(';
+      if (!extended && n === '{') {
+        if (!p.slice(i + 1).includes('\\}')) throw new GrepPatternError('Unmatched \\{');
+        if (p.charAt(i + 1) === ',') piece = '{0';
+      }
+    } else if (c === '[') {
+      let j = i + 1;
+      let body = '';
+      if (p.charAt(j) === '^') {
+        body = '^';
+        j++;
+      }
+      if (p.charAt(j) === ']') {
+        body += '\\]';
+        j++;
+      }
+      for (; j < p.length && p.charAt(j) !== ']'; j++) {
+        const m = /^\[:([a-z]+):\]/.exec(p.slice(j));
+        if (m !== null) {
+          const cls = POSIX_CLASSES[m[1] ?? ''];
+          if (cls === undefined) throw new GrepPatternError('character class syntax is [[:space:]], not [:space:]');
+          body += cls;
+          j += m[0].length - 1;
+        } else body += '\\^[]'.includes(p.charAt(j)) ? `\\${p.charAt(j)}` : p.charAt(j);
+      }
+      if (j >= p.length) throw new GrepPatternError('Unmatched [, [^, [:, [., or [=');
+      if (/^:[a-z]+:$/.test(p.slice(i + 1, j))) throw new GrepPatternError(`character class syntax is [[${p.slice(i + 1, j)}]], not [${p.slice(i + 1, j)}]`);
+      piece = `[${body}]`;
+      i = j;
+    } else if (c === '*' && atStart) {
+      // A leading `*` is literal in a basic expression and ignored in an extended one.
+      piece = extended ? '' : '\\*';
+      start = extended;
+    }
+    else if (OPS.includes(c)) {
+      piece = extended ? c : `\\${c}`;
+      start = extended && c === '(';
+      if (extended && c === '{' && p.charAt(i + 1) === ',') piece = '{0';
+    } else {
+      piece = c;
+      start = c === '^';
+    }
+    out += piece;
+    atStart = start;
   }
   return out;
 }
 
 const GREP_USAGE = "Usage: grep [OPTION]... PATTERNS [FILE]...\nTry 'grep --help' for more information.\n";
 
+/** grep's options without an argument (`-e PATTERN` is handled apart). */
+const GREP_FLAGS = 'ivcnEFwxqlhH';
+
 /**
- * `grep [-ivcnEFw] PATTERN [FILE…]`: the lines matching PATTERN (a basic regular expression;
- * -E extended, -F fixed string; -i any case, -w whole words, -v the others), -c their count,
- * -n with line numbers, file names in front when several files are read. Exit status 0 when a
- * line was selected, 1 when none, 2 on an error.
+ * `grep [-ivcnEFwxqlhH] [-e PATTERN]… PATTERN [FILE…]`: the lines matching PATTERN (a basic
+ * regular expression; -E extended, -F fixed string; -i any case, -w whole words, -x whole
+ * lines, -v the others; several -e are alternatives), -c their count, -n with line numbers,
+ * -l the names of the files with a match, -q nothing; file names in front when several files
+ * are read (-h never, -H always). Exit status 0 when a line was selected, 1 when none, 2 on
+ * an error.
  */
 export const grep: Filter = (argv, input, env) => {
   const flags = new Set<string>();
   const rest: string[] = [];
+  const patterns: string[] = [];
   let opts = true;
-  for (const a of argv.slice(1)) {
+  for (let i = 1; i < argv.length; i++) {
+    const a = argv[i] as string;
     if (opts && a === '--') opts = false;
     else if (opts && a.startsWith('-') && a.length > 1) {
-      for (const ch of a.slice(1)) {
-        if (!'ivcnEFw'.includes(ch)) return result('', `grep: -${ch}: not supported by the lab's grep (it takes -i -v -c -n -E -F -w)\n`, 2);
+      for (let k = 1; k < a.length; k++) {
+        const ch = a.charAt(k);
+        if (ch === 'e') {
+          const v = k + 1 < a.length ? a.slice(k + 1) : argv[++i];
+          if (v === undefined) return result('', `grep: option requires an argument -- 'e'\n${GREP_USAGE}`, 2);
+          patterns.push(v);
+          break;
+        }
+        if (!GREP_FLAGS.includes(ch)) return result('', `grep: -${ch}: not supported by the lab's grep (it takes -i -v -c -n -E -F -w -x -q -l -h -H -e)\n`, 2);
         flags.add(ch);
       }
     } else rest.push(a);
   }
-  const [pattern, ...files] = rest;
-  if (pattern === undefined) return result('', GREP_USAGE, 2);
-  let source = flags.has('F') ? pattern.replace(/[.*+?^${}()|[\]\\]/g, '\\$&') : flags.has('E') ? pattern : breSource(pattern);
-  if (flags.has('w')) source = `(?<![\\w])(?:${source})(?![\\w])`;
+  if (patterns.length === 0) {
+    const p = rest.shift();
+    if (p === undefined) return result('', GREP_USAGE, 2);
+    patterns.push(p);
+  }
+  if (flags.has('E') && flags.has('F')) return result('', 'grep: conflicting matchers specified\n', 2);
+  const files = rest;
+  let source: string;
+  try {
+    source = patterns
+      .flatMap((p) => p.split('\n'))
+      .map((p) => (flags.has('F') ? p.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&') : posixSource(p, flags.has('E'))))
+      .map((p) => `(?:${p})`)
+      .join('|');
+  } catch (e) {
+    return result('', `grep: ${(e as Error).message}\n`, 2);
+  }
+  if (flags.has('x')) source = `^(?:${source})$`;
+  else if (flags.has('w')) source = `(?<![\\w])(?:${source})(?![\\w])`;
   let re: RegExp;
   try {
     re = new RegExp(source, flags.has('i') ? 'i' : '');
-  } catch {
-    return result('', `grep: ${pattern}: invalid regular expression\n`, 2);
+  } catch (e) {
+    const m = (e as Error).message;
+    return result('', `grep: ${/\(|group/i.test(m) ? 'Unmatched ( or \\(' : /brace|\{/i.test(m) ? 'Unmatched \\{' : 'Invalid regular expression'}\n`, 2);
   }
   const { texts, err } = inputs('grep', files, input, env);
+  const named = flags.has('H') || (files.length > 1 && !flags.has('h'));
   let out = '';
   let selected = 0;
   for (const { name, text } of texts) {
-    const prefix = files.length > 1 ? `${name}:` : '';
+    const prefix = named ? `${name}:` : '';
     let count = 0;
+    let shown = '';
     lines(text).forEach((l, i) => {
       if (re.test(l) === flags.has('v')) return;
       count++;
-      if (!flags.has('c')) out += `${prefix}${flags.has('n') ? `${i + 1}:` : ''}${l}\n`;
+      shown += `${prefix}${flags.has('n') ? `${i + 1}:` : ''}${l}\n`;
     });
-    if (flags.has('c')) out += `${prefix}${count}\n`;
+    if (flags.has('q')) shown = '';
+    else if (flags.has('l')) shown = count > 0 ? `${name}\n` : '';
+    else if (flags.has('c')) shown = `${prefix}${count}\n`;
+    out += shown;
     selected += count;
   }
-  return result(out, err, err !== '' ? 2 : selected > 0 ? 0 : 1);
+  return result(out, err, err !== '' && !(flags.has('q') && selected > 0) ? 2 : selected > 0 ? 0 : 1);
 };
 
 /** The line count of `head` / `tail` options (`-n N`, `-nN`, `-N`) and the files; or an error message. */

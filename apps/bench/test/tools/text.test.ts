@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { bootLab } from '../../src/lab/lab.js';
 import { defaultVars } from '../../src/lab/script.js';
+import { procInterrupts } from '../../src/tools/proc.js';
 import { grep, head, tail, wc } from '../../src/tools/text.js';
 import type { ShellEnv } from '../../src/types.js';
 
@@ -29,8 +30,48 @@ describe('grep', () => {
     const irq = [...lab.boards.rc.host.irqs.keys()][1] ?? 0;
     expect(grep(['grep', 'f', `/proc/irq/${irq}/smp_affinity`, '/proc/irq'], null, env)).toEqual({ stdout: `/proc/irq/${irq}/smp_affinity:ff\n`, stderr: 'grep: /proc/irq: Is a directory\n', status: 2 });
     expect(grep(['grep'], text, env)).toEqual({ stdout: '', stderr: "Usage: grep [OPTION]... PATTERNS [FILE]...\nTry 'grep --help' for more information.\n", status: 2 });
-    expect(grep(['grep', '-E', '('], text, env)).toEqual({ stdout: '', stderr: 'grep: (: invalid regular expression\n', status: 2 });
+    expect(grep(['grep', '-E', '('], text, env)).toEqual({ stdout: '', stderr: 'grep: Unmatched ( or \\(\n', status: 2 });
     expect(grep(['grep', '-z', 'x'], text, env).status).toBe(2);
+  });
+});
+
+describe('grep against GNU grep 3.8', () => {
+  // Counts captured from GNU grep 3.8 (`grep -c …`) over this text: the RC's /proc/interrupts
+  // of a seed-1 lab, then three lines of brackets, a tab and words.
+  const lab1 = bootLab({ seed: 1 });
+  const env1: ShellEnv = { lab: lab1, board: lab1.boards.rc, vars: new Map() };
+  const gtext = `${procInterrupts(lab1.boards.rc)}a+b (x) ]x [y\\z\nfoo\tbar\nabc abd\n`;
+  const cases: [string[], number][] = [
+    [['[[:digit:]]\\{3\\} Level'], 1],
+    [['-E', '[[:space:]]GICv3'], 1],
+    [['\\<Edge\\>'], 16],
+    [['\\t'], 16],
+    [['\\d'], 18],
+    [['[]x]'], 1],
+    [['[^]x]'], 21],
+    [['*'], 0],
+    [['-E', '*ntb'], 16],
+    [['a\\{,2\\}'], 21],
+    [['-x', 'foo'], 0],
+    [['-w', 'ab.'], 1],
+    [['-i', 'EDGE'], 16],
+    [['x\\|y'], 1],
+    [['\\(ab\\)\\1'], 0],
+  ];
+  it.each(cases)('grep -c %j', (args, count) => {
+    expect(grep(['grep', '-c', ...args], gtext, env1)).toEqual({ stdout: `${count}\n`, stderr: '', status: count > 0 ? 0 : 1 });
+  });
+
+  it('reports bad patterns and option clashes with its messages, status 2; -e, -q, -l, -h, -H', () => {
+    expect(grep(['grep', 'a\\{1'], gtext, env1)).toEqual({ stdout: '', stderr: 'grep: Unmatched \\{\n', status: 2 });
+    expect(grep(['grep', '[:space:]'], gtext, env1)).toEqual({ stdout: '', stderr: 'grep: character class syntax is [[:space:]], not [:space:]\n', status: 2 });
+    expect(grep(['grep', '[x'], gtext, env1)).toEqual({ stdout: '', stderr: 'grep: Unmatched [, [^, [:, [., or [=\n', status: 2 });
+    expect(grep(['grep', '-E', '-F', 'x'], gtext, env1)).toEqual({ stdout: '', stderr: 'grep: conflicting matchers specified\n', status: 2 });
+    expect(grep(['grep', '-e', 'foo', '-e', 'abc'], gtext, env1).stdout).toBe('foo\tbar\nabc abd\n');
+    expect(grep(['grep', '-q', 'Edge'], gtext, env1)).toEqual({ stdout: '', stderr: '', status: 0 });
+    expect(grep(['grep', '-l', 'dw-edma', '/proc/interrupts', '/proc/irq/16/smp_affinity'], null, env1).stdout).toBe('/proc/interrupts\n');
+    expect(grep(['grep', '-h', 'dw-edma', '/proc/interrupts', '/proc/interrupts'], null, env1).stdout.startsWith(' 16:')).toBe(true);
+    expect(grep(['grep', '-Hc', 'dw-edma', '/proc/interrupts'], null, env1).stdout).toBe('/proc/interrupts:1\n');
   });
 });
 
