@@ -282,7 +282,7 @@ function interactive(lab: Lab, g: Globals): number {
   let board: BoardName = 'ep';
   const vars = { rc: defaultVars(lab, lab.boards.rc), ep: defaultVars(lab, lab.boards.ep) };
   const cmds = commands();
-  const names = [...cmds.keys(), ...FILTERS.keys()].filter((k) => k !== '>');
+  const names = [...cmds.keys(), ...FILTERS.keys(), 'echo', 'sudo'].filter((k) => k !== '>').sort();
   const rl = createInterface({
     input: process.stdin,
     output: process.stdout,
@@ -294,6 +294,7 @@ function interactive(lab: Lab, g: Globals): number {
       // The words of the pipeline's last command: its first is a command name, the rest paths.
       const cmdWords = line.slice(line.lastIndexOf('|') + 1).trimStart().split(/\s+/);
       if (prefixed && !line.includes('|')) cmdWords.shift();
+      while (cmdWords[0] === 'sudo' && cmdWords.length > 1) cmdWords.shift();
       const word = cmdWords.at(-1) ?? '';
       if (cmdWords.length > 1) return [completePath(lab.boards[on], word), word];
       const hits = [...names, ...(line.includes('|') ? [] : ['rc$', 'ep$', 'exit'])].filter((n) => n.startsWith(word));

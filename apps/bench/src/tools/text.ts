@@ -3,7 +3,7 @@
  * `… | tail -n 3`, `… | wc -l`), as GNU grep, head, tail and wc behave for the options the
  * lab takes: each reads the previous command's output, or the board's files it names.
  */
-import { resolve } from './proc.js';
+import { normalizePath, resolve } from './proc.js';
 import { result, type CommandResult, type ShellEnv } from '../types.js';
 
 /** A filter: `argv`, the text piped into it (null when it runs first), the board's shell. */
@@ -204,36 +204,59 @@ export const grep: Filter = (argv, input, env) => {
   return result(out, err, err !== '' && !(flags.has('q') && selected > 0) ? 2 : selected > 0 ? 0 : 1);
 };
 
-/** The line count of `head` / `tail` options (`-n N`, `-nN`, `-N`) and the files; or an error message. */
-function countArg(tool: string, argv: readonly string[]): { n: number; files: string[] } | string {
+/**
+ * The line count of `head` / `tail` (`-n N`, `-nN`, `-N`; `-n -N` for head is all but the
+ * last N, `-n +N` for tail is from line N on) and the files; or the message and status of an
+ * error.
+ */
+function countArg(tool: string, argv: readonly string[]): { n: number; sign: '' | '+' | '-'; files: string[] } | { readonly error: string } {
   let n = 10;
+  let sign: '' | '+' | '-' = '';
   const files: string[] = [];
+  let opts = true;
   for (let i = 1; i < argv.length; i++) {
     const a = argv[i] as string;
-    const v = a === '-n' ? argv[++i] : a.startsWith('-n') ? a.slice(2) : /^-\d+$/.test(a) ? a.slice(1) : null;
+    if (opts && a === '--') {
+      opts = false;
+      continue;
+    }
+    const v = !opts ? null : a === '-n' ? argv[++i] : a.startsWith('-n') ? a.slice(2) : /^-\d+$/.test(a) ? a.slice(1) : null;
     if (v === null) {
-      if (a.startsWith('-') && a.length > 1) return `${tool}: ${a}: not supported by the lab's ${tool} (it takes -n N)\n`;
+      if (opts && a.startsWith('-') && a.length > 1) return { error: `${tool}: ${a}: not supported by the lab's ${tool} (it takes -n N)\n` };
       files.push(a);
-    } else if (v === undefined || !/^\d+$/.test(v)) return `${tool}: invalid number of lines: '${v ?? ''}'\n`;
-    else n = Number(v);
+    } else if (v === undefined) return { error: `${tool}: option requires an argument -- 'n'\nTry '${tool} --help' for more information.\n` };
+    else {
+      const m = /^([+-]?)(\d+)$/.exec(v);
+      if (m === null) return { error: `${tool}: invalid number of lines: '${v}'\n` };
+      sign = m[1] as '' | '+' | '-';
+      n = Number(m[2]);
+    }
   }
-  return { n, files };
+  return { n, sign, files };
 }
 
-/** `head` and `tail` (`-n N`, default 10): the first or last N lines of the input. */
+/** `head` and `tail` (`-n N`, default 10): the first or last N lines of each input, a `==> F <==` header before each when there are several files. */
 function ends(tool: 'head' | 'tail'): Filter {
   return (argv, input, env) => {
     const a = countArg(tool, argv);
-    if (typeof a === 'string') return result('', a, 1);
-    const { texts, err } = inputs(tool, a.files, input, env);
-    const out = texts
-      .map(({ name, text }) => {
-        const ls = lines(text);
-        const pick = tool === 'head' ? ls.slice(0, a.n) : a.n === 0 ? [] : ls.slice(-a.n);
-        return `${a.files.length > 1 ? `==> ${name} <==\n` : ''}${pick.map((l) => `${l}\n`).join('')}`;
-      })
-      .join('\n');
-    return result(out, err, err === '' ? 0 : 1);
+    if ('error' in a) return result('', a.error, 1);
+    const pick = (ls: string[]): string[] => {
+      if (tool === 'head') return a.sign === '-' ? ls.slice(0, Math.max(0, ls.length - a.n)) : ls.slice(0, a.n);
+      return a.sign === '+' ? ls.slice(Math.max(0, a.n - 1)) : a.n === 0 ? [] : ls.slice(-a.n);
+    };
+    if (a.files.length === 0) return result(pick(lines(input ?? '')).map((l) => `${l}\n`).join(''));
+    const blocks: string[] = [];
+    let err = '';
+    for (const f of a.files) {
+      const node = resolve(env.board, f);
+      const header = a.files.length > 1 ? `==> ${f} <==\n` : '';
+      if (typeof node === 'string') err += `${tool}: cannot open '${f}' for reading: ${node === 'ENOTDIR' ? 'Not a directory' : 'No such file or directory'}\n`;
+      else if (node.kind === 'dir') {
+        blocks.push(header);
+        err += `${tool}: error reading '${f}': Is a directory\n`;
+      } else blocks.push(header + pick(lines(node.read() ?? '')).map((l) => `${l}\n`).join(''));
+    }
+    return result(blocks.join('\n'), err, err === '' ? 0 : 1);
   };
 }
 
@@ -243,8 +266,10 @@ export const head: Filter = ends('head');
 export const tail: Filter = ends('tail');
 
 /**
- * `wc [-lwc] [FILE…]`: newline, word and byte counts; a single count prints alone, several in
- * columns of width 7, as GNU wc does for standard input and /proc files.
+ * `wc [-lwc] [FILE…]`: newline, word and byte counts per input and, for several files, a total.
+ * Column width as GNU wc sets it: the digits of the files' summed sizes (procfs and debugfs
+ * files report 0, sysfs attributes a 4 KiB page), at least 7 when an input is not a regular
+ * file (the pipe, a directory); one count of the pipe prints alone.
  */
 export const wc: Filter = (argv, input, env) => {
   const which = new Set<string>();
@@ -258,12 +283,29 @@ export const wc: Filter = (argv, input, env) => {
     } else files.push(a);
   }
   const cols = which.size === 0 ? ['l', 'w', 'c'] : ['l', 'w', 'c'].filter((k) => which.has(k));
-  const { texts, err } = inputs('wc', files, input, env);
-  const counts = texts.map(({ name, text }) => ({ name, v: { l: (text.match(/\n/g) ?? []).length, w: text.split(/\s+/).filter((x) => x !== '').length, c: Buffer.byteLength(text) } }));
-  const width = cols.length === 1 ? 0 : 7;
+  const count = (text: string): Record<string, number> => ({ l: (text.match(/\n/g) ?? []).length, w: text.split(/\s+/).filter((x) => x !== '').length, c: Buffer.byteLength(text) });
+  const rows: { name: string; v: Record<string, number> }[] = [];
+  let err = '';
+  let sizes = 0;
+  let irregular = files.length === 0;
+  if (files.length === 0) rows.push({ name: '', v: count(input ?? '') });
+  for (const f of files) {
+    const node = resolve(env.board, f);
+    if (typeof node === 'string') err += `wc: ${f}: ${node === 'ENOTDIR' ? 'Not a directory' : 'No such file or directory'}\n`;
+    else if (node.kind === 'dir') {
+      err += `wc: ${f}: Is a directory\n`;
+      irregular = true;
+      rows.push({ name: f, v: { l: 0, w: 0, c: 0 } });
+    } else {
+      sizes += normalizePath(f).startsWith('/sys/class/') ? 4096 : 0;
+      rows.push({ name: f, v: count(node.read() ?? '') });
+    }
+  }
+  const width = files.length === 0 && cols.length === 1 ? 1 : Math.max(String(sizes).length, irregular ? 7 : 1);
   const row = (v: Record<string, number>, name: string): string => `${cols.map((k) => String(v[k] ?? 0).padStart(width)).join(' ')}${name === '' ? '' : ` ${name}`}\n`;
-  let out = counts.map((c) => row(c.v, files.length === 0 ? '' : c.name)).join('');
-  if (counts.length > 1) out += row({ l: counts.reduce((s, c) => s + (c.v.l ?? 0), 0), w: counts.reduce((s, c) => s + (c.v.w ?? 0), 0), c: counts.reduce((s, c) => s + (c.v.c ?? 0), 0) }, 'total');
+  let out = rows.map((r) => row(r.v, r.name)).join('');
+  const sum = (k: string): number => rows.reduce((t, r) => t + (r.v[k] ?? 0), 0);
+  if (files.length > 1) out += row({ l: sum('l'), w: sum('w'), c: sum('c') }, 'total');
   return result(out, err, err === '' ? 0 : 1);
 };
 

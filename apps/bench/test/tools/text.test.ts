@@ -85,6 +85,22 @@ describe('head, tail and wc', () => {
     expect(tail(['tail', '-n', 'x'], ten, env)).toEqual({ stdout: '', stderr: "tail: invalid number of lines: 'x'\n", status: 1 });
   });
 
+  it('head -n -K keeps all but the last K, tail -n +K starts at line K; file errors as GNU coreutils words them', () => {
+    expect(head(['head', '-n', '-9'], ten, env).stdout).toBe('l0\nl1\nl2\n');
+    expect(tail(['tail', '-n', '+11'], ten, env).stdout).toBe('l10\nl11\n');
+    expect(tail(['tail', '-n', '-1'], ten, env).stdout).toBe('l11\n');
+    expect(head(['head', '-n', '2', 'nope'], null, env)).toEqual({ stdout: '', stderr: "head: cannot open 'nope' for reading: No such file or directory\n", status: 1 });
+    expect(tail(['tail', '-n1', '/proc/irq', '/proc/irq/16/smp_affinity'], null, env)).toEqual({ stdout: '==> /proc/irq <==\n\n==> /proc/irq/16/smp_affinity <==\nff\n', stderr: "tail: error reading '/proc/irq': Is a directory\n", status: 1 });
+    expect(head(['head', '-n'], ten, env)).toEqual({ stdout: '', stderr: "head: option requires an argument -- 'n'\nTry 'head --help' for more information.\n", status: 1 });
+  });
+
+  it('wc sizes its columns as GNU wc: the summed file sizes (procfs 0, sysfs a page), 7 for a pipe or a directory', () => {
+    expect(wc(['wc', '/proc/interrupts'], null, env).stdout).toMatch(/^\d+ \d+ \d+ \/proc\/interrupts\n$/);
+    expect(wc(['wc', '-c', '/sys/class/net/ntb0/queues/tx-0/xps_cpus'], null, env).stdout).toBe('   3 /sys/class/net/ntb0/queues/tx-0/xps_cpus\n');
+    const r = wc(['wc', '-l', '/proc/irq/16/smp_affinity', '/proc/irq', 'nope'], null, env);
+    expect(r).toEqual({ stdout: '      1 /proc/irq/16/smp_affinity\n      0 /proc/irq\n      1 total\n', stderr: 'wc: /proc/irq: Is a directory\nwc: nope: No such file or directory\n', status: 1 });
+  });
+
   it('wc counts lines, words and bytes: one count alone, several in width-7 columns', () => {
     expect(wc(['wc', '-l'], ten, env).stdout).toBe('12\n');
     expect(wc(['wc'], 'a b\nc\n', env).stdout).toBe('      2       3       6\n');
