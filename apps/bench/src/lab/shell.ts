@@ -9,7 +9,7 @@
  */
 import { takeServerOutput } from '../tools/net/background.js';
 import { byteOrder, lookup } from '../tools/proc.js';
-import { FILTERS } from '../tools/text.js';
+import { FILTERS, POSIX_CLASSES } from '../tools/text.js';
 import type { Board } from './lab.js';
 import { result, type Command, type CommandResult, type ShellEnv } from '../types.js';
 
@@ -148,17 +148,25 @@ function componentRegExp(comp: string): RegExp {
     else if (c === '?') re += '.';
     else if (c === '[') {
       let j = i + 1;
-      if (comp[j] === '!' || comp[j] === '^') j++;
-      if (comp[j] === ']') j++;
-      while (j < comp.length && comp[j] !== ']') j++;
+      const negate = comp[j] === '!' || comp[j] === '^';
+      if (negate) j++;
+      let body = '';
+      // A `]` first is literal; `[:class:]` is a POSIX class; a backslash quotes the next character.
+      for (let first = true; j < comp.length && (first || comp[j] !== ']'); j++, first = false) {
+        const cls = /^\[:([a-z]+):\]/.exec(comp.slice(j));
+        if (cls !== null && POSIX_CLASSES[cls[1] ?? ''] !== undefined) {
+          body += POSIX_CLASSES[cls[1] ?? ''] ?? '';
+          j += cls[0].length - 1;
+          continue;
+        }
+        const ch = comp[j] === '\\' && j + 1 < comp.length ? (comp[++j] as string) : (comp[j] as string);
+        body += '\\]^['.includes(ch) ? `\\${ch}` : ch;
+      }
       if (j >= comp.length) {
         re += '\\[';
         continue;
       }
-      let body = comp.slice(i + 1, j);
-      const negate = body.startsWith('!') || body.startsWith('^');
-      if (negate) body = body.slice(1);
-      re += `[${negate ? '^' : ''}${body.replace(/\\(.)/g, '$1').replace(/[\\\]^]/g, (m, off: number) => (m === '^' && off > 0 ? m : `\\${m}`))}]`;
+      re += `[${negate ? '^' : ''}${body}]`;
       i = j;
     } else re += escapeRegExp(c);
   }
@@ -177,6 +185,8 @@ function escapeRegExp(c: string): string {
  */
 export function expandPathname(board: Board, pattern: string): string[] {
   const abs = pattern.startsWith('/');
+  // A trailing `/` keeps only directories, each printed with its slash.
+  const dirsOnly = pattern.endsWith('/');
   let paths = [''];
   for (const comp of pattern.split('/').filter((c) => c !== '')) {
     const next: string[] = [];
@@ -194,7 +204,8 @@ export function expandPathname(board: Board, pattern: string): string[] {
     }
     paths = next;
   }
-  return paths.filter((p) => p !== '' && lookup(board, p) !== null).sort(byteOrder);
+  const found = paths.filter((p) => p !== '' && lookup(board, p) !== null);
+  return (dirsOnly ? found.filter((p) => lookup(board, p)?.kind === 'dir').map((p) => `${p}/`) : found).sort(byteOrder);
 }
 
 /** `argv` with each globbing word replaced by the paths it matches (kept as it is when none). */

@@ -32,7 +32,7 @@ function lines(text: string): string[] {
 }
 
 /** POSIX bracket classes as the characters of a JS class (C locale). */
-const POSIX_CLASSES: Readonly<Record<string, string>> = {
+export const POSIX_CLASSES: Readonly<Record<string, string>> = {
   alpha: 'a-zA-Z',
   digit: '0-9',
   alnum: 'a-zA-Z0-9',

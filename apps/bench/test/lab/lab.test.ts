@@ -72,6 +72,11 @@ describe('the two-board lab', () => {
     expect(all.stdout.split('\n').filter((l) => l !== '')).toHaveLength(irqs.length);
     expect(sh(lab, 'rc', `echo /proc/irq/${irqs[0] ?? 0}/smp_aff?nity /sys/class/net/ntb0/queues/[rt]x-0`).stdout).toBe(`/proc/irq/${irqs[0] ?? 0}/smp_affinity /sys/class/net/ntb0/queues/rx-0 /sys/class/net/ntb0/queues/tx-0\n`);
     expect(sh(lab, 'rc', "echo '/proc/*' /proc/irq/99999* /pr[!o]c").stdout).toBe('/proc/* /proc/irq/99999* /pr[!o]c\n');
+    // As bash: a trailing / keeps the directories, with their slash; POSIX classes and a leading ] in brackets.
+    expect(sh(lab, 'rc', 'echo */ proc/*/').stdout).toBe('proc/ sys/ proc/irq/\n');
+    const last = String(irqs.at(-1) ?? 0);
+    expect(sh(lab, 'rc', `echo /proc/irq/${last.slice(0, -1)}[[:digit:]]`).stdout.split(' ')).toContain(`/proc/irq/${last}\n`);
+    expect(sh(lab, 'rc', 'echo /proc/irq/[]x]* /proc/[[:upper:]]*').stdout).toBe('/proc/irq/[]x]* /proc/[[:upper:]]*\n');
     expect(sh(lab, 'rc', 'cat /sys/kernel/debug/ntb_transport/*/qp7/stats')).toEqual({ stdout: '', stderr: 'cat: /sys/kernel/debug/ntb_transport/*/qp7/stats: No such file or directory\n', status: 1 });
     expect(sh(lab, 'rc', 'ls /proc/interrupts /nope /sys/class/net')).toEqual({ stdout: '/proc/interrupts\n\n/sys/class/net:\nntb0\n', stderr: "ls: cannot access '/nope': No such file or directory\n", status: 2 });
     expect(sh(lab, 'rc', 'ls -d /proc /sys').stdout).toBe('/proc  /sys\n');
