@@ -374,44 +374,23 @@ export function splitPipeline(line: string): string[] {
 }
 
 /**
- * A pipeline (`dmesg | grep Link | wc -l`): the first command runs on the board, each later one
- * is a text filter (grep, head, tail, wc; `cat` without files copies its input) reading the
- * output before it, or a lab command (which reads no input). Commands writing into the pipe
- * see `piped`. Every command's stderr is shown; the exit status is the last command's.
+ * A pipeline (`dmesg | grep Link | wc -l`): each command's output is the next one's input, which
+ * the text filters (grep, head, tail, wc; `cat` without files) read and the lab's commands do
+ * not. Commands writing into the pipe see `piped`. Every command's stderr is shown; the exit
+ * status is the last command's.
  */
 function runPipeline(segments: readonly string[], env: ShellEnv, commands: ReadonlyMap<string, Command>): CommandResult {
   const piped = { ...env, piped: true };
-  const first = runParsed(segments[0] ?? '', piped, commands);
-  let out = first.stdout;
-  let err = first.stderr;
-  let status = first.status;
-  for (let i = 1; i < segments.length; i++) {
-    const seg = segments[i] ?? '';
-    let parsed: ParsedLine;
-    try {
-      parsed = parseLine(seg, env.vars);
-    } catch (e) {
-      return result('', `bash: ${(e as Error).message}\n`, e instanceof SudoError ? 1 : 2);
-    }
-    const argv = expandWords(env.board, parsed.argv, parsed.patterns);
-    const name = argv[0] ?? '';
-    const filter = FILTERS.get(name);
-    const to = i === segments.length - 1 ? env : piped;
-    const r = routeStderr(
-      parsed.redirect !== null
-        ? result('', `bash: ${name}: redirection is only supported for echo\n`, 1)
-        : filter !== undefined
-          ? filter(argv, out, to)
-          : name === 'cat' && argv.length === 1
-            ? result(out)
-            : runArgv(parsed, to, commands),
-      parsed.stderr,
-    );
+  let out: string | null = null;
+  let err = '';
+  let status = 0;
+  segments.forEach((seg, i) => {
+    const r = runSegment(seg, out, i === segments.length - 1 ? env : piped, commands);
     out = r.stdout;
     err += r.stderr;
     status = r.status;
-  }
-  return result(out, err, status);
+  });
+  return result(out ?? '', err, status);
 }
 
 function runCommand(line: string, env: ShellEnv, commands: ReadonlyMap<string, Command>): CommandResult {
@@ -421,7 +400,7 @@ function runCommand(line: string, env: ShellEnv, commands: ReadonlyMap<string, C
   } catch (e) {
     return result('', `bash: ${(e as Error).message}\n`, 2);
   }
-  return segments.length > 1 ? runPipeline(segments, env, commands) : runParsed(line, env, commands);
+  return runPipeline(segments, env, commands);
 }
 
 /** `r` with its standard error sent where `mode` says (the terminal, /dev/null, or after its standard output). */
@@ -430,7 +409,8 @@ function routeStderr(r: CommandResult, mode: ParsedLine['stderr']): CommandResul
   return result(mode === 'stdout' ? r.stdout + r.stderr : r.stdout, '', r.status);
 }
 
-function runParsed(line: string, env: ShellEnv, commands: ReadonlyMap<string, Command>): CommandResult {
+/** One command of a pipeline, `input` the output of the one before (null for the first). */
+function runSegment(line: string, input: string | null, env: ShellEnv, commands: ReadonlyMap<string, Command>): CommandResult {
   let parsed: ParsedLine;
   try {
     parsed = parseLine(line, env.vars);
@@ -438,10 +418,10 @@ function runParsed(line: string, env: ShellEnv, commands: ReadonlyMap<string, Co
     if (e instanceof SudoError) return result('', `${e.message}\n${e.usage ? SUDO_USAGE : ''}`, 1);
     return result('', `bash: ${(e as Error).message}\n`, 2);
   }
-  return routeStderr(runArgv(parsed, env, commands), parsed.stderr);
+  return routeStderr(runArgv(parsed, input, env, commands), parsed.stderr);
 }
 
-function runArgv(parsed: ParsedLine, env: ShellEnv, commands: ReadonlyMap<string, Command>): CommandResult {
+function runArgv(parsed: ParsedLine, input: string | null, env: ShellEnv, commands: ReadonlyMap<string, Command>): CommandResult {
   const argv = expandWords(env.board, parsed.argv, parsed.patterns);
   const [name] = argv;
   if (name === undefined) return result('');
@@ -452,9 +432,10 @@ function runArgv(parsed: ParsedLine, env: ShellEnv, commands: ReadonlyMap<string
     if (hits.length > 1) return result('', `bash: ${parsed.redirect}: ambiguous redirect\n`, 1);
     return writer([hits[0] ?? parsed.redirect, ...argv.slice(1)], env);
   }
-  const cmd = commands.get(name) ?? (name === 'echo' ? echo : undefined);
   const filter = FILTERS.get(name);
-  if (cmd === undefined && filter !== undefined) return filter(argv, null, env);
+  if (filter !== undefined) return filter(argv, input, env);
+  if (name === 'cat' && argv.length === 1) return result(input ?? '');
+  const cmd = commands.get(name) ?? (name === 'echo' ? echo : undefined);
   if (cmd === undefined) return result('', `bash: ${name}: command not found\n`, 127);
   return cmd(argv, env);
 }

@@ -206,6 +206,15 @@ export function pathError(errno: 'ENOENT' | 'ENOTDIR'): string {
   return errno === 'ENOTDIR' ? 'Not a directory' : 'No such file or directory';
 }
 
+/** What cat, grep, head, tail and wc read at `path`: the file's text, or why not (strerror; `dir` for a directory). */
+export function readPath(board: Board, path: string): { readonly text: string } | { readonly error: string; readonly dir: boolean } {
+  const node = resolve(board, path);
+  if (typeof node === 'string') return { error: pathError(node), dir: false };
+  if (node.kind === 'dir') return { error: 'Is a directory', dir: true };
+  const text = node.read();
+  return text === null ? { error: 'No such file or directory', dir: false } : { text };
+}
+
 /** The node of the normalised components `p`, or null. */
 function nodeAt(board: Board, p: readonly string[]): FsNode | null {
   const key = p.join('/');
@@ -262,8 +271,8 @@ function nodeAt(board: Board, p: readonly string[]): FsNode | null {
 
 /** Read a lab file; null when it does not exist (or is a directory). */
 export function readFile(board: Board, path: string): string | null {
-  const node = lookup(board, path);
-  return node?.kind === 'file' ? node.read() : null;
+  const r = readPath(board, path);
+  return 'text' in r ? r.text : null;
 }
 
 /** `cat FILE...`. */
@@ -271,12 +280,9 @@ export const cat: Command = (argv, env) => {
   let out = '';
   let err = '';
   for (const path of argv.slice(1)) {
-    const node = resolve(env.board, path);
-    const text = typeof node === 'string' || node.kind === 'dir' ? null : node.read();
-    if (typeof node === 'string') err += `cat: ${path}: ${pathError(node)}\n`;
-    else if (node.kind === 'dir') err += `cat: ${path}: Is a directory\n`;
-    else if (text === null) err += `cat: ${path}: No such file or directory\n`;
-    else out += text;
+    const r = readPath(env.board, path);
+    if ('text' in r) out += r.text;
+    else err += `cat: ${path}: ${r.error}\n`;
   }
   return result(out, err, err === '' ? 0 : 1);
 };

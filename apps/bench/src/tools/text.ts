@@ -3,7 +3,7 @@
  * `… | tail -n 3`, `… | wc -l`), as GNU grep, head, tail and wc behave for the options the
  * lab takes: each reads the previous command's output, or the board's files it names.
  */
-import { normalizePath, resolve } from './proc.js';
+import { normalizePath, readPath } from './proc.js';
 import { result, type CommandResult, type ShellEnv } from '../types.js';
 
 /** A filter: `argv`, the text piped into it (null when it runs first), the board's shell. */
@@ -15,10 +15,9 @@ function inputs(tool: string, files: readonly string[], input: string | null, en
   const texts: { name: string; text: string }[] = [];
   let err = '';
   for (const f of files) {
-    const node = resolve(env.board, f);
-    if (typeof node === 'string') err += `${tool}: ${f}: ${node === 'ENOTDIR' ? 'Not a directory' : 'No such file or directory'}\n`;
-    else if (node.kind === 'dir') err += `${tool}: ${f}: Is a directory\n`;
-    else texts.push({ name: f, text: node.read() ?? '' });
+    const r = readPath(env.board, f);
+    if ('text' in r) texts.push({ name: f, text: r.text });
+    else err += `${tool}: ${f}: ${r.error}\n`;
   }
   return { texts, err };
 }
@@ -248,13 +247,13 @@ function ends(tool: 'head' | 'tail'): Filter {
     const blocks: string[] = [];
     let err = '';
     for (const f of a.files) {
-      const node = resolve(env.board, f);
+      const r = readPath(env.board, f);
       const header = a.files.length > 1 ? `==> ${f} <==\n` : '';
-      if (typeof node === 'string') err += `${tool}: cannot open '${f}' for reading: ${node === 'ENOTDIR' ? 'Not a directory' : 'No such file or directory'}\n`;
-      else if (node.kind === 'dir') {
+      if ('text' in r) blocks.push(header + pick(lines(r.text)).map((l) => `${l}\n`).join(''));
+      else if (r.dir) {
         blocks.push(header);
-        err += `${tool}: error reading '${f}': Is a directory\n`;
-      } else blocks.push(header + pick(lines(node.read() ?? '')).map((l) => `${l}\n`).join(''));
+        err += `${tool}: error reading '${f}': ${r.error}\n`;
+      } else err += `${tool}: cannot open '${f}' for reading: ${r.error}\n`;
     }
     return result(blocks.join('\n'), err, err === '' ? 0 : 1);
   };
@@ -290,15 +289,16 @@ export const wc: Filter = (argv, input, env) => {
   let irregular = files.length === 0;
   if (files.length === 0) rows.push({ name: '', v: count(input ?? '') });
   for (const f of files) {
-    const node = resolve(env.board, f);
-    if (typeof node === 'string') err += `wc: ${f}: ${node === 'ENOTDIR' ? 'Not a directory' : 'No such file or directory'}\n`;
-    else if (node.kind === 'dir') {
-      err += `wc: ${f}: Is a directory\n`;
-      irregular = true;
-      rows.push({ name: f, v: { l: 0, w: 0, c: 0 } });
-    } else {
+    const r = readPath(env.board, f);
+    if ('text' in r) {
       sizes += normalizePath(f).startsWith('/sys/class/') ? 4096 : 0;
-      rows.push({ name: f, v: count(node.read() ?? '') });
+      rows.push({ name: f, v: count(r.text) });
+    } else {
+      err += `wc: ${f}: ${r.error}\n`;
+      if (r.dir) {
+        irregular = true;
+        rows.push({ name: f, v: { l: 0, w: 0, c: 0 } });
+      }
     }
   }
   const width = files.length === 0 && cols.length === 1 ? 1 : Math.max(String(sizes).length, irregular ? 7 : 1);
