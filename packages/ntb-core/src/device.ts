@@ -76,6 +76,11 @@ export class NtbDev implements NtbDevice {
     else this.mwSetTrans({ pidx, widx, addr: 0, size: 0 }, done);
   }
 
+  /** dev_info on the device: `text` into the host's kernel log after `<driverName> <name>: `; returns the stamped line. */
+  devInfo(text: string): string {
+    return this.host.printk(`${this.driverName} ${this.name}: ${text}`);
+  }
+
   /** Doorbell vectors; 1 when the driver does not say (ntb_db_vector_count). */
   dbVectorCount(): number {
     return this.ops.dbVectorCount?.() ?? 1;

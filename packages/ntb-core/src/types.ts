@@ -261,6 +261,8 @@ export interface NtbDevice {
   mwSetTrans(trans: NtbMwTrans, done: NtbDone): void;
   /** Remove inbound translation `widx` (ntb_mw_clear_trans): the driver's op, or a zero translation when it has none. */
   mwClearTrans(pidx: number, widx: number, done: NtbDone): void;
+  /** dev_info on the device: `text` into the host's kernel log after `<driverName> <name>: `; returns the stamped line. */
+  devInfo(text: string): string;
   /** Doorbell vectors, falling back to 1 (ntb_db_vector_count). */
   dbVectorCount(): number;
   /** Bits of `vector`, falling back to `dbValidMask` (ntb_db_vector_mask). */

@@ -112,9 +112,8 @@ export class NtbNetdev {
     const first = this.queues[0] as NtbNetdevQueue;
     this.ndev.mtu = first.qp.maxSize() - ETH_HLEN;
     this.ndev.netifSetRealNumQueues(this.queues.length, this.queues.length);
-    const dev = this.transport.dev;
     // ntb_netdev_probe's dev_info; the single-queue driver's says only "%s created".
-    dev.host.printk(`${dev.driverName} ${dev.name}: ${this.ndev.name} created${this.variant === 'mq' ? ` with ${this.queues.length} queue pairs` : ''}`);
+    this.transport.dev.devInfo(`${this.ndev.name} created${this.variant === 'mq' ? ` with ${this.queues.length} queue pairs` : ''}`);
     const base = { getDrvinfo: () => this.getDrvinfo(), getLink: () => this.getLink(), getLinkKsettings: () => this.getLinkKsettings() };
     this.ndev.ethtoolOps =
       this.variant === 'mq'

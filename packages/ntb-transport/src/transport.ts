@@ -85,7 +85,7 @@ export class NtbTransport {
 
   /** @internal Append a kernel log line (dev_info on the NTB device: also to the host's kernel log, `<driver> <device>: line`). */
   log(line: string): void {
-    this.dev.host.printk(`${this.dev.driverName} ${this.dev.name}: ${line}`);
+    this.dev.devInfo(line);
     this.dmesg.push(`${this.dev.name}: ${line}`);
     if (this.dmesg.length > 1000) this.dmesg.splice(0, this.dmesg.length - 1000);
   }
@@ -409,8 +409,8 @@ export function createNtbTransportClient(options: TransportClientOptions): NtbCl
     probeLog,
     probe(dev: NtbDevice): number {
       const t = probeTransport(dev, params, (line) => {
-        probeLog.push(line);
-        dev.host.printk(`${dev.driverName} ${line}`);
+        probeLog.push(`${dev.name}: ${line}`);
+        dev.devInfo(line);
       });
       if (typeof t === 'number') return t;
       instances.set(dev, t);
@@ -436,7 +436,7 @@ const MIN_QP_REGION = RX_INFO_SIZE + 2 * (PAYLOAD_HEADER_SIZE + 1);
 function probeTransport(dev: NtbDevice, params: TransportParams, log: (line: string) => void): NtbTransport | number {
   const ops = dev.ops;
   if (ops.mwSetTrans === undefined) {
-    log(`${dev.name}: Inbound MW based NTB API is required`);
+    log('Inbound MW based NTB API is required');
     return -ERRNO.EINVAL;
   }
   const peerMwCount = ops.peerMwCount();
