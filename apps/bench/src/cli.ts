@@ -10,7 +10,7 @@ import { dirname } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { createInterface } from 'node:readline';
 import { getProfile, parseProfile, type PlatformProfile } from '@ntbsim/kernel';
-import type { DoorbellMode } from '@ntbsim/ntb-hw-epf';
+import type { DoorbellMode, EpfPortMode } from '@ntbsim/ntb-hw-epf';
 import { labCommands } from './commands.js';
 import { bootLab, LabError, seedMwSizes, type BoardName, type Lab, type LabOptions } from './lab/lab.js';
 import { applyParam, ParamError, type ModuleParams } from './lab/params.js';
@@ -64,6 +64,8 @@ Global options:
   --doorbell MODE       legacy | per-bit (both boards), or per board: rc=MODE,ep=MODE
                         (a board left out keeps legacy)
   --mws N               vNTB memory windows in BAR2, 1..4 (default: one per ntb_num_queues, up to 4)
+  --ntb-ports MODE      same (mainline: both NTB devices report port 0) | distinct (RC 0, EP 1,
+                        as port ops on the EPF drivers would; ntb_perf then needs --mws 2)
   --trace FILE          write the event trace (JSON lines) to FILE
 `;
 
@@ -76,6 +78,7 @@ interface Globals {
   params: ModuleParams;
   doorbell?: { rc?: DoorbellMode; ep?: DoorbellMode };
   mws?: number;
+  ports?: EpfPortMode;
   trace?: string;
 }
 
@@ -130,7 +133,7 @@ function checkWritable(path: string, what: string): void {
 }
 
 /** The global options (they go before the command). */
-const GLOBAL_OPTIONS = ['--profile', '--seed', '--functional', '--param', '--doorbell', '--mws', '--trace'];
+const GLOBAL_OPTIONS = ['--profile', '--seed', '--functional', '--param', '--doorbell', '--mws', '--ntb-ports', '--trace'];
 
 /**
  * A subcommand's arguments: each `--option` must be one it takes (`valued` ones consume the next
@@ -206,6 +209,10 @@ function parseGlobals(argv: string[]): { globals: Globals; rest: string[] } {
       const v = val();
       if (!/^[1-4]$/.test(v)) throw new UsageError(`--mws: '${v}' is not a memory window count in 1..4`);
       g.mws = Number(v);
+    } else if (a === '--ntb-ports') {
+      const v = val();
+      if (v !== 'same' && v !== 'distinct') throw new UsageError(`--ntb-ports: '${v}' is not one of same, distinct`);
+      g.ports = v;
     } else if (a === '--trace') {
       const v = val();
       checkWritable(v, '--trace');
@@ -225,6 +232,7 @@ function labOptions(g: Globals): LabOptions {
     params: g.params,
     payload: g.functional ? 'functional' : 'timing',
     ...(g.doorbell === undefined ? {} : { doorbell: g.doorbell }),
+    ...(g.ports === undefined ? {} : { ports: g.ports }),
     vntb: { mwSizes: seedMwSizes(g.mws ?? Math.min(4, Math.max(1, g.params.netdev.queues ?? 1))) },
     traceCapacity: g.trace === undefined ? 0 : 1_000_000,
     sysctl: { 'net.core.wmem_max': 1 << 30, 'net.core.rmem_max': 1 << 30 },
@@ -377,6 +385,7 @@ function configOptionsGiven(g: Globals): string[] {
     ...(Object.keys(g.params.transport).length + Object.keys(g.params.netdev).length > 0 ? ['--param'] : []),
     ...(g.doorbell === undefined ? [] : ['--doorbell']),
     ...(g.mws === undefined ? [] : ['--mws']),
+    ...(g.ports === undefined ? [] : ['--ntb-ports']),
     ...(g.trace === undefined ? [] : ['--trace']),
   ];
 }

@@ -75,4 +75,26 @@ describe('examples/', () => {
     expect(udp / tcp).toBeGreaterThan(1.02);
     expect(Math.abs(udpPinned / tcpPinned - 1)).toBeLessThan(0.03);
   });
+
+  it('ntb-perf.lab: ntb_perf measures the CPU (memcpy_toio) and DMA write rates over one window; with distinct port numbers the EP needs a second window', () => {
+    const r = run('ntb-perf.lab');
+    expect(r.status).toBe(0);
+    const runs = r.steps.filter((s) => s.line === 'ep$ cat /sys/kernel/debug/ntb_perf/0000:10:00.0/run').map((s) => s.out);
+    expect(runs).toHaveLength(3);
+    const rates = runs.map((o) => [...o.matchAll(/^(\d+): copied 67108864 bytes in (\d+) usecs, (\d+) MBytes\/s$/gm)].map((m) => Number(m[3])));
+    expect(rates.map((x) => x.length)).toEqual([1, 2, 1]);
+    // One thread: the CPU's memcpy_toio rate; two: together the link's payload rate (flow control); DMA: the engine's rate.
+    expect(Math.abs((rates[0]?.[0] ?? 0) - 1800)).toBeLessThan(60);
+    const link = bootLab().pair.fabric.bytesPerSec / 1e6;
+    const both = (rates[1] ?? []).reduce((a, b) => a + b, 0);
+    expect(both).toBeLessThanOrEqual(1.01 * link);
+    expect(both).toBeGreaterThan(0.95 * link);
+    expect(Math.abs((rates[2]?.[0] ?? 0) - 3000)).toBeLessThan(100);
+    expect(r.out).toContain('Local port 0, Global index 0\nTest status: idle\nPort 0 (0), Global index 0:\n');
+    const distinct = run('ntb-perf.lab', { ports: 'distinct' }, true);
+    expect(distinct.error).toMatch(/ntb-perf\.lab:\d+: 'cat \/sys\/kernel\/debug\/ntb_perf\/\*\/info' failed with status 1: cat: '\/sys\/kernel\/debug\/ntb_perf\/\*\/info': No such file or directory|ntb-perf\.lab:\d+: .*No such file or directory/);
+    const two = run('ntb-perf.lab', { ports: 'distinct', vntb: { mwSizes: seedMwSizes(2) } });
+    expect(two.status).toBe(0);
+    expect(two.out).toContain('Local port 1, Global index 1\n');
+  });
 });

@@ -10,6 +10,7 @@
  * so a task never overlaps itself on two CPUs.
  */
 import { cpuOf, type Cpu } from './cpu.js';
+import { KernelError } from './errors.js';
 import type { Host } from './host.js';
 import type { SimEvent } from './eventQueue.js';
 import type { Timer } from './timer.js';
@@ -37,6 +38,7 @@ export class Task implements Runnable {
   /** @internal The fair scheduler's lead over min_vruntime when it last left a CPU (ns). */
   schedLag = 0;
   private lastCpu: Cpu;
+  private started = false;
   private wakePending = false;
   private justWoken = false;
   private onCpu = false;
@@ -70,8 +72,10 @@ export class Task implements Runnable {
     return this.lastCpu;
   }
 
-  /** Make it runnable on its CPU (kthread_run / wake_up_new_task). */
+  /** Make it runnable on its CPU (kthread_run / wake_up_new_task); EINVAL if it was started before (it would run on two CPUs at once). */
   start(): this {
+    if (this.started) throw new KernelError('EINVAL', `task ${this.name}: already started (wake it instead)`);
+    this.started = true;
     this.lastCpu = this.pickCpu();
     this.lastCpu.enqueue(this);
     return this;

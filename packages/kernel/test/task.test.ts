@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DelayedWork, Work, type TaskStep } from '../src/index.js';
+import { DelayedWork, KernelError, Work, type TaskStep } from '../src/index.js';
 import { quietHost } from './helpers.js';
 
 describe('kthreads', () => {
@@ -64,6 +64,25 @@ describe('kthreads', () => {
     sim.run();
     expect(where).toEqual([1]);
     expect(() => host.createKthread('bad', () => 'exit', { cpus: 0b10000 })).toThrow(/kthread bad cpus/);
+  });
+
+  it('start() on a kthread that createKthread already started throws EINVAL and leaves it running once', () => {
+    const { sim, host } = quietHost();
+    let runs = 0;
+    const k = host.createKthread('k', () => (++runs >= 2 ? 'exit' : 'run'));
+    let err: unknown;
+    try {
+      k.start();
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(KernelError);
+    expect((err as KernelError).code).toBe('EINVAL');
+    expect((err as KernelError).message).toMatch(/task k: already started/);
+    sim.run();
+    // The refused second start enqueued nothing: the task ran its two steps once and exited.
+    expect(runs).toBe(2);
+    expect(k.state).toBe('exited');
   });
 });
 

@@ -31,6 +31,15 @@ interface Desc {
   finish: (() => void) | undefined;
 }
 
+/**
+ * When a descriptor submitted at `at` (a context's time, fractional ns) starts: not before now,
+ * on a whole nanosecond, so the fabric commits its write at once and its end is known (a write
+ * issued between two nanoseconds would wait for the next one and end unknown).
+ */
+function startTime(at: Ns, now: Ns): Ns {
+  return Math.ceil(Math.max(at, now));
+}
+
 /** One channel of the engine. */
 /** Event trampolines, shared by every channel. */
 function dmaStart(c: unknown): void {
@@ -105,7 +114,7 @@ class EdmaChannel implements DmaChannel {
     this.queue.push({ ...d, submit: at, ok: false, finish: undefined });
     if (!this.running) {
       this.running = true;
-      this.engine.host.sim.at(Math.max(at, this.engine.host.sim.now), dmaStart, this);
+      this.engine.host.sim.at(startTime(at, this.engine.host.sim.now), dmaStart, this);
     }
   }
 
@@ -138,7 +147,7 @@ class EdmaChannel implements DmaChannel {
     this.engine.complete(d);
     const next = this.queue[0];
     if (next === undefined) this.running = false;
-    else this.engine.host.sim.at(Math.max(next.submit, this.engine.host.sim.now), dmaStart, this);
+    else this.engine.host.sim.at(startTime(next.submit, this.engine.host.sim.now), dmaStart, this);
   }
 }
 

@@ -19,6 +19,7 @@
  * the completion timeout.
  */
 import type { Ns, Simulation } from '@ntbsim/kernel';
+import { CpuWriteQueue } from './flowControl.js';
 import type { MemRegion } from './memory.js';
 import type { FabricDirection, LandEvent, LinkStats, PcieFabric, TlpKind } from './types.js';
 
@@ -85,10 +86,11 @@ class Lane {
   busyUntil: Ns = 0;
   readonly inflight: Tlp[] = [];
   readonly pending: Tlp[] = [];
-  readonly stats: LinkStats = { tlps: 0, bytes: 0, landed: 0, unmapped: 0, droppedLinkDown: 0, droppedFault: 0, reads: 0, readWaitNs: 0 };
+  readonly stats: LinkStats = { tlps: 0, bytes: 0, landed: 0, unmapped: 0, droppedLinkDown: 0, droppedFault: 0, reads: 0, readWaitNs: 0, cpuStallNs: 0 };
   constructor(
     readonly dir: FabricDirection,
     readonly target: BusTarget,
+    readonly cpu: CpuWriteQueue,
   ) {}
 }
 
@@ -104,6 +106,8 @@ export interface FabricOptions {
   readonly epTarget: BusTarget;
   /** Decoder of ep-to-rc writes (RC memory and MSI receiver). */
   readonly rcTarget: BusTarget;
+  /** Posted writes a CPU may have queued ahead of the link before its stores stall (bytes; flowControl.ts). */
+  readonly postedBufferBytes: number;
 }
 
 const NO_TLPS: readonly Tlp[] = [];
@@ -153,7 +157,8 @@ export class Fabric implements PcieFabric {
     this.bytesPerSec = options.bytesPerSec;
     this.latencyNs = options.latencyNs;
     this.completionTimeoutNs = options.completionTimeoutNs;
-    this.lanes = { 'rc-to-ep': new Lane('rc-to-ep', options.epTarget), 'ep-to-rc': new Lane('ep-to-rc', options.rcTarget) };
+    const queue = (): CpuWriteQueue => new CpuWriteQueue(options.bytesPerSec / 1e9, options.postedBufferBytes);
+    this.lanes = { 'rc-to-ep': new Lane('rc-to-ep', options.epTarget, queue()), 'ep-to-rc': new Lane('ep-to-rc', options.rcTarget, queue()) };
   }
 
   /** Whether the link is up (no hardware link loss injected). */
@@ -164,6 +169,19 @@ export class Fabric implements PcieFabric {
   /** Link occupancy of a `len`-byte write (ns, rounded up). */
   serializationNs(len: number): Ns {
     return Math.max(1, Math.ceil((len * 1e9) / this.bytesPerSec));
+  }
+
+  /**
+   * Posted-write flow control of a CPU copy of `bytes` issued over [t0, t1] on `dir`
+   * (flowControl.ts): how long the CPU stalls after t1 (ns), also added to the lane's
+   * `cpuStallNs`; 0 while the link is down (writes are dropped, nothing backs up).
+   */
+  cpuCopyStall(dir: FabricDirection, t0: Ns, t1: Ns, bytes: number): Ns {
+    if (!this.up) return 0;
+    const lane = this.lanes[dir];
+    const stall = lane.cpu.copy(this.sim.now, t0, t1, bytes);
+    lane.stats.cpuStallNs += stall;
+    return stall;
   }
 
   /** Counters of direction `dir` (a live object). */
@@ -332,6 +350,7 @@ export class Fabric implements PcieFabric {
       lane.inflight.length = 0;
       lane.pending.length = 0;
       lane.busyUntil = this.sim.now;
+      lane.cpu.reset(this.sim.now);
     }
   }
 

@@ -71,11 +71,13 @@ export { DmaEngine, hostDmaEngine } from './dma.js';
 export { EpfError, type EpfErrorCode } from './errors.js';
 export { Fabric, FABRIC_DIRECTIONS, type BusTarget, type FabricOptions, type PostedWrite, type ReadResult } from './fabric.js';
 export { createFaults, type FaultTargets } from './faults.js';
+export { CpuWriteQueue } from './flowControl.js';
 export { WcWindow, type WcPolicy, type WcWindowOptions } from './ioWindow.js';
 export { hostMemory, MemRegion, PhysMemory, type RegionWriteHook } from './memory.js';
 export { MsiCapability } from './msi.js';
 export { NtbHwEpf, type NtbHwEpfOptions } from './ntbHwEpf.js';
 export { createEpfPair } from './pair.js';
+export { checkPortMode, EPF_PORT_MODES, portOps, type EpfPortMode } from './ports.js';
 export type {
   DmaStats,
   DoorbellMode,

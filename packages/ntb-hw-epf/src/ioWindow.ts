@@ -75,11 +75,14 @@ export class WcWindow implements IoWindow {
     }
   }
 
-  /** memcpy_toio: a `len`-byte block at `offset` whose first `data.length` bytes are `data` (the rest elided); charges the WC copy cost of all `len`. */
+  /** memcpy_toio: a `len`-byte block at `offset` whose first `data.length` bytes are `data` (the rest elided); charges the WC copy cost of all `len`, plus any stall of posted-write flow control (flowControl.ts). */
   memcpyToio(ctx: ExecContext, offset: number, data: Uint8Array | null, len: number): void {
     this.check(offset, len, 'memcpy_toio');
+    const t0 = ctx.time;
     ctx.charge(ctx.host.costs.memcpyToio(len));
     this.write(ctx, offset, data === null ? null : data.slice(0, len), len);
+    const stall = this.options.fabric.cpuCopyStall(this.options.dir, t0, ctx.time, len);
+    if (stall > 0) ctx.charge(stall);
   }
 
   /** iowrite32: posted little-endian 32-bit write; charges the MMIO write cost. */

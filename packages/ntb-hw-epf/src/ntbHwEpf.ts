@@ -50,6 +50,7 @@ import { WcWindow, type WcPolicy } from './ioWindow.js';
 import { hostMemory, type MemRegion } from './memory.js';
 import { chargeRead, chargeWrite } from './mmio.js';
 import type { MsiCapability } from './msi.js';
+import { portOps, type EpfPortMode } from './ports.js';
 import type { DoorbellMode, EpfHostStats, EpfProbeState, TlpKind } from './types.js';
 
 /** usleep_range(5, 10) between CMD_STATUS polls: the hard expiry (ns). */
@@ -66,6 +67,8 @@ export interface NtbHwEpfOptions {
   readonly plan: EpfBarPlan;
   /** Doorbell code state. */
   readonly mode: DoorbellMode;
+  /** Port numbering of the two devices. */
+  readonly ports: EpfPortMode;
   /** The EP function's MSI capability. */
   readonly msi: MsiCapability;
   /** The host's WC behaviour. */
@@ -305,10 +308,7 @@ export class NtbHwEpf {
   private ops(): NtbDevOps {
     const plan = this.o.plan;
     const base: NtbDevOps = {
-      portNumber: () => 0,
-      peerPortCount: () => 1,
-      peerPortNumber: (pidx) => (pidx === 0 ? 0 : -ERRNO.EINVAL),
-      peerPortIdx: (port) => (port === 0 ? 0 : -ERRNO.EINVAL),
+      ...portOps(this.o.ports, 'rc'),
       linkIsUp: (): NtbLinkState => {
         const status = this.rd(NTB_EPF_LINK_STATUS, 2);
         if (status === 0xffff || (status & LINK_STATUS_UP) === 0) return { peers: 0, speed: 'none', width: 'none' };

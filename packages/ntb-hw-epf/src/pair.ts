@@ -8,6 +8,7 @@ import { pcieBytesPerSec, type IrqVector, type Ns } from '@ntbsim/kernel';
 import { createNtbBus } from '@ntbsim/ntb-core';
 import { planBars, resolveVntbConfig } from './barPlan.js';
 import { checkDoorbellMode } from './doorbell.js';
+import { checkPortMode } from './ports.js';
 import { hostDmaEngine } from './dma.js';
 import { EpfError } from './errors.js';
 import { Fabric, type BusTarget } from './fabric.js';
@@ -21,6 +22,8 @@ import { VntbFunction } from './vntb.js';
 
 /** Default completion timeout of a read on a dead link (ns): the low end of the PCIe default range (50 µs-50 ms). */
 const DEFAULT_COMPLETION_TIMEOUT_NS = 50_000;
+/** Posted buffering ahead of the link (bytes; estimate: DWC outbound posted queue plus the partner's posted data credits). */
+const DEFAULT_POSTED_BUFFER_BYTES = 8192;
 
 function checkNs(value: unknown, field: string, min: number): Ns {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < min) {
@@ -36,11 +39,16 @@ export function createEpfPair(options: EpfPairOptions): EpfPair {
   if (rc === ep) throw new EpfError('EINVAL', 'config', `rc and ep are the same host (${rc.name})`);
   const rcMode = checkDoorbellMode(options.doorbell?.rc ?? 'legacy', 'doorbell.rc');
   const epMode = checkDoorbellMode(options.doorbell?.ep ?? 'legacy', 'doorbell.ep');
+  const ports = checkPortMode(options.ports ?? 'same', 'ports');
   const vopts = options.vntb ?? {};
   const cfg = resolveVntbConfig(vopts, { epMsiVectors: ep.profile.pcie.msiVectors.value, epMode });
   const plan = planBars(cfg, vopts);
   const linger = checkNs(options.wcLingerNs ?? 0, 'wcLingerNs', 0);
   const cto = checkNs(options.completionTimeoutNs ?? DEFAULT_COMPLETION_TIMEOUT_NS, 'completionTimeoutNs', 1);
+  const postedBufferBytes = options.postedBufferBytes ?? DEFAULT_POSTED_BUFFER_BYTES;
+  if (!Number.isSafeInteger(postedBufferBytes) || postedBufferBytes < 0) {
+    throw new EpfError('EINVAL', 'config', `postedBufferBytes: got ${JSON.stringify(postedBufferBytes)}, allowed an integer number of bytes ≥ 0`);
+  }
   const rcName = options.names?.rc ?? '0000:01:00.0';
   const epName = options.names?.ep ?? `0000:${cfg.vbusNumber.toString(16).padStart(2, '0')}:00.0`;
   if (rcName === epName) throw new EpfError('EINVAL', 'config', `names: rc and ep are both ${JSON.stringify(rcName)}`);
@@ -61,18 +69,20 @@ export function createEpfPair(options: EpfPairOptions): EpfPair {
     bytesPerSec: Math.min(pcieBytesPerSec(rc.profile), pcieBytesPerSec(ep.profile)),
     latencyNs: Math.max(rc.profile.pcie.latencyNs.value, ep.profile.pcie.latencyNs.value),
     completionTimeoutNs: cto,
+    postedBufferBytes,
     epTarget,
     rcTarget,
   });
-  const fn = new VntbFunction({ host: ep, fabric, config: cfg, plan, mode: epMode, msi, wc: wc.ep, name: epName, doorbellIrq: cfg.doorbellIrq });
+  const fn = new VntbFunction({ host: ep, fabric, config: cfg, plan, mode: epMode, ports, msi, wc: wc.ep, name: epName, doorbellIrq: cfg.doorbellIrq });
   vntb = fn;
-  const driver = new NtbHwEpf({ host: rc, fabric, plan, mode: rcMode, msi, wc: wc.rc, name: rcName, bus: buses.rc });
+  const driver = new NtbHwEpf({ host: rc, fabric, plan, mode: rcMode, ports, msi, wc: wc.rc, name: rcName, bus: buses.rc });
   const dma = { rc: hostDmaEngine(rc), ep: hostDmaEngine(ep) };
   buses.ep.registerDevice(fn.dev);
   driver.probe();
 
   const config: EpfPairConfig = {
     doorbell: { rc: rcMode, ep: epMode },
+    ports,
     numMws: cfg.numMws,
     mwSizes: cfg.mwSizes,
     mwOffsets: cfg.mwOffsets,

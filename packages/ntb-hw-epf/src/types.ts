@@ -5,6 +5,7 @@
  */
 import type { Host, IrqVector, Ns } from '@ntbsim/kernel';
 import type { DmaChannel, NtbBus, NtbDev } from '@ntbsim/ntb-core';
+import type { EpfPortMode } from './ports.js';
 
 /** How a side reports doorbells: mainline (`legacy`) or the 2026 per-doorbell-bit series (`per-bit`). */
 export type DoorbellMode = 'legacy' | 'per-bit';
@@ -54,6 +55,8 @@ export interface LinkStats {
   reads: number;
   /** Total time reads waited behind earlier posted writes (ns). */
   readWaitNs: Ns;
+  /** CPU time (ns) CPUs stalled on posted-write flow control while copying into windows on this direction. */
+  cpuStallNs: Ns;
 }
 
 /** What the pair exposes of its PCIe link. */
@@ -148,12 +151,16 @@ export interface EpfPairOptions {
   readonly vntb?: VntbOptions;
   /** Doorbell code state per board. Default `legacy` on both (mainline; `per-bit` is the 2026 pci/next series). */
   readonly doorbell?: { readonly rc?: DoorbellMode; readonly ep?: DoorbellMode };
+  /** Port numbering (ports.ts). Default `same` (mainline: both devices port 0, peer port 0). */
+  readonly ports?: EpfPortMode;
   /** NTB buses to register the devices on. Default: a new bus per host. */
   readonly buses?: { readonly rc: NtbBus; readonly ep: NtbBus };
   /** WC linger of both hosts' write-combining buffers (ns). Default 0 (writes leave at once). */
   readonly wcLingerNs?: Ns;
   /** Completion timeout of a read on a dead link (ns). Default 50 µs (PCIe default range 50 µs-50 ms; estimate). */
   readonly completionTimeoutNs?: Ns;
+  /** Posted writes a CPU can queue ahead of the link before its stores stall (bytes). Default 8 KiB (estimate: the controller's outbound posted queue plus the partner's posted data credits). */
+  readonly postedBufferBytes?: number;
   /** Device names (pci_name). Default: rc `0000:01:00.0`, ep `0000:<vbus>:00.0`. */
   readonly names?: { readonly rc?: string; readonly ep?: string };
 }
@@ -216,6 +223,8 @@ export interface EpfPair {
 export interface EpfPairConfig {
   /** Doorbell modes. */
   readonly doorbell: { readonly rc: DoorbellMode; readonly ep: DoorbellMode };
+  /** Port numbering. */
+  readonly ports: EpfPortMode;
   /** num_mws. */
   readonly numMws: number;
   /** MW sizes (EP configfs, bytes). */

@@ -53,6 +53,7 @@ import { WcWindow, type WcPolicy } from './ioWindow.js';
 import { hostMemory, type MemRegion } from './memory.js';
 import { leBytes, localReadNs, localWriteNs } from './mmio.js';
 import type { MsiCapability } from './msi.js';
+import { portOps, type EpfPortMode } from './ports.js';
 import type { DoorbellMode, EpfEndpointStats } from './types.js';
 
 /** Register writes to program one iATU region (base lo/hi, limit, target lo/hi, ctrl1, ctrl2). */
@@ -70,6 +71,8 @@ export interface VntbOptionsResolved {
   readonly plan: EpfBarPlan;
   /** Doorbell code state. */
   readonly mode: DoorbellMode;
+  /** Port numbering of the two devices. */
+  readonly ports: EpfPortMode;
   /** The function's MSI capability. */
   readonly msi: MsiCapability;
   /** The EP's WC behaviour. */
@@ -355,10 +358,7 @@ export class VntbFunction implements BusTarget {
       if (ctx !== undefined) ctx.charge(ns(ctx));
     };
     const base: NtbDevOps = {
-      portNumber: () => 0,
-      peerPortCount: () => 1,
-      peerPortNumber: (pidx) => (pidx === 0 ? 0 : -ERRNO.EINVAL),
-      peerPortIdx: (port) => (port === 0 ? 0 : -ERRNO.EINVAL),
+      ...portOps(this.o.ports, 'ep'),
       linkIsUp: (): NtbLinkState => {
         if ((this.ctrl.u16(NTB_EPF_LINK_STATUS) & LINK_STATUS_UP) === 0) return { peers: 0, speed: 'none', width: 'none' };
         const p = this.o.host.profile.pcie;

@@ -15,7 +15,7 @@ function rig(): { sim: Simulation; fabric: Fabric; ep: PhysMemory; rc: PhysMemor
       return r === null ? null : { region: r, offset: addr - r.dmaAddr };
     },
   });
-  const fabric = new Fabric(sim, { bytesPerSec: 1e9, latencyNs: 700, completionTimeoutNs: 50_000, epTarget: target(ep), rcTarget: target(rc) });
+  const fabric = new Fabric(sim, { bytesPerSec: 1e9, latencyNs: 700, completionTimeoutNs: 50_000, postedBufferBytes: 8192, epTarget: target(ep), rcTarget: target(rc) });
   return { sim, fabric, ep, rc };
 }
 

@@ -7,7 +7,8 @@
  */
 import { createHost, createSimulation, ERRNO, getProfile, type Host, type PlatformProfile, type Simulation } from '@ntbsim/kernel';
 import { createNetStack, type NetDevice, type NetStack } from '@ntbsim/net-core';
-import { createEpfPair, EPC_PAGE_BYTES, type DoorbellMode, type EpfPair, type VntbOptions } from '@ntbsim/ntb-hw-epf';
+import { createEpfPair, EPC_PAGE_BYTES, type DoorbellMode, type EpfPair, type EpfPortMode, type VntbOptions } from '@ntbsim/ntb-hw-epf';
+import { createNtbPerfClient, type NtbPerf, type NtbPerfClient, type PerfParams } from '@ntbsim/ntb-perf';
 import { loadNtbNetdev, type NtbNetdev, type PayloadMode } from '@ntbsim/ntb-netdev';
 import type { NtbClient } from '@ntbsim/ntb-core';
 import { createNtbTransportClient, TransportBus, type NtbTransport } from '@ntbsim/ntb-transport';
@@ -28,6 +29,8 @@ export interface LabOptions {
   readonly doorbell?: { readonly rc?: DoorbellMode; readonly ep?: DoorbellMode };
   /** vNTB configuration (memory windows, doorbells). */
   readonly vntb?: VntbOptions;
+  /** Port numbering of the two NTB devices (default `same`: mainline, both port 0). */
+  readonly ports?: EpfPortMode;
   /** Payload fidelity (default timing). */
   readonly payload?: PayloadMode;
   /** Trace ring capacity in records (0 = off). */
@@ -64,6 +67,14 @@ export interface Board {
   unloadTransport(): number;
   /** Whether ntb_transport is loaded (its debugfs directory exists), probed or not. */
   transportLoaded(): boolean;
+  /** `modprobe ntb_perf`: register the ntb_perf client with `params` (it probes a device no other client holds); the pr_info lines of its init; PerfError on a bad parameter; nothing when loaded. */
+  loadPerf(params?: Partial<PerfParams>): readonly string[];
+  /** `rmmod ntb_perf`: unregister it; false when not loaded. */
+  unloadPerf(): boolean;
+  /** The ntb_perf module when loaded (its debugfs directory exists), bound to a device or not. */
+  perfModule(): NtbPerfClient | null;
+  /** ntb_perf on the board's NTB device, when loaded and probed. */
+  perf(): NtbPerf | null;
   /** The lab's own printk lines since boot (the unknown-parameter warnings the CLI shows on stderr); the whole kernel log is `host.kmsg()`. */
   readonly kernelLog: readonly string[];
   /** printk on the board's kernel (`host.printk`), also kept in `kernelLog`; returns the stamped line. */
@@ -142,7 +153,7 @@ export function bootLab(options: LabOptions = {}): Lab {
   const sim = createSimulation({ seed: options.seed ?? 1, traceCapacity: options.traceCapacity ?? 0, accountByName: options.accountByName ?? true });
   const rcHost = createHost(sim, { name: 'rc', profile });
   const epHost = createHost(sim, { name: 'ep', profile });
-  const pair = createEpfPair({ rc: rcHost, ep: epHost, doorbell: options.doorbell ?? {}, ...(options.vntb === undefined ? {} : { vntb: options.vntb }) });
+  const pair = createEpfPair({ rc: rcHost, ep: epHost, doorbell: options.doorbell ?? {}, ports: options.ports ?? 'same', ...(options.vntb === undefined ? {} : { vntb: options.vntb }) });
   const params = options.params ?? { transport: {}, netdev: {} };
   const mk = (name: BoardName, host: Host): Board => {
     const stack = createNetStack(host);
@@ -150,6 +161,7 @@ export function bootLab(options: LabOptions = {}): Lab {
     const transportBus = new TransportBus();
     const ntbBus = name === 'rc' ? pair.buses.rc : pair.buses.ep;
     let transportClient: NtbClient | null = null;
+    let perfClient: NtbPerfClient | null = null;
     let module: ReturnType<typeof loadNtbNetdev> | null = null;
     const kernelLog: string[] = [];
     const board: Board = {
@@ -190,6 +202,22 @@ export function bootLab(options: LabOptions = {}): Lab {
         transportClient = null;
         return 0;
       },
+      loadPerf(perfParams = {}): readonly string[] {
+        if (perfClient !== null) return [];
+        const client = createNtbPerfClient({ params: perfParams, functional: options.payload === 'functional' });
+        const log = client.initLog.map((l) => board.printk(`ntb_perf: ${l}`));
+        perfClient = client;
+        ntbBus.registerClient(client);
+        return log;
+      },
+      unloadPerf(): boolean {
+        if (perfClient === null) return false;
+        ntbBus.unregisterClient(perfClient);
+        perfClient = null;
+        return true;
+      },
+      perfModule: () => perfClient,
+      perf: () => (perfClient === null ? null : ([...perfClient.instances.values()][0] ?? null)),
       kernelLog,
       printk(text: string): string {
         const line = host.printk(text);

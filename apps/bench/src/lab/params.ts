@@ -5,6 +5,7 @@
  * have is recorded and ignored, as the kernel's unknown_module_param_cb logs it and loads the
  * module anyway; bad values and unknown modules are rejected with what is allowed.
  */
+import { PERF_PARAM_NAMES, perfParams, type PerfParams } from '@ntbsim/ntb-perf';
 import { KERNEL_PARAM_NAMES, transportParams, type TransportParams } from '@ntbsim/ntb-transport';
 
 /** A rejected parameter: what was wrong and what is allowed. */
@@ -30,7 +31,7 @@ export interface ModuleParams {
 /** A parameter given to a module that does not have it. */
 export interface UnknownParam {
   /** The module it was given to. */
-  readonly module: 'ntb_transport' | 'ntb_netdev';
+  readonly module: 'ntb_transport' | 'ntb_netdev' | 'ntb_perf';
   /** The parameter's name. */
   readonly name: string;
 }
@@ -107,4 +108,45 @@ export function applyParam(params: ModuleParams, spec: string, module?: string):
     }
   }
   throw new ParamError(`unknown module '${mod}' in '${spec}' (known: ntb_transport, ntb_netdev)`);
+}
+
+const PERF_BY_KERNEL_NAME = new Map(Object.entries(PERF_PARAM_NAMES).map(([k, v]) => [v, k as keyof PerfParams]));
+
+/** The parameters of `modprobe ntb_perf` (and what it ignored), or the errno the kernel refuses the load with. */
+export interface PerfModprobe {
+  /** The parameters given. */
+  readonly params: Partial<PerfParams>;
+  /** Names ntb_perf does not have (logged and ignored). */
+  readonly unknown: readonly UnknownParam[];
+}
+
+/**
+ * `modprobe ntb_perf name=value…` as the kernel parses them: `use_dma` a bool, `max_mw_size`
+ * an unsigned long, `chunk_order` and `total_order` bytes (kstrtou8: a number over 255 is
+ * ERANGE); a bad value refuses the load with 'EINVAL' or 'ERANGE'.
+ */
+export function parsePerfParams(specs: readonly string[]): PerfModprobe | 'EINVAL' | 'ERANGE' {
+  const params: Partial<Record<keyof PerfParams, number | boolean>> = {};
+  const unknown: UnknownParam[] = [];
+  for (const spec of specs) {
+    const eq = spec.indexOf('=');
+    const name = eq < 0 ? spec : spec.slice(0, eq);
+    const field = PERF_BY_KERNEL_NAME.get(name);
+    if (field === undefined) {
+      unknown.push({ module: 'ntb_perf', name });
+      continue;
+    }
+    if (field === 'useDma') {
+      const b = eq < 0 ? true : parseKernelBool(spec.slice(eq + 1));
+      if (b === null) return 'EINVAL';
+      params.useDma = b;
+      continue;
+    }
+    const n = eq < 0 ? null : parseKernelUint(spec.slice(eq + 1));
+    if (n === null) return 'EINVAL';
+    if (field !== 'maxMwSize' && n > 255) return 'ERANGE';
+    params[field] = n;
+  }
+  perfParams(params);
+  return { params: params as Partial<PerfParams>, unknown };
 }

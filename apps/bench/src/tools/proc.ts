@@ -7,11 +7,12 @@
  * `/sys/class/net/<dev>/queues/tx-N/xps_cpus` (hex mask), and
  * `/sys/kernel/debug/ntb_transport/<dev>/qpN/stats`.
  */
-import type { IrqVector } from '@ntbsim/kernel';
+import { errnoName, strerror, type Errno, type IrqVector } from '@ntbsim/kernel';
+import type { NtbPerf } from '@ntbsim/ntb-perf';
 import type { NetDevice } from '@ntbsim/net-core';
 import { formatQpStats } from '@ntbsim/ntb-transport';
 import type { Board } from '../lab/lab.js';
-import { result, type Command, type CommandResult } from '../types.js';
+import { result, type Command, type CommandResult, type ShellEnv } from '../types.js';
 
 /** R-Car S4's PCIe controller "dma" interrupt: GIC_SPI 417, level-high, so GIC hwirq 449. */
 const EDMA_GIC_HWIRQ = 417 + 32;
@@ -255,7 +256,8 @@ function nodeAt(board: Board, p: readonly string[]): FsNode | null {
   }
   if (a === 'sys' && b === 'kernel' && c === 'debug') {
     const t = board.transport();
-    if (p.length === 3) return dir(board.transportLoaded() ? ['ntb_transport'] : []);
+    if (p.length === 3) return dir([...(board.transportLoaded() ? ['ntb_transport'] : []), ...(board.perfModule() !== null ? ['ntb_perf'] : [])]);
+    if (d === 'ntb_perf') return perfNode(board, p.slice(4));
     if (d !== 'ntb_transport' || !board.transportLoaded()) return null;
     if (p.length === 4) return dir(t === null ? [] : [t.dev.name]);
     if (t === null || e !== t.dev.name) return null;
@@ -267,6 +269,83 @@ function nodeAt(board: Board, p: readonly string[]): FsNode | null {
     return p.length === 7 && p[6] === 'stats' ? file(() => formatQpStats(q)) : null;
   }
   return null;
+}
+
+/** The files of ntb_perf's debugfs directory (perf_setup_dbgfs), and what each read prints. */
+const PERF_FILES: Readonly<Record<string, (perf: NtbPerf) => string | null>> = {
+  chunk_order: (perf) => `${perf.params.chunkOrder}\n`,
+  info: (perf) => perf.readInfo(),
+  run: (perf) => {
+    const s = perf.readStats();
+    return typeof s === 'string' ? s : null;
+  },
+  threads_count: (perf) => `${perf.threadsCount}\n`,
+  total_order: (perf) => `${perf.params.totalOrder}\n`,
+  use_dma: (perf) => (perf.params.useDma ? 'Y\n' : 'N\n'),
+};
+
+/** `/sys/kernel/debug/ntb_perf/…` below the module's directory (`rest`): one directory per bound device, with PERF_FILES. */
+function perfNode(board: Board, rest: readonly string[]): FsNode | null {
+  if (board.perfModule() === null) return null;
+  const perf = board.perf();
+  if (rest.length === 0) return dir(perf === null ? [] : [perf.dev.name]);
+  if (perf === null || rest[0] !== perf.dev.name || rest.length > 2) return null;
+  if (rest.length === 1) return dir(Object.keys(PERF_FILES));
+  const read = PERF_FILES[rest[1] ?? ''];
+  return read === undefined ? null : file(() => read(perf));
+}
+
+/** kstrtoint/kstrtou8 with base 0 of what echo wrote (one trailing newline allowed): the number, or EINVAL. */
+function kstrtoint(text: string): number | 'EINVAL' {
+  const t = text.endsWith('\n') ? text.slice(0, -1) : text;
+  const m = /^([+-]?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)$/.exec(t);
+  if (m === null) return 'EINVAL';
+  const body = m[2] as string;
+  const v = /^0[xX]/.test(body) ? parseInt(body.slice(2), 16) : body.length > 1 && body.startsWith('0') ? parseInt(body.slice(1), 8) : parseInt(body, 10);
+  return m[1] === '-' ? -v : v;
+}
+
+/** How long `echo PIDX > run` may block in virtual time before the lab gives up on it (ns). */
+const PERF_RUN_LIMIT_NS = 600_000_000_000;
+
+/**
+ * A write to ntb_perf's debugfs: `run` starts a test with the peer index written and returns
+ * when the kernel's write would (virtual time runs meanwhile): after waiting for the peer's
+ * handshake and the test (perf_submit_test); a write still blocked after 600 s of virtual time
+ * is interrupted, as Ctrl-C would, and reported. `threads_count` sets the thread count
+ * (kstrtou8: ERANGE above 255); the read-only u8 attributes refuse with EACCES, the others with
+ * EINVAL. Null when `path` is not an ntb_perf file; otherwise the errno of a refused write, ''
+ * when it was done, or the lab's report of a write that never returned.
+ */
+function writePerf(env: ShellEnv, path: string, text: string): string | CommandResult | null {
+  const parts = pathParts(path);
+  if (parts.length !== 6 || parts.slice(0, 4).join('/') !== 'sys/kernel/debug/ntb_perf') return null;
+  const perf = env.board.perf();
+  if (perf === null || parts[4] !== perf.dev.name) return null;
+  const name = parts[5];
+  if (name === 'chunk_order' || name === 'total_order') return 'EACCES';
+  if (name !== 'run' && name !== 'threads_count') return 'EINVAL';
+  const n = kstrtoint(text);
+  if (n === 'EINVAL') return n;
+  if (name === 'threads_count') {
+    if (n < 0 || n > 255) return n < 0 ? 'EINVAL' : 'ERANGE';
+    const rc = perf.setThreadsCount(n);
+    return rc === 0 ? '' : (errnoName(rc) ?? 'EINVAL');
+  }
+  let ended: number | null = null;
+  const rc = perf.runTest(n, (v) => {
+    ended = v;
+  });
+  if (rc !== 0) return errnoName(rc) ?? 'EINVAL';
+  const sim = env.lab.sim;
+  const limit = sim.now + PERF_RUN_LIMIT_NS;
+  while (ended === null && sim.now < limit) sim.run({ until: Math.min(limit, sim.now + 10_000_000) });
+  if (ended === null) {
+    const waiting = perf.peerReady(n) ? 'its test threads had not finished' : `peer ${n}'s handshake had not completed (link ${perf.peerLinkUp(n) ? 'up' : 'down'})`;
+    perf.interrupt();
+    return result('', `ntb-bench: echo ${n} > ${path} still had not returned ${PERF_RUN_LIMIT_NS / 1e9} s (virtual) after it started: ${waiting}; interrupted, as Ctrl-C would (the real write would still be blocked)\n`, 1);
+  }
+  return ended === 0 ? '' : (errnoName(ended) ?? 'EINVAL');
 }
 
 /** Read a lab file; null when it does not exist (or is a directory). */
@@ -398,13 +477,15 @@ export const echoRedirect: Command = (argv, env) => {
   const [path = '', ...words] = argv;
   const value = words.join(' ');
   const fail = (msg: string): CommandResult => result('', `bash: ${msg}\n`, 1);
-  const writeError = (errno: string): CommandResult => fail(`echo: write error: ${ERRNO_TEXT[errno] ?? errno}`);
+  const writeError = (errno: string): CommandResult => fail(`echo: write error: ${ERRNO_TEXT[errno] ?? strerror(errno as Errno)}`);
   const node = resolve(env.board, path);
   // open(O_WRONLY | O_CREAT) of a name ending in '/' in an existing directory is EISDIR.
   const parent = path.replace(/\/+$/, '').replace(/[^/]*$/, '');
   if (path.endsWith('/') && path !== '/' && lookup(env.board, parent === '' ? '/' : parent)?.kind === 'dir') return fail(`${path}: Is a directory`);
   if (typeof node === 'string') return fail(`${path}: ${pathError(node)}`);
   if (node.kind === 'dir') return fail(`${path}: Is a directory`);
+  const perfWrite = writePerf(env, path, echoed(words));
+  if (perfWrite !== null) return typeof perfWrite === 'string' ? (perfWrite === '' ? result('') : writeError(perfWrite)) : perfWrite;
   const xps = xpsQueue(env.board, path);
   if (xps !== null) {
     const errno = writeXps(env.board, xps, echoed(words));

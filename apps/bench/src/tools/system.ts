@@ -4,12 +4,12 @@
  * hi = hardirq, si = softirq and tasklets, id = idle), `ip` (`link set DEV up|down|mtu N|txqueuelen N`,
  * `-s link show DEV`, `addr show`), and `modprobe` / `rmmod` for ntb_netdev.
  */
-import { ERRNO, NS_PER_SEC, type CpuUsage } from '@ntbsim/kernel';
+import { ERRNO, NS_PER_SEC, strerror, type CpuUsage } from '@ntbsim/kernel';
 import { formatIpv4, NetError, parseIpv4Prefix, SYSCTL_NAMES, type NetDevice, type NetDevStats } from '@ntbsim/net-core';
 import { qdiscAttached, type Board } from '../lab/lab.js';
-import { applyParam, ParamError, unknownParamMessage, type ModuleParams } from '../lab/params.js';
+import { applyParam, ParamError, parsePerfParams, unknownParamMessage, type ModuleParams } from '../lab/params.js';
 import { strtod } from './iperf3/units.js';
-import { result, type Command, type CommandResult } from '../types.js';
+import { result, type Command, type CommandResult, type ShellEnv } from '../types.js';
 
 const SLEEP_TRY = "Try 'sleep --help' for more information.\n";
 const SLEEP_SUFFIX: Readonly<Record<string, number>> = { '': 1, s: 1, m: 60, h: 3600, d: 86400 };
@@ -409,6 +409,7 @@ export const modprobe: Command = (argv, env) => {
     return result('');
   }
   if (mod === 'ntb_hw_epf' || mod === 'pci_epf_vntb') return result('');
+  if (mod === 'ntb_perf') return modprobePerf(params, env);
   if (mod !== 'ntb_netdev') return result('', `modprobe: FATAL: Module ${mod} not found in directory /lib/modules/ntbsim\n`, 1);
   if (env.board.netdev() !== null) return result('');
   let p: ModuleParams = { transport: {}, netdev: {} };
@@ -486,6 +487,20 @@ export const sysctl: Command = (argv, env) => {
   return result(out, err, err === '' ? 0 : 255);
 };
 
+/**
+ * `modprobe ntb_perf [chunk_order=N] [total_order=N] [use_dma=Y] [max_mw_size=N]`: the
+ * client registers and probes the board's NTB device if no other client holds it (unload
+ * ntb_netdev and ntb_transport first); its init clamps the orders and logs it.
+ */
+function modprobePerf(specs: readonly string[], env: ShellEnv): CommandResult {
+  if (env.board.perfModule() !== null) return result('');
+  const parsed = parsePerfParams(specs);
+  if (typeof parsed === 'string') return result('', `modprobe: ERROR: could not insert 'ntb_perf': ${strerror(parsed)}\n`, 1);
+  const warn = parsed.unknown.map((u) => `${env.board.printk(unknownParamMessage(u))}\n`).join('');
+  env.board.loadPerf(parsed.params);
+  return result('', warn, 0);
+}
+
 /** The hardware modules under ntb_transport (not removable in the lab). */
 const BASE_MODULES = new Set(['ntb_hw_epf', 'pci_epf_vntb']);
 
@@ -501,7 +516,12 @@ export const rmmod: Command = (argv, env) => {
       const rc = env.board.unloadTransport();
       if (rc === -ERRNO.EBUSY) err += 'rmmod: ERROR: Module ntb_transport is in use by: ntb_netdev\n';
       else if (rc !== 0) err += 'rmmod: ERROR: Module ntb_transport is not currently loaded\n';
-    } else if (BASE_MODULES.has(mod)) err += env.board.transport() === null ? `rmmod: ERROR: could not remove '${mod}': Device or resource busy\n` : `rmmod: ERROR: Module ${mod} is in use by: ntb_transport\n`;
+    } else if (mod === 'ntb_perf') {
+      if (!env.board.unloadPerf()) err += 'rmmod: ERROR: Module ntb_perf is not currently loaded\n';
+    } else if (BASE_MODULES.has(mod)) {
+      const user = env.board.transport() !== null ? 'ntb_transport' : env.board.perf() !== null ? 'ntb_perf' : null;
+      err += user === null ? `rmmod: ERROR: could not remove '${mod}': Device or resource busy\n` : `rmmod: ERROR: Module ${mod} is in use by: ${user}\n`;
+    }
     else err += `rmmod: ERROR: Module ${mod} is not currently loaded\n`;
   }
   return result('', err, err === '' ? 0 : 1);

@@ -1,0 +1,766 @@
+/**
+ * ntb_perf (drivers/ntb/test/ntb_perf.c, version 2.0 with the v5.7 fixes) on one NTB device:
+ * the kernel's NTB performance measuring tool. Each side orders itself and its peers by port
+ * number into a global index (`gidx`: the side with the lower port is 0; two ports that both
+ * report 0, as devices without port ops do, are both 0); the index picks the memory window a
+ * side writes into, its scratchpads and its doorbell bit. The scratchpad command service
+ * sets the link up: each side sends its outbound window size (SSIZE) into the peer's
+ * scratchpads `3·gidx … 3·gidx+2` and rings the peer's doorbell bit `peer gidx`; the receiver
+ * allocates a coherent buffer, translates its inbound window `peer gidx` to it and sends the
+ * buffer's bus address back (SXLAT); the sender then sets its outbound translation (RXLAT,
+ * `ntb_peer_mw_set_trans`, nothing on inbound-translation devices) and the peer is ready
+ * (DONE, `init_comp` completed). A test (`run`) waits for that, then starts `threads_count`
+ * unbound kworkers, each copying
+ * 2^total_order bytes in 2^chunk_order chunks into the peer's buffer with memcpy_toio through
+ * the write-combined window (or with a DMA_MEMCPY channel under `use_dma`), yielding the CPU
+ * between chunks, and reports bytes, µs and bytes/µs (MBytes/s) per thread.
+ *
+ * Waits: a command send finds the peer's command scratchpad busy, or an inbound translation
+ * sleeps on the hardware's command: the service work then ends and is queued again when the
+ * wait is over (an hrtimer of usleep_range's 2 ms upper bound, or the translation's
+ * completion), the bits still pending, so the service's order is the kernel's.
+ *
+ * Not modelled: the message-register command service (no modelled device has message
+ * registers; every device uses the scratchpad service); NUMA placement of threads and DMA
+ * channels; a chunk that would pass the end of the mapped window is cut at it (the kernel
+ * would write past its mapping).
+ */
+import { ERRNO, Work, type Cpu, type ExecContext, type Hrtimer, type Task, type TaskStep, type Workqueue } from '@ntbsim/kernel';
+import type { DmaBuffer, DmaChannel, IoWindow, NtbClient, NtbDevice } from '@ntbsim/ntb-core';
+import { perfParams } from './params.js';
+import type { NtbPerfOptions, PerfParams, PerfThreadStats } from './types.js';
+
+/** PERF_CMD_INVAL as a 32-bit scratchpad value: the command slot is free. */
+export const PERF_CMD_INVAL = 0xffffffff;
+
+/** Commands and status bits of a peer (enum perf_cmd). */
+export const PERF_CMD = { SSIZE: 0, RSIZE: 1, SXLAT: 2, RXLAT: 3, CLEAR: 4, STS_DONE: 5, STS_LNKUP: 6 } as const;
+
+/** The scratchpad command layout for global index `gidx` (PERF_SPAD_*). */
+export const PERF_SPAD = {
+  /** Scratchpads needed for `pcnt` peers. */
+  count: (pcnt: number): number => 3 * (pcnt + 1),
+  /** Command slot. */
+  cmd: (gidx: number): number => 3 * gidx,
+  /** Low 32 bits of the command's data. */
+  ldata: (gidx: number): number => 3 * gidx + 1,
+  /** High 32 bits of the command's data. */
+  hdata: (gidx: number): number => 3 * gidx + 2,
+  /** Doorbell bit that announces a command to `gidx`. */
+  notify: (gidx: number): number => 2 ** gidx,
+} as const;
+
+/** MAX_THREADS_CNT: threads a test may run. */
+export const MAX_THREADS_CNT = 32;
+/** MSG_TRIES: attempts to find the peer's command slot free before giving up. */
+const MSG_TRIES = 500;
+/** usleep_range(MSG_UDELAY_LOW, MSG_UDELAY_HIGH) between attempts: the hard expiry, 2 ms (ns). */
+const MSG_RETRY_NS = 2_000_000;
+/** DMA_TRIES / DMA_MDELAY: descriptor preparation retries, 10 ms apart (ns). */
+const DMA_TRIES = 100;
+const DMA_RETRY_NS = 10_000_000;
+
+/** %pa / %pad of a 64-bit kernel: 0x and 16 hex digits. */
+export function formatPa(v: number): string {
+  return `0x${v.toString(16).padStart(16, '0')}`;
+}
+
+/** One peer (struct perf_peer). */
+interface PerfPeer {
+  readonly pidx: number;
+  readonly gidx: number;
+  outbufXlat: number;
+  outbufSize: number;
+  readonly outbuf: IoWindow;
+  readonly outbufBase: number;
+  inbufXlat: number;
+  inbufSize: number;
+  inbuf: DmaBuffer | null;
+  /** PERF_CMD_* bits pending for the service, plus STS_DONE and STS_LNKUP. */
+  sts: number;
+  readonly service: Work;
+  /** The service waits for a translation or a command retry: it is queued again when that ends. */
+  waiting: boolean;
+  /** Attempts made for the command being sent. */
+  tries: number;
+  readonly retry: Hrtimer;
+}
+
+/** One test thread (struct perf_thread). */
+interface PerfThread {
+  readonly tidx: number;
+  status: number;
+  copied: number;
+  start: number;
+  durationNs: number;
+  stage: 'init' | 'run' | 'sync';
+  dma: DmaChannel | null;
+  dmaSync: number;
+  dmaTries: number;
+  src: Uint8Array | null;
+  off: number;
+  task: Task | null;
+}
+
+const bit = (b: number): number => 2 ** b;
+const has = (sts: number, b: number): boolean => Math.floor(sts / bit(b)) % 2 === 1;
+
+/** ntb_perf bound to one NTB device (struct perf_ctx). */
+export class NtbPerf {
+  /** The module parameters in force. */
+  readonly params: PerfParams;
+  /** This side's global index. */
+  readonly gidx: number;
+  /** Peers (one on a two-port device). */
+  private readonly peers: PerfPeer[];
+  private readonly threads: PerfThread[];
+  private readonly wq: Workqueue;
+  private tcnt = 1;
+  private busy = false;
+  private testPeer: PerfPeer;
+  private tsync = 0;
+  private live = 0;
+  private testDone: ((rc: number) => void) | null = null;
+  /** The write to `run` in progress: its peer and how it ends. */
+  private writer: { readonly peer: PerfPeer; readonly done: (rc: number) => void } | null = null;
+  private removed = false;
+
+  /** @internal Use `createNtbPerfClient`; the probe's state once the peers' windows are mapped. */
+  constructor(
+    /** The NTB device it is bound to. */
+    readonly dev: NtbDevice,
+    params: PerfParams,
+    private readonly functional: boolean,
+    setup: { readonly gidx: number; readonly peers: readonly { readonly gidx: number; readonly outbuf: IoWindow; readonly base: number; readonly size: number }[] },
+  ) {
+    this.params = params;
+    this.gidx = setup.gidx;
+    this.wq = dev.host.createWorkqueue('events_highpri');
+    this.peers = setup.peers.map((p, pidx) => {
+      const peer: PerfPeer = {
+        pidx,
+        gidx: p.gidx,
+        outbufXlat: 0,
+        outbufSize: p.size,
+        outbuf: p.outbuf,
+        outbufBase: p.base,
+        inbufXlat: 0,
+        inbufSize: 0,
+        inbuf: null,
+        sts: 0,
+        service: new Work(`ntb_perf service${pidx}`, (ctx) => {
+          this.service(peer, ctx);
+        }),
+        waiting: false,
+        tries: 0,
+        retry: dev.host.createHrtimer(`ntb_perf retry${pidx}`, (ctx) => {
+          peer.waiting = false;
+          this.wq.queue(peer.service, ctx);
+        }),
+      };
+      return peer;
+    });
+    this.testPeer = this.peers[0] as PerfPeer;
+    this.threads = Array.from({ length: MAX_THREADS_CNT }, (_, tidx): PerfThread => ({ tidx, status: -ERRNO.ENODATA, copied: 0, start: 0, durationNs: 0, stage: 'init', dma: null, dmaSync: 0, dmaTries: 0, src: null, off: 0, task: null }));
+  }
+
+  /** Number of peers (ntb_peer_port_count). */
+  get peerCount(): number {
+    return this.peers.length;
+  }
+
+  /** Threads a test starts (debugfs `threads_count`). */
+  get threadsCount(): number {
+    return this.tcnt;
+  }
+
+  /** A test is running (busy_flag). */
+  get running(): boolean {
+    return this.busy;
+  }
+
+  /** Whether peer `pidx` finished the command handshake (PERF_STS_DONE): a test may run. */
+  peerReady(pidx: number): boolean {
+    const p = this.peers[pidx];
+    return p !== undefined && has(p.sts, PERF_CMD.STS_DONE);
+  }
+
+  /** Whether the link to peer `pidx` is up as ntb_perf last saw it (PERF_STS_LNKUP). */
+  peerLinkUp(pidx: number): boolean {
+    const p = this.peers[pidx];
+    return p !== undefined && has(p.sts, PERF_CMD.STS_LNKUP);
+  }
+
+  /** The translated inbound buffer of peer `pidx` (what the peer's test writes into), or null. */
+  inbuf(pidx: number): DmaBuffer | null {
+    return this.peers[pidx]?.inbuf ?? null;
+  }
+
+  /** Set the number of threads (perf_set_tcnt): 0, -EINVAL outside 1..32, -EBUSY while a test runs. */
+  setThreadsCount(n: number): number {
+    if (!Number.isInteger(n) || n <= 0 || n > MAX_THREADS_CNT) return -ERRNO.EINVAL;
+    if (this.busy) return -ERRNO.EBUSY;
+    this.tcnt = n;
+    return 0;
+  }
+
+  /** The last test's threads that ran (status not -ENODATA), by index. */
+  results(): PerfThreadStats[] {
+    return this.threads.filter((t) => t.status !== -ERRNO.ENODATA).map((t) => ({ tidx: t.tidx, status: t.status, copied: t.copied, durationNs: t.durationNs }));
+  }
+
+  // ---- link and command service -----------------------------------------------------------
+
+  private linkUp(peer: PerfPeer): boolean {
+    return Math.floor(this.dev.ops.linkIsUp().peers / bit(peer.pidx)) % 2 === 1;
+  }
+
+  /** @internal perf_link_event: a peer whose link came up is sent our window size; one that went down is cleared. */
+  onLinkEvent(): void {
+    for (const peer of this.peers) {
+      const up = this.linkUp(peer);
+      if (up && !has(peer.sts, PERF_CMD.STS_LNKUP)) {
+        peer.sts += bit(PERF_CMD.STS_LNKUP);
+        this.cmdExec(peer, PERF_CMD.SSIZE);
+      } else if (!up && has(peer.sts, PERF_CMD.STS_LNKUP)) {
+        peer.sts -= bit(PERF_CMD.STS_LNKUP);
+        this.cmdExec(peer, PERF_CMD.CLEAR);
+      }
+    }
+  }
+
+  /** @internal perf_db_event: take the command a peer left in our scratchpads. */
+  onDbEvent(ctx: ExecContext): void {
+    this.cmdRecv(ctx);
+  }
+
+  private cmdExec(peer: PerfPeer, cmd: number, ctx?: Cpu | ExecContext): void {
+    if (!has(peer.sts, cmd)) peer.sts += bit(cmd);
+    if (!this.removed && !peer.waiting) this.wq.queue(peer.service, ctx);
+  }
+
+  private takeBit(peer: PerfPeer, b: number): boolean {
+    if (!has(peer.sts, b)) return false;
+    peer.sts -= bit(b);
+    return true;
+  }
+
+  /** perf_service_work: the pending commands of `peer`, in the kernel's order, until one has to wait. */
+  private service(peer: PerfPeer, ctx: ExecContext): void {
+    if (peer.waiting || this.removed) return;
+    if (this.takeBit(peer, PERF_CMD.SSIZE) && !this.cmdSend(peer, PERF_CMD.SSIZE, peer.outbufSize, ctx)) return;
+    if (this.takeBit(peer, PERF_CMD.RSIZE) && this.setupInbuf(peer, ctx)) return;
+    if (this.takeBit(peer, PERF_CMD.SXLAT) && !this.cmdSend(peer, PERF_CMD.SXLAT, peer.inbufXlat, ctx)) return;
+    if (this.takeBit(peer, PERF_CMD.RXLAT) && this.setupOutbuf(peer)) return;
+    if (this.takeBit(peer, PERF_CMD.CLEAR)) {
+      if (has(peer.sts, PERF_CMD.STS_DONE)) peer.sts -= bit(PERF_CMD.STS_DONE);
+      if (this.busy && peer === this.testPeer) {
+        this.dev.devInfo('Freeing while test on-fly');
+        this.terminateTest();
+      }
+      this.freeOutbuf(peer);
+      this.freeInbuf(peer);
+    }
+  }
+
+  /**
+   * perf_spad_cmd_send: false when the service has to wait (the peer's command slot is busy:
+   * the command's bit is set again and the service comes back in 2 ms); true when the command
+   * was written and the peer's doorbell rung, or given up (link down, or MSG_TRIES attempts).
+   */
+  private cmdSend(peer: PerfPeer, cmd: number, data: number, ctx: ExecContext): boolean {
+    const ops = this.dev.ops;
+    if (!this.linkUp(peer)) {
+      peer.tries = 0;
+      return true;
+    }
+    const sts = ops.peerSpadRead(peer.pidx, PERF_SPAD.cmd(this.gidx), ctx) >>> 0;
+    if (sts !== PERF_CMD_INVAL) {
+      if (++peer.tries >= MSG_TRIES) {
+        peer.tries = 0;
+        return true;
+      }
+      peer.sts += bit(cmd);
+      peer.waiting = true;
+      peer.retry.start(MSG_RETRY_NS, ctx);
+      return false;
+    }
+    peer.tries = 0;
+    ops.peerSpadWrite(peer.pidx, PERF_SPAD.ldata(this.gidx), data % 2 ** 32, ctx);
+    ops.peerSpadWrite(peer.pidx, PERF_SPAD.hdata(this.gidx), Math.floor(data / 2 ** 32), ctx);
+    ops.peerSpadWrite(peer.pidx, PERF_SPAD.cmd(this.gidx), cmd, ctx);
+    ops.peerDbSet(PERF_SPAD.notify(peer.gidx), ctx);
+    return true;
+  }
+
+  /** perf_spad_cmd_recv + perf_cmd_recv: the first command found in a linked peer's slot, executed; -EINVAL for an unknown one. */
+  private cmdRecv(ctx: ExecContext): number {
+    const ops = this.dev.ops;
+    ops.dbClear(PERF_SPAD.notify(this.gidx));
+    for (const peer of this.peers) {
+      if (!this.linkUp(peer)) continue;
+      const cmd = ops.spadRead(PERF_SPAD.cmd(peer.gidx), ctx) >>> 0;
+      if (cmd === PERF_CMD_INVAL) continue;
+      const lo = ops.spadRead(PERF_SPAD.ldata(peer.gidx), ctx) >>> 0;
+      const hi = ops.spadRead(PERF_SPAD.hdata(peer.gidx), ctx) >>> 0;
+      ops.spadWrite(PERF_SPAD.cmd(peer.gidx), PERF_CMD_INVAL, ctx);
+      const data = hi * 2 ** 32 + lo;
+      if (cmd === PERF_CMD.SSIZE) {
+        peer.inbufSize = data;
+        this.cmdExec(peer, PERF_CMD.RSIZE, ctx);
+        return 0;
+      }
+      if (cmd === PERF_CMD.SXLAT) {
+        peer.outbufXlat = data;
+        this.cmdExec(peer, PERF_CMD.RXLAT, ctx);
+        return 0;
+      }
+      this.dev.devInfo('Recv invalid command');
+      return -ERRNO.EINVAL;
+    }
+    return 0;
+  }
+
+  /**
+   * perf_setup_inbuf: allocate the inbound buffer for the size the peer sent and translate
+   * inbound window `peer gidx` to it; on success the buffer's address goes back (SXLAT). True
+   * when the translation is in progress (the service waits for it).
+   */
+  private setupInbuf(peer: PerfPeer, ctx: ExecContext): boolean {
+    const ops = this.dev.ops;
+    const align = ops.mwGetAlign(peer.pidx, this.gidx);
+    if (typeof align === 'number') {
+      this.dev.devInfo("Couldn't get inbuf restrictions");
+      return false;
+    }
+    if (peer.inbufSize > align.sizeMax) {
+      this.dev.devInfo(`Too big inbuf size ${formatPa(peer.inbufSize)} > ${formatPa(align.sizeMax)}`);
+      return false;
+    }
+    peer.inbufSize = Math.ceil(peer.inbufSize / align.sizeAlign) * align.sizeAlign;
+    if (peer.inbuf !== null) {
+      ops.freeCoherent(peer.inbuf);
+      peer.inbuf = null;
+    }
+    const buf = ops.allocCoherent(peer.inbufSize, align.addrAlign);
+    if (buf === null) {
+      this.dev.devInfo(`Failed to alloc inbuf of ${formatPa(peer.inbufSize)}`);
+      return false;
+    }
+    peer.inbuf = buf;
+    peer.inbufXlat = buf.dmaAddr;
+    peer.waiting = true;
+    this.dev.mwSetTrans({ pidx: peer.pidx, widx: peer.gidx, addr: buf.dmaAddr, size: peer.inbufSize }, (rc) => {
+      peer.waiting = false;
+      if (rc === 0) {
+        this.cmdExec(peer, PERF_CMD.SXLAT, ctx.cpu);
+        return;
+      }
+      this.dev.devInfo('Failed to set inbuf translation');
+      this.dropInbuf(peer);
+      this.resumeService(peer);
+    });
+    return true;
+  }
+
+  /**
+   * perf_setup_outbuf: the outbound translation to the address the peer sent
+   * (ntb_peer_mw_set_trans; 0 at once on a device without the op, as EPF, whose windows the
+   * peer translates), then DONE. True when the translation is in progress.
+   */
+  private setupOutbuf(peer: PerfPeer): boolean {
+    const ops = this.dev.ops;
+    const finish = (rc: number): void => {
+      if (rc !== 0) {
+        this.dev.devInfo('Failed to set outbuf translation');
+        return;
+      }
+      if (!has(peer.sts, PERF_CMD.STS_DONE)) peer.sts += bit(PERF_CMD.STS_DONE);
+      this.initComplete(peer);
+    };
+    if (ops.peerMwSetTrans === undefined) {
+      finish(0);
+      return false;
+    }
+    peer.waiting = true;
+    ops.peerMwSetTrans({ pidx: peer.pidx, widx: peer.gidx, addr: peer.outbufXlat, size: peer.outbufSize }, (rc) => {
+      peer.waiting = false;
+      finish(rc);
+      this.resumeService(peer);
+    });
+    return true;
+  }
+
+  /** perf_free_outbuf: ntb_peer_mw_clear_trans (nothing on a device without outbound translation). */
+  private freeOutbuf(peer: PerfPeer): void {
+    const ops = this.dev.ops;
+    if (ops.peerMwClearTrans !== undefined) ops.peerMwClearTrans(peer.pidx, peer.gidx, () => undefined);
+    else ops.peerMwSetTrans?.({ pidx: peer.pidx, widx: peer.gidx, addr: 0, size: 0 }, () => undefined);
+  }
+
+  private dropInbuf(peer: PerfPeer): void {
+    if (peer.inbuf === null) return;
+    this.dev.ops.freeCoherent(peer.inbuf);
+    peer.inbuf = null;
+  }
+
+  /** perf_free_inbuf: remove the inbound translation, then free the buffer. */
+  private freeInbuf(peer: PerfPeer): void {
+    if (peer.inbuf === null) return;
+    const buf = peer.inbuf;
+    peer.inbuf = null;
+    peer.waiting = true;
+    this.dev.mwClearTrans(peer.pidx, peer.gidx, () => {
+      this.dev.ops.freeCoherent(buf);
+      peer.waiting = false;
+      this.resumeService(peer);
+    });
+  }
+
+  /** Queue the service again after a wait if commands are still pending (bits below STS_DONE). */
+  private resumeService(peer: PerfPeer): void {
+    if (peer.sts % bit(PERF_CMD.STS_DONE) !== 0 && !this.removed) this.wq.queue(peer.service);
+  }
+
+  // ---- test threads --------------------------------------------------------------------------
+
+  /**
+   * `echo PIDX > run` (perf_dbgfs_write_run + perf_submit_test): -EINVAL for a peer index out
+   * of range. Otherwise 0, and the write blocks: until the peer's handshake is done
+   * (`wait_for_completion_interruptible(&peer->init_comp)`), then -EBUSY if a test runs, else
+   * the threads run; `done(rc)` ends the write: 0 once every thread has finished (or the test
+   * was terminated), -EBUSY, or -EINTR after `interrupt()`. -EBUSY at once while a write waits.
+   */
+  runTest(pidx: number, done: (rc: number) => void): number {
+    const peer = Number.isInteger(pidx) ? this.peers[pidx] : undefined;
+    if (peer === undefined) return -ERRNO.EINVAL;
+    if (this.writer !== null) return -ERRNO.EBUSY;
+    this.writer = { peer, done };
+    if (has(peer.sts, PERF_CMD.STS_DONE)) this.submit();
+    return 0;
+  }
+
+  /** A signal to the process blocked in `runTest` (Ctrl-C): it stops waiting, a running test is terminated, the write ends with -EINTR. */
+  interrupt(): void {
+    const w = this.writer;
+    if (w === null) return;
+    this.writer = null;
+    if (this.busy) {
+      this.testDone = null;
+      this.terminateTest();
+    }
+    w.done(-ERRNO.EINTR);
+  }
+
+  /** complete_all(&peer->init_comp): a write waiting for `peer` goes on. */
+  private initComplete(peer: PerfPeer): void {
+    if (this.writer?.peer === peer && this.testDone === null && !this.busy) this.submit();
+  }
+
+  /** perf_submit_test after the wait: -EBUSY ends the write, otherwise the threads start. */
+  private submit(): void {
+    const w = this.writer;
+    if (w === null) return;
+    if (this.busy) {
+      this.writer = null;
+      w.done(-ERRNO.EBUSY);
+      return;
+    }
+    const peer = w.peer;
+    const done = (rc: number): void => {
+      this.writer = null;
+      w.done(rc);
+    };
+    this.busy = true;
+    this.testPeer = peer;
+    this.tsync = this.tcnt;
+    this.testDone = done;
+    const host = this.dev.host;
+    for (const t of this.threads) {
+      t.status = -ERRNO.ENODATA;
+      t.copied = 0;
+      t.durationNs = 0;
+      t.stage = 'init';
+      t.off = 0;
+      t.dmaSync = 0;
+      t.dmaTries = 0;
+      if (t.tidx >= this.tcnt) continue;
+      this.live++;
+      t.task = host.createKthread(`kworker/u${2 * host.cpus.length}:${t.tidx}+perf_wq`, (ctx) => this.threadStep(t, ctx));
+    }
+  }
+
+  /** perf_terminate_test: tell every thread to stop (they end with -EINTR). */
+  private terminateTest(): void {
+    this.tsync = -1;
+    for (const t of this.threads) t.task?.wake();
+    this.maybeFinish();
+  }
+
+  private maybeFinish(): void {
+    if (!this.busy || this.live > 0 || this.tsync > 0) return;
+    this.busy = false;
+    const done = this.testDone;
+    this.testDone = null;
+    done?.(0);
+  }
+
+  /** perf_thread_work, one step: init, one chunk per step with a yield between, then the DMA sync. */
+  private threadStep(t: PerfThread, ctx: ExecContext): TaskStep {
+    const peer = this.testPeer;
+    const p = this.params;
+    if (t.stage === 'init') {
+      // kmalloc + get_random_bytes of the source (not timed by the test; costed as a copy of it).
+      ctx.charge(ctx.host.costs.memcpy(peer.outbufSize));
+      t.src = this.functional ? this.randomBytes(peer.outbufSize) : null;
+      if (p.useDma) {
+        t.dma = this.dev.ops.requestDmaChannel?.() ?? null;
+        if (t.dma === null) {
+          this.dev.devInfo(`${t.tidx}: Failed to get DMA channel`);
+          this.tsync--;
+          t.status = -ERRNO.ENODEV;
+          return this.threadExit();
+        }
+      }
+      t.stage = 'run';
+      t.start = ctx.time;
+    }
+    if (t.stage === 'run') {
+      const total = 2 ** p.totalOrder;
+      if (t.copied < total) {
+        const rc = this.copyChunk(t, peer, ctx);
+        if (rc === 'retry') return DMA_RETRY_NS;
+        if (rc !== 0) {
+          this.dev.devInfo(`${t.tidx}: Got error ${rc} on test`);
+          t.status = rc;
+          return this.clearTest(t);
+        }
+        return 'run';
+      }
+      t.stage = 'sync';
+    }
+    if (p.useDma) {
+      if (this.tsync < 0) {
+        t.status = -ERRNO.EINTR;
+        return this.clearTest(t);
+      }
+      if (t.dmaSync > 0) return 'sleep';
+    }
+    t.durationNs = Math.round(ctx.time - t.start);
+    t.status = 0;
+    return this.clearTest(t);
+  }
+
+  /** perf_copy_chunk of the next chunk: 0, 'retry' (no DMA descriptor yet), or -errno. */
+  private copyChunk(t: PerfThread, peer: PerfPeer, ctx: ExecContext): number | 'retry' {
+    const chunk = Math.min(peer.outbufSize, 2 ** this.params.chunkOrder);
+    const len = Math.min(chunk, peer.outbuf.size - t.off);
+    const data = t.src === null ? null : t.src.subarray(t.off, t.off + len);
+    if (t.dma === null) {
+      peer.outbuf.memcpyToio(ctx, t.off, data, len);
+    } else {
+      const ok = t.dma.copyToPeer(ctx, { dst: peer.outbuf, offset: t.off, data, len }, () => {
+        t.dmaSync--;
+        if (t.dmaSync === 0 && t.stage === 'sync') t.task?.wake();
+      });
+      if (!ok) {
+        if (t.dmaTries++ < DMA_TRIES) return 'retry';
+        return -ERRNO.EIO;
+      }
+      t.dmaTries = 0;
+      t.dmaSync++;
+    }
+    if (this.tsync <= 0) return -ERRNO.EINTR;
+    t.copied += chunk;
+    t.off += chunk;
+    if (t.off >= peer.outbufSize) t.off = 0;
+    return 0;
+  }
+
+  /** perf_clear_test: release the DMA channel, count the thread out. */
+  private clearTest(t: PerfThread): TaskStep {
+    t.dma?.release();
+    t.dma = null;
+    t.src = null;
+    this.tsync--;
+    return this.threadExit();
+  }
+
+  private threadExit(): TaskStep {
+    this.live--;
+    this.maybeFinish();
+    return 'exit';
+  }
+
+  private randomBytes(n: number): Uint8Array {
+    const rng = this.dev.host.sim.rng;
+    const out = new Uint8Array(n);
+    for (let i = 0; i < n; i += 4) {
+      const v = rng.nextU32();
+      out[i] = v & 255;
+      if (i + 1 < n) out[i + 1] = (v >>> 8) & 255;
+      if (i + 2 < n) out[i + 2] = (v >>> 16) & 255;
+      if (i + 3 < n) out[i + 3] = v >>> 24;
+    }
+    return out;
+  }
+
+  // ---- debugfs -------------------------------------------------------------------------------
+
+  /** debugfs `run` read (perf_read_stats): the last test's per-thread lines, or -EBUSY while one runs. */
+  readStats(): string | number {
+    if (this.busy) return -ERRNO.EBUSY;
+    let out = `    Peer ${this.testPeer.pidx} test statistics:\n`;
+    for (const t of this.threads) {
+      if (t.status === -ERRNO.ENODATA) continue;
+      if (t.status !== 0) {
+        out += `${t.tidx}: error status ${t.status}\n`;
+        continue;
+      }
+      const us = Math.floor(t.durationNs / 1000);
+      out += `${t.tidx}: copied ${t.copied} bytes in ${us} usecs, ${us === 0 ? 0 : Math.floor(t.copied / us)} MBytes/s\n`;
+    }
+    return out;
+  }
+
+  /** debugfs `info` (perf_dbgfs_read_info); pointers print as `%pK` does with kptr_restrict 0 (hashed). */
+  readInfo(): string {
+    const ops = this.dev.ops;
+    let out = '    Performance measuring tool info:\n\n';
+    out += `Local port ${ops.portNumber()}, Global index ${this.gidx}\n`;
+    out += 'Test status: ';
+    out += this.busy ? `on-fly with port ${ops.peerPortNumber(this.testPeer.pidx)} (${this.testPeer.pidx})\n` : 'idle\n';
+    for (const peer of this.peers) {
+      out += `Port ${ops.peerPortNumber(peer.pidx)} (${peer.pidx}), Global index ${peer.gidx}:\n`;
+      out += `\tLink status: ${has(peer.sts, PERF_CMD.STS_LNKUP) ? 'up' : 'down'}\n`;
+      out += `\tOut buffer addr 0x${hashedPointer(peer.outbufBase, this.dev.host.sim.seed)}\n`;
+      out += `\tOut buffer size ${formatPa(peer.outbufSize)}\n`;
+      out += `\tOut buffer xlat 0x${peer.outbufXlat.toString(16).padStart(16, '0')}[p]\n`;
+      if (peer.inbuf === null) {
+        out += '\tIn buffer addr: unallocated\n';
+        continue;
+      }
+      out += `\tIn buffer addr 0x${hashedPointer(peer.inbuf.dmaAddr + 2 ** 47, this.dev.host.sim.seed)}\n`;
+      out += `\tIn buffer size ${formatPa(peer.inbufSize)}\n`;
+      out += `\tIn buffer xlat ${formatPa(peer.inbufXlat)}[p]\n`;
+    }
+    return out;
+  }
+
+  /** @internal perf_remove: a blocked write interrupted, link disabled, buffers freed, a running test terminated. */
+  remove(): void {
+    this.interrupt();
+    this.dev.ops.linkDisable(() => undefined);
+    this.dev.ops.dbSetMask(PERF_SPAD.notify(this.gidx));
+    if (this.busy) this.terminateTest();
+    this.removed = true;
+    for (const peer of this.peers) {
+      peer.retry.cancel();
+      this.wq.cancel(peer.service);
+      if (has(peer.sts, PERF_CMD.STS_DONE)) peer.sts -= bit(PERF_CMD.STS_DONE);
+      this.freeInbuf(peer);
+    }
+  }
+}
+
+/** `%p` hashing (ptr_to_hashval): a keyed 64-bit hash of the pointer, 16 hex digits. */
+function hashedPointer(addr: number, key: number): string {
+  let h1 = (key ^ 0x9e3779b9) >>> 0;
+  let h2 = (Math.floor(addr / 2 ** 32) ^ 0x85ebca6b) >>> 0;
+  for (const w of [addr >>> 0, Math.floor(addr / 2 ** 32) >>> 0]) {
+    h1 = Math.imul(h1 ^ w, 0xcc9e2d51) >>> 0;
+    h1 = ((h1 << 13) | (h1 >>> 19)) >>> 0;
+    h2 = Math.imul(h2 ^ h1, 0x1b873593) >>> 0;
+  }
+  return `${h2.toString(16).padStart(8, '0')}${h1.toString(16).padStart(8, '0')}`;
+}
+
+/** The client with its per-device instances (`ntb_register_client(&perf_client)`). */
+export interface NtbPerfClient extends NtbClient {
+  /** The module parameters after `perf_init`'s clamping. */
+  readonly params: PerfParams;
+  /** The pr_info lines `perf_init` printed (orders reduced). */
+  readonly initLog: readonly string[];
+  /** ntb_perf on each bound device, by device name. */
+  readonly instances: ReadonlyMap<string, NtbPerf>;
+}
+
+/**
+ * The ntb_perf client (module init: parameters validated and clamped; PerfError on a bad one).
+ * Probe refuses a device with fewer windows than peers (`Not enough memory windows`, -EINVAL) or
+ * without enough scratchpads and doorbell bits (`Command services unsupported`, -EINVAL).
+ */
+export function createNtbPerfClient(options: NtbPerfOptions = {}): NtbPerfClient {
+  const { params, log } = perfParams(options.params ?? {});
+  const instances = new Map<string, NtbPerf>();
+  return {
+    name: 'ntb_perf',
+    params,
+    initLog: log,
+    instances,
+    probe(dev: NtbDevice): number {
+      const perf = probe(dev, params, options.functional ?? false);
+      if (typeof perf === 'number') return perf;
+      instances.set(dev.name, perf);
+      return 0;
+    },
+    remove(dev: NtbDevice): void {
+      instances.get(dev.name)?.remove();
+      instances.delete(dev.name);
+    },
+  };
+}
+
+/** perf_probe: peers and their outbound windows, the command service, the context ops, the link. */
+function probe(dev: NtbDevice, params: PerfParams, functional: boolean): NtbPerf | number {
+  const ops = dev.ops;
+  const pcnt = ops.peerPortCount();
+  const lport = ops.portNumber();
+  let gidx = -1;
+  const gidxOf: number[] = [];
+  for (let pidx = 0; pidx < pcnt; pidx++) {
+    if (lport < ops.peerPortNumber(pidx)) {
+      if (gidx === -1) gidx = pidx;
+      gidxOf.push(pidx + 1);
+    } else gidxOf.push(pidx);
+  }
+  if (gidx === -1) gidx = pcnt;
+  // Hardware with only two ports may not have unique port numbers: then every index is 0.
+  if (pcnt === 1 && lport === 0 && ops.peerPortNumber(0) === 0) {
+    gidx = 0;
+    gidxOf[0] = 0;
+  }
+  const peers: { gidx: number; outbuf: IoWindow; base: number; size: number }[] = [];
+  for (let pidx = 0; pidx < pcnt; pidx++) {
+    const addr = ops.peerMwGetAddr(gidx);
+    if (typeof addr === 'number') return addr;
+    const outbuf = ops.peerMwIoremap(gidx);
+    if (outbuf === null) return -ERRNO.ENOMEM;
+    let size = addr.size;
+    if (params.maxMwSize !== 0 && size > params.maxMwSize) {
+      size = params.maxMwSize;
+      dev.devInfo(`Peer ${pidx} outbuf reduced to ${formatPa(size)}`);
+    }
+    peers.push({ gidx: gidxOf[pidx] as number, outbuf, base: addr.base, size });
+  }
+  if (ops.peerMwCount() < pcnt) {
+    dev.devInfo('Not enough memory windows');
+    return -ERRNO.EINVAL;
+  }
+  const mask = 2 ** (pcnt + 1) - 1;
+  if (!(ops.spadCount() >= PERF_SPAD.count(pcnt) && ((ops.dbValidMask() & mask) >>> 0) === mask)) {
+    dev.devInfo('Command services unsupported');
+    return -ERRNO.EINVAL;
+  }
+  const perf = new NtbPerf(dev, params, functional, { gidx, peers });
+  ops.dbSetMask(ops.dbValidMask());
+  const rc = dev.setCtx({ linkEvent: () => perf.onLinkEvent(), dbEvent: (_vector, ctx) => perf.onDbEvent(ctx) });
+  if (rc !== 0) return rc;
+  for (let sidx = 0; sidx < ops.spadCount(); sidx++) ops.spadWrite(sidx, PERF_CMD_INVAL);
+  ops.dbClearMask(PERF_SPAD.notify(gidx));
+  // ntb_link_enable sleeps until the hardware has the command; then ntb_link_event.
+  ops.linkEnable('auto', 'auto', () => {
+    dev.linkEvent();
+  });
+  return perf;
+}
