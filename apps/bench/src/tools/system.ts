@@ -2,7 +2,7 @@
  * Small userland tools of the lab: `sleep`, `top` (per-CPU utilisation by context over the
  * last interval, in top's `%CpuN` layout: us = user tasks, sy = kthreads and workqueues,
  * hi = hardirq, si = softirq and tasklets, id = idle), `ip` (`link set DEV up|down|mtu N|txqueuelen N`,
- * `-s link show DEV`, `addr show`), and `modprobe` / `rmmod` for ntb_netdev.
+ * `-s link show DEV`, `addr show`), and `modprobe` / `rmmod` for ntb_netdev, ntb_transport and ntb_perf.
  */
 import { ERRNO, NS_PER_SEC, strerror, type CpuUsage } from '@ntbsim/kernel';
 import { formatIpv4, NetError, parseIpv4Prefix, SYSCTL_NAMES, type NetDevice, type NetDevStats } from '@ntbsim/net-core';
@@ -393,10 +393,11 @@ export const ip: Command = (argv, env) => {
 };
 
 /**
- * `modprobe ntb_netdev [param=value...]` (a no-op when loaded, parameters unread, as modprobe)
- * and `modprobe ntb_transport`. A parameter ntb_netdev does not have is logged by the kernel
- * (`ntb_netdev: unknown parameter 'foo' ignored`, shown as the board's console prints it on
- * stderr) and the module loads; a bad value of a known one fails with Invalid argument.
+ * `modprobe ntb_netdev [param=value...]` (a no-op when loaded, parameters unread, as modprobe),
+ * `modprobe ntb_transport` and `modprobe ntb_perf [param=value...]`. A parameter the module does
+ * not have is logged by the kernel (`ntb_netdev: unknown parameter 'foo' ignored`, shown as the
+ * board's console prints it on stderr) and the module loads; a bad value of a known one fails
+ * with the kernel's errno (Invalid argument; Numerical result out of range for a byte over 255).
  */
 export const modprobe: Command = (argv, env) => {
   const [, mod, ...params] = argv;

@@ -358,4 +358,47 @@ describe('bad input to the lab tools', () => {
     expect(run('ep', 'ip link set ntb0 down').status).toBe(0);
     expect(run('ep', 'ip route').stdout).toBe('');
   });
+
+  it('ntb_perf in the lab: bad module parameters refuse the load with the kernel errno; its debugfs refuses bad writes without starting anything; a write to run blocks until the peer is there', () => {
+    const l = bootLab({ seed: 9 });
+    const run = (b: BoardName, line: string): CommandResult => runLine(line, { lab: l, board: l.boards[b], vars: defaultVars(l, l.boards[b]) }, labCommands());
+    const dir = '/sys/kernel/debug/ntb_perf/0000:10:00.0';
+    expect(run('ep', 'rmmod ntb_perf')).toEqual({ stdout: '', stderr: 'rmmod: ERROR: Module ntb_perf is not currently loaded\n', status: 1 });
+    // While ntb_transport holds the device, ntb_perf loads but binds nothing (an empty debugfs directory).
+    expect(run('ep', 'modprobe ntb_perf').status).toBe(0);
+    expect(run('ep', 'ls /sys/kernel/debug/ntb_perf')).toEqual({ stdout: '', stderr: '', status: 0 });
+    expect(run('ep', 'rmmod ntb_perf').status).toBe(0);
+    expect(run('ep', 'ls /sys/kernel/debug/ntb_perf').status).toBe(2);
+    for (const b of ['ep', 'rc'] as const) expect(run(b, 'rmmod ntb_netdev ntb_transport').status).toBe(0);
+    expect(run('ep', 'modprobe ntb_perf chunk_order=256')).toEqual({ stdout: '', stderr: "modprobe: ERROR: could not insert 'ntb_perf': Numerical result out of range\n", status: 1 });
+    expect(run('ep', 'modprobe ntb_perf use_dma=maybe')).toEqual({ stdout: '', stderr: "modprobe: ERROR: could not insert 'ntb_perf': Invalid argument\n", status: 1 });
+    expect(l.boards.ep.perfModule()).toBeNull();
+    const warn = run('ep', 'modprobe ntb_perf total_order=20 seg_order=3');
+    expect(warn.status).toBe(0);
+    expect(warn.stderr).toMatch(/^\[ *\d+\.\d{6}\] ntb_perf: unknown parameter 'seg_order' ignored\n$/);
+    expect(run('ep', `cat ${dir}/total_order ${dir}/chunk_order ${dir}/use_dma ${dir}/threads_count`).stdout).toBe('20\n19\nN\n1\n');
+    const t0 = l.sim.now;
+    const bad: [string, string][] = [
+      [`echo 5 > ${dir}/chunk_order`, 'Permission denied'],
+      [`echo 1 > ${dir}/use_dma`, 'Invalid argument'],
+      [`echo x > ${dir}/info`, 'Invalid argument'],
+      [`echo 0 > ${dir}/threads_count`, 'Invalid argument'],
+      [`echo 33 > ${dir}/threads_count`, 'Invalid argument'],
+      [`echo 300 > ${dir}/threads_count`, 'Numerical result out of range'],
+      [`echo -1 > ${dir}/threads_count`, 'Invalid argument'],
+      [`echo abc > ${dir}/run`, 'Invalid argument'],
+      [`echo 1 > ${dir}/run`, 'Invalid argument'],
+    ];
+    for (const [line, why] of bad) expect(run('ep', line)).toEqual({ stdout: '', stderr: `bash: echo: write error: ${why}\n`, status: 1 });
+    expect(l.sim.now).toBe(t0);
+    expect(run('ep', `cat ${dir}/threads_count ${dir}/run`).stdout).toBe('1\n    Peer 0 test statistics:\n');
+    // The RC has no ntb_perf: the handshake never completes and the write blocks until the lab interrupts it.
+    const blocked = run('ep', `echo 0 > ${dir}/run`);
+    expect(blocked.status).toBe(1);
+    expect(blocked.stderr).toBe(`ntb-bench: echo 0 > ${dir}/run still had not returned 600 s (virtual) after it started: peer 0's handshake had not completed (link down); interrupted, as Ctrl-C would (the real write would still be blocked)\n`);
+    expect(l.boards.ep.perf()?.running).toBe(false);
+    expect(run('rc', 'modprobe ntb_perf total_order=20').status).toBe(0);
+    expect(run('ep', `echo 0x0 > ${dir}/run`)).toEqual({ stdout: '', stderr: '', status: 0 });
+    expect(run('ep', `cat ${dir}/run`).stdout).toMatch(/^ {4}Peer 0 test statistics:\n0: copied 1048576 bytes in \d+ usecs, \d+ MBytes\/s\n$/);
+  });
 });
