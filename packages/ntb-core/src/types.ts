@@ -104,6 +104,8 @@ export interface DmaChannel {
   copyToPeer(ctx: ExecContext, req: { readonly dst: IoWindow; readonly offset: number; readonly data: Uint8Array | null; readonly len: number }, done: (ok: boolean, ctx: ExecContext) => void): boolean;
   /** Prepare and submit a `len`-byte copy out of a local buffer; `dst` (null, or shorter than `len`) gets the first bytes; like `copyToPeer`. */
   copyFromLocal(ctx: ExecContext, req: { readonly src: DmaBuffer; readonly offset: number; readonly dst: Uint8Array | null; readonly len: number }, done: (ok: boolean, ctx: ExecContext) => void): boolean;
+  /** Drop every descriptor not yet completed; none of them calls back (dmaengine_terminate_sync). */
+  terminate(): void;
   /** Release the channel (dma_release_channel). */
   release(): void;
 }

@@ -12,7 +12,7 @@
  *   descriptor's callback with `ok`, in completion order.
  * Injected errors make the next descriptors fail: nothing is written, `ok = false`.
  */
-import type { ExecContext, Host, IrqVector, Ns } from '@ntbsim/kernel';
+import type { ExecContext, Host, IrqVector, Ns, SimEvent } from '@ntbsim/kernel';
 import type { DmaBuffer, DmaChannel, IoWindow } from '@ntbsim/ntb-core';
 import { EpfError } from './errors.js';
 import { WcWindow } from './ioWindow.js';
@@ -23,6 +23,7 @@ import type { DmaStats, EpfDmaEngine } from './types.js';
 type DmaDone = (ok: boolean, ctx: ExecContext) => void;
 
 interface Desc {
+  readonly channel: EdmaChannel;
   readonly submit: Ns;
   readonly len: number;
   readonly done: DmaDone;
@@ -53,6 +54,8 @@ class EdmaChannel implements DmaChannel {
   /** Descriptors waiting or running. */
   private readonly queue: Desc[] = [];
   private running = false;
+  /** The channel's pending start or end event. */
+  private event: SimEvent | null = null;
   /** Errors to inject into the next descriptors of this channel. */
   failNext = 0;
   /** Whether a client holds it. */
@@ -109,17 +112,33 @@ class EdmaChannel implements DmaChannel {
     this.held = false;
   }
 
+  /**
+   * dmaengine_terminate_sync: every descriptor not yet completed is dropped (the running one
+   * stops; what it already put on the link still lands), and neither they nor those completed
+   * whose callback has not run yet call back. Counted in `terminated`.
+   */
+  terminate(): void {
+    if (this.event !== null) {
+      this.engine.host.sim.cancel(this.event);
+      this.event = null;
+    }
+    this.engine.stats.terminated += this.queue.length + this.engine.dropCompleted(this);
+    this.queue.length = 0;
+    this.running = false;
+  }
+
   private submit(at: Ns, d: Pick<Desc, 'len' | 'done' | 'run'>): void {
     this.engine.stats.submitted++;
-    this.queue.push({ ...d, submit: at, ok: false, finish: undefined });
+    this.queue.push({ ...d, channel: this, submit: at, ok: false, finish: undefined });
     if (!this.running) {
       this.running = true;
-      this.engine.host.sim.at(startTime(at, this.engine.host.sim.now), dmaStart, this);
+      this.event = this.engine.host.sim.at(startTime(at, this.engine.host.sim.now), dmaStart, this);
     }
   }
 
   /** @internal Event: the engine starts the head descriptor. */
   start(): void {
+    this.event = null;
     const d = this.queue[0];
     if (d === undefined) {
       this.running = false;
@@ -137,17 +156,18 @@ class EdmaChannel implements DmaChannel {
     const r = d.run(sim.now, fail);
     d.ok = r.ok;
     d.finish = r.finish;
-    sim.at(Math.max(sim.now, r.end), dmaEnd, this);
+    this.event = sim.at(Math.max(sim.now, r.end), dmaEnd, this);
   }
 
   /** @internal Event: the head descriptor's transfer ended. */
   end(): void {
+    this.event = null;
     const d = this.queue.shift() as Desc;
     d.finish?.();
     this.engine.complete(d);
     const next = this.queue[0];
     if (next === undefined) this.running = false;
-    else this.engine.host.sim.at(startTime(next.submit, this.engine.host.sim.now), dmaStart, this);
+    else this.event = this.engine.host.sim.at(startTime(next.submit, this.engine.host.sim.now), dmaStart, this);
   }
 }
 
@@ -156,7 +176,7 @@ export class DmaEngine implements EpfDmaEngine {
   /** The engine's completion interrupt (`dw-edma` in /proc/interrupts). */
   readonly irq: IrqVector;
   /** Counters. */
-  readonly stats: DmaStats = { submitted: 0, completed: 0, failed: 0, bytes: 0 };
+  readonly stats: DmaStats = { submitted: 0, completed: 0, failed: 0, terminated: 0, bytes: 0 };
   /** Errors to inject into the next descriptors of any channel. */
   failNextAny = 0;
   private readonly channels: EdmaChannel[];
@@ -207,6 +227,15 @@ export class DmaEngine implements EpfDmaEngine {
     } else this.stats.failed++;
     this.completed.push(d);
     this.irq.raise();
+  }
+
+  /** @internal Drop `channel`'s completed descriptors whose callback has not run (terminate); how many. */
+  dropCompleted(channel: EdmaChannel): number {
+    const before = this.completed.length;
+    const keep = this.completed.filter((d) => d.channel !== channel);
+    this.completed.length = 0;
+    this.completed.push(...keep);
+    return before - keep.length;
   }
 
   private isr(ctx: ExecContext): void {

@@ -89,6 +89,8 @@ export interface DmaStats {
   completed: number;
   /** Descriptors completed with ok = false. */
   failed: number;
+  /** Descriptors dropped by `terminate` before their callback ran. */
+  terminated: number;
   /** Bytes copied successfully. */
   bytes: number;
 }

@@ -42,7 +42,7 @@ describe('DMA engine', () => {
     expect(done[0]).toMatchObject({ ok: true, kind: 'hardirq' });
     expect(done[0]?.at).toBe(submitted + engineNs + 2000 + 200);
     expect(Buffer.from(epBuf.bytes.subarray(0x100, 0x100 + 65536)).equals(data)).toBe(true);
-    expect(pair.dma.rc.stats).toEqual({ submitted: 1, completed: 1, failed: 0, bytes: 65536 });
+    expect(pair.dma.rc.stats).toEqual({ submitted: 1, completed: 1, failed: 0, terminated: 0, bytes: 65536 });
     expect(pair.dma.rc.irq.name).toBe('dw-edma');
     expect(pair.dma.rc.irq.counts.reduce((a, b) => a + b, 0)).toBe(1);
   });
@@ -120,5 +120,33 @@ describe('DMA engine', () => {
     inStep(rc, (ctx) => chan.copyToPeer(ctx, { dst: win, offset: 0, data: null, len: 4096 }, (ok) => results.push(ok)));
     runFor(sim, 1_000_000);
     expect(results).toEqual([false]);
+  });
+
+  it('terminate drops the descriptors not yet completed: none of them calls back, the running one stops, the channel runs new ones at once', () => {
+    const { sim, rc, pair, win, chan } = dmaPair();
+    const calls: string[] = [];
+    inStep(rc, (ctx) => {
+      for (const name of ['a', 'b', 'c']) chan.copyToPeer(ctx, { dst: win, offset: 0, data: null, len: 65536 }, (ok) => calls.push(`${name}:${String(ok)}`));
+    });
+    // The first (22 µs at 3 GB/s after 9 µs of setups) completes; terminate while the second runs.
+    runFor(sim, 40_000);
+    expect(calls).toEqual(['a:true']);
+    chan.terminate();
+    runFor(sim, 1_000_000);
+    expect(calls).toEqual(['a:true']);
+    expect(pair.dma.rc.stats).toMatchObject({ submitted: 3, completed: 1, failed: 0, terminated: 2 });
+    inStep(rc, (ctx) => chan.copyToPeer(ctx, { dst: win, offset: 0, data: null, len: 4096 }, (ok) => calls.push(`d:${String(ok)}`)));
+    runFor(sim, 1_000_000);
+    expect(calls).toEqual(['a:true', 'd:true']);
+    // A descriptor that has completed but whose interrupt has not run yet is dropped too.
+    let late = 0;
+    inStep(rc, (ctx) => chan.copyToPeer(ctx, { dst: win, offset: 0, data: null, len: 4096 }, () => late++));
+    const engine = pair.dma.rc;
+    const before = engine.stats.completed;
+    for (let i = 0; i < 10_000 && engine.stats.completed === before; i++) sim.run({ maxEvents: 1 });
+    chan.terminate();
+    runFor(sim, 1_000_000);
+    expect(late).toBe(0);
+    expect(engine.stats.terminated).toBe(3);
   });
 });

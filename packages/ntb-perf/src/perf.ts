@@ -121,6 +121,8 @@ export class NtbPerf {
   private tsync = 0;
   private live = 0;
   private testDone: ((rc: number) => void) | null = null;
+  /** The running test's write was interrupted: it ends with -EINTR. */
+  private interrupted = false;
   /** The write to `run` in progress: its peer and how it ends. */
   private writer: { readonly peer: PerfPeer; readonly done: (rc: number) => void } | null = null;
   private removed = false;
@@ -162,6 +164,11 @@ export class NtbPerf {
     });
     this.testPeer = this.peers[0] as PerfPeer;
     this.threads = Array.from({ length: MAX_THREADS_CNT }, (_, tidx): PerfThread => ({ tidx, status: -ERRNO.ENODATA, copied: 0, start: 0, durationNs: 0, stage: 'init', dma: null, dmaSync: 0, dmaTries: 0, src: null, off: 0, task: null }));
+  }
+
+  /** Bound to its device (not removed). */
+  get bound(): boolean {
+    return !this.removed;
   }
 
   /** Number of peers (ntb_peer_port_count). */
@@ -440,15 +447,20 @@ export class NtbPerf {
     return 0;
   }
 
-  /** A signal to the process blocked in `runTest` (Ctrl-C): it stops waiting, a running test is terminated, the write ends with -EINTR. */
+  /**
+   * A signal to the process blocked in `runTest` (Ctrl-C): a write waiting for the handshake
+   * ends at once with -EINTR; a running test is terminated (perf_terminate_test) and the write
+   * ends with -EINTR once its threads have stopped.
+   */
   interrupt(): void {
     const w = this.writer;
     if (w === null) return;
-    this.writer = null;
     if (this.busy) {
-      this.testDone = null;
+      this.interrupted = true;
       this.terminateTest();
+      return;
     }
+    this.writer = null;
     w.done(-ERRNO.EINTR);
   }
 
@@ -501,8 +513,10 @@ export class NtbPerf {
     if (!this.busy || this.live > 0 || this.tsync > 0) return;
     this.busy = false;
     const done = this.testDone;
+    const rc = this.interrupted ? -ERRNO.EINTR : 0;
     this.testDone = null;
-    done?.(0);
+    this.interrupted = false;
+    done?.(rc);
   }
 
   /** perf_thread_work, one step: init, one chunk per step with a yield between, then the DMA sync. */
@@ -579,6 +593,9 @@ export class NtbPerf {
 
   /** perf_clear_test: release the DMA channel, count the thread out. */
   private clearTest(t: PerfThread): TaskStep {
+    // dmaengine_terminate_sync (no completion of this thread's copies calls back), then dma_release_channel.
+    t.dma?.terminate();
+    t.dmaSync = 0;
     t.dma?.release();
     t.dma = null;
     t.src = null;
@@ -649,7 +666,11 @@ export class NtbPerf {
 
   /** @internal perf_remove: a blocked write interrupted, link disabled, buffers freed, a running test terminated. */
   remove(): void {
-    this.interrupt();
+    // rmmod returns once the test's works are cancelled and the debugfs write has returned.
+    const w = this.writer;
+    this.writer = null;
+    this.testDone = null;
+    w?.done(-ERRNO.EINTR);
     this.dev.ops.linkDisable(() => undefined);
     this.dev.ops.dbSetMask(PERF_SPAD.notify(this.gidx));
     if (this.busy) this.terminateTest();
@@ -734,7 +755,9 @@ function probe(dev: NtbDevice, params: PerfParams, functional: boolean): NtbPerf
   for (let pidx = 0; pidx < pcnt; pidx++) {
     const addr = ops.peerMwGetAddr(gidx);
     if (typeof addr === 'number') return addr;
-    const outbuf = ops.peerMwIoremap(gidx);
+    // A size below 1 is a u64 that wrapped (an offset read as all-ones over a dead link):
+    // devm_ioremap_wc refuses the range.
+    const outbuf = addr.size >= 1 ? ops.peerMwIoremap(gidx) : null;
     if (outbuf === null) return -ERRNO.ENOMEM;
     let size = addr.size;
     if (params.maxMwSize !== 0 && size > params.maxMwSize) {
@@ -758,9 +781,10 @@ function probe(dev: NtbDevice, params: PerfParams, functional: boolean): NtbPerf
   if (rc !== 0) return rc;
   for (let sidx = 0; sidx < ops.spadCount(); sidx++) ops.spadWrite(sidx, PERF_CMD_INVAL);
   ops.dbClearMask(PERF_SPAD.notify(gidx));
-  // ntb_link_enable sleeps until the hardware has the command; then ntb_link_event.
+  // ntb_link_enable sleeps until the hardware has the command; then ntb_link_event (modprobe
+  // returns only then, so an unload cannot come in between: a removed instance raises nothing).
   ops.linkEnable('auto', 'auto', () => {
-    dev.linkEvent();
+    if (perf.bound) dev.linkEvent();
   });
   return perf;
 }

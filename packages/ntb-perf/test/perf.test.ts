@@ -37,11 +37,9 @@ describe('global index from the port numbers (perf_init_peers)', () => {
     }
   });
 
-  // Kernel parity, known bug (see the report): since v5.7 (b54369a248c2 "NTB: perf: Fix support
-  // for hardware that doesn't have port numbers", also in 4.19.y/5.4.y) perf_init_peers sets
-  // perf->gidx = peers[0].gidx = 0 when pcnt == 1 and both port numbers are 0, so ntb_perf works
-  // on ntb_hw_epf / pci-epf-vntb (merged in v5.12 / v6.0, after that fix). The model lacks the
-  // special case: both sides take global index 1 and the handshake never completes.
+  // Since v5.7 (b54369a248c2 "NTB: perf: Fix support for hardware that doesn't have port
+  // numbers") perf_init_peers sets perf->gidx = peers[0].gidx = 0 when pcnt == 1 and both port
+  // numbers are 0, so ntb_perf works on ntb_hw_epf / pci-epf-vntb (merged later, in v5.12 / v6.0).
   it('same ports: both sides take global index 0 and the EP finishes the handshake, as the kernel does', () => {
     const r = perfRig({ ports: 'same' });
     const ep = only(r.epClient);

@@ -130,13 +130,17 @@ export function createLoopbackPair(hosts: { a: Host; b: Host }, opt: LoopbackOpt
     function dmaChannel(): DmaChannel {
       const name = `dma0chan${dmaFree}`;
       let busyUntil = 0;
+      /** Bumped by terminate: descriptors of an earlier generation neither apply nor call back. */
+      let generation = 0;
       const run = (ctx: ExecContext, len: number, apply: () => void, done: (ok: boolean, ctx: ExecContext) => void): boolean => {
+        const gen = generation;
         ctx.charge(self.host.costs.dmaSetup());
         const start = Math.max(busyUntil, ctx.time);
         busyUntil = start + Math.round(self.host.costs.dmaTransfer(len)) + latency;
         const fail = pair.failDma > 0;
         if (fail) pair.failDma--;
         const irq = self.host.requestIrq(`${name}-done`, (ictx) => {
+          if (gen !== generation) return;
           if (!fail) apply();
           done(!fail, ictx);
         });
@@ -153,6 +157,10 @@ export function createLoopbackPair(hosts: { a: Host; b: Host }, opt: LoopbackOpt
         },
         copyFromLocal(ctx, req, done) {
           return run(ctx, req.len, () => req.dst?.set(req.src.bytes.subarray(req.offset, req.offset + Math.min(req.len, req.dst.length))), done);
+        },
+        terminate() {
+          generation++;
+          busyUntil = 0;
         },
         release() {
           dmaFree++;
