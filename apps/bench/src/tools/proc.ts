@@ -343,6 +343,9 @@ function writePerf(env: ShellEnv, path: string, text: string): string | CommandR
   if (ended === null) {
     const waiting = perf.peerReady(n) ? 'its test threads had not finished' : `peer ${n}'s handshake had not completed (link ${perf.peerLinkUp(n) ? 'up' : 'down'})`;
     perf.interrupt();
+    // The write returns once the test's threads have stopped (at their next chunk).
+    const stop = sim.now + 1_000_000_000;
+    while (ended === null && sim.now < stop) sim.run({ until: Math.min(stop, sim.now + 1_000_000) });
     return result('', `ntb-bench: echo ${n} > ${path} still had not returned ${PERF_RUN_LIMIT_NS / 1e9} s (virtual) after it started: ${waiting}; interrupted, as Ctrl-C would (the real write would still be blocked)\n`, 1);
   }
   return ended === 0 ? '' : (errnoName(ended) ?? 'EINVAL');
