@@ -70,6 +70,41 @@ describe('ntb_hw_epf commands', () => {
     expect(pair.rc.ops.linkIsUp().peers).toBe(1);
   });
 
+  it('kernel weakness: a command the EP ran while the link was down leaves CMD_STATUS at OK (the host\'s clearing write was lost), so every later command returns before the EP has run it', () => {
+    const { sim, pair } = probedPair();
+    expect(linkUp(sim, pair)).toBe(0);
+    const ctrl = new EpfCtrl(pair.ctrlBytes);
+    // LINK_DOWN reaches the EP; the link dies before the host reads its status.
+    const t0 = sim.now;
+    let first: number | null = null;
+    pair.rc.ops.linkDisable((rc) => (first = rc));
+    for (let i = 0; i < 1000 && ctrl.u16(NTB_EPF_COMMAND) !== 6; i++) runFor(sim, 1_000);
+    expect(ctrl.u16(NTB_EPF_COMMAND)).toBe(6);
+    pair.faults.linkDown();
+    runFor(sim, 1_100_000_000);
+    // The host polled all-ones for 1 s (ntb_epf_send_command: WARN_ON(timedout), -ETIMEDOUT) and its writew(0, CMD_STATUS) was lost.
+    expect(first).toBe(-ERRNO.ETIMEDOUT);
+    expect(sim.now - t0).toBeGreaterThan(1_000_000_000);
+    expect(ctrl.u16(NTB_EPF_CMD_STATUS)).toBe(1);
+    pair.faults.linkUp();
+    runFor(sim, 20_000_000);
+    // The next command reads that stale OK on its first poll and returns at once; the EP runs
+    // it at its next handler pass (every 4-8 ms) and leaves OK for the one after.
+    const commandsBefore = pair.stats().ep.commands;
+    const t1 = sim.now;
+    let second: number | null = null;
+    let returnedAt = 0;
+    pair.rc.ops.linkEnable('auto', 'auto', (rc) => {
+      second = rc;
+      returnedAt = sim.now;
+    });
+    runFor(sim, 20_000_000);
+    expect(second).toBe(0);
+    expect(returnedAt - t1).toBeLessThan(100_000);
+    expect(pair.stats().ep.commands).toBe(commandsBefore + 1);
+    expect(ctrl.u16(NTB_EPF_CMD_STATUS)).toBe(1);
+  });
+
   it('serialises commands: each one starts after the previous one finished', () => {
     const { sim, pair } = probedPair();
     const order: string[] = [];
