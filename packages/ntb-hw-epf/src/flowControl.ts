@@ -41,29 +41,36 @@ export class CpuWriteQueue {
     private readonly bufferBytes: number,
   ) {}
 
-  /** Backlog at `until` (bytes) from the state at `t`, with `extra` counted as a stream too. */
-  private backlogAt(until: Ns, extra: Stream | null): number {
-    const streams = extra === null ? this.streams : [...this.streams, extra];
+  /**
+   * Backlog at `until` (bytes) from the state at `t` with the recorded streams: the link drains
+   * `bytesPerNs` between their start and end points; an instant write (t0 = t1) counts at its
+   * time, after the drain before it.
+   */
+  private backlogAt(until: Ns): number {
+    const streams = this.streams;
+    const drain = (q: number, from: Ns, to: Ns): number => Math.max(0, q - this.bytesPerNs * (to - from));
+    if (streams.length === 0) return drain(this.q, this.t, until);
+    const one = streams.length === 1 ? streams[0] : undefined;
+    // One stream that has ended by `until` (the usual case: one CPU copying): drain up to its
+    // start, add its bytes less what the link sends meanwhile, drain to `until`.
+    if (one !== undefined && until >= one.t1) return drain(Math.max(0, drain(this.q, this.t, one.t0) + one.bytes - this.bytesPerNs * (one.t1 - one.t0)), one.t1, until);
     const points = new Set<number>([until]);
     for (const s of streams) {
       if (s.t0 > this.t && s.t0 < until) points.add(s.t0);
       if (s.t1 > this.t && s.t1 < until) points.add(s.t1);
     }
-    const sorted = [...points].sort((a, b) => a - b);
-    // Instant writes (t0 = t1) count where they happen: those at `t` now, later ones in their segment.
-    let q = this.q;
-    for (const s of streams) if (s.t1 === s.t0 && s.t0 === this.t) q += s.bytes;
+    const instantAt = (time: Ns): number => streams.reduce((sum, s) => (s.t1 === s.t0 && s.t0 === time ? sum + s.bytes : sum), 0);
+    let q = this.q + instantAt(this.t);
     let a = this.t;
-    for (const b of sorted) {
+    for (const b of [...points].sort((x, y) => x - y)) {
       if (b <= a) continue;
       let issued = 0;
       for (const s of streams) {
         const lo = Math.max(a, s.t0);
         const hi = Math.min(b, s.t1);
         if (hi > lo) issued += (s.bytes * (hi - lo)) / (s.t1 - s.t0);
-        else if (s.t1 === s.t0 && s.t0 > a && s.t0 <= b) issued += s.bytes;
       }
-      q = Math.max(0, q + issued - this.bytesPerNs * (b - a));
+      q = Math.max(0, q + issued - this.bytesPerNs * (b - a)) + instantAt(b);
       a = b;
     }
     return q;
@@ -72,17 +79,17 @@ export class CpuWriteQueue {
   /** Fold the streams up to `now` into the backlog (nothing can start before `now` any more). */
   private advance(now: Ns): void {
     if (now <= this.t) return;
-    this.q = this.backlogAt(now, null);
+    this.q = this.backlogAt(now);
     this.t = now;
-    this.streams = this.streams.filter((s) => s.t1 > now);
+    if (this.streams.some((s) => s.t1 <= now)) this.streams = this.streams.filter((s) => s.t1 > now);
   }
 
   /** A CPU copy of `bytes` issued over [t0, t1] at simulation time `now` (≤ t0): how long the CPU stalls after t1 (ns, 0 when the buffer absorbs it). */
   copy(now: Ns, t0: Ns, t1: Ns, bytes: number): Ns {
     this.advance(now);
     const s: Stream = { t0: Math.max(t0, this.t), t1: Math.max(t1, t0, this.t), bytes };
-    const q = this.backlogAt(s.t1, s);
     this.streams.push(s);
+    const q = this.backlogAt(s.t1);
     return q > this.bufferBytes ? (q - this.bufferBytes) / this.bytesPerNs : 0;
   }
 

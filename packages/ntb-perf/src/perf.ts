@@ -102,8 +102,10 @@ interface PerfThread {
   task: Task | null;
 }
 
-const bit = (b: number): number => 2 ** b;
-const has = (sts: number, b: number): boolean => Math.floor(sts / bit(b)) % 2 === 1;
+const bit = (b: number): number => 1 << b;
+const has = (sts: number, b: number): boolean => (sts & bit(b)) !== 0;
+/** The command bits (SSIZE … CLEAR): what the service has left to do. */
+const CMD_BITS = bit(PERF_CMD.STS_DONE) - 1;
 
 /** ntb_perf bound to one NTB device (struct perf_ctx). */
 export class NtbPerf {
@@ -120,7 +122,6 @@ export class NtbPerf {
   private testPeer: PerfPeer;
   private tsync = 0;
   private live = 0;
-  private testDone: ((rc: number) => void) | null = null;
   /** The running test's write was interrupted: it ends with -EINTR. */
   private interrupted = false;
   /** The write to `run` in progress: its peer and how it ends. */
@@ -219,7 +220,7 @@ export class NtbPerf {
   // ---- link and command service -----------------------------------------------------------
 
   private linkUp(peer: PerfPeer): boolean {
-    return Math.floor(this.dev.ops.linkIsUp().peers / bit(peer.pidx)) % 2 === 1;
+    return ((this.dev.ops.linkIsUp().peers >>> peer.pidx) & 1) === 1;
   }
 
   /** @internal perf_link_event: a peer whose link came up is sent our window size; one that went down is cleared. */
@@ -227,10 +228,10 @@ export class NtbPerf {
     for (const peer of this.peers) {
       const up = this.linkUp(peer);
       if (up && !has(peer.sts, PERF_CMD.STS_LNKUP)) {
-        peer.sts += bit(PERF_CMD.STS_LNKUP);
+        peer.sts |= bit(PERF_CMD.STS_LNKUP);
         this.cmdExec(peer, PERF_CMD.SSIZE);
       } else if (!up && has(peer.sts, PERF_CMD.STS_LNKUP)) {
-        peer.sts -= bit(PERF_CMD.STS_LNKUP);
+        peer.sts &= ~bit(PERF_CMD.STS_LNKUP);
         this.cmdExec(peer, PERF_CMD.CLEAR);
       }
     }
@@ -242,13 +243,13 @@ export class NtbPerf {
   }
 
   private cmdExec(peer: PerfPeer, cmd: number, ctx?: Cpu | ExecContext): void {
-    if (!has(peer.sts, cmd)) peer.sts += bit(cmd);
+    peer.sts |= bit(cmd);
     if (!this.removed && !peer.waiting) this.wq.queue(peer.service, ctx);
   }
 
   private takeBit(peer: PerfPeer, b: number): boolean {
     if (!has(peer.sts, b)) return false;
-    peer.sts -= bit(b);
+    peer.sts &= ~bit(b);
     return true;
   }
 
@@ -260,7 +261,7 @@ export class NtbPerf {
     if (this.takeBit(peer, PERF_CMD.SXLAT) && !this.cmdSend(peer, PERF_CMD.SXLAT, peer.inbufXlat, ctx)) return;
     if (this.takeBit(peer, PERF_CMD.RXLAT) && this.setupOutbuf(peer)) return;
     if (this.takeBit(peer, PERF_CMD.CLEAR)) {
-      if (has(peer.sts, PERF_CMD.STS_DONE)) peer.sts -= bit(PERF_CMD.STS_DONE);
+      peer.sts &= ~bit(PERF_CMD.STS_DONE);
       if (this.busy && peer === this.testPeer) {
         this.dev.devInfo('Freeing while test on-fly');
         this.terminateTest();
@@ -287,7 +288,7 @@ export class NtbPerf {
         peer.tries = 0;
         return true;
       }
-      peer.sts += bit(cmd);
+      peer.sts |= bit(cmd);
       peer.waiting = true;
       peer.retry.start(MSG_RETRY_NS, ctx);
       return false;
@@ -300,8 +301,8 @@ export class NtbPerf {
     return true;
   }
 
-  /** perf_spad_cmd_recv + perf_cmd_recv: the first command found in a linked peer's slot, executed; -EINVAL for an unknown one. */
-  private cmdRecv(ctx: ExecContext): number {
+  /** perf_spad_cmd_recv + perf_cmd_recv: the first command found in a linked peer's slot, executed (an unknown one is logged). */
+  private cmdRecv(ctx: ExecContext): void {
     const ops = this.dev.ops;
     ops.dbClear(PERF_SPAD.notify(this.gidx));
     for (const peer of this.peers) {
@@ -315,17 +316,12 @@ export class NtbPerf {
       if (cmd === PERF_CMD.SSIZE) {
         peer.inbufSize = data;
         this.cmdExec(peer, PERF_CMD.RSIZE, ctx);
-        return 0;
-      }
-      if (cmd === PERF_CMD.SXLAT) {
+      } else if (cmd === PERF_CMD.SXLAT) {
         peer.outbufXlat = data;
         this.cmdExec(peer, PERF_CMD.RXLAT, ctx);
-        return 0;
-      }
-      this.dev.devInfo('Recv invalid command');
-      return -ERRNO.EINVAL;
+      } else this.dev.devInfo('Recv invalid command');
+      return;
     }
-    return 0;
   }
 
   /**
@@ -345,10 +341,7 @@ export class NtbPerf {
       return false;
     }
     peer.inbufSize = Math.ceil(peer.inbufSize / align.sizeAlign) * align.sizeAlign;
-    if (peer.inbuf !== null) {
-      ops.freeCoherent(peer.inbuf);
-      peer.inbuf = null;
-    }
+    this.dropInbuf(peer);
     const buf = ops.allocCoherent(peer.inbufSize, align.addrAlign);
     if (buf === null) {
       this.dev.devInfo(`Failed to alloc inbuf of ${formatPa(peer.inbufSize)}`);
@@ -382,7 +375,7 @@ export class NtbPerf {
         this.dev.devInfo('Failed to set outbuf translation');
         return;
       }
-      if (!has(peer.sts, PERF_CMD.STS_DONE)) peer.sts += bit(PERF_CMD.STS_DONE);
+      peer.sts |= bit(PERF_CMD.STS_DONE);
       this.initComplete(peer);
     };
     if (ops.peerMwSetTrans === undefined) {
@@ -426,7 +419,7 @@ export class NtbPerf {
 
   /** Queue the service again after a wait if commands are still pending (bits below STS_DONE). */
   private resumeService(peer: PerfPeer): void {
-    if (peer.sts % bit(PERF_CMD.STS_DONE) !== 0 && !this.removed) this.wq.queue(peer.service);
+    if ((peer.sts & CMD_BITS) !== 0 && !this.removed) this.wq.queue(peer.service);
   }
 
   // ---- test threads --------------------------------------------------------------------------
@@ -466,7 +459,7 @@ export class NtbPerf {
 
   /** complete_all(&peer->init_comp): a write waiting for `peer` goes on. */
   private initComplete(peer: PerfPeer): void {
-    if (this.writer?.peer === peer && this.testDone === null && !this.busy) this.submit();
+    if (this.writer?.peer === peer && !this.busy) this.submit();
   }
 
   /** perf_submit_test after the wait: -EBUSY ends the write, otherwise the threads start. */
@@ -478,15 +471,9 @@ export class NtbPerf {
       w.done(-ERRNO.EBUSY);
       return;
     }
-    const peer = w.peer;
-    const done = (rc: number): void => {
-      this.writer = null;
-      w.done(rc);
-    };
     this.busy = true;
-    this.testPeer = peer;
+    this.testPeer = w.peer;
     this.tsync = this.tcnt;
-    this.testDone = done;
     const host = this.dev.host;
     for (const t of this.threads) {
       t.status = -ERRNO.ENODATA;
@@ -512,11 +499,11 @@ export class NtbPerf {
   private maybeFinish(): void {
     if (!this.busy || this.live > 0 || this.tsync > 0) return;
     this.busy = false;
-    const done = this.testDone;
+    const w = this.writer;
     const rc = this.interrupted ? -ERRNO.EINTR : 0;
-    this.testDone = null;
+    this.writer = null;
     this.interrupted = false;
-    done?.(rc);
+    w?.done(rc);
   }
 
   /** perf_thread_work, one step: init, one chunk per step with a yield between, then the DMA sync. */
@@ -652,7 +639,7 @@ export class NtbPerf {
       out += `\tLink status: ${has(peer.sts, PERF_CMD.STS_LNKUP) ? 'up' : 'down'}\n`;
       out += `\tOut buffer addr 0x${hashedPointer(peer.outbufBase, this.dev.host.sim.seed)}\n`;
       out += `\tOut buffer size ${formatPa(peer.outbufSize)}\n`;
-      out += `\tOut buffer xlat 0x${peer.outbufXlat.toString(16).padStart(16, '0')}[p]\n`;
+      out += `\tOut buffer xlat ${formatPa(peer.outbufXlat)}[p]\n`;
       if (peer.inbuf === null) {
         out += '\tIn buffer addr: unallocated\n';
         continue;
@@ -669,7 +656,6 @@ export class NtbPerf {
     // rmmod returns once the test's works are cancelled and the debugfs write has returned.
     const w = this.writer;
     this.writer = null;
-    this.testDone = null;
     w?.done(-ERRNO.EINTR);
     this.dev.ops.linkDisable(() => undefined);
     this.dev.ops.dbSetMask(PERF_SPAD.notify(this.gidx));
@@ -678,7 +664,7 @@ export class NtbPerf {
     for (const peer of this.peers) {
       peer.retry.cancel();
       this.wq.cancel(peer.service);
-      if (has(peer.sts, PERF_CMD.STS_DONE)) peer.sts -= bit(PERF_CMD.STS_DONE);
+      peer.sts &= ~bit(PERF_CMD.STS_DONE);
       this.freeInbuf(peer);
     }
   }

@@ -5,7 +5,7 @@
  * have is recorded and ignored, as the kernel's unknown_module_param_cb logs it and loads the
  * module anyway; bad values and unknown modules are rejected with what is allowed.
  */
-import { PERF_PARAM_NAMES, perfParams, type PerfParams } from '@ntbsim/ntb-perf';
+import { PERF_PARAM_NAMES, type PerfParams } from '@ntbsim/ntb-perf';
 import { KERNEL_PARAM_NAMES, transportParams, type TransportParams } from '@ntbsim/ntb-transport';
 
 /** A rejected parameter: what was wrong and what is allowed. */
@@ -147,6 +147,5 @@ export function parsePerfParams(specs: readonly string[]): PerfModprobe | 'EINVA
     if (field !== 'maxMwSize' && n > 255) return 'ERANGE';
     params[field] = n;
   }
-  perfParams(params);
   return { params: params as Partial<PerfParams>, unknown };
 }

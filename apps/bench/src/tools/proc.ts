@@ -12,6 +12,7 @@ import type { NtbPerf } from '@ntbsim/ntb-perf';
 import type { NetDevice } from '@ntbsim/net-core';
 import { formatQpStats } from '@ntbsim/ntb-transport';
 import type { Board } from '../lab/lab.js';
+import { parseKernelUint } from '../lab/params.js';
 import { result, type Command, type CommandResult, type ShellEnv } from '../types.js';
 
 /** R-Car S4's PCIe controller "dma" interrupt: GIC_SPI 417, level-high, so GIC hwirq 449. */
@@ -298,11 +299,9 @@ function perfNode(board: Board, rest: readonly string[]): FsNode | null {
 /** kstrtoint/kstrtou8 with base 0 of what echo wrote (one trailing newline allowed): the number, or EINVAL. */
 function kstrtoint(text: string): number | 'EINVAL' {
   const t = text.endsWith('\n') ? text.slice(0, -1) : text;
-  const m = /^([+-]?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)$/.exec(t);
-  if (m === null) return 'EINVAL';
-  const body = m[2] as string;
-  const v = /^0[xX]/.test(body) ? parseInt(body.slice(2), 16) : body.length > 1 && body.startsWith('0') ? parseInt(body.slice(1), 8) : parseInt(body, 10);
-  return m[1] === '-' ? -v : v;
+  const sign = t.startsWith('-') ? -1 : 1;
+  const v = parseKernelUint(/^[+-]/.test(t) ? t.slice(1) : t);
+  return v === null ? 'EINVAL' : sign * v;
 }
 
 /** How long `echo PIDX > run` may block in virtual time before the lab gives up on it (ns). */
