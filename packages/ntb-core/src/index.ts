@@ -4,6 +4,7 @@ export { NtbError, type NtbErrorCode } from './errors.js';
 export type {
   DmaBuffer,
   DmaChannel,
+  DmaCookie,
   IoWindow,
   NtbClient,
   NtbCtxOps,

@@ -92,6 +92,13 @@ export interface IoWindow {
   barrier(ctx: ExecContext): void;
 }
 
+/**
+ * A DMA transaction's cookie (dma_cookie_t): what submitting a descriptor returns, > 0 and
+ * increasing per channel (dma_cookie_assign hands out 2, 3, …); 0 when no descriptor could be
+ * prepared (the caller falls back to the CPU copy).
+ */
+export type DmaCookie = number;
+
 /** A dmaengine DMA_MEMCPY channel obtained for the NTB device (dma_request_channel). */
 export interface DmaChannel {
   /** Channel name (e.g. `dma0chan3`). */
@@ -99,11 +106,20 @@ export interface DmaChannel {
   /**
    * Prepare and submit a copy of `len` bytes (the first `data.length` given, the rest elided) into a peer window at `offset` (device_prep_dma_memcpy +
    * dmaengine_submit). Charges the CPU setup cost; `done(ok, ctx)` runs in the completion context.
-   * Returns false when the descriptor cannot be prepared (the caller falls back to the CPU copy).
+   * Returns the transaction's cookie, or 0 when the descriptor cannot be prepared.
    */
-  copyToPeer(ctx: ExecContext, req: { readonly dst: IoWindow; readonly offset: number; readonly data: Uint8Array | null; readonly len: number }, done: (ok: boolean, ctx: ExecContext) => void): boolean;
+  copyToPeer(ctx: ExecContext, req: { readonly dst: IoWindow; readonly offset: number; readonly data: Uint8Array | null; readonly len: number }, done: (ok: boolean, ctx: ExecContext) => void): DmaCookie;
   /** Prepare and submit a `len`-byte copy out of a local buffer; `dst` (null, or shorter than `len`) gets the first bytes; like `copyToPeer`. */
-  copyFromLocal(ctx: ExecContext, req: { readonly src: DmaBuffer; readonly offset: number; readonly dst: Uint8Array | null; readonly len: number }, done: (ok: boolean, ctx: ExecContext) => void): boolean;
+  copyFromLocal(ctx: ExecContext, req: { readonly src: DmaBuffer; readonly offset: number; readonly dst: Uint8Array | null; readonly len: number }, done: (ok: boolean, ctx: ExecContext) => void): DmaCookie;
+  /**
+   * dma_sync_wait: `done()` runs once transaction `cookie` of this channel has completed and
+   * its callback has run; at once (synchronously) when it counts as complete already, which, as
+   * dma_async_is_complete judges it, is also the case for a cookie this channel has not handed
+   * out (0, or another channel's). The kernel spins the calling CPU meanwhile; a model waits
+   * without charging it. A channel whose descriptors can hang ends the wait after 5 s, as
+   * dma_sync_wait does.
+   */
+  syncWait(cookie: DmaCookie, done: () => void): void;
   /** Drop every descriptor not yet completed; none of them calls back (dmaengine_terminate_sync). */
   terminate(): void;
   /** Release the channel (dma_release_channel). */

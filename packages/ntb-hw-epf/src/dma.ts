@@ -9,11 +9,13 @@
  * - a local copy takes `dmaTransfer(len)` and its bytes are copied at completion;
  * - payloads may be partial (timing fidelity): only the bytes given are real, the time is for `len`;
  * - completion raises the engine's interrupt; its handler (hardirq) calls each completed
- *   descriptor's callback with `ok`, in completion order.
+ *   descriptor's callback with `ok`, in completion order;
+ * - each submission returns the channel's next cookie (2, 3, …); a transaction counts as
+ *   complete for `dma_sync_wait` once its callback has run or the channel was terminated.
  * Injected errors make the next descriptors fail: nothing is written, `ok = false`.
  */
 import type { ExecContext, Host, IrqVector, Ns, SimEvent } from '@ntbsim/kernel';
-import type { DmaBuffer, DmaChannel, IoWindow } from '@ntbsim/ntb-core';
+import type { DmaBuffer, DmaChannel, DmaCookie, IoWindow } from '@ntbsim/ntb-core';
 import { EpfError } from './errors.js';
 import { WcWindow } from './ioWindow.js';
 import { localReadNs } from './mmio.js';
@@ -24,6 +26,7 @@ type DmaDone = (ok: boolean, ctx: ExecContext) => void;
 
 interface Desc {
   readonly channel: EdmaChannel;
+  readonly cookie: DmaCookie;
   readonly submit: Ns;
   readonly len: number;
   readonly done: DmaDone;
@@ -60,6 +63,12 @@ class EdmaChannel implements DmaChannel {
   failNext = 0;
   /** Whether a client holds it. */
   held = false;
+  /** The last cookie handed out (chan->cookie; DMA_MIN_COOKIE before the first). */
+  private cookie: DmaCookie = 1;
+  /** The last cookie completed (chan->completed_cookie). */
+  private completedCookie: DmaCookie = 1;
+  /** dma_sync_wait callers waiting for a cookie. */
+  private readonly waiters: { readonly cookie: DmaCookie; readonly done: () => void }[] = [];
 
   constructor(
     readonly engine: DmaEngine,
@@ -67,14 +76,14 @@ class EdmaChannel implements DmaChannel {
     readonly name: string,
   ) {}
 
-  copyToPeer(ctx: ExecContext, req: { readonly dst: IoWindow; readonly offset: number; readonly data: Uint8Array | null; readonly len: number }, done: DmaDone): boolean {
-    if (!this.held || !(req.dst instanceof WcWindow) || req.len <= 0) return false;
+  copyToPeer(ctx: ExecContext, req: { readonly dst: IoWindow; readonly offset: number; readonly data: Uint8Array | null; readonly len: number }, done: DmaDone): DmaCookie {
+    if (!this.held || !(req.dst instanceof WcWindow) || req.len <= 0) return 0;
     const dst = req.dst;
-    if (dst.dmaAddress(req.offset, req.len) === null) return false;
+    if (dst.dmaAddress(req.offset, req.len) === null) return 0;
     ctx.charge(ctx.host.costs.dmaSetup());
     const data = req.data === null ? null : req.data.slice(0, req.len);
     const host = this.engine.host;
-    this.submit(ctx.time, {
+    return this.submit(ctx.time, {
       len: req.len,
       done,
       run: (start, fail) => {
@@ -87,14 +96,13 @@ class EdmaChannel implements DmaChannel {
         return { end: tlp.departEnd, ok: true };
       },
     });
-    return true;
   }
 
-  copyFromLocal(ctx: ExecContext, req: { readonly src: DmaBuffer; readonly offset: number; readonly dst: Uint8Array | null; readonly len: number }, done: DmaDone): boolean {
-    if (!this.held || req.len <= 0 || req.offset < 0 || req.offset + req.len > req.src.size) return false;
+  copyFromLocal(ctx: ExecContext, req: { readonly src: DmaBuffer; readonly offset: number; readonly dst: Uint8Array | null; readonly len: number }, done: DmaDone): DmaCookie {
+    if (!this.held || req.len <= 0 || req.offset < 0 || req.offset + req.len > req.src.size) return 0;
     ctx.charge(ctx.host.costs.dmaSetup());
     const host = this.engine.host;
-    this.submit(ctx.time, {
+    return this.submit(ctx.time, {
       len: req.len,
       done,
       run: (start, fail) => {
@@ -105,7 +113,33 @@ class EdmaChannel implements DmaChannel {
         return { end, ok: true, finish: dst === null ? undefined : () => dst.set(req.src.bytes.subarray(req.offset, req.offset + n)) };
       },
     });
-    return true;
+  }
+
+  /**
+   * dma_sync_wait. A transaction is complete once its callback has run (or it was terminated);
+   * as in dma_async_is_complete, a cookie outside (completed, last handed out] counts as
+   * complete. Every descriptor here ends (done or failed), so the 5 s timeout never fires.
+   */
+  syncWait(cookie: DmaCookie, done: () => void): void {
+    if (this.isComplete(cookie)) done();
+    else this.waiters.push({ cookie, done });
+  }
+
+  private isComplete(cookie: DmaCookie): boolean {
+    return cookie <= this.completedCookie || cookie > this.cookie;
+  }
+
+  /** @internal Transaction `cookie` has completed (its callback ran, or it was terminated): wake the waits it ends, each in an event of its own (the spinning caller resumes after the interrupt). */
+  completeCookie(cookie: DmaCookie): void {
+    if (cookie > this.completedCookie) this.completedCookie = cookie;
+    const sim = this.engine.host.sim;
+    for (let i = 0; i < this.waiters.length; ) {
+      const w = this.waiters[i] as { readonly cookie: DmaCookie; readonly done: () => void };
+      if (this.isComplete(w.cookie)) {
+        this.waiters.splice(i, 1);
+        sim.after(0, w.done);
+      } else i++;
+    }
   }
 
   release(): void {
@@ -125,15 +159,18 @@ class EdmaChannel implements DmaChannel {
     this.engine.stats.terminated += this.queue.length + this.engine.dropCompleted(this);
     this.queue.length = 0;
     this.running = false;
+    this.completeCookie(this.cookie);
   }
 
-  private submit(at: Ns, d: Pick<Desc, 'len' | 'done' | 'run'>): void {
+  private submit(at: Ns, d: Pick<Desc, 'len' | 'done' | 'run'>): DmaCookie {
     this.engine.stats.submitted++;
-    this.queue.push({ ...d, channel: this, submit: at, ok: false, finish: undefined });
+    const cookie = ++this.cookie;
+    this.queue.push({ ...d, channel: this, cookie, submit: at, ok: false, finish: undefined });
     if (!this.running) {
       this.running = true;
       this.event = this.engine.host.sim.at(startTime(at, this.engine.host.sim.now), dmaStart, this);
     }
+    return cookie;
   }
 
   /** @internal Event: the engine starts the head descriptor. */
@@ -242,6 +279,7 @@ export class DmaEngine implements EpfDmaEngine {
     for (const d of this.completed.splice(0)) {
       ctx.charge(localReadNs(ctx));
       d.done(d.ok, ctx);
+      d.channel.completeCookie(d.cookie);
     }
   }
 }

@@ -30,7 +30,7 @@ describe('DMA engine', () => {
       const ok = chan.copyToPeer(ctx, { dst: win, offset: 0x100, data, len: data.length }, (okc, c) =>
         done.push({ ok: okc, kind: c.kind, at: c.time, landed: epBuf.bytes[0x100 + 65535] === 255 }),
       );
-      expect(ok).toBe(true);
+      expect(ok).toBe(2);
       setupCost = ctx.time - ctx.start;
       submitted = Math.round(ctx.time);
     });
@@ -101,7 +101,7 @@ describe('DMA engine', () => {
     more[0]?.release();
     expect(pair.dma.rc.freeChannels).toBe(1);
     const fake: IoWindow = { size: 16, memcpyToio: () => undefined, iowrite32: () => undefined, ioread32: () => 0, barrier: () => undefined };
-    const res: boolean[] = [];
+    const res: number[] = [];
     inStep(rc, (ctx) => {
       res.push(chan.copyToPeer(ctx, { dst: fake, offset: 0, data: null, len: 4 }, () => undefined));
       res.push(chan.copyToPeer(ctx, { dst: win, offset: MiB - 2, data: null, len: 4 }, () => undefined));
@@ -110,7 +110,47 @@ describe('DMA engine', () => {
       res.push(chan.copyToPeer(ctx, { dst: win, offset: 0, data: null, len: 4 }, () => undefined));
     });
     runFor(sim, 100_000);
-    expect(res).toEqual([false, false, false, false]);
+    expect(res).toEqual([0, 0, 0, 0]);
+  });
+
+  it('hands out cookies 2, 3, … per channel; dma_sync_wait returns once the cookie\'s callback has run, at once for a cookie not outstanding', () => {
+    const { sim, rc, pair, win, chan } = dmaPair();
+    const other = pair.rc.ops.requestDmaChannel?.() ?? null;
+    if (other === null) throw new Error('no second channel');
+    const log: string[] = [];
+    const cookies: number[] = [];
+    inStep(rc, (ctx) => {
+      for (const name of ['a', 'b', 'c']) cookies.push(chan.copyToPeer(ctx, { dst: win, offset: 0, data: null, len: 65536 }, () => log.push(`cb ${name}`)));
+      cookies.push(other.copyToPeer(ctx, { dst: win, offset: 0, data: null, len: 4096 }, () => log.push('cb other')));
+      chan.syncWait(3, () => log.push('wait 3'));
+      // Not outstanding: 0, one never handed out, one beyond this channel's range (another's).
+      for (const c of [0, 1, 9]) chan.syncWait(c, () => log.push(`now ${c}`));
+      expect(log).toEqual(['now 0', 'now 1', 'now 9']);
+    });
+    runFor(sim, 1_000_000);
+    expect(cookies).toEqual([2, 3, 4, 2]);
+    const cbB = log.indexOf('cb b');
+    expect(cbB).toBeGreaterThan(-1);
+    expect(log.indexOf('wait 3')).toBe(cbB + 1);
+    expect(log).toContain('cb c');
+    const late: string[] = [];
+    chan.syncWait(4, () => late.push('done'));
+    expect(late).toEqual(['done']);
+  });
+
+  it('terminate completes the cookies of the dropped descriptors for dma_sync_wait', () => {
+    const { sim, rc, win, chan } = dmaPair();
+    let last = 0;
+    inStep(rc, (ctx) => {
+      for (let i = 0; i < 3; i++) last = chan.copyToPeer(ctx, { dst: win, offset: 0, data: null, len: 65536 }, () => undefined);
+    });
+    runFor(sim, 10_000);
+    const woke: number[] = [];
+    chan.syncWait(last, () => woke.push(sim.now));
+    const at = sim.now;
+    chan.terminate();
+    runFor(sim, 1_000);
+    expect(woke).toEqual([at]);
   });
 
   it('a DMA write on a dead link fails', () => {

@@ -560,11 +560,11 @@ export class NtbPerf {
     if (t.dma === null) {
       peer.outbuf.memcpyToio(ctx, t.off, data, len);
     } else {
-      const ok = t.dma.copyToPeer(ctx, { dst: peer.outbuf, offset: t.off, data, len }, () => {
+      const cookie = t.dma.copyToPeer(ctx, { dst: peer.outbuf, offset: t.off, data, len }, () => {
         t.dmaSync--;
         if (t.dmaSync === 0 && t.stage === 'sync') t.task?.wake();
       });
-      if (!ok) {
+      if (cookie === 0) {
         if (t.dmaTries++ < DMA_TRIES) return 'retry';
         return -ERRNO.EIO;
       }

@@ -18,6 +18,7 @@ export const DEFAULT_TRANSPORT_PARAMS: TransportParams = {
   clearRxRingOnQpLink: false,
   ignoreLinkEventWhenUp: false,
   qpLinksOwnBits: false,
+  dmaSyncTx: false,
 };
 
 /** The size of `struct ntb_payload_header` (ver, len, flags), bytes. */
@@ -46,6 +47,7 @@ const CHECKS: Record<keyof TransportParams, Checker> = {
   clearRxRingOnQpLink: bool,
   ignoreLinkEventWhenUp: bool,
   qpLinksOwnBits: bool,
+  dmaSyncTx: bool,
 };
 
 /** The kernel's parameter names, for messages (`transport_mtu`, …). */
@@ -61,6 +63,7 @@ export const KERNEL_PARAM_NAMES: Record<keyof TransportParams, string> = {
   clearRxRingOnQpLink: 'clear_rx_ring_on_qp_link',
   ignoreLinkEventWhenUp: 'ignore_link_event_when_up',
   qpLinksOwnBits: 'qp_links_own_bits',
+  dmaSyncTx: 'dma_sync_tx',
 };
 
 /** Defaults overridden by `overrides`, validated; throws TransportError (EINVAL) naming the bad parameter. */

@@ -8,7 +8,7 @@
  * payload out, clears `flags` and writes its slot index into the sender's `rx_info`.
  */
 import { DelayedWork, ERRNO, type ExecContext, type Host, type Task, type Tasklet, type TaskStep } from '@ntbsim/kernel';
-import type { DmaBuffer, DmaChannel, IoWindow } from '@ntbsim/ntb-core';
+import type { DmaBuffer, DmaChannel, DmaCookie, IoWindow } from '@ntbsim/ntb-core';
 import { DESC_DONE_FLAG, HDR, LINK_DOWN_FLAG, NTB_LINK_DOWN_TIMEOUT, SPAD, type QpRing } from './layout.js';
 import { PAYLOAD_HEADER_SIZE } from './params.js';
 import type { QpStats, QueueHandlers, TransportQueue } from './types.js';
@@ -81,6 +81,14 @@ export class TransportQp implements TransportQueue {
   private onLinkDownSent: (() => void) | null = null;
   /** Whether our QP_LINKS bit went to the peer since the last reset. */
   private advertised = false;
+  /** The last RX DMA cookie (qp->last_cookie: only RX submissions record it, and free_queue waits on it for both channels). */
+  private lastCookie: DmaCookie = 0;
+  /** The last TX DMA cookie, recorded only with the `dmaSyncTx` model switch. */
+  private txLastCookie: DmaCookie = 0;
+  /** DMA channels a `close` is waiting on (dma_sync_wait) before it terminates and releases them. */
+  private draining: DmaChannel[] = [];
+  /** Bumped by every `close`: a DMA wait of an earlier close that ends later does nothing. */
+  private closeGen = 0;
 
   /** @internal Whether this QP's link work has advertised it to the peer since its last reset. */
   get isAdvertised(): boolean {
@@ -138,19 +146,60 @@ export class TransportQp implements TransportQueue {
 
   /**
    * @internal Unbind the client (ntb_transport_free_queue's per-QP part); `freed` runs once the
-   * QP may be handed out again: at once, unless a LINK_DOWN is still waiting for a free TX
-   * entry (the link-down retry), in which case the QP keeps its TX entries and `freed` waits
-   * for that LINK_DOWN (otherwise the peer would keep the QP up and go on sending into a freed
-   * ring). `now` (device removal) cancels the pending LINK_DOWN and frees at once.
+   * QP may be handed out again. First the DMA channels (new traffic goes to the CPU copy): each
+   * is waited on with dma_sync_wait, then terminated and released. As in the kernel, both waits
+   * use `qp->last_cookie`, which only RX submissions record: the TX wait does not wait for the
+   * TX copies (unless the `dmaSyncTx` switch records their cookies), so the terminate drops
+   * those still in flight: their DONE flags are never written and their completions never run.
+   * The QP's client keeps its handlers until the waits end (in the kernel the caller spins;
+   * here it goes on and the rest of the free follows). Then `freed` runs at once, unless a
+   * LINK_DOWN is still waiting for a free TX entry (the link-down retry): the QP then keeps its
+   * TX entries and `freed` waits for that LINK_DOWN (otherwise the peer would keep the QP up
+   * and go on sending into a freed ring). `now` (device removal) terminates the channels
+   * without waiting, cancels the pending LINK_DOWN and frees at once.
    */
   close(freed: () => void, now = false): void {
     this.active = false;
     this.offloadThread?.stop();
     this.offloadThread = null;
-    this.txDmaChan?.release();
-    this.rxDmaChan?.release();
+    const gen = ++this.closeGen;
+    const tx = this.txDmaChan;
+    const rx = this.rxDmaChan;
     this.txDmaChan = null;
     this.rxDmaChan = null;
+    if (tx !== null) this.draining.push(tx);
+    if (rx !== null) this.draining.push(rx);
+    if (now) {
+      for (const chan of this.draining.splice(0)) this.teardownDma(chan);
+      this.releaseQp(freed, true);
+      return;
+    }
+    const txCookie = this.nt.params.dmaSyncTx ? this.txLastCookie : this.lastCookie;
+    this.syncDma(tx, txCookie, gen, () => this.syncDma(rx, this.lastCookie, gen, () => this.releaseQp(freed, false)));
+  }
+
+  /** dma_sync_wait on `cookie` of `chan`, then terminate and release it, then `then` (nothing if a later close took over). */
+  private syncDma(chan: DmaChannel | null, cookie: DmaCookie, gen: number, then: () => void): void {
+    if (chan === null) {
+      then();
+      return;
+    }
+    chan.syncWait(cookie, () => {
+      if (gen !== this.closeGen) return;
+      this.draining = this.draining.filter((c) => c !== chan);
+      this.teardownDma(chan);
+      then();
+    });
+  }
+
+  /** dmaengine_terminate_all + dma_release_channel. */
+  private teardownDma(chan: DmaChannel): void {
+    chan.terminate();
+    chan.release();
+  }
+
+  /** The rest of ntb_transport_free_queue once the DMA channels are gone. */
+  private releaseQp(freed: () => void, now: boolean): void {
     this.nt.dev.ops.dbSetMask(this.bit);
     this.tasklet.kill();
     this.nt.wq.cancelDelayed(this.linkWork);
@@ -290,14 +339,15 @@ export class TransportQp implements TransportQueue {
     this.txIo.iowrite32(ctx, e.hdrOffset + HDR.VER, this.stats.txPkts >>> 0);
     const chan = this.txDmaChan;
     if (chan !== null && e.len >= this.nt.params.copyBytes) {
-      const ok = chan.copyToPeer(ctx, { dst: this.txIo, offset, data: this.payloadOf(e), len: e.len }, (good, cctx) => {
+      const cookie = chan.copyToPeer(ctx, { dst: this.txIo, offset, data: this.payloadOf(e), len: e.len }, (good, cctx) => {
         if (good) this.txCopyCallback(cctx, e);
         else {
           this.memcpyTx(cctx, e);
           this.stats.txMemcpy++;
         }
       });
-      if (ok) {
+      if (cookie > 0) {
+        if (this.nt.params.dmaSyncTx) this.txLastCookie = cookie;
         this.stats.txAsync++;
         return;
       }
@@ -456,7 +506,7 @@ export class TransportQp implements TransportQueue {
     const chan = this.rxDmaChan;
     const buf = this.rxBuf;
     if (chan !== null && buf !== null && e.len >= this.nt.params.copyBytes) {
-      const ok = chan.copyFromLocal(ctx, { src: buf, offset, dst: this.payloadOf(e), len: e.len }, (good, cctx) => {
+      const cookie = chan.copyFromLocal(ctx, { src: buf, offset, dst: this.payloadOf(e), len: e.len }, (good, cctx) => {
         if (good) {
           e.flags |= DESC_DONE_FLAG;
           this.completeRxc(cctx);
@@ -465,7 +515,8 @@ export class TransportQp implements TransportQueue {
           this.stats.rxMemcpy++;
         }
       });
-      if (ok) {
+      if (cookie > 0) {
+        this.lastCookie = cookie;
         this.stats.rxAsync += 2;
         return;
       }

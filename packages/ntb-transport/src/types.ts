@@ -46,6 +46,15 @@ export interface TransportParams {
    * both sides grow by several QPs at once, as `ethtool -L` on both boards does).
    */
   readonly qpLinksOwnBits: boolean;
+  /**
+   * Model switch: TX DMA submissions record their cookie and `ntb_transport_free_queue` waits
+   * on it for the TX channel (false = kernel v7.0, and the posted multi-channel DMA series too:
+   * only RX submissions record `last_cookie`, so the TX channel's dma_sync_wait does not wait for
+   * the TX copies, and the terminate that follows drops those in flight: no DONE flag, no
+   * completion; the peer's RX stops at the first of those slots and never reads the LINK_DOWN
+   * behind it).
+   */
+  readonly dmaSyncTx: boolean;
 }
 
 /** A transport queue pair as its client sees it (struct ntb_transport_qp). */

@@ -132,8 +132,20 @@ export function createLoopbackPair(hosts: { a: Host; b: Host }, opt: LoopbackOpt
       let busyUntil = 0;
       /** Bumped by terminate: descriptors of an earlier generation neither apply nor call back. */
       let generation = 0;
-      const run = (ctx: ExecContext, len: number, apply: () => void, done: (ok: boolean, ctx: ExecContext) => void): boolean => {
+      let cookie = 1;
+      let completed = 1;
+      const waiters: { cookie: number; done: () => void }[] = [];
+      const isComplete = (c: number): boolean => c <= completed || c > cookie;
+      const complete = (c: number): void => {
+        completed = Math.max(completed, c);
+        for (const w of waiters.splice(0)) {
+          if (isComplete(w.cookie)) sim.after(0, w.done);
+          else waiters.push(w);
+        }
+      };
+      const run = (ctx: ExecContext, len: number, apply: () => void, done: (ok: boolean, ctx: ExecContext) => void): number => {
         const gen = generation;
+        const c = ++cookie;
         ctx.charge(self.host.costs.dmaSetup());
         const start = Math.max(busyUntil, ctx.time);
         busyUntil = start + Math.round(self.host.costs.dmaTransfer(len)) + latency;
@@ -143,9 +155,10 @@ export function createLoopbackPair(hosts: { a: Host; b: Host }, opt: LoopbackOpt
           if (gen !== generation) return;
           if (!fail) apply();
           done(!fail, ictx);
+          complete(c);
         });
         sim.at(busyUntil, () => irq.raise());
-        return true;
+        return c;
       };
       return {
         name,
@@ -158,9 +171,14 @@ export function createLoopbackPair(hosts: { a: Host; b: Host }, opt: LoopbackOpt
         copyFromLocal(ctx, req, done) {
           return run(ctx, req.len, () => req.dst?.set(req.src.bytes.subarray(req.offset, req.offset + Math.min(req.len, req.dst.length))), done);
         },
+        syncWait(c, done) {
+          if (isComplete(c)) done();
+          else waiters.push({ cookie: c, done });
+        },
         terminate() {
           generation++;
           busyUntil = 0;
+          complete(cookie);
         },
         release() {
           dmaFree++;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { NTB_TRANSPORT_VERSION, SPAD } from '../src/index.js';
-import { rig, runUntilUp } from './harness.js';
+import { inTask, payload, rig, runUntilUp, type Rig } from './harness.js';
 
 describe('transport removal (ntb_transport_free)', () => {
   it('runs the link cleanup first: every client told 0, the QPs reset, the MWs freed, the local spads zeroed', () => {
@@ -79,5 +79,98 @@ describe('transport removal (ntb_transport_free)', () => {
     while (!(qa.linkQuery() && qb?.linkQuery() === true) && r.sim.now < until) r.sim.run({ until: r.sim.now + 1_000_000 });
     expect(qa.linkQuery()).toBe(true);
     expect(qb?.linkQuery()).toBe(true);
+  });
+});
+
+describe('ntb_transport_free_queue with DMA copies in flight', () => {
+  /**
+   * A client on `a` sends three 60000-byte frames by DMA, then goes away as ntb_netdev's
+   * channel shrink does (link_down, then free_queue) before the copies complete.
+   */
+  function freeWithTxInFlight(dmaSyncTx: boolean): { r: Rig; tx: string[]; oldClient: number; freedAt: () => number | null; t0: number } {
+    const r = rig({ functional: true, params: { useDma: true, dmaSyncTx } });
+    expect(runUntilUp(r)).toBe(true);
+    const qp = r.a.qps[0];
+    if (qp === undefined) throw new Error('no qp');
+    const tx: string[] = [];
+    const t0 = r.sim.now;
+    let freedAt: number | null = null;
+    inTask(r.a.host, (ctx) => {
+      for (let n = 0; n < 3; n++) expect(qp.txEnqueue(ctx, `frame ${n}`, payload(n, 60000), 60000)).toBe(0);
+      qp.linkDown(ctx);
+      r.a.transport.freeQueue(qp);
+    });
+    // Who gets the TX completions: the client that freed the QP (counted in `sent`), or one that opens it again.
+    const poll = (): void => {
+      if (freedAt === null && r.a.transport.freeQueueCount === 1) {
+        freedAt = r.sim.now;
+        const again = r.a.transport.createQueue({ tx: (_q, cb) => void tx.push(`new client: ${String(cb)}`) });
+        expect(again).not.toBeNull();
+      }
+      if (r.sim.now < t0 + 50_000_000) r.sim.after(10_000, poll);
+    };
+    r.sim.after(0, poll);
+    r.sim.run({ until: t0 + 100_000_000 });
+    return { r, tx, oldClient: r.a.sent.get(0) ?? 0, freedAt: () => freedAt, t0 };
+  }
+
+  it('v7.0: the TX channel\'s dma_sync_wait waits on the RX cookie, so the terminate drops the copies in flight: no completion, the peer stops at the first dropped slot and never reads the LINK_DOWN', () => {
+    const { r, tx, oldClient, freedAt, t0 } = freeWithTxInFlight(false);
+    expect(freedAt()).toBe(t0);
+    expect([oldClient, tx]).toEqual([0, []]);
+    expect(r.b.received.get(0) ?? []).toEqual([]);
+    const qb = r.b.qps[0];
+    expect(qb?.linkQuery()).toBe(true);
+    expect(qb?.stats.rxPkts).toBe(0);
+  });
+
+  it('dmaSyncTx: free_queue waits for the TX copies; the freeing client gets their completions, the peer every frame intact and then the LINK_DOWN', () => {
+    const { r, tx, oldClient, freedAt, t0 } = freeWithTxInFlight(true);
+    const at = freedAt();
+    expect(at).not.toBeNull();
+    expect(at ?? 0).toBeGreaterThan(t0);
+    expect([oldClient, tx]).toEqual([3, []]);
+    const got = r.b.received.get(0) ?? [];
+    expect(got.map((g) => g.len)).toEqual([60000, 60000, 60000]);
+    got.forEach((g, n) => expect(g.data).toEqual(payload(n, 60000)));
+    expect(r.b.qps[0]?.linkQuery()).toBe(false);
+  });
+
+  it('waits for the RX copies out of the ring on the RX cookie before the QP is free; their completions reach no client', () => {
+    const r = rig({ functional: true, params: { useDma: true } });
+    expect(runUntilUp(r)).toBe(true);
+    const qa = r.a.qps[0];
+    const qb = r.b.qps[0];
+    if (qa === undefined || qb === undefined) throw new Error('no qp');
+    inTask(r.a.host, (ctx) => {
+      for (let n = 0; n < 3; n++) qa.txEnqueue(ctx, null, payload(n, 60000), 60000);
+    });
+    // Run until b has started copying the first frame out by DMA, then free b's queue.
+    for (let i = 0; i < 1_000_000 && qb.stats.rxAsync === 0; i++) r.sim.run({ maxEvents: 1 });
+    expect(qb.stats.rxAsync).toBeGreaterThan(0);
+    const delivered = r.b.received.get(0)?.length ?? 0;
+    inTask(r.b.host, (ctx) => {
+      qb.linkDown(ctx);
+      r.b.transport.freeQueue(qb);
+    });
+    r.sim.run({ until: r.sim.now + 1000 });
+    expect(r.b.transport.freeQueueCount).toBe(0);
+    r.sim.run({ until: r.sim.now + 10_000_000 });
+    expect(r.b.transport.freeQueueCount).toBe(1);
+    expect(r.b.received.get(0)?.length ?? 0).toBe(delivered);
+  });
+
+  it('a device removal (free with `now`) terminates the channels without waiting', () => {
+    const r = rig({ functional: true, params: { useDma: true, dmaSyncTx: true } });
+    expect(runUntilUp(r)).toBe(true);
+    const qp = r.a.qps[0];
+    if (qp === undefined) throw new Error('no qp');
+    inTask(r.a.host, (ctx) => {
+      for (let n = 0; n < 3; n++) qp.txEnqueue(ctx, null, payload(n, 60000), 60000);
+      r.a.transport.freeQueue(qp, true);
+      expect(r.a.transport.freeQueueCount).toBe(1);
+    });
+    r.sim.run({ until: r.sim.now + 10_000_000 });
+    expect(r.a.sent.get(0) ?? 0).toBe(0);
   });
 });

@@ -8,7 +8,7 @@
 import { injectFault, type FaultSpec } from './inject.js';
 import { startStream, type StreamState } from './traffic.js';
 import { stormScenarios } from './storms.js';
-import { bothDelta, counterDelta, linkInconsistency, longestGap, malformedFrames, staleRefusedDetail, type AccountingView, type Scenario, type ScenarioStep } from './scenario.js';
+import { bothDelta, counterDelta, linkInconsistency, longestGap, malformedFrames, runLabLine, staleRefusedDetail, type AccountingView, type Scenario, type ScenarioStep } from './scenario.js';
 import type { BoardName, Lab } from '../lab/lab.js';
 import { staleDiagnosis } from '../lab/diagnose.js';
 
@@ -262,6 +262,64 @@ function channelsAtOnce(fix: boolean): Scenario {
   });
 }
 
+/**
+ * `ethtool -L ntb0 combined 1` on the EP (two queues, use_dma=Y) while its stream's TX copies
+ * are in flight on queue 1: the EP's XPS map sends every packet on queue 1 (the RC's on queue
+ * 0, so the RC keeps both channels without needing its queue 1). The shrink runs
+ * ntb_transport_link_down (a LINK_DOWN frame, copied by the CPU behind the DMA copies) and
+ * ntb_transport_free_queue. In kernel v7.0 free_queue waits on the TX channel for
+ * `qp->last_cookie`, which only RX submissions record: it returns at once and
+ * dmaengine_terminate_all drops the copies in flight, whose DONE flags are never written: the
+ * RC's QP 1 stops at the first of those slots, never reads the LINK_DOWN, and stays up on its
+ * own. The dropped copies' completions never run, so ntb_netdev never frees their skbs: TCP
+ * finds each such segment's clone still referenced (skb_still_in_host_queue) and skips every
+ * retransmission of it (TCPSpuriousRtxHostQueues), and the stream wedges. With dma_sync_tx=Y
+ * (TX submissions record their cookie) free_queue waits for the copies, the RC reads every
+ * frame and the LINK_DOWN and takes its QP 1 down, and nothing is lost.
+ */
+function dmaShrink(fix: boolean): Scenario {
+  return stream(`dma-shrink-ep${fix ? '-sync-tx' : ''}`, 'ethtool -L storms', `use_dma=Y, 2 queues; the EP shrinks to 1 with its stream's DMA copies in flight on queue 1${fix ? ', dma_sync_tx=Y' : ''}`, {
+    lab: { params: { transport: { useDma: true, dmaSyncTx: fix, maxNumClients: 2 }, netdev: { queues: 2 } } },
+    setup: [
+      { board: 'ep', line: 'echo ff > /sys/class/net/ntb0/queues/tx-1/xps_cpus' },
+      { board: 'rc', line: 'echo ff > /sys/class/net/ntb0/queues/tx-0/xps_cpus' },
+    ],
+    steps: [
+      {
+        at: 0,
+        run: (lab, notes) => {
+          // Shrink at the first instant, from the fault time on, that the EP has copies in flight (within 10 ms).
+          const s = lab.pair.dma.ep.stats;
+          const inFlight = (): number => s.submitted - s.completed - s.failed - s.terminated;
+          const until = lab.sim.now + 10 * MS;
+          while (inFlight() === 0 && lab.sim.now < until) lab.sim.run({ maxEvents: 1 });
+          notes.set('inFlight', inFlight());
+          runLabLine(lab, 'ep', 'ethtool -L ntb0 combined 1');
+        },
+      },
+    ],
+    healAtNs: 0,
+    resumeBoundNs: fix ? 20 * MS : 700 * MS,
+    account: fix ? noLoss : resetLoss,
+    accountDetail: fix ? noLossDetail : (v) => `${counterDelta(v, 'ep', 'dmaTerminated')} DMA cop${counterDelta(v, 'ep', 'dmaTerminated') === 1 ? 'y' : 'ies'} dropped by the terminate, lost without a counter, as in the kernel; no malformed frame (rx_length_errors +${bothDelta(v, 'rxLengthErrors')})`,
+    weakness: {
+      expect: fix ? 'absent' : 'shown',
+      wedges: true,
+      splitsLink: true,
+      observed: (v: AccountingView) => {
+        const rcQp1 = v.lab.boards.rc.transport()?.qps[1];
+        const skipped = v.lab.boards.ep.stack.tcpExt.TCPSpuriousRtxHostQueues;
+        const up = rcQp1?.linkQuery() === true;
+        const dropped = counterDelta(v, 'ep', 'dmaTerminated');
+        return {
+          shown: up || dropped > 0,
+          detail: `${v.notes.get('inFlight') ?? 0} EP DMA cop${v.notes.get('inFlight') === 1 ? 'y' : 'ies'} in flight at the shrink; the terminate dropped ${dropped} DMA cop${dropped === 1 ? 'y' : 'ies'} in flight; the RC's QP 1 is ${up ? `still up, its RX waiting at slot ${rcQp1?.rxIndex ?? 0} for a DONE flag that never comes` : 'down (it read the LINK_DOWN)'}; EP TCPSpuriousRtxHostQueues ${skipped}${skipped > 0 ? ' (retransmissions skipped: the dropped segments\' skbs were never freed)' : ''}; stream at ${v.stream.received} B`,
+        };
+      },
+    },
+  });
+}
+
 function dmaError(side: BoardName): Scenario {
   return stream(`dma-error-${side}`, 'DMA channel errors', `use_dma=Y; the next 30 DMA descriptors on ${side} fail (CPU copy fallback)`, {
     lab: { params: { transport: { useDma: true }, netdev: {} } },
@@ -308,5 +366,5 @@ function hwLink(): Scenario {
 
 /** Every scenario, in matrix order. */
 export function faultScenarios(): Scenario[] {
-  return [hwLink(), qpLink('rc'), qpLink('ep'), qpLink('ep', true), reset('rc'), reset('ep'), reload('rc'), reload('ep'), wc(false), wc(true), dropDoorbells(), dropMsis(), spurious(), spuriousLinkEvent(false), spuriousLinkEvent(true), channelsAtOnce(false), channelsAtOnce(true), dmaError('rc'), dmaError('ep'), rxExhaust(true), rxExhaust(false), ...stormScenarios()];
+  return [hwLink(), qpLink('rc'), qpLink('ep'), qpLink('ep', true), reset('rc'), reset('ep'), reload('rc'), reload('ep'), wc(false), wc(true), dropDoorbells(), dropMsis(), spurious(), spuriousLinkEvent(false), spuriousLinkEvent(true), channelsAtOnce(false), channelsAtOnce(true), dmaShrink(false), dmaShrink(true), dmaError('rc'), dmaError('ep'), rxExhaust(true), rxExhaust(false), ...stormScenarios()];
 }

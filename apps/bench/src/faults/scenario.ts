@@ -8,6 +8,8 @@
 import { staleDiagnosis } from '../lab/diagnose.js';
 import type { BoardName, Lab, LabOptions } from '../lab/lab.js';
 import { bootLab } from '../lab/lab.js';
+import { runLine } from '../lab/shell.js';
+import { labCommands } from '../commands.js';
 import { datagramsSentAt, datagramTotals, resumeAfter, startDatagrams, startStream, type DatagramOptions, type DatagramState, type StreamOptions, type StreamState } from './traffic.js';
 
 /** The invariants every scenario is judged on. */
@@ -50,6 +52,8 @@ export interface BoardCounters {
   readonly txRingFull: number;
   /** DMA descriptors that failed on this board's engine. */
   readonly dmaFailed: number;
+  /** DMA descriptors dropped by a terminate before their callback ran. */
+  readonly dmaTerminated: number;
   /** DMA descriptors completed. */
   readonly dmaCompleted: number;
   /** Posted writes this board sent that the link dropped (link down). */
@@ -101,6 +105,7 @@ export function boardCounters(lab: Lab, name: BoardName): BoardCounters {
     rxErrNoBuf: sum((q) => q.stats.rxErrNoBuf),
     txRingFull: sum((q) => q.stats.txRingFull),
     dmaFailed: lab.pair.dma[name].stats.failed,
+    dmaTerminated: lab.pair.dma[name].stats.terminated,
     dmaCompleted: lab.pair.dma[name].stats.completed,
     droppedLinkDown: link.droppedLinkDown,
     droppedFault: link.droppedFault,
@@ -139,6 +144,12 @@ export function linkInconsistency(lab: Lab): string | null {
   const n = Math.max(lab.boards.rc.transport()?.qps.length ?? 0, lab.boards.ep.transport()?.qps.length ?? 0);
   for (let i = 0; i < n; i++) if (up('rc', i) !== up('ep', i)) problems.push(`qp${i}: rc ${up('rc', i) ? 'up' : 'down'}, ep ${up('ep', i) ? 'up' : 'down'}`);
   return problems.length === 0 ? null : problems.join('; ');
+}
+
+/** Run a lab command line on `board`; throws with its status and error output when it fails. */
+export function runLabLine(lab: Lab, board: BoardName, line: string): void {
+  const r = runLine(line, { lab, board: lab.boards[board], vars: new Map() }, labCommands());
+  if (r.status !== 0) throw new Error(`${board}: ${line}: status ${r.status}: ${r.stderr.trim()}`);
 }
 
 /** Change of counter `k` on `board` over the scenario. */
@@ -224,6 +235,8 @@ export interface Scenario {
   readonly datagrams?: DatagramOptions;
   /** Extra lab options (payload is always functional). */
   readonly lab?: Omit<LabOptions, 'payload'>;
+  /** Lab command lines run after boot, before the stream starts (an XPS map, say); a failing one throws. */
+  readonly setup?: readonly { readonly board: BoardName; readonly line: string }[];
   /** Writer board. */
   readonly from: BoardName;
   /** Stream length (bytes). */
@@ -329,6 +342,7 @@ export function runScenario(sc: Scenario, seed = 1): ScenarioResult {
   let dg: DatagramState | null = null;
   try {
     lab = bootLab({ ...sc.lab, seed, payload: 'functional' });
+    for (const { board, line } of sc.setup ?? []) runLabLine(lab, board, line);
     t0 = lab.sim.now;
     const s = startStream(lab, { from: sc.from, bytes: sc.bytes });
     st = s;

@@ -14,9 +14,7 @@
  */
 import { IPPROTO } from '@ntbsim/net-core';
 import type { Lab, LabOptions } from '../lab/lab.js';
-import { runLine } from '../lab/shell.js';
-import { labCommands } from '../commands.js';
-import { bothDelta, counterDelta, malformedFrames, staleRefusedDetail, type AccountingView, type Scenario, type ScenarioStep } from './scenario.js';
+import { bothDelta, counterDelta, malformedFrames, runLabLine, staleRefusedDetail, type AccountingView, type Scenario, type ScenarioStep } from './scenario.js';
 import { datagramTotals } from './traffic.js';
 
 const MS = 1_000_000;
@@ -174,8 +172,7 @@ function labStep(at: number, board: 'rc' | 'ep', line: string, resets: (before: 
     run: (lab, notes) => {
       const nd = lab.boards[board].netdev();
       const before = nd?.queues.length ?? 0;
-      const r = runLine(line, { lab, board: lab.boards[board], vars: new Map() }, labCommands());
-      if (r.status !== 0) throw new Error(`${board}: ${line}: status ${r.status}: ${r.stderr.trim()}`);
+      runLabLine(lab, board, line);
       const slots = lab.boards[board].transport()?.qps[0]?.txRing.maxEntry ?? 0;
       notes.set('ringLoss', (notes.get('ringLoss') ?? 0) + 2 * Math.max(0, slots - 1) * resets(before, nd?.queues.length ?? 0));
       notes.set('commands', (notes.get('commands') ?? 0) + 1);

@@ -6,7 +6,7 @@
  * module anyway; bad values and unknown modules are rejected with what is allowed.
  */
 import { PERF_PARAM_NAMES, type PerfParams } from '@ntbsim/ntb-perf';
-import { KERNEL_PARAM_NAMES, transportParams, type TransportParams } from '@ntbsim/ntb-transport';
+import { DEFAULT_TRANSPORT_PARAMS, KERNEL_PARAM_NAMES, transportParams, type TransportParams } from '@ntbsim/ntb-transport';
 
 /** A rejected parameter: what was wrong and what is allowed. */
 export class ParamError extends Error {
@@ -63,7 +63,7 @@ export function parseKernelUint(v: string): number | null {
 }
 
 const TRANSPORT_BY_KERNEL_NAME = new Map(Object.entries(KERNEL_PARAM_NAMES).map(([k, v]) => [v, k as keyof TransportParams]));
-const TRANSPORT_BOOLS = new Set<keyof TransportParams>(['useDma', 'useMsi', 'txMemcpyOffload', 'flushDoneFlag', 'clearRxRingOnQpLink', 'ignoreLinkEventWhenUp', 'qpLinksOwnBits']);
+const TRANSPORT_BOOLS = new Set((Object.keys(DEFAULT_TRANSPORT_PARAMS) as (keyof TransportParams)[]).filter((k) => typeof DEFAULT_TRANSPORT_PARAMS[k] === 'boolean'));
 
 /** Apply `module.name=value` (or `name=value` for `module`) to `params`, returning the new set (unknown names recorded in `unknown`); throws ParamError. */
 export function applyParam(params: ModuleParams, spec: string, module?: string): ModuleParams {

@@ -24,7 +24,7 @@ describe('the fault × invariant matrix', () => {
         .map((i) => `${r.id} ${i}: ${r.invariants[i].detail}`),
     );
     expect(bad).toEqual([]);
-    expect(report.results.filter(splitByWeakness).map((r) => r.id)).toEqual(['ethtool-L-both-at-once']);
+    expect(report.results.filter(splitByWeakness).map((r) => r.id)).toEqual(['ethtool-L-both-at-once', 'dma-shrink-ep']);
     expect(report.results.filter((r) => r.invariants['no-throw-no-hang'].detail.startsWith('threw')).map((r) => r.id)).toEqual([]);
   });
 
@@ -51,6 +51,17 @@ describe('the fault × invariant matrix', () => {
     expect(ignored?.pass).toBe(true);
     expect(ignored?.invariants['known-weakness'].detail).toMatch(/^absent: the link work did not run again; the stream finished \(3000000 B\)/);
     expect(ignored?.invariants['loss-accounted'].status).toBe('pass');
+  });
+
+  it('shows TX DMA copies dropped by free_queue wedging the stream (skbs never freed, retransmissions skipped as still queued in the host) and the peer\'s QP left up, and neither with dma_sync_tx=Y', () => {
+    const kernel = report.results.find((x) => x.id === 'dma-shrink-ep');
+    expect(kernel?.invariants['known-weakness'].status).toBe('pass');
+    expect(kernel?.invariants['known-weakness'].detail).toMatch(/^shown: [1-9]\d* EP DMA cop(y|ies) in flight at the shrink; the terminate dropped [1-9]\d* DMA cop(y|ies) in flight; the RC's QP 1 is still up, its RX waiting at slot \d+ for a DONE flag that never comes; EP TCPSpuriousRtxHostQueues [1-9]\d* \(retransmissions skipped/);
+    expect([kernel?.invariants['no-throw-no-hang'].status, kernel?.invariants['resumes-in-bound'].status]).toEqual(['n/a', 'n/a']);
+    const fixed = report.results.find((x) => x.id === 'dma-shrink-ep-sync-tx');
+    expect(fixed?.pass).toBe(true);
+    expect(fixed?.invariants['known-weakness'].detail).toMatch(/^absent: [1-9]\d* EP DMA cop(y|ies) in flight at the shrink; the terminate dropped 0 DMA copies in flight; the RC's QP 1 is down \(it read the LINK_DOWN\); EP TCPSpuriousRtxHostQueues 0; stream at 3000000 B$/);
+    expect(fixed?.invariants['loss-accounted'].detail).toMatch(/^no loss/);
   });
 
   it('shows a QP link left down on one board by the QP_LINKS read-modify-write when both boards grow their channels at once, and not with qp_links_own_bits=Y', () => {
