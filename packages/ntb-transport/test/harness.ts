@@ -14,6 +14,8 @@ export interface Side {
   readonly received: Map<number, { len: number; data: Uint8Array | null }[]>;
   /** Frames whose TX completed, per QP. */
   readonly sent: Map<number, number>;
+  /** The `cb` of every TX completion, per QP, in order. */
+  readonly completed: Map<number, unknown[]>;
   /** QP link events (event_handler status), per QP, in order. */
   readonly events: Map<number, number[]>;
   qps: TransportQp[];
@@ -53,7 +55,7 @@ export function rig(opts: { seed?: number; functional?: boolean; params?: Partia
     nbus.registerDevice(dev);
     const transport = bus.transports[0];
     if (transport === undefined) throw new Error('transport did not probe');
-    return { host, transport, ntbBus: nbus, client, received: new Map(), sent: new Map(), events: new Map(), qps: [] };
+    return { host, transport, ntbBus: nbus, client, received: new Map(), sent: new Map(), completed: new Map(), events: new Map(), qps: [] };
   };
   const a = mk(ha, pair.a, opts.params);
   const b = mk(hb, pair.b, opts.paramsB ?? opts.params);
@@ -68,7 +70,10 @@ export function rig(opts: { seed?: number; functional?: boolean; params?: Partia
           const buf = cb instanceof Uint8Array ? cb : null;
           q.rxEnqueue(buf, buf, opts.rxLen ?? 65536, ctx);
         },
-        tx: (q) => void side.sent.set(q.qpNum, (side.sent.get(q.qpNum) ?? 0) + 1),
+        tx: (q, cb) => {
+          side.sent.set(q.qpNum, (side.sent.get(q.qpNum) ?? 0) + 1);
+          side.completed.set(q.qpNum, [...(side.completed.get(q.qpNum) ?? []), cb]);
+        },
         event: (status) => {
           const list = side.events.get(i) ?? [];
           list.push(status);
