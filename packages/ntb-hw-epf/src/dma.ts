@@ -8,8 +8,10 @@
  *   descriptor completes when the engine has pushed the last byte;
  * - a local copy takes `dmaTransfer(len)` and its bytes are copied at completion;
  * - payloads may be partial (timing fidelity): only the bytes given are real, the time is for `len`;
- * - completion raises the engine's interrupt; its handler (hardirq) calls each completed
- *   descriptor's callback with `ok`, in completion order;
+ * - completion raises the engine's interrupt; its handler (hardirq) starts each channel's next
+ *   issued descriptor (as dw_edma_done_interrupt does: a channel stays busy from a transfer's
+ *   end until its done interrupt is handled) and calls each completed descriptor's callback
+ *   with `ok`, in completion order;
  * - each submission returns the channel's next cookie (2, 3, …); a transaction counts as
  *   complete for `dma_sync_wait` once its callback has run or the channel was terminated.
  * Injected errors make the next descriptors fail: nothing is written, `ok = false`.
@@ -56,6 +58,7 @@ function dmaEnd(c: unknown): void {
 class EdmaChannel implements DmaChannel {
   /** Descriptors waiting or running. */
   private readonly queue: Desc[] = [];
+  /** The channel is busy (EDMA_ST_BUSY): a transfer runs, or the last one's done interrupt has not been handled. */
   private running = false;
   /** The channel's pending start or end event. */
   private event: SimEvent | null = null;
@@ -196,12 +199,20 @@ class EdmaChannel implements DmaChannel {
     this.event = sim.at(Math.max(sim.now, r.end), dmaEnd, this);
   }
 
-  /** @internal Event: the head descriptor's transfer ended. */
+  /** @internal Event: the head descriptor's transfer ended; the channel stays busy until its done interrupt is handled. */
   end(): void {
     this.event = null;
     const d = this.queue.shift() as Desc;
     d.finish?.();
     this.engine.complete(d);
+  }
+
+  /**
+   * @internal The done interrupt of this channel is handled (dw_edma_done_interrupt): the next
+   * issued descriptor starts now, or the channel goes idle.
+   */
+  doneHandled(): void {
+    if (!this.running || this.event !== null) return;
     const next = this.queue[0];
     if (next === undefined) this.running = false;
     else this.event = this.engine.host.sim.at(startTime(next.submit, this.engine.host.sim.now), dmaStart, this);
@@ -276,7 +287,9 @@ export class DmaEngine implements EpfDmaEngine {
   }
 
   private isr(ctx: ExecContext): void {
-    for (const d of this.completed.splice(0)) {
+    const done = this.completed.splice(0);
+    for (const d of done) d.channel.doneHandled();
+    for (const d of done) {
       ctx.charge(localReadNs(ctx));
       d.done(d.ok, ctx);
       d.channel.completeCookie(d.cookie);

@@ -138,6 +138,28 @@ describe('DMA engine', () => {
     expect(late).toEqual(['done']);
   });
 
+  it('starts a channel\'s next descriptor from the done interrupt (dw_edma_done_interrupt): a busy interrupt CPU delays it', () => {
+    function completions(blockNs: number): number[] {
+      const { sim, rc, pair, win, chan } = dmaPair();
+      const at: number[] = [];
+      const cpu = pair.dma.rc.irq.target.id;
+      inStep(rc, (ctx) => {
+        for (let i = 0; i < 2; i++) chan.copyToPeer(ctx, { dst: win, offset: 0, data: null, len: 65536 }, (_ok, c) => at.push(c.time));
+      });
+      // Occupy the interrupt's CPU with a hardirq-free kernel step from before the first transfer ends.
+      if (blockNs > 0) sim.after(10_000, () => inStep(rc, (ctx) => ctx.charge(blockNs), { cpu }));
+      runFor(sim, 1_000_000);
+      return at;
+    }
+    const free = completions(0);
+    const blocked = completions(100_000);
+    expect(free).toHaveLength(2);
+    expect(blocked).toHaveLength(2);
+    // The second transfer (22 µs) starts only once the first's done interrupt has run.
+    expect((blocked[1] ?? 0) - (free[1] ?? 0)).toBeGreaterThan(50_000);
+    expect((blocked[1] ?? 0) - (blocked[0] ?? 0)).toBeGreaterThan(20_000);
+  });
+
   it('terminate completes the cookies of the dropped descriptors for dma_sync_wait', () => {
     const { sim, rc, win, chan } = dmaPair();
     let last = 0;

@@ -19,7 +19,7 @@ export {
   type QpRing,
 } from './layout.js';
 export { DEFAULT_TRANSPORT_PARAMS, KERNEL_PARAM_NAMES, MIN_MAX_MW_SIZE, PAYLOAD_HEADER_SIZE, transportParams } from './params.js';
-export { TransportQp } from './qp.js';
+export { QpDma, TransportQp } from './qp.js';
 export { formatQpStats } from './stats.js';
 export {
   createNtbTransportClient,

@@ -36,6 +36,49 @@ function zeroStats(): QpStats {
 const TX_OFFLOAD_WAIT_NS = 5_000_000_000;
 const LINK_DOWN_RETRY_MS = 100;
 
+/**
+ * One direction's DMA channels of a QP (the multi-channel DMA series' `struct ntb_transport_dma`;
+ * v7.0 has one channel per direction): copies go round-robin over the channels, and each
+ * channel's last recorded cookie is what free_queue's dma_sync_wait waits for.
+ */
+export class QpDma {
+  /** The channels held. */
+  chans: DmaChannel[] = [];
+  private lastCookie: DmaCookie[] = [];
+  private cur = 0;
+
+  /** Request up to `n` channels (ntb_transport_setup_dma: as many as the device gives). */
+  setup(ops: { requestDmaChannel?: () => DmaChannel | null }, n: number): void {
+    for (let i = 0; i < n; i++) {
+      const c = ops.requestDmaChannel?.() ?? null;
+      if (c === null) break;
+      this.chans.push(c);
+      this.lastCookie.push(0);
+    }
+    this.cur = 0;
+  }
+
+  /** The channel index for the next copy (ntb_pick_dma_chan), or -1 with none. */
+  pick(): number {
+    const n = this.chans.length;
+    if (n <= 1) return n - 1;
+    return this.cur++ % n;
+  }
+
+  /** Note `cookie` as channel `i`'s last transaction. */
+  record(i: number, cookie: DmaCookie): void {
+    this.lastCookie[i] = cookie;
+  }
+
+  /** Hand over every channel with its last cookie, holding none afterwards (new copies go to the CPU). */
+  take(): { readonly chan: DmaChannel; readonly cookie: DmaCookie }[] {
+    const out = this.chans.map((chan, i) => ({ chan, cookie: this.lastCookie[i] ?? 0 }));
+    this.chans = [];
+    this.lastCookie = [];
+    return out;
+  }
+}
+
 /** A transport queue pair. */
 export class TransportQp implements TransportQueue {
   /** Doorbell bit of the QP (qp_bit). */
@@ -60,10 +103,10 @@ export class TransportQp implements TransportQueue {
   rxIndex = 0;
   /** Receive entries allocated (rx_alloc_entry). */
   rxAllocEntry = 0;
-  /** TX DMA channel, when use_dma got one. */
-  txDmaChan: DmaChannel | null = null;
-  /** RX DMA channel, when use_dma got one. */
-  rxDmaChan: DmaChannel | null = null;
+  /** TX DMA channels (use_dma / use_tx_dma, num_tx_dma_chan of them when available). */
+  readonly txDma = new QpDma();
+  /** RX DMA channels (use_dma / use_rx_dma, num_rx_dma_chan of them when available). */
+  readonly rxDma = new QpDma();
   /** The TX memcpy offload kthread, when tx_memcpy_offload is set. */
   offloadThread: Task | null = null;
   private handlers: QueueHandlers = {};
@@ -81,10 +124,6 @@ export class TransportQp implements TransportQueue {
   private onLinkDownSent: (() => void) | null = null;
   /** Whether our QP_LINKS bit went to the peer since the last reset. */
   private advertised = false;
-  /** The last RX DMA cookie (qp->last_cookie: only RX submissions record it, and free_queue waits on it for both channels). */
-  private lastCookie: DmaCookie = 0;
-  /** The last TX DMA cookie, recorded only with the `dmaSyncTx` model switch. */
-  private txLastCookie: DmaCookie = 0;
   /** DMA channels a `close` is waiting on (dma_sync_wait) before it terminates and releases them. */
   private draining: DmaChannel[] = [];
   /** Bumped by every `close`: a DMA wait of an earlier close that ends later does nothing. */
@@ -128,10 +167,8 @@ export class TransportQp implements TransportQueue {
     this.cbData = cbData;
     const p = this.nt.params;
     const ops = this.nt.dev.ops;
-    if (p.useDma) {
-      this.txDmaChan = ops.requestDmaChannel?.() ?? null;
-      this.rxDmaChan = ops.requestDmaChannel?.() ?? null;
-    }
+    if (p.useDma || p.useTxDma) this.txDma.setup(ops, p.numTxDmaChan || 1);
+    if (p.useDma || p.useRxDma) this.rxDma.setup(ops, p.numRxDmaChan || 1);
     this.rxFree.length = 0;
     for (let i = 0; i < 100; i++) this.rxFree.push(newEntry());
     this.rxAllocEntry = 100;
@@ -147,10 +184,13 @@ export class TransportQp implements TransportQueue {
   /**
    * @internal Unbind the client (ntb_transport_free_queue's per-QP part); `freed` runs once the
    * QP may be handed out again. First the DMA channels (new traffic goes to the CPU copy): each
-   * is waited on with dma_sync_wait, then terminated and released. As in the kernel, both waits
-   * use `qp->last_cookie`, which only RX submissions record: the TX wait does not wait for the
-   * TX copies (unless the `dmaSyncTx` switch records their cookies), so the terminate drops
-   * those still in flight: their DONE flags are never written and their completions never run.
+   * is waited on with dma_sync_wait on its last cookie, then terminated and released, TX then
+   * RX. Only RX submissions record their cookie (v7.0's `qp->last_cookie`, the multi-channel
+   * series' `rx_dma.last_cookie[i]`): the TX waits do not wait for the TX copies (unless the
+   * `dmaSyncTx` switch records their cookies), so the terminate drops those still in flight:
+   * their DONE flags are never written and their completions never run. (v7.0 waits on the TX
+   * channel with the RX cookie, a number of another channel's sequence; the model takes it as
+   * not outstanding there, as it is but by coincidence.)
    * The QP's client keeps its handlers until the waits end (in the kernel the caller spins;
    * here it goes on and the rest of the free follows). Then `freed` runs at once, unless a
    * LINK_DOWN is still waiting for a free TX entry (the link-down retry): the QP then keeps its
@@ -163,33 +203,27 @@ export class TransportQp implements TransportQueue {
     this.offloadThread?.stop();
     this.offloadThread = null;
     const gen = ++this.closeGen;
-    const tx = this.txDmaChan;
-    const rx = this.rxDmaChan;
-    this.txDmaChan = null;
-    this.rxDmaChan = null;
-    if (tx !== null) this.draining.push(tx);
-    if (rx !== null) this.draining.push(rx);
+    const waits = [...this.txDma.take(), ...this.rxDma.take()];
+    for (const w of waits) this.draining.push(w.chan);
     if (now) {
       for (const chan of this.draining.splice(0)) this.teardownDma(chan);
       this.releaseQp(freed, true);
       return;
     }
-    const txCookie = this.nt.params.dmaSyncTx ? this.txLastCookie : this.lastCookie;
-    this.syncDma(tx, txCookie, gen, () => this.syncDma(rx, this.lastCookie, gen, () => this.releaseQp(freed, false)));
-  }
-
-  /** dma_sync_wait on `cookie` of `chan`, then terminate and release it, then `then` (nothing if a later close took over). */
-  private syncDma(chan: DmaChannel | null, cookie: DmaCookie, gen: number, then: () => void): void {
-    if (chan === null) {
-      then();
-      return;
-    }
-    chan.syncWait(cookie, () => {
-      if (gen !== this.closeGen) return;
-      this.draining = this.draining.filter((c) => c !== chan);
-      this.teardownDma(chan);
-      then();
-    });
+    const next = (i: number): void => {
+      const w = waits[i];
+      if (w === undefined) {
+        this.releaseQp(freed, false);
+        return;
+      }
+      w.chan.syncWait(w.cookie, () => {
+        if (gen !== this.closeGen) return;
+        this.draining = this.draining.filter((c) => c !== w.chan);
+        this.teardownDma(w.chan);
+        next(i + 1);
+      });
+    };
+    next(0);
   }
 
   /** dmaengine_terminate_all + dma_release_channel. */
@@ -337,8 +371,9 @@ export class TransportQp implements TransportQueue {
     this.txIndex = (this.txIndex + 1) % ring.maxEntry;
     this.txIo.iowrite32(ctx, e.hdrOffset + HDR.LEN, e.len);
     this.txIo.iowrite32(ctx, e.hdrOffset + HDR.VER, this.stats.txPkts >>> 0);
-    const chan = this.txDmaChan;
-    if (chan !== null && e.len >= this.nt.params.copyBytes) {
+    const cidx = e.len >= this.nt.params.copyBytes ? this.txDma.pick() : -1;
+    const chan = cidx < 0 ? undefined : this.txDma.chans[cidx];
+    if (chan !== undefined) {
       const cookie = chan.copyToPeer(ctx, { dst: this.txIo, offset, data: this.payloadOf(e), len: e.len }, (good, cctx) => {
         if (good) this.txCopyCallback(cctx, e);
         else {
@@ -347,7 +382,7 @@ export class TransportQp implements TransportQueue {
         }
       });
       if (cookie > 0) {
-        if (this.nt.params.dmaSyncTx) this.txLastCookie = cookie;
+        if (this.nt.params.dmaSyncTx) this.txDma.record(cidx, cookie);
         this.stats.txAsync++;
         return;
       }
@@ -503,9 +538,10 @@ export class TransportQp implements TransportQueue {
   }
 
   private asyncRx(ctx: ExecContext, e: Entry, offset: number): void {
-    const chan = this.rxDmaChan;
     const buf = this.rxBuf;
-    if (chan !== null && buf !== null && e.len >= this.nt.params.copyBytes) {
+    const cidx = buf !== null && e.len >= this.nt.params.copyBytes ? this.rxDma.pick() : -1;
+    const chan = cidx < 0 ? undefined : this.rxDma.chans[cidx];
+    if (chan !== undefined && buf !== null) {
       const cookie = chan.copyFromLocal(ctx, { src: buf, offset, dst: this.payloadOf(e), len: e.len }, (good, cctx) => {
         if (good) {
           e.flags |= DESC_DONE_FLAG;
@@ -516,7 +552,7 @@ export class TransportQp implements TransportQueue {
         }
       });
       if (cookie > 0) {
-        this.lastCookie = cookie;
+        this.rxDma.record(cidx, cookie);
         this.stats.rxAsync += 2;
         return;
       }

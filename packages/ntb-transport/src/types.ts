@@ -17,8 +17,16 @@ export interface TransportParams {
   readonly maxNumClients: number;
   /** `copy_bytes`: frames shorter than this are copied by the CPU even with DMA (bytes). */
   readonly copyBytes: number;
-  /** `use_dma`: per-QP TX and RX DMA_MEMCPY channels. */
+  /** `use_dma`: per-QP TX and RX DMA_MEMCPY channels (implies `useTxDma` and `useRxDma`). */
   readonly useDma: boolean;
+  /** `use_tx_dma` (multi-channel DMA series, not mainline): TX DMA channels only. */
+  readonly useTxDma: boolean;
+  /** `use_rx_dma` (multi-channel DMA series, not mainline): RX DMA channels only. */
+  readonly useRxDma: boolean;
+  /** `num_tx_dma_chan` (series): TX DMA channels per QP, used round-robin (0 counts as 1). */
+  readonly numTxDmaChan: number;
+  /** `num_rx_dma_chan` (series): RX DMA channels per QP, used round-robin (0 counts as 1). */
+  readonly numRxDmaChan: number;
   /** `use_msi`: NTB MSI instead of doorbells (needs NTB MSI support in the device; else doorbells). */
   readonly useMsi: boolean;
   /** `tx_memcpy_offload`: do the TX memcpy_toio in a per-QP kthread. */

@@ -131,6 +131,27 @@ describe('copy paths', () => {
     expect(dma.stats).toMatchObject({ a: { txAsync: 4, txMemcpy: 3 }, b: { rxAsync: 8, rxMemcpy: 3 } });
   });
 
+  it('use_rx_dma / use_tx_dma take one direction to DMA; num_*_dma_chan spread the copies round-robin over that many channels', () => {
+    const cpu = received({});
+    const rxOnly = received({ useRxDma: true, numRxDmaChan: 2 });
+    const txOnly = received({ useTxDma: true, numTxDmaChan: 0 });
+    expect(rxOnly.frames).toEqual(cpu.frames);
+    expect(txOnly.frames).toEqual(cpu.frames);
+    expect(rxOnly.stats).toMatchObject({ a: { txAsync: 0, txMemcpy: 7 }, b: { rxAsync: 8, rxMemcpy: 3 } });
+    expect(txOnly.stats).toMatchObject({ a: { txAsync: 4, txMemcpy: 3 }, b: { rxAsync: 0, rxMemcpy: 7 } });
+    const r = rig({ params: { useRxDma: true, numRxDmaChan: 3 }, lb: { dmaChannels: 5 } });
+    expect(runUntilUp(r)).toBe(true);
+    const qb = r.b.qps[0];
+    // Three asked for, two left of the pair's five (a's QP took three first): the QP uses what it got.
+    expect(qb?.rxDma.chans.map((c) => c.name)).toEqual(['dma0chan1', 'dma0chan0']);
+    expect(qb?.txDma.chans).toEqual([]);
+    const text = qb === undefined ? '' : formatQpStats(qb);
+    expect(text).toContain('Using TX DMA - \tNo\n');
+    expect(text).toContain('Using RX DMA - \tYes\n');
+    const picks = qb === undefined ? [] : [0, 1, 2, 3].map(() => qb.rxDma.pick());
+    expect(picks).toEqual([0, 1, 0, 1]);
+  });
+
   it('the offload path runs the copy in the ntb-txcpy kthread', () => {
     const r = rig({ params: { txMemcpyOffload: true } });
     expect(runUntilUp(r)).toBe(true);

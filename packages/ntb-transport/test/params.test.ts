@@ -5,12 +5,15 @@ describe('module parameters', () => {
   it("has the kernel's defaults", () => {
     expect(transportParams()).toEqual(DEFAULT_TRANSPORT_PARAMS);
     expect(DEFAULT_TRANSPORT_PARAMS).toMatchObject({ transportMtu: 65536, maxMwSize: 0, maxNumClients: 0, copyBytes: 1024, useDma: false, useMsi: false, txMemcpyOffload: false });
+    // The multi-channel DMA series' parameters: off, one channel each.
+    expect(DEFAULT_TRANSPORT_PARAMS).toMatchObject({ useTxDma: false, useRxDma: false, numTxDmaChan: 1, numRxDmaChan: 1 });
   });
 
   it('names the kernel parameter, the value and what is allowed', () => {
     expect(() => transportParams({ maxNumClients: 256 })).toThrow('ntb_transport.max_num_clients: got 256, allowed an integer in 0..255');
     expect(() => transportParams({ transportMtu: 12 })).toThrow(/transport_mtu: got 12, allowed an integer in 13\.\.4294967295/);
     expect(() => transportParams({ useDma: 'yes' })).toThrow(/use_dma: got "yes", allowed a boolean/);
+    expect(() => transportParams({ numRxDmaChan: -1 })).toThrow('ntb_transport.num_rx_dma_chan: got -1, allowed an integer in 0..4294967295');
     expect(() => transportParams({ bogus: 1 } as never)).toThrow(TransportError);
     expect(() => transportParams({ bogus: 1 } as never)).toThrow(/unknown parameter bogus; known: transport_mtu/);
   });

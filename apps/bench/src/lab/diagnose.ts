@@ -126,3 +126,19 @@ export function lostDoorbellDiagnosis(lab: Lab): string {
   }
   return out.join('');
 }
+
+/**
+ * Why a TCP connection stopped retransmitting, or '': a board's DMA terminate dropped TX copies
+ * in flight (ntb_transport_free_queue: the TX channel's dma_sync_wait waits on the RX cookie),
+ * so their completions never ran and ntb_netdev never freed their skbs, and TCP skipped its
+ * retransmissions of those segments as still queued in the host (TCPSpuriousRtxHostQueues).
+ */
+export function droppedDmaDiagnosis(lab: Lab): string {
+  const out: string[] = [];
+  for (const b of ['rc', 'ep'] as const) {
+    const dropped = lab.pair.dma[b].stats.terminated;
+    const skipped = lab.boards[b].stack.tcpExt.TCPSpuriousRtxHostQueues;
+    if (dropped > 0 && skipped > 0) out.push(`; ${b}: a DMA terminate dropped ${dropped} cop${dropped === 1 ? 'y' : 'ies'} in flight, whose skbs were never freed: TCP skipped ${skipped} retransmission(s) as still queued in the host`);
+  }
+  return out.join('');
+}

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { labCommands } from '../../src/commands.js';
 import { fault, faultStatus, injectFault, pendingRxFailures, stormState, type FaultSpec, type StormState } from '../../src/faults/inject.js';
 import { linkInconsistency } from '../../src/faults/scenario.js';
-import { lostDoorbellDiagnosis, staleDiagnosis } from '../../src/lab/diagnose.js';
+import { droppedDmaDiagnosis, lostDoorbellDiagnosis, staleDiagnosis } from '../../src/lab/diagnose.js';
 import { startStream } from '../../src/faults/traffic.js';
 import { bootLab } from '../../src/lab/lab.js';
 import { applyParam, ParamError, type ModuleParams } from '../../src/lab/params.js';
@@ -82,7 +82,7 @@ describe('fuzz', () => {
     );
   });
 
-  it('API fault sequences (every fault kind, storms included) under a verified TCP stream, then the operator recovery: no throw, no corrupt byte, links agree, the stream finishes unless wedged by a diagnosed one-sided QP reset or lost doorbell (100 cases)', () => {
+  it('API fault sequences (every fault kind, storms included) under a verified TCP stream, then the operator recovery: no throw, no corrupt byte, links agree, the stream finishes unless wedged by a diagnosed one-sided QP reset, lost doorbell or TX DMA copies dropped by free_queue (100 cases)', () => {
     const spec: fc.Arbitrary<FaultSpec> = fc.oneof(
       fc.integer({ min: 0, max: 2 }).map((count): FaultSpec => ({ kind: 'drop-doorbells', count })),
       fc.integer({ min: 0, max: 2 }).map((count): FaultSpec => ({ kind: 'drop-msis', count })),
@@ -173,7 +173,7 @@ describe('fuzz', () => {
         expect(st.error).toBeNull();
         expect(st.firstBadOffset).toBe(-1);
         expect(linkInconsistency(lab)).toBeNull();
-        expect(st.received === 600_000 || staleDiagnosis(lab) !== '' || lostDoorbellDiagnosis(lab) !== '').toBe(true);
+        expect(st.received === 600_000 || staleDiagnosis(lab) !== '' || lostDoorbellDiagnosis(lab) !== '' || droppedDmaDiagnosis(lab) !== '').toBe(true);
       }),
       params(100),
     );
