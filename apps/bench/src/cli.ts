@@ -38,6 +38,7 @@ Commands:
                                 --profile, --seed and --functional only
   sweep AXIS=V1,V2… [--runs N] [--duration S] [--shard I/N] [--out PATH] [--html PATH] [--workers N]
                                 axes: queues mws doorbell affinity transport_mtu use_dma
+                                use_tx_dma use_rx_dma num_tx_dma_chan num_rx_dma_chan
                                 dma_channels tx_memcpy_offload hz wake_timer direction
                                 protocol variant profile server_cpu
                                 global --param/--doorbell/--mws set the base configuration

@@ -1,6 +1,7 @@
 /**
  * `ntb-bench sweep`: a grid over any lab parameter (queues, MWs, doorbell mode, IRQ
- * affinity, transport_mtu, use_dma, DMA channels, tx_memcpy_offload, HZ, wake timer,
+ * affinity, transport_mtu, use_dma (and the multi-channel DMA series' use_tx_dma, use_rx_dma,
+ * num_tx_dma_chan, num_rx_dma_chan), DMA channels, tx_memcpy_offload, HZ, wake timer,
  * direction, protocol, driver variant, the iperf3 server's CPU) and built-in profile, run on the worker pool; `--shard i/n` runs every n-th job so a batch engine
  * (CI matrix, Kubernetes Jobs, Slurm arrays) can split it, and `merge` joins the shards.
  */
@@ -19,6 +20,10 @@ export const AXES = {
   affinity: 'spread | default',
   transport_mtu: 'integer bytes',
   use_dma: '0 | 1',
+  use_tx_dma: '0 | 1',
+  use_rx_dma: '0 | 1',
+  num_tx_dma_chan: 'integer 1..8',
+  num_rx_dma_chan: 'integer 1..8',
   tx_memcpy_offload: '0 | 1',
   hz: '100 | 250 | 300 | 1000',
   wake_timer: 'jiffy | hrtimer',
@@ -62,8 +67,13 @@ function checkValue(axis: AxisName, v: string): void {
       case 'transport_mtu':
         return int >= 13;
       case 'use_dma':
+      case 'use_tx_dma':
+      case 'use_rx_dma':
       case 'tx_memcpy_offload':
         return v === '0' || v === '1';
+      case 'num_tx_dma_chan':
+      case 'num_rx_dma_chan':
+        return int >= 1 && int <= 8;
       case 'hz':
         return [100, 250, 300, 1000].includes(int);
       case 'dma_channels':
@@ -135,6 +145,10 @@ export function expandGrid(grid: Grid, base: SweepBase = {}): SweepPoint[] {
     const transport: Record<string, number | boolean> = { ...base.transport };
     if (v.transport_mtu !== undefined) transport.transportMtu = Number(v.transport_mtu);
     if (v.use_dma !== undefined) transport.useDma = v.use_dma === '1';
+    if (v.use_tx_dma !== undefined) transport.useTxDma = v.use_tx_dma === '1';
+    if (v.use_rx_dma !== undefined) transport.useRxDma = v.use_rx_dma === '1';
+    if (v.num_tx_dma_chan !== undefined) transport.numTxDmaChan = Number(v.num_tx_dma_chan);
+    if (v.num_rx_dma_chan !== undefined) transport.numRxDmaChan = Number(v.num_rx_dma_chan);
     if (v.tx_memcpy_offload !== undefined) transport.txMemcpyOffload = v.tx_memcpy_offload === '1';
     const doorbell = (v.doorbell ?? base.doorbell ?? 'per-bit') as 'legacy' | 'per-bit';
     const mws = v.mws === undefined ? base.mws : Number(v.mws);

@@ -11,6 +11,7 @@ describe('sweep grids', () => {
     expect(pts[11]?.config).toMatchObject({ queues: 4, doorbell: 'per-bit', spreadIrqs: true, protocol: 'tcp' });
     expect(pts[1]?.profilePatch).toEqual({ kernel: { hz: { value: 1000 } } });
     expect(expandGrid(parseGrid(['use_dma=1', 'tx_memcpy_offload=1', 'transport_mtu=32768']))[0]?.config.transport).toEqual({ useDma: true, txMemcpyOffload: true, transportMtu: 32768 });
+    expect(expandGrid(parseGrid(['use_rx_dma=1', 'num_rx_dma_chan=2', 'use_tx_dma=0', 'num_tx_dma_chan=3']))[0]?.config.transport).toEqual({ useRxDma: true, numRxDmaChan: 2, useTxDma: false, numTxDmaChan: 3 });
     const pp = expandGrid(parseGrid(['profile=rcar-s4,x86-server', 'dma_channels=0,2', 'hz=1000']));
     expect(pp.map((x) => [x.id, x.profileName, x.profilePatch])).toEqual([
       ['profile=rcar-s4,dma_channels=0,hz=1000', 'rcar-s4', { kernel: { hz: { value: 1000 } }, dma: { channels: { value: 0 } } }],
@@ -43,6 +44,7 @@ describe('sweep grids', () => {
     expect(() => parseGrid(['queues='])).toThrow(/has no values/);
     expect(() => parseGrid(['profile=rcar-s5'])).toThrow('sweep: profile=rcar-s5: allowed rcar-s4 | x86-server');
     expect(() => parseGrid(['dma_channels=33'])).toThrow('sweep: dma_channels=33: allowed integer 0..32');
+    expect(() => parseGrid(['num_rx_dma_chan=0'])).toThrow('sweep: num_rx_dma_chan=0: allowed integer 1..8');
     expect(() => parseGrid(['server_cpu=32'])).toThrow('sweep: server_cpu=32: allowed any | integer 0..31');
     expect(() => parseGrid(['server_cpu=cpu0'])).toThrow('sweep: server_cpu=cpu0: allowed any | integer 0..31');
   });
