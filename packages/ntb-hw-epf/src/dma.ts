@@ -8,7 +8,8 @@
  *   descriptor completes when the engine has pushed the last byte;
  * - a local copy takes `dmaTransfer(len)` and its bytes are copied at completion;
  * - payloads may be partial (timing fidelity): only the bytes given are real, the time is for `len`;
- * - completion raises the engine's interrupt; its handler (hardirq) starts each channel's next
+ * - a transfer's done interrupt is raised the profile's `dma.doneLatencyNs` after its end (on
+ *   R-Car S4 a slow completion path, derived from published throughput); its handler (hardirq) starts each channel's next
  *   issued descriptor (as dw_edma_done_interrupt does: a channel stays busy from a transfer's
  *   end until its done interrupt is handled) and calls each completed descriptor's callback
  *   with `ok`, in completion order;
@@ -54,6 +55,10 @@ function dmaStart(c: unknown): void {
 function dmaEnd(c: unknown): void {
   (c as EdmaChannel).end();
 }
+function dmaDone(d: unknown): void {
+  const desc = d as Desc;
+  desc.channel.engine.doneIrq(desc);
+}
 
 class EdmaChannel implements DmaChannel {
   /** Descriptors waiting or running. */
@@ -66,6 +71,8 @@ class EdmaChannel implements DmaChannel {
   failNext = 0;
   /** Whether a client holds it. */
   held = false;
+  /** @internal The done interrupt of the last transfer, raised `dma.doneLatencyNs` after its end. */
+  pendingDone: SimEvent | null = null;
   /** The last cookie handed out (chan->cookie; DMA_MIN_COOKIE before the first). */
   private cookie: DmaCookie = 1;
   /** The last cookie completed (chan->completed_cookie). */
@@ -158,6 +165,11 @@ class EdmaChannel implements DmaChannel {
     if (this.event !== null) {
       this.engine.host.sim.cancel(this.event);
       this.event = null;
+    }
+    if (this.pendingDone !== null) {
+      this.engine.host.sim.cancel(this.pendingDone);
+      this.pendingDone = null;
+      this.engine.stats.terminated++;
     }
     this.engine.stats.terminated += this.queue.length + this.engine.dropCompleted(this);
     this.queue.length = 0;
@@ -267,12 +279,20 @@ export class DmaEngine implements EpfDmaEngine {
     c.failNext += count;
   }
 
-  /** @internal A descriptor finished: queue its callback and raise the interrupt. */
+  /** @internal A descriptor finished: count it, then after the profile's `dma.doneLatencyNs` queue its callback and raise the done interrupt. */
   complete(d: Desc): void {
     if (d.ok) {
       this.stats.completed++;
       this.stats.bytes += d.len;
     } else this.stats.failed++;
+    const latency = this.host.profile.dma.doneLatencyNs.value;
+    if (latency > 0) d.channel.pendingDone = this.host.sim.after(latency, dmaDone, d);
+    else this.doneIrq(d);
+  }
+
+  /** @internal The done interrupt of `d` is raised: its callback is queued for the handler. */
+  doneIrq(d: Desc): void {
+    d.channel.pendingDone = null;
     this.completed.push(d);
     this.irq.raise();
   }

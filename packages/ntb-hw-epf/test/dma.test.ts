@@ -4,8 +4,8 @@ import { inStep, probedPair, runFor, runOp } from './helpers.js';
 
 const MiB = 1 << 20;
 
-function dmaPair(): ReturnType<typeof probedPair> & { win: IoWindow; epBuf: DmaBuffer; chan: DmaChannel } {
-  const p = probedPair();
+function dmaPair(dmaDoneLatencyNs?: number): ReturnType<typeof probedPair> & { win: IoWindow; epBuf: DmaBuffer; chan: DmaChannel } {
+  const p = probedPair(dmaDoneLatencyNs === undefined ? {} : { dmaDoneLatencyNs });
   const epBuf = p.pair.ep.ops.allocCoherent(MiB, 4096);
   if (epBuf === null) throw new Error('alloc');
   runOp(p.sim, (d) => p.pair.ep.mwSetTrans({ pidx: 0, widx: 0, addr: epBuf.dmaAddr, size: MiB }, d));
@@ -158,6 +158,31 @@ describe('DMA engine', () => {
     // The second transfer (22 µs) starts only once the first's done interrupt has run.
     expect((blocked[1] ?? 0) - (free[1] ?? 0)).toBeGreaterThan(50_000);
     expect((blocked[1] ?? 0) - (blocked[0] ?? 0)).toBeGreaterThan(20_000);
+  });
+
+  it('raises the done interrupt dma.doneLatencyNs after a transfer ends; the channel waits for it before its next descriptor, and a terminate meanwhile drops the callback', () => {
+    function run(latency: number, terminateAt?: number): { at: number[]; terminated: number } {
+      const { sim, rc, pair, win, chan } = dmaPair(latency);
+      const at: number[] = [];
+      inStep(rc, (ctx) => {
+        for (let i = 0; i < 2; i++) chan.copyToPeer(ctx, { dst: win, offset: 0, data: null, len: 65536 }, (_ok, c) => at.push(c.time));
+      });
+      if (terminateAt !== undefined) {
+        runFor(sim, terminateAt);
+        chan.terminate();
+      }
+      runFor(sim, 2_000_000);
+      return { at, terminated: pair.dma.rc.stats.terminated };
+    }
+    const prompt = run(0);
+    const late = run(50_000);
+    expect(prompt.at).toHaveLength(2);
+    expect(late.at).toHaveLength(2);
+    expect(Math.round((late.at[0] ?? 0) - (prompt.at[0] ?? 0))).toBe(50_000);
+    // The second transfer starts only after the first's late interrupt: it ends two latencies later.
+    expect(Math.round((late.at[1] ?? 0) - (prompt.at[1] ?? 0))).toBe(100_000);
+    // Terminated while the first's interrupt is pending: neither calls back.
+    expect(run(50_000, 40_000)).toEqual({ at: [], terminated: 2 });
   });
 
   it('terminate completes the cookies of the dropped descriptors for dma_sync_wait', () => {

@@ -3,19 +3,21 @@ import type { NtbDev } from '@ntbsim/ntb-core';
 import { createEpfPair, type EpfPair, type EpfPairOptions } from '../src/index.js';
 
 /** Two quiet rcar-s4 hosts (no noise, so costs are exact) in one simulation. */
-export function quietHosts(options: { seed?: number; hz?: number } = {}): { sim: Simulation; rc: Host; ep: Host } {
+export function quietHosts(options: { seed?: number; hz?: number; dmaDoneLatencyNs?: number } = {}): { sim: Simulation; rc: Host; ep: Host } {
   const sim = createSimulation({ seed: options.seed ?? 1 });
   const profile = extendProfile(getProfile('rcar-s4'), {
     kernel: { hz: { value: options.hz ?? 250 } },
     noise: { runScaleSd: { value: 0 }, chargeJitterSd: { value: 0 } },
+    ...(options.dmaDoneLatencyNs === undefined ? {} : { dma: { doneLatencyNs: { value: options.dmaDoneLatencyNs } } }),
   });
   return { sim, rc: createHost(sim, { name: 'rc', profile }), ep: createHost(sim, { name: 'ep', profile }) };
 }
 
 /** A pair on quiet hosts, run until the host probe has finished. */
-export function probedPair(options: Partial<Omit<EpfPairOptions, 'rc' | 'ep'>> & { seed?: number } = {}): { sim: Simulation; rc: Host; ep: Host; pair: EpfPair } {
-  const { sim, rc, ep } = quietHosts(options.seed === undefined ? {} : { seed: options.seed });
-  const pair = createEpfPair({ ...options, rc, ep });
+export function probedPair(options: Partial<Omit<EpfPairOptions, 'rc' | 'ep'>> & { seed?: number; dmaDoneLatencyNs?: number } = {}): { sim: Simulation; rc: Host; ep: Host; pair: EpfPair } {
+  const { seed, dmaDoneLatencyNs, ...pairOptions } = options;
+  const { sim, rc, ep } = quietHosts({ ...(seed === undefined ? {} : { seed }), ...(dmaDoneLatencyNs === undefined ? {} : { dmaDoneLatencyNs }) });
+  const pair = createEpfPair({ ...pairOptions, rc, ep });
   let done = false;
   pair.whenProbed(() => {
     done = true;

@@ -48,6 +48,12 @@ export const rcarS4Profile = {
     channels: { value: 8, unit: 'channels', source: 'estimate', note: 'DW eDMA unroll window 0x1200 B fits 8 write + 8 read channels (facts §1)' },
     rateMBps: { value: 3_000, unit: 'MB/s', source: 'estimate', note: 'eDMA write channel near the Gen4 x2 payload rate' },
     setupNs: { value: 3_000, unit: 'ns', source: 'estimate', note: 'dmaengine prep + submit + issue_pending on A55' },
+    doneLatencyNs: {
+      value: 0,
+      unit: 'ns',
+      source: 'estimate',
+      note: 'done interrupt raised as the transfer ends; the RFC eDMA interrupt fallback used for the only R-Car S4 DMA figures is slower by an unknown amount (up to ~97 us per 64 KiB descriptor, see the root README)',
+    },
   },
   net: {
     txPerPacketNs: { value: 12_000, unit: 'ns', source: 'estimate', note: 'TCP/IP output + qdisc + ndo_start_xmit at 1.2 GHz, 5-15 us (facts §3)' },

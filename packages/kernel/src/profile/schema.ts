@@ -119,6 +119,8 @@ export const profileSchema = z.strictObject({
     rateMBps: param('MB/s', { positive: true }),
     /** Descriptor preparation + submission per transfer (CPU). */
     setupNs: param('ns', { min: 0, max: 1e6 }),
+    /** From a transfer's end to its done interrupt being raised; the channel starts its next descriptor only once that interrupt is handled. */
+    doneLatencyNs: param('ns', { min: 0, max: 1e9 }),
   }),
   net: z.strictObject({
     /** Sender stack per packet: socket, TCP/UDP + IP output, qdisc, driver xmit (no byte copies). */

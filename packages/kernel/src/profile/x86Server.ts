@@ -39,6 +39,7 @@ export const x86ServerProfile = {
     channels: { value: 8, unit: 'channels', source: 'estimate', note: 'IOAT-class DMA engine' },
     rateMBps: { value: 6_000, unit: 'MB/s', source: 'estimate', note: 'per-channel DMA copy rate' },
     setupNs: { value: 800, unit: 'ns', source: 'estimate', note: 'dmaengine prep + submit at 3 GHz' },
+    doneLatencyNs: { value: 0, unit: 'ns', source: 'estimate', note: 'completion MSI-X raised as the transfer ends' },
   },
   net: {
     txPerPacketNs: { value: 3_000, unit: 'ns', source: 'estimate', note: 'TCP/IP output per packet at 3 GHz' },
