@@ -76,6 +76,19 @@ describe('examples/', () => {
     expect(Math.abs(udpPinned / tcpPinned - 1)).toBeLessThan(0.03);
   });
 
+  it('rx-dma-channels.lab: the series\' parameters load with modprobe (use_intr logged and ignored); RX copies go to DMA, TX copies stay on the CPU, and a second RX channel changes nothing (RX DMA never binds here)', () => {
+    const r = run('rx-dma-channels.lab');
+    expect(r.status).toBe(0);
+    expect(r.out.match(/ntb_transport: unknown parameter 'use_intr' ignored/g)).toHaveLength(4);
+    const rates = [...r.out.matchAll(/ ([\d.]+) Gbits\/sec .*receiver\n/g)].map((m) => Number(m[1]));
+    expect(rates).toHaveLength(2);
+    const [one, two] = rates as [number, number];
+    expect(one).toBeGreaterThan(4.3);
+    expect(Math.abs(two / one - 1)).toBeLessThan(0.02);
+    expect(r.out.match(/Using TX DMA - \tNo\nUsing RX DMA - \tYes\n/g)).toHaveLength(2);
+    expect([...r.out.matchAll(/rx_async - \t(\d+)\n/g)].map((m) => Number(m[1]) > 0)).toEqual([true, true]);
+  });
+
   it('ntb-perf.lab: ntb_perf measures the CPU (memcpy_toio) and DMA write rates over one window; with distinct port numbers the EP needs a second window', () => {
     const r = run('ntb-perf.lab');
     expect(r.status).toBe(0);

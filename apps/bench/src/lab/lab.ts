@@ -61,8 +61,8 @@ export interface Board {
   loadNetdev(options?: ModuleParams['netdev']): number;
   /** `rmmod ntb_netdev`: unload; false when not loaded. */
   unloadNetdev(): boolean;
-  /** `modprobe ntb_transport`: register the transport client on the board's NTB bus (probe on its device); nothing when loaded. A refused probe leaves the module loaded with no transport, as in the kernel. */
-  loadTransport(): void;
+  /** `modprobe ntb_transport`: register the transport client with `options` (default: the boot parameters) on the board's NTB bus (probe on its device); nothing when loaded. A refused probe leaves the module loaded with no transport, as in the kernel. */
+  loadTransport(options?: ModuleParams['transport']): void;
   /** `rmmod ntb_transport`: unregister it (ntb_transport_free: the peer sees the link go down); 0, -EBUSY while ntb_netdev holds it, -ENOENT when not loaded. */
   unloadTransport(): number;
   /** Whether ntb_transport is loaded (its debugfs directory exists), probed or not. */
@@ -190,9 +190,9 @@ export function bootLab(options: LabOptions = {}): Lab {
         return true;
       },
       transportLoaded: () => transportClient !== null,
-      loadTransport(): void {
+      loadTransport(transportOptions = params.transport): void {
         if (transportClient !== null) return;
-        transportClient = createNtbTransportClient({ bus: transportBus, params: params.transport });
+        transportClient = createNtbTransportClient({ bus: transportBus, params: transportOptions });
         ntbBus.registerClient(transportClient);
       },
       unloadTransport(): number {

@@ -405,10 +405,7 @@ export const modprobe: Command = (argv, env) => {
   if (mod === '-r' || mod === '--remove') return params.length === 0 ? result('', 'modprobe: ERROR: missing parameters. See -h.\n', 1) : rmmod(['rmmod', ...params], env);
   if (mod.startsWith('--')) return result('', `modprobe: unrecognized option '${mod}'\nmodprobe: ERROR: unexpected getopt_long() value '?'.\n`, 1);
   if (mod.startsWith('-')) return result('', `modprobe: invalid option -- '${mod.charAt(1)}'\nmodprobe: ERROR: unexpected getopt_long() value '?'.\n`, 1);
-  if (mod === 'ntb_transport') {
-    env.board.loadTransport();
-    return result('');
-  }
+  if (mod === 'ntb_transport') return modprobeTransport(params, env);
   if (mod === 'ntb_hw_epf' || mod === 'pci_epf_vntb') return result('');
   if (mod === 'ntb_perf') return modprobePerf(params, env);
   if (mod !== 'ntb_netdev') return result('', `modprobe: FATAL: Module ${mod} not found in directory /lib/modules/ntbsim\n`, 1);
@@ -426,6 +423,25 @@ export const modprobe: Command = (argv, env) => {
   const rc = env.board.loadNetdev(p.netdev);
   return rc === 0 ? result('', log, 0) : result('', `${log}modprobe: ERROR: could not insert 'ntb_netdev': ${rc}\n`, 1);
 };
+
+/**
+ * `modprobe ntb_transport [param=value...]`: the parameters over the boot ones (modprobe reads
+ * `ntb_transport.*` from the kernel command line too); a no-op when loaded (parameters unread);
+ * an unknown one logged and ignored; a bad value refuses the load with Invalid argument.
+ */
+function modprobeTransport(params: readonly string[], env: ShellEnv): CommandResult {
+  if (env.board.transportLoaded()) return result('');
+  let p: ModuleParams = { transport: env.lab.options.params?.transport ?? {}, netdev: {} };
+  try {
+    for (const spec of params) p = applyParam(p, spec, 'ntb_transport');
+  } catch (e) {
+    if (e instanceof ParamError) return result('', `modprobe: ERROR: could not insert 'ntb_transport': Invalid argument\n`, 1);
+    throw e;
+  }
+  const log = (p.unknown ?? []).map((u) => `${env.board.printk(unknownParamMessage(u))}\n`).join('');
+  env.board.loadTransport(p.transport);
+  return result('', log, 0);
+}
 
 /**
  * `dmesg`: the board's kernel log buffer, oldest line first, as util-linux dmesg prints it

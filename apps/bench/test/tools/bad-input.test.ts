@@ -344,6 +344,20 @@ describe('bad input to the lab tools', () => {
     expect(l.boards.ep.netdev()?.queues.length).toBe(2);
   });
 
+  it('modprobe ntb_transport takes its parameters over the boot ones: a no-op while loaded, unknown ones logged, a bad value refuses the load and loads nothing', () => {
+    const l = bootLab({ seed: 8, params: { transport: { txMemcpyOffload: true }, netdev: {} } });
+    const run = (line: string): CommandResult => runLine(line, { lab: l, board: l.boards.ep, vars: defaultVars(l, l.boards.ep) }, labCommands());
+    expect(run('modprobe ntb_transport use_rx_dma=1')).toEqual({ stdout: '', stderr: '', status: 0 });
+    expect(l.boards.ep.transport()?.params.useRxDma).toBe(false);
+    expect(run('rmmod ntb_netdev ntb_transport').status).toBe(0);
+    expect(run('modprobe ntb_transport num_rx_dma_chan=two')).toEqual({ stdout: '', stderr: "modprobe: ERROR: could not insert 'ntb_transport': Invalid argument\n", status: 1 });
+    expect(l.boards.ep.transportLoaded()).toBe(false);
+    const ok = run('modprobe ntb_transport use_rx_dma=1 num_rx_dma_chan=2 use_intr=1');
+    expect(ok.status).toBe(0);
+    expect(ok.stderr).toMatch(/^\[ *\d+\.\d{6}\] ntb_transport: unknown parameter 'use_intr' ignored\n$/);
+    expect(l.boards.ep.transport()?.params).toMatchObject({ useRxDma: true, numRxDmaChan: 2, txMemcpyOffload: true });
+  });
+
   it('ip route: the connected route while ntb0 is up (linkdown without carrier), nothing when it is down; bad selectors rejected', () => {
     const l = bootLab({ seed: 11 });
     const run = (b: BoardName, line: string): CommandResult => runLine(line, { lab: l, board: l.boards[b], vars: defaultVars(l, l.boards[b]) }, labCommands());
