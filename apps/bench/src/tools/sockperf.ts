@@ -12,6 +12,12 @@
  *
  * The client blocks on each reply: a lost UDP message stalls it until the test's end, where
  * the message counts as dropped. The server's output is background output of its board.
+ *
+ * `sockperf throughput -i IP` (`tp`) sends messages back to back (`--mps` max by default) for
+ * `-t` seconds, asking for no reply (sockperf's message header; here the server knows the
+ * client's port), and prints `stream_statistics`: the messages sent, a NOTE when the size is
+ * not 1472, the message rate, the packet rate with the IP fragments a message takes (sockperf
+ * assumes 1472-byte fragments whatever the MTU), and the bandwidth in MiB/s (×8 as "Mbps").
  */
 import type { ExecContext, Task, TaskStep } from '@ntbsim/kernel';
 import { netStrerror, TcpSocket, UdpSocket, type NetErrno, type SockAddr } from '@ntbsim/net-core';
@@ -29,6 +35,8 @@ const COOLDOWN_MS = 50;
 const DEFAULT_PORT = 11111;
 const DEFAULT_MSG_SIZE = 14;
 const DEFAULT_MPS = 10000;
+/** DEFAULT_IP_PAYLOAD_SZ: the UDP payload of one 1500-byte-MTU fragment, which sockperf divides by. */
+const IP_PAYLOAD_SZ = 1472;
 /** Smallest and largest message (sockperf's header; the largest UDP payload). */
 const MIN_MSG_SIZE = 14;
 const MAX_MSG_SIZE = 65507;
@@ -168,7 +176,7 @@ export function formatPingPongStatistics(r: PingPongRecord): string {
 
 /** The parsed command line. */
 interface SockperfOptions {
-  readonly mode: 'server' | 'ping-pong';
+  readonly mode: 'server' | 'ping-pong' | 'throughput';
   readonly ip: string;
   readonly port: number;
   readonly tcp: boolean;
@@ -184,15 +192,16 @@ function usageError(msg: string): CommandResult {
 
 function parse(argv: readonly string[]): SockperfOptions | CommandResult {
   const mode = argv[1];
-  if (mode !== 'server' && mode !== 'sr' && mode !== 'ping-pong' && mode !== 'pp') {
-    return usageError(mode === undefined ? 'no subcommand; the lab supports: server, ping-pong' : `unknown or unsupported subcommand '${mode}'; the lab supports: server, ping-pong`);
+  if (mode !== 'server' && mode !== 'sr' && mode !== 'ping-pong' && mode !== 'pp' && mode !== 'throughput' && mode !== 'tp') {
+    return usageError(mode === undefined ? 'no subcommand; the lab supports: server, ping-pong, throughput' : `unknown or unsupported subcommand '${mode}'; the lab supports: server, ping-pong, throughput`);
   }
+  const stream = mode === 'throughput' || mode === 'tp';
   let ip = mode === 'server' || mode === 'sr' ? '0.0.0.0' : '';
   let port = DEFAULT_PORT;
   let tcp = false;
   let msgSize = DEFAULT_MSG_SIZE;
   let seconds = 1;
-  let mps = DEFAULT_MPS;
+  let mps = stream ? Infinity : DEFAULT_MPS;
   let fullRtt = false;
   for (let i = 2; i < argv.length; i++) {
     const a = argv[i] as string;
@@ -251,10 +260,12 @@ function parse(argv: readonly string[]): SockperfOptions | CommandResult {
   }
   const isServer = mode === 'server' || mode === 'sr';
   if (!/^\d+\.\d+\.\d+\.\d+$/.test(ip)) return usageError(isServer || ip !== '' ? `bad address '${ip}'` : '-i <ip> is required');
-  return { mode: isServer ? 'server' : 'ping-pong', ip, port, tcp, msgSize, seconds, mps, fullRtt };
+  return { mode: isServer ? 'server' : stream ? 'throughput' : 'ping-pong', ip, port, tcp, msgSize, seconds, mps, fullRtt };
 }
 
 const servers = new WeakMap<Lab, Set<string>>();
+/** Local ports of throughput clients per board: their messages ask for no reply. */
+const streamPorts = new WeakMap<Board, Set<number>>();
 
 /** A persistent echo server (sockperf server): UDP replies to the sender, TCP echoes per connection. */
 function startServer(lab: Lab, board: Board, o: SockperfOptions): CommandResult {
@@ -284,18 +295,19 @@ function startServer(lab: Lab, board: Board, o: SockperfOptions): CommandResult 
     return result(`${VERSION_LINE}`, `sockperf: ERROR: bind failed: ${netStrerror('EADDRINUSE')}\n`, 1);
   }
   set.add(key);
-  board.host.createUserTask('sockperf', (ctx, task) => udpEcho(ctx, task, u));
+  board.host.createUserTask('sockperf', (ctx, task) => udpEcho(ctx, task, u, lab));
   return result(banner);
 }
 
-function udpEcho(ctx: ExecContext, task: Task, u: UdpSocket): TaskStep {
+function udpEcho(ctx: ExecContext, task: Task, u: UdpSocket, lab: Lab): TaskStep {
   u.cancelWait(task);
   const r = u.recv(ctx, MAX_MSG_SIZE);
   if (!r.ok) {
     u.waitReadable(task);
     return 'sleep';
   }
-  u.sendTo(ctx, r.bytes, r.from);
+  const client = Object.values(lab.boards).find((b) => b.ip === r.from.addr);
+  if (client === undefined || streamPorts.get(client)?.has(r.from.port) !== true) u.sendTo(ctx, r.bytes, r.from);
   return 'run';
 }
 
@@ -423,12 +435,110 @@ function pingPong(lab: Lab, board: Board, o: SockperfOptions): CommandResult {
   return result(out, '', error === null ? 0 : 1);
 }
 
-/** `sockperf server|ping-pong` with sockperf 3.10's ping-pong report. */
+/** sockperf's stream_statistics for `sent` messages of `msgSize` bytes in `runNs` (lines prefixed `sockperf: `). */
+export function formatStreamStatistics(sent: number, runNs: number, msgSize: number, mps: number): string {
+  const p = (line: string): string => `sockperf: ${line}\n`;
+  const runUsec = runNs / 1000;
+  let out = p(`Total of ${sent} messages sent in ${cFixed(runUsec / 1e6, 3)} sec\n`);
+  if (Number.isFinite(mps)) out += p(`\x1b[2;35mNOTE: test was performed, using msg-size=${msgSize}, mps=${mps}. For getting maximum throughput use --mps=max (and consider --msg-size=1472 or --msg-size=4096)\x1b[0m`);
+  else if (msgSize !== IP_PAYLOAD_SZ) out += p(`\x1b[2;35mNOTE: test was performed, using msg-size=${msgSize}. For getting maximum throughput consider using --msg-size=1472\x1b[0m`);
+  const frags = Math.trunc((msgSize + IP_PAYLOAD_SZ - 1) / IP_PAYLOAD_SZ);
+  const msgps = Math.trunc(0.5 + (sent * 1e6) / runUsec);
+  const mibps = (msgps * msgSize) / 1024 / 1024;
+  out += frags === 1 ? p(`Summary: Message Rate is ${msgps} [msg/sec]`) : p(`Summary: Message Rate is ${msgps} [msg/sec], Packet Rate is about ${msgps * frags} [pkt/sec] (${frags} ip frags / msg)`);
+  out += p(`Summary: BandWidth is ${cFixed(mibps, 3)} MBps (${cFixed(mibps * 8, 3)} Mbps)`);
+  return out;
+}
+
+/** The throughput client: send messages back to back (at most `mps` a second) for `seconds`, no replies. */
+function throughput(lab: Lab, board: Board, o: SockperfOptions): CommandResult {
+  const stack = board.stack;
+  const to: SockAddr = { addr: o.ip, port: o.port };
+  const gap = Number.isFinite(o.mps) ? 1e9 / o.mps : 0;
+  const sock: TcpSocket | UdpSocket = o.tcp ? stack.tcpSocket() : stack.udpSocket();
+  const tcp = sock instanceof TcpSocket ? sock : null;
+  const udp = sock instanceof UdpSocket ? sock : null;
+  if (udp !== null) {
+    const c = udp.connect(to);
+    if (!c.ok) return result(VERSION_LINE, `sockperf: ERROR: connect: ${netStrerror(c.errno)}\n`, 1);
+    let ports = streamPorts.get(board);
+    if (ports === undefined) {
+      ports = new Set();
+      streamPorts.set(board, ports);
+    }
+    ports.add(udp.lport);
+  }
+  let connected = tcp === null;
+  let sent = 0;
+  let partial = 0;
+  let startNs = -1;
+  let endNs = Infinity;
+  let error: NetErrno | null = null;
+  let done = false;
+  const finish = (): 'exit' => {
+    done = true;
+    lab.sim.stop();
+    return 'exit';
+  };
+  const task = board.host.createUserTask('sockperf', (ctx, t): TaskStep => {
+    if (done) return 'exit';
+    sock.cancelWait(t);
+    if (!connected && tcp !== null) {
+      const r = tcp.connect(ctx, to);
+      if (!r.ok && (r.errno === 'EINPROGRESS' || r.errno === 'EALREADY')) {
+        sock.waitWritable(t);
+        return 'sleep';
+      }
+      if (!r.ok) {
+        error = r.errno;
+        return finish();
+      }
+      connected = true;
+    }
+    const now = ctx.time;
+    if (startNs < 0) {
+      startNs = now;
+      endNs = now + o.seconds * 1e9;
+    }
+    if (now >= endNs) return finish();
+    // Cycles of 1/mps from the start (sockperf's cycle duration): a late send does not shift the next.
+    const due = startNs + sent * gap;
+    if (partial === 0 && now < due) return Math.min(due, endNs) - now;
+    const r = sock.send(ctx, partial > 0 ? partial : o.msgSize);
+    if (!r.ok) {
+      if (r.errno === 'EAGAIN') {
+        sock.waitWritable(t);
+        return endNs - now;
+      }
+      error = r.errno;
+      return finish();
+    }
+    const left = (partial > 0 ? partial : o.msgSize) - r.bytes;
+    partial = tcp !== null && left > 0 ? left : 0;
+    if (partial === 0) sent++;
+    return 'run';
+  });
+  const limit = lab.sim.now + (o.seconds + 300) * 1e9;
+  while (!done && lab.sim.now < limit) lab.sim.run({ until: limit });
+  done = true;
+  task.stop();
+  sock.close();
+  if (udp !== null) streamPorts.get(board)?.delete(udp.lport);
+  const head = `${VERSION_LINE}sockperf[CLIENT] send on:\n${addressLine(o.ip, o.port, o.tcp)}`;
+  if (error !== null && startNs < 0) return result(head, `sockperf: ERROR: connect: ${netStrerror(error)}\n`, 1);
+  let out = `${head}sockperf: Warmup stage (sending a few dummy messages)...\nsockperf: Starting test...\n`;
+  out += error !== null ? `sockperf: ERROR: ${netStrerror(error)}\n` : 'sockperf: Test end (interrupted by timer)\n';
+  out += 'sockperf: Test ended\n';
+  out += sent === 0 ? 'sockperf: No messages were sent\n' : formatStreamStatistics(sent, Math.min(endNs, lab.sim.now) - startNs, o.msgSize, o.mps);
+  return result(out, '', error === null ? 0 : 1);
+}
+
+/** `sockperf server|ping-pong|throughput` with sockperf 3.10's reports. */
 export const sockperf: Command = (argv, env) => {
   const o = parse(argv);
   if ('status' in o) return o;
   const before = takeServerOutput(env.board);
-  const r = o.mode === 'server' ? startServer(env.lab, env.board, o) : pingPong(env.lab, env.board, o);
-  if (o.mode === 'server') return r;
+  if (o.mode === 'server') return startServer(env.lab, env.board, o);
+  const r = o.mode === 'throughput' ? throughput(env.lab, env.board, o) : pingPong(env.lab, env.board, o);
   return { ...r, stdout: before + r.stdout };
 };

@@ -213,8 +213,8 @@ const SYSTEM: Case[] = [
 ];
 
 const SOCKPERF: Case[] = [
-  c('ep', 'sockperf', 'sockperf: ERROR: no subcommand; the lab supports: server, ping-pong\n', 1),
-  c('ep', 'sockperf bogus', "sockperf: ERROR: unknown or unsupported subcommand 'bogus'; the lab supports: server, ping-pong\n", 1),
+  c('ep', 'sockperf', 'sockperf: ERROR: no subcommand; the lab supports: server, ping-pong, throughput\n', 1),
+  c('ep', 'sockperf bogus', "sockperf: ERROR: unknown or unsupported subcommand 'bogus'; the lab supports: server, ping-pong, throughput\n", 1),
   c('ep', 'sockperf pp', 'sockperf: ERROR: -i <ip> is required\n', 1),
   c('ep', 'sockperf pp -i nosuchhost', "sockperf: ERROR: bad address 'nosuchhost'\n", 1),
   c('ep', 'sockperf pp -i 10.0.0.1 -p 0', "sockperf: ERROR: --port must be an integer in [1, 65535] (got '0')\n", 1),
