@@ -20,6 +20,14 @@ export interface Published {
   readonly runs?: readonly number[];
   /** Where the figure comes from. */
   readonly source: string;
+  /**
+   * The condition it was measured under, where that restricts the model runs it compares with:
+   * `flows-distributed`, the iperf3 streams spread over the queues (the per-bit figures: the
+   * series' v3 cover letter gives them "where flows are properly distributed across queues").
+   */
+  readonly condition?: 'flows-distributed';
+  /** Another published measurement of the same setup (Mb/s) and its source. */
+  readonly also?: { readonly value: number; readonly source: string };
 }
 
 /** A lab configuration and the iperf3 test to run on it (a reproduce scenario or a sweep point). */
@@ -61,6 +69,7 @@ export interface Scenario extends RunConfig {
 const TCP_TABLE = 'Koichiro Den, reply to v1 of "net: ntb_netdev: multi-queue" (2026-02-25): 10-run TCP table';
 const SINGLE = 'Koichiro Den, cover letter of "net: ntb_netdev: multi-queue" v1 (2026-02-24): single run';
 const PERBIT = 'Koichiro Den, same reply: ntb_num_queues=2 + "NTB: epf: per-doorbell bit" series + smp_affinity';
+const PERBIT_V3 = 'Koichiro Den, cover letter of "net: ntb_netdev: multi-queue" v3 (2026-03-05): ethtool -L combined 2 + the EPF series, "where flows are properly distributed across queues", re-measured with v3';
 
 /** The seed's matrix, in the seed's table order. */
 export const SCENARIOS: readonly Scenario[] = [
@@ -70,8 +79,8 @@ export const SCENARIOS: readonly Scenario[] = [
   { id: 'mq1-udp', protocol: 'udp', variant: 'mq', queues: 1, doorbell: 'legacy', spreadIrqs: false, published: { mean: 605, source: SINGLE } },
   { id: 'mq2-legacy-tcp', protocol: 'tcp', variant: 'mq', queues: 2, doorbell: 'legacy', spreadIrqs: false, published: { mean: 600.4, min: 593, max: 605, median: 601.5, sd: 4.12, runs: [601, 603, 600, 603, 605, 602, 596, 593, 605, 596], source: TCP_TABLE } },
   { id: 'mq2-legacy-udp', protocol: 'udp', variant: 'mq', queues: 2, doorbell: 'legacy', spreadIrqs: false, published: { mean: 598, source: SINGLE } },
-  { id: 'mq2-perbit-tcp', protocol: 'tcp', variant: 'mq', queues: 2, doorbell: 'per-bit', spreadIrqs: true, published: { mean: 1150, source: PERBIT } },
-  { id: 'mq2-perbit-udp', protocol: 'udp', variant: 'mq', queues: 2, doorbell: 'per-bit', spreadIrqs: true, published: { mean: 1180, source: PERBIT } },
+  { id: 'mq2-perbit-tcp', protocol: 'tcp', variant: 'mq', queues: 2, doorbell: 'per-bit', spreadIrqs: true, published: { mean: 1150, source: PERBIT, condition: 'flows-distributed', also: { value: 1130, source: PERBIT_V3 } } },
+  { id: 'mq2-perbit-udp', protocol: 'udp', variant: 'mq', queues: 2, doorbell: 'per-bit', spreadIrqs: true, published: { mean: 1180, source: PERBIT, condition: 'flows-distributed', also: { value: 1160, source: PERBIT_V3 } } },
 ];
 
 /** The seed's iperf3 client command lines (`${SERVER_IP}` is the RC). */

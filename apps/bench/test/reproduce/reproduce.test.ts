@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { reportHtml } from '../../src/reproduce/report.js';
-import { formatTable, JobError, queueSpreadNotes, ranOnOneQueue, reproduce, resultOf, type Job, type ReproduceReport, type ScenarioResult } from '../../src/reproduce/reproduce.js';
+import { comparedRuns, formatTable, JobError, queueSpreadNotes, ranOnOneQueue, reproduce, resultOf, type Job, type ReproduceReport, type ScenarioResult } from '../../src/reproduce/reproduce.js';
 import { queueShares, runScenario } from '../../src/reproduce/run.js';
 import { SCENARIOS } from '../../src/reproduce/scenarios.js';
 
@@ -71,6 +71,15 @@ describe('queue spread', () => {
     expect(ranOnOneQueue([0.96, 0.04])).toBe(true);
     expect(ranOnOneQueue([0.94, 0.06])).toBe(false);
     expect(ranOnOneQueue([0, 0, 1, 0])).toBe(true);
+  });
+
+  it('compares a figure published with the flows distributed across the queues with the runs whose flows used several queues, others with every run', () => {
+    const shares = [[0.5, 0.5], [0, 1], [0.52, 0.48]];
+    expect(comparedRuns({ mean: 1150, source: 'x', condition: 'flows-distributed' }, [1170, 590, 1180], shares)).toEqual({ runs: 2, mean: 1175 });
+    expect(comparedRuns({ mean: 1150, source: 'x' }, [1170, 590, 1180], shares)).toEqual({ runs: 3, mean: 980 });
+    expect(comparedRuns({ mean: 1150, source: 'x', condition: 'flows-distributed' }, [590], [[0, 1]])).toEqual({ runs: 1, mean: 590 });
+    expect(scenario('mq2-perbit-tcp').published).toMatchObject({ mean: 1150, condition: 'flows-distributed', also: { value: 1130 } });
+    expect(scenario('mq2-legacy-tcp').published.condition).toBeUndefined();
   });
 
   it('notes the one-queue runs of a row and the mean of the others against the published figure', () => {
