@@ -253,7 +253,7 @@ function f1(x: number): string {
 export function comparedRuns(published: Scenario['published'], mbps: readonly number[], shares: readonly (readonly number[])[]): { readonly runs: number; readonly mean: number } {
   const spread = published.condition === 'flows-distributed' ? mbps.filter((_, i) => !ranOnOneQueue(shares[i] ?? [])) : mbps;
   const use = spread.length > 0 ? spread : mbps;
-  return { runs: use.length, mean: summarize([...use]).mean };
+  return { runs: use.length, mean: summarize(use).mean };
 }
 
 /** (x − ref) / ref, %. */

@@ -20,7 +20,7 @@
  * assumes 1472-byte fragments whatever the MTU), and the bandwidth in MiB/s (×8 as "Mbps").
  */
 import type { ExecContext, Task, TaskStep } from '@ntbsim/kernel';
-import { netStrerror, TcpSocket, UdpSocket, type NetErrno, type SockAddr } from '@ntbsim/net-core';
+import { netStrerror, type TcpSocket, type UdpSocket, type NetErrno, type SockAddr } from '@ntbsim/net-core';
 import type { Board, Lab } from '../lab/lab.js';
 import { result, type Command, type CommandResult } from '../types.js';
 import { takeServerOutput } from './net/background.js';
@@ -264,8 +264,8 @@ function parse(argv: readonly string[]): SockperfOptions | CommandResult {
 }
 
 const servers = new WeakMap<Lab, Set<string>>();
-/** Local ports of throughput clients per board: their messages ask for no reply. */
-const streamPorts = new WeakMap<Board, Set<number>>();
+/** `addr:port` of the throughput clients per lab: their messages ask for no reply (sockperf's header). */
+const streamClients = new WeakMap<Lab, Set<string>>();
 
 /** A persistent echo server (sockperf server): UDP replies to the sender, TCP echoes per connection. */
 function startServer(lab: Lab, board: Board, o: SockperfOptions): CommandResult {
@@ -306,8 +306,7 @@ function udpEcho(ctx: ExecContext, task: Task, u: UdpSocket, lab: Lab): TaskStep
     u.waitReadable(task);
     return 'sleep';
   }
-  const client = Object.values(lab.boards).find((b) => b.ip === r.from.addr);
-  if (client === undefined || streamPorts.get(client)?.has(r.from.port) !== true) u.sendTo(ctx, r.bytes, r.from);
+  if (streamClients.get(lab)?.has(`${r.from.addr}:${r.from.port}`) !== true) u.sendTo(ctx, r.bytes, r.from);
   return 'run';
 }
 
@@ -338,9 +337,31 @@ function tcpEcho(ctx: ExecContext, task: Task, s: { readonly listener: TcpSocket
   return 'sleep';
 }
 
+/** The client's socket: TCP (connected by the task), or UDP connected to `to` now (sockperf's error when that fails). */
+function clientSocket(board: Board, o: SockperfOptions, to: SockAddr): { sock: TcpSocket | UdpSocket; tcp: TcpSocket | null; udp: UdpSocket | null } | CommandResult {
+  if (o.tcp) {
+    const tcp = board.stack.tcpSocket();
+    return { sock: tcp, tcp, udp: null };
+  }
+  const udp = board.stack.udpSocket();
+  const c = udp.connect(to);
+  if (!c.ok) return result(VERSION_LINE, `sockperf: ERROR: connect: ${netStrerror(c.errno)}\n`, 1);
+  return { sock: udp, tcp: null, udp };
+}
+
+/** One step of a client's non-blocking TCP connect: 'ok', 'wait' (the task waits for writability), or the errno. */
+function connectStep(tcp: TcpSocket, ctx: ExecContext, t: Task, to: SockAddr): 'ok' | 'wait' | NetErrno {
+  const r = tcp.connect(ctx, to);
+  if (r.ok) return 'ok';
+  if (r.errno === 'EINPROGRESS' || r.errno === 'EALREADY') {
+    tcp.waitWritable(t);
+    return 'wait';
+  }
+  return r.errno;
+}
+
 /** The ping-pong client: send, wait for the echo, repeat at most `mps` times a second. */
 function pingPong(lab: Lab, board: Board, o: SockperfOptions): CommandResult {
-  const stack = board.stack;
   const to: SockAddr = { addr: o.ip, port: o.port };
   const tx: number[] = [];
   const rx: number[] = [];
@@ -351,25 +372,18 @@ function pingPong(lab: Lab, board: Board, o: SockperfOptions): CommandResult {
   let endNs = Infinity;
   let error: NetErrno | null = null;
   let done = false;
-  const sock: TcpSocket | UdpSocket = o.tcp ? stack.tcpSocket() : stack.udpSocket();
-  const tcp = sock instanceof TcpSocket ? sock : null;
-  const udp = sock instanceof UdpSocket ? sock : null;
-  if (udp !== null) {
-    const c = udp.connect(to);
-    if (!c.ok) return result(VERSION_LINE, `sockperf: ERROR: connect: ${netStrerror(c.errno)}\n`, 1);
-  }
+  const client = clientSocket(board, o, to);
+  if ('status' in client) return client;
+  const { sock, tcp } = client;
   const task = board.host.createUserTask('sockperf', (ctx, t): TaskStep => {
     if (done) return 'exit';
     sock.cancelWait(t);
     const now = ctx.time;
     if (phase === 'connect' && tcp !== null) {
-      const r = tcp.connect(ctx, to);
-      if (!r.ok && (r.errno === 'EINPROGRESS' || r.errno === 'EALREADY')) {
-        sock.waitWritable(t);
-        return 'sleep';
-      }
-      if (!r.ok) {
-        error = r.errno;
+      const c = connectStep(tcp, ctx, t, to);
+      if (c === 'wait') return 'sleep';
+      if (c !== 'ok') {
+        error = c;
         done = true;
         lab.sim.stop();
         return 'exit';
@@ -452,21 +466,18 @@ export function formatStreamStatistics(sent: number, runNs: number, msgSize: num
 
 /** The throughput client: send messages back to back (at most `mps` a second) for `seconds`, no replies. */
 function throughput(lab: Lab, board: Board, o: SockperfOptions): CommandResult {
-  const stack = board.stack;
   const to: SockAddr = { addr: o.ip, port: o.port };
   const gap = Number.isFinite(o.mps) ? 1e9 / o.mps : 0;
-  const sock: TcpSocket | UdpSocket = o.tcp ? stack.tcpSocket() : stack.udpSocket();
-  const tcp = sock instanceof TcpSocket ? sock : null;
-  const udp = sock instanceof UdpSocket ? sock : null;
+  const client = clientSocket(board, o, to);
+  if ('status' in client) return client;
+  const { sock, tcp, udp } = client;
   if (udp !== null) {
-    const c = udp.connect(to);
-    if (!c.ok) return result(VERSION_LINE, `sockperf: ERROR: connect: ${netStrerror(c.errno)}\n`, 1);
-    let ports = streamPorts.get(board);
-    if (ports === undefined) {
-      ports = new Set();
-      streamPorts.set(board, ports);
+    let clients = streamClients.get(lab);
+    if (clients === undefined) {
+      clients = new Set();
+      streamClients.set(lab, clients);
     }
-    ports.add(udp.lport);
+    clients.add(`${board.ip}:${udp.lport}`);
   }
   let connected = tcp === null;
   let sent = 0;
@@ -484,13 +495,10 @@ function throughput(lab: Lab, board: Board, o: SockperfOptions): CommandResult {
     if (done) return 'exit';
     sock.cancelWait(t);
     if (!connected && tcp !== null) {
-      const r = tcp.connect(ctx, to);
-      if (!r.ok && (r.errno === 'EINPROGRESS' || r.errno === 'EALREADY')) {
-        sock.waitWritable(t);
-        return 'sleep';
-      }
-      if (!r.ok) {
-        error = r.errno;
+      const c = connectStep(tcp, ctx, t, to);
+      if (c === 'wait') return 'sleep';
+      if (c !== 'ok') {
+        error = c;
         return finish();
       }
       connected = true;
@@ -523,7 +531,7 @@ function throughput(lab: Lab, board: Board, o: SockperfOptions): CommandResult {
   done = true;
   task.stop();
   sock.close();
-  if (udp !== null) streamPorts.get(board)?.delete(udp.lport);
+  if (udp !== null) streamClients.get(lab)?.delete(`${board.ip}:${udp.lport}`);
   const head = `${VERSION_LINE}sockperf[CLIENT] send on:\n${addressLine(o.ip, o.port, o.tcp)}`;
   if (error !== null && startNs < 0) return result(head, `sockperf: ERROR: connect: ${netStrerror(error)}\n`, 1);
   let out = `${head}sockperf: Warmup stage (sending a few dummy messages)...\nsockperf: Starting test...\n`;

@@ -410,14 +410,9 @@ export const modprobe: Command = (argv, env) => {
   if (mod === 'ntb_perf') return modprobePerf(params, env);
   if (mod !== 'ntb_netdev') return result('', `modprobe: FATAL: Module ${mod} not found in directory /lib/modules/ntbsim\n`, 1);
   if (env.board.netdev() !== null) return result('');
-  let p: ModuleParams = { transport: {}, netdev: {} };
-  try {
-    for (const spec of params) p = applyParam(p, spec, 'ntb_netdev');
-  } catch (e) {
-    if (e instanceof ParamError) return result('', `modprobe: ERROR: could not insert 'ntb_netdev': Invalid argument\n`, 1);
-    throw e;
-  }
-  const log = (p.unknown ?? []).map((u) => `${env.board.printk(unknownParamMessage(u))}\n`).join('');
+  const parsed = moduleParams('ntb_netdev', { transport: {}, netdev: {} }, params, env);
+  if ('status' in parsed) return parsed;
+  const { p, log } = parsed;
   // modprobe loads what ntb_netdev depends on first (modules.dep).
   env.board.loadTransport();
   const rc = env.board.loadNetdev(p.netdev);
@@ -431,16 +426,25 @@ export const modprobe: Command = (argv, env) => {
  */
 function modprobeTransport(params: readonly string[], env: ShellEnv): CommandResult {
   if (env.board.transportLoaded()) return result('');
-  let p: ModuleParams = { transport: env.lab.options.params?.transport ?? {}, netdev: {} };
+  const parsed = moduleParams('ntb_transport', { transport: env.lab.options.params?.transport ?? {}, netdev: {} }, params, env);
+  if ('status' in parsed) return parsed;
+  env.board.loadTransport(parsed.p.transport);
+  return result('', parsed.log, 0);
+}
+
+/**
+ * `modprobe MODULE param=value…` over `base`: the parameters and the kernel's console lines for
+ * the unknown ones (logged on the board), or modprobe's Invalid argument for a bad value.
+ */
+function moduleParams(module: 'ntb_netdev' | 'ntb_transport', base: ModuleParams, params: readonly string[], env: ShellEnv): { p: ModuleParams; log: string } | CommandResult {
+  let p = base;
   try {
-    for (const spec of params) p = applyParam(p, spec, 'ntb_transport');
+    for (const spec of params) p = applyParam(p, spec, module);
   } catch (e) {
-    if (e instanceof ParamError) return result('', `modprobe: ERROR: could not insert 'ntb_transport': Invalid argument\n`, 1);
+    if (e instanceof ParamError) return result('', `modprobe: ERROR: could not insert '${module}': Invalid argument\n`, 1);
     throw e;
   }
-  const log = (p.unknown ?? []).map((u) => `${env.board.printk(unknownParamMessage(u))}\n`).join('');
-  env.board.loadTransport(p.transport);
-  return result('', log, 0);
+  return { p, log: (p.unknown ?? []).map((u) => `${env.board.printk(unknownParamMessage(u))}\n`).join('') };
 }
 
 /**
