@@ -17,8 +17,12 @@
  * does) has passed since the first, or MAX_SOFTIRQ_RESTART (10) passes ran, or a process
  * context waits here (need_resched); then the pending work is handed to `ksoftirqd/N`, a process context
  * that then competes fairly with the others until no softirq work is left (its runs are
- * still accounted as softirq time). Softirqs raised meanwhile, from hardirqs too, go to
- * ksoftirqd (the kernel runs them on irq exit when it interrupted a task, for up to 2 ms).
+ * still accounted as softirq time). Softirqs raised meanwhile go to ksoftirqd, except at irq
+ * exit (invoke_softirq): when the last hardirq ends and tasklet work is pending (the HI and
+ * TASKLET vectors are never left to a runnable ksoftirqd, SOFTIRQ_NOW_MASK, since v4.15), a
+ * __do_softirq stretch runs there, ahead of the task the interrupt hit, over everything
+ * pending; it ends like any stretch, after one pass, as that task waits (need_resched). An
+ * interrupt that hits ksoftirqd in the middle of a softirq run starts none (in_interrupt).
  *
  * Every step's cost is accounted to its context kind.
  */
@@ -45,6 +49,12 @@ class Deque<T> {
     this.head = (this.head - 1) & (this.buf.length - 1);
     this.buf[this.head] = v;
     this.length++;
+  }
+
+  /** Whether some item satisfies `pred`. */
+  some(pred: (v: T) => boolean): boolean {
+    for (let i = 0; i < this.length; i++) if (pred(this.buf[(this.head + i) & (this.buf.length - 1)] as T)) return true;
+    return false;
   }
 
   shift(): T | undefined {
@@ -116,6 +126,11 @@ function cpuStepDone(cpu: unknown): void {
   (cpu as Cpu).stepDone();
 }
 
+/** Whether `r` is HI or TASKLET softirq work (SOFTIRQ_NOW_MASK). */
+function isSyncSoftirq(r: Runnable): boolean {
+  return r.syncSoftirq === true;
+}
+
 /** MAX_SOFTIRQ_TIME of kernel/softirq.c (ms): how long one __do_softirq may restart before handing over to ksoftirqd. */
 const MAX_SOFTIRQ_TIME_MS = 2;
 /** MAX_SOFTIRQ_RESTART of kernel/softirq.c: passes one __do_softirq makes at most. */
@@ -184,6 +199,10 @@ export class Cpu {
   private deferred = false;
   /** ksoftirqd was interrupted by a hardirq in the middle of a softirq run. */
   private resumeKsoftirqd = false;
+  /** The last step was a hardirq's: the next pick is an irq exit. */
+  private irqExit = false;
+  /** A stretch started at irq exit runs while the softirq work is handed over to ksoftirqd. */
+  private irqExitStretch = false;
   private ksoftirqd: Ksoftirqd | null = null;
 
   /** CPU `id` of `host`. */
@@ -261,15 +280,23 @@ export class Cpu {
       this.slot = 0;
       return this.hardq.shift();
     }
+    if (this.irqExit) {
+      this.irqExit = false;
+      if (this.deferred && !this.resumeKsoftirqd && !this.irqExitStretch && this.softq.some(isSyncSoftirq)) {
+        this.irqExitStretch = true;
+        this.softirqEnd = -1;
+      }
+    }
     if (this.resumeKsoftirqd) {
       this.resumeKsoftirqd = false;
       this.slot = 1;
       return this.ksoftirqd as Ksoftirqd;
     }
-    if (this.softq.length > 0 && !this.deferred && this.softirqMayRun()) {
+    if (this.softq.length > 0 && (!this.deferred || this.irqExitStretch) && this.softirqMayRun()) {
       this.slot = 1;
       return this.softq.shift();
     }
+    this.irqExitStretch = false;
     return this.pickProcess();
   }
 
@@ -302,6 +329,8 @@ export class Cpu {
       this.passLeft = this.softq.length;
     } else if (this.passLeft <= 0) {
       if (this.host.jiffies >= this.softirqEnd || ++this.restarts >= MAX_SOFTIRQ_RESTART || this.procq.length > 0) {
+        // An irq-exit stretch hands back to the ksoftirqd that already has the work.
+        if (this.irqExitStretch) return false;
         this.deferred = true;
         this.ksoftirqd ??= new Ksoftirqd(this);
         this.enqueueProcess(this.ksoftirqd);
@@ -420,6 +449,7 @@ export class Cpu {
       }
       const cost = Math.round(ctx.time - now);
       this.acct[k] = (this.acct[k] as number) + cost;
+      if (k === 0) this.irqExit = true;
       if (k >= 2 || deferredRun) {
         this.curV += cost;
         this.sliceUsed += cost;

@@ -23,13 +23,19 @@ export class Tasklet implements Runnable {
   /** Completed runs (each run may span several steps). */
   runs = 0;
 
-  /** A tasklet named `name` running `fn` (tasklet_init / tasklet_setup). */
+  /**
+   * A tasklet named `name` running `fn` (tasklet_init / tasklet_setup). `syncSoftirq` (default
+   * true) says it is TASKLET_SOFTIRQ work, which irq exit runs even while ksoftirqd is
+   * runnable; false for the other vectors built on it (TIMER, NET_RX, HRTIMER…).
+   */
   constructor(
     /** The host the tasklet belongs to. */
     readonly host: Host,
     /** Name shown in traces. */
     readonly name: string,
     private readonly fn: SoftirqFn,
+    /** TASKLET_SOFTIRQ work (SOFTIRQ_NOW_MASK): see the constructor. */
+    readonly syncSoftirq = true,
   ) {}
 
   /** Whether it is scheduled and not yet started (TASKLET_STATE_SCHED). */
@@ -95,7 +101,7 @@ export class Softirq {
     readonly name: string,
     fn: SoftirqFn,
   ) {
-    this.perCpu = host.cpus.map((c) => new Tasklet(host, `${name}/${c.id}`, fn));
+    this.perCpu = host.cpus.map((c) => new Tasklet(host, `${name}/${c.id}`, fn, false));
   }
 
   /** Mark it pending on `on` (a CPU, the current context's CPU, or CPU 0); false if already pending there. */

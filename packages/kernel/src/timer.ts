@@ -33,10 +33,15 @@ export class Timer {
     fn: TimerFn,
   ) {
     this.cpu = host.cpu(0);
-    this.tasklet = new Tasklet(host, `timer:${name}`, (ctx) => {
-      fn(ctx);
-      return false;
-    });
+    this.tasklet = new Tasklet(
+      host,
+      `timer:${name}`,
+      (ctx) => {
+        fn(ctx);
+        return false;
+      },
+      false,
+    );
   }
 
   /** Whether it is armed (timer_pending). */
@@ -94,10 +99,15 @@ export class Hrtimer implements Runnable {
     this.cpu = host.cpu(0);
     this.tasklet =
       mode === 'soft'
-        ? new Tasklet(host, `hrtimer:${name}`, (ctx) => {
-            fn(ctx);
-            return false;
-          })
+        ? new Tasklet(
+            host,
+            `hrtimer:${name}`,
+            (ctx) => {
+              fn(ctx);
+              return false;
+            },
+            false,
+          )
         : null;
   }
 

@@ -123,6 +123,65 @@ describe('Cpu', () => {
     expect(runs).toBeGreaterThan(100);
   });
 
+  it('runs a tasklet an interrupt schedules at irq exit, ahead of the task it hit, even while ksoftirqd has the softirq work; a NET_RX-style softirq waits for ksoftirqd', () => {
+    for (const vector of ['tasklet', 'softirq'] as const) {
+      const { sim, host } = quietHost();
+      const cpu = host.cpu(0);
+      const log: string[] = [];
+      const flood = host.createTasklet('flood', (ctx) => {
+        ctx.charge(500_000);
+        flood.schedule(ctx);
+        return false;
+      });
+      flood.schedule(cpu);
+      let taskSteps = 0;
+      host.createUserTask('app', (ctx) => {
+        ctx.charge(100_000);
+        taskSteps++;
+        return 'run';
+      }, { cpus: 1 });
+      const rxFn = (ctx: ExecContext): boolean => {
+        log.push(`rx@${ctx.start}`);
+        ctx.charge(50_000);
+        return false;
+      };
+      const tasklet = host.createTasklet('rx', rxFn);
+      const netRx = host.openSoftirq('RX', rxFn);
+      const irq = host.requestIrq('db', (ctx) => {
+        log.push(`irq@${ctx.start}`);
+        if (vector === 'tasklet') tasklet.schedule(ctx);
+        else netRx.raise(ctx);
+      }, { affinity: 1 });
+      // By 30 ms ksoftirqd has the flood and shares the CPU with the task; raise the interrupt
+      // while the task holds the CPU.
+      let raisedAt = -1;
+      const probe = (): void => {
+        const running = cpu.running;
+        if (running !== null && running.name === 'app') {
+          raisedAt = sim.now;
+          irq.raise();
+        } else {
+          sim.after(10_000, probe);
+        }
+      };
+      sim.at(30_000_000, probe);
+      sim.run({ until: 60_000_000 });
+      expect(raisedAt).toBeGreaterThan(0);
+      expect(taskSteps).toBeGreaterThan(0);
+      const irqAt = Number(log.find((l) => l.startsWith('irq@'))?.slice(4));
+      const rxAt = Number(log.find((l) => l.startsWith('rx@'))?.slice(3));
+      // The task's step ends within 100 µs; the handler costs its entry/exit (1 µs here).
+      expect(irqAt - raisedAt).toBeLessThanOrEqual(100_000);
+      if (vector === 'tasklet') {
+        // irq exit: the pass over the pending work (one flood run at most first) then rx.
+        expect(rxAt - irqAt).toBeLessThanOrEqual(1_000 + 500_000 + 2 * 500);
+      } else {
+        // Left to ksoftirqd, which waits for the task's slice to end.
+        expect(rxAt - irqAt).toBeGreaterThan(500_000);
+      }
+    }
+  });
+
   it('lets a softirq stretch run on while it is short and no task waits, and never splits a softirq run', () => {
     const { sim, host } = quietHost();
     const log: string[] = [];

@@ -174,7 +174,8 @@ describe('the two-board lab', () => {
     expect(at).toBeGreaterThan(8);
     const rows = lines.slice(at + 1).filter((x) => x !== '').map((x) => /^ *([\d.]+) +(\d+) (.+)$/.exec(x)).map((m) => ({ pct: Number(m?.[1]), cpu: Number(m?.[2]), comm: m?.[3] }));
     expect(rows[0]).toMatchObject({ cpu: 0, comm: 'ksoftirqd/0' });
-    expect(rows[0]?.pct).toBeGreaterThan(50);
+    // The rest of the RX softirq time runs at irq exit, ahead of the receiver, under no task.
+    expect(rows[0]?.pct).toBeGreaterThan(40);
     expect(rows.find((r) => r.comm === 'iperf3')).toMatchObject({ cpu: 0 });
     expect(rows.map((r) => r.pct)).toEqual([...rows.map((r) => r.pct)].sort((a, b) => b - a));
   });
