@@ -23,6 +23,7 @@ export class CostModel {
     readonly irq: number;
     readonly softirq: number;
     readonly wakeup: number;
+    readonly exec: number;
     readonly dmaSetup: number;
     readonly txPacket: number;
     readonly rxPacket: number;
@@ -55,6 +56,7 @@ export class CostModel {
       irq: fixed(profile.kernel.irqEntryExitNs),
       softirq: fixed(profile.kernel.softirqEntryNs),
       wakeup: fixed(profile.kernel.wakeupNs),
+      exec: fixed(profile.kernel.execNs),
       dmaSetup: fixed(profile.dma.setupNs),
       txPacket: fixed(profile.net.txPerPacketNs),
       rxPacket: fixed(profile.net.rxPerPacketNs),
@@ -107,6 +109,11 @@ export class CostModel {
   /** Waking a sleeping task and switching to it. */
   wakeup(): Ns {
     return this.fixedNs.wakeup;
+  }
+
+  /** Starting a userland program: fork + execve + dynamic linking until its main() (ns). */
+  exec(): Ns {
+    return this.fixedNs.exec;
   }
 
   /** DMA descriptor preparation and submission (CPU side). */

@@ -224,6 +224,21 @@ export class Cpu {
     return this.current === null && !this.dispatchPending && this.queued === 0;
   }
 
+  /**
+   * available_idle_cpu: no task runs or waits here (ksoftirqd included). A CPU busy with
+   * hardirq or softirq work that interrupted the idle task is idle to the scheduler.
+   */
+  get schedIdle(): boolean {
+    return this.nrRunning === 0;
+  }
+
+  /** rq->nr_running: the process contexts running or waiting here (ksoftirqd included). */
+  get nrRunning(): number {
+    const cur = this.current;
+    const running = cur !== null && (this.slot >= 2 || cur === this.ksoftirqd) ? 1 : 0;
+    return running + this.procq.length + (this.resumeKsoftirqd ? 1 : 0);
+  }
+
   /** Contexts waiting to run on this CPU. */
   get queued(): number {
     return this.hardq.length + this.softq.length + this.procq.length;
@@ -441,12 +456,15 @@ export class Cpu {
       const k = this.slot;
       const deferredRun = r === this.ksoftirqd;
       let more: boolean;
+      const host = this.host;
+      host.runningCpu = this;
       if (deferredRun) {
         more = this.runDeferred(ctx, r as Ksoftirqd);
       } else {
         ctx.kind = r.kind;
         more = r.run(ctx);
       }
+      host.runningCpu = null;
       const cost = Math.round(ctx.time - now);
       this.acct[k] = (this.acct[k] as number) + cost;
       if (k === 0) this.irqExit = true;

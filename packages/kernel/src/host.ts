@@ -61,6 +61,10 @@ export class Host {
   readonly bootTime: Ns;
   /** Interrupt vectors by number. */
   readonly irqs = new Map<number, IrqVector>();
+  /** CPUs per last-level cache domain (the profile's `cpu.llcCpus`). */
+  readonly llcCpus: number;
+  /** @internal The CPU whose step is running (smp_processor_id() of the code now running), null between steps. */
+  runningCpu: Cpu | null = null;
   private nextIrq: number;
   private readonly kworkers: Kworker[] = [];
   private readonly allMask: number;
@@ -80,6 +84,7 @@ export class Host {
     const n = profile.cpu.count.value;
     this.cpus = Array.from({ length: n }, (_, i) => new Cpu(this, i));
     this.allMask = n >= 32 ? 0xffffffff : (1 << n) - 1;
+    this.llcCpus = profile.cpu.llcCpus.value;
     this.tickNs = Math.round(NS_PER_SEC / profile.kernel.hz.value);
     this.tickPhase = rng.int(this.tickNs);
     this.bootTime = sim.now;
@@ -117,6 +122,11 @@ export class Host {
     const c = this.cpus[id];
     if (c === undefined) throw new KernelError('EINVAL', `${this.name}: no cpu${id} (cpus 0..${this.cpus.length - 1})`);
     return c;
+  }
+
+  /** Whether CPUs `a` and `b` share a last-level cache (cpus_share_cache). */
+  sharesCache(a: Cpu, b: Cpu): boolean {
+    return Math.floor(a.id / this.llcCpus) === Math.floor(b.id / this.llcCpus);
   }
 
   /** The mask of all CPUs. */

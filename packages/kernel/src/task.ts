@@ -1,13 +1,27 @@
 /**
  * Tasks: kthreads (kernel/kthread.c) and user tasks, plus workqueues (kernel/workqueue.c).
  * A task's body runs one step at a time and says what comes next (`TaskStep`). Waking a
- * sleeping task charges the profile's wakeup cost on the CPU it runs on. CPU choice on wake:
- * the previous CPU if idle, else the first idle CPU in the task's mask, else the previous CPU
- * (when allowed), else the first CPU of the mask. A wake that arrives while the task is
- * running is remembered, so its next `'sleep'` returns at once (no lost wakeup, as with
- * `set_current_state` + `schedule`). A task that went to sleep is still on its CPU until its
- * last step's cost has elapsed; a wake or timeout in that window takes effect when it leaves,
- * so a task never overlaps itself on two CPUs.
+ * sleeping task charges the profile's wakeup cost on the CPU it runs on.
+ *
+ * CPU choice, as the fair scheduler's select_task_rq_fair, over the CPUs of the task's mask,
+ * with "idle" meaning available_idle_cpu (no task runs or waits there: a CPU busy with
+ * interrupt or softirq work on the idle task counts as idle, one running ksoftirqd does not):
+ * - start (wake_up_new_task): the previous CPU if idle, else the first idle CPU, else the one
+ *   with the fewest tasks;
+ * - wake: `prev` is the CPU it last ran on, `this` the CPU whose code wakes it (none for a
+ *   timeout). If `this` is another CPU, wake_affine picks between them: `this` when it is
+ *   idle and shares the last-level cache with `prev` and `prev` is not idle; `this` on a sync
+ *   wake (a socket's data-ready or write-space) when it runs exactly one task; `prev` when
+ *   idle; otherwise the lighter by wake_affine_weight with runnable-task counts as loads
+ *   (equal weights; `prev` weighted by the MC domain's 117 % imbalance, halved). Then
+ *   select_idle_sibling: the chosen CPU if idle, else `prev` if it shares that CPU's cache and
+ *   is idle, else the first idle CPU of that cache domain after it (wrapping), else the chosen
+ *   CPU. (The recent_used_cpu and wake_wide heuristics are left out.)
+ *
+ * A wake that arrives while the task is running is remembered, so its next `'sleep'` returns
+ * at once (no lost wakeup, as with `set_current_state` + `schedule`). A task that went to
+ * sleep is still on its CPU until its last step's cost has elapsed; a wake or timeout in that
+ * window takes effect when it leaves, so a task never overlaps itself on two CPUs.
  */
 import { cpuOf, type Cpu } from './cpu.js';
 import { KernelError } from './errors.js';
@@ -43,6 +57,7 @@ export class Task implements Runnable {
   private justWoken = false;
   private onCpu = false;
   private resumeAfterStep: boolean | null = null;
+  private resumeSync = false;
   private timeout: SimEvent | null = null;
   private readonly exitWaiters: (() => void)[] = [];
 
@@ -81,15 +96,18 @@ export class Task implements Runnable {
     return this;
   }
 
-  /** Wake it (wake_up_process); false if it was not sleeping. */
-  wake(): boolean {
+  /**
+   * Wake it (wake_up_process; with `sync`, a WF_SYNC wake such as a socket's data-ready, whose
+   * waker is about to sleep); false if it was not sleeping.
+   */
+  wake(sync = false): boolean {
     if (this.state === 'exited') return false;
     if (this.state === 'runnable') {
       this.wakePending = true;
       return false;
     }
     if (this.onCpu && this.resumeAfterStep !== null) return false;
-    this.resume(false);
+    this.resume(false, sync);
     return true;
   }
 
@@ -103,28 +121,80 @@ export class Task implements Runnable {
     this.wake();
   }
 
-  private resume(timedOut: boolean): void {
+  private resume(timedOut: boolean, sync = false): void {
     if (this.timeout !== null) {
       this.host.sim.cancel(this.timeout);
       this.timeout = null;
     }
     if (this.onCpu) {
       this.resumeAfterStep = timedOut;
+      this.resumeSync = sync;
       return;
     }
     this.timedOut = timedOut;
     this.state = 'runnable';
     this.justWoken = true;
-    this.lastCpu = this.pickCpu();
+    this.lastCpu = this.selectWakeCpu(timedOut ? null : this.host.runningCpu, sync);
     this.lastCpu.enqueue(this);
   }
 
-  private pickCpu(): Cpu {
+  private allows(c: Cpu): boolean {
+    return ((this.mask >>> c.id) & 1) === 1;
+  }
+
+  /** The CPU it last ran on, or the first of its mask. */
+  private prevCpu(): Cpu {
     const prev = this.lastCpu;
-    const allowed = (this.mask >>> prev.id) & 1;
-    if (allowed && prev.idle) return prev;
-    for (const c of this.host.cpus) if ((this.mask >>> c.id) & 1 && c.idle) return c;
-    return allowed ? prev : this.host.cpu(31 - Math.clz32(this.mask & -this.mask));
+    return this.allows(prev) ? prev : this.host.cpu(31 - Math.clz32(this.mask & -this.mask));
+  }
+
+  /** wake_up_new_task's choice: `prev` if idle, else the first idle CPU, else the one with the fewest tasks. */
+  private pickCpu(): Cpu {
+    const prev = this.prevCpu();
+    if (prev.schedIdle) return prev;
+    let best = prev;
+    for (const c of this.host.cpus) {
+      if (!this.allows(c)) continue;
+      if (c.schedIdle) return c;
+      if (c.nrRunning < best.nrRunning) best = c;
+    }
+    return best;
+  }
+
+  /** select_task_rq_fair for a wake from `waker` (the CPU running the waking code; null for a timeout or from outside a CPU). */
+  private selectWakeCpu(waker: Cpu | null, sync: boolean): Cpu {
+    const prev = this.prevCpu();
+    const target = waker !== null && waker !== prev && this.allows(waker) && this.wakeAffine(waker, prev, sync) ? waker : prev;
+    return this.selectIdleSibling(prev, target);
+  }
+
+  /** wake_affine (wake_affine_idle, then wake_affine_weight): true to move to `thisCpu`. */
+  private wakeAffine(thisCpu: Cpu, prev: Cpu, sync: boolean): boolean {
+    const host = this.host;
+    if (thisCpu.schedIdle && host.sharesCache(thisCpu, prev)) return !prev.schedIdle;
+    const thisRunning = thisCpu.nrRunning;
+    if (sync && thisRunning === 1) return true;
+    if (prev.schedIdle) return false;
+    // Loads as runnable counts (weight 1 each); the waker's own task comes off on a sync wake.
+    const current = thisCpu.running !== null && thisCpu.running.kind !== 'hardirq' && thisCpu.running.kind !== 'softirq' ? 1 : 0;
+    const thisLoad = (thisRunning - (sync ? current : 0) + 1) * 100;
+    const prevLoad = prev.nrRunning * (100 + (117 - 100) / 2) + (sync ? 1 : 0);
+    return thisLoad < prevLoad;
+  }
+
+  /** select_idle_sibling: `target` if idle, `prev` if idle and cache-affine, else an idle CPU of `target`'s cache domain. */
+  private selectIdleSibling(prev: Cpu, target: Cpu): Cpu {
+    if (target.schedIdle) return target;
+    const host = this.host;
+    if (prev !== target && host.sharesCache(prev, target) && prev.schedIdle) return prev;
+    const llc = host.llcCpus;
+    const base = Math.floor(target.id / llc) * llc;
+    const n = Math.min(llc, host.cpus.length - base);
+    for (let i = 1; i < n; i++) {
+      const c = host.cpus[base + ((target.id - base + i) % n)] as Cpu;
+      if (this.allows(c) && c.schedIdle) return c;
+    }
+    return target;
   }
 
   /** @internal The last step's cost has elapsed: the task has left its CPU. */
@@ -133,7 +203,7 @@ export class Task implements Runnable {
     const pending = this.resumeAfterStep;
     if (pending !== null && this.state === 'sleeping') {
       this.resumeAfterStep = null;
-      this.resume(pending);
+      this.resume(pending, this.resumeSync);
     }
   }
 

@@ -26,3 +26,14 @@ describe('Host kernel log (printk / dmesg)', () => {
     expect(host.kmsg()).toHaveLength(LOG_BUF_LINES);
   });
 });
+
+describe('Host cache topology', () => {
+  it('CPUs share a last-level cache within groups of cpu.llcCpus (all of them when it covers the host)', () => {
+    const sim = createSimulation({ seed: 1 });
+    const rc = createHost(sim, { name: 'rc', profile: getProfile('rcar-s4') });
+    const pairs = (h: typeof rc): string => h.cpus.map((a) => h.cpus.map((b) => (h.sharesCache(a, b) ? 1 : 0)).join('')).join(' ');
+    expect(pairs(rc)).toBe('11000000 11000000 00110000 00110000 00001100 00001100 00000011 00000011');
+    const x86 = createHost(sim, { name: 'x', profile: getProfile('x86-server') });
+    expect(x86.cpus.every((a) => x86.cpus.every((b) => x86.sharesCache(a, b)))).toBe(true);
+  });
+});

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DelayedWork, KernelError, Work, type TaskStep } from '../src/index.js';
+import { DelayedWork, KernelError, Work, type Host, type Task, type TaskStep } from '../src/index.js';
 import { quietHost } from './helpers.js';
 
 describe('kthreads', () => {
@@ -204,5 +204,85 @@ describe('dispatch while busy', () => {
     const sorted = [...spans].sort((a, b) => a[1] - b[1]);
     for (let i = 1; i < sorted.length; i++) expect((sorted[i] as [string, number, number])[1]).toBeGreaterThanOrEqual((sorted[i - 1] as [string, number, number])[2]);
     expect(spans.map((x) => x[0]).sort()).toEqual(['k', 'k', 'r']);
+  });
+});
+
+describe('wake-up CPU choice (select_task_rq_fair)', () => {
+  type Wake = (host: Host, app: Task) => void;
+  /**
+   * A 4-CPU rcar-s4 host (cache domains {0,1} and {2,3}). Pinned hogs hold the `before` CPUs
+   * while `app` starts (so it starts on the first other CPU, and sleeps) and exit at 0.5 ms;
+   * hogs take the `after` CPUs from 0.6 ms on; `wake` runs at 1 ms. Returns the CPU `app`
+   * started on and the one it woke on.
+   */
+  function wakeOn(before: readonly number[], after: readonly number[], wake: Wake): { started: number; woke: number } {
+    const { sim, host } = quietHost();
+    const ran: number[] = [];
+    const hog = (c: number): Task =>
+      host.createUserTask(`hog${c}`, (ctx, t) => {
+        if (t.shouldStop) return 'exit';
+        ctx.charge(50_000);
+        return 'run';
+      }, { cpus: 1 << c });
+    const early = before.map(hog);
+    const app = host.createUserTask('app', (ctx) => {
+      ran.push(ctx.cpu.id);
+      ctx.charge(1_000);
+      return 'sleep';
+    });
+    sim.at(500_000, () => early.forEach((t) => t.stop()));
+    sim.at(600_000, () => after.forEach(hog));
+    sim.at(1_000_000, () => wake(host, app));
+    sim.run({ until: 5_000_000 });
+    return { started: ran[0] ?? -1, woke: ran[1] ?? -1 };
+  }
+  const fromTasklet = (cpu: number): Wake => (host, app) => {
+    host.createTasklet('rx', () => {
+      app.wake(true);
+      return false;
+    }).schedule(host.cpu(cpu));
+  };
+  const fromTaskOn2 = (sync: boolean): Wake => (host, app) => {
+    host.createUserTask('waker', (ctx) => {
+      ctx.charge(10_000);
+      app.wake(sync);
+      ctx.charge(200_000);
+      return 'exit';
+    }, { cpus: 1 << 2 });
+  };
+
+  it('a softirq on an idle CPU leaves that CPU idle to the scheduler: the wakee stays on its idle previous CPU, cache-affine or not', () => {
+    expect(wakeOn([0], [], fromTasklet(0))).toEqual({ started: 1, woke: 1 });
+    expect(wakeOn([0, 1], [], fromTasklet(0))).toEqual({ started: 2, woke: 2 });
+  });
+
+  it('with its previous CPU busy, the wakee moves to the waking CPU when that is idle and shares its cache', () => {
+    expect(wakeOn([0], [1], fromTasklet(0))).toEqual({ started: 1, woke: 0 });
+  });
+
+  it('softirq work run by ksoftirqd makes its CPU busy: the wakee goes to the idle sibling in the cache domain', () => {
+    const { sim, host } = quietHost();
+    const ran: number[] = [];
+    const app = host.createUserTask('app', (ctx) => {
+      ran.push(ctx.cpu.id);
+      ctx.charge(1_000);
+      return 'sleep';
+    });
+    let n = 0;
+    const flood = host.createTasklet('flood', (ctx) => {
+      ctx.charge(400_000);
+      if (++n === 40) app.wake(true);
+      flood.schedule(ctx);
+      return false;
+    });
+    sim.at(100_000, () => flood.schedule(host.cpu(0)));
+    sim.run({ until: 30_000_000 });
+    expect({ idle: host.cpu(0).schedIdle, tasks: host.cpu(0).nrRunning }).toEqual({ idle: false, tasks: 1 });
+    expect(ran).toEqual([0, 1]);
+  });
+
+  it('a sync wake from the only task of a CPU pulls the wakee into that cache domain; a plain one keeps it in its previous one', () => {
+    expect(wakeOn([0], [1], fromTaskOn2(true))).toEqual({ started: 1, woke: 3 });
+    expect(wakeOn([0], [1], fromTaskOn2(false))).toEqual({ started: 1, woke: 0 });
   });
 });

@@ -106,7 +106,7 @@ export class PingSocket extends InetSock {
 
   private wfree(skb: Skb, _cpu: Cpu): void {
     this.wmemAlloc -= skb.truesize;
-    if (this.wmemAlloc < this.sndbuf / 2) this.writeWq.wakeUp();
+    if (this.wmemAlloc < this.sndbuf / 2) this.writeWq.wakeUp(true);
   }
 
   /** Read one echo reply; EAGAIN when none is queued. */
@@ -154,7 +154,7 @@ export class PingSocket extends InetSock {
     }
     this.rmemAlloc += skb.truesize;
     this.rxq.push(skb);
-    this.readWq.wakeUp();
+    this.readWq.wakeUp(true);
   }
 }
 

@@ -155,7 +155,7 @@ export class UdpSocket extends InetSock {
 
   private wfree(skb: Skb, _cpu: Cpu): void {
     this.wmemAlloc -= skb.truesize;
-    if (this.wmemAlloc < this.sndbuf / 2) this.writeWq.wakeUp();
+    if (this.wmemAlloc < this.sndbuf / 2) this.writeWq.wakeUp(true);
   }
 
   /** Read one datagram of at most `maxBytes` (recvfrom); EAGAIN when none is queued. */
@@ -225,7 +225,7 @@ export class UdpSocket extends InetSock {
     }
     this.rmemAlloc += skb.truesize;
     this.rxq.push(skb);
-    this.readWq.wakeUp();
+    this.readWq.wakeUp(true);
   }
 
   /** @internal Whether a datagram from `src:sport` is for this socket. */

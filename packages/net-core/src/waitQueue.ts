@@ -25,13 +25,17 @@ export class WaitQueue {
     this.waiters.delete(task);
   }
 
-  /** Wake every waiter (wake_up_interruptible_all); returns how many were queued. */
-  wakeUp(): number {
+  /**
+   * Wake every waiter (wake_up_interruptible_all; with `sync`, wake_up_interruptible_sync_poll
+   * as a socket's data-ready and write-space callbacks do, a hint for the wakee's CPU choice);
+   * returns how many were queued.
+   */
+  wakeUp(sync = false): number {
     const n = this.waiters.size;
     if (n === 0) return 0;
     const tasks = [...this.waiters];
     this.waiters.clear();
-    for (const t of tasks) t.wake();
+    for (const t of tasks) t.wake(sync);
     return n;
   }
 }

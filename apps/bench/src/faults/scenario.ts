@@ -291,6 +291,11 @@ export interface ScenarioResult {
 const STEP_NS = 500_000;
 /** Time (ns) left after the last datagram is sent for those in flight to arrive before losses are counted. */
 const DGRAM_SETTLE_NS = 50_000_000;
+/**
+ * How long the lab runs on once the streams are done, before the invariants are read (ns):
+ * the last frames (the final ACKs, a FIN) land, so a ring judged stuck is stuck, not in flight.
+ */
+const SETTLE_NS = 20_000_000;
 
 const pass = (detail: string): InvariantResult => ({ status: 'pass', detail });
 const fail = (detail: string): InvariantResult => ({ status: 'fail', detail });
@@ -367,6 +372,7 @@ export function runScenario(sc: Scenario, seed = 1): ScenarioResult {
     const pending = (): boolean => [s, ...extra].some((x) => x.doneAt < 0 && x.error === null) || (d !== null && d.error === null && datagramsSentAt(d) < 0);
     while (pending() && lab.sim.now < end) lab.sim.run({ until: Math.min(end, lab.sim.now + 10 * STEP_NS) });
     if (d !== null && datagramsSentAt(d) >= 0) lab.sim.run({ until: Math.max(lab.sim.now, datagramsSentAt(d) + DGRAM_SETTLE_NS) });
+    lab.sim.run({ until: lab.sim.now + SETTLE_NS });
   } catch (e) {
     thrown = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
   }

@@ -22,6 +22,7 @@
 import type { ExecContext, Task, TaskStep } from '@ntbsim/kernel';
 import { netStrerror, type TcpSocket, type UdpSocket, type NetErrno, type SockAddr } from '@ntbsim/net-core';
 import type { Board, Lab } from '../lab/lab.js';
+import { programStart } from './net/host.js';
 import { result, type Command, type CommandResult } from '../types.js';
 import { takeServerOutput } from './net/background.js';
 import { cFixed } from './net/cformat.js';
@@ -375,6 +376,7 @@ function pingPong(lab: Lab, board: Board, o: SockperfOptions): CommandResult {
   const client = clientSocket(board, o, to);
   if ('status' in client) return client;
   const { sock, tcp } = client;
+  programStart(lab, board);
   const task = board.host.createUserTask('sockperf', (ctx, t): TaskStep => {
     if (done) return 'exit';
     sock.cancelWait(t);
@@ -491,6 +493,7 @@ function throughput(lab: Lab, board: Board, o: SockperfOptions): CommandResult {
     lab.sim.stop();
     return 'exit';
   };
+  programStart(lab, board);
   const task = board.host.createUserTask('sockperf', (ctx, t): TaskStep => {
     if (done) return 'exit';
     sock.cancelWait(t);

@@ -13,12 +13,14 @@ export const rcarS4Profile = {
   cpu: {
     count: { value: 8, unit: 'cpus', source: 'datasheet', note: 'r8a779f0.dtsi: 8x Cortex-A55 in 4 clusters of 2' },
     clockMhz: { value: 1200, unit: 'MHz', source: 'datasheet', note: 'r8a779f0.dtsi cluster OPP table: 1.2 GHz top OPP' },
+    llcCpus: { value: 2, unit: 'cpus', source: 'code', note: 'r8a779f0.dtsi: one unified L3 node (L3_CA55_0..3) per 2-core cluster, so the LLC domain is a cluster' },
   },
   kernel: {
     hz: { value: 250, unit: 'Hz', source: 'code', note: 'arm64 defconfig leaves HZ unset: Kconfig.hz default HZ_250' },
     irqEntryExitNs: { value: 2_000, unit: 'ns', source: 'estimate', note: 'A55 @1.2 GHz GICv3 entry/exit + DWC MSI demux, ~1-3 us (facts §3)' },
     softirqEntryNs: { value: 1_000, unit: 'ns', source: 'estimate', note: 'softirq/tasklet dispatch on A55, ~1 us (facts §3)' },
     wakeupNs: { value: 8_000, unit: 'ns', source: 'estimate', note: 'RK3568 cyclictest avg 16 us at ~2 GHz under load; ~8 us wake + switch (facts §3)' },
+    execNs: { value: 2_000_000, unit: 'ns', source: 'estimate', note: 'fork + execve + ld.so of a dynamically linked tool (iperf3 with libiperf and libssl) on a 1.2 GHz in-order Arm core, 1-3 ms' },
   },
   memory: {
     memcpyCachedMBps: { value: 2_000, unit: 'MB/s', source: 'estimate', note: 'A55 DRAM-to-DRAM copy 1.5-3 GB/s at 1.2 GHz (facts §2, sbc-bench on RK3566/RK3568)' },

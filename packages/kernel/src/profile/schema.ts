@@ -69,6 +69,11 @@ export const profileSchema = z.strictObject({
     count: param('cpus', { int: true, min: 1, max: 32 }),
     /** Core clock. */
     clockMhz: param('MHz', { positive: true, max: 10_000 }),
+    /**
+     * CPUs per last-level cache (the scheduler's LLC domain, `cpus_share_cache`): CPUs i and
+     * j share one when ⌊i / llcCpus⌋ = ⌊j / llcCpus⌋ (all of them when it is ≥ `count`).
+     */
+    llcCpus: param('cpus', { int: true, min: 1, max: 32 }),
   }),
   kernel: z.strictObject({
     /** CONFIG_HZ: timer tick rate. */
@@ -79,6 +84,8 @@ export const profileSchema = z.strictObject({
     softirqEntryNs: param('ns', { min: 0, max: 1e6 }),
     /** Waking a sleeping task and switching to it. */
     wakeupNs: param('ns', { min: 0, max: 1e7 }),
+    /** Starting a userland program from a shell: fork + execve + dynamic linking until main(). */
+    execNs: param('ns', { min: 0, max: 1e9 }),
   }),
   memory: z.strictObject({
     /** CPU memcpy, cached source to cached destination. */

@@ -12,12 +12,14 @@ export const x86ServerProfile = {
   cpu: {
     count: { value: 16, unit: 'cpus', source: 'estimate', note: 'a typical 16-core server socket' },
     clockMhz: { value: 3_000, unit: 'MHz', source: 'estimate', note: 'typical all-core clock' },
+    llcCpus: { value: 16, unit: 'cpus', source: 'estimate', note: 'one socket, its L3 shared by all cores' },
   },
   kernel: {
     hz: { value: 1000, unit: 'Hz', source: 'code', note: 'distribution x86 kernels commonly set CONFIG_HZ_1000' },
     irqEntryExitNs: { value: 500, unit: 'ns', source: 'estimate', note: 'x86 APIC IRQ entry/exit at 3 GHz' },
     softirqEntryNs: { value: 200, unit: 'ns', source: 'estimate', note: 'softirq dispatch at 3 GHz' },
     wakeupNs: { value: 2_000, unit: 'ns', source: 'estimate', note: 'wakeup + context switch at 3 GHz' },
+    execNs: { value: 400_000, unit: 'ns', source: 'estimate', note: 'fork + execve + ld.so of a dynamically linked tool at 3 GHz, 0.2-0.6 ms' },
   },
   memory: {
     memcpyCachedMBps: { value: 12_000, unit: 'MB/s', source: 'estimate', note: 'single-thread rep movsb copy on a modern server' },

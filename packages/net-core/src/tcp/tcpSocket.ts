@@ -1479,7 +1479,7 @@ export class TcpSocket extends InetSock implements CubicSock {
     if (!this.sndbufLocked && !stack.tcpMemoryPressure && stack.tcpMemoryAllocated < stack.sysctl.tcpMem[0] && this.packetsInFlight() < this.cwnd) this.sndbufExpand();
     if (this.streamWriteable()) {
       this.nospace = false;
-      this.writeWq.wakeUp();
+      this.writeWq.wakeUp(true);
     }
   }
 
@@ -2269,7 +2269,7 @@ export class TcpSocket extends InetSock implements CubicSock {
     const len = skb.payloadLen;
     if (this.rmemAlloc > this.rcvbuf || !this.memSchedule(skb.truesize, 'recv')) {
       this.ackPending |= ACK_NOMEM | ACK_NOW | ACK_SCHED;
-      this.readWq.wakeUp();
+      this.readWq.wakeUp(true);
       if (this.rcvQ.length > 0 && len > 0) {
         this.stack.tcpExt.TCPRcvQDrop++;
         return;
@@ -2288,7 +2288,7 @@ export class TcpSocket extends InetSock implements CubicSock {
       this.ofoToRcv(ctx);
       if (this.ofo.length === 0) this.ackPending |= ACK_NOW;
     }
-    this.readWq.wakeUp();
+    this.readWq.wakeUp(true);
   }
 
   /** tcp_data_queue_ofo. */
@@ -2296,7 +2296,7 @@ export class TcpSocket extends InetSock implements CubicSock {
     const tcpExt = this.stack.tcpExt;
     if (this.rmemAlloc > this.rcvbuf || !this.memSchedule(skb.truesize, 'recv')) {
       tcpExt.TCPOFODrop++;
-      this.readWq.wakeUp();
+      this.readWq.wakeUp(true);
       return;
     }
     this.ackPending |= ACK_SCHED;
@@ -2738,7 +2738,7 @@ export class TcpSocket extends InetSock implements CubicSock {
     this.initTransfer(ctx);
     stack.snmp.Tcp.PassiveOpens++;
     l.acceptQueue.push(this);
-    l.readWq.wakeUp();
+    l.readWq.wakeUp(true);
     if (skb.payloadLen > 0 || (flags & FIN) !== 0) this.stateRcv(skb, h, ctx);
   }
 }

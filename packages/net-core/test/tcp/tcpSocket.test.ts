@@ -427,7 +427,9 @@ describe('TcpSocket congestion control', () => {
     const free = makeLab({ veth: { rateBps: 1e9, latencyNs: 500_000, mtu: 1500 } });
     const r1 = startBulk(free, { bytes: 5_000_000 });
     free.sim.run({ until: 20e9 });
-    expect(r1.client?.cwnd).toBeGreaterThan(500);
+    // Slow start took it past twice the path's BDP (1 Gb/s × 1 ms RTT ≈ 86 segments).
+    const bdp = Math.ceil(((1e9 / 8) * 1e-3) / 1448);
+    expect(r1.client?.cwnd).toBeGreaterThan(2 * bdp);
     const small = makeLab({ veth: { rateBps: 1e9, latencyNs: 500_000, mtu: 1500 } });
     const r2 = startBulk(small, { bytes: 5_000_000, window: 16_384 });
     small.sim.run({ until: 60e9 });

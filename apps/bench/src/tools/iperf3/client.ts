@@ -11,6 +11,7 @@
 import type { ExecContext, Task, TaskStep } from '@ntbsim/kernel';
 import type { NetErrno, TcpSocket } from '@ntbsim/net-core';
 import type { Board, Lab } from '../../lab/lab.js';
+import { programStart } from '../net/host.js';
 import { COOKIE_SIZE, ControlChannel, ControlEnd, jsonMsg, registerChannel, registerStream, stateMsg, type CtrlMsg } from './control.js';
 import { DEFAULT_UDP_BLKSIZE, MAX_UDP_BLOCKSIZE, type Iperf3Options, type IperfErrorCode } from './options.js';
 import type { TestResult } from './results.js';
@@ -99,6 +100,7 @@ class ClientSession {
     const cpus = affinityMask(board, o.affinity);
     this.cpus = cpus ?? undefined;
     if (cpus === null) return { kind: 'error', code: 'IEAFFINITY', errno: 'EINVAL', warnings: this.warnings, partial: null };
+    programStart(lab, board);
     const task = board.host.createUserTask(
       'iperf3',
       (ctx, t) => {

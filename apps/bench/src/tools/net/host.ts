@@ -1,7 +1,8 @@
 /**
  * What the lab's network tools report about the board they run on: `uname` fields
  * (`system_info` of iperf3, `iperf3 -v`) and the wall clock (iperf3's JSON timestamp), which
- * is a fixed epoch plus the lab's virtual time so that runs are reproducible.
+ * is a fixed epoch plus the lab's virtual time so that runs are reproducible; and what starting
+ * one of them costs in time.
  */
 import type { Board, Lab } from '../../lab/lab.js';
 
@@ -20,4 +21,15 @@ export function wallClockSeconds(lab: Lab): number {
 export function systemInfo(lab: Lab, board: Board): string {
   const machine = lab.profile.name.startsWith('x86') ? 'x86_64' : 'aarch64';
   return `Linux ${board.name} ${LAB_KERNEL_RELEASE} #1 SMP PREEMPT ${machine}`;
+}
+
+/**
+ * A client tool's process start (fork + execve + dynamic linking until main()): the lab's
+ * virtual time advances by the profile's `kernel.execNs` before its first socket call, so two
+ * back-to-back clients never start at the same instant (on a board, a new `iperf3 -c` reaches
+ * the server milliseconds after the last one left, once the server listens again). The CPU
+ * time of the start is not accounted.
+ */
+export function programStart(lab: Lab, board: Board): void {
+  lab.sim.run({ until: lab.sim.now + Math.round(board.host.costs.exec()) });
 }
