@@ -41,7 +41,7 @@ const layerRules = Object.entries(layers).map(([pkg, allowed]) => {
 });
 
 export default defineConfig(
-  { ignores: ['**/dist/**', '**/node_modules/**', '**/.turbo/**', 'bench-results/**', '*.config.ts', 'vitest.shared.ts', '**/vitest.config.ts'] },
+  { ignores: ['**/dist/**', '**/node_modules/**', '**/.turbo/**', 'bench-results/**', '*.config.ts', 'vitest.shared.ts', 'vitest.setup.ts', '**/vitest.config.ts'] },
   js.configs.recommended,
   tseslint.configs.recommendedTypeChecked,
   {

@@ -29,6 +29,7 @@ export function packageConfig(name: string, extra: { testTimeout?: number } = {}
     test: {
       name,
       include: ['test/**/*.test.ts'],
+      setupFiles: [join(root, 'vitest.setup.ts')],
       restoreMocks: true,
       clearMocks: true,
       testTimeout: extra.testTimeout ?? 30_000,
