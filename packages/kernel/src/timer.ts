@@ -16,6 +16,19 @@ import type { Ns } from './time.js';
 /** A timer callback. */
 export type TimerFn = (ctx: ExecContext) => void;
 
+/** The softirq run of a timer callback: TIMER or HRTIMER softirq work, which irq exit leaves to a runnable ksoftirqd (not `syncSoftirq`). */
+function timerRun(host: Host, name: string, fn: TimerFn): Tasklet {
+  return new Tasklet(
+    host,
+    name,
+    (ctx) => {
+      fn(ctx);
+      return false;
+    },
+    false,
+  );
+}
+
 /** A jiffies timer (`struct timer_list`). */
 export class Timer {
   private event: SimEvent | null = null;
@@ -33,15 +46,7 @@ export class Timer {
     fn: TimerFn,
   ) {
     this.cpu = host.cpu(0);
-    this.tasklet = new Tasklet(
-      host,
-      `timer:${name}`,
-      (ctx) => {
-        fn(ctx);
-        return false;
-      },
-      false,
-    );
+    this.tasklet = timerRun(host, `timer:${name}`, fn);
   }
 
   /** Whether it is armed (timer_pending). */
@@ -97,18 +102,7 @@ export class Hrtimer implements Runnable {
   ) {
     this.kind = mode === 'hard' ? 'hardirq' : 'softirq';
     this.cpu = host.cpu(0);
-    this.tasklet =
-      mode === 'soft'
-        ? new Tasklet(
-            host,
-            `hrtimer:${name}`,
-            (ctx) => {
-              fn(ctx);
-              return false;
-            },
-            false,
-          )
-        : null;
+    this.tasklet = mode === 'soft' ? timerRun(host, `hrtimer:${name}`, fn) : null;
   }
 
   /** Whether it is armed (hrtimer_active). */
