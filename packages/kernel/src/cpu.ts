@@ -234,9 +234,12 @@ export class Cpu {
 
   /** rq->nr_running: the process contexts running or waiting here (ksoftirqd included). */
   get nrRunning(): number {
-    const cur = this.current;
-    const running = cur !== null && (this.slot >= 2 || cur === this.ksoftirqd) ? 1 : 0;
-    return running + this.procq.length + (this.resumeKsoftirqd ? 1 : 0);
+    return (this.runsTask ? 1 : 0) + this.procq.length + (this.resumeKsoftirqd ? 1 : 0);
+  }
+
+  /** Whether the context holding the CPU is a task (a kthread, a user task or ksoftirqd), not an interrupt or a softirq on the idle task. */
+  get runsTask(): boolean {
+    return this.current !== null && (this.slot >= 2 || this.current === this.ksoftirqd);
   }
 
   /** Contexts waiting to run on this CPU. */

@@ -63,6 +63,8 @@ export class Host {
   readonly irqs = new Map<number, IrqVector>();
   /** CPUs per last-level cache domain (the profile's `cpu.llcCpus`). */
   readonly llcCpus: number;
+  /** Per CPU, the other CPUs of its cache domain in select_idle_cpu's order (from the next one, wrapping). */
+  private readonly llcScan: readonly (readonly Cpu[])[];
   /** @internal The CPU whose step is running (smp_processor_id() of the code now running), null between steps. */
   runningCpu: Cpu | null = null;
   private nextIrq: number;
@@ -85,6 +87,11 @@ export class Host {
     this.cpus = Array.from({ length: n }, (_, i) => new Cpu(this, i));
     this.allMask = n >= 32 ? 0xffffffff : (1 << n) - 1;
     this.llcCpus = profile.cpu.llcCpus.value;
+    this.llcScan = this.cpus.map((c) => {
+      const domain = this.cpus.filter((o) => this.sharesCache(o, c));
+      const at = domain.indexOf(c);
+      return [...domain.slice(at + 1), ...domain.slice(0, at)];
+    });
     this.tickNs = Math.round(NS_PER_SEC / profile.kernel.hz.value);
     this.tickPhase = rng.int(this.tickNs);
     this.bootTime = sim.now;
@@ -127,6 +134,11 @@ export class Host {
   /** Whether CPUs `a` and `b` share a last-level cache (cpus_share_cache). */
   sharesCache(a: Cpu, b: Cpu): boolean {
     return Math.floor(a.id / this.llcCpus) === Math.floor(b.id / this.llcCpus);
+  }
+
+  /** The other CPUs sharing `cpu`'s last-level cache, from the one after it, wrapping (select_idle_cpu's scan). */
+  cacheSiblings(cpu: Cpu): readonly Cpu[] {
+    return this.llcScan[cpu.id] ?? [];
   }
 
   /** The mask of all CPUs. */

@@ -176,8 +176,7 @@ export class Task implements Runnable {
     if (sync && thisRunning === 1) return true;
     if (prev.schedIdle) return false;
     // Loads as runnable counts (weight 1 each); the waker's own task comes off on a sync wake.
-    const current = thisCpu.running !== null && thisCpu.running.kind !== 'hardirq' && thisCpu.running.kind !== 'softirq' ? 1 : 0;
-    const thisLoad = (thisRunning - (sync ? current : 0) + 1) * 100;
+    const thisLoad = (thisRunning - (sync && thisCpu.runsTask ? 1 : 0) + 1) * 100;
     const prevLoad = prev.nrRunning * (100 + (117 - 100) / 2) + (sync ? 1 : 0);
     return thisLoad < prevLoad;
   }
@@ -187,13 +186,7 @@ export class Task implements Runnable {
     if (target.schedIdle) return target;
     const host = this.host;
     if (prev !== target && host.sharesCache(prev, target) && prev.schedIdle) return prev;
-    const llc = host.llcCpus;
-    const base = Math.floor(target.id / llc) * llc;
-    const n = Math.min(llc, host.cpus.length - base);
-    for (let i = 1; i < n; i++) {
-      const c = host.cpus[base + ((target.id - base + i) % n)] as Cpu;
-      if (this.allows(c) && c.schedIdle) return c;
-    }
+    for (const c of host.cacheSiblings(target)) if (this.allows(c) && c.schedIdle) return c;
     return target;
   }
 

@@ -33,7 +33,9 @@ describe('Host cache topology', () => {
     const rc = createHost(sim, { name: 'rc', profile: getProfile('rcar-s4') });
     const pairs = (h: typeof rc): string => h.cpus.map((a) => h.cpus.map((b) => (h.sharesCache(a, b) ? 1 : 0)).join('')).join(' ');
     expect(pairs(rc)).toBe('11000000 11000000 00110000 00110000 00001100 00001100 00000011 00000011');
+    expect(rc.cpus.map((c) => rc.cacheSiblings(c).map((o) => o.id).join(','))).toEqual(['1', '0', '3', '2', '5', '4', '7', '6']);
     const x86 = createHost(sim, { name: 'x', profile: getProfile('x86-server') });
     expect(x86.cpus.every((a) => x86.cpus.every((b) => x86.sharesCache(a, b)))).toBe(true);
+    expect(x86.cacheSiblings(x86.cpu(13)).map((o) => o.id)).toEqual([14, 15, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
   });
 });
