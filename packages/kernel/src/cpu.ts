@@ -93,7 +93,7 @@ class StepContext implements ExecContext {
 
   charge(ns: Ns): void {
     if (!(ns >= 0)) throw chargeError(ns);
-    this.time += ns;
+    this.time += Math.round(ns);
   }
 }
 
@@ -468,7 +468,7 @@ export class Cpu {
         more = r.run(ctx);
       }
       host.runningCpu = null;
-      const cost = Math.round(ctx.time - now);
+      const cost = ctx.time - now;
       this.acct[k] = (this.acct[k] as number) + cost;
       if (k === 0) this.irqExit = true;
       if (k >= 2 || deferredRun) {

@@ -207,6 +207,34 @@ describe('Cpu', () => {
     expect(host.cpu(1).usage().idle).toBe(2000);
   });
 
+  it('rounds each charge to the nanosecond, so issue times and what they schedule stay integers', () => {
+    const { sim, host } = quietHost();
+    const seen: number[] = [];
+    host.cpu(0).enqueue({
+      kind: 'kthread',
+      name: 'rates',
+      run: (ctx) => {
+        ctx.charge(200 + 64 / 1.8);
+        seen.push(ctx.time - ctx.start);
+        ctx.charge(0.4);
+        ctx.charge(0.6);
+        seen.push(ctx.time - ctx.start);
+        sim.at(ctx.time, () => seen.push(sim.now));
+        return false;
+      },
+    });
+    sim.run({ until: 10_000 });
+    expect(seen).toEqual([236, 237, 237]);
+    expect(host.cpu(0).usage().kthread).toBe(237);
+    fc.assert(
+      fc.property(fc.array(fc.double({ min: 0, max: 1e6, noNaN: true }), { maxLength: 20 }), (costs) => {
+        const ctx = host.syscallContext();
+        for (const c of costs) ctx.charge(c);
+        return Number.isInteger(ctx.time) && ctx.time - ctx.start === costs.reduce((s, c) => s + Math.round(c), 0);
+      }),
+    );
+  });
+
   it('rejects negative or NaN costs', () => {
     const { sim, host } = quietHost();
     host.cpu(0).enqueue({

@@ -2,8 +2,14 @@
  * struct ntb_dev and the ntb.h inline helpers: a hardware driver wraps its `NtbDevOps` in an
  * `NtbDev` and registers it on the host's bus; the bound client sets its context ops and
  * receives `linkEvent` / `dbEvent` / `msgEvent` through it.
+ *
+ * Operations that sleep in the kernel (link enable/disable and memory-window translation:
+ * `ntb_epf_send_command` polls the peer's CMD_STATUS) return at once in the model and report
+ * through `done`. The device counts them while they are in flight (`sleepingOps`), so that
+ * whoever stands for the sleeping caller (a module's `rmmod` or `modprobe`, which return only
+ * once their probe or remove has finished those calls) can wait for them: `whenIdle`.
  */
-import { ERRNO, type ExecContext, type Host } from '@ntbsim/kernel';
+import { ERRNO, type ExecContext, type Host, type Ns } from '@ntbsim/kernel';
 import { NtbError } from './errors.js';
 import type { NtbCtxOps, NtbDevice, NtbDevOps, NtbDone, NtbMwTrans, NtbTopo } from './types.js';
 
@@ -34,6 +40,8 @@ export class NtbDev implements NtbDevice {
   /** Hardware operations. */
   readonly ops: NtbDevOps;
   private ctxOps: NtbCtxOps | null = null;
+  private inFlight = 0;
+  private idleWaiters: (() => void)[] = [];
 
   /** Wrap hardware ops into a device; checks the ops ntb.h requires (ntb_dev_ops_is_valid). */
   constructor(options: NtbDevOptions) {
@@ -56,7 +64,66 @@ export class NtbDev implements NtbDevice {
     this.driverName = options.driverName ?? 'ntb';
     this.host = options.host;
     this.topo = options.topo ?? 'none';
-    this.ops = options.ops;
+    this.ops = this.trackSleeping(options.ops);
+  }
+
+  /** `ops` with each sleeping operation counted from the call to its `done`. */
+  private trackSleeping(ops: NtbDevOps): NtbDevOps {
+    const tracked: NtbDevOps = { ...ops };
+    const track = (done: NtbDone): NtbDone => {
+      this.inFlight++;
+      return (rc) => {
+        this.inFlight--;
+        done(rc);
+        if (this.inFlight === 0) this.wakeIdleWaiters();
+      };
+    };
+    tracked.linkEnable = (speed, width, done) => ops.linkEnable(speed, width, track(done));
+    tracked.linkDisable = (done) => ops.linkDisable(track(done));
+    if (ops.mwSetTrans !== undefined) tracked.mwSetTrans = (trans, done) => ops.mwSetTrans?.(trans, track(done));
+    if (ops.mwClearTrans !== undefined) tracked.mwClearTrans = (pidx, widx, done) => ops.mwClearTrans?.(pidx, widx, track(done));
+    if (ops.peerMwSetTrans !== undefined) tracked.peerMwSetTrans = (trans, done) => ops.peerMwSetTrans?.(trans, track(done));
+    if (ops.peerMwClearTrans !== undefined) tracked.peerMwClearTrans = (pidx, widx, done) => ops.peerMwClearTrans?.(pidx, widx, track(done));
+    return tracked;
+  }
+
+  private wakeIdleWaiters(): void {
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const fn of waiters) this.host.sim.at(this.host.sim.now, fn);
+  }
+
+  /** Sleeping operations (link enable/disable, memory-window translation) called and not yet done. */
+  get sleepingOps(): number {
+    return this.inFlight;
+  }
+
+  /**
+   * Run `fn` once no sleeping operation is in flight: at once when none is, otherwise in an
+   * event at the instant the last one finishes (where a caller sleeping in them would return).
+   */
+  whenIdle(fn: () => void): void {
+    if (this.inFlight === 0) fn();
+    else this.idleWaiters.push(fn);
+  }
+
+  /**
+   * Run the simulation until no sleeping operation is in flight or `limitNs` (ns) have passed,
+   * as a process sleeping in them (`rmmod`, `modprobe`) would; true when idle. For a caller at
+   * the top level, between simulation runs; from inside an event use `whenIdle`.
+   */
+  sleepUntilIdle(limitNs: Ns): boolean {
+    const sim = this.host.sim;
+    const until = sim.now + limitNs;
+    let idle = false;
+    const wake = (): void => {
+      idle = true;
+      sim.stop();
+    };
+    this.whenIdle(wake);
+    while (!idle && sim.now < until) sim.run({ until });
+    if (!idle) this.idleWaiters = this.idleWaiters.filter((fn) => fn !== wake);
+    return idle;
   }
 
   /** The client's context ops, if one is bound. */

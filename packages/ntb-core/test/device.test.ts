@@ -62,4 +62,53 @@ describe('NtbDev', () => {
     expect(seen).toEqual(['link', 'db3']);
     expect(dev.setCtx({})).toBe(0);
   });
+
+  it('counts sleeping ops from call to done, and runs whenIdle waiters in an event when the last one finishes', () => {
+    const sim = createSimulation();
+    const h = createHost(sim, { name: 'h', profile: getProfile('rcar-s4') });
+    const later = (done: (rc: number) => void, at: number): void => void sim.at(at, () => done(0));
+    const dev = createNtbDev({
+      name: 'd',
+      host: h,
+      ops: fakeOps({
+        linkDisable: (done) => later(done, 5_000),
+        linkEnable: (_s, _w, done) => later(done, 8_000),
+        mwClearTrans: (_p, _w, done) => later(done, 3_000),
+        peerMwSetTrans: (_t, done) => done(-ERRNO.EINVAL),
+      }),
+    });
+    const log: string[] = [];
+    dev.whenIdle(() => log.push(`idle at once ${sim.now}`));
+    dev.ops.linkDisable((rc) => log.push(`disable ${rc} ${sim.now}`));
+    dev.ops.linkEnable('auto', 'auto', (rc) => log.push(`enable ${rc} ${sim.now}`));
+    dev.mwClearTrans(0, 0, (rc) => log.push(`clear ${rc} ${sim.now}`));
+    expect(dev.sleepingOps).toBe(3);
+    dev.ops.peerMwSetTrans?.({ pidx: 0, widx: 0, addr: 0, size: 0 }, (rc) => log.push(`peer set ${rc}`));
+    expect(dev.sleepingOps).toBe(3);
+    dev.whenIdle(() => log.push(`idle ${sim.now} (${dev.sleepingOps} in flight)`));
+    sim.run();
+    expect(log).toEqual(['idle at once 0', 'peer set -22', 'clear 0 3000', 'disable 0 5000', 'enable 0 8000', 'idle 8000 (0 in flight)']);
+    expect(Object.keys(dev.ops).sort()).toEqual(Object.keys(fakeOps({ peerMwSetTrans: () => undefined })).sort());
+  });
+
+  it('sleepUntilIdle runs the simulation to the instant the last sleeping op finishes, or gives up at the limit and leaves nothing behind', () => {
+    const sim = createSimulation();
+    const h = createHost(sim, { name: 'h', profile: getProfile('rcar-s4') });
+    let disableAt = 7_000;
+    const dev = createNtbDev({ name: 'd', host: h, ops: fakeOps({ linkDisable: (done) => void sim.at(disableAt, () => done(0)) }) });
+    sim.at(20_000, () => undefined);
+    expect(dev.sleepUntilIdle(1_000)).toBe(true);
+    expect(sim.now).toBe(0);
+    dev.ops.linkDisable(() => undefined);
+    expect(dev.sleepUntilIdle(100_000)).toBe(true);
+    expect(sim.now).toBe(7_000);
+    disableAt = 50_000;
+    dev.ops.linkDisable(() => undefined);
+    expect(dev.sleepUntilIdle(10_000)).toBe(false);
+    expect(sim.now).toBe(17_000);
+    expect(dev.sleepingOps).toBe(1);
+    sim.at(60_000, () => undefined);
+    sim.run();
+    expect([sim.now, dev.sleepingOps]).toEqual([60_000, 0]);
+  });
 });

@@ -82,6 +82,37 @@ describe('regressions found by the fuzz', () => {
     expect({ rcReady: rc.peerReady(0), epReady: only(r.epClient).peerReady(0), done }).toEqual({ rcReady: true, epReady: true, done: [0] });
   });
 
+  // Fuzz sequence (FUZZ_SEED=709616749 FUZZ_PATH=82:0:0:0:0:6:3): [linkDown, linkUp, load rc],
+  // all in one nanosecond. The rig unloaded and loaded at once: the new instance took the
+  // hardware link-up event, read LINK_STATUS still up (its predecessor's LINK_DOWN not yet run
+  // by the EP) and sent SSIZE; the EP took it, then ran LINK_DOWN (ntb_perf clears the peer,
+  // dropping the inbound buffer it had set up for that SSIZE) and LINK_UP, and resent its own
+  // SSIZE; the RC, which never saw its link change, never resent its SSIZE: not ready 3.5 s
+  // later. In the kernel rmmod sleeps in ntb_link_disable (ntb_epf_send_command polls
+  // CMD_STATUS) and modprobe in ntb_link_enable, so the new instance cannot start before the
+  // EP has seen the link go down. The rig now sleeps in them too (NtbDev.sleepUntilIdle).
+  it('link down and up, then rmmod and modprobe on the RC sleeping in their link commands as the kernel’s do: both sides become ready', () => {
+    const r = perfRig({ perf: { params } });
+    r.pair.faults.linkDown();
+    r.pair.faults.linkUp();
+    r.pair.buses.rc.unregisterClient(r.rcClient);
+    const rmmodAt = r.sim.now;
+    expect(r.pair.rc.sleepingOps).toBeGreaterThan(0);
+    expect(r.pair.rc.sleepUntilIdle(10_000_000_000)).toBe(true);
+    // LINK_DOWN, then TEARDOWN_MW (perf_free_inbuf): each waits for the EP's command handler,
+    // a delayed work every 5 ms (2 jiffies at HZ 250): rmmod returns within two of its runs.
+    expect(r.sim.now - rmmodAt).toBeGreaterThan(8_000_000);
+    expect(r.sim.now - rmmodAt).toBeLessThanOrEqual(16_500_000);
+    const client = createNtbPerfClient({ params });
+    r.pair.buses.rc.registerClient(client);
+    expect(r.pair.rc.sleepUntilIdle(10_000_000_000)).toBe(true);
+    const rc = only(client);
+    const done: number[] = [];
+    expect(rc.runTest(0, (v) => done.push(v))).toBe(0);
+    r.sim.run({ until: r.sim.now + 3_000_000_000 });
+    expect({ rcReady: rc.peerReady(0), epReady: only(r.epClient).peerReady(0), done }).toEqual({ rcReady: true, epReady: true, done: [0] });
+  });
+
   // Fuzz sequence (settled rig, use_dma): [linkDown, run rc,
   // advance 5 ms]: the link loss clears the peer, the test is terminated and the write ends
   // with 0 while two descriptors of the stopped thread are still in flight. perf_clear_test

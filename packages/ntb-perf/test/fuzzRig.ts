@@ -105,6 +105,8 @@ export class FuzzViolation extends Error {
 
 /** A write is due (it must have ended) this long after its side became healthy (ns). */
 export const LIVENESS_NS = 3_000_000_000;
+/** The longest an `rmmod` or `modprobe` of ntb_perf may sleep in its EPF commands (ns): a few commands of at most 1 s each. */
+const MODULE_OP_LIMIT_NS = 10_000_000_000;
 /** After its write ended, a test's threads may still be stopping for this long (ns): a DMA thread retrying descriptor preparation gives up after DMA_TRIES × DMA_MDELAY = 1 s. */
 export const STOP_GRACE_NS = 1_500_000_000;
 
@@ -184,29 +186,16 @@ export function runCase(c: FuzzCase, options: RunCaseOptions = {}): string[] {
   const rig: PerfRig = perfRig({ seed: c.seed, ports: c.ports, mwSizes: [c.mwSize, c.mwSize], perf: { params }, settleNs: 0 });
   const { sim, pair } = rig;
   /**
-   * ntb_link_enable / ntb_link_disable calls of each side still waiting for the hardware (the
-   * kernel's rmmod / modprobe sleep in them; the model's return at once).
+   * `rmmod` and `modprobe` return once the remove or probe has finished the calls that sleep
+   * (link disable / enable, window translations: EPF commands): the rig waits for them as the
+   * shell would. A command times out after 1 s, so that ends; past the limit it is a hang.
    */
-  const linkOpsInFlight: Record<Side, number> = { rc: 0, ep: 0 };
-  for (const s of ['rc', 'ep'] as const) {
-    const ops = (s === 'rc' ? pair.rc : pair.ep).ops;
-    const enable = ops.linkEnable.bind(ops);
-    const disable = ops.linkDisable.bind(ops);
-    ops.linkEnable = (speed, width, done) => {
-      linkOpsInFlight[s]++;
-      enable(speed, width, (rc) => {
-        linkOpsInFlight[s]--;
-        done(rc);
-      });
-    };
-    ops.linkDisable = (done) => {
-      linkOpsInFlight[s]++;
-      disable((rc) => {
-        linkOpsInFlight[s]--;
-        done(rc);
-      });
-    };
-  }
+  const sleepInModuleOps = (s: Side, what: string): string => {
+    const from = sim.now;
+    const dev = s === 'rc' ? pair.rc : pair.ep;
+    if (!dev.sleepUntilIdle(MODULE_OP_LIMIT_NS)) fail(`${s}: ${what} still sleeping after ${MODULE_OP_LIMIT_NS} ns (${dev.sleepingOps} operations in flight)`);
+    return sim.now === from ? '' : `${what} slept ${sim.now - from} ns`;
+  };
   /** Every ntb_perf instance each side had (a removed one's threads may still be stopping). */
   const everyInst: Record<Side, NtbPerf[]> = { rc: [], ep: [] };
   /**
@@ -374,12 +363,17 @@ export function runCase(c: FuzzCase, options: RunCaseOptions = {}): string[] {
     // and nothing above stands in the way; its probe only clears its own scratchpads.
     const why = inst(other(s)) === null ? 'the other side is not loaded' : notRecoverable(s === 'rc');
     setHealthy(BOTH, null);
-    if (sides[s].loaded) bus(s).unregisterClient(sides[s].client);
+    const slept: string[] = [];
+    if (sides[s].loaded) {
+      bus(s).unregisterClient(sides[s].client);
+      slept.push(sleepInModuleOps(s, 'rmmod'));
+    }
     sides[s].loaded = false;
     const client = createNtbPerfClient({ params: { totalOrder: c.totalOrder, chunkOrder: c.chunkOrder, useDma } });
     sides[s].client = client;
     sides[s].loaded = true;
     bus(s).registerClient(client);
+    slept.push(sleepInModuleOps(s, 'modprobe'));
     const p = instanceOf(client);
     // On the RC with the link down, peer_mw_get_addr reads the window offset as all-ones: the size
     // wraps, devm_ioremap_wc refuses it and the probe fails with -ENOMEM, as in the kernel.
@@ -387,7 +381,7 @@ export function runCase(c: FuzzCase, options: RunCaseOptions = {}): string[] {
     if (p === null) return fail(`${s}: the reloaded ntb_perf did not bind`);
     everyInst[s].push(p);
     if (why === '') setHealthy([s], sim.now);
-    return why === '' ? 'recovery' : `no recovery: ${why}`;
+    return [why === '' ? 'recovery' : `no recovery: ${why}`, ...slept.filter((w) => w !== '')].join(', ');
   };
 
   const linkUp = (): string => {
@@ -468,7 +462,7 @@ export function runCase(c: FuzzCase, options: RunCaseOptions = {}): string[] {
         bus(a.side).unregisterClient(sides[a.side].client);
         sides[a.side].loaded = false;
         setHealthy(BOTH, null);
-        return '';
+        return sleepInModuleOps(a.side, 'rmmod');
       case 'load':
         return load(a.side, a.useDma);
     }
@@ -536,22 +530,17 @@ export function runCase(c: FuzzCase, options: RunCaseOptions = {}): string[] {
     // Fresh modules, in an order that works in the kernel: the EP has to see the link down
     // before its ntb_perf loads (else it sends SSIZE at once, into RC scratchpads that the RC's
     // probe then overwrites with PERF_CMD_INVAL), so an rmmod on the RC (LINK_DOWN) comes
-    // first, loading it for that if need be; each link command is waited for. The probes clear
-    // both scratchpad sets: only the link and the EPF command channel have to be in order.
-    // Done again while leftover doorbell drops (dropDoorbells) eat its doorbells.
+    // first, loading it for that if need be; rmmod and modprobe wait for their link commands.
+    // The probes clear both scratchpad sets: only the link and the EPF command channel have to
+    // be in order. Done again while leftover doorbell drops (dropDoorbells) eat its doorbells.
     const why = !pair.fabric.linkUp ? 'link down' : epfReady().inStep ? '' : 'EPF command channel out of step';
-    const settleLinkOps = (s: Side): string => {
-      const from = sim.now;
-      while (linkOpsInFlight[s] > 0 && sim.now - from < 3_000_000_000) sim.run({ until: sim.now + 1_000_000 });
-      return `waited ${sim.now - from} ns`;
-    };
     for (let round = 1; round <= 5; round++) {
       const droppedBefore = dropped();
       if (!sides.rc.loaded) play('heal 2: load rc', () => load('rc', c.useDma));
-      play('heal 2: unload rc', () => (act({ kind: 'unload', side: 'rc' }), settleLinkOps('rc')));
+      play('heal 2: unload rc', () => act({ kind: 'unload', side: 'rc' }));
       if (sides.ep.loaded) play('heal 2: unload ep', () => act({ kind: 'unload', side: 'ep' }));
       play('heal 2: load ep', () => load('ep', c.useDma));
-      play('heal 2: load rc', () => (load('rc', c.useDma), settleLinkOps('rc')));
+      play('heal 2: load rc', () => load('rc', c.useDma));
       setHealthy(BOTH, why === '' && dropped() === droppedBefore ? sim.now : null);
       play('heal 2: settle', () => (sim.run({ until: sim.now + LIVENESS_NS }), ''));
       const lost = dropped() > droppedBefore;

@@ -6,7 +6,9 @@
  * Faults: hardware link loss/recovery, ntb_transport link down/up of one board's QPs, a
  * netdev reset (ndo_stop + ndo_open: LINK_DOWN to the peer, RX buffers drained and
  * re-posted, QP handshake again), a peer reset by module reload (ntb_netdev and ntb_transport
- * removed, ntb_transport_free telling the peer, then loaded, renegotiated and configured again), WC linger, lost doorbells and MSIs, spurious doorbells and
+ * removed, ntb_transport_free telling the peer, then loaded, renegotiated and configured again;
+ * it takes virtual time, as rmmod and modprobe sleep in their EPF link commands: `reloadState`
+ * follows it, `awaitReload` waits for it), WC linger, lost doorbells and MSIs, spurious doorbells and
  * MSIs, DMA descriptor errors, a stalled EP command handler, and RX buffer exhaustion (the next
  * N RX buffer allocations of ntb_netdev fail, as with failslab: the buffer is not re-posted and
  * ntb0 counts rx_errors / rx_fifo_errors, as the kernel's rx_handler does), and storms of
@@ -61,6 +63,37 @@ export interface StormState {
 
 const storms = new WeakMap<Lab, Map<BoardName, StormState>>();
 
+/** A board's module reload (the `reload` fault): still in progress, or how it ended. */
+export interface ReloadState {
+  /** Still between its rmmod and the end of its modprobe and ntb0 setup. */
+  pending: boolean;
+  /** 0, or the -errno bringing ntb0 back failed with (-ENODEV: ntb_transport's probe failed, e.g. on a dead link). */
+  rc: number;
+}
+
+const reloads = new WeakMap<Lab, Map<BoardName, ReloadState>>();
+
+/** The last reload of `board` in `lab`, if any. */
+export function reloadState(lab: Lab, board: BoardName): Readonly<ReloadState> | undefined {
+  return reloads.get(lab)?.get(board);
+}
+
+/** The longest a reload may take (ns): its rmmod and modprobe, a few EPF commands of at most 1 s each. */
+export const RELOAD_LIMIT_NS = 30_000_000_000;
+
+/**
+ * Run the simulation until the reload of `board` has ended, as the shell running `modprobe -r
+ * …; modprobe …` would; its result (0 or -errno), or -ETIMEDOUT past RELOAD_LIMIT_NS. For a
+ * caller at the top level, between simulation runs.
+ */
+export function awaitReload(lab: Lab, board: BoardName): number {
+  const state = reloadState(lab, board);
+  if (state === undefined) return 0;
+  const until = lab.sim.now + RELOAD_LIMIT_NS;
+  while (state.pending && lab.sim.now < until) lab.sim.run({ until: Math.min(until, lab.sim.now + 1_000_000) });
+  return state.pending ? -ERRNO.ETIMEDOUT : state.rc;
+}
+
 /** The storm running or last run on `board` of `lab`, if any. */
 export function stormState(lab: Lab, board: BoardName): StormState | undefined {
   return storms.get(lab)?.get(board);
@@ -84,7 +117,7 @@ export function checkFault(lab: Lab, spec: FaultSpec): string | null {
       return null;
     case 'reload':
       if (!isBoard(spec.board)) return `board: got ${JSON.stringify(spec.board)}, allowed rc or ep`;
-      return null;
+      return reloadState(lab, spec.board)?.pending === true ? `${spec.board}: a reload is still in progress (its rmmod or modprobe sleeping in an EPF command)` : null;
     case 'qp-link':
     case 'reset': {
       if (!isBoard(spec.board)) return `board: got ${JSON.stringify(spec.board)}, allowed rc or ep`;
@@ -226,16 +259,24 @@ export function injectFault(lab: Lab, spec: FaultSpec, onError?: (message: strin
     }
     case 'reload': {
       // A peer reset: `modprobe -r ntb_netdev ntb_transport; modprobe ntb_netdev`, then the
-      // board's address and `ip link set ntb0 up` again (ntb0 is a new device).
+      // board's address and `ip link set ntb0 up` again (ntb0 is a new device). rmmod and
+      // modprobe return only once ntb_transport's link disable / enable (EPF commands, run by
+      // the EP every 5 ms) are done, so each step waits for the NTB device to be idle.
       const board = lab.boards[spec.board];
+      const state: ReloadState = { pending: true, rc: 0 };
+      const map = reloads.get(lab) ?? new Map<BoardName, ReloadState>();
+      map.set(spec.board, state);
+      reloads.set(lab, map);
       board.unloadNetdev();
       board.unloadTransport();
-      board.loadTransport();
-      const rc = configureNtb0(board);
-      if (rc < 0) {
-        onError?.(`bringing ntb0 back failed (${rc})`);
-        return rc;
-      }
+      board.ntb.whenIdle(() => {
+        board.loadTransport();
+        board.ntb.whenIdle(() => {
+          state.rc = Math.min(0, configureNtb0(board));
+          state.pending = false;
+          if (state.rc < 0) onError?.(`bringing ntb0 back failed (${state.rc})`);
+        });
+      });
       break;
     }
     case 'wc-linger':
@@ -415,7 +456,11 @@ export const fault: Command = (argv, env) => {
     return result('');
   }
   let message = '';
-  const rc = injectFault(env.lab, spec, (m) => (message = m));
+  let rc = injectFault(env.lab, spec, (m) => (message = m));
+  if (rc === 0 && spec.kind === 'reload') {
+    rc = awaitReload(env.lab, spec.board);
+    if (rc === -ERRNO.ETIMEDOUT) message = `still in progress after ${RELOAD_LIMIT_NS / 1e9} s`;
+  }
   return rc === 0 ? result('') : result('', `fault: ${spec.kind}: ${message}\n`, 1);
 };
 

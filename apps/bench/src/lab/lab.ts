@@ -10,7 +10,7 @@ import { createNetStack, type NetDevice, type NetStack } from '@ntbsim/net-core'
 import { createEpfPair, EPC_PAGE_BYTES, type DoorbellMode, type EpfPair, type EpfPortMode, type VntbOptions } from '@ntbsim/ntb-hw-epf';
 import { createNtbPerfClient, type NtbPerf, type NtbPerfClient, type PerfParams } from '@ntbsim/ntb-perf';
 import { loadNtbNetdev, type NtbNetdev, type PayloadMode } from '@ntbsim/ntb-netdev';
-import type { NtbClient } from '@ntbsim/ntb-core';
+import type { NtbClient, NtbDev } from '@ntbsim/ntb-core';
 import { createNtbTransportClient, TransportBus, type NtbTransport } from '@ntbsim/ntb-transport';
 import { unknownParamMessage, type ModuleParams } from './params.js';
 
@@ -51,6 +51,8 @@ export interface Board {
   readonly stack: NetStack;
   /** Its ntb_transport bus. */
   readonly transportBus: TransportBus;
+  /** Its NTB device (ntb_hw_epf's on the RC, pci-epf-vntb's on the EP): what module loads and unloads sleep on (`sleepUntilIdle`). */
+  readonly ntb: NtbDev;
   /** Its IPv4 address on ntb0. */
   readonly ip: string;
   /** The transport instance (once probed). */
@@ -169,6 +171,7 @@ export function bootLab(options: LabOptions = {}): Lab {
       host,
       stack,
       transportBus,
+      ntb: name === 'rc' ? pair.rc : pair.ep,
       ip: LAB_IPS[name],
       transport: () => transportBus.transports[0] ?? null,
       netdev: () => (module === null ? null : ([...module.devices.values()][0] ?? null)),

@@ -6,7 +6,7 @@
  */
 import { ERRNO, NS_PER_SEC, strerror, type CpuUsage } from '@ntbsim/kernel';
 import { formatIpv4, NetError, parseIpv4Prefix, SYSCTL_NAMES, type NetDevice, type NetDevStats } from '@ntbsim/net-core';
-import { qdiscAttached, type Board } from '../lab/lab.js';
+import { LabError, qdiscAttached, type Board } from '../lab/lab.js';
 import { applyParam, ParamError, parsePerfParams, unknownParamMessage, type ModuleParams } from '../lab/params.js';
 import { strtod } from './iperf3/units.js';
 import { result, type Command, type CommandResult, type ShellEnv } from '../types.js';
@@ -414,7 +414,10 @@ export const modprobe: Command = (argv, env) => {
   if ('status' in parsed) return parsed;
   const { p, log } = parsed;
   // modprobe loads what ntb_netdev depends on first (modules.dep).
-  env.board.loadTransport();
+  if (!env.board.transportLoaded()) {
+    env.board.loadTransport();
+    sleepInNtbOps(env, 'modprobe ntb_transport');
+  }
   const rc = env.board.loadNetdev(p.netdev);
   return rc === 0 ? result('', log, 0) : result('', `${log}modprobe: ERROR: could not insert 'ntb_netdev': ${rc}\n`, 1);
 };
@@ -429,6 +432,7 @@ function modprobeTransport(params: readonly string[], env: ShellEnv): CommandRes
   const parsed = moduleParams('ntb_transport', { transport: env.lab.options.params?.transport ?? {}, netdev: {} }, params, env);
   if ('status' in parsed) return parsed;
   env.board.loadTransport(parsed.p.transport);
+  sleepInNtbOps(env, 'modprobe ntb_transport');
   return result('', parsed.log, 0);
 }
 
@@ -519,7 +523,21 @@ function modprobePerf(specs: readonly string[], env: ShellEnv): CommandResult {
   if (typeof parsed === 'string') return result('', `modprobe: ERROR: could not insert 'ntb_perf': ${strerror(parsed)}\n`, 1);
   const warn = parsed.unknown.map((u) => `${env.board.printk(unknownParamMessage(u))}\n`).join('');
   env.board.loadPerf(parsed.params);
+  sleepInNtbOps(env, 'modprobe ntb_perf');
   return result('', warn, 0);
+}
+
+/** The longest a module load or unload may sleep in its NTB device's commands (ns): a few EPF commands of at most 1 s each. */
+const MODULE_SLEEP_LIMIT_NS = 30 * NS_PER_SEC;
+
+/**
+ * What modprobe and rmmod of an NTB client do before they return: sleep until the probe's or
+ * remove's NTB calls that wait for the hardware (link enable / disable, window translations:
+ * EPF commands the EP runs every 5 ms) are done, the simulation running meanwhile.
+ */
+function sleepInNtbOps(env: ShellEnv, what: string): void {
+  const dev = env.board.ntb;
+  if (!dev.sleepUntilIdle(MODULE_SLEEP_LIMIT_NS)) throw new LabError('ETIMEDOUT', `${env.board.name}: ${what} still sleeping in ${dev.sleepingOps} NTB operations after ${MODULE_SLEEP_LIMIT_NS / NS_PER_SEC} s`);
 }
 
 /** The hardware modules under ntb_transport (not removable in the lab). */
@@ -537,8 +555,10 @@ export const rmmod: Command = (argv, env) => {
       const rc = env.board.unloadTransport();
       if (rc === -ERRNO.EBUSY) err += 'rmmod: ERROR: Module ntb_transport is in use by: ntb_netdev\n';
       else if (rc !== 0) err += 'rmmod: ERROR: Module ntb_transport is not currently loaded\n';
+      else sleepInNtbOps(env, 'rmmod ntb_transport');
     } else if (mod === 'ntb_perf') {
       if (!env.board.unloadPerf()) err += 'rmmod: ERROR: Module ntb_perf is not currently loaded\n';
+      else sleepInNtbOps(env, 'rmmod ntb_perf');
     } else if (BASE_MODULES.has(mod)) {
       const user = env.board.transport() !== null ? 'ntb_transport' : env.board.perf() !== null ? 'ntb_perf' : null;
       err += user === null ? `rmmod: ERROR: could not remove '${mod}': Device or resource busy\n` : `rmmod: ERROR: Module ${mod} is in use by: ${user}\n`;

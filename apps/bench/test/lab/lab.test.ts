@@ -199,12 +199,23 @@ describe('the two-board lab', () => {
     const carrier = (b: 'rc' | 'ep'): boolean | undefined => l.boards[b].netdev()?.ndev.netifCarrierOk();
     expect(sh(l, 'rc', 'rmmod ntb_transport')).toMatchObject({ status: 1, stderr: 'rmmod: ERROR: Module ntb_transport is in use by: ntb_netdev\n' });
     expect(sh(l, 'rc', 'rmmod ntb_hw_epf')).toMatchObject({ status: 1, stderr: 'rmmod: ERROR: Module ntb_hw_epf is in use by: ntb_transport\n' });
+    // rmmod returns once ntb_transport_free's TEARDOWN_MW and LINK_DOWN (EPF commands, one per
+    // run of the EP's 5 ms delayed work: 2 jiffies at HZ 250) are done: the EP has seen the
+    // link go down by then.
+    const rmmodAt = l.sim.now;
     expect(sh(l, 'rc', 'rmmod ntb_netdev ntb_transport').status).toBe(0);
+    expect(l.sim.now - rmmodAt).toBeGreaterThan(0);
+    expect(l.sim.now - rmmodAt).toBeLessThanOrEqual(16_000_000 + 100_000);
+    expect(l.boards.rc.ntb.sleepingOps).toBe(0);
+    expect(l.pair.ep.ops.linkIsUp().peers).toBe(0);
     expect(l.boards.rc.transport()).toBeNull();
     expect(sh(l, 'rc', 'rmmod ntb_transport')).toMatchObject({ status: 1, stderr: 'rmmod: ERROR: Module ntb_transport is not currently loaded\n' });
     l.sim.run({ until: l.sim.now + 100e6 });
     expect(carrier('ep')).toBe(false);
+    const modprobeAt = l.sim.now;
     expect(sh(l, 'rc', 'modprobe ntb_netdev').status).toBe(0);
+    expect(l.sim.now - modprobeAt).toBeGreaterThan(0);
+    expect(l.pair.ep.ops.linkIsUp().peers).toBe(1);
     expect(l.boards.rc.transport()).not.toBeNull();
     expect(sh(l, 'rc', 'ip addr add 10.0.0.1/24')).toMatchObject({ status: 255, stderr: 'Not enough information: "dev" argument is required.\n' });
     expect(sh(l, 'rc', 'ip addr add 10.0.0.x/24 dev ntb0')).toMatchObject({ status: 1, stderr: 'Error: any valid prefix is expected rather than "10.0.0.x/24".\n' });
