@@ -6,9 +6,11 @@
  * end and after two heals, and each case played twice on fresh rigs (equal transcripts).
  *
  * CI runs a fixed seed, so a red run is reproducible and a green one stays green; explore new
- * cases with FUZZ_SEED=random (and FUZZ_RUNS=<n> to run longer). A failure prints fast-check's
- * seed and path (and the shrunk case). Replay it with
- *   FUZZ_SEED=<seed> FUZZ_PATH=<path> npx vitest run test/fuzz.test.ts
+ * cases with FC_SEED=random, the variable every suite of the workspace reads (and FUZZ_RUNS=<n>
+ * to run longer). A failure prints fast-check's seed and path (and the shrunk case). Replay it
+ * with
+ *   FC_SEED=<seed> FC_PATH=<path> npx vitest run test/fuzz.test.ts
+ * (FUZZ_SEED / FUZZ_PATH, this suite's first names for them, still work and take precedence.)
  *
  * The 'regressions' below are defects the fuzz found in the first version of ntb-perf (each
  * fixed since), as minimal sequences.
@@ -21,8 +23,9 @@ import { only, parseStats, perfRig } from './harness.js';
 
 const env = (name: string): string | undefined => process.env[name];
 const numRuns = Number(env('FUZZ_RUNS') ?? 100);
-const seed = env('FUZZ_SEED') === 'random' ? undefined : (env('FUZZ_SEED') ?? '20261122');
-const path = env('FUZZ_PATH');
+const seedVar = env('FUZZ_SEED') ?? env('FC_SEED');
+const seed = seedVar === 'random' ? undefined : (seedVar ?? '20261122');
+const path = env('FUZZ_PATH') ?? env('FC_PATH');
 
 describe('ntb_perf fuzz: random actions and faults on the EPF pair', () => {
   it(`${numRuns} random cases: nothing throws, every write ends once (and in time), codes and statistics as documented, the same transcript on replay`, { timeout: 120_000 }, () => {
@@ -82,7 +85,7 @@ describe('regressions found by the fuzz', () => {
     expect({ rcReady: rc.peerReady(0), epReady: only(r.epClient).peerReady(0), done }).toEqual({ rcReady: true, epReady: true, done: [0] });
   });
 
-  // Fuzz sequence (FUZZ_SEED=709616749 FUZZ_PATH=82:0:0:0:0:6:3): [linkDown, linkUp, load rc],
+  // Fuzz sequence (FC_SEED=709616749 FC_PATH=82:0:0:0:0:6:3): [linkDown, linkUp, load rc],
   // all in one nanosecond. The rig unloaded and loaded at once: the new instance took the
   // hardware link-up event, read LINK_STATUS still up (its predecessor's LINK_DOWN not yet run
   // by the EP) and sent SSIZE; the EP took it, then ran LINK_DOWN (ntb_perf clears the peer,
