@@ -428,6 +428,8 @@ export function faultStatus(lab: Lab): string {
     out += `${name}: carrier ${nd?.ndev.netifCarrierOk() === true ? 'on' : 'off'} ${qps} dma_failed ${dma.failed} rx_alloc_failures_pending ${pendingRxFailures(b)}\n`;
     const st = stormState(lab, name);
     if (st !== undefined) out += `${name}: ${st.what} storm: ${st.applied + st.failed}/${st.total} run, ${st.failed} failed${st.lastError === '' ? '' : ` (last: ${st.lastError})`}\n`;
+    const rl = reloadState(lab, name);
+    if (rl !== undefined) out += `${name}: reload: ${rl.pending ? `in progress (${b.ntb.sleepingOps} NTB operations in flight)` : rl.rc === 0 ? 'done' : `failed (${rl.rc})`}\n`;
   }
   for (const f of scheduledFaults(lab)) out += `scheduled at ${(f.at / 1e9).toFixed(3)} s: fault ${f.line}: ${f.outcome}\n`;
   return out;

@@ -43,6 +43,26 @@ describe('the fault command', () => {
     expect(faultStatus(lab)).toBe(before);
   });
 
+  it('reload takes virtual time (rmmod and modprobe sleep in their EPF commands): the command returns when ntb0 is back; scheduled, it goes on while a second one is refused', () => {
+    const l = bootLab({ seed: 5 });
+    const t = l.sim.now;
+    expect(sh(l, 'rc', 'fault reload')).toEqual({ stdout: '', stderr: '', status: 0 });
+    // TEARDOWN_MW + LINK_DOWN, then LINK_UP: one run of the EP's 5 ms command handler each.
+    expect(l.sim.now - t).toBeGreaterThan(16e6);
+    expect(l.sim.now - t).toBeLessThan(40e6);
+    expect(l.boards.rc.netdev()?.ndev.isUp).toBe(true);
+    expect(faultStatus(l)).toContain('rc: reload: done\n');
+    expect(sh(l, 'rc', 'fault --in 5 reload').status).toBe(0);
+    l.sim.run({ until: l.sim.now + 6e6 });
+    expect(faultStatus(l)).toMatch(/rc: reload: in progress \(\d NTB operations in flight\)\n/);
+    expect(sh(l, 'rc', 'fault reload')).toEqual({ stdout: '', stderr: 'fault: reload: rc: a reload is still in progress (its rmmod or modprobe sleeping in an EPF command)\n', status: 1 });
+    expect(sh(l, 'rc', 'fault reset').stderr).toBe('fault: reset: rc: ntb_netdev is not loaded\n');
+    l.sim.run({ until: l.sim.now + 100e6 });
+    expect(faultStatus(l)).toContain('rc: reload: done\n');
+    l.sim.run({ until: l.sim.now + 1500e6 });
+    expect(sh(l, 'ep', 'ping -c 1 10.0.0.1').status).toBe(0);
+  });
+
   it('applies faults: link down/up takes both carriers down and back within 1.5 s (a host command times out in 1 s), rx-exhaust is armed', () => {
     const lab2 = bootLab({ seed: 4 });
     expect(sh(lab2, 'rc', 'fault link down').status).toBe(0);
