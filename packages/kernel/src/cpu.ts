@@ -461,13 +461,17 @@ export class Cpu {
       let more: boolean;
       const host = this.host;
       host.runningCpu = this;
-      if (deferredRun) {
-        more = this.runDeferred(ctx, r as Ksoftirqd);
-      } else {
-        ctx.kind = r.kind;
-        more = r.run(ctx);
+      try {
+        if (deferredRun) {
+          more = this.runDeferred(ctx, r as Ksoftirqd);
+        } else {
+          ctx.kind = r.kind;
+          more = r.run(ctx);
+        }
+      } finally {
+        // A step that throws leaves no CPU marked running (wake placement reads it).
+        host.runningCpu = null;
       }
-      host.runningCpu = null;
       const cost = ctx.time - now;
       this.acct[k] = (this.acct[k] as number) + cost;
       if (k === 0) this.irqExit = true;

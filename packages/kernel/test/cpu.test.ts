@@ -246,6 +246,8 @@ describe('Cpu', () => {
       },
     });
     expect(() => sim.run()).toThrow(/cost must be a number ≥ 0 ns, got -1/);
+    // The throw leaves no CPU marked as running (wake-up placement reads it).
+    expect(host.runningCpu).toBeNull();
   });
 });
 
