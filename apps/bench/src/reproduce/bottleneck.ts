@@ -3,7 +3,9 @@
  * window, and the stage that limits the rate — the busiest CPU and the context (tasklet,
  * softirq, kthread, user task, IRQ) that took most of it, named as a pipeline stage. A user
  * task whose board dropped packets at its own qdisc in the window is passed over: it offers
- * more than the path carries.
+ * more than the path carries. With several RX queues it also says where each queue's receive
+ * work ran (the CPU that ran most of its ntb_transport tasklet), and when one queue's CPU is
+ * saturated while another's is not, that the rate is short of what the second could carry.
  */
 import type { CpuUsage } from '@ntbsim/kernel';
 import { TX_START } from '@ntbsim/ntb-netdev';
@@ -24,6 +26,8 @@ export interface BoardSnapshot {
   readonly txTimerWakes: number;
   /** The fewest slots a TX ring of ntb0 ever has free at most (max_entry − 1), or Infinity without ntb0. */
   readonly maxFreeSlots: number;
+  /** Times each of ntb0's TX subqueues was stopped so far, by queue (`tx_queue_N_stops`). */
+  readonly txStopsByQueue: readonly number[];
 }
 
 /** Take a snapshot of `board`. */
@@ -32,10 +36,11 @@ export function snapshot(board: Board): BoardSnapshot {
   let qdiscDrops = 0;
   if (dev !== undefined) for (let q = 0; q < dev.numTxQueues; q++) qdiscDrops += dev.txQueue(q).qdisc.stats.drops;
   const queues = board.netdev()?.queues ?? [];
-  const txStops = queues.reduce((n, q) => n + q.stats.txStops, 0);
+  const txStopsByQueue = queues.map((q) => q.stats.txStops);
+  const txStops = txStopsByQueue.reduce((n, x) => n + x, 0);
   const txTimerWakes = queues.reduce((n, q) => n + q.stats.txTimerWakes, 0);
   const maxFreeSlots = Math.min(...queues.map((q) => q.qp.txRing.maxEntry - 1));
-  return { usage: board.host.usage(), byName: board.host.cpus.map((c) => c.usageByName()), qdiscDrops, txStops, txTimerWakes, maxFreeSlots };
+  return { usage: board.host.usage(), byName: board.host.cpus.map((c) => c.usageByName()), qdiscDrops, txStops, txTimerWakes, maxFreeSlots, txStopsByQueue };
 }
 
 /** One CPU's utilisation over the window (%). */
@@ -70,6 +75,52 @@ export interface Bottleneck {
   readonly saturated: boolean;
   /** Per-CPU loads of both boards (CPUs with < 1 % busy omitted). */
   readonly cpus: Readonly<Record<BoardName, CpuLoad[]>>;
+  /** Per board, its RX queues' receive CPUs (QPs whose tasklet took ≥ 1 % of a CPU), by QP number. */
+  readonly rxQueues: Readonly<Record<BoardName, RxQueueLoad[]>>;
+  /** On the bottleneck's board, the RX queues whose CPU one saturated RX CPU left short, and why it may be (also at the end of `stage`); '' when none. */
+  readonly unevenRx: string;
+}
+
+/** Where one RX queue's receive work ran over the window. */
+export interface RxQueueLoad {
+  /** QP number. */
+  readonly qp: number;
+  /** The CPU that ran most of its ntb_transport tasklet (`ntb_transport rxc_db qpN`). */
+  readonly cpu: number;
+  /** That CPU's utilisation (%). */
+  readonly busyPct: number;
+  /** The share of that CPU the tasklet took (%). */
+  readonly taskletPct: number;
+}
+
+const RX_TASKLET = /^ntb_transport rxc_db qp(\d+)$/;
+
+/** The receive CPU of each QP whose tasklet ran in the window (the CPU that ran most of it). */
+function rxQueueLoads(before: BoardSnapshot, after: BoardSnapshot, cpus: readonly CpuLoad[]): RxQueueLoad[] {
+  const best = new Map<number, { cpu: number; ns: number }>();
+  after.byName.forEach((names, cpu) => {
+    for (const [name, ns] of names) {
+      const m = RX_TASKLET.exec(name);
+      if (m === null) continue;
+      const d = ns - (before.byName[cpu]?.get(name) ?? 0);
+      const qp = Number(m[1]);
+      const cur = best.get(qp);
+      if (d > 0 && (cur === undefined || d > cur.ns)) best.set(qp, { cpu, ns: d });
+    }
+  });
+  const windowNs = (c: number): number => {
+    const a = after.usage[c];
+    const b = before.usage[c];
+    if (a === undefined || b === undefined) return 0;
+    return a.hardirq + a.softirq + a.kthread + a.user + a.idle - (b.hardirq + b.softirq + b.kthread + b.user + b.idle);
+  };
+  const out: RxQueueLoad[] = [];
+  for (const [qp, { cpu, ns }] of [...best].sort((x, y) => x[0] - y[0])) {
+    const total = windowNs(cpu);
+    const taskletPct = total > 0 ? (100 * ns) / total : 0;
+    if (taskletPct >= 1) out.push({ qp, cpu, busyPct: cpus[cpu]?.busy ?? 0, taskletPct });
+  }
+  return out;
 }
 
 /** Name a context as a stage of the NTB network pipeline. */
@@ -135,12 +186,32 @@ export function findBottleneck(windows: Readonly<Record<BoardName, { readonly be
       : windows[timerBound].after.maxFreeSlots < TX_START
         ? `${timerBound}'s ntb0 TX queues stopped ${delta(timerBound, 'txStops')} times on rings with at most ${windows[timerBound].after.maxFreeSlots} slots free, below tx_start ${TX_START}: only the 1-jiffy tx_timer wakes them`
         : `${timerBound}'s ntb0 TX queues stopped ${delta(timerBound, 'txStops')} times and waited for the 1-jiffy tx_timer (${delta(timerBound, 'txTimerWakes')} expiries): their TX completions come before the peer has taken back tx_start ${TX_START} slots`;
+  const rxQueues = { rc: rxQueueLoads(windows.rc.before, windows.rc.after, rc), ep: rxQueueLoads(windows.ep.before, windows.ep.after, ep) };
+  const uneven = unevenRx(b.board, rxQueues[b.board], windows[b.board]);
   return {
     board: b.board,
     cpu: b.load.cpu,
     busyPct: b.load.busy,
-    stage: saturated ? stage : `not CPU-bound (busiest: ${stage}); ${why}`,
+    stage: (saturated ? stage : `not CPU-bound (busiest: ${stage}); ${why}`) + (uneven === '' ? '' : `; ${uneven}`),
     saturated,
     cpus: { rc: rc.filter((l) => l.busy >= 1), ep: ep.filter((l) => l.busy >= 1) },
+    rxQueues,
+    unevenRx: uneven,
   };
+}
+
+/**
+ * With one RX queue's CPU saturated and another's (a different CPU) under 90 %: a note that the
+ * second was left short — the flows on its queue did not bring it enough packets (how the
+ * streams hashed onto the sender's queues, or their ACKs held up on the way back: the board's
+ * own TX queues, which carry them, stopped for want of ring slots). Empty otherwise.
+ */
+function unevenRx(board: BoardName, queues: readonly RxQueueLoad[], w: { readonly before: BoardSnapshot; readonly after: BoardSnapshot }): string {
+  const cpus = new Set(queues.map((q) => q.cpu));
+  if (cpus.size < 2 || !queues.some((q) => q.busyPct >= 95)) return '';
+  const short = queues.filter((q) => q.busyPct < 90);
+  if (short.length === 0) return '';
+  const stops = w.after.txStopsByQueue.map((n, i) => n - (w.before.txStopsByQueue[i] ?? 0));
+  const acks = stops.some((n) => n > 0) ? `; ${board}'s own ntb0 TX queues (ACKs and replies back) stopped ${stops.join('/')} times for want of ring slots` : '';
+  return `${short.map((q) => `qp${q.qp}'s RX CPU (cpu${q.cpu}) only ${q.busyPct.toFixed(0)} % busy`).join(', ')}: its flows did not bring it enough packets${acks}`;
 }

@@ -4,7 +4,7 @@
  * published value, and per-scenario CPU utilisation breakdowns by context kind.
  */
 import type { CpuLoad } from './bottleneck.js';
-import { queueSpreadNotes, type ReproduceReport, type ScenarioResult } from './reproduce.js';
+import { queueSpreadNotes, unevenRxNotes, type ReproduceReport, type ScenarioResult } from './reproduce.js';
 
 /** Text or attribute value escaped for HTML. */
 export function esc(s: string): string {
@@ -67,12 +67,16 @@ export function utilisationSvg(s: ScenarioResult): string {
   return `<svg class="util-chart" xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" role="img" aria-label="CPU utilisation ${esc(s.id)}">${parts.join('')}${legend}</svg>`;
 }
 
-/** The runs on one TX queue (see `queueSpreadNotes`) as a paragraph and a list, or nothing. */
-function spreadNotes(rep: ReproduceReport): string {
-  const lines = queueSpreadNotes(rep.scenarios).filter((l) => l !== '');
-  const [head, ...items] = lines;
+/** Notes of the text report (a heading line, then items) as a paragraph with `id` and a list, or nothing. */
+function notesHtml(id: string, notes: readonly string[]): string {
+  const [head, ...items] = notes.filter((l) => l !== '');
   if (head === undefined) return '';
-  return `<p id="queue-spread">${esc(head)}</p><ul>${items.map((l) => `<li>${esc(l.trim())}</li>`).join('')}</ul>`;
+  return `<p id="${id}">${esc(head)}</p><ul>${items.map((l) => `<li>${esc(l.trim())}</li>`).join('')}</ul>`;
+}
+
+/** The runs on one TX queue (`queueSpreadNotes`) and those with an RX CPU left short (`unevenRxNotes`). */
+function spreadNotes(rep: ReproduceReport): string {
+  return notesHtml('queue-spread', queueSpreadNotes(rep.scenarios)) + notesHtml('uneven-rx', unevenRxNotes(rep.scenarios));
 }
 
 /** The whole report page. */

@@ -42,6 +42,10 @@ export interface ScenarioResult {
   readonly runs_tx_queue_share: number[][];
   /** Runs of a multi-queue scenario in which one TX queue carried ≥ 95 % of the bytes. */
   readonly one_queue_runs: number;
+  /** Per run, the stage that limited it (`Bottleneck.stage` of that run). */
+  readonly runs_stage: string[];
+  /** Per run, the RX queues one saturated RX CPU left short and why it may be (`Bottleneck.unevenRx`; '' when none). */
+  readonly runs_uneven_rx: string[];
 }
 
 /** A run in which one TX queue carried at least this share of the bytes ran as if on one queue. */
@@ -225,6 +229,8 @@ export async function reproduce(options: ReproduceOptions): Promise<ReproduceRep
       bottleneck: busiest.bottleneck,
       runs_tx_queue_share: rs.map((r) => r.txQueueShare),
       one_queue_runs: rs.filter((r) => ranOnOneQueue(r.txQueueShare)).length,
+      runs_stage: rs.map((r) => r.bottleneck.stage),
+      runs_uneven_rx: rs.map((r) => r.bottleneck.unevenRx),
     };
   });
   return {
@@ -291,6 +297,16 @@ export function queueSpreadNotes(scenarios: readonly ScenarioResult[]): string[]
   return lines;
 }
 
+/**
+ * Notes on the runs in which one RX queue's CPU was saturated and another's left short: the
+ * rate the second could have added is missing (how the streams hashed onto the sender's
+ * queues, or their ACKs held up on the way back).
+ */
+export function unevenRxNotes(scenarios: readonly ScenarioResult[]): string[] {
+  const hit = scenarios.flatMap((s) => s.runs_uneven_rx.flatMap((note, i) => (note === '' ? [] : [`  ${s.id.padEnd(16)} run ${i + 1} (${f1(s.runs_mbps[i] ?? NaN)} Mb/s): ${note}`])));
+  return hit.length === 0 ? [] : ['', 'Runs with an RX CPU left short while another was saturated:', ...hit];
+}
+
 /** The seed's table with the published figures beside each row, and the bottlenecks. */
 export function formatTable(rep: ReproduceReport): string {
   const head = `${'scenario'.padEnd(16)} ${'mean'.padStart(7)} ${'min'.padStart(7)} ${'max'.padStart(7)} ${'median'.padStart(7)} ${'SD'.padStart(6)} ${'vs base'.padStart(8)} │ ${'published'.padStart(9)} ${'Δ'.padStart(7)}  (Mb/s)`;
@@ -302,6 +318,7 @@ export function formatTable(rep: ReproduceReport): string {
     lines.push(`${s.id.padEnd(16)} ${f1(s.mean_mbps).padStart(7)} ${f1(s.min_mbps).padStart(7)} ${f1(s.max_mbps).padStart(7)} ${f1(s.median_mbps).padStart(7)} ${s.sd_mbps.toFixed(2).padStart(6)} ${vs.padStart(8)} │ ${String(s.published_mbps).padStart(9)} ${`${s.delta_pct >= 0 ? '+' : ''}${f1(s.delta_pct)}%`.padStart(7)}${pubExtra}`);
   }
   lines.push(...queueSpreadNotes(rep.scenarios));
+  lines.push(...unevenRxNotes(rep.scenarios));
   lines.push('');
   lines.push('Bottleneck per scenario (median run): board, CPU, busy %, stage');
   for (const s of rep.scenarios) {

@@ -5,8 +5,9 @@ import { findBottleneck, type BoardSnapshot } from '../../src/reproduce/bottlene
 const IDLE: CpuUsage = { hardirq: 0, softirq: 0, kthread: 0, user: 0, idle: 0 };
 
 /** A board over a 1 s window: per CPU, busy ns by kind and the context that took them. */
-function board(cpus: { kind?: 'softirq' | 'user' | 'kthread'; busy?: number; name?: string }[], qdiscDrops = 0, tx: { stops: number; timerWakes?: number; maxFreeSlots: number } = { stops: 0, maxFreeSlots: 14 }): { before: BoardSnapshot; after: BoardSnapshot } {
-  const before: BoardSnapshot = { usage: cpus.map(() => IDLE), byName: cpus.map(() => new Map<string, number>()), qdiscDrops: 0, txStops: 0, txTimerWakes: 0, maxFreeSlots: tx.maxFreeSlots };
+function board(cpus: { kind?: 'softirq' | 'user' | 'kthread'; busy?: number; name?: string }[], qdiscDrops = 0, tx: { stops: number; timerWakes?: number; maxFreeSlots: number; byQueue?: number[] } = { stops: 0, maxFreeSlots: 14 }): { before: BoardSnapshot; after: BoardSnapshot } {
+  const byQueue = tx.byQueue ?? [tx.stops];
+  const before: BoardSnapshot = { usage: cpus.map(() => IDLE), byName: cpus.map(() => new Map<string, number>()), qdiscDrops: 0, txStops: 0, txTimerWakes: 0, maxFreeSlots: tx.maxFreeSlots, txStopsByQueue: byQueue.map(() => 0) };
   const after: BoardSnapshot = {
     usage: cpus.map((c) => ({ ...IDLE, [c.kind ?? 'user']: c.busy ?? 0, idle: 1e9 - (c.busy ?? 0) })),
     byName: cpus.map((c) => new Map(c.name === undefined ? [] : [[c.name, c.busy ?? 0]])),
@@ -14,6 +15,7 @@ function board(cpus: { kind?: 'softirq' | 'user' | 'kthread'; busy?: number; nam
     txStops: tx.stops,
     txTimerWakes: tx.timerWakes ?? 0,
     maxFreeSlots: tx.maxFreeSlots,
+    txStopsByQueue: byQueue,
   };
   return { before, after };
 }
@@ -51,5 +53,22 @@ describe('findBottleneck', () => {
     expect(limiting).toMatchObject({ board: 'ep', cpu: 2, stage: 'user task: iperf3 (socket calls, user copies, TX path when sending)' });
     const alone = findBottleneck({ rc: board([{}]), ep: board([SENDER], 5) });
     expect(alone).toMatchObject({ board: 'ep', cpu: 0 });
+  });
+
+  it('with RX queues on different CPUs, says where each ran and when one saturated CPU leaves another short, with the board’s own TX stops (the ACK path)', () => {
+    const qp1 = { kind: 'softirq' as const, busy: 0.45e9, name: 'ntb_transport rxc_db qp1' };
+    const even = findBottleneck({ rc: board([{}, RX, { ...qp1, busy: 0.99e9 }], 0, { stops: 30, maxFreeSlots: 14, byQueue: [10, 20] }), ep: board([{}]) });
+    expect(even.rxQueues.rc.map((q) => [q.qp, q.cpu, Math.round(q.busyPct)])).toEqual([[0, 1, 100], [1, 2, 99]]);
+    expect(even.stage).toBe('RX copy: ntb_transport tasklet (memcpy from the uncached RX ring)');
+    const uneven = findBottleneck({ rc: board([{}, RX, qp1], 0, { stops: 251, maxFreeSlots: 14, byQueue: [10, 241] }), ep: board([{}]) });
+    expect(uneven).toMatchObject({ board: 'rc', cpu: 1, saturated: true });
+    expect(uneven.stage).toBe("RX copy: ntb_transport tasklet (memcpy from the uncached RX ring); qp1's RX CPU (cpu2) only 45 % busy: its flows did not bring it enough packets; rc's own ntb0 TX queues (ACKs and replies back) stopped 10/241 times for want of ring slots");
+    const noStops = findBottleneck({ rc: board([{}, RX, qp1], 0, { stops: 0, maxFreeSlots: 14, byQueue: [0, 0] }), ep: board([{}]) });
+    expect(noStops.stage).toMatch(/only 45 % busy: its flows did not bring it enough packets$/);
+    expect(noStops.unevenRx).toBe("qp1's RX CPU (cpu2) only 45 % busy: its flows did not bring it enough packets");
+    expect(even.unevenRx).toBe('');
+    // Both tasklets on one CPU (legacy doorbells): nothing to compare.
+    const shared = findBottleneck({ rc: board([{ ...RX, busy: 0.5e9 }]), ep: board([{}]) });
+    expect(shared.rxQueues.rc).toEqual([{ qp: 0, cpu: 0, busyPct: 50, taskletPct: 50 }]);
   });
 });

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { reportHtml } from '../../src/reproduce/report.js';
-import { comparedRuns, formatTable, JobError, queueSpreadNotes, ranOnOneQueue, reproduce, resultOf, type Job, type ReproduceReport, type ScenarioResult } from '../../src/reproduce/reproduce.js';
+import { comparedRuns, formatTable, JobError, queueSpreadNotes, ranOnOneQueue, reproduce, resultOf, unevenRxNotes, type Job, type ReproduceReport, type ScenarioResult } from '../../src/reproduce/reproduce.js';
 import { queueShares, runScenario } from '../../src/reproduce/run.js';
 import { SCENARIOS } from '../../src/reproduce/scenarios.js';
 
@@ -88,6 +88,17 @@ describe('queue spread', () => {
     expect(notes.join('\n')).toContain('mq2-perbit-tcp   1 of 3 runs (590.0 Mb/s); the other 2: mean 1175.0 (+2.2% vs published)');
     expect(queueSpreadNotes([{ ...row, one_queue_runs: 0 }])).toEqual([]);
   });
+
+  it('lists the runs whose bottleneck left an RX CPU short, by scenario and run, in the text and the report', async () => {
+    const row = { id: 'mq2-perbit-tcp', runs_mbps: [1170, 873.8], runs_uneven_rx: ['', "qp1's RX CPU (cpu2) only 44 % busy: its flows did not bring it enough packets"] } as unknown as ScenarioResult;
+    expect(unevenRxNotes([row])).toEqual(['', 'Runs with an RX CPU left short while another was saturated:', "  mq2-perbit-tcp   run 2 (873.8 Mb/s): qp1's RX CPU (cpu2) only 44 % busy: its flows did not bring it enough packets"]);
+    expect(unevenRxNotes([{ ...row, runs_uneven_rx: ['', ''] }])).toEqual([]);
+    const rep = await shortReport();
+    expect(rep.scenarios.every((s) => s.runs_uneven_rx.length === s.runs_mbps.length && s.runs_stage.length === s.runs_mbps.length)).toBe(true);
+    const hit = { ...rep, scenarios: rep.scenarios.map((s) => (s.id === 'mq2-perbit-udp' ? { ...s, runs_uneven_rx: s.runs_mbps.map(() => 'qp1 short') } : s)) };
+    expect(reportHtml(hit)).toMatch(/<p id="uneven-rx">Runs with an RX CPU left short while another was saturated:<\/p><ul><li>mq2-perbit-udp +run 1 \([\d.]+ Mb\/s\): qp1 short<\/li>/);
+    expect(reportHtml(rep)).not.toContain('id="uneven-rx"');
+  }, 120_000);
 
   it('puts the one-queue runs in the report under the table, and nothing when there are none', async () => {
     const rep = await shortReport();
