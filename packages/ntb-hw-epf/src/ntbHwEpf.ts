@@ -161,6 +161,9 @@ export class NtbHwEpf {
         this.dbCount = nvec - 1;
         this.sendCommand(EPF_CMD.CONFIGURE_DOORBELL, nvec, [], (rc, c) => {
           if (rc !== 0) {
+            this.dev.devInfo('Failed to configure doorbell');
+            this.dev.devInfo('Failed to init ISR');
+            this.dev.devInfo('Failed to init device');
             this.freeVectors();
             this.finishProbe(rc, c);
             return;
@@ -189,6 +192,12 @@ export class NtbHwEpf {
     for (const irq of this.irqs) this.o.host.freeIrq(irq);
     this.irqs = [];
     this.dbCount = 0;
+  }
+
+  /** `rc`, after the driver's dev_err line `text` when it is an error (-ETIMEDOUT, -EINVAL). */
+  private failed(rc: number, text: string): number {
+    if (rc !== 0) this.dev.devInfo(text);
+    return rc;
   }
 
   private finishProbe(rc: number, ctx: ExecContext): void {
@@ -315,8 +324,8 @@ export class NtbHwEpf {
         const p = this.o.host.profile.pcie;
         return { peers: 1, speed: p.gen.value as 1 | 2 | 3 | 4 | 5 | 6, width: p.lanes.value as 1 | 2 | 4 | 8 | 16 };
       },
-      linkEnable: (_speed, _width, done) => this.sendCommand(EPF_CMD.LINK_UP, 0, [], (rc) => done(rc)),
-      linkDisable: (done) => this.sendCommand(EPF_CMD.LINK_DOWN, 0, [], (rc) => done(rc)),
+      linkEnable: (_speed, _width, done) => this.sendCommand(EPF_CMD.LINK_UP, 0, [], (rc) => done(this.failed(rc, 'Fail to enable link'))),
+      linkDisable: (done) => this.sendCommand(EPF_CMD.LINK_DOWN, 0, [], (rc) => done(this.failed(rc, 'Fail to disable link'))),
       mwCount: (pidx) => (pidx === 0 ? this.mwCount : -ERRNO.EINVAL),
       mwGetAlign: (pidx, widx): NtbMwAlign | number => {
         if (pidx !== 0 || !this.mwIndexOk(widx)) return -ERRNO.EINVAL;

@@ -53,6 +53,8 @@ describe('ntb_hw_epf probe', () => {
     expect(pair.probe()).toMatchObject({ state: 'failed', rc: -ERRNO.ETIMEDOUT });
     expect(pair.rcIrqs()).toHaveLength(0);
     expect(pair.buses.rc.deviceList).toHaveLength(0);
+    // ntb_epf_init_isr, ntb_epf_init_dev and ntb_epf_pci_probe each say so.
+    expect(rc.kmsg().map((l) => l.replace(/^\[[ \d.]+\] /, ''))).toEqual(['ntb_hw_epf 0000:01:00.0: Failed to configure doorbell', 'ntb_hw_epf 0000:01:00.0: Failed to init ISR', 'ntb_hw_epf 0000:01:00.0: Failed to init device']);
   });
 });
 
@@ -68,6 +70,7 @@ describe('ntb_hw_epf commands', () => {
     expect(sim.now - t0).toBeLessThan(1_000_100_000);
     expect(pair.stats().rc.timeouts).toBe(1);
     expect(pair.rc.ops.linkIsUp().peers).toBe(1);
+    expect(pair.rc.host.kmsg().at(-1)).toMatch(/^\[ *\d+\.\d{6}\] ntb_hw_epf 0000:01:00\.0: Fail to disable link$/);
   });
 
   it('kernel weakness: a command the EP ran while the link was down leaves CMD_STATUS at OK (the host\'s clearing write was lost), so every later command returns before the EP has run it', () => {
