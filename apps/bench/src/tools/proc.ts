@@ -173,7 +173,7 @@ const file = (read: () => string | null): FsNode => ({ kind: 'file', read });
 
 /**
  * The node at `path` on `board`, or null: the modelled part of its tree — `/proc/interrupts`,
- * `/proc/irq/N/smp_affinity` per vector, `/sys/class/net/<dev>/queues/{rx,tx}-N` (tx-N with
+ * `/proc/irq/N/smp_affinity` per vector, `/proc/net/softnet_stat`, `/sys/class/net/<dev>/queues/{rx,tx}-N` (tx-N with
  * `xps_cpus`) for the real queue counts, and `/sys/kernel/debug/ntb_transport/<dev>/qpN/stats`
  * per QP of the probed transport (the debugfs directory exists while ntb_transport is loaded).
  */
@@ -225,15 +225,17 @@ function nodeAt(board: Board, p: readonly string[]): FsNode | null {
     case 0:
       return dir(['proc', 'sys']);
     case 1:
-      return key === 'proc' ? dir(['interrupts', 'irq']) : key === 'sys' ? dir(['class', 'kernel']) : null;
+      return key === 'proc' ? dir(['interrupts', 'irq', 'net']) : key === 'sys' ? dir(['class', 'kernel']) : null;
     case 2:
       if (key === 'proc/interrupts') return file(() => procInterrupts(board));
       if (key === 'proc/irq') return dir([...board.host.irqs.keys()].sort((x, y) => x - y).map(String));
+      if (key === 'proc/net') return dir(['softnet_stat']);
       if (key === 'sys/class') return dir(['net']);
       if (key === 'sys/kernel') return dir(['debug']);
       return null;
     default:
   }
+  if (key === 'proc/net/softnet_stat') return file(() => procSoftnetStat(board));
   if (a === 'proc' && b === 'irq') {
     const irq = /^\d+$/.test(c ?? '') ? board.host.irqs.get(Number(c)) : undefined;
     if (irq === undefined || p.length > 4) return null;
@@ -270,6 +272,26 @@ function nodeAt(board: Board, p: readonly string[]): FsNode | null {
     return p.length === 7 && p[6] === 'stats' ? file(() => formatQpStats(q)) : null;
   }
   return null;
+}
+
+/**
+ * /proc/net/softnet_stat as softnet_seq_show prints it (net/core/net-procfs.c, v6.5 on): one
+ * line per online CPU of 15 `%08x` fields — processed, dropped (backlog over
+ * netdev_max_backlog), time_squeeze, five zeros (was fastroute), 0 (was cpu_collision),
+ * received_rps (0: no RPS), flow_limit_count (0), backlog length, CPU index, input_pkt_queue
+ * and process_queue lengths. The model keeps one backlog per CPU: all of it is reported as
+ * input_pkt_queue, process_queue as 0.
+ */
+export function procSoftnetStat(board: Board): string {
+  const stack = board.stack;
+  const hex = (n: number): string => (n >>> 0).toString(16).padStart(8, '0');
+  return stack
+    .softnetStat()
+    .map((st, cpu) => {
+      const qlen = stack.backlogLength(cpu);
+      return `${[st.processed, st.dropped, st.timeSqueeze, 0, 0, 0, 0, 0, 0, 0, 0, qlen, cpu, qlen, 0].map(hex).join(' ')}\n`;
+    })
+    .join('');
 }
 
 /** The files of ntb_perf's debugfs directory (perf_setup_dbgfs), and what each read prints. */

@@ -64,6 +64,29 @@ describe('/proc/interrupts', () => {
   });
 });
 
+describe('/proc/net/softnet_stat', () => {
+  it('one line per CPU of 15 %08x fields, as softnet_seq_show prints them: processed, dropped and time_squeeze from the stack, the CPU index, the backlog', () => {
+    const lab = bootLab({ seed: 3 });
+    expect(sh(lab, 'ep', 'ping -c 2 -i 0.2 -q 10.0.0.1').status).toBe(0);
+    const r = sh(lab, 'rc', 'cat /proc/net/softnet_stat');
+    expect(r.status).toBe(0);
+    const lines = r.stdout.split('\n').slice(0, -1);
+    expect(lines).toHaveLength(8);
+    for (const [cpu, line] of lines.entries()) {
+      expect(line).toMatch(/^([0-9a-f]{8} ){14}[0-9a-f]{8}$/);
+      const f = line.split(' ').map((x) => parseInt(x, 16));
+      const st = lab.boards.rc.stack.softnetStat()[cpu];
+      expect(f.slice(0, 3)).toEqual([st?.processed, st?.dropped, st?.timeSqueeze]);
+      expect(f.slice(3, 11)).toEqual([0, 0, 0, 0, 0, 0, 0, 0]);
+      expect(f[12]).toBe(cpu);
+      expect(f[11]).toBe(f[13]);
+    }
+    // The two echo requests went through the RC's backlog.
+    expect(lines.reduce((n, l) => n + parseInt(l.slice(0, 8), 16), 0)).toBeGreaterThanOrEqual(2);
+    expect(sh(lab, 'rc', 'ls /proc/net').stdout).toBe('softnet_stat\n');
+  });
+});
+
 describe('ip link', () => {
   it('-s rows: the sample byte for byte (print_num writes a space after every number)', () => {
     const s = zeroStats({ rxBytes: 134244, rxPackets: 102, txBytes: 134244, txPackets: 102, txDropped: 1 });
