@@ -73,7 +73,7 @@ describe('the two-board lab', () => {
     expect(sh(lab, 'rc', `echo /proc/irq/${irqs[0] ?? 0}/smp_aff?nity /sys/class/net/ntb0/queues/[rt]x-0`).stdout).toBe(`/proc/irq/${irqs[0] ?? 0}/smp_affinity /sys/class/net/ntb0/queues/rx-0 /sys/class/net/ntb0/queues/tx-0\n`);
     expect(sh(lab, 'rc', "echo '/proc/*' /proc/irq/99999* /pr[!o]c").stdout).toBe('/proc/* /proc/irq/99999* /pr[!o]c\n');
     // As bash: a trailing / keeps the directories, with their slash; POSIX classes and a leading ] in brackets.
-    expect(sh(lab, 'rc', 'echo */ proc/*/').stdout).toBe('proc/ sys/ proc/irq/\n');
+    expect(sh(lab, 'rc', 'echo */ proc/*/').stdout).toBe('proc/ sys/ proc/irq/ proc/net/\n');
     const last = String(irqs.at(-1) ?? 0);
     expect(sh(lab, 'rc', `echo /proc/irq/${last.slice(0, -1)}[[:digit:]]`).stdout.split(' ')).toContain(`/proc/irq/${last}\n`);
     expect(sh(lab, 'rc', 'echo /proc/irq/[]x]* /proc/[[:upper:]]*').stdout).toBe('/proc/irq/[]x]* /proc/[[:upper:]]*\n');
@@ -139,7 +139,7 @@ describe('the two-board lab', () => {
   it('tab completion offers the entries of a path word, directories with a slash', () => {
     const rc = lab.boards.rc;
     expect(completePath(rc, '/sys/k')).toEqual(['/sys/kernel/']);
-    expect(completePath(rc, '/proc/')).toEqual(['/proc/interrupts', '/proc/irq/']);
+    expect(completePath(rc, '/proc/')).toEqual(['/proc/interrupts', '/proc/irq/', '/proc/net/']);
     expect(completePath(rc, `/sys/kernel/debug/ntb_transport/${rc.transport()?.dev.name ?? ''}/q`)).toHaveLength(2);
     expect(completePath(rc, 'pr')).toEqual(['proc/']);
     expect(completePath(rc, '/nope/x')).toEqual([]);
