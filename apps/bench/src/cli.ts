@@ -37,11 +37,11 @@ Commands:
                                 the seeds' fixed matrix: of the global options it takes
                                 --profile, --seed and --functional only
   sweep AXIS=V1,V2… [--runs N] [--duration S] [--shard I/N] [--out PATH] [--html PATH] [--workers N]
-                                axes: queues mws doorbell affinity transport_mtu use_dma
-                                use_tx_dma use_rx_dma num_tx_dma_chan num_rx_dma_chan
+                                axes: queues mws doorbell ep_doorbell affinity transport_mtu
+                                use_dma use_tx_dma use_rx_dma num_tx_dma_chan num_rx_dma_chan
                                 dma_channels tx_memcpy_offload hz wake_timer direction
                                 protocol variant profile server_cpu
-                                global --param/--doorbell/--mws set the base configuration
+                                global --param/--doorbell/--mws/--ep-doorbell set the base configuration
                                 under the axes (an axis overrides); a failed run is kept
                                 with its reason (stalled, the iperf3 error), exit status 0
   merge SHARD.json… [--out PATH] [--html PATH] [--partial]   join sweep shards from many machines
@@ -65,6 +65,8 @@ Global options:
   --doorbell MODE       legacy | per-bit (both boards), or per board: rc=MODE,ep=MODE
                         (a board left out keeps legacy)
   --mws N               vNTB memory windows in BAR2, 1..4 (default: one per ntb_num_queues, up to 4)
+  --ep-doorbell MODE    poll (default: the EP scans the host's doorbells every 5 ms, as on
+                        R-Car S4) | irq (vNTB msi_doorbell: an EP interrupt per doorbell)
   --ntb-ports MODE      same (mainline: both NTB devices report port 0) | distinct (RC 0, EP 1,
                         as port ops on the EPF drivers would; ntb_perf then needs --mws 2)
   --trace FILE          write the event trace (JSON lines) to FILE
@@ -79,6 +81,7 @@ interface Globals {
   params: ModuleParams;
   doorbell?: { rc?: DoorbellMode; ep?: DoorbellMode };
   mws?: number;
+  epDoorbell?: 'poll' | 'irq';
   ports?: EpfPortMode;
   trace?: string;
 }
@@ -134,7 +137,7 @@ function checkWritable(path: string, what: string): void {
 }
 
 /** The global options (they go before the command). */
-const GLOBAL_OPTIONS = ['--profile', '--seed', '--functional', '--param', '--doorbell', '--mws', '--ntb-ports', '--trace'];
+const GLOBAL_OPTIONS = ['--profile', '--seed', '--functional', '--param', '--doorbell', '--mws', '--ep-doorbell', '--ntb-ports', '--trace'];
 
 /**
  * A subcommand's arguments: each `--option` must be one it takes (`valued` ones consume the next
@@ -210,6 +213,10 @@ function parseGlobals(argv: string[]): { globals: Globals; rest: string[] } {
       const v = val();
       if (!/^[1-4]$/.test(v)) throw new UsageError(`--mws: '${v}' is not a memory window count in 1..4`);
       g.mws = Number(v);
+    } else if (a === '--ep-doorbell') {
+      const v = val();
+      if (v !== 'poll' && v !== 'irq') throw new UsageError(`--ep-doorbell: '${v}' is not one of poll, irq`);
+      g.epDoorbell = v;
     } else if (a === '--ntb-ports') {
       const v = val();
       if (v !== 'same' && v !== 'distinct') throw new UsageError(`--ntb-ports: '${v}' is not one of same, distinct`);
@@ -234,7 +241,7 @@ function labOptions(g: Globals): LabOptions {
     payload: g.functional ? 'functional' : 'timing',
     ...(g.doorbell === undefined ? {} : { doorbell: g.doorbell }),
     ...(g.ports === undefined ? {} : { ports: g.ports }),
-    vntb: { mwSizes: seedMwSizes(g.mws ?? Math.min(4, Math.max(1, g.params.netdev.queues ?? 1))) },
+    vntb: { mwSizes: seedMwSizes(g.mws ?? Math.min(4, Math.max(1, g.params.netdev.queues ?? 1))), ...(g.epDoorbell === 'irq' ? { doorbellIrq: true } : {}) },
     traceCapacity: g.trace === undefined ? 0 : 1_000_000,
     sysctl: { 'net.core.wmem_max': 1 << 30, 'net.core.rmem_max': 1 << 30 },
   };
@@ -386,6 +393,7 @@ function configOptionsGiven(g: Globals): string[] {
     ...(Object.keys(g.params.transport).length + Object.keys(g.params.netdev).length > 0 ? ['--param'] : []),
     ...(g.doorbell === undefined ? [] : ['--doorbell']),
     ...(g.mws === undefined ? [] : ['--mws']),
+    ...(g.epDoorbell === undefined ? [] : ['--ep-doorbell']),
     ...(g.ports === undefined ? [] : ['--ntb-ports']),
     ...(g.trace === undefined ? [] : ['--trace']),
   ];
@@ -414,6 +422,7 @@ function sweepBase(g: Globals): SweepBase {
     ...(Object.keys(g.params.netdev).length === 0 ? {} : { netdev: g.params.netdev }),
     ...(doorbell === undefined ? {} : { doorbell }),
     ...(g.mws === undefined ? {} : { mws: g.mws }),
+    ...(g.epDoorbell === undefined ? {} : { epDoorbell: g.epDoorbell }),
   };
 }
 

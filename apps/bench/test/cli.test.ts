@@ -18,6 +18,7 @@ describe('ntb-bench CLI', () => {
     ];
     for (const [v, msg] of doorbell) expect.soft({ v, ...(await run(['--doorbell', v, 'lab'])) }).toMatchObject({ v, code: 2, out: '', err: expect.stringMatching(new RegExp(`^ntb-bench: ${msg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\n`)) as string });
     for (const bad of ['0', '5', 'two']) expect(await run(['--mws', bad, 'lab'])).toMatchObject({ code: 2, err: expect.stringContaining(`--mws: '${bad}' is not a memory window count in 1..4`) as string });
+    expect(await run(['--ep-doorbell', 'msi', 'lab'])).toMatchObject({ code: 2, err: expect.stringContaining("--ep-doorbell: 'msi' is not one of poll, irq") as string });
     expect(await run(['--bogus'])).toMatchObject({ code: 2, err: expect.stringContaining("unknown option '--bogus'") as string });
     expect(await run(['frobnicate'])).toMatchObject({ code: 2, err: expect.stringContaining("unknown command 'frobnicate'") as string });
     expect((await run(['--seed'])).err).toContain("option '--seed' requires an argument");
@@ -29,6 +30,16 @@ describe('ntb-bench CLI', () => {
     expect(ok.out).toMatch(/^PING 10\.0\.0\.1 \(10\.0\.0\.1\) 56\(84\) bytes of data\.\n64 bytes from 10\.0\.0\.1: icmp_seq=1 ttl=64 time=[\d.]+ ms\n/);
     expect(ok.out).toContain('2 packets transmitted, 2 received, 0% packet loss');
     expect(await run(['ping', '-c', '1', '192.168.5.5'])).toMatchObject({ code: 2, err: 'ping: connect: Network is unreachable\n' });
+  });
+
+  it('--ep-doorbell irq gives the EP an interrupt per host doorbell: ping no longer waits for its 5 ms poll', async () => {
+    const rtt = (out: string): number => Number(/rtt min\/avg\/max\/mdev = [\d.]+\/([\d.]+)\//.exec(out)?.[1]);
+    const polled = await run(['ping', '-c', '3', '-i', '0.2', '-q', '10.0.0.1']);
+    const irq = await run(['--ep-doorbell', 'irq', 'ping', '-c', '3', '-i', '0.2', '-q', '10.0.0.1']);
+    expect([polled.code, irq.code]).toEqual([0, 0]);
+    expect(rtt(polled.out)).toBeGreaterThan(1);
+    expect(rtt(irq.out)).toBeLessThan(0.5);
+    expect(await run(['--ep-doorbell', 'irq', 'reproduce'])).toMatchObject({ code: 2, err: expect.stringContaining('--ep-doorbell does not apply') as string });
   });
 
   it('rejects bad module parameters and profiles with status 1', async () => {

@@ -68,7 +68,7 @@ export function bootScenario(scenario: RunConfig, options: RunOptions): Lab {
     seed: options.seed,
     payload: options.payload,
     doorbell: { rc: scenario.doorbell, ep: scenario.doorbell },
-    vntb: { mwSizes: scenario.mwSize === undefined ? seedMwSizes(mws) : Array.from({ length: mws }, () => scenario.mwSize as number) },
+    vntb: { mwSizes: scenario.mwSize === undefined ? seedMwSizes(mws) : Array.from({ length: mws }, () => scenario.mwSize as number), ...(scenario.epDoorbell === 'irq' ? { doorbellIrq: true } : {}) },
     params: { transport, netdev: { variant: scenario.variant, queues: scenario.queues, ...(scenario.wakeTimer === undefined ? {} : { wakeTimer: scenario.wakeTimer }) } },
     sysctl: { 'net.core.wmem_max': 1 << 30, 'net.core.rmem_max': 1 << 30, ...scenario.sysctl },
   });

@@ -58,6 +58,12 @@ export interface RunConfig {
   readonly sysctl?: Readonly<Record<string, number>>;
   /** The CPU the iperf3 server is pinned to (`iperf3 -s -A N`); default unpinned. */
   readonly serverCpu?: number;
+  /**
+   * How the EP learns of the host's doorbells: `poll` (its command handler scans the slots every
+   * 5 ms, R-Car S4: no GITS_TRANSLATER mapping for an MSI doorbell) or `irq` (the vNTB
+   * `msi_doorbell`, one EP interrupt per slot). Default poll.
+   */
+  readonly epDoorbell?: 'poll' | 'irq';
 }
 
 /** One scenario of the seed matrix: a configuration with its published figure. */

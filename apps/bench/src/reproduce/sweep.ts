@@ -1,5 +1,6 @@
 /**
- * `ntb-bench sweep`: a grid over any lab parameter (queues, MWs, doorbell mode, IRQ
+ * `ntb-bench sweep`: a grid over any lab parameter (queues, MWs, doorbell mode, polled or
+ * interrupt-driven EP doorbells, IRQ
  * affinity, transport_mtu, use_dma (and the multi-channel DMA series' use_tx_dma, use_rx_dma,
  * num_tx_dma_chan, num_rx_dma_chan), DMA channels, tx_memcpy_offload, HZ, wake timer,
  * direction, protocol, driver variant, the iperf3 server's CPU) and built-in profile, run on the worker pool; `--shard i/n` runs every n-th job so a batch engine
@@ -17,6 +18,7 @@ export const AXES = {
   queues: 'integer 1..8',
   mws: 'integer 1..4',
   doorbell: 'legacy | per-bit',
+  ep_doorbell: 'poll | irq',
   affinity: 'spread | default',
   transport_mtu: 'integer bytes',
   use_dma: '0 | 1',
@@ -84,6 +86,7 @@ function checkValue(axis: AxisName, v: string): void {
       case 'affinity':
       case 'direction':
       case 'doorbell':
+      case 'ep_doorbell':
       case 'protocol':
       case 'variant':
       case 'wake_timer':
@@ -120,6 +123,8 @@ export interface SweepBase {
   readonly doorbell?: 'legacy' | 'per-bit';
   /** Memory windows (`--mws`). */
   readonly mws?: number;
+  /** Host → EP doorbells polled or interrupt-driven (`--ep-doorbell`). */
+  readonly epDoorbell?: 'poll' | 'irq';
 }
 
 /** A base configuration as `name=value` words (empty when there is none). */
@@ -133,6 +138,7 @@ export function describeBase(base: SweepBase | undefined): string[] {
     ...Object.entries(base.netdev ?? {}).map(([k, v]) => `ntb_netdev.${netdevNames[k] ?? k}=${val(v)}`),
     ...(base.doorbell === undefined ? [] : [`doorbell=${base.doorbell}`]),
     ...(base.mws === undefined ? [] : [`mws=${base.mws}`]),
+    ...(base.epDoorbell === undefined ? [] : [`ep_doorbell=${base.epDoorbell}`]),
   ];
 }
 
@@ -153,6 +159,7 @@ export function expandGrid(grid: Grid, base: SweepBase = {}): SweepPoint[] {
     const doorbell = (v.doorbell ?? base.doorbell ?? 'per-bit') as 'legacy' | 'per-bit';
     const mws = v.mws === undefined ? base.mws : Number(v.mws);
     const wakeTimer = (v.wake_timer ?? base.netdev?.wakeTimer) as 'jiffy' | 'hrtimer' | undefined;
+    const epDoorbell = (v.ep_doorbell ?? base.epDoorbell) as 'poll' | 'irq' | undefined;
     const config: RunConfig = {
       id: Object.entries(v).map(([k, x]) => `${k}=${x}`).join(',') || 'default',
       protocol: (v.protocol ?? 'tcp') as 'tcp' | 'udp',
@@ -163,6 +170,7 @@ export function expandGrid(grid: Grid, base: SweepBase = {}): SweepPoint[] {
       transport,
       ...(mws === undefined ? {} : { mwCount: mws }),
       ...(wakeTimer === undefined ? {} : { wakeTimer }),
+      ...(epDoorbell === undefined ? {} : { epDoorbell }),
       ...(v.direction === undefined ? {} : { direction: v.direction as 'ep-to-rc' | 'rc-to-ep' }),
       ...(v.server_cpu === undefined || v.server_cpu === 'any' ? {} : { serverCpu: Number(v.server_cpu) }),
     };
@@ -309,7 +317,7 @@ const SAME_SWEEP: readonly [string, (s: SweepResults) => unknown][] = [
   ['the base seed (--seed)', (s) => s.seed],
   ['the grid', (s) => s.grid],
   ['the profile', (s) => `${s.profile} (digest ${s.profile_digest})`],
-  ['the base configuration (--param, --doorbell, --mws)', (s) => describeBase(s.base).join(' ') || 'none'],
+  ['the base configuration (--param, --doorbell, --mws, --ep-doorbell)', (s) => describeBase(s.base).join(' ') || 'none'],
   ['--runs', (s) => s.runs],
   ['--duration', (s) => s.duration_s],
 ];

@@ -21,6 +21,8 @@ describe('sweep grids', () => {
     ]);
     expect(expandGrid(parseGrid(['queues=2']))[0]?.profileName).toBeUndefined();
     expect(expandGrid(parseGrid(['server_cpu=any,0,3'])).map((x) => x.config.serverCpu)).toEqual([undefined, 0, 3]);
+    expect(expandGrid(parseGrid(['ep_doorbell=poll,irq'])).map((x) => x.config.epDoorbell)).toEqual(['poll', 'irq']);
+    expect(expandGrid(parseGrid(['queues=2']))[0]?.config.epDoorbell).toBeUndefined();
   });
 
   it('puts every point on the base configuration, an axis overriding what it names', () => {
@@ -34,12 +36,17 @@ describe('sweep grids', () => {
     expect(d?.config).toMatchObject({ queues: 1, variant: 'mq', doorbell: 'per-bit', transport: {} });
     expect(d?.config.mwCount).toBeUndefined();
     expect(describeBase(base)).toEqual(['ntb_transport.use_dma=1', 'ntb_transport.transport_mtu=32768', 'ntb_netdev.ntb_num_queues=2', 'ntb_netdev.wake_timer=hrtimer', 'ntb_netdev.variant=baseline', 'doorbell=legacy', 'mws=3']);
+    const irqBase = { ...base, epDoorbell: 'irq' as const };
+    expect(describeBase(irqBase).at(-1)).toBe('ep_doorbell=irq');
+    expect(expandGrid(parseGrid(['hz=1000']), irqBase)[0]?.config.epDoorbell).toBe('irq');
+    expect(expandGrid(parseGrid(['ep_doorbell=poll']), irqBase)[0]?.config.epDoorbell).toBe('poll');
   });
 
   it('rejects unknown axes and values, naming what is allowed', () => {
     expect(() => parseGrid(['queuez=1'])).toThrow(/unknown axis 'queuez' \(known: queues, mws/);
     expect(() => parseGrid(['queues=9'])).toThrow('sweep: queues=9: allowed integer 1..8');
     expect(() => parseGrid(['doorbell=msi'])).toThrow('sweep: doorbell=msi: allowed legacy | per-bit');
+    expect(() => parseGrid(['ep_doorbell=msi'])).toThrow('sweep: ep_doorbell=msi: allowed poll | irq');
     expect(() => parseGrid(['hz=200'])).toThrow(/hz=200: allowed 100 \| 250 \| 300 \| 1000/);
     expect(() => parseGrid(['queues='])).toThrow(/has no values/);
     expect(() => parseGrid(['profile=rcar-s5'])).toThrow('sweep: profile=rcar-s5: allowed rcar-s4 | x86-server');
@@ -88,7 +95,7 @@ describe('merging shards', () => {
     expect(differ({ seed: 5 })).toThrow('merge: a.json and b.json are from different sweeps: the base seed (--seed) differs (5 vs 1)');
     expect(differ({ grid: { queues: ['1', '2'], doorbell: ['legacy'] } })).toThrow('merge: a.json and b.json are from different sweeps: the grid differs ({"queues":["1","2"],"doorbell":["legacy"]} vs {"queues":["1","2"],"doorbell":["per-bit"]})');
     expect(differ({ profile_digest: 'def' })).toThrow('merge: a.json and b.json are from different sweeps: the profile differs ("rcar-s4 (digest def)" vs "rcar-s4 (digest abc)")');
-    expect(differ({ base: { mws: 2 } })).toThrow('merge: a.json and b.json are from different sweeps: the base configuration (--param, --doorbell, --mws) differs ("mws=2" vs "none")');
+    expect(differ({ base: { mws: 2 } })).toThrow('merge: a.json and b.json are from different sweeps: the base configuration (--param, --doorbell, --mws, --ep-doorbell) differs ("mws=2" vs "none")');
     expect(differ({ runs: 3 })).toThrow(/--runs differs \(3 vs 2\)/);
     expect(() => mergeSweeps([])).toThrow(/no input files/);
   });
