@@ -17,6 +17,7 @@ import { applyParam, ParamError, type ModuleParams } from './lab/params.js';
 import { checkScript, defaultVars, parseScriptLine, runScript } from './lab/script.js';
 import { completePath, runLine } from './lab/shell.js';
 import { FILTERS } from './tools/text.js';
+import { formatProfileTable, profileListing } from './profile.js';
 import { reportHtml } from './reproduce/report.js';
 import { faultScenarios } from './faults/catalog.js';
 import { faultsHtml, faultsText, runFaults, type FaultsReport } from './faults/matrix.js';
@@ -48,6 +49,9 @@ Commands:
                                 (every shard once, of one seed, grid and profile; --partial
                                 writes an incomplete set, marked partial)
   faults [--seed N] [--only ID] [--json PATH] [--html PATH]   the fault × invariant matrix
+  profile [NAME|FILE] [--table]  the built-in profiles; one as the JSON --profile FILE reads (copy
+                                it to describe another board), or --table: each parameter with
+                                its unit, provenance and note (no operand: the --profile given)
   calibrate [--fit rate,sd] [--seeds N] [--duration S] [--iterations N] [--sd-seeds N]
             [--sd-iterations N] [--workers N]
                                 fit memory.readUncachedMBps to the baseline TCP and UDP means
@@ -75,6 +79,8 @@ Global options:
 interface Globals {
   profile: PlatformProfile;
   profileName: string;
+  /** `--profile` was given (else the default rcar-s4). */
+  profileGiven?: boolean;
   profileJson?: unknown;
   seed: number;
   functional: boolean;
@@ -198,6 +204,7 @@ function parseGlobals(argv: string[]): { globals: Globals; rest: string[] } {
     if (rest.length > 0) rest.push(a);
     else if (a === '--profile') {
       const v = val();
+      g.profileGiven = true;
       if (v.endsWith('.json') || v.includes('/')) {
         const json = readJson(v, '--profile');
         g.profile = parseProfile(json, v);
@@ -639,6 +646,23 @@ async function runFaultsCmd(g: Globals, args: string[]): Promise<number> {
   return r.failed > 0 ? 1 : 0;
 }
 
+/** `profile [NAME|FILE] [--table]`: list the built-ins, or print one (JSON, or the parameter table). */
+function runProfile(g: Globals, args: string[]): number {
+  const operands = subcommandArgs('profile', args, [], ['--table']);
+  if (operands.length > 1) throw new UsageError(`profile: unexpected argument '${operands[1] ?? ''}'`);
+  const table = args.includes('--table');
+  const [which] = operands;
+  if (which === undefined && g.profileGiven !== true) {
+    if (table) throw new UsageError('profile: --table needs a profile (NAME, FILE or the global --profile)');
+    process.stdout.write(profileListing());
+    return 0;
+  }
+  let profile = g.profile;
+  if (which !== undefined) profile = which.endsWith('.json') || which.includes('/') ? parseProfile(readJson(which, 'profile'), which) : getProfile(which);
+  process.stdout.write(table ? formatProfileTable(profile) : `${JSON.stringify(profile, null, 2)}\n`);
+  return 0;
+}
+
 /** Entry point; returns the exit status. */
 export async function main(argv: string[]): Promise<number> {
   try {
@@ -661,6 +685,8 @@ export async function main(argv: string[]): Promise<number> {
         return await runCalibrate(globals, args);
       case 'faults':
         return await runFaultsCmd(globals, args);
+      case 'profile':
+        return runProfile(globals, args);
       case 'iperf3':
       case 'ethtool':
       case 'ping':
