@@ -27,7 +27,8 @@ export function profileRows(profile: PlatformProfile): ProfileRow[] {
   const rows: ProfileRow[] = [];
   const walk = (node: unknown, path: string): void => {
     if (isParam(node)) {
-      rows.push({ path, value: typeof node.value === 'object' ? JSON.stringify(node.value) : String(node.value), unit: node.unit, source: node.source, note: node.note ?? '' });
+      const v = node.value;
+      rows.push({ path, value: typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean' ? String(v) : JSON.stringify(v), unit: node.unit, source: node.source, note: node.note ?? '' });
       return;
     }
     if (typeof node !== 'object' || node === null) return;
