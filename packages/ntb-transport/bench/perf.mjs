@@ -1,5 +1,6 @@
 // ntb_perf-style transport benchmark: the EP streams frames of a given size to the RC over N
-// QPs (R-Car S4 EPF model, rcar-s4 profile), in timing and functional payload modes. Reports
+// QPs (R-Car S4 EPF model, rcar-s4 profile; with per-bit doorbells each QP's RC vector on a CPU
+// of its own), in timing and functional payload modes. Reports
 // simulated throughput, wall-clock events per second and simulated seconds per wall second,
 // and writes bench-results/transport-perf.json (repo root). Each sender is a kthread that
 // enqueues while slots are free and, when the ring is full, sleeps 500 µs (under one frame's RX
@@ -29,6 +30,9 @@ function run({ qps, mode, doorbell }, simSeconds = SIM_SECONDS) {
   pair.buses.rc.registerClient(createNtbTransportClient({ bus: buses.rc }));
   pair.buses.ep.registerClient(createNtbTransportClient({ bus: buses.ep }));
   sim.run({ until: 100_000_000 });
+  // Per-bit doorbells give each QP its own MSI vector (vector q + 2): spread them over the RC's
+  // CPUs, as the seed's smp_affinity setup does, so each QP's RX tasklet has a CPU of its own.
+  if (doorbell === 'per-bit') pair.rcIrqs().forEach((irq, v) => v >= 2 && v < qps + 2 && irq.setAffinity(1 << ((v - 1) % rc.cpus.length)));
   const functional = mode === 'functional';
   const data = functional ? new Uint8Array(FRAME).map((_, i) => i & 255) : null;
   let rxBytes = 0;
