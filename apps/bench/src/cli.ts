@@ -614,6 +614,8 @@ async function runCalibrate(g: Globals, args: string[]): Promise<number> {
 async function runFaultsCmd(g: Globals, args: string[]): Promise<number> {
   const extra = subcommandArgs('faults', args, ['--seed', '--only', '--json', '--html']);
   if (extra.length > 0) throw new UsageError(`faults: unexpected argument '${extra[0] ?? ''}'`);
+  const ignored = [...(g.profileGiven === true ? ['--profile'] : []), ...(g.functional ? ['--functional'] : []), ...configOptionsGiven(g)];
+  if (ignored.length > 0) throw new UsageError(`faults: ${ignored.join(', ')} ${ignored.length === 1 ? 'does' : 'do'} not apply: each fault scenario builds its own lab on rcar-s4, with real payload bytes where it checks them (global option it takes: --seed)`);
   const jsonPath = flag(args, '--json') ?? 'bench-results/faults.json';
   const htmlPath = flag(args, '--html') ?? `${dirname(jsonPath)}/faults.html`;
   const only = flag(args, '--only');
