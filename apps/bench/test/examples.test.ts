@@ -17,6 +17,19 @@ const run = (name: string, options: LabOptions = {}, keepGoing = false): { out: 
 };
 
 describe('examples/', () => {
+  it('ep-doorbell.lab: a polled EP answers a ping in milliseconds (where the reply lands in its 8 ms poll period), an interrupt-driven one in ~0.08 ms', () => {
+    const times = (r: ReturnType<typeof run>): number[] => [...r.out.matchAll(/time=([\d.]+) ms/g)].map((m) => Number(m[1]));
+    const polled = run('ep-doorbell.lab');
+    const irq = run('ep-doorbell.lab', { vntb: { mwSizes: seedMwSizes(1), doorbellIrq: true } });
+    expect([polled.status, irq.status]).toEqual([0, 0]);
+    expect(times(polled)).toHaveLength(5);
+    for (const t of times(polled)) expect(t).toBeGreaterThan(1);
+    for (const t of times(polled)) expect(t).toBeLessThanOrEqual(8.1);
+    for (const t of times(irq)) expect(t).toBeLessThan(0.2);
+    expect(polled.out).toMatch(/rtt min\/avg\/max\/mdev = [1-8]\.\d{3}\//);
+    expect(irq.out).toMatch(/rtt min\/avg\/max\/mdev = 0\.0\d{2}\/0\.0\d{2}\/0\.0\d{2}\/0\.000 ms\n$/);
+  });
+
   it('link-loss.lab: the link drops 1 s into the transfer for 30 ms; TCP retransmits what it ate and finishes', () => {
     const r = run('link-loss.lab');
     expect(r.status).toBe(0);
