@@ -6,6 +6,7 @@
  */
 import type { Task } from '@ntbsim/kernel';
 import { NetError } from './errors.js';
+import { IPV4_HLEN, type Ipv4Addr } from './inet.js';
 import type { NetStack } from './netStack.js';
 import type { SkbOwner } from './skb.js';
 import type { PollEvents } from './types.js';
@@ -117,6 +118,22 @@ export abstract class InetSock implements SkbOwner {
     this.checkOpen('setMtuDiscover');
     if (mode !== 'want' && mode !== 'do' && mode !== 'dont') throw new NetError('EINVAL', `IP_MTU_DISCOVER "${String(mode)}": allowed want, do or dont`);
     this.pmtudisc = mode;
+  }
+
+  /**
+   * The route of an `l4Len`-byte datagram to `dst` (ip_route_output, then ip_append_data's
+   * IP_PMTUDISC_DO check): its source address and MTU; ENETUNREACH without a route
+   * (Ip OutNoRoutes counted), EMSGSIZE when DF is forced and the datagram does not fit.
+   */
+  protected routeFor(dst: Ipv4Addr, l4Len: number): { readonly src: Ipv4Addr; readonly mtu: number } | 'ENETUNREACH' | 'EMSGSIZE' {
+    const r = this.stack.route(dst);
+    if (r === null) {
+      this.stack.snmp.Ip.OutNoRoutes++;
+      return 'ENETUNREACH';
+    }
+    const mtu = r.dev.mtu;
+    if (this.pmtudisc === 'do' && l4Len + IPV4_HLEN > mtu) return 'EMSGSIZE';
+    return { src: r.src, mtu };
   }
 
   /** Whether a datagram of `networkLen` bytes on a route of `mtu` goes with DF (ip_dont_fragment in __ip_make_skb). */

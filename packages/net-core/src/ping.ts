@@ -75,14 +75,10 @@ export class PingSocket extends InetSock {
     if (p.len > ICMP_MAX_PAYLOAD) return { ok: false, errno: 'EMSGSIZE' };
     const dst = parseIpv4(req.addr);
     const stack = this.stack;
-    const r = stack.route(dst);
-    if (r === null) {
-      stack.snmp.Ip.OutNoRoutes++;
-      return { ok: false, errno: 'ENETUNREACH' };
-    }
-    const mtu = r.dev.mtu;
     const l4Len = p.len + ICMP_HLEN;
-    if (this.pmtudisc === 'do' && l4Len + IPV4_HLEN > mtu) return { ok: false, errno: 'EMSGSIZE' };
+    const r = this.routeFor(dst, l4Len);
+    if (typeof r === 'string') return { ok: false, errno: r };
+    const mtu = r.mtu;
     const mem = ipAppendMemory(this.wmemAlloc, this.sndbuf, l4Len, mtu);
     if (mem === 'EAGAIN' || mem === 'ENOBUFS') return { ok: false, errno: mem };
     const costs = ctx.host.costs;

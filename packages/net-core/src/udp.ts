@@ -112,14 +112,10 @@ export class UdpSocket extends InetSock {
     const p = payloadOf('send', data);
     if (p.len > UDP_MAX_PAYLOAD) return { ok: false, errno: 'EMSGSIZE' };
     const stack = this.stack;
-    const r = stack.route(dst);
-    if (r === null) {
-      stack.snmp.Ip.OutNoRoutes++;
-      return { ok: false, errno: 'ENETUNREACH' };
-    }
-    const mtu = r.dev.mtu;
     const l4Len = p.len + UDP_HLEN;
-    if (this.pmtudisc === 'do' && l4Len + IPV4_HLEN > mtu) return { ok: false, errno: 'EMSGSIZE' };
+    const r = this.routeFor(dst, l4Len);
+    if (typeof r === 'string') return { ok: false, errno: r };
+    const mtu = r.mtu;
     if (this.lport === 0) this.bind(0);
     const mem = ipAppendMemory(this.wmemAlloc, this.sndbuf, l4Len, mtu);
     if (mem === 'EAGAIN') return { ok: false, errno: 'EAGAIN' };
