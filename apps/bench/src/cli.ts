@@ -81,6 +81,8 @@ interface Globals {
   profileName: string;
   /** `--profile` was given (else the default rcar-s4). */
   profileGiven?: boolean;
+  /** The global options given, in order (each once). */
+  given: string[];
   profileJson?: unknown;
   seed: number;
   functional: boolean;
@@ -192,7 +194,7 @@ function parseDoorbell(v: string): { rc?: DoorbellMode; ep?: DoorbellMode } {
 }
 
 function parseGlobals(argv: string[]): { globals: Globals; rest: string[] } {
-  const g: Globals = { profile: getProfile('rcar-s4'), profileName: 'rcar-s4', seed: 1, functional: false, params: { transport: {}, netdev: {} } };
+  const g: Globals = { profile: getProfile('rcar-s4'), profileName: 'rcar-s4', seed: 1, functional: false, params: { transport: {}, netdev: {} }, given: [] };
   const rest: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] as string;
@@ -201,6 +203,7 @@ function parseGlobals(argv: string[]): { globals: Globals; rest: string[] } {
       if (v === undefined) throw new UsageError(`option '${a}' requires an argument`);
       return v;
     };
+    if (rest.length === 0 && GLOBAL_OPTIONS.includes(a) && !g.given.includes(a)) g.given.push(a);
     if (rest.length > 0) rest.push(a);
     else if (a === '--profile') {
       const v = val();
@@ -682,6 +685,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'sweep':
         return await runSweep(globals, args);
       case 'merge':
+        if (globals.given.length > 0) throw new UsageError(`merge: ${globals.given.join(', ')} ${globals.given.length === 1 ? 'does' : 'do'} not apply: merge joins the shards as they were run (their seed, grid, profile and base configuration)`);
         return runMerge(args);
       case 'calibrate':
         return await runCalibrate(globals, args);

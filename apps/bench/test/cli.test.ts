@@ -86,6 +86,9 @@ describe('ntb-bench CLI', () => {
     const r = await run(['faults', '--only', 'nope']);
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/^ntb-bench: faults: --only 'nope' matches no scenario \(known: hw-link-loss, /);
+    const merge = await run(['--seed', '3', '--mws', '2', '--seed', '4', 'merge', 'a.json']);
+    expect(merge.code).toBe(2);
+    expect(merge.err).toMatch(/^ntb-bench: merge: --seed, --mws do not apply: merge joins the shards as they were run/);
     const ignored = await run(['--profile', 'x86-server', '--doorbell', 'per-bit', 'faults', '--only', 'nope']);
     expect(ignored.code).toBe(2);
     expect(ignored.err).toMatch(/^ntb-bench: faults: --profile, --doorbell do not apply: each fault scenario builds its own lab on rcar-s4/);
