@@ -654,6 +654,8 @@ async function runFaultsCmd(g: Globals, args: string[]): Promise<number> {
 /** `profile [NAME|FILE] [--table]`: list the built-ins, or print one (JSON, or the parameter table). */
 function runProfile(g: Globals, args: string[]): number {
   const operands = subcommandArgs('profile', args, [], ['--table']);
+  const ignored = g.given.filter((o) => o !== '--profile');
+  if (ignored.length > 0) throw new UsageError(`profile: ${ignored.join(', ')} ${ignored.length === 1 ? 'does' : 'do'} not apply (of the global options it takes --profile)`);
   if (operands.length > 1) throw new UsageError(`profile: unexpected argument '${operands[1] ?? ''}'`);
   const table = args.includes('--table');
   const [which] = operands;
