@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { ExecContext, Runnable } from '../src/index.js';
+import type { ExecContext, Host, Runnable } from '../src/index.js';
 import { quietHost } from './helpers.js';
 
 function work(kind: Runnable['kind'], name: string, costs: number[], log: string[]): Runnable {
@@ -15,6 +15,17 @@ function work(kind: Runnable['kind'], name: string, costs: number[], log: string
       return i < costs.length;
     },
   };
+}
+
+/** A user task `app` pinned to CPU 0 that never sleeps, 100 µs per step; counts its steps. */
+function cpuHog(host: Host): { steps: number } {
+  const app = { steps: 0 };
+  host.createUserTask('app', (ctx) => {
+    ctx.charge(100_000);
+    app.steps++;
+    return 'run';
+  }, { cpus: 1 });
+  return app;
 }
 
 describe('Cpu', () => {
@@ -106,18 +117,13 @@ describe('Cpu', () => {
     sim.run({ until: 20_000_250 });
     // ksoftirqd has the flood by now; mid-step, its unelapsed part comes off softirq time.
     expect(cpu.usage()).toMatchObject({ hardirq: 0, softirq: 20_000_250, kthread: 0, user: 0, idle: 0 });
-    let steps = 0;
-    host.createUserTask('app', (ctx) => {
-      ctx.charge(100_000);
-      steps++;
-      return 'run';
-    }, { cpus: 1 });
+    const app = cpuHog(host);
     const before = cpu.usage();
     sim.run({ until: 120_000_000 });
     const u = cpu.usage();
     const user = u.user - before.user;
     const softirq = u.softirq - before.softirq;
-    expect(steps).toBeGreaterThan(0);
+    expect(app.steps).toBeGreaterThan(0);
     expect(user / (user + softirq)).toBeGreaterThan(0.4);
     expect(user / (user + softirq)).toBeLessThan(0.6);
     expect(runs).toBeGreaterThan(100);
@@ -135,12 +141,7 @@ describe('Cpu', () => {
         return false;
       });
       flood.schedule(cpu);
-      let taskSteps = 0;
-      host.createUserTask('app', (ctx) => {
-        ctx.charge(100_000);
-        taskSteps++;
-        return 'run';
-      }, { cpus: 1 });
+      const app = cpuHog(host);
       const rxFn = (ctx: ExecContext): boolean => {
         log.push(`rx@${ctx.start}`);
         ctx.charge(50_000);
@@ -168,7 +169,7 @@ describe('Cpu', () => {
       sim.at(30_000_000, probe);
       sim.run({ until: 60_000_000 });
       expect(raisedAt).toBeGreaterThan(0);
-      expect(taskSteps).toBeGreaterThan(0);
+      expect(app.steps).toBeGreaterThan(0);
       const irqAt = Number(log.find((l) => l.startsWith('irq@'))?.slice(4));
       const rxAt = Number(log.find((l) => l.startsWith('rx@'))?.slice(3));
       // The task's step ends within 100 µs; the handler costs its entry/exit (1 µs here).
