@@ -69,6 +69,8 @@ export interface ReloadState {
   pending: boolean;
   /** 0, or the -errno bringing ntb0 back failed with (-ENODEV: ntb_transport's probe failed, e.g. on a dead link). */
   rc: number;
+  /** @internal Called when it ends (`awaitReload` stops the simulation there). */
+  onEnd: (() => void) | null;
 }
 
 const reloads = new WeakMap<Lab, Map<BoardName, ReloadState>>();
@@ -87,10 +89,13 @@ export const RELOAD_LIMIT_NS = 30_000_000_000;
  * caller at the top level, between simulation runs.
  */
 export function awaitReload(lab: Lab, board: BoardName): number {
-  const state = reloadState(lab, board);
+  const state = reloads.get(lab)?.get(board);
   if (state === undefined) return 0;
-  const until = lab.sim.now + RELOAD_LIMIT_NS;
-  while (state.pending && lab.sim.now < until) lab.sim.run({ until: Math.min(until, lab.sim.now + 1_000_000) });
+  const sim = lab.sim;
+  const until = sim.now + RELOAD_LIMIT_NS;
+  state.onEnd = () => sim.stop();
+  while (state.pending && sim.now < until) sim.run({ until });
+  state.onEnd = null;
   return state.pending ? -ERRNO.ETIMEDOUT : state.rc;
 }
 
@@ -263,7 +268,7 @@ export function injectFault(lab: Lab, spec: FaultSpec, onError?: (message: strin
       // modprobe return only once ntb_transport's link disable / enable (EPF commands, run by
       // the EP every 5 ms) are done, so each step waits for the NTB device to be idle.
       const board = lab.boards[spec.board];
-      const state: ReloadState = { pending: true, rc: 0 };
+      const state: ReloadState = { pending: true, rc: 0, onEnd: null };
       const map = reloads.get(lab) ?? new Map<BoardName, ReloadState>();
       map.set(spec.board, state);
       reloads.set(lab, map);
@@ -274,6 +279,7 @@ export function injectFault(lab: Lab, spec: FaultSpec, onError?: (message: strin
         board.ntb.whenIdle(() => {
           state.rc = Math.min(0, configureNtb0(board));
           state.pending = false;
+          state.onEnd?.();
           if (state.rc < 0) onError?.(`bringing ntb0 back failed (${state.rc})`);
         });
       });
