@@ -23,6 +23,7 @@ export const DEFAULT_TRANSPORT_PARAMS: TransportParams = {
   ignoreLinkEventWhenUp: false,
   qpLinksOwnBits: false,
   dmaSyncTx: false,
+  rxDmaFallbackOwnSlot: false,
 };
 
 /** The size of `struct ntb_payload_header` (ver, len, flags), bytes. */
@@ -56,6 +57,7 @@ const CHECKS: Record<keyof TransportParams, Checker> = {
   ignoreLinkEventWhenUp: bool,
   qpLinksOwnBits: bool,
   dmaSyncTx: bool,
+  rxDmaFallbackOwnSlot: bool,
 };
 
 /** The kernel's parameter names, for messages (`transport_mtu`, …). */
@@ -76,6 +78,7 @@ export const KERNEL_PARAM_NAMES: Record<keyof TransportParams, string> = {
   ignoreLinkEventWhenUp: 'ignore_link_event_when_up',
   qpLinksOwnBits: 'qp_links_own_bits',
   dmaSyncTx: 'dma_sync_tx',
+  rxDmaFallbackOwnSlot: 'rx_dma_fallback_own_slot',
 };
 
 /** Defaults overridden by `overrides`, validated; throws TransportError (EINVAL) naming the bad parameter. */

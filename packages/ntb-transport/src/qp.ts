@@ -547,7 +547,7 @@ export class TransportQp implements TransportQueue {
           e.flags |= DESC_DONE_FLAG;
           this.completeRxc(cctx);
         } else {
-          this.memcpyRx(cctx, e, offset);
+          this.memcpyRx(cctx, e, this.rxFallbackOffset(offset));
           this.stats.rxMemcpy++;
         }
       });
@@ -559,6 +559,18 @@ export class TransportQp implements TransportQueue {
     }
     this.memcpyRx(ctx, e, offset);
     this.stats.rxMemcpy++;
+  }
+
+  /**
+   * Source of the CPU copy after a failed RX DMA (ntb_rx_copy_callback's DMA_TRANS_* fallback):
+   * the kernel recomputes it from `qp->rx_index`, which ntb_process_rxc advanced when it
+   * submitted the DMA, so it copies the slot after the entry's (or a later one), not the
+   * entry's own; `rxDmaFallbackOwnSlot` copies from the entry's slot, `entryOffset`.
+   */
+  private rxFallbackOffset(entryOffset: number): number {
+    const ring = this.rxRing;
+    if (this.nt.params.rxDmaFallbackOwnSlot || ring === null) return entryOffset;
+    return ring.offset + ring.maxFrame * this.rxIndex;
   }
 
   private memcpyRx(ctx: ExecContext, e: Entry, offset: number): void {

@@ -63,6 +63,14 @@ export interface TransportParams {
    * behind it).
    */
   readonly dmaSyncTx: boolean;
+  /**
+   * Model switch: when an RX DMA copy fails, the CPU fallback copies from the entry's own slot
+   * (false = kernel v7.0: ntb_rx_copy_callback recomputes the source as `rx_buff +
+   * rx_max_frame * qp->rx_index`, an index ntb_process_rxc has already advanced, so the client
+   * gets the bytes of a later slot: the next frame if the peer has written it (delivered again
+   * in its turn), else the frame that slot held one ring lap earlier; the frame itself is lost).
+   */
+  readonly rxDmaFallbackOwnSlot: boolean;
 }
 
 /** A transport queue pair as its client sees it (struct ntb_transport_qp). */

@@ -163,8 +163,8 @@ describe('copy paths', () => {
     expect(r.b.received.get(0)).toHaveLength(3);
   });
 
-  it('a DMA error falls back to the CPU copy without losing or corrupting a frame', () => {
-    const r = rig({ functional: true, params: { useDma: true } });
+  it('a TX DMA error falls back to the CPU copy into the entry\'s own slot: nothing lost or corrupted', () => {
+    const r = rig({ functional: true, params: { useTxDma: true }, paramsB: {} });
     expect(runUntilUp(r)).toBe(true);
     r.pair.failDma = 2;
     stream(r, [5000, 6000, 7000]);
@@ -172,6 +172,49 @@ describe('copy paths', () => {
     const got = r.b.received.get(0) ?? [];
     expect(got.map((g) => g.len)).toEqual([5000, 6000, 7000]);
     got.forEach((g, n) => expect(g.data).toEqual(payload(n, g.len)));
+    expect(r.a.qps[0]?.stats).toMatchObject({ txAsync: 3, txMemcpy: 2 });
+  });
+
+  /** a streams `sizes` to b, whose RX uses DMA and whose first RX DMA copy fails. */
+  function rxDmaError(sizes: readonly number[], ownSlot: boolean): { got: { len: number; data: Uint8Array | null }[]; rig: Rig } {
+    const r = rig({ functional: true, params: {}, paramsB: { useRxDma: true, rxDmaFallbackOwnSlot: ownSlot } });
+    expect(runUntilUp(r)).toBe(true);
+    r.pair.failDma = 1;
+    stream(r, sizes);
+    r.sim.run({ until: r.sim.now + 100_000_000 });
+    return { got: r.b.received.get(0) ?? [], rig: r };
+  }
+
+  it('an RX DMA error: the kernel\'s fallback copies the slot at the advanced rx_index, so a lone frame arrives as that slot\'s stale bytes', () => {
+    const { got, rig: r } = rxDmaError([5000], false);
+    // Slot 1 was never written: the client gets 5000 zero bytes in place of frame 0.
+    expect(got.map((g) => g.len)).toEqual([5000]);
+    expect(got[0]?.data).toEqual(new Uint8Array(5000));
+    expect(r.b.qps[0]?.stats).toMatchObject({ rxPkts: 1, rxMemcpy: 1, rxAsync: 2 });
+    // The ring itself is intact: the next frame lands in slot 1 and arrives as sent.
+    stream(r, [3000]);
+    r.sim.run({ until: r.sim.now + 100_000_000 });
+    expect(got[1]?.data).toEqual(payload(0, 3000));
+  });
+
+  it('an RX DMA error a ring lap on: the kernel delivers the frame the next slot held a lap earlier in place of the lost one; rx_dma_fallback_own_slot delivers the frame', () => {
+    const run = (ownSlot: boolean): { len: number; data: Uint8Array | null }[] => {
+      const r = rig({ functional: true, params: {}, paramsB: { useRxDma: true, rxDmaFallbackOwnSlot: ownSlot } });
+      expect(runUntilUp(r)).toBe(true);
+      const lap = r.b.qps[0]?.rxRing?.maxEntry ?? 0;
+      expect(lap).toBeGreaterThan(2);
+      // One lap of distinct frames, every copy good: slot i holds frame i.
+      stream(r, Array.from({ length: lap }, (_, i) => 2000 + 100 * i));
+      r.sim.run({ until: r.sim.now + 100_000_000 });
+      expect(r.b.received.get(0)).toHaveLength(lap);
+      r.pair.failDma = 1;
+      stream(r, [1500]);
+      r.sim.run({ until: r.sim.now + 100_000_000 });
+      return (r.b.received.get(0) ?? []).slice(lap);
+    };
+    // The lone frame went to slot 0; its fallback read slot 1, still holding frame 1 (2100 B).
+    expect(run(false)).toEqual([{ len: 1500, data: payload(1, 2100).subarray(0, 1500) }]);
+    expect(run(true)).toEqual([{ len: 1500, data: payload(0, 1500) }]);
   });
 });
 

@@ -142,3 +142,21 @@ export function droppedDmaDiagnosis(lab: Lab): string {
   }
   return out.join('');
 }
+
+/**
+ * Why a TCP connection crawls in RTO backoff, or '': RX DMA copies on a board failed, and
+ * ntb_rx_copy_callback's CPU fallback copied the slot at the already advanced `rx_index`
+ * (ntb_transport's `rx_dma_fallback_own_slot` off, as in the kernel), so each of those frames
+ * was lost; while failures are pending every retransmission's copy fails in turn.
+ */
+export function rxDmaFallbackDiagnosis(lab: Lab): string {
+  const out: string[] = [];
+  for (const [b, peer] of [['rc', 'ep'], ['ep', 'rc']] as const) {
+    const failed = lab.pair.dma[b].stats.failed;
+    const rto = lab.boards[peer].stack.tcpExt.TCPTimeouts;
+    if (failed > 0 && lab.boards[b].transport()?.params.rxDmaFallbackOwnSlot === false && rto > 0) {
+      out.push(`; ${b}: ${failed} DMA cop${failed === 1 ? 'y' : 'ies'} failed, an RX copy's CPU fallback reading the slot at the advanced rx_index and losing its frame: ${peer}'s TCP in RTO backoff (${rto} timeouts)`);
+    }
+  }
+  return out.join('');
+}
