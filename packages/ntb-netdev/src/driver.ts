@@ -6,7 +6,7 @@ import { ERRNO } from '@ntbsim/kernel';
 import type { NetStack } from '@ntbsim/net-core';
 import type { TransportBus, TransportClientDev, TransportClientDriver } from '@ntbsim/ntb-transport';
 import { NtbNetdevError } from './errors.js';
-import { NtbNetdev } from './netdev.js';
+import { NtbNetdev, validateNtbNetdevOptions } from './netdev.js';
 import type { NtbNetdevOptions } from './types.js';
 
 /** A loaded ntb_netdev module: its driver and the devices it probed. */
@@ -23,9 +23,12 @@ export interface NtbNetdevModule {
  * `modprobe ntb_netdev`: register on `bus`, creating a netdev on `stack` for each transport;
  * 0-or-errno rc in `rc` (-ENODEV without a transport, -EEXIST when already loaded on `bus`). A
  * transport without a free queue pair fails that device's probe with -EIO (no netdev; the
- * module still loads, as the kernel logs the failed probe and keeps the driver).
+ * module still loads, as the kernel logs the failed probe and keeps the driver). Bad options
+ * throw NtbNetdevError (EINVAL) before anything is registered; any other throw from a probe
+ * unregisters what the load registered before it propagates.
  */
 export function loadNtbNetdev(bus: TransportBus, stack: NetStack, options: NtbNetdevOptions = {}): NtbNetdevModule & { readonly rc: number } {
+  validateNtbNetdevOptions(options);
   const devices = new Map<string, NtbNetdev>();
   const driver: TransportClientDriver = {
     name: 'ntb_netdev',
@@ -47,10 +50,17 @@ export function loadNtbNetdev(bus: TransportBus, stack: NetStack, options: NtbNe
       devices.delete(dev.name);
     },
   };
-  let rc = bus.registerClientDev('ntb_netdev');
-  if (rc === 0) {
-    rc = bus.registerClient(driver);
-    if (rc !== 0) bus.unregisterClientDev('ntb_netdev');
+  let rc: number;
+  try {
+    rc = bus.registerClientDev('ntb_netdev');
+    if (rc === 0) {
+      rc = bus.registerClient(driver);
+      if (rc !== 0) bus.unregisterClientDev('ntb_netdev');
+    }
+  } catch (e) {
+    bus.unregisterClient(driver);
+    bus.unregisterClientDev('ntb_netdev');
+    throw e;
   }
   const loaded = rc === 0;
   return {

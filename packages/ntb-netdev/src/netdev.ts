@@ -47,6 +47,32 @@ export function frameHeaderLength(frame: Uint8Array): number {
   return ETH_HLEN + ihl + l4;
 }
 
+const VARIANTS: readonly NtbNetdevVariant[] = ['mq', 'baseline'];
+const WAKE_TIMERS: readonly WakeTimerKind[] = ['jiffy', 'hrtimer'];
+const PAYLOADS: readonly PayloadMode[] = ['functional', 'timing'];
+
+/**
+ * Check driver options before anything is created: throws NtbNetdevError (EINVAL) naming the
+ * option, the value and what is allowed (the interface name is checked by the net core).
+ */
+export function validateNtbNetdevOptions(options: NtbNetdevOptions): void {
+  const bad = (field: string, value: unknown, allowed: string): never => {
+    throw new NtbNetdevError('EINVAL', `option ${field}: got ${JSON.stringify(value) ?? String(value)}, allowed ${allowed}`);
+  };
+  const oneOf = <T>(field: string, value: T | undefined, allowed: readonly T[]): void => {
+    if (value !== undefined && !allowed.includes(value)) bad(field, value, allowed.join(' | '));
+  };
+  const int = (field: string, value: number | undefined, min: number, max: number): void => {
+    if (value !== undefined && !(Number.isInteger(value) && value >= min && value <= max)) bad(field, value, `an integer in ${min}..${max}`);
+  };
+  oneOf('variant', options.variant, VARIANTS);
+  oneOf('wakeTimer', options.wakeTimer, WAKE_TIMERS);
+  oneOf('payload', options.payload, PAYLOADS);
+  int('queues', options.queues, 1, NTB_NETDEV_MAX_QUEUES);
+  int('hrtimerNs', options.hrtimerNs, 1, Number.MAX_SAFE_INTEGER);
+  int('rxqSize', options.rxqSize, 1, 0xffff);
+}
+
 /** One queue's context (struct ntb_netdev_queue). */
 export class NtbNetdevQueue {
   /** Counters. */
@@ -86,6 +112,7 @@ export class NtbNetdev {
     stack: NetStack,
     options: NtbNetdevOptions = {},
   ) {
+    validateNtbNetdevOptions(options);
     this.variant = options.variant ?? 'mq';
     this.wakeTimer = options.wakeTimer ?? 'jiffy';
     this.payload = options.payload ?? 'timing';
@@ -99,11 +126,17 @@ export class NtbNetdev {
       changeMtu: (mtu) => this.changeMtu(mtu),
     };
     this.ndev = createNetDevice(stack, { name: options.name ?? 'ntb0', ops, numTxQueues: maxQueues, numRxQueues: maxQueues, minMtu: 0, maxMtu: 0xffff, mtu: 68 });
-    const want = this.variant === 'mq' ? Math.max(1, Math.min(options.queues ?? 1, maxQueues)) : 1;
-    for (let i = 0; i < want; i++) {
-      const q = this.createQueue(i);
-      if (q === null) break;
-      this.queues.push(q);
+    const want = this.variant === 'mq' ? (options.queues ?? 1) : 1;
+    try {
+      for (let i = 0; i < want; i++) {
+        const q = this.createQueue(i);
+        if (q === null) break;
+        this.queues.push(q);
+      }
+    } catch (e) {
+      for (const q of this.queues) this.transport.freeQueue(q.qp);
+      stack.unregisterNetdev(this.ndev);
+      throw e;
     }
     if (this.queues.length === 0) {
       stack.unregisterNetdev(this.ndev);
@@ -212,7 +245,10 @@ export class NtbNetdev {
     return this.ndev.netifTxQueueStopped(q.qid);
   }
 
-  /** ntb_netdev_maybe_stop_tx: stop the subqueue when short of slots; arm the timer if still short. */
+  /**
+   * ntb_netdev_maybe_stop_tx: when short of `size` slots, stop the subqueue and, if still short,
+   * arm the wake timer and return -EBUSY, else start it again (mq: only while the QP link is up).
+   */
   private maybeStopTx(q: NtbNetdevQueue, size: number, ctx: ExecContext): number {
     if (this.stopped(q) || q.qp.txFreeEntry() >= size) return 0;
     this.ndev.netifStopSubqueue(q.qid);
@@ -221,7 +257,7 @@ export class NtbNetdev {
       this.armTimer(q, ctx);
       return -ERRNO.EBUSY;
     }
-    this.ndev.netifStartSubqueue(q.qid);
+    if (this.wakeAllowed(q)) this.ndev.netifStartSubqueue(q.qid);
     return 0;
   }
 
@@ -245,6 +281,8 @@ export class NtbNetdev {
       this.ndev.stats.txDropped++;
       return 'ok';
     }
+    // mq: NETDEV_TX_BUSY when the subqueue is stopped. A stop short of tx_stop slots here does
+    // not refuse the frame: the merged series, like v7.0, ignores maybe_stop_tx's result.
     if (this.variant === 'mq' && this.stopped(q)) {
       q.stats.txBusy++;
       return 'busy';
@@ -310,10 +348,12 @@ export class NtbNetdev {
   }
 
   /**
-   * @internal rx_handler: count the frame in rx_packets/rx_bytes, hand it to the stack with
-   * `netif_rx` (whose result the driver ignores: a backlog drop is counted once, by the core, in
-   * rx_dropped and softnet dropped) and re-post a buffer. The kernel posts a fresh skb; here the
-   * frame's bytes are copied out when the skb is built, so the same buffer object is posted again.
+   * @internal rx_handler: hand the frame to the stack with `netif_rx` and re-post a buffer. mq
+   * counts rx_packets/rx_bytes first and ignores netif_rx's result (a backlog drop is counted
+   * once, by the core, in rx_dropped and softnet dropped); v7.0 counts them only when netif_rx
+   * accepts the frame, and a drop in rx_errors and rx_dropped (on top of the core's rx_dropped).
+   * The kernel posts a fresh skb; here the frame's bytes are copied out when the skb is built, so
+   * the same buffer object is posted again.
    */
   rxHandler(q: NtbNetdevQueue, cb: unknown, len: number, ctx: ExecContext): void {
     const stats = this.ndev.stats;
@@ -334,11 +374,21 @@ export class NtbNetdev {
         skb.dev = this.ndev;
         ethTypeTrans(skb, this.ndev);
         skb.recordRxQueue(q.qid);
-        stats.rxPackets++;
-        stats.rxBytes += len;
-        q.stats.rxPackets++;
-        q.stats.rxBytes += len;
-        netifRx(skb, ctx);
+        if (this.variant === 'mq') {
+          stats.rxPackets++;
+          stats.rxBytes += len;
+          q.stats.rxPackets++;
+          q.stats.rxBytes += len;
+          netifRx(skb, ctx);
+        } else if (netifRx(skb, ctx) === 'drop') {
+          stats.rxErrors++;
+          stats.rxDropped++;
+        } else {
+          stats.rxPackets++;
+          stats.rxBytes += len;
+          q.stats.rxPackets++;
+          q.stats.rxBytes += len;
+        }
       }
     }
     if (q.qp.rxEnqueue(buf, buf, this.rxBufLen, ctx) !== 0) {
@@ -347,14 +397,23 @@ export class NtbNetdev {
     }
   }
 
-  /** @internal event_handler: per-QP link up/down drives the subqueue and the carrier. */
+  /**
+   * @internal event_handler. mq: while the interface is running, a QP's link up wakes its
+   * subqueue and a link down stops it; the carrier is on when any QP is up. v7.0: link up (and
+   * the QP up) turns the carrier on, link down off; the queue is left as it is.
+   */
   eventHandler(q: NtbNetdevQueue, status: 0 | 1): void {
-    if (status === 1 && q.qp.linkQuery()) {
-      this.ndev.netifCarrierOn();
-      if (this.ndev.isUp) this.ndev.netifWakeSubqueue(this.variant === 'mq' ? q.qid : 0);
+    if (this.variant === 'mq') {
+      if (this.ndev.isUp) {
+        if (status === 1) this.ndev.netifWakeSubqueue(q.qid);
+        else this.ndev.netifStopSubqueue(q.qid);
+      }
+      if (this.queues.some((o) => o.qp.linkQuery())) this.ndev.netifCarrierOn();
+      else this.ndev.netifCarrierOff();
+    } else if (status === 1) {
+      if (q.qp.linkQuery()) this.ndev.netifCarrierOn();
     } else {
-      if (this.variant === 'mq') this.ndev.netifStopSubqueue(q.qid);
-      if (!this.queues.some((o) => o.qp.linkQuery())) this.ndev.netifCarrierOff();
+      this.ndev.netifCarrierOff();
     }
   }
 
@@ -416,27 +475,35 @@ export class NtbNetdev {
         }
         added.push(q);
       }
+      // ntb_inc_channels: a running device fills the new queues' RX and keeps their subqueues
+      // stopped until their QP's link-up event; a stopped one only creates the QPs.
+      const running = this.ndev.isUp;
       for (const q of added) {
-        this.ndev.netifStopSubqueue(q.qid);
         this.queues.push(q);
-        if (this.ndev.isUp) {
-          this.fillRx(q);
-          q.qp.linkUp();
-        }
+        if (!running) continue;
+        this.fillRx(q);
+        this.ndev.netifStopSubqueue(q.qid);
       }
       this.ndev.netifSetRealNumQueues(combined, combined);
+      if (running) for (const q of added) q.qp.linkUp();
       return 0;
     }
+    // ntb_dec_channels: stop, unlink, drain and free the removed queues (the first three only
+    // while running), then recompute the carrier from the QPs left.
+    const running = this.ndev.isUp;
     const removed = this.queues.splice(combined);
-    for (const q of removed) this.ndev.netifStopSubqueue(q.qid);
+    if (running) for (const q of removed) this.ndev.netifStopSubqueue(q.qid);
     this.ndev.netifSetRealNumQueues(combined, combined);
     for (const q of removed) {
-      q.qp.linkDown();
-      this.drainRx(q);
-      this.cancelTimer(q);
+      if (running) {
+        q.qp.linkDown();
+        this.drainRx(q);
+        this.cancelTimer(q);
+      }
       this.transport.freeQueue(q.qp);
     }
-    if (!this.queues.some((q) => q.qp.linkQuery())) this.ndev.netifCarrierOff();
+    if (this.queues.some((q) => q.qp.linkQuery())) this.ndev.netifCarrierOn();
+    else this.ndev.netifCarrierOff();
     return 0;
   }
 

@@ -17,7 +17,7 @@ export interface NtbNetdevOptions {
   readonly name?: string;
   /** Driver variant. Default `mq`. */
   readonly variant?: NtbNetdevVariant;
-  /** Queue pairs at probe (NTB_NETDEV_DEFAULT_QUEUES = 1; the multi-queue v1 series' `ntb_num_queues`). Default 1. */
+  /** Queue pairs at probe, 1..64: as many as the transport has free, up to this (NTB_NETDEV_DEFAULT_QUEUES = 1; the multi-queue v1 series' `ntb_num_queues`; the baseline driver takes one). Default 1. */
   readonly queues?: number;
   /** Wake-up mechanism. Default `jiffy` (mod_timer(jiffies + usecs_to_jiffies(1))). */
   readonly wakeTimer?: WakeTimerKind;

@@ -7,7 +7,7 @@ import { ERRNO } from '@ntbsim/kernel';
 import { createNetStack } from '@ntbsim/net-core';
 import { TransportBus } from '@ntbsim/ntb-transport';
 import { describe, expect, it } from 'vitest';
-import { loadNtbNetdev, type NtbNetdev, type NtbNetdevModule } from '../src/index.js';
+import { loadNtbNetdev, NtbNetdevError, type NtbNetdev, type NtbNetdevModule, type NtbNetdevOptions, type NtbNetdevVariant, type PayloadMode, type WakeTimerKind } from '../src/index.js';
 import { pingOnce, rig, transportPair } from './rig.js';
 
 /** The module's only device (the one on transport 0). */
@@ -178,5 +178,78 @@ describe('rmmod ntb_netdev (unload) and driver remove', () => {
     expect(only(mod)).toBe(nd);
     expect(stack.devices).toEqual([nd.ndev]);
     expect(t.freeQueueCount).toBe(0);
+  });
+});
+
+describe('options and atomic loads', () => {
+  it('a bad option throws EINVAL naming it and what is allowed, before anything is registered', () => {
+    const p = transportPair();
+    const stack = createNetStack(p.hosts.rc);
+    const bus = p.buses.rc;
+    const bad: [NtbNetdevOptions, RegExp][] = [
+      [{ queues: Number.NaN }, /option queues: got null, allowed an integer in 1\.\.64/],
+      [{ queues: 1.5 }, /option queues: got 1\.5, allowed an integer in 1\.\.64/],
+      [{ queues: 0 }, /option queues: got 0/],
+      [{ queues: 65 }, /option queues: got 65/],
+      [{ variant: 'foo' as NtbNetdevVariant }, /option variant: got "foo", allowed mq \| baseline/],
+      [{ wakeTimer: 'foo' as WakeTimerKind }, /option wakeTimer: got "foo", allowed jiffy \| hrtimer/],
+      [{ payload: 'bogus' as PayloadMode }, /option payload: got "bogus", allowed functional \| timing/],
+      [{ rxqSize: 0 }, /option rxqSize: got 0, allowed an integer in 1\.\.65535/],
+      [{ hrtimerNs: -1 }, /option hrtimerNs: got -1/],
+    ];
+    for (const [options, message] of bad) {
+      let err: unknown = null;
+      try {
+        loadNtbNetdev(bus, stack, options);
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(NtbNetdevError);
+      expect((err as NtbNetdevError).code).toBe('EINVAL');
+      expect((err as Error).message).toMatch(message);
+      expect(stack.devices).toEqual([]);
+      expect(bus.transports[0]?.freeQueueCount).toBe(1);
+    }
+    // Nothing was left registered: a good load still works.
+    const mod = loadNtbNetdev(bus, stack);
+    expect(mod.rc).toBe(0);
+    expect(only(mod).ndev.name).toBe('ntb0');
+  });
+
+  it('a probe that throws (a name the net core refuses) leaves nothing registered: the next load succeeds', () => {
+    const p = transportPair();
+    const stack = createNetStack(p.hosts.rc);
+    const bus = p.buses.rc;
+    expect(() => loadNtbNetdev(bus, stack, { name: '' })).toThrow();
+    expect(stack.devices).toEqual([]);
+    expect(bus.transports[0]?.freeQueueCount).toBe(1);
+    const mod = loadNtbNetdev(bus, stack);
+    expect(mod.rc).toBe(0);
+    expect(only(mod).queues).toHaveLength(1);
+  });
+});
+
+describe('xmit and RX accounting, mq against v7.0', () => {
+  it('backlog drops: mq counts rx_packets for every frame and lets the core count rx_dropped; v7.0 counts a dropped frame in rx_errors and rx_dropped instead of rx_packets', () => {
+    const burst = (variant: 'mq' | 'baseline'): Record<string, number> => {
+      const r = rig({ netdev: { variant } });
+      r.rc.stack.setSysctl('net.core.netdev_max_backlog', 0);
+      const s = r.rc.nd.ndev.stats;
+      const before = { rxPackets: s.rxPackets, rxErrors: s.rxErrors, rxDropped: s.rxDropped };
+      const sock = r.ep.stack.udpSocket();
+      r.ep.host.createUserTask('burst', (ctx) => {
+        for (let i = 0; i < 8; i++) sock.sendTo(ctx, 1000, { addr: r.rc.ip, port: 9 });
+        return 'exit';
+      });
+      r.sim.run({ until: r.sim.now + 50e6 });
+      return { rxPackets: s.rxPackets - before.rxPackets, rxErrors: s.rxErrors - before.rxErrors, rxDropped: s.rxDropped - before.rxDropped, backlogDrops: r.rc.stack.softnetStat().reduce((n, c) => n + c.dropped, 0) };
+    };
+    const mq = burst('mq');
+    expect(mq.backlogDrops).toBeGreaterThan(0);
+    expect(mq).toEqual({ rxPackets: 8, rxErrors: 0, rxDropped: mq.backlogDrops, backlogDrops: mq.backlogDrops });
+    const v70 = burst('baseline');
+    const k = v70.backlogDrops;
+    expect(k).toBeGreaterThan(0);
+    expect(v70).toEqual({ rxPackets: 8 - k, rxErrors: k, rxDropped: 2 * k, backlogDrops: k });
   });
 });
