@@ -127,8 +127,11 @@ export class Simulation {
   run(options: RunOptions = {}): number {
     const until = options.until ?? Infinity;
     const maxEvents = options.maxEvents ?? Infinity;
-    if (until < this.now) {
-      throw new KernelError('EINVAL', `run until ${until} ns: now is already ${this.now} ns`);
+    if (!(until >= this.now)) {
+      throw new KernelError('EINVAL', Number.isNaN(until) ? 'run until NaN ns: allowed a time in ns ≥ now' : `run until ${until} ns: now is already ${this.now} ns`);
+    }
+    if (!(maxEvents >= 0)) {
+      throw new KernelError('EINVAL', `run maxEvents ${maxEvents}: allowed a count ≥ 0`);
     }
     this.stopRequested = false;
     const queue = this.queue;

@@ -40,6 +40,21 @@ describe('Simulation', () => {
     expect(() => createSimulation({ seed: 1.5 })).toThrow(expect.objectContaining({ code: 'EINVAL' }));
   });
 
+  it('run refuses an until before now or NaN and a negative or NaN maxEvents, and changes nothing', () => {
+    const sim = createSimulation();
+    let ran = 0;
+    sim.at(200, () => ran++);
+    sim.run({ until: 100 });
+    for (const bad of [{ until: 50 }, { until: Number.NaN }, { maxEvents: -1 }, { maxEvents: Number.NaN }]) {
+      expect(() => sim.run(bad)).toThrow(expect.objectContaining({ code: 'EINVAL' }));
+      expect(sim.now).toBe(100);
+    }
+    expect(() => sim.run({ until: Number.NaN })).toThrow(/run until NaN ns: allowed a time in ns ≥ now/);
+    expect(ran).toBe(0);
+    sim.run();
+    expect([sim.now, ran]).toEqual([200, 1]);
+  });
+
   it('maxEvents bounds a run and stop() ends it', () => {
     const sim = createSimulation();
     let n = 0;

@@ -57,6 +57,7 @@ export function createFaults(t: FaultTargets): EpfFaults {
         t.vntb.ringSlot(target.slot);
         return;
       }
+      if (target.to !== 'rc') throw new EpfError('EINVAL', 'faults', `spurious doorbell to: got ${JSON.stringify((target as { to: unknown }).to)}, allowed ep or rc`);
       const irq = t.driver.vectors[target.vector];
       if (irq === undefined) throw new EpfError('EINVAL', 'faults', `spurious MSI vector: got ${target.vector}, allowed 0..${t.driver.vectors.length - 1} (requested by the host probe)`);
       irq.raise();
@@ -66,6 +67,9 @@ export function createFaults(t: FaultTargets): EpfFaults {
       if (engine === null) throw new EpfError('EINVAL', 'faults', `dma side: got ${JSON.stringify(side)}, allowed rc or ep`);
       engine.injectErrors(options.count ?? 1, options.channel);
     },
-    stallEpHandler: (stalled) => t.vntb.setStalled(stalled),
+    stallEpHandler: (stalled) => {
+      if (typeof stalled !== 'boolean') throw new EpfError('EINVAL', 'faults', `stall: got ${JSON.stringify(stalled)}, allowed true or false`);
+      t.vntb.setStalled(stalled);
+    },
   };
 }

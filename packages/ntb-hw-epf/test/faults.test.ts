@@ -88,6 +88,14 @@ describe('fault hooks', () => {
     expect(rcLog.map((e) => e.vector)).toEqual([2]);
     expect(() => pair.faults.spuriousDoorbell({ to: 'rc', vector: 16 })).toThrow(EpfError);
     expect(() => pair.faults.spuriousDoorbell({ to: 'ep', slot: 64 })).toThrow(/doorbell slot: got 64, allowed 0\.\.63/);
+    // A malformed target or stall flag is refused, not taken for the RC's vector 0 or "stalled".
+    expect(() => pair.faults.spuriousDoorbell({ to: 'x', vector: 0 } as unknown as { to: 'rc'; vector: number })).toThrow(/spurious doorbell to: got "x", allowed ep or rc/);
+    expect(() => pair.faults.stallEpHandler('x' as unknown as boolean)).toThrow(/stall: got "x", allowed true or false/);
+    pair.faults.spuriousDoorbell({ to: 'ep', slot: 5 });
+    runFor(sim, 9_000_000);
+    expect(rcLog.map((e) => e.vector)).toEqual([2]);
+    // The EP's command handler still polls: the second spurious slot write is seen.
+    expect(epLog.map((e) => e.vector)).toEqual([3, 3]);
   });
 
   it('WC linger is per side', () => {

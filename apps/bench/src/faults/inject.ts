@@ -118,8 +118,9 @@ const isCount = (v: unknown, max = FAULT_MAX_COUNT): v is number => typeof v ===
 export function checkFault(lab: Lab, spec: FaultSpec): string | null {
   switch (spec.kind) {
     case 'link':
+      return typeof spec.up === 'boolean' ? null : `up: got ${JSON.stringify(spec.up)}, allowed true or false`;
     case 'stall-ep':
-      return null;
+      return typeof spec.stalled === 'boolean' ? null : `stalled: got ${JSON.stringify(spec.stalled)}, allowed true or false`;
     case 'reload':
       if (!isBoard(spec.board)) return `board: got ${JSON.stringify(spec.board)}, allowed rc or ep`;
       return reloadState(lab, spec.board)?.pending === true ? `${spec.board}: a reload is still in progress (its rmmod or modprobe sleeping in an EPF command)` : null;
@@ -127,6 +128,7 @@ export function checkFault(lab: Lab, spec: FaultSpec): string | null {
     case 'reset': {
       if (!isBoard(spec.board)) return `board: got ${JSON.stringify(spec.board)}, allowed rc or ep`;
       const board = lab.boards[spec.board];
+      if (spec.kind === 'qp-link' && typeof spec.up !== 'boolean') return `up: got ${JSON.stringify(spec.up)}, allowed true or false`;
       if (board.netdev() === null) return `${spec.board}: ntb_netdev is not loaded`;
       const pending = pendingRxFailures(board);
       return spec.kind === 'reset' && pending > 0 ? `${spec.board}: ${pending} RX buffer allocation failure(s) still armed (rx-exhaust): ndo_open would fail with -ENOMEM and leave ntb0 down` : null;
@@ -256,7 +258,7 @@ export function injectFault(lab: Lab, spec: FaultSpec, onError?: (message: strin
         nd.ndev.close();
         const rc = nd.ndev.open();
         if (rc < 0) {
-          onError?.(`ndo_open failed (${rc})`);
+          onError?.(`ndo_open failed (${rc}): ntb0 stays down, as 'ip link set ntb0 up' would leave it (the reset is ndo_stop, done, then ndo_open)`);
           return rc;
         }
       }

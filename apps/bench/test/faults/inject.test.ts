@@ -95,6 +95,17 @@ describe('the fault command', () => {
     expect(parseFaultArgs(['fault', 'reload', 'now'], 'rc')).toBe("extra operand 'now'");
     expect(injectFault(lab, { kind: 'reload', board: 'xx' } as never, (m) => (msg = m))).toBe(-22);
     expect(msg).toBe('board: got "xx", allowed rc or ep');
+    // A flag that is not a boolean is refused, not read as falsy (the PCIe link stays up).
+    for (const [spec, field] of [
+      [{ kind: 'link' }, 'up: got undefined'],
+      [{ kind: 'link', up: 'false' }, 'up: got "false"'],
+      [{ kind: 'qp-link', board: 'rc', up: 0 }, 'up: got 0'],
+      [{ kind: 'stall-ep', stalled: 'x' }, 'stalled: got "x"'],
+    ] as const) {
+      expect(injectFault(lab, spec as never, (m) => (msg = m))).toBe(-22);
+      expect(msg).toBe(`${field}, allowed true or false`);
+    }
+    expect(lab.pair.fabric.linkUp).toBe(true);
   });
 
   it('a lab script with a bad fault line stops there with its line number', () => {
