@@ -169,7 +169,8 @@ export class TransportQp implements TransportQueue {
     const ops = this.nt.dev.ops;
     if (p.useDma || p.useTxDma) this.txDma.setup(ops, p.numTxDmaChan || 1);
     if (p.useDma || p.useRxDma) this.rxDma.setup(ops, p.numRxDmaChan || 1);
-    this.rxFree.length = 0;
+    // NTB_QP_DEF_NUM_ENTRIES more, on top of the rx_max_entry a link set up before the first
+    // create put there (free_queue empties the list, so later creates start from 100).
     for (let i = 0; i < 100; i++) this.rxFree.push(newEntry());
     this.rxAllocEntry = 100;
     this.txFree.length = 0;

@@ -114,3 +114,26 @@ describe('ntb_transport_probe: the inbound memory-window API', () => {
     expect(client.probe(dev)).toBe(-ERRNO.EINVAL);
   });
 });
+
+describe('ntb_transport_create_queue: the RX entry pool', () => {
+  it('a QP first created after the link set it up holds rx_max_entry + 100 RX entries (setup_qp_mw filled it first); one created again after a free holds 100', () => {
+    const r = rig({ queues: 1, lb: { mwCount: 2 } });
+    expect(runUntilUp(r)).toBe(true);
+    const accepted = (): { qp: number; n: number; maxEntry: number } => {
+      const qp = r.a.transport.createQueue({}, null);
+      if (qp === null) throw new Error('no free QP');
+      let n = 0;
+      while (n < 1000 && qp.rxEnqueue(null, null, 65536) === 0) n++;
+      const num = qp.qpNum;
+      const maxEntry = qp.rxRing?.maxEntry ?? 0;
+      r.a.transport.freeQueue(qp);
+      r.sim.run({ until: r.sim.now + 10_000_000 });
+      return { qp: num, n, maxEntry };
+    };
+    const first = accepted();
+    expect(first.qp).toBe(1);
+    expect(first.maxEntry).toBeGreaterThan(0);
+    expect(first.n).toBe(first.maxEntry + 100);
+    expect(accepted()).toEqual({ qp: 1, n: 100, maxEntry: first.maxEntry });
+  });
+});
