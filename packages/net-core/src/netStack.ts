@@ -256,6 +256,7 @@ export class NetStack {
   private readonly defrag: IpDefrag;
   private tcpMemPages = 0;
   private tcpPressure = false;
+  private readonly taps: ((skb: Skb) => void)[] = [];
 
   /** The stack of `host` (use `createNetStack`). */
   constructor(
@@ -559,6 +560,20 @@ export class NetStack {
     this.netTx.raise(cpu);
   }
 
+  /**
+   * Add a tap that sees every packet this stack takes from its RX backlog, before IP
+   * validation, as an `ETH_P_ALL` packet handler (dev_add_pack on ptype_all: what tcpdump
+   * uses) sees it in __netif_receive_skb_core; the tap must not change the skb. Returns the
+   * function that removes it (dev_remove_pack).
+   */
+  addPacketTap(tap: (skb: Skb) => void): () => void {
+    this.taps.push(tap);
+    return () => {
+      const i = this.taps.indexOf(tap);
+      if (i >= 0) this.taps.splice(i, 1);
+    };
+  }
+
   /** @internal enqueue_to_backlog on the current CPU (netif_rx). */
   enqueueBacklog(skb: Skb, ctx: ExecContext): NetRx {
     const sd = this.softnet[ctx.cpu.id] as SoftnetData;
@@ -608,6 +623,7 @@ export class NetStack {
     if (skb !== undefined) {
       sd.stat.processed++;
       sd.rxBudget--;
+      for (const tap of this.taps) tap(skb);
       this.ipRcv(skb, ctx);
     }
     if (sd.backlogLen === 0) {

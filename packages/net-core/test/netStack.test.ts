@@ -24,6 +24,27 @@ describe('NetStack NET_RX', () => {
     expect(lab.veth.b.rxIrqs[0]?.counts[2]).toBeGreaterThan(0);
   });
 
+  it('a packet tap sees every packet taken from the backlog, with its IP header, until removed', () => {
+    const lab = makeLab();
+    const r = lab.sb.udpSocket();
+    r.bind(9);
+    const s = lab.sa.udpSocket();
+    s.connect({ addr: '10.0.0.2', port: 9 });
+    const seen: { src: unknown; id: number; len: number }[] = [];
+    const remove = lab.sb.addPacketTap((skb) => seen.push({ src: skb.ip.src, id: skb.ip.id, len: skb.l4Len }));
+    let n = 0;
+    lab.a.createUserTask('tx', (ctx) => (s.send(ctx, 100 + n).ok && ++n < 5 ? 'run' : 'exit'));
+    lab.sim.run({ until: 1e9 });
+    expect(seen.map((x) => x.len)).toEqual([108, 109, 110, 111, 112]);
+    expect(new Set(seen.map((x) => x.id)).size).toBe(5);
+    expect(new Set(seen.map((x) => x.src)).size).toBe(1);
+    remove();
+    lab.a.createUserTask('tx2', (ctx) => (s.send(ctx, 50).ok ? 'exit' : 'exit'));
+    lab.sim.run({ until: 2e9 });
+    expect(seen).toHaveLength(5);
+    expect(lab.sb.softnetStat().reduce((a, x) => a + x.processed, 0)).toBe(6);
+  });
+
   it('drops at the backlog limit and counts softnet dropped and rx_dropped', () => {
     const lab = makeLab({ stack: { sysctl: { netdevMaxBacklog: 4 } } });
     const r = lab.sb.udpSocket();

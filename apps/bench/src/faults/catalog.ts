@@ -35,6 +35,12 @@ function noLoss(v: AccountingView): string | null {
 }
 const noLossDetail = (): string => 'no loss: RetransSegs, tx_dropped, rx_errors, rx_err_ver unchanged on both boards';
 
+/** No frame lost by the driver or the transport (a late frame may still cost a TCP retransmission). */
+function noDriverLoss(v: AccountingView): string | null {
+  const bad = (['txDropped', 'rxErrors', 'rxErrVer'] as const).filter((k) => bothDelta(v, k) !== 0);
+  return bad.length === 0 ? null : `a frame lost in the driver or transport: ${bad.map((k) => `${k} +${bothDelta(v, k)}`).join(', ')}`;
+}
+
 /** Loss only from frames the link ate, counted in the fabric's dropped counters, recovered by TCP retransmission; no driver error. */
 function linkLoss(v: AccountingView): string | null {
   const dropped = bothDelta(v, 'droppedLinkDown');
@@ -146,8 +152,8 @@ function wc(flush: boolean): Scenario {
     ],
     healAtNs: 60 * MS,
     resumeBoundNs: 700 * MS,
-    account: flush ? noLoss : () => null,
-    accountDetail: flush ? noLossDetail : (v) => `no frame lost or corrupted; stalls recovered by TCP (RetransSegs +${bothDelta(v, 'retransSegs')})`,
+    account: flush ? noLoss : noDriverLoss,
+    accountDetail: flush ? noLossDetail : (v) => `no frame lost in the driver or transport (tx_dropped, rx_errors, rx_err_ver unchanged on both boards); stalls recovered by TCP (RetransSegs +${bothDelta(v, 'retransSegs')})`,
     weakness: {
       expect: flush ? 'absent' : 'shown',
       observed: (v) => {
@@ -165,8 +171,8 @@ function dropDoorbells(): Scenario {
     steps: [faultStep(0, { kind: 'drop-doorbells', count: 2 })],
     healAtNs: 0,
     resumeBoundNs: 1000 * MS,
-    account: (v) => (counterDelta(v, 'rc', 'droppedFault') === 2 ? null : `rc→ep dropped_fault +${counterDelta(v, 'rc', 'droppedFault')}, expected 2`),
-    accountDetail: (v) => `2 doorbells dropped (rc→ep dropped_fault +${counterDelta(v, 'rc', 'droppedFault')}); no frame lost: TCP RetransSegs +${bothDelta(v, 'retransSegs')}`,
+    account: (v) => (counterDelta(v, 'rc', 'droppedFault') === 2 ? noDriverLoss(v) : `rc→ep dropped_fault +${counterDelta(v, 'rc', 'droppedFault')}, expected 2`),
+    accountDetail: (v) => `2 doorbells dropped (rc→ep dropped_fault +${counterDelta(v, 'rc', 'droppedFault')}); no frame lost in the driver or transport (tx_dropped, rx_errors, rx_err_ver unchanged), the late ones recovered by TCP: RetransSegs +${bothDelta(v, 'retransSegs')}`,
   });
 }
 
@@ -175,8 +181,8 @@ function dropMsis(): Scenario {
     steps: [faultStep(0, { kind: 'drop-msis', count: 2 })],
     healAtNs: 0,
     resumeBoundNs: 1000 * MS,
-    account: (v) => (counterDelta(v, 'ep', 'droppedFault') === 2 ? null : `ep→rc dropped_fault +${counterDelta(v, 'ep', 'droppedFault')}, expected 2`),
-    accountDetail: (v) => `2 MSIs dropped (ep→rc dropped_fault +${counterDelta(v, 'ep', 'droppedFault')}); TCP RetransSegs +${bothDelta(v, 'retransSegs')}`,
+    account: (v) => (counterDelta(v, 'ep', 'droppedFault') === 2 ? noDriverLoss(v) : `ep→rc dropped_fault +${counterDelta(v, 'ep', 'droppedFault')}, expected 2`),
+    accountDetail: (v) => `2 MSIs dropped (ep→rc dropped_fault +${counterDelta(v, 'ep', 'droppedFault')}); no frame lost in the driver or transport (tx_dropped, rx_errors, rx_err_ver unchanged), the late ones recovered by TCP: RetransSegs +${bothDelta(v, 'retransSegs')}`,
   });
 }
 
@@ -351,6 +357,7 @@ function dmaError(side: BoardName, ownSlot = false): Scenario {
           weakness: {
             expect: ownSlot ? 'absent' : 'shown',
             wedges: true,
+            duplicates: true,
             observed: (v: AccountingView) => {
               const retrans = bothDelta(v, 'retransSegs');
               return {

@@ -5,6 +5,7 @@
  * loses and counted where the kernel counts it, link and carrier consistent on both boards,
  * and delivery resuming within the scenario's stated bound after the last heal action.
  */
+import { formatIpv4 } from '@ntbsim/net-core';
 import { staleDiagnosis } from '../lab/diagnose.js';
 import type { BoardName, Lab, LabOptions } from '../lab/lab.js';
 import { bootLab } from '../lab/lab.js';
@@ -198,6 +199,48 @@ export interface AccountingView {
   readonly streams: readonly StreamState[];
   /** The scenario's verified UDP flows, or null when it has none. */
   readonly datagrams: DatagramState | null;
+  /** Frames delivered twice, per receiving board. */
+  readonly duplicates: DuplicateWatch;
+}
+
+/** IP datagrams a board's stack took more than once: the frame-level duplicate check. */
+export interface DuplicateWatch {
+  /** Frames seen again, per receiving board. */
+  readonly count: Record<BoardName, number>;
+  /** The first duplicate per board (`source id N, offset O`), or null. */
+  readonly first: Record<BoardName, string | null>;
+  /** Remove the taps. */
+  remove(): void;
+}
+
+/** How many recent frames per board the duplicate check remembers (well inside the 16-bit IP id space). */
+export const DUP_WINDOW = 16_384;
+
+/**
+ * Tap both stacks' RX (a packet handler on ptype_all, as tcpdump) and count the IPv4 frames
+ * each takes twice: every transmission, a TCP retransmission included, gets a fresh IP id from
+ * the sender's stack, so the same (source, id, fragment offset) reaching a stack again within
+ * DUP_WINDOW frames is a frame the NTB path delivered twice, whatever TCP then makes of it.
+ */
+export function watchDuplicates(lab: Lab): DuplicateWatch {
+  const count: Record<BoardName, number> = { rc: 0, ep: 0 };
+  const first: Record<BoardName, string | null> = { rc: null, ep: null };
+  const removers = (['rc', 'ep'] as const).map((b) => {
+    const seen = new Set<string>();
+    const order: string[] = [];
+    return lab.boards[b].stack.addPacketTap((skb) => {
+      const key = `${skb.ip.src}:${skb.ip.id}:${skb.ip.fragOff ?? 0}`;
+      if (seen.has(key)) {
+        count[b]++;
+        first[b] ??= `source ${formatIpv4(skb.ip.src)} id ${skb.ip.id}, offset ${skb.ip.fragOff ?? 0}`;
+        return;
+      }
+      seen.add(key);
+      order.push(key);
+      if (order.length > DUP_WINDOW) seen.delete(order.shift() as string);
+    });
+  });
+  return { count, first, remove: () => removers.forEach((r) => r()) };
 }
 
 /** The longest time (ns) between deliveries of the stream within [from, to]. */
@@ -263,9 +306,11 @@ export interface Scenario {
    * then reported under known-weakness rather than failing no-throw-no-hang and
    * resumes-in-bound (a throw still fails). `splitsLink`: the weakness, when shown, leaves a QP
    * link up on one board and down on the other; that is then reported under known-weakness
-   * rather than failing link-consistent.
+   * rather than failing link-consistent. `duplicates`: the weakness, when shown, delivers frames
+   * twice (a stale slot's frame again); those are then reported under known-weakness rather
+   * than failing no-dup-no-corruption (a corrupt byte in a stream still fails).
    */
-  readonly weakness?: { readonly expect: 'shown' | 'absent'; readonly wedges?: boolean; readonly splitsLink?: boolean; readonly observed: (v: AccountingView) => { readonly shown: boolean; readonly detail: string } };
+  readonly weakness?: { readonly expect: 'shown' | 'absent'; readonly wedges?: boolean; readonly splitsLink?: boolean; readonly duplicates?: boolean; readonly observed: (v: AccountingView) => { readonly shown: boolean; readonly detail: string } };
 }
 
 /** The outcome of one scenario. */
@@ -332,6 +377,29 @@ function judgeExtraTraffic(inv: Record<InvariantName, InvariantResult>, sc: Scen
   if (c.status === 'pass') inv['no-dup-no-corruption'] = bad.length === 0 ? pass(`${c.detail}${streams}${udp}`) : fail(bad.join('; '));
 }
 
+/**
+ * The frame-level half of no-dup-no-corruption: no IP datagram reaches either stack twice.
+ * A weakness marked `duplicates` that is shown makes duplicates its own finding (n/a here).
+ */
+function judgeDuplicateFrames(inv: Record<InvariantName, InvariantResult>, sc: Scenario, v: AccountingView, weak: { readonly shown: boolean } | null): void {
+  const d = v.duplicates;
+  const total = d.count.rc + d.count.ep;
+  const c = inv['no-dup-no-corruption'];
+  if (total === 0) {
+    if (c.status === 'pass') inv['no-dup-no-corruption'] = pass(`${c.detail}; no IP datagram received twice`);
+    return;
+  }
+  const what = (['rc', 'ep'] as const)
+    .filter((b) => d.count[b] > 0)
+    .map((b) => `${b} took ${d.count[b]} IP datagram(s) twice (first: ${d.first[b] ?? ''})`)
+    .join(', ');
+  if (sc.weakness?.duplicates === true && sc.weakness.expect === 'shown' && weak?.shown === true) {
+    if (c.status === 'pass') inv['no-dup-no-corruption'] = na(`${c.detail}; ${what}: delivered so by the known weakness; see known-weakness`);
+    return;
+  }
+  inv['no-dup-no-corruption'] = fail(c.status === 'fail' ? `${c.detail}; ${what}` : what);
+}
+
 /** Run `sc` with `seed`; never throws (a throw fails the first invariant). */
 export function runScenario(sc: Scenario, seed = 1): ScenarioResult {
   const wall0 = performance.now();
@@ -345,8 +413,10 @@ export function runScenario(sc: Scenario, seed = 1): ScenarioResult {
   const notes = new Map<string, number>();
   const extra: StreamState[] = [];
   let dg: DatagramState | null = null;
+  let dups: DuplicateWatch | null = null;
   try {
     lab = bootLab({ ...sc.lab, seed, payload: 'functional' });
+    dups = watchDuplicates(lab);
     for (const { board, line } of sc.setup ?? []) runLabLine(lab, board, line);
     t0 = lab.sim.now;
     const s = startStream(lab, { from: sc.from, bytes: sc.bytes });
@@ -384,10 +454,11 @@ export function runScenario(sc: Scenario, seed = 1): ScenarioResult {
     'resumes-in-bound': na(),
     'known-weakness': na(),
   };
-  if (thrown !== null || lab === null || st === null || before === null) {
+  dups?.remove();
+  if (thrown !== null || lab === null || st === null || before === null || dups === null) {
     inv['no-throw-no-hang'] = fail(`threw ${thrown ?? 'before the fault'}`);
   } else {
-    const view: AccountingView = { lab, before, after: counters(lab), stream: st, notes, faultAt: tFault, healAt: tFault + sc.healAtNs, streams: extra, datagrams: dg };
+    const view: AccountingView = { lab, before, after: counters(lab), stream: st, notes, faultAt: tFault, healAt: tFault + sc.healAtNs, streams: extra, datagrams: dg, duplicates: dups };
     const weak = sc.weakness?.observed(view) ?? null;
     const wedgedByWeakness = st.doneAt < 0 && sc.weakness?.wedges === true && sc.weakness.expect === 'shown' && weak?.shown === true;
     inv['no-throw-no-hang'] =
@@ -397,6 +468,7 @@ export function runScenario(sc: Scenario, seed = 1): ScenarioResult {
     inv['no-dup-no-corruption'] =
       st.firstBadOffset < 0 && st.received <= sc.bytes ? pass(`${st.received} B compared with what was sent`) : fail(st.firstBadOffset >= 0 ? `first wrong byte at stream offset ${st.firstBadOffset}` : `received ${st.received} B > ${sc.bytes} B sent`);
     judgeExtraTraffic(inv, sc, view);
+    judgeDuplicateFrames(inv, sc, view, weak);
     const acc = sc.account(view);
     inv['loss-accounted'] = acc === null ? pass(sc.accountDetail(view)) : fail(acc);
     const inc = linkInconsistency(lab);
