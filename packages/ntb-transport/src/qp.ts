@@ -435,17 +435,16 @@ export class TransportQp implements TransportQueue {
   }
 
   private sendLinkDown(ctx: ExecContext): void {
-    if (!this.linkIsUp) {
+    // ntb_send_link_down's loop: NTB_LINK_DOWN_TIMEOUT tries for a free TX entry, each failed one
+    // followed by msleep(100); after the last sleep it gives up without trying again (1 s).
+    if (!this.linkIsUp || this.linkDownTries >= NTB_LINK_DOWN_TIMEOUT) {
       this.finishClose();
       return;
     }
     const e = this.txFree.shift();
     if (e === undefined) {
-      if (++this.linkDownTries < NTB_LINK_DOWN_TIMEOUT) {
-        this.nt.wq.queueDelayed(this.linkDownRetry, this.host.msecsToJiffies(LINK_DOWN_RETRY_MS), ctx);
-      } else {
-        this.finishClose();
-      }
+      this.linkDownTries++;
+      this.nt.wq.queueDelayed(this.linkDownRetry, this.host.msecsToJiffies(LINK_DOWN_RETRY_MS), ctx);
       return;
     }
     e.cb = null;

@@ -42,6 +42,22 @@ describe('ntb_transport_tx_enqueue: -EBUSY', () => {
     expect(rcs).toEqual([-ERRNO.EMSGSIZE, -ERRNO.EBUSY, -ERRNO.EBUSY]);
     expect(qa.stats.txErrNoBuf).toBe(2);
     expect(qa.stats.txRingFull).toBe(0);
+    // With no TX entry left, ntb_send_link_down tries ten times, 100 ms apart, and gives up after
+    // the tenth try's sleep: a free_queue waiting for that LINK_DOWN ends 1 s after the link_down.
+    const free0 = r.a.transport.freeQueueCount;
+    const t0 = r.sim.now;
+    inTask(r.a.host, (ctx) => {
+      qa.linkDown(ctx);
+      r.a.transport.freeQueue(qa);
+    });
+    let freedAt = -1;
+    while (r.sim.now < t0 + 2e9 && freedAt < 0) {
+      r.sim.run({ until: r.sim.now + 1e6 });
+      if (r.a.transport.freeQueueCount > free0) freedAt = r.sim.now - t0;
+    }
+    // (Delayed work expires on a tick, so each 100 ms sleep is 25 jiffies from the current one.)
+    expect(freedAt).toBeGreaterThan(1000e6 - r.a.host.tickNs);
+    expect(freedAt).toBeLessThan(1000e6 + 10 * r.a.host.tickNs);
   });
 });
 
