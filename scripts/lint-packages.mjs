@@ -135,7 +135,8 @@ function contentsCheck(file, name) {
 /**
  * The manifest fields every published package carries (publint checks the exports map and
  * files themselves): ESM, side-effect declaration, the workspace's Node engines range, a
- * license and a description.
+ * license with its LICENSE file in the package folder (npm packs it), a description, keywords
+ * and public access for the scoped name.
  */
 function manifestCheck(p) {
   const m = p.manifest;
@@ -147,6 +148,9 @@ function manifestCheck(p) {
   if (!Array.isArray(m.files) || !m.files.includes('dist')) lines.push('"files" must list "dist"');
   if (typeof m.license !== 'string' || m.license === '') lines.push('"license" is missing');
   if (typeof m.description !== 'string' || m.description === '') lines.push('"description" is missing');
+  if (!existsSync(join(p.dir, 'LICENSE'))) lines.push('LICENSE is missing from the package folder (the tarball would carry no license text)');
+  if (!Array.isArray(m.keywords) || m.keywords.length === 0) lines.push('"keywords" is missing (how people find the package on the registry)');
+  if (m.publishConfig?.access !== 'public') lines.push('"publishConfig.access" must be "public" (a scoped package is published restricted otherwise)');
   if ('main' in m || 'module' in m) lines.push('"exports" alone says what the package exports: drop "main" / "module"');
   return { ok: lines.length === 0, out: lines.join('\n') };
 }
