@@ -2,8 +2,10 @@
 // README examples: every ```ts block of every publishable package's README.md is type-checked
 // (the repository's strict compiler options, against the packages' built `dist/` types, as a
 // consumer sees them) and then run with node; a block that does not compile, throws or exits
-// non-zero fails the check, reported at its README line. Each README needs at least one
-// block. Arguments (package names or folders) restrict the run to those packages.
+// non-zero fails the check, reported at its README line. A ```text block that follows a ts
+// block (before the next heading or code block) is what that example prints: its stdout must
+// be exactly that text. Each README needs at least one block, and each block its printed
+// output. Arguments (package names or folders) restrict the run to those packages.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -12,20 +14,34 @@ import { publishablePackages, root } from './workspaces.mjs';
 const work = join(root, '.readme-examples');
 const started = Date.now();
 
-/** The ```ts / ```typescript blocks of a markdown text, with the README line of their first code line. */
+/**
+ * The ```ts / ```typescript blocks of a markdown text, with the README line of their first code
+ * line and `expected`: the ```text block after them (before the next heading or other code
+ * block), or null.
+ */
 export function tsBlocks(markdown) {
   const lines = markdown.split('\n');
   const blocks = [];
   let open = null;
+  let last = null; // the ts block a following text block belongs to
   lines.forEach((line, i) => {
     const fence = /^(\s*)(`{3,}|~{3,})\s*([\w-]*)/.exec(line);
     if (open === null && fence !== null) {
       open = { marker: fence[2], lang: fence[3].toLowerCase(), indent: fence[1].length, first: i + 2, code: [] };
     } else if (open !== null && fence !== null && fence[2].startsWith(open.marker[0]) && fence[2].length >= open.marker.length && fence[3] === '') {
-      if (open.lang === 'ts' || open.lang === 'typescript') blocks.push({ line: open.first, code: open.code.join('\n') + '\n' });
+      const text = open.code.join('\n') + '\n';
+      if (open.lang === 'ts' || open.lang === 'typescript') {
+        last = { line: open.first, code: text, expected: null };
+        blocks.push(last);
+      } else {
+        if (open.lang === 'text' && last !== null && last.expected === null) last.expected = text;
+        last = null;
+      }
       open = null;
     } else if (open !== null) {
       open.code.push(line.slice(Math.min(open.indent, line.length - line.trimStart().length)));
+    } else if (/^#/.test(line)) {
+      last = null;
     }
   });
   if (open !== null) throw new Error(`unclosed code fence opened at line ${open.first - 1}`);
@@ -58,7 +74,8 @@ for (const p of pkgs) {
     // Line N of the file is README line b.line + N - 1, so compiler positions map back directly.
     const file = join(dir, `example${i + 1}.ts`);
     writeFileSync(file, b.code);
-    examples.push({ pkg: p, readme: relative(root, readme), line: b.line, file, js: join(work, 'out', relative(work, file)).replace(/\.ts$/, '.js') });
+    if (b.expected === null) problems.push(`${relative(root, readme)}:${b.line}: the example has no \`\`\`text block of what it prints after it`);
+    examples.push({ pkg: p, readme: relative(root, readme), line: b.line, file, expected: b.expected, js: join(work, 'out', relative(work, file)).replace(/\.ts$/, '.js') });
   });
 }
 
@@ -109,6 +126,8 @@ for (const e of examples) {
   const output = `${r.stdout ?? ''}${r.stderr ?? ''}`.trimEnd();
   if (r.status !== 0) {
     problems.push(`${where}: the example ${r.signal !== null ? `was killed (${r.signal})` : `exited ${r.status}`}\n${output.replace(/^/gm, '    ')}`);
+  } else if (e.expected !== null && (r.stdout ?? '').trimEnd() !== e.expected.trimEnd()) {
+    problems.push(`${where}: the example printed something else than the README says\n    README:\n${e.expected.trimEnd().replace(/^/gm, '      | ')}\n    printed:\n${(r.stdout ?? '').trimEnd().replace(/^/gm, '      | ')}`);
   } else {
     ran++;
     console.log(`ok   ${where} (${e.pkg.name})${output === '' ? '' : `\n${output.replace(/^/gm, '       | ')}`}`);
