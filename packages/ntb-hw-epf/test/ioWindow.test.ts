@@ -103,7 +103,7 @@ describe('write-combining', () => {
         expect(seen).toEqual([0]);
         expect(rcBuf.view.getUint32(FLAG, true)).toBe(1);
       }),
-      { numRuns: 15, seed: 7 },
+      { numRuns: 15 },
     );
   });
 
@@ -122,7 +122,7 @@ describe('write-combining', () => {
         expect(seen.length).toBeGreaterThan(0);
         for (const s of seen) expect(s).toEqual([1, 0x5a]);
       }),
-      { numRuns: 25, seed: 11 },
+      { numRuns: 25 },
     );
   });
 
@@ -145,7 +145,7 @@ describe('write-combining', () => {
         expect(doorbellAt).toBe(expected);
         expect(flush ? seenAtPoll : [1]).toEqual([1]);
       }),
-      { numRuns: 25, seed: 3 },
+      { numRuns: 25 },
     );
   });
 

@@ -82,7 +82,7 @@ describe('fuzz', () => {
     );
   });
 
-  it('API fault sequences (every fault kind, storms included) under a verified TCP stream, then the operator recovery: no throw, no corrupt byte, links agree, no frame delivered twice and the stream finished, but where a diagnosed kernel weakness explains it (one-sided QP reset, lost doorbell, TX DMA copies dropped by free_queue, the wrong slot copied by the fallback of an RX DMA error) (100 cases)', () => {
+  it('API fault sequences (every fault kind, storms included) under a verified TCP stream, then the operator recovery: no throw, no corrupt byte, links agree, no frame delivered twice and the stream finished, but where a diagnosed kernel weakness explains it (one-sided QP reset, lost doorbell, TX DMA copies dropped by free_queue, the wrong slot copied by the fallback of an RX DMA error) (300 cases)', () => {
     const spec: fc.Arbitrary<FaultSpec> = fc.oneof(
       fc.integer({ min: 0, max: 2 }).map((count): FaultSpec => ({ kind: 'drop-doorbells', count })),
       fc.integer({ min: 0, max: 2 }).map((count): FaultSpec => ({ kind: 'drop-msis', count })),
@@ -199,7 +199,7 @@ describe('fuzz', () => {
         expect(linkInconsistency(lab)).toBeNull();
         expect(st.received === 600_000 || staleDiagnosis(lab) !== '' || lostDoorbellDiagnosis(lab) !== '' || droppedDmaDiagnosis(lab) !== '' || rxDmaFallbackDiagnosis(lab) !== '').toBe(true);
       }),
-      params(100),
+      params(300),
     );
   }, 60_000);
 });
