@@ -231,7 +231,7 @@ describe('options and atomic loads', () => {
 
 describe('xmit and RX accounting, mq against v7.0', () => {
   it('backlog drops: mq counts rx_packets for every frame and lets the core count rx_dropped; v7.0 counts a dropped frame in rx_errors and rx_dropped instead of rx_packets', () => {
-    const burst = (variant: 'mq' | 'baseline'): Record<string, number> => {
+    const burst = (variant: 'mq' | 'baseline'): { rxPackets: number; rxErrors: number; rxDropped: number; backlogDrops: number } => {
       const r = rig({ netdev: { variant } });
       r.rc.stack.setSysctl('net.core.netdev_max_backlog', 0);
       const s = r.rc.nd.ndev.stats;

@@ -176,7 +176,7 @@ describe('copy paths', () => {
   });
 
   /** a streams `sizes` to b, whose RX uses DMA and whose first RX DMA copy fails. */
-  function rxDmaError(sizes: readonly number[], ownSlot: boolean): { got: { len: number; data: Uint8Array | null }[]; rig: Rig } {
+  function rxDmaError(sizes: number[], ownSlot: boolean): { got: { len: number; data: Uint8Array | null }[]; rig: Rig } {
     const r = rig({ functional: true, params: {}, paramsB: { useRxDma: true, rxDmaFallbackOwnSlot: ownSlot } });
     expect(runUntilUp(r)).toBe(true);
     r.pair.failDma = 1;
