@@ -12,7 +12,7 @@ import { Softirq, Tasklet, type SoftirqFn } from './softirq.js';
 import { Kworker, Task, Workqueue, type TaskFn } from './task.js';
 import { Hrtimer, Timer, type HrtimerMode, type TimerFn } from './timer.js';
 import { NS_PER_SEC, type Ns } from './time.js';
-import type { CpuUsage, ExecContext } from './types.js';
+import type { CpuUsage, ExecContext, HostOptions } from './types.js';
 
 /** Lines the kernel log buffer keeps (the model's log_buf; older lines are dropped first). */
 export const LOG_BUF_LINES = 4096;
@@ -21,16 +21,6 @@ export const LOG_BUF_LINES = 4096;
 export function formatPrintk(uptimeNs: Ns, text: string): string {
   const us = Math.floor(uptimeNs / 1000);
   return `[${String(Math.floor(us / 1e6)).padStart(5)}.${String(us % 1e6).padStart(6, '0')}] ${text}`;
-}
-
-/** Options of `createHost`. */
-export interface HostOptions {
-  /** Host name (`rc`, `ep`), used in traces. */
-  readonly name: string;
-  /** The platform profile (validated). */
-  readonly profile: PlatformProfile;
-  /** First IRQ number handed out by `requestIrq`. Default 16. */
-  readonly firstIrq?: number;
 }
 
 /** Options of `requestIrq`. */

@@ -3,7 +3,7 @@ export { Cpu } from './cpu.js';
 export { ERRNO, errnoName, strerror, type Errno } from './errno.js';
 export { KernelError, type KernelErrorCode } from './errors.js';
 export { EventQueue, type SimEvent } from './eventQueue.js';
-export { createHost, formatPrintk, Host, LOG_BUF_LINES, type HostOptions, type IrqOptions, type TaskOptions } from './host.js';
+export { createHost, formatPrintk, Host, LOG_BUF_LINES, type IrqOptions, type TaskOptions } from './host.js';
 export { IrqVector, type IrqHandler } from './irq.js';
 export {
   builtinProfiles,
@@ -19,10 +19,20 @@ export { DEFAULT_RAM_MIB, PARAM_SOURCES, profileSchema, type ParamSource, type P
 export { rcarS4Profile } from './profile/rcarS4.js';
 export { x86ServerProfile } from './profile/x86Server.js';
 export { Rng } from './rng.js';
-export { createSimulation, Simulation, type RunOptions, type SimulationOptions } from './simulation.js';
+export { createSimulation, Simulation } from './simulation.js';
 export { Softirq, Tasklet, type SoftirqFn } from './softirq.js';
 export { DelayedWork, Task, Work, Workqueue, type TaskFn, type TaskState } from './task.js';
 export { Hrtimer, Timer, type HrtimerMode, type TimerFn } from './timer.js';
 export { ms, NS_PER_MS, NS_PER_SEC, NS_PER_US, sec, transferNs, us, type Ns } from './time.js';
 export { TraceBuffer, type TraceRecord } from './trace.js';
-export { CONTEXT_KINDS, type ContextKind, type CpuUsage, type ExecContext, type Runnable, type TaskStep } from './types.js';
+export {
+  CONTEXT_KINDS,
+  type ContextKind,
+  type CpuUsage,
+  type ExecContext,
+  type HostOptions,
+  type Runnable,
+  type RunOptions,
+  type SimulationOptions,
+  type TaskStep,
+} from './types.js';

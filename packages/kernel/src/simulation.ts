@@ -12,24 +12,7 @@ import { EventQueue, type SimEvent } from './eventQueue.js';
 import { Rng } from './rng.js';
 import type { Ns } from './time.js';
 import { TraceBuffer, type TraceRecord } from './trace.js';
-
-/** Options of `createSimulation`. */
-export interface SimulationOptions {
-  /** RNG seed (unsigned 32-bit); the same seed gives the same run. Default 1. */
-  readonly seed?: number;
-  /** Capacity of the trace ring buffer in records; 0 or absent disables tracing. */
-  readonly traceCapacity?: number;
-  /** Also account CPU time per context name (tasklet, kthread, IRQ…): `cpu.usageByName()`. Default false. */
-  readonly accountByName?: boolean;
-}
-
-/** Limits of one `run` call. */
-export interface RunOptions {
-  /** Stop after the events due at or before this time (ns); `now` is then set to it. */
-  readonly until?: Ns;
-  /** Stop after this many events. */
-  readonly maxEvents?: number;
-}
+import type { RunOptions, SimulationOptions } from './types.js';
 
 /** The error for scheduling at `time` before `now` (kept out of `at` so it stays small enough to inline). */
 function pastError(time: Ns, now: Ns): KernelError {

@@ -3,6 +3,7 @@
  */
 import type { Cpu } from './cpu.js';
 import type { Host } from './host.js';
+import type { PlatformProfile } from './profile/schema.js';
 import type { Ns } from './time.js';
 
 /** Kernel execution context kinds, highest priority first. Workqueue items run as `kthread`. */
@@ -75,3 +76,31 @@ export interface CpuUsage {
  * `'exit'` to end the task.
  */
 export type TaskStep = 'run' | 'sleep' | 'exit' | Ns;
+
+/** Options of `createHost`. */
+export interface HostOptions {
+  /** Host name (`rc`, `ep`), used in traces. */
+  readonly name: string;
+  /** The platform profile (validated). */
+  readonly profile: PlatformProfile;
+  /** First IRQ number handed out by `requestIrq`. Default 16. */
+  readonly firstIrq?: number;
+}
+
+/** Options of `createSimulation`. */
+export interface SimulationOptions {
+  /** RNG seed (unsigned 32-bit); the same seed gives the same run. Default 1. */
+  readonly seed?: number;
+  /** Capacity of the trace ring buffer in records; 0 or absent disables tracing. */
+  readonly traceCapacity?: number;
+  /** Also account CPU time per context name (tasklet, kthread, IRQ…): `cpu.usageByName()`. Default false. */
+  readonly accountByName?: boolean;
+}
+
+/** Limits of one `run` call. */
+export interface RunOptions {
+  /** Stop after the events due at or before this time (ns); `now` is then set to it. */
+  readonly until?: Ns;
+  /** Stop after this many events. */
+  readonly maxEvents?: number;
+}

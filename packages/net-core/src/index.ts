@@ -107,7 +107,8 @@ export type {
   TcpInfo,
   TcpMib,
   UdpMib,
+  VethOptions,
 } from './types.js';
 export { UDP_MAX_PAYLOAD, udpRcv, UdpSocket, type UdpSockStats } from './udp.js';
-export { createVethPair, VethEnd, type VethOptions, type VethPair, type VethStats } from './veth.js';
+export { createVethPair, VethEnd, type VethPair, type VethStats } from './veth.js';
 export { WaitQueue } from './waitQueue.js';

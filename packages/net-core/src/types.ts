@@ -10,6 +10,7 @@ import type { ExecContext } from '@ntbsim/kernel';
 import type { NetErrno } from './errors.js';
 import type { Skb } from './skb.js';
 import type { TcpSocket } from './tcp/tcpSocket.js';
+import type { VethEnd } from './veth.js';
 
 /** What `ndo_start_xmit` returns: NETDEV_TX_OK (the skb is the driver's) or NETDEV_TX_BUSY (requeue it). */
 export type NetdevTx = 'ok' | 'busy';
@@ -469,4 +470,28 @@ export interface TcpExtMib {
   TCPTimeoutRehash: number;
   /** Entries into TCP memory pressure (tcp_mem pressure threshold crossed). */
   TCPMemoryPressures: number;
+}
+
+/** Options of `createVethPair`. */
+export interface VethOptions {
+  /** Device names of the two ends. Default `['veth0', 'veth1']`. */
+  readonly names?: readonly [string, string];
+  /** One-way wire latency (ns). Default 0. */
+  readonly latencyNs?: number;
+  /** Wire rate per queue and direction (bits/s); 0 = unlimited. Default 0. */
+  readonly rateBps?: number;
+  /** TX and RX queues of each end. Default 1. */
+  readonly numQueues?: number;
+  /** Initial MTU (bytes). Default 1500. */
+  readonly mtu?: number;
+  /** Largest MTU (bytes). Default 65535. */
+  readonly maxMtu?: number;
+  /** Frames a TX queue may have on the wire before it stops. Default 256. */
+  readonly ringSize?: number;
+  /** Qdisc limit of each end (packets). Default 1000. */
+  readonly txqueuelen?: number;
+  /** Serialise frames to bytes and parse them back. Default false. */
+  readonly frames?: boolean;
+  /** Wire loss: return true to drop the frame (after it was sent, before the peer sees it). */
+  readonly loss?: (skb: Skb, from: VethEnd) => boolean;
 }

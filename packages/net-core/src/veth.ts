@@ -23,31 +23,7 @@ import { ETH_HLEN } from './inet.js';
 import { createNetDevice, ETH_MAX_MTU, ethTypeTrans, type NetDevice } from './netDevice.js';
 import { createNetStack, netStackOf } from './netStack.js';
 import { Skb } from './skb.js';
-import type { NetDeviceOps, NetdevTx } from './types.js';
-
-/** Options of `createVethPair`. */
-export interface VethOptions {
-  /** Device names of the two ends. Default `['veth0', 'veth1']`. */
-  readonly names?: readonly [string, string];
-  /** One-way wire latency (ns). Default 0. */
-  readonly latencyNs?: number;
-  /** Wire rate per queue and direction (bits/s); 0 = unlimited. Default 0. */
-  readonly rateBps?: number;
-  /** TX and RX queues of each end. Default 1. */
-  readonly numQueues?: number;
-  /** Initial MTU (bytes). Default 1500. */
-  readonly mtu?: number;
-  /** Largest MTU (bytes). Default 65535. */
-  readonly maxMtu?: number;
-  /** Frames a TX queue may have on the wire before it stops. Default 256. */
-  readonly ringSize?: number;
-  /** Qdisc limit of each end (packets). Default 1000. */
-  readonly txqueuelen?: number;
-  /** Serialise frames to bytes and parse them back. Default false. */
-  readonly frames?: boolean;
-  /** Wire loss: return true to drop the frame (after it was sent, before the peer sees it). */
-  readonly loss?: (skb: Skb, from: VethEnd) => boolean;
-}
+import type { NetDeviceOps, NetdevTx, VethOptions } from './types.js';
 
 /** Counters of one end. */
 export interface VethStats {

@@ -11,21 +11,7 @@
  */
 import { ERRNO, type ExecContext, type Host, type Ns } from '@ntbsim/kernel';
 import { NtbError } from './errors.js';
-import type { NtbCtxOps, NtbDevice, NtbDevOps, NtbDone, NtbMwTrans, NtbTopo } from './types.js';
-
-/** Options of `createNtbDev`. */
-export interface NtbDevOptions {
-  /** Device name (pci_name). */
-  readonly name: string;
-  /** The PCI driver bound to the device (`dev_driver_string`, e.g. `ntb_hw_epf`), the prefix of its dev_info lines. Default 'ntb'. */
-  readonly driverName?: string;
-  /** The host the device belongs to. */
-  readonly host: Host;
-  /** Topology. Default 'none'. */
-  readonly topo?: NtbTopo;
-  /** The hardware operations. */
-  readonly ops: NtbDevOps;
-}
+import type { NtbCtxOps, NtbDevice, NtbDevOps, NtbDevOptions, NtbDone, NtbMwTrans, NtbTopo } from './types.js';
 
 /** A registered NTB device (struct ntb_dev). */
 export class NtbDev implements NtbDevice {

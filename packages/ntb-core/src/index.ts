@@ -1,5 +1,5 @@
 export { createNtbBus, NtbBus } from './bus.js';
-export { createNtbDev, NtbDev, type NtbDevOptions } from './device.js';
+export { createNtbDev, NtbDev } from './device.js';
 export { NtbError, type NtbErrorCode } from './errors.js';
 export type {
   DmaBuffer,
@@ -10,6 +10,7 @@ export type {
   NtbCtxOps,
   NtbDevice,
   NtbDevOps,
+  NtbDevOptions,
   NtbDone,
   NtbLinkState,
   NtbMwAlign,

@@ -296,3 +296,17 @@ export interface NtbDevice {
   /** Tell the client a message arrived (ntb_msg_event). */
   msgEvent(): void;
 }
+
+/** Options of `createNtbDev`. */
+export interface NtbDevOptions {
+  /** Device name (pci_name). */
+  readonly name: string;
+  /** The PCI driver bound to the device (`dev_driver_string`, e.g. `ntb_hw_epf`), the prefix of its dev_info lines. Default 'ntb'. */
+  readonly driverName?: string;
+  /** The host the device belongs to. */
+  readonly host: Host;
+  /** Topology. Default 'none'. */
+  readonly topo?: NtbTopo;
+  /** The hardware operations. */
+  readonly ops: NtbDevOps;
+}

@@ -7,17 +7,7 @@ import type { NetStack } from '@ntbsim/net-core';
 import type { TransportBus, TransportClientDev, TransportClientDriver } from '@ntbsim/ntb-transport';
 import { NtbNetdevError } from './errors.js';
 import { NtbNetdev, validateNtbNetdevOptions } from './netdev.js';
-import type { NtbNetdevOptions } from './types.js';
-
-/** A loaded ntb_netdev module: its driver and the devices it probed. */
-export interface NtbNetdevModule {
-  /** The transport client driver (struct ntb_transport_client). */
-  readonly driver: TransportClientDriver;
-  /** Probed devices by client device name (`ntb_netdev0`, …). */
-  readonly devices: Map<string, NtbNetdev>;
-  /** Unload: unregister the driver and the client devices (ntb_netdev_exit_module); nothing when the load failed. */
-  unload(): void;
-}
+import type { NtbNetdevModule, NtbNetdevOptions } from './types.js';
 
 /**
  * `modprobe ntb_netdev`: register on `bus`, creating a netdev on `stack` for each transport;

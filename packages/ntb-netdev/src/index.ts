@@ -1,4 +1,4 @@
-export { loadNtbNetdev, type NtbNetdevModule } from './driver.js';
+export { loadNtbNetdev } from './driver.js';
 export { NtbNetdevError, type NtbNetdevErrorCode } from './errors.js';
 export { frameHeaderLength, NTB_NETDEV_MAX_QUEUES, NTB_NETDEV_VER, NTB_RXQ_SIZE, NtbNetdev, NtbNetdevQueue, TIMING_HEADER_BYTES, TX_START, TX_STOP, TX_TIME_US, validateNtbNetdevOptions } from './netdev.js';
-export type { NtbNetdevOptions, NtbNetdevVariant, NtbQueueStats, PayloadMode, WakeTimerKind } from './types.js';
+export type { NtbNetdevModule, NtbNetdevOptions, NtbNetdevVariant, NtbQueueStats, PayloadMode, WakeTimerKind } from './types.js';

@@ -1,6 +1,8 @@
 /**
  * Contracts of the ntb_netdev model: driver options and the per-queue counters it keeps.
  */
+import type { TransportClientDriver } from '@ntbsim/ntb-transport';
+import type { NtbNetdev } from './netdev.js';
 
 /** Which ntb_netdev: the multi-queue driver (net-next, March 2026) or the single-queue v7.0 `baseline`. */
 export type NtbNetdevVariant = 'mq' | 'baseline';
@@ -47,4 +49,14 @@ export interface NtbQueueStats {
   txStops: number;
   /** Wake timer expiries. */
   txTimerWakes: number;
+}
+
+/** A loaded ntb_netdev module: its driver and the devices it probed. */
+export interface NtbNetdevModule {
+  /** The transport client driver (struct ntb_transport_client). */
+  readonly driver: TransportClientDriver;
+  /** Probed devices by client device name (`ntb_netdev0`, …). */
+  readonly devices: Map<string, NtbNetdev>;
+  /** Unload: unregister the driver and the client devices (ntb_netdev_exit_module); nothing when the load failed. */
+  unload(): void;
 }

@@ -26,9 +26,9 @@
  * would write past its mapping).
  */
 import { ERRNO, Work, type Cpu, type ExecContext, type Hrtimer, type Task, type TaskStep, type Workqueue } from '@ntbsim/kernel';
-import type { DmaBuffer, DmaChannel, IoWindow, NtbClient, NtbDevice } from '@ntbsim/ntb-core';
+import type { DmaBuffer, DmaChannel, IoWindow, NtbDevice } from '@ntbsim/ntb-core';
 import { perfParams } from './params.js';
-import type { NtbPerfOptions, PerfParams, PerfThreadStats } from './types.js';
+import type { NtbPerfClient, NtbPerfOptions, PerfParams, PerfThreadStats } from './types.js';
 
 /** PERF_CMD_INVAL as a 32-bit scratchpad value: the command slot is free. */
 export const PERF_CMD_INVAL = 0xffffffff;
@@ -680,16 +680,6 @@ function hashedPointer(addr: number, key: number): string {
     h2 = Math.imul(h2 ^ h1, 0x1b873593) >>> 0;
   }
   return `${h2.toString(16).padStart(8, '0')}${h1.toString(16).padStart(8, '0')}`;
-}
-
-/** The client with its per-device instances (`ntb_register_client(&perf_client)`). */
-export interface NtbPerfClient extends NtbClient {
-  /** The module parameters after `perf_init`'s clamping. */
-  readonly params: PerfParams;
-  /** The pr_info lines `perf_init` printed (orders reduced). */
-  readonly initLog: readonly string[];
-  /** ntb_perf on each bound device, by device name. */
-  readonly instances: ReadonlyMap<string, NtbPerf>;
 }
 
 /**

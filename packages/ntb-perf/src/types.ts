@@ -1,6 +1,8 @@
 /**
  * Contracts of ntb_perf: its module parameters and what a test run leaves behind per thread.
  */
+import type { NtbClient } from '@ntbsim/ntb-core';
+import type { NtbPerf } from './perf.js';
 
 /** Module parameters (drivers/ntb/test/ntb_perf.c module_param), after `perf_init`'s clamping. */
 export interface PerfParams {
@@ -32,4 +34,14 @@ export interface NtbPerfOptions {
   readonly params?: Partial<PerfParams>;
   /** Copy real bytes (random, as `get_random_bytes` fills the source) instead of lengths only. Default false. */
   readonly functional?: boolean;
+}
+
+/** The client with its per-device instances (`ntb_register_client(&perf_client)`). */
+export interface NtbPerfClient extends NtbClient {
+  /** The module parameters after `perf_init`'s clamping. */
+  readonly params: PerfParams;
+  /** The pr_info lines `perf_init` printed (orders reduced). */
+  readonly initLog: readonly string[];
+  /** ntb_perf on each bound device, by device name. */
+  readonly instances: ReadonlyMap<string, NtbPerf>;
 }

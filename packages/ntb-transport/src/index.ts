@@ -21,12 +21,13 @@ export {
 export { DEFAULT_TRANSPORT_PARAMS, KERNEL_PARAM_NAMES, MIN_MAX_MW_SIZE, PAYLOAD_HEADER_SIZE, transportParams } from './params.js';
 export { QpDma, TransportQp } from './qp.js';
 export { formatQpStats } from './stats.js';
-export {
-  createNtbTransportClient,
-  NtbTransport,
-  TransportBus,
-  type TransportClientDev,
-  type TransportClientDriver,
-  type TransportClientOptions,
-} from './transport.js';
-export type { QpStats, QueueHandlers, TransportParams, TransportQueue } from './types.js';
+export { createNtbTransportClient, NtbTransport, TransportBus } from './transport.js';
+export type {
+  QpStats,
+  QueueHandlers,
+  TransportClientDev,
+  TransportClientDriver,
+  TransportClientOptions,
+  TransportParams,
+  TransportQueue,
+} from './types.js';

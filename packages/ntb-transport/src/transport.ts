@@ -15,7 +15,7 @@ import { TransportError } from './errors.js';
 import { NTB_LINK_DOWN_TIMEOUT, NTB_TRANSPORT_VERSION, numQpsInMw, qpRing, roundUp, RX_INFO_SIZE, SPAD, transportCounts, type Counts } from './layout.js';
 import { PAYLOAD_HEADER_SIZE, transportParams } from './params.js';
 import { TransportQp } from './qp.js';
-import type { QueueHandlers, TransportParams } from './types.js';
+import type { QueueHandlers, TransportClientDev, TransportClientDriver, TransportClientOptions, TransportParams } from './types.js';
 
 /** One memory window as the transport tracks it (struct ntb_transport_mw). */
 interface TransportMw {
@@ -309,24 +309,6 @@ export class NtbTransport {
   }
 }
 
-/** A client driver of the transport bus (struct ntb_transport_client). */
-export interface TransportClientDriver {
-  /** Driver name; client devices whose name starts with it are bound (ntb_transport_bus_match). */
-  readonly name: string;
-  /** Bind to a client device; 0 or -errno. */
-  probe(dev: TransportClientDev): number;
-  /** Unbind. */
-  remove(dev: TransportClientDev): void;
-}
-
-/** A transport client device (`<name><i>`, one per transport instance). */
-export interface TransportClientDev {
-  /** Device name, e.g. `ntb_netdev0`. */
-  readonly name: string;
-  /** The transport instance it belongs to. */
-  readonly transport: NtbTransport;
-}
-
 /** The ntb_transport bus of one host: transport instances and their client devices and drivers. */
 export class TransportBus {
   /** Transport instances (ntb_transport_list). */
@@ -389,14 +371,6 @@ export class TransportBus {
       }
     }
   }
-}
-
-/** Options of `createNtbTransportClient`. */
-export interface TransportClientOptions {
-  /** Module parameters (defaults: the kernel's). */
-  readonly params?: Partial<Record<keyof TransportParams, unknown>>;
-  /** The host's transport bus, where probed instances are listed. */
-  readonly bus: TransportBus;
 }
 
 /** The ntb_transport NTB client (module init): register it on a host's NtbBus; `probeLog` keeps the messages of refused probes. */

@@ -2,6 +2,7 @@
  * Contracts of ntb_transport (include/linux/ntb_transport.h) as the model exposes them.
  */
 import type { ExecContext } from '@ntbsim/kernel';
+import type { NtbTransport, TransportBus } from './transport.js';
 
 /**
  * Module parameters of ntb_transport (all 0644 in the kernel), plus the model's switches.
@@ -139,4 +140,30 @@ export interface QpStats {
   txMemcpy: number;
   /** Frames copied by DMA (`tx_async`). */
   txAsync: number;
+}
+
+/** A client driver of the transport bus (struct ntb_transport_client). */
+export interface TransportClientDriver {
+  /** Driver name; client devices whose name starts with it are bound (ntb_transport_bus_match). */
+  readonly name: string;
+  /** Bind to a client device; 0 or -errno. */
+  probe(dev: TransportClientDev): number;
+  /** Unbind. */
+  remove(dev: TransportClientDev): void;
+}
+
+/** A transport client device (`<name><i>`, one per transport instance). */
+export interface TransportClientDev {
+  /** Device name, e.g. `ntb_netdev0`. */
+  readonly name: string;
+  /** The transport instance it belongs to. */
+  readonly transport: NtbTransport;
+}
+
+/** Options of `createNtbTransportClient`. */
+export interface TransportClientOptions {
+  /** Module parameters (defaults: the kernel's). */
+  readonly params?: Partial<Record<keyof TransportParams, unknown>>;
+  /** The host's transport bus, where probed instances are listed. */
+  readonly bus: TransportBus;
 }
