@@ -17,6 +17,7 @@ import { applyParam, ParamError, type ModuleParams } from './lab/params.js';
 import { checkScript, defaultVars, parseScriptLine, runScript } from './lab/script.js';
 import { completePath, runLine } from './lab/shell.js';
 import { FILTERS } from './tools/text.js';
+import { writeResult } from './tools/output.js';
 import { formatProfileTable, profileListing } from './profile.js';
 import { reportHtml } from './reproduce/report.js';
 import { faultScenarios } from './faults/catalog.js';
@@ -293,8 +294,8 @@ function runLab(g: Globals, args: string[]): number {
       keepGoing,
       commands: commands(),
       onStep: (s) => {
-        process.stdout.write(`${s.board}$ ${s.command}\n${s.result.stdout}`);
-        process.stderr.write(s.result.stderr);
+        process.stdout.write(`${s.board}$ ${s.command}\n`);
+        writeResult(s.result, process.stdout, process.stderr);
       },
     });
     writeTrace(lab, g.trace);
@@ -348,8 +349,7 @@ function interactive(lab: Lab, g: Globals): number {
     }
     if (cmd !== '') {
       const r = runLine(cmd, { lab, board: lab.boards[board], vars: vars[board] }, cmds);
-      process.stdout.write(r.stdout);
-      process.stderr.write(r.stderr);
+      writeResult(r, process.stdout, process.stderr);
     }
     prompt();
   });
@@ -370,8 +370,7 @@ function oneShot(g: Globals, tool: string, args: string[]): number {
   const cmd = cmds.get(tool);
   if (cmd === undefined) throw new UsageError(`unknown command '${tool}'`);
   const r = cmd([tool, ...args], env('ep'));
-  process.stdout.write(r.stdout);
-  process.stderr.write(r.stderr);
+  writeResult(r, process.stdout, process.stderr);
   writeTrace(lab, g.trace);
   return r.status;
 }

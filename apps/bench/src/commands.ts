@@ -4,6 +4,7 @@
 import { fault } from './faults/inject.js';
 import { ethtool } from './tools/ethtool.js';
 import { iperf3 } from './tools/iperf3/index.js';
+import { killall, pkill } from './tools/kill.js';
 import { ping } from './tools/ping.js';
 import { cat, echoRedirect, ls } from './tools/proc.js';
 import { sockperf } from './tools/sockperf.js';
@@ -27,6 +28,8 @@ export function labCommands(extra: Readonly<Record<string, Command>> = {}): Map<
     ['iperf3', iperf3],
     ['ping', ping],
     ['sockperf', sockperf],
+    ['killall', killall],
+    ['pkill', pkill],
     ['fault', fault],
     ...Object.entries(extra),
   ]);

@@ -1,9 +1,9 @@
 /**
  * Lab scripts: text files of command lines prefixed by the board (`rc$ …` / `ep$ …`), with
- * `#` comments and blank lines. The whole script is checked first: a line that is neither
- * rejects it before anything runs. A run stops at the first failing line and reports its line
- * number, unless told to keep going, when every failing line is reported. Also the
- * interactive session's line handling.
+ * `#` comments and blank lines, and LF or CRLF line endings. The whole script is checked
+ * first: a line that is neither rejects it before anything runs. A run stops at the first
+ * failing line and reports its line number, unless told to keep going, when every failing line
+ * is reported. Also the interactive session's line handling.
  */
 import { runLine } from './shell.js';
 import type { Board, BoardName, Lab } from './lab.js';
@@ -35,8 +35,12 @@ export interface ScriptOutcome {
 
 const PROMPT = /^\s*(rc|ep)\$\s?(.*)$/;
 
-/** Split a script line into board and command; null for comments and blank lines; an Error for malformed lines. */
-export function parseScriptLine(text: string): { board: BoardName; command: string } | null | Error {
+/**
+ * Split a script line into board and command; null for comments and blank lines; an Error for
+ * malformed lines. A line's trailing CR (a script saved with CRLF line endings) is not part of it.
+ */
+export function parseScriptLine(line: string): { board: BoardName; command: string } | null | Error {
+  const text = line.endsWith('\r') ? line.slice(0, -1) : line;
   const t = text.trim();
   if (t === '' || t.startsWith('#')) return null;
   const m = PROMPT.exec(text);

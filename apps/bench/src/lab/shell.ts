@@ -8,6 +8,7 @@
  * filters after it (tools/text.ts).
  */
 import { takeServerOutput } from '../tools/net/background.js';
+import { combinedOutput, interleaved, prependStdout, writesOf, type StreamWrite } from '../tools/output.js';
 import { byteOrder, lookup } from '../tools/proc.js';
 import { FILTERS, POSIX_CLASSES } from '../tools/text.js';
 import type { Board } from './lab.js';
@@ -134,7 +135,10 @@ export function parseLine(line: string, vars: ReadonlyMap<string, string>): Pars
   if (quote !== null) throw new Error('unexpected EOF while looking for matching `' + quote + "'");
   push();
   if (expectRedirect || expectStderr) throw new Error("syntax error near unexpected token `newline'");
+  const sudo = words[0] === 'sudo';
   const argv = stripSudo(words);
+  // sudo without a command (`sudo`, `sudo -E`): parse_args' usage(), exit status 1.
+  if (sudo && argv.length === 0) throw new SudoError('');
   return { argv, patterns: patterns.slice(patterns.length - argv.length), redirect, redirectPattern, stderr };
 }
 
@@ -253,7 +257,7 @@ function stripSudo(words: string[]): string[] {
   return words;
 }
 
-/** A sudo option the lab does not take: the message, then (for sudo's own errors) its usage; exit status 1. */
+/** A sudo option the lab does not take, or no command: the message (if any), then (for sudo's own errors) its usage; exit status 1. */
 export class SudoError extends Error {
   constructor(
     message: string,
@@ -342,8 +346,7 @@ export const echo: Command = (argv) => {
  */
 export function runLine(line: string, env: ShellEnv, commands: ReadonlyMap<string, Command>): CommandResult {
   const background = takeServerOutput(env.board);
-  const r = runCommand(line, env, commands);
-  return background === '' ? r : { ...r, stdout: background + r.stdout };
+  return prependStdout(background, runCommand(line, env, commands));
 }
 
 /** Split `line` at its unquoted `|`: the commands of a pipeline; throws on an empty one or a `||` list. */
@@ -376,21 +379,21 @@ export function splitPipeline(line: string): string[] {
 /**
  * A pipeline (`dmesg | grep Link | wc -l`): each command's output is the next one's input, which
  * the text filters (grep, head, tail, wc; `cat` without files) read and the lab's commands do
- * not. Commands writing into the pipe see `piped`. Every command's stderr is shown; the exit
- * status is the last command's.
+ * not. Commands writing into the pipe see `piped`. Every command's stderr is shown, the earlier
+ * commands' before what the last one writes (each runs to its end before the next reads); the
+ * exit status is the last command's.
  */
 function runPipeline(segments: readonly string[], env: ShellEnv, commands: ReadonlyMap<string, Command>): CommandResult {
   const piped = { ...env, piped: true };
-  let out: string | null = null;
-  let err = '';
-  let status = 0;
+  let input: string | null = null;
+  const writes: StreamWrite[] = [];
+  let last: CommandResult = result('');
   segments.forEach((seg, i) => {
-    const r = runSegment(seg, out, i === segments.length - 1 ? env : piped, commands);
-    out = r.stdout;
-    err += r.stderr;
-    status = r.status;
+    last = runSegment(seg, input, i === segments.length - 1 ? env : piped, commands);
+    input = last.stdout;
+    if (i < segments.length - 1) writes.push({ fd: 2, text: last.stderr });
   });
-  return result(out ?? '', err, status);
+  return writes.length === 0 ? last : interleaved([...writes, ...writesOf(last)], last.status);
 }
 
 function runCommand(line: string, env: ShellEnv, commands: ReadonlyMap<string, Command>): CommandResult {
@@ -403,10 +406,10 @@ function runCommand(line: string, env: ShellEnv, commands: ReadonlyMap<string, C
   return runPipeline(segments, env, commands);
 }
 
-/** `r` with its standard error sent where `mode` says (the terminal, /dev/null, or after its standard output). */
+/** `r` with its standard error sent where `mode` says (the terminal, /dev/null, or into its standard output in the order written). */
 function routeStderr(r: CommandResult, mode: ParsedLine['stderr']): CommandResult {
   if (mode === 'terminal' || r.stderr === '') return r;
-  return result(mode === 'stdout' ? r.stdout + r.stderr : r.stdout, '', r.status);
+  return result(mode === 'stdout' ? combinedOutput(r) : r.stdout, '', r.status);
 }
 
 /** One command of a pipeline, `input` the output of the one before (null for the first). */
@@ -415,7 +418,7 @@ function runSegment(line: string, input: string | null, env: ShellEnv, commands:
   try {
     parsed = parseLine(line, env.vars);
   } catch (e) {
-    if (e instanceof SudoError) return result('', `${e.message}\n${e.usage ? SUDO_USAGE : ''}`, 1);
+    if (e instanceof SudoError) return result('', `${e.message === '' ? '' : `${e.message}\n`}${e.usage ? SUDO_USAGE : ''}`, 1);
     return result('', `bash: ${(e as Error).message}\n`, 2);
   }
   return routeStderr(runArgv(parsed, input, env, commands), parsed.stderr);

@@ -265,6 +265,11 @@ function parse(argv: readonly string[]): SockperfOptions | CommandResult {
 }
 
 const servers = new WeakMap<Lab, Set<string>>();
+
+/** How many `sockperf server`s run on `board`. */
+export function sockperfServersOn(lab: Lab, board: Board): number {
+  return [...(servers.get(lab) ?? [])].filter((k) => k.startsWith(`${board.name}:`)).length;
+}
 /** `addr:port` of the throughput clients per lab: their messages ask for no reply (sockperf's header). */
 const streamClients = new WeakMap<Lab, Set<string>>();
 

@@ -145,27 +145,68 @@ function linkLine(dev: NetDevice): string {
   return `${dev.ifindex}: ${dev.name}: <${flags.join(',')}> mtu ${dev.mtu} qdisc ${qdisc} state ${state} mode DEFAULT group default qlen ${dev.txqueuelen}\n    link/ether ${macOf(dev)} brd ff:ff:ff:ff:ff:ff\n`;
 }
 
-/**
- * The RX and TX rows of `ip -s link` (iproute2 print_stats64): each column starts as wide as
- * its widest header word and widens to the digits of its largest value (size_columns); every
- * number is printed "%*llu " (print_num), so rows end in a space; the compressed column
- * shows only when nonzero.
- */
-export function formatLinkStats(s: NetDevStats): string {
-  const rx = [s.rxBytes, s.rxPackets, s.rxErrors, s.rxDropped, s.rxMissedErrors, s.multicast, s.rxCompressed];
-  const tx = [s.txBytes, s.txPackets, s.txErrors, s.txDropped, s.txCarrierErrors, s.collisions, s.txCompressed];
-  const cols = ['*X errors:', 'packets', 'errors', 'dropped', 'heartbt', 'overrun', 'compressed'].map((h) => h.length);
-  for (const row of [rx, tx]) row.forEach((v, i) => (cols[i] = Math.max(cols[i] ?? 0, String(v).length)));
-  const w = (i: number): number => cols[i] ?? 0;
-  const header = (dir: string, words: readonly string[], compressed: number): string =>
-    `    ${dir}: ${'bytes'.padStart(w(0) - 4)} ${words.map((h, i) => h.padStart(w(i + 1))).join(' ')} ${(compressed > 0 ? 'compressed' : '').padStart(w(6))}\n`;
-  const nums = (row: readonly number[]): string => `    ${row.map((v, i) => (i < 6 || v > 0 ? `${String(v).padStart(w(i))} ` : '')).join('')}\n`;
-  return header('RX', ['packets', 'errors', 'dropped', 'missed', 'mcast'], s.rxCompressed) + nums(rx) + header('TX', ['packets', 'errors', 'dropped', 'carrier', 'collsns'], s.txCompressed) + nums(tx);
+/** iproute2 size_columns' width of `val`: its digits, counted as `powi < val` counts them (10, 100, … count one short). */
+function statWidth(val: number): number {
+  let len = 1;
+  for (let powi = 10; powi < val; powi *= 10) len++;
+  return len;
 }
 
-/** The `ip -s link show DEV` block (iproute2 ≥ 5.x layout). */
-export function ipStatsBlock(dev: NetDevice): string {
-  return linkLine(dev) + formatLinkStats(dev.stats);
+/**
+ * The statistics rows of `ip -s link` (iproute2 print_stats64), and with `level` 2 (`-s -s`)
+ * its RX errors and TX errors rows: each column starts as wide as its widest header word and
+ * widens to the digits of the largest value it holds in any printed row (size_columns, whose
+ * TX errors call sizes one column to the right of where it prints); every number is printed
+ * "%*llu " (print_num), so number rows end in a space; the compressed, nohandler and
+ * otherhost columns show only when nonzero, and transns only with the device's carrier change
+ * count (IFLA_CARRIER_CHANGES; null when it is not known).
+ */
+export function formatLinkStats(s: NetDevStats, level = 1, carrierChanges: number | null = null): string {
+  const rx = [s.rxBytes, s.rxPackets, s.rxErrors, s.rxDropped, s.rxMissedErrors, s.multicast, s.rxCompressed];
+  const tx = [s.txBytes, s.txPackets, s.txErrors, s.txDropped, s.txCarrierErrors, s.collisions, s.txCompressed];
+  const rxErr = [0, s.rxLengthErrors, s.rxCrcErrors, s.rxFrameErrors, s.rxFifoErrors, s.rxOverErrors, s.rxNohandler, 0];
+  const txErr = [s.txAbortedErrors, s.txFifoErrors, s.txWindowErrors, s.txHeartbeatErrors, carrierChanges ?? 0];
+  const cols = ['*X errors:', 'packets', 'errors', 'dropped', 'heartbt', 'overrun', 'compressed', 'otherhost'].map((h) => h.length);
+  const size = (row: readonly number[], from = 0): void => row.forEach((v, i) => (cols[from + i] = Math.max(cols[from + i] ?? 0, statWidth(v))));
+  size(rx);
+  if (level > 1) size(rxErr);
+  size(tx);
+  if (level > 1) size(txErr, 2);
+  const w = (i: number): number => cols[i] ?? 0;
+  const num = (i: number, v: number): string => `${String(v).padStart(w(i))} `;
+  const header = (dir: string, words: readonly string[], compressed: number): string =>
+    `    ${dir}: ${'bytes'.padStart(w(0) - 4)} ${words.map((h, i) => h.padStart(w(i + 1))).join(' ')} ${(compressed > 0 ? 'compressed' : '').padStart(w(6))}\n`;
+  const nums = (row: readonly number[]): string => `    ${row.map((v, i) => (i < 6 || v > 0 ? num(i, v) : '')).join('')}\n`;
+  const errHeader = (dir: string, words: readonly string[]): string => `    ${dir} errors:${''.padStart(w(0) - 10)} ${words.map((h, i) => h.padStart(w(i + 1))).join(' ')}`;
+  const errIndent = ' '.repeat(w(0) + 5);
+  const rxErrRows =
+    errHeader('RX', ['length', 'crc', 'frame', 'fifo', 'overrun']) +
+    (s.rxNohandler > 0 ? ' nohandler'.padStart(w(6) + 1) : '') +
+    '\n' +
+    errIndent +
+    [1, 2, 3, 4, 5].map((i) => num(i, rxErr[i] ?? 0)).join('') +
+    (s.rxNohandler > 0 ? num(6, s.rxNohandler) : '') +
+    '\n';
+  const txErrRows =
+    `${errHeader('TX', ['aborted', 'fifo', 'window', 'heartbt'])} ${(carrierChanges === null ? '' : 'transns').padStart(w(5))}\n` +
+    errIndent +
+    txErr
+      .slice(0, 4)
+      .map((v, i) => num(i + 1, v))
+      .join('') +
+    (carrierChanges === null ? '' : num(5, carrierChanges)) +
+    '\n';
+  const rxRows = header('RX', ['packets', 'errors', 'dropped', 'missed', 'mcast'], s.rxCompressed) + nums(rx);
+  const txRows = header('TX', ['packets', 'errors', 'dropped', 'carrier', 'collsns'], s.txCompressed) + nums(tx);
+  return level > 1 ? rxRows + rxErrRows + txRows + txErrRows : rxRows + txRows;
+}
+
+/**
+ * The `ip -s link show DEV` block (iproute2 ≥ 5.19 layout), `level` the number of `-s`. The
+ * model's devices keep no carrier change count, so the TX errors row has no transns column.
+ */
+export function ipStatsBlock(dev: NetDevice, level = 1): string {
+  return linkLine(dev) + formatLinkStats(dev.stats, level);
 }
 
 const IP_USAGE =
@@ -281,13 +322,13 @@ function shownDevice(board: Board, args: readonly string[]): NetDevice | null {
   return nd.ndev;
 }
 
-function ipLink(board: Board, args: readonly string[], stats: boolean): CommandResult {
+function ipLink(board: Board, args: readonly string[], stats: number): CommandResult {
   const [verb, ...rest] = args;
   if (verb === undefined || matches(verb, 'show') || matches(verb, 'list') || verb === 'lst') {
     shownDevice(board, rest);
     const nd = board.netdev();
     if (nd === null) return result('');
-    return result(stats ? ipStatsBlock(nd.ndev) : linkLine(nd.ndev));
+    return result(stats > 0 ? ipStatsBlock(nd.ndev, stats) : linkLine(nd.ndev));
   }
   if (matches(verb, 'set') || matches(verb, 'change')) return ipLinkSet(board, rest);
   if (matches(verb, 'add') || matches(verb, 'delete') || matches(verb, 'replace')) return result('', 'RTNETLINK answers: Operation not supported\n', 2);
@@ -300,7 +341,8 @@ function ipAddr(board: Board, args: readonly string[]): CommandResult {
     shownDevice(board, rest);
     const nd = board.netdev();
     if (nd === null) return result('');
-    const addrs = board.stack.addressesOf(nd.ndev).map((a) => `    inet ${a} scope global ${nd.ndev.name}\n`);
+    // print_addrinfo: the address, then its lifetimes (IFA_CACHEINFO; forever for `ip addr add`).
+    const addrs = board.stack.addressesOf(nd.ndev).map((a) => `    inet ${a} scope global ${nd.ndev.name}\n       valid_lft forever preferred_lft forever\n`);
     return result(linkLine(nd.ndev).replace(' mode DEFAULT group default', ' group default') + addrs.join(''));
   }
   if (matches(verb, 'add') || matches(verb, 'delete')) return ipAddrModify(board, matches(verb, 'add'), rest);
@@ -373,11 +415,12 @@ function ipRoute(board: Board, args: readonly string[]): CommandResult {
  */
 export const ip: Command = (argv, env) => {
   const args = argv.slice(1);
-  let stats = false;
+  let stats = 0;
   try {
     while (args[0]?.startsWith('-') === true) {
       const opt = args.shift() as string;
-      if (matches(opt, '-statistics') || matches(opt, '-stats')) stats = true;
+      // ++show_stats: `-s -s` adds the error rows.
+      if (matches(opt, '-statistics') || matches(opt, '-stats')) stats++;
       else if (opt !== '-4') throw new IpExit(`Option "${opt}" is unknown, try "ip -help".\n`, 255);
     }
     const [obj, ...rest] = args;

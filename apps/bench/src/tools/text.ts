@@ -120,6 +120,15 @@ function posixSource(p: string, extended: boolean): string {
   return out;
 }
 
+/** A POSIX extended regular expression as regcomp(REG_EXTENDED) reads it, as a JS RegExp; throws an Error naming what does not compile. */
+export function extendedRegExp(pattern: string, ignoreCase: boolean): RegExp {
+  try {
+    return new RegExp(posixSource(pattern, true), ignoreCase ? 'i' : '');
+  } catch (e) {
+    throw new Error(e instanceof GrepPatternError ? e.message : 'Invalid regular expression', { cause: e });
+  }
+}
+
 const GREP_USAGE = "Usage: grep [OPTION]... PATTERNS [FILE]...\nTry 'grep --help' for more information.\n";
 
 /** grep's options without an argument (`-e PATTERN` is handled apart). */

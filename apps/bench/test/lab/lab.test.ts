@@ -3,6 +3,7 @@ import { labCommands } from '../../src/commands.js';
 import { bootLab, type Lab } from '../../src/lab/lab.js';
 import { defaultVars, runScript } from '../../src/lab/script.js';
 import { completePath, runLine } from '../../src/lab/shell.js';
+import { combinedOutput } from '../../src/tools/output.js';
 
 function sh(lab: Lab, board: 'rc' | 'ep', line: string) {
   return runLine(line, { lab, board: lab.boards[board], vars: defaultVars(lab, lab.boards[board]) }, labCommands());
@@ -123,7 +124,10 @@ describe('the two-board lab', () => {
     expect(rows).toEqual({ stdout: `${lab.pair.rcIrqs().length}\n`, stderr: '', status: 0 });
     expect(sh(lab, 'rc', 'cat /proc/interrupts | head -n 1').stdout).toMatch(/^ +CPU0 +CPU1 .*CPU7 +\n$/);
     expect(sh(lab, 'rc', 'dmesg | grep nothing-like-this')).toEqual({ stdout: '', stderr: '', status: 1 });
-    expect(sh(lab, 'rc', 'cat /nope | wc -l')).toEqual({ stdout: '0\n', stderr: 'cat: /nope: No such file or directory\n', status: 0 });
+    const missing = sh(lab, 'rc', 'cat /nope | wc -l');
+    expect(missing).toMatchObject({ stdout: '0\n', stderr: 'cat: /nope: No such file or directory\n', status: 0 });
+    // cat complains before wc, reading to the end of its input, prints its count: so on a terminal.
+    expect(combinedOutput(missing)).toBe('cat: /nope: No such file or directory\n0\n');
     expect(sh(lab, 'rc', 'grep -c dw-edma /proc/interrupts').stdout).toBe('1\n');
     expect(sh(lab, 'rc', 'dmesg | frob')).toEqual({ stdout: '', stderr: 'bash: frob: command not found\n', status: 127 });
     expect(sh(lab, 'rc', "echo 'a|b' | grep -F 'a|b'").stdout).toBe('a|b\n');
@@ -286,6 +290,48 @@ describe('the two-board lab', () => {
   it('unknown commands fail with status 127', () => {
     expect(sh(lab, 'ep', 'frobnicate --now')).toEqual({ stdout: '', stderr: 'bash: frobnicate: command not found\n', status: 127 });
   });
+
+  it('a sudo without a command prints sudo\'s usage on stderr and fails with status 1, running nothing', () => {
+    const t0 = lab.sim.now;
+    for (const line of ['sudo', 'sudo -E', 'sudo -u root --']) {
+      const r = sh(lab, 'ep', line);
+      expect(r).toMatchObject({ stdout: '', status: 1 });
+      expect(r.stderr.split('\n').slice(0, 3)).toEqual(['usage: sudo -h | -K | -k | -V', 'usage: sudo -v [-ABkNnS] [-g group] [-h host] [-p prompt] [-u user]', 'usage: sudo -l [-ABkNnS] [-g group] [-h host] [-p prompt] [-U user] [-u user]']);
+    }
+    expect(lab.sim.now).toBe(t0);
+  });
+
+  it('2>&1 puts standard error into standard output where it was written: iperf3\'s UDP warning before its report', () => {
+    const l = bootLab({ seed: 4 });
+    sh(l, 'rc', 'iperf3 -s -D');
+    const r = sh(l, 'ep', 'iperf3 -u -b 10M -c ${SERVER_IP} -l 65480 -t 1 2>&1');
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toMatch(/^warning: UDP block size 65480 exceeds TCP MSS \d+, may result in fragmentation \/ drops\nConnecting to host 10\.0\.0\.1, port 5201\n/);
+    expect(sh(l, 'ep', 'iperf3 -u -b 10M -c ${SERVER_IP} -l 65480 -t 1 2>/dev/null').stdout).toMatch(/^Connecting to host/);
+    expect(sh(l, 'ep', 'iperf3 -u -b 10M -c ${SERVER_IP} -l 65480 -t 1 2>&1 | head -n 1').stdout).toMatch(/^warning: UDP block size 65480/);
+  });
+
+  it('ip addr show ntb0 prints each address with its lifetimes (forever for ip addr add), as iproute2 does', () => {
+    const r = sh(lab, 'rc', 'ip addr show ntb0');
+    expect(r.stdout).toMatch(/\n {4}inet 10\.0\.0\.1\/24 scope global ntb0\n {7}valid_lft forever preferred_lft forever\n$/);
+  });
+
+  it('ip -s -s link adds the RX and TX error rows in the same columns', () => {
+    const r = sh(lab, 'ep', 'ip -s -s link show ntb0');
+    expect(r.status).toBe(0);
+    const rows = r.stdout.split('\n').slice(2);
+    expect(rows[0]).toMatch(/^ {4}RX: +bytes packets errors dropped +missed +mcast +$/);
+    expect(rows[2]).toBe('    RX errors:  length    crc   frame    fifo overrun');
+    expect(rows[3]).toBe('                     0      0       0       0       0 ');
+    expect(rows[4]).toMatch(/^ {4}TX: +bytes packets errors dropped carrier collsns +$/);
+    expect(rows[6]).toBe('    TX errors: aborted   fifo  window heartbt        ');
+    expect(rows[7]).toBe('                     0      0       0       0 ');
+    expect(sh(lab, 'ep', 'ip -s link show ntb0').stdout).not.toContain('errors:');
+  });
+
+  it('killall and pkill are lab commands (so the interactive lab completes them)', () => {
+    expect([...labCommands().keys()]).toEqual(expect.arrayContaining(['killall', 'pkill']));
+  });
 });
 
 describe('lab scripts', () => {
@@ -308,6 +354,18 @@ describe('lab scripts', () => {
       "k.lab:5: 'cat /nope' failed with status 1: cat: /nope: No such file or directory",
     ]);
     expect(out.error).toBe(out.errors[0]);
+  });
+
+  it('a script saved with CRLF line endings runs as with LF ones', () => {
+    const lab = bootLab({ seed: 2 });
+    const text = ['# setup', 'rc$ iperf3 -s -D', '', 'ep$ ip link show ntb0', 'ep$ ip link set ntb0 mtu 99999', ''].join('\r\n');
+    const out = runScript(lab, text, { name: 'crlf.lab', keepGoing: true, commands: labCommands() });
+    expect(out.steps.map((s) => [s.line, s.board, s.command])).toEqual([
+      [2, 'rc', 'iperf3 -s -D'],
+      [4, 'ep', 'ip link show ntb0'],
+      [5, 'ep', 'ip link set ntb0 mtu 99999'],
+    ]);
+    expect(out.errors).toEqual(["crlf.lab:5: 'ip link set ntb0 mtu 99999' failed with status 2: Error: mtu greater than device maximum."]);
   });
 
   it('a malformed line anywhere rejects the whole script before anything runs, naming every such line', () => {

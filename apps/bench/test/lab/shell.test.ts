@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseLine, splitPipeline } from '../../src/lab/shell.js';
+import { parseLine, splitPipeline, SudoError } from '../../src/lab/shell.js';
 import { parseScriptLine } from '../../src/lab/script.js';
 import { applyParam, parseKernelBool, parseKernelUint, unknownParamMessage } from '../../src/lab/params.js';
 
@@ -30,6 +30,11 @@ describe('shell line parsing', () => {
     expect(() => parseLine('sudo -x ip link', vars)).toThrow("sudo: invalid option -- 'x'");
     expect(() => parseLine('sudo -u', vars)).toThrow("sudo: option requires an argument -- 'u'");
     expect(() => parseLine('sudo -i', vars)).toThrow('sudo: the lab does not model -i (it runs each command as root, in the foreground)');
+  });
+
+  it('refuses sudo without a command, as sudo does (its usage, exit status 1): bare, with options, or sudo of sudo', () => {
+    for (const line of ['sudo', 'sudo -E', 'sudo -u root', 'sudo --', 'sudo sudo']) expect.soft(() => parseLine(line, vars)).toThrow(SudoError);
+    expect(parseLine('', vars).argv).toEqual([]);
   });
 
   it('splits a pipeline at its unquoted | only; an empty command or a || list is an error', () => {
@@ -68,6 +73,13 @@ describe('script lines', () => {
     expect(parseScriptLine('# comment')).toBeNull();
     expect(parseScriptLine('   ')).toBeNull();
     expect(parseScriptLine('iperf3 -s')).toBeInstanceOf(Error);
+  });
+
+  it('takes lines of a CRLF script: the CR ending a line is not part of it', () => {
+    expect(parseScriptLine('rc$ iperf3 -s\r')).toEqual({ board: 'rc', command: 'iperf3 -s' });
+    expect(parseScriptLine('# comment\r')).toBeNull();
+    expect(parseScriptLine('\r')).toBeNull();
+    expect(parseScriptLine('iperf3 -s\r')).toEqual(new Error("expected a line starting with 'rc$' or 'ep$', got 'iperf3 -s'"));
   });
 });
 

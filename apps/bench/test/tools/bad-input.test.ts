@@ -79,11 +79,19 @@ const IPERF3: Case[] = [
   c('ep', 'iperf3 -c 10.0.0.1 --nope', iperfGetopt("unrecognized option '--nope'"), 1),
   c('ep', 'iperf3 -c 10.0.0.1 --udp=1', iperfGetopt("option '--udp' doesn't allow an argument"), 1),
   c('ep', 'iperf3 -c 10.0.0.1 --time', iperfGetopt("option '--time' requires an argument"), 1),
-  first('ep', 'iperf3 -c 10.0.0.1 --b 1', "iperf3: option '--b' is ambiguous; possibilities: '--bitrate' '--bandwidth' '--bytes' '--blockcount' '--bidir' '--bind'", 1),
+  first('ep', 'iperf3 -c 10.0.0.1 --b 1', "iperf3: option '--b' is ambiguous; possibilities: '--bitrate' '--bandwidth' '--bytes' '--blockcount' '--bidir' '--bind' '--bind-dev'", 1),
   c('rc', 'iperf3 -s', 'iperf3: error - unable to start listener for connections: Address already in use\niperf3: exiting\n', 1),
   c('ep', 'iperf3 -c nosuchhost', IECONNECT_NAME, 1),
   c('ep', "iperf3 -c ''", IECONNECT_NAME, 1),
   c('ep', 'iperf3 -J -c nosuchhost', '', 1, { stdout: '"error":\t"error - unable to connect to server - server may have stopped running or use a different port, firewall issue, etc.: Name or service not known"' }),
+  c('ep', 'iperf3 -c 10.0.0.1 --snd-timeout -1', iperfParam('send timeout value is incorrect or not in range: '), 1),
+  c('ep', 'iperf3 -c 10.0.0.1 --snd-timeout 86400001', iperfParam('send timeout value is incorrect or not in range: '), 1),
+  c('ep', 'iperf3 -c 10.0.0.1 --snd-timeout 5000', iperfParam('an option you are trying to set is not implemented yet'), 1),
+  c('ep', 'iperf3 -c 10.0.0.1 --bind-dev', iperfGetopt("option '--bind-dev' requires an argument"), 1),
+  c('ep', 'iperf3 -c 10.0.0.1 --bind-dev lo', iperfParam('an option you are trying to set is not implemented yet'), 1),
+  c('rc', 'iperf3 -s -p 5300 --bind-dev eth9', 'iperf3: error - unable to start listener for connections: No such device\niperf3: exiting\n', 1),
+  c('ep', 'iperf3 -c 10.0.0.1 --use-pkcs1-padding', iperfGetopt("unrecognized option '--use-pkcs1-padding'"), 1),
+  c('ep', 'iperf3 -c 10.0.0.1 --username u', iperfGetopt("unrecognized option '--username'"), 1),
 ];
 
 const PING: Case[] = [
@@ -210,6 +218,35 @@ const SYSTEM: Case[] = [
   first('ep', 'sudo -x ip link set ntb0 down', "sudo: invalid option -- 'x'", 1),
   first('ep', 'sudo --bogus ip link set ntb0 down', "sudo: unrecognized option '--bogus'", 1),
   c('ep', 'sudo -s', 'sudo: the lab does not model -s (it runs each command as root, in the foreground)\n', 1),
+  first('ep', 'sudo', 'usage: sudo -h | -K | -k | -V', 1),
+  first('ep', 'sudo -E', 'usage: sudo -h | -K | -k | -V', 1),
+  first('ep', 'sudo sudo', 'usage: sudo -h | -K | -k | -V', 1),
+];
+
+const PKILL_TRY = "Try `pkill --help' for more information.\n";
+
+/** The RC runs `iperf3 -s -D` and `sockperf sr`, the EP neither. */
+const KILL: Case[] = [
+  first('ep', 'killall', 'Usage: killall [OPTION]... [--] NAME...', 1),
+  first('ep', 'killall -q', 'Usage: killall [OPTION]... [--] NAME...', 1),
+  first('ep', 'killall -z iperf3', 'Usage: killall [OPTION]... [--] NAME...', 1),
+  c('ep', 'killall iperf3', 'iperf3: no process found\n', 1),
+  c('ep', 'killall iperf3 sockperf', 'iperf3: no process found\nsockperf: no process found\n', 1),
+  c('ep', 'killall -q iperf3', '', 1),
+  c('rc', 'killall iperf', 'iperf: no process found\n', 1),
+  c('rc', 'killall -s FOO iperf3', 'FOO: unknown signal; killall -l lists signals.\n', 1),
+  c('rc', 'killall -FOO iperf3', 'FOO: unknown signal; killall -l lists signals.\n', 1),
+  c('rc', 'killall sockperf', 'killall: the lab cannot signal sockperf (its servers keep running)\n', 1),
+  c('rc', 'killall -STOP iperf3', 'killall: the lab does not model signal 19 (it would stop the process or fail), only signals that end it or that it ignores\n', 1),
+  c('rc', 'killall -u root iperf3', 'killall: the lab does not model -u (it has no PIDs, users or process ages to go by)\n', 1),
+  c('rc', 'killall /usr/bin/iperf3', "killall: the lab does not model matching by executable path ('/usr/bin/iperf3'): name the process\n", 1),
+  c('ep', 'pkill', `pkill: no matching criteria specified\n${PKILL_TRY}`, 2),
+  c('ep', 'pkill -9', `pkill: no matching criteria specified\n${PKILL_TRY}`, 2),
+  c('ep', 'pkill iperf3 sockperf', `pkill: only one pattern can be provided\n${PKILL_TRY}`, 2),
+  c('ep', 'pkill iperf3', '', 1),
+  c('rc', 'pkill -x iperf', '', 1),
+  c('rc', 'pkill perf', 'pkill: the lab cannot signal sockperf (its servers keep running)\n', 1),
+  c('rc', 'pkill -e iperf3', 'pkill: the lab does not model -e: it takes -SIGNAL, --signal SIGNAL, -c, -i and -x\n', 2),
 ];
 
 const SOCKPERF: Case[] = [
@@ -283,6 +320,7 @@ describe('bad input to the lab tools', () => {
     ['ip', IP],
     ['sleep, top, modprobe, rmmod, cat, echo, the shell', SYSTEM],
     ['sockperf', SOCKPERF],
+    ['killall, pkill', KILL],
   ];
   describe.each(all)('%s', (_tool, cases) => {
     it.each(cases.map((k) => [`${k.board}$ ${k.line}`, k] as const))('%s', (_name, k) => {

@@ -104,6 +104,31 @@ describe('ip link', () => {
     );
   });
 
+  it('-s -s adds the RX and TX error rows of print_stats64: header words right-aligned to the shared columns, nohandler and transns only when there', () => {
+    const s = zeroStats({ rxBytes: 134244, rxPackets: 102, txBytes: 134244, txPackets: 102, txDropped: 1 });
+    expect(formatLinkStats(s, 2)).toBe(
+      '    RX:  bytes packets errors dropped  missed   mcast           \n' +
+        '        134244     102      0       0       0       0 \n' +
+        '    RX errors:  length    crc   frame    fifo overrun\n' +
+        '                     0      0       0       0       0 \n' +
+        '    TX:  bytes packets errors dropped carrier collsns           \n' +
+        '        134244     102      0       1       0       0 \n' +
+        '    TX errors: aborted   fifo  window heartbt        \n' +
+        '                     0      0       0       0 \n',
+    );
+    expect(formatLinkStats(s, 2, 2).split('\n').slice(6, 8)).toEqual(['    TX errors: aborted   fifo  window heartbt transns', '                     0      0       0       0       2 ']);
+    // Wide values widen the shared columns of every row (crc is the errors column); a nonzero nohandler adds its column.
+    const wide = zeroStats({ rxBytes: 126570234447969, rxCrcErrors: 12345678, rxNohandler: 3 });
+    expect(formatLinkStats(wide, 2).split('\n').slice(0, 4)).toEqual([
+      '    RX:       bytes packets   errors dropped  missed   mcast           ',
+      '    126570234447969       0        0       0       0       0 ',
+      '    RX errors:       length      crc   frame    fifo overrun  nohandler',
+      '                          0 12345678       0       0       0          3 ',
+    ]);
+    // size_columns counts digits as `powi < val` does: 10, 100, … get one fewer.
+    expect(formatLinkStats(zeroStats({ rxCrcErrors: 10000000 }), 2).split('\n')[3]).toBe('                     0 10000000       0       0       0 ');
+  });
+
   it('a fresh ntb0 has the noop qdisc until its first open; up without carrier is NO-CARRIER, state DOWN; down again keeps mq', () => {
     const lab = bootLab({ seed: 8 });
     expect(sh(lab, 'ep', 'rmmod ntb_netdev').status).toBe(0);

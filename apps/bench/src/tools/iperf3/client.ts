@@ -156,6 +156,8 @@ class ClientSession {
   /** iperf_connect: the control connection, the cookie, the UDP block size from its MSS. */
   private connect(ctx: ExecContext, task: Task): TaskStep {
     const { lab, board, options: o } = this.spec;
+    // netdial: SO_BINDTODEVICE before connect; a device the board does not have is ENODEV.
+    if (o.bindDev !== null && board.netdev()?.ndev.name !== o.bindDev) return this.fail({ code: 'IECONNECT', errno: 'ENODEV' });
     const r = this.ctrlSock.connect(ctx, { addr: o.host, port: o.port });
     if (!r.ok && r.errno === 'EINPROGRESS') {
       const local = this.ctrlSock.localAddress();

@@ -3,14 +3,19 @@
  * the board and returns after its banner; `iperf3 -c HOST` runs a test against the server on
  * HOST, advancing virtual time for as long as the test runs, and prints iperf3's text or
  * `-J` output. Errors print as iperf3 prints them (`iperf3: error - …`, exit status 1).
+ * Its warnings go to standard error when iperf3 prints them — parse_arguments' at once, the
+ * UDP block size one in iperf_connect, before `Connecting to host …` — and the result keeps
+ * that order (tools/output.ts).
  */
 import { netStrerror, type NetErrno } from '@ntbsim/net-core';
-import { result, type Command } from '../../types.js';
+import type { Board, Lab } from '../../lab/lab.js';
+import { result, type Command, type CommandResult } from '../../types.js';
 import { cjsonPrint } from '../net/cjson.js';
 import { systemInfo } from '../net/host.js';
+import { interleaved } from '../output.js';
 import { runClient } from './client.js';
 import { buildErrorJson, buildJson } from './jsonReport.js';
-import { IPERF_ERRORS, IPERF_VERSION, parseIperf3Args, type IperfErrorCode } from './options.js';
+import { IPERF_ERRORS, IPERF_VERSION, parseIperf3Args, USAGE_SHORT, type Iperf3Options, type IperfErrorCode } from './options.js';
 import { takeServerOutput } from '../net/background.js';
 import { affinityMask } from './session.js';
 import { startServer } from './server.js';
@@ -26,6 +31,16 @@ export function iperfStrerror(code: IperfErrorCode, errno: NetErrno | null): str
   return `${text}: ${netStrerror(errno)}`;
 }
 
+/**
+ * SO_BINDTODEVICE in the lab: binding to the board's ntb0 changes nothing (every route the lab
+ * has goes through it), so it is honoured; a device the board does not have fails with ENODEV
+ * as setsockopt does; the loopback device, which a real board has, the lab does not model.
+ */
+function bindDevCheck(board: Board, dev: string): 'ok' | 'ENODEV' | 'unmodelled' {
+  if (dev === 'lo') return 'unmodelled';
+  return board.netdev()?.ndev.name === dev ? 'ok' : 'ENODEV';
+}
+
 /** What getaddrinfo resolves in the lab: dotted-quad IPv4 addresses (the lab has no DNS). */
 const DOTTED_QUAD = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/;
 
@@ -36,33 +51,51 @@ export const iperf3: Command = (argv, env) => {
   const parsed = parseIperf3Args(argv, sys);
   if (parsed.kind === 'exit') return result(parsed.stdout, parsed.stderr, parsed.status);
   const o = parsed.options;
+  if (o.bindDev !== null && bindDevCheck(board, o.bindDev) === 'unmodelled') {
+    return result('', `iperf3: parameter error - ${IPERF_ERRORS.IEUNIMP}\n\n${USAGE_SHORT}`, 1);
+  }
   if (o.role === 's') {
     // iperf_run_server sets the affinity first; real iperf3 then retries (and fails) forever, the lab stops once.
     if (affinityMask(board, o.affinity) === null) return result('', `iperf3: error - ${iperfStrerror('IEAFFINITY', 'EINVAL')}\n`, 1);
-    const ok = startServer(lab, { board, port: o.port, json: o.json, oneOff: o.oneOff, daemon: o.daemon, interval: o.interval, unitFormat: o.unitFormat, affinity: o.affinity });
-    if (!ok) return result('', `iperf3: error - ${iperfStrerror('IELISTEN', 'EADDRINUSE')}\niperf3: exiting\n`, 1);
-    return result(takeServerOutput(board), parsed.warnings, 0);
+    // netannounce's SO_BINDTODEVICE fails as its bind would: IELISTEN with the errno.
+    const listenErr = o.bindDev !== null && bindDevCheck(board, o.bindDev) === 'ENODEV' ? 'ENODEV' : null;
+    const ok = listenErr === null && startServer(lab, { board, port: o.port, json: o.json, oneOff: o.oneOff, daemon: o.daemon, interval: o.interval, unitFormat: o.unitFormat, affinity: o.affinity });
+    if (!ok) return result('', `iperf3: error - ${iperfStrerror('IELISTEN', listenErr ?? 'EADDRINUSE')}\niperf3: exiting\n`, 1);
+    return interleaved([{ fd: 2, text: parsed.warnings }, { fd: 1, text: takeServerOutput(board) }], 0);
   }
+  return runClientCommand(lab, board, parsed.warnings, o);
+};
+
+/** The client side of `iperf3`: its output in the order iperf3 writes it. */
+function runClientCommand(lab: Lab, board: Board, parseWarnings: string, o: Iperf3Options): CommandResult {
+  const sys = systemInfo(lab, board);
+  const errorJson = (msg: string): string => `${cjsonPrint(buildErrorJson({ version: IPERF_VERSION, systemInfo: sys }, msg))}\n`;
+  // What the board's background servers printed before this command: first, as on its terminal.
   const before = o.json ? '' : takeServerOutput(board);
   if (!DOTTED_QUAD.test(o.host)) {
     // netdial's getaddrinfo fails before any socket exists: IECONNECT with gai_strerror (herr).
     const msg = `error - ${IPERF_ERRORS.IECONNECT}: Name or service not known`;
-    if (o.json) return result(`${cjsonPrint(buildErrorJson({ version: IPERF_VERSION, systemInfo: sys }, msg))}\n`, parsed.warnings, 1);
-    return result(before, `${parsed.warnings}iperf3: ${msg}\n`, 1);
+    if (o.json) return interleaved([{ fd: 2, text: parseWarnings }, { fd: 1, text: errorJson(msg) }], 1);
+    return interleaved([{ fd: 1, text: before }, { fd: 2, text: `${parseWarnings}iperf3: ${msg}\n` }], 1);
   }
   const outcome = runClient({ lab, board, options: o });
-  const warnings = parsed.warnings + outcome.warnings;
+  // parse_arguments' warnings, then iperf_connect's (before `Connecting to host …`).
+  const warnings = [
+    { fd: 1, text: before },
+    { fd: 2, text: parseWarnings + outcome.warnings },
+  ] as const;
   if (outcome.kind === 'hung') {
     const live = o.json || outcome.partial === null ? '' : formatClientProgress(outcome.partial);
-    return result(before + live, `${warnings}ntb-bench: iperf3 still had not finished ${outcome.waitedS.toFixed(0)} s (virtual) after it started; the real iperf3 would still be waiting. The model says: ${outcome.why}\n`, 1);
+    const why = `ntb-bench: iperf3 still had not finished ${outcome.waitedS.toFixed(0)} s (virtual) after it started; the real iperf3 would still be waiting. The model says: ${outcome.why}\n`;
+    return interleaved([...warnings, { fd: 1, text: live }, { fd: 2, text: why }], 1);
   }
   if (outcome.kind === 'error') {
     const msg = `error - ${iperfStrerror(outcome.code, outcome.errno)}`;
-    if (o.json) return result(`${cjsonPrint(buildErrorJson({ version: IPERF_VERSION, systemInfo: sys }, msg))}\n`, warnings, 1);
+    if (o.json) return interleaved([...warnings, { fd: 1, text: errorJson(msg) }], 1);
     // What iperf3 printed live before the error: the connection lines and the intervals so far.
     const live = outcome.partial === null ? '' : formatClientProgress(outcome.partial);
-    return result(before + live, `${warnings}iperf3: ${msg}\n`, 1);
+    return interleaved([...warnings, { fd: 1, text: live }, { fd: 2, text: `iperf3: ${msg}\n` }], 1);
   }
-  const stdout = o.json ? `${cjsonPrint(buildJson(outcome.result))}\n` : before + formatClientText(outcome.result);
-  return result(stdout, warnings, 0);
-};
+  const report = o.json ? `${cjsonPrint(buildJson(outcome.result))}\n` : formatClientText(outcome.result);
+  return interleaved([...warnings, { fd: 1, text: report }], 0);
+}

@@ -4,4 +4,4 @@
  */
 export { iperf3 } from './command.js';
 export { takeServerOutput } from '../net/background.js';
-export { stopServers } from './server.js';
+export { serversOn, stopServers } from './server.js';

@@ -85,6 +85,8 @@ export interface Iperf3Options {
   readonly affinity: number;
   /** `-A n,m` (client): the CPU the server runs this test on, -1 = unchanged. */
   readonly serverAffinity: number;
+  /** `--bind-dev DEV` or `-c HOST%DEV`: the device its sockets are bound to (SO_BINDTODEVICE), null = none. */
+  readonly bindDev: string | null;
 }
 
 /** What parsing produced: options, or the text and status iperf3 exits with (errors, `-h`, `-v`). */
@@ -95,7 +97,12 @@ export type ParseOutcome =
 /** iperf3's short usage (usage_shortstr). */
 export const USAGE_SHORT = "Usage: iperf3 [-s|-c host] [options]\nTry `iperf3 --help' for more information.\n";
 
-/** iperf3's long usage (usage_longstr with its defaults filled in). */
+/**
+ * iperf3 3.12's long usage (usage_longstr with its defaults filled in) as this build prints it:
+ * the `#if` blocks of the optional features `-v` lists (CPU affinity, bind to device, TCP user
+ * timeout, socket pacing, congestion control, flow label, don't fragment) in, SCTP and
+ * authentication out.
+ */
 export const USAGE_LONG =
   'Usage: iperf3 [-s|-c host] [options]\n' +
   '       iperf3 [-h|--help] [-v|--version]\n\n' +
@@ -106,7 +113,9 @@ export const USAGE_LONG =
   '  -I, --pidfile file        write PID file\n' +
   '  -F, --file name           xmit/recv the specified file\n' +
   '  -A, --affinity n/n,m      set CPU affinity\n' +
-  '  -B, --bind      <host>    bind to the interface associated with the address <host>\n' +
+  '  -B, --bind <host>[%<dev>] bind to the interface associated with the address <host>\n' +
+  '                            (optional <dev> equivalent to `--bind-dev <dev>`)\n' +
+  '  --bind-dev <dev>          bind to the network interface with SO_BINDTODEVICE\n' +
   '  -V, --verbose             more detailed output\n' +
   '  -J, --json                output in JSON format\n' +
   '  --logfile f               send output to a log file\n' +
@@ -114,6 +123,8 @@ export const USAGE_LONG =
   '  --timestamps<=format>     emit a timestamp at the start of each output line\n' +
   '                            (optional "=" and format string as per strftime(3))\n' +
   '  --rcv-timeout #           idle timeout for receiving data (default 120000 ms)\n' +
+  '  --snd-timeout #           timeout for unacknowledged TCP data\n' +
+  '                            (in ms, default is system settings)\n' +
   '  -d, --debug[=#]           emit debugging output\n' +
   '                            (optional optional "=" and debug level: 1-4. Default is 4 - all messages)\n' +
   '  -v, --version             show version information and quit\n' +
@@ -128,7 +139,8 @@ export const USAGE_LONG =
   '  --idle-timeout #          restart idle server after # seconds in case it\n' +
   '                            got stuck (default - no timeout)\n' +
   'Client specific:\n' +
-  '  -c, --client    <host>    run in client mode, connecting to <host>\n' +
+  '  -c, --client <host>[%<dev>] run in client mode, connecting to <host>\n' +
+  '                              (option <dev> equivalent to `--bind-dev <dev>`)\n' +
   '  -u, --udp                 use UDP rather than TCP\n' +
   '  --connect-timeout #       timeout for control connection setup (ms)\n' +
   '  -b, --bitrate #[KMG][/#]  target bitrate in bits/sec (0 for unlimited)\n' +
@@ -147,7 +159,8 @@ export const USAGE_LONG =
   '  -R, --reverse             run in reverse mode (server sends, client receives)\n' +
   '  --bidir                   run in bidirectional mode.\n' +
   '                            Client and server send and receive data.\n' +
-  '  -w, --window    #[KMG]    set window size / socket buffer size\n' +
+  '  -w, --window    #[KMG]    set send/receive socket buffer sizes\n' +
+  '                            (indirectly sets TCP window size)\n' +
   '  -C, --congestion <algo>   set TCP congestion control algorithm (Linux and FreeBSD only)\n' +
   '  -M, --set-mss   #         set TCP/SCTP maximum segment size (MTU - 40 bytes)\n' +
   '  -N, --no-delay            set TCP/SCTP no delay, disabling Nagle\'s Algorithm\n' +
@@ -191,13 +204,16 @@ export const IPERF_ERRORS = {
   IEBURST: `invalid burst count (maximum = ${MAX_BURST})`,
   IEREVERSEBIDIR: 'cannot be both reverse and bidirectional',
   IEAFFINITY: 'unable to set CPU affinity',
+  IESNDTIMEOUT: 'send timeout value is incorrect or not in range',
   IELISTEN: 'unable to start listener for connections',
   IECONNECT: 'unable to connect to server - server may have stopped running or use a different port, firewall issue, etc.',
   IEACCESSDENIED: 'the server is busy running a test. try again later',
   IESETBUF2: 'socket buffer size not set correctly',
   IESTREAMCONNECT: 'unable to connect stream',
   IESTREAMLISTEN: 'unable to start stream listener',
+  IESTREAMACCEPT: 'unable to accept stream connection',
   IECTRLCLOSE: 'control socket has closed unexpectedly',
+  IESERVERTERM: 'the server has terminated',
   IESTREAMWRITE: 'unable to write to stream socket',
   IESTREAMREAD: 'unable to read from stream socket',
 } as const;
@@ -211,7 +227,12 @@ interface LongOpt {
   readonly key: string;
 }
 
-/** iperf3 3.12's option string and long options (getopt_long tables of iperf_parse_arguments). */
+/**
+ * iperf3 3.12's option string and long options (getopt_long tables of iperf_parse_arguments),
+ * with the entries `#if`ed on the features `-v` lists: `--bind-dev` (SO_BINDTODEVICE) in,
+ * SCTP's `--sctp`/`--nstreams`/`--xbind` and authentication's `--username`, `--rsa-*`,
+ * `--authorized-users-path`, `--time-skew-threshold` out.
+ */
 const SHORT_OPTS = 'p:f:i:D1VJvsc:ub:t:n:k:l:P:Rw:B:M:N46S:L:ZO:F:A:T:C:dI:hX:';
 const LONG_OPTS: readonly LongOpt[] = [
   ['port', 'required', 'p'],
@@ -237,6 +258,7 @@ const LONG_OPTS: readonly LongOpt[] = [
   ['bidir', 'none', '--bidir'],
   ['window', 'required', 'w'],
   ['bind', 'required', 'B'],
+  ['bind-dev', 'required', '--bind-dev'],
   ['cport', 'required', '--cport'],
   ['set-mss', 'required', 'M'],
   ['no-delay', 'none', 'N'],
@@ -262,17 +284,12 @@ const LONG_OPTS: readonly LongOpt[] = [
   ['udp-counters-64bit', 'none', '--udp-counters-64bit'],
   ['no-fq-socket-pacing', 'none', '--no-fq-socket-pacing'],
   ['dont-fragment', 'none', '--dont-fragment'],
-  ['username', 'required', '--username'],
-  ['rsa-public-key-path', 'required', '--rsa-public-key-path'],
-  ['rsa-private-key-path', 'required', '--rsa-private-key-path'],
-  ['authorized-users-path', 'required', '--authorized-users-path'],
-  ['time-skew-threshold', 'required', '--time-skew-threshold'],
-  ['use-pkcs1-padding', 'none', '--use-pkcs1-padding'],
   ['fq-rate', 'required', '--fq-rate'],
   ['pacing-timer', 'required', '--pacing-timer'],
   ['connect-timeout', 'required', '--connect-timeout'],
   ['idle-timeout', 'required', '--idle-timeout'],
   ['rcv-timeout', 'required', '--rcv-timeout'],
+  ['snd-timeout', 'required', '--snd-timeout'],
   ['debug', 'optional', 'd'],
   ['help', 'none', 'h'],
 ].map(([name, hasArg, key]) => ({ name, hasArg, key }) as LongOpt);
@@ -340,16 +357,30 @@ const UNMODELLED = new Set([
   'V', 'n', 'k', 'B', 'M', '6', 'S', 'L', 'O', 'F', 'T', 'C', 'd', 'I', 'X',
   '--server-bitrate-limit', '--cport', '--dscp', '--extra-data', '--repeating-payload', '--timestamps',
   '--logfile', '--forceflush', '--get-server-output', '--udp-counters-64bit', '--no-fq-socket-pacing',
-  '--dont-fragment', '--username', '--rsa-public-key-path', '--rsa-private-key-path', '--authorized-users-path',
-  '--time-skew-threshold', '--use-pkcs1-padding', '--fq-rate', '--pacing-timer', '--connect-timeout',
-  '--idle-timeout', '--rcv-timeout',
+  '--dont-fragment', '--fq-rate', '--pacing-timer', '--connect-timeout', '--idle-timeout', '--rcv-timeout',
 ]);
+
+/** iperf_strerror codes with `perr` set: their text is followed by ": " and, errno being 0 while parsing, nothing more. */
+const PERR_CODES = new Set<IperfErrorCode>(['IEAFFINITY', 'IESNDTIMEOUT']);
+
+/** MAX_TIME * SEC_TO_mS: the largest `--snd-timeout` (ms). */
+const MAX_SND_TIMEOUT_MS = MAX_TIME * 1000;
+
+/**
+ * iperf_parse_hostname on `-c SPEC` (`-B` is not modelled): strtok at `%` — with a device after
+ * the `%`, the host before it and that device; else null (the whole of SPEC stays the host).
+ * IPv6 link-local scopes are kept whole there; the lab has no IPv6, so the difference never shows.
+ */
+function splitHostDev(spec: string): { readonly host: string; readonly dev: string } | null {
+  const [host, dev] = spec.split('%').filter((t) => t !== '');
+  return host === undefined || dev === undefined ? null : { host, dev };
+}
 
 class ParamError extends Error {
   constructor(readonly code: IperfErrorCode) {
     // iperf_strerror appends ": " to its perr codes, then strerror(errno) only when errno is
     // set, which it is not while parsing: IEAFFINITY reads "unable to set CPU affinity: ".
-    super(code === 'IEAFFINITY' ? `${IPERF_ERRORS[code]}: ` : IPERF_ERRORS[code]);
+    super(PERR_CODES.has(code) ? `${IPERF_ERRORS[code]}: ` : IPERF_ERRORS[code]);
   }
 }
 
@@ -392,6 +423,7 @@ export function parseIperf3Args(argv: readonly string[], systemInfo: string): Pa
   let serverAffinity = -1;
   let serverFlag = false;
   let clientFlag = false;
+  let bindDev: string | null = null;
   try {
     for (const { key, arg } of occ) {
       if (UNMODELLED.has(key)) throw new ParamError('IEUNIMP');
@@ -429,11 +461,23 @@ export function parseIperf3Args(argv: readonly string[], systemInfo: string): Pa
           if (role === 'c') throw new ParamError('IESERVCLIENT');
           role = 's';
           break;
-        case 'c':
+        case 'c': {
           if (role === 's') throw new ParamError('IESERVCLIENT');
           role = 'c';
-          host = arg;
+          const split = splitHostDev(arg);
+          host = split?.host ?? arg;
+          if (split !== null) bindDev = split.dev;
           break;
+        }
+        case '--bind-dev':
+          bindDev = arg;
+          break;
+        case '--snd-timeout': {
+          // TCP_USER_TIMEOUT is checked as iperf3 checks it, then refused: the lab's TCP has no user timeout.
+          const ms = atoi(arg);
+          if (ms < 0 || ms > MAX_SND_TIMEOUT_MS) throw new ParamError('IESNDTIMEOUT');
+          throw new ParamError('IEUNIMP');
+        }
         case 'u':
           protocol = 'UDP';
           clientFlag = true;
@@ -522,6 +566,6 @@ export function parseIperf3Args(argv: readonly string[], systemInfo: string): Pa
   return {
     kind: 'run',
     warnings,
-    options: { role, host, port, protocol, numStreams, blksize, socketBufsize, zerocopy, rate, burst, duration, interval, json, reverse, bidir, unitFormat, oneOff, daemon, noDelay, affinity, serverAffinity },
+    options: { role, host, port, protocol, numStreams, blksize, socketBufsize, zerocopy, rate, burst, duration, interval, json, reverse, bidir, unitFormat, oneOff, daemon, noDelay, affinity, serverAffinity, bindDev },
   };
 }

@@ -3,7 +3,8 @@
  * socket listening on its port and a user task that accepts control connections, one test at
  * a time (a second client gets ACCESS_DENIED), and runs each test's server side: it answers
  * the cookie with PARAM_EXCHANGE, takes the parameters, accepts the data streams (TCP
- * connections with their cookie, or UDP "connect" datagrams answered from a new socket),
+ * connections with their cookie, or UDP "connect" datagrams answered from a socket on the
+ * server's port connected to the client's, as iperf_udp_accept does),
  * sends TEST_START and TEST_RUNNING, samples its intervals, and at TEST_END prints its report
  * and exchanges results. After each test it listens afresh (default socket buffers) and
  * prints a new banner; `-1` exits after one test.
@@ -17,10 +18,11 @@ import type { Board, Lab } from '../../lab/lab.js';
 import { printBackground } from '../net/background.js';
 import { cjsonPrint } from '../net/cjson.js';
 import { COOKIE_SIZE, ControlEnd, jsonMsg, stateMsg, takeChannel, takeStreamOwner, type ControlChannel, type CtrlMsg } from './control.js';
-import { buildJson } from './jsonReport.js';
-import { IPERF_ERRORS } from './options.js';
+import { systemInfo } from '../net/host.js';
+import { buildErrorJson, buildJson } from './jsonReport.js';
+import { IPERF_ERRORS, IPERF_VERSION } from './options.js';
 import { affinityMask, connectionTime, resultsJson, Side, sideResult, type TestParams } from './session.js';
-import { functionalPayload, IperfUdpSocket, Stream, streamFd, TcpStreamSocket, UdpStreamSocket } from './streams.js';
+import { functionalPayload, IperfUdpListener, Stream, streamFd, TcpStreamSocket, UdpStreamSocket } from './streams.js';
 import { formatConnected, formatIntervals, formatServerText, serverBanner } from './textReport.js';
 
 /** A running `iperf3 -s`. */
@@ -131,12 +133,24 @@ export function findServer(lab: Lab, ip: string, port: number): Iperf3Server | n
   return null;
 }
 
-/** Stop every iperf3 server on `board` (as `killall iperf3` would); returns how many ran. */
-export function stopServers(lab: Lab, board: Board): number {
+/** How many iperf3 servers run on `board`. */
+export function serversOn(lab: Lab, board: Board): number {
+  return [...serversOf(lab).values()].filter((s) => s.board === board).length;
+}
+
+/**
+ * Stop every iperf3 server on `board` as a signal stops it; returns how many ran. `interrupt`
+ * (SIGINT, SIGTERM, SIGHUP) runs iperf_got_sigend: iperf_errexit prints `iperf3: interrupt -
+ * the server has terminated` (with -J, the error in the JSON object; with -D, nothing);
+ * `kill` (SIGKILL, and the signals whose default action ends a process) prints nothing.
+ */
+export function stopServers(lab: Lab, board: Board, how: 'interrupt' | 'kill' = 'kill'): number {
   const m = serversOf(lab);
+  const msg = `interrupt - ${IPERF_ERRORS.IESERVERTERM}`;
   let n = 0;
   for (const [k, s] of m) {
     if (s.board !== board) continue;
+    if (how === 'interrupt') print(s, s.json ? `${cjsonPrint(buildErrorJson({ version: IPERF_VERSION, systemInfo: systemInfo(lab, board) }, msg))}\n` : `iperf3: ${msg}\n`);
     m.delete(k);
     s.stopped = true;
     s.session?.abort();
@@ -158,7 +172,7 @@ class ServerSession {
   private readonly timesecs: number;
   private side: Side | null = null;
   private params: TestParams | null = null;
-  private udpListener: IperfUdpSocket | null = null;
+  private udpListener: IperfUdpListener | null = null;
   private readonly incoming: { readonly sock: TcpSocket; got: number }[] = [];
   private toReceive = 0;
   private toSend = 0;
@@ -254,7 +268,7 @@ class ServerSession {
       if (p.socketBufsize > l.sndbuf || p.socketBufsize > l.rcvbuf) return this.serverError(ctx, 'IESETBUF2');
     }
     if (p.protocol === 'UDP') {
-      const u = new IperfUdpSocket(this.srv.board.stack);
+      const u = new IperfUdpListener(this.srv.board.stack);
       if (!u.bind(this.srv.port).ok) {
         u.close();
         return this.serverError(ctx, 'IESTREAMLISTEN');
@@ -313,7 +327,9 @@ class ServerSession {
       const owner = takeStreamOwner(this.srv.lab, r.from.addr, r.from.port);
       const intro = owner?.streams.get(r.from.port);
       if (owner !== this.ch || intro === undefined) continue;
-      const u = new IperfUdpSocket(this.srv.board.stack);
+      // The stream's socket: the server's port, connected to the client's (`local … port 5201`).
+      const u = l.accept(r.from);
+      if (typeof u === 'string') return this.serverError(ctx, 'IESTREAMACCEPT');
       if (p.socketBufsize > 0) {
         u.setRcvbuf(p.socketBufsize);
         u.setSndbuf(p.socketBufsize);
@@ -323,8 +339,6 @@ class ServerSession {
           return;
         }
       }
-      u.bind(0);
-      u.connect(r.from);
       u.send(ctx, 4);
       const sock = new UdpStreamSocket(u);
       sock.peer = r.from;

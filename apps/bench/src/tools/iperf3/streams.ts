@@ -3,7 +3,8 @@
  * of src/iperf_api.c). iperf3 3.12 is single-threaded: one `StreamLoop` task per side runs
  * every stream of that side, one socket call per task step (see `StreamLoop`).
  * Setup as iperf3 does it: a TCP stream connects to the server's port and writes the cookie;
- * a UDP stream sends a 4-byte datagram to the server's port and waits for the 4-byte answer.
+ * a UDP stream connects to the server's port (netdial), sends a 4-byte datagram and waits for
+ * the 4-byte answer, which comes from that port (see `IperfUdpListener`).
  * Then a sender writes `-l` bytes per call (UDP: one datagram; TCP: `send`, or `sendfile` with
  * `-Z`) and sleeps on the socket's write queue when it would block; with `-b` it is paced as
  * iperf_check_throttle does (average rate since the start, re-checked on the 1 ms pacing
@@ -21,7 +22,7 @@
  * drops) are not seen as gaps, which undercounts that kind of loss.
  */
 import type { ExecContext, Host, Task, TaskFn, TaskStep } from '@ntbsim/kernel';
-import { UdpSocket, type NetErrno, type Skb, type SockAddr, type TcpInfo, type TcpSocket } from '@ntbsim/net-core';
+import { UdpSocket, type Ipv4Addr, type NetErrno, type Skb, type SockAddr, type TcpInfo, type TcpSocket } from '@ntbsim/net-core';
 import { COOKIE_SIZE } from './control.js';
 import type { IperfErrorCode } from './options.js';
 import { usToSecs, type IntervalSample, type TcpIntervalInfo } from './results.js';
@@ -92,6 +93,47 @@ export class IperfUdpSocket extends UdpSocket {
   /** Count arrivals from here on (the handshake datagram is not a data datagram). */
   restartArrivals(): void {
     this.base = this.arrivals;
+  }
+}
+
+/**
+ * The server's UDP stream listener (`prot_listener`) on its port, and the stream sockets
+ * iperf_udp_accept makes on that same port: iperf3 connects the listening socket to the
+ * client's address and opens a new listener on the port (SO_REUSEADDR), so each stream socket
+ * is the server port's, connected to one client port. The model's socket table holds one socket
+ * per port; this one, in the table, passes each datagram on as the kernel's UDP lookup would
+ * choose (the connected socket of its source first, else the unconnected listener). Here the
+ * listener stays the one socket and each accepted stream is a new one: the same sockets by
+ * address, and handshakes queued behind another keep waiting on the listener.
+ */
+export class IperfUdpListener extends IperfUdpSocket {
+  private readonly streams: IperfUdpSocket[] = [];
+
+  /** A stream socket on this socket's port connected to `peer` (the socket iperf_udp_accept returns). */
+  accept(peer: SockAddr): IperfUdpSocket | NetErrno {
+    const s = new IperfUdpSocket(this.stack);
+    // Bound to the listener's port by SO_REUSEADDR: a second entry the one-socket-per-port table cannot hold.
+    s.lport = this.lport;
+    const c = s.connect(peer);
+    if (!c.ok) {
+      s.close();
+      return c.errno;
+    }
+    this.streams.push(s);
+    return s;
+  }
+
+  /** @internal The port's sockets take what is theirs: a stream socket its connected peer's datagrams, this one the rest. */
+  override accepts(src: Ipv4Addr, sport: number): boolean {
+    return super.accepts(src, sport) || this.streams.some((s) => s.accepts(src, sport));
+  }
+
+  /** @internal Queue the datagram on the stream socket connected to its source, else on the listener. */
+  override queueRcv(skb: Skb, ctx: ExecContext): void {
+    const l4 = skb.l4;
+    const owner = l4.kind === 'udp' ? this.streams.find((s) => s.accepts(skb.ip.src, l4.sport)) : undefined;
+    if (owner !== undefined) owner.queueRcv(skb, ctx);
+    else super.queueRcv(skb, ctx);
   }
 }
 
@@ -353,7 +395,11 @@ export class Stream {
     if (this.sock instanceof UdpStreamSocket) {
       const udp = this.sock.udp;
       if (this.phase === 'hello') {
-        const r = udp.sendTo(ctx, 4, setup.to);
+        // iperf_udp_connect: netdial connects the socket to the server's port, then the hello.
+        const c = udp.connect(setup.to);
+        if (!c.ok) return this.fail(side, 'IESTREAMCONNECT', c.errno);
+        this.sock.peer = setup.to;
+        const r = udp.send(ctx, 4);
         if (!r.ok) return this.fail(side, 'IESTREAMWRITE', r.errno);
         this.phase = 'reply';
       }
@@ -364,9 +410,6 @@ export class Stream {
         return 'sleep';
       }
       udp.takeArrival();
-      const c = udp.connect(r.from);
-      if (!c.ok) return this.fail(side, 'IESTREAMCONNECT', c.errno);
-      this.sock.peer = r.from;
       udp.restartArrivals();
       return this.becomeReady(side);
     }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { bootLab, type Lab } from '../../../src/lab/lab.js';
 import { iperf3, stopServers, takeServerOutput } from '../../../src/tools/iperf3/index.js';
+import { combinedOutput, writesOf } from '../../../src/tools/output.js';
 import type { CommandResult } from '../../../src/types.js';
 
 function lab(seed = 11, raise = true): Lab {
@@ -59,6 +60,61 @@ describe('iperf3 in the lab', () => {
     expect(r.stdout).toContain('[ ID] Interval           Transfer     Bitrate         Jitter    Lost/Total Datagrams\n');
     expect(r.stdout).toMatch(/\[SUM\] {3}0\.00-1\.00 {3}sec .* 0\.000 ms {2}0\/\d+ \(0%\) {2}sender\n/);
     expect(r.stdout).toMatch(SUM_RX);
+  });
+
+  it("UDP streams: the server's stream sockets are its port, connected to the client's (iperf_udp_accept), in text and -J, each way", () => {
+    const l = lab();
+    run(l, 'rc', '-s');
+    takeServerOutput(l.boards.rc);
+    const r = run(l, 'ep', '-u -b 10M -c 10.0.0.1 -P 2 -t 1');
+    expect(r.status).toBe(0);
+    const clientPorts = [...r.stdout.matchAll(/^\[ {2}(\d)\] local 10\.0\.0\.2 port (\d+) connected to 10\.0\.0\.1 port 5201$/gm)].map((m) => [m[1], m[2]]);
+    expect(clientPorts).toHaveLength(2);
+    const srv = serverText(l);
+    for (const [fd, port] of clientPorts) expect(srv).toContain(`[  ${fd}] local 10.0.0.1 port 5201 connected to 10.0.0.2 port ${port}\n`);
+    expect(srv).not.toMatch(/local 10\.0\.0\.1 port (?!5201 )\d+ connected/);
+    // Reverse: the server sends from its port to the connected client sockets, which take it.
+    const rev = run(l, 'ep', '-u -b 10M -c 10.0.0.1 -R -t 1 -J');
+    const j = JSON.parse(rev.stdout) as { start: { connected: { local_port: number; remote_port: number }[] }; end: { sum_received: { packets: number; lost_packets: number } } };
+    expect(j.start.connected[0]?.remote_port).toBe(5201);
+    expect(j.end.sum_received.packets).toBeGreaterThan(0);
+    expect(j.end.sum_received.lost_packets).toBe(0);
+    const srvJ = lab();
+    run(srvJ, 'rc', '-s -J');
+    const c = JSON.parse(run(srvJ, 'ep', '-u -c 10.0.0.1 -t 1 -J').stdout) as { start: { connected: { local_port: number }[] } };
+    const sj = JSON.parse(serverText(srvJ)) as { start: { connected: { local_port: number; remote_port: number }[] } };
+    expect(sj.start.connected).toEqual([expect.objectContaining({ local_port: 5201, remote_port: c.start.connected[0]?.local_port })]);
+  });
+
+  it("prints the UDP block size warning where iperf3 does: on stderr, before 'Connecting to host' on a terminal or with 2>&1; stdout alone is unchanged", () => {
+    const l = lab();
+    run(l, 'rc', '-s');
+    const r = run(l, 'ep', '-u -b 10M -c 10.0.0.1 -l 65480 -t 1');
+    expect(r.status).toBe(0);
+    expect(r.stderr).toMatch(/^warning: UDP block size 65480 exceeds TCP MSS \d+, may result in fragmentation \/ drops\n$/);
+    expect(r.stdout).toMatch(/^Connecting to host 10\.0\.0\.1, port 5201\n[^]*\niperf Done\.\n$/);
+    expect(writesOf(r).map((w) => w.fd)).toEqual([2, 1]);
+    expect(combinedOutput(r)).toBe(r.stderr + r.stdout);
+    // With -J the JSON is all of stdout; the warnings (parse_arguments' first) precede it.
+    const j = run(l, 'ep', '-u -b 10M -c 10.0.0.1 -l 65480 -t 1 -J -f m');
+    expect(JSON.parse(j.stdout)).toHaveProperty('end');
+    expect(j.stderr).toMatch(/^warning: Report format \(-f\) flag ignored with JSON output \(-J\)\nwarning: UDP block size 65480 exceeds TCP MSS/);
+    expect(combinedOutput(j)).toBe(j.stderr + j.stdout);
+    // A test without warnings keeps the plain stdout-then-stderr result.
+    expect(writesOf(run(l, 'ep', '-c 10.0.0.1 -t 1'))).toEqual([expect.objectContaining({ fd: 1 }), { fd: 2, text: '' }]);
+  });
+
+  it('honours --bind-dev ntb0 and -c HOST%ntb0 (every route is ntb0\'s); a device the board lacks is ENODEV, from netdial or netannounce', () => {
+    const l = lab();
+    run(l, 'rc', '-s');
+    expect(run(l, 'ep', '-c 10.0.0.1 -t 1 --bind-dev ntb0').status).toBe(0);
+    expect(run(l, 'ep', '-u -c 10.0.0.1%ntb0 -t 1').status).toBe(0);
+    const enodev = 'iperf3: error - unable to connect to server - server may have stopped running or use a different port, firewall issue, etc.: No such device\n';
+    expect(run(l, 'ep', '-c 10.0.0.1 -t 1 --bind-dev eth9')).toEqual({ stdout: '', stderr: enodev, status: 1 });
+    expect(run(l, 'ep', '-c 10.0.0.1%eth9 -t 1')).toEqual({ stdout: '', stderr: enodev, status: 1 });
+    expect(run(l, 'rc', '-s -p 5300 --bind-dev eth9')).toEqual({ stdout: '', stderr: 'iperf3: error - unable to start listener for connections: No such device\niperf3: exiting\n', status: 1 });
+    expect(run(l, 'rc', '-s -p 5300 --bind-dev ntb0').status).toBe(0);
+    expect(run(l, 'ep', '-c 10.0.0.1 -p 5300 -t 1').status).toBe(0);
   });
 
   it('runs all the streams of a side on one task, as single-threaded iperf3 3.12 does', () => {

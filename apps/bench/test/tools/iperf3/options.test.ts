@@ -87,6 +87,44 @@ describe('iperf3 options', () => {
     expect(parse('-c h --udp=1')).toMatchObject({ stderr: expect.stringContaining("iperf3: option '--udp' doesn't allow an argument\n") as unknown });
   });
 
+  it("takes 3.12's --bind-dev DEV and -c HOST%DEV (iperf_parse_hostname's strtok at %), the last one given winning", () => {
+    expect(options('-c 10.0.0.1')).toMatchObject({ host: '10.0.0.1', bindDev: null });
+    expect(options('-c 10.0.0.1 --bind-dev ntb0')).toMatchObject({ host: '10.0.0.1', bindDev: 'ntb0' });
+    expect(options('-c 10.0.0.1%ntb0')).toMatchObject({ host: '10.0.0.1', bindDev: 'ntb0' });
+    expect(options('--bind-dev eth0 -c 10.0.0.1%ntb0')).toMatchObject({ bindDev: 'ntb0' });
+    expect(options('-c 10.0.0.1%ntb0 --bind-dev=eth0')).toMatchObject({ bindDev: 'eth0' });
+    // No device after the %: the whole word stays the host (and does not resolve).
+    expect(options('-c 10.0.0.1%')).toMatchObject({ host: '10.0.0.1%', bindDev: null });
+    expect(options('-s --bind-dev ntb0')).toMatchObject({ role: 's', bindDev: 'ntb0' });
+  });
+
+  it("checks --snd-timeout as 3.12 does (0 to 86400000 ms, IESNDTIMEOUT with perr's ': '), then refuses it: the lab's TCP has no TCP_USER_TIMEOUT", () => {
+    expect(parse('-c h --snd-timeout -1')).toEqual({ kind: 'exit', stdout: '', stderr: paramError('send timeout value is incorrect or not in range: '), status: 1 });
+    expect(parse('-c h --snd-timeout 86400001')).toMatchObject({ stderr: paramError('send timeout value is incorrect or not in range: ') });
+    for (const ms of ['0', '5000', '86400000']) expect(parse(`-c h --snd-timeout ${ms}`)).toMatchObject({ stderr: paramError('an option you are trying to set is not implemented yet') });
+  });
+
+  it("has 3.12's option table for this build (no SSL, no SCTP): later and absent options are unrecognized", () => {
+    for (const opt of ['--use-pkcs1-padding', '--json-stream', '--cntl-ka', '--mptcp', '--skip-rx-copy', '--username=u', '--rsa-public-key-path=k', '--sctp', '--nstreams=2']) {
+      expect(parse(`-c h ${opt}`)).toEqual({ kind: 'exit', stdout: '', stderr: `iperf3: unrecognized option '${opt}'\n${USAGE_LONG}`, status: 1 });
+    }
+  });
+
+  it("documents in -h exactly 3.12's usage lines for --bind-dev, -B/-c with %<dev>, --snd-timeout and -w, and accepts every long option it documents", () => {
+    expect(USAGE_LONG).toContain(
+      '  -B, --bind <host>[%<dev>] bind to the interface associated with the address <host>\n' +
+        '                            (optional <dev> equivalent to `--bind-dev <dev>`)\n' +
+        '  --bind-dev <dev>          bind to the network interface with SO_BINDTODEVICE\n',
+    );
+    expect(USAGE_LONG).toContain('  --rcv-timeout #           idle timeout for receiving data (default 120000 ms)\n  --snd-timeout #           timeout for unacknowledged TCP data\n                            (in ms, default is system settings)\n');
+    expect(USAGE_LONG).toContain('  -c, --client <host>[%<dev>] run in client mode, connecting to <host>\n                              (option <dev> equivalent to `--bind-dev <dev>`)\n');
+    expect(USAGE_LONG).toContain('  -w, --window    #[KMG]    set send/receive socket buffer sizes\n                            (indirectly sets TCP window size)\n');
+    expect(USAGE_LONG).not.toMatch(/pkcs1|--username|--sctp/);
+    const documented = [...USAGE_LONG.matchAll(/^ {2}(?:-\w, )?--([a-z0-9-]+)/gm)].map((m) => m[1] as string);
+    expect(documented).toHaveLength(54);
+    for (const name of documented) expect.soft(parse(`-c h --${name}=1`).kind === 'exit' ? (parse(`-c h --${name}=1`) as { stderr: string }).stderr : '').not.toMatch(/unrecognized option/);
+  });
+
   it('prints help and version on stdout with status 0', () => {
     expect(parse('-h')).toEqual({ kind: 'exit', stdout: USAGE_LONG, stderr: '', status: 0 });
     const v = parse('--version');
