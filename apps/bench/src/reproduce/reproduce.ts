@@ -325,7 +325,7 @@ export function formatTable(rep: ReproduceReport): string {
     const b = s.bottleneck;
     lines.push(`  ${s.id.padEnd(16)} ${b.board} cpu${b.cpu} ${b.busyPct.toFixed(0).padStart(3)}%  ${b.stage}`);
     for (const board of ['rc', 'ep'] as const) {
-      const cpus = b.cpus[board].map((c) => `cpu${c.cpu} ${c.busy.toFixed(0)}% (si ${c.softirq.toFixed(0)} hi ${c.hardirq.toFixed(0)} sy ${c.kthread.toFixed(0)} us ${c.user.toFixed(0)})`).join(', ');
+      const cpus = b.cpus[board].map((c) => `cpu${c.cpu} ${c.busy.toFixed(0)}% (si ${c.softirq.toFixed(0)} hi ${c.hardirq.toFixed(0)} sy ${(c.kthread + c.user).toFixed(0)} us 0)`).join(', ');
       lines.push(`      ${board}: ${cpus === '' ? 'idle' : cpus}`);
     }
   }

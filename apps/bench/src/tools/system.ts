@@ -1,7 +1,9 @@
 /**
  * Small userland tools of the lab: `sleep`, `top` (per-CPU utilisation by context over the
- * last interval, in top's `%CpuN` layout: us = user tasks, sy = kthreads and workqueues,
- * hi = hardirq, si = softirq and tasklets, id = idle), `ip` (`link set DEV up|down|mtu N|txqueuelen N`,
+ * last interval, in top's `%CpuN` layout: sy = kthreads, workqueues and the user tasks' system
+ * calls, us = user mode (0.0: the lab's tools, iperf3, ping and sockperf, are charged only their
+ * system calls, so their time shows as sy, as top shows a network benchmark's), hi = hardirq,
+ * si = softirq and tasklets, id = idle), `ip` (`link set DEV up|down|mtu N|txqueuelen N`,
  * `-s link show DEV`, `addr show`), and `modprobe` / `rmmod` for ntb_netdev, ntb_transport and ntb_perf.
  */
 import { ERRNO, NS_PER_SEC, strerror, type CpuUsage } from '@ntbsim/kernel';
@@ -48,7 +50,7 @@ export const sleep: Command = (argv, env) => {
 
 const lastTop = new WeakMap<Board, { t: number; usage: CpuUsage[]; byTask: Map<string, number>[] }>();
 
-/** Per-CPU utilisation (%) by kind between two usage snapshots. */
+/** Per-CPU utilisation (%) by context kind between two usage snapshots: `us` user tasks (all of it their system calls), `sy` kthreads and workqueues. */
 export function utilisation(before: readonly CpuUsage[], after: readonly CpuUsage[]): { cpu: number; us: number; sy: number; hi: number; si: number; id: number }[] {
   return after.map((a, cpu) => {
     const b = before[cpu] ?? { hardirq: 0, softirq: 0, kthread: 0, user: 0, idle: 0 };
@@ -101,7 +103,7 @@ export const top: Command = (argv, env) => {
   const f = (v: number): string => v.toFixed(1).padStart(5);
   let out = `top - ${board.name}: per-CPU utilisation over the last ${((now - prev.t) / 1e9).toFixed(3)} s (virtual time)\n`;
   for (const u of utilisation(prev.usage, usage)) {
-    out += `%Cpu${String(u.cpu).padEnd(3)}:${f(u.us)} us,${f(u.sy)} sy,  0.0 ni,${f(u.id)} id,  0.0 wa,${f(u.hi)} hi,${f(u.si)} si,  0.0 st\n`;
+    out += `%Cpu${String(u.cpu).padEnd(3)}:${f(0)} us,${f(u.us + u.sy)} sy,  0.0 ni,${f(u.id)} id,  0.0 wa,${f(u.hi)} hi,${f(u.si)} si,  0.0 st\n`;
   }
   const span = Math.max(1, now - prev.t);
   const tasks = new Map<string, { ns: number; cpu: number; most: number }>();

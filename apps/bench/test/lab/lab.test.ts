@@ -182,6 +182,9 @@ describe('the two-board lab', () => {
     expect(rows[0]?.pct).toBeGreaterThan(40);
     expect(rows.find((r) => r.comm === 'iperf3')).toMatchObject({ cpu: 0 });
     expect(rows.map((r) => r.pct)).toEqual([...rows.map((r) => r.pct)].sort((a, b) => b - a));
+    // iperf3's time is its system calls: top shows it as sy, never us.
+    const cpu0 = lines.find((x) => x.startsWith('%Cpu0 '));
+    expect(cpu0).toMatch(/^%Cpu0 {2}: {2}0\.0 us, +[1-9][\d.]* sy, /);
   });
 
   it('rmmod and modprobe ntb_netdev remove and recreate ntb0 (down, no address), as on a board', () => {
