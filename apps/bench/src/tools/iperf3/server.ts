@@ -127,12 +127,6 @@ function serverStep(s: ServerState, ctx: ExecContext, task: Task): TaskStep {
   return 'run';
 }
 
-/** The server listening on `ip`:`port` in the lab, or null. */
-export function findServer(lab: Lab, ip: string, port: number): Iperf3Server | null {
-  for (const b of [lab.boards.rc, lab.boards.ep]) if (b.ip === ip) return serversOf(lab).get(`${b.name}:${port}`) ?? null;
-  return null;
-}
-
 /** How many iperf3 servers run on `board`. */
 export function serversOn(lab: Lab, board: Board): number {
   return [...serversOf(lab).values()].filter((s) => s.board === board).length;
