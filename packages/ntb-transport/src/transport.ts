@@ -407,7 +407,7 @@ export function createNtbTransportClient(options: TransportClientOptions): NtbCl
 /** Smallest QP region (bytes): `rx_info` and two frames of a header and one byte. */
 const MIN_QP_REGION = RX_INFO_SIZE + 2 * (PAYLOAD_HEADER_SIZE + 1);
 
-/** ntb_transport_probe: size the transport on `dev` and set its context; an instance, or -errno (-EINVAL when a window cannot hold two frames per QP). */
+/** ntb_transport_probe: size the transport on `dev` and set its context; an instance, or -errno (-EINVAL with fewer than 6 scratchpads, or when a window cannot hold two frames per QP). */
 function probeTransport(dev: NtbDevice, params: TransportParams, log: (line: string) => void): NtbTransport | number {
   const ops = dev.ops;
   if (ops.mwSetTrans === undefined) {
@@ -416,7 +416,10 @@ function probeTransport(dev: NtbDevice, params: TransportParams, log: (line: str
   }
   const peerMwCount = ops.peerMwCount();
   const counts = transportCounts({ peerMwCount, spadCount: ops.spadCount(), dbValidMask: ops.dbValidMask(), maxNumClients: params.maxNumClients, msi: false });
-  if (counts === null || counts.mwCount <= 0 || counts.qpCount <= 0) return -ERRNO.EINVAL;
+  // Fewer scratchpads than the handshake needs fail the probe; no window or no doorbell bit to
+  // spare (qp_count = ilog2(db_valid_mask) = 0) does not: the transport probes with no QP, and
+  // each client's create_queue finds none (ntb_netdev's probe then fails with -EIO).
+  if (counts === null) return -ERRNO.EINVAL;
   const mws: TransportMw[] = [];
   for (let i = 0; i < peerMwCount; i++) {
     const addr = ops.peerMwGetAddr(i);

@@ -131,6 +131,35 @@ describe('ntb_transport_probe: the inbound memory-window API', () => {
   });
 });
 
+describe('ntb_transport_probe: queue-pair count', () => {
+  it('a device with one doorbell bit (ilog2(db_valid_mask) = 0) probes with no QP, links, and create_queue finds none; fewer than 6 scratchpads fail the probe', () => {
+    const sim = createSimulation({ seed: 1 });
+    const host = createHost(sim, { name: 'a', profile: getProfile('rcar-s4') });
+    const other = createHost(sim, { name: 'b', profile: getProfile('rcar-s4') });
+    const lb = createLoopbackPair({ a: host, b: other }, { dbCount: 1 });
+    const buses = [new TransportBus(), new TransportBus()] as const;
+    for (const [i, dev] of [lb.a, lb.b].entries()) {
+      const bus = createNtbBus();
+      bus.registerClient(createNtbTransportClient({ bus: buses[i] as TransportBus }));
+      bus.registerDevice(dev);
+    }
+    const t = buses[0].transports[0];
+    expect(t?.counts).toMatchObject({ qpCount: 0, qpBitmap: 0 });
+    sim.run({ until: 200_000_000 });
+    expect(t?.linkIsUp).toBe(true);
+    expect(t?.freeQueueCount).toBe(0);
+    expect(t?.createQueue({}, null)).toBeNull();
+
+    const few = createLoopbackPair({ a: host, b: other }, { spadCount: 5 });
+    const client = createNtbTransportClient({ bus: new TransportBus() });
+    const bus = createNtbBus();
+    bus.registerClient(client);
+    bus.registerDevice(few.a);
+    expect(client.instances.size).toBe(0);
+    expect(client.probe(few.a)).toBe(-ERRNO.EINVAL);
+  });
+});
+
 describe('ntb_transport_create_queue: the RX entry pool', () => {
   it('a QP first created after the link set it up holds rx_max_entry + 100 RX entries (setup_qp_mw filled it first); one created again after a free holds 100', () => {
     const r = rig({ queues: 1, lb: { mwCount: 2 } });

@@ -240,6 +240,11 @@ export function bootLab(options: LabOptions = {}): Lab {
     if (b.transport() === null) throw new LabError('ENODEV', `${b.name}: ntb_transport did not probe (hardware probe: ${JSON.stringify(pair.probe())})`);
     for (const u of params.unknown ?? []) if (u.module === 'ntb_netdev') b.printk(unknownParamMessage(u));
     const rcode = configureNtb0(b);
+    const t = b.transport();
+    if (rcode !== 0 && b.netdev() === null && t !== null && t.counts.qpCount === 0) {
+      const why = t.counts.mwCount === 0 ? 'no memory window' : `qp_count = ilog2(db_valid_mask 0x${t.dev.ops.dbValidMask().toString(16)}) = 0`;
+      throw new LabError('ENODEV', `${b.name}: ntb_netdev's probe failed (-EIO): ntb_transport has no queue pair (${why}), so there is no ntb0`);
+    }
     if (rcode !== 0) throw new LabError('ENODEV', `${b.name}: modprobe ntb_netdev failed (${rcode})`);
   }
   const up = (): boolean => [rc, ep].every((b) => b.netdev()?.ndev.netifCarrierOk() === true);

@@ -22,6 +22,12 @@ describe('the two-board lab', () => {
     }
   });
 
+  it('a board whose EPF leaves no doorbell bit for a QP (per-bit, db_count 3) boots ntb_transport with no QP, and the lab says why there is no ntb0', () => {
+    expect(() => bootLab({ doorbell: { rc: 'per-bit', ep: 'per-bit' }, vntb: { dbCount: 3 } })).toThrow(
+      /^ep: ntb_netdev's probe failed \(-EIO\): ntb_transport has no queue pair \(qp_count = ilog2\(db_valid_mask 0x1\) = 0\), so there is no ntb0$/,
+    );
+  });
+
   it('ip -s link show ntb0 prints the iproute2 block; bad devices and options fail as ip does', () => {
     const r = sh(lab, 'rc', 'ip -s link show ntb0');
     expect(r.status).toBe(0);
