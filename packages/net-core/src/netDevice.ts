@@ -141,6 +141,8 @@ export class NetDevice {
   private readonly queues: NetdevQueue[];
   private upFlag = false;
   private carrierFlag = false;
+  private carrierUps = 0;
+  private carrierDowns = 0;
   private readonly linkFns = new Set<LinkChangeFn>();
 
   /** A device of `stack` (use `createNetDevice`). */
@@ -255,19 +257,34 @@ export class NetDevice {
     return this.carrierFlag;
   }
 
-  /** Carrier on (netif_carrier_on): qdiscs become active; link-change callbacks run. */
+  /** Carrier on (netif_carrier_on): qdiscs become active; link-change callbacks run; carrier_up_count counts it. */
   netifCarrierOn(): void {
     if (this.carrierFlag) return;
     this.carrierFlag = true;
+    this.carrierUps++;
     this.notify();
   }
 
-  /** Carrier off (netif_carrier_off): queued packets are purged; link-change callbacks run. */
+  /**
+   * Carrier off (netif_carrier_off): queued packets are purged; link-change callbacks run;
+   * carrier_down_count counts it. A new device's carrier is on in the kernel (no
+   * __LINK_STATE_NOCARRIER) until its driver turns it off, as ntb_netdev's ndo_open does; the
+   * model starts it off, so that first netif_carrier_off is counted all the same.
+   */
   netifCarrierOff(): void {
-    if (!this.carrierFlag) return;
+    if (!this.carrierFlag) {
+      if (this.carrierUps === 0 && this.carrierDowns === 0) this.carrierDowns = 1;
+      return;
+    }
     this.carrierFlag = false;
+    this.carrierDowns++;
     this.deactivate();
     this.notify();
+  }
+
+  /** Carrier transitions: `up` (carrier_up_count), `down` (carrier_down_count) and their sum `changes` (carrier_changes, IFLA_CARRIER_CHANGES: `ip -s -s link`'s transns). */
+  get carrierCounts(): { readonly up: number; readonly down: number; readonly changes: number } {
+    return { up: this.carrierUps, down: this.carrierDowns, changes: this.carrierUps + this.carrierDowns };
   }
 
   /** Register a carrier/admin change callback; returns the unregister function. */

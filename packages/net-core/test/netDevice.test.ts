@@ -18,6 +18,34 @@ describe('NetDevice', () => {
     expect(events).toEqual([false, true]);
   });
 
+  it('counts carrier transitions as the kernel does: up and down counts, their sum carrier_changes; repeats do not count', () => {
+    const lab = makeLab();
+    const dev = lab.veth.a.dev;
+    const c0 = dev.carrierCounts;
+    dev.netifCarrierOff();
+    dev.netifCarrierOff();
+    dev.netifCarrierOn();
+    dev.netifCarrierOn();
+    dev.netifCarrierOff();
+    const c1 = dev.carrierCounts;
+    expect(lab.veth.a.dev.netifCarrierOk()).toBe(false);
+    // off (counted), off (repeat), on (counted), on (repeat), off (counted)
+    expect({ up: c1.up - c0.up, down: c1.down - c0.down, changes: c1.changes - c0.changes }).toEqual({ up: 1, down: 2, changes: 3 });
+    expect(c1.changes).toBe(c1.up + c1.down);
+  });
+
+  it('a new device counts its first netif_carrier_off (the kernel allocates it with the carrier on)', async () => {
+    const { createNetDevice, createNetStack } = await import('../src/index.js');
+    const { createHost, createSimulation, getProfile } = await import('@ntbsim/kernel');
+    const host = createHost(createSimulation(), { name: 'h', profile: getProfile('rcar-s4') });
+    const ops = { open: () => 0, stop: () => undefined, startXmit: () => 'ok' as const, changeMtu: () => 0 };
+    const dev = createNetDevice(createNetStack(host), { name: 'x0', ops });
+    expect(dev.carrierCounts).toEqual({ up: 0, down: 0, changes: 0 });
+    dev.netifCarrierOff();
+    dev.netifCarrierOn();
+    expect(dev.carrierCounts).toEqual({ up: 1, down: 1, changes: 2 });
+  });
+
   it('purges queues beyond a reduced real_num_tx_queues and clears their XPS maps', () => {
     const lab = makeLab({ veth: { numQueues: 4 } });
     const dev = lab.veth.a.dev;

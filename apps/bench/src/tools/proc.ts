@@ -246,7 +246,12 @@ function nodeAt(board: Board, p: readonly string[]): FsNode | null {
     const dev = board.netdev()?.ndev;
     if (p.length === 3) return dir(dev === undefined ? [] : [dev.name]);
     if (dev === undefined || d !== dev.name || p.length > 7) return null;
-    if (p.length === 4) return dir(['queues']);
+    if (p.length === 4) return dir(['carrier_changes', 'carrier_down_count', 'carrier_up_count', 'queues']);
+    // The carrier transition counts of net-sysfs (carrier_changes = up + down).
+    const counts = dev.carrierCounts;
+    const carrier: Readonly<Record<string, number>> = { carrier_changes: counts.changes, carrier_down_count: counts.down, carrier_up_count: counts.up };
+    const n = carrier[e ?? ''];
+    if (n !== undefined) return p.length === 5 ? file(() => `${n}\n`) : null;
     if (e !== 'queues') return null;
     if (p.length === 5) return dir([...range(dev.realNumRxQueues, (i) => `rx-${i}`), ...range(dev.realNumTxQueues, (i) => `tx-${i}`)]);
     const rx = /^rx-(0|[1-9]\d*)$/.exec(f ?? '');

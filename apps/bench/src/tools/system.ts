@@ -203,12 +203,9 @@ export function formatLinkStats(s: NetDevStats, level = 1, carrierChanges: numbe
   return level > 1 ? rxRows + rxErrRows + txRows + txErrRows : rxRows + txRows;
 }
 
-/**
- * The `ip -s link show DEV` block (iproute2 ≥ 5.19 layout), `level` the number of `-s`. The
- * model's devices keep no carrier change count, so the TX errors row has no transns column.
- */
+/** The `ip -s link show DEV` block (iproute2 ≥ 5.19 layout), `level` the number of `-s`; `-s -s` shows the device's carrier changes as transns. */
 export function ipStatsBlock(dev: NetDevice, level = 1): string {
-  return linkLine(dev) + formatLinkStats(dev.stats, level);
+  return linkLine(dev) + formatLinkStats(dev.stats, level, dev.carrierCounts.changes);
 }
 
 const IP_USAGE =

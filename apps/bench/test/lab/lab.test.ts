@@ -333,9 +333,22 @@ describe('the two-board lab', () => {
     expect(rows[2]).toBe('    RX errors:  length    crc   frame    fifo overrun');
     expect(rows[3]).toBe('                     0      0       0       0       0 ');
     expect(rows[4]).toMatch(/^ {4}TX: +bytes packets errors dropped carrier collsns +$/);
-    expect(rows[6]).toBe('    TX errors: aborted   fifo  window heartbt        ');
-    expect(rows[7]).toBe('                     0      0       0       0 ');
+    // transns: ntb0's carrier changes (down at ndo_open, up at the QP link).
+    expect(rows[6]).toBe('    TX errors: aborted   fifo  window heartbt transns');
+    expect(rows[7]).toBe('                     0      0       0       0       2 ');
     expect(sh(lab, 'ep', 'ip -s link show ntb0').stdout).not.toContain('errors:');
+  });
+
+  it('/sys/class/net/ntb0/carrier_{changes,up_count,down_count} count a PCIe link flap', () => {
+    const l = bootLab({ seed: 6 });
+    const read = (): string => sh(l, 'rc', 'cat /sys/class/net/ntb0/carrier_changes /sys/class/net/ntb0/carrier_up_count /sys/class/net/ntb0/carrier_down_count').stdout;
+    expect(read()).toBe('2\n1\n1\n');
+    expect(sh(l, 'rc', 'fault link down').status).toBe(0);
+    sh(l, 'rc', 'sleep 0.1');
+    expect(sh(l, 'rc', 'fault link up').status).toBe(0);
+    sh(l, 'rc', 'sleep 2');
+    expect(read()).toBe('4\n2\n2\n');
+    expect(sh(l, 'rc', 'ls /sys/class/net/ntb0').stdout).toBe('carrier_changes  carrier_down_count  carrier_up_count  queues\n');
   });
 
   it('killall and pkill are lab commands (so the interactive lab completes them)', () => {
