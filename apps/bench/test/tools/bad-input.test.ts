@@ -81,6 +81,9 @@ const IPERF3: Case[] = [
   c('ep', 'iperf3 -c 10.0.0.1 --time', iperfGetopt("option '--time' requires an argument"), 1),
   first('ep', 'iperf3 -c 10.0.0.1 --b 1', "iperf3: option '--b' is ambiguous; possibilities: '--bitrate' '--bandwidth' '--bytes' '--blockcount' '--bidir' '--bind' '--bind-dev'", 1),
   c('rc', 'iperf3 -s', 'iperf3: error - unable to start listener for connections: Address already in use\niperf3: exiting\n', 1),
+  // -D daemonizes first: the parent exits 0 and the daemon's listen error goes to /dev/null.
+  c('rc', 'iperf3 -s -D', '', 0),
+  c('rc', 'iperf3 -s -D -p 5300 -A 8', '', 0),
   c('ep', 'iperf3 -c nosuchhost', IECONNECT_NAME, 1),
   c('ep', "iperf3 -c ''", IECONNECT_NAME, 1),
   c('ep', 'iperf3 -J -c nosuchhost', '', 1, { stdout: '"error":\t"error - unable to connect to server - server may have stopped running or use a different port, firewall issue, etc.: Name or service not known"' }),

@@ -55,12 +55,14 @@ export const iperf3: Command = (argv, env) => {
     return result('', `iperf3: parameter error - ${IPERF_ERRORS.IEUNIMP}\n\n${USAGE_SHORT}`, 1);
   }
   if (o.role === 's') {
+    // With -D, run() calls daemon(0, 0) before iperf_run_server: the shell gets the parent's exit
+    // status 0 at once, and the daemon's errors (affinity, listen) go to /dev/null as it exits.
     // iperf_run_server sets the affinity first; real iperf3 then retries (and fails) forever, the lab stops once.
-    if (affinityMask(board, o.affinity) === null) return result('', `iperf3: error - ${iperfStrerror('IEAFFINITY', 'EINVAL')}\n`, 1);
+    if (affinityMask(board, o.affinity) === null) return o.daemon ? result('') : result('', `iperf3: error - ${iperfStrerror('IEAFFINITY', 'EINVAL')}\n`, 1);
     // netannounce's SO_BINDTODEVICE fails as its bind would: IELISTEN with the errno.
     const listenErr = o.bindDev !== null && bindDevCheck(board, o.bindDev) === 'ENODEV' ? 'ENODEV' : null;
     const ok = listenErr === null && startServer(lab, { board, port: o.port, json: o.json, oneOff: o.oneOff, daemon: o.daemon, interval: o.interval, unitFormat: o.unitFormat, affinity: o.affinity });
-    if (!ok) return result('', `iperf3: error - ${iperfStrerror('IELISTEN', listenErr ?? 'EADDRINUSE')}\niperf3: exiting\n`, 1);
+    if (!ok) return o.daemon ? result('') : result('', `iperf3: error - ${iperfStrerror('IELISTEN', listenErr ?? 'EADDRINUSE')}\niperf3: exiting\n`, 1);
     return interleaved([{ fd: 2, text: parsed.warnings }, { fd: 1, text: takeServerOutput(board) }], 0);
   }
   return runClientCommand(lab, board, parsed.warnings, o);
