@@ -173,6 +173,7 @@ function newSnmp(): SnmpMib {
       FragOKs: 0,
       FragFails: 0,
       FragCreates: 0,
+      OutTransmits: 0,
     },
     Icmp: { InMsgs: 0, InErrors: 0, InCsumErrors: 0, InEchos: 0, InEchoReps: 0, OutMsgs: 0, OutEchos: 0, OutEchoReps: 0 },
     Tcp: { ActiveOpens: 0, PassiveOpens: 0, AttemptFails: 0, EstabResets: 0, InSegs: 0, OutSegs: 0, RetransSegs: 0, InErrs: 0, OutRsts: 0, InCsumErrors: 0 },
@@ -496,7 +497,9 @@ export class NetStack {
     return devQueueXmit(skb, ctx);
   }
 
+  /** neigh_output's Ethernet header for a packet about to go to `dev` (each counted in OutTransmits, as ip_finish_output2 does). */
   private linkHeader(skb: Skb, dev: NetDevice): void {
+    this.snmp.Ip.OutTransmits++;
     skb.dev = dev;
     skb.macLen = ETH_HLEN;
     skb.ethSrc = dev.devAddr;

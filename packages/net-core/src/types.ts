@@ -338,6 +338,8 @@ export interface IpMib {
   FragFails: number;
   /** Fragments sent. */
   FragCreates: number;
+  /** Packets handed to a device, each fragment counted (IPSTATS_MIB_OUTPKTS, ip_finish_output2; v6.3 on). */
+  OutTransmits: number;
 }
 
 /** /proc/net/snmp `Icmp:` counters. */

@@ -173,7 +173,7 @@ const file = (read: () => string | null): FsNode => ({ kind: 'file', read });
 
 /**
  * The node at `path` on `board`, or null: the modelled part of its tree — `/proc/interrupts`,
- * `/proc/irq/N/smp_affinity` per vector, `/proc/net/softnet_stat`, `/sys/class/net/<dev>/queues/{rx,tx}-N` (tx-N with
+ * `/proc/irq/N/smp_affinity` per vector, `/proc/net/softnet_stat`, `/proc/net/snmp`, `/sys/class/net/<dev>/queues/{rx,tx}-N` (tx-N with
  * `xps_cpus`) for the real queue counts, and `/sys/kernel/debug/ntb_transport/<dev>/qpN/stats`
  * per QP of the probed transport (the debugfs directory exists while ntb_transport is loaded).
  */
@@ -229,13 +229,14 @@ function nodeAt(board: Board, p: readonly string[]): FsNode | null {
     case 2:
       if (key === 'proc/interrupts') return file(() => procInterrupts(board));
       if (key === 'proc/irq') return dir([...board.host.irqs.keys()].sort((x, y) => x - y).map(String));
-      if (key === 'proc/net') return dir(['softnet_stat']);
+      if (key === 'proc/net') return dir(['snmp', 'softnet_stat']);
       if (key === 'sys/class') return dir(['net']);
       if (key === 'sys/kernel') return dir(['debug']);
       return null;
     default:
   }
   if (key === 'proc/net/softnet_stat') return file(() => procSoftnetStat(board));
+  if (key === 'proc/net/snmp') return file(() => procNetSnmp(board));
   if (a === 'proc' && b === 'irq') {
     const irq = /^\d+$/.test(c ?? '') ? board.host.irqs.get(Number(c)) : undefined;
     if (irq === undefined || p.length > 4) return null;
@@ -297,6 +298,99 @@ export function procSoftnetStat(board: Board): string {
       return `${[st.processed, st.dropped, st.timeSqueeze, 0, 0, 0, 0, 0, 0, 0, 0, qlen, cpu, qlen, 0].map(hex).join(' ')}\n`;
     })
     .join('');
+}
+
+/** The ICMP message types /proc/net/snmp's Icmp lines list, In then Out (icmpmibmap). */
+const ICMP_MIB_TYPES = ['DestUnreachs', 'TimeExcds', 'ParmProbs', 'SrcQuenchs', 'Redirects', 'Echos', 'EchoReps', 'Timestamps', 'TimestampReps', 'AddrMasks', 'AddrMaskReps'] as const;
+
+/**
+ * /proc/net/snmp as snmp_seq_show prints it (net/ipv4/proc.c, v6.3 on: Ip's OutTransmits,
+ * Icmp's OutRateLimitGlobal/Host, Udp's IgnoredMulti and MemErrors): a header line and a value
+ * line per MIB — Ip (Forwarding 2: ip_forward off; DefaultTTL 64), Icmp, IcmpMsg (the ICMP
+ * types with a nonzero count, In then Out, only when there is one), Tcp (RtoAlgorithm 1, RtoMin
+ * 200, RtoMax 120000 ms, MaxConn -1), Udp and UdpLite. Counters the model has no event for
+ * (forwarding, IP discards, ICMP errors and rate limits, multicast, UDP-Lite) are 0.
+ */
+export function procNetSnmp(board: Board): string {
+  const stack = board.stack;
+  const m = stack.snmp;
+  const lines: string[] = [];
+  const pair = (name: string, fields: readonly (readonly [string, number])[]): void => {
+    lines.push(`${name}: ${fields.map(([k]) => k).join(' ')}`, `${name}: ${fields.map(([, v]) => String(v)).join(' ')}`);
+  };
+  const ip = m.Ip;
+  pair('Ip', [
+    ['Forwarding', 2],
+    ['DefaultTTL', 64],
+    ['InReceives', ip.InReceives],
+    ['InHdrErrors', ip.InHdrErrors],
+    ['InAddrErrors', ip.InAddrErrors],
+    ['ForwDatagrams', 0],
+    ['InUnknownProtos', ip.InUnknownProtos],
+    ['InDiscards', 0],
+    ['InDelivers', ip.InDelivers],
+    ['OutRequests', ip.OutRequests],
+    ['OutDiscards', 0],
+    ['OutNoRoutes', ip.OutNoRoutes],
+    ['ReasmTimeout', ip.ReasmTimeout],
+    ['ReasmReqds', ip.ReasmReqds],
+    ['ReasmOKs', ip.ReasmOKs],
+    ['ReasmFails', ip.ReasmFails],
+    ['FragOKs', ip.FragOKs],
+    ['FragFails', ip.FragFails],
+    ['FragCreates', ip.FragCreates],
+    ['OutTransmits', ip.OutTransmits],
+  ]);
+  const icmp = m.Icmp;
+  const inType = (t: (typeof ICMP_MIB_TYPES)[number]): number => (t === 'Echos' ? icmp.InEchos : t === 'EchoReps' ? icmp.InEchoReps : 0);
+  const outType = (t: (typeof ICMP_MIB_TYPES)[number]): number => (t === 'Echos' ? icmp.OutEchos : t === 'EchoReps' ? icmp.OutEchoReps : 0);
+  pair('Icmp', [
+    ['InMsgs', icmp.InMsgs],
+    ['InErrors', icmp.InErrors],
+    ['InCsumErrors', icmp.InCsumErrors],
+    ...ICMP_MIB_TYPES.map((t) => [`In${t}`, inType(t)] as const),
+    ['OutMsgs', icmp.OutMsgs],
+    ['OutErrors', 0],
+    ['OutRateLimitGlobal', 0],
+    ['OutRateLimitHost', 0],
+    ...ICMP_MIB_TYPES.map((t) => [`Out${t}`, outType(t)] as const),
+  ]);
+  // icmpmsg_put: message types by number (echo reply 0, echo request 8), In before Out, nonzero only.
+  const msg = ([['InType0', icmp.InEchoReps], ['InType8', icmp.InEchos], ['OutType0', icmp.OutEchoReps], ['OutType8', icmp.OutEchos]] as const).filter(([, v]) => v !== 0);
+  if (msg.length > 0) pair('IcmpMsg', msg);
+  const tcp = m.Tcp;
+  pair('Tcp', [
+    ['RtoAlgorithm', 1],
+    ['RtoMin', 200],
+    ['RtoMax', 120000],
+    ['MaxConn', -1],
+    ['ActiveOpens', tcp.ActiveOpens],
+    ['PassiveOpens', tcp.PassiveOpens],
+    ['AttemptFails', tcp.AttemptFails],
+    ['EstabResets', tcp.EstabResets],
+    ['CurrEstab', stack.tcpCurrEstab],
+    ['InSegs', tcp.InSegs],
+    ['OutSegs', tcp.OutSegs],
+    ['RetransSegs', tcp.RetransSegs],
+    ['InErrs', tcp.InErrs],
+    ['OutRsts', tcp.OutRsts],
+    ['InCsumErrors', tcp.InCsumErrors],
+  ]);
+  const udp = m.Udp;
+  const udpFields = (u: { readonly [K in 'InDatagrams' | 'NoPorts' | 'InErrors' | 'OutDatagrams' | 'RcvbufErrors' | 'SndbufErrors' | 'InCsumErrors']: number }): (readonly [string, number])[] => [
+    ['InDatagrams', u.InDatagrams],
+    ['NoPorts', u.NoPorts],
+    ['InErrors', u.InErrors],
+    ['OutDatagrams', u.OutDatagrams],
+    ['RcvbufErrors', u.RcvbufErrors],
+    ['SndbufErrors', u.SndbufErrors],
+    ['InCsumErrors', u.InCsumErrors],
+    ['IgnoredMulti', 0],
+    ['MemErrors', 0],
+  ];
+  pair('Udp', udpFields(udp));
+  pair('UdpLite', udpFields({ InDatagrams: 0, NoPorts: 0, InErrors: 0, OutDatagrams: 0, RcvbufErrors: 0, SndbufErrors: 0, InCsumErrors: 0 }));
+  return `${lines.join('\n')}\n`;
 }
 
 /** The files of ntb_perf's debugfs directory (perf_setup_dbgfs), and what each read prints. */

@@ -83,7 +83,37 @@ describe('/proc/net/softnet_stat', () => {
     }
     // The two echo requests went through the RC's backlog.
     expect(lines.reduce((n, l) => n + parseInt(l.slice(0, 8), 16), 0)).toBeGreaterThanOrEqual(2);
-    expect(sh(lab, 'rc', 'ls /proc/net').stdout).toBe('softnet_stat\n');
+    expect(sh(lab, 'rc', 'ls /proc/net').stdout).toBe('snmp  softnet_stat\n');
+  });
+});
+
+describe('/proc/net/snmp', () => {
+  it('snmp_seq_show\'s header and value line per MIB (v6.3+ fields), the stack\'s counters in them, IcmpMsg only for the ICMP types seen', () => {
+    const lab = bootLab({ seed: 3 });
+    const before = sh(lab, 'rc', 'cat /proc/net/snmp').stdout.split('\n');
+    expect(before.map((l) => l.split(':')[0])).toEqual(['Ip', 'Ip', 'Icmp', 'Icmp', 'Tcp', 'Tcp', 'Udp', 'Udp', 'UdpLite', 'UdpLite', '']);
+    expect(sh(lab, 'ep', 'ping -c 3 -i 0.2 -q 10.0.0.1').status).toBe(0);
+    const lines = sh(lab, 'rc', 'cat /proc/net/snmp').stdout.split('\n').slice(0, -1);
+    const mib = new Map<string, Map<string, number>>();
+    for (let i = 0; i < lines.length; i += 2) {
+      const [name, ...keys] = (lines[i] as string).split(' ');
+      const [name2, ...vals] = (lines[i + 1] as string).split(' ');
+      expect(name2).toBe(name);
+      expect(vals).toHaveLength(keys.length);
+      mib.set((name as string).slice(0, -1), new Map(keys.map((k, j) => [k, Number(vals[j])])));
+    }
+    expect(lines[0]).toBe('Ip: Forwarding DefaultTTL InReceives InHdrErrors InAddrErrors ForwDatagrams InUnknownProtos InDiscards InDelivers OutRequests OutDiscards OutNoRoutes ReasmTimeout ReasmReqds ReasmOKs ReasmFails FragOKs FragFails FragCreates OutTransmits');
+    expect(lines[4]).toBe('IcmpMsg: InType8 OutType0');
+    expect(lines[5]).toBe('IcmpMsg: 3 3');
+    expect(lines[6]).toBe('Tcp: RtoAlgorithm RtoMin RtoMax MaxConn ActiveOpens PassiveOpens AttemptFails EstabResets CurrEstab InSegs OutSegs RetransSegs InErrs OutRsts InCsumErrors');
+    expect(lines[8]).toBe('Udp: InDatagrams NoPorts InErrors OutDatagrams RcvbufErrors SndbufErrors InCsumErrors IgnoredMulti MemErrors');
+    const stack = lab.boards.rc.stack.snmp;
+    expect([...(mib.get('Ip')?.entries() ?? [])].slice(0, 3)).toEqual([['Forwarding', 2], ['DefaultTTL', 64], ['InReceives', stack.Ip.InReceives]]);
+    expect(mib.get('Ip')?.get('OutTransmits')).toBe(stack.Ip.OutTransmits);
+    expect(mib.get('Icmp')?.get('InEchos')).toBe(3);
+    expect(mib.get('Icmp')?.get('OutEchoReps')).toBe(3);
+    expect(mib.get('Tcp')?.get('MaxConn')).toBe(-1);
+    expect(mib.get('Tcp')?.get('RetransSegs')).toBe(stack.Tcp.RetransSegs);
   });
 });
 
