@@ -112,10 +112,11 @@ export function detachedContext(cpu: Cpu, kind: ContextKind, now: Ns): ExecConte
 
 /**
  * @internal The CPU a deferred context goes to: `on` itself, the CPU of the context `on`, or
- * CPU 0 of `host` when absent (tasklet_schedule, raise_softirq, queue_work_on, mod_timer).
+ * when absent the CPU running the caller (`Host.runningCpu`: tasklet_schedule, raise_softirq and
+ * queue_work use this_cpu), or CPU 0 of `host` outside any context (a hardware model's event).
  */
 export function cpuOf(host: Host, on: Cpu | ExecContext | undefined): Cpu {
-  return on === undefined ? host.cpu(0) : 'cpu' in on ? on.cpu : on;
+  return on === undefined ? (host.runningCpu ?? host.cpu(0)) : 'cpu' in on ? on.cpu : on;
 }
 
 /** Event trampolines (one function for every CPU, so V8 optimises them once per process). */

@@ -86,9 +86,14 @@ export class Simulation {
     this.immTail++;
   }
 
-  /** Cancel a pending event (no effect if it already ran). */
-  cancel(ev: SimEvent): void {
-    ev.fn = null;
+  /**
+   * Cancel a pending event. Event objects are reused once they have fired or been cancelled
+   * (see `SimEvent`), so a handle kept past that may name a later event: pass the `seq` read
+   * when it was scheduled to make a late cancel a no-op (nothing happens unless `ev.seq` still
+   * equals it).
+   */
+  cancel(ev: SimEvent, seq: number = ev.seq): void {
+    if (ev.seq === seq) ev.fn = null;
   }
 
   /** Add a trace record stamped with the current time, when tracing is on. */

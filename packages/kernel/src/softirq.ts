@@ -48,7 +48,7 @@ export class Tasklet implements Runnable {
     return this.runningOn !== null;
   }
 
-  /** Schedule on `on` (a CPU, the current context's CPU, or CPU 0); false if already pending (tasklet_schedule). */
+  /** Schedule on `on` (a CPU, the current context's CPU; default the CPU running the caller, else CPU 0); false if already pending (tasklet_schedule). */
   schedule(on?: Cpu | ExecContext): boolean {
     if (this.scheduled) return false;
     this.scheduled = true;
@@ -57,7 +57,12 @@ export class Tasklet implements Runnable {
     return true;
   }
 
-  /** Drop a pending run (tasklet_kill); a run in progress completes, and it may be scheduled again later. */
+  /**
+   * Drop a pending run (tasklet_kill); a run in progress completes, and it may be scheduled
+   * again later. The kernel's tasklet_kill sleeps until a pending run has run; the model cannot
+   * block its caller, so it drops that run instead: a caller that needs it (a last RX pass) runs
+   * the work itself first.
+   */
   kill(): void {
     this.scheduled = false;
   }
@@ -104,7 +109,7 @@ export class Softirq {
     this.perCpu = host.cpus.map((c) => new Tasklet(host, `${name}/${c.id}`, fn, false));
   }
 
-  /** Mark it pending on `on` (a CPU, the current context's CPU, or CPU 0); false if already pending there. */
+  /** Mark it pending on `on` (a CPU, the current context's CPU; default the CPU running the caller, else CPU 0); false if already pending there. */
   raise(on?: Cpu | ExecContext): boolean {
     const cpu = cpuOf(this.host, on);
     return (this.perCpu[cpu.id] as Tasklet).schedule(cpu);

@@ -245,6 +245,10 @@ export class Work {
   runs = 0;
   /** @internal The kworker it is queued on while pending. */
   worker: Kworker | null = null;
+  /** @internal The kworker that last ran it. */
+  lastWorker: Kworker | null = null;
+  /** @internal When (ns) its last run ends: until then it is running on `lastWorker`. */
+  lastRunEnd = 0;
 
   /** A work item running `fn` in kthread (kworker) context. */
   constructor(
@@ -276,12 +280,12 @@ export class Workqueue {
     readonly name: string,
   ) {}
 
-  /** Queue `work` on `on` (a CPU, the current context's CPU, or CPU 0); false if already pending (queue_work_on). */
+  /** Queue `work` on `on` (a CPU, the current context's CPU; default the CPU running the caller, else CPU 0), or on the kworker still running it (non-reentrant, as __queue_work); false if already pending (queue_work_on). */
   queue(work: Work, on?: Cpu | ExecContext): boolean {
     if (work.pending) return false;
     work.pending = true;
-    const cpu = cpuOf(this.host, on);
-    const worker = this.host.kworker(cpu);
+    // A work still running goes to the kworker running it, so that its runs never overlap.
+    const worker = work.lastWorker !== null && work.lastRunEnd > this.host.sim.now ? work.lastWorker : this.host.kworker(cpuOf(this.host, on));
     work.worker = worker;
     worker.add(work);
     return true;
@@ -352,6 +356,9 @@ export class Kworker {
     work.worker = null;
     work.fn(ctx);
     work.runs++;
+    // The step's charged time is the run: it ends at ctx.time.
+    work.lastWorker = this;
+    work.lastRunEnd = ctx.time;
     return this.head < this.works.length ? 'run' : 'sleep';
   }
 }

@@ -16,22 +16,34 @@ import type { Ns } from './time.js';
 /** A timer callback. */
 export type TimerFn = (ctx: ExecContext) => void;
 
-/** The softirq run of a timer callback: TIMER or HRTIMER softirq work, which irq exit leaves to a runnable ksoftirqd (not `syncSoftirq`). */
-function timerRun(host: Host, name: string, fn: TimerFn): Tasklet {
+/**
+ * The softirq run of a timer callback: TIMER or HRTIMER softirq work, which irq exit leaves to a
+ * runnable ksoftirqd (not `syncSoftirq`). `take` is the timer leaving the queue as its callback
+ * starts (__run_timers' detach_timer): false when it was deleted or re-armed in the meantime,
+ * and then nothing runs.
+ */
+function timerRun(host: Host, name: string, take: () => boolean, fn: TimerFn): Tasklet {
   return new Tasklet(
     host,
     name,
     (ctx) => {
-      fn(ctx);
+      if (take()) fn(ctx);
       return false;
     },
     false,
   );
 }
 
-/** A jiffies timer (`struct timer_list`). */
+/**
+ * A jiffies timer (`struct timer_list`). Pending from `mod` until its callback starts: an
+ * expired timer whose TIMER_SOFTIRQ run waits for its CPU (behind a long tasklet, say) is still
+ * queued, so `del` removes it (true, no callback) and `mod` moves it (true, one callback, at the
+ * new expiry), as del_timer and mod_timer do before __run_timers detaches it.
+ */
 export class Timer {
   private event: SimEvent | null = null;
+  /** Expired, its callback's softirq run not started yet (still in the timer wheel). */
+  private expired = false;
   private cpu: Cpu;
   private readonly tasklet: Tasklet;
   /** The jiffy it expires at, while pending. */
@@ -46,18 +58,21 @@ export class Timer {
     fn: TimerFn,
   ) {
     this.cpu = host.cpu(0);
-    this.tasklet = timerRun(host, `timer:${name}`, fn);
+    this.tasklet = timerRun(host, `timer:${name}`, () => this.take(), fn);
   }
 
-  /** Whether it is armed (timer_pending). */
+  /** Whether it is armed, or expired with its callback not started yet (timer_pending). */
   get pending(): boolean {
-    return this.event !== null;
+    return this.event !== null || this.expired;
   }
 
-  /** (Re)arm to expire at jiffy `expires` on `on` (default: the CPU that armed it last); true if it was pending (mod_timer). */
+  /**
+   * (Re)arm to expire at jiffy `expires` on `on` (default: the CPU running the caller, else the
+   * one that armed it last); true if it was pending (mod_timer).
+   */
   mod(expires: number, on?: Cpu | ExecContext): boolean {
     const was = this.del();
-    if (on !== undefined) this.cpu = cpuOf(this.host, on);
+    this.cpu = on !== undefined ? cpuOf(this.host, on) : (this.host.runningCpu ?? this.cpu);
     const host = this.host;
     const at = Math.max(expires, host.jiffies + 1);
     this.expires = at;
@@ -65,8 +80,12 @@ export class Timer {
     return was;
   }
 
-  /** Disarm; true if it was pending (del_timer). */
+  /** Disarm, also after expiry while its callback has not started; true if it was pending (del_timer). */
   del(): boolean {
+    if (this.expired) {
+      this.expired = false;
+      return true;
+    }
     if (this.event === null) return false;
     this.host.sim.cancel(this.event);
     this.event = null;
@@ -76,7 +95,14 @@ export class Timer {
   /** @internal Event: the timer expired; run its callback in the timer softirq. */
   expire(): void {
     this.event = null;
+    this.expired = true;
     this.tasklet.schedule(this.cpu);
+  }
+
+  private take(): boolean {
+    if (!this.expired) return false;
+    this.expired = false;
+    return true;
   }
 }
 
@@ -88,6 +114,8 @@ export class Hrtimer implements Runnable {
   /** Context the callback runs in. */
   readonly kind: 'hardirq' | 'softirq';
   private event: SimEvent | null = null;
+  /** Expired, its callback not started yet (still enqueued, HRTIMER_STATE_ENQUEUED). */
+  private expired = false;
   private cpu: Cpu;
   private readonly tasklet: Tasklet | null;
 
@@ -102,23 +130,31 @@ export class Hrtimer implements Runnable {
   ) {
     this.kind = mode === 'hard' ? 'hardirq' : 'softirq';
     this.cpu = host.cpu(0);
-    this.tasklet = mode === 'soft' ? timerRun(host, `hrtimer:${name}`, fn) : null;
+    this.tasklet = mode === 'soft' ? timerRun(host, `hrtimer:${name}`, () => this.take(), fn) : null;
   }
 
-  /** Whether it is armed (hrtimer_active). */
+  /** Whether it is armed, or expired with its callback not started yet (hrtimer_active). */
   get pending(): boolean {
-    return this.event !== null;
+    return this.event !== null || this.expired;
   }
 
-  /** Arm to fire `delay` ns from now on `on` (hrtimer_start, HRTIMER_MODE_REL); re-arms if pending. */
+  /**
+   * Arm to fire `delay` ns from now on `on` (default: the CPU running the caller, else the one
+   * that armed it last) (hrtimer_start, HRTIMER_MODE_REL); re-arms if pending, an expired one
+   * whose callback has not started included (it then runs once, at the new time).
+   */
   start(delay: Ns, on?: Cpu | ExecContext): void {
     this.cancel();
-    if (on !== undefined) this.cpu = cpuOf(this.host, on);
+    this.cpu = on !== undefined ? cpuOf(this.host, on) : (this.host.runningCpu ?? this.cpu);
     this.event = this.host.sim.after(Math.max(0, Math.round(delay)), hrtimerExpire, this);
   }
 
-  /** Disarm; true if it was pending (hrtimer_cancel). */
+  /** Disarm, also after expiry while its callback has not started; true if it was pending (hrtimer_cancel). */
   cancel(): boolean {
+    if (this.expired) {
+      this.expired = false;
+      return true;
+    }
     if (this.event === null) return false;
     this.host.sim.cancel(this.event);
     this.event = null;
@@ -128,15 +164,23 @@ export class Hrtimer implements Runnable {
   /** @internal Event: the hrtimer expired. */
   expire(): void {
     this.event = null;
+    this.expired = true;
     if (this.tasklet !== null) this.tasklet.schedule(this.cpu);
     else this.cpu.enqueue(this);
   }
 
-  /** @internal Runnable step (hard mode). */
+  /** @internal Runnable step (hard mode): nothing when cancelled or restarted since it expired. */
   run(ctx: ExecContext): boolean {
+    if (!this.take()) return false;
     ctx.charge(this.host.costs.irqEntryExit());
     this.fn(ctx);
     return false;
+  }
+
+  private take(): boolean {
+    if (!this.expired) return false;
+    this.expired = false;
+    return true;
   }
 }
 

@@ -55,6 +55,24 @@ describe('Simulation', () => {
     expect([sim.now, ran]).toEqual([200, 1]);
   });
 
+  it('cancel with the seq read at scheduling time is a no-op on a handle whose event fired and whose object was reused', () => {
+    const sim = createSimulation();
+    let f = 0;
+    let g = 0;
+    const ev = sim.after(10, () => f++);
+    const seq = ev.seq;
+    sim.run();
+    const ev2 = sim.after(5, () => g++);
+    sim.cancel(ev, seq);
+    sim.run();
+    expect([f, g]).toEqual([1, 1]);
+    const ev3 = sim.after(5, () => g++);
+    sim.cancel(ev3, ev3.seq);
+    sim.run();
+    expect(g).toBe(1);
+    expect(ev2).toBeDefined();
+  });
+
   it('maxEvents bounds a run and stop() ends it', () => {
     const sim = createSimulation();
     let n = 0;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DelayedWork, KernelError, Work, type Host, type Task, type TaskStep } from '../src/index.js';
+import { createHost, createSimulation, DelayedWork, getProfile, KernelError, Work, type Host, type Task, type TaskStep } from '../src/index.js';
 import { quietHost } from './helpers.js';
 
 describe('kthreads', () => {
@@ -284,5 +284,46 @@ describe('wake-up CPU choice (select_task_rq_fair)', () => {
   it('a sync wake from the only task of a CPU pulls the wakee into that cache domain; a plain one keeps it in its previous one', () => {
     expect(wakeOn([0], [1], fromTaskOn2(true))).toEqual({ started: 1, woke: 3 });
     expect(wakeOn([0], [1], fromTaskOn2(false))).toEqual({ started: 1, woke: 0 });
+  });
+});
+
+describe('workqueue: a work never runs on two CPUs at once', () => {
+  it('queued from another CPU while it runs, it goes to the kworker running it and runs after that run', () => {
+    const sim = createSimulation({ seed: 1 });
+    const host = createHost(sim, { name: 'h', profile: getProfile('rcar-s4') });
+    const wq = host.createWorkqueue('wq');
+    const spans: { cpu: number; start: number; end: number }[] = [];
+    const work = new Work('w', (ctx) => {
+      const start = ctx.time;
+      ctx.charge(1_000_000);
+      spans.push({ cpu: ctx.cpu.id, start, end: ctx.time });
+    });
+    wq.queue(work, host.cpu(0));
+    sim.at(500_000, () => {
+      host.createKthread('requeue', () => {
+        expect(wq.queue(work)).toBe(true);
+        return 'exit';
+      }, { cpus: 1 << 1 });
+    });
+    sim.run({ until: 10_000_000 });
+    expect(spans).toHaveLength(2);
+    expect(spans.map((s) => s.cpu)).toEqual([0, 0]);
+    expect(spans[1]?.start).toBeGreaterThanOrEqual(spans[0]?.end ?? Infinity);
+  });
+
+  it('queued after its run ended, it goes to the CPU given', () => {
+    const sim = createSimulation({ seed: 1 });
+    const host = createHost(sim, { name: 'h', profile: getProfile('rcar-s4') });
+    const wq = host.createWorkqueue('wq');
+    const cpus: number[] = [];
+    const work = new Work('w', (ctx) => {
+      cpus.push(ctx.cpu.id);
+      ctx.charge(1000);
+    });
+    wq.queue(work, host.cpu(0));
+    sim.run({ until: 1_000_000 });
+    wq.queue(work, host.cpu(2));
+    sim.run({ until: 2_000_000 });
+    expect(cpus).toEqual([0, 2]);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { NS_PER_MS } from '../src/index.js';
+import { createHost, createSimulation, DelayedWork, getProfile, NS_PER_MS, type Hrtimer, type Timer } from '../src/index.js';
 import { quietHost } from './helpers.js';
 
 describe('jiffies and Timer', () => {
@@ -73,5 +73,91 @@ describe('Hrtimer', () => {
     expect(c.cancel()).toBe(true);
     sim.run();
     expect(seen).toEqual(['hardirq@250000', 'softirq@300000']);
+  });
+});
+
+describe('a timer expired while its CPU is busy stays pending until its callback starts', () => {
+  /** Host with a 20 ms tasklet occupying CPU 0 from t=0, and a timer on CPU 0 expiring inside it. */
+  function busyCpu0(): { sim: ReturnType<typeof createSimulation>; host: ReturnType<typeof createHost>; runs: number[]; timer: Timer; hr: Hrtimer; hrRuns: number[] } {
+    const sim = createSimulation({ seed: 1 });
+    const host = createHost(sim, { name: 'h', profile: getProfile('rcar-s4') });
+    const runs: number[] = [];
+    const hrRuns: number[] = [];
+    const timer = host.createTimer('t', (ctx) => runs.push(ctx.time));
+    const hr = host.createHrtimer('hr', (ctx) => hrRuns.push(ctx.time), 'soft');
+    host.createTasklet('hog', (ctx) => {
+      ctx.charge(20_000_000);
+      return false;
+    }).schedule(host.cpu(0));
+    timer.mod(host.jiffies + 1, host.cpu(0));
+    hr.start(100_000, host.cpu(0));
+    return { sim, host, runs, timer, hr, hrRuns };
+  }
+
+  it('del_timer and hrtimer_cancel from another CPU remove it: true, no callback', () => {
+    const r = busyCpu0();
+    r.sim.run({ until: 10_000_000 });
+    expect([r.timer.pending, r.hr.pending]).toEqual([true, true]);
+    const got: boolean[] = [];
+    r.host.createKthread('canceller', () => {
+      got.push(r.timer.del(), r.hr.cancel());
+      return 'exit';
+    }, { cpus: 1 << 1 });
+    r.sim.run({ until: 100_000_000 });
+    expect(got).toEqual([true, true]);
+    expect([r.runs, r.hrRuns]).toEqual([[], []]);
+    expect([r.timer.pending, r.hr.pending]).toEqual([false, false]);
+  });
+
+  it('mod_timer and hrtimer_start move it: the callback runs once, at the new time', () => {
+    const r = busyCpu0();
+    r.sim.run({ until: 10_000_000 });
+    const j0 = r.host.jiffies;
+    r.host.createKthread('mover', () => {
+      expect(r.timer.mod(j0 + 50)).toBe(true);
+      r.hr.start(50_000_000);
+      return 'exit';
+    }, { cpus: 1 << 1 });
+    r.sim.run({ until: 400_000_000 });
+    expect(r.runs).toHaveLength(1);
+    expect(r.runs[0]).toBeGreaterThanOrEqual(r.host.jiffyStart(j0 + 50));
+    expect(r.hrRuns).toHaveLength(1);
+    expect(r.hrRuns[0]).toBeGreaterThanOrEqual(60_000_000);
+  });
+
+  it('cancel_delayed_work of a work whose timer fired behind a busy CPU: true, and the work never runs', () => {
+    const r = busyCpu0();
+    const wq = r.host.createWorkqueue('wq');
+    let ran = 0;
+    const dw = new DelayedWork('dw', () => ran++);
+    wq.queueDelayed(dw, 1, r.host.cpu(0));
+    r.sim.run({ until: 10_000_000 });
+    let got: boolean | null = null;
+    r.host.createKthread('canceller', () => {
+      got = wq.cancelDelayed(dw);
+      return 'exit';
+    }, { cpus: 1 << 1 });
+    r.sim.run({ until: 100_000_000 });
+    expect([got, ran]).toEqual([true, 0]);
+  });
+
+  it('a timer, hrtimer or tasklet armed from a context without a CPU argument runs on the CPU that armed it', () => {
+    const sim = createSimulation({ seed: 1 });
+    const host = createHost(sim, { name: 'h', profile: getProfile('rcar-s4') });
+    const cpus: Record<string, number> = {};
+    const t = host.createTimer('t', (ctx) => (cpus.timer = ctx.cpu.id));
+    const hr = host.createHrtimer('hr', (ctx) => (cpus.hrtimer = ctx.cpu.id), 'hard');
+    const tl = host.createTasklet('tl', (ctx) => {
+      cpus.tasklet = ctx.cpu.id;
+      return false;
+    });
+    host.createKthread('armer', () => {
+      t.mod(host.jiffies + 1);
+      hr.start(1000);
+      tl.schedule();
+      return 'exit';
+    }, { cpus: 1 << 3 });
+    sim.run({ until: 50_000_000 });
+    expect(cpus).toEqual({ timer: 3, hrtimer: 3, tasklet: 3 });
   });
 });

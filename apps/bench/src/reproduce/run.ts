@@ -126,7 +126,8 @@ export function runScenario(scenario: RunConfig, options: RunOptions): RunResult
   const commands = labCommands();
   const env = (b: 'rc' | 'ep') => ({ lab, board: lab.boards[b], vars: defaultVars(lab, lab.boards[b]) });
   const [srv, cli] = scenario.direction === 'rc-to-ep' ? (['ep', 'rc'] as const) : (['rc', 'ep'] as const);
-  const server = runLine(`iperf3 -s -D${scenario.serverCpu === undefined ? '' : ` -A ${scenario.serverCpu}`}`, env(srv), commands);
+  // Not -D: a daemon's start-up errors (a bad -A, a port in use) go to /dev/null, as iperf3's do.
+  const server = runLine(`iperf3 -s${scenario.serverCpu === undefined ? '' : ` -A ${scenario.serverCpu}`}`, env(srv), commands);
   if (server.status !== 0) throw new RunFailure(`iperf3 server: ${server.stderr.trim()}`, null);
   let before = { rc: snapshot(lab.boards.rc), ep: snapshot(lab.boards.ep) };
   const sentBefore = txQueueBytes(lab.boards[cli]);
