@@ -42,11 +42,15 @@ export function throughputSvg(scenarios: readonly ScenarioResult[]): string {
 export function utilisationSvg(s: ScenarioResult): string {
   const cpus: { label: string; load: CpuLoad }[] = [];
   for (const board of ['ep', 'rc'] as const) for (const l of s.bottleneck.cpus[board]) cpus.push({ label: `${board} cpu${l.cpu}`, load: l });
-  const w = 520;
   const left = 80;
+  const barW = 300;
+  // The busy % and the busiest context go in a column right of the bars, wide enough for the
+  // longest context names (a saturated CPU's label must not run off the chart).
+  const labelX = left + barW + 6;
+  const w = labelX + 280;
   const rowH = 20;
   const h = Math.max(1, cpus.length) * rowH + 30;
-  const x = (v: number): number => ((w - left - 10) * v) / 100;
+  const x = (v: number): number => (barW * v) / 100;
   const colors = { softirq: '#59a14f', hardirq: '#e15759', kthread: '#76b7b2', user: '#edc948' } as const;
   const parts: string[] = [];
   cpus.forEach(({ label, load }, i) => {
@@ -59,7 +63,7 @@ export function utilisationSvg(s: ScenarioResult): string {
       parts.push(`<rect class="util" x="${at}" y="${y}" width="${width}" height="14" fill="${colors[k]}"><title>${label} ${k} ${load[k].toFixed(1)}%</title></rect>`);
       at += width;
     }
-    parts.push(`<text x="${at + 4}" y="${y + 12}" font-size="10">${load.busy.toFixed(0)}%${load.top === null ? '' : ` ${esc(load.top.name)}`}</text>`);
+    parts.push(`<text x="${labelX}" y="${y + 12}" font-size="10">${load.busy.toFixed(0)}%${load.top === null ? '' : ` ${esc(load.top.name)}`}</text>`);
   });
   const legend = Object.entries(colors)
     .map(([k, c], i) => `<rect x="${left + i * 90}" y="${h - 14}" width="10" height="10" fill="${c}"/><text x="${left + i * 90 + 14}" y="${h - 5}" font-size="10">${k}</text>`)

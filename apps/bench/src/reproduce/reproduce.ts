@@ -317,6 +317,7 @@ export function formatTable(rep: ReproduceReport): string {
     const pubExtra = s.published.sd === undefined ? conditioned : ` (min ${s.published.min ?? ''} max ${s.published.max ?? ''} med ${s.published.median ?? ''} SD ${s.published.sd})`;
     lines.push(`${s.id.padEnd(16)} ${f1(s.mean_mbps).padStart(7)} ${f1(s.min_mbps).padStart(7)} ${f1(s.max_mbps).padStart(7)} ${f1(s.median_mbps).padStart(7)} ${s.sd_mbps.toFixed(2).padStart(6)} ${vs.padStart(8)} │ ${String(s.published_mbps).padStart(9)} ${`${s.delta_pct >= 0 ? '+' : ''}${f1(s.delta_pct)}%`.padStart(7)}${pubExtra}`);
   }
+  if (rep.profile !== 'rcar-s4') lines.push('', `The published figures were measured on two R-Car S4 boards; on the ${rep.profile} profile the Δ column is how far this platform's prediction is from them, not a model error.`);
   lines.push(...queueSpreadNotes(rep.scenarios));
   lines.push(...unevenRxNotes(rep.scenarios));
   lines.push('');

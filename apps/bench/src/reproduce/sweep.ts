@@ -52,6 +52,9 @@ export function parseGrid(specs: readonly string[]): Grid {
     if (eq < 0 || !(axis in AXES)) throw new Error(`sweep: unknown axis '${eq < 0 ? spec : axis}' (known: ${Object.keys(AXES).join(', ')})`);
     const values = spec.slice(eq + 1).split(',').filter((v) => v !== '');
     if (values.length === 0) throw new Error(`sweep: axis '${axis}' has no values (allowed ${AXES[axis as AxisName]})`);
+    if (axis in grid) throw new Error(`sweep: axis '${axis}' given twice (give its values once, comma-separated: ${axis}=${[...(grid[axis] ?? []), ...values].join(',')})`);
+    const dup = values.find((v, i) => values.indexOf(v) !== i);
+    if (dup !== undefined) throw new Error(`sweep: axis '${axis}' lists ${dup} twice (each value once: a point's runs would be pooled with its twin's)`);
     for (const v of values) checkValue(axis as AxisName, v);
     grid[axis] = values;
   }
@@ -397,10 +400,19 @@ export function sweepSvg(res: SweepResults): string {
   const colors = ['#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f', '#edc948', '#b07aa1', '#ff9da7'];
   const parts: string[] = [`<line x1="50" y1="${h - 30}" x2="${w - 20}" y2="${h - 30}" stroke="#888"/><line x1="50" y1="10" x2="50" y2="${h - 30}" stroke="#888"/>`];
   for (let q = 1; q <= maxQ; q++) parts.push(`<text x="${x(q)}" y="${h - 12}" font-size="10" text-anchor="middle">${q}</text>`);
+  // Mb/s ticks at a 1-2-5 step giving at most six of them.
+  const rough = maxY / 6;
+  const mag = 10 ** Math.floor(Math.log10(rough));
+  const step = ([1, 2, 5, 10].map((m) => m * mag).find((v) => v >= rough) ?? 10 * mag);
+  for (let v = 0; v <= maxY; v += step) {
+    parts.push(`<line class="ytick" x1="46" y1="${y(v)}" x2="50" y2="${y(v)}" stroke="#888"/><text x="44" y="${y(v) + 3}" font-size="10" text-anchor="end">${Number(v.toPrecision(6))}</text>`);
+  }
   [...groups.entries()].forEach(([name, pts], i) => {
     const c = colors[i % colors.length] ?? '#000';
     const sorted = [...pts].sort((a, b) => a.q - b.q);
     parts.push(`<polyline class="series" fill="none" stroke="${c}" stroke-width="2" points="${sorted.map((p) => `${x(p.q)},${y(p.mean)}`).join(' ')}"><title>${name}</title></polyline>`);
+    // A marker per point, so that a series of one point (a sweep without a queues axis) shows.
+    for (const p of sorted) parts.push(`<circle class="point" cx="${x(p.q)}" cy="${y(p.mean)}" r="3.5" fill="${c}"><title>${name}, ${p.q} queue${p.q === 1 ? '' : 's'}: ${p.mean.toFixed(1)} Mb/s</title></circle>`);
     parts.push(`<text x="${w - 20}" y="${20 + i * 14}" font-size="10" text-anchor="end" fill="${c}">${name}</text>`);
   });
   parts.push(`<text x="${w / 2}" y="${h}" font-size="11" text-anchor="middle">queues</text><text x="12" y="${h / 2}" font-size="11" transform="rotate(-90 12 ${h / 2})">Mb/s</text>`);

@@ -42,6 +42,8 @@ describe('reproduce (short, in-process)', () => {
     expect((perbit?.mean_mbps ?? 0) / (legacy?.mean_mbps ?? 1)).toBeGreaterThan(1.6);
     expect(legacy?.bottleneck.stage).toMatch(/^RX copy: ntb_transport tasklet/);
     expect(formatTable(rep)).toContain('mq2-perbit-udp');
+    expect(formatTable(rep)).not.toContain('The published figures were measured on two R-Car S4 boards');
+    expect(formatTable({ ...rep, profile: 'x86-server' })).toContain('The published figures were measured on two R-Car S4 boards; on the x86-server profile the Δ column is how far this platform\'s prediction is from them, not a model error.');
   }, 120_000);
 
   it('is deterministic, and timing and functional modes give the same numbers', () => {

@@ -115,10 +115,18 @@ describe('merging shards', () => {
     expect(mergeSweeps([shard(1, 1, runsOf)], { partial: true }).partial).toBeUndefined();
   });
 
-  it('draws throughput against queues', () => {
+  it('draws throughput against queues, a marker per point and a Mb/s scale', () => {
     const svg = sweepSvg(mergeSweeps([shard(1, 1, runsOf)]));
     expect(svg).toContain('<polyline class="series"');
     expect(svg.match(/<polyline/g)).toHaveLength(1);
+    // Two points (601 and 1151 Mb/s): two markers, ticks at a 1-2-5 step up to 1.1 × the top.
+    expect(svg.match(/<circle class="point"/g)).toHaveLength(2);
+    expect([...svg.matchAll(/<line class="ytick"[^>]*\/><text[^>]*>(\d+)<\/text>/g)].map((m) => Number(m[1]))).toEqual([0, 500, 1000]);
+  });
+
+  it('refuses an axis given twice or a value listed twice, naming it', () => {
+    expect(() => parseGrid(['queues=1', 'queues=2'])).toThrow("sweep: axis 'queues' given twice (give its values once, comma-separated: queues=1,2)");
+    expect(() => parseGrid(['queues=1,1'])).toThrow("sweep: axis 'queues' lists 1 twice");
   });
 
   it('summarises each point (mean, min, max, median, SD, the median run\'s bottleneck) as a table and a page', () => {
