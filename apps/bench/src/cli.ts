@@ -42,7 +42,8 @@ Commands:
                                 axes: queues mws doorbell ep_doorbell affinity transport_mtu
                                 use_dma use_tx_dma use_rx_dma num_tx_dma_chan num_rx_dma_chan
                                 dma_channels tx_memcpy_offload hz wake_timer direction
-                                protocol variant profile server_cpu
+                                protocol variant profile server_cpu, and any numeric
+                                profile parameter GROUP.FIELD (memory.readUncachedMBps=39,78)
                                 global --param/--doorbell/--mws/--ep-doorbell set the base configuration
                                 under the axes (an axis overrides); a failed run is kept
                                 with its reason (stalled, the iperf3 error), exit status 0

@@ -3,11 +3,12 @@
  * interrupt-driven EP doorbells, IRQ
  * affinity, transport_mtu, use_dma (and the multi-channel DMA series' use_tx_dma, use_rx_dma,
  * num_tx_dma_chan, num_rx_dma_chan), DMA channels, tx_memcpy_offload, HZ, wake timer,
- * direction, protocol, driver variant, the iperf3 server's CPU) and built-in profile, run on the worker pool; `--shard i/n` runs every n-th job so a batch engine
+ * direction, protocol, driver variant, the iperf3 server's CPU), built-in profile and any
+ * numeric profile parameter (`GROUP.FIELD`, e.g. `memory.readUncachedMBps=60,78`), run on the worker pool; `--shard i/n` runs every n-th job so a batch engine
  * (CI matrix, Kubernetes Jobs, Slurm arrays) can split it, and `merge` joins the shards.
  */
 import { createHash } from 'node:crypto';
-import { getProfile, parseProfile, type PlatformProfile } from '@ntbsim/kernel';
+import { extendProfile, getProfile, parseProfile, type PlatformProfile } from '@ntbsim/kernel';
 import { KERNEL_PARAM_NAMES } from '@ntbsim/ntb-transport';
 import { esc, PAGE_STYLE } from './report.js';
 import { runPool, runSeed, type Job, type JobOutcome } from './reproduce.js';
@@ -40,8 +41,13 @@ export const AXES = {
 /** An axis name. */
 export type AxisName = keyof typeof AXES;
 
-/** A grid: axis → values (as typed on the command line). */
-export type Grid = Partial<Record<AxisName, readonly string[]>>;
+/** A profile parameter axis, `GROUP.FIELD` of the platform profile (`memory.readUncachedMBps`, `pcie.lanes`, …). */
+export type ProfileAxis = `${string}.${string}`;
+
+/** A grid: axis → values (as typed on the command line); profile parameter axes take numbers. */
+export type Grid = Partial<Record<AxisName, readonly string[]>> & Readonly<Record<ProfileAxis, readonly string[]>>;
+
+const PROFILE_AXIS = /^([a-z][A-Za-z]*)\.([a-z][A-Za-z0-9]*)$/;
 
 /** Parse `axis=v1,v2` specs; throws naming the bad axis or value and what is allowed. */
 export function parseGrid(specs: readonly string[]): Grid {
@@ -49,13 +55,17 @@ export function parseGrid(specs: readonly string[]): Grid {
   for (const spec of specs) {
     const eq = spec.indexOf('=');
     const axis = spec.slice(0, eq);
-    if (eq < 0 || !(axis in AXES)) throw new Error(`sweep: unknown axis '${eq < 0 ? spec : axis}' (known: ${Object.keys(AXES).join(', ')})`);
+    const profileAxis = eq >= 0 && PROFILE_AXIS.test(axis);
+    if (eq < 0 || (!(axis in AXES) && !profileAxis)) throw new Error(`sweep: unknown axis '${eq < 0 ? spec : axis}' (known: ${Object.keys(AXES).join(', ')}, or a profile parameter GROUP.FIELD such as memory.readUncachedMBps)`);
     const values = spec.slice(eq + 1).split(',').filter((v) => v !== '');
-    if (values.length === 0) throw new Error(`sweep: axis '${axis}' has no values (allowed ${AXES[axis as AxisName]})`);
+    if (values.length === 0) throw new Error(`sweep: axis '${axis}' has no values (allowed ${profileAxis ? 'numbers' : AXES[axis as AxisName]})`);
     if (axis in grid) throw new Error(`sweep: axis '${axis}' given twice (give its values once, comma-separated: ${axis}=${[...(grid[axis] ?? []), ...values].join(',')})`);
     const dup = values.find((v, i) => values.indexOf(v) !== i);
     if (dup !== undefined) throw new Error(`sweep: axis '${axis}' lists ${dup} twice (each value once: a point's runs would be pooled with its twin's)`);
-    for (const v of values) checkValue(axis as AxisName, v);
+    for (const v of values) {
+      if (!profileAxis) checkValue(axis as AxisName, v);
+      else if (!/^-?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i.test(v)) throw new Error(`sweep: profile parameter ${axis}: '${v}' is not a number`);
+    }
     grid[axis] = values;
   }
   return grid;
@@ -177,10 +187,16 @@ export function expandGrid(grid: Grid, base: SweepBase = {}): SweepPoint[] {
       ...(v.direction === undefined ? {} : { direction: v.direction as 'ep-to-rc' | 'rc-to-ep' }),
       ...(v.server_cpu === undefined || v.server_cpu === 'any' ? {} : { serverCpu: Number(v.server_cpu) }),
     };
-    const patch: Record<string, unknown> = {
-      ...(v.hz === undefined ? {} : { kernel: { hz: { value: Number(v.hz) } } }),
-      ...(v.dma_channels === undefined ? {} : { dma: { channels: { value: Number(v.dma_channels) } } }),
+    const patch: Record<string, Record<string, { value: number }>> = {};
+    const set = (group: string, field: string, value: number): void => {
+      patch[group] = { ...patch[group], [field]: { value } };
     };
+    if (v.hz !== undefined) set('kernel', 'hz', Number(v.hz));
+    if (v.dma_channels !== undefined) set('dma', 'channels', Number(v.dma_channels));
+    for (const [axis, value] of Object.entries(v)) {
+      const m = PROFILE_AXIS.exec(axis);
+      if (m !== null) set(m[1] as string, m[2] as string, Number(value));
+    }
     return { id: config.id, values: v, config, ...(v.profile === undefined ? {} : { profileName: v.profile }), ...(Object.keys(patch).length === 0 ? {} : { profilePatch: patch }) };
   });
 }
@@ -273,6 +289,13 @@ export async function sweep(options: {
   readonly onProgress?: (done: number, total: number) => void;
 }): Promise<SweepResults> {
   const points = expandGrid(options.grid, options.base);
+  // A profile parameter's value is checked before anything runs: ProfileError names the field
+  // path, the value and what is allowed (an unknown GROUP.FIELD included).
+  for (const p of points) {
+    if (p.profilePatch === undefined) continue;
+    const base = p.profileName !== undefined ? getProfile(p.profileName) : options.profileJson !== undefined ? parseProfile(options.profileJson, options.profileName) : getProfile(options.profileName);
+    extendProfile(base, p.profilePatch);
+  }
   const all: Job[] = [];
   for (const p of points) {
     for (let r = 0; r < options.runs; r++) {

@@ -124,6 +124,22 @@ describe('merging shards', () => {
     expect([...svg.matchAll(/<line class="ytick"[^>]*\/><text[^>]*>(\d+)<\/text>/g)].map((m) => Number(m[1]))).toEqual([0, 500, 1000]);
   });
 
+  it('sweeps any numeric profile parameter as GROUP.FIELD, checked against the profile before anything runs', async () => {
+    const pts = expandGrid(parseGrid(['memory.readUncachedMBps=60,100', 'hz=1000']));
+    expect(pts.map((x) => [x.id, x.profilePatch])).toEqual([
+      ['memory.readUncachedMBps=60,hz=1000', { kernel: { hz: { value: 1000 } }, memory: { readUncachedMBps: { value: 60 } } }],
+      ['memory.readUncachedMBps=100,hz=1000', { kernel: { hz: { value: 1000 } }, memory: { readUncachedMBps: { value: 100 } } }],
+    ]);
+    expect(() => parseGrid(['pcie.lanes=two'])).toThrow("sweep: profile parameter pcie.lanes: 'two' is not a number");
+    expect(() => parseGrid(['Memory.x=1'])).toThrow(/unknown axis 'Memory\.x' .*or a profile parameter GROUP\.FIELD/);
+    const run = (spec: string) => sweep({ grid: parseGrid([spec]), runs: 1, durationS: 1, profileName: 'rcar-s4', payload: 'timing', workers: 0 });
+    await expect(run('memory.nope=1')).rejects.toThrow(/memory\.nope: got \{"value":1\}, no such field/);
+    await expect(run('memory.readUncachedMBps=-5')).rejects.toThrow(/memory\.readUncachedMBps\.value: got -5, allowed a number > 0/);
+    const ok = await run('memory.readUncachedMBps=39,78');
+    const [slow, fast] = ok.points.map((p) => (p.runs[0] as { mbps: number }).mbps);
+    expect(fast).toBeGreaterThan(1.5 * (slow ?? Infinity));
+  }, 60_000);
+
   it('refuses an axis given twice or a value listed twice, naming it', () => {
     expect(() => parseGrid(['queues=1', 'queues=2'])).toThrow("sweep: axis 'queues' given twice (give its values once, comma-separated: queues=1,2)");
     expect(() => parseGrid(['queues=1,1'])).toThrow("sweep: axis 'queues' lists 1 twice");
