@@ -1,9 +1,10 @@
 /**
  * The `ethtool` command as a pure function (ethtool.c main, find_option, show_usage and
  * netlink/netlink.c netlink_run_handler), for the subcommands the model implements:
- * `DEV` (settings), `-i`, `-S`, `-l`, `-L`, `-h`, `--version` and `--monitor`. Anything else is
- * an unknown option ("bad command line argument(s)", exit 1), as an unknown one is for the real
- * tool. Output and exit codes follow ethtool 6.1.
+ * `DEV` (settings), `-i`, `-S`, `-l`, `-L`, `-h`, `--version` and `--monitor`. Another option of
+ * ethtool 6.1 is refused as not implemented by the model (exit 1); anything else is an unknown
+ * option ("bad command line argument(s)", exit 1), as for the real tool. Output and exit codes
+ * follow ethtool 6.1.
  */
 import { doGchannels, doGdrv, doGset, doGstats, doSchannels } from './ioctlCmds.js';
 import { monitorUsage, nlMonitor } from './monitor.js';
@@ -26,6 +27,23 @@ interface OptionDef {
   readonly help: string;
   readonly xhelp?: string;
 }
+
+/**
+ * Options ethtool 6.1's args[] table has and the model does not implement: refused as such
+ * (exit 1) rather than as a bad command line, which would say the real tool lacks them.
+ */
+const UNMODELLED: ReadonlySet<string> = new Set(
+  [
+    '-s|--change', '-a|--show-pause', '-A|--pause', '-c|--show-coalesce', '-C|--coalesce', '-g|--show-ring', '-G|--set-ring',
+    '-k|--show-features|--show-offload', '-K|--features|--offload', '-P|--show-permaddr', '-d|--register-dump', '-e|--eeprom-dump',
+    '-E|--change-eeprom', '-r|--negotiate', '-p|--identify', '-t|--test', '--phy-statistics', '-n|-u|--show-nfc|--show-ntuple',
+    '-N|-U|--config-nfc|--config-ntuple', '-T|--show-time-stamping', '-x|--show-rxfh-indir|--show-rxfh', '-X|--set-rxfh-indir|--rxfh',
+    '-f|--flash', '--show-priv-flags', '--set-priv-flags', '-w|--get-dump', '-W|--set-dump', '-m|--dump-module-eeprom|--module-info',
+    '--show-eee', '--set-eee', '--set-phy-tunable', '--get-phy-tunable', '--get-tunable', '--set-tunable', '--reset',
+    '--show-fec', '--set-fec', '-Q|--per-queue', '--cable-test', '--cable-test-tdr', '--show-tunnels', '--show-module',
+    '--set-module', '--show-pse', '--set-pse',
+  ].flatMap((o) => o.split('|')),
+);
 
 const ARGS: readonly OptionDef[] = [
   { opts: '', func: doGset, nlfunc: nlGset, help: 'Display standard information about device' },
@@ -134,7 +152,10 @@ function main(argv: readonly string[], env: EthtoolEnv, out: Output): { code: nu
   if (first === undefined) return { code: out.badArgs() };
   let k = findOption(first);
   if (k > 0) args.shift();
-  else if (first.startsWith('-')) return { code: out.badArgs() };
+  else if (UNMODELLED.has(first)) {
+    out.err(`ethtool: ${first} is an ethtool ${ETHTOOL_VERSION} option this model does not implement (it has DEV, -i, -S, -l, -L, -h, --version and --monitor)\n`);
+    return { code: 1 };
+  } else if (first.startsWith('-')) return { code: out.badArgs() };
   else k = 0;
   const opt = ARGS[k];
   if (opt === undefined) return { code: out.badArgs() };

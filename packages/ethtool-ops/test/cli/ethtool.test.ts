@@ -31,8 +31,18 @@ const io: EthtoolEnv = { devices, path: 'ioctl' };
 
 describe('command line handling (ethtool.c main)', () => {
   it('rejects no arguments, an unknown option, a missing device and --json', () => {
-    for (const argv of [[], ['--frobnicate', 'veth0'], ['-k', 'ntb0'], ['-l'], ['--json', '-l', 'ntb0'], ['--json', '-S', 'ntb0'], ['--debug'], ['--debug', 'x', '-l', 'ntb0']]) {
+    for (const argv of [[], ['--frobnicate', 'veth0'], ['-l'], ['--json', '-l', 'ntb0'], ['--json', '-S', 'ntb0'], ['--debug'], ['--debug', 'x', '-l', 'ntb0']]) {
       expect({ argv, r: runEthtool(argv, nl) }).toEqual({ argv, r: { stdout: '', stderr: BAD, exitCode: 1 } });
+    }
+  });
+
+  it('refuses an ethtool 6.1 option the model does not implement as such, not as a bad command line', () => {
+    for (const opt of ['-k', '--show-features', '-g', '--show-ring', '-K', '-a', '--show-fec', '-x']) {
+      expect(runEthtool([opt, 'ntb0'], nl)).toEqual({
+        stdout: '',
+        stderr: `ethtool: ${opt} is an ethtool 6.1 option this model does not implement (it has DEV, -i, -S, -l, -L, -h, --version and --monitor)\n`,
+        exitCode: 1,
+      });
     }
   });
 
