@@ -145,7 +145,8 @@ const ETHTOOL: Case[] = [
   c('ep', 'ethtool -S eth9', 'Cannot get stats strings information: No such device\n', 96),
   c('ep', 'ethtool -i ntb0 extra', ETHTOOL_BAD, 1),
   c('ep', 'ethtool --frobnicate ntb0', ETHTOOL_BAD, 1),
-  c('ep', 'ethtool -K ntb0 tso off', ETHTOOL_BAD, 1),
+  c('ep', 'ethtool -K ntb0 tso off', 'ethtool: -K is an ethtool 6.1 option this model does not implement (it has DEV, -i, -S, -l, -L, -h, --version and --monitor)\n', 1),
+  c('ep', 'ethtool --frobnicate ntb0', ETHTOOL_BAD, 1),
   c('ep', 'ethtool --json -l ntb0', ETHTOOL_BAD, 1),
   c('ep', 'ethtool --debug x -l ntb0', ETHTOOL_BAD, 1),
 ];

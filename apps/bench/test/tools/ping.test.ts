@@ -57,6 +57,17 @@ describe('ping in the lab', () => {
     expect(q.stdout).toMatch(/^PING 10\.0\.0\.2 \(10\.0\.0\.2\) 65000\(65028\) bytes of data\.\n\n--- 10\.0\.0\.2 ping statistics ---\n2 packets transmitted, 2 received, 0% packet loss/);
   });
 
+  it('-h prints iputils\' whole usage(), the options the lab does not model included, and exits 2', () => {
+    const lab = bootLab({ seed: 3 });
+    const r = ping(['ping', '-h'], env(lab, 'ep'));
+    expect(r.status).toBe(2);
+    const lines = r.stderr.split('\n');
+    expect(lines.slice(0, 6)).toEqual(['', 'Usage', '  ping [options] <destination>', '', 'Options:', '  <destination>      DNS name or IP address']);
+    expect(lines).toContain('  -H                 force reverse DNS name resolution (useful for numeric');
+    expect(lines).toContain('  -M <pmtud opt>     define path MTU discovery, can be one of <do|dont|want|probe>');
+    expect(lines.slice(-7)).toEqual(['IPv6 options:', '  -6                 use IPv6', '  -F <flowlabel>     define flow label, default is random', '  -N <nodeinfo opt>  use IPv6 node info query, try <help> as argument', '', 'For more details see ping(8).', '']);
+  });
+
   it('fails as iputils does (and fragments what is above the MTU)', () => {
     const lab = bootLab({ seed: 3 });
     expect(ping(['ping', '-c', '0', '10.0.0.1'], env(lab, 'ep'))).toEqual({ stdout: '', stderr: "ping: invalid argument: '0': out of range: 1 <= value <= 9223372036854775807\n", status: 1 });
