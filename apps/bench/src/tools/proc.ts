@@ -306,7 +306,7 @@ const ICMP_MIB_TYPES = ['DestUnreachs', 'TimeExcds', 'ParmProbs', 'SrcQuenchs', 
 /**
  * /proc/net/snmp as snmp_seq_show prints it (net/ipv4/proc.c, v6.3 on: Ip's OutTransmits,
  * Icmp's OutRateLimitGlobal/Host, Udp's IgnoredMulti and MemErrors): a header line and a value
- * line per MIB — Ip (Forwarding 2: ip_forward off; DefaultTTL 64), Icmp, IcmpMsg (the ICMP
+ * line per MIB — Ip (Forwarding 2: ip_forward off; DefaultTTL: net.ipv4.ip_default_ttl), Icmp, IcmpMsg (the ICMP
  * types with a nonzero count, In then Out, only when there is one), Tcp (RtoAlgorithm 1, RtoMin
  * 200, RtoMax 120000 ms, MaxConn -1), Udp and UdpLite. Counters the model has no event for
  * (forwarding, IP discards, ICMP errors and rate limits, multicast, UDP-Lite) are 0.
@@ -321,7 +321,7 @@ export function procNetSnmp(board: Board): string {
   const ip = m.Ip;
   pair('Ip', [
     ['Forwarding', 2],
-    ['DefaultTTL', 64],
+    ['DefaultTTL', stack.sysctl.ipDefaultTtl],
     ['InReceives', ip.InReceives],
     ['InHdrErrors', ip.InHdrErrors],
     ['InAddrErrors', ip.InAddrErrors],

@@ -509,19 +509,23 @@ export const dmesg: Command = (argv, env) => {
  * per setting (`-n`: the value only; arrays tab-separated as /proc prints them, booleans 1/0);
  * an argument with `=` writes, as with `-w`. An unknown name is `cannot stat
  * /proc/sys/…`, a value the kernel refuses `setting key "…": Invalid argument`; either makes the
- * status 255 and leaves that setting as it was.
+ * status 255 and leaves that setting as it was. `-a` (`-A`, `-X`, `--all`) lists every sysctl the
+ * board's kernel model has — its network ones — sorted by name, as procps walks /proc/sys.
  */
 export const sysctl: Command = (argv, env) => {
   let valuesOnly = false;
   let write = false;
+  let all = false;
   const names: string[] = [];
   for (const a of argv.slice(1)) {
     if (a === '-n' || a === '--values') valuesOnly = true;
     else if (a === '-w' || a === '--write') write = true;
     else if (a === '-q' || a === '--quiet') continue;
+    else if (a === '-a' || a === '-A' || a === '-X' || a === '--all') all = true;
     else if (a.startsWith('-')) return result('', `sysctl: invalid option -- '${a.replace(/^-+/, '').charAt(0)}'\nUsage:\n sysctl [options] [variable[=value] ...]\n`, 255);
     else names.push(a);
   }
+  if (all && !write) names.push(...Object.keys(SYSCTL_NAMES).sort());
   if (names.length === 0) return result('', 'sysctl: no variables specified\nTry `sysctl --help\' for more information.\n', 255);
   const stack = env.board.stack;
   let out = '';

@@ -270,6 +270,13 @@ describe('the two-board lab', () => {
     expect(sh(l, 'rc', 'sysctl -w net.core.rmem_max=-5')).toMatchObject({ status: 255, stderr: 'sysctl: setting key "net.core.rmem_max": Invalid argument\n' });
     expect(l.boards.rc.stack.sysctl.rmemMax).toBe(212992);
     expect(sh(l, 'rc', 'sysctl -w net.core.rmem_max')).toMatchObject({ status: 255, stderr: 'sysctl: "net.core.rmem_max" must be of the form name=value\n' });
+    // -a: every sysctl the model has, sorted; /proc/net/snmp's DefaultTTL is net.ipv4.ip_default_ttl.
+    const all = sh(l, 'rc', 'sysctl -a').stdout.split('\n').slice(0, -1);
+    expect(all.map((x) => x.split(' = ')[0])).toEqual([...all.map((x) => x.split(' = ')[0] as string)].sort());
+    expect(all).toContain('net.ipv4.tcp_mem = 45234\t60313\t90468');
+    expect(sh(l, 'rc', 'sysctl -n -a').stdout.split('\n')).toHaveLength(all.length + 1);
+    expect(sh(l, 'rc', 'sysctl -w net.ipv4.ip_default_ttl=32').status).toBe(0);
+    expect(sh(l, 'rc', 'cat /proc/net/snmp').stdout.split('\n')[1]).toMatch(/^Ip: 2 32 /);
   });
 
   it('modprobe with a parameter ntb_netdev does not have: the kernel logs it as ignored (console line on stderr) and the module loads', () => {
