@@ -321,6 +321,21 @@ function shownDevice(board: Board, args: readonly string[]): NetDevice | null {
   return nd.ndev;
 }
 
+/**
+ * `ip -br link` / `ip -br addr` (iproute2's brief mode): the name padded to 16 columns, the
+ * operstate to 14, then the link address and flags, or the addresses, each followed by a space.
+ */
+function ipBrief(board: Board, obj: 'link' | 'address', args: readonly string[]): CommandResult {
+  shownDevice(board, args);
+  const nd = board.netdev();
+  if (nd === null) return result('');
+  const dev = nd.ndev;
+  const head = `${dev.name.padEnd(16)} ${(dev.operstate === 'LOWERLAYERDOWN' ? 'DOWN' : dev.operstate).padEnd(14)} `;
+  if (obj === 'address') return result(`${head}${board.stack.addressesOf(dev).map((a) => `${a} `).join('')}\n`);
+  const flags = /<[^>]*>/.exec(linkLine(dev))?.[0] ?? '<>';
+  return result(`${head}${macOf(dev)} ${flags} \n`);
+}
+
 function ipLink(board: Board, args: readonly string[], stats: number): CommandResult {
   const [verb, ...rest] = args;
   if (verb === undefined || matches(verb, 'show') || matches(verb, 'list') || verb === 'lst') {
@@ -415,15 +430,20 @@ function ipRoute(board: Board, args: readonly string[]): CommandResult {
 export const ip: Command = (argv, env) => {
   const args = argv.slice(1);
   let stats = 0;
+  let brief = false;
   try {
     while (args[0]?.startsWith('-') === true) {
       const opt = args.shift() as string;
       // ++show_stats: `-s -s` adds the error rows.
       if (matches(opt, '-statistics') || matches(opt, '-stats')) stats++;
+      else if (opt === '-br' || matches(opt, '-brief')) brief = true;
       else if (opt !== '-4') throw new IpExit(`Option "${opt}" is unknown, try "ip -help".\n`, 255);
     }
     const [obj, ...rest] = args;
     if (obj === undefined) throw new IpExit(IP_USAGE, 255);
+    if (brief && (matches(obj, 'link') || matches(obj, 'address')) && (rest[0] === undefined || matches(rest[0], 'show') || matches(rest[0], 'list') || rest[0] === 'lst')) {
+      return ipBrief(env.board, matches(obj, 'link') ? 'link' : 'address', rest.slice(1));
+    }
     if (matches(obj, 'link')) return ipLink(env.board, rest, stats);
     if (matches(obj, 'address')) return ipAddr(env.board, rest);
     if (matches(obj, 'route')) return ipRoute(env.board, rest);

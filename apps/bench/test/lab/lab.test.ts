@@ -332,6 +332,12 @@ describe('the two-board lab', () => {
     expect(r.stdout).toMatch(/\n {4}inet 10\.0\.0\.1\/24 scope global ntb0\n {7}valid_lft forever preferred_lft forever\n$/);
   });
 
+  it('ip -br addr and ip -br link print iproute2\'s brief lines (name in 16 columns, state in 14, each field followed by a space)', () => {
+    expect(sh(lab, 'ep', 'ip -br a').stdout).toBe('ntb0             UP             10.0.0.2/24 \n');
+    expect(sh(lab, 'ep', 'ip -brief link show ntb0').stdout).toMatch(/^ntb0 {13}UP {13}([0-9a-f]{2}:){5}[0-9a-f]{2} <BROADCAST,MULTICAST,UP,LOWER_UP> \n$/);
+    expect(sh(lab, 'ep', 'ip -br link show eth9')).toMatchObject({ status: 1, stderr: 'Device "eth9" does not exist.\n' });
+  });
+
   it('ip -s -s link adds the RX and TX error rows in the same columns', () => {
     const r = sh(lab, 'ep', 'ip -s -s link show ntb0');
     expect(r.status).toBe(0);
