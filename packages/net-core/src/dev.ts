@@ -155,6 +155,18 @@ export function devQueueXmit(skb: Skb, ctx: ExecContext): NetXmit {
     return 'cn';
   }
   const txq = netdevCorePickTx(dev, skb, ctx);
+  if (dev.noQueue) {
+    // noqueue: dev_hard_start_xmit at once; a busy virtual device drops ("Virtual device … asks to queue packet!").
+    const len = skb.len;
+    if (txq.stopped || dev.ops.startXmit(skb, ctx) === 'busy') {
+      dev.stats.txDropped++;
+      skb.free(ctx);
+      return 'drop';
+    }
+    txq.qdisc.stats.packets++;
+    txq.qdisc.stats.bytes += len;
+    return 'success';
+  }
   if (!txq.qdisc.enqueue(skb)) {
     skb.free(ctx);
     return 'drop';

@@ -110,5 +110,6 @@ export type {
   VethOptions,
 } from './types.js';
 export { UDP_MAX_PAYLOAD, udpRcv, UdpSocket, type UdpSockStats } from './udp.js';
+export { LOOPBACK_MTU } from './loopback.js';
 export { createVethPair, VethEnd, type VethPair, type VethStats } from './veth.js';
 export { WaitQueue } from './waitQueue.js';

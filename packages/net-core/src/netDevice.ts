@@ -71,6 +71,10 @@ export interface NetDeviceOptions {
   readonly devAddr?: Uint8Array;
   /** The driver's ethtool_ops object (contract defined by @ntbsim/ethtool-ops). */
   readonly ethtoolOps?: unknown;
+  /** IFF_NO_QUEUE: no qdisc (`noqueue`), `dev_queue_xmit` calls the driver directly. Default false. */
+  readonly noQueue?: boolean;
+  /** IFF_LOOPBACK (the `lo` device). Default false. */
+  readonly loopback?: boolean;
 }
 
 function newStats(): NetDevStats {
@@ -124,6 +128,10 @@ export class NetDevice {
   maxMtu: number;
   /** Qdisc limit (packets), `ip link set txqueuelen`. */
   txqueuelen: number;
+  /** IFF_NO_QUEUE: transmits bypass the qdisc (`noqueue`). */
+  readonly noQueue: boolean;
+  /** IFF_LOOPBACK. */
+  readonly loopback: boolean;
   /** MAC address (6 bytes). */
   readonly devAddr: Uint8Array;
   /** TX queues allocated (num_tx_queues). */
@@ -159,7 +167,8 @@ export class NetDevice {
     const minMtu = options.minMtu ?? ETH_MIN_MTU;
     const maxMtu = options.maxMtu ?? ETH_DATA_LEN;
     checkInt(`${name}: minMtu`, minMtu, 0, ETH_MAX_MTU);
-    checkInt(`${name}: maxMtu`, maxMtu, minMtu, ETH_MAX_MTU);
+    // Only the loopback device goes past ETH_MAX_MTU (its LOOPBACK_MTU is 64 KiB; its max_mtu is unset).
+    checkInt(`${name}: maxMtu`, maxMtu, minMtu, options.loopback === true ? 0x7fffffff : ETH_MAX_MTU);
     const mtu = options.mtu ?? Math.min(ETH_DATA_LEN, maxMtu);
     checkInt(`${name}: mtu`, mtu, minMtu, maxMtu);
     const qlen = options.txqueuelen ?? DEFAULT_TX_QUEUE_LEN;
@@ -179,6 +188,11 @@ export class NetDevice {
     this.minMtu = minMtu;
     this.maxMtu = maxMtu;
     this.txqueuelen = qlen;
+    this.noQueue = options.noQueue === true;
+    this.loopback = options.loopback === true;
+    // A new device has its carrier on in the kernel; the model starts the others off (their drivers
+    // turn it off before they bring a link up), lo never loses it.
+    this.carrierFlag = this.loopback;
     this.devAddr = Uint8Array.from(addr);
     this.numTxQueues = numTx;
     this.numRxQueues = numRx;

@@ -13,7 +13,7 @@
  * (`ipFrag.ts`: `ip_do_fragment`, `ip_defrag`).
  *
  * Simplified: no ARP (the neighbour table learns the peer's MAC from received frames; the first
- * frames go to the broadcast address), no loopback device, no forwarding, no RPS/RFS, and the
+ * frames go to the broadcast address), no forwarding, no RPS/RFS, and the
  * per-CPU backlog does not hand over to ksoftirqd under load (a squeezed run is simply raised
  * again).
  */
@@ -30,6 +30,10 @@ import { tcpMemFromRam } from './tcp/tcpMem.js';
 import { TcpSocket } from './tcp/tcpSocket.js';
 import type { NetRx, NetSysctls, NetXmit, SnmpMib, TcpExtMib } from './types.js';
 import { udpRcv, UdpSocket } from './udp.js';
+import { createLoopback } from './loopback.js';
+
+/** 127.0.0.1 (INADDR_LOOPBACK). */
+const LOOPBACK_ADDR: Ipv4Addr = 0x7f000001;
 
 /** Linux defaults of the sysctls the stack reads. */
 export const DEFAULT_SYSCTLS: Readonly<NetSysctls> = Object.freeze({
@@ -248,7 +252,7 @@ export class NetStack {
   private readonly addrs: AddrEntry[] = [];
   /** Devices whose in_device was destroyed (MTU below IPV4_MIN_MTU): no IPv4 addresses allowed. */
   private readonly noInetDev = new Set<NetDevice>();
-  private nextIfindex = 2;
+  private nextIfindex = 1;
   private ipId: number;
   private readonly softnet: SoftnetData[];
   private readonly netTx: Softirq;
@@ -280,7 +284,11 @@ export class NetStack {
     this.tsqTasklets = host.cpus.map((c) => host.createTasklet(`tsq/${c.id}`, (ctx) => this.tsqAction(ctx)));
     this.defrag = new IpDefrag(this);
     stacks.set(host, this);
+    this.loopback = createLoopback(this);
   }
+
+  /** The loopback device `lo` (ifindex 1, up, 127.0.0.1/8): the route to every local address. */
+  readonly loopback: NetDevice;
 
   /** Set a sysctl by its /proc/sys name (`net.core.wmem_max`); values as numbers, booleans, arrays or "a b c" strings. */
   setSysctl(name: string, value: number | boolean | string | readonly number[]): void {
@@ -381,13 +389,20 @@ export class NetStack {
     return this.addrs.filter((a) => a.dev === dev).map((a) => `${formatIpv4(a.addr)}/${a.prefixLen}`);
   }
 
-  /** Whether `addr` is one of this host's addresses. */
+  /** Whether `addr` is local: one of this host's addresses, or in 127.0.0.0/8 while `lo` is up (the local routing table). */
   isLocalAddr(addr: Ipv4Addr): boolean {
-    return this.addrs.some((a) => a.addr === addr);
+    return this.addrs.some((a) => a.addr === addr) || ((addr >>> 24) === 127 && this.loopback.isUp);
   }
 
-  /** The route to `dst`: the device and source address of the longest matching connected prefix on an up device, or null. */
+  /**
+   * The route to `dst`: a local address through `lo` (the local table first; source the address
+   * itself, 127.0.0.1 for the rest of 127/8), else the device and source address of the longest
+   * matching connected prefix on an up device, or null.
+   */
   route(dst: Ipv4Addr): { readonly dev: NetDevice; readonly src: Ipv4Addr } | null {
+    if (this.loopback.isUp && this.isLocalAddr(dst)) {
+      return { dev: this.loopback, src: this.addrs.some((a) => a.addr === dst) ? dst : LOOPBACK_ADDR };
+    }
     let best: AddrEntry | null = null;
     for (const a of this.addrs) {
       if (!a.dev.isUp || a.addr === dst) continue;

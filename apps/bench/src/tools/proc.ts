@@ -139,8 +139,8 @@ export function bitmapParse(text: string, nbits: number): number[] | 'EINVAL' | 
 /** The TX queue a `…/queues/tx-N/xps_cpus` path names on `board` (it exists for N < real_num_tx_queues), or null. */
 function xpsQueue(board: Board, path: string): { dev: NetDevice; q: number } | null {
   const m = XPS_CPUS.exec(normalizePath(path));
-  const dev = board.netdev()?.ndev;
-  if (m === null || dev === undefined || dev.name !== m[1]) return null;
+  const dev = m === null ? undefined : board.stack.devices.find((x) => x.name === m[1]);
+  if (m === null || dev === undefined) return null;
   const q = Number(m[2]);
   return q < dev.realNumTxQueues ? { dev, q } : null;
 }
@@ -244,9 +244,10 @@ function nodeAt(board: Board, p: readonly string[]): FsNode | null {
     return d === 'smp_affinity' ? file(() => `${maskHex(irq.affinity, board.host.cpus.length)}\n`) : null;
   }
   if (a === 'sys' && b === 'class' && c === 'net') {
-    const dev = board.netdev()?.ndev;
-    if (p.length === 3) return dir(dev === undefined ? [] : [dev.name]);
-    if (dev === undefined || d !== dev.name || p.length > 7) return null;
+    const devs = board.stack.devices;
+    if (p.length === 3) return dir(devs.map((x) => x.name).sort());
+    const dev = devs.find((x) => x.name === d);
+    if (dev === undefined || p.length > 7) return null;
     if (p.length === 4) return dir(['carrier_changes', 'carrier_down_count', 'carrier_up_count', 'queues']);
     // The carrier transition counts of net-sysfs (carrier_changes = up + down).
     const counts = dev.carrierCounts;

@@ -141,10 +141,17 @@ function macOf(dev: NetDevice): string {
  */
 function linkLine(dev: NetDevice): string {
   const running = dev.isUp && dev.operstate === 'UP';
-  const flags = [...(dev.isUp && !running ? ['NO-CARRIER'] : []), 'BROADCAST', 'MULTICAST', ...(dev.isUp ? ['UP'] : []), ...(dev.isUp && dev.netifCarrierOk() ? ['LOWER_UP'] : [])];
-  const state = dev.operstate === 'LOWERLAYERDOWN' ? 'DOWN' : dev.operstate;
-  const qdisc = !qdiscAttached(dev) ? 'noop' : dev.numTxQueues > 1 ? 'mq' : 'pfifo_fast';
-  return `${dev.ifindex}: ${dev.name}: <${flags.join(',')}> mtu ${dev.mtu} qdisc ${qdisc} state ${state} mode DEFAULT group default qlen ${dev.txqueuelen}\n    link/ether ${macOf(dev)} brd ff:ff:ff:ff:ff:ff\n`;
+  const kind = dev.loopback ? ['LOOPBACK'] : ['BROADCAST', 'MULTICAST'];
+  const flags = [...(dev.isUp && !running ? ['NO-CARRIER'] : []), ...kind, ...(dev.isUp ? ['UP'] : []), ...(dev.isUp && dev.netifCarrierOk() ? ['LOWER_UP'] : [])];
+  const qdisc = dev.noQueue && dev.isUp ? 'noqueue' : !qdiscAttached(dev) ? 'noop' : dev.numTxQueues > 1 ? 'mq' : 'pfifo_fast';
+  const link = dev.loopback ? `link/loopback ${macOf(dev)} brd 00:00:00:00:00:00` : `link/ether ${macOf(dev)} brd ff:ff:ff:ff:ff:ff`;
+  return `${dev.ifindex}: ${dev.name}: <${flags.join(',')}> mtu ${dev.mtu} qdisc ${qdisc} state ${stateOf(dev)} mode DEFAULT group default qlen ${dev.txqueuelen}\n    ${link}\n`;
+}
+
+/** The operstate `ip` prints: lo's driver reports none (UNKNOWN while up), a link without carrier shows DOWN. */
+function stateOf(dev: NetDevice): string {
+  if (dev.loopback && dev.isUp) return 'UNKNOWN';
+  return dev.operstate === 'LOWERLAYERDOWN' ? 'DOWN' : dev.operstate;
 }
 
 /** iproute2 size_columns' width of `val`: its digits, counted as `powi < val` counts them (10, 100, … count one short). */
@@ -291,8 +298,7 @@ function parseDevArgs(args: readonly string[], settable: boolean): LinkSettings 
 function ipLinkSet(board: Board, args: readonly string[]): CommandResult {
   const { dev, mtu, qlen, flags } = parseDevArgs(args, true);
   if (dev === null) throw new IpExit('Not enough information: "dev" argument is required.\n', 255);
-  const nd = board.netdev();
-  const d = nd !== null && nd.ndev.name === dev ? nd.ndev : null;
+  const d = deviceNamed(board, dev);
   if (d === null) return result('', `Cannot find device "${dev}"\n`, 1);
   if (mtu !== null) {
     try {
@@ -312,13 +318,24 @@ function ipLinkSet(board: Board, args: readonly string[]): CommandResult {
   return result('');
 }
 
-/** The device `ip … show [dev] NAME` lists: null for all, or an IpExit when it does not exist. */
+/** The board's device named `name` (lo, ntb0 while ntb_netdev is loaded), or null. */
+function deviceNamed(board: Board, name: string): NetDevice | null {
+  return board.stack.devices.find((d) => d.name === name) ?? null;
+}
+
+/** The device `ip … show [dev] NAME` names: null for all, or an IpExit when it does not exist. */
 function shownDevice(board: Board, args: readonly string[]): NetDevice | null {
   const { dev } = parseDevArgs(args, false);
-  const nd = board.netdev();
   if (dev === null) return null;
-  if (nd === null || nd.ndev.name !== dev) throw new IpExit(`Device "${dev}" does not exist.\n`, 1);
-  return nd.ndev;
+  const d = deviceNamed(board, dev);
+  if (d === null) throw new IpExit(`Device "${dev}" does not exist.\n`, 1);
+  return d;
+}
+
+/** The devices `ip … show [dev] NAME` lists, by ifindex. */
+function shownDevices(board: Board, args: readonly string[]): readonly NetDevice[] {
+  const d = shownDevice(board, args);
+  return d === null ? board.stack.devices : [d];
 }
 
 /**
@@ -326,23 +343,19 @@ function shownDevice(board: Board, args: readonly string[]): NetDevice | null {
  * operstate to 14, then the link address and flags, or the addresses, each followed by a space.
  */
 function ipBrief(board: Board, obj: 'link' | 'address', args: readonly string[]): CommandResult {
-  shownDevice(board, args);
-  const nd = board.netdev();
-  if (nd === null) return result('');
-  const dev = nd.ndev;
-  const head = `${dev.name.padEnd(16)} ${(dev.operstate === 'LOWERLAYERDOWN' ? 'DOWN' : dev.operstate).padEnd(14)} `;
-  if (obj === 'address') return result(`${head}${board.stack.addressesOf(dev).map((a) => `${a} `).join('')}\n`);
-  const flags = /<[^>]*>/.exec(linkLine(dev))?.[0] ?? '<>';
-  return result(`${head}${macOf(dev)} ${flags} \n`);
+  const lines = shownDevices(board, args).map((dev) => {
+    const head = `${dev.name.padEnd(16)} ${stateOf(dev).padEnd(14)} `;
+    if (obj === 'address') return `${head}${board.stack.addressesOf(dev).map((a) => `${a} `).join('')}\n`;
+    const flags = /<[^>]*>/.exec(linkLine(dev))?.[0] ?? '<>';
+    return `${head}${macOf(dev)} ${flags} \n`;
+  });
+  return result(lines.join(''));
 }
 
 function ipLink(board: Board, args: readonly string[], stats: number): CommandResult {
   const [verb, ...rest] = args;
   if (verb === undefined || matches(verb, 'show') || matches(verb, 'list') || verb === 'lst') {
-    shownDevice(board, rest);
-    const nd = board.netdev();
-    if (nd === null) return result('');
-    return result(stats > 0 ? ipStatsBlock(nd.ndev, stats) : linkLine(nd.ndev));
+    return result(shownDevices(board, rest).map((d) => (stats > 0 ? ipStatsBlock(d, stats) : linkLine(d))).join(''));
   }
   if (matches(verb, 'set') || matches(verb, 'change')) return ipLinkSet(board, rest);
   if (matches(verb, 'add') || matches(verb, 'delete') || matches(verb, 'replace')) return result('', 'RTNETLINK answers: Operation not supported\n', 2);
@@ -352,12 +365,12 @@ function ipLink(board: Board, args: readonly string[], stats: number): CommandRe
 function ipAddr(board: Board, args: readonly string[]): CommandResult {
   const [verb, ...rest] = args;
   if (verb === undefined || matches(verb, 'show') || matches(verb, 'list') || verb === 'lst') {
-    shownDevice(board, rest);
-    const nd = board.netdev();
-    if (nd === null) return result('');
-    // print_addrinfo: the address, then its lifetimes (IFA_CACHEINFO; forever for `ip addr add`).
-    const addrs = board.stack.addressesOf(nd.ndev).map((a) => `    inet ${a} scope global ${nd.ndev.name}\n       valid_lft forever preferred_lft forever\n`);
-    return result(linkLine(nd.ndev).replace(' mode DEFAULT group default', ' group default') + addrs.join(''));
+    // print_addrinfo: the address (scope host on lo), then its lifetimes (IFA_CACHEINFO; forever for `ip addr add`).
+    const blocks = shownDevices(board, rest).map((d) => {
+      const addrs = board.stack.addressesOf(d).map((a) => `    inet ${a} scope ${d.loopback ? 'host' : 'global'} ${d.name}\n       valid_lft forever preferred_lft forever\n`);
+      return linkLine(d).replace(' mode DEFAULT group default', ' group default') + addrs.join('');
+    });
+    return result(blocks.join(''));
   }
   if (matches(verb, 'add') || matches(verb, 'delete')) return ipAddrModify(board, matches(verb, 'add'), rest);
   if (matches(verb, 'change') || matches(verb, 'replace') || matches(verb, 'flush')) return result('', 'RTNETLINK answers: Operation not supported\n', 2);
@@ -386,12 +399,12 @@ function ipAddrModify(board: Board, add: boolean, args: readonly string[]): Comm
   }
   if (dev === null) throw new IpExit('Not enough information: "dev" argument is required.\n', 255);
   if (prefix === null || !/^\d+\.\d+\.\d+\.\d+(\/\d+)?$/.test(prefix)) throw new IpExit(`Error: any valid prefix is expected rather than "${prefix ?? ''}".\n`, 1);
-  const nd = board.netdev();
-  if (nd === null || nd.ndev.name !== dev) throw new IpExit(`Cannot find device "${dev}"\n`, 1);
+  const target = deviceNamed(board, dev);
+  if (target === null) throw new IpExit(`Cannot find device "${dev}"\n`, 1);
   const full = prefix.includes('/') ? prefix : `${prefix}/32`;
   try {
-    if (add) board.stack.ipAddrAdd(nd.ndev, full);
-    else board.stack.ipAddrDel(nd.ndev, full);
+    if (add) board.stack.ipAddrAdd(target, full);
+    else board.stack.ipAddrDel(target, full);
   } catch (e) {
     if (!(e instanceof NetError)) throw e;
     const text = e.code === 'EEXIST' ? 'File exists' : e.code === 'ENOBUFS' ? 'No buffer space available' : e.code === 'EINVAL' && !add ? 'Cannot assign requested address' : 'Invalid argument';
@@ -412,9 +425,11 @@ function ipRoute(board: Board, args: readonly string[]): CommandResult {
     throw new IpExit(`Command "${verb}" is unknown, try "ip route help".\n`, 255);
   }
   if (rest.length > 0 && rest[0] !== 'dev') throw new IpExit(`Error: any valid prefix is expected rather than "${rest[0] ?? ''}".\n`, 255);
-  const filtered = shownDevice(board, rest) !== null;
+  // The main table: lo's routes are in the local table, which `ip route` does not show.
+  const shown = shownDevice(board, rest);
+  const filtered = shown !== null;
   const nd = board.netdev();
-  if (nd === null || !nd.ndev.isUp) return result('');
+  if (nd === null || !nd.ndev.isUp || (shown !== null && shown !== nd.ndev)) return result('');
   const lines = board.stack.addressesOf(nd.ndev).map((a) => {
     const p = parseIpv4Prefix(a);
     const mask = p.prefixLen === 0 ? 0 : (0xffffffff << (32 - p.prefixLen)) >>> 0;

@@ -85,7 +85,7 @@ describe('the two-board lab', () => {
     expect(sh(lab, 'rc', `echo /proc/irq/${last.slice(0, -1)}[[:digit:]]`).stdout.split(' ')).toContain(`/proc/irq/${last}\n`);
     expect(sh(lab, 'rc', 'echo /proc/irq/[]x]* /proc/[[:upper:]]*').stdout).toBe('/proc/irq/[]x]* /proc/[[:upper:]]*\n');
     expect(sh(lab, 'rc', 'cat /sys/kernel/debug/ntb_transport/*/qp7/stats')).toEqual({ stdout: '', stderr: 'cat: /sys/kernel/debug/ntb_transport/*/qp7/stats: No such file or directory\n', status: 1 });
-    expect(sh(lab, 'rc', 'ls /proc/interrupts /nope /sys/class/net')).toEqual({ stdout: '/proc/interrupts\n\n/sys/class/net:\nntb0\n', stderr: "ls: cannot access '/nope': No such file or directory\n", status: 2 });
+    expect(sh(lab, 'rc', 'ls /proc/interrupts /nope /sys/class/net')).toEqual({ stdout: '/proc/interrupts\n\n/sys/class/net:\nlo  ntb0\n', stderr: "ls: cannot access '/nope': No such file or directory\n", status: 2 });
     expect(sh(lab, 'rc', 'ls -d /proc /sys').stdout).toBe('/proc  /sys\n');
     expect(sh(lab, 'rc', 'ls -l')).toEqual({ stdout: '', stderr: "ls: -l: not supported by the lab's ls (it takes -1, -C and -d; its files have no owners, sizes or times)\n", status: 2 });
     expect(sh(lab, 'rc', 'ls -z')).toEqual({ stdout: '', stderr: "ls: invalid option -- 'z'\nTry 'ls --help' for more information.\n", status: 2 });
@@ -333,9 +333,27 @@ describe('the two-board lab', () => {
   });
 
   it('ip -br addr and ip -br link print iproute2\'s brief lines (name in 16 columns, state in 14, each field followed by a space)', () => {
-    expect(sh(lab, 'ep', 'ip -br a').stdout).toBe('ntb0             UP             10.0.0.2/24 \n');
+    expect(sh(lab, 'ep', 'ip -br a').stdout).toBe('lo               UNKNOWN        127.0.0.1/8 \nntb0             UP             10.0.0.2/24 \n');
     expect(sh(lab, 'ep', 'ip -brief link show ntb0').stdout).toMatch(/^ntb0 {13}UP {13}([0-9a-f]{2}:){5}[0-9a-f]{2} <BROADCAST,MULTICAST,UP,LOWER_UP> \n$/);
     expect(sh(lab, 'ep', 'ip -br link show eth9')).toMatchObject({ status: 1, stderr: 'Device "eth9" does not exist.\n' });
+  });
+
+  it('lo: ip lists it first (ifindex 1, LOOPBACK, noqueue, state UNKNOWN, 127.0.0.1/8 scope host); a ping or an iperf3 to the board\'s own address or 127.0.0.1 goes through it, not over ntb0', () => {
+    const l = bootLab({ seed: 12 });
+    const a = sh(l, 'ep', 'ip addr show lo').stdout;
+    expect(a).toBe('1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536 qdisc noqueue state UNKNOWN group default qlen 1000\n    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00\n    inet 127.0.0.1/8 scope host lo\n       valid_lft forever preferred_lft forever\n');
+    expect(sh(l, 'ep', 'ip link').stdout.split('\n').filter((x) => /^\d+: /.test(x)).map((x) => x.split(':').slice(0, 2).join(':'))).toEqual(['1: lo', '2: ntb0']);
+    const ntbTx = l.boards.ep.netdev()?.ndev.stats.txPackets ?? -1;
+    expect(sh(l, 'ep', 'ping -c 2 -i 0.2 -q 10.0.0.2').stdout).toContain('2 packets transmitted, 2 received, 0% packet loss');
+    expect(sh(l, 'ep', 'ping -c 1 -q 127.0.0.1').stdout).toContain('1 packets transmitted, 1 received, 0% packet loss');
+    expect(sh(l, 'ep', 'iperf3 -s -D').status).toBe(0);
+    const r = sh(l, 'ep', 'iperf3 -c 127.0.0.1 -t 1 -i 0');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('[  5] local 127.0.0.1 port ');
+    expect(r.stdout).toMatch(/ receiver\n/);
+    expect(l.boards.ep.netdev()?.ndev.stats.txPackets).toBe(ntbTx);
+    expect(l.boards.ep.stack.loopback.stats.txPackets).toBeGreaterThan(100);
+    expect(sh(l, 'ep', 'ip route show dev lo').stdout).toBe('');
   });
 
   it('ip -s -s link adds the RX and TX error rows in the same columns', () => {

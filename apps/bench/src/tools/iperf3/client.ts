@@ -61,6 +61,8 @@ class ClientSession {
   private state: 'connect' | 'param' | 'create' | 'start' | 'running' | 'exchange' | 'results' | 'display' = 'connect';
   private readonly ch = new ControlChannel();
   private readonly ctrlSock: TcpSocket;
+  /** The control connection's source address (the streams use the same route). */
+  private srcAddr: string;
   private ctrl: ControlEnd | null = null;
   private side: Side | null = null;
   private params: TestParams | null = null;
@@ -86,6 +88,7 @@ class ClientSession {
     testCounter.set(lab, n);
     this.cookie = makeCookie(lab.sim.seed, n);
     this.ctrlSock = board.stack.tcpSocket();
+    this.srcAddr = board.ip;
   }
 
   private get intervalNs(): number {
@@ -161,7 +164,12 @@ class ClientSession {
     const r = this.ctrlSock.connect(ctx, { addr: o.host, port: o.port });
     if (!r.ok && r.errno === 'EINPROGRESS') {
       const local = this.ctrlSock.localAddress();
-      if (local !== null) registerChannel(lab, board.ip, local.port, this.ch);
+      // The source address the route picked: the board's ntb0 address, or the destination
+      // itself / 127.0.0.1 for a server on this board (through lo).
+      if (local !== null) {
+        this.srcAddr = local.addr === '0.0.0.0' ? board.ip : local.addr;
+        registerChannel(lab, this.srcAddr, local.port, this.ch);
+      }
     }
     if (!r.ok && (r.errno === 'EINPROGRESS' || r.errno === 'EALREADY')) {
       this.ctrlSock.waitWritable(task);
@@ -294,7 +302,7 @@ class ClientSession {
         return;
       }
       this.ch.streams.set(sock.localPort, { index: i, log });
-      registerStream(lab, board.ip, sock.localPort, this.ch);
+      registerStream(lab, this.srcAddr, sock.localPort, this.ch);
       const body = stream.body(side, { blksize: p.blksize, rate: p.rate, zerocopy: p.zerocopy, udpDrops: () => stack.snmp.Udp.SndbufErrors, setup: { kind: p.protocol === 'TCP' ? 'tcp' : 'udp', to } });
       side.startStream(stream, body);
     }

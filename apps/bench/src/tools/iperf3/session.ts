@@ -4,7 +4,7 @@
  * the assembly of a side's `TestResult` from its streams and, after the exchange, the peer's.
  */
 import type { Task, TaskFn } from '@ntbsim/kernel';
-import type { NetErrno } from '@ntbsim/net-core';
+import { formatIpv4, parseIpv4, type NetErrno } from '@ntbsim/net-core';
 import type { Board, Lab } from '../../lab/lab.js';
 import { systemInfo, wallClockSeconds } from '../net/host.js';
 import { IPERF_VERSION, type IperfErrorCode } from './options.js';
@@ -265,7 +265,8 @@ export function sideResult(side: Side, c: ResultContext): TestResult {
     return {
       socket: s.fd,
       sender: s.sender,
-      localHost: side.board.ip,
+      // getsockname's address: the source the route to the peer picks (127.0.0.1 through lo).
+      localHost: remote === null ? side.board.ip : formatIpv4(side.board.stack.route(parseIpv4(remote.addr))?.src ?? parseIpv4(side.board.ip)),
       localPort: s.sock.localPort,
       remoteHost: remote?.addr ?? '',
       remotePort: side.role === 'c' ? c.peerPort : (remote?.port ?? 0),
