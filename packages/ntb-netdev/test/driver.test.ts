@@ -34,7 +34,7 @@ describe('modprobe ntb_netdev (loadNtbNetdev)', () => {
       const nd = only(mod);
       expect(nd.transport).toBe(transport);
       expect(nd.ndev.name).toBe('ntb0');
-      expect(stack.devices).toEqual([nd.ndev]);
+      expect(stack.devices).toEqual([stack.loopback, nd.ndev]);
       expect(stack.device('ntb0')).toBe(nd.ndev);
       expect(nd.queues.map((q) => q.qid)).toEqual([0]);
       expect(transport?.freeQueueCount).toBe(free - 1);
@@ -64,7 +64,7 @@ describe('modprobe ntb_netdev (loadNtbNetdev)', () => {
       expect(nd.ndev.realNumRxQueues).toBe(c.queues);
       expect(t?.freeQueueCount).toBe(4 - c.queues);
       mod.unload();
-      expect(stack.devices).toEqual([]);
+      expect(stack.devices).toEqual([stack.loopback]);
       p.sim.run({ until: p.sim.now + 10e6 });
       expect(t?.freeQueueCount).toBe(4);
     }
@@ -76,7 +76,7 @@ describe('modprobe ntb_netdev (loadNtbNetdev)', () => {
     const mod = loadNtbNetdev(new TransportBus(), stack);
     expect(mod.rc).toBe(-ERRNO.ENODEV);
     expect(mod.devices.size).toBe(0);
-    expect(stack.devices).toEqual([]);
+    expect(stack.devices).toEqual([stack.loopback]);
     expect(() => mod.unload()).not.toThrow();
     expect(p.buses.rc.transports[0]?.freeQueueCount).toBe(1);
   });
@@ -94,10 +94,10 @@ describe('modprobe ntb_netdev (loadNtbNetdev)', () => {
     expect(second.devices.size).toBe(0);
     second.unload();
     expect(only(first)).toBe(nd);
-    expect(stack.devices).toEqual([nd.ndev]);
+    expect(stack.devices).toEqual([stack.loopback, nd.ndev]);
     expect(bus.transports[0]?.freeQueueCount).toBe(free);
     first.unload();
-    expect(stack.devices).toEqual([]);
+    expect(stack.devices).toEqual([stack.loopback]);
     expect(bus.transports[0]?.freeQueueCount).toBe(4);
   });
 
@@ -112,7 +112,7 @@ describe('modprobe ntb_netdev (loadNtbNetdev)', () => {
     const mod = loadNtbNetdev(bus, stack);
     expect(mod.rc).toBe(0);
     expect(mod.devices.size).toBe(0);
-    expect(stack.devices).toEqual([]);
+    expect(stack.devices).toEqual([stack.loopback]);
     expect(() => stack.device('ntb0')).toThrow(/ENODEV|ntb0/);
     mod.unload();
     expect(t?.freeQueueCount).toBe(0);
@@ -129,7 +129,7 @@ describe('rmmod ntb_netdev (unload) and driver remove', () => {
     r.rc.mod.unload();
     expect(r.rc.mod.devices.size).toBe(0);
     expect(nd.ndev.isUp).toBe(false);
-    expect(r.rc.stack.devices).toEqual([]);
+    expect(r.rc.stack.devices).toEqual([r.rc.stack.loopback]);
     expect(r.rc.stack.addressesOf(nd.ndev)).toEqual([]);
     expect(() => r.rc.stack.device('ntb0')).toThrow(expect.objectContaining({ code: 'ENODEV' }));
     r.sim.run({ until: r.sim.now + 100e6 });
@@ -166,17 +166,17 @@ describe('rmmod ntb_netdev (unload) and driver remove', () => {
     const t = r.rc.nd.transport;
     bus.unregisterClient(mod.driver);
     expect(mod.devices.size).toBe(0);
-    expect(stack.devices).toEqual([]);
+    expect(stack.devices).toEqual([stack.loopback]);
     r.sim.run({ until: r.sim.now + 100e6 });
     expect(t.freeQueueCount).toBe(1);
     expect(bus.registerClient(mod.driver)).toBe(0);
     const nd = only(mod);
     expect(nd).not.toBe(r.rc.nd);
-    expect(stack.devices).toEqual([nd.ndev]);
+    expect(stack.devices).toEqual([stack.loopback, nd.ndev]);
     expect(t.freeQueueCount).toBe(0);
     expect(() => bus.registerClient(mod.driver)).toThrow(expect.objectContaining({ code: 'EEXIST' }));
     expect(only(mod)).toBe(nd);
-    expect(stack.devices).toEqual([nd.ndev]);
+    expect(stack.devices).toEqual([stack.loopback, nd.ndev]);
     expect(t.freeQueueCount).toBe(0);
   });
 });
@@ -207,7 +207,7 @@ describe('options and atomic loads', () => {
       expect(err).toBeInstanceOf(NtbNetdevError);
       expect((err as NtbNetdevError).code).toBe('EINVAL');
       expect((err as Error).message).toMatch(message);
-      expect(stack.devices).toEqual([]);
+      expect(stack.devices).toEqual([stack.loopback]);
       expect(bus.transports[0]?.freeQueueCount).toBe(1);
     }
     // Nothing was left registered: a good load still works.
@@ -221,7 +221,7 @@ describe('options and atomic loads', () => {
     const stack = createNetStack(p.hosts.rc);
     const bus = p.buses.rc;
     expect(() => loadNtbNetdev(bus, stack, { name: '' })).toThrow();
-    expect(stack.devices).toEqual([]);
+    expect(stack.devices).toEqual([stack.loopback]);
     expect(bus.transports[0]?.freeQueueCount).toBe(1);
     const mod = loadNtbNetdev(bus, stack);
     expect(mod.rc).toBe(0);
