@@ -8,6 +8,7 @@
  * (CI matrix, Kubernetes Jobs, Slurm arrays) can split it, and `merge` joins the shards.
  */
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { extendProfile, getProfile, parseProfile, type PlatformProfile } from '@ntbsim/kernel';
 import { KERNEL_PARAM_NAMES } from '@ntbsim/ntb-transport';
 import { esc, PAGE_STYLE } from './report.js';
@@ -33,7 +34,7 @@ export const AXES = {
   direction: 'ep-to-rc | rc-to-ep',
   protocol: 'tcp | udp',
   variant: 'mq | baseline',
-  profile: 'rcar-s4 | x86-server',
+  profile: 'rcar-s4 | x86-server | a profile file (FILE.json, as ntb-bench profile writes it)',
   dma_channels: 'integer 0..32',
   server_cpu: 'any | integer 0..31',
 } as const;
@@ -96,6 +97,7 @@ function checkValue(axis: AxisName, v: string): void {
       case 'server_cpu':
         return v === 'any' || int <= 31;
       case 'profile':
+        return v === 'rcar-s4' || v === 'x86-server' || v.endsWith('.json');
       case 'affinity':
       case 'direction':
       case 'doorbell':
@@ -117,7 +119,7 @@ export interface SweepPoint {
   readonly values: Readonly<Record<string, string>>;
   /** The lab configuration. */
   readonly config: RunConfig;
-  /** Built-in profile of this point (the `profile` axis), else the sweep's. */
+  /** Profile of this point (the `profile` axis: a built-in name or a `.json` file), else the sweep's. */
   readonly profileName?: string;
   /** Profile overrides (HZ, DMA channels). */
   readonly profilePatch?: Readonly<Record<string, unknown>>;
@@ -289,17 +291,36 @@ export async function sweep(options: {
   readonly onProgress?: (done: number, total: number) => void;
 }): Promise<SweepResults> {
   const points = expandGrid(options.grid, options.base);
-  // A profile parameter's value is checked before anything runs: ProfileError names the field
-  // path, the value and what is allowed (an unknown GROUP.FIELD included).
+  // A `profile` axis file is read and checked once, before anything runs (ProfileError names
+  // the file, the field path, the value and what is allowed), as is each profile parameter's
+  // value (an unknown GROUP.FIELD included).
+  const files = new Map<string, unknown>();
+  for (const p of points) {
+    const name = p.profileName;
+    if (name === undefined || !name.endsWith('.json') || files.has(name)) continue;
+    let json: unknown;
+    try {
+      json = JSON.parse(readFileSync(name, 'utf8'));
+    } catch (e) {
+      throw new Error(`sweep: profile=${name}: ${e instanceof SyntaxError ? `not JSON (${e.message})` : 'cannot read the file'}`, { cause: e });
+    }
+    parseProfile(json, name);
+    files.set(name, json);
+  }
+  const resolve = (p: SweepPoint): { readonly profileName: string; readonly profileJson?: unknown } => {
+    if (p.profileName === undefined) return { profileName: options.profileName, ...(options.profileJson === undefined ? {} : { profileJson: options.profileJson }) };
+    const json = files.get(p.profileName);
+    return json === undefined ? { profileName: p.profileName } : { profileName: p.profileName, profileJson: json };
+  };
   for (const p of points) {
     if (p.profilePatch === undefined) continue;
-    const base = p.profileName !== undefined ? getProfile(p.profileName) : options.profileJson !== undefined ? parseProfile(options.profileJson, options.profileName) : getProfile(options.profileName);
-    extendProfile(base, p.profilePatch);
+    const r = resolve(p);
+    extendProfile(r.profileJson !== undefined ? parseProfile(r.profileJson, r.profileName) : getProfile(r.profileName), p.profilePatch);
   }
   const all: Job[] = [];
   for (const p of points) {
     for (let r = 0; r < options.runs; r++) {
-      const profile = p.profileName !== undefined ? { profileName: p.profileName } : { profileName: options.profileName, ...(options.profileJson === undefined ? {} : { profileJson: options.profileJson }) };
+      const profile = resolve(p);
       all.push({ config: p.config, run: r, options: { seed: runSeed(options.baseSeed ?? 1, r), durationS: options.durationS, payload: options.payload, ...profile, ...(p.profilePatch === undefined ? {} : { profilePatch: p.profilePatch }) } });
     }
   }

@@ -1,3 +1,7 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { getProfile } from '@ntbsim/kernel';
 import { describe, expect, it } from 'vitest';
 import { describeBase, expandGrid, formatSweepTable, mergeSweeps, parseGrid, parseShard, sweep, sweepHtml, sweepRows, sweepSvg, type SweepResults } from '../../src/reproduce/sweep.js';
 
@@ -138,6 +142,24 @@ describe('merging shards', () => {
     const ok = await run('memory.readUncachedMBps=39,78');
     const [slow, fast] = ok.points.map((p) => (p.runs[0] as { mbps: number }).mbps);
     expect(fast).toBeGreaterThan(1.5 * (slow ?? Infinity));
+  }, 60_000);
+
+  it('takes a profile file as a profile axis value, read and checked before anything runs', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sweep-profile-'));
+    const slow = JSON.parse(JSON.stringify(getProfile('rcar-s4'))) as { name: string; memory: { readUncachedMBps: { value: number } } };
+    slow.name = 'slow-rx';
+    slow.memory.readUncachedMBps.value = 39;
+    const file = join(dir, 'slow.json');
+    writeFileSync(file, JSON.stringify(slow));
+    const res = await sweep({ grid: parseGrid([`profile=rcar-s4,${file}`]), runs: 1, durationS: 1, profileName: 'rcar-s4', payload: 'timing', workers: 0 });
+    const [base, other] = res.points.map((p) => (p.runs[0] as { mbps: number }).mbps);
+    expect(other).toBeLessThan(0.7 * (base ?? 0));
+    const bad = join(dir, 'bad.json');
+    writeFileSync(bad, JSON.stringify({ ...slow, cpu: { ...getProfile('rcar-s4').cpu, count: { ...getProfile('rcar-s4').cpu.count, value: 0 } } }));
+    const run = (f: string) => sweep({ grid: parseGrid([`profile=${f}`]), runs: 1, durationS: 1, profileName: 'rcar-s4', payload: 'timing', workers: 0 });
+    await expect(run(bad)).rejects.toThrow(/cpu\.count\.value: got 0/);
+    await expect(run(join(dir, 'none.json'))).rejects.toThrow(/sweep: profile=.*none\.json: cannot read the file/);
+    expect(() => parseGrid(['profile=other'])).toThrow(/sweep: profile=other: allowed rcar-s4 \| x86-server \| a profile file/);
   }, 60_000);
 
   it('refuses an axis given twice or a value listed twice, naming it', () => {
