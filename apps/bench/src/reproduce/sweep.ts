@@ -3,7 +3,7 @@
  * interrupt-driven EP doorbells, IRQ
  * affinity, transport_mtu, use_dma (and the multi-channel DMA series' use_tx_dma, use_rx_dma,
  * num_tx_dma_chan, num_rx_dma_chan), DMA channels, tx_memcpy_offload, HZ, wake timer,
- * direction, protocol, driver variant, the iperf3 server's CPU), built-in profile and any
+ * direction, protocol, driver variant, the iperf3 server's CPU), profile (built-in or a file) and any
  * numeric profile parameter (`GROUP.FIELD`, e.g. `memory.readUncachedMBps=60,78`), run on the worker pool; `--shard i/n` runs every n-th job so a batch engine
  * (CI matrix, Kubernetes Jobs, Slurm arrays) can split it, and `merge` joins the shards.
  */
