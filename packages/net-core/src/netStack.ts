@@ -391,7 +391,11 @@ export class NetStack {
 
   /** Whether `addr` is local: one of this host's addresses, or in 127.0.0.0/8 while `lo` is up (the local routing table). */
   isLocalAddr(addr: Ipv4Addr): boolean {
-    return this.addrs.some((a) => a.addr === addr) || ((addr >>> 24) === 127 && this.loopback.isUp);
+    return this.isOwnAddr(addr) || ((addr >>> 24) === 127 && this.loopback.isUp);
+  }
+
+  private isOwnAddr(addr: Ipv4Addr): boolean {
+    return this.addrs.some((a) => a.addr === addr);
   }
 
   /**
@@ -400,8 +404,9 @@ export class NetStack {
    * matching connected prefix on an up device, or null.
    */
   route(dst: Ipv4Addr): { readonly dev: NetDevice; readonly src: Ipv4Addr } | null {
-    if (this.loopback.isUp && this.isLocalAddr(dst)) {
-      return { dev: this.loopback, src: this.addrs.some((a) => a.addr === dst) ? dst : LOOPBACK_ADDR };
+    if (this.loopback.isUp) {
+      if (this.isOwnAddr(dst)) return { dev: this.loopback, src: dst };
+      if (dst >>> 24 === 127) return { dev: this.loopback, src: LOOPBACK_ADDR };
     }
     let best: AddrEntry | null = null;
     for (const a of this.addrs) {

@@ -87,6 +87,8 @@ export interface BulkOptions {
   readonly serverCpus?: number;
   /** The reader sleeps this long after accepting before its first read (ns): a stalled application. */
   readonly readerDelayNs?: number;
+  /** The writer runs on `lab.b` too, connecting to its own 10.0.0.2 (through lo). Default false. */
+  readonly sameHost?: boolean;
 }
 
 /** The byte at stream offset `i` of the test pattern. */
@@ -101,7 +103,7 @@ export function pattern(off: number, len: number): Uint8Array {
   return b;
 }
 
-/** Start an iperf3-like transfer from `lab.a` (client, 10.0.0.1) to `lab.b` (server, 10.0.0.2). */
+/** Start an iperf3-like transfer from `lab.a` (client, 10.0.0.1; `lab.b` itself with `sameHost`) to `lab.b` (server, 10.0.0.2). */
 export function startBulk(lab: Lab, o: BulkOptions): BulkResult {
   const res: BulkResult = { received: 0, data: o.functional === true ? new Uint8Array(o.bytes) : null, doneAt: -1, connectedAt: -1, client: null, server: null, error: null };
   const port = o.port ?? 5201;
@@ -151,7 +153,8 @@ export function startBulk(lab: Lab, o: BulkOptions): BulkResult {
     },
     o.serverCpus === undefined ? {} : { cpus: o.serverCpus },
   );
-  const sock = lab.sa.tcpSocket();
+  const [writerHost, writerStack] = o.sameHost === true ? [lab.b, lab.sb] : [lab.a, lab.sa];
+  const sock = writerStack.tcpSocket();
   res.client = sock;
   if (o.window !== undefined) {
     sock.setSndbuf(o.window);
@@ -160,7 +163,7 @@ export function startBulk(lab: Lab, o: BulkOptions): BulkResult {
   o.setup?.(sock);
   let sent = 0;
   let phase: 'connect' | 'send' | 'done' = 'connect';
-  lab.a.createUserTask(
+  writerHost.createUserTask(
     'writer',
     (ctx: ExecContext, task: Task): TaskStep => {
       if (phase === 'connect') {

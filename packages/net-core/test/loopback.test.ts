@@ -3,10 +3,10 @@
  * address through it — an echo to the host's own address or to 127.0.0.1, and a TCP
  * connection from a host to itself, never touch the other devices.
  */
-import type { ExecContext, Task, TaskStep } from '@ntbsim/kernel';
+import type { TaskStep } from '@ntbsim/kernel';
 import { describe, expect, it } from 'vitest';
-import { LOOPBACK_MTU, parseIpv4, type NetStack, type TcpSocket } from '../src/index.js';
-import { makeLab } from './helpers.js';
+import { LOOPBACK_MTU, parseIpv4, type NetStack } from '../src/index.js';
+import { makeLab, pattern, startBulk } from './helpers.js';
 
 /** One echo from `stack`'s host to `addr`; the reply's byte count, or -1. */
 function echo(lab: ReturnType<typeof makeLab>, stack: NetStack, addr: string): number {
@@ -56,62 +56,11 @@ describe('the loopback device', () => {
 
   it('a TCP connection from a host to itself carries every byte intact over lo', () => {
     const lab = makeLab();
-    const s = lab.sb;
     const total = 2_000_000;
-    const pattern = (i: number): number => (i * 31 + 7) & 0xff;
-    const listener = s.tcpSocket();
-    expect(listener.bind(7000).ok).toBe(true);
-    listener.listen(4);
-    let received = 0;
-    let bad = -1;
-    let conn: TcpSocket | null = null;
-    lab.b.createUserTask('reader', (ctx: ExecContext, task: Task): TaskStep => {
-      if (conn === null) {
-        const a = listener.accept();
-        if (!a.ok) {
-          listener.waitReadable(task);
-          return 'sleep';
-        }
-        conn = a.sock;
-      }
-      const r = conn.recv(ctx, 65536);
-      if (!r.ok) {
-        conn.waitReadable(task);
-        return 'sleep';
-      }
-      if (r.bytes === 0) return 'exit';
-      if (r.data !== null && bad < 0) for (let i = 0; i < r.bytes; i++) if (r.data[i] !== pattern(received + i)) bad = received + i;
-      received += r.bytes;
-      return 'run';
-    });
-    const client = s.tcpSocket();
-    let sent = 0;
-    let connected = false;
-    lab.b.createUserTask('writer', (ctx: ExecContext, task: Task): TaskStep => {
-      if (!connected) {
-        const c = client.connect(ctx, { addr: '10.0.0.2', port: 7000 });
-        if (!c.ok && c.errno !== 'EISCONN') {
-          client.waitWritable(task);
-          return 'sleep';
-        }
-        connected = true;
-      }
-      if (sent >= total) {
-        client.shutdown(ctx, 'wr');
-        return 'exit';
-      }
-      const n = Math.min(65536, total - sent);
-      const chunk = Uint8Array.from({ length: n }, (_, i) => pattern(sent + i));
-      const w = client.send(ctx, chunk);
-      if (!w.ok) {
-        client.waitWritable(task);
-        return 'sleep';
-      }
-      sent += w.bytes;
-      return 'run';
-    });
+    const res = startBulk(lab, { bytes: total, functional: true, sameHost: true, port: 7000 });
     lab.sim.run({ until: 5_000_000_000 });
-    expect({ received, bad }).toEqual({ received: total, bad: -1 });
+    expect({ received: res.received, error: res.error, done: res.doneAt >= 0 }).toEqual({ received: total, error: null, done: true });
+    expect(res.data).toEqual(pattern(0, total));
     expect(lab.sb.loopback.stats.txPackets).toBeGreaterThan(30);
     expect(lab.veth.b.dev.stats.txPackets).toBe(0);
   });

@@ -9,7 +9,7 @@
  */
 import { errnoName, strerror, type Errno, type IrqVector } from '@ntbsim/kernel';
 import type { NtbPerf } from '@ntbsim/ntb-perf';
-import type { NetDevice } from '@ntbsim/net-core';
+import type { NetDevice, UdpMib } from '@ntbsim/net-core';
 import { formatQpStats } from '@ntbsim/ntb-transport';
 import type { Board } from '../lab/lab.js';
 import { parseKernelUint } from '../lab/params.js';
@@ -343,18 +343,19 @@ export function procNetSnmp(board: Board): string {
     ['OutTransmits', ip.OutTransmits],
   ]);
   const icmp = m.Icmp;
-  const inType = (t: (typeof ICMP_MIB_TYPES)[number]): number => (t === 'Echos' ? icmp.InEchos : t === 'EchoReps' ? icmp.InEchoReps : 0);
-  const outType = (t: (typeof ICMP_MIB_TYPES)[number]): number => (t === 'Echos' ? icmp.OutEchos : t === 'EchoReps' ? icmp.OutEchoReps : 0);
+  // Per message type the model counts echo requests and replies only.
+  const byType = (dir: 'In' | 'Out'): (readonly [string, number])[] =>
+    ICMP_MIB_TYPES.map((t) => [`${dir}${t}`, t === 'Echos' ? icmp[`${dir}Echos`] : t === 'EchoReps' ? icmp[`${dir}EchoReps`] : 0] as const);
   pair('Icmp', [
     ['InMsgs', icmp.InMsgs],
     ['InErrors', icmp.InErrors],
     ['InCsumErrors', icmp.InCsumErrors],
-    ...ICMP_MIB_TYPES.map((t) => [`In${t}`, inType(t)] as const),
+    ...byType('In'),
     ['OutMsgs', icmp.OutMsgs],
     ['OutErrors', 0],
     ['OutRateLimitGlobal', 0],
     ['OutRateLimitHost', 0],
-    ...ICMP_MIB_TYPES.map((t) => [`Out${t}`, outType(t)] as const),
+    ...byType('Out'),
   ]);
   // icmpmsg_put: message types by number (echo reply 0, echo request 8), In before Out, nonzero only.
   const msg = ([['InType0', icmp.InEchoReps], ['InType8', icmp.InEchos], ['OutType0', icmp.OutEchoReps], ['OutType8', icmp.OutEchos]] as const).filter(([, v]) => v !== 0);
@@ -378,7 +379,7 @@ export function procNetSnmp(board: Board): string {
     ['InCsumErrors', tcp.InCsumErrors],
   ]);
   const udp = m.Udp;
-  const udpFields = (u: { readonly [K in 'InDatagrams' | 'NoPorts' | 'InErrors' | 'OutDatagrams' | 'RcvbufErrors' | 'SndbufErrors' | 'InCsumErrors']: number }): (readonly [string, number])[] => [
+  const udpFields = (u: Readonly<UdpMib>): (readonly [string, number])[] => [
     ['InDatagrams', u.InDatagrams],
     ['NoPorts', u.NoPorts],
     ['InErrors', u.InErrors],
@@ -390,7 +391,9 @@ export function procNetSnmp(board: Board): string {
     ['MemErrors', 0],
   ];
   pair('Udp', udpFields(udp));
-  pair('UdpLite', udpFields({ InDatagrams: 0, NoPorts: 0, InErrors: 0, OutDatagrams: 0, RcvbufErrors: 0, SndbufErrors: 0, InCsumErrors: 0 }));
+  // The model has no UDP-Lite: the same fields, all zero.
+  const noUdpLite: UdpMib = { InDatagrams: 0, NoPorts: 0, InErrors: 0, OutDatagrams: 0, RcvbufErrors: 0, SndbufErrors: 0, InCsumErrors: 0 };
+  pair('UdpLite', udpFields(noUdpLite));
   return `${lines.join('\n')}\n`;
 }
 
