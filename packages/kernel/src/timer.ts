@@ -35,53 +35,31 @@ function timerRun(host: Host, name: string, take: () => boolean, fn: TimerFn): T
 }
 
 /**
- * A jiffies timer (`struct timer_list`). Pending from `mod` until its callback starts: an
- * expired timer whose TIMER_SOFTIRQ run waits for its CPU (behind a long tasklet, say) is still
- * queued, so `del` removes it (true, no callback) and `mod` moves it (true, one callback, at the
- * new expiry), as del_timer and mod_timer do before __run_timers detaches it.
+ * What a jiffies timer and an hrtimer share: the expiry event while armed, then the expired
+ * state until the callback starts (still queued: cancel removes it, re-arming moves it), and the
+ * CPU the callback runs on.
  */
-export class Timer {
+abstract class QueuedTimer {
   private event: SimEvent | null = null;
-  /** Expired, its callback's softirq run not started yet (still in the timer wheel). */
+  /** Expired, its callback's run not started yet (still in the timer wheel or hrtimer base). */
   private expired = false;
-  private cpu: Cpu;
-  private readonly tasklet: Tasklet;
-  /** The jiffy it expires at, while pending. */
-  expires = 0;
+  /** The CPU the callback runs on: the one that armed it last. */
+  protected cpu: Cpu;
 
-  /** A timer running `fn` on expiry (timer_setup). */
   constructor(
     /** The host the timer belongs to. */
     readonly host: Host,
-    /** Name shown in traces. */
-    readonly name: string,
-    fn: TimerFn,
   ) {
     this.cpu = host.cpu(0);
-    this.tasklet = timerRun(host, `timer:${name}`, () => this.take(), fn);
   }
 
-  /** Whether it is armed, or expired with its callback not started yet (timer_pending). */
+  /** Whether it is armed, or expired with its callback not started yet (timer_pending / hrtimer_active). */
   get pending(): boolean {
     return this.event !== null || this.expired;
   }
 
-  /**
-   * (Re)arm to expire at jiffy `expires` on `on` (default: the CPU running the caller, else the
-   * one that armed it last); true if it was pending (mod_timer).
-   */
-  mod(expires: number, on?: Cpu | ExecContext): boolean {
-    const was = this.del();
-    this.cpu = on !== undefined ? cpuOf(this.host, on) : (this.host.runningCpu ?? this.cpu);
-    const host = this.host;
-    const at = Math.max(expires, host.jiffies + 1);
-    this.expires = at;
-    this.event = host.sim.at(host.jiffyStart(at), timerExpire, this);
-    return was;
-  }
-
-  /** Disarm, also after expiry while its callback has not started; true if it was pending (del_timer). */
-  del(): boolean {
+  /** Disarm, also after expiry while its callback has not started; true if it was pending. */
+  protected disarm(): boolean {
     if (this.expired) {
       this.expired = false;
       return true;
@@ -92,17 +70,69 @@ export class Timer {
     return true;
   }
 
-  /** @internal Event: the timer expired; run its callback in the timer softirq. */
-  expire(): void {
-    this.event = null;
-    this.expired = true;
-    this.tasklet.schedule(this.cpu);
+  /** Armed with expiry `event`: the callback's CPU is `on`, else the CPU running the caller, else the last one. */
+  protected arm(on: Cpu | ExecContext | undefined, event: SimEvent): void {
+    this.cpu = on !== undefined ? cpuOf(this.host, on) : (this.host.runningCpu ?? this.cpu);
+    this.event = event;
   }
 
-  private take(): boolean {
+  /** The expiry event: the callback's run is queued; returns its CPU. */
+  protected fire(): Cpu {
+    this.event = null;
+    this.expired = true;
+    return this.cpu;
+  }
+
+  /** The callback starts: false when it was cancelled or re-armed since it expired (nothing runs). */
+  protected take(): boolean {
     if (!this.expired) return false;
     this.expired = false;
     return true;
+  }
+}
+
+/**
+ * A jiffies timer (`struct timer_list`). Pending from `mod` until its callback starts: an
+ * expired timer whose TIMER_SOFTIRQ run waits for its CPU (behind a long tasklet, say) is still
+ * queued, so `del` removes it (true, no callback) and `mod` moves it (true, one callback, at the
+ * new expiry), as del_timer and mod_timer do before __run_timers detaches it.
+ */
+export class Timer extends QueuedTimer {
+  private readonly tasklet: Tasklet;
+  /** The jiffy it expires at, while pending. */
+  expires = 0;
+
+  /** A timer running `fn` on expiry (timer_setup). */
+  constructor(
+    host: Host,
+    /** Name shown in traces. */
+    readonly name: string,
+    fn: TimerFn,
+  ) {
+    super(host);
+    this.tasklet = timerRun(host, `timer:${name}`, () => this.take(), fn);
+  }
+
+  /**
+   * (Re)arm to expire at jiffy `expires` on `on` (default: the CPU running the caller, else the
+   * one that armed it last); true if it was pending (mod_timer).
+   */
+  mod(expires: number, on?: Cpu | ExecContext): boolean {
+    const was = this.disarm();
+    const at = Math.max(expires, this.host.jiffies + 1);
+    this.expires = at;
+    this.arm(on, this.host.sim.at(this.host.jiffyStart(at), timerExpire, this));
+    return was;
+  }
+
+  /** Disarm, also after expiry while its callback has not started; true if it was pending (del_timer). */
+  del(): boolean {
+    return this.disarm();
+  }
+
+  /** @internal Event: the timer expired; run its callback in the timer softirq. */
+  expire(): void {
+    this.tasklet.schedule(this.fire());
   }
 }
 
@@ -110,32 +140,22 @@ export class Timer {
 export type HrtimerMode = 'hard' | 'soft';
 
 /** A high-resolution timer (`struct hrtimer`). */
-export class Hrtimer implements Runnable {
+export class Hrtimer extends QueuedTimer implements Runnable {
   /** Context the callback runs in. */
   readonly kind: 'hardirq' | 'softirq';
-  private event: SimEvent | null = null;
-  /** Expired, its callback not started yet (still enqueued, HRTIMER_STATE_ENQUEUED). */
-  private expired = false;
-  private cpu: Cpu;
   private readonly tasklet: Tasklet | null;
 
   /** An hrtimer running `fn` on expiry (hrtimer_setup). */
   constructor(
-    /** The host the timer belongs to. */
-    readonly host: Host,
+    host: Host,
     /** Name shown in traces. */
     readonly name: string,
     private readonly fn: TimerFn,
     mode: HrtimerMode,
   ) {
+    super(host);
     this.kind = mode === 'hard' ? 'hardirq' : 'softirq';
-    this.cpu = host.cpu(0);
     this.tasklet = mode === 'soft' ? timerRun(host, `hrtimer:${name}`, () => this.take(), fn) : null;
-  }
-
-  /** Whether it is armed, or expired with its callback not started yet (hrtimer_active). */
-  get pending(): boolean {
-    return this.event !== null || this.expired;
   }
 
   /**
@@ -144,29 +164,20 @@ export class Hrtimer implements Runnable {
    * whose callback has not started included (it then runs once, at the new time).
    */
   start(delay: Ns, on?: Cpu | ExecContext): void {
-    this.cancel();
-    this.cpu = on !== undefined ? cpuOf(this.host, on) : (this.host.runningCpu ?? this.cpu);
-    this.event = this.host.sim.after(Math.max(0, Math.round(delay)), hrtimerExpire, this);
+    this.disarm();
+    this.arm(on, this.host.sim.after(Math.max(0, Math.round(delay)), hrtimerExpire, this));
   }
 
   /** Disarm, also after expiry while its callback has not started; true if it was pending (hrtimer_cancel). */
   cancel(): boolean {
-    if (this.expired) {
-      this.expired = false;
-      return true;
-    }
-    if (this.event === null) return false;
-    this.host.sim.cancel(this.event);
-    this.event = null;
-    return true;
+    return this.disarm();
   }
 
   /** @internal Event: the hrtimer expired. */
   expire(): void {
-    this.event = null;
-    this.expired = true;
-    if (this.tasklet !== null) this.tasklet.schedule(this.cpu);
-    else this.cpu.enqueue(this);
+    const cpu = this.fire();
+    if (this.tasklet !== null) this.tasklet.schedule(cpu);
+    else cpu.enqueue(this);
   }
 
   /** @internal Runnable step (hard mode): nothing when cancelled or restarted since it expired. */
@@ -175,12 +186,6 @@ export class Hrtimer implements Runnable {
     ctx.charge(this.host.costs.irqEntryExit());
     this.fn(ctx);
     return false;
-  }
-
-  private take(): boolean {
-    if (!this.expired) return false;
-    this.expired = false;
-    return true;
   }
 }
 
