@@ -11,7 +11,7 @@
  */
 import { JsonObject, jsonObject, type JsonValue } from '../net/cjson.js';
 import { intervalSeconds, usToSecs, type IntervalSample, type StreamResult, type TestResult } from './results.js';
-import { blockHasRetransmits, intervalPrinted, summaryTimes } from './textReport.js';
+import { blockHasRetransmits, blockTotals, intervalPrinted, streamPackets, summaryTimes } from './textReport.js';
 
 const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'] as const;
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'] as const;
@@ -145,21 +145,10 @@ function endObject(r: TestResult): JsonObject {
   order.forEach((mbs, b) => {
     const suffix = b === 0 ? '' : '_bidir_reverse';
     const retr = blockHasRetransmits(r, mbs);
-    let totalSent = 0;
-    let totalReceived = 0;
-    let totalRetrans = 0;
-    let totalPackets = 0;
-    let senderPackets = 0;
-    let receiverPackets = 0;
-    let lostPackets = 0;
-    let jitter = 0;
     for (const sp of r.streams) {
       if (sp.sender !== mbs) continue;
-      totalSent += sp.bytesSent;
-      totalReceived += sp.bytesReceived;
       const sendRate = senderTime > 0 ? sp.bytesSent / senderTime : 0;
-      const spc = sp.sender ? sp.packetCount : sp.peerPacketCount;
-      const rpc = sp.sender ? sp.peerPacketCount : sp.packetCount;
+      const { sent: spc, received: rpc } = streamPackets(sp);
       const base = (t: number, seconds: number, bytes: number, rate: number): JsonObject =>
         jsonObject([
           ['socket', sp.socket],
@@ -172,7 +161,6 @@ function endObject(r: TestResult): JsonObject {
       if (r.protocol === 'TCP') {
         const sender = base(senderTime, senderTime, sp.bytesSent, sendRate);
         if (retr) {
-          totalRetrans += sp.retransmits;
           sender.add('retransmits', sp.retransmits).add('max_snd_cwnd', sp.maxSndCwnd).add('max_snd_wnd', sp.maxSndWnd);
           sender.add('max_rtt', sp.maxRtt).add('min_rtt', sp.minRtt).add('mean_rtt', sp.meanRtt);
         }
@@ -182,16 +170,12 @@ function endObject(r: TestResult): JsonObject {
         continue;
       }
       const pc = spc !== 0 ? spc : rpc;
-      totalPackets += pc;
-      senderPackets += spc;
-      receiverPackets += rpc;
-      lostPackets += sp.cntError;
-      jitter += sp.jitter;
       const udp = base(senderTime, senderTime, sp.bytesSent, sendRate);
       udp.add('jitter_ms', sp.jitter * 1000).add('lost_packets', sp.cntError).add('packets', pc);
       udp.add('lost_percent', spc > 0 ? (100 * sp.cntError) / spc : 0).add('out_of_order', sp.outOfOrder).add('sender', mbs);
       streams.push(jsonObject([['udp', udp]]));
     }
+    const { sent: totalSent, received: totalReceived, retransmits: totalRetrans, packets: totalPackets, senderPackets, receiverPackets, lost: lostPackets, jitter } = blockTotals(r, mbs);
     const sentRate = senderTime > 0 ? totalSent / senderTime : 0;
     const recvRate = receiverTime > 0 ? totalReceived / receiverTime : 0;
     const sum = (t: number, bytes: number, rate: number): JsonObject =>

@@ -160,6 +160,53 @@ export function blockHasRetransmits(r: TestResult, mbs: boolean): boolean {
   return r.summarySenderHasRetransmits;
 }
 
+/** A stream's datagram counts as sender and as receiver: its own count and the peer's, by its role. */
+export function streamPackets(sp: StreamResult): { readonly sent: number; readonly received: number } {
+  return sp.sender ? { sent: sp.packetCount, received: sp.peerPacketCount } : { sent: sp.peerPacketCount, received: sp.packetCount };
+}
+
+/** The sums over one block's streams (senders when `mbs`, else receivers) that the summary's `[SUM]` lines and `sum_*` objects show. */
+export interface BlockTotals {
+  /** Bytes sent. */
+  readonly sent: number;
+  /** Bytes received. */
+  readonly received: number;
+  /** TCP retransmits (counted only where the block has retransmit info). */
+  readonly retransmits: number;
+  /** UDP datagrams, per stream the sender's count, else the receiver's. */
+  readonly packets: number;
+  /** UDP datagrams the senders counted. */
+  readonly senderPackets: number;
+  /** UDP datagrams the receivers counted. */
+  readonly receiverPackets: number;
+  /** UDP datagrams lost (the receivers' sequence gaps). */
+  readonly lost: number;
+  /** Sum of the streams' jitter (s); the summary shows it divided by the stream count. */
+  readonly jitter: number;
+}
+
+/** The totals of the streams of block `mbs` (iperf_print_results' accumulation). */
+export function blockTotals(r: TestResult, mbs: boolean): BlockTotals {
+  const retr = blockHasRetransmits(r, mbs);
+  const t = { sent: 0, received: 0, retransmits: 0, packets: 0, senderPackets: 0, receiverPackets: 0, lost: 0, jitter: 0 };
+  for (const sp of r.streams) {
+    if (sp.sender !== mbs) continue;
+    t.sent += sp.bytesSent;
+    t.received += sp.bytesReceived;
+    if (r.protocol === 'TCP') {
+      if (retr) t.retransmits += sp.retransmits;
+      continue;
+    }
+    const pc = streamPackets(sp);
+    t.packets += pc.sent !== 0 ? pc.sent : pc.received;
+    t.senderPackets += pc.sent;
+    t.receiverPackets += pc.received;
+    t.lost += sp.cntError;
+    t.jitter += sp.jitter;
+  }
+  return t;
+}
+
 /** The final summary: separator, header, per-stream sender/receiver lines and sums (iperf_print_results). */
 export function formatSummary(r: TestResult): string {
   const bidir = r.mode === 'bidir';
@@ -173,40 +220,24 @@ export function formatSummary(r: TestResult): string {
   for (const mbs of blocks(r)) {
     const tag = roleTag(r, mbs);
     const retr = blockHasRetransmits(r, mbs);
-    let totalSent = 0;
-    let totalReceived = 0;
-    let totalRetrans = 0;
-    let senderPackets = 0;
-    let receiverPackets = 0;
-    let totalPackets = 0;
-    let lostPackets = 0;
-    let jitter = 0;
     const sendTimes = { st: 0, et: senderTime };
     const recvTimes = { st: 0, et: receiverTime };
     for (const sp of r.streams) {
       if (sp.sender !== mbs) continue;
-      totalSent += sp.bytesSent;
-      totalReceived += sp.bytesReceived;
-      const spc = sp.sender ? sp.packetCount : sp.peerPacketCount;
-      const rpc = sp.sender ? sp.peerPacketCount : sp.packetCount;
+      const { sent: spc, received: rpc } = streamPackets(sp);
       const sendLine = id(sp.socket) + head(tag, sendTimes, { bytes: sp.bytesSent, rate: rateOf(sp.bytesSent, senderTime), format: r.unitFormat });
       const recvLine = id(sp.socket) + head(tag, recvTimes, { bytes: sp.bytesReceived, rate: rateOf(sp.bytesReceived, receiverTime), format: r.unitFormat });
       if (r.protocol === 'TCP') {
-        if (retr) totalRetrans += sp.retransmits;
         if (!(server && !sp.sender)) out += retr ? `${sendLine}  ${padLeft(String(sp.retransmits), 3)}             sender\n` : `${sendLine}                  sender\n`;
         if (!(server && sp.sender)) out += `${recvLine}                  receiver\n`;
         continue;
       }
-      totalPackets += spc !== 0 ? spc : rpc;
-      senderPackets += spc;
-      receiverPackets += rpc;
-      lostPackets += sp.cntError;
-      jitter += sp.jitter;
       if (!(server && !sp.sender)) out += `${sendLine}  ${cFixed(0, 3).padStart(5)} ms  0/${spc} (${pct(0)})  sender\n`;
       if (sp.outOfOrder > 0) out += `[SUM]${tag} ${cFixed(0, 1).padStart(4)}-${cFixed(senderTime, 1).padStart(4)} sec  ${sp.outOfOrder} datagrams received out-of-order\n`;
       const lostPct = rpc > 0 ? (100 * sp.cntError) / rpc : 0;
       if (!(server && sp.sender)) out += `${recvLine}  ${cFixed(sp.jitter * 1000, 3).padStart(5)} ms  ${sp.cntError}/${rpc} (${pct(lostPct)})  receiver\n`;
     }
+    const { sent: totalSent, received: totalReceived, retransmits: totalRetrans, packets: totalPackets, senderPackets, receiverPackets, lost: lostPackets, jitter } = blockTotals(r, mbs);
     if (r.numStreams <= 1) continue;
     const sumSent = `[SUM]${head(tag, sendTimes, { bytes: totalSent, rate: rateOf(totalSent, senderTime), format: r.unitFormat })}`;
     const sumRecv = `[SUM]${head(tag, recvTimes, { bytes: totalReceived, rate: rateOf(totalReceived, receiverTime), format: r.unitFormat })}`;
