@@ -31,18 +31,22 @@ function count(n: unknown, field: string): number {
 
 /** Fault hooks over `t`. */
 export function createFaults(t: FaultTargets): EpfFaults {
+  let notified = true;
   return {
-    linkDown: () => {
+    linkDown: (options = {}) => {
+      const notify = options.notify ?? true;
+      if (typeof notify !== 'boolean') throw new EpfError('EINVAL', 'faults', `link down notify: got ${JSON.stringify(notify)}, allowed true or false`);
       if (!t.fabric.linkUp) return;
+      notified = notify;
       t.fabric.loseLink();
-      t.vntb.onLinkLost();
-      t.driver.notifyLinkChange();
+      if (notify) t.vntb.onLinkLost();
+      t.driver.linkChanged(true, notify);
     },
     linkUp: () => {
       if (t.fabric.linkUp) return;
       t.fabric.restore();
-      t.vntb.onLinkRestored();
-      t.driver.notifyLinkChange();
+      if (notified) t.vntb.onLinkRestored();
+      t.driver.linkChanged(false, notified);
     },
     setWcLinger: (ns: Ns, side: EpfSide | 'both' = 'both') => {
       if (typeof ns !== 'number' || !Number.isFinite(ns) || ns < 0) throw new EpfError('EINVAL', 'faults', `wc linger: got ${JSON.stringify(ns)}, allowed a finite number of ns ≥ 0`);

@@ -84,6 +84,7 @@ export type {
   EpfDmaEngine,
   EpfEndpointStats,
   EpfFaults,
+  EpfLinkDownOptions,
   EpfHostStats,
   EpfPair,
   EpfPairConfig,

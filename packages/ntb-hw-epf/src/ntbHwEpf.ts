@@ -113,6 +113,8 @@ export class NtbHwEpf {
   private lastStepEnd: Ns = 0;
   private readonly wq: Workqueue;
   private probeState: EpfProbeState = { state: 'pending', rc: null, at: null };
+  /** The link is down after a notified loss: an all-ones LINK_STATUS reads as down. */
+  private lossNotified = false;
   private readonly probeWaiters: ((s: EpfProbeState) => void)[] = [];
 
   /** A driver instance; call `probe()` to bind it. */
@@ -205,9 +207,15 @@ export class NtbHwEpf {
     for (const w of this.probeWaiters.splice(0)) w(this.probeState);
   }
 
-  /** Hardware link loss or recovery was detected (surprise-down / link-up notification): tell the client in process context. */
-  notifyLinkChange(): void {
-    this.wq.queue(new Work('ntb_epf link', () => this.dev.linkEvent()));
+  /**
+   * @internal Hardware link loss (`lost`) or recovery. `notified`: a surprise-down / link-up
+   * notification the mainline driver lacks tells the client in process context, and while the
+   * link is down an all-ones LINK_STATUS reads as down. Otherwise nothing happens, as in the
+   * kernel: no event, and `link_is_up` tests bit 0 of the all-ones read, so the link reads up.
+   */
+  linkChanged(lost: boolean, notified: boolean): void {
+    this.lossNotified = lost && notified;
+    if (notified) this.wq.queue(new Work('ntb_epf link', () => this.dev.linkEvent()));
   }
 
   private isr(ctx: ExecContext, irqNo: number): void {
@@ -320,7 +328,7 @@ export class NtbHwEpf {
       ...portOps(this.o.ports, 'rc'),
       linkIsUp: (): NtbLinkState => {
         const status = this.rd(NTB_EPF_LINK_STATUS, 2);
-        if (status === 0xffff || (status & LINK_STATUS_UP) === 0) return { peers: 0, speed: 'none', width: 'none' };
+        if ((status === 0xffff && this.lossNotified) || (status & LINK_STATUS_UP) === 0) return { peers: 0, speed: 'none', width: 'none' };
         const p = this.o.host.profile.pcie;
         return { peers: 1, speed: p.gen.value as 1 | 2 | 3 | 4 | 5 | 6, width: p.lanes.value as 1 | 2 | 4 | 8 | 16 };
       },

@@ -167,13 +167,25 @@ export interface EpfPairOptions {
   readonly names?: { readonly rc?: string; readonly ep?: string };
 }
 
+/** Options of a hardware link loss. */
+export interface EpfLinkDownOptions {
+  /** Both devices get link events (a surprise-down notification); false: nobody notices, as mainline. Default true. */
+  readonly notify?: boolean;
+}
+
 /**
  * Fault hooks (issue #8). Each call changes only what it names; none touches the other state.
  */
 export interface EpfFaults {
-  /** Hardware link loss: TLPs in flight and later are lost, reads time out with all-ones; both devices see a link-down event. */
-  linkDown(): void;
-  /** Link recovery: TLPs flow again; the EP's link_status is restored and both devices see a link event. */
+  /**
+   * Hardware link loss: TLPs in flight and later are lost, reads time out with all-ones. With
+   * `notify` (default true) both devices see a link-down event, as a surprise-down / PERST
+   * handler would give them; with `notify: false` neither does, as in mainline (ntb_hw_epf has
+   * no link-change path, vNTB changes link_status only on LINK_UP/LINK_DOWN commands, and the
+   * host's `link_is_up` reads bit 0 of the all-ones LINK_STATUS as up). No-op if already down.
+   */
+  linkDown(options?: EpfLinkDownOptions): void;
+  /** Link recovery: TLPs flow again; after a notified loss the EP's link_status is restored and both devices see a link event. */
   linkUp(): void;
   /** WC linger of `side`'s write-combining buffers (ns); 0 turns it off. */
   setWcLinger(ns: Ns, side?: EpfSide | 'both'): void;

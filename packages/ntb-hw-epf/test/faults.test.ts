@@ -50,6 +50,40 @@ describe('fault hooks', () => {
     expect(rcDb).toEqual([2]);
   });
 
+  it('an unnoticed link loss (notify: false, as mainline): no link event on either side, both still read the link up, traffic is lost; recovery is silent too', () => {
+    const { sim, rc, ep, pair } = probedPair();
+    linkUp(sim, pair);
+    const events: string[] = [];
+    const rcDb: number[] = [];
+    expect(pair.rc.setCtx({ linkEvent: () => events.push('rc'), dbEvent: (v) => rcDb.push(v) })).toBe(0);
+    expect(pair.ep.setCtx({ linkEvent: () => events.push('ep') })).toBe(0);
+    pair.faults.linkDown({ notify: false });
+    expect(pair.fabric.linkUp).toBe(false);
+    inStep(ep, (ctx) => pair.ep.ops.peerDbSet(1, ctx));
+    let status = 0;
+    inStep(rc, (ctx) => (status = pair.rc.ops.peerSpadRead(0, 0, ctx)));
+    runFor(sim, 1_000_000);
+    expect(events).toEqual([]);
+    expect(rcDb).toEqual([]);
+    expect(status).toBe(0xffffffff);
+    expect(pair.fabric.stats('ep-to-rc').droppedLinkDown).toBe(1);
+    expect([pair.rc.ops.linkIsUp().peers, pair.ep.ops.linkIsUp().peers]).toEqual([1, 1]);
+    pair.faults.linkUp();
+    runFor(sim, 1_000_000);
+    expect(events).toEqual([]);
+    inStep(ep, (ctx) => pair.ep.ops.peerDbSet(1, ctx));
+    runFor(sim, 1_000_000);
+    expect(rcDb).toEqual([2]);
+  });
+
+  it('rejects a non-boolean notify with EINVAL and leaves the link up', () => {
+    const { sim, pair } = probedPair();
+    linkUp(sim, pair);
+    expect(() => pair.faults.linkDown({ notify: 'no' as unknown as boolean })).toThrow(/notify: got "no", allowed true or false/);
+    expect(() => pair.faults.linkDown({ notify: 'no' as unknown as boolean })).toThrow(EpfError);
+    expect(pair.fabric.linkUp).toBe(true);
+  });
+
   it('a host command during link loss times out', () => {
     const { sim, pair } = probedPair();
     pair.faults.linkDown();

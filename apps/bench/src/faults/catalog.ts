@@ -10,7 +10,7 @@ import { startStream, type StreamState } from './traffic.js';
 import { stormScenarios } from './storms.js';
 import { bothDelta, counterDelta, linkInconsistency, longestGap, malformedFrames, runLabLine, staleRefusedDetail, type AccountingView, type Scenario, type ScenarioStep } from './scenario.js';
 import type { BoardName, Lab } from '../lab/lab.js';
-import { staleDiagnosis } from '../lab/diagnose.js';
+import { lostFrameDiagnosis, staleDiagnosis } from '../lab/diagnose.js';
 
 const MS = 1_000_000;
 
@@ -404,7 +404,50 @@ function hwLink(): Scenario {
   });
 }
 
+/**
+ * The same loss as mainline sees it: nobody is told. ntb_hw_epf has no link-change path, vNTB
+ * changes link_status only on commands, and the host's link_is_up reads bit 0 of the all-ones
+ * LINK_STATUS as up, so both transports and carriers stay up. The frames written while the link
+ * was down never landed, and ntb_transport never rewrites a slot its peer has not freed: the
+ * receiver waits at the first lost slot forever (a weakness of the EPF NTB: no surprise-down
+ * handling), until the host's module reload at +300 ms makes both ends renegotiate.
+ */
+function hwLinkSilent(): Scenario {
+  const reloadAt = 300 * MS;
+  return stream('hw-link-loss-silent', 'hardware link loss', `PCIe link lost for 30 ms mid-transfer, unnoticed (no link event: mainline ntb_hw_epf and vNTB), then recovered; the host reloads ntb_netdev and ntb_transport at +${reloadAt / MS} ms`, {
+    steps: [
+      faultStep(0, { kind: 'link', up: false, silent: true }),
+      faultStep(30 * MS, { kind: 'link', up: true }),
+      {
+        at: reloadAt,
+        run: (lab, notes) => {
+          notes.set('carrierKept', lab.boards.rc.netdev()?.ndev.netifCarrierOk() === true && lab.boards.ep.netdev()?.ndev.netifCarrierOk() === true ? 1 : 0);
+          notes.set('wedged', lostFrameDiagnosis(lab) === '' ? 0 : 1);
+          wedgeWhy.set(lab, lostFrameDiagnosis(lab));
+        },
+      },
+      faultStep(reloadAt, { kind: 'reload', board: 'rc' }),
+    ],
+    healAtNs: reloadAt,
+    resumeBoundNs: 1500 * MS,
+    carrierDuringFault: 'on',
+    account: (v) => linkLoss(v) ?? resetLoss(v),
+    accountDetail: (v) => `${linkLossDetail(v)}; ${staleRefusedDetail(v.after.rc.rxErrVer + v.after.ep.rxErrVer)}`,
+    weakness: {
+      expect: 'shown',
+      observed: (v: AccountingView) => {
+        const wedged = v.notes.get('wedged') === 1;
+        const carrier = v.notes.get('carrierKept') === 1 ? 'carrier stayed on on both boards' : 'a carrier went off';
+        return { shown: wedged, detail: wedged ? `${carrier}; ${reloadAt / MS} ms after the loss the stream was wedged${wedgeWhy.get(v.lab) ?? ''}; the host's reload renegotiated both ends` : `${carrier}; the stream was not wedged ${reloadAt / MS} ms after the loss` };
+      },
+    },
+  });
+}
+
+/** Each silent-loss lab's wedge explanation, taken just before the reload clears it. */
+const wedgeWhy = new WeakMap<Lab, string>();
+
 /** Every scenario, in matrix order. */
 export function faultScenarios(): Scenario[] {
-  return [hwLink(), qpLink('rc'), qpLink('ep'), qpLink('ep', true), reset('rc'), reset('ep'), reload('rc'), reload('ep'), wc(false), wc(true), dropDoorbells(), dropMsis(), spurious(), spuriousLinkEvent(false), spuriousLinkEvent(true), channelsAtOnce(false), channelsAtOnce(true), dmaShrink(false), dmaShrink(true), dmaError('rc'), dmaError('rc', true), dmaError('ep'), rxExhaust(true), rxExhaust(false), ...stormScenarios()];
+  return [hwLink(), hwLinkSilent(), qpLink('rc'), qpLink('ep'), qpLink('ep', true), reset('rc'), reset('ep'), reload('rc'), reload('ep'), wc(false), wc(true), dropDoorbells(), dropMsis(), spurious(), spuriousLinkEvent(false), spuriousLinkEvent(true), channelsAtOnce(false), channelsAtOnce(true), dmaShrink(false), dmaShrink(true), dmaError('rc'), dmaError('rc', true), dmaError('ep'), rxExhaust(true), rxExhaust(false), ...stormScenarios()];
 }

@@ -25,7 +25,7 @@ import { result, type Command, type CommandResult } from '../types.js';
 
 /** A fault to inject. `board` names the board for board-local faults. */
 export type FaultSpec =
-  | { readonly kind: 'link'; readonly up: boolean }
+  | { readonly kind: 'link'; readonly up: boolean; readonly silent?: boolean }
   | { readonly kind: 'qp-link'; readonly board: BoardName; readonly up: boolean }
   | { readonly kind: 'reset'; readonly board: BoardName }
   | { readonly kind: 'reload'; readonly board: BoardName }
@@ -118,7 +118,8 @@ const isCount = (v: unknown, max = FAULT_MAX_COUNT): v is number => typeof v ===
 export function checkFault(lab: Lab, spec: FaultSpec): string | null {
   switch (spec.kind) {
     case 'link':
-      return typeof spec.up === 'boolean' ? null : `up: got ${JSON.stringify(spec.up)}, allowed true or false`;
+      if (typeof spec.up !== 'boolean') return `up: got ${JSON.stringify(spec.up)}, allowed true or false`;
+      return spec.silent === undefined || typeof spec.silent === 'boolean' ? null : `silent: got ${JSON.stringify(spec.silent)}, allowed true or false`;
     case 'stall-ep':
       return typeof spec.stalled === 'boolean' ? null : `stalled: got ${JSON.stringify(spec.stalled)}, allowed true or false`;
     case 'reload':
@@ -244,7 +245,7 @@ export function injectFault(lab: Lab, spec: FaultSpec, onError?: (message: strin
   switch (spec.kind) {
     case 'link':
       if (spec.up) f.linkUp();
-      else f.linkDown();
+      else f.linkDown({ notify: spec.silent !== true });
       break;
     case 'qp-link':
       for (const q of lab.boards[spec.board].netdev()?.queues ?? []) {
@@ -316,7 +317,7 @@ export function injectFault(lab: Lab, spec: FaultSpec, onError?: (message: strin
 }
 
 /** The `fault` command's usage text. */
-export const FAULT_USAGE = `Usage: fault link down|up
+export const FAULT_USAGE = `Usage: fault link down [silent]|up
        fault qp-link down|up
        fault reset
        fault reload
@@ -357,9 +358,10 @@ export function parseFaultArgs(argv: readonly string[], board: BoardName): Fault
     case 'qp-link': {
       const up = upDown(a);
       if (typeof up === 'string') return up;
-      const e = extra(1);
+      const silent = verb === 'link' && !up && b === 'silent';
+      const e = extra(silent ? 2 : 1);
       if (e !== null) return e;
-      return verb === 'link' ? { kind: 'link', up } : { kind: 'qp-link', board, up };
+      return verb === 'link' ? { kind: 'link', up, ...(silent ? { silent } : {}) } : { kind: 'qp-link', board, up };
     }
     case 'reset':
       return extra(0) ?? { kind: 'reset', board };

@@ -110,6 +110,32 @@ export function staleDiagnosis(lab: Lab): string {
 }
 
 /**
+ * Why a QP ring wedged after the link ate frames, or '': frames the sender wrote while the PCIe
+ * link was down never landed (posted writes to a dead link are dropped), and nobody was told
+ * (mainline ntb_hw_epf and vNTB have no link-change path), so the receiver waits at its next
+ * slot for a DONE flag that never comes, while the sender, whose rx_info updates were lost too,
+ * writes only past that slot: the QP stays up on both sides and never moves again until a
+ * transport link reset (a module reload) renegotiates both ends.
+ */
+export function lostFrameDiagnosis(lab: Lab): string {
+  const out: string[] = [];
+  const eaten = lab.pair.fabric.stats('rc-to-ep').droppedLinkDown + lab.pair.fabric.stats('ep-to-rc').droppedLinkDown;
+  if (eaten === 0) return '';
+  for (const [tx, rx] of [['rc', 'ep'], ['ep', 'rc']] as const) {
+    const sq = lab.boards[tx].transport()?.qps ?? [];
+    const rq = lab.boards[rx].transport()?.qps ?? [];
+    sq.forEach((s, i) => {
+      const r = rq[i];
+      if (r === undefined || !s.linkQuery() || !r.linkQuery()) return;
+      if (s.stats.txPkts > r.stats.rxPkts && !nextRxReady(r)) {
+        out.push(`; qp${i}: ${rx} waits at slot ${r.rxIndex} for a DONE flag that never comes (the link ate ${eaten} TLPs while down, and neither side was told), ${s.stats.txPkts - r.stats.rxPkts} frame(s) ${tx} wrote from that slot on not taken; ${tx} sees free tx ${s.txFreeEntry()}`);
+      }
+    });
+  }
+  return out.join('');
+}
+
+/**
  * Why a ring holds a finished frame nobody takes, or '': its doorbell was lost (the EP sees a
  * host doorbell only in its doorbell register, the RC only as an MSI), and nothing rings again
  * because the sender is stopped behind its full ring (ntb_netdev's tx_timer only rechecks the

@@ -12,13 +12,15 @@ describe('the fault command', () => {
   const lab = bootLab({ seed: 3 });
 
   it('prints usage on --help and fails with status 2 and a hint on bad syntax, changing nothing', () => {
-    expect(sh(lab, 'rc', 'fault --help').stdout).toContain('Usage: fault link down|up');
+    expect(sh(lab, 'rc', 'fault --help').stdout).toContain('Usage: fault link down [silent]|up');
     const before = faultStatus(lab);
     for (const [line, msg] of [
       ['fault', 'missing operand'],
       ['fault frob', "unknown fault 'frob'"],
       ['fault link sideways', "invalid state 'sideways' (allowed up, down)"],
       ['fault link down now', "extra operand 'now'"],
+      ['fault link up silent', "extra operand 'silent'"],
+      ['fault link down silent now', "extra operand 'now'"],
       ['fault wc-linger -5', "invalid linger (ns) '-5'"],
       ['fault wc-linger 100 both extra', "extra operand 'extra'"],
       ['fault wc-linger 100 middle', "invalid side 'middle' (allowed rc, ep, both)"],
@@ -75,6 +77,12 @@ describe('the fault command', () => {
     lab2.sim.run({ until: lab2.sim.now + 1500e6 });
     expect(lab2.boards.rc.netdev()?.ndev.netifCarrierOk()).toBe(true);
     expect(lab2.boards.ep.netdev()?.ndev.netifCarrierOk()).toBe(true);
+    expect(sh(lab2, 'ep', 'fault link down silent').status).toBe(0);
+    lab2.sim.run({ until: lab2.sim.now + 50e6 });
+    expect(lab2.pair.fabric.linkUp).toBe(false);
+    expect(lab2.boards.rc.netdev()?.ndev.netifCarrierOk()).toBe(true);
+    expect(lab2.boards.ep.netdev()?.ndev.netifCarrierOk()).toBe(true);
+    expect(sh(lab2, 'ep', 'fault link up').status).toBe(0);
     expect(sh(lab2, 'ep', 'fault rx-exhaust 7').status).toBe(0);
     expect(pendingRxFailures(lab2.boards.ep)).toBe(7);
     expect(pendingRxFailures(lab2.boards.rc)).toBe(0);

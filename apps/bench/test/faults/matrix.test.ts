@@ -14,6 +14,7 @@ describe('the fault × invariant matrix', () => {
     expect(written.results.map((r) => r.id)).toEqual(report.results.map((r) => r.id));
     expect(report.results.map((r) => r.id)).toEqual([
       'hw-link-loss',
+      'hw-link-loss-silent',
       'qp-link-rc',
       'qp-link-ep',
       'qp-link-ep-clear-ring',
@@ -60,6 +61,14 @@ describe('the fault × invariant matrix', () => {
   it('passes every invariant in every scenario (a known kernel weakness counts as a pass only where it is shown with the fix off)', () => {
     const failing = report.results.filter((x) => !x.pass).map((r) => `${r.id}: ${JSON.stringify(r.invariants)}`);
     expect(failing).toEqual([]);
+  });
+
+  it('an unnoticed link loss (mainline EPF) keeps both carriers on and wedges the ring at the first lost slot until a reload', () => {
+    const silent = report.results.find((r) => r.id === 'hw-link-loss-silent');
+    expect(silent?.invariants['link-consistent'].detail).toBe('both carriers on at the end, on on both during the fault');
+    expect(silent?.invariants['known-weakness'].status).toBe('pass');
+    expect(silent?.invariants['known-weakness'].detail).toMatch(/^shown: carrier stayed on on both boards; 300 ms after the loss the stream was wedged; qp0: rc waits at slot \d+ for a DONE flag that never comes \(the link ate [1-9]\d* TLPs while down, and neither side was told\)/);
+    expect(silent?.invariants['resumes-in-bound'].status).toBe('pass');
   });
 
   it('shows the stale-descriptor wedge after an EP-side QP link reset with the kernel behaviour, and not with clear_rx_ring_on_qp_link=Y', () => {
