@@ -28,17 +28,22 @@ import { SCENARIOS } from './reproduce/scenarios.js';
 import { formatSweepTable, mergeSweeps, parseGrid, parseShard, sweep, sweepHtml, type SweepBase, type SweepResults } from './reproduce/sweep.js';
 import type { Command } from './types.js';
 
-const USAGE = `Usage: ntb-bench [global options] COMMAND [args]
-
-Commands:
-  lab [SCRIPT] [--keep-going]   run a lab script (lines 'rc$ …' / 'ep$ …'), or an interactive lab
-  iperf3 ARGS…                  one-shot iperf3 client on the EP (a server runs on the RC, 10.0.0.1)
-  ethtool ARGS…                 one-shot ethtool on the EP
-  ping ARGS…                    one-shot ping from the EP (the RC is 10.0.0.1)
-  reproduce [--runs N] [--duration S] [--json PATH] [--html PATH] [--scenarios a,b] [--workers N]
+/** Each command's usage line(s) and description, as `--help` and `COMMAND --help` print them. */
+const COMMAND_HELP: Readonly<Record<string, string>> = {
+  lab: `  lab [SCRIPT] [--keep-going]   run a lab script (lines 'rc$ …' / 'ep$ …'), or an interactive lab
+`,
+  iperf3: `  iperf3 ARGS…                  one-shot iperf3 client on the EP (a server runs on the RC, 10.0.0.1)
+`,
+  ethtool: `  ethtool ARGS…                 one-shot ethtool on the EP
+`,
+  ping: `  ping ARGS…                    one-shot ping from the EP (the RC is 10.0.0.1)
+`,
+  reproduce: `  reproduce [--runs N] [--duration S] [--json PATH] [--html PATH] [--scenarios a,b] [--workers N]
                                 the seeds' fixed matrix: of the global options it takes
-                                --profile, --seed and --functional only
-  sweep AXIS=V1,V2… [--runs N] [--duration S] [--shard I/N] [--out PATH] [--html PATH] [--workers N]
+                                --profile, --seed and --functional only (--workers 0 runs
+                                the jobs in this thread)
+`,
+  sweep: `  sweep AXIS=V1,V2… [--runs N] [--duration S] [--shard I/N] [--out PATH] [--html PATH] [--workers N]
                                 axes: queues mws doorbell ep_doorbell affinity transport_mtu
                                 use_dma use_tx_dma use_rx_dma num_tx_dma_chan num_rx_dma_chan
                                 dma_channels tx_memcpy_offload hz wake_timer direction
@@ -47,23 +52,31 @@ Commands:
                                 global --param/--doorbell/--mws/--ep-doorbell set the base configuration
                                 under the axes (an axis overrides); a failed run is kept
                                 with its reason (stalled, the iperf3 error), exit status 0
-  merge SHARD.json… [--out PATH] [--html PATH] [--partial]   join sweep shards from many machines
+`,
+  merge: `  merge SHARD.json… [--out PATH] [--html PATH] [--partial]   join sweep shards from many machines
                                 (every shard once, of one seed, grid and profile; --partial
                                 writes an incomplete set, marked partial)
-  faults [--seed N] [--only ID] [--json PATH] [--html PATH]   the fault × invariant matrix
-  profile [NAME|FILE] [--table]  the built-in profiles; one as the JSON --profile FILE reads (copy
+`,
+  faults: `  faults [--seed N] [--only ID] [--json PATH] [--html PATH]   the fault × invariant matrix
+`,
+  profile: `  profile [NAME|FILE] [--table]  the built-in profiles; one as the JSON --profile FILE reads (copy
                                 it to describe another board), or --table: each parameter with
-                                its unit, provenance and note (no operand: the --profile given)
-  calibrate [--fit rate,sd] [--seeds N] [--duration S] [--iterations N] [--sd-seeds N]
+                                its unit, provenance and note (no operand: the --profile given,
+                                else rcar-s4)
+`,
+  calibrate: `  calibrate [--fit rate,sd] [--seeds N] [--duration S] [--iterations N] [--sd-seeds N]
             [--sd-iterations N] [--workers N]
                                 fit memory.readUncachedMBps to the baseline TCP and UDP means
                                 (bisection, --iterations × --seeds runs of each row) and
                                 noise.runScaleSd to the baseline TCP run-to-run SD (5.84 Mb/s;
                                 --sd-iterations scalings over --sd-seeds runs); prints both
                                 values and the residuals. Defaults (3, 4 s, 7, 10, 2): 78 runs
-                                of 4 s, ~1.5 min with 2 workers on this project's 2-core machines
+                                of 4 s, ~1.5 min with 2 workers on this project's 2-core machines;
+                                of the global options it takes --profile only
+`,
+};
 
-Global options:
+const GLOBAL_HELP = `Global options:
   --profile NAME|FILE   platform profile (default rcar-s4; built-in: rcar-s4, x86-server)
   --seed N              RNG seed (default 1)
   --functional          move real payload bytes (default: timing mode, headers only)
@@ -77,6 +90,17 @@ Global options:
                         as port ops on the EPF drivers would; ntb_perf then needs --mws 2)
   --trace FILE          write the event trace (JSON lines) to FILE
 `;
+
+const USAGE = `Usage: ntb-bench [global options] COMMAND [args]
+
+Commands:
+${Object.values(COMMAND_HELP).join('')}
+${GLOBAL_HELP}`;
+
+/** `ntb-bench COMMAND --help`: that command's usage, then the global options. */
+function commandUsage(cmd: string): string {
+  return `Usage: ntb-bench [global options] ${(COMMAND_HELP[cmd] ?? '').trimStart()}\n${GLOBAL_HELP}`;
+}
 
 interface Globals {
   profile: PlatformProfile;
@@ -333,9 +357,13 @@ function interactive(lab: Lab, g: Globals): number {
     rl.setPrompt(`${board}$ `);
     rl.prompt();
   };
+  let closed = false;
   rl.on('line', (text) => {
+    // Lines piped in after `exit` are still emitted by readline: a shell reads no further.
+    if (closed) return;
     const t = text.trim();
     if (t === 'exit' || t === 'quit') {
+      closed = true;
       rl.close();
       return;
     }
@@ -529,7 +557,12 @@ async function runSweep(g: Globals, args: string[]): Promise<number> {
   const shardSpec = flag(args, '--shard');
   const workers = flag(args, '--workers');
   const base = sweepBase(g);
-  const grid = parseGrid(axes);
+  let grid;
+  try {
+    grid = parseGrid(axes);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
   const shard = shardSpec === undefined ? undefined : parseShard(shardSpec);
   checkOutput(out);
   checkOutput(html);
@@ -583,6 +616,8 @@ function runMerge(args: string[]): number {
 
 async function runCalibrate(g: Globals, args: string[]): Promise<number> {
   rejectConfigOptions('calibrate', g, '--profile');
+  const fixed = g.given.filter((o) => o === '--seed' || o === '--functional');
+  if (fixed.length > 0) throw new UsageError(`calibrate: ${fixed.join(', ')} ${fixed.length === 1 ? 'does' : 'do'} not apply: it runs the seeds runSeed(101, r) that reproduce checks, in timing mode (global option it takes: --profile)`);
   const extra = subcommandArgs('calibrate', args, ['--fit', '--seeds', '--duration', '--iterations', '--sd-seeds', '--sd-iterations', '--workers']);
   if (extra.length > 0) throw new UsageError(`calibrate: unexpected argument '${extra[0] ?? ''}'`);
   const fitArg = flag(args, '--fit') ?? 'rate,sd';
@@ -659,8 +694,7 @@ function runProfile(g: Globals, args: string[]): number {
   if (operands.length > 1) throw new UsageError(`profile: unexpected argument '${operands[1] ?? ''}'`);
   const table = args.includes('--table');
   const [which] = operands;
-  if (which === undefined && g.profileGiven !== true) {
-    if (table) throw new UsageError('profile: --table needs a profile (NAME, FILE or the global --profile)');
+  if (which === undefined && g.profileGiven !== true && !table) {
     process.stdout.write(profileListing());
     return 0;
   }
@@ -670,11 +704,19 @@ function runProfile(g: Globals, args: string[]): number {
   return 0;
 }
 
+/** The one-shot tools: their options, `--help` included, go to the tool. */
+const ONE_SHOT = ['iperf3', 'ethtool', 'ping'];
+
 /** Entry point; returns the exit status. */
 export async function main(argv: string[]): Promise<number> {
   try {
     const { globals, rest } = parseGlobals(argv);
     const [cmd, ...args] = rest;
+    // `COMMAND --help` / `-h` (the one-shot tools take theirs to the tool, as on a board).
+    if (cmd !== undefined && COMMAND_HELP[cmd] !== undefined && !ONE_SHOT.includes(cmd) && (args.includes('--help') || args.includes('-h'))) {
+      process.stdout.write(commandUsage(cmd));
+      return 0;
+    }
     switch (cmd) {
       case undefined:
       case 'help':
@@ -704,7 +746,9 @@ export async function main(argv: string[]): Promise<number> {
     }
   } catch (e) {
     if (e instanceof UsageError) {
-      process.stderr.write(`ntb-bench: ${e.message}\n${USAGE}`);
+      // A command's own usage error ('sweep: …') shows that command's usage.
+      const cmd = /^([a-z0-9]+):/.exec(e.message)?.[1];
+      process.stderr.write(`ntb-bench: ${e.message}\n${cmd !== undefined && COMMAND_HELP[cmd] !== undefined ? commandUsage(cmd) : USAGE}`);
       return 2;
     }
     if (e instanceof FileError) {

@@ -49,7 +49,16 @@ describe('ntb-bench CLI', () => {
     const bad = join(dir, 'p.json');
     writeFileSync(bad, JSON.stringify({ name: 'x' }));
     expect(await run(['--profile', bad, 'lab'])).toMatchObject({ code: 1, err: expect.stringContaining('description: got nothing') as string });
-    expect(await run(['sweep', 'queues=9'])).toMatchObject({ code: 1, err: expect.stringContaining('queues=9: allowed integer 1..8') as string });
+  });
+
+  it('a bad sweep axis is a usage error: status 2 with the sweep usage, not the whole help', async () => {
+    for (const args of [['sweep', 'queues=9'], ['sweep', 'foo=1'], ['sweep', 'queues']]) {
+      const r = await run(args);
+      expect(r.code).toBe(2);
+      expect(r.err).toMatch(/^ntb-bench: sweep: .*\nUsage: ntb-bench \[global options\] sweep AXIS=V1,V2… /);
+      expect(r.err).not.toContain('  lab [SCRIPT]');
+    }
+    expect((await run(['sweep', 'queues=9'])).err).toContain('queues=9: allowed integer 1..8');
   });
 
   it('rejects unreadable files, bad JSON and bad subcommand options before running anything', async () => {
@@ -169,6 +178,31 @@ describe('ntb-bench CLI', () => {
     expect(help).toMatch(/^ {2}sweep AXIS=V1,V2… .*\[--html PATH\].*\[--workers N\]$/m);
     expect(help).toMatch(/^ {2}calibrate \[--fit rate,sd\] \[--seeds N\] \[--duration S\] \[--iterations N\] \[--sd-seeds N\]\n {12}\[--sd-iterations N\] \[--workers N\]$/m);
     expect(help).toContain('--doorbell MODE       legacy | per-bit (both boards), or per board: rc=MODE,ep=MODE');
+  });
+
+  it('COMMAND --help (or -h) prints that command\'s usage and the global options, status 0; the one-shot tools take theirs to the tool', async () => {
+    for (const cmd of ['lab', 'reproduce', 'sweep', 'merge', 'calibrate', 'faults', 'profile']) {
+      for (const h of ['--help', '-h']) {
+        const r = await run([cmd, h]);
+        expect({ cmd, h, code: r.code, err: r.err }).toEqual({ cmd, h, code: 0, err: '' });
+        expect(r.out).toMatch(new RegExp(`^Usage: ntb-bench \\[global options\\] ${cmd} `));
+        expect(r.out).toContain('\nGlobal options:\n  --profile NAME|FILE');
+      }
+    }
+    const ping = await run(['ping', '-h']);
+    expect(ping.out + ping.err).toContain('Usage\n  ping [options] <destination>');
+  });
+
+  it('profile --table with no operand prints the default profile\'s table (rcar-s4)', async () => {
+    const r = await run(['profile', '--table']);
+    expect(r.code).toBe(0);
+    expect(r.out).toBe((await run(['profile', 'rcar-s4', '--table'])).out);
+  });
+
+  it('calibrate refuses --seed and --functional: it runs the seeds reproduce checks, in timing mode', async () => {
+    for (const g of [['--seed', '2'], ['--functional']]) {
+      expect(await run([...g, 'calibrate', '--fit', 'rate'])).toMatchObject({ code: 2, err: expect.stringMatching(new RegExp(`^ntb-bench: calibrate: ${g[0] ?? ''} does not apply: it runs the seeds runSeed\\(101, r\\) that reproduce checks, in timing mode \\(global option it takes: --profile\\)\nUsage: ntb-bench \\[global options\\] calibrate`)) as string });
+    }
   });
 
   it('prints usage with status 0 for help and 1 without a command', async () => {

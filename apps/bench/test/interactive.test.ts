@@ -63,4 +63,15 @@ describe.skipIf(!existsSync('/usr/bin/script'))('interactive lab through a pseud
     expect(out).toContain('ep$ dmesg | grep');
     expect(out).toContain("Usage: grep [OPTION]... PATTERNS [FILE]...");
   }, 60_000);
+
+  it('stops at exit with lines still piped in after it, as a shell reads no further', async () => {
+    const p = spawn('node', [cli, 'lab'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    p.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    p.stdin.end('rc$ echo zero\nexit\nrc$ echo one\nep$ echo two\n');
+    const code = await new Promise<number | null>((resolve) => p.on('close', resolve));
+    expect(code).toBe(0);
+    expect(out).toContain('zero\n');
+    expect(out).not.toMatch(/one|two/);
+  }, 30_000);
 });

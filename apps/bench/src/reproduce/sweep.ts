@@ -10,7 +10,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { extendProfile, getProfile, parseProfile, type PlatformProfile } from '@ntbsim/kernel';
-import { KERNEL_PARAM_NAMES } from '@ntbsim/ntb-transport';
+import { KERNEL_PARAM_NAMES, transportParams } from '@ntbsim/ntb-transport';
 import { esc, PAGE_STYLE } from './report.js';
 import { runPool, runSeed, type Job, type JobOutcome } from './reproduce.js';
 import { summarize, type RunConfig } from './scenarios.js';
@@ -312,10 +312,20 @@ export async function sweep(options: {
     const json = files.get(p.profileName);
     return json === undefined ? { profileName: p.profileName } : { profileName: p.profileName, profileJson: json };
   };
+  // So is each point's configuration: its ntb_transport parameters (the module's own checks)
+  // and a server CPU the point's profile has.
   for (const p of points) {
-    if (p.profilePatch === undefined) continue;
     const r = resolve(p);
-    extendProfile(r.profileJson !== undefined ? parseProfile(r.profileJson, r.profileName) : getProfile(r.profileName), p.profilePatch);
+    const base = r.profileJson !== undefined ? parseProfile(r.profileJson, r.profileName) : getProfile(r.profileName);
+    const profile = p.profilePatch === undefined ? base : extendProfile(base, p.profilePatch);
+    const cpus = profile.cpu.count.value;
+    const cpu = p.config.serverCpu;
+    if (cpu !== undefined && cpu >= cpus) throw new Error(`sweep: server_cpu=${cpu}: allowed any or a CPU of the profile, 0..${cpus - 1} (${p.id}: ${profile.name} has ${cpus} CPUs)`);
+    try {
+      transportParams(p.config.transport);
+    } catch (e) {
+      throw new Error(`sweep: ${p.id}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+    }
   }
   const all: Job[] = [];
   for (const p of points) {

@@ -203,9 +203,16 @@ describe('failed sweep runs', () => {
     expect(sweepHtml(res)).toContain('<ul id="sweep-failures"><li>queues=5 run 1 (seed 1)');
   }, 120_000);
 
-  it('shows a failure that is not a stall by its error', async () => {
-    const res = await sweep({ grid: parseGrid(['server_cpu=31']), runs: 1, durationS: 1, profileName: 'rcar-s4', payload: 'timing', workers: 0 });
-    expect(res.points[0]?.runs).toEqual([{ run: 0, seed: 1, error: 'iperf3 server: iperf3: error - unable to set CPU affinity: Invalid argument' }]);
-    expect(formatSweepTable(res)).toMatch(/^server_cpu=31 +0 +- +- +- +- +iperf3 server: iperf3: error - unable to set CPU affinity: Invalid argument$/m);
+  it('shows a failure that is not a stall by its error: an MTU of 74 is below what TCP can send with DF (tcp_min_snd_mss 48), so the control connection fails', async () => {
+    const res = await sweep({ grid: parseGrid(['transport_mtu=100']), runs: 1, durationS: 1, profileName: 'rcar-s4', payload: 'timing', workers: 0 });
+    expect(res.points[0]?.runs).toEqual([{ run: 0, seed: 1, error: 'iperf3 client: error - control socket has closed unexpectedly' }]);
+    expect(formatSweepTable(res)).toMatch(/^transport_mtu=100 +0 +- +- +- +- +iperf3 client: error - control socket has closed unexpectedly$/m);
+  }, 60_000);
+
+  it('refuses a server CPU the profile does not have, and a point whose ntb_transport parameters the module refuses, before anything runs', async () => {
+    const opts = { runs: 1, durationS: 1, profileName: 'rcar-s4', payload: 'timing', workers: 0 } as const;
+    await expect(sweep({ ...opts, grid: parseGrid(['server_cpu=7,8']) })).rejects.toThrow('sweep: server_cpu=8: allowed any or a CPU of the profile, 0..7 (server_cpu=8: rcar-s4 has 8 CPUs)');
+    await expect(sweep({ ...opts, grid: parseGrid(['server_cpu=3', 'cpu.count=2,4']) })).rejects.toThrow('sweep: server_cpu=3: allowed any or a CPU of the profile, 0..1 (server_cpu=3,cpu.count=2: rcar-s4 has 2 CPUs)');
+    await expect(sweep({ ...opts, grid: parseGrid(['num_tx_dma_chan=2']), base: { transport: { maxNumClients: 99999999999 } } })).rejects.toThrow(/^sweep: num_tx_dma_chan=2: .*max_num_clients/);
   }, 60_000);
 });
