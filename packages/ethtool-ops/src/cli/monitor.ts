@@ -3,7 +3,7 @@
  * join the namespace's ethtool monitor group, print "listening...", then print each matching
  * notification as the GET reply callback would in monitor mode (a blank line, then the block).
  * The model's kernel emits ETHTOOL_MSG_CHANNELS_NTF only; the other filters are accepted and stay
- * silent.
+ * silent. The option table is ethtool 6.1's monitor_opts[].
  */
 import { ethnlParseHeaderDev } from '../core.js';
 import type { EthtoolEnv, EthtoolMonitor, EthtoolNotification } from '../types.js';
@@ -11,7 +11,22 @@ import { formatChannelsNetlink } from './format.js';
 import type { Output } from './output.js';
 
 /** The filter of one monitor option; 'all' is every known notification. */
-type MonitorCmd = 'all' | 'LINKINFO' | 'LINKMODES' | 'WOL' | 'DEBUG' | 'FEATURES' | 'PRIVFLAGS' | 'RINGS' | 'CHANNELS' | 'COALESCE' | 'PAUSE';
+type MonitorCmd =
+  | 'all'
+  | 'LINKINFO'
+  | 'LINKMODES'
+  | 'WOL'
+  | 'DEBUG'
+  | 'FEATURES'
+  | 'PRIVFLAGS'
+  | 'RINGS'
+  | 'CHANNELS'
+  | 'COALESCE'
+  | 'PAUSE'
+  | 'EEE'
+  | 'CABLE_TEST'
+  | 'CABLE_TEST_TDR'
+  | 'MODULE';
 
 /** monitor_opts[]: option patterns ('|'-separated alternatives, "" = no option) and what they select. */
 export const MONITOR_OPTS: readonly { readonly pattern: string; readonly cmd: MonitorCmd }[] = [
@@ -26,13 +41,23 @@ export const MONITOR_OPTS: readonly { readonly pattern: string; readonly cmd: Mo
   { pattern: '-l|--show-channels|-L|--set-channels', cmd: 'CHANNELS' },
   { pattern: '-c|--show-coalesce|-C|--coalesce', cmd: 'COALESCE' },
   { pattern: '-a|--show-pause|-A|--pause', cmd: 'PAUSE' },
+  { pattern: '--show-eee|--set-eee', cmd: 'EEE' },
+  { pattern: '--cable-test', cmd: 'CABLE_TEST' },
+  { pattern: '--cable-test-tdr', cmd: 'CABLE_TEST_TDR' },
+  { pattern: '--show-module|--set-module', cmd: 'MODULE' },
 ];
 
-/** nl_monitor_usage: the --monitor part of `ethtool -h`. */
+/**
+ * nl_monitor_usage: the --monitor part of `ethtool -h`. An entry whose pattern repeats the previous
+ * one (`-s|--change` selects four notifications) is listed once, as since ethtool 5.16.
+ */
 export function monitorUsage(): string {
   let s = '        ethtool --monitor               Show kernel notifications\n';
   s += '                ( [ --all ]';
-  for (const opt of MONITOR_OPTS.slice(1)) s += `\n                  | ${opt.pattern.split('|').join(' | ')}`;
+  MONITOR_OPTS.forEach((opt, i) => {
+    if (i === 0 || opt.pattern === MONITOR_OPTS[i - 1]?.pattern) return;
+    s += `\n                  | ${opt.pattern.split('|').join(' | ')}`;
+  });
   s += ' )\n';
   s += '                [ DEVNAME | * ]\n';
   return s;

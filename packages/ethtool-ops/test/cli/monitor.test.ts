@@ -29,6 +29,21 @@ describe('ethtool --monitor', () => {
     expect(mon?.read()).toBe('');
   });
 
+  it('accepts every filter of ethtool 6.1 monitor_opts[]; those the model never emits stay silent', () => {
+    for (const opt of ['-s', '--change', '--show-eee', '--set-eee', '--cable-test', '--cable-test-tdr', '--show-module', '--set-module']) {
+      const { env } = lab();
+      const m = runEthtool(['--monitor', opt, 'ntb0'], env);
+      expect({ opt, stdout: m.stdout, stderr: m.stderr, exitCode: m.exitCode }).toEqual({ opt, stdout: 'listening...\n', stderr: '', exitCode: 0 });
+      runEthtool(['-L', 'ntb0', 'combined', '4'], env);
+      expect(m.monitor?.read()).toBe('');
+    }
+    expect(runEthtool(['--monitor', '--show-fec', 'ntb0'], lab().env)).toEqual({
+      stdout: '',
+      stderr: "monitoring for option 'ntb0' not supported\n",
+      exitCode: 1,
+    });
+  });
+
   it('stays silent for rejected, failed and no-op requests, on both paths', () => {
     const { env } = lab();
     const mon = runEthtool(['--monitor', '-L'], env).monitor;
