@@ -2,26 +2,29 @@
  * The `ethtool` command as a pure function (ethtool.c main, find_option, show_usage and
  * netlink/netlink.c netlink_run_handler), for the subcommands the model implements:
  * `DEV` (settings), `-i`, `-S`, `-l`, `-L`, `-h`, `--version` and `--monitor`. Another option of
- * ethtool 6.1 is refused as not implemented by the model (exit 1); anything else is an unknown
- * option ("bad command line argument(s)", exit 1), as for the real tool. Output and exit codes
+ * ethtool 6.1 is refused as not implemented by the model (exit 1), and so are the netlink
+ * standard statistics (`-S DEV --all-groups | --groups …`); anything else is an unknown option
+ * ("bad command line argument(s)", exit 1), as for the real tool. The flags `-I` and `--json` are
+ * ethtool 6.1's: `-I` changes nothing for these subcommands, and `--json` is a bad command line
+ * for all of them but `-S` (whose JSON output is the standard statistics'). Output and exit codes
  * follow ethtool 6.1.
  */
 import { doGchannels, doGdrv, doGset, doGstats, doSchannels } from './ioctlCmds.js';
 import { monitorUsage, nlMonitor } from './monitor.js';
-import { nlGchannels, nlGset, nlSchannels, utf8Length, WILDCARD_DEVNAME, type Cmd } from './netlinkCmds.js';
-import { Output } from './output.js';
+import { nlGchannels, nlGset, nlGstats, nlSchannels, utf8Length, WILDCARD_DEVNAME, type Cmd } from './netlinkCmds.js';
+import { ETHTOOL_VERSION, Output } from './output.js';
 import { strtoul } from './strtol.js';
 import type { EthtoolEnv, EthtoolMonitor, EthtoolResult } from '../types.js';
 
-/** The userland version the model reproduces (PACKAGE VERSION of the captured samples). */
-export const ETHTOOL_VERSION = '6.1';
+export { ETHTOOL_VERSION } from './output.js';
 
 /** One entry of ethtool.c's args[] table. */
 interface OptionDef {
   readonly opts: string;
   readonly func: (c: Cmd) => number;
   readonly nlfunc?: (c: Cmd) => number;
-  readonly ioctlOnly?: true;
+  /** nlchk: false sends the request over ioctl ("ioctl-only request"). */
+  readonly nlchk?: (c: Cmd) => boolean;
   readonly noDev?: true;
   readonly json?: true;
   readonly help: string;
@@ -52,7 +55,9 @@ const ARGS: readonly OptionDef[] = [
     opts: '-S|--statistics',
     json: true,
     func: doGstats,
-    ioctlOnly: true,
+    // nl_gstats_chk: netlink only when arguments (standard statistics groups) follow DEVNAME.
+    nlchk: (c) => c.args.length > 0,
+    nlfunc: nlGstats,
     help: 'Show adapter statistics',
     xhelp: '               [ --all-groups | --groups [eth-phy] [eth-mac] [eth-ctrl] [rmon] ]\n',
   },
@@ -105,7 +110,7 @@ const IFNAMSIZ = 16;
 /** netlink_run_handler: the netlink handler's exit code, or 'fallback' to run the ioctl one. */
 function netlinkRunHandler(opt: OptionDef, c: Cmd, devname: string | undefined): number | 'fallback' {
   let reason: string;
-  if (opt.ioctlOnly === true) {
+  if (opt.nlchk?.(c) === false) {
     reason = 'ioctl-only request';
   } else if (devname !== undefined && utf8Length(devname) >= ALTIFNAMSIZ) {
     c.out.err(`device name '${devname}' longer than ${ALTIFNAMSIZ - 1} characters\n`);
@@ -152,10 +157,7 @@ function main(argv: readonly string[], env: EthtoolEnv, out: Output): { code: nu
   if (first === undefined) return { code: out.badArgs() };
   let k = findOption(first);
   if (k > 0) args.shift();
-  else if (UNMODELLED.has(first)) {
-    out.err(`ethtool: ${first} is an ethtool ${ETHTOOL_VERSION} option this model does not implement (it has DEV, -i, -S, -l, -L, -h, --version and --monitor)\n`);
-    return { code: 1 };
-  } else if (first.startsWith('-')) return { code: out.badArgs() };
+  else if (UNMODELLED.has(first)) return { code: out.notImplemented(first) }; else if (first.startsWith('-')) return { code: out.badArgs() };
   else k = 0;
   const opt = ARGS[k];
   if (opt === undefined) return { code: out.badArgs() };

@@ -177,6 +177,21 @@ export function nlSchannels(c: Cmd): number {
   return 1;
 }
 
+/** stats_params: the parameters nl_gstats parses (ETHTOOL_A_STATS_GROUPS). */
+const GSTATS_PARAMS: readonly string[] = ['--groups', '--all-groups'];
+
+/**
+ * nl_gstats: `ethtool -S DEV --all-groups | --groups …` (netlink standard statistics, which the
+ * model does not implement); it runs only with arguments (nl_gstats_chk). nl_parser rejects an
+ * unknown first parameter as the real tool does; a known one is refused as not implemented (exit 1).
+ */
+export function nlGstats(c: Cmd): number {
+  const arg = c.args[0] ?? '';
+  if (GSTATS_PARAMS.includes(arg)) return c.out.notImplemented(`-S ${arg}`, "its -S shows the driver's statistics, ETH_SS_STATS, only");
+  c.out.err(`ethtool (-S): unknown parameter '${arg}'\n`);
+  return 1;
+}
+
 /** A GET whose handler the model's devices never have (get_wol, get_msglevel): -EOPNOTSUPP before begin. */
 const unsupportedGet = (): EthnlResult<never> => ({ ok: false, ret: -ERRNO.EOPNOTSUPP });
 

@@ -51,6 +51,22 @@ describe('command line handling (ethtool.c main)', () => {
     expect(runEthtool(['--include-statistics', 'ntb0'], nl).exitCode).toBe(0);
   });
 
+  it('-I changes nothing for these subcommands: ethtool 6.1 asks for statistics with none of them', () => {
+    for (const argv of [['-l', 'ntb0'], ['ntb0'], ['-i', 'ntb0'], ['-S', 'ntb0'], ['-l', 'nosuchdev'], ['-L', 'ntb0', 'combined', '65']]) {
+      const plain = runEthtool(argv, nl);
+      expect({ argv, r: runEthtool(['-I', ...argv], nl) }).toEqual({ argv, r: plain });
+      expect({ argv, r: runEthtool(['--include-statistics', ...argv], nl) }).toEqual({ argv, r: plain });
+    }
+    expect(runEthtool(['-I', '-l', 'ntb0'], nl).stdout).toContain('Combined:\t64\n');
+    expect(runEthtool(['-l', 'ntb0', '-I'], nl)).toEqual({ stdout: '', stderr: "ethtool: unexpected parameter '-I'\n", exitCode: 1 });
+  });
+
+  it('--json is a bad command line for every subcommand without JSON output in ethtool 6.1 (all but -S)', () => {
+    for (const argv of [['ntb0'], ['-i', 'ntb0'], ['-l', 'ntb0'], ['-L', 'ntb0', 'combined', '2'], ['-l', '*']]) {
+      expect({ argv, r: runEthtool(['--json', ...argv], nl) }).toEqual({ argv, r: { stdout: '', stderr: BAD, exitCode: 1 } });
+    }
+  });
+
   it('prints its version and a usage text for the subcommands it has', () => {
     expect(runEthtool(['--version'], nl)).toEqual({ stdout: 'ethtool version 6.1\n', stderr: '', exitCode: 0 });
     const h = runEthtool(['-h'], nl);
@@ -58,7 +74,23 @@ describe('command line handling (ethtool.c main)', () => {
     expect(h.stdout.startsWith('ethtool version 6.1\nUsage:\n        ethtool [ FLAGS ]  DEVNAME\tDisplay standard information about device\n')).toBe(true);
     expect(h.stdout).toContain('        ethtool [ FLAGS ] -L|--set-channels DEVNAME\tSet Channels\n               [ rx N ]\n');
     expect(h.stdout).toContain('        ethtool [ FLAGS ] -h|--help \t\tShow this help\n');
-    expect(h.stdout).toContain('                  | -l | --show-channels | -L | --set-channels\n');
+    expect(h.stdout).toContain(
+      '        ethtool --monitor               Show kernel notifications\n' +
+        '                ( [ --all ]\n' +
+        '                  | -s | --change\n' +
+        '                  | -k | --show-features | --show-offload | -K | --features | --offload\n' +
+        '                  | --show-priv-flags | --set-priv-flags\n' +
+        '                  | -g | --show-ring | -G | --set-ring\n' +
+        '                  | -l | --show-channels | -L | --set-channels\n' +
+        '                  | -c | --show-coalesce | -C | --coalesce\n' +
+        '                  | -a | --show-pause | -A | --pause\n' +
+        '                  | --show-eee | --set-eee\n' +
+        '                  | --cable-test\n' +
+        '                  | --cable-test-tdr\n' +
+        '                  | --show-module | --set-module )\n' +
+        '                [ DEVNAME | * ]\n\nFLAGS:\n',
+    );
+    expect(h.stdout.split('-s | --change').length).toBe(2);
     expect(h.stdout.endsWith('\t-I|--include-statistics\t\trequest device statistics related to the command (not supported by all commands)\n')).toBe(true);
     expect(runEthtool(['--help'], io).stdout).toBe(h.stdout);
   });
@@ -152,7 +184,27 @@ describe('ethtool -S (do_gstats)', () => {
     const { d, env } = statsDev([['a', 1]]);
     delete (d.ethtoolOps as { getEthtoolStats?: unknown }).getEthtoolStats;
     expect(runEthtool(['-S', 's0'], env)).toEqual({ stdout: '', stderr: 'Cannot get stats information: Operation not supported\n', exitCode: 97 });
-    expect(runEthtool(['-S', 's0', '--all-groups'], env).stderr).toBe(BAD);
+    // Without netlink, arguments after DEVNAME reach do_gstats, which takes none.
+    expect(runEthtool(['-S', 's0', '--all-groups'], { ...env, path: 'ioctl' })).toEqual({ stdout: '', stderr: BAD, exitCode: 1 });
+  });
+
+  it('sends -S DEV with arguments over netlink (nl_gstats): an unknown parameter as nl_parser rejects it', () => {
+    const { env } = statsDev([['a', 1]]);
+    expect(runEthtool(['-S', 's0', 'foo'], env)).toEqual({ stdout: '', stderr: "ethtool (-S): unknown parameter 'foo'\n", exitCode: 1 });
+    expect(runEthtool(['-S', 's0', 'eth-phy', '--all-groups'], env).stderr).toBe("ethtool (-S): unknown parameter 'eth-phy'\n");
+  });
+
+  it('refuses the standard statistics groups (--all-groups, --groups, also with --json) as not implemented', () => {
+    const { env } = statsDev([['a', 1]]);
+    const refusal = (opt: string): string =>
+      `ethtool: -S ${opt} is an ethtool 6.1 option this model does not implement (its -S shows the driver's statistics, ETH_SS_STATS, only)\n`;
+    expect(runEthtool(['-S', 's0', '--all-groups'], env)).toEqual({ stdout: '', stderr: refusal('--all-groups'), exitCode: 1 });
+    expect(runEthtool(['-S', 's0', '--groups', 'eth-phy', 'rmon'], env)).toEqual({ stdout: '', stderr: refusal('--groups'), exitCode: 1 });
+    expect(runEthtool(['--json', '-S', 's0', '--all-groups'], env)).toEqual({ stdout: '', stderr: refusal('--all-groups'), exitCode: 1 });
+    expect(runEthtool(['-S', '*', '--all-groups'], env).stderr).toBe(refusal('--all-groups'));
+    // Without arguments -S stays an ioctl request, which cannot dump or print JSON.
+    expect(runEthtool(['-S', '*'], env)).toEqual({ stdout: '', stderr: 'ioctl-only request, wildcard dump not supported\n', exitCode: 1 });
+    expect(runEthtool(['--json', '-S', 's0'], env)).toEqual({ stdout: '', stderr: BAD, exitCode: 1 });
   });
 
   it('throws EthtoolError(EIO) for a driver whose strings and count disagree', () => {
