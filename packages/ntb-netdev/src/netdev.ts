@@ -14,7 +14,7 @@
  */
 import { ERRNO, type ExecContext, type Hrtimer, type Timer } from '@ntbsim/kernel';
 import { createNetDevice, ETH_HLEN, ethTypeTrans, netifRx, skbFromFrame, skbToFrame, type NetDevice, type NetDeviceOps, type NetdevTx, type NetStack, type Skb } from '@ntbsim/net-core';
-import type { NtbTransport, TransportQp } from '@ntbsim/ntb-transport';
+import { PAYLOAD_HEADER_SIZE, type NtbTransport, type TransportQp } from '@ntbsim/ntb-transport';
 import { NtbNetdevError } from './errors.js';
 import type { NtbNetdevOptions, NtbNetdevVariant, NtbQueueStats, PayloadMode, WakeTimerKind } from './types.js';
 
@@ -143,7 +143,16 @@ export class NtbNetdev {
       throw new NtbNetdevError('EIO', `${this.transport.dev.name}: no transport queue pair available`);
     }
     const first = this.queues[0] as NtbNetdevQueue;
-    this.ndev.mtu = first.qp.maxSize() - ETH_HLEN;
+    const mtu = first.qp.maxSize() - ETH_HLEN;
+    if (mtu < 0) {
+      // The kernel's unsigned `ndev->mtu` would wrap to ~4 GiB here; the model refuses the probe.
+      for (const q of this.queues) this.transport.freeQueue(q.qp);
+      stack.unregisterNetdev(this.ndev);
+      throw new NtbNetdevError('EINVAL', `${this.transport.dev.name}: max_size ${first.qp.maxSize()} is below ETH_HLEN (${ETH_HLEN}): no room for an Ethernet header (raise transport_mtu to at least ${PAYLOAD_HEADER_SIZE + ETH_HLEN})`);
+    }
+    this.ndev.mtu = mtu;
+    // NETDEV_REGISTER sees the probe's MTU: below 68 the device gets no IPv4 (inetdev_valid_mtu).
+    stack.onMtuChange(this.ndev);
     this.ndev.netifSetRealNumQueues(this.queues.length, this.queues.length);
     // ntb_netdev_probe's dev_info; the single-queue driver's says only "%s created".
     this.transport.dev.devInfo(`${this.ndev.name} created${this.variant === 'mq' ? ` with ${this.queues.length} queue pairs` : ''}`);

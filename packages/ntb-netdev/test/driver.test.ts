@@ -117,6 +117,32 @@ describe('modprobe ntb_netdev (loadNtbNetdev)', () => {
     mod.unload();
     expect(t?.freeQueueCount).toBe(0);
   });
+
+  it('a transport_mtu whose max_size is below ETH_HLEN fails the probe (EINVAL: the kernel\'s unsigned MTU would wrap): the QP is returned, no netdev registered', () => {
+    const p = transportPair({ transport: { transportMtu: 25 } });
+    const stack = createNetStack(p.hosts.rc);
+    const t = p.buses.rc.transports[0];
+    const mod = loadNtbNetdev(p.buses.rc, stack);
+    expect(mod.rc).toBe(0);
+    expect(mod.devices.size).toBe(0);
+    expect(stack.devices).toEqual([stack.loopback]);
+    expect(t?.freeQueueCount).toBe(1);
+  });
+
+  it('an MTU below 68 from the probe leaves ntb0 without IPv4 (NETDEV_REGISTER: inetdev_valid_mtu): ip addr add is ENOBUFS', () => {
+    for (const [transportMtu, mtu] of [[26, 0], [93, 67]] as const) {
+      const p = transportPair({ transport: { transportMtu } });
+      const stack = createNetStack(p.hosts.rc);
+      const nd = only(loadNtbNetdev(p.buses.rc, stack));
+      expect(nd.ndev.mtu).toBe(mtu);
+      expect(() => stack.ipAddrAdd(nd.ndev, '10.0.0.1/24')).toThrow(expect.objectContaining({ code: 'ENOBUFS' }) as Error);
+    }
+    const p = transportPair({ transport: { transportMtu: 94 } });
+    const stack = createNetStack(p.hosts.rc);
+    const nd = only(loadNtbNetdev(p.buses.rc, stack));
+    expect(nd.ndev.mtu).toBe(68);
+    stack.ipAddrAdd(nd.ndev, '10.0.0.1/24');
+  });
 });
 
 describe('rmmod ntb_netdev (unload) and driver remove', () => {

@@ -6,7 +6,7 @@
  * the addresses and bring `ntb0` up.
  */
 import { createHost, createSimulation, ERRNO, getProfile, type Host, type PlatformProfile, type Simulation } from '@ntbsim/kernel';
-import { createNetStack, type NetDevice, type NetStack } from '@ntbsim/net-core';
+import { createNetStack, IPV4_MIN_MTU, type NetDevice, type NetStack } from '@ntbsim/net-core';
 import { createEpfPair, EPC_PAGE_BYTES, type DoorbellMode, type EpfPair, type EpfPortMode, type VntbOptions } from '@ntbsim/ntb-hw-epf';
 import { createNtbPerfClient, type NtbPerf, type NtbPerfClient, type PerfParams } from '@ntbsim/ntb-perf';
 import { loadNtbNetdev, type NtbNetdev, type PayloadMode } from '@ntbsim/ntb-netdev';
@@ -103,8 +103,8 @@ export const LAB_IPS: Readonly<Record<BoardName, string>> = { rc: '10.0.0.1', ep
 /** Why the lab could not boot. */
 export class LabError extends Error {
   /** Errno-like code. */
-  readonly code: 'ETIMEDOUT' | 'ENODEV' | 'EINVAL';
-  constructor(code: 'ETIMEDOUT' | 'ENODEV' | 'EINVAL', message: string) {
+  readonly code: 'ETIMEDOUT' | 'ENODEV' | 'EINVAL' | 'ENOBUFS';
+  constructor(code: 'ETIMEDOUT' | 'ENODEV' | 'EINVAL' | 'ENOBUFS', message: string) {
     super(message);
     this.name = 'LabError';
     this.code = code;
@@ -145,6 +145,8 @@ export function configureNtb0(b: Board): number {
   if (rc !== 0) return rc;
   const nd = b.netdev();
   if (nd === null) return -ERRNO.ENODEV;
+  // ip addr add: a device whose MTU is below 68 has no IPv4 (RTNETLINK answers ENOBUFS).
+  if (nd.ndev.mtu < IPV4_MIN_MTU) return -ERRNO.ENOBUFS;
   b.stack.ipAddrAdd(nd.ndev, `${b.ip}/24`);
   return nd.ndev.open();
 }
@@ -245,6 +247,8 @@ export function bootLab(options: LabOptions = {}): Lab {
       const why = t.counts.mwCount === 0 ? 'no memory window' : `qp_count = ilog2(db_valid_mask 0x${t.dev.ops.dbValidMask().toString(16)}) = 0`;
       throw new LabError('ENODEV', `${b.name}: ntb_netdev's probe failed (-EIO): ntb_transport has no queue pair (${why}), so there is no ntb0`);
     }
+    if (rcode === -ERRNO.ENOBUFS) throw new LabError('ENOBUFS', `${b.name}: ntb0's MTU ${b.netdev()?.ndev.mtu ?? 0} (max_size ${t?.qps[0]?.maxSize() ?? 0} − ETH_HLEN) is below 68: it has no IPv4, so 'ip addr add ${b.ip}/24 dev ntb0' fails (No buffer space available)`);
+    if (rcode !== 0 && b.netdev() === null && t !== null && t.qps.length > 0) throw new LabError('EINVAL', `${b.name}: ntb_netdev's probe failed: max_size ${t.qps[0]?.maxSize() ?? 0} leaves no room for an Ethernet header (ETH_HLEN 14); raise ntb_transport.transport_mtu`);
     if (rcode !== 0) throw new LabError('ENODEV', `${b.name}: modprobe ntb_netdev failed (${rcode})`);
   }
   const up = (): boolean => [rc, ep].every((b) => b.netdev()?.ndev.netifCarrierOk() === true);

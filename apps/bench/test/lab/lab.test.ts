@@ -28,6 +28,12 @@ describe('the two-board lab', () => {
     );
   });
 
+  it('a transport_mtu too small for ntb0 fails the boot saying why: below ETH_HLEN the probe fails, below an MTU of 68 ntb0 has no IPv4', () => {
+    expect(() => bootLab({ params: { transport: { transportMtu: 20 }, netdev: {} } })).toThrow("rc: ntb_netdev's probe failed: max_size 8 leaves no room for an Ethernet header (ETH_HLEN 14); raise ntb_transport.transport_mtu");
+    expect(() => bootLab({ params: { transport: { transportMtu: 41 }, netdev: {} } })).toThrow("rc: ntb0's MTU 15 (max_size 29 − ETH_HLEN) is below 68: it has no IPv4, so 'ip addr add 10.0.0.1/24 dev ntb0' fails (No buffer space available)");
+    expect(bootLab({ params: { transport: { transportMtu: 94 }, netdev: {} } }).boards.ep.netdev()?.ndev.mtu).toBe(68);
+  });
+
   it('ip -s link show ntb0 prints the iproute2 block; bad devices and options fail as ip does', () => {
     const r = sh(lab, 'rc', 'ip -s link show ntb0');
     expect(r.status).toBe(0);
