@@ -1,23 +1,31 @@
 /**
- * `ethtool` in the lab: the @ntbsim/ethtool-ops userland front end over the board's `ntb0`
- * (netlink path). `ethtool --monitor` keeps listening on its board; the notifications it
- * receives are printed with the output of the board's next `ethtool` commands.
+ * `ethtool` in the lab: the @ntbsim/ethtool-ops userland front end over the board's network
+ * devices (netlink path): `ntb0` with ntb_netdev's ethtool_ops, `lo` with loopback_ethtool_ops,
+ * any other device with its driver's (or none). They are listed by ifindex, so `ethtool -l '*'`
+ * and `ethtool '*'` dump them as the kernel's for_each_netdev_dump does. `ethtool --monitor`
+ * keeps listening on its board; the notifications it receives are printed with the output of the
+ * board's next `ethtool` commands.
  */
 import { createEthtoolNotifier, runEthtool, type EthtoolDevice, type EthtoolMonitor, type EthtoolNotifier, type EthtoolOps } from '@ntbsim/ethtool-ops';
+import type { NetDevice } from '@ntbsim/net-core';
+import type { NtbNetdev } from '@ntbsim/ntb-netdev';
 import type { Board } from '../lab/lab.js';
 import { result, type Command } from '../types.js';
 
 const notifiers = new WeakMap<Board, EthtoolNotifier>();
 const monitors = new WeakMap<Board, EthtoolMonitor[]>();
 
-/** The ethtool view of the board's ntb0 (its ethtool_ops are the driver's). */
-export function ethtoolDevice(board: Board): EthtoolDevice | undefined {
-  const nd = board.netdev();
-  if (nd === null) return undefined;
-  const dev = nd.ndev;
+/**
+ * loopback_ethtool_ops (drivers/net/loopback.c): get_link is always_on; its get_ts_info is not in
+ * the contract. No get_drvinfo, parent or rtnl_link_ops, so `ethtool -i lo` is -EOPNOTSUPP.
+ */
+const LOOPBACK_ETHTOOL_OPS: EthtoolOps = { getLink: () => true };
+
+/** A net_device as the ethtool core sees it, with `ops` as its ethtool_ops. */
+function asEthtoolDevice(dev: NetDevice, ops: EthtoolOps, parent?: EthtoolDevice['parent']): EthtoolDevice {
   return {
     name: dev.name,
-    ethtoolOps: dev.ethtoolOps as EthtoolOps,
+    ethtoolOps: ops,
     get isUp() {
       return dev.isUp;
     },
@@ -27,8 +35,36 @@ export function ethtoolDevice(board: Board): EthtoolDevice | undefined {
     get realNumTxQueues() {
       return dev.realNumTxQueues;
     },
-    parent: { name: nd.transport.dev.name, driverName: 'ntb_transport' },
+    ...(parent === undefined ? {} : { parent }),
   };
+}
+
+/** ntb0 as ethtool sees it: the driver's ethtool_ops, its parent the transport's device. */
+function ntbDevice(nd: NtbNetdev): EthtoolDevice {
+  return asEthtoolDevice(nd.ndev, nd.ndev.ethtoolOps as EthtoolOps, { name: nd.transport.dev.name, driverName: 'ntb_transport' });
+}
+
+/** The ethtool view of the board's ntb0 (its ethtool_ops are the driver's). */
+export function ethtoolDevice(board: Board): EthtoolDevice | undefined {
+  const nd = board.netdev();
+  return nd === null ? undefined : ntbDevice(nd);
+}
+
+/**
+ * The board's devices as ethtool sees them, by ifindex (lo first): ntb0 with its driver's ops and
+ * parent, lo with loopback_ethtool_ops, another device with its driver's ops or none
+ * (default_ethtool_ops).
+ */
+export function ethtoolDevices(board: Board): ReadonlyMap<string, EthtoolDevice> {
+  const nd = board.netdev();
+  const devs = [...board.stack.devices].sort((a, b) => a.ifindex - b.ifindex);
+  return new Map(
+    devs.map((dev): [string, EthtoolDevice] => {
+      if (nd !== null && dev === nd.ndev) return [dev.name, ntbDevice(nd)];
+      const ops = (dev.ethtoolOps as EthtoolOps | undefined) ?? (dev.loopback ? LOOPBACK_ETHTOOL_OPS : {});
+      return [dev.name, asEthtoolDevice(dev, ops)];
+    }),
+  );
 }
 
 function notifierOf(board: Board): EthtoolNotifier {
@@ -51,7 +87,7 @@ export const ethtool: Command = (argv, env) => {
   const board = env.board;
   const before = drainMonitors(board);
   const r = runEthtool(argv.slice(1), {
-    devices: (name) => (name === board.netdev()?.ndev.name ? ethtoolDevice(board) : undefined),
+    devices: ethtoolDevices(board),
     notifier: notifierOf(board),
   });
   if (r.monitor !== undefined) monitors.set(board, [...(monitors.get(board) ?? []), r.monitor]);

@@ -16,10 +16,12 @@
  */
 import type { TaskStep } from '@ntbsim/kernel';
 import { netStrerror, type PmtuDisc } from '@ntbsim/net-core';
+import { runsAsRoot } from '../lab/shell.js';
 import { result, type Command, type CommandResult } from '../types.js';
 import { strtod } from './iperf3/units.js';
 import { takeServerOutput } from './net/background.js';
 import { cGeneral } from './net/cformat.js';
+import { interleaved, type StreamWrite } from './output.js';
 
 /** Largest `-s` for IPv4: 65535 − IP − ICMP headers. */
 const MAX_DATALEN = 0xffff - 20 - 8;
@@ -27,6 +29,10 @@ const MAX_DATALEN = 0xffff - 20 - 8;
 const TIMEVAL_BYTES = 16;
 /** iputils' MININTERVAL (ms): the retry delay after EAGAIN. */
 const MININTERVAL_MS = 10;
+/** iputils' MIN_USER_INTERVAL_MS: the shortest `-i` a user other than root may ask for. */
+const MIN_USER_INTERVAL_MS = 2;
+/** The lab's /etc/hosts: the names getaddrinfo resolves without DNS. */
+const HOSTS: ReadonlyMap<string, string> = new Map([['localhost', '127.0.0.1']]);
 
 /** iputils ping's usage() (ping/ping.c), the whole option list, modelled or not. */
 const USAGE = [
@@ -96,16 +102,14 @@ interface PingOptions {
   readonly deadline: number;
   readonly lingerMs: number;
   readonly target: string;
+  /** What ping_strtod warned about on stderr while parsing (garbage after a number). */
+  readonly warnings: string;
 }
 
 /** iputils' option letters that take an argument. */
 const WITH_ARG = new Set(['T', 'F', 'N', 'c', 'i', 'I', 'l', 'm', 'M', 'p', 'Q', 's', 'S', 't', 'w', 'W']);
 /** iputils' options the lab's ping does not model. */
 const UNMODELLED = new Set(['b', 'R', 'T', '6', 'F', 'N', 'a', 'A', 'B', 'd', 'D', 'f', 'I', 'l', 'L', 'm', 'O', 'p', 'Q', 'r', 'S', 't', 'U', 'v']);
-
-function fail(msg: string, status: number): CommandResult {
-  return result('', `ping: ${msg}\n`, status);
-}
 
 /** LONG_MAX on 64-bit Linux (strtol's range). */
 const LONG_MAX = 9223372036854775807n;
@@ -125,13 +129,20 @@ function integer(arg: string, min: bigint, max: bigint): number | string {
   return Number(n);
 }
 
-/** iputils ping_strtod: strtod over the whole argument; infinities, NaN and subnormals are ERANGE. */
-function pingStrtod(arg: string, what: string): number | string {
+/**
+ * iputils ping_strtod: strtod of the argument (an empty one is an error); text after the
+ * number — or the whole argument when no number starts it, which reads as 0 — is warned about
+ * and ignored (`option argument contains garbage: REST`, then `this will become fatal error in
+ * the future`); infinities, NaN and subnormals are ERANGE.
+ */
+function pingStrtod(arg: string, what: string): { value: number; warning: string } | string {
+  if (arg === '') return `${what}: ${arg}`;
   const p = strtod(arg);
-  if (p === null || p.rest !== '') return `${what}: ${arg}`;
-  const v = p.value;
-  if (!Number.isFinite(v) || (v !== 0 && Math.abs(v) < 2.2250738585072014e-308)) return `${what}: ${arg}: Numerical result out of range`;
-  return v;
+  const value = p?.value ?? 0;
+  const rest = p === null ? arg : p.rest;
+  const warning = rest === '' ? '' : `ping: option argument contains garbage: ${rest}\nping: this will become fatal error in the future\n`;
+  if (!Number.isFinite(value) || (value !== 0 && Math.abs(value) < 2.2250738585072014e-308)) return `${what}: ${arg}: Numerical result out of range`;
+  return { value, warning };
 }
 
 /** INT_MAX / 1000 as a double: the largest `-i` and `-W` in seconds. */
@@ -145,7 +156,10 @@ function parse(argv: readonly string[]): PingOptions | CommandResult {
   let pmtudisc: PmtuDisc = 'want';
   let deadline = 0;
   let lingerMs = 10000;
+  let warnings = '';
   const operands: string[] = [];
+  /** An error exit after what ping_strtod already warned about. */
+  const failWarned = (msg: string, status: number): CommandResult => result('', `${warnings}ping: ${msg}\n`, status);
   for (let i = 1; i < argv.length; i++) {
     const a = argv[i] as string;
     if (a === '--') {
@@ -163,43 +177,45 @@ function parse(argv: readonly string[]): PingOptions | CommandResult {
         arg = a.slice(j + 1);
         if (arg === '') {
           const next = argv[++i];
-          if (next === undefined) return result('', `ping: option requires an argument -- '${c}'${USAGE}`, 2);
+          if (next === undefined) return result('', `${warnings}ping: option requires an argument -- '${c}'\n${USAGE}`, 2);
           arg = next;
         }
         j = a.length;
       }
-      if (UNMODELLED.has(c)) return fail(`-${c}: not supported by the lab's ping`, 2);
+      if (UNMODELLED.has(c)) return failWarned(`-${c}: not supported by the lab's ping`, 2);
       switch (c) {
         case 'c': {
           const n = integer(arg, 1n, LONG_MAX);
-          if (typeof n === 'string') return fail(n, 1);
+          if (typeof n === 'string') return failWarned(n, 1);
           count = n;
           break;
         }
         case 'i': {
           const v = pingStrtod(arg, 'bad timing interval');
-          if (typeof v === 'string') return fail(v, 2);
-          if (v < 0 || v > MAX_SECONDS) return fail(`bad timing interval: ${arg}`, 2);
-          intervalMs = Math.trunc(v * 1000);
+          if (typeof v === 'string') return failWarned(v, 2);
+          warnings += v.warning;
+          if (v.value < 0 || v.value > MAX_SECONDS) return failWarned(`bad timing interval: ${arg}`, 2);
+          intervalMs = Math.trunc(v.value * 1000);
           break;
         }
         case 's': {
           const n = integer(arg, 0n, INT_MAX);
-          if (typeof n === 'string') return fail(n, 1);
+          if (typeof n === 'string') return failWarned(n, 1);
           datalen = n;
           break;
         }
         case 'w': {
           const n = integer(arg, 0n, INT_MAX);
-          if (typeof n === 'string') return fail(n, 1);
+          if (typeof n === 'string') return failWarned(n, 1);
           deadline = n;
           break;
         }
         case 'W': {
           const v = pingStrtod(arg, 'bad linger time');
-          if (typeof v === 'string') return fail(v, 2);
-          if (v < 0 || v > MAX_SECONDS) return fail(`bad linger time: ${arg}`, 2);
-          lingerMs = Math.trunc(v * 1000);
+          if (typeof v === 'string') return failWarned(v, 2);
+          warnings += v.warning;
+          if (v.value < 0 || v.value > MAX_SECONDS) return failWarned(`bad linger time: ${arg}`, 2);
+          lingerMs = Math.trunc(v.value * 1000);
           break;
         }
         case 'q':
@@ -207,8 +223,8 @@ function parse(argv: readonly string[]): PingOptions | CommandResult {
           break;
         case 'M':
           if (arg === 'do' || arg === 'want' || arg === 'dont') pmtudisc = arg;
-          else if (arg === 'probe') return fail('-M probe: not supported by the lab\'s ping', 2);
-          else return fail(`invalid -M argument: ${arg}`, 2);
+          else if (arg === 'probe') return failWarned('-M probe: not supported by the lab\'s ping', 2);
+          else return failWarned(`invalid -M argument: ${arg}`, 2);
           break;
         case 'n':
         case '4':
@@ -217,17 +233,18 @@ function parse(argv: readonly string[]): PingOptions | CommandResult {
           return result('ping from iputils 20240117\n');
         case 'h':
         case '?':
-          return result('', USAGE, 2);
+          return result('', warnings + USAGE, 2);
         default:
-          return result('', `ping: invalid option -- '${c}'${USAGE}`, 2);
+          // getopt's message, then usage(), which starts with a blank line.
+          return result('', `${warnings}ping: invalid option -- '${c}'\n${USAGE}`, 2);
       }
     }
   }
   const target = operands[operands.length - 1];
-  if (target === undefined) return fail('usage error: Destination address required', 1);
-  if (count === 0 && deadline === 0) return fail('the lab cannot interrupt ping: give -c COUNT or -w DEADLINE', 2);
-  if (datalen > MAX_DATALEN) return fail(`packet size ${datalen} is too large. Maximum is ${MAX_DATALEN}`, 2);
-  return { count, intervalMs, datalen, quiet, pmtudisc, deadline, lingerMs, target };
+  if (target === undefined) return failWarned('usage error: Destination address required', 1);
+  if (count === 0 && deadline === 0) return failWarned('the lab cannot interrupt ping: give -c COUNT or -w DEADLINE', 2);
+  if (datalen > MAX_DATALEN) return failWarned(`packet size ${datalen} is too large. Maximum is ${MAX_DATALEN}`, 2);
+  return { count, intervalMs, datalen, quiet, pmtudisc, deadline, lingerMs, target, warnings };
 }
 
 const DOTTED_QUAD = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/;
@@ -241,8 +258,8 @@ export function formatTripTime(us: number): string {
 }
 
 /** iputils' header line: `PING host (addr) N(M) bytes of data.` (M = N + ICMP and IP headers). */
-export function formatPingHeader(host: string, datalen: number): string {
-  return `PING ${host} (${host}) ${datalen}(${datalen + 28}) bytes of data.\n`;
+export function formatPingHeader(host: string, datalen: number, addr = host): string {
+  return `PING ${host} (${addr}) ${datalen}(${datalen + 28}) bytes of data.\n`;
 }
 
 /** One reply line (gather_statistics): ICMP bytes, source, sequence, TTL and, when timed, the trip time. */
@@ -305,16 +322,32 @@ export const ping: Command = (argv, env) => {
   const o = parse(argv);
   if ('status' in o) return o;
   const { lab, board } = env;
-  if (!DOTTED_QUAD.test(o.target)) return fail(`${o.target}: Name or service not known`, 2);
-  const dst = o.target.split('.').reduce((a, b) => ((a << 8) | Number(b)) >>> 0, 0);
-  if (board.stack.route(dst) === null) return fail('connect: Network is unreachable', 2);
+  const fail2 = (msg: string): CommandResult => result('', `${o.warnings}ping: ${msg}\n`, 2);
+  // getaddrinfo: a dotted quad as it is, a name through /etc/hosts (AI_CANONNAME: the name itself).
+  const addr = DOTTED_QUAD.test(o.target) ? o.target : HOSTS.get(o.target);
+  if (addr === undefined) return fail2(`${o.target}: Name or service not known`);
+  const numeric = addr === o.target;
+  const dst = addr.split('.').reduce((a, b) => ((a << 8) | Number(b)) >>> 0, 0);
+  if (board.stack.route(dst) === null) return fail2('connect: Network is unreachable');
+  // pr_addr: without -n a name is looked up again (/etc/hosts) and printed with the address.
+  const hostOf = (a: string): string => {
+    const name = numeric ? undefined : [...HOSTS].find(([, v]) => v === a)?.[0];
+    return name === undefined ? a : `${name} (${a})`;
+  };
+  const writes: StreamWrite[] = [{ fd: 2, text: o.warnings }];
+  const say = (text: string): void => void writes.push({ fd: 1, text });
+  const warn = (text: string): void => void writes.push({ fd: 2, text });
+  say(takeServerOutput(board) + formatPingHeader(o.target, o.datalen, addr));
+  // ping_setup, after the header: a user other than root may not flood.
+  if (o.intervalMs < MIN_USER_INTERVAL_MS && !runsAsRoot(env)) {
+    warn(`ping: cannot flood, minimal interval for user must be >= ${MIN_USER_INTERVAL_MS} ms, use -i 0.002 (or higher)\n`);
+    return interleaved(writes, 2);
+  }
   const sim = lab.sim;
   const sock = board.stack.pingSocket();
   sock.setMtuDiscover(o.pmtudisc);
   let errors = 0;
   const timing = o.datalen >= TIMEVAL_BYTES;
-  let out = takeServerOutput(board) + formatPingHeader(o.target, o.datalen);
-  let err = '';
   const start = sim.now;
   const intervalNs = o.intervalMs * 1e6;
   const deadlineAt = o.deadline > 0 ? start + o.deadline * 1e9 : Infinity;
@@ -331,12 +364,12 @@ export const ping: Command = (argv, env) => {
     sock.cancelWait(t);
     for (let r = sock.recv(ctx); r.ok; r = sock.recv(ctx)) {
       const sentAt = sent.get(r.seq);
-      if (sentAt === undefined || r.from !== o.target) continue;
+      if (sentAt === undefined || r.from !== addr) continue;
       sent.delete(r.seq);
       received++;
       const trip = Math.floor(ctx.time / 1000) - Math.floor(sentAt / 1000);
       if (timing) rtts.push(trip);
-      if (!o.quiet) out += formatPingReply({ bytes: r.bytes + 8, from: r.from, seq: r.seq, ttl: r.ttl, tripUs: timing ? trip : null });
+      if (!o.quiet) say(formatPingReply({ bytes: r.bytes + 8, from: hostOf(r.from), seq: r.seq, ttl: r.ttl, tripUs: timing ? trip : null }));
     }
     const now = ctx.time;
     if ((o.count > 0 && received >= o.count) || now >= exitAt || now >= deadlineAt) {
@@ -346,15 +379,15 @@ export const ping: Command = (argv, env) => {
     }
     if (now >= nextSend && (o.count === 0 || transmitted < o.count)) {
       const seq = (transmitted + 1) & 0xffff;
-      const r = sock.sendEcho(ctx, { addr: o.target, seq, data: o.datalen });
+      const r = sock.sendEcho(ctx, { addr, seq, data: o.datalen });
       if (!r.ok && r.errno === 'EAGAIN') nextSend = now + MININTERVAL_MS * 1e6;
       else {
         if (r.ok) sent.set(seq, now);
         else if (r.errno === 'EMSGSIZE' && o.pmtudisc === 'do') {
-          // IP_RECVERR: the local error comes back on the error queue (receive_error_msg).
+          // IP_RECVERR: the local error comes back on the error queue (receive_error_msg), printed as it is sent.
           errors++;
-          if (!o.quiet) err += `ping: local error: message too long, mtu=${board.stack.route(dst)?.dev.mtu ?? 0}\n`;
-        } else if (!o.quiet) err += `ping: sendmsg: ${netStrerror(r.errno)}\n`;
+          if (!o.quiet) warn(`ping: local error: message too long, mtu=${board.stack.route(dst)?.dev.mtu ?? 0}\n`);
+        } else if (!o.quiet) warn(`ping: sendmsg: ${netStrerror(r.errno)}\n`);
         transmitted++;
         lastSend = now;
         nextSend = now + intervalNs;
@@ -375,7 +408,7 @@ export const ping: Command = (argv, env) => {
   done = true;
   task.stop();
   sock.close();
-  out += formatPingStatistics(o.target, { transmitted, received, rtts, elapsedNs: lastSend - start, timing, errors });
+  say(formatPingStatistics(o.target, { transmitted, received, rtts, elapsedNs: lastSend - start, timing, errors }));
   const status = received === 0 || (o.deadline > 0 && o.count > 0 && received < o.count) ? 1 : 0;
-  return result(out, err, status);
+  return interleaved(writes, status);
 };

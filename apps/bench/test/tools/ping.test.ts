@@ -1,7 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { labCommands } from '../../src/commands.js';
 import { bootLab, type Lab } from '../../src/lab/lab.js';
+import { defaultVars } from '../../src/lab/script.js';
+import { runLine } from '../../src/lab/shell.js';
+import { combinedOutput } from '../../src/tools/output.js';
+import type { CommandResult } from '../../src/types.js';
 import { formatPingHeader, formatPingReply, formatPingStatistics, formatTripTime, ping } from '../../src/tools/ping.js';
 
 const fixture = readFileSync(fileURLToPath(new URL('./fixtures/ping-ip.txt', import.meta.url)), 'utf8');
@@ -87,5 +92,73 @@ describe('ping in the lab', () => {
     expect(df.status).toBe(1);
     expect(ping(['ping', '-c', '1', '-M', 'do', '-s', '1000', '10.0.0.1'], env(lab, 'ep')).status).toBe(0);
     expect(ping(['ping', '-c', '1', '-M', 'sometimes', '10.0.0.1'], env(lab, 'ep'))).toMatchObject({ stderr: 'ping: invalid -M argument: sometimes\n', status: 2 });
+  });
+});
+
+describe('ping as iputils 20240117 checks its arguments', () => {
+  const sh = (lab: Lab, line: string): CommandResult => runLine(line, { lab, board: lab.boards.ep, vars: defaultVars(lab, lab.boards.ep) }, labCommands());
+  const header = 'PING 10.0.0.1 (10.0.0.1) 56(84) bytes of data.\n';
+  const flood = 'ping: cannot flood, minimal interval for user must be >= 2 ms, use -i 0.002 (or higher)\n';
+  const garbage = (rest: string): string => `ping: option argument contains garbage: ${rest}\nping: this will become fatal error in the future\n`;
+
+  it('refuses an interval below 2 ms to a user (after the header, as ping_setup does), and allows it under sudo', () => {
+    const lab = bootLab({ seed: 3 });
+    const t0 = lab.sim.now;
+    expect(sh(lab, 'ping -c 1 -i 0.001 10.0.0.1')).toEqual({ stdout: header, stderr: flood, status: 2 });
+    expect(sh(lab, 'ping -c 1 -i 0 10.0.0.1')).toEqual({ stdout: header, stderr: flood, status: 2 });
+    expect(sh(lab, 'ping -c 1 -i 0.0019 10.0.0.1').status).toBe(2);
+    expect(lab.sim.now).toBe(t0);
+    expect(sh(lab, 'ping -c 1 -i 0.002 -q 10.0.0.1').status).toBe(0);
+    const root = sh(lab, 'sudo ping -c 3 -i 0.001 -q 10.0.0.1');
+    expect(root.stderr).toBe('');
+    expect(root.status).toBe(0);
+    expect(root.stdout).toContain('3 packets transmitted, 3 received, 0% packet loss');
+    // The check comes after the name lookup and the route, as in ping4_run.
+    expect(sh(lab, 'ping -c 1 -i 0 10.1.0.1')).toEqual({ stdout: '', stderr: 'ping: connect: Network is unreachable\n', status: 2 });
+  });
+
+  it('warns about garbage after -i and -W numbers and goes on with the number (ping_strtod)', () => {
+    const lab = bootLab({ seed: 3 });
+    const i = sh(lab, 'ping -c 2 -i 0.5x -q 10.0.0.1');
+    expect(i.stderr).toBe(garbage('x'));
+    expect(i.status).toBe(0);
+    expect(i.stdout).toMatch(/2 packets transmitted, 2 received, 0% packet loss, time 50\dms/);
+    const w = sh(lab, 'ping -c 1 -W 1x -q 10.0.0.1');
+    expect(w.stderr).toBe(garbage('x'));
+    expect(w.status).toBe(0);
+    // No number at all reads as 0: an interval of 0, which a user may not have.
+    const abc = sh(lab, 'ping -c 1 -i abc 10.0.0.1');
+    expect({ stdout: abc.stdout, stderr: abc.stderr, status: abc.status }).toEqual({ stdout: header, stderr: garbage('abc') + flood, status: 2 });
+    // On a terminal the warnings come first, the header, then the refusal.
+    expect(combinedOutput(abc)).toBe(garbage('abc') + header + flood);
+    expect(sh(lab, 'ping -c 1 -i inf 10.0.0.1')).toEqual({ stdout: '', stderr: 'ping: bad timing interval: inf: Numerical result out of range\n', status: 2 });
+  });
+
+  it('prints getopt\'s message, then usage() with its leading blank line, for an invalid option', () => {
+    const lab = bootLab({ seed: 3 });
+    const r = sh(lab, 'ping -Z 10.0.0.1');
+    expect(r.status).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.startsWith("ping: invalid option -- 'Z'\n\nUsage\n  ping [options] <destination>\n")).toBe(true);
+    expect(sh(lab, 'ping -c').stderr.startsWith("ping: option requires an argument -- 'c'\n\nUsage\n")).toBe(true);
+  });
+
+  it('-M do above the MTU: each refused send prints its local error as it happens, before the statistics', () => {
+    const lab = bootLab({ seed: 3 });
+    expect(sh(lab, 'sudo ip link set ntb0 mtu 1500').status).toBe(0);
+    const r = sh(lab, 'ping -c 2 -i 0.2 -W 1 -M do -s 1473 10.0.0.1');
+    const err = 'ping: local error: message too long, mtu=1500\n';
+    expect(r.stderr).toBe(err + err);
+    expect(r.status).toBe(1);
+    expect(combinedOutput(r)).toMatch(new RegExp(`^PING 10\\.0\\.0\\.1 \\(10\\.0\\.0\\.1\\) 1473\\(1501\\) bytes of data\\.\\n${err}${err}\\n--- 10\\.0\\.0\\.1 ping statistics ---\\n2 packets transmitted, 0 received, \\+2 errors, 100% packet loss`));
+  });
+
+  it('resolves localhost through /etc/hosts and names the replies as pr_addr does', () => {
+    const lab = bootLab({ seed: 3 });
+    const r = sh(lab, 'ping -c 1 localhost');
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^PING localhost \(127\.0\.0\.1\) 56\(84\) bytes of data\.\n64 bytes from localhost \(127\.0\.0\.1\): icmp_seq=1 ttl=64 time=\d+\.\d+ ms\n\n--- localhost ping statistics ---\n1 packets transmitted, 1 received, 0% packet loss, time 0ms\n/);
+    expect(sh(lab, 'ping -c 1 ip6-localhost')).toEqual({ stdout: '', stderr: 'ping: ip6-localhost: Name or service not known\n', status: 2 });
   });
 });
