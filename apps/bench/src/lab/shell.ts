@@ -29,17 +29,71 @@ export interface ParsedLine {
   readonly redirectPattern: string | null;
   /** Where standard error goes: the terminal, nowhere (`2>/dev/null`) or into standard output (`2>&1`). */
   readonly stderr: 'terminal' | 'null' | 'stdout';
+  /** The command runs under `sudo` (as root). */
+  readonly sudo: boolean;
 }
 
 const GLOB_CHARS = '*?[';
+
+/** One character of a word being read: whether it was quoted, and whether it can take part in brace expansion (typed unquoted, not from a variable). */
+interface WordChar {
+  readonly c: string;
+  readonly quoted: boolean;
+  readonly brace: boolean;
+}
+
+/** The text of `chars` and its pathname pattern (quoted glob characters backslash-escaped), null when no unquoted glob character is in it. */
+function wordOf(chars: readonly WordChar[]): { text: string; pattern: string | null } {
+  let text = '';
+  let pat = '';
+  let glob = false;
+  for (const { c, quoted } of chars) {
+    text += c;
+    if (!quoted && GLOB_CHARS.includes(c)) glob = true;
+    pat += quoted && (GLOB_CHARS.includes(c) || c === ']' || c === '\\') ? `\\${c}` : c;
+  }
+  return { text, pattern: glob ? pat : null };
+}
+
+/** Whether `w` is an unquoted, typed `ch` (a brace-expansion metacharacter). */
+const isBrace = (w: WordChar | undefined, ch: string): boolean => w !== undefined && w.brace && w.c === ch;
+
+/**
+ * bash's brace expansion of one word: the first unquoted `{…}` with a top-level unquoted comma
+ * (`{a,b}`; nested ones inside its parts) becomes one word per part, prefix and suffix kept,
+ * left to right (`x{a,b}y{1,2}` is `xay1 xay2 xby1 xby2`); a brace without a comma (`{a}`, `{}`)
+ * stays as it is. Sequence expressions (`{1..3}`) are not expanded.
+ */
+export function expandBraces(chars: readonly WordChar[]): WordChar[][] {
+  for (let i = 0; i < chars.length; i++) {
+    if (!isBrace(chars[i], '{')) continue;
+    let depth = 0;
+    const commas: number[] = [];
+    let close = -1;
+    for (let j = i + 1; j < chars.length; j++) {
+      if (isBrace(chars[j], '{')) depth++;
+      else if (isBrace(chars[j], '}')) {
+        if (depth === 0) {
+          close = j;
+          break;
+        }
+        depth--;
+      } else if (depth === 0 && isBrace(chars[j], ',')) commas.push(j);
+    }
+    if (close < 0 || commas.length === 0) continue;
+    const bounds = [i, ...commas, close];
+    const prefix = chars.slice(0, i);
+    const suffix = chars.slice(close + 1);
+    return bounds.slice(1).flatMap((end, k) => expandBraces([...prefix, ...chars.slice((bounds[k] as number) + 1, end), ...suffix]));
+  }
+  return [[...chars]];
+}
 
 /** Split and expand a command line; throws on unbalanced quotes or unknown variables. */
 export function parseLine(line: string, vars: ReadonlyMap<string, string>): ParsedLine {
   const words: string[] = [];
   const patterns: (string | null)[] = [];
-  let cur = '';
-  let pat = '';
-  let glob = false;
+  let chars: WordChar[] = [];
   /** The word has a quoted or escaped part (a quoted `2` before `>` is a word, not a file descriptor). */
   let quotedPart = false;
   let inWord = false;
@@ -49,32 +103,32 @@ export function parseLine(line: string, vars: ReadonlyMap<string, string>): Pars
   let expectRedirect = false;
   let stderr: ParsedLine['stderr'] = 'terminal';
   let expectStderr = false;
-  /** Add `text` to the word: quoted (literal in the pattern) or not (its glob characters active). */
-  const add = (text: string, quoted: boolean): void => {
-    cur += text;
+  /** Add `text` to the word: quoted (literal in the pattern) or not (its glob characters active); `brace` when typed unquoted. */
+  const add = (text: string, quoted: boolean, brace = !quoted): void => {
     if (quoted) quotedPart = true;
-    for (const ch of text) {
-      if (!quoted && GLOB_CHARS.includes(ch)) glob = true;
-      pat += quoted && (GLOB_CHARS.includes(ch) || ch === ']' || ch === '\\') ? `\\${ch}` : ch;
-    }
+    for (const c of text) chars.push({ c, quoted, brace });
   };
   const push = (): void => {
     if (!inWord) return;
+    const { text, pattern } = wordOf(chars);
     if (expectStderr) {
-      if (cur !== '/dev/null') throw new Error(`${cur}: the lab's shell sends standard error only to /dev/null or, with 2>&1, to standard output`);
+      if (text !== '/dev/null') throw new Error(`${text}: the lab's shell sends standard error only to /dev/null or, with 2>&1, to standard output`);
       stderr = 'null';
       expectStderr = false;
     } else if (expectRedirect) {
-      redirect = cur;
-      redirectPattern = glob ? pat : null;
+      redirect = text;
+      redirectPattern = pattern;
       expectRedirect = false;
     } else {
-      words.push(cur);
-      patterns.push(glob ? pat : null);
+      for (const expanded of expandBraces(chars)) {
+        // An unquoted part that expanded to nothing is no word (`{,a}` is `a`).
+        if (expanded.length === 0 && chars.length > 0 && !quotedPart) continue;
+        const w = wordOf(expanded);
+        words.push(w.text);
+        patterns.push(w.pattern);
+      }
     }
-    cur = '';
-    pat = '';
-    glob = false;
+    chars = [];
     quotedPart = false;
     inWord = false;
   };
@@ -91,7 +145,8 @@ export function parseLine(line: string, vars: ReadonlyMap<string, string>): Pars
         const name = (m[1] ?? m[2]) as string;
         const v = vars.get(name);
         if (v === undefined) throw new Error(`${name}: unbound variable`);
-        add(v, quote !== null);
+        // Brace expansion comes before parameter expansion: a value's braces are literal.
+        add(v, quote !== null, false);
         inWord = true;
         i += m[0].length - 1;
         continue;
@@ -113,9 +168,8 @@ export function parseLine(line: string, vars: ReadonlyMap<string, string>): Pars
     else if (c === ';') throw new Error("the lab's shell runs one command or pipeline per line (no `;` lists)");
     else if (c === '&') throw new Error(line.charAt(i + 1) === '&' ? "the lab's shell runs no `&&` lists" : "the lab's shell runs no background jobs (`&`)");
     else if (c === '<') throw new Error("input redirection (`<`) is not supported by the lab's shell");
-    else if (c === '>' && inWord && cur === '2' && !quotedPart) {
-      cur = '';
-      pat = '';
+    else if (c === '>' && inWord && wordOf(chars).text === '2' && !quotedPart) {
+      chars = [];
       inWord = false;
       if (line.startsWith('&1', i + 1)) {
         stderr = 'stdout';
@@ -139,7 +193,7 @@ export function parseLine(line: string, vars: ReadonlyMap<string, string>): Pars
   const argv = stripSudo(words);
   // sudo without a command (`sudo`, `sudo -E`): parse_args' usage(), exit status 1.
   if (sudo && argv.length === 0) throw new SudoError('');
-  return { argv, patterns: patterns.slice(patterns.length - argv.length), redirect, redirectPattern, stderr };
+  return { argv, patterns: patterns.slice(patterns.length - argv.length), redirect, redirectPattern, stderr, sudo };
 }
 
 /** One pathname component's pattern as a RegExp: `*`, `?`, `[…]` / `[!…]` / `[^…]` active, a backslash-escaped character literal. */
@@ -424,7 +478,59 @@ function runSegment(line: string, input: string | null, env: ShellEnv, commands:
   return routeStderr(runArgv(parsed, input, env, commands), parsed.stderr);
 }
 
-function runArgv(parsed: ParsedLine, input: string | null, env: ShellEnv, commands: ReadonlyMap<string, Command>): CommandResult {
+/** A shell environment whose command runs under `sudo`. */
+interface SudoEnv extends ShellEnv {
+  readonly sudo: true;
+}
+
+/** Whether the command given `env` runs as root (its line started with `sudo`); the lab's user is not root otherwise. */
+export function runsAsRoot(env: ShellEnv): boolean {
+  return (env as Partial<SudoEnv>).sudo === true;
+}
+
+/** What each of the lab's commands does, for the `help` builtin (one line each, as bash's `help` lists its builtins). */
+const HELP_LINES: readonly (readonly [string, string])[] = [
+  ['cat [FILE...]', 'print /proc, /sys and debugfs files (or the pipe)'],
+  ['dmesg', "the board's kernel log"],
+  ['echo [-neE] [ARG...] [> FILE]', "bash's builtin; > writes smp_affinity, xps_cpus, ntb_perf files"],
+  ['ethtool -l|-L|-S|-i|--monitor DEV', "ntb0's channels, statistics, driver"],
+  ['fault link|qp-link|reset|reload|show|...', 'inject a fault on the board (fault --help)'],
+  ['grep [-ivcnEFwxqlhH] [-e PAT] PAT [FILE...]', 'select lines (GNU grep)'],
+  ['head [-n N] [FILE...]', 'the first lines'],
+  ['help [NAME]', 'this list'],
+  ['ip [-s [-s]] [-br] link|addr|route ...', 'show and set ntb0 (iproute2)'],
+  ['iperf3 -s|-c HOST [options]', 'TCP and UDP throughput (iperf3 3.12)'],
+  ['killall [-s SIG] NAME... / pkill [-SIG] PAT', "stop the board's servers"],
+  ['ls [-1Cd] [PATH...]', 'list /proc, /sys and debugfs'],
+  ['modprobe MODULE [param=value...]', 'load ntb_transport, ntb_netdev, ntb_perf'],
+  ['ping [-c N] [-i S] [-s N] [-q] [-M do|want|dont] [-w S] [-W S] HOST', 'ICMP echo (iputils)'],
+  ['rmmod MODULE...', 'unload ntb_netdev, ntb_transport, ntb_perf'],
+  ['sleep NUMBER[smhd]...', 'let virtual time pass'],
+  ['sockperf server|ping-pong|throughput [options]', 'UDP latency and message rate'],
+  ['sudo [-E] COMMAND', 'run COMMAND as root'],
+  ['sysctl [-n] [-w] NAME[=VALUE]... | -a', 'network sysctls (procps)'],
+  ['tail [-n [+]N] [FILE...]', 'the last lines'],
+  ['top [-b] [-n N]', 'per-CPU utilisation and tasks since the last top'],
+  ['wc [-lwc] [FILE...]', 'line, word and byte counts'],
+];
+
+/**
+ * The `help` builtin: the lab's commands, one line each (bash's `help` lists its builtins so);
+ * `help NAME…` only the lines of those commands, or bash's message for a name it has no help on.
+ */
+function helpBuiltin(argv: readonly string[]): CommandResult {
+  const line = ([usage, what]: readonly [string, string]): string => ` ${usage.padEnd(44)} ${what}\n`;
+  const names = argv.slice(1);
+  if (names.length === 0) return result(`The lab's commands (NAME --help for a tool's own usage):\n\n${HELP_LINES.map(line).join('')}`);
+  const found = HELP_LINES.filter(([usage]) => names.some((n) => usage === n || usage.startsWith(`${n} `)));
+  const missing = names.filter((n) => !HELP_LINES.some(([usage]) => usage === n || usage.startsWith(`${n} `)));
+  if (found.length === 0) return result('', `bash: help: no help topics match \`${missing[0] ?? ''}'.  Try \`help help' or \`man -k ${missing[0] ?? ''}' or \`info ${missing[0] ?? ''}'.\n`, 1);
+  return result(found.map(line).join(''));
+}
+
+function runArgv(parsed: ParsedLine, input: string | null, shellEnv: ShellEnv, commands: ReadonlyMap<string, Command>): CommandResult {
+  const root: SudoEnv = { ...shellEnv, sudo: true };
+  const env = parsed.sudo ? root : shellEnv;
   const argv = expandWords(env.board, parsed.argv, parsed.patterns);
   const [name] = argv;
   if (name === undefined) return result('');
@@ -438,6 +544,7 @@ function runArgv(parsed: ParsedLine, input: string | null, env: ShellEnv, comman
   const filter = FILTERS.get(name);
   if (filter !== undefined) return filter(argv, input, env);
   if (name === 'cat' && argv.length === 1) return result(input ?? '');
+  if (name === 'help') return helpBuiltin(argv);
   const cmd = commands.get(name) ?? (name === 'echo' ? echo : undefined);
   if (cmd === undefined) return result('', `bash: ${name}: command not found\n`, 127);
   return cmd(argv, env);

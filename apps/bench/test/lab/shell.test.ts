@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { parseLine, splitPipeline, SudoError } from '../../src/lab/shell.js';
+import { labCommands } from '../../src/commands.js';
+import { bootLab } from '../../src/lab/lab.js';
+import { defaultVars } from '../../src/lab/script.js';
+import { parseLine, runLine, splitPipeline, SudoError } from '../../src/lab/shell.js';
 import { parseScriptLine } from '../../src/lab/script.js';
 import { applyParam, parseKernelBool, parseKernelUint, unknownParamMessage } from '../../src/lab/params.js';
 
@@ -7,13 +10,13 @@ const vars = new Map([['SERVER_IP', '10.0.0.1']]);
 
 describe('shell line parsing', () => {
   it("takes the seed's lines verbatim: sudo dropped, ${SERVER_IP} expanded", () => {
-    expect(parseLine('sudo iperf3 -Z -c ${SERVER_IP} -l 65480 -w 512M -P 4', vars)).toEqual({ argv: ['iperf3', '-Z', '-c', '10.0.0.1', '-l', '65480', '-w', '512M', '-P', '4'], patterns: Array<null>(10).fill(null), redirect: null, redirectPattern: null, stderr: 'terminal' });
+    expect(parseLine('sudo iperf3 -Z -c ${SERVER_IP} -l 65480 -w 512M -P 4', vars)).toEqual({ argv: ['iperf3', '-Z', '-c', '10.0.0.1', '-l', '65480', '-w', '512M', '-P', '4'], patterns: Array<null>(10).fill(null), redirect: null, redirectPattern: null, stderr: 'terminal', sudo: true });
     expect(parseLine('sudo iperf3 -ub0 -c $SERVER_IP', vars).argv).toEqual(['iperf3', '-ub0', '-c', '10.0.0.1']);
   });
 
   it('handles quotes and redirection', () => {
-    expect(parseLine(`echo "a b" 'c $SERVER_IP' > /proc/irq/35/smp_affinity`, vars)).toEqual({ argv: ['echo', 'a b', 'c $SERVER_IP'], patterns: [null, null, null], redirect: '/proc/irq/35/smp_affinity', redirectPattern: null, stderr: 'terminal' });
-    expect(parseLine('echo 4>/proc/irq/35/smp_affinity', vars)).toEqual({ argv: ['echo', '4'], patterns: [null, null], redirect: '/proc/irq/35/smp_affinity', redirectPattern: null, stderr: 'terminal' });
+    expect(parseLine(`echo "a b" 'c $SERVER_IP' > /proc/irq/35/smp_affinity`, vars)).toEqual({ argv: ['echo', 'a b', 'c $SERVER_IP'], patterns: [null, null, null], redirect: '/proc/irq/35/smp_affinity', redirectPattern: null, stderr: 'terminal', sudo: false });
+    expect(parseLine('echo 4>/proc/irq/35/smp_affinity', vars)).toEqual({ argv: ['echo', '4'], patterns: [null, null], redirect: '/proc/irq/35/smp_affinity', redirectPattern: null, stderr: 'terminal', sudo: false });
   });
 
   it('marks the words with unquoted glob characters, quoted ones escaped in the pattern', () => {
@@ -105,5 +108,49 @@ describe('module parameters', () => {
     expect(() => applyParam(base, 'ntb_netdev.ntb_num_queues=65')).toThrow(/allowed 1..64/);
     expect(() => applyParam(base, 'e1000.x=1')).toThrow(/unknown module 'e1000'/);
     expect(base).toEqual({ transport: {}, netdev: {} });
+  });
+});
+
+describe('brace expansion', () => {
+  it('expands the unquoted comma form as bash does: prefix and suffix kept, nested, several in one word, left to right', () => {
+    expect(parseLine('cat /sys/class/net/ntb0/carrier_{changes,up_count,down_count}', vars).argv).toEqual(['cat', '/sys/class/net/ntb0/carrier_changes', '/sys/class/net/ntb0/carrier_up_count', '/sys/class/net/ntb0/carrier_down_count']);
+    expect(parseLine('echo x{a,b}y{1,2}', vars).argv).toEqual(['echo', 'xay1', 'xay2', 'xby1', 'xby2']);
+    expect(parseLine('echo {a,{b,c}d}', vars).argv).toEqual(['echo', 'a', 'bd', 'cd']);
+    expect(parseLine('echo {,a}b {,}', vars).argv).toEqual(['echo', 'b', 'ab']);
+  });
+
+  it('leaves braces without a comma, quoted or escaped braces and braces from a variable as they are', () => {
+    expect(parseLine('echo {a} {} "{a,b}" \\{a,b}', vars).argv).toEqual(['echo', '{a}', '{}', '{a,b}', '{a,b}']);
+    expect(parseLine('echo $B', new Map([['B', '{a,b}']])).argv).toEqual(['echo', '{a,b}']);
+    expect(parseLine('echo {1..3}', vars).argv).toEqual(['echo', '{1..3}']);
+  });
+
+  it('keeps glob patterns per expanded word, and the lab reads the three carrier counters', () => {
+    expect(parseLine('cat /proc/{irq/*/smp_affinity,interrupts}', vars).patterns).toEqual([null, '/proc/irq/*/smp_affinity', null]);
+    const lab = bootLab({ seed: 3 });
+    const r = runLine('cat /sys/class/net/ntb0/carrier_{changes,up_count,down_count}', { lab, board: lab.boards.rc, vars: defaultVars(lab, lab.boards.rc) }, labCommands());
+    const dev = lab.boards.rc.netdev()?.ndev;
+    expect(r).toEqual({ stdout: `${dev?.carrierCounts.changes}\n${dev?.carrierCounts.up}\n${dev?.carrierCounts.down}\n`, stderr: '', status: 0 });
+  });
+});
+
+describe('sudo and the help builtin', () => {
+  it('records whether a line runs under sudo', () => {
+    expect(parseLine('sudo -E ping -c 1 10.0.0.1', vars).sudo).toBe(true);
+    expect(parseLine('ping -c 1 10.0.0.1', vars).sudo).toBe(false);
+  });
+
+  it('help lists the lab\'s commands one per line; help NAME shows that one; an unknown name is bash\'s message', () => {
+    const lab = bootLab({ seed: 3 });
+    const sh = (line: string): ReturnType<typeof runLine> => runLine(line, { lab, board: lab.boards.ep, vars: defaultVars(lab, lab.boards.ep) }, labCommands());
+    const all = sh('help');
+    expect(all.status).toBe(0);
+    const lines = all.stdout.split('\n');
+    expect(lines[0]).toBe("The lab's commands (NAME --help for a tool's own usage):");
+    for (const name of ['cat', 'dmesg', 'echo', 'ethtool', 'fault', 'grep', 'head', 'ip', 'iperf3', 'killall', 'ls', 'modprobe', 'ping', 'rmmod', 'sleep', 'sockperf', 'sudo', 'sysctl', 'tail', 'top', 'wc']) {
+      expect(lines.filter((l) => l.startsWith(` ${name} `))).toHaveLength(1);
+    }
+    expect(sh('help ping')).toEqual({ stdout: ` ${'ping [-c N] [-i S] [-s N] [-q] [-M do|want|dont] [-w S] [-W S] HOST'.padEnd(44)} ICMP echo (iputils)\n`, stderr: '', status: 0 });
+    expect(sh('help frob')).toEqual({ stdout: '', stderr: "bash: help: no help topics match `frob'.  Try `help help' or `man -k frob' or `info frob'.\n", status: 1 });
   });
 });
