@@ -361,8 +361,9 @@ export class NtbNetdev {
    * counts rx_packets/rx_bytes first and ignores netif_rx's result (a backlog drop is counted
    * once, by the core, in rx_dropped and softnet dropped); v7.0 counts them only when netif_rx
    * accepts the frame, and a drop in rx_errors and rx_dropped (on top of the core's rx_dropped).
-   * The kernel posts a fresh skb; here the frame's bytes are copied out when the skb is built, so
-   * the same buffer object is posted again.
+   * The kernel posts a fresh skb of the current MTU + ETH_HLEN; here the frame's bytes are copied
+   * out when the skb is built, so the same buffer object is posted again while it is big enough
+   * (a buffer posted before an MTU increase and in flight through it is replaced).
    */
   rxHandler(q: NtbNetdevQueue, cb: unknown, len: number, ctx: ExecContext): void {
     const stats = this.ndev.stats;
@@ -400,7 +401,8 @@ export class NtbNetdev {
         }
       }
     }
-    if (q.qp.rxEnqueue(buf, buf, this.rxBufLen, ctx) !== 0) {
+    const next = this.payload === 'functional' && buf.length < this.rxBufLen ? this.newRxBuf() : buf;
+    if (q.qp.rxEnqueue(next, next, this.rxBufLen, ctx) !== 0) {
       stats.rxErrors++;
       stats.rxFifoErrors++;
     }
