@@ -9,7 +9,7 @@
  */
 import { errnoName, strerror, type Errno, type IrqVector } from '@ntbsim/kernel';
 import type { NtbPerf } from '@ntbsim/ntb-perf';
-import type { NetDevice, UdpMib } from '@ntbsim/net-core';
+import type { NetDevice, NetDevStats, UdpMib } from '@ntbsim/net-core';
 import { formatQpStats } from '@ntbsim/ntb-transport';
 import type { Board } from '../lab/lab.js';
 import { parseKernelUint } from '../lab/params.js';
@@ -229,13 +229,14 @@ function nodeAt(board: Board, p: readonly string[]): FsNode | null {
     case 2:
       if (key === 'proc/interrupts') return file(() => procInterrupts(board));
       if (key === 'proc/irq') return dir([...board.host.irqs.keys()].sort((x, y) => x - y).map(String));
-      if (key === 'proc/net') return dir(['snmp', 'softnet_stat']);
+      if (key === 'proc/net') return dir(['dev', 'snmp', 'softnet_stat']);
       if (key === 'sys/class') return dir(['net']);
       if (key === 'sys/kernel') return dir(['debug']);
       return null;
     default:
   }
   if (key === 'proc/net/softnet_stat') return file(() => procSoftnetStat(board));
+  if (key === 'proc/net/dev') return file(() => procNetDev(board));
   if (key === 'proc/net/snmp') return file(() => procNetSnmp(board));
   if (a === 'proc' && b === 'irq') {
     const irq = /^\d+$/.test(c ?? '') ? board.host.irqs.get(Number(c)) : undefined;
@@ -248,7 +249,14 @@ function nodeAt(board: Board, p: readonly string[]): FsNode | null {
     if (p.length === 3) return dir(devs.map((x) => x.name).sort());
     const dev = devs.find((x) => x.name === d);
     if (dev === undefined || p.length > 7) return null;
-    if (p.length === 4) return dir(['carrier_changes', 'carrier_down_count', 'carrier_up_count', 'queues']);
+    if (p.length === 4) return dir(['carrier_changes', 'carrier_down_count', 'carrier_up_count', 'mtu', 'queues', 'statistics']);
+    // net-sysfs: `mtu` (%d), and the statistics group, one rtnl_link_stats64 counter per file (%lu).
+    if (e === 'mtu') return p.length === 5 ? file(() => `${dev.mtu}\n`) : null;
+    if (e === 'statistics') {
+      if (p.length === 5) return dir(Object.keys(SYSFS_STATS));
+      const key = SYSFS_STATS[f ?? ''];
+      return p.length === 6 && key !== undefined ? file(() => `${dev.stats[key]}\n`) : null;
+    }
     // The carrier transition counts of net-sysfs (carrier_changes = up + down).
     const counts = dev.carrierCounts;
     const carrier: Readonly<Record<string, number>> = { carrier_changes: counts.changes, carrier_down_count: counts.down, carrier_up_count: counts.up };
@@ -299,6 +307,68 @@ export function procSoftnetStat(board: Board): string {
       return `${[st.processed, st.dropped, st.timeSqueeze, 0, 0, 0, 0, 0, 0, 0, 0, qlen, cpu, qlen, 0].map(hex).join(' ')}\n`;
     })
     .join('');
+}
+
+/** The files of /sys/class/net/<dev>/statistics (net-sysfs netstat_attrs) and the counter each shows. */
+const SYSFS_STATS: Readonly<Record<string, keyof NetDevStats>> = {
+  rx_packets: 'rxPackets',
+  tx_packets: 'txPackets',
+  rx_bytes: 'rxBytes',
+  tx_bytes: 'txBytes',
+  rx_errors: 'rxErrors',
+  tx_errors: 'txErrors',
+  rx_dropped: 'rxDropped',
+  tx_dropped: 'txDropped',
+  multicast: 'multicast',
+  collisions: 'collisions',
+  rx_length_errors: 'rxLengthErrors',
+  rx_over_errors: 'rxOverErrors',
+  rx_crc_errors: 'rxCrcErrors',
+  rx_frame_errors: 'rxFrameErrors',
+  rx_fifo_errors: 'rxFifoErrors',
+  rx_missed_errors: 'rxMissedErrors',
+  tx_aborted_errors: 'txAbortedErrors',
+  tx_carrier_errors: 'txCarrierErrors',
+  tx_fifo_errors: 'txFifoErrors',
+  tx_heartbeat_errors: 'txHeartbeatErrors',
+  tx_window_errors: 'txWindowErrors',
+  rx_compressed: 'rxCompressed',
+  tx_compressed: 'txCompressed',
+  rx_nohandler: 'rxNohandler',
+};
+
+/**
+ * /proc/net/dev as dev_seq_show prints it (net/core/net-procfs.c): two header lines, then per
+ * device by ifindex (lo first) `%6s:` and its counters — RX bytes, packets, errs, drop
+ * (rx_dropped + rx_missed_errors), fifo, frame (length + over + crc + frame errors),
+ * compressed, multicast; TX bytes, packets, errs, drop, fifo, colls, carrier (carrier +
+ * aborted + window + heartbeat errors), compressed — in dev_seq_printf_stats' widths.
+ */
+export function procNetDev(board: Board): string {
+  let out = 'Inter-|   Receive                                                |  Transmit\n' + ' face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed\n';
+  for (const dev of [...board.stack.devices].sort((a, b) => a.ifindex - b.ifindex)) {
+    const s = dev.stats;
+    const cols: readonly (readonly [number, number])[] = [
+      [s.rxBytes, 7],
+      [s.rxPackets, 7],
+      [s.rxErrors, 4],
+      [s.rxDropped + s.rxMissedErrors, 4],
+      [s.rxFifoErrors, 4],
+      [s.rxLengthErrors + s.rxOverErrors + s.rxCrcErrors + s.rxFrameErrors, 5],
+      [s.rxCompressed, 10],
+      [s.multicast, 9],
+      [s.txBytes, 8],
+      [s.txPackets, 7],
+      [s.txErrors, 4],
+      [s.txDropped, 4],
+      [s.txFifoErrors, 4],
+      [s.collisions, 5],
+      [s.txCarrierErrors + s.txAbortedErrors + s.txWindowErrors + s.txHeartbeatErrors, 7],
+      [s.txCompressed, 10],
+    ];
+    out += `${dev.name.padStart(6)}: ${cols.map(([v, w]) => String(v).padStart(w)).join(' ')}\n`;
+  }
+  return out;
 }
 
 /** The ICMP message types /proc/net/snmp's Icmp lines list, In then Out (icmpmibmap). */
@@ -481,11 +551,42 @@ export function readFile(board: Board, path: string): string | null {
   return 'text' in r ? r.text : null;
 }
 
-/** `cat FILE...`. */
+/** GNU coreutils 8.32's `cat --help`. */
+const CAT_HELP = `Usage: cat [OPTION]... [FILE]...
+Concatenate FILE(s) to standard output.
+
+With no FILE, or when FILE is -, read standard input.
+
+  -A, --show-all           equivalent to -vET
+  -b, --number-nonblank    number nonempty output lines, overrides -n
+  -e                       equivalent to -vE
+  -E, --show-ends          display $ at end of each line
+  -n, --number             number all output lines
+  -s, --squeeze-blank      suppress repeated empty output lines
+  -t                       equivalent to -vT
+  -T, --show-tabs          display TAB characters as ^I
+  -u                       (ignored)
+  -v, --show-nonprinting   use ^ and M- notation, except for LFD and TAB
+      --help     display this help and exit
+      --version  output version information and exit
+
+Examples:
+  cat f - g  Output f's contents, then standard input, then g's contents.
+  cat        Copy standard input to standard output.
+
+GNU coreutils online help: <https://www.gnu.org/software/coreutils/>
+Full documentation <https://www.gnu.org/software/coreutils/cat>
+or available locally via: info '(coreutils) cat invocation'
+`;
+
+/** `cat FILE...` (`cat --help`: GNU's usage). */
 export const cat: Command = (argv, env) => {
   let out = '';
   let err = '';
-  for (const path of argv.slice(1)) {
+  const args = argv.slice(1);
+  const dd = args.indexOf('--');
+  if ((dd < 0 ? args : args.slice(0, dd)).includes('--help')) return result(CAT_HELP);
+  for (const path of dd < 0 ? args : [...args.slice(0, dd), ...args.slice(dd + 1)]) {
     const r = readPath(env.board, path);
     if ('text' in r) out += r.text;
     else err += `cat: ${path}: ${r.error}\n`;

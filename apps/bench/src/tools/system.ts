@@ -6,7 +6,7 @@
  * si = softirq and tasklets, id = idle), `ip` (`link set DEV up|down|mtu N|txqueuelen N`,
  * `-s link show DEV`, `addr show`), and `modprobe` / `rmmod` for ntb_netdev, ntb_transport and ntb_perf.
  */
-import { ERRNO, NS_PER_SEC, strerror, type CpuUsage } from '@ntbsim/kernel';
+import { ERRNO, NS_PER_SEC, strerror, type CpuUsage, type Errno } from '@ntbsim/kernel';
 import { formatIpv4, NetError, parseIpv4Prefix, SYSCTL_NAMES, type NetDevice, type NetDevStats } from '@ntbsim/net-core';
 import { LabError, qdiscAttached, type Board } from '../lab/lab.js';
 import { applyParam, ParamError, parsePerfParams, unknownParamMessage, type ModuleParams } from '../lab/params.js';
@@ -55,25 +55,31 @@ export function utilisation(before: readonly CpuUsage[], after: readonly CpuUsag
   return after.map((a, cpu) => {
     const b = before[cpu] ?? { hardirq: 0, softirq: 0, kthread: 0, user: 0, idle: 0 };
     const d = { us: a.user - b.user, sy: a.kthread - b.kthread, hi: a.hardirq - b.hardirq, si: a.softirq - b.softirq, id: a.idle - b.idle };
-    const total = d.us + d.sy + d.hi + d.si + d.id || 1;
+    const total = d.us + d.sy + d.hi + d.si + d.id;
+    // procps top: `if (1 > tot_frme) idl_frme = tot_frme = 1;` — no time passed shows as all idle.
+    if (total <= 0) return { cpu, us: 0, sy: 0, hi: 0, si: 0, id: 100 };
     const pct = (v: number): number => (100 * v) / total;
     return { cpu, us: pct(d.us), sy: pct(d.sy), hi: pct(d.hi), si: pct(d.si), id: pct(d.id) };
   });
 }
 
 const TOP_USAGE = 'Usage:\n  top -hv | -bcEeHiOSs1 -d secs -n max -u|U user -p pid(s) -o field -w [cols]\n';
+/** procps-ng 3.3.17 top's `-h` / `-v` (HELP_cmdline_fmt): the version, then the usage, on stdout. */
+const TOP_HELP = `  procps-ng 3.3.17\n${TOP_USAGE}`;
 /** top's flags without an argument, and with one (procps-ng parse_args). */
 const TOP_FLAGS = new Set('bcEeHiOSs1'.split(''));
 const TOP_WITH_ARG = new Set('dnopuU'.split(''));
 
-/** procps-ng top's command line: null when it is acceptable, else what top prints on stderr. */
+/** procps-ng top's command line: null when it is acceptable, 'help' for -h / -v, else what top prints on stderr. */
 function topArgsError(args: readonly string[]): string | null {
   for (let i = 0; i < args.length; i++) {
     const a = args[i] as string;
     const body = a.startsWith('-') ? a.slice(1) : a;
     for (let j = 0; j < body.length; j++) {
       const c = body.charAt(j);
-      if (TOP_FLAGS.has(c)) continue;
+      // parse_args skips a '-' (so `--help` is `-h`); -h and -v print the help and exit.
+      if (TOP_FLAGS.has(c) || c === '-') continue;
+      if (c === 'h' || c === 'v') return 'help';
       if (c === 'w') break;
       if (!TOP_WITH_ARG.has(c)) return `top: unknown option '${c}'\n${TOP_USAGE}`;
       const arg = j + 1 < body.length ? body.slice(j + 1) : args[++i];
@@ -93,6 +99,7 @@ function topArgsError(args: readonly string[]): string | null {
  */
 export const top: Command = (argv, env) => {
   const bad = topArgsError(argv.slice(1));
+  if (bad === 'help') return result(TOP_HELP);
   if (bad !== null) return result('', bad, 1);
   const board = env.board;
   const now = env.lab.sim.now;
@@ -215,11 +222,15 @@ export function ipStatsBlock(dev: NetDevice, level = 1): string {
   return linkLine(dev) + formatLinkStats(dev.stats, level, dev.carrierCounts.changes);
 }
 
-const IP_USAGE =
-  'Usage: ip [ OPTIONS ] OBJECT { COMMAND | help }\n' +
-  '       ip [ -force ] -batch filename\n' +
-  'where  OBJECT := { address | link | neighbor | route | rule | ... }\n' +
-  '       OPTIONS := { -V[ersion] | -s[tatistics] | -d[etails] | -4 | ... }\n';
+/**
+ * iproute2 6.x's usage texts (ip.c usage(), iplink.c iplink_usage(), ipaddress.c and iproute.c
+ * usage()), printed on stderr with exit status 255 (exit(-1)); the sub-objects' texts as a
+ * terminal shows them, their tabs at 8-column stops.
+ */
+const IP_USAGE = "Usage: ip [ OPTIONS ] OBJECT { COMMAND | help }\n       ip [ -force ] -batch filename\nwhere  OBJECT := { address | addrlabel | amt | fou | help | ila | ioam | l2tp |\n                   link | macsec | maddress | monitor | mptcp | mroute | mrule |\n                   neighbor | neighbour | netconf | netns | nexthop | ntable |\n                   ntbl | route | rule | sr | tap | tcpmetrics |\n                   token | tunnel | tuntap | vrf | xfrm }\n       OPTIONS := { -V[ersion] | -s[tatistics] | -d[etails] | -r[esolve] |\n                    -h[uman-readable] | -iec | -j[son] | -p[retty] |\n                    -f[amily] { inet | inet6 | mpls | bridge | link } |\n                    -4 | -6 | -M | -B | -0 |\n                    -l[oops] { maximum-addr-flush-attempts } | -br[ief] |\n                    -o[neline] | -t[imestamp] | -ts[hort] | -b[atch] [filename] |\n                    -rc[vbuf] [size] | -n[etns] name | -N[umeric] | -a[ll] |\n                    -c[olor]}\n";
+const IP_LINK_USAGE = "Usage: ip link add [link DEV | parentdev NAME] [ name ] NAME\n                   [ txqueuelen PACKETS ]\n                   [ address LLADDR ]\n                   [ broadcast LLADDR ]\n                   [ mtu MTU ] [index IDX ]\n                   [ numtxqueues QUEUE_COUNT ]\n                   [ numrxqueues QUEUE_COUNT ]\n                   [ netns { PID | NETNSNAME | NETNSFILE } ]\n                   type TYPE [ ARGS ]\n\n       ip link delete { DEVICE | dev DEVICE | group DEVGROUP } type TYPE [ ARGS ]\n\n       ip link { set | change } { DEVICE | dev DEVICE | group DEVGROUP }\n                       [ { up | down } ]\n                       [ type TYPE ARGS ]\n               [ arp { on | off } ]\n               [ dynamic { on | off } ]\n               [ multicast { on | off } ]\n               [ allmulticast { on | off } ]\n               [ promisc { on | off } ]\n               [ trailers { on | off } ]\n               [ carrier { on | off } ]\n               [ txqueuelen PACKETS ]\n               [ name NEWNAME ]\n               [ address LLADDR ]\n               [ broadcast LLADDR ]\n               [ mtu MTU ]\n               [ netns { PID | NETNSNAME | NETNSFILE } ]\n               [ link-netns NAME | link-netnsid ID ]\n               [ alias NAME ]\n               [ vf NUM [ mac LLADDR ]\n                        [ vlan VLANID [ qos VLAN-QOS ] [ proto VLAN-PROTO ] ]\n                        [ rate TXRATE ]\n                        [ max_tx_rate TXRATE ]\n                        [ min_tx_rate TXRATE ]\n                        [ spoofchk { on | off} ]\n                        [ query_rss { on | off} ]\n                        [ state { auto | enable | disable} ]\n                        [ trust { on | off} ]\n                        [ node_guid EUI64 ]\n                        [ port_guid EUI64 ] ]\n               [ { xdp | xdpgeneric | xdpdrv | xdpoffload } { off |\n                         object FILE [ section NAME ] [ verbose ] |\n                         pinned FILE } ]\n               [ master DEVICE ][ vrf NAME ]\n               [ nomaster ]\n               [ addrgenmode { eui64 | none | stable_secret | random } ]\n               [ protodown { on | off } ]\n               [ protodown_reason PREASON { on | off } ]\n               [ gso_max_size BYTES ] [ gso_ipv4_max_size BYTES ] [ gso_max_segs PACKETS ]\n               [ gro_max_size BYTES ] [ gro_ipv4_max_size BYTES ]\n\n       ip link show [ DEVICE | group GROUP ] [up] [master DEV] [vrf NAME] [type TYPE]\n               [nomaster] [ novf ]\n\n       ip link xstats type TYPE [ ARGS ]\n\n       ip link afstats [ dev DEVICE ]\n       ip link property add dev DEVICE [ altname NAME .. ]\n       ip link property del dev DEVICE [ altname NAME .. ]\n\n       ip link help [ TYPE ]\n\nTYPE := { amt | bareudp | bond | bond_slave | bridge | bridge_slave |\n          dsa | dummy | erspan | geneve | gre | gretap | gtp | hsr |\n          ifb | ip6erspan | ip6gre | ip6gretap | ip6tnl |\n          ipip | ipoib | ipvlan | ipvtap |\n          macsec | macvlan | macvtap | netdevsim |\n          netkit | nlmon | pfcp | rmnet | sit | team | team_slave |\n          vcan | veth | vlan | vrf | vti | vxcan | vxlan | wwan |\n          xfrm | virt_wifi }\n";
+const IP_ADDR_USAGE = "Usage: ip address {add|change|replace} IFADDR dev IFNAME [ LIFETIME ]\n                                                      [ CONFFLAG-LIST ]\n       ip address del IFADDR dev IFNAME [mngtmpaddr]\n       ip address {save|flush} [ dev IFNAME ] [ scope SCOPE-ID ]\n                            [ to PREFIX ] [ FLAG-LIST ] [ label LABEL ] [up]\n       ip address [ show [ dev IFNAME ] [ scope SCOPE-ID ] [ master DEVICE ]\n                         [ nomaster ]\n                         [ type TYPE ] [ to PREFIX ] [ FLAG-LIST ]\n                         [ label LABEL ] [up] [ vrf NAME ]\n                         [ proto ADDRPROTO ] ]\n       ip address {showdump|restore}\nIFADDR := PREFIX | ADDR peer PREFIX\n          [ broadcast ADDR ] [ anycast ADDR ]\n          [ label IFNAME ] [ scope SCOPE-ID ] [ metric METRIC ]\n          [ proto ADDRPROTO ]\nSCOPE-ID := [ host | link | global | NUMBER ]\nFLAG-LIST := [ FLAG-LIST ] FLAG\nFLAG  := [ permanent | dynamic | secondary | primary |\n           [-]tentative | [-]deprecated | [-]dadfailed | temporary |\n           CONFFLAG-LIST ]\nCONFFLAG-LIST := [ CONFFLAG-LIST ] CONFFLAG\nCONFFLAG  := [ home | nodad | mngtmpaddr | noprefixroute | autojoin ]\nLIFETIME := [ valid_lft LFT ] [ preferred_lft LFT ]\nLFT := forever | SECONDS\nADDRPROTO := [ NAME | NUMBER ]\nTYPE := { amt | bareudp | bond | bond_slave | bridge | bridge_slave |\n          dsa | dummy | erspan | geneve | gre | gretap | gtp | hsr |\n          ifb | ip6erspan | ip6gre | ip6gretap | ip6tnl |\n          ipip | ipoib | ipvlan | ipvtap |\n          macsec | macvlan | macvtap | netdevsim |\n          netkit | nlmon | pfcp | rmnet | sit | team | team_slave |\n          vcan | veth | vlan | vrf | vti | vxcan | vxlan | wwan |\n          xfrm | virt_wifi }\n";
+const IP_ROUTE_USAGE = "Usage: ip route { list | flush } SELECTOR\n       ip route save SELECTOR\n       ip route restore\n       ip route showdump\n       ip route get [ ROUTE_GET_FLAGS ] [ to ] ADDRESS\n                            [ from ADDRESS iif STRING ]\n                            [ oif STRING ] [ tos TOS ]\n                            [ mark NUMBER ] [ vrf NAME ]\n                            [ uid NUMBER ] [ ipproto PROTOCOL ]\n                            [ sport NUMBER ] [ dport NUMBER ]\n                            [ as ADDRESS ]\n       ip route { add | del | change | append | replace } ROUTE\nSELECTOR := [ root PREFIX ] [ match PREFIX ] [ exact PREFIX ]\n            [ table TABLE_ID ] [ vrf NAME ] [ proto RTPROTO ]\n            [ type TYPE ] [ scope SCOPE ]\nROUTE := NODE_SPEC [ INFO_SPEC ]\nNODE_SPEC := [ TYPE ] PREFIX [ tos TOS ]\n             [ table TABLE_ID ] [ proto RTPROTO ]\n             [ scope SCOPE ] [ metric METRIC ]\n             [ ttl-propagate { enabled | disabled } ]\nINFO_SPEC := { NH | nhid ID } OPTIONS FLAGS [ nexthop NH ]...\nNH := [ encap ENCAPTYPE ENCAPHDR ] [ via [ FAMILY ] ADDRESS ]\n      [ dev STRING ] [ weight NUMBER ] NHFLAGS\nFAMILY := [ inet | inet6 | mpls | bridge | link ]\nOPTIONS := FLAGS [ mtu NUMBER ] [ advmss NUMBER ] [ as [ to ] ADDRESS ]\n           [ rtt TIME ] [ rttvar TIME ] [ reordering NUMBER ]\n           [ window NUMBER ] [ cwnd NUMBER ] [ initcwnd NUMBER ]\n           [ ssthresh NUMBER ] [ realms REALM ] [ src ADDRESS ]\n           [ rto_min TIME ] [ hoplimit NUMBER ] [ initrwnd NUMBER ]\n           [ features FEATURES ] [ quickack BOOL ] [ congctl NAME ]\n           [ pref PREF ] [ expires TIME ] [ fastopen_no_cookie BOOL ]\nTYPE := { unicast | local | broadcast | multicast | throw |\n          unreachable | prohibit | blackhole | nat }\nTABLE_ID := [ local | main | default | all | NUMBER ]\nSCOPE := [ host | link | global | NUMBER ]\nNHFLAGS := [ onlink | pervasive ]\nRTPROTO := [ kernel | boot | static | NUMBER ]\nPREF := [ low | medium | high ]\nTIME := NUMBER[s|ms]\nBOOL := [1|0]\nFEATURES := ecn\nENCAPTYPE := [ mpls | ip | ip6 | seg6 | seg6local | rpl | ioam6 | xfrm ]\nENCAPHDR := [ MPLSLABEL | SEG6HDR | SEG6LOCAL | IOAM6HDR | XFRMINFO ]\nSEG6HDR := [ mode SEGMODE ] segs ADDR1,ADDRi,ADDRn [hmac HMACKEYID] [cleanup]\nSEGMODE := [ encap | encap.red | inline | l2encap | l2encap.red ]\nSEG6LOCAL := action ACTION [ OPTIONS ] [ count ]\nACTION := { End | End.X | End.T | End.DX2 | End.DX6 | End.DX4 |\n            End.DT6 | End.DT4 | End.DT46 | End.B6 | End.B6.Encaps |\n            End.BM | End.S | End.AS | End.AM | End.BPF }\nOPTIONS := OPTION [ OPTIONS ]\nOPTION := { flavors FLAVORS | srh SEG6HDR | nh4 ADDR | nh6 ADDR | iif DEV | oif DEV |\n            table TABLEID | vrftable TABLEID | endpoint PROGNAME }\nFLAVORS := { FLAVOR[,FLAVOR] }\nFLAVOR := { psp | usp | usd | next-csid }\nIOAM6HDR := trace prealloc type IOAM6_TRACE_TYPE ns IOAM6_NAMESPACE size IOAM6_TRACE_SIZE\nXFRMINFO := if_id IF_ID [ link_dev LINK ]\nROUTE_GET_FLAGS := ROUTE_GET_FLAG [ ROUTE_GET_FLAGS ]\nROUTE_GET_FLAG := [ connected | fibmatch | notify ]\n";
 
 /** iproute2 `matches(word, full)`: `word` is a non-empty prefix of `full`. */
 function matches(word: string | undefined, full: string): boolean {
@@ -305,14 +316,14 @@ function ipLinkSet(board: Board, args: readonly string[]): CommandResult {
       d.setMtu(mtu);
     } catch (e) {
       const code = (e as { code?: string }).code;
-      const msg = mtu > d.maxMtu ? 'Error: mtu greater than device maximum.\n' : mtu < d.minMtu ? 'Error: mtu less than device minimum.\n' : `RTNETLINK answers: ${code === 'EINVAL' ? 'Invalid argument' : String(code)}\n`;
+      const msg = mtu > d.maxMtu ? 'Error: mtu greater than device maximum.\n' : mtu < d.minMtu ? 'Error: mtu less than device minimum.\n' : `RTNETLINK answers: ${strerror((code ?? 'EINVAL') as Errno)}\n`;
       return result('', msg, 2);
     }
   }
   const last = flags.at(-1);
   if (last === 'up') {
     const rc = d.open();
-    if (rc < 0) return result('', `RTNETLINK answers: ${rc}\n`, 2);
+    if (rc < 0) return result('', `RTNETLINK answers: ${strerror(-rc)}\n`, 2);
   } else if (last === 'down') d.close();
   if (qlen !== null) d.setTxqueuelen(qlen >>> 0);
   return result('');
@@ -359,6 +370,7 @@ function ipLink(board: Board, args: readonly string[], stats: number): CommandRe
   }
   if (matches(verb, 'set') || matches(verb, 'change')) return ipLinkSet(board, rest);
   if (matches(verb, 'add') || matches(verb, 'delete') || matches(verb, 'replace')) return result('', 'RTNETLINK answers: Operation not supported\n', 2);
+  if (matches(verb, 'help')) throw new IpExit(IP_LINK_USAGE, 255);
   throw new IpExit(`Command "${verb}" is unknown, try "ip link help".\n`, 255);
 }
 
@@ -374,6 +386,7 @@ function ipAddr(board: Board, args: readonly string[]): CommandResult {
   }
   if (matches(verb, 'add') || matches(verb, 'delete')) return ipAddrModify(board, matches(verb, 'add'), rest);
   if (matches(verb, 'change') || matches(verb, 'replace') || matches(verb, 'flush')) return result('', 'RTNETLINK answers: Operation not supported\n', 2);
+  if (matches(verb, 'help')) throw new IpExit(IP_ADDR_USAGE, 255);
   throw new IpExit(`Command "${verb}" is unknown, try "ip address help".\n`, 255);
 }
 
@@ -422,6 +435,7 @@ function ipRoute(board: Board, args: readonly string[]): CommandResult {
   const [verb, ...rest] = args;
   if (verb !== undefined && !matches(verb, 'show') && !matches(verb, 'list') && verb !== 'lst') {
     if (matches(verb, 'add') || matches(verb, 'change') || matches(verb, 'replace') || matches(verb, 'delete') || matches(verb, 'append') || matches(verb, 'flush')) return result('', 'RTNETLINK answers: Operation not supported\n', 2);
+    if (matches(verb, 'help')) throw new IpExit(IP_ROUTE_USAGE, 255);
     throw new IpExit(`Command "${verb}" is unknown, try "ip route help".\n`, 255);
   }
   if (rest.length > 0 && rest[0] !== 'dev') throw new IpExit(`Error: any valid prefix is expected rather than "${rest[0] ?? ''}".\n`, 255);
@@ -448,10 +462,13 @@ export const ip: Command = (argv, env) => {
   let brief = false;
   try {
     while (args[0]?.startsWith('-') === true) {
-      const opt = args.shift() as string;
+      const arg = args.shift() as string;
+      // main(): `--opt` is `-opt`.
+      const opt = arg.startsWith('--') ? arg.slice(1) : arg;
       // ++show_stats: `-s -s` adds the error rows.
       if (matches(opt, '-statistics') || matches(opt, '-stats')) stats++;
       else if (opt === '-br' || matches(opt, '-brief')) brief = true;
+      else if (opt === '-h' || matches(opt, '-help')) throw new IpExit(IP_USAGE, 255);
       else if (opt !== '-4') throw new IpExit(`Option "${opt}" is unknown, try "ip -help".\n`, 255);
     }
     const [obj, ...rest] = args;
@@ -462,6 +479,7 @@ export const ip: Command = (argv, env) => {
     if (matches(obj, 'link')) return ipLink(env.board, rest, stats);
     if (matches(obj, 'address')) return ipAddr(env.board, rest);
     if (matches(obj, 'route')) return ipRoute(env.board, rest);
+    if (matches(obj, 'help')) throw new IpExit(IP_USAGE, 255);
     throw new IpExit(`Object "${obj}" is unknown, try "ip help".\n`, 255);
   } catch (e) {
     if (e instanceof IpExit) return result('', e.text, e.status);
@@ -479,6 +497,7 @@ export const ip: Command = (argv, env) => {
 export const modprobe: Command = (argv, env) => {
   const [, mod, ...params] = argv;
   if (mod === undefined) return result('', 'modprobe: ERROR: missing parameters. See -h.\n', 1);
+  if (mod === '-h' || mod === '--help') return result(MODPROBE_HELP);
   if (mod === '-r' || mod === '--remove') return params.length === 0 ? result('', 'modprobe: ERROR: missing parameters. See -h.\n', 1) : rmmod(['rmmod', ...params], env);
   if (mod.startsWith('--')) return result('', `modprobe: unrecognized option '${mod}'\nmodprobe: ERROR: unexpected getopt_long() value '?'.\n`, 1);
   if (mod.startsWith('-')) return result('', `modprobe: invalid option -- '${mod.charAt(1)}'\nmodprobe: ERROR: unexpected getopt_long() value '?'.\n`, 1);
@@ -496,7 +515,8 @@ export const modprobe: Command = (argv, env) => {
     sleepInNtbOps(env, 'modprobe ntb_transport');
   }
   const rc = env.board.loadNetdev(p.netdev);
-  return rc === 0 ? result('', log, 0) : result('', `${log}modprobe: ERROR: could not insert 'ntb_netdev': ${rc}\n`, 1);
+  // kmod's insmod(): ERR("could not insert '%s': %s\n", name, strerror(-err)).
+  return rc === 0 ? result('', log, 0) : result('', `${log}modprobe: ERROR: could not insert 'ntb_netdev': ${strerror(-rc)}\n`, 1);
 };
 
 /**
@@ -539,6 +559,40 @@ export const dmesg: Command = (argv, env) => {
   return result(env.board.host.kmsg().map((l) => `${l}\n`).join(''));
 };
 
+/** procps-ng 4.0's sysctl Usage(stdout) for `-h`, `-d` and `--help`. */
+const SYSCTL_HELP = [
+  '',
+  'Usage:',
+  ' sysctl [options] [variable[=value] ...]',
+  '',
+  'Options:',
+  '  -a, --all            display all variables',
+  '  -A                   alias of -a',
+  '  -X                   alias of -a',
+  '      --deprecated     include deprecated parameters to listing',
+  '      --dry-run        Print the key and values but do not write',
+  '  -b, --binary         print value without new line',
+  '  -e, --ignore         ignore unknown variables errors',
+  '  -N, --names          print variable names without values',
+  '  -n, --values         print only values of the given variable(s)',
+  '  -p, --load[=<file>]  read values from file',
+  '  -f                   alias of -p',
+  '      --system         read values from all system directories',
+  '  -r, --pattern <expression>',
+  '                       select setting that match expression',
+  '  -q, --quiet          do not echo variable set',
+  '  -w, --write          enable writing a value to variable',
+  '  -o                   does nothing',
+  '  -x                   does nothing',
+  '  -d                   alias of -h',
+  '',
+  ' -h, --help     display this help and exit',
+  ' -V, --version  output version information and exit',
+  '',
+  'For more details see sysctl(8).',
+  '',
+].join('\n');
+
 /**
  * `sysctl [-n] [-w] NAME[=VALUE]...` (procps-ng) over the board's network sysctls: `NAME = VALUE`
  * per setting (`-n`: the value only; arrays tab-separated as /proc prints them, booleans 1/0);
@@ -553,6 +607,7 @@ export const sysctl: Command = (argv, env) => {
   let all = false;
   const names: string[] = [];
   for (const a of argv.slice(1)) {
+    if (a === '-h' || a === '-d' || a === '--help') return result(SYSCTL_HELP);
     if (a === '-n' || a === '--values') valuesOnly = true;
     else if (a === '-w' || a === '--write') write = true;
     else if (a === '-q' || a === '--quiet') continue;
@@ -624,8 +679,67 @@ function sleepInNtbOps(env: ShellEnv, what: string): void {
 /** The hardware modules under ntb_transport (not removable in the lab). */
 const BASE_MODULES = new Set(['ntb_hw_epf', 'pci_epf_vntb']);
 
+/** kmod's rmmod help() (`-h`, `--help`), on stdout. */
+const RMMOD_HELP =
+  'Usage:\n\trmmod [options] modulename ...\nOptions:\n' +
+  '\t-f, --force       forces a module unload and may crash your\n' +
+  '\t                  machine. This requires Forced Module Removal\n' +
+  '\t                  option in your kernel. DANGEROUS\n' +
+  '\t-s, --syslog      print to syslog, not stderr\n' +
+  '\t-v, --verbose     enables more messages\n' +
+  '\t-V, --version     show version\n' +
+  '\t-h, --help        show this help\n';
+
+/** kmod's modprobe help() (`-h`, `--help`), on stdout. */
+const MODPROBE_HELP = [
+  'Usage:',
+  '\tmodprobe [options] [-i] [-b] modulename',
+  '\tmodprobe [options] -a [-i] [-b] modulename [modulename...]',
+  '\tmodprobe [options] -r [-i] modulename',
+  '\tmodprobe [options] -r -a [-i] modulename [modulename...]',
+  '\tmodprobe [options] -c',
+  '\tmodprobe [options] --dump-modversions filename',
+  'Management Options:',
+  '\t-a, --all                   Consider every non-argument to',
+  '\t                            be a module name to be inserted',
+  '\t                            or removed (-r)',
+  '\t-r, --remove                Remove modules instead of inserting',
+  '\t    --remove-dependencies   Also remove modules depending on it',
+  '\t-R, --resolve-alias         Only lookup and print alias and exit',
+  '\t    --first-time            Fail if module already inserted or removed',
+  '\t-i, --ignore-install        Ignore install commands',
+  '\t-i, --ignore-remove         Ignore remove commands',
+  '\t-b, --use-blacklist         Apply blacklist to resolved alias.',
+  '\t-f, --force                 Force module insertion or removal.',
+  '\t                            implies --force-modversions and',
+  '\t                            --force-vermagic',
+  "\t    --force-modversion      Ignore module's version",
+  "\t    --force-vermagic        Ignore module's version magic",
+  '',
+  'Query Options:',
+  '\t-D, --show-depends          Only print module dependencies and exit',
+  '\t-c, --showconfig            Print out known configuration and exit',
+  '\t-c, --show-config           Same as --showconfig',
+  '\t    --show-modversions      Dump module symbol version and exit',
+  '\t    --dump-modversions      Same as --show-modversions',
+  '',
+  'General Options:',
+  '\t-n, --dry-run               Do not execute operations, just print out',
+  '\t-n, --show                  Same as --dry-run',
+  '\t-C, --config=FILE           Use FILE instead of default search paths',
+  '\t-d, --dirname=DIR           Use DIR as filesystem root for /lib/modules',
+  '\t-S, --set-version=VERSION   Use VERSION instead of `uname -r`',
+  '\t-s, --syslog                print to syslog, not stderr',
+  '\t-q, --quiet                 disable messages',
+  '\t-v, --verbose               enables more messages',
+  '\t-V, --version               show version',
+  '\t-h, --help                  show this help',
+  '',
+].join('\n');
+
 /** `rmmod MODULE...` (kmod): ntb_netdev unloads, then ntb_transport (held while ntb_netdev is loaded); each failure is reported. */
 export const rmmod: Command = (argv, env) => {
+  if (argv.slice(1).some((a) => a === '-h' || a === '--help')) return result(RMMOD_HELP);
   const mods = argv.slice(1);
   if (mods.length === 0) return result('', 'rmmod: ERROR: missing module name.\n', 1);
   let err = '';

@@ -83,7 +83,7 @@ describe('/proc/net/softnet_stat', () => {
     }
     // The two echo requests went through the RC's backlog.
     expect(lines.reduce((n, l) => n + parseInt(l.slice(0, 8), 16), 0)).toBeGreaterThanOrEqual(2);
-    expect(sh(lab, 'rc', 'ls /proc/net').stdout).toBe('snmp  softnet_stat\n');
+    expect(sh(lab, 'rc', 'ls /proc/net').stdout).toBe('dev  snmp  softnet_stat\n');
   });
 });
 
@@ -260,5 +260,111 @@ describe('ls -C columns', () => {
     );
     expect(lsColumns(['x'.repeat(100), 'y'])).toBe(`${'x'.repeat(100)}\ny\n`);
     expect(lsColumns([])).toBe('');
+  });
+});
+
+describe('counter files, usage texts and errno messages', () => {
+  it('/proc/net/dev: dev_seq_show\'s header and one row per device (lo first), the same counters ip -s link shows', () => {
+    const lab = bootLab({ seed: 3 });
+    expect(sh(lab, 'ep', 'ping -c 2 -i 0.2 -q 10.0.0.1').status).toBe(0);
+    const r = sh(lab, 'ep', 'cat /proc/net/dev');
+    expect(r.status).toBe(0);
+    const lines = r.stdout.split('\n');
+    expect(lines[0]).toBe('Inter-|   Receive                                                |  Transmit');
+    expect(lines[1]).toBe(' face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed');
+    const s = lab.boards.ep.netdev()?.ndev.stats;
+    expect(s).toBeDefined();
+    if (s === undefined) return;
+    const row = (name: string, v: NetDevStats): string =>
+      `${name.padStart(6)}: ${String(v.rxBytes).padStart(7)} ${String(v.rxPackets).padStart(7)} ${String(v.rxErrors).padStart(4)} ${String(v.rxDropped + v.rxMissedErrors).padStart(4)}    0     0          0         0 ${String(v.txBytes).padStart(8)} ${String(v.txPackets).padStart(7)} ${String(v.txErrors).padStart(4)} ${String(v.txDropped).padStart(4)}    0     0       0          0`;
+    expect(lines[2]?.startsWith('    lo: ')).toBe(true);
+    expect(lines[3]).toBe(row('ntb0', s));
+    expect(s.rxPackets).toBeGreaterThanOrEqual(2);
+    expect(lines).toHaveLength(5);
+  });
+
+  it('/sys/class/net/DEV/statistics/* and mtu: one counter per file, as ip -s link and the model count them; ls lists them', () => {
+    const lab = bootLab({ seed: 3 });
+    expect(sh(lab, 'ep', 'ping -c 3 -i 0.2 -q 10.0.0.1').status).toBe(0);
+    const s = lab.boards.ep.netdev()?.ndev.stats;
+    if (s === undefined) throw new Error('no ntb0');
+    const cat = (f: string): string => sh(lab, 'ep', `cat /sys/class/net/ntb0/statistics/${f}`).stdout;
+    expect([cat('rx_bytes'), cat('tx_bytes'), cat('rx_packets'), cat('tx_packets')]).toEqual([`${s.rxBytes}\n`, `${s.txBytes}\n`, `${s.rxPackets}\n`, `${s.txPackets}\n`]);
+    expect([cat('rx_errors'), cat('tx_errors'), cat('rx_dropped'), cat('tx_dropped'), cat('rx_fifo_errors'), cat('rx_nohandler')]).toEqual([`${s.rxErrors}\n`, `${s.txErrors}\n`, `${s.rxDropped}\n`, `${s.txDropped}\n`, `${s.rxFifoErrors}\n`, `${s.rxNohandler}\n`]);
+    expect(Number(cat('tx_packets'))).toBeGreaterThanOrEqual(3);
+    const stats = sh(lab, 'ep', 'ip -s link show ntb0').stdout.split('\n');
+    expect(stats[3]?.trim().split(/\s+/).slice(0, 2)).toEqual([String(s.rxBytes), String(s.rxPackets)]);
+    expect(sh(lab, 'ep', 'ls -1 /sys/class/net/ntb0/statistics').stdout.split('\n').filter((l) => l !== '')).toEqual(
+      ['collisions', 'multicast', 'rx_bytes', 'rx_compressed', 'rx_crc_errors', 'rx_dropped', 'rx_errors', 'rx_fifo_errors', 'rx_frame_errors', 'rx_length_errors', 'rx_missed_errors', 'rx_nohandler', 'rx_over_errors', 'rx_packets', 'tx_aborted_errors', 'tx_bytes', 'tx_carrier_errors', 'tx_compressed', 'tx_dropped', 'tx_errors', 'tx_fifo_errors', 'tx_heartbeat_errors', 'tx_packets', 'tx_window_errors'],
+    );
+    expect(sh(lab, 'ep', 'cat /sys/class/net/ntb0/statistics/nope')).toEqual({ stdout: '', stderr: 'cat: /sys/class/net/ntb0/statistics/nope: No such file or directory\n', status: 1 });
+    expect(sh(lab, 'ep', 'cat /sys/class/net/lo/mtu /sys/class/net/ntb0/mtu').stdout).toBe(`65536\n${lab.boards.ep.netdev()?.ndev.mtu}\n`);
+    expect(sh(lab, 'ep', 'sudo ip link set ntb0 mtu 1500').status).toBe(0);
+    expect(sh(lab, 'ep', 'cat /sys/class/net/ntb0/mtu').stdout).toBe('1500\n');
+  });
+
+  it('top twice with no time between: every CPU 100.0 idle, as procps counts an empty interval', () => {
+    const lab = bootLab({ seed: 3 });
+    sh(lab, 'rc', 'top');
+    const r = sh(lab, 'rc', 'top');
+    const cpus = r.stdout.split('\n').filter((l) => l.startsWith('%Cpu'));
+    expect(cpus.length).toBe(lab.boards.rc.host.cpus.length);
+    for (const l of cpus) expect(l.endsWith(':  0.0 us,  0.0 sy,  0.0 ni,100.0 id,  0.0 wa,  0.0 hi,  0.0 si,  0.0 st')).toBe(true);
+  });
+
+  it('ip help, ip -help, ip --help, ip link|addr|route help: iproute2\'s usage on stderr, status 255', () => {
+    const lab = bootLab({ seed: 3 });
+    for (const line of ['ip help', 'ip -help', 'ip --help', 'ip -h']) {
+      const r = sh(lab, 'ep', line);
+      expect([r.stdout, r.status]).toEqual(['', 255]);
+      expect(r.stderr.split('\n').slice(0, 3)).toEqual(['Usage: ip [ OPTIONS ] OBJECT { COMMAND | help }', '       ip [ -force ] -batch filename', 'where  OBJECT := { address | addrlabel | amt | fou | help | ila | ioam | l2tp |']);
+      expect(r.stderr.endsWith('                    -c[olor]}\n')).toBe(true);
+    }
+    const link = sh(lab, 'ep', 'ip link help');
+    expect(link.status).toBe(255);
+    expect(link.stderr.startsWith('Usage: ip link add [link DEV | parentdev NAME] [ name ] NAME\n')).toBe(true);
+    expect(link.stderr).toContain('\n               [ mtu MTU ]\n');
+    expect(link.stderr.endsWith('          xfrm | virt_wifi }\n')).toBe(true);
+    const addr = sh(lab, 'ep', 'ip addr help');
+    expect([addr.status, addr.stderr.split('\n')[0]]).toEqual([255, 'Usage: ip address {add|change|replace} IFADDR dev IFNAME [ LIFETIME ]']);
+    const route = sh(lab, 'ep', 'ip route help');
+    expect([route.status, route.stderr.split('\n')[0], route.stderr.split('\n').at(-2)]).toEqual([255, 'Usage: ip route { list | flush } SELECTOR', 'ROUTE_GET_FLAG := [ connected | fibmatch | notify ]']);
+    // get_integer takes -1; the kernel refuses it (dev_validate_mtu's extack), as with iproute2's int mtu.
+    expect(sh(lab, 'ep', 'sudo ip link set ntb0 mtu -1')).toEqual({ stdout: '', stderr: 'Error: mtu less than device minimum.\n', status: 2 });
+  });
+
+  it('sysctl, top, modprobe, rmmod: their --help and -h print the tools\' usage on stdout, status 0', () => {
+    const lab = bootLab({ seed: 3 });
+    for (const line of ['sysctl --help', 'sysctl -h']) {
+      const r = sh(lab, 'ep', line);
+      expect([r.stderr, r.status]).toEqual(['', 0]);
+      expect(r.stdout.startsWith('\nUsage:\n sysctl [options] [variable[=value] ...]\n\nOptions:\n  -a, --all            display all variables\n')).toBe(true);
+      expect(r.stdout.endsWith(' -h, --help     display this help and exit\n -V, --version  output version information and exit\n\nFor more details see sysctl(8).\n')).toBe(true);
+    }
+    const topHelp = '  procps-ng 3.3.17\nUsage:\n  top -hv | -bcEeHiOSs1 -d secs -n max -u|U user -p pid(s) -o field -w [cols]\n';
+    for (const line of ['top -h', 'top --help', 'top -v']) expect(sh(lab, 'ep', line)).toEqual({ stdout: topHelp, stderr: '', status: 0 });
+    const rmmod = sh(lab, 'ep', 'rmmod --help');
+    expect(rmmod).toEqual({ stdout: expect.stringMatching(/^Usage:\n\trmmod \[options\] modulename \.\.\.\nOptions:\n\t-f, --force {7}forces a module unload/) as string, stderr: '', status: 0 });
+    expect(rmmod.stdout.endsWith('\t-h, --help        show this help\n')).toBe(true);
+    const modprobe = sh(lab, 'ep', 'modprobe --help');
+    expect([modprobe.stderr, modprobe.status, modprobe.stdout.split('\n')[1]]).toEqual(['', 0, '\tmodprobe [options] [-i] [-b] modulename']);
+    expect(modprobe.stdout.endsWith('\t-h, --help                  show this help\n')).toBe(true);
+    // Nothing was loaded or unloaded.
+    expect(lab.boards.ep.netdev()).not.toBeNull();
+  });
+
+  it('modprobe and ip print strerror, not raw errno numbers', () => {
+    const lab = bootLab({ seed: 3 });
+    const ep = lab.boards.ep;
+    const real = ep.loadNetdev.bind(ep);
+    expect(sh(lab, 'ep', 'sudo rmmod ntb_netdev').status).toBe(0);
+    ep.loadNetdev = (): number => -19;
+    expect(sh(lab, 'ep', 'sudo modprobe ntb_netdev')).toEqual({ stdout: '', stderr: "modprobe: ERROR: could not insert 'ntb_netdev': No such device\n", status: 1 });
+    ep.loadNetdev = real;
+    expect(sh(lab, 'ep', 'sudo modprobe ntb_netdev').status).toBe(0);
+    const dev = ep.netdev()?.ndev;
+    if (dev === undefined) throw new Error('no ntb0');
+    dev.open = (): number => -12;
+    expect(sh(lab, 'ep', 'sudo ip link set ntb0 up')).toEqual({ stdout: '', stderr: 'RTNETLINK answers: Cannot allocate memory\n', status: 2 });
   });
 });

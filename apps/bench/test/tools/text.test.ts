@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { bootLab } from '../../src/lab/lab.js';
 import { defaultVars } from '../../src/lab/script.js';
-import { procInterrupts } from '../../src/tools/proc.js';
+import { cat, procInterrupts } from '../../src/tools/proc.js';
 import { grep, head, tail, wc } from '../../src/tools/text.js';
 import type { ShellEnv } from '../../src/types.js';
 
@@ -106,5 +106,28 @@ describe('head, tail and wc', () => {
     expect(wc(['wc'], 'a b\nc\n', env).stdout).toBe('      2       3       6\n');
     expect(wc(['wc', '-lc'], 'é\n', env).stdout).toBe('      1       3\n');
     expect(wc(['wc', '-q'], ten, env).status).toBe(1);
+  });
+});
+
+describe('--help', () => {
+  it('grep --help and wc --help print GNU\'s usage on stdout and succeed, whatever else is on the line', () => {
+    const g = grep(['grep', '--help'], null, env);
+    expect([g.stderr, g.status]).toEqual(['', 0]);
+    expect(g.stdout.split('\n').slice(0, 4)).toEqual(['Usage: grep [OPTION]... PATTERNS [FILE]...', 'Search for PATTERNS in each FILE.', "Example: grep -i 'hello world' menu.h main.c", 'PATTERNS can contain multiple patterns separated by newlines.']);
+    expect(g.stdout.endsWith('General help using GNU software: <https://www.gnu.org/gethelp/>\n')).toBe(true);
+    expect(grep(['grep', '-c', 'x', '--help'], text, env).stdout).toBe(g.stdout);
+    // After `--` it is a pattern.
+    expect(grep(['grep', '--', '--help'], 'a --help b\n', env)).toEqual({ stdout: 'a --help b\n', stderr: '', status: 0 });
+    const w = wc(['wc', '--help'], null, env);
+    expect([w.stderr, w.status]).toEqual(['', 0]);
+    expect(w.stdout.startsWith('Usage: wc [OPTION]... [FILE]...\n  or:  wc [OPTION]... --files0-from=F\nPrint newline, word, and byte counts for each FILE')).toBe(true);
+    expect(w.stdout.endsWith("or available locally via: info '(coreutils) wc invocation'\n")).toBe(true);
+  });
+
+  it('cat --help prints its usage instead of reading a file named --help', () => {
+    const r = cat(['cat', '--help'], env);
+    expect([r.stderr, r.status]).toEqual(['', 0]);
+    expect(r.stdout.startsWith('Usage: cat [OPTION]... [FILE]...\nConcatenate FILE(s) to standard output.\n')).toBe(true);
+    expect(cat(['cat', '--', '--help'], env)).toEqual({ stdout: '', stderr: 'cat: --help: No such file or directory\n', status: 1 });
   });
 });
