@@ -93,7 +93,8 @@ export function staleDiagnosis(lab: Lab): string {
     sq.forEach((s, i) => {
       const r = rq[i];
       if (r === undefined || !s.linkQuery() || !r.linkQuery()) return;
-      if (s.txIndex !== r.rxIndex && s.stats.txPkts > r.stats.rxPkts && !nextRxReady(r)) {
+      // Frame counts, not ring positions: a sender that wrapped can stand at the receiver's index.
+      if (s.stats.txPkts > r.stats.rxPkts && !nextRxReady(r)) {
         out.push(`; qp${i}: ${tx} has written ${s.stats.txPkts} frame(s) since its QP reset, up to slot ${s.txIndex}, ${rx} has taken ${r.stats.rxPkts} since its own and waits at slot ${r.rxIndex}: the two ends' ring indices diverged (one end reset its QP while the other kept its indices), so what ${tx} writes never lands where ${rx} looks`);
       } else if (r.stats.rxPkts > s.stats.txPkts) {
         out.push(`; qp${i}: ${rx} consumed ${r.stats.rxPkts - s.stats.txPkts} stale descriptor(s) left in its RX ring before the QP reset (rx_pkts ${r.stats.rxPkts} > peer tx_pkts ${s.stats.txPkts}), ${tx} sees free tx ${s.txFreeEntry()}`);

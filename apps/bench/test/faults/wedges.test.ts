@@ -7,7 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { injectFault } from '../../src/faults/inject.js';
 import { linkInconsistency } from '../../src/faults/scenario.js';
 import { staleDiagnosis } from '../../src/lab/diagnose.js';
-import { startStream } from '../../src/faults/traffic.js';
+import { datagramTotals, startDatagrams, startStream } from '../../src/faults/traffic.js';
+import { ip } from '../../src/tools/system.js';
 import { bootLab } from '../../src/lab/lab.js';
 
 describe('known kernel wedges', () => {
@@ -27,5 +28,22 @@ describe('known kernel wedges', () => {
     expect(rc?.ndev.netifTxQueueStopped(0)).toBe(true);
     expect(rc?.queues[0]?.stats.txTimerWakes).toBeGreaterThan(100);
     expect(staleDiagnosis(lab)).toMatch(/^; qp0: rc sees free tx \d+ although only 1 of the 1 frame\(s\) it sent since the QP reset are unconsumed \(expected 13 free\): a completion of the previous QP session rewrote its rx_info after the reset$/);
+  });
+
+  it('MTU 1500 → 65510 on both boards under a UDP flood: stale descriptors wedge the ring, and the diagnosis names them even when the sender wrapped to the receiver\'s index', () => {
+    const lab = bootLab({ seed: 1, payload: 'functional', params: { transport: { useDma: true }, netdev: {} } });
+    const env = (b: 'rc' | 'ep') => ({ lab, board: lab.boards[b], vars: new Map<string, string>() });
+    for (const b of ['rc', 'ep'] as const) expect(ip(['ip', 'link', 'set', 'ntb0', 'mtu', '1500'], env(b)).status).toBe(0);
+    lab.sim.run({ until: lab.sim.now + 50e6 });
+    startDatagrams(lab, { from: 'ep', flows: 1, datagrams: 3000, size: 1400, port: 6000 });
+    lab.sim.run({ until: lab.sim.now + 3e6 });
+    for (const b of ['rc', 'ep'] as const) expect(ip(['ip', 'link', 'set', 'ntb0', 'mtu', '65510'], env(b)).status).toBe(0);
+    lab.sim.run({ until: lab.sim.now + 2e9 });
+    const later = startDatagrams(lab, { from: 'ep', flows: 1, datagrams: 100, size: 1000, port: 6100, intervalNs: 1_000_000 });
+    lab.sim.run({ until: lab.sim.now + 1e9 });
+    expect(datagramTotals(later).received).toBeLessThan(100);
+    const [s, r] = [lab.boards.ep.transport()?.qps[0], lab.boards.rc.transport()?.qps[0]];
+    expect(s?.txIndex).toBe(r?.rxIndex);
+    expect(staleDiagnosis(lab)).toMatch(/^; qp0: ep has written \d+ frame\(s\) since its QP reset, up to slot \d+, rc has taken \d+ since its own and waits at slot \d+: the two ends' ring indices diverged/);
   });
 });
