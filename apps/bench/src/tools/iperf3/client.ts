@@ -22,12 +22,27 @@ import { DatagramLog, functionalPayload, IperfUdpSocket, Stream, streamFd, TcpSt
 /** How a client run ended. */
 export type ClientOutcome =
   | { readonly kind: 'ok'; readonly result: TestResult; readonly warnings: string }
-  | { readonly kind: 'error'; readonly code: IperfErrorCode; readonly errno: NetErrno | null; readonly warnings: string; readonly partial: TestResult | null }
+  /** `connected`: past the parameter exchange, where iperf3 prints `Connecting to host …` (on_connect). */
+  | { readonly kind: 'error'; readonly code: IperfErrorCode; readonly errno: NetErrno | null; readonly warnings: string; readonly partial: TestResult | null; readonly connected: boolean }
   /** Not finished `waitedS` (virtual) after the start: the real iperf3 would still be waiting; `why` is the model's diagnosis. */
-  | { readonly kind: 'hung'; readonly waitedS: number; readonly why: string; readonly warnings: string; readonly partial: TestResult | null };
+  | { readonly kind: 'hung'; readonly waitedS: number; readonly why: string; readonly warnings: string; readonly partial: TestResult | null; readonly connected: boolean }
+  /** A test with no end (`-t 0`, or a negative `-t`) still running `ranS` (virtual) after the start: the lab stopped it. */
+  | { readonly kind: 'unbounded'; readonly ranS: number; readonly warnings: string; readonly partial: TestResult | null };
 
-/** How long past its duration a client may run before the lab calls it hung (s, virtual). */
+/** How long past its duration a client may run before the lab calls it hung (s, virtual); also how long a test with no end runs. */
 export const CLIENT_GRACE_S = 300;
+
+/** How long (virtual) the lab lets the server take the client's IPERF_DONE before the command returns. */
+const DONE_LINGER_NS = 1e9;
+
+/**
+ * The client's end timer (create_client_timers): none for `-t 0`; `(duration + omit)` µs added
+ * to the clock as an unsigned 64-bit count, so a negative `-t` (3.12 accepts it) wraps to some
+ * 131 years away — the test has no end either. Infinity for both.
+ */
+export function clientEndNs(start: number, duration: number): number {
+  return duration > 0 ? start + duration * 1e9 : Infinity;
+}
 
 /** A 36-character iperf3 cookie from the lab's seed and a test counter (no draw from the model's RNG). */
 function makeCookie(seed: number, n: number): string {
@@ -102,7 +117,7 @@ class ClientSession {
     // iperf_run_client: iperf_setaffinity first (sched_setaffinity is EINVAL without an online CPU in the mask).
     const cpus = affinityMask(board, o.affinity);
     this.cpus = cpus ?? undefined;
-    if (cpus === null) return { kind: 'error', code: 'IEAFFINITY', errno: 'EINVAL', warnings: this.warnings, partial: null };
+    if (cpus === null) return { kind: 'error', code: 'IEAFFINITY', errno: 'EINVAL', warnings: this.warnings, partial: null, connected: false };
     programStart(lab, board);
     const task = board.host.createUserTask(
       'iperf3',
@@ -116,16 +131,31 @@ class ClientSession {
     );
     this.task = task;
     const started = lab.sim.now;
-    const deadline = started + (o.duration + CLIENT_GRACE_S) * 1e9;
+    const deadline = started + (Math.max(0, o.duration) + CLIENT_GRACE_S) * 1e9;
     while (!this.finished && lab.sim.now < deadline) lab.sim.run({ until: deadline });
-    if (this.outcome !== null) return this.outcome;
+    if (this.outcome !== null) {
+      // The client exits after writing IPERF_DONE; the server takes it within a round trip, ends
+      // the test and listens again (its next banner) — let the lab's time run until it has.
+      const linger = lab.sim.now + DONE_LINGER_NS;
+      this.ch.clientLingering = true;
+      while (this.outcome.kind === 'ok' && !this.ch.serverDone && lab.sim.now < linger) lab.sim.run({ until: linger });
+      return this.outcome;
+    }
+    if (this.state === 'running' && !Number.isFinite(this.endNs)) {
+      // No end timer (-t 0, or a negative -t): the real iperf3 runs until it is interrupted.
+      const partial = this.partialNow();
+      this.fail({ code: 'IECTRLCLOSE', errno: null });
+      task.stop();
+      return { kind: 'unbounded', ranS: (lab.sim.now - started) / 1e9, warnings: this.warnings, partial };
+    }
     // Still waiting on the control connection or the streams, as the real tool would be, with
     // no timeout of its own in these states: diagnose from the model, then abandon the test.
     const why = diagnoseTxStall(lab) ?? 'no ntb0 TX queue is stopped on either board';
     const partial = this.partialNow();
+    const connected = this.connected;
     this.fail({ code: 'IECTRLCLOSE', errno: null });
     task.stop();
-    return { kind: 'hung', waitedS: (lab.sim.now - started) / 1e9, why, warnings: this.warnings, partial };
+    return { kind: 'hung', waitedS: (lab.sim.now - started) / 1e9, why, warnings: this.warnings, partial, connected };
   }
 
   private step(ctx: ExecContext, task: Task): TaskStep {
@@ -228,7 +258,7 @@ class ClientSession {
       case 'start':
         if (m.kind === 'TEST_START') {
           this.side?.begin(ctx.time, this.intervalNs);
-          this.endNs = ctx.time + p.duration * 1e9;
+          this.endNs = clientEndNs(ctx.time, p.duration);
         } else if (m.kind === 'TEST_RUNNING') {
           this.side?.run();
           this.state = 'running';
@@ -254,6 +284,11 @@ class ClientSession {
       case 'running':
         return;
     }
+  }
+
+  /** Past the parameter exchange (on_connect has printed `Connecting to host …`). */
+  private get connected(): boolean {
+    return this.state !== 'connect' && this.state !== 'param';
   }
 
   private cpuPercent(now: number): number {
@@ -354,7 +389,7 @@ class ClientSession {
     side?.closeStreams();
     if (this.ctrl !== null) this.ctrl.close();
     else this.ctrlSock.close();
-    this.outcome = { kind: 'error', code: f.code, errno: f.errno, warnings: this.warnings, partial };
+    this.outcome = { kind: 'error', code: f.code, errno: f.errno, warnings: this.warnings, partial, connected: this.connected };
     this.finish();
     return 'exit';
   }

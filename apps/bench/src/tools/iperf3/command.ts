@@ -86,8 +86,10 @@ function runClientCommand(lab: Lab, board: Board, parseWarnings: string, o: Iper
     { fd: 1, text: before },
     { fd: 2, text: parseWarnings + outcome.warnings },
   ] as const;
+  // on_connect's lines, printed once the parameters are exchanged, even with no stream yet.
+  const connecting = `Connecting to host ${o.host}, port ${o.port}\n${o.reverse ? `Reverse mode, remote host ${o.host} is sending\n` : ''}`;
   if (outcome.kind === 'hung') {
-    const live = o.json || outcome.partial === null ? '' : formatClientProgress(outcome.partial);
+    const live = o.json ? '' : outcome.partial !== null ? formatClientProgress(outcome.partial) : outcome.connected ? connecting : '';
     const why = `ntb-bench: iperf3 still had not finished ${outcome.waitedS.toFixed(0)} s (virtual) after it started; the real iperf3 would still be waiting. The model says: ${outcome.why}\n`;
     return interleaved([...warnings, { fd: 1, text: live }, { fd: 2, text: why }], 1);
   }
@@ -95,9 +97,26 @@ function runClientCommand(lab: Lab, board: Board, parseWarnings: string, o: Iper
     const msg = `error - ${iperfStrerror(outcome.code, outcome.errno)}`;
     if (o.json) return interleaved([...warnings, { fd: 1, text: errorJson(msg) }], 1);
     // What iperf3 printed live before the error: the connection lines and the intervals so far.
-    const live = outcome.partial === null ? '' : formatClientProgress(outcome.partial);
+    const live = outcome.partial !== null ? formatClientProgress(outcome.partial) : outcome.connected ? connecting : '';
     return interleaved([...warnings, { fd: 1, text: live }, { fd: 2, text: `iperf3: ${msg}\n` }], 1);
+  }
+  if (outcome.kind === 'unbounded') {
+    const live = o.json || outcome.partial === null ? '' : formatClientProgress(outcome.partial);
+    const why = `ntb-bench: this iperf3 test has no end (-t taken as ${o.duration}: 3.12 sets no end timer for it): the real iperf3 runs until it is interrupted; the lab stopped it ${outcome.ranS.toFixed(0)} s (virtual) after it started\n`;
+    return interleaved([...warnings, { fd: 1, text: live }, { fd: 2, text: why }], 1);
   }
   const report = o.json ? `${cjsonPrint(buildJson(outcome.result))}\n` : formatClientText(outcome.result);
   return interleaved([...warnings, { fd: 1, text: report }], 0);
+}
+
+/**
+ * The one-shot `ntb-bench iperf3 ARGS` boots a lab with `iperf3 -s -D` on the RC (10.0.0.1, port
+ * 5201) and runs ARGS as a client on the EP: a server of its own would wait for a client that
+ * never comes. The error the CLI prints for server options (`-s`, `--server`, grouped as in
+ * `-sD`), or null when ARGS are a client's (or parameter errors iperf3 itself reports).
+ */
+export function oneShotServerError(args: readonly string[]): string | null {
+  const parsed = parseIperf3Args(['iperf3', ...args], '');
+  if (parsed.kind !== 'run' || parsed.options.role !== 's') return null;
+  return 'ntb-bench: iperf3: the one-shot iperf3 runs a client on the EP against the lab\'s server on the RC (10.0.0.1, port 5201); to run a server of your own, use a lab script (ntb-bench lab)\n';
 }

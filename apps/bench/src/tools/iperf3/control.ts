@@ -49,6 +49,10 @@ export class ControlChannel {
   readonly toClient: CtrlMsg[] = [];
   /** The client's data streams by their local port. */
   readonly streams = new Map<number, StreamIntro>();
+  /** The server has ended this test (IPERF_DONE taken, or it gave up on it). */
+  serverDone = false;
+  /** The client's command waits for `serverDone` (the server stops the lab's run when it is). */
+  clientLingering = false;
 }
 
 const channels = new WeakMap<Lab, Map<string, ControlChannel>>();

@@ -55,6 +55,11 @@ interface ServerState extends Iperf3Server {
   stopped: boolean;
 }
 
+/** The server's --rcv-timeout default (DEFAULT_NO_MSG_RCVD_TIMEOUT, 120000 ms), in ns. */
+const RCV_TIMEOUT_NS = 120e9;
+/** create_server_timers' grace past the test's duration: max_rtt 4 s × 10 state transitions. */
+const TEST_TIMER_GRACE_S = 40;
+
 const registry = new WeakMap<Lab, Map<string, ServerState>>();
 
 function serversOf(lab: Lab): Map<string, ServerState> {
@@ -94,7 +99,7 @@ export function startServer(lab: Lab, spec: Iperf3Server): boolean {
 
 /** The persistent server task: run the current test's session, else accept a control connection. */
 function serverStep(s: ServerState, ctx: ExecContext, task: Task): TaskStep {
-  if (s.stopped) return 'exit';
+  if (s.stopped) return exitServer(s);
   const session = s.session;
   if (session !== null) {
     const t0 = ctx.time;
@@ -103,14 +108,14 @@ function serverStep(s: ServerState, ctx: ExecContext, task: Task): TaskStep {
     if (!session.finished) return step;
     s.session = null;
     s.testNumber++;
+    // cleanup_server closes the listener after every test; main.c then leaves its loop for -1
+    // (the process exits, so a later client is refused and a new server can bind the port),
+    // else iperf_server_listen opens a new one.
     s.listener.close();
+    if (s.oneOff) return exitServer(s);
     const l = listen(s.board, s.port);
     s.listenSince = ctx.time;
-    if (s.oneOff || l === null) {
-      s.stopped = true;
-      serversOf(s.lab).delete(`${s.board.name}:${s.port}`);
-      return 'exit';
-    }
+    if (l === null) return exitServer(s);
     s.listener = l;
     if (!s.json) print(s, serverBanner(s.port, s.testNumber));
   }
@@ -125,6 +130,14 @@ function serverStep(s: ServerState, ctx: ExecContext, task: Task): TaskStep {
   if (remote === null || ch === undefined) a.sock.close(ctx);
   else s.session = new ServerSession(s, { sock: a.sock, ch, peer: remote });
   return 'run';
+}
+
+/** The server process exits: its listener is closed and it leaves the board's servers. */
+function exitServer(s: ServerState): TaskStep {
+  s.listener.close();
+  s.stopped = true;
+  serversOf(s.lab).delete(`${s.board.name}:${s.port}`);
+  return 'exit';
 }
 
 /** How many iperf3 servers run on `board`. */
@@ -170,6 +183,12 @@ class ServerSession {
   private readonly incoming: { readonly sock: TcpSocket; got: number }[] = [];
   private toReceive = 0;
   private toSend = 0;
+  /** The server receives in this test (not `-R`): its select waits at most --rcv-timeout. */
+  private receives = false;
+  /** When the server last took something from the client (select's last_receive_time). */
+  private lastReceive: number;
+  /** When create_server_timers' test timer (server_timer_proc) fires: see `armTestTimer`. */
+  private testTimerAt = Infinity;
 
   constructor(
     private readonly srv: ServerState,
@@ -179,6 +198,7 @@ class ServerSession {
     this.peer = conn.peer;
     this.ctrl = new ControlEnd(conn.sock, conn.ch.toClient, conn.ch.toServer);
     this.timesecs = connectionTime(srv.lab);
+    this.lastReceive = srv.lab.sim.now;
   }
 
   private get intervalNs(): number {
@@ -193,6 +213,7 @@ class ServerSession {
     for (const c of this.incoming) c.sock.cancelWait(task);
     this.ctrl.flush(ctx);
     for (const m of this.ctrl.receive(ctx)) {
+      this.lastReceive = ctx.time;
       this.handle(ctx, m);
       if (this.finished) return 'run';
     }
@@ -200,23 +221,69 @@ class ServerSession {
       this.clientGone();
       return 'run';
     }
-    if (this.state === 'streams') this.acceptStreams(ctx);
+    if (this.state === 'running' && ctx.time >= this.testTimerAt) {
+      this.testTimerExpired();
+      return 'run';
+    }
+    if (this.state === 'streams') {
+      this.acceptStreams(ctx);
+      const idleUntil = this.lastReceive + RCV_TIMEOUT_NS;
+      if (this.state === 'streams' && this.receives && ctx.time > idleUntil) {
+        this.idleTimeout();
+        return 'run';
+      }
+    }
     const side = this.side;
+    let wake = Infinity;
     if (side !== null && this.state === 'running') {
       if (side.error !== null) {
         this.fail(`${IPERF_ERRORS[side.error.code]}: ${netStrerror(side.error.errno)}`);
         return 'run';
       }
       side.reportDue(ctx.time, this.intervalNs);
+      wake = Math.min(side.nextStats, this.testTimerAt);
     }
     this.ctrl.wait(task);
     if (this.state === 'streams') {
       if (this.udpListener !== null) this.udpListener.waitReadable(task);
       else this.srv.listener.waitReadable(task);
       for (const c of this.incoming) c.sock.waitReadable(task);
+      // Not a sender-only test (-R): select waits at most --rcv-timeout for the streams.
+      if (this.receives) wake = this.lastReceive + RCV_TIMEOUT_NS + 1;
     }
-    if (side !== null && this.state === 'running' && Number.isFinite(side.nextStats)) return Math.max(0, side.nextStats - ctx.time);
-    return 'sleep';
+    return Number.isFinite(wake) ? Math.max(0, wake - ctx.time) : 'sleep';
+  }
+
+  /**
+   * iperf_run_server's --rcv-timeout (default 120 s) while it waits for the streams of a test in
+   * which it receives: nothing came, so it gives up on the test (IENOMSG), closes the control
+   * connection, prints the error and listens again. With `-P 0` this is how every test ends in
+   * 3.12: the client creates no stream, and the server only checks for "all streams in" after
+   * accepting one, so neither TEST_START nor anything else follows.
+   */
+  private idleTimeout(): void {
+    print(this.srv, `Accepted connection from ${this.peer.addr}, port ${this.peer.port}\niperf3: error - ${IPERF_ERRORS.IENOMSG}\n`);
+    this.end();
+  }
+
+  /**
+   * The test timer create_server_timers arms at TEST_START for a timed test: `(duration + omit
+   * + 40 s grace)` µs, added to the clock as an unsigned 64-bit count. Its server_timer_proc
+   * closes the streams and the control socket without a word; the next select fails on them
+   * (EBADF) and the server prints `select failed: Bad file descriptor` and listens again.
+   *
+   * The lab arms it only for the negative `-t` 3.12 accepts (3.17 refuses it): `-t -1 … -40`
+   * make it fire 39 … 0 s into the test while the client, whose own end timer wrapped into the
+   * far future, still sends; below -40 it wraps too and the test never ends. For a positive
+   * `-t` it would fire 40 s past the test's end, which only a stalled test reaches — the lab
+   * reports those as hung, with the model's diagnosis, instead.
+   */
+  private armTestTimer(now: number, duration: number): void {
+    if (duration < 0 && duration + TEST_TIMER_GRACE_S >= 0) this.testTimerAt = now + (duration + TEST_TIMER_GRACE_S) * 1e9;
+  }
+
+  private testTimerExpired(): void {
+    this.fail(`${IPERF_ERRORS.IESELECT}: ${netStrerror('EBADF')}`);
   }
 
   private handle(ctx: ExecContext, m: CtrlMsg): void {
@@ -254,6 +321,7 @@ class ServerSession {
     this.side.main = this.srv.task;
     const n = p.numStreams;
     this.toReceive = mode === 'sender' ? 0 : n;
+    this.receives = mode !== 'sender';
     this.toSend = mode === 'receiver' ? 0 : n;
     if (p.protocol === 'TCP' && p.socketBufsize > 0) {
       const l = this.srv.listener;
@@ -278,10 +346,15 @@ class ServerSession {
     const side = this.side;
     const p = this.params;
     if (side === null || p === null) return;
+    const before = side.streams.length;
     if (this.udpListener !== null) this.acceptUdp(ctx, side, p);
     else this.acceptTcp(ctx, side);
+    // iperf_run_server checks for "all streams in" only after accepting one (so with -P 0, never).
+    if (side.streams.length === before) return;
+    this.lastReceive = ctx.time;
     if (side.streams.length < this.toReceive + this.toSend) return;
     this.ctrl.send(ctx, stateMsg('TEST_START'));
+    this.armTestTimer(ctx.time, p.duration);
     side.begin(ctx.time, this.intervalNs);
     this.ctrl.send(ctx, stateMsg('TEST_RUNNING'));
     side.run();
@@ -419,6 +492,8 @@ class ServerSession {
   }
 
   private end(): void {
+    this.ch.serverDone = true;
+    if (this.ch.clientLingering) this.srv.lab.sim.stop();
     this.side?.stop();
     this.side?.closeStreams();
     this.udpListener?.close();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { bootLab, type Lab } from '../../../src/lab/lab.js';
-import { iperf3, stopServers, takeServerOutput } from '../../../src/tools/iperf3/index.js';
+import { iperf3, oneShotServerError, stopServers, takeServerOutput } from '../../../src/tools/iperf3/index.js';
 import { combinedOutput, writesOf } from '../../../src/tools/output.js';
 import type { CommandResult } from '../../../src/types.js';
 
@@ -205,7 +205,8 @@ describe('iperf3 in the lab', () => {
     expect(run(l, 'ep', '-c 10.9.9.9 -t 1').stderr).toMatch(/: Network is unreachable\n$/);
     run(l, 'rc', '-s');
     expect(run(l, 'rc', '-s')).toEqual({ stdout: '', stderr: 'iperf3: error - unable to start listener for connections: Address already in use\niperf3: exiting\n', status: 1 });
-    expect(run(l, 'ep', '-c 10.0.0.1 -t 1 -w 512M')).toEqual({ stdout: '', stderr: 'iperf3: error - socket buffer size not set correctly\n', status: 1 });
+    // The client fails at CREATE_STREAMS, after on_connect printed its line.
+    expect(run(l, 'ep', '-c 10.0.0.1 -t 1 -w 512M')).toEqual({ stdout: 'Connecting to host 10.0.0.1, port 5201\n', stderr: 'iperf3: error - socket buffer size not set correctly\n', status: 1 });
     const j = run(l, 'ep', '-c 10.0.0.1 -p 5999 -t 1 -J');
     expect((JSON.parse(j.stdout) as { error: string }).error).toBe('error - unable to connect to server - server may have stopped running or use a different port, firewall issue, etc.: Connection refused');
     expect(stopServers(l, l.boards.rc)).toBe(1);
@@ -230,5 +231,78 @@ describe('iperf3 in the lab', () => {
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/^ntb-bench: iperf3 still had not finished 30\d s \(virtual\) after it started; the real iperf3 would still be waiting\. The model says: .*ntb0 TX queues? [\d, ]+(and .*)?stopped for good: a ring of 3 × 64 KiB slots has at most 2 free < tx_stop 5/);
     expect(r.stderr).not.toContain('control socket');
+  });
+
+  const BANNER = (n: number): string => `-----------------------------------------------------------\nServer listening on 5201 (test #${n})\n-----------------------------------------------------------\n`;
+  const REFUSED = 'iperf3: error - unable to connect to server - server may have stopped running or use a different port, firewall issue, etc.: Connection refused\n';
+
+  it('-s -1 (with or without -D) exits after its one test and its socket closes: the next client is refused at once, a new server starts', () => {
+    for (const flags of ['-s -1', '-s -1 -D']) {
+      const l = lab();
+      expect(run(l, 'rc', flags)).toEqual({ stdout: flags.includes('-D') ? '' : BANNER(1), stderr: '', status: 0 });
+      expect(run(l, 'ep', '-c 10.0.0.1 -t 1 -b 1M').status).toBe(0);
+      const t0 = l.sim.now;
+      expect(run(l, 'ep', '-c 10.0.0.1 -t 1')).toEqual({ stdout: '', stderr: REFUSED, status: 1 });
+      expect(l.sim.now - t0).toBeLessThan(1e9);
+      expect(run(l, 'rc', '-s').status).toBe(0);
+    }
+  });
+
+  it('a foreground server prints its next banner when its test ends, before the next command on its board', () => {
+    const l = lab();
+    run(l, 'rc', '-s');
+    takeServerOutput(l.boards.rc);
+    expect(run(l, 'ep', '-c 10.0.0.1 -t 1 -b 1M').status).toBe(0);
+    const srv = takeServerOutput(l.boards.rc);
+    expect(srv).toMatch(/^Accepted connection from 10\.0\.0\.2, port \d+\n/);
+    expect(srv.endsWith(` receiver\n${BANNER(2)}`)).toBe(true);
+  });
+
+  it('-P 0: the client makes no stream, the server never starts the test and gives up after --rcv-timeout (120 s), as 3.12 does', () => {
+    const l = lab();
+    run(l, 'rc', '-s');
+    takeServerOutput(l.boards.rc);
+    const t0 = l.sim.now;
+    expect(run(l, 'ep', '-c 10.0.0.1 -P 0')).toEqual({ stdout: 'Connecting to host 10.0.0.1, port 5201\n', stderr: 'iperf3: error - control socket has closed unexpectedly\n', status: 1 });
+    expect((l.sim.now - t0) / 1e9).toBeCloseTo(120, 0);
+    const srv = takeServerOutput(l.boards.rc);
+    expect(srv.replace(/port \d+/, 'port P')).toBe(`Accepted connection from 10.0.0.2, port P\niperf3: error - idle timeout for receiving data\n${BANNER(2)}`);
+    // The server sends with -R: no receive timeout, both wait for good.
+    const r = run(l, 'ep', '-c 10.0.0.1 -P 0 -R');
+    expect(r.stdout).toBe('Connecting to host 10.0.0.1, port 5201\nReverse mode, remote host 10.0.0.1 is sending\n');
+    expect(r.stderr).toMatch(/^ntb-bench: iperf3 still had not finished 310 s \(virtual\) after it started; the real iperf3 would still be waiting\./);
+    expect(r.status).toBe(1);
+  });
+
+  it('a negative -t (3.12 accepts it): the client never ends on its own, the server\'s test timer (-t + 40 s) drops the test', () => {
+    const l = lab();
+    run(l, 'rc', '-s');
+    takeServerOutput(l.boards.rc);
+    const t0 = l.sim.now;
+    const r = run(l, 'ep', '-c 10.0.0.1 -t -30 -b 1M -i 5');
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe('iperf3: error - control socket has closed unexpectedly\n');
+    expect(r.stdout).toMatch(/^Connecting to host 10\.0\.0\.1, port 5201\n\[ {2}5\] local 10\.0\.0\.2 port \d+ connected to 10\.0\.0\.1 port 5201\n/);
+    expect((l.sim.now - t0) / 1e9).toBeCloseTo(10, 0);
+    const srv = takeServerOutput(l.boards.rc);
+    expect(srv).toContain(`iperf3: error - select failed: Bad file descriptor\n${BANNER(2)}`);
+    expect(srv).not.toContain('receiver');
+  });
+
+  it('-t 0 (or -t abc, atoi\'s 0) has no end: the lab stops it after 300 s and says so', () => {
+    const l = lab();
+    run(l, 'rc', '-s');
+    for (const t of ['0', 'abc']) {
+      const r = run(l, 'ep', `-c 10.0.0.1 -t ${t} -u -b 10K -i 60`);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toBe('ntb-bench: this iperf3 test has no end (-t taken as 0: 3.12 sets no end timer for it): the real iperf3 runs until it is interrupted; the lab stopped it 300 s (virtual) after it started\n');
+      expect(r.stdout).toMatch(/^Connecting to host 10\.0\.0\.1, port 5201\n[^]*\[ {2}5\] 180\.00-240\.00 sec .*\n$/);
+    }
+  });
+
+  it('the one-shot iperf3 refuses a server of its own (its lab has no client for it) and names what it runs', () => {
+    const msg = "ntb-bench: iperf3: the one-shot iperf3 runs a client on the EP against the lab's server on the RC (10.0.0.1, port 5201); to run a server of your own, use a lab script (ntb-bench lab)\n";
+    for (const args of [['-s'], ['--server'], ['-sD'], ['-s', '-p', '5202']]) expect(oneShotServerError(args)).toBe(msg);
+    for (const args of [['-c', '10.0.0.1'], ['-c', '10.0.0.1', '-p', '5202'], ['-s', '-c', 'x'], ['-s', '-u']]) expect(oneShotServerError(args)).toBeNull();
   });
 });

@@ -40,7 +40,6 @@ describe('iperf3 options', () => {
   it('reports parameter errors with iperf3 texts and exit status 1', () => {
     const cases: [string, string][] = [
       ['-c h -P 129', 'number of parallel streams too large (maximum = 128)'],
-      ['-c h -P 0', 'number of parallel streams too large (maximum = 128)'],
       ['-s -c h', 'cannot be both server and client'],
       ['-c h -s', 'cannot be both server and client'],
       ['-P 2', 'must either be a client (-c) or server (-s)'],
@@ -55,7 +54,8 @@ describe('iperf3 options', () => {
       ['-c h -R --bidir', 'cannot be both reverse and bidirectional'],
       ['-c h -b 1M/0', 'invalid burst count (maximum = 1000)'],
       ['-c h -f x', 'bad format specifier (valid formats are in the set [kmgtKMGT])'],
-      ['-c h -t 90000', 'test duration valid values are 0 to 86400 seconds'],
+      ['-c h -t 90000', 'test duration too long (maximum = 86400 seconds)'],
+      ['-c h -t 86401', 'test duration too long (maximum = 86400 seconds)'],
       ['-c h -O 2', 'an option you are trying to set is not implemented yet'],
       ['-s -N', 'some option you are trying to set is client only'],
       ['-c h -A x', 'unable to set CPU affinity: '],
@@ -65,6 +65,16 @@ describe('iperf3 options', () => {
       ['-s -A 1,2', 'some option you are trying to set is client only'],
     ];
     for (const [line, msg] of cases) expect.soft(parse(line)).toEqual({ kind: 'exit', stdout: '', stderr: paramError(msg), status: 1 });
+  });
+
+  it('checks -t and -P only against their maximum, as 3.12 does (atoi: -t abc is 0, -P x is 0)', () => {
+    expect(options('-c h -t 86400').duration).toBe(86400);
+    expect(options('-c h -t 0').duration).toBe(0);
+    expect(options('-c h -t abc').duration).toBe(0);
+    expect(options('-c h -t -1').duration).toBe(-1);
+    expect(options('-c h -P 0').numStreams).toBe(0);
+    expect(options('-c h -P x').numStreams).toBe(0);
+    expect(options('-c h -P 128').numStreams).toBe(128);
   });
 
   it('parses -A n[,m] as iperf3 does: strtol base 0 for n, atoi for m', () => {
