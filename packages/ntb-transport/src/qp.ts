@@ -124,6 +124,8 @@ export class TransportQp implements TransportQueue {
   private onLinkDownSent: (() => void) | null = null;
   /** Whether our QP_LINKS bit went to the peer since the last reset. */
   private advertised = false;
+  /** clear_rx_ring_on_qp_link: our client took the QP down, so zero the RX headers before advertising it again. */
+  private clearBeforeAdvertise = false;
   /** DMA channels a `close` is waiting on (dma_sync_wait) before it terminates and releases them. */
   private draining: DmaChannel[] = [];
   /** Bumped by every `close`: a DMA wait of an earlier close that ends later does nothing. */
@@ -337,6 +339,7 @@ export class TransportQp implements TransportQueue {
     const c = ctx ?? this.host.syscallContext();
     this.clientReady = false;
     this.advertised = false;
+    this.clearBeforeAdvertise = this.nt.params.clearRxRingOnQpLink;
     const ops = this.nt.dev.ops;
     const val = ops.spadRead(SPAD.QP_LINKS, c);
     ops.peerSpadWrite(0, SPAD.QP_LINKS, (this.nt.params.qpLinksOwnBits ? this.nt.advertisedQpBits() : val & ~this.bit) >>> 0, c);
@@ -623,10 +626,11 @@ export class TransportQp implements TransportQueue {
     if (this.nt.removed) return;
     const ops = this.nt.dev.ops;
     const val = ops.spadRead(SPAD.QP_LINKS, ctx);
-    if (!this.advertised) {
-      if (this.nt.params.clearRxRingOnQpLink) this.clearRxHeaders();
-      this.advertised = true;
+    if (this.clearBeforeAdvertise) {
+      this.clearBeforeAdvertise = false;
+      this.clearRxHeaders();
     }
+    this.advertised = true;
     ops.peerSpadWrite(0, SPAD.QP_LINKS, (this.nt.params.qpLinksOwnBits ? this.nt.advertisedQpBits() : val | this.bit) >>> 0, ctx);
     if ((val & this.bit) !== 0) {
       this.nt.log(`qp ${this.qpNum}: Link Up`);
@@ -642,7 +646,9 @@ export class TransportQp implements TransportQueue {
   /**
    * Zero every RX slot header (as ntb_transport_setup_qp_mw does at hardware link up), so no
    * DONE descriptor of the previous QP session survives; safe only while the peer cannot be
-   * writing this session's frames, i.e. before our QP_LINKS bit reaches it.
+   * writing this session's frames, i.e. before our QP_LINKS bit reaches it: after our own
+   * link_down, which cleared that bit at the peer (a reset from the peer's LINK_DOWN leaves it
+   * set, and the peer may be up on it already).
    */
   private clearRxHeaders(): void {
     const ring = this.rxRing;

@@ -35,9 +35,11 @@ export interface TransportParams {
   /** Model switch: the v7.0 `dma_mb(); ioread32(&hdr->flags)` flush before the doorbell (true = kernel v7.0). */
   readonly flushDoneFlag: boolean;
   /**
-   * Model switch: zero the RX ring's slot headers before advertising a QP link again after a QP
-   * reset (false = kernel v7.0: DONE descriptors the peer wrote before a one-sided
-   * ntb_transport_link_down survive, and one whose `ver` matches the new session is consumed).
+   * Model switch: zero the RX ring's slot headers before advertising a QP link again after the
+   * QP's own client took it down (false = kernel v7.0: DONE descriptors the peer wrote before a
+   * one-sided ntb_transport_link_down survive, and one whose `ver` matches the new session is
+   * consumed). Not after a reset caused by the peer's LINK_DOWN, where the peer may already be
+   * writing its new session (up again on our stale QP_LINKS bit).
    */
   readonly clearRxRingOnQpLink: boolean;
   /**

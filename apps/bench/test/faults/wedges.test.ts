@@ -46,4 +46,15 @@ describe('known kernel wedges', () => {
     expect(s?.txIndex).toBe(r?.rxIndex);
     expect(staleDiagnosis(lab)).toMatch(/^; qp0: ep has written \d+ frame\(s\) since its QP reset, up to slot \d+, rc has taken \d+ since its own and waits at slot \d+: the two ends' ring indices diverged/);
   });
+
+  it('clear_rx_ring_on_qp_link clears only after its own client\'s link down: a peer up again on the stale QP_LINKS bit keeps its new-session frames (a netdev reset on the RC 30 ms into a stream)', () => {
+    for (const clear of [false, true]) {
+      const lab = bootLab({ seed: 16, payload: 'functional', params: { transport: { clearRxRingOnQpLink: clear }, netdev: {} } });
+      const st = startStream(lab, { from: 'ep', bytes: 400_000 });
+      lab.sim.run({ until: lab.sim.now + 30e6 });
+      expect(injectFault(lab, { kind: 'reset', board: 'rc' })).toBe(0);
+      lab.sim.run({ until: lab.sim.now + 10e9 });
+      expect({ clear, received: st.received, bad: st.firstBadOffset, why: staleDiagnosis(lab) }).toEqual({ clear, received: 400_000, bad: -1, why: '' });
+    }
+  });
 });
