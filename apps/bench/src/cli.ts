@@ -18,6 +18,7 @@ import { checkScript, defaultVars, parseScriptLine, runScript } from './lab/scri
 import { completePath, runLine } from './lab/shell.js';
 import { FILTERS } from './tools/text.js';
 import { writeResult } from './tools/output.js';
+import { oneShotServerError } from './tools/iperf3/index.js';
 import { formatProfileTable, profileListing } from './profile.js';
 import { reportHtml } from './reproduce/report.js';
 import { faultScenarios } from './faults/catalog.js';
@@ -32,7 +33,8 @@ import type { Command } from './types.js';
 const COMMAND_HELP: Readonly<Record<string, string>> = {
   lab: `  lab [SCRIPT] [--keep-going]   run a lab script (lines 'rc$ …' / 'ep$ …'), or an interactive lab
 `,
-  iperf3: `  iperf3 ARGS…                  one-shot iperf3 client on the EP (a server runs on the RC, 10.0.0.1)
+  iperf3: `  iperf3 ARGS…                  one-shot iperf3 client on the EP (a server runs on the RC, 10.0.0.1,
+                                port 5201; -s is for a lab script)
 `,
   ethtool: `  ethtool ARGS…                 one-shot ethtool on the EP
 `,
@@ -392,10 +394,17 @@ function interactive(lab: Lab, g: Globals): number {
 }
 
 function oneShot(g: Globals, tool: string, args: string[]): number {
+  if (tool === 'iperf3') {
+    const e = oneShotServerError(args);
+    if (e !== null) {
+      process.stderr.write(e);
+      return 2;
+    }
+  }
   const lab = bootGlobalLab(g);
   const cmds = commands();
   const env = (b: BoardName) => ({ lab, board: lab.boards[b], vars: defaultVars(lab, lab.boards[b]) });
-  if (tool === 'iperf3' && !args.includes('-s')) runLine('iperf3 -s -D', env('rc'), cmds);
+  if (tool === 'iperf3') runLine('iperf3 -s -D', env('rc'), cmds);
   const cmd = cmds.get(tool);
   if (cmd === undefined) throw new UsageError(`unknown command '${tool}'`);
   const r = cmd([tool, ...args], env('ep'));

@@ -32,6 +32,12 @@ describe('ntb-bench CLI', () => {
     expect(await run(['ping', '-c', '1', '192.168.5.5'])).toMatchObject({ code: 2, err: 'ping: connect: Network is unreachable\n' });
   });
 
+  it('one-shot iperf3 -s (or --server, -sD) is refused: the one-shot lab runs a client against its own server', async () => {
+    for (const s of [['-s'], ['--server'], ['-sD']]) {
+      expect(await run(['iperf3', ...s])).toEqual({ code: 2, out: '', err: "ntb-bench: iperf3: the one-shot iperf3 runs a client on the EP against the lab's server on the RC (10.0.0.1, port 5201); to run a server of your own, use a lab script (ntb-bench lab)\n" });
+    }
+  });
+
   it('--ep-doorbell irq gives the EP an interrupt per host doorbell: ping no longer waits for its 5 ms poll', async () => {
     const rtt = (out: string): number => Number(/rtt min\/avg\/max\/mdev = [\d.]+\/([\d.]+)\//.exec(out)?.[1]);
     const polled = await run(['ping', '-c', '3', '-i', '0.2', '-q', '10.0.0.1']);

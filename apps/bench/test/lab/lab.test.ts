@@ -385,7 +385,7 @@ describe('the two-board lab', () => {
     expect(sh(l, 'rc', 'fault link up').status).toBe(0);
     sh(l, 'rc', 'sleep 2');
     expect(read()).toBe('4\n2\n2\n');
-    expect(sh(l, 'rc', 'ls /sys/class/net/ntb0').stdout).toBe('carrier_changes  carrier_down_count  carrier_up_count  queues\n');
+    expect(sh(l, 'rc', 'ls /sys/class/net/ntb0').stdout).toBe('carrier_changes  carrier_down_count  carrier_up_count  mtu  queues  statistics\n');
   });
 
   it('killall and pkill are lab commands (so the interactive lab completes them)', () => {

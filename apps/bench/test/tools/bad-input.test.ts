@@ -42,11 +42,8 @@ const MTU_BAD = (v: string): string => `Error: argument "${v}" is wrong: Invalid
 
 const IPERF3: Case[] = [
   c('ep', 'iperf3 -c 10.0.0.1 -P 129', iperfParam('number of parallel streams too large (maximum = 128)'), 1),
-  c('ep', 'iperf3 -c 10.0.0.1 -P 0', iperfParam('number of parallel streams too large (maximum = 128)'), 1),
-  c('ep', 'iperf3 -c 10.0.0.1 -P x', iperfParam('number of parallel streams too large (maximum = 128)'), 1),
-  c('ep', 'iperf3 -c 10.0.0.1 -t -1', iperfParam('test duration valid values are 0 to 86400 seconds'), 1),
-  c('ep', 'iperf3 -c 10.0.0.1 -t 86401', iperfParam('test duration valid values are 0 to 86400 seconds'), 1),
-  c('ep', 'iperf3 -c 10.0.0.1 -t 0', iperfParam('an option you are trying to set is not implemented yet'), 1),
+  // 3.12 checks -P and -t only against their maximum (-P 0, -t 0 and a negative -t run: see lab.test.ts).
+  c('ep', 'iperf3 -c 10.0.0.1 -t 86401', iperfParam('test duration too long (maximum = 86400 seconds)'), 1),
   c('ep', 'iperf3 -c 10.0.0.1 -l 2M', iperfParam('block size too large (maximum = 1048576 bytes)'), 1),
   c('ep', 'iperf3 -c 10.0.0.1 -l -1', iperfParam('block size too large (maximum = 1048576 bytes)'), 1),
   c('ep', 'iperf3 -c 10.0.0.1 -u -l 8', iperfParam('block size invalid (minimum = 16 bytes, maximum = 65507 bytes)'), 1),
@@ -108,13 +105,13 @@ const PING: Case[] = [
   c('ep', 'ping -c 1 -s -1 10.0.0.1', "ping: invalid argument: '-1': out of range: 0 <= value <= 2147483647\n", 1),
   c('ep', 'ping -c 1 -s 2147483648 10.0.0.1', "ping: invalid argument: '2147483648': out of range: 0 <= value <= 2147483647\n", 1),
   c('ep', 'ping -c 1 -i -1 10.0.0.1', 'ping: bad timing interval: -1\n', 2),
-  c('ep', 'ping -c 1 -i abc 10.0.0.1', 'ping: bad timing interval: abc\n', 2),
-  c('ep', 'ping -c 1 -i 0.2s 10.0.0.1', 'ping: bad timing interval: 0.2s\n', 2),
+  // ping_strtod only warns about trailing garbage; 'abc' reads as 0, below a user's 2 ms.
+  c('ep', 'ping -c 1 -i abc 10.0.0.1', 'ping: option argument contains garbage: abc\nping: this will become fatal error in the future\nping: cannot flood, minimal interval for user must be >= 2 ms, use -i 0.002 (or higher)\n', 2, { stdout: 'PING 10.0.0.1 (10.0.0.1) 56(84) bytes of data.\n' }),
   c('ep', 'ping -c 1 -i inf 10.0.0.1', 'ping: bad timing interval: inf: Numerical result out of range\n', 2),
   c('ep', 'ping -c 1 -i 2147483.648 10.0.0.1', 'ping: bad timing interval: 2147483.648\n', 2),
   c('ep', 'ping -c 1 -w -1 10.0.0.1', "ping: invalid argument: '-1': out of range: 0 <= value <= 2147483647\n", 1),
   c('ep', 'ping -c 1 -W -1 10.0.0.1', 'ping: bad linger time: -1\n', 2),
-  c('ep', 'ping -c 1 -W abc 10.0.0.1', 'ping: bad linger time: abc\n', 2),
+
   c('ep', 'ping -c 1', 'ping: usage error: Destination address required\n', 1),
   c('ep', 'ping 10.0.0.1', 'ping: the lab cannot interrupt ping: give -c COUNT or -w DEADLINE\n', 2),
   first('ep', 'ping -c 1 -x 10.0.0.1', "ping: invalid option -- 'x'", 2),
