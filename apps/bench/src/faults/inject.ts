@@ -338,9 +338,10 @@ const usage = (msg: string): CommandResult => result('', `fault: ${msg}\nTry 'fa
 
 function parseCount(word: string | undefined, what: string): number | string {
   if (word === undefined) return `missing ${what}`;
-  if (!/^[0-9]+$/.test(word)) return `invalid ${what} '${word}'`;
+  const bad = `invalid ${what} '${word}' (allowed: a decimal integer ≥ 0)`;
+  if (!/^[0-9]+$/.test(word)) return bad;
   const n = Number(word);
-  return Number.isSafeInteger(n) ? n : `invalid ${what} '${word}'`;
+  return Number.isSafeInteger(n) ? n : bad;
 }
 
 /** Parse `fault` argv (argv[0] = `fault`) run on `board` into a spec, or a usage message. */

@@ -21,11 +21,11 @@ describe('the fault command', () => {
       ['fault link down now', "extra operand 'now'"],
       ['fault link up silent', "extra operand 'silent'"],
       ['fault link down silent now', "extra operand 'now'"],
-      ['fault wc-linger -5', "invalid linger (ns) '-5'"],
+      ['fault wc-linger -5', "invalid linger (ns) '-5' (allowed: a decimal integer ≥ 0)"],
       ['fault wc-linger 100 both extra', "extra operand 'extra'"],
       ['fault wc-linger 100 middle', "invalid side 'middle' (allowed rc, ep, both)"],
       ['fault drop-doorbells', 'missing count'],
-      ['fault drop-msis 1e3', "invalid count '1e3'"],
+      ['fault drop-msis 1e3', "invalid count '1e3' (allowed: a decimal integer ≥ 0)"],
       ['fault spurious-doorbell', 'missing target (ep SLOT or rc VECTOR)'],
       ['fault dma-error xx', "invalid side 'xx' (allowed rc, ep)"],
       ['fault stall-ep maybe', "invalid state 'maybe' (allowed on, off)"],
@@ -119,7 +119,7 @@ describe('the fault command', () => {
   it('a lab script with a bad fault line stops there with its line number', () => {
     const out = runScript(lab, ['# faults', 'rc$ fault show', 'ep$ fault drop-doorbells 0', 'rc$ fault wc-linger fast', 'rc$ fault show'].join('\n'), { name: 'f.lab', commands });
     expect(out.steps.map((s) => s.line)).toEqual([2, 3, 4]);
-    expect(out.error).toBe("f.lab:4: 'fault wc-linger fast' failed with status 2: fault: invalid linger (ns) 'fast'");
+    expect(out.error).toBe("f.lab:4: 'fault wc-linger fast' failed with status 2: fault: invalid linger (ns) 'fast' (allowed: a decimal integer ≥ 0)");
   });
 
   describe('fault storm', () => {
@@ -156,7 +156,7 @@ describe('the fault command', () => {
         ['fault storm', 'missing what (channels or mtu)'],
         ['fault storm queues 1', "invalid storm 'queues' (allowed channels, mtu)"],
         ['fault storm mtu', 'missing values (V1,V2,...)'],
-        ['fault storm mtu 9000,,1500', "invalid value ''"],
+        ['fault storm mtu 9000,,1500', "invalid value '' (allowed: a decimal integer ≥ 0)"],
         ['fault storm mtu 9000 5 x', "extra operand 'x'"],
       ] as const) {
         expect(sh(l, 'ep', line)).toEqual({ stdout: '', stderr: `fault: ${msg}\nTry 'fault --help' for more information.\n`, status: 2 });
@@ -195,7 +195,7 @@ describe('the fault command', () => {
       const l = bootLab({ seed: 10 });
       for (const [line, msg] of [
         ['fault --in', 'missing delay (ms)'],
-        ['fault --in x link down', "invalid delay (ms) 'x'"],
+        ['fault --in x link down', "invalid delay (ms) 'x' (allowed: a decimal integer ≥ 0)"],
         ['fault --in 60001 link down', "invalid delay (ms) '60001' (allowed 0..60000)"],
         ['fault --in 5', 'missing operand'],
         ['fault --in 5 show', "'show' cannot be scheduled"],
