@@ -9,7 +9,7 @@
  */
 import { TX_START, TX_STOP } from '@ntbsim/ntb-netdev';
 import { DESC_DONE_FLAG, HDR, slotHeaderOffset, type TransportQp } from '@ntbsim/ntb-transport';
-import type { Board, Lab } from './lab.js';
+import type { Board, BoardName, Lab } from './lab.js';
 
 /** One TX subqueue of a board's ntb0 as the model holds it. */
 export interface TxQueueState {
@@ -86,25 +86,41 @@ function nextRxReady(qp: TransportQp): boolean {
  * nothing more is sent, no doorbell comes, and the ring never drains.
  */
 export function staleDiagnosis(lab: Lab): string {
+  return eachLinkedQpPair(lab, ({ tx, rx, s, r, i }) => {
+    // Frame counts, not ring positions: a sender that wrapped can stand at the receiver's index.
+    if (s.stats.txPkts > r.stats.rxPkts && !nextRxReady(r)) {
+      return `; qp${i}: ${tx} has written ${s.stats.txPkts} frame(s) since its QP reset, up to slot ${s.txIndex}, ${rx} has taken ${r.stats.rxPkts} since its own and waits at slot ${r.rxIndex}: the two ends' ring indices diverged (one end reset its QP while the other kept its indices), so what ${tx} writes never lands where ${rx} looks`;
+    }
+    if (r.stats.rxPkts > s.stats.txPkts) {
+      return `; qp${i}: ${rx} consumed ${r.stats.rxPkts - s.stats.txPkts} stale descriptor(s) left in its RX ring before the QP reset (rx_pkts ${r.stats.rxPkts} > peer tx_pkts ${s.stats.txPkts}), ${tx} sees free tx ${s.txFreeEntry()}`;
+    }
+    const expected = s.txRing.maxEntry - 1 - (s.stats.txPkts - r.stats.rxPkts);
+    if (s.txFreeEntry() < expected && s.txFreeEntry() < TX_START) {
+      return `; qp${i}: ${tx} sees free tx ${s.txFreeEntry()} although only ${s.stats.txPkts - r.stats.rxPkts} of the ${s.stats.txPkts} frame(s) it sent since the QP reset are unconsumed (expected ${expected} free): a completion of the previous QP session rewrote its rx_info after the reset`;
+    }
+    return null;
+  });
+}
+
+/** One QP, up on both boards, in one direction: the sender board `tx` and its QP `s`, the receiver `rx` and its QP `r`, the QP number `i`. */
+interface LinkedQpPair {
+  readonly tx: BoardName;
+  readonly rx: BoardName;
+  readonly s: TransportQp;
+  readonly r: TransportQp;
+  readonly i: number;
+}
+
+/** What `visit` says of each QP whose link is up on both boards, per direction, joined. */
+function eachLinkedQpPair(lab: Lab, visit: (p: LinkedQpPair) => string | null): string {
   const out: string[] = [];
   for (const [tx, rx] of [['rc', 'ep'], ['ep', 'rc']] as const) {
-    const sq = lab.boards[tx].transport()?.qps ?? [];
     const rq = lab.boards[rx].transport()?.qps ?? [];
-    sq.forEach((s, i) => {
+    (lab.boards[tx].transport()?.qps ?? []).forEach((s, i) => {
       const r = rq[i];
       if (r === undefined || !s.linkQuery() || !r.linkQuery()) return;
-      // Frame counts, not ring positions: a sender that wrapped can stand at the receiver's index.
-      if (s.stats.txPkts > r.stats.rxPkts && !nextRxReady(r)) {
-        out.push(`; qp${i}: ${tx} has written ${s.stats.txPkts} frame(s) since its QP reset, up to slot ${s.txIndex}, ${rx} has taken ${r.stats.rxPkts} since its own and waits at slot ${r.rxIndex}: the two ends' ring indices diverged (one end reset its QP while the other kept its indices), so what ${tx} writes never lands where ${rx} looks`);
-      } else if (r.stats.rxPkts > s.stats.txPkts) {
-        out.push(`; qp${i}: ${rx} consumed ${r.stats.rxPkts - s.stats.txPkts} stale descriptor(s) left in its RX ring before the QP reset (rx_pkts ${r.stats.rxPkts} > peer tx_pkts ${s.stats.txPkts}), ${tx} sees free tx ${s.txFreeEntry()}`);
-      } else {
-        const max = s.txRing.maxEntry;
-        const expected = max - 1 - (s.stats.txPkts - r.stats.rxPkts);
-        if (s.txFreeEntry() < expected && s.txFreeEntry() < TX_START) {
-          out.push(`; qp${i}: ${tx} sees free tx ${s.txFreeEntry()} although only ${s.stats.txPkts - r.stats.rxPkts} of the ${s.stats.txPkts} frame(s) it sent since the QP reset are unconsumed (expected ${expected} free): a completion of the previous QP session rewrote its rx_info after the reset`);
-        }
-      }
+      const said = visit({ tx, rx, s, r, i });
+      if (said !== null) out.push(said);
     });
   }
   return out.join('');
@@ -119,21 +135,13 @@ export function staleDiagnosis(lab: Lab): string {
  * transport link reset (a module reload) renegotiates both ends.
  */
 export function lostFrameDiagnosis(lab: Lab): string {
-  const out: string[] = [];
   const eaten = lab.pair.fabric.stats('rc-to-ep').droppedLinkDown + lab.pair.fabric.stats('ep-to-rc').droppedLinkDown;
   if (eaten === 0) return '';
-  for (const [tx, rx] of [['rc', 'ep'], ['ep', 'rc']] as const) {
-    const sq = lab.boards[tx].transport()?.qps ?? [];
-    const rq = lab.boards[rx].transport()?.qps ?? [];
-    sq.forEach((s, i) => {
-      const r = rq[i];
-      if (r === undefined || !s.linkQuery() || !r.linkQuery()) return;
-      if (s.stats.txPkts > r.stats.rxPkts && !nextRxReady(r)) {
-        out.push(`; qp${i}: ${rx} waits at slot ${r.rxIndex} for a DONE flag that never comes (the link ate ${eaten} TLPs while down, and neither side was told), ${s.stats.txPkts - r.stats.rxPkts} frame(s) ${tx} wrote from that slot on not taken; ${tx} sees free tx ${s.txFreeEntry()}`);
-      }
-    });
-  }
-  return out.join('');
+  return eachLinkedQpPair(lab, ({ tx, rx, s, r, i }) =>
+    s.stats.txPkts > r.stats.rxPkts && !nextRxReady(r)
+      ? `; qp${i}: ${rx} waits at slot ${r.rxIndex} for a DONE flag that never comes (the link ate ${eaten} TLPs while down, and neither side was told), ${s.stats.txPkts - r.stats.rxPkts} frame(s) ${tx} wrote from that slot on not taken; ${tx} sees free tx ${s.txFreeEntry()}`
+      : null,
+  );
 }
 
 /**
