@@ -43,6 +43,12 @@ describe('the loopback device', () => {
     expect(lab.sa.route(parseIpv4('10.0.0.2'))?.dev).toBe(lab.veth.a.dev);
   });
 
+  it('its ethtool_ops are loopback_ethtool_ops: get_link only, always on', () => {
+    const ops = makeLab().sa.loopback.ethtoolOps as Record<string, () => unknown>;
+    expect(Object.keys(ops)).toEqual(['getLink']);
+    expect(ops.getLink?.()).toBe(true);
+  });
+
   it('an echo to the host\'s own address and to 127.0.0.1 comes back through lo, counted there once each way, the veth untouched', () => {
     const lab = makeLab();
     const vethTx = lab.veth.a.dev.stats.txPackets;

@@ -15,12 +15,6 @@ import { result, type Command } from '../types.js';
 const notifiers = new WeakMap<Board, EthtoolNotifier>();
 const monitors = new WeakMap<Board, EthtoolMonitor[]>();
 
-/**
- * loopback_ethtool_ops (drivers/net/loopback.c): get_link is always_on; its get_ts_info is not in
- * the contract. No get_drvinfo, parent or rtnl_link_ops, so `ethtool -i lo` is -EOPNOTSUPP.
- */
-const LOOPBACK_ETHTOOL_OPS: EthtoolOps = { getLink: () => true };
-
 /** A net_device as the ethtool core sees it, with `ops` as its ethtool_ops. */
 function asEthtoolDevice(dev: NetDevice, ops: EthtoolOps, parent?: EthtoolDevice['parent']): EthtoolDevice {
   return {
@@ -52,7 +46,8 @@ export function ethtoolDevice(board: Board): EthtoolDevice | undefined {
 
 /**
  * The board's devices as ethtool sees them, by ifindex (lo first): ntb0 with its driver's ops and
- * parent, lo with loopback_ethtool_ops, another device with its driver's ops or none
+ * parent, any other device (lo with net-core's loopback_ethtool_ops: no get_drvinfo, parent or
+ * rtnl_link_ops, so `ethtool -i lo` is -EOPNOTSUPP) with its driver's ops or none
  * (default_ethtool_ops).
  */
 export function ethtoolDevices(board: Board): ReadonlyMap<string, EthtoolDevice> {
@@ -61,7 +56,7 @@ export function ethtoolDevices(board: Board): ReadonlyMap<string, EthtoolDevice>
   return new Map(
     devs.map((dev): [string, EthtoolDevice] => {
       if (nd !== null && dev === nd.ndev) return [dev.name, ntbDevice(nd)];
-      const ops = (dev.ethtoolOps as EthtoolOps | undefined) ?? (dev.loopback ? LOOPBACK_ETHTOOL_OPS : {});
+      const ops = (dev.ethtoolOps as EthtoolOps | undefined) ?? {};
       return [dev.name, asEthtoolDevice(dev, ops)];
     }),
   );
