@@ -318,14 +318,14 @@ export class Workqueue {
   }
 }
 
-/** @internal A per-CPU kworker: a kthread running queued works in order, one per step. */
+/** @internal A per-CPU kworker (`kworker/N:1`, a worker of CPU N's bound pool): a kthread running queued works in order, one per step. */
 export class Kworker {
   private readonly works: Work[] = [];
   private head = 0;
   readonly task: Task;
 
   constructor(host: Host, cpu: Cpu) {
-    this.task = new Task(host, { name: `kworker/${cpu.id}`, kind: 'kthread', fn: (ctx) => this.step(ctx), mask: 1 << cpu.id });
+    this.task = new Task(host, { name: `kworker/${cpu.id}:1`, kind: 'kthread', fn: (ctx) => this.step(ctx), mask: 1 << cpu.id });
     this.task.state = 'sleeping';
   }
 
