@@ -29,8 +29,14 @@ export type ClientOutcome =
   /** A test with no end (`-t 0`, or a negative `-t`) still running `ranS` (virtual) after the start: the lab stopped it. */
   | { readonly kind: 'unbounded'; readonly ranS: number; readonly warnings: string; readonly partial: TestResult | null };
 
-/** How long past its duration a client may run before the lab calls it hung (s, virtual); also how long a test with no end runs. */
+/** How long past its duration a client may run before the lab calls it hung (s, virtual). */
 export const CLIENT_GRACE_S = 300;
+
+/**
+ * How long a test with no end (`-t 0`, a negative `-t`) runs before the lab stops it, as the
+ * user's Ctrl-C would (s, virtual): past the server's 40 s test timer of a negative `-t`.
+ */
+export const UNBOUNDED_RUN_S = 60;
 
 /** How long (virtual) the lab lets the server take the client's IPERF_DONE before the command returns. */
 const DONE_LINGER_NS = 1e9;
@@ -131,7 +137,7 @@ class ClientSession {
     );
     this.task = task;
     const started = lab.sim.now;
-    const deadline = started + (Math.max(0, o.duration) + CLIENT_GRACE_S) * 1e9;
+    const deadline = started + (o.duration > 0 ? o.duration + CLIENT_GRACE_S : UNBOUNDED_RUN_S) * 1e9;
     while (!this.finished && lab.sim.now < deadline) lab.sim.run({ until: deadline });
     if (this.outcome !== null) {
       // The client exits after writing IPERF_DONE; the server takes it within a round trip, ends
