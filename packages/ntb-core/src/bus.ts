@@ -23,10 +23,15 @@ export class NtbBus {
     return this.bound.get(dev);
   }
 
-  /** Register a device and offer it to the registered clients (ntb_register_device). */
+  /**
+   * Register a device and offer it to the registered clients (ntb_register_device): its ops
+   * were checked when it was created; a device taken in starts with no context (ctx and
+   * ctx_ops NULL), whatever was set on it before.
+   */
   registerDevice(dev: NtbDev): void {
     if (this.devices.includes(dev)) throw new NtbError('EEXIST', `device ${dev.name} is already registered`);
     if (this.devices.some((d) => d.name === dev.name)) throw new NtbError('EEXIST', `a device named ${dev.name} is already registered`);
+    dev.clearCtx();
     this.devices.push(dev);
     for (const c of this.clients) if (this.tryBind(dev, c)) break;
   }
@@ -39,8 +44,17 @@ export class NtbBus {
     this.devices.splice(i, 1);
   }
 
-  /** Register a client and probe it on every unbound device (ntb_register_client). */
+  /**
+   * Register a client and probe it on every unbound device (ntb_register_client). A client
+   * without both `probe` and `remove` is refused with EINVAL, as __ntb_register_client refuses
+   * one failing ntb_client_ops_is_valid.
+   */
   registerClient(client: NtbClient): void {
+    const c = client as Partial<NtbClient> | null | undefined;
+    if (typeof c?.probe !== 'function' || typeof c.remove !== 'function') {
+      const missing = (['probe', 'remove'] as const).filter((k) => typeof c?.[k] !== 'function');
+      throw new NtbError('EINVAL', `client ${String(c?.name)}: ops refused (ntb_client_ops_is_valid): missing ${missing.join(', ')}`);
+    }
     if (this.clients.includes(client)) throw new NtbError('EEXIST', `client ${client.name} is already registered`);
     this.clients.push(client);
     for (const d of this.devices) if (!this.bound.has(d)) this.tryBind(d, client);

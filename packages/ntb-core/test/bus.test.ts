@@ -45,6 +45,35 @@ describe('NtbBus', () => {
     expect(bus.deviceList).toHaveLength(0);
   });
 
+  it('refuses a client without probe or remove with EINVAL (__ntb_register_client, ntb_client_ops_is_valid) and never offers it a device', () => {
+    const bus = createNtbBus();
+    const log: string[] = [];
+    const noRemove: Partial<NtbClient> = client('no_remove', log);
+    delete noRemove.remove;
+    const noProbe: Partial<NtbClient> = client('no_probe', log);
+    delete noProbe.probe;
+    expect(() => bus.registerClient(noRemove as NtbClient)).toThrow(expect.objectContaining({ code: 'EINVAL', message: '[ntb-core] client no_remove: ops refused (ntb_client_ops_is_valid): missing remove' }));
+    expect(() => bus.registerClient(noProbe as NtbClient)).toThrow(expect.objectContaining({ code: 'EINVAL', message: '[ntb-core] client no_probe: ops refused (ntb_client_ops_is_valid): missing probe' }));
+    expect(() => bus.registerClient({ name: 'none' } as NtbClient)).toThrow(/missing probe, remove$/);
+    bus.registerDevice(createNtbDev({ name: 'd', host, ops: fakeOps() }));
+    expect(log).toEqual([]);
+    expect(() => bus.unregisterClient(noRemove as NtbClient)).toThrow(expect.objectContaining({ code: 'ENODEV' }));
+  });
+
+  it('registers a device with no context, whatever was set on it before (ntb_register_device: ctx and ctx_ops NULL)', () => {
+    const bus = createNtbBus();
+    const d = createNtbDev({ name: 'd', host, ops: fakeOps() });
+    const seen: string[] = [];
+    expect(d.setCtx({ linkEvent: () => seen.push('stale') })).toBe(0);
+    bus.registerDevice(d);
+    expect(d.ctx).toBeNull();
+    d.linkEvent();
+    expect(seen).toEqual([]);
+    bus.registerClient({ name: 'c', probe: (ntb) => ntb.setCtx({ linkEvent: () => seen.push('bound') }), remove: (ntb) => ntb.clearCtx() });
+    d.linkEvent();
+    expect(seen).toEqual(['bound']);
+  });
+
   it('rejects double registration and unknown removals with errno-coded errors', () => {
     const bus = createNtbBus();
     const d = createNtbDev({ name: 'd', host, ops: fakeOps() });
