@@ -25,7 +25,7 @@ import type { NetDevice, NetdevQueue } from './netDevice.js';
 import { icmpRcv, PingSocket } from './ping.js';
 import { IpDefrag, ipFragment } from './ipFrag.js';
 import { ipIsFragment, type Skb } from './skb.js';
-import { tcpV4Rcv } from './tcp/tcpInput.js';
+import { tcpConnKey, tcpV4Rcv } from './tcp/tcpInput.js';
 import { tcpMemFromRam } from './tcp/tcpMem.js';
 import { TcpSocket } from './tcp/tcpSocket.js';
 import type { NetRx, NetSysctls, NetXmit, SnmpMib, TcpExtMib } from './types.js';
@@ -34,6 +34,10 @@ import { createLoopback } from './loopback.js';
 
 /** 127.0.0.1 (INADDR_LOOPBACK). */
 const LOOPBACK_ADDR: Ipv4Addr = 0x7f000001;
+/** ip_rt_min_pmtu default (bytes): 512 + 20 + 20. */
+const IP_RT_MIN_PMTU = 552;
+/** ip_rt_mtu_expires default (ns): 10 min. */
+const IP_RT_MTU_EXPIRES_NS = 600e9;
 
 /** Linux defaults of the sysctls the stack reads. */
 export const DEFAULT_SYSCTLS: Readonly<NetSysctls> = Object.freeze({
@@ -204,6 +208,7 @@ function newTcpExt(): TcpExtMib {
     ListenOverflows: 0,
     ListenDrops: 0,
     TCPAbortOnClose: 0,
+    TCPAbortOnTimeout: 0,
     TCPRetransFail: 0,
     TCPSynRetrans: 0,
     TCPOrigDataSent: 0,
@@ -252,6 +257,8 @@ export class NetStack {
   private readonly addrs: AddrEntry[] = [];
   /** Devices whose in_device was destroyed (MTU below IPV4_MIN_MTU): no IPv4 addresses allowed. */
   private readonly noInetDev = new Set<NetDevice>();
+  /** Route MTU locks (PMTU exceptions with `fnhe_mtu_locked`) by destination: the device and the expiry (ns). */
+  private readonly pmtuLocks = new Map<Ipv4Addr, { readonly dev: NetDevice; readonly expires: number }>();
   private nextIfindex = 1;
   private ipId: number;
   private readonly softnet: SoftnetData[];
@@ -507,6 +514,7 @@ export class NetStack {
     const dev = r.dev;
     if (skb.networkLen > dev.mtu && skb.ip.df) {
       this.snmp.Ip.FragFails++;
+      if (skb.l4.kind === 'tcp') this.icmpFragNeededLocal(skb, dev.mtu, ctx);
       skb.free(ctx);
       return 'too-big';
     }
@@ -515,6 +523,42 @@ export class NetStack {
     if (skb.networkLen > dev.mtu) return this.ipFragmentOutput(skb, dev, ctx);
     this.linkHeader(skb, dev);
     return devQueueXmit(skb, ctx);
+  }
+
+  /**
+   * ip_fragment's `icmp_send(ICMP_FRAG_NEEDED)` for a TCP segment of this host refused for DF:
+   * the error goes back to the local sender (through lo, so no ICMP rate limit applies;
+   * counted in Icmp OutMsgs and InMsgs) and `icmp_unreach` hands the MTU to `tcp_v4_err` of
+   * the connection.
+   */
+  private icmpFragNeededLocal(skb: Skb, mtu: number, ctx: ExecContext): void {
+    const h = skb.l4;
+    if (h.kind !== 'tcp') return;
+    const icmp = this.snmp.Icmp;
+    icmp.OutMsgs++;
+    icmp.InMsgs++;
+    this.tcpConns.get(tcpConnKey(skb.ip.src, h.sport, skb.ip.dst, h.dport))?.icmpFragNeeded(h.seq, mtu, ctx);
+  }
+
+  /**
+   * @internal `__ip_rt_update_pmtu` for a path MTU of `mtu` reported toward `daddr` at `now`
+   * (ns): below `ip_rt_min_pmtu` (552) the route's MTU is locked (`fnhe_mtu_locked`) for
+   * `ip_rt_mtu_expires` (10 min), so IP_PMTUDISC_WANT sockets stop setting DF on it. The
+   * exception's MTU itself is the device MTU (the only MTU a path has here), so it is not kept.
+   */
+  ipRtUpdatePmtu(daddr: Ipv4Addr, mtu: number, now: number): void {
+    const r = this.route(daddr);
+    if (r === null || this.ipMtuLocked(daddr, now) || r.dev.mtu < mtu || mtu >= IP_RT_MIN_PMTU) return;
+    this.pmtuLocks.set(daddr, { dev: r.dev, expires: now + IP_RT_MTU_EXPIRES_NS });
+  }
+
+  /** @internal `ip_mtu_locked` of the route to `daddr` at `now` (ns). */
+  ipMtuLocked(daddr: Ipv4Addr, now: number): boolean {
+    const e = this.pmtuLocks.get(daddr);
+    if (e === undefined) return false;
+    if (now < e.expires) return true;
+    this.pmtuLocks.delete(daddr);
+    return false;
   }
 
   /** neigh_output's Ethernet header for a packet about to go to `dev` (each counted in OutTransmits, as ip_finish_output2 does). */
@@ -558,9 +602,12 @@ export class NetStack {
   /**
    * @internal NETDEV_CHANGEMTU (inetdev_event): an MTU below IPV4_MIN_MTU destroys the device's
    * in_device with all its IPv4 addresses and routes; an MTU of 68 or more on such a device
-   * creates an empty one again (the addresses do not come back).
+   * creates an empty one again (the addresses do not come back). Route MTU locks through the
+   * device are dropped (`fib_sync_mtu` unlocks an exception when the MTU falls to or below it;
+   * one the MTU grows past stays locked in Linux until it expires).
    */
   onMtuChange(dev: NetDevice): void {
+    for (const [daddr, e] of this.pmtuLocks) if (e.dev === dev) this.pmtuLocks.delete(daddr);
     if (dev.mtu < IPV4_MIN_MTU) {
       this.noInetDev.add(dev);
       for (let i = this.addrs.length - 1; i >= 0; i--) if (this.addrs[i]?.dev === dev) this.addrs.splice(i, 1);

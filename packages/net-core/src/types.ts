@@ -452,6 +452,8 @@ export interface TcpExtMib {
   ListenDrops: number;
   /** Connections reset by close with unread data. */
   TCPAbortOnClose: number;
+  /** Connections aborted by a retransmission, SYN or probe timer that ran out of retries (tcp_write_err). */
+  TCPAbortOnTimeout: number;
   /** Retransmissions that failed locally (qdisc drop). */
   TCPRetransFail: number;
   /** SYN/SYN-ACK retransmissions. */

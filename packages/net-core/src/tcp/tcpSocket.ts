@@ -15,7 +15,10 @@
  * partial ACK marks the new head lost (NewReno), and PRR sets cwnd during the reduction. An RTO
  * (RFC 6298 estimator, 200 ms floor, exponential backoff, `tcp_retries2` as Linux's time-based
  * bound) marks everything outstanding lost and slow-starts from cwnd 1. A qdisc drop of a new
- * segment enters CWR. Zero windows are probed with the persist timer.
+ * segment enters CWR. Zero windows are probed with the persist timer, and so is a head segment
+ * IP output refused (over the MTU with DF): its ICMP FRAG_NEEDED locks a route MTU below
+ * `ip_rt_min_pmtu` (DF goes, the segments are fragmented); with IP_PMTUDISC_DO the probes back
+ * off until `tcp_retries2` (an orphan: `tcp_orphan_retries`) and the connection times out.
  *
  * Costs (ns, on the CPU of the context doing the work): `skbAlloc` per write skb; `userCopy`
  * per byte copied from or to the user (the transmit checksum is folded into the copy unless
@@ -32,10 +35,10 @@
  *
  * Not modelled: SACK, DSACK, RACK and TLP (tail losses wait for the RTO), F-RTO and undo of
  * spurious reductions, HyStart, pacing (the pacing rate only sizes the TSQ budget), ECN, PMTU
- * discovery, urgent data, keepalive, slow start after idle, cwnd validation of application-
- * limited flows, socket locking and the backlog queue, the receive-queue collapse/prune under
- * memory pressure (a segment over the receive buffer is dropped), and fast open. TIME_WAIT and
- * the orphan FIN_WAIT2 timeout last 1 s instead of 60 s.
+ * discovery beyond the local device, urgent data, keepalive, slow start after idle, cwnd
+ * validation of application-limited flows, socket locking and the backlog queue, the
+ * receive-queue collapse/prune under memory pressure (a segment over the receive buffer is
+ * dropped), and fast open. TIME_WAIT and the orphan FIN_WAIT2 timeout last 1 s instead of 60 s.
  */
 import type { Cpu, ExecContext, Host, Timer } from '@ntbsim/kernel';
 import { NetError, type NetErrno } from '../errors.js';
@@ -111,6 +114,8 @@ const { FIN, SYN, RST, PSH, ACK } = TCP_FLAG;
 const TCP_REMNANT = FIN | SYN | PSH;
 /** sk_gso_max_size for a TCP socket: GSO_LEGACY_MAX_SIZE − (MAX_TCP_HEADER + 1) (bytes). */
 const GSO_MAX_PAYLOAD = 65536 - (MAX_TCP_HEADER + 1);
+/** tcp_orphan_retries with net.ipv4.tcp_orphan_retries at its default 0, while the backed-off RTO is below TCP_RTO_MAX. */
+const TCP_ORPHAN_RETRIES_ALIVE = 8;
 /** tcp_app_win default. */
 const TCP_APP_WIN = 31;
 /** tcp_max_reordering default. */
@@ -275,7 +280,13 @@ export class TcpSocket extends InetSock implements CubicSock {
 
   private tsqThrottled = false;
   private tsqQueued = false;
+  /** The TSQ tasklet has output to push (TCP_TSQ_DEFERRED), not only an MTU report to take. */
+  private tsqPush = false;
   private pendingRst = false;
+  /** MTU of the last ICMP FRAG_NEEDED for this connection (tp->mtu_info). */
+  private mtuInfo = 0;
+  /** tcp_v4_mtu_reduced waits for the end of the current socket operation (TCP_MTU_REDUCED_DEFERRED). */
+  private mtuReducedPending = false;
 
   private totalRetrans = 0;
   private bytesAcked = 0;
@@ -738,9 +749,31 @@ export class TcpSocket extends InetSock implements CubicSock {
     }
   }
 
-  /** @internal TCP small queues tasklet (tcp_tsq_handler): push what TSQ held back, or deferred output. */
+  /**
+   * @internal `tcp_v4_err` for ICMP FRAG_NEEDED reporting `mtu` for the segment at wire
+   * sequence `seq`: ignored for a listener, a closed or TIME_WAIT socket, or a sequence outside
+   * snd_una..snd_nxt; otherwise `tcp_v4_mtu_reduced` runs once the current operation is over.
+   */
+  icmpFragNeeded(seq: number, mtu: number, on: ExecContext): void {
+    if (this.state === 'CLOSED' || this.state === 'LISTEN' || this.state === 'TIME_WAIT') return;
+    const s = unwrapSeq(seq, this.sndUna);
+    if (s < this.sndUna || s > this.sndNxt) return;
+    this.mtuInfo = mtu;
+    this.mtuReducedPending = true;
+    if (this.tsqQueued) return;
+    this.tsqQueued = true;
+    this.stack.tsqSchedule(this, on);
+  }
+
+  /** @internal TCP small queues tasklet (tcp_tsq_handler, tcp_release_cb): a deferred MTU report, then what TSQ held back or deferred output. */
   tsqHandler(ctx: ExecContext): void {
     this.tsqQueued = false;
+    if (this.mtuReducedPending) {
+      this.mtuReducedPending = false;
+      this.mtuReduced(ctx);
+      if (!this.tsqPush) return;
+    }
+    this.tsqPush = false;
     if (this.pendingRst) {
       this.pendingRst = false;
       this.sendActiveReset(ctx);
@@ -909,6 +942,7 @@ export class TcpSocket extends InetSock implements CubicSock {
   }
 
   private deferOutput(): void {
+    this.tsqPush = true;
     if (this.tsqQueued) return;
     this.tsqQueued = true;
     this.stack.tsqSchedule(this, this.host.cpu(0));
@@ -1113,12 +1147,28 @@ export class TcpSocket extends InetSock implements CubicSock {
       ? { kind: 'tcp', sport: this.lport, dport: this.rport, seq: seq >>> 0, ack, flags, window, tsval: this.tsNow(ctx), tsecr: this.tsRecent >>> 0 }
       : { kind: 'tcp', sport: this.lport, dport: this.rport, seq: seq >>> 0, ack, flags, window };
     return new Skb({
-      ip: { src: this.laddr, dst: this.raddr, protocol: IPPROTO.TCP, id: 0, ttl: this.stack.sysctl.ipDefaultTtl, df: true, tos: 0 },
+      ip: { src: this.laddr, dst: this.raddr, protocol: IPPROTO.TCP, id: 0, ttl: this.stack.sysctl.ipDefaultTtl, df: this.dontFragment(ctx), tos: 0 },
       l4: h,
       data: payload.data,
       payloadLen: payload.len,
       truesize: payload.truesize,
     });
+  }
+
+  /** ip_dont_fragment in __ip_queue_xmit: DF unless IP_PMTUDISC_DONT, or IP_PMTUDISC_WANT on a route whose MTU is locked. */
+  private dontFragment(ctx: ExecContext): boolean {
+    return this.pmtudisc === 'do' || (this.pmtudisc === 'want' && !this.stack.ipMtuLocked(this.raddr, ctx.time));
+  }
+
+  /**
+   * tcp_v4_mtu_reduced: update the route's PMTU with the reported MTU (`inet_csk_update_pmtu`;
+   * below `ip_rt_min_pmtu` this locks it, and DF goes). The reported MTU is the device's, which
+   * the MSS already follows (`tcp_current_mss`), so `tcp_sync_mss` and `tcp_simple_retransmit`
+   * have nothing to do: the unsent segment waits for the probe timer.
+   */
+  private mtuReduced(ctx: ExecContext): void {
+    if (this.state === 'CLOSED' || this.state === 'LISTEN') return;
+    this.stack.ipRtUpdatePmtu(this.raddr, this.mtuInfo, ctx.time);
   }
 
   /** truesize of a header-only skb from this socket (bytes). */
@@ -1144,8 +1194,10 @@ export class TcpSocket extends InetSock implements CubicSock {
   /** tcp_wfree: an skb left the host (or was dropped); schedule the TSQ tasklet if output was throttled. */
   private wfree(skb: Skb, cpu: Cpu): void {
     this.wmemAlloc -= skb.truesize;
-    if (this.tsqThrottled && !this.tsqQueued) {
+    if (this.tsqThrottled && !(this.tsqQueued && this.tsqPush)) {
       this.tsqThrottled = false;
+      this.tsqPush = true;
+      if (this.tsqQueued) return;
       this.tsqQueued = true;
       this.stack.tsqSchedule(this, cpu);
     }
@@ -1219,7 +1271,7 @@ export class TcpSocket extends InetSock implements CubicSock {
   private sendActiveReset(ctx: ExecContext): void {
     ctx.charge(ctx.host.costs.txPacket());
     const h: TcpHeader = { kind: 'tcp', sport: this.lport, dport: this.rport, seq: this.sndNxt >>> 0, ack: this.rcvNxt >>> 0, flags: RST | ACK, window: 0 };
-    const skb = new Skb({ ip: { src: this.laddr, dst: this.raddr, protocol: IPPROTO.TCP, id: 0, ttl: this.stack.sysctl.ipDefaultTtl, df: true, tos: 0 }, l4: h });
+    const skb = new Skb({ ip: { src: this.laddr, dst: this.raddr, protocol: IPPROTO.TCP, id: 0, ttl: this.stack.sysctl.ipDefaultTtl, df: this.dontFragment(ctx), tos: 0 }, l4: h });
     skb.hash = this.txhash;
     const mib = this.stack.snmp.Tcp;
     mib.OutRsts++;
@@ -1264,7 +1316,7 @@ export class TcpSocket extends InetSock implements CubicSock {
   }
 
   private sendControl(h: TcpHeader, ctx: ExecContext): void {
-    const skb = new Skb({ ip: { src: this.laddr, dst: this.raddr, protocol: IPPROTO.TCP, id: 0, ttl: this.stack.sysctl.ipDefaultTtl, df: true, tos: 0 }, l4: h });
+    const skb = new Skb({ ip: { src: this.laddr, dst: this.raddr, protocol: IPPROTO.TCP, id: 0, ttl: this.stack.sysctl.ipDefaultTtl, df: this.dontFragment(ctx), tos: 0 }, l4: h });
     this.stack.snmp.Tcp.OutSegs++;
     this.xmit(skb, ctx, false);
   }
@@ -1550,8 +1602,7 @@ export class TcpSocket extends InetSock implements CubicSock {
     const stack = this.stack;
     stack.tcpExt.TCPTimeouts++;
     if (this.synRetrans >= stack.sysctl.tcpSynRetries) {
-      this.softError = 'ETIMEDOUT';
-      this.tcpDone();
+      this.writeErr();
       return;
     }
     this.synRetrans++;
@@ -1595,8 +1646,7 @@ export class TcpSocket extends InetSock implements CubicSock {
     this.stats.timeouts++;
     if (this.retransStamp === 0) this.retransStamp = ctx.time;
     if (this.retransmitsTimedOut(stack.sysctl.tcpRetries2, ctx)) {
-      this.softError = 'ETIMEDOUT';
-      this.tcpDone();
+      this.writeErr();
       return;
     }
     if (stack.sysctl.txrehash) {
@@ -1616,18 +1666,44 @@ export class TcpSocket extends InetSock implements CubicSock {
     this.resetXmitTimer('retrans', this.rto, ctx);
   }
 
-  /** tcp_probe_timer / tcp_send_probe0: the persist timer while the peer's window blocks the head. */
+  /** tcp_write_err: the connection timed out; the user sees ETIMEDOUT (sk_err), the socket is done. */
+  private writeErr(): void {
+    this.softError = 'ETIMEDOUT';
+    this.stack.tcpExt.TCPAbortOnTimeout++;
+    this.tcpDone();
+  }
+
+  /**
+   * tcp_probe_timer: the persist timer while nothing is in flight and the head waits (a closed
+   * peer window, or a transmit that failed locally). After `tcp_retries2` unanswered probes —
+   * for an orphan, `tcp_orphan_retries` (8 while the backed-off RTO is below TCP_RTO_MAX, else
+   * at once) — the connection is aborted (tcp_write_err).
+   */
   private probeTimer(ctx: ExecContext): void {
     if (this.packetsOut > 0 || this.writeQ.length === 0 || !SENDING.has(this.state)) {
       this.probesOut = 0;
       return;
     }
-    const sysctl = this.stack.sysctl;
-    if (this.probesOut >= sysctl.tcpRetries2) {
-      this.softError = 'ETIMEDOUT';
-      this.tcpDone();
-      return;
+    let maxProbes = this.stack.sysctl.tcpRetries2;
+    if (this.userClosed) {
+      const alive = Math.min(this.rto * 2 ** this.backoff, this.to.rtoMax) < this.to.rtoMax;
+      maxProbes = alive ? TCP_ORPHAN_RETRIES_ALIVE : 0;
+      if (!alive && this.backoff >= maxProbes) {
+        this.writeErr();
+        return;
+      }
     }
+    if (this.probesOut >= maxProbes) this.writeErr();
+    else this.sendProbe0(ctx);
+  }
+
+  /**
+   * tcp_send_probe0: send what the window allows of the head, or a zero-window probe; rearm
+   * with exponential backoff, unless the transmit met local congestion (a qdisc drop: retry in
+   * TCP_RESOURCE_PROBE_INTERVAL). A transmit refused outright (too big for DF, no route) backs
+   * off like an unanswered probe.
+   */
+  private sendProbe0(ctx: ExecContext): void {
     const rc = this.writeWakeup(ctx);
     if (this.packetsOut > 0 || this.writeQ.length === 0) {
       this.probesOut = 0;
@@ -1636,8 +1712,8 @@ export class TcpSocket extends InetSock implements CubicSock {
     }
     this.probesOut++;
     let timeout: number;
-    if (rc) {
-      if (this.backoff < sysctl.tcpRetries2) this.backoff++;
+    if (rc !== 'drop') {
+      if (this.backoff < this.stack.sysctl.tcpRetries2) this.backoff++;
       timeout = this.probe0When();
     } else {
       timeout = this.to.resourceProbe;
@@ -1649,8 +1725,8 @@ export class TcpSocket extends InetSock implements CubicSock {
     return Math.min(Math.max(this.rto, this.to.rtoMin) * 2 ** this.backoff, this.to.rtoMax);
   }
 
-  /** tcp_write_wakeup: send what fits of the head in the window, or a zero-window probe; false on a local failure. */
-  private writeWakeup(ctx: ExecContext): boolean {
+  /** tcp_write_wakeup: send what fits of the head in the window, or a zero-window probe; the IP output's result. */
+  private writeWakeup(ctx: ExecContext): IpXmit {
     const head = this.writeQ.peek();
     const wndEnd = this.sndUna + this.sndWnd;
     if (head !== undefined && head.seq < wndEnd) {
@@ -1661,18 +1737,17 @@ export class TcpSocket extends InetSock implements CubicSock {
       if (rc !== 'success' && rc !== 'cn') {
         if (seg !== head) this.mergeFront(seg, head);
         this.localXmitFail(rc);
-        return false;
+        return rc;
       }
       if (seg === head) this.writeQ.shift();
       this.eventNewDataSent(seg, mss);
-      return true;
+      return rc;
     }
     ctx.charge(ctx.host.costs.ack());
     const skb = this.makeSkb(this.sndUna - 1, ACK, { len: 0, data: null, truesize: this.ctlTruesize() }, ctx);
     this.stack.tcpExt.TCPWinProbe++;
     this.stack.snmp.Tcp.OutSegs++;
-    const rc = this.xmit(skb, ctx, false);
-    return rc === 'success' || rc === 'cn';
+    return this.xmit(skb, ctx, false);
   }
 
   /** tcp_check_probe_timer. */
