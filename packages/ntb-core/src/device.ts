@@ -29,23 +29,14 @@ export class NtbDev implements NtbDevice {
   private inFlight = 0;
   private idleWaiters: (() => void)[] = [];
 
-  /** Wrap hardware ops into a device; checks the ops ntb.h requires (ntb_dev_ops_is_valid). */
+  /**
+   * Wrap hardware ops into a device. The ops are checked as ntb_register_device checks them
+   * (ntb_dev_ops_is_valid), here where a driver builds its device: NtbError EINVAL naming
+   * every rule they break, in the kernel's order.
+   */
   constructor(options: NtbDevOptions) {
-    const o = options.ops as Partial<NtbDevOps>;
-    const required: (keyof NtbDevOps)[] = ['linkIsUp', 'linkEnable', 'linkDisable', 'mwCount', 'mwGetAlign', 'peerMwCount', 'peerMwGetAddr', 'dbValidMask', 'dbRead', 'dbClear', 'dbSetMask', 'dbClearMask', 'peerDbSet', 'spadCount', 'spadRead', 'spadWrite', 'peerSpadRead', 'peerSpadWrite', 'allocCoherent', 'freeCoherent', 'peerMwIoremap'];
-    const missing = required.filter((k) => typeof o[k] !== 'function');
-    if (missing.length > 0) throw new NtbError('EINVAL', `device ${options.name}: ops missing ${missing.join(', ')}`);
-    if ((o.dbVectorCount === undefined) !== (o.dbVectorMask === undefined)) {
-      throw new NtbError('EINVAL', `device ${options.name}: dbVectorCount and dbVectorMask must be implemented as a pair`);
-    }
-    if (o.mwSetTrans === undefined && o.peerMwSetTrans === undefined) {
-      throw new NtbError('EINVAL', `device ${options.name}: one memory-window interface is required: mwSetTrans (inbound), peerMwSetTrans (outbound), or both`);
-    }
-    const msgOps: (keyof NtbDevOps)[] = ['msgCount', 'msgInbits', 'msgOutbits', 'msgReadSts', 'msgClearSts', 'msgRead', 'peerMsgWrite'];
-    const msgHave = msgOps.filter((k) => o[k] !== undefined);
-    if (msgHave.length > 0 && msgHave.length < msgOps.length) {
-      throw new NtbError('EINVAL', `device ${options.name}: the message interface is all or nothing: has ${msgHave.join(', ')}, missing ${msgOps.filter((k) => o[k] === undefined).join(', ')}`);
-    }
+    const problems = devOpsProblems(options.ops);
+    if (problems.length > 0) throw new NtbError('EINVAL', `device ${options.name}: ops refused (ntb_dev_ops_is_valid): ${problems.join('; ')}`);
     this.name = options.name;
     this.driverName = options.driverName ?? 'ntb';
     this.host = options.host;
@@ -112,6 +103,63 @@ export class NtbDev implements NtbDevice {
     return idle;
   }
 
+  /** Local port number (ntb_port_number): the driver's op, or ntb_default_port_number of `topo`. */
+  portNumber(): number {
+    return this.ops.portNumber?.() ?? defaultPortNumber(this.topo);
+  }
+
+  /** Number of peers (ntb_peer_port_count): the driver's op, or 1 (NTB_DEF_PEER_CNT). */
+  peerPortCount(): number {
+    return this.ops.peerPortCount?.() ?? NTB_DEF_PEER_CNT;
+  }
+
+  /** Port number of peer `pidx` (ntb_peer_port_number): the driver's op, or ntb_default_peer_port_number of `topo`. */
+  peerPortNumber(pidx: number): number {
+    return this.ops.peerPortNumber?.(pidx) ?? defaultPeerPortNumber(this.topo, pidx);
+  }
+
+  /** Peer index of `port` (ntb_peer_port_idx): the driver's op, or ntb_default_peer_port_idx (0 for the default peer port, else -EINVAL). */
+  peerPortIdx(port: number): number {
+    if (this.ops.peerPortIdx !== undefined) return this.ops.peerPortIdx(port);
+    const peerPort = defaultPeerPortNumber(this.topo, NTB_DEF_PEER_IDX);
+    return peerPort === -ERRNO.EINVAL || port !== peerPort ? -ERRNO.EINVAL : 0;
+  }
+
+  /** Whether scratchpad access is unsafe (ntb_spad_is_unsafe): the driver's op, or false. */
+  spadIsUnsafe(): boolean {
+    return this.ops.spadIsUnsafe?.() ?? false;
+  }
+
+  /** Scratchpads per side (ntb_spad_count): the driver's op, or 0. */
+  spadCount(): number {
+    return this.ops.spadCount?.() ?? 0;
+  }
+
+  /** Read local scratchpad `sidx` (ntb_spad_read): the driver's op, or 0xffffffff (~(u32)0). */
+  spadRead(sidx: number, ctx?: ExecContext): number {
+    return this.ops.spadRead !== undefined ? this.ops.spadRead(sidx, ctx) : SPAD_NONE;
+  }
+
+  /** Write local scratchpad `sidx` (ntb_spad_write): the driver's op, or -EINVAL. */
+  spadWrite(sidx: number, value: number, ctx?: ExecContext): number {
+    return this.ops.spadWrite !== undefined ? this.ops.spadWrite(sidx, value, ctx) : -ERRNO.EINVAL;
+  }
+
+  /** Bus address of peer `pidx`'s scratchpad `sidx` (ntb_peer_spad_addr): the driver's op, or -EINVAL. */
+  peerSpadAddr(pidx: number, sidx: number): number {
+    return this.ops.peerSpadAddr !== undefined ? this.ops.peerSpadAddr(pidx, sidx) : -ERRNO.EINVAL;
+  }
+
+  /** Read peer `pidx`'s scratchpad `sidx` (ntb_peer_spad_read): the driver's op, or 0xffffffff (~(u32)0). */
+  peerSpadRead(pidx: number, sidx: number, ctx?: ExecContext): number {
+    return this.ops.peerSpadRead !== undefined ? this.ops.peerSpadRead(pidx, sidx, ctx) : SPAD_NONE;
+  }
+
+  /** Write peer `pidx`'s scratchpad `sidx` (ntb_peer_spad_write): the driver's op, or -EINVAL. */
+  peerSpadWrite(pidx: number, sidx: number, value: number, ctx?: ExecContext): number {
+    return this.ops.peerSpadWrite !== undefined ? this.ops.peerSpadWrite(pidx, sidx, value, ctx) : -ERRNO.EINVAL;
+  }
+
   /** The client's context ops, if one is bound. */
   get ctx(): NtbCtxOps | null {
     return this.ctxOps;
@@ -170,6 +218,68 @@ export class NtbDev implements NtbDevice {
   msgEvent(): void {
     this.ctxOps?.msgEvent?.();
   }
+}
+
+/** The peer count of a device without port ops (NTB_DEF_PEER_CNT). */
+const NTB_DEF_PEER_CNT = 1;
+/** The index of the one peer of a device without port ops (NTB_DEF_PEER_IDX). */
+const NTB_DEF_PEER_IDX = 0;
+/** What ntb_spad_read / ntb_peer_spad_read return without the op: ~(u32)0. */
+const SPAD_NONE = 0xffff_ffff;
+
+/**
+ * ntb_default_port_number: NTB_PORT_PRI_USD (0) on the primary and B2B upstream sides,
+ * NTB_PORT_SEC_DSD (1) on the secondary and B2B downstream sides, -EINVAL on every other
+ * topology ('none', 'switch', 'crosslink': a device of those without port ops has no port).
+ */
+function defaultPortNumber(topo: NtbTopo): number {
+  if (topo === 'pri' || topo === 'b2b-usd') return 0;
+  if (topo === 'sec' || topo === 'b2b-dsd') return 1;
+  return -ERRNO.EINVAL;
+}
+
+/** ntb_default_peer_port_number: the other side's default port for peer index 0; -EINVAL for another index or a topology without defaults. */
+function defaultPeerPortNumber(topo: NtbTopo, pidx: number): number {
+  if (pidx !== NTB_DEF_PEER_IDX) return -ERRNO.EINVAL;
+  if (topo === 'pri' || topo === 'b2b-usd') return 1;
+  if (topo === 'sec' || topo === 'b2b-dsd') return 0;
+  return -ERRNO.EINVAL;
+}
+
+/**
+ * The rules of ntb_dev_ops_is_valid (include/linux/ntb.h) in its order, each broken one
+ * described: the port ops all or none; the link ops; the memory-window ops (an inbound or an
+ * outbound translation op, or both); the doorbell ops with the vector ops as a pair; the peer
+ * doorbell; the scratchpad interface all or none (`spadIsUnsafe`, `peerSpadAddr` and
+ * `peerSpadRead` optional); the message interface all or none (`msgSetMask` / `msgClearMask`
+ * optional). Last the platform services the model requires of every device (no ntb.h ops).
+ */
+function devOpsProblems(ops: NtbDevOps): string[] {
+  const o = ops as Partial<Record<keyof NtbDevOps, unknown>>;
+  const has = (k: keyof NtbDevOps): boolean => typeof o[k] === 'function';
+  const problems: string[] = [];
+  const required = (...keys: (keyof NtbDevOps)[]): void => {
+    for (const k of keys) if (!has(k)) problems.push(`missing ${k}`);
+  };
+  const allOrNone = (what: string, key: keyof NtbDevOps, others: (keyof NtbDevOps)[]): void => {
+    const keys = [key, ...others];
+    const present = keys.filter(has);
+    if (others.some((k) => has(k) !== has(key))) {
+      problems.push(`${what} are all or none: has ${present.join(', ')}, missing ${keys.filter((k) => !has(k)).join(', ')}`);
+    }
+  };
+  allOrNone('the port ops', 'portNumber', ['peerPortCount', 'peerPortNumber', 'peerPortIdx']);
+  required('linkIsUp', 'linkEnable', 'linkDisable');
+  required('mwCount', 'mwGetAlign');
+  if (!has('mwSetTrans') && !has('peerMwSetTrans')) problems.push('one memory-window interface is required: mwSetTrans (inbound), peerMwSetTrans (outbound), or both');
+  required('peerMwCount', 'peerMwGetAddr');
+  required('dbValidMask');
+  allOrNone('the doorbell vector ops', 'dbVectorCount', ['dbVectorMask']);
+  required('dbRead', 'dbClear', 'dbSetMask', 'dbClearMask', 'peerDbSet');
+  allOrNone('the scratchpad ops', 'spadCount', ['spadRead', 'spadWrite', 'peerSpadWrite']);
+  allOrNone('the message ops', 'msgCount', ['msgInbits', 'msgOutbits', 'msgReadSts', 'msgClearSts', 'msgRead', 'peerMsgWrite']);
+  required('allocCoherent', 'freeCoherent', 'peerMwIoremap');
+  return problems;
 }
 
 /** Wrap hardware ops into an NTB device (what a hardware driver's probe does before ntb_register_device). */

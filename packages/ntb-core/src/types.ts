@@ -131,14 +131,14 @@ export interface DmaChannel {
  * are optional in the kernel too; `NtbDev` supplies the kernel's fallbacks.
  */
 export interface NtbDevOps {
-  /** Local port number (ntb_port_number). */
-  portNumber(): number;
-  /** Number of peers (ntb_peer_port_count). */
-  peerPortCount(): number;
-  /** Port number of peer `pidx` (ntb_peer_port_number). */
-  peerPortNumber(pidx: number): number;
-  /** Peer index of a port, or -EINVAL (ntb_peer_port_idx). */
-  peerPortIdx(port: number): number;
+  /** Local port number (port_number). The four port ops are all present or all absent; absent, `NtbDev.portNumber` gives the kernel's default. */
+  portNumber?(): number;
+  /** Number of peers (peer_port_count); absent: 1, `NtbDev.peerPortCount`. */
+  peerPortCount?(): number;
+  /** Port number of peer `pidx`, or -EINVAL (peer_port_number); absent: `NtbDev.peerPortNumber`. */
+  peerPortNumber?(pidx: number): number;
+  /** Peer index of a port, or -EINVAL (peer_port_idx); absent: `NtbDev.peerPortIdx`. */
+  peerPortIdx?(port: number): number;
 
   /** Link state (ntb_link_is_up). */
   linkIsUp(): NtbLinkState;
@@ -201,16 +201,16 @@ export interface NtbDevOps {
 
   /** Whether scratchpad access is unsafe (ntb_spad_is_unsafe). */
   spadIsUnsafe?(): boolean;
-  /** Scratchpads per side (ntb_spad_count). */
-  spadCount(): number;
-  /** Read local scratchpad `sidx` (ntb_spad_read); charges any bus round trip to `ctx` when given. */
-  spadRead(sidx: number, ctx?: ExecContext): number;
-  /** Write local scratchpad `sidx`; 0 or -errno (ntb_spad_write). */
-  spadWrite(sidx: number, value: number, ctx?: ExecContext): number;
-  /** Read peer `pidx`'s scratchpad `sidx` (ntb_peer_spad_read). */
-  peerSpadRead(pidx: number, sidx: number, ctx?: ExecContext): number;
-  /** Write peer `pidx`'s scratchpad `sidx`; 0 or -errno (ntb_peer_spad_write). */
-  peerSpadWrite(pidx: number, sidx: number, value: number, ctx?: ExecContext): number;
+  /** Scratchpads per side (spad_count). The scratchpad interface is optional: `spadCount`, `spadRead`, `spadWrite` and `peerSpadWrite` are all present or all absent. */
+  spadCount?(): number;
+  /** Read local scratchpad `sidx` (spad_read); charges any bus round trip to `ctx` when given. */
+  spadRead?(sidx: number, ctx?: ExecContext): number;
+  /** Write local scratchpad `sidx`; 0 or -errno (spad_write). */
+  spadWrite?(sidx: number, value: number, ctx?: ExecContext): number;
+  /** Read peer `pidx`'s scratchpad `sidx` (peer_spad_read); optional even with the scratchpad interface. */
+  peerSpadRead?(pidx: number, sidx: number, ctx?: ExecContext): number;
+  /** Write peer `pidx`'s scratchpad `sidx`; 0 or -errno (peer_spad_write). */
+  peerSpadWrite?(pidx: number, sidx: number, value: number, ctx?: ExecContext): number;
   /** Bus address of peer `pidx`'s scratchpad `sidx` (ntb_peer_spad_addr), or a negative errno. */
   peerSpadAddr?(pidx: number, sidx: number): number;
 
@@ -275,6 +275,28 @@ export interface NtbDevice {
   readonly topo: NtbTopo;
   /** The hardware operations. */
   readonly ops: NtbDevOps;
+  /** Local port number (ntb_port_number): the driver's op, or the default of `topo` (0 on 'pri' / 'b2b-usd', 1 on 'sec' / 'b2b-dsd', -EINVAL on others). */
+  portNumber(): number;
+  /** Number of peers (ntb_peer_port_count): the driver's op, or 1. */
+  peerPortCount(): number;
+  /** Port number of peer `pidx` (ntb_peer_port_number): the driver's op, or for `pidx` 0 the other side's default port (-EINVAL otherwise, or on a topology without defaults). */
+  peerPortNumber(pidx: number): number;
+  /** Peer index of `port` (ntb_peer_port_idx): the driver's op, or 0 for the default peer port and -EINVAL for any other. */
+  peerPortIdx(port: number): number;
+  /** Whether scratchpad access is unsafe (ntb_spad_is_unsafe): the driver's op, or false. */
+  spadIsUnsafe(): boolean;
+  /** Scratchpads per side (ntb_spad_count): the driver's op, or 0. */
+  spadCount(): number;
+  /** Read local scratchpad `sidx` (ntb_spad_read): the driver's op, or 0xffffffff. */
+  spadRead(sidx: number, ctx?: ExecContext): number;
+  /** Write local scratchpad `sidx` (ntb_spad_write): the driver's op, or -EINVAL. */
+  spadWrite(sidx: number, value: number, ctx?: ExecContext): number;
+  /** Bus address of peer `pidx`'s scratchpad `sidx` (ntb_peer_spad_addr): the driver's op, or -EINVAL. */
+  peerSpadAddr(pidx: number, sidx: number): number;
+  /** Read peer `pidx`'s scratchpad `sidx` (ntb_peer_spad_read): the driver's op, or 0xffffffff. */
+  peerSpadRead(pidx: number, sidx: number, ctx?: ExecContext): number;
+  /** Write peer `pidx`'s scratchpad `sidx` (ntb_peer_spad_write): the driver's op, or -EINVAL. */
+  peerSpadWrite(pidx: number, sidx: number, value: number, ctx?: ExecContext): number;
   /** Translate inbound window `trans.widx` (ntb_mw_set_trans): the driver's op; 0 at once when it has none. */
   mwSetTrans(trans: NtbMwTrans, done: NtbDone): void;
   /** Remove inbound translation `widx` (ntb_mw_clear_trans): the driver's op, or a zero translation when it has none. */

@@ -24,8 +24,8 @@ describe('NtbDev', () => {
     const partial: Partial<NtbDevOps> = fakeOps();
     delete partial.linkIsUp;
     expect(() => createNtbDev({ name: 'd', host, ops: partial as NtbDevOps })).toThrow(NtbError);
-    expect(() => createNtbDev({ name: 'd', host, ops: partial as NtbDevOps })).toThrow(/ops missing linkIsUp/);
-    expect(() => createNtbDev({ name: 'd', host, ops: fakeOps({ dbVectorMask: () => 1 }) })).toThrow(/as a pair/);
+    expect(() => createNtbDev({ name: 'd', host, ops: partial as NtbDevOps })).toThrow(/ops refused \(ntb_dev_ops_is_valid\): missing linkIsUp$/);
+    expect(() => createNtbDev({ name: 'd', host, ops: fakeOps({ dbVectorMask: () => 1 }) })).toThrow(/the doorbell vector ops are all or none: has dbVectorMask, missing dbVectorCount/);
   });
 
   it('requires one memory-window interface (inbound, outbound or both) and the message interface all or nothing, as ntb_dev_ops_is_valid', () => {
@@ -34,7 +34,7 @@ describe('NtbDev', () => {
     expect(() => createNtbDev({ name: 'd', host, ops: noMw as NtbDevOps })).toThrow(/one memory-window interface is required: mwSetTrans \(inbound\), peerMwSetTrans \(outbound\), or both/);
     expect('mwSetTrans' in createNtbDev({ name: 'd', host, ops: { ...(noMw as NtbDevOps), peerMwSetTrans: (_t, done) => done(0) } }).ops).toBe(false);
     const someMsg = fakeOps({ msgCount: () => 4, msgRead: () => ({ pidx: 0, msg: 0 }), peerMsgWrite: () => 0 });
-    expect(() => createNtbDev({ name: 'd', host, ops: someMsg })).toThrow(/message interface is all or nothing: has msgCount, msgRead, peerMsgWrite, missing msgInbits, msgOutbits, msgReadSts, msgClearSts/);
+    expect(() => createNtbDev({ name: 'd', host, ops: someMsg })).toThrow(/the message ops are all or none: has msgCount, msgRead, peerMsgWrite, missing msgInbits, msgOutbits, msgReadSts, msgClearSts/);
     const allMsg = { ...someMsg, msgInbits: () => 0xf, msgOutbits: () => 0xf0, msgReadSts: () => 0, msgClearSts: () => 0 };
     expect(createNtbDev({ name: 'd', host, ops: allMsg }).ops.msgCount?.()).toBe(4);
   });

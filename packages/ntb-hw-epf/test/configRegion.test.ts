@@ -76,12 +76,12 @@ describe('EPF config region layout', () => {
   it('places host-self/EP-peer scratchpads first and EP-self/host-peer second, little-endian', () => {
     const { sim, rc, ep, pair } = probedPair({ vntb: { spadCount: 128 } });
     inStep(rc, (ctx) => {
-      pair.rc.ops.spadWrite(3, 0x11223344, ctx);
-      pair.rc.ops.peerSpadWrite(0, 4, 0xa0b0c0d0, ctx);
+      pair.rc.spadWrite(3, 0x11223344, ctx);
+      pair.rc.peerSpadWrite(0, 4, 0xa0b0c0d0, ctx);
     });
     inStep(ep, (ctx) => {
-      pair.ep.ops.spadWrite(5, 0x55667788, ctx);
-      pair.ep.ops.peerSpadWrite(0, 6, 0x99aabbcc, ctx);
+      pair.ep.spadWrite(5, 0x55667788, ctx);
+      pair.ep.peerSpadWrite(0, 6, 0x99aabbcc, ctx);
     });
     sim.run({ until: sim.now + 1_000_000 });
     const v = new DataView(pair.ctrlBytes.buffer, pair.ctrlBytes.byteOffset);

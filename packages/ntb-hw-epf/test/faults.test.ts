@@ -13,7 +13,7 @@ function snapshot(pair: EpfPair): unknown {
     drops: KINDS.map((k) => f.pendingDrops(k)),
     rcLink: pair.rc.ops.linkIsUp(),
     epLink: pair.ep.ops.linkIsUp(),
-    spads: [pair.rc.ops.spadRead(0), pair.ep.ops.spadRead(0)],
+    spads: [pair.rc.spadRead(0), pair.ep.spadRead(0)],
     db: [pair.rc.ops.dbRead(), pair.ep.ops.dbRead()],
     dma: [pair.dma.rc.freeChannels, pair.dma.ep.freeChannels],
   };
@@ -35,7 +35,7 @@ describe('fault hooks', () => {
     let cost = 0;
     let value = 0;
     inStep(rc, (ctx) => {
-      value = pair.rc.ops.peerSpadRead(0, 0, ctx);
+      value = pair.rc.peerSpadRead(0, 0, ctx);
       cost = ctx.time - ctx.start;
     });
     runFor(sim, 1_000_000);
@@ -61,7 +61,7 @@ describe('fault hooks', () => {
     expect(pair.fabric.linkUp).toBe(false);
     inStep(ep, (ctx) => pair.ep.ops.peerDbSet(1, ctx));
     let status = 0;
-    inStep(rc, (ctx) => (status = pair.rc.ops.peerSpadRead(0, 0, ctx)));
+    inStep(rc, (ctx) => (status = pair.rc.peerSpadRead(0, 0, ctx)));
     runFor(sim, 1_000_000);
     expect(events).toEqual([]);
     expect(rcDb).toEqual([]);

@@ -32,7 +32,7 @@ describe('ntb_hw_epf probe', () => {
     const { pair } = probedPair();
     expect(pair.probe().at).toBeLessThan(8_200_000);
     const ops = pair.rc.ops;
-    expect([ops.spadCount(), ops.mwCount(0), ops.peerMwCount(), ops.dbValidMask()]).toEqual([128, 1, 1, 0x7fff]);
+    expect([pair.rc.spadCount(), ops.mwCount(0), ops.peerMwCount(), ops.dbValidMask()]).toEqual([128, 1, 1, 0x7fff]);
     expect('dbVectorCount' in ops).toBe(false);
     expect(pair.stats().rc).toMatchObject({ commands: 1, timeouts: 0, lastCommandRc: 0 });
   });
@@ -187,7 +187,7 @@ describe('ntb_hw_epf register costs', () => {
   it('scratchpad accesses re-read SPAD_OFFSET over PCIe (a read waits 2 ns behind the 4-byte write before it); indices are checked', () => {
     const { sim, rc, pair } = probedPair();
     runFor(sim, 100_000);
-    const ops = pair.rc.ops;
+    const ntb = pair.rc;
     const out: number[] = [];
     inStep(rc, (ctx) => {
       let t = ctx.time;
@@ -195,15 +195,15 @@ describe('ntb_hw_epf register costs', () => {
         out.push(Math.round(ctx.time - t));
         t = ctx.time;
       };
-      ops.spadWrite(1, 7, ctx);
+      ntb.spadWrite(1, 7, ctx);
       lap();
-      out.push(ops.spadRead(1, ctx));
+      out.push(ntb.spadRead(1, ctx));
       lap();
-      ops.peerSpadWrite(0, 2, 9, ctx);
+      ntb.peerSpadWrite(0, 2, 9, ctx);
       lap();
-      out.push(ops.peerSpadRead(0, 2, ctx));
+      out.push(ntb.peerSpadRead(0, 2, ctx));
       lap();
-      out.push(ops.spadRead(128, ctx), ops.spadWrite(-1, 0, ctx), ops.peerSpadWrite(1, 0, 0, ctx), ops.peerSpadRead(0, 200, ctx));
+      out.push(ntb.spadRead(128, ctx), ntb.spadWrite(-1, 0, ctx), ntb.peerSpadWrite(1, 0, 0, ctx), ntb.peerSpadRead(0, 200, ctx));
       lap();
     });
     runFor(sim, 100_000);

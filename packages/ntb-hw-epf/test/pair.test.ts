@@ -43,39 +43,39 @@ describe('ntb_test.sh on the model: link', () => {
 describe('ntb_test.sh on the model: scratchpads', () => {
   it('a peer scratchpad written by one side is read back as a local scratchpad by the other, both ways', () => {
     const { sim, rc, ep, pair } = probedPair();
-    const n = pair.rc.ops.spadCount();
-    expect(n).toBe(pair.ep.ops.spadCount());
+    const n = pair.rc.spadCount();
+    expect(n).toBe(pair.ep.spadCount());
     inStep(rc, (ctx) => {
-      for (let i = 0; i < n; i++) pair.rc.ops.peerSpadWrite(0, i, 0x1000_0000 + i, ctx);
+      for (let i = 0; i < n; i++) pair.rc.peerSpadWrite(0, i, 0x1000_0000 + i, ctx);
     });
     inStep(ep, (ctx) => {
-      for (let i = 0; i < n; i++) pair.ep.ops.peerSpadWrite(0, i, 0x2000_0000 + i, ctx);
+      for (let i = 0; i < n; i++) pair.ep.peerSpadWrite(0, i, 0x2000_0000 + i, ctx);
     });
     runFor(sim, 10_000_000);
     const epSees: number[] = [];
     const rcSees: number[] = [];
     inStep(ep, (ctx) => {
-      for (let i = 0; i < n; i++) epSees.push(pair.ep.ops.spadRead(i, ctx));
+      for (let i = 0; i < n; i++) epSees.push(pair.ep.spadRead(i, ctx));
     });
     inStep(rc, (ctx) => {
-      for (let i = 0; i < n; i++) rcSees.push(pair.rc.ops.spadRead(i, ctx));
+      for (let i = 0; i < n; i++) rcSees.push(pair.rc.spadRead(i, ctx));
     });
     runFor(sim, 10_000_000);
     expect(epSees).toEqual(Array.from({ length: n }, (_, i) => 0x1000_0000 + i));
     expect(rcSees).toEqual(Array.from({ length: n }, (_, i) => 0x2000_0000 + i));
-    expect(pair.rc.ops.peerSpadRead(0, 7)).toBe(0x1000_0007);
-    expect(pair.ep.ops.peerSpadRead(0, 7)).toBe(0x2000_0007);
+    expect(pair.rc.peerSpadRead(0, 7)).toBe(0x1000_0007);
+    expect(pair.ep.peerSpadRead(0, 7)).toBe(0x2000_0007);
   });
 
   it('host accesses are PCIe round trips, EP accesses are local', () => {
     const { sim, rc, ep, pair } = probedPair();
     const cost = { rc: 0, ep: 0 };
     inStep(rc, (ctx) => {
-      pair.rc.ops.spadRead(0, ctx);
+      pair.rc.spadRead(0, ctx);
       cost.rc = ctx.time - ctx.start;
     });
     inStep(ep, (ctx) => {
-      pair.ep.ops.spadRead(0, ctx);
+      pair.ep.spadRead(0, ctx);
       cost.ep = ctx.time - ctx.start;
     });
     runFor(sim, 1_000_000);

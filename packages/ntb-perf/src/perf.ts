@@ -282,7 +282,7 @@ export class NtbPerf {
       peer.tries = 0;
       return true;
     }
-    const sts = ops.peerSpadRead(peer.pidx, PERF_SPAD.cmd(this.gidx), ctx) >>> 0;
+    const sts = this.dev.peerSpadRead(peer.pidx, PERF_SPAD.cmd(this.gidx), ctx) >>> 0;
     if (sts !== PERF_CMD_INVAL) {
       if (++peer.tries >= MSG_TRIES) {
         peer.tries = 0;
@@ -294,9 +294,9 @@ export class NtbPerf {
       return false;
     }
     peer.tries = 0;
-    ops.peerSpadWrite(peer.pidx, PERF_SPAD.ldata(this.gidx), data % 2 ** 32, ctx);
-    ops.peerSpadWrite(peer.pidx, PERF_SPAD.hdata(this.gidx), Math.floor(data / 2 ** 32), ctx);
-    ops.peerSpadWrite(peer.pidx, PERF_SPAD.cmd(this.gidx), cmd, ctx);
+    this.dev.peerSpadWrite(peer.pidx, PERF_SPAD.ldata(this.gidx), data % 2 ** 32, ctx);
+    this.dev.peerSpadWrite(peer.pidx, PERF_SPAD.hdata(this.gidx), Math.floor(data / 2 ** 32), ctx);
+    this.dev.peerSpadWrite(peer.pidx, PERF_SPAD.cmd(this.gidx), cmd, ctx);
     ops.peerDbSet(PERF_SPAD.notify(peer.gidx), ctx);
     return true;
   }
@@ -307,11 +307,11 @@ export class NtbPerf {
     ops.dbClear(PERF_SPAD.notify(this.gidx));
     for (const peer of this.peers) {
       if (!this.linkUp(peer)) continue;
-      const cmd = ops.spadRead(PERF_SPAD.cmd(peer.gidx), ctx) >>> 0;
+      const cmd = this.dev.spadRead(PERF_SPAD.cmd(peer.gidx), ctx) >>> 0;
       if (cmd === PERF_CMD_INVAL) continue;
-      const lo = ops.spadRead(PERF_SPAD.ldata(peer.gidx), ctx) >>> 0;
-      const hi = ops.spadRead(PERF_SPAD.hdata(peer.gidx), ctx) >>> 0;
-      ops.spadWrite(PERF_SPAD.cmd(peer.gidx), PERF_CMD_INVAL, ctx);
+      const lo = this.dev.spadRead(PERF_SPAD.ldata(peer.gidx), ctx) >>> 0;
+      const hi = this.dev.spadRead(PERF_SPAD.hdata(peer.gidx), ctx) >>> 0;
+      this.dev.spadWrite(PERF_SPAD.cmd(peer.gidx), PERF_CMD_INVAL, ctx);
       const data = hi * 2 ** 32 + lo;
       if (cmd === PERF_CMD.SSIZE) {
         peer.inbufSize = data;
@@ -629,13 +629,12 @@ export class NtbPerf {
 
   /** debugfs `info` (perf_dbgfs_read_info); pointers print as `%pK` does with kptr_restrict 0 (hashed). */
   readInfo(): string {
-    const ops = this.dev.ops;
     let out = '    Performance measuring tool info:\n\n';
-    out += `Local port ${ops.portNumber()}, Global index ${this.gidx}\n`;
+    out += `Local port ${this.dev.portNumber()}, Global index ${this.gidx}\n`;
     out += 'Test status: ';
-    out += this.busy ? `on-fly with port ${ops.peerPortNumber(this.testPeer.pidx)} (${this.testPeer.pidx})\n` : 'idle\n';
+    out += this.busy ? `on-fly with port ${this.dev.peerPortNumber(this.testPeer.pidx)} (${this.testPeer.pidx})\n` : 'idle\n';
     for (const peer of this.peers) {
-      out += `Port ${ops.peerPortNumber(peer.pidx)} (${peer.pidx}), Global index ${peer.gidx}:\n`;
+      out += `Port ${this.dev.peerPortNumber(peer.pidx)} (${peer.pidx}), Global index ${peer.gidx}:\n`;
       out += `\tLink status: ${has(peer.sts, PERF_CMD.STS_LNKUP) ? 'up' : 'down'}\n`;
       out += `\tOut buffer addr 0x${hashedPointer(peer.outbufBase, this.dev.host.sim.seed)}\n`;
       out += `\tOut buffer size ${formatPa(peer.outbufSize)}\n`;
@@ -711,19 +710,19 @@ export function createNtbPerfClient(options: NtbPerfOptions = {}): NtbPerfClient
 /** perf_probe: peers and their outbound windows, the command service, the context ops, the link. */
 function probe(dev: NtbDevice, params: PerfParams, functional: boolean): NtbPerf | number {
   const ops = dev.ops;
-  const pcnt = ops.peerPortCount();
-  const lport = ops.portNumber();
+  const pcnt = dev.peerPortCount();
+  const lport = dev.portNumber();
   let gidx = -1;
   const gidxOf: number[] = [];
   for (let pidx = 0; pidx < pcnt; pidx++) {
-    if (lport < ops.peerPortNumber(pidx)) {
+    if (lport < dev.peerPortNumber(pidx)) {
       if (gidx === -1) gidx = pidx;
       gidxOf.push(pidx + 1);
     } else gidxOf.push(pidx);
   }
   if (gidx === -1) gidx = pcnt;
   // Hardware with only two ports may not have unique port numbers: then every index is 0.
-  if (pcnt === 1 && lport === 0 && ops.peerPortNumber(0) === 0) {
+  if (pcnt === 1 && lport === 0 && dev.peerPortNumber(0) === 0) {
     gidx = 0;
     gidxOf[0] = 0;
   }
@@ -747,7 +746,7 @@ function probe(dev: NtbDevice, params: PerfParams, functional: boolean): NtbPerf
     return -ERRNO.EINVAL;
   }
   const mask = 2 ** (pcnt + 1) - 1;
-  if (!(ops.spadCount() >= PERF_SPAD.count(pcnt) && ((ops.dbValidMask() & mask) >>> 0) === mask)) {
+  if (!(dev.spadCount() >= PERF_SPAD.count(pcnt) && ((ops.dbValidMask() & mask) >>> 0) === mask)) {
     dev.devInfo('Command services unsupported');
     return -ERRNO.EINVAL;
   }
@@ -755,7 +754,7 @@ function probe(dev: NtbDevice, params: PerfParams, functional: boolean): NtbPerf
   ops.dbSetMask(ops.dbValidMask());
   const rc = dev.setCtx({ linkEvent: () => perf.onLinkEvent(), dbEvent: (_vector, ctx) => perf.onDbEvent(ctx) });
   if (rc !== 0) return rc;
-  for (let sidx = 0; sidx < ops.spadCount(); sidx++) ops.spadWrite(sidx, PERF_CMD_INVAL);
+  for (let sidx = 0; sidx < dev.spadCount(); sidx++) dev.spadWrite(sidx, PERF_CMD_INVAL);
   ops.dbClearMask(PERF_SPAD.notify(gidx));
   // ntb_link_enable sleeps until the hardware has the command; then ntb_link_event (modprobe
   // returns only then, so an unload cannot come in between: a removed instance raises nothing).

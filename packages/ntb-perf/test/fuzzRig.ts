@@ -238,8 +238,7 @@ export function runCase(c: FuzzCase, options: RunCaseOptions = {}): string[] {
    * locally on the EP, which changes nothing.
    */
   const stuckCommands = (): number[] => {
-    const ops = pair.ep.ops;
-    return [0, 1].flatMap((g) => [ops.spadRead(PERF_SPAD.cmd(g)) >>> 0, ops.peerSpadRead(0, PERF_SPAD.cmd(g)) >>> 0]).filter((v) => v !== PERF_CMD_INVAL);
+    return [0, 1].flatMap((g) => [pair.ep.spadRead(PERF_SPAD.cmd(g)) >>> 0, pair.ep.peerSpadRead(0, PERF_SPAD.cmd(g)) >>> 0]).filter((v) => v !== PERF_CMD_INVAL);
   };
 
   /** The EPF command channel is idle and in step, and the vNTB link status is up (read in the EP's ctrl region). */

@@ -340,9 +340,8 @@ export class TransportQp implements TransportQueue {
     this.clientReady = false;
     this.advertised = false;
     this.clearBeforeAdvertise = this.nt.params.clearRxRingOnQpLink;
-    const ops = this.nt.dev.ops;
-    const val = ops.spadRead(SPAD.QP_LINKS, c);
-    ops.peerSpadWrite(0, SPAD.QP_LINKS, (this.nt.params.qpLinksOwnBits ? this.nt.advertisedQpBits() : val & ~this.bit) >>> 0, c);
+    const val = this.nt.dev.spadRead(SPAD.QP_LINKS, c);
+    this.nt.dev.peerSpadWrite(0, SPAD.QP_LINKS, (this.nt.params.qpLinksOwnBits ? this.nt.advertisedQpBits() : val & ~this.bit) >>> 0, c);
     if (this.linkIsUp) {
       this.linkDownTries = 0;
       this.sendLinkDown(c);
@@ -624,14 +623,13 @@ export class TransportQp implements TransportQueue {
 
   private qpLinkWork(ctx: ExecContext): void {
     if (this.nt.removed) return;
-    const ops = this.nt.dev.ops;
-    const val = ops.spadRead(SPAD.QP_LINKS, ctx);
+    const val = this.nt.dev.spadRead(SPAD.QP_LINKS, ctx);
     if (this.clearBeforeAdvertise) {
       this.clearBeforeAdvertise = false;
       this.clearRxHeaders();
     }
     this.advertised = true;
-    ops.peerSpadWrite(0, SPAD.QP_LINKS, (this.nt.params.qpLinksOwnBits ? this.nt.advertisedQpBits() : val | this.bit) >>> 0, ctx);
+    this.nt.dev.peerSpadWrite(0, SPAD.QP_LINKS, (this.nt.params.qpLinksOwnBits ? this.nt.advertisedQpBits() : val | this.bit) >>> 0, ctx);
     if ((val & this.bit) !== 0) {
       this.nt.log(`qp ${this.qpNum}: Link Up`);
       this.linkIsUp = true;

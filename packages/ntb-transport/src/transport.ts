@@ -147,24 +147,23 @@ export class NtbTransport {
       this.unlockLink(ctx);
       return;
     }
-    const ops = this.dev.ops;
     const { mwCount, qpCount } = this.counts;
     for (let i = 0; i < mwCount; i++) {
       const mw = this.mws[i] as TransportMw;
       const size = this.params.maxMwSize !== 0 && mw.physSize > this.params.maxMwSize ? this.params.maxMwSize : mw.physSize;
-      ops.peerSpadWrite(0, SPAD.MW0_SZ_HIGH + i * 2, Math.floor(size / 2 ** 32) >>> 0, ctx);
-      ops.peerSpadWrite(0, SPAD.MW0_SZ_LOW + i * 2, size >>> 0, ctx);
+      this.dev.peerSpadWrite(0, SPAD.MW0_SZ_HIGH + i * 2, Math.floor(size / 2 ** 32) >>> 0, ctx);
+      this.dev.peerSpadWrite(0, SPAD.MW0_SZ_LOW + i * 2, size >>> 0, ctx);
     }
-    ops.peerSpadWrite(0, SPAD.NUM_MWS, mwCount, ctx);
-    ops.peerSpadWrite(0, SPAD.NUM_QPS, qpCount, ctx);
-    ops.peerSpadWrite(0, SPAD.VERSION, NTB_TRANSPORT_VERSION, ctx);
-    if (ops.spadRead(SPAD.VERSION, ctx) !== NTB_TRANSPORT_VERSION || ops.spadRead(SPAD.NUM_QPS, ctx) !== qpCount || ops.spadRead(SPAD.NUM_MWS, ctx) !== mwCount) {
+    this.dev.peerSpadWrite(0, SPAD.NUM_MWS, mwCount, ctx);
+    this.dev.peerSpadWrite(0, SPAD.NUM_QPS, qpCount, ctx);
+    this.dev.peerSpadWrite(0, SPAD.VERSION, NTB_TRANSPORT_VERSION, ctx);
+    if (this.dev.spadRead(SPAD.VERSION, ctx) !== NTB_TRANSPORT_VERSION || this.dev.spadRead(SPAD.NUM_QPS, ctx) !== qpCount || this.dev.spadRead(SPAD.NUM_MWS, ctx) !== mwCount) {
       this.unlockLink(ctx);
       this.retryLink(ctx);
       return;
     }
     const sizes: number[] = [];
-    for (let i = 0; i < mwCount; i++) sizes.push(ops.spadRead(SPAD.MW0_SZ_HIGH + i * 2, ctx) * 2 ** 32 + ops.spadRead(SPAD.MW0_SZ_LOW + i * 2, ctx));
+    for (let i = 0; i < mwCount; i++) sizes.push(this.dev.spadRead(SPAD.MW0_SZ_HIGH + i * 2, ctx) * 2 ** 32 + this.dev.spadRead(SPAD.MW0_SZ_LOW + i * 2, ctx));
     this.pendingSizes = sizes;
     this.setMwFrom(0, ctx);
   }
@@ -251,8 +250,8 @@ export class NtbTransport {
       this.wq.cancelDelayed(qp.linkWork);
     }
     for (let i = 0; i < this.counts.mwCount; i++) this.freeMw(i);
-    const count = this.dev.ops.spadCount();
-    for (let i = 0; i < count; i++) this.dev.ops.spadWrite(i, 0, ctx);
+    const count = this.dev.spadCount();
+    for (let i = 0; i < count; i++) this.dev.spadWrite(i, 0, ctx);
   }
 
   // ---- queues -------------------------------------------------------------------------------
@@ -415,7 +414,7 @@ function probeTransport(dev: NtbDevice, params: TransportParams, log: (line: str
     return -ERRNO.EINVAL;
   }
   const peerMwCount = ops.peerMwCount();
-  const counts = transportCounts({ peerMwCount, spadCount: ops.spadCount(), dbValidMask: ops.dbValidMask(), maxNumClients: params.maxNumClients, msi: false });
+  const counts = transportCounts({ peerMwCount, spadCount: dev.spadCount(), dbValidMask: ops.dbValidMask(), maxNumClients: params.maxNumClients, msi: false });
   // Fewer scratchpads than the handshake needs fail the probe; no window or no doorbell bit to
   // spare (qp_count = ilog2(db_valid_mask) = 0) does not: the transport probes with no QP, and
   // each client's create_queue finds none (ntb_netdev's probe then fails with -EIO).

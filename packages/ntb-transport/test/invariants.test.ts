@@ -276,7 +276,7 @@ function expectInvariants(steps: readonly Step[], queues: number, mode: Partial<
   const halfUp = (q: number): boolean =>
     ([0, 1] as const).some((d) => {
       const down = end(d, q).qp;
-      return end(other(d), q).qp.linkQuery() && !down.linkQuery() && down.clientReady && (sides[d].transport.dev.ops.spadRead(SPAD.QP_LINKS) & down.bit) === 0;
+      return end(other(d), q).qp.linkQuery() && !down.linkQuery() && down.clientReady && (sides[d].transport.dev.spadRead(SPAD.QP_LINKS) & down.bit) === 0;
     });
   let mustArrive = 0;
   for (const s of [0, 1] as const) {

@@ -7,14 +7,14 @@ describe('link negotiation over scratchpads', () => {
     const r = rig({ queues: 1 });
     expect(runUntilUp(r)).toBe(true);
     for (const side of [r.a, r.b]) {
-      const ops = side.transport.dev.ops;
+      const ntb = side.transport.dev;
       expect(side.transport.linkIsUp).toBe(true);
-      expect(ops.spadRead(SPAD.VERSION)).toBe(NTB_TRANSPORT_VERSION);
-      expect(ops.spadRead(SPAD.NUM_QPS)).toBe(1);
-      expect(ops.spadRead(SPAD.NUM_MWS)).toBe(1);
-      expect(ops.spadRead(SPAD.MW0_SZ_HIGH)).toBe(0);
-      expect(ops.spadRead(SPAD.MW0_SZ_LOW)).toBe(1 << 20);
-      expect(ops.spadRead(SPAD.QP_LINKS) & 1).toBe(1);
+      expect(ntb.spadRead(SPAD.VERSION)).toBe(NTB_TRANSPORT_VERSION);
+      expect(ntb.spadRead(SPAD.NUM_QPS)).toBe(1);
+      expect(ntb.spadRead(SPAD.NUM_MWS)).toBe(1);
+      expect(ntb.spadRead(SPAD.MW0_SZ_HIGH)).toBe(0);
+      expect(ntb.spadRead(SPAD.MW0_SZ_LOW)).toBe(1 << 20);
+      expect(ntb.spadRead(SPAD.QP_LINKS) & 1).toBe(1);
       const qp = side.qps[0];
       expect(qp?.rxRing?.maxEntry).toBe(15);
       expect(qp?.txFreeEntry()).toBe(14);
@@ -31,9 +31,9 @@ describe('link negotiation over scratchpads', () => {
     expect(runUntilUp(r, 200_000_000)).toBe(false);
     expect(r.a.transport.linkIsUp).toBe(false);
     expect(r.b.transport.linkIsUp).toBe(false);
-    const opsA = r.a.transport.dev.ops;
-    expect(opsA.spadRead(SPAD.NUM_QPS)).toBe(1);
-    expect(r.b.transport.dev.ops.spadRead(SPAD.NUM_QPS)).toBe(2);
+    const ntbA = r.a.transport.dev;
+    expect(ntbA.spadRead(SPAD.NUM_QPS)).toBe(1);
+    expect(r.b.transport.dev.spadRead(SPAD.NUM_QPS)).toBe(2);
     // 10 ms is 2.5 jiffies at HZ=250: msecs_to_jiffies rounds up to 3, and the timer fires on a tick.
     const period = host.msecsToJiffies(NTB_LINK_DOWN_TIMEOUT) * host.tickNs;
     expect(period).toBe(12_000_000);
@@ -63,7 +63,7 @@ describe('link negotiation over scratchpads', () => {
     while (!(qa?.linkQuery() === true && qb.linkQuery()) && r.sim.now < until) r.sim.run({ until: r.sim.now + 1_000_000 });
     expect(r.a.transport.linkIsUp && tb.linkIsUp).toBe(true);
     expect(qa?.linkQuery() && qb.linkQuery()).toBe(true);
-    expect(opsA.spadRead(SPAD.NUM_QPS)).toBe(2);
+    expect(ntbA.spadRead(SPAD.NUM_QPS)).toBe(2);
     runs.length = 0;
     r.sim.run({ until: r.sim.now + 100_000_000 });
     expect(runs).toEqual([]);
@@ -112,7 +112,7 @@ describe('link negotiation over scratchpads', () => {
     expect(qa.linkQuery()).toBe(false);
     expect(qb.linkQuery()).toBe(false);
     expect(r.a.events.get(0)).toBeUndefined();
-    expect(r.b.transport.dev.ops.spadRead(SPAD.QP_LINKS) & qa.bit).toBe(0);
+    expect(r.b.transport.dev.spadRead(SPAD.QP_LINKS) & qa.bit).toBe(0);
   });
 
   it('hardware link loss cleans up every QP, zeroes the spads, and recovery renegotiates', () => {
@@ -122,7 +122,7 @@ describe('link negotiation over scratchpads', () => {
     r.sim.run({ until: r.sim.now + 20_000_000 });
     for (const side of [r.a, r.b]) {
       expect(side.qps[0]?.linkQuery()).toBe(false);
-      expect(side.transport.dev.ops.spadRead(SPAD.VERSION)).toBe(0);
+      expect(side.transport.dev.spadRead(SPAD.VERSION)).toBe(0);
       expect(side.qps[0]?.rxBuf).toBeNull();
     }
     r.pair.setLink(true);

@@ -115,7 +115,7 @@ describe('QP_LINKS when both sides bring up several QPs at once (ethtool -L on b
     }
     r.sim.run({ until: r.sim.now + 2_000_000_000 });
     const state = (host: Host): boolean[] => (grown.get(host) ?? []).map((q) => q.linkQuery());
-    const spad = (host: Host): number => r.sides.get(host)?.bus.transports[0]?.dev.ops.spadRead(SPAD.QP_LINKS) ?? -1;
+    const spad = (host: Host): number => r.sides.get(host)?.bus.transports[0]?.dev.spadRead(SPAD.QP_LINKS) ?? -1;
     return { ep: state(r.ep), rc: state(r.rc), epSpad: spad(r.ep), rcSpad: spad(r.rc), epLog: r.ep.kmsg(), rcLog: r.rc.kmsg() };
   };
   /** The QPs a host's kernel log says came up (dev_info "<driver> <device>: qp N: Link Up"). */

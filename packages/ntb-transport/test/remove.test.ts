@@ -7,8 +7,8 @@ describe('transport removal (ntb_transport_free)', () => {
   it('runs the link cleanup first: every client told 0, the QPs reset, the MWs freed, the local spads zeroed', () => {
     const r = rig({ queues: 2, params: { maxNumClients: 2 } });
     expect(runUntilUp(r)).toBe(true);
-    const ops = r.a.transport.dev.ops;
-    expect(ops.spadRead(SPAD.VERSION)).toBe(NTB_TRANSPORT_VERSION);
+    const ntb = r.a.transport.dev;
+    expect(ntb.spadRead(SPAD.VERSION)).toBe(NTB_TRANSPORT_VERSION);
     expect([r.a.events.get(0)?.at(-1), r.a.events.get(1)?.at(-1)]).toEqual([1, 1]);
     r.a.events.clear();
     const t0 = r.sim.now;
@@ -20,7 +20,7 @@ describe('transport removal (ntb_transport_free)', () => {
       expect(qp.rxBuf).toBeNull();
       expect(qp.txIndex).toBe(0);
     }
-    expect(Array.from({ length: ops.spadCount() }, (_, i) => ops.spadRead(i))).toEqual(new Array<number>(ops.spadCount()).fill(0));
+    expect(Array.from({ length: ntb.spadCount() }, (_, i) => ntb.spadRead(i))).toEqual(new Array<number>(ntb.spadCount()).fill(0));
     expect(r.a.transport.freeQueueCount).toBe(2);
   });
 
@@ -39,8 +39,8 @@ describe('transport removal (ntb_transport_free)', () => {
     r.sim.run({ until: r.sim.now + 200_000_000 });
     expect(qb.linkQuery()).toBe(false);
     expect(r.b.events.get(0)).toEqual([0]);
-    const opsB = r.b.transport.dev.ops;
-    expect([opsB.spadRead(SPAD.VERSION), opsB.spadRead(SPAD.QP_LINKS), opsB.spadRead(SPAD.NUM_QPS)]).toEqual([0, 0, 0]);
+    const ntbB = r.b.transport.dev;
+    expect([ntbB.spadRead(SPAD.VERSION), ntbB.spadRead(SPAD.QP_LINKS), ntbB.spadRead(SPAD.NUM_QPS)]).toEqual([0, 0, 0]);
     expect(qb.rxBuf).toBeNull();
     expect(reads).toEqual([]);
   });
@@ -60,8 +60,8 @@ describe('transport removal (ntb_transport_free)', () => {
     reads.length = 0;
     r.sim.run({ until: r.sim.now + 200_000_000 });
     expect(reads).toEqual([]);
-    const opsB = r.b.transport.dev.ops;
-    expect([opsB.spadRead(SPAD.VERSION), opsB.spadRead(SPAD.QP_LINKS)]).toEqual([0, 0]);
+    const ntbB = r.b.transport.dev;
+    expect([ntbB.spadRead(SPAD.VERSION), ntbB.spadRead(SPAD.QP_LINKS)]).toEqual([0, 0]);
     expect(qa.linkQuery()).toBe(false);
   });
 
