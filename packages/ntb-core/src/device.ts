@@ -229,21 +229,20 @@ const SPAD_NONE = 0xffff_ffff;
 
 /**
  * ntb_default_port_number: NTB_PORT_PRI_USD (0) on the primary and B2B upstream sides,
- * NTB_PORT_SEC_DSD (1) on the secondary and B2B downstream sides, -EINVAL on every other
- * topology ('none', 'switch', 'crosslink': a device of those without port ops has no port).
+ * NTB_PORT_SEC_DSD (1) on the secondary and B2B downstream sides, 0 on every other topology
+ * ('none', 'switch', 'crosslink'; -EINVAL before the "ntb: Fix ntb_default_port_number"
+ * change, which made both defaults 0 so such drivers, ntb_hw_epf among them, keep working).
  */
 function defaultPortNumber(topo: NtbTopo): number {
-  if (topo === 'pri' || topo === 'b2b-usd') return 0;
   if (topo === 'sec' || topo === 'b2b-dsd') return 1;
-  return -ERRNO.EINVAL;
+  return 0;
 }
 
-/** ntb_default_peer_port_number: the other side's default port for peer index 0; -EINVAL for another index or a topology without defaults. */
+/** ntb_default_peer_port_number: the other side's default port for peer index 0 (0 on a topology without defaults); -EINVAL for another index. */
 function defaultPeerPortNumber(topo: NtbTopo, pidx: number): number {
   if (pidx !== NTB_DEF_PEER_IDX) return -ERRNO.EINVAL;
   if (topo === 'pri' || topo === 'b2b-usd') return 1;
-  if (topo === 'sec' || topo === 'b2b-dsd') return 0;
-  return -ERRNO.EINVAL;
+  return 0;
 }
 
 /**
