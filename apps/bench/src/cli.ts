@@ -691,7 +691,7 @@ async function runFaultsCmd(g: Globals, args: string[]): Promise<number> {
     const report = `${dirname(jsonPath)}/report.html`;
     writeOutput(report, reportHtml(JSON.parse(readFileSync(repJson, 'utf8')) as ReproduceReport, faultsHtml(r)));
     process.stdout.write(`added the reliability dashboard to ${report}\n`);
-  }
+  } else process.stdout.write(`(no ${repJson}: a reproduce report written there, as reproduce --json ${repJson} does, gets this dashboard too)\n`);
   return r.failed > 0 ? 1 : 0;
 }
 

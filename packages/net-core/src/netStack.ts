@@ -183,7 +183,7 @@ function newSnmp(): SnmpMib {
       FragCreates: 0,
       OutTransmits: 0,
     },
-    Icmp: { InMsgs: 0, InErrors: 0, InCsumErrors: 0, InEchos: 0, InEchoReps: 0, OutMsgs: 0, OutEchos: 0, OutEchoReps: 0 },
+    Icmp: { InMsgs: 0, InErrors: 0, InCsumErrors: 0, InDestUnreachs: 0, InEchos: 0, InEchoReps: 0, OutMsgs: 0, OutDestUnreachs: 0, OutEchos: 0, OutEchoReps: 0 },
     Tcp: { ActiveOpens: 0, PassiveOpens: 0, AttemptFails: 0, EstabResets: 0, InSegs: 0, OutSegs: 0, RetransSegs: 0, InErrs: 0, OutRsts: 0, InCsumErrors: 0 },
     Udp: { InDatagrams: 0, NoPorts: 0, InErrors: 0, OutDatagrams: 0, RcvbufErrors: 0, SndbufErrors: 0, InCsumErrors: 0 },
   };
@@ -528,7 +528,7 @@ export class NetStack {
   /**
    * ip_fragment's `icmp_send(ICMP_FRAG_NEEDED)` for a TCP segment of this host refused for DF:
    * the error goes back to the local sender (through lo, so no ICMP rate limit applies;
-   * counted in Icmp OutMsgs and InMsgs) and `icmp_unreach` hands the MTU to `tcp_v4_err` of
+   * counted in Icmp OutMsgs/OutDestUnreachs and InMsgs/InDestUnreachs) and `icmp_unreach` hands the MTU to `tcp_v4_err` of
    * the connection.
    */
   private icmpFragNeededLocal(skb: Skb, mtu: number, ctx: ExecContext): void {
@@ -536,7 +536,9 @@ export class NetStack {
     if (h.kind !== 'tcp') return;
     const icmp = this.snmp.Icmp;
     icmp.OutMsgs++;
+    icmp.OutDestUnreachs++;
     icmp.InMsgs++;
+    icmp.InDestUnreachs++;
     this.tcpConns.get(tcpConnKey(skb.ip.src, h.sport, skb.ip.dst, h.dport))?.icmpFragNeeded(h.seq, mtu, ctx);
   }
 

@@ -350,12 +350,16 @@ export interface IcmpMib {
   InErrors: number;
   /** Received with a bad checksum. */
   InCsumErrors: number;
+  /** Destination unreachable messages received (the local FRAG_NEEDED of a too-big DF segment included). */
+  InDestUnreachs: number;
   /** Echo requests received. */
   InEchos: number;
   /** Echo replies received. */
   InEchoReps: number;
   /** Messages sent. */
   OutMsgs: number;
+  /** Destination unreachable messages sent. */
+  OutDestUnreachs: number;
   /** Echo requests sent. */
   OutEchos: number;
   /** Echo replies sent. */

@@ -3,7 +3,9 @@
  * worker pool (one worker per core); the seed's table beside the published figures, the
  * bottleneck per scenario, `reproduce.json` and `report.html`.
  */
+import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
+import { getProfile, parseProfile, type PlatformProfile } from '@ntbsim/kernel';
 import { Worker } from 'node:worker_threads';
 import type { Bottleneck } from './bottleneck.js';
 import type { RunOptions, RunResult } from './run.js';
@@ -37,7 +39,10 @@ export interface ScenarioResult {
   /** (mean_mbps − published) / published, %: every run, whatever the published condition. */
   readonly delta_all_runs_pct: number;
   readonly vs_baseline_pct: number | null;
+  /** The bottleneck of the median run (by Mb/s; the lower middle of an even count). */
   readonly bottleneck: Bottleneck;
+  /** The index in `runs_mbps` of the run `bottleneck` describes. */
+  readonly median_run: number;
   /** Per run, each TX queue's share of the bytes sent (sending board's ntb0). */
   readonly runs_tx_queue_share: number[][];
   /** Runs of a multi-queue scenario in which one TX queue carried ≥ 95 % of the bytes. */
@@ -56,9 +61,22 @@ export function ranOnOneQueue(shares: readonly number[]): boolean {
   return shares.length > 1 && Math.max(...shares) >= ONE_QUEUE_SHARE;
 }
 
+/** The digest recorded as `profile_digest`: SHA-256 of the profile's JSON, first 16 hex digits. */
+export function profileDigest(profile: PlatformProfile): string {
+  return createHash('sha256').update(JSON.stringify(profile)).digest('hex').slice(0, 16);
+}
+
 /** The reproduce report (`bench-results/reproduce.json`). */
 export interface ReproduceReport {
   readonly profile: string;
+  /** `profileDigest` of the profile the runs used (first 16 hex digits of its SHA-256). */
+  readonly profile_digest: string;
+  /** The base seed (`--seed`); run r of every scenario ran on `runSeed(seed, r)`. */
+  readonly seed: number;
+  /** Each run's seed, by run index. */
+  readonly run_seeds: number[];
+  /** When the report was written (ISO 8601, UTC). */
+  readonly date: string;
   readonly mode: 'functional' | 'timing';
   readonly runs: number;
   readonly duration_s: number;
@@ -172,6 +190,12 @@ export async function runPool(jobs: readonly Job[], workers: number, onDone: (i:
   if (stopped) throw stop;
 }
 
+/** The index of the median run by rate (Mb/s): the lower middle of an even count; ties by run order. */
+export function medianRunIndex(mbps: readonly number[]): number {
+  const order = mbps.map((_, i) => i).sort((a, b) => (mbps[a] ?? 0) - (mbps[b] ?? 0) || a - b);
+  return order[Math.floor((order.length - 1) / 2)] ?? 0;
+}
+
 /** Run the matrix and aggregate it. */
 export async function reproduce(options: ReproduceOptions): Promise<ReproduceReport> {
   const chosen = options.scenarios === undefined ? SCENARIOS : SCENARIOS.filter((s) => options.scenarios?.includes(s.id));
@@ -204,8 +228,9 @@ export async function reproduce(options: ReproduceOptions): Promise<ReproduceRep
     const sum: Summary = summarize(mbps);
     if (s.variant === 'baseline') baselineMean.set(s.protocol, sum.mean);
     const base = baselineMean.get(s.protocol);
-    const busiest = [...rs].sort((a, b) => b.bottleneck.busyPct - a.bottleneck.busyPct)[Math.floor(rs.length / 2)];
-    if (busiest === undefined) throw new Error(`reproduce: no runs for ${s.id}`);
+    const medianRun = medianRunIndex(mbps);
+    const median = rs[medianRun];
+    if (median === undefined) throw new Error(`reproduce: no runs for ${s.id}`);
     const compared = comparedRuns(s.published, mbps, rs.map((r) => r.txQueueShare));
     return {
       id: s.id,
@@ -226,15 +251,21 @@ export async function reproduce(options: ReproduceOptions): Promise<ReproduceRep
       compared_mean_mbps: compared.mean,
       delta_all_runs_pct: pct(sum.mean, s.published.mean),
       vs_baseline_pct: base === undefined || s.variant === 'baseline' ? null : (100 * (sum.mean - base)) / base,
-      bottleneck: busiest.bottleneck,
+      bottleneck: median.bottleneck,
+      median_run: medianRun,
       runs_tx_queue_share: rs.map((r) => r.txQueueShare),
       one_queue_runs: rs.filter((r) => ranOnOneQueue(r.txQueueShare)).length,
       runs_stage: rs.map((r) => r.bottleneck.stage),
       runs_uneven_rx: rs.map((r) => r.bottleneck.unevenRx),
     };
   });
+  const baseSeed = options.baseSeed ?? 1;
   return {
     profile: options.profileName,
+    profile_digest: profileDigest(options.profileJson === undefined ? getProfile(options.profileName) : parseProfile(options.profileJson, options.profileName)),
+    seed: baseSeed,
+    run_seeds: Array.from({ length: options.runs }, (_, r) => runSeed(baseSeed, r)),
+    date: new Date().toISOString(),
     mode: options.payload,
     runs: options.runs,
     duration_s: options.durationS,

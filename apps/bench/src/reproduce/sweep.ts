@@ -7,12 +7,11 @@
  * numeric profile parameter (`GROUP.FIELD`, e.g. `memory.readUncachedMBps=60,78`), run on the worker pool; `--shard i/n` runs every n-th job so a batch engine
  * (CI matrix, Kubernetes Jobs, Slurm arrays) can split it, and `merge` joins the shards.
  */
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { extendProfile, getProfile, parseProfile, type PlatformProfile } from '@ntbsim/kernel';
+import { extendProfile, getProfile, parseProfile } from '@ntbsim/kernel';
 import { KERNEL_PARAM_NAMES, transportParams } from '@ntbsim/ntb-transport';
 import { esc, PAGE_STYLE } from './report.js';
-import { runPool, runSeed, type Job, type JobOutcome } from './reproduce.js';
+import { profileDigest, runPool, runSeed, type Job, type JobOutcome } from './reproduce.js';
 import { summarize, type RunConfig } from './scenarios.js';
 
 /** The axes a sweep can vary, with the values each accepts. */
@@ -364,10 +363,6 @@ export async function sweep(options: {
   };
 }
 
-/** The digest recorded as `profile_digest`: SHA-256 of the profile's JSON, first 16 hex digits. */
-export function profileDigest(profile: PlatformProfile): string {
-  return createHash('sha256').update(JSON.stringify(profile)).digest('hex').slice(0, 16);
-}
 
 /** The settings every shard of one sweep shares, with how a mismatch is named. */
 const SAME_SWEEP: readonly [string, (s: SweepResults) => unknown][] = [

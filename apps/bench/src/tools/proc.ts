@@ -413,9 +413,9 @@ export function procNetSnmp(board: Board): string {
     ['OutTransmits', ip.OutTransmits],
   ]);
   const icmp = m.Icmp;
-  // Per message type the model counts echo requests and replies only.
-  const byType = (dir: 'In' | 'Out'): (readonly [string, number])[] =>
-    ICMP_MIB_TYPES.map((t) => [`${dir}${t}`, t === 'Echos' ? icmp[`${dir}Echos`] : t === 'EchoReps' ? icmp[`${dir}EchoReps`] : 0] as const);
+  // Per message type the model counts destination unreachables, echo requests and replies.
+  const counted = (dir: 'In' | 'Out', t: string): number => (t === 'DestUnreachs' || t === 'Echos' || t === 'EchoReps' ? icmp[`${dir}${t}`] : 0);
+  const byType = (dir: 'In' | 'Out'): (readonly [string, number])[] => ICMP_MIB_TYPES.map((t) => [`${dir}${t}`, counted(dir, t)] as const);
   pair('Icmp', [
     ['InMsgs', icmp.InMsgs],
     ['InErrors', icmp.InErrors],
@@ -427,8 +427,17 @@ export function procNetSnmp(board: Board): string {
     ['OutRateLimitHost', 0],
     ...byType('Out'),
   ]);
-  // icmpmsg_put: message types by number (echo reply 0, echo request 8), In before Out, nonzero only.
-  const msg = ([['InType0', icmp.InEchoReps], ['InType8', icmp.InEchos], ['OutType0', icmp.OutEchoReps], ['OutType8', icmp.OutEchos]] as const).filter(([, v]) => v !== 0);
+  // icmpmsg_put: message types by number (echo reply 0, destination unreachable 3, echo request 8), In before Out, nonzero only.
+  const msg = (
+    [
+      ['InType0', icmp.InEchoReps],
+      ['InType3', icmp.InDestUnreachs],
+      ['InType8', icmp.InEchos],
+      ['OutType0', icmp.OutEchoReps],
+      ['OutType3', icmp.OutDestUnreachs],
+      ['OutType8', icmp.OutEchos],
+    ] as const
+  ).filter(([, v]) => v !== 0);
   if (msg.length > 0) pair('IcmpMsg', msg);
   const tcp = m.Tcp;
   pair('Tcp', [

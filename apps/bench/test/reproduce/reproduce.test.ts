@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { reportHtml } from '../../src/reproduce/report.js';
-import { comparedRuns, formatTable, JobError, queueSpreadNotes, ranOnOneQueue, reproduce, resultOf, unevenRxNotes, type Job, type ReproduceReport, type ScenarioResult } from '../../src/reproduce/reproduce.js';
+import { comparedRuns, formatTable, JobError, medianRunIndex, queueSpreadNotes, ranOnOneQueue, reproduce, resultOf, runSeed, unevenRxNotes, type Job, type ReproduceReport, type ScenarioResult } from '../../src/reproduce/reproduce.js';
 import { queueShares, runScenario } from '../../src/reproduce/run.js';
 import { SCENARIOS } from '../../src/reproduce/scenarios.js';
 
@@ -19,11 +19,25 @@ async function shortReport(): Promise<ReproduceReport> {
   return report;
 }
 
+describe('the median run (whose bottleneck a scenario reports)', () => {
+  it('is the run of median rate, the lower middle of an even count, ties in run order', () => {
+    expect(medianRunIndex([1068.1, 585.7, 1167.7])).toBe(0);
+    expect(medianRunIndex([585.7, 1167.7, 1068.1])).toBe(2);
+    expect(medianRunIndex([5, 1, 3, 2])).toBe(3);
+    expect(medianRunIndex([7, 7, 7])).toBe(1);
+    expect(medianRunIndex([42])).toBe(0);
+  });
+});
+
 describe('reproduce (short, in-process)', () => {
   it('writes the documented JSON schema with numbers from the model', async () => {
     const rep = await shortReport();
     expect(rep).toMatchObject({ profile: 'rcar-s4', mode: 'timing', runs: 1, duration_s: 1 });
     for (const k of ['wall_s', 'events_per_s', 'sim_s_per_wall_s'] as const) expect(rep[k]).toBeGreaterThan(0);
+    expect({ seed: rep.seed, run_seeds: rep.run_seeds }).toEqual({ seed: 1, run_seeds: [runSeed(1, 0)] });
+    expect(rep.profile_digest).toMatch(/^[0-9a-f]{16}$/);
+    expect(Date.parse(rep.date)).not.toBeNaN();
+    expect(rep.scenarios.map((s) => s.median_run)).toEqual([0, 0]);
     expect(rep.scenarios.map((s) => s.id)).toEqual(['baseline-udp', 'mq2-perbit-udp']);
     for (const s of rep.scenarios) {
       expect(Object.keys(s)).toEqual(expect.arrayContaining(['id', 'protocol', 'queues', 'doorbell', 'runs_mbps', 'mean_mbps', 'min_mbps', 'max_mbps', 'median_mbps', 'sd_mbps', 'published_mbps', 'bottleneck']));
