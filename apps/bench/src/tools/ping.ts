@@ -286,6 +286,12 @@ export interface PingStats {
   readonly timing: boolean;
   /** Local errors (nerrors: a request refused by the stack, e.g. above the MTU with `-M do`). */
   readonly errors?: number;
+  /** The most requests outstanding when a reply came (pipesize, acknowledge()); printed when above 1. */
+  readonly pipesize?: number;
+  /** The replies' RTT moving average × 8 (µs; rts->rtt), printed with the inter-packet gap (`ipg/ewma`) when the interval is 0. */
+  readonly ewma8?: number;
+  /** The interval was 0 (`-i 0`, root only): finish() adds `ipg/ewma`. */
+  readonly zeroInterval?: boolean;
 }
 
 /** iputils finish(): the statistics block after the blank line. */
@@ -299,6 +305,7 @@ export function formatPingStatistics(host: string, s: PingStats): string {
     out += `, ${cGeneral(loss, 6)}% packet loss, time ${1000 * secs + Math.trunc((nsec + 500000) / 1000000)}ms`;
   }
   out += '\n';
+  let comma = '';
   if (s.received > 0 && s.timing) {
     const total = s.rtts.length;
     let tsum = 0;
@@ -312,9 +319,19 @@ export function formatPingStatistics(host: string, s: PingStats): string {
     const tmdev = Math.floor(Math.sqrt(Math.max(0, tmvar)));
     const tmin = Math.min(...s.rtts);
     const tmax = Math.max(...s.rtts);
-    out += `rtt min/avg/max/mdev = ${msField(tmin)}/${msField(tmavg)}/${msField(tmax)}/${msField(tmdev)} ms\n`;
-  } else out += '\n';
-  return out;
+    out += `rtt min/avg/max/mdev = ${msField(tmin)}/${msField(tmavg)}/${msField(tmax)}/${msField(tmdev)} ms`;
+    comma = ', ';
+  }
+  if ((s.pipesize ?? 0) > 1) {
+    out += `${comma}pipe ${s.pipesize ?? 0}`;
+    comma = ', ';
+  }
+  if (s.received > 0 && s.zeroInterval === true && s.transmitted > 1) {
+    const ipg = Math.trunc(Math.trunc(s.elapsedNs / 1000) / (s.transmitted - 1));
+    const ewma = s.ewma8 ?? 0;
+    out += `${comma}ipg/ewma ${Math.trunc(ipg / 1000)}.${String(ipg % 1000).padStart(3, '0')}/${Math.trunc(ewma / 8000)}.${String(Math.trunc(ewma / 8) % 1000).padStart(3, '0')} ms`;
+  }
+  return `${out}\n`;
 }
 
 /** `ping [-c COUNT] [-i INTERVAL] [-s SIZE] [-q] [-M do|want|dont] [-w DEADLINE] [-W TIMEOUT] DEST` (iputils). */
@@ -355,6 +372,8 @@ export const ping: Command = (argv, env) => {
   const rtts: number[] = [];
   let transmitted = 0;
   let received = 0;
+  let pipesize = 0;
+  let ewma8 = 0;
   let lastSend = start;
   let nextSend = start;
   let exitAt = Infinity;
@@ -367,8 +386,14 @@ export const ping: Command = (argv, env) => {
       if (sentAt === undefined || r.from !== addr) continue;
       sent.delete(r.seq);
       received++;
+      // acknowledge(): the requests sent since this one, plus itself, were outstanding.
+      const diff = (transmitted - r.seq) & 0xffff;
+      if (diff <= 0x7fff) pipesize = Math.max(pipesize, diff + 1);
       const trip = Math.floor(ctx.time / 1000) - Math.floor(sentAt / 1000);
-      if (timing) rtts.push(trip);
+      if (timing) {
+        rtts.push(trip);
+        ewma8 = ewma8 === 0 ? trip * 8 : ewma8 + trip - Math.trunc(ewma8 / 8);
+      }
       if (!o.quiet) say(formatPingReply({ bytes: r.bytes + 8, from: hostOf(r.from), seq: r.seq, ttl: r.ttl, tripUs: timing ? trip : null }));
     }
     const now = ctx.time;
@@ -408,7 +433,7 @@ export const ping: Command = (argv, env) => {
   done = true;
   task.stop();
   sock.close();
-  say(formatPingStatistics(o.target, { transmitted, received, rtts, elapsedNs: lastSend - start, timing, errors }));
+  say(formatPingStatistics(o.target, { transmitted, received, rtts, elapsedNs: lastSend - start, timing, errors, pipesize, ewma8, zeroInterval: o.intervalMs === 0 }));
   const status = received === 0 || (o.deadline > 0 && o.count > 0 && received < o.count) ? 1 : 0;
   return interleaved(writes, status);
 };

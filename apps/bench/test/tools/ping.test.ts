@@ -47,6 +47,14 @@ describe('ping output', () => {
     expect(s).toBe('\n--- 10.0.0.9 ping statistics ---\n3 packets transmitted, 1 received, 66.6667% packet loss, time 2000ms\nrtt min/avg/max/mdev = 0.100/0.100/0.100/0.000 ms\n');
     expect(formatPingStatistics('h', { transmitted: 2, received: 0, rtts: [], elapsedNs: 1e9, timing: true })).toBe('\n--- h ping statistics ---\n2 packets transmitted, 0 received, 100% packet loss, time 1000ms\n\n');
   });
+
+  it('ends the rtt line with the pipe size when requests overlapped, and ipg/ewma for a 0 interval (finish())', () => {
+    const base = { transmitted: 3, received: 3, rtts: [5000, 5000, 5000], elapsedNs: 2_000_000, timing: true };
+    expect(formatPingStatistics('h', { ...base, pipesize: 1 })).toMatch(/mdev = 5\.000\/5\.000\/5\.000\/0\.000 ms\n$/);
+    expect(formatPingStatistics('h', { ...base, pipesize: 3 })).toMatch(/mdev = 5\.000\/5\.000\/5\.000\/0\.000 ms, pipe 3\n$/);
+    expect(formatPingStatistics('h', { ...base, pipesize: 3, zeroInterval: true, ewma8: 40_123 })).toMatch(/ms, pipe 3, ipg\/ewma 1\.000\/5\.015 ms\n$/);
+    expect(formatPingStatistics('h', { ...base, received: 0, rtts: [], pipesize: 2 })).toMatch(/time 2ms\npipe 2\n$/);
+  });
 });
 
 describe('ping in the lab', () => {
@@ -113,6 +121,8 @@ describe('ping as iputils 20240117 checks its arguments', () => {
     expect(root.stderr).toBe('');
     expect(root.status).toBe(0);
     expect(root.stdout).toContain('3 packets transmitted, 3 received, 0% packet loss');
+    // All three were sent before the first reply (1 ms apart, RTT ~5 ms): pipe 3.
+    expect(root.stdout).toMatch(/ ms, pipe 3\n$/);
     // The check comes after the name lookup and the route, as in ping4_run.
     expect(sh(lab, 'ping -c 1 -i 0 10.1.0.1')).toEqual({ stdout: '', stderr: 'ping: connect: Network is unreachable\n', status: 2 });
   });
