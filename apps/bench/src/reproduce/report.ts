@@ -4,41 +4,86 @@
  * published value, and per-scenario CPU utilisation breakdowns by context kind.
  */
 import type { CpuLoad } from './bottleneck.js';
-import { queueSpreadNotes, unevenRxNotes, type ReproduceReport, type ScenarioResult } from './reproduce.js';
+import { deltaBasisNote, queueSpreadNotes, ranOnOneQueue, sdCell, unevenRxNotes, type ReproduceReport, type ScenarioResult } from './reproduce.js';
 
 /** Text or attribute value escaped for HTML. */
 export function esc(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
 
-/** The style of the bench's HTML pages (report.html, sweep.html). */
+/** The style of the bench's HTML pages (report.html, sweep.html, faults.html). */
 export const PAGE_STYLE =
-  '<style>body{font-family:system-ui,sans-serif;margin:2em;max-width:1100px}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px 6px;font-size:13px;text-align:right}td:first-child,td:last-child{text-align:left}</style>';
+  '<style>body{font-family:system-ui,sans-serif;margin:2em;max-width:1100px;line-height:1.35}@media (max-width:640px){body{margin:.75em}h1{font-size:1.4em}}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px 6px;font-size:13px;text-align:right}td:first-child,td:last-child{text-align:left}th{background:#f5f5f5}.scroll{overflow-x:auto;max-width:100%}svg.chart{display:block;width:100%;height:auto}.note{font-size:13px;color:#333}tr.failed td{background:#fbe4e4}.banner{border:1px solid #c9a227;background:#fff4cc;padding:6px 10px;font-size:14px}</style>';
 
-/** Throughput chart: a bar per scenario (mean), dots per run, a tick for the published value. */
+/** What goes in every page's head: the viewport (narrow screens) and PAGE_STYLE. */
+export const PAGE_HEAD = `<meta name="viewport" content="width=device-width, initial-scale=1">\n${PAGE_STYLE}`;
+
+/** The opening tag of a chart `w` × `h`: drawn in a viewBox, so it scales down to a narrow page. */
+export function svgOpen(attrs: string, w: number, h: number, cls = ''): string {
+  return `<svg${attrs === '' ? '' : ` ${attrs}`} class="chart${cls === '' ? '' : ` ${cls}`}" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${w} ${h}" width="${w}" height="${h}" style="max-width:${w}px"`;
+}
+
+/** `html` in a box that scrolls sideways when wider than the page. */
+export function scrollBox(html: string): string {
+  return `<div class="scroll">${html}</div>`;
+}
+
+/** A signed percentage, `+1.2%` / `-0.7%`. */
+function signed(p: number): string {
+  return `${p >= 0 ? '+' : ''}${p.toFixed(1)}%`;
+}
+
+const PROTO_COLOR = { tcp: '#4e79a7', udp: '#f28e2b' } as const;
+
+/**
+ * Throughput chart: a bar per scenario (mean of every run), a dot per run (hollow when its flows
+ * all used one TX queue), a diamond for the mean the Δ column is over when that is not every run,
+ * a red tick for the published value; a legend above.
+ */
 export function throughputSvg(scenarios: readonly ScenarioResult[]): string {
   const w = 760;
   const rowH = 34;
   const left = 150;
-  const h = scenarios.length * rowH + 40;
+  const top = 30;
+  const h = top + scenarios.length * rowH + 42;
+  const axisY = top + scenarios.length * rowH;
   const max = Math.max(1, ...scenarios.flatMap((s) => [s.max_mbps, s.published_mbps])) * 1.1;
   const x = (v: number): number => left + ((w - left - 20) * v) / max;
   const parts: string[] = [];
-  for (let t = 0; t <= max; t += max > 1000 ? 200 : 100) {
-    parts.push(`<line x1="${x(t)}" y1="10" x2="${x(t)}" y2="${h - 25}" stroke="#ddd"/><text x="${x(t)}" y="${h - 10}" font-size="10" text-anchor="middle">${t}</text>`);
+  const step = max > 1000 ? 200 : 100;
+  for (let t = 0; t <= max; t += step) {
+    parts.push(`<line x1="${x(t)}" y1="${top - 4}" x2="${x(t)}" y2="${axisY + 4}" stroke="#ddd"/><text class="tick" x="${x(t)}" y="${axisY + 17}" font-size="11" fill="#333" text-anchor="middle">${t}</text>`);
   }
+  parts.push(`<line x1="${left}" y1="${axisY + 4}" x2="${w - 20}" y2="${axisY + 4}" stroke="#888"/>`);
+  parts.push(`<text class="axis-label" x="${(left + w - 20) / 2}" y="${axisY + 34}" font-size="12" fill="#222" text-anchor="middle">throughput (Mb/s)</text>`);
   scenarios.forEach((s, i) => {
-    const y = 14 + i * rowH;
-    parts.push(`<text x="${left - 8}" y="${y + 14}" font-size="12" text-anchor="end">${esc(s.id)}</text>`);
-    parts.push(`<rect class="bar" x="${left}" y="${y + 4}" width="${x(s.mean_mbps) - left}" height="16" fill="${s.protocol === 'tcp' ? '#4e79a7' : '#f28e2b'}" opacity="0.75"><title>${esc(s.id)} mean ${s.mean_mbps.toFixed(1)} Mb/s</title></rect>`);
-    for (const r of s.runs_mbps) parts.push(`<circle cx="${x(r)}" cy="${y + 12}" r="2.5" fill="#222"/>`);
-    parts.push(`<line x1="${x(s.published_mbps)}" y1="${y}" x2="${x(s.published_mbps)}" y2="${y + 24}" stroke="#e15759" stroke-width="3"><title>published ${s.published_mbps} Mb/s</title></line>`);
+    const y = top + i * rowH;
+    parts.push(`<text x="${left - 8}" y="${y + 16}" font-size="12" text-anchor="end">${esc(s.id)}</text>`);
+    parts.push(`<rect class="bar" x="${left}" y="${y + 4}" width="${x(s.mean_mbps) - left}" height="16" fill="${PROTO_COLOR[s.protocol]}" opacity="0.75"><title>${esc(s.id)} mean of ${s.runs_mbps.length} runs ${s.mean_mbps.toFixed(1)} Mb/s</title></rect>`);
+    if (s.compared_runs !== s.runs_mbps.length) {
+      const cx = x(s.compared_mean_mbps);
+      parts.push(`<path class="compared" d="M${cx} ${y + 4}l6 8l-6 8l-6 -8z" fill="#222" opacity="0.7"><title>${esc(s.id)}: mean of the ${s.compared_runs} runs whose flows used several queues (the Δ column's basis): ${s.compared_mean_mbps.toFixed(1)} Mb/s</title></path>`);
+    }
+    s.runs_mbps.forEach((r, k) => {
+      const one = ranOnOneQueue(s.runs_tx_queue_share[k] ?? []);
+      // Small vertical offsets so that runs of nearly equal rate stay apart.
+      const cy = y + 12 + ((k % 5) - 2) * 2.5;
+      parts.push(`<circle class="${one ? 'run one-queue' : 'run'}" cx="${x(r)}" cy="${cy}" r="3" fill="${one ? '#fff' : '#222'}" stroke="#222" stroke-width="1.2"><title>${esc(s.id)} run ${k + 1}: ${r.toFixed(1)} Mb/s${one ? ', its flows all on one TX queue' : ''}</title></circle>`);
+    });
+    parts.push(`<line class="published" x1="${x(s.published_mbps)}" y1="${y}" x2="${x(s.published_mbps)}" y2="${y + 24}" stroke="#e15759" stroke-width="3"><title>published ${s.published_mbps} Mb/s</title></line>`);
   });
-  parts.push(`<text x="${left}" y="${h - 10 + 0}" font-size="10" dx="-140">Mb/s</text>`);
-  return `<svg id="throughput" xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" role="img" aria-label="throughput per scenario">${parts.join('')}</svg>`;
+  const legend = [
+    `<rect x="10" y="6" width="14" height="10" fill="${PROTO_COLOR.tcp}" opacity="0.75"/><text x="28" y="15" font-size="11">TCP mean</text>`,
+    `<rect x="100" y="6" width="14" height="10" fill="${PROTO_COLOR.udp}" opacity="0.75"/><text x="118" y="15" font-size="11">UDP mean</text>`,
+    '<circle cx="196" cy="11" r="3" fill="#222" stroke="#222"/><text x="204" y="15" font-size="11">run</text>',
+    '<circle cx="242" cy="11" r="3" fill="#fff" stroke="#222" stroke-width="1.2"/><text x="250" y="15" font-size="11">run on one TX queue</text>',
+    '<path d="M376 3l6 8l-6 8l-6 -8z" fill="#222"/><text x="388" y="15" font-size="11">mean the Δ is over (runs on several queues)</text>',
+    '<line x1="662" y1="3" x2="662" y2="19" stroke="#e15759" stroke-width="3"/><text x="670" y="15" font-size="11">published</text>',
+  ];
+  return `${svgOpen('id="throughput"', w, h)} role="img" aria-label="throughput per scenario"><g class="legend">${legend.join('')}</g>${parts.join('')}</svg>`;
 }
 
-/** Stacked utilisation bars of the busy CPUs of both boards for one scenario. */
+/** Stacked utilisation bars of the busy CPUs of both boards for one scenario, on a 0–100 % scale. */
 export function utilisationSvg(s: ScenarioResult): string {
   const cpus: { label: string; load: CpuLoad }[] = [];
   for (const board of ['ep', 'rc'] as const) for (const l of s.bottleneck.cpus[board]) cpus.push({ label: `${board} cpu${l.cpu}`, load: l });
@@ -49,12 +94,17 @@ export function utilisationSvg(s: ScenarioResult): string {
   const labelX = left + barW + 6;
   const w = labelX + 280;
   const rowH = 20;
-  const h = Math.max(1, cpus.length) * rowH + 30;
+  const top = 18;
+  const rows = Math.max(1, cpus.length) * rowH;
+  const h = top + rows + 30;
   const x = (v: number): number => (barW * v) / 100;
   const colors = { softirq: '#59a14f', hardirq: '#e15759', kthread: '#76b7b2', user: '#edc948' } as const;
   const parts: string[] = [];
+  for (const t of [0, 25, 50, 75, 100]) {
+    parts.push(`<line class="scale" x1="${left + x(t)}" y1="${top - 4}" x2="${left + x(t)}" y2="${top + rows - 4}" stroke="${t === 0 || t === 100 ? '#999' : '#e3e3e3'}"/><text x="${left + x(t)}" y="${top - 7}" font-size="10" fill="#333" text-anchor="middle">${t}%</text>`);
+  }
   cpus.forEach(({ label, load }, i) => {
-    const y = 8 + i * rowH;
+    const y = top + i * rowH;
     parts.push(`<text x="${left - 6}" y="${y + 12}" font-size="11" text-anchor="end">${label}</text>`);
     let at = left;
     for (const k of ['softirq', 'hardirq', 'kthread', 'user'] as const) {
@@ -68,7 +118,7 @@ export function utilisationSvg(s: ScenarioResult): string {
   const legend = Object.entries(colors)
     .map(([k, c], i) => `<rect x="${left + i * 90}" y="${h - 14}" width="10" height="10" fill="${c}"/><text x="${left + i * 90 + 14}" y="${h - 5}" font-size="10">${k}</text>`)
     .join('');
-  return `<svg class="util-chart" xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" role="img" aria-label="CPU utilisation ${esc(s.id)}">${parts.join('')}${legend}</svg>`;
+  return `${svgOpen('', w, h, 'util-chart')} role="img" aria-label="CPU utilisation ${esc(s.id)}">${parts.join('')}${legend}</svg>`;
 }
 
 /** Notes of the text report (a heading line, then items) as a paragraph with `id` and a list, or nothing. */
@@ -83,28 +133,49 @@ function spreadNotes(rep: ReproduceReport): string {
   return notesHtml('queue-spread', queueSpreadNotes(rep.scenarios)) + notesHtml('uneven-rx', unevenRxNotes(rep.scenarios));
 }
 
+/** The notes on the rows whose Δ is not over every run: its basis, every run's Δ, the other published figure. */
+function deltaNotesHtml(rep: ReproduceReport): string {
+  const items = rep.scenarios.flatMap((s) => {
+    const note = deltaBasisNote(s);
+    return note === null ? [] : [`<li><b>${esc(s.id)}</b>: ${esc(note)}</li>`];
+  });
+  return items.length === 0 ? '' : `<div id="delta-notes" class="note"><p>† Δ against a figure measured with the flows distributed across the queues:</p><ul>${items.join('')}</ul></div>`;
+}
+
+/** Under the chart: where a bar (every run) and the diamond (the runs Δ is over) differ, both values. */
+function chartNotesHtml(rep: ReproduceReport): string {
+  const items = rep.scenarios.flatMap((s) =>
+    s.compared_runs === s.runs_mbps.length
+      ? []
+      : [`<li><b>${esc(s.id)}</b>: bar = mean of all ${s.runs_mbps.length} runs, ${s.mean_mbps.toFixed(1)} Mb/s (${signed(s.delta_all_runs_pct)} vs published ${s.published_mbps}); ◆ = mean of the ${s.compared_runs} runs whose flows used several queues, ${s.compared_mean_mbps.toFixed(1)} Mb/s (Δ ${signed(s.delta_pct)}); hollow dots: runs on one TX queue</li>`],
+  );
+  return items.length === 0 ? '' : `<ul id="throughput-notes" class="note">${items.join('')}</ul>`;
+}
+
 /** The whole report page. */
 export function reportHtml(rep: ReproduceReport, extraSections = ''): string {
   const rows = rep.scenarios
-    .map(
-      (s) =>
-        `<tr><td>${esc(s.id)}</td><td>${s.mean_mbps.toFixed(1)}</td><td>${s.min_mbps.toFixed(1)}</td><td>${s.max_mbps.toFixed(1)}</td><td>${s.median_mbps.toFixed(1)}</td><td>${s.sd_mbps.toFixed(2)}</td><td>${s.vs_baseline_pct === null ? '' : `${s.vs_baseline_pct.toFixed(1)}%`}</td><td>${s.published_mbps}</td><td${s.compared_runs === s.runs_mbps.length ? '' : ` title="over the ${s.compared_runs} runs whose flows used several queues, as published; all runs ${s.delta_all_runs_pct.toFixed(1)}%"`}>${s.delta_pct.toFixed(1)}%</td><td>${s.queues > 1 ? `${s.one_queue_runs}/${s.runs_mbps.length}` : ''}</td><td>${esc(s.bottleneck.board)} cpu${s.bottleneck.cpu} ${s.bottleneck.busyPct.toFixed(0)}%: ${esc(s.bottleneck.stage)}</td></tr>`,
-    )
+    .map((s) => {
+      const basis = deltaBasisNote(s);
+      return `<tr><td>${esc(s.id)}</td><td>${s.mean_mbps.toFixed(1)}</td><td>${s.min_mbps.toFixed(1)}</td><td>${s.max_mbps.toFixed(1)}</td><td>${s.median_mbps.toFixed(1)}</td><td>${sdCell(s.sd_mbps, s.runs_mbps.length)}</td><td>${s.vs_baseline_pct === null ? '' : signed(s.vs_baseline_pct)}</td><td>${s.published_mbps}</td><td${basis === null ? '' : ` title="${esc(basis)}"`}>${signed(s.delta_pct)}${basis === null ? '' : '<sup>†</sup>'}</td><td>${s.queues > 1 ? `${s.one_queue_runs}/${s.runs_mbps.length}` : ''}</td><td>${esc(s.bottleneck.board)} cpu${s.bottleneck.cpu} ${s.bottleneck.busyPct.toFixed(0)}%: ${esc(s.bottleneck.stage)}</td></tr>`;
+    })
     .join('\n');
   const utils = rep.scenarios.map((s) => `<h3>${esc(s.id)}</h3>${utilisationSvg(s)}`).join('\n');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>ntbsim reproduce — ${esc(rep.profile)}</title>
-${PAGE_STYLE}
+${PAGE_HEAD}
 </head><body>
 <h1>ntbsim: reproducing the R-Car S4 ntb_netdev results</h1>
 <p>Profile <b>${esc(rep.profile)}</b>, ${rep.runs} runs per scenario × ${rep.duration_s} s simulated, ${rep.mode} mode; ${rep.wall_s.toFixed(1)} s wall on ${rep.workers} workers, ${(rep.events_per_s / 1e6).toFixed(2)} M events/s.</p>
-<table id="results"><thead><tr><th>scenario</th><th>mean</th><th>min</th><th>max</th><th>median</th><th>SD</th><th>vs baseline</th><th>published</th><th title="against the published figure; for one measured with the flows distributed across the queues, over the runs whose flows used several queues">Δ</th><th title="runs in which one TX queue carried ≥ 95 % of the bytes (iperf3 streams hashed onto one queue)">runs on one queue</th><th>bottleneck (median run)</th></tr></thead>
+${scrollBox(`<table id="results"><thead><tr><th>scenario</th><th>mean (Mb/s)</th><th>min (Mb/s)</th><th>max (Mb/s)</th><th>median (Mb/s)</th><th>SD (Mb/s)</th><th>vs baseline</th><th>published (Mb/s)</th><th title="against the published figure; for one measured with the flows distributed across the queues, over the runs whose flows used several queues">Δ</th><th title="runs in which one TX queue carried ≥ 95 % of the bytes (iperf3 streams hashed onto one queue)">runs on one queue</th><th>bottleneck (median run)</th></tr></thead>
 <tbody>
 ${rows}
-</tbody></table>
+</tbody></table>`)}
+${deltaNotesHtml(rep)}
 ${spreadNotes(rep)}
-<h2>Throughput per scenario (Mb/s): bar = mean, dots = runs, red tick = published</h2>
+<h2>Throughput per scenario (Mb/s)</h2>
 ${throughputSvg(rep.scenarios)}
+${chartNotesHtml(rep)}
 <h2>Where the time went: busy CPUs by context kind</h2>
 ${utils}
 ${extraSections}

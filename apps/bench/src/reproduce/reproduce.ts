@@ -338,30 +338,103 @@ export function unevenRxNotes(scenarios: readonly ScenarioResult[]): string[] {
   return hit.length === 0 ? [] : ['', 'Runs with an RX CPU left short while another was saturated:', ...hit];
 }
 
-/** The seed's table with the published figures beside each row, and the bottlenecks. */
+/** The width the terminal tables keep to (columns). */
+export const TERM_WIDTH = 100;
+
+/**
+ * `tokens` joined by `joiner` after `prefix`, as lines of at most TERM_WIDTH columns: a line that
+ * would grow past it is broken between tokens, the next indented by `indent` spaces (a token too
+ * long for a line of its own is cut). No line ends in a space.
+ */
+export function wrapTokens(prefix: string, tokens: readonly string[], joiner: string, indent: number): string[] {
+  const width = TERM_WIDTH;
+  const lines: string[] = [];
+  const pad = ' '.repeat(indent);
+  let cur = prefix;
+  let empty = true;
+  for (let tok of tokens) {
+    if (tok === '') continue;
+    if (!empty && (cur + joiner + tok).length <= width) {
+      cur += joiner + tok;
+      continue;
+    }
+    if (empty && (cur + tok).length <= width) {
+      cur += tok;
+      empty = false;
+      continue;
+    }
+    if (cur.trim() !== '') lines.push(cur.trimEnd());
+    while (pad.length + tok.length > width) {
+      lines.push(pad + tok.slice(0, width - pad.length));
+      tok = tok.slice(width - pad.length);
+    }
+    cur = pad + tok;
+    empty = false;
+  }
+  if (cur.trim() !== '') lines.push(cur.trimEnd());
+  return lines;
+}
+
+/** `text` after `prefix`, wrapped at spaces to TERM_WIDTH columns, continuation lines indented by `indent`. */
+export function wrapText(prefix: string, text: string, indent: number): string[] {
+  return wrapTokens(prefix, text.split(' '), ' ', indent);
+}
+
+/** `+1.2%` / `-0.7%`: a signed percentage as the tables print it. */
+export function signedPct(p: number): string {
+  return signed(p);
+}
+
+/**
+ * What a row's Δ is over, when not every run: for a figure measured with the flows distributed
+ * across the queues, the runs whose flows used several queues, their mean, every run's Δ and the
+ * other published figure's; null when Δ is over every run.
+ */
+export function deltaBasisNote(s: ScenarioResult): string | null {
+  if (s.published.condition !== 'flows-distributed') return null;
+  const also = s.published.also === undefined ? '' : `; v3 published ${s.published.also.value}: ${signed(pct(s.compared_mean_mbps, s.published.also.value))}`;
+  return `Δ over the ${s.compared_runs} of ${s.runs_mbps.length} runs whose flows used several queues, as published (mean ${f1(s.compared_mean_mbps)} Mb/s); all runs ${signed(s.delta_all_runs_pct)}${also}`;
+}
+
+/** The SD of a row as printed: `n/a` for a single run. */
+export function sdCell(sd: number, runs: number): string {
+  return runs < 2 || Number.isNaN(sd) ? 'n/a' : sd.toFixed(2);
+}
+
+/** The seed's table with the published figures beside each row, and the bottlenecks (lines of at most TERM_WIDTH columns). */
 export function formatTable(rep: ReproduceReport): string {
   const head = `${'scenario'.padEnd(16)} ${'mean'.padStart(7)} ${'min'.padStart(7)} ${'max'.padStart(7)} ${'median'.padStart(7)} ${'SD'.padStart(6)} ${'vs base'.padStart(8)} │ ${'published'.padStart(9)} ${'Δ'.padStart(7)}  (Mb/s)`;
   const lines = [head, '─'.repeat(head.length)];
+  // Notes of a row go on continuation lines under its numbers.
+  const noteIndent = 17;
   for (const s of rep.scenarios) {
-    const vs = s.vs_baseline_pct === null ? '' : `${s.vs_baseline_pct >= 0 ? '+' : ''}${f1(s.vs_baseline_pct)}%`;
-    const conditioned = s.published.condition === 'flows-distributed' ? ` (Δ over the ${s.compared_runs} of ${s.runs_mbps.length} runs whose flows used several queues, as published; all runs ${signed(s.delta_all_runs_pct)}${s.published.also === undefined ? '' : `; v3 published ${s.published.also.value}: ${signed(pct(s.compared_mean_mbps, s.published.also.value))}`})` : '';
-    const pubExtra = s.published.sd === undefined ? conditioned : ` (min ${s.published.min ?? ''} max ${s.published.max ?? ''} med ${s.published.median ?? ''} SD ${s.published.sd})`;
-    lines.push(`${s.id.padEnd(16)} ${f1(s.mean_mbps).padStart(7)} ${f1(s.min_mbps).padStart(7)} ${f1(s.max_mbps).padStart(7)} ${f1(s.median_mbps).padStart(7)} ${s.sd_mbps.toFixed(2).padStart(6)} ${vs.padStart(8)} │ ${String(s.published_mbps).padStart(9)} ${`${s.delta_pct >= 0 ? '+' : ''}${f1(s.delta_pct)}%`.padStart(7)}${pubExtra}`);
+    const vs = s.vs_baseline_pct === null ? '' : signed(s.vs_baseline_pct);
+    lines.push(`${s.id.padEnd(16)} ${f1(s.mean_mbps).padStart(7)} ${f1(s.min_mbps).padStart(7)} ${f1(s.max_mbps).padStart(7)} ${f1(s.median_mbps).padStart(7)} ${sdCell(s.sd_mbps, s.runs_mbps.length).padStart(6)} ${vs.padStart(8)} │ ${String(s.published_mbps).padStart(9)} ${signed(s.delta_pct).padStart(7)}`);
+    const basis = deltaBasisNote(s);
+    if (basis !== null) lines.push(...wrapText(' '.repeat(noteIndent), basis, noteIndent + 2));
+    if (s.published.sd !== undefined) lines.push(...wrapText(' '.repeat(noteIndent), `published: min ${s.published.min ?? ''} max ${s.published.max ?? ''} med ${s.published.median ?? ''} SD ${s.published.sd}`, noteIndent + 2));
   }
-  if (rep.profile !== 'rcar-s4') lines.push('', `The published figures were measured on two R-Car S4 boards; on the ${rep.profile} profile the Δ column is how far this platform's prediction is from them, not a model error.`);
-  lines.push(...queueSpreadNotes(rep.scenarios));
-  lines.push(...unevenRxNotes(rep.scenarios));
+  // A note line: a paragraph, or an item `  ID  text` whose text wraps under itself.
+  const para = (l: string): string[] => {
+    const item = /^(\s+\S+\s+)(.*)$/.exec(l);
+    if (l === '') return [''];
+    return item === null ? wrapText('', l, 2) : wrapText(item[1] ?? '', item[2] ?? '', Math.min((item[1] ?? '').length, 40));
+  };
+  if (rep.profile !== 'rcar-s4') lines.push('', ...para(`The published figures were measured on two R-Car S4 boards; on the ${rep.profile} profile the Δ column is how far this platform's prediction is from them, not a model error.`));
+  lines.push(...queueSpreadNotes(rep.scenarios).flatMap(para));
+  lines.push(...unevenRxNotes(rep.scenarios).flatMap(para));
   lines.push('');
   lines.push('Bottleneck per scenario (median run): board, CPU, busy %, stage');
   for (const s of rep.scenarios) {
     const b = s.bottleneck;
-    lines.push(`  ${s.id.padEnd(16)} ${b.board} cpu${b.cpu} ${b.busyPct.toFixed(0).padStart(3)}%  ${b.stage}`);
+    const prefix = `  ${s.id.padEnd(16)} ${b.board} cpu${b.cpu} ${b.busyPct.toFixed(0).padStart(3)}%  `;
+    lines.push(...wrapText(prefix, b.stage, prefix.length));
     for (const board of ['rc', 'ep'] as const) {
-      const cpus = b.cpus[board].map((c) => `cpu${c.cpu} ${c.busy.toFixed(0)}% (si ${c.softirq.toFixed(0)} hi ${c.hardirq.toFixed(0)} sy ${(c.kthread + c.user).toFixed(0)} us 0)`).join(', ');
-      lines.push(`      ${board}: ${cpus === '' ? 'idle' : cpus}`);
+      const cpus = b.cpus[board].map((c) => `cpu${c.cpu} ${c.busy.toFixed(0)}% (si ${c.softirq.toFixed(0)} hi ${c.hardirq.toFixed(0)} sy ${(c.kthread + c.user).toFixed(0)} us 0)`);
+      lines.push(...wrapTokens(`      ${board}: `, cpus.length === 0 ? ['idle'] : cpus, ', ', 10));
     }
   }
   lines.push('');
-  lines.push(`${rep.scenarios.reduce((n, s) => n + s.runs_mbps.length, 0)} runs × ${rep.duration_s} s simulated in ${rep.wall_s.toFixed(1)} s wall on ${rep.workers} workers (${rep.mode} mode): ${(rep.events_per_s / 1e6).toFixed(2)} M events/s, ${rep.sim_s_per_wall_s.toFixed(1)} simulated s per wall s`);
+  lines.push(...wrapText('', `${rep.scenarios.reduce((n, s) => n + s.runs_mbps.length, 0)} runs × ${rep.duration_s} s simulated in ${rep.wall_s.toFixed(1)} s wall on ${rep.workers} workers (${rep.mode} mode): ${(rep.events_per_s / 1e6).toFixed(2)} M events/s, ${rep.sim_s_per_wall_s.toFixed(1)} simulated s per wall s`, 2));
   return lines.join('\n');
 }

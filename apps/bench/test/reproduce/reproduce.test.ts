@@ -57,7 +57,7 @@ describe('reproduce (short, in-process)', () => {
     expect(legacy?.bottleneck.stage).toMatch(/^RX copy: ntb_transport tasklet/);
     expect(formatTable(rep)).toContain('mq2-perbit-udp');
     expect(formatTable(rep)).not.toContain('The published figures were measured on two R-Car S4 boards');
-    expect(formatTable({ ...rep, profile: 'x86-server' })).toContain('The published figures were measured on two R-Car S4 boards; on the x86-server profile the Δ column is how far this platform\'s prediction is from them, not a model error.');
+    expect(formatTable({ ...rep, profile: 'x86-server' }).replace(/\n {2}(?=\S)/g, ' ')).toContain('The published figures were measured on two R-Car S4 boards; on the x86-server profile the Δ column is how far this platform\'s prediction is from them, not a model error.');
   }, 120_000);
 
   it('is deterministic, and timing and functional modes give the same numbers', () => {
@@ -124,6 +124,56 @@ describe('queue spread', () => {
   }, 120_000);
 });
 
+/** A report whose per-bit row has one run on one TX queue: Δ over the other. */
+async function conditionedReport(): Promise<ReproduceReport> {
+  const rep = await shortReport();
+  return {
+    ...rep,
+    scenarios: rep.scenarios.map((s) =>
+      s.id === 'mq2-perbit-udp'
+        ? { ...s, runs_mbps: [1230, 600, 1220], runs_tx_queue_share: [[0.5, 0.5], [1, 0], [0.45, 0.55]], one_queue_runs: 1, compared_runs: 2, compared_mean_mbps: 1225, delta_pct: 3.8, delta_all_runs_pct: -14.4, mean_mbps: 1016.7, sd_mbps: 360.2, runs_uneven_rx: ['', '', ''], runs_stage: ['x', 'x', 'x'] }
+        : s,
+    ),
+  };
+}
+
+describe('the reproduce report and table', () => {
+  it('plots the mean the Δ is over beside the all-runs bar, marks one-queue runs, and says so in text', async () => {
+    const html = reportHtml(await conditionedReport());
+    expect(html).toContain('<meta name="viewport" content="width=device-width, initial-scale=1">');
+    expect(html.match(/<path class="compared"/g)).toHaveLength(1);
+    expect(html.match(/<circle class="run one-queue"/g)).toHaveLength(1);
+    expect(html).toMatch(/<g class="legend">.*TCP mean.*UDP mean.*run on one TX queue.*mean the Δ is over.*published<\/text><\/g>/);
+    // The Δ basis, every run's Δ and the v3 figure are on the page, under the table and the chart.
+    expect(html).toContain('<div id="delta-notes" class="note"><p>† Δ against a figure measured with the flows distributed across the queues:</p><ul><li><b>mq2-perbit-udp</b>: Δ over the 2 of 3 runs whose flows used several queues, as published (mean 1225.0 Mb/s); all runs -14.4%; v3 published 1160: +5.6%</li></ul></div>');
+    expect(html).toMatch(/<ul id="throughput-notes" class="note"><li><b>mq2-perbit-udp<\/b>: bar = mean of all 3 runs, 1016\.7 Mb\/s \(-14\.4% vs published 1180\); ◆ = mean of the 2 runs whose flows used several queues, 1225\.0 Mb\/s \(Δ \+3\.8%\)/);
+    expect(html).toContain('>+3.8%<sup>†</sup></td>');
+    expect(html).toContain('<th>mean (Mb/s)</th>');
+    expect(html).toMatch(/<svg id="throughput" class="chart" [^>]*viewBox="0 0 760 \d+"[^>]*style="max-width:760px"/);
+    expect(html).toContain('<div class="scroll"><table id="results">');
+    expect(html).toContain('>throughput (Mb/s)</text>');
+  }, 120_000);
+
+  it('shows SD n/a for one run, + on positive percentages, and a 0–100 % scale on the CPU charts', async () => {
+    const rep = await shortReport();
+    const html = reportHtml(rep);
+    expect(html).toMatch(/<tr><td>baseline-udp<\/td>(<td>[\d.]+<\/td>){4}<td>n\/a<\/td><td><\/td><td>598<\/td><td>[+-][\d.]+%<\/td>/);
+    expect(html).toMatch(/<tr><td>mq2-perbit-udp<\/td>(<td>[\d.]+<\/td>){4}<td>n\/a<\/td><td>\+[\d.]+%<\/td>/);
+    const util = /<svg class="chart util-chart"[^]*?<\/svg>/.exec(html)?.[0] ?? '';
+    expect([...util.matchAll(/<line class="scale"[^>]*\/><text[^>]*>(\d+)%<\/text>/g)].map((m) => Number(m[1]))).toEqual([0, 25, 50, 75, 100]);
+  }, 120_000);
+
+  it('keeps the terminal table within 100 columns with no trailing spaces, notes on indented continuation lines', async () => {
+    const rep = await conditionedReport();
+    const text = formatTable({ ...rep, profile: 'x86-server', scenarios: rep.scenarios.map((s) => (s.id === 'mq2-perbit-udp' ? { ...s, runs_uneven_rx: ['', "qp1's RX CPU (cpu2) only 79 % busy: its flows did not bring it enough packets; rc's own ntb0 TX queues (ACKs and replies back) stopped 94/0 times for want of ring slots", ''] } : s)) });
+    // Every line within 100 columns, none ending in a space.
+    expect(text.split('\n').filter((l) => l.length > 100 || l !== l.trimEnd())).toEqual([]);
+    expect(text).toMatch(/^mq2-perbit-udp +1016\.7 .* +\+3\.8%\n {17}Δ over the 2 of 3 runs whose flows used several queues, as published \(mean 1225\.0\n {19}Mb\/s\); all runs -14\.4%; v3 published 1160: \+5\.6%$/m);
+    expect(text).toMatch(/^baseline-udp .* n\/a /m);
+    expect(text).toMatch(/^ {2}mq2-perbit-udp {3}run 2 \(600\.0 Mb\/s\): qp1's RX CPU .*\n {19}\S/m);
+  }, 120_000);
+});
+
 const chromium = '/usr/bin/chromium';
 describe.skipIf(!existsSync(chromium) && process.env.CI !== 'true')('report.html in headless Chromium', () => {
   it('opens offline with no console errors and the charts drawn', async () => {
@@ -131,6 +181,8 @@ describe.skipIf(!existsSync(chromium) && process.env.CI !== 'true')('report.html
     const dir = mkdtempSync(join(tmpdir(), 'ntbsim-report-'));
     const file = join(dir, 'report.html');
     writeFileSync(file, reportHtml(await shortReport()));
+    const conditioned = join(dir, 'conditioned.html');
+    writeFileSync(conditioned, reportHtml(await conditionedReport()));
     const browser = await pw.launch({ executablePath: chromium, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
     try {
       const page = await browser.newPage();
@@ -149,6 +201,18 @@ describe.skipIf(!existsSync(chromium) && process.env.CI !== 'true')('report.html
       const box = await page.locator('#throughput').boundingBox();
       expect(box?.width ?? 0).toBeGreaterThan(100);
       expect(errors).toEqual([]);
+      // On a phone the charts scale down and the table scrolls in its box: the page does not widen.
+      await page.setViewportSize({ width: 390, height: 844 });
+      const narrow = { page: await page.evaluate<number>('document.documentElement.scrollWidth'), chart: (await page.locator('#throughput').boundingBox())?.width ?? 0, util: (await page.locator('svg.util-chart').first().boundingBox())?.width ?? 0 };
+      expect(narrow.page).toBeLessThanOrEqual(390);
+      expect(narrow.chart).toBeLessThanOrEqual(390);
+      expect(narrow.chart).toBeGreaterThan(200);
+      expect(narrow.util).toBeLessThanOrEqual(390);
+      // The Δ notes are on the page as text, not only in a title.
+      await page.goto(`file://${conditioned}`);
+      expect(await page.locator('#delta-notes').isVisible()).toBe(true);
+      expect(await page.locator('#throughput-notes').innerText()).toContain('mean of the 2 runs whose flows used several queues');
+      expect(await page.locator('#throughput path.compared').count()).toBe(1);
     } finally {
       await browser.close();
     }
