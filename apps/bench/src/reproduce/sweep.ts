@@ -10,8 +10,8 @@
 import { readFileSync } from 'node:fs';
 import { extendProfile, getProfile, parseProfile } from '@ntbsim/kernel';
 import { KERNEL_PARAM_NAMES, transportParams } from '@ntbsim/ntb-transport';
-import { esc, PAGE_STYLE } from './report.js';
-import { profileDigest, runPool, runSeed, type Job, type JobOutcome } from './reproduce.js';
+import { esc, PAGE_HEAD, scrollBox, svgOpen } from './report.js';
+import { profileDigest, ranOnOneQueue, runPool, runSeed, sdCell, TERM_WIDTH, wrapText, type Job, type JobOutcome } from './reproduce.js';
 import { summarize, type RunConfig } from './scenarios.js';
 
 /** The axes a sweep can vary, with the values each accepts. */
@@ -214,6 +214,10 @@ export interface SweepRun {
   readonly bottleneck: string;
   /** Busiest CPU's utilisation (%). */
   readonly busy_pct: number;
+  /** Each TX queue's share of the bytes sent (4 decimals), on a point of several queues; absent in older files. */
+  readonly tx_queue_share?: number[];
+  /** Whether one TX queue carried ≥ 95 % of the bytes (`ranOnOneQueue`: its flows hashed onto one queue), on a point of several queues. */
+  readonly one_queue?: boolean;
 }
 
 /** One run of a sweep point that failed: what failed and, when traffic stalled, why (`diagnoseTxStall`). */
@@ -345,7 +349,9 @@ export async function sweep(options: {
   jobs.forEach((j, i) => {
     const o = results[i] as JobOutcome;
     const list = byId.get(j.config.id) ?? [];
-    if (o.ok) list.push({ run: j.run, seed: j.options.seed, mbps: Math.round(o.result.mbps * 10) / 10, bottleneck: o.result.bottleneck.stage, busy_pct: Math.round(o.result.bottleneck.busyPct) });
+    const shares = o.ok ? o.result.txQueueShare : [];
+    const queueShare = shares.length > 1 ? { tx_queue_share: shares.map((x) => Math.round(x * 1e4) / 1e4), one_queue: ranOnOneQueue(shares) } : {};
+    if (o.ok) list.push({ run: j.run, seed: j.options.seed, mbps: Math.round(o.result.mbps * 10) / 10, bottleneck: o.result.bottleneck.stage, busy_pct: Math.round(o.result.bottleneck.busyPct), ...queueShare });
     else list.push({ run: j.run, seed: j.options.seed, error: o.error, ...(o.stall === null ? {} : { stall: o.stall }) });
     byId.set(j.config.id, list);
   });
@@ -428,44 +434,121 @@ export function mergeSweeps(parts: readonly SweepResults[], options: { readonly 
   };
 }
 
-/** Throughput against queues, one line per configuration of the other axes (SVG). */
+/** A point's runs for the chart and the tables: the runs with a result, the failed ones, and whether every failure is a stall. */
+function pointRuns(p: SweepResults['points'][number]): { readonly ok: SweepRun[]; readonly failed: SweepFailedRun[] } {
+  return { ok: p.runs.filter((r): r is SweepRun => !runFailed(r)), failed: p.runs.filter(runFailed) };
+}
+
+/** What a chart's failure marker says: `stalled` (every failure a stall) or `failed`, with `k/n` when some runs gave a result. */
+function failureLabel(ok: number, failed: readonly SweepFailedRun[]): string {
+  const what = failed.every((r) => r.stall !== undefined) ? 'stalled' : 'failed';
+  return ok === 0 ? what : `${failed.length}/${ok + failed.length} ${what}`;
+}
+
+const SERIES_COLORS = ['#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f', '#edc948', '#b07aa1', '#ff9da7'];
+
+/**
+ * The sweep's chart (SVG). With a `queues` axis: throughput against queues, one line per
+ * configuration of the other axes; without one: a column per point. Each point: its mean (a
+ * large dot), the min–max spread of its runs (a whisker), every run (small dots, hollow when its
+ * flows all used one TX queue), and a ✕ on the axis labelled `stalled` (or `failed`) when runs
+ * failed; a line does not pass through a point with no result.
+ */
 export function sweepSvg(res: SweepResults): string {
-  const groups = new Map<string, { q: number; mean: number }[]>();
-  for (const p of res.points) {
-    const rest = Object.entries(p.values).filter(([k]) => k !== 'queues').map(([k, v]) => `${k}=${v}`).join(',') || 'default';
-    const ok = p.runs.filter((r): r is SweepRun => !runFailed(r));
-    if (ok.length === 0) continue;
-    const mean = ok.reduce((s, r) => s + r.mbps, 0) / ok.length;
-    const list = groups.get(rest) ?? [];
-    list.push({ q: Number(p.values.queues ?? 1), mean });
-    groups.set(rest, list);
+  const byQueues = res.grid.queues !== undefined;
+  const w = 680;
+  const left = 56;
+  const right = 20;
+  const top = 30;
+  const plotH = 240;
+  const axisY = top + plotH;
+  const plotW = w - left - right;
+  const pts = res.points.filter((p) => p.runs.length > 0).map((p) => ({ p, ...pointRuns(p) }));
+  const seriesOf = (p: SweepResults['points'][number]): string => (byQueues ? Object.entries(p.values).filter(([k]) => k !== 'queues').map(([k, v]) => `${k}=${v}`).join(',') || 'default' : '');
+  const series = [...new Set(pts.map(({ p }) => seriesOf(p)))];
+  const maxQ = Math.max(1, ...pts.map(({ p }) => Number(p.values.queues ?? 1)));
+  const maxY = Math.max(1, ...pts.flatMap(({ ok }) => ok.map((r) => r.mbps))) * 1.1;
+  const y = (v: number): number => axisY - (plotH * v) / maxY;
+  // Categories (no queues axis): a column per point, labelled with its id, one axis per line,
+  // or turned when the columns are too narrow for that.
+  const slot = plotW / Math.max(1, pts.length);
+  const labelParts = pts.map(({ p }) => p.id.split(','));
+  const longest = Math.max(1, ...labelParts.flat().map((l) => l.length));
+  const turned = !byQueues && slot < longest * 6 + 6;
+  const labelH = byQueues ? 16 : turned ? Math.min(160, Math.max(...pts.map(({ p }) => p.id.length), 1) * 4.6 + 12) : 14 * Math.max(1, ...labelParts.map((l) => l.length)) + 4;
+  const xTitleY = axisY + labelH + 18;
+  const legendTop = xTitleY + 10;
+  const h = legendTop + (byQueues && series.length > 1 ? series.length * 15 : 0) + 8;
+  const seriesDx = (si: number): number => (series.length > 1 ? (si - (series.length - 1) / 2) * Math.min(8, 40 / series.length) : 0);
+  const xOf = (i: number, q: number, si: number): number => (byQueues ? left + 14 + ((plotW - 28) * (q - 1)) / Math.max(1, maxQ - 1) + seriesDx(si) : left + slot * (i + 0.5));
+  const parts: string[] = [`<line x1="${left}" y1="${axisY}" x2="${w - right}" y2="${axisY}" stroke="#888"/><line x1="${left}" y1="${top - 10}" x2="${left}" y2="${axisY}" stroke="#888"/>`];
+  if (byQueues) {
+    for (let q = 1; q <= maxQ; q++) parts.push(`<text class="xtick" x="${xOf(0, q, (series.length - 1) / 2)}" y="${axisY + 14}" font-size="11" fill="#333" text-anchor="middle">${q}</text>`);
+  } else {
+    pts.forEach((_, i) => {
+      const cx = xOf(i, 1, 0);
+      const lines = labelParts[i] ?? [];
+      parts.push(
+        turned
+          ? `<text class="xtick" x="${cx}" y="${axisY + 12}" font-size="10" fill="#333" text-anchor="end" transform="rotate(-35 ${cx} ${axisY + 12})">${esc(lines.join(','))}</text>`
+          : `<text class="xtick" x="${cx}" y="${axisY + 14}" font-size="10" fill="#333" text-anchor="middle">${lines.map((l, k) => `<tspan x="${cx}" dy="${k === 0 ? 0 : 13}">${esc(l)}</tspan>`).join('')}</text>`,
+      );
+    });
   }
-  const w = 640;
-  const h = 320;
-  const maxQ = Math.max(1, ...res.points.map((p) => Number(p.values.queues ?? 1)));
-  const maxY = Math.max(1, ...[...groups.values()].flat().map((x) => x.mean)) * 1.1;
-  const x = (q: number): number => 50 + ((w - 70) * (q - 1)) / Math.max(1, maxQ - 1);
-  const y = (v: number): number => h - 30 - ((h - 50) * v) / maxY;
-  const colors = ['#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f', '#edc948', '#b07aa1', '#ff9da7'];
-  const parts: string[] = [`<line x1="50" y1="${h - 30}" x2="${w - 20}" y2="${h - 30}" stroke="#888"/><line x1="50" y1="10" x2="50" y2="${h - 30}" stroke="#888"/>`];
-  for (let q = 1; q <= maxQ; q++) parts.push(`<text x="${x(q)}" y="${h - 12}" font-size="10" text-anchor="middle">${q}</text>`);
   // Mb/s ticks at a 1-2-5 step giving at most six of them.
   const rough = maxY / 6;
   const mag = 10 ** Math.floor(Math.log10(rough));
-  const step = ([1, 2, 5, 10].map((m) => m * mag).find((v) => v >= rough) ?? 10 * mag);
+  const step = [1, 2, 5, 10].map((m) => m * mag).find((v) => v >= rough) ?? 10 * mag;
   for (let v = 0; v <= maxY; v += step) {
-    parts.push(`<line class="ytick" x1="46" y1="${y(v)}" x2="50" y2="${y(v)}" stroke="#888"/><text x="44" y="${y(v) + 3}" font-size="10" text-anchor="end">${Number(v.toPrecision(6))}</text>`);
+    parts.push(`<line x1="${left}" y1="${y(v)}" x2="${w - right}" y2="${y(v)}" stroke="#eee"/><line class="ytick" x1="${left - 4}" y1="${y(v)}" x2="${left}" y2="${y(v)}" stroke="#888"/><text x="${left - 6}" y="${y(v) + 4}" font-size="11" fill="#333" text-anchor="end">${Number(v.toPrecision(6))}</text>`);
   }
-  [...groups.entries()].forEach(([name, pts], i) => {
-    const c = colors[i % colors.length] ?? '#000';
-    const sorted = [...pts].sort((a, b) => a.q - b.q);
-    parts.push(`<polyline class="series" fill="none" stroke="${c}" stroke-width="2" points="${sorted.map((p) => `${x(p.q)},${y(p.mean)}`).join(' ')}"><title>${name}</title></polyline>`);
-    // A marker per point, so that a series of one point (a sweep without a queues axis) shows.
-    for (const p of sorted) parts.push(`<circle class="point" cx="${x(p.q)}" cy="${y(p.mean)}" r="3.5" fill="${c}"><title>${name}, ${p.q} queue${p.q === 1 ? '' : 's'}: ${p.mean.toFixed(1)} Mb/s</title></circle>`);
-    parts.push(`<text x="${w - 20}" y="${20 + i * 14}" font-size="10" text-anchor="end" fill="${c}">${name}</text>`);
+  const lines = new Map<string, { x: number; y: number }[][]>();
+  pts.forEach(({ p, ok, failed }, i) => {
+    const name = seriesOf(p);
+    const si = series.indexOf(name);
+    const c = byQueues ? (SERIES_COLORS[si % SERIES_COLORS.length] ?? '#000') : SERIES_COLORS[0] ?? '#000';
+    const q = Number(p.values.queues ?? 1);
+    const cx = xOf(i, q, si);
+    const segs = lines.get(name) ?? [[]];
+    lines.set(name, segs);
+    if (failed.length > 0) {
+      const label = failureLabel(ok.length, failed);
+      parts.push(`<g class="failure"><path d="M${cx - 5} ${axisY - 5}l10 10m0 -10l-10 10" stroke="#c00" stroke-width="2.5"/><text x="${cx}" y="${axisY - 9}" font-size="10" fill="#c00" text-anchor="middle">${label}</text><title>${esc(p.id)}: ${label}</title></g>`);
+    }
+    if (ok.length === 0) {
+      segs.push([]);
+      return;
+    }
+    const mbps = ok.map((r) => r.mbps);
+    const mean = mbps.reduce((a, b) => a + b, 0) / mbps.length;
+    const lo = Math.min(...mbps);
+    const hi = Math.max(...mbps);
+    if (ok.length > 1) parts.push(`<path class="whisker" d="M${cx} ${y(lo)}V${y(hi)}M${cx - 4} ${y(lo)}h8M${cx - 4} ${y(hi)}h8" stroke="${c}" stroke-width="1.3" fill="none"><title>${esc(p.id)}: min ${lo.toFixed(1)}, max ${hi.toFixed(1)} Mb/s over ${ok.length} runs</title></path>`);
+    ok.forEach((r, k) => {
+      const one = r.one_queue === true;
+      parts.push(`<circle class="${one ? 'run one-queue' : 'run'}" cx="${cx + ((k % 3) - 1) * 3}" cy="${y(r.mbps)}" r="2.2" fill="${one ? '#fff' : c}" stroke="${c}" opacity="0.8"><title>${esc(p.id)} run ${r.run + 1}: ${r.mbps.toFixed(1)} Mb/s${one ? ', its flows all on one TX queue' : ''}</title></circle>`);
+    });
+    parts.push(`<circle class="point" cx="${cx}" cy="${y(mean)}" r="4.5" fill="${c}" stroke="#fff"><title>${esc(p.id)}: mean ${mean.toFixed(1)} Mb/s (${ok.length} run${ok.length === 1 ? '' : 's'})</title></circle>`);
+    segs[segs.length - 1]?.push({ x: cx, y: y(mean) });
   });
-  parts.push(`<text x="${w / 2}" y="${h}" font-size="11" text-anchor="middle">queues</text><text x="12" y="${h / 2}" font-size="11" transform="rotate(-90 12 ${h / 2})">Mb/s</text>`);
-  return `<svg id="sweep" xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" role="img" aria-label="throughput against queues">${parts.join('')}</svg>`;
+  if (byQueues) {
+    series.forEach((name, si) => {
+      const c = SERIES_COLORS[si % SERIES_COLORS.length] ?? '#000';
+      for (const seg of lines.get(name) ?? []) {
+        if (seg.length > 1) parts.push(`<polyline class="series" fill="none" stroke="${c}" stroke-width="2" points="${seg.map((pt) => `${pt.x},${pt.y}`).join(' ')}"><title>${esc(name)}</title></polyline>`);
+      }
+      if (series.length > 1) parts.push(`<rect x="${left}" y="${legendTop + si * 15}" width="12" height="3" fill="${c}"/><text x="${left + 18}" y="${legendTop + si * 15 + 5}" font-size="11" fill="${c}">${esc(name)}</text>`);
+    });
+  }
+  const key = [
+    '<circle cx="10" cy="11" r="4.5" fill="#555"/><text x="19" y="15" font-size="11">mean</text>',
+    '<path d="M64 5V17M60 5h8M60 17h8" stroke="#555" stroke-width="1.3"/><text x="74" y="15" font-size="11">min–max of the runs</text>',
+    '<circle cx="196" cy="11" r="2.2" fill="#555"/><text x="202" y="15" font-size="11">run</text>',
+    '<circle cx="236" cy="11" r="2.2" fill="#fff" stroke="#555"/><text x="242" y="15" font-size="11">run on one TX queue</text>',
+    '<path d="M362 6l10 10m0 -10l-10 10" stroke="#c00" stroke-width="2.5"/><text x="378" y="15" font-size="11">stalled or failed runs</text>',
+  ].join('');
+  parts.push(`<text class="axis-label" x="${left + plotW / 2}" y="${xTitleY}" font-size="12" text-anchor="middle">${byQueues ? 'queues' : 'point'}</text><text class="axis-label" x="14" y="${top + plotH / 2}" font-size="12" text-anchor="middle" transform="rotate(-90 14 ${top + plotH / 2})">Mb/s</text>`);
+  return `${svgOpen('id="sweep"', w, h)} role="img" aria-label="${byQueues ? 'throughput against queues' : 'throughput per point'}"><g class="legend">${key}</g>${parts.join('')}</svg>`;
 }
 
 /** One sweep point summarised: its runs' statistics (Mb/s) and the bottleneck of its median run; its failed runs. */
@@ -485,27 +568,39 @@ export interface SweepRow {
   readonly busyPct: number;
   /** The runs that failed. */
   readonly failed: readonly SweepFailedRun[];
+  /** Runs of a point of several queues whose flows all used one TX queue (0 when the file does not say). */
+  readonly oneQueue: number;
+  /** Whether the point has several queues and its runs say which queues they used. */
+  readonly multiQueue: boolean;
 }
 
 /** The points of a sweep as rows (grid order). */
 export function sweepRows(res: SweepResults): SweepRow[] {
   return res.points.flatMap((p) => {
     if (p.runs.length === 0) return [];
-    const ok = p.runs.filter((r): r is SweepRun => !runFailed(r));
-    const failed = p.runs.filter(runFailed);
-    if (ok.length === 0) return [{ id: p.id, runs: 0, mean: NaN, min: NaN, max: NaN, median: NaN, sd: NaN, bottleneck: '', busyPct: NaN, failed }];
+    const { ok, failed } = pointRuns(p);
+    const oneQueue = ok.filter((r) => r.one_queue === true).length;
+    const multiQueue = ok.some((r) => r.one_queue !== undefined);
+    if (ok.length === 0) return [{ id: p.id, runs: 0, mean: NaN, min: NaN, max: NaN, median: NaN, sd: NaN, bottleneck: '', busyPct: NaN, failed, oneQueue, multiQueue }];
     const s = summarize(ok.map((r) => r.mbps));
     const mid = [...ok].sort((a, b) => a.mbps - b.mbps)[Math.floor(ok.length / 2)] as SweepRun;
-    return [{ id: p.id, runs: ok.length, mean: s.mean, min: s.min, max: s.max, median: s.median, sd: s.sd, bottleneck: mid.bottleneck, busyPct: mid.busy_pct, failed }];
+    return [{ id: p.id, runs: ok.length, mean: s.mean, min: s.min, max: s.max, median: s.median, sd: s.sd, bottleneck: mid.bottleneck, busyPct: mid.busy_pct, failed, oneQueue, multiQueue }];
   });
 }
 
-/** The last column of a row: the median run's bottleneck, and what the failed runs show (`stalled`, an iperf3 error). */
+/** A row's runs as the tables print them: `n`, or `k/n` when runs failed (`0/2`: none gave a result). */
+function runsCell(r: SweepRow): string {
+  return r.failed.length === 0 ? String(r.runs) : `${r.runs}/${r.runs + r.failed.length}`;
+}
+
+/** The last column of a row: the median run's bottleneck, what the failed runs show (`stalled`, an iperf3 error), the runs on one TX queue. */
 function rowStatus(r: SweepRow): string {
   const cells = [...new Set(r.failed.map(failureCell))].join(', ');
   if (r.runs === 0) return cells;
-  const bottleneck = `${r.bottleneck} (${r.busyPct.toFixed(0)} %)`;
-  return r.failed.length === 0 ? bottleneck : `${bottleneck}; ${r.failed.length} of ${r.runs + r.failed.length} runs failed: ${cells}`;
+  const total = r.runs + r.failed.length;
+  const failed = r.failed.length === 0 ? '' : `; ${r.failed.length} of ${total} runs failed: ${cells}`;
+  const one = r.oneQueue === 0 ? '' : `; ${r.oneQueue} of ${r.runs} runs on one TX queue (flows hashed onto one queue)`;
+  return `${r.bottleneck}${failed}${one}`;
 }
 
 /** One line per failed run: the point, run, seed, the error and the stall diagnosis (unless the error already gives it). */
@@ -513,45 +608,75 @@ export function failureNotes(res: SweepResults): string[] {
   return res.points.flatMap((p) => p.runs.filter(runFailed).map((r) => `${p.id} run ${r.run + 1} (seed ${r.seed}): ${r.error}${r.stall === undefined || r.error.includes(r.stall) ? '' : `; stalled: ${r.stall}`}`));
 }
 
-/** The sweep's table for the terminal: one line per point, then the failed runs with their reasons. */
+/** When `res` is one shard of a sweep (not a merge): `i/n`; else null. */
+export function singleShard(res: SweepResults): string | null {
+  if (res.partial === true || res.shards.length !== 1) return null;
+  const [spec] = res.shards;
+  return spec === undefined || parseShard(spec).count === 1 ? null : spec;
+}
+
+/** A shard's or partial merge's banner text, or null. */
+function sweepBanner(res: SweepResults): { readonly head: string; readonly rest: string } | null {
+  const missing = res.missing_shards ?? [];
+  if (res.partial === true) return { head: `partial: shard${missing.length > 1 ? 's' : ''} ${missing.join(', ')} missing`, rest: 'their runs are not in the table or the chart' };
+  const one = singleShard(res);
+  if (one === null) return null;
+  const n = parseShard(one).count;
+  return { head: `one shard: ${one}`, rest: `this file holds every ${n === 2 ? '2nd' : n === 3 ? '3rd' : `${n}th`} run of the sweep; ntb-bench merge joins the shards` };
+}
+
+/** The sweep's table for the terminal (lines of at most TERM_WIDTH columns): one line per point, then the failed runs with their reasons. */
 export function formatSweepTable(res: SweepResults): string {
   const rows = sweepRows(res);
-  const w = Math.max(5, ...rows.map((r) => r.id.length));
-  const head = `${'point'.padEnd(w)} ${'runs'.padStart(4)} ${'mean'.padStart(8)} ${'min'.padStart(8)} ${'max'.padStart(8)} ${'SD'.padStart(7)}  (Mb/s)  bottleneck (median run)`;
-  const lines = [head, '─'.repeat(head.length)];
+  // Point ids too long to leave room for the numbers go on a line of their own.
+  const longest = Math.max(5, ...rows.map((r) => r.id.length));
+  const stacked = longest + 49 > TERM_WIDTH - 20;
+  const w = stacked ? 5 : longest;
+  const cols = `${'point'.padEnd(w)} ${'runs'.padStart(5)} ${'mean'.padStart(8)} ${'min'.padStart(8)} ${'max'.padStart(8)} ${'SD'.padStart(7)} ${'busy'.padStart(5)}  bottleneck`;
+  const head = `${cols} (median run)`.length <= TERM_WIDTH ? `${cols} (median run)` : cols;
+  const lines = [head, '─'.repeat(Math.min(head.length, TERM_WIDTH))];
   const num = (x: number, d: number, width: number): string => (Number.isNaN(x) ? '-' : x.toFixed(d)).padStart(width);
   for (const r of rows) {
-    lines.push(`${r.id.padEnd(w)} ${String(r.runs).padStart(4)} ${num(r.mean, 1, 8)} ${num(r.min, 1, 8)} ${num(r.max, 1, 8)} ${num(r.sd, 2, 7)}          ${rowStatus(r)}`);
+    if (stacked) lines.push(...wrapText('', r.id, 2));
+    const prefix = `${(stacked ? '' : r.id).padEnd(w)} ${runsCell(r).padStart(5)} ${num(r.mean, 1, 8)} ${num(r.min, 1, 8)} ${num(r.max, 1, 8)} ${(r.runs === 0 ? '-' : sdCell(r.sd, r.runs)).padStart(7)} ${(Number.isNaN(r.busyPct) ? '-' : `${r.busyPct.toFixed(0)}%`).padStart(5)}  `;
+    lines.push(...wrapText(prefix, rowStatus(r), prefix.length <= 60 ? prefix.length : 4));
   }
+  lines.push('', ...wrapText('', 'mean, min, max, SD: Mb/s over the runs that gave a result (runs k/n: k of n did); busy: the busiest CPU of the median run, whose bottleneck follows.', 2));
   const base = describeBase(res.base);
-  if (base.length > 0) lines.push('', `Under the axes (global options; an axis overrides): ${base.join(' ')}`);
-  if (res.partial === true) lines.push('', `PARTIAL: shard${(res.missing_shards ?? []).length > 1 ? 's' : ''} ${(res.missing_shards ?? []).join(', ')} missing; their runs are not in the table`);
+  if (base.length > 0) lines.push('', ...wrapText('', `Under the axes (global options; an axis overrides): ${base.join(' ')}`, 2));
+  if (res.partial === true) lines.push('', ...wrapText('', `PARTIAL: shard${(res.missing_shards ?? []).length > 1 ? 's' : ''} ${(res.missing_shards ?? []).join(', ')} missing; their runs are not in the table`, 2));
+  const banner = singleShard(res) === null ? null : sweepBanner(res);
+  if (banner !== null) lines.push('', ...wrapText('', `ONE SHARD (${singleShard(res) ?? ''}): ${banner.rest}`, 2));
   const notes = failureNotes(res);
-  if (notes.length > 0) lines.push('', 'Failed runs:', ...notes.map((n) => `  ${n}`));
+  if (notes.length > 0) lines.push('', 'Failed runs:', ...notes.flatMap((n) => wrapText('  ', n, 4)));
   return lines.join('\n') + '\n';
 }
 
-/** The sweep's self-contained HTML page: the table and the chart of throughput against queues. */
+/** The sweep's self-contained HTML page: the table and the chart. */
 export function sweepHtml(res: SweepResults): string {
   const num = (x: number, d: number): string => (Number.isNaN(x) ? '-' : x.toFixed(d));
-  const rows = sweepRows(res)
-    .map((r) => `<tr${r.failed.length > 0 ? ' class="failed"' : ''}><td>${esc(r.id)}</td><td>${r.runs}</td><td>${num(r.mean, 1)}</td><td>${num(r.min, 1)}</td><td>${num(r.max, 1)}</td><td>${num(r.median, 1)}</td><td>${num(r.sd, 2)}</td><td>${esc(rowStatus(r))}</td></tr>`)
+  const all = sweepRows(res);
+  const multi = all.some((r) => r.multiQueue);
+  const rows = all
+    .map((r) => `<tr${r.failed.length > 0 ? ' class="failed"' : ''}><td>${esc(r.id)}</td><td>${runsCell(r)}</td><td>${num(r.mean, 1)}</td><td>${num(r.min, 1)}</td><td>${num(r.max, 1)}</td><td>${num(r.median, 1)}</td><td>${r.runs === 0 ? '-' : sdCell(r.sd, r.runs)}</td><td>${Number.isNaN(r.busyPct) ? '-' : `${r.busyPct.toFixed(0)}%`}</td>${multi ? `<td>${r.multiQueue ? `${r.oneQueue}/${r.runs}` : ''}</td>` : ''}<td>${esc(rowStatus(r))}</td></tr>`)
     .join('\n');
   const notes = failureNotes(res);
   const failures = notes.length === 0 ? '' : `<h2>Failed runs</h2><ul id="sweep-failures">${notes.map((n) => `<li>${esc(n)}</li>`).join('')}</ul>`;
+  const banner = sweepBanner(res);
+  const shardsNote = res.shards.length === 1 && res.shards[0] === '1/1' ? '' : `, shards ${esc(res.shards.join(' '))}`;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>ntbsim sweep</title>
-${PAGE_STYLE}
+${PAGE_HEAD}
 </head><body>
-<h1>ntbsim sweep (${esc(res.profile)}, ${res.runs} runs × ${res.duration_s} s, shards ${esc(res.shards.join(' '))})</h1>
-${res.partial === true ? `<p id="sweep-partial"><b>Partial sweep</b>: shards ${esc((res.missing_shards ?? []).join(', '))} missing; their runs are not in the table.</p>` : ''}
+<h1>ntbsim sweep (${esc(res.profile)}, ${res.runs} runs × ${res.duration_s} s${shardsNote})</h1>
+${banner === null ? '' : `<p id="${res.partial === true ? 'sweep-partial' : 'sweep-shard'}" class="banner"><b>${esc(banner.head)}</b>: ${esc(banner.rest)}.</p>`}
 ${describeBase(res.base).length === 0 ? '' : `<p id="sweep-base">Under the axes (global options; an axis overrides): ${esc(describeBase(res.base).join(' '))}</p>`}
-<table id="sweep-results"><thead><tr><th>point</th><th>runs</th><th>mean</th><th>min</th><th>max</th><th>median</th><th>SD</th><th>bottleneck (median run)</th></tr></thead>
+${scrollBox(`<table id="sweep-results"><thead><tr><th>point</th><th title="runs that gave a result, of those run">runs</th><th>mean (Mb/s)</th><th>min (Mb/s)</th><th>max (Mb/s)</th><th>median (Mb/s)</th><th>SD (Mb/s)</th><th title="the busiest CPU of the median run">busiest CPU</th>${multi ? '<th title="runs in which one TX queue carried ≥ 95 % of the bytes (iperf3 streams hashed onto one queue)">runs on one queue</th>' : ''}<th>bottleneck (median run)</th></tr></thead>
 <tbody>
 ${rows}
-</tbody></table>
+</tbody></table>`)}
 ${failures}
-<h2>Throughput against queues (Mb/s)</h2>
+<h2>${res.grid.queues !== undefined ? 'Throughput against queues' : 'Throughput per point'} (Mb/s)</h2>
 ${sweepSvg(res)}
 </body></html>
 `;

@@ -53,7 +53,7 @@ describe('global options with sweep, reproduce and calibrate', () => {
     const res = sweepJson(out);
     expect(res.base).toEqual({ transport: { useDma: false }, netdev: { queues: 5 }, doorbell: 'legacy', mws: 4 });
     expect(res.points[0]?.runs[0]).toMatchObject({ mbps: expect.any(Number) as number });
-    expect(r.out).toContain('\nUnder the axes (global options; an axis overrides): ntb_transport.use_dma=0 ntb_netdev.ntb_num_queues=5 doorbell=legacy mws=4\n');
+    expect(r.out).toContain('\nUnder the axes (global options; an axis overrides): ntb_transport.use_dma=0\n  ntb_netdev.ntb_num_queues=5 doorbell=legacy mws=4\n');
     const stalled = join(dir, 'base-stalled.json');
     expect((await run(['--param', 'ntb_netdev.ntb_num_queues=5', 'sweep', 'hz=250', '--runs', '1', '--duration', '1', '--workers', '0', '--out', stalled])).code).toBe(0);
     expect(sweepJson(stalled).points[0]?.runs[0]).toMatchObject({ error: expect.stringMatching(/^iperf3 client: /) as string, stall: expect.stringContaining('stopped for good') as string });

@@ -111,7 +111,11 @@ describe('merging shards', () => {
     const partial = mergeSweeps([shard(3, 3, runsOf), shard(1, 3, runsOf)], { partial: true });
     expect(partial).toMatchObject({ partial: true, missing_shards: ['2/3'], shards: ['1/3', '3/3'] });
     expect(formatSweepTable(partial)).toContain('\nPARTIAL: shard 2/3 missing; their runs are not in the table\n');
-    expect(sweepHtml(partial)).toContain('<p id="sweep-partial"><b>Partial sweep</b>: shards 2/3 missing');
+    expect(sweepHtml(partial)).toContain('<p id="sweep-partial" class="banner"><b>partial: shard 2/3 missing</b>: their runs are not in the table or the chart.</p>');
+    // One shard on its own says so, on the page and in the terminal.
+    expect(sweepHtml(shard(1, 3, runsOf))).toContain('<p id="sweep-shard" class="banner"><b>one shard: 1/3</b>: this file holds every 3rd run of the sweep; ntb-bench merge joins the shards.</p>');
+    expect(formatSweepTable(shard(1, 3, runsOf))).toContain('\nONE SHARD (1/3): this file holds every 3rd run of the sweep; ntb-bench merge joins the shards\n');
+    expect(sweepHtml(mergeSweeps([shard(1, 1, runsOf)]))).not.toMatch(/id="sweep-(shard|partial)"/);
     const whole = mergeSweeps([partial, shard(2, 3, runsOf)]);
     expect(whole.partial).toBeUndefined();
     expect(whole.missing_shards).toBeUndefined();
@@ -126,6 +130,66 @@ describe('merging shards', () => {
     // Two points (601 and 1151 Mb/s): two markers, ticks at a 1-2-5 step up to 1.1 × the top.
     expect(svg.match(/<circle class="point"/g)).toHaveLength(2);
     expect([...svg.matchAll(/<line class="ytick"[^>]*\/><text[^>]*>(\d+)<\/text>/g)].map((m) => Number(m[1]))).toEqual([0, 500, 1000]);
+  });
+
+  it('draws each point\'s run spread (whiskers, run dots, one-queue runs hollow) and breaks a line at a point with no result', () => {
+    const res = mergeSweeps([shard(1, 1, runsOf)]);
+    const svg = sweepSvg(res);
+    expect(svg.match(/<path class="whisker"/g)).toHaveLength(2);
+    expect(svg.match(/<circle class="run"/g)).toHaveLength(4);
+    expect(svg).toContain('viewBox="0 0 680 ');
+    expect(svg).toContain('min–max of the runs');
+    // The x-axis title lies inside the drawing.
+    const h = Number(/viewBox="0 0 \d+ (\d+)"/.exec(svg)?.[1]);
+    const titleY = Number(/<text class="axis-label" x="[\d.]+" y="([\d.]+)"[^>]*>queues<\/text>/.exec(svg)?.[1]);
+    expect(titleY).toBeLessThan(h - 4);
+    const oneQueue: SweepResults = { ...res, points: res.points.map((p) => ({ ...p, runs: p.runs.map((r, k) => ({ ...r, tx_queue_share: k === 0 ? [1, 0] : [0.5, 0.5], one_queue: k === 0 })) })) };
+    expect(sweepSvg(oneQueue).match(/<circle class="run one-queue"/g)).toHaveLength(2);
+    expect(sweepRows(oneQueue).map((r) => r.oneQueue)).toEqual([1, 1]);
+    expect(formatSweepTable(oneQueue).replace(/\n +/g, ' ')).toContain('; 1 of 2 runs on one TX queue (flows hashed onto one queue)');
+    expect(sweepHtml(oneQueue)).toContain('<th title="runs in which one TX queue carried ≥ 95 % of the bytes (iperf3 streams hashed onto one queue)">runs on one queue</th>');
+    const three: SweepResults = { ...res, grid: { queues: ['1', '2', '4'] }, points: [...res.points, { id: 'queues=4', values: { queues: '4' }, runs: [{ run: 0, seed: 1, error: 'iperf3 client: x', stall: 'stopped for good' }] }, { id: 'queues=8', values: { queues: '8' }, runs: [{ run: 0, seed: 1, mbps: 700, bottleneck: 'x', busy_pct: 50 }] }].map((p) => ({ ...p, values: { queues: p.values.queues ?? '1' } })) };
+    const broken = sweepSvg(three);
+    expect(broken.match(/<polyline/g)).toHaveLength(1);
+    expect(broken.match(/<circle class="point"/g)).toHaveLength(3);
+  });
+
+  it('draws a column per point when the grid has no queues axis', () => {
+    const res: SweepResults = { ...mergeSweeps([shard(1, 1, runsOf)]), grid: { doorbell: ['legacy', 'per-bit'], protocol: ['tcp'] } };
+    const noQ = { ...res, points: res.points.map((p, i) => ({ ...p, id: `doorbell=${i === 0 ? 'legacy' : 'per-bit'},protocol=tcp`, values: { doorbell: i === 0 ? 'legacy' : 'per-bit', protocol: 'tcp' } })) };
+    const svg = sweepSvg(noQ);
+    expect(svg).not.toContain('<polyline');
+    const xs = [...svg.matchAll(/<circle class="point" cx="([\d.]+)"/g)].map((m) => Number(m[1]));
+    expect(new Set(xs).size).toBe(2);
+    expect(svg).toContain('<tspan x="');
+    expect(svg).toContain('>doorbell=per-bit</tspan>');
+    expect(svg).toContain('aria-label="throughput per point"');
+    expect(sweepHtml(noQ)).toContain('<h2>Throughput per point (Mb/s)</h2>');
+  });
+
+  it('keeps the terminal table within 100 columns, with no trailing spaces, and SD n/a for one run', () => {
+    const long = 'not CPU-bound (busiest: RX copy: ntb_transport tasklet (memcpy from the uncached RX ring)); ep\'s ntb0 TX queues stopped 750 times on rings with at most 6 slots free, below tx_start 10: only the 1-jiffy tx_timer wakes them';
+    const res: SweepResults = {
+      kind: 'ntbsim-sweep',
+      profile: 'rcar-s4',
+      profile_digest: '0123456789abcdef',
+      seed: 1,
+      duration_s: 1,
+      runs: 2,
+      grid: parseGrid(['doorbell=legacy,per-bit', 'protocol=tcp,udp', 'ep_doorbell=poll']),
+      shards: ['1/1'],
+      points: [
+        { id: 'doorbell=legacy,protocol=tcp,ep_doorbell=poll', values: { doorbell: 'legacy', protocol: 'tcp', ep_doorbell: 'poll' }, runs: [{ run: 0, seed: 1, mbps: 583.6, bottleneck: long, busy_pct: 93 }] },
+        { id: 'doorbell=per-bit,protocol=udp,ep_doorbell=poll', values: { doorbell: 'per-bit', protocol: 'udp', ep_doorbell: 'poll' }, runs: [{ run: 0, seed: 1, mbps: 612.4, bottleneck: long, busy_pct: 97 }, { run: 1, seed: 7920, error: `iperf3 client: ${long}`, stall: long }] },
+      ],
+    };
+    const text = formatSweepTable(res);
+    // Every line within 100 columns, none ending in a space.
+    expect(text.split('\n').filter((l) => l.length > 100 || l !== l.trimEnd())).toEqual([]);
+    // Ids too long for the line go on a line of their own, the numbers under them.
+    expect(text).toMatch(/^doorbell=legacy,protocol=tcp,ep_doorbell=poll\n +1 +583\.6 +583\.6 +583\.6 +n\/a +93% {2}not CPU-bound/m);
+    expect(text).toMatch(/^doorbell=per-bit,protocol=udp,ep_doorbell=poll\n +1\/2 +612\.4 /m);
+    expect(sweepHtml(res)).toContain('<td>1/2</td><td>612.4</td><td>612.4</td><td>612.4</td><td>612.4</td><td>n/a</td><td>97%</td>');
   });
 
   it('sweeps any numeric profile parameter as GROUP.FIELD, checked against the profile before anything runs', async () => {
@@ -174,8 +238,9 @@ describe('merging shards', () => {
       ['queues=2,doorbell=per-bit', 2, 1151, 1150, 1152, 1151],
     ]);
     const text = formatSweepTable(res);
-    expect(text.split('\n')[0]).toMatch(/^point +runs +mean +min +max +SD {2}\(Mb\/s\) {2}bottleneck \(median run\)$/);
-    expect(text).toMatch(/queues=2,doorbell=per-bit +2 +1151\.0 +1150\.0 +1152\.0 +1\.41 /);
+    expect(text.split('\n')[0]).toMatch(/^point +runs +mean +min +max +SD +busy {2}bottleneck \(median run\)$/);
+    expect(text).toMatch(/queues=2,doorbell=per-bit +2 +1151\.0 +1150\.0 +1152\.0 +1\.41 +99% {2}x$/m);
+    expect(text).toContain('\nmean, min, max, SD: Mb/s over the runs that gave a result (runs k/n: k of n did); busy: the busiest\n  CPU of the median run, whose bottleneck follows.\n');
     const html = sweepHtml(res);
     expect(html.match(/<tr><td>queues=/g)).toHaveLength(2);
     expect(html).toContain('<svg id="sweep"');
@@ -196,10 +261,12 @@ describe('failed sweep runs', () => {
     ]);
     expect(one?.runs[0]).toMatchObject({ run: 0, mbps: expect.any(Number) as number });
     const table = formatSweepTable(res);
-    expect(table).toMatch(/^queues=5 +0 +- +- +- +- +stalled$/m);
+    expect(table).toMatch(/^queues=5 +0\/1 +- +- +- +- +- +stalled$/m);
     expect(table).toMatch(/^queues=1 +1 +\d+\.\d /m);
-    expect(table).toMatch(/\nFailed runs:\n {2}queues=5 run 1 \(seed 1\): iperf3 client: .*stopped for good: a ring of 3 × 64 KiB slots/);
-    expect(sweepHtml(res)).toMatch(/<tr class="failed"><td>queues=5<\/td><td>0<\/td><td>-<\/td>.*<td>stalled<\/td><\/tr>/);
+    expect(table.replace(/\n {4}/g, ' ')).toMatch(/\nFailed runs:\n {2}queues=5 run 1 \(seed 1\): iperf3 client: .*stopped for good: a ring of 3 × 64 KiB slots/);
+    expect(sweepHtml(res)).toMatch(/<tr class="failed"><td>queues=5<\/td><td>0\/1<\/td><td>-<\/td>.*<td>stalled<\/td><\/tr>/);
+    // The chart marks the stalled point with a ✕ on the axis, labelled.
+    expect(sweepSvg(res)).toMatch(/<g class="failure"><path [^>]*\/><text [^>]*>stalled<\/text>/);
     expect(sweepHtml(res)).toContain('<ul id="sweep-failures"><li>queues=5 run 1 (seed 1)');
   }, 120_000);
 
@@ -215,7 +282,8 @@ describe('failed sweep runs', () => {
       shards: ['1/1'],
       points: [{ id: 'queues=2', values: { queues: '2' }, runs: [{ run: 0, seed: 1, error: 'iperf3 client: error - control socket has closed unexpectedly' }] }],
     };
-    expect(formatSweepTable(res)).toMatch(/^queues=2 +0 +- +- +- +- +iperf3 client: error - control socket has closed unexpectedly$/m);
+    expect(formatSweepTable(res)).toMatch(/^queues=2 +0\/1 +- +- +- +- +- +iperf3 client: error - control socket has\n +closed unexpectedly$/m);
+    expect(sweepSvg(res)).toMatch(/<text [^>]*>failed<\/text>/);
     expect(sweepHtml(res)).toContain('<li>queues=2 run 1 (seed 1): iperf3 client: error - control socket has closed unexpectedly');
   });
 
