@@ -22,7 +22,7 @@ import { oneShotServerError } from './tools/iperf3/index.js';
 import { formatProfileTable, profileListing } from './profile.js';
 import { reportHtml } from './reproduce/report.js';
 import { faultScenarios } from './faults/catalog.js';
-import { faultsHtml, faultsText, runFaults, type FaultsReport } from './faults/matrix.js';
+import { faultsHtml, faultsPage, faultsText, runFaults, type FaultsReport } from './faults/matrix.js';
 import { calibrate, type CalibrationTarget } from './reproduce/calibrate.js';
 import { formatTable, JobError, reproduce, type ReproduceReport } from './reproduce/reproduce.js';
 import { SCENARIOS } from './reproduce/scenarios.js';
@@ -518,6 +518,32 @@ function faultsSection(dir: string): string {
   }
 }
 
+/**
+ * The progress line on a TTY (stderr): each update clears the line and rewrites it, cut to the
+ * terminal's width; `done` erases it. Nothing when stderr is not a TTY.
+ */
+function progressLine(): { readonly update: (text: string) => void; readonly done: () => void } {
+  const tty = process.stderr.isTTY;
+  let shown = false;
+  return {
+    update: (text) => {
+      if (!tty) return;
+      const cols = process.stderr.columns > 1 ? process.stderr.columns - 1 : 79;
+      process.stderr.write(`\x1b[2K\r${text.slice(0, cols)}`);
+      shown = true;
+    },
+    done: () => {
+      if (tty && shown) process.stderr.write('\x1b[2K\r');
+      shown = false;
+    },
+  };
+}
+
+/** `[#####     ] 5/24` and what follows. */
+function bar(done: number, total: number, what = ''): string {
+  return `[${'#'.repeat(Math.round((30 * done) / total)).padEnd(30)}] ${done}/${total}${what === '' ? '' : ` ${what}`}`;
+}
+
 async function runReproduce(g: Globals, args: string[]): Promise<number> {
   rejectConfigOptions('reproduce', g, '--profile, --seed, --functional');
   const extra = subcommandArgs('reproduce', args, ['--runs', '--duration', '--json', '--html', '--scenarios', '--workers']);
@@ -533,7 +559,7 @@ async function runReproduce(g: Globals, args: string[]): Promise<number> {
   }
   checkOutput(jsonPath);
   checkOutput(htmlPath);
-  const tty = process.stderr.isTTY;
+  const progress = progressLine();
   const rep = await reproduce({
     runs,
     durationS: duration,
@@ -544,10 +570,9 @@ async function runReproduce(g: Globals, args: string[]): Promise<number> {
     ...(workers === undefined ? {} : { workers: workerCount(workers, 2) }),
     baseSeed: g.seed,
     onProgress: (done, total, job) => {
-      if (tty) process.stderr.write(`\r[${'#'.repeat(Math.round((30 * done) / total)).padEnd(30)}] ${done}/${total} ${job.config.id} run ${job.run + 1}   `);
+      progress.update(bar(done, total, `${job.config.id} run ${job.run + 1}`));
     },
-  });
-  if (tty) process.stderr.write('\n');
+  }).finally(progress.done);
   process.stdout.write(formatTable(rep) + '\n');
   writeOutput(jsonPath, JSON.stringify(rep, null, 2) + '\n');
   const faults = faultsSection(dirname(jsonPath));
@@ -575,7 +600,7 @@ async function runSweep(g: Globals, args: string[]): Promise<number> {
   const shard = shardSpec === undefined ? undefined : parseShard(shardSpec);
   checkOutput(out);
   checkOutput(html);
-  const tty = process.stderr.isTTY;
+  const progress = progressLine();
   const res = await sweep({
     grid,
     base,
@@ -588,10 +613,9 @@ async function runSweep(g: Globals, args: string[]): Promise<number> {
     baseSeed: g.seed,
     ...(shard === undefined ? {} : { shard }),
     onProgress: (done, total) => {
-      if (tty) process.stderr.write(`\r[${'#'.repeat(Math.round((30 * done) / total)).padEnd(30)}] ${done}/${total}   `);
+      progress.update(bar(done, total));
     },
-  });
-  if (tty) process.stderr.write('\n');
+  }).finally(progress.done);
   writeSweep(res, out, html);
   return 0;
 }
@@ -674,17 +698,19 @@ async function runFaultsCmd(g: Globals, args: string[]): Promise<number> {
   }
   checkOutput(jsonPath);
   checkOutput(htmlPath);
-  const tty = process.stderr.isTTY;
+  const progress = progressLine();
+  const total = ids.filter((id) => only === undefined || only.split(',').some((o) => id.includes(o))).length;
+  let ran = 0;
   const r = await runFaults({
     seed,
     jsonPath,
     ...(only === undefined ? {} : { only: only.split(',') }),
     onResult: (res) => {
-      if (tty) process.stderr.write(`  ${res.id}: ${res.pass ? "pass" : "FAIL"}\n`);
+      progress.update(bar(++ran, total, `${res.id}: ${res.pass ? 'pass' : 'FAIL'}`));
     },
-  });
+  }).finally(progress.done);
   process.stdout.write(faultsText(r));
-  writeOutput(htmlPath, `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>ntbsim faults</title></head><body>${faultsHtml(r)}</body></html>\n`);
+  writeOutput(htmlPath, faultsPage(r));
   process.stdout.write(`wrote ${jsonPath} and ${htmlPath}\n`);
   const repJson = `${dirname(jsonPath)}/reproduce.json`;
   if (existsSync(repJson)) {

@@ -2,7 +2,8 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { faultsHtml, faultsText, runFaults, type FaultsReport } from '../../src/faults/matrix.js';
+import { faultsHtml, faultsPage, faultsSummary, faultsText, runFaults, weaknessCounts, type FaultsReport } from '../../src/faults/matrix.js';
+import { PAGE_STYLE } from '../../src/reproduce/report.js';
 
 describe('the fault × invariant matrix', () => {
   let report: FaultsReport;
@@ -160,10 +161,31 @@ describe('the fault × invariant matrix', () => {
 
   it('prints the matrix as text and HTML', () => {
     const text = faultsText(report);
-    expect(text.split('\n')[0]).toMatch(/^scenario\s+no-throw-no-hang\s+no-dup-no-corruption\s+loss-accounted\s+link-consistent\s+resumes-in-bound\s+known-weakness$/);
-    expect(text).toContain(`${report.passed}/${report.results.length} scenarios pass`);
+    // Headings over two lines, split at a hyphen, to keep within 100 columns.
+    expect(text.split('\n').slice(0, 2)).toEqual([
+      expect.stringMatching(/^ +no-throw- +no-dup-no- +loss- +link- +resumes- +known-$/) as string,
+      expect.stringMatching(/^scenario +no-hang +corruption +accounted +consistent +in-bound +weakness$/) as string,
+    ]);
+    // Every line within 100 columns, none ending in a space.
+    expect(text.split('\n').filter((l) => l.length > 100 || l !== l.trimEnd())).toEqual([]);
+    const { shown, fixed } = weaknessCounts(report);
+    expect(shown).toBeGreaterThan(0);
+    expect(fixed).toBeGreaterThan(0);
+    expect(text).toContain(`${report.passed}/${report.results.length} scenarios pass; ${shown} known kernel weaknesses shown with the fix off, ${fixed} absent with the fix on`);
+    expect(text).toMatch(/^PASS {12}the invariant held$/m);
+    expect(text).toMatch(/^- {15}n\/a: the scenario does not check it, or the known kernel weakness it shows wedged/m);
     const html = faultsHtml(report);
     expect(html.startsWith('<section id="faults">')).toBe(true);
     expect(html.match(/<tr><th scope="row"/g)).toHaveLength(report.results.length);
+    expect(html).toContain(`<p id="faults-summary"><b>${faultsSummary(report)}</b>`);
+    expect(html).toContain('<dl class="legend"><dt class="pass">PASS</dt><dd>the invariant held</dd><dt class="fail">FAIL</dt>');
+    expect(html).toContain('<dt class="na">-</dt><dd>n/a: ');
+    // Each scenario's description shows beside its fault, not only on hover.
+    expect(html).toContain('<td>hardware link loss<span class="desc">PCIe link lost for 30 ms mid-transfer, then recovered</span></td>');
+    expect(html).toContain('#faults td.na{color:#555;');
+    const page = faultsPage(report);
+    expect(page).toContain('<meta name="viewport" content="width=device-width, initial-scale=1">');
+    expect(page).toContain(PAGE_STYLE);
+    expect(page).toContain('<h1>ntbsim: faults and invariants</h1>');
   });
 });
