@@ -13,7 +13,7 @@ export function esc(s: string): string {
 
 /** The style of the bench's HTML pages (report.html, sweep.html, faults.html). */
 export const PAGE_STYLE =
-  '<style>body{font-family:system-ui,sans-serif;margin:2em;max-width:1100px;line-height:1.35}@media (max-width:640px){body{margin:.75em}h1{font-size:1.4em}}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px 6px;font-size:13px;text-align:right}td:first-child,td:last-child{text-align:left}th{background:#f5f5f5}.scroll{overflow-x:auto;max-width:100%}svg.chart{display:block;width:100%;height:auto}.note{font-size:13px;color:#333}tr.failed td{background:#fbe4e4}.banner{border:1px solid #c9a227;background:#fff4cc;padding:6px 10px;font-size:14px}</style>';
+  '<style>body{font-family:system-ui,sans-serif;margin:2em;max-width:1100px;line-height:1.35}@media (max-width:640px){body{margin:.75em}h1{font-size:1.4em}}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px 6px;font-size:13px;text-align:right}td:first-child,td:last-child,th:first-child,th:last-child{text-align:left}td:first-child{white-space:nowrap}th{background:#f5f5f5}.scroll{overflow-x:auto;max-width:100%}svg.chart{display:block;width:100%;height:auto}.note{font-size:13px;color:#333}tr.failed td{background:#fbe4e4}.banner{border:1px solid #c9a227;background:#fff4cc;padding:6px 10px;font-size:14px}</style>';
 
 /** What goes in every page's head: the viewport (narrow screens) and PAGE_STYLE. */
 export const PAGE_HEAD = `<meta name="viewport" content="width=device-width, initial-scale=1">\n${PAGE_STYLE}`;
