@@ -1,5 +1,5 @@
 /**
- * ntb_perf (drivers/ntb/test/ntb_perf.c, version 2.0 with the v5.7 fixes) on one NTB device:
+ * ntb_perf (drivers/ntb/test/ntb_perf.c, version 2.0 with the fixes through v5.10) on one NTB device:
  * the kernel's NTB performance measuring tool. Each side orders itself and its peers by port
  * number into a global index (`gidx`: the side with the lower port is 0; two ports that both
  * report 0, as devices without port ops do, are both 0); the index picks the memory window a
@@ -17,8 +17,14 @@
  *
  * Waits: a command send finds the peer's command scratchpad busy, or an inbound translation
  * sleeps on the hardware's command: the service work then ends and is queued again when the
- * wait is over (an hrtimer of usleep_range's 2 ms upper bound, or the translation's
+ * wait is over (an hrtimer of usleep_range's 2 s upper bound, or the translation's
  * completion), the bits still pending, so the service's order is the kernel's.
+ *
+ * Removal (perf_remove): debugfs_remove_recursive first waits for a write to `run` in
+ * progress (rmmod blocks until the test ends or the writer is signalled; the link and doorbell
+ * events still reach the instance meanwhile), then perf_disable_service: our doorbell bit
+ * masked, a CLEAR per peer (outbound and inbound translations freed) run to its end
+ * (flush_work), 0 written into our command slots, our doorbell bit cleared, ntb_link_disable.
  *
  * Not modelled: the message-register command service (no modelled device has message
  * registers; every device uses the scratchpad service); NUMA placement of threads and DMA
@@ -26,7 +32,7 @@
  * would write past its mapping).
  */
 import { ERRNO, Work, type Cpu, type ExecContext, type Hrtimer, type Task, type TaskStep, type Workqueue } from '@ntbsim/kernel';
-import type { DmaBuffer, DmaChannel, IoWindow, NtbDevice } from '@ntbsim/ntb-core';
+import type { DmaBuffer, DmaChannel, IoWindow, NtbCtxOps, NtbDevice } from '@ntbsim/ntb-core';
 import { perfParams } from './params.js';
 import type { NtbPerfClient, NtbPerfOptions, PerfParams, PerfThreadStats } from './types.js';
 
@@ -52,10 +58,14 @@ export const PERF_SPAD = {
 
 /** MAX_THREADS_CNT: threads a test may run. */
 export const MAX_THREADS_CNT = 32;
-/** MSG_TRIES: attempts to find the peer's command slot free before giving up. */
-const MSG_TRIES = 500;
-/** usleep_range(MSG_UDELAY_LOW, MSG_UDELAY_HIGH) between attempts: the hard expiry, 2 ms (ns). */
-const MSG_RETRY_NS = 2_000_000;
+/** MSG_TRIES: attempts to find the peer's command slot free before giving up (1000 since v5.8, d7699665773b). */
+export const MSG_TRIES = 1000;
+/**
+ * usleep_range(MSG_UDELAY_LOW, MSG_UDELAY_HIGH) = usleep_range(1000000, 2000000) after each busy
+ * attempt (since v5.8): the hard expiry, 2 s (ns), as the kernel package models every
+ * usleep_range (an idle NO_HZ CPU wakes at the upper bound).
+ */
+export const MSG_RETRY_NS = 2_000_000_000;
 /** DMA_TRIES / DMA_MDELAY: descriptor preparation retries, 10 ms apart (ns). */
 const DMA_TRIES = 100;
 const DMA_RETRY_NS = 10_000_000;
@@ -83,6 +93,16 @@ interface PerfPeer {
   waiting: boolean;
   /** Attempts made for the command being sent. */
   tries: number;
+  /**
+   * The step (0 SSIZE … 4 CLEAR) where the service goes on after its wait, as the kernel's work
+   * goes on after its sleep: bits set meanwhile wait for the next run (queue_work re-queues a
+   * running work).
+   */
+  resumeFrom: number;
+  /** The command whose send loop sleeps (its slot at the peer busy), or null. */
+  sending: number | null;
+  /** That sleep follows the MSG_TRIES-th busy attempt: when it ends the command is dropped (-EAGAIN). */
+  givenUp: boolean;
   readonly retry: Hrtimer;
 }
 
@@ -100,6 +120,22 @@ interface PerfThread {
   src: Uint8Array | null;
   off: number;
   task: Task | null;
+  /** Its work has started (perf_thread_work runs); one not started is cancelled by perf_terminate_test. */
+  started: boolean;
+}
+
+/** A write to `run`: the peer it tests and how it ends. */
+interface RunWriter {
+  readonly peer: PerfPeer;
+  readonly done: (rc: number) => void;
+}
+
+/** Where the instance is in its life: bound, perf_remove waiting for the writes to `run`, perf_disable_service, removed. */
+type PerfStage = 'bound' | 'waitWriters' | 'disabling' | 'removed';
+
+/** dev_err / dev_warn on `&perf->ntb->dev`: the NTB device, whose bound driver is ntb_perf. */
+function perfLog(dev: NtbDevice, text: string): string {
+  return dev.host.printk(`ntb_perf ${dev.name}: ${text}`);
 }
 
 const bit = (b: number): number => 1 << b;
@@ -124,9 +160,18 @@ export class NtbPerf {
   private live = 0;
   /** The running test's write was interrupted: it ends with -EINTR. */
   private interrupted = false;
-  /** The write to `run` in progress: its peer and how it ends. */
-  private writer: { readonly peer: PerfPeer; readonly done: (rc: number) => void } | null = null;
-  private removed = false;
+  /** The write to `run` whose test runs (it holds busy_flag). */
+  private writer: RunWriter | null = null;
+  /** Writes to `run` waiting for their peer's handshake (init_comp), in order. */
+  private waiters: RunWriter[] = [];
+  private stage: PerfStage = 'bound';
+  /** perf_remove has returned (ntb_link_disable done). */
+  private removeDone = false;
+  private removedWaiters: (() => void)[] = [];
+  /** The context ops it sets on the device (perf_ops). */
+  readonly ctxOps: NtbCtxOps;
+  /** @internal Its context ops are the device's (set at probe; the bus clears them when remove returns). */
+  ctxHeld = false;
 
   /** @internal Use `createNtbPerfClient`; the probe's state once the peers' windows are mapped. */
   constructor(
@@ -138,6 +183,7 @@ export class NtbPerf {
   ) {
     this.params = params;
     this.gidx = setup.gidx;
+    this.ctxOps = { linkEvent: () => this.onLinkEvent(), dbEvent: (_vector, ctx) => this.onDbEvent(ctx) };
     this.wq = dev.host.createWorkqueue('events_highpri');
     this.peers = setup.peers.map((p, pidx) => {
       const peer: PerfPeer = {
@@ -156,6 +202,9 @@ export class NtbPerf {
         }),
         waiting: false,
         tries: 0,
+        resumeFrom: 0,
+        sending: null,
+        givenUp: false,
         retry: dev.host.createHrtimer(`ntb_perf retry${pidx}`, (ctx) => {
           peer.waiting = false;
           this.wq.queue(peer.service, ctx);
@@ -164,12 +213,27 @@ export class NtbPerf {
       return peer;
     });
     this.testPeer = this.peers[0] as PerfPeer;
-    this.threads = Array.from({ length: MAX_THREADS_CNT }, (_, tidx): PerfThread => ({ tidx, status: -ERRNO.ENODATA, copied: 0, start: 0, durationNs: 0, stage: 'init', dma: null, dmaSync: 0, dmaTries: 0, src: null, off: 0, task: null }));
+    this.threads = Array.from({ length: MAX_THREADS_CNT }, (_, tidx): PerfThread => ({ tidx, status: -ERRNO.ENODATA, copied: 0, start: 0, durationNs: 0, stage: 'init', dma: null, dmaSync: 0, dmaTries: 0, src: null, off: 0, task: null, started: false }));
   }
 
-  /** Bound to its device (not removed). */
+  /** Bound to its device (perf_remove not begun). */
   get bound(): boolean {
-    return !this.removed;
+    return this.stage === 'bound';
+  }
+
+  /**
+   * perf_remove has begun and not returned: it waits for the writes to `run` in progress
+   * (debugfs_remove_recursive), then for the CLEAR of each peer and ntb_link_disable. An
+   * `rmmod` returns only once this is false (`whenRemoved`).
+   */
+  get removing(): boolean {
+    return this.stage !== 'bound' && !this.removeDone;
+  }
+
+  /** Run `fn` once perf_remove has returned (at once if it has; never if removal has not begun). */
+  whenRemoved(fn: () => void): void {
+    if (this.removeDone) fn();
+    else this.removedWaiters.push(fn);
   }
 
   /** Number of peers (ntb_peer_port_count). */
@@ -217,6 +281,10 @@ export class NtbPerf {
     return this.threads.filter((t) => t.status !== -ERRNO.ENODATA).map((t) => ({ tidx: t.tidx, status: t.status, copied: t.copied, durationNs: t.durationNs }));
   }
 
+  private log(text: string): void {
+    perfLog(this.dev, text);
+  }
+
   // ---- link and command service -----------------------------------------------------------
 
   private linkUp(peer: PerfPeer): boolean {
@@ -244,7 +312,7 @@ export class NtbPerf {
 
   private cmdExec(peer: PerfPeer, cmd: number, ctx?: Cpu | ExecContext): void {
     peer.sts |= bit(cmd);
-    if (!this.removed && !peer.waiting) this.wq.queue(peer.service, ctx);
+    if (this.stage !== 'removed' && !peer.waiting) this.wq.queue(peer.service, ctx);
   }
 
   private takeBit(peer: PerfPeer, b: number): boolean {
@@ -255,26 +323,46 @@ export class NtbPerf {
 
   /** perf_service_work: the pending commands of `peer`, in the kernel's order, until one has to wait. */
   private service(peer: PerfPeer, ctx: ExecContext): void {
-    if (peer.waiting || this.removed) return;
-    if (this.takeBit(peer, PERF_CMD.SSIZE) && !this.cmdSend(peer, PERF_CMD.SSIZE, peer.outbufSize, ctx)) return;
-    if (this.takeBit(peer, PERF_CMD.RSIZE) && this.setupInbuf(peer, ctx)) return;
-    if (this.takeBit(peer, PERF_CMD.SXLAT) && !this.cmdSend(peer, PERF_CMD.SXLAT, peer.inbufXlat, ctx)) return;
-    if (this.takeBit(peer, PERF_CMD.RXLAT) && this.setupOutbuf(peer)) return;
-    if (this.takeBit(peer, PERF_CMD.CLEAR)) {
-      peer.sts &= ~bit(PERF_CMD.STS_DONE);
-      if (this.busy && peer === this.testPeer) {
-        this.dev.devInfo('Freeing while test on-fly');
-        this.terminateTest();
-      }
-      this.freeOutbuf(peer);
-      this.freeInbuf(peer);
+    if (peer.waiting || this.stage === 'removed') return;
+    this.serviceSteps(peer, ctx);
+    // Bits a resumed run skipped were set while it slept: queue_work had queued it again.
+    if (!peer.waiting && (peer.sts & CMD_BITS) !== 0) this.wq.queue(peer.service, ctx);
+    this.drainServices();
+  }
+
+  private serviceSteps(peer: PerfPeer, ctx: ExecContext): void {
+    let from = peer.resumeFrom;
+    peer.resumeFrom = 0;
+    const sending = peer.sending;
+    if (sending !== null) {
+      peer.sending = null;
+      from = sending === PERF_CMD.SSIZE ? 1 : 3;
+      if (peer.givenUp) peer.givenUp = false;
+      else if (!this.cmdSend(peer, sending, sending === PERF_CMD.SSIZE ? peer.outbufSize : peer.inbufXlat, ctx)) return;
     }
+    if (from <= 0 && this.takeBit(peer, PERF_CMD.SSIZE) && !this.cmdSend(peer, PERF_CMD.SSIZE, peer.outbufSize, ctx)) return;
+    if (from <= 1 && this.takeBit(peer, PERF_CMD.RSIZE) && this.setupInbuf(peer, ctx)) return;
+    if (from <= 2 && this.takeBit(peer, PERF_CMD.SXLAT) && !this.cmdSend(peer, PERF_CMD.SXLAT, peer.inbufXlat, ctx)) return;
+    if (from <= 3 && this.takeBit(peer, PERF_CMD.RXLAT) && this.setupOutbuf(peer)) return;
+    if (from <= 4 && this.takeBit(peer, PERF_CMD.CLEAR)) this.clearPeer(peer);
+  }
+
+  /** The CLEAR command: not ready any more, a test with it terminated, both translations freed. */
+  private clearPeer(peer: PerfPeer): void {
+    peer.sts &= ~bit(PERF_CMD.STS_DONE);
+    if (this.busy && peer === this.testPeer) {
+      this.log('Freeing while test on-fly');
+      this.terminateTest();
+    }
+    this.freeOutbuf(peer);
+    this.freeInbuf(peer);
   }
 
   /**
    * perf_spad_cmd_send: false when the service has to wait (the peer's command slot is busy:
-   * the command's bit is set again and the service comes back in 2 ms); true when the command
-   * was written and the peer's doorbell rung, or given up (link down, or MSG_TRIES attempts).
+   * the command's bit is set again and the service comes back in 2 s; after the MSG_TRIES-th
+   * busy attempt it still sleeps, then drops the command); true when the command was written and
+   * the peer's doorbell rung, or the link is down (-ENOLINK).
    */
   private cmdSend(peer: PerfPeer, cmd: number, data: number, ctx: ExecContext): boolean {
     const ops = this.dev.ops;
@@ -284,11 +372,11 @@ export class NtbPerf {
     }
     const sts = this.dev.peerSpadRead(peer.pidx, PERF_SPAD.cmd(this.gidx), ctx) >>> 0;
     if (sts !== PERF_CMD_INVAL) {
+      peer.sending = cmd;
       if (++peer.tries >= MSG_TRIES) {
         peer.tries = 0;
-        return true;
+        peer.givenUp = true;
       }
-      peer.sts |= bit(cmd);
       peer.waiting = true;
       peer.retry.start(MSG_RETRY_NS, ctx);
       return false;
@@ -319,7 +407,7 @@ export class NtbPerf {
       } else if (cmd === PERF_CMD.SXLAT) {
         peer.outbufXlat = data;
         this.cmdExec(peer, PERF_CMD.RXLAT, ctx);
-      } else this.dev.devInfo('Recv invalid command');
+      } else this.log('Recv invalid command');
       return;
     }
   }
@@ -333,30 +421,31 @@ export class NtbPerf {
     const ops = this.dev.ops;
     const align = ops.mwGetAlign(peer.pidx, this.gidx);
     if (typeof align === 'number') {
-      this.dev.devInfo("Couldn't get inbuf restrictions");
+      this.log("Couldn't get inbuf restrictions");
       return false;
     }
     if (peer.inbufSize > align.sizeMax) {
-      this.dev.devInfo(`Too big inbuf size ${formatPa(peer.inbufSize)} > ${formatPa(align.sizeMax)}`);
+      this.log(`Too big inbuf size ${formatPa(peer.inbufSize)} > ${formatPa(align.sizeMax)}`);
       return false;
     }
     peer.inbufSize = Math.ceil(peer.inbufSize / align.sizeAlign) * align.sizeAlign;
     this.dropInbuf(peer);
     const buf = ops.allocCoherent(peer.inbufSize, align.addrAlign);
     if (buf === null) {
-      this.dev.devInfo(`Failed to alloc inbuf of ${formatPa(peer.inbufSize)}`);
+      this.log(`Failed to alloc inbuf of ${formatPa(peer.inbufSize)}`);
       return false;
     }
     peer.inbuf = buf;
     peer.inbufXlat = buf.dmaAddr;
     peer.waiting = true;
+    peer.resumeFrom = 2;
     this.dev.mwSetTrans({ pidx: peer.pidx, widx: peer.gidx, addr: buf.dmaAddr, size: peer.inbufSize }, (rc) => {
       peer.waiting = false;
       if (rc === 0) {
         this.cmdExec(peer, PERF_CMD.SXLAT, ctx.cpu);
         return;
       }
-      this.dev.devInfo('Failed to set inbuf translation');
+      this.log('Failed to set inbuf translation');
       this.dropInbuf(peer);
       this.resumeService(peer);
     });
@@ -372,7 +461,7 @@ export class NtbPerf {
     const ops = this.dev.ops;
     const finish = (rc: number): void => {
       if (rc !== 0) {
-        this.dev.devInfo('Failed to set outbuf translation');
+        this.log('Failed to set outbuf translation');
         return;
       }
       peer.sts |= bit(PERF_CMD.STS_DONE);
@@ -383,6 +472,7 @@ export class NtbPerf {
       return false;
     }
     peer.waiting = true;
+    peer.resumeFrom = 4;
     ops.peerMwSetTrans({ pidx: peer.pidx, widx: peer.gidx, addr: peer.outbufXlat, size: peer.outbufSize }, (rc) => {
       peer.waiting = false;
       finish(rc);
@@ -410,6 +500,7 @@ export class NtbPerf {
     const buf = peer.inbuf;
     peer.inbuf = null;
     peer.waiting = true;
+    peer.resumeFrom = 5;
     this.dev.mwClearTrans(peer.pidx, peer.gidx, () => {
       this.dev.ops.freeCoherent(buf);
       peer.waiting = false;
@@ -417,60 +508,72 @@ export class NtbPerf {
     });
   }
 
-  /** Queue the service again after a wait if commands are still pending (bits below STS_DONE). */
+  /** Queue the service again after a wait if commands are still pending (bits below STS_DONE); else the run is over (and a removal goes on). */
   private resumeService(peer: PerfPeer): void {
-    if ((peer.sts & CMD_BITS) !== 0 && !this.removed) this.wq.queue(peer.service);
+    if ((peer.sts & CMD_BITS) !== 0 && this.stage !== 'removed') {
+      this.wq.queue(peer.service);
+      return;
+    }
+    peer.resumeFrom = 0;
+    this.drainServices();
   }
 
   // ---- test threads --------------------------------------------------------------------------
 
   /**
    * `echo PIDX > run` (perf_dbgfs_write_run + perf_submit_test): -EINVAL for a peer index out
-   * of range. Otherwise 0, and the write blocks: until the peer's handshake is done
-   * (`wait_for_completion_interruptible(&peer->init_comp)`), then -EBUSY if a test runs, else
-   * the threads run; `done(rc)` ends the write: 0 once every thread has finished (or the test
-   * was terminated), -EBUSY, or -EINTR after `interrupt()`. -EBUSY at once while a write waits.
+   * of range; -EBUSY at once when the peer is ready (PERF_STS_DONE) and a test runs. Otherwise
+   * 0, and the write blocks: until the peer's handshake is done
+   * (`wait_for_completion_interruptible(&peer->init_comp)`), then the threads run, or `done`
+   * gets -EBUSY when another write took busy_flag first (writes waiting together all wake at
+   * init_comp: the first one runs its test, the others end with -EBUSY). `done(rc)` ends the
+   * write: 0 once every thread has finished (or the test was terminated), -EBUSY, or -EINTR
+   * after `interrupt()`.
    */
   runTest(pidx: number, done: (rc: number) => void): number {
     const peer = Number.isInteger(pidx) ? this.peers[pidx] : undefined;
     if (peer === undefined) return -ERRNO.EINVAL;
-    if (this.writer !== null) return -ERRNO.EBUSY;
-    this.writer = { peer, done };
-    if (has(peer.sts, PERF_CMD.STS_DONE)) this.submit();
+    const w: RunWriter = { peer, done };
+    if (!has(peer.sts, PERF_CMD.STS_DONE)) {
+      this.waiters.push(w);
+      return 0;
+    }
+    if (this.busy) return -ERRNO.EBUSY;
+    this.submit(w);
     return 0;
   }
 
   /**
-   * A signal to the process blocked in `runTest` (Ctrl-C): a write waiting for the handshake
-   * ends at once with -EINTR; a running test is terminated (perf_terminate_test) and the write
-   * ends with -EINTR once its threads have stopped.
+   * A signal to every process blocked in a write to `run` (Ctrl-C): a write waiting for the
+   * handshake ends at once with -EINTR; a running test is terminated (perf_terminate_test) and
+   * its write ends with -EINTR once its threads have stopped.
    */
   interrupt(): void {
-    const w = this.writer;
-    if (w === null) return;
-    if (this.busy) {
+    const waiting = this.waiters;
+    this.waiters = [];
+    for (const w of waiting) w.done(-ERRNO.EINTR);
+    if (this.writer !== null && this.busy) {
       this.interrupted = true;
       this.terminateTest();
-      return;
     }
-    this.writer = null;
-    w.done(-ERRNO.EINTR);
+    this.writersGone();
   }
 
-  /** complete_all(&peer->init_comp): a write waiting for `peer` goes on. */
+  /** complete_all(&peer->init_comp): the writes waiting for `peer` wake; the first starts its test, the others find busy_flag taken (-EBUSY). */
   private initComplete(peer: PerfPeer): void {
-    if (this.writer?.peer === peer && !this.busy) this.submit();
+    const woken = this.waiters.filter((w) => w.peer === peer);
+    if (woken.length === 0) return;
+    this.waiters = this.waiters.filter((w) => w.peer !== peer);
+    for (const w of woken) {
+      if (this.busy) w.done(-ERRNO.EBUSY);
+      else this.submit(w);
+    }
+    this.writersGone();
   }
 
-  /** perf_submit_test after the wait: -EBUSY ends the write, otherwise the threads start. */
-  private submit(): void {
-    const w = this.writer;
-    if (w === null) return;
-    if (this.busy) {
-      this.writer = null;
-      w.done(-ERRNO.EBUSY);
-      return;
-    }
+  /** perf_submit_test past the wait with busy_flag taken: the threads start. */
+  private submit(w: RunWriter): void {
+    this.writer = w;
     this.busy = true;
     this.testPeer = w.peer;
     this.tsync = this.tcnt;
@@ -483,16 +586,25 @@ export class NtbPerf {
       t.off = 0;
       t.dmaSync = 0;
       t.dmaTries = 0;
+      t.started = false;
+      t.task = null;
       if (t.tidx >= this.tcnt) continue;
       this.live++;
       t.task = host.createKthread(`kworker/u${2 * host.cpus.length}:${t.tidx}+perf_wq`, (ctx) => this.threadStep(t, ctx));
     }
   }
 
-  /** perf_terminate_test: tell every thread to stop (they end with -EINTR). */
+  /**
+   * perf_terminate_test: tell every thread to stop; a started one ends with -EINTR, one whose
+   * work has not started is cancelled (cancel_work_sync) and keeps -ENODATA (not printed).
+   */
   private terminateTest(): void {
     this.tsync = -1;
-    for (const t of this.threads) t.task?.wake();
+    for (const t of this.threads) {
+      if (t.task === null) continue;
+      if (t.started) t.task.wake();
+      else t.task.stop();
+    }
     this.maybeFinish();
   }
 
@@ -504,10 +616,16 @@ export class NtbPerf {
     this.writer = null;
     this.interrupted = false;
     w?.done(rc);
+    this.writersGone();
   }
 
   /** perf_thread_work, one step: init, one chunk per step with a yield between, then the DMA sync. */
   private threadStep(t: PerfThread, ctx: ExecContext): TaskStep {
+    if (!t.started) {
+      // Cancelled before its work ran (perf_terminate_test's cancel_work_sync): nothing done.
+      if (t.task?.shouldStop === true) return this.threadExit();
+      t.started = true;
+    }
     const peer = this.testPeer;
     const p = this.params;
     if (t.stage === 'init') {
@@ -517,7 +635,7 @@ export class NtbPerf {
       if (p.useDma) {
         t.dma = this.dev.ops.requestDmaChannel?.() ?? null;
         if (t.dma === null) {
-          this.dev.devInfo(`${t.tidx}: Failed to get DMA channel`);
+          this.log(`${t.tidx}: Failed to get DMA channel`);
           this.tsync--;
           t.status = -ERRNO.ENODEV;
           return this.threadExit();
@@ -532,7 +650,7 @@ export class NtbPerf {
         const rc = this.copyChunk(t, peer, ctx);
         if (rc === 'retry') return DMA_RETRY_NS;
         if (rc !== 0) {
-          this.dev.devInfo(`${t.tidx}: Got error ${rc} on test`);
+          this.log(`${t.tidx}: Got error ${rc} on test`);
           t.status = rc;
           return this.clearTest(t);
         }
@@ -627,7 +745,10 @@ export class NtbPerf {
     return out;
   }
 
-  /** debugfs `info` (perf_dbgfs_read_info); pointers print as `%pK` does with kptr_restrict 0 (hashed). */
+  /**
+   * debugfs `info` (perf_dbgfs_read_info, with the outbound window's physical address since
+   * v5.10, 99a06056124d); pointers print as `%pK` does with kptr_restrict 0 (hashed).
+   */
   readInfo(): string {
     let out = '    Performance measuring tool info:\n\n';
     out += `Local port ${this.dev.portNumber()}, Global index ${this.gidx}\n`;
@@ -637,6 +758,7 @@ export class NtbPerf {
       out += `Port ${this.dev.peerPortNumber(peer.pidx)} (${peer.pidx}), Global index ${peer.gidx}:\n`;
       out += `\tLink status: ${has(peer.sts, PERF_CMD.STS_LNKUP) ? 'up' : 'down'}\n`;
       out += `\tOut buffer addr 0x${hashedPointer(peer.outbufBase, this.dev.host.sim.seed)}\n`;
+      out += `\tOut buff phys addr ${formatPa(peer.outbufBase)}[p]\n`;
       out += `\tOut buffer size ${formatPa(peer.outbufSize)}\n`;
       out += `\tOut buffer xlat ${formatPa(peer.outbufXlat)}[p]\n`;
       if (peer.inbuf === null) {
@@ -650,26 +772,87 @@ export class NtbPerf {
     return out;
   }
 
-  /** @internal perf_remove: a blocked write interrupted, link disabled, buffers freed, a running test terminated. */
+  /**
+   * @internal perf_remove. debugfs_remove_recursive waits for the writes to `run` in progress:
+   * until they end (their test finishes, a link loss terminates it, or the writer is signalled)
+   * the instance keeps its device context (the bus clears it when this returns: it is set
+   * again at once). Then perf_disable_service (`disableService`).
+   */
   remove(): void {
-    // rmmod returns once the test's works are cancelled and the debugfs write has returned.
-    const w = this.writer;
-    this.writer = null;
-    w?.done(-ERRNO.EINTR);
-    this.dev.ops.linkDisable(() => undefined);
-    this.dev.ops.dbSetMask(PERF_SPAD.notify(this.gidx));
-    if (this.busy) this.terminateTest();
-    this.removed = true;
-    for (const peer of this.peers) {
-      peer.retry.cancel();
-      this.wq.cancel(peer.service);
-      peer.sts &= ~bit(PERF_CMD.STS_DONE);
-      this.freeInbuf(peer);
+    if (this.stage !== 'bound') return;
+    if (this.writer === null && this.waiters.length === 0) {
+      this.disableService();
+      return;
     }
+    this.stage = 'waitWriters';
+    this.ctxHeld = false;
+    const sim = this.dev.host.sim;
+    sim.at(sim.now, () => {
+      if (this.stage === 'waitWriters') this.ctxHeld = this.dev.setCtx(this.ctxOps) === 0;
+    });
+  }
+
+  /** A write to `run` ended: a removal waiting for the writes goes on when none is left. */
+  private writersGone(): void {
+    if (this.stage === 'waitWriters' && this.writer === null && this.waiters.length === 0) this.disableService();
+  }
+
+  /**
+   * perf_disable_service (as fixed in v5.7, 34d8673a01b0): our doorbell bit masked, the context
+   * cleared, a CLEAR per peer run to its end (flush_work: the outbound translation freed,
+   * perf_free_outbuf, and the inbound one, perf_free_inbuf); then `finishDisable`.
+   */
+  private disableService(): void {
+    this.stage = 'disabling';
+    this.dev.ops.dbSetMask(PERF_SPAD.notify(this.gidx));
+    if (this.ctxHeld) this.dev.clearCtx();
+    this.ctxHeld = false;
+    for (const peer of this.peers) peer.sts |= bit(PERF_CMD.CLEAR);
+    this.drainServices();
+  }
+
+  /**
+   * flush_work of each peer's service during removal: a service that is idle with only CLEAR
+   * pending runs it here (the work would run now); one that waits or has other commands pending
+   * is waited for (it calls back here when it ends). Once every service is done: `finishDisable`.
+   */
+  private drainServices(): void {
+    if (this.stage !== 'disabling') return;
+    for (const peer of this.peers) {
+      if (peer.waiting || peer.service.pending) return;
+      const cmds = peer.sts & CMD_BITS;
+      if (cmds === bit(PERF_CMD.CLEAR)) {
+        peer.sts &= ~bit(PERF_CMD.CLEAR);
+        this.clearPeer(peer);
+        if (peer.waiting) return;
+      } else if (cmds !== 0) {
+        this.wq.queue(peer.service);
+        return;
+      }
+    }
+    this.finishDisable();
+  }
+
+  /**
+   * The end of perf_disable_service: 0 into our command slot of each peer, our doorbell bit
+   * cleared, ntb_link_disable (perf_remove returns when it does); perf_clear_threads finds no
+   * test (the writes have ended).
+   */
+  private finishDisable(): void {
+    this.stage = 'removed';
+    for (const peer of this.peers) this.dev.spadWrite(PERF_SPAD.cmd(peer.gidx), 0);
+    this.dev.ops.dbClear(PERF_SPAD.notify(this.gidx));
+    this.dev.ops.linkDisable(() => {
+      this.removeDone = true;
+      for (const fn of this.removedWaiters.splice(0)) fn();
+    });
   }
 }
 
-/** `%p` hashing (ptr_to_hashval): a keyed 64-bit hash of the pointer, 16 hex digits. */
+/**
+ * `%p` hashing (ptr_to_hashval on a 64-bit kernel): a keyed hash of the pointer masked to its
+ * low 32 bits, printed zero-padded to the pointer's 16 digits (`00000000xxxxxxxx`).
+ */
 function hashedPointer(addr: number, key: number): string {
   let h1 = (key ^ 0x9e3779b9) >>> 0;
   let h2 = (Math.floor(addr / 2 ** 32) ^ 0x85ebca6b) >>> 0;
@@ -678,7 +861,7 @@ function hashedPointer(addr: number, key: number): string {
     h1 = ((h1 << 13) | (h1 >>> 19)) >>> 0;
     h2 = Math.imul(h2 ^ h1, 0x1b873593) >>> 0;
   }
-  return `${h2.toString(16).padStart(8, '0')}${h1.toString(16).padStart(8, '0')}`;
+  return `00000000${((h1 ^ h2) >>> 0).toString(16).padStart(8, '0')}`;
 }
 
 /**
@@ -737,23 +920,24 @@ function probe(dev: NtbDevice, params: PerfParams, functional: boolean): NtbPerf
     let size = addr.size;
     if (params.maxMwSize !== 0 && size > params.maxMwSize) {
       size = params.maxMwSize;
-      dev.devInfo(`Peer ${pidx} outbuf reduced to ${formatPa(size)}`);
+      perfLog(dev, `Peer ${pidx} outbuf reduced to ${formatPa(size)}`);
     }
     peers.push({ gidx: gidxOf[pidx] as number, outbuf, base: addr.base, size });
   }
   if (ops.peerMwCount() < pcnt) {
-    dev.devInfo('Not enough memory windows');
+    perfLog(dev, 'Not enough memory windows');
     return -ERRNO.EINVAL;
   }
   const mask = 2 ** (pcnt + 1) - 1;
   if (!(dev.spadCount() >= PERF_SPAD.count(pcnt) && ((ops.dbValidMask() & mask) >>> 0) === mask)) {
-    dev.devInfo('Command services unsupported');
+    perfLog(dev, 'Command services unsupported');
     return -ERRNO.EINVAL;
   }
   const perf = new NtbPerf(dev, params, functional, { gidx, peers });
   ops.dbSetMask(ops.dbValidMask());
-  const rc = dev.setCtx({ linkEvent: () => perf.onLinkEvent(), dbEvent: (_vector, ctx) => perf.onDbEvent(ctx) });
+  const rc = dev.setCtx(perf.ctxOps);
   if (rc !== 0) return rc;
+  perf.ctxHeld = true;
   for (let sidx = 0; sidx < dev.spadCount(); sidx++) dev.spadWrite(sidx, PERF_CMD_INVAL);
   ops.dbClearMask(PERF_SPAD.notify(gidx));
   // ntb_link_enable sleeps until the hardware has the command; then ntb_link_event (modprobe

@@ -17,7 +17,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createNtbPerfClient } from '../src/index.js';
+import { createNtbPerfClient, type NtbPerfClient } from '../src/index.js';
 import { fuzzCaseArb, instanceOf, runCase } from './fuzzRig.js';
 import { only, parseStats, perfRig } from './harness.js';
 
@@ -70,18 +70,27 @@ describe('regressions found by the fuzz', () => {
   // kernel rmmod and modprobe sleep in ntb_link_disable / ntb_link_enable (ntb_epf_send_command)
   // and perf_enable_service calls ntb_link_event itself afterwards, so a removed instance's
   // enable cannot reach its successor: the model's completion now checks its instance is bound.
+  // rmmod returns when perf_remove does (its CLEAR's translation clear and ntb_link_disable are
+  // EPF commands); modprobe does not wait for the handshake.
   it('two RC reloads back to back: the RC becomes ready and its test runs (a removed instance’s link-enable completion must not reach the next one)', () => {
     const r = perfRig({ perf: { params } });
-    r.pair.buses.rc.unregisterClient(r.rcClient);
+    const rmmod = (client: NtbPerfClient): void => {
+      const p = only(client);
+      r.pair.buses.rc.unregisterClient(client);
+      expect(r.pair.rc.sleepUntilIdle(10_000_000_000)).toBe(true);
+      expect(p.removing).toBe(false);
+    };
+    rmmod(r.rcClient);
     const second = createNtbPerfClient({ params });
     r.pair.buses.rc.registerClient(second);
-    r.pair.buses.rc.unregisterClient(second);
+    rmmod(second);
     const third = createNtbPerfClient({ params });
     r.pair.buses.rc.registerClient(third);
     const rc = only(third);
     const done: number[] = [];
     expect(rc.runTest(0, (v) => done.push(v))).toBe(0);
-    r.sim.run({ until: r.sim.now + 3_000_000_000 });
+    // The EP's SXLAT may find the slot the second instance's removal left at 0: its retry comes 2 s later.
+    r.sim.run({ until: r.sim.now + 10_000_000_000 });
     expect({ rcReady: rc.peerReady(0), epReady: only(r.epClient).peerReady(0), done }).toEqual({ rcReady: true, epReady: true, done: [0] });
   });
 

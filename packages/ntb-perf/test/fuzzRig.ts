@@ -14,14 +14,15 @@
  * or 19) or `N: copied B bytes in U usecs, R MBytes/s` with B = 2^total_order (a multiple of
  * the chunk, min(2^chunk_order, window)), R = floor(B/U) (0 when U is 0) and, for a CPU copy,
  * R no faster than memcpy_toio; `cat info` says idle iff no test runs, and the outbound window
- * has a sane size; an rmmod ends its pending write; no test is left running 1.5 s after the
- * side's last write ended; and liveness: a write ends (and the side is ready) within 3 s once
+ * has a sane size; an rmmod returns only after its pending writes ended; no test is left running 1.5 s after the
+ * side's last write ended; and liveness: a write ends (and the side is ready) within 7 s once
  * its side is healthy (below).
  *
  * Liveness is only due where the kernel guarantees it. ntb_perf's scratchpad command service
  * has no recovery of its own: a receiver reads a command slot only when its doorbell rings,
- * and a sender whose slot at the peer is still taken retries for MSG_TRIES × 2 ms, then drops
- * the command. A command left in a slot whose doorbell was lost (a dropped doorbell, or a link
+ * and a sender whose slot at the peer is still taken retries every 2 s, MSG_TRIES (1000) times,
+ * then drops the command; an rmmod'ed side leaves 0 in its slots (perf_disable_service), so
+ * the peer's commands wait for its reload. A command left in a slot whose doorbell was lost (a dropped doorbell, or a link
  * loss between the slot write and the doorbell) therefore wedges the handshake until the
  * slot's owner is reloaded (its probe writes PERF_CMD_INVAL into its scratchpads); a link
  * cycle does not clear it. The same goes for ntb_hw_epf's command channel (as in the kernel:
@@ -36,8 +37,7 @@
  * the same conditions; a link loss, a lost doorbell or an rmmod ends it. DMA errors do not:
  * a failed descriptor still completes, and ntb_perf ignores its result.
  *
- * rmmod / modprobe return at once (the kernel's wait for ntb_link_disable / ntb_link_enable):
- * a reload may come while the previous instance's link command is in flight.
+ * rmmod returns when perf_remove does (`rmmodWait`); modprobe once its link enable has.
  *
  * The end of a case: 3.5 s without actions; then heal 1, a link cycle both sides see, after
  * which (unless something above stands in the way) every write has ended and both sides are
@@ -46,7 +46,7 @@
  */
 import fc from 'fast-check';
 import { LINK_STATUS_UP, NTB_EPF_CMD_STATUS, NTB_EPF_COMMAND, NTB_EPF_LINK_STATUS, type EpfPortMode } from '@ntbsim/ntb-hw-epf';
-import { createNtbPerfClient, PERF_CMD_INVAL, PERF_SPAD, type NtbPerf, type NtbPerfClient } from '../src/index.js';
+import { createNtbPerfClient, MSG_RETRY_NS, MSG_TRIES, PERF_CMD_INVAL, PERF_SPAD, type NtbPerf, type NtbPerfClient } from '../src/index.js';
 import { parseStats, perfRig, SETTLE_NS, type PerfRig } from './harness.js';
 
 /** A board. */
@@ -103,8 +103,8 @@ export class FuzzViolation extends Error {
   }
 }
 
-/** A write is due (it must have ended) this long after its side became healthy (ns). */
-export const LIVENESS_NS = 3_000_000_000;
+/** A write is due (it must have ended) this long after its side became healthy (ns): a handshake command that finds its slot still taken (by the peer's last command, or the 0 an rmmod leaves) is retried 2 s later, and the handshake has two such sends per side. */
+export const LIVENESS_NS = 7_000_000_000;
 /** The longest an `rmmod` or `modprobe` of ntb_perf may sleep in its EPF commands (ns): a few commands of at most 1 s each. */
 const MODULE_OP_LIMIT_NS = 10_000_000_000;
 /** After its write ended, a test's threads may still be stopping for this long (ns): a DMA thread retrying descriptor preparation gives up after DMA_TRIES × DMA_MDELAY = 1 s. */
@@ -195,6 +195,38 @@ export function runCase(c: FuzzCase, options: RunCaseOptions = {}): string[] {
     const dev = s === 'rc' ? pair.rc : pair.ep;
     if (!dev.sleepUntilIdle(MODULE_OP_LIMIT_NS)) fail(`${s}: ${what} still sleeping after ${MODULE_OP_LIMIT_NS} ns (${dev.sleepingOps} operations in flight)`);
     return sim.now === from ? '' : `${what} slept ${sim.now - from} ns`;
+  };
+  /**
+   * `rmmod` of a bound instance returns when perf_remove does: after the writes to `run` in
+   * progress (debugfs_remove_recursive waits for them), the CLEAR of each peer and
+   * ntb_link_disable. A write that has not ended after LIVENESS_NS is signalled, as the user
+   * would Ctrl-C the `echo` that holds rmmod (in the kernel rmmod would block until then). A
+   * CLEAR waits behind the service's sends retrying a taken slot (flush_work waits for the run
+   * in progress and the one queued behind it): SSIZE and SXLAT in each, up to MSG_TRIES × 2 s
+   * apiece.
+   */
+  const rmmodWait = (s: Side, p: NtbPerf): string => {
+    const from = sim.now;
+    let removed = false;
+    let running = false;
+    p.whenRemoved(() => {
+      removed = true;
+      if (running) sim.stop();
+    });
+    const runUntil = (until: number): void => {
+      running = true;
+      while (!removed && sim.now < until) sim.run({ until });
+      running = false;
+    };
+    runUntil(sim.now + LIVENESS_NS);
+    let note = '';
+    if (!removed && pendingOn(s).length > 0) {
+      note = `writer signalled after ${sim.now - from} ns; `;
+      p.interrupt();
+    }
+    if (!removed) runUntil(sim.now + 4 * MSG_TRIES * MSG_RETRY_NS + MODULE_OP_LIMIT_NS);
+    if (!removed) fail(`${s}: rmmod still blocked ${sim.now - from} ns after it began (removing=${p.removing}, ${pendingOn(s).length} writes pending)`);
+    return `${note}rmmod slept ${sim.now - from} ns`;
   };
   /** Every ntb_perf instance each side had (a removed one's threads may still be stopping). */
   const everyInst: Record<Side, NtbPerf[]> = { rc: [], ep: [] };
@@ -315,7 +347,7 @@ export function runCase(c: FuzzCase, options: RunCaseOptions = {}): string[] {
       const p = inst(s);
       const leftover = dmaLeftover(s);
       if (leftover !== null) fail(leftover);
-      // Writes of an instance that is gone have ended (perf_remove interrupts a blocked write).
+      // Writes of an instance that is gone have ended (its rmmod returned only after they did).
       for (const w of pendingOn(s)) if (w.inst !== p) fail(`${s}: write #${w.id} of an unloaded ntb_perf never ended`);
       if (p === null) continue;
       // Which test `cat run` shows: the one running, else the one that changed the results
@@ -364,8 +396,9 @@ export function runCase(c: FuzzCase, options: RunCaseOptions = {}): string[] {
     setHealthy(BOTH, null);
     const slept: string[] = [];
     if (sides[s].loaded) {
+      const old = inst(s);
       bus(s).unregisterClient(sides[s].client);
-      slept.push(sleepInModuleOps(s, 'rmmod'));
+      slept.push(old === null ? sleepInModuleOps(s, 'rmmod') : rmmodWait(s, old));
     }
     sides[s].loaded = false;
     const client = createNtbPerfClient({ params: { totalOrder: c.totalOrder, chunkOrder: c.chunkOrder, useDma } });
@@ -402,7 +435,8 @@ export function runCase(c: FuzzCase, options: RunCaseOptions = {}): string[] {
       case 'run': {
         const p = inst(a.side);
         if (p === null) return 'no instance';
-        const busyBefore = pendingOn(a.side).length > 0;
+        // -EBUSY at once only when the peer is ready and a test runs; otherwise the write waits for the handshake.
+        const busyBefore = p.peerReady(0) && p.running;
         const w: Write = { id: nextId++, side: a.side, inst: p, at: sim.now, calls: [], endedAt: null };
         const rc = p.runTest(a.pidx, (v) => {
           w.calls.push(v);
@@ -456,12 +490,14 @@ export function runCase(c: FuzzCase, options: RunCaseOptions = {}): string[] {
         // Takes effect (and ends health) when a doorbell is actually lost.
         pair.faults.dropDoorbells(a.n);
         return '';
-      case 'unload':
+      case 'unload': {
         if (!sides[a.side].loaded) return 'not loaded';
+        const p = inst(a.side);
         bus(a.side).unregisterClient(sides[a.side].client);
         sides[a.side].loaded = false;
         setHealthy(BOTH, null);
-        return sleepInModuleOps(a.side, 'rmmod');
+        return p === null ? sleepInModuleOps(a.side, 'rmmod') : rmmodWait(a.side, p);
+      }
       case 'load':
         return load(a.side, a.useDma);
     }

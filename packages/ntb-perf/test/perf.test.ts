@@ -1,6 +1,6 @@
 import { pcieBytesPerSec } from '@ntbsim/kernel';
 import { describe, expect, it } from 'vitest';
-import { createNtbPerfClient, formatPa, MAX_THREADS_CNT } from '../src/index.js';
+import { createNtbPerfClient, formatPa, MAX_THREADS_CNT, MSG_RETRY_NS, MSG_TRIES, PERF_CMD_INVAL, PERF_SPAD } from '../src/index.js';
 import { only, parseStats, perfRig, runToEnd, stubDevice, type StatLine } from './harness.js';
 
 const MiB = 1 << 20;
@@ -69,10 +69,20 @@ describe('the scratchpad handshake (distinct ports, two 1 MiB windows)', () => {
     expect(epInfo).toMatch(/\tOut buffer addr 0x[0-9a-f]{16}\n/);
   });
 
-  // Known bug (see the report): perf_enable_service calls ntb_link_enable, which on ntb_hw_epf
-  // waits for the EP to answer CMD_LINK_UP, and only then ntb_link_event; the model raises the
-  // link event before linkEnable's completion, so the RC sees the link down, never sets
-  // PERF_STS_LNKUP, never sends its SSIZE and its peer never becomes ready.
+  it('info prints the outbound window\'s physical address after its (hashed) virtual one, and %pK hashes to 32 bits zero-extended', () => {
+    const r = perfRig();
+    const ep = only(r.epClient);
+    const win = r.pair.ep.ops.peerMwGetAddr(ep.gidx);
+    if (typeof win === 'number') throw new Error(`peerMwGetAddr: ${win}`);
+    const lines = ep.readInfo().split('\n');
+    const at = lines.findIndex((l) => l.startsWith('\tOut buffer addr '));
+    expect(lines.slice(at, at + 3)).toEqual([expect.stringMatching(/^\tOut buffer addr 0x00000000[0-9a-f]{8}$/), `\tOut buff phys addr ${formatPa(win.base)}[p]`, '\tOut buffer size 0x0000000000100000']);
+    expect(win.base).toBeGreaterThan(0);
+    expect(only(r.rcClient).readInfo()).toMatch(/\n\tIn buffer addr 0x00000000[0-9a-f]{8}\n/);
+  });
+
+  // perf_enable_service calls ntb_link_enable, which on ntb_hw_epf waits for the EP to answer
+  // CMD_LINK_UP, and only then ntb_link_event: the RC sees the link up and sends its SSIZE too.
   it('both sides finish the handshake, the RC too', () => {
     const r = perfRig();
     expect({ rc: only(r.rcClient).peerReady(0), ep: only(r.epClient).peerReady(0) }).toEqual({ rc: true, ep: true });
@@ -89,19 +99,29 @@ describe('the scratchpad handshake (distinct ports, two 1 MiB windows)', () => {
     expect(out.stats).toMatch(LINE);
   });
 
-  it('before the handshake the write to run waits for it (init_comp), then the test runs; a second write meanwhile is -EBUSY; interrupt() ends a waiting write with -EINTR', () => {
+  it('before the handshake writes to run wait for it (init_comp): when it completes the first runs its test and a second one, waiting too, only then gets -EBUSY; interrupt() ends a waiting write with -EINTR', () => {
     const r = perfRig({ settleNs: 0 });
     const ep = only(r.epClient);
     expect(ep.peerReady(0)).toBe(false);
     expect(ep.readInfo()).toContain('\tLink status: down\n');
     expect(ep.readInfo()).toContain('\tIn buffer addr: unallocated\n');
     const ended: number[] = [];
+    const second: number[] = [];
     expect(ep.runTest(0, (v) => ended.push(v))).toBe(0);
+    expect(ep.runTest(0, (v) => second.push(v))).toBe(0);
     expect(ep.running).toBe(false);
-    expect(ep.runTest(0, () => undefined)).toBe(-16);
-    r.sim.run({ until: r.sim.now + 500_000_000 });
+    const limit = r.sim.now + 500_000_000;
+    while (!ep.peerReady(0) && r.sim.now < limit) {
+      // Both writes still wait on init_comp.
+      expect({ second, ended, running: ep.running }).toEqual({ second: [], ended: [], running: false });
+      r.sim.run({ until: r.sim.now + 50_000 });
+    }
     expect(ep.peerReady(0)).toBe(true);
+    // busy_flag: the first write's test runs; the second write ended with -EBUSY at init_comp.
+    expect({ second, ended, running: ep.running }).toEqual({ second: [-16], ended: [], running: true });
+    r.sim.run({ until: r.sim.now + 500_000_000 });
     expect(ended).toEqual([0]);
+    expect(second).toEqual([-16]);
     expect(parseStats(ep.readStats()).lines).toHaveLength(1);
     const waiting = perfRig({ settleNs: 0 });
     const w = only(waiting.epClient);
@@ -118,7 +138,7 @@ describe('the scratchpad handshake (distinct ports, two 1 MiB windows)', () => {
     const r = perfRig({ perf: { params: { totalOrder: 22, maxMwSize: 0x40000 } } });
     const rc = only(r.rcClient);
     const ep = only(r.epClient);
-    expect(r.ep.kmsg().some((l) => l.endsWith('pci-vntb 0000:10:00.0: Peer 0 outbuf reduced to 0x0000000000040000'))).toBe(true);
+    expect(r.ep.kmsg().some((l) => l.endsWith('ntb_perf 0000:10:00.0: Peer 0 outbuf reduced to 0x0000000000040000'))).toBe(true);
     expect(ep.readInfo()).toContain('\tOut buffer size 0x0000000000040000\n');
     expect(rc.inbuf(0)?.size).toBe(0x40000);
     expect(rc.readInfo()).toContain('\tIn buffer size 0x0000000000040000\n');
@@ -225,8 +245,7 @@ describe('functional mode (real bytes, as get_random_bytes fills the source)', (
     return buf.bytes.slice();
   };
 
-  // Known bug (see the report): NtbPerf.randomBytes takes `rng.next() >>> 0`, but Rng.next() is a
-  // float in [0, 1), so every source byte is 0 (get_random_bytes fills it with random bytes).
+  // get_random_bytes fills the source: a regression once left every byte 0.
   it("the EP's test fills all of the RC's inbound buffer with random bytes, which depend on the seed", () => {
     const a = inbound(5, true);
     expect(a.length).toBe(MiB);
@@ -301,7 +320,7 @@ describe('a DMA test (use_dma)', () => {
     for (const f of failed) {
       expect(f.status).toBe(-19);
       expect(out.stats).toContain(`\n${f.tidx}: error status -19\n`);
-      expect(r.ep.kmsg().filter((l) => l.endsWith(`pci-vntb 0000:10:00.0: ${f.tidx}: Failed to get DMA channel`))).toHaveLength(1);
+      expect(r.ep.kmsg().filter((l) => l.endsWith(`ntb_perf 0000:10:00.0: ${f.tidx}: Failed to get DMA channel`))).toHaveLength(1);
     }
     expect(r.ep.kmsg().filter((l) => l.includes('Failed to get DMA channel'))).toHaveLength(2);
     expect(lines.flatMap((l) => ('copied' in l ? [l.copied] : []))).toEqual(Array.from({ length: channels }, () => TOTAL_22));
@@ -318,9 +337,9 @@ describe('probe refusals (perf_probe)', () => {
     expect(r.epClient.instances.size).toBe(0);
   });
 
-  // Known bug (see the report): since v5.7 (a9c4211ac918 "NTB: perf: Don't require one more memory
-  // window than number of peers") perf_init_service refuses only ntb_peer_mw_count < pcnt; the
-  // model still requires pcnt + 1 and refuses the RC with "Not enough memory windows".
+  // Since v5.7 (a9c4211ac918 "NTB: perf: Don't require one more memory window than number of
+  // peers") perf_init_service refuses only ntb_peer_mw_count < pcnt, as the model does: the RC
+  // binds with pcnt (1) window; only the EP, which needs window 1, cannot.
   it('distinct ports with one memory window: the RC (global index 0) binds, one window per peer being enough', () => {
     const r = perfRig({ mwSizes: [MiB] });
     expect({ bound: r.rcClient.instances.size, refused: r.rc.kmsg().filter((l) => l.includes('Not enough memory windows')) }).toEqual({ bound: 1, refused: [] });
@@ -331,7 +350,7 @@ describe('probe refusals (perf_probe)', () => {
     const client = createNtbPerfClient();
     expect(client.probe(dev)).toBe(-22);
     expect(client.instances.size).toBe(0);
-    expect(host.kmsg().map((l) => l.replace(/^\[[ \d.]+\] /, ''))).toEqual(['ntb_stub 0000:07:00.0: Not enough memory windows']);
+    expect(host.kmsg().map((l) => l.replace(/^\[[ \d.]+\] /, ''))).toEqual(['ntb_perf 0000:07:00.0: Not enough memory windows']);
     expect(dev.ctx).toBeNull();
   });
 
@@ -343,7 +362,7 @@ describe('probe refusals (perf_probe)', () => {
     const client = createNtbPerfClient();
     expect(client.probe(dev)).toBe(-22);
     expect(client.instances.size).toBe(0);
-    expect(host.kmsg().map((l) => l.replace(/^\[[ \d.]+\] /, ''))).toEqual(['ntb_stub 0000:07:00.0: Command services unsupported']);
+    expect(host.kmsg().map((l) => l.replace(/^\[[ \d.]+\] /, ''))).toEqual(['ntb_perf 0000:07:00.0: Command services unsupported']);
   });
 
   it("passes on the window errors: peer_mw_get_addr's errno, -ENOMEM when the window cannot be mapped", () => {
@@ -385,8 +404,8 @@ describe('link loss during a test', () => {
     expect(ep.readStats()).toBe(`${STATS_HEADER}\n0: error status -4\n`);
     expect(ep.results()).toMatchObject([{ tidx: 0, status: -4 }]);
     const log = r.ep.kmsg();
-    expect(log.filter((l) => l.endsWith('pci-vntb 0000:10:00.0: Freeing while test on-fly'))).toHaveLength(1);
-    expect(log.filter((l) => l.endsWith('pci-vntb 0000:10:00.0: 0: Got error -4 on test'))).toHaveLength(1);
+    expect(log.filter((l) => l.endsWith('ntb_perf 0000:10:00.0: Freeing while test on-fly'))).toHaveLength(1);
+    expect(log.filter((l) => l.endsWith('ntb_perf 0000:10:00.0: 0: Got error -4 on test'))).toHaveLength(1);
     expect(ep.peerReady(0)).toBe(false);
     expect(ep.readInfo()).toContain('\tLink status: down\n');
     // A new write waits for the handshake, which only the link's return brings.
@@ -404,20 +423,36 @@ describe('link loss during a test', () => {
 });
 
 describe('unbinding and reloading (ntb_unregister_client, then a new client)', () => {
-  it('removal terminates a running test and ends the write with -EINTR; a reloaded ntb_perf binds, handshakes and runs again', () => {
+  it('rmmod with a test running waits for the write (debugfs_remove_recursive): the test ends normally, then the CLEAR, 0 in the command slot and ntb_link_disable; a reloaded ntb_perf binds, handshakes and runs again', () => {
     const r = perfRig();
     const ep = only(r.epClient);
     const done: number[] = [];
-    expect(ep.runTest(0, (v) => done.push(v))).toBe(0);
+    let writeEnd: number | null = null;
+    expect(
+      ep.runTest(0, (v) => {
+        done.push(v);
+        writeEnd = r.sim.now;
+      }),
+    ).toBe(0);
     r.sim.run({ until: r.sim.now + 500_000 });
+    // The EP (global index 1) receives the RC's commands in its scratchpad 0 (PERF_SPAD_CMD(0)).
+    expect(r.pair.ep.spadRead(PERF_SPAD.cmd(0)) >>> 0).toBe(PERF_CMD_INVAL);
     r.pair.buses.ep.unregisterClient(r.epClient);
-    r.pair.buses.rc.unregisterClient(r.rcClient);
     expect(r.epClient.instances.size).toBe(0);
-    expect(r.pair.ep.ctx).toBeNull();
+    expect({ removing: ep.removing, bound: ep.bound, running: ep.running, done }).toEqual({ removing: true, bound: false, running: true, done: [] });
+    let removedAt: number | null = null;
+    ep.whenRemoved(() => (removedAt = r.sim.now));
     r.sim.run({ until: r.sim.now + 100_000_000 });
-    expect(done).toEqual([-4]);
-    expect(ep.running).toBe(false);
-    expect(ep.readStats()).toBe(`${STATS_HEADER}\n0: error status -4\n`);
+    expect(done).toEqual([0]);
+    expect(ep.readStats()).toMatch(LINE);
+    expect(r.ep.kmsg().some((l) => l.includes('Freeing while test on-fly'))).toBe(false);
+    // perf_remove returned after the write, once the EPF commands of its CLEAR and link disable were done.
+    expect(removedAt).toBeGreaterThan(writeEnd ?? Infinity);
+    expect(ep.removing).toBe(false);
+    expect(r.pair.ep.spadRead(PERF_SPAD.cmd(0))).toBe(0);
+    expect(ep.inbuf(0)).toBeNull();
+    r.pair.buses.rc.unregisterClient(r.rcClient);
+    r.pair.rc.sleepUntilIdle(10_000_000_000);
     const rcClient = createNtbPerfClient({ params: { totalOrder: 22 } });
     const epClient = createNtbPerfClient({ params: { totalOrder: 22 } });
     r.pair.buses.rc.registerClient(rcClient);
@@ -426,6 +461,119 @@ describe('unbinding and reloading (ntb_unregister_client, then a new client)', (
     expect([only(rcClient).peerReady(0), only(epClient).peerReady(0)]).toEqual([true, true]);
     expect(runToEnd(r.sim, only(epClient)).stats).toMatch(LINE);
     expect(runToEnd(r.sim, only(rcClient)).stats).toMatch(LINE);
+  });
+
+  it('rmmod while a write waits for the handshake: the instance still sees its link and doorbell events, so the handshake completes, the test runs, and only then the removal goes on', () => {
+    const r = perfRig({ settleNs: 0 });
+    const ep = only(r.epClient);
+    const done: number[] = [];
+    expect(ep.runTest(0, (v) => done.push(v))).toBe(0);
+    r.pair.buses.ep.unregisterClient(r.epClient);
+    expect(ep.peerReady(0)).toBe(false);
+    r.sim.run({ until: r.sim.now + 1_000_000_000 });
+    expect(done).toEqual([0]);
+    expect(ep.readStats()).toMatch(LINE);
+    expect(ep.removing).toBe(false);
+    expect(r.pair.ep.ctx).toBeNull();
+  });
+
+  it('rmmod while a write waits for a handshake that cannot come blocks until the writer is signalled (-EINTR)', () => {
+    const r = perfRig({ settleNs: 0 });
+    r.pair.faults.linkDown();
+    const ep = only(r.epClient);
+    const done: number[] = [];
+    expect(ep.runTest(0, (v) => done.push(v))).toBe(0);
+    r.pair.buses.ep.unregisterClient(r.epClient);
+    r.sim.run({ until: r.sim.now + 5_000_000_000 });
+    expect({ done, removing: ep.removing }).toEqual({ done: [], removing: true });
+    ep.interrupt();
+    expect(done).toEqual([-4]);
+    expect(r.pair.ep.sleepUntilIdle(10_000_000_000)).toBe(true);
+    expect(ep.removing).toBe(false);
+    expect(ep.results()).toEqual([]);
+  });
+
+  it('perf_disable_service on a device: our doorbell bit masked, 0 in our command slot of the peer, our doorbell bit cleared, then ntb_link_disable; remove returns when it does', () => {
+    const calls: string[] = [];
+    let disabled: ((rc: number) => void) | null = null;
+    const { dev } = stubDevice({
+      dbSetMask: (bits) => (calls.push(`mask ${bits}`), 0),
+      dbClear: (bits) => (calls.push(`clear ${bits}`), 0),
+      spadWrite: (sidx, v) => (calls.push(`spad ${sidx}=${v.toString(16)}`), 0),
+      linkDisable: (done) => {
+        calls.push('link disable');
+        disabled = done;
+      },
+    });
+    const client = createNtbPerfClient();
+    expect(client.probe(dev)).toBe(0);
+    const perf = only(client);
+    calls.length = 0;
+    let removed = false;
+    client.remove(dev);
+    perf.whenRemoved(() => (removed = true));
+    // gidx 0, the peer's gidx 1: our command slot for it is scratchpad 3; doorbell bit 0 (mask 1).
+    expect(calls).toEqual(['mask 1', 'spad 3=0', 'clear 1', 'link disable']);
+    expect({ removed, removing: perf.removing }).toEqual({ removed: false, removing: true });
+    (disabled as ((rc: number) => void) | null)?.(0);
+    expect({ removed, removing: perf.removing }).toEqual({ removed: true, removing: false });
+  });
+});
+
+describe('stopping a test (perf_terminate_test)', () => {
+  it('a signal before any thread started cancels their works: they keep -ENODATA (nothing printed, nothing copied) and the write ends with -EINTR', () => {
+    const r = perfRig({ perf: { functional: true, params: { totalOrder: 22 } } });
+    const ep = only(r.epClient);
+    expect(ep.setThreadsCount(4)).toBe(0);
+    const done: number[] = [];
+    expect(ep.runTest(0, (v) => done.push(v))).toBe(0);
+    expect(ep.running).toBe(true);
+    ep.interrupt();
+    r.sim.run({ until: r.sim.now + 100_000_000 });
+    expect(done).toEqual([-4]);
+    expect(ep.results()).toEqual([]);
+    expect(ep.readStats()).toBe(`${STATS_HEADER}\n`);
+    expect(r.ep.kmsg().some((l) => l.includes('Got error'))).toBe(false);
+    expect(only(r.rcClient).inbuf(0)?.bytes.every((b) => b === 0)).toBe(true);
+  });
+});
+
+describe('command retries (perf_spad_cmd_send, MSG_TRIES 1000, usleep_range(1000000, 2000000) since v5.8)', () => {
+  it('a busy slot is tried again after the 2 s upper bound of the sleep, not sooner', () => {
+    expect({ MSG_TRIES, MSG_RETRY_NS }).toEqual({ MSG_TRIES: 1000, MSG_RETRY_NS: 2_000_000_000 });
+    // The RC's command slot in the EP's scratchpads (PERF_SPAD_CMD(0)) is taken before the RC's
+    // ntb_perf sees the link: its SSIZE finds it busy.
+    const r = perfRig({ settleNs: 0 });
+    const ep = only(r.epClient);
+    r.pair.ep.spadWrite(PERF_SPAD.cmd(0), 7);
+    while (r.rcClient.instances.size === 0 || !only(r.rcClient).peerLinkUp(0)) r.sim.run({ until: r.sim.now + 1_000_000 });
+    const firstTry = r.sim.now;
+    r.sim.run({ until: firstTry + 1_000_000_000 });
+    // The RC's SSIZE is still waiting: the EP has allocated nothing for it.
+    expect(ep.inbuf(0)).toBeNull();
+    r.pair.ep.spadWrite(PERF_SPAD.cmd(0), PERF_CMD_INVAL);
+    r.sim.run({ until: firstTry + 1_990_000_000 });
+    expect(ep.inbuf(0)).toBeNull();
+    r.sim.run({ until: firstTry + 2_100_000_000 });
+    expect(ep.inbuf(0)?.size).toBe(MiB);
+    r.sim.run({ until: r.sim.now + 100_000_000 });
+    expect(only(r.rcClient).peerReady(0)).toBe(true);
+  });
+
+  it('after MSG_TRIES busy attempts and the sleep after the last one, the command is dropped: a slot freed then is never used', () => {
+    const r = perfRig({ settleNs: 0 });
+    const ep = only(r.epClient);
+    r.pair.ep.spadWrite(PERF_SPAD.cmd(0), 7);
+    while (r.rcClient.instances.size === 0 || !only(r.rcClient).peerLinkUp(0)) r.sim.run({ until: r.sim.now + 1_000_000 });
+    const firstTry = r.sim.now;
+    // Attempts at firstTry + 2 s·k, k = 0 … 999; the last one's sleep ends at firstTry + 2000 s.
+    r.sim.run({ until: firstTry + 1_999_000_000_000 });
+    r.pair.ep.spadWrite(PERF_SPAD.cmd(0), PERF_CMD_INVAL);
+    r.sim.run({ until: firstTry + 2_010_000_000_000 });
+    expect(ep.inbuf(0)).toBeNull();
+    expect(only(r.rcClient).peerReady(0)).toBe(false);
+    // The link stays up: only a new link event (or a reload) would send SSIZE again.
+    expect(only(r.rcClient).peerLinkUp(0)).toBe(true);
   });
 });
 

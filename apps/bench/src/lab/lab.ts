@@ -210,7 +210,8 @@ export function bootLab(options: LabOptions = {}): Lab {
       loadPerf(perfParams = {}): readonly string[] {
         if (perfClient !== null) return [];
         const client = createNtbPerfClient({ params: perfParams, functional: options.payload === 'functional' });
-        const log = client.initLog.map((l) => board.printk(`ntb_perf: ${l}`));
+        // pr_info without pr_fmt (ntb_perf.c defines none): the lines carry no prefix.
+        const log = client.initLog.map((l) => board.printk(l));
         perfClient = client;
         ntbBus.registerClient(client);
         return log;
