@@ -8,6 +8,7 @@
  */
 import { ERRNO, NS_PER_SEC, strerror, type CpuUsage, type Errno } from '@ntbsim/kernel';
 import { formatIpv4, NetError, parseIpv4Prefix, SYSCTL_NAMES, type NetDevice, type NetDevStats } from '@ntbsim/net-core';
+import type { NtbPerf } from '@ntbsim/ntb-perf';
 import { LabError, qdiscAttached, type Board } from '../lab/lab.js';
 import { applyParam, ParamError, parsePerfParams, unknownParamMessage, type ModuleParams } from '../lab/params.js';
 import { strtod } from './iperf3/units.js';
@@ -676,6 +677,25 @@ function sleepInNtbOps(env: ShellEnv, what: string): void {
   if (!dev.sleepUntilIdle(MODULE_SLEEP_LIMIT_NS)) throw new LabError('ETIMEDOUT', `${env.board.name}: ${what} still sleeping in ${dev.sleepingOps} NTB operations after ${MODULE_SLEEP_LIMIT_NS / NS_PER_SEC} s`);
 }
 
+/**
+ * How long `rmmod ntb_perf` may block (ns, virtual): perf_remove's flush of a command send still
+ * in its retries (MSG_TRIES 1000 × 2 s) before it clears the peers and disables the link.
+ */
+const PERF_REMOVE_LIMIT_NS = 2100 * NS_PER_SEC;
+
+/** rmmod returns when perf_remove has (whenRemoved), letting virtual time run until then. */
+function waitPerfRemoved(env: ShellEnv, perf: NtbPerf): void {
+  const sim = env.lab.sim;
+  const until = sim.now + PERF_REMOVE_LIMIT_NS;
+  let done = false;
+  perf.whenRemoved(() => {
+    done = true;
+    sim.stop();
+  });
+  while (!done && sim.now < until) sim.run({ until });
+  if (!done) throw new LabError('ETIMEDOUT', `${env.board.name}: rmmod ntb_perf still waiting for perf_remove after ${PERF_REMOVE_LIMIT_NS / NS_PER_SEC} s`);
+}
+
 /** The hardware modules under ntb_transport (not removable in the lab). */
 const BASE_MODULES = new Set(['ntb_hw_epf', 'pci_epf_vntb']);
 
@@ -752,8 +772,12 @@ export const rmmod: Command = (argv, env) => {
       else if (rc !== 0) err += 'rmmod: ERROR: Module ntb_transport is not currently loaded\n';
       else sleepInNtbOps(env, 'rmmod ntb_transport');
     } else if (mod === 'ntb_perf') {
+      const perf = env.board.perf();
       if (!env.board.unloadPerf()) err += 'rmmod: ERROR: Module ntb_perf is not currently loaded\n';
-      else sleepInNtbOps(env, 'rmmod ntb_perf');
+      else {
+        sleepInNtbOps(env, 'rmmod ntb_perf');
+        if (perf !== null) waitPerfRemoved(env, perf);
+      }
     } else if (BASE_MODULES.has(mod)) {
       const user = env.board.transport() !== null ? 'ntb_transport' : env.board.perf() !== null ? 'ntb_perf' : null;
       err += user === null ? `rmmod: ERROR: could not remove '${mod}': Device or resource busy\n` : `rmmod: ERROR: Module ${mod} is in use by: ${user}\n`;
