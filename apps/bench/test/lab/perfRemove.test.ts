@@ -18,7 +18,7 @@ describe('rmmod ntb_perf', () => {
       for (const b of ['ep', 'rc'] as const) expect(sh(l, b, 'rmmod ntb_netdev ntb_transport').status).toBe(0);
       expect(sh(l, 'rc', 'modprobe ntb_perf total_order=20').status).toBe(0);
       expect(sh(l, 'ep', 'modprobe ntb_perf total_order=20').status).toBe(0);
-      if (settle > 0) expect(sh(l, 'ep', `sleep ${settle}`).status).toBe(0);
+      if (settle > 0) sh(l, 'ep', `sleep ${settle}`);
       const perf = l.boards.rc.perf();
       expect(perf).not.toBeNull();
       let removedAt = -1;
