@@ -3,6 +3,7 @@
  * drivers register themselves, and the bus probes every client on every device until one
  * binds (probe returns 0). A device has at most one bound client.
  */
+import { ERRNO, type Host } from '@ntbsim/kernel';
 import { NtbError } from './errors.js';
 import type { NtbDev } from './device.js';
 import type { NtbClient } from './types.js';
@@ -69,7 +70,11 @@ export class NtbBus {
   }
 
   private tryBind(dev: NtbDev, client: NtbClient): boolean {
-    if (client.probe(dev) !== 0) return false;
+    const rc = client.probe(dev);
+    if (rc !== 0) {
+      logProbeFailure(dev.host, dev.name, client.name, rc);
+      return false;
+    }
     this.bound.set(dev, client);
     return true;
   }
@@ -86,4 +91,14 @@ export class NtbBus {
 /** Create the NTB bus of a host. */
 export function createNtbBus(): NtbBus {
   return new NtbBus();
+}
+
+/**
+ * The driver core's line for a probe of device `dev` by `driver` that failed with `rc`
+ * (call_driver_probe): dev_err "DRIVER DEV: probe with driver DRIVER failed with error RC",
+ * dev->driver being set during the probe; -ENODEV and -ENXIO only reject the match (dev_dbg).
+ */
+export function logProbeFailure(host: Host, dev: string, driver: string, rc: number): void {
+  if (rc === -ERRNO.ENODEV || rc === -ERRNO.ENXIO) return;
+  host.printk(`${driver} ${dev}: probe with driver ${driver} failed with error ${rc}`);
 }

@@ -1,4 +1,4 @@
-export { createNtbBus, NtbBus } from './bus.js';
+export { createNtbBus, logProbeFailure, NtbBus } from './bus.js';
 export { createNtbDev, NtbDev } from './device.js';
 export { NtbError, type NtbErrorCode } from './errors.js';
 export type {

@@ -45,6 +45,17 @@ describe('NtbBus', () => {
     expect(bus.deviceList).toHaveLength(0);
   });
 
+  it('logs a failed probe as the driver core does (dev_err with the errno), a -ENODEV/-ENXIO rejection not at all', () => {
+    const h = createHost(createSimulation(), { name: 'rc', profile: getProfile('rcar-s4') });
+    const bus = createNtbBus();
+    const failing = (name: string, rc: number): NtbClient => ({ name, probe: () => rc, remove: () => undefined });
+    bus.registerClient(failing('rejects', -19));
+    bus.registerClient(failing('nodev', -6));
+    bus.registerClient(failing('ntb_perf', -22));
+    bus.registerDevice(createNtbDev({ name: '0000:01:00.0', host: h, ops: fakeOps() }));
+    expect(h.kmsg().map((l) => l.replace(/^\[ *[\d.]+\] /, ''))).toEqual(['ntb_perf 0000:01:00.0: probe with driver ntb_perf failed with error -22']);
+  });
+
   it('refuses a client without probe or remove with EINVAL (__ntb_register_client, ntb_client_ops_is_valid) and never offers it a device', () => {
     const bus = createNtbBus();
     const log: string[] = [];

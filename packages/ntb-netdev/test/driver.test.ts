@@ -114,6 +114,8 @@ describe('modprobe ntb_netdev (loadNtbNetdev)', () => {
     expect(mod.devices.size).toBe(0);
     expect(stack.devices).toEqual([stack.loopback]);
     expect(() => stack.device('ntb0')).toThrow(/ENODEV|ntb0/);
+    // The driver core's dev_err for the failed probe (call_driver_probe).
+    expect(p.hosts.rc.kmsg().at(-1)).toMatch(/\] ntb_netdev ntb_netdev0: probe with driver ntb_netdev failed with error -5$/);
     mod.unload();
     expect(t?.freeQueueCount).toBe(0);
   });

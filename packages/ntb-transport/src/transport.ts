@@ -10,7 +10,7 @@
  * handshakes (QP_LINKS bits, echoed, retried every 10 ms).
  */
 import { DelayedWork, ERRNO, Work, type ExecContext, type Workqueue } from '@ntbsim/kernel';
-import type { DmaBuffer, IoWindow, NtbClient, NtbDevice } from '@ntbsim/ntb-core';
+import { logProbeFailure, type DmaBuffer, type IoWindow, type NtbClient, type NtbDevice } from '@ntbsim/ntb-core';
 import { TransportError } from './errors.js';
 import { NTB_LINK_DOWN_TIMEOUT, NTB_TRANSPORT_VERSION, numQpsInMw, qpRing, roundUp, RX_INFO_SIZE, SPAD, transportCounts, type Counts } from './layout.js';
 import { PAYLOAD_HEADER_SIZE, transportParams } from './params.js';
@@ -364,10 +364,12 @@ export class TransportBus {
   private match(dev: TransportClientDev): void {
     for (const drv of this.drivers) {
       if (!dev.name.startsWith(drv.name)) continue;
-      if (drv.probe(dev) === 0) {
+      const rc = drv.probe(dev);
+      if (rc === 0) {
         this.bound.set(dev, drv);
         return;
       }
+      logProbeFailure(dev.transport.dev.host, dev.name, drv.name, rc);
     }
   }
 }
