@@ -80,6 +80,7 @@ describe('the fault command', () => {
     expect(sh(lab2, 'ep', 'fault link down silent').status).toBe(0);
     lab2.sim.run({ until: lab2.sim.now + 50e6 });
     expect(lab2.pair.fabric.linkUp).toBe(false);
+    expect(sh(lab2, 'rc', 'fault show').stdout).toContain('pcie link: down (silent: neither device was told)\n');
     expect(lab2.boards.rc.netdev()?.ndev.netifCarrierOk()).toBe(true);
     expect(lab2.boards.ep.netdev()?.ndev.netifCarrierOk()).toBe(true);
     expect(sh(lab2, 'ep', 'fault link up').status).toBe(0);
