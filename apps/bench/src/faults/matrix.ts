@@ -126,18 +126,25 @@ export function faultsHtml(report: FaultsReport): string {
       return `<tr><th scope="row">${esc(r.id)}</th><td>${esc(r.fault)}<span class="desc">${esc(r.title)}</span></td>${cells}</tr>`;
     })
     .join('\n');
+  const measured = report.results
+    .map((r) => {
+      const items = report.invariants.map((i) => `<dt>${esc(i)}: ${esc(MARK[r.invariants[i].status] ?? '?')}</dt><dd>${esc(r.invariants[i].detail)}</dd>`).join('');
+      return `<details><summary><code>${esc(r.id)}</code> ${r.pass ? 'pass' : 'FAIL'}</summary><dl>${items}</dl></details>`;
+    })
+    .join('\n');
   const fails = report.results.flatMap((r) => report.invariants.filter((i) => r.invariants[i].status === 'fail').map((i) => `<li><code>${esc(r.id)}</code> ${esc(i)}: ${esc(r.invariants[i].detail)}</li>`));
   const legend = FAULTS_LEGEND.map(([m, what]) => `<dt class="${m === 'PASS' ? 'pass' : m === 'FAIL' ? 'fail' : m === '-' ? 'na' : ''}">${esc(m)}</dt><dd>${esc(what)}</dd>`).join('');
   return [
     '<section id="faults">',
     '<h2>Faults and invariants</h2>',
-    `<p id="faults-summary"><b>${esc(faultsSummary(report))}</b> (seed ${report.seed}): every applicable invariant held in ${report.passed} of ${report.results.length} scenarios. Hover a cell for what was measured.</p>`,
+    `<p id="faults-summary"><b>${esc(faultsSummary(report))}</b> (seed ${report.seed}): every applicable invariant held in ${report.passed} of ${report.results.length} scenarios. Hover a cell, or open a scenario under the table, for what was measured.</p>`,
     FAULTS_STYLE,
     `<dl class="legend">${legend}</dl>`,
     `<div class="scroll"><table><thead><tr><th>scenario</th><th>fault</th>${head}</tr></thead><tbody>`,
     rows,
     '</tbody></table></div>',
     fails.length === 0 ? '' : `<ul>${fails.join('')}</ul>`,
+    `<div id="faults-measured"><h3>What was measured</h3>\n${measured}</div>`,
     '</section>',
   ].join('\n');
 }

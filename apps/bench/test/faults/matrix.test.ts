@@ -183,6 +183,10 @@ describe('the fault × invariant matrix', () => {
     // Each scenario's description shows beside its fault, not only on hover.
     expect(html).toContain('<td>hardware link loss<span class="desc">PCIe link lost for 30 ms mid-transfer, then recovered</span></td>');
     expect(html).toContain('#faults td.na{color:#555;');
+    // What each cell measured, also without hovering: one collapsible entry per scenario.
+    expect(html.match(/<details><summary><code>/g)).toHaveLength(report.results.length);
+    const hw = report.results.find((r) => r.id === 'hw-link-loss');
+    expect(html).toContain(`<details><summary><code>hw-link-loss</code> pass</summary><dl><dt>no-throw-no-hang: PASS</dt><dd>${hw?.invariants['no-throw-no-hang'].detail ?? ''}</dd>`);
     const page = faultsPage(report);
     expect(page).toContain('<meta name="viewport" content="width=device-width, initial-scale=1">');
     expect(page).toContain(PAGE_STYLE);
