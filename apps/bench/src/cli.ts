@@ -780,7 +780,7 @@ export async function main(argv: string[]): Promise<number> {
         throw new UsageError(`unknown command '${cmd}'`);
     }
   } catch (e) {
-    if (e instanceof UsageError) {
+    if (e instanceof UsageError || (e instanceof ParamError && e.syntax)) {
       // A command's own usage error ('sweep: …') shows that command's usage.
       const cmd = /^([a-z0-9]+):/.exec(e.message)?.[1];
       process.stderr.write(`ntb-bench: ${e.message}\n${cmd !== undefined && COMMAND_HELP[cmd] !== undefined ? commandUsage(cmd) : USAGE}`);

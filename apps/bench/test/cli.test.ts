@@ -79,11 +79,16 @@ describe('ntb-bench CLI', () => {
       [['merge', missing], 1, `ntb-bench: merge: '${missing}': No such file or directory\n`],
       [['merge', badJson], 1, `ntb-bench: merge: '${badJson}': invalid JSON: Unexpected end of JSON input\n`],
       [['--trace', join(dir, 'no/such/dir/t.jsonl'), 'ethtool', '-l', 'ntb0'], 1, `ntb-bench: --trace '${join(dir, 'no/such/dir/t.jsonl')}': No such file or directory\n`],
-      [['--param', 'use_dma=1', 'lab'], 1, "ntb-bench: 'use_dma=1': expected MODULE.PARAMETER=VALUE (modules: ntb_transport, ntb_netdev)\n"],
       [['--param', 'ntb_netdev.wake_timer', 'lab'], 1, "ntb-bench: ntb_netdev: '' invalid for parameter 'wake_timer' (allowed jiffy, hrtimer)\n"],
       [['--param', 'ntb_transport.transport_mtu=1', 'lab'], 1, 'ntb-bench: ntb_transport.transport_mtu: got 1, allowed an integer in 13..4294967295\n'],
     ];
     for (const [argv, code, err] of cases) expect.soft({ argv, ...(await run(argv)) }).toEqual({ argv, code, out: '', err });
+    // A malformed --param is a usage error, as any other bad global option (a value the module refuses is its modprobe's 1).
+    for (const bad of ['use_dma=1', 'ntb_transport.=1']) {
+      const r = await run(['--param', bad, 'lab']);
+      expect({ code: r.code, err: r.err.split('\n')[0] }).toEqual({ code: 2, err: `ntb-bench: '${bad}': expected ${bad === 'use_dma=1' ? 'MODULE.PARAMETER=VALUE (modules: ntb_transport, ntb_netdev)' : 'MODULE.PARAMETER=VALUE'}` });
+      expect(r.err).toContain('\nUsage: ntb-bench [global options] COMMAND [args]\n');
+    }
     const usage: [string[], string][] = [
       [['lab', '--bogus'], "ntb-bench: lab: unknown option '--bogus' (allowed: --keep-going)\n"],
       [['lab', '--seed', '5', 'x.lab'], "ntb-bench: lab: unknown option '--seed' (allowed: --keep-going; global options go before the command)\n"],

@@ -12,9 +12,12 @@ import { DEFAULT_TRANSPORT_PARAMS, KERNEL_PARAM_NAMES, transportParams, type Tra
 export class ParamError extends Error {
   /** Always EINVAL. */
   readonly code = 'EINVAL' as const;
-  constructor(message: string) {
+  /** A malformed `MODULE.PARAMETER=VALUE` (a usage error), rather than a value the module refuses. */
+  readonly syntax: boolean;
+  constructor(message: string, syntax = false) {
     super(message);
     this.name = 'ParamError';
+    this.syntax = syntax;
   }
 }
 
@@ -73,10 +76,10 @@ export function applyParam(params: ModuleParams, spec: string, module?: string):
   const bare = eq < 0;
   const value = bare ? '' : spec.slice(eq + 1);
   const dot = key.indexOf('.');
-  if (module === undefined && dot < 0) throw new ParamError(`'${spec}': expected MODULE.PARAMETER=VALUE (modules: ntb_transport, ntb_netdev)`);
+  if (module === undefined && dot < 0) throw new ParamError(`'${spec}': expected MODULE.PARAMETER=VALUE (modules: ntb_transport, ntb_netdev)`, true);
   const mod = module ?? key.slice(0, dot);
   const name = module !== undefined ? key : key.slice(dot + 1);
-  if (name === '') throw new ParamError(`'${spec}': expected ${module === undefined ? 'MODULE.' : ''}PARAMETER=VALUE`);
+  if (name === '') throw new ParamError(`'${spec}': expected ${module === undefined ? 'MODULE.' : ''}PARAMETER=VALUE`, true);
   if (mod === 'ntb_transport') {
     const field = TRANSPORT_BY_KERNEL_NAME.get(name);
     if (field === undefined) return withUnknown(params, { module: 'ntb_transport', name });
