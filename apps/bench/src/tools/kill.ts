@@ -12,6 +12,7 @@
  */
 import type { Board, Lab } from '../lab/lab.js';
 import { result, type Command, type CommandResult, type ShellEnv } from '../types.js';
+import { ArgvWalker } from './argv.js';
 import { serversOn, stopServers } from './iperf3/server.js';
 import { takeServerOutput } from './net/background.js';
 import { sockperfServersOn } from './sockperf.js';
@@ -123,30 +124,26 @@ function parseKillall(args: readonly string[]): { names: string[]; sig: number; 
   let quiet = false;
   let ignoreCase = false;
   const unmodelled = (opt: string): KillallExit => new KillallExit(`killall: the lab does not model ${opt} (it has no PIDs, users or process ages to go by)\n`);
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i] as string;
-    if (a === '--') {
-      names.push(...args.slice(i + 1));
-      break;
-    }
-    if (!a.startsWith('-') || a === '-') {
-      names.push(a);
+  const words = new ArgvWalker(args);
+  for (const w of words) {
+    if (w.kind === 'operand') {
+      names.push(w.text);
       continue;
     }
-    if (a.startsWith('--')) {
-      const [long = '', value] = a.slice(2).split(/=(.*)/s);
+    if (w.kind === 'long') {
+      const long = w.name;
       if (long === 'quiet') quiet = true;
       else if (long === 'ignore-case') ignoreCase = true;
       else if (long === 'exact' || long === 'wait') continue;
       else if (long === 'signal') {
-        const v = value ?? args[++i];
+        const v = w.value ?? words.next();
         if (v === undefined) throw new KillallExit(KILLALL_USAGE);
         sig = killallSignal(v);
       } else if ([...KILLALL_UNMODELLED.values()].includes(long)) throw unmodelled(`--${long}`);
       else throw new KillallExit(KILLALL_USAGE);
       continue;
     }
-    const body = a.slice(1);
+    const body = w.chars;
     // An upper-case or numeric option is a signal (-TERM, -KILL, -9), except -I and -V themselves.
     if (/^[A-Z0-9]/.test(body) && body !== 'I' && body !== 'V') {
       sig = killallSignal(body);
@@ -158,7 +155,7 @@ function parseKillall(args: readonly string[]): { names: string[]; sig: number; 
       else if (c === 'I') ignoreCase = true;
       else if (c === 'e' || c === 'w') continue;
       else if (c === 's') {
-        const v = j + 1 < body.length ? body.slice(j + 1) : args[++i];
+        const v = j + 1 < body.length ? body.slice(j + 1) : words.next();
         if (v === undefined) throw new KillallExit(KILLALL_USAGE);
         sig = killallSignal(v);
         break;
@@ -231,30 +228,26 @@ export const pkill: Command = (argv, env) => {
   let exact = false;
   const operands: string[] = [];
   const refuse = (opt: string): CommandResult => result('', `pkill: the lab does not model ${opt}: it takes -SIGNAL, --signal SIGNAL, -c, -i and -x\n`, 2);
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i] as string;
-    if (a === '--') {
-      operands.push(...args.slice(i + 1));
-      break;
-    }
-    if (!a.startsWith('-') || a === '-') {
-      operands.push(a);
+  const words = new ArgvWalker(args);
+  for (const w of words) {
+    if (w.kind === 'operand') {
+      operands.push(w.text);
       continue;
     }
-    if (a.startsWith('--')) {
-      const [long = '', value] = a.slice(2).split(/=(.*)/s);
+    if (w.kind === 'long') {
+      const long = w.name;
       if (long === 'count') count = true;
       else if (long === 'ignore-case') ignoreCase = true;
       else if (long === 'exact') exact = true;
       else if (long === 'signal') {
-        const v = value ?? args[++i];
+        const v = w.value ?? words.next();
         const n = v === undefined ? -1 : pkillSignal(v);
         if (n < 0) return refuse(`--signal ${v ?? ''}`.trimEnd());
         sig = n;
       } else return refuse(`--${long}`);
       continue;
     }
-    for (const c of a.slice(1)) {
+    for (const c of w.chars) {
       if (c === 'c') count = true;
       else if (c === 'i') ignoreCase = true;
       else if (c === 'x') exact = true;

@@ -18,6 +18,7 @@ import type { TaskStep } from '@ntbsim/kernel';
 import { netStrerror, type PmtuDisc } from '@ntbsim/net-core';
 import { runsAsRoot } from '../lab/shell.js';
 import { result, type Command, type CommandResult } from '../types.js';
+import { ArgvWalker } from './argv.js';
 import { strtod } from './iperf3/units.js';
 import { takeServerOutput } from './net/background.js';
 import { cGeneral } from './net/cformat.js';
@@ -160,23 +161,21 @@ function parse(argv: readonly string[]): PingOptions | CommandResult {
   const operands: string[] = [];
   /** An error exit after what ping_strtod already warned about. */
   const failWarned = (msg: string, status: number): CommandResult => result('', `${warnings}ping: ${msg}\n`, status);
-  for (let i = 1; i < argv.length; i++) {
-    const a = argv[i] as string;
-    if (a === '--') {
-      operands.push(...argv.slice(i + 1));
-      break;
-    }
-    if (!a.startsWith('-') || a === '-') {
-      operands.push(a);
+  // iputils parses with plain getopt: `--x` is a cluster of '-' and 'x'.
+  const words = new ArgvWalker(argv.slice(1), false);
+  for (const w of words) {
+    if (w.kind !== 'short') {
+      if (w.kind === 'operand') operands.push(w.text);
       continue;
     }
-    for (let j = 1; j < a.length; j++) {
+    const a = w.chars;
+    for (let j = 0; j < a.length; j++) {
       const c = a.charAt(j);
       let arg = '';
       if (WITH_ARG.has(c)) {
         arg = a.slice(j + 1);
         if (arg === '') {
-          const next = argv[++i];
+          const next = words.next();
           if (next === undefined) return result('', `${warnings}ping: option requires an argument -- '${c}'\n${USAGE}`, 2);
           arg = next;
         }
