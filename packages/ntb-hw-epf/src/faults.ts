@@ -42,6 +42,7 @@ export function createFaults(t: FaultTargets): EpfFaults {
       if (notify) t.vntb.onLinkLost();
       t.driver.linkChanged(true, notify);
     },
+    linkLoss: () => (t.fabric.linkUp ? 'none' : notified ? 'notified' : 'silent'),
     linkUp: () => {
       if (t.fabric.linkUp) return;
       t.fabric.restore();

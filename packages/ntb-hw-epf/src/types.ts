@@ -185,6 +185,8 @@ export interface EpfFaults {
    * host's `link_is_up` reads bit 0 of the all-ones LINK_STATUS as up). No-op if already down.
    */
   linkDown(options?: EpfLinkDownOptions): void;
+  /** The hardware link's state: up ('none'), or lost with link events to both devices ('notified') or without ('silent'). */
+  linkLoss(): 'none' | 'notified' | 'silent';
   /** Link recovery: TLPs flow again; after a notified loss the EP's link_status is restored and both devices see a link event. */
   linkUp(): void;
   /** WC linger of `side`'s write-combining buffers (ns); 0 turns it off. */

@@ -29,6 +29,7 @@ describe('fault hooks', () => {
     expect(pair.ep.setCtx({ linkEvent: () => events.push(`ep:${pair.ep.ops.linkIsUp().peers}`) })).toBe(0);
     inStep(ep, (ctx) => pair.ep.ops.peerDbSet(1, ctx));
     pair.faults.linkDown();
+    expect(pair.faults.linkLoss()).toBe('notified');
     runFor(sim, 1_000_000);
     expect(events.sort()).toEqual(['ep:0', 'rc:0']);
     expect(rcDb).toHaveLength(0);
@@ -57,8 +58,10 @@ describe('fault hooks', () => {
     const rcDb: number[] = [];
     expect(pair.rc.setCtx({ linkEvent: () => events.push('rc'), dbEvent: (v) => rcDb.push(v) })).toBe(0);
     expect(pair.ep.setCtx({ linkEvent: () => events.push('ep') })).toBe(0);
+    expect(pair.faults.linkLoss()).toBe('none');
     pair.faults.linkDown({ notify: false });
     expect(pair.fabric.linkUp).toBe(false);
+    expect(pair.faults.linkLoss()).toBe('silent');
     inStep(ep, (ctx) => pair.ep.ops.peerDbSet(1, ctx));
     let status = 0;
     inStep(rc, (ctx) => (status = pair.rc.peerSpadRead(0, 0, ctx)));

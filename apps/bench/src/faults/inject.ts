@@ -245,10 +245,7 @@ export function injectFault(lab: Lab, spec: FaultSpec, onError?: (message: strin
   switch (spec.kind) {
     case 'link':
       if (spec.up) f.linkUp();
-      else {
-        if (lab.pair.fabric.linkUp) silentLoss.set(lab, spec.silent === true);
-        f.linkDown({ notify: spec.silent !== true });
-      }
+      else f.linkDown({ notify: spec.silent !== true });
       break;
     case 'qp-link':
       for (const q of lab.boards[spec.board].netdev()?.queues ?? []) {
@@ -426,13 +423,10 @@ export function parseFaultArgs(argv: readonly string[], board: BoardName): Fault
   }
 }
 
-/** Whether each lab's current PCIe link loss is the silent kind (`fault link down silent`). */
-const silentLoss = new WeakMap<Lab, boolean>();
-
 /** What `fault show` prints: link state, carrier and fault counters of both boards. */
 export function faultStatus(lab: Lab): string {
   const fab = lab.pair.fabric;
-  const silent = !fab.linkUp && silentLoss.get(lab) === true ? ' (silent: neither device was told)' : '';
+  const silent = lab.pair.faults.linkLoss() === 'silent' ? ' (silent: neither device was told)' : '';
   let out = `pcie link: ${fab.linkUp ? 'up' : 'down'}${silent}\n`;
   for (const dir of ['rc-to-ep', 'ep-to-rc'] as const) {
     const s = fab.stats(dir);
