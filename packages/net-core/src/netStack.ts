@@ -556,6 +556,8 @@ export class NetStack {
 
   /** @internal `ip_mtu_locked` of the route to `daddr` at `now` (ns). */
   ipMtuLocked(daddr: Ipv4Addr, now: number): boolean {
+    // Asked for every TCP segment built: no lookup while no route MTU is locked.
+    if (this.pmtuLocks.size === 0) return false;
     const e = this.pmtuLocks.get(daddr);
     if (e === undefined) return false;
     if (now < e.expires) return true;
