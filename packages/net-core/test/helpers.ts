@@ -103,6 +103,11 @@ export function pattern(off: number, len: number): Uint8Array {
   return b;
 }
 
+/** Whether `a` holds exactly the bytes of `b` (null: nothing was captured). */
+export function sameBytes(a: Uint8Array | null, b: Uint8Array): boolean {
+  return a !== null && Buffer.from(a).equals(Buffer.from(b));
+}
+
 /** Start an iperf3-like transfer from `lab.a` (client, 10.0.0.1; `lab.b` itself with `sameHost`) to `lab.b` (server, 10.0.0.2). */
 export function startBulk(lab: Lab, o: BulkOptions): BulkResult {
   const res: BulkResult = { received: 0, data: o.functional === true ? new Uint8Array(o.bytes) : null, doneAt: -1, connectedAt: -1, client: null, server: null, error: null };

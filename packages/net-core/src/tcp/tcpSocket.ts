@@ -124,7 +124,7 @@ const TCP_MAX_REORDERING = 300;
 const RMEM_TO_WIN_DIV = 2 ** TCP_RMEM_TO_WIN_SCALE;
 
 type XmitKind = 'syn' | 'synack' | 'retrans' | 'probe0' | 'timewait';
-type RetransResult = 'ok' | 'busy' | 'fail';
+type RetransResult = 'ok' | 'busy' | 'drop' | 'fail';
 
 /** Counters of one TCP socket beyond `tcp_info`. */
 export interface TcpSockStats {
@@ -1638,7 +1638,11 @@ export class TcpSocket extends InetSock implements CubicSock {
     return ctx.time - this.retransStamp >= timeoutNs;
   }
 
-  /** tcp_retransmit_timer: RTO. */
+  /**
+   * tcp_retransmit_timer: RTO. Only local congestion (a qdisc drop, NET_XMIT_DROP) rearms in
+   * TCP_RESOURCE_PROBE_INTERVAL without backing off; any other failure — the head still in the
+   * host queue (-EBUSY), beyond the peer's window, no route — backs off like a sent retransmit.
+   */
   private retransmitTimer(ctx: ExecContext): void {
     if (this.packetsOut === 0 || !SENDING.has(this.state)) return;
     const stack = this.stack;
@@ -1657,7 +1661,7 @@ export class TcpSocket extends InetSock implements CubicSock {
     this.retransmits++;
     const head = this.rtxQ.peek();
     const rc = head === undefined ? 'fail' : this.retransmitSeg(0, head, ctx);
-    if (rc !== 'ok') {
+    if (rc === 'drop') {
       this.resetXmitTimer('retrans', this.to.resourceProbe, ctx);
       return;
     }
@@ -2036,7 +2040,7 @@ export class TcpSocket extends InetSock implements CubicSock {
     if (s.lastSkb !== null && !s.lastSkb.isFreed) {
       stack.tcpExt.TCPSpuriousRtxHostQueues++;
       this.tsqThrottled = true;
-      if (!s.lastSkb.isFreed) return 'busy';
+      return 'busy';
     }
     if (s.seq < this.sndUna) {
       const trim = Math.min(this.sndUna - s.seq, s.len);
@@ -2053,7 +2057,7 @@ export class TcpSocket extends InetSock implements CubicSock {
     const rc = this.transmitSeg(s, ctx);
     if (rc !== 'success' && rc !== 'cn') {
       stack.tcpExt.TCPRetransFail++;
-      return 'fail';
+      return rc === 'drop' ? 'drop' : 'fail';
     }
     if (!s.retrans) {
       s.retrans = true;

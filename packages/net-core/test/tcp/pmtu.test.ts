@@ -1,13 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { TcpSocket } from '../../src/index.js';
-import { makeLab, pattern, script, startBulk, stepWatch, type Lab } from '../helpers.js';
+import { makeLab, pattern, sameBytes, script, startBulk, stepWatch, type Lab } from '../helpers.js';
 
 /** A device MTU below what any segment TCP may send needs: MSS ≥ tcp_min_snd_mss (48) − 12 of timestamps, so a data segment is ≥ 88 bytes. */
 const SMALL_MTU = 80;
-
-function sameBytes(a: Uint8Array | null, b: Uint8Array): boolean {
-  return a !== null && Buffer.from(a).equals(Buffer.from(b));
-}
 
 /**
  * Run `lab` until the client socket, once established, is CLOSED again: when each IP output

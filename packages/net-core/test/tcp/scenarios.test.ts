@@ -1,10 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { TcpSocket } from '../../src/index.js';
-import { dropDataSegments, makeLab, pattern, startBulk, type Lab } from '../helpers.js';
-
-function sameBytes(a: Uint8Array | null, b: Uint8Array): boolean {
-  return a !== null && Buffer.from(a).equals(Buffer.from(b));
-}
+import { dropDataSegments, makeLab, pattern, sameBytes, startBulk, type Lab } from '../helpers.js';
 
 /** Both ends write `bytes` and read until EOF on one connection (iperf3 --bidir style). */
 function bidir(lab: Lab, bytes: number): { got: [number, number]; data: [Uint8Array, Uint8Array]; socks: TcpSocket[] } {

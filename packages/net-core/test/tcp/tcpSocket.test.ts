@@ -2,14 +2,10 @@ import type { ExecContext, Task, TaskStep } from '@ntbsim/kernel';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { SOCK_MIN_SNDBUF, type TcpSocket } from '../../src/index.js';
-import { dropDataSegments, makeLab, pattern, startBulk, stepWatch, type Lab } from '../helpers.js';
+import { dropDataSegments, makeLab, pattern, sameBytes, startBulk, stepWatch, type Lab } from '../helpers.js';
 
 function lab0(): Lab {
   return makeLab();
-}
-
-function sameBytes(a: Uint8Array | null, b: Uint8Array): boolean {
-  return a !== null && Buffer.from(a).equals(Buffer.from(b));
 }
 
 /** Connect a client on lab.a to a listener on lab.b; returns both sockets once established. */
@@ -409,6 +405,35 @@ describe('TcpSocket congestion control', () => {
     expect((t2 - t1) / (t1 - t0)).toBeLessThan(2.2);
     expect(lab.sa.tcpExt.TCPTimeouts).toBe(3);
     expect(res.client?.tcpInfo().totalRetrans).toBe(3);
+  });
+
+  it('backs off the RTO while the head is still in the host queue (-EBUSY), then recovers intact', () => {
+    const lab = makeLab({ veth: { rateBps: 1e9, latencyNs: 50_000, mtu: 1500 } });
+    const res = startBulk(lab, { bytes: 2_000_000, functional: true });
+    const end = lab.veth.a;
+    stepWatch(lab.sim, () => {
+      if (res.client?.state !== 'ESTABLISHED' || end.inFlight(0) > 0) return false;
+      end.dev.netifStopSubqueue(0);
+      return true;
+    });
+    const stalledAt = lab.sim.now;
+    const timeouts: number[] = [];
+    stepWatch(lab.sim, () => {
+      const c = res.client;
+      if (c !== null && c.stats.timeouts > timeouts.length) timeouts.push(lab.sim.now);
+      return lab.sim.now >= stalledAt + 10e9;
+    });
+    // 0.2 + 0.4 + 0.8 + 1.6 + 3.2 s ≤ 10 s < … + 6.4 s: five expiries, not twenty at 500 ms.
+    expect(timeouts.length).toBe(5);
+    const gaps = timeouts.slice(1).map((t, i) => t - (timeouts[i] ?? 0));
+    for (let i = 1; i < gaps.length; i++) expect((gaps[i] ?? 0) / (gaps[i - 1] ?? 1)).toBeCloseTo(2, 1);
+    expect(lab.sa.tcpExt.TCPSpuriousRtxHostQueues).toBe(5);
+    expect(res.client?.tcpInfo().totalRetrans).toBe(0);
+    expect(res.received).toBeLessThan(2_000_000);
+    end.dev.netifWakeSubqueue(0, lab.a.cpus[0]);
+    lab.sim.run({ until: lab.sim.now + 30e9 });
+    expect(res.received).toBe(2_000_000);
+    expect(sameBytes(res.data, pattern(0, 2_000_000))).toBe(true);
   });
 
   it('gives up after tcp_retries2 worth of backoff with ETIMEDOUT when the peer vanishes', () => {
