@@ -5,6 +5,7 @@ import { fault } from './faults/inject.js';
 import { ethtool } from './tools/ethtool.js';
 import { iperf3 } from './tools/iperf3/index.js';
 import { killall, pkill } from './tools/kill.js';
+import { nstat } from './tools/nstat.js';
 import { ping } from './tools/ping.js';
 import { cat, echoRedirect, ls } from './tools/proc.js';
 import { sockperf } from './tools/sockperf.js';
@@ -27,6 +28,7 @@ export function labCommands(extra: Readonly<Record<string, Command>> = {}): Map<
     ['ethtool', ethtool],
     ['iperf3', iperf3],
     ['ping', ping],
+    ['nstat', nstat],
     ['sockperf', sockperf],
     ['killall', killall],
     ['pkill', pkill],

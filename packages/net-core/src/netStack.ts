@@ -182,6 +182,9 @@ function newSnmp(): SnmpMib {
       FragFails: 0,
       FragCreates: 0,
       OutTransmits: 0,
+      InOctets: 0,
+      OutOctets: 0,
+      InNoECTPkts: 0,
     },
     Icmp: { InMsgs: 0, InErrors: 0, InCsumErrors: 0, InDestUnreachs: 0, InEchos: 0, InEchoReps: 0, OutMsgs: 0, OutDestUnreachs: 0, OutEchos: 0, OutEchoReps: 0 },
     Tcp: { ActiveOpens: 0, PassiveOpens: 0, AttemptFails: 0, EstabResets: 0, InSegs: 0, OutSegs: 0, RetransSegs: 0, InErrs: 0, OutRsts: 0, InCsumErrors: 0 },
@@ -568,6 +571,7 @@ export class NetStack {
   /** neigh_output's Ethernet header for a packet about to go to `dev` (each counted in OutTransmits, as ip_finish_output2 does). */
   private linkHeader(skb: Skb, dev: NetDevice): void {
     this.snmp.Ip.OutTransmits++;
+    this.snmp.Ip.OutOctets += skb.networkLen;
     skb.dev = dev;
     skb.macLen = ETH_HLEN;
     skb.ethSrc = dev.devAddr;
@@ -727,8 +731,11 @@ export class NetStack {
    * per-packet receive cost here; the one that does goes on to TCP, UDP or ICMP, which charge it.
    */
   private ipRcv(frame: Skb, ctx: ExecContext): void {
-    this.snmp.Ip.InReceives++;
+    const ip = this.snmp.Ip;
+    ip.InReceives++;
+    ip.InNoECTPkts++;
     if (frame.macLen !== 0) frame.macLen = 0;
+    ip.InOctets += frame.networkLen;
     if (!this.isLocalAddr(frame.ip.dst)) {
       this.snmp.Ip.InAddrErrors++;
       frame.free(ctx);

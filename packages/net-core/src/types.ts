@@ -308,7 +308,7 @@ export interface TcpInfo {
   readonly rcvbuf: number;
 }
 
-/** /proc/net/snmp `Ip:` counters. */
+/** /proc/net/snmp `Ip:` counters, and the IpExt ones of /proc/net/netstat (one ipstats MIB in the kernel). */
 export interface IpMib {
   /** Datagrams received from devices. */
   InReceives: number;
@@ -340,6 +340,12 @@ export interface IpMib {
   FragCreates: number;
   /** Packets handed to a device, each fragment counted (IPSTATS_MIB_OUTPKTS, ip_finish_output2; v6.3 on). */
   OutTransmits: number;
+  /** Bytes of the IP packets received, headers included (IpExt InOctets, ip_rcv_core). */
+  InOctets: number;
+  /** Bytes of the IP packets handed to a device, headers included (IpExt OutOctets, ip_finish_output2). */
+  OutOctets: number;
+  /** Packets received without ECN capability, all of them here: no sender sets ECT (IpExt InNoECTPkts). */
+  InNoECTPkts: number;
 }
 
 /** /proc/net/snmp `Icmp:` counters. */

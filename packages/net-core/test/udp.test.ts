@@ -44,6 +44,13 @@ describe('UdpSocket loss accounting', () => {
     expect(r.stats.drops).toBe(mib.RcvbufErrors);
     expect(got).toBe(mib.InDatagrams);
     expect(got + mib.RcvbufErrors + lab.veth.a.stats.wireDrops).toBe(300);
+    // IpExt octets: 20 + 8 + 1400 bytes per packet each way the wire carried it; every packet Not-ECT.
+    const ipA = lab.sa.snmp.Ip;
+    const ipB = lab.sb.snmp.Ip;
+    expect(ipA.OutOctets).toBe(300 * 1428);
+    expect(ipB.InOctets).toBe(270 * 1428);
+    expect(ipB.InNoECTPkts).toBe(ipB.InReceives);
+    expect(ipB.InReceives).toBe(270);
   });
 
   it('counts qdisc drops as SndbufErrors and returns ENOBUFS only with IP_RECVERR', () => {

@@ -196,8 +196,8 @@ export function parseLine(line: string, vars: ReadonlyMap<string, string>): Pars
   return { argv, patterns: patterns.slice(patterns.length - argv.length), redirect, redirectPattern, stderr, sudo };
 }
 
-/** One pathname component's pattern as a RegExp: `*`, `?`, `[…]` / `[!…]` / `[^…]` active, a backslash-escaped character literal. */
-function componentRegExp(comp: string): RegExp {
+/** One pathname component's pattern as a RegExp (fnmatch without flags): `*`, `?`, `[…]` / `[!…]` / `[^…]` active, a backslash-escaped character literal. */
+export function componentRegExp(comp: string): RegExp {
   let re = '';
   for (let i = 0; i < comp.length; i++) {
     const c = comp.charAt(i);
@@ -503,6 +503,7 @@ const HELP_LINES: readonly (readonly [string, string])[] = [
   ['killall [-s SIG] NAME... / pkill [-SIG] PAT', "stop the board's servers"],
   ['ls [-1Cd] [PATH...]', 'list /proc, /sys and debugfs'],
   ['modprobe MODULE [param=value...]', 'load ntb_transport, ntb_netdev, ntb_perf'],
+  ['nstat [-azrnsjp] [PATTERN...]', 'SNMP counters changed since the last nstat (iproute2)'],
   ['ping [-c N] [-i S] [-s N] [-q] [-M do|want|dont] [-w S] [-W S] HOST', 'ICMP echo (iputils)'],
   ['rmmod MODULE...', 'unload ntb_netdev, ntb_transport, ntb_perf'],
   ['sleep NUMBER[smhd]...', 'let virtual time pass'],

@@ -9,7 +9,7 @@
  */
 import { errnoName, strerror, type Errno, type IrqVector } from '@ntbsim/kernel';
 import type { NtbPerf } from '@ntbsim/ntb-perf';
-import type { NetDevice, NetDevStats, UdpMib } from '@ntbsim/net-core';
+import type { NetDevice, NetDevStats, TcpExtMib, UdpMib } from '@ntbsim/net-core';
 import { formatQpStats } from '@ntbsim/ntb-transport';
 import type { Board } from '../lab/lab.js';
 import { parseKernelUint } from '../lab/params.js';
@@ -229,7 +229,7 @@ function nodeAt(board: Board, p: readonly string[]): FsNode | null {
     case 2:
       if (key === 'proc/interrupts') return file(() => procInterrupts(board));
       if (key === 'proc/irq') return dir([...board.host.irqs.keys()].sort((x, y) => x - y).map(String));
-      if (key === 'proc/net') return dir(['dev', 'snmp', 'softnet_stat']);
+      if (key === 'proc/net') return dir(['dev', 'netstat', 'snmp', 'softnet_stat']);
       if (key === 'sys/class') return dir(['net']);
       if (key === 'sys/kernel') return dir(['debug']);
       return null;
@@ -238,6 +238,7 @@ function nodeAt(board: Board, p: readonly string[]): FsNode | null {
   if (key === 'proc/net/softnet_stat') return file(() => procSoftnetStat(board));
   if (key === 'proc/net/dev') return file(() => procNetDev(board));
   if (key === 'proc/net/snmp') return file(() => procNetSnmp(board));
+  if (key === 'proc/net/netstat') return file(() => procNetNetstat(board));
   if (a === 'proc' && b === 'irq') {
     const irq = /^\d+$/.test(c ?? '') ? board.host.irqs.get(Number(c)) : undefined;
     if (irq === undefined || p.length > 4) return null;
@@ -474,6 +475,56 @@ export function procNetSnmp(board: Board): string {
   const noUdpLite: UdpMib = { InDatagrams: 0, NoPorts: 0, InErrors: 0, OutDatagrams: 0, RcvbufErrors: 0, SndbufErrors: 0, InCsumErrors: 0 };
   pair('UdpLite', udpFields(noUdpLite));
   return `${lines.join('\n')}\n`;
+}
+
+/** /proc/net/netstat's TcpExt fields in the kernel's order (snmp4_net_list, net/ipv4/proc.c, v6.7 on). */
+const TCPEXT_FIELDS: readonly string[] = [
+  'SyncookiesSent', 'SyncookiesRecv', 'SyncookiesFailed', 'EmbryonicRsts', 'PruneCalled', 'RcvPruned', 'OfoPruned',
+  'OutOfWindowIcmps', 'LockDroppedIcmps', 'ArpFilter', 'TW', 'TWRecycled', 'TWKilled', 'PAWSActive', 'PAWSEstab',
+  'DelayedACKs', 'DelayedACKLocked', 'DelayedACKLost', 'ListenOverflows', 'ListenDrops', 'TCPHPHits', 'TCPPureAcks',
+  'TCPHPAcks', 'TCPRenoRecovery', 'TCPSackRecovery', 'TCPSACKReneging', 'TCPSACKReorder', 'TCPRenoReorder',
+  'TCPTSReorder', 'TCPFullUndo', 'TCPPartialUndo', 'TCPDSACKUndo', 'TCPLossUndo', 'TCPLostRetransmit',
+  'TCPRenoFailures', 'TCPSackFailures', 'TCPLossFailures', 'TCPFastRetrans', 'TCPSlowStartRetrans', 'TCPTimeouts',
+  'TCPLossProbes', 'TCPLossProbeRecovery', 'TCPRenoRecoveryFail', 'TCPSackRecoveryFail', 'TCPRcvCollapsed',
+  'TCPBacklogCoalesce', 'TCPDSACKOldSent', 'TCPDSACKOfoSent', 'TCPDSACKRecv', 'TCPDSACKOfoRecv', 'TCPAbortOnData',
+  'TCPAbortOnClose', 'TCPAbortOnMemory', 'TCPAbortOnTimeout', 'TCPAbortOnLinger', 'TCPAbortFailed',
+  'TCPMemoryPressures', 'TCPMemoryPressuresChrono', 'TCPSACKDiscard', 'TCPDSACKIgnoredOld', 'TCPDSACKIgnoredNoUndo',
+  'TCPSpuriousRTOs', 'TCPMD5NotFound', 'TCPMD5Unexpected', 'TCPMD5Failure', 'TCPSackShifted', 'TCPSackMerged',
+  'TCPSackShiftFallback', 'TCPBacklogDrop', 'PFMemallocDrop', 'TCPMinTTLDrop', 'TCPDeferAcceptDrop',
+  'IPReversePathFilter', 'TCPTimeWaitOverflow', 'TCPReqQFullDoCookies', 'TCPReqQFullDrop', 'TCPRetransFail',
+  'TCPRcvCoalesce', 'TCPOFOQueue', 'TCPOFODrop', 'TCPOFOMerge', 'TCPChallengeACK', 'TCPSYNChallenge',
+  'TCPFastOpenActive', 'TCPFastOpenActiveFail', 'TCPFastOpenPassive', 'TCPFastOpenPassiveFail',
+  'TCPFastOpenListenOverflow', 'TCPFastOpenCookieReqd', 'TCPFastOpenBlackhole', 'TCPSpuriousRtxHostQueues',
+  'BusyPollRxPackets', 'TCPAutoCorking', 'TCPFromZeroWindowAdv', 'TCPToZeroWindowAdv', 'TCPWantZeroWindowAdv',
+  'TCPSynRetrans', 'TCPOrigDataSent', 'TCPHystartTrainDetect', 'TCPHystartTrainCwnd', 'TCPHystartDelayDetect',
+  'TCPHystartDelayCwnd', 'TCPACKSkippedSynRecv', 'TCPACKSkippedPAWS', 'TCPACKSkippedSeq', 'TCPACKSkippedFinWait2',
+  'TCPACKSkippedTimeWait', 'TCPACKSkippedChallenge', 'TCPWinProbe', 'TCPKeepAlive', 'TCPMTUPFail', 'TCPMTUPSuccess',
+  'TCPDelivered', 'TCPDeliveredCE', 'TCPAckCompressed', 'TCPZeroWindowDrop', 'TCPRcvQDrop', 'TCPWqueueTooBig',
+  'TCPFastOpenPassiveAltKey', 'TcpTimeoutRehash', 'TcpDuplicateDataRehash', 'TCPDSACKRecvSegs',
+  'TCPDSACKIgnoredDubious', 'TCPMigrateReqSuccess', 'TCPMigrateReqFailure', 'TCPPLBRehash', 'TCPAORequired',
+  'TCPAOBad', 'TCPAOKeyNotFound', 'TCPAOGood', 'TCPAODroppedIcmps',
+];
+
+/** The model's TcpExt counters whose kernel name differs in case (LINUX_MIB_TCPTIMEOUTREHASH prints as `TcpTimeoutRehash`). */
+const TCPEXT_KERNEL_NAMES: Readonly<Partial<Record<keyof TcpExtMib, string>>> = { TCPTimeoutRehash: 'TcpTimeoutRehash' };
+
+/** IpExt fields of /proc/net/netstat (snmp4_ipextstats_list). */
+const IPEXT_FIELDS = ['InNoRoutes', 'InTruncatedPkts', 'InMcastPkts', 'OutMcastPkts', 'InBcastPkts', 'OutBcastPkts', 'InOctets', 'OutOctets', 'InMcastOctets', 'OutMcastOctets', 'InBcastOctets', 'OutBcastOctets', 'InCsumErrors', 'InNoECTPkts', 'InECT1Pkts', 'InECT0Pkts', 'InCEPkts', 'ReasmOverlaps'] as const;
+
+/**
+ * /proc/net/netstat as netstat_seq_show prints it: a `TcpExt:` header and value line over
+ * snmp4_net_list, then `IpExt:` over snmp4_ipextstats_list. Every counter the TCP model keeps
+ * is printed under its kernel name; the events the model has no mechanism for (SACK, syncookies, Fast Open, MD5/AO, HyStart,
+ * multicast, broadcast, ECN marks) stay 0.
+ */
+export function procNetNetstat(board: Board): string {
+  const ext = board.stack.tcpExt;
+  const tcp: Partial<Record<string, number>> = {};
+  for (const [k, v] of Object.entries(ext) as [keyof TcpExtMib, number][]) tcp[TCPEXT_KERNEL_NAMES[k] ?? k] = v;
+  const ip = board.stack.snmp.Ip;
+  const ipExt: Partial<Record<(typeof IPEXT_FIELDS)[number], number>> = { InOctets: ip.InOctets, OutOctets: ip.OutOctets, InNoECTPkts: ip.InNoECTPkts };
+  const pair = (name: string, fields: readonly string[], value: (f: string) => number): string => `${name}: ${fields.join(' ')}\n${name}: ${fields.map((f) => String(value(f))).join(' ')}\n`;
+  return pair('TcpExt', TCPEXT_FIELDS, (f) => tcp[f] ?? 0) + pair('IpExt', IPEXT_FIELDS, (f) => ipExt[f as (typeof IPEXT_FIELDS)[number]] ?? 0);
 }
 
 /** The files of ntb_perf's debugfs directory (perf_setup_dbgfs), and what each read prints. */

@@ -83,7 +83,7 @@ describe('/proc/net/softnet_stat', () => {
     }
     // The two echo requests went through the RC's backlog.
     expect(lines.reduce((n, l) => n + parseInt(l.slice(0, 8), 16), 0)).toBeGreaterThanOrEqual(2);
-    expect(sh(lab, 'rc', 'ls /proc/net').stdout).toBe('dev  snmp  softnet_stat\n');
+    expect(sh(lab, 'rc', 'ls /proc/net').stdout).toBe('dev  netstat  snmp  softnet_stat\n');
   });
 });
 
