@@ -88,13 +88,6 @@ function maskHex(mask: number, cpus: number): string {
   return (mask >>> 0).toString(16).padStart(Math.ceil(cpus / 4), '0');
 }
 
-/** Parse a cpumask as written to smp_affinity (hex, optionally comma-grouped by 32 bits); null if malformed. */
-export function parseCpumask(text: string): number | null {
-  const t = text.trim().replace(/,/g, '');
-  if (!/^[0-9a-fA-F]+$/.test(t) || t.length > 8) return null;
-  return parseInt(t, 16) >>> 0;
-}
-
 const IRQ_AFFINITY = /^\/proc\/irq\/(\d+)\/smp_affinity$/;
 const XPS_CPUS = /^\/sys\/class\/net\/([^/]+)\/queues\/tx-(0|[1-9]\d*)\/xps_cpus$/;
 
@@ -134,6 +127,15 @@ export function bitmapParse(text: string, nbits: number): number[] | 'EINVAL' | 
   }
   for (let b = nbits; b < chunks.length * 32; b++) if ((((chunks[b >> 5] ?? 0) >>> (b & 31)) & 1) !== 0) return 'EOVERFLOW';
   return chunks;
+}
+
+/**
+ * cpumask_parse_user of `text` on `board`: bitmap_parse into nr_cpu_ids bits (the board's
+ * CPU count), as the smp_affinity and xps_cpus writes parse it. The mask, or EINVAL/EOVERFLOW.
+ */
+function cpumaskParse(board: Board, text: string): number | 'EINVAL' | 'EOVERFLOW' {
+  const chunks = bitmapParse(text, board.host.cpus.length);
+  return typeof chunks === 'string' ? chunks : (chunks[0] ?? 0);
 }
 
 /** The TX queue a `…/queues/tx-N/xps_cpus` path names on `board` (it exists for N < real_num_tx_queues), or null. */
@@ -746,10 +748,10 @@ const ERRNO_TEXT: Readonly<Record<string, string>> = { EINVAL: 'Invalid argument
  */
 function writeXps(board: Board, xps: { dev: NetDevice; q: number }, text: string): string | null {
   if (xps.dev.numTxQueues <= 1) return 'ENOENT';
-  const chunks = bitmapParse(text, board.host.cpus.length);
-  if (typeof chunks === 'string') return chunks;
+  const mask = cpumaskParse(board, text);
+  if (typeof mask === 'string') return mask;
   try {
-    xps.dev.setXpsCpus(xps.q, chunks[0] ?? 0);
+    xps.dev.setXpsCpus(xps.q, mask);
   } catch {
     return 'EINVAL';
   }
@@ -763,7 +765,6 @@ function writeXps(board: Board, xps: { dev: NetDevice; q: number }, text: string
  */
 export const echoRedirect: Command = (argv, env) => {
   const [path = '', ...words] = argv;
-  const value = words.join(' ');
   const fail = (msg: string): CommandResult => result('', `bash: ${msg}\n`, 1);
   const writeError = (errno: string): CommandResult => fail(`echo: write error: ${ERRNO_TEXT[errno] ?? strerror(errno as Errno)}`);
   const node = resolve(env.board, path);
@@ -784,8 +785,10 @@ export const echoRedirect: Command = (argv, env) => {
   // A read-only file opens for root; the write fails: EIO from procfs (proc_reg_write without
   // proc_write), EINVAL from debugfs (no write op, so no FMODE_CAN_WRITE).
   if (irq === undefined) return writeError(normalizePath(path).startsWith('/proc/') ? 'EIO' : 'EINVAL');
-  const mask = parseCpumask(value);
-  if (mask === null) return writeError('EINVAL');
+  // irq_affinity_proc_write: cpumask_parse_user, then a mask with no online CPU is EINVAL
+  // (irq_select_affinity_usr without CONFIG_AUTO_IRQ_AFFINITY), else irq_set_affinity.
+  const mask = cpumaskParse(env.board, echoed(words));
+  if (typeof mask === 'string') return writeError(mask);
   try {
     irq.setAffinity(mask);
   } catch {

@@ -54,7 +54,7 @@ describe('the two-board lab', () => {
     expect(irq.affinity).toBe(4);
     expect(sh(lab, 'rc', `cat /proc/irq/${irq.num}/smp_affinity`).stdout).toBe('04\n');
     const bad = sh(lab, 'rc', `echo 100 > /proc/irq/${irq.num}/smp_affinity`);
-    expect(bad).toEqual({ stdout: '', stderr: 'bash: echo: write error: Invalid argument\n', status: 1 });
+    expect(bad).toEqual({ stdout: '', stderr: 'bash: echo: write error: Value too large for defined data type\n', status: 1 });
     expect(irq.affinity).toBe(4);
     expect(sh(lab, 'rc', 'cat /proc/nope').stderr).toBe('cat: /proc/nope: No such file or directory\n');
   });

@@ -38,6 +38,7 @@ const NO_DEV = 'netlink error: no device matches name (offset 24)\nnetlink error
 const EXCEEDS = 'netlink error: requested channel count exceeds maximum (offset 36)\nnetlink error: Invalid argument\n';
 const SLEEP_TRY = "Try 'sleep --help' for more information.\n";
 const WRITE_EINVAL = 'bash: echo: write error: Invalid argument\n';
+const WRITE_EOVERFLOW = 'bash: echo: write error: Value too large for defined data type\n';
 const MTU_BAD = (v: string): string => `Error: argument "${v}" is wrong: Invalid "mtu" value\n\n`;
 
 const IPERF3: Case[] = [
@@ -201,7 +202,14 @@ const SYSTEM: Case[] = [
   c('ep', 'cat /sys/kernel/debug/ntb_transport/nope/qp0/stats', 'cat: /sys/kernel/debug/ntb_transport/nope/qp0/stats: No such file or directory\n', 1),
   c('ep', 'echo 0 > /proc/irq/$IRQ/smp_affinity', WRITE_EINVAL, 1),
   c('ep', 'echo zz > /proc/irq/$IRQ/smp_affinity', WRITE_EINVAL, 1),
-  c('ep', 'echo 100 > /proc/irq/$IRQ/smp_affinity', WRITE_EINVAL, 1),
+  // cpumask_parse_user into nr_cpu_ids (8) bits, as xps_cpus: a bit past CPU7, a chunk over 8 digits or a second chunk is EOVERFLOW.
+  c('ep', 'echo 100 > /proc/irq/$IRQ/smp_affinity', WRITE_EOVERFLOW, 1),
+  c('ep', 'echo 1ff > /proc/irq/$IRQ/smp_affinity', WRITE_EOVERFLOW, 1),
+  c('ep', 'echo ffffffff > /proc/irq/$IRQ/smp_affinity', WRITE_EOVERFLOW, 1),
+  c('ep', 'echo 1,00000001 > /proc/irq/$IRQ/smp_affinity', WRITE_EOVERFLOW, 1),
+  c('ep', 'echo 123456789 > /proc/irq/$IRQ/smp_affinity', WRITE_EOVERFLOW, 1),
+  c('ep', 'echo 0x1 > /proc/irq/$IRQ/smp_affinity', WRITE_EINVAL, 1),
+  c('ep', 'echo 0,0 > /proc/irq/$IRQ/smp_affinity', WRITE_EOVERFLOW, 1),
   c('ep', 'echo > /proc/irq/$IRQ/smp_affinity', WRITE_EINVAL, 1),
   c('ep', 'echo 1 > /proc/irq/9999/smp_affinity', 'bash: /proc/irq/9999/smp_affinity: No such file or directory\n', 1),
   c('ep', 'echo 1 > /proc/interrupts', 'bash: echo: write error: Input/output error\n', 1),
