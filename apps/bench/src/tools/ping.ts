@@ -13,9 +13,19 @@
  * missing — max(2 × the largest RTT, `-i`) after the last send (the `-W` linger time, 10 s by
  * default, when nothing came back), as iputils' schedule_exit does; `-w S` ends it after S
  * seconds. A lab command cannot be interrupted, so `-c` or `-w` is required.
+ *
+ * The target 0.0.0.0 (INADDR_ANY) is the local host: the kernel routes it to 127.0.0.1 and
+ * ping4_run takes that as the address it pings. A subnet broadcast address (all host bits set
+ * on an up device's address with a prefix below /31, lo's 127.255.255.255 included) needs
+ * `-b`: without it connect() fails with EACCES and iputils asks `Do you want to ping broadcast?`;
+ * with it iputils warns `WARNING: pinging broadcast address` and sends. The model does not
+ * deliver broadcasts (no RTN_BROADCAST input route: the peer drops the request as not its
+ * address and counts InAddrErrors, and no copy loops back to the sender), so nothing answers —
+ * what Linux also prints with its default net.ipv4.icmp_echo_ignore_broadcasts=1, but the
+ * receiving side's counters differ.
  */
 import type { TaskStep } from '@ntbsim/kernel';
-import { netStrerror, type PmtuDisc } from '@ntbsim/net-core';
+import { netStrerror, parseIpv4Prefix, prefixMask, type NetStack, type PmtuDisc } from '@ntbsim/net-core';
 import { runsAsRoot } from '../lab/shell.js';
 import { result, type Command, type CommandResult } from '../types.js';
 import { ArgvWalker } from './argv.js';
@@ -32,6 +42,8 @@ const TIMEVAL_BYTES = 16;
 const MININTERVAL_MS = 10;
 /** iputils' MIN_USER_INTERVAL_MS: the shortest `-i` a user other than root may ask for. */
 const MIN_USER_INTERVAL_MS = 2;
+/** iputils' MIN_MULTICAST_USER_INTERVAL_MS: the shortest `-i` of a user's broadcast (`-b`) ping. */
+const MIN_MULTICAST_USER_INTERVAL_MS = 1000;
 /** The lab's /etc/hosts: the names getaddrinfo resolves without DNS. */
 const HOSTS: ReadonlyMap<string, string> = new Map([['localhost', '127.0.0.1']]);
 
@@ -98,8 +110,10 @@ interface PingOptions {
   readonly intervalMs: number;
   readonly datalen: number;
   readonly quiet: boolean;
-  /** `-M do|want|dont`: IP_MTU_DISCOVER (default want: fragment what is above the MTU). */
-  readonly pmtudisc: PmtuDisc;
+  /** `-M do|want|dont`: IP_MTU_DISCOVER; null when not given (the socket's default, want; do for `-b`). */
+  readonly pmtudisc: PmtuDisc | null;
+  /** `-b`: allow pinging a broadcast address (SO_BROADCAST). */
+  readonly broadcast: boolean;
   readonly deadline: number;
   readonly lingerMs: number;
   readonly target: string;
@@ -110,7 +124,7 @@ interface PingOptions {
 /** iputils' option letters that take an argument. */
 const WITH_ARG = new Set(['T', 'F', 'N', 'c', 'i', 'I', 'l', 'm', 'M', 'p', 'Q', 's', 'S', 't', 'w', 'W']);
 /** iputils' options the lab's ping does not model. */
-const UNMODELLED = new Set(['b', 'R', 'T', '6', 'F', 'N', 'a', 'A', 'B', 'd', 'D', 'f', 'I', 'l', 'L', 'm', 'O', 'p', 'Q', 'r', 'S', 't', 'U', 'v']);
+const UNMODELLED = new Set(['R', 'T', '6', 'F', 'N', 'a', 'A', 'B', 'd', 'D', 'f', 'I', 'l', 'L', 'm', 'O', 'p', 'Q', 'r', 'S', 't', 'U', 'v']);
 
 /** LONG_MAX on 64-bit Linux (strtol's range). */
 const LONG_MAX = 9223372036854775807n;
@@ -154,7 +168,8 @@ function parse(argv: readonly string[]): PingOptions | CommandResult {
   let intervalMs = 1000;
   let datalen = 56;
   let quiet = false;
-  let pmtudisc: PmtuDisc = 'want';
+  let pmtudisc: PmtuDisc | null = null;
+  let broadcast = false;
   let deadline = 0;
   let lingerMs = 10000;
   let warnings = '';
@@ -220,6 +235,9 @@ function parse(argv: readonly string[]): PingOptions | CommandResult {
         case 'q':
           quiet = true;
           break;
+        case 'b':
+          broadcast = true;
+          break;
         case 'M':
           if (arg === 'do' || arg === 'want' || arg === 'dont') pmtudisc = arg;
           else if (arg === 'probe') return failWarned('-M probe: not supported by the lab\'s ping', 2);
@@ -243,10 +261,29 @@ function parse(argv: readonly string[]): PingOptions | CommandResult {
   if (target === undefined) return failWarned('usage error: Destination address required', 1);
   if (count === 0 && deadline === 0) return failWarned('the lab cannot interrupt ping: give -c COUNT or -w DEADLINE', 2);
   if (datalen > MAX_DATALEN) return failWarned(`packet size ${datalen} is too large. Maximum is ${MAX_DATALEN}`, 2);
-  return { count, intervalMs, datalen, quiet, pmtudisc, deadline, lingerMs, target, warnings };
+  return { count, intervalMs, datalen, quiet, pmtudisc, broadcast, deadline, lingerMs, target, warnings };
 }
 
 const DOTTED_QUAD = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/;
+
+/**
+ * Whether `dst` is a broadcast address of `stack` (an RTN_BROADCAST route of the local table):
+ * the all-ones host part of an address on an up device whose prefix is shorter than /31, as
+ * fib_add_ifaddr adds it.
+ */
+function isBroadcast(stack: NetStack, dst: number): boolean {
+  return stack.devices.some(
+    (dev) =>
+      dev.isUp &&
+      stack.addressesOf(dev).some((a) => {
+        const p = parseIpv4Prefix(a);
+        return p.prefixLen < 31 && ((p.addr | ~prefixMask(p.prefixLen)) >>> 0) === dst;
+      }),
+  );
+}
+
+/** iputils str_interval: milliseconds as `S` or `S.mmm`. */
+const strInterval = (ms: number): string => (ms % 1000 === 0 ? `${ms / 1000}` : `${Math.trunc(ms / 1000)}.${String(ms % 1000).padStart(3, '0')}`);
 
 /** iputils' ` time=…` field for a round trip of `us` microseconds. */
 export function formatTripTime(us: number): string {
@@ -333,26 +370,46 @@ export function formatPingStatistics(host: string, s: PingStats): string {
   return `${out}\n`;
 }
 
-/** `ping [-c COUNT] [-i INTERVAL] [-s SIZE] [-q] [-M do|want|dont] [-w DEADLINE] [-W TIMEOUT] DEST` (iputils). */
+/** `ping [-c COUNT] [-i INTERVAL] [-s SIZE] [-q] [-b] [-M do|want|dont] [-w DEADLINE] [-W TIMEOUT] DEST` (iputils). */
 export const ping: Command = (argv, env) => {
   const o = parse(argv);
   if ('status' in o) return o;
   const { lab, board } = env;
   const fail2 = (msg: string): CommandResult => result('', `${o.warnings}ping: ${msg}\n`, 2);
   // getaddrinfo: a dotted quad as it is, a name through /etc/hosts (AI_CANONNAME: the name itself).
-  const addr = DOTTED_QUAD.test(o.target) ? o.target : HOSTS.get(o.target);
-  if (addr === undefined) return fail2(`${o.target}: Name or service not known`);
-  const numeric = addr === o.target;
+  const resolved = DOTTED_QUAD.test(o.target) ? o.target : HOSTS.get(o.target);
+  if (resolved === undefined) return fail2(`${o.target}: Name or service not known`);
+  const numeric = resolved === o.target;
+  // INADDR_ANY: ip_route_output routes it to 127.0.0.1 through lo, the probe socket's source,
+  // which ping4_run then takes as the address to ping (and prints in the header).
+  const addr = resolved === '0.0.0.0' ? '127.0.0.1' : resolved;
   const dst = addr.split('.').reduce((a, b) => ((a << 8) | Number(b)) >>> 0, 0);
   if (board.stack.route(dst) === null) return fail2('connect: Network is unreachable');
+  const writes: StreamWrite[] = [{ fd: 2, text: o.warnings }];
+  const warn = (text: string): void => void writes.push({ fd: 2, text });
+  // connect() of the probe socket to a broadcast address without SO_BROADCAST is EACCES.
+  if (isBroadcast(board.stack, dst)) {
+    if (!o.broadcast) return fail2('Do you want to ping broadcast? Then -b. If not, check your local firewall rules');
+    warn('WARNING: pinging broadcast address\n');
+  }
+  if (o.broadcast && !runsAsRoot(env)) {
+    if (o.intervalMs < MIN_MULTICAST_USER_INTERVAL_MS) {
+      warn(`ping: minimal interval for broadcast ping for user must be >= ${MIN_MULTICAST_USER_INTERVAL_MS} ms, use -i ${strInterval(MIN_MULTICAST_USER_INTERVAL_MS)} (or higher)\n`);
+      return interleaved(writes, 2);
+    }
+    if (o.pmtudisc !== null && o.pmtudisc !== 'do') {
+      warn('ping: broadcast ping does not fragment\n');
+      return interleaved(writes, 2);
+    }
+  }
+  // A broadcast (-b) ping defaults to IP_PMTUDISC_DO; otherwise the socket keeps its default, want.
+  const pmtudisc = o.pmtudisc ?? (o.broadcast ? 'do' : 'want');
   // pr_addr: without -n a name is looked up again (/etc/hosts) and printed with the address.
   const hostOf = (a: string): string => {
     const name = numeric ? undefined : [...HOSTS].find(([, v]) => v === a)?.[0];
     return name === undefined ? a : `${name} (${a})`;
   };
-  const writes: StreamWrite[] = [{ fd: 2, text: o.warnings }];
   const say = (text: string): void => void writes.push({ fd: 1, text });
-  const warn = (text: string): void => void writes.push({ fd: 2, text });
   say(takeServerOutput(board) + formatPingHeader(o.target, o.datalen, addr));
   // ping_setup, after the header: a user other than root may not flood.
   if (o.intervalMs < MIN_USER_INTERVAL_MS && !runsAsRoot(env)) {
@@ -361,7 +418,7 @@ export const ping: Command = (argv, env) => {
   }
   const sim = lab.sim;
   const sock = board.stack.pingSocket();
-  sock.setMtuDiscover(o.pmtudisc);
+  sock.setMtuDiscover(pmtudisc);
   let errors = 0;
   const timing = o.datalen >= TIMEVAL_BYTES;
   const start = sim.now;
@@ -407,7 +464,7 @@ export const ping: Command = (argv, env) => {
       if (!r.ok && r.errno === 'EAGAIN') nextSend = now + MININTERVAL_MS * 1e6;
       else {
         if (r.ok) sent.set(seq, now);
-        else if (r.errno === 'EMSGSIZE' && o.pmtudisc === 'do') {
+        else if (r.errno === 'EMSGSIZE' && pmtudisc === 'do') {
           // IP_RECVERR: the local error comes back on the error queue (receive_error_msg), printed as it is sent.
           errors++;
           if (!o.quiet) warn(`ping: local error: message too long, mtu=${board.stack.route(dst)?.dev.mtu ?? 0}\n`);

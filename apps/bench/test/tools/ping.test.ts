@@ -171,4 +171,32 @@ describe('ping as iputils 20240117 checks its arguments', () => {
     expect(r.stdout).toMatch(/^PING localhost \(127\.0\.0\.1\) 56\(84\) bytes of data\.\n64 bytes from localhost \(127\.0\.0\.1\): icmp_seq=1 ttl=64 time=\d+\.\d+ ms\n\n--- localhost ping statistics ---\n1 packets transmitted, 1 received, 0% packet loss, time 0ms\n/);
     expect(sh(lab, 'ping -c 1 ip6-localhost')).toEqual({ stdout: '', stderr: 'ping: ip6-localhost: Name or service not known\n', status: 2 });
   });
+
+  it('pings 0.0.0.0 as the local host: the kernel routes INADDR_ANY to 127.0.0.1, which the header and the replies name', () => {
+    const lab = bootLab({ seed: 3 });
+    const r = sh(lab, 'ping -c 1 0.0.0.0');
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^PING 0\.0\.0\.0 \(127\.0\.0\.1\) 56\(84\) bytes of data\.\n64 bytes from 127\.0\.0\.1: icmp_seq=1 ttl=64 time=\d+\.\d+ ms\n\n--- 0\.0\.0\.0 ping statistics ---\n1 packets transmitted, 1 received, 0% packet loss, time 0ms\n/);
+  });
+
+  it('refuses a broadcast address without -b (connect: EACCES); with -b warns and sends, and nothing answers', () => {
+    const lab = bootLab({ seed: 3 });
+    const t0 = lab.sim.now;
+    const ask = 'ping: Do you want to ping broadcast? Then -b. If not, check your local firewall rules\n';
+    expect(sh(lab, 'ping -c 1 10.0.0.255')).toEqual({ stdout: '', stderr: ask, status: 2 });
+    expect(sh(lab, 'ping -c 1 127.255.255.255')).toEqual({ stdout: '', stderr: ask, status: 2 });
+    expect(lab.sim.now).toBe(t0);
+    // A user's broadcast ping: at least 1 s apart, and never fragmented (checked before the header).
+    expect(sh(lab, 'ping -b -c 1 -i 0.5 10.0.0.255')).toEqual({ stdout: '', stderr: 'WARNING: pinging broadcast address\nping: minimal interval for broadcast ping for user must be >= 1000 ms, use -i 1 (or higher)\n', status: 2 });
+    expect(sh(lab, 'ping -b -c 1 -M want 10.0.0.1')).toEqual({ stdout: '', stderr: 'ping: broadcast ping does not fragment\n', status: 2 });
+    // The model delivers no broadcast (as Linux answers none with icmp_echo_ignore_broadcasts=1): ping waits -W and reports the loss.
+    const b = sh(lab, 'ping -b -c 1 -W 1 10.0.0.255');
+    expect(b.stderr).toBe('WARNING: pinging broadcast address\n');
+    expect(b.stdout).toBe('PING 10.0.0.255 (10.0.0.255) 56(84) bytes of data.\n\n--- 10.0.0.255 ping statistics ---\n1 packets transmitted, 0 received, 100% packet loss, time 0ms\n\n');
+    expect(b.status).toBe(1);
+    expect(combinedOutput(b).startsWith('WARNING: pinging broadcast address\nPING 10.0.0.255')).toBe(true);
+    // -b to a unicast address pings it as usual.
+    expect(sh(lab, 'ping -b -c 1 -q 10.0.0.1')).toMatchObject({ stderr: '', status: 0 });
+  });
 });
