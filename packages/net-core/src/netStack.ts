@@ -23,6 +23,7 @@ import { NetError } from './errors.js';
 import { ETH_ALEN, ETH_HLEN, formatIpv4, IPPROTO, IPV4_MIN_MTU, parseIpv4Prefix, prefixMask, type Ipv4Addr } from './inet.js';
 import type { NetDevice, NetdevQueue } from './netDevice.js';
 import { icmpRcv, PingSocket } from './ping.js';
+import { SOCK_MIN_RCVBUF, SOCK_MIN_SNDBUF } from './inetSock.js';
 import { IpDefrag, ipFragment } from './ipFrag.js';
 import { ipIsFragment, type Skb } from './skb.js';
 import { tcpConnKey, tcpV4Rcv } from './tcp/tcpInput.js';
@@ -105,6 +106,12 @@ const TRIPLES = new Set<keyof NetSysctls>(['tcpWmem', 'tcpRmem', 'tcpMem']);
 const PAIRS = new Set<keyof NetSysctls>(['ipLocalPortRange']);
 const BOOLS = new Set<keyof NetSysctls>(['txrehash', 'tcpTimestamps', 'tcpWindowScaling', 'tcpModerateRcvbuf']);
 const MIN_ONE = new Set<keyof NetSysctls>(['netdevBudget', 'netdevBudgetUsecs', 'devWeight', 'devTxWeight', 'somaxconn', 'tcpReordering', 'ipDefaultTtl']);
+/**
+ * The integer sysctls with a larger minimum than 0 or 1: net/core/sysctl_net_core.c's
+ * proc_dointvec_minmax with extra1 = &min_sndbuf (SOCK_MIN_SNDBUF) for wmem_max and
+ * wmem_default, &min_rcvbuf (SOCK_MIN_RCVBUF) for rmem_max and rmem_default.
+ */
+const MINIMUM: Partial<Readonly<Record<keyof NetSysctls, number>>> = { wmemMax: SOCK_MIN_SNDBUF, wmemDefault: SOCK_MIN_SNDBUF, rmemMax: SOCK_MIN_RCVBUF, rmemDefault: SOCK_MIN_RCVBUF };
 
 /** Per-CPU counters of /proc/net/softnet_stat. */
 export interface SoftnetStat {
@@ -339,8 +346,9 @@ export class NetStack {
       if (!Array.isArray(value) || value.length !== 2 || !value.every(isInt) || !(1 <= value[0] && value[0] <= value[1] && value[1] <= 65535)) {
         throw new NetError('EINVAL', `${label} ${JSON.stringify(value)}: allowed two ports low ≤ high in 1..65535`);
       }
-    } else if (!isInt(value) || (MIN_ONE.has(key) && value < 1)) {
-      throw new NetError('EINVAL', `${label} ${JSON.stringify(value)}: allowed an integer ${MIN_ONE.has(key) ? '≥ 1' : '≥ 0'}`);
+    } else {
+      const min = MINIMUM[key] ?? (MIN_ONE.has(key) ? 1 : 0);
+      if (!isInt(value) || value < min) throw new NetError('EINVAL', `${label} ${JSON.stringify(value)}: allowed an integer ≥ ${min}`);
     }
     (this.sysctl as unknown as Record<string, unknown>)[key] = Array.isArray(value) ? Object.freeze([...value]) : value;
   }

@@ -72,6 +72,18 @@ describe('NetStack NET_RX', () => {
     expect(() => lab.sa.setSysctl('net.core.nope', 1)).toThrow(/unknown/);
   });
 
+  it('keeps wmem_max/wmem_default at SOCK_MIN_SNDBUF and rmem_max/rmem_default at SOCK_MIN_RCVBUF or above (sysctl_net_core.c extra1)', () => {
+    const lab = makeLab();
+    const cases = [['net.core.wmem_max', 'wmemMax', 4608], ['net.core.wmem_default', 'wmemDefault', 4608], ['net.core.rmem_max', 'rmemMax', 2304], ['net.core.rmem_default', 'rmemDefault', 2304]] as const;
+    for (const [name, key, min] of cases) {
+      expect(() => lab.sa.setSysctl(name, min - 1)).toThrow(NetError);
+      expect(lab.sa.sysctl[key]).toBe(212992);
+      lab.sa.setSysctl(name, min);
+      expect(lab.sa.sysctl[key]).toBe(min);
+    }
+    expect(() => makeLab({ stack: { sysctl: { wmemMax: 1000 } } })).toThrow(/allowed an integer ≥ 4608/);
+  });
+
   it('answers pings through the veth pair', () => {
     const lab = makeLab();
     const p = lab.sa.pingSocket();

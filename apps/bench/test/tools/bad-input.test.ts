@@ -197,6 +197,11 @@ const SYSTEM: Case[] = [
   c('ep', 'rmmod', 'rmmod: ERROR: missing module name.\n', 1),
   c('ep', 'rmmod e1000', 'rmmod: ERROR: Module e1000 is not currently loaded\n', 1),
   c('ep', 'rmmod ntb_transport', 'rmmod: ERROR: Module ntb_transport is in use by: ntb_netdev\n', 1),
+  // proc_dointvec_minmax with extra1 = SOCK_MIN_SNDBUF (4608) / SOCK_MIN_RCVBUF (2304).
+  c('ep', 'sysctl -w net.core.wmem_max=1000', 'sysctl: setting key "net.core.wmem_max": Invalid argument\n', 255),
+  c('ep', 'sysctl -w net.core.wmem_default=4607', 'sysctl: setting key "net.core.wmem_default": Invalid argument\n', 255),
+  c('ep', 'sysctl -w net.core.rmem_max=2303', 'sysctl: setting key "net.core.rmem_max": Invalid argument\n', 255),
+  c('ep', 'sysctl -w net.core.rmem_default=0', 'sysctl: setting key "net.core.rmem_default": Invalid argument\n', 255),
   c('ep', 'cat /proc/nope', 'cat: /proc/nope: No such file or directory\n', 1),
   c('ep', 'cat /proc/irq/9999/smp_affinity', 'cat: /proc/irq/9999/smp_affinity: No such file or directory\n', 1),
   c('ep', 'cat /sys/kernel/debug/ntb_transport/nope/qp0/stats', 'cat: /sys/kernel/debug/ntb_transport/nope/qp0/stats: No such file or directory\n', 1),
@@ -290,6 +295,7 @@ function boardState(b: Board): unknown {
     udpSocks: [...stack.udpSocks.keys()],
     pingSocks: [...stack.pingSocks.keys()],
     snmp: JSON.stringify(stack.snmp),
+    sysctl: { ...stack.sysctl },
   };
 }
 
@@ -327,7 +333,7 @@ describe('bad input to the lab tools', () => {
     ['ping', PING],
     ['ethtool', ETHTOOL],
     ['ip', IP],
-    ['sleep, top, modprobe, rmmod, cat, echo, the shell', SYSTEM],
+    ['sleep, top, modprobe, rmmod, sysctl, cat, echo, the shell', SYSTEM],
     ['sockperf', SOCKPERF],
     ['killall, pkill', KILL],
   ];
