@@ -12,6 +12,7 @@ import type { NtbPerf } from '@ntbsim/ntb-perf';
 import { LabError, qdiscAttached, type Board } from '../lab/lab.js';
 import { applyParam, ParamError, parsePerfParams, unknownParamMessage, type ModuleParams } from '../lab/params.js';
 import { strtod } from './iperf3/units.js';
+import { LAB_KERNEL_RELEASE } from './net/host.js';
 import { result, type Command, type CommandResult, type ShellEnv } from '../types.js';
 
 const SLEEP_TRY = "Try 'sleep --help' for more information.\n";
@@ -505,7 +506,7 @@ export const modprobe: Command = (argv, env) => {
   if (mod === 'ntb_transport') return modprobeTransport(params, env);
   if (mod === 'ntb_hw_epf' || mod === 'pci_epf_vntb') return result('');
   if (mod === 'ntb_perf') return modprobePerf(params, env);
-  if (mod !== 'ntb_netdev') return result('', `modprobe: FATAL: Module ${mod} not found in directory /lib/modules/ntbsim\n`, 1);
+  if (mod !== 'ntb_netdev') return result('', `modprobe: FATAL: Module ${mod} not found in directory /lib/modules/${LAB_KERNEL_RELEASE}\n`, 1);
   if (env.board.netdev() !== null) return result('');
   const parsed = moduleParams('ntb_netdev', { transport: {}, netdev: {} }, params, env);
   if ('status' in parsed) return parsed;
