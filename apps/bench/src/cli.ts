@@ -24,7 +24,7 @@ import { reportHtml } from './reproduce/report.js';
 import { faultScenarios } from './faults/catalog.js';
 import { faultsHtml, faultsPage, faultsText, runFaults, type FaultsReport } from './faults/matrix.js';
 import { calibrate, type CalibrationTarget } from './reproduce/calibrate.js';
-import { formatTable, JobError, reproduce, type ReproduceReport } from './reproduce/reproduce.js';
+import { formatTable, JobError, reproduce, wrapText, type ReproduceReport } from './reproduce/reproduce.js';
 import { SCENARIOS } from './reproduce/scenarios.js';
 import { formatSweepTable, mergeSweeps, parseGrid, parseShard, sweep, sweepHtml, type SweepBase, type SweepResults } from './reproduce/sweep.js';
 import type { Command } from './types.js';
@@ -717,7 +717,7 @@ async function runFaultsCmd(g: Globals, args: string[]): Promise<number> {
     const report = `${dirname(jsonPath)}/report.html`;
     writeOutput(report, reportHtml(JSON.parse(readFileSync(repJson, 'utf8')) as ReproduceReport, faultsHtml(r)));
     process.stdout.write(`added the reliability dashboard to ${report}\n`);
-  } else process.stdout.write(`(no ${repJson}: a reproduce report written there, as reproduce --json ${repJson} does, gets this dashboard too)\n`);
+  } else process.stdout.write(`${wrapText('', `(no ${repJson}: a reproduce report written there, as reproduce --json ${repJson} does, gets this dashboard too)`, 2).join('\n')}\n`);
   return r.failed > 0 ? 1 : 0;
 }
 

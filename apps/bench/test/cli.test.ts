@@ -114,6 +114,18 @@ describe('ntb-bench CLI', () => {
     expect(ignored.err).toMatch(/^ntb-bench: faults: --profile, --doorbell do not apply: each fault scenario builds its own lab on rcar-s4/);
   });
 
+  it('faults with no reproduce.json beside its --json says so in a note wrapped within 100 columns', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ntbsim-faults-note-'));
+    const r = await run(['faults', '--only', 'hw-link-loss', '--json', join(dir, 'f.json'), '--html', join(dir, 'f.html')]);
+    expect(r.code).toBe(0);
+    const note = r.out.slice(r.out.indexOf(`(no ${dir}/reproduce.json`));
+    const lines = note.split('\n').slice(0, -1);
+    expect(lines.length).toBeGreaterThan(1);
+    expect(lines.filter((l) => l.length > 100)).toEqual([]);
+    expect(lines.slice(1).filter((l) => !/^ {2}\S/.test(l))).toEqual([]);
+    expect(lines.join('\n').replace(/\n {2}/g, ' ')).toBe(`(no ${dir}/reproduce.json: a reproduce report written there, as reproduce --json ${dir}/reproduce.json does, gets this dashboard too)`);
+  }, 120_000);
+
   it('runs a lab script and stops at the first failing line with its number', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ntbsim-cli-'));
     const script = join(dir, 'seed.lab');
