@@ -443,6 +443,7 @@ export class TransportQp implements TransportQueue {
       this.finishClose();
       return;
     }
+    if (this.linkDownTries === 0) this.nt.log(`qp ${this.qpNum}: Send Link Down`);
     const e = this.txFree.shift();
     if (e === undefined) {
       this.linkDownTries++;

@@ -10,7 +10,7 @@ import { startStream, type StreamState } from './traffic.js';
 import { stormScenarios } from './storms.js';
 import { bothDelta, counterDelta, linkInconsistency, longestGap, malformedFrames, runLabLine, staleRefusedDetail, type AccountingView, type Scenario, type ScenarioStep } from './scenario.js';
 import type { BoardName, Lab } from '../lab/lab.js';
-import { lostFrameDiagnosis, staleDiagnosis } from '../lab/diagnose.js';
+import { lostFrameDiagnosis, relinkOverrunDiagnosis, staleDiagnosis } from '../lab/diagnose.js';
 
 const MS = 1_000_000;
 
@@ -447,7 +447,39 @@ function hwLinkSilent(): Scenario {
 /** Each silent-loss lab's wedge explanation, taken just before the reload clears it. */
 const wedgeWhy = new WeakMap<Lab, string>();
 
+/**
+ * `ip link set ntb0 mtu 9000` on the EP alone while its stream loads the ring to the RC.
+ * ntb_netdev_change_mtu runs ntb_transport_link_down (a LINK_DOWN queued behind the frames the
+ * RC has not read yet, then ntb_qp_link_down_reset: every RC slot counted free) and at once
+ * ntb_transport_link_up; the EP's QP link work finds the QP_LINKS bit the RC wrote long ago
+ * still set and comes up in the same instant. Its new session then overwrites the RC's unread
+ * slots, the LINK_DOWN among them, so the RC never resets its QP and stops for good at a `ver`
+ * it does not expect (rx_err_ver); or, the other way, the EP's RX takes frames the RC wrote
+ * into it before it read the LINK_DOWN as if they were the new session's. A kernel weakness
+ * with no fix to compare against: waiting for the peer's cleanup before linking again needs
+ * both sides to agree who waits (a change on both boards would otherwise wait forever).
+ */
+function mtuOneBoard(): Scenario {
+  return stream('mtu-ep', 'MTU changes under load', "ip link set ntb0 mtu 9000 on the EP alone, 100 ms into its stream (the RC's ring loaded)", {
+    bytes: 16_000_000,
+    faultAfterNs: 100 * MS,
+    steps: [{ at: 0, run: (lab) => runLabLine(lab, 'ep', 'ip link set ntb0 mtu 9000') }],
+    healAtNs: 0,
+    resumeBoundNs: 700 * MS,
+    account: resetLoss,
+    accountDetail: resetDetail,
+    weakness: {
+      expect: 'shown',
+      wedges: true,
+      observed: (v: AccountingView) => {
+        const why = relinkOverrunDiagnosis(v.lab, 'ep') || staleDiagnosis(v.lab);
+        return { shown: why !== '', detail: why === '' ? `the RC read the LINK_DOWN and reset its QP before the EP came back up; stream at ${v.stream.received} B` : `the stream wedged at ${v.stream.received} B${why}` };
+      },
+    },
+  });
+}
+
 /** Every scenario, in matrix order. */
 export function faultScenarios(): Scenario[] {
-  return [hwLink(), hwLinkSilent(), qpLink('rc'), qpLink('ep'), qpLink('ep', true), reset('rc'), reset('ep'), reload('rc'), reload('ep'), wc(false), wc(true), dropDoorbells(), dropMsis(), spurious(), spuriousLinkEvent(false), spuriousLinkEvent(true), channelsAtOnce(false), channelsAtOnce(true), dmaShrink(false), dmaShrink(true), dmaError('rc'), dmaError('rc', true), dmaError('ep'), rxExhaust(true), rxExhaust(false), ...stormScenarios()];
+  return [hwLink(), hwLinkSilent(), qpLink('rc'), qpLink('ep'), qpLink('ep', true), reset('rc'), reset('ep'), reload('rc'), reload('ep'), wc(false), wc(true), dropDoorbells(), dropMsis(), spurious(), spuriousLinkEvent(false), spuriousLinkEvent(true), channelsAtOnce(false), channelsAtOnce(true), dmaShrink(false), dmaShrink(true), dmaError('rc'), dmaError('rc', true), dmaError('ep'), rxExhaust(true), rxExhaust(false), mtuOneBoard(), ...stormScenarios()];
 }

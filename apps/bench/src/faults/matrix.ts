@@ -75,7 +75,7 @@ export function weaknessCounts(report: FaultsReport): { readonly shown: number; 
   return { shown: kw.filter((v) => v.status === 'pass' && v.detail.startsWith('shown')).length, fixed: kw.filter((v) => v.status === 'pass' && v.detail.startsWith('absent')).length };
 }
 
-/** `29/29 scenarios pass; 9 known kernel weaknesses shown with the fix off, 8 absent with the fix on`. */
+/** `30/30 scenarios pass; 10 known kernel weaknesses shown with the fix off, 7 absent with the fix on`. */
 export function faultsSummary(report: FaultsReport): string {
   const { shown, fixed } = weaknessCounts(report);
   const weak = shown === 0 && fixed === 0 ? '' : `; ${shown} known kernel weakness${shown === 1 ? '' : 'es'} shown with the fix off, ${fixed} absent with the fix on`;

@@ -127,6 +127,22 @@ function eachLinkedQpPair(lab: Lab, visit: (p: LinkedQpPair) => string | null): 
 }
 
 /**
+ * Why a QP ring wedged after `sender` came straight back up, or '': the sender's QP runs a
+ * new session (fewer frames sent since its reset than the receiver has taken since its own)
+ * while the receiver, never reset, refuses what it finds at its next slot (rx_err_ver): the
+ * sender's link down and up ran back to back, it came up on the QP_LINKS bit the receiver wrote
+ * long before, counted every slot free, and overwrote frames the receiver had not read, the
+ * LINK_DOWN among them.
+ */
+export function relinkOverrunDiagnosis(lab: Lab, sender: BoardName): string {
+  return eachLinkedQpPair(lab, ({ tx, rx, s, r, i }) =>
+    tx === sender && r.stats.rxErrVer > 0 && s.stats.txPkts < r.stats.rxPkts
+      ? `; qp${i}: ${tx} came back up at once after its own link down and wrote ${s.stats.txPkts} frame(s) of a new session from slot 0 over slots ${rx} had not read (its LINK_DOWN among them); ${rx}, never reset, waits at slot ${r.rxIndex} for ver ${r.stats.rxPkts} and refuses what it finds there (rx_err_ver ${r.stats.rxErrVer})`
+      : null,
+  );
+}
+
+/**
  * Why a QP ring wedged after the link ate frames, or '': frames the sender wrote while the PCIe
  * link was down never landed (posted writes to a dead link are dropped), and nobody was told
  * (mainline ntb_hw_epf and vNTB have no link-change path), so the receiver waits at its next

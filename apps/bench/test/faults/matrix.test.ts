@@ -39,6 +39,7 @@ describe('the fault × invariant matrix', () => {
       'dma-error-ep',
       'rx-exhaust-partial',
       'rx-exhaust-total',
+      'mtu-ep',
       'ring-full-storm',
       'ring-full-storm-hrtimer',
       'ethtool-L-storm',
@@ -112,6 +113,16 @@ describe('the fault × invariant matrix', () => {
     expect(fixed?.invariants['link-consistent'].status).toBe('pass');
     expect(fixed?.invariants['known-weakness'].detail).toMatch(/^absent: every QP link up on both boards/);
     expect(fixed?.invariants['loss-accounted'].detail).toMatch(/^no loss/);
+  });
+
+  it('shows an MTU change on one board under load wedging the peer: the EP relinks at once on the stale QP_LINKS bit and overwrites slots the RC has not read, its LINK_DOWN among them', () => {
+    const r = report.results.find((x) => x.id === 'mtu-ep');
+    expect(r?.pass).toBe(true);
+    expect(r?.invariants['known-weakness'].detail).toMatch(
+      /^shown: the stream wedged at \d+ B; qp0: ep came back up at once after its own link down and wrote \d+ frame\(s\) of a new session from slot 0 over slots rc had not read \(its LINK_DOWN among them\); rc, never reset, waits at slot \d+ for ver \d+ and refuses what it finds there \(rx_err_ver [1-9]\d*\)$/,
+    );
+    expect(r?.invariants['no-throw-no-hang']).toEqual({ status: 'n/a', detail: expect.stringMatching(/^wedged by the known weakness at \d+\/16000000 B; see known-weakness$/) as unknown });
+    expect(r?.invariants['no-dup-no-corruption'].status).toBe('pass');
   });
 
   it('shows RX DMA errors losing frames to the fallback copy of the slot at the advanced rx_index, and not with rx_dma_fallback_own_slot=Y; TX DMA errors lose nothing', () => {

@@ -127,6 +127,13 @@ describe('the two-board lab', () => {
     expect(text.slice(0, 2)).toEqual(['ntb_hw_epf 0000:01:00.0: NTB Transport QP 0 created', 'ntb_hw_epf 0000:01:00.0: ntb0 created with 1 queue pairs']);
     expect(text).toContain('ntb_hw_epf 0000:01:00.0: qp 0: Link Up');
     expect(sh(lab, 'ep', 'dmesg').stdout).toMatch(/^\[ *\d+\.\d{6}\] pci-vntb 0000:10:00\.0: qp 0: Link Up$/m);
+    const l2 = bootLab({ seed: 2 });
+    expect(sh(l2, 'ep', 'ip link set ntb0 down').status).toBe(0);
+    l2.sim.run({ until: l2.sim.now + 50e6 });
+    // ntb_send_link_down's dev_info names the side that began the teardown; the peer logs its cleanup.
+    expect(sh(l2, 'ep', 'dmesg | grep -c "pci-vntb 0000:10:00.0: qp 0: Send Link Down"').stdout).toBe('1\n');
+    expect(sh(l2, 'rc', 'dmesg | grep -c "qp 0: Send Link Down"').stdout).toBe('0\n');
+    expect(sh(l2, 'rc', 'dmesg | grep -c "ntb_hw_epf 0000:01:00.0: qp 0: Link Cleanup"').stdout).toBe('1\n');
     expect(sh(lab, 'rc', 'dmesg -T')).toEqual({ stdout: '', stderr: "dmesg: -T: not supported by the lab's dmesg (it prints the whole kernel log, without options)\n", status: 1 });
   });
 
