@@ -9,6 +9,7 @@ import { nstat } from './tools/nstat.js';
 import { ping } from './tools/ping.js';
 import { cat, echoRedirect, ls } from './tools/proc.js';
 import { sockperf } from './tools/sockperf.js';
+import { ss } from './tools/ss.js';
 import { dmesg, ip, modprobe, rmmod, sleep, sysctl, top } from './tools/system.js';
 import type { Command } from './types.js';
 
@@ -30,6 +31,7 @@ export function labCommands(extra: Readonly<Record<string, Command>> = {}): Map<
     ['ping', ping],
     ['nstat', nstat],
     ['sockperf', sockperf],
+    ['ss', ss],
     ['killall', killall],
     ['pkill', pkill],
     ['fault', fault],

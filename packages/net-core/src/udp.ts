@@ -89,6 +89,11 @@ export class UdpSocket extends InetSock {
     return { ok: true };
   }
 
+  /** getpeername: the connected peer, or null when unconnected. */
+  remoteAddress(): SockAddr | null {
+    return this.peer === null ? null : { addr: formatIpv4(this.peer.addr), port: this.peer.port };
+  }
+
   /** Report a qdisc drop on send as ENOBUFS (IP_RECVERR); default off, as iperf3 leaves it. */
   setRecvErr(on: boolean): void {
     this.recvErr = on;

@@ -438,6 +438,46 @@ export class TcpSocket extends InetSock implements CubicSock {
     return n;
   }
 
+  /** Sequence space received in order and not yet read, `rcv_nxt − copied_seq` (inet_diag's `idiag_rqueue`). */
+  get unreadSeq(): number {
+    return Math.max(0, this.rcvNxt - this.copiedSeq);
+  }
+
+  /** Sequence space written and not yet acknowledged, `write_seq − snd_una`, a queued SYN or FIN included (inet_diag's `idiag_wqueue`). */
+  get unackedSeq(): number {
+    return this.writeSeq - this.sndUna;
+  }
+
+  /** Completed connections waiting in a listener's accept queue (`sk_ack_backlog`). */
+  get acceptQueueLen(): number {
+    return this.acceptQueue.length;
+  }
+
+  /** A listener's accept backlog as listen() capped it (`sk_max_ack_backlog`). */
+  get acceptBacklog(): number {
+    return this.maxAckBacklog;
+  }
+
+  /** The window scale shifts (`snd_wscale`, `rcv_wscale`) once both ends agreed on window scaling, else null. */
+  get windowScale(): { readonly snd: number; readonly rcv: number } | null {
+    return this.wscaleOffered ? { snd: this.sndWscale, rcv: this.rcvWscale } : null;
+  }
+
+  /** The pacing rate `tcp_update_pacing_rate` gives the current cwnd and srtt (bytes/s, `sk_pacing_rate`). */
+  get pacingRateBytes(): number {
+    return this.pacingRate();
+  }
+
+  /** Segments delivered to the peer over the connection's life (`tp->delivered`). */
+  get deliveredSegs(): number {
+    return this.delivered;
+  }
+
+  /** The reordering degree in segments (`tp->reordering`, initially `tcp_reordering`). */
+  get reorderingSegs(): number {
+    return this.reordering;
+  }
+
   /** SO_REUSEADDR: allow binding a port still held by non-listening sockets. */
   setReuseAddr(on: boolean): void {
     this.checkOpen('setReuseAddr');
