@@ -12,7 +12,7 @@
 import type { Board } from '../lab/lab.js';
 import { componentRegExp, runsAsRoot } from '../lab/shell.js';
 import { result, type Command, type CommandResult } from '../types.js';
-import { ArgvWalker } from './argv.js';
+import { GetoptError, getoptLong, type LongOption } from './argv.js';
 import { procNetNetstat, procNetSnmp } from './proc.js';
 
 /** The iproute2 release the lab's tools claim (Debian 12's). */
@@ -38,7 +38,7 @@ const USAGE = [
 const USELESS = new Set(['IpForwarding', 'IpDefaultTTL', 'TcpRtoAlgorithm', 'TcpRtoMin', 'TcpRtoMax', 'TcpMaxConn', 'TcpCurrEstab']);
 
 /** getopt_long's long options of nstat, and the short option each stands for. */
-const LONG_OPTIONS: readonly (readonly [string, string, boolean])[] = [
+const LONG_OPTIONS: readonly LongOption[] = [
   ['help', 'h', false],
   ['ignore', 'a', false],
   ['scan', 'd', true],
@@ -142,43 +142,17 @@ function applyShort(o: NstatOptions, c: string, arg: string | undefined): void {
   }
 }
 
-/** getopt_long over "h?vVzrnasd:t:jp" and LONG_OPTIONS (a unique prefix of a long name is accepted). */
+/** getopt_long over "h?vVzrnasd:t:jp" and LONG_OPTIONS; a bad option prints glibc's message and the usage. */
 function parse(args: readonly string[]): NstatOptions {
   const o: NstatOptions = { zeros: false, reset: false, ignore: false, noUpdate: false, noOutput: false, json: false, pretty: false, patterns: [] };
-  const words = new ArgvWalker(args);
-  for (const w of words) {
-    if (w.kind === 'operand') {
-      o.patterns.push(componentRegExp(w.text));
-      continue;
+  try {
+    for (const item of getoptLong(args, 'h?vVzrnasd:t:jp', LONG_OPTIONS, 'nstat')) {
+      if (item.kind === 'operand') o.patterns.push(componentRegExp(item.text));
+      else applyShort(o, item.c, item.arg);
     }
-    if (w.kind === 'long') {
-      const exact = LONG_OPTIONS.find(([n]) => n === w.name);
-      const prefixed = LONG_OPTIONS.filter(([n]) => n.startsWith(w.name));
-      const opt = exact ?? (prefixed.length === 1 ? prefixed[0] : undefined);
-      if (opt === undefined) {
-        const msg = prefixed.length > 1 ? `nstat: option '--${w.name}' is ambiguous; possibilities:${prefixed.map(([n]) => ` '--${n}'`).join('')}\n` : `nstat: unrecognized option '--${w.name}'\n`;
-        throw new NstatExit(result('', msg + USAGE, 255));
-      }
-      const [name, c, hasArg] = opt;
-      if (!hasArg && w.value !== undefined) throw new NstatExit(result('', `nstat: option '--${name}' doesn't allow an argument\n${USAGE}`, 255));
-      const arg = hasArg ? (w.value ?? words.next()) : undefined;
-      if (hasArg && arg === undefined) throw new NstatExit(result('', `nstat: option '--${name}' requires an argument\n${USAGE}`, 255));
-      applyShort(o, c, arg);
-      continue;
-    }
-    for (let j = 0; j < w.chars.length; j++) {
-      const c = w.chars.charAt(j);
-      if (c === 'h' || c === '?') throw usage();
-      if (!'vVzrnasdtjp'.includes(c)) throw new NstatExit(result('', `nstat: invalid option -- '${c}'\n${USAGE}`, 255));
-      if (c === 'd' || c === 't') {
-        const rest = w.chars.slice(j + 1);
-        const arg = rest !== '' ? rest : words.next();
-        if (arg === undefined) throw new NstatExit(result('', `nstat: option requires an argument -- '${c}'\n${USAGE}`, 255));
-        applyShort(o, c, arg);
-        break;
-      }
-      applyShort(o, c, undefined);
-    }
+  } catch (e) {
+    if (e instanceof GetoptError) throw new NstatExit(result('', `${e.message}\n${USAGE}`, 255));
+    throw e;
   }
   return o;
 }

@@ -48,7 +48,7 @@
 import { formatIpv4, parseIpv4, type TcpSocket, type TcpState, type UdpSocket } from '@ntbsim/net-core';
 import type { Board } from '../lab/lab.js';
 import { result, type Command, type CommandResult } from '../types.js';
-import { ArgvWalker } from './argv.js';
+import { GetoptError, getoptLong, type LongOption } from './argv.js';
 import { cFixed, cGeneral } from './net/cformat.js';
 
 /** The iproute2 release the lab's tools claim (Debian 12's). */
@@ -233,7 +233,7 @@ const DB_NAMES: ReadonlyMap<string, readonly Db[]> = new Map([
 const MODELLED_QUERIES = new Set(['all', 'inet', 'tcp', 'udp']);
 
 /** getopt_long's long options of ss: name, the option it stands for, whether it takes an argument. */
-const LONG_OPTIONS: readonly (readonly [string, string, boolean])[] = [
+const LONG_OPTIONS: readonly LongOption[] = [
   ['numeric', 'n', false],
   ['resolve', 'r', false],
   ['options', 'o', false],
@@ -463,17 +463,6 @@ function applyOption(o: SsOptions, c: string, arg: string | undefined): void {
   }
 }
 
-/** The long option `name` names: an exact name, or a prefix all of whose matches mean the same option (glibc). */
-function longOption(name: string): readonly [string, string, boolean] {
-  const exact = LONG_OPTIONS.find(([n]) => n === name);
-  if (exact !== undefined) return exact;
-  const prefixed = LONG_OPTIONS.filter(([n]) => n.startsWith(name));
-  const first = prefixed[0];
-  if (first === undefined) throw usage(`ss: unrecognized option '--${name}'\n`);
-  if (prefixed.some(([, c, a]) => c !== first[1] || a !== first[2])) throw usage(`ss: option '--${name}' is ambiguous; possibilities:${prefixed.map(([n]) => ` '--${n}'`).join('')}\n`);
-  return first;
-}
-
 /** getopt_long over SHORT_OPTIONS and LONG_OPTIONS; the operands (the filter) in order. */
 function parseOptions(args: readonly string[]): { o: SsOptions; operands: string[] } {
   const o: SsOptions = {
@@ -492,33 +481,14 @@ function parseOptions(args: readonly string[]): { o: SsOptions; operands: string
     filter: null,
   };
   const operands: string[] = [];
-  const words = new ArgvWalker(args);
-  for (const w of words) {
-    if (w.kind === 'operand') {
-      operands.push(w.text);
-      continue;
+  try {
+    for (const item of getoptLong(args, SHORT_OPTIONS, LONG_OPTIONS, 'ss')) {
+      if (item.kind === 'operand') operands.push(item.text);
+      else applyOption(o, item.c, item.arg);
     }
-    if (w.kind === 'long') {
-      const [name, c, hasArg] = longOption(w.name);
-      if (!hasArg && w.value !== undefined) throw usage(`ss: option '--${name}' doesn't allow an argument\n`);
-      const arg = hasArg ? (w.value ?? words.next()) : undefined;
-      if (hasArg && arg === undefined) throw usage(`ss: option '--${name}' requires an argument\n`);
-      applyOption(o, c, arg);
-      continue;
-    }
-    for (let j = 0; j < w.chars.length; j++) {
-      const c = w.chars.charAt(j);
-      const at = c === ':' ? -1 : SHORT_OPTIONS.indexOf(c);
-      if (at < 0) throw usage(`ss: invalid option -- '${c}'\n`);
-      if (SHORT_OPTIONS.charAt(at + 1) === ':') {
-        const rest = w.chars.slice(j + 1);
-        const arg = rest !== '' ? rest : words.next();
-        if (arg === undefined) throw usage(`ss: option requires an argument -- '${c}'\n`);
-        applyOption(o, c, arg);
-        break;
-      }
-      applyOption(o, c, undefined);
-    }
+  } catch (e) {
+    if (e instanceof GetoptError) throw usage(`${e.message}\n`);
+    throw e;
   }
   return { o, operands };
 }
