@@ -504,7 +504,7 @@ const HELP_LINES: readonly (readonly [string, string])[] = [
   ['ls [-1Cd] [PATH...]', 'list /proc, /sys and debugfs'],
   ['modprobe MODULE [param=value...]', 'load ntb_transport, ntb_netdev, ntb_perf'],
   ['nstat [-azrnsjp] [PATTERN...]', 'SNMP counters changed since the last nstat (iproute2)'],
-  ['ping [-c N] [-i S] [-s N] [-q] [-M do|want|dont] [-w S] [-W S] HOST', 'ICMP echo (iputils)'],
+  ['ping [-c N] [-i S] [-s N] [-q] [-b] [-M do|want|dont] [-w S] [-W S] HOST', 'ICMP echo (iputils)'],
   ['rmmod MODULE...', 'unload ntb_netdev, ntb_transport, ntb_perf'],
   ['sleep NUMBER[smhd]...', 'let virtual time pass'],
   ['sockperf server|ping-pong|throughput [options]', 'UDP latency and message rate'],
