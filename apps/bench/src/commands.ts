@@ -4,6 +4,7 @@
 import { fault } from './faults/inject.js';
 import { ethtool } from './tools/ethtool.js';
 import { iperf3 } from './tools/iperf3/index.js';
+import { jobs, wait } from './tools/jobs.js';
 import { killall, pkill } from './tools/kill.js';
 import { nstat } from './tools/nstat.js';
 import { ping } from './tools/ping.js';
@@ -35,6 +36,8 @@ export function labCommands(extra: Readonly<Record<string, Command>> = {}): Map<
     ['killall', killall],
     ['pkill', pkill],
     ['fault', fault],
+    ['wait', wait],
+    ['jobs', jobs],
     ...Object.entries(extra),
   ]);
 }

@@ -25,6 +25,10 @@ export interface ShellEnv {
   readonly vars: Map<string, string>;
   /** Its standard output goes into a pipe, not the terminal (isatty false: `ls` lists one name per line). */
   readonly piped?: boolean;
+  /** The line ended with `&`: the command runs as a background job (only the commands the shell allows so). */
+  readonly background?: boolean;
+  /** The command line as typed, without its `&` (what `jobs` shows). */
+  readonly commandLine?: string;
 }
 
 /** A userland command of the lab (argv[0] is its name). */

@@ -77,6 +77,17 @@ describe('examples/', () => {
     ]);
   });
 
+  it('channels-under-load.lab: grown under a background iperf3, qp1 takes a stream, but its RX tasklet stays on CPU 0 (CPU 2 idle) until the rings idle; the next test gets both CPUs', () => {
+    const r = run('channels-under-load.lab', { vntb: { mwSizes: seedMwSizes(2) }, doorbell: { rc: 'per-bit', ep: 'per-bit' } });
+    expect(r.status).toBe(0);
+    const tops = r.steps.filter((s) => s.line === 'rc$ top -b -n 1 | head -n 4').map((s) => /^%Cpu2 .* (\d+\.\d) si,/m.exec(s.out)?.[1]);
+    expect(tops.map(Number)).toEqual([0, expect.any(Number) as unknown]);
+    expect(Number(tops[1])).toBeGreaterThan(30);
+    expect(Number(/tx_queue_1_packets: (\d+)/.exec(r.out)?.[1] ?? 0)).toBeGreaterThan(100);
+    expect(r.steps.find((s) => s.line === 'ep$ wait')?.out).toMatch(/\[SUM\] {3}0\.00-3\.\d\d +sec .* [56]\d\d Mbits\/sec {18}receiver\n\niperf Done\.\n$/);
+    expect(r.out).toMatch(/\[SUM\] {3}0\.00-2\.\d\d +sec .* 1\.\d\d Gbits\/sec {18}receiver\n/);
+  });
+
   it('receiver-cpu.lab: the server pinned to the RX interrupt CPU loses a few % and TCP and UDP come out equal', () => {
     const r = run('receiver-cpu.lab');
     expect(r.status).toBe(0);

@@ -5,6 +5,7 @@
  * failing line and reports its line number, unless told to keep going, when every failing line
  * is reported. Also the interactive session's line handling.
  */
+import { jobsPending, wait } from '../tools/jobs.js';
 import { runLine } from './shell.js';
 import type { Board, BoardName, Lab } from './lab.js';
 import type { Command, CommandResult } from '../types.js';
@@ -105,6 +106,16 @@ export function runScript(
       if (status === 0) status = res.status;
       if (options.keepGoing !== true) break;
     }
+  }
+  // Jobs still running (or output of theirs not shown yet) at the end: the script waits for
+  // them on their board, as if it ended with `wait` there, so their output is printed.
+  const last = checked.lines[checked.lines.length - 1]?.line ?? 0;
+  const withWait = options.commands.has('wait') ? options.commands : new Map([...options.commands, ['wait', wait]]);
+  for (const b of ['rc', 'ep'] as const) {
+    if (!jobsPending(lab.boards[b])) continue;
+    const step: ScriptStep = { line: last + 1, board: b, command: 'wait', result: runLine('wait', { lab, board: lab.boards[b], vars: vars[b] }, withWait) };
+    steps.push(step);
+    options.onStep?.(step);
   }
   return { steps, status, error: errors[0] ?? null, errors };
 }

@@ -7,6 +7,7 @@
  * builtin. A pipeline (`dmesg | grep Link | wc -l`) feeds each command's output to the text
  * filters after it (tools/text.ts).
  */
+import { takeJobOutput } from '../tools/jobs.js';
 import { takeServerOutput } from '../tools/net/background.js';
 import { combinedOutput, interleaved, prependStdout, writesOf, type StreamWrite } from '../tools/output.js';
 import { byteOrder, lookup } from '../tools/proc.js';
@@ -31,6 +32,8 @@ export interface ParsedLine {
   readonly stderr: 'terminal' | 'null' | 'stdout';
   /** The command runs under `sudo` (as root). */
   readonly sudo: boolean;
+  /** The line ended with `&`: a background job. */
+  readonly background: boolean;
 }
 
 const GLOB_CHARS = '*?[';
@@ -103,6 +106,7 @@ export function parseLine(line: string, vars: ReadonlyMap<string, string>): Pars
   let expectRedirect = false;
   let stderr: ParsedLine['stderr'] = 'terminal';
   let expectStderr = false;
+  let background = false;
   /** Add `text` to the word: quoted (literal in the pattern) or not (its glob characters active); `brace` when typed unquoted. */
   const add = (text: string, quoted: boolean, brace = !quoted): void => {
     if (quoted) quotedPart = true;
@@ -166,7 +170,13 @@ export function parseLine(line: string, vars: ReadonlyMap<string, string>): Pars
       inWord = true;
     } else if (c === ' ' || c === '\t') push();
     else if (c === ';') throw new Error("the lab's shell runs one command or pipeline per line (no `;` lists)");
-    else if (c === '&') throw new Error(line.charAt(i + 1) === '&' ? "the lab's shell runs no `&&` lists" : "the lab's shell runs no background jobs (`&`)");
+    else if (c === '&') {
+      if (line.charAt(i + 1) === '&') throw new Error("the lab's shell runs no `&&` lists");
+      // A trailing `&`: the command is a background job; anything after it would be a list.
+      if (line.slice(i + 1).trim() !== '') throw new Error("the lab's shell runs one command per line: nothing may follow a background `&`");
+      background = true;
+      break;
+    }
     else if (c === '<') throw new Error("input redirection (`<`) is not supported by the lab's shell");
     else if (c === '>' && inWord && wordOf(chars).text === '2' && !quotedPart) {
       chars = [];
@@ -193,7 +203,8 @@ export function parseLine(line: string, vars: ReadonlyMap<string, string>): Pars
   const argv = stripSudo(words);
   // sudo without a command (`sudo`, `sudo -E`): parse_args' usage(), exit status 1.
   if (sudo && argv.length === 0) throw new SudoError('');
-  return { argv, patterns: patterns.slice(patterns.length - argv.length), redirect, redirectPattern, stderr, sudo };
+  if (background && argv.length === 0) throw new Error("syntax error near unexpected token `&'");
+  return { argv, patterns: patterns.slice(patterns.length - argv.length), redirect, redirectPattern, stderr, sudo, background };
 }
 
 /** One pathname component's pattern as a RegExp (fnmatch without flags): `*`, `?`, `[…]` / `[!…]` / `[^…]` active, a backslash-escaped character literal. */
@@ -395,12 +406,16 @@ export const echo: Command = (argv) => {
 
 /**
  * Run one command line on `env.board`; unknown commands fail as bash reports them (status
- * 127). What the board's background servers (`iperf3 -s`, `sockperf server`) printed since
- * its last command comes first, as it would have appeared on that board's terminal.
+ * 127). What the board's background servers (`iperf3 -s`, `sockperf server`) and jobs
+ * (`CMD &`) printed since its last command comes first, as it would have appeared on that
+ * board's terminal; what its jobs print while the command runs follows the command's output.
  */
 export function runLine(line: string, env: ShellEnv, commands: ReadonlyMap<string, Command>): CommandResult {
-  const background = takeServerOutput(env.board);
-  return prependStdout(background, runCommand(line, env, commands));
+  const background = takeServerOutput(env.board) + takeJobOutput(env.board);
+  const r = prependStdout(background, runCommand(line, env, commands));
+  // What the board's background jobs printed while the command ran follows its output.
+  const during = takeJobOutput(env.board);
+  return during === '' ? r : interleaved([...writesOf(r), { fd: 1, text: during }], r.status);
 }
 
 /** Split `line` at its unquoted `|`: the commands of a pipeline; throws on an empty one or a `||` list. */
@@ -457,8 +472,13 @@ function runCommand(line: string, env: ShellEnv, commands: ReadonlyMap<string, C
   } catch (e) {
     return result('', `bash: ${(e as Error).message}\n`, 2);
   }
+  // A pipeline cannot be a job: refuse it before any of its commands runs.
+  const lastSegment = (segments[segments.length - 1] ?? '').trimEnd();
+  if (segments.length > 1 && lastSegment.endsWith('&') && !lastSegment.endsWith('\\&')) return result('', NO_BACKGROUND_PIPELINE, 2);
   return runPipeline(segments, env, commands);
 }
+
+const NO_BACKGROUND_PIPELINE = "bash: the lab's shell runs no pipeline in the background (`&`)\n";
 
 /** `r` with its standard error sent where `mode` says (the terminal, /dev/null, or into its standard output in the order written). */
 function routeStderr(r: CommandResult, mode: ParsedLine['stderr']): CommandResult {
@@ -475,8 +495,17 @@ function runSegment(line: string, input: string | null, env: ShellEnv, commands:
     if (e instanceof SudoError) return result('', `${e.message === '' ? '' : `${e.message}\n`}${e.usage ? SUDO_USAGE : ''}`, 1);
     return result('', `bash: ${(e as Error).message}\n`, 2);
   }
+  if (parsed.background) {
+    if (input !== null || env.piped === true) return result('', NO_BACKGROUND_PIPELINE, 2);
+    if (!BACKGROUND_COMMANDS.has(parsed.argv[0] ?? '')) return result('', `bash: the lab runs only ${[...BACKGROUND_COMMANDS].join(' and ')} in the background (\`&\`)\n`, 2);
+    const job = { ...env, background: true, commandLine: line.slice(0, line.lastIndexOf('&')).trim() };
+    return routeStderr(runArgv(parsed, input, job, commands), parsed.stderr);
+  }
   return routeStderr(runArgv(parsed, input, env, commands), parsed.stderr);
 }
+
+/** The commands the lab runs as background jobs (`CMD &`; tools/jobs.ts). */
+const BACKGROUND_COMMANDS = new Set(['iperf3', 'sleep']);
 
 /** A shell environment whose command runs under `sudo`. */
 interface SudoEnv extends ShellEnv {
@@ -499,20 +528,22 @@ const HELP_LINES: readonly (readonly [string, string])[] = [
   ['head [-n N] [FILE...]', 'the first lines'],
   ['help [NAME]', 'this list'],
   ['ip [-s [-s]] [-br] link|addr|route ...', 'show and set ntb0 (iproute2)'],
-  ['iperf3 -s|-c HOST [options]', 'TCP and UDP throughput (iperf3 3.12)'],
+  ['iperf3 -s|-c HOST [options] [&]', 'TCP and UDP throughput (iperf3 3.12); & runs a client as a job'],
+  ['jobs', "the board shell's background jobs (bash)"],
   ['killall [-s SIG] NAME... / pkill [-SIG] PAT', "stop the board's servers"],
   ['ls [-1Cd] [PATH...]', 'list /proc, /sys and debugfs'],
   ['modprobe MODULE [param=value...]', 'load ntb_transport, ntb_netdev, ntb_perf'],
   ['nstat [-azrnsjp] [PATTERN...]', 'SNMP counters changed since the last nstat (iproute2)'],
   ['ping [-c N] [-i S] [-s N] [-q] [-b] [-M do|want|dont] [-w S] [-W S] HOST', 'ICMP echo (iputils)'],
   ['rmmod MODULE...', 'unload ntb_netdev, ntb_transport, ntb_perf'],
-  ['sleep NUMBER[smhd]...', 'let virtual time pass'],
+  ['sleep NUMBER[smhd]... [&]', 'let virtual time pass'],
   ['sockperf server|ping-pong|throughput [options]', 'UDP latency and message rate'],
   ['ss [-tuaHlniO4] [state STATE] [FILTER]', "the board's TCP and UDP sockets (iproute2)"],
   ['sudo [-E] COMMAND', 'run COMMAND as root'],
   ['sysctl [-n] [-w] NAME[=VALUE]... | -a', 'network sysctls (procps)'],
   ['tail [-n [+]N] [FILE...]', 'the last lines'],
   ['top [-b] [-n N]', 'per-CPU utilisation and tasks since the last top'],
+  ['wait', "until the board's background jobs have ended (bash)"],
   ['wc [-lwc] [FILE...]', 'line, word and byte counts'],
 ];
 

@@ -12,6 +12,7 @@ import type { NtbPerf } from '@ntbsim/ntb-perf';
 import { LabError, qdiscAttached, type Board } from '../lab/lab.js';
 import { applyParam, ParamError, parsePerfParams, unknownParamMessage, type ModuleParams } from '../lab/params.js';
 import { strtod } from './iperf3/units.js';
+import { addJob } from './jobs.js';
 import { LAB_KERNEL_RELEASE } from './net/host.js';
 import { result, type Command, type CommandResult, type ShellEnv } from '../types.js';
 
@@ -46,7 +47,14 @@ export const sleep: Command = (argv, env) => {
   }
   if (err !== '') return result('', err + SLEEP_TRY, 1);
   if (!Number.isFinite(seconds)) return result('', 'sleep: the lab cannot interrupt an endless sleep: give a finite interval\n', 1);
-  env.lab.sim.run({ until: env.lab.sim.now + Math.round(seconds * NS_PER_SEC) });
+  const sim = env.lab.sim;
+  const until = sim.now + Math.round(seconds * NS_PER_SEC);
+  if (env.background === true) {
+    addJob(env.board, { command: env.commandLine ?? 'sleep', ended: () => sim.now >= until });
+    return result('');
+  }
+  // A background job's end stops the simulation's run: run on to the end of the interval.
+  while (sim.now < until) sim.run({ until });
   return result('');
 };
 

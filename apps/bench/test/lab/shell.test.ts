@@ -10,13 +10,13 @@ const vars = new Map([['SERVER_IP', '10.0.0.1']]);
 
 describe('shell line parsing', () => {
   it("takes the seed's lines verbatim: sudo dropped, ${SERVER_IP} expanded", () => {
-    expect(parseLine('sudo iperf3 -Z -c ${SERVER_IP} -l 65480 -w 512M -P 4', vars)).toEqual({ argv: ['iperf3', '-Z', '-c', '10.0.0.1', '-l', '65480', '-w', '512M', '-P', '4'], patterns: Array<null>(10).fill(null), redirect: null, redirectPattern: null, stderr: 'terminal', sudo: true });
+    expect(parseLine('sudo iperf3 -Z -c ${SERVER_IP} -l 65480 -w 512M -P 4', vars)).toEqual({ argv: ['iperf3', '-Z', '-c', '10.0.0.1', '-l', '65480', '-w', '512M', '-P', '4'], patterns: Array<null>(10).fill(null), redirect: null, redirectPattern: null, stderr: 'terminal', sudo: true, background: false });
     expect(parseLine('sudo iperf3 -ub0 -c $SERVER_IP', vars).argv).toEqual(['iperf3', '-ub0', '-c', '10.0.0.1']);
   });
 
   it('handles quotes and redirection', () => {
-    expect(parseLine(`echo "a b" 'c $SERVER_IP' > /proc/irq/35/smp_affinity`, vars)).toEqual({ argv: ['echo', 'a b', 'c $SERVER_IP'], patterns: [null, null, null], redirect: '/proc/irq/35/smp_affinity', redirectPattern: null, stderr: 'terminal', sudo: false });
-    expect(parseLine('echo 4>/proc/irq/35/smp_affinity', vars)).toEqual({ argv: ['echo', '4'], patterns: [null, null], redirect: '/proc/irq/35/smp_affinity', redirectPattern: null, stderr: 'terminal', sudo: false });
+    expect(parseLine(`echo "a b" 'c $SERVER_IP' > /proc/irq/35/smp_affinity`, vars)).toEqual({ argv: ['echo', 'a b', 'c $SERVER_IP'], patterns: [null, null, null], redirect: '/proc/irq/35/smp_affinity', redirectPattern: null, stderr: 'terminal', sudo: false, background: false });
+    expect(parseLine('echo 4>/proc/irq/35/smp_affinity', vars)).toEqual({ argv: ['echo', '4'], patterns: [null, null], redirect: '/proc/irq/35/smp_affinity', redirectPattern: null, stderr: 'terminal', sudo: false, background: false });
   });
 
   it('marks the words with unquoted glob characters, quoted ones escaped in the pattern', () => {
@@ -55,7 +55,8 @@ describe('shell line parsing', () => {
     expect(parseLine("echo a2 '2'>x", vars)).toMatchObject({ argv: ['echo', 'a2', '2'], redirect: 'x', stderr: 'terminal' });
     expect(() => parseLine('echo a && echo b', vars)).toThrow("the lab's shell runs no `&&` lists");
     expect(() => parseLine('ls; echo x', vars)).toThrow("the lab's shell runs one command or pipeline per line (no `;` lists)");
-    expect(() => parseLine('sleep 1 &', vars)).toThrow("the lab's shell runs no background jobs (`&`)");
+    expect(parseLine('sleep 1 &', vars)).toMatchObject({ argv: ['sleep', '1'], background: true });
+    expect(() => parseLine('sleep 1 & echo x', vars)).toThrow("the lab's shell runs one command per line: nothing may follow a background `&`");
     expect(() => parseLine('wc < /proc/interrupts', vars)).toThrow("input redirection (`<`) is not supported by the lab's shell");
     expect(() => parseLine('cat /x 2>/tmp/f', vars)).toThrow("/tmp/f: the lab's shell sends standard error only to /dev/null or, with 2>&1, to standard output");
     expect(() => parseLine('cat /x 2>', vars)).toThrow("syntax error near unexpected token `newline'");

@@ -100,6 +100,8 @@ class ClientSession {
   warnings = '';
   finished = false;
   outcome: ClientOutcome | null = null;
+  /** A background test's end callback (null when run in the foreground, or once called). */
+  private onEnd: ((outcome: ClientOutcome) => void) | null = null;
 
   constructor(private readonly spec: ClientSpec) {
     const { lab, board } = spec;
@@ -119,13 +121,68 @@ class ClientSession {
 
   /** Run to the end, advancing the lab's time. */
   run(): ClientOutcome {
+    const started = this.lab.sim.now;
+    const failed = this.begin();
+    if (failed !== null) return failed;
+    const deadline = this.deadline(started);
+    const sim = this.lab.sim;
+    while (!this.finished && sim.now < deadline) sim.run({ until: deadline });
+    if (this.outcome !== null) {
+      // The client exits after writing IPERF_DONE; the server takes it within a round trip, ends
+      // the test and listens again (its next banner) — let the lab's time run until it has.
+      const linger = sim.now + DONE_LINGER_NS;
+      this.ch.clientLingering = true;
+      while (this.outcome.kind === 'ok' && !this.ch.serverDone && sim.now < linger) sim.run({ until: linger });
+      return this.outcome;
+    }
+    return this.abandon(started);
+  }
+
+  /**
+   * Start the test and return at once (a background job): `onEnd` gets its outcome when it ends,
+   * or when the lab gives up on it at the deadline `run` would wait for.
+   */
+  start(onEnd: (outcome: ClientOutcome) => void): void {
+    const started = this.lab.sim.now;
+    const failed = this.begin();
+    if (failed !== null) {
+      this.finished = true;
+      onEnd(failed);
+      return;
+    }
+    this.onEnd = onEnd;
+    this.lab.sim.at(this.deadline(started), () => {
+      const cb = this.onEnd;
+      if (cb === null || this.finished) return;
+      this.onEnd = null;
+      cb(this.abandon(started));
+    });
+  }
+
+  /** Whether the test has ended. */
+  get ended(): boolean {
+    return this.finished;
+  }
+
+  private get lab(): Lab {
+    return this.spec.lab;
+  }
+
+  /** When the lab gives up on a test started at `started` (ns): its -t plus CLIENT_GRACE_S, or UNBOUNDED_RUN_S without an end. */
+  private deadline(started: number): number {
+    const o = this.spec.options;
+    return started + (o.duration > 0 ? o.duration + CLIENT_GRACE_S : UNBOUNDED_RUN_S) * 1e9;
+  }
+
+  /** iperf_run_client's start: the affinity (an outcome if it fails), then the client task. */
+  private begin(): ClientOutcome | null {
     const { lab, board, options: o } = this.spec;
     // iperf_run_client: iperf_setaffinity first (sched_setaffinity is EINVAL without an online CPU in the mask).
     const cpus = affinityMask(board, o.affinity);
     this.cpus = cpus ?? undefined;
     if (cpus === null) return { kind: 'error', code: 'IEAFFINITY', errno: 'EINVAL', warnings: this.warnings, partial: null, connected: false };
     programStart(lab, board);
-    const task = board.host.createUserTask(
+    this.task = board.host.createUserTask(
       'iperf3',
       (ctx, t) => {
         const t0 = ctx.time;
@@ -135,23 +192,18 @@ class ClientSession {
       },
       cpus === undefined ? {} : { cpus },
     );
-    this.task = task;
-    const started = lab.sim.now;
-    const deadline = started + (o.duration > 0 ? o.duration + CLIENT_GRACE_S : UNBOUNDED_RUN_S) * 1e9;
-    while (!this.finished && lab.sim.now < deadline) lab.sim.run({ until: deadline });
-    if (this.outcome !== null) {
-      // The client exits after writing IPERF_DONE; the server takes it within a round trip, ends
-      // the test and listens again (its next banner) — let the lab's time run until it has.
-      const linger = lab.sim.now + DONE_LINGER_NS;
-      this.ch.clientLingering = true;
-      while (this.outcome.kind === 'ok' && !this.ch.serverDone && lab.sim.now < linger) lab.sim.run({ until: linger });
-      return this.outcome;
-    }
+    return null;
+  }
+
+  /** The lab gives up on a test still running at its deadline: unbounded (no end timer) or hung, with the model's diagnosis. */
+  private abandon(started: number): ClientOutcome {
+    const lab = this.lab;
+    const task = this.task;
     if (this.state === 'running' && !Number.isFinite(this.endNs)) {
       // No end timer (-t 0, or a negative -t): the real iperf3 runs until it is interrupted.
       const partial = this.partialNow();
       this.fail({ code: 'IECTRLCLOSE', errno: null });
-      task.stop();
+      task?.stop();
       return { kind: 'unbounded', ranS: (lab.sim.now - started) / 1e9, warnings: this.warnings, partial };
     }
     // Still waiting on the control connection or the streams, as the real tool would be, with
@@ -160,7 +212,7 @@ class ClientSession {
     const partial = this.partialNow();
     const connected = this.connected;
     this.fail({ code: 'IECTRLCLOSE', errno: null });
-    task.stop();
+    task?.stop();
     return { kind: 'hung', waitedS: (lab.sim.now - started) / 1e9, why, warnings: this.warnings, partial, connected };
   }
 
@@ -402,11 +454,24 @@ class ClientSession {
 
   private finish(): void {
     this.finished = true;
-    this.spec.lab.sim.stop();
+    const cb = this.onEnd;
+    if (cb === null) {
+      this.spec.lab.sim.stop();
+      return;
+    }
+    this.onEnd = null;
+    if (this.outcome !== null) cb(this.outcome);
   }
 }
 
 /** Run an iperf3 client test from `spec.board`, advancing the lab's virtual time to its end. */
 export function runClient(spec: ClientSpec): ClientOutcome {
   return new ClientSession(spec).run();
+}
+
+/** Start an iperf3 client test from `spec.board` in the background: `onEnd` gets its outcome; the result says whether it has ended. */
+export function startClient(spec: ClientSpec, onEnd: (outcome: ClientOutcome) => void): { readonly ended: () => boolean } {
+  const session = new ClientSession(spec);
+  session.start(onEnd);
+  return { ended: () => session.ended };
 }

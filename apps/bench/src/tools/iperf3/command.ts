@@ -1,19 +1,20 @@
 /**
  * The lab's `iperf3` command (esnet iperf3 3.12): `iperf3 -s` starts a persistent server on
  * the board and returns after its banner; `iperf3 -c HOST` runs a test against the server on
- * HOST, advancing virtual time for as long as the test runs, and prints iperf3's text or
- * `-J` output. Errors print as iperf3 prints them (`iperf3: error - …`, exit status 1).
+ * HOST, advancing virtual time for as long as the test runs (with `&`, in the background: see
+ * tools/jobs.ts), and prints iperf3's text or `-J` output. Errors print as iperf3 prints them (`iperf3: error - …`, exit status 1).
  * Its warnings go to standard error when iperf3 prints them — parse_arguments' at once, the
  * UDP block size one in iperf_connect, before `Connecting to host …` — and the result keeps
  * that order (tools/output.ts).
  */
 import { netStrerror, type NetErrno } from '@ntbsim/net-core';
-import type { Board, Lab } from '../../lab/lab.js';
-import { result, type Command, type CommandResult } from '../../types.js';
+import type { Board } from '../../lab/lab.js';
+import { result, type Command, type CommandResult, type ShellEnv } from '../../types.js';
 import { cjsonPrint } from '../net/cjson.js';
 import { systemInfo } from '../net/host.js';
-import { interleaved } from '../output.js';
-import { runClient } from './client.js';
+import { addJob, printJob } from '../jobs.js';
+import { combinedOutput, interleaved } from '../output.js';
+import { runClient, startClient, type ClientOutcome } from './client.js';
 import { buildErrorJson, buildJson } from './jsonReport.js';
 import { IPERF_ERRORS, IPERF_VERSION, parseIperf3Args, USAGE_SHORT, type Iperf3Options, type IperfErrorCode } from './options.js';
 import { takeServerOutput } from '../net/background.js';
@@ -65,22 +66,40 @@ export const iperf3: Command = (argv, env) => {
     if (!ok) return o.daemon ? result('') : result('', `iperf3: error - ${iperfStrerror('IELISTEN', listenErr ?? 'EADDRINUSE')}\niperf3: exiting\n`, 1);
     return interleaved([{ fd: 2, text: parsed.warnings }, { fd: 1, text: takeServerOutput(board) }], 0);
   }
-  return runClientCommand(lab, board, parsed.warnings, o);
+  return runClientCommand(env, parsed.warnings, o);
 };
 
-/** The client side of `iperf3`: its output in the order iperf3 writes it. */
-function runClientCommand(lab: Lab, board: Board, parseWarnings: string, o: Iperf3Options): CommandResult {
+/**
+ * The client side of `iperf3`: its output in the order iperf3 writes it. In the background
+ * (`iperf3 -c … &`) the test goes on as the next commands run; what it prints goes to the
+ * board's terminal through the shell's jobs, and the shell gets status 0 at once.
+ */
+function runClientCommand(env: ShellEnv, parseWarnings: string, o: Iperf3Options): CommandResult {
+  const { lab, board } = env;
   const sys = systemInfo(lab, board);
   const errorJson = (msg: string): string => `${cjsonPrint(buildErrorJson({ version: IPERF_VERSION, systemInfo: sys }, msg))}\n`;
   // What the board's background servers printed before this command: first, as on its terminal.
   const before = o.json ? '' : takeServerOutput(board);
+  const background = env.background === true;
+  let early: CommandResult | null = null;
   if (!DOTTED_QUAD.test(o.host)) {
     // netdial's getaddrinfo fails before any socket exists: IECONNECT with gai_strerror (herr).
     const msg = `error - ${IPERF_ERRORS.IECONNECT}: Name or service not known`;
-    if (o.json) return interleaved([{ fd: 2, text: parseWarnings }, { fd: 1, text: errorJson(msg) }], 1);
-    return interleaved([{ fd: 1, text: before }, { fd: 2, text: `${parseWarnings}iperf3: ${msg}\n` }], 1);
+    early = o.json ? interleaved([{ fd: 2, text: parseWarnings }, { fd: 1, text: errorJson(msg) }], 1) : interleaved([{ fd: 1, text: before }, { fd: 2, text: `${parseWarnings}iperf3: ${msg}\n` }], 1);
   }
-  const outcome = runClient({ lab, board, options: o });
+  const report = (outcome: ClientOutcome): CommandResult => clientResult(o, { before, parseWarnings, errorJson }, outcome);
+  if (!background) return early ?? report(runClient({ lab, board, options: o }));
+  if (early !== null) printJob(board, combinedOutput(early));
+  else {
+    const run = startClient({ lab, board, options: o }, (outcome) => printJob(board, combinedOutput(report(outcome))));
+    addJob(board, { command: env.commandLine ?? 'iperf3', ended: run.ended });
+  }
+  return result('');
+}
+
+/** What the client's outcome prints: `pre.before` (the servers' earlier output), the warnings, then the report or the error. */
+function clientResult(o: Iperf3Options, pre: { readonly before: string; readonly parseWarnings: string; readonly errorJson: (msg: string) => string }, outcome: ClientOutcome): CommandResult {
+  const { before, parseWarnings, errorJson } = pre;
   // parse_arguments' warnings, then iperf_connect's (before `Connecting to host …`).
   const warnings = [
     { fd: 1, text: before },
