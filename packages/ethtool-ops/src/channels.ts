@@ -15,7 +15,7 @@
  * throws EthtoolError('EIO') if not, so a half-applied change cannot go unnoticed.
  */
 import { ERRNO } from '@ntbsim/kernel';
-import { assertU32, withOps } from './core.js';
+import { assertU32, opsOf, withOps } from './core.js';
 import { EthtoolError } from './errors.js';
 import type {
   EthnlBadAttr,
@@ -95,7 +95,7 @@ export function channelsFillReply(ch: EthtoolChannels): EthnlChannelsReply {
 
 /** ETHTOOL_MSG_CHANNELS_GET (channels_prepare_data + channels_fill_reply), after the header parse. */
 export function ethnlGetChannels(dev: EthtoolDevice): EthnlResult<EthnlChannelsReply> {
-  const get = dev.ethtoolOps.getChannels;
+  const get = opsOf(dev).getChannels;
   if (get === undefined) return { ok: false, ret: -ERRNO.EOPNOTSUPP };
   return withOps(dev, () => ({ ok: true as const, reply: channelsFillReply(readChannels(dev, get)) }));
 }
@@ -146,8 +146,8 @@ export function ethtoolCheckMaxChannel(
 
 /** ops->set_channels with the channels read before (`before`); checks a failure left them alone. */
 function callSetChannels(dev: EthtoolDevice, before: EthtoolChannels, ch: EthtoolChannels): { ret: number; extack?: string } {
-  const set = dev.ethtoolOps.setChannels;
-  const get = dev.ethtoolOps.getChannels;
+  const set = opsOf(dev).setChannels;
+  const get = opsOf(dev).getChannels;
   if (set === undefined || get === undefined) return { ret: -ERRNO.EOPNOTSUPP };
   const out = set(Object.freeze({ ...ch }));
   const res = typeof out === 'number' ? { ret: out } : out;
@@ -175,7 +175,7 @@ function setChannelsLocked(
   req: EthtoolChannelsRequest,
   ctx: EthtoolCoreContext,
 ): EthnlResult<null> {
-  const get = dev.ethtoolOps.getChannels;
+  const get = opsOf(dev).getChannels;
   if (get === undefined) return { ok: false, ret: -ERRNO.EOPNOTSUPP };
   const cur = readChannels(dev, get);
   const oldTotal = cur.combinedCount + Math.max(cur.rxCount, cur.txCount);
@@ -244,14 +244,14 @@ export function ethnlSetChannels(
   ctx: EthtoolCoreContext = {},
 ): EthnlResult<null> {
   checkRequest(req);
-  const ops = dev.ethtoolOps;
+  const ops = opsOf(dev);
   if (ops.getChannels === undefined || ops.setChannels === undefined) return { ok: false, ret: -ERRNO.EOPNOTSUPP };
   return withOps(dev, () => setChannelsLocked(dev, req, ctx));
 }
 
 /** ETHTOOL_GCHANNELS (ethtool_get_channels): the driver's struct, or -EOPNOTSUPP. Call inside devEthtool. */
 export function ethtoolGetChannels(dev: EthtoolDevice): EthtoolIoctlResult<EthtoolChannels> {
-  const get = dev.ethtoolOps.getChannels;
+  const get = opsOf(dev).getChannels;
   if (get === undefined) return { ok: false, ret: -ERRNO.EOPNOTSUPP };
   return { ok: true, value: readChannels(dev, get) };
 }
@@ -270,7 +270,7 @@ export function ethtoolSetChannels(
   for (const key of ['rxCount', 'txCount', 'otherCount', 'combinedCount'] as const) {
     assertU32(want[key], `ETHTOOL_SCHANNELS ${key}`);
   }
-  const ops = dev.ethtoolOps;
+  const ops = opsOf(dev);
   if (ops.setChannels === undefined || ops.getChannels === undefined) return { ok: false, ret: -ERRNO.EOPNOTSUPP };
   const curr = readChannels(dev, ops.getChannels);
   if (sameCounts(want, curr)) return { ok: true, value: null };

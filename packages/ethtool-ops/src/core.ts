@@ -6,16 +6,38 @@
  */
 import { ERRNO } from '@ntbsim/kernel';
 import { EthtoolError } from './errors.js';
-import type { EthnlResult, EthtoolCoreContext, EthtoolDevice, EthtoolDeviceLookup, EthtoolIoctlResult } from './types.js';
+import type { EthnlResult, EthtoolCoreContext, EthtoolDevice, EthtoolDeviceLookup, EthtoolIoctlResult, EthtoolOps } from './types.js';
 
 /** __dev_get_by_name: the device called `name`, or undefined. */
 export function lookupDevice(devices: EthtoolDeviceLookup, name: string): EthtoolDevice | undefined {
   return typeof devices === 'function' ? devices(name) : devices.get(name);
 }
 
+const boundOps = new WeakMap<EthtoolOps, EthtoolOps>();
+
+/**
+ * `dev`'s ethtool_ops as the core calls them: each op bound to the object that holds it, so a
+ * class whose methods are the ops (an `NtbNetdev`, say) keeps its `this` when the core takes an
+ * op out of the table to call it, as the kernel calls a function pointer.
+ */
+export function opsOf(dev: EthtoolDevice): EthtoolOps {
+  const ops = dev.ethtoolOps;
+  let bound = boundOps.get(ops);
+  if (bound === undefined) {
+    bound = new Proxy(ops, {
+      get(target, key) {
+        const v: unknown = Reflect.get(target, key, target);
+        return typeof v === 'function' ? (v as (...args: unknown[]) => unknown).bind(target) : v;
+      },
+    });
+    boundOps.set(ops, bound);
+  }
+  return bound;
+}
+
 /** ethnl_ops_begin: 0, or the driver's begin() error (nothing else to do for a present device). */
 export function ethnlOpsBegin(dev: EthtoolDevice): number {
-  const begin = dev.ethtoolOps.begin;
+  const begin = opsOf(dev).begin;
   if (begin === undefined) return 0;
   const ret = begin();
   return ret < 0 ? ret : 0;
@@ -23,7 +45,7 @@ export function ethnlOpsBegin(dev: EthtoolDevice): number {
 
 /** ethnl_ops_complete: the driver's complete(), if any. */
 export function ethnlOpsComplete(dev: EthtoolDevice): void {
-  dev.ethtoolOps.complete?.();
+  opsOf(dev).complete?.();
 }
 
 /** Run `fn` between begin and complete; a failing begin returns its errno without calling `fn`. */

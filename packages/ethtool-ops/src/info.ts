@@ -6,7 +6,7 @@
  * bracket themselves, as each prepare_data does.
  */
 import { ERRNO } from '@ntbsim/kernel';
-import { withOps } from './core.js';
+import { opsOf, withOps } from './core.js';
 import { EthtoolError } from './errors.js';
 import { linkModeBit, linkModeInfo } from './linkModes.js';
 import type {
@@ -42,7 +42,7 @@ function strscpy32(s: string): string {
  * -EOPNOTSUPP; then n_stats / testinfo_len / n_priv_flags from get_sset_count when present.
  */
 export function ethtoolGetDrvinfo(dev: EthtoolDevice, ctx: EthtoolCoreContext = {}): EthtoolIoctlResult<EthtoolDrvinfo> {
-  const ops = dev.ethtoolOps;
+  const ops = opsOf(dev);
   const parent = dev.parent;
   let info: { -readonly [K in keyof EthtoolDrvinfo]: EthtoolDrvinfo[K] } = {
     driver: '',
@@ -85,7 +85,7 @@ export function ethtoolGetDrvinfo(dev: EthtoolDevice, ctx: EthtoolCoreContext = 
 
 /** __ethtool_get_sset_count: get_sset_count when the driver also has get_strings, else -EOPNOTSUPP. */
 export function ethtoolGetSsetCount(dev: EthtoolDevice, set: EthtoolStringSet): number {
-  const ops = dev.ethtoolOps;
+  const ops = opsOf(dev);
   if (ops.getSsetCount === undefined || ops.getStrings === undefined) return -ERRNO.EOPNOTSUPP;
   return ops.getSsetCount(set);
 }
@@ -100,7 +100,7 @@ export function ethtoolGetSsetInfo(dev: EthtoolDevice, set: EthtoolStringSet): E
 export function ethtoolGetStrings(dev: EthtoolDevice, set: EthtoolStringSet): EthtoolIoctlResult<readonly string[]> {
   const n = ethtoolGetSsetCount(dev, set);
   if (n < 0) return { ok: false, ret: n };
-  const get = dev.ethtoolOps.getStrings;
+  const get = opsOf(dev).getStrings;
   if (get === undefined) return { ok: false, ret: -ERRNO.EOPNOTSUPP };
   const names = get(set);
   if (names.length !== n) {
@@ -111,7 +111,7 @@ export function ethtoolGetStrings(dev: EthtoolDevice, set: EthtoolStringSet): Et
 
 /** ETHTOOL_GSTATS (ethtool_get_stats): one u64 per ETH_SS_STATS string. */
 export function ethtoolGetStats(dev: EthtoolDevice): EthtoolIoctlResult<readonly bigint[]> {
-  const ops = dev.ethtoolOps;
+  const ops = opsOf(dev);
   if (ops.getEthtoolStats === undefined || ops.getSsetCount === undefined) return { ok: false, ret: -ERRNO.EOPNOTSUPP };
   const n = ops.getSsetCount('stats');
   if (n < 0) return { ok: false, ret: n };
@@ -124,7 +124,7 @@ export function ethtoolGetStats(dev: EthtoolDevice): EthtoolIoctlResult<readonly
 
 /** __ethtool_get_link (ETHTOOL_GLINK, LINKSTATE): netif_running && get_link, or -EOPNOTSUPP. */
 export function ethtoolGetLink(dev: EthtoolDevice): EthtoolIoctlResult<boolean> {
-  const get = dev.ethtoolOps.getLink;
+  const get = opsOf(dev).getLink;
   if (get === undefined) return { ok: false, ret: -ERRNO.EOPNOTSUPP };
   return { ok: true, value: dev.isUp && get() };
 }
@@ -154,7 +154,7 @@ export interface LinkKsettingsBits {
  * Throws EthtoolError('EIO') for a link mode name the kernel does not know or a bad speed.
  */
 export function ethtoolGetLinkKsettings(dev: EthtoolDevice): EthtoolIoctlResult<LinkKsettingsBits> {
-  const get = dev.ethtoolOps.getLinkKsettings;
+  const get = opsOf(dev).getLinkKsettings;
   if (get === undefined) return { ok: false, ret: -ERRNO.EOPNOTSUPP };
   const settings = get();
   if (!Number.isInteger(settings.speed) || settings.speed < -1 || settings.speed > 0xffff_ffff) {

@@ -1,6 +1,6 @@
 import { ERRNO } from '@ntbsim/kernel';
 import { describe, expect, it } from 'vitest';
-import { EthtoolError, runEthtool, type EthtoolDevice, type EthtoolEnv, type EthtoolLinkKsettings } from '../../src/index.js';
+import { EthtoolError, runEthtool, type EthtoolChannels, type EthtoolDevice, type EthtoolDrvinfoFill, type EthtoolEnv, type EthtoolLinkKsettings, type EthtoolStringSet } from '../../src/index.js';
 import { combinedOnly, fakeDevice, NTB_KSETTINGS, VETH_KSETTINGS } from '../fakeDevice.js';
 
 const BAD = 'ethtool: bad command line argument(s)\nFor more information run ethtool -h\n';
@@ -312,5 +312,40 @@ describe('ethtool DEV (link settings)', () => {
   it('throws EthtoolError(EIO) for a link mode the kernel does not know', () => {
     const bad = fakeDevice({ name: 'x0', ksettings: { ...NTB_KSETTINGS, supported: ['Warp9'] } });
     expect(() => runEthtool(['x0'], { devices: new Map([['x0', bad]]) })).toThrow(/unknown supported link mode 'Warp9'/);
+  });
+});
+
+describe('a driver whose ethtool_ops are the methods of a class', () => {
+  /** ntb_netdev-like: the ops are methods reading the instance's state through `this`. */
+  class MethodsDriver {
+    private combined = 1;
+    getChannels(): EthtoolChannels {
+      return { maxRx: 0, maxTx: 0, maxOther: 0, maxCombined: 4, rxCount: 0, txCount: 0, otherCount: 0, combinedCount: this.combined };
+    }
+    setChannels(ch: { readonly combinedCount: number }): number {
+      this.combined = ch.combinedCount;
+      return 0;
+    }
+    getDrvinfo(): EthtoolDrvinfoFill {
+      return { driver: 'methods', version: '1.0' };
+    }
+    getSsetCount(set: EthtoolStringSet): number {
+      return set === 'stats' ? 1 : -ERRNO.EOPNOTSUPP;
+    }
+    getStrings(): string[] {
+      return [`combined_${this.combined}`];
+    }
+    getEthtoolStats(): number[] {
+      return [this.combined];
+    }
+  }
+
+  it('keeps `this` when the core takes an op out of the table to call it (-l, -L, -i, -S)', () => {
+    const drv = new MethodsDriver();
+    const env = { devices: new Map([['m0', { name: 'm0', ethtoolOps: drv, isUp: true, realNumRxQueues: 1, realNumTxQueues: 1, parent: { name: '0000:00:01.0', driverName: 'methods' } }]]) };
+    expect(runEthtool(['-L', 'm0', 'combined', '3'], env).exitCode).toBe(0);
+    expect(runEthtool(['-l', 'm0'], env).stdout).toMatch(/Current hardware settings:\n(.|\n)*Combined:\t3\n$/);
+    expect(runEthtool(['-i', 'm0'], env).stdout).toMatch(/^driver: methods\nversion: 1\.0\n/);
+    expect(runEthtool(['-S', 'm0'], env).stdout).toBe('NIC statistics:\n     combined_3: 3\n');
   });
 });
