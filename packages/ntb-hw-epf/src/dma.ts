@@ -71,6 +71,8 @@ class EdmaChannel implements DmaChannel {
   failNext = 0;
   /** Whether a client holds it. */
   held = false;
+  /** Time it spent transferring (ns; counted when a transfer starts). */
+  busyNs = 0;
   /** @internal The done interrupt of the last transfer, raised `dma.doneLatencyNs` after its end. */
   pendingDone: SimEvent | null = null;
   /** The last cookie handed out (chan->cookie; DMA_MIN_COOKIE before the first). */
@@ -206,6 +208,9 @@ class EdmaChannel implements DmaChannel {
       fail = true;
     }
     const r = d.run(sim.now, fail);
+    const busy = Math.max(0, r.end - sim.now);
+    this.busyNs += busy;
+    this.engine.stats.busyNs += busy;
     d.ok = r.ok;
     d.finish = r.finish;
     this.event = sim.at(Math.max(sim.now, r.end), dmaEnd, this);
@@ -236,7 +241,7 @@ export class DmaEngine implements EpfDmaEngine {
   /** The engine's completion interrupt (`dw-edma` in /proc/interrupts). */
   readonly irq: IrqVector;
   /** Counters. */
-  readonly stats: DmaStats = { submitted: 0, completed: 0, failed: 0, terminated: 0, bytes: 0 };
+  readonly stats: DmaStats = { submitted: 0, completed: 0, failed: 0, terminated: 0, bytes: 0, busyNs: 0 };
   /** Errors to inject into the next descriptors of any channel. */
   failNextAny = 0;
   private readonly channels: EdmaChannel[];
@@ -252,6 +257,11 @@ export class DmaEngine implements EpfDmaEngine {
   /** Number of channels. */
   get channelCount(): number {
     return this.channels.length;
+  }
+
+  /** Each channel's transfer time so far (ns), by channel index. */
+  channelBusyNs(): number[] {
+    return this.channels.map((c) => c.busyNs);
   }
 
   /** Channels not held by a client. */

@@ -93,6 +93,8 @@ export interface DmaStats {
   terminated: number;
   /** Bytes copied successfully. */
   bytes: number;
+  /** Time the channels spent transferring, summed over channels (ns; counted when a transfer starts). */
+  busyNs: number;
 }
 
 /** The DW eDMA-like engine of one host. */
@@ -105,6 +107,8 @@ export interface EpfDmaEngine {
   readonly channelCount: number;
   /** Channels not held by a client. */
   readonly freeChannels: number;
+  /** Each channel's transfer time so far (ns), by channel index. */
+  channelBusyNs(): number[];
   /** A free DMA_MEMCPY channel (dma_request_channel), or null. */
   request(): DmaChannel | null;
 }

@@ -42,7 +42,7 @@ describe('DMA engine', () => {
     expect(done[0]).toMatchObject({ ok: true, kind: 'hardirq' });
     expect(done[0]?.at).toBe(submitted + engineNs + 2000 + 200);
     expect(Buffer.from(epBuf.bytes.subarray(0x100, 0x100 + 65536)).equals(data)).toBe(true);
-    expect(pair.dma.rc.stats).toEqual({ submitted: 1, completed: 1, failed: 0, terminated: 0, bytes: 65536 });
+    expect(pair.dma.rc.stats).toEqual({ submitted: 1, completed: 1, failed: 0, terminated: 0, bytes: 65536, busyNs: engineNs });
     expect(pair.dma.rc.irq.name).toBe('dw-edma');
     expect(pair.dma.rc.irq.counts.reduce((a, b) => a + b, 0)).toBe(1);
   });

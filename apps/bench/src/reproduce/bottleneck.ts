@@ -1,7 +1,9 @@
 /**
  * Where the time went: per-CPU utilisation by context kind on both boards over a measurement
- * window, and the stage that limits the rate — the busiest CPU and the context (tasklet,
- * softirq, kthread, user task, IRQ) that took most of it, named as a pipeline stage. A user
+ * window, and the stage that limits the rate — the PCIe link or the DMA channels when they
+ * carry what they can (≥ 90 % busy: posted-write stalls charged to the copying CPU make it
+ * look busy too), else the busiest CPU and the context (tasklet, softirq, kthread, user task,
+ * IRQ) that took most of it, named as a pipeline stage. A user
  * task whose board dropped packets at its own qdisc in the window is passed over: it offers
  * more than the path carries. With several RX queues it also says where each queue's receive
  * work ran (the CPU that ran most of its ntb_transport tasklet), and when one queue's CPU is
@@ -9,6 +11,7 @@
  */
 import type { CpuUsage } from '@ntbsim/kernel';
 import { TX_START } from '@ntbsim/ntb-netdev';
+import type { EpfPair } from '@ntbsim/ntb-hw-epf';
 import type { Board, BoardName } from '../lab/lab.js';
 import { utilisation } from '../tools/system.js';
 
@@ -28,10 +31,22 @@ export interface BoardSnapshot {
   readonly maxFreeSlots: number;
   /** Times each of ntb0's TX subqueues was stopped so far, by queue (`tx_queue_N_stops`). */
   readonly txStopsByQueue: readonly number[];
+  /** ntb_netdev's TX wake timer: the 1-jiffy timer or the 250 µs hrtimer variant. */
+  readonly wakeTimer: 'jiffy' | 'hrtimer';
+  /** Virtual time of the snapshot (ns). */
+  readonly t: number;
+  /** Payload bytes this board has written across the PCIe link so far (its direction). */
+  readonly linkBytes: number;
+  /** The link's payload rate in this board's direction (B/s). */
+  readonly linkBytesPerSec: number;
+  /** CPU time this board's CPUs stalled on posted-write flow control so far (ns). */
+  readonly linkStallNs: number;
+  /** Time each of this board's DMA channels spent transferring so far (ns), by channel. */
+  readonly dmaBusyNs: readonly number[];
 }
 
-/** Take a snapshot of `board`. */
-export function snapshot(board: Board): BoardSnapshot {
+/** Take a snapshot of `board`, whose link and DMA engine are `pair`'s. */
+export function snapshot(board: Board, pair: EpfPair): BoardSnapshot {
   const dev = board.netdev()?.ndev;
   let qdiscDrops = 0;
   if (dev !== undefined) for (let q = 0; q < dev.numTxQueues; q++) qdiscDrops += dev.txQueue(q).qdisc.stats.drops;
@@ -40,7 +55,59 @@ export function snapshot(board: Board): BoardSnapshot {
   const txStops = txStopsByQueue.reduce((n, x) => n + x, 0);
   const txTimerWakes = queues.reduce((n, q) => n + q.stats.txTimerWakes, 0);
   const maxFreeSlots = Math.min(...queues.map((q) => q.qp.txRing.maxEntry - 1));
-  return { usage: board.host.usage(), byName: board.host.cpus.map((c) => c.usageByName()), qdiscDrops, txStops, txTimerWakes, maxFreeSlots, txStopsByQueue };
+  const link = pair.fabric.stats(board.name === 'rc' ? 'rc-to-ep' : 'ep-to-rc');
+  const dma = pair.dma[board.name];
+  return {
+    usage: board.host.usage(),
+    byName: board.host.cpus.map((c) => c.usageByName()),
+    qdiscDrops,
+    txStops,
+    txTimerWakes,
+    maxFreeSlots,
+    txStopsByQueue,
+    wakeTimer: board.netdev()?.wakeTimer ?? 'jiffy',
+    t: board.host.sim.now,
+    linkBytes: link.bytes,
+    linkBytesPerSec: pair.fabric.bytesPerSec,
+    linkStallNs: link.cpuStallNs,
+    dmaBusyNs: dma.channelBusyNs(),
+  };
+}
+
+/** A board's use of the PCIe link (as sender) and of its DMA channels over a window, as fractions of what they can carry. */
+interface PathUse {
+  readonly board: BoardName;
+  /** Link payload carried / the link's payload rate over the window. */
+  readonly link: number;
+  /** The busiest DMA channel's transfer time / the window. */
+  readonly dma: number;
+  /** Posted-write stall time of the board's CPUs over the window (ns). */
+  readonly stallNs: number;
+}
+
+/** Use at or above which a link or DMA path is named as the limit (its transfers back to back). */
+const PATH_LIMIT = 0.9;
+
+function pathUse(board: BoardName, w: { readonly before: BoardSnapshot; readonly after: BoardSnapshot }): PathUse {
+  const dt = w.after.t - w.before.t;
+  if (dt <= 0) return { board, link: 0, dma: 0, stallNs: 0 };
+  const link = (w.after.linkBytes - w.before.linkBytes) / ((dt / 1e9) * w.after.linkBytesPerSec);
+  const dma = Math.max(0, ...w.after.dmaBusyNs.map((ns, i) => (ns - (w.before.dmaBusyNs[i] ?? 0)) / dt));
+  return { board, link, dma, stallNs: w.after.linkStallNs - w.before.linkStallNs };
+}
+
+/** The link or DMA verdict when one of them carries what it can (≥ PATH_LIMIT of it), or null. */
+function pathLimit(uses: readonly PathUse[]): string | null {
+  const pct = (x: number): string => `${Math.min(100, x * 100).toFixed(0)} %`;
+  const link = [...uses].sort((a, b) => b.link - a.link)[0];
+  if (link !== undefined && link.link >= PATH_LIMIT) {
+    const other = link.board === 'rc' ? 'ep' : 'rc';
+    const stall = link.stallNs > 0 ? `; ${link.board}'s CPUs stalled ${(link.stallNs / 1e6).toFixed(0)} ms on posted-write flow control, counted as busy` : '';
+    return `PCIe link: ${link.board}→${other} writes carry ${pct(link.link)} of its payload rate${stall}`;
+  }
+  const dma = [...uses].sort((a, b) => b.dma - a.dma)[0];
+  if (dma !== undefined && dma.dma >= PATH_LIMIT) return `DMA: a channel of ${dma.board}'s eDMA busy ${pct(dma.dma)} of the time (the profile's dma.rateMBps per channel)`;
+  return null;
 }
 
 /** One CPU's utilisation over the window (%). */
@@ -173,6 +240,7 @@ export function findBottleneck(windows: Readonly<Record<BoardName, { readonly be
   const other = busiest(true);
   const best = other !== null && other.load.busy > 0 ? other : busiest(false);
   const b = best ?? { board: 'rc' as const, load: rc[0] ?? { cpu: 0, user: 0, kthread: 0, hardirq: 0, softirq: 0, busy: 0, top: null } };
+  const path = pathLimit([pathUse('rc', windows.rc), pathUse('ep', windows.ep)]);
   const saturated = b.load.busy >= 95;
   const stage = b.load.top === null ? 'idle' : stageOf(b.load.top.name);
   // Not CPU-bound with TX subqueues that stop and wait for ntb_netdev's tx_timer, a jiffy later
@@ -180,20 +248,21 @@ export function findBottleneck(windows: Readonly<Record<BoardName, { readonly be
   // before the peer has taken enough frames back (tx_handler checks the peer's rx_info).
   const delta = (n: BoardName, k: 'txStops' | 'txTimerWakes'): number => windows[n].after[k] - windows[n].before[k];
   const timerBound = (['ep', 'rc'] as const).find((n) => delta(n, 'txStops') > 0 && delta(n, 'txTimerWakes') >= delta(n, 'txStops'));
+  const timerName = (n: BoardName): string => (windows[n].after.wakeTimer === 'hrtimer' ? 'the 250 µs tx_timer hrtimer' : 'the 1-jiffy tx_timer');
   const why =
     timerBound === undefined
-      ? 'the window, doorbell latency or the link limit the rate'
+      ? 'the window or doorbell latency limit the rate'
       : windows[timerBound].after.maxFreeSlots < TX_START
-        ? `${timerBound}'s ntb0 TX queues stopped ${delta(timerBound, 'txStops')} times on rings with at most ${windows[timerBound].after.maxFreeSlots} slots free, below tx_start ${TX_START}: only the 1-jiffy tx_timer wakes them`
-        : `${timerBound}'s ntb0 TX queues stopped ${delta(timerBound, 'txStops')} times and waited for the 1-jiffy tx_timer (${delta(timerBound, 'txTimerWakes')} expiries): their TX completions come before the peer has taken back tx_start ${TX_START} slots`;
+        ? `${timerBound}'s ntb0 TX queues stopped ${delta(timerBound, 'txStops')} times on rings with at most ${windows[timerBound].after.maxFreeSlots} slots free, below tx_start ${TX_START}: only ${timerName(timerBound)} wakes them`
+        : `${timerBound}'s ntb0 TX queues stopped ${delta(timerBound, 'txStops')} times and waited for ${timerName(timerBound)} (${delta(timerBound, 'txTimerWakes')} expiries): their TX completions come before the peer has taken back tx_start ${TX_START} slots`;
   const rxQueues = { rc: rxQueueLoads(windows.rc.before, windows.rc.after, rc), ep: rxQueueLoads(windows.ep.before, windows.ep.after, ep) };
   const uneven = unevenRx(b.board, rxQueues[b.board], windows[b.board]);
   return {
     board: b.board,
     cpu: b.load.cpu,
     busyPct: b.load.busy,
-    stage: (saturated ? stage : `not CPU-bound (busiest: ${stage}); ${why}`) + (uneven === '' ? '' : `; ${uneven}`),
-    saturated,
+    stage: (path ?? (saturated ? stage : `not CPU-bound (busiest: ${stage}); ${why}`)) + (uneven === '' ? '' : `; ${uneven}`),
+    saturated: path !== null || saturated,
     cpus: { rc: rc.filter((l) => l.busy >= 1), ep: ep.filter((l) => l.busy >= 1) },
     rxQueues,
     unevenRx: uneven,

@@ -129,7 +129,7 @@ export function runScenario(scenario: RunConfig, options: RunOptions): RunResult
   // Not -D: a daemon's start-up errors (a bad -A, a port in use) go to /dev/null, as iperf3's do.
   const server = runLine(`iperf3 -s${scenario.serverCpu === undefined ? '' : ` -A ${scenario.serverCpu}`}`, env(srv), commands);
   if (server.status !== 0) throw new RunFailure(`iperf3 server: ${server.stderr.trim()}`, null);
-  let before = { rc: snapshot(lab.boards.rc), ep: snapshot(lab.boards.ep) };
+  let before = { rc: snapshot(lab.boards.rc, lab.pair), ep: snapshot(lab.boards.ep, lab.pair) };
   const sentBefore = txQueueBytes(lab.boards[cli]);
   const t0 = lab.sim.now;
   const ev0 = lab.sim.eventsRun;
@@ -138,16 +138,16 @@ export function runScenario(scenario: RunConfig, options: RunOptions): RunResult
   let steady: typeof before | null = null;
   if (options.durationS >= 2) {
     lab.sim.at(t0 + NS_PER_SEC, () => {
-      before = { rc: snapshot(lab.boards.rc), ep: snapshot(lab.boards.ep) };
+      before = { rc: snapshot(lab.boards.rc, lab.pair), ep: snapshot(lab.boards.ep, lab.pair) };
     });
     lab.sim.at(t0 + options.durationS * NS_PER_SEC, () => {
-      steady = { rc: snapshot(lab.boards.rc), ep: snapshot(lab.boards.ep) };
+      steady = { rc: snapshot(lab.boards.rc, lab.pair), ep: snapshot(lab.boards.ep, lab.pair) };
     });
   }
   const target = lab.boards[srv].ip;
   const client = runLine(`${IPERF3_CLIENT[scenario.protocol].replace('${SERVER_IP}', target)} -t ${options.durationS} -J`, env(cli), commands);
   if (client.status !== 0) throw new RunFailure(`iperf3 client: ${iperf3Error(client.stdout, client.stderr)}`, diagnoseTxStall(lab));
-  const after = steady ?? { rc: snapshot(lab.boards.rc), ep: snapshot(lab.boards.ep) };
+  const after = steady ?? { rc: snapshot(lab.boards.rc, lab.pair), ep: snapshot(lab.boards.ep, lab.pair) };
   const txQueueShare = queueShares(sentBefore, txQueueBytes(lab.boards[cli]));
   const json: unknown = JSON.parse(client.stdout);
   return {

@@ -5,10 +5,26 @@ import { findBottleneck, type BoardSnapshot } from '../../src/reproduce/bottlene
 const IDLE: CpuUsage = { hardirq: 0, softirq: 0, kthread: 0, user: 0, idle: 0 };
 
 /** A board over a 1 s window: per CPU, busy ns by kind and the context that took them. */
-function board(cpus: { kind?: 'softirq' | 'user' | 'kthread'; busy?: number; name?: string }[], qdiscDrops = 0, tx: { stops: number; timerWakes?: number; maxFreeSlots: number; byQueue?: number[] } = { stops: 0, maxFreeSlots: 14 }): { before: BoardSnapshot; after: BoardSnapshot } {
+/** What a board's link direction and DMA channels did over the window. */
+interface PathWindow {
+  /** Payload bytes written across the link (its rate: 1 GB/s). */
+  readonly linkBytes?: number;
+  readonly stallNs?: number;
+  /** Per DMA channel, its transfer time (ns). */
+  readonly dmaBusyNs?: readonly number[];
+  readonly wakeTimer?: 'jiffy' | 'hrtimer';
+}
+
+function board(cpus: { kind?: 'softirq' | 'user' | 'kthread'; busy?: number; name?: string }[], qdiscDrops = 0, tx: { stops: number; timerWakes?: number; maxFreeSlots: number; byQueue?: number[] } = { stops: 0, maxFreeSlots: 14 }, path: PathWindow = {}): { before: BoardSnapshot; after: BoardSnapshot } {
   const byQueue = tx.byQueue ?? [tx.stops];
-  const before: BoardSnapshot = { usage: cpus.map(() => IDLE), byName: cpus.map(() => new Map<string, number>()), qdiscDrops: 0, txStops: 0, txTimerWakes: 0, maxFreeSlots: tx.maxFreeSlots, txStopsByQueue: byQueue.map(() => 0) };
+  const common = { wakeTimer: path.wakeTimer ?? 'jiffy', linkBytesPerSec: 1e9 } as const;
+  const before: BoardSnapshot = { usage: cpus.map(() => IDLE), byName: cpus.map(() => new Map<string, number>()), qdiscDrops: 0, txStops: 0, txTimerWakes: 0, maxFreeSlots: tx.maxFreeSlots, txStopsByQueue: byQueue.map(() => 0), ...common, t: 0, linkBytes: 0, linkStallNs: 0, dmaBusyNs: (path.dmaBusyNs ?? []).map(() => 0) };
   const after: BoardSnapshot = {
+    ...common,
+    t: 1e9,
+    linkBytes: path.linkBytes ?? 0,
+    linkStallNs: path.stallNs ?? 0,
+    dmaBusyNs: path.dmaBusyNs ?? [],
     usage: cpus.map((c) => ({ ...IDLE, [c.kind ?? 'user']: c.busy ?? 0, idle: 1e9 - (c.busy ?? 0) })),
     byName: cpus.map((c) => new Map(c.name === undefined ? [] : [[c.name, c.busy ?? 0]])),
     qdiscDrops,
@@ -34,7 +50,7 @@ describe('findBottleneck', () => {
   it('says when no CPU is saturated', () => {
     const b = findBottleneck({ rc: board([{ ...RX, busy: 0.8e9 }]), ep: board([{}]) });
     expect(b.saturated).toBe(false);
-    expect(b.stage).toMatch(/^not CPU-bound \(busiest: RX copy: .*\); the window, doorbell latency or the link limit the rate$/);
+    expect(b.stage).toMatch(/^not CPU-bound \(busiest: RX copy: .*\); the window or doorbell latency limit the rate$/);
   });
 
   it('names tx_timer wakes when not CPU-bound: rings that never have tx_start slots free, or completions that come too early; not when completions wake the queues', () => {
@@ -43,7 +59,23 @@ describe('findBottleneck', () => {
     const early = findBottleneck({ rc: board([{ ...RX, busy: 0.4e9 }]), ep: board([{}], 0, { stops: 480, timerWakes: 490, maxFreeSlots: 14 }) });
     expect(early.stage).toMatch(/; ep's ntb0 TX queues stopped 480 times and waited for the 1-jiffy tx_timer \(490 expiries\): their TX completions come before the peer has taken back tx_start 10 slots$/);
     const completions = findBottleneck({ rc: board([{ ...RX, busy: 0.4e9 }]), ep: board([{}], 0, { stops: 480, timerWakes: 20, maxFreeSlots: 14 }) });
-    expect(completions.stage).toMatch(/the window, doorbell latency or the link limit the rate$/);
+    expect(completions.stage).toMatch(/the window or doorbell latency limit the rate$/);
+  });
+
+  it('names the PCIe link when a direction carries ≥ 90 % of its payload rate (its posted-write stalls make the copying CPU look busy), and the DMA channels when they run back to back', () => {
+    const link = findBottleneck({ rc: board([{ ...RX, busy: 0.5e9 }]), ep: board([SENDER], 0, undefined, { linkBytes: 0.95e9, stallNs: 0.3e9 }) });
+    expect(link).toMatchObject({ board: 'ep', cpu: 0, saturated: true, stage: "PCIe link: ep→rc writes carry 95 % of its payload rate; ep's CPUs stalled 300 ms on posted-write flow control, counted as busy" });
+    const below = findBottleneck({ rc: board([{ ...RX, busy: 0.5e9 }]), ep: board([SENDER], 0, undefined, { linkBytes: 0.85e9 }) });
+    expect(below.stage).toBe('user task: iperf3 (socket calls, user copies, TX path when sending)');
+    const dma = findBottleneck({ rc: board([{ ...RX, busy: 0.3e9 }]), ep: board([{ kind: 'softirq', busy: 0.05e9, name: 'NET_TX/0' }], 0, undefined, { dmaBusyNs: [0.95e9, 0.1e9] }) });
+    expect(dma).toMatchObject({ saturated: true, stage: "DMA: a channel of ep's eDMA busy 95 % of the time (the profile's dma.rateMBps per channel)" });
+    const idleDma = findBottleneck({ rc: board([{ ...RX, busy: 0.3e9 }]), ep: board([{}], 0, undefined, { dmaBusyNs: [0.6e9, 0.6e9] }) });
+    expect(idleDma.saturated).toBe(false);
+  });
+
+  it("names the hrtimer variant's wake when ntb_netdev runs it", () => {
+    const b = findBottleneck({ rc: board([{ ...RX, busy: 0.4e9 }]), ep: board([{}], 0, { stops: 480, timerWakes: 500, maxFreeSlots: 6 }, { wakeTimer: 'hrtimer' }) });
+    expect(b.stage).toMatch(/below tx_start 10: only the 250 µs tx_timer hrtimer wakes them$/);
   });
 
   it('passes over a user task whose board dropped packets at its own qdisc: it offers more than the path carries', () => {
