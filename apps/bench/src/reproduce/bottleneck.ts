@@ -199,6 +199,9 @@ export function stageOf(name: string): string {
   if (name.startsWith('iperf3') || name.startsWith('sockperf') || name.startsWith('ping')) return `user task: ${name} (socket calls, user copies, TX path when sending)`;
   if (name.startsWith('kworker')) return 'workqueue: EPF command handler and doorbell polling';
   if (name.startsWith('timer:')) return `timer softirq: ${name.slice(6)}`;
+  if (name.startsWith('tsq/')) return 'TSQ tasklet: TCP small queues (tcp_tasklet_func: writes held back until TX completions)';
+  if (name === 'dw-edma') return 'IRQ: dw-edma DMA completion (its callbacks: ntb_transport TX/RX completions)';
+  if (name === 'ntb_epf') return 'IRQ: ntb_epf doorbell MSI (ntb_transport doorbell callback)';
   return name;
 }
 

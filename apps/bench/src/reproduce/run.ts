@@ -73,11 +73,14 @@ export function bootScenario(scenario: RunConfig, options: RunOptions): Lab {
     sysctl: { 'net.core.wmem_max': 1 << 30, 'net.core.rmem_max': 1 << 30, ...scenario.sysctl },
   });
   if (scenario.spreadIrqs) {
-    const vectors = lab.pair.rcIrqs();
-    const cpus = lab.boards.rc.host.cpus.length;
-    for (let q = 0; q < scenario.queues; q++) {
-      const irq = vectors[q + 2];
-      if (irq !== undefined) irq.setAffinity(1 << ((q + 1) % cpus));
+    // QP q's doorbell is vector / DB slot q + 2 on both boards: the host's MSI vectors, and the
+    // EP's doorbell interrupts when it takes them (`ep_doorbell=irq`; polled, it has none).
+    for (const [board, vectors] of [
+      ['rc', lab.pair.rcIrqs()],
+      ['ep', lab.pair.epIrqs()],
+    ] as const) {
+      const cpus = lab.boards[board].host.cpus.length;
+      for (let q = 0; q < scenario.queues; q++) vectors[q + 2]?.setAffinity(1 << ((q + 1) % cpus));
     }
   }
   return lab;

@@ -1,6 +1,6 @@
 import type { CpuUsage } from '@ntbsim/kernel';
 import { describe, expect, it } from 'vitest';
-import { findBottleneck, type BoardSnapshot } from '../../src/reproduce/bottleneck.js';
+import { findBottleneck, stageOf, type BoardSnapshot } from '../../src/reproduce/bottleneck.js';
 
 const IDLE: CpuUsage = { hardirq: 0, softirq: 0, kthread: 0, user: 0, idle: 0 };
 
@@ -71,6 +71,15 @@ describe('findBottleneck', () => {
     expect(dma).toMatchObject({ saturated: true, stage: "DMA: a channel of ep's eDMA busy 95 % of the time (the profile's dma.rateMBps per channel)" });
     const idleDma = findBottleneck({ rc: board([{ ...RX, busy: 0.3e9 }]), ep: board([{}], 0, undefined, { dmaBusyNs: [0.6e9, 0.6e9] }) });
     expect(idleDma.saturated).toBe(false);
+  });
+
+  it('names the TSQ tasklet and the interrupt handlers as stages', () => {
+    expect([stageOf('tsq/0'), stageOf('dw-edma'), stageOf('ntb_epf'), stageOf('something else')]).toEqual([
+      'TSQ tasklet: TCP small queues (tcp_tasklet_func: writes held back until TX completions)',
+      'IRQ: dw-edma DMA completion (its callbacks: ntb_transport TX/RX completions)',
+      'IRQ: ntb_epf doorbell MSI (ntb_transport doorbell callback)',
+      'something else',
+    ]);
   });
 
   it("names the hrtimer variant's wake when ntb_netdev runs it", () => {
