@@ -254,6 +254,20 @@ export function bootLab(options: LabOptions = {}): Lab {
   }
   const up = (): boolean => [rc, ep].every((b) => b.netdev()?.ndev.netifCarrierOk() === true);
   while (!up() && sim.now < deadline) sim.run({ until: sim.now + 1_000_000 });
-  if (!up()) throw new LabError('ETIMEDOUT', 'ntb0 carrier did not come up on both boards within 5 s of virtual time');
+  if (!up()) {
+    // Say what each board has: the transport's link, its queue pairs and which are up.
+    const state = [rc, ep]
+      .map((b) => {
+        const t = b.transport();
+        const nd = b.netdev();
+        if (t === null || nd === null) return `${b.name}: no ${t === null ? 'ntb_transport' : 'ntb0'}`;
+        const qps = nd.queues.map((q) => `qp${q.qp.qpNum} ${q.qp.linkQuery() ? 'up' : 'down'}`).join(', ');
+        return `${b.name}: transport link ${t.linkIsUp ? 'up' : 'down'}, qp_count ${t.counts.qpCount} (db_valid_mask 0x${t.dev.ops.dbValidMask().toString(16)}), ntb0 queues: ${qps}`;
+      })
+      .join('; ');
+    const [rq, eq] = [rc.transport()?.counts.qpCount, ep.transport()?.counts.qpCount];
+    const mismatch = rq !== undefined && eq !== undefined && rq !== eq ? `: the boards' qp_count differ, and ntb_transport_link_work retries for as long as the peer's NUM_QPS is not its own` : '';
+    throw new LabError('ETIMEDOUT', `ntb0 carrier did not come up on both boards within 5 s of virtual time (${state})${mismatch}`);
+  }
   return { sim, profile, boards: { rc, ep }, pair, options };
 }

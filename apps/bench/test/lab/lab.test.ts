@@ -1,6 +1,7 @@
+import { extendProfile, getProfile } from '@ntbsim/kernel';
 import { describe, expect, it } from 'vitest';
 import { labCommands } from '../../src/commands.js';
-import { bootLab, type Lab } from '../../src/lab/lab.js';
+import { bootLab, seedMwSizes, type Lab } from '../../src/lab/lab.js';
 import { defaultVars, runScript } from '../../src/lab/script.js';
 import { completePath, runLine } from '../../src/lab/shell.js';
 import { combinedOutput } from '../../src/tools/output.js';
@@ -25,6 +26,13 @@ describe('the two-board lab', () => {
   it('a board whose EPF leaves no doorbell bit for a QP (per-bit, db_count 3) boots ntb_transport with no QP, and the lab says why there is no ntb0', () => {
     expect(() => bootLab({ doorbell: { rc: 'per-bit', ep: 'per-bit' }, vntb: { dbCount: 3 } })).toThrow(
       /^ep: ntb_netdev's probe failed \(-EIO\): ntb_transport has no queue pair \(qp_count = ilog2\(db_valid_mask 0x1\) = 0\), so there is no ntb0$/,
+    );
+  });
+
+  it('boards whose transports count different QPs never link, and the boot says so (4 MSI vectors leave the per-bit host one doorbell bit)', () => {
+    const profile = extendProfile(getProfile('rcar-s4'), { pcie: { msiVectors: { value: 4 } } });
+    expect(() => bootLab({ profile, doorbell: { rc: 'per-bit', ep: 'per-bit' }, vntb: { mwSizes: seedMwSizes(2) }, params: { transport: {}, netdev: { queues: 2 } } })).toThrow(
+      "ntb0 carrier did not come up on both boards within 5 s of virtual time (rc: transport link down, qp_count 1 (db_valid_mask 0x3), ntb0 queues: qp0 down; ep: transport link down, qp_count 2 (db_valid_mask 0x3fff), ntb0 queues: qp0 down, qp1 down): the boards' qp_count differ, and ntb_transport_link_work retries for as long as the peer's NUM_QPS is not its own",
     );
   });
 

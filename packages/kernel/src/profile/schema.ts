@@ -117,7 +117,7 @@ export const profileSchema = z.strictObject({
     /** One-way latency of a TLP through both controllers and the link. */
     latencyNs: param('ns', { min: 0, max: 1e6 }),
     /** MSI vectors the endpoint function can raise. */
-    msiVectors: param('vectors', { int: true, min: 1, max: 32 }),
+    msiVectors: param('vectors', { oneOf: [1, 2, 4, 8, 16, 32] }),
   }),
   dma: z.strictObject({
     /** DMA engine channels usable by ntb_transport (0 = none). */

@@ -48,6 +48,9 @@ describe('platform profiles', () => {
     expect(() => parseProfile({ name: 'x' })).toThrow(/\n {2}memory: got nothing, required: an object \(missing\)/);
     expect(() => parseProfile({ ...getProfile('rcar-s4'), kernel: { ...getProfile('rcar-s4').kernel, hz: 250 } })).toThrow(/kernel\.hz: got 250, allowed an object/);
     expect(() => getProfile('rcar-s5')).toThrow(/allowed rcar-s4, x86-server/);
+    // An MSI capability grants a power of two of vectors (Multiple Message Enable), 1..32.
+    expect(() => extendProfile(getProfile('rcar-s4'), { pcie: { msiVectors: { value: 12 } } })).toThrow(/pcie\.msiVectors\.value: got 12, allowed one of 1, 2, 4, 8, 16, 32/);
+    expect(extendProfile(getProfile('rcar-s4'), { pcie: { msiVectors: { value: 8 } } }).pcie.msiVectors.value).toBe(8);
   });
 
   it('memory.ramMiB: the Spider board\'s DRAM, a server\'s, 4 GiB when a profile leaves it out, rejected when not positive', () => {
