@@ -1,6 +1,8 @@
 /**
  * The cost model: what each modelled operation costs a CPU, in ns, from the platform profile.
- * Each host scales its costs by a run factor drawn once from N(1, runScaleSd) (run-to-run
+ * The CPU-bound costs (per packet, per checksummed and user-copied byte, memcpy call overhead,
+ * interrupt and softirq entry, wakeups, exec, DMA setup) scale by `cpu.costClockMhz /
+ * cpu.clockMhz`; the memory-, bus- and link-bound ones do not. Each host scales its costs by a run factor drawn once from N(1, runScaleSd) (run-to-run
  * spread), and the per-byte copy costs are jittered per call by N(1, chargeJitterSd) (drawn
  * with `Rng.normalFast`).
  */
@@ -40,28 +42,31 @@ export class CostModel {
     const sd = profile.noise.runScaleSd.value;
     this.runScale = sd > 0 ? Math.max(0.5, 1 + sd * rng.gaussian()) : 1;
     this.jitterSd = profile.noise.chargeJitterSd.value;
-    this.callNs = profile.memory.memcpyCallNs.value * this.runScale;
-    const perByte = (mbps: number): number => transferNs(1, mbps * MB) * this.runScale;
+    // CPU-bound costs scale with the clock they were measured at over the one the CPUs run at;
+    // memory-, bus- and link-bound ones (window copies, cached memcpy, MMIO) do not.
+    const clock = profile.cpu.costClockMhz.value / profile.cpu.clockMhz.value;
+    this.callNs = profile.memory.memcpyCallNs.value * this.runScale * clock;
+    const perByte = (mbps: number, scale = 1): number => transferNs(1, mbps * MB) * this.runScale * scale;
     this.bytesNs = {
       cached: perByte(profile.memory.memcpyCachedMBps.value),
       toWc: perByte(profile.memory.memcpyToWcMBps.value),
       uncached: perByte(profile.memory.readUncachedMBps.value),
-      csum: perByte(profile.net.csumMBps.value),
-      user: perByte(profile.net.userCopyMBps.value),
+      csum: perByte(profile.net.csumMBps.value, clock),
+      user: perByte(profile.net.userCopyMBps.value, clock),
     };
-    const fixed = (q: { readonly value: number }): number => q.value * this.runScale;
+    const fixed = (q: { readonly value: number }, scale = 1): number => q.value * this.runScale * scale;
     this.fixedNs = {
       mmioRead: fixed(profile.memory.mmioReadNs),
       mmioWrite: fixed(profile.memory.mmioWriteNs),
-      irq: fixed(profile.kernel.irqEntryExitNs),
-      softirq: fixed(profile.kernel.softirqEntryNs),
-      wakeup: fixed(profile.kernel.wakeupNs),
-      exec: fixed(profile.kernel.execNs),
-      dmaSetup: fixed(profile.dma.setupNs),
-      txPacket: fixed(profile.net.txPerPacketNs),
-      rxPacket: fixed(profile.net.rxPerPacketNs),
-      ack: fixed(profile.net.ackNs),
-      skbAlloc: fixed(profile.net.skbAllocNs),
+      irq: fixed(profile.kernel.irqEntryExitNs, clock),
+      softirq: fixed(profile.kernel.softirqEntryNs, clock),
+      wakeup: fixed(profile.kernel.wakeupNs, clock),
+      exec: fixed(profile.kernel.execNs, clock),
+      dmaSetup: fixed(profile.dma.setupNs, clock),
+      txPacket: fixed(profile.net.txPerPacketNs, clock),
+      rxPacket: fixed(profile.net.rxPerPacketNs, clock),
+      ack: fixed(profile.net.ackNs, clock),
+      skbAlloc: fixed(profile.net.skbAllocNs, clock),
     };
   }
 

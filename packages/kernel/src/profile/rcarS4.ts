@@ -13,6 +13,7 @@ export const rcarS4Profile = {
   cpu: {
     count: { value: 8, unit: 'cpus', source: 'datasheet', note: 'r8a779f0.dtsi: 8x Cortex-A55 in 4 clusters of 2' },
     clockMhz: { value: 1200, unit: 'MHz', source: 'datasheet', note: 'r8a779f0.dtsi cluster OPP table: 1.2 GHz top OPP' },
+    costClockMhz: { value: 1200, unit: 'MHz', source: 'calibrated', note: 'the CPU costs below were calibrated against the seed boards running at their 1.2 GHz OPP' },
     llcCpus: { value: 2, unit: 'cpus', source: 'code', note: 'r8a779f0.dtsi: one unified L3 node (L3_CA55_0..3) per 2-core cluster, so the LLC domain is a cluster' },
   },
   kernel: {

@@ -64,17 +64,26 @@ export const DEFAULT_RAM_MIB = Object.freeze({
 export const profileSchema = z.strictObject({
   name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, { error: 'allowed lower-case letters, digits and dashes' }),
   description: z.string().min(1, { error: 'allowed a non-empty string' }),
-  cpu: z.strictObject({
+  cpu: z
+    .strictObject({
     /** CPUs running Linux. */
     count: param('cpus', { int: true, min: 1, max: 32 }),
-    /** Core clock. */
+    /** Core clock: the CPU-bound costs (per packet, per checksummed or user-copied byte, interrupt and softirq entry, wakeups) scale by `costClockMhz / clockMhz`. */
     clockMhz: param('MHz', { positive: true, max: 10_000 }),
+    /**
+     * The clock the profile's CPU costs were measured or calibrated at; `clockMhz` when left
+     * out. Change `clockMhz` alone to ask what another clock does; give both when the costs
+     * describe a board at its own clock. Memory-, bus- and link-bound costs (copies to and from
+     * PCIe windows, cached memcpy, MMIO round trips) do not scale.
+     */
+    costClockMhz: param('MHz', { positive: true, max: 10_000 }).optional(),
     /**
      * CPUs per last-level cache (the scheduler's LLC domain, `cpus_share_cache`): CPUs i and
      * j share one when ⌊i / llcCpus⌋ = ⌊j / llcCpus⌋ (all of them when it is ≥ `count`).
      */
     llcCpus: param('cpus', { int: true, min: 1, max: 32 }),
-  }),
+    })
+    .transform((cpu) => ({ ...cpu, costClockMhz: cpu.costClockMhz ?? { ...cpu.clockMhz, note: `default when a profile leaves cpu.costClockMhz out: the costs are at cpu.clockMhz (${cpu.clockMhz.value} MHz)` } })),
   kernel: z.strictObject({
     /** CONFIG_HZ: timer tick rate. */
     hz: param('Hz', { oneOf: [100, 250, 300, 1000] }),

@@ -12,6 +12,7 @@ export const x86ServerProfile = {
   cpu: {
     count: { value: 16, unit: 'cpus', source: 'estimate', note: 'a typical 16-core server socket' },
     clockMhz: { value: 3_000, unit: 'MHz', source: 'estimate', note: 'typical all-core clock' },
+    costClockMhz: { value: 3_000, unit: 'MHz', source: 'estimate', note: 'the CPU costs below are estimates for this clock' },
     llcCpus: { value: 16, unit: 'cpus', source: 'estimate', note: 'one socket, its L3 shared by all cores' },
   },
   kernel: {
