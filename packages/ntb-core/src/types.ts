@@ -275,11 +275,11 @@ export interface NtbDevice {
   readonly topo: NtbTopo;
   /** The hardware operations. */
   readonly ops: NtbDevOps;
-  /** Local port number (ntb_port_number): the driver's op, or the default of `topo` (0 on 'pri' / 'b2b-usd', 1 on 'sec' / 'b2b-dsd', -EINVAL on others). */
+  /** Local port number (ntb_port_number): the driver's op, or the default of `topo` (0 on 'pri' / 'b2b-usd', 1 on 'sec' / 'b2b-dsd', 0 on others, as core.c returns since its fix for drivers without port ops). */
   portNumber(): number;
   /** Number of peers (ntb_peer_port_count): the driver's op, or 1. */
   peerPortCount(): number;
-  /** Port number of peer `pidx` (ntb_peer_port_number): the driver's op, or for `pidx` 0 the other side's default port (-EINVAL otherwise, or on a topology without defaults). */
+  /** Port number of peer `pidx` (ntb_peer_port_number): the driver's op, or for `pidx` 0 the other side's default port (1 / 0 on the paired topologies, 0 on others; -EINVAL for another `pidx`). */
   peerPortNumber(pidx: number): number;
   /** Peer index of `port` (ntb_peer_port_idx): the driver's op, or 0 for the default peer port and -EINVAL for any other. */
   peerPortIdx(port: number): number;
