@@ -80,7 +80,7 @@ function merge(base: unknown, patch: unknown): unknown {
 }
 
 /** A new validated profile: `base` with `patch` merged in (user extension, sweeps). */
-export function extendProfile(base: PlatformProfile, patch: ProfilePatch | Record<string, unknown>): PlatformProfile {
+export function extendProfile(base: PlatformProfile, patch: ProfilePatch): PlatformProfile {
   return parseProfile(merge(base, patch), `${base.name} + overrides`);
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { builtinProfiles, DEFAULT_RAM_MIB, extendProfile, getProfile, parseProfile, pcieBytesPerSec, ProfileError, rcarS4Profile } from '../../src/index.js';
+import { builtinProfiles, DEFAULT_RAM_MIB, extendProfile, getProfile, parseProfile, pcieBytesPerSec, ProfileError, rcarS4Profile, type ProfilePatch } from '../../src/index.js';
 
 describe('platform profiles', () => {
   it('ships rcar-s4 and x86-server, every parameter with unit and provenance', () => {
@@ -38,8 +38,8 @@ describe('platform profiles', () => {
   });
 
   it('rejects wrong units, unknown fields, missing fields and unknown names', () => {
-    expect(() => extendProfile(getProfile('rcar-s4'), { cpu: { count: { unit: 'cores' } } })).toThrow(/cpu.count.unit: got "cores", allowed the unit "cpus"/);
-    expect(() => extendProfile(getProfile('rcar-s4'), { cpu: { turbo: 1 } })).toThrow(/cpu.turbo: got 1, no such field/);
+    expect(() => extendProfile(getProfile('rcar-s4'), { cpu: { count: { unit: 'cores' } } } as unknown as ProfilePatch)).toThrow(/cpu.count.unit: got "cores", allowed the unit "cpus"/);
+    expect(() => extendProfile(getProfile('rcar-s4'), { cpu: { turbo: 1 } } as unknown as ProfilePatch)).toThrow(/cpu.turbo: got 1, no such field/);
     expect(() => extendProfile(getProfile('rcar-s4'), { cpu: { count: { value: 2.5 } } })).toThrow(/an integer ≥ 1 ≤ 32/);
     expect(() => extendProfile(getProfile('rcar-s4'), { cpu: { llcCpus: { value: 0 } } })).toThrow(/cpu\.llcCpus\.value: got 0, allowed an integer ≥ 1 ≤ 32/);
     const { llcCpus: _llc, ...cpuWithoutLlc } = getProfile('rcar-s4').cpu;
@@ -61,7 +61,7 @@ describe('platform profiles', () => {
     expect(p.memory.ramMiB).toEqual(DEFAULT_RAM_MIB);
     expect(p.memory.ramMiB.value).toBe(4096);
     expect(() => extendProfile(getProfile('rcar-s4'), { memory: { ramMiB: { value: 0 } } })).toThrow(/memory\.ramMiB\.value: got 0, allowed a number > 0/);
-    expect(() => extendProfile(getProfile('rcar-s4'), { memory: { ramMiB: { unit: 'GiB' } } })).toThrow(/allowed the unit "MiB"/);
+    expect(() => extendProfile(getProfile('rcar-s4'), { memory: { ramMiB: { unit: 'GiB' } } } as unknown as ProfilePatch)).toThrow(/allowed the unit "MiB"/);
   });
 
   it('extendProfile overrides values and leaves the base untouched', () => {
