@@ -196,7 +196,7 @@ function resetStormDetail(v: AccountingView, udpFrom: 'rc' | 'ep'): string {
 
 /**
  * `ethtool -L ntb0 combined N` storm: 12 rounds over 1, 2, 3, 4 queues, each round the EP
- * first and the RC 5 ms later (asymmetric channel counts in between), every 25 ms, while a 6 MB
+ * first and the RC 5 ms later (asymmetric channel counts in between), every 25 ms, while a 9 MB
  * stream flows EP→RC and 4 paced UDP flows (1000-byte datagrams, 10 kpps) flow RC→EP.
  * Resume bound: the last command resets at most 3 QP links; their frames are recovered by a
  * TCP retransmission (TCP_RTO_MIN 200 ms, backed off once) after the 10 ms QP link retries.
@@ -210,7 +210,7 @@ function ethtoolStorm(): Scenario {
     periodNs: 25 * MS,
     resets: (b, a) => Math.max(0, b - a),
     lab: fourQps(1),
-    bytes: 6_000_000,
+    bytes: 9_000_000,
     datagrams: { from: 'rc', flows: 4, datagrams: 3_000, size: 1000, intervalNs: 400 * US, stopAfterNs: 600 * MS },
   });
 }

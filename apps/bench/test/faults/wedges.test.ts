@@ -13,7 +13,7 @@ import { bootLab } from '../../src/lab/lab.js';
 
 describe('known kernel wedges', () => {
   it('a netdev reset on the RC whose LINK_DOWN doorbell is lost: the old session rewrites the RC rx_info, ntb0 TX stays stopped', () => {
-    const lab = bootLab({ seed: 1, payload: 'functional', params: { transport: { useDma: true }, netdev: {} } });
+    const lab = bootLab({ seed: 2, payload: 'functional', params: { transport: { useDma: true }, netdev: {} } });
     const st = startStream(lab, { from: 'ep', bytes: 600_000 });
     lab.sim.run({ until: lab.sim.now + 8e6 });
     expect(injectFault(lab, { kind: 'reset', board: 'rc' })).toBe(0);

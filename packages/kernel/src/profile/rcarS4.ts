@@ -31,7 +31,7 @@ export const rcarS4Profile = {
       unit: 'MB/s',
       source: 'calibrated',
       note:
-        'an effective rate, not the copy alone: the RX tasklet is charged this per byte of each frame copied out of the Normal-NC RX ring, fitted to the baseline TCP and UDP means only by `ntb-bench calibrate` (defaults; residuals -3.2% / +1.2%). ' +
+        'an effective rate, not the copy alone: the RX tasklet is charged this per byte of each frame copied out of the Normal-NC RX ring, fitted to the baseline TCP and UDP means only by `ntb-bench calibrate` (defaults; residuals -3.2% / +1.1%). ' +
         'The copy alone is estimated at 200-600 MB/s (facts §2); at 64 KiB frames the gap is ~0.5-0.7 ms per frame of RX-CPU work the model does not itemise. Candidates: ntb_netdev_rx_handler allocating a new mtu + ETH_HLEN skb per frame (an order-5 kmalloc_large, uncharged); ' +
         "the copy's writes into that cold 64 KiB buffer (charged at the read rate only); ntb_transport's per-frame header reads from the NC ring and list/lock bookkeeping (charged as one 12-byte read)",
     },
@@ -68,7 +68,7 @@ export const rcarS4Profile = {
   },
   noise: {
     runScaleSd: {
-      value: 0.009,
+      value: 0.0096,
       unit: 'ratio',
       source: 'calibrated',
       note: "SD of each host's run factor (every cost × N(1, sd), drawn once per run); fitted to the baseline TCP run-to-run SD (5.84 Mb/s over 10 runs) by `ntb-bench calibrate` (defaults: 10 seeds, 2 scalings by published / simulated SD): simulated 5.74 Mb/s (-1.7%)",
