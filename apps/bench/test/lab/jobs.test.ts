@@ -19,11 +19,15 @@ describe('background jobs', () => {
     const lab = bootLab({ seed: 4 });
     expect(sh(lab, 'rc', 'iperf3 -s -D').status).toBe(0);
     const t0 = lab.sim.now;
-    expect(sh(lab, 'ep', 'iperf3 -c 10.0.0.1 -t 2 -i 1 &')).toEqual({ stdout: '', stderr: '', status: 0 });
+    // As on a terminal: `Connecting to host …` at once, the rest as the test reaches it.
+    const started = sh(lab, 'ep', 'iperf3 -c 10.0.0.1 -t 2 -i 1 &');
+    expect(started).toEqual({ stdout: 'Connecting to host 10.0.0.1, port 5201\n', stderr: '', status: 0 });
     // The shell got its prompt back at once: only the program's start went by.
     expect(lab.sim.now - t0).toBeLessThan(10e6);
     expect(sh(lab, 'ep', 'jobs')).toEqual({ stdout: `[1]+  ${'Running'.padEnd(24)}iperf3 -c 10.0.0.1 -t 2 -i 1 &\n`, stderr: '', status: 0 });
-    expect(sh(lab, 'ep', 'sleep 1').stdout).toBe('');
+    const live = sh(lab, 'ep', 'sleep 1').stdout;
+    expect(live).toMatch(/^\[ {2}5\] local 10\.0\.0\.2 port \d+ connected to 10\.0\.0\.1 port 5201\n/);
+    expect(live).not.toMatch(/sender/);
     // Mid-test: the data connection is established with bytes in flight, and the RC's receive CPU is busy.
     const ss = sh(lab, 'ep', 'ss -tn state established dport = :5201').stdout.split('\n').slice(1, -1);
     expect(ss).toHaveLength(2);
@@ -31,9 +35,11 @@ describe('background jobs', () => {
     expect(sh(lab, 'rc', 'top -b -n 1').stdout).toMatch(/%Cpu0 {2}: .* [1-9]\d\.\d si/);
     const done = sh(lab, 'ep', 'wait');
     expect(done.status).toBe(0);
-    expect(done.stdout).toMatch(/^Connecting to host 10\.0\.0\.1, port 5201\n/);
-    expect(done.stdout).toMatch(/\[ {2}5\] {3}1\.00-2\.00 {3}sec .*\n/);
-    expect(done.stdout).toMatch(/receiver\n\niperf Done\.\n$/);
+    // Each line once, in iperf3's order, across the commands the job ran through.
+    const all = started.stdout + live + done.stdout;
+    expect(all).toMatch(/^Connecting to host 10\.0\.0\.1, port 5201\n\[ {2}5\] local .*\n\[ ID\] Interval .*\n\[ {2}5\] {3}0\.00-1\.00 {3}sec .*\n\[ {2}5\] {3}1\.00-2\.00 {3}sec .*\n- - - /);
+    expect(all.match(/0\.00-1\.00 {3}sec/g)).toHaveLength(1);
+    expect(all).toMatch(/receiver\n\niperf Done\.\n$/);
     expect(lab.sim.now - t0).toBeGreaterThan(2e9);
     expect(sh(lab, 'ep', 'jobs').stdout).toBe('');
     expect(sh(lab, 'ep', 'wait').stdout).toBe('');
@@ -44,12 +50,12 @@ describe('background jobs', () => {
     sh(lab, 'rc', 'iperf3 -s -D');
     sh(lab, 'ep', 'iperf3 -c 10.0.0.1 -t 1 -i 0 &');
     const during = sh(lab, 'ep', 'sleep 2');
-    expect(during.stdout).toMatch(/^Connecting to host .*iperf Done\.\n$/s);
+    expect(during.stdout).toMatch(/^\[ {2}5\] local .*iperf Done\.\n$/s);
     sh(lab, 'ep', 'iperf3 -c 10.0.0.1 -t 1 -i 0 &');
     // The job ends while the RC's command runs: the EP's terminal shows it at its next command.
     expect(sh(lab, 'rc', 'sleep 2').stdout).not.toMatch(/iperf Done/);
     const next = sh(lab, 'ep', 'echo next');
-    expect(next.stdout).toMatch(/^Connecting to host .*iperf Done\.\nnext\n$/s);
+    expect(next.stdout).toMatch(/^\[ {2}5\] local .*iperf Done\.\nnext\n$/s);
   });
 
   it('numbers jobs as bash does and runs sleep as a job; a script waits at its end for the jobs still running', () => {

@@ -17,6 +17,7 @@ import { DEFAULT_UDP_BLKSIZE, MAX_UDP_BLOCKSIZE, type Iperf3Options, type IperfE
 import type { TestResult } from './results.js';
 import { diagnoseTxStall } from '../../lab/diagnose.js';
 import { affinityMask, connectionTime, paramsJson, resultsJson, Side, sideResult, type PeerResults, type SideFailure, type TestParams } from './session.js';
+import { formatClientProgress } from './textReport.js';
 import { DatagramLog, functionalPayload, IperfUdpSocket, Stream, streamFd, TcpStreamSocket, UdpStreamSocket } from './streams.js';
 
 /** How a client run ended. */
@@ -418,6 +419,12 @@ class ClientSession {
 
   /** The test's result as of `now` (the intervals so far, and the summary when it is over). */
   /** The result so far once the streams have started, else null. */
+  /** The live text so far (formatClientProgress of the test up to now), or null before the streams run. */
+  progress(): string | null {
+    const partial = this.partialNow();
+    return partial === null ? null : formatClientProgress(partial);
+  }
+
   private partialNow(): TestResult | null {
     const side = this.side;
     const started = side !== null && this.params !== null && (this.state === 'running' || this.state === 'exchange' || this.state === 'results' || this.state === 'display');
@@ -469,9 +476,17 @@ export function runClient(spec: ClientSpec): ClientOutcome {
   return new ClientSession(spec).run();
 }
 
-/** Start an iperf3 client test from `spec.board` in the background: `onEnd` gets its outcome; the result says whether it has ended. */
-export function startClient(spec: ClientSpec, onEnd: (outcome: ClientOutcome) => void): { readonly ended: () => boolean } {
+/** A client test running in the background. */
+export interface BackgroundClient {
+  /** Whether it has ended (its outcome delivered). */
+  readonly ended: () => boolean;
+  /** What it has printed live so far in text mode (connection lines, finished intervals), or null before the streams run. */
+  readonly progress: () => string | null;
+}
+
+/** Start an iperf3 client test from `spec.board` in the background: `onEnd` gets its outcome. */
+export function startClient(spec: ClientSpec, onEnd: (outcome: ClientOutcome) => void): BackgroundClient {
   const session = new ClientSession(spec);
   session.start(onEnd);
-  return { ended: () => session.ended };
+  return { ended: () => session.ended, progress: () => session.progress() };
 }

@@ -90,11 +90,45 @@ function runClientCommand(env: ShellEnv, parseWarnings: string, o: Iperf3Options
   const report = (outcome: ClientOutcome): CommandResult => clientResult(o, { before, parseWarnings, errorJson }, outcome);
   if (!background) return early ?? report(runClient({ lab, board, options: o }));
   if (early !== null) printJob(board, combinedOutput(early));
-  else {
-    const run = startClient({ lab, board, options: o }, (outcome) => printJob(board, combinedOutput(report(outcome))));
-    addJob(board, { command: env.commandLine ?? 'iperf3', ended: run.ended });
-  }
+  else startBackgroundClient(env, o, { parseWarnings, errorJson, before });
   return result('');
+}
+
+/** How often a background client's new text lines are looked for (ns of virtual time). */
+const JOB_OUTPUT_POLL_NS = 100_000_000;
+
+/**
+ * `iperf3 -c … &`: start the test as a job of the board's shell. In text mode it writes as the
+ * real one does on a terminal — `Connecting to host …` at once, then the connection lines and
+ * each interval's lines as the test reaches them, the summary at the end; with `-J`, the JSON
+ * at the end only.
+ */
+function startBackgroundClient(env: ShellEnv, o: Iperf3Options, pre: { readonly parseWarnings: string; readonly errorJson: (msg: string) => string; readonly before: string }): void {
+  const { lab, board } = env;
+  printJob(board, pre.before);
+  // What the job has printed of its own text so far: the prefix of its final output.
+  let shown = '';
+  const show = (text: string): void => {
+    if (text.startsWith(shown) && text.length > shown.length) {
+      printJob(board, text.slice(shown.length));
+      shown = text;
+    }
+  };
+  const run = startClient({ lab, board, options: o }, (outcome) => {
+    const text = combinedOutput(clientResult(o, { ...pre, before: '' }, outcome));
+    printJob(board, text.startsWith(shown) ? text.slice(shown.length) : text);
+  });
+  if (!o.json) {
+    show(`${pre.parseWarnings}Connecting to host ${o.host}, port ${o.port}\n${o.reverse ? `Reverse mode, remote host ${o.host} is sending\n` : ''}`);
+    const poll = (): void => {
+      if (run.ended()) return;
+      const progress = run.progress();
+      if (progress !== null) show(pre.parseWarnings + progress);
+      lab.sim.after(JOB_OUTPUT_POLL_NS, poll);
+    };
+    lab.sim.after(JOB_OUTPUT_POLL_NS, poll);
+  }
+  addJob(board, { command: env.commandLine ?? 'iperf3', ended: run.ended });
 }
 
 /** What the client's outcome prints: `pre.before` (the servers' earlier output), the warnings, then the report or the error. */
