@@ -2741,7 +2741,8 @@ export class TcpSocket extends InetSock implements CubicSock {
     this.negotiate(h);
     this.sawTsecr = h.tsecr ?? 0;
     this.sndUna = this.iss + 1;
-    this.bytesAcked = 0;
+    // tcp_ack of the SYN-ACK moves snd_una over the SYN: tcp_snd_una_update counts its 1 byte.
+    this.bytesAcked = 1;
     this.sndWnd = h.window;
     this.sndWl1 = h.seq;
     this.maxWindow = this.sndWnd;
