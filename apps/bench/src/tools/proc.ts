@@ -479,10 +479,10 @@ export function procNetSnmp(board: Board): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** /proc/net/netstat's TcpExt fields in the kernel's order (snmp4_net_list, net/ipv4/proc.c, v6.7 on). */
+/** /proc/net/netstat's TcpExt fields in the kernel's order (snmp4_net_list, net/ipv4/proc.c, as of v6.17: BeyondWindow, TSEcrRejected, PAWSOldAck and PAWSTimewait after PAWSEstab). */
 const TCPEXT_FIELDS: readonly string[] = [
   'SyncookiesSent', 'SyncookiesRecv', 'SyncookiesFailed', 'EmbryonicRsts', 'PruneCalled', 'RcvPruned', 'OfoPruned',
-  'OutOfWindowIcmps', 'LockDroppedIcmps', 'ArpFilter', 'TW', 'TWRecycled', 'TWKilled', 'PAWSActive', 'PAWSEstab',
+  'OutOfWindowIcmps', 'LockDroppedIcmps', 'ArpFilter', 'TW', 'TWRecycled', 'TWKilled', 'PAWSActive', 'PAWSEstab', 'BeyondWindow', 'TSEcrRejected', 'PAWSOldAck', 'PAWSTimewait',
   'DelayedACKs', 'DelayedACKLocked', 'DelayedACKLost', 'ListenOverflows', 'ListenDrops', 'TCPHPHits', 'TCPPureAcks',
   'TCPHPAcks', 'TCPRenoRecovery', 'TCPSackRecovery', 'TCPSACKReneging', 'TCPSACKReorder', 'TCPRenoReorder',
   'TCPTSReorder', 'TCPFullUndo', 'TCPPartialUndo', 'TCPDSACKUndo', 'TCPLossUndo', 'TCPLostRetransmit',

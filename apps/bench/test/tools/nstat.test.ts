@@ -53,7 +53,8 @@ describe('/proc/net/netstat', () => {
     expect([...m.keys()]).toEqual(['TcpExt', 'IpExt']);
     const tcpExt = m.get('TcpExt') as Map<string, number>;
     expect([...tcpExt.keys()].slice(0, 4)).toEqual(['SyncookiesSent', 'SyncookiesRecv', 'SyncookiesFailed', 'EmbryonicRsts']);
-    expect(tcpExt.size).toBe(131);
+    expect(tcpExt.size).toBe(135);
+    expect([...tcpExt.keys()].slice(14, 20)).toEqual(['PAWSEstab', 'BeyondWindow', 'TSEcrRejected', 'PAWSOldAck', 'PAWSTimewait', 'DelayedACKs']);
     const ext = lab.boards.ep.stack.tcpExt;
     expect(ext.TCPOrigDataSent).toBeGreaterThan(1000);
     expect(tcpExt.get('TCPOrigDataSent')).toBe(ext.TCPOrigDataSent);
