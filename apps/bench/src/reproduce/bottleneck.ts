@@ -41,6 +41,8 @@ export interface BoardSnapshot {
   readonly linkBytesPerSec: number;
   /** CPU time this board's CPUs stalled on posted-write flow control so far (ns). */
   readonly linkStallNs: number;
+  /** Time this board's non-posted reads (the flush read-backs) waited behind its earlier posted writes so far (ns). */
+  readonly linkReadWaitNs: number;
   /** Time each of this board's DMA channels spent transferring so far (ns), by channel. */
   readonly dmaBusyNs: readonly number[];
 }
@@ -70,6 +72,7 @@ export function snapshot(board: Board, pair: EpfPair): BoardSnapshot {
     linkBytes: link.bytes,
     linkBytesPerSec: pair.fabric.bytesPerSec,
     linkStallNs: link.cpuStallNs,
+    linkReadWaitNs: link.readWaitNs,
     dmaBusyNs: dma.channelBusyNs(),
   };
 }
@@ -83,6 +86,8 @@ interface PathUse {
   readonly dma: number;
   /** Posted-write stall time of the board's CPUs over the window (ns). */
   readonly stallNs: number;
+  /** Time its reads waited behind its posted writes over the window (ns). */
+  readonly readWaitNs: number;
 }
 
 /** Use at or above which a link or DMA path is named as the limit (its transfers back to back). */
@@ -90,20 +95,34 @@ const PATH_LIMIT = 0.9;
 
 function pathUse(board: BoardName, w: { readonly before: BoardSnapshot; readonly after: BoardSnapshot }): PathUse {
   const dt = w.after.t - w.before.t;
-  if (dt <= 0) return { board, link: 0, dma: 0, stallNs: 0 };
+  if (dt <= 0) return { board, link: 0, dma: 0, stallNs: 0, readWaitNs: 0 };
   const link = (w.after.linkBytes - w.before.linkBytes) / ((dt / 1e9) * w.after.linkBytesPerSec);
   const dma = Math.max(0, ...w.after.dmaBusyNs.map((ns, i) => (ns - (w.before.dmaBusyNs[i] ?? 0)) / dt));
-  return { board, link, dma, stallNs: w.after.linkStallNs - w.before.linkStallNs };
+  return { board, link, dma, stallNs: w.after.linkStallNs - w.before.linkStallNs, readWaitNs: w.after.linkReadWaitNs - w.before.linkReadWaitNs };
 }
 
-/** The link or DMA verdict when one of them carries what it can (≥ PATH_LIMIT of it), or null. */
-function pathLimit(uses: readonly PathUse[]): string | null {
+/** Share of one CPU's time a board's CPUs spend waiting on the link (posted-write credits, flush read-backs) at or above which, with a saturated CPU, the link is named as the limit. */
+const LINK_WAIT_LIMIT = 0.3;
+
+/**
+ * The link or DMA verdict when one of them carries what it can (≥ PATH_LIMIT of it), or when
+ * the copying board's CPUs, one of them saturated, spend ≥ LINK_WAIT_LIMIT of a CPU waiting on
+ * the link (posted-write credits, flush read-backs behind its writes), or null.
+ */
+function pathLimit(uses: readonly PathUse[], dtNs: number, saturated: ReadonlySet<BoardName>): string | null {
   const pct = (x: number): string => `${Math.min(100, x * 100).toFixed(0)} %`;
   const link = [...uses].sort((a, b) => b.link - a.link)[0];
   if (link !== undefined && link.link >= PATH_LIMIT) {
     const other = link.board === 'rc' ? 'ep' : 'rc';
     const stall = link.stallNs > 0 ? `; ${link.board}'s CPUs stalled ${(link.stallNs / 1e6).toFixed(0)} ms on posted-write flow control, counted as busy` : '';
     return `PCIe link: ${link.board}→${other} writes carry ${pct(link.link)} of its payload rate${stall}`;
+  }
+  const wait = (u: PathUse): number => u.stallNs + u.readWaitNs;
+  const waiting = [...uses].filter((u) => saturated.has(u.board)).sort((a, b) => wait(b) - wait(a))[0];
+  if (waiting !== undefined && dtNs > 0 && wait(waiting) / dtNs >= LINK_WAIT_LIMIT) {
+    const other = waiting.board === 'rc' ? 'ep' : 'rc';
+    const ms = (ns: number): string => `${(ns / 1e6).toFixed(0)} ms`;
+    return `PCIe writes: ${waiting.board}'s CPUs wait on the link ${pct(wait(waiting) / dtNs)} of a CPU's time (posted-write credits ${ms(waiting.stallNs)}, flush read-backs behind the writes ${ms(waiting.readWaitNs)}), counted as busy; ${waiting.board}→${other} carries ${pct(waiting.link)} of the link's payload rate`;
   }
   const dma = [...uses].sort((a, b) => b.dma - a.dma)[0];
   if (dma !== undefined && dma.dma >= PATH_LIMIT) return `DMA: a channel of ${dma.board}'s eDMA busy ${pct(dma.dma)} of the time (the profile's dma.rateMBps per channel)`;
@@ -243,7 +262,8 @@ export function findBottleneck(windows: Readonly<Record<BoardName, { readonly be
   const other = busiest(true);
   const best = other !== null && other.load.busy > 0 ? other : busiest(false);
   const b = best ?? { board: 'rc' as const, load: rc[0] ?? { cpu: 0, user: 0, kthread: 0, hardirq: 0, softirq: 0, busy: 0, top: null } };
-  const path = pathLimit([pathUse('rc', windows.rc), pathUse('ep', windows.ep)]);
+  const saturatedBoards = new Set<BoardName>([...(rc.some((l) => l.busy >= 95) ? (['rc'] as const) : []), ...(ep.some((l) => l.busy >= 95) ? (['ep'] as const) : [])]);
+  const path = pathLimit([pathUse('rc', windows.rc), pathUse('ep', windows.ep)], windows.rc.after.t - windows.rc.before.t, saturatedBoards);
   const saturated = b.load.busy >= 95;
   const stage = b.load.top === null ? 'idle' : stageOf(b.load.top.name);
   // Not CPU-bound with TX subqueues that stop and wait for ntb_netdev's tx_timer, a jiffy later

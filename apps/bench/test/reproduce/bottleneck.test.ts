@@ -10,6 +10,7 @@ interface PathWindow {
   /** Payload bytes written across the link (its rate: 1 GB/s). */
   readonly linkBytes?: number;
   readonly stallNs?: number;
+  readonly readWaitNs?: number;
   /** Per DMA channel, its transfer time (ns). */
   readonly dmaBusyNs?: readonly number[];
   readonly wakeTimer?: 'jiffy' | 'hrtimer';
@@ -18,12 +19,13 @@ interface PathWindow {
 function board(cpus: { kind?: 'softirq' | 'user' | 'kthread'; busy?: number; name?: string }[], qdiscDrops = 0, tx: { stops: number; timerWakes?: number; maxFreeSlots: number; byQueue?: number[] } = { stops: 0, maxFreeSlots: 14 }, path: PathWindow = {}): { before: BoardSnapshot; after: BoardSnapshot } {
   const byQueue = tx.byQueue ?? [tx.stops];
   const common = { wakeTimer: path.wakeTimer ?? 'jiffy', linkBytesPerSec: 1e9 } as const;
-  const before: BoardSnapshot = { usage: cpus.map(() => IDLE), byName: cpus.map(() => new Map<string, number>()), qdiscDrops: 0, txStops: 0, txTimerWakes: 0, maxFreeSlots: tx.maxFreeSlots, txStopsByQueue: byQueue.map(() => 0), ...common, t: 0, linkBytes: 0, linkStallNs: 0, dmaBusyNs: (path.dmaBusyNs ?? []).map(() => 0) };
+  const before: BoardSnapshot = { usage: cpus.map(() => IDLE), byName: cpus.map(() => new Map<string, number>()), qdiscDrops: 0, txStops: 0, txTimerWakes: 0, maxFreeSlots: tx.maxFreeSlots, txStopsByQueue: byQueue.map(() => 0), ...common, t: 0, linkBytes: 0, linkStallNs: 0, linkReadWaitNs: 0, dmaBusyNs: (path.dmaBusyNs ?? []).map(() => 0) };
   const after: BoardSnapshot = {
     ...common,
     t: 1e9,
     linkBytes: path.linkBytes ?? 0,
     linkStallNs: path.stallNs ?? 0,
+    linkReadWaitNs: path.readWaitNs ?? 0,
     dmaBusyNs: path.dmaBusyNs ?? [],
     usage: cpus.map((c) => ({ ...IDLE, [c.kind ?? 'user']: c.busy ?? 0, idle: 1e9 - (c.busy ?? 0) })),
     byName: cpus.map((c) => new Map(c.name === undefined ? [] : [[c.name, c.busy ?? 0]])),
@@ -80,6 +82,16 @@ describe('findBottleneck', () => {
       'IRQ: ntb_epf doorbell MSI (ntb_transport doorbell callback)',
       'something else',
     ]);
+  });
+
+  it('names the link when a saturated sender waits on it (posted-write credits, flush read-backs) ≥ 30 % of a CPU though its rate is below 90 %', () => {
+    const sender = { kind: 'softirq' as const, busy: 1e9, name: 'NET_TX/0' };
+    const b = findBottleneck({ rc: board([sender], 0, undefined, { linkBytes: 0.5e9, stallNs: 0.3e9, readWaitNs: 0.1e9 }), ep: board([{ ...RX, busy: 0.4e9 }]) });
+    expect(b).toMatchObject({ board: 'rc', saturated: true, stage: "PCIe writes: rc's CPUs wait on the link 40 % of a CPU's time (posted-write credits 300 ms, flush read-backs behind the writes 100 ms), counted as busy; rc→ep carries 50 % of the link's payload rate" });
+    const idle = findBottleneck({ rc: board([{ ...sender, busy: 0.6e9 }], 0, undefined, { linkBytes: 0.5e9, stallNs: 0.3e9, readWaitNs: 0.1e9 }), ep: board([{ ...RX, busy: 0.4e9 }]) });
+    expect(idle.stage).not.toMatch(/^PCIe/);
+    const little = findBottleneck({ rc: board([sender], 0, undefined, { linkBytes: 0.5e9, stallNs: 0.1e9, readWaitNs: 0.1e9 }), ep: board([{ ...RX, busy: 0.4e9 }]) });
+    expect(little.stage).toBe('TX: NET_TX softirq (qdisc, ndo_start_xmit, memcpy_toio)');
   });
 
   it("names the hrtimer variant's wake when ntb_netdev runs it", () => {
