@@ -13,6 +13,7 @@
 import type { Board, Lab } from '../lab/lab.js';
 import { result, type Command, type CommandResult, type ShellEnv } from '../types.js';
 import { ArgvWalker } from './argv.js';
+import { runningJobs } from './jobs.js';
 import { serversOn, stopServers } from './iperf3/server.js';
 import { takeServerOutput } from './net/background.js';
 import { sockperfServersOn } from './sockperf.js';
@@ -43,10 +44,18 @@ interface LabProcess {
   readonly running: (lab: Lab, board: Board) => number;
   /** Deliver a signal to all of them on `board`; null when the lab cannot. */
   readonly signal: ((lab: Lab, board: Board, effect: 'interrupt' | 'kill') => void) | null;
+  /** Why the lab cannot signal them (with `signal` null). */
+  readonly refusal?: string;
+}
+
+/** The board's running `iperf3 -c … &` jobs. */
+function iperf3ClientJobs(_lab: Lab, board: Board): number {
+  return runningJobs(board).filter((j) => /^(sudo\s+(-E\s+)?)?iperf3\s/.test(j.job.command)).length;
 }
 
 const PROCESSES: readonly LabProcess[] = [
   { name: 'iperf3', running: serversOn, signal: (lab, board, effect) => stopServers(lab, board, effect) },
+  { name: 'iperf3', running: iperf3ClientJobs, signal: null, refusal: 'an iperf3 client running as a job (`wait` for it: a background test runs to its end)' },
   { name: 'sockperf', running: sockperfServersOn, signal: null },
 ];
 
@@ -57,7 +66,7 @@ const PROCESSES: readonly LabProcess[] = [
 function deliver(tool: string, env: ShellEnv, matched: readonly LabProcess[], sig: number): CommandResult | null {
   const effect = effectOf(sig);
   const unable = matched.find((p) => p.signal === null);
-  if (unable !== undefined) return result('', `${tool}: the lab cannot signal ${unable.name} (its servers keep running)\n`, 1);
+  if (unable !== undefined) return result('', `${tool}: the lab cannot signal ${unable.refusal ?? `${unable.name} (its servers keep running)`}\n`, 1);
   if (effect === null && matched.length > 0) return result('', `${tool}: the lab does not model signal ${sig} (it would stop the process or fail), only signals that end it or that it ignores\n`, 1);
   for (const p of matched) if (effect !== 'none' && effect !== null) p.signal?.(env.lab, env.board, effect);
   return null;

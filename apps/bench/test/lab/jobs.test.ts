@@ -76,6 +76,18 @@ describe('background jobs', () => {
     expect(out.steps[3]?.result.stdout).toMatch(/iperf Done\.\n$/);
   });
 
+  it('refuses to signal an iperf3 client job (nothing signalled, the server left running), and the test runs to its end', () => {
+    const lab = bootLab({ seed: 4 });
+    sh(lab, 'rc', 'iperf3 -s -D');
+    sh(lab, 'ep', 'iperf3 -c 10.0.0.1 -t 1 -i 0 &');
+    const refusal = "the lab cannot signal an iperf3 client running as a job (`wait` for it: a background test runs to its end)\n";
+    expect(sh(lab, 'ep', 'killall iperf3')).toEqual({ stdout: '', stderr: `killall: ${refusal}`, status: 1 });
+    expect(sh(lab, 'ep', 'pkill iperf3')).toEqual({ stdout: '', stderr: `pkill: ${refusal}`, status: 1 });
+    expect(sh(lab, 'ep', 'wait').stdout).toMatch(/iperf Done\.\n$/);
+    expect(sh(lab, 'ep', 'killall iperf3')).toEqual({ stdout: '', stderr: 'iperf3: no process found\n', status: 1 });
+    expect(sh(lab, 'ep', 'iperf3 -c 10.0.0.1 -t 1 -i 0').status).toBe(0);
+  });
+
   it('gives the same report for the same seed, and refuses what it cannot run in the background', () => {
     const run = (): string => {
       const lab = bootLab({ seed: 9 });
