@@ -204,6 +204,7 @@ function newTcpExt(): TcpExtMib {
     DelayedACKs: 0,
     DelayedACKLost: 0,
     TCPPureAcks: 0,
+    TCPHPAcks: 0,
     TCPFastRetrans: 0,
     TCPSlowStartRetrans: 0,
     TCPTimeouts: 0,

@@ -432,8 +432,10 @@ export interface TcpExtMib {
   DelayedACKs: number;
   /** Duplicate data received (a delayed ACK was lost). */
   DelayedACKLost: number;
-  /** Pure ACKs received. */
+  /** Pure ACKs received that took tcp_ack's slow path. */
   TCPPureAcks: number;
+  /** Pure ACKs that advanced snd_una on the header-prediction fast path (tcp_rcv_established: in sequence, ACK only, the window unchanged, no out-of-order data). */
+  TCPHPAcks: number;
   /** Fast retransmissions. */
   TCPFastRetrans: number;
   /** Retransmissions in slow start after an RTO. */

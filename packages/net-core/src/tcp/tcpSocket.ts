@@ -2217,11 +2217,19 @@ export class TcpSocket extends InetSock implements CubicSock {
       return 0;
     }
     let flag = len > 0 ? FLAG_DATA : 0;
-    if (len === 0) this.stack.tcpExt.TCPPureAcks++;
     const priorPackets = this.packetsOut;
     const priorDelivered = this.delivered;
     const priorLost = this.lostTotal;
     const nwin = h.window * 2 ** this.sndWscale;
+    if (len === 0) {
+      // Header prediction (tcp_rcv_established): an ACK-only segment in sequence with the window
+      // last taken, while the fast path is on (no out-of-order data, an open receive window,
+      // receive memory under the buffer), goes to tcp_ack without FLAG_SLOWPATH, which counts
+      // it in TCPHPAcks when it advances snd_una; any other pure ACK counts in TCPPureAcks.
+      const fast = (h.flags & ~(ACK | PSH)) === 0 && seq === this.rcvNxt && nwin === this.sndWnd && this.ofo.length === 0 && this.rcvWnd > 0 && this.rmemAlloc < this.rcvbuf && ack > priorSndUna;
+      if (fast) this.stack.tcpExt.TCPHPAcks++;
+      else this.stack.tcpExt.TCPPureAcks++;
+    }
     if (ack > this.sndUna || seq > this.sndWl1 || (seq === this.sndWl1 && (nwin > this.sndWnd || nwin === 0))) {
       flag |= FLAG_WIN_UPDATE;
       this.sndWl1 = seq;

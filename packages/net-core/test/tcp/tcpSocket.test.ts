@@ -465,6 +465,20 @@ describe('TcpSocket congestion control', () => {
 });
 
 describe('TcpSocket ACK policy', () => {
+  it('counts the pure ACKs of a steady transfer on the header-prediction fast path (TCPHPAcks), the others in TCPPureAcks', () => {
+    const lab = makeLab({ veth: { rateBps: 1e9, latencyNs: 50_000, mtu: 1500 } });
+    const res = startBulk(lab, { bytes: 5_000_000, window: 212_992 });
+    lab.sim.run({ until: 10e9 });
+    expect(res.received).toBe(5_000_000);
+    const ext = lab.sa.tcpExt;
+    const pureAcks = (res.client?.tcpInfo().segsIn ?? 0) - 1;
+    // Every ACK the writer took but the SYN-ACK is a pure ACK, counted once, on one path or the other.
+    expect(ext.TCPHPAcks + ext.TCPPureAcks).toBe(pureAcks);
+    // Once the receiver's window stops growing, the window field repeats and the fast path takes them.
+    expect(ext.TCPHPAcks).toBeGreaterThan(0.5 * pureAcks);
+    expect(ext.TCPPureAcks).toBeGreaterThan(0);
+  });
+
   it('ACKs every second full-sized segment once the receive window stops growing', () => {
     const lab = makeLab({ veth: { rateBps: 1e9, latencyNs: 50_000, mtu: 1500 } });
     const res = startBulk(lab, { bytes: 5_000_000, window: 212_992 });
