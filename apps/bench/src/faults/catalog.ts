@@ -9,7 +9,7 @@ import { injectFault, type FaultSpec } from './inject.js';
 import { startStream, type StreamState } from './traffic.js';
 import { stormScenarios } from './storms.js';
 import { bothDelta, counterDelta, linkInconsistency, longestGap, malformedFrames, runLabLine, staleRefusedDetail, type AccountingView, type Scenario, type ScenarioStep } from './scenario.js';
-import type { BoardName, Lab } from '../lab/lab.js';
+import { peerBoard, type BoardName, type Lab } from '../lab/lab.js';
 import { lostFrameDiagnosis, relinkOverrunDiagnosis, staleDiagnosis } from '../lab/diagnose.js';
 
 const MS = 1_000_000;
@@ -26,7 +26,6 @@ export function faultStep(at: number, spec: FaultSpec): ScenarioStep {
   };
 }
 
-const other = (b: BoardName): BoardName => (b === 'rc' ? 'ep' : 'rc');
 
 /** No frame may be lost: no TCP retransmission and no driver drop or error on either board. */
 function noLoss(v: AccountingView): string | null {
@@ -92,7 +91,7 @@ function qpLink(board: BoardName, clearRing = false): Scenario {
 
 function reset(board: BoardName): Scenario {
   return stream(`reset-${board}`, 'peer reset', `ntb0 on ${board} closed and reopened (ndo_stop/ndo_open: LINK_DOWN to the peer, RX buffers re-posted)`, {
-    from: other(board),
+    from: peerBoard(board),
     steps: [faultStep(0, { kind: 'reset', board })],
     healAtNs: 0,
     resumeBoundNs: 700 * MS,
@@ -112,7 +111,7 @@ function reload(board: BoardName): Scenario {
   const fromEp = board === 'ep';
   const hostReloadAt = 300 * MS;
   return stream(`reload-${board}`, 'peer reset', fromEp ? `ntb_netdev and ntb_transport on ep removed and loaded again: the host sees no link event (vNTB link_disable is a no-op) and the EP's transport waits on zeroed scratchpads, until the host reloads its modules at +300 ms` : `ntb_netdev and ntb_transport on rc removed and loaded again (ntb_transport_free: link cleanup, spads zeroed, LINK_DOWN command to the EP; then probe, renegotiation, a new ntb0 configured and up)`, {
-    from: other(board),
+    from: peerBoard(board),
     steps: fromEp
       ? [
           faultStep(0, { kind: 'reload', board }),

@@ -13,7 +13,7 @@
  * in a qdisc the core resets (carrier off, fewer real TX queues): `qdisc_reset` counts nothing.
  */
 import { IPPROTO } from '@ntbsim/net-core';
-import type { Lab, LabOptions } from '../lab/lab.js';
+import { peerBoard, type Lab, type LabOptions } from '../lab/lab.js';
 import { bothDelta, counterDelta, malformedFrames, runLabLine, staleRefusedDetail, type AccountingView, type Scenario, type ScenarioStep } from './scenario.js';
 import { datagramTotals } from './traffic.js';
 
@@ -44,7 +44,7 @@ function qdiscBacklog(lab: Lab, board: 'rc' | 'ep'): number {
 function udpLoss(v: AccountingView, from: 'rc' | 'ep', inFlightBound: number): string | null {
   const g = v.datagrams;
   if (g === null) return 'no UDP flows';
-  const to = from === 'rc' ? 'ep' : 'rc';
+  const to = peerBoard(from);
   const t = datagramTotals(g);
   const out = counterDelta(v, from, 'udpOutDatagrams');
   const snd = counterDelta(v, from, 'udpSndbufErrors');
@@ -61,7 +61,7 @@ function udpLoss(v: AccountingView, from: 'rc' | 'ep', inFlightBound: number): s
 function udpDetail(v: AccountingView, from: 'rc' | 'ep'): string {
   const g = v.datagrams;
   if (g === null) return '';
-  const to = from === 'rc' ? 'ep' : 'rc';
+  const to = peerBoard(from);
   const t = datagramTotals(g);
   const inFlight = t.lost - counterDelta(v, from, 'udpSndbufErrors') - counterDelta(v, to, 'udpRcvbufErrors');
   return `UDP ${t.lost}/${t.sent} lost = ${from} SndbufErrors +${counterDelta(v, from, 'udpSndbufErrors')} (qdisc full) + ${to} RcvbufErrors +${counterDelta(v, to, 'udpRcvbufErrors')} + ${inFlight} in flight`;
@@ -184,13 +184,13 @@ function labStep(at: number, board: 'rc' | 'ep', line: string, resets: (before: 
 function resetStormLoss(v: AccountingView, udpFrom: 'rc' | 'ep'): string | null {
   const malformed = malformedFrames(v);
   if (malformed !== null) return malformed;
-  const to = udpFrom === 'rc' ? 'ep' : 'rc';
+  const to = peerBoard(udpFrom);
   const uncounted = (v.notes.get('purgedUdp') ?? 0) + (v.notes.get('ringLoss') ?? 0);
   return udpLoss(v, udpFrom, uncounted + counterDelta(v, udpFrom, 'txDropped') + counterDelta(v, to, 'rxDropped'));
 }
 
 function resetStormDetail(v: AccountingView, udpFrom: 'rc' | 'ep'): string {
-  const to = udpFrom === 'rc' ? 'ep' : 'rc';
+  const to = peerBoard(udpFrom);
   return `${udpDetail(v, udpFrom)} (at most: ${v.notes.get('purgedUdp') ?? 0} UDP in reset qdiscs + ${v.notes.get('ringLoss') ?? 0} ring slots of reset QP links, uncounted as in the kernel, + ${udpFrom} tx_dropped +${counterDelta(v, udpFrom, 'txDropped')} + ${to} rx_dropped +${counterDelta(v, to, 'rxDropped')}); qdisc resets discarded ${v.notes.get('purged') ?? 0} packets; TCP RetransSegs +${bothDelta(v, 'retransSegs')}; ${staleRefusedDetail(v.after.rc.rxErrVer + v.after.ep.rxErrVer)}`;
 }
 

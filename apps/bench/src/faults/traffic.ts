@@ -6,7 +6,7 @@
  */
 import type { ExecContext, Task, TaskStep } from '@ntbsim/kernel';
 import type { TcpSocket, UdpSocket } from '@ntbsim/net-core';
-import type { BoardName, Lab } from '../lab/lab.js';
+import { peerBoard, type BoardName, type Lab } from '../lab/lab.js';
 
 /** The byte at stream offset `i`: a 32-bit mix of the word index, byte `i & 3` of it. */
 export function streamByte(i: number): number {
@@ -58,7 +58,7 @@ export interface StreamState {
 /** Start a verified TCP stream from `o.from` to the other board; drive it with `lab.sim.run`. */
 export function startStream(lab: Lab, o: StreamOptions): StreamState {
   const src = lab.boards[o.from];
-  const dst = lab.boards[o.from === 'rc' ? 'ep' : 'rc'];
+  const dst = lab.boards[peerBoard(o.from)];
   const port = o.port ?? 5301;
   const writeSize = o.writeSize ?? 65536;
   const st: StreamState = { sent: 0, received: 0, firstBadOffset: -1, doneAt: -1, connectedAt: -1, error: null, timeline: [], client: null, server: null };
@@ -284,7 +284,7 @@ export function datagramsSentAt(st: DatagramState): number {
 export function startDatagrams(lab: Lab, o: DatagramOptions): DatagramState {
   if (!Number.isInteger(o.size) || o.size < DGRAM_HEADER_BYTES) throw new Error(`datagrams: size ${o.size}: allowed an integer ≥ ${DGRAM_HEADER_BYTES}`);
   const src = lab.boards[o.from];
-  const dst = lab.boards[o.from === 'rc' ? 'ep' : 'rc'];
+  const dst = lab.boards[peerBoard(o.from)];
   const base = o.port ?? 5401;
   const interval = o.intervalNs ?? 0;
   const stopAt = o.stopAfterNs === undefined ? Infinity : lab.sim.now + o.stopAfterNs;

@@ -97,6 +97,11 @@ export interface Lab {
   readonly options: LabOptions;
 }
 
+/** The other board of the pair. */
+export function peerBoard(b: BoardName): BoardName {
+  return b === 'rc' ? 'ep' : 'rc';
+}
+
 /** The lab's addresses (the seed's SERVER_IP is the RC). */
 export const LAB_IPS: Readonly<Record<BoardName, string>> = { rc: '10.0.0.1', ep: '10.0.0.2' };
 

@@ -12,7 +12,7 @@
 import type { CpuUsage } from '@ntbsim/kernel';
 import { TX_START } from '@ntbsim/ntb-netdev';
 import type { EpfPair } from '@ntbsim/ntb-hw-epf';
-import type { Board, BoardName } from '../lab/lab.js';
+import { peerBoard, type Board, type BoardName } from '../lab/lab.js';
 import { utilisation } from '../tools/system.js';
 
 /** A snapshot of one board's accounting. */
@@ -80,10 +80,14 @@ export function snapshot(board: Board, pair: EpfPair): BoardSnapshot {
 /** A board's use of the PCIe link (as sender) and of its DMA channels over a window, as fractions of what they can carry. */
 interface PathUse {
   readonly board: BoardName;
+  /** Whether one of its CPUs is saturated (≥ 95 % busy). */
+  readonly saturated: boolean;
   /** Link payload carried / the link's payload rate over the window. */
   readonly link: number;
   /** The busiest DMA channel's transfer time / the window. */
   readonly dma: number;
+  /** Time its CPUs waited on the link (posted-write stalls and reads behind its posted writes) / the window: a share of one CPU. */
+  readonly wait: number;
   /** Posted-write stall time of the board's CPUs over the window (ns). */
   readonly stallNs: number;
   /** Time its reads waited behind its posted writes over the window (ns). */
@@ -93,12 +97,15 @@ interface PathUse {
 /** Use at or above which a link or DMA path is named as the limit (its transfers back to back). */
 const PATH_LIMIT = 0.9;
 
-function pathUse(board: BoardName, w: { readonly before: BoardSnapshot; readonly after: BoardSnapshot }): PathUse {
+function pathUse(board: BoardName, w: { readonly before: BoardSnapshot; readonly after: BoardSnapshot }, cpus: readonly CpuLoad[]): PathUse {
   const dt = w.after.t - w.before.t;
-  if (dt <= 0) return { board, link: 0, dma: 0, stallNs: 0, readWaitNs: 0 };
+  const stallNs = w.after.linkStallNs - w.before.linkStallNs;
+  const readWaitNs = w.after.linkReadWaitNs - w.before.linkReadWaitNs;
+  const saturated = cpus.some((l) => l.busy >= 95);
+  if (dt <= 0) return { board, saturated, link: 0, dma: 0, wait: 0, stallNs, readWaitNs };
   const link = (w.after.linkBytes - w.before.linkBytes) / ((dt / 1e9) * w.after.linkBytesPerSec);
   const dma = Math.max(0, ...w.after.dmaBusyNs.map((ns, i) => (ns - (w.before.dmaBusyNs[i] ?? 0)) / dt));
-  return { board, link, dma, stallNs: w.after.linkStallNs - w.before.linkStallNs, readWaitNs: w.after.linkReadWaitNs - w.before.linkReadWaitNs };
+  return { board, saturated, link, dma, wait: (stallNs + readWaitNs) / dt, stallNs, readWaitNs };
 }
 
 /** Share of one CPU's time a board's CPUs spend waiting on the link (posted-write credits, flush read-backs) at or above which, with a saturated CPU, the link is named as the limit. */
@@ -109,22 +116,20 @@ const LINK_WAIT_LIMIT = 0.3;
  * the copying board's CPUs, one of them saturated, spend ≥ LINK_WAIT_LIMIT of a CPU waiting on
  * the link (posted-write credits, flush read-backs behind its writes), or null.
  */
-function pathLimit(uses: readonly PathUse[], dtNs: number, saturated: ReadonlySet<BoardName>): string | null {
+function pathLimit(uses: readonly PathUse[]): string | null {
   const pct = (x: number): string => `${Math.min(100, x * 100).toFixed(0)} %`;
-  const link = [...uses].sort((a, b) => b.link - a.link)[0];
+  const ms = (ns: number): string => `${(ns / 1e6).toFixed(0)} ms`;
+  const most = (key: 'link' | 'wait' | 'dma', of = uses): PathUse | undefined => [...of].sort((a, b) => b[key] - a[key])[0];
+  const link = most('link');
   if (link !== undefined && link.link >= PATH_LIMIT) {
-    const other = link.board === 'rc' ? 'ep' : 'rc';
-    const stall = link.stallNs > 0 ? `; ${link.board}'s CPUs stalled ${(link.stallNs / 1e6).toFixed(0)} ms on posted-write flow control, counted as busy` : '';
-    return `PCIe link: ${link.board}→${other} writes carry ${pct(link.link)} of its payload rate${stall}`;
+    const stall = link.stallNs > 0 ? `; ${link.board}'s CPUs stalled ${ms(link.stallNs)} on posted-write flow control, counted as busy` : '';
+    return `PCIe link: ${link.board}→${peerBoard(link.board)} writes carry ${pct(link.link)} of its payload rate${stall}`;
   }
-  const wait = (u: PathUse): number => u.stallNs + u.readWaitNs;
-  const waiting = [...uses].filter((u) => saturated.has(u.board)).sort((a, b) => wait(b) - wait(a))[0];
-  if (waiting !== undefined && dtNs > 0 && wait(waiting) / dtNs >= LINK_WAIT_LIMIT) {
-    const other = waiting.board === 'rc' ? 'ep' : 'rc';
-    const ms = (ns: number): string => `${(ns / 1e6).toFixed(0)} ms`;
-    return `PCIe writes: ${waiting.board}'s CPUs wait on the link ${pct(wait(waiting) / dtNs)} of a CPU's time (posted-write credits ${ms(waiting.stallNs)}, flush read-backs behind the writes ${ms(waiting.readWaitNs)}), counted as busy; ${waiting.board}→${other} carries ${pct(waiting.link)} of the link's payload rate`;
+  const waiting = most('wait', uses.filter((u) => u.saturated));
+  if (waiting !== undefined && waiting.wait >= LINK_WAIT_LIMIT) {
+    return `PCIe writes: ${waiting.board}'s CPUs wait on the link ${pct(waiting.wait)} of a CPU's time (posted-write credits ${ms(waiting.stallNs)}, flush read-backs behind the writes ${ms(waiting.readWaitNs)}), counted as busy; ${waiting.board}→${peerBoard(waiting.board)} carries ${pct(waiting.link)} of the link's payload rate`;
   }
-  const dma = [...uses].sort((a, b) => b.dma - a.dma)[0];
+  const dma = most('dma');
   if (dma !== undefined && dma.dma >= PATH_LIMIT) return `DMA: a channel of ${dma.board}'s eDMA busy ${pct(dma.dma)} of the time (the profile's dma.rateMBps per channel)`;
   return null;
 }
@@ -262,8 +267,7 @@ export function findBottleneck(windows: Readonly<Record<BoardName, { readonly be
   const other = busiest(true);
   const best = other !== null && other.load.busy > 0 ? other : busiest(false);
   const b = best ?? { board: 'rc' as const, load: rc[0] ?? { cpu: 0, user: 0, kthread: 0, hardirq: 0, softirq: 0, busy: 0, top: null } };
-  const saturatedBoards = new Set<BoardName>([...(rc.some((l) => l.busy >= 95) ? (['rc'] as const) : []), ...(ep.some((l) => l.busy >= 95) ? (['ep'] as const) : [])]);
-  const path = pathLimit([pathUse('rc', windows.rc), pathUse('ep', windows.ep)], windows.rc.after.t - windows.rc.before.t, saturatedBoards);
+  const path = pathLimit([pathUse('rc', windows.rc, rc), pathUse('ep', windows.ep, ep)]);
   const saturated = b.load.busy >= 95;
   const stage = b.load.top === null ? 'idle' : stageOf(b.load.top.name);
   // Not CPU-bound with TX subqueues that stop and wait for ntb_netdev's tx_timer, a jiffy later

@@ -10,8 +10,10 @@ import { NS_PER_SEC } from '@ntbsim/kernel';
 import { LabError, type Board, type Lab } from '../lab/lab.js';
 import { result, type Command } from '../types.js';
 
-/** A background job: the command line it runs, and whether it has ended. */
+/** A background job: the program it runs, its command line, and whether it has ended. */
 export interface Job {
+  /** The program's name (comm): what `killall` and `pkill` match. */
+  readonly comm: string;
   /** The command line without the `&`. */
   readonly command: string;
   /** Whether its work has ended (its last output printed). */

@@ -50,7 +50,7 @@ interface LabProcess {
 
 /** The board's running `iperf3 -c … &` jobs. */
 function iperf3ClientJobs(_lab: Lab, board: Board): number {
-  return runningJobs(board).filter((j) => /^(sudo\s+(-E\s+)?)?iperf3\s/.test(j.job.command)).length;
+  return runningJobs(board).filter((j) => j.job.comm === 'iperf3').length;
 }
 
 const PROCESSES: readonly LabProcess[] = [

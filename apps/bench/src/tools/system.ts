@@ -50,7 +50,7 @@ export const sleep: Command = (argv, env) => {
   const sim = env.lab.sim;
   const until = sim.now + Math.round(seconds * NS_PER_SEC);
   if (env.background === true) {
-    addJob(env.board, { command: env.commandLine ?? 'sleep', ended: () => sim.now >= until });
+    addJob(env.board, { comm: 'sleep', command: env.commandLine ?? 'sleep', ended: () => sim.now >= until });
     return result('');
   }
   // A background job's end stops the simulation's run: run on to the end of the interval.

@@ -79,6 +79,11 @@ function shard(i: number, n: number, runsOf: (id: string) => number[]): SweepRes
   return { kind: 'ntbsim-sweep', profile: 'rcar-s4', profile_digest: 'abc', seed: 1, duration_s: 1, runs: 2, grid, shards: [`${i}/${n}`], points };
 }
 
+/** A one-shard rcar-s4 sweep of `o.points` (seed 1, 1 s runs). */
+function sweepOf(o: Pick<SweepResults, 'runs' | 'grid' | 'points'>): SweepResults {
+  return { kind: 'ntbsim-sweep', profile: 'rcar-s4', profile_digest: '0123456789abcdef', seed: 1, duration_s: 1, shards: ['1/1'], ...o };
+}
+
 describe('merging shards', () => {
   const runsOf = (id: string): number[] => (id.startsWith('queues=1') ? [600, 602] : [1150, 1152]);
 
@@ -169,20 +174,14 @@ describe('merging shards', () => {
 
   it('keeps the terminal table within 100 columns, with no trailing spaces, and SD n/a for one run', () => {
     const long = 'not CPU-bound (busiest: RX copy: ntb_transport tasklet (memcpy from the uncached RX ring)); ep\'s ntb0 TX queues stopped 750 times on rings with at most 6 slots free, below tx_start 10: only the 1-jiffy tx_timer wakes them';
-    const res: SweepResults = {
-      kind: 'ntbsim-sweep',
-      profile: 'rcar-s4',
-      profile_digest: '0123456789abcdef',
-      seed: 1,
-      duration_s: 1,
+    const res = sweepOf({
       runs: 2,
       grid: parseGrid(['doorbell=legacy,per-bit', 'protocol=tcp,udp', 'ep_doorbell=poll']),
-      shards: ['1/1'],
       points: [
         { id: 'doorbell=legacy,protocol=tcp,ep_doorbell=poll', values: { doorbell: 'legacy', protocol: 'tcp', ep_doorbell: 'poll' }, runs: [{ run: 0, seed: 1, mbps: 583.6, bottleneck: long, busy_pct: 93 }] },
         { id: 'doorbell=per-bit,protocol=udp,ep_doorbell=poll', values: { doorbell: 'per-bit', protocol: 'udp', ep_doorbell: 'poll' }, runs: [{ run: 0, seed: 1, mbps: 612.4, bottleneck: long, busy_pct: 97 }, { run: 1, seed: 7920, error: `iperf3 client: ${long}`, stall: long }] },
       ],
-    };
+    });
     const text = formatSweepTable(res);
     // Every line within 100 columns, none ending in a space.
     expect(text.split('\n').filter((l) => l.length > 100 || l !== l.trimEnd())).toEqual([]);
@@ -271,17 +270,11 @@ describe('failed sweep runs', () => {
   }, 120_000);
 
   it('shows a failure that is not a stall by its error', () => {
-    const res: SweepResults = {
-      kind: 'ntbsim-sweep',
-      profile: 'rcar-s4',
-      profile_digest: '0123456789abcdef',
-      seed: 1,
-      duration_s: 1,
+    const res = sweepOf({
       runs: 1,
       grid: parseGrid(['queues=2']),
-      shards: ['1/1'],
       points: [{ id: 'queues=2', values: { queues: '2' }, runs: [{ run: 0, seed: 1, error: 'iperf3 client: error - control socket has closed unexpectedly' }] }],
-    };
+    });
     expect(formatSweepTable(res)).toMatch(/^queues=2 +0\/1 +- +- +- +- +- +iperf3 client: error - control socket has\n +closed unexpectedly$/m);
     expect(sweepSvg(res)).toMatch(/<text [^>]*>failed<\/text>/);
     expect(sweepHtml(res)).toContain('<li>queues=2 run 1 (seed 1): iperf3 client: error - control socket has closed unexpectedly');

@@ -128,7 +128,7 @@ function startBackgroundClient(env: ShellEnv, o: Iperf3Options, pre: { readonly 
     };
     lab.sim.after(JOB_OUTPUT_POLL_NS, poll);
   }
-  addJob(board, { command: env.commandLine ?? 'iperf3', ended: run.ended });
+  addJob(board, { comm: 'iperf3', command: env.commandLine ?? 'iperf3', ended: run.ended });
 }
 
 /** What the client's outcome prints: `pre.before` (the servers' earlier output), the warnings, then the report or the error. */
