@@ -1,6 +1,8 @@
 /**
- * The Ethernet/IPv4 frame as it sits in a driver's buffer: Ethernet header (dst, src,
- * EtherType 0x0800), a 20-byte IPv4 header with its checksum, then the TCP (with the options
+ * The Ethernet frame as it sits in a driver's buffer: an Ethernet header (dst, src, EtherType)
+ * and then either an ARP packet (EtherType 0x0806: htype 1, ptype 0x0800, hlen 6, plen 4, the
+ * opcode, then sender MAC and IPv4, target MAC and IPv4 — 42 bytes in all, not padded to the
+ * 60-byte Ethernet minimum, as a software device sends it), or (EtherType 0x0800) a 20-byte IPv4 header with its checksum, then the TCP (with the options
  * Linux writes: MSS, NOP NOP TS, NOP WS in `tcp_options_write` order), UDP or ICMP echo header
  * with its checksum, then the payload. All multi-byte fields are big-endian (network order).
  *
@@ -13,8 +15,8 @@
  * headers end with the IP header).
  */
 import { NetError } from './errors.js';
-import { csumFold, csumPartial, ETH_ALEN, ETH_HLEN, ETH_P_IP, IPPROTO, IPV4_HLEN, pseudoHeaderSum } from './inet.js';
-import { ipIsFragment, l4HeaderLen, Skb, type Ipv4Header, type L4Header } from './skb.js';
+import { ARP_PLEN, csumFold, csumPartial, ETH_ALEN, ETH_HLEN, ETH_P_ARP, ETH_P_IP, IPPROTO, IPV4_HLEN, pseudoHeaderSum } from './inet.js';
+import { ipIsFragment, l4HeaderLen, Skb, type ArpHeader, type Ipv4Header, type L4Header } from './skb.js';
 
 const ZERO_MAC = new Uint8Array(ETH_ALEN);
 
@@ -107,6 +109,7 @@ function writeL4(b: Uint8Array, off: number, l4: L4Header, segLen: number): void
       put16(b, off + 6, l4.seq);
       return;
     case 'frag':
+    case 'arp':
       return;
   }
 }
@@ -127,6 +130,7 @@ function l4Checksum(ip: Ipv4Header, kind: keyof typeof CHECK_OFFSET, seg: Uint8A
 export function skbL4Checksum(skb: Skb): number {
   const l4 = skb.l4;
   if (l4.kind === 'frag') throw new NetError('EINVAL', 'skbL4Checksum: a non-first fragment has no transport header');
+  if (l4.kind === 'arp') throw new NetError('EINVAL', 'skbL4Checksum: an ARP packet has no transport header');
   const hlen = skb.l4HeaderLen;
   const seg = new Uint8Array(skb.data === null ? hlen : skb.l4Len);
   writeL4(seg, 0, l4, skb.l4Len);
@@ -142,6 +146,7 @@ export function skbL4Checksum(skb: Skb): number {
  * header.
  */
 export function skbToFrame(skb: Skb): Uint8Array {
+  if (skb.l4.kind === 'arp') return arpToFrame(skb, skb.l4);
   const hdr = ETH_HLEN + IPV4_HLEN + skb.l4HeaderLen;
   const total = ETH_HLEN + skb.networkLen;
   const b = new Uint8Array(skb.data === null ? hdr : total);
@@ -159,8 +164,54 @@ export function skbToFrame(skb: Skb): Uint8Array {
   return b;
 }
 
+/** ARP hardware type Ethernet (ARPHRD_ETHER). */
+const ARPHRD_ETHER = 1;
+
+function arpToFrame(skb: Skb, arp: ArpHeader): Uint8Array {
+  const b = new Uint8Array(ETH_HLEN + ARP_PLEN);
+  b.set(skb.ethDst ?? ZERO_MAC, 0);
+  b.set(skb.ethSrc ?? ZERO_MAC, ETH_ALEN);
+  put16(b, 12, ETH_P_ARP);
+  const o = ETH_HLEN;
+  put16(b, o, ARPHRD_ETHER);
+  put16(b, o + 2, ETH_P_IP);
+  b[o + 4] = ETH_ALEN;
+  b[o + 5] = 4;
+  put16(b, o + 6, arp.op);
+  b.set(arp.sha, o + 8);
+  put32(b, o + 14, arp.spa);
+  b.set(arp.tha, o + 18);
+  put32(b, o + 24, arp.tpa);
+  return b;
+}
+
+/**
+ * An ARP skb (no IPv4 header: `ip` carries the sender and target protocol addresses only, see
+ * `ArpHeader`), with the Ethernet header present (`macLen` ETH_HLEN) or not.
+ */
+export function arpSkb(arp: Omit<ArpHeader, 'kind'>, macLen: number): Skb {
+  return new Skb({
+    ip: { src: arp.spa, dst: arp.tpa, protocol: 0, id: 0, ttl: 0, df: false, tos: 0 },
+    l4: { kind: 'arp', op: arp.op, sha: arp.sha, spa: arp.spa, tha: arp.tha, tpa: arp.tpa },
+    macLen,
+  });
+}
+
+/** arp_rcv's header checks of an Ethernet/IPv4 ARP packet at ETH_HLEN: the skb, or null. */
+function arpFromFrame(frame: Uint8Array): Skb | null {
+  const o = ETH_HLEN;
+  if (frame.length < o + ARP_PLEN) return null;
+  if (get16(frame, o) !== ARPHRD_ETHER || get16(frame, o + 2) !== ETH_P_IP || frame[o + 4] !== ETH_ALEN || frame[o + 5] !== 4) return null;
+  const op = get16(frame, o + 6);
+  if (op !== 1 && op !== 2) return null;
+  const skb = arpSkb({ op, sha: frame.slice(o + 8, o + 14), spa: get32(frame, o + 14), tha: frame.slice(o + 18, o + 24), tpa: get32(frame, o + 24) }, ETH_HLEN);
+  skb.ethDst = frame.slice(0, ETH_ALEN);
+  skb.ethSrc = frame.slice(ETH_ALEN, 2 * ETH_ALEN);
+  return skb;
+}
+
 /** Why a frame could not be parsed (the driver counts it as rx_length_errors or drops it). */
-export type FrameError = 'short' | 'ethertype' | 'ip-header' | 'ip-checksum' | 'length' | 'protocol';
+export type FrameError = 'short' | 'ethertype' | 'arp-header' | 'ip-header' | 'ip-checksum' | 'length' | 'protocol';
 
 /** Result of `skbFromFrame`. */
 export type FrameResult = { readonly ok: true; readonly skb: Skb } | { readonly ok: false; readonly error: FrameError };
@@ -195,6 +246,11 @@ function parseTcpOptions(b: Uint8Array, start: number, end: number, h: L4Header 
 export function skbFromFrame(frame: Uint8Array, len: number = frame.length): FrameResult {
   if (!Number.isInteger(len) || len < frame.length) {
     throw new NetError('EINVAL', `frame len ${len}: allowed an integer ≥ the ${frame.length} bytes given`);
+  }
+  if (frame.length >= ETH_HLEN && get16(frame, 12) === ETH_P_ARP) {
+    if (len !== frame.length) return { ok: false, error: 'length' };
+    const arp = arpFromFrame(frame);
+    return arp === null ? { ok: false, error: 'arp-header' } : { ok: true, skb: arp };
   }
   if (frame.length < ETH_HLEN + IPV4_HLEN) return { ok: false, error: 'short' };
   if (get16(frame, 12) !== ETH_P_IP) return { ok: false, error: 'ethertype' };
@@ -273,7 +329,7 @@ export function skbFromFrame(frame: Uint8Array, len: number = frame.length): Fra
  */
 export function skbChecksumOk(skb: Skb): boolean {
   const l4 = skb.l4;
-  if (l4.kind === 'frag' || ipIsFragment(skb.ip)) return true;
+  if (l4.kind === 'frag' || l4.kind === 'arp' || ipIsFragment(skb.ip)) return true;
   const expected = l4.check;
   if (expected === undefined || skb.data === null) return true;
   const seg = new Uint8Array(skb.l4Len);

@@ -1,11 +1,14 @@
 export { getXpsQueue, netdevCorePickTx, netdevPickTx, devQueueXmit, netifRx, qdiscRun, skbGetHash, skbTxHash, cpuOf } from './dev.js';
 export { NET_ERRNO_EXTRA, NetError, netErrnoName, netErrnoValue, netStrerror, type NetErrno } from './errors.js';
-export { skbChecksumOk, skbFromFrame, skbL4Checksum, skbToFrame, type FrameError, type FrameResult } from './frame.js';
+export { arpSkb, skbChecksumOk, skbFromFrame, skbL4Checksum, skbToFrame, type FrameError, type FrameResult } from './frame.js';
 export {
+  ARP_PLEN,
+  ARPOP,
   csumFold,
   csumPartial,
   ETH_ALEN,
   ETH_HLEN,
+  ETH_P_ARP,
   ETH_P_IP,
   formatIpv4,
   ICMP_HLEN,
@@ -37,6 +40,7 @@ export {
   NetdevQueue,
   type NetDeviceOptions,
 } from './netDevice.js';
+export { ARP_PARMS, formatMac, NeighTable, type NeighDropReason, type NeighEntry, type NeighParms, type NeighStats, type NudState } from './neighbour.js';
 export {
   createNetStack,
   DEFAULT_SYSCTLS,
@@ -58,6 +62,7 @@ export {
   Skb,
   TCP_FLAG,
   tcpHeaderLen,
+  type ArpHeader,
   type IcmpHeader,
   type IpFragHeader,
   type Ipv4Header,
@@ -87,6 +92,7 @@ export type {
   AcceptResult,
   DatagramResult,
   EchoReplyResult,
+  IcmpErrorResult,
   IcmpMib,
   IpMib,
   LinkChangeFn,

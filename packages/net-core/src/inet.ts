@@ -1,6 +1,6 @@
 /**
- * IPv4 wire constants, address helpers and the Internet checksum (RFC 1071), as in
- * include/uapi/linux/{if_ether,ip,tcp,udp,icmp}.h and lib/checksum.c. Addresses are held
+ * Ethernet, ARP and IPv4 wire constants, address helpers and the Internet checksum (RFC 1071), as in
+ * include/uapi/linux/{if_ether,if_arp,ip,tcp,udp,icmp}.h and lib/checksum.c. Addresses are held
  * as unsigned 32-bit numbers in host order (10.0.0.1 = 0x0a000001).
  */
 import { NetError } from './errors.js';
@@ -11,6 +11,12 @@ export const ETH_HLEN = 14;
 export const ETH_ALEN = 6;
 /** IPv4 EtherType, ETH_P_IP. */
 export const ETH_P_IP = 0x0800;
+/** ARP EtherType, ETH_P_ARP. */
+export const ETH_P_ARP = 0x0806;
+/** An Ethernet/IPv4 ARP packet (bytes): struct arphdr (8) + sender and target MAC and IPv4 (2 × (6 + 4)). */
+export const ARP_PLEN = 28;
+/** ARP opcodes (ARPOP_REQUEST, ARPOP_REPLY). */
+export const ARPOP = { REQUEST: 1, REPLY: 2 } as const;
 /** IPv4 header length without options (bytes). */
 export const IPV4_HLEN = 20;
 /** TCP header length without options (bytes). */

@@ -97,6 +97,7 @@ function sliceOf(data: Uint8Array | null, from: number, to: number): Uint8Array 
  */
 export function ipFragment(skb: Skb, mtu: number): Skb[] {
   const l4 = skb.l4;
+  if (l4.kind === 'arp') throw new NetError('EINVAL', 'ipFragment: an ARP packet is not an IPv4 datagram');
   const hlen = skb.l4HeaderLen;
   const sizes = ipFragmentSizes(skb.l4Len, mtu);
   const baseOff = skb.ip.fragOff ?? 0;

@@ -10,7 +10,7 @@
  */
 import type { Cpu, ExecContext, Host } from '@ntbsim/kernel';
 import { NetError, netErrnoName } from './errors.js';
-import { ETH_ALEN, ETH_HLEN, ETH_P_IP } from './inet.js';
+import { ETH_ALEN, ETH_HLEN } from './inet.js';
 import { Qdisc } from './qdisc.js';
 import type { Skb } from './skb.js';
 import type { NetStack } from './netStack.js';
@@ -103,6 +103,7 @@ function newStats(): NetDevStats {
     rxCompressed: 0,
     txCompressed: 0,
     rxNohandler: 0,
+    rxOtherhostDropped: 0,
   };
 }
 
@@ -236,11 +237,12 @@ export class NetDevice {
     return 0;
   }
 
-  /** Take it down (dev_close → dev_deactivate, ndo_stop); queued packets are purged. */
+  /** Take it down (dev_close → dev_deactivate, ndo_stop); queued packets are purged, the ARP entries of the device forgotten (arp_ifdown). */
   close(): void {
     if (!this.upFlag) return;
     this.upFlag = false;
     this.deactivate();
+    this.stack.arp.flushDev(this, false);
     this.ops.stop();
     this.stack.onDeviceChange(this);
     this.notify();
@@ -280,7 +282,8 @@ export class NetDevice {
   }
 
   /**
-   * Carrier off (netif_carrier_off): queued packets are purged; link-change callbacks run;
+   * Carrier off (netif_carrier_off): queued packets are purged, the ARP entries of the device
+   * but permanent ones forgotten (neigh_carrier_down, arp_evict_nocarrier on); link-change callbacks run;
    * carrier_down_count counts it. A new device's carrier is on in the kernel (no
    * __LINK_STATE_NOCARRIER) until its driver turns it off, as ntb_netdev's ndo_open does; the
    * model starts it off, so that first netif_carrier_off is counted all the same.
@@ -293,6 +296,7 @@ export class NetDevice {
     this.carrierFlag = false;
     this.carrierDowns++;
     this.deactivate();
+    this.stack.arp.flushDev(this, true);
     this.notify();
   }
 
@@ -429,9 +433,17 @@ export function createNetDevice(stack: NetStack, options: NetDeviceOptions): Net
   return new NetDevice(stack, options);
 }
 
-/** Pull the Ethernet header of a received skb and set its device (eth_type_trans); returns the EtherType. */
+/**
+ * Pull the Ethernet header of a received skb, set its device and classify its destination
+ * (eth_type_trans: `pktType` host, broadcast, multicast or otherhost); returns the EtherType.
+ */
 export function ethTypeTrans(skb: Skb, dev: NetDevice): number {
   skb.dev = dev;
   if (skb.macLen === ETH_HLEN) skb.macLen = 0;
-  return ETH_P_IP;
+  const dst = skb.ethDst;
+  if (dst !== null && dst.length === ETH_ALEN) {
+    if (((dst[0] as number) & 1) !== 0) skb.pktType = dst.every((b) => b === 0xff) ? 'broadcast' : 'multicast';
+    else if (!dst.every((b, i) => b === dev.devAddr[i])) skb.pktType = 'otherhost';
+  }
+  return skb.protocol;
 }

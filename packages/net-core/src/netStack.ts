@@ -12,8 +12,10 @@
  * IP output fragments a datagram over the MTU without DF, and IP input reassembles fragments
  * (`ipFrag.ts`: `ip_do_fragment`, `ip_defrag`).
  *
- * Simplified: no ARP (the neighbour table learns the peer's MAC from received frames; the first
- * frames go to the broadcast address), no forwarding, no RPS/RFS, and the
+ * IP output finds the next hop's Ethernet address in the ARP table (`neighbour.ts`); NET_RX hands
+ * ARP packets to it.
+ *
+ * Simplified: no forwarding, no RPS/RFS, and the
  * per-CPU backlog does not hand over to ksoftirqd under load (a squeezed run is simply raised
  * again).
  */
@@ -25,6 +27,7 @@ import type { NetDevice, NetdevQueue } from './netDevice.js';
 import { icmpRcv, PingSocket } from './ping.js';
 import { SOCK_MIN_RCVBUF, SOCK_MIN_SNDBUF } from './inetSock.js';
 import { IpDefrag, ipFragment } from './ipFrag.js';
+import { NeighTable } from './neighbour.js';
 import { ipIsFragment, type Skb } from './skb.js';
 import { tcpConnKey, tcpV4Rcv } from './tcp/tcpInput.js';
 import { tcpMemFromRam } from './tcp/tcpMem.js';
@@ -248,8 +251,8 @@ export class NetStack {
   readonly hashrnd: number;
   /** TCP transmit checksum placement. */
   readonly tcpTxChecksum: 'copy' | 'xmit';
-  /** Neighbour table: peer MAC by IPv4 address, learned from received frames. */
-  readonly neigh = new Map<Ipv4Addr, Uint8Array>();
+  /** The ARP neighbour table (arp_tbl). */
+  readonly arp: NeighTable;
   /** The stack's RNG (ISNs, ports, hashes), forked from the run's RNG. */
   readonly rng: Rng;
   /** @internal Established and connecting TCP sockets by 4-tuple key. */
@@ -301,6 +304,7 @@ export class NetStack {
     this.netRx = host.openSoftirq('NET_RX', (ctx) => this.netRxAction(ctx));
     this.tsqTasklets = host.cpus.map((c) => host.createTasklet(`tsq/${c.id}`, (ctx) => this.tsqAction(ctx)));
     this.defrag = new IpDefrag(this);
+    this.arp = new NeighTable(this);
     stacks.set(host, this);
     this.loopback = createLoopback(this);
   }
@@ -415,6 +419,36 @@ export class NetStack {
 
   private isOwnAddr(addr: Ipv4Addr): boolean {
     return this.addrs.some((a) => a.addr === addr);
+  }
+
+  /** @internal Whether `addr` is an address of `dev` (the RTN_LOCAL check of arp_process). */
+  isOwnAddrOn(dev: NetDevice, addr: Ipv4Addr): boolean {
+    return this.addrs.some((a) => a.dev === dev && a.addr === addr);
+  }
+
+  /**
+   * inet_select_addr: the address of `dev` to speak from toward `dst` — one whose subnet holds
+   * `dst`, else the device's first — or null when it has none.
+   */
+  selectAddr(dev: NetDevice, dst: Ipv4Addr): Ipv4Addr | null {
+    let first: Ipv4Addr | null = null;
+    for (const a of this.addrs) {
+      if (a.dev !== dev) continue;
+      const m = prefixMask(a.prefixLen);
+      if (((a.addr & m) >>> 0) === ((dst & m) >>> 0)) return a.addr;
+      first ??= a.addr;
+    }
+    return first;
+  }
+
+  /**
+   * Whether `dst` is a broadcast address (an RTN_BROADCAST route of the local table): the limited
+   * broadcast 255.255.255.255, or the all-ones host part of an address on an up device whose
+   * prefix is shorter than /31, as fib_add_ifaddr adds it.
+   */
+  isBroadcast(dst: Ipv4Addr): boolean {
+    if (dst === 0xffffffff) return true;
+    return this.addrs.some((a) => a.dev.isUp && a.prefixLen < 31 && ((a.addr | ~prefixMask(a.prefixLen)) >>> 0) === dst);
   }
 
   /**
@@ -533,8 +567,7 @@ export class NetStack {
     skb.ip.id = this.nextIpId();
     this.snmp.Ip.OutRequests++;
     if (skb.networkLen > dev.mtu) return this.ipFragmentOutput(skb, dev, ctx);
-    this.linkHeader(skb, dev);
-    return devQueueXmit(skb, ctx);
+    return this.neighOutput(skb, dev, ctx);
   }
 
   /**
@@ -546,12 +579,33 @@ export class NetStack {
   private icmpFragNeededLocal(skb: Skb, mtu: number, ctx: ExecContext): void {
     const h = skb.l4;
     if (h.kind !== 'tcp') return;
+    this.countLocalUnreach();
+    this.tcpConns.get(tcpConnKey(skb.ip.src, h.sport, skb.ip.dst, h.dport))?.icmpFragNeeded(h.seq, mtu, ctx);
+  }
+
+  /** An ICMP destination unreachable sent to and received by this host through lo. */
+  private countLocalUnreach(): void {
     const icmp = this.snmp.Icmp;
     icmp.OutMsgs++;
     icmp.OutDestUnreachs++;
     icmp.InMsgs++;
     icmp.InDestUnreachs++;
-    this.tcpConns.get(tcpConnKey(skb.ip.src, h.sport, skb.ip.dst, h.dport))?.icmpFragNeeded(h.seq, mtu, ctx);
+  }
+
+  /**
+   * @internal arp_error_report → ipv4_link_failure → `icmp_send(ICMP_DEST_UNREACH,
+   * ICMP_HOST_UNREACH)` for a packet of this host whose next hop did not resolve: the error goes
+   * back through lo to its sender (no error for a non-first fragment, as icmp_send sends none)
+   * — a connecting TCP socket fails with EHOSTUNREACH, a synchronized one keeps it as its soft
+   * error, a ping socket queues it on its error queue (ping's IP_RECVERR), a UDP socket without
+   * IP_RECVERR ignores it (not a hard error).
+   */
+  icmpHostUnreachLocal(skb: Skb): void {
+    const h = skb.l4;
+    if ((skb.ip.fragOff ?? 0) > 0 || h.kind === 'frag' || h.kind === 'arp' || !this.isLocalAddr(skb.ip.src)) return;
+    this.countLocalUnreach();
+    if (h.kind === 'tcp') this.tcpConns.get(tcpConnKey(skb.ip.src, h.sport, skb.ip.dst, h.dport))?.icmpUnreach(h.seq, 'EHOSTUNREACH');
+    else if (h.kind === 'icmp' && h.type === 8) this.pingSocks.get(h.id)?.queueError({ from: skb.ip.src, seq: h.seq, type: 3, code: 1 });
   }
 
   /**
@@ -577,14 +631,22 @@ export class NetStack {
     return false;
   }
 
-  /** neigh_output's Ethernet header for a packet about to go to `dev` (each counted in OutTransmits, as ip_finish_output2 does). */
-  private linkHeader(skb: Skb, dev: NetDevice): void {
+  /**
+   * ip_finish_output2 → neigh_output: count the packet in OutTransmits, start its Ethernet header
+   * and send it — through lo as it is, to a broadcast address at ff:ff:ff:ff:ff:ff (no ARP), else
+   * through the ARP entry of its destination (the next hop of a connected route).
+   */
+  private neighOutput(skb: Skb, dev: NetDevice, ctx: ExecContext): NetXmit {
     this.snmp.Ip.OutTransmits++;
     this.snmp.Ip.OutOctets += skb.networkLen;
     skb.dev = dev;
     skb.macLen = ETH_HLEN;
     skb.ethSrc = dev.devAddr;
-    skb.ethDst = this.neigh.get(skb.ip.dst) ?? BROADCAST;
+    if (dev.loopback || this.isBroadcast(skb.ip.dst)) {
+      skb.ethDst = dev.loopback ? dev.devAddr : BROADCAST;
+      return devQueueXmit(skb, ctx);
+    }
+    return this.arp.output(skb, dev, skb.ip.dst, ctx);
   }
 
   /** ip_do_fragment: send `skb`'s fragments one by one (FragCreates each, FragOKs at the end). */
@@ -597,8 +659,7 @@ export class NetStack {
     for (; i < frags.length; i++) {
       const f = frags[i] as Skb;
       if (i > 0) ctx.charge(costs.skbAlloc() + costs.txPacket());
-      this.linkHeader(f, dev);
-      rc = devQueueXmit(f, ctx);
+      rc = this.neighOutput(f, dev, ctx);
       if (rc !== 'success') break;
       mib.FragCreates++;
     }
@@ -711,7 +772,8 @@ export class NetStack {
       sd.stat.processed++;
       sd.rxBudget--;
       for (const tap of this.taps) tap(skb);
-      this.ipRcv(skb, ctx);
+      if (skb.l4.kind === 'arp') this.arp.rcv(skb, ctx);
+      else this.ipRcv(skb, ctx);
     }
     if (sd.backlogLen === 0) {
       sd.backlogScheduled = false;
@@ -735,11 +797,17 @@ export class NetStack {
   }
 
   /**
-   * ip_rcv + ip_local_deliver: validate the destination, learn the neighbour, reassemble
+   * ip_rcv + ip_local_deliver: drop a frame sent to another host's MAC (rx_otherhost_dropped),
+   * validate the destination, reassemble
    * fragments (ip_defrag), demultiplex. A fragment that does not complete its datagram pays the
    * per-packet receive cost here; the one that does goes on to TCP, UDP or ICMP, which charge it.
    */
   private ipRcv(frame: Skb, ctx: ExecContext): void {
+    if (frame.pktType === 'otherhost') {
+      if (frame.dev !== null) frame.dev.stats.rxOtherhostDropped++;
+      frame.free(ctx);
+      return;
+    }
     const ip = this.snmp.Ip;
     ip.InReceives++;
     ip.InNoECTPkts++;
@@ -750,7 +818,6 @@ export class NetStack {
       frame.free(ctx);
       return;
     }
-    if (frame.ethSrc !== null) this.neigh.set(frame.ip.src, frame.ethSrc);
     let skb = frame;
     if (ipIsFragment(frame.ip)) {
       const whole = this.defrag.defrag(frame, ctx);

@@ -15,7 +15,7 @@ import { InetSock, payloadOf } from './inetSock.js';
 import type { NetStack } from './netStack.js';
 import { ipAppendMemory } from './ipFrag.js';
 import { Skb } from './skb.js';
-import type { EchoReplyResult, PollEvents, SendResult } from './types.js';
+import type { EchoReplyResult, IcmpErrorResult, PollEvents, SendResult } from './types.js';
 
 /** ICMP types used here. */
 export const ICMP_TYPE = { ECHOREPLY: 0, ECHO: 8 } as const;
@@ -42,6 +42,7 @@ export class PingSocket extends InetSock {
   /** Memory of requests not yet freed by the driver (bytes). */
   wmemAlloc = 0;
   private readonly rxq: Skb[] = [];
+  private readonly errq: Extract<IcmpErrorResult, { ok: true }>[] = [];
 
   /** A ping socket of `stack` (use `stack.pingSocket()`). */
   constructor(stack: NetStack) {
@@ -125,9 +126,15 @@ export class PingSocket extends InetSock {
     };
   }
 
-  /** Readiness. */
+  /** Read one ICMP error about this socket's requests (recvmsg MSG_ERRQUEUE); EAGAIN when none is queued. */
+  recvError(): IcmpErrorResult {
+    this.checkOpen('recvError');
+    return this.errq.shift() ?? { ok: false, errno: 'EAGAIN' };
+  }
+
+  /** Readiness: `error` (POLLERR) while an ICMP error is queued. */
   poll(): PollEvents {
-    return { readable: this.rxq.length > 0, writable: this.wmemAlloc < this.sndbuf / 2, error: false, hup: false };
+    return { readable: this.rxq.length > 0, writable: this.wmemAlloc < this.sndbuf / 2, error: this.errq.length > 0, hup: false };
   }
 
   /** Close and release the identifier. */
@@ -140,6 +147,17 @@ export class PingSocket extends InetSock {
       skb.free(ctx ?? this.stack.host.cpu(0));
     }
     this.readWq.wakeUp();
+  }
+
+  /**
+   * @internal ping_err with IP_RECVERR (iputils sets it): queue an ICMP destination unreachable
+   * (`type` 3, `code` 1 host unreachable) about the request with sequence `seq`, sent by `from`,
+   * and wake the reader (ip_icmp_error → sk_error_report).
+   */
+  queueError(e: { readonly from: number; readonly seq: number; readonly type: number; readonly code: number }): void {
+    if (this.userClosed) return;
+    this.errq.push({ ok: true, errno: 'EHOSTUNREACH', type: e.type, code: e.code, from: formatIpv4(e.from), seq: e.seq });
+    this.readWq.wakeUp(true);
   }
 
   /** @internal Queue an echo reply (ping_queue_rcv_skb). */

@@ -11,7 +11,7 @@
  */
 import type { Cpu, ExecContext } from '@ntbsim/kernel';
 import { NetError } from './errors.js';
-import { ETH_HLEN, ICMP_HLEN, IPV4_HLEN, TCP_HLEN, TCPOLEN_TSTAMP_ALIGNED, UDP_HLEN, type Ipv4Addr } from './inet.js';
+import { ARP_PLEN, ETH_HLEN, ETH_P_ARP, ETH_P_IP, ICMP_HLEN, IPV4_HLEN, TCP_HLEN, TCPOLEN_TSTAMP_ALIGNED, UDP_HLEN, type Ipv4Addr } from './inet.js';
 import type { NetDevice } from './netDevice.js';
 
 /** TCP header flag bits (FIN = 0x01 … ACK = 0x10). */
@@ -108,8 +108,28 @@ export interface IcmpHeader {
   check?: number;
 }
 
-/** A transport header, or none in a non-first fragment. */
-export type L4Header = TcpHeader | UdpHeader | IcmpHeader | IpFragHeader;
+/**
+ * An Ethernet/IPv4 ARP packet (struct arphdr with its four addresses, net/ipv4/arp.c). An ARP
+ * skb has no IPv4 header: its `ip` holds only the sender and target protocol addresses
+ * (`src` = `spa`, `dst` = `tpa`, protocol 0), which nothing sends.
+ */
+export interface ArpHeader {
+  /** Discriminant. */
+  readonly kind: 'arp';
+  /** Opcode (ARPOP_REQUEST 1, ARPOP_REPLY 2). */
+  op: number;
+  /** Sender hardware address (6 bytes). */
+  sha: Uint8Array;
+  /** Sender protocol (IPv4) address. */
+  spa: Ipv4Addr;
+  /** Target hardware address (6 bytes; zeros in a request). */
+  tha: Uint8Array;
+  /** Target protocol (IPv4) address. */
+  tpa: Ipv4Addr;
+}
+
+/** A transport header, none in a non-first fragment, or the ARP packet of an ARP skb. */
+export type L4Header = TcpHeader | UdpHeader | IcmpHeader | IpFragHeader | ArpHeader;
 
 /** TCP header length with its options (bytes): 20, +4 MSS, +12 timestamps, +4 window scale. */
 export function tcpHeaderLen(h: TcpHeader): number {
@@ -127,6 +147,8 @@ export function l4HeaderLen(h: L4Header): number {
       return ICMP_HLEN;
     case 'frag':
       return 0;
+    case 'arp':
+      return ARP_PLEN;
   }
 }
 
@@ -204,6 +226,8 @@ export class Skb {
   queueMapping = 0;
   /** Flow hash (skb->hash); 0 = not computed yet. */
   hash = 0;
+  /** Whom a received frame was addressed to (skb->pkt_type, set by eth_type_trans): this host, broadcast, multicast or another host. */
+  pktType: 'host' | 'broadcast' | 'multicast' | 'otherhost' = 'host';
   /** Recorded RX queue (skb_record_rx_queue), -1 when not recorded. */
   rxQueue = -1;
   /** CPU that queued it for transmit (skb->sender_cpu − 1), -1 when unset. */
@@ -247,9 +271,14 @@ export class Skb {
     return this.l4HeaderLen + this.payloadLen;
   }
 
-  /** IP total length (bytes), iph->tot_len. */
+  /** IP total length (bytes), iph->tot_len; for an ARP skb the ARP packet's length. */
   get networkLen(): number {
-    return IPV4_HLEN + this.l4Len;
+    return (this.l4.kind === 'arp' ? 0 : IPV4_HLEN) + this.l4Len;
+  }
+
+  /** The EtherType (skb->protocol): ETH_P_ARP for an ARP packet, else ETH_P_IP. */
+  get protocol(): number {
+    return this.l4.kind === 'arp' ? ETH_P_ARP : ETH_P_IP;
   }
 
   /** skb->len (bytes): the IP packet plus `macLen`. */
@@ -325,10 +354,15 @@ function fmix(h0: number): number {
 
 /**
  * The software flow hash of an skb's 5-tuple with `seed` (skb_get_hash / flow dissector); never
- * 0. A fragment hashes on addresses and protocol only (the dissector does not parse its ports).
+ * 0. A fragment hashes on addresses and protocol only (the dissector does not parse its ports);
+ * an ARP packet on its EtherType only (the hash keys hold no ARP fields).
  */
 export function flowHash(skb: Skb, seed: number): number {
   const l4 = skb.l4;
+  if (l4.kind === 'arp') {
+    const h = fmix((seed >>> 0) ^ Math.imul(ETH_P_ARP, 0x9e3779b1));
+    return h === 0 ? 1 : h;
+  }
   const ports = l4.kind === 'frag' || ipIsFragment(skb.ip) ? 0 : l4.kind === 'icmp' ? l4.id : ((l4.sport << 16) | l4.dport) >>> 0;
   let h = seed >>> 0;
   for (const w of [skb.ip.src, skb.ip.dst, ports, skb.ip.protocol]) h = fmix(h ^ Math.imul(w >>> 0, 0x9e3779b1));

@@ -90,6 +90,8 @@ export interface NetDevStats {
   txCompressed: number;
   /** Packets dropped because no protocol handled them. */
   rxNohandler: number;
+  /** Packets dropped as addressed to another host's MAC (rx_otherhost_dropped: ip_rcv's PACKET_OTHERHOST). */
+  rxOtherhostDropped: number;
 }
 
 /** A carrier/admin state change callback (NETDEV_CHANGE / linkwatch). */
@@ -151,6 +153,26 @@ export type EchoReplyResult =
       readonly data: Uint8Array | null;
       /** IP TTL of the reply. */
       readonly ttl: number;
+    }
+  | NetFailure;
+
+/**
+ * Result of reading a ping socket's error queue (recvmsg MSG_ERRQUEUE with IP_RECVERR): an ICMP
+ * error about one of its echo requests (`sock_extended_err`, origin SO_EE_ORIGIN_ICMP).
+ */
+export type IcmpErrorResult =
+  | {
+      readonly ok: true;
+      /** The errno the error maps to (icmp_err_convert): EHOSTUNREACH for host unreachable. */
+      readonly errno: NetErrno;
+      /** ICMP type (3 destination unreachable). */
+      readonly type: number;
+      /** ICMP code (1 host unreachable). */
+      readonly code: number;
+      /** The host that sent the error (the offender address, dotted quad). */
+      readonly from: string;
+      /** Sequence number of the echo request it is about. */
+      readonly seq: number;
     }
   | NetFailure;
 

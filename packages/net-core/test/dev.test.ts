@@ -110,6 +110,7 @@ describe('qdisc run with a stopping driver', () => {
     dev.open();
     dev.netifCarrierOn();
     lab.sa.ipAddrAdd(dev, '192.168.1.1/24');
+    lab.sa.arp.replace(dev, 0xc0a80102, { lladdr: new Uint8Array([2, 0, 0, 0, 0, 2]), state: 'PERMANENT' });
     lab.a.createUserTask('tx', (ctx) => {
       for (let i = 0; i < 5; i++) {
         const skb = new Skb({ ip: { src: 0xc0a80101, dst: 0xc0a80102, protocol: IPPROTO.UDP, id: 0, ttl: 64, df: true, tos: 0 }, l4: { kind: 'udp', sport: 1, dport: 2 }, payloadLen: 10 });

@@ -3,7 +3,7 @@
  * and user tasks that run a bulk TCP transfer (an iperf3-like writer and reader).
  */
 import { createHost, createSimulation, extendProfile, getProfile, type ExecContext, type Host, type Simulation, type Task, type TaskStep } from '@ntbsim/kernel';
-import { createNetStack, createVethPair, type NetStack, type NetStackOptions, type Skb, type TcpSocket, type VethOptions, type VethPair } from '../src/index.js';
+import { createNetStack, createVethPair, parseIpv4, type NetStack, type NetStackOptions, type Skb, type TcpSocket, type VethOptions, type VethPair } from '../src/index.js';
 
 /** Two hosts, their stacks and a veth pair between them, both ends up. */
 export interface Lab {
@@ -23,6 +23,12 @@ export interface LabOptions {
   readonly noise?: boolean;
   readonly veth?: VethOptions;
   readonly stack?: NetStackOptions;
+  /**
+   * 'static' (default): each side holds a permanent ARP entry for the other (`ip neigh replace …
+   * nud permanent`), so the tests of the layers above count their own packets only; 'dynamic':
+   * the tables start empty and ARP resolves the peer.
+   */
+  readonly arp?: 'static' | 'dynamic';
 }
 
 /** Build a two-host lab (rcar-s4 costs, optionally without noise). */
@@ -42,6 +48,10 @@ export function makeLab(options: LabOptions = {}): Lab {
   sb.ipAddrAdd(veth.b.dev, '10.0.0.2/24');
   veth.a.dev.open();
   veth.b.dev.open();
+  if (options.arp !== 'dynamic') {
+    sa.arp.replace(veth.a.dev, parseIpv4('10.0.0.2'), { lladdr: veth.b.dev.devAddr, state: 'PERMANENT' });
+    sb.arp.replace(veth.b.dev, parseIpv4('10.0.0.1'), { lladdr: veth.a.dev.devAddr, state: 'PERMANENT' });
+  }
   return { sim, a, b, sa, sb, veth };
 }
 

@@ -13,7 +13,7 @@
  * `tx_start` (10) slots are free; the timer re-arms while fewer than `tx_stop` are free.
  */
 import { ERRNO, type ExecContext, type Hrtimer, type Timer } from '@ntbsim/kernel';
-import { createNetDevice, ETH_HLEN, ethTypeTrans, netifRx, skbFromFrame, skbToFrame, type NetDevice, type NetDeviceOps, type NetdevTx, type NetStack, type Skb } from '@ntbsim/net-core';
+import { ARP_PLEN, createNetDevice, ETH_HLEN, ETH_P_ARP, ethTypeTrans, netifRx, skbFromFrame, skbToFrame, type NetDevice, type NetDeviceOps, type NetdevTx, type NetStack, type Skb } from '@ntbsim/net-core';
 import { PAYLOAD_HEADER_SIZE, type NtbTransport, type TransportQp } from '@ntbsim/ntb-transport';
 import { NtbNetdevError } from './errors.js';
 import type { NtbNetdevOptions, NtbNetdevVariant, NtbQueueStats, PayloadMode, WakeTimerKind } from './types.js';
@@ -35,10 +35,12 @@ export const TIMING_HEADER_BYTES = ETH_HLEN + 20 + 60;
 
 /**
  * Bytes of protocol headers at the start of a frame (Ethernet + IPv4 IHL + TCP data offset, or
- * 8 for UDP/ICMP, or none after the IP header of a non-first IP fragment): in timing mode only
- * these bytes travel, the rest of the buffer is stale.
+ * 8 for UDP/ICMP, or none after the IP header of a non-first IP fragment; the 28-byte ARP
+ * packet after the Ethernet header of an ARP frame): in timing mode only these bytes travel, the
+ * rest of the buffer is stale.
  */
 export function frameHeaderLength(frame: Uint8Array): number {
+  if (frame[12] === ETH_P_ARP >>> 8 && frame[13] === (ETH_P_ARP & 0xff)) return ETH_HLEN + ARP_PLEN;
   const ihl = ((frame[ETH_HLEN] ?? 0x45) & 0x0f) * 4;
   const fragOff = (((frame[ETH_HLEN + 6] ?? 0) & 0x1f) << 8) | (frame[ETH_HLEN + 7] ?? 0);
   if (fragOff !== 0) return ETH_HLEN + ihl;

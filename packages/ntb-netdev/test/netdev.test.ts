@@ -1,7 +1,8 @@
 import { ERRNO } from '@ntbsim/kernel';
+import type { NetDevStats } from '@ntbsim/net-core';
 import { describe, expect, it } from 'vitest';
 import { TX_START, TX_STOP } from '../src/index.js';
-import { concat, firstDiff, pattern, rig, tcpTransfer } from './rig.js';
+import { concat, firstDiff, pattern, pingOnce, rig, tcpTransfer } from './rig.js';
 
 describe('ntb_netdev probe and link', () => {
   it('MTU = max_size - ETH_HLEN, one queue, carrier on when the QP is up, ethtool basics', () => {
@@ -172,6 +173,25 @@ describe('MTU below 68', () => {
     expect(r.rc.stack.addressesOf(dev)).toEqual([]);
     r.rc.stack.ipAddrAdd(dev, '10.0.0.1/24');
     expect(r.rc.stack.addressesOf(dev)).toEqual(['10.0.0.1/24']);
+  });
+});
+
+describe('ARP over ntb0', () => {
+  const run = (payload: 'functional' | 'timing'): { got: number; at: number; ep: NetDevStats; rc: NetDevStats; states: string[] } => {
+    const r = rig({ arp: 'dynamic', netdev: { payload } });
+    const got = pingOnce(r, r.ep, r.rc);
+    return { got, at: r.sim.now, ep: { ...r.ep.nd.ndev.stats }, rc: { ...r.rc.nd.ndev.stats }, states: [...r.ep.stack.arp.entries(), ...r.rc.stack.arp.entries()].map((e) => `${e.addr} ${e.state}`) };
+  };
+
+  it('resolves the peer with a 42-byte request and reply before the first ping, with the same frames in timing and functional modes', () => {
+    const t = run('timing');
+    const f = run('functional');
+    expect(t.got).toBe(100);
+    // EP: ARP request out, reply in; then the 142-byte echo request and reply (14 + 20 + 8 + 100).
+    expect(t.ep).toMatchObject({ txPackets: 2, rxPackets: 2, txBytes: 42 + 142, rxBytes: 42 + 142, rxErrors: 0 });
+    expect(t.rc).toMatchObject({ txPackets: 2, rxPackets: 2, rxErrors: 0 });
+    expect(t.states).toEqual(['10.0.0.1 REACHABLE', '10.0.0.2 DELAY']);
+    expect(f).toEqual(t);
   });
 });
 

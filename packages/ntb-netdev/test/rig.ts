@@ -1,5 +1,5 @@
 import { createHost, createSimulation, getProfile, type ExecContext, type Host, type Simulation, type TaskStep } from '@ntbsim/kernel';
-import { createNetStack, type NetStack, type TcpSocket } from '@ntbsim/net-core';
+import { createNetStack, parseIpv4, type NetStack, type TcpSocket } from '@ntbsim/net-core';
 import { createEpfPair, type DoorbellMode } from '@ntbsim/ntb-hw-epf';
 import { createNtbTransportClient, TransportBus, type TransportParams } from '@ntbsim/ntb-transport';
 import { loadNtbNetdev, type NtbNetdev, type NtbNetdevModule, type NtbNetdevOptions } from '../src/index.js';
@@ -31,6 +31,11 @@ export interface RigOptions {
   readonly doorbell?: DoorbellMode;
   readonly transport?: Partial<TransportParams>;
   readonly netdev?: NtbNetdevOptions;
+  /**
+   * 'static' (default): each side holds a permanent ARP entry for the other (`ip neigh replace …
+   * nud permanent`), so the tests count their own frames only; 'dynamic': ARP resolves the peer.
+   */
+  readonly arp?: 'static' | 'dynamic';
 }
 
 /** Two hosts over the R-Car S4 EPF model with ntb_transport probed on each (no ntb_netdev yet). */
@@ -70,6 +75,10 @@ export function rig(opts: RigOptions = {}): Rig {
     return { host, stack, nd, ip, mod, bus: buses[name] };
   };
   const r = { sim, rc: mk('rc', '10.0.0.1'), ep: mk('ep', '10.0.0.2') };
+  if (opts.arp !== 'dynamic') {
+    r.rc.stack.arp.replace(r.rc.nd.ndev, parseIpv4(r.ep.ip), { lladdr: r.ep.nd.ndev.devAddr, state: 'PERMANENT' });
+    r.ep.stack.arp.replace(r.ep.nd.ndev, parseIpv4(r.rc.ip), { lladdr: r.rc.nd.ndev.devAddr, state: 'PERMANENT' });
+  }
   while (!(r.rc.nd.ndev.netifCarrierOk() && r.ep.nd.ndev.netifCarrierOk()) && sim.now < 2e9) sim.run({ until: sim.now + 1e6 });
   return r;
 }

@@ -229,6 +229,7 @@ export function watchDuplicates(lab: Lab): DuplicateWatch {
     const seen = new Set<string>();
     const order: string[] = [];
     return lab.boards[b].stack.addPacketTap((skb) => {
+      if (skb.l4.kind === 'arp') return;
       const key = `${skb.ip.src}:${skb.ip.id}:${skb.ip.fragOff ?? 0}`;
       if (seen.has(key)) {
         count[b]++;

@@ -183,6 +183,8 @@ export class TcpSocket extends InetSock implements CubicSock {
   private readonly acceptQueue: TcpSocket[] = [];
   private maxAckBacklog = 0;
   private softError: NetErrno | null = null;
+  /** sk_err_soft: an ICMP error kept for a synchronized socket, reported by a timeout in place of ETIMEDOUT. */
+  private errSoft: NetErrno | null = null;
   private shutdownFlags = 0;
   private sockState: 'unconnected' | 'connecting' | 'connected' = 'unconnected';
   private wasConnected = false;
@@ -805,6 +807,25 @@ export class TcpSocket extends InetSock implements CubicSock {
     this.stack.tsqSchedule(this, on);
   }
 
+  /**
+   * @internal `tcp_v4_err` for a destination unreachable other than FRAG_NEEDED (`err`:
+   * EHOSTUNREACH when ARP failed to resolve the next hop) about the segment at wire sequence
+   * `seq`: ignored outside snd_una..snd_nxt; a connecting socket fails with `err` at once
+   * (tcp_done_with_error); a synchronized one keeps it as its soft error (sk_err_soft: no
+   * IP_RECVERR here), which a later timeout reports instead of ETIMEDOUT.
+   */
+  icmpUnreach(seq: number, err: NetErrno): void {
+    if (this.state === 'CLOSED' || this.state === 'LISTEN' || this.state === 'TIME_WAIT') return;
+    const s = unwrapSeq(seq, this.sndUna);
+    if (s < this.sndUna || s > this.sndNxt) return;
+    if (this.state === 'SYN_SENT' || this.state === 'SYN_RECV') {
+      this.softError = err;
+      this.tcpDone();
+      return;
+    }
+    this.errSoft = err;
+  }
+
   /** @internal TCP small queues tasklet (tcp_tsq_handler, tcp_release_cb): a deferred MTU report, then what TSQ held back or deferred output. */
   tsqHandler(ctx: ExecContext): void {
     this.tsqQueued = false;
@@ -908,6 +929,7 @@ export class TcpSocket extends InetSock implements CubicSock {
   private resetConnection(): void {
     this.shutdownFlags = 0;
     this.softError = null;
+    this.errSoft = null;
     this.finQueued = false;
     this.cwnd = TCP_INIT_CWND;
     this.ssthresh = TCP_INFINITE_SSTHRESH;
@@ -1710,9 +1732,9 @@ export class TcpSocket extends InetSock implements CubicSock {
     this.resetXmitTimer('retrans', this.rto, ctx);
   }
 
-  /** tcp_write_err: the connection timed out; the user sees ETIMEDOUT (sk_err), the socket is done. */
+  /** tcp_write_err: the connection timed out; the user sees the soft error of an ICMP report, else ETIMEDOUT (sk_err), and the socket is done. */
   private writeErr(): void {
-    this.softError = 'ETIMEDOUT';
+    this.softError = this.errSoft ?? 'ETIMEDOUT';
     this.stack.tcpExt.TCPAbortOnTimeout++;
     this.tcpDone();
   }
@@ -2251,12 +2273,16 @@ export class TcpSocket extends InetSock implements CubicSock {
       this.ackProbe(ctx);
       return 1;
     }
+    // Data was sent and acknowledged: forget any soft error (sk_err_soft = 0).
+    this.errSoft = null;
     flag |= this.cleanRtxQueue(ack, ctx);
     let numDupack = 0;
     if ((flag & (FLAG_SND_UNA_ADVANCED | FLAG_NOT_DUP)) === 0) numDupack = 1;
     let rexmit = false;
     if ((flag & FLAG_NOT_DUP) === 0 || this.caState !== 'open') rexmit = this.fastretransAlert(numDupack, flag);
     if ((flag & FLAG_ACKED) !== 0) this.rearmRto();
+    // sk_dst_confirm on forward progress (or a pure duplicate): the neighbour is alive.
+    if (((flag & FLAG_ACKED) !== 0 || (flag & FLAG_NOT_DUP) === 0) && this.routeDev !== null) this.stack.arp.confirm(this.routeDev, this.raddr);
     const delivered = this.delivered - priorDelivered;
     this.stack.tcpExt.TCPDelivered += delivered;
     if (this.caState === 'cwr' || this.caState === 'recovery') this.cwndReduction(delivered, this.lostTotal - priorLost, flag);
