@@ -24,7 +24,10 @@ describe('examples/', () => {
     expect([polled.status, irq.status]).toEqual([0, 0]);
     expect(times(polled)).toHaveLength(5);
     for (const t of times(polled)) expect(t).toBeGreaterThan(1);
-    for (const t of times(polled)) expect(t).toBeLessThanOrEqual(8.1);
+    // The first echo waits for ARP too: the RC's ARP reply, like its echo reply, waits for a poll.
+    const [first, ...rest] = times(polled);
+    expect(first).toBeLessThanOrEqual(16.1);
+    for (const t of rest) expect(t).toBeLessThanOrEqual(8.1);
     for (const t of times(irq)) expect(t).toBeLessThan(0.2);
     expect(polled.out).toMatch(/rtt min\/avg\/max\/mdev = [1-8]\.\d{3}\//);
     expect(irq.out).toMatch(/rtt min\/avg\/max\/mdev = 0\.0\d{2}\/0\.0\d{2}\/0\.0\d{2}\/0\.000 ms\n$/);
@@ -78,7 +81,7 @@ describe('examples/', () => {
   });
 
   it('channels-under-load.lab: grown under a background iperf3, qp1 takes a stream, but its RX tasklet stays on CPU 0 (CPU 2 idle) until the rings idle; the next test gets both CPUs', () => {
-    const r = run('channels-under-load.lab', { vntb: { mwSizes: seedMwSizes(2) }, doorbell: { rc: 'per-bit', ep: 'per-bit' } });
+    const r = run('channels-under-load.lab', { seed: 9, vntb: { mwSizes: seedMwSizes(2) }, doorbell: { rc: 'per-bit', ep: 'per-bit' } });
     expect(r.status).toBe(0);
     const tops = r.steps.filter((s) => s.line === 'rc$ top -b -n 1 | head -n 4').map((s) => /^%Cpu2 .* (\d+\.\d) si,/m.exec(s.out)?.[1]);
     expect(tops.map(Number)).toEqual([0, expect.any(Number) as unknown]);

@@ -76,6 +76,8 @@ export interface NeighEntry {
   readonly dev: string;
   /** Its Ethernet address (`aa:bb:cc:dd:ee:ff`), null while unresolved. */
   readonly lladdr: string | null;
+  /** The address field as /proc/net/arp prints it whatever the state: the last one known, zeros if none. */
+  readonly hwaddr: string;
   /** Its state. */
   readonly state: NudState;
   /** Probes sent in the current resolution (neigh->probes). */
@@ -227,7 +229,7 @@ export class NeighTable {
       if (dev !== undefined && d !== dev) continue;
       for (const n of m.values()) {
         if (n.state === 'NONE') continue;
-        out.push({ addr: formatIpv4(n.key), dev: d.name, lladdr: n.ha !== null && n.state !== 'FAILED' && n.state !== 'INCOMPLETE' ? formatMac(n.ha) : null, state: n.state, probes: n.probes });
+        out.push({ addr: formatIpv4(n.key), dev: d.name, lladdr: n.ha !== null && VALID.has(n.state) ? formatMac(n.ha) : null, hwaddr: formatMac(n.ha ?? ZERO_MAC), state: n.state, probes: n.probes });
       }
     }
     return out;
@@ -462,15 +464,18 @@ export class NeighTable {
 
   /**
    * `ip neigh replace ADDR lladdr MAC dev DEV nud STATE` (neigh_add with NLM_F_REPLACE, an admin
-   * update): set the entry of `addr` on `dev` to `lladdr` in `state` (PERMANENT, NOARP,
-   * REACHABLE or STALE), sending whatever waited on it. EINVAL for another state or an address
-   * that is not 6 bytes.
+   * update): set the entry of `addr` on `dev` to `lladdr` (null: the address it knows) in
+   * `state` (PERMANENT, NOARP, REACHABLE or STALE), sending whatever waited on it. EINVAL for
+   * another state, an address that is not 6 bytes, or none given for an entry without one.
    */
-  replace(dev: NetDevice, addr: Ipv4Addr, entry: { readonly lladdr: Uint8Array; readonly state: NudState }, ctx?: ExecContext): void {
-    const { lladdr, state } = entry;
+  replace(dev: NetDevice, addr: Ipv4Addr, entry: { readonly lladdr: Uint8Array | null; readonly state: NudState }, ctx?: ExecContext): void {
+    const { state } = entry;
     if (state !== 'PERMANENT' && state !== 'NOARP' && state !== 'REACHABLE' && state !== 'STALE') {
       throw new NetError('EINVAL', `neigh ${formatIpv4(addr)} nud ${state}: allowed PERMANENT, NOARP, REACHABLE or STALE`);
     }
+    const known = this.lookup(dev, addr);
+    const lladdr = entry.lladdr ?? (known !== undefined && VALID.has(known.state) ? known.ha : null);
+    if (lladdr === null) throw new NetError('EINVAL', `neigh ${formatIpv4(addr)}: No link layer address given`);
     if (lladdr.length !== ETH_ALEN) throw new NetError('EINVAL', `neigh ${formatIpv4(addr)} lladdr of ${lladdr.length} bytes: allowed ${ETH_ALEN} bytes`);
     const on = ctx ?? this.stack.host.syscallContext();
     const n = this.create(dev, addr);
@@ -482,6 +487,21 @@ export class NeighTable {
     if (CONNECTED.has(state)) n.confirmed = n.updated;
     if (state === 'REACHABLE') this.addTimer(n, n.updated + this.reachableTime, on);
     if (!VALID.has(old)) this.sendQueue(n, on);
+  }
+
+  /**
+   * `ip neigh del ADDR dev DEV` (neigh_delete): the entry becomes FAILED — what waited on it is
+   * reported to its senders as host unreachable — and is removed; false if there was none.
+   */
+  remove(dev: NetDevice, addr: Ipv4Addr, ctx?: ExecContext): boolean {
+    const m = this.byDev.get(dev);
+    const n = m?.get(addr);
+    if (m === undefined || n === undefined || n.state === 'NONE') return false;
+    n.timer.del();
+    n.state = 'FAILED';
+    this.invalidate(n, ctx ?? this.stack.host.syscallContext());
+    m.delete(addr);
+    return true;
   }
 
   /** Send what waited on `n` now that it has an address (neigh_update's arp_queue loop). */

@@ -96,7 +96,7 @@ describe('neighbour resolution (net/core/neighbour.c)', () => {
       ['b', 2, true],
     ]);
     expect(log.replies.map((r) => r.seq)).toEqual([1]);
-    expect(lab.sa.arp.entries()).toEqual([{ addr: '10.0.0.2', dev: 'veth0', lladdr: formatMac(lab.veth.b.dev.devAddr), state: 'REACHABLE', probes: 4 }]);
+    expect(lab.sa.arp.entries()).toEqual([{ addr: '10.0.0.2', dev: 'veth0', lladdr: formatMac(lab.veth.b.dev.devAddr), hwaddr: formatMac(lab.veth.b.dev.devAddr), state: 'REACHABLE', probes: 4 }]);
     // The request made the peer's entry STALE; its echo reply through it moved it to DELAY.
     expect(lab.sb.arp.entries().map((e) => [e.addr, e.lladdr, e.state])).toEqual([['10.0.0.1', formatMac(lab.veth.a.dev.devAddr), 'DELAY']]);
     expect(lab.sa.arp.stats.allocs).toBe(1);
@@ -155,7 +155,7 @@ describe('neighbour resolution (net/core/neighbour.c)', () => {
     expect(lab.sa.snmp.Icmp.OutDestUnreachs).toBe(5);
     expect(lab.sa.snmp.Icmp.InDestUnreachs).toBe(5);
     expect(lab.sa.arp.stats.resFailed).toBe(2);
-    expect(lab.sa.arp.entries()).toEqual([{ addr: '10.0.0.3', dev: 'veth0', lladdr: null, state: 'FAILED', probes: 6 }]);
+    expect(lab.sa.arp.entries()).toEqual([{ addr: '10.0.0.3', dev: 'veth0', lladdr: null, hwaddr: '00:00:00:00:00:00', state: 'FAILED', probes: 6 }]);
   });
 
   it('fails a TCP connect with EHOSTUNREACH when the next hop does not resolve', () => {

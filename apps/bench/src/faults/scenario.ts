@@ -5,7 +5,7 @@
  * loses and counted where the kernel counts it, link and carrier consistent on both boards,
  * and delivery resuming within the scenario's stated bound after the last heal action.
  */
-import { formatIpv4 } from '@ntbsim/net-core';
+import { ARP_PARMS, formatIpv4 } from '@ntbsim/net-core';
 import { staleDiagnosis } from '../lab/diagnose.js';
 import type { BoardName, Lab, LabOptions } from '../lab/lab.js';
 import { bootLab } from '../lab/lab.js';
@@ -212,6 +212,14 @@ export interface DuplicateWatch {
   /** Remove the taps. */
   remove(): void;
 }
+
+/**
+ * What ARP adds to the resume bound of a fault that takes a carrier down (ns): the carrier loss
+ * forgets the neighbour entries (neigh_carrier_down); a packet sent while the carrier is still
+ * down makes a new INCOMPLETE entry whose broadcast request the carrier-less device drops, and
+ * the next request goes out up to retrans_time (1 s) later — after the heal.
+ */
+export const ARP_REPROBE_NS = ARP_PARMS.retransTimeMs * 1_000_000;
 
 /** How many recent frames per board the duplicate check remembers (well inside the 16-bit IP id space). */
 export const DUP_WINDOW = 16_384;

@@ -14,7 +14,7 @@
  */
 import { IPPROTO } from '@ntbsim/net-core';
 import { peerBoard, type Lab, type LabOptions } from '../lab/lab.js';
-import { bothDelta, counterDelta, malformedFrames, runLabLine, staleRefusedDetail, type AccountingView, type Scenario, type ScenarioStep } from './scenario.js';
+import { ARP_REPROBE_NS, bothDelta, counterDelta, malformedFrames, runLabLine, staleRefusedDetail, type AccountingView, type Scenario, type ScenarioStep } from './scenario.js';
 import { datagramTotals } from './traffic.js';
 
 const MS = 1_000_000;
@@ -136,13 +136,21 @@ function ringFullStorm(wake: 'jiffy' | 'hrtimer'): Scenario {
 /**
  * A step (at 0) that counts the packets every ntb0 qdisc of both boards discards when the core
  * resets it (`qdisc_reset`: carrier off, fewer real TX queues), which the kernel counts nowhere:
- * `purged` in `notes`, and `purgedUdp` for UDP datagrams.
+ * `purged` in `notes`, and `purgedUdp` for UDP datagrams; and the UDP datagrams the ARP tables
+ * drop while their neighbour is unresolved (`arpUdp`; `arpUdpQueueFull` of them past
+ * unres_qlen_bytes, counted in unresolved_discards, the rest with an entry that failed or was
+ * flushed at carrier loss, counted nowhere).
  */
 function watchPurges(): ScenarioStep {
   return {
     at: 0,
     run: (lab, notes) => {
       for (const b of ['rc', 'ep'] as const) {
+        lab.boards[b].stack.arp.addDropTap((skb, why) => {
+          if (skb.ip.protocol !== IPPROTO.UDP) return;
+          notes.set('arpUdp', (notes.get('arpUdp') ?? 0) + 1);
+          if (why === 'NEIGH_QUEUEFULL') notes.set('arpUdpQueueFull', (notes.get('arpUdpQueueFull') ?? 0) + 1);
+        });
         const nd = lab.boards[b].netdev();
         if (nd === null) continue;
         for (let i = 0; i < nd.ndev.numTxQueues; i++) {
@@ -185,13 +193,13 @@ function resetStormLoss(v: AccountingView, udpFrom: 'rc' | 'ep'): string | null 
   const malformed = malformedFrames(v);
   if (malformed !== null) return malformed;
   const to = peerBoard(udpFrom);
-  const uncounted = (v.notes.get('purgedUdp') ?? 0) + (v.notes.get('ringLoss') ?? 0);
+  const uncounted = (v.notes.get('purgedUdp') ?? 0) + (v.notes.get('ringLoss') ?? 0) + (v.notes.get('arpUdp') ?? 0);
   return udpLoss(v, udpFrom, uncounted + counterDelta(v, udpFrom, 'txDropped') + counterDelta(v, to, 'rxDropped'));
 }
 
 function resetStormDetail(v: AccountingView, udpFrom: 'rc' | 'ep'): string {
   const to = peerBoard(udpFrom);
-  return `${udpDetail(v, udpFrom)} (at most: ${v.notes.get('purgedUdp') ?? 0} UDP in reset qdiscs + ${v.notes.get('ringLoss') ?? 0} ring slots of reset QP links, uncounted as in the kernel, + ${udpFrom} tx_dropped +${counterDelta(v, udpFrom, 'txDropped')} + ${to} rx_dropped +${counterDelta(v, to, 'rxDropped')}); qdisc resets discarded ${v.notes.get('purged') ?? 0} packets; TCP RetransSegs +${bothDelta(v, 'retransSegs')}; ${staleRefusedDetail(v.after.rc.rxErrVer + v.after.ep.rxErrVer)}`;
+  return `${udpDetail(v, udpFrom)} (at most: ${v.notes.get('purgedUdp') ?? 0} UDP in reset qdiscs + ${v.notes.get('ringLoss') ?? 0} ring slots of reset QP links, uncounted as in the kernel, + ${v.notes.get('arpUdp') ?? 0} dropped by ARP waiting for a neighbour (${v.notes.get('arpUdpQueueFull') ?? 0} past unres_qlen_bytes in unresolved_discards, the rest with a failed or flushed entry, uncounted) + ${udpFrom} tx_dropped +${counterDelta(v, udpFrom, 'txDropped')} + ${to} rx_dropped +${counterDelta(v, to, 'rxDropped')}); qdisc resets discarded ${v.notes.get('purged') ?? 0} packets; TCP RetransSegs +${bothDelta(v, 'retransSegs')}; ${staleRefusedDetail(v.after.rc.rxErrVer + v.after.ep.rxErrVer)}`;
 }
 
 /**
@@ -221,7 +229,7 @@ function ethtoolStorm(): Scenario {
  * flow RC→EP. Each change on a running ntb0 is ntb_netdev_change_mtu: ntb_transport_link_down
  * of its QP, RX buffers re-posted when the MTU grows, ntb_transport_link_up — a QP link reset
  * of both directions. Resume bound, that of a QP link reset: the 10 ms link retries, then
- * TCP's retransmission (200 ms, backed off once): 700 ms.
+ * TCP's retransmission (200 ms, backed off once): 700 ms, plus ARP's next probe.
  */
 function mtuStorm(): Scenario {
   return commandStorm({
@@ -259,7 +267,8 @@ interface CommandStorm {
  * A scenario running `o.command` over `o.values` on both boards (EP first, RC 5 ms later, so
  * they disagree for 5 ms each round) every `o.periodNs` under a TCP stream EP→RC and UDP flows
  * RC→EP, with the loss rule of QP link resets. Resume bound, that of a QP link reset: the 10 ms
- * link retries, then TCP's retransmission (200 ms, backed off once): 700 ms.
+ * link retries, then TCP's retransmission (200 ms, backed off once): 700 ms, plus ARP's next
+ * probe (the resets take the carrier down).
  */
 function commandStorm(o: CommandStorm): Scenario {
   const steps: ScenarioStep[] = [watchPurges()];
@@ -280,7 +289,7 @@ function commandStorm(o: CommandStorm): Scenario {
     deadlineNs: 6000 * MS,
     steps,
     healAtNs: (o.values.length - 1) * o.periodNs + 5 * MS,
-    resumeBoundNs: 700 * MS,
+    resumeBoundNs: 700 * MS + ARP_REPROBE_NS,
     account: (v) => resetStormLoss(v, 'rc'),
     accountDetail: (v) => resetStormDetail(v, 'rc'),
   };

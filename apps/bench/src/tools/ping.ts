@@ -14,6 +14,12 @@
  * default, when nothing came back), as iputils' schedule_exit does; `-w S` ends it after S
  * seconds. A lab command cannot be interrupted, so `-c` or `-w` is required.
  *
+ * An ICMP error about one of its requests — host unreachable when ARP could not resolve the
+ * target (three probes, 3 s) — prints `From ADDR icmp_seq=N Destination Host Unreachable`
+ * (ADDR: the pinging host itself, which sent the error to itself), counts in `+N errors` and
+ * in `pipe`, and ends the request as a reply would: ping stops once replies and errors reach
+ * `-c`, and at the first error under `-w`, as iputils' main_loop does.
+ *
  * The target 0.0.0.0 (INADDR_ANY) is the local host: the kernel routes it to 127.0.0.1 and
  * ping4_run takes that as the address it pings. A subnet broadcast address (all host bits set
  * on an up device's address with a prefix below /31, lo's 127.255.255.255 included) needs
@@ -25,7 +31,7 @@
  * receiving side's counters differ.
  */
 import type { TaskStep } from '@ntbsim/kernel';
-import { netStrerror, parseIpv4Prefix, prefixMask, type NetStack, type PmtuDisc } from '@ntbsim/net-core';
+import { netStrerror, type PmtuDisc } from '@ntbsim/net-core';
 import { runsAsRoot } from '../lab/shell.js';
 import { result, type Command, type CommandResult } from '../types.js';
 import { ArgvWalker } from './argv.js';
@@ -266,20 +272,9 @@ function parse(argv: readonly string[]): PingOptions | CommandResult {
 
 const DOTTED_QUAD = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/;
 
-/**
- * Whether `dst` is a broadcast address of `stack` (an RTN_BROADCAST route of the local table):
- * the all-ones host part of an address on an up device whose prefix is shorter than /31, as
- * fib_add_ifaddr adds it.
- */
-function isBroadcast(stack: NetStack, dst: number): boolean {
-  return stack.devices.some(
-    (dev) =>
-      dev.isUp &&
-      stack.addressesOf(dev).some((a) => {
-        const p = parseIpv4Prefix(a);
-        return p.prefixLen < 31 && ((p.addr | ~prefixMask(p.prefixLen)) >>> 0) === dst;
-      }),
-  );
+/** pr_icmph's text for an ICMP destination unreachable of `code`. */
+function icmpUnreachText(code: number): string {
+  return ['Destination Net Unreachable', 'Destination Host Unreachable', 'Destination Protocol Unreachable', 'Destination Port Unreachable'][code] ?? `Dest Unreachable, Bad Code: ${code}`;
 }
 
 /** iputils str_interval: milliseconds as `S` or `S.mmm`. */
@@ -388,7 +383,7 @@ export const ping: Command = (argv, env) => {
   const writes: StreamWrite[] = [{ fd: 2, text: o.warnings }];
   const warn = (text: string): void => void writes.push({ fd: 2, text });
   // connect() of the probe socket to a broadcast address without SO_BROADCAST is EACCES.
-  if (isBroadcast(board.stack, dst)) {
+  if (board.stack.isBroadcast(dst)) {
     if (!o.broadcast) return fail2('Do you want to ping broadcast? Then -b. If not, check your local firewall rules');
     warn('WARNING: pinging broadcast address\n');
   }
@@ -452,8 +447,16 @@ export const ping: Command = (argv, env) => {
       }
       if (!o.quiet) say(formatPingReply({ bytes: r.bytes + 8, from: hostOf(r.from), seq: r.seq, ttl: r.ttl, tripUs: timing ? trip : null }));
     }
+    // ping4_receive_error_msg: an ICMP error about one of ours (IP_RECVERR), counted and acknowledged like a reply.
+    for (let e = sock.recvError(); e.ok; e = sock.recvError()) {
+      if (!sent.delete(e.seq)) continue;
+      errors++;
+      const diff = (transmitted - e.seq) & 0xffff;
+      if (diff <= 0x7fff) pipesize = Math.max(pipesize, diff + 1);
+      if (!o.quiet) say(`From ${hostOf(e.from)} icmp_seq=${e.seq} ${icmpUnreachText(e.code)}\n`);
+    }
     const now = ctx.time;
-    if ((o.count > 0 && received >= o.count) || now >= exitAt || now >= deadlineAt) {
+    if ((o.count > 0 && received + errors >= o.count) || (o.deadline > 0 && errors > 0) || now >= exitAt || now >= deadlineAt) {
       done = true;
       sim.stop();
       return 'exit';

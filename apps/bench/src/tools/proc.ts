@@ -175,7 +175,7 @@ const file = (read: () => string | null): FsNode => ({ kind: 'file', read });
 
 /**
  * The node at `path` on `board`, or null: the modelled part of its tree — `/proc/interrupts`,
- * `/proc/irq/N/smp_affinity` per vector, `/proc/net/softnet_stat`, `/proc/net/snmp`, `/sys/class/net/<dev>/queues/{rx,tx}-N` (tx-N with
+ * `/proc/irq/N/smp_affinity` per vector, `/proc/net/{arp,dev,netstat,snmp,softnet_stat}`, `/sys/class/net/<dev>/queues/{rx,tx}-N` (tx-N with
  * `xps_cpus`) for the real queue counts, and `/sys/kernel/debug/ntb_transport/<dev>/qpN/stats`
  * per QP of the probed transport (the debugfs directory exists while ntb_transport is loaded).
  */
@@ -231,7 +231,7 @@ function nodeAt(board: Board, p: readonly string[]): FsNode | null {
     case 2:
       if (key === 'proc/interrupts') return file(() => procInterrupts(board));
       if (key === 'proc/irq') return dir([...board.host.irqs.keys()].sort((x, y) => x - y).map(String));
-      if (key === 'proc/net') return dir(['dev', 'netstat', 'snmp', 'softnet_stat']);
+      if (key === 'proc/net') return dir(['arp', 'dev', 'netstat', 'snmp', 'softnet_stat']);
       if (key === 'sys/class') return dir(['net']);
       if (key === 'sys/kernel') return dir(['debug']);
       return null;
@@ -239,6 +239,7 @@ function nodeAt(board: Board, p: readonly string[]): FsNode | null {
   }
   if (key === 'proc/net/softnet_stat') return file(() => procSoftnetStat(board));
   if (key === 'proc/net/dev') return file(() => procNetDev(board));
+  if (key === 'proc/net/arp') return file(() => procNetArp(board));
   if (key === 'proc/net/snmp') return file(() => procNetSnmp(board));
   if (key === 'proc/net/netstat') return file(() => procNetNetstat(board));
   if (a === 'proc' && b === 'irq') {
@@ -339,6 +340,22 @@ const SYSFS_STATS: Readonly<Record<string, keyof NetDevStats>> = {
   tx_compressed: 'txCompressed',
   rx_nohandler: 'rxNohandler',
 };
+
+/**
+ * /proc/net/arp as arp_seq_show prints it (net/ipv4/arp.c): a header line, then per entry but
+ * NOARP and NONE ones the address, HW type 0x1 (ARPHRD_ETHER), flags (0x6 permanent, 0x2
+ * resolved, 0x0 while resolving or failed), the last known MAC (zeros if none), mask `*` and
+ * device, in arp_format_neigh_entry's widths.
+ */
+export function procNetArp(board: Board): string {
+  let out = 'IP address       HW type     Flags       HW address            Mask     Device\n';
+  for (const e of board.stack.arp.entries()) {
+    if (e.state === 'NOARP') continue;
+    const flags = e.state === 'PERMANENT' ? 6 : e.lladdr !== null ? 2 : 0;
+    out += `${e.addr.padEnd(16)} ${'0x1'.padEnd(12)}${`0x${flags.toString(16)}`.padEnd(12)}${e.hwaddr.padEnd(17)}     *        ${e.dev}\n`;
+  }
+  return out;
+}
 
 /**
  * /proc/net/dev as dev_seq_show prints it (net/core/net-procfs.c): two header lines, then per

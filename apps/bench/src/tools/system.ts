@@ -7,7 +7,7 @@
  * `-s link show DEV`, `addr show`), and `modprobe` / `rmmod` for ntb_netdev, ntb_transport and ntb_perf.
  */
 import { ERRNO, NS_PER_SEC, strerror, type CpuUsage, type Errno } from '@ntbsim/kernel';
-import { formatIpv4, NetError, parseIpv4Prefix, SYSCTL_NAMES, type NetDevice, type NetDevStats } from '@ntbsim/net-core';
+import { formatIpv4, formatMac, NetError, parseIpv4Prefix, prefixMask, SYSCTL_NAMES, type NetDevice, type NetDevStats, type NudState } from '@ntbsim/net-core';
 import type { NtbPerf } from '@ntbsim/ntb-perf';
 import { LabError, qdiscAttached, type Board } from '../lab/lab.js';
 import { applyParam, ParamError, parsePerfParams, unknownParamMessage, type ModuleParams } from '../lab/params.js';
@@ -146,10 +146,6 @@ export const top: Command = (argv, env) => {
   return result(out);
 };
 
-function macOf(dev: NetDevice): string {
-  return [...dev.devAddr].map((b) => b.toString(16).padStart(2, '0')).join(':');
-}
-
 /**
  * The first two lines of `ip link` for `dev` (iproute2 print_linkinfo): flags as
  * print_link_flags writes them — NO-CARRIER first when the device is up but not running
@@ -161,7 +157,7 @@ function linkLine(dev: NetDevice): string {
   const kind = dev.loopback ? ['LOOPBACK'] : ['BROADCAST', 'MULTICAST'];
   const flags = [...(dev.isUp && !running ? ['NO-CARRIER'] : []), ...kind, ...(dev.isUp ? ['UP'] : []), ...(dev.isUp && dev.netifCarrierOk() ? ['LOWER_UP'] : [])];
   const qdisc = dev.noQueue && dev.isUp ? 'noqueue' : !qdiscAttached(dev) ? 'noop' : dev.numTxQueues > 1 ? 'mq' : 'pfifo_fast';
-  const link = dev.loopback ? `link/loopback ${macOf(dev)} brd 00:00:00:00:00:00` : `link/ether ${macOf(dev)} brd ff:ff:ff:ff:ff:ff`;
+  const link = dev.loopback ? `link/loopback ${formatMac(dev.devAddr)} brd 00:00:00:00:00:00` : `link/ether ${formatMac(dev.devAddr)} brd ff:ff:ff:ff:ff:ff`;
   return `${dev.ifindex}: ${dev.name}: <${flags.join(',')}> mtu ${dev.mtu} qdisc ${qdisc} state ${stateOf(dev)} mode DEFAULT group default qlen ${dev.txqueuelen}\n    ${link}\n`;
 }
 
@@ -190,7 +186,7 @@ function statWidth(val: number): number {
 export function formatLinkStats(s: NetDevStats, level = 1, carrierChanges: number | null = null): string {
   const rx = [s.rxBytes, s.rxPackets, s.rxErrors, s.rxDropped, s.rxMissedErrors, s.multicast, s.rxCompressed];
   const tx = [s.txBytes, s.txPackets, s.txErrors, s.txDropped, s.txCarrierErrors, s.collisions, s.txCompressed];
-  const rxErr = [0, s.rxLengthErrors, s.rxCrcErrors, s.rxFrameErrors, s.rxFifoErrors, s.rxOverErrors, s.rxNohandler, 0];
+  const rxErr = [0, s.rxLengthErrors, s.rxCrcErrors, s.rxFrameErrors, s.rxFifoErrors, s.rxOverErrors, s.rxNohandler, s.rxOtherhostDropped];
   const txErr = [s.txAbortedErrors, s.txFifoErrors, s.txWindowErrors, s.txHeartbeatErrors, carrierChanges ?? 0];
   const cols = ['*X errors:', 'packets', 'errors', 'dropped', 'heartbt', 'overrun', 'compressed', 'otherhost'].map((h) => h.length);
   const size = (row: readonly number[], from = 0): void => row.forEach((v, i) => (cols[from + i] = Math.max(cols[from + i] ?? 0, statWidth(v))));
@@ -208,10 +204,12 @@ export function formatLinkStats(s: NetDevStats, level = 1, carrierChanges: numbe
   const rxErrRows =
     errHeader('RX', ['length', 'crc', 'frame', 'fifo', 'overrun']) +
     (s.rxNohandler > 0 ? ' nohandler'.padStart(w(6) + 1) : '') +
+    (s.rxOtherhostDropped > 0 ? ' otherhost'.padStart(w(7) + 1) : '') +
     '\n' +
     errIndent +
     [1, 2, 3, 4, 5].map((i) => num(i, rxErr[i] ?? 0)).join('') +
     (s.rxNohandler > 0 ? num(6, s.rxNohandler) : '') +
+    (s.rxOtherhostDropped > 0 ? num(7, s.rxOtherhostDropped) : '') +
     '\n';
   const txErrRows =
     `${errHeader('TX', ['aborted', 'fifo', 'window', 'heartbt'])} ${(carrierChanges === null ? '' : 'transns').padStart(w(5))}\n` +
@@ -368,7 +366,7 @@ function ipBrief(board: Board, obj: 'link' | 'address', args: readonly string[])
     const head = `${dev.name.padEnd(16)} ${stateOf(dev).padEnd(14)} `;
     if (obj === 'address') return `${head}${board.stack.addressesOf(dev).map((a) => `${a} `).join('')}\n`;
     const flags = /<[^>]*>/.exec(linkLine(dev))?.[0] ?? '<>';
-    return `${head}${macOf(dev)} ${flags} \n`;
+    return `${head}${formatMac(dev.devAddr)} ${flags} \n`;
   });
   return result(lines.join(''));
 }
@@ -462,9 +460,118 @@ function ipRoute(board: Board, args: readonly string[]): CommandResult {
   return result(lines.join(''));
 }
 
+const IP_NEIGH_USAGE =
+  "Usage: ip neigh { add | del | change | replace }\n                { ADDR [ lladdr LLADDR ] [ nud STATE ] proxy ADDR }\n                [ dev DEV ] [ router ] [ use ] [ managed ] [ extern_learn ]\n                [ protocol PROTO ]\n\n       ip neigh { show | flush } [ proxy ] [ to PREFIX ] [ dev DEV ] [ nud STATE ]\n                                 [ vrf NAME ] [ nomaster ]\n       ip neigh get { ADDR | proxy ADDR } dev DEV\n\nSTATE := { delay | failed | incomplete | noarp | none |\n           permanent | probe | reachable | stale }\n";
+
+/** The `nud` words of ip neigh (nud_state_a2n), as the table names the states. */
+const NUD_WORDS: Readonly<Record<string, NudState>> = { permanent: 'PERMANENT', reachable: 'REACHABLE', noarp: 'NOARP', none: 'NONE', stale: 'STALE', incomplete: 'INCOMPLETE', delay: 'DELAY', probe: 'PROBE', failed: 'FAILED' };
+
+/** An `ip neigh` line's words: the address, `lladdr`, `nud` and `dev`, and for show/flush a `to` prefix and `nud all`. */
+interface NeighArgs {
+  readonly addr: string | null;
+  readonly lladdr: string | null;
+  readonly nud: string | null;
+  readonly dev: string | null;
+}
+
+/** ipneigh_modify / do_show_or_flush argument parsing: keywords with their values, any other word the address (or `to` prefix). */
+function parseNeighArgs(args: readonly string[]): NeighArgs {
+  let addr: string | null = null;
+  let lladdr: string | null = null;
+  let nud: string | null = null;
+  let dev: string | null = null;
+  for (let i = 0; i < args.length; i++) {
+    const w = args[i] as string;
+    const value = (): string => {
+      const v = args[++i];
+      if (v === undefined) throw incomplete();
+      return v;
+    };
+    if (w === 'lladdr') lladdr = value();
+    else if (w === 'nud') nud = value();
+    else if (w === 'dev') dev = value();
+    else if (w === 'to') addr = value();
+    else if (matches(w, 'help')) throw new IpExit(IP_NEIGH_USAGE, 255);
+    else if (addr !== null) throw new IpExit(`Error: either "to" is duplicate, or "${w}" is a garbage.\n`, 255);
+    else addr = w;
+  }
+  return { addr, lladdr, nud, dev };
+}
+
+/** ll_addr_a2n for Ethernet: six colon-separated hex bytes, or an IpExit as ip prints it. */
+function parseLladdr(word: string): Uint8Array {
+  const parts = word.split(':');
+  if (parts.length !== 6 || parts.some((p) => !/^[0-9a-fA-F]{1,2}$/.test(p))) throw new IpExit(`"${word}" is invalid lladdr.\n`, 255);
+  return Uint8Array.from(parts.map((p) => parseInt(p, 16)));
+}
+
+/** The ntb0 (or lo) an ip neigh line names, or an IpExit. */
+function neighDevice(board: Board, name: string): NetDevice {
+  const d = deviceNamed(board, name);
+  if (d === null) throw new IpExit(`Cannot find device "${name}"\n`, 255);
+  return d;
+}
+
 /**
- * `ip [-s] link [show [dev] DEV]`, `ip link set [dev] DEV [up|down] [mtu N] [txqueuelen N]`, `ip addr [show [dev] DEV]`, `ip route`
- * (iproute2): the whole line is parsed before anything is applied, and errors print as ip prints them.
+ * `ip neigh [show|list] [dev DEV] [nud STATE|all] [to ADDR]`, `ip [-s] neigh flush …`,
+ * `ip neigh {add|replace|change} ADDR [lladdr MAC] [nud STATE] dev DEV` and `ip neigh del ADDR
+ * dev DEV` (iproute2 ipneigh.c over the board's ARP table): show prints each entry as
+ * print_neigh does (`ADDR dev DEV lladdr MAC STATE `, the `dev` field left out under a `dev`
+ * filter, no lladdr while unresolved), by default every state but NOARP; flush deletes the
+ * entries that are neither PERMANENT nor NOARP (with -s, its rounds as ip prints them); add
+ * refuses an existing entry (File exists), change a missing one, del a missing one (No such
+ * file or directory); a state other than permanent, noarp, reachable or stale is Invalid
+ * argument, as the table takes no other from userspace here.
+ */
+function ipNeigh(board: Board, args: readonly string[], stats: number): CommandResult {
+  const [verb, ...rest] = args;
+  const table = board.stack.arp;
+  const showOrFlush = verb === undefined || matches(verb, 'show') || matches(verb, 'list') || verb === 'lst' || matches(verb, 'flush');
+  if (showOrFlush) {
+    const flush = verb !== undefined && matches(verb, 'flush');
+    if (flush && rest.length === 0) throw new IpExit('Flush requires arguments.\n', 255);
+    const a = parseNeighArgs(rest);
+    const dev = a.dev === null ? null : neighDevice(board, a.dev);
+    if (a.nud !== null && a.nud !== 'all' && NUD_WORDS[a.nud] === undefined) throw new IpExit(`Error: argument "${a.nud}" is wrong: nud state is bad\n`, 255);
+    const to = a.addr === null || a.addr === 'all' || a.addr === 'default' ? null : parseIpv4Prefix(a.addr.includes('/') ? a.addr : `${a.addr}/32`);
+    const entries = table.entries(dev ?? undefined).filter((e) => {
+      if (a.nud === 'all') return true;
+      if (a.nud !== null) return e.state === NUD_WORDS[a.nud];
+      return flush ? e.state !== 'PERMANENT' && e.state !== 'NOARP' : e.state !== 'NOARP';
+    }).filter((e) => to === null || ((parseIpv4Prefix(`${e.addr}/32`).addr & prefixMask(to.prefixLen)) >>> 0) === ((to.addr & prefixMask(to.prefixLen)) >>> 0));
+    if (!flush) return result(entries.map((e) => `${e.addr} ${dev === null ? `dev ${e.dev} ` : ''}${e.lladdr === null ? '' : `lladdr ${e.lladdr} `}${e.state} \n`).join(''));
+    for (const e of entries) table.remove(neighDevice(board, e.dev), parseIpv4Prefix(`${e.addr}/32`).addr);
+    if (stats === 0) return result('');
+    return result(entries.length === 0 ? 'Nothing to flush.\n' : `\n*** Round 1, deleting ${entries.length} entries ***\n*** Flush is complete after 1 round ***\n`);
+  }
+  const op = matches(verb, 'add') ? 'add' : matches(verb, 'change') || verb === 'chg' ? 'change' : matches(verb, 'replace') ? 'replace' : matches(verb, 'delete') ? 'del' : null;
+  if (op === null) {
+    if (matches(verb, 'help')) throw new IpExit(IP_NEIGH_USAGE, 255);
+    throw new IpExit(`Command "${verb}" is unknown, try "ip neigh help".\n`, 255);
+  }
+  const a = parseNeighArgs(rest);
+  if (a.addr === null || a.dev === null) throw new IpExit('Device and destination are required arguments.\n', 255);
+  const state = a.nud === null ? 'PERMANENT' : NUD_WORDS[a.nud];
+  if (state === undefined) throw new IpExit(`Error: argument "${a.nud ?? ''}" is wrong: nud state is bad\n`, 255);
+  const lladdr = a.lladdr === null ? null : parseLladdr(a.lladdr);
+  const dev = neighDevice(board, a.dev);
+  const addr = parseIpv4Prefix(`${a.addr}/32`).addr;
+  const exists = table.entries(dev).some((e) => e.addr === formatIpv4(addr));
+  if (op === 'del') return table.remove(dev, addr) ? result('') : result('', 'RTNETLINK answers: No such file or directory\n', 2);
+  if (op === 'add' && exists) return result('', 'RTNETLINK answers: File exists\n', 2);
+  if (op === 'change' && !exists) return result('', 'RTNETLINK answers: No such file or directory\n', 2);
+  try {
+    table.replace(dev, addr, { lladdr, state });
+  } catch (e) {
+    if (!(e instanceof NetError)) throw e;
+    return result('', /No link layer address given/.test(e.message) ? 'Error: No link layer address given.\n' : 'RTNETLINK answers: Invalid argument\n', 2);
+  }
+  return result('');
+}
+
+/**
+ * `ip [-s] link [show [dev] DEV]`, `ip link set [dev] DEV [up|down] [mtu N] [txqueuelen N]`, `ip addr [show [dev] DEV]`, `ip route`,
+ * `ip neigh` (iproute2): the whole line is parsed before anything is applied, and errors print as ip prints them.
  */
 export const ip: Command = (argv, env) => {
   const args = argv.slice(1);
@@ -489,6 +596,7 @@ export const ip: Command = (argv, env) => {
     if (matches(obj, 'link')) return ipLink(env.board, rest, stats);
     if (matches(obj, 'address')) return ipAddr(env.board, rest);
     if (matches(obj, 'route')) return ipRoute(env.board, rest);
+    if (matches(obj, 'neighbour') || matches(obj, 'neighbor')) return ipNeigh(env.board, rest, stats);
     if (matches(obj, 'help')) throw new IpExit(IP_USAGE, 255);
     throw new IpExit(`Object "${obj}" is unknown, try "ip help".\n`, 255);
   } catch (e) {

@@ -3,7 +3,10 @@
  * doorbells are never lost and that a one-sided QP reset leaves no state of the old session
  * behind; when both assumptions break together the QP wedges, in the kernel as in the model.
  */
+import { formatMac } from '@ntbsim/net-core';
 import { describe, expect, it } from 'vitest';
+import { labCommands } from '../../src/commands.js';
+import { runLine } from '../../src/lab/shell.js';
 import { injectFault } from '../../src/faults/inject.js';
 import { linkInconsistency } from '../../src/faults/scenario.js';
 import { staleDiagnosis } from '../../src/lab/diagnose.js';
@@ -35,6 +38,11 @@ describe('known kernel wedges', () => {
     const env = (b: 'rc' | 'ep') => ({ lab, board: lab.boards[b], vars: new Map<string, string>() });
     for (const b of ['rc', 'ep'] as const) expect(ip(['ip', 'link', 'set', 'ntb0', 'mtu', '1500'], env(b)).status).toBe(0);
     lab.sim.run({ until: lab.sim.now + 50e6 });
+    // Permanent neighbours (ip neigh replace … nud permanent): the flood starts at once, and a
+    // wedged ring does not stop the sender at ARP (its data keeps coming, up to the wrap).
+    const mac = (b: 'rc' | 'ep'): string => formatMac(lab.boards[b].netdev()?.ndev.devAddr ?? new Uint8Array(6));
+    expect(runLine(`ip neigh replace 10.0.0.1 lladdr ${mac('rc')} dev ntb0 nud permanent`, env('ep'), labCommands()).status).toBe(0);
+    expect(runLine(`ip neigh replace 10.0.0.2 lladdr ${mac('ep')} dev ntb0 nud permanent`, env('rc'), labCommands()).status).toBe(0);
     startDatagrams(lab, { from: 'ep', flows: 1, datagrams: 3000, size: 1400, port: 6000 });
     lab.sim.run({ until: lab.sim.now + 3e6 });
     for (const b of ['rc', 'ep'] as const) expect(ip(['ip', 'link', 'set', 'ntb0', 'mtu', '65510'], env(b)).status).toBe(0);

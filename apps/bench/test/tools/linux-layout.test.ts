@@ -31,7 +31,7 @@ function sh(lab: Lab, board: 'rc' | 'ep', line: string): CommandResult {
 }
 
 const zeroStats = (over: Partial<NetDevStats>): NetDevStats => {
-  const keys = ['rxPackets', 'txPackets', 'rxBytes', 'txBytes', 'rxErrors', 'txErrors', 'rxDropped', 'txDropped', 'multicast', 'collisions', 'rxLengthErrors', 'rxOverErrors', 'rxCrcErrors', 'rxFrameErrors', 'rxFifoErrors', 'rxMissedErrors', 'txAbortedErrors', 'txCarrierErrors', 'txFifoErrors', 'txHeartbeatErrors', 'txWindowErrors', 'rxCompressed', 'txCompressed', 'rxNohandler'] as const;
+  const keys = ['rxPackets', 'txPackets', 'rxBytes', 'txBytes', 'rxErrors', 'txErrors', 'rxDropped', 'txDropped', 'multicast', 'collisions', 'rxLengthErrors', 'rxOverErrors', 'rxCrcErrors', 'rxFrameErrors', 'rxFifoErrors', 'rxMissedErrors', 'txAbortedErrors', 'txCarrierErrors', 'txFifoErrors', 'txHeartbeatErrors', 'txWindowErrors', 'rxCompressed', 'txCompressed', 'rxNohandler', 'rxOtherhostDropped'] as const;
   return { ...(Object.fromEntries(keys.map((k) => [k, 0])) as unknown as NetDevStats), ...over };
 };
 
@@ -83,7 +83,7 @@ describe('/proc/net/softnet_stat', () => {
     }
     // The two echo requests went through the RC's backlog.
     expect(lines.reduce((n, l) => n + parseInt(l.slice(0, 8), 16), 0)).toBeGreaterThanOrEqual(2);
-    expect(sh(lab, 'rc', 'ls /proc/net').stdout).toBe('dev  netstat  snmp  softnet_stat\n');
+    expect(sh(lab, 'rc', 'ls /proc/net').stdout).toBe('arp  dev  netstat  snmp  softnet_stat\n');
   });
 });
 

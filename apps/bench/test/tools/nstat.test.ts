@@ -65,7 +65,7 @@ describe('/proc/net/netstat', () => {
     const ip = lab.boards.ep.stack.snmp.Ip;
     expect(m.get('IpExt')?.get('OutOctets')).toBe(ip.OutOctets);
     expect(m.get('IpExt')?.get('InNoECTPkts')).toBe(ip.InReceives);
-    expect(sh(lab, 'ep', 'ls /proc/net').stdout).toBe('dev  netstat  snmp  softnet_stat\n');
+    expect(sh(lab, 'ep', 'ls /proc/net').stdout).toBe('arp  dev  netstat  snmp  softnet_stat\n');
   });
 });
 
