@@ -10,23 +10,26 @@
  * probes without an answer it becomes FAILED: each queued packet is reported to its sender as
  * ICMP host unreachable (`arp_error_report` → `icmp_send(ICMP_DEST_UNREACH, ICMP_HOST_UNREACH)`),
  * which a ping socket shows as `Destination Host Unreachable` and a connecting TCP socket as
- * EHOSTUNREACH. A REACHABLE entry not confirmed (by a TCP ACK of new data, `sk_dst_confirm`, or
- * an ARP reply) for `reachableTime` turns STALE, unless used within the last `delayProbeTimeMs`
- * (then DELAY); a packet through a STALE entry makes it DELAY; a DELAY entry still unconfirmed
- * after `delayProbeTimeMs` goes to PROBE and sends `ucastProbes` unicast requests, one per
- * `retransTimeMs`, before FAILED. A received request for one of our addresses creates or
- * refreshes the sender's entry (STALE, or unchanged while REACHABLE with the same address) and
- * is answered; a reply updates an existing entry only (REACHABLE when sent to us, else STALE).
- * Timers are jiffies timers (`neigh->timer`) running in the timer softirq.
+ * EHOSTUNREACH. A REACHABLE entry not confirmed (by a TCP ACK of new data, `sk_dst_confirm`,
+ * or an ARP reply) for its device's reachable_time turns STALE, unless used within the last
+ * `delayProbeTimeMs` (then DELAY); a packet through a STALE entry makes it DELAY; a DELAY entry
+ * still unconfirmed after `delayProbeTimeMs` goes to PROBE and sends `ucastProbes` unicast
+ * requests, one per `retransTimeMs`, before FAILED. A received request for one of our addresses
+ * creates or refreshes the sender's entry (STALE, or unchanged while valid with the same
+ * address) and is answered; a reply updates an existing entry only (REACHABLE when sent to us,
+ * else STALE). Timers are jiffies timers (`neigh->timer`) running in the timer softirq.
  *
- * `reachableTime` is drawn once per table from [base/2, 3·base/2) (`neigh_rand_reach_time`).
- * Carrier loss forgets the device's entries but permanent ones (`neigh_carrier_down`), `ip link
+ * Parameters are per device (`struct neigh_parms`: net.ipv4.neigh.DEV.*), copied from the
+ * table's defaults (net.ipv4.neigh.default.*) when the device registers; its reachable_time is
+ * drawn from [base/2, 3·base/2) then and whenever its base_reachable_time changes
+ * (`neigh_rand_reach_time`). Carrier loss forgets the device's entries but permanent ones
+ * (`neigh_carrier_down`, unless net.ipv4.conf.{all,DEV}.arp_evict_nocarrier is off), `ip link
  * set … down` all of them (`neigh_ifdown`), dropping what they had queued. `replace` sets an
  * entry by hand (`ip neigh replace … nud permanent`). Simplified: no garbage collection of old
  * entries (a table here holds a handful), no proxy ARP, no gratuitous ARP, arp_ignore and
- * arp_announce at their defaults (0), and no periodic re-draw of `reachableTime`.
+ * arp_announce at their defaults (0), and no periodic re-draw of reachable_time.
  */
-import type { ExecContext, Timer } from '@ntbsim/kernel';
+import type { ExecContext, Rng, Timer } from '@ntbsim/kernel';
 import { NetError } from './errors.js';
 import { arpSkb } from './frame.js';
 import { ARPOP, ETH_ALEN, formatIpv4, type Ipv4Addr } from './inet.js';
@@ -122,6 +125,18 @@ function sameMac(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
+/** Writable parameters. */
+type Parms = { -readonly [K in keyof NeighParms]: NeighParms[K] };
+
+/** The ARP settings of one device (its `struct neigh_parms` and `arp_evict_nocarrier`). */
+interface DevParms {
+  readonly p: Parms;
+  /** reachable_time (jiffies), drawn from its base_reachable_time. */
+  reachableTime: number;
+  /** net.ipv4.conf.DEV.arp_evict_nocarrier. */
+  evictNocarrier: boolean;
+}
+
 /** A neighbour entry (`struct neighbour`); times in jiffies. */
 class Neighbour {
   state: NudState = 'NONE';
@@ -138,11 +153,12 @@ class Neighbour {
     readonly table: NeighTable,
     readonly dev: NetDevice,
     readonly key: Ipv4Addr,
+    readonly parms: DevParms,
   ) {
     const host = table.stack.host;
     const now = host.jiffies;
     // neigh_alloc: confirmed in the past, so a new entry is not taken as recently confirmed.
-    this.confirmed = now - host.msecsToJiffies(table.parms.baseReachableTimeMs) * 2;
+    this.confirmed = now - host.msecsToJiffies(parms.p.baseReachableTimeMs) * 2;
     this.updated = now;
     this.used = now;
     this.timer = host.createTimer(`neigh:${dev.name}:${formatIpv4(key)}`, (ctx) => table.timerHandler(this, ctx));
@@ -151,32 +167,102 @@ class Neighbour {
 
 /** The ARP table of one stack (arp_tbl). */
 export class NeighTable {
-  /** Parameters in force. */
-  readonly parms: NeighParms;
-  /** reachable_time (jiffies): drawn from [base/2, 3·base/2) when the table is made. */
-  readonly reachableTime: number;
+  /** net.ipv4.neigh.default.*: what a device registered from now on starts with. */
+  readonly defaults: Parms;
   /** /proc/net/stat/arp_cache counters. */
   readonly stats: NeighStats = { allocs: 0, resFailed: 0, unresolvedDiscards: 0 };
+  /** net.ipv4.conf.{all,default}.arp_evict_nocarrier: eviction on carrier loss needs `all` and the device's both on. */
+  readonly evictNocarrier = { all: true, default: true };
   private readonly byDev = new Map<NetDevice, Map<Ipv4Addr, Neighbour>>();
+  private readonly devParms = new Map<NetDevice, DevParms>();
   private readonly dropTaps: ((skb: Skb, reason: NeighDropReason) => void)[] = [];
+  /** The table's own generator (reachable_time draws), forked from the stack's. */
+  private readonly rng: Rng;
 
   /** The table of `stack` (made by the stack). */
   constructor(
     readonly stack: NetStack,
     parms: NeighParms = ARP_PARMS,
   ) {
-    this.parms = parms;
-    const base = stack.host.msecsToJiffies(parms.baseReachableTimeMs);
-    this.reachableTime = Math.floor(base / 2) + stack.rng.int(Math.max(1, base));
+    this.defaults = { ...parms };
+    this.rng = stack.rng.fork();
+  }
+
+  /**
+   * @internal A device registered (neigh_parms_alloc at inetdev creation): it takes the current
+   * defaults and draws its reachable_time.
+   */
+  addDevice(dev: NetDevice): DevParms {
+    const p = { ...this.defaults };
+    const d: DevParms = { p, reachableTime: this.randReachTime(p), evictNocarrier: this.evictNocarrier.default };
+    this.devParms.set(dev, d);
+    return d;
+  }
+
+  /** neigh_rand_reach_time: uniform in [base/2, 3·base/2) jiffies. */
+  private randReachTime(p: NeighParms): number {
+    const base = this.jiffies(p.baseReachableTimeMs);
+    return base === 0 ? 0 : Math.floor(base / 2) + this.rng.int(base);
+  }
+
+  private parmsFor(dev: NetDevice): DevParms {
+    return this.devParms.get(dev) ?? this.addDevice(dev);
+  }
+
+  /** The ARP parameters of `dev` (net.ipv4.neigh.DEV.*). */
+  parmsOf(dev: NetDevice): Readonly<NeighParms> {
+    return this.parmsFor(dev).p;
+  }
+
+  /** reachable_time of `dev` (jiffies): how long a confirmation keeps an entry REACHABLE. */
+  reachableTimeOf(dev: NetDevice): number {
+    return this.parmsFor(dev).reachableTime;
+  }
+
+  /**
+   * Set parameter `key` of `dev`, or of the defaults, to `value`: a non-negative integer (ms,
+   * bytes or probes), EINVAL otherwise; a new base_reachable_time draws that device's
+   * reachable_time again, as its sysctl handler does.
+   */
+  setParm(scope: NetDevice | 'default', key: keyof NeighParms, value: number): void {
+    if (!Object.hasOwn(ARP_PARMS, key)) throw new NetError('EINVAL', `neigh parameter ${String(key)}: unknown; allowed ${Object.keys(ARP_PARMS).join(', ')}`);
+    if (!Number.isInteger(value) || value < 0 || value > 0x7fffffff) throw new NetError('EINVAL', `neigh ${String(key)} ${value}: allowed an integer in 0..2147483647`);
+    if (scope === 'default') {
+      this.defaults[key] = value;
+      return;
+    }
+    const d = this.parmsFor(scope);
+    d.p[key] = value;
+    if (key === 'baseReachableTimeMs') d.reachableTime = this.randReachTime(d.p);
+  }
+
+  /** arp_evict_nocarrier of `scope`: 'all', 'default' (what a new device starts with) or a device. */
+  evictNocarrierOf(scope: NetDevice | 'all' | 'default'): boolean {
+    return scope === 'all' || scope === 'default' ? this.evictNocarrier[scope] : this.parmsFor(scope).evictNocarrier;
+  }
+
+  /** Set arp_evict_nocarrier of `scope`. */
+  setEvictNocarrier(scope: NetDevice | 'all' | 'default', on: boolean): void {
+    if (scope === 'all' || scope === 'default') this.evictNocarrier[scope] = on;
+    else this.parmsFor(scope).evictNocarrier = on;
+  }
+
+  /**
+   * @internal arp_netdev_event NETDEV_CHANGE without carrier: when arp_evict_nocarrier is on for
+   * `all` and for `dev` (IN_DEV_ANDCONF), neigh_carrier_down forgets the device's entries but
+   * permanent ones.
+   */
+  carrierDown(dev: NetDevice): void {
+    if (this.evictNocarrier.all && this.parmsFor(dev).evictNocarrier) this.flushDev(dev, true);
   }
 
   private jiffies(ms: number): number {
     return this.stack.host.msecsToJiffies(ms);
   }
 
-  /** retrans_time, at least HZ/100 (the floor the timer handler applies). */
-  private retrans(): number {
-    return Math.max(this.jiffies(this.parms.retransTimeMs), this.jiffies(10));
+  /** retrans_time of `n`'s device, at least HZ/100 (the floor the timer handler applies). */
+  private retrans(n: Neighbour): number {
+    return Math.max(this.jiffies(n.parms.p.retransTimeMs), this.jiffies(10));
   }
 
   private lookup(dev: NetDevice, key: Ipv4Addr): Neighbour | undefined {
@@ -191,7 +277,7 @@ export class NeighTable {
     }
     let n = m.get(key);
     if (n === undefined) {
-      n = new Neighbour(this, dev, key);
+      n = new Neighbour(this, dev, key, this.parmsFor(dev));
       m.set(key, n);
       this.stats.allocs++;
     }
@@ -260,19 +346,19 @@ export class NeighTable {
     const host = this.stack.host;
     let probeNow = false;
     if (n.state !== 'STALE' && n.state !== 'INCOMPLETE') {
-      n.probes = this.parms.ucastProbes;
+      n.probes = n.parms.p.ucastProbes;
       n.state = 'INCOMPLETE';
       n.updated = host.jiffies;
-      this.addTimer(n, host.jiffies + this.retrans(), ctx);
+      this.addTimer(n, host.jiffies + this.retrans(n), ctx);
       probeNow = true;
     } else if (n.state === 'STALE') {
       n.state = 'DELAY';
       n.updated = host.jiffies;
-      this.addTimer(n, host.jiffies + this.jiffies(this.parms.delayProbeTimeMs), ctx);
+      this.addTimer(n, host.jiffies + this.jiffies(n.parms.p.delayProbeTimeMs), ctx);
     }
     let queued = false;
     if (n.state === 'INCOMPLETE') {
-      while (n.queue.length > 0 && n.queueBytes + skb.truesize > this.parms.queueLenBytes) {
+      while (n.queue.length > 0 && n.queueBytes + skb.truesize > n.parms.p.queueLenBytes) {
         const old = n.queue.shift() as Skb;
         n.queueBytes -= old.truesize;
         this.stats.unresolvedDiscards++;
@@ -309,7 +395,7 @@ export class NeighTable {
     const stack = this.stack;
     const saddr = waiting !== undefined && stack.isLocalAddr(waiting.ip.src) ? waiting.ip.src : stack.selectAddr(n.dev, n.key);
     if (saddr === null) return;
-    const unicast = n.probes < this.parms.ucastProbes && n.ha !== null;
+    const unicast = n.probes < n.parms.p.ucastProbes && n.ha !== null;
     this.send(ARPOP.REQUEST, n.dev, { tpa: n.key, spa: saddr, tha: ZERO_MAC, ethDst: unicast ? (n.ha as Uint8Array) : BROADCAST_MAC }, ctx);
   }
 
@@ -330,11 +416,11 @@ export class NeighTable {
   timerHandler(n: Neighbour, ctx: ExecContext): void {
     const host = this.stack.host;
     const now = host.jiffies;
-    const delay = this.jiffies(this.parms.delayProbeTimeMs);
+    const delay = this.jiffies(n.parms.p.delayProbeTimeMs);
     let next = now + this.jiffies(1000);
     if (!IN_TIMER.has(n.state)) return;
     if (n.state === 'REACHABLE') {
-      if (now <= n.confirmed + this.reachableTime) next = n.confirmed + this.reachableTime;
+      if (now <= n.confirmed + n.parms.reachableTime) next = n.confirmed + n.parms.reachableTime;
       else if (now <= n.used + delay) {
         n.state = 'DELAY';
         n.updated = now;
@@ -347,15 +433,15 @@ export class NeighTable {
       if (now <= n.confirmed + delay) {
         n.state = 'REACHABLE';
         n.updated = now;
-        next = n.confirmed + this.reachableTime;
+        next = n.confirmed + n.parms.reachableTime;
       } else {
         n.state = 'PROBE';
         n.updated = now;
         n.probes = 0;
-        next = now + this.retrans();
+        next = now + this.retrans(n);
       }
     } else {
-      next = now + this.retrans();
+      next = now + this.retrans(n);
     }
     if ((n.state === 'INCOMPLETE' || n.state === 'PROBE') && n.probes >= this.maxProbes(n)) {
       n.state = 'FAILED';
@@ -370,7 +456,7 @@ export class NeighTable {
 
   /** neigh_max_probes: ucast + mcast probes while INCOMPLETE, ucast only in PROBE (mcast_reprobes 0). */
   private maxProbes(n: Neighbour): number {
-    return this.parms.ucastProbes + (n.state === 'PROBE' ? 0 : this.parms.mcastProbes);
+    return n.parms.p.ucastProbes + (n.state === 'PROBE' ? 0 : n.parms.p.mcastProbes);
   }
 
   /** neigh_invalidate: report each queued packet to its sender as host unreachable, then drop it. */
@@ -412,7 +498,7 @@ export class NeighTable {
     if (next !== old) {
       n.timer.del();
       if (next === 'PROBE') n.probes = 0;
-      if (IN_TIMER.has(next)) this.addTimer(n, host.jiffies + (next === 'REACHABLE' ? this.reachableTime : 0), ctx);
+      if (IN_TIMER.has(next)) this.addTimer(n, host.jiffies + (next === 'REACHABLE' ? n.parms.reachableTime : 0), ctx);
       n.state = next;
       n.updated = host.jiffies;
     }
@@ -456,7 +542,7 @@ export class NeighTable {
     }
     const n = arp.spa === 0 ? undefined : this.lookup(dev, arp.spa);
     if (n !== undefined) {
-      const override = stack.host.jiffies > n.updated + this.jiffies(this.parms.locktimeMs);
+      const override = stack.host.jiffies > n.updated + this.jiffies(n.parms.p.locktimeMs);
       this.update(n, { lladdr: arp.sha, state: arp.op === ARPOP.REPLY && skb.pktType === 'host' ? 'REACHABLE' : 'STALE', override }, ctx);
     }
     skb.free(ctx);
@@ -485,7 +571,7 @@ export class NeighTable {
     n.ha = Uint8Array.from(lladdr);
     n.updated = this.stack.host.jiffies;
     if (CONNECTED.has(state)) n.confirmed = n.updated;
-    if (state === 'REACHABLE') this.addTimer(n, n.updated + this.reachableTime, on);
+    if (state === 'REACHABLE') this.addTimer(n, n.updated + n.parms.reachableTime, on);
     if (!VALID.has(old)) this.sendQueue(n, on);
   }
 

@@ -283,7 +283,7 @@ export class NetDevice {
 
   /**
    * Carrier off (netif_carrier_off): queued packets are purged, the ARP entries of the device
-   * but permanent ones forgotten (neigh_carrier_down, arp_evict_nocarrier on); link-change callbacks run;
+   * but permanent ones forgotten (neigh_carrier_down, while arp_evict_nocarrier is on); link-change callbacks run;
    * carrier_down_count counts it. A new device's carrier is on in the kernel (no
    * __LINK_STATE_NOCARRIER) until its driver turns it off, as ntb_netdev's ndo_open does; the
    * model starts it off, so that first netif_carrier_off is counted all the same.
@@ -296,7 +296,7 @@ export class NetDevice {
     this.carrierFlag = false;
     this.carrierDowns++;
     this.deactivate();
-    this.stack.arp.flushDev(this, true);
+    this.stack.arp.carrierDown(this);
     this.notify();
   }
 

@@ -27,7 +27,7 @@ import type { NetDevice, NetdevQueue } from './netDevice.js';
 import { icmpRcv, PingSocket } from './ping.js';
 import { SOCK_MIN_RCVBUF, SOCK_MIN_SNDBUF } from './inetSock.js';
 import { IpDefrag, ipFragment } from './ipFrag.js';
-import { NeighTable } from './neighbour.js';
+import { NeighTable, type NeighParms } from './neighbour.js';
 import { ipIsFragment, type Skb } from './skb.js';
 import { tcpConnKey, tcpV4Rcv } from './tcp/tcpInput.js';
 import { tcpMemFromRam } from './tcp/tcpMem.js';
@@ -103,6 +103,23 @@ export const SYSCTL_NAMES: Readonly<Record<string, keyof NetSysctls>> = Object.f
   'net.ipv4.ipfrag_high_thresh': 'ipfragHighThresh',
   'net.ipv4.ipfrag_low_thresh': 'ipfragLowThresh',
   'net.ipv4.ipfrag_time': 'ipfragTime',
+});
+
+/** A net.ipv4.neigh.DEV.* sysctl: the table parameter and how many of its units one /proc unit is. */
+interface NeighSysctl {
+  readonly key: keyof NeighParms;
+  readonly scale: number;
+}
+
+/** The net.ipv4.neigh.DEV.* sysctls the ARP table reads, in their /proc units (delay_first_probe_time in s, locktime in USER_HZ ticks). */
+const NEIGH_SYSCTLS: Readonly<Record<string, NeighSysctl>> = Object.freeze({
+  base_reachable_time_ms: { key: 'baseReachableTimeMs', scale: 1 },
+  retrans_time_ms: { key: 'retransTimeMs', scale: 1 },
+  delay_first_probe_time: { key: 'delayProbeTimeMs', scale: 1000 },
+  locktime: { key: 'locktimeMs', scale: 10 },
+  ucast_solicit: { key: 'ucastProbes', scale: 1 },
+  mcast_solicit: { key: 'mcastProbes', scale: 1 },
+  unres_qlen_bytes: { key: 'queueLenBytes', scale: 1 },
 });
 
 const TRIPLES = new Set<keyof NetSysctls>(['tcpWmem', 'tcpRmem', 'tcpMem']);
@@ -312,10 +329,60 @@ export class NetStack {
   /** The loopback device `lo` (ifindex 1, up, 127.0.0.1/8): the route to every local address. */
   readonly loopback: NetDevice;
 
+  /**
+   * Every sysctl name this stack has, sorted as `sysctl -a` lists them: the fixed ones of
+   * SYSCTL_NAMES, and per device the ARP ones — net.ipv4.neigh.{default,DEV}.* and
+   * net.ipv4.conf.{all,default,DEV}.arp_evict_nocarrier.
+   */
+  sysctlNames(): string[] {
+    const devs = this.devices.map((d) => d.name);
+    const neigh = ['default', ...devs].flatMap((d) => Object.keys(NEIGH_SYSCTLS).map((n) => `net.ipv4.neigh.${d}.${n}`));
+    const conf = ['all', 'default', ...devs].map((d) => `net.ipv4.conf.${d}.arp_evict_nocarrier`);
+    return [...Object.keys(SYSCTL_NAMES), ...neigh, ...conf].sort();
+  }
+
+  /** A sysctl's value as /proc/sys prints it (arrays tab-separated, booleans 1/0); EINVAL for a name `sysctlNames` does not list. */
+  getSysctl(name: string): string {
+    const key = SYSCTL_NAMES[name];
+    if (key !== undefined) {
+      const v = this.sysctl[key];
+      return Array.isArray(v) ? v.join('\t') : typeof v === 'boolean' ? (v ? '1' : '0') : String(v);
+    }
+    const arp = this.arpSysctl(name);
+    if (arp.kind === 'neigh') {
+      const p = arp.scope === 'default' ? this.arp.defaults : this.arp.parmsOf(arp.scope);
+      return String(Math.floor(p[arp.param.key] / arp.param.scale));
+    }
+    return this.arp.evictNocarrierOf(arp.scope) ? '1' : '0';
+  }
+
+  /** The ARP sysctl `name` names, or EINVAL. */
+  private arpSysctl(name: string): { kind: 'neigh'; scope: NetDevice | 'default'; param: NeighSysctl } | { kind: 'evict'; scope: NetDevice | 'all' | 'default' } {
+    const unknown = (): NetError => new NetError('EINVAL', `sysctl ${name}: unknown; allowed ${this.sysctlNames().join(', ')}`);
+    const dev = (d: string): NetDevice => {
+      const found = this.devs.get(d);
+      if (found === undefined) throw unknown();
+      return found;
+    };
+    const neigh = /^net\.ipv4\.neigh\.([^.]+)\.(\w+)$/.exec(name);
+    if (neigh !== null) {
+      const param = NEIGH_SYSCTLS[neigh[2] as string];
+      if (param === undefined) throw unknown();
+      return { kind: 'neigh', scope: neigh[1] === 'default' ? 'default' : dev(neigh[1] as string), param };
+    }
+    const conf = /^net\.ipv4\.conf\.([^.]+)\.arp_evict_nocarrier$/.exec(name);
+    if (conf === null) throw unknown();
+    const scope = conf[1] as string;
+    return { kind: 'evict', scope: scope === 'all' || scope === 'default' ? scope : dev(scope) };
+  }
+
   /** Set a sysctl by its /proc/sys name (`net.core.wmem_max`); values as numbers, booleans, arrays or "a b c" strings. */
   setSysctl(name: string, value: number | boolean | string | readonly number[]): void {
     const key = SYSCTL_NAMES[name];
-    if (key === undefined) throw new NetError('EINVAL', `sysctl ${name}: unknown; allowed ${Object.keys(SYSCTL_NAMES).join(', ')}`);
+    if (key === undefined) {
+      this.setArpSysctl(name, value);
+      return;
+    }
     let v: unknown = value;
     if (typeof value === 'string') {
       const parts = value.trim().split(/\s+/).map(Number);
@@ -330,6 +397,19 @@ export class NetStack {
       this.setSysctlKey(key, prior, name);
       throw e;
     }
+  }
+
+  /** An ARP sysctl: a neigh parameter in its /proc unit (an integer in 0..INT_MAX), or arp_evict_nocarrier (0 or 1). */
+  private setArpSysctl(name: string, value: number | boolean | string | readonly number[]): void {
+    const arp = this.arpSysctl(name);
+    const n = typeof value === 'string' && /^\s*\d+\s*$/.test(value) ? Number(value) : typeof value === 'boolean' ? Number(value) : value;
+    if (arp.kind === 'evict') {
+      if (n !== 0 && n !== 1) throw new NetError('EINVAL', `${name} ${JSON.stringify(value)}: allowed 0 or 1`);
+      this.arp.setEvictNocarrier(arp.scope, n === 1);
+      return;
+    }
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n * arp.param.scale > 0x7fffffff) throw new NetError('EINVAL', `${name} ${JSON.stringify(value)}: allowed an integer in 0..${Math.floor(0x7fffffff / arp.param.scale)}`);
+    this.arp.setParm(arp.scope, arp.param.key, n * arp.param.scale);
   }
 
   /** ipfrag_low_thresh ≤ ipfrag_high_thresh, as their sysctl bounds require; EINVAL naming `label` otherwise. */
@@ -362,6 +442,7 @@ export class NetStack {
   registerNetdev(dev: NetDevice): number {
     if (this.devs.has(dev.name)) throw new NetError('EEXIST', `${this.host.name}: device ${dev.name} already exists`);
     this.devs.set(dev.name, dev);
+    this.arp.addDevice(dev);
     return this.nextIfindex++;
   }
 

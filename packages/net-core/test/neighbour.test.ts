@@ -120,7 +120,7 @@ describe('neighbour resolution (net/core/neighbour.c)', () => {
   it('lets an entry that nothing confirms go STALE after reachable_time, and DELAY when used again', () => {
     const lab = makeLab({ arp: 'dynamic' });
     pinger(lab, '10.0.0.2', 1, S);
-    const t = lab.sa.arp.reachableTime;
+    const t = lab.sa.arp.reachableTimeOf(lab.veth.a.dev);
     const jiffy = 1e9 / lab.a.profile.kernel.hz.value;
     expect(t * jiffy).toBeGreaterThanOrEqual((ARP_PARMS.baseReachableTimeMs / 2) * MS);
     expect(t * jiffy).toBeLessThan(((ARP_PARMS.baseReachableTimeMs * 3) / 2) * MS);
@@ -225,6 +225,52 @@ describe('neighbour resolution (net/core/neighbour.c)', () => {
     expect(lab.sa.arp.entries()).toEqual([]);
     expect(() => lab.sa.arp.replace(dev, 1, { lladdr: new Uint8Array(6), state: 'FAILED' })).toThrow(expect.objectContaining({ code: 'EINVAL' }));
     expect(() => lab.sa.arp.replace(dev, 1, { lladdr: new Uint8Array(5), state: 'STALE' })).toThrow(/allowed 6 bytes/);
+  });
+});
+
+describe('ARP sysctls (net.ipv4.neigh.*, net.ipv4.conf.*.arp_evict_nocarrier)', () => {
+  it('lists, reads and writes them in their /proc units; a device takes the defaults when it registers; bad values change nothing', () => {
+    const lab = makeLab({ arp: 'dynamic' });
+    const names = lab.sa.sysctlNames();
+    expect(names).toContain('net.ipv4.neigh.veth0.retrans_time_ms');
+    expect(names).toContain('net.ipv4.neigh.default.delay_first_probe_time');
+    expect(names).toContain('net.ipv4.conf.all.arp_evict_nocarrier');
+    expect(names).toEqual([...names].sort());
+    expect(['retrans_time_ms', 'base_reachable_time_ms', 'delay_first_probe_time', 'locktime', 'ucast_solicit', 'mcast_solicit', 'unres_qlen_bytes'].map((n) => lab.sa.getSysctl(`net.ipv4.neigh.veth0.${n}`))).toEqual(['1000', '30000', '5', '100', '3', '3', '212992']);
+    lab.sa.setSysctl('net.ipv4.neigh.veth0.retrans_time_ms', '200');
+    lab.sa.setSysctl('net.ipv4.neigh.veth0.mcast_solicit', 5);
+    lab.sa.setSysctl('net.ipv4.neigh.default.retrans_time_ms', 50);
+    expect(lab.sa.arp.parmsOf(lab.veth.a.dev)).toMatchObject({ retransTimeMs: 200, mcastProbes: 5 });
+    expect(lab.sa.getSysctl('net.ipv4.neigh.lo.retrans_time_ms')).toBe('1000');
+    for (const [name, v] of [['net.ipv4.neigh.veth0.retrans_time_ms', '-1'], ['net.ipv4.neigh.veth0.locktime', 'x'], ['net.ipv4.neigh.veth9.retrans_time_ms', '1'], ['net.ipv4.neigh.veth0.gc_thresh1', '1'], ['net.ipv4.conf.veth0.arp_evict_nocarrier', '2']] as const) {
+      expect(() => lab.sa.setSysctl(name, v)).toThrow(expect.objectContaining({ code: 'EINVAL' }));
+    }
+    expect(lab.sa.getSysctl('net.ipv4.neigh.veth0.retrans_time_ms')).toBe('200');
+    expect(lab.sa.getSysctl('net.ipv4.conf.veth0.arp_evict_nocarrier')).toBe('1');
+    // A shorter retrans_time with more broadcast probes: failure after 3 + 5 probes 200 ms apart.
+    const trace = arpTrace(lab);
+    const log = pinger(lab, '10.0.0.3', 1, S);
+    lab.sim.run({ until: 5 * S });
+    expect(trace.filter((t) => t.from === 'a').map((t) => Math.round(t.at / MS))).toEqual([0, 200, 400, 600, 800]);
+    expect(log.errors.map((e) => Math.round(e.at / MS))).toEqual([1000]);
+  });
+
+  it('with arp_evict_nocarrier off, a carrier loss keeps the entries (and traffic resumes without ARP)', () => {
+    const lab = makeLab({ arp: 'dynamic' });
+    pinger(lab, '10.0.0.2', 1, S);
+    lab.sim.run({ until: 1 * S });
+    lab.sa.setSysctl('net.ipv4.conf.veth0.arp_evict_nocarrier', 0);
+    lab.veth.a.dev.netifCarrierOff();
+    expect(lab.sa.arp.entries().map((e) => e.state)).toEqual(['REACHABLE']);
+    lab.veth.a.dev.netifCarrierOn();
+    lab.sa.setSysctl('net.ipv4.conf.veth0.arp_evict_nocarrier', 1);
+    lab.sa.setSysctl('net.ipv4.conf.all.arp_evict_nocarrier', 0);
+    lab.veth.a.dev.netifCarrierOff();
+    expect(lab.sa.arp.entries().map((e) => e.state)).toEqual(['REACHABLE']);
+    lab.sa.setSysctl('net.ipv4.conf.all.arp_evict_nocarrier', 1);
+    lab.veth.a.dev.netifCarrierOn();
+    lab.veth.a.dev.netifCarrierOff();
+    expect(lab.sa.arp.entries()).toEqual([]);
   });
 });
 

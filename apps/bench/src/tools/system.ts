@@ -7,7 +7,7 @@
  * `-s link show DEV`, `addr show`), and `modprobe` / `rmmod` for ntb_netdev, ntb_transport and ntb_perf.
  */
 import { ERRNO, NS_PER_SEC, strerror, type CpuUsage, type Errno } from '@ntbsim/kernel';
-import { formatIpv4, formatMac, NetError, parseIpv4Prefix, prefixMask, SYSCTL_NAMES, type NetDevice, type NetDevStats, type NudState } from '@ntbsim/net-core';
+import { formatIpv4, formatMac, NetError, parseIpv4Prefix, prefixMask, type NetDevice, type NetDevStats, type NudState } from '@ntbsim/net-core';
 import type { NtbPerf } from '@ntbsim/ntb-perf';
 import { LabError, qdiscAttached, type Board } from '../lab/lab.js';
 import { applyParam, ParamError, parsePerfParams, unknownParamMessage, type ModuleParams } from '../lab/params.js';
@@ -712,28 +712,32 @@ const SYSCTL_HELP = [
 ].join('\n');
 
 /**
- * `sysctl [-n] [-w] NAME[=VALUE]...` (procps-ng) over the board's network sysctls: `NAME = VALUE`
- * per setting (`-n`: the value only; arrays tab-separated as /proc prints them, booleans 1/0);
+ * `sysctl [-n] [-q] [-w] NAME[=VALUE]...` (procps-ng) over the board's network sysctls: `NAME = VALUE`
+ * per setting (`-n`: the value only; arrays tab-separated as /proc prints them, booleans 1/0;
+ * `-q`: nothing for a write);
  * an argument with `=` writes, as with `-w`. An unknown name is `cannot stat
  * /proc/sys/…`, a value the kernel refuses `setting key "…": Invalid argument`; either makes the
  * status 255 and leaves that setting as it was. `-a` (`-A`, `-X`, `--all`) lists every sysctl the
- * board's kernel model has — its network ones — sorted by name, as procps walks /proc/sys.
+ * board's kernel model has — its network ones, the ARP table's per device
+ * (net.ipv4.neigh.{default,DEV}.*, net.ipv4.conf.{all,default,DEV}.arp_evict_nocarrier) among
+ * them — sorted by name, as procps walks /proc/sys.
  */
 export const sysctl: Command = (argv, env) => {
   let valuesOnly = false;
   let write = false;
   let all = false;
+  let quiet = false;
   const names: string[] = [];
   for (const a of argv.slice(1)) {
     if (a === '-h' || a === '-d' || a === '--help') return result(SYSCTL_HELP);
     if (a === '-n' || a === '--values') valuesOnly = true;
     else if (a === '-w' || a === '--write') write = true;
-    else if (a === '-q' || a === '--quiet') continue;
+    else if (a === '-q' || a === '--quiet') quiet = true;
     else if (a === '-a' || a === '-A' || a === '-X' || a === '--all') all = true;
     else if (a.startsWith('-')) return result('', `sysctl: invalid option -- '${a.replace(/^-+/, '').charAt(0)}'\nUsage:\n sysctl [options] [variable[=value] ...]\n`, 255);
     else names.push(a);
   }
-  if (all && !write) names.push(...Object.keys(SYSCTL_NAMES).sort());
+  if (all && !write) names.push(...env.board.stack.sysctlNames());
   if (names.length === 0) return result('', 'sysctl: no variables specified\nTry `sysctl --help\' for more information.\n', 255);
   const stack = env.board.stack;
   let out = '';
@@ -745,8 +749,7 @@ export const sysctl: Command = (argv, env) => {
       err += `sysctl: "${arg}" must be of the form name=value\n`;
       continue;
     }
-    const key = SYSCTL_NAMES[name];
-    if (key === undefined) {
+    if (!stack.sysctlNames().includes(name)) {
       err += `sysctl: cannot stat /proc/sys/${name.replaceAll('.', '/')}: No such file or directory\n`;
       continue;
     }
@@ -759,8 +762,9 @@ export const sysctl: Command = (argv, env) => {
         continue;
       }
     }
-    const v = stack.sysctl[key];
-    const text = Array.isArray(v) ? v.join('\t') : typeof v === 'boolean' ? (v ? '1' : '0') : String(v);
+    // -q: a write does not echo the setting.
+    if (quiet && eq >= 0) continue;
+    const text = stack.getSysctl(name);
     out += valuesOnly ? `${text}\n` : `${name} = ${text}\n`;
   }
   return result(out, err, err === '' ? 0 : 255);

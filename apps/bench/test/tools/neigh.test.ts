@@ -96,6 +96,26 @@ describe('ARP in the lab', () => {
     expect(ok('ip neigh')).toBe('');
   });
 
+  it('sysctl reads and writes the ARP settings per device; with arp_evict_nocarrier=0 a QP link flap keeps the entries', () => {
+    const lab = bootLab({ seed: 2 });
+    expect(sh(lab, 'ep', 'sysctl net.ipv4.neigh.ntb0.retrans_time_ms net.ipv4.conf.ntb0.arp_evict_nocarrier').stdout).toBe('net.ipv4.neigh.ntb0.retrans_time_ms = 1000\nnet.ipv4.conf.ntb0.arp_evict_nocarrier = 1\n');
+    expect(sh(lab, 'ep', 'sysctl -a').stdout).toContain('net.ipv4.neigh.default.unres_qlen_bytes = 212992\n');
+    expect(sh(lab, 'ep', 'sysctl -w net.ipv4.neigh.ntb0.retrans_time_ms=-3')).toMatchObject({ status: 255, stderr: 'sysctl: setting key "net.ipv4.neigh.ntb0.retrans_time_ms": Invalid argument\n' });
+    expect(sh(lab, 'ep', 'sysctl net.ipv4.neigh.eth0.retrans_time_ms')).toMatchObject({ status: 255, stderr: 'sysctl: cannot stat /proc/sys/net/ipv4/neigh/eth0/retrans_time_ms: No such file or directory\n' });
+    expect(sh(lab, 'ep', 'ping -c 1 -q 10.0.0.1').status).toBe(0);
+    const flap = (): string => {
+      expect(sh(lab, 'rc', 'fault qp-link down').status).toBe(0);
+      lab.sim.run({ until: lab.sim.now + 20e6 });
+      expect(sh(lab, 'rc', 'fault qp-link up').status).toBe(0);
+      lab.sim.run({ until: lab.sim.now + 50e6 });
+      return sh(lab, 'ep', 'ip neigh').stdout;
+    };
+    expect(flap()).toBe('');
+    expect(sh(lab, 'ep', 'ping -c 1 -q 10.0.0.1').status).toBe(0);
+    expect(sh(lab, 'ep', 'sysctl -q -w net.ipv4.conf.ntb0.arp_evict_nocarrier=0')).toMatchObject({ status: 0, stdout: '' });
+    expect(flap()).toMatch(/^10\.0\.0\.1 dev ntb0 lladdr [0-9a-f:]{17} (REACHABLE|STALE|DELAY) \n$/);
+  });
+
   it('a permanent entry with the wrong MAC is a black hole: the peer drops the frames as for another host (rx_otherhost_dropped)', () => {
     const lab = bootLab({ seed: 2 });
     expect(sh(lab, 'ep', 'ip neigh add 10.0.0.1 lladdr 02:de:ad:00:00:01 dev ntb0').status).toBe(0);
