@@ -32,7 +32,7 @@
 import type { ExecContext, Rng, Timer } from '@ntbsim/kernel';
 import { NetError } from './errors.js';
 import { arpSkb } from './frame.js';
-import { ARPOP, ETH_ALEN, formatIpv4, type Ipv4Addr } from './inet.js';
+import { ARPOP, ETH_ALEN, ETH_HLEN, formatIpv4, type Ipv4Addr } from './inet.js';
 import type { NetDevice } from './netDevice.js';
 import type { NetStack } from './netStack.js';
 import type { ArpHeader, Skb } from './skb.js';
@@ -167,8 +167,7 @@ class Neighbour {
 
 /** The ARP table of one stack (arp_tbl). */
 export class NeighTable {
-  /** net.ipv4.neigh.default.*: what a device registered from now on starts with. */
-  readonly defaults: Parms;
+  private readonly defaultParms: Parms;
   /** /proc/net/stat/arp_cache counters. */
   readonly stats: NeighStats = { allocs: 0, resFailed: 0, unresolvedDiscards: 0 };
   /** net.ipv4.conf.{all,default}.arp_evict_nocarrier: eviction on carrier loss needs `all` and the device's both on. */
@@ -184,8 +183,13 @@ export class NeighTable {
     readonly stack: NetStack,
     parms: NeighParms = ARP_PARMS,
   ) {
-    this.defaults = { ...parms };
+    this.defaultParms = { ...parms };
     this.rng = stack.rng.fork();
+  }
+
+  /** net.ipv4.neigh.default.*: what a device registered from now on starts with (`setParm('default', …)` changes them). */
+  get defaults(): Readonly<NeighParms> {
+    return this.defaultParms;
   }
 
   /**
@@ -193,7 +197,7 @@ export class NeighTable {
    * defaults and draws its reachable_time.
    */
   addDevice(dev: NetDevice): DevParms {
-    const p = { ...this.defaults };
+    const p = { ...this.defaultParms };
     const d: DevParms = { p, reachableTime: this.randReachTime(p), evictNocarrier: this.evictNocarrier.default };
     this.devParms.set(dev, d);
     return d;
@@ -228,7 +232,7 @@ export class NeighTable {
     if (!Object.hasOwn(ARP_PARMS, key)) throw new NetError('EINVAL', `neigh parameter ${String(key)}: unknown; allowed ${Object.keys(ARP_PARMS).join(', ')}`);
     if (!Number.isInteger(value) || value < 0 || value > 0x7fffffff) throw new NetError('EINVAL', `neigh ${String(key)} ${value}: allowed an integer in 0..2147483647`);
     if (scope === 'default') {
-      this.defaults[key] = value;
+      this.defaultParms[key] = value;
       return;
     }
     const d = this.parmsFor(scope);
@@ -300,12 +304,6 @@ export class NeighTable {
   private drop(skb: Skb, reason: NeighDropReason, on: ExecContext | undefined): void {
     for (const tap of this.dropTaps) tap(skb, reason);
     skb.free(on ?? this.stack.host.cpu(0));
-  }
-
-  /** The Ethernet address of `addr` on `dev` while the entry is valid, else null. */
-  lladdr(dev: NetDevice, addr: Ipv4Addr): Uint8Array | null {
-    const n = this.lookup(dev, addr);
-    return n !== undefined && VALID.has(n.state) ? n.ha : null;
   }
 
   /** The entries, per device in creation order (`ip neigh show`). */
@@ -403,9 +401,7 @@ export class NeighTable {
   private send(op: number, dev: NetDevice, a: { readonly tpa: Ipv4Addr; readonly spa: Ipv4Addr; readonly tha: Uint8Array; readonly ethDst: Uint8Array }, ctx: ExecContext): void {
     const costs = ctx.host.costs;
     ctx.charge(costs.skbAlloc() + costs.txPacket());
-    const skb = arpSkb({ op, sha: dev.devAddr, spa: a.spa, tha: a.tha, tpa: a.tpa }, 0);
-    skb.macLen = 14;
-    skb.truesize = 0;
+    const skb = arpSkb({ op, sha: dev.devAddr, spa: a.spa, tha: a.tha, tpa: a.tpa }, ETH_HLEN);
     skb.dev = dev;
     skb.ethSrc = dev.devAddr;
     skb.ethDst = a.ethDst;
