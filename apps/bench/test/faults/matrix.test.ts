@@ -17,6 +17,7 @@ describe('the fault × invariant matrix', () => {
       'hw-link-loss',
       'hw-link-loss-silent',
       'qp-link-rc',
+      'qp-link-rc-keep-arp',
       'qp-link-ep',
       'qp-link-ep-clear-ring',
       'reset-rc',
@@ -102,6 +103,18 @@ describe('the fault × invariant matrix', () => {
     expect(fixed?.pass).toBe(true);
     expect(fixed?.invariants['known-weakness'].detail).toMatch(/^absent: [1-9]\d* EP DMA cop(y|ies) in flight at the shrink; the terminate dropped 0 DMA copies in flight; the RC's QP 1 is down \(it read the LINK_DOWN\); EP TCPSpuriousRtxHostQueues 0; stream at 3000000 B$/);
     expect(fixed?.invariants['loss-accounted'].detail).toMatch(/^no loss/);
+  });
+
+  it('shows ARP holding the stream after a QP link flap (an entry made while the carrier was down waits for its next probe), and not with arp_evict_nocarrier=0', () => {
+    const kernel = report.results.find((x) => x.id === 'qp-link-rc');
+    expect(kernel?.invariants['known-weakness'].detail).toMatch(/^shown: [1-9]\d* ARP entr(y|ies) INCOMPLETE at the heal \(made while the carrier was down, the request dropped\)/);
+    const kept = report.results.find((x) => x.id === 'qp-link-rc-keep-arp');
+    expect(kept?.pass).toBe(true);
+    expect(kept?.invariants['known-weakness'].detail).toBe('absent: no ARP entry left resolving at the heal: the entries survived the carrier loss');
+    const resumed = (d: string | undefined): number => Number(/^resumed ([\d.]+) ms/.exec(d ?? '')?.[1] ?? NaN);
+    // TCP's retransmission alone (TCP_RTO_MIN, backed off once) against that plus ARP's next probe.
+    expect(resumed(kept?.invariants['resumes-in-bound'].detail)).toBeLessThan(700);
+    expect(resumed(kernel?.invariants['resumes-in-bound'].detail)).toBeGreaterThan(resumed(kept?.invariants['resumes-in-bound'].detail) + 300);
   });
 
   it('shows a QP link left down on one board by the QP_LINKS read-modify-write when both boards grow their channels at once, and not with qp_links_own_bits=Y', () => {
