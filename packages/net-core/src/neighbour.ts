@@ -131,6 +131,8 @@ type Parms = { -readonly [K in keyof NeighParms]: NeighParms[K] };
 /** The ARP settings of one device (its `struct neigh_parms` and `arp_evict_nocarrier`). */
 interface DevParms {
   readonly p: Parms;
+  /** The parameters set for this device itself (neigh_parms data_state): a new default no longer reaches them. */
+  readonly own: Set<keyof NeighParms>;
   /** reachable_time (jiffies), drawn from its base_reachable_time. */
   reachableTime: number;
   /** net.ipv4.conf.DEV.arp_evict_nocarrier. */
@@ -198,7 +200,7 @@ export class NeighTable {
    */
   addDevice(dev: NetDevice): DevParms {
     const p = { ...this.defaultParms };
-    const d: DevParms = { p, reachableTime: this.randReachTime(p), evictNocarrier: this.evictNocarrier.default };
+    const d: DevParms = { p, own: new Set(), reachableTime: this.randReachTime(p), evictNocarrier: this.evictNocarrier.default };
     this.devParms.set(dev, d);
     return d;
   }
@@ -225,7 +227,8 @@ export class NeighTable {
 
   /**
    * Set parameter `key` of `dev`, or of the defaults, to `value`: a non-negative integer (ms,
-   * bytes or probes), EINVAL otherwise; a new base_reachable_time draws that device's
+   * bytes or probes), EINVAL otherwise. A new default reaches every device that has not set
+   * that parameter itself (neigh_copy_dflt_parms); a new base_reachable_time draws the device's
    * reachable_time again, as its sysctl handler does.
    */
   setParm(scope: NetDevice | 'default', key: keyof NeighParms, value: number): void {
@@ -233,9 +236,16 @@ export class NeighTable {
     if (!Number.isInteger(value) || value < 0 || value > 0x7fffffff) throw new NetError('EINVAL', `neigh ${String(key)} ${value}: allowed an integer in 0..2147483647`);
     if (scope === 'default') {
       this.defaultParms[key] = value;
+      // neigh_copy_dflt_parms: every device that has not set it itself follows the default.
+      for (const d of this.devParms.values()) if (!d.own.has(key)) this.assign(d, key, value);
       return;
     }
     const d = this.parmsFor(scope);
+    d.own.add(key);
+    this.assign(d, key, value);
+  }
+
+  private assign(d: DevParms, key: keyof NeighParms, value: number): void {
     d.p[key] = value;
     if (key === 'baseReachableTimeMs') d.reachableTime = this.randReachTime(d.p);
   }
@@ -343,6 +353,14 @@ export class NeighTable {
   private eventSend(n: Neighbour, skb: Skb, ctx: ExecContext): boolean {
     const host = this.stack.host;
     let probeNow = false;
+    if (n.state !== 'STALE' && n.state !== 'INCOMPLETE' && n.parms.p.mcastProbes === 0) {
+      // No broadcast probe allowed (mcast_solicit 0, app_solicit 0): FAILED at once, the packet dropped without a report.
+      n.timer.del();
+      n.state = 'FAILED';
+      n.updated = host.jiffies;
+      this.drop(skb, 'NEIGH_FAILED', ctx);
+      return true;
+    }
     if (n.state !== 'STALE' && n.state !== 'INCOMPLETE') {
       n.probes = n.parms.p.ucastProbes;
       n.state = 'INCOMPLETE';
@@ -385,14 +403,13 @@ export class NeighTable {
   /**
    * arp_solicit: a request for `n`'s address, unicast to its known address while fewer than
    * `ucastProbes` probes were sent (PROBE), else broadcast; the sender address is the source of
-   * the packet waiting on the entry when it is ours (arp_announce 0), else the device's address
-   * that covers the target.
+   * the packet waiting on the entry when it is ours (arp_announce 0), else the one
+   * inet_select_addr picks (`NetStack.selectAddr`), else 0.0.0.0.
    */
   private solicit(n: Neighbour, ctx: ExecContext): void {
     const waiting = n.queue[n.queue.length - 1];
     const stack = this.stack;
-    const saddr = waiting !== undefined && stack.isLocalAddr(waiting.ip.src) ? waiting.ip.src : stack.selectAddr(n.dev, n.key);
-    if (saddr === null) return;
+    const saddr = waiting !== undefined && stack.isLocalAddr(waiting.ip.src) ? waiting.ip.src : (stack.selectAddr(n.dev, n.key) ?? 0);
     const unicast = n.probes < n.parms.p.ucastProbes && n.ha !== null;
     this.send(ARPOP.REQUEST, n.dev, { tpa: n.key, spa: saddr, tha: ZERO_MAC, ethDst: unicast ? (n.ha as Uint8Array) : BROADCAST_MAC }, ctx);
   }
@@ -501,6 +518,8 @@ export class NeighTable {
     if (n.ha === null || !sameMac(n.ha, addr)) {
       n.ha = Uint8Array.from(addr);
       n.updated = host.jiffies;
+      // A new address not asserted reachable: the old confirmation does not vouch for it.
+      if (!CONNECTED.has(next)) n.confirmed = host.jiffies - this.jiffies(n.parms.p.baseReachableTimeMs) * 2;
     }
     if (next === old || oldValid) return;
     this.sendQueue(n, ctx);
@@ -516,9 +535,11 @@ export class NeighTable {
   }
 
   /**
-   * arp_rcv + arp_process for an ARP packet received on `skb.dev`: a request for one of our
-   * addresses creates or refreshes the sender's entry and is answered; any other packet updates
-   * an existing entry of its sender. The per-packet receive cost is charged here.
+   * arp_rcv + arp_process for an ARP packet received on `skb.dev`: a request for any address of
+   * this host (arp_ignore 0: the RTN_LOCAL route, whatever device holds it) creates or refreshes
+   * the sender's entry and is answered; a duplicate-address probe (sender 0.0.0.0) for one is
+   * answered and teaches nothing; any other packet updates an existing entry of its sender. The
+   * per-packet receive cost is charged here.
    */
   rcv(skb: Skb, ctx: ExecContext): void {
     const arp = skb.l4 as ArpHeader;
@@ -529,7 +550,13 @@ export class NeighTable {
       skb.free(ctx);
       return;
     }
-    if (arp.op === ARPOP.REQUEST && arp.spa !== 0 && stack.isOwnAddrOn(dev, arp.tpa)) {
+    if (arp.op === ARPOP.REQUEST && arp.spa === 0) {
+      // A duplicate-address probe (sender 0.0.0.0, arping -D): answered for a local address, nothing learnt.
+      if (stack.isLocalAddr(arp.tpa)) this.send(ARPOP.REPLY, dev, { tpa: 0, spa: arp.tpa, tha: arp.sha, ethDst: arp.sha }, ctx);
+      skb.free(ctx);
+      return;
+    }
+    if (arp.op === ARPOP.REQUEST && stack.isLocalAddr(arp.tpa)) {
       const n = this.create(dev, arp.spa);
       this.update(n, { lladdr: arp.sha, state: 'STALE', override: true }, ctx);
       this.send(ARPOP.REPLY, dev, { tpa: arp.spa, spa: arp.tpa, tha: arp.sha, ethDst: arp.sha }, ctx);
@@ -572,27 +599,32 @@ export class NeighTable {
   }
 
   /**
-   * `ip neigh del ADDR dev DEV` (neigh_delete): the entry becomes FAILED — what waited on it is
-   * reported to its senders as host unreachable — and is removed; false if there was none.
+   * `ip neigh del ADDR dev DEV` (neigh_delete): the entry becomes FAILED — a resolving one
+   * (INCOMPLETE, PROBE) counts in res_failed and reports what waited on it to its senders as
+   * host unreachable — and is removed; false if there was none.
    */
   remove(dev: NetDevice, addr: Ipv4Addr, ctx?: ExecContext): boolean {
     const m = this.byDev.get(dev);
     const n = m?.get(addr);
     if (m === undefined || n === undefined || n.state === 'NONE') return false;
     n.timer.del();
+    const resolving = n.state === 'INCOMPLETE' || n.state === 'PROBE';
     n.state = 'FAILED';
-    this.invalidate(n, ctx ?? this.stack.host.syscallContext());
+    if (resolving) {
+      this.stats.resFailed++;
+      this.invalidate(n, ctx ?? this.stack.host.syscallContext());
+    } else this.purge(n, 'NEIGH_FAILED', ctx);
     m.delete(addr);
     return true;
   }
 
-  /** Send what waited on `n` now that it has an address (neigh_update's arp_queue loop). */
+  /** Send what waited on `n` now that it has an address (neigh_update's arp_queue loop, each through `n->output`). */
   private sendQueue(n: Neighbour, ctx: ExecContext): void {
     while (n.queue.length > 0 && VALID.has(n.state)) {
       const skb = n.queue.shift() as Skb;
       n.queueBytes -= skb.truesize;
-      skb.ethDst = n.ha;
-      devQueueXmit(skb, ctx);
+      // n->output: through the resolve path, so a STALE entry goes to DELAY as for any packet.
+      this.output(skb, n.dev, n.key, ctx);
     }
   }
 

@@ -502,14 +502,10 @@ export class NetStack {
     return this.addrs.some((a) => a.addr === addr);
   }
 
-  /** @internal Whether `addr` is an address of `dev` (the RTN_LOCAL check of arp_process). */
-  isOwnAddrOn(dev: NetDevice, addr: Ipv4Addr): boolean {
-    return this.addrs.some((a) => a.dev === dev && a.addr === addr);
-  }
-
   /**
-   * inet_select_addr: the address of `dev` to speak from toward `dst` — one whose subnet holds
-   * `dst`, else the device's first — or null when it has none.
+   * inet_select_addr (scope link): the address of `dev` to speak from toward `dst` — one whose
+   * subnet holds `dst`, else the device's first — else the first address of another device
+   * that is not a host-scope (127/8) one, or null when there is none.
    */
   selectAddr(dev: NetDevice, dst: Ipv4Addr): Ipv4Addr | null {
     let first: Ipv4Addr | null = null;
@@ -519,7 +515,7 @@ export class NetStack {
       if (((a.addr & m) >>> 0) === ((dst & m) >>> 0)) return a.addr;
       first ??= a.addr;
     }
-    return first;
+    return first ?? this.addrs.find((a) => a.addr >>> 24 !== 127)?.addr ?? null;
   }
 
   /**

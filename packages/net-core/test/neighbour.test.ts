@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ARP_PARMS, ARP_PLEN, arpSkb, ETH_HLEN, ETH_P_ARP, formatIpv4, formatMac, parseIpv4, skbFromFrame, skbToFrame, type Skb } from '../src/index.js';
+import { ARP_PARMS, ARP_PLEN, arpSkb, devQueueXmit, ETH_HLEN, ETH_P_ARP, formatIpv4, formatMac, parseIpv4, skbFromFrame, skbToFrame, type Skb } from '../src/index.js';
 import { makeLab, type Lab } from './helpers.js';
 
 const MS = 1e6;
@@ -229,7 +229,7 @@ describe('neighbour resolution (net/core/neighbour.c)', () => {
 });
 
 describe('ARP sysctls (net.ipv4.neigh.*, net.ipv4.conf.*.arp_evict_nocarrier)', () => {
-  it('lists, reads and writes them in their /proc units; a device takes the defaults when it registers; bad values change nothing', () => {
+  it('lists, reads and writes them in their /proc units; a new default reaches the devices that did not set their own; bad values change nothing', () => {
     const lab = makeLab({ arp: 'dynamic' });
     const names = lab.sa.sysctlNames();
     expect(names).toContain('net.ipv4.neigh.veth0.retrans_time_ms');
@@ -241,7 +241,8 @@ describe('ARP sysctls (net.ipv4.neigh.*, net.ipv4.conf.*.arp_evict_nocarrier)', 
     lab.sa.setSysctl('net.ipv4.neigh.veth0.mcast_solicit', 5);
     lab.sa.setSysctl('net.ipv4.neigh.default.retrans_time_ms', 50);
     expect(lab.sa.arp.parmsOf(lab.veth.a.dev)).toMatchObject({ retransTimeMs: 200, mcastProbes: 5 });
-    expect(lab.sa.getSysctl('net.ipv4.neigh.lo.retrans_time_ms')).toBe('1000');
+    // A new default reaches the devices that did not set it themselves (neigh_copy_dflt_parms).
+    expect(lab.sa.getSysctl('net.ipv4.neigh.lo.retrans_time_ms')).toBe('50');
     for (const [name, v] of [['net.ipv4.neigh.veth0.retrans_time_ms', '-1'], ['net.ipv4.neigh.veth0.locktime', 'x'], ['net.ipv4.neigh.veth9.retrans_time_ms', '1'], ['net.ipv4.neigh.veth0.gc_thresh1', '1'], ['net.ipv4.conf.veth0.arp_evict_nocarrier', '2']] as const) {
       expect(() => lab.sa.setSysctl(name, v)).toThrow(expect.objectContaining({ code: 'EINVAL' }));
     }
@@ -253,6 +254,44 @@ describe('ARP sysctls (net.ipv4.neigh.*, net.ipv4.conf.*.arp_evict_nocarrier)', 
     lab.sim.run({ until: 5 * S });
     expect(trace.filter((t) => t.from === 'a').map((t) => Math.round(t.at / MS))).toEqual([0, 200, 400, 600, 800]);
     expect(log.errors.map((e) => Math.round(e.at / MS))).toEqual([1000]);
+  });
+
+  it('mcast_solicit 0: a packet to an unresolved neighbour is dropped at once, no probe, no report', () => {
+    const lab = makeLab({ arp: 'dynamic' });
+    lab.sa.setSysctl('net.ipv4.neigh.veth0.mcast_solicit', 0);
+    const trace = arpTrace(lab);
+    const drops: string[] = [];
+    lab.sa.arp.addDropTap((_skb, why) => drops.push(why));
+    pinger(lab, '10.0.0.2', 2, S);
+    lab.sim.run({ until: 5 * S });
+    expect(trace).toEqual([]);
+    expect(drops).toEqual(['NEIGH_FAILED', 'NEIGH_FAILED']);
+    expect(lab.sa.snmp.Icmp.OutDestUnreachs).toBe(0);
+    expect(lab.sa.arp.entries().map((e) => e.state)).toEqual(['FAILED']);
+  });
+
+  it('answers a duplicate-address probe (sender 0.0.0.0) for its address without learning from it; del of a resolving entry counts res_failed', () => {
+    const lab = makeLab({ arp: 'dynamic' });
+    const trace = arpTrace(lab);
+    lab.a.createKthread('dad', (ctx) => {
+      const skb = arpSkb({ op: 1, sha: lab.veth.a.dev.devAddr, spa: 0, tha: new Uint8Array(6), tpa: parseIpv4('10.0.0.2') }, ETH_HLEN);
+      skb.dev = lab.veth.a.dev;
+      skb.ethSrc = lab.veth.a.dev.devAddr;
+      skb.ethDst = new Uint8Array(6).fill(0xff);
+      devQueueXmit(skb, ctx);
+      return 'exit';
+    });
+    lab.sim.run({ until: 100 * MS });
+    expect(trace.map((t) => [t.from, t.op, t.unicast])).toEqual([
+      ['a', 1, false],
+      ['b', 2, true],
+    ]);
+    expect(lab.sb.arp.entries()).toEqual([]);
+    pinger(lab, '10.0.0.3', 1, S);
+    lab.sim.run({ until: lab.sim.now + 100 * MS });
+    expect(lab.sa.arp.remove(lab.veth.a.dev, parseIpv4('10.0.0.3'))).toBe(true);
+    expect(lab.sa.arp.stats.resFailed).toBe(1);
+    expect(lab.sa.snmp.Icmp.OutDestUnreachs).toBe(1);
   });
 
   it('with arp_evict_nocarrier off, a carrier loss keeps the entries (and traffic resumes without ARP)', () => {

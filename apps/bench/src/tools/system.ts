@@ -466,11 +466,20 @@ const IP_NEIGH_USAGE =
 /** The `nud` words of ip neigh (nud_state_a2n), as the table names the states. */
 const NUD_WORDS: Readonly<Record<string, NudState>> = { permanent: 'PERMANENT', reachable: 'REACHABLE', noarp: 'NOARP', none: 'NONE', stale: 'STALE', incomplete: 'INCOMPLETE', delay: 'DELAY', probe: 'PROBE', failed: 'FAILED' };
 
+/** nud_state_a2n: a state word (`permanent`, `reachable` and `failed` by any prefix, the others whole), or an IpExit. */
+function nudState(word: string): NudState {
+  const prefixed = (['permanent', 'reachable', 'failed'] as const).find((w) => matches(word, w));
+  const state = prefixed !== undefined ? NUD_WORDS[prefixed] : Object.hasOwn(NUD_WORDS, word) ? NUD_WORDS[word] : undefined;
+  if (state === undefined) throw new IpExit(`Error: argument "${word}" is wrong: nud state is bad\n`, 255);
+  return state;
+}
+
 /** An `ip neigh` line's words: the address, `lladdr`, `nud` and `dev`, and for show/flush a `to` prefix and `nud all`. */
 interface NeighArgs {
   readonly addr: string | null;
   readonly lladdr: string | null;
-  readonly nud: string | null;
+  /** The `nud` words in order (show and flush OR them; add takes the last). */
+  readonly nud: readonly string[];
   readonly dev: string | null;
 }
 
@@ -478,7 +487,7 @@ interface NeighArgs {
 function parseNeighArgs(args: readonly string[]): NeighArgs {
   let addr: string | null = null;
   let lladdr: string | null = null;
-  let nud: string | null = null;
+  const nud: string[] = [];
   let dev: string | null = null;
   for (let i = 0; i < args.length; i++) {
     const w = args[i] as string;
@@ -488,7 +497,7 @@ function parseNeighArgs(args: readonly string[]): NeighArgs {
       return v;
     };
     if (w === 'lladdr') lladdr = value();
-    else if (w === 'nud') nud = value();
+    else if (w === 'nud') nud.push(value());
     else if (w === 'dev') dev = value();
     else if (w === 'to') addr = value();
     else if (matches(w, 'help')) throw new IpExit(IP_NEIGH_USAGE, 255);
@@ -498,10 +507,10 @@ function parseNeighArgs(args: readonly string[]): NeighArgs {
   return { addr, lladdr, nud, dev };
 }
 
-/** ll_addr_a2n for Ethernet: six colon-separated hex bytes, or an IpExit as ip prints it. */
+/** ll_addr_a2n: colon-separated hex bytes, or an IpExit as ip prints it (the kernel judges the length). */
 function parseLladdr(word: string): Uint8Array {
   const parts = word.split(':');
-  if (parts.length !== 6 || parts.some((p) => !/^[0-9a-fA-F]{1,2}$/.test(p))) throw new IpExit(`"${word}" is invalid lladdr.\n`, 255);
+  if (parts.length > 20 || parts.some((p) => !/^[0-9a-fA-F]{1,2}$/.test(p))) throw new IpExit(`"${word}" is invalid lladdr.\n`, 255);
   return Uint8Array.from(parts.map((p) => parseInt(p, 16)));
 }
 
@@ -530,13 +539,14 @@ function ipNeigh(board: Board, args: readonly string[], stats: number): CommandR
   if (showOrFlush) {
     const flush = verb !== undefined && matches(verb, 'flush');
     if (flush && rest.length === 0) throw new IpExit('Flush requires arguments.\n', 255);
+    if (!flush && stats > 0) return result('', 'ip: the lab does not model the neighbour cache statistics of ip -s neigh (ref, used, probes): ip neigh shows the entries\n', 2);
     const a = parseNeighArgs(rest);
     const dev = a.dev === null ? null : neighDevice(board, a.dev);
-    if (a.nud !== null && a.nud !== 'all' && NUD_WORDS[a.nud] === undefined) throw new IpExit(`Error: argument "${a.nud}" is wrong: nud state is bad\n`, 255);
+    // Each `nud` adds its state to the filter; `all` is every state (for flush, but NOARP).
+    const wanted = a.nud.length === 0 ? null : new Set(a.nud.flatMap((w) => (w === 'all' ? Object.values(NUD_WORDS).filter((x) => !flush || x !== 'NOARP') : [nudState(w)])));
     const to = a.addr === null || a.addr === 'all' || a.addr === 'default' ? null : parseIpv4Prefix(a.addr.includes('/') ? a.addr : `${a.addr}/32`);
     const entries = table.entries(dev ?? undefined).filter((e) => {
-      if (a.nud === 'all') return true;
-      if (a.nud !== null) return e.state === NUD_WORDS[a.nud];
+      if (wanted !== null) return wanted.has(e.state);
       return flush ? e.state !== 'PERMANENT' && e.state !== 'NOARP' : e.state !== 'NOARP';
     }).filter((e) => to === null || ((parseIpv4Prefix(`${e.addr}/32`).addr & prefixMask(to.prefixLen)) >>> 0) === ((to.addr & prefixMask(to.prefixLen)) >>> 0));
     if (!flush) return result(entries.map((e) => `${e.addr} ${dev === null ? `dev ${e.dev} ` : ''}${e.lladdr === null ? '' : `lladdr ${e.lladdr} `}${e.state} \n`).join(''));
@@ -551,9 +561,11 @@ function ipNeigh(board: Board, args: readonly string[], stats: number): CommandR
   }
   const a = parseNeighArgs(rest);
   if (a.addr === null || a.dev === null) throw new IpExit('Device and destination are required arguments.\n', 255);
-  const state = a.nud === null ? 'PERMANENT' : NUD_WORDS[a.nud];
-  if (state === undefined) throw new IpExit(`Error: argument "${a.nud ?? ''}" is wrong: nud state is bad\n`, 255);
+  const last = a.nud[a.nud.length - 1];
+  const state = last === undefined ? 'PERMANENT' : nudState(last);
   const lladdr = a.lladdr === null ? null : parseLladdr(a.lladdr);
+  // neigh_add: an address shorter than the device's is refused (NL_SET_ERR_MSG "Invalid link address").
+  if (lladdr !== null && lladdr.length < 6) return result('', 'Error: Invalid link address.\n', 2);
   const dev = neighDevice(board, a.dev);
   const addr = parseIpv4Prefix(`${a.addr}/32`).addr;
   const exists = table.entries(dev).some((e) => e.addr === formatIpv4(addr));
@@ -561,7 +573,7 @@ function ipNeigh(board: Board, args: readonly string[], stats: number): CommandR
   if (op === 'add' && exists) return result('', 'RTNETLINK answers: File exists\n', 2);
   if (op === 'change' && !exists) return result('', 'RTNETLINK answers: No such file or directory\n', 2);
   try {
-    table.replace(dev, addr, { lladdr, state });
+    table.replace(dev, addr, { lladdr: lladdr?.slice(0, 6) ?? null, state });
   } catch (e) {
     if (!(e instanceof NetError)) throw e;
     return result('', /No link layer address given/.test(e.message) ? 'Error: No link layer address given.\n' : 'RTNETLINK answers: Invalid argument\n', 2);

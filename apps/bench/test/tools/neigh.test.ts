@@ -77,14 +77,20 @@ describe('ARP in the lab', () => {
     ok('ip neigh change 10.0.0.9 dev ntb0 nud reachable');
     expect(ok('ip neigh show nud reachable')).toBe('10.0.0.9 dev ntb0 lladdr 02:00:00:00:00:0a REACHABLE \n');
     expect(ok('ip neigh show nud stale')).toBe('');
+    // nud words OR together; permanent, reachable and failed go by any prefix.
+    ok('ip neigh add 10.0.0.6 lladdr 02:00:00:00:00:06 dev ntb0 nud perm');
+    expect(ok('ip neigh show nud reach nud permanent')).toBe('10.0.0.9 dev ntb0 lladdr 02:00:00:00:00:0a REACHABLE \n10.0.0.6 dev ntb0 lladdr 02:00:00:00:00:06 PERMANENT \n');
+    ok('ip neigh del 10.0.0.6 dev ntb0');
     err('ip neigh change 10.0.0.8 lladdr 02:00:00:00:00:08 dev ntb0', 2, 'RTNETLINK answers: No such file or directory\n');
     err('ip neigh add 10.0.0.8 dev ntb0', 2, 'Error: No link layer address given.\n');
-    err('ip neigh add 10.0.0.8 lladdr 02:00:00:00:00 dev ntb0', 255, '"02:00:00:00:00" is invalid lladdr.\n');
+    err('ip neigh add 10.0.0.8 lladdr 02:00:00:00:00 dev ntb0', 2, 'Error: Invalid link address.\n');
+    err('ip neigh add 10.0.0.8 lladdr 02:zz:00:00:00:00 dev ntb0', 255, '"02:zz:00:00:00:00" is invalid lladdr.\n');
     err('ip neigh add 10.0.0.8 lladdr 02:00:00:00:00:08 dev ntb0 nud bogus', 255, 'Error: argument "bogus" is wrong: nud state is bad\n');
     err('ip neigh add 10.0.0.8 lladdr 02:00:00:00:00:08 dev ntb0 nud probe', 2, 'RTNETLINK answers: Invalid argument\n');
     err('ip neigh add 10.0.0.8 lladdr 02:00:00:00:00:08', 255, 'Device and destination are required arguments.\n');
     err('ip neigh add 10.0.0.8 lladdr 02:00:00:00:00:08 dev eth9', 255, 'Cannot find device "eth9"\n');
     err('ip neigh flush', 255, 'Flush requires arguments.\n');
+    err('ip -s neigh', 2, 'ip: the lab does not model the neighbour cache statistics of ip -s neigh (ref, used, probes): ip neigh shows the entries\n');
     err('ip neigh frob', 255, 'Command "frob" is unknown, try "ip neigh help".\n');
     // flush skips permanent entries; -s reports the rounds.
     ok('ip neigh replace 10.0.0.7 lladdr 02:00:00:00:00:07 dev ntb0 nud permanent');
