@@ -477,7 +477,7 @@ export class NeighTable {
     while (n.state === 'FAILED' && n.queue.length > 0) {
       const skb = n.queue.shift() as Skb;
       n.queueBytes -= skb.truesize;
-      this.stack.icmpHostUnreachLocal(skb);
+      this.stack.icmpHostUnreachLocal(skb, ctx);
       this.drop(skb, 'NEIGH_FAILED', ctx);
     }
     this.purge(n, 'NEIGH_FAILED', ctx);

@@ -674,14 +674,14 @@ export class NetStack {
    * ICMP_HOST_UNREACH)` for a packet of this host whose next hop did not resolve: the error goes
    * back through lo to its sender (no error for a non-first fragment, as icmp_send sends none)
    * — a connecting TCP socket fails with EHOSTUNREACH, a synchronized one keeps it as its soft
-   * error, a ping socket queues it on its error queue (ping's IP_RECVERR), a UDP socket without
+   * error and takes a step back in its RTO backoff (RFC 6069), a ping socket queues it on its error queue (ping's IP_RECVERR), a UDP socket without
    * IP_RECVERR ignores it (not a hard error).
    */
-  icmpHostUnreachLocal(skb: Skb): void {
+  icmpHostUnreachLocal(skb: Skb, ctx: ExecContext): void {
     const h = skb.l4;
     if ((skb.ip.fragOff ?? 0) > 0 || h.kind === 'frag' || h.kind === 'arp' || !this.isLocalAddr(skb.ip.src)) return;
     this.countLocalUnreach();
-    if (h.kind === 'tcp') this.tcpConns.get(tcpConnKey(skb.ip.src, h.sport, skb.ip.dst, h.dport))?.icmpUnreach(h.seq, 'EHOSTUNREACH');
+    if (h.kind === 'tcp') this.tcpConns.get(tcpConnKey(skb.ip.src, h.sport, skb.ip.dst, h.dport))?.icmpUnreach(h.seq, 'EHOSTUNREACH', ctx);
     else if (h.kind === 'icmp' && h.type === 8) this.pingSocks.get(h.id)?.queueError({ from: skb.ip.src, seq: h.seq, type: 3, code: 1 });
   }
 

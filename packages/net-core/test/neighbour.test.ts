@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ARP_PARMS, ARP_PLEN, arpSkb, devQueueXmit, ETH_HLEN, ETH_P_ARP, formatIpv4, formatMac, parseIpv4, skbFromFrame, skbToFrame, type Skb } from '../src/index.js';
-import { makeLab, type Lab } from './helpers.js';
+import { makeLab, startBulk, type Lab } from './helpers.js';
 
 const MS = 1e6;
 const S = 1e9;
@@ -177,6 +177,36 @@ describe('neighbour resolution (net/core/neighbour.c)', () => {
     expect(result).toBe('EHOSTUNREACH');
     expect(Math.round(at / S)).toBe(3);
     expect(lab.sa.snmp.Tcp.AttemptFails).toBe(1);
+  });
+
+  it('an established sender whose ARP fails (carrier lost) takes one RTO backoff step back and retransmits at once (tcp_ld_RTO_revert, RFC 6069)', () => {
+    const lab = makeLab({ arp: 'dynamic' });
+    const r = startBulk(lab, { bytes: 400_000_000 });
+    lab.sim.run({ until: 300 * MS });
+    lab.veth.a.dev.netifCarrierOff();
+    const t0 = lab.sim.now;
+    let unreachAt = -1;
+    let backoffBefore = -1;
+    const retransAt: number[] = [];
+    let rtx = lab.sa.snmp.Tcp.RetransSegs;
+    while (lab.sim.now < t0 + 4 * S) {
+      const before = r.client?.tcpInfo().backoff ?? -1;
+      lab.sim.run({ maxEvents: 1 });
+      if (lab.sa.snmp.Tcp.RetransSegs !== rtx) {
+        rtx = lab.sa.snmp.Tcp.RetransSegs;
+        retransAt.push(lab.sim.now);
+      }
+      if (unreachAt < 0 && lab.sa.snmp.Icmp.OutDestUnreachs > 0) {
+        unreachAt = lab.sim.now;
+        backoffBefore = before;
+      }
+    }
+    // The ARP entry made after the carrier loss fails 3 s later; its report reverts the backoff
+    // and the head goes again in the same instant, whose RTO then backs off to where it was.
+    expect(Math.round((unreachAt - t0) / S)).toBe(3);
+    expect(retransAt.filter((t) => Math.abs(t - unreachAt) < MS)).toHaveLength(1);
+    expect(r.client?.tcpInfo().backoff).toBe(backoffBefore);
+    expect(lab.sa.arp.entries().map((e) => e.state)).toEqual(['INCOMPLETE']);
   });
 
   it('drops the oldest queued packet past unres_qlen_bytes and counts it in unresolved_discards', () => {

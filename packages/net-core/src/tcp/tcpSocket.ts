@@ -812,9 +812,12 @@ export class TcpSocket extends InetSock implements CubicSock {
    * EHOSTUNREACH when ARP failed to resolve the next hop) about the segment at wire sequence
    * `seq`: ignored outside snd_una..snd_nxt; a connecting socket fails with `err` at once
    * (tcp_done_with_error); a synchronized one keeps it as its soft error (sk_err_soft: no
-   * IP_RECVERR here), which a later timeout reports instead of ETIMEDOUT.
+   * IP_RECVERR here), which a later timeout reports instead of ETIMEDOUT, and — for a net or host
+   * unreachable about the head segment in RTO backoff — takes one backoff step back
+   * (tcp_ld_RTO_revert, RFC 6069): the retransmission timer is re-armed for what is left of the
+   * smaller RTO since the head was sent, or fires now when none is left.
    */
-  icmpUnreach(seq: number, err: NetErrno): void {
+  icmpUnreach(seq: number, err: NetErrno, ctx: ExecContext): void {
     if (this.state === 'CLOSED' || this.state === 'LISTEN' || this.state === 'TIME_WAIT') return;
     const s = unwrapSeq(seq, this.sndUna);
     if (s < this.sndUna || s > this.sndNxt) return;
@@ -824,6 +827,24 @@ export class TcpSocket extends InetSock implements CubicSock {
       return;
     }
     this.errSoft = err;
+    if (s === this.sndUna) this.ldRtoRevert(ctx);
+  }
+
+  /** tcp_ld_RTO_revert: undo one RTO backoff step for the head segment (see `icmpUnreach`). */
+  private ldRtoRevert(ctx: ExecContext): void {
+    const head = this.rtxQ.peek();
+    if (this.packetsOut === 0 || this.retransmits === 0 || this.backoff === 0 || head === undefined || this.xmitKind !== 'retrans') return;
+    this.backoff--;
+    if (this.rtt.srttUs > 0) this.setRto();
+    else this.rto = this.to.timeoutInit;
+    this.rto = Math.min(this.rto * 2 ** this.backoff, this.to.rtoMax);
+    const elapsed = Math.floor((ctx.time - head.sentAt) / this.host.tickNs);
+    const remaining = this.rto - elapsed;
+    if (remaining > 0) this.resetXmitTimer('retrans', remaining, ctx);
+    else {
+      this.xmitKind = null;
+      this.retransmitTimer(ctx);
+    }
   }
 
   /** @internal TCP small queues tasklet (tcp_tsq_handler, tcp_release_cb): a deferred MTU report, then what TSQ held back or deferred output. */
