@@ -333,10 +333,18 @@ export class NeighTable {
    * neigh_output / neigh_resolve_output for an IPv4 packet to next hop `nexthop` on `dev`: with
    * a valid entry the Ethernet header is filled and the packet goes to `dev_queue_xmit` (its
    * result returned); otherwise it waits on the entry ('success', as the kernel returns 0 for a
-   * queued packet) while ARP resolves it.
+   * queued packet) while ARP resolves it. A broadcast address has no entry: its frame goes to
+   * ff:ff:ff:ff:ff:ff (arp_mc_map), a check made only where no entry is found.
    */
   output(skb: Skb, dev: NetDevice, nexthop: Ipv4Addr, ctx: ExecContext): NetXmit {
-    const n = this.lookup(dev, nexthop) ?? this.create(dev, nexthop);
+    let n = this.lookup(dev, nexthop);
+    if (n === undefined) {
+      if (this.stack.isBroadcast(nexthop)) {
+        skb.ethDst = BROADCAST_MAC;
+        return devQueueXmit(skb, ctx);
+      }
+      n = this.create(dev, nexthop);
+    }
     if (!CONNECTED.has(n.state)) {
       // neigh_resolve_output: only the slow path marks the entry used (the cached header does not).
       n.used = this.stack.host.jiffies;
@@ -631,19 +639,16 @@ export class NeighTable {
   /**
    * neigh_ifdown (`keepPermanent` false: the device went down) / neigh_carrier_down
    * (`keepPermanent` true: it lost its carrier): forget the entries of `dev`, dropping the
-   * packets they held; returns how many were removed.
+   * packets they held.
    */
-  flushDev(dev: NetDevice, keepPermanent: boolean): number {
+  flushDev(dev: NetDevice, keepPermanent: boolean): void {
     const m = this.byDev.get(dev);
-    if (m === undefined) return 0;
-    let count = 0;
+    if (m === undefined) return;
     for (const [key, n] of m) {
       if (keepPermanent && n.state === 'PERMANENT') continue;
       n.timer.del();
       this.purge(n, 'NEIGH_DEAD');
-      if (n.state !== 'NONE') count++;
       m.delete(key);
     }
-    return count;
   }
 }

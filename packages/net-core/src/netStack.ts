@@ -22,7 +22,7 @@
 import type { Cpu, ExecContext, Host, Rng, Softirq, Tasklet } from '@ntbsim/kernel';
 import { cpuOf, devQueueXmit, qdiscRun } from './dev.js';
 import { NetError } from './errors.js';
-import { ETH_ALEN, ETH_HLEN, formatIpv4, IPPROTO, IPV4_MIN_MTU, parseIpv4Prefix, prefixMask, type Ipv4Addr } from './inet.js';
+import { ETH_HLEN, formatIpv4, IPPROTO, IPV4_MIN_MTU, parseIpv4Prefix, prefixMask, type Ipv4Addr } from './inet.js';
 import type { NetDevice, NetdevQueue } from './netDevice.js';
 import { icmpRcv, PingSocket } from './ping.js';
 import { SOCK_MIN_RCVBUF, SOCK_MIN_SNDBUF } from './inetSock.js';
@@ -253,7 +253,6 @@ function newTcpExt(): TcpExtMib {
   };
 }
 
-const BROADCAST = new Uint8Array(ETH_ALEN).fill(0xff);
 const stacks = new WeakMap<Host, NetStack>();
 
 /** The IPv4 networking stack of one host (`struct net` + per-CPU softnet data). */
@@ -710,8 +709,8 @@ export class NetStack {
 
   /**
    * ip_finish_output2 → neigh_output: count the packet in OutTransmits, start its Ethernet header
-   * and send it — through lo as it is, to a broadcast address at ff:ff:ff:ff:ff:ff (no ARP), else
-   * through the ARP entry of its destination (the next hop of a connected route).
+   * and send it — through lo as it is, else through the ARP table (`NeighTable.output`) toward
+   * its destination, the next hop of a connected route.
    */
   private neighOutput(skb: Skb, dev: NetDevice, ctx: ExecContext): NetXmit {
     this.snmp.Ip.OutTransmits++;
@@ -719,8 +718,8 @@ export class NetStack {
     skb.dev = dev;
     skb.macLen = ETH_HLEN;
     skb.ethSrc = dev.devAddr;
-    if (dev.loopback || this.isBroadcast(skb.ip.dst)) {
-      skb.ethDst = dev.loopback ? dev.devAddr : BROADCAST;
+    if (dev.loopback) {
+      skb.ethDst = dev.devAddr;
       return devQueueXmit(skb, ctx);
     }
     return this.arp.output(skb, dev, skb.ip.dst, ctx);

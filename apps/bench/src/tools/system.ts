@@ -7,7 +7,7 @@
  * `-s link show DEV`, `addr show`), and `modprobe` / `rmmod` for ntb_netdev, ntb_transport and ntb_perf.
  */
 import { ERRNO, NS_PER_SEC, strerror, type CpuUsage, type Errno } from '@ntbsim/kernel';
-import { formatIpv4, formatMac, NetError, parseIpv4Prefix, prefixMask, type NetDevice, type NetDevStats, type NudState } from '@ntbsim/net-core';
+import { formatIpv4, formatMac, NetError, parseIpv4, parseIpv4Prefix, prefixMask, type Ipv4Prefix, type NetDevice, type NetDevStats, type NudState } from '@ntbsim/net-core';
 import type { NtbPerf } from '@ntbsim/ntb-perf';
 import { LabError, qdiscAttached, type Board } from '../lab/lab.js';
 import { applyParam, ParamError, parsePerfParams, unknownParamMessage, type ModuleParams } from '../lab/params.js';
@@ -514,6 +514,16 @@ function parseLladdr(word: string): Uint8Array {
   return Uint8Array.from(parts.map((p) => parseInt(p, 16)));
 }
 
+/** get_addr / get_prefix of an ip neigh line: the IPv4 address or prefix `word` names, or an IpExit as ip prints it (status 1). */
+function inetArg(word: string, kind: 'address' | 'prefix'): Ipv4Prefix {
+  try {
+    return parseIpv4Prefix(kind === 'prefix' && word.includes('/') ? word : `${word}/32`);
+  } catch (e) {
+    if (!(e instanceof NetError)) throw e;
+    throw new IpExit(`Error: inet ${kind} is expected rather than "${word}".\n`, 1);
+  }
+}
+
 /** The ntb0 (or lo) an ip neigh line names, or an IpExit. */
 function neighDevice(board: Board, name: string): NetDevice {
   const d = deviceNamed(board, name);
@@ -544,13 +554,15 @@ function ipNeigh(board: Board, args: readonly string[], stats: number): CommandR
     const dev = a.dev === null ? null : neighDevice(board, a.dev);
     // Each `nud` adds its state to the filter; `all` is every state (for flush, but NOARP).
     const wanted = a.nud.length === 0 ? null : new Set(a.nud.flatMap((w) => (w === 'all' ? Object.values(NUD_WORDS).filter((x) => !flush || x !== 'NOARP') : [nudState(w)])));
-    const to = a.addr === null || a.addr === 'all' || a.addr === 'default' ? null : parseIpv4Prefix(a.addr.includes('/') ? a.addr : `${a.addr}/32`);
+    const to = a.addr === null || a.addr === 'all' || a.addr === 'default' ? null : inetArg(a.addr, 'prefix');
+    const mask = to === null ? 0 : prefixMask(to.prefixLen);
     const entries = table.entries(dev ?? undefined).filter((e) => {
+      if (to !== null && ((parseIpv4(e.addr) ^ to.addr) & mask) !== 0) return false;
       if (wanted !== null) return wanted.has(e.state);
       return flush ? e.state !== 'PERMANENT' && e.state !== 'NOARP' : e.state !== 'NOARP';
-    }).filter((e) => to === null || ((parseIpv4Prefix(`${e.addr}/32`).addr & prefixMask(to.prefixLen)) >>> 0) === ((to.addr & prefixMask(to.prefixLen)) >>> 0));
+    });
     if (!flush) return result(entries.map((e) => `${e.addr} ${dev === null ? `dev ${e.dev} ` : ''}${e.lladdr === null ? '' : `lladdr ${e.lladdr} `}${e.state} \n`).join(''));
-    for (const e of entries) table.remove(neighDevice(board, e.dev), parseIpv4Prefix(`${e.addr}/32`).addr);
+    for (const e of entries) table.remove(neighDevice(board, e.dev), parseIpv4(e.addr));
     if (stats === 0) return result('');
     return result(entries.length === 0 ? 'Nothing to flush.\n' : `\n*** Round 1, deleting ${entries.length} entries ***\n*** Flush is complete after 1 round ***\n`);
   }
@@ -566,8 +578,8 @@ function ipNeigh(board: Board, args: readonly string[], stats: number): CommandR
   const lladdr = a.lladdr === null ? null : parseLladdr(a.lladdr);
   // neigh_add: an address shorter than the device's is refused (NL_SET_ERR_MSG "Invalid link address").
   if (lladdr !== null && lladdr.length < 6) return result('', 'Error: Invalid link address.\n', 2);
+  const addr = inetArg(a.addr, 'address').addr;
   const dev = neighDevice(board, a.dev);
-  const addr = parseIpv4Prefix(`${a.addr}/32`).addr;
   const exists = table.entries(dev).some((e) => e.addr === formatIpv4(addr));
   if (op === 'del') return table.remove(dev, addr) ? result('') : result('', 'RTNETLINK answers: No such file or directory\n', 2);
   if (op === 'add' && exists) return result('', 'RTNETLINK answers: File exists\n', 2);

@@ -90,6 +90,8 @@ describe('ARP in the lab', () => {
     err('ip neigh add 10.0.0.8 lladdr 02:00:00:00:00:08', 255, 'Device and destination are required arguments.\n');
     err('ip neigh add 10.0.0.8 lladdr 02:00:00:00:00:08 dev eth9', 255, 'Cannot find device "eth9"\n');
     err('ip neigh flush', 255, 'Flush requires arguments.\n');
+    err('ip neigh add 10.0.0.x lladdr 02:00:00:00:00:08 dev ntb0', 1, 'Error: inet address is expected rather than "10.0.0.x".\n');
+    err('ip neigh show to 10.0.0.0/33', 1, 'Error: inet prefix is expected rather than "10.0.0.0/33".\n');
     err('ip -s neigh', 2, 'ip: the lab does not model the neighbour cache statistics of ip -s neigh (ref, used, probes): ip neigh shows the entries\n');
     err('ip neigh frob', 255, 'Command "frob" is unknown, try "ip neigh help".\n');
     // flush skips permanent entries; -s reports the rounds.
