@@ -5,7 +5,7 @@ import { fault } from './faults/inject.js';
 import { ethtool } from './tools/ethtool.js';
 import { iperf3 } from './tools/iperf3/index.js';
 import { jobs, wait } from './tools/jobs.js';
-import { killall, pkill } from './tools/kill.js';
+import { kill, killall, pkill } from './tools/kill.js';
 import { nstat } from './tools/nstat.js';
 import { ping } from './tools/ping.js';
 import { cat, echoRedirect, ls } from './tools/proc.js';
@@ -33,6 +33,7 @@ export function labCommands(extra: Readonly<Record<string, Command>> = {}): Map<
     ['nstat', nstat],
     ['sockperf', sockperf],
     ['ss', ss],
+    ['kill', kill],
     ['killall', killall],
     ['pkill', pkill],
     ['fault', fault],

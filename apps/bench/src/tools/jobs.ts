@@ -10,14 +10,16 @@ import { NS_PER_SEC } from '@ntbsim/kernel';
 import { LabError, type Board, type Lab } from '../lab/lab.js';
 import { result, type Command } from '../types.js';
 
-/** A background job: the program it runs, its command line, and whether it has ended. */
+/** A background job: the program it runs, its command line, whether it has ended, and how it takes a signal. */
 export interface Job {
-  /** The program's name (comm): what `killall` and `pkill` match. */
+  /** The program's name (comm): what `killall`, `pkill` and `kill` match. */
   readonly comm: string;
   /** The command line without the `&`. */
   readonly command: string;
   /** Whether its work has ended (its last output printed). */
   readonly ended: () => boolean;
+  /** Deliver a signal that runs its handler (`interrupt`: SIGINT, SIGTERM, SIGHUP) or ends it without one (`kill`). */
+  readonly signal: (effect: 'interrupt' | 'kill') => void;
 }
 
 /** The jobs of one board's shell and what they printed that the shell has not shown yet. */

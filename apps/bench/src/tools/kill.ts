@@ -1,11 +1,14 @@
 /**
  * `killall` (psmisc 23) and `pkill` (procps-ng 4): signal a board's processes by name. The
- * processes the lab runs past their command are its servers. `iperf3 -s`: SIGINT, SIGTERM (the
- * default) and SIGHUP run its handler, which prints `iperf3: interrupt - the server has
- * terminated` and exits; SIGKILL and the other signals whose default action ends a process end
- * it silently; signal 0, SIGCHLD, SIGCONT, SIGURG and SIGWINCH leave it running. `sockperf
- * server` the lab cannot signal, and says so rather than pretend. What a stopped server prints
- * shows right after the command, as on the board's terminal. killall matches whole names
+ * processes the lab runs past their command are its servers and the shell's background jobs.
+ * iperf3 (`iperf3 -s`, and `iperf3 -c … &`): SIGINT, SIGTERM (the default) and SIGHUP run its
+ * handler, which reports the test so far, tells the peer (CLIENT_TERMINATE / SERVER_TERMINATE)
+ * and exits with `iperf3: interrupt - the client|server has terminated`; SIGKILL and the other
+ * signals whose default action ends a process end it silently (its sockets close; the peer
+ * sees the control connection go); signal 0, SIGCHLD, SIGCONT, SIGURG and SIGWINCH leave it
+ * running. A `sleep … &` job ends on any of the ending signals. `sockperf server` the lab
+ * cannot signal, and says so rather than pretend. What the signalled processes print shows
+ * right after the command, as on the board's terminal. killall matches whole names
  * (`NAME: no process found` and status 1 for a name nothing runs as); pkill matches an extended
  * regular expression (status 1, silently, when nothing matches). Neither has PIDs to show, so
  * the options that print or select by PID are refused.
@@ -13,7 +16,7 @@
 import type { Board, Lab } from '../lab/lab.js';
 import { result, type Command, type CommandResult, type ShellEnv } from '../types.js';
 import { ArgvWalker } from './argv.js';
-import { runningJobs } from './jobs.js';
+import { runningJobs, type Job } from './jobs.js';
 import { serversOn, stopServers } from './iperf3/server.js';
 import { takeServerOutput } from './net/background.js';
 import { sockperfServersOn } from './sockperf.js';
@@ -44,20 +47,39 @@ interface LabProcess {
   readonly running: (lab: Lab, board: Board) => number;
   /** Deliver a signal to all of them on `board`; null when the lab cannot. */
   readonly signal: ((lab: Lab, board: Board, effect: 'interrupt' | 'kill') => void) | null;
-  /** Why the lab cannot signal them (with `signal` null). */
-  readonly refusal?: string;
 }
 
-/** The board's running `iperf3 -c … &` jobs. */
-function iperf3ClientJobs(_lab: Lab, board: Board): number {
-  return runningJobs(board).filter((j) => j.job.comm === 'iperf3').length;
+/** The board's background jobs running `name` (`iperf3 -c … &`, `sleep … &`) as a kind of process. */
+function jobProcess(name: string): LabProcess {
+  const mine = (board: Board): readonly { readonly job: Job }[] => runningJobs(board).filter((j) => j.job.comm === name);
+  return {
+    name,
+    running: (_lab, board) => mine(board).length,
+    signal: (_lab, board, effect) => {
+      for (const j of mine(board)) j.job.signal(effect);
+    },
+  };
 }
 
 const PROCESSES: readonly LabProcess[] = [
   { name: 'iperf3', running: serversOn, signal: (lab, board, effect) => stopServers(lab, board, effect) },
-  { name: 'iperf3', running: iperf3ClientJobs, signal: null, refusal: 'an iperf3 client running as a job (`wait` for it: a background test runs to its end)' },
+  jobProcess('iperf3'),
+  jobProcess('sleep'),
   { name: 'sockperf', running: sockperfServersOn, signal: null },
 ];
+
+/**
+ * How long (virtual) the command lets the processes it signalled run their handlers before it
+ * returns: they take the signal at their next step, microseconds to milliseconds later, and
+ * what they print then shows with the command, as it would on the board's terminal.
+ */
+const HANDLER_GRACE_NS = 1e9;
+
+/** Let virtual time run while `running()` holds (signalled processes have not exited yet), for HANDLER_GRACE_NS at most. */
+function settle(lab: Lab, running: () => boolean): void {
+  const until = lab.sim.now + HANDLER_GRACE_NS;
+  while (running() && lab.sim.now < until) lab.sim.run({ until: Math.min(until, lab.sim.now + 100_000) });
+}
 
 /**
  * Signal the `matched` processes of `env.board` with `sig`; a refusal (status 1) when the lab
@@ -66,9 +88,11 @@ const PROCESSES: readonly LabProcess[] = [
 function deliver(tool: string, env: ShellEnv, matched: readonly LabProcess[], sig: number): CommandResult | null {
   const effect = effectOf(sig);
   const unable = matched.find((p) => p.signal === null);
-  if (unable !== undefined) return result('', `${tool}: the lab cannot signal ${unable.refusal ?? `${unable.name} (its servers keep running)`}\n`, 1);
+  if (unable !== undefined) return result('', `${tool}: the lab cannot signal ${unable.name} (its servers keep running)\n`, 1);
   if (effect === null && matched.length > 0) return result('', `${tool}: the lab does not model signal ${sig} (it would stop the process or fail), only signals that end it or that it ignores\n`, 1);
-  for (const p of matched) if (effect !== 'none' && effect !== null) p.signal?.(env.lab, env.board, effect);
+  if (effect === 'none' || effect === null) return null;
+  for (const p of matched) p.signal?.(env.lab, env.board, effect);
+  settle(env.lab, () => matched.some((p) => p.running(env.lab, env.board) > 0));
   return null;
 }
 
@@ -277,4 +301,81 @@ export const pkill: Command = (argv, env) => {
   const refused = deliver('pkill', env, matched, sig);
   if (refused !== null) return refused;
   return result((count ? `${n}\n` : '') + takeServerOutput(env.board), '', n > 0 ? 0 : 1);
+};
+
+const KILL_USAGE = 'kill: usage: kill [-s sigspec | -n signum | -sigspec] pid | jobspec ... or kill -l [sigspec]\n';
+
+/** bash's decode_signal: a name (any case, SIG prefix optional) or a number 0–64; -1 for neither. */
+function bashSignal(spec: string): number {
+  if (/^\d+$/.test(spec)) return Number(spec) <= 64 ? Number(spec) : -1;
+  const bare = /^sig/i.test(spec) ? spec.slice(3) : spec;
+  return SIGNALS[bare.toUpperCase()] ?? -1;
+}
+
+/**
+ * The job a jobspec names among `list` (oldest first), bash's get_job_spec: `%N`, `%%`, `%+`
+ * and `%` the current (newest) job, `%-` the one before, `%STRING` the job whose command starts
+ * with STRING, `%?STRING` the one containing it. An error text for none or several.
+ */
+function jobSpec(spec: string, list: readonly { readonly num: number; readonly job: Job }[]): { readonly job: Job } | string {
+  const body = spec.slice(1);
+  const pick = (j: { readonly job: Job } | undefined): { readonly job: Job } | string => j ?? `${spec}: no such job`;
+  if (body === '' || body === '%' || body === '+') return pick(list[list.length - 1]);
+  if (body === '-') return pick(list[list.length - 2]);
+  if (/^\d+$/.test(body)) return pick(list.find((j) => j.num === Number(body)));
+  const hits = body.startsWith('?') ? list.filter((j) => j.job.command.includes(body.slice(1))) : list.filter((j) => j.job.command.startsWith(body));
+  if (hits.length > 1) return `${spec}: ambiguous job spec`;
+  return pick(hits[0]);
+}
+
+/**
+ * bash's `kill [-s SIGSPEC | -n SIGNUM | -SIGSPEC] JOBSPEC…`: signal the board shell's
+ * background jobs (SIGTERM by default) as killall does, the signalled ones given time to run
+ * their handlers before the prompt returns. The lab's processes have no PIDs, so a PID names
+ * no process (`(PID) - No such process`); `-l` is not modelled. Status 0 when every operand
+ * was signalled, 1 when one was not, 2 for a usage error.
+ */
+export const kill: Command = (argv, env) => {
+  const args = argv.slice(1);
+  let sig = SIGTERM;
+  let i = 0;
+  const bad = (text: string, status = 1): CommandResult => result('', `bash: kill: ${text}\n`, status);
+  for (; i < args.length; i++) {
+    const a = args[i] as string;
+    if (a === '--') {
+      i++;
+      break;
+    }
+    if (!a.startsWith('-') || a === '-') break;
+    if (a === '-l' || a === '-L') return bad(`${a}: the lab does not model listing signals: name one as -SIG, -s SIG or -n NUM`, 2);
+    if (a === '-s' || a === '-n') {
+      const v = args[++i];
+      if (v === undefined) return bad(`${a}: option requires an argument\n${KILL_USAGE.trimEnd()}`, 2);
+      sig = bashSignal(v);
+      if (sig < 0) return bad(`${v}: invalid signal specification`);
+      continue;
+    }
+    sig = bashSignal(a.slice(1));
+    if (sig < 0) return bad(`${a.slice(1)}: invalid signal specification`);
+  }
+  const operands = args.slice(i);
+  if (operands.length === 0) return result('', KILL_USAGE, 2);
+  const effect = effectOf(sig);
+  const list = runningJobs(env.board);
+  let err = '';
+  const targets: Job[] = [];
+  for (const op of operands) {
+    if (op.startsWith('%')) {
+      const j = jobSpec(op, list);
+      if (typeof j === 'string') err += `bash: kill: ${j}\n`;
+      else targets.push(j.job);
+    } else if (/^-?\d+$/.test(op)) err += `bash: kill: (${op}) - No such process\n`;
+    else err += `bash: kill: ${op}: arguments must be process or job IDs\n`;
+  }
+  if (effect === null && targets.length > 0) return bad(`the lab does not model signal ${sig} (it would stop the process or fail), only signals that end it or that it ignores`);
+  if (effect !== null && effect !== 'none') {
+    for (const job of targets) job.signal(effect);
+    settle(env.lab, () => targets.some((job) => !job.ended()));
+  }
+  return result('', err, err === '' ? 0 : 1);
 };

@@ -50,7 +50,16 @@ export const sleep: Command = (argv, env) => {
   const sim = env.lab.sim;
   const until = sim.now + Math.round(seconds * NS_PER_SEC);
   if (env.background === true) {
-    addJob(env.board, { comm: 'sleep', command: env.commandLine ?? 'sleep', ended: () => sim.now >= until });
+    // sleep has no handler: any signal that ends a process ends it.
+    let killed = false;
+    addJob(env.board, {
+      comm: 'sleep',
+      command: env.commandLine ?? 'sleep',
+      ended: () => killed || sim.now >= until,
+      signal: () => {
+        killed = true;
+      },
+    });
     return result('');
   }
   // A background job's end stops the simulation's run: run on to the end of the interval.

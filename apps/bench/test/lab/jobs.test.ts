@@ -14,19 +14,28 @@ function sh(lab: Lab, board: 'rc' | 'ep', line: string): CommandResult {
   return runLine(line, { lab, board: lab.boards[board], vars: defaultVars(lab, lab.boards[board]) }, labCommands());
 }
 
+/** A lab with `iperf3 -s` on the RC and `iperf3 -c 10.0.0.1 ARGS &` on the EP, `seconds` (virtual) into the test. */
+function midTest(args: string, seconds: number): Lab {
+  const lab = bootLab({ seed: 4 });
+  sh(lab, 'rc', 'iperf3 -s');
+  sh(lab, 'ep', `iperf3 -c 10.0.0.1 ${args} &`);
+  sh(lab, 'ep', `sleep ${seconds}`);
+  return lab;
+}
+
 describe('background jobs', () => {
   it('runs an iperf3 client while other commands look at the boards; wait prints its report', () => {
     const lab = bootLab({ seed: 4 });
     expect(sh(lab, 'rc', 'iperf3 -s -D').status).toBe(0);
     const t0 = lab.sim.now;
-    // As on a terminal: `Connecting to host …` at once, the rest as the test reaches it.
+    // As on a terminal: `Connecting to host …` once the parameters are exchanged, the rest as the test reaches it.
     const started = sh(lab, 'ep', 'iperf3 -c 10.0.0.1 -t 2 -i 1 &');
-    expect(started).toEqual({ stdout: 'Connecting to host 10.0.0.1, port 5201\n', stderr: '', status: 0 });
+    expect(started).toEqual({ stdout: '', stderr: '', status: 0 });
     // The shell got its prompt back at once: only the program's start went by.
     expect(lab.sim.now - t0).toBeLessThan(10e6);
     expect(sh(lab, 'ep', 'jobs')).toEqual({ stdout: `[1]+  ${'Running'.padEnd(24)}iperf3 -c 10.0.0.1 -t 2 -i 1 &\n`, stderr: '', status: 0 });
     const live = sh(lab, 'ep', 'sleep 1').stdout;
-    expect(live).toMatch(/^\[ {2}5\] local 10\.0\.0\.2 port \d+ connected to 10\.0\.0\.1 port 5201\n/);
+    expect(live).toMatch(/^Connecting to host 10\.0\.0\.1, port 5201\n\[ {2}5\] local 10\.0\.0\.2 port \d+ connected to 10\.0\.0\.1 port 5201\n/);
     expect(live).not.toMatch(/sender/);
     // Mid-test: the data connection is established with bytes in flight, and the RC's receive CPU is busy.
     const ss = sh(lab, 'ep', 'ss -tn state established dport = :5201').stdout.split('\n').slice(1, -1);
@@ -50,12 +59,12 @@ describe('background jobs', () => {
     sh(lab, 'rc', 'iperf3 -s -D');
     sh(lab, 'ep', 'iperf3 -c 10.0.0.1 -t 1 -i 0 &');
     const during = sh(lab, 'ep', 'sleep 2');
-    expect(during.stdout).toMatch(/^\[ {2}5\] local .*iperf Done\.\n$/s);
+    expect(during.stdout).toMatch(/^Connecting to host 10\.0\.0\.1, port 5201\n\[ {2}5\] local .*iperf Done\.\n$/s);
     sh(lab, 'ep', 'iperf3 -c 10.0.0.1 -t 1 -i 0 &');
     // The job ends while the RC's command runs: the EP's terminal shows it at its next command.
     expect(sh(lab, 'rc', 'sleep 2').stdout).not.toMatch(/iperf Done/);
     const next = sh(lab, 'ep', 'echo next');
-    expect(next.stdout).toMatch(/^\[ {2}5\] local .*iperf Done\.\nnext\n$/s);
+    expect(next.stdout).toMatch(/^Connecting to host 10\.0\.0\.1, port 5201\n\[ {2}5\] local .*iperf Done\.\nnext\n$/s);
   });
 
   it('numbers jobs as bash does and runs sleep as a job; a script waits at its end for the jobs still running', () => {
@@ -76,16 +85,112 @@ describe('background jobs', () => {
     expect(out.steps[3]?.result.stdout).toMatch(/iperf Done\.\n$/);
   });
 
-  it('refuses to signal an iperf3 client job (nothing signalled, the server left running), and the test runs to its end', () => {
+  it("killall on an iperf3 client job runs iperf3's handler: a last interval to the signal, the summary (receiver 0: no results exchanged), CLIENT_TERMINATE; the server reports the test with its last interval again and listens anew", () => {
+    const lab = midTest('-t 30', 2.5);
+    const t0 = lab.sim.now;
+    const k = sh(lab, 'ep', 'killall iperf3');
+    // The handler ran within the command (virtual time went by only as long as it took).
+    expect(lab.sim.now - t0).toBeLessThan(5e6);
+    // What the job writes (both its streams) goes to the board's terminal, after the command.
+    expect(k).toMatchObject({ stderr: '', status: 0 });
+    const lines = k.stdout.split('\n');
+    expect(lines[0]).toMatch(/^\[ {2}5\] {3}2\.00-2\.\d\d {3}sec {2}\d+\.\d MBytes {3}\d+ Mbits\/sec {4}0 /);
+    expect(lines.slice(1, 3)).toEqual(['- - - - - - - - - - - - - - - - - - - - - - - - -', '[ ID] Interval           Transfer     Bitrate         Retr']);
+    expect(lines[3]).toMatch(/^\[ {2}5\] {3}0\.00-2\.\d\d {3}sec {3}\d+ MBytes {3}\d+ Mbits\/sec {4}0 {13}sender$/);
+    expect(lines[4]).toMatch(/^\[ {2}5\] {3}0\.00-2\.\d\d {3}sec {2}0\.00 Bytes {2}0\.00 bits\/sec {18}receiver$/);
+    expect(lines.slice(5)).toEqual(['iperf3: interrupt - the client has terminated', '']);
+    expect(sh(lab, 'ep', 'jobs').stdout).toBe('');
+    // CLIENT_TERMINATE reaches the server behind the data still queued on the way.
+    sh(lab, 'rc', 'sleep 3');
+    const srv = sh(lab, 'rc', 'true').stdout;
+    const interval = /\n(\[ {2}5\] {3}\d\.00-\d\.00 {3}sec .*\n)- - - - - - - - - - - - - - - - - - - - - - - - -\n\[ ID\] Interval {11}Transfer {5}Bitrate\n/.exec(srv);
+    expect(interval).not.toBeNull();
+    // iperf_print_intermediate with no new stats_callback: the last interval twice in a row.
+    expect(srv).toContain(`${interval?.[1] ?? ''}${interval?.[1] ?? ''}`);
+    expect(srv).toMatch(/ {18}receiver\niperf3: the client has terminated\n-+\nServer listening on 5201 \(test #2\)\n/);
+    expect(sh(lab, 'ep', 'iperf3 -c 10.0.0.1 -t 1').status).toBe(0);
+  });
+
+  it('with -J the interrupted client prints its JSON document with the test so far and `error`; SIGKILL prints nothing and the server sees the control connection close', () => {
+    const lab = midTest('-t 30 -J -P 2', 1.5);
+    const k = sh(lab, 'ep', 'pkill -HUP iperf');
+    expect(k.status).toBe(0);
+    const doc = JSON.parse(k.stdout) as { intervals: unknown[]; end: { sum_sent: { bytes: number; end: number }; sum_received: { bytes: number } }; error: string };
+    expect(doc.error).toBe('interrupt - the client has terminated');
+    expect(doc.intervals).toHaveLength(2);
+    expect(doc.end.sum_sent.bytes).toBeGreaterThan(50e6);
+    expect(doc.end.sum_sent.end).toBeCloseTo(1.5, 1);
+    expect(doc.end.sum_received.bytes).toBe(0);
+    sh(lab, 'rc', 'sleep 3');
+    expect(sh(lab, 'rc', 'true').stdout).toMatch(/ {18}receiver\niperf3: the client has terminated\n-+\nServer listening on 5201 \(test #2\)/);
+
+    sh(lab, 'ep', 'iperf3 -c 10.0.0.1 -t 30 &');
+    sh(lab, 'ep', 'sleep 1.5');
+    expect(sh(lab, 'ep', 'killall -KILL iperf3')).toEqual({ stdout: '', stderr: '', status: 0 });
+    expect(sh(lab, 'ep', 'jobs').stdout).toBe('');
+    sh(lab, 'rc', 'sleep 3');
+    expect(sh(lab, 'rc', 'true').stdout).toMatch(/iperf3: the client has unexpectedly closed the connection\n-+\nServer listening on 5201 \(test #3\)/);
+  });
+
+  it("killall on the server mid-test: the server reports a last interval and its summary and exits; the client's job gets SERVER_TERMINATE, prints its last interval again and the summary, and fails", () => {
+    const lab = midTest('-t 30', 2.5);
+    const k = sh(lab, 'rc', 'killall -INT iperf3');
+    expect(k.status).toBe(0);
+    expect(k.stdout).toMatch(/\n\[ {2}5\] {3}2\.00-2\.\d\d {3}sec .*\n- - - [^]* {18}receiver\niperf3: interrupt - the server has terminated\n$/);
+    const client = sh(lab, 'ep', 'wait');
+    expect(client.stdout).toMatch(
+      /^\[ {2}5\] {3}1\.00-2\.00 {3}sec .*\n- - - - - - - - - - - - - - - - - - - - - - - - -\n\[ ID\] Interval {11}Transfer {5}Bitrate {9}Retr\n\[ {2}5\] {3}0\.00-2\.00 {3}sec .* sender\n\[ {2}5\] {3}0\.00-2\.00 {3}sec {2}0\.00 Bytes {2}0\.00 bits\/sec {18}receiver\niperf3: error - the server has terminated\n$/,
+    );
+    expect(sh(lab, 'rc', 'killall iperf3').stderr).toBe('iperf3: no process found\n');
+  });
+
+  it('an iperf3 client interrupted before it connected prints the summary header (and zero sums with -P > 1) and nothing else', () => {
     const lab = bootLab({ seed: 4 });
     sh(lab, 'rc', 'iperf3 -s -D');
-    sh(lab, 'ep', 'iperf3 -c 10.0.0.1 -t 1 -i 0 &');
-    const refusal = "the lab cannot signal an iperf3 client running as a job (`wait` for it: a background test runs to its end)\n";
-    expect(sh(lab, 'ep', 'killall iperf3')).toEqual({ stdout: '', stderr: `killall: ${refusal}`, status: 1 });
-    expect(sh(lab, 'ep', 'pkill iperf3')).toEqual({ stdout: '', stderr: `pkill: ${refusal}`, status: 1 });
-    expect(sh(lab, 'ep', 'wait').stdout).toMatch(/iperf Done\.\n$/);
-    expect(sh(lab, 'ep', 'killall iperf3')).toEqual({ stdout: '', stderr: 'iperf3: no process found\n', status: 1 });
-    expect(sh(lab, 'ep', 'iperf3 -c 10.0.0.1 -t 1 -i 0').status).toBe(0);
+    sh(lab, 'rc', 'ip link set ntb0 down');
+    sh(lab, 'ep', 'iperf3 -c 10.0.0.1 -P 2 &');
+    expect(sh(lab, 'ep', 'sleep 2').stdout).toBe('');
+    expect(sh(lab, 'ep', 'killall iperf3')).toEqual({
+      stdout:
+        '- - - - - - - - - - - - - - - - - - - - - - - - -\n[ ID] Interval           Transfer     Bitrate         Retr\n' +
+        '[SUM]   0.00-0.00   sec  0.00 Bytes  0.00 bits/sec    0             sender\n[SUM]   0.00-0.00   sec  0.00 Bytes  0.00 bits/sec                  receiver\n' +
+        'iperf3: interrupt - the client has terminated\n',
+      stderr: '',
+      status: 0,
+    });
+  });
+
+  it("bash's kill signals jobs by jobspec (%N, %%, %+, %-, %PREFIX, %?TEXT); a PID or a word names no job; errors as bash prints them, changing nothing", () => {
+    const lab = bootLab({ seed: 4 });
+    sh(lab, 'rc', 'iperf3 -s -D');
+    sh(lab, 'ep', 'sleep 100 &');
+    sh(lab, 'ep', 'sleep 200 &');
+    sh(lab, 'ep', 'iperf3 -c 10.0.0.1 -t 30 &');
+    const jobsNow = (): string => sh(lab, 'ep', 'jobs').stdout;
+    const before = jobsNow();
+    expect(before.split('\n')).toHaveLength(4);
+    const err = (line: string, stderr: string, status = 1): void => {
+      expect(sh(lab, 'ep', line)).toEqual({ stdout: '', stderr, status });
+      expect(jobsNow()).toBe(before);
+    };
+    err('kill', 'kill: usage: kill [-s sigspec | -n signum | -sigspec] pid | jobspec ... or kill -l [sigspec]\n', 2);
+    err('kill -FOO %1', 'bash: kill: FOO: invalid signal specification\n');
+    err('kill -s', 'bash: kill: -s: option requires an argument\nkill: usage: kill [-s sigspec | -n signum | -sigspec] pid | jobspec ... or kill -l [sigspec]\n', 2);
+    err('kill -l', 'bash: kill: -l: the lab does not model listing signals: name one as -SIG, -s SIG or -n NUM\n', 2);
+    err('kill %4 %sleep 1234 abc', 'bash: kill: %4: no such job\nbash: kill: %sleep: ambiguous job spec\nbash: kill: (1234) - No such process\nbash: kill: abc: arguments must be process or job IDs\n');
+    err('kill -STOP %1', 'bash: kill: the lab does not model signal 19 (it would stop the process or fail), only signals that end it or that it ignores\n');
+    expect(sh(lab, 'ep', 'kill -0 %1 %2')).toEqual({ stdout: '', stderr: '', status: 0 });
+    expect(sh(lab, 'ep', 'kill -n 28 %2')).toEqual({ stdout: '', stderr: '', status: 0 });
+    // Options end at the first operand, as in bash: a later -9 is a process group ID.
+    err('kill %9 -9 -s', 'bash: kill: %9: no such job\nbash: kill: (-9) - No such process\nbash: kill: -s: arguments must be process or job IDs\n');
+    expect(jobsNow()).toBe(before);
+    expect(sh(lab, 'ep', 'kill %?200')).toEqual({ stdout: '', stderr: '', status: 0 });
+    expect(jobsNow()).not.toContain('sleep 200');
+    sh(lab, 'ep', 'sleep 1');
+    expect(sh(lab, 'ep', 'kill -s INT %%').stdout).toMatch(/ receiver\niperf3: interrupt - the client has terminated\n$/);
+    expect(sh(lab, 'ep', 'kill -9 %-')).toEqual({ stdout: '', stderr: 'bash: kill: %-: no such job\n', status: 1 });
+    expect(sh(lab, 'ep', 'kill -SIGKILL %+')).toEqual({ stdout: '', stderr: '', status: 0 });
+    expect(jobsNow()).toBe('');
   });
 
   it('gives the same report for the same seed, and refuses what it cannot run in the background', () => {

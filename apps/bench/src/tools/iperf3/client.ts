@@ -17,27 +17,44 @@ import { DEFAULT_UDP_BLKSIZE, MAX_UDP_BLOCKSIZE, type Iperf3Options, type IperfE
 import type { TestResult } from './results.js';
 import { diagnoseTxStall } from '../../lab/diagnose.js';
 import { affinityMask, connectionTime, paramsJson, resultsJson, Side, sideResult, type PeerResults, type SideFailure, type TestParams } from './session.js';
-import { formatClientProgress } from './textReport.js';
+import { formatClientProgress, formatConnecting } from './textReport.js';
 import { DatagramLog, functionalPayload, IperfUdpSocket, Stream, streamFd, TcpStreamSocket, UdpStreamSocket } from './streams.js';
 
 /** How a client run ended. */
 export type ClientOutcome =
   | { readonly kind: 'ok'; readonly result: TestResult; readonly warnings: string }
-  /** `connected`: past the parameter exchange, where iperf3 prints `Connecting to host …` (on_connect). */
-  | { readonly kind: 'error'; readonly code: IperfErrorCode; readonly errno: NetErrno | null; readonly warnings: string; readonly partial: TestResult | null; readonly connected: boolean }
+  /**
+   * `connected`: past the parameter exchange, where iperf3 prints `Connecting to host …`
+   * (on_connect). `report`: what the reporter printed before the error — on SERVER_TERMINATE the
+   * last interval again and the summary — or null.
+   */
+  | { readonly kind: 'error'; readonly code: IperfErrorCode; readonly errno: NetErrno | null; readonly warnings: string; readonly partial: TestResult | null; readonly connected: boolean; readonly report: TestResult | null }
   /** Not finished `waitedS` (virtual) after the start: the real iperf3 would still be waiting; `why` is the model's diagnosis. */
   | { readonly kind: 'hung'; readonly waitedS: number; readonly why: string; readonly warnings: string; readonly partial: TestResult | null; readonly connected: boolean }
-  /** A test with no end (`-t 0`, or a negative `-t`) still running `ranS` (virtual) after the start: the lab stopped it. */
-  | { readonly kind: 'unbounded'; readonly ranS: number; readonly warnings: string; readonly partial: TestResult | null };
+  /**
+   * Ended by SIGINT, SIGTERM or SIGHUP (iperf_got_sigend): `partial` is the test as its handler
+   * reported it (a last interval up to the signal, then the summary with no peer results: with
+   * no stream yet, the summary's header and zero sums alone); `connected` as for errors. `byLab`: the lab sent it, `ranS` (virtual) into a test with no end (`-t 0`,
+   * a negative `-t`), as the user's Ctrl-C would; null when `killall`, `pkill` or `kill` did.
+   */
+  | { readonly kind: 'interrupted'; readonly partial: TestResult; readonly connected: boolean; readonly warnings: string; readonly byLab: { readonly ranS: number } | null }
+  /** Ended by a signal whose default action ends the process (SIGKILL …): no handler runs, nothing is printed. */
+  | { readonly kind: 'killed'; readonly warnings: string };
+
+/** What a signal does to an iperf3 process: run its handler (SIGINT, SIGTERM, SIGHUP), or end it without one. */
+export type SignalEffect = 'interrupt' | 'kill';
 
 /** How long past its duration a client may run before the lab calls it hung (s, virtual). */
 export const CLIENT_GRACE_S = 300;
 
 /**
- * How long a test with no end (`-t 0`, a negative `-t`) runs before the lab stops it, as the
- * user's Ctrl-C would (s, virtual): past the server's 40 s test timer of a negative `-t`.
+ * How long a test with no end (`-t 0`, a negative `-t`) runs before the lab interrupts it, as
+ * the user's Ctrl-C would (s, virtual): past the server's 40 s test timer of a negative `-t`.
  */
 export const UNBOUNDED_RUN_S = 60;
+
+/** How long (virtual) the lab lets an interrupted client take to run its handler and exit before it calls it hung. */
+const SIGNAL_GRACE_NS = 1e9;
 
 /** How long (virtual) the lab lets the server take the client's IPERF_DONE before the command returns. */
 const DONE_LINGER_NS = 1e9;
@@ -103,6 +120,10 @@ class ClientSession {
   outcome: ClientOutcome | null = null;
   /** A background test's end callback (null when run in the foreground, or once called). */
   private onEnd: ((outcome: ClientOutcome) => void) | null = null;
+  /** A signal delivered and not yet handled: the task takes it at its next step, as a process on its return to user mode. */
+  private pendingSignal: { readonly byLab: { readonly ranS: number } | null } | null = null;
+  /** TEST_START has come: the streams' clocks run (stats_callback has intervals to close). */
+  private testStarted = false;
 
   constructor(private readonly spec: ClientSpec) {
     const { lab, board } = spec;
@@ -128,12 +149,17 @@ class ClientSession {
     const deadline = this.deadline(started);
     const sim = this.lab.sim;
     while (!this.finished && sim.now < deadline) sim.run({ until: deadline });
+    if (!this.finished && this.labInterrupt(started)) {
+      const grace = sim.now + SIGNAL_GRACE_NS;
+      while (!this.finished && sim.now < grace) sim.run({ until: grace });
+    }
     if (this.outcome !== null) {
       // The client exits after writing IPERF_DONE; the server takes it within a round trip, ends
       // the test and listens again (its next banner) — let the lab's time run until it has.
       const linger = sim.now + DONE_LINGER_NS;
       this.ch.clientLingering = true;
-      while (this.outcome.kind === 'ok' && !this.ch.serverDone && sim.now < linger) sim.run({ until: linger });
+      const told = this.outcome.kind === 'ok' || this.outcome.kind === 'interrupted';
+      while (told && !this.ch.serverDone && sim.now < linger) sim.run({ until: linger });
       return this.outcome;
     }
     return this.abandon(started);
@@ -152,12 +178,46 @@ class ClientSession {
       return;
     }
     this.onEnd = onEnd;
-    this.lab.sim.at(this.deadline(started), () => {
+    const giveUp = (): void => {
       const cb = this.onEnd;
       if (cb === null || this.finished) return;
       this.onEnd = null;
       cb(this.abandon(started));
+    };
+    this.lab.sim.at(this.deadline(started), () => {
+      if (this.finished) return;
+      if (this.labInterrupt(started)) this.lab.sim.after(SIGNAL_GRACE_NS, giveUp);
+      else giveUp();
     });
+  }
+
+  /**
+   * Deliver a signal (kill(2)). `interrupt`: the client's task takes it at its next step and
+   * runs iperf_got_sigend; `kill`: the process ends at once without a word (its exit closes
+   * its sockets). Nothing once it has ended.
+   */
+  signal(effect: SignalEffect): void {
+    this.deliver(effect, null);
+  }
+
+  private deliver(effect: SignalEffect, byLab: { readonly ranS: number } | null): void {
+    if (this.finished) return;
+    if (effect === 'kill') {
+      this.exitProcess();
+      this.task?.stop();
+      this.outcome = { kind: 'killed', warnings: this.warnings };
+      this.finish();
+      return;
+    }
+    this.pendingSignal = { byLab };
+    this.task?.wake();
+  }
+
+  /** A test with no end still running at the lab's deadline: interrupt it as the user's Ctrl-C would; false for any other test. */
+  private labInterrupt(started: number): boolean {
+    if (this.state !== 'running' || Number.isFinite(this.endNs)) return false;
+    this.deliver('interrupt', { ranS: (this.lab.sim.now - started) / 1e9 });
+    return true;
   }
 
   /** Whether the test has ended. */
@@ -181,7 +241,7 @@ class ClientSession {
     // iperf_run_client: iperf_setaffinity first (sched_setaffinity is EINVAL without an online CPU in the mask).
     const cpus = affinityMask(board, o.affinity);
     this.cpus = cpus ?? undefined;
-    if (cpus === null) return { kind: 'error', code: 'IEAFFINITY', errno: 'EINVAL', warnings: this.warnings, partial: null, connected: false };
+    if (cpus === null) return { kind: 'error', code: 'IEAFFINITY', errno: 'EINVAL', warnings: this.warnings, partial: null, connected: false, report: null };
     programStart(lab, board);
     this.task = board.host.createUserTask(
       'iperf3',
@@ -196,17 +256,10 @@ class ClientSession {
     return null;
   }
 
-  /** The lab gives up on a test still running at its deadline: unbounded (no end timer) or hung, with the model's diagnosis. */
+  /** The lab gives up on a test still running at its deadline (or not ending after its interrupt), with the model's diagnosis. */
   private abandon(started: number): ClientOutcome {
     const lab = this.lab;
     const task = this.task;
-    if (this.state === 'running' && !Number.isFinite(this.endNs)) {
-      // No end timer (-t 0, or a negative -t): the real iperf3 runs until it is interrupted.
-      const partial = this.partialNow();
-      this.fail({ code: 'IECTRLCLOSE', errno: null });
-      task?.stop();
-      return { kind: 'unbounded', ranS: (lab.sim.now - started) / 1e9, warnings: this.warnings, partial };
-    }
     // Still waiting on the control connection or the streams, as the real tool would be, with
     // no timeout of its own in these states: diagnose from the model, then abandon the test.
     const why = diagnoseTxStall(lab) ?? 'no ntb0 TX queue is stopped on either board';
@@ -220,6 +273,8 @@ class ClientSession {
   private step(ctx: ExecContext, task: Task): TaskStep {
     if (this.finished) return 'exit';
     this.ctrlSock.cancelWait(task);
+    const sig = this.pendingSignal;
+    if (sig !== null) return this.gotSigend(ctx, sig.byLab);
     if (this.state === 'connect') return this.connect(ctx, task);
     const ctrl = this.ctrl;
     if (ctrl === null) return 'exit';
@@ -272,7 +327,16 @@ class ClientSession {
       if (blksize === 0) blksize = this.mss > 0 && this.mss <= MAX_UDP_BLOCKSIZE ? this.mss : DEFAULT_UDP_BLKSIZE;
       if (this.mss > 0 && blksize > this.mss) this.warnings += `warning: UDP block size ${blksize} exceeds TCP MSS ${this.mss}, may result in fragmentation / drops\n`;
     }
-    this.params = {
+    this.params = this.testParams(blksize);
+    this.ctrl.send(ctx, { kind: 'cookie', bytes: COOKIE_SIZE });
+    this.state = 'param';
+    return 'run';
+  }
+
+  /** The test's parameters from the options, with the block size iperf_connect settled on. */
+  private testParams(blksize: number): TestParams {
+    const o = this.spec.options;
+    return {
       protocol: o.protocol,
       numStreams: o.numStreams,
       blksize,
@@ -287,9 +351,12 @@ class ClientSession {
       serverAffinity: o.serverAffinity,
       cookie: this.cookie,
     };
-    this.ctrl.send(ctx, { kind: 'cookie', bytes: COOKIE_SIZE });
-    this.state = 'param';
-    return 'run';
+  }
+
+  /** This client's side of a test with parameters `p` (no streams yet). */
+  private newSide(p: TestParams): Side {
+    const mode = p.bidir ? 'bidir' : p.reverse ? 'receiver' : 'sender';
+    return new Side('c', this.spec.board, { mode, protocol: p.protocol, cpus: this.cpus });
   }
 
   private handle(ctx: ExecContext, m: CtrlMsg): void {
@@ -304,6 +371,11 @@ class ClientSession {
       this.fail({ code: m.payload as IperfErrorCode, errno: null });
       return;
     }
+    if (m.kind === 'SERVER_TERMINATE') {
+      // The reporter at DISPLAY_RESULTS with no new stats_callback; then IESERVERTERM.
+      this.fail({ code: 'IESERVERTERM', errno: null }, this.reportNow(ctx.time));
+      return;
+    }
     switch (this.state) {
       case 'param':
         if (m.kind === 'PARAM_EXCHANGE') {
@@ -316,6 +388,7 @@ class ClientSession {
         return;
       case 'start':
         if (m.kind === 'TEST_START') {
+          this.testStarted = true;
           this.side?.begin(ctx.time, this.intervalNs);
           this.endNs = clientEndNs(ctx.time, p.duration);
         } else if (m.kind === 'TEST_RUNNING') {
@@ -357,8 +430,7 @@ class ClientSession {
   /** iperf_create_streams: sockets with the `-w` buffers, each stream connected by the side's one stream task. */
   private createStreams(p: TestParams): void {
     const { lab, board, options: o } = this.spec;
-    const mode = p.bidir ? 'bidir' : p.reverse ? 'receiver' : 'sender';
-    const side = new Side('c', board, { mode, protocol: p.protocol, cpus: this.cpus });
+    const side = this.newSide(p);
     side.main = this.task;
     this.side = side;
     const flags = p.bidir ? [...Array<boolean>(p.numStreams).fill(true), ...Array<boolean>(p.numStreams).fill(false)] : Array<boolean>(p.numStreams).fill(!p.reverse);
@@ -417,18 +489,20 @@ class ClientSession {
     this.finish();
   }
 
-  /** The test's result as of `now` (the intervals so far, and the summary when it is over). */
-  /** The result so far once the streams have started, else null. */
-  /** The live text so far (formatClientProgress of the test up to now), or null before the streams run. */
-  progress(): string | null {
+  /**
+   * What the client has printed so far in text mode: iperf_connect's warnings, then — once the
+   * parameters are exchanged — the connecting lines, the streams and the finished intervals.
+   */
+  progress(): string {
+    const o = this.spec.options;
     const partial = this.partialNow();
-    return partial === null ? null : formatClientProgress(partial);
+    const live = partial !== null ? formatClientProgress(partial) : this.connected ? formatConnecting(o.host, o.port, o.reverse) : '';
+    return this.warnings + live;
   }
 
   private partialNow(): TestResult | null {
     const side = this.side;
-    const started = side !== null && this.params !== null && (this.state === 'running' || this.state === 'exchange' || this.state === 'results' || this.state === 'display');
-    return started ? this.resultNow(side, this.params as TestParams, this.spec.lab.sim.now) : null;
+    return side !== null && this.params !== null && this.testStarted ? this.resultNow(side, this.params, this.spec.lab.sim.now) : null;
   }
 
   private resultNow(side: Side, p: TestParams, now: number): TestResult {
@@ -447,14 +521,44 @@ class ClientSession {
     });
   }
 
-  private fail(f: SideFailure): TaskStep {
-    const side = this.side;
+  /**
+   * iperf_got_sigend for a client: stats_callback closes a last interval at the signal, the
+   * reporter prints it and the summary (no results were exchanged: the receiver's side reads
+   * 0), CLIENT_TERMINATE goes to the server, and iperf_errexit prints `interrupt - the client
+   * has terminated` and exits 1, its exit closing every socket.
+   */
+  private gotSigend(ctx: ExecContext, byLab: { readonly ranS: number } | null): TaskStep {
+    if (this.side !== null && this.testStarted) this.side.sample(ctx.time);
+    this.outcome = { kind: 'interrupted', partial: this.reportNow(ctx.time), connected: this.connected, warnings: this.warnings, byLab };
+    this.ctrl?.send(ctx, stateMsg('CLIENT_TERMINATE'));
+    this.exitProcess(ctx);
+    this.finish();
+    return 'exit';
+  }
+
+  /** The process exits: its streams stop and every socket closes (the kernel closes them for it). */
+  private exitProcess(ctx?: ExecContext): void {
+    this.side?.stop();
+    this.side?.closeStreams();
+    if (this.ctrl !== null) this.ctrl.close(ctx);
+    else this.ctrlSock.close(ctx);
+  }
+
+  /**
+   * What iperf_print_results reports now: this side's result, or — no stream created yet —
+   * that of an empty side with the test's settings (the summary's header, and its zero sums
+   * with `-P` > 1, as iperf3 prints for a client interrupted before it got to do anything).
+   */
+  private reportNow(now: number): TestResult {
+    const p = this.params ?? this.testParams(this.spec.options.blksize);
+    return this.resultNow(this.side ?? this.newSide(p), p, now);
+  }
+
+  /** End with error `f`; `report`: what the reporter printed before it (see ClientOutcome). */
+  private fail(f: SideFailure, report: TestResult | null = null): TaskStep {
     const partial = this.partialNow();
-    side?.stop();
-    side?.closeStreams();
-    if (this.ctrl !== null) this.ctrl.close();
-    else this.ctrlSock.close();
-    this.outcome = { kind: 'error', code: f.code, errno: f.errno, warnings: this.warnings, partial, connected: this.connected };
+    this.exitProcess();
+    this.outcome = { kind: 'error', code: f.code, errno: f.errno, warnings: this.warnings, partial, connected: this.connected, report };
     this.finish();
     return 'exit';
   }
@@ -480,13 +584,15 @@ export function runClient(spec: ClientSpec): ClientOutcome {
 export interface BackgroundClient {
   /** Whether it has ended (its outcome delivered). */
   readonly ended: () => boolean;
-  /** What it has printed live so far in text mode (connection lines, finished intervals), or null before the streams run. */
-  readonly progress: () => string | null;
+  /** What it has printed live so far in text mode (see ClientSession.progress). */
+  readonly progress: () => string;
+  /** Deliver a signal to it (see `SignalEffect`). */
+  readonly signal: (effect: SignalEffect) => void;
 }
 
 /** Start an iperf3 client test from `spec.board` in the background: `onEnd` gets its outcome. */
 export function startClient(spec: ClientSpec, onEnd: (outcome: ClientOutcome) => void): BackgroundClient {
   const session = new ClientSession(spec);
   session.start(onEnd);
-  return { ended: () => session.ended, progress: () => session.progress() };
+  return { ended: () => session.ended, progress: () => session.progress(), signal: (effect) => session.signal(effect) };
 }

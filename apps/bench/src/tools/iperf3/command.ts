@@ -20,7 +20,7 @@ import { IPERF_ERRORS, IPERF_VERSION, parseIperf3Args, USAGE_SHORT, type Iperf3O
 import { takeServerOutput } from '../net/background.js';
 import { affinityMask } from './session.js';
 import { startServer } from './server.js';
-import { formatClientProgress, formatClientText } from './textReport.js';
+import { formatClientProgress, formatClientText, formatConnecting, formatSummary, formatTerminatedReport } from './textReport.js';
 
 /** Error codes whose message iperf_strerror follows with strerror(errno) (its `perr`/`herr` cases). */
 const WITH_ERRNO = new Set<IperfErrorCode>(['IELISTEN', 'IECONNECT', 'IESTREAMCONNECT', 'IESTREAMWRITE', 'IESTREAMREAD', 'IESTREAMLISTEN', 'IEAFFINITY']);
@@ -99,9 +99,9 @@ const JOB_OUTPUT_POLL_NS = 100_000_000;
 
 /**
  * `iperf3 -c … &`: start the test as a job of the board's shell. In text mode it writes as the
- * real one does on a terminal — `Connecting to host …` at once, then the connection lines and
- * each interval's lines as the test reaches them, the summary at the end; with `-J`, the JSON
- * at the end only.
+ * real one does on a terminal — `Connecting to host …` once the parameters are exchanged, then
+ * the connection lines and each interval's lines as the test reaches them, the summary at the
+ * end (a look every 100 ms of virtual time); with `-J`, the JSON at the end only.
  */
 function startBackgroundClient(env: ShellEnv, o: Iperf3Options, pre: { readonly parseWarnings: string; readonly errorJson: (msg: string) => string; readonly before: string }): void {
   const { lab, board } = env;
@@ -119,16 +119,15 @@ function startBackgroundClient(env: ShellEnv, o: Iperf3Options, pre: { readonly 
     printJob(board, text.startsWith(shown) ? text.slice(shown.length) : text);
   });
   if (!o.json) {
-    show(`${pre.parseWarnings}Connecting to host ${o.host}, port ${o.port}\n${o.reverse ? `Reverse mode, remote host ${o.host} is sending\n` : ''}`);
+    show(pre.parseWarnings);
     const poll = (): void => {
       if (run.ended()) return;
-      const progress = run.progress();
-      if (progress !== null) show(pre.parseWarnings + progress);
+      show(pre.parseWarnings + run.progress());
       lab.sim.after(JOB_OUTPUT_POLL_NS, poll);
     };
     lab.sim.after(JOB_OUTPUT_POLL_NS, poll);
   }
-  addJob(board, { comm: 'iperf3', command: env.commandLine ?? 'iperf3', ended: run.ended });
+  addJob(board, { comm: 'iperf3', command: env.commandLine ?? 'iperf3', ended: run.ended, signal: run.signal });
 }
 
 /** What the client's outcome prints: `pre.before` (the servers' earlier output), the warnings, then the report or the error. */
@@ -140,7 +139,7 @@ function clientResult(o: Iperf3Options, pre: { readonly before: string; readonly
     { fd: 2, text: parseWarnings + outcome.warnings },
   ] as const;
   // on_connect's lines, printed once the parameters are exchanged, even with no stream yet.
-  const connecting = `Connecting to host ${o.host}, port ${o.port}\n${o.reverse ? `Reverse mode, remote host ${o.host} is sending\n` : ''}`;
+  const connecting = formatConnecting(o.host, o.port, o.reverse);
   if (outcome.kind === 'hung') {
     const live = o.json ? '' : outcome.partial !== null ? formatClientProgress(outcome.partial) : outcome.connected ? connecting : '';
     const why = `ntb-bench: iperf3 still had not finished ${outcome.waitedS.toFixed(0)} s (virtual) after it started; the real iperf3 would still be waiting. The model says: ${outcome.why}\n`;
@@ -148,15 +147,23 @@ function clientResult(o: Iperf3Options, pre: { readonly before: string; readonly
   }
   if (outcome.kind === 'error') {
     const msg = `error - ${iperfStrerror(outcome.code, outcome.errno)}`;
-    if (o.json) return interleaved([...warnings, { fd: 1, text: errorJson(msg) }], 1);
-    // What iperf3 printed live before the error: the connection lines and the intervals so far.
+    const final = outcome.report;
+    if (o.json) return interleaved([...warnings, { fd: 1, text: final === null ? errorJson(msg) : `${cjsonPrint(buildJson(final, { repeatLast: true, error: msg }))}\n` }], 1);
+    // What iperf3 printed live before the error: the connection lines and the intervals so far
+    // (and, on SERVER_TERMINATE, the reporter's last interval again and the summary).
     const live = outcome.partial !== null ? formatClientProgress(outcome.partial) : outcome.connected ? connecting : '';
-    return interleaved([...warnings, { fd: 1, text: live }, { fd: 2, text: `iperf3: ${msg}\n` }], 1);
+    return interleaved([...warnings, { fd: 1, text: live + (final === null ? '' : formatTerminatedReport(final)) }, { fd: 2, text: `iperf3: ${msg}\n` }], 1);
   }
-  if (outcome.kind === 'unbounded') {
-    const live = o.json || outcome.partial === null ? '' : formatClientProgress(outcome.partial);
-    const why = `ntb-bench: this iperf3 test has no end (-t taken as ${o.duration}: 3.12 sets no end timer for it): the real iperf3 runs until it is interrupted; the lab stopped it ${outcome.ranS.toFixed(0)} s (virtual) after it started\n`;
-    return interleaved([...warnings, { fd: 1, text: live }, { fd: 2, text: why }], 1);
+  // Killed: no handler ran, so nothing is printed beyond what the job showed live.
+  if (outcome.kind === 'killed') return result('', '', 128 + 9);
+  if (outcome.kind === 'interrupted') {
+    // iperf_got_sigend: the reporter's last interval and summary, then iperf_errexit (exit 1).
+    const msg = `interrupt - ${IPERF_ERRORS.IECLIENTTERM}`;
+    const r = outcome.partial;
+    const lab = outcome.byLab === null ? '' : `ntb-bench: this iperf3 test has no end (-t taken as ${o.duration}: 3.12 sets no end timer for it): the lab interrupted it ${outcome.byLab.ranS.toFixed(0)} s (virtual) after it started, as Ctrl-C would\n`;
+    if (o.json) return interleaved([...warnings, { fd: 1, text: `${cjsonPrint(buildJson(r, { error: msg }))}\n` }, { fd: 2, text: lab }], 1);
+    const live = outcome.connected ? formatClientProgress(r) : '';
+    return interleaved([...warnings, { fd: 1, text: live + formatSummary(r) }, { fd: 2, text: `iperf3: ${msg}\n${lab}` }], 1);
   }
   const report = o.json ? `${cjsonPrint(buildJson(outcome.result))}\n` : formatClientText(outcome.result);
   return interleaved([...warnings, { fd: 1, text: report }], 0);

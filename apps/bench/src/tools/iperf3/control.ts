@@ -3,7 +3,8 @@
  * `JSON_read`; src/iperf_client_api.c, src/iperf_server_api.c): a real TCP connection between
  * the client and the server's listening port. Its messages travel as bytes of their real sizes
  * — one byte per state change (PARAM_EXCHANGE, CREATE_STREAMS, TEST_START, TEST_RUNNING,
- * TEST_END, EXCHANGE_RESULTS, DISPLAY_RESULTS, IPERF_DONE, ACCESS_DENIED, SERVER_ERROR), the
+ * TEST_END, EXCHANGE_RESULTS, DISPLAY_RESULTS, IPERF_DONE, ACCESS_DENIED, SERVER_ERROR, and the
+ * CLIENT_TERMINATE / SERVER_TERMINATE a side interrupted by a signal writes), the
  * 37-byte cookie, and the 4-byte length plus JSON text of the parameters and results — so
  * their delivery takes the model's time; the decoded content rides beside the bytes in a
  * per-connection queue (it is not serialised byte for byte). Each side reads whatever has
@@ -19,7 +20,10 @@ export const COOKIE_SIZE = 37;
 
 /** A control message: its kind, its size on the wire and its decoded content. */
 export type CtrlMsg =
-  | { readonly kind: 'cookie' | 'PARAM_EXCHANGE' | 'CREATE_STREAMS' | 'TEST_START' | 'TEST_RUNNING' | 'TEST_END' | 'EXCHANGE_RESULTS' | 'DISPLAY_RESULTS' | 'IPERF_DONE' | 'ACCESS_DENIED'; readonly bytes: number }
+  | {
+      readonly kind: 'cookie' | 'PARAM_EXCHANGE' | 'CREATE_STREAMS' | 'TEST_START' | 'TEST_RUNNING' | 'TEST_END' | 'EXCHANGE_RESULTS' | 'DISPLAY_RESULTS' | 'IPERF_DONE' | 'ACCESS_DENIED' | 'CLIENT_TERMINATE' | 'SERVER_TERMINATE';
+      readonly bytes: number;
+    }
   | { readonly kind: 'params' | 'results'; readonly bytes: number; readonly payload: unknown }
   | { readonly kind: 'SERVER_ERROR'; readonly bytes: number; readonly payload: unknown };
 

@@ -11,7 +11,7 @@
  */
 import { JsonObject, jsonObject, type JsonValue } from '../net/cjson.js';
 import { intervalSeconds, usToSecs, type IntervalSample, type StreamResult, type TestResult } from './results.js';
-import { blockHasRetransmits, blockTotals, intervalPrinted, streamPackets, summaryTimes } from './textReport.js';
+import { blockHasRetransmits, blockTotals, intervalCount, intervalPrinted, streamPackets, summaryTimes } from './textReport.js';
 
 const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'] as const;
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'] as const;
@@ -224,16 +224,23 @@ function endObject(r: TestResult): JsonObject {
   return end;
 }
 
-/** The complete `-J` document of a finished test. */
-export function buildJson(r: TestResult): JsonObject {
-  const n = Math.max(0, ...r.streams.map((s) => s.intervals.length));
+/**
+ * The `-J` document of a test (iperf_json_finish). `repeatLast`: the reporter ran once more
+ * with no new interval (the peer's CLIENT_TERMINATE or SERVER_TERMINATE), so the last interval
+ * is in `intervals` twice, as iperf_print_intermediate appends it again; `error`: the message
+ * iperf_err or iperf_errexit adds after `end`.
+ */
+export function buildJson(r: TestResult, opts: { readonly repeatLast?: boolean; readonly error?: string } = {}): JsonObject {
+  const n = intervalCount(r);
   const intervals: JsonValue[] = [];
   for (let k = 0; k < n; k++) if (intervalPrinted(r, k)) intervals.push(intervalObject(r, k));
-  return jsonObject([
+  if (opts.repeatLast === true && n > 0 && intervalPrinted(r, n - 1)) intervals.push(intervalObject(r, n - 1));
+  const doc = jsonObject([
     ['start', startObject(r)],
     ['intervals', intervals],
     ['end', endObject(r)],
   ]);
+  return opts.error === undefined ? doc : doc.add('error', opts.error);
 }
 
 /** The `-J` document of a test that failed before it ran: what was recorded, plus `error`. */

@@ -214,6 +214,7 @@ export const IPERF_ERRORS = {
   IESTREAMACCEPT: 'unable to accept stream connection',
   IECTRLCLOSE: 'control socket has closed unexpectedly',
   IESERVERTERM: 'the server has terminated',
+  IECLIENTTERM: 'the client has terminated',
   IENOMSG: 'idle timeout for receiving data',
   IESELECT: 'select failed',
   IESTREAMWRITE: 'unable to write to stream socket',

@@ -23,7 +23,7 @@ import { buildErrorJson, buildJson } from './jsonReport.js';
 import { IPERF_ERRORS, IPERF_VERSION } from './options.js';
 import { affinityMask, connectionTime, resultsJson, Side, sideResult, type TestParams } from './session.js';
 import { functionalPayload, IperfUdpListener, Stream, streamFd, TcpStreamSocket, UdpStreamSocket } from './streams.js';
-import { formatConnected, formatIntervals, formatServerText, serverBanner } from './textReport.js';
+import { formatServerProgress, formatServerText, formatSummary, formatTerminatedReport, serverBanner } from './textReport.js';
 
 /** A running `iperf3 -s`. */
 export interface Iperf3Server {
@@ -53,6 +53,8 @@ interface ServerState extends Iperf3Server {
   task: Task | null;
   session: ServerSession | null;
   stopped: boolean;
+  /** SIGINT, SIGTERM or SIGHUP delivered and not yet taken: the task runs iperf_got_sigend at its next step. */
+  interrupted: boolean;
 }
 
 /** The server's --rcv-timeout default (DEFAULT_NO_MSG_RCVD_TIMEOUT, 120000 ms), in ns. */
@@ -89,7 +91,7 @@ function listen(board: Board, port: number): TcpSocket | null {
 export function startServer(lab: Lab, spec: Iperf3Server): boolean {
   const listener = listen(spec.board, spec.port);
   if (listener === null) return false;
-  const s: ServerState = { ...spec, lab, testNumber: 1, listenSince: lab.sim.now, listener, task: null, session: null, stopped: false };
+  const s: ServerState = { ...spec, lab, testNumber: 1, listenSince: lab.sim.now, listener, task: null, session: null, stopped: false, interrupted: false };
   serversOf(lab).set(`${spec.board.name}:${spec.port}`, s);
   if (!s.json) print(s, serverBanner(s.port, s.testNumber));
   const cpus = affinityMask(spec.board, spec.affinity) ?? undefined;
@@ -100,6 +102,7 @@ export function startServer(lab: Lab, spec: Iperf3Server): boolean {
 /** The persistent server task: run the current test's session, else accept a control connection. */
 function serverStep(s: ServerState, ctx: ExecContext, task: Task): TaskStep {
   if (s.stopped) return exitServer(s);
+  if (s.interrupted) return gotSigend(s, ctx);
   const session = s.session;
   if (session !== null) {
     const t0 = ctx.time;
@@ -146,26 +149,45 @@ export function serversOn(lab: Lab, board: Board): number {
 }
 
 /**
- * Stop every iperf3 server on `board` as a signal stops it; returns how many ran. `interrupt`
- * (SIGINT, SIGTERM, SIGHUP) runs iperf_got_sigend: iperf_errexit prints `iperf3: interrupt -
- * the server has terminated` (with -J, the error in the JSON object; with -D, nothing);
- * `kill` (SIGKILL, and the signals whose default action ends a process) prints nothing.
+ * Signal every iperf3 server on `board`; returns how many ran. `interrupt` (SIGINT, SIGTERM,
+ * SIGHUP) is taken by the server's task at its next step (`gotSigend`); `kill` (SIGKILL, and
+ * the signals whose default action ends a process) ends it at once, without a word: its exit
+ * closes the listener and the test's sockets, and a client sees its control connection close.
  */
 export function stopServers(lab: Lab, board: Board, how: 'interrupt' | 'kill' = 'kill'): number {
   const m = serversOf(lab);
-  const msg = `interrupt - ${IPERF_ERRORS.IESERVERTERM}`;
   let n = 0;
   for (const [k, s] of m) {
     if (s.board !== board) continue;
-    if (how === 'interrupt') print(s, s.json ? `${cjsonPrint(buildErrorJson({ version: IPERF_VERSION, systemInfo: systemInfo(lab, board) }, msg))}\n` : `iperf3: ${msg}\n`);
+    n++;
+    if (how === 'interrupt') {
+      s.interrupted = true;
+      s.task?.wake();
+      continue;
+    }
     m.delete(k);
     s.stopped = true;
     s.session?.abort();
     s.listener.close();
     s.task?.wake();
-    n++;
   }
   return n;
+}
+
+/**
+ * iperf_got_sigend on a server: in a running test, stats_callback closes a last interval at
+ * the signal and the reporter prints the test with its summary (the server's own side), and
+ * SERVER_TERMINATE goes to the client; then iperf_errexit prints `interrupt - the server has
+ * terminated` (with -J, as the JSON document's `error`; with -D, nowhere) and the process exits.
+ */
+function gotSigend(s: ServerState, ctx: ExecContext): TaskStep {
+  const msg = `interrupt - ${IPERF_ERRORS.IESERVERTERM}`;
+  const session = s.session;
+  if (session !== null) {
+    session.interrupted(ctx, msg);
+    session.abort();
+  } else print(s, s.json ? `${cjsonPrint(buildErrorJson({ version: IPERF_VERSION, systemInfo: systemInfo(s.lab, s.board) }, msg))}\n` : `iperf3: ${msg}\n`);
+  return exitServer(s);
 }
 
 /** One test's server side (iperf_run_server's loop for one client). */
@@ -287,6 +309,7 @@ class ServerSession {
   }
 
   private handle(ctx: ExecContext, m: CtrlMsg): void {
+    if (m.kind === 'CLIENT_TERMINATE' && this.state !== 'cookie') return this.clientTerminated();
     if (m.kind === 'cookie' && this.state === 'cookie') {
       this.ctrl.send(ctx, stateMsg('PARAM_EXCHANGE'));
       this.state = 'params';
@@ -481,9 +504,49 @@ class ServerSession {
     this.end();
   }
 
+  /**
+   * CLIENT_TERMINATE (the client took SIGINT, SIGTERM or SIGHUP): the reporter runs as at
+   * DISPLAY_RESULTS with no new stats_callback — the last interval printed again, then the
+   * summary — and iperf_err prints `the client has terminated`; the test ends and the server
+   * listens again. Before TEST_START there is no interval to report: what the server had
+   * printed, then the message.
+   */
+  private clientTerminated(): void {
+    const msg = IPERF_ERRORS.IECLIENTTERM;
+    const r = this.state === 'running' ? this.result(this.srv.board.host.sim.now) : null;
+    if (r === null) {
+      if (this.srv.json) print(this.srv, `${cjsonPrint(buildErrorJson({ version: IPERF_VERSION, systemInfo: systemInfo(this.srv.lab, this.srv.board) }, msg))}\n`);
+      else {
+        this.printPartial();
+        print(this.srv, `iperf3: ${msg}\n`);
+      }
+    } else print(this.srv, this.srv.json ? `${cjsonPrint(buildJson(r, { repeatLast: true, error: msg }))}\n` : `${formatServerProgress(r)}${formatTerminatedReport(r)}iperf3: ${msg}\n`);
+    this.end();
+  }
+
+  /**
+   * The server took SIGINT, SIGTERM or SIGHUP (iperf_got_sigend) during this test: in a running
+   * test a last interval and the report, then `msg` (in the JSON document with -J); before it
+   * runs, what the server had printed and `msg`; after TEST_END (its report printed), `msg`.
+   * SERVER_TERMINATE goes to the client on the control connection either way.
+   */
+  interrupted(ctx: ExecContext, msg: string): void {
+    const side = this.side;
+    const json = this.srv.json;
+    if (this.state === 'running' && side !== null) side.sample(ctx.time);
+    const r = this.state === 'running' ? this.result(ctx.time) : null;
+    if (r !== null) print(this.srv, json ? `${cjsonPrint(buildJson(r, { error: msg }))}\n` : `${formatServerProgress(r)}${formatSummary(r)}iperf3: ${msg}\n`);
+    else if (json) print(this.srv, `${cjsonPrint(buildErrorJson({ version: IPERF_VERSION, systemInfo: systemInfo(this.srv.lab, this.srv.board) }, msg))}\n`);
+    else {
+      if (this.state !== 'exchange' && this.state !== 'display') this.printPartial();
+      print(this.srv, `iperf3: ${msg}\n`);
+    }
+    this.ctrl.send(ctx, stateMsg('SERVER_TERMINATE'));
+  }
+
   private printPartial(): void {
     const r = this.result(this.srv.board.host.sim.now);
-    if (r !== null && !this.srv.json) print(this.srv, `Accepted connection from ${this.peer.addr}, port ${this.peer.port}\n${formatConnected(r)}${formatIntervals(r)}`);
+    if (r !== null && !this.srv.json) print(this.srv, formatServerProgress(r));
   }
 
   /** The server is being stopped: end the session. */

@@ -264,7 +264,7 @@ export function formatConnected(r: TestResult): string {
 
 /** Every interval's lines (what the reporter printed during the test). */
 export function formatIntervals(r: TestResult): string {
-  const n = Math.max(0, ...r.streams.map((s) => s.intervals.length));
+  const n = intervalCount(r);
   let out = '';
   for (let k = 0; k < n; k++) out += formatInterval(r, k);
   return out;
@@ -275,16 +275,39 @@ export function formatClientText(r: TestResult): string {
   return `${formatClientProgress(r)}${formatSummary(r)}\niperf Done.\n`;
 }
 
+/** The lines iperf_on_connect prints on a client once the parameters are exchanged: `Connecting to host …` (and the reverse-mode line with `-R`). */
+export function formatConnecting(host: string, port: number, reverse: boolean): string {
+  return `Connecting to host ${host}, port ${port}\n${reverse ? `Reverse mode, remote host ${host} is sending\n` : ''}`;
+}
+
 /** What a client prints before its summary: the connecting lines, the streams and the intervals (all a test that fails midway has printed). */
 export function formatClientProgress(r: TestResult): string {
-  let out = `Connecting to host ${r.start.peerHost}, port ${r.start.peerPort}\n`;
-  if (r.reverse) out += `Reverse mode, remote host ${r.start.peerHost} is sending\n`;
-  return `${out}${formatConnected(r)}${formatIntervals(r)}`;
+  return `${formatConnecting(r.start.peerHost, r.start.peerPort, r.reverse)}${formatConnected(r)}${formatIntervals(r)}`;
+}
+
+/** What a server prints of a test before its summary: the accepted connection, the streams and the intervals. */
+export function formatServerProgress(r: TestResult): string {
+  return `Accepted connection from ${r.start.peerHost}, port ${r.start.peerPort}\n${formatConnected(r)}${formatIntervals(r)}`;
 }
 
 /** A server's text for one test: accepted connection, stream lines, intervals and its summary. */
 export function formatServerText(r: TestResult): string {
-  return `Accepted connection from ${r.start.peerHost}, port ${r.start.peerPort}\n${formatConnected(r)}${formatIntervals(r)}${formatSummary(r)}`;
+  return `${formatServerProgress(r)}${formatSummary(r)}`;
+}
+
+/** How many intervals the streams of `r` have sampled (the longest stream's count). */
+export function intervalCount(r: TestResult): number {
+  return Math.max(0, ...r.streams.map((s) => s.intervals.length));
+}
+
+/**
+ * What iperf_reporter_callback prints at DISPLAY_RESULTS when no stats_callback has closed a
+ * new interval — on the peer's CLIENT_TERMINATE or SERVER_TERMINATE: iperf_print_intermediate
+ * prints the last interval again (unless the 10 % rule skips it), then the summary.
+ */
+export function formatTerminatedReport(r: TestResult): string {
+  const n = intervalCount(r);
+  return `${n > 0 ? formatInterval(r, n - 1) : ''}${formatSummary(r)}`;
 }
 
 /** The banner a server prints each time it starts listening (iperf_server_listen). */

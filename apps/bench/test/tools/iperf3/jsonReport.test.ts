@@ -115,4 +115,14 @@ describe('iperf3 JSON report', () => {
     const text = cjsonPrint(buildErrorJson({ version: 'iperf 3.12', systemInfo: 'Linux rc' }, 'boom'));
     expect(text).toBe('{\n\t"start":\t{\n\t\t"connected":\t[],\n\t\t"version":\t"iperf 3.12",\n\t\t"system_info":\t"Linux rc"\n\t},\n\t"intervals":\t[],\n\t"end":\t{\n\t},\n\t"error":\t"boom"\n}');
   });
+
+  it('repeats the last interval for a reporter run with no new stats (CLIENT_TERMINATE / SERVER_TERMINATE) and puts `error` after `end`', () => {
+    const r = fromSample('iperf3-tcp-P4.json', 'TCP');
+    const plain = JSON.parse(cjsonPrint(buildJson(r))) as { intervals: unknown[] };
+    const doc = JSON.parse(cjsonPrint(buildJson(r, { repeatLast: true, error: 'the client has terminated' }))) as { intervals: unknown[]; error: string };
+    expect(doc.intervals).toHaveLength(plain.intervals.length + 1);
+    expect(doc.intervals.at(-1)).toEqual(doc.intervals.at(-2));
+    expect(Object.keys(doc)).toEqual(['start', 'intervals', 'end', 'error']);
+    expect(doc.error).toBe('the client has terminated');
+  });
 });

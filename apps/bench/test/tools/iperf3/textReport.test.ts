@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatClientText } from '../../../src/tools/iperf3/textReport.js';
+import { formatClientText, formatInterval, formatSummary, formatTerminatedReport } from '../../../src/tools/iperf3/textReport.js';
 import type { StreamResult } from '../../../src/tools/iperf3/results.js';
 import { iv, sample, stream, test } from './samples.js';
 
@@ -115,5 +115,15 @@ describe('iperf3 text report', () => {
     });
     const base = test({ protocol: 'TCP', mode: 'bidir', streams: [tx, rx], numStreams: 1, otherSideHasRetransmits: true });
     expect(formatClientText({ ...base, start: { ...base.start, peerPort: 5316 } })).toBe(sample('iperf3-tcp-bidir.txt'));
+  });
+
+  it('a reporter run with no new stats (the peer terminated) prints the last interval again, then the summary; the 10 % rule still skips an empty sliver', () => {
+    const mk = (last: number): ReturnType<typeof test> =>
+      test({ protocol: 'TCP', mode: 'receiver', reverse: true, senderHasRetransmits: false, streams: [stream({ socket: 5, sender: false, intervals: [iv(0, 1_000_000, 3e8), iv(1_000_000, 1_000_000 + last, last === 50_000 ? 0 : 2e8)], bytesReceived: 5e8, endTime: 1_000_000 + last })] });
+    const r = mk(400_000);
+    expect(formatTerminatedReport(r)).toBe(`${formatInterval(r, 1)}${formatSummary(r)}`);
+    expect(formatInterval(r, 1)).toMatch(/^\[ {2}5\] {3}1\.00-1\.40 {3}sec /);
+    const sliver = mk(50_000);
+    expect(formatTerminatedReport(sliver)).toBe(formatSummary(sliver));
   });
 });
