@@ -8,15 +8,14 @@
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { availableParallelism } from 'node:os';
-import { createInterface } from 'node:readline';
 import { getProfile, parseProfile, type PlatformProfile } from '@ntbsim/kernel';
 import type { DoorbellMode, EpfPortMode } from '@ntbsim/ntb-hw-epf';
 import { labCommands } from './commands.js';
 import { bootLab, LabError, seedMwSizes, type BoardName, type Lab, type LabOptions } from './lab/lab.js';
 import { applyParam, ParamError, type ModuleParams } from './lab/params.js';
-import { checkScript, defaultVars, parseScriptLine, runScript } from './lab/script.js';
-import { completePath, runLine } from './lab/shell.js';
-import { FILTERS } from './tools/text.js';
+import { interactive } from './lab/interactive.js';
+import { checkScript, defaultVars, runScript } from './lab/script.js';
+import { runLine } from './lab/shell.js';
 import { writeResult } from './tools/output.js';
 import { oneShotServerError } from './tools/iperf3/index.js';
 import { formatProfileTable, profileListing } from './profile.js';
@@ -329,67 +328,7 @@ function runLab(g: Globals, args: string[]): number {
     for (const e of out.errors) process.stderr.write(`ntb-bench: ${e}\n`);
     return out.status;
   }
-  return interactive(lab, g);
-}
-
-function interactive(lab: Lab, g: Globals): number {
-  let board: BoardName = 'ep';
-  const vars = { rc: defaultVars(lab, lab.boards.rc), ep: defaultVars(lab, lab.boards.ep) };
-  const cmds = commands();
-  const names = [...cmds.keys(), ...FILTERS.keys(), 'echo', 'sudo'].filter((k) => k !== '>').sort();
-  const rl = createInterface({
-    input: process.stdin,
-    output: process.stdout,
-    historySize: 1000,
-    completer: (line: string): [string[], string] => {
-      const words = line.trimStart().split(/\s+/);
-      const prefixed = words[0] === 'rc$' || words[0] === 'ep$';
-      const on = prefixed ? (words[0]?.slice(0, 2) as BoardName) : board;
-      // The words of the pipeline's last command: its first is a command name, the rest paths.
-      const cmdWords = line.slice(line.lastIndexOf('|') + 1).trimStart().split(/\s+/);
-      if (prefixed && !line.includes('|')) cmdWords.shift();
-      while (cmdWords[0] === 'sudo' && cmdWords.length > 1) cmdWords.shift();
-      const word = cmdWords.at(-1) ?? '';
-      if (cmdWords.length > 1) return [completePath(lab.boards[on], word), word];
-      const hits = [...names, ...(line.includes('|') ? [] : ['rc$', 'ep$', 'exit'])].filter((n) => n.startsWith(word));
-      return [hits, word];
-    },
-  });
-  const prompt = (): void => {
-    rl.setPrompt(`${board}$ `);
-    rl.prompt();
-  };
-  let closed = false;
-  rl.on('line', (text) => {
-    // Lines piped in after `exit` are still emitted by readline: a shell reads no further.
-    if (closed) return;
-    const t = text.trim();
-    if (t === 'exit' || t === 'quit') {
-      closed = true;
-      rl.close();
-      return;
-    }
-    let cmd = t;
-    const parsed = parseScriptLine(text);
-    if (parsed !== null && !(parsed instanceof Error)) {
-      board = parsed.board;
-      cmd = parsed.command;
-    } else if (t === 'rc' || t === 'ep') {
-      board = t;
-      cmd = '';
-    }
-    if (cmd !== '') {
-      const r = runLine(cmd, { lab, board: lab.boards[board], vars: vars[board] }, cmds);
-      writeResult(r, process.stdout, process.stderr);
-    }
-    prompt();
-  });
-  rl.on('close', () => {
-    writeTrace(lab, g.trace);
-    process.stdout.write('\n');
-  });
-  process.stdout.write(`ntbsim lab: rc (10.0.0.1) and ep (10.0.0.2) joined by NTB; 'rc$ CMD' or 'ep$ CMD', 'rc'/'ep' to switch, 'exit' to leave.\n`);
-  prompt();
+  interactive(lab, { commands: commands(), input: process.stdin, output: process.stdout, errors: process.stderr, onClose: () => writeTrace(lab, g.trace) });
   return 0;
 }
 

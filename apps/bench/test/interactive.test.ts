@@ -8,7 +8,8 @@ const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 /**
  * Drive `ntb-bench lab` through a pseudo-terminal (util-linux `script`), typing `lines`; a line
  * ending in a Tab is typed in three keystroke bursts (text, Tab, Enter), as readline completes
- * only a Tab that does not arrive in the same chunk as other keys (it takes those as a paste).
+ * only a Tab that does not arrive in the same chunk as other keys (it takes those as a paste);
+ * a line ending in Ctrl-C (`\x03`) is typed without Enter.
  */
 function session(lines: string[]): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve, reject) => {
@@ -23,6 +24,11 @@ function session(lines: string[]): Promise<{ code: number | null; out: string }>
     const typeNext = (): void => {
       const line = lines[i++];
       if (line === undefined) return;
+      if (line.endsWith('\x03')) {
+        p.stdin.write(line);
+        setTimeout(typeNext, 600);
+        return;
+      }
       if (!line.endsWith('\t')) {
         p.stdin.write(`${line}\n`);
         setTimeout(typeNext, 300);
@@ -74,4 +80,19 @@ describe.skipIf(!existsSync('/usr/bin/script'))('interactive lab through a pseud
     expect(out).toContain('zero\n');
     expect(out).not.toMatch(/one|two/);
   }, 30_000);
+
+  it('a foreground iperf3 streams its intervals and takes Ctrl-C as SIGINT (its interrupt report after ^C); Ctrl-C ends a sleep and discards a line at the prompt', async () => {
+    const { code, out } = await session(['rc$ iperf3 -s -D', 'ep$ iperf3 -c 10.0.0.1 -t 600', '\x03', 'echo after-iperf3', 'sleep 100000', '\x03', 'half-typed\x03', 'echo done', 'exit']);
+    expect(code).toBe(0);
+    const text = out.replace(/\r/g, '');
+    // Intervals printed before the interrupt, then iperf3's handler output on the ^C line.
+    expect(text).toMatch(/\[ {2}5\] +\d+\.00-\d+\.00 +sec .*\n(?:.*\n)*\^C\[ {2}5\] +\d+\.00-\d+\.\d\d +sec .*\n- - - /);
+    expect(text).toMatch(/ {18}receiver\niperf3: interrupt - the client has terminated\n/);
+    expect(text.indexOf('after-iperf3\n')).toBeGreaterThan(text.indexOf('iperf3: interrupt'));
+    // sleep dies of SIGINT silently (a new line after ^C); at the prompt ^C drops the line, which never runs.
+    expect(text).toMatch(/sleep 100000\n\^C\n/);
+    expect(text).toContain('half-typed^C\n');
+    expect(text).not.toContain('half-typed: command not found');
+    expect(text).toContain('done\n');
+  }, 60_000);
 });

@@ -507,6 +507,21 @@ function runSegment(line: string, input: string | null, env: ShellEnv, commands:
 /** The commands the lab runs as background jobs (`CMD &`; tools/jobs.ts). */
 const BACKGROUND_COMMANDS = new Set(['iperf3', 'sleep']);
 
+/**
+ * Whether an interactive shell runs `line` as a foreground job — started as `LINE &` and
+ * waited for with the terminal live (output as it comes, Ctrl-C delivered to it): a single
+ * command the lab can run as a job, not already in the background, its output not redirected.
+ */
+export function runsAsForegroundJob(line: string, env: ShellEnv): boolean {
+  try {
+    if (splitPipeline(line).length !== 1) return false;
+    const p = parseLine(line, env.vars);
+    return !p.background && p.redirect === null && p.stderr === 'terminal' && BACKGROUND_COMMANDS.has(p.argv[0] ?? '');
+  } catch {
+    return false;
+  }
+}
+
 /** A shell environment whose command runs under `sudo`. */
 interface SudoEnv extends ShellEnv {
   readonly sudo: true;

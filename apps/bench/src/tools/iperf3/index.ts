@@ -4,4 +4,4 @@
  */
 export { iperf3, oneShotServerError } from './command.js';
 export { takeServerOutput } from '../net/background.js';
-export { serversOn, stopServers } from './server.js';
+export { serversOn, serverTestsRunning, stopServers } from './server.js';

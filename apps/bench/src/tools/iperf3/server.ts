@@ -143,6 +143,11 @@ function exitServer(s: ServerState): TaskStep {
   return 'exit';
 }
 
+/** Whether some iperf3 server of the lab is in a test (between a client's control connection and the test's end). */
+export function serverTestsRunning(lab: Lab): boolean {
+  return [...serversOf(lab).values()].some((s) => s.session !== null);
+}
+
 /** How many iperf3 servers run on `board`. */
 export function serversOn(lab: Lab, board: Board): number {
   return [...serversOf(lab).values()].filter((s) => s.board === board).length;
