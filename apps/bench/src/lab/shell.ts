@@ -408,13 +408,12 @@ export const echo: Command = (argv) => {
  * Run one command line on `env.board`; unknown commands fail as bash reports them (status
  * 127). What the board's background servers (`iperf3 -s`, `sockperf server`) and jobs
  * (`CMD &`) printed since its last command comes first, as it would have appeared on that
- * board's terminal; what its jobs print while the command runs follows the command's output.
+ * board's terminal; what they print while the command runs follows the command's output.
  */
 export function runLine(line: string, env: ShellEnv, commands: ReadonlyMap<string, Command>): CommandResult {
   const background = takeServerOutput(env.board) + takeJobOutput(env.board);
   const r = prependStdout(background, runCommand(line, env, commands));
-  // What the board's background jobs printed while the command ran follows its output.
-  const during = takeJobOutput(env.board);
+  const during = takeServerOutput(env.board) + takeJobOutput(env.board);
   return during === '' ? r : interleaved([...writesOf(r), { fd: 1, text: during }], r.status);
 }
 

@@ -85,6 +85,17 @@ describe('background jobs', () => {
     expect(out.steps[3]?.result.stdout).toMatch(/iperf Done\.\n$/);
   });
 
+  it("a text-mode iperf3 server prints as the test goes — the accepted connection and its streams at once, each interval as its reporter prints it, the summary at the end — shown after the board's command during which it was printed", () => {
+    const lab = bootLab({ seed: 4 });
+    sh(lab, 'rc', 'iperf3 -s');
+    sh(lab, 'ep', 'iperf3 -c 10.0.0.1 -t 3 &');
+    const mid = sh(lab, 'rc', 'sleep 1.5').stdout;
+    expect(mid).toMatch(/^Accepted connection from 10\.0\.0\.2, port \d+\n\[ {2}5\] local 10\.0\.0\.1 port 5201 connected to 10\.0\.0\.2 port \d+\n\[ ID\] Interval {11}Transfer {5}Bitrate\n\[ {2}5\] {3}0\.00-1\.00 {3}sec .*\n$/);
+    sh(lab, 'ep', 'wait');
+    const rest = sh(lab, 'rc', 'true').stdout;
+    expect(rest).toMatch(/^\[ {2}5\] {3}1\.00-2\.00 {3}sec .*\n\[ {2}5\] {3}2\.00-3\.00 {3}sec .*\n(?:.*\n)*- - - .*\n\[ ID\] Interval .*\n\[ {2}5\] {3}0\.00-3\.\d\d {3}sec .* {18}receiver\n-+\nServer listening on 5201 \(test #2\)\n-+\n$/);
+  });
+
   it("killall on an iperf3 client job runs iperf3's handler: a last interval to the signal, the summary (receiver 0: no results exchanged), CLIENT_TERMINATE; the server reports the test with its last interval again and listens anew", () => {
     const lab = midTest('-t 30', 2.5);
     const t0 = lab.sim.now;
@@ -101,8 +112,7 @@ describe('background jobs', () => {
     expect(lines.slice(5)).toEqual(['iperf3: interrupt - the client has terminated', '']);
     expect(sh(lab, 'ep', 'jobs').stdout).toBe('');
     // CLIENT_TERMINATE reaches the server behind the data still queued on the way.
-    sh(lab, 'rc', 'sleep 3');
-    const srv = sh(lab, 'rc', 'true').stdout;
+    const srv = sh(lab, 'rc', 'sleep 3').stdout;
     const interval = /\n(\[ {2}5\] {3}\d\.00-\d\.00 {3}sec .*\n)- - - - - - - - - - - - - - - - - - - - - - - - -\n\[ ID\] Interval {11}Transfer {5}Bitrate\n/.exec(srv);
     expect(interval).not.toBeNull();
     // iperf_print_intermediate with no new stats_callback: the last interval twice in a row.
@@ -121,15 +131,13 @@ describe('background jobs', () => {
     expect(doc.end.sum_sent.bytes).toBeGreaterThan(50e6);
     expect(doc.end.sum_sent.end).toBeCloseTo(1.5, 1);
     expect(doc.end.sum_received.bytes).toBe(0);
-    sh(lab, 'rc', 'sleep 3');
-    expect(sh(lab, 'rc', 'true').stdout).toMatch(/ {18}receiver\niperf3: the client has terminated\n-+\nServer listening on 5201 \(test #2\)/);
+    expect(sh(lab, 'rc', 'sleep 3').stdout).toMatch(/ {18}receiver\niperf3: the client has terminated\n-+\nServer listening on 5201 \(test #2\)/);
 
     sh(lab, 'ep', 'iperf3 -c 10.0.0.1 -t 30 &');
     sh(lab, 'ep', 'sleep 1.5');
     expect(sh(lab, 'ep', 'killall -KILL iperf3')).toEqual({ stdout: '', stderr: '', status: 0 });
     expect(sh(lab, 'ep', 'jobs').stdout).toBe('');
-    sh(lab, 'rc', 'sleep 3');
-    expect(sh(lab, 'rc', 'true').stdout).toMatch(/iperf3: the client has unexpectedly closed the connection\n-+\nServer listening on 5201 \(test #3\)/);
+    expect(sh(lab, 'rc', 'sleep 3').stdout).toMatch(/iperf3: the client has unexpectedly closed the connection\n-+\nServer listening on 5201 \(test #3\)/);
   });
 
   it("killall on the server mid-test: the server reports a last interval and its summary and exits; the client's job gets SERVER_TERMINATE, prints its last interval again and the summary, and fails", () => {

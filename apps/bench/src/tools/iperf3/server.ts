@@ -216,6 +216,10 @@ class ServerSession {
   private lastReceive: number;
   /** When create_server_timers' test timer (server_timer_proc) fires: see `armTestTimer`. */
   private testTimerAt = Infinity;
+  /** What this test has printed in text mode so far: the server prints as the test goes. */
+  private shown = '';
+  /** The test's shape when its live text was last looked at (state, streams, intervals). */
+  private liveKey = '';
 
   constructor(
     private readonly srv: ServerState,
@@ -270,6 +274,7 @@ class ServerSession {
       side.reportDue(ctx.time, this.intervalNs);
       wake = Math.min(side.nextStats, this.testTimerAt);
     }
+    this.showLive(ctx.time);
     this.ctrl.wait(task);
     if (this.state === 'streams') {
       if (this.udpListener !== null) this.udpListener.waitReadable(task);
@@ -289,7 +294,8 @@ class ServerSession {
    * accepting one, so neither TEST_START nor anything else follows.
    */
   private idleTimeout(): void {
-    print(this.srv, `Accepted connection from ${this.peer.addr}, port ${this.peer.port}\niperf3: error - ${IPERF_ERRORS.IENOMSG}\n`);
+    this.showProgress(this.acceptedLine());
+    print(this.srv, `iperf3: error - ${IPERF_ERRORS.IENOMSG}\n`);
     this.end();
   }
 
@@ -464,7 +470,8 @@ class ServerSession {
     side.stop();
     side.closeStreams();
     const r = this.result(ctx.time);
-    if (r !== null) print(this.srv, this.srv.json ? `${cjsonPrint(buildJson(r))}\n` : formatServerText(r));
+    if (r !== null && this.srv.json) print(this.srv, `${cjsonPrint(buildJson(r))}\n`);
+    else if (r !== null) this.showProgress(formatServerText(r));
     this.ctrl.send(ctx, stateMsg('EXCHANGE_RESULTS'));
     this.state = 'exchange';
   }
@@ -525,7 +532,11 @@ class ServerSession {
         this.printPartial();
         print(this.srv, `iperf3: ${msg}\n`);
       }
-    } else print(this.srv, this.srv.json ? `${cjsonPrint(buildJson(r, { repeatLast: true, error: msg }))}\n` : `${formatServerProgress(r)}${formatTerminatedReport(r)}iperf3: ${msg}\n`);
+    } else if (this.srv.json) print(this.srv, `${cjsonPrint(buildJson(r, { repeatLast: true, error: msg }))}\n`);
+    else {
+      this.showProgress(formatServerProgress(r));
+      print(this.srv, `${formatTerminatedReport(r)}iperf3: ${msg}\n`);
+    }
     this.end();
   }
 
@@ -540,8 +551,11 @@ class ServerSession {
     const json = this.srv.json;
     if (this.state === 'running' && side !== null) side.sample(ctx.time);
     const r = this.state === 'running' ? this.result(ctx.time) : null;
-    if (r !== null) print(this.srv, json ? `${cjsonPrint(buildJson(r, { error: msg }))}\n` : `${formatServerProgress(r)}${formatSummary(r)}iperf3: ${msg}\n`);
-    else if (json) print(this.srv, `${cjsonPrint(buildErrorJson({ version: IPERF_VERSION, systemInfo: systemInfo(this.srv.lab, this.srv.board) }, msg))}\n`);
+    if (r !== null && json) print(this.srv, `${cjsonPrint(buildJson(r, { error: msg }))}\n`);
+    else if (r !== null) {
+      this.showProgress(formatServerProgress(r));
+      print(this.srv, `${formatSummary(r)}iperf3: ${msg}\n`);
+    } else if (json) print(this.srv, `${cjsonPrint(buildErrorJson({ version: IPERF_VERSION, systemInfo: systemInfo(this.srv.lab, this.srv.board) }, msg))}\n`);
     else {
       if (this.state !== 'exchange' && this.state !== 'display') this.printPartial();
       print(this.srv, `iperf3: ${msg}\n`);
@@ -549,9 +563,36 @@ class ServerSession {
     this.ctrl.send(ctx, stateMsg('SERVER_TERMINATE'));
   }
 
+  /** What the server has printed of this test so far, brought up to date (text mode): before a message that ends the test. */
   private printPartial(): void {
-    const r = this.result(this.srv.board.host.sim.now);
-    if (r !== null && !this.srv.json) print(this.srv, formatServerProgress(r));
+    this.showLive(this.srv.board.host.sim.now, true);
+  }
+
+  /** iperf_on_connect on a server, once the cookie is read: `Accepted connection from …`. */
+  private acceptedLine(): string {
+    return `Accepted connection from ${this.peer.addr}, port ${this.peer.port}\n`;
+  }
+
+  /** Print what of `text` — the test's text so far, which only grows — is not on the terminal yet (text mode). */
+  private showProgress(text: string): void {
+    if (this.srv.json || !text.startsWith(this.shown)) return;
+    print(this.srv, text.slice(this.shown.length));
+    this.shown = text;
+  }
+
+  /**
+   * The server's terminal as the test goes (text mode): `Accepted connection …` once the cookie
+   * is read, each stream's line as it is accepted, each interval as the reporter prints it.
+   * Looked at when the test's shape changed since the last look (or `force`).
+   */
+  private showLive(now: number, force = false): void {
+    if (this.srv.json || this.state === 'cookie') return;
+    const first = this.side?.streams[0];
+    const key = `${this.state}|${this.side?.streams.length ?? -1}|${first?.intervals.length ?? -1}`;
+    if (!force && key === this.liveKey) return;
+    this.liveKey = key;
+    const r = this.result(now);
+    this.showProgress(r === null ? this.acceptedLine() : formatServerProgress(r));
   }
 
   /** The server is being stopped: end the session. */
