@@ -13,11 +13,12 @@ import type { DoorbellMode, EpfPortMode } from '@ntbsim/ntb-hw-epf';
 import { labCommands } from './commands.js';
 import { bootLab, LabError, seedMwSizes, type BoardName, type Lab, type LabOptions } from './lab/lab.js';
 import { applyParam, ParamError, type ModuleParams } from './lab/params.js';
-import { interactive } from './lab/interactive.js';
+import { interactive, waitForeground } from './lab/interactive.js';
 import { checkScript, defaultVars, runScript } from './lab/script.js';
 import { runLine } from './lab/shell.js';
 import { writeResult } from './tools/output.js';
 import { oneShotServerError } from './tools/iperf3/index.js';
+import { lastJob } from './tools/jobs.js';
 import { formatProfileTable, profileListing } from './profile.js';
 import { reportHtml } from './reproduce/report.js';
 import { faultScenarios } from './faults/catalog.js';
@@ -332,7 +333,7 @@ function runLab(g: Globals, args: string[]): number {
   return 0;
 }
 
-function oneShot(g: Globals, tool: string, args: string[]): number {
+async function oneShot(g: Globals, tool: string, args: string[]): Promise<number> {
   if (tool === 'iperf3') {
     const e = oneShotServerError(args);
     if (e !== null) {
@@ -346,7 +347,26 @@ function oneShot(g: Globals, tool: string, args: string[]): number {
   if (tool === 'iperf3') runLine('iperf3 -s -D', env('rc'), cmds);
   const cmd = cmds.get(tool);
   if (cmd === undefined) throw new UsageError(`unknown command '${tool}'`);
-  const r = cmd([tool, ...args], env('ep'));
+  const ep = env('ep');
+  // On a terminal the client runs as a foreground job: its lines show as the test reaches them,
+  // and Ctrl-C is SIGINT to it (iperf3's interrupt report), as on a board.
+  if (tool === 'iperf3' && process.stdout.isTTY && process.stderr.isTTY) {
+    const before = lastJob(ep.board);
+    const r = cmd([tool, ...args], { ...ep, background: true, commandLine: [tool, ...args].join(' ') });
+    writeResult(r, process.stdout, process.stderr);
+    const job = lastJob(ep.board);
+    if (job !== null && job !== before) {
+      const sigint = (): void => job.signal({ signo: 2, effect: 'interrupt' });
+      process.on('SIGINT', sigint);
+      await waitForeground(lab, { job, board: ep.board, write: (text) => process.stdout.write(text) });
+      process.off('SIGINT', sigint);
+      writeTrace(lab, g.trace);
+      return job.status() ?? 1;
+    }
+    writeTrace(lab, g.trace);
+    return r.status;
+  }
+  const r = cmd([tool, ...args], ep);
   writeResult(r, process.stdout, process.stderr);
   writeTrace(lab, g.trace);
   return r.status;

@@ -9,9 +9,10 @@ const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
  * Drive `ntb-bench lab` through a pseudo-terminal (util-linux `script`), typing `lines`; a line
  * ending in a Tab is typed in three keystroke bursts (text, Tab, Enter), as readline completes
  * only a Tab that does not arrive in the same chunk as other keys (it takes those as a paste);
- * a line ending in Ctrl-C (`\x03`) is typed without Enter.
+ * a line ending in Ctrl-C (`\x03`) is typed without Enter; a RegExp waits until the output
+ * matches it before the next line is typed.
  */
-function session(lines: string[]): Promise<{ code: number | null; out: string }> {
+function session(lines: (string | RegExp)[]): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve, reject) => {
     const p = spawn('script', ['-qec', `node ${cli} lab`, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
     let out = '';
@@ -24,6 +25,15 @@ function session(lines: string[]): Promise<{ code: number | null; out: string }>
     const typeNext = (): void => {
       const line = lines[i++];
       if (line === undefined) return;
+      if (line instanceof RegExp) {
+        const poll = setInterval(() => {
+          if (line.test(out)) {
+            clearInterval(poll);
+            typeNext();
+          }
+        }, 50);
+        return;
+      }
       if (line.endsWith('\x03')) {
         p.stdin.write(line);
         setTimeout(typeNext, 600);
@@ -82,7 +92,7 @@ describe.skipIf(!existsSync('/usr/bin/script'))('interactive lab through a pseud
   }, 30_000);
 
   it('a foreground iperf3 streams its intervals and takes Ctrl-C as SIGINT (its interrupt report after ^C); Ctrl-C ends a sleep and discards a line at the prompt', async () => {
-    const { code, out } = await session(['rc$ iperf3 -s -D', 'ep$ iperf3 -c 10.0.0.1 -t 600', '\x03', 'echo after-iperf3', 'sleep 100000', '\x03', 'half-typed\x03', 'echo done', 'exit']);
+    const { code, out } = await session(['rc$ iperf3 -s -D', 'ep$ iperf3 -c 10.0.0.1 -t 600', /1\.00-2\.00/, '\x03', /client has terminated/, 'echo after-iperf3', 'sleep 100000000', '\x03', 'half-typed\x03', 'echo done', 'exit']);
     expect(code).toBe(0);
     const text = out.replace(/\r/g, '');
     // Intervals printed before the interrupt, then iperf3's handler output on the ^C line.
@@ -90,9 +100,30 @@ describe.skipIf(!existsSync('/usr/bin/script'))('interactive lab through a pseud
     expect(text).toMatch(/ {18}receiver\niperf3: interrupt - the client has terminated\n/);
     expect(text.indexOf('after-iperf3\n')).toBeGreaterThan(text.indexOf('iperf3: interrupt'));
     // sleep dies of SIGINT silently (a new line after ^C); at the prompt ^C drops the line, which never runs.
-    expect(text).toMatch(/sleep 100000\n\^C\n/);
+    expect(text).toMatch(/sleep 100000000\n\^C\n/);
     expect(text).toContain('half-typed^C\n');
     expect(text).not.toContain('half-typed: command not found');
     expect(text).toContain('done\n');
+  }, 60_000);
+
+  it('the one-shot iperf3 on a terminal streams its intervals and takes Ctrl-C as iperf3 does (its interrupt report, exit status 1)', async () => {
+    const { code, out } = await new Promise<{ code: number | null; out: string }>((resolve, reject) => {
+      const p = spawn('script', ['-qec', `node ${cli} iperf3 -c 10.0.0.1 -t 600`, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
+      let text = '';
+      let sent = false;
+      p.stdout.on('data', (b: Buffer) => {
+        text += b.toString();
+        // Interrupt once the first interval has shown: the test was streaming, not yet over.
+        if (!sent && text.includes('0.00-1.00')) {
+          sent = true;
+          p.stdin.write('\x03');
+        }
+      });
+      p.on('error', reject);
+      p.on('close', (c) => resolve({ code: c, out: text.replace(/\r/g, '') }));
+    });
+    expect(code).toBe(1);
+    expect(out).toMatch(/\^C\[ {2}5\] +\d+\.00-\d+\.\d\d +sec .*\n- - - [^]* {18}receiver\niperf3: interrupt - the client has terminated\n$/);
+    expect(out).not.toContain('iperf Done.');
   }, 60_000);
 });

@@ -13,7 +13,7 @@
 import { createInterface } from 'node:readline';
 import { FILTERS } from '../tools/text.js';
 import { writeResult } from '../tools/output.js';
-import { runningJobs, takeJobOutput, type Job } from '../tools/jobs.js';
+import { lastJob, takeJobOutput, type Job } from '../tools/jobs.js';
 import { serverTestsRunning } from '../tools/iperf3/index.js';
 import type { Command, ShellEnv } from '../types.js';
 import type { Board, BoardName, Lab } from './lab.js';
@@ -25,6 +25,28 @@ const SLICE_NS = 20_000_000;
 
 /** How long (virtual, ns) the shell lets an iperf3 server take a foreground client's last message before the next prompt, as a foreground `iperf3 -c` in a script does. */
 const SERVER_LINGER_NS = 1_000_000_000;
+
+/**
+ * Let virtual time run for a foreground job, a slice per turn of Node's event loop (so a
+ * signal and the terminal keep up), writing what it prints on `fg.board` as it comes; once it
+ * has ended, a moment more for an iperf3 server to take its client's last message, as a
+ * foreground `iperf3 -c` in a script has. Resolves when the job has ended.
+ */
+export function waitForeground(lab: Lab, fg: { readonly job: Job; readonly board: Board; readonly write: (text: string) => void }): Promise<void> {
+  return new Promise((resolve) => {
+    const slice = (): void => {
+      if (!fg.job.ended()) lab.sim.run({ until: lab.sim.now + SLICE_NS });
+      if (fg.job.ended()) {
+        const until = lab.sim.now + SERVER_LINGER_NS;
+        while (serverTestsRunning(lab) && lab.sim.now < until) lab.sim.run({ until: Math.min(until, lab.sim.now + 1_000_000) });
+      }
+      fg.write(takeJobOutput(fg.board));
+      if (fg.job.ended()) resolve();
+      else setImmediate(slice);
+    };
+    setImmediate(slice);
+  });
+}
 
 /** Where the interactive lab reads and writes, and what it does when it ends. */
 export interface InteractiveOptions {
@@ -86,29 +108,6 @@ export function interactive(lab: Lab, opts: InteractiveOptions): void {
     out.write('\n');
   };
 
-  /** Let virtual time run for the foreground job, a slice per turn of the event loop, showing what it prints; then `done`. */
-  const waitFor = (job: Job, on: Board, done: () => void): void => {
-    const slice = (): void => {
-      if (!job.ended()) lab.sim.run({ until: lab.sim.now + SLICE_NS });
-      if (job.ended()) {
-        const until = lab.sim.now + SERVER_LINGER_NS;
-        while (serverTestsRunning(lab) && lab.sim.now < until) lab.sim.run({ until: Math.min(until, lab.sim.now + 1_000_000) });
-      }
-      const text = takeJobOutput(on);
-      if (text !== '') caret = false;
-      out.write(text);
-      if (!job.ended()) {
-        setImmediate(slice);
-        return;
-      }
-      // A program the signal ended without a word (sleep): bash starts a new line after its ^C.
-      if (caret) out.write('\n');
-      caret = false;
-      done();
-    };
-    setImmediate(slice);
-  };
-
   /** Run one command line on the current board; true when it started a foreground job (the queue waits for it). */
   const runOne = (cmd: string): boolean => {
     const env: ShellEnv = { lab, board: lab.boards[board], vars: vars[board] };
@@ -116,12 +115,20 @@ export function interactive(lab: Lab, opts: InteractiveOptions): void {
       writeResult(runLine(cmd, env, commands), out, opts.errors);
       return false;
     }
-    const before = runningJobs(env.board).at(-1)?.job;
+    const before = lastJob(env.board);
     writeResult(runLine(`${cmd} &`, env, commands), out, opts.errors);
-    const job = runningJobs(env.board).at(-1)?.job;
-    if (job === undefined || job === before) return false;
+    const job = lastJob(env.board);
+    if (job === null || job === before) return false;
     foreground = job;
-    waitFor(job, env.board, () => {
+    caret = false;
+    const write = (text: string): void => {
+      if (text !== '') caret = false;
+      out.write(text);
+    };
+    void waitForeground(lab, { job, board: env.board, write }).then(() => {
+      // A program the signal ended without a word (sleep): bash starts a new line after its ^C.
+      if (caret) out.write('\n');
+      caret = false;
       foreground = null;
       pump();
     });
@@ -169,7 +176,7 @@ export function interactive(lab: Lab, opts: InteractiveOptions): void {
       // The terminal echoes ^C and the program takes SIGINT; what it prints follows on the same line.
       out.write('^C');
       caret = true;
-      foreground.signal('interrupt');
+      foreground.signal({ signo: 2, effect: 'interrupt' });
       return;
     }
     // bash at its prompt: the line is discarded and a new prompt drawn.

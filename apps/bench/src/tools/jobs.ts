@@ -10,7 +10,19 @@ import { NS_PER_SEC } from '@ntbsim/kernel';
 import { LabError, type Board, type Lab } from '../lab/lab.js';
 import { result, type Command } from '../types.js';
 
-/** A background job: the program it runs, its command line, whether it has ended, and how it takes a signal. */
+/**
+ * A signal as a lab process takes it: its number, and whether it runs the program's handler
+ * (`interrupt`: SIGINT, SIGTERM and SIGHUP, which iperf3 catches) or ends the process without
+ * one (`kill`: SIGKILL and the other signals whose default action is to end it).
+ */
+export interface ProcessSignal {
+  /** Linux's signal number. */
+  readonly signo: number;
+  /** What it does to the process. */
+  readonly effect: 'interrupt' | 'kill';
+}
+
+/** A background job: the program it runs, its command line, whether it has ended, how it takes a signal, and its exit status. */
 export interface Job {
   /** The program's name (comm): what `killall`, `pkill` and `kill` match. */
   readonly comm: string;
@@ -18,14 +30,18 @@ export interface Job {
   readonly command: string;
   /** Whether its work has ended (its last output printed). */
   readonly ended: () => boolean;
-  /** Deliver a signal that runs its handler (`interrupt`: SIGINT, SIGTERM, SIGHUP) or ends it without one (`kill`). */
-  readonly signal: (effect: 'interrupt' | 'kill') => void;
+  /** Deliver a signal. */
+  readonly signal: (sig: ProcessSignal) => void;
+  /** Its exit status once it has ended (128 + the signal's number when one ended it without a handler), null while it runs. */
+  readonly status: () => number | null;
 }
 
 /** The jobs of one board's shell and what they printed that the shell has not shown yet. */
 interface ShellJobs {
   list: { readonly num: number; readonly job: Job }[];
   out: string;
+  /** The job started last, even once it has ended. */
+  last: Job | null;
 }
 
 const shells = new WeakMap<Board, ShellJobs>();
@@ -33,7 +49,7 @@ const shells = new WeakMap<Board, ShellJobs>();
 function shellOf(board: Board): ShellJobs {
   let s = shells.get(board);
   if (s === undefined) {
-    s = { list: [], out: '' };
+    s = { list: [], out: '', last: null };
     shells.set(board, s);
   }
   return s;
@@ -50,8 +66,15 @@ export function runningJobs(board: Board): readonly { readonly num: number; read
 export function addJob(board: Board, job: Job): number {
   const running = runningJobs(board);
   const num = running.reduce((m, j) => Math.max(m, j.num), 0) + 1;
-  shellOf(board).list.push({ num, job });
+  const s = shellOf(board);
+  s.list.push({ num, job });
+  s.last = job;
   return num;
+}
+
+/** The job started last on `board` (ended or not), or null: what a command run with `&` started. */
+export function lastJob(board: Board): Job | null {
+  return shellOf(board).last;
 }
 
 /** Append what a job on `board` printed. */

@@ -16,7 +16,7 @@
 import type { Board, Lab } from '../lab/lab.js';
 import { result, type Command, type CommandResult, type ShellEnv } from '../types.js';
 import { ArgvWalker } from './argv.js';
-import { runningJobs, type Job } from './jobs.js';
+import { runningJobs, type Job, type ProcessSignal } from './jobs.js';
 import { serversOn, stopServers } from './iperf3/server.js';
 import { takeServerOutput } from './net/background.js';
 import { sockperfServersOn } from './sockperf.js';
@@ -46,7 +46,7 @@ interface LabProcess {
   /** How many run on `board`. */
   readonly running: (lab: Lab, board: Board) => number;
   /** Deliver a signal to all of them on `board`; null when the lab cannot. */
-  readonly signal: ((lab: Lab, board: Board, effect: 'interrupt' | 'kill') => void) | null;
+  readonly signal: ((lab: Lab, board: Board, sig: ProcessSignal) => void) | null;
 }
 
 /** The board's background jobs running `name` (`iperf3 -c … &`, `sleep … &`) as a kind of process. */
@@ -55,14 +55,14 @@ function jobProcess(name: string): LabProcess {
   return {
     name,
     running: (_lab, board) => mine(board).length,
-    signal: (_lab, board, effect) => {
-      for (const j of mine(board)) j.job.signal(effect);
+    signal: (_lab, board, sig) => {
+      for (const j of mine(board)) j.job.signal(sig);
     },
   };
 }
 
 const PROCESSES: readonly LabProcess[] = [
-  { name: 'iperf3', running: serversOn, signal: (lab, board, effect) => stopServers(lab, board, effect) },
+  { name: 'iperf3', running: serversOn, signal: (lab, board, sig) => stopServers(lab, board, sig.effect) },
   jobProcess('iperf3'),
   jobProcess('sleep'),
   { name: 'sockperf', running: sockperfServersOn, signal: null },
@@ -91,7 +91,7 @@ function deliver(tool: string, env: ShellEnv, matched: readonly LabProcess[], si
   if (unable !== undefined) return result('', `${tool}: the lab cannot signal ${unable.name} (its servers keep running)\n`, 1);
   if (effect === null && matched.length > 0) return result('', `${tool}: the lab does not model signal ${sig} (it would stop the process or fail), only signals that end it or that it ignores\n`, 1);
   if (effect === 'none' || effect === null) return null;
-  for (const p of matched) p.signal?.(env.lab, env.board, effect);
+  for (const p of matched) p.signal?.(env.lab, env.board, { signo: sig, effect });
   settle(env.lab, () => matched.some((p) => p.running(env.lab, env.board) > 0));
   return null;
 }
@@ -374,7 +374,7 @@ export const kill: Command = (argv, env) => {
   }
   if (effect === null && targets.length > 0) return bad(`the lab does not model signal ${sig} (it would stop the process or fail), only signals that end it or that it ignores`);
   if (effect !== null && effect !== 'none') {
-    for (const job of targets) job.signal(effect);
+    for (const job of targets) job.signal({ signo: sig, effect });
     settle(env.lab, () => targets.some((job) => !job.ended()));
   }
   return result('', err, err === '' ? 0 : 1);

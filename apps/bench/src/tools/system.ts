@@ -50,15 +50,17 @@ export const sleep: Command = (argv, env) => {
   const sim = env.lab.sim;
   const until = sim.now + Math.round(seconds * NS_PER_SEC);
   if (env.background === true) {
-    // sleep has no handler: any signal that ends a process ends it.
-    let killed = false;
+    // sleep has no handler: any signal that ends a process ends it (exit status 128 + its number).
+    let killedBy = 0;
+    const ended = (): boolean => killedBy > 0 || sim.now >= until;
     addJob(env.board, {
       comm: 'sleep',
       command: env.commandLine ?? 'sleep',
-      ended: () => killed || sim.now >= until,
-      signal: () => {
-        killed = true;
+      ended,
+      signal: (sig) => {
+        if (!ended()) killedBy = sig.signo;
       },
+      status: () => (killedBy > 0 ? 128 + killedBy : ended() ? 0 : null),
     });
     return result('');
   }

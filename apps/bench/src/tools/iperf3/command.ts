@@ -89,8 +89,12 @@ function runClientCommand(env: ShellEnv, parseWarnings: string, o: Iperf3Options
   }
   const report = (outcome: ClientOutcome): CommandResult => clientResult(o, { before, parseWarnings, errorJson }, outcome);
   if (!background) return early ?? report(runClient({ lab, board, options: o }));
-  if (early !== null) printJob(board, combinedOutput(early));
-  else startBackgroundClient(env, o, { parseWarnings, errorJson, before });
+  if (early === null) startBackgroundClient(env, o, { parseWarnings, errorJson, before });
+  else {
+    // The job fails at once: what it printed, and its status, as bash would reap it.
+    printJob(board, combinedOutput(early));
+    addJob(board, { comm: 'iperf3', command: env.commandLine ?? 'iperf3', ended: () => true, signal: () => undefined, status: () => early.status });
+  }
   return result('');
 }
 
@@ -114,9 +118,12 @@ function startBackgroundClient(env: ShellEnv, o: Iperf3Options, pre: { readonly 
       shown = text;
     }
   };
+  let status: number | null = null;
   const run = startClient({ lab, board, options: o }, (outcome) => {
-    const text = combinedOutput(clientResult(o, { ...pre, before: '' }, outcome));
+    const r = clientResult(o, { ...pre, before: '' }, outcome);
+    const text = combinedOutput(r);
     printJob(board, text.startsWith(shown) ? text.slice(shown.length) : text);
+    status = r.status;
   });
   if (!o.json) {
     show(pre.parseWarnings);
@@ -127,7 +134,7 @@ function startBackgroundClient(env: ShellEnv, o: Iperf3Options, pre: { readonly 
     };
     lab.sim.after(JOB_OUTPUT_POLL_NS, poll);
   }
-  addJob(board, { comm: 'iperf3', command: env.commandLine ?? 'iperf3', ended: run.ended, signal: run.signal });
+  addJob(board, { comm: 'iperf3', command: env.commandLine ?? 'iperf3', ended: run.ended, signal: (sig) => run.signal(sig.effect), status: () => status });
 }
 
 /** What the client's outcome prints: `pre.before` (the servers' earlier output), the warnings, then the report or the error. */
