@@ -586,7 +586,7 @@ class ServerSession {
    * Looked at when the test's shape changed since the last look (or `force`).
    */
   private showLive(now: number, force = false): void {
-    if (this.srv.json || this.state === 'cookie') return;
+    if (this.srv.json || this.srv.daemon || this.state === 'cookie') return;
     const first = this.side?.streams[0];
     const key = `${this.state}|${this.side?.streams.length ?? -1}|${first?.intervals.length ?? -1}`;
     if (!force && key === this.liveKey) return;
