@@ -18,7 +18,7 @@ import { checkScript, defaultVars, runScript } from './lab/script.js';
 import { runLine } from './lab/shell.js';
 import { writeResult } from './tools/output.js';
 import { oneShotServerError } from './tools/iperf3/index.js';
-import { lastJob } from './tools/jobs.js';
+import { exitCode, lastJob, reap } from './tools/jobs.js';
 import { formatProfileTable, profileListing } from './profile.js';
 import { reportHtml } from './reproduce/report.js';
 import { faultScenarios } from './faults/catalog.js';
@@ -361,7 +361,9 @@ async function oneShot(g: Globals, tool: string, args: string[]): Promise<number
       await waitForeground(lab, { job, board: ep.board, write: (text) => process.stdout.write(text) });
       process.off('SIGINT', sigint);
       writeTrace(lab, g.trace);
-      return job.status() ?? 1;
+      reap(ep.board, [job]);
+      const st = job.status();
+      return st === null ? 1 : exitCode(st);
     }
     writeTrace(lab, g.trace);
     return r.status;

@@ -13,7 +13,7 @@
 import { createInterface } from 'node:readline';
 import { FILTERS } from '../tools/text.js';
 import { writeResult } from '../tools/output.js';
-import { lastJob, takeJobOutput, type Job } from '../tools/jobs.js';
+import { lastJob, reap, takeJobOutput, type Job } from '../tools/jobs.js';
 import { serverTestsRunning } from '../tools/iperf3/index.js';
 import type { Command, ShellEnv } from '../types.js';
 import type { Board, BoardName, Lab } from './lab.js';
@@ -126,6 +126,8 @@ export function interactive(lab: Lab, opts: InteractiveOptions): void {
       out.write(text);
     };
     void waitForeground(lab, { job, board: env.board, write }).then(() => {
+      // A foreground command is no job: it leaves no entry for `jobs` to report.
+      reap(env.board, [job]);
       // A program the signal ended without a word (sleep): bash starts a new line after its ^C.
       if (caret) out.write('\n');
       caret = false;

@@ -543,7 +543,7 @@ const HELP_LINES: readonly (readonly [string, string])[] = [
   ['help [NAME]', 'this list'],
   ['ip [-s [-s]] [-br] link|addr|route|neigh ...', 'show and set ntb0 and its ARP table (iproute2)'],
   ['iperf3 -s|-c HOST [options] [&]', 'TCP and UDP throughput (iperf3 3.12); & runs a client as a job'],
-  ['jobs', "the board shell's background jobs (bash)"],
+  ['jobs', "the board shell's jobs: running, and ended ones not yet reported (bash)"],
   ['kill [-SIG] %JOB...', "signal the board shell's background jobs (bash)"],
   ['killall [-s SIG] NAME... / pkill [-SIG] PAT', "signal the board's iperf3 servers and jobs by name"],
   ['ls [-1Cd] [PATH...]', 'list /proc, /sys and debugfs'],
@@ -558,7 +558,7 @@ const HELP_LINES: readonly (readonly [string, string])[] = [
   ['sysctl [-n] [-q] [-w] NAME[=VALUE]... | -a', 'network and ARP sysctls (procps)'],
   ['tail [-n [+]N] [FILE...]', 'the last lines'],
   ['top [-b] [-n N]', 'per-CPU utilisation and tasks since the last top'],
-  ['wait', "until the board's background jobs have ended (bash)"],
+  ['wait [%JOB...]', "until the board's background jobs (or those named) have ended; the last one's status (bash)"],
   ['wc [-lwc] [FILE...]', 'line, word and byte counts'],
 ];
 

@@ -3,8 +3,10 @@
  * bash's `&` does) while its work goes on in virtual time as the next commands run. What a job
  * prints goes to the board's terminal: the shell prints it after the command during which it
  * was written, or before the next command on that board if another board's command was
- * running. `wait` lets virtual time run until every job of the board has ended and `jobs`
- * lists the running ones as bash does. The lab runs iperf3 clients and `sleep` so.
+ * running. As in a non-interactive bash, a job that has ended stays in the table until `jobs`
+ * has reported it (`Done`, `Exit N`, or the signal that ended it) or `wait` has collected it;
+ * `wait` lets virtual time run until every job (or the named ones) has ended. The lab runs
+ * iperf3 clients and `sleep` so.
  */
 import { NS_PER_SEC } from '@ntbsim/kernel';
 import { LabError, type Board, type Lab } from '../lab/lab.js';
@@ -22,7 +24,15 @@ export interface ProcessSignal {
   readonly effect: 'interrupt' | 'kill';
 }
 
-/** A background job: the program it runs, its command line, whether it has ended, how it takes a signal, and its exit status. */
+/** How a job ended: its exit code, or the signal that ended it without a handler. */
+export type JobStatus = { readonly kind: 'exit'; readonly code: number } | { readonly kind: 'signal'; readonly signo: number };
+
+/** The shell's exit status of a job that ended so: its code, or 128 + the signal's number. */
+export function exitCode(st: JobStatus): number {
+  return st.kind === 'exit' ? st.code : 128 + st.signo;
+}
+
+/** A background job: the program it runs, its command line, whether it has ended, how it takes a signal, and how it ended. */
 export interface Job {
   /** The program's name (comm): what `killall`, `pkill` and `kill` match. */
   readonly comm: string;
@@ -32,8 +42,8 @@ export interface Job {
   readonly ended: () => boolean;
   /** Deliver a signal. */
   readonly signal: (sig: ProcessSignal) => void;
-  /** Its exit status once it has ended (128 + the signal's number when one ended it without a handler), null while it runs. */
-  readonly status: () => number | null;
+  /** How it ended, null while it runs. */
+  readonly status: () => JobStatus | null;
 }
 
 /** The jobs of one board's shell and what they printed that the shell has not shown yet. */
@@ -55,17 +65,27 @@ function shellOf(board: Board): ShellJobs {
   return s;
 }
 
-/** The jobs of `board` still running, oldest first (ended ones leave the table, as bash reaps them). */
-export function runningJobs(board: Board): readonly { readonly num: number; readonly job: Job }[] {
-  const s = shellOf(board);
-  s.list = s.list.filter((j) => !j.job.ended());
-  return s.list;
+/** A job in a shell's table: its number and the job. */
+export interface JobEntry {
+  /** Its job number (`%N`). */
+  readonly num: number;
+  /** The job. */
+  readonly job: Job;
 }
 
-/** Register `job` on `board`'s shell; its job number (one above the highest running, 1 when none, as bash numbers them). */
+/** The jobs of `board` still running, oldest first. */
+export function runningJobs(board: Board): readonly JobEntry[] {
+  return shellOf(board).list.filter((j) => !j.job.ended());
+}
+
+/** The table of `board`'s shell, oldest first: the running jobs and those that ended and were not reported yet. */
+export function jobTable(board: Board): readonly JobEntry[] {
+  return shellOf(board).list;
+}
+
+/** Register `job` on `board`'s shell; its job number (one above the highest in the table, 1 when none, as bash numbers them). */
 export function addJob(board: Board, job: Job): number {
-  const running = runningJobs(board);
-  const num = running.reduce((m, j) => Math.max(m, j.num), 0) + 1;
+  const num = jobTable(board).reduce((m, j) => Math.max(m, j.num), 0) + 1;
   const s = shellOf(board);
   s.list.push({ num, job });
   s.last = job;
@@ -98,26 +118,105 @@ export function takeJobOutput(board: Board): string {
 /** The longest `wait` lets virtual time run (ns): every job gives up on its own well before (iperf3: its -t plus 300 s). */
 const WAIT_LIMIT_NS = 3600 * NS_PER_SEC;
 
-/** Let virtual time run until every job of `board` has ended. */
-export function waitJobs(lab: Lab, board: Board): void {
+/** Let virtual time run until every job of `board` (or each of `only`) has ended. */
+export function waitJobs(lab: Lab, board: Board, only?: readonly Job[]): void {
   const sim = lab.sim;
   const limit = sim.now + WAIT_LIMIT_NS;
-  while (runningJobs(board).length > 0 && sim.now < limit) sim.run({ until: Math.min(limit, sim.now + 10_000_000) });
-  const left = runningJobs(board);
-  if (left.length > 0) throw new LabError('ETIMEDOUT', `${board.name}: wait: ${left.length} job(s) still running after ${WAIT_LIMIT_NS / NS_PER_SEC} s: ${left.map((j) => j.job.command).join('; ')}`);
+  const left = (): readonly Job[] => (only ?? runningJobs(board).map((j) => j.job)).filter((j) => !j.ended());
+  while (left().length > 0 && sim.now < limit) sim.run({ until: Math.min(limit, sim.now + 10_000_000) });
+  const stuck = left();
+  if (stuck.length > 0) throw new LabError('ETIMEDOUT', `${board.name}: wait: ${stuck.length} job(s) still running after ${WAIT_LIMIT_NS / NS_PER_SEC} s: ${stuck.map((j) => j.command).join('; ')}`);
 }
 
-/** bash's `wait` without operands: until every job of the board has ended; status 0. */
+/** Remove the ended jobs in `done` (all ended ones without it) from `board`'s table: reported, collected, or run in the foreground. */
+export function reap(board: Board, done?: readonly Job[]): void {
+  const s = shellOf(board);
+  s.list = s.list.filter((j) => !j.job.ended() || (done !== undefined && !done.includes(j.job)));
+}
+
+/**
+ * The job a jobspec names in `table` (oldest first), as bash's get_job_spec: `%N`, `%%`, `%+`
+ * and `%` the current (newest) job, `%-` the one before, `%STRING` the job whose command starts
+ * with STRING, `%?STRING` the one containing it; an error text for none or several.
+ */
+export function jobSpec(spec: string, table: readonly JobEntry[]): JobEntry | string {
+  const body = spec.slice(1);
+  const pick = (j: JobEntry | undefined): JobEntry | string => j ?? `${spec}: no such job`;
+  if (body === '' || body === '%' || body === '+') return pick(table[table.length - 1]);
+  if (body === '-') return pick(table[table.length - 2]);
+  if (/^\d+$/.test(body)) return pick(table.find((j) => j.num === Number(body)));
+  const hits = body.startsWith('?') ? table.filter((j) => j.job.command.includes(body.slice(1))) : table.filter((j) => j.job.command.startsWith(body));
+  if (hits.length > 1) return `${spec}: ambiguous job spec`;
+  return pick(hits[0]);
+}
+
+/**
+ * bash's `wait [%JOB…]`: without operands, until every job of the board has ended, status 0;
+ * with job specs, until each has ended, the status the last one ended with (`no such job`,
+ * status 127, for a spec that names none). The jobs it waited for leave the table. The lab's
+ * processes have no PIDs: a PID is not a child of this shell (status 127).
+ */
 export const wait: Command = (argv, env) => {
-  if (argv.length > 1) return result('', `bash: wait: ${argv[1] ?? ''}: the lab's wait takes no job or PID operands (it waits for every job)\n`, 2);
-  waitJobs(env.lab, env.board);
-  return result('');
+  const ops = argv.slice(1);
+  if (ops[0] === '--') ops.shift();
+  if (ops.length === 0) {
+    waitJobs(env.lab, env.board);
+    reap(env.board);
+    return result('');
+  }
+  let err = '';
+  let status = 0;
+  for (const op of ops) {
+    if (/^-./.test(op)) return result('', `bash: wait: ${op}: the lab's wait takes job specs only\nwait: usage: wait [-fn] [-p var] [id ...]\n`, 2);
+    if (!op.startsWith('%')) {
+      err += /^\d+$/.test(op) ? `bash: wait: pid ${op} is not a child of this shell\n` : `bash: wait: \`${op}': not a pid or valid job spec\n`;
+      status = 127;
+      continue;
+    }
+    const e = jobSpec(op, jobTable(env.board));
+    if (typeof e === 'string') {
+      err += `bash: wait: ${e}\n`;
+      status = 127;
+      continue;
+    }
+    waitJobs(env.lab, env.board, [e.job]);
+    reap(env.board, [e.job]);
+    const st = e.job.status();
+    status = st === null ? 127 : exitCode(st);
+  }
+  return result('', err, status);
 };
 
-/** bash's `jobs`: `[N]+  Running                 COMMAND &` per running job, `+` the newest, `-` the one before. */
+/** glibc's strsignal texts of the signals that end a process, as bash's `jobs` reports them. */
+const SIGNAL_TEXT: Readonly<Record<number, string>> = {
+  1: 'Hangup', 2: 'Interrupt', 3: 'Quit', 4: 'Illegal instruction', 5: 'Trace/breakpoint trap', 6: 'Aborted', 7: 'Bus error', 8: 'Floating point exception',
+  9: 'Killed', 10: 'User defined signal 1', 11: 'Segmentation fault', 12: 'User defined signal 2', 13: 'Broken pipe', 14: 'Alarm clock', 15: 'Terminated',
+  16: 'Stack fault', 24: 'CPU time limit exceeded', 25: 'File size limit exceeded', 26: 'Virtual timer expired', 27: 'Profiling timer expired', 29: 'I/O possible',
+  30: 'Power failure', 31: 'Bad system call',
+};
+
+/** A job's state as `jobs` prints it: `Running`, `Done`, `Exit N` or the signal's text. */
+function jobState(job: Job): string {
+  const st = job.status();
+  if (st === null || !job.ended()) return 'Running';
+  if (st.kind === 'signal') return SIGNAL_TEXT[st.signo] ?? `Unknown signal ${st.signo}`;
+  return st.code === 0 ? 'Done' : `Exit ${st.code}`;
+}
+
+/**
+ * bash's `jobs`: `[N]+  STATE                   COMMAND` per job of the table, `+` the newest,
+ * `-` the one before; a running job's command ends in ` &`. The ended ones it reports leave
+ * the table.
+ */
 export const jobs: Command = (argv, env) => {
   if (argv.length > 1) return result('', `bash: jobs: ${argv[1] ?? ''}: the lab's jobs takes no options or job specs\n`, 2);
-  const list = runningJobs(env.board);
-  const out = list.map((j, i) => `[${j.num}]${i === list.length - 1 ? '+' : i === list.length - 2 ? '-' : ' '}  ${'Running'.padEnd(24)}${j.job.command} &\n`).join('');
+  const list = jobTable(env.board);
+  const out = list
+    .map((j, i) => {
+      const state = jobState(j.job);
+      return `[${j.num}]${i === list.length - 1 ? '+' : i === list.length - 2 ? '-' : ' '}  ${state.padEnd(24)}${j.job.command}${state === 'Running' ? ' &' : ''}\n`;
+    })
+    .join('');
+  reap(env.board);
   return result(out);
 };

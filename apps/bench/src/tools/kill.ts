@@ -16,7 +16,7 @@
 import type { Board, Lab } from '../lab/lab.js';
 import { result, type Command, type CommandResult, type ShellEnv } from '../types.js';
 import { ArgvWalker } from './argv.js';
-import { runningJobs, type Job, type ProcessSignal } from './jobs.js';
+import { jobSpec, runningJobs, type Job, type ProcessSignal } from './jobs.js';
 import { serversOn, stopServers } from './iperf3/server.js';
 import { takeServerOutput } from './net/background.js';
 import { sockperfServersOn } from './sockperf.js';
@@ -310,22 +310,6 @@ function bashSignal(spec: string): number {
   if (/^\d+$/.test(spec)) return Number(spec) <= 64 ? Number(spec) : -1;
   const bare = /^sig/i.test(spec) ? spec.slice(3) : spec;
   return SIGNALS[bare.toUpperCase()] ?? -1;
-}
-
-/**
- * The job a jobspec names among `list` (oldest first), bash's get_job_spec: `%N`, `%%`, `%+`
- * and `%` the current (newest) job, `%-` the one before, `%STRING` the job whose command starts
- * with STRING, `%?STRING` the one containing it. An error text for none or several.
- */
-function jobSpec(spec: string, list: readonly { readonly num: number; readonly job: Job }[]): { readonly job: Job } | string {
-  const body = spec.slice(1);
-  const pick = (j: { readonly job: Job } | undefined): { readonly job: Job } | string => j ?? `${spec}: no such job`;
-  if (body === '' || body === '%' || body === '+') return pick(list[list.length - 1]);
-  if (body === '-') return pick(list[list.length - 2]);
-  if (/^\d+$/.test(body)) return pick(list.find((j) => j.num === Number(body)));
-  const hits = body.startsWith('?') ? list.filter((j) => j.job.command.includes(body.slice(1))) : list.filter((j) => j.job.command.startsWith(body));
-  if (hits.length > 1) return `${spec}: ambiguous job spec`;
-  return pick(hits[0]);
 }
 
 /**

@@ -60,7 +60,7 @@ export const sleep: Command = (argv, env) => {
       signal: (sig) => {
         if (!ended()) killedBy = sig.signo;
       },
-      status: () => (killedBy > 0 ? 128 + killedBy : ended() ? 0 : null),
+      status: () => (killedBy > 0 ? { kind: 'signal', signo: killedBy } : ended() ? { kind: 'exit', code: 0 } : null),
     });
     return result('');
   }

@@ -73,6 +73,8 @@ describe('background jobs', () => {
     sh(lab, 'ep', 'sleep 1 &');
     expect(sh(lab, 'ep', 'jobs').stdout).toBe(`[1]-  ${'Running'.padEnd(24)}sleep 3 &\n[2]+  ${'Running'.padEnd(24)}sleep 1 &\n`);
     sh(lab, 'ep', 'sleep 1.5');
+    // An ended job stays in the table until `jobs` has reported it, as in a non-interactive bash.
+    expect(sh(lab, 'ep', 'jobs').stdout).toBe(`[1]-  ${'Running'.padEnd(24)}sleep 3 &\n[2]+  ${'Done'.padEnd(24)}sleep 1\n`);
     expect(sh(lab, 'ep', 'jobs').stdout).toBe(`[1]+  ${'Running'.padEnd(24)}sleep 3 &\n`);
     const t = lab.sim.now;
     sh(lab, 'ep', 'wait');
@@ -110,6 +112,8 @@ describe('background jobs', () => {
     expect(lines[3]).toMatch(/^\[ {2}5\] {3}0\.00-2\.\d\d {3}sec {3}\d+ MBytes {3}\d+ Mbits\/sec {4}0 {13}sender$/);
     expect(lines[4]).toMatch(/^\[ {2}5\] {3}0\.00-2\.\d\d {3}sec {2}0\.00 Bytes {2}0\.00 bits\/sec {18}receiver$/);
     expect(lines.slice(5)).toEqual(['iperf3: interrupt - the client has terminated', '']);
+    // Its handler exits with status 1.
+    expect(sh(lab, 'ep', 'jobs').stdout).toBe(`[1]+  ${'Exit 1'.padEnd(24)}iperf3 -c 10.0.0.1 -t 30\n`);
     expect(sh(lab, 'ep', 'jobs').stdout).toBe('');
     // CLIENT_TERMINATE reaches the server behind the data still queued on the way.
     const srv = sh(lab, 'rc', 'sleep 3').stdout;
@@ -136,7 +140,7 @@ describe('background jobs', () => {
     sh(lab, 'ep', 'iperf3 -c 10.0.0.1 -t 30 &');
     sh(lab, 'ep', 'sleep 1.5');
     expect(sh(lab, 'ep', 'killall -KILL iperf3')).toEqual({ stdout: '', stderr: '', status: 0 });
-    expect(sh(lab, 'ep', 'jobs').stdout).toBe('');
+    expect(sh(lab, 'ep', 'jobs').stdout).toBe(`[1]-  ${'Exit 1'.padEnd(24)}iperf3 -c 10.0.0.1 -t 30 -J -P 2\n[2]+  ${'Killed'.padEnd(24)}iperf3 -c 10.0.0.1 -t 30\n`);
     expect(sh(lab, 'rc', 'sleep 3').stdout).toMatch(/iperf3: the client has unexpectedly closed the connection\n-+\nServer listening on 5201 \(test #3\)/);
   });
 
@@ -193,12 +197,34 @@ describe('background jobs', () => {
     err('kill %9 -9 -s', 'bash: kill: %9: no such job\nbash: kill: (-9) - No such process\nbash: kill: -s: arguments must be process or job IDs\n');
     expect(jobsNow()).toBe(before);
     expect(sh(lab, 'ep', 'kill %?200')).toEqual({ stdout: '', stderr: '', status: 0 });
+    expect(jobsNow()).toContain(`[2]-  ${'Terminated'.padEnd(24)}sleep 200\n`);
     expect(jobsNow()).not.toContain('sleep 200');
     sh(lab, 'ep', 'sleep 1');
     expect(sh(lab, 'ep', 'kill -s INT %%').stdout).toMatch(/ receiver\niperf3: interrupt - the client has terminated\n$/);
     expect(sh(lab, 'ep', 'kill -9 %-')).toEqual({ stdout: '', stderr: 'bash: kill: %-: no such job\n', status: 1 });
     expect(sh(lab, 'ep', 'kill -SIGKILL %+')).toEqual({ stdout: '', stderr: '', status: 0 });
+    expect(jobsNow()).toBe(`[1]-  ${'Killed'.padEnd(24)}sleep 100\n[3]+  ${'Exit 1'.padEnd(24)}iperf3 -c 10.0.0.1 -t 30\n`);
     expect(jobsNow()).toBe('');
+  });
+
+  it("bash's wait with job specs waits for each and returns the status the last ended with (a script stops on a failed job); the jobs it collected leave the table", () => {
+    const lab = bootLab({ seed: 4 });
+    sh(lab, 'ep', 'sleep 0.5 &');
+    sh(lab, 'ep', 'iperf3 -c 10.0.0.1 -t 1 &');
+    sh(lab, 'ep', 'sleep 100 &');
+    const t0 = lab.sim.now;
+    // No server: the connection is refused, and iperf3 exits 1.
+    expect(sh(lab, 'ep', 'wait %2').status).toBe(1);
+    expect(sh(lab, 'ep', 'wait %1')).toEqual({ stdout: '', stderr: '', status: 0 });
+    expect(lab.sim.now - t0).toBeGreaterThanOrEqual(0.5e9);
+    expect(sh(lab, 'ep', 'wait %1')).toEqual({ stdout: '', stderr: 'bash: wait: %1: no such job\n', status: 127 });
+    expect(sh(lab, 'ep', 'wait 1234 abc')).toEqual({ stdout: '', stderr: "bash: wait: pid 1234 is not a child of this shell\nbash: wait: `abc': not a pid or valid job spec\n", status: 127 });
+    expect(sh(lab, 'ep', 'wait -n')).toMatchObject({ status: 2 });
+    sh(lab, 'ep', 'kill %sleep');
+    expect(sh(lab, 'ep', 'wait %3')).toEqual({ stdout: '', stderr: '', status: 128 + 15 });
+    expect(sh(lab, 'ep', 'jobs').stdout).toBe('');
+    const out = runScript(bootLab({ seed: 4 }), 'ep$ iperf3 -c 10.0.0.1 -t 1 &\nep$ wait %1\nep$ echo not reached\n', { commands: labCommands() });
+    expect(out.error).toMatch(/^script:2: 'wait %1' failed with status 1/);
   });
 
   it('gives the same report for the same seed, and refuses what it cannot run in the background', () => {
@@ -216,7 +242,7 @@ describe('background jobs', () => {
     expect(sh(lab, 'ep', 'sleep 1 && sleep 2').stderr).toBe("bash: the lab's shell runs no `&&` lists\n");
     expect(sh(lab, 'ep', 'sleep 1 & sleep 2').stderr).toBe("bash: the lab's shell runs one command per line: nothing may follow a background `&`\n");
     expect(sh(lab, 'ep', '&').stderr).toBe("bash: syntax error near unexpected token `&'\n");
-    expect(sh(lab, 'ep', 'wait %1')).toMatchObject({ status: 2 });
+    expect(sh(lab, 'ep', 'wait %1')).toEqual({ stdout: '', stderr: 'bash: wait: %1: no such job\n', status: 127 });
     expect(sh(lab, 'ep', 'jobs')).toEqual({ stdout: '', stderr: '', status: 0 });
     // A job's early iperf3 error goes to the terminal at once; the shell's status is 0, as for any `&`.
     expect(sh(lab, 'ep', 'iperf3 -c nohost &')).toEqual({ stdout: 'iperf3: error - unable to connect to server - server may have stopped running or use a different port, firewall issue, etc.: Name or service not known\n', stderr: '', status: 0 });

@@ -11,6 +11,7 @@
 import type { ExecContext, Task, TaskStep } from '@ntbsim/kernel';
 import type { NetErrno, TcpSocket } from '@ntbsim/net-core';
 import type { Board, Lab } from '../../lab/lab.js';
+import type { ProcessSignal } from '../jobs.js';
 import { programStart } from '../net/host.js';
 import { COOKIE_SIZE, ControlChannel, ControlEnd, jsonMsg, registerChannel, registerStream, stateMsg, type CtrlMsg } from './control.js';
 import { DEFAULT_UDP_BLKSIZE, MAX_UDP_BLOCKSIZE, type Iperf3Options, type IperfErrorCode } from './options.js';
@@ -38,11 +39,11 @@ export type ClientOutcome =
    * a negative `-t`), as the user's Ctrl-C would; null when `killall`, `pkill` or `kill` did.
    */
   | { readonly kind: 'interrupted'; readonly partial: TestResult; readonly connected: boolean; readonly warnings: string; readonly byLab: { readonly ranS: number } | null }
-  /** Ended by a signal whose default action ends the process (SIGKILL …): no handler runs, nothing is printed. */
-  | { readonly kind: 'killed'; readonly warnings: string };
+  /** Ended by signal `signo`, whose default action ends the process (SIGKILL …): no handler runs, nothing is printed. */
+  | { readonly kind: 'killed'; readonly signo: number; readonly warnings: string };
 
-/** What a signal does to an iperf3 process: run its handler (SIGINT, SIGTERM, SIGHUP), or end it without one. */
-export type SignalEffect = 'interrupt' | 'kill';
+/** SIGINT's number: what the lab sends a test with no end, as Ctrl-C would. */
+const SIGINT = 2;
 
 /** How long past its duration a client may run before the lab calls it hung (s, virtual). */
 export const CLIENT_GRACE_S = 300;
@@ -196,16 +197,16 @@ class ClientSession {
    * runs iperf_got_sigend; `kill`: the process ends at once without a word (its exit closes
    * its sockets). Nothing once it has ended.
    */
-  signal(effect: SignalEffect): void {
-    this.deliver(effect, null);
+  signal(sig: ProcessSignal): void {
+    this.deliver(sig, null);
   }
 
-  private deliver(effect: SignalEffect, byLab: { readonly ranS: number } | null): void {
+  private deliver(sig: ProcessSignal, byLab: { readonly ranS: number } | null): void {
     if (this.finished) return;
-    if (effect === 'kill') {
+    if (sig.effect === 'kill') {
       this.exitProcess();
       this.task?.stop();
-      this.outcome = { kind: 'killed', warnings: this.warnings };
+      this.outcome = { kind: 'killed', signo: sig.signo, warnings: this.warnings };
       this.finish();
       return;
     }
@@ -216,7 +217,7 @@ class ClientSession {
   /** A test with no end still running at the lab's deadline: interrupt it as the user's Ctrl-C would; false for any other test. */
   private labInterrupt(started: number): boolean {
     if (this.state !== 'running' || Number.isFinite(this.endNs)) return false;
-    this.deliver('interrupt', { ranS: (this.lab.sim.now - started) / 1e9 });
+    this.deliver({ signo: SIGINT, effect: 'interrupt' }, { ranS: (this.lab.sim.now - started) / 1e9 });
     return true;
   }
 
@@ -586,13 +587,13 @@ export interface BackgroundClient {
   readonly ended: () => boolean;
   /** What it has printed live so far in text mode (see ClientSession.progress). */
   readonly progress: () => string;
-  /** Deliver a signal to it (see `SignalEffect`). */
-  readonly signal: (effect: SignalEffect) => void;
+  /** Deliver a signal to it. */
+  readonly signal: (sig: ProcessSignal) => void;
 }
 
 /** Start an iperf3 client test from `spec.board` in the background: `onEnd` gets its outcome. */
 export function startClient(spec: ClientSpec, onEnd: (outcome: ClientOutcome) => void): BackgroundClient {
   const session = new ClientSession(spec);
   session.start(onEnd);
-  return { ended: () => session.ended, progress: () => session.progress(), signal: (effect) => session.signal(effect) };
+  return { ended: () => session.ended, progress: () => session.progress(), signal: (sig) => session.signal(sig) };
 }

@@ -12,7 +12,7 @@ import type { Board } from '../../lab/lab.js';
 import { result, type Command, type CommandResult, type ShellEnv } from '../../types.js';
 import { cjsonPrint } from '../net/cjson.js';
 import { systemInfo } from '../net/host.js';
-import { addJob, printJob } from '../jobs.js';
+import { addJob, printJob, type JobStatus } from '../jobs.js';
 import { combinedOutput, interleaved } from '../output.js';
 import { runClient, startClient, type ClientOutcome } from './client.js';
 import { buildErrorJson, buildJson } from './jsonReport.js';
@@ -93,7 +93,7 @@ function runClientCommand(env: ShellEnv, parseWarnings: string, o: Iperf3Options
   else {
     // The job fails at once: what it printed, and its status, as bash would reap it.
     printJob(board, combinedOutput(early));
-    addJob(board, { comm: 'iperf3', command: env.commandLine ?? 'iperf3', ended: () => true, signal: () => undefined, status: () => early.status });
+    addJob(board, { comm: 'iperf3', command: env.commandLine ?? 'iperf3', ended: () => true, signal: () => undefined, status: () => ({ kind: 'exit', code: early.status }) });
   }
   return result('');
 }
@@ -118,12 +118,13 @@ function startBackgroundClient(env: ShellEnv, o: Iperf3Options, pre: { readonly 
       shown = text;
     }
   };
-  let status: number | null = null;
+  let status: JobStatus | null = null;
   const run = startClient({ lab, board, options: o }, (outcome) => {
     const r = clientResult(o, { ...pre, before: '' }, outcome);
     const text = combinedOutput(r);
     printJob(board, text.startsWith(shown) ? text.slice(shown.length) : text);
-    status = r.status;
+    // SIGKILL ends the process without a handler; otherwise iperf3 exits with its status.
+    status = outcome.kind === 'killed' ? { kind: 'signal', signo: outcome.signo } : { kind: 'exit', code: r.status };
   });
   if (!o.json) {
     show(pre.parseWarnings);
@@ -134,7 +135,7 @@ function startBackgroundClient(env: ShellEnv, o: Iperf3Options, pre: { readonly 
     };
     lab.sim.after(JOB_OUTPUT_POLL_NS, poll);
   }
-  addJob(board, { comm: 'iperf3', command: env.commandLine ?? 'iperf3', ended: run.ended, signal: (sig) => run.signal(sig.effect), status: () => status });
+  addJob(board, { comm: 'iperf3', command: env.commandLine ?? 'iperf3', ended: run.ended, signal: run.signal, status: () => status });
 }
 
 /** What the client's outcome prints: `pre.before` (the servers' earlier output), the warnings, then the report or the error. */
