@@ -84,7 +84,7 @@ export {
   tcpTimeouts,
   type TcpTimeouts,
 } from './tcp/tcpConst.js';
-export { tcpConnKey, tcpV4Rcv } from './tcp/tcpInput.js';
+export { tcpConnKey, tcpV4Rcv } from './tcp/tcpIpv4.js';
 export { NR_FREE_BUFFER_PAGES_RATIO, PAGE_SIZE, tcpMemFromRam } from './tcp/tcpMem.js';
 export { RttEstimator } from './tcp/tcpRtt.js';
 export { TcpSocket, type ShutdownHow, type TcpCaState, type TcpSockStats, type TcpState } from './tcp/tcpSocket.js';

@@ -29,7 +29,7 @@ import { SOCK_MIN_RCVBUF, SOCK_MIN_SNDBUF } from './inetSock.js';
 import { IpDefrag, ipFragment } from './ipFrag.js';
 import { NeighTable, type NeighParms } from './neighbour.js';
 import { ipIsFragment, type Skb } from './skb.js';
-import { tcpConnKey, tcpV4Rcv } from './tcp/tcpInput.js';
+import { tcpConnKey, tcpV4Rcv } from './tcp/tcpIpv4.js';
 import { tcpMemFromRam } from './tcp/tcpMem.js';
 import { TcpSocket } from './tcp/tcpSocket.js';
 import type { NetRx, NetSysctls, NetXmit, SnmpMib, TcpExtMib } from './types.js';
