@@ -238,6 +238,7 @@ function newTcpExt(): TcpExtMib {
     TCPWinProbe: 0,
     ListenOverflows: 0,
     ListenDrops: 0,
+    EmbryonicRsts: 0,
     TCPAbortOnClose: 0,
     TCPAbortOnTimeout: 0,
     TCPRetransFail: 0,

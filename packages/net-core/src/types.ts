@@ -482,8 +482,10 @@ export interface TcpExtMib {
   TCPWinProbe: number;
   /** SYNs or handshake ACKs dropped because the accept queue was full. */
   ListenOverflows: number;
-  /** SYNs dropped at a listener. */
+  /** SYNs dropped at a listener, and requests (SYN_RECV) dropped on an ICMP net or host unreachable for their SYN-ACK (tcp_req_err). */
   ListenDrops: number;
+  /** Requests (SYN_RECV) reset by a RST before the handshake completed (tcp_check_req's embryonic_reset). */
+  EmbryonicRsts: number;
   /** Connections reset by close with unread data. */
   TCPAbortOnClose: number;
   /** Connections aborted by a retransmission, SYN or probe timer that ran out of retries (tcp_write_err). */

@@ -179,6 +179,23 @@ describe('neighbour resolution (net/core/neighbour.c)', () => {
     expect(lab.sa.snmp.Tcp.AttemptFails).toBe(1);
   });
 
+  it("drops a request (SYN_RECV) whose SYN-ACK's next hop does not resolve, counted in ListenDrops, not AttemptFails (tcp_req_err)", () => {
+    const lab = makeLab({ arp: 'dynamic', stack: { sysctl: { tcpSynRetries: 1 } }, veth: { loss: (skb) => skb.l4.kind === 'arp' && skb.l4.op === 2 && skb.l4.spa === parseIpv4('10.0.0.1') } });
+    // The client knows the server without asking (an ARP request would teach the server its address).
+    lab.sa.arp.replace(lab.veth.a.dev, parseIpv4('10.0.0.2'), { lladdr: lab.veth.b.dev.devAddr, state: 'PERMANENT' });
+    const l = lab.sb.tcpSocket();
+    expect(l.bind(5201).ok && l.listen(8).ok).toBe(true);
+    const c = lab.sa.tcpSocket();
+    lab.a.createUserTask('connect', (ctx) => {
+      c.connect(ctx, { addr: '10.0.0.2', port: 5201 });
+      return 'exit';
+    });
+    lab.sim.run({ until: 20 * S });
+    expect({ drops: lab.sb.tcpExt.ListenDrops, fails: lab.sb.snmp.Tcp.AttemptFails, conns: lab.sb.tcpConns.size }).toEqual({ drops: 1, fails: 0, conns: 0 });
+    // The client's own connect timed out: that one is an AttemptFails.
+    expect(lab.sa.snmp.Tcp.AttemptFails).toBe(1);
+  });
+
   it('an established sender whose ARP fails (carrier lost) takes one RTO backoff step back and retransmits at once (tcp_ld_RTO_revert, RFC 6069)', () => {
     const lab = makeLab({ arp: 'dynamic' });
     const r = startBulk(lab, { bytes: 400_000_000 });

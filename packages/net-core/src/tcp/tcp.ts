@@ -403,10 +403,15 @@ function tcpDisconnect(tp: TcpSock): void {
   tp.rmemAlloc = 0;
 }
 
-/** tcp_done: the connection is over; queues are purged, timers stopped, the 4-tuple freed. */
+/**
+ * tcp_done: the connection is over; queues are purged, timers stopped, the 4-tuple freed. A
+ * connect that fails is an AttemptFails; a SYN_RECV socket here is the model's request sock,
+ * counted where the kernel counts a request's end (a RST: AttemptFails and EmbryonicRsts; an
+ * ICMP unreachable: ListenDrops; the SYN-ACK's retries spent: nothing).
+ */
 export function tcpDone(tp: TcpSock): void {
   const stack = tp.stack;
-  if (tp.sk.state === 'SYN_SENT' || tp.sk.state === 'SYN_RECV') stack.snmp.Tcp.AttemptFails++;
+  if (tp.sk.state === 'SYN_SENT') stack.snmp.Tcp.AttemptFails++;
   tcpSetState(tp, 'CLOSED');
   clearXmitTimer(tp);
   tp.delackTimerObj?.del();

@@ -146,7 +146,8 @@ export function tcpV4ErrFragNeeded(tp: TcpSock, seq: number, mtu: number, on: Ex
  * `tcp_v4_err` for a destination unreachable other than FRAG_NEEDED (`err`:
  * EHOSTUNREACH when ARP failed to resolve the next hop) about the segment at wire sequence
  * `seq`: ignored outside snd_una..snd_nxt; a connecting socket fails with `err` at once
- * (tcp_done_with_error); a synchronized one keeps it as its soft error (sk_err_soft: no
+ * (tcp_done_with_error), and a request (SYN_RECV) is dropped, counted in ListenDrops
+ * (tcp_req_err); a synchronized one keeps it as its soft error (sk_err_soft: no
  * IP_RECVERR here), which a later timeout reports instead of ETIMEDOUT, and — for a net or host
  * unreachable about the head segment in RTO backoff — takes one backoff step back
  * (tcp_ld_RTO_revert, RFC 6069): the retransmission timer is re-armed for what is left of the
@@ -156,7 +157,13 @@ export function tcpV4ErrUnreach(tp: TcpSock, seq: number, err: NetErrno, ctx: Ex
   if (tp.sk.state === 'CLOSED' || tp.sk.state === 'LISTEN' || tp.sk.state === 'TIME_WAIT') return;
   const s = unwrapSeq(seq, tp.sndUna);
   if (s < tp.sndUna || s > tp.sndNxt) return;
-  if (tp.sk.state === 'SYN_SENT' || tp.sk.state === 'SYN_RECV') {
+  if (tp.sk.state === 'SYN_RECV') {
+    // tcp_req_err: a net or host unreachable aborts the request (the listener never sees it).
+    tp.stack.tcpExt.ListenDrops++;
+    tcpDone(tp);
+    return;
+  }
+  if (tp.sk.state === 'SYN_SENT') {
     tp.softError = err;
     tcpDone(tp);
     return;

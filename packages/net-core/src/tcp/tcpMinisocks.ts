@@ -68,6 +68,9 @@ export function synRecvRcv(tp: TcpSock, skb: Skb, h: TcpHeader, ctx: ExecContext
   const flags = h.flags;
   const stack = tp.stack;
   if ((flags & RST) !== 0) {
+    // tcp_check_req: a RST on a request is an AttemptFails, and embryonic_reset drops it.
+    stack.snmp.Tcp.AttemptFails++;
+    stack.tcpExt.EmbryonicRsts++;
     tcpReset(tp);
     return;
   }

@@ -1,7 +1,7 @@
 import type { ExecContext, Task, TaskStep } from '@ntbsim/kernel';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { SOCK_MIN_SNDBUF, type TcpSocket } from '../../src/index.js';
+import { parseIpv4, SOCK_MIN_SNDBUF, type TcpSocket } from '../../src/index.js';
 import { dropDataSegments, makeLab, pattern, sameBytes, startBulk, stepWatch, type Lab } from '../helpers.js';
 
 function lab0(): Lab {
@@ -198,6 +198,36 @@ describe('TcpSocket connection management', () => {
     expect(client.state).toBe('ESTABLISHED');
     expect(server()?.state).toBe('ESTABLISHED');
     expect(lab.sb.tcpExt.TCPSynRetrans).toBeGreaterThanOrEqual(1);
+  });
+
+  it('a request (SYN_RECV) reset by a RST counts AttemptFails and EmbryonicRsts (tcp_check_req); one whose SYN-ACK retries run out ends uncounted', () => {
+    let n = 0;
+    const lab = makeLab({ veth: { loss: (skb) => skb.l4.kind === 'tcp' && (skb.l4.flags & 0x12) === 0x12 && n++ === 0 } });
+    const l = lab.sb.tcpSocket();
+    expect(l.bind(5201).ok && l.listen(8).ok).toBe(true);
+    const client = lab.sa.tcpSocket();
+    lab.a.createUserTask('connect', (ctx) => {
+      expect(client.connect(ctx, { addr: '10.0.0.2', port: 5201 })).toEqual({ ok: false, errno: 'EINPROGRESS' });
+      return 'exit';
+    });
+    lab.sim.run({ until: 0.1e9 });
+    // The client gives up before the SYN-ACK's retransmission arrives: its stack answers that with a RST.
+    lab.a.createUserTask('close', (ctx) => {
+      client.close(ctx);
+      return 'exit';
+    });
+    lab.sim.run({ until: 5e9 });
+    expect(lab.sb.snmp.Tcp.AttemptFails).toBe(1);
+    expect(lab.sb.tcpExt.EmbryonicRsts).toBe(1);
+    expect(lab.sb.tcpConns.size).toBe(0);
+
+    // The handshake's last ACK never arrives: the SYN-ACK goes tcp_synack_retries (5) more times, then the request is dropped.
+    const acks = makeLab({ veth: { loss: (skb) => skb.l4.kind === 'tcp' && skb.ip.src === parseIpv4('10.0.0.1') && (skb.l4.flags & 0x12) === 0x10 } });
+    connectPair(acks);
+    acks.sim.run({ until: 200e9 });
+    expect(acks.sb.tcpExt.TCPSynRetrans).toBe(5);
+    expect(acks.sb.tcpConns.size).toBe(0);
+    expect({ fails: acks.sb.snmp.Tcp.AttemptFails, resets: acks.sb.tcpExt.EmbryonicRsts, drops: acks.sb.tcpExt.ListenDrops }).toEqual({ fails: 0, resets: 0, drops: 0 });
   });
 
   it('closes with FIN in both directions: FIN_WAIT → TIME_WAIT → CLOSED, ports released', () => {
