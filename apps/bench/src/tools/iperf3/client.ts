@@ -18,7 +18,7 @@ import { DEFAULT_UDP_BLKSIZE, MAX_UDP_BLOCKSIZE, type Iperf3Options, type IperfE
 import type { TestResult } from './results.js';
 import { diagnoseTxStall } from '../../lab/diagnose.js';
 import { affinityMask, connectionTime, paramsJson, resultsJson, Side, sideResult, type PeerResults, type SideFailure, type TestParams } from './session.js';
-import { formatClientProgress, formatConnecting } from './textReport.js';
+import { formatClientProgress, formatConnecting, intervalCount } from './textReport.js';
 import { DatagramLog, functionalPayload, IperfUdpSocket, Stream, streamFd, TcpStreamSocket, UdpStreamSocket } from './streams.js';
 
 /** How a client run ended. */
@@ -493,11 +493,14 @@ class ClientSession {
   /**
    * What the client has printed so far in text mode: iperf_connect's warnings, then — once the
    * parameters are exchanged — the connecting lines, the streams and the finished intervals.
+   * The interval the final stats_callback closed at the test's end is not among them: the
+   * reporter prints it at DISPLAY_RESULTS, with the summary, after the results exchange.
    */
   progress(): string {
     const o = this.spec.options;
     const partial = this.partialNow();
-    const live = partial !== null ? formatClientProgress(partial) : this.connected ? formatConnecting(o.host, o.port, o.reverse) : '';
+    const shown = partial !== null && this.side?.done === true ? withoutLastInterval(partial) : partial;
+    const live = shown !== null ? formatClientProgress(shown) : this.connected ? formatConnecting(o.host, o.port, o.reverse) : '';
     return this.warnings + live;
   }
 
@@ -574,6 +577,12 @@ class ClientSession {
     this.onEnd = null;
     if (this.outcome !== null) cb(this.outcome);
   }
+}
+
+/** `r` without its last interval (each stream's intervals but the last one). */
+function withoutLastInterval(r: TestResult): TestResult {
+  const n = intervalCount(r);
+  return { ...r, streams: r.streams.map((sp) => ({ ...sp, intervals: sp.intervals.slice(0, n - 1) })) };
 }
 
 /** Run an iperf3 client test from `spec.board`, advancing the lab's virtual time to its end. */

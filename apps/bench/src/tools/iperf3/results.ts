@@ -82,15 +82,15 @@ export interface StreamResult {
   readonly peerTime: number;
   /** Retransmissions over the test (the sender's), -1 when unknown. */
   readonly retransmits: number;
-  /** Largest congestion window seen (bytes; sender). */
+  /** Largest congestion window sampled (bytes; where tcp_info is sampled: senders, and every stream of a --bidir side). */
   readonly maxSndCwnd: number;
-  /** Largest peer window seen (bytes; sender). */
+  /** Largest peer window seen (bytes; as maxSndCwnd). */
   readonly maxSndWnd: number;
-  /** Largest sampled RTT (µs; sender). */
+  /** Largest sampled RTT (µs; as maxSndCwnd). */
   readonly maxRtt: number;
-  /** Smallest sampled RTT (µs; sender). */
+  /** Smallest sampled RTT (µs; as maxSndCwnd). */
   readonly minRtt: number;
-  /** Mean of the sampled RTTs (µs; sender). */
+  /** Mean of the sampled RTTs (µs; as maxSndCwnd). */
   readonly meanRtt: number;
   /** This side's packet count: datagrams sent, or the highest sequence received (UDP). */
   readonly packetCount: number;
@@ -172,7 +172,7 @@ export interface TestResult {
   readonly interval: number;
   /** `-f` unit format ('a' = adaptive bits). */
   readonly unitFormat: string;
-  /** sender_has_retransmits while the intervals were printed. */
+  /** sender_has_retransmits while the intervals were printed (the last one is printed with the summary, under summarySenderHasRetransmits). */
   readonly senderHasRetransmits: boolean;
   /** sender_has_retransmits when the summary was printed (after the results exchange on the client). */
   readonly summarySenderHasRetransmits: boolean;

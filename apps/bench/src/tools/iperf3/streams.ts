@@ -336,9 +336,9 @@ export class Stream {
   startUs = 0;
   /** End of the last interval (µs since start_time). */
   lastEndUs = 0;
-  /** TCP sender: retransmissions over the test (stream_retrans). */
+  /** TCP: retransmissions over the test (stream_retrans), counted where tcp_info is sampled. */
   retrans = 0;
-  /** TCP sender: largest cwnd, peer window and RTT, smallest RTT, RTT sum and count. */
+  /** TCP: largest cwnd, peer window and RTT, smallest RTT, RTT sum and count of the sampled tcp_info. */
   readonly rtt = { maxCwnd: 0, maxWnd: 0, max: 0, min: 0, sum: 0, count: 0 };
   /** The task running the stream (its side's `StreamLoop` task). */
   task: Task | null = null;
@@ -498,11 +498,15 @@ export class Stream {
     return 'exit';
   }
 
-  /** iperf_stats_callback for this stream at `nowNs`: close the current interval. */
+  /**
+   * iperf_stats_callback for this stream at `nowNs`: close the current interval. `tcpInfo`: the
+   * side's sender_has_retransmits — iperf_stats_callback then samples tcp_info on every stream,
+   * the receiving ones of a --bidir test too (their max_snd_cwnd, max_rtt … reach the JSON).
+   */
   sample(nowNs: number, tcpInfo: boolean): void {
     const endUs = Math.floor(nowNs / 1000) - this.startUs;
     let tcp: TcpIntervalInfo | null = null;
-    const info = tcpInfo && this.sender ? this.sock.tcpInfo() : null;
+    const info = tcpInfo ? this.sock.tcpInfo() : null;
     if (info !== null) {
       const retransmits = info.totalRetrans - this.prevTotalRetrans;
       this.prevTotalRetrans = info.totalRetrans;
@@ -530,7 +534,7 @@ export class Stream {
   /** The test started on this side at `startNs`: counters and intervals from there. */
   begin(startNs: number): void {
     this.startUs = Math.floor(startNs / 1000);
-    if (this.sender && this.sock instanceof TcpStreamSocket) this.prevTotalRetrans = this.sock.tcp.tcpInfo().totalRetrans;
+    if (this.sock instanceof TcpStreamSocket) this.prevTotalRetrans = this.sock.tcp.tcpInfo().totalRetrans;
   }
 }
 

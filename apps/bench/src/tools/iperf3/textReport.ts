@@ -6,7 +6,8 @@
  *   intervals start with the `- - -` separator only when there is more than one stream;
  * - `[SUM]` lines only with `-P` > 1; sums take their times from the first stream;
  * - TCP senders with tcp_info print `Retr` and `Cwnd`; the summary header has `Retr` when
- *   the sender side has retransmit info (on a `-R` client, learnt in the results exchange);
+ *   the sender side has retransmit info (on a `-R` client, learnt in the results exchange —
+ *   which the last interval, printed with the summary, already knows);
  * - UDP senders print `Total Datagrams`, receivers jitter and `Lost/Total (%.2g%)`;
  * - `--bidir` tags lines `[TX-C]`/`[RX-C]` (`-S` on the server); the client prints its
  *   sending streams first, the server its receiving streams first;
@@ -67,10 +68,18 @@ export function intervalPrinted(r: TestResult, k: number): boolean {
   });
 }
 
-function intervalHeader(r: TestResult): string {
+/**
+ * The interval header print_interval_results prints over interval `k` (the first). Its TCP
+ * columns follow sender_has_retransmits as it is when the interval is printed: the last
+ * interval (closed by the final stats_callback) is printed by the reporter at DISPLAY_RESULTS,
+ * after get_results has taken the sender's flag on a receiving client — so a `-R` client whose
+ * only interval is that one (`-i 0`, or `-i` ≥ `-t`) prints `Retr  Cwnd` over plain lines.
+ */
+function intervalHeader(r: TestResult, k: number): string {
   const bidir = r.mode === 'bidir';
   if (r.protocol === 'TCP') {
-    if (r.senderHasRetransmits) return bidir ? HEADERS.retransCwndBidir : HEADERS.retransCwnd;
+    const retr = k === intervalCount(r) - 1 ? r.summarySenderHasRetransmits : r.senderHasRetransmits;
+    if (retr) return bidir ? HEADERS.retransCwndBidir : HEADERS.retransCwnd;
     return bidir ? HEADERS.bwBidir : HEADERS.bw;
   }
   if (r.mode === 'sender') return HEADERS.udpSender;
@@ -117,7 +126,7 @@ export function formatInterval(r: TestResult, k: number): string {
       const irp = sp.intervals[k];
       if (irp === undefined) continue;
       if (sp === first) {
-        if (k === 0) out += intervalHeader(r);
+        if (k === 0) out += intervalHeader(r, k);
         else if (r.numStreams > 1) out += SEPARATOR;
       }
       out += streamIntervalLine(r, sp, irp);

@@ -185,7 +185,7 @@ describe('iperf3 in the lab', () => {
   it('runs -R and --bidir', () => {
     const l = lab();
     run(l, 'rc', '-s');
-    const rev = run(l, 'ep', '-c 10.0.0.1 -t 1 -R');
+    const rev = run(l, 'ep', '-c 10.0.0.1 -t 2 -R');
     expect(rev.stdout).toMatch(/^Connecting to host 10\.0\.0\.1, port 5201\nReverse mode, remote host 10\.0\.0\.1 is sending\n\[ {2}5\] local/);
     expect(rev.stdout).toContain('[ ID] Interval           Transfer     Bitrate\n');
     expect(rev.stdout).toMatch(/\[ ID\] Interval {11}Transfer {5}Bitrate {9}Retr\n\[ {2}5\] {3}0\.00-\d\.\d\d +sec .*  +\d+ {13}sender\n/);
@@ -193,6 +193,33 @@ describe('iperf3 in the lab', () => {
     expect(bidir.stdout).toContain('[ ID][Role] Interval           Transfer     Bitrate         Retr  Cwnd\n');
     expect(bidir.stdout).toMatch(/\[ {2}5\]\[TX-C\] {3}0\.00-1\.00 {3}sec /);
     expect(bidir.stdout).toMatch(/\[ {2}7\]\[RX-C\] {3}0\.00-\d\.\d\d +sec .* receiver\n/);
+  });
+
+  it('-R whose only interval closes at the end (-t 1, -i 0): printed after the results exchange, under a Retr Cwnd header (client_stats_timer_proc skips once done)', () => {
+    const l = lab();
+    run(l, 'rc', '-s');
+    for (const args of ['-c 10.0.0.1 -t 1 -R', '-c 10.0.0.1 -t 2 -R -i 0']) {
+      const r = run(l, 'ep', args);
+      expect(r.status).toBe(0);
+      expect(r.stdout).toMatch(/\n\[ ID\] Interval {11}Transfer {5}Bitrate {9}Retr {2}Cwnd\n\[ {2}5\] {3}0\.00-\d\.00 {3}sec  +[\d.]+ [KMG]?Bytes  +[\d.]+ [KMG]?bits\/sec {18}\n- - -/);
+      serverText(l);
+    }
+  });
+
+  it('--bidir -J: the receiving streams\' tcp_info is sampled too (iperf_stats_callback on every stream), so their sender objects carry max_snd_cwnd and the RTTs', () => {
+    const l = lab();
+    run(l, 'rc', '-s');
+    const r = run(l, 'ep', '-c 10.0.0.1 -t 1 --bidir -J');
+    expect(r.status).toBe(0);
+    type Sender = { max_snd_cwnd: number; max_snd_wnd: number; max_rtt: number; min_rtt: number; mean_rtt: number; sender: boolean };
+    const j = JSON.parse(r.stdout) as { end: { streams: { sender: Sender }[] } };
+    const rx = j.end.streams.map((s) => s.sender).find((s) => !s.sender);
+    expect(rx).toBeDefined();
+    expect(rx?.max_snd_cwnd).toBeGreaterThan(0);
+    expect(rx?.max_snd_wnd).toBeGreaterThan(0);
+    expect(rx?.min_rtt).toBeGreaterThan(0);
+    expect(rx?.min_rtt).toBeLessThanOrEqual(rx?.mean_rtt ?? 0);
+    expect(rx?.mean_rtt).toBeLessThanOrEqual(rx?.max_rtt ?? 0);
   });
 
   it('reports connection and buffer errors as iperf3 does', () => {

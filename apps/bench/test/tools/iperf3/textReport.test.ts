@@ -117,6 +117,16 @@ describe('iperf3 text report', () => {
     expect(formatClientText({ ...base, start: { ...base.start, peerPort: 5316 } })).toBe(sample('iperf3-tcp-bidir.txt'));
   });
 
+  it('a -R client heads an interval printed with the summary by get_results\' sender_has_retransmits: Retr and Cwnd over plain lines when it is the only one (print_interval_results after iperf_client_end)', () => {
+    const rx = (intervals: ReturnType<typeof iv>[]): StreamResult => stream({ socket: 5, sender: false, intervals, bytesSent: 3e8, bytesReceived: 3e8, endTime: 1_000_000, peerTime: 1.0 });
+    const only = test({ protocol: 'TCP', mode: 'receiver', reverse: true, senderHasRetransmits: false, summarySenderHasRetransmits: true, streams: [rx([iv(0, 1_000_000, 3e8)])] });
+    expect(formatInterval(only, 0)).toBe('[ ID] Interval           Transfer     Bitrate         Retr  Cwnd\n[  5]   0.00-1.00   sec   286 MBytes  2.40 Gbits/sec                  \n');
+    const two = test({ protocol: 'TCP', mode: 'receiver', reverse: true, senderHasRetransmits: false, summarySenderHasRetransmits: true, streams: [rx([iv(0, 1_000_000, 3e8), iv(1_000_000, 2_000_000, 3e8)])] });
+    expect(formatInterval(two, 0).split('\n')[0]).toBe('[ ID] Interval           Transfer     Bitrate');
+    const noExchange = { ...only, summarySenderHasRetransmits: false };
+    expect(formatInterval(noExchange, 0).split('\n')[0]).toBe('[ ID] Interval           Transfer     Bitrate');
+  });
+
   it('a reporter run with no new stats (the peer terminated) prints the last interval again, then the summary; the 10 % rule still skips an empty sliver', () => {
     const mk = (last: number): ReturnType<typeof test> =>
       test({ protocol: 'TCP', mode: 'receiver', reverse: true, senderHasRetransmits: false, streams: [stream({ socket: 5, sender: false, intervals: [iv(0, 1_000_000, 3e8), iv(1_000_000, 1_000_000 + last, last === 50_000 ? 0 : 2e8)], bytesReceived: 5e8, endTime: 1_000_000 + last })] });
