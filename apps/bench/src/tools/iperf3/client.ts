@@ -155,8 +155,9 @@ class ClientSession {
       while (!this.finished && sim.now < grace) sim.run({ until: grace });
     }
     if (this.outcome !== null) {
-      // The client exits after writing IPERF_DONE; the server takes it within a round trip, ends
-      // the test and listens again (its next banner) — let the lab's time run until it has.
+      // The client exits after writing IPERF_DONE (or, interrupted, CLIENT_TERMINATE); the server
+      // takes it within a round trip, ends the test and listens again (its next banner) — let the
+      // lab's time run until it has.
       const linger = sim.now + DONE_LINGER_NS;
       this.ch.clientLingering = true;
       const told = this.outcome.kind === 'ok' || this.outcome.kind === 'interrupted';
