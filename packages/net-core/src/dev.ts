@@ -1,7 +1,8 @@
 /**
  * The core TX and RX entry points of net/core/dev.c: `__dev_queue_xmit` with the TX queue pick
  * (`netdev_core_pick_tx`, `netdev_pick_tx`, XPS, `skb_tx_hash`), the qdisc run loop
- * (`__qdisc_run` / `sch_direct_xmit`) and `netif_rx`.
+ * (`__qdisc_run` / `sch_direct_xmit`, with `dev_queue_xmit_nit` to the stack's packet handlers
+ * before each driver call when any is installed) and `netif_rx`.
  *
  * Queue pick follows tools-and-peers §D: with one real queue, queue 0; else the driver's
  * `selectQueue`, or the socket's cached queue unless it is unset, out of range or the skb is
@@ -127,6 +128,8 @@ export function qdiscRun(txq: NetdevQueue, ctx: ExecContext): void {
     if (skb === undefined) break;
     quota--;
     const len = skb.len;
+    // xmit_one: dev_queue_xmit_nit before ndo_start_xmit (again on a retry after NETDEV_TX_BUSY).
+    if (stack.nitActive) stack.deliverNit(skb, dev, 'out', ctx);
     const rc = dev.ops.startXmit(skb, ctx);
     if (rc === 'busy') {
       q.requeue(skb);
@@ -158,6 +161,8 @@ export function devQueueXmit(skb: Skb, ctx: ExecContext): NetXmit {
   if (dev.noQueue) {
     // noqueue: dev_hard_start_xmit at once; a busy virtual device drops ("Virtual device … asks to queue packet!").
     const len = skb.len;
+    // dev_hard_start_xmit → xmit_one: the ptype_all handlers see it as it goes to the driver.
+    if (!txq.stopped && dev.stack.nitActive) dev.stack.deliverNit(skb, dev, 'out', ctx);
     if (txq.stopped || dev.ops.startXmit(skb, ctx) === 'busy') {
       dev.stats.txDropped++;
       skb.free(ctx);

@@ -49,6 +49,9 @@ export {
   SYSCTL_NAMES,
   type IpXmit,
   type NetStackOptions,
+  type PacketDirection,
+  type PacketHandler,
+  type PacketHandlerOptions,
   type SoftnetStat,
 } from './netStack.js';
 export { ICMP_MAX_PAYLOAD, ICMP_TYPE, icmpRcv, PingSocket, type EchoRequest } from './ping.js';

@@ -158,6 +158,27 @@ export interface NetStackOptions {
 /** What IP output did with a packet. */
 export type IpXmit = NetXmit | 'no-route' | 'too-big';
 
+/**
+ * Which way a packet passed a packet handler: `in` when NET_RX took it from the backlog
+ * (`__netif_receive_skb_core`), `out` when the qdisc handed it to the driver
+ * (`dev_queue_xmit_nit` from `xmit_one`, which marks the clone `PACKET_OUTGOING`).
+ */
+export type PacketDirection = 'in' | 'out';
+
+/**
+ * A handler on `ptype_all` (`struct packet_type` with `type = htons(ETH_P_ALL)`, the hook
+ * af_packet's `packet_rcv` uses for tcpdump): it gets the skb, the device it is received on or
+ * sent on, the direction and the context it passes in. It must not change the skb, which goes
+ * on to IP or to the driver after it (the kernel hands a handler a clone).
+ */
+export type PacketHandler = (skb: Skb, dev: NetDevice, direction: PacketDirection, ctx: ExecContext) => void;
+
+/** Options of `NetStack.addPacketHandler`. */
+export interface PacketHandlerOptions {
+  /** Only this device's packets (`packet_type.dev`, set by af_packet's bind to an ifindex); every device's when absent. */
+  readonly dev?: NetDevice;
+}
+
 class SoftnetData {
   readonly stat: SoftnetStat = { processed: 0, dropped: 0, timeSqueeze: 0 };
   backlog: Skb[] = [];
@@ -299,7 +320,13 @@ export class NetStack {
   private readonly defrag: IpDefrag;
   private tcpMemPages = 0;
   private tcpPressure = false;
-  private readonly taps: ((skb: Skb) => void)[] = [];
+  /** The handlers on ptype_all, replaced (not changed in place) so that one may remove itself while packets are delivered. */
+  private ptypeAll: readonly { readonly handler: PacketHandler; readonly dev: NetDevice | null }[] = [];
+  /**
+   * @internal dev_nit_active: whether any packet handler is installed. The RX and TX paths test
+   * only this per packet, so a stack without handlers pays nothing more.
+   */
+  nitActive = false;
 
   /** The stack of `host` (use `createNetStack`). */
   constructor(
@@ -789,14 +816,37 @@ export class NetStack {
    * Add a tap that sees every packet this stack takes from its RX backlog, before IP
    * validation, as an `ETH_P_ALL` packet handler (dev_add_pack on ptype_all: what tcpdump
    * uses) sees it in __netif_receive_skb_core; the tap must not change the skb. Returns the
-   * function that removes it (dev_remove_pack).
+   * function that removes it (dev_remove_pack). The received half of `addPacketHandler`.
    */
   addPacketTap(tap: (skb: Skb) => void): () => void {
-    this.taps.push(tap);
+    return this.addPacketHandler((skb, _dev, direction) => {
+      if (direction === 'in') tap(skb);
+    });
+  }
+
+  /**
+   * Install a packet handler (`dev_add_pack` of an `ETH_P_ALL` `packet_type`, as af_packet does
+   * for tcpdump): it sees each packet sent on a device of this stack when the qdisc hands it to
+   * the driver (`dev_queue_xmit_nit`, called by `xmit_one` before `ndo_start_xmit`, so a packet
+   * the driver refuses with NETDEV_TX_BUSY is seen again when it is retried), and each packet
+   * received when NET_RX takes it from the backlog (`__netif_receive_skb_core`, before IP);
+   * with `options.dev`, only that device's (`packet_type.dev`). Handlers run in the order
+   * installed. Returns the function that removes it (`dev_remove_pack`); a handler may remove
+   * itself (or another) while a packet is delivered.
+   */
+  addPacketHandler(handler: PacketHandler, options: PacketHandlerOptions = {}): () => void {
+    const entry = { handler, dev: options.dev ?? null };
+    this.ptypeAll = [...this.ptypeAll, entry];
+    this.nitActive = true;
     return () => {
-      const i = this.taps.indexOf(tap);
-      if (i >= 0) this.taps.splice(i, 1);
+      this.ptypeAll = this.ptypeAll.filter((e) => e !== entry);
+      this.nitActive = this.ptypeAll.length > 0;
     };
+  }
+
+  /** @internal Deliver `skb` to the ptype_all handlers of `dev` (dev_queue_xmit_nit for `out`, the ptype_all walk of __netif_receive_skb_core for `in`). */
+  deliverNit(skb: Skb, dev: NetDevice, direction: PacketDirection, ctx: ExecContext): void {
+    for (const e of this.ptypeAll) if (e.dev === null || e.dev === dev) e.handler(skb, dev, direction, ctx);
   }
 
   /** @internal enqueue_to_backlog on the current CPU (netif_rx). */
@@ -848,7 +898,7 @@ export class NetStack {
     if (skb !== undefined) {
       sd.stat.processed++;
       sd.rxBudget--;
-      for (const tap of this.taps) tap(skb);
+      if (this.nitActive && skb.dev !== null) this.deliverNit(skb, skb.dev, 'in', ctx);
       if (skb.l4.kind === 'arp') this.arp.rcv(skb, ctx);
       else this.ipRcv(skb, ctx);
     }

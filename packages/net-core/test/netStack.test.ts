@@ -45,6 +45,40 @@ describe('NetStack NET_RX', () => {
     expect(lab.sb.softnetStat().reduce((a, x) => a + x.processed, 0)).toBe(6);
   });
 
+  it('a packet handler sees packets sent (at the driver) and received, with device and direction, on its device only when bound', () => {
+    const lab = makeLab();
+    const r = lab.sb.udpSocket();
+    r.bind(9);
+    const s = lab.sa.udpSocket();
+    s.connect({ addr: '10.0.0.2', port: 9 });
+    const seenA: string[] = [];
+    const seenB: string[] = [];
+    const onLo: string[] = [];
+    const removeA = lab.sa.addPacketHandler((skb, dev, dir, ctx) => seenA.push(`${dir} ${dev.name} ${skb.l4Len} ${ctx.time > 0}`));
+    lab.sb.addPacketHandler((skb, dev, dir) => seenB.push(`${dir} ${dev.name} ${skb.l4Len}`), { dev: lab.veth.b.dev });
+    lab.sb.addPacketHandler((_skb, dev, dir) => onLo.push(`${dir} ${dev.name}`), { dev: lab.sb.loopback });
+    const rxOnly: number[] = [];
+    lab.sa.addPacketTap((skb) => rxOnly.push(skb.l4Len));
+    let n = 0;
+    lab.a.createUserTask('tx', (ctx) => (s.send(ctx, 100 + n).ok && ++n < 3 ? 'run' : 'exit'));
+    lab.sim.run({ until: 1e9 });
+    expect(seenA).toEqual(['out veth0 108 true', 'out veth0 109 true', 'out veth0 110 true'].map((x) => x.replace('veth0', lab.veth.a.dev.name)));
+    expect(seenB).toEqual([108, 109, 110].map((l) => `in ${lab.veth.b.dev.name} ${l}`));
+    // addPacketTap keeps its received-only view: the sender saw nothing come in.
+    expect(rxOnly).toEqual([]);
+    // A ping of the host's own address goes through lo (noqueue): the request out and in again, then the reply.
+    const ping = lab.sb.pingSocket();
+    lab.b.createUserTask('ping', (ctx) => (ping.sendEcho(ctx, { addr: '10.0.0.2', seq: 1, data: 8 }).ok ? 'exit' : 'exit'));
+    lab.sim.run({ until: 2e9 });
+    expect(onLo).toEqual(['out lo', 'in lo', 'out lo', 'in lo']);
+    removeA();
+    lab.a.createUserTask('tx2', (ctx) => (s.send(ctx, 50).ok ? 'exit' : 'exit'));
+    lab.sim.run({ until: 3e9 });
+    expect(seenA).toHaveLength(3);
+    expect(seenB).toHaveLength(4);
+    expect(lab.sa.nitActive).toBe(true);
+  });
+
   it('drops at the backlog limit and counts softnet dropped and rx_dropped', () => {
     const lab = makeLab({ stack: { sysctl: { netdevMaxBacklog: 4 } } });
     const r = lab.sb.udpSocket();

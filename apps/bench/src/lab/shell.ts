@@ -496,7 +496,10 @@ function runSegment(line: string, input: string | null, env: ShellEnv, commands:
   }
   if (parsed.background) {
     if (input !== null || env.piped === true) return result('', NO_BACKGROUND_PIPELINE, 2);
-    if (!BACKGROUND_COMMANDS.has(parsed.argv[0] ?? '')) return result('', `bash: the lab runs only ${[...BACKGROUND_COMMANDS].join(' and ')} in the background (\`&\`)\n`, 2);
+    if (!BACKGROUND_COMMANDS.has(parsed.argv[0] ?? '')) {
+      const names = [...BACKGROUND_COMMANDS];
+      return result('', `bash: the lab runs only ${names.slice(0, -1).join(', ')} and ${names.at(-1) ?? ''} in the background (\`&\`)\n`, 2);
+    }
     const job = { ...env, background: true, commandLine: line.slice(0, line.lastIndexOf('&')).trim() };
     return routeStderr(runArgv(parsed, input, job, commands), parsed.stderr);
   }
@@ -504,7 +507,7 @@ function runSegment(line: string, input: string | null, env: ShellEnv, commands:
 }
 
 /** The commands the lab runs as background jobs (`CMD &`; tools/jobs.ts). */
-const BACKGROUND_COMMANDS = new Set(['iperf3', 'sleep']);
+const BACKGROUND_COMMANDS = new Set(['iperf3', 'sleep', 'tcpdump']);
 
 /**
  * Whether an interactive shell runs `line` as a foreground job — started as `LINE &` and
@@ -557,6 +560,7 @@ const HELP_LINES: readonly (readonly [string, string])[] = [
   ['sudo [-E] COMMAND', 'run COMMAND as root'],
   ['sysctl [-n] [-q] [-w] NAME[=VALUE]... | -a', 'network and ARP sysctls (procps)'],
   ['tail [-n [+]N] [FILE...]', 'the last lines'],
+  ['tcpdump [-enqSt] [-c N] [-i DEV] [-Q DIR] [-s N] [-D] [EXPR] [&]', 'capture on ntb0 or lo as root (tcpdump 4.99); & runs it as a job'],
   ['top [-b] [-n N]', 'per-CPU utilisation and tasks since the last top'],
   ['wait [%JOB...]', "until the board's background jobs (or those named) have ended; the last one's status (bash)"],
   ['wc [-lwc] [FILE...]', 'line, word and byte counts'],

@@ -6,8 +6,9 @@
  * and exits with `iperf3: interrupt - the client|server has terminated`; SIGKILL and the other
  * signals whose default action ends a process end it silently (its sockets close; the peer
  * sees the control connection go); signal 0, SIGCHLD, SIGCONT, SIGURG and SIGWINCH leave it
- * running. A `sleep … &` job ends on any of the ending signals. `sockperf server` the lab
- * cannot signal, and says so rather than pretend. What the signalled processes print shows
+ * running. A `sleep … &` job ends on any of the ending signals; a `tcpdump … &` one runs its
+ * cleanup handler on SIGINT, SIGTERM and SIGHUP (its counts) and ends silently on the others.
+ * `sockperf server` the lab cannot signal, and says so rather than pretend. What the signalled processes print shows
  * right after the command, as on the board's terminal. killall matches whole names
  * (`NAME: no process found` and status 1 for a name nothing runs as); pkill matches an extended
  * regular expression (status 1, silently, when nothing matches). Neither has PIDs to show, so
@@ -65,6 +66,7 @@ const PROCESSES: readonly LabProcess[] = [
   { name: 'iperf3', running: serversOn, signal: (lab, board, sig) => stopServers(lab, board, sig.effect) },
   jobProcess('iperf3'),
   jobProcess('sleep'),
+  jobProcess('tcpdump'),
   { name: 'sockperf', running: sockperfServersOn, signal: null },
 ];
 
