@@ -62,11 +62,13 @@ const DONE_LINGER_NS = 1e9;
 
 /**
  * The client's end timer (create_client_timers): none for `-t 0`; `(duration + omit)` µs added
- * to the clock as an unsigned 64-bit count, so a negative `-t` (3.12 accepts it) wraps to some
- * 131 years away — the test has no end either. Infinity for both.
+ * to the clock as an unsigned 64-bit count, so a negative sum (3.12 accepts a negative `-t`)
+ * wraps to some 131 years away — the test has no end either. Infinity for both. With `-O` the
+ * test runs the omit period and then `-t` seconds (a negative `-t` shortens it).
  */
-export function clientEndNs(start: number, duration: number): number {
-  return duration > 0 ? start + duration * 1e9 : Infinity;
+export function clientEndNs(start: number, test: { readonly duration: number; readonly omit: number }): number {
+  const secs = test.duration + test.omit;
+  return test.duration !== 0 && secs >= 0 ? start + secs * 1e9 : Infinity;
 }
 
 /** A 36-character iperf3 cookie from the lab's seed and a test counter (no draw from the model's RNG). */
@@ -231,10 +233,11 @@ class ClientSession {
     return this.spec.lab;
   }
 
-  /** When the lab gives up on a test started at `started` (ns): its -t plus CLIENT_GRACE_S, or UNBOUNDED_RUN_S without an end. */
+  /** When the lab gives up on a test started at `started` (ns): its -O + -t plus CLIENT_GRACE_S, or UNBOUNDED_RUN_S without an end. */
   private deadline(started: number): number {
     const o = this.spec.options;
-    return started + (o.duration > 0 ? o.duration + CLIENT_GRACE_S : UNBOUNDED_RUN_S) * 1e9;
+    const end = clientEndNs(0, o);
+    return started + (Number.isFinite(end) ? end + CLIENT_GRACE_S * 1e9 : UNBOUNDED_RUN_S * 1e9);
   }
 
   /** iperf_run_client's start: the affinity (an outcome if it fails), then the client task. */
@@ -345,6 +348,7 @@ class ClientSession {
       socketBufsize: o.socketBufsize,
       rate: o.rate,
       duration: o.duration,
+      omit: o.omit,
       reverse: o.reverse,
       bidir: o.bidir,
       zerocopy: o.zerocopy,
@@ -391,8 +395,8 @@ class ClientSession {
       case 'start':
         if (m.kind === 'TEST_START') {
           this.testStarted = true;
-          this.side?.begin(ctx.time, this.intervalNs);
-          this.endNs = clientEndNs(ctx.time, p.duration);
+          this.side?.begin(ctx.time, this.intervalNs, p.omit);
+          this.endNs = clientEndNs(ctx.time, p);
         } else if (m.kind === 'TEST_RUNNING') {
           this.side?.run();
           this.state = 'running';

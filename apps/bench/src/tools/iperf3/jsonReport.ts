@@ -8,10 +8,12 @@
  * samples and a `sum` — always present in JSON), `end` (per-stream sender/receiver or `udp`
  * objects, `sum_sent`/`sum_received` (+ `sum` for UDP), cpu_utilization_percent, congestion).
  * Interval `seconds` is the C float iperf3 stores; rates are bytes × 8 / that float.
+ * `-O`: `test_start.omit`, `"omitted": true` on the omit period's intervals (per stream after
+ * irp->omitted; the sums as the text's `[SUM]` lines), and the `end` without the omit period.
  */
 import { JsonObject, jsonObject, type JsonValue } from '../net/cjson.js';
-import { intervalSeconds, usToSecs, type IntervalSample, type StreamResult, type TestResult } from './results.js';
-import { blockHasRetransmits, blockTotals, intervalCount, intervalPrinted, streamPackets, summaryTimes } from './textReport.js';
+import { intervalSeconds, intervalStartSecs, usToSecs, type IntervalSample, type StreamResult, type TestResult } from './results.js';
+import { blockHasRetransmits, blockTotals, intervalCount, intervalPrinted, streamPackets, streamUdpNet, summaryTimes } from './textReport.js';
 
 const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'] as const;
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'] as const;
@@ -51,7 +53,7 @@ function startObject(r: TestResult): JsonObject {
       ['protocol', r.protocol],
       ['num_streams', r.numStreams],
       ['blksize', s.blksize],
-      ['omit', 0],
+      ['omit', s.omit],
       ['duration', s.duration],
       ['bytes', 0],
       ['blocks', 0],
@@ -72,7 +74,7 @@ function intervalStream(r: TestResult, sp: StreamResult, irp: IntervalSample): J
   const secs = intervalSeconds(irp);
   const o = jsonObject([
     ['socket', sp.socket],
-    ['start', usToSecs(irp.start)],
+    ['start', intervalStartSecs(irp)],
     ['end', usToSecs(irp.end)],
     ['seconds', secs],
     ['bytes', irp.bytes],
@@ -91,7 +93,8 @@ function intervalStream(r: TestResult, sp: StreamResult, irp: IntervalSample): J
   return o.add('omitted', irp.omitted).add('sender', sp.sender);
 }
 
-function intervalObject(r: TestResult, k: number): JsonObject {
+/** Interval `k`'s object; `sumOmitted` as in textReport's formatInterval. */
+function intervalObject(r: TestResult, k: number, sumOmitted?: boolean): JsonObject {
   const streams: JsonValue[] = [];
   const interval = new JsonObject().add('streams', streams);
   const first = r.streams[0];
@@ -116,8 +119,9 @@ function intervalObject(r: TestResult, k: number): JsonObject {
     const firp = first?.intervals[k];
     if (firp === undefined) return;
     const secs = intervalSeconds(firp);
+    const omitted = sumOmitted ?? firp.omitted;
     const sum = jsonObject([
-      ['start', usToSecs(firp.start)],
+      ['start', intervalStartSecs(firp)],
       ['end', usToSecs(firp.end)],
       ['seconds', secs],
       ['bytes', bytes],
@@ -125,11 +129,11 @@ function intervalObject(r: TestResult, k: number): JsonObject {
     ]);
     if (r.protocol === 'TCP') {
       if (r.senderHasRetransmits && mbs) sum.add('retransmits', retransmits).add('omitted', firp.omitted);
-      else sum.add('omitted', false);
-    } else if (mbs) sum.add('packets', packets).add('omitted', false);
+      else sum.add('omitted', omitted);
+    } else if (mbs) sum.add('packets', packets).add('omitted', omitted);
     else {
       sum.add('jitter_ms', (jitter / r.numStreams) * 1000).add('lost_packets', lost).add('packets', packets);
-      sum.add('lost_percent', packets > 0 ? (100 * lost) / packets : 0).add('omitted', false);
+      sum.add('lost_percent', packets > 0 ? (100 * lost) / packets : 0).add('omitted', omitted);
     }
     sum.add('sender', mbs);
     interval.add(b === 0 ? 'sum' : 'sum_bidir_reverse', sum);
@@ -169,10 +173,11 @@ function endObject(r: TestResult): JsonObject {
         streams.push(jsonObject([['sender', sender], ['receiver', receiver]]));
         continue;
       }
-      const pc = spc !== 0 ? spc : rpc;
+      const net = streamUdpNet(sp);
+      const pc = (spc !== 0 ? spc : rpc) - sp.omittedCounts.packets;
       const udp = base(senderTime, senderTime, sp.bytesSent, sendRate);
-      udp.add('jitter_ms', sp.jitter * 1000).add('lost_packets', sp.cntError).add('packets', pc);
-      udp.add('lost_percent', spc > 0 ? (100 * sp.cntError) / spc : 0).add('out_of_order', sp.outOfOrder).add('sender', mbs);
+      udp.add('jitter_ms', sp.jitter * 1000).add('lost_packets', net.lost).add('packets', pc);
+      udp.add('lost_percent', net.sent > 0 ? (100 * net.lost) / net.sent : 0).add('out_of_order', net.outOfOrder).add('sender', mbs);
       streams.push(jsonObject([['udp', udp]]));
     }
     const { sent: totalSent, received: totalReceived, retransmits: totalRetrans, packets: totalPackets, senderPackets, receiverPackets, lost: lostPackets, jitter } = blockTotals(r, mbs);
@@ -234,7 +239,7 @@ export function buildJson(r: TestResult, opts: { readonly repeatLast?: boolean; 
   const n = intervalCount(r);
   const intervals: JsonValue[] = [];
   for (let k = 0; k < n; k++) if (intervalPrinted(r, k)) intervals.push(intervalObject(r, k));
-  if (opts.repeatLast === true && n > 0 && intervalPrinted(r, n - 1)) intervals.push(intervalObject(r, n - 1));
+  if (opts.repeatLast === true && n > 0 && intervalPrinted(r, n - 1)) intervals.push(intervalObject(r, n - 1, r.omitting));
   const doc = jsonObject([
     ['start', startObject(r)],
     ['intervals', intervals],

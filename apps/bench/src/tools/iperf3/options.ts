@@ -36,6 +36,12 @@ export const MAX_UDP_BLOCKSIZE = 65535 - 8 - 20;
 export const MAX_TIME = 86400;
 /** Largest `-b …/burst` (MAX_BURST). */
 export const MAX_BURST = 1000;
+/**
+ * Largest `-O` in seconds: iperf_parse_arguments' literal `test->omit > 60` (IEOMIT) in both
+ * stored versions of iperf_api.c (~3.9 b132e1ed, post-3.12 dfe0ec5e); later releases name it
+ * MAX_OMIT_TIME and raise it to 600.
+ */
+export const MAX_OMIT = 60;
 /** `-i` bounds in seconds (MIN_INTERVAL, MAX_INTERVAL); 0 disables interval reports. */
 export const MIN_INTERVAL = 0.1;
 /** See MIN_INTERVAL. */
@@ -65,6 +71,8 @@ export interface Iperf3Options {
   readonly burst: number;
   /** `-t`: duration in seconds. */
   readonly duration: number;
+  /** `-O`: seconds at the start whose statistics are omitted (the test runs `-O` + `-t`), 0 = none. */
+  readonly omit: number;
   /** `-i`: report interval in seconds, 0 = none. */
   readonly interval: number;
   /** `-J`: JSON output. */
@@ -202,6 +210,7 @@ export const IPERF_ERRORS = {
   IEBADPORT: 'port number must be between 1 and 65535 inclusive',
   IEUNIMP: 'an option you are trying to set is not implemented yet',
   IEBURST: `invalid burst count (maximum = ${MAX_BURST})`,
+  IEOMIT: 'bogus value for --omit',
   IEREVERSEBIDIR: 'cannot be both reverse and bidirectional',
   IEAFFINITY: 'unable to set CPU affinity',
   IESNDTIMEOUT: 'send timeout value is incorrect or not in range',
@@ -357,7 +366,7 @@ function getopt(args: readonly string[], prog: string): Occurrence[] {
 
 /** The options real iperf3 accepts that the lab does not model. */
 const UNMODELLED = new Set([
-  'V', 'n', 'k', 'B', 'M', '6', 'S', 'L', 'O', 'F', 'T', 'C', 'd', 'I', 'X',
+  'V', 'n', 'k', 'B', 'M', '6', 'S', 'L', 'F', 'T', 'C', 'd', 'I', 'X',
   '--server-bitrate-limit', '--cport', '--dscp', '--extra-data', '--repeating-payload', '--timestamps',
   '--logfile', '--forceflush', '--get-server-output', '--udp-counters-64bit', '--no-fq-socket-pacing',
   '--dont-fragment', '--fq-rate', '--pacing-timer', '--connect-timeout', '--idle-timeout', '--rcv-timeout',
@@ -414,6 +423,7 @@ export function parseIperf3Args(argv: readonly string[], systemInfo: string): Pa
   let burst = 0;
   let rateFlag = false;
   let duration = DEFAULT_DURATION;
+  let omit = 0;
   let interval = 1;
   let json = false;
   let reverse = false;
@@ -503,6 +513,13 @@ export function parseIperf3Args(argv: readonly string[], systemInfo: string): Pa
           if (duration > MAX_TIME) throw new ParamError('IEDURATION');
           clientFlag = true;
           break;
+        case 'O':
+          // atoi, then 0 … MAX_OMIT (IEOMIT, "bogus value for --omit", the same in both stored
+          // iperf_api.c versions): `-O abc` is 0 (no omit), `-O 2.5` is 2. Client only.
+          omit = atoi(arg);
+          if (omit < 0 || omit > MAX_OMIT) throw new ParamError('IEOMIT');
+          clientFlag = true;
+          break;
         case 'l':
           blksize = unitAtoi(arg);
           clientFlag = true;
@@ -571,6 +588,6 @@ export function parseIperf3Args(argv: readonly string[], systemInfo: string): Pa
   return {
     kind: 'run',
     warnings,
-    options: { role, host, port, protocol, numStreams, blksize, socketBufsize, zerocopy, rate, burst, duration, interval, json, reverse, bidir, unitFormat, oneOff, daemon, noDelay, affinity, serverAffinity, bindDev },
+    options: { role, host, port, protocol, numStreams, blksize, socketBufsize, zerocopy, rate, burst, duration, omit, interval, json, reverse, bidir, unitFormat, oneOff, daemon, noDelay, affinity, serverAffinity, bindDev },
   };
 }

@@ -42,7 +42,11 @@ export interface UdpIntervalInfo {
 
 /** One stream over one reporting interval (iperf_interval_results). */
 export interface IntervalSample {
-  /** Interval start, µs after the stream's start. */
+  /**
+   * Interval start, µs after the stream's start — negative for the first interval after a `-O`
+   * period: it starts at the previous interval's end, before the start_time the omit timer set
+   * (see `intervalStartSecs`).
+   */
   readonly start: number;
   /** Interval end, µs after the stream's start. */
   readonly end: number;
@@ -102,6 +106,26 @@ export interface StreamResult {
   readonly outOfOrder: number;
   /** Jitter (s; the receiver's; UDP). */
   readonly jitter: number;
+  /** This side's UDP counters when the `-O` period ended (zeros without it); the summary subtracts them. */
+  readonly omittedCounts: OmittedCounts;
+}
+
+/**
+ * What iperf_reset_stats keeps of a stream's UDP counters when the omit period ends
+ * (omitted_packet_count, omitted_cnt_error, omitted_outoforder_packets). The model follows the
+ * older stored iperf_api.c (~3.9, b132e1ed): its results exchange does not carry the peer's, so
+ * iperf_print_results subtracts this side's from the peer's counts too. The post-3.12 one
+ * (dfe0ec5e) sends `omitted_packets`/`omitted_errors` and subtracts the peer's own — part of the
+ * `-O` rework after 3.12; the lab's 3.12 results message (session.ts `resultsJson`) has no such
+ * fields either.
+ */
+export interface OmittedCounts {
+  /** packet_count then: datagrams sent, or the highest sequence received. */
+  readonly packets: number;
+  /** cnt_error then (a receiver's; 0 on a sender). */
+  readonly errors: number;
+  /** outoforder_packets then (a receiver's). */
+  readonly outOfOrder: number;
 }
 
 /** Per-stream socket buffer sizes JSON reports in `start` (iperf 3.12 adds them per stream). */
@@ -136,6 +160,8 @@ export interface StartInfo {
   readonly sockBufs: readonly SockBufInfo[];
   /** Block size (bytes). */
   readonly blksize: number;
+  /** `-O`: the omit period (s), 0 = none. */
+  readonly omit: number;
   /** Test duration (s). */
   readonly duration: number;
 }
@@ -180,6 +206,13 @@ export interface TestResult {
   readonly otherSideHasRetransmits: boolean;
   /** Streams in creation order (the first one gives the summary's times). */
   readonly streams: readonly StreamResult[];
+  /**
+   * test->omitting when the result was taken: the `-O` period had not ended. A reporter run with
+   * no new interval (CLIENT_TERMINATE / SERVER_TERMINATE) marks the sums of the interval it
+   * prints again with it; every other interval's sums were printed while it still equalled the
+   * interval's own `omitted`.
+   */
+  readonly omitting: boolean;
   /** Connection-time information. */
   readonly start: StartInfo;
   /** CPU utilisation. */
@@ -194,6 +227,15 @@ export interface TestResult {
 export function usToSecs(us: number): number {
   const secs = Math.floor(us / 1e6);
   return secs + (us - secs * 1e6) / 1000000.0;
+}
+
+/**
+ * The `start` an interval prints: iperf_time_diff(start_time, interval_start_time), which is the
+ * absolute difference — after a `-O` period whose end is not on an interval boundary (`-O 1 -i
+ * 0.3`), the first interval starts before the new start_time and prints that gap (`0.10-0.30`).
+ */
+export function intervalStartSecs(s: IntervalSample): number {
+  return usToSecs(Math.abs(s.start));
 }
 
 /** An interval's duration as iperf3 stores it (a C float). */

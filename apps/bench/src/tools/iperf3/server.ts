@@ -271,8 +271,7 @@ class ServerSession {
         this.fail(`${IPERF_ERRORS[side.error.code]}: ${netStrerror(side.error.errno)}`);
         return 'run';
       }
-      side.reportDue(ctx.time, this.intervalNs);
-      wake = Math.min(side.nextStats, this.testTimerAt);
+      wake = Math.min(side.reportDue(ctx.time, this.intervalNs), this.testTimerAt);
     }
     this.showLive(ctx.time);
     this.ctrl.wait(task);
@@ -306,13 +305,14 @@ class ServerSession {
    * (EBADF) and the server prints `select failed: Bad file descriptor` and listens again.
    *
    * The lab arms it only for the negative `-t` 3.12 accepts (3.17 refuses it): `-t -1 … -40`
-   * make it fire 39 … 0 s into the test while the client, whose own end timer wrapped into the
-   * far future, still sends; below -40 it wraps too and the test never ends. For a positive
-   * `-t` it would fire 40 s past the test's end, which only a stalled test reaches — the lab
-   * reports those as hung, with the model's diagnosis, instead.
+   * make it fire 39 … 0 s into the test (later by `-O`) while the client, whose own end timer
+   * wrapped into the far future, still sends; below that it wraps too and the test never ends.
+   * For a positive `-t` it would fire 40 s past the test's end, which only a stalled test
+   * reaches — the lab reports those as hung, with the model's diagnosis, instead.
    */
-  private armTestTimer(now: number, duration: number): void {
-    if (duration < 0 && duration + TEST_TIMER_GRACE_S >= 0) this.testTimerAt = now + (duration + TEST_TIMER_GRACE_S) * 1e9;
+  private armTestTimer(now: number, p: TestParams): void {
+    const secs = p.duration + p.omit + TEST_TIMER_GRACE_S;
+    if (p.duration < 0 && secs >= 0) this.testTimerAt = now + secs * 1e9;
   }
 
   private testTimerExpired(): void {
@@ -388,8 +388,9 @@ class ServerSession {
     this.lastReceive = ctx.time;
     if (side.streams.length < this.toReceive + this.toSend) return;
     this.ctrl.send(ctx, stateMsg('TEST_START'));
-    this.armTestTimer(ctx.time, p.duration);
-    side.begin(ctx.time, this.intervalNs);
+    this.armTestTimer(ctx.time, p);
+    // create_server_timers, then create_server_omit_timer with the client's `-O`.
+    side.begin(ctx.time, this.intervalNs, p.omit);
     this.ctrl.send(ctx, stateMsg('TEST_RUNNING'));
     side.run();
     this.state = 'running';

@@ -28,6 +28,8 @@ export interface TestParams {
   readonly rate: number;
   /** `-t` (s). */
   readonly duration: number;
+  /** `-O` (s): the omit period before the `-t` seconds, 0 = none. */
+  readonly omit: number;
   /** `-R`. */
   readonly reverse: boolean;
   /** `--bidir`. */
@@ -46,7 +48,7 @@ export interface TestParams {
 
 /** The text of a params message as cJSON_PrintUnformatted writes it (its length is what travels). */
 export function paramsJson(p: TestParams): string {
-  const o: Record<string, unknown> = { [p.protocol === 'TCP' ? 'tcp' : 'udp']: true, omit: 0, time: p.duration, parallel: p.numStreams };
+  const o: Record<string, unknown> = { [p.protocol === 'TCP' ? 'tcp' : 'udp']: true, omit: p.omit, time: p.duration, parallel: p.numStreams };
   if (p.noDelay) o.nodelay = true;
   if (p.reverse) o.reverse = true;
   if (p.bidir) o.bidirectional = true;
@@ -126,6 +128,10 @@ export class Side implements SideState {
   private loop: StreamLoop | null = null;
   /** Next interval report (ns). */
   nextStats = Infinity;
+  /** iperf3's test->omitting: the `-O` period has not ended yet. */
+  omitting = false;
+  /** When the omit timer fires (ns), Infinity without `-O`. */
+  private omitEndNs = Infinity;
 
   /** Whether this side sends, receives or both. */
   readonly mode: IperfMode;
@@ -154,10 +160,13 @@ export class Side implements SideState {
     return this.protocol === 'TCP' && this.mode !== 'receiver';
   }
 
-  /** TEST_START at `now`: the streams' start times and the reporter's first deadline. */
-  begin(now: number, intervalNs: number): void {
+  /** TEST_START at `now`: the streams' start times, the reporter's first deadline and, with `-O`, the omit timer. */
+  begin(now: number, intervalNs: number, omit: number): void {
     this.startNs = now;
     this.nextStats = now + intervalNs;
+    // create_client_omit_timer / create_server_omit_timer: `omit` s after TEST_START, test->omitting until then.
+    this.omitting = omit > 0;
+    this.omitEndNs = omit > 0 ? now + omit * 1e9 : Infinity;
     for (const s of this.streams) s.begin(now);
   }
 
@@ -169,16 +178,36 @@ export class Side implements SideState {
 
   /** Close the current interval of every stream at `ns` (iperf_stats_callback). */
   sample(ns: number): void {
-    for (const s of this.streams) s.sample(ns, this.senderHasRetransmits);
+    for (const s of this.streams) s.sample(ns, this.senderHasRetransmits, this.omitting);
   }
 
-  /** Interval reports due by `now`, until `limit` (exclusive); the next deadline. */
+  /**
+   * The timers due by `now`, before `limit` (exclusive), in the order tmr_run runs them: interval
+   * reports, and the end of the omit period. At a tie the report runs first — the stats and
+   * reporter timers are created (create_*_timers) before the omit timer (create_*_omit_timer),
+   * so the interval that ends with the omit period is still sampled and printed as omitted.
+   * Returns the next deadline.
+   */
   reportDue(now: number, intervalNs: number, limit = Infinity): number {
-    while (now >= this.nextStats && this.nextStats < limit) {
-      this.sample(now);
-      this.nextStats += intervalNs;
+    for (;;) {
+      const omitAt = this.omitting ? this.omitEndNs : Infinity;
+      const next = Math.min(this.nextStats, omitAt);
+      if (now < next || next >= limit) return next;
+      if (this.nextStats <= omitAt) {
+        this.sample(now);
+        this.nextStats += intervalNs;
+      } else this.endOmit(now, intervalNs);
     }
-    return this.nextStats;
+  }
+
+  /**
+   * client_omit_timer_proc / server_omit_timer_proc at `now`: test->omitting off, iperf_reset_stats,
+   * and the stats and reporter timers reset to fire an interval from now (tmr_reset).
+   */
+  private endOmit(now: number, intervalNs: number): void {
+    this.omitting = false;
+    for (const s of this.streams) s.resetStats(now, this.senderHasRetransmits);
+    this.nextStats = now + intervalNs;
   }
 
   /** End the streams (done): their tasks exit at their next step. */
@@ -216,7 +245,7 @@ export class Side implements SideState {
       cpuPercent,
       streams: this.streams.map((s, i) => ({
         clientPort: this.clientPorts[i] ?? 0,
-        bytes: s.bytes,
+        bytes: s.bytesTransferred,
         retransmits: s.sender && retr ? s.retrans : -1,
         jitter: s.jitter,
         errors: s.cntError,
@@ -271,7 +300,7 @@ export function sideResult(side: Side, c: ResultContext): TestResult {
       remoteHost: remote?.addr ?? '',
       remotePort: side.role === 'c' ? c.peerPort : (remote?.port ?? 0),
       intervals: s.intervals,
-      bytesSent: s.sender ? s.bytes : (ps?.bytes ?? 0),
+      bytesSent: s.sender ? s.bytesTransferred : (ps?.bytes ?? 0),
       bytesReceived: s.sender ? (ps?.bytes ?? 0) : s.bytes,
       endTime: s.lastEndUs,
       peerTime: ps?.time ?? 0,
@@ -285,6 +314,7 @@ export function sideResult(side: Side, c: ResultContext): TestResult {
       peerPacketCount: ps?.packets ?? 0,
       cntError: s.sender ? (ps?.errors ?? 0) : s.cntError,
       outOfOrder: s.outOfOrder,
+      omittedCounts: s.omittedCounts,
       jitter: s.sender ? (ps?.jitter ?? 0) : s.jitter,
     };
   });
@@ -303,6 +333,7 @@ export function sideResult(side: Side, c: ResultContext): TestResult {
     summarySenderHasRetransmits: side.mode === 'receiver' ? peerRetr : localRetr,
     otherSideHasRetransmits: side.mode === 'bidir' ? peerRetr : false,
     streams,
+    omitting: side.omitting,
     start: {
       version: IPERF_VERSION,
       systemInfo: systemInfo(c.lab, side.board),
@@ -314,6 +345,7 @@ export function sideResult(side: Side, c: ResultContext): TestResult {
       targetBitrate: p.rate,
       sockBufs: side.sockBufs,
       blksize: p.blksize,
+      omit: p.omit,
       duration: p.duration,
     },
     cpu: { hostTotal: c.cpu.host, hostUser: 0, hostSystem: c.cpu.host, remoteTotal: c.cpu.remote, remoteUser: 0, remoteSystem: c.cpu.remote },

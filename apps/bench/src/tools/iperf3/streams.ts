@@ -25,7 +25,7 @@ import type { ExecContext, Host, Task, TaskFn, TaskStep } from '@ntbsim/kernel';
 import { UdpSocket, type Ipv4Addr, type NetErrno, type Skb, type SockAddr, type TcpInfo, type TcpSocket } from '@ntbsim/net-core';
 import { COOKIE_SIZE } from './control.js';
 import type { IperfErrorCode } from './options.js';
-import { usToSecs, type IntervalSample, type TcpIntervalInfo } from './results.js';
+import { usToSecs, type IntervalSample, type OmittedCounts, type TcpIntervalInfo } from './results.js';
 
 /** What the stream tasks of one side share. */
 export interface SideState {
@@ -318,8 +318,12 @@ export interface StreamJob {
 
 /** One stream on one side (iperf_stream + iperf_stream_result). */
 export class Stream {
-  /** Test-wide byte count (iperf_stream_result bytes_sent or bytes_received). */
+  /** Test-wide byte count (iperf_stream_result bytes_sent or bytes_received; a receiver's restarts at the end of `-O`). */
   bytes = 0;
+  /** A sender's `bytes` when the omit period ended (bytes_sent_omit), else 0. */
+  bytesOmit = 0;
+  /** The UDP counters when the omit period ended (omitted_packet_count, omitted_cnt_error, omitted_outoforder_packets). */
+  omittedCounts: OmittedCounts = { packets: 0, errors: 0, outOfOrder: 0 };
   /** Bytes in the current interval. */
   bytesInterval = 0;
   /** UDP: datagrams sent, or the highest sequence received. */
@@ -502,8 +506,9 @@ export class Stream {
    * iperf_stats_callback for this stream at `nowNs`: close the current interval. `tcpInfo`: the
    * side's sender_has_retransmits — iperf_stats_callback then samples tcp_info on every stream,
    * the receiving ones of a --bidir test too (their max_snd_cwnd, max_rtt … reach the JSON).
+   * `omitting`: test->omitting, which marks the interval.
    */
-  sample(nowNs: number, tcpInfo: boolean): void {
+  sample(nowNs: number, tcpInfo: boolean, omitting: boolean): void {
     const endUs = Math.floor(nowNs / 1000) - this.startUs;
     let tcp: TcpIntervalInfo | null = null;
     const info = tcpInfo ? this.sock.tcpInfo() : null;
@@ -526,9 +531,39 @@ export class Stream {
         ? null
         : { packets: this.packetCount - this.last.packets, lost: this.cntError - this.last.lost, jitter: this.jitter, outOfOrder: this.outOfOrder - this.last.outOfOrder };
     this.last = { packets: this.packetCount, lost: this.cntError, outOfOrder: this.outOfOrder };
-    this.intervals.push({ start: this.lastEndUs, end: endUs, bytes: this.bytesInterval, omitted: false, tcp, udp });
+    this.intervals.push({ start: this.lastEndUs, end: endUs, bytes: this.bytesInterval, omitted: omitting, tcp, udp });
     this.bytesInterval = 0;
     this.lastEndUs = endUs;
+  }
+
+  /** What send_results reports as the stream's bytes: bytes_sent − bytes_sent_omit, or bytes_received. */
+  get bytesTransferred(): number {
+    return this.bytes - this.bytesOmit;
+  }
+
+  /**
+   * iperf_reset_stats at `nowNs`, when the omit period ends (identical in iperf_api.c ~3.9
+   * b132e1ed and post-3.12 dfe0ec5e): the UDP counters are remembered (omitted_*), jitter is 0,
+   * a sender's bytes so far become bytes_sent_omit while a receiver's bytes_received restart at
+   * 0 (so its next datagram is a "first packet" for the jitter again), the interval's bytes are
+   * dropped, retransmits restart (with `tcpInfo`, sender_has_retransmits, from tcp_info's
+   * current total), and start_time becomes now. Not reset, in both versions: the interval list,
+   * the last interval's end_time (the next interval starts there), and the cwnd/RTT extremes.
+   */
+  resetStats(nowNs: number, tcpInfo: boolean): void {
+    this.omittedCounts = { packets: this.packetCount, errors: this.cntError, outOfOrder: this.outOfOrder };
+    this.jitter = 0;
+    if (this.sender) this.bytesOmit = this.bytes;
+    else this.bytes = 0;
+    this.bytesInterval = 0;
+    const info = tcpInfo ? this.sock.tcpInfo() : null;
+    if (info !== null) this.prevTotalRetrans = info.totalRetrans;
+    this.retrans = 0;
+    const nowUs = Math.floor(nowNs / 1000);
+    // lastEndUs is relative to start_time: the previous interval's end_time seen from the new
+    // start (≤ 0); with no interval yet the next one starts at the new start_time itself.
+    this.lastEndUs = this.intervals.length === 0 ? 0 : this.startUs + this.lastEndUs - nowUs;
+    this.startUs = nowUs;
   }
 
   /** The test started on this side at `startNs`: counters and intervals from there. */

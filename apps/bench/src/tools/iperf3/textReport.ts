@@ -13,10 +13,15 @@
  *   sending streams first, the server its receiving streams first;
  * - the summary's times come from the first stream (sender_time / receiver_time);
  * - a server prints only its own side of each summary pair;
- * - intervals shorter than 10% of `-i` that carried no data are not printed.
+ * - intervals shorter than 10% of `-i` that carried no data are not printed;
+ * - `-O`: intervals of the omit period end in `(omitted)` (the per-stream lines and the TCP
+ *   sender's `[SUM]` after irp->omitted, the other `[SUM]` lines after test->omitting when
+ *   printed); the intervals after it restart from 0.00 without a new header (start_time is
+ *   reset, and real iperf3's clock has moved on by then: start_time never equals the interval's
+ *   start again); the summary excludes the omit period (see `blockTotals`).
  */
 import { cFixed, cGeneral, padLeft, padRight } from '../net/cformat.js';
-import { intervalSeconds, usToSecs, type IntervalSample, type StreamResult, type TestResult } from './results.js';
+import { intervalSeconds, intervalStartSecs, usToSecs, type IntervalSample, type StreamResult, type TestResult } from './results.js';
 import { unitFormat } from './units.js';
 
 const SEPARATOR = '- - - - - - - - - - - - - - - - - - - - - - - - -\n';
@@ -93,7 +98,7 @@ function rateOf(bytes: number, seconds: number): number {
 /** One stream's line of interval `irp` (print_interval_results). */
 function streamIntervalLine(r: TestResult, sp: StreamResult, irp: IntervalSample): string {
   const tag = roleTag(r, sp.sender);
-  const times = { st: usToSecs(irp.start), et: usToSecs(irp.end) };
+  const times = { st: intervalStartSecs(irp), et: usToSecs(irp.end) };
   const line = id(sp.socket) + head(tag, times, { bytes: irp.bytes, rate: rateOf(irp.bytes, intervalSeconds(irp)), format: r.unitFormat });
   const omitted = irp.omitted ? '(omitted)' : '';
   if (r.protocol === 'TCP') {
@@ -108,8 +113,13 @@ function streamIntervalLine(r: TestResult, sp: StreamResult, irp: IntervalSample
   return `${line}  ${cFixed(udp.jitter * 1000, 3).padStart(5)} ms  ${udp.lost}/${udp.packets} (${pct(lost)})  ${omitted}\n`;
 }
 
-/** The lines of interval `k` (iperf_print_intermediate), empty when it is skipped. */
-export function formatInterval(r: TestResult, k: number): string {
+/**
+ * The lines of interval `k` (iperf_print_intermediate), empty when it is skipped. `sumOmitted`:
+ * test->omitting when it is printed, which marks the `[SUM]` lines other than the TCP sender's
+ * (default: the interval's own `omitted`, which test->omitting equals when the reporter prints
+ * the interval it has just closed).
+ */
+export function formatInterval(r: TestResult, k: number, sumOmitted?: boolean): string {
   if (!intervalPrinted(r, k)) return '';
   const first = r.streams[0];
   if (first === undefined) return '';
@@ -140,15 +150,16 @@ export function formatInterval(r: TestResult, k: number): string {
     }
     const firp = first.intervals[k];
     if (r.numStreams <= 1 || firp === undefined) continue;
-    const times = { st: usToSecs(firp.start), et: usToSecs(firp.end) };
+    const times = { st: intervalStartSecs(firp), et: usToSecs(firp.end) };
     const sum = `[SUM]${head(tag, times, { bytes, rate: bytes / intervalSeconds(firp), format: r.unitFormat })}`;
+    const omitted = (sumOmitted ?? firp.omitted) ? '(omitted)' : '';
     if (r.protocol === 'TCP') {
       if (r.senderHasRetransmits && mbs) out += `${sum}  ${padLeft(String(retransmits), 3)}             ${firp.omitted ? '(omitted)' : ''}\n`;
-      else out += `${sum}                  \n`;
-    } else if (mbs) out += `${sum} ${r.mode === 'bidir' ? ' '.repeat(10) : ''} ${packets}  \n`;
+      else out += `${sum}                  ${omitted}\n`;
+    } else if (mbs) out += `${sum} ${r.mode === 'bidir' ? ' '.repeat(10) : ''} ${packets}  ${omitted}\n`;
     else {
       const lostPct = packets > 0 ? (100 * lost) / packets : 0;
-      out += `${sum}  ${cFixed((jitter / r.numStreams) * 1000, 3).padStart(5)} ms  ${lost}/${packets} (${pct(lostPct)})  \n`;
+      out += `${sum}  ${cFixed((jitter / r.numStreams) * 1000, 3).padStart(5)} ms  ${lost}/${packets} (${pct(lostPct)})  ${omitted}\n`;
     }
   }
   return out;
@@ -172,6 +183,20 @@ export function blockHasRetransmits(r: TestResult, mbs: boolean): boolean {
 /** A stream's datagram counts as sender and as receiver: its own count and the peer's, by its role. */
 export function streamPackets(sp: StreamResult): { readonly sent: number; readonly received: number } {
   return sp.sender ? { sent: sp.packetCount, received: sp.peerPacketCount } : { sent: sp.peerPacketCount, received: sp.packetCount };
+}
+
+/**
+ * A stream's UDP numbers in the summary, net of the omit period as iperf_print_results takes
+ * them in the older stored iperf_api.c (~3.9, b132e1ed), followed here (see `OmittedCounts`; the
+ * post-3.12 dfe0ec5e subtracts the peer's own omitted counts from the peer's): this side's
+ * omitted_packet_count off both the sender's and the receiver's count, omitted_cnt_error off the
+ * lost datagrams, omitted_outoforder_packets off the out-of-order ones. Without `-O` the plain
+ * counts.
+ */
+export function streamUdpNet(sp: StreamResult): { readonly sent: number; readonly received: number; readonly lost: number; readonly outOfOrder: number } {
+  const o = sp.omittedCounts;
+  const { sent, received } = streamPackets(sp);
+  return { sent: sent - o.packets, received: received - o.packets, lost: sp.cntError - o.errors, outOfOrder: sp.outOfOrder - o.outOfOrder };
 }
 
 /** The sums over one block's streams (senders when `mbs`, else receivers) that the summary's `[SUM]` lines and `sum_*` objects show. */
@@ -207,10 +232,11 @@ export function blockTotals(r: TestResult, mbs: boolean): BlockTotals {
       continue;
     }
     const pc = streamPackets(sp);
-    t.packets += pc.sent !== 0 ? pc.sent : pc.received;
-    t.senderPackets += pc.sent;
-    t.receiverPackets += pc.received;
-    t.lost += sp.cntError;
+    const net = streamUdpNet(sp);
+    t.packets += (pc.sent !== 0 ? pc.sent : pc.received) - sp.omittedCounts.packets;
+    t.senderPackets += net.sent;
+    t.receiverPackets += net.received;
+    t.lost += net.lost;
     t.jitter += sp.jitter;
   }
   return t;
@@ -233,7 +259,7 @@ export function formatSummary(r: TestResult): string {
     const recvTimes = { st: 0, et: receiverTime };
     for (const sp of r.streams) {
       if (sp.sender !== mbs) continue;
-      const { sent: spc, received: rpc } = streamPackets(sp);
+      const { sent: spc, received: rpc, lost, outOfOrder } = streamUdpNet(sp);
       const sendLine = id(sp.socket) + head(tag, sendTimes, { bytes: sp.bytesSent, rate: rateOf(sp.bytesSent, senderTime), format: r.unitFormat });
       const recvLine = id(sp.socket) + head(tag, recvTimes, { bytes: sp.bytesReceived, rate: rateOf(sp.bytesReceived, receiverTime), format: r.unitFormat });
       if (r.protocol === 'TCP') {
@@ -242,9 +268,9 @@ export function formatSummary(r: TestResult): string {
         continue;
       }
       if (!(server && !sp.sender)) out += `${sendLine}  ${cFixed(0, 3).padStart(5)} ms  0/${spc} (${pct(0)})  sender\n`;
-      if (sp.outOfOrder > 0) out += `[SUM]${tag} ${cFixed(0, 1).padStart(4)}-${cFixed(senderTime, 1).padStart(4)} sec  ${sp.outOfOrder} datagrams received out-of-order\n`;
-      const lostPct = rpc > 0 ? (100 * sp.cntError) / rpc : 0;
-      if (!(server && sp.sender)) out += `${recvLine}  ${cFixed(sp.jitter * 1000, 3).padStart(5)} ms  ${sp.cntError}/${rpc} (${pct(lostPct)})  receiver\n`;
+      if (outOfOrder > 0) out += `[SUM]${tag} ${cFixed(0, 1).padStart(4)}-${cFixed(senderTime, 1).padStart(4)} sec  ${outOfOrder} datagrams received out-of-order\n`;
+      const lostPct = rpc > 0 ? (100 * lost) / rpc : 0;
+      if (!(server && sp.sender)) out += `${recvLine}  ${cFixed(sp.jitter * 1000, 3).padStart(5)} ms  ${lost}/${rpc} (${pct(lostPct)})  receiver\n`;
     }
     const { sent: totalSent, received: totalReceived, retransmits: totalRetrans, packets: totalPackets, senderPackets, receiverPackets, lost: lostPackets, jitter } = blockTotals(r, mbs);
     if (r.numStreams <= 1) continue;
@@ -312,11 +338,12 @@ export function intervalCount(r: TestResult): number {
 /**
  * What iperf_reporter_callback prints at DISPLAY_RESULTS when no stats_callback has closed a
  * new interval — on the peer's CLIENT_TERMINATE or SERVER_TERMINATE: iperf_print_intermediate
- * prints the last interval again (unless the 10 % rule skips it), then the summary.
+ * prints the last interval again (unless the 10 % rule skips it; its `[SUM]` lines marked after
+ * test->omitting now), then the summary.
  */
 export function formatTerminatedReport(r: TestResult): string {
   const n = intervalCount(r);
-  return `${n > 0 ? formatInterval(r, n - 1) : ''}${formatSummary(r)}`;
+  return `${n > 0 ? formatInterval(r, n - 1, r.omitting) : ''}${formatSummary(r)}`;
 }
 
 /** The banner a server prints each time it starts listening (iperf_server_listen). */

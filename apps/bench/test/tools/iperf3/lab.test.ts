@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { bootLab, type Lab } from '../../../src/lab/lab.js';
 import { iperf3, oneShotServerError, stopServers, takeServerOutput } from '../../../src/tools/iperf3/index.js';
 import { combinedOutput, writesOf } from '../../../src/tools/output.js';
+import { USAGE_SHORT } from '../../../src/tools/iperf3/options.js';
 import type { CommandResult } from '../../../src/types.js';
 
 function lab(seed = 11, raise = true): Lab {
@@ -336,5 +337,100 @@ describe('iperf3 in the lab', () => {
     const msg = "ntb-bench: iperf3: the one-shot iperf3 runs a client on the EP against the lab's server on the RC (10.0.0.1, port 5201); to run a server of your own, use a lab script (ntb-bench lab)\n";
     for (const args of [['-s'], ['--server'], ['-sD'], ['-s', '-p', '5202']]) expect(oneShotServerError(args)).toBe(msg);
     for (const args of [['-c', '10.0.0.1'], ['-c', '10.0.0.1', '-p', '5202'], ['-s', '-c', 'x'], ['-s', '-u']]) expect(oneShotServerError(args)).toBeNull();
+  });
+});
+
+/** The interval lines (`[  5]   0.00-1.00 …`, `[SUM] …`) of a text report, before its summary. */
+function intervalLines(text: string): string[] {
+  const body = text.slice(0, text.indexOf('- - - - - - - - - - - - - - - - - - - - - - - - -\n[ ID]'));
+  return body.split('\n').filter((s) => /^\[(?: {2}\d|SUM)\]/.test(s) && s.includes(' sec '));
+}
+
+/** What the -O tests read of a -J document. */
+interface OmitDoc {
+  readonly start: { readonly test_start: { readonly omit: number; readonly duration: number } };
+  readonly intervals: readonly { readonly sum: { readonly start: number; readonly bytes: number; readonly packets?: number; readonly omitted: boolean } }[];
+  readonly end: Record<string, { readonly bytes: number; readonly end: number; readonly packets?: number; readonly lost_packets?: number }>;
+}
+
+/** A lab with `iperf3 -s` on the RC, its banner taken. */
+function withServer(): Lab {
+  const l = lab();
+  run(l, 'rc', '-s');
+  takeServerOutput(l.boards.rc);
+  return l;
+}
+
+describe('iperf3 -O in the lab (the omit period, as 3.12 runs it)', () => {
+  it('in the lab: -O 2 -t 3 runs 5 s, the client and the server mark 2 intervals (omitted), restart at 0.00 and sum up the 3 others', () => {
+    const l = withServer();
+    const t0 = l.sim.now;
+    const r = run(l, 'ep', '-c 10.0.0.1 -O 2 -t 3');
+    expect(r.status).toBe(0);
+    expect(r.stderr).toBe('');
+    expect((l.sim.now - t0) / 1e9).toBeGreaterThan(5);
+    expect(r.stdout.match(/^\[ ID\] Interval/gm)).toHaveLength(2);
+    const times = (text: string): string[] => intervalLines(text).map((s) => `${/\d+\.\d\d-\d+\.\d\d/.exec(s)?.[0] ?? ''}${s.endsWith('(omitted)') ? ' (omitted)' : ''}`);
+    expect(times(r.stdout)).toEqual(['0.00-1.00 (omitted)', '1.00-2.00 (omitted)', '0.00-1.00', '1.00-2.00', '2.00-3.00']);
+    expect(r.stdout).toMatch(/\n\[ {2}5\] {3}0\.00-3\.00 {3}sec .* sender\n/);
+    const srv = serverText(l);
+    expect(times(srv).slice(0, 5)).toEqual(['0.00-1.00 (omitted)', '1.00-2.00 (omitted)', '0.00-1.00', '1.00-2.00', '2.00-3.00']);
+    expect(srv).toMatch(/\n\[ {2}5\] {3}0\.00-3\.\d\d {3}sec .* receiver\n/);
+  });
+
+  it('in the lab, -J: the summary counts the bytes after the omit period only, on both sides', () => {
+    const l = withServer();
+    const r = run(l, 'ep', '-c 10.0.0.1 -O 1 -t 2 -J');
+    expect(r.status).toBe(0);
+    const j = JSON.parse(r.stdout) as OmitDoc;
+    expect(j.start.test_start).toMatchObject({ omit: 1, duration: 2 });
+    expect(j.intervals.map((i) => i.sum.omitted)).toEqual([true, false, false]);
+    expect(j.intervals.map((i) => Math.round(i.sum.start * 100) / 100)).toEqual([0, 0, 1]);
+    const counted = j.intervals.filter((i) => !i.sum.omitted).reduce((n, i) => n + i.sum.bytes, 0);
+    expect(j.end.sum_sent?.bytes).toBe(counted);
+    expect(j.end.sum_sent?.end).toBe(2);
+    // The server received its intervals' bytes after its own omit timer.
+    const srv = serverText(l);
+    expect(srv).toMatch(/\(omitted\)\n\[ {2}5\] {3}0\.00-1\.00 {3}sec /);
+    const rx = [...srv.matchAll(/^\[ {2}5\] +[\d.]+-[\d.]+ +sec +([\d.]+) MBytes .*receiver$/gm)].map((m) => Number(m[1]));
+    expect(rx).toHaveLength(1);
+    expect(rx[0]).toBeLessThan((j.end.sum_sent?.bytes ?? 0) / 2 ** 20 + 5);
+  });
+
+  it('in the lab, UDP: the omitted datagrams are not counted (client sender and server receiver)', () => {
+    const l = withServer();
+    const r = run(l, 'ep', '-u -b 10M -c 10.0.0.1 -O 1 -t 2 -J');
+    expect(r.status).toBe(0);
+    const j = JSON.parse(r.stdout) as OmitDoc;
+    const packets = (omitted: boolean): number => j.intervals.filter((i) => i.sum.omitted === omitted).reduce((n, i) => n + (i.sum.packets ?? 0), 0);
+    expect(packets(true)).toBeGreaterThan(30);
+    expect(j.end.sum_sent?.packets).toBe(packets(false));
+    expect(j.end.sum?.packets).toBe(packets(false));
+    expect(j.end.sum?.lost_packets).toBe(0);
+    const srv = serverText(l);
+    const m = /^\[ {2}5\] +0\.00-[\d.]+ +sec .* (\d+)\/(\d+) \(0%\) {2}receiver$/m.exec(srv);
+    const srvIntervals = [...srv.matchAll(/^\[ {2}5\] .* \d+\/(\d+) \(0%\) {2}(\(omitted\))?$/gm)];
+    const notOmitted = srvIntervals.filter((x) => x[2] === undefined).reduce((n, x) => n + Number(x[1]), 0);
+    expect(Number(m?.[2])).toBe(notOmitted);
+  });
+
+  it('in the lab, -R and --bidir: both directions are marked and restart', () => {
+    const l = withServer();
+    const rev = run(l, 'ep', '-c 10.0.0.1 -O 1 -t 1 -R -P 2');
+    expect(rev.status).toBe(0);
+    expect(intervalLines(rev.stdout).map((s) => s.endsWith('(omitted)'))).toEqual([true, true, true, false, false, false]);
+    expect(rev.stdout).toMatch(/\[SUM\] {3}0\.00-1\.00 {3}sec .* {18}\(omitted\)\n/);
+    const srv = serverText(l);
+    expect(srv).toMatch(/\[SUM\] {3}0\.00-1\.00 {3}sec .* {4}0 {13}\(omitted\)\n/);
+    const bidir = run(l, 'ep', '-c 10.0.0.1 -O 1 -t 1 --bidir');
+    expect(bidir.status).toBe(0);
+    expect(intervalLines(bidir.stdout).map((s) => `${s.slice(5, 11)}${s.endsWith('(omitted)') ? ' omitted' : ''}`)).toEqual(['[TX-C] omitted', '[RX-C] omitted', '[TX-C]', '[RX-C]']);
+  });
+
+  it('in the lab: a bad -O is refused before anything starts, with 3.12\'s message and status 1', () => {
+    const l = withServer();
+    const r = run(l, 'ep', '-c 10.0.0.1 -O 61 -t 1');
+    expect(r).toMatchObject({ stdout: '', stderr: `iperf3: parameter error - bogus value for --omit\n\n${USAGE_SHORT}`, status: 1 });
+    expect(serverText(l)).toBe('');
   });
 });

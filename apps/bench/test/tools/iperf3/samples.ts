@@ -36,6 +36,7 @@ export function stream(over: Partial<StreamResult> & Pick<StreamResult, 'socket'
     cntError: 0,
     outOfOrder: 0,
     jitter: 0,
+    omittedCounts: { packets: 0, errors: 0, outOfOrder: 0 },
     ...over,
   };
 }
@@ -56,6 +57,7 @@ export function test(over: Partial<TestResult> & Pick<TestResult, 'streams' | 'p
     senderHasRetransmits: over.protocol === 'TCP' && over.mode !== 'receiver',
     summarySenderHasRetransmits: over.protocol === 'TCP',
     otherSideHasRetransmits: false,
+    omitting: false,
     start: {
       version: 'iperf 3.12',
       systemInfo: 'Linux host 6.18.0 #1 SMP PREEMPT_DYNAMIC x86_64',
@@ -67,6 +69,7 @@ export function test(over: Partial<TestResult> & Pick<TestResult, 'streams' | 'p
       targetBitrate: 0,
       sockBufs: [],
       blksize: 0,
+      omit: 0,
       duration: 0,
     },
     cpu: { hostTotal: 0, hostUser: 0, hostSystem: 0, remoteTotal: 0, remoteUser: 0, remoteSystem: 0 },
