@@ -333,17 +333,20 @@ export class NeighTable {
    * neigh_output / neigh_resolve_output for an IPv4 packet to next hop `nexthop` on `dev`: with
    * a valid entry the Ethernet header is filled and the packet goes to `dev_queue_xmit` (its
    * result returned); otherwise it waits on the entry ('success', as the kernel returns 0 for a
-   * queued packet) while ARP resolves it. A broadcast address has no entry: its frame goes to
-   * ff:ff:ff:ff:ff:ff (arp_mc_map), a check made only where no entry is found.
+   * queued packet) while ARP resolves it. A new entry is made as arp_constructor makes it: a
+   * broadcast next hop, or any next hop of a loopback device, needs no resolution — NOARP, with
+   * ff:ff:ff:ff:ff:ff (arp_mc_map) or the device's own address (what `ip neigh show nud noarp`
+   * lists; /proc/net/arp skips them).
    */
   output(skb: Skb, dev: NetDevice, nexthop: Ipv4Addr, ctx: ExecContext): NetXmit {
     let n = this.lookup(dev, nexthop);
     if (n === undefined) {
-      if (this.stack.isBroadcast(nexthop)) {
-        skb.ethDst = BROADCAST_MAC;
-        return devQueueXmit(skb, ctx);
-      }
       n = this.create(dev, nexthop);
+      if (dev.loopback || this.stack.isBroadcast(nexthop)) {
+        n.state = 'NOARP';
+        n.ha = Uint8Array.from(dev.loopback ? dev.devAddr : BROADCAST_MAC);
+        n.confirmed = this.stack.host.jiffies;
+      }
     }
     if (!CONNECTED.has(n.state)) {
       // neigh_resolve_output: only the slow path marks the entry used (the cached header does not).
@@ -497,13 +500,16 @@ export class NeighTable {
   }
 
   /**
-   * neigh_update: a new address and/or state from ARP. A changed address of a valid entry
+   * neigh_update: a new address and/or state from ARP (NOARP and PERMANENT entries take none:
+   * only `ip neigh` changes them). A changed address of a valid entry
    * replaces the old one only with `override` (else nothing changes); STALE for the same address
    * leaves a valid entry as it is; a state that becomes valid sends what waited on the entry.
    */
   private update(n: Neighbour, u: { readonly lladdr: Uint8Array; readonly state: NudState; readonly override: boolean }, ctx: ExecContext): void {
     const host = this.stack.host;
     const old = n.state;
+    // Not an admin update (NEIGH_UPDATE_F_ADMIN): a NOARP or PERMANENT entry stays as it is.
+    if (old === 'NOARP' || old === 'PERMANENT') return;
     const oldValid = VALID.has(old);
     let next = u.state;
     // The receipt of an ARP packet that asserts reachability confirms the entry even when nothing else changes.

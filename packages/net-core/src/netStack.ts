@@ -20,7 +20,7 @@
  * again).
  */
 import type { Cpu, ExecContext, Host, Rng, Softirq, Tasklet } from '@ntbsim/kernel';
-import { cpuOf, devQueueXmit, qdiscRun } from './dev.js';
+import { cpuOf, qdiscRun } from './dev.js';
 import { NetError } from './errors.js';
 import { ETH_HLEN, formatIpv4, IPPROTO, IPV4_MIN_MTU, parseIpv4Prefix, prefixMask, type Ipv4Addr } from './inet.js';
 import type { NetDevice, NetdevQueue } from './netDevice.js';
@@ -737,8 +737,8 @@ export class NetStack {
 
   /**
    * ip_finish_output2 → neigh_output: count the packet in OutTransmits, start its Ethernet header
-   * and send it — through lo as it is, else through the ARP table (`NeighTable.output`) toward
-   * its destination, the next hop of a connected route.
+   * and send it through the ARP table (`NeighTable.output`) toward its destination, the next hop
+   * of a connected route (through lo, a NOARP entry with lo's own address).
    */
   private neighOutput(skb: Skb, dev: NetDevice, ctx: ExecContext): NetXmit {
     this.snmp.Ip.OutTransmits++;
@@ -746,10 +746,6 @@ export class NetStack {
     skb.dev = dev;
     skb.macLen = ETH_HLEN;
     skb.ethSrc = dev.devAddr;
-    if (dev.loopback) {
-      skb.ethDst = dev.devAddr;
-      return devQueueXmit(skb, ctx);
-    }
     return this.arp.output(skb, dev, skb.ip.dst, ctx);
   }
 

@@ -303,6 +303,37 @@ describe('ARP sysctls (net.ipv4.neigh.*, net.ipv4.conf.*.arp_evict_nocarrier)', 
     expect(log.errors.map((e) => Math.round(e.at / MS))).toEqual([1000]);
   });
 
+  it('makes NOARP entries as arp_constructor does — a broadcast next hop (ff:ff:ff:ff:ff:ff, no request sent), any next hop through lo (its own address) — which a carrier loss forgets', () => {
+    const lab = makeLab({ arp: 'dynamic' });
+    const trace = arpTrace(lab);
+    pinger(lab, '10.0.0.255', 1, S);
+    pinger(lab, '10.0.0.1', 1, S);
+    lab.sim.run({ until: 0.5 * S });
+    const noarp = (): string[][] => lab.sa.arp.entries().filter((e) => e.state === 'NOARP').map((e) => [e.addr, e.dev, e.lladdr ?? '']);
+    expect(noarp()).toEqual([
+      ['10.0.0.255', 'veth0', 'ff:ff:ff:ff:ff:ff'],
+      ['10.0.0.1', 'lo', '00:00:00:00:00:00'],
+    ]);
+    expect(trace).toEqual([]);
+    lab.veth.a.dev.netifCarrierOff();
+    expect(noarp()).toEqual([['10.0.0.1', 'lo', '00:00:00:00:00:00']]);
+  });
+
+  it('never changes a PERMANENT entry on ARP (only an admin update does): a request from the peer with another address leaves it as it was', () => {
+    const lab = makeLab({ arp: 'dynamic' });
+    const wrong = new Uint8Array([0x02, 0, 0, 0, 0, 0x99]);
+    lab.sa.arp.replace(lab.veth.a.dev, parseIpv4('10.0.0.2'), { lladdr: wrong, state: 'PERMANENT' });
+    // b asks for a (it has no entry): a answers, and keeps its own entry for b as set.
+    const p = lab.sb.pingSocket();
+    lab.b.createUserTask('ping', (ctx) => {
+      p.sendEcho(ctx, { addr: '10.0.0.1', seq: 1, data: 56 });
+      return 'exit';
+    });
+    lab.sim.run({ until: 2 * S });
+    expect(lab.sb.arp.entries().map((e) => [e.addr, e.state])).toEqual([['10.0.0.1', 'REACHABLE']]);
+    expect(lab.sa.arp.entries().map((e) => [e.addr, e.lladdr, e.state])).toEqual([['10.0.0.2', formatMac(wrong), 'PERMANENT']]);
+  });
+
   it('mcast_solicit 0: a packet to an unresolved neighbour is dropped at once, no probe, no report', () => {
     const lab = makeLab({ arp: 'dynamic' });
     lab.sa.setSysctl('net.ipv4.neigh.veth0.mcast_solicit', 0);
