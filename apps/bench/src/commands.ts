@@ -12,7 +12,7 @@ import { cat, echoRedirect, ls } from './tools/proc.js';
 import { sockperf } from './tools/sockperf.js';
 import { ss } from './tools/ss.js';
 import { dmesg, ip, modprobe, rmmod, sleep, sysctl, top } from './tools/system.js';
-import { tcpdump } from './tools/tcpdump.js';
+import { tcpdump } from './tools/tcpdump/command.js';
 import type { Command } from './types.js';
 
 /** Built-in commands by name; `>` is the redirection writer used by `echo … > FILE`. */

@@ -3,7 +3,7 @@
  * on a board's `ntb0` or `lo` through the stack's packet handler (net-core's
  * `addPacketHandler`, the `ETH_P_ALL` hook af_packet installs for libpcap), bound to that
  * device: each packet the driver is handed (outgoing) and each packet NET_RX takes (incoming)
- * that passes the filter is printed as tcpdump prints it (tools/tcpdumpPrint.ts), at the
+ * that passes the filter is printed as tcpdump prints it (print.ts), at the
  * virtual time the hook sees it. On `lo` every packet passes the hook twice, out and in;
  * libpcap drops the outgoing copy, so each shows once.
  *
@@ -43,13 +43,13 @@
  */
 import type { ExecContext } from '@ntbsim/kernel';
 import type { NetDevice, PacketDirection, Skb } from '@ntbsim/net-core';
-import { runsAsRoot } from '../lab/shell.js';
-import { result, type Command, type CommandResult, type ShellEnv } from '../types.js';
-import { GetoptError, getoptLong, type LongOption } from './argv.js';
-import { addJob, printJob, type JobStatus, type ProcessSignal } from './jobs.js';
-import { interleaved, type StreamWrite } from './output.js';
-import { compileFilter, FilterError, type PacketFilter } from './tcpdumpFilter.js';
-import { TcpdumpPrinter, type PrintOptions } from './tcpdumpPrint.js';
+import { runsAsRoot } from '../../lab/shell.js';
+import { result, type Command, type CommandResult, type ShellEnv } from '../../types.js';
+import { GetoptError, getoptLong, type LongOption } from '../argv.js';
+import { addJob, printJob, type JobStatus, type ProcessSignal } from '../jobs.js';
+import { interleaved, type StreamWrite } from '../output.js';
+import { compileFilter, FilterError, type PacketFilter } from './filter.js';
+import { TcpdumpPrinter, type PrintOptions } from './print.js';
 
 /** libpcap's MAXIMUM_SNAPLEN: the default and largest snapshot length. */
 const MAXIMUM_SNAPLEN = 262144;

@@ -6,15 +6,15 @@
 import fc from 'fast-check';
 import { parseIpv4, Skb, TCP_FLAG, type L4Header } from '@ntbsim/net-core';
 import { describe, expect, it } from 'vitest';
-import { labCommands } from '../../src/commands.js';
-import { bootLab, type Lab } from '../../src/lab/lab.js';
-import { defaultVars } from '../../src/lab/script.js';
-import { runLine } from '../../src/lab/shell.js';
-import { jobTable } from '../../src/tools/jobs.js';
-import { combinedOutput } from '../../src/tools/output.js';
-import { compileFilter } from '../../src/tools/tcpdumpFilter.js';
-import { macString, TcpdumpPrinter, tcpFlagString } from '../../src/tools/tcpdumpPrint.js';
-import type { CommandResult } from '../../src/types.js';
+import { labCommands } from '../../../src/commands.js';
+import { bootLab, type Lab } from '../../../src/lab/lab.js';
+import { defaultVars } from '../../../src/lab/script.js';
+import { runLine } from '../../../src/lab/shell.js';
+import { jobTable } from '../../../src/tools/jobs.js';
+import { combinedOutput } from '../../../src/tools/output.js';
+import { compileFilter } from '../../../src/tools/tcpdump/filter.js';
+import { macString, TcpdumpPrinter, tcpFlagString } from '../../../src/tools/tcpdump/print.js';
+import type { CommandResult } from '../../../src/types.js';
 
 function sh(lab: Lab, board: 'rc' | 'ep', line: string): CommandResult {
   return runLine(line, { lab, board: lab.boards[board], vars: defaultVars(lab, lab.boards[board]) }, labCommands());

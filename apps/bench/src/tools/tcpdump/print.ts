@@ -34,7 +34,7 @@
  * and a later fragment names its protocol.
  */
 import { formatIpv4, IPPROTO, TCP_FLAG, type Skb, type TcpHeader } from '@ntbsim/net-core';
-import { LAB_EPOCH_SECONDS } from './net/host.js';
+import { LAB_EPOCH_SECONDS } from '../net/host.js';
 
 /** What the command line asks of the decode. */
 export interface PrintOptions {
