@@ -348,9 +348,10 @@ async function oneShot(g: Globals, tool: string, args: string[]): Promise<number
   const cmd = cmds.get(tool);
   if (cmd === undefined) throw new UsageError(`unknown command '${tool}'`);
   const ep = env('ep');
-  // On a terminal the client runs as a foreground job: its lines show as the test reaches them,
-  // and Ctrl-C is SIGINT to it (iperf3's interrupt report), as on a board.
-  if (tool === 'iperf3' && process.stdout.isTTY && process.stderr.isTTY) {
+  // On a terminal iperf3's client and ping run as a foreground job: their lines show as they
+  // come (ping's at the wall clock's pace), and Ctrl-C is SIGINT to them (iperf3's interrupt
+  // report, ping's statistics), as on a board.
+  if ((tool === 'iperf3' || tool === 'ping') && process.stdout.isTTY && process.stderr.isTTY) {
     const before = lastJob(ep.board);
     const r = cmd([tool, ...args], { ...ep, background: true, commandLine: [tool, ...args].join(' ') });
     writeResult(r, process.stdout, process.stderr);

@@ -126,4 +126,26 @@ describe.skipIf(!existsSync('/usr/bin/script'))('interactive lab through a pseud
     expect(out).toMatch(/\^C\[ {2}5\] +\d+\.00-\d+\.\d\d +sec .*\n- - - [^]* {18}receiver\niperf3: interrupt - the client has terminated\n$/);
     expect(out).not.toContain('iperf Done.');
   }, 60_000);
+
+  it('the one-shot ping on a terminal runs at the wall clock (a request a second) until Ctrl-C, then prints its statistics (exit 0)', async () => {
+    const t0 = Date.now();
+    let seq2At = 0;
+    const { code, out } = await new Promise<{ code: number | null; out: string }>((resolve, reject) => {
+      const p = spawn('script', ['-qec', `node ${cli} ping 10.0.0.1`, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
+      let text = '';
+      p.stdout.on('data', (b: Buffer) => {
+        text += b.toString();
+        if (seq2At === 0 && text.includes('icmp_seq=2 ')) {
+          seq2At = Date.now();
+          p.stdin.write('\x03');
+        }
+      });
+      p.on('error', reject);
+      p.on('close', (c) => resolve({ code: c, out: text.replace(/\r/g, '') }));
+    });
+    expect(code).toBe(0);
+    // The second request goes a second after the first, in wall time too.
+    expect(seq2At - t0).toBeGreaterThanOrEqual(1000);
+    expect(out).toMatch(/^PING 10\.0\.0\.1 \(10\.0\.0\.1\) 56\(84\) bytes of data\.\n64 bytes from 10\.0\.0\.1: icmp_seq=1 ttl=64 time=[\d.]+ ms\n64 bytes from 10\.0\.0\.1: icmp_seq=2 ttl=64 time=[\d.]+ ms\n\^C\n--- 10\.0\.0\.1 ping statistics ---\n2 packets transmitted, 2 received, 0% packet loss, time 1\d\d\dms\nrtt min\/avg\/max\/mdev = [\d./]+ ms\n$/);
+  }, 60_000);
 });

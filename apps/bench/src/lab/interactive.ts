@@ -23,25 +23,37 @@ import { completePath, runLine, runsAsForegroundJob } from './shell.js';
 /** Virtual time a foreground job runs per turn of the event loop (ns): short enough for Ctrl-C and output to keep up. */
 const SLICE_NS = 20_000_000;
 
+/** How often (wall ms) a realtime foreground job's virtual time catches up with the wall clock. */
+const REALTIME_TICK_MS = 10;
+
 /** How long (virtual, ns) the shell lets an iperf3 server take a foreground client's last message before the next prompt, as a foreground `iperf3 -c` in a script does. */
 const SERVER_LINGER_NS = 1_000_000_000;
 
 /**
  * Let virtual time run for a foreground job, a slice per turn of Node's event loop (so a
- * signal and the terminal keep up), writing what it prints on `fg.board` as it comes; once it
+ * signal and the terminal keep up) — no faster than the wall clock for a realtime job (ping) —
+ * writing what it prints on `fg.board` as it comes; once it
  * has ended, a moment more for an iperf3 server to take its client's last message, as a
  * foreground `iperf3 -c` in a script has. Resolves when the job has ended.
  */
 export function waitForeground(lab: Lab, fg: { readonly job: Job; readonly board: Board; readonly write: (text: string) => void }): Promise<void> {
   return new Promise((resolve) => {
+    const wall0 = performance.now();
+    const virt0 = lab.sim.now;
+    const realtime = fg.job.realtime === true;
     const slice = (): void => {
-      if (!fg.job.ended()) lab.sim.run({ until: lab.sim.now + SLICE_NS });
+      if (!fg.job.ended()) {
+        // A realtime job (ping) runs no faster than the wall clock; others as fast as the model goes.
+        const until = realtime ? Math.min(lab.sim.now + SLICE_NS, virt0 + Math.floor((performance.now() - wall0) * 1e6)) : lab.sim.now + SLICE_NS;
+        if (until > lab.sim.now) lab.sim.run({ until });
+      }
       if (fg.job.ended()) {
         const until = lab.sim.now + SERVER_LINGER_NS;
         while (serverTestsRunning(lab) && lab.sim.now < until) lab.sim.run({ until: Math.min(until, lab.sim.now + 1_000_000) });
       }
       fg.write(takeJobOutput(fg.board));
       if (fg.job.ended()) resolve();
+      else if (realtime) setTimeout(slice, REALTIME_TICK_MS);
       else setImmediate(slice);
     };
     setImmediate(slice);

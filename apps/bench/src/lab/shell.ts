@@ -507,7 +507,7 @@ function runSegment(line: string, input: string | null, env: ShellEnv, commands:
 }
 
 /** The commands the lab runs as background jobs (`CMD &`; tools/jobs.ts). */
-const BACKGROUND_COMMANDS = new Set(['iperf3', 'sleep', 'tcpdump']);
+const BACKGROUND_COMMANDS = new Set(['iperf3', 'sleep', 'tcpdump', 'ping']);
 
 /**
  * Whether an interactive shell runs `line` as a foreground job — started as `LINE &` and

@@ -44,6 +44,11 @@ export interface Job {
   readonly signal: (sig: ProcessSignal) => void;
   /** How it ended, null while it runs. */
   readonly status: () => JobStatus | null;
+  /**
+   * Meant to be watched at the wall clock's pace (ping's one request a second): a foreground
+   * wait in the interactive lab runs virtual time no faster than real time for it.
+   */
+  readonly realtime?: boolean;
 }
 
 /** The jobs of one board's shell and what they printed that the shell has not shown yet. */

@@ -67,6 +67,7 @@ const PROCESSES: readonly LabProcess[] = [
   jobProcess('iperf3'),
   jobProcess('sleep'),
   jobProcess('tcpdump'),
+  jobProcess('ping'),
   { name: 'sockperf', running: sockperfServersOn, signal: null },
 ];
 

@@ -12,7 +12,13 @@
  * ping socket does not report. With `-c N` ping stops after N replies, or — when some are
  * missing — max(2 × the largest RTT, `-i`) after the last send (the `-W` linger time, 10 s by
  * default, when nothing came back), as iputils' schedule_exit does; `-w S` ends it after S
- * seconds. A lab command cannot be interrupted, so `-c` or `-w` is required.
+ * seconds. Without either it runs until SIGINT (Ctrl-C, `kill -INT`), which iputils' sigexit
+ * turns into the statistics and the usual exit status; SIGQUIT prints nothing here (iputils'
+ * running status line is not modelled), and SIGTERM, SIGHUP or SIGKILL end it without a word.
+ * So a ping without `-c` or `-w` runs as a job (`ping … &`) or in the interactive lab, where
+ * Ctrl-C stops it; a script's foreground ping needs `-c` or `-w`, which end it. As a job (and in
+ * the interactive lab's foreground) it prints each line when ping writes it, and an interactive
+ * foreground ping runs no faster than the wall clock, one request a second as on a board.
  *
  * An ICMP error about one of its requests — host unreachable when ARP could not resolve the
  * target (three probes, 3 s) — prints `From ADDR icmp_seq=N Destination Host Unreachable`
@@ -37,6 +43,7 @@ import { result, type Command, type CommandResult } from '../types.js';
 import { ArgvWalker } from './argv.js';
 import { strtod } from './iperf3/units.js';
 import { takeServerOutput } from './net/background.js';
+import { addJob, exitCode, printJob, type JobStatus } from './jobs.js';
 import { cGeneral } from './net/cformat.js';
 import { interleaved, type StreamWrite } from './output.js';
 
@@ -46,6 +53,10 @@ const MAX_DATALEN = 0xffff - 20 - 8;
 const TIMEVAL_BYTES = 16;
 /** iputils' MININTERVAL (ms): the retry delay after EAGAIN. */
 const MININTERVAL_MS = 10;
+/** The signals iputils' ping catches: SIGINT and SIGALRM end it with the statistics (sigexit), SIGQUIT asks for a status line. */
+const SIGINT = 2;
+const SIGALRM = 14;
+const SIGQUIT = 3;
 /** iputils' MIN_USER_INTERVAL_MS: the shortest `-i` a user other than root may ask for. */
 const MIN_USER_INTERVAL_MS = 2;
 /** iputils' MIN_MULTICAST_USER_INTERVAL_MS: the shortest `-i` of a user's broadcast (`-b`) ping. */
@@ -265,7 +276,6 @@ function parse(argv: readonly string[]): PingOptions | CommandResult {
   }
   const target = operands[operands.length - 1];
   if (target === undefined) return failWarned('usage error: Destination address required', 1);
-  if (count === 0 && deadline === 0) return failWarned('the lab cannot interrupt ping: give -c COUNT or -w DEADLINE', 2);
   if (datalen > MAX_DATALEN) return failWarned(`packet size ${datalen} is too large. Maximum is ${MAX_DATALEN}`, 2);
   return { count, intervalMs, datalen, quiet, pmtudisc, broadcast, deadline, lingerMs, target, warnings };
 }
@@ -370,7 +380,28 @@ export const ping: Command = (argv, env) => {
   const o = parse(argv);
   if ('status' in o) return o;
   const { lab, board } = env;
-  const fail2 = (msg: string): CommandResult => result('', `${o.warnings}ping: ${msg}\n`, 2);
+  const job = env.background === true;
+  if (o.count === 0 && o.deadline === 0 && !job) {
+    return result('', `${o.warnings}ping: the lab cannot interrupt a ping in a script: give -c COUNT or -w DEADLINE, or run it as a job (\`ping … &\`, stopped by kill -INT or killall -INT; Ctrl-C stops one in the interactive lab)\n`, 2);
+  }
+  // A job writes to the board's terminal as it goes (its first lines show right after the command).
+  const writes: StreamWrite[] = [];
+  const out = (fd: 1 | 2, text: string): void => {
+    if (job) printJob(board, text);
+    else writes.push({ fd, text });
+  };
+  out(2, o.warnings);
+  const warn = (text: string): void => out(2, text);
+  /** ping exits with `status` before it sends: as a job, one that has ended so (the shell's `&` itself succeeded). */
+  const exitEarly = (status: number): CommandResult => {
+    if (!job) return interleaved(writes, status);
+    addJob(board, { comm: 'ping', command: env.commandLine ?? 'ping', ended: () => true, signal: () => undefined, status: () => ({ kind: 'exit', code: status }) });
+    return result('');
+  };
+  const fail2 = (msg: string): CommandResult => {
+    warn(`ping: ${msg}\n`);
+    return exitEarly(2);
+  };
   // getaddrinfo: a dotted quad as it is, a name through /etc/hosts (AI_CANONNAME: the name itself).
   const resolved = DOTTED_QUAD.test(o.target) ? o.target : HOSTS.get(o.target);
   if (resolved === undefined) return fail2(`${o.target}: Name or service not known`);
@@ -380,8 +411,6 @@ export const ping: Command = (argv, env) => {
   const addr = resolved === '0.0.0.0' ? '127.0.0.1' : resolved;
   const dst = addr.split('.').reduce((a, b) => ((a << 8) | Number(b)) >>> 0, 0);
   if (board.stack.route(dst) === null) return fail2('connect: Network is unreachable');
-  const writes: StreamWrite[] = [{ fd: 2, text: o.warnings }];
-  const warn = (text: string): void => void writes.push({ fd: 2, text });
   // connect() of the probe socket to a broadcast address without SO_BROADCAST is EACCES.
   if (board.stack.isBroadcast(dst)) {
     if (!o.broadcast) return fail2('Do you want to ping broadcast? Then -b. If not, check your local firewall rules');
@@ -390,11 +419,11 @@ export const ping: Command = (argv, env) => {
   if (o.broadcast && !runsAsRoot(env)) {
     if (o.intervalMs < MIN_MULTICAST_USER_INTERVAL_MS) {
       warn(`ping: minimal interval for broadcast ping for user must be >= ${MIN_MULTICAST_USER_INTERVAL_MS} ms, use -i ${strInterval(MIN_MULTICAST_USER_INTERVAL_MS)} (or higher)\n`);
-      return interleaved(writes, 2);
+      return exitEarly(2);
     }
     if (o.pmtudisc !== null && o.pmtudisc !== 'do') {
       warn('ping: broadcast ping does not fragment\n');
-      return interleaved(writes, 2);
+      return exitEarly(2);
     }
   }
   // A broadcast (-b) ping defaults to IP_PMTUDISC_DO; otherwise the socket keeps its default, want.
@@ -404,12 +433,12 @@ export const ping: Command = (argv, env) => {
     const name = numeric ? undefined : [...HOSTS].find(([, v]) => v === a)?.[0];
     return name === undefined ? a : `${name} (${a})`;
   };
-  const say = (text: string): void => void writes.push({ fd: 1, text });
+  const say = (text: string): void => out(1, text);
   say(takeServerOutput(board) + formatPingHeader(o.target, o.datalen, addr));
   // ping_setup, after the header: a user other than root may not flood.
   if (o.intervalMs < MIN_USER_INTERVAL_MS && !runsAsRoot(env)) {
     warn(`ping: cannot flood, minimal interval for user must be >= ${MIN_USER_INTERVAL_MS} ms, use -i 0.002 (or higher)\n`);
-    return interleaved(writes, 2);
+    return exitEarly(2);
   }
   const sim = lab.sim;
   const sock = board.stack.pingSocket();
@@ -429,6 +458,18 @@ export const ping: Command = (argv, env) => {
   let nextSend = start;
   let exitAt = Infinity;
   let done = false;
+  /** sigexit ran (SIGINT): the main loop ends at its next pass. */
+  let exiting = false;
+  /** How the program ended, once it has. */
+  let ended: JobStatus | null = null;
+  /** iputils' finish(): the statistics, then the exit status. */
+  const finish = (): void => {
+    if (ended !== null) return;
+    done = true;
+    sock.close();
+    say(formatPingStatistics(o.target, { transmitted, received, rtts, elapsedNs: lastSend - start, timing, errors, pipesize, ewma8, zeroInterval: o.intervalMs === 0 }));
+    ended = { kind: 'exit', code: received === 0 || (o.deadline > 0 && o.count > 0 && received < o.count) ? 1 : 0 };
+  };
   const task = board.host.createUserTask('ping', (ctx, t): TaskStep => {
     if (done || t.shouldStop) return 'exit';
     sock.cancelWait(t);
@@ -456,9 +497,10 @@ export const ping: Command = (argv, env) => {
       if (!o.quiet) say(`From ${hostOf(e.from)} icmp_seq=${e.seq} ${icmpUnreachText(e.code)}\n`);
     }
     const now = ctx.time;
-    if ((o.count > 0 && received + errors >= o.count) || (o.deadline > 0 && errors > 0) || now >= exitAt || now >= deadlineAt) {
+    if (exiting || (o.count > 0 && received + errors >= o.count) || (o.deadline > 0 && errors > 0) || now >= exitAt || now >= deadlineAt) {
       done = true;
-      sim.stop();
+      if (job) finish();
+      else sim.stop();
       return 'exit';
     }
     if (now >= nextSend && (o.count === 0 || transmitted < o.count)) {
@@ -487,12 +529,33 @@ export const ping: Command = (argv, env) => {
     sock.waitReadable(t);
     return wake === Infinity ? 'sleep' : Math.max(0, wake - now);
   });
+  if (job) {
+    addJob(board, {
+      comm: 'ping',
+      command: env.commandLine ?? 'ping',
+      ended: () => ended !== null,
+      realtime: true,
+      signal: (sig) => {
+        if (ended !== null) return;
+        if (sig.signo === SIGINT || sig.signo === SIGALRM) {
+          exiting = true;
+          task.wake();
+          return;
+        }
+        // No handler (SIGQUIT's status line aside): the process ends where it is.
+        if (sig.signo === SIGQUIT) return;
+        done = true;
+        task.stop();
+        sock.close();
+        ended = { kind: 'signal', signo: sig.signo };
+      },
+      status: () => ended,
+    });
+    return interleaved(writes, 0);
+  }
   const limit = sim.now + (o.deadline > 0 ? o.deadline * 1e9 : o.count * intervalNs + o.lingerMs * 1e6) + 60e9;
   while (!done && sim.now < limit) sim.run({ until: limit });
-  done = true;
   task.stop();
-  sock.close();
-  say(formatPingStatistics(o.target, { transmitted, received, rtts, elapsedNs: lastSend - start, timing, errors, pipesize, ewma8, zeroInterval: o.intervalMs === 0 }));
-  const status = received === 0 || (o.deadline > 0 && o.count > 0 && received < o.count) ? 1 : 0;
-  return interleaved(writes, status);
+  finish();
+  return interleaved(writes, ended === null ? 1 : exitCode(ended));
 };

@@ -227,6 +227,25 @@ describe('background jobs', () => {
     expect(out.error).toMatch(/^script:2: 'wait %1' failed with status 1/);
   });
 
+  it('ping runs as a job until SIGINT (kill -INT, killall -INT), which prints its statistics; SIGTERM ends it without a word; it measures the RTT under a foreground test', () => {
+    const lab = bootLab({ seed: 4 });
+    sh(lab, 'rc', 'iperf3 -s -D');
+    expect(sh(lab, 'ep', 'ping -i 0.2 10.0.0.1 &')).toEqual({ stdout: 'PING 10.0.0.1 (10.0.0.1) 56(84) bytes of data.\n', stderr: '', status: 0 });
+    const during = sh(lab, 'ep', 'iperf3 -c 10.0.0.1 -t 1 -i 0').stdout;
+    const replies = during.split('\n').filter((l) => l.startsWith('64 bytes from 10.0.0.1: icmp_seq='));
+    expect(replies.length).toBeGreaterThanOrEqual(4);
+    const stats = sh(lab, 'ep', 'kill -INT %1').stdout;
+    expect(stats).toMatch(new RegExp(`^\\n--- 10\\.0\\.0\\.1 ping statistics ---\\n${replies.length} packets transmitted, ${replies.length} received, 0% packet loss, time \\d+ms\\nrtt min/avg/max/mdev = [\\d./]+ ms\\n$`));
+    expect(sh(lab, 'ep', 'jobs').stdout).toBe(`[1]+  ${'Done'.padEnd(24)}ping -i 0.2 10.0.0.1\n`);
+    sh(lab, 'ep', 'ping 10.0.0.1 &');
+    sh(lab, 'ep', 'sleep 1.5');
+    expect(sh(lab, 'ep', 'killall ping')).toEqual({ stdout: '', stderr: '', status: 0 });
+    expect(sh(lab, 'ep', 'jobs').stdout).toBe(`[1]+  ${'Terminated'.padEnd(24)}ping 10.0.0.1\n`);
+    // A ping that fails at once is a job that ended with its status.
+    expect(sh(lab, 'ep', 'ping -c 1 nohost &')).toEqual({ stdout: 'ping: nohost: Name or service not known\n', stderr: '', status: 0 });
+    expect(sh(lab, 'ep', 'wait %1')).toMatchObject({ status: 2 });
+  });
+
   it('gives the same report for the same seed, and refuses what it cannot run in the background', () => {
     const run = (): string => {
       const lab = bootLab({ seed: 9 });
@@ -237,7 +256,7 @@ describe('background jobs', () => {
     };
     expect(run()).toBe(run());
     const lab = bootLab({ seed: 4 });
-    expect(sh(lab, 'ep', 'ping -c 1 10.0.0.1 &')).toEqual({ stdout: '', stderr: 'bash: the lab runs only iperf3, sleep and tcpdump in the background (`&`)\n', status: 2 });
+    expect(sh(lab, 'ep', 'ethtool -l ntb0 &')).toEqual({ stdout: '', stderr: 'bash: the lab runs only iperf3, sleep, tcpdump and ping in the background (`&`)\n', status: 2 });
     expect(sh(lab, 'ep', 'iperf3 -c 10.0.0.1 | cat &')).toEqual({ stdout: '', stderr: "bash: the lab's shell runs no pipeline in the background (`&`)\n", status: 2 });
     expect(sh(lab, 'ep', 'sleep 1 && sleep 2').stderr).toBe("bash: the lab's shell runs no `&&` lists\n");
     expect(sh(lab, 'ep', 'sleep 1 & sleep 2').stderr).toBe("bash: the lab's shell runs one command per line: nothing may follow a background `&`\n");

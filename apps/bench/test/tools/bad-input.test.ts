@@ -116,7 +116,7 @@ const PING: Case[] = [
   c('ep', 'ping -c 1 -W -1 10.0.0.1', 'ping: bad linger time: -1\n', 2),
 
   c('ep', 'ping -c 1', 'ping: usage error: Destination address required\n', 1),
-  c('ep', 'ping 10.0.0.1', 'ping: the lab cannot interrupt ping: give -c COUNT or -w DEADLINE\n', 2),
+  c('ep', 'ping 10.0.0.1', 'ping: the lab cannot interrupt a ping in a script: give -c COUNT or -w DEADLINE, or run it as a job (`ping … &`, stopped by kill -INT or killall -INT; Ctrl-C stops one in the interactive lab)\n', 2),
   first('ep', 'ping -c 1 -x 10.0.0.1', "ping: invalid option -- 'x'", 2),
   first('ep', 'ping -c', "ping: option requires an argument -- 'c'", 2),
   c('ep', 'ping -c 1 nosuchhost', 'ping: nosuchhost: Name or service not known\n', 2),
