@@ -40,6 +40,8 @@ const KERNEL_NAMES = [
   'ENOSPC',
   'ENOMEM',
   'EIO',
+  'ENOENT',
+  'EACCES',
 ] as const satisfies readonly Errno[];
 
 /** The errno names the networking core reports (Linux names). */

@@ -77,6 +77,7 @@ export {
   type UdpHeader,
 } from './skb.js';
 export { Cubic, type CubicSock } from './tcp/cubic.js';
+export { Reno, TCP_AVAILABLE_CONGESTION_CONTROL, tcpCongAvoidAi, tcpCongestionOps, tcpSlowStart, type CongestionSock, type TcpCongestionOps } from './tcp/tcpCong.js';
 export {
   MAX_TCP_HEADER,
   TCP_INFINITE_SSTHRESH,

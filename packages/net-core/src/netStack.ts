@@ -29,6 +29,7 @@ import { SOCK_MIN_RCVBUF, SOCK_MIN_SNDBUF } from './inetSock.js';
 import { IpDefrag, ipFragment } from './ipFrag.js';
 import { NeighTable, type NeighParms } from './neighbour.js';
 import { ipIsFragment, type Skb } from './skb.js';
+import { TCP_AVAILABLE_CONGESTION_CONTROL, tcpCongestionOps } from './tcp/tcpCong.js';
 import { tcpConnKey, tcpV4Rcv } from './tcp/tcpIpv4.js';
 import { tcpMemFromRam } from './tcp/tcpMem.js';
 import { TcpSocket } from './tcp/tcpSocket.js';
@@ -67,6 +68,7 @@ export const DEFAULT_SYSCTLS: Readonly<NetSysctls> = Object.freeze({
   tcpSynackRetries: 5,
   tcpRetries2: 15,
   tcpReordering: 3,
+  tcpCongestionControl: 'cubic',
   ipLocalPortRange: [32768, 60999] as const,
   ipDefaultTtl: 64,
   ipfragHighThresh: 4194304,
@@ -98,6 +100,7 @@ export const SYSCTL_NAMES: Readonly<Record<string, keyof NetSysctls>> = Object.f
   'net.ipv4.tcp_synack_retries': 'tcpSynackRetries',
   'net.ipv4.tcp_retries2': 'tcpRetries2',
   'net.ipv4.tcp_reordering': 'tcpReordering',
+  'net.ipv4.tcp_congestion_control': 'tcpCongestionControl',
   'net.ipv4.ip_local_port_range': 'ipLocalPortRange',
   'net.ipv4.ip_default_ttl': 'ipDefaultTtl',
   'net.ipv4.ipfrag_high_thresh': 'ipfragHighThresh',
@@ -122,6 +125,8 @@ const NEIGH_SYSCTLS: Readonly<Record<string, NeighSysctl>> = Object.freeze({
   unres_qlen_bytes: { key: 'queueLenBytes', scale: 1 },
 });
 
+/** Read-only sysctls (mode 0444) and their values: net.ipv4.tcp_available_congestion_control. */
+const READ_ONLY_SYSCTLS: Readonly<Record<string, string>> = { 'net.ipv4.tcp_available_congestion_control': TCP_AVAILABLE_CONGESTION_CONTROL };
 const TRIPLES = new Set<keyof NetSysctls>(['tcpWmem', 'tcpRmem', 'tcpMem']);
 const PAIRS = new Set<keyof NetSysctls>(['ipLocalPortRange']);
 const BOOLS = new Set<keyof NetSysctls>(['txrehash', 'tcpTimestamps', 'tcpWindowScaling', 'tcpModerateRcvbuf']);
@@ -365,11 +370,13 @@ export class NetStack {
     const devs = this.devices.map((d) => d.name);
     const neigh = ['default', ...devs].flatMap((d) => Object.keys(NEIGH_SYSCTLS).map((n) => `net.ipv4.neigh.${d}.${n}`));
     const conf = ['all', 'default', ...devs].map((d) => `net.ipv4.conf.${d}.arp_evict_nocarrier`);
-    return [...Object.keys(SYSCTL_NAMES), ...neigh, ...conf].sort();
+    return [...Object.keys(SYSCTL_NAMES), ...Object.keys(READ_ONLY_SYSCTLS), ...neigh, ...conf].sort();
   }
 
   /** A sysctl's value as /proc/sys prints it (arrays tab-separated, booleans 1/0); EINVAL for a name `sysctlNames` does not list. */
   getSysctl(name: string): string {
+    const fixed = READ_ONLY_SYSCTLS[name];
+    if (fixed !== undefined) return fixed;
     const key = SYSCTL_NAMES[name];
     if (key !== undefined) {
       const v = this.sysctl[key];
@@ -405,13 +412,16 @@ export class NetStack {
 
   /** Set a sysctl by its /proc/sys name (`net.core.wmem_max`); values as numbers, booleans, arrays or "a b c" strings. */
   setSysctl(name: string, value: number | boolean | string | readonly number[]): void {
+    // A 0444 file: not even root may write it.
+    if (READ_ONLY_SYSCTLS[name] !== undefined) throw new NetError('EACCES', `${name}: read-only`);
     const key = SYSCTL_NAMES[name];
     if (key === undefined) {
       this.setArpSysctl(name, value);
       return;
     }
     let v: unknown = value;
-    if (typeof value === 'string') {
+    if (key === 'tcpCongestionControl') v = typeof value === 'string' ? value.trim() : value;
+    else if (typeof value === 'string') {
       const parts = value.trim().split(/\s+/).map(Number);
       v = parts.length === 1 ? parts[0] : parts;
     }
@@ -448,7 +458,10 @@ export class NetStack {
   private setSysctlKey(key: keyof NetSysctls, value: NetSysctls[keyof NetSysctls], label: string): void {
     if (!Object.hasOwn(DEFAULT_SYSCTLS, key)) throw new NetError('EINVAL', `${label}: unknown sysctl; allowed ${Object.keys(DEFAULT_SYSCTLS).join(', ')}`);
     const isInt = (x: unknown): x is number => typeof x === 'number' && Number.isInteger(x) && x >= 0 && x <= 0x7fffffff;
-    if (BOOLS.has(key)) {
+    if (key === 'tcpCongestionControl') {
+      // tcp_set_default_congestion_control: an algorithm the kernel does not have is ENOENT.
+      if (typeof value !== 'string' || tcpCongestionOps(value) === null) throw new NetError('ENOENT', `${label} ${JSON.stringify(value)}: allowed ${TCP_AVAILABLE_CONGESTION_CONTROL.split(' ').join(', ')}`);
+    } else if (BOOLS.has(key)) {
       if (typeof value !== 'boolean') throw new NetError('EINVAL', `${label} ${JSON.stringify(value)}: allowed true/false (1/0)`);
     } else if (TRIPLES.has(key)) {
       if (!Array.isArray(value) || value.length !== 3 || !value.every(isInt) || !(value[0] <= value[1] && value[1] <= value[2])) {

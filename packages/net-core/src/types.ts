@@ -242,6 +242,8 @@ export interface NetSysctls {
   tcpRetries2: number;
   /** net.ipv4.tcp_reordering: dupack threshold. Default 3. */
   tcpReordering: number;
+  /** net.ipv4.tcp_congestion_control: the congestion control of new sockets, one of tcp_available_congestion_control (`reno`, `cubic`). Default `cubic`. */
+  tcpCongestionControl: string;
   /** net.ipv4.ip_local_port_range (inclusive). Default 32768 60999. */
   ipLocalPortRange: readonly [number, number];
   /** net.ipv4.ip_default_ttl. Default 64. */

@@ -148,7 +148,8 @@ export function runScenario(scenario: RunConfig, options: RunOptions): RunResult
     });
   }
   const target = lab.boards[srv].ip;
-  const client = runLine(`${IPERF3_CLIENT[scenario.protocol].replace('${SERVER_IP}', target)} -t ${options.durationS} -J`, env(cli), commands);
+  const cc = scenario.congestion === undefined ? '' : ` -C ${scenario.congestion}`;
+  const client = runLine(`${IPERF3_CLIENT[scenario.protocol].replace('${SERVER_IP}', target)} -t ${options.durationS} -J${cc}`, env(cli), commands);
   if (client.status !== 0) throw new RunFailure(`iperf3 client: ${iperf3Error(client.stdout, client.stderr)}`, diagnoseTxStall(lab));
   const after = steady ?? { rc: snapshot(lab.boards.rc, lab.pair), ep: snapshot(lab.boards.ep, lab.pair) };
   const txQueueShare = queueShares(sentBefore, txQueueBytes(lab.boards[cli]));

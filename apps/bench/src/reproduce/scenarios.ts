@@ -58,6 +58,8 @@ export interface RunConfig {
   readonly sysctl?: Readonly<Record<string, number>>;
   /** The CPU the iperf3 server is pinned to (`iperf3 -s -A N`); default unpinned. */
   readonly serverCpu?: number;
+  /** The TCP congestion control of the test's streams (`iperf3 -C`); default the boards' (cubic). */
+  readonly congestion?: 'cubic' | 'reno';
   /**
    * How the EP learns of the host's doorbells: `poll` (its command handler scans the slots every
    * 5 ms, R-Car S4: no GITS_TRANSLATER mapping for an MSI doorbell) or `irq` (the vNTB

@@ -36,6 +36,7 @@ export const AXES = {
   profile: 'rcar-s4 | x86-server | a profile file (FILE.json, as ntb-bench profile writes it)',
   dma_channels: 'integer 0..32',
   server_cpu: 'any | integer 0..31',
+  congestion: 'cubic | reno',
 } as const;
 
 /** An axis name. */
@@ -104,6 +105,7 @@ function checkValue(axis: AxisName, v: string): void {
       case 'protocol':
       case 'variant':
       case 'wake_timer':
+      case 'congestion':
         return AXES[axis].split(' | ').includes(v);
     }
   })();
@@ -187,6 +189,7 @@ export function expandGrid(grid: Grid, base: SweepBase = {}): SweepPoint[] {
       ...(epDoorbell === undefined ? {} : { epDoorbell }),
       ...(v.direction === undefined ? {} : { direction: v.direction as 'ep-to-rc' | 'rc-to-ep' }),
       ...(v.server_cpu === undefined || v.server_cpu === 'any' ? {} : { serverCpu: Number(v.server_cpu) }),
+      ...(v.congestion === undefined ? {} : { congestion: v.congestion as 'cubic' | 'reno' }),
     };
     const patch: Record<string, Record<string, { value: number }>> = {};
     const set = (group: string, field: string, value: number): void => {

@@ -793,7 +793,8 @@ export const sysctl: Command = (argv, env) => {
         stack.setSysctl(name, arg.slice(eq + 1).trim());
       } catch (e) {
         if (!(e instanceof NetError)) throw e;
-        err += `sysctl: setting key "${name}": Invalid argument\n`;
+        // procps WriteSetting: a file it may not open for writing (EACCES), else the write's errno.
+        err += e.code === 'EACCES' ? `sysctl: permission denied on key '${name}'\n` : `sysctl: setting key "${name}": ${e.code === 'ENOENT' ? 'No such file or directory' : 'Invalid argument'}\n`;
         continue;
       }
     }

@@ -58,6 +58,8 @@ describe('sweep grids', () => {
     expect(() => parseGrid(['num_rx_dma_chan=0'])).toThrow('sweep: num_rx_dma_chan=0: allowed integer 1..8');
     expect(() => parseGrid(['server_cpu=32'])).toThrow('sweep: server_cpu=32: allowed any | integer 0..31');
     expect(() => parseGrid(['server_cpu=cpu0'])).toThrow('sweep: server_cpu=cpu0: allowed any | integer 0..31');
+    expect(() => parseGrid(['congestion=bbr'])).toThrow('sweep: congestion=bbr: allowed cubic | reno');
+    expect(expandGrid(parseGrid(['congestion=reno']), {})[0]?.config.congestion).toBe('reno');
   });
 
   it('parses shards', () => {

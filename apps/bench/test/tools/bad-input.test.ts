@@ -201,6 +201,8 @@ const SYSTEM: Case[] = [
   c('ep', 'rmmod ntb_transport', 'rmmod: ERROR: Module ntb_transport is in use by: ntb_netdev\n', 1),
   // proc_dointvec_minmax with extra1 = SOCK_MIN_SNDBUF (4608) / SOCK_MIN_RCVBUF (2304).
   c('ep', 'sysctl -w net.core.wmem_max=1000', 'sysctl: setting key "net.core.wmem_max": Invalid argument\n', 255),
+  c('ep', 'sysctl -w net.ipv4.tcp_congestion_control=bbr', 'sysctl: setting key "net.ipv4.tcp_congestion_control": No such file or directory\n', 255),
+  c('ep', 'sysctl -w net.ipv4.tcp_available_congestion_control=reno', "sysctl: permission denied on key 'net.ipv4.tcp_available_congestion_control'\n", 255),
   c('ep', 'sysctl -w net.core.wmem_default=4607', 'sysctl: setting key "net.core.wmem_default": Invalid argument\n', 255),
   c('ep', 'sysctl -w net.core.rmem_max=2303', 'sysctl: setting key "net.core.rmem_max": Invalid argument\n', 255),
   c('ep', 'sysctl -w net.core.rmem_default=0', 'sysctl: setting key "net.core.rmem_default": Invalid argument\n', 255),

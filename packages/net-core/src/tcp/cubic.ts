@@ -7,6 +7,8 @@
  * loss or ssthresh.
  */
 
+import { tcpCongAvoidAi, tcpSlowStart, type CongestionSock, type TcpCongestionOps } from './tcpCong.js';
+
 /** BICTCP_BETA_SCALE. */
 const BETA_SCALE = 1024;
 /** beta: cwnd multiplier on loss, 717/1024 ≈ 0.7. */
@@ -21,28 +23,13 @@ const BETA_SCALE_FRIENDLY = Math.floor((8 * (BETA_SCALE + BETA)) / 3 / (BETA_SCA
 /** cube_factor = 2^(10+3*BICTCP_HZ) / cube_rtt_scale. */
 const CUBE_FACTOR = Math.floor(2 ** (10 + 3 * BICTCP_HZ) / CUBE_RTT_SCALE);
 
-/** What CUBIC reads and writes on the socket (the tcp_sock fields it touches). */
-export interface CubicSock {
-  /** Congestion window (segments), snd_cwnd. */
-  cwnd: number;
-  /** Slow-start threshold (segments), snd_ssthresh. */
-  ssthresh: number;
-  /** Additive-increase credit (segments), snd_cwnd_cnt. */
-  cwndCnt: number;
-  /** Upper bound of cwnd, snd_cwnd_clamp. */
-  readonly cwndClamp: number;
-  /** Current jiffies (tcp_jiffies32). */
-  readonly jiffies: number;
-  /** Jiffies per second (HZ). */
-  readonly hz: number;
-  /** usecs_to_jiffies. */
-  usecsToJiffies(us: number): number;
-  /** tcp_is_cwnd_limited. */
-  isCwndLimited(): boolean;
-}
+/** What CUBIC reads and writes on the socket: the fields every congestion control touches. */
+export type CubicSock = CongestionSock;
 
-/** Per-connection CUBIC state (`struct bictcp`) and its hooks (`tcp_congestion_ops`). */
-export class Cubic {
+/** Per-connection CUBIC state (`struct bictcp`) and its hooks (`cubictcp` `tcp_congestion_ops`). */
+export class Cubic implements TcpCongestionOps {
+  /** `cubic`. */
+  readonly name = 'cubic';
   /** Segments to ACK per cwnd increment. */
   cnt = 0;
   /** W_max before the last reduction (segments). */
@@ -110,28 +97,11 @@ export class Cubic {
     if (!tp.isCwndLimited()) return;
     let a = acked;
     if (tp.cwnd < tp.ssthresh) {
-      const cwnd = Math.min(tp.cwnd + a, tp.ssthresh);
-      a -= cwnd - tp.cwnd;
-      tp.cwnd = Math.min(cwnd, tp.cwndClamp);
+      a = tcpSlowStart(tp, a);
       if (a <= 0) return;
     }
     this.update(tp, tp.cwnd, a);
-    this.congAvoidAi(tp, this.cnt, a);
-  }
-
-  /** tcp_cong_avoid_ai: one segment per `w` ACKed. */
-  private congAvoidAi(tp: CubicSock, w: number, acked: number): void {
-    if (tp.cwndCnt >= w) {
-      tp.cwndCnt = 0;
-      tp.cwnd++;
-    }
-    tp.cwndCnt += acked;
-    if (tp.cwndCnt >= w) {
-      const delta = Math.floor(tp.cwndCnt / w);
-      tp.cwndCnt -= delta * w;
-      tp.cwnd += delta;
-    }
-    tp.cwnd = Math.min(tp.cwnd, tp.cwndClamp);
+    tcpCongAvoidAi(tp, this.cnt, a);
   }
 
   /** bictcp_update: the cubic target and the resulting `cnt`. */

@@ -104,7 +104,7 @@ function cleanRtxQueue(tp: TcpSock, ack: number, ctx: ExecContext): number {
     caRtt = Math.max(0, Math.floor((ctx.time - lastAckt) / 1000));
   }
   const rtt = ackUpdateRtt(tp, flag, { seqRtt, caRtt }, ctx);
-  tp.cubic.pktsAcked(tp.sk, rtt);
+  tp.ca.pktsAcked(tp.sk, rtt);
   if (!anyRetransDone(tp)) tp.retransStamp = 0;
   return flag;
 }
@@ -171,7 +171,7 @@ export function processAck(tp: TcpSock, skb: Skb, seq: number, ctx: ExecContext)
   const delivered = tp.delivered - priorDelivered;
   tp.stack.tcpExt.TCPDelivered += delivered;
   if (tp.sk.caState === 'cwr' || tp.sk.caState === 'recovery') cwndReduction(tp, delivered, tp.lostTotal - priorLost, flag);
-  else if ((flag & FLAG_DATA_ACKED) !== 0) tp.cubic.congAvoid(tp.sk, delivered);
+  else if ((flag & FLAG_DATA_ACKED) !== 0) tp.ca.congAvoid(tp.sk, delivered);
   if (rexmit) xmitRetransmitQueue(tp, ctx);
   return 1;
 }

@@ -341,7 +341,7 @@ export function negotiate(tp: TcpSock, h: TcpHeader): void {
 /** tcp_init_transfer at ESTABLISHED: initial cwnd, buffers, CUBIC. */
 function initTransfer(tp: TcpSock, ctx: ExecContext): void {
   tp.sk.cwnd = tp.synRetrans > 1 ? 1 : TCP_INIT_CWND;
-  tp.cubic.reset();
+  tp.ca.reset();
   tp.lsndtime = tp.host.jiffies;
   initBufferSpace(tp, ctx);
   tp.wasConnected = true;

@@ -10,6 +10,7 @@ import { TCPOLEN_TSTAMP_ALIGNED } from '../inet.js';
 import type { NetDevice } from '../netDevice.js';
 import { type Skb, TCP_FLAG, type TcpHeader } from '../skb.js';
 import { TCP_TIMEWAIT_LEN_NS, unwrapSeq } from './tcpConst.js';
+import { tcpCongestionOps } from './tcpCong.js';
 import { holdPort, tcpAbort, tcpDone, tcpSetState } from './tcp.js';
 import { handshakeEstablished, negotiate, stateRcv, tcpReset } from './tcpInput.js';
 import { sendResetFor, tcpConnKey } from './tcpIpv4.js';
@@ -37,6 +38,12 @@ export function createOpenreqChild(tp: TcpSock, skb: Skb, dev: NetDevice): TcpSo
   sk.sndbufLocked = tp.sk.sndbufLocked;
   sk.rcvbufLocked = tp.sk.rcvbufLocked;
   c.noDelay = tp.noDelay;
+  // tcp_ca_openreq_child: a listener's TCP_CONGESTION choice passes to the child (fresh state);
+  // otherwise the child runs the system default of now (what `spawn` gave it).
+  if (tp.caSetsockopt) {
+    c.ca = tcpCongestionOps(tp.ca.name) ?? c.ca;
+    c.caSetsockopt = true;
+  }
   sk.laddr = skb.ip.dst;
   sk.lport = tp.sk.lport;
   sk.raddr = skb.ip.src;

@@ -371,7 +371,7 @@ export function writeXmit(tp: TcpSock, ctx: ExecContext, pushOne: boolean, nagle
 
 /** tcp_event_new_data_sent (+ tcp_event_data_sent, tcp_minshall_update). */
 function eventNewDataSent(tp: TcpSock, seg: TcpSeg, mss: number): void {
-  if (packetsInFlight(tp) === 0) tp.cubic.txStart(tp.sk, tp.lsndtime);
+  if (packetsInFlight(tp) === 0) tp.ca.txStart(tp.sk, tp.lsndtime);
   tp.lsndtime = tp.host.jiffies;
   const prior = tp.packetsOut;
   tp.rtxQ.push(seg);

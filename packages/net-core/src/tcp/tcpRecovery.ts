@@ -21,7 +21,7 @@ const TCP_MAX_REORDERING = 300;
 
 /** tcp_set_ca_state (entering Loss resets CUBIC: bictcp_state). */
 export function setCaState(tp: TcpSock, s: TcpCaState): void {
-  if (s === 'loss') tp.cubic.onLoss();
+  if (s === 'loss') tp.ca.onLoss();
   tp.sk.caState = s;
 }
 
@@ -38,7 +38,7 @@ function initCwndReduction(tp: TcpSock): void {
   tp.priorCwnd = tp.sk.cwnd;
   tp.prrDelivered = 0;
   tp.prrOut = 0;
-  tp.sk.ssthresh = tp.cubic.ssthresh(tp.sk);
+  tp.sk.ssthresh = tp.ca.ssthresh(tp.sk);
 }
 
 /** tcp_end_cwnd_reduction. */
@@ -98,7 +98,7 @@ export function enterLoss(tp: TcpSock): void {
   tp.rtxHint = 0;
   if (CA_ORDER[tp.sk.caState] <= CA_ORDER.disorder || tp.highSeq <= tp.sndUna || (tp.sk.caState === 'loss' && tp.retransmits === 0)) {
     tp.priorCwnd = tp.sk.cwnd;
-    tp.sk.ssthresh = tp.cubic.ssthresh(tp.sk);
+    tp.sk.ssthresh = tp.ca.ssthresh(tp.sk);
   }
   tp.sk.cwnd = packetsInFlight(tp) + 1;
   tp.sk.cwndCnt = 0;

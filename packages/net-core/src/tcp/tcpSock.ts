@@ -18,6 +18,7 @@ import type { NetStack } from '../netStack.js';
 import type { Skb, SkbDestructor, TcpHeader } from '../skb.js';
 import type { WaitQueue } from '../waitQueue.js';
 import { Cubic } from './cubic.js';
+import { tcpCongestionOps, type TcpCongestionOps } from './tcpCong.js';
 import { TCP_DEFAULT_SCALING_RATIO, TCP_MSS_DEFAULT, tcpTimeouts, type TcpTimeouts } from './tcpConst.js';
 import { memSync } from './tcpMem.js';
 import { Fifo, OfoQueue, type RcvChunk, type TcpSeg } from './tcpQueues.js';
@@ -58,8 +59,10 @@ export class TcpSock {
   readonly hzValue: number;
   /** TCP's jiffies timeouts at that HZ. */
   readonly to: TcpTimeouts;
-  /** CUBIC's per-connection state (inet_csk_ca). */
-  readonly cubic = new Cubic();
+  /** The congestion control and its per-connection state (icsk_ca_ops + inet_csk_ca): the stack's tcp_congestion_control at creation. */
+  ca: TcpCongestionOps;
+  /** icsk_ca_setsockopt: TCP_CONGESTION chose `ca` (an accepted child then keeps it; else it takes the default of its time). */
+  caSetsockopt = false;
   /** This socket's data-skb destructor (tcp_wfree bound to it), made at the first data transmit. */
   wfreeFn: SkbDestructor | null = null;
 
@@ -308,6 +311,7 @@ export class TcpSock {
     this.host = stack.host;
     this.hzValue = stack.host.profile.kernel.hz.value;
     this.to = tcpTimeouts(this.hzValue);
+    this.ca = tcpCongestionOps(stack.sysctl.tcpCongestionControl) ?? new Cubic();
     this.rto = this.to.timeoutInit;
     this.rtt = new RttEstimator(Math.round((this.to.rtoMin * 1e6) / this.hzValue));
     this.reordering = stack.sysctl.tcpReordering;

@@ -56,6 +56,7 @@ import type { NetStack } from '../netStack.js';
 import type { Skb, TcpHeader } from '../skb.js';
 import type { AcceptResult, OpResult, PollEvents, RecvResult, SendResult, SockAddr, TcpInfo } from '../types.js';
 import type { CubicSock } from './cubic.js';
+import { tcpCongestionOps } from './tcpCong.js';
 import { TCP_INFINITE_SSTHRESH, TCP_INIT_CWND } from './tcpConst.js';
 import { inetAccept, inetBind, inetListen, inetStreamConnect, sockError, tcpClose, tcpGetInfo, tcpPoll, tcpRecvmsg, tcpSendmsg, tcpShutdown } from './tcp.js';
 import { tcpV4DoRcv, tcpV4ErrFragNeeded, tcpV4ErrUnreach } from './tcpIpv4.js';
@@ -94,8 +95,6 @@ export class TcpSocket extends InetSock implements CubicSock {
   state: TcpState = 'CLOSED';
   /** Congestion state (icsk_ca_state). */
   caState: TcpCaState = 'open';
-  /** Congestion control algorithm (tcp_congestion_ops name). */
-  readonly congestion = 'cubic';
   /** Local address (0 = any while unbound). */
   laddr: Ipv4Addr = 0;
   /** Local port (0 while unbound). */
@@ -224,6 +223,25 @@ export class TcpSocket extends InetSock implements CubicSock {
   setReuseAddr(on: boolean): void {
     this.checkOpen('setReuseAddr');
     this.tp.reuseAddr = on;
+  }
+
+  /** Congestion control algorithm (the tcp_congestion_ops name: what getsockopt TCP_CONGESTION reads). */
+  get congestion(): string {
+    return this.tp.ca.name;
+  }
+
+  /**
+   * setsockopt TCP_CONGESTION (tcp_set_congestion_control): use congestion control `name` from
+   * now on, its state fresh (tcp_reinit_congestion_control); ENOENT for an algorithm the host
+   * does not have (net.ipv4.tcp_available_congestion_control).
+   */
+  setCongestion(name: string): OpResult {
+    this.checkOpen('setCongestion');
+    const ca = tcpCongestionOps(name);
+    if (ca === null) return { ok: false, errno: 'ENOENT' };
+    this.tp.ca = ca;
+    this.tp.caSetsockopt = true;
+    return { ok: true };
   }
 
   /** TCP_NODELAY: disable Nagle's algorithm (iperf3 -N). */

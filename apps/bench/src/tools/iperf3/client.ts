@@ -353,6 +353,7 @@ class ClientSession {
       bidir: o.bidir,
       zerocopy: o.zerocopy,
       noDelay: o.noDelay,
+      congestion: o.congestion,
       interval: o.interval,
       serverAffinity: o.serverAffinity,
       cookie: this.cookie,
@@ -448,6 +449,12 @@ class ClientSession {
       if (p.protocol === 'TCP') {
         const t = stack.tcpSocket();
         if (p.noDelay) t.setNoDelay(true);
+        // iperf_tcp_connect: TCP_CONGESTION before connect; an algorithm the host lacks is IESETCONGESTION.
+        if (p.congestion !== null && !t.setCongestion(p.congestion).ok) {
+          t.close();
+          this.fail({ code: 'IESETCONGESTION', errno: null });
+          return;
+        }
         if (p.socketBufsize > 0) {
           t.setSndbuf(p.socketBufsize);
           t.setRcvbuf(p.socketBufsize);

@@ -89,6 +89,8 @@ export interface Iperf3Options {
   readonly daemon: boolean;
   /** `-N`: TCP_NODELAY on the data streams. */
   readonly noDelay: boolean;
+  /** `-C ALGO` (client): TCP_CONGESTION on the data streams of both ends, null = the hosts' default. */
+  readonly congestion: string | null;
   /** `-A n`: the CPU this iperf3 runs on (sched_setaffinity), -1 = any. */
   readonly affinity: number;
   /** `-A n,m` (client): the CPU the server runs this test on, -1 = unchanged. */
@@ -218,6 +220,7 @@ export const IPERF_ERRORS = {
   IECONNECT: 'unable to connect to server - server may have stopped running or use a different port, firewall issue, etc.',
   IEACCESSDENIED: 'the server is busy running a test. try again later',
   IESETBUF2: 'socket buffer size not set correctly',
+  IESETCONGESTION: 'unable to set TCP_CONGESTION: Supplied congestion control algorithm not supported on this host',
   IESTREAMCONNECT: 'unable to connect stream',
   IESTREAMLISTEN: 'unable to start stream listener',
   IESTREAMACCEPT: 'unable to accept stream connection',
@@ -366,7 +369,7 @@ function getopt(args: readonly string[], prog: string): Occurrence[] {
 
 /** The options real iperf3 accepts that the lab does not model. */
 const UNMODELLED = new Set([
-  'V', 'n', 'k', 'B', 'M', '6', 'S', 'L', 'F', 'T', 'C', 'd', 'I', 'X',
+  'V', 'n', 'k', 'B', 'M', '6', 'S', 'L', 'F', 'T', 'd', 'I', 'X',
   '--server-bitrate-limit', '--cport', '--dscp', '--extra-data', '--repeating-payload', '--timestamps',
   '--logfile', '--forceflush', '--get-server-output', '--udp-counters-64bit', '--no-fq-socket-pacing',
   '--dont-fragment', '--fq-rate', '--pacing-timer', '--connect-timeout', '--idle-timeout', '--rcv-timeout',
@@ -432,6 +435,7 @@ export function parseIperf3Args(argv: readonly string[], systemInfo: string): Pa
   let oneOff = false;
   let daemon = false;
   let noDelay = false;
+  let congestion: string | null = null;
   let affinity = -1;
   let serverAffinity = -1;
   let serverFlag = false;
@@ -555,6 +559,10 @@ export function parseIperf3Args(argv: readonly string[], systemInfo: string): Pa
           noDelay = true;
           clientFlag = true;
           break;
+        case 'C':
+          congestion = arg;
+          clientFlag = true;
+          break;
         case 'A': {
           const a = strtol0(arg);
           if (a === null || a < 0 || a > 1024) throw new ParamError('IEAFFINITY');
@@ -588,6 +596,6 @@ export function parseIperf3Args(argv: readonly string[], systemInfo: string): Pa
   return {
     kind: 'run',
     warnings,
-    options: { role, host, port, protocol, numStreams, blksize, socketBufsize, zerocopy, rate, burst, duration, omit, interval, json, reverse, bidir, unitFormat, oneOff, daemon, noDelay, affinity, serverAffinity, bindDev },
+    options: { role, host, port, protocol, numStreams, blksize, socketBufsize, zerocopy, rate, burst, duration, omit, interval, json, reverse, bidir, unitFormat, oneOff, daemon, noDelay, congestion, affinity, serverAffinity, bindDev },
   };
 }

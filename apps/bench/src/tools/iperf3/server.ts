@@ -417,6 +417,9 @@ class ServerSession {
       if (c.got < COOKIE_SIZE) continue;
       this.incoming.splice(this.incoming.indexOf(c), 1);
       if (this.params?.noDelay === true) c.sock.setNoDelay(true);
+      // iperf_run_server: TCP_CONGESTION on each accepted stream; an algorithm this host lacks is only a warning.
+      const cc = this.params?.congestion ?? null;
+      if (cc !== null && !c.sock.setCongestion(cc).ok) print(this.srv, 'warning: TCP congestion control algorithm not supported\n');
       this.addStream(side, new TcpStreamSocket(c.sock), null, c.sock.remoteAddress()?.port ?? 0);
     }
   }

@@ -9,10 +9,8 @@ import type { Board, Lab } from '../../lab/lab.js';
 import { systemInfo, wallClockSeconds } from '../net/host.js';
 import { IPERF_VERSION, type IperfErrorCode } from './options.js';
 import { usToSecs, type IperfMode, type IperfProtocol, type SockBufInfo, type StreamResult, type TestResult } from './results.js';
-import { StreamLoop, type SideState, type Stream } from './streams.js';
+import { StreamLoop, TcpStreamSocket, type SideState, type Stream } from './streams.js';
 
-/** Congestion control of the lab's TCP (net.ipv4.tcp_congestion_control default). */
-export const CONGESTION = 'cubic';
 
 /** The test parameters the client sends in PARAM_EXCHANGE (send_parameters), as the model uses them. */
 export interface TestParams {
@@ -38,6 +36,8 @@ export interface TestParams {
   readonly zerocopy: boolean;
   /** `-N` (TCP_NODELAY on both ends of the streams). */
   readonly noDelay: boolean;
+  /** `-C` (TCP_CONGESTION on both ends of the streams), null = each host's default. */
+  readonly congestion: string | null;
   /** The client's `-i` (the server uses its own, default 1 s). */
   readonly interval: number;
   /** `-A n,m`: the CPU the server runs the test on, -1 = its own setting. */
@@ -50,6 +50,7 @@ export interface TestParams {
 export function paramsJson(p: TestParams): string {
   const o: Record<string, unknown> = { [p.protocol === 'TCP' ? 'tcp' : 'udp']: true, omit: p.omit, time: p.duration, parallel: p.numStreams };
   if (p.noDelay) o.nodelay = true;
+  if (p.congestion !== null) o.congestion = p.congestion;
   if (p.reverse) o.reverse = true;
   if (p.bidir) o.bidirectional = true;
   if (p.socketBufsize > 0) o.window = p.socketBufsize;
@@ -94,6 +95,8 @@ export interface PeerResults {
   readonly senderHasRetransmits: boolean;
   /** Its CPU utilisation (%). */
   readonly cpuPercent: number;
+  /** Its streams' congestion control (congestion_used: TCP_CONGESTION read back), null for UDP. */
+  readonly congestionUsed: string | null;
   /** Per stream. */
   readonly streams: readonly PeerStream[];
 }
@@ -105,6 +108,7 @@ export function resultsJson(r: PeerResults): string {
     cpu_util_user: 0,
     cpu_util_system: r.cpuPercent,
     sender_has_retransmits: r.senderHasRetransmits ? 1 : 0,
+    ...(r.congestionUsed === null ? {} : { congestion_used: r.congestionUsed }),
     streams: r.streams.map((s, i) => ({ id: i + 1, bytes: s.bytes, retransmits: s.retransmits, jitter: s.jitter, errors: s.errors, packets: s.packets, start_time: 0, end_time: s.time })),
   });
 }
@@ -237,12 +241,19 @@ export class Side implements SideState {
     };
   }
 
+  /** congestion_used: the congestion control its TCP streams run (TCP_CONGESTION read back from the first), null without one. */
+  get congestionUsed(): string | null {
+    for (const s of this.streams) if (s.sock instanceof TcpStreamSocket) return s.sock.tcp.congestion;
+    return null;
+  }
+
   /** This side's results message. */
   peerResults(cpuPercent: number): PeerResults {
     const retr = this.senderHasRetransmits;
     return {
       senderHasRetransmits: retr,
       cpuPercent,
+      congestionUsed: this.congestionUsed,
       streams: this.streams.map((s, i) => ({
         clientPort: this.clientPorts[i] ?? 0,
         bytes: s.bytesTransferred,
@@ -320,7 +331,8 @@ export function sideResult(side: Side, c: ResultContext): TestResult {
   });
   const peerRetr = peer?.senderHasRetransmits ?? false;
   const upperSends = side.mode === 'bidir' ? side.role === 's' : side.mode === 'sender';
-  const remoteCc = peer === null ? null : CONGESTION;
+  const localCc = side.congestionUsed;
+  const remoteCc = peer === null ? null : peer.congestionUsed;
   return {
     role: side.role,
     protocol: p.protocol,
@@ -349,8 +361,8 @@ export function sideResult(side: Side, c: ResultContext): TestResult {
       duration: p.duration,
     },
     cpu: { hostTotal: c.cpu.host, hostUser: 0, hostSystem: c.cpu.host, remoteTotal: c.cpu.remote, remoteUser: 0, remoteSystem: c.cpu.remote },
-    senderCongestion: tcp ? (upperSends ? CONGESTION : remoteCc) : null,
-    receiverCongestion: tcp ? (upperSends ? remoteCc : CONGESTION) : null,
+    senderCongestion: tcp ? (upperSends ? localCc : remoteCc) : null,
+    receiverCongestion: tcp ? (upperSends ? remoteCc : localCc) : null,
   };
 }
 

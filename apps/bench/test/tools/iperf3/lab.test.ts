@@ -333,6 +333,23 @@ describe('iperf3 in the lab', () => {
     }
   });
 
+  it('-C ALGO sets TCP_CONGESTION on both ends (sender/receiver_tcp_congestion in -J from each side\'s congestion_used); an algorithm the host lacks is IESETCONGESTION; a server may not take -C', () => {
+    const l = lab();
+    run(l, 'rc', '-s');
+    const doc = JSON.parse(run(l, 'ep', '-c 10.0.0.1 -t 1 -C reno -J').stdout) as { end: { sender_tcp_congestion: string; receiver_tcp_congestion: string } };
+    expect([doc.end.sender_tcp_congestion, doc.end.receiver_tcp_congestion]).toEqual(['reno', 'reno']);
+    const dflt = JSON.parse(run(l, 'ep', '-c 10.0.0.1 -t 1 -J').stdout) as { end: { sender_tcp_congestion: string } };
+    expect(dflt.end.sender_tcp_congestion).toBe('cubic');
+    // The receiving server's default changed, the client's -C applies to its streams all the same.
+    l.boards.rc.stack.setSysctl('net.ipv4.tcp_congestion_control', 'reno');
+    const mixed = JSON.parse(run(l, 'ep', '-c 10.0.0.1 -t 1 -J').stdout) as { end: { sender_tcp_congestion: string; receiver_tcp_congestion: string } };
+    expect([mixed.end.sender_tcp_congestion, mixed.end.receiver_tcp_congestion]).toEqual(['cubic', 'reno']);
+    const bad = run(l, 'ep', '-c 10.0.0.1 -t 1 -C bbr');
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toBe('iperf3: error - unable to set TCP_CONGESTION: Supplied congestion control algorithm not supported on this host\n');
+    expect(run(l, 'rc', '-s -p 5300 -C reno').stderr).toMatch(/^iperf3: parameter error - some option you are trying to set is client only\n/);
+  });
+
   it('the one-shot iperf3 refuses a server of its own (its lab has no client for it) and names what it runs', () => {
     const msg = "ntb-bench: iperf3: the one-shot iperf3 runs a client on the EP against the lab's server on the RC (10.0.0.1, port 5201); to run a server of your own, use a lab script (ntb-bench lab)\n";
     for (const args of [['-s'], ['--server'], ['-sD'], ['-s', '-p', '5202']]) expect(oneShotServerError(args)).toBe(msg);
