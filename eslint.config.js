@@ -12,10 +12,11 @@ const layers = {
   'ntb-hw-epf': ['kernel', 'ntb-core'],
   'ntb-transport': ['kernel', 'ntb-core'],
   'ntb-perf': ['kernel', 'ntb-core'],
+  'ntb-tool': ['kernel', 'ntb-core'],
   'net-core': ['kernel'],
   'ntb-netdev': ['kernel', 'ntb-core', 'ntb-transport', 'net-core'],
   'ethtool-ops': ['kernel', 'net-core', 'ntb-netdev'],
-  bench: ['kernel', 'ntb-core', 'ntb-hw-epf', 'ntb-transport', 'ntb-perf', 'net-core', 'ntb-netdev', 'ethtool-ops'],
+  bench: ['kernel', 'ntb-core', 'ntb-hw-epf', 'ntb-transport', 'ntb-perf', 'ntb-tool', 'net-core', 'ntb-netdev', 'ethtool-ops'],
 };
 const all = Object.keys(layers);
 
