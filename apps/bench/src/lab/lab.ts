@@ -9,6 +9,7 @@ import { createHost, createSimulation, ERRNO, getProfile, type Host, type Platfo
 import { createNetStack, IPV4_MIN_MTU, type NetDevice, type NetStack } from '@ntbsim/net-core';
 import { createEpfPair, EPC_PAGE_BYTES, type DoorbellMode, type EpfPair, type EpfPortMode, type VntbOptions } from '@ntbsim/ntb-hw-epf';
 import { createNtbPerfClient, type NtbPerf, type NtbPerfClient, type PerfParams } from '@ntbsim/ntb-perf';
+import { createNtbToolClient, type NtbTool, type NtbToolClient } from '@ntbsim/ntb-tool';
 import { loadNtbNetdev, type NtbNetdev, type PayloadMode } from '@ntbsim/ntb-netdev';
 import type { NtbClient, NtbDev } from '@ntbsim/ntb-core';
 import { createNtbTransportClient, TransportBus, type NtbTransport } from '@ntbsim/ntb-transport';
@@ -77,6 +78,14 @@ export interface Board {
   perfModule(): NtbPerfClient | null;
   /** ntb_perf on the board's NTB device, when loaded and probed. */
   perf(): NtbPerf | null;
+  /** `modprobe ntb_tool`: register the ntb_tool client (it probes a device no other client holds); nothing when loaded. */
+  loadTool(): void;
+  /** `rmmod ntb_tool`: unregister it; false when not loaded. */
+  unloadTool(): boolean;
+  /** The ntb_tool module when loaded (its debugfs directory exists), bound to a device or not. */
+  toolModule(): NtbToolClient | null;
+  /** ntb_tool on the board's NTB device, when loaded and probed. */
+  tool(): NtbTool | null;
   /** The lab's own printk lines since boot (the unknown-parameter warnings the CLI shows on stderr); the whole kernel log is `host.kmsg()`. */
   readonly kernelLog: readonly string[];
   /** printk on the board's kernel (`host.printk`), also kept in `kernelLog`; returns the stamped line. */
@@ -171,6 +180,7 @@ export function bootLab(options: LabOptions = {}): Lab {
     const ntbBus = name === 'rc' ? pair.buses.rc : pair.buses.ep;
     let transportClient: NtbClient | null = null;
     let perfClient: NtbPerfClient | null = null;
+    let toolClient: NtbToolClient | null = null;
     let module: ReturnType<typeof loadNtbNetdev> | null = null;
     const kernelLog: string[] = [];
     const board: Board = {
@@ -229,6 +239,19 @@ export function bootLab(options: LabOptions = {}): Lab {
       },
       perfModule: () => perfClient,
       perf: () => (perfClient === null ? null : ([...perfClient.instances.values()][0] ?? null)),
+      loadTool(): void {
+        if (toolClient !== null) return;
+        toolClient = createNtbToolClient();
+        ntbBus.registerClient(toolClient);
+      },
+      unloadTool(): boolean {
+        if (toolClient === null) return false;
+        ntbBus.unregisterClient(toolClient);
+        toolClient = null;
+        return true;
+      },
+      toolModule: () => toolClient,
+      tool: () => (toolClient === null ? null : ([...toolClient.instances.values()][0] ?? null)),
       kernelLog,
       printk(text: string): string {
         const line = host.printk(text);

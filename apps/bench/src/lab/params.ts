@@ -34,7 +34,7 @@ export interface ModuleParams {
 /** A parameter given to a module that does not have it. */
 export interface UnknownParam {
   /** The module it was given to. */
-  readonly module: 'ntb_transport' | 'ntb_netdev' | 'ntb_perf';
+  readonly module: 'ntb_transport' | 'ntb_netdev' | 'ntb_perf' | 'ntb_tool';
   /** The parameter's name. */
   readonly name: string;
 }

@@ -56,6 +56,8 @@ export function defaultVars(lab: Lab, board: Board): Map<string, string> {
     ['CLIENT_IP', lab.boards.ep.ip],
     ['PEER_IP', board.name === 'rc' ? lab.boards.ep.ip : lab.boards.rc.ip],
     ['HOSTNAME', board.name],
+    // ntb_tool.c's header comment: "Assuming $DBG_DIR is something like '/sys/kernel/debug/ntb_tool/0000:00:03.0'".
+    ['DBG_DIR', `/sys/kernel/debug/ntb_tool/${board.ntb.name}`],
   ]);
 }
 

@@ -5,10 +5,13 @@
  * a CPU header, then per vector its number, per-CPU counts, chip, hwirq, trigger and name),
  * `/proc/irq/N/smp_affinity` (hex mask), the writable XPS map
  * `/sys/class/net/<dev>/queues/tx-N/xps_cpus` (hex mask), and
- * `/sys/kernel/debug/ntb_transport/<dev>/qpN/stats`.
+ * `/sys/kernel/debug/ntb_transport/<dev>/qpN/stats`, and the debugfs files of ntb_perf and
+ * ntb_tool (`/sys/kernel/debug/ntb_tool/<dev>/…`, read and written through `@ntbsim/ntb-tool`).
  */
-import { errnoName, strerror, type Errno, type IrqVector } from '@ntbsim/kernel';
+import { ERRNO, errnoName, strerror, type Errno, type IrqVector, type Simulation } from '@ntbsim/kernel';
+import type { PcieFabric } from '@ntbsim/ntb-hw-epf';
 import type { NtbPerf } from '@ntbsim/ntb-perf';
+import { EISDIR, ERESTART, type NtbTool } from '@ntbsim/ntb-tool';
 import type { NetDevice, NetDevStats, TcpExtMib, UdpMib } from '@ntbsim/net-core';
 import { formatQpStats } from '@ntbsim/ntb-transport';
 import type { Board } from '../lab/lab.js';
@@ -147,11 +150,18 @@ function xpsQueue(board: Board, path: string): { dev: NetDevice; q: number } | n
   return q < dev.realNumTxQueues ? { dev, q } : null;
 }
 
+/** A read the kernel refuses with an errno other than ENOENT (an ntb_tool file: `cat link` is EINVAL). */
+export interface ReadErrno {
+  /** Its strerror text. */
+  readonly error: string;
+}
+
 /**
  * A node of a board's file tree: a directory and its entries, or a file whose `read` gives its
- * text (null when reading it fails with ENOENT, as `xps_cpus` of a single-queue device does).
+ * text (null when reading it fails with ENOENT, as `xps_cpus` of a single-queue device does; a
+ * `ReadErrno` for another errno).
  */
-export type FsNode = { readonly kind: 'dir'; readonly entries: readonly string[] } | { readonly kind: 'file'; readonly read: () => string | null };
+export type FsNode = { readonly kind: 'dir'; readonly entries: readonly string[] } | { readonly kind: 'file'; readonly read: () => string | null | ReadErrno };
 
 /** The components of `path`, resolved from `/` (the lab's working directory): empty and `.` dropped, `..` climbs. */
 export function pathParts(path: string): string[] {
@@ -171,7 +181,7 @@ export function normalizePath(path: string): string {
 
 const range = <T>(n: number, f: (i: number) => T): T[] => Array.from({ length: n }, (_, i) => f(i));
 const dir = (entries: readonly string[]): FsNode => ({ kind: 'dir', entries });
-const file = (read: () => string | null): FsNode => ({ kind: 'file', read });
+const file = (read: () => string | null | ReadErrno): FsNode => ({ kind: 'file', read });
 
 /**
  * The node at `path` on `board`, or null: the modelled part of its tree — `/proc/interrupts`,
@@ -216,6 +226,7 @@ export function readPath(board: Board, path: string): { readonly text: string } 
   if (typeof node === 'string') return { error: pathError(node), dir: false };
   if (node.kind === 'dir') return { error: 'Is a directory', dir: true };
   const text = node.read();
+  if (text !== null && typeof text === 'object') return { error: text.error, dir: false };
   return text === null ? { error: 'No such file or directory', dir: false } : { text };
 }
 
@@ -278,8 +289,9 @@ function nodeAt(board: Board, p: readonly string[]): FsNode | null {
   }
   if (a === 'sys' && b === 'kernel' && c === 'debug') {
     const t = board.transport();
-    if (p.length === 3) return dir([...(board.transportLoaded() ? ['ntb_transport'] : []), ...(board.perfModule() !== null ? ['ntb_perf'] : [])]);
+    if (p.length === 3) return dir([...(board.transportLoaded() ? ['ntb_transport'] : []), ...(board.perfModule() !== null ? ['ntb_perf'] : []), ...(board.toolModule() !== null ? ['ntb_tool'] : [])]);
     if (d === 'ntb_perf') return perfNode(board, p.slice(4));
+    if (d === 'ntb_tool') return toolNode(board, p.slice(4));
     if (d !== 'ntb_transport' || !board.transportLoaded()) return null;
     if (p.length === 4) return dir(t === null ? [] : [t.dev.name]);
     if (t === null || e !== t.dev.name) return null;
@@ -571,6 +583,92 @@ function perfNode(board: Board, rest: readonly string[]): FsNode | null {
   return read === undefined ? null : file(() => read(perf));
 }
 
+/** strerror of a negative errno of ntb_tool (ERESTART and EISDIR are not among the kernel package's). */
+function toolStrerror(rc: number): string {
+  if (rc === -ERESTART) return 'Interrupted system call should be restarted';
+  if (rc === -EISDIR) return 'Is a directory';
+  return strerror(rc);
+}
+
+/**
+ * `/sys/kernel/debug/ntb_tool/…` below the module's directory (`rest`): one directory per bound
+ * device, then the instance's own tree (its files and `peerN/` directories); a read is the
+ * file's read handler, its bytes as Latin-1 text (`peerN/mwN` is binary, `peerN/link` ends in a
+ * NUL), or its errno.
+ */
+function toolNode(board: Board, rest: readonly string[]): FsNode | null {
+  if (board.toolModule() === null) return null;
+  const tool = board.tool();
+  if (rest.length === 0) return dir(tool === null ? [] : [tool.dev.name]);
+  if (tool === null || rest[0] !== tool.dev.name) return null;
+  const path = rest.slice(1).join('/');
+  const kind = tool.kind(path);
+  if (kind === 'dir') return dir(tool.list(path) ?? []);
+  if (kind === null) return null;
+  return file(() => {
+    const r = tool.read(path);
+    settleTool(board.host.sim, tool);
+    if (typeof r === 'number') return r === -ERRNO.ENOENT ? null : { error: toolStrerror(r) };
+    return String.fromCharCode(...r);
+  });
+}
+
+/** The longest the lab lets posted writes of an ntb_tool syscall travel before the next command (ns). */
+const TOOL_SETTLE_LIMIT_NS = 1_000_000;
+
+/**
+ * After an ntb_tool file operation the board's shell goes on where its syscall ended (its MMIO
+ * round trips over the link) and, after a write, once the posted writes in flight on the link
+ * have landed (at most 1 ms of virtual time; a typed command comes much later), so the next
+ * command, on either board, sees them.
+ */
+function settleTool(sim: Simulation, tool: NtbTool, fabric?: PcieFabric): void {
+  if (tool.busyUntil > sim.now) sim.run({ until: tool.busyUntil });
+  if (fabric === undefined) return;
+  const until = sim.now + TOOL_SETTLE_LIMIT_NS;
+  const inFlight = (): boolean => fabric.inFlight('rc-to-ep') > 0 || fabric.inFlight('ep-to-rc') > 0;
+  while (inFlight() && sim.now < until) sim.run({ until: Math.min(until, sim.now + 1_000) });
+}
+
+/** How long an `echo … >` to an ntb_tool file may block in virtual time before the lab interrupts it (ns). */
+export const TOOL_WRITE_LIMIT_NS = 60_000_000_000;
+
+/**
+ * A write to ntb_tool's debugfs: `tool.write` of what echo wrote; a write that blocks (`link`
+ * and `mw_transN` in EPF commands, `db_event` / `peerN/link_event` until their condition holds)
+ * returns when the kernel's would, virtual time running meanwhile; one still blocked after 60 s
+ * of virtual time is interrupted, as Ctrl-C would, and reported. Null when `path` is not an
+ * ntb_tool file; otherwise the strerror text of a refused write, '' when it was done, or the
+ * lab's report of a write that never returned.
+ */
+function writeTool(env: ShellEnv, path: string, text: string): string | CommandResult | null {
+  const parts = pathParts(path);
+  if (parts.length < 6 || parts.slice(0, 4).join('/') !== 'sys/kernel/debug/ntb_tool') return null;
+  const tool = env.board.tool();
+  if (tool === null || parts[4] !== tool.dev.name) return null;
+  const rel = parts.slice(5).join('/');
+  const sim = env.lab.sim;
+  let ended: number | null = null;
+  const ret = tool.write(rel, text, (v) => {
+    ended = v;
+    sim.stop();
+  });
+  const outcome = (rc: number): string => {
+    settleTool(sim, tool, env.lab.pair.fabric);
+    return rc >= 0 ? '' : toolStrerror(rc);
+  };
+  if (ret !== null) return outcome(ret);
+  const limit = sim.now + TOOL_WRITE_LIMIT_NS;
+  while (ended === null && sim.now < limit) sim.run({ until: limit });
+  if (ended === null) {
+    tool.interrupt();
+    const stop = sim.now + 1_000_000_000;
+    while (ended === null && sim.now < stop) sim.run({ until: stop });
+    return result('', `ntb-bench: echo ${text.trimEnd()} > ${path} still had not returned ${TOOL_WRITE_LIMIT_NS / 1e9} s (virtual) after it started; interrupted, as Ctrl-C would (the real write would still be blocked)\n`, 1);
+  }
+  return outcome(ended);
+}
+
 /** kstrtoint/kstrtou8 with base 0 of what echo wrote (one trailing newline allowed): the number, or EINVAL. */
 function kstrtoint(text: string): number | 'EINVAL' {
   const t = text.endsWith('\n') ? text.slice(0, -1) : text;
@@ -778,7 +876,8 @@ function writeXps(board: Board, xps: { dev: NetDevice; q: number }, text: string
 
 /**
  * `echo VALUE > FILE` (argv = [FILE, VALUE...]): the writable files are
- * /proc/irq/N/smp_affinity and /sys/class/net/DEV/queues/tx-N/xps_cpus; a write the kernel
+ * /proc/irq/N/smp_affinity, /sys/class/net/DEV/queues/tx-N/xps_cpus and the debugfs files of
+ * ntb_perf and ntb_tool; a write the kernel
  * refuses prints bash's `echo: write error: <strerror>`.
  */
 export const echoRedirect: Command = (argv, env) => {
@@ -793,6 +892,8 @@ export const echoRedirect: Command = (argv, env) => {
   if (node.kind === 'dir') return fail(`${path}: Is a directory`);
   const perfWrite = writePerf(env, path, echoed(words));
   if (perfWrite !== null) return typeof perfWrite === 'string' ? (perfWrite === '' ? result('') : writeError(perfWrite)) : perfWrite;
+  const toolWrite = writeTool(env, path, echoed(words));
+  if (toolWrite !== null) return typeof toolWrite === 'string' ? (toolWrite === '' ? result('') : fail(`echo: write error: ${toolWrite}`)) : toolWrite;
   const xps = xpsQueue(env.board, path);
   if (xps !== null) {
     const errno = writeXps(env.board, xps, echoed(words));

@@ -4,11 +4,12 @@
  * calls, us = user mode (0.0: the lab's tools, iperf3, ping and sockperf, are charged only their
  * system calls, so their time shows as sy, as top shows a network benchmark's), hi = hardirq,
  * si = softirq and tasklets, id = idle), `ip` (`link set DEV up|down|mtu N|txqueuelen N`,
- * `-s link show DEV`, `addr show`), and `modprobe` / `rmmod` for ntb_netdev, ntb_transport and ntb_perf.
+ * `-s link show DEV`, `addr show`), and `modprobe` / `rmmod` for ntb_netdev, ntb_transport, ntb_perf and ntb_tool.
  */
 import { ERRNO, NS_PER_SEC, strerror, type CpuUsage, type Errno } from '@ntbsim/kernel';
 import { formatIpv4, formatMac, NetError, parseIpv4, parseIpv4Prefix, prefixMask, type Ipv4Prefix, type NetDevice, type NetDevStats, type NudState } from '@ntbsim/net-core';
 import type { NtbPerf } from '@ntbsim/ntb-perf';
+import type { NtbTool } from '@ntbsim/ntb-tool';
 import { LabError, qdiscAttached, type Board } from '../lab/lab.js';
 import { applyParam, ParamError, parsePerfParams, unknownParamMessage, type ModuleParams } from '../lab/params.js';
 import { strtod } from './iperf3/units.js';
@@ -642,7 +643,7 @@ export const ip: Command = (argv, env) => {
 
 /**
  * `modprobe ntb_netdev [param=value...]` (a no-op when loaded, parameters unread, as modprobe),
- * `modprobe ntb_transport` and `modprobe ntb_perf [param=value...]`. A parameter the module does
+ * `modprobe ntb_transport`, `modprobe ntb_perf [param=value...]` and `modprobe ntb_tool`. A parameter the module does
  * not have is logged by the kernel (`ntb_netdev: unknown parameter 'foo' ignored`, shown as the
  * board's console prints it on stderr) and the module loads; a bad value of a known one fails
  * with the kernel's errno (Invalid argument; Numerical result out of range for a byte over 255).
@@ -657,6 +658,7 @@ export const modprobe: Command = (argv, env) => {
   if (mod === 'ntb_transport') return modprobeTransport(params, env);
   if (mod === 'ntb_hw_epf' || mod === 'pci_epf_vntb') return result('');
   if (mod === 'ntb_perf') return modprobePerf(params, env);
+  if (mod === 'ntb_tool') return modprobeTool(params, env);
   if (mod !== 'ntb_netdev') return result('', `modprobe: FATAL: Module ${mod} not found in directory /lib/modules/${LAB_KERNEL_RELEASE}\n`, 1);
   if (env.board.netdev() !== null) return result('');
   const parsed = moduleParams('ntb_netdev', { transport: {}, netdev: {} }, params, env);
@@ -821,6 +823,39 @@ function modprobePerf(specs: readonly string[], env: ShellEnv): CommandResult {
   return result('', warn, 0);
 }
 
+/**
+ * `modprobe ntb_tool`: the client registers and probes the board's NTB device if no other client
+ * holds it (unload ntb_netdev and ntb_transport first; otherwise it loads and binds nothing, its
+ * debugfs directory empty). ntb_tool has no module parameters: any is logged as unknown.
+ */
+function modprobeTool(specs: readonly string[], env: ShellEnv): CommandResult {
+  if (env.board.toolModule() !== null) return result('');
+  const warn = specs.map((spec) => `${env.board.printk(unknownParamMessage({ module: 'ntb_tool', name: spec.split('=')[0] ?? spec }))}\n`).join('');
+  env.board.loadTool();
+  sleepInNtbOps(env, 'modprobe ntb_tool');
+  return result('', warn, 0);
+}
+
+/** How long `rmmod ntb_tool` may block (ns, virtual): tool_remove's link disable and window teardown, a few EPF commands. */
+const TOOL_REMOVE_LIMIT_NS = 30 * NS_PER_SEC;
+
+/**
+ * rmmod returns when tool_remove has (whenRemoved). A write of the board's shell still blocked in
+ * ntb_tool cannot be (the lab's shell runs one command at a time and interrupts a write it gives
+ * up on), so tool_remove does not wait for writers here.
+ */
+function waitToolRemoved(env: ShellEnv, tool: NtbTool): void {
+  const sim = env.lab.sim;
+  const until = sim.now + TOOL_REMOVE_LIMIT_NS;
+  let done = false;
+  tool.whenRemoved(() => {
+    done = true;
+    sim.stop();
+  });
+  while (!done && sim.now < until) sim.run({ until });
+  if (!done) throw new LabError('ETIMEDOUT', `${env.board.name}: rmmod ntb_tool still waiting for tool_remove after ${TOOL_REMOVE_LIMIT_NS / NS_PER_SEC} s`);
+}
+
 /** The longest a module load or unload may sleep in its NTB device's commands (ns): a few EPF commands of at most 1 s each. */
 const MODULE_SLEEP_LIMIT_NS = 30 * NS_PER_SEC;
 
@@ -914,7 +949,7 @@ const MODPROBE_HELP = [
   '',
 ].join('\n');
 
-/** `rmmod MODULE...` (kmod): ntb_netdev unloads, then ntb_transport (held while ntb_netdev is loaded); each failure is reported. */
+/** `rmmod MODULE...` (kmod): ntb_netdev unloads, then ntb_transport (held while ntb_netdev is loaded), ntb_perf, ntb_tool; each failure is reported. */
 export const rmmod: Command = (argv, env) => {
   if (argv.slice(1).some((a) => a === '-h' || a === '--help')) return result(RMMOD_HELP);
   const mods = argv.slice(1);
@@ -935,8 +970,12 @@ export const rmmod: Command = (argv, env) => {
         sleepInNtbOps(env, 'rmmod ntb_perf');
         if (perf !== null) waitPerfRemoved(env, perf);
       }
+    } else if (mod === 'ntb_tool') {
+      const tool = env.board.tool();
+      if (!env.board.unloadTool()) err += 'rmmod: ERROR: Module ntb_tool is not currently loaded\n';
+      else if (tool !== null) waitToolRemoved(env, tool);
     } else if (BASE_MODULES.has(mod)) {
-      const user = env.board.transport() !== null ? 'ntb_transport' : env.board.perf() !== null ? 'ntb_perf' : null;
+      const user = env.board.transport() !== null ? 'ntb_transport' : env.board.perf() !== null ? 'ntb_perf' : env.board.tool() !== null ? 'ntb_tool' : null;
       err += user === null ? `rmmod: ERROR: could not remove '${mod}': Device or resource busy\n` : `rmmod: ERROR: Module ${mod} is in use by: ${user}\n`;
     }
     else err += `rmmod: ERROR: Module ${mod} is not currently loaded\n`;

@@ -329,9 +329,10 @@ export const grep: Filter = (argv, input, env) => {
  * last N, `-n +N` for tail is from line N on) and the files; or the message and status of an
  * error.
  */
-function countArg(tool: string, argv: readonly string[]): { n: number; sign: '' | '+' | '-'; files: string[] } | { readonly error: string } {
+function countArg(tool: string, argv: readonly string[]): { n: number; sign: '' | '+' | '-'; files: string[]; bytes: number | null } | { readonly error: string } {
   let n = 10;
   let sign: '' | '+' | '-' = '';
+  let bytes: number | null = null;
   const files: string[] = [];
   let opts = true;
   for (let i = 1; i < argv.length; i++) {
@@ -340,9 +341,16 @@ function countArg(tool: string, argv: readonly string[]): { n: number; sign: '' 
       opts = false;
       continue;
     }
+    // head -c N (-cN): the first N bytes (GNU head; N a plain byte count here).
+    const c = !opts || tool !== 'head' ? null : a === '-c' ? (argv[++i] ?? '') : a.startsWith('-c') ? a.slice(2) : null;
+    if (c !== null) {
+      if (!/^\d+$/.test(c)) return { error: c === '' ? `head: option requires an argument -- 'c'\nTry 'head --help' for more information.\n` : `head: invalid number of bytes: '${c}'\n` };
+      bytes = Number(c);
+      continue;
+    }
     const v = !opts ? null : a === '-n' ? argv[++i] : a.startsWith('-n') ? a.slice(2) : /^-\d+$/.test(a) ? a.slice(1) : null;
     if (v === null) {
-      if (opts && a.startsWith('-') && a.length > 1) return { error: `${tool}: ${a}: not supported by the lab's ${tool} (it takes -n N)\n` };
+      if (opts && a.startsWith('-') && a.length > 1) return { error: `${tool}: ${a}: not supported by the lab's ${tool} (it takes -n N${tool === 'head' ? ' and -c N' : ''})\n` };
       files.push(a);
     } else if (v === undefined) return { error: `${tool}: option requires an argument -- 'n'\nTry '${tool} --help' for more information.\n` };
     else {
@@ -352,10 +360,10 @@ function countArg(tool: string, argv: readonly string[]): { n: number; sign: '' 
       n = Number(m[2]);
     }
   }
-  return { n, sign, files };
+  return { n, sign, files, bytes };
 }
 
-/** `head` and `tail` (`-n N`, default 10): the first or last N lines of each input, a `==> F <==` header before each when there are several files. */
+/** `head` and `tail` (`-n N`, default 10): the first or last N lines of each input (`head -c N`: its first N bytes), a `==> F <==` header before each when there are several files. */
 function ends(tool: 'head' | 'tail'): Filter {
   return (argv, input, env) => {
     const a = countArg(tool, argv);
@@ -364,13 +372,14 @@ function ends(tool: 'head' | 'tail'): Filter {
       if (tool === 'head') return a.sign === '-' ? ls.slice(0, Math.max(0, ls.length - a.n)) : ls.slice(0, a.n);
       return a.sign === '+' ? ls.slice(Math.max(0, a.n - 1)) : a.n === 0 ? [] : ls.slice(-a.n);
     };
-    if (a.files.length === 0) return result(pick(lines(input ?? '')).map((l) => `${l}\n`).join(''));
+    const take = (t: string): string => (a.bytes !== null ? t.slice(0, a.bytes) : pick(lines(t)).map((l) => `${l}\n`).join(''));
+    if (a.files.length === 0) return result(take(input ?? ''));
     const blocks: string[] = [];
     let err = '';
     for (const f of a.files) {
       const r = readPath(env.board, f);
       const header = a.files.length > 1 ? `==> ${f} <==\n` : '';
-      if ('text' in r) blocks.push(header + pick(lines(r.text)).map((l) => `${l}\n`).join(''));
+      if ('text' in r) blocks.push(header + take(r.text));
       else if (r.dir) {
         blocks.push(header);
         err += `${tool}: error reading '${f}': ${r.error}\n`;
@@ -380,7 +389,7 @@ function ends(tool: 'head' | 'tail'): Filter {
   };
 }
 
-/** `head [-n N] [FILE…]`. */
+/** `head [-n N | -c N] [FILE…]`. */
 export const head: Filter = ends('head');
 /** `tail [-n N] [FILE…]`. */
 export const tail: Filter = ends('tail');
