@@ -3,13 +3,15 @@
 // 1. `changeset status` passes (every changeset parses and names known, non-ignored packages;
 //    on a branch, every changed package has a changeset).
 // 2. Every publishable package that was never released (it has no CHANGELOG.md yet) has a
-//    changeset of its own describing its first release.
+//    changeset of its own describing its first release (any changeset in .changeset/: on a
+//    fresh clone of a branch, where `changeset status` compares with origin/<baseBranch>, its
+//    plan holds only the branch's changesets).
 // 3. A dry run of `changeset version` on a scratch copy of the manifests and .changeset/ (the
 //    repository is not touched): each package of the release plan gets its new version and a
 //    CHANGELOG.md with that version and its changesets' text, and @ntbsim dependencies on it
 //    are updated to the new version.
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { publishablePackages, root, workspaces } from './workspaces.mjs';
@@ -26,10 +28,37 @@ function fail(name, message) {
 }
 const tmp = mkdtempSync(join(tmpdir(), 'ntbsim-changesets-'));
 
+/**
+ * Every changeset in .changeset/ (what `changeset status` reads without `--since`): its id and
+ * the packages its front matter names.
+ */
+function allChangesets() {
+  const dir = join(root, '.changeset');
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.md') && f !== 'README.md')
+    .map((f) => {
+      const front = /^---\r?\n([\s\S]*?)\r?\n---/.exec(readFileSync(join(dir, f), 'utf8'))?.[1] ?? '';
+      const releases = [...front.matchAll(/^\s*["']?([^"':\s]+)["']?\s*:\s*(major|minor|patch|none)\s*$/gm)].map((m) => ({ name: m[1] }));
+      return { id: f.slice(0, -3), releases };
+    });
+}
+
+/**
+ * `changeset status` compares HEAD with the config's `baseBranch`, which it needs as a local
+ * branch. A fresh clone checked out on a feature branch has it only as `origin/<base>`: then
+ * that is the ref to compare with (`--since`); otherwise changeset's own default.
+ */
+function sinceArgs() {
+  const base = JSON.parse(readFileSync(join(root, '.changeset', 'config.json'), 'utf8')).baseBranch ?? 'main';
+  const has = (ref) => spawnSync('git', ['rev-parse', '--verify', '--quiet', ref], { cwd: root }).status === 0;
+  if (has(`refs/heads/${base}`) || !has(`refs/remotes/origin/${base}`)) return [];
+  return [`--since=origin/${base}`];
+}
+
 try {
   // 1. changeset status, with the release plan as JSON.
   const planFile = join(tmp, 'plan.json');
-  const status = spawnSync(changeset, ['status', `--output=${planFile}`], { cwd: root, encoding: 'utf8' });
+  const status = spawnSync(changeset, ['status', `--output=${planFile}`, ...sinceArgs()], { cwd: root, encoding: 'utf8' });
   process.stdout.write(status.stdout);
   process.stderr.write(status.stderr);
   checks.add('status');
@@ -38,7 +67,7 @@ try {
 
   // 2. A first release needs a changeset naming the package.
   const named = new Map(); // package -> changeset ids naming it
-  for (const cs of plan.changesets) for (const r of cs.releases) named.set(r.name, [...(named.get(r.name) ?? []), cs.id]);
+  for (const cs of allChangesets()) for (const r of cs.releases) named.set(r.name, [...(named.get(r.name) ?? []), cs.id]);
   const pkgs = publishablePackages({ requireBuilt: false });
   for (const p of pkgs) {
     checks.add(`first release of ${p.name}`);
