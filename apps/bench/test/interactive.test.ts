@@ -96,7 +96,8 @@ describe.skipIf(!existsSync('/usr/bin/script'))('interactive lab through a pseud
     expect(code).toBe(0);
     const text = out.replace(/\r/g, '');
     // Intervals printed before the interrupt, then iperf3's handler output on the ^C line.
-    expect(text).toMatch(/\[ {2}5\] +\d+\.00-\d+\.00 +sec .*\n(?:.*\n)*\^C\[ {2}5\] +\d+\.00-\d+\.\d\d +sec .*\n- - - /);
+    // (The last interval, closed at the signal, is left out when it is under 10 % of -i with no data.)
+    expect(text).toMatch(/\[ {2}5\] +\d+\.00-\d+\.00 +sec .*\n(?:.*\n)*\^C(?:\[ {2}5\] +\d+\.00-\d+\.\d\d +sec .*\n)?- - - /);
     expect(text).toMatch(/ {18}receiver\niperf3: interrupt - the client has terminated\n/);
     expect(text.indexOf('after-iperf3\n')).toBeGreaterThan(text.indexOf('iperf3: interrupt'));
     // sleep dies of SIGINT silently (a new line after ^C); at the prompt ^C drops the line, which never runs.
@@ -123,7 +124,7 @@ describe.skipIf(!existsSync('/usr/bin/script'))('interactive lab through a pseud
       p.on('close', (c) => resolve({ code: c, out: text.replace(/\r/g, '') }));
     });
     expect(code).toBe(1);
-    expect(out).toMatch(/\^C\[ {2}5\] +\d+\.00-\d+\.\d\d +sec .*\n- - - [^]* {18}receiver\niperf3: interrupt - the client has terminated\n$/);
+    expect(out).toMatch(/\^C(?:\[ {2}5\] +\d+\.00-\d+\.\d\d +sec .*\n)?- - - [^]* {18}receiver\niperf3: interrupt - the client has terminated\n$/);
     expect(out).not.toContain('iperf Done.');
   }, 60_000);
 
@@ -146,6 +147,6 @@ describe.skipIf(!existsSync('/usr/bin/script'))('interactive lab through a pseud
     expect(code).toBe(0);
     // The second request goes a second after the first, in wall time too.
     expect(seq2At - t0).toBeGreaterThanOrEqual(1000);
-    expect(out).toMatch(/^PING 10\.0\.0\.1 \(10\.0\.0\.1\) 56\(84\) bytes of data\.\n64 bytes from 10\.0\.0\.1: icmp_seq=1 ttl=64 time=[\d.]+ ms\n64 bytes from 10\.0\.0\.1: icmp_seq=2 ttl=64 time=[\d.]+ ms\n\^C\n--- 10\.0\.0\.1 ping statistics ---\n2 packets transmitted, 2 received, 0% packet loss, time 1\d\d\dms\nrtt min\/avg\/max\/mdev = [\d./]+ ms\n$/);
+    expect(out).toMatch(/^PING 10\.0\.0\.1 \(10\.0\.0\.1\) 56\(84\) bytes of data\.\n64 bytes from 10\.0\.0\.1: icmp_seq=1 ttl=64 time=[\d.]+ ms\n64 bytes from 10\.0\.0\.1: icmp_seq=2 ttl=64 time=[\d.]+ ms\n(?:64 bytes from 10\.0\.0\.1: icmp_seq=3 ttl=64 time=[\d.]+ ms\n)?\^C\n--- 10\.0\.0\.1 ping statistics ---\n[23] packets transmitted, [23] received, 0% packet loss, time [12]\d\d\dms\nrtt min\/avg\/max\/mdev = [\d./]+ ms\n$/);
   }, 60_000);
 });
