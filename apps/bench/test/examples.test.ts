@@ -33,6 +33,17 @@ describe('examples/', () => {
     expect(irq.out).toMatch(/rtt min\/avg\/max\/mdev = 0\.0\d{2}\/0\.0\d{2}\/0\.0\d{2}\/0\.000 ms\n$/);
   });
 
+  it('latency-under-load.lab: ping as a job measures the round trip under the seed\'s test, which is longer than idle; kill -INT prints its statistics', () => {
+    const r = run('latency-under-load.lab');
+    expect(r.status).toBe(0);
+    const avgs = [...r.out.matchAll(/rtt min\/avg\/max\/mdev = [\d.]+\/([\d.]+)\//g)].map((m) => Number(m[1]));
+    expect(avgs).toHaveLength(2);
+    const [idle = 0, loaded = 0] = avgs;
+    expect(loaded).toBeGreaterThan(idle * 1.5);
+    expect(r.out).toMatch(/\n2\d packets transmitted, 2\d received, 0% packet loss, time 5\d\d\dms\n/);
+    expect(r.steps.at(-1)?.out).toBe(`[1]+  ${'Done'.padEnd(24)}ping -i 0.25 -q \${SERVER_IP}\n`);
+  });
+
   it('link-loss.lab: the link drops 1 s into the transfer for 30 ms; TCP retransmits what it ate and finishes', () => {
     const r = run('link-loss.lab');
     expect(r.status).toBe(0);
