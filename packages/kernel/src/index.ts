@@ -25,6 +25,7 @@ export { DelayedWork, Task, Work, Workqueue, type TaskFn, type TaskState } from 
 export { Hrtimer, Timer, type HrtimerMode, type TimerFn } from './timer.js';
 export { ms, NS_PER_MS, NS_PER_SEC, NS_PER_US, sec, transferNs, us, type Ns } from './time.js';
 export { TraceBuffer, type TraceRecord } from './trace.js';
+export { hashedPointer } from './vsprintf.js';
 export {
   CONTEXT_KINDS,
   type ContextKind,

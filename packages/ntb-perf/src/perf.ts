@@ -31,7 +31,7 @@
  * channels; a chunk that would pass the end of the mapped window is cut at it (the kernel
  * would write past its mapping).
  */
-import { ERRNO, Work, type Cpu, type ExecContext, type Hrtimer, type Task, type TaskStep, type Workqueue } from '@ntbsim/kernel';
+import { ERRNO, hashedPointer, Work, type Cpu, type ExecContext, type Hrtimer, type Task, type TaskStep, type Workqueue } from '@ntbsim/kernel';
 import type { DmaBuffer, DmaChannel, IoWindow, NtbCtxOps, NtbDevice } from '@ntbsim/ntb-core';
 import { perfParams } from './params.js';
 import type { NtbPerfClient, NtbPerfOptions, PerfParams, PerfThreadStats } from './types.js';
@@ -847,21 +847,6 @@ export class NtbPerf {
       for (const fn of this.removedWaiters.splice(0)) fn();
     });
   }
-}
-
-/**
- * `%p` hashing (ptr_to_hashval on a 64-bit kernel): a keyed hash of the pointer masked to its
- * low 32 bits, printed zero-padded to the pointer's 16 digits (`00000000xxxxxxxx`).
- */
-function hashedPointer(addr: number, key: number): string {
-  let h1 = (key ^ 0x9e3779b9) >>> 0;
-  let h2 = (Math.floor(addr / 2 ** 32) ^ 0x85ebca6b) >>> 0;
-  for (const w of [addr >>> 0, Math.floor(addr / 2 ** 32) >>> 0]) {
-    h1 = Math.imul(h1 ^ w, 0xcc9e2d51) >>> 0;
-    h1 = ((h1 << 13) | (h1 >>> 19)) >>> 0;
-    h2 = Math.imul(h2 ^ h1, 0x1b873593) >>> 0;
-  }
-  return `00000000${((h1 ^ h2) >>> 0).toString(16).padStart(8, '0')}`;
 }
 
 /**

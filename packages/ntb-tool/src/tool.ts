@@ -31,7 +31,7 @@
  * non-root reader (root reads them anyway); a peer window is accessed no further than its
  * mapping (the kernel would fault past it).
  */
-import { ERRNO, type ExecContext } from '@ntbsim/kernel';
+import { ERRNO, hashedPointer, type ExecContext } from '@ntbsim/kernel';
 import type { DmaBuffer, IoWindow, NtbCtxOps, NtbDevice, NtbDone } from '@ntbsim/ntb-core';
 import { EISDIR, ERESTART, ToolError } from './errors.js';
 import { kstrtoboolFromUser, kstrtou32FromUser, kstrtou64FromUser, scanAddrSize, scanCmdBits } from './parse.js';
@@ -105,19 +105,11 @@ export function formatPhys(v: number | bigint): string {
 }
 
 /**
- * `%pK` with kptr_restrict 0 (`%p` hashing, ptr_to_id of a 64-bit kernel): a keyed hash of the
- * pointer in the low 32 bits, printed as 16 digits; NULL prints as zeros (IS_ERR_OR_NULL).
+ * `%pK` with kptr_restrict 0: `%p`'s hashed id (the kernel's `hashedPointer`); NULL prints as zeros
+ * (IS_ERR_OR_NULL).
  */
-function hashedPointer(addr: number | null, key: number): string {
-  if (addr === null) return '0'.repeat(16);
-  let h1 = (key ^ 0x9e3779b9) >>> 0;
-  let h2 = (Math.floor(addr / 2 ** 32) ^ 0x85ebca6b) >>> 0;
-  for (const w of [addr >>> 0, Math.floor(addr / 2 ** 32) >>> 0]) {
-    h1 = Math.imul(h1 ^ w, 0xcc9e2d51) >>> 0;
-    h1 = ((h1 << 13) | (h1 >>> 19)) >>> 0;
-    h2 = Math.imul(h2 ^ h1, 0x1b873593) >>> 0;
-  }
-  return `00000000${((h1 ^ h2) >>> 0).toString(16).padStart(8, '0')}`;
+function pointerK(addr: number | null, key: number): string {
+  return addr === null ? '0'.repeat(16) : hashedPointer(addr, key);
 }
 
 /** round_up(x, align) for the power-of-two alignments of ntb_mw_get_align (any other: to the next multiple). */
@@ -520,7 +512,7 @@ export class NtbTool {
         const s =
           `Inbound MW     \t${inmw.widx}\n` +
           `Port           \t${this.dev.peerPortNumber(inmw.pidx)} (${inmw.pidx})\n` +
-          `Window Address \t0x${hashedPointer(inmw.buf === null ? null : inmw.buf.dmaAddr + LINEAR_MAP_OFFSET, key)}\n` +
+          `Window Address \t0x${pointerK(inmw.buf === null ? null : inmw.buf.dmaAddr + LINEAR_MAP_OFFSET, key)}\n` +
           `DMA Address    \t${formatPhys(inmw.buf?.dmaAddr ?? 0)}\n` +
           `Window Size    \t${formatPhys(inmw.size)}\n` +
           `Alignment      \t${formatPhys(align.addrAlign)}\n` +
@@ -623,7 +615,7 @@ export class NtbTool {
         const s =
           `Outbound MW:        \t${outmw.widx}\n` +
           `Port attached       \t${attached}\n` +
-          `Virtual address     \t0x${hashedPointer(outmw.io === null ? null : outmw.mapBase, key)}\n` +
+          `Virtual address     \t0x${pointerK(outmw.io === null ? null : outmw.mapBase, key)}\n` +
           `Phys Address        \t${formatPhys(map.base)}\n` +
           `Mapping Size        \t${formatPhys(map.size)}\n` +
           `Translation Address \t0x${outmw.trBase.toString(16).padStart(16, '0')}\n` +

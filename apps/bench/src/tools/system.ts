@@ -8,8 +8,6 @@
  */
 import { ERRNO, NS_PER_SEC, strerror, type CpuUsage, type Errno } from '@ntbsim/kernel';
 import { formatIpv4, formatMac, NetError, parseIpv4, parseIpv4Prefix, prefixMask, type Ipv4Prefix, type NetDevice, type NetDevStats, type NudState } from '@ntbsim/net-core';
-import type { NtbPerf } from '@ntbsim/ntb-perf';
-import type { NtbTool } from '@ntbsim/ntb-tool';
 import { LabError, qdiscAttached, type Board } from '../lab/lab.js';
 import { applyParam, ParamError, parsePerfParams, unknownParamMessage, type ModuleParams } from '../lab/params.js';
 import { strtod } from './iperf3/units.js';
@@ -839,23 +837,6 @@ function modprobeTool(specs: readonly string[], env: ShellEnv): CommandResult {
 /** How long `rmmod ntb_tool` may block (ns, virtual): tool_remove's link disable and window teardown, a few EPF commands. */
 const TOOL_REMOVE_LIMIT_NS = 30 * NS_PER_SEC;
 
-/**
- * rmmod returns when tool_remove has (whenRemoved). A write of the board's shell still blocked in
- * ntb_tool cannot be (the lab's shell runs one command at a time and interrupts a write it gives
- * up on), so tool_remove does not wait for writers here.
- */
-function waitToolRemoved(env: ShellEnv, tool: NtbTool): void {
-  const sim = env.lab.sim;
-  const until = sim.now + TOOL_REMOVE_LIMIT_NS;
-  let done = false;
-  tool.whenRemoved(() => {
-    done = true;
-    sim.stop();
-  });
-  while (!done && sim.now < until) sim.run({ until });
-  if (!done) throw new LabError('ETIMEDOUT', `${env.board.name}: rmmod ntb_tool still waiting for tool_remove after ${TOOL_REMOVE_LIMIT_NS / NS_PER_SEC} s`);
-}
-
 /** The longest a module load or unload may sleep in its NTB device's commands (ns): a few EPF commands of at most 1 s each. */
 const MODULE_SLEEP_LIMIT_NS = 30 * NS_PER_SEC;
 
@@ -875,17 +856,21 @@ function sleepInNtbOps(env: ShellEnv, what: string): void {
  */
 const PERF_REMOVE_LIMIT_NS = 2100 * NS_PER_SEC;
 
-/** rmmod returns when perf_remove has (whenRemoved), letting virtual time run until then. */
-function waitPerfRemoved(env: ShellEnv, perf: NtbPerf): void {
+/**
+ * rmmod returns when the client's remove has run (its `whenRemoved`), letting virtual time run
+ * until then, for `limitNs` at most. ntb_tool's tool_remove does not wait for blocked writers
+ * here: the lab's shell runs one command at a time and interrupts a write it gives up on.
+ */
+function waitRemoved(env: ShellEnv, client: { whenRemoved(fn: () => void): void }, how: { readonly module: string; readonly remove: string; readonly limitNs: number }): void {
   const sim = env.lab.sim;
-  const until = sim.now + PERF_REMOVE_LIMIT_NS;
+  const until = sim.now + how.limitNs;
   let done = false;
-  perf.whenRemoved(() => {
+  client.whenRemoved(() => {
     done = true;
     sim.stop();
   });
   while (!done && sim.now < until) sim.run({ until });
-  if (!done) throw new LabError('ETIMEDOUT', `${env.board.name}: rmmod ntb_perf still waiting for perf_remove after ${PERF_REMOVE_LIMIT_NS / NS_PER_SEC} s`);
+  if (!done) throw new LabError('ETIMEDOUT', `${env.board.name}: rmmod ${how.module} still waiting for ${how.remove} after ${how.limitNs / NS_PER_SEC} s`);
 }
 
 /** The hardware modules under ntb_transport (not removable in the lab). */
@@ -968,12 +953,12 @@ export const rmmod: Command = (argv, env) => {
       if (!env.board.unloadPerf()) err += 'rmmod: ERROR: Module ntb_perf is not currently loaded\n';
       else {
         sleepInNtbOps(env, 'rmmod ntb_perf');
-        if (perf !== null) waitPerfRemoved(env, perf);
+        if (perf !== null) waitRemoved(env, perf, { module: 'ntb_perf', remove: 'perf_remove', limitNs: PERF_REMOVE_LIMIT_NS });
       }
     } else if (mod === 'ntb_tool') {
       const tool = env.board.tool();
       if (!env.board.unloadTool()) err += 'rmmod: ERROR: Module ntb_tool is not currently loaded\n';
-      else if (tool !== null) waitToolRemoved(env, tool);
+      else if (tool !== null) waitRemoved(env, tool, { module: 'ntb_tool', remove: 'tool_remove', limitNs: TOOL_REMOVE_LIMIT_NS });
     } else if (BASE_MODULES.has(mod)) {
       const user = env.board.transport() !== null ? 'ntb_transport' : env.board.perf() !== null ? 'ntb_perf' : env.board.tool() !== null ? 'ntb_tool' : null;
       err += user === null ? `rmmod: ERROR: could not remove '${mod}': Device or resource busy\n` : `rmmod: ERROR: Module ${mod} is in use by: ${user}\n`;
