@@ -6,6 +6,15 @@ import { describe, expect, it } from 'vitest';
 const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 
 /**
+ * `script`'s arguments to run `ntb-bench ARGS` on a pseudo-terminal. `script -c` runs the line
+ * with $SHELL, or /bin/sh without one; `exec` makes node the terminal's foreground process
+ * itself, so a Ctrl-C reaches it alone — a shell left waiting (dash) would die of the SIGINT first.
+ */
+function onPty(args: string): string[] {
+  return ['-qec', `exec node ${cli} ${args}`, '/dev/null'];
+}
+
+/**
  * Drive `ntb-bench lab` through a pseudo-terminal (util-linux `script`), typing `lines`; a line
  * ending in a Tab is typed in three keystroke bursts (text, Tab, Enter), as readline completes
  * only a Tab that does not arrive in the same chunk as other keys (it takes those as a paste);
@@ -14,7 +23,7 @@ const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
  */
 function session(lines: (string | RegExp)[]): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve, reject) => {
-    const p = spawn('script', ['-qec', `node ${cli} lab`, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const p = spawn('script', onPty('lab'), { stdio: ['pipe', 'pipe', 'pipe'] });
     let out = '';
     p.stdout.on('data', (b: Buffer) => {
       out += b.toString();
@@ -109,7 +118,7 @@ describe.skipIf(!existsSync('/usr/bin/script'))('interactive lab through a pseud
 
   it('the one-shot iperf3 on a terminal streams its intervals and takes Ctrl-C as iperf3 does (its interrupt report, exit status 1)', async () => {
     const { code, out } = await new Promise<{ code: number | null; out: string }>((resolve, reject) => {
-      const p = spawn('script', ['-qec', `node ${cli} iperf3 -c 10.0.0.1 -t 600`, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
+      const p = spawn('script', onPty('iperf3 -c 10.0.0.1 -t 600'), { stdio: ['pipe', 'pipe', 'pipe'] });
       let text = '';
       let sent = false;
       p.stdout.on('data', (b: Buffer) => {
@@ -132,7 +141,7 @@ describe.skipIf(!existsSync('/usr/bin/script'))('interactive lab through a pseud
     const t0 = Date.now();
     let seq2At = 0;
     const { code, out } = await new Promise<{ code: number | null; out: string }>((resolve, reject) => {
-      const p = spawn('script', ['-qec', `node ${cli} ping 10.0.0.1`, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
+      const p = spawn('script', onPty('ping 10.0.0.1'), { stdio: ['pipe', 'pipe', 'pipe'] });
       let text = '';
       p.stdout.on('data', (b: Buffer) => {
         text += b.toString();
