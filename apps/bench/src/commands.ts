@@ -6,6 +6,7 @@ import { ethtool } from './tools/ethtool.js';
 import { iperf3 } from './tools/iperf3/index.js';
 import { jobs, wait } from './tools/jobs.js';
 import { kill, killall, pkill } from './tools/kill.js';
+import { mpstat } from './tools/mpstat.js';
 import { nstat } from './tools/nstat.js';
 import { ping } from './tools/ping.js';
 import { cat, echoRedirect, ls } from './tools/proc.js';
@@ -24,6 +25,7 @@ export function labCommands(extra: Readonly<Record<string, Command>> = {}): Map<
     ['ip', ip],
     ['sleep', sleep],
     ['top', top],
+    ['mpstat', mpstat],
     ['modprobe', modprobe],
     ['rmmod', rmmod],
     ['sysctl', sysctl],

@@ -44,6 +44,25 @@ describe('examples/', () => {
     expect(r.steps.at(-1)?.out).toBe(`[1]+  ${'Done'.padEnd(24)}ping -i 0.25 -q \${SERVER_IP}\n`);
   });
 
+  it('rx-cpu.lab: mpstat shows the RX CPU all softirq, on CPU 0, then on CPU 2 once the doorbell IRQ is steered there; the rate stays one CPU\'s', () => {
+    const r = run('rx-cpu.lab');
+    expect(r.status).toBe(0);
+    const soft = (cpu: number): number[] => [...r.out.matchAll(new RegExp(`^Average: {7}${cpu}(?: +\\d+\\.\\d\\d){5} +(\\d+\\.\\d\\d)`, 'gm'))].map((m) => Number(m[1]));
+    const [cpu0Before = 0, cpu0After = 0] = soft(0);
+    const [cpu2Before = 0, cpu2After = 0] = soft(2);
+    expect(cpu0Before).toBeGreaterThan(90);
+    expect(cpu2Before).toBe(0);
+    expect(cpu0After).toBe(0);
+    expect(cpu2After).toBeGreaterThan(90);
+    const rates = [...r.out.matchAll(/^\[SUM\] .* (\d+) Mbits\/sec {18}receiver$/gm)].map((m) => Number(m[1]));
+    expect(rates).toHaveLength(2);
+    expect(Math.abs((rates[0] ?? 0) - (rates[1] ?? 0))).toBeLessThan(20);
+    // /proc/softirqs after the second test: the TASKLET runs on CPU 0 and CPU 2 only.
+    const tasklet = /^ {5}TASKLET:((?: +\d+){8})$/gm;
+    const last = [...r.out.matchAll(tasklet)].at(-1)?.[1]?.trim().split(/ +/).map(Number) ?? [];
+    expect(last.map((v) => v > 0)).toEqual([true, false, true, false, false, false, false, false]);
+  });
+
   it('link-loss.lab: the link drops 1 s into the transfer for 30 ms; TCP retransmits what it ate and finishes', () => {
     const r = run('link-loss.lab');
     expect(r.status).toBe(0);

@@ -116,6 +116,13 @@ describe.skipIf(!existsSync('/usr/bin/script'))('interactive lab through a pseud
     expect(text).toContain('done\n');
   }, 60_000);
 
+  it('a foreground mpstat reports at the wall clock pace; Ctrl-C prints its Average on the line after ^C', async () => {
+    const { code, out } = await session(['mpstat 1', /00:00:01 +all/, '\x03', /Average:/, 'exit']);
+    expect(code).toBe(0);
+    const text = out.replace(/\r/g, '');
+    expect(text).toMatch(/\n00:00:00 +CPU +%usr .*\n00:00:01 +all( +\d+\.\d\d){10}\n(?:.*\n)*\^C\nAverage: +all( +\d+\.\d\d){10}\n/);
+  }, 60_000);
+
   it('the one-shot iperf3 on a terminal streams its intervals and takes Ctrl-C as iperf3 does (its interrupt report, exit status 1)', async () => {
     const { code, out } = await new Promise<{ code: number | null; out: string }>((resolve, reject) => {
       const p = spawn('script', onPty('iperf3 -c 10.0.0.1 -t 600'), { stdio: ['pipe', 'pipe', 'pipe'] });

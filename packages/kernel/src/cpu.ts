@@ -28,7 +28,7 @@
  */
 import { KernelError } from './errors.js';
 import type { Host } from './host.js';
-import { CONTEXT_KINDS, type ContextKind, type CpuUsage, type ExecContext, type Runnable } from './types.js';
+import { CONTEXT_KINDS, SOFTIRQ_VECTORS, type ContextKind, type CpuUsage, type ExecContext, type Runnable } from './types.js';
 import type { Ns } from './time.js';
 
 /** A FIFO with O(1) push/shift at both ends (ring buffer). */
@@ -205,6 +205,11 @@ export class Cpu {
   /** A stretch started at irq exit runs while the softirq work is handed over to ksoftirqd. */
   private irqExitStretch = false;
   private ksoftirqd: Ksoftirqd | null = null;
+  /** Softirq runs per vector (kstat_cpu's softirqs[], indexed as SOFTIRQ_VECTORS). */
+  private readonly softirqRuns = new Float64Array(SOFTIRQ_VECTORS.length);
+  /** The task that last held the CPU (ksoftirqd included), null for the idle task. */
+  private lastTask: Runnable | null = null;
+  private switches = 0;
 
   /** CPU `id` of `host`. */
   constructor(
@@ -389,6 +394,7 @@ export class Cpu {
     const n = q.length;
     if (n === 0) {
       this.softirqEnd = -1;
+      this.switchTo(null);
       return undefined;
     }
     let best = 0;
@@ -411,6 +417,7 @@ export class Cpu {
     this.curV = v;
     if (v > this.minVruntime) this.minVruntime = v;
     this.sliceUsed = 0;
+    this.switchTo(r);
     if (r === this.ksoftirqd) {
       this.slot = 1;
     } else {
@@ -418,6 +425,28 @@ export class Cpu {
       this.slot = r.kind === 'kthread' ? 2 : 3;
     }
     return r;
+  }
+
+  /** __schedule's context switch to `next` (null: the idle task), counted when it is another task (rq->nr_switches). */
+  private switchTo(next: Runnable | null): void {
+    if (next === this.lastTask) return;
+    this.lastTask = next;
+    this.switches++;
+  }
+
+  /** Context switches on this CPU since boot (rq->nr_switches; the `ctxt` of /proc/stat sums them): a task, ksoftirqd or the idle task taking the CPU from another. */
+  get nrSwitches(): number {
+    return this.switches;
+  }
+
+  /** @internal A softirq run of vector number `nr` starts here (kstat_incr_softirqs_this_cpu). */
+  countSoftirq(nr: number): void {
+    this.softirqRuns[nr] = (this.softirqRuns[nr] as number) + 1;
+  }
+
+  /** Softirq runs on this CPU since boot, per vector in SOFTIRQ_VECTORS order (kstat_softirqs_cpu: a row of /proc/softirqs is one index across the CPUs). */
+  softirqCounts(): number[] {
+    return Array.from(this.softirqRuns);
   }
 
   /** @internal ksoftirqd's step: the next step of the deferred softirq work, in softirq context. */

@@ -12,7 +12,7 @@ import { Softirq, Tasklet, type SoftirqFn } from './softirq.js';
 import { Kworker, Task, Workqueue, type TaskFn } from './task.js';
 import { Hrtimer, Timer, type HrtimerMode, type TimerFn } from './timer.js';
 import { NS_PER_SEC, type Ns } from './time.js';
-import type { CpuUsage, ExecContext, HostOptions } from './types.js';
+import type { CpuUsage, ExecContext, HostOptions, SoftirqVector } from './types.js';
 
 /** Lines the kernel log buffer keeps (the model's log_buf; older lines are dropped first). */
 export const LOG_BUF_LINES = 4096;
@@ -61,6 +61,7 @@ export class Host {
   private readonly kworkers: Kworker[] = [];
   private readonly allMask: number;
   private readonly logBuf: string[] = [];
+  private forks = 0;
 
   /** A host in `sim` with the CPUs and costs of `options.profile`. */
   constructor(
@@ -180,9 +181,19 @@ export class Host {
     return new Tasklet(this, name, fn);
   }
 
-  /** A softirq vector (open_softirq), e.g. NET_RX. */
-  openSoftirq(name: string, fn: SoftirqFn): Softirq {
+  /** Softirq vector `name`'s handler (open_softirq), e.g. NET_RX. */
+  openSoftirq(name: SoftirqVector, fn: SoftirqFn): Softirq {
     return new Softirq(this, name, fn);
+  }
+
+  /** Tasks started on this host since boot, kthreads and user tasks (total_forks: the `processes` line of /proc/stat). */
+  get totalForks(): number {
+    return this.forks;
+  }
+
+  /** @internal A task was started (copy_process). */
+  forked(): void {
+    this.forks++;
   }
 
   /** Create and start a kthread (kthread_run). */

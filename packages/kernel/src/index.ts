@@ -28,6 +28,7 @@ export { TraceBuffer, type TraceRecord } from './trace.js';
 export { hashedPointer } from './vsprintf.js';
 export {
   CONTEXT_KINDS,
+  SOFTIRQ_VECTORS,
   type ContextKind,
   type CpuUsage,
   type ExecContext,
@@ -35,5 +36,6 @@ export {
   type Runnable,
   type RunOptions,
   type SimulationOptions,
+  type SoftirqVector,
   type TaskStep,
 } from './types.js';

@@ -5,10 +5,15 @@
  * bit is cleared before the callback runs, as `tasklet_action` does); a tasklet picked up on
  * another CPU while it still runs elsewhere is deferred until that run ends. A softirq (such as
  * NET_RX) is one tasklet-like instance per CPU, so it may run on several CPUs at once.
+ *
+ * Every run counts once for its vector on the CPU it runs on (kstat_incr_softirqs_this_cpu,
+ * what /proc/softirqs shows): the kernel counts a vector once per __do_softirq pass however
+ * many of its tasklets the pass runs, the model once per tasklet run.
  */
 import { cpuOf, type Cpu } from './cpu.js';
+import { KernelError } from './errors.js';
 import type { Host } from './host.js';
-import type { ExecContext, Runnable } from './types.js';
+import { SOFTIRQ_VECTORS, type ExecContext, type Runnable, type SoftirqVector } from './types.js';
 
 /** A tasklet or softirq body: one step; return true to continue in another step. */
 export type SoftirqFn = (ctx: ExecContext) => boolean;
@@ -22,11 +27,14 @@ export class Tasklet implements Runnable {
   private retryOn: Cpu | null = null;
   /** Completed runs (each run may span several steps). */
   runs = 0;
+  /** HI or TASKLET work (SOFTIRQ_NOW_MASK), which irq exit runs even while ksoftirqd is runnable. */
+  readonly syncSoftirq: boolean;
+  private readonly vectorNr: number;
 
   /**
-   * A tasklet named `name` running `fn` (tasklet_init / tasklet_setup). `syncSoftirq` (default
-   * true) says it is TASKLET_SOFTIRQ work, which irq exit runs even while ksoftirqd is
-   * runnable; false for the other vectors built on it (TIMER, NET_RX, HRTIMER…).
+   * A tasklet named `name` running `fn` (tasklet_init / tasklet_setup) on softirq vector
+   * `vector`: `TASKLET` (default) or `HI` for a tasklet, another vector for the work built on
+   * it (a softirq's per-CPU instance, a timer callback).
    */
   constructor(
     /** The host the tasklet belongs to. */
@@ -34,9 +42,13 @@ export class Tasklet implements Runnable {
     /** Name shown in traces. */
     readonly name: string,
     private readonly fn: SoftirqFn,
-    /** TASKLET_SOFTIRQ work (SOFTIRQ_NOW_MASK): see the constructor. */
-    readonly syncSoftirq = true,
-  ) {}
+    /** The softirq vector it runs in. */
+    readonly vector: SoftirqVector = 'TASKLET',
+  ) {
+    this.vectorNr = SOFTIRQ_VECTORS.indexOf(vector);
+    if (this.vectorNr < 0) throw new KernelError('EINVAL', `tasklet ${name}: softirq vector '${String(vector)}' is not one of ${SOFTIRQ_VECTORS.join(', ')}`);
+    this.syncSoftirq = vector === 'HI' || vector === 'TASKLET';
+  }
 
   /** Whether it is scheduled and not yet started (TASKLET_STATE_SCHED). */
   get isScheduled(): boolean {
@@ -73,6 +85,7 @@ export class Tasklet implements Runnable {
       if (!this.scheduled) return false;
       this.scheduled = false;
       this.runningOn = ctx.cpu;
+      ctx.cpu.countSoftirq(this.vectorNr);
       ctx.charge(this.host.costs.softirqEntry());
     } else if (this.runningOn !== ctx.cpu) {
       this.retryOn = ctx.cpu;
@@ -98,15 +111,15 @@ export class Tasklet implements Runnable {
 export class Softirq {
   private readonly perCpu: Tasklet[];
 
-  /** A softirq named `name` whose handler is `fn`. */
+  /** Softirq vector `name` whose handler is `fn`. */
   constructor(
     /** The host the softirq belongs to. */
     readonly host: Host,
-    /** Softirq name (e.g. `NET_RX`), shown in traces. */
-    readonly name: string,
+    /** The vector (e.g. `NET_RX`), also the name shown in traces. */
+    readonly name: SoftirqVector,
     fn: SoftirqFn,
   ) {
-    this.perCpu = host.cpus.map((c) => new Tasklet(host, `${name}/${c.id}`, fn, false));
+    this.perCpu = host.cpus.map((c) => new Tasklet(host, `${name}/${c.id}`, fn, name));
   }
 
   /** Mark it pending on `on` (a CPU, the current context's CPU; default the CPU running the caller, else CPU 0); false if already pending there. */

@@ -91,6 +91,7 @@ export class Task implements Runnable {
   start(): this {
     if (this.started) throw new KernelError('EINVAL', `task ${this.name}: already started (wake it instead)`);
     this.started = true;
+    this.host.forked();
     this.lastCpu = this.pickCpu();
     this.lastCpu.enqueue(this);
     return this;

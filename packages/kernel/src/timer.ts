@@ -22,15 +22,15 @@ export type TimerFn = (ctx: ExecContext) => void;
  * starts (__run_timers' detach_timer): false when it was deleted or re-armed in the meantime,
  * and then nothing runs.
  */
-function timerRun(host: Host, name: string, take: () => boolean, fn: TimerFn): Tasklet {
+function timerRun(host: Host, name: string, vector: 'TIMER' | 'HRTIMER', run: { take: () => boolean; fn: TimerFn }): Tasklet {
   return new Tasklet(
     host,
     name,
     (ctx) => {
-      if (take()) fn(ctx);
+      if (run.take()) run.fn(ctx);
       return false;
     },
-    false,
+    vector,
   );
 }
 
@@ -110,7 +110,7 @@ export class Timer extends QueuedTimer {
     fn: TimerFn,
   ) {
     super(host);
-    this.tasklet = timerRun(host, `timer:${name}`, () => this.take(), fn);
+    this.tasklet = timerRun(host, `timer:${name}`, 'TIMER', { take: () => this.take(), fn });
   }
 
   /**
@@ -155,7 +155,7 @@ export class Hrtimer extends QueuedTimer implements Runnable {
   ) {
     super(host);
     this.kind = mode === 'hard' ? 'hardirq' : 'softirq';
-    this.tasklet = mode === 'soft' ? timerRun(host, `hrtimer:${name}`, () => this.take(), fn) : null;
+    this.tasklet = mode === 'soft' ? timerRun(host, `hrtimer:${name}`, 'HRTIMER', { take: () => this.take(), fn }) : null;
   }
 
   /**

@@ -12,6 +12,12 @@ export type ContextKind = 'hardirq' | 'softirq' | 'kthread' | 'user';
 /** All context kinds, highest priority first. */
 export const CONTEXT_KINDS: readonly ContextKind[] = ['hardirq', 'softirq', 'kthread', 'user'];
 
+/** The softirq vectors in the kernel's order (softirq_to_name, include/linux/interrupt.h): a vector's index is its number. */
+export const SOFTIRQ_VECTORS = ['HI', 'TIMER', 'NET_TX', 'NET_RX', 'BLOCK', 'IRQ_POLL', 'TASKLET', 'SCHED', 'HRTIMER', 'RCU'] as const;
+
+/** A softirq vector's name (`NET_RX_SOFTIRQ` is `NET_RX`). */
+export type SoftirqVector = (typeof SOFTIRQ_VECTORS)[number];
+
 /**
  * What a running step sees: where it runs and a cost cursor. A step's state changes take
  * effect at `start`; `charge(ns)` advances `time`, and the CPU stays busy until `time`.

@@ -148,7 +148,7 @@ describe('Cpu', () => {
         return false;
       };
       const tasklet = host.createTasklet('rx', rxFn);
-      const netRx = host.openSoftirq('RX', rxFn);
+      const netRx = host.openSoftirq('NET_RX', rxFn);
       const irq = host.requestIrq('db', (ctx) => {
         log.push(`irq@${ctx.start}`);
         if (vector === 'tasklet') tasklet.schedule(ctx);

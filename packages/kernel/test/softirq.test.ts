@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { KernelError, SOFTIRQ_VECTORS, Tasklet, type SoftirqVector } from '../src/index.js';
 import { quietHost } from './helpers.js';
 
 describe('Tasklet', () => {
@@ -97,5 +98,42 @@ describe('Softirq', () => {
     expect(netRx.raise(host.cpu(3))).toBe(true);
     sim.run();
     expect(ran).toEqual(['cpu0@0', 'cpu3@0']);
+  });
+});
+
+describe('softirq statistics (kstat softirqs, /proc/softirqs)', () => {
+  it('counts each run once for its vector on the CPU it runs on: tasklets TASKLET, a softirq its own vector, timers TIMER and soft hrtimers HRTIMER', () => {
+    const { sim, host } = quietHost();
+    const vec = (name: string): number => SOFTIRQ_VECTORS.indexOf(name as SoftirqVector);
+    const t = host.createTasklet('t', () => false);
+    const hi = new Tasklet(host, 'hi', () => false, 'HI');
+    const netRx = host.openSoftirq('NET_RX', () => false);
+    t.schedule(host.cpu(1));
+    t.schedule(host.cpu(1));
+    sim.run();
+    t.schedule(host.cpu(2));
+    hi.schedule(host.cpu(0));
+    netRx.raise(host.cpu(3));
+    netRx.raise(host.cpu(0));
+    host.createTimer('tm', () => undefined).mod(host.jiffies + 1);
+    host.createHrtimer('hr', () => undefined, 'soft').start(10_000);
+    host.createHrtimer('hard', () => undefined, 'hard').start(10_000);
+    sim.run();
+    const counts = host.cpus.map((c) => c.softirqCounts());
+    expect(counts.map((c) => c[vec('TASKLET')])).toEqual([0, 1, 1, 0]);
+    expect(counts.map((c) => c[vec('HI')])).toEqual([1, 0, 0, 0]);
+    expect(counts.map((c) => c[vec('NET_RX')])).toEqual([1, 0, 0, 1]);
+    expect(counts.reduce((s, c) => s + (c[vec('TIMER')] ?? 0), 0)).toBe(1);
+    // A hard hrtimer's callback runs in hardirq context: no softirq run.
+    expect(counts.reduce((s, c) => s + (c[vec('HRTIMER')] ?? 0), 0)).toBe(1);
+    expect(counts.every((c) => c.length === SOFTIRQ_VECTORS.length)).toBe(true);
+  });
+
+  it('a tasklet on a vector that is not a softirq is refused with EINVAL, naming the vectors', () => {
+    const { host } = quietHost();
+    const make = (): Tasklet => new Tasklet(host, 'x', () => false, 'NET_RXX' as SoftirqVector);
+    expect(make).toThrow(KernelError);
+    expect(make).toThrow(expect.objectContaining({ code: 'EINVAL' }));
+    expect(make).toThrow("tasklet x: softirq vector 'NET_RXX' is not one of HI, TIMER, NET_TX, NET_RX, BLOCK, IRQ_POLL, TASKLET, SCHED, HRTIMER, RCU");
   });
 });

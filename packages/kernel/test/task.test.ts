@@ -327,3 +327,34 @@ describe('workqueue: a work never runs on two CPUs at once', () => {
     expect(cpus).toEqual([0, 2]);
   });
 });
+
+describe('scheduler statistics (/proc/stat ctxt and processes)', () => {
+  it('counts a context switch when another task, or the idle task, takes the CPU; an interrupt or a softirq is none; each started task is a fork', () => {
+    const { sim, host } = quietHost({ cpus: 1 });
+    const cpu = host.cpu(0);
+    expect(host.totalForks).toBe(0);
+    const steps = (name: string, n: number): Task => {
+      let left = n;
+      return host.createKthread(name, (ctx): TaskStep => {
+        ctx.charge(1_000_000);
+        return --left > 0 ? 'run' : 'exit';
+      });
+    };
+    // One task alone: idle -> a, a -> idle.
+    steps('a', 2);
+    sim.run();
+    expect(cpu.nrSwitches).toBe(2);
+    // An interrupt and a tasklet on the idle CPU switch no task.
+    const irq = host.requestIrq('irq', (ctx) => ctx.charge(1000));
+    irq.raise();
+    host.createTasklet('t', () => false).schedule(cpu);
+    sim.run();
+    expect(cpu.nrSwitches).toBe(2);
+    // Two tasks of 3 ms each share the CPU in 0.75 ms+ slices: they alternate, then idle.
+    steps('b', 3);
+    steps('c', 3);
+    sim.run();
+    expect(cpu.nrSwitches).toBeGreaterThanOrEqual(2 + 4);
+    expect(host.totalForks).toBe(3);
+  });
+});

@@ -507,7 +507,7 @@ function runSegment(line: string, input: string | null, env: ShellEnv, commands:
 }
 
 /** The commands the lab runs as background jobs (`CMD &`; tools/jobs.ts). */
-const BACKGROUND_COMMANDS = new Set(['iperf3', 'sleep', 'tcpdump', 'ping']);
+const BACKGROUND_COMMANDS = new Set(['iperf3', 'sleep', 'tcpdump', 'ping', 'mpstat']);
 
 /**
  * Whether an interactive shell runs `line` as a foreground job — started as `LINE &` and
@@ -548,8 +548,9 @@ const HELP_LINES: readonly (readonly [string, string])[] = [
   ['iperf3 -s|-c HOST [options] [&]', 'TCP and UDP throughput (iperf3 3.12); & runs a client as a job'],
   ['jobs', "the board shell's jobs: running, and ended ones not yet reported (bash)"],
   ['kill [-SIG] %JOB...', "signal the board shell's background jobs (bash)"],
-  ['killall [-s SIG] NAME... / pkill [-SIG] PAT', "signal the board's iperf3 servers and its jobs (iperf3, ping, tcpdump, sleep) by name"],
+  ['killall [-s SIG] NAME... / pkill [-SIG] PAT', "signal the board's iperf3 servers and its jobs (iperf3, ping, tcpdump, mpstat, sleep) by name"],
   ['ls [-1Cd] [PATH...]', 'list /proc, /sys and debugfs'],
+  ['mpstat [-A] [-u] [-I SUM|CPU|SCPU|ALL] [-P LIST|ALL] [INTERVAL [COUNT]] [&]', 'per-CPU %usr %sys %irq %soft %idle and interrupt rates (sysstat); & runs it as a job, until kill -INT without a count'],
   ['modprobe MODULE [param=value...]', 'load ntb_transport, ntb_netdev, ntb_perf, ntb_tool'],
   ['nstat [-azrnsjp] [PATTERN...]', 'SNMP counters changed since the last nstat (iproute2)'],
   ['ping [-c N] [-i S] [-s N] [-q] [-b] [-M do|want|dont] [-w S] [-W S] HOST [&]', 'ICMP echo (iputils); & runs it as a job, until kill -INT without -c or -w'],

@@ -6,7 +6,8 @@
  * `/proc/irq/N/smp_affinity` (hex mask), the writable XPS map
  * `/sys/class/net/<dev>/queues/tx-N/xps_cpus` (hex mask), and
  * `/sys/kernel/debug/ntb_transport/<dev>/qpN/stats`, and the debugfs files of ntb_perf and
- * ntb_tool (`/sys/kernel/debug/ntb_tool/<dev>/…`, read and written through `@ntbsim/ntb-tool`).
+ * ntb_tool (`/sys/kernel/debug/ntb_tool/<dev>/…`, read and written through `@ntbsim/ntb-tool`);
+ * `/proc/stat`, `/proc/softirqs` and `/proc/uptime` come from `kstat.ts`.
  */
 import { ERRNO, errnoName, strerror, type Errno, type IrqVector, type Simulation } from '@ntbsim/kernel';
 import type { PcieFabric } from '@ntbsim/ntb-hw-epf';
@@ -17,6 +18,7 @@ import { formatQpStats } from '@ntbsim/ntb-transport';
 import type { Board } from '../lab/lab.js';
 import { parseKernelUint } from '../lab/params.js';
 import { result, type Command, type CommandResult, type ShellEnv } from '../types.js';
+import { nrIrqs, procSoftirqs, procStat, procUptime } from './kstat.js';
 
 /** R-Car S4's PCIe controller "dma" interrupt: GIC_SPI 417, level-high, so GIC hwirq 449. */
 const EDMA_GIC_HWIRQ = 417 + 32;
@@ -83,7 +85,7 @@ export function procInterrupts(board: Board): string {
   return formatInterrupts(
     host.cpus.map((c) => c.id),
     rows,
-    (irqs.at(-1)?.num ?? 0) + 1,
+    nrIrqs(board),
   );
 }
 
@@ -238,9 +240,12 @@ function nodeAt(board: Board, p: readonly string[]): FsNode | null {
     case 0:
       return dir(['proc', 'sys']);
     case 1:
-      return key === 'proc' ? dir(['interrupts', 'irq', 'net']) : key === 'sys' ? dir(['class', 'kernel']) : null;
+      return key === 'proc' ? dir(['interrupts', 'irq', 'net', 'softirqs', 'stat', 'uptime']) : key === 'sys' ? dir(['class', 'kernel']) : null;
     case 2:
       if (key === 'proc/interrupts') return file(() => procInterrupts(board));
+      if (key === 'proc/stat') return file(() => procStat(board));
+      if (key === 'proc/softirqs') return file(() => procSoftirqs(board));
+      if (key === 'proc/uptime') return file(() => procUptime(board));
       if (key === 'proc/irq') return dir([...board.host.irqs.keys()].sort((x, y) => x - y).map(String));
       if (key === 'proc/net') return dir(['arp', 'dev', 'netstat', 'snmp', 'softnet_stat']);
       if (key === 'sys/class') return dir(['net']);

@@ -256,7 +256,7 @@ describe('background jobs', () => {
     };
     expect(run()).toBe(run());
     const lab = bootLab({ seed: 4 });
-    expect(sh(lab, 'ep', 'ethtool -l ntb0 &')).toEqual({ stdout: '', stderr: 'bash: the lab runs only iperf3, sleep, tcpdump and ping in the background (`&`)\n', status: 2 });
+    expect(sh(lab, 'ep', 'ethtool -l ntb0 &')).toEqual({ stdout: '', stderr: 'bash: the lab runs only iperf3, sleep, tcpdump, ping and mpstat in the background (`&`)\n', status: 2 });
     expect(sh(lab, 'ep', 'iperf3 -c 10.0.0.1 | cat &')).toEqual({ stdout: '', stderr: "bash: the lab's shell runs no pipeline in the background (`&`)\n", status: 2 });
     expect(sh(lab, 'ep', 'sleep 1 && sleep 2').stderr).toBe("bash: the lab's shell runs no `&&` lists\n");
     expect(sh(lab, 'ep', 'sleep 1 & sleep 2').stderr).toBe("bash: the lab's shell runs one command per line: nothing may follow a background `&`\n");

@@ -170,7 +170,7 @@ describe('the two-board lab', () => {
   it('tab completion offers the entries of a path word, directories with a slash', () => {
     const rc = lab.boards.rc;
     expect(completePath(rc, '/sys/k')).toEqual(['/sys/kernel/']);
-    expect(completePath(rc, '/proc/')).toEqual(['/proc/interrupts', '/proc/irq/', '/proc/net/']);
+    expect(completePath(rc, '/proc/')).toEqual(['/proc/interrupts', '/proc/irq/', '/proc/net/', '/proc/softirqs', '/proc/stat', '/proc/uptime']);
     expect(completePath(rc, `/sys/kernel/debug/ntb_transport/${rc.transport()?.dev.name ?? ''}/q`)).toHaveLength(2);
     expect(completePath(rc, 'pr')).toEqual(['proc/']);
     expect(completePath(rc, '/nope/x')).toEqual([]);
