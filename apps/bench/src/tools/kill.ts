@@ -7,7 +7,8 @@
  * signals whose default action ends a process end it silently (its sockets close; the peer
  * sees the control connection go); signal 0, SIGCHLD, SIGCONT, SIGURG and SIGWINCH leave it
  * running. A `sleep … &` job ends on any of the ending signals; a `tcpdump … &` one runs its
- * cleanup handler on SIGINT, SIGTERM and SIGHUP (its counts) and ends silently on the others.
+ * cleanup handler on SIGINT, SIGTERM and SIGHUP (its counts) and ends silently on the others;
+ * `ping` and `mpstat` print their statistics or Average on SIGINT.
  * `sockperf server` the lab cannot signal, and says so rather than pretend. What the signalled processes print shows
  * right after the command, as on the board's terminal. killall matches whole names
  * (`NAME: no process found` and status 1 for a name nothing runs as); pkill matches an extended
@@ -62,14 +63,14 @@ function jobProcess(name: string): LabProcess {
   };
 }
 
-const PROCESSES: readonly LabProcess[] = [
-  { name: 'iperf3', running: serversOn, signal: (lab, board, sig) => stopServers(lab, board, sig.effect) },
-  jobProcess('iperf3'),
-  jobProcess('sleep'),
-  jobProcess('tcpdump'),
-  jobProcess('ping'),
-  { name: 'sockperf', running: sockperfServersOn, signal: null },
-];
+const IPERF3_SERVERS: LabProcess = { name: 'iperf3', running: serversOn, signal: (lab, board, sig) => stopServers(lab, board, sig.effect) };
+const SOCKPERF_SERVERS: LabProcess = { name: 'sockperf', running: sockperfServersOn, signal: null };
+
+/** The kinds of process running on `board`: its iperf3 servers, its jobs by program name (iperf3, sleep, tcpdump, ping, mpstat…), its sockperf servers. */
+function processesOn(lab: Lab, board: Board): LabProcess[] {
+  const comms = new Set(runningJobs(board).map((j) => j.job.comm));
+  return [IPERF3_SERVERS, ...[...comms].map(jobProcess), SOCKPERF_SERVERS].filter((p) => p.running(lab, board) > 0);
+}
 
 /**
  * How long (virtual) the command lets the processes it signalled run their handlers before it
@@ -220,7 +221,7 @@ export const killall: Command = (argv, env) => {
   const path = names.find((n) => n.includes('/'));
   if (path !== undefined) return result('', `killall: the lab does not model matching by executable path ('${path}'): name the process\n`, 1);
   const same = (a: string, b: string): boolean => (ignoreCase ? a.toLowerCase() === b.toLowerCase() : a === b);
-  const running = PROCESSES.filter((p) => p.running(env.lab, env.board) > 0);
+  const running = processesOn(env.lab, env.board);
   // Each process counts for the first name it matches (kill_all's found bits).
   const found = new Set<number>();
   const matched: LabProcess[] = [];
@@ -299,7 +300,7 @@ export const pkill: Command = (argv, env) => {
   } catch (e) {
     return result('', `pkill: ${(e as Error).message}\n`, 2);
   }
-  const matched = PROCESSES.filter((p) => p.running(env.lab, env.board) > 0 && re.test(p.name));
+  const matched = processesOn(env.lab, env.board).filter((p) => re.test(p.name));
   const n = matched.reduce((sum, p) => sum + p.running(env.lab, env.board), 0);
   const refused = deliver('pkill', env, matched, sig);
   if (refused !== null) return refused;

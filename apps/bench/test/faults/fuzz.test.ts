@@ -211,20 +211,22 @@ describe('fuzz', () => {
     );
   }, 60_000);
 
-  it('signals at any moment of an iperf3 test (client and server, any state from connect to the results exchange): no throw, nothing left running, no stray NaN or undefined, and the boards carry a new test after (120 cases)', () => {
+  it('signals at any moment of an iperf3 test (client and server, any state from connect to the results exchange) and of an mpstat watching it: no throw, nothing left running, no stray NaN or undefined, and the boards carry a new test after (120 cases)', () => {
     const step = fc.oneof(
-      fc.constantFrom('rc$ iperf3 -s', 'rc$ iperf3 -s -J', 'ep$ iperf3 -c 10.0.0.1 -t 2 &', 'ep$ iperf3 -c 10.0.0.1 -t 1 -P 2 -J &', 'ep$ iperf3 -c 10.0.0.1 -u -b 50M -t 1 &', 'ep$ iperf3 -c 10.0.0.1 -R -t 1 &', 'ep$ jobs', 'rc$ wait', 'ep$ wait'),
-      fc.record({ board: fc.constantFrom('rc', 'ep'), how: fc.constantFrom('killall iperf3', 'killall -9 iperf3', 'pkill -HUP iperf3', 'kill %1', 'kill -INT %%', 'kill -KILL %-', 'killall -0 iperf3') }).map((r) => `${r.board}$ ${r.how}`),
+      fc.constantFrom('rc$ iperf3 -s', 'rc$ iperf3 -s -J', 'ep$ iperf3 -c 10.0.0.1 -t 2 &', 'ep$ iperf3 -c 10.0.0.1 -t 1 -P 2 -J &', 'ep$ iperf3 -c 10.0.0.1 -u -b 50M -t 1 &', 'ep$ iperf3 -c 10.0.0.1 -R -t 1 &', 'ep$ jobs', 'rc$ wait', 'ep$ wait', 'rc$ mpstat -A 1 &', 'ep$ mpstat -P ALL 1 2 &', 'rc$ cat /proc/stat /proc/softirqs'),
+      fc.record({ board: fc.constantFrom('rc', 'ep'), how: fc.constantFrom('killall iperf3', 'killall -9 iperf3', 'pkill -HUP iperf3', 'kill %1', 'kill -INT %%', 'kill -KILL %-', 'killall -0 iperf3', 'killall -INT mpstat') }).map((r) => `${r.board}$ ${r.how}`),
       fc.integer({ min: 0, max: 1500 }).map((ms) => `ep$ sleep ${(ms / 1000).toFixed(3)}`),
     );
     fc.assert(
       fc.property(fc.array(step, { minLength: 1, maxLength: 8 }), (lines) => {
         const lab = bootLab({ seed: 13 });
-        const script = [...lines, 'ep$ wait', 'rc$ killall -9 iperf3', 'ep$ killall -9 iperf3', 'rc$ iperf3 -s -D -p 5999', 'ep$ iperf3 -c 10.0.0.1 -p 5999 -t 1'].join('\n');
+        // An mpstat without a count runs until signalled: SIGINT ends it with its Average.
+        const script = [...lines, 'rc$ killall -q -INT mpstat', 'ep$ killall -q -INT mpstat', 'rc$ wait', 'ep$ wait', 'rc$ killall -9 iperf3', 'ep$ killall -9 iperf3', 'rc$ iperf3 -s -D -p 5999', 'ep$ iperf3 -c 10.0.0.1 -p 5999 -t 1'].join('\n');
         const out = runScript(lab, script, { name: 'sig.lab', commands, keepGoing: true });
         const text = out.steps.map((st) => st.result.stdout + st.result.stderr).join('');
         const last = out.steps.at(-1);
-        expect({ stray: /NaN|undefined/.test(text), jobs: runScript(lab, 'ep$ jobs', { name: 'j.lab', commands }).steps[0]?.result.stdout, fresh: last?.command.startsWith('iperf3 -c 10.0.0.1 -p 5999') === true && last.result.status === 0 }).toEqual({ stray: false, jobs: '', fresh: true });
+        const jobs = (b: string): string | undefined => runScript(lab, `${b}$ jobs`, { name: 'j.lab', commands }).steps[0]?.result.stdout;
+        expect({ stray: /NaN|undefined|Infinity/.test(text), jobs: [jobs('rc'), jobs('ep')], fresh: last?.command.startsWith('iperf3 -c 10.0.0.1 -p 5999') === true && last.result.status === 0 }).toEqual({ stray: false, jobs: ['', ''], fresh: true });
       }),
       params(120),
     );

@@ -197,6 +197,11 @@ describe('mpstat', () => {
     expect(sh(lab, 'rc', 'kill %1')).toEqual({ stdout: '', stderr: '', status: 0 });
     expect(sh(lab, 'rc', 'sleep 2').stdout).toBe('');
     expect(sh(lab, 'rc', 'jobs').stdout).toBe('[1]+  Terminated              mpstat 1\n');
+    // killall and pkill find it by name.
+    sh(lab, 'rc', 'mpstat -P 0 1 &');
+    sh(lab, 'rc', 'sleep 1.5');
+    expect(sh(lab, 'rc', 'killall -INT mpstat').stdout).toMatch(/^\n\nAverage: +CPU .*\nAverage: {7}0( +\d+\.\d\d){10}\n$/);
+    expect(sh(lab, 'rc', 'pkill -INT mpstat')).toEqual({ stdout: '', stderr: '', status: 1 });
   });
 
   it('is deterministic: the same seed gives the same report', () => {
