@@ -550,7 +550,7 @@ const HELP_LINES: readonly (readonly [string, string])[] = [
   ['kill [-SIG] %JOB...', "signal the board shell's background jobs (bash)"],
   ['killall [-s SIG] NAME... / pkill [-SIG] PAT', "signal the board's iperf3 servers and its jobs (iperf3, ping, tcpdump, mpstat, sleep) by name"],
   ['ls [-1Cd] [PATH...]', 'list /proc, /sys and debugfs'],
-  ['mpstat [-A] [-u] [-I SUM|CPU|SCPU|ALL] [-P LIST|ALL] [INTERVAL [COUNT]] [&]', 'per-CPU %usr %sys %irq %soft %idle and interrupt rates (sysstat); & runs it as a job, until kill -INT without a count'],
+  ['mpstat [-A] [-u] [-I SUM|CPU|SCPU|ALL] [-P LIST|ALL] [-o JSON] [INTERVAL [COUNT]] [&]', 'per-CPU %usr %sys %irq %soft %idle and interrupt rates (sysstat); & runs it as a job, until kill -INT without a count'],
   ['modprobe MODULE [param=value...]', 'load ntb_transport, ntb_netdev, ntb_perf, ntb_tool'],
   ['nstat [-azrnsjp] [PATTERN...]', 'SNMP counters changed since the last nstat (iproute2)'],
   ['ping [-c N] [-i S] [-s N] [-q] [-b] [-M do|want|dont] [-w S] [-W S] HOST [&]', 'ICMP echo (iputils); & runs it as a job, until kill -INT without -c or -w'],

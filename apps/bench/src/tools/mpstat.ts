@@ -3,19 +3,20 @@
  * and /proc/softirqs, as sysstat's mpstat computes and prints them — the tool a driver
  * developer runs beside iperf3 to see which CPU the RX softirq saturates.
  *
- * `mpstat [-A] [-u] [-I SUM|CPU|SCPU|ALL[,…]] [-P CPU_LIST|ON|ALL] [-V] [INTERVAL [COUNT]]`:
+ * `mpstat [-A] [-u] [-I SUM|CPU|SCPU|ALL[,…]] [-P CPU_LIST|ON|ALL] [-o JSON] [-V] [INTERVAL [COUNT]]`:
  * without an interval, one report of the times since boot; with one, a first sample, then a
  * report per interval (times from USER_HZ tick deltas, percentages of the ticks that passed,
  * rates per second of uptime ticks), and after COUNT reports — or at SIGINT, when it prints a
  * new line first — the `Average:` of the whole run. Several activities, or `-P`, print the
- * header before every report; otherwise it is printed again every 23 reports (a terminal
- * of 25 rows).
+ * header before every report; otherwise once (the lab's output is not a terminal whose height
+ * mpstat could read). `-o JSON` prints sysstat's JSON document instead, a `statistics` element
+ * per report and no average; its SIGINT handler is not set then, so SIGINT kills it unclosed.
  *
  * As ping does, an mpstat with an interval and no count runs as a job (`mpstat 1 &`, ended by
  * `kill -INT`) or in the interactive lab's foreground (Ctrl-C); a script's foreground one needs
  * a count. Its sampling task is a user task on the board, its reads charged as copies to user.
  * The times come from the board's clock: the lab's epoch plus virtual time, in UTC, printed as
- * the C locale's `%X` and `%x`. `-o JSON` is not modelled.
+ * the C locale's `%X` and `%x`.
  */
 import { SOFTIRQ_VECTORS, type TaskStep } from '@ntbsim/kernel';
 import type { Board } from '../lab/lab.js';
@@ -27,8 +28,8 @@ import { interleaved, type StreamWrite } from './output.js';
 
 const USAGE = 'Usage: mpstat [ options ] [ <interval> [ <count> ] ]\nOptions are:\n[ -A ] [ -u ] [ -V ] [ -I { SUM | CPU | SCPU | ALL } ]\n[ -o JSON ] [ -P { <cpu_list> | ON | ALL } ]\n';
 const VERSION = 'sysstat version 12.6.1\n(C) Sebastien Godard (sysstat <at> orange.fr)\n';
-/** Reports between two headers when one activity is shown without -P (get_win_height's 23 rows off a terminal). */
-const ROWS = 23;
+/** Reports between two headers when one activity is shown without -P: get_win_height's default when stdout is not a terminal it can measure (a day of seconds), so the header shows once. */
+const ROWS = 3600 * 24;
 const SIGINT = 2;
 
 /** What mpstat was asked for (its actflags, flags and cpu_bitmap). */
@@ -47,6 +48,8 @@ interface MpstatOptions {
   readonly count: number;
   /** The header before every report. */
   readonly everyHeader: boolean;
+  /** `-o JSON`: the report as sysstat's JSON document. */
+  readonly json: boolean;
 }
 
 type Parsed = MpstatOptions | { readonly exit: CommandResult };
@@ -84,6 +87,7 @@ function parseArgs(args: readonly string[], nCpus: number): Parsed {
   let pOption = false;
   let interval = -1;
   let count = 0;
+  let json = false;
   const bitmap = new Array<boolean>(nCpus + 1).fill(false);
   for (let i = 0; i < args.length; i++) {
     const a = args[i] as string;
@@ -99,8 +103,8 @@ function parseArgs(args: readonly string[], nCpus: number): Parsed {
         else return usage();
       }
     } else if (a === '-o') {
-      if (args[i + 1] !== 'JSON') return usage();
-      return { exit: result('', "mpstat: the lab's mpstat prints its plain text report only (-o JSON is not modelled)\n", 1) };
+      if (args[++i] !== 'JSON') return usage();
+      json = true;
     } else if (a === '-P') {
       const v = args[++i];
       if (v === undefined) return usage();
@@ -133,7 +137,7 @@ function parseArgs(args: readonly string[], nCpus: number): Parsed {
   if (!actset) cpu = true;
   if (!pOption) bitmap[0] = true;
   const activities = [cpu, irqSum, irqCpu, softirqs].filter(Boolean).length;
-  return { cpu, irqSum, irqCpu, softirqs, pOption, bitmap, interval: Math.max(0, interval), count, everyHeader: pOption || activities > 1 };
+  return { cpu, irqSum, irqCpu, softirqs, pOption, bitmap, interval: Math.max(0, interval), count, everyHeader: pOption || activities > 1, json };
 }
 
 /** One sample: the statistics, the interrupt counts per CPU by IRQ name, and the wall-clock second it was taken. */
@@ -169,10 +173,14 @@ function timeOfDay(tod: number): string {
   return `${pad2(d.getUTCHours())}:${pad2(d.getUTCMinutes())}:${pad2(d.getUTCSeconds())}`;
 }
 
-/** print_gal_header: `Linux RELEASE (NODE) \tDATE \t_MACHINE_\t(N CPU)` with the C locale's `%x`. */
-function galHeader(board: Board, machine: string, tod: number): string {
+/** strftime `%x` in the C locale (UTC): the report's date. */
+function reportDate(tod: number): string {
   const d = new Date(tod * 1000);
-  const date = `${pad2(d.getUTCMonth() + 1)}/${pad2(d.getUTCDate())}/${pad2(d.getUTCFullYear() % 100)}`;
+  return `${pad2(d.getUTCMonth() + 1)}/${pad2(d.getUTCDate())}/${pad2(d.getUTCFullYear() % 100)}`;
+}
+
+/** print_gal_header: `Linux RELEASE (NODE) \tDATE \t_MACHINE_\t(N CPU)`. */
+function galHeader(board: Board, machine: string, date: string): string {
   return `Linux ${LAB_KERNEL_RELEASE} (${board.name}) \t${date} \t_${machine}_\t(${board.host.cpus.length} CPU)\n`;
 }
 
@@ -193,92 +201,134 @@ function cpuShares(p: CpuTimes, c: CpuTimes, itv: number): number[] {
   return [clamp(p.user - p.guest, c.user - c.guest), clamp(p.nice - p.guestNice, c.nice - c.guestNice), share(p.system, c.system, itv), share(p.iowait, c.iowait, itv), share(p.irq, c.irq, itv), share(p.softirq, c.softirq, itv), share(p.steal, c.steal, itv), share(p.guest, c.guest, itv), share(p.guestNice, c.guestNice, itv), clamp(p.idle, c.idle)];
 }
 
-/** Writes one report (write_stats_core) between `prev` and `curr`; `prevLabel` heads the header, `currLabel` the rows. */
-class Reporter {
-  constructor(
-    private readonly o: MpstatOptions,
-    private readonly nCpus: number,
-  ) {}
-
-  report(prev: Sample, curr: Sample, labels: { readonly prev: string; readonly curr: string; readonly header: boolean }): string {
-    const gItv = interval(tickSum(prev.stat.total), tickSum(curr.stat.total));
-    // Rates use one CPU's share of the time: /proc/uptime's ticks on an SMP board.
-    const itv = this.nCpus > 1 ? interval(Math.floor(prev.stat.uptimeNs / 1e7), Math.floor(curr.stat.uptimeNs / 1e7)) : gItv;
-    let out = '';
-    if (this.o.cpu) out += this.cpuStats(prev, curr, gItv, labels);
-    if (this.o.irqSum) out += this.irqSumStats(prev, curr, itv, labels);
-    if (this.o.irqCpu) out += this.perCpuTable(labels, this.irqColumns(prev, curr), itv);
-    if (this.o.softirqs) out += this.perCpuTable(labels, this.softirqColumns(prev, curr), itv);
-    return out;
-  }
-
-  private wanted(cpu: number): boolean {
-    return this.o.bitmap[cpu + 1] === true;
-  }
-
-  private cpuStats(prev: Sample, curr: Sample, gItv: number, labels: { prev: string; curr: string; header: boolean }): string {
-    let out = labels.header ? `\n${labels.prev.padEnd(11)}  CPU    %usr   %nice    %sys %iowait    %irq   %soft  %steal  %guest  %gnice   %idle\n` : '';
-    if (this.o.bitmap[0] === true) out += `${labels.curr.padEnd(11)}  all${cols(cpuShares(prev.stat.total, curr.stat.total, gItv), 7)}\n`;
-    for (let cpu = 0; cpu < this.nCpus; cpu++) {
-      if (!this.wanted(cpu)) continue;
-      const p = prev.stat.cpus[cpu] as CpuTimes;
-      const c = curr.stat.cpus[cpu] as CpuTimes;
-      const pcItv = tickSum(c) - tickSum(p);
-      // A CPU whose times did not move (tickless): all idle.
-      const values = pcItv === 0 ? [0, 0, 0, 0, 0, 0, 0, 0, 0, 100] : cpuShares(p, c, pcItv);
-      out += `${labels.curr.padEnd(11)} ${String(cpu).padStart(4)}${cols(values, 7)}\n`;
-    }
-    return out;
-  }
-
-  private irqSumStats(prev: Sample, curr: Sample, itv: number, labels: { prev: string; curr: string; header: boolean }): string {
-    let out = labels.header ? `\n${labels.prev.padEnd(11)}  CPU    intr/s\n` : '';
-    const total = (s: Sample): number => s.stat.intr.reduce((a, b) => a + b, 0);
-    if (this.o.bitmap[0] === true) out += `${labels.curr.padEnd(11)}  all${cols([rate(total(prev), total(curr), itv)], 9)}\n`;
-    const perCpu = (s: Sample, cpu: number): number => s.irqs.reduce((a, r) => a + (r.counts[cpu] ?? 0), 0);
-    for (let cpu = 0; cpu < this.nCpus; cpu++) {
-      if (!this.wanted(cpu)) continue;
-      const pcItv = tickSum(curr.stat.cpus[cpu] as CpuTimes) - tickSum(prev.stat.cpus[cpu] as CpuTimes);
-      out += `${labels.curr.padEnd(11)} ${String(cpu).padStart(4)}${cols([pcItv === 0 ? 0 : rate(perCpu(prev, cpu), perCpu(curr, cpu), itv)], 9)}\n`;
-    }
-    return out;
-  }
-
-  /** /proc/interrupts' columns: each IRQ's name and its counts per CPU before and now (0 before for one that was not there). */
-  private irqColumns(prev: Sample, curr: Sample): Columns {
-    const before = new Map(prev.irqs.map((r) => [r.name, r.counts]));
-    return { names: curr.irqs.map((r) => r.name), changed: !sameNames(prev.irqs.map((r) => r.name), curr.irqs.map((r) => r.name)), prev: curr.irqs.map((r) => before.get(r.name) ?? []), curr: curr.irqs.map((r) => r.counts) };
-  }
-
-  /** /proc/softirqs' columns: each vector's runs per CPU before and now. */
-  private softirqColumns(prev: Sample, curr: Sample): Columns {
-    const byVector = (s: Sample): number[][] => SOFTIRQ_VECTORS.map((_, v) => s.stat.softirqs.map((c) => c[v] ?? 0));
-    return { names: [...SOFTIRQ_VECTORS], changed: false, prev: byVector(prev), curr: byVector(curr) };
-  }
-
-  /** write_plain_irqcpu_stats: a column per interrupt, a row per CPU (all of them unless -P chose some). */
-  private perCpuTable(labels: { prev: string; curr: string; header: boolean }, t: Columns, itv: number): string {
-    const widths = t.names.map((n) => Math.max(10, n.length + 2));
-    let out = labels.header || (this.o.interval > 0 && t.changed) ? `\n${labels.prev.padEnd(11)}  CPU${t.names.map((n) => ` ${n.padStart(8)}/s`).join('')}\n` : '';
-    for (let cpu = 0; cpu < this.nCpus; cpu++) {
-      if (this.o.pOption && !this.wanted(cpu)) continue;
-      const values = t.names.map((_, j) => ` ${rate(t.prev[j]?.[cpu] ?? 0, t.curr[j]?.[cpu] ?? 0, itv).toFixed(2).padStart(widths[j] as number)}`);
-      out += `${labels.curr.padEnd(11)}  ${String(cpu).padStart(3)}${values.join('')}\n`;
-    }
-    return out;
-  }
+/** A row of a per-CPU table: `all` or a CPU number, and its values. */
+interface Row {
+  readonly cpu: 'all' | number;
+  readonly values: readonly number[];
 }
 
-/** A per-CPU interrupt table's columns: names, and per column the counts per CPU before and now. */
-interface Columns {
+/** A table of interrupt rates per CPU (-I CPU, -I SCPU): its column names and a row per CPU shown. */
+interface IrqTable {
   readonly names: readonly string[];
-  /** The interrupts listed differ from the last sample's (the header is printed again). */
+  /** The interrupts listed differ from the last sample's (plain output prints the header again). */
   readonly changed: boolean;
-  readonly prev: readonly (readonly number[])[];
-  readonly curr: readonly (readonly number[])[];
+  readonly rows: readonly Row[];
+}
+
+/** One report's figures (write_stats_core), per activity asked for. */
+interface Report {
+  readonly cpu: readonly Row[] | null;
+  readonly irqSum: readonly Row[] | null;
+  readonly irqCpu: IrqTable | null;
+  readonly softirqs: IrqTable | null;
+}
+
+const CPU_KEYS = ['usr', 'nice', 'sys', 'iowait', 'irq', 'soft', 'steal', 'guest', 'gnice', 'idle'] as const;
+
+/** The figures of one report between `prev` and `curr`, as mpstat computes them from the tick and count deltas. */
+function computeReport(o: MpstatOptions, prev: Sample, curr: Sample): Report {
+  const nCpus = curr.stat.cpus.length;
+  const gItv = interval(tickSum(prev.stat.total), tickSum(curr.stat.total));
+  // Rates use one CPU's share of the time: /proc/uptime's ticks on an SMP board.
+  const itv = nCpus > 1 ? interval(Math.floor(prev.stat.uptimeNs / 1e7), Math.floor(curr.stat.uptimeNs / 1e7)) : gItv;
+  const shown = (cpu: number): boolean => o.bitmap[cpu + 1] === true;
+  const cpus = Array.from({ length: nCpus }, (_, i) => i);
+  /** A CPU's ticks did not move (tickless): mpstat shows it all idle, its rates 0. */
+  const still = (cpu: number): boolean => tickSum(curr.stat.cpus[cpu] as CpuTimes) === tickSum(prev.stat.cpus[cpu] as CpuTimes);
+  const perCpu = (f: (cpu: number) => readonly number[]): Row[] => cpus.filter(shown).map((cpu) => ({ cpu, values: f(cpu) }));
+  let cpuRows: Row[] | null = null;
+  if (o.cpu) {
+    const rows = perCpu((cpu) => {
+      const p = prev.stat.cpus[cpu] as CpuTimes;
+      const c = curr.stat.cpus[cpu] as CpuTimes;
+      return still(cpu) ? [0, 0, 0, 0, 0, 0, 0, 0, 0, 100] : cpuShares(p, c, tickSum(c) - tickSum(p));
+    });
+    cpuRows = o.bitmap[0] === true ? [{ cpu: 'all', values: cpuShares(prev.stat.total, curr.stat.total, gItv) }, ...rows] : rows;
+  }
+  let sumRows: Row[] | null = null;
+  if (o.irqSum) {
+    const total = (s: Sample): number => s.stat.intr.reduce((a, b) => a + b, 0);
+    const onCpu = (s: Sample, cpu: number): number => s.irqs.reduce((a, r) => a + (r.counts[cpu] ?? 0), 0);
+    const rows = perCpu((cpu) => [still(cpu) ? 0 : rate(onCpu(prev, cpu), onCpu(curr, cpu), itv)]);
+    sumRows = o.bitmap[0] === true ? [{ cpu: 'all', values: [rate(total(prev), total(curr), itv)] }, ...rows] : rows;
+  }
+  /** A per-CPU interrupt table over every CPU, or those -P chose. */
+  const table = (names: readonly string[], changed: boolean, count: (s: Sample, col: number, cpu: number) => number): IrqTable => ({
+    names,
+    changed,
+    rows: cpus.filter((cpu) => !o.pOption || shown(cpu)).map((cpu) => ({ cpu, values: names.map((_, j) => rate(count(prev, j, cpu), count(curr, j, cpu), itv)) })),
+  });
+  let irqCpu: IrqTable | null = null;
+  if (o.irqCpu) {
+    // /proc/interrupts' lines by name: one that was not there before counts from 0.
+    const names = curr.irqs.map((r) => r.name);
+    const before = new Map(prev.irqs.map((r) => [r.name, r.counts]));
+    irqCpu = table(names, !sameNames(prev.irqs.map((r) => r.name), names), (s, j, cpu) => (s === prev ? before.get(names[j] ?? '') : s.irqs[j]?.counts)?.[cpu] ?? 0);
+  }
+  const softirqs = o.softirqs ? table(SOFTIRQ_VECTORS, false, (s, v, cpu) => s.stat.softirqs[cpu]?.[v] ?? 0) : null;
+  return { cpu: cpuRows, irqSum: sumRows, irqCpu, softirqs };
 }
 
 const sameNames = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((n, i) => n === b[i]);
+
+/** Labels of a plain report: the header's (the previous sample's time, or `Average:`) and the rows' (this sample's). */
+interface Labels {
+  readonly prev: string;
+  readonly curr: string;
+  /** Print the activities' headers (a changed interrupt list prints its own anyway). */
+  readonly header: boolean;
+}
+
+/** A report as mpstat's plain output prints it. */
+function plainReport(r: Report, labels: Labels, interval: number): string {
+  const label = labels.curr.padEnd(11);
+  const head = (cols: string): string => (labels.header ? `\n${labels.prev.padEnd(11)}  CPU${cols}\n` : '');
+  const cpuCol = (cpu: 'all' | number): string => (cpu === 'all' ? '  all' : ` ${String(cpu).padStart(4)}`);
+  let out = '';
+  if (r.cpu !== null) {
+    out += head('    %usr   %nice    %sys %iowait    %irq   %soft  %steal  %guest  %gnice   %idle');
+    for (const row of r.cpu) out += `${label}${cpuCol(row.cpu)}${cols(row.values, 7)}\n`;
+  }
+  if (r.irqSum !== null) {
+    out += head('    intr/s');
+    for (const row of r.irqSum) out += `${label}${cpuCol(row.cpu)}${cols(row.values, 9)}\n`;
+  }
+  for (const t of [r.irqCpu, r.softirqs]) {
+    if (t === null) continue;
+    // A column is as wide as its name and "/s", 10 at least.
+    const widths = t.names.map((n) => Math.max(10, n.length + 2));
+    if (labels.header || (interval > 0 && t.changed)) out += `\n${labels.prev.padEnd(11)}  CPU${t.names.map((n) => ` ${n.padStart(8)}/s`).join('')}\n`;
+    for (const row of t.rows) out += `${label}  ${String(row.cpu).padStart(3)}${row.values.map((v, j) => ` ${v.toFixed(2).padStart(widths[j] as number)}`).join('')}\n`;
+  }
+  return out;
+}
+
+/** xprintf: `tab` tabs, then `text`. */
+const tabs = (tab: number, text: string): string => `${'\t'.repeat(tab)}${text}`;
+
+/** A report as one element of mpstat -o JSON's `statistics` array (write_stats_core's JSON branch), without its trailing newline. */
+function jsonReport(r: Report, timestamp: string): string {
+  const parts: string[] = [];
+  const list = (name: string, items: readonly string[]): string => `${tabs(5, `"${name}": [`)}\n${items.map((i) => tabs(6, i)).join(',\n')}\n${tabs(5, ']')}`;
+  const cpuName = (cpu: 'all' | number): string => `"cpu": "${cpu}"`;
+  if (r.cpu !== null) parts.push(list('cpu-load', r.cpu.map((row) => `{${[cpuName(row.cpu), ...CPU_KEYS.map((k, i) => `"${k}": ${(row.values[i] ?? 0).toFixed(2)}`)].join(', ')}}`)));
+  if (r.irqSum !== null) parts.push(list('sum-interrupts', r.irqSum.map((row) => `{${cpuName(row.cpu)}, "intr": ${(row.values[0] ?? 0).toFixed(2)}}`)));
+  for (const [name, t] of [['individual-interrupts', r.irqCpu], ['soft-interrupts', r.softirqs]] as const) {
+    if (t === null) continue;
+    const cpus = t.rows.map((row) => `${tabs(6, `{${cpuName(row.cpu)}, "intr": [`)}\n${t.names.map((n, j) => tabs(7, `{"name": "${n}", "value": ${(row.values[j] ?? 0).toFixed(2)}}`)).join(',\n')}\n${tabs(6, '] }')}`);
+    parts.push(`${tabs(5, `"${name}": [`)}\n${cpus.join(',\n')}\n${tabs(5, ']')}`);
+  }
+  return `${tabs(4, '{')}\n${tabs(5, `"timestamp": "${timestamp}",`)}\n${parts.join(',\n')}\n${tabs(4, '}')}`;
+}
+
+/** print_gal_header's JSON opening, up to the `statistics` array. */
+function jsonHeader(board: Board, machine: string, date: string): string {
+  const fields = [`"nodename": "${board.name}",`, '"sysname": "Linux",', `"release": "${LAB_KERNEL_RELEASE}",`, `"machine": "${machine}",`, `"number-of-cpus": ${board.host.cpus.length},`, `"date": "${date}",`, '"statistics": ['];
+  return `{"sysstat": {\n${tabs(1, '"hosts": [')}\n${tabs(2, '{')}\n${fields.map((f) => tabs(3, f)).join('\n')}\n`;
+}
+
+/** The JSON document's closing, after the last report. */
+const JSON_END = '\n\t\t\t]\n\t\t}\n\t]\n}}\n';
 
 /** `mpstat [OPTION]... [INTERVAL [COUNT]]`: see the module comment. */
 export const mpstat: Command = (argv, env) => {
@@ -291,12 +341,16 @@ export const mpstat: Command = (argv, env) => {
     return result('', "mpstat: the lab cannot interrupt an mpstat in a script: give a count (`mpstat 1 5`), or run it as a job (`mpstat 1 &`, ended by kill -INT or killall -INT, which prints its Average; Ctrl-C ends one in the interactive lab)\n", 2);
   }
   const machine = lab.profile.name.startsWith('x86') ? 'x86_64' : 'aarch64';
-  const reporter = new Reporter(o, nCpus);
   const first = sample(board);
-  const header = galHeader(board, machine, first.tod);
+  const date = reportDate(first.tod);
+  const report = (prev: Sample, curr: Sample, labels: Labels): string => {
+    const r = computeReport(o, prev, curr);
+    return o.json ? jsonReport(r, labels.curr) : plainReport(r, labels, o.interval);
+  };
+  const header = o.json ? jsonHeader(board, machine, date) : galHeader(board, machine, date);
   if (o.interval === 0) {
     const label = timeOfDay(first.tod);
-    return result(header + reporter.report(zeroSample(first), first, { prev: label, curr: label, header: true }));
+    return result(header + report(zeroSample(first), first, { prev: label, curr: label, header: true }) + (o.json ? JSON_END : ''));
   }
   const writes: StreamWrite[] = [];
   const say = (text: string): void => {
@@ -310,8 +364,9 @@ export const mpstat: Command = (argv, env) => {
   let lines = ROWS;
   let interrupted = false;
   let ended: JobStatus | null = null;
-  const average = (): void => {
-    say(reporter.report(first, last, { prev: 'Average:', curr: 'Average:', header: o.everyHeader }));
+  /** The end of the run: the Average (plain) or the document's closing (JSON). */
+  const finish = (): void => {
+    say(o.json ? JSON_END : report(first, last, { prev: 'Average:', curr: 'Average:', header: o.everyHeader }));
     ended = { kind: 'exit', code: 0 };
     // A foreground mpstat's command returns as it exits.
     if (!job) sim.stop();
@@ -324,7 +379,7 @@ export const mpstat: Command = (argv, env) => {
       // SIGINT: during the first interval it exits at once; later, a new line over the ^C, then the average.
       if (reports > 0) {
         say('\n');
-        average();
+        finish();
       } else ended = { kind: 'exit', code: 0 };
       return 'exit';
     }
@@ -338,13 +393,15 @@ export const mpstat: Command = (argv, env) => {
       if (header) lines %= ROWS;
       lines++;
     }
-    say(reporter.report(last, now, { prev: timeOfDay(last.tod), curr: timeOfDay(now.tod), header }));
+    say(report(last, now, { prev: timeOfDay(last.tod), curr: timeOfDay(now.tod), header }));
     last = now;
     reports++;
     if (o.count > 0 && reports >= o.count) {
-      average();
+      finish();
       return 'exit';
     }
+    // JSON: the separator before the next report, written before the wait for it.
+    if (o.json) say(',\n');
     return start + (reports + 1) * periodNs - ctx.time;
   });
   if (job) {
@@ -356,7 +413,8 @@ export const mpstat: Command = (argv, env) => {
       realtime: true,
       signal: (sig) => {
         if (ended !== null) return;
-        if (sig.signo === SIGINT) {
+        // Its SIGINT handler is set for the plain report only: JSON output dies of it, unclosed.
+        if (sig.signo === SIGINT && !o.json) {
           interrupted = true;
           task.wake();
           return;
