@@ -6,6 +6,21 @@ export { EventQueue, type SimEvent } from './eventQueue.js';
 export { createHost, formatPrintk, Host, LOG_BUF_LINES, type IrqOptions, type TaskOptions } from './host.js';
 export { IrqVector, type IrqHandler } from './irq.js';
 export {
+  kstrtobool,
+  kstrtoboolFromUser,
+  kstrtoint,
+  kstrtointFromUser,
+  kstrtoll,
+  kstrtollFromUser,
+  kstrtou8FromUser,
+  kstrtouint,
+  kstrtouintFromUser,
+  kstrtoull,
+  kstrtoullFromUser,
+  parseInteger,
+  parseIntegerFixupRadix,
+} from './kstrtox.js';
+export {
   builtinProfiles,
   extendProfile,
   getProfile,

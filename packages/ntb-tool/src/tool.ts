@@ -31,11 +31,17 @@
  * non-root reader (root reads them anyway); a peer window is accessed no further than its
  * mapping (the kernel would fault past it).
  */
-import { ERRNO, hashedPointer, type ExecContext } from '@ntbsim/kernel';
+import { ERRNO, hashedPointer, kstrtoboolFromUser, kstrtouintFromUser, kstrtoullFromUser, type ExecContext } from '@ntbsim/kernel';
 import type { DmaBuffer, IoWindow, NtbCtxOps, NtbDevice, NtbDone } from '@ntbsim/ntb-core';
 import { EISDIR, ERESTART, ToolError } from './errors.js';
-import { kstrtoboolFromUser, kstrtou32FromUser, kstrtou64FromUser, scanAddrSize, scanCmdBits } from './parse.js';
+import { scanAddrSize, scanCmdBits } from './parse.js';
 import type { NtbToolClient, ToolDone, ToolIoOptions } from './types.js';
+
+/** kstrtou32_from_user (base 0): the value as a number, or a negative errno. */
+function kstrtou32(text: string): number {
+  const v = kstrtouintFromUser(text);
+  return typeof v === 'bigint' ? Number(v) : v;
+}
 
 /** TOOL_BUF_LEN: the buffer of the one-value files (bytes, the terminating NUL included). */
 export const TOOL_BUF_LEN = 32;
@@ -388,7 +394,7 @@ export class NtbTool {
     this.addFile('db_event', {
       mode: 0o600,
       write: (data, _pos, done) => {
-        const val = kstrtou64FromUser(cString(data));
+        const val = kstrtoullFromUser(cString(data));
         if (typeof val === 'number') return val;
         return this.waitEvent({ queue: 'db', cond: () => BigInt(ops.dbRead() >>> 0) === val, done, size: data.length });
       },
@@ -419,7 +425,7 @@ export class NtbTool {
         this.addFile(`${dir}/msg${midx}`, {
           mode: 0o600,
           write: (data) => {
-            const val = kstrtou32FromUser(cString(data));
+            const val = kstrtou32(cString(data));
             if (val < 0) return val;
             const rc = ops.peerMsgWrite?.(pidx, midx, val) ?? -ERRNO.EINVAL;
             return rc !== 0 ? rc : data.length;
@@ -449,7 +455,7 @@ export class NtbTool {
     this.addFile('msg_event', {
       mode: 0o600,
       write: (data, _pos, done) => {
-        const val = kstrtou64FromUser(cString(data));
+        const val = kstrtoullFromUser(cString(data));
         if (typeof val === 'number') return val;
         return this.waitEvent({ queue: 'msg', cond: () => BigInt((ops.msgReadSts?.() ?? 0) >>> 0) === val, done, size: data.length });
       },
@@ -485,7 +491,7 @@ export class NtbTool {
       }),
       write: (data) => {
         if (local ? dev.ops.spadWrite === undefined : dev.ops.peerSpadWrite === undefined) return -ERRNO.EINVAL;
-        const val = kstrtou32FromUser(cString(data));
+        const val = kstrtou32(cString(data));
         if (val < 0) return val;
         const rc = local ? dev.spadWrite(sidx, val, this.ctx()) : dev.peerSpadWrite(pidx, sidx, val, this.ctx());
         return rc !== 0 ? rc : data.length;
@@ -521,7 +527,7 @@ export class NtbTool {
         return readFromBuffer(latin1(s.slice(0, Math.min(count, 512) - 1)), pos, count);
       },
       write: (data, _pos, done) => {
-        const val = kstrtou32FromUser(cString(data));
+        const val = kstrtou32(cString(data));
         if (val < 0) return val;
         return this.sleeping(done, (end) =>
           this.freeMw(inmw, () => {

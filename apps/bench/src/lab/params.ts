@@ -5,6 +5,7 @@
  * have is recorded and ignored, as the kernel's unknown_module_param_cb logs it and loads the
  * module anyway; bad values and unknown modules are rejected with what is allowed.
  */
+import { kstrtoull } from '@ntbsim/kernel';
 import { PERF_PARAM_NAMES, type PerfParams } from '@ntbsim/ntb-perf';
 import { DEFAULT_TRANSPORT_PARAMS, KERNEL_PARAM_NAMES, transportParams, type TransportParams } from '@ntbsim/ntb-transport';
 
@@ -55,14 +56,10 @@ export function parseKernelBool(v: string): boolean | null {
   return null;
 }
 
-/** Parse a kernel unsigned integer (kstrtoul base 0). */
+/** Parse a kernel unsigned integer as param_set_ulong does (kstrtoul, base 0); null when refused or past what a number holds exactly. */
 export function parseKernelUint(v: string): number | null {
-  let n: number;
-  if (/^0[xX][0-9a-fA-F]+$/.test(v)) n = parseInt(v.slice(2), 16);
-  else if (/^0[0-7]+$/.test(v)) n = parseInt(v.slice(1), 8);
-  else if (/^[0-9]+$/.test(v)) n = parseInt(v, 10);
-  else return null;
-  return Number.isSafeInteger(n) ? n : null;
+  const n = kstrtoull(v);
+  return typeof n === 'bigint' && n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : null;
 }
 
 const TRANSPORT_BY_KERNEL_NAME = new Map(Object.entries(KERNEL_PARAM_NAMES).map(([k, v]) => [v, k as keyof TransportParams]));

@@ -9,14 +9,13 @@
  * ntb_tool (`/sys/kernel/debug/ntb_tool/<dev>/…`, read and written through `@ntbsim/ntb-tool`);
  * `/proc/stat`, `/proc/softirqs` and `/proc/uptime` come from `kstat.ts`.
  */
-import { ERRNO, errnoName, strerror, type Errno, type IrqVector, type Simulation } from '@ntbsim/kernel';
+import { ERRNO, errnoName, kstrtointFromUser, kstrtou8FromUser, strerror, type Errno, type IrqVector, type Simulation } from '@ntbsim/kernel';
 import type { PcieFabric } from '@ntbsim/ntb-hw-epf';
 import type { NtbPerf } from '@ntbsim/ntb-perf';
 import { EISDIR, ERESTART, type NtbTool } from '@ntbsim/ntb-tool';
 import type { NetDevice, NetDevStats, TcpExtMib, UdpMib } from '@ntbsim/net-core';
 import { formatQpStats } from '@ntbsim/ntb-transport';
 import type { Board } from '../lab/lab.js';
-import { parseKernelUint } from '../lab/params.js';
 import { result, type Command, type CommandResult, type ShellEnv } from '../types.js';
 import { nrIrqs, procSoftirqs, procStat, procUptime } from './kstat.js';
 
@@ -674,14 +673,6 @@ function writeTool(env: ShellEnv, path: string, text: string): string | CommandR
   return outcome(ended);
 }
 
-/** kstrtoint/kstrtou8 with base 0 of what echo wrote (one trailing newline allowed): the number, or EINVAL. */
-function kstrtoint(text: string): number | 'EINVAL' {
-  const t = text.endsWith('\n') ? text.slice(0, -1) : text;
-  const sign = t.startsWith('-') ? -1 : 1;
-  const v = parseKernelUint(/^[+-]/.test(t) ? t.slice(1) : t);
-  return v === null ? 'EINVAL' : sign * v;
-}
-
 /** How long `echo PIDX > run` may block in virtual time before the lab gives up on it (ns). */
 const PERF_RUN_LIMIT_NS = 600_000_000_000;
 
@@ -702,16 +693,17 @@ function writePerf(env: ShellEnv, path: string, text: string): string | CommandR
   const name = parts[5];
   if (name === 'chunk_order' || name === 'total_order') return 'EACCES';
   if (name !== 'run' && name !== 'threads_count') return 'EINVAL';
-  const n = kstrtoint(text);
-  if (n === 'EINVAL') return n;
+  // perf_dbgfs_write_threads: kstrtou8_from_user; perf_dbgfs_write_run: kstrtoint_from_user.
+  const v = name === 'threads_count' ? kstrtou8FromUser(text) : kstrtointFromUser(text);
+  if (typeof v === 'number') return errnoName(v) ?? 'EINVAL';
+  const n = Number(v);
   if (name === 'threads_count') {
-    if (n < 0 || n > 255) return n < 0 ? 'EINVAL' : 'ERANGE';
     const rc = perf.setThreadsCount(n);
     return rc === 0 ? '' : (errnoName(rc) ?? 'EINVAL');
   }
   let ended: number | null = null;
-  const rc = perf.runTest(n, (v) => {
-    ended = v;
+  const rc = perf.runTest(n, (r) => {
+    ended = r;
   });
   if (rc !== 0) return errnoName(rc) ?? 'EINVAL';
   const sim = env.lab.sim;
