@@ -13,10 +13,11 @@ const layers = {
   'ntb-transport': ['kernel', 'ntb-core'],
   'ntb-perf': ['kernel', 'ntb-core'],
   'ntb-tool': ['kernel', 'ntb-core'],
+  'ntb-pingpong': ['kernel', 'ntb-core'],
   'net-core': ['kernel'],
   'ntb-netdev': ['kernel', 'ntb-core', 'ntb-transport', 'net-core'],
   'ethtool-ops': ['kernel', 'net-core', 'ntb-netdev'],
-  bench: ['kernel', 'ntb-core', 'ntb-hw-epf', 'ntb-transport', 'ntb-perf', 'ntb-tool', 'net-core', 'ntb-netdev', 'ethtool-ops'],
+  bench: ['kernel', 'ntb-core', 'ntb-hw-epf', 'ntb-transport', 'ntb-perf', 'ntb-tool', 'ntb-pingpong', 'net-core', 'ntb-netdev', 'ethtool-ops'],
 };
 const all = Object.keys(layers);
 

@@ -9,6 +9,7 @@ import { createHost, createSimulation, ERRNO, getProfile, type Host, type Platfo
 import { createNetStack, IPV4_MIN_MTU, type NetDevice, type NetStack } from '@ntbsim/net-core';
 import { createEpfPair, EPC_PAGE_BYTES, type DoorbellMode, type EpfPair, type EpfPortMode, type VntbOptions } from '@ntbsim/ntb-hw-epf';
 import { createNtbPerfClient, type NtbPerf, type NtbPerfClient, type PerfParams } from '@ntbsim/ntb-perf';
+import { createNtbPingpongClient, type NtbPingpong, type NtbPingpongClient, type PingpongParams } from '@ntbsim/ntb-pingpong';
 import { createNtbToolClient, type NtbTool, type NtbToolClient } from '@ntbsim/ntb-tool';
 import { loadNtbNetdev, type NtbNetdev, type PayloadMode } from '@ntbsim/ntb-netdev';
 import type { NtbClient, NtbDev } from '@ntbsim/ntb-core';
@@ -86,6 +87,14 @@ export interface Board {
   toolModule(): NtbToolClient | null;
   /** ntb_tool on the board's NTB device, when loaded and probed. */
   tool(): NtbTool | null;
+  /** `modprobe ntb_pingpong`: register the ntb_pingpong client with `params` (it probes a device no other client holds); the dev_err lines of its probe; nothing when loaded. */
+  loadPingpong(params?: Partial<PingpongParams>): readonly string[];
+  /** `rmmod ntb_pingpong`: unregister it; false when not loaded. */
+  unloadPingpong(): boolean;
+  /** The ntb_pingpong module when loaded (its debugfs directory exists), bound to a device or not. */
+  pingpongModule(): NtbPingpongClient | null;
+  /** ntb_pingpong on the board's NTB device, when loaded and probed. */
+  pingpong(): NtbPingpong | null;
   /** The lab's own printk lines since boot (the unknown-parameter warnings the CLI shows on stderr); the whole kernel log is `host.kmsg()`. */
   readonly kernelLog: readonly string[];
   /** printk on the board's kernel (`host.printk`), also kept in `kernelLog`; returns the stamped line. */
@@ -181,6 +190,7 @@ export function bootLab(options: LabOptions = {}): Lab {
     let transportClient: NtbClient | null = null;
     let perfClient: NtbPerfClient | null = null;
     let toolClient: NtbToolClient | null = null;
+    let pingpongClient: NtbPingpongClient | null = null;
     let module: ReturnType<typeof loadNtbNetdev> | null = null;
     const kernelLog: string[] = [];
     const board: Board = {
@@ -252,6 +262,21 @@ export function bootLab(options: LabOptions = {}): Lab {
       },
       toolModule: () => toolClient,
       tool: () => (toolClient === null ? null : ([...toolClient.instances.values()][0] ?? null)),
+      loadPingpong(pingpongParams = {}): readonly string[] {
+        if (pingpongClient !== null) return [];
+        const client = createNtbPingpongClient(pingpongParams);
+        pingpongClient = client;
+        ntbBus.registerClient(client);
+        return client.log;
+      },
+      unloadPingpong(): boolean {
+        if (pingpongClient === null) return false;
+        ntbBus.unregisterClient(pingpongClient);
+        pingpongClient = null;
+        return true;
+      },
+      pingpongModule: () => pingpongClient,
+      pingpong: () => (pingpongClient === null ? null : ([...pingpongClient.instances.values()][0] ?? null)),
       kernelLog,
       printk(text: string): string {
         const line = host.printk(text);

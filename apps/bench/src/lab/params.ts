@@ -35,7 +35,7 @@ export interface ModuleParams {
 /** A parameter given to a module that does not have it. */
 export interface UnknownParam {
   /** The module it was given to. */
-  readonly module: 'ntb_transport' | 'ntb_netdev' | 'ntb_perf' | 'ntb_tool';
+  readonly module: 'ntb_transport' | 'ntb_netdev' | 'ntb_perf' | 'ntb_tool' | 'ntb_pingpong';
   /** The parameter's name. */
   readonly name: string;
 }

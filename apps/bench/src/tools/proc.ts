@@ -9,7 +9,7 @@
  * ntb_tool (`/sys/kernel/debug/ntb_tool/<dev>/…`, read and written through `@ntbsim/ntb-tool`);
  * `/proc/stat`, `/proc/softirqs` and `/proc/uptime` come from `kstat.ts`.
  */
-import { ERRNO, errnoName, kstrtointFromUser, kstrtou8FromUser, strerror, type Errno, type IrqVector, type Simulation } from '@ntbsim/kernel';
+import { ERRNO, errnoName, kstrtointFromUser, kstrtoll, kstrtou8FromUser, strerror, type Errno, type IrqVector, type Simulation } from '@ntbsim/kernel';
 import type { PcieFabric } from '@ntbsim/ntb-hw-epf';
 import type { NtbPerf } from '@ntbsim/ntb-perf';
 import { EISDIR, ERESTART, type NtbTool } from '@ntbsim/ntb-tool';
@@ -293,8 +293,9 @@ function nodeAt(board: Board, p: readonly string[]): FsNode | null {
   }
   if (a === 'sys' && b === 'kernel' && c === 'debug') {
     const t = board.transport();
-    if (p.length === 3) return dir([...(board.transportLoaded() ? ['ntb_transport'] : []), ...(board.perfModule() !== null ? ['ntb_perf'] : []), ...(board.toolModule() !== null ? ['ntb_tool'] : [])]);
+    if (p.length === 3) return dir([...(board.transportLoaded() ? ['ntb_transport'] : []), ...(board.perfModule() !== null ? ['ntb_perf'] : []), ...(board.toolModule() !== null ? ['ntb_tool'] : []), ...(board.pingpongModule() !== null ? ['ntb_pingpong'] : [])]);
     if (d === 'ntb_perf') return perfNode(board, p.slice(4));
+    if (d === 'ntb_pingpong') return pingpongNode(board, p.slice(4));
     if (d === 'ntb_tool') return toolNode(board, p.slice(4));
     if (d !== 'ntb_transport' || !board.transportLoaded()) return null;
     if (p.length === 4) return dir(t === null ? [] : [t.dev.name]);
@@ -617,6 +618,30 @@ function toolNode(board: Board, rest: readonly string[]): FsNode | null {
   });
 }
 
+/** ntb_pingpong's debugfs: `ntb_pingpong/<dev>/count` (debugfs_create_atomic_t, read `%lld\n`) while the module is loaded and bound. */
+function pingpongNode(board: Board, rest: readonly string[]): FsNode | null {
+  if (board.pingpongModule() === null) return null;
+  const pp = board.pingpong();
+  if (rest.length === 0) return dir(pp === null ? [] : [pp.dev.name]);
+  if (pp === null || rest[0] !== pp.dev.name || rest.length > 2) return null;
+  if (rest.length === 1) return dir(['count']);
+  return rest[1] === 'count' ? file(() => `${pp.count}\n`) : null;
+}
+
+/**
+ * A write to ntb_pingpong's `count` (simple_attr_write_signed: the first 23 bytes, kstrtoll, then
+ * atomic_set): '' when done, the errno of a refused value; null when `path` is not that file.
+ */
+function writePingpong(env: ShellEnv, path: string, text: string): string | null {
+  const parts = pathParts(path);
+  const pp = env.board.pingpong();
+  if (pp === null || parts.length !== 6 || parts.slice(0, 4).join('/') !== 'sys/kernel/debug/ntb_pingpong' || parts[4] !== pp.dev.name || parts[5] !== 'count') return null;
+  const v = kstrtoll(text.slice(0, 23));
+  if (typeof v === 'number') return errnoName(v) ?? 'EINVAL';
+  pp.setCount(Number(BigInt.asIntN(32, v)));
+  return '';
+}
+
 /** The longest the lab lets posted writes of an ntb_tool syscall travel before the next command (ns). */
 const TOOL_SETTLE_LIMIT_NS = 1_000_000;
 
@@ -889,6 +914,8 @@ export const echoRedirect: Command = (argv, env) => {
   if (node.kind === 'dir') return fail(`${path}: Is a directory`);
   const perfWrite = writePerf(env, path, echoed(words));
   if (perfWrite !== null) return typeof perfWrite === 'string' ? (perfWrite === '' ? result('') : writeError(perfWrite)) : perfWrite;
+  const ppWrite = writePingpong(env, path, echoed(words));
+  if (ppWrite !== null) return ppWrite === '' ? result('') : writeError(ppWrite);
   const toolWrite = writeTool(env, path, echoed(words));
   if (toolWrite !== null) return typeof toolWrite === 'string' ? (toolWrite === '' ? result('') : fail(`echo: write error: ${toolWrite}`)) : toolWrite;
   const xps = xpsQueue(env.board, path);

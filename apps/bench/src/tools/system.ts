@@ -4,9 +4,10 @@
  * calls, us = user mode (0.0: the lab's tools, iperf3, ping and sockperf, are charged only their
  * system calls, so their time shows as sy, as top shows a network benchmark's), hi = hardirq,
  * si = softirq and tasklets, id = idle), `ip` (`link set DEV up|down|mtu N|txqueuelen N`,
- * `-s link show DEV`, `addr show`), and `modprobe` / `rmmod` for ntb_netdev, ntb_transport, ntb_perf and ntb_tool.
+ * `-s link show DEV`, `addr show`), and `modprobe` / `rmmod` for ntb_netdev, ntb_transport, ntb_perf, ntb_tool and ntb_pingpong.
  */
-import { ERRNO, NS_PER_SEC, strerror, type CpuUsage, type Errno } from '@ntbsim/kernel';
+import { ERRNO, errnoName, kstrtouint, NS_PER_SEC, strerror, type CpuUsage, type Errno } from '@ntbsim/kernel';
+import type { PingpongParams } from '@ntbsim/ntb-pingpong';
 import { formatIpv4, formatMac, NetError, parseIpv4, parseIpv4Prefix, prefixMask, type Ipv4Prefix, type NetDevice, type NetDevStats, type NudState } from '@ntbsim/net-core';
 import { LabError, qdiscAttached, type Board } from '../lab/lab.js';
 import { applyParam, ParamError, parsePerfParams, unknownParamMessage, type ModuleParams } from '../lab/params.js';
@@ -641,7 +642,7 @@ export const ip: Command = (argv, env) => {
 
 /**
  * `modprobe ntb_netdev [param=value...]` (a no-op when loaded, parameters unread, as modprobe),
- * `modprobe ntb_transport`, `modprobe ntb_perf [param=value...]` and `modprobe ntb_tool`. A parameter the module does
+ * `modprobe ntb_transport`, `modprobe ntb_perf [param=value...]`, `modprobe ntb_tool` and `modprobe ntb_pingpong [param=value...]`. A parameter the module does
  * not have is logged by the kernel (`ntb_netdev: unknown parameter 'foo' ignored`, shown as the
  * board's console prints it on stderr) and the module loads; a bad value of a known one fails
  * with the kernel's errno (Invalid argument; Numerical result out of range for a byte over 255).
@@ -657,6 +658,7 @@ export const modprobe: Command = (argv, env) => {
   if (mod === 'ntb_hw_epf' || mod === 'pci_epf_vntb') return result('');
   if (mod === 'ntb_perf') return modprobePerf(params, env);
   if (mod === 'ntb_tool') return modprobeTool(params, env);
+  if (mod === 'ntb_pingpong') return modprobePingpong(params, env);
   if (mod !== 'ntb_netdev') return result('', `modprobe: FATAL: Module ${mod} not found in directory /lib/modules/${LAB_KERNEL_RELEASE}\n`, 1);
   if (env.board.netdev() !== null) return result('');
   const parsed = moduleParams('ntb_netdev', { transport: {}, netdev: {} }, params, env);
@@ -834,6 +836,40 @@ function modprobeTool(specs: readonly string[], env: ShellEnv): CommandResult {
   return result('', warn, 0);
 }
 
+/** ntb_pingpong's module parameters by name (both `uint`). */
+const PINGPONG_PARAMS: Readonly<Record<string, keyof PingpongParams>> = { delay_ms: 'delayMs', unsafe: 'unsafe' };
+
+/**
+ * `modprobe ntb_pingpong [delay_ms=N] [unsafe=N]`: the client registers and probes the board's
+ * NTB device if no other client holds it (unload ntb_netdev and ntb_transport first); a value
+ * param_set_uint refuses fails the load (Invalid argument, Numerical result out of range); a
+ * refused probe's dev_err line shows on the console, as do unknown parameters.
+ */
+function modprobePingpong(specs: readonly string[], env: ShellEnv): CommandResult {
+  if (env.board.pingpongModule() !== null) return result('');
+  const params: { -readonly [K in keyof PingpongParams]?: number } = {};
+  const unknown: string[] = [];
+  for (const spec of specs) {
+    const eq = spec.indexOf('=');
+    const name = eq < 0 ? spec : spec.slice(0, eq);
+    const field = PINGPONG_PARAMS[name];
+    if (field === undefined) {
+      unknown.push(name);
+      continue;
+    }
+    const v = eq < 0 ? -ERRNO.EINVAL : kstrtouint(spec.slice(eq + 1));
+    if (typeof v === 'number') return result('', `modprobe: ERROR: could not insert 'ntb_pingpong': ${strerror(errnoName(v) ?? 'EINVAL')}\n`, 1);
+    params[field] = Number(v);
+  }
+  const warn = unknown.map((name) => `${env.board.printk(unknownParamMessage({ module: 'ntb_pingpong', name }))}\n`).join('');
+  const log = env.board.loadPingpong(params);
+  sleepInNtbOps(env, 'modprobe ntb_pingpong');
+  return result('', warn + log.map((l) => `${l}\n`).join(''), 0);
+}
+
+/** How long `rmmod ntb_pingpong` may block (ns, virtual): pp_remove's link disable, an EPF command. */
+const PINGPONG_REMOVE_LIMIT_NS = 30 * NS_PER_SEC;
+
 /** How long `rmmod ntb_tool` may block (ns, virtual): tool_remove's link disable and window teardown, a few EPF commands. */
 const TOOL_REMOVE_LIMIT_NS = 30 * NS_PER_SEC;
 
@@ -934,7 +970,7 @@ const MODPROBE_HELP = [
   '',
 ].join('\n');
 
-/** `rmmod MODULE...` (kmod): ntb_netdev unloads, then ntb_transport (held while ntb_netdev is loaded), ntb_perf, ntb_tool; each failure is reported. */
+/** `rmmod MODULE...` (kmod): ntb_netdev unloads, then ntb_transport (held while ntb_netdev is loaded), ntb_perf, ntb_tool, ntb_pingpong; each failure is reported. */
 export const rmmod: Command = (argv, env) => {
   if (argv.slice(1).some((a) => a === '-h' || a === '--help')) return result(RMMOD_HELP);
   const mods = argv.slice(1);
@@ -959,8 +995,13 @@ export const rmmod: Command = (argv, env) => {
       const tool = env.board.tool();
       if (!env.board.unloadTool()) err += 'rmmod: ERROR: Module ntb_tool is not currently loaded\n';
       else if (tool !== null) waitRemoved(env, tool, { module: 'ntb_tool', remove: 'tool_remove', limitNs: TOOL_REMOVE_LIMIT_NS });
+    } else if (mod === 'ntb_pingpong') {
+      const pp = env.board.pingpong();
+      if (!env.board.unloadPingpong()) err += 'rmmod: ERROR: Module ntb_pingpong is not currently loaded\n';
+      else if (pp !== null) waitRemoved(env, pp, { module: 'ntb_pingpong', remove: 'pp_remove', limitNs: PINGPONG_REMOVE_LIMIT_NS });
     } else if (BASE_MODULES.has(mod)) {
-      const user = env.board.transport() !== null ? 'ntb_transport' : env.board.perf() !== null ? 'ntb_perf' : env.board.tool() !== null ? 'ntb_tool' : null;
+      const b = env.board;
+      const user = b.transport() !== null ? 'ntb_transport' : b.perf() !== null ? 'ntb_perf' : b.tool() !== null ? 'ntb_tool' : b.pingpong() !== null ? 'ntb_pingpong' : null;
       err += user === null ? `rmmod: ERROR: could not remove '${mod}': Device or resource busy\n` : `rmmod: ERROR: Module ${mod} is in use by: ${user}\n`;
     }
     else err += `rmmod: ERROR: Module ${mod} is not currently loaded\n`;
