@@ -12,7 +12,7 @@ import { createNtbPerfClient, type NtbPerf, type NtbPerfClient, type PerfParams 
 import { createNtbPingpongClient, type NtbPingpong, type NtbPingpongClient, type PingpongParams } from '@ntbsim/ntb-pingpong';
 import { createNtbToolClient, type NtbTool, type NtbToolClient } from '@ntbsim/ntb-tool';
 import { loadNtbNetdev, type NtbNetdev, type PayloadMode } from '@ntbsim/ntb-netdev';
-import type { NtbClient, NtbDev } from '@ntbsim/ntb-core';
+import type { NtbBus, NtbClient, NtbDev } from '@ntbsim/ntb-core';
 import { createNtbTransportClient, TransportBus, type NtbTransport } from '@ntbsim/ntb-transport';
 import { unknownParamMessage, type ModuleParams } from './params.js';
 
@@ -174,6 +174,33 @@ export function configureNtb0(b: Board): number {
   return nd.ndev.open();
 }
 
+/**
+ * A test client module of a board's NTB bus (ntb_perf, ntb_tool, ntb_pingpong): loaded (its
+ * client registered, which probes a device no other client holds) or not, and its instance on
+ * the board's device when bound.
+ */
+function clientModule<C extends NtbClient & { readonly instances: ReadonlyMap<string, I> }, I>(bus: NtbBus) {
+  let client: C | null = null;
+  return {
+    /** Register `c` (modprobe). */
+    load(c: C): void {
+      client = c;
+      bus.registerClient(c);
+    },
+    /** Unregister it (rmmod); false when not loaded. */
+    unload(): boolean {
+      if (client === null) return false;
+      bus.unregisterClient(client);
+      client = null;
+      return true;
+    },
+    /** The module when loaded. */
+    module: (): C | null => client,
+    /** Its instance on the board's device, when bound. */
+    instance: (): I | null => (client === null ? null : ([...client.instances.values()][0] ?? null)),
+  };
+}
+
 /** Boot the two boards and bring ntb0 up on both; throws LabError if the link does not come up in 5 s. */
 export function bootLab(options: LabOptions = {}): Lab {
   const profile = options.profile ?? getProfile('rcar-s4');
@@ -188,9 +215,9 @@ export function bootLab(options: LabOptions = {}): Lab {
     const transportBus = new TransportBus();
     const ntbBus = name === 'rc' ? pair.buses.rc : pair.buses.ep;
     let transportClient: NtbClient | null = null;
-    let perfClient: NtbPerfClient | null = null;
-    let toolClient: NtbToolClient | null = null;
-    let pingpongClient: NtbPingpongClient | null = null;
+    const perf = clientModule<NtbPerfClient, NtbPerf>(ntbBus);
+    const tool = clientModule<NtbToolClient, NtbTool>(ntbBus);
+    const pingpong = clientModule<NtbPingpongClient, NtbPingpong>(ntbBus);
     let module: ReturnType<typeof loadNtbNetdev> | null = null;
     const kernelLog: string[] = [];
     const board: Board = {
@@ -233,50 +260,31 @@ export function bootLab(options: LabOptions = {}): Lab {
         return 0;
       },
       loadPerf(perfParams = {}): readonly string[] {
-        if (perfClient !== null) return [];
+        if (perf.module() !== null) return [];
         const client = createNtbPerfClient({ params: perfParams, functional: options.payload === 'functional' });
         // pr_info without pr_fmt (ntb_perf.c defines none): the lines carry no prefix.
         const log = client.initLog.map((l) => board.printk(l));
-        perfClient = client;
-        ntbBus.registerClient(client);
+        perf.load(client);
         return log;
       },
-      unloadPerf(): boolean {
-        if (perfClient === null) return false;
-        ntbBus.unregisterClient(perfClient);
-        perfClient = null;
-        return true;
-      },
-      perfModule: () => perfClient,
-      perf: () => (perfClient === null ? null : ([...perfClient.instances.values()][0] ?? null)),
+      unloadPerf: () => perf.unload(),
+      perfModule: () => perf.module(),
+      perf: () => perf.instance(),
       loadTool(): void {
-        if (toolClient !== null) return;
-        toolClient = createNtbToolClient();
-        ntbBus.registerClient(toolClient);
+        if (tool.module() === null) tool.load(createNtbToolClient());
       },
-      unloadTool(): boolean {
-        if (toolClient === null) return false;
-        ntbBus.unregisterClient(toolClient);
-        toolClient = null;
-        return true;
-      },
-      toolModule: () => toolClient,
-      tool: () => (toolClient === null ? null : ([...toolClient.instances.values()][0] ?? null)),
+      unloadTool: () => tool.unload(),
+      toolModule: () => tool.module(),
+      tool: () => tool.instance(),
       loadPingpong(pingpongParams = {}): readonly string[] {
-        if (pingpongClient !== null) return [];
+        if (pingpong.module() !== null) return [];
         const client = createNtbPingpongClient(pingpongParams);
-        pingpongClient = client;
-        ntbBus.registerClient(client);
+        pingpong.load(client);
         return client.log;
       },
-      unloadPingpong(): boolean {
-        if (pingpongClient === null) return false;
-        ntbBus.unregisterClient(pingpongClient);
-        pingpongClient = null;
-        return true;
-      },
-      pingpongModule: () => pingpongClient,
-      pingpong: () => (pingpongClient === null ? null : ([...pingpongClient.instances.values()][0] ?? null)),
+      unloadPingpong: () => pingpong.unload(),
+      pingpongModule: () => pingpong.module(),
+      pingpong: () => pingpong.instance(),
       kernelLog,
       printk(text: string): string {
         const line = host.printk(text);
