@@ -14,6 +14,7 @@ import { sockperf } from './tools/sockperf.js';
 import { ss } from './tools/ss.js';
 import { dmesg, ip, modprobe, rmmod, sleep, sysctl, top } from './tools/system.js';
 import { tcpdump } from './tools/tcpdump/command.js';
+import { uname } from './tools/uname.js';
 import type { Command } from './types.js';
 
 /** Built-in commands by name; `>` is the redirection writer used by `echo … > FILE`. */
@@ -26,6 +27,7 @@ export function labCommands(extra: Readonly<Record<string, Command>> = {}): Map<
     ['sleep', sleep],
     ['top', top],
     ['mpstat', mpstat],
+    ['uname', uname],
     ['modprobe', modprobe],
     ['rmmod', rmmod],
     ['sysctl', sysctl],

@@ -563,6 +563,7 @@ const HELP_LINES: readonly (readonly [string, string])[] = [
   ['tail [-n [+]N] [FILE...]', 'the last lines'],
   ['tcpdump [-enqSt] [-c N] [-i DEV] [-Q DIR] [-s N] [-D] [EXPR] [&]', 'capture on ntb0 or lo as root (tcpdump 4.99); & runs it as a job'],
   ['top [-b] [-n N]', 'per-CPU utilisation and tasks since the last top'],
+  ['uname [-asnrvmpio]', "the board's kernel name, release, machine (coreutils)"],
   ['wait [%JOB...]', "until the board's background jobs (or those named) have ended; the last one's status (bash)"],
   ['wc [-lwc] [FILE...]', 'line, word and byte counts'],
 ];

@@ -23,7 +23,7 @@ import type { Board } from '../lab/lab.js';
 import { result, type Command, type CommandResult } from '../types.js';
 import { addJob, printJob, type JobStatus } from './jobs.js';
 import { kstat, procStat, USER_HZ, type CpuTimes, type Kstat } from './kstat.js';
-import { LAB_EPOCH_SECONDS, LAB_KERNEL_RELEASE } from './net/host.js';
+import { LAB_EPOCH_SECONDS, LAB_KERNEL_RELEASE, utsname } from './net/host.js';
 import { interleaved, type StreamWrite } from './output.js';
 
 const USAGE = 'Usage: mpstat [ options ] [ <interval> [ <count> ] ]\nOptions are:\n[ -A ] [ -u ] [ -V ] [ -I { SUM | CPU | SCPU | ALL } ]\n[ -o JSON ] [ -P { <cpu_list> | ON | ALL } ]\n';
@@ -340,7 +340,7 @@ export const mpstat: Command = (argv, env) => {
   if (o.interval > 0 && o.count < 0 && !job) {
     return result('', "mpstat: the lab cannot interrupt an mpstat in a script: give a count (`mpstat 1 5`), or run it as a job (`mpstat 1 &`, ended by kill -INT or killall -INT, which prints its Average; Ctrl-C ends one in the interactive lab)\n", 2);
   }
-  const machine = lab.profile.name.startsWith('x86') ? 'x86_64' : 'aarch64';
+  const { machine } = utsname(lab, board);
   const first = sample(board);
   const date = reportDate(first.tod);
   const report = (prev: Sample, curr: Sample, labels: Labels): string => {

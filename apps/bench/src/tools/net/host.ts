@@ -17,10 +17,29 @@ export function wallClockSeconds(lab: Lab): number {
   return LAB_EPOCH_SECONDS + Math.floor(lab.sim.now / 1e9);
 }
 
+/** The board's `struct utsname` (uname(2)): what `uname`, iperf3's system info and sysstat's header show. */
+export interface Utsname {
+  /** `Linux`. */
+  readonly sysname: string;
+  /** The board's name (`rc`, `ep`). */
+  readonly nodename: string;
+  /** LAB_KERNEL_RELEASE. */
+  readonly release: string;
+  /** The kernel's build string. */
+  readonly version: string;
+  /** `aarch64` (R-Car S4) or `x86_64` (the x86 profiles). */
+  readonly machine: string;
+}
+
+/** uname(2) of `board`. */
+export function utsname(lab: Lab, board: Board): Utsname {
+  return { sysname: 'Linux', nodename: board.name, release: LAB_KERNEL_RELEASE, version: '#1 SMP PREEMPT', machine: lab.profile.name.startsWith('x86') ? 'x86_64' : 'aarch64' };
+}
+
 /** `uname -snrvm` of a board, as iperf3's get_system_info prints it. */
 export function systemInfo(lab: Lab, board: Board): string {
-  const machine = lab.profile.name.startsWith('x86') ? 'x86_64' : 'aarch64';
-  return `Linux ${board.name} ${LAB_KERNEL_RELEASE} #1 SMP PREEMPT ${machine}`;
+  const u = utsname(lab, board);
+  return `${u.sysname} ${u.nodename} ${u.release} ${u.version} ${u.machine}`;
 }
 
 /**
