@@ -1,12 +1,14 @@
 /**
  * What every IPv4 socket shares (`struct sock` / `struct inet_sock`): send and receive buffer
  * sizes with the SO_SNDBUF/SO_RCVBUF rule of net/core/sock.c (clamp to wmem_max/rmem_max,
- * double, lock against autotuning), the wait queues user tasks sleep on, the TX queue cache
- * and flow hash used by the queue pick, and the payload argument of the send calls.
+ * double, lock against autotuning), the IP_TTL and IP_TOS of its datagrams, the wait queues
+ * user tasks sleep on, the TX queue cache and flow hash used by the queue pick, and the payload
+ * argument of the send calls.
  */
 import type { Task } from '@ntbsim/kernel';
 import { NetError } from './errors.js';
 import { IPV4_HLEN, type Ipv4Addr } from './inet.js';
+import type { NetDevice } from './netDevice.js';
 import type { NetStack } from './netStack.js';
 import type { SkbOwner } from './skb.js';
 import type { PollEvents } from './types.js';
@@ -16,6 +18,8 @@ import { WaitQueue } from './waitQueue.js';
 export const SOCK_MIN_SNDBUF = 4608;
 /** SOCK_MIN_RCVBUF = TCP_SKB_MIN_TRUESIZE (bytes). */
 export const SOCK_MIN_RCVBUF = 2304;
+/** INET_ECN_MASK: the ECN bits of the TOS byte. */
+const INET_ECN_MASK = 3;
 
 /**
  * Path MTU discovery mode of a datagram socket (IP_MTU_DISCOVER): `'want'` (IP_PMTUDISC_WANT,
@@ -48,6 +52,9 @@ export function checkPort(what: string, port: number, allowZero: boolean): void 
   if (!Number.isInteger(port) || port < min || port > 65535) throw new NetError('EINVAL', `${what}: port ${String(port)}: allowed an integer ${min}..65535`);
 }
 
+/** A socket bound to no device and no source address. */
+const NOT_BOUND = { dev: null, saddr: 0 } as const;
+
 /** The common part of IPv4 sockets. */
 export abstract class InetSock implements SkbOwner {
   /** Cached TX queue (sk_tx_queue_mapping), -1 when unset. */
@@ -66,6 +73,10 @@ export abstract class InetSock implements SkbOwner {
   txhash = 0;
   /** IP_MTU_DISCOVER mode of datagrams sent (inet->pmtudisc). */
   pmtudisc: PmtuDisc = 'want';
+  /** IP_TTL (inet->uc_ttl): the TTL of unicast datagrams, -1 for the route's default (`net.ipv4.ip_default_ttl`). */
+  ucTtl = -1;
+  /** IP_TOS (inet->tos): the TOS byte of the IP header of every datagram sent. */
+  tos = 0;
   /** Tasks waiting to read. */
   protected readonly readWq = new WaitQueue();
   /** Tasks waiting to write. */
@@ -121,19 +132,53 @@ export abstract class InetSock implements SkbOwner {
   }
 
   /**
+   * setsockopt(IP_TTL): the TTL of the socket's unicast datagrams, 1..255, or -1 for the
+   * route's default; EINVAL for anything else (0 included), as do_ip_setsockopt answers.
+   */
+  setTtl(ttl: number): void {
+    this.checkOpen('setTtl');
+    if (!Number.isInteger(ttl) || (ttl !== -1 && (ttl < 1 || ttl > 255))) throw new NetError('EINVAL', `IP_TTL ${String(ttl)}: allowed -1 or 1..255`);
+    this.ucTtl = ttl;
+  }
+
+  /**
+   * setsockopt(IP_TOS): the TOS byte of the socket's datagrams (the int's low 8 bits, as
+   * `inet->tos` keeps them); a stream socket keeps its own ECN bits (`__ip_sock_set_tos`).
+   */
+  setTos(tos: number): void {
+    this.checkOpen('setTos');
+    if (!Number.isInteger(tos)) throw new NetError('EINVAL', `IP_TOS ${String(tos)}: allowed an integer`);
+    const val = tos & 0xff;
+    this.tos = this.isStream ? (val & ~INET_ECN_MASK) | (this.tos & INET_ECN_MASK) : val;
+  }
+
+  /** Whether the socket is a SOCK_STREAM one (its TOS keeps its ECN bits). */
+  protected get isStream(): boolean {
+    return false;
+  }
+
+  /** ip_select_ttl: the socket's IP_TTL, else `net.ipv4.ip_default_ttl` (the route's hop limit). */
+  ipTtl(): number {
+    return this.ucTtl < 0 ? this.stack.sysctl.ipDefaultTtl : this.ucTtl;
+  }
+
+  /**
    * The route of an `l4Len`-byte datagram to `dst` (ip_route_output, then ip_append_data's
    * IP_PMTUDISC_DO check): its source address and MTU; ENETUNREACH without a route
-   * (Ip OutNoRoutes counted), EMSGSIZE when DF is forced and the datagram does not fit.
+   * (Ip OutNoRoutes counted), EMSGSIZE when DF is forced and the datagram does not fit. `bound`
+   * is what the socket is bound to: its device (SO_BINDTODEVICE, the lookup's oif) and source
+   * address (0 for none; a loopback source off `lo` is EINVAL, as __mkroute_output answers).
    */
-  protected routeFor(dst: Ipv4Addr, l4Len: number): { readonly src: Ipv4Addr; readonly mtu: number } | 'ENETUNREACH' | 'EMSGSIZE' {
-    const r = this.stack.route(dst);
+  protected routeFor(dst: Ipv4Addr, l4Len: number, bound: { readonly dev: NetDevice | null; readonly saddr: Ipv4Addr } = NOT_BOUND): { readonly src: Ipv4Addr; readonly mtu: number } | 'ENETUNREACH' | 'EMSGSIZE' | 'EINVAL' {
+    const r = this.stack.route(dst, bound.dev);
     if (r === null) {
       this.stack.snmp.Ip.OutNoRoutes++;
       return 'ENETUNREACH';
     }
+    if (bound.saddr >>> 24 === 127 && r.dev !== this.stack.loopback) return 'EINVAL';
     const mtu = r.dev.mtu;
     if (this.pmtudisc === 'do' && l4Len + IPV4_HLEN > mtu) return 'EMSGSIZE';
-    return { src: r.src, mtu };
+    return { src: bound.saddr !== 0 ? bound.saddr : r.src, mtu };
   }
 
   /** Whether a datagram of `networkLen` bytes on a route of `mtu` goes with DF (ip_dont_fragment in __ip_make_skb). */

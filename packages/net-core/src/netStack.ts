@@ -544,13 +544,13 @@ export class NetStack {
 
   /**
    * inet_select_addr (scope link): the address of `dev` to speak from toward `dst` — one whose
-   * subnet holds `dst`, else the device's first — else the first address of another device
-   * that is not a host-scope (127/8) one, or null when there is none.
+   * subnet holds `dst`, else the device's first — else the first address of another device;
+   * host-scope (127/8) addresses never, or null when there is none.
    */
   selectAddr(dev: NetDevice, dst: Ipv4Addr): Ipv4Addr | null {
     let first: Ipv4Addr | null = null;
     for (const a of this.addrs) {
-      if (a.dev !== dev) continue;
+      if (a.dev !== dev || a.addr >>> 24 === 127) continue;
       const m = prefixMask(a.prefixLen);
       if (((a.addr & m) >>> 0) === ((dst & m) >>> 0)) return a.addr;
       first ??= a.addr;
@@ -571,9 +571,15 @@ export class NetStack {
   /**
    * The route to `dst`: a local address through `lo` (the local table first; source the address
    * itself, 127.0.0.1 for the rest of 127/8), else the device and source address of the longest
-   * matching connected prefix on an up device, or null.
+   * matching connected prefix on an up device, or null. With `oif` (a socket's SO_BINDTODEVICE,
+   * `flowi4_oif`) only the routes through `oif` count, as `fib_lookup_good_nhc` has it: a local
+   * address whose local route is `oif`'s (the device holding it; `lo` for 127/8), a connected
+   * prefix of `oif`; failing those, ip_route_output_key_hash_rcu assumes the destination is on
+   * link: through `oif`, from inet_select_addr(oif, 0, RT_SCOPE_LINK). Null when `oif` is down or
+   * has no IPv4 (ENETUNREACH).
    */
-  route(dst: Ipv4Addr): { readonly dev: NetDevice; readonly src: Ipv4Addr } | null {
+  route(dst: Ipv4Addr, oif: NetDevice | null = null): { readonly dev: NetDevice; readonly src: Ipv4Addr } | null {
+    if (oif !== null) return this.routeOif(dst, oif);
     if (this.loopback.isUp) {
       if (this.isOwnAddr(dst)) return { dev: this.loopback, src: dst };
       if (dst >>> 24 === 127) return { dev: this.loopback, src: LOOPBACK_ADDR };
@@ -585,6 +591,24 @@ export class NetStack {
       if (((a.addr & m) >>> 0) === ((dst & m) >>> 0) && (best === null || a.prefixLen > best.prefixLen)) best = a;
     }
     return best === null ? null : { dev: best.dev, src: best.addr };
+  }
+
+  /** `route` restricted to the device `oif`. */
+  private routeOif(dst: Ipv4Addr, oif: NetDevice): { readonly dev: NetDevice; readonly src: Ipv4Addr } | null {
+    if (!oif.isUp || this.noInetDev.has(oif)) return null;
+    if (this.loopback.isUp) {
+      const own = this.addrs.find((a) => a.addr === dst);
+      if (own !== undefined ? own.dev === oif : dst >>> 24 === 127 && oif === this.loopback) return { dev: this.loopback, src: own === undefined ? LOOPBACK_ADDR : dst };
+    }
+    let best: AddrEntry | null = null;
+    for (const a of this.addrs) {
+      if (a.dev !== oif || a.addr === dst) continue;
+      const m = prefixMask(a.prefixLen);
+      if (((a.addr & m) >>> 0) === ((dst & m) >>> 0) && (best === null || a.prefixLen > best.prefixLen)) best = a;
+    }
+    if (best !== null) return { dev: oif, src: best.addr };
+    const src = this.selectAddr(oif, 0);
+    return src === null ? null : { dev: oif, src };
   }
 
   /** A new TCP socket (socket(AF_INET, SOCK_STREAM)). */
@@ -660,15 +684,15 @@ export class NetStack {
   }
 
   /**
-   * @internal IP output (`ip_queue_xmit` / `ip_local_out` → `ip_finish_output2`): route,
-   * MTU check, Ethernet header (`neigh_output`), then `dev_queue_xmit`. A packet over the MTU
+   * @internal IP output (`ip_queue_xmit` / `ip_local_out` → `ip_finish_output2`): route (through
+   * `oif` only, for a socket bound to a device), MTU check, Ethernet header (`neigh_output`), then `dev_queue_xmit`. A packet over the MTU
    * with DF fails ('too-big', FragFails); without DF it is fragmented (`ip_do_fragment`): each
    * fragment after the first pays an skb allocation and the per-packet transmit cost here, and
    * goes to `dev_queue_xmit` in turn; a fragment the device queue does not take (drop or CN)
    * ends the datagram (FragFails) and its result is returned.
    */
-  ipOutput(skb: Skb, ctx: ExecContext): IpXmit {
-    const r = this.route(skb.ip.dst);
+  ipOutput(skb: Skb, ctx: ExecContext, oif: NetDevice | null = null): IpXmit {
+    const r = this.route(skb.ip.dst, oif);
     if (r === null) {
       this.snmp.Ip.OutNoRoutes++;
       skb.free(ctx);

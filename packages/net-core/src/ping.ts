@@ -10,8 +10,9 @@
 import type { Cpu, ExecContext } from '@ntbsim/kernel';
 import { NetError } from './errors.js';
 import { skbChecksumOk } from './frame.js';
-import { formatIpv4, ICMP_HLEN, IPPROTO, IPV4_HLEN, parseIpv4 } from './inet.js';
+import { formatIpv4, ICMP_HLEN, IPPROTO, IPV4_HLEN, parseIpv4, type Ipv4Addr } from './inet.js';
 import { InetSock, payloadOf } from './inetSock.js';
+import type { NetDevice } from './netDevice.js';
 import type { NetStack } from './netStack.js';
 import { ipAppendMemory } from './ipFrag.js';
 import { Skb } from './skb.js';
@@ -41,6 +42,10 @@ export class PingSocket extends InetSock {
   rmemAlloc = 0;
   /** Memory of requests not yet freed by the driver (bytes). */
   wmemAlloc = 0;
+  /** The device it is bound to (SO_BINDTODEVICE, sk_bound_dev_if), null for none. */
+  boundDev: NetDevice | null = null;
+  /** The source address it is bound to (bind(), inet_saddr), 0 for none. */
+  saddr: Ipv4Addr = 0;
   private readonly rxq: Skb[] = [];
   private readonly errq: Extract<IcmpErrorResult, { ok: true }>[] = [];
 
@@ -65,9 +70,31 @@ export class PingSocket extends InetSock {
   }
 
   /**
+   * setsockopt(SO_BINDTODEVICE): route the requests through the device named `name` only (see
+   * `NetStack.route`); `''` unbinds. ENODEV (thrown) when the stack has no such device.
+   */
+  bindToDevice(name: string): void {
+    this.checkOpen('bindToDevice');
+    this.boundDev = name === '' ? null : this.stack.device(name);
+  }
+
+  /**
+   * bind() to a source address (ping_check_bind_addr): 0.0.0.0 unbinds; anything but a local
+   * address (a broadcast address included) is EADDRNOTAVAIL (thrown). The requests leave from
+   * it, whatever the route's source.
+   */
+  bind(addr: string): void {
+    this.checkOpen('bind');
+    const a = parseIpv4(addr);
+    if (a !== 0 && (!this.stack.isLocalAddr(a) || this.stack.isBroadcast(a))) throw new NetError('EADDRNOTAVAIL', `bind ${addr}: not a local address of ${this.stack.host.name}`);
+    this.saddr = a;
+  }
+
+  /**
    * Send an echo request; ENETUNREACH without a route, EMSGSIZE over 65507 bytes (or over the MTU
-   * with `setMtuDiscover('do')`), EAGAIN with the send buffer full. A request over the MTU goes
-   * in IP fragments.
+   * with `setMtuDiscover('do')`), EAGAIN with the send buffer full, EINVAL from a loopback source
+   * off `lo`. A request over the MTU goes in IP fragments. Its TTL and TOS are the socket's
+   * (`setTtl`, `setTos`).
    */
   sendEcho(ctx: ExecContext, req: EchoRequest): SendResult {
     this.checkOpen('sendEcho');
@@ -77,7 +104,7 @@ export class PingSocket extends InetSock {
     const dst = parseIpv4(req.addr);
     const stack = this.stack;
     const l4Len = p.len + ICMP_HLEN;
-    const r = this.routeFor(dst, l4Len);
+    const r = this.routeFor(dst, l4Len, { dev: this.boundDev, saddr: this.saddr });
     if (typeof r === 'string') return { ok: false, errno: r };
     const mtu = r.mtu;
     const mem = ipAppendMemory(this.wmemAlloc, this.sndbuf, l4Len, mtu);
@@ -85,7 +112,7 @@ export class PingSocket extends InetSock {
     const costs = ctx.host.costs;
     ctx.charge(costs.skbAlloc() + costs.userCopy(p.len) + costs.txPacket());
     const skb = new Skb({
-      ip: { src: r.src, dst, protocol: IPPROTO.ICMP, id: 0, ttl: stack.sysctl.ipDefaultTtl, df: this.dfFor(l4Len + IPV4_HLEN, mtu), tos: 0 },
+      ip: { src: r.src, dst, protocol: IPPROTO.ICMP, id: 0, ttl: this.ipTtl(), df: this.dfFor(l4Len + IPV4_HLEN, mtu), tos: this.tos },
       l4: { kind: 'icmp', type: ICMP_TYPE.ECHO, code: 0, id: this.ident, seq: req.seq },
       data: p.bytes === null ? null : p.bytes.slice(),
       payloadLen: p.len,
@@ -93,7 +120,7 @@ export class PingSocket extends InetSock {
     });
     skb.setOwner(this, (s, cpu) => this.wfree(s, cpu));
     this.wmemAlloc += skb.truesize;
-    const rc = stack.ipOutput(skb, ctx);
+    const rc = stack.ipOutput(skb, ctx, this.boundDev);
     if (rc === 'no-route') return { ok: false, errno: 'ENETUNREACH' };
     if (rc === 'too-big') return { ok: false, errno: 'EMSGSIZE' };
     stack.snmp.Icmp.OutMsgs++;

@@ -131,7 +131,7 @@ export class UdpSocket extends InetSock {
     const costs = ctx.host.costs;
     ctx.charge(costs.skbAlloc() + costs.userCopy(p.len) + costs.txPacket());
     const skb = new Skb({
-      ip: { src: r.src, dst, protocol: IPPROTO.UDP, id: 0, ttl: stack.sysctl.ipDefaultTtl, df: this.dfFor(l4Len + IPV4_HLEN, mtu), tos: 0 },
+      ip: { src: r.src, dst, protocol: IPPROTO.UDP, id: 0, ttl: this.ipTtl(), df: this.dfFor(l4Len + IPV4_HLEN, mtu), tos: this.tos },
       l4: { kind: 'udp', sport: this.lport, dport },
       data: p.bytes === null ? null : p.bytes.slice(),
       payloadLen: p.len,

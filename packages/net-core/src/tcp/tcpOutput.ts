@@ -106,7 +106,7 @@ function makeSkb(tp: TcpSock, payload: SegSpec, ctx: ExecContext): Skb {
     ? { kind: 'tcp', sport: tp.sk.lport, dport: tp.sk.rport, seq: seq >>> 0, ack, flags, window, tsval: tsNow(tp, ctx), tsecr: tp.tsRecent >>> 0 }
     : { kind: 'tcp', sport: tp.sk.lport, dport: tp.sk.rport, seq: seq >>> 0, ack, flags, window };
   return new Skb({
-    ip: { src: tp.sk.laddr, dst: tp.sk.raddr, protocol: IPPROTO.TCP, id: 0, ttl: tp.stack.sysctl.ipDefaultTtl, df: dontFragment(tp, ctx), tos: 0 },
+    ip: { src: tp.sk.laddr, dst: tp.sk.raddr, protocol: IPPROTO.TCP, id: 0, ttl: tp.sk.ipTtl(), df: dontFragment(tp, ctx), tos: tp.sk.tos },
     l4: h,
     data: payload.data,
     payloadLen: payload.len,
@@ -220,7 +220,7 @@ export function sendAck(tp: TcpSock, ctx: ExecContext): void {
 export function sendActiveReset(tp: TcpSock, ctx: ExecContext): void {
   ctx.charge(ctx.host.costs.txPacket());
   const h: TcpHeader = { kind: 'tcp', sport: tp.sk.lport, dport: tp.sk.rport, seq: tp.sndNxt >>> 0, ack: tp.rcvNxt >>> 0, flags: RST | ACK, window: 0 };
-  const skb = new Skb({ ip: { src: tp.sk.laddr, dst: tp.sk.raddr, protocol: IPPROTO.TCP, id: 0, ttl: tp.stack.sysctl.ipDefaultTtl, df: dontFragment(tp, ctx), tos: 0 }, l4: h });
+  const skb = new Skb({ ip: { src: tp.sk.laddr, dst: tp.sk.raddr, protocol: IPPROTO.TCP, id: 0, ttl: tp.sk.ipTtl(), df: dontFragment(tp, ctx), tos: tp.sk.tos }, l4: h });
   skb.hash = tp.sk.txhash;
   const mib = tp.stack.snmp.Tcp;
   mib.OutRsts++;
@@ -266,7 +266,7 @@ export function sendSynAck(tp: TcpSock, ctx: ExecContext): void {
 
 /** Send a SYN or SYN-ACK whose header the caller built (the transmit of tcp_connect / tcp_v4_send_synack). */
 function sendControl(tp: TcpSock, h: TcpHeader, ctx: ExecContext): void {
-  const skb = new Skb({ ip: { src: tp.sk.laddr, dst: tp.sk.raddr, protocol: IPPROTO.TCP, id: 0, ttl: tp.stack.sysctl.ipDefaultTtl, df: dontFragment(tp, ctx), tos: 0 }, l4: h });
+  const skb = new Skb({ ip: { src: tp.sk.laddr, dst: tp.sk.raddr, protocol: IPPROTO.TCP, id: 0, ttl: tp.sk.ipTtl(), df: dontFragment(tp, ctx), tos: tp.sk.tos }, l4: h });
   tp.stack.snmp.Tcp.OutSegs++;
   transmitSkb(tp, skb, ctx, false);
 }

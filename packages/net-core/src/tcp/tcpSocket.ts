@@ -149,6 +149,11 @@ export class TcpSocket extends InetSock implements CubicSock {
 
   // ---- socket API ------------------------------------------------------------------------
 
+  /** A TCP socket is a stream socket: IP_TOS leaves its ECN bits alone. */
+  protected override get isStream(): boolean {
+    return true;
+  }
+
   /** A connected socket caches its TX queue (sk_tx_queue_mapping). */
   get cachesTxQueue(): boolean {
     return this.raddr !== 0 && this.state !== 'LISTEN' && this.state !== 'CLOSED';
