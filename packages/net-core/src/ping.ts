@@ -34,10 +34,11 @@ export interface EchoRequest {
   readonly data: Uint8Array | number;
 }
 
-/** An ICMP echo socket; its identifier is its "port". */
+/**
+ * An ICMP echo socket; its identifier is its "port", taken when the socket is bound — by
+ * `bind`, or by its first request (inet_send_prepare's autobind) — as ping_get_port does.
+ */
 export class PingSocket extends InetSock {
-  /** Echo identifier (ping_get_port). */
-  readonly ident: number;
   /** Memory of queued replies (bytes). */
   rmemAlloc = 0;
   /** Memory of requests not yet freed by the driver (bytes). */
@@ -46,22 +47,31 @@ export class PingSocket extends InetSock {
   boundDev: NetDevice | null = null;
   /** The source address it is bound to (bind(), inet_saddr), 0 for none. */
   saddr: Ipv4Addr = 0;
+  private id = 0;
   private readonly rxq: Skb[] = [];
   private readonly errq: Extract<IcmpErrorResult, { ok: true }>[] = [];
 
   /** A ping socket of `stack` (use `stack.pingSocket()`). */
   constructor(stack: NetStack) {
     super(stack, stack.sysctl.wmemDefault, stack.sysctl.rmemDefault);
-    const table = stack.pingSocks;
-    const start = 1 + stack.rng.int(65535);
-    let id = -1;
-    for (let i = 0; i < 65535 && id < 0; i++) {
+  }
+
+  /** Echo identifier (inet_num), 0 until the socket is bound. */
+  get ident(): number {
+    return this.id;
+  }
+
+  /** ping_get_port(sk, 0): a free identifier from a random start; EADDRINUSE (thrown) when none is left. */
+  private autobind(): void {
+    if (this.id !== 0) return;
+    const table = this.stack.pingSocks;
+    const start = 1 + this.stack.rng.int(65535);
+    for (let i = 0; i < 65535 && this.id === 0; i++) {
       const c = 1 + ((start - 1 + i) % 65535);
-      if (!table.has(c)) id = c;
+      if (!table.has(c)) this.id = c;
     }
-    if (id < 0) throw new NetError('EADDRINUSE', `${stack.host.name}: no free ICMP echo identifier`);
-    this.ident = id;
-    table.set(id, this);
+    if (this.id === 0) throw new NetError('EADDRINUSE', `${this.stack.host.name}: no free ICMP echo identifier`);
+    table.set(this.id, this);
   }
 
   /** Ping sockets do not cache a TX queue (unconnected). */
@@ -79,15 +89,18 @@ export class PingSocket extends InetSock {
   }
 
   /**
-   * bind() to a source address (ping_check_bind_addr): 0.0.0.0 unbinds; anything but a local
-   * address (a broadcast address included) is EADDRNOTAVAIL (thrown). The requests leave from
-   * it, whatever the route's source.
+   * bind() to a source address (ping_bind): EINVAL (thrown) when already bound; anything but
+   * 0.0.0.0 or a local address (a broadcast address included) is EADDRNOTAVAIL (thrown,
+   * ping_check_bind_addr). The requests then leave from it, whatever the route's source, and
+   * the socket has its identifier.
    */
   bind(addr: string): void {
     this.checkOpen('bind');
+    if (this.id !== 0) throw new NetError('EINVAL', `bind ${addr}: already bound (identifier ${this.id})`);
     const a = parseIpv4(addr);
     if (a !== 0 && (!this.stack.isLocalAddr(a) || this.stack.isBroadcast(a))) throw new NetError('EADDRNOTAVAIL', `bind ${addr}: not a local address of ${this.stack.host.name}`);
     this.saddr = a;
+    this.autobind();
   }
 
   /**
@@ -99,6 +112,7 @@ export class PingSocket extends InetSock {
   sendEcho(ctx: ExecContext, req: EchoRequest): SendResult {
     this.checkOpen('sendEcho');
     if (!Number.isInteger(req.seq) || req.seq < 0 || req.seq > 0xffff) throw new NetError('EINVAL', `sendEcho: seq ${String(req.seq)}: allowed 0..65535`);
+    this.autobind();
     const p = payloadOf('sendEcho', req.data);
     if (p.len > ICMP_MAX_PAYLOAD) return { ok: false, errno: 'EMSGSIZE' };
     const dst = parseIpv4(req.addr);
@@ -113,7 +127,7 @@ export class PingSocket extends InetSock {
     ctx.charge(costs.skbAlloc() + costs.userCopy(p.len) + costs.txPacket());
     const skb = new Skb({
       ip: { src: r.src, dst, protocol: IPPROTO.ICMP, id: 0, ttl: this.ipTtl(), df: this.dfFor(l4Len + IPV4_HLEN, mtu), tos: this.tos },
-      l4: { kind: 'icmp', type: ICMP_TYPE.ECHO, code: 0, id: this.ident, seq: req.seq },
+      l4: { kind: 'icmp', type: ICMP_TYPE.ECHO, code: 0, id: this.id, seq: req.seq },
       data: p.bytes === null ? null : p.bytes.slice(),
       payloadLen: p.len,
       truesize: mem,
@@ -168,7 +182,7 @@ export class PingSocket extends InetSock {
   close(ctx?: ExecContext): void {
     if (this.userClosed) return;
     this.userClosed = true;
-    if (this.stack.pingSocks.get(this.ident) === this) this.stack.pingSocks.delete(this.ident);
+    if (this.id !== 0 && this.stack.pingSocks.get(this.id) === this) this.stack.pingSocks.delete(this.id);
     for (const skb of this.rxq.splice(0)) {
       this.rmemAlloc -= skb.truesize;
       skb.free(ctx ?? this.stack.host.cpu(0));

@@ -144,14 +144,33 @@ describe('an ICMP echo socket bound to a device (SO_BINDTODEVICE)', () => {
 });
 
 describe('an ICMP echo socket bound to a source address', () => {
-  it('takes a local address only (EADDRNOTAVAIL for another host\'s or a broadcast address), 0.0.0.0 unbinds', () => {
+  it('takes a local address only (EADDRNOTAVAIL for another host\'s or a broadcast address); once bound, EINVAL', () => {
     const lab = makeLab();
     const p = lab.sa.pingSocket();
     for (const bad of ['10.0.0.2', '10.0.0.255', '127.255.255.255']) expect(() => p.bind(bad)).toThrow(expect.objectContaining({ code: 'EADDRNOTAVAIL' }));
+    expect({ saddr: p.saddr, ident: p.ident }).toEqual({ saddr: 0, ident: 0 });
     p.bind('127.0.0.9');
     expect(p.saddr).toBe(parseIpv4('127.0.0.9'));
-    p.bind('0.0.0.0');
-    expect(p.saddr).toBe(0);
+    expect(() => p.bind('10.0.0.1')).toThrow(expect.objectContaining({ code: 'EINVAL' }));
+    expect(p.saddr).toBe(parseIpv4('127.0.0.9'));
+  });
+
+  it('takes its identifier when bound or at its first request (ping_get_port on autobind), not when created', () => {
+    const lab = makeLab();
+    const idle = lab.sa.pingSocket();
+    expect(idle.ident).toBe(0);
+    expect(lab.sa.pingSocks.size).toBe(0);
+    const bound = lab.sa.pingSocket();
+    bound.bind('0.0.0.0');
+    expect(bound.ident).toBeGreaterThan(0);
+    expect(lab.sa.pingSocks.get(bound.ident)).toBe(bound);
+    const sender = lab.sa.pingSocket();
+    expect(echo(lab, sender, '10.0.0.2').reply).toBe('10.0.0.2');
+    expect(sender.ident).toBeGreaterThan(0);
+    expect(sender.ident).not.toBe(bound.ident);
+    idle.close();
+    bound.close();
+    expect([...lab.sa.pingSocks.keys()]).toEqual([sender.ident]);
   });
 
   it('sends from it whatever the route\'s source; a loopback source off lo is EINVAL', () => {
@@ -163,9 +182,10 @@ describe('an ICMP echo socket bound to a source address', () => {
     const p = lab.sa.pingSocket();
     p.bind('10.0.0.1');
     expect(echo(lab, p, '127.0.0.1').reply).toBe('127.0.0.1');
-    p.bind('127.0.0.1');
-    expect(echo(lab, p, '10.0.0.2').sent).toBe('EINVAL');
-    expect(echo(lab, p, '10.0.0.1').reply).toBe('10.0.0.1');
+    const lo = lab.sa.pingSocket();
+    lo.bind('127.0.0.1');
+    expect(echo(lab, lo, '10.0.0.2').sent).toBe('EINVAL');
+    expect(echo(lab, lo, '10.0.0.1').reply).toBe('10.0.0.1');
     expect(srcs).toEqual(['lo 10.0.0.1 > 127.0.0.1', 'lo 127.0.0.1 > 10.0.0.1']);
   });
 });
