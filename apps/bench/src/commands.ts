@@ -8,7 +8,7 @@ import { jobs, wait } from './tools/jobs.js';
 import { kill, killall, pkill } from './tools/kill.js';
 import { mpstat } from './tools/mpstat.js';
 import { nstat } from './tools/nstat.js';
-import { ping } from './tools/ping.js';
+import { ping } from './tools/ping/command.js';
 import { cat, echoRedirect, ls } from './tools/proc.js';
 import { sockperf } from './tools/sockperf.js';
 import { ss } from './tools/ss.js';

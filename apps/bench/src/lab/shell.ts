@@ -553,7 +553,7 @@ const HELP_LINES: readonly (readonly [string, string])[] = [
   ['mpstat [-A] [-u] [-I SUM|CPU|SCPU|ALL] [-P LIST|ALL] [-o JSON] [INTERVAL [COUNT]] [&]', 'per-CPU %usr %sys %irq %soft %idle and interrupt rates (sysstat); & runs it as a job, until kill -INT without a count'],
   ['modprobe MODULE [param=value...]', 'load ntb_transport, ntb_netdev, ntb_perf, ntb_tool, ntb_pingpong'],
   ['nstat [-azrnsjp] [PATTERN...]', 'SNMP counters changed since the last nstat (iproute2)'],
-  ['ping [-c N] [-i S] [-s N] [-q] [-b] [-M do|want|dont] [-w S] [-W S] HOST [&]', 'ICMP echo (iputils); & runs it as a job, until kill -INT without -c or -w'],
+  ['ping [-aAbDfHnOqUv] [-c N] [-i S] [-I DEV|ADDR] [-l N] [-M do|want|dont] [-p HEX] [-Q TOS] [-s N] [-S N] [-t TTL] [-w S] [-W S] HOST [&]', 'ICMP echo (iputils); & runs it as a job, until kill -INT without -c or -w'],
   ['rmmod MODULE...', 'unload ntb_netdev, ntb_transport, ntb_perf, ntb_tool, ntb_pingpong'],
   ['sleep NUMBER[smhd]... [&]', 'let virtual time pass'],
   ['sockperf server|ping-pong|throughput [options]', 'UDP latency and message rate'],

@@ -151,7 +151,7 @@ describe('sudo and the help builtin', () => {
     for (const name of ['cat', 'dmesg', 'echo', 'ethtool', 'fault', 'grep', 'head', 'ip', 'iperf3', 'killall', 'ls', 'modprobe', 'ping', 'rmmod', 'sleep', 'sockperf', 'sudo', 'sysctl', 'tail', 'top', 'wc']) {
       expect(lines.filter((l) => l.startsWith(` ${name} `))).toHaveLength(1);
     }
-    expect(sh('help ping')).toEqual({ stdout: ` ${'ping [-c N] [-i S] [-s N] [-q] [-b] [-M do|want|dont] [-w S] [-W S] HOST [&]'.padEnd(44)} ICMP echo (iputils); & runs it as a job, until kill -INT without -c or -w\n`, stderr: '', status: 0 });
+    expect(sh('help ping')).toEqual({ stdout: ` ${'ping [-aAbDfHnOqUv] [-c N] [-i S] [-I DEV|ADDR] [-l N] [-M do|want|dont] [-p HEX] [-Q TOS] [-s N] [-S N] [-t TTL] [-w S] [-W S] HOST [&]'.padEnd(44)} ICMP echo (iputils); & runs it as a job, until kill -INT without -c or -w\n`, stderr: '', status: 0 });
     expect(sh('help frob')).toEqual({ stdout: '', stderr: "bash: help: no help topics match `frob'.  Try `help help' or `man -k frob' or `info frob'.\n", status: 1 });
   });
 });

@@ -17,6 +17,11 @@ export function wallClockSeconds(lab: Lab): number {
   return LAB_EPOCH_SECONDS + Math.floor(lab.sim.now / 1e9);
 }
 
+/** The wall clock at virtual time `ns`, whole microseconds since the Unix epoch (`gettimeofday`). */
+export function wallClockUs(ns: number): number {
+  return LAB_EPOCH_SECONDS * 1_000_000 + Math.floor(ns / 1000);
+}
+
 /** The board's `struct utsname` (uname(2)): what `uname`, iperf3's system info and sysstat's header show. */
 export interface Utsname {
   /** `Linux`. */

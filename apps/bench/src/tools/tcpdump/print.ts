@@ -34,7 +34,7 @@
  * and a later fragment names its protocol.
  */
 import { formatIpv4, IPPROTO, TCP_FLAG, type Skb, type TcpHeader } from '@ntbsim/net-core';
-import { LAB_EPOCH_SECONDS } from '../net/host.js';
+import { wallClockUs } from '../net/host.js';
 
 /** What the command line asks of the decode. */
 export interface PrintOptions {
@@ -121,7 +121,7 @@ export class TcpdumpPrinter {
 
   /** ts_print: the time stamp and its space, `us` microseconds of virtual time. */
   private stamp(us: number): string {
-    const wall = LAB_EPOCH_SECONDS * 1_000_000 + us;
+    const wall = wallClockUs(us * 1000);
     const frac = (u: number): string => `.${pad(u % 1_000_000, 6)}`;
     switch (this.o.tflag) {
       case 1:

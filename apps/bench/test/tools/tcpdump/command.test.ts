@@ -31,8 +31,9 @@ describe('tcpdump in the lab', () => {
     expect(combinedOutput(sh(lab, 'rc', 'wait'))).toBe(
       '00:00:00.036800 IP 10.0.0.2 > 10.0.0.1: ICMP echo request, id 37586, seq 1, length 64\n' +
         '00:00:00.036822 IP 10.0.0.1 > 10.0.0.2: ICMP echo reply, id 37586, seq 1, length 64\n' +
-        '00:00:01.033030 IP 10.0.0.2 > 10.0.0.1: ICMP echo request, id 37586, seq 2, length 64\n' +
-        '00:00:01.033053 IP 10.0.0.1 > 10.0.0.2: ICMP echo reply, id 37586, seq 2, length 64\n' +
+        // ping's second request: a second after the first, plus the fraction of a millisecond its reply came into it.
+        '00:00:01.033831 IP 10.0.0.2 > 10.0.0.1: ICMP echo request, id 37586, seq 2, length 64\n' +
+        '00:00:01.033853 IP 10.0.0.1 > 10.0.0.2: ICMP echo reply, id 37586, seq 2, length 64\n' +
         STATS(4),
     );
   });
