@@ -17,7 +17,9 @@
  * measured from the send call to the read of the reply in the task (the user-to-user latency
  * of `-U`; iputils otherwise reads the kernel's receive time stamp, which the model's ping
  * socket does not report). poll() and SO_RCVTIMEO time out exactly (no timer slack, no jiffy
- * rounding). A duplicate reply is not looked for (the model delivers none).
+ * rounding). A duplicate reply is not looked for (the model delivers none), and a flood's `.` is
+ * printed whatever the preload (iputils stops printing it when the preload and the pipe reach
+ * the terminal's width).
  */
 import type { ExecContext, Task, TaskStep } from '@ntbsim/kernel';
 import { netStrerror, type EchoReplyResult, type IcmpErrorResult, type NetErrno, type PingSocket } from '@ntbsim/net-core';
