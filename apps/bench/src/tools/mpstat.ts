@@ -23,8 +23,9 @@ import type { Board } from '../lab/lab.js';
 import { result, type Command, type CommandResult } from '../types.js';
 import { addJob, printJob, type JobStatus } from './jobs.js';
 import { kstat, procStat, USER_HZ, type CpuTimes, type Kstat } from './kstat.js';
-import { LAB_EPOCH_SECONDS, LAB_KERNEL_RELEASE, utsname } from './net/host.js';
+import { LAB_KERNEL_RELEASE, utsname, wallClockAt } from './net/host.js';
 import { interleaved, type StreamWrite } from './output.js';
+import { strftime } from './net/strftime.js';
 
 const USAGE = 'Usage: mpstat [ options ] [ <interval> [ <count> ] ]\nOptions are:\n[ -A ] [ -u ] [ -V ] [ -I { SUM | CPU | SCPU | ALL } ]\n[ -o JSON ] [ -P { <cpu_list> | ON | ALL } ]\n';
 const VERSION = 'sysstat version 12.6.1\n(C) Sebastien Godard (sysstat <at> orange.fr)\n';
@@ -151,7 +152,7 @@ interface Sample {
 
 function sample(board: Board): Sample {
   const irqs = [...board.host.irqs.values()].sort((a, b) => a.num - b.num).map((irq) => ({ name: String(irq.num), counts: board.host.cpus.map((c) => irq.counts[c.id] ?? 0) }));
-  return { stat: kstat(board), irqs, tod: LAB_EPOCH_SECONDS + Math.floor(board.host.sim.now / 1e9) };
+  return { stat: kstat(board), irqs, tod: wallClockAt(board.host.sim.now) };
 }
 
 /** A sample of zeros taken at `tod`: what a report since boot compares with. */
@@ -165,18 +166,14 @@ function zeroSample(like: Sample): Sample {
   };
 }
 
-const pad2 = (n: number): string => String(n).padStart(2, '0');
-
 /** strftime `%X` in the C locale (UTC). */
 function timeOfDay(tod: number): string {
-  const d = new Date(tod * 1000);
-  return `${pad2(d.getUTCHours())}:${pad2(d.getUTCMinutes())}:${pad2(d.getUTCSeconds())}`;
+  return strftime('%X', tod);
 }
 
 /** strftime `%x` in the C locale (UTC): the report's date. */
 function reportDate(tod: number): string {
-  const d = new Date(tod * 1000);
-  return `${pad2(d.getUTCMonth() + 1)}/${pad2(d.getUTCDate())}/${pad2(d.getUTCFullYear() % 100)}`;
+  return strftime('%x', tod);
 }
 
 /** print_gal_header: `Linux RELEASE (NODE) \tDATE \t_MACHINE_\t(N CPU)`. */

@@ -12,9 +12,14 @@ export const LAB_EPOCH_SECONDS = 1795305600;
 /** Kernel release the boards report (`uname -r`). */
 export const LAB_KERNEL_RELEASE = '6.18.0';
 
-/** The board's wall clock, whole seconds since the Unix epoch (`time(NULL)`). */
+/** The wall clock at virtual time `ns`: whole seconds since the Unix epoch (`time(NULL)` then). */
+export function wallClockAt(ns: number): number {
+  return LAB_EPOCH_SECONDS + Math.floor(ns / 1e9);
+}
+
+/** The board's wall clock now, whole seconds since the Unix epoch (`time(NULL)`). */
 export function wallClockSeconds(lab: Lab): number {
-  return LAB_EPOCH_SECONDS + Math.floor(lab.sim.now / 1e9);
+  return wallClockAt(lab.sim.now);
 }
 
 /** The wall clock at virtual time `ns`, whole microseconds since the Unix epoch (`gettimeofday`). */

@@ -35,6 +35,7 @@
  */
 import { formatIpv4, IPPROTO, TCP_FLAG, type Skb, type TcpHeader } from '@ntbsim/net-core';
 import { wallClockUs } from '../net/host.js';
+import { strftime } from '../net/strftime.js';
 
 /** What the command line asks of the decode. */
 export interface PrintOptions {
@@ -81,9 +82,7 @@ const pad = (n: number, w = 2): string => String(n).padStart(w, '0');
 
 /** `HH:MM:SS` of a second count (UTC), with the date in front when `date`. */
 function clock(seconds: number, date: boolean): string {
-  const d = new Date(seconds * 1000);
-  const hms = `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}`;
-  return date ? `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ${hms}` : hms;
+  return strftime(date ? '%Y-%m-%d %H:%M:%S' : '%H:%M:%S', seconds);
 }
 
 /** addrtoname.c `etheraddr_string`: the hex address; without -n the `etherlist` name or ` (oui …)`. */
