@@ -4,43 +4,62 @@
  * IECONNECT with the socket's errno), writes the cookie, answers PARAM_EXCHANGE with the
  * parameters, creates the streams on CREATE_STREAMS (the stream task connects each, or does the
  * UDP handshake), starts its clocks on TEST_START and its senders on TEST_RUNNING, samples an
- * interval every `-i` seconds of virtual time, ends after `-t` seconds with its last interval
- * and TEST_END, exchanges results, and on DISPLAY_RESULTS closes its streams and reports.
- * The command advances the lab's virtual time until the client is done.
+ * interval every `-i` seconds of virtual time, ends after `-t` seconds — or once `-n` bytes or
+ * `-k` blocks are sent or received — with its last interval and TEST_END, exchanges results,
+ * and on DISPLAY_RESULTS closes its streams and reports. `--connect-timeout` bounds the
+ * control connection's connect (timeout_connect: ETIMEDOUT); `--cport` binds the data streams
+ * to consecutive local ports. The command advances the lab's virtual time until the client is
+ * done.
  */
-import type { ExecContext, Task, TaskStep } from '@ntbsim/kernel';
+import { Rng, type ExecContext, type Task, type TaskStep } from '@ntbsim/kernel';
 import type { NetErrno, TcpSocket } from '@ntbsim/net-core';
 import type { Board, Lab } from '../../lab/lab.js';
 import type { ProcessSignal } from '../jobs.js';
-import { programStart } from '../net/host.js';
+import { programStart, systemInfo, wallClockSeconds } from '../net/host.js';
 import { COOKIE_SIZE, ControlChannel, ControlEnd, jsonMsg, registerChannel, registerStream, stateMsg, type CtrlMsg } from './control.js';
-import { DEFAULT_UDP_BLKSIZE, MAX_UDP_BLOCKSIZE, type Iperf3Options, type IperfErrorCode } from './options.js';
+import { DEFAULT_UDP_BLKSIZE, IPERF_VERSION, MAX_UDP_BLOCKSIZE, type Iperf3Options, type IperfErrorCode } from './options.js';
+import { iperfPrintf, versionCalls, type Printer } from './printf.js';
 import type { TestResult } from './results.js';
 import { diagnoseTxStall } from '../../lab/diagnose.js';
-import { affinityMask, connectionTime, paramsJson, resultsJson, Side, sideResult, type PeerResults, type SideFailure, type TestParams } from './session.js';
-import { formatClientProgress, formatConnecting, intervalCount } from './textReport.js';
+import { affinityMask, connectionTime, endByCount, paramsJson, resultsJson, Side, sideResult, type PeerResults, type SideFailure, type TestParams } from './session.js';
+import { formatClientProgress, intervalCount, type TextStyle } from './textReport.js';
 import { DatagramLog, functionalPayload, IperfUdpSocket, Stream, streamFd, TcpStreamSocket, UdpStreamSocket } from './streams.js';
 
+/** What iperf_run_client prints before on_connect, whatever the outcome, and when the outcome came. */
+export interface ClientEarly {
+  /** `-V`'s version and system lines (text mode), as iperf_printf decorates them. */
+  readonly preamble: string;
+  /** iperf_connect's plain printfs with `-V`: `Control connection MSS N`, and `Setting UDP block size to N`. */
+  readonly connectLines: string;
+  /** iperf_connect's warnings (standard error). */
+  readonly warnings: string;
+  /** When the outcome came (virtual ns): the time its error or interrupt message is printed at. */
+  readonly atNs: number;
+}
+
 /** How a client run ended. */
-export type ClientOutcome =
-  | { readonly kind: 'ok'; readonly result: TestResult; readonly warnings: string }
+export type ClientOutcome = ClientEarly &
+  (
+  | { readonly kind: 'ok'; readonly result: TestResult }
   /**
    * `connected`: past the parameter exchange, where iperf3 prints `Connecting to host …`
-   * (on_connect). `report`: what the reporter printed before the error — on SERVER_TERMINATE the
-   * last interval again and the summary — or null.
+   * (on_connect). `partial`: what it has printed as the test went (its on_connect lines once
+   * connected, the streams and intervals once started), or null. `report`: what the reporter
+   * printed before the error — on SERVER_TERMINATE the last interval again and the summary — or null.
    */
-  | { readonly kind: 'error'; readonly code: IperfErrorCode; readonly errno: NetErrno | null; readonly warnings: string; readonly partial: TestResult | null; readonly connected: boolean; readonly report: TestResult | null }
+  | { readonly kind: 'error'; readonly code: IperfErrorCode; readonly errno: NetErrno | null; readonly partial: TestResult | null; readonly connected: boolean; readonly report: TestResult | null }
   /** Not finished `waitedS` (virtual) after the start: the real iperf3 would still be waiting; `why` is the model's diagnosis. */
-  | { readonly kind: 'hung'; readonly waitedS: number; readonly why: string; readonly warnings: string; readonly partial: TestResult | null; readonly connected: boolean }
+  | { readonly kind: 'hung'; readonly waitedS: number; readonly why: string; readonly partial: TestResult | null; readonly connected: boolean }
   /**
    * Ended by SIGINT, SIGTERM or SIGHUP (iperf_got_sigend): `partial` is the test as its handler
    * reported it (a last interval up to the signal, then the summary with no peer results: with
    * no stream yet, the summary's header and zero sums alone); `connected` as for errors. `byLab`: the lab sent it, `ranS` (virtual) into a test with no end (`-t 0`,
    * a negative `-t`), as the user's Ctrl-C would; null when `killall`, `pkill` or `kill` did.
    */
-  | { readonly kind: 'interrupted'; readonly partial: TestResult; readonly connected: boolean; readonly warnings: string; readonly byLab: { readonly ranS: number } | null }
+  | { readonly kind: 'interrupted'; readonly partial: TestResult; readonly connected: boolean; readonly byLab: { readonly ranS: number } | null }
   /** Ended by signal `signo`, whose default action ends the process (SIGKILL …): no handler runs, nothing is printed. */
-  | { readonly kind: 'killed'; readonly signo: number; readonly warnings: string };
+  | { readonly kind: 'killed'; readonly signo: number }
+  );
 
 /** SIGINT's number: what the lab sends a test with no end, as Ctrl-C would. */
 const SIGINT = 2;
@@ -51,6 +70,8 @@ export const CLIENT_GRACE_S = 300;
 /**
  * How long a test with no end (`-t 0`, a negative `-t`) runs before the lab interrupts it, as
  * the user's Ctrl-C would (s, virtual): past the server's 40 s test timer of a negative `-t`.
+ * A test ended by `-n`/`-k` has no end timer either, but does end: the lab waits as long as it
+ * moves data, and calls it hung after CLIENT_GRACE_S without any.
  */
 export const UNBOUNDED_RUN_S = 60;
 
@@ -71,22 +92,25 @@ export function clientEndNs(start: number, test: { readonly duration: number; re
   return test.duration !== 0 && secs >= 0 ? start + secs * 1e9 : Infinity;
 }
 
-/** A 36-character iperf3 cookie from the lab's seed and a test counter (no draw from the model's RNG). */
-function makeCookie(seed: number, n: number): string {
-  const alphabet = 'abcdefghijklmnopqrstuvwxyz234567';
-  let x = (seed ^ Math.imul(n + 1, 0x9e3779b1)) >>> 0 || 1;
-  let out = '';
-  for (let i = 0; i < 36; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    out += alphabet.charAt(x % 32);
+/**
+ * Each lab's cookie generator: the kernel's seeded generator on the lab's seed (mixed with
+ * "cook"), a stream of its own, so that the cookies do not move the model's draws and a seed
+ * gives the same cookies run after run.
+ */
+const cookieRngs = new WeakMap<Lab, Rng>();
+
+/** make_cookie: 36 random bytes, each taken modulo 32 into iperf3's alphabet. */
+function makeCookie(lab: Lab): string {
+  let rng = cookieRngs.get(lab);
+  if (rng === undefined) {
+    rng = new Rng((lab.sim.seed ^ 0x636f6f6b) >>> 0);
+    cookieRngs.set(lab, rng);
   }
+  const alphabet = 'abcdefghijklmnopqrstuvwxyz234567';
+  let out = '';
+  for (let i = 0; i < COOKIE_SIZE - 1; i++) out += alphabet.charAt((rng.nextU32() & 0xff) % alphabet.length);
   return out;
 }
-
-const testCounter = new WeakMap<Lab, number>();
 
 /** Everything the client run needs. */
 export interface ClientSpec {
@@ -118,6 +142,16 @@ class ClientSession {
   private task: Task | null = null;
   /** `-A`: the CPUs the client's tasks run on (undefined = all). */
   private cpus: number | undefined = undefined;
+  /** `--connect-timeout`'s end of the control connection's connect (ns), Infinity without one. */
+  private connectDeadline = Infinity;
+  /** When CREATE_STREAMS came (the streams' lines are printed then). */
+  private streamsNs = 0;
+  /** What the test has moved (bytes, both ways) at the lab's last look: a `-n`/`-k` test's progress. */
+  private movedAtLook = 0;
+  /** See ClientEarly. */
+  private preamble = '';
+  /** See ClientEarly. */
+  private connectLines = '';
   warnings = '';
   finished = false;
   outcome: ClientOutcome | null = null;
@@ -132,9 +166,7 @@ class ClientSession {
     const { lab, board } = spec;
     this.t0 = lab.sim.now;
     this.timesecs = connectionTime(lab);
-    const n = (testCounter.get(lab) ?? 0) + 1;
-    testCounter.set(lab, n);
-    this.cookie = makeCookie(lab.sim.seed, n);
+    this.cookie = makeCookie(lab);
     this.ctrlSock = board.stack.tcpSocket();
     this.srcAddr = board.ip;
   }
@@ -144,14 +176,33 @@ class ClientSession {
     return i > 0 ? Math.round(i * 1e9) : Infinity;
   }
 
+  /** How the client prints its text: `-V`, `--timestamps` (the result carries `-T`). */
+  private get style(): TextStyle {
+    const o = this.spec.options;
+    return { verbose: o.verbose, timestamps: o.timestamps };
+  }
+
+  /** iperf_printf's decoration on this client. */
+  private get printer(): Printer {
+    const o = this.spec.options;
+    return { timestamps: o.timestamps, title: o.title };
+  }
+
+  /** What every outcome carries (see ClientEarly), at the lab's time now. */
+  private early(): ClientEarly {
+    return { preamble: this.preamble, connectLines: this.connectLines, warnings: this.warnings, atNs: this.lab.sim.now };
+  }
+
   /** Run to the end, advancing the lab's time. */
   run(): ClientOutcome {
     const started = this.lab.sim.now;
     const failed = this.begin();
     if (failed !== null) return failed;
-    const deadline = this.deadline(started);
     const sim = this.lab.sim;
-    while (!this.finished && sim.now < deadline) sim.run({ until: deadline });
+    for (let deadline = this.deadline(started); ; deadline = sim.now + CLIENT_GRACE_S * 1e9) {
+      while (!this.finished && sim.now < deadline) sim.run({ until: deadline });
+      if (this.finished || !this.movedSinceLook()) break;
+    }
     if (!this.finished && this.labInterrupt(started)) {
       const grace = sim.now + SIGNAL_GRACE_NS;
       while (!this.finished && sim.now < grace) sim.run({ until: grace });
@@ -188,11 +239,27 @@ class ClientSession {
       this.onEnd = null;
       cb(this.abandon(started));
     };
-    this.lab.sim.at(this.deadline(started), () => {
+    const look = (): void => {
       if (this.finished) return;
-      if (this.labInterrupt(started)) this.lab.sim.after(SIGNAL_GRACE_NS, giveUp);
+      if (this.movedSinceLook()) this.lab.sim.after(CLIENT_GRACE_S * 1e9, look);
+      else if (this.labInterrupt(started)) this.lab.sim.after(SIGNAL_GRACE_NS, giveUp);
       else giveUp();
-    });
+    };
+    this.lab.sim.at(this.deadline(started), look);
+  }
+
+  /**
+   * At one of the lab's looks at a `-n`/`-k` test (which has no end timer): whether it has
+   * moved data since the last look — then the lab waits on. False for any other test.
+   */
+  private movedSinceLook(): boolean {
+    const side = this.side;
+    const p = this.params;
+    if (side === null || p === null || endByCount(p) === null) return false;
+    const moved = side.counts.bytesSent + side.counts.bytesReceived;
+    const progressed = moved !== this.movedAtLook;
+    this.movedAtLook = moved;
+    return progressed;
   }
 
   /**
@@ -209,7 +276,7 @@ class ClientSession {
     if (sig.effect === 'kill') {
       this.exitProcess();
       this.task?.stop();
-      this.outcome = { kind: 'killed', signo: sig.signo, warnings: this.warnings };
+      this.outcome = { kind: 'killed', signo: sig.signo, ...this.early() };
       this.finish();
       return;
     }
@@ -217,9 +284,14 @@ class ClientSession {
     this.task?.wake();
   }
 
+  /** Whether the test ends by itself: by `-t`'s timer or, with `-n`/`-k`, by its count. */
+  private get hasEnd(): boolean {
+    return Number.isFinite(clientEndNs(0, this.spec.options)) || this.spec.options.bytes !== 0 || this.spec.options.blocks !== 0;
+  }
+
   /** A test with no end still running at the lab's deadline: interrupt it as the user's Ctrl-C would; false for any other test. */
   private labInterrupt(started: number): boolean {
-    if (this.state !== 'running' || Number.isFinite(this.endNs)) return false;
+    if (this.state !== 'running' || this.hasEnd) return false;
     this.deliver({ signo: SIGINT, effect: 'interrupt' }, { ranS: (this.lab.sim.now - started) / 1e9 });
     return true;
   }
@@ -233,11 +305,16 @@ class ClientSession {
     return this.spec.lab;
   }
 
-  /** When the lab gives up on a test started at `started` (ns): its -O + -t plus CLIENT_GRACE_S, or UNBOUNDED_RUN_S without an end. */
+  /**
+   * When the lab first looks at a test started at `started` (ns): its -O + -t plus
+   * CLIENT_GRACE_S, CLIENT_GRACE_S for a `-n`/`-k` test (looked at again while it moves data),
+   * or UNBOUNDED_RUN_S without an end.
+   */
   private deadline(started: number): number {
     const o = this.spec.options;
     const end = clientEndNs(0, o);
-    return started + (Number.isFinite(end) ? end + CLIENT_GRACE_S * 1e9 : UNBOUNDED_RUN_S * 1e9);
+    if (Number.isFinite(end)) return started + end + CLIENT_GRACE_S * 1e9;
+    return started + (this.hasEnd ? CLIENT_GRACE_S : UNBOUNDED_RUN_S) * 1e9;
   }
 
   /** iperf_run_client's start: the affinity (an outcome if it fails), then the client task. */
@@ -246,8 +323,10 @@ class ClientSession {
     // iperf_run_client: iperf_setaffinity first (sched_setaffinity is EINVAL without an online CPU in the mask).
     const cpus = affinityMask(board, o.affinity);
     this.cpus = cpus ?? undefined;
-    if (cpus === null) return { kind: 'error', code: 'IEAFFINITY', errno: 'EINVAL', warnings: this.warnings, partial: null, connected: false, report: null };
+    if (cpus === null) return { kind: 'error', code: 'IEAFFINITY', errno: 'EINVAL', ...this.early(), partial: null, connected: false, report: null };
     programStart(lab, board);
+    // iperf_run_client, text mode with -V: the version and the system, before iperf_connect.
+    if (o.verbose && !o.json) this.preamble = iperfPrintf(this.printer, wallClockSeconds(lab), versionCalls(IPERF_VERSION, systemInfo(lab, board)));
     this.task = board.host.createUserTask(
       'iperf3',
       (ctx, t) => {
@@ -272,7 +351,7 @@ class ClientSession {
     const connected = this.connected;
     this.fail({ code: 'IECTRLCLOSE', errno: null });
     task?.stop();
-    return { kind: 'hung', waitedS: (lab.sim.now - started) / 1e9, why, warnings: this.warnings, partial, connected };
+    return { kind: 'hung', waitedS: (lab.sim.now - started) / 1e9, why, ...this.early(), partial, connected };
   }
 
   private step(ctx: ExecContext, task: Task): TaskStep {
@@ -294,18 +373,21 @@ class ClientSession {
     let wake = Infinity;
     if (side !== null && this.state === 'running') {
       const now = ctx.time;
-      if (now >= this.endNs) {
+      // The timers (tmr_run), then "is the test done yet?": -t's end, or -n/-k's count out of the omit period.
+      if (now < this.endNs) wake = Math.min(side.reportDue(now, this.intervalNs, this.endNs), this.endNs);
+      if (now >= this.endNs || side.countReached) {
         side.sample(now);
         side.stop();
         ctrl.send(ctx, stateMsg('TEST_END'));
         this.state = 'exchange';
-      } else wake = Math.min(side.reportDue(now, this.intervalNs, this.endNs), this.endNs);
+        wake = Infinity;
+      }
     }
     ctrl.wait(task);
     return Number.isFinite(wake) ? Math.max(0, wake - ctx.time) : 'sleep';
   }
 
-  /** iperf_connect: the control connection, the cookie, the UDP block size from its MSS. */
+  /** iperf_connect: the control connection (within `--connect-timeout`), the cookie, the UDP block size from its MSS. */
   private connect(ctx: ExecContext, task: Task): TaskStep {
     const { lab, board, options: o } = this.spec;
     // netdial: SO_BINDTODEVICE before connect; a device the board does not have is ENODEV.
@@ -319,17 +401,26 @@ class ClientSession {
         this.srcAddr = local.addr === '0.0.0.0' ? board.ip : local.addr;
         registerChannel(lab, this.srcAddr, local.port, this.ch);
       }
+      // timeout_connect: a non-blocking connect and poll() for the timeout (a negative one waits for ever).
+      if (o.connectTimeout >= 0) this.connectDeadline = ctx.time + o.connectTimeout * 1e6;
     }
     if (!r.ok && (r.errno === 'EINPROGRESS' || r.errno === 'EALREADY')) {
+      // poll() ran out: netdial closes the socket, iperf3 reports ETIMEDOUT.
+      if (ctx.time >= this.connectDeadline) return this.fail({ code: 'IECONNECT', errno: 'ETIMEDOUT' });
       this.ctrlSock.waitWritable(task);
-      return 'sleep';
+      return Number.isFinite(this.connectDeadline) ? this.connectDeadline - ctx.time : 'sleep';
     }
     if (!r.ok) return this.fail({ code: 'IECONNECT', errno: r.errno });
     this.ctrl = new ControlEnd(this.ctrlSock, this.ch.toServer, this.ch.toClient);
     this.mss = this.ctrlSock.tcpInfo().sndMss;
+    // Plain printf (no title, no time), -J or not.
+    if (o.verbose) this.connectLines += `Control connection MSS ${this.mss}\n`;
     let blksize = o.blksize;
     if (o.protocol === 'UDP') {
-      if (blksize === 0) blksize = this.mss > 0 && this.mss <= MAX_UDP_BLOCKSIZE ? this.mss : DEFAULT_UDP_BLKSIZE;
+      if (blksize === 0) {
+        blksize = this.mss > 0 && this.mss <= MAX_UDP_BLOCKSIZE ? this.mss : DEFAULT_UDP_BLKSIZE;
+        if (o.verbose) this.connectLines += `Setting UDP block size to ${blksize}\n`;
+      }
       if (this.mss > 0 && blksize > this.mss) this.warnings += `warning: UDP block size ${blksize} exceeds TCP MSS ${this.mss}, may result in fragmentation / drops\n`;
     }
     this.params = this.testParams(blksize);
@@ -357,13 +448,20 @@ class ClientSession {
       interval: o.interval,
       serverAffinity: o.serverAffinity,
       cookie: this.cookie,
+      bytes: o.bytes,
+      blocks: o.blocks,
+      burst: o.burst,
+      title: o.title,
+      getServerOutput: o.getServerOutput,
     };
   }
 
   /** This client's side of a test with parameters `p` (no streams yet). */
   private newSide(p: TestParams): Side {
     const mode = p.bidir ? 'bidir' : p.reverse ? 'receiver' : 'sender';
-    return new Side('c', this.spec.board, { mode, protocol: p.protocol, cpus: this.cpus });
+    const side = new Side('c', this.spec.board, { mode, protocol: p.protocol, cpus: this.cpus });
+    side.endBy = endByCount(p);
+    return side;
   }
 
   private handle(ctx: ExecContext, m: CtrlMsg): void {
@@ -391,7 +489,10 @@ class ClientSession {
         }
         return;
       case 'create':
-        if (m.kind === 'CREATE_STREAMS') this.createStreams(p);
+        if (m.kind === 'CREATE_STREAMS') {
+          this.streamsNs = ctx.time;
+          this.createStreams(p);
+        }
         return;
       case 'start':
         if (m.kind === 'TEST_START') {
@@ -446,8 +547,18 @@ class ClientSession {
     for (const [i, sends] of flags.entries()) {
       let sock: TcpStreamSocket | UdpStreamSocket;
       let log: DatagramLog | null = null;
+      // --cport: stream i binds port + i (a --bidir test's receiving streams follow its sending
+      // ones); htons wraps past 65535, and port 0 is an ephemeral one.
+      const lport = o.cport === 0 ? 0 : (o.cport + i) % 65536;
       if (p.protocol === 'TCP') {
         const t = stack.tcpSocket();
+        // iperf_tcp_connect binds before its socket options; a port in use is IESTREAMCONNECT.
+        const b = t.bind(lport);
+        if (!b.ok) {
+          t.close();
+          this.fail({ code: 'IESTREAMCONNECT', errno: b.errno });
+          return;
+        }
         if (p.noDelay) t.setNoDelay(true);
         // iperf_tcp_connect: TCP_CONGESTION before connect; an algorithm the host lacks is IESETCONGESTION.
         if (p.congestion !== null && !t.setCongestion(p.congestion).ok) {
@@ -459,15 +570,20 @@ class ClientSession {
           t.setSndbuf(p.socketBufsize);
           t.setRcvbuf(p.socketBufsize);
         }
-        t.bind(0);
         sock = new TcpStreamSocket(t);
       } else {
         const u = new IperfUdpSocket(stack);
+        // netdial binds the local port first (iperf_udp_connect).
+        const b = u.bind(lport);
+        if (!b.ok) {
+          u.close();
+          this.fail({ code: 'IESTREAMCONNECT', errno: b.errno });
+          return;
+        }
         if (p.socketBufsize > 0) {
           u.setRcvbuf(p.socketBufsize);
           u.setSndbuf(p.socketBufsize);
         }
-        u.bind(0);
         sock = new UdpStreamSocket(u);
         log = new DatagramLog();
       }
@@ -482,7 +598,7 @@ class ClientSession {
       }
       this.ch.streams.set(sock.localPort, { index: i, log });
       registerStream(lab, this.srcAddr, sock.localPort, this.ch);
-      const body = stream.body(side, { blksize: p.blksize, rate: p.rate, zerocopy: p.zerocopy, udpDrops: () => stack.snmp.Udp.SndbufErrors, setup: { kind: p.protocol === 'TCP' ? 'tcp' : 'udp', to } });
+      const body = stream.body(side, { blksize: p.blksize, rate: p.rate, zerocopy: p.zerocopy, udpDrops: () => stack.snmp.Udp.SndbufErrors, setup: { kind: p.protocol === 'TCP' ? 'tcp' : 'udp', to }, restOfBlock: side.endBy !== null });
       side.startStream(stream, body);
     }
     this.state = 'start';
@@ -498,7 +614,7 @@ class ClientSession {
     const result = this.resultNow(side, p, ctx.time);
     ctrl.send(ctx, stateMsg('IPERF_DONE'));
     ctrl.close(ctx);
-    this.outcome = { kind: 'ok', result, warnings: this.warnings };
+    this.outcome = { kind: 'ok', result, ...this.early() };
     this.finish();
   }
 
@@ -509,16 +625,22 @@ class ClientSession {
    * reporter prints it at DISPLAY_RESULTS, with the summary, after the results exchange.
    */
   progress(): string {
-    const o = this.spec.options;
     const partial = this.partialNow();
     const shown = partial !== null && this.side?.done === true ? withoutLastInterval(partial) : partial;
-    const live = shown !== null ? formatClientProgress(shown) : this.connected ? formatConnecting(o.host, o.port, o.reverse) : '';
-    return this.warnings + live;
+    const live = shown !== null ? formatClientProgress(shown, this.style) : '';
+    return this.preamble + this.connectLines + this.warnings + live;
   }
 
+  /**
+   * What the test has printed so far as a result: once TEST_START has come, its side's; once
+   * connected, that of a side with no stream yet (on_connect's lines alone); else null.
+   */
   private partialNow(): TestResult | null {
+    const p = this.params;
+    if (p === null || !this.connected) return null;
+    const now = this.spec.lab.sim.now;
     const side = this.side;
-    return side !== null && this.params !== null && this.testStarted ? this.resultNow(side, this.params, this.spec.lab.sim.now) : null;
+    return side !== null && this.testStarted ? this.resultNow(side, p, now) : this.resultNow(this.newSide(p), p, now);
   }
 
   private resultNow(side: Side, p: TestParams, now: number): TestResult {
@@ -534,6 +656,8 @@ class ClientSession {
       peerPort: o.port,
       timesecs: this.timesecs,
       mss: this.mss,
+      clock: { streamsNs: this.streamsNs, startedNs: this.testStarted && side === this.side ? side.startNs : null, reportNs: now },
+      serverOutput: o.getServerOutput ? (this.peer?.serverOutput ?? null) : null,
     });
   }
 
@@ -545,7 +669,7 @@ class ClientSession {
    */
   private gotSigend(ctx: ExecContext, byLab: { readonly ranS: number } | null): TaskStep {
     if (this.side !== null && this.testStarted) this.side.sample(ctx.time);
-    this.outcome = { kind: 'interrupted', partial: this.reportNow(ctx.time), connected: this.connected, warnings: this.warnings, byLab };
+    this.outcome = { kind: 'interrupted', partial: this.reportNow(ctx.time), connected: this.connected, ...this.early(), byLab };
     this.ctrl?.send(ctx, stateMsg('CLIENT_TERMINATE'));
     this.exitProcess(ctx);
     this.finish();
@@ -574,7 +698,7 @@ class ClientSession {
   private fail(f: SideFailure, report: TestResult | null = null): TaskStep {
     const partial = this.partialNow();
     this.exitProcess();
-    this.outcome = { kind: 'error', code: f.code, errno: f.errno, warnings: this.warnings, partial, connected: this.connected, report };
+    this.outcome = { kind: 'error', code: f.code, errno: f.errno, ...this.early(), partial, connected: this.connected, report };
     this.finish();
     return 'exit';
   }

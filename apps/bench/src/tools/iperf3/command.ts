@@ -5,7 +5,9 @@
  * tools/jobs.ts), and prints iperf3's text or `-J` output. Errors print as iperf3 prints them (`iperf3: error - …`, exit status 1).
  * Its warnings go to standard error when iperf3 prints them — parse_arguments' at once, the
  * UDP block size one in iperf_connect, before `Connecting to host …` — and the result keeps
- * that order (tools/output.ts).
+ * that order (tools/output.ts). With `-V` the version lines come first and iperf_connect's
+ * plain printfs before its warnings; `--timestamps` puts the time before every print and
+ * error line, `-T` its title before a client's prints (printf.ts).
  */
 import { netStrerror, type NetErrno } from '@ntbsim/net-core';
 import type { Board } from '../../lab/lab.js';
@@ -13,14 +15,17 @@ import { result, type Command, type CommandResult, type ShellEnv } from '../../t
 import { cjsonPrint } from '../net/cjson.js';
 import { systemInfo } from '../net/host.js';
 import { addJob, printJob, type JobStatus } from '../jobs.js';
-import { combinedOutput, interleaved } from '../output.js';
-import { runClient, startClient, type ClientOutcome } from './client.js';
+import { combinedOutput, interleaved, type StreamWrite } from '../output.js';
+import { runClient, startClient, type ClientEarly, type ClientOutcome } from './client.js';
 import { buildErrorJson, buildJson } from './jsonReport.js';
 import { IPERF_ERRORS, IPERF_VERSION, parseIperf3Args, USAGE_SHORT, type Iperf3Options, type IperfErrorCode } from './options.js';
+import { iperfErr, iperfPrintf, versionCalls, type Printer } from './printf.js';
+import type { TestResult } from './results.js';
 import { takeServerOutput } from '../net/background.js';
+import { wallClockAt, wallClockSeconds } from '../net/host.js';
 import { affinityMask } from './session.js';
 import { startServer } from './server.js';
-import { formatClientProgress, formatClientText, formatConnecting, formatSummary, formatTerminatedReport } from './textReport.js';
+import { formatClientProgress, formatClientText, formatSummary, formatTerminatedReport, jsonVerboseText, type TextStyle } from './textReport.js';
 
 /** Error codes whose message iperf_strerror follows with strerror(errno) (its `perr`/`herr` cases). */
 const WITH_ERRNO = new Set<IperfErrorCode>(['IELISTEN', 'IECONNECT', 'IESTREAMCONNECT', 'IESTREAMWRITE', 'IESTREAMREAD', 'IESTREAMLISTEN', 'IEAFFINITY']);
@@ -46,24 +51,36 @@ function bindDevCheck(board: Board, dev: string): 'ok' | 'ENODEV' | 'unmodelled'
 const DOTTED_QUAD = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/;
 
 /** `iperf3`: server (`-s`) or client (`-c HOST`) with iperf3 3.12's options and output. */
+/** iperf_printf's decoration for these options: `--timestamps`, and `-T` on a client. */
+function printerOf(o: Iperf3Options): Printer {
+  return { timestamps: o.timestamps, title: o.role === 'c' ? o.title : null };
+}
+
 export const iperf3: Command = (argv, env) => {
   const { lab, board } = env;
   const sys = systemInfo(lab, board);
-  const parsed = parseIperf3Args(argv, sys);
+  const parsed = parseIperf3Args(argv, sys, wallClockSeconds(lab));
   if (parsed.kind === 'exit') return result(parsed.stdout, parsed.stderr, parsed.status);
   const o = parsed.options;
+  const err = (msg: string): string => iperfErr(printerOf(o), wallClockSeconds(lab), msg);
   if (o.bindDev !== null && bindDevCheck(board, o.bindDev) === 'unmodelled') {
-    return result('', `iperf3: parameter error - ${IPERF_ERRORS.IEUNIMP}\n\n${USAGE_SHORT}`, 1);
+    return result('', `${err(`parameter error - ${IPERF_ERRORS.IEUNIMP}`)}\n${USAGE_SHORT}`, 1);
   }
   if (o.role === 's') {
     // With -D, run() calls daemon(0, 0) before iperf_run_server: the shell gets the parent's exit
     // status 0 at once, and the daemon's errors (affinity, listen) go to /dev/null as it exits.
     // iperf_run_server sets the affinity first; real iperf3 then retries (and fails) forever, the lab stops once.
-    if (affinityMask(board, o.affinity) === null) return o.daemon ? result('') : result('', `iperf3: error - ${iperfStrerror('IEAFFINITY', 'EINVAL')}\n`, 1);
+    if (affinityMask(board, o.affinity) === null) return o.daemon ? result('') : result('', err(`error - ${iperfStrerror('IEAFFINITY', 'EINVAL')}`), 1);
     // netannounce's SO_BINDTODEVICE fails as its bind would: IELISTEN with the errno.
     const listenErr = o.bindDev !== null && bindDevCheck(board, o.bindDev) === 'ENODEV' ? 'ENODEV' : null;
-    const ok = listenErr === null && startServer(lab, { board, port: o.port, json: o.json, oneOff: o.oneOff, daemon: o.daemon, interval: o.interval, unitFormat: o.unitFormat, affinity: o.affinity });
-    if (!ok) return o.daemon ? result('') : result('', `iperf3: error - ${iperfStrerror('IELISTEN', listenErr ?? 'EADDRINUSE')}\niperf3: exiting\n`, 1);
+    const spec = { board, port: o.port, json: o.json, oneOff: o.oneOff, daemon: o.daemon, interval: o.interval, unitFormat: o.unitFormat, affinity: o.affinity, verbose: o.verbose, timestamps: o.timestamps };
+    const ok = listenErr === null && startServer(lab, spec);
+    if (!ok) {
+      if (o.daemon) return result('');
+      // -V's version lines come before iperf_server_listen fails.
+      const version = o.verbose && !o.json ? iperfPrintf(printerOf(o), wallClockSeconds(lab), versionCalls(IPERF_VERSION, sys)) : '';
+      return result(version, err(`error - ${iperfStrerror('IELISTEN', listenErr ?? 'EADDRINUSE')}`) + err('exiting'), 1);
+    }
     return interleaved([{ fd: 2, text: parsed.warnings }, { fd: 1, text: takeServerOutput(board) }], 0);
   }
   return runClientCommand(env, parsed.warnings, o);
@@ -77,15 +94,19 @@ export const iperf3: Command = (argv, env) => {
 function runClientCommand(env: ShellEnv, parseWarnings: string, o: Iperf3Options): CommandResult {
   const { lab, board } = env;
   const sys = systemInfo(lab, board);
-  const errorJson = (msg: string): string => `${cjsonPrint(buildErrorJson({ version: IPERF_VERSION, systemInfo: sys }, msg))}\n`;
+  const errorJson = (msg: string): string => `${cjsonPrint(buildErrorJson({ version: IPERF_VERSION, systemInfo: sys, title: o.title }, msg))}\n`;
   // What the board's background servers printed before this command: first, as on its terminal.
   const before = o.json ? '' : takeServerOutput(board);
   const background = env.background === true;
   let early: CommandResult | null = null;
   if (!DOTTED_QUAD.test(o.host)) {
-    // netdial's getaddrinfo fails before any socket exists: IECONNECT with gai_strerror (herr).
+    // netdial's getaddrinfo fails before any socket exists (after -V's version lines): IECONNECT with gai_strerror (herr).
     const msg = `error - ${IPERF_ERRORS.IECONNECT}: Name or service not known`;
-    early = o.json ? interleaved([{ fd: 2, text: parseWarnings }, { fd: 1, text: errorJson(msg) }], 1) : interleaved([{ fd: 1, text: before }, { fd: 2, text: `${parseWarnings}iperf3: ${msg}\n` }], 1);
+    const secs = wallClockSeconds(lab);
+    const version = o.verbose && !o.json ? iperfPrintf(printerOf(o), secs, versionCalls(IPERF_VERSION, sys)) : '';
+    early = o.json
+      ? interleaved([{ fd: 2, text: parseWarnings }, { fd: 1, text: errorJson(msg) }], 1)
+      : interleaved([{ fd: 1, text: before }, { fd: 2, text: parseWarnings }, { fd: 1, text: version }, { fd: 2, text: iperfErr(printerOf(o), secs, msg) }], 1);
   }
   const report = (outcome: ClientOutcome): CommandResult => clientResult(o, { before, parseWarnings, errorJson }, outcome);
   if (!background) return early ?? report(runClient({ lab, board, options: o }));
@@ -138,29 +159,35 @@ function startBackgroundClient(env: ShellEnv, o: Iperf3Options, pre: { readonly 
   addJob(board, { comm: 'iperf3', command: env.commandLine ?? 'iperf3', ended: run.ended, signal: run.signal, status: () => status });
 }
 
+/** What iperf3 wrote before its report: the servers' earlier output, parse_arguments' warnings, then iperf_run_client's early writes. */
+function earlyWrites(pre: { readonly before: string; readonly parseWarnings: string }, e: ClientEarly): StreamWrite[] {
+  return [
+    { fd: 1, text: pre.before },
+    { fd: 2, text: pre.parseWarnings },
+    { fd: 1, text: e.preamble + e.connectLines },
+    { fd: 2, text: e.warnings },
+  ];
+}
+
 /** What the client's outcome prints: `pre.before` (the servers' earlier output), the warnings, then the report or the error. */
 function clientResult(o: Iperf3Options, pre: { readonly before: string; readonly parseWarnings: string; readonly errorJson: (msg: string) => string }, outcome: ClientOutcome): CommandResult {
-  const { before, parseWarnings, errorJson } = pre;
-  // parse_arguments' warnings, then iperf_connect's (before `Connecting to host …`).
-  const warnings = [
-    { fd: 1, text: before },
-    { fd: 2, text: parseWarnings + outcome.warnings },
-  ] as const;
-  // on_connect's lines, printed once the parameters are exchanged, even with no stream yet.
-  const connecting = formatConnecting(o.host, o.port, o.reverse);
+  const { errorJson } = pre;
+  const style: TextStyle = { verbose: o.verbose, timestamps: o.timestamps };
+  const early = earlyWrites(pre, outcome);
+  // iperf_err / iperf_errexit: the message after the --timestamps time of the outcome.
+  const err = (msg: string): string => iperfErr(printerOf(o), wallClockAt(outcome.atNs), msg);
+  // What iperf3 printed live: on_connect's lines once the parameters are exchanged, the streams and intervals so far.
+  const live = (r: TestResult | null): string => (r === null ? '' : formatClientProgress(r, style));
   if (outcome.kind === 'hung') {
-    const live = o.json ? '' : outcome.partial !== null ? formatClientProgress(outcome.partial) : outcome.connected ? connecting : '';
     const why = `ntb-bench: iperf3 still had not finished ${outcome.waitedS.toFixed(0)} s (virtual) after it started; the real iperf3 would still be waiting. The model says: ${outcome.why}\n`;
-    return interleaved([...warnings, { fd: 1, text: live }, { fd: 2, text: why }], 1);
+    return interleaved([...early, { fd: 1, text: o.json ? '' : live(outcome.partial) }, { fd: 2, text: why }], 1);
   }
   if (outcome.kind === 'error') {
     const msg = `error - ${iperfStrerror(outcome.code, outcome.errno)}`;
     const final = outcome.report;
-    if (o.json) return interleaved([...warnings, { fd: 1, text: final === null ? errorJson(msg) : `${cjsonPrint(buildJson(final, { repeatLast: true, error: msg }))}\n` }], 1);
-    // What iperf3 printed live before the error: the connection lines and the intervals so far
-    // (and, on SERVER_TERMINATE, the reporter's last interval again and the summary).
-    const live = outcome.partial !== null ? formatClientProgress(outcome.partial) : outcome.connected ? connecting : '';
-    return interleaved([...warnings, { fd: 1, text: live + (final === null ? '' : formatTerminatedReport(final)) }, { fd: 2, text: `iperf3: ${msg}\n` }], 1);
+    if (o.json) return interleaved([...early, { fd: 1, text: final === null ? errorJson(msg) : `${jsonVerboseText(final, style)}${cjsonPrint(buildJson(final, { repeatLast: true, error: msg }))}\n` }], 1);
+    // On SERVER_TERMINATE, the reporter's last interval again and the summary follow.
+    return interleaved([...early, { fd: 1, text: live(outcome.partial) + (final === null ? '' : formatTerminatedReport(final, style)) }, { fd: 2, text: err(msg) }], 1);
   }
   // Killed: no handler ran, so nothing is printed beyond what the job showed live.
   if (outcome.kind === 'killed') return result('', '', 128 + 9);
@@ -169,12 +196,12 @@ function clientResult(o: Iperf3Options, pre: { readonly before: string; readonly
     const msg = `interrupt - ${IPERF_ERRORS.IECLIENTTERM}`;
     const r = outcome.partial;
     const lab = outcome.byLab === null ? '' : `ntb-bench: this iperf3 test has no end (-t taken as ${o.duration}: 3.12 sets no end timer for it): the lab interrupted it ${outcome.byLab.ranS.toFixed(0)} s (virtual) after it started, as Ctrl-C would\n`;
-    if (o.json) return interleaved([...warnings, { fd: 1, text: `${cjsonPrint(buildJson(r, { error: msg }))}\n` }, { fd: 2, text: lab }], 1);
-    const live = outcome.connected ? formatClientProgress(r) : '';
-    return interleaved([...warnings, { fd: 1, text: live + formatSummary(r) }, { fd: 2, text: `iperf3: ${msg}\n${lab}` }], 1);
+    if (o.json) return interleaved([...early, { fd: 1, text: `${jsonVerboseText(r, style)}${cjsonPrint(buildJson(r, { error: msg }))}\n` }, { fd: 2, text: lab }], 1);
+    const shown = outcome.connected ? formatClientProgress(r, style) : '';
+    return interleaved([...early, { fd: 1, text: shown + formatSummary(r, style) }, { fd: 2, text: err(msg) + lab }], 1);
   }
-  const report = o.json ? `${cjsonPrint(buildJson(outcome.result))}\n` : formatClientText(outcome.result);
-  return interleaved([...warnings, { fd: 1, text: report }], 0);
+  const report = o.json ? `${jsonVerboseText(outcome.result, style)}${cjsonPrint(buildJson(outcome.result))}\n` : formatClientText(outcome.result, style);
+  return interleaved([...early, { fd: 1, text: report }], 0);
 }
 
 /**

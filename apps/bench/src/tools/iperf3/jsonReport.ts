@@ -10,20 +10,14 @@
  * Interval `seconds` is the C float iperf3 stores; rates are bytes × 8 / that float.
  * `-O`: `test_start.omit`, `"omitted": true` on the omit period's intervals (per stream after
  * irp->omitted; the sums as the text's `[SUM]` lines), and the `end` without the omit period.
+ * `-n`/`-k`: `test_start.bytes`/`blocks` (and `duration` 0). iperf_json_finish then adds, after
+ * `end` (and an `error`), `title` (`-T`; a server has it from the client) and a client's
+ * `--get-server-output` answer, `server_output_json` or `server_output_text`.
  */
 import { JsonObject, jsonObject, type JsonValue } from '../net/cjson.js';
+import { rfc1123 } from './printf.js';
 import { intervalSeconds, intervalStartSecs, usToSecs, type IntervalSample, type StreamResult, type TestResult } from './results.js';
 import { blockHasRetransmits, blockTotals, intervalCount, intervalPrinted, streamPackets, streamUdpNet, summaryTimes } from './textReport.js';
-
-const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'] as const;
-const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'] as const;
-
-/** strftime("%a, %d %b %Y %H:%M:%S GMT") of a UTC time in seconds (iperf_on_connect's timestamp). */
-export function rfc1123(timesecs: number): string {
-  const d = new Date(timesecs * 1000);
-  const two = (n: number): string => String(n).padStart(2, '0');
-  return `${DAYS[d.getUTCDay()] ?? ''}, ${two(d.getUTCDate())} ${MONTHS[d.getUTCMonth()] ?? ''} ${d.getUTCFullYear()} ${two(d.getUTCHours())}:${two(d.getUTCMinutes())}:${two(d.getUTCSeconds())} GMT`;
-}
 
 function startObject(r: TestResult): JsonObject {
   const s = r.start;
@@ -55,8 +49,8 @@ function startObject(r: TestResult): JsonObject {
       ['blksize', s.blksize],
       ['omit', s.omit],
       ['duration', s.duration],
-      ['bytes', 0],
-      ['blocks', 0],
+      ['bytes', s.bytes],
+      ['blocks', s.blocks],
       ['reverse', r.reverse ? 1 : 0],
       ['tos', 0],
       ['target_bitrate', s.targetBitrate],
@@ -229,13 +223,22 @@ function endObject(r: TestResult): JsonObject {
   return end;
 }
 
+/** iperf_json_finish's additions: `title`, then a client's `--get-server-output` answer. */
+function finish(doc: JsonObject, r: { readonly title: string | null; readonly serverOutput?: TestResult['serverOutput'] }): JsonObject {
+  if (r.title !== null) doc.add('title', r.title);
+  const o = r.serverOutput ?? null;
+  if (o !== null) doc.add(o.kind === 'json' ? 'server_output_json' : 'server_output_text', o.kind === 'json' ? o.doc : o.text);
+  return doc;
+}
+
 /**
  * The `-J` document of a test (iperf_json_finish). `repeatLast`: the reporter ran once more
  * with no new interval (the peer's CLIENT_TERMINATE or SERVER_TERMINATE), so the last interval
  * is in `intervals` twice, as iperf_print_intermediate appends it again; `error`: the message
- * iperf_err or iperf_errexit adds after `end`.
+ * iperf_err or iperf_errexit adds after `end`; `finished: false`: the document as it is before
+ * iperf_json_finish (what a server sends as `server_output_json`).
  */
-export function buildJson(r: TestResult, opts: { readonly repeatLast?: boolean; readonly error?: string } = {}): JsonObject {
+export function buildJson(r: TestResult, opts: { readonly repeatLast?: boolean; readonly error?: string; readonly finished?: boolean } = {}): JsonObject {
   const n = intervalCount(r);
   const intervals: JsonValue[] = [];
   for (let k = 0; k < n; k++) if (intervalPrinted(r, k)) intervals.push(intervalObject(r, k));
@@ -245,15 +248,17 @@ export function buildJson(r: TestResult, opts: { readonly repeatLast?: boolean; 
     ['intervals', intervals],
     ['end', endObject(r)],
   ]);
-  return opts.error === undefined ? doc : doc.add('error', opts.error);
+  if (opts.error !== undefined) doc.add('error', opts.error);
+  return opts.finished === false ? doc : finish(doc, { title: r.title, serverOutput: r.role === 'c' ? r.serverOutput : null });
 }
 
-/** The `-J` document of a test that failed before it ran: what was recorded, plus `error`. */
-export function buildErrorJson(info: { readonly version: string; readonly systemInfo: string }, error: string): JsonObject {
-  return jsonObject([
+/** The `-J` document of a test that failed before it ran: what was recorded, plus `error` (and `-T`'s title). */
+export function buildErrorJson(info: { readonly version: string; readonly systemInfo: string; readonly title: string | null }, error: string): JsonObject {
+  const doc = jsonObject([
     ['start', jsonObject([['connected', []], ['version', info.version], ['system_info', info.systemInfo]])],
     ['intervals', []],
     ['end', new JsonObject()],
     ['error', error],
   ]);
+  return finish(doc, info);
 }

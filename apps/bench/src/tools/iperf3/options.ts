@@ -5,9 +5,12 @@
  * checks in command-line order, then the role, block size and end-condition checks. A
  * parameter error prints `iperf3: parameter error - <iperf_strerror>`, a blank line and the
  * short usage on stderr, exit status 1; a getopt error prints glibc's message and the long
- * usage, exit status 1. Options real iperf3 has but the lab does not model are refused with
- * IEUNIMP ("an option you are trying to set is not implemented yet").
+ * usage, exit status 1 (with `--timestamps` already parsed, iperf_err puts the time before it);
+ * `-n`, `-k` and `-t` are end conditions of which one only may be given (IEENDCONDITIONS).
+ * Options real iperf3 has but the lab does not model are refused with IEUNIMP ("an option you
+ * are trying to set is not implemented yet").
  */
+import { strftime } from '../net/strftime.js';
 import { atof, atoi, strtol0, unitAtof, unitAtofRate, unitAtoi } from './units.js';
 
 /** iperf3's version string (`PACKAGE_STRING`), the release the reference samples were captured with. */
@@ -42,6 +45,8 @@ export const MAX_BURST = 1000;
  * MAX_OMIT_TIME and raise it to 600.
  */
 export const MAX_OMIT = 60;
+/** `--timestamps` without a format (TIMESTAMP_FORMAT): ctime's layout and a blank. */
+export const TIMESTAMP_FORMAT = '%c ';
 /** `-i` bounds in seconds (MIN_INTERVAL, MAX_INTERVAL); 0 disables interval reports. */
 export const MIN_INTERVAL = 0.1;
 /** See MIN_INTERVAL. */
@@ -97,6 +102,26 @@ export interface Iperf3Options {
   readonly serverAffinity: number;
   /** `--bind-dev DEV` or `-c HOST%DEV`: the device its sockets are bound to (SO_BINDTODEVICE), null = none. */
   readonly bindDev: string | null;
+  /**
+   * `-n`: the test ends once this many bytes were sent (or, receiving, received), 0 = no such
+   * end. iperf_size_t from unit_atoi: a negative argument wraps to about 2^64 (kept negative
+   * here, the int64 iperf3's JSON prints), a count no test reaches.
+   */
+  readonly bytes: number;
+  /** `-k`: the same in blocks (writes of `-l` bytes, datagrams; reads when receiving), 0 = no such end. */
+  readonly blocks: number;
+  /** `-V`: iperf3's verbose lines. */
+  readonly verbose: boolean;
+  /** `-T`: the client prefixes each of its prints with `TITLE:  ` (the server gets it for its JSON), null = none. */
+  readonly title: string | null;
+  /** `--timestamps[=FORMAT]`: the strftime format put before each print, null = none. */
+  readonly timestamps: string | null;
+  /** `--get-server-output`: the client prints (or, with -J, embeds) the server's output of the test. */
+  readonly getServerOutput: boolean;
+  /** `--cport`: the local port of the client's first data stream (the next ones count up), 0 = ephemeral. */
+  readonly cport: number;
+  /** `--connect-timeout` (ms): how long the control connection's connect may take, -1 = no limit (connect's own). */
+  readonly connectTimeout: number;
 }
 
 /** What parsing produced: options, or the text and status iperf3 exits with (errors, `-h`, `-v`). */
@@ -214,6 +239,7 @@ export const IPERF_ERRORS = {
   IEBURST: `invalid burst count (maximum = ${MAX_BURST})`,
   IEOMIT: 'bogus value for --omit',
   IEREVERSEBIDIR: 'cannot be both reverse and bidirectional',
+  IEENDCONDITIONS: 'only one test end condition (-t, -n, -k) may be specified',
   IEAFFINITY: 'unable to set CPU affinity',
   IESNDTIMEOUT: 'send timeout value is incorrect or not in range',
   IELISTEN: 'unable to start listener for connections',
@@ -309,10 +335,10 @@ const LONG_OPTS: readonly LongOpt[] = [
   ['help', 'none', 'h'],
 ].map(([name, hasArg, key]) => ({ name, hasArg, key }) as LongOpt);
 
-/** One option occurrence from getopt: its key (short letter or `--long`) and argument. */
+/** One option occurrence from getopt: its key (short letter or `--long`) and argument (null: an optional one left out). */
 interface Occurrence {
   readonly key: string;
-  readonly arg: string;
+  readonly arg: string | null;
 }
 
 class GetoptError extends Error {}
@@ -336,7 +362,7 @@ function getopt(args: readonly string[], prog: string): Occurrence[] {
         if (eq >= 0) throw new GetoptError(`${prog}: option '--${opt.name}' doesn't allow an argument\n`);
         out.push({ key: opt.key, arg: '' });
       } else if (eq >= 0) out.push({ key: opt.key, arg: a.slice(eq + 1) });
-      else if (opt.hasArg === 'optional') out.push({ key: opt.key, arg: '' });
+      else if (opt.hasArg === 'optional') out.push({ key: opt.key, arg: null });
       else {
         const next = args[i + 1];
         if (next === undefined) throw new GetoptError(`${prog}: option '--${opt.name}' requires an argument\n`);
@@ -367,12 +393,18 @@ function getopt(args: readonly string[], prog: string): Occurrence[] {
   return out;
 }
 
-/** The options real iperf3 accepts that the lab does not model. */
+/**
+ * The options real iperf3 accepts that the lab does not model: `-B` (a board has one address),
+ * `-M` (net-core's TCP has no TCP_MAXSEG), `-6`, `-L` (no IPv6), `-S`/`--dscp` (no IP TOS),
+ * `-F`, `-I`, `--logfile` (no writable filesystem), `-d` (debug dumps), `-X` (no SCTP),
+ * `--extra-data`, `--repeating-payload`, `--udp-counters-64bit`, `--dont-fragment`, the pacing
+ * and rate-limit options, `--idle-timeout` and `--rcv-timeout`.
+ */
 const UNMODELLED = new Set([
-  'V', 'n', 'k', 'B', 'M', '6', 'S', 'L', 'F', 'T', 'd', 'I', 'X',
-  '--server-bitrate-limit', '--cport', '--dscp', '--extra-data', '--repeating-payload', '--timestamps',
-  '--logfile', '--forceflush', '--get-server-output', '--udp-counters-64bit', '--no-fq-socket-pacing',
-  '--dont-fragment', '--fq-rate', '--pacing-timer', '--connect-timeout', '--idle-timeout', '--rcv-timeout',
+  'B', 'M', '6', 'S', 'L', 'F', 'd', 'I', 'X',
+  '--server-bitrate-limit', '--dscp', '--extra-data', '--repeating-payload',
+  '--logfile', '--udp-counters-64bit', '--no-fq-socket-pacing',
+  '--dont-fragment', '--fq-rate', '--pacing-timer', '--idle-timeout', '--rcv-timeout',
 ]);
 
 /** iperf_strerror codes with `perr` set: their text is followed by ": " and, errno being 0 while parsing, nothing more. */
@@ -404,8 +436,11 @@ export function versionText(systemInfo: string): string {
   return `${IPERF_VERSION} (cJSON 1.7.15)\n${systemInfo}\nOptional features available: CPU affinity setting, IPv6 flow label, TCP congestion algorithm setting, sendfile / zerocopy, socket pacing, bind to device, support IPv4 don't fragment\n`;
 }
 
-/** Parse an iperf3 command line (`argv[0]` is the program name) as iperf3 3.12 does. */
-export function parseIperf3Args(argv: readonly string[], systemInfo: string): ParseOutcome {
+/**
+ * Parse an iperf3 command line (`argv[0]` is the program name) as iperf3 3.12 does;
+ * `wallSecs` is the board's clock, which a parameter error after `--timestamps` prints.
+ */
+export function parseIperf3Args(argv: readonly string[], systemInfo: string, wallSecs = 0): ParseOutcome {
   const prog = argv[0] ?? 'iperf3';
   let occ: Occurrence[];
   try {
@@ -441,8 +476,18 @@ export function parseIperf3Args(argv: readonly string[], systemInfo: string): Pa
   let serverFlag = false;
   let clientFlag = false;
   let bindDev: string | null = null;
+  let durationFlag = false;
+  let bytes = 0;
+  let blocks = 0;
+  let verbose = false;
+  let title: string | null = null;
+  let timestamps: string | null = null;
+  let getServerOutput = false;
+  let cport = 0;
+  let connectTimeout = -1;
   try {
-    for (const { key, arg } of occ) {
+    for (const { key, arg: optarg } of occ) {
+      const arg = optarg ?? '';
       if (UNMODELLED.has(key)) throw new ParamError('IEUNIMP');
       switch (key) {
         case 'p': {
@@ -470,6 +515,22 @@ export function parseIperf3Args(argv: readonly string[], systemInfo: string): Pa
         case 'J':
           json = true;
           break;
+        case 'V':
+          verbose = true;
+          break;
+        case '--timestamps':
+          timestamps = optarg ?? TIMESTAMP_FORMAT;
+          break;
+        case '--forceflush':
+          // iflush after each interval: the lab's output is written as it is printed anyway.
+          break;
+        case '--cport': {
+          // No role flag: a server takes --cport and ignores it.
+          const p = atoi(arg);
+          if (p < 1 || p > 65535) throw new ParamError('IEBADPORT');
+          cport = p;
+          break;
+        }
         case 'v':
           return { kind: 'exit', stdout: versionText(systemInfo), stderr: '', status: 0 };
         case 'h':
@@ -515,6 +576,27 @@ export function parseIperf3Args(argv: readonly string[], systemInfo: string): Pa
           // a test with no end; a negative one runs as the client and server timers make it (client.ts, server.ts).
           duration = atoi(arg);
           if (duration > MAX_TIME) throw new ParamError('IEDURATION');
+          durationFlag = true;
+          clientFlag = true;
+          break;
+        case 'n':
+          bytes = unitAtoi(arg);
+          clientFlag = true;
+          break;
+        case 'k':
+          blocks = unitAtoi(arg);
+          clientFlag = true;
+          break;
+        case 'T':
+          title = arg;
+          clientFlag = true;
+          break;
+        case '--get-server-output':
+          getServerOutput = true;
+          clientFlag = true;
+          break;
+        case '--connect-timeout':
+          connectTimeout = unitAtoi(arg);
           clientFlag = true;
           break;
         case 'O':
@@ -587,15 +669,24 @@ export function parseIperf3Args(argv: readonly string[], systemInfo: string): Pa
     if ((protocol !== 'UDP' && blksize <= 0) || blksize > MAX_BLOCKSIZE) throw new ParamError('IEBLOCKSIZE');
     if (protocol === 'UDP' && blksize !== 0 && (blksize < MIN_UDP_BLOCKSIZE || blksize > MAX_UDP_BLOCKSIZE)) throw new ParamError('IEUDPBLOCKSIZE');
     if (!rateFlag) rate = protocol === 'UDP' ? UDP_RATE : 0;
+    // -n or -k alone: no -t end (duration 0); more than one end condition is refused.
+    if ((bytes !== 0 || blocks !== 0) && !durationFlag) duration = 0;
+    if ((durationFlag && bytes !== 0) || (durationFlag && blocks !== 0) || (bytes !== 0 && blocks !== 0)) throw new ParamError('IEENDCONDITIONS');
     if (role === null) throw new ParamError('IENOROLE');
   } catch (e) {
-    if (e instanceof ParamError) return { kind: 'exit', stdout: '', stderr: `iperf3: parameter error - ${e.message}\n\n${USAGE_SHORT}`, status: 1 };
-    throw e;
+    if (!(e instanceof ParamError)) throw e;
+    // iperf_err: with --timestamps already parsed, the time first.
+    const stamp = timestamps === null ? '' : strftime(timestamps, wallSecs);
+    return { kind: 'exit', stdout: '', stderr: `${stamp}iperf3: parameter error - ${e.message}\n\n${USAGE_SHORT}`, status: 1 };
   }
-  const warnings = json && unitFormat !== 'a' ? 'warning: Report format (-f) flag ignored with JSON output (-J)\n' : '';
+  let warnings = json && unitFormat !== 'a' ? 'warning: Report format (-f) flag ignored with JSON output (-J)\n' : '';
+  if (json && verbose) warnings += 'warning: Verbose output (-v) may interfere with JSON output (-J)\n';
   return {
     kind: 'run',
     warnings,
-    options: { role, host, port, protocol, numStreams, blksize, socketBufsize, zerocopy, rate, burst, duration, omit, interval, json, reverse, bidir, unitFormat, oneOff, daemon, noDelay, congestion, affinity, serverAffinity, bindDev },
+    options: {
+      role, host, port, protocol, numStreams, blksize, socketBufsize, zerocopy, rate, burst, duration, omit, interval, json, reverse, bidir, unitFormat, oneOff, daemon, noDelay, congestion, affinity, serverAffinity, bindDev,
+      bytes, blocks, verbose, title, timestamps, getServerOutput, cport, connectTimeout,
+    },
   };
 }

@@ -5,6 +5,7 @@
  * `start_time`, as iperf3's `struct iperf_time` holds them; the reporters derive seconds,
  * rates and sums exactly as iperf_api.c does.
  */
+import type { JsonObject } from '../net/cjson.js';
 
 /** Transport protocol of the data streams. */
 export type IperfProtocol = 'TCP' | 'UDP';
@@ -58,6 +59,8 @@ export interface IntervalSample {
   readonly tcp: TcpIntervalInfo | null;
   /** UDP counters (UDP tests). */
   readonly udp: UdpIntervalInfo | null;
+  /** When the interval was sampled (virtual ns): when the reporter printed it (`--timestamps`). */
+  readonly atNs: number;
 }
 
 /** One data stream at the end of a test, with the peer's numbers from the results exchange. */
@@ -162,8 +165,12 @@ export interface StartInfo {
   readonly blksize: number;
   /** `-O`: the omit period (s), 0 = none. */
   readonly omit: number;
-  /** Test duration (s). */
+  /** Test duration (s; 0 for a test ended by `-n` or `-k`). */
   readonly duration: number;
+  /** `-n` (bytes; 0 = none; negative: the uint64 wrap of a negative argument). */
+  readonly bytes: number;
+  /** `-k` (blocks; 0 = none). */
+  readonly blocks: number;
 }
 
 /** CPU utilisation of both sides over the test (%), as cpu_util() reports it. */
@@ -181,6 +188,23 @@ export interface CpuUtilization {
   /** The peer, system. */
   readonly remoteSystem: number;
 }
+
+/**
+ * When (virtual ns) a side printed the parts of its report iperf3 prints as the test goes, for
+ * `--timestamps` (on_connect's lines take the connection's `timesecs`; each interval its own
+ * `atNs`).
+ */
+export interface ReportClock {
+  /** The streams' `[  5] local … connected to …` lines: CREATE_STREAMS on a client, the first accept on a server. */
+  readonly streamsNs: number;
+  /** TEST_START (on_test_start's `Starting Test`), null before it. */
+  readonly startedNs: number | null;
+  /** When the result was taken: the summary (and a client's last interval, printed with it). */
+  readonly reportNs: number;
+}
+
+/** The server's output of a test that the client asked for with `--get-server-output` (send_results). */
+export type ServerOutput = { readonly kind: 'text'; readonly text: string } | { readonly kind: 'json'; readonly doc: JsonObject };
 
 /** One side's complete results of one test. */
 export interface TestResult {
@@ -221,6 +245,12 @@ export interface TestResult {
   readonly senderCongestion: string | null;
   /** Congestion control of the receiver side (TCP), or null. */
   readonly receiverCongestion: string | null;
+  /** `-T` of the test (the server has it from the parameters), null = none. */
+  readonly title: string | null;
+  /** When its parts were printed. */
+  readonly clock: ReportClock;
+  /** What the server sent with `--get-server-output` (client), else null. */
+  readonly serverOutput: ServerOutput | null;
 }
 
 /** iperf_time_in_secs of a µs count: whole seconds plus µs / 1e6, as the C double sum. */

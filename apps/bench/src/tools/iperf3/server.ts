@@ -10,20 +10,27 @@
  * prints a new banner; `-1` exits after one test.
  *
  * What the server prints — banner, reports, errors — is background output of its board
- * (net/background.ts); with `-D` (daemon) it goes nowhere.
+ * (net/background.ts); with `-D` (daemon) it goes nowhere. `-V` adds iperf3's verbose lines
+ * (the version before each banner, on_connect's, `Starting Test`, the summary's),
+ * `--timestamps` the time before each print. Once a client has asked for `--get-server-output`
+ * the server keeps what it prints for the client's results — and, as 3.12 never clears the
+ * flag (iperf_reset_test leaves get_server_output), for every later test too, from the banner
+ * it prints after each test on.
  */
 import type { ExecContext, Task, TaskStep } from '@ntbsim/kernel';
 import { netStrerror, type TcpSocket } from '@ntbsim/net-core';
 import type { Board, Lab } from '../../lab/lab.js';
 import { printBackground } from '../net/background.js';
-import { cjsonPrint } from '../net/cjson.js';
+import { cjsonPrint, type JsonObject } from '../net/cjson.js';
 import { COOKIE_SIZE, ControlEnd, jsonMsg, stateMsg, takeChannel, takeStreamOwner, type ControlChannel, type CtrlMsg } from './control.js';
-import { systemInfo } from '../net/host.js';
+import { systemInfo, wallClockSeconds } from '../net/host.js';
 import { buildErrorJson, buildJson } from './jsonReport.js';
 import { IPERF_ERRORS, IPERF_VERSION } from './options.js';
-import { affinityMask, connectionTime, resultsJson, Side, sideResult, type TestParams } from './session.js';
+import { iperfErr, iperfPrintf, versionCalls, type Printer } from './printf.js';
+import type { ServerOutput } from './results.js';
+import { affinityMask, connectionTime, endByCount, resultsJson, Side, sideResult, type TestParams } from './session.js';
 import { functionalPayload, IperfUdpListener, Stream, streamFd, TcpStreamSocket, UdpStreamSocket } from './streams.js';
-import { formatServerProgress, formatServerText, formatSummary, formatTerminatedReport, serverBanner } from './textReport.js';
+import { formatServerProgress, formatServerText, formatSummary, formatTerminatedReport, jsonVerboseText, serverBanner, type TextStyle } from './textReport.js';
 
 /** A running `iperf3 -s`. */
 export interface Iperf3Server {
@@ -43,6 +50,10 @@ export interface Iperf3Server {
   readonly unitFormat: string;
   /** `-A`: the CPU the server runs on, -1 = any (the caller has checked that the board has it). */
   readonly affinity: number;
+  /** `-V`. */
+  readonly verbose: boolean;
+  /** `--timestamps`' strftime format, null = none. */
+  readonly timestamps: string | null;
 }
 
 interface ServerState extends Iperf3Server {
@@ -55,6 +66,10 @@ interface ServerState extends Iperf3Server {
   stopped: boolean;
   /** SIGINT, SIGTERM or SIGHUP delivered and not yet taken: the task runs iperf_got_sigend at its next step. */
   interrupted: boolean;
+  /** get_server_output: a client asked for the server's output (3.12 never clears it again). */
+  getServerOutput: boolean;
+  /** What the server has printed since its last test ended while get_server_output was set (server_output_list). */
+  captured: string;
 }
 
 /** The server's --rcv-timeout default (DEFAULT_NO_MSG_RCVD_TIMEOUT, 120000 ms), in ns. */
@@ -73,8 +88,33 @@ function serversOf(lab: Lab): Map<string, ServerState> {
   return m;
 }
 
-function print(s: ServerState, text: string): void {
+/** What the server writes to its terminal — nowhere with `-D`. */
+function out(s: ServerState, text: string): void {
   if (!s.daemon) printBackground(s.board, text);
+}
+
+/** iperf_printf on the server: to its terminal, and into the client's output once one asked for it (even with `-D`). */
+function printf(s: ServerState, text: string): void {
+  if (s.getServerOutput) s.captured += text;
+  out(s, text);
+}
+
+/** The server's iperf_printf decoration: `--timestamps` (it never prints a title). */
+function printer(s: ServerState): Printer {
+  return { timestamps: s.timestamps, title: null };
+}
+
+/** iperf_err / iperf_errexit on the server: `iperf3: MSG` after the time, to its terminal only. */
+function printErr(s: ServerState, msg: string): void {
+  out(s, iperfErr(printer(s), wallClockSeconds(s.lab), msg));
+}
+
+/** iperf_run_server's start, text mode: `-V`'s version lines, then iperf_server_listen's banner. */
+function printBanner(s: ServerState): void {
+  if (s.json) return;
+  const secs = wallClockSeconds(s.lab);
+  if (s.verbose) printf(s, iperfPrintf(printer(s), secs, versionCalls(IPERF_VERSION, systemInfo(s.lab, s.board))));
+  printf(s, serverBanner(s.port, s.testNumber, printer(s), secs));
 }
 
 function listen(board: Board, port: number): TcpSocket | null {
@@ -91,9 +131,9 @@ function listen(board: Board, port: number): TcpSocket | null {
 export function startServer(lab: Lab, spec: Iperf3Server): boolean {
   const listener = listen(spec.board, spec.port);
   if (listener === null) return false;
-  const s: ServerState = { ...spec, lab, testNumber: 1, listenSince: lab.sim.now, listener, task: null, session: null, stopped: false, interrupted: false };
+  const s: ServerState = { ...spec, lab, testNumber: 1, listenSince: lab.sim.now, listener, task: null, session: null, stopped: false, interrupted: false, getServerOutput: false, captured: '' };
   serversOf(lab).set(`${spec.board.name}:${spec.port}`, s);
-  if (!s.json) print(s, serverBanner(s.port, s.testNumber));
+  printBanner(s);
   const cpus = affinityMask(spec.board, spec.affinity) ?? undefined;
   s.task = spec.board.host.createUserTask('iperf3', (ctx, task) => serverStep(s, ctx, task), cpus === undefined ? {} : { cpus });
   return true;
@@ -120,7 +160,7 @@ function serverStep(s: ServerState, ctx: ExecContext, task: Task): TaskStep {
     s.listenSince = ctx.time;
     if (l === null) return exitServer(s);
     s.listener = l;
-    if (!s.json) print(s, serverBanner(s.port, s.testNumber));
+    printBanner(s);
   }
   s.listener.cancelWait(task);
   const a = s.listener.accept();
@@ -191,7 +231,8 @@ function gotSigend(s: ServerState, ctx: ExecContext): TaskStep {
   if (session !== null) {
     session.interrupted(ctx, msg);
     session.abort();
-  } else print(s, s.json ? `${cjsonPrint(buildErrorJson({ version: IPERF_VERSION, systemInfo: systemInfo(s.lab, s.board) }, msg))}\n` : `iperf3: ${msg}\n`);
+  } else if (s.json) out(s, `${cjsonPrint(buildErrorJson({ version: IPERF_VERSION, systemInfo: systemInfo(s.lab, s.board), title: null }, msg))}\n`);
+  else printErr(s, msg);
   return exitServer(s);
 }
 
@@ -220,6 +261,12 @@ class ServerSession {
   private shown = '';
   /** The test's shape when its live text was last looked at (state, streams, intervals). */
   private liveKey = '';
+  /** When the first stream was accepted (its line is printed then). */
+  private streamsNs = 0;
+  /** TEST_START (ns), null before it. */
+  private startedNs: number | null = null;
+  /** The `-J` document as the server had it at TEST_END, before iperf_json_finish (what `--get-server-output` sends). */
+  private jsonDoc: JsonObject | null = null;
 
   constructor(
     private readonly srv: ServerState,
@@ -234,6 +281,11 @@ class ServerSession {
 
   private get intervalNs(): number {
     return this.srv.interval > 0 ? Math.round(this.srv.interval * 1e9) : Infinity;
+  }
+
+  /** How the server prints its text. */
+  private get style(): TextStyle {
+    return { verbose: this.srv.verbose, timestamps: this.srv.timestamps };
   }
 
   /** One step of the session on the server task. */
@@ -293,8 +345,8 @@ class ServerSession {
    * accepting one, so neither TEST_START nor anything else follows.
    */
   private idleTimeout(): void {
-    this.showProgress(this.acceptedLine());
-    print(this.srv, `iperf3: error - ${IPERF_ERRORS.IENOMSG}\n`);
+    this.printPartial();
+    printErr(this.srv, `error - ${IPERF_ERRORS.IENOMSG}`);
     this.end();
   }
 
@@ -329,7 +381,7 @@ class ServerSession {
     else if (m.kind === 'results' && this.state === 'exchange') {
       const side = this.side;
       if (side === null) return;
-      const results = side.peerResults(this.cpuPercent(ctx.time));
+      const results = side.peerResults(this.cpuPercent(ctx.time), this.serverOutput());
       this.ctrl.send(ctx, jsonMsg('results', resultsJson(results), results));
       this.ctrl.send(ctx, stateMsg('DISPLAY_RESULTS'));
       this.state = 'display';
@@ -340,9 +392,21 @@ class ServerSession {
     return (100 * (this.cpuNs + (this.side?.cpuNs ?? 0))) / Math.max(1, now - this.srv.listenSince);
   }
 
+  /**
+   * send_results' server output, once a client asked for it (this one or an earlier one):
+   * the `-J` document before iperf_json_finish, or what the server has printed since its last
+   * test (server_output_list).
+   */
+  private serverOutput(): ServerOutput | null {
+    if (!this.srv.getServerOutput) return null;
+    if (!this.srv.json) return { kind: 'text', text: this.srv.captured };
+    return this.jsonDoc === null ? null : { kind: 'json', doc: this.jsonDoc };
+  }
+
   /** get_parameters + the protocol's listen: prepare for the streams, then CREATE_STREAMS. */
   private setup(ctx: ExecContext, p: TestParams): void {
     this.params = p;
+    if (p.getServerOutput) this.srv.getServerOutput = true;
     // iperf_accept: a client's `-A n,m` moves the server to CPU m for this test (the model pins
     // the test's stream task; the control task keeps the server's own affinity).
     const cpus = affinityMask(this.srv.board, p.serverAffinity >= 0 ? p.serverAffinity : this.srv.affinity);
@@ -353,6 +417,8 @@ class ServerSession {
     const mode = p.bidir ? 'bidir' : p.reverse ? 'sender' : 'receiver';
     this.side = new Side('s', this.srv.board, { mode, protocol: p.protocol, cpus });
     this.side.main = this.srv.task;
+    // iperf_send's -n/-k check: a sending server stops at the client's count (the client ends the test).
+    this.side.endBy = endByCount(p);
     const n = p.numStreams;
     this.toReceive = mode === 'sender' ? 0 : n;
     this.receives = mode !== 'sender';
@@ -385,9 +451,11 @@ class ServerSession {
     else this.acceptTcp(ctx, side);
     // iperf_run_server checks for "all streams in" only after accepting one (so with -P 0, never).
     if (side.streams.length === before) return;
+    if (before === 0) this.streamsNs = ctx.time;
     this.lastReceive = ctx.time;
     if (side.streams.length < this.toReceive + this.toSend) return;
     this.ctrl.send(ctx, stateMsg('TEST_START'));
+    this.startedNs = ctx.time;
     this.armTestTimer(ctx.time, p);
     // create_server_timers, then create_server_omit_timer with the client's `-O`.
     side.begin(ctx.time, this.intervalNs, p.omit);
@@ -419,7 +487,7 @@ class ServerSession {
       if (this.params?.noDelay === true) c.sock.setNoDelay(true);
       // iperf_run_server: TCP_CONGESTION on each accepted stream; an algorithm this host lacks is only a warning.
       const cc = this.params?.congestion ?? null;
-      if (cc !== null && !c.sock.setCongestion(cc).ok) print(this.srv, 'warning: TCP congestion control algorithm not supported\n');
+      if (cc !== null && !c.sock.setCongestion(cc).ok) out(this.srv, 'warning: TCP congestion control algorithm not supported\n');
       this.addStream(side, new TcpStreamSocket(c.sock), null, c.sock.remoteAddress()?.port ?? 0);
     }
   }
@@ -462,7 +530,7 @@ class ServerSession {
     side.clientPorts.push(clientPort);
     side.sockBufs.push({ sockBufsize: p.socketBufsize, sndbufActual: sock.sndbuf, rcvbufActual: sock.rcvbuf });
     const stack = this.srv.board.stack;
-    const body = stream.body(side, { blksize: p.blksize, rate: p.rate, zerocopy: p.zerocopy, udpDrops: () => stack.snmp.Udp.SndbufErrors, setup: { kind: 'none' } });
+    const body = stream.body(side, { blksize: p.blksize, rate: p.rate, zerocopy: p.zerocopy, udpDrops: () => stack.snmp.Udp.SndbufErrors, setup: { kind: 'none' }, restOfBlock: side.endBy !== null });
     side.startStream(stream, body);
   }
 
@@ -474,8 +542,11 @@ class ServerSession {
     side.stop();
     side.closeStreams();
     const r = this.result(ctx.time);
-    if (r !== null && this.srv.json) print(this.srv, `${cjsonPrint(buildJson(r))}\n`);
-    else if (r !== null) this.showProgress(formatServerText(r));
+    if (r !== null && this.srv.json) {
+      printf(this.srv, jsonVerboseText(r, this.style));
+      this.jsonDoc = buildJson(r, { finished: false });
+      out(this.srv, `${cjsonPrint(buildJson(r))}\n`);
+    } else if (r !== null) this.showProgress(formatServerText(r, this.style));
     this.ctrl.send(ctx, stateMsg('EXCHANGE_RESULTS'));
     this.state = 'exchange';
   }
@@ -494,21 +565,24 @@ class ServerSession {
       peerHost: this.peer.addr,
       peerPort: this.peer.port,
       timesecs: this.timesecs,
-      mss: this.ctrl.sock.tcpInfo().sndMss,
+      // ctrl_sck_mss: only iperf_connect (a client's) reads TCP_MAXSEG; a server's stays 0.
+      mss: 0,
+      clock: { streamsNs: this.streamsNs, startedNs: this.startedNs, reportNs: now },
+      serverOutput: null,
     });
   }
 
   /** A server-side error before the test: SERVER_ERROR to the client, the error on the server. */
   private serverError(ctx: ExecContext, code: keyof typeof IPERF_ERRORS): void {
     this.ctrl.send(ctx, { kind: 'SERVER_ERROR', bytes: 9, payload: code });
-    print(this.srv, `iperf3: error - ${IPERF_ERRORS[code]}\n`);
+    printErr(this.srv, `error - ${IPERF_ERRORS[code]}`);
     this.end();
   }
 
   /** A stream failed on the server: print the error and drop the control connection. */
   private fail(msg: string): void {
     this.printPartial();
-    print(this.srv, `iperf3: error - ${msg}\n`);
+    printErr(this.srv, `error - ${msg}`);
     this.end();
   }
 
@@ -516,7 +590,7 @@ class ServerSession {
   private clientGone(): void {
     if (this.state === 'display' || this.state === 'exchange') return this.end();
     this.printPartial();
-    print(this.srv, 'iperf3: the client has unexpectedly closed the connection\n');
+    printErr(this.srv, 'the client has unexpectedly closed the connection');
     this.end();
   }
 
@@ -531,15 +605,16 @@ class ServerSession {
     const msg = IPERF_ERRORS.IECLIENTTERM;
     const r = this.state === 'running' ? this.result(this.srv.board.host.sim.now) : null;
     if (r === null) {
-      if (this.srv.json) print(this.srv, `${cjsonPrint(buildErrorJson({ version: IPERF_VERSION, systemInfo: systemInfo(this.srv.lab, this.srv.board) }, msg))}\n`);
+      if (this.srv.json) out(this.srv, `${cjsonPrint(buildErrorJson(this.errorJsonInfo(), msg))}\n`);
       else {
         this.printPartial();
-        print(this.srv, `iperf3: ${msg}\n`);
+        printErr(this.srv, msg);
       }
-    } else if (this.srv.json) print(this.srv, `${cjsonPrint(buildJson(r, { repeatLast: true, error: msg }))}\n`);
+    } else if (this.srv.json) out(this.srv, `${cjsonPrint(buildJson(r, { repeatLast: true, error: msg }))}\n`);
     else {
-      this.showProgress(formatServerProgress(r));
-      print(this.srv, `${formatTerminatedReport(r)}iperf3: ${msg}\n`);
+      this.showProgress(formatServerProgress(r, this.style));
+      printf(this.srv, formatTerminatedReport(r, this.style));
+      printErr(this.srv, msg);
     }
     this.end();
   }
@@ -555,14 +630,15 @@ class ServerSession {
     const json = this.srv.json;
     if (this.state === 'running' && side !== null) side.sample(ctx.time);
     const r = this.state === 'running' ? this.result(ctx.time) : null;
-    if (r !== null && json) print(this.srv, `${cjsonPrint(buildJson(r, { error: msg }))}\n`);
+    if (r !== null && json) out(this.srv, `${cjsonPrint(buildJson(r, { error: msg }))}\n`);
     else if (r !== null) {
-      this.showProgress(formatServerProgress(r));
-      print(this.srv, `${formatSummary(r)}iperf3: ${msg}\n`);
-    } else if (json) print(this.srv, `${cjsonPrint(buildErrorJson({ version: IPERF_VERSION, systemInfo: systemInfo(this.srv.lab, this.srv.board) }, msg))}\n`);
+      this.showProgress(formatServerProgress(r, this.style));
+      printf(this.srv, formatSummary(r, this.style));
+      printErr(this.srv, msg);
+    } else if (json) out(this.srv, `${cjsonPrint(buildErrorJson(this.errorJsonInfo(), msg))}\n`);
     else {
       if (this.state !== 'exchange' && this.state !== 'display') this.printPartial();
-      print(this.srv, `iperf3: ${msg}\n`);
+      printErr(this.srv, msg);
     }
     this.ctrl.send(ctx, stateMsg('SERVER_TERMINATE'));
   }
@@ -572,31 +648,33 @@ class ServerSession {
     this.showLive(this.srv.board.host.sim.now, true);
   }
 
-  /** iperf_on_connect on a server, once the cookie is read: `Accepted connection from …`. */
-  private acceptedLine(): string {
-    return `Accepted connection from ${this.peer.addr}, port ${this.peer.port}\n`;
+  /** What buildErrorJson records of this test: the version, the system, the client's title. */
+  private errorJsonInfo(): { readonly version: string; readonly systemInfo: string; readonly title: string | null } {
+    return { version: IPERF_VERSION, systemInfo: systemInfo(this.srv.lab, this.srv.board), title: this.params?.title ?? null };
   }
 
   /** Print what of `text` — the test's text so far, which only grows — is not on the terminal yet (text mode). */
   private showProgress(text: string): void {
     if (this.srv.json || !text.startsWith(this.shown)) return;
-    print(this.srv, text.slice(this.shown.length));
+    printf(this.srv, text.slice(this.shown.length));
     this.shown = text;
   }
 
   /**
-   * The server's terminal as the test goes (text mode): `Accepted connection …` once the cookie
-   * is read, each stream's line as it is accepted, each interval as the reporter prints it.
-   * Looked at when the test's shape changed since the last look (or `force`).
+   * The server's terminal as the test goes (text mode): iperf_accept's on_connect lines
+   * (`Accepted connection …`) once the parameters are in, each stream's line as it is
+   * accepted, each interval as the reporter prints it. Looked at when the test's shape changed
+   * since the last look (or `force`). With `-D` nothing shows, but a client that asked for the
+   * server's output still gets it.
    */
   private showLive(now: number, force = false): void {
-    if (this.srv.json || this.srv.daemon || this.state === 'cookie') return;
+    if (this.srv.json || (this.srv.daemon && !this.srv.getServerOutput) || this.state === 'cookie' || this.state === 'params') return;
     const first = this.side?.streams[0];
     const key = `${this.state}|${this.side?.streams.length ?? -1}|${first?.intervals.length ?? -1}`;
     if (!force && key === this.liveKey) return;
     this.liveKey = key;
     const r = this.result(now);
-    this.showProgress(r === null ? this.acceptedLine() : formatServerProgress(r));
+    if (r !== null) this.showProgress(formatServerProgress(r, this.style));
   }
 
   /** The server is being stopped: end the session. */
@@ -605,6 +683,8 @@ class ServerSession {
   }
 
   private end(): void {
+    // iperf_reset_test: the kept output goes (get_server_output stays).
+    this.srv.captured = '';
     this.ch.serverDone = true;
     if (this.ch.clientLingering) this.srv.lab.sim.stop();
     this.side?.stop();

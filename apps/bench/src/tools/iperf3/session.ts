@@ -1,16 +1,18 @@
 /**
  * What the client and server sides of an iperf3 test share: the side's state (its streams,
- * start, reporter schedule, CPU time), the results exchange (send_results / get_results) and
- * the assembly of a side's `TestResult` from its streams and, after the exchange, the peer's.
+ * start, reporter schedule, CPU time, and test->bytes_sent/… that `-n`/`-k` count against),
+ * the parameters and results exchange (send_parameters, send_results / get_results, with a
+ * server's `--get-server-output`) and the assembly of a side's `TestResult` from its streams
+ * and, after the exchange, the peer's.
  */
 import type { Task, TaskFn } from '@ntbsim/kernel';
 import { formatIpv4, parseIpv4, type NetErrno } from '@ntbsim/net-core';
 import type { Board, Lab } from '../../lab/lab.js';
+import { cjsonPrintUnformatted } from '../net/cjson.js';
 import { systemInfo, wallClockSeconds } from '../net/host.js';
 import { IPERF_VERSION, type IperfErrorCode } from './options.js';
-import { usToSecs, type IperfMode, type IperfProtocol, type SockBufInfo, type StreamResult, type TestResult } from './results.js';
+import { usToSecs, type IperfMode, type IperfProtocol, type ReportClock, type ServerOutput, type SockBufInfo, type StreamResult, type TestResult } from './results.js';
 import { StreamLoop, TcpStreamSocket, type SideState, type Stream } from './streams.js';
-
 
 /** The test parameters the client sends in PARAM_EXCHANGE (send_parameters), as the model uses them. */
 export interface TestParams {
@@ -44,11 +46,24 @@ export interface TestParams {
   readonly serverAffinity: number;
   /** The 36-character cookie. */
   readonly cookie: string;
+  /** `-n` (bytes, 0 = none). */
+  readonly bytes: number;
+  /** `-k` (blocks, 0 = none). */
+  readonly blocks: number;
+  /** `-b …/N` (packets per burst, 0 = none): how many writes iperf_send makes per call. */
+  readonly burst: number;
+  /** `-T`, null = none. */
+  readonly title: string | null;
+  /** `--get-server-output`. */
+  readonly getServerOutput: boolean;
 }
 
 /** The text of a params message as cJSON_PrintUnformatted writes it (its length is what travels). */
 export function paramsJson(p: TestParams): string {
-  const o: Record<string, unknown> = { [p.protocol === 'TCP' ? 'tcp' : 'udp']: true, omit: p.omit, time: p.duration, parallel: p.numStreams };
+  const o: Record<string, unknown> = { [p.protocol === 'TCP' ? 'tcp' : 'udp']: true, omit: p.omit, time: p.duration };
+  if (p.bytes !== 0) o.num = p.bytes;
+  if (p.blocks !== 0) o.blockcount = p.blocks;
+  o.parallel = p.numStreams;
   if (p.noDelay) o.nodelay = true;
   if (p.congestion !== null) o.congestion = p.congestion;
   if (p.reverse) o.reverse = true;
@@ -57,6 +72,9 @@ export function paramsJson(p: TestParams): string {
   o.len = p.blksize;
   if (p.rate > 0) o.bandwidth = p.rate;
   o.pacing_timer = 1000;
+  if (p.burst !== 0) o.burst = p.burst;
+  if (p.title !== null) o.title = p.title;
+  if (p.getServerOutput) o.get_server_output = 1;
   if (p.serverAffinity >= 0) o.server_affinity = p.serverAffinity;
   o.client_version = '3.12';
   return JSON.stringify(o);
@@ -97,20 +115,53 @@ export interface PeerResults {
   readonly cpuPercent: number;
   /** Its streams' congestion control (congestion_used: TCP_CONGESTION read back), null for UDP. */
   readonly congestionUsed: string | null;
+  /** A server's output of the test, sent when a client of it asked for it (see server.ts), else null. */
+  readonly serverOutput: ServerOutput | null;
   /** Per stream. */
   readonly streams: readonly PeerStream[];
 }
 
-/** The text length of a results message (cJSON_PrintUnformatted of send_results' object). */
+/** The text of a results message (cJSON_PrintUnformatted of send_results' object; its length is what travels). */
 export function resultsJson(r: PeerResults): string {
-  return JSON.stringify({
+  const out = r.serverOutput;
+  // A server's JSON document goes in as it is (cJSON_AddItemReferenceToObject): a placeholder, replaced by its text.
+  const placeholder = '\u0000server_output_json';
+  const text = JSON.stringify({
     cpu_util_total: r.cpuPercent,
     cpu_util_user: 0,
     cpu_util_system: r.cpuPercent,
     sender_has_retransmits: r.senderHasRetransmits ? 1 : 0,
     ...(r.congestionUsed === null ? {} : { congestion_used: r.congestionUsed }),
+    ...(out === null ? {} : out.kind === 'text' ? { server_output_text: out.text } : { server_output_json: placeholder }),
     streams: r.streams.map((s, i) => ({ id: i + 1, bytes: s.bytes, retransmits: s.retransmits, jitter: s.jitter, errors: s.errors, packets: s.packets, start_time: 0, end_time: s.time })),
   });
+  return out?.kind === 'json' ? text.replace(JSON.stringify(placeholder), cjsonPrintUnformatted(out.doc)) : text;
+}
+
+/** How a side's senders count toward `-n`/`-k`: the counts, and whether iperf_send checks before every write. */
+export interface EndByCount {
+  /** `-n` (0 = none; negative: a wrapped count no test reaches). */
+  readonly bytes: number;
+  /** `-k` (0 = none). */
+  readonly blocks: number;
+  /**
+   * iperf_send's multisend (`-b …/N`'s N, else 10 without `-b`, else 1) above 1: the check runs
+   * before each write; at 1 (a paced test) iperf_send makes one write per stream and the test's
+   * end is checked after it, so the streams of that round still write.
+   */
+  readonly everySend: boolean;
+}
+
+/** The `-n`/`-k` end of test parameters `p`, null for a test without one. */
+export function endByCount(p: TestParams): EndByCount | null {
+  if (p.bytes === 0 && p.blocks === 0) return null;
+  const multisend = p.burst !== 0 ? p.burst : p.rate === 0 ? 10 : 1;
+  return { bytes: p.bytes, blocks: p.blocks, everySend: multisend > 1 };
+}
+
+/** A count reaching a `-n`/`-k` target (unsigned: a negative target is about 2^64, never reached). */
+function reached(count: number, target: number): boolean {
+  return target > 0 && count >= target;
 }
 
 /** One side of a test. */
@@ -136,6 +187,12 @@ export class Side implements SideState {
   omitting = false;
   /** When the omit timer fires (ns), Infinity without `-O`. */
   private omitEndNs = Infinity;
+  /** test->bytes_sent and blocks_sent (restarted when the omit period ends), bytes_received and blocks_received. */
+  readonly counts = { bytesSent: 0, blocksSent: 0, bytesReceived: 0, blocksReceived: 0 };
+  /** The test's `-n`/`-k` (a server's from the parameters), null for none. */
+  endBy: EndByCount | null = null;
+  /** The stream loop's round in which the senders reached the count (-1: not reached). */
+  private reachedRound = -1;
 
   /** Whether this side sends, receives or both. */
   readonly mode: IperfMode;
@@ -157,6 +214,46 @@ export class Side implements SideState {
   /** Wake the main task. */
   poke(): void {
     this.main?.wake();
+  }
+
+  /** Whether this side's senders have sent the `-n`/`-k` count. */
+  private get sentReached(): boolean {
+    const e = this.endBy;
+    return e !== null && (reached(this.counts.bytesSent, e.bytes) || reached(this.counts.blocksSent, e.blocks));
+  }
+
+  /** iperf_send's check: a sender may write until the count is sent (a paced test: until the round after). */
+  sendAllowed(): boolean {
+    if (!this.sentReached) return true;
+    return this.endBy?.everySend === false && this.loop?.round === this.reachedRound;
+  }
+
+  /** A sender wrote `bytes` completing `blocks` blocks; reaching the count wakes the main task, which ends a client's test. */
+  sent(bytes: number, blocks: number): void {
+    const before = this.sentReached;
+    this.counts.bytesSent += bytes;
+    this.counts.blocksSent += blocks;
+    if (before || !this.sentReached) return;
+    this.reachedRound = this.loop?.round ?? -1;
+    this.poke();
+  }
+
+  /** A receiver read `bytes`; reaching the count wakes the main task. */
+  received(bytes: number): void {
+    const before = this.receivedReached;
+    this.counts.bytesReceived += bytes;
+    this.counts.blocksReceived++;
+    if (!before && this.receivedReached) this.poke();
+  }
+
+  private get receivedReached(): boolean {
+    const e = this.endBy;
+    return e !== null && (reached(this.counts.bytesReceived, e.bytes) || reached(this.counts.blocksReceived, e.blocks));
+  }
+
+  /** The client's end check on `-n`/`-k`: out of the omit period, the count sent or received. */
+  get countReached(): boolean {
+    return !this.omitting && (this.sentReached || this.receivedReached);
   }
 
   /** Whether this side's TCP senders report tcp_info (sender_has_retransmits). */
@@ -210,6 +307,13 @@ export class Side implements SideState {
    */
   private endOmit(now: number, intervalNs: number): void {
     this.omitting = false;
+    // iperf_reset_stats: the sent counts restart (what was received stays counted) — senders
+    // that reached a -n/-k count in the omit period send again.
+    const held = this.sentReached;
+    this.counts.bytesSent = 0;
+    this.counts.blocksSent = 0;
+    this.reachedRound = -1;
+    if (held) for (const s of this.streams) s.task?.wake();
     for (const s of this.streams) s.resetStats(now, this.senderHasRetransmits);
     this.nextStats = now + intervalNs;
   }
@@ -247,13 +351,14 @@ export class Side implements SideState {
     return null;
   }
 
-  /** This side's results message. */
-  peerResults(cpuPercent: number): PeerResults {
+  /** This side's results message, with `serverOutput` (a server's, or null). */
+  peerResults(cpuPercent: number, serverOutput: ServerOutput | null = null): PeerResults {
     const retr = this.senderHasRetransmits;
     return {
       senderHasRetransmits: retr,
       cpuPercent,
       congestionUsed: this.congestionUsed,
+      serverOutput,
       streams: this.streams.map((s, i) => ({
         clientPort: this.clientPorts[i] ?? 0,
         bytes: s.bytesTransferred,
@@ -287,8 +392,12 @@ export interface ResultContext {
   readonly peerPort: number;
   /** Wall-clock time of the connection (s). */
   readonly timesecs: number;
-  /** TCP_MAXSEG of the control connection. */
+  /** TCP_MAXSEG of the control connection as iperf3 keeps it (ctrl_sck_mss: a server never reads it, 0). */
   readonly mss: number;
+  /** When its parts were printed. */
+  readonly clock: ReportClock;
+  /** What the server sent with `--get-server-output` (client), else null. */
+  readonly serverOutput: ServerOutput | null;
 }
 
 /** The TestResult of `side` (iperf_print_results' inputs). */
@@ -359,10 +468,15 @@ export function sideResult(side: Side, c: ResultContext): TestResult {
       blksize: p.blksize,
       omit: p.omit,
       duration: p.duration,
+      bytes: p.bytes,
+      blocks: p.blocks,
     },
     cpu: { hostTotal: c.cpu.host, hostUser: 0, hostSystem: c.cpu.host, remoteTotal: c.cpu.remote, remoteUser: 0, remoteSystem: c.cpu.remote },
     senderCongestion: tcp ? (upperSends ? localCc : remoteCc) : null,
     receiverCongestion: tcp ? (upperSends ? remoteCc : localCc) : null,
+    title: p.title,
+    clock: c.clock,
+    serverOutput: c.serverOutput,
   };
 }
 

@@ -8,8 +8,10 @@
  * Then a sender writes `-l` bytes per call (UDP: one datagram; TCP: `send`, or `sendfile` with
  * `-Z`) and sleeps on the socket's write queue when it would block; with `-b` it is paced as
  * iperf_check_throttle does (average rate since the start, re-checked on the 1 ms pacing
- * timer). A receiver reads up to `-l` bytes per call and sleeps on the read queue. Counters are
- * kept as in `iperf_stream_result`; the side's reporter samples them each interval.
+ * timer); with `-n`/`-k` it stops once its side has sent the count (iperf_send's check) and
+ * writes the rest of a block after a partial write (pending_size). A receiver reads up to `-l`
+ * bytes per call and sleeps on the read queue. Counters are kept as in `iperf_stream_result`
+ * and the test's byte and block counts; the side's reporter samples them each interval.
  *
  * UDP datagram header: real iperf3 writes a timestamp and a sequence number into each
  * datagram. The lab's timing mode elides payload bytes, so the model keeps that header beside
@@ -41,6 +43,12 @@ export interface SideState {
   error: { readonly code: IperfErrorCode; readonly errno: NetErrno } | null;
   /** A stream failed or finished connecting: wake the side's main task. */
   poke(): void;
+  /** iperf_send's `-n`/`-k` check: whether a sender may write now (not once the side has sent the count). */
+  sendAllowed(): boolean;
+  /** A sender wrote `bytes`, completing `blocks` blocks of `-l` bytes (test->bytes_sent, blocks_sent). */
+  sent(bytes: number, blocks: number): void;
+  /** A receiver read `bytes` in one read (test->bytes_received, and one more of blocks_received). */
+  received(bytes: number): void;
 }
 
 /** The (sequence, send time) of each datagram a UDP sender put on the wire, in order. */
@@ -314,6 +322,13 @@ export interface StreamJob {
   readonly udpDrops: () => number;
   /** How the stream connects first. */
   readonly setup: StreamSetup;
+  /**
+   * Write the rest of the block after a partial write, as iperf_tcp_send does (pending_size):
+   * for a test ended by `-n`/`-k`, whose count falls on the block boundaries. The others write
+   * a whole `-l` each time — the writes the lab's throughput (`ntb-bench reproduce`) is
+   * calibrated with.
+   */
+  readonly restOfBlock: boolean;
 }
 
 /** One stream on one side (iperf_stream + iperf_stream_result). */
@@ -353,6 +368,8 @@ export class Stream {
   private prevTotalRetrans = 0;
   private last = { packets: 0, lost: 0, outOfOrder: 0 };
   private green = true;
+  /** Bytes written of the block in progress (iperf3 counts a block once its `-l` bytes are all written). */
+  private blockFill = 0;
 
   constructor(
     /** Socket fd (the report's ID). */
@@ -434,8 +451,9 @@ export class Stream {
       this.green = this.throttleOk(side, now, job.rate);
       if (!this.green) return side.startNs + (Math.floor((now - side.startNs) / PACING_NS) + 1) * PACING_NS - now;
     }
+    if (!side.sendAllowed()) return 'sleep';
     const drops = job.udpDrops();
-    const r = this.sock.write(ctx, job.blksize, job.zerocopy);
+    const r = this.sock.write(ctx, job.restOfBlock ? Math.max(1, job.blksize) - this.blockFill : job.blksize, job.zerocopy);
     if (!r.ok) {
       if (r.errno === 'EAGAIN') {
         this.sock.waitWritable(task);
@@ -445,6 +463,10 @@ export class Stream {
     }
     this.bytes += r.bytes;
     this.bytesInterval += r.bytes;
+    this.blockFill += r.bytes;
+    const blocks = Math.floor(this.blockFill / Math.max(1, job.blksize));
+    this.blockFill -= blocks * Math.max(1, job.blksize);
+    side.sent(r.bytes, blocks);
     if (this.log !== null) {
       this.packetCount++;
       if (job.udpDrops() === drops) this.log.push(this.packetCount, now);
@@ -465,6 +487,7 @@ export class Stream {
     }
     if (r.bytes === 0 && this.log === null) return 'exit';
     if (ctx.start < side.startNs) return 'run';
+    side.received(r.bytes);
     const first = this.bytes === 0;
     this.bytes += r.bytes;
     this.bytesInterval += r.bytes;
@@ -531,7 +554,7 @@ export class Stream {
         ? null
         : { packets: this.packetCount - this.last.packets, lost: this.cntError - this.last.lost, jitter: this.jitter, outOfOrder: this.outOfOrder - this.last.outOfOrder };
     this.last = { packets: this.packetCount, lost: this.cntError, outOfOrder: this.outOfOrder };
-    this.intervals.push({ start: this.lastEndUs, end: endUs, bytes: this.bytesInterval, omitted: omitting, tcp, udp });
+    this.intervals.push({ start: this.lastEndUs, end: endUs, bytes: this.bytesInterval, omitted: omitting, tcp, udp, atNs: nowNs });
     this.bytesInterval = 0;
     this.lastEndUs = endUs;
   }
@@ -596,6 +619,7 @@ export class StreamLoop {
   private readonly entries: LoopEntry[] = [];
   private next = 0;
   private progress = false;
+  private rounds = 0;
   /** The task (comm `iperf3`). */
   readonly task: Task;
 
@@ -603,6 +627,11 @@ export class StreamLoop {
   constructor(host: Host, how: { readonly wrap: (fn: TaskFn) => TaskFn; readonly cpus?: number }) {
     const body = how.wrap((ctx, task) => this.step(ctx, task));
     this.task = host.createUserTask('iperf3', body, how.cpus === undefined ? {} : { cpus: how.cpus });
+  }
+
+  /** How many rounds over the streams have started: one round per select() and iperf_send call of the real loop. */
+  get round(): number {
+    return this.rounds;
   }
 
   /** Add a stream's body; it runs from the loop's next step (a runnable loop takes it up by itself). */
@@ -651,6 +680,7 @@ export class StreamLoop {
     if (e !== undefined) return e;
     if (this.progress) this.repoll();
     this.progress = false;
+    this.rounds++;
     return this.scan(0, now);
   }
 

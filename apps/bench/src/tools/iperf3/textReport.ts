@@ -18,11 +18,51 @@
  *   sender's `[SUM]` after irp->omitted, the other `[SUM]` lines after test->omitting when
  *   printed); the intervals after it restart from 0.00 without a new header (start_time is
  *   reset, and real iperf3's clock has moved on by then: start_time never equals the interval's
- *   start again); the summary excludes the omit period (see `blockTotals`).
+ *   start again); the summary excludes the omit period (see `blockTotals`);
+ * - `-V` (iperf_on_connect, iperf_on_test_start, iperf_print_results): `Time: …` and the
+ *   cookie, MSS and target bitrate around the connecting line, `Starting Test: …` at
+ *   TEST_START (and, without interval reports, the omit timer's `Finished omit period,
+ *   starting real test`), `Test Complete. Summary Results:` after the summary's separator, after each
+ *   block of the summary the CPU line (a sending block) and the congestion controls, and on
+ *   a server the `(sender statistics not available)` lines in place of the ones it omits;
+ * - `--get-server-output`: the server's output after the client's first summary block;
+ * - each line is one iperf_printf call, decorated by `printf.ts` (`--timestamps` with the
+ *   time it was printed, `-T` on a client) — the calls are kept apart until then.
  */
 import { cFixed, cGeneral, padLeft, padRight } from '../net/cformat.js';
+import { cjsonPrint } from '../net/cjson.js';
+import { wallClockAt } from '../net/host.js';
+import { iperfPrintf, PLAIN_PRINTER, rfc1123, type Printer } from './printf.js';
 import { intervalSeconds, intervalStartSecs, usToSecs, type IntervalSample, type StreamResult, type TestResult } from './results.js';
 import { unitFormat } from './units.js';
+
+/** How a side prints its text report: `-V`, and `--timestamps`' format (a client's `-T` comes with the result). */
+export interface TextStyle {
+  /** `-V`. */
+  readonly verbose: boolean;
+  /** `--timestamps`' strftime format, null = none. */
+  readonly timestamps: string | null;
+}
+
+/** No `-V`, no `--timestamps`. */
+export const PLAIN: TextStyle = { verbose: false, timestamps: null };
+
+/** The iperf_printf decoration of `r`'s side: `--timestamps`, and the title on a client only. */
+export function reportPrinter(r: TestResult, style: TextStyle): Printer {
+  return { timestamps: style.timestamps, title: r.role === 'c' ? r.title : null };
+}
+
+/** Calls printed together, at wall-clock second `secs`. */
+interface Section {
+  readonly secs: number;
+  readonly calls: readonly string[];
+}
+
+/** The text of `sections` as `r`'s side prints them. */
+function render(r: TestResult, style: TextStyle, sections: readonly Section[]): string {
+  const p = reportPrinter(r, style);
+  return sections.map((sec) => iperfPrintf(p, sec.secs, sec.calls)).join('');
+}
 
 const SEPARATOR = '- - - - - - - - - - - - - - - - - - - - - - - - -\n';
 
@@ -119,11 +159,10 @@ function streamIntervalLine(r: TestResult, sp: StreamResult, irp: IntervalSample
  * (default: the interval's own `omitted`, which test->omitting equals when the reporter prints
  * the interval it has just closed).
  */
-export function formatInterval(r: TestResult, k: number, sumOmitted?: boolean): string {
-  if (!intervalPrinted(r, k)) return '';
+function intervalCalls(r: TestResult, k: number, sumOmitted?: boolean): string[] {
+  const out: string[] = [];
   const first = r.streams[0];
-  if (first === undefined) return '';
-  let out = '';
+  if (!intervalPrinted(r, k) || first === undefined) return out;
   for (const mbs of blocks(r)) {
     const tag = roleTag(r, mbs);
     let bytes = 0;
@@ -136,10 +175,10 @@ export function formatInterval(r: TestResult, k: number, sumOmitted?: boolean): 
       const irp = sp.intervals[k];
       if (irp === undefined) continue;
       if (sp === first) {
-        if (k === 0) out += intervalHeader(r, k);
-        else if (r.numStreams > 1) out += SEPARATOR;
+        if (k === 0) out.push(intervalHeader(r, k));
+        else if (r.numStreams > 1) out.push(SEPARATOR);
       }
-      out += streamIntervalLine(r, sp, irp);
+      out.push(streamIntervalLine(r, sp, irp));
       bytes += irp.bytes;
       if (irp.tcp !== null) retransmits += irp.tcp.retransmits;
       if (irp.udp !== null) {
@@ -154,15 +193,20 @@ export function formatInterval(r: TestResult, k: number, sumOmitted?: boolean): 
     const sum = `[SUM]${head(tag, times, { bytes, rate: bytes / intervalSeconds(firp), format: r.unitFormat })}`;
     const omitted = (sumOmitted ?? firp.omitted) ? '(omitted)' : '';
     if (r.protocol === 'TCP') {
-      if (r.senderHasRetransmits && mbs) out += `${sum}  ${padLeft(String(retransmits), 3)}             ${firp.omitted ? '(omitted)' : ''}\n`;
-      else out += `${sum}                  ${omitted}\n`;
-    } else if (mbs) out += `${sum} ${r.mode === 'bidir' ? ' '.repeat(10) : ''} ${packets}  ${omitted}\n`;
+      if (r.senderHasRetransmits && mbs) out.push(`${sum}  ${padLeft(String(retransmits), 3)}             ${firp.omitted ? '(omitted)' : ''}\n`);
+      else out.push(`${sum}                  ${omitted}\n`);
+    } else if (mbs) out.push(`${sum} ${r.mode === 'bidir' ? ' '.repeat(10) : ''} ${packets}  ${omitted}\n`);
     else {
       const lostPct = packets > 0 ? (100 * lost) / packets : 0;
-      out += `${sum}  ${cFixed((jitter / r.numStreams) * 1000, 3).padStart(5)} ms  ${lost}/${packets} (${pct(lostPct)})  ${omitted}\n`;
+      out.push(`${sum}  ${cFixed((jitter / r.numStreams) * 1000, 3).padStart(5)} ms  ${lost}/${packets} (${pct(lostPct)})  ${omitted}\n`);
     }
   }
   return out;
+}
+
+/** The lines of interval `k` as one text (no `-T`/`--timestamps`); `sumOmitted` as for intervalCalls. */
+export function formatInterval(r: TestResult, k: number, sumOmitted?: boolean): string {
+  return intervalCalls(r, k, sumOmitted).join('');
 }
 
 /** sender_time and receiver_time of the summary (taken from the first stream, as iperf3 does). */
@@ -242,92 +286,226 @@ export function blockTotals(r: TestResult, mbs: boolean): BlockTotals {
   return t;
 }
 
-/** The final summary: separator, header, per-stream sender/receiver lines and sums (iperf_print_results). */
-export function formatSummary(r: TestResult): string {
-  const bidir = r.mode === 'bidir';
-  let out = SEPARATOR;
-  if (r.protocol === 'TCP') {
-    if (r.summarySenderHasRetransmits || r.otherSideHasRetransmits) out += bidir ? HEADERS.retransBidir : HEADERS.retrans;
-    else out += bidir ? HEADERS.bwBidir : HEADERS.bw;
-  } else out += bidir ? HEADERS.udpBidir : HEADERS.udp;
+/** `(sender statistics not available)` and its receiver twin: what a verbose server prints for the lines it omits. */
+function notAvailable(idField: string, side: 'sender' | 'receiver'): string {
+  return `[${padLeft(idField, 3)}] (${side} statistics not available)\n`;
+}
+
+/** `%.1f` of a CPU percentage. */
+function pct1(x: number): string {
+  return cFixed(x, 1);
+}
+
+/** report_cpu: this side as `local/ROLE`, the peer as `remote/ROLE`. */
+function cpuLine(r: TestResult, roles: { readonly local: string; readonly remote: string }): string {
+  const c = r.cpu;
+  return `CPU Utilization: local/${roles.local} ${pct1(c.hostTotal)}% (${pct1(c.hostUser)}%u/${pct1(c.hostSystem)}%s), remote/${roles.remote} ${pct1(c.remoteTotal)}% (${pct1(c.remoteUser)}%u/${pct1(c.remoteSystem)}%s)\n`;
+}
+
+/** Whether the summary's last block (the one the JSON `end` describes) holds the sending streams. */
+function upperBlockSends(r: TestResult): boolean {
+  return r.mode === 'bidir' ? r.role === 's' : r.mode === 'sender';
+}
+
+/**
+ * The `-V` lines iperf_print_results prints after summary block `mbs`: the CPU line after a
+ * block of sending streams (two with `--bidir`), then the congestion control of the block's
+ * sender (this side's congestion_used for a sending block, else the peer's) and receiver.
+ */
+function verboseBlockCalls(r: TestResult, mbs: boolean): string[] {
+  const out: string[] = [];
+  if (mbs) {
+    out.push(cpuLine(r, { local: 'sender', remote: 'receiver' }));
+    if (r.mode === 'bidir') out.push(cpuLine(r, { local: 'receiver', remote: 'sender' }));
+  }
+  if (r.protocol !== 'TCP') return out;
+  const upper = mbs === upperBlockSends(r);
+  const snd = upper ? r.senderCongestion : r.receiverCongestion;
+  const rcv = upper ? r.receiverCongestion : r.senderCongestion;
+  if (snd !== null) out.push(`snd_tcp_congestion ${snd}\n`);
+  if (rcv !== null) out.push(`rcv_tcp_congestion ${rcv}\n`);
+  return out;
+}
+
+/** What a client prints of `--get-server-output`'s answer: the server's text, or its JSON document printed. */
+function serverOutputCall(r: TestResult): string | null {
+  const o = r.role === 'c' ? r.serverOutput : null;
+  if (o === null) return null;
+  return o.kind === 'text' ? `\nServer output:\n${o.text}\n` : `\nServer JSON output:\n${cjsonPrint(o.doc)}\n`;
+}
+
+/** One summary block's stream lines and sums (its `[SUM]` lines with `-P` > 1). */
+function summaryBlockCalls(r: TestResult, mbs: boolean, verbose: boolean): string[] {
+  const out: string[] = [];
   const { senderTime, receiverTime, endTime } = summaryTimes(r);
   const server = r.role === 's';
-  for (const mbs of blocks(r)) {
-    const tag = roleTag(r, mbs);
-    const retr = blockHasRetransmits(r, mbs);
-    const sendTimes = { st: 0, et: senderTime };
-    const recvTimes = { st: 0, et: receiverTime };
-    for (const sp of r.streams) {
-      if (sp.sender !== mbs) continue;
-      const { sent: spc, received: rpc, lost, outOfOrder } = streamUdpNet(sp);
-      const sendLine = id(sp.socket) + head(tag, sendTimes, { bytes: sp.bytesSent, rate: rateOf(sp.bytesSent, senderTime), format: r.unitFormat });
-      const recvLine = id(sp.socket) + head(tag, recvTimes, { bytes: sp.bytesReceived, rate: rateOf(sp.bytesReceived, receiverTime), format: r.unitFormat });
-      if (r.protocol === 'TCP') {
-        if (!(server && !sp.sender)) out += retr ? `${sendLine}  ${padLeft(String(sp.retransmits), 3)}             sender\n` : `${sendLine}                  sender\n`;
-        if (!(server && sp.sender)) out += `${recvLine}                  receiver\n`;
-        continue;
-      }
-      if (!(server && !sp.sender)) out += `${sendLine}  ${cFixed(0, 3).padStart(5)} ms  0/${spc} (${pct(0)})  sender\n`;
-      if (outOfOrder > 0) out += `[SUM]${tag} ${cFixed(0, 1).padStart(4)}-${cFixed(senderTime, 1).padStart(4)} sec  ${outOfOrder} datagrams received out-of-order\n`;
-      const lostPct = rpc > 0 ? (100 * lost) / rpc : 0;
-      if (!(server && sp.sender)) out += `${recvLine}  ${cFixed(sp.jitter * 1000, 3).padStart(5)} ms  ${lost}/${rpc} (${pct(lostPct)})  receiver\n`;
-    }
-    const { sent: totalSent, received: totalReceived, retransmits: totalRetrans, packets: totalPackets, senderPackets, receiverPackets, lost: lostPackets, jitter } = blockTotals(r, mbs);
-    if (r.numStreams <= 1) continue;
-    const sumSent = `[SUM]${head(tag, sendTimes, { bytes: totalSent, rate: rateOf(totalSent, senderTime), format: r.unitFormat })}`;
-    const sumRecv = `[SUM]${head(tag, recvTimes, { bytes: totalReceived, rate: rateOf(totalReceived, receiverTime), format: r.unitFormat })}`;
-    if (r.protocol === 'TCP') {
-      if (!(server && !mbs)) out += retr ? `${sumSent}  ${padLeft(String(totalRetrans), 3)}             sender\n` : `${sumSent}                  sender\n`;
-      if (!(server && mbs)) out += `${sumRecv}                  receiver\n`;
-      continue;
-    }
-    const lostPct = totalPackets > 0 ? (100 * lostPackets) / totalPackets : 0;
-    if (!(server && !mbs)) out += `${sumSent}  ${cFixed(0, 3).padStart(5)} ms  0/${senderPackets} (${pct(0)})  sender\n`;
-    if (!(server && mbs)) {
-      const recvRate = endTime > 0 ? rateOf(totalReceived, receiverTime) : 0;
-      const line = `[SUM]${head(tag, recvTimes, { bytes: totalReceived, rate: recvRate, format: r.unitFormat })}`;
-      out += `${line}  ${cFixed((jitter / r.numStreams) * 1000, 3).padStart(5)} ms  ${lostPackets}/${receiverPackets} (${pct(lostPct)})  receiver\n`;
-    }
+  const tag = roleTag(r, mbs);
+  const retr = blockHasRetransmits(r, mbs);
+  const sendTimes = { st: 0, et: senderTime };
+  const recvTimes = { st: 0, et: receiverTime };
+  // A server omits the other side's lines; with -V it says so in their place.
+  const omitted = (idField: string, side: 'sender' | 'receiver'): void => {
+    if (verbose) out.push(notAvailable(idField, side));
+  };
+  for (const sp of r.streams) {
+    if (sp.sender !== mbs) continue;
+    const { sent: spc, received: rpc, lost, outOfOrder } = streamUdpNet(sp);
+    const sendLine = id(sp.socket) + head(tag, sendTimes, { bytes: sp.bytesSent, rate: rateOf(sp.bytesSent, senderTime), format: r.unitFormat });
+    const recvLine = id(sp.socket) + head(tag, recvTimes, { bytes: sp.bytesReceived, rate: rateOf(sp.bytesReceived, receiverTime), format: r.unitFormat });
+    const sock = String(sp.socket);
+    if (server && !sp.sender) omitted(sock, 'sender');
+    else if (r.protocol !== 'TCP') out.push(`${sendLine}  ${cFixed(0, 3).padStart(5)} ms  0/${spc} (${pct(0)})  sender\n`);
+    else out.push(retr ? `${sendLine}  ${padLeft(String(sp.retransmits), 3)}             sender\n` : `${sendLine}                  sender\n`);
+    if (r.protocol !== 'TCP' && outOfOrder > 0) out.push(`[SUM]${tag} ${cFixed(0, 1).padStart(4)}-${cFixed(senderTime, 1).padStart(4)} sec  ${outOfOrder} datagrams received out-of-order\n`);
+    const lostPct = rpc > 0 ? (100 * lost) / rpc : 0;
+    if (server && sp.sender) omitted(sock, 'receiver');
+    else if (r.protocol !== 'TCP') out.push(`${recvLine}  ${cFixed(sp.jitter * 1000, 3).padStart(5)} ms  ${lost}/${rpc} (${pct(lostPct)})  receiver\n`);
+    else out.push(`${recvLine}                  receiver\n`);
+  }
+  if (r.numStreams <= 1) return out;
+  const { sent: totalSent, received: totalReceived, retransmits: totalRetrans, packets: totalPackets, senderPackets, receiverPackets, lost: lostPackets, jitter } = blockTotals(r, mbs);
+  const sumSent = `[SUM]${head(tag, sendTimes, { bytes: totalSent, rate: rateOf(totalSent, senderTime), format: r.unitFormat })}`;
+  const sumRecv = `[SUM]${head(tag, recvTimes, { bytes: totalReceived, rate: rateOf(totalReceived, receiverTime), format: r.unitFormat })}`;
+  if (r.protocol === 'TCP') {
+    if (server && !mbs) omitted('SUM', 'sender');
+    else out.push(retr ? `${sumSent}  ${padLeft(String(totalRetrans), 3)}             sender\n` : `${sumSent}                  sender\n`);
+    if (server && mbs) omitted('SUM', 'receiver');
+    else out.push(`${sumRecv}                  receiver\n`);
+    return out;
+  }
+  // A server's UDP sums: only its own, without a word for the other.
+  const lostPct = totalPackets > 0 ? (100 * lostPackets) / totalPackets : 0;
+  if (!(server && !mbs)) out.push(`${sumSent}  ${cFixed(0, 3).padStart(5)} ms  0/${senderPackets} (${pct(0)})  sender\n`);
+  if (!(server && mbs)) {
+    const recvRate = endTime > 0 ? rateOf(totalReceived, receiverTime) : 0;
+    const line = `[SUM]${head(tag, recvTimes, { bytes: totalReceived, rate: recvRate, format: r.unitFormat })}`;
+    out.push(`${line}  ${cFixed((jitter / r.numStreams) * 1000, 3).padStart(5)} ms  ${lostPackets}/${receiverPackets} (${pct(lostPct)})  receiver\n`);
   }
   return out;
 }
 
-/** The `[  5] local … connected to …` lines (connect_msg). */
-export function formatConnected(r: TestResult): string {
-  return r.streams.map((s) => `${id(s.socket)} local ${s.localHost} port ${s.localPort} connected to ${s.remoteHost} port ${s.remotePort}\n`).join('');
-}
-
-/** Every interval's lines (what the reporter printed during the test). */
-export function formatIntervals(r: TestResult): string {
-  const n = intervalCount(r);
-  let out = '';
-  for (let k = 0; k < n; k++) out += formatInterval(r, k);
+/**
+ * The final summary (iperf_print_results): separator, header, then per block its stream
+ * lines and sums, with `-V` its CPU and congestion lines, and after the first block a
+ * client's `--get-server-output` answer.
+ */
+function summaryCalls(r: TestResult, verbose: boolean): string[] {
+  const bidir = r.mode === 'bidir';
+  const out = [SEPARATOR];
+  if (verbose) out.push('Test Complete. Summary Results:\n');
+  if (r.protocol === 'TCP') {
+    if (r.summarySenderHasRetransmits || r.otherSideHasRetransmits) out.push(bidir ? HEADERS.retransBidir : HEADERS.retrans);
+    else out.push(bidir ? HEADERS.bwBidir : HEADERS.bw);
+  } else out.push(bidir ? HEADERS.udpBidir : HEADERS.udp);
+  let serverOutput = serverOutputCall(r);
+  for (const mbs of blocks(r)) {
+    out.push(...summaryBlockCalls(r, mbs, verbose));
+    if (verbose) out.push(...verboseBlockCalls(r, mbs));
+    if (serverOutput !== null) out.push(serverOutput);
+    serverOutput = null;
+  }
   return out;
 }
 
-/** A client's complete text output: connection lines, intervals, summary and `iperf Done.`. */
-export function formatClientText(r: TestResult): string {
-  return `${formatClientProgress(r)}${formatSummary(r)}\niperf Done.\n`;
+/** The final summary as `r`'s side prints it at the result's time (iperf_print_results). */
+export function formatSummary(r: TestResult, style: TextStyle = PLAIN): string {
+  return render(r, style, [{ secs: wallClockAt(r.clock.reportNs), calls: summaryCalls(r, style.verbose) }]);
 }
 
-/** The lines iperf_on_connect prints on a client once the parameters are exchanged: `Connecting to host …` (and the reverse-mode line with `-R`). */
-export function formatConnecting(host: string, port: number, reverse: boolean): string {
-  return `Connecting to host ${host}, port ${port}\n${reverse ? `Reverse mode, remote host ${host} is sending\n` : ''}`;
+/**
+ * What `-V -J` still prints as text: iperf_print_results writes the JSON `end` for the last
+ * block only, and for the others (the first one of a `--bidir` test) prints the verbose lines.
+ */
+export function jsonVerboseText(r: TestResult, style: TextStyle): string {
+  if (!style.verbose) return '';
+  const calls = blocks(r).slice(0, -1).flatMap((mbs) => verboseBlockCalls(r, mbs));
+  return render(r, style, [{ secs: wallClockAt(r.clock.reportNs), calls }]);
+}
+
+/** The `[  5] local … connected to …` lines (connect_msg). */
+function connectedCalls(r: TestResult): string[] {
+  return r.streams.map((s) => `${id(s.socket)} local ${s.localHost} port ${s.localPort} connected to ${s.remoteHost} port ${s.remotePort}\n`);
+}
+
+/**
+ * iperf_on_connect's lines: `Connecting to host …` (and the reverse-mode line) on a client,
+ * `Accepted connection from …` on a server; with `-V`, `Time: …` before them, and after them
+ * the cookie, the control connection's MSS (TCP) and the target bitrate (when set).
+ */
+function onConnectCalls(r: TestResult, verbose: boolean): string[] {
+  const s = r.start;
+  const out: string[] = [];
+  if (verbose) out.push(`Time: ${rfc1123(s.timesecs)}\n`);
+  if (r.role === 's') out.push(`Accepted connection from ${s.peerHost}, port ${s.peerPort}\n`);
+  else {
+    out.push(`Connecting to host ${s.peerHost}, port ${s.peerPort}\n`);
+    if (r.reverse) out.push(`Reverse mode, remote host ${s.peerHost} is sending\n`);
+  }
+  if (!verbose) return out;
+  out.push(`      Cookie: ${s.cookie}\n`);
+  if (r.protocol === 'TCP') out.push(`      TCP MSS: ${s.tcpMssDefault} (default)\n`);
+  if (s.targetBitrate !== 0) out.push(`      Target Bitrate: ${s.targetBitrate}\n`);
+  return out;
+}
+
+/**
+ * on_test_start's `-V` line (test_start_time, test_start_bytes or test_start_blocks). The
+ * bytes are `%llu` of the uint64 (a negative `-n` shows its wrap), the blocks `%d` of it (its
+ * low 32 bits as an int).
+ */
+function startCalls(r: TestResult): string[] {
+  const s = r.start;
+  const head = `Starting Test: protocol: ${r.protocol}, ${r.numStreams} streams, ${s.blksize} byte blocks, omitting ${s.omit} seconds, `;
+  let end: string;
+  if (s.bytes !== 0) end = `${BigInt.asUintN(64, BigInt(s.bytes))} bytes to send`;
+  else if (s.blocks !== 0) end = `${s.blocks | 0} blocks to send`;
+  else end = `${s.duration} second test`;
+  return [`${head}${end}, tos 0\n`];
+}
+
+/**
+ * The sections a side prints as the test goes: on_connect's lines at the connection's time,
+ * the streams', `-V`'s `Starting Test` at TEST_START, each interval when sampled — except,
+ * with `lastAtReport`, the last one, which a client's reporter prints with the summary.
+ */
+function progressSections(r: TestResult, style: TextStyle, lastAtReport = false): Section[] {
+  const sections: Section[] = [
+    { secs: r.start.timesecs, calls: onConnectCalls(r, style.verbose) },
+    { secs: wallClockAt(r.clock.streamsNs), calls: connectedCalls(r) },
+  ];
+  const started = r.clock.startedNs;
+  if (started !== null && style.verbose) {
+    sections.push({ secs: wallClockAt(started), calls: startCalls(r) });
+    // The omit timer's report_omit_done, printed only without interval reports (-i 0).
+    if (r.start.omit > 0 && !r.omitting && r.interval === 0) sections.push({ secs: wallClockAt(started + r.start.omit * 1e9), calls: ['Finished omit period, starting real test\n'] });
+  }
+  const n = intervalCount(r);
+  for (let k = 0; k < n; k++) {
+    const at = lastAtReport && k === n - 1 ? r.clock.reportNs : (r.streams[0]?.intervals[k]?.atNs ?? r.clock.reportNs);
+    sections.push({ secs: wallClockAt(at), calls: intervalCalls(r, k) });
+  }
+  return sections;
+}
+
+/** A client's complete text output: connection lines, intervals, summary and `iperf Done.`. */
+export function formatClientText(r: TestResult, style: TextStyle = PLAIN): string {
+  const done: Section = { secs: wallClockAt(r.clock.reportNs), calls: [...summaryCalls(r, style.verbose), '\n', 'iperf Done.\n'] };
+  return render(r, style, [...progressSections(r, style, true), done]);
 }
 
 /** What a client prints before its summary: the connecting lines, the streams and the intervals (all a test that fails midway has printed). */
-export function formatClientProgress(r: TestResult): string {
-  return `${formatConnecting(r.start.peerHost, r.start.peerPort, r.reverse)}${formatConnected(r)}${formatIntervals(r)}`;
+export function formatClientProgress(r: TestResult, style: TextStyle = PLAIN): string {
+  return render(r, style, progressSections(r, style));
 }
 
 /** What a server prints of a test before its summary: the accepted connection, the streams and the intervals. */
-export function formatServerProgress(r: TestResult): string {
-  return `Accepted connection from ${r.start.peerHost}, port ${r.start.peerPort}\n${formatConnected(r)}${formatIntervals(r)}`;
+export function formatServerProgress(r: TestResult, style: TextStyle = PLAIN): string {
+  return render(r, style, progressSections(r, style));
 }
 
 /** A server's text for one test: accepted connection, stream lines, intervals and its summary. */
-export function formatServerText(r: TestResult): string {
-  return `${formatServerProgress(r)}${formatSummary(r)}`;
+export function formatServerText(r: TestResult, style: TextStyle = PLAIN): string {
+  return formatServerProgress(r, style) + formatSummary(r, style);
 }
 
 /** How many intervals the streams of `r` have sampled (the longest stream's count). */
@@ -341,13 +519,14 @@ export function intervalCount(r: TestResult): number {
  * prints the last interval again (unless the 10 % rule skips it; its `[SUM]` lines marked after
  * test->omitting now), then the summary.
  */
-export function formatTerminatedReport(r: TestResult): string {
+export function formatTerminatedReport(r: TestResult, style: TextStyle = PLAIN): string {
   const n = intervalCount(r);
-  return `${n > 0 ? formatInterval(r, n - 1, r.omitting) : ''}${formatSummary(r)}`;
+  const calls = [...(n > 0 ? intervalCalls(r, n - 1, r.omitting) : []), ...summaryCalls(r, style.verbose)];
+  return render(r, style, [{ secs: wallClockAt(r.clock.reportNs), calls }]);
 }
 
-/** The banner a server prints each time it starts listening (iperf_server_listen). */
-export function serverBanner(port: number, testNumber: number): string {
+/** The banner a server prints each time it starts listening (iperf_server_listen), decorated by `p` at wall-clock second `secs`. */
+export function serverBanner(port: number, testNumber: number, p: Printer = PLAIN_PRINTER, secs = 0): string {
   const rule = '-----------------------------------------------------------\n';
-  return `${rule}Server listening on ${port} (test #${testNumber})\n${rule}`;
+  return iperfPrintf(p, secs, [rule, `Server listening on ${port} (test #${testNumber})\n`, rule]);
 }

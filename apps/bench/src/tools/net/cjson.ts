@@ -1,7 +1,8 @@
 /**
  * A JSON tree printed exactly as cJSON 1.7.15's `cJSON_Print` formats it (what `iperf3 -J`
  * writes): one tab of indentation per object level, `"key":<TAB>value`, arrays inline with
- * `", "` between elements (nested objects still break lines), numbers through `cjsonNumber`.
+ * `", "` between elements (nested objects still break lines), numbers through `cjsonNumber`;
+ * or as `cJSON_PrintUnformatted` does, without whitespace (iperf3's control messages).
  * Objects keep insertion order and may repeat a key, as cJSON's do (iperf 3.12 adds
  * `sock_bufsize`/`sndbuf_actual`/`rcvbuf_actual` once per stream to the same object).
  */
@@ -55,24 +56,30 @@ function printString(s: string): string {
   return `${out}"`;
 }
 
-function printValue(v: JsonValue, depth: number): string {
+function printValue(v: JsonValue, depth: number, formatted: boolean): string {
   if (v === null) return 'null';
   if (typeof v === 'boolean') return v ? 'true' : 'false';
   if (typeof v === 'number') return cjsonNumber(v);
   if (typeof v === 'string') return printString(v);
   if (v instanceof JsonObject) {
+    if (!formatted) return `{${v.entries.map(([k, val]) => `${printString(k)}:${printValue(val, 0, false)}`).join(',')}}`;
     const inner = depth + 1;
     const tabs = '\t'.repeat(inner);
     let out = '{\n';
     v.entries.forEach(([k, val], i) => {
-      out += `${tabs}${printString(k)}:\t${printValue(val, inner)}${i + 1 < v.entries.length ? ',' : ''}\n`;
+      out += `${tabs}${printString(k)}:\t${printValue(val, inner, true)}${i + 1 < v.entries.length ? ',' : ''}\n`;
     });
     return `${out}${'\t'.repeat(depth)}}`;
   }
-  return `[${v.map((e) => printValue(e, depth + 1)).join(', ')}]`;
+  return `[${v.map((e) => printValue(e, depth + 1, formatted)).join(formatted ? ', ' : ',')}]`;
 }
 
 /** `cJSON_Print(value)`: the formatted text (no trailing newline). */
 export function cjsonPrint(value: JsonValue): string {
-  return printValue(value, 0);
+  return printValue(value, 0, true);
+}
+
+/** `cJSON_PrintUnformatted(value)`: the text without whitespace, as iperf3 sends JSON on its control connection. */
+export function cjsonPrintUnformatted(value: JsonValue): string {
+  return printValue(value, 0, false);
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { cjsonPrint } from '../../../src/tools/net/cjson.js';
-import { buildErrorJson, buildJson, rfc1123 } from '../../../src/tools/iperf3/jsonReport.js';
+import { buildErrorJson, buildJson } from '../../../src/tools/iperf3/jsonReport.js';
+import { rfc1123 } from '../../../src/tools/iperf3/printf.js';
 import type { IntervalSample, StreamResult } from '../../../src/tools/iperf3/results.js';
 import { sample, stream, test } from './samples.js';
 
@@ -37,6 +38,7 @@ function fromSample(name: string, protocol: 'TCP' | 'UDP'): ReturnType<typeof te
         omitted: false,
         tcp: protocol === 'TCP' ? { retransmits: num(s.retransmits), sndCwnd: num(s.snd_cwnd), sndWnd: num(s.snd_wnd), rtt: num(s.rtt), rttvar: num(s.rttvar), pmtu: num(s.pmtu) } : null,
         udp: protocol === 'UDP' ? { packets: num(s.packets), lost: 0, jitter: 0, outOfOrder: 0 } : null,
+        atNs: 0,
       };
     });
     const e = obj(ends[n]);
@@ -112,7 +114,7 @@ describe('iperf3 JSON report', () => {
   });
 
   it('reports an error in the JSON document', () => {
-    const text = cjsonPrint(buildErrorJson({ version: 'iperf 3.12', systemInfo: 'Linux rc' }, 'boom'));
+    const text = cjsonPrint(buildErrorJson({ version: 'iperf 3.12', systemInfo: 'Linux rc', title: null }, 'boom'));
     expect(text).toBe('{\n\t"start":\t{\n\t\t"connected":\t[],\n\t\t"version":\t"iperf 3.12",\n\t\t"system_info":\t"Linux rc"\n\t},\n\t"intervals":\t[],\n\t"end":\t{\n\t},\n\t"error":\t"boom"\n}');
   });
 
@@ -125,4 +127,31 @@ describe('iperf3 JSON report', () => {
     expect(Object.keys(doc)).toEqual(['start', 'intervals', 'end', 'error']);
     expect(doc.error).toBe('the client has terminated');
   });
+
+  it("iperf_json_finish: `title` after `end` (and `error`), then a client's --get-server-output answer; a server's document for --get-server-output is the one before it", () => {
+    const r = { ...fromSample('iperf3-tcp-P4.json', 'TCP'), title: 'lab 1' };
+    const keys = (d: ReturnType<typeof buildJson>): string[] => d.entries.map(([k]) => k);
+    expect(keys(buildJson(r))).toEqual(['start', 'intervals', 'end', 'title']);
+    expect(keys(buildJson(r, { error: 'boom' }))).toEqual(['start', 'intervals', 'end', 'error', 'title']);
+    const text = buildJson({ ...r, serverOutput: { kind: 'text', text: 'Accepted connection …\n' } });
+    expect(keys(text)).toEqual(['start', 'intervals', 'end', 'title', 'server_output_text']);
+    expect(text.get('server_output_text')).toBe('Accepted connection …\n');
+    const serverDoc = buildJson({ ...r, role: 's' }, { finished: false });
+    expect(keys(serverDoc)).toEqual(['start', 'intervals', 'end']);
+    const withJson = buildJson({ ...r, title: null, serverOutput: { kind: 'json', doc: serverDoc } });
+    expect(keys(withJson)).toEqual(['start', 'intervals', 'end', 'server_output_json']);
+    expect(withJson.get('server_output_json')).toBe(serverDoc);
+    // A server keeps the client's title for its own document, and never embeds server output.
+    expect(keys(buildJson({ ...r, role: 's', serverOutput: { kind: 'text', text: 'x' } }))).toEqual(['start', 'intervals', 'end', 'title']);
+    expect(cjsonPrint(buildErrorJson({ version: 'iperf 3.12', systemInfo: 'Linux rc', title: 't' }, 'boom'))).toMatch(/\t"error":\t"boom",\n\t"title":\t"t"\n}$/);
+  });
+
+  it("test_start carries -n and -k (and the duration 0 they leave)", () => {
+    const r = fromSample('iperf3-tcp-P4.json', 'TCP');
+    const doc = JSON.parse(cjsonPrint(buildJson({ ...r, start: { ...r.start, duration: 0, bytes: 10485760, blocks: 0 } }))) as { start: { test_start: J } };
+    expect(doc.start.test_start).toMatchObject({ duration: 0, bytes: 10485760, blocks: 0 });
+    const k = JSON.parse(cjsonPrint(buildJson({ ...r, start: { ...r.start, duration: 0, bytes: 0, blocks: 80 } }))) as { start: { test_start: J } };
+    expect(k.start.test_start).toMatchObject({ duration: 0, bytes: 0, blocks: 80 });
+  });
 });
+

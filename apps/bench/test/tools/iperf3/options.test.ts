@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { parseIperf3Args, USAGE_LONG, USAGE_SHORT, type ParseOutcome } from '../../../src/tools/iperf3/options.js';
+import { paramsJson, resultsJson, type TestParams } from '../../../src/tools/iperf3/session.js';
 import { unitAtof, unitAtofRate, unitAtoi, unitFormat } from '../../../src/tools/iperf3/units.js';
+import { JsonObject } from '../../../src/tools/net/cjson.js';
 
 const SYS = 'Linux ep 6.18.0 #1 SMP PREEMPT aarch64';
 const parse = (line: string): ParseOutcome => parseIperf3Args(['iperf3', ...line.split(' ').filter((w) => w !== '')], SYS);
@@ -141,4 +143,78 @@ describe('iperf3 options', () => {
     expect(v).toMatchObject({ kind: 'exit', status: 0 });
     expect(v.kind === 'exit' ? v.stdout : '').toMatch(/^iperf 3\.12 \(cJSON 1\.7\.15\)\nLinux ep/);
   });
+
+  it('takes -n/--bytes and -k/--blockcount as unit_atoi numbers (K/M/G by 1024): the test has no -t end then (duration 0)', () => {
+    expect(options('-c h -n 10M')).toMatchObject({ bytes: 10485760, blocks: 0, duration: 0 });
+    expect(options('-c h --bytes=1.5k')).toMatchObject({ bytes: 1536, duration: 0 });
+    expect(options('-c h -k 100')).toMatchObject({ blocks: 100, bytes: 0, duration: 0 });
+    expect(options('-c h --blockcount 2K')).toMatchObject({ blocks: 2048, duration: 0 });
+    // A count of 0 (or no number) is no end condition: -t's default stays.
+    expect(options('-c h -n 0')).toMatchObject({ bytes: 0, duration: 10 });
+    expect(options('-c h -n x')).toMatchObject({ bytes: 0, duration: 10 });
+    expect(options('-c h -n 0 -t 3')).toMatchObject({ bytes: 0, duration: 3 });
+    // A negative count is kept as the int64 iperf3's JSON shows (unsigned, no test reaches it).
+    expect(options('-c h -n -1')).toMatchObject({ bytes: -1, duration: 0 });
+  });
+
+  it('refuses more than one end condition (IEENDCONDITIONS), whatever their order, and -n/-k on a server', () => {
+    for (const line of ['-c h -t 5 -n 1M', '-c h -n 1M -t 5', '-c h -t 5 -k 10', '-c h -n 1M -k 10', '-c h -k 1 -n 1 -t 1', '-c h -t 0 -n 1M']) {
+      expect.soft(parse(line)).toEqual({ kind: 'exit', stdout: '', stderr: paramError('only one test end condition (-t, -n, -k) may be specified'), status: 1 });
+    }
+    for (const line of ['-s -n 1M', '-s -k 5', '-s -T x', '-s --get-server-output', '-s --connect-timeout 100']) {
+      expect.soft(parse(line)).toEqual({ kind: 'exit', stdout: '', stderr: paramError('some option you are trying to set is client only'), status: 1 });
+    }
+    // The role check comes first: a client's end conditions do not hide a server-only option.
+    expect(parse('-c h -D -t 1 -n 1')).toEqual({ kind: 'exit', stdout: '', stderr: paramError('some option you are trying to set is server only'), status: 1 });
+  });
+
+  it('takes -V, -T, --timestamps[=FORMAT], --forceflush, --get-server-output, --cport and --connect-timeout', () => {
+    expect(options('-c h')).toMatchObject({ verbose: false, title: null, timestamps: null, getServerOutput: false, cport: 0, connectTimeout: -1 });
+    expect(options('-c h -V -T lab1 --get-server-output --forceflush')).toMatchObject({ verbose: true, title: 'lab1', getServerOutput: true });
+    expect(options('-c h --timestamps').timestamps).toBe('%c ');
+    expect(options('-c h --timestamps=%T|').timestamps).toBe('%T|');
+    // getopt's optional argument: `--timestamps=` gives an empty format, and a separate word is no argument.
+    expect(options('-c h --timestamps=').timestamps).toBe('');
+    expect(options('-c h --timestamps %T').timestamps).toBe('%c ');
+    expect(options('-c h --cport 6000 --connect-timeout 1k')).toMatchObject({ cport: 6000, connectTimeout: 1024 });
+    // -V, --timestamps, --forceflush and --cport are neither client nor server options.
+    expect(options('-s -V --timestamps --forceflush --cport 7000')).toMatchObject({ role: 's', verbose: true, timestamps: '%c ', cport: 7000 });
+    for (const bad of ['0', '65536', 'x']) expect.soft(parse(`-c h --cport ${bad}`)).toEqual({ kind: 'exit', stdout: '', stderr: paramError('port number must be between 1 and 65535 inclusive'), status: 1 });
+  });
+
+  it('warns that -V may interfere with -J, after the -f warning', () => {
+    const r = parse('-c h -J -V -f m');
+    expect(r.kind === 'run' ? r.warnings : '').toBe('warning: Report format (-f) flag ignored with JSON output (-J)\nwarning: Verbose output (-v) may interfere with JSON output (-J)\n');
+    const quiet = parse('-c h -V');
+    expect(quiet.kind === 'run' ? quiet.warnings : 'x').toBe('');
+  });
+
+  it('puts the time before a parameter error once --timestamps was parsed (iperf_err), not when it comes after the error', () => {
+    const secs = 1795311015;
+    const stamped = parseIperf3Args(['iperf3', '--timestamps', '-c', 'h', '-t', '5', '-n', '1M'], SYS, secs);
+    expect(stamped).toEqual({ kind: 'exit', stdout: '', stderr: `Sun Nov 22 01:30:15 2026 iperf3: parameter error - only one test end condition (-t, -n, -k) may be specified\n\n${USAGE_SHORT}`, status: 1 });
+    expect(parseIperf3Args(['iperf3', '--timestamps=%s:', '-c', 'h', '-p', '0'], SYS, secs)).toMatchObject({ stderr: `1795311015:iperf3: parameter error - port number must be between 1 and 65535 inclusive\n\n${USAGE_SHORT}` });
+    // Parsed after the failing option: never seen.
+    expect(parseIperf3Args(['iperf3', '-c', 'h', '-p', '0', '--timestamps'], SYS, secs)).toMatchObject({ stderr: paramError('port number must be between 1 and 65535 inclusive') });
+  });
+
+  it('still refuses, with IEUNIMP, the options whose mechanism the lab lacks', () => {
+    const refused = ['-B 10.0.0.2', '-M 1400', '-6', '-S 16', '--dscp af11', '-L 5', '-F f', '-d', '--debug=2', '-I /tmp/p', '--logfile f', '--extra-data x', '--repeating-payload', '--udp-counters-64bit', '--dont-fragment', '--fq-rate 1M', '--no-fq-socket-pacing', '--pacing-timer 100', '--rcv-timeout 1000'];
+    for (const opt of refused) expect.soft(parse(`-c h ${opt}`)).toEqual({ kind: 'exit', stdout: '', stderr: paramError('an option you are trying to set is not implemented yet'), status: 1 });
+    for (const opt of ['--idle-timeout 5', '--server-bitrate-limit 1M', '-X 10.0.0.2']) expect.soft(parse(`-s ${opt}`)).toMatchObject({ stderr: paramError('an option you are trying to set is not implemented yet') });
+  });
+
+  it('sends -n, -k, -b …/N, -T and --get-server-output in the parameters (send_parameters), and a server output in the results (send_results)', () => {
+    const p: TestParams = { protocol: 'TCP', numStreams: 1, blksize: 131072, socketBufsize: 0, rate: 0, duration: 0, omit: 0, reverse: false, bidir: false, zerocopy: false, noDelay: false, congestion: null, interval: 1, serverAffinity: -1, cookie: 'c', bytes: 0, blocks: 0, burst: 0, title: null, getServerOutput: false };
+    expect(paramsJson(p)).toBe('{"tcp":true,"omit":0,"time":0,"parallel":1,"len":131072,"pacing_timer":1000,"client_version":"3.12"}');
+    expect(paramsJson({ ...p, bytes: 1048576, title: 'a "t"', getServerOutput: true })).toBe('{"tcp":true,"omit":0,"time":0,"num":1048576,"parallel":1,"len":131072,"pacing_timer":1000,"title":"a \\"t\\"","get_server_output":1,"client_version":"3.12"}');
+    expect(paramsJson({ ...p, blocks: 7, rate: 1e6, burst: 4 })).toContain('"time":0,"blockcount":7,"parallel":1,');
+    expect(paramsJson({ ...p, blocks: 7, rate: 1e6, burst: 4 })).toContain('"pacing_timer":1000,"burst":4,');
+    const r = { senderHasRetransmits: false, cpuPercent: 1, congestionUsed: null, streams: [] };
+    expect(resultsJson({ ...r, serverOutput: null })).toBe('{"cpu_util_total":1,"cpu_util_user":0,"cpu_util_system":1,"sender_has_retransmits":0,"streams":[]}');
+    expect(resultsJson({ ...r, serverOutput: { kind: 'text', text: 'a\n' } })).toBe('{"cpu_util_total":1,"cpu_util_user":0,"cpu_util_system":1,"sender_has_retransmits":0,"server_output_text":"a\\n","streams":[]}');
+    const doc = new JsonObject().add('end', new JsonObject().add('x', [1, 2]));
+    expect(resultsJson({ ...r, serverOutput: { kind: 'json', doc } })).toBe('{"cpu_util_total":1,"cpu_util_user":0,"cpu_util_system":1,"sender_has_retransmits":0,"server_output_json":{"end":{"x":[1,2]}},"streams":[]}');
+  });
 });
+

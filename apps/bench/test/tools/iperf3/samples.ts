@@ -43,7 +43,7 @@ export function stream(over: Partial<StreamResult> & Pick<StreamResult, 'socket'
 
 /** An interval sample with neutral defaults. */
 export function iv(start: number, end: number, bytes: number, extra: Partial<IntervalSample> = {}): IntervalSample {
-  return { start, end, bytes, omitted: false, tcp: null, udp: null, ...extra };
+  return { start, end, bytes, omitted: false, tcp: null, udp: null, atNs: 0, ...extra };
 }
 
 /** A client test result with neutral defaults. */
@@ -71,10 +71,15 @@ export function test(over: Partial<TestResult> & Pick<TestResult, 'streams' | 'p
       blksize: 0,
       omit: 0,
       duration: 0,
+      bytes: 0,
+      blocks: 0,
     },
     cpu: { hostTotal: 0, hostUser: 0, hostSystem: 0, remoteTotal: 0, remoteUser: 0, remoteSystem: 0 },
     senderCongestion: null,
     receiverCongestion: null,
+    title: null,
+    clock: { streamsNs: 0, startedNs: 0, reportNs: 0 },
+    serverOutput: null,
     ...over,
   };
 }
