@@ -18,7 +18,7 @@ import type { ProcessSignal } from '../jobs.js';
 import { programStart, systemInfo, wallClockSeconds } from '../net/host.js';
 import { COOKIE_SIZE, ControlChannel, ControlEnd, jsonMsg, registerChannel, registerStream, stateMsg, type CtrlMsg } from './control.js';
 import { DEFAULT_UDP_BLKSIZE, IPERF_VERSION, MAX_UDP_BLOCKSIZE, type Iperf3Options, type IperfErrorCode } from './options.js';
-import { iperfPrintf, versionCalls, type Printer } from './printf.js';
+import { iperfPrintf, printerOf, versionCalls } from './printf.js';
 import type { TestResult } from './results.js';
 import { diagnoseTxStall } from '../../lab/diagnose.js';
 import { affinityMask, connectionTime, endByCount, paramsJson, resultsJson, Side, sideResult, type PeerResults, type SideFailure, type TestParams } from './session.js';
@@ -70,8 +70,8 @@ export const CLIENT_GRACE_S = 300;
 /**
  * How long a test with no end (`-t 0`, a negative `-t`) runs before the lab interrupts it, as
  * the user's Ctrl-C would (s, virtual): past the server's 40 s test timer of a negative `-t`.
- * A test ended by `-n`/`-k` has no end timer either, but does end: the lab waits as long as it
- * moves data, and calls it hung after CLIENT_GRACE_S without any.
+ * A test ended by `-n`/`-k` has no end timer either, but does end: the lab looks at it every
+ * CLIENT_GRACE_S and calls it hung once it has moved no data since the last look.
  */
 export const UNBOUNDED_RUN_S = 60;
 
@@ -180,12 +180,6 @@ class ClientSession {
   private get style(): TextStyle {
     const o = this.spec.options;
     return { verbose: o.verbose, timestamps: o.timestamps };
-  }
-
-  /** iperf_printf's decoration on this client. */
-  private get printer(): Printer {
-    const o = this.spec.options;
-    return { timestamps: o.timestamps, title: o.title };
   }
 
   /** What every outcome carries (see ClientEarly), at the lab's time now. */
@@ -326,7 +320,7 @@ class ClientSession {
     if (cpus === null) return { kind: 'error', code: 'IEAFFINITY', errno: 'EINVAL', ...this.early(), partial: null, connected: false, report: null };
     programStart(lab, board);
     // iperf_run_client, text mode with -V: the version and the system, before iperf_connect.
-    if (o.verbose && !o.json) this.preamble = iperfPrintf(this.printer, wallClockSeconds(lab), versionCalls(IPERF_VERSION, systemInfo(lab, board)));
+    if (o.verbose && !o.json) this.preamble = iperfPrintf(printerOf(o), wallClockSeconds(lab), versionCalls(IPERF_VERSION, systemInfo(lab, board)));
     this.task = board.host.createUserTask(
       'iperf3',
       (ctx, t) => {

@@ -13,16 +13,15 @@ import { netStrerror, type NetErrno } from '@ntbsim/net-core';
 import type { Board } from '../../lab/lab.js';
 import { result, type Command, type CommandResult, type ShellEnv } from '../../types.js';
 import { cjsonPrint } from '../net/cjson.js';
-import { systemInfo } from '../net/host.js';
+import { systemInfo, wallClockAt, wallClockSeconds } from '../net/host.js';
 import { addJob, printJob, type JobStatus } from '../jobs.js';
 import { combinedOutput, interleaved, type StreamWrite } from '../output.js';
 import { runClient, startClient, type ClientEarly, type ClientOutcome } from './client.js';
 import { buildErrorJson, buildJson } from './jsonReport.js';
 import { IPERF_ERRORS, IPERF_VERSION, parseIperf3Args, USAGE_SHORT, type Iperf3Options, type IperfErrorCode } from './options.js';
-import { iperfErr, iperfPrintf, versionCalls, type Printer } from './printf.js';
+import { iperfErr, iperfPrintf, printerOf, versionCalls } from './printf.js';
 import type { TestResult } from './results.js';
 import { takeServerOutput } from '../net/background.js';
-import { wallClockAt, wallClockSeconds } from '../net/host.js';
 import { affinityMask } from './session.js';
 import { startServer } from './server.js';
 import { formatClientProgress, formatClientText, formatSummary, formatTerminatedReport, jsonVerboseText, type TextStyle } from './textReport.js';
@@ -51,11 +50,6 @@ function bindDevCheck(board: Board, dev: string): 'ok' | 'ENODEV' | 'unmodelled'
 const DOTTED_QUAD = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/;
 
 /** `iperf3`: server (`-s`) or client (`-c HOST`) with iperf3 3.12's options and output. */
-/** iperf_printf's decoration for these options: `--timestamps`, and `-T` on a client. */
-function printerOf(o: Iperf3Options): Printer {
-  return { timestamps: o.timestamps, title: o.role === 'c' ? o.title : null };
-}
-
 export const iperf3: Command = (argv, env) => {
   const { lab, board } = env;
   const sys = systemInfo(lab, board);

@@ -7,6 +7,7 @@
  * the time but no title. Plain `printf`s (`Control connection MSS …`) and warnings get neither.
  */
 import { strftime } from '../net/strftime.js';
+import type { Iperf3Options } from './options.js';
 
 /** What decorates the calls of one side: its `--timestamps` format and, on a client, `-T`'s title. */
 export interface Printer {
@@ -14,6 +15,11 @@ export interface Printer {
   readonly timestamps: string | null;
   /** The title, null without `-T` (and always on a server). */
   readonly title: string | null;
+}
+
+/** The decoration of an iperf3 run with options `o`: `--timestamps`, and `-T` on a client. */
+export function printerOf(o: Pick<Iperf3Options, 'role' | 'title' | 'timestamps'>): Printer {
+  return { timestamps: o.timestamps, title: o.role === 'c' ? o.title : null };
 }
 
 /** A printer that decorates nothing. */

@@ -146,8 +146,10 @@ export interface EndByCount {
   readonly blocks: number;
   /**
    * iperf_send's multisend (`-b …/N`'s N, else 10 without `-b`, else 1) above 1: the check runs
-   * before each write; at 1 (a paced test) iperf_send makes one write per stream and the test's
-   * end is checked after it, so the streams of that round still write.
+   * before each write (iperf_send skips it in the last of its passes, which only matters when
+   * the count is reached in that pass with `-P` > 1: the lab checks every write); at 1 (a paced
+   * test) iperf_send makes one write per stream and the test's end is checked after it, so the
+   * streams of that round still write.
    */
   readonly everySend: boolean;
 }

@@ -32,7 +32,7 @@
 import { cFixed, cGeneral, padLeft, padRight } from '../net/cformat.js';
 import { cjsonPrint } from '../net/cjson.js';
 import { wallClockAt } from '../net/host.js';
-import { iperfPrintf, PLAIN_PRINTER, rfc1123, type Printer } from './printf.js';
+import { iperfPrintf, PLAIN_PRINTER, printerOf, rfc1123, type Printer } from './printf.js';
 import { intervalSeconds, intervalStartSecs, usToSecs, type IntervalSample, type StreamResult, type TestResult } from './results.js';
 import { unitFormat } from './units.js';
 
@@ -48,8 +48,8 @@ export interface TextStyle {
 export const PLAIN: TextStyle = { verbose: false, timestamps: null };
 
 /** The iperf_printf decoration of `r`'s side: `--timestamps`, and the title on a client only. */
-export function reportPrinter(r: TestResult, style: TextStyle): Printer {
-  return { timestamps: style.timestamps, title: r.role === 'c' ? r.title : null };
+function reportPrinter(r: TestResult, style: TextStyle): Printer {
+  return printerOf({ role: r.role, title: r.title, timestamps: style.timestamps });
 }
 
 /** Calls printed together, at wall-clock second `secs`. */
