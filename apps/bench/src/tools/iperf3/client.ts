@@ -248,8 +248,7 @@ class ClientSession {
    */
   private movedSinceLook(): boolean {
     const side = this.side;
-    const p = this.params;
-    if (side === null || p === null || endByCount(p) === null) return false;
+    if (side === null || side.endBy === null) return false;
     const moved = side.counts.bytesSent + side.counts.bytesReceived;
     const progressed = moved !== this.movedAtLook;
     this.movedAtLook = moved;
@@ -454,7 +453,7 @@ class ClientSession {
   private newSide(p: TestParams): Side {
     const mode = p.bidir ? 'bidir' : p.reverse ? 'receiver' : 'sender';
     const side = new Side('c', this.spec.board, { mode, protocol: p.protocol, cpus: this.cpus });
-    side.endBy = endByCount(p);
+    side.endBy = endByCount(p, 'c');
     return side;
   }
 

@@ -418,7 +418,7 @@ class ServerSession {
     this.side = new Side('s', this.srv.board, { mode, protocol: p.protocol, cpus });
     this.side.main = this.srv.task;
     // iperf_send's -n/-k check: a sending server stops at the client's count (the client ends the test).
-    this.side.endBy = endByCount(p);
+    this.side.endBy = endByCount(p, 's');
     const n = p.numStreams;
     this.toReceive = mode === 'sender' ? 0 : n;
     this.receives = mode !== 'sender';

@@ -138,27 +138,33 @@ export function resultsJson(r: PeerResults): string {
   return out?.kind === 'json' ? text.replace(JSON.stringify(placeholder), cjsonPrintUnformatted(out.doc)) : text;
 }
 
-/** How a side's senders count toward `-n`/`-k`: the counts, and whether iperf_send checks before every write. */
+/**
+ * When a side's senders stop at the `-n`/`-k` count. iperf_send's multisend (`-b …/N`'s N, else
+ * 10 without `-b`, else 1) above 1: it checks the count before each write (`write`; it skips the
+ * check in the last of its passes, which only matters when the count is reached in that pass
+ * with `-P` > 1: the lab checks every write). At 1 (a paced test) it makes one write per stream
+ * without a check: a client ends the test after that round (`round`: the streams of the round
+ * that reached the count still write), a server — which never ends a test — sends on until the
+ * client does (`never`).
+ */
+export type CountCheck = 'write' | 'round' | 'never';
+
+/** How a side's senders count toward `-n`/`-k`. */
 export interface EndByCount {
   /** `-n` (0 = none; negative: a wrapped count no test reaches). */
   readonly bytes: number;
   /** `-k` (0 = none). */
   readonly blocks: number;
-  /**
-   * iperf_send's multisend (`-b …/N`'s N, else 10 without `-b`, else 1) above 1: the check runs
-   * before each write (iperf_send skips it in the last of its passes, which only matters when
-   * the count is reached in that pass with `-P` > 1: the lab checks every write); at 1 (a paced
-   * test) iperf_send makes one write per stream and the test's end is checked after it, so the
-   * streams of that round still write.
-   */
-  readonly everySend: boolean;
+  /** When its senders stop. */
+  readonly check: CountCheck;
 }
 
-/** The `-n`/`-k` end of test parameters `p`, null for a test without one. */
-export function endByCount(p: TestParams): EndByCount | null {
+/** The `-n`/`-k` end of test parameters `p` on a client (`c`) or server, null for a test without one. */
+export function endByCount(p: TestParams, role: 'c' | 's'): EndByCount | null {
   if (p.bytes === 0 && p.blocks === 0) return null;
   const multisend = p.burst !== 0 ? p.burst : p.rate === 0 ? 10 : 1;
-  return { bytes: p.bytes, blocks: p.blocks, everySend: multisend > 1 };
+  const check = multisend > 1 ? 'write' : role === 'c' ? 'round' : 'never';
+  return { bytes: p.bytes, blocks: p.blocks, check };
 }
 
 /** A count reaching a `-n`/`-k` target (unsigned: a negative target is about 2^64, never reached). */
@@ -224,10 +230,11 @@ export class Side implements SideState {
     return e !== null && (reached(this.counts.bytesSent, e.bytes) || reached(this.counts.blocksSent, e.blocks));
   }
 
-  /** iperf_send's check: a sender may write until the count is sent (a paced test: until the round after). */
+  /** iperf_send's check: a sender may write until the count is sent (see CountCheck). */
   sendAllowed(): boolean {
-    if (!this.sentReached) return true;
-    return this.endBy?.everySend === false && this.loop?.round === this.reachedRound;
+    const check = this.endBy?.check;
+    if (check === undefined || check === 'never' || !this.sentReached) return true;
+    return check === 'round' && this.loop?.round === this.reachedRound;
   }
 
   /** A sender wrote `bytes` completing `blocks` blocks; reaching the count wakes the main task, which ends a client's test. */

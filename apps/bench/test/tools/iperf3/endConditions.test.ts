@@ -3,6 +3,7 @@ import { labCommands } from '../../../src/commands.js';
 import { bootLab, type Lab } from '../../../src/lab/lab.js';
 import { runScript } from '../../../src/lab/script.js';
 import { iperf3, takeServerOutput } from '../../../src/tools/iperf3/index.js';
+import { endByCount, Side, type TestParams } from '../../../src/tools/iperf3/session.js';
 import type { CommandResult } from '../../../src/types.js';
 
 const BLK = 131072;
@@ -123,4 +124,29 @@ describe('iperf3 -n/--bytes and -k/--blockcount', () => {
     expect(waited?.stdout).toMatch(/^ntb-bench: iperf3 still had not finished 600 s \(virtual\) after it started; the real iperf3 would still be waiting\. The model says: .*link is down/m);
     expect(waited?.stdout).not.toContain('has no end');
   });
+
+  it("iperf_send's check: unpaced senders stop at the count, a paced client's after its round, a paced server's never (the client ends the test)", () => {
+    const l = lab();
+    const p: TestParams = { protocol: 'UDP', numStreams: 1, blksize: 1400, socketBufsize: 0, rate: 0, duration: 0, omit: 0, reverse: true, bidir: false, zerocopy: false, noDelay: false, congestion: null, interval: 1, serverAffinity: -1, cookie: 'c', bytes: 0, blocks: 5, burst: 0, title: null, getServerOutput: false };
+    expect(endByCount({ ...p, blocks: 0 }, 'c')).toBeNull();
+    const allowedAfterCount = (params: TestParams, role: 'c' | 's'): boolean => {
+      const side = new Side(role, l.boards.rc, { mode: 'sender', protocol: 'UDP' });
+      side.endBy = endByCount(params, role);
+      side.sent(1400 * 4, 4);
+      const before = side.sendAllowed();
+      side.sent(1400, 1);
+      expect(before).toBe(true);
+      return side.sendAllowed();
+    };
+    expect(allowedAfterCount(p, 'c')).toBe(false);
+    expect(allowedAfterCount(p, 's')).toBe(false);
+    expect(allowedAfterCount({ ...p, rate: 1e6, burst: 10 }, 's')).toBe(false);
+    expect(endByCount({ ...p, rate: 1e6 }, 'c')?.check).toBe('round');
+    expect(allowedAfterCount({ ...p, rate: 1e6 }, 's')).toBe(true);
+    // Paced -R over UDP: the client ends the test once it has received the count, the server sent at least as many.
+    const d = json(served(), '-c 10.0.0.1 -u -b 10M -l 1400 -R -k 20');
+    expect(d.end.sum_received.packets).toBeGreaterThanOrEqual(20);
+    expect(d.end.sum_sent.packets).toBeGreaterThanOrEqual(d.end.sum_received.packets ?? 0);
+  });
 });
+
