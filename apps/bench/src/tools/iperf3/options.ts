@@ -395,8 +395,8 @@ function getopt(args: readonly string[], prog: string): Occurrence[] {
 
 /**
  * The options real iperf3 accepts that the lab does not model: `-B` (a board has one address),
- * `-M` (net-core's TCP has no TCP_MAXSEG), `-6`, `-L` (no IPv6), `-S`/`--dscp` (no IP TOS),
- * `-F`, `-I`, `--logfile` (no writable filesystem), `-d` (debug dumps), `-X` (no SCTP),
+ * `-M` (net-core's TCP has no TCP_MAXSEG), `-6`, `-L` (no IPv6), `-F`, `-I`, `--logfile` (no
+ * writable filesystem), `-d` (debug dumps), `-X` (no SCTP), and — not modelled yet — `-S`/`--dscp`,
  * `--extra-data`, `--repeating-payload`, `--udp-counters-64bit`, `--dont-fragment`, the pacing
  * and rate-limit options, `--idle-timeout` and `--rcv-timeout`.
  */
