@@ -16,7 +16,7 @@
  */
 import { JsonObject, jsonObject, type JsonValue } from '../net/cjson.js';
 import { rfc1123 } from './printf.js';
-import { intervalSeconds, intervalStartSecs, usToSecs, type IntervalSample, type StreamResult, type TestResult } from './results.js';
+import { intervalSeconds, intervalStartSecs, intervalSum, usToSecs, type IntervalSample, type StreamResult, type TestResult } from './results.js';
 import { blockHasRetransmits, blockTotals, intervalCount, intervalPrinted, streamPackets, streamUdpNet, summaryTimes } from './textReport.js';
 
 function startObject(r: TestResult): JsonObject {
@@ -93,23 +93,11 @@ function intervalObject(r: TestResult, k: number, sumOmitted?: boolean): JsonObj
   const interval = new JsonObject().add('streams', streams);
   const first = r.streams[0];
   blockOrder(r).forEach((mbs, b) => {
-    let bytes = 0;
-    let retransmits = 0;
-    let packets = 0;
-    let lost = 0;
-    let jitter = 0;
     for (const sp of r.streams) {
       const irp = sp.intervals[k];
-      if (sp.sender !== mbs || irp === undefined) continue;
-      streams.push(intervalStream(r, sp, irp));
-      bytes += irp.bytes;
-      if (irp.tcp !== null) retransmits += irp.tcp.retransmits;
-      if (irp.udp !== null) {
-        packets += irp.udp.packets;
-        lost += irp.udp.lost;
-        jitter += irp.udp.jitter;
-      }
+      if (sp.sender === mbs && irp !== undefined) streams.push(intervalStream(r, sp, irp));
     }
+    const { bytes, retransmits, packets, lost, jitter } = intervalSum(r, k, mbs);
     const firp = first?.intervals[k];
     if (firp === undefined) return;
     const secs = intervalSeconds(firp);

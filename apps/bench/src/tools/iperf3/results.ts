@@ -272,3 +272,38 @@ export function intervalStartSecs(s: IntervalSample): number {
 export function intervalSeconds(s: IntervalSample): number {
   return Math.fround(usToSecs(s.end - s.start));
 }
+
+/** The [SUM] of interval `k` over the streams whose role is `sender` (iperf_print_intermediate's totals). */
+export interface IntervalSum {
+  /** Bytes moved. */
+  readonly bytes: number;
+  /** TCP retransmits. */
+  readonly retransmits: number;
+  /** UDP datagrams. */
+  readonly packets: number;
+  /** UDP datagrams lost. */
+  readonly lost: number;
+  /** UDP jitter (s), summed over the streams (the report divides by their number). */
+  readonly jitter: number;
+}
+
+/** Interval `k`'s totals over the streams whose `sender` is `sender` (the text and JSON [SUM] both come from it). */
+export function intervalSum(r: TestResult, k: number, sender: boolean): IntervalSum {
+  let bytes = 0;
+  let retransmits = 0;
+  let packets = 0;
+  let lost = 0;
+  let jitter = 0;
+  for (const sp of r.streams) {
+    const irp = sp.intervals[k];
+    if (sp.sender !== sender || irp === undefined) continue;
+    bytes += irp.bytes;
+    if (irp.tcp !== null) retransmits += irp.tcp.retransmits;
+    if (irp.udp !== null) {
+      packets += irp.udp.packets;
+      lost += irp.udp.lost;
+      jitter += irp.udp.jitter;
+    }
+  }
+  return { bytes, retransmits, packets, lost, jitter };
+}

@@ -33,7 +33,7 @@ import { cFixed, cGeneral, padLeft, padRight } from '../net/cformat.js';
 import { cjsonPrint } from '../net/cjson.js';
 import { wallClockAt } from '../net/host.js';
 import { iperfPrintf, PLAIN_PRINTER, printerOf, rfc1123, type Printer } from './printf.js';
-import { intervalSeconds, intervalStartSecs, usToSecs, type IntervalSample, type StreamResult, type TestResult } from './results.js';
+import { intervalSeconds, intervalStartSecs, intervalSum, usToSecs, type IntervalSample, type StreamResult, type TestResult } from './results.js';
 import { unitFormat } from './units.js';
 
 /** How a side prints its text report: `-V`, and `--timestamps`' format (a client's `-T` comes with the result). */
@@ -165,11 +165,6 @@ function intervalCalls(r: TestResult, k: number, sumOmitted?: boolean): string[]
   if (!intervalPrinted(r, k) || first === undefined) return out;
   for (const mbs of blocks(r)) {
     const tag = roleTag(r, mbs);
-    let bytes = 0;
-    let retransmits = 0;
-    let packets = 0;
-    let lost = 0;
-    let jitter = 0;
     for (const sp of r.streams) {
       if (sp.sender !== mbs) continue;
       const irp = sp.intervals[k];
@@ -179,14 +174,8 @@ function intervalCalls(r: TestResult, k: number, sumOmitted?: boolean): string[]
         else if (r.numStreams > 1) out.push(SEPARATOR);
       }
       out.push(streamIntervalLine(r, sp, irp));
-      bytes += irp.bytes;
-      if (irp.tcp !== null) retransmits += irp.tcp.retransmits;
-      if (irp.udp !== null) {
-        packets += irp.udp.packets;
-        lost += irp.udp.lost;
-        jitter += irp.udp.jitter;
-      }
     }
+    const { bytes, retransmits, packets, lost, jitter } = intervalSum(r, k, mbs);
     const firp = first.intervals[k];
     if (r.numStreams <= 1 || firp === undefined) continue;
     const times = { st: intervalStartSecs(firp), et: usToSecs(firp.end) };
