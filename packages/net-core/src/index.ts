@@ -28,6 +28,23 @@ export {
   type Ipv4Prefix,
 } from './inet.js';
 export { checkPort, InetSock, payloadOf, SOCK_MIN_RCVBUF, SOCK_MIN_SNDBUF, type Payload, type PmtuDisc } from './inetSock.js';
+export {
+  NETDEV_FEATURE_COUNT,
+  netdevFeatures,
+  netdevFixFeatures,
+  NETIF_F,
+  NETIF_F_ALL_TSO,
+  NETIF_F_BIT,
+  NETIF_F_CSUM_MASK,
+  NETIF_F_ETHTOOL_BITS,
+  NETIF_F_GSO_SOFTWARE,
+  NETIF_F_NEVER_CHANGE,
+  NETIF_F_SOFT_FEATURES,
+  NETIF_F_SOFT_FEATURES_OFF,
+  registerNetdevFeatures,
+  type NetdevFeature,
+  type RegisteredFeatures,
+} from './features.js';
 export { ipDatagramTruesize, ipFragment, ipFragmentSizes } from './ipFrag.js';
 export {
   createNetDevice,
@@ -35,6 +52,7 @@ export {
   ETH_DATA_LEN,
   ETH_MAX_MTU,
   ETH_MIN_MTU,
+  ethRandomAddr,
   ethTypeTrans,
   NetDevice,
   NetdevQueue,

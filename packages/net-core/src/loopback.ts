@@ -5,11 +5,15 @@
  * all-zero address. `loopback_xmit` orphans the skb, hands it to `netif_rx` on the sending CPU
  * (so NET_RX runs there) and counts it once, as both sent and received (lstats). Every packet
  * to a local address (the host's own, or 127.0.0.0/8) is routed here. Its ethtool_ops are
- * `loopback_ethtool_ops`: `get_link` (always on) only, in the shape of the ethtool_ops contract
- * (`getLink`); no drvinfo, channels or statistics.
+ * `loopback_ethtool_ops`: `get_link` (always on) and `get_ts_info` (ethtool_op_get_ts_info:
+ * software time stamps, no PTP clock), in the shape of the ethtool_ops contract (`getLink`,
+ * `getTsInfo`); no drvinfo, channels or statistics. Its features are `loopback_setup`'s (SG,
+ * FRAGLIST, the software GSOs, HW_CSUM, RXCSUM, SCTP_CRC, HIGHDMA, VLAN_CHALLENGED, LOOPBACK on;
+ * the software GSOs changeable); the model's lo hands whole skbs to `netif_rx` whatever they say.
  */
 import type { ExecContext } from '@ntbsim/kernel';
 import { netifRx } from './dev.js';
+import { netdevFeatures, NETIF_F_GSO_SOFTWARE } from './features.js';
 import { createNetDevice, type NetDevice } from './netDevice.js';
 import type { NetStack } from './netStack.js';
 import type { Skb } from './skb.js';
@@ -18,8 +22,18 @@ import type { NetdevTx } from './types.js';
 /** The loopback MTU (LOOPBACK_MTU, bytes: 64 KiB). */
 export const LOOPBACK_MTU = 65536;
 
-/** loopback_ethtool_ops: `get_link` = ethtool_op_get_link's always_on, the rest absent. */
-const LOOPBACK_ETHTOOL_OPS = { getLink: (): boolean => true } as const;
+/**
+ * loopback_ethtool_ops: `get_link` = ethtool_op_get_link's always_on, `get_ts_info` =
+ * ethtool_op_get_ts_info, the rest absent.
+ */
+const LOOPBACK_ETHTOOL_OPS = {
+  getLink: (): boolean => true,
+  getTsInfo: () => ({ soTimestamping: ['software-transmit', 'software-receive', 'software-system-clock'] as const, phcIndex: -1 }),
+} as const;
+
+/** loopback_setup's dev->features. */
+const LOOPBACK_FEATURES =
+  netdevFeatures('SG', 'FRAGLIST', 'HW_CSUM', 'RXCSUM', 'SCTP_CRC', 'HIGHDMA', 'VLAN_CHALLENGED', 'LOOPBACK') | NETIF_F_GSO_SOFTWARE;
 
 /** Create, open and address `lo` on `stack` (loopback_net_init, then `ip link set lo up`). */
 export function createLoopback(stack: NetStack): NetDevice {
@@ -45,6 +59,8 @@ export function createLoopback(stack: NetStack): NetDevice {
     devAddr: new Uint8Array(6),
     noQueue: true,
     loopback: true,
+    features: LOOPBACK_FEATURES,
+    hwFeatures: NETIF_F_GSO_SOFTWARE,
     ethtoolOps: LOOPBACK_ETHTOOL_OPS,
   });
   dev.open();

@@ -4,12 +4,18 @@
  * state and the `rtnl_link_stats64` counters. A driver allocates one with `createNetDevice`
  * (alloc_etherdev_mqs + register_netdev) and implements `NetDeviceOps`.
  *
+ * Features (`features`, `hw_features`, `wanted_features`): a driver passes what it sets before
+ * registering; the constructor adds what `register_netdevice` adds and `updateFeatures` is
+ * `__netdev_update_features`. The model's transmit and receive paths do not consult them: they
+ * are what ethtool shows and changes (see the README for which ones would matter).
+ *
  * Link state: while the device is down or has no carrier its qdiscs are deactivated (the
  * noop qdisc of `dev_deactivate`): queued packets are purged and new ones dropped. The
  * carrier change takes effect at once (linkwatch runs carrier events urgently).
  */
-import type { Cpu, ExecContext, Host } from '@ntbsim/kernel';
+import type { Cpu, ExecContext, Host, Rng } from '@ntbsim/kernel';
 import { NetError, netErrnoName } from './errors.js';
+import { netdevFixFeatures, registerNetdevFeatures } from './features.js';
 import { ETH_ALEN, ETH_HLEN } from './inet.js';
 import { Qdisc } from './qdisc.js';
 import type { Skb } from './skb.js';
@@ -67,8 +73,16 @@ export interface NetDeviceOptions {
   readonly maxMtu?: number;
   /** Qdisc limit (packets). Default 1000. */
   readonly txqueuelen?: number;
-  /** MAC address (6 bytes). Default: random locally administered (eth_hw_addr_random). */
+  /**
+   * MAC address (6 bytes), the permanent one too (NET_ADDR_PERM: `register_netdevice` copies it to
+   * perm_addr). Default: random locally administered (eth_hw_addr_random: NET_ADDR_RANDOM, no
+   * permanent address).
+   */
   readonly devAddr?: Uint8Array;
+  /** dev->features the driver sets before registering (NETIF_F_* bitmap). Default none. */
+  readonly features?: bigint;
+  /** dev->hw_features the driver sets before registering: what the user may change. Default none. */
+  readonly hwFeatures?: bigint;
   /** The driver's ethtool_ops object (contract defined by @ntbsim/ethtool-ops). */
   readonly ethtoolOps?: unknown;
   /** IFF_NO_QUEUE: no qdisc (`noqueue`), `dev_queue_xmit` calls the driver directly. Default false. */
@@ -107,6 +121,16 @@ function newStats(): NetDevStats {
   };
 }
 
+/**
+ * eth_random_addr: six bytes from `rng`, the multicast bit cleared and the locally administered
+ * bit set.
+ */
+export function ethRandomAddr(rng: Rng): Uint8Array {
+  const addr = Uint8Array.from({ length: ETH_ALEN }, () => rng.int(256));
+  addr[0] = ((addr[0] as number) & 0xfe) | 0x02;
+  return addr;
+}
+
 function checkInt(what: string, v: number, min: number, max: number): void {
   if (!Number.isInteger(v) || v < min || v > max) throw new NetError('EINVAL', `${what} ${String(v)}: allowed an integer in ${min}..${max}`);
 }
@@ -135,6 +159,12 @@ export class NetDevice {
   readonly loopback: boolean;
   /** MAC address (6 bytes). */
   readonly devAddr: Uint8Array;
+  /** Permanent address (perm_addr, 6 bytes): the address at registration, all zeros when it was random. */
+  readonly permAddr: Uint8Array;
+  /** What the user may change (hw_features). */
+  readonly hwFeatures: bigint;
+  /** What the user asked for among `hwFeatures` (wanted_features); `updateFeatures` applies it. */
+  wantedFeatures: bigint;
   /** TX queues allocated (num_tx_queues). */
   readonly numTxQueues: number;
   /** RX queues allocated (num_rx_queues). */
@@ -148,6 +178,7 @@ export class NetDevice {
   /** Packets xmit'd with a queue index ≥ real_num_tx_queues and capped to 0 (netdev_cap_txqueue warnings). */
   capTxqueueWarnings = 0;
   private readonly queues: NetdevQueue[];
+  private activeFeatures: bigint;
   private upFlag = false;
   private carrierFlag = false;
   private carrierUps = 0;
@@ -174,14 +205,8 @@ export class NetDevice {
     checkInt(`${name}: mtu`, mtu, minMtu, maxMtu);
     const qlen = options.txqueuelen ?? DEFAULT_TX_QUEUE_LEN;
     checkInt(`${name}: txqueuelen`, qlen, 0, 0xffffffff);
-    let addr = options.devAddr;
-    if (addr === undefined) {
-      const rng = stack.host.sim.rng;
-      addr = Uint8Array.from({ length: ETH_ALEN }, () => rng.int(256));
-      addr[0] = ((addr[0] as number) & 0xfe) | 0x02;
-    } else if (addr.length !== ETH_ALEN) {
-      throw new NetError('EINVAL', `${name}: devAddr of ${addr.length} bytes: allowed ${ETH_ALEN} bytes`);
-    }
+    const addr = options.devAddr ?? ethRandomAddr(stack.host.sim.rng);
+    if (addr.length !== ETH_ALEN) throw new NetError('EINVAL', `${name}: devAddr of ${addr.length} bytes: allowed ${ETH_ALEN} bytes`);
     this.name = name;
     this.ops = options.ops;
     this.ethtoolOps = options.ethtoolOps;
@@ -195,6 +220,12 @@ export class NetDevice {
     // turn it off before they bring a link up), lo never loses it.
     this.carrierFlag = this.loopback;
     this.devAddr = Uint8Array.from(addr);
+    this.permAddr = options.devAddr === undefined ? new Uint8Array(ETH_ALEN) : Uint8Array.from(addr);
+    const reg = registerNetdevFeatures(options.features ?? 0n, options.hwFeatures ?? 0n, this.loopback);
+    this.activeFeatures = reg.features;
+    this.hwFeatures = reg.hwFeatures;
+    this.wantedFeatures = reg.wantedFeatures;
+    this.updateFeatures();
     this.numTxQueues = numTx;
     this.numRxQueues = numRx;
     this.realNumTxQueues = numTx;
@@ -206,6 +237,22 @@ export class NetDevice {
   /** The host the device belongs to. */
   get host(): Host {
     return this.stack.host;
+  }
+
+  /** What is on (dev->features). */
+  get features(): bigint {
+    return this.activeFeatures;
+  }
+
+  /**
+   * __netdev_update_features: the features are what the user wanted among the changeable ones and
+   * the fixed ones as they are, after `netdev_fix_features`; true when that changed them.
+   */
+  updateFeatures(): boolean {
+    const next = netdevFixFeatures((this.activeFeatures & ~this.hwFeatures) | this.wantedFeatures);
+    if (next === this.activeFeatures) return false;
+    this.activeFeatures = next;
+    return true;
   }
 
   /** Whether it is administratively up (IFF_UP, netif_running). */

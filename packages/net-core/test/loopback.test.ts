@@ -43,10 +43,11 @@ describe('the loopback device', () => {
     expect(lab.sa.route(parseIpv4('10.0.0.2'))?.dev).toBe(lab.veth.a.dev);
   });
 
-  it('its ethtool_ops are loopback_ethtool_ops: get_link only, always on', () => {
+  it('its ethtool_ops are loopback_ethtool_ops: get_link (always on) and get_ts_info (software time stamps, no PTP clock)', () => {
     const ops = makeLab().sa.loopback.ethtoolOps as Record<string, () => unknown>;
-    expect(Object.keys(ops)).toEqual(['getLink']);
+    expect(Object.keys(ops)).toEqual(['getLink', 'getTsInfo']);
     expect(ops.getLink?.()).toBe(true);
+    expect(ops.getTsInfo?.()).toEqual({ soTimestamping: ['software-transmit', 'software-receive', 'software-system-clock'], phcIndex: -1 });
   });
 
   it('an echo to the host\'s own address and to 127.0.0.1 comes back through lo, counted there once each way, the veth untouched', () => {
