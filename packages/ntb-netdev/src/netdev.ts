@@ -13,7 +13,7 @@
  * `tx_start` (10) slots are free; the timer re-arms while fewer than `tx_stop` are free.
  */
 import { ERRNO, type ExecContext, type Hrtimer, type Timer } from '@ntbsim/kernel';
-import { ARP_PLEN, createNetDevice, ETH_HLEN, ETH_P_ARP, ethTypeTrans, netifRx, skbFromFrame, skbToFrame, type NetDevice, type NetDeviceOps, type NetdevTx, type NetStack, type Skb } from '@ntbsim/net-core';
+import { ARP_PLEN, createNetDevice, ETH_HLEN, ETH_P_ARP, ethRandomAddr, ethTypeTrans, NETIF_F, netifRx, skbFromFrame, skbToFrame, type NetDevice, type NetDeviceOps, type NetdevTx, type NetStack, type Skb } from '@ntbsim/net-core';
 import { PAYLOAD_HEADER_SIZE, type NtbTransport, type TransportQp } from '@ntbsim/ntb-transport';
 import { NtbNetdevError } from './errors.js';
 import type { NtbNetdevOptions, NtbNetdevVariant, NtbQueueStats, PayloadMode, WakeTimerKind } from './types.js';
@@ -127,7 +127,20 @@ export class NtbNetdev {
       startXmit: (skb, ctx) => this.startXmit(skb, ctx),
       changeMtu: (mtu) => this.changeMtu(mtu),
     };
-    this.ndev = createNetDevice(stack, { name: options.name ?? 'ntb0', ops, numTxQueues: maxQueues, numRxQueues: maxQueues, minMtu: 0, maxMtu: 0xffff, mtu: 68 });
+    // ntb_netdev_probe: features = hw_features = NETIF_F_HIGHDMA; eth_random_addr(perm_addr) and
+    // dev_addr_set, so the random address is also the permanent one.
+    this.ndev = createNetDevice(stack, {
+      name: options.name ?? 'ntb0',
+      ops,
+      numTxQueues: maxQueues,
+      numRxQueues: maxQueues,
+      minMtu: 0,
+      maxMtu: 0xffff,
+      mtu: 68,
+      devAddr: ethRandomAddr(stack.host.sim.rng),
+      features: NETIF_F.HIGHDMA,
+      hwFeatures: NETIF_F.HIGHDMA,
+    });
     const want = this.variant === 'mq' ? (options.queues ?? 1) : 1;
     try {
       for (let i = 0; i < want; i++) {

@@ -1,5 +1,5 @@
 import { ERRNO } from '@ntbsim/kernel';
-import type { NetDevStats } from '@ntbsim/net-core';
+import { netdevFeatures, NETIF_F, type NetDevStats } from '@ntbsim/net-core';
 import { describe, expect, it } from 'vitest';
 import { TX_START, TX_STOP } from '../src/index.js';
 import { concat, firstDiff, pattern, pingOnce, rig, tcpTransfer } from './rig.js';
@@ -17,6 +17,26 @@ describe('ntb_netdev probe and link', () => {
       expect(s.nd.getChannels()).toEqual({ maxRx: 0, maxTx: 0, maxOther: 0, maxCombined: 64, rxCount: 0, txCount: 0, otherCount: 0, combinedCount: 1 });
       expect(s.nd.getLinkKsettings()).toMatchObject({ speed: -1, duplex: 'full', port: 'other', autoneg: true });
     }
+  });
+
+  it("features as ntb_netdev_probe sets them (HIGHDMA on and changeable) plus register_netdevice's: GSO asked for but off without SG", () => {
+    for (const variant of ['mq', 'baseline'] as const) {
+      const ndev = rig({ netdev: { variant } }).ep.nd.ndev;
+      expect({ variant, features: ndev.features }).toEqual({ variant, features: netdevFeatures('HIGHDMA', 'GRO') });
+      expect(ndev.wantedFeatures).toBe(netdevFeatures('HIGHDMA', 'GSO', 'GRO'));
+      expect(ndev.hwFeatures).toBe(netdevFeatures('HIGHDMA', 'GSO', 'GRO', 'GRO_FRAGLIST', 'GRO_UDP_FWD', 'NOCACHE_COPY'));
+      expect(ndev.features & NETIF_F.SG).toBe(0n);
+    }
+  });
+
+  it('its random address (eth_random_addr) is also its permanent one, different on each board', () => {
+    const r = rig();
+    for (const s of [r.rc, r.ep]) {
+      const { devAddr, permAddr } = s.nd.ndev;
+      expect([...permAddr]).toEqual([...devAddr]);
+      expect(((devAddr[0] ?? 0) & 0x03) === 0x02).toBe(true);
+    }
+    expect([...r.rc.nd.ndev.permAddr]).not.toEqual([...r.ep.nd.ndev.permAddr]);
   });
 
   it('the baseline driver has no channel ops', () => {
