@@ -112,3 +112,12 @@ export function assertU32(v: number, what: string, code: 'EINVAL' | 'EIO' = 'EIN
     throw new EthtoolError(code, `${what} must be a u32, got ${String(v)}`);
   }
 }
+
+/**
+ * The answer to a request whose driver op the contract does not have (get_ringparam,
+ * get_coalesce, get_pauseparam, get_regs, get_eeprom, get_rxnfc, get_wol, get_msglevel, …):
+ * -EOPNOTSUPP, as the kernel answers for a NULL op, on the netlink and the ioctl path alike.
+ */
+export function opNotSupported(): { readonly ok: false; readonly ret: number } {
+  return { ok: false, ret: -ERRNO.EOPNOTSUPP };
+}

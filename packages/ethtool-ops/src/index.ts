@@ -17,9 +17,29 @@ export {
   ethnlParseHeaderDev,
   ethtoolAdminCheck,
   lookupDevice,
+  opNotSupported,
   type DevEthtoolOptions,
 } from './core.js';
 export { EthtoolError, type EthtoolErrorCode } from './errors.js';
+export {
+  ETH_FLAG,
+  ETHTOOL_F_UNSUPPORTED,
+  ETHTOOL_F_WISH,
+  ethnlGetFeatures,
+  ethnlSetFeatures,
+  ethtoolGetFeatures,
+  ethtoolGetFlags,
+  ethtoolGetOneFeature,
+  ethtoolNotifyFeatures,
+  ethtoolSetFeatures,
+  featureOn,
+  NETDEV_FEATURES_STRINGS,
+  type EthnlFeatureBit,
+  type EthnlFeaturesSetReply,
+  type EthnlMaskedBits,
+  type EthtoolGfeatures,
+  type EthtoolLegacyFeature,
+} from './features.js';
 export {
   DEFAULT_UTS_RELEASE,
   ETH_GSTRING_LEN,
@@ -29,19 +49,26 @@ export {
   ethtoolGetDrvinfo,
   ethtoolGetLink,
   ethtoolGetLinkKsettings,
+  ethtoolGetPermAddr,
   ethtoolGetSsetCount,
   ethtoolGetSsetInfo,
   ethtoolGetStats,
   ethtoolGetStrings,
+  rtnlPermAddress,
   SPEED_UNKNOWN,
   type LinkKsettingsBits,
 } from './info.js';
 export { LINK_MODE_NAMES, linkModeBit, linkModeInfo, type LinkModeClass, type LinkModeName } from './linkModes.js';
+export { netdevEthtoolDevice } from './netDevice.js';
 export { createEthtoolNotifier } from './notify.js';
+export { ethnlRingsSetPolicy, ethnlSetRings } from './rings.js';
+export { ethnlGetTsinfo, ethtoolGetTsInfo, ethtoolGetTsInfoIoctl, SOF_TIMESTAMPING_NAMES } from './tsinfo.js';
 export type {
+  EthnlAttrValue,
   EthnlBadAttr,
   EthnlChannelsReply,
   EthnlExtack,
+  EthnlFeaturesReply,
   EthnlLinkinfoReply,
   EthnlLinkmodesReply,
   EthnlLinkstateReply,
@@ -59,6 +86,7 @@ export type {
   EthtoolIoctlResult,
   EthtoolLinkKsettings,
   EthtoolMonitor,
+  EthtoolNetdevFeatures,
   EthtoolNotification,
   EthtoolNotificationListener,
   EthtoolNotifier,
@@ -67,7 +95,10 @@ export type {
   EthtoolPort,
   EthtoolQueueDir,
   EthtoolResult,
+  EthtoolRingsAttr,
   EthtoolSetResult,
   EthtoolStringSet,
   EthtoolTpMdix,
+  EthtoolTsInfo,
+  SofTimestampingName,
 } from './types.js';

@@ -218,3 +218,25 @@ export function ethnlGetLinkstate(dev: EthtoolDevice): EthnlResult<EthnlLinkstat
     return { ok: true as const, reply: link.ok ? { link: link.value } : {} };
   });
 }
+
+/** ETH_ALEN: dev->addr_len of every device the model has (Ethernet, and lo). */
+const ETH_ALEN = 6;
+
+/** dev->perm_addr: the device's permanent address, ETH_ALEN zero bytes when it has none. */
+function permAddrOf(dev: EthtoolDevice): Uint8Array {
+  return dev.permAddr ?? new Uint8Array(ETH_ALEN);
+}
+
+/** ETHTOOL_GPERMADDR (ethtool_get_perm_addr): dev->addr_len bytes of dev->perm_addr, zeros included. */
+export function ethtoolGetPermAddr(dev: EthtoolDevice): EthtoolIoctlResult<Uint8Array> {
+  return { ok: true, value: Uint8Array.from(permAddrOf(dev)) };
+}
+
+/**
+ * IFLA_PERM_ADDRESS of an RTM_NEWLINK (rtnl_fill_ifinfo): the permanent address, or undefined
+ * when it is all zeros (the attribute is left out).
+ */
+export function rtnlPermAddress(dev: EthtoolDevice): Uint8Array | undefined {
+  const addr = permAddrOf(dev);
+  return addr.some((b) => b !== 0) ? Uint8Array.from(addr) : undefined;
+}

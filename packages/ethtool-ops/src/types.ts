@@ -98,7 +98,47 @@ export interface EthtoolLinkKsettings {
   readonly ethTpMdixCtrl?: EthtoolTpMdix;
 }
 
-/** A driver's ethtool operations (struct ethtool_ops subset); each one optional. */
+/**
+ * SOF_TIMESTAMPING_* capabilities by their ethtool names (sof_timestamping_names, in bit order
+ * from SOF_TIMESTAMPING_TX_HARDWARE).
+ */
+export type SofTimestampingName =
+  | 'hardware-transmit'
+  | 'software-transmit'
+  | 'hardware-receive'
+  | 'software-receive'
+  | 'software-system-clock'
+  | 'hardware-legacy-clock'
+  | 'hardware-raw-clock'
+  | 'option-id'
+  | 'sched-transmit'
+  | 'ack-transmit'
+  | 'option-cmsg'
+  | 'option-tsonly'
+  | 'option-stats'
+  | 'option-pktinfo'
+  | 'option-tx-swhw'
+  | 'bind-phc'
+  | 'option-id-tcp'
+  | 'option-rx-filter';
+
+/**
+ * struct kernel_ethtool_ts_info as a driver's get_ts_info fills it, without hardware time
+ * stamping (no driver of the model has any: tx_types and rx_filters stay empty).
+ */
+export interface EthtoolTsInfo {
+  /** so_timestamping: the capabilities, by name. */
+  readonly soTimestamping: readonly SofTimestampingName[];
+  /** phc_index: the PTP hardware clock, or -1 for none. */
+  readonly phcIndex: number;
+}
+
+/**
+ * A driver's ethtool operations (struct ethtool_ops subset); each one optional. The contract has
+ * no ring, coalescing or pause parameters, register or EEPROM dumps, RX flow hashing or hardware
+ * time stamping: no driver of the model has them, and the core answers those requests as the
+ * kernel answers a driver without them.
+ */
 export interface EthtoolOps {
   /** get_drvinfo: fill driver, version, bus_info, … */
   readonly getDrvinfo?: () => EthtoolDrvinfoFill;
@@ -116,6 +156,8 @@ export interface EthtoolOps {
   readonly getStrings?: (set: EthtoolStringSet) => readonly string[];
   /** get_ethtool_stats: one u64 per ETH_SS_STATS string, same order. */
   readonly getEthtoolStats?: () => readonly (number | bigint)[];
+  /** get_ts_info: time stamping capabilities; without it the core fills the software ones. */
+  readonly getTsInfo?: () => EthtoolTsInfo;
   /** begin: called before every ethtool op; a negative errno aborts the request. */
   readonly begin?: () => number;
   /** complete: called after every op that begin admitted. */
@@ -124,6 +166,22 @@ export interface EthtoolOps {
 
 /** Which direction an AF_XDP pool is bound to on a queue (net_device _rx[] / _tx[]). */
 export type EthtoolQueueDir = 'rx' | 'tx';
+
+/**
+ * A net_device's feature sets (netdev_features_t bitmaps, bit n = NETIF_F_*_BIT n from
+ * @ntbsim/net-core) and `__netdev_update_features`: what FEATURES_GET reads and FEATURES_SET
+ * writes. A net-core `NetDevice` is one.
+ */
+export interface EthtoolNetdevFeatures {
+  /** dev->features: what is on. */
+  readonly features: bigint;
+  /** dev->hw_features: what the user may change. */
+  readonly hwFeatures: bigint;
+  /** dev->wanted_features: what the user asked for. */
+  wantedFeatures: bigint;
+  /** __netdev_update_features: recompute `features` from `wantedFeatures`; true when they changed. */
+  updateFeatures(): boolean;
+}
 
 /**
  * What the ethtool core reads from a net_device. A net_device implements it structurally.
@@ -145,6 +203,10 @@ export interface EthtoolDevice {
   readonly parent?: { readonly name: string; readonly driverName?: string };
   /** dev->rtnl_link_ops->kind (e.g. 'veth'), the last get_drvinfo fallback. */
   readonly linkKind?: string;
+  /** Its feature sets; without them the device has none (no feature on, none changeable). */
+  readonly netdevFeatures?: EthtoolNetdevFeatures;
+  /** dev->perm_addr (dev->addr_len bytes); absent or all zeros: no permanent address. */
+  readonly permAddr?: Uint8Array;
   /** ethtool_get_max_rxfh_channel: highest queue a user RSS table or context uses (0 = none). */
   rxfhMaxQueue?(): number;
   /** ethtool_get_max_rxnfc_channel: highest queue an ntuple rule steers to (0 = none). */
@@ -173,8 +235,21 @@ export interface EthtoolChannelsRequest {
 /** A channel count attribute of a request (the keys of EthtoolChannelsRequest). */
 export type EthtoolChannelsAttr = keyof EthtoolChannelsRequest;
 
-/** The request attribute an extack points at: a channel count, or ETHTOOL_A_HEADER_DEV_NAME. */
-export type EthnlBadAttr = EthtoolChannelsAttr | 'dev-name';
+/**
+ * The ETHTOOL_A_RINGS_* attributes ethtool 6.1 can put in a RINGS_SET request, by its parameter
+ * names (u32 each but `tx-push`, a u8).
+ */
+export type EthtoolRingsAttr = 'rx' | 'rx-mini' | 'rx-jumbo' | 'tx' | 'rx-buf-len' | 'cqe-size' | 'tx-push';
+
+/** One attribute of a SET request and its value, in the order the request carries them. */
+export type EthnlAttrValue<K extends string> = readonly [attr: K, value: number];
+
+/**
+ * The request attribute an extack points at: a channel count, a ring parameter,
+ * ETHTOOL_A_HEADER_DEV_NAME, or the name of the n-th ETHTOOL_A_BITSET_BITS_BIT of a bitset
+ * (`bit-name:n`, counted from 0 in the request).
+ */
+export type EthnlBadAttr = EthtoolChannelsAttr | EthtoolRingsAttr | 'dev-name' | `bit-name:${number}`;
 
 /** struct netlink_ext_ack as ethtool netlink fills it: a message and maybe the offending attribute. */
 export interface EthnlExtack {
@@ -207,15 +282,39 @@ export interface EthnlChannelsReply {
   readonly combined?: { readonly max: number; readonly count: number };
 }
 
-/** A notification on the ethtool genetlink "monitor" multicast group (ETHTOOL_MSG_*_NTF). */
-export interface EthtoolNotification {
-  /** The message type; the model emits ETHTOOL_MSG_CHANNELS_NTF. */
-  readonly cmd: 'CHANNELS_NTF';
-  /** Device name from the message header. */
-  readonly devName: string;
-  /** The device's channels after the change. */
-  readonly channels: EthnlChannelsReply;
+/**
+ * ETHTOOL_MSG_FEATURES_GET_REPLY (features_fill_reply), also the FEATURES_NTF payload: the four
+ * sets as netdev_features_t bitmaps.
+ */
+export interface EthnlFeaturesReply {
+  /** ETHTOOL_A_FEATURES_HW: dev->hw_features. */
+  readonly hw: bigint;
+  /** ETHTOOL_A_FEATURES_WANTED: dev->wanted_features. */
+  readonly wanted: bigint;
+  /** ETHTOOL_A_FEATURES_ACTIVE: dev->features. */
+  readonly active: bigint;
+  /** ETHTOOL_A_FEATURES_NOCHANGE: NETIF_F_NEVER_CHANGE. */
+  readonly nochange: bigint;
 }
+
+/** A notification on the ethtool genetlink "monitor" multicast group (ETHTOOL_MSG_*_NTF). */
+export type EthtoolNotification =
+  | {
+      /** ETHTOOL_MSG_CHANNELS_NTF: after a channels change. */
+      readonly cmd: 'CHANNELS_NTF';
+      /** Device name from the message header. */
+      readonly devName: string;
+      /** The device's channels after the change. */
+      readonly channels: EthnlChannelsReply;
+    }
+  | {
+      /** ETHTOOL_MSG_FEATURES_NTF: NETDEV_FEAT_CHANGE, after a change of dev->features. */
+      readonly cmd: 'FEATURES_NTF';
+      /** Device name from the message header. */
+      readonly devName: string;
+      /** The device's feature sets after the change. */
+      readonly features: EthnlFeaturesReply;
+    };
 
 /** A listener on the monitor group. */
 export type EthtoolNotificationListener = (ntf: EthtoolNotification) => void;

@@ -4,16 +4,20 @@
  * runs out with -ENOSPC when its budget is spent, rolling back what it created, and counters for
  * how often each op ran.
  */
-import { ERRNO } from '@ntbsim/kernel';
+import { createHost, createSimulation, ERRNO, getProfile } from '@ntbsim/kernel';
+import { createNetDevice, createNetStack, NETIF_F, type NetDevice } from '@ntbsim/net-core';
 import type {
   EthtoolChannels,
   EthtoolDevice,
   EthtoolDrvinfoFill,
   EthtoolLinkKsettings,
+  EthtoolNetdevFeatures,
   EthtoolOps,
   EthtoolQueueDir,
   EthtoolStringSet,
+  EthtoolTsInfo,
 } from '../src/index.js';
+import { netdevEthtoolDevice } from '../src/index.js';
 
 export interface FakeDeviceOptions {
   readonly name: string;
@@ -33,6 +37,9 @@ export interface FakeDeviceOptions {
   readonly beginRet?: number;
   readonly parent?: { readonly name: string; readonly driverName?: string };
   readonly linkKind?: string;
+  readonly permAddr?: Uint8Array;
+  readonly tsInfo?: EthtoolTsInfo;
+  readonly netdevFeatures?: EthtoolNetdevFeatures;
 }
 
 /** What a test can observe and steer on a fake device. */
@@ -75,6 +82,8 @@ export function fakeDevice(o: FakeDeviceOptions): FakeDevice {
     },
     ...(o.parent === undefined ? {} : { parent: o.parent }),
     ...(o.linkKind === undefined ? {} : { linkKind: o.linkKind }),
+    ...(o.permAddr === undefined ? {} : { permAddr: o.permAddr }),
+    ...(o.netdevFeatures === undefined ? {} : { netdevFeatures: o.netdevFeatures }),
     rxfhMaxQueue: () => dev.rxfhMax,
     rxnfcMaxQueue: () => dev.rxnfcMax,
     rxQueueHasMemoryProvider: (q) => dev.mpQueues.has(q),
@@ -133,6 +142,10 @@ export function fakeDevice(o: FakeDeviceOptions): FakeDevice {
     ops.getStrings = (set: EthtoolStringSet) => (set === 'stats' ? stats.map(([n]) => n) : []);
     ops.getEthtoolStats = () => stats.map(([, v]) => v);
   }
+  if (o.tsInfo !== undefined) {
+    const ts = o.tsInfo;
+    ops.getTsInfo = () => ts;
+  }
   if (o.ksettings !== undefined) {
     const ks = o.ksettings;
     ops.getLinkKsettings = () => ks;
@@ -186,3 +199,24 @@ export const VETH_KSETTINGS: EthtoolLinkKsettings = {
   supported: [],
   advertising: [],
 };
+
+/**
+ * A net-core device of its own host (a driver's `features` / `hw_features`, optional address) as
+ * the ethtool core sees it, with an empty ethtool_ops table.
+ */
+export function netDevice(name: string, o: { readonly features?: bigint; readonly hwFeatures?: bigint; readonly devAddr?: Uint8Array } = {}): EthtoolDevice & { readonly ndev: NetDevice } {
+  const host = createHost(createSimulation({ seed: 5 }), { name: 'h', profile: getProfile('rcar-s4') });
+  const ndev = createNetDevice(createNetStack(host), {
+    name,
+    ops: { open: () => 0, stop: () => undefined, startXmit: () => 'ok', changeMtu: () => 0 },
+    ...o,
+  });
+  ndev.ethtoolOps = {};
+  return Object.assign(netdevEthtoolDevice(ndev), { ndev });
+}
+
+/** ntb0 as ntb_netdev_probe registers it (features = hw_features = HIGHDMA, a given address), without its ethtool ops. */
+export function ntbLike(): { readonly ndev: NetDevice; readonly dev: EthtoolDevice } {
+  const dev = netDevice('ntb0', { features: NETIF_F.HIGHDMA, hwFeatures: NETIF_F.HIGHDMA, devAddr: Uint8Array.from([0x02, 0x11, 0x22, 0x33, 0x44, 0x55]) });
+  return { ndev: dev.ndev, dev };
+}

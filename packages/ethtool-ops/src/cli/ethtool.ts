@@ -1,17 +1,51 @@
 /**
  * The `ethtool` command as a pure function (ethtool.c main, find_option, show_usage and
- * netlink/netlink.c netlink_run_handler), for the subcommands the model implements:
- * `DEV` (settings), `-i`, `-S`, `-l`, `-L`, `-h`, `--version` and `--monitor`. Another option of
- * ethtool 6.1 is refused as not implemented by the model (exit 1), and so are the netlink
- * standard statistics (`-S DEV --all-groups | --groups …`); anything else is an unknown option
- * ("bad command line argument(s)", exit 1), as for the real tool. The flags `-I` and `--json` are
- * ethtool 6.1's: `-I` changes nothing for these subcommands, and `--json` is a bad command line
- * for all of them but `-S` (whose JSON output is the standard statistics'). Output and exit codes
+ * netlink/netlink.c netlink_run_handler), for the subcommands the model implements: `DEV`
+ * (settings), `-a`, `-c`, `-C`, `-g`, `-G`, `-k`, `-K`, `-i`, `-d`, `-e`, `-S`, `-T`, `-x`, `-P`,
+ * `-l`, `-L`, `-h`, `--version` and `--monitor`. Another option of ethtool 6.1 is refused as not
+ * implemented by the model (exit 1), and so are the netlink standard statistics
+ * (`-S DEV --all-groups | --groups …`); anything else is an unknown option ("bad command line
+ * argument(s)", exit 1), as for the real tool. The flags `-I` and `--json` are ethtool 6.1's: `-I`
+ * changes nothing for these subcommands, and `--json` is a bad command line for all of them but
+ * `-a`, `-k` and `-S` (whose JSON output is the standard statistics'). Output and exit codes
  * follow ethtool 6.1.
  */
-import { doGchannels, doGdrv, doGset, doGstats, doSchannels } from './ioctlCmds.js';
+import { doGfeatures, doSfeatures, nlGfeatures, nlSfeatures } from './features.js';
+import {
+  doGchannels,
+  doGcoalesce,
+  doGdrv,
+  doGeeprom,
+  doGpause,
+  doGregs,
+  doGring,
+  doGrxfh,
+  doGset,
+  doGstats,
+  doPermaddr,
+  doSchannels,
+  doScoalesce,
+  doSring,
+  doTsinfo,
+} from './ioctlCmds.js';
 import { monitorUsage, nlMonitor } from './monitor.js';
-import { nlGchannels, nlGset, nlGstats, nlSchannels, utf8Length, WILDCARD_DEVNAME, type Cmd } from './netlinkCmds.js';
+import {
+  nlGchannels,
+  nlGcoalesce,
+  nlGpause,
+  nlGring,
+  nlGset,
+  nlGstats,
+  nlPermaddr,
+  nlSchannels,
+  nlScoalesce,
+  nlSring,
+  nlTsinfo,
+  COALESCE_PARAMS,
+  utf8Length,
+  WILDCARD_DEVNAME,
+  type Cmd,
+} from './netlinkCmds.js';
 import { ETHTOOL_VERSION, Output } from './output.js';
 import { strtoul } from './strtol.js';
 import type { EthtoolEnv, EthtoolMonitor, EthtoolResult } from '../types.js';
@@ -37,20 +71,54 @@ interface OptionDef {
  */
 const UNMODELLED: ReadonlySet<string> = new Set(
   [
-    '-s|--change', '-a|--show-pause', '-A|--pause', '-c|--show-coalesce', '-C|--coalesce', '-g|--show-ring', '-G|--set-ring',
-    '-k|--show-features|--show-offload', '-K|--features|--offload', '-P|--show-permaddr', '-d|--register-dump', '-e|--eeprom-dump',
-    '-E|--change-eeprom', '-r|--negotiate', '-p|--identify', '-t|--test', '--phy-statistics', '-n|-u|--show-nfc|--show-ntuple',
-    '-N|-U|--config-nfc|--config-ntuple', '-T|--show-time-stamping', '-x|--show-rxfh-indir|--show-rxfh', '-X|--set-rxfh-indir|--rxfh',
-    '-f|--flash', '--show-priv-flags', '--set-priv-flags', '-w|--get-dump', '-W|--set-dump', '-m|--dump-module-eeprom|--module-info',
+    '-s|--change', '-A|--pause', '-E|--change-eeprom', '-r|--negotiate', '-p|--identify', '-t|--test', '--phy-statistics',
+    '-n|-u|--show-nfc|--show-ntuple', '-N|-U|--config-nfc|--config-ntuple', '-X|--set-rxfh-indir|--rxfh', '-f|--flash',
+    '--show-priv-flags', '--set-priv-flags', '-w|--get-dump', '-W|--set-dump', '-m|--dump-module-eeprom|--module-info',
     '--show-eee', '--set-eee', '--set-phy-tunable', '--get-phy-tunable', '--get-tunable', '--set-tunable', '--reset',
     '--show-fec', '--set-fec', '-Q|--per-queue', '--cable-test', '--cable-test-tdr', '--show-tunnels', '--show-module',
     '--set-module', '--show-pse', '--set-pse',
   ].flatMap((o) => o.split('|')),
 );
 
+const xhelp = (...lines: string[]): string => lines.map((l) => `${l}\n`).join('');
+
+/** ethtool 6.1's args[], the entries the model implements, in its order. */
 const ARGS: readonly OptionDef[] = [
   { opts: '', func: doGset, nlfunc: nlGset, help: 'Display standard information about device' },
+  { opts: '-a|--show-pause', json: true, func: doGpause, nlfunc: nlGpause, help: 'Show pause options' },
+  { opts: '-c|--show-coalesce', func: doGcoalesce, nlfunc: nlGcoalesce, help: 'Show coalesce options' },
+  {
+    opts: '-C|--coalesce',
+    func: doScoalesce,
+    nlfunc: nlScoalesce,
+    help: 'Set coalesce options',
+    xhelp: xhelp(...COALESCE_PARAMS.map((p) => `\t\t[${p.arg} ${p.type === 'u8bool' ? 'on|off' : 'N'}]`)),
+  },
+  { opts: '-g|--show-ring', func: doGring, nlfunc: nlGring, help: 'Query RX/TX ring parameters' },
+  {
+    opts: '-G|--set-ring',
+    func: doSring,
+    nlfunc: nlSring,
+    help: 'Set RX/TX ring parameters',
+    xhelp: xhelp('\t\t[ rx N ]', '\t\t[ rx-mini N ]', '\t\t[ rx-jumbo N ]', '\t\t[ tx N ]', '\t\t[ rx-buf-len N]', '             [ cqe-size N]', '\t\t[ tx-push on|off]'),
+  },
+  {
+    opts: '-k|--show-features|--show-offload',
+    json: true,
+    func: doGfeatures,
+    nlfunc: nlGfeatures,
+    help: 'Get state of protocol offload and other features',
+  },
+  {
+    opts: '-K|--features|--offload',
+    func: doSfeatures,
+    nlfunc: nlSfeatures,
+    help: 'Set protocol offload and other features',
+    xhelp: xhelp('\t\tFEATURE on|off ...'),
+  },
   { opts: '-i|--driver', func: doGdrv, help: 'Show driver information' },
+  { opts: '-d|--register-dump', func: doGregs, help: 'Do a register dump', xhelp: xhelp('\t\t[ raw on|off ]', '\t\t[ file FILENAME ]') },
+  { opts: '-e|--eeprom-dump', func: doGeeprom, help: 'Do a EEPROM dump', xhelp: xhelp('\t\t[ raw on|off ]', '\t\t[ offset N ]', '\t\t[ length N ]') },
   {
     opts: '-S|--statistics',
     json: true,
@@ -61,6 +129,14 @@ const ARGS: readonly OptionDef[] = [
     help: 'Show adapter statistics',
     xhelp: '               [ --all-groups | --groups [eth-phy] [eth-mac] [eth-ctrl] [rmon] ]\n',
   },
+  { opts: '-T|--show-time-stamping', func: doTsinfo, nlfunc: nlTsinfo, help: 'Show time stamping capabilities' },
+  {
+    opts: '-x|--show-rxfh-indir|--show-rxfh',
+    func: doGrxfh,
+    help: 'Show Rx flow hash indirection table and/or RSS hash key',
+    xhelp: xhelp('\t\t[ context %d ]'),
+  },
+  { opts: '-P|--show-permaddr', func: doPermaddr, nlfunc: nlPermaddr, help: 'Show permanent hardware address' },
   { opts: '-l|--show-channels', func: doGchannels, nlfunc: nlGchannels, help: 'Query Channels' },
   {
     opts: '-L|--set-channels',
@@ -164,7 +240,7 @@ function main(argv: readonly string[], env: EthtoolEnv, out: Output): { code: nu
   const devname = opt.noDev === true ? undefined : args.shift();
   if (opt.noDev !== true && devname === undefined) return { code: out.badArgs() };
   if (json && opt.json !== true) return { code: out.badArgs() };
-  const c: Cmd = { env, devname: devname ?? '', args, out };
+  const c: Cmd = { env, devname: devname ?? '', args, out, json };
   const nl = netlinkRunHandler(opt, c, devname);
   if (nl !== 'fallback') return { code: nl };
   if (json) return { code: out.badArgs() };

@@ -1,8 +1,9 @@
 /**
  * What userland ethtool prints, byte for byte (tabs, trailing spaces, blank lines included):
  * netlink/channels.c channels_reply_cb, ethtool.c dump_channels / dump_drvinfo / do_gstats /
- * dump_link_usettings / dump_link_caps / dump_mdix, and netlink/settings.c dump_our_modes /
- * linkmodes_reply_cb / linkinfo_reply_cb / linkstate_reply_cb.
+ * dump_link_usettings / dump_link_caps / dump_mdix / dump_tsinfo / do_permaddr,
+ * netlink/settings.c dump_our_modes / linkmodes_reply_cb / linkinfo_reply_cb /
+ * linkstate_reply_cb, netlink/tsinfo.c tsinfo_reply_cb and netlink/permaddr.c permaddr_reply_cb.
  */
 import { ETH_GSTRING_LEN, type LinkKsettingsBits } from '../info.js';
 import { IOCTL_MODE_ORDER, linkModeBit, linkModeInfo, type LinkModeClass } from '../linkModes.js';
@@ -15,6 +16,8 @@ import type {
   EthtoolDuplex,
   EthtoolPort,
   EthtoolTpMdix,
+  EthtoolTsInfo,
+  SofTimestampingName,
 } from '../types.js';
 
 const showU32 = (label: string, v: number | undefined): string => `${label}${v === undefined ? 'n/a' : String(v)}\n`;
@@ -200,4 +203,49 @@ export function formatLinkUsettingsIoctl(ks: LinkKsettingsBits): string {
   s += `\tAuto-negotiation: ${st.autoneg ? 'on' : 'off'}\n`;
   if (st.port === 'tp') s += formatMdix(st.ethTpMdix ?? 'invalid', st.ethTpMdixCtrl ?? 'invalid');
   return s;
+}
+
+const phcLine = (info: EthtoolTsInfo): string => `PTP Hardware Clock: ${info.phcIndex < 0 ? 'none' : String(info.phcIndex)}\n`;
+
+/** What both -T layouts print after the capabilities: no hardware time stamping modes (the contract has none). */
+const NO_HW_TS_MODES = 'Hardware Transmit Timestamp Modes: none\nHardware Receive Filter Modes: none\n';
+
+/**
+ * tsinfo_reply_cb: the -T block, capabilities by their kernel names; `silent` (dump) prefixes a
+ * blank line.
+ */
+export function formatTsinfoNetlink(devName: string, info: EthtoolTsInfo, silent: boolean): string {
+  let s = `${silent ? '\n' : ''}Time stamping parameters for ${devName}:\nCapabilities:\n`;
+  for (const name of info.soTimestamping) s += `\t${name}\n`;
+  return s + phcLine(info) + NO_HW_TS_MODES;
+}
+
+/** so_timestamping_labels: the seven capabilities ethtool.c names, with their constants. */
+const SO_TIMESTAMPING_LABELS: ReadonlyMap<SofTimestampingName, string> = new Map([
+  ['hardware-transmit', 'hardware-transmit     (SOF_TIMESTAMPING_TX_HARDWARE)'],
+  ['software-transmit', 'software-transmit     (SOF_TIMESTAMPING_TX_SOFTWARE)'],
+  ['hardware-receive', 'hardware-receive      (SOF_TIMESTAMPING_RX_HARDWARE)'],
+  ['software-receive', 'software-receive      (SOF_TIMESTAMPING_RX_SOFTWARE)'],
+  ['software-system-clock', 'software-system-clock (SOF_TIMESTAMPING_SOFTWARE)'],
+  ['hardware-legacy-clock', 'hardware-legacy-clock (SOF_TIMESTAMPING_SYS_HARDWARE)'],
+  ['hardware-raw-clock', 'hardware-raw-clock    (SOF_TIMESTAMPING_RAW_HARDWARE)'],
+]);
+
+/** dump_tsinfo: the ioctl -T body (after "Time stamping parameters for DEV:"); only the first seven capabilities have labels. */
+export function formatTsinfoIoctl(info: EthtoolTsInfo): string {
+  let s = 'Capabilities:\n';
+  for (const name of info.soTimestamping) {
+    const label = SO_TIMESTAMPING_LABELS.get(name);
+    if (label !== undefined) s += `\t${label}\n`;
+  }
+  return s + phcLine(info) + NO_HW_TS_MODES;
+}
+
+/**
+ * A permanent address line: "Permanent address: xx:…" (do_permaddr, and permaddr_reply_cb for
+ * one device) or, in a dump, "Permanent address of DEV: xx:…".
+ */
+export function formatPermAddr(addr: Uint8Array, dumpDevName?: string): string {
+  const hex = [...addr].map((b) => b.toString(16).padStart(2, '0')).join(':');
+  return `Permanent address${dumpDevName === undefined ? '' : ` of ${dumpDevName}`}: ${hex}\n`;
 }

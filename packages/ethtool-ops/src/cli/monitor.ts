@@ -2,11 +2,12 @@
  * `ethtool --monitor [ --all | -l | -L | … ] [ DEVNAME | * ]` (netlink/monitor.c nl_monitor):
  * join the namespace's ethtool monitor group, print "listening...", then print each matching
  * notification as the GET reply callback would in monitor mode (a blank line, then the block).
- * The model's kernel emits ETHTOOL_MSG_CHANNELS_NTF only; the other filters are accepted and stay
- * silent. The option table is ethtool 6.1's monitor_opts[].
+ * The model's kernel emits ETHTOOL_MSG_CHANNELS_NTF and ETHTOOL_MSG_FEATURES_NTF; the other
+ * filters are accepted and stay silent. The option table is ethtool 6.1's monitor_opts[].
  */
 import { ethnlParseHeaderDev } from '../core.js';
 import type { EthtoolEnv, EthtoolMonitor, EthtoolNotification } from '../types.js';
+import { formatFeaturesNetlink } from './features.js';
 import { formatChannelsNetlink } from './format.js';
 import type { Output } from './output.js';
 
@@ -72,11 +73,15 @@ function createMonitor(filter: ReadonlySet<MonitorCmd>, devname: string | undefi
     const lines = text.endsWith('\n') ? text.slice(0, -1).split('\n') : text.split('\n');
     for (const line of lines) for (const l of [...lineListeners]) l(line);
   };
-  const wants = (ntf: EthtoolNotification): boolean =>
-    (filter.has('all') || filter.has('CHANNELS')) && (devname === undefined || ntf.devName === devname);
+  const wants = (ntf: EthtoolNotification, cmd: MonitorCmd): boolean =>
+    (filter.has('all') || filter.has(cmd)) && (devname === undefined || ntf.devName === devname);
   const unsubscribe =
     env.notifier?.subscribe((ntf) => {
-      if (wants(ntf)) emit(formatChannelsNetlink(ntf.devName, ntf.channels, true));
+      if (ntf.cmd === 'CHANNELS_NTF') {
+        if (wants(ntf, 'CHANNELS')) emit(formatChannelsNetlink(ntf.devName, ntf.channels, true));
+      } else if (wants(ntf, 'FEATURES')) {
+        emit(formatFeaturesNetlink(ntf.devName, ntf.features, true));
+      }
     }) ?? ((): void => undefined);
   return {
     onLine(listener) {

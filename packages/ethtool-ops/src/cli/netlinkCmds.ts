@@ -1,30 +1,26 @@
 /**
  * Userland ethtool's netlink commands (netlink/channels.c nl_gchannels / nl_schannels,
- * netlink/settings.c nl_gset) talking to the model's ethtool genetlink family, with the
- * request layout that extack offsets refer to and nlsock_process_ack's error printing:
+ * netlink/settings.c nl_gset, netlink/rings.c nl_gring / nl_sring, netlink/coalesce.c
+ * nl_gcoalesce / nl_scoalesce, netlink/pause.c nl_gpause, netlink/tsinfo.c nl_tsinfo and the
+ * rtnetlink netlink/permaddr.c nl_permaddr) talking to the model's ethtool genetlink family,
+ * with the request layout that extack offsets refer to and nlsock_process_ack's error printing:
  *
  *   nlmsghdr (16) | genlmsghdr (4) | ETHTOOL_A_*_HEADER nest (4) | ETHTOOL_A_HEADER_DEV_NAME
- *   (4 + strlen + 1, padded to 4) | request attributes, in command-line order (u32: 8 bytes)
+ *   (4 + strlen + 1, padded to 4) | request attributes, in command-line order (u32 or u8: 8 bytes)
  *
  * so the device name is always at offset 24 and `-L DEV rx N` puts rx at 24 + NLA_ALIGN(5 + len).
  */
 import { ERRNO } from '@ntbsim/kernel';
 import { ethnlGetChannels, ethnlSetChannels } from '../channels.js';
-import { ethnlParseHeaderDev, ethtoolAdminCheck } from '../core.js';
-import { ethnlGetLinkinfo, ethnlGetLinkmodes, ethnlGetLinkstate } from '../info.js';
-import type {
-  EthnlBadAttr,
-  EthnlExtack,
-  EthnlResult,
-  EthtoolChannelsAttr,
-  EthtoolChannelsRequest,
-  EthtoolDevice,
-  EthtoolDeviceLookup,
-  EthtoolEnv,
-} from '../types.js';
-import { formatChannelsNetlink, formatLinkinfoNetlink, formatLinkmodesNetlink } from './format.js';
+import { ethnlParseHeaderDev, ethtoolAdminCheck, lookupDevice, opNotSupported } from '../core.js';
+import { ethnlGetLinkinfo, ethnlGetLinkmodes, ethnlGetLinkstate, rtnlPermAddress } from '../info.js';
+import { ethnlRingsSetPolicy, ethnlSetRings } from '../rings.js';
+import { ethnlGetTsinfo } from '../tsinfo.js';
+import type { EthnlBadAttr, EthnlExtack, EthnlResult, EthtoolChannelsAttr, EthtoolDevice, EthtoolDeviceLookup, EthtoolEnv, EthtoolRingsAttr } from '../types.js';
+import { formatChannelsNetlink, formatLinkinfoNetlink, formatLinkmodesNetlink, formatPermAddr, formatTsinfoNetlink } from './format.js';
+import { JsonWriter } from './json.js';
 import type { Output } from './output.js';
-import { parseU32 } from './strtol.js';
+import { nlParser, type NlParam } from './parser.js';
 
 /** One subcommand invocation: its environment, device name, remaining arguments and output. */
 export interface Cmd {
@@ -36,13 +32,16 @@ export interface Cmd {
   readonly args: readonly string[];
   /** Where it prints. */
   readonly out: Output;
+  /** --json was given (only subcommands with JSON output get this far with it). */
+  readonly json: boolean;
 }
 
 /** WILDCARD_DEVNAME. */
 export const WILDCARD_DEVNAME = '*';
 
 const NLA_ALIGN = (n: number): number => (n + 3) & ~3;
-const DEV_NAME_OFFSET = 16 + 4 + 4;
+/** Offset of ETHTOOL_A_HEADER_DEV_NAME in a request: nlmsghdr, genlmsghdr, the header nest. */
+export const DEV_NAME_OFFSET = 16 + 4 + 4;
 
 /** strlen of the UTF-8 encoding (what C sees of a device name). */
 export function utf8Length(s: string): number {
@@ -54,9 +53,14 @@ export function utf8Length(s: string): number {
   return n;
 }
 
-/** Offset of each attribute of a request sent for `devname` with `params` in command-line order. */
-function attrOffsets(devname: string, params: readonly EthtoolChannelsAttr[]): (a: EthnlBadAttr) => number | undefined {
-  const first = DEV_NAME_OFFSET + NLA_ALIGN(4 + utf8Length(devname) + 1);
+/** Where the request header's DEV_NAME attribute ends (the next attribute's offset). */
+export function headerEnd(devname: string): number {
+  return DEV_NAME_OFFSET + NLA_ALIGN(4 + utf8Length(devname) + 1);
+}
+
+/** Offset of each attribute of a request sent for `devname` with `params` (8 bytes each) in command-line order. */
+function attrOffsets(devname: string, params: readonly string[]): (a: EthnlBadAttr) => number | undefined {
+  const first = headerEnd(devname);
   return (a) => {
     if (a === 'dev-name') return DEV_NAME_OFFSET;
     const i = params.indexOf(a);
@@ -68,7 +72,7 @@ function attrOffsets(devname: string, params: readonly EthtoolChannelsAttr[]): (
  * nlsock_process_ack: "netlink error: <extack> (offset N)" then perror("netlink error"); with
  * suppress 1 an -EOPNOTSUPP is silent, with 2 everything is.
  */
-function reportAck(out: Output, res: { readonly ret: number; readonly extack?: EthnlExtack }, offsets: (a: EthnlBadAttr) => number | undefined, suppress: number): void {
+export function reportAck(out: Output, res: { readonly ret: number; readonly extack?: EthnlExtack }, offsets: (a: EthnlBadAttr) => number | undefined, suppress: number): void {
   const silent = suppress >= 2 || (suppress === 1 && res.ret === -ERRNO.EOPNOTSUPP);
   if (silent) return;
   if (res.extack !== undefined) {
@@ -87,7 +91,7 @@ function dumpDevices(devices: EthtoolDeviceLookup): EthtoolDevice[] {
  * A GET request and its reply processing (nlsock_prep_get_request + nlsock_send_get_request):
  * 0 when every reply was handled, 1 after an error ack.
  */
-function getRequest<T>(
+export function getRequest<T>(
   c: Cmd,
   prepare: (dev: EthtoolDevice) => EthnlResult<T>,
   onReply: (devName: string, reply: T) => void,
@@ -115,66 +119,151 @@ function getRequest<T>(
   return 0;
 }
 
+/** The `ctx->argc > 0` check of the GET subcommands: "unexpected parameter" (false) or true. */
+export function noExtraArgs(c: Cmd): boolean {
+  const extra = c.args[0];
+  if (extra === undefined) return true;
+  c.out.err(`ethtool: unexpected parameter '${extra}'\n`);
+  return false;
+}
+
+/** The SET subcommands' refusal of '*': "subcommand does not support wildcard dump" (false) or true. */
+export function refuseWildcard(c: Cmd): boolean {
+  if (c.devname !== WILDCARD_DEVNAME) return true;
+  c.out.err('subcommand does not support wildcard dump\n');
+  return false;
+}
+
 /** nl_gchannels: `ethtool -l DEV` (or '*') over netlink. */
 export function nlGchannels(c: Cmd): number {
-  const extra = c.args[0];
-  if (extra !== undefined) {
-    c.out.err(`ethtool: unexpected parameter '${extra}'\n`);
-    return 1;
-  }
+  if (!noExtraArgs(c)) return 1;
   const isDump = c.devname === WILDCARD_DEVNAME;
   return getRequest(c, ethnlGetChannels, (name, reply) => c.out.out(formatChannelsNetlink(name, reply, isDump)), 0);
 }
 
-const SCHANNELS_PARAMS: readonly EthtoolChannelsAttr[] = ['rx', 'tx', 'other', 'combined'];
+const u32Params = <K extends string>(...args: K[]): NlParam<K>[] => args.map((arg) => ({ arg, type: 'u32' }));
 
-/** nl_parser over schannels_params: the request in command-line order, or 1 after printing why not. */
-function parseSchannels(c: Cmd): { req: EthtoolChannelsRequest; order: EthtoolChannelsAttr[] } | number {
-  const req: { -readonly [K in EthtoolChannelsAttr]?: number } = {};
-  const order: EthtoolChannelsAttr[] = [];
-  for (let i = 0; i < c.args.length; i++) {
-    const param = c.args[i] ?? '';
-    const attr = SCHANNELS_PARAMS.find((p) => p === param);
-    if (attr === undefined) {
-      c.out.err(`ethtool (-L): unknown parameter '${param}'\n`);
-      return 1;
-    }
-    if (order.includes(attr)) {
-      c.out.err(`ethtool (-L): duplicate parameter '${param}'\n`);
-      return 1;
-    }
-    const arg = c.args[i + 1];
-    if (arg === undefined) {
-      c.out.err(`ethtool (-L): no value for parameter '${param}'\n`);
-      return 1;
-    }
-    i++;
-    const val = parseU32(arg);
-    if (val === undefined) {
-      c.out.err(`ethtool (-L): invalid value '${arg}' for parameter '${param}'\n`);
-      return 1;
-    }
-    req[attr] = val;
-    order.push(attr);
-  }
-  return { req, order };
+/** schannels_params. */
+const SCHANNELS_PARAMS: readonly NlParam<EthtoolChannelsAttr>[] = u32Params('rx', 'tx', 'other', 'combined');
+
+/**
+ * A SET request after nl_parser: the CAP_NET_ADMIN check, the attribute policy, the device
+ * lookup, then `set`; an error ack is printed with the offsets of the request's attributes.
+ */
+function setRequest<K extends string>(
+  c: Cmd,
+  attrs: readonly (readonly [K, number])[],
+  set: (dev: EthtoolDevice) => EthnlResult<unknown>,
+  policy?: EthnlResult<never>,
+): boolean {
+  const perm = ethtoolAdminCheck(c.env);
+  const h = perm < 0 ? { ok: false as const, ret: perm } : (policy ?? ethnlParseHeaderDev(c.env.devices, c.devname));
+  const r = h.ok ? set(h.reply) : h;
+  if (r.ok) return true;
+  reportAck(c.out, r, attrOffsets(c.devname, attrs.map(([a]) => a)), 0);
+  return false;
 }
 
 /** nl_schannels: `ethtool -L DEV [rx N] [tx N] [other N] [combined N]` over netlink. */
 export function nlSchannels(c: Cmd): number {
+  if (!refuseWildcard(c)) return 1;
+  const attrs = nlParser(c, '-L', SCHANNELS_PARAMS);
+  if (typeof attrs === 'number') return attrs;
+  return setRequest(c, attrs, (dev) => ethnlSetChannels(dev, Object.fromEntries(attrs), c.env)) ? 0 : 1;
+}
+
+/** A GET subcommand whose request every model device answers with -EOPNOTSUPP (no driver op): nothing to print for it. */
+function unsupportedGetRequest(c: Cmd): number {
+  if (!noExtraArgs(c)) return 1;
+  return getRequest(c, opNotSupported, () => undefined, 0);
+}
+
+/** nl_gring: `ethtool -g DEV` (RINGS_GET: no get_ringparam, so "Operation not supported"). */
+export function nlGring(c: Cmd): number {
+  return unsupportedGetRequest(c);
+}
+
+/** sring_params of ethtool 6.1. */
+const SRING_PARAMS: readonly NlParam<EthtoolRingsAttr>[] = [
+  ...u32Params<EthtoolRingsAttr>('rx', 'rx-mini', 'rx-jumbo', 'tx', 'rx-buf-len', 'cqe-size'),
+  { arg: 'tx-push', type: 'u8bool' },
+];
+
+/** nl_sring: `ethtool -G DEV [rx N] … [tx-push on|off]` over netlink; an error ack exits 81. */
+export function nlSring(c: Cmd): number {
+  if (!refuseWildcard(c)) return 1;
+  const attrs = nlParser(c, '-G', SRING_PARAMS);
+  if (typeof attrs === 'number') return attrs;
+  return setRequest(c, attrs, () => ethnlSetRings(attrs), ethnlRingsSetPolicy(attrs)) ? 0 : 81;
+}
+
+/** nl_gcoalesce: `ethtool -c DEV` (COALESCE_GET: no get_coalesce). */
+export function nlGcoalesce(c: Cmd): number {
+  return unsupportedGetRequest(c);
+}
+
+/**
+ * The coalescing parameters of ethtool 6.1's -C, in its usage text's order: booleans (on|off)
+ * and u32s; `cqe-mode-rx` and `cqe-mode-tx` exist on the netlink path only.
+ */
+export const COALESCE_PARAMS: readonly NlParam<string>[] = [
+  { arg: 'adaptive-rx', type: 'u8bool' },
+  { arg: 'adaptive-tx', type: 'u8bool' },
+  ...u32Params('rx-usecs', 'rx-frames', 'rx-usecs-irq', 'rx-frames-irq', 'tx-usecs', 'tx-frames', 'tx-usecs-irq', 'tx-frames-irq'),
+  ...u32Params('stats-block-usecs', 'pkt-rate-low', 'rx-usecs-low', 'rx-frames-low', 'tx-usecs-low', 'tx-frames-low', 'pkt-rate-high'),
+  ...u32Params('rx-usecs-high', 'rx-frames-high', 'tx-usecs-high', 'tx-frames-high', 'sample-interval'),
+  { arg: 'cqe-mode-rx', type: 'u8bool' },
+  { arg: 'cqe-mode-tx', type: 'u8bool' },
+];
+
+/**
+ * nl_scoalesce: `ethtool -C DEV …` over netlink. ethnl_set_coalesce_validate refuses first of all
+ * a driver without get/set_coalesce, so every request ends in -EOPNOTSUPP (exit 1).
+ */
+export function nlScoalesce(c: Cmd): number {
+  if (!refuseWildcard(c)) return 1;
+  const attrs = nlParser(c, '-C', COALESCE_PARAMS);
+  if (typeof attrs === 'number') return attrs;
+  return setRequest(c, attrs, opNotSupported) ? 0 : 1;
+}
+
+/** nl_gpause: `ethtool -a DEV` (PAUSE_GET: no get_pauseparam); with --json an empty array is printed as well. */
+export function nlGpause(c: Cmd): number {
+  if (!noExtraArgs(c)) return 1;
+  const json = c.json ? new JsonWriter(c.out) : undefined;
+  const ret = getRequest(c, opNotSupported, () => undefined, 0);
+  json?.close();
+  return ret;
+}
+
+/** nl_tsinfo: `ethtool -T DEV` (or '*') over netlink. */
+export function nlTsinfo(c: Cmd): number {
+  if (!noExtraArgs(c)) return 1;
+  const isDump = c.devname === WILDCARD_DEVNAME;
+  return getRequest(c, ethnlGetTsinfo, (name, reply) => c.out.out(formatTsinfoNetlink(name, reply, isDump)), 0);
+}
+
+/**
+ * nl_permaddr: `ethtool -P DEV` over rtnetlink (RTM_GETLINK; extra arguments are not looked at):
+ * the IFLA_PERM_ADDRESS, "not set" without one; a '*' dump prints the devices that have one,
+ * with their names. An unknown device is a bare -ENODEV (no extack).
+ */
+export function nlPermaddr(c: Cmd): number {
   if (c.devname === WILDCARD_DEVNAME) {
-    c.out.err('subcommand does not support wildcard dump\n');
+    for (const dev of dumpDevices(c.env.devices)) {
+      const addr = rtnlPermAddress(dev);
+      if (addr !== undefined) c.out.out(formatPermAddr(addr, dev.name));
+    }
+    return 0;
+  }
+  const dev = lookupDevice(c.env.devices, c.devname);
+  if (dev === undefined) {
+    c.out.perror('netlink error', -ERRNO.ENODEV);
     return 1;
   }
-  const parsed = parseSchannels(c);
-  if (typeof parsed === 'number') return parsed;
-  const offsets = attrOffsets(c.devname, parsed.order);
-  const perm = ethtoolAdminCheck(c.env);
-  const h = perm < 0 ? { ok: false as const, ret: perm } : ethnlParseHeaderDev(c.env.devices, c.devname);
-  const r = h.ok ? ethnlSetChannels(h.reply, parsed.req, c.env) : h;
-  if (r.ok) return 0;
-  reportAck(c.out, r, offsets, 0);
-  return 1;
+  const addr = rtnlPermAddress(dev);
+  c.out.out(addr === undefined ? 'Permanent address: not set\n' : formatPermAddr(addr));
+  return 0;
 }
 
 /** stats_params: the parameters nl_gstats parses (ETHTOOL_A_STATS_GROUPS). */
@@ -191,9 +280,6 @@ export function nlGstats(c: Cmd): number {
   c.out.err(`ethtool (-S): unknown parameter '${arg}'\n`);
   return 1;
 }
-
-/** A GET whose handler the model's devices never have (get_wol, get_msglevel): -EOPNOTSUPP before begin. */
-const unsupportedGet = (): EthnlResult<never> => ({ ok: false, ret: -ERRNO.EOPNOTSUPP });
 
 /**
  * nl_gset: `ethtool DEV`. LINKMODES, LINKINFO, WOL, DEBUG and LINKSTATE requests in turn with
@@ -222,8 +308,8 @@ export function nlGset(c: Cmd): number {
   section(ethnlGetLinkmodes, formatLinkmodesNetlink);
   section(ethnlGetLinkinfo, formatLinkinfoNetlink);
   // ETHTOOL_MSG_WOL_GET, ETHTOOL_MSG_DEBUG_GET: the ops contract has no get_wol / get_msglevel.
-  section(unsupportedGet, () => '');
-  section(unsupportedGet, () => '');
+  section(opNotSupported, () => '');
+  section(opNotSupported, () => '');
   section(ethnlGetLinkstate, (reply) => (reply.link === undefined ? '' : `\tLink detected: ${reply.link ? 'yes' : 'no'}\n`));
   if (!noBanner) {
     c.out.out('No data available\n');

@@ -1,8 +1,8 @@
 /**
- * glibc strtoul / strtoll on 64-bit Linux, and the two ways userland ethtool turns them into
- * checked integers: netlink/parser.c's parse_u32 (the netlink `-L` path) and ethtool.c's
- * get_int_range (the ioctl `-L` path). Only what those callers observe is modelled: the value,
- * where parsing stopped, and ERANGE.
+ * glibc strtoul / strtoll on 64-bit Linux, and the ways userland ethtool turns them into checked
+ * integers: netlink/parser.c's parse_u32 (the netlink path) and ethtool.c's get_int_range /
+ * get_uint_range (the ioctl path). Only what those callers observe is modelled: the value, where
+ * parsing stopped, and ERANGE.
  */
 
 const ULONG_MAX = (1n << 64n) - 1n;
@@ -95,5 +95,15 @@ export function parseU32(arg: string): number | undefined {
 export function getIntRange(arg: string, base: number, min: number, max: number): number | undefined {
   const r = strtoll(arg, base);
   if (r.erange || r.end !== arg.length || r.value < BigInt(min) || r.value > BigInt(max)) return undefined;
+  return Number(r.value);
+}
+
+/**
+ * ethtool.c get_uint_range: strtoull with base auto-detection; errno, trailing characters or a
+ * value above `max` fail (a negative wraps around 2^64 and fails too). An empty string is 0.
+ */
+export function getUintRange(arg: string, base: number, max: number): number | undefined {
+  const r = strtoul(arg, base);
+  if (r.erange || r.end !== arg.length || r.value > BigInt(max)) return undefined;
   return Number(r.value);
 }

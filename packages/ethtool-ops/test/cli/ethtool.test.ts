@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { ERRNO } from '@ntbsim/kernel';
 import { describe, expect, it } from 'vitest';
 import { EthtoolError, runEthtool, type EthtoolChannels, type EthtoolDevice, type EthtoolDrvinfoFill, type EthtoolEnv, type EthtoolLinkKsettings, type EthtoolStringSet } from '../../src/index.js';
@@ -37,10 +38,12 @@ describe('command line handling (ethtool.c main)', () => {
   });
 
   it('refuses an ethtool 6.1 option the model does not implement as such, not as a bad command line', () => {
-    for (const opt of ['-k', '--show-features', '-g', '--show-ring', '-K', '-a', '--show-fec', '-x']) {
+    for (const opt of ['-A', '--pause', '-s', '--show-fec', '-X', '--show-eee', '-m', '--show-priv-flags']) {
       expect(runEthtool([opt, 'ntb0'], nl)).toEqual({
         stdout: '',
-        stderr: `ethtool: ${opt} is an ethtool 6.1 option this model does not implement (it has DEV, -i, -S, -l, -L, -h, --version and --monitor)\n`,
+        stderr:
+          `ethtool: ${opt} is an ethtool 6.1 option this model does not implement ` +
+          '(it has DEV, -a, -c, -C, -g, -G, -k, -K, -i, -d, -e, -S, -T, -x, -P, -l, -L, -h, --version and --monitor)\n',
         exitCode: 1,
       });
     }
@@ -61,10 +64,54 @@ describe('command line handling (ethtool.c main)', () => {
     expect(runEthtool(['-l', 'ntb0', '-I'], nl)).toEqual({ stdout: '', stderr: "ethtool: unexpected parameter '-I'\n", exitCode: 1 });
   });
 
-  it('--json is a bad command line for every subcommand without JSON output in ethtool 6.1 (all but -S)', () => {
-    for (const argv of [['ntb0'], ['-i', 'ntb0'], ['-l', 'ntb0'], ['-L', 'ntb0', 'combined', '2'], ['-l', '*']]) {
+  it('--json is a bad command line for every subcommand without JSON output in ethtool 6.1 (all but -a, -k and -S)', () => {
+    const argvs = [['ntb0'], ['-i', 'ntb0'], ['-l', 'ntb0'], ['-L', 'ntb0', 'combined', '2'], ['-l', '*'], ['-g', 'ntb0'], ['-G', 'ntb0', 'rx', '1']];
+    for (const argv of [...argvs, ['-c', 'ntb0'], ['-C', 'ntb0'], ['-K', 'ntb0', 'gro', 'off'], ['-T', 'ntb0'], ['-x', 'ntb0'], ['-P', 'ntb0']]) {
       expect({ argv, r: runEthtool(['--json', ...argv], nl) }).toEqual({ argv, r: { stdout: '', stderr: BAD, exitCode: 1 } });
     }
+    for (const argv of [['-d', 'ntb0'], ['-e', 'ntb0']]) {
+      expect({ argv, r: runEthtool(['--json', ...argv], nl) }).toEqual({ argv, r: { stdout: '', stderr: BAD, exitCode: 1 } });
+    }
+  });
+
+  it('--json -a prints an empty JSON array besides the error; --json -k over SIOCETHTOOL is a bad command line', () => {
+    expect(runEthtool(['--json', '-a', 'ntb0'], nl)).toEqual({ stdout: '[ ]\n', stderr: 'netlink error: Operation not supported\n', exitCode: 1 });
+    expect(runEthtool(['--json', '-a', '*'], nl)).toEqual({ stdout: '[ ]\n', stderr: '', exitCode: 0 });
+    expect(runEthtool(['--json', '-k', 'ntb0'], io)).toEqual({ stdout: '', stderr: BAD, exitCode: 1 });
+  });
+
+  it("has ethtool 6.1's usage text for each subcommand it implements, in ethtool's order", () => {
+    const real = readFileSync(new URL('../fixtures/ethtool-help.txt', import.meta.url), 'utf8').split('\n').slice(1).join('\n');
+    const lines = runEthtool(['-h'], nl).stdout.split('\n');
+    const realLines = real.split('\n');
+    let at = 0;
+    for (const line of lines) {
+      const found = realLines.indexOf(line, at);
+      expect({ line, found: found >= 0 }).toEqual({ line, found: true });
+      at = found + 1;
+    }
+    const prefix = '        ethtool [ FLAGS ] ';
+    expect(lines.filter((l) => l.startsWith(prefix)).map((l) => l.slice(prefix.length).split(' ')[0])).toEqual([
+      '',
+      '-a|--show-pause',
+      '-c|--show-coalesce',
+      '-C|--coalesce',
+      '-g|--show-ring',
+      '-G|--set-ring',
+      '-k|--show-features|--show-offload',
+      '-K|--features|--offload',
+      '-i|--driver',
+      '-d|--register-dump',
+      '-e|--eeprom-dump',
+      '-S|--statistics',
+      '-T|--show-time-stamping',
+      '-x|--show-rxfh-indir|--show-rxfh',
+      '-P|--show-permaddr',
+      '-l|--show-channels',
+      '-L|--set-channels',
+      '-h|--help',
+      '--version',
+    ]);
   });
 
   it('prints its version and a usage text for the subcommands it has', () => {
