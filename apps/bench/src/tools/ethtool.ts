@@ -1,13 +1,12 @@
 /**
  * `ethtool` in the lab: the @ntbsim/ethtool-ops userland front end over the board's network
  * devices (netlink path): `ntb0` with ntb_netdev's ethtool_ops, `lo` with loopback_ethtool_ops,
- * any other device with its driver's (or none). They are listed by ifindex, so `ethtool -l '*'`
- * and `ethtool '*'` dump them as the kernel's for_each_netdev_dump does. `ethtool --monitor`
- * keeps listening on its board; the notifications it receives are printed with the output of the
- * board's next `ethtool` commands.
+ * any other device with its driver's (or none), each with its feature sets and permanent
+ * address. They are listed by ifindex, so `ethtool -l '*'` and `ethtool '*'` dump them as the
+ * kernel's for_each_netdev_dump does. `ethtool --monitor` keeps listening on its board; the
+ * notifications it receives are printed with the output of the board's next `ethtool` commands.
  */
-import { createEthtoolNotifier, runEthtool, type EthtoolDevice, type EthtoolMonitor, type EthtoolNotifier, type EthtoolOps } from '@ntbsim/ethtool-ops';
-import type { NetDevice } from '@ntbsim/net-core';
+import { createEthtoolNotifier, netdevEthtoolDevice, runEthtool, type EthtoolDevice, type EthtoolMonitor, type EthtoolNotifier } from '@ntbsim/ethtool-ops';
 import type { NtbNetdev } from '@ntbsim/ntb-netdev';
 import type { Board } from '../lab/lab.js';
 import { result, type Command } from '../types.js';
@@ -15,27 +14,9 @@ import { result, type Command } from '../types.js';
 const notifiers = new WeakMap<Board, EthtoolNotifier>();
 const monitors = new WeakMap<Board, EthtoolMonitor[]>();
 
-/** A net_device as the ethtool core sees it, with `ops` as its ethtool_ops. */
-function asEthtoolDevice(dev: NetDevice, ops: EthtoolOps, parent?: EthtoolDevice['parent']): EthtoolDevice {
-  return {
-    name: dev.name,
-    ethtoolOps: ops,
-    get isUp() {
-      return dev.isUp;
-    },
-    get realNumRxQueues() {
-      return dev.realNumRxQueues;
-    },
-    get realNumTxQueues() {
-      return dev.realNumTxQueues;
-    },
-    ...(parent === undefined ? {} : { parent }),
-  };
-}
-
 /** ntb0 as ethtool sees it: the driver's ethtool_ops, its parent the transport's device. */
 function ntbDevice(nd: NtbNetdev): EthtoolDevice {
-  return asEthtoolDevice(nd.ndev, nd.ndev.ethtoolOps as EthtoolOps, { name: nd.transport.dev.name, driverName: 'ntb_transport' });
+  return netdevEthtoolDevice(nd.ndev, { name: nd.transport.dev.name, driverName: 'ntb_transport' });
 }
 
 /** The ethtool view of the board's ntb0 (its ethtool_ops are the driver's). */
@@ -55,9 +36,7 @@ export function ethtoolDevices(board: Board): ReadonlyMap<string, EthtoolDevice>
   const devs = [...board.stack.devices].sort((a, b) => a.ifindex - b.ifindex);
   return new Map(
     devs.map((dev): [string, EthtoolDevice] => {
-      if (nd !== null && dev === nd.ndev) return [dev.name, ntbDevice(nd)];
-      const ops = (dev.ethtoolOps as EthtoolOps | undefined) ?? {};
-      return [dev.name, asEthtoolDevice(dev, ops)];
+      return [dev.name, nd !== null && dev === nd.ndev ? ntbDevice(nd) : netdevEthtoolDevice(dev)];
     }),
   );
 }
