@@ -151,7 +151,8 @@ function featureIndex(name: string): number {
 /**
  * ETHTOOL_MSG_FEATURES_SET (ethnl_set_features) on a device already looked up, in the kernel's
  * order: begin; the bitset, by name ("bit name not found" on that name's attribute:
- * -EOPNOTSUPP); a bit outside NETIF_F_ETHTOOL_BITS ("attempt to change non-ethtool features":
+ * -EOPNOTSUPP; a bit named more than once is on if any of its values is, as ethnl_parse_bitset
+ * only ever sets bits); a bit outside NETIF_F_ETHTOOL_BITS ("attempt to change non-ethtool features":
  * -EINVAL); then, if the wanted set changes, the changeable part of it is stored and
  * `__netdev_update_features` runs. The reply tells which requested values did not come out and
  * which features changed; a change of dev->features is notified (FEATURES_NTF).
@@ -166,7 +167,7 @@ export function ethnlSetFeatures(dev: EthtoolDevice, bits: readonly EthnlFeature
       if (idx < 0) return { ok: false, ret: -ERRNO.EOPNOTSUPP, extack: { message: 'bit name not found', badAttr: `bit-name:${i}` } };
       const m = 1n << BigInt(idx);
       reqMask |= m;
-      reqWanted = bit.value ? reqWanted | m : reqWanted & ~m;
+      if (bit.value) reqWanted |= m;
     }
     if ((reqMask & ~NETIF_F_ETHTOOL_BITS) !== 0n) return { ok: false, ret: -ERRNO.EINVAL, extack: { message: 'attempt to change non-ethtool features' } };
     reqWanted = (sets.wanted & ~reqMask) | (reqWanted & reqMask);

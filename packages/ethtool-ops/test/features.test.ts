@@ -99,14 +99,15 @@ describe('FEATURES_SET', () => {
     expect(ndev.features).toBe(netdevFeatures('HIGHDMA', 'GRO'));
   });
 
-  it('takes the last value of a feature named twice', () => {
+  it('turns a feature named twice on if either value is on (ethnl_parse_bitset only sets bits)', () => {
     const { ndev, dev } = ntbLike();
     ethnlSetFeatures(dev, [
-      { name: 'rx-gro', value: false },
-      { name: 'rx-gro', value: true },
       { name: 'rx-gro-list', value: true },
+      { name: 'rx-gro-list', value: false },
+      { name: 'highdma', value: false },
+      { name: 'highdma', value: false },
     ]);
-    expect(ndev.features).toBe(netdevFeatures('HIGHDMA', 'GRO', 'GRO_FRAGLIST'));
+    expect(ndev.features).toBe(netdevFeatures('GRO', 'GRO_FRAGLIST'));
   });
 });
 

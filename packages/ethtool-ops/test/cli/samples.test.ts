@@ -167,6 +167,16 @@ describe('ethtool-lo-ioctl.txt (lo on Linux 6.18, SIOCETHTOOL only)', () => {
   });
 });
 
+describe('ethtool-lo-edges.txt and ethtool-lo-edges-ioctl.txt (lo on Linux 6.18: the corners of -K and the parsers)', () => {
+  it('netlink: a bit named on and off stays on, "--" ends -K, the long option names, the parsers\' complaints', () => {
+    expect(replay('ethtool-lo-edges.txt', envOf(freshLo()))).toHaveLength(51);
+  });
+
+  it('ioctl: CMDL_FLAG keeps an "on", parse_generic_cmdline takes any C base and repeats, exit_bad_args for the rest', () => {
+    expect(replay('ethtool-lo-edges-ioctl.txt', { ...envOf(freshLo()), path: 'ioctl' })).toHaveLength(51);
+  });
+});
+
 describe('ethtool-ifb.txt and ethtool-ifb-ioctl.txt (ifb0: no ethtool ops beyond statistics; eth0: a permanent address)', () => {
   const ifb0 = fakeDevice({ name: 'ifb0', linkKind: 'ifb' });
   const eth0 = fakeDevice({
