@@ -131,6 +131,8 @@ class ClientSession {
   private srcAddr: string;
   private ctrl: ControlEnd | null = null;
   private side: Side | null = null;
+  /** progress()'s last text and the state it was made from: a background job looks every 100 ms of a test that may run for hours. */
+  private progressMemo = { key: '', text: '' };
   private params: TestParams | null = null;
   private peer: PeerResults | null = null;
   private mss = 0;
@@ -618,6 +620,18 @@ class ClientSession {
    * reporter prints it at DISPLAY_RESULTS, with the summary, after the results exchange.
    */
   progress(): string {
+    // The text grows only with these (interval samples are appended, never changed): reformatting
+    // every interval at each look made a long background test quadratic in its length.
+    const side = this.side;
+    const samples = side === null ? 0 : side.streams.reduce((n, st) => n + st.intervals.length, 0);
+    const key = [this.preamble.length, this.connectLines.length, this.warnings.length, this.connected, this.testStarted, side?.done, side?.streams.length, samples].join('|');
+    if (key === this.progressMemo.key) return this.progressMemo.text;
+    this.progressMemo = { key, text: this.progressNow() };
+    return this.progressMemo.text;
+  }
+
+  /** progress() computed afresh. */
+  private progressNow(): string {
     const partial = this.partialNow();
     const shown = partial !== null && this.side?.done === true ? withoutLastInterval(partial) : partial;
     const live = shown !== null ? formatClientProgress(shown, this.style) : '';
