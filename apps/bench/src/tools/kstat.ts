@@ -13,7 +13,7 @@
  */
 import { SOFTIRQ_VECTORS, type CpuUsage } from '@ntbsim/kernel';
 import type { Board } from '../lab/lab.js';
-import { LAB_EPOCH_SECONDS } from './net/host.js';
+import { wallClockAt } from './net/host.js';
 
 /** USER_HZ: the unit of /proc/stat's times (ticks per second). */
 export const USER_HZ = 100;
@@ -93,7 +93,7 @@ export function kstat(board: Board): Kstat {
     cpus: usage.map(times),
     intr,
     ctxt: host.cpus.reduce((s, c) => s + c.nrSwitches, 0),
-    btime: LAB_EPOCH_SECONDS + Math.floor(host.bootTime / 1e9),
+    btime: wallClockAt(host.bootTime),
     processes: host.totalForks,
     procsRunning: 1 + host.cpus.reduce((s, c) => s + c.nrRunning, 0),
     softirqs: host.cpus.map((c) => c.softirqCounts()),
