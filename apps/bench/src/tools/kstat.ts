@@ -104,9 +104,13 @@ export function kstat(board: Board): Kstat {
 
 const cpuFields = (t: CpuTimes): string => [t.user, t.nice, t.system, t.idle, t.iowait, t.irq, t.softirq, t.steal, t.guest, t.guestNice].map((v) => ` ${v}`).join('');
 
-/** /proc/stat as show_stat prints it. */
+/** /proc/stat of `board` now, as show_stat prints it. */
 export function procStat(board: Board): string {
-  const s = kstat(board);
+  return formatProcStat(kstat(board));
+}
+
+/** The text of /proc/stat for the statistics `s` (show_stat). */
+export function formatProcStat(s: Kstat): string {
   let out = `cpu ${cpuFields(s.total)}\n`;
   s.cpus.forEach((t, i) => (out += `cpu${i}${cpuFields(t)}\n`));
   out += `intr ${s.intr.reduce((a, b) => a + b, 0)}${s.intr.map((n) => ` ${n}`).join('')}\n`;

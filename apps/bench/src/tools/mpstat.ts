@@ -22,7 +22,7 @@ import { SOFTIRQ_VECTORS, type TaskStep } from '@ntbsim/kernel';
 import type { Board } from '../lab/lab.js';
 import { result, type Command, type CommandResult } from '../types.js';
 import { addJob, printJob, type JobStatus } from './jobs.js';
-import { kstat, procStat, USER_HZ, type CpuTimes, type Kstat } from './kstat.js';
+import { formatProcStat, kstat, USER_HZ, type CpuTimes, type Kstat } from './kstat.js';
 import { LAB_KERNEL_RELEASE, utsname, wallClockAt } from './net/host.js';
 import { interleaved, type StreamWrite } from './output.js';
 import { strftime } from './net/strftime.js';
@@ -382,8 +382,9 @@ export const mpstat: Command = (argv, env) => {
     }
     const due = start + (reports + 1) * periodNs;
     if (ctx.time < due) return due - ctx.time;
-    ctx.charge(board.host.costs.userCopy(procStat(board).length));
     const now = sample(board);
+    // Reading /proc/stat: its text copied to user (the sample is taken as the step starts).
+    ctx.charge(board.host.costs.userCopy(formatProcStat(now.stat).length));
     let header = o.everyHeader;
     if (!header) {
       header = lines >= ROWS;
