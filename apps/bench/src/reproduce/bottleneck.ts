@@ -8,11 +8,13 @@
  * more than the path carries. With several RX queues it also says where each queue's receive
  * work ran (the CPU that ran most of its ntb_transport tasklet), and when one queue's CPU is
  * saturated while another's is not, that the rate is short of what the second could carry.
+ * What the receiving board sends back (TCP's ACKs) is measured too: a standing queue in its own
+ * ntb0 qdiscs, sampled over the window, holds the senders' ACKs back and stretches their RTT.
  */
 import type { CpuUsage } from '@ntbsim/kernel';
 import { TX_START } from '@ntbsim/ntb-netdev';
 import type { EpfPair } from '@ntbsim/ntb-hw-epf';
-import { peerBoard, type Board, type BoardName } from '../lab/lab.js';
+import { peerBoard, type Board, type BoardName, type Lab } from '../lab/lab.js';
 import { utilisation } from '../tools/system.js';
 
 /** A snapshot of one board's accounting. */
@@ -76,6 +78,52 @@ export function snapshot(board: Board, pair: EpfPair): BoardSnapshot {
     dmaBusyNs: dma.channelBusyNs(),
   };
 }
+
+/** How often `sampleQueues` reads the qdiscs (ns): every 10 ms. */
+export const QUEUE_SAMPLE_NS = 10_000_000;
+
+/** Mean qdisc length (packets) of each ntb0 TX queue of each board over a window, and how many readings it is from. */
+export interface QueueLoads {
+  /** By board, by TX queue: the mean of the readings (packets). */
+  readonly qdiscMean: Readonly<Record<BoardName, readonly number[]>>;
+  /** Readings taken. */
+  readonly samples: number;
+}
+
+/**
+ * Read the qdisc length (`tc -s qdisc` qlen) of every ntb0 TX queue of both boards every
+ * QUEUE_SAMPLE_NS from `fromNs` up to `toNs` (virtual time; the readings change nothing); the
+ * function returned gives the means of the readings taken so far.
+ */
+export function sampleQueues(lab: Lab, fromNs: number, toNs: number): () => QueueLoads {
+  const sums: Record<BoardName, number[]> = { rc: [], ep: [] };
+  let samples = 0;
+  const read = (): void => {
+    for (const name of ['rc', 'ep'] as const) {
+      const dev = lab.boards[name].netdev()?.ndev;
+      const n = dev?.realNumTxQueues ?? 0;
+      for (let q = 0; q < n; q++) sums[name][q] = (sums[name][q] ?? 0) + (dev?.txQueue(q).qdisc.qlen ?? 0);
+    }
+    samples++;
+    if (lab.sim.now + QUEUE_SAMPLE_NS < toNs) lab.sim.at(lab.sim.now + QUEUE_SAMPLE_NS, read);
+  };
+  if (fromNs < toNs) lab.sim.at(fromNs, read);
+  const mean = (xs: readonly number[]): number[] => Array.from(xs, (x) => (samples > 0 ? (x ?? 0) / samples : 0));
+  return () => ({ qdiscMean: { rc: mean(sums.rc), ep: mean(sums.ep) }, samples });
+}
+
+/** What the receiving board sent back over the window: its standing TX queues, and the senders' round-trip time. */
+export interface ReturnPath {
+  /** The board the data went to (the iperf3 server's). */
+  readonly receiver: BoardName;
+  /** `sampleQueues` over the window. */
+  readonly queues: QueueLoads;
+  /** The largest of the TCP streams' mean RTTs the sender measured (ms), or null (UDP). */
+  readonly rttMs: number | null;
+}
+
+/** A mean qdisc length (packets) at or above which a TX queue of the receiving board holds its replies back: a tenth of txqueuelen 1000. */
+export const STANDING_QUEUE = 100;
 
 /** A board's use of the PCIe link (as sender) and of its DMA channels over a window, as fractions of what they can carry. */
 interface PathUse {
@@ -168,8 +216,10 @@ export interface Bottleneck {
   readonly cpus: Readonly<Record<BoardName, CpuLoad[]>>;
   /** Per board, its RX queues' receive CPUs (QPs whose tasklet took ≥ 1 % of a CPU), by QP number. */
   readonly rxQueues: Readonly<Record<BoardName, RxQueueLoad[]>>;
-  /** On the bottleneck's board, the RX queues whose CPU one saturated RX CPU left short, and why it may be (also at the end of `stage`); '' when none. */
+  /** On the bottleneck's board, the RX queues whose CPU one saturated RX CPU left short (also at the end of `stage`); '' when none. */
   readonly unevenRx: string;
+  /** When the rate fell short (an RX CPU left short, or no CPU saturated): the receiving board's TX queue whose standing qdisc queue held its replies (TCP's ACKs) back, with the senders' RTT (also in `stage`); '' otherwise. */
+  readonly returnPath: string;
 }
 
 /** Where one RX queue's receive work ran over the window. */
@@ -246,8 +296,8 @@ function loads(before: BoardSnapshot, after: BoardSnapshot): CpuLoad[] {
   });
 }
 
-/** The bottleneck verdict between two snapshots of each board. */
-export function findBottleneck(windows: Readonly<Record<BoardName, { readonly before: BoardSnapshot; readonly after: BoardSnapshot }>>): Bottleneck {
+/** The bottleneck verdict between two snapshots of each board, with what the receiving board sent back over the same window when measured. */
+export function findBottleneck(windows: Readonly<Record<BoardName, { readonly before: BoardSnapshot; readonly after: BoardSnapshot }>>, ret?: ReturnPath): Bottleneck {
   const rc = loads(windows.rc.before, windows.rc.after);
   const ep = loads(windows.ep.before, windows.ep.after);
   // A user task on a board whose own qdisc dropped packets offers more than the path carries
@@ -276,38 +326,65 @@ export function findBottleneck(windows: Readonly<Record<BoardName, { readonly be
   const delta = (n: BoardName, k: 'txStops' | 'txTimerWakes'): number => windows[n].after[k] - windows[n].before[k];
   const timerBound = (['ep', 'rc'] as const).find((n) => delta(n, 'txStops') > 0 && delta(n, 'txTimerWakes') >= delta(n, 'txStops'));
   const timerName = (n: BoardName): string => (windows[n].after.wakeTimer === 'hrtimer' ? 'the 250 µs tx_timer hrtimer' : 'the 1-jiffy tx_timer');
+  const back = ret === undefined ? '' : returnPathNote(ret, windows[ret.receiver]);
   const why =
-    timerBound === undefined
-      ? 'the window or doorbell latency limit the rate'
-      : windows[timerBound].after.maxFreeSlots < TX_START
-        ? `${timerBound}'s ntb0 TX queues stopped ${delta(timerBound, 'txStops')} times on rings with at most ${windows[timerBound].after.maxFreeSlots} slots free, below tx_start ${TX_START}: only ${timerName(timerBound)} wakes them`
-        : `${timerBound}'s ntb0 TX queues stopped ${delta(timerBound, 'txStops')} times and waited for ${timerName(timerBound)} (${delta(timerBound, 'txTimerWakes')} expiries): their TX completions come before the peer has taken back tx_start ${TX_START} slots`;
+    back !== ''
+      ? `the streams' ACKs queue on the way back: ${back}`
+      : timerBound === undefined
+        ? 'the window or doorbell latency limit the rate'
+        : windows[timerBound].after.maxFreeSlots < TX_START
+          ? `${timerBound}'s ntb0 TX queues stopped ${delta(timerBound, 'txStops')} times on rings with at most ${windows[timerBound].after.maxFreeSlots} slots free, below tx_start ${TX_START}: only ${timerName(timerBound)} wakes them`
+          : `${timerBound}'s ntb0 TX queues stopped ${delta(timerBound, 'txStops')} times and waited for ${timerName(timerBound)} (${delta(timerBound, 'txTimerWakes')} expiries): their TX completions come before the peer has taken back tx_start ${TX_START} slots`;
   const rxQueues = { rc: rxQueueLoads(windows.rc.before, windows.rc.after, rc), ep: rxQueueLoads(windows.ep.before, windows.ep.after, ep) };
-  const uneven = unevenRx(b.board, rxQueues[b.board], windows[b.board]);
+  const uneven = unevenRx(rxQueues[b.board]);
+  const ackShort = uneven !== '' && back !== '' && ret?.receiver === b.board;
+  const short = uneven === '' ? '' : `; ${uneven}${ackShort ? `, their ACKs held back on the way: ${back}` : ''}`;
   return {
     board: b.board,
     cpu: b.load.cpu,
     busyPct: b.load.busy,
-    stage: (path ?? (saturated ? stage : `not CPU-bound (busiest: ${stage}); ${why}`)) + (uneven === '' ? '' : `; ${uneven}`),
+    stage: (path ?? (saturated ? stage : `not CPU-bound (busiest: ${stage}); ${why}`)) + short,
     saturated: path !== null || saturated,
     cpus: { rc: rc.filter((l) => l.busy >= 1), ep: ep.filter((l) => l.busy >= 1) },
     rxQueues,
     unevenRx: uneven,
+    returnPath: ackShort || (path === null && !saturated) ? back : '',
   };
 }
 
 /**
  * With one RX queue's CPU saturated and another's (a different CPU) under 90 %: a note that the
  * second was left short — the flows on its queue did not bring it enough packets (how the
- * streams hashed onto the sender's queues, or their ACKs held up on the way back: the board's
- * own TX queues, which carry them, stopped for want of ring slots). Empty otherwise.
+ * streams hashed onto the sender's queues, or their ACKs held up on the way back). Empty otherwise.
  */
-function unevenRx(board: BoardName, queues: readonly RxQueueLoad[], w: { readonly before: BoardSnapshot; readonly after: BoardSnapshot }): string {
+function unevenRx(queues: readonly RxQueueLoad[]): string {
   const cpus = new Set(queues.map((q) => q.cpu));
   if (cpus.size < 2 || !queues.some((q) => q.busyPct >= 95)) return '';
   const short = queues.filter((q) => q.busyPct < 90);
   if (short.length === 0) return '';
-  const stops = w.after.txStopsByQueue.map((n, i) => n - (w.before.txStopsByQueue[i] ?? 0));
-  const acks = stops.some((n) => n > 0) ? `; ${board}'s own ntb0 TX queues (ACKs and replies back) stopped ${stops.join('/')} times for want of ring slots` : '';
-  return `${short.map((q) => `qp${q.qp}'s RX CPU (cpu${q.cpu}) only ${q.busyPct.toFixed(0)} % busy`).join(', ')}: its flows did not bring it enough packets${acks}`;
+  return `${short.map((q) => `qp${q.qp}'s RX CPU (cpu${q.cpu}) only ${q.busyPct.toFixed(0)} % busy`).join(', ')}: its flows did not bring it enough packets`;
+}
+
+/** `27 ms`, `1.31 s`. */
+function duration(ms: number): string {
+  return ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(0)} ms`;
+}
+
+/**
+ * The receiving board's TX queue with the longest standing qdisc queue over the window, when it
+ * is at least STANDING_QUEUE packets on average: what it sends back (TCP's ACKs) waits there for
+ * ring slots — its ring drains only as fast as the peer takes frames out, and a stopped queue
+ * waits for its tx_timer — and each ACK reaches the sender that much later. With the times the
+ * queue stopped for want of ring slots and the senders' RTT. Empty otherwise.
+ */
+function returnPathNote(ret: ReturnPath, w: { readonly before: BoardSnapshot; readonly after: BoardSnapshot }): string {
+  const means = ret.queues.qdiscMean[ret.receiver];
+  let q = -1;
+  means.forEach((m, i) => {
+    if (m >= STANDING_QUEUE && (q < 0 || m > (means[q] ?? 0))) q = i;
+  });
+  if (q < 0) return '';
+  const stops = (w.after.txStopsByQueue[q] ?? 0) - (w.before.txStopsByQueue[q] ?? 0);
+  const rtt = ret.rttMs === null ? '' : `; the streams' RTT up to ${duration(ret.rttMs)}`;
+  return `${ret.receiver}'s ntb0 TX queue ${q} held ${(means[q] ?? 0).toFixed(0)} packets on average in its qdisc, stopped ${stops} times for want of ring slots${rtt}`;
 }

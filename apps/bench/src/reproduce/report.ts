@@ -4,7 +4,7 @@
  * published value, and per-scenario CPU utilisation breakdowns by context kind.
  */
 import type { CpuLoad } from './bottleneck.js';
-import { deltaBasisNote, queueSpreadNotes, ranOnOneQueue, sdCell, unevenRxNotes, type ReproduceReport, type ScenarioResult } from './reproduce.js';
+import { deltaBasisNote, queueSpreadNotes, ranOnOneQueue, returnPathNotes, sdCell, unevenRxNotes, type ReproduceReport, type ScenarioResult } from './reproduce.js';
 
 /** Text or attribute value escaped for HTML. */
 export function esc(s: string): string {
@@ -128,9 +128,9 @@ function notesHtml(id: string, notes: readonly string[]): string {
   return `<p id="${id}">${esc(head)}</p><ul>${items.map((l) => `<li>${esc(l.trim())}</li>`).join('')}</ul>`;
 }
 
-/** The runs on one TX queue (`queueSpreadNotes`) and those with an RX CPU left short (`unevenRxNotes`). */
+/** The runs on one TX queue (`queueSpreadNotes`), those with an RX CPU left short (`unevenRxNotes`) and those whose ACKs queued on the way back (`returnPathNotes`). */
 function spreadNotes(rep: ReproduceReport): string {
-  return notesHtml('queue-spread', queueSpreadNotes(rep.scenarios)) + notesHtml('uneven-rx', unevenRxNotes(rep.scenarios));
+  return notesHtml('queue-spread', queueSpreadNotes(rep.scenarios)) + notesHtml('uneven-rx', unevenRxNotes(rep.scenarios)) + notesHtml('return-path', returnPathNotes(rep.scenarios));
 }
 
 /** The notes on the rows whose Δ is not over every run: its basis, every run's Δ, the other published figure. */

@@ -49,8 +49,10 @@ export interface ScenarioResult {
   readonly one_queue_runs: number;
   /** Per run, the stage that limited it (`Bottleneck.stage` of that run). */
   readonly runs_stage: string[];
-  /** Per run, the RX queues one saturated RX CPU left short and why it may be (`Bottleneck.unevenRx`; '' when none). */
+  /** Per run, the RX queues one saturated RX CPU left short (`Bottleneck.unevenRx`; '' when none). */
   readonly runs_uneven_rx: string[];
+  /** Per run, the receiving board's TX queue whose standing qdisc queue held its ACKs back, and the senders' RTT (`Bottleneck.returnPath`; '' when none). */
+  readonly runs_return_path: string[];
 }
 
 /** A run in which one TX queue carried at least this share of the bytes ran as if on one queue. */
@@ -257,6 +259,7 @@ export async function reproduce(options: ReproduceOptions): Promise<ReproduceRep
       one_queue_runs: rs.filter((r) => ranOnOneQueue(r.txQueueShare)).length,
       runs_stage: rs.map((r) => r.bottleneck.stage),
       runs_uneven_rx: rs.map((r) => r.bottleneck.unevenRx),
+      runs_return_path: rs.map((r) => r.bottleneck.returnPath),
     };
   });
   const baseSeed = options.baseSeed ?? 1;
@@ -336,6 +339,30 @@ export function queueSpreadNotes(scenarios: readonly ScenarioResult[]): string[]
 export function unevenRxNotes(scenarios: readonly ScenarioResult[]): string[] {
   const hit = scenarios.flatMap((s) => s.runs_uneven_rx.flatMap((note, i) => (note === '' ? [] : [`  ${s.id.padEnd(16)} run ${i + 1} (${f1(s.runs_mbps[i] ?? NaN)} Mb/s): ${note}`])));
   return hit.length === 0 ? [] : ['', 'Runs with an RX CPU left short while another was saturated:', ...hit];
+}
+
+/**
+ * Notes on the runs whose ACKs queued on the way back (`runs_return_path`), with the mean of the
+ * row's other compared runs against the published figure: the receiving board's own TX queue
+ * carries them, its ring drains only as the peer takes frames out, and a stopped queue waits for
+ * its tx_timer; the senders see the ACKs that much later and their windows bound the rate.
+ */
+export function returnPathNotes(scenarios: readonly ScenarioResult[]): string[] {
+  const lines: string[] = [];
+  for (const s of scenarios) {
+    const held = (i: number): boolean => (s.runs_return_path[i] ?? '') !== '';
+    if (!s.runs_mbps.some((_, i) => held(i))) continue;
+    s.runs_mbps.forEach((mbps, i) => {
+      if (held(i)) lines.push(`  ${s.id.padEnd(16)} run ${i + 1} (${f1(mbps)} Mb/s): ${s.runs_return_path[i] ?? ''}`);
+    });
+    const compared = (i: number): boolean => s.published.condition !== 'flows-distributed' || !ranOnOneQueue(s.runs_tx_queue_share[i] ?? []);
+    const rest = s.runs_mbps.filter((_, i) => compared(i) && !held(i));
+    if (rest.length > 0) {
+      const m = summarize(rest).mean;
+      lines.push(`  ${s.id.padEnd(16)} the other ${rest.length}${s.published.condition === 'flows-distributed' ? ' on several queues' : ''}: mean ${f1(m)} Mb/s (${signed(pct(m, s.published_mbps))} vs published)`);
+    }
+  }
+  return lines.length === 0 ? [] : ['', "Runs whose ACKs queued on the way back (the receiving board's own ntb0 TX queue; its ring drains as the peer takes frames out, a stopped queue waits for its tx_timer):", ...lines];
 }
 
 /** The width the terminal tables keep to (columns). */
@@ -423,6 +450,7 @@ export function formatTable(rep: ReproduceReport): string {
   if (rep.profile !== 'rcar-s4') lines.push('', ...para(`The published figures were measured on two R-Car S4 boards; on the ${rep.profile} profile the Δ column is how far this platform's prediction is from them, not a model error.`));
   lines.push(...queueSpreadNotes(rep.scenarios).flatMap(para));
   lines.push(...unevenRxNotes(rep.scenarios).flatMap(para));
+  lines.push(...returnPathNotes(rep.scenarios).flatMap(para));
   lines.push('');
   lines.push('Bottleneck per scenario (median run): board, CPU, busy %, stage');
   for (const s of rep.scenarios) {

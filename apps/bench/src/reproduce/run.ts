@@ -8,7 +8,7 @@ import { labCommands } from '../commands.js';
 import { bootLab, seedMwSizes, type Board, type Lab } from '../lab/lab.js';
 import { defaultVars } from '../lab/script.js';
 import { runLine } from '../lab/shell.js';
-import { findBottleneck, snapshot, type Bottleneck } from './bottleneck.js';
+import { findBottleneck, sampleQueues, snapshot, type Bottleneck, type QueueLoads } from './bottleneck.js';
 import { IPERF3_CLIENT, type RunConfig } from './scenarios.js';
 import { diagnoseTxStall } from '../lab/diagnose.js';
 
@@ -123,6 +123,13 @@ function sumBps(json: unknown, key: 'sum_received' | 'sum_sent' | 'sum'): number
   return end?.[key]?.bits_per_second ?? NaN;
 }
 
+/** The largest of the streams' mean RTTs in an iperf3 -J client's `end.streams[].sender.mean_rtt` (µs) as ms, or null when none has one (UDP). */
+export function maxMeanRttMs(json: unknown): number | null {
+  const streams = (json as { end?: { streams?: { sender?: { mean_rtt?: unknown } }[] } }).end?.streams ?? [];
+  const rtts = streams.flatMap((s) => (typeof s.sender?.mean_rtt === 'number' ? [s.sender.mean_rtt / 1000] : []));
+  return rtts.length === 0 ? null : Math.max(...rtts);
+}
+
 /** Run `scenario` once. */
 export function runScenario(scenario: RunConfig, options: RunOptions): RunResult {
   const lab = bootScenario(scenario, options);
@@ -139,8 +146,10 @@ export function runScenario(scenario: RunConfig, options: RunOptions): RunResult
   // Where the time went is measured over the steady state: from 1 s in to the end of the
   // transfer, leaving out slow start and the end-of-test exchange (whole run when shorter).
   let steady: typeof before | null = null;
+  const steadyFrom = options.durationS >= 2 ? t0 + NS_PER_SEC : t0;
+  const queues: () => QueueLoads = sampleQueues(lab, steadyFrom, t0 + options.durationS * NS_PER_SEC);
   if (options.durationS >= 2) {
-    lab.sim.at(t0 + NS_PER_SEC, () => {
+    lab.sim.at(steadyFrom, () => {
       before = { rc: snapshot(lab.boards.rc, lab.pair), ep: snapshot(lab.boards.ep, lab.pair) };
     });
     lab.sim.at(t0 + options.durationS * NS_PER_SEC, () => {
@@ -157,7 +166,7 @@ export function runScenario(scenario: RunConfig, options: RunOptions): RunResult
   return {
     mbps: sumBps(json, 'sum_received') / 1e6,
     senderMbps: sumBps(json, 'sum_sent') / 1e6,
-    bottleneck: findBottleneck({ rc: { before: before.rc, after: after.rc }, ep: { before: before.ep, after: after.ep } }),
+    bottleneck: findBottleneck({ rc: { before: before.rc, after: after.rc }, ep: { before: before.ep, after: after.ep } }, { receiver: srv, queues: queues(), rttMs: maxMeanRttMs(json) }),
     events: lab.sim.eventsRun - ev0,
     simS: (lab.sim.now - t0) / NS_PER_SEC,
     txQueueShare,

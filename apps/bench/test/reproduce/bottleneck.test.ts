@@ -1,6 +1,7 @@
-import type { CpuUsage } from '@ntbsim/kernel';
+import { Simulation, type CpuUsage } from '@ntbsim/kernel';
 import { describe, expect, it } from 'vitest';
-import { findBottleneck, stageOf, type BoardSnapshot } from '../../src/reproduce/bottleneck.js';
+import { findBottleneck, QUEUE_SAMPLE_NS, sampleQueues, stageOf, STANDING_QUEUE, type BoardSnapshot, type ReturnPath } from '../../src/reproduce/bottleneck.js';
+import type { Lab } from '../../src/lab/lab.js';
 
 const IDLE: CpuUsage = { hardirq: 0, softirq: 0, kthread: 0, user: 0, idle: 0 };
 
@@ -115,13 +116,53 @@ describe('findBottleneck', () => {
     expect(even.stage).toBe('RX copy: ntb_transport tasklet (memcpy from the uncached RX ring)');
     const uneven = findBottleneck({ rc: board([{}, RX, qp1], 0, { stops: 251, maxFreeSlots: 14, byQueue: [10, 241] }), ep: board([{}]) });
     expect(uneven).toMatchObject({ board: 'rc', cpu: 1, saturated: true });
-    expect(uneven.stage).toBe("RX copy: ntb_transport tasklet (memcpy from the uncached RX ring); qp1's RX CPU (cpu2) only 45 % busy: its flows did not bring it enough packets; rc's own ntb0 TX queues (ACKs and replies back) stopped 10/241 times for want of ring slots");
-    const noStops = findBottleneck({ rc: board([{}, RX, qp1], 0, { stops: 0, maxFreeSlots: 14, byQueue: [0, 0] }), ep: board([{}]) });
-    expect(noStops.stage).toMatch(/only 45 % busy: its flows did not bring it enough packets$/);
-    expect(noStops.unevenRx).toBe("qp1's RX CPU (cpu2) only 45 % busy: its flows did not bring it enough packets");
+    expect(uneven.stage).toBe("RX copy: ntb_transport tasklet (memcpy from the uncached RX ring); qp1's RX CPU (cpu2) only 45 % busy: its flows did not bring it enough packets");
+    expect(uneven.unevenRx).toBe("qp1's RX CPU (cpu2) only 45 % busy: its flows did not bring it enough packets");
+    expect(uneven.returnPath).toBe('');
     expect(even.unevenRx).toBe('');
     // Both tasklets on one CPU (legacy doorbells): nothing to compare.
     const shared = findBottleneck({ rc: board([{ ...RX, busy: 0.5e9 }]), ep: board([{}]) });
     expect(shared.rxQueues.rc).toEqual([{ qp: 0, cpu: 0, busyPct: 50, taskletPct: 50 }]);
+  });
+
+  describe('what the receiving board sends back (its standing TX queues)', () => {
+    const qp1 = { kind: 'softirq' as const, busy: 0.45e9, name: 'ntb_transport rxc_db qp1' };
+    const back = (rc: number[], rttMs: number | null = 1330): ReturnPath => ({ receiver: 'rc', queues: { qdiscMean: { rc, ep: [9, 4] }, samples: 90 }, rttMs });
+    const tx = { stops: 525, maxFreeSlots: 14, byQueue: [523, 2] };
+
+    it('names the queue holding the ACKs back, with its stops and the RTT, when an RX CPU was left short', () => {
+      const b = findBottleneck({ rc: board([{}, RX, qp1], 0, tx), ep: board([{}]) }, back([830.4, 3]));
+      expect(b.returnPath).toBe("rc's ntb0 TX queue 0 held 830 packets on average in its qdisc, stopped 523 times for want of ring slots; the streams' RTT up to 1.33 s");
+      expect(b.stage).toBe(`RX copy: ntb_transport tasklet (memcpy from the uncached RX ring); qp1's RX CPU (cpu2) only 45 % busy: its flows did not bring it enough packets, their ACKs held back on the way: ${b.returnPath}`);
+    });
+
+    it('is the reason ahead of the tx_timer when no CPU is saturated; RTT in ms below a second, none for UDP', () => {
+      const b = findBottleneck({ rc: board([{ ...RX, busy: 0.8e9 }], 0, tx), ep: board([{}], 0, { stops: 3101, timerWakes: 3101, maxFreeSlots: 14 }) }, back([2, 602], 27.4));
+      expect(b.stage).toBe("not CPU-bound (busiest: RX copy: ntb_transport tasklet (memcpy from the uncached RX ring)); the streams' ACKs queue on the way back: rc's ntb0 TX queue 1 held 602 packets on average in its qdisc, stopped 2 times for want of ring slots; the streams' RTT up to 27 ms");
+      expect(findBottleneck({ rc: board([{ ...RX, busy: 0.8e9 }], 0, tx), ep: board([{}]) }, back([2, 602], null)).returnPath).toMatch(/for want of ring slots$/);
+      const none = findBottleneck({ rc: board([{ ...RX, busy: 0.8e9 }], 0, tx), ep: board([{}], 0, { stops: 3101, timerWakes: 3101, maxFreeSlots: 14 }) }, back([STANDING_QUEUE - 1, 0]));
+      expect(none.returnPath).toBe('');
+      expect(none.stage).toMatch(/waited for the 1-jiffy tx_timer/);
+    });
+
+    it('says nothing when the receive CPUs carried what they could: a standing queue there does not limit the rate', () => {
+      const b = findBottleneck({ rc: board([{}, RX, { ...qp1, busy: 0.99e9 }], 0, tx), ep: board([{}]) }, back([830, 3]));
+      expect(b).toMatchObject({ saturated: true, returnPath: '', stage: 'RX copy: ntb_transport tasklet (memcpy from the uncached RX ring)' });
+    });
+  });
+});
+
+describe('sampleQueues', () => {
+  it('reads every TX queue of both boards every 10 ms over the window and gives the means', () => {
+    const sim = new Simulation();
+    const qlen = (board: number, q: number): number => (board === 0 ? (q + 1) * Math.floor(sim.now / QUEUE_SAMPLE_NS) : 7);
+    const dev = (board: number, queues: number) => ({ ndev: { realNumTxQueues: queues, txQueue: (q: number) => ({ qdisc: { get qlen() { return qlen(board, q); } } }) } });
+    const lab = { sim, boards: { rc: { netdev: () => dev(0, 2) }, ep: { netdev: () => dev(1, 1) } } } as unknown as Lab;
+    const means = sampleQueues(lab, 0, 100 * QUEUE_SAMPLE_NS);
+    sim.run({ until: 1e9 });
+    // Readings at 0, 10, …, 990 ms: queue 0 reads 0..99 (mean 49.5), queue 1 twice that.
+    expect(means()).toEqual({ qdiscMean: { rc: [49.5, 99], ep: [7] }, samples: 100 });
+    const empty = sampleQueues({ sim, boards: { rc: { netdev: () => null }, ep: { netdev: () => null } } } as unknown as Lab, 2e9, 2e9);
+    expect(empty()).toEqual({ qdiscMean: { rc: [], ep: [] }, samples: 0 });
   });
 });

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { reportHtml } from '../../src/reproduce/report.js';
-import { comparedRuns, formatTable, JobError, medianRunIndex, queueSpreadNotes, ranOnOneQueue, reproduce, resultOf, runSeed, unevenRxNotes, type Job, type ReproduceReport, type ScenarioResult } from '../../src/reproduce/reproduce.js';
-import { queueShares, runScenario } from '../../src/reproduce/run.js';
+import { comparedRuns, formatTable, JobError, medianRunIndex, queueSpreadNotes, ranOnOneQueue, reproduce, resultOf, returnPathNotes, runSeed, unevenRxNotes, type Job, type ReproduceReport, type ScenarioResult } from '../../src/reproduce/reproduce.js';
+import { maxMeanRttMs, queueShares, runScenario } from '../../src/reproduce/run.js';
 import { SCENARIOS } from '../../src/reproduce/scenarios.js';
 
 const scenario = (id: string) => {
@@ -115,6 +115,32 @@ describe('queue spread', () => {
     expect(reportHtml(hit)).toMatch(/<p id="uneven-rx">Runs with an RX CPU left short while another was saturated:<\/p><ul><li>mq2-perbit-udp +run 1 \([\d.]+ Mb\/s\): qp1 short<\/li>/);
     expect(reportHtml(rep)).not.toContain('id="uneven-rx"');
   }, 120_000);
+
+  it('lists the runs whose ACKs queued on the way back, and the mean of the other compared runs against the published figure', async () => {
+    const note = "rc's ntb0 TX queue 0 held 830 packets on average in its qdisc, stopped 523 times for want of ring slots; the streams' RTT up to 1.33 s";
+    const row = { id: 'mq2-perbit-tcp', published_mbps: 1150, published: { mean: 1150, source: 's', condition: 'flows-distributed' }, runs_mbps: [1180, 936.7, 590, 1170], runs_tx_queue_share: [[0.5, 0.5], [0.6, 0.4], [1, 0], [0.5, 0.5]], runs_return_path: ['', note, '', ''] } as unknown as ScenarioResult;
+    expect(returnPathNotes([row])).toEqual([
+      '',
+      "Runs whose ACKs queued on the way back (the receiving board's own ntb0 TX queue; its ring drains as the peer takes frames out, a stopped queue waits for its tx_timer):",
+      `  mq2-perbit-tcp   run 2 (936.7 Mb/s): ${note}`,
+      '  mq2-perbit-tcp   the other 2 on several queues: mean 1175.0 Mb/s (+2.2% vs published)',
+    ]);
+    const plain = { ...row, published: { mean: 1150, source: 's' } } as unknown as ScenarioResult;
+    expect(returnPathNotes([plain])[3]).toBe('  mq2-perbit-tcp   the other 3: mean 980.0 Mb/s (-14.8% vs published)');
+    expect(returnPathNotes([{ ...row, runs_return_path: ['', '', '', ''] }])).toEqual([]);
+    const rep = await shortReport();
+    expect(rep.scenarios.every((s) => s.runs_return_path.length === s.runs_mbps.length)).toBe(true);
+    const hit = { ...rep, scenarios: rep.scenarios.map((s) => (s.id === 'mq2-perbit-udp' ? { ...s, runs_return_path: s.runs_mbps.map(() => 'queue 0 held') } : s)) };
+    expect(reportHtml(hit)).toMatch(/<p id="return-path">Runs whose ACKs queued on the way back .*<\/p><ul><li>mq2-perbit-udp +run 1 \([\d.]+ Mb\/s\): queue 0 held<\/li>/);
+    expect(formatTable(hit)).toContain('Runs whose ACKs queued on the way back');
+    expect(reportHtml(rep)).not.toContain('id="return-path"');
+  }, 120_000);
+
+  it("reads the streams' largest mean RTT (ms) from iperf3's JSON, none for UDP", () => {
+    expect(maxMeanRttMs({ end: { streams: [{ sender: { mean_rtt: 27_400 } }, { sender: { mean_rtt: 1_330_000 } }] } })).toBe(1330);
+    expect(maxMeanRttMs({ end: { streams: [{ udp: { jitter_ms: 0.1 } }] } })).toBeNull();
+    expect(maxMeanRttMs({})).toBeNull();
+  });
 
   it('puts the one-queue runs in the report under the table, and nothing when there are none', async () => {
     const rep = await shortReport();
