@@ -49,8 +49,9 @@ const COMMAND_HELP: Readonly<Record<string, string>> = {
                                 axes: queues mws doorbell ep_doorbell affinity transport_mtu
                                 use_dma use_tx_dma use_rx_dma num_tx_dma_chan num_rx_dma_chan
                                 dma_channels tx_memcpy_offload hz wake_timer direction
-                                protocol variant profile server_cpu congestion, and any numeric
-                                profile parameter GROUP.FIELD (memory.readUncachedMBps=39,78)
+                                protocol variant profile server_cpu congestion txqueuelen, and
+                                any numeric profile parameter GROUP.FIELD
+                                (memory.readUncachedMBps=39,78)
                                 global --param/--doorbell/--mws/--ep-doorbell set the base configuration
                                 under the axes (an axis overrides); a failed run is kept
                                 with its reason (stalled, the iperf3 error), exit status 0
@@ -86,8 +87,9 @@ const GLOBAL_HELP = `Global options:
   --doorbell MODE       legacy | per-bit (both boards), or per board: rc=MODE,ep=MODE
                         (a board left out keeps legacy)
   --mws N               vNTB memory windows in BAR2, 1..4 (default: one per ntb_num_queues, up to 4)
-  --ep-doorbell MODE    poll (default: the EP scans the host's doorbells every 5 ms, as on
-                        R-Car S4) | irq (vNTB msi_doorbell: an EP interrupt per doorbell)
+  --ep-doorbell MODE    poll (default: the EP scans the host's doorbells every msecs_to_jiffies(5),
+                        8 ms at HZ 250, as on R-Car S4) | irq (vNTB msi_doorbell: an EP
+                        interrupt per doorbell)
   --ntb-ports MODE      same (mainline: both NTB devices report port 0) | distinct (RC 0, EP 1,
                         as port ops on the EPF drivers would; ntb_perf then needs --mws 2)
   --trace FILE          write the event trace (JSON lines) to FILE

@@ -27,7 +27,7 @@
  *
  * Command protocol (ntb_epf_send_command / epf_ntb_cmd_handler): the host writes ARGUMENT,
  * then COMMAND, and polls CMD_STATUS with `readw` every 5-10 us for up to 1 s; the EP's
- * delayed work reads COMMAND every 5 ms, clears COMMAND and ARGUMENT, executes it and writes
+ * delayed work reads COMMAND every `msecs_to_jiffies(5)` (8 ms at HZ 250), clears COMMAND and ARGUMENT, executes it and writes
  * CMD_STATUS; the host then writes 0 to CMD_STATUS.
  */
 

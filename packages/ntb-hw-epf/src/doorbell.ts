@@ -10,7 +10,8 @@
  * `slot = ffs(bits) + 1` (bit b → slot b + 2), rejected when `slot > db_count` (host
  * db_count = nvec − 1); the host reads DB_ENTRY_SIZE, DB_DATA(slot), DB_OFFSET(slot) (three
  * non-posted reads) and writes DB_DATA(slot) at `slot * entry_size + offset` in the DB BAR.
- * The EP's cmd-handler work polls the slots every 5 ms and clears the ones it finds set:
+ * The EP's cmd-handler work polls the slots every `msecs_to_jiffies(5)` (2 jiffies at HZ 250)
+ * and clears the ones it finds set:
  * - legacy vNTB: slots 1..db_count−1, slot i → bit i−1, `ntb_db_event(i)` (host bit b
  *   arrives as EP bit b+1 on vector b+2);
  * - per-bit vNTB: slots 2..db_count−1, slot i → bit i−2, `ntb_db_event(i−2)` (host bit b

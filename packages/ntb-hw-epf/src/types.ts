@@ -139,7 +139,7 @@ export interface VntbOptions {
   readonly msiVectors?: number;
   /** `vbus_number` of the virtual PCI bus (names the EP device). Default 0x10 (R-Car test configs). */
   readonly vbusNumber?: number;
-  /** Interrupt-driven host→EP doorbells (2026 vNTB `msi_doorbell`, e.g. the eDMA interrupt-emulation doorbell): no polling, command handler every 500 ms. Default false: R-Car S4 cannot map GITS_TRANSLATER, so doorbells are polled every 5 ms. */
+  /** Interrupt-driven host→EP doorbells (2026 vNTB `msi_doorbell`, e.g. the eDMA interrupt-emulation doorbell): no polling, command handler every 500 ms. Default false: R-Car S4 cannot map GITS_TRANSLATER, so doorbells are polled every `msecs_to_jiffies(5)` (8 ms at HZ 250). */
   readonly doorbellIrq?: boolean;
   /** BAR2 size (bytes, power of two ≥ 1 MiB). Default: the smallest Resizable BAR size holding every MW. */
   readonly bar2Size?: number;

@@ -57,7 +57,8 @@ export class RunFailure extends Error {
 
 /**
  * The seed's board setup for `scenario`: R-Car S4 with the MWs in BAR2 (by default one 1 MiB
- * MW per QP; more QPs than MWs share them through max_num_clients), 512M socket buffers allowed.
+ * MW per QP; more QPs than MWs share them through max_num_clients), 512M socket buffers allowed,
+ * and the scenario's ntb0 txqueuelen when it sets one.
  */
 export function bootScenario(scenario: RunConfig, options: RunOptions): Lab {
   const mws = scenario.mwCount ?? Math.min(scenario.queues, 4);
@@ -72,6 +73,7 @@ export function bootScenario(scenario: RunConfig, options: RunOptions): Lab {
     params: { transport, netdev: { variant: scenario.variant, queues: scenario.queues, ...(scenario.wakeTimer === undefined ? {} : { wakeTimer: scenario.wakeTimer }) } },
     sysctl: { 'net.core.wmem_max': 1 << 30, 'net.core.rmem_max': 1 << 30, ...scenario.sysctl },
   });
+  if (scenario.txqueuelen !== undefined) for (const board of [lab.boards.rc, lab.boards.ep]) board.netdev()?.ndev.setTxqueuelen(scenario.txqueuelen);
   if (scenario.spreadIrqs) {
     // QP q's doorbell is vector / DB slot q + 2 on both boards: the host's MSI vectors, and the
     // EP's doorbell interrupts when it takes them (`ep_doorbell=irq`; polled, it has none).

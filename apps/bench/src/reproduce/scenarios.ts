@@ -66,6 +66,8 @@ export interface RunConfig {
    * `msi_doorbell`, one EP interrupt per slot). Default poll.
    */
   readonly epDoorbell?: 'poll' | 'irq';
+  /** ntb0's txqueuelen on both boards (`ip link set ntb0 txqueuelen N`, packets): the limit of each TX queue's qdisc. Default 1000 (DEFAULT_TX_QUEUE_LEN). */
+  readonly txqueuelen?: number;
 }
 
 /** One scenario of the seed matrix: a configuration with its published figure. */

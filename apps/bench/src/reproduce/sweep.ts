@@ -37,6 +37,7 @@ export const AXES = {
   dma_channels: 'integer 0..32',
   server_cpu: 'any | integer 0..31',
   congestion: 'cubic | reno',
+  txqueuelen: 'integer 1..4294967295 (packets)',
 } as const;
 
 /** An axis name. */
@@ -94,6 +95,8 @@ function checkValue(axis: AxisName, v: string): void {
         return [100, 250, 300, 1000].includes(int);
       case 'dma_channels':
         return int >= 0 && int <= 32;
+      case 'txqueuelen':
+        return int >= 1 && int <= 0xffffffff;
       case 'server_cpu':
         return v === 'any' || int <= 31;
       case 'profile':
@@ -190,6 +193,7 @@ export function expandGrid(grid: Grid, base: SweepBase = {}): SweepPoint[] {
       ...(v.direction === undefined ? {} : { direction: v.direction as 'ep-to-rc' | 'rc-to-ep' }),
       ...(v.server_cpu === undefined || v.server_cpu === 'any' ? {} : { serverCpu: Number(v.server_cpu) }),
       ...(v.congestion === undefined ? {} : { congestion: v.congestion as 'cubic' | 'reno' }),
+      ...(v.txqueuelen === undefined ? {} : { txqueuelen: Number(v.txqueuelen) }),
     };
     const patch: Record<string, Record<string, { value: number }>> = {};
     const set = (group: string, field: string, value: number): void => {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { reportHtml } from '../../src/reproduce/report.js';
 import { comparedRuns, formatTable, JobError, medianRunIndex, queueSpreadNotes, ranOnOneQueue, reproduce, resultOf, returnPathNotes, runSeed, unevenRxNotes, type Job, type ReproduceReport, type ScenarioResult } from '../../src/reproduce/reproduce.js';
-import { maxMeanRttMs, queueShares, runScenario } from '../../src/reproduce/run.js';
+import { bootScenario, maxMeanRttMs, queueShares, runScenario } from '../../src/reproduce/run.js';
 import { SCENARIOS } from '../../src/reproduce/scenarios.js';
 
 const scenario = (id: string) => {
@@ -135,6 +135,14 @@ describe('queue spread', () => {
     expect(formatTable(hit)).toContain('Runs whose ACKs queued on the way back');
     expect(reportHtml(rep)).not.toContain('id="return-path"');
   }, 120_000);
+
+  it("sets ntb0's txqueuelen on both boards when the configuration gives one, and keeps the default otherwise", () => {
+    const opts = { seed: 1, durationS: 1, payload: 'timing' } as const;
+    const set = bootScenario({ ...scenario('mq2-perbit-tcp'), txqueuelen: 100 }, opts);
+    expect([set.boards.rc.netdev()?.ndev.txqueuelen, set.boards.ep.netdev()?.ndev.txqueuelen]).toEqual([100, 100]);
+    const dflt = bootScenario(scenario('mq2-perbit-tcp'), opts);
+    expect([dflt.boards.rc.netdev()?.ndev.txqueuelen, dflt.boards.ep.netdev()?.ndev.txqueuelen]).toEqual([1000, 1000]);
+  });
 
   it("reads the streams' largest mean RTT (ms) from iperf3's JSON, none for UDP", () => {
     expect(maxMeanRttMs({ end: { streams: [{ sender: { mean_rtt: 27_400 } }, { sender: { mean_rtt: 1_330_000 } }] } })).toBe(1330);

@@ -60,6 +60,9 @@ describe('sweep grids', () => {
     expect(() => parseGrid(['server_cpu=cpu0'])).toThrow('sweep: server_cpu=cpu0: allowed any | integer 0..31');
     expect(() => parseGrid(['congestion=bbr'])).toThrow('sweep: congestion=bbr: allowed cubic | reno');
     expect(expandGrid(parseGrid(['congestion=reno']), {})[0]?.config.congestion).toBe('reno');
+    expect(expandGrid(parseGrid(['txqueuelen=1000,100'])).map((x) => x.config.txqueuelen)).toEqual([1000, 100]);
+    expect(expandGrid(parseGrid(['queues=2']))[0]?.config.txqueuelen).toBeUndefined();
+    for (const bad of ['0', '4294967296', '-1', '1e3', 'many']) expect(() => parseGrid([`txqueuelen=${bad}`])).toThrow(`sweep: txqueuelen=${bad}: allowed integer 1..4294967295 (packets)`);
   });
 
   it('parses shards', () => {
