@@ -1,7 +1,8 @@
 /**
  * The per-TX-queue qdisc (net/sched/sch_generic.c `pfifo_fast`, one band: the model's traffic
  * is all TOS 0, which pfifo_fast puts in band 1). Its limit is the device's `txqueuelen`;
- * an skb over the limit is dropped (`qdisc_drop`, counted in `drops`). A skb the driver
+ * an skb over the limit is dropped (`qdisc_drop_cpu`, counted in `drops` only: pfifo_fast has
+ * no rate or shaping limit, so it never counts `overlimits`). A skb the driver
  * refused with NETDEV_TX_BUSY is requeued at the head (`dev_requeue_skb`, `q->gso_skb`).
  * The queue is lockless (TCQ_F_NOLOCK): a CPU that finds another CPU running it only
  * enqueues and marks it MISSED; the owner reschedules it when its run ends.
@@ -15,9 +16,9 @@ export interface QdiscStats {
   bytes: number;
   /** Packets handed to the driver. */
   packets: number;
-  /** Packets dropped because the queue was full (or purged on deactivate). */
+  /** Packets dropped because the queue was full. */
   drops: number;
-  /** Enqueues refused for being over the limit. */
+  /** Packets held back by a rate or shaping limit: pfifo_fast has none, so it stays 0 (`tc -s` prints it). */
   overlimits: number;
   /** Packets put back after NETDEV_TX_BUSY. */
   requeues: number;
@@ -56,7 +57,6 @@ export class Qdisc {
   /** Enqueue at the tail; false (and nothing queued) when at the limit. */
   enqueue(skb: Skb): boolean {
     if (this.qlen >= this.limit()) {
-      this.stats.overlimits++;
       this.stats.drops++;
       return false;
     }

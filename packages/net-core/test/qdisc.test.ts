@@ -6,14 +6,14 @@ function skb(id: number): Skb {
 }
 
 describe('Qdisc (pfifo_fast band)', () => {
-  it('counts drops over the limit and tracks the byte backlog', () => {
+  it('counts drops over the limit (not overlimits, as pfifo_fast_enqueue) and tracks the byte backlog', () => {
     let limit = 2;
     const q = new Qdisc(() => limit);
     expect(q.enqueue(skb(1))).toBe(true);
     expect(q.enqueue(skb(2))).toBe(true);
     expect(q.enqueue(skb(3))).toBe(false);
     expect(q.stats.drops).toBe(1);
-    expect(q.stats.overlimits).toBe(1);
+    expect(q.stats.overlimits).toBe(0);
     expect(q.qlen).toBe(2);
     expect(q.backlog).toBe(2 * (14 + 20 + 8 + 100));
     limit = 3;
