@@ -137,12 +137,19 @@ export class LabError extends Error {
 /** Devices that have been opened at least once (dev_activate replaced their noop qdisc). */
 const activated = new WeakSet<NetDevice>();
 
+/** The kind of a device's root qdisc, as `ip link` and `tc qdisc` name it. */
+export type RootQdiscKind = 'noop' | 'noqueue' | 'mq' | 'pfifo_fast';
+
 /**
- * Whether `dev`'s default qdisc is attached: a registered device has the noop qdisc until its
- * first open (dev_activate → attach_default_qdiscs); closing it later keeps the root qdisc.
+ * `dev`'s root qdisc (dev->qdisc): the builtin noop until its first open, when dev_activate →
+ * attach_default_qdiscs attaches the default one — noqueue on an IFF_NO_QUEUE device (lo), mq
+ * over a pfifo_fast per TX queue on a multiqueue one (num_tx_queues > 1), else one pfifo_fast.
+ * Closing the device later keeps it (dev_deactivate only swaps the TX queues' active qdiscs).
  */
-export function qdiscAttached(dev: NetDevice): boolean {
-  return activated.has(dev);
+export function rootQdiscKind(dev: NetDevice): RootQdiscKind {
+  if (!activated.has(dev)) return 'noop';
+  if (dev.noQueue) return 'noqueue';
+  return dev.numTxQueues > 1 ? 'mq' : 'pfifo_fast';
 }
 
 /** Track opens of `dev` for `qdiscAttached`. */
@@ -211,6 +218,7 @@ export function bootLab(options: LabOptions = {}): Lab {
   const params = options.params ?? { transport: {}, netdev: {} };
   const mk = (name: BoardName, host: Host): Board => {
     const stack = createNetStack(host);
+    watchActivation(stack.loopback);
     for (const [k, v] of Object.entries(options.sysctl ?? {})) stack.setSysctl(k, v);
     const transportBus = new TransportBus();
     const ntbBus = name === 'rc' ? pair.buses.rc : pair.buses.ep;

@@ -13,10 +13,8 @@ import type { Board } from '../lab/lab.js';
 import { componentRegExp, runsAsRoot } from '../lab/shell.js';
 import { result, type Command, type CommandResult } from '../types.js';
 import { GetoptError, getoptLong, type LongOption } from './argv.js';
+import { IPROUTE2_VERSION } from './net/iproute2.js';
 import { procNetNetstat, procNetSnmp } from './proc.js';
-
-/** The iproute2 release the lab's tools claim (Debian 12's). */
-const IPROUTE2_VERSION = '6.1.0';
 
 const USAGE = [
   'Usage: nstat [OPTION] [ PATTERN [ PATTERN ] ]',

@@ -50,9 +50,7 @@ import type { Board } from '../lab/lab.js';
 import { result, type Command, type CommandResult } from '../types.js';
 import { GetoptError, getoptLong, type LongOption } from './argv.js';
 import { cFixed, cGeneral } from './net/cformat.js';
-
-/** The iproute2 release the lab's tools claim (Debian 12's). */
-const IPROUTE2_VERSION = '6.1.0';
+import { IPROUTE2_VERSION } from './net/iproute2.js';
 
 const USAGE = `Usage: ss [ OPTIONS ]
        ss [ OPTIONS ] [ FILTER ]

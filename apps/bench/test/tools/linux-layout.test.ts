@@ -175,6 +175,12 @@ describe('ip link', () => {
     expect(head()).toBe('ntb0: <BROADCAST,MULTICAST> mtu 65510 qdisc mq state DOWN mode DEFAULT group default qlen 1000');
   });
 
+  it('lo keeps its noqueue qdisc when set down, as a closed device keeps the qdisc its first open attached', () => {
+    const lab = bootLab({ seed: 8 });
+    expect(sh(lab, 'ep', 'ip link set lo down').status).toBe(0);
+    expect(sh(lab, 'ep', 'ip link show lo').stdout).toBe('1: lo: <LOOPBACK> mtu 65536 qdisc noqueue state DOWN mode DEFAULT group default qlen 1000\n    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00\n');
+  });
+
   it('set txqueuelen (and its iproute2 abbreviations) sets the qdisc limit; a negative value wraps to u32 as the kernel takes it', () => {
     const lab = bootLab({ seed: 4 });
     const dev = lab.boards.ep.netdev()?.ndev;
