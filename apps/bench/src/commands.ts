@@ -13,6 +13,7 @@ import { cat, echoRedirect, ls } from './tools/proc.js';
 import { sockperf } from './tools/sockperf.js';
 import { ss } from './tools/ss.js';
 import { dmesg, ip, modprobe, rmmod, sleep, sysctl, top } from './tools/system.js';
+import { tc } from './tools/tc.js';
 import { tcpdump } from './tools/tcpdump/command.js';
 import { uname } from './tools/uname.js';
 import type { Command } from './types.js';
@@ -38,6 +39,7 @@ export function labCommands(extra: Readonly<Record<string, Command>> = {}): Map<
     ['nstat', nstat],
     ['sockperf', sockperf],
     ['ss', ss],
+    ['tc', tc],
     ['tcpdump', tcpdump],
     ['kill', kill],
     ['killall', killall],

@@ -561,6 +561,7 @@ const HELP_LINES: readonly (readonly [string, string])[] = [
   ['sudo [-E] COMMAND', 'run COMMAND as root'],
   ['sysctl [-n] [-q] [-w] NAME[=VALUE]... | -a', 'network and ARP sysctls (procps)'],
   ['tail [-n [+]N] [FILE...]', 'the last lines'],
+  ['tc [-s] [-j [-p]] qdisc [show] [dev DEV]', "the boards' qdiscs and their counters: mq, pfifo_fast, noqueue (iproute2)"],
   ['tcpdump [-enqSt] [-c N] [-i DEV] [-Q DIR] [-s N] [-D] [EXPR] [&]', 'capture on ntb0 or lo as root (tcpdump 4.99); & runs it as a job'],
   ['top [-b] [-n N]', 'per-CPU utilisation and tasks since the last top'],
   ['uname [-asnrvmpio]', "the board's kernel name, release, machine (coreutils)"],

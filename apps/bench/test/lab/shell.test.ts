@@ -148,7 +148,7 @@ describe('sudo and the help builtin', () => {
     expect(all.status).toBe(0);
     const lines = all.stdout.split('\n');
     expect(lines[0]).toBe("The lab's commands (NAME --help for a tool's own usage):");
-    for (const name of ['cat', 'dmesg', 'echo', 'ethtool', 'fault', 'grep', 'head', 'ip', 'iperf3', 'killall', 'ls', 'modprobe', 'ping', 'rmmod', 'sleep', 'sockperf', 'sudo', 'sysctl', 'tail', 'top', 'wc']) {
+    for (const name of ['cat', 'dmesg', 'echo', 'ethtool', 'fault', 'grep', 'head', 'ip', 'iperf3', 'killall', 'ls', 'modprobe', 'ping', 'rmmod', 'sleep', 'sockperf', 'sudo', 'sysctl', 'tail', 'tc', 'top', 'wc']) {
       expect(lines.filter((l) => l.startsWith(` ${name} `))).toHaveLength(1);
     }
     expect(sh('help ping')).toEqual({ stdout: ` ${'ping [-aAbDfHnOqUv] [-c N] [-i S] [-I DEV|ADDR] [-l N] [-M do|want|dont] [-p HEX] [-Q TOS] [-s N] [-S N] [-t TTL] [-w S] [-W S] HOST [&]'.padEnd(44)} ICMP echo (iputils); & runs it as a job, until kill -INT without -c or -w\n`, stderr: '', status: 0 });

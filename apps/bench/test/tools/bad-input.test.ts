@@ -304,6 +304,21 @@ const SOCKPERF: Case[] = [
   c('rc', 'sockperf sr', 'sockperf: ERROR: bind failed: Address already in use\n', 1, { stdout: 'sockperf: == version #3.10-no.git ==\n' }),
 ];
 
+const TC_QDISC_ONLY = (verb: string): string =>
+  `tc: the lab shows qdiscs only: tc qdisc ${verb} is not supported (the model's qdiscs are the kernel's defaults: mq over a pfifo_fast per TX queue, or one pfifo_fast, on ntb0; noqueue on lo)\n`;
+
+/** tc's refusals of what would change qdiscs, and its own errors (tc.test.ts has the rest). */
+const TC: Case[] = [
+  c('ep', 'tc qdisc add dev ntb0 root fq', TC_QDISC_ONLY('add'), 2),
+  c('ep', 'tc qdisc del dev ntb0 root', TC_QDISC_ONLY('delete'), 2),
+  c('rc', 'tc qdisc replace dev ntb0 root pfifo limit 10', TC_QDISC_ONLY('replace'), 2),
+  c('ep', 'tc qdisc change dev ntb0 root mq', TC_QDISC_ONLY('change'), 2),
+  c('ep', 'tc filter add dev ntb0 parent 1: u32 match ip dst 10.0.0.1 flowid 1:1', 'tc: the lab shows qdiscs only (tc qdisc show): tc filter is not supported\n', 1),
+  c('ep', 'tc -batch /tmp/qdiscs.tc', 'tc: the lab does not support -batch: the boards have no command files (give each tc command on its own line)\n', 1),
+  c('ep', 'tc qdisc show dev ntb9', 'Cannot find device "ntb9"\n', 1),
+  c('ep', 'tc -x qdisc', 'Option "-x" is unknown, try "tc -help".\n', 255),
+];
+
 /** What a rejected command must leave untouched on one board. */
 function boardState(b: Board): unknown {
   const nd = b.netdev();
@@ -374,6 +389,7 @@ describe('bad input to the lab tools', () => {
     ['sleep, top, modprobe, rmmod, sysctl, cat, echo, the shell', SYSTEM],
     ['sockperf', SOCKPERF],
     ['killall, pkill', KILL],
+    ['tc', TC],
   ];
   describe.each(all)('%s', (_tool, cases) => {
     it.each(cases.map((k) => [`${k.board}$ ${k.line}`, k] as const))('%s', (_name, k) => {
