@@ -13,7 +13,7 @@ import type { Board } from '../lab/lab.js';
 import { componentRegExp, runsAsRoot } from '../lab/shell.js';
 import { result, type Command, type CommandResult } from '../types.js';
 import { GetoptError, getoptLong, type LongOption } from './argv.js';
-import { IPROUTE2_VERSION } from './net/iproute2.js';
+import { IPROUTE2_VERSION, JsonWriter } from './net/iproute2.js';
 import { procNetNetstat, procNetSnmp } from './proc.js';
 
 const USAGE = [
@@ -157,9 +157,14 @@ function parse(args: readonly string[]): NstatOptions {
 
 /** json_writer's object of `entries` under "kernel", compact or `pretty` (4-space indent, a space after each colon). */
 function jsonKernel(entries: readonly Entry[], pretty: boolean): string {
-  if (!pretty) return `{"kernel":{${entries.map(([id, v]) => `"${id}":${v}`).join(',')}}}\n`;
-  const body = entries.length === 0 ? '{}' : `{\n${entries.map(([id, v]) => `        "${id}": ${v}`).join(',\n')}\n    }`;
-  return `{\n    "kernel": ${body}\n}\n`;
+  const w = new JsonWriter(pretty);
+  w.startObject();
+  w.name('kernel');
+  w.startObject();
+  for (const [id, v] of entries) w.field(id, v);
+  w.endObject();
+  w.endObject();
+  return w.text();
 }
 
 /** The text lines of `entries` (dump_kern_db / dump_incr_db). */
