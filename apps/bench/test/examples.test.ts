@@ -17,6 +17,24 @@ const run = (name: string, options: LabOptions = {}, keepGoing = false): { out: 
 };
 
 describe('examples/', () => {
+  it("ack-queue.lab: the RC's ACKs fill one TX queue's qdisc and the streams' RTT reaches seconds; with txqueuelen 100 the queue stays short, the RTT near the doorbell poll's, the rate higher", () => {
+    const r = run('ack-queue.lab', { seed: 4, doorbell: { rc: 'per-bit', ep: 'per-bit' }, vntb: { mwSizes: seedMwSizes(2) }, params: { netdev: { queues: 2 } } });
+    expect(r.status).toBe(0);
+    const tc = r.steps.filter((s) => s.line === 'rc$ tc -s qdisc show dev ntb0').map((s) => [...s.out.matchAll(/^qdisc pfifo_fast 0: parent :\d [^\n]*\n Sent \d+ bytes \d+ pkt [^\n]*\n backlog \S+ (\d+)p/gm)].map((m) => Number(m[1])));
+    expect(tc).toHaveLength(2);
+    const [before = [], after = []] = tc;
+    expect(Math.max(...before)).toBeGreaterThan(500);
+    expect(Math.max(...after)).toBeLessThanOrEqual(100);
+    const rtts = r.steps.filter((s) => s.line.startsWith('ep$ ss -tin')).map((s) => [...s.out.matchAll(/ mss:65458 [^\n]* rtt:([\d.]+)\/| rto:\d+ rtt:([\d.]+)\/[^\n]* mss:65458 /g)].map((m) => Number(m[1] ?? m[2])));
+    expect(rtts.map((x) => x.length)).toEqual([4, 4]);
+    expect(Math.max(...(rtts[0] ?? []))).toBeGreaterThan(1000);
+    expect(Math.max(...(rtts[1] ?? []))).toBeLessThan(500);
+    const rates = [...r.out.matchAll(/^\[SUM\] .* ([\d.]+) ([MG])bits\/sec {18}receiver$/gm)].map((m) => Number(m[1]) * (m[2] === 'G' ? 1000 : 1));
+    expect(rates).toHaveLength(2);
+    expect(rates[0] ?? 0).toBeLessThan(1000);
+    expect(rates[1] ?? 0).toBeGreaterThan(1100);
+  });
+
   it('ep-doorbell.lab: a polled EP answers a ping in milliseconds (where the reply lands in its 8 ms poll period), an interrupt-driven one in ~0.08 ms', () => {
     const times = (r: ReturnType<typeof run>): number[] => [...r.out.matchAll(/time=([\d.]+) ms/g)].map((m) => Number(m[1]));
     const polled = run('ep-doorbell.lab');
