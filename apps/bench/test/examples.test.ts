@@ -18,7 +18,7 @@ const run = (name: string, options: LabOptions = {}, keepGoing = false): { out: 
 
 describe('examples/', () => {
   it("ack-queue.lab: the RC's ACKs fill one TX queue's qdisc and the streams' RTT reaches seconds; with txqueuelen 100 the queue stays short, the RTT near the doorbell poll's, the rate higher", () => {
-    const r = run('ack-queue.lab', { seed: 4, doorbell: { rc: 'per-bit', ep: 'per-bit' }, vntb: { mwSizes: seedMwSizes(2) }, params: { netdev: { queues: 2 } } });
+    const r = run('ack-queue.lab', { seed: 4, doorbell: { rc: 'per-bit', ep: 'per-bit' }, vntb: { mwSizes: seedMwSizes(2) }, params: { transport: {}, netdev: { queues: 2 } } });
     expect(r.status).toBe(0);
     const tc = r.steps.filter((s) => s.line === 'rc$ tc -s qdisc show dev ntb0').map((s) => [...s.out.matchAll(/^qdisc pfifo_fast 0: parent :\d [^\n]*\n Sent \d+ bytes \d+ pkt [^\n]*\n backlog \S+ (\d+)p/gm)].map((m) => Number(m[1])));
     expect(tc).toHaveLength(2);
