@@ -1,6 +1,6 @@
 /**
- * Fuzz suites (fast-check): `fault` argv, lab scripts, module parameter specs, and API fault
- * sequences under a verified TCP stream. A failure prints fast-check's seed and path; replay
+ * Fuzz suites (fast-check): `fault` and `tc` argv, lab scripts, module parameter specs, and API
+ * fault sequences under a verified TCP stream. A failure prints fast-check's seed and path; replay
  * with FC_SEED=<seed> (and FC_PATH=<path>); FC_SEED=random draws a new seed.
  */
 import { ERRNO } from '@ntbsim/kernel';
@@ -15,6 +15,7 @@ import { bootLab } from '../../src/lab/lab.js';
 import { applyParam, ParamError, type ModuleParams } from '../../src/lab/params.js';
 import { defaultVars, runScript } from '../../src/lab/script.js';
 import { ip } from '../../src/tools/system.js';
+import { tc } from '../../src/tools/tc.js';
 
 const isRunning = (st: StormState | undefined): boolean => st !== undefined && st.applied + st.failed < st.total;
 
@@ -43,6 +44,26 @@ describe('fuzz', () => {
         expect({ rejected, stderrOk: !rejected || r.stderr.startsWith('fault: '), unchanged: !rejected || snapshot() === before }).toEqual({ rejected, stderrOk: true, unchanged: true });
       }),
       params(700),
+    );
+  });
+
+  it("tc argv: never throws, exits 0, 1, 2 or 255 with its message on stderr, and changes nothing: it only reads the qdiscs (300 cases)", () => {
+    const lab = bootLab({ seed: 13 });
+    const env = (board: 'rc' | 'ep') => ({ lab, board: lab.boards[board], vars: defaultVars(lab, lab.boards[board]) });
+    runScript(lab, 'rc$ iperf3 -s -D\nep$ iperf3 -c 10.0.0.1 -t 1 -P 2', { name: 'traffic.lab', commands });
+    const words = ['qdisc', 'q', 'show', 's', 'list', 'ls', 'l', 'add', 'del', 'class', 'filter', 'dev', 'ntb0', 'lo', 'ntb9', 'if2', 'root', 'ingress', 'clsact', 'parent', 'handle', ':1', '1:', 'ffff:', '1:2:3', 'help', 'invisible', '-s', '-stats', '-j', '-json', '-p', '-o', '-r', '-d', '-V', '-color', '-color=never', '-n', '-netns', '-batch', '-x', '--', ''];
+    const state = (): string => {
+      const nd = (b: 'rc' | 'ep') => lab.boards[b].netdev()?.ndev;
+      return `${lab.sim.now}|${(['rc', 'ep'] as const).map((b) => `${nd(b)?.txqueuelen}:${nd(b)?.realNumTxQueues}:${JSON.stringify(nd(b)?.txQueue(0).qdisc.stats)}:${nd(b)?.isUp}`).join('|')}`;
+    };
+    fc.assert(
+      fc.property(fc.constantFrom('rc' as const, 'ep' as const), fc.array(fc.oneof({ weight: 5, arbitrary: fc.constantFrom(...words) }, { weight: 1, arbitrary: fc.string({ maxLength: 6 }) }), { maxLength: 7 }), (board, args) => {
+        const before = state();
+        const r = tc(['tc', ...args], env(board));
+        expect([0, 1, 2, 255]).toContain(r.status);
+        expect({ quietFailure: r.status !== 0 && r.stderr === '', changed: state() !== before }).toEqual({ quietFailure: false, changed: false });
+      }),
+      params(300),
     );
   });
 
