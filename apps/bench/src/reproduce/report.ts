@@ -35,16 +35,19 @@ function signed(p: number): string {
 
 const PROTO_COLOR = { tcp: '#4e79a7', udp: '#f28e2b' } as const;
 
+/** The dots of runs whose ACKs queued on the way back (`runs_return_path`). */
+const ACK_BOUND_COLOR = '#f1ce63';
+
 /**
  * Throughput chart: a bar per scenario (mean of every run), a dot per run (hollow when its flows
- * all used one TX queue), a diamond for the mean the Δ column is over when that is not every run,
- * a red tick for the published value; a legend above.
+ * all used one TX queue, yellow when its ACKs queued on the way back), a diamond for the mean the
+ * Δ column is over when that is not every run, a red tick for the published value; a legend above.
  */
 export function throughputSvg(scenarios: readonly ScenarioResult[]): string {
   const w = 760;
   const rowH = 34;
   const left = 150;
-  const top = 30;
+  const top = 44;
   const h = top + scenarios.length * rowH + 42;
   const axisY = top + scenarios.length * rowH;
   const max = Math.max(1, ...scenarios.flatMap((s) => [s.max_mbps, s.published_mbps])) * 1.1;
@@ -66,9 +69,12 @@ export function throughputSvg(scenarios: readonly ScenarioResult[]): string {
     }
     s.runs_mbps.forEach((r, k) => {
       const one = ranOnOneQueue(s.runs_tx_queue_share[k] ?? []);
+      const acks = (s.runs_return_path[k] ?? '') !== '';
       // Small vertical offsets so that runs of nearly equal rate stay apart.
       const cy = y + 12 + ((k % 5) - 2) * 2.5;
-      parts.push(`<circle class="${one ? 'run one-queue' : 'run'}" cx="${x(r)}" cy="${cy}" r="3" fill="${one ? '#fff' : '#222'}" stroke="#222" stroke-width="1.2"><title>${esc(s.id)} run ${k + 1}: ${r.toFixed(1)} Mb/s${one ? ', its flows all on one TX queue' : ''}</title></circle>`);
+      const cls = ['run', ...(one ? ['one-queue'] : []), ...(acks ? ['ack-bound'] : [])].join(' ');
+      const why = `${one ? ', its flows all on one TX queue' : ''}${acks ? `, its ACKs queued on the way back: ${s.runs_return_path[k] ?? ''}` : ''}`;
+      parts.push(`<circle class="${cls}" cx="${x(r)}" cy="${cy}" r="3" fill="${one ? '#fff' : acks ? ACK_BOUND_COLOR : '#222'}" stroke="#222" stroke-width="1.2"><title>${esc(s.id)} run ${k + 1}: ${r.toFixed(1)} Mb/s${esc(why)}</title></circle>`);
     });
     parts.push(`<line class="published" x1="${x(s.published_mbps)}" y1="${y}" x2="${x(s.published_mbps)}" y2="${y + 24}" stroke="#e15759" stroke-width="3"><title>published ${s.published_mbps} Mb/s</title></line>`);
   });
@@ -79,6 +85,7 @@ export function throughputSvg(scenarios: readonly ScenarioResult[]): string {
     '<circle cx="242" cy="11" r="3" fill="#fff" stroke="#222" stroke-width="1.2"/><text x="250" y="15" font-size="11">run on one TX queue</text>',
     '<path d="M376 3l6 8l-6 8l-6 -8z" fill="#222"/><text x="388" y="15" font-size="11">mean the Δ is over (runs on several queues)</text>',
     '<line x1="662" y1="3" x2="662" y2="19" stroke="#e15759" stroke-width="3"/><text x="670" y="15" font-size="11">published</text>',
+    `<circle cx="196" cy="29" r="3" fill="${ACK_BOUND_COLOR}" stroke="#222" stroke-width="1.2"/><text x="204" y="33" font-size="11">run whose ACKs queued on the way back (its streams window-bound)</text>`,
   ];
   return `${svgOpen('id="throughput"', w, h)} role="img" aria-label="throughput per scenario"><g class="legend">${legend.join('')}</g>${parts.join('')}</svg>`;
 }
@@ -147,7 +154,7 @@ function chartNotesHtml(rep: ReproduceReport): string {
   const items = rep.scenarios.flatMap((s) =>
     s.compared_runs === s.runs_mbps.length
       ? []
-      : [`<li><b>${esc(s.id)}</b>: bar = mean of all ${s.runs_mbps.length} runs, ${s.mean_mbps.toFixed(1)} Mb/s (${signed(s.delta_all_runs_pct)} vs published ${s.published_mbps}); ◆ = mean of the ${s.compared_runs} runs whose flows used several queues, ${s.compared_mean_mbps.toFixed(1)} Mb/s (Δ ${signed(s.delta_pct)}); hollow dots: runs on one TX queue</li>`],
+      : [`<li><b>${esc(s.id)}</b>: bar = mean of all ${s.runs_mbps.length} runs, ${s.mean_mbps.toFixed(1)} Mb/s (${signed(s.delta_all_runs_pct)} vs published ${s.published_mbps}); ◆ = mean of the ${s.compared_runs} runs whose flows used several queues, ${s.compared_mean_mbps.toFixed(1)} Mb/s (Δ ${signed(s.delta_pct)}); hollow dots: runs on one TX queue; yellow dots: runs whose ACKs queued on the way back</li>`],
   );
   return items.length === 0 ? '' : `<ul id="throughput-notes" class="note">${items.join('')}</ul>`;
 }

@@ -177,7 +177,11 @@ describe('the reproduce report and table', () => {
     expect(html).toContain('<meta name="viewport" content="width=device-width, initial-scale=1">');
     expect(html.match(/<path class="compared"/g)).toHaveLength(1);
     expect(html.match(/<circle class="run one-queue"/g)).toHaveLength(1);
-    expect(html).toMatch(/<g class="legend">.*TCP mean.*UDP mean.*run on one TX queue.*mean the Δ is over.*published<\/text><\/g>/);
+    expect(html).not.toContain('ack-bound');
+    expect(html).toMatch(/<g class="legend">.*TCP mean.*UDP mean.*run on one TX queue.*mean the Δ is over.*published<\/text>.*run whose ACKs queued on the way back \(its streams window-bound\)<\/text><\/g>/);
+    const rep = await conditionedReport();
+    const held = { ...rep, scenarios: rep.scenarios.map((s) => (s.id === 'mq2-perbit-udp' ? { ...s, runs_return_path: ['', '', "rc's ntb0 TX queue 0 held 830 packets"] } : s)) };
+    expect(reportHtml(held)).toMatch(/<circle class="run ack-bound" [^>]*fill="#f1ce63"[^>]*><title>mq2-perbit-udp run 3: 1220\.0 Mb\/s, its ACKs queued on the way back: rc's ntb0 TX queue 0 held 830 packets<\/title><\/circle>/);
     // The Δ basis, every run's Δ and the v3 figure are on the page, under the table and the chart.
     expect(html).toContain('<div id="delta-notes" class="note"><p>† Δ against a figure measured with the flows distributed across the queues:</p><ul><li><b>mq2-perbit-udp</b>: Δ over the 2 of 3 runs whose flows used several queues, as published (mean 1225.0 Mb/s); all runs -14.4%; v3 published 1160: +5.6%</li></ul></div>');
     expect(html).toMatch(/<ul id="throughput-notes" class="note"><li><b>mq2-perbit-udp<\/b>: bar = mean of all 3 runs, 1016\.7 Mb\/s \(-14\.4% vs published 1180\); ◆ = mean of the 2 runs whose flows used several queues, 1225\.0 Mb\/s \(Δ \+3\.8%\)/);
