@@ -35,8 +35,8 @@ function signed(p: number): string {
 
 const PROTO_COLOR = { tcp: '#4e79a7', udp: '#f28e2b' } as const;
 
-/** The dots of runs whose ACKs queued on the way back (`runs_return_path`). */
-const ACK_BOUND_COLOR = '#f1ce63';
+/** The fill of the dots of runs whose ACKs queued on the way back (reproduce's `runs_return_path`, a sweep run's `return_path`). */
+export const ACK_BOUND_COLOR = '#f1ce63';
 
 /**
  * Throughput chart: a bar per scenario (mean of every run), a dot per run (hollow when its flows

@@ -10,7 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { extendProfile, getProfile, parseProfile } from '@ntbsim/kernel';
 import { KERNEL_PARAM_NAMES, transportParams } from '@ntbsim/ntb-transport';
-import { esc, PAGE_HEAD, scrollBox, svgOpen } from './report.js';
+import { ACK_BOUND_COLOR, esc, PAGE_HEAD, scrollBox, svgOpen } from './report.js';
 import { profileDigest, ranOnOneQueue, runPool, runSeed, sdCell, TERM_WIDTH, wrapText, type Job, type JobOutcome } from './reproduce.js';
 import { summarize, type RunConfig } from './scenarios.js';
 
@@ -225,6 +225,8 @@ export interface SweepRun {
   readonly tx_queue_share?: number[];
   /** Whether one TX queue carried ≥ 95 % of the bytes (`ranOnOneQueue`: its flows hashed onto one queue), on a point of several queues. */
   readonly one_queue?: boolean;
+  /** When the run fell short with its ACKs queued on the way back: the receiving board's TX queue, its mean qdisc length and the RTT (`Bottleneck.returnPath`); absent otherwise and in older files. */
+  readonly return_path?: string;
 }
 
 /** One run of a sweep point that failed: what failed and, when traffic stalled, why (`diagnoseTxStall`). */
@@ -358,7 +360,8 @@ export async function sweep(options: {
     const list = byId.get(j.config.id) ?? [];
     const shares = o.ok ? o.result.txQueueShare : [];
     const queueShare = shares.length > 1 ? { tx_queue_share: shares.map((x) => Math.round(x * 1e4) / 1e4), one_queue: ranOnOneQueue(shares) } : {};
-    if (o.ok) list.push({ run: j.run, seed: j.options.seed, mbps: Math.round(o.result.mbps * 10) / 10, bottleneck: o.result.bottleneck.stage, busy_pct: Math.round(o.result.bottleneck.busyPct), ...queueShare });
+    const back = o.ok ? o.result.bottleneck.returnPath : '';
+    if (o.ok) list.push({ run: j.run, seed: j.options.seed, mbps: Math.round(o.result.mbps * 10) / 10, bottleneck: o.result.bottleneck.stage, busy_pct: Math.round(o.result.bottleneck.busyPct), ...queueShare, ...(back === '' ? {} : { return_path: back }) });
     else list.push({ run: j.run, seed: j.options.seed, error: o.error, ...(o.stall === null ? {} : { stall: o.stall }) });
     byId.set(j.config.id, list);
   });
@@ -533,7 +536,10 @@ export function sweepSvg(res: SweepResults): string {
     if (ok.length > 1) parts.push(`<path class="whisker" d="M${cx} ${y(lo)}V${y(hi)}M${cx - 4} ${y(lo)}h8M${cx - 4} ${y(hi)}h8" stroke="${c}" stroke-width="1.3" fill="none"><title>${esc(p.id)}: min ${lo.toFixed(1)}, max ${hi.toFixed(1)} Mb/s over ${ok.length} runs</title></path>`);
     ok.forEach((r, k) => {
       const one = r.one_queue === true;
-      parts.push(`<circle class="${one ? 'run one-queue' : 'run'}" cx="${cx + ((k % 3) - 1) * 3}" cy="${y(r.mbps)}" r="2.2" fill="${one ? '#fff' : c}" stroke="${c}" opacity="0.8"><title>${esc(p.id)} run ${r.run + 1}: ${r.mbps.toFixed(1)} Mb/s${one ? ', its flows all on one TX queue' : ''}</title></circle>`);
+      const acks = r.return_path !== undefined;
+      const cls = ['run', ...(one ? ['one-queue'] : []), ...(acks ? ['ack-bound'] : [])].join(' ');
+      const why = `${one ? ', its flows all on one TX queue' : ''}${acks ? `, its ACKs queued on the way back: ${r.return_path}` : ''}`;
+      parts.push(`<circle class="${cls}" cx="${cx + ((k % 3) - 1) * 3}" cy="${y(r.mbps)}" r="2.2" fill="${one ? '#fff' : acks ? ACK_BOUND_COLOR : c}" stroke="${c}" opacity="0.8"><title>${esc(p.id)} run ${r.run + 1}: ${r.mbps.toFixed(1)} Mb/s${esc(why)}</title></circle>`);
     });
     parts.push(`<circle class="point" cx="${cx}" cy="${y(mean)}" r="4.5" fill="${c}" stroke="#fff"><title>${esc(p.id)}: mean ${mean.toFixed(1)} Mb/s (${ok.length} run${ok.length === 1 ? '' : 's'})</title></circle>`);
     segs[segs.length - 1]?.push({ x: cx, y: y(mean) });
@@ -553,6 +559,7 @@ export function sweepSvg(res: SweepResults): string {
     '<circle cx="196" cy="11" r="2.2" fill="#555"/><text x="202" y="15" font-size="11">run</text>',
     '<circle cx="236" cy="11" r="2.2" fill="#fff" stroke="#555"/><text x="242" y="15" font-size="11">run on one TX queue</text>',
     '<path d="M362 6l10 10m0 -10l-10 10" stroke="#c00" stroke-width="2.5"/><text x="378" y="15" font-size="11">stalled or failed runs</text>',
+    `<circle cx="506" cy="11" r="2.2" fill="${ACK_BOUND_COLOR}" stroke="#555"/><text x="512" y="15" font-size="11">run held back by its ACKs</text>`,
   ].join('');
   parts.push(`<text class="axis-label" x="${left + plotW / 2}" y="${xTitleY}" font-size="12" text-anchor="middle">${byQueues ? 'queues' : 'point'}</text><text class="axis-label" x="14" y="${top + plotH / 2}" font-size="12" text-anchor="middle" transform="rotate(-90 14 ${top + plotH / 2})">Mb/s</text>`);
   return `${svgOpen('id="sweep"', w, h)} role="img" aria-label="${byQueues ? 'throughput against queues' : 'throughput per point'}"><g class="legend">${key}</g>${parts.join('')}</svg>`;
@@ -579,6 +586,8 @@ export interface SweepRow {
   readonly oneQueue: number;
   /** Whether the point has several queues and its runs say which queues they used. */
   readonly multiQueue: boolean;
+  /** Runs that fell short with their ACKs queued on the way back (`return_path`). */
+  readonly ackBound: number;
 }
 
 /** The points of a sweep as rows (grid order). */
@@ -588,10 +597,11 @@ export function sweepRows(res: SweepResults): SweepRow[] {
     const { ok, failed } = pointRuns(p);
     const oneQueue = ok.filter((r) => r.one_queue === true).length;
     const multiQueue = ok.some((r) => r.one_queue !== undefined);
-    if (ok.length === 0) return [{ id: p.id, runs: 0, mean: NaN, min: NaN, max: NaN, median: NaN, sd: NaN, bottleneck: '', busyPct: NaN, failed, oneQueue, multiQueue }];
+    const ackBound = ok.filter((r) => r.return_path !== undefined).length;
+    if (ok.length === 0) return [{ id: p.id, runs: 0, mean: NaN, min: NaN, max: NaN, median: NaN, sd: NaN, bottleneck: '', busyPct: NaN, failed, oneQueue, multiQueue, ackBound }];
     const s = summarize(ok.map((r) => r.mbps));
     const mid = [...ok].sort((a, b) => a.mbps - b.mbps)[Math.floor(ok.length / 2)] as SweepRun;
-    return [{ id: p.id, runs: ok.length, mean: s.mean, min: s.min, max: s.max, median: s.median, sd: s.sd, bottleneck: mid.bottleneck, busyPct: mid.busy_pct, failed, oneQueue, multiQueue }];
+    return [{ id: p.id, runs: ok.length, mean: s.mean, min: s.min, max: s.max, median: s.median, sd: s.sd, bottleneck: mid.bottleneck, busyPct: mid.busy_pct, failed, oneQueue, multiQueue, ackBound }];
   });
 }
 
@@ -600,14 +610,15 @@ function runsCell(r: SweepRow): string {
   return r.failed.length === 0 ? String(r.runs) : `${r.runs}/${r.runs + r.failed.length}`;
 }
 
-/** The last column of a row: the median run's bottleneck, what the failed runs show (`stalled`, an iperf3 error), the runs on one TX queue. */
+/** The last column of a row: the median run's bottleneck, what the failed runs show (`stalled`, an iperf3 error), the runs on one TX queue, the runs held back by their ACKs. */
 function rowStatus(r: SweepRow): string {
   const cells = [...new Set(r.failed.map(failureCell))].join(', ');
   if (r.runs === 0) return cells;
   const total = r.runs + r.failed.length;
   const failed = r.failed.length === 0 ? '' : `; ${r.failed.length} of ${total} runs failed: ${cells}`;
   const one = r.oneQueue === 0 ? '' : `; ${r.oneQueue} of ${r.runs} runs on one TX queue (flows hashed onto one queue)`;
-  return `${r.bottleneck}${failed}${one}`;
+  const acks = r.ackBound === 0 ? '' : `; ${r.ackBound} of ${r.runs} runs held back by their ACKs (queued in the receiver's TX qdisc)`;
+  return `${r.bottleneck}${failed}${one}${acks}`;
 }
 
 /** One line per failed run: the point, run, seed, the error and the stall diagnosis (unless the error already gives it). */

@@ -158,6 +158,13 @@ describe('merging shards', () => {
     expect(sweepRows(oneQueue).map((r) => r.oneQueue)).toEqual([1, 1]);
     expect(formatSweepTable(oneQueue).replace(/\n +/g, ' ')).toContain('; 1 of 2 runs on one TX queue (flows hashed onto one queue)');
     expect(sweepHtml(oneQueue)).toContain('<th title="runs in which one TX queue carried ≥ 95 % of the bytes (iperf3 streams hashed onto one queue)">runs on one queue</th>');
+    const held: SweepResults = { ...res, points: res.points.map((p) => ({ ...p, runs: p.runs.map((r, k) => (k === 1 ? { ...r, return_path: "rc's ntb0 TX queue 0 held 830 packets" } : r)) })) };
+    expect(sweepSvg(held)).toMatch(/<circle class="run ack-bound" [^>]*fill="#f1ce63"[^>]*><title>queues=1,doorbell=per-bit run 2: 602\.0 Mb\/s, its ACKs queued on the way back: rc's ntb0 TX queue 0 held 830 packets<\/title>/);
+    expect(sweepSvg(held)).toContain('run held back by its ACKs</text>');
+    expect(sweepRows(held).map((r) => r.ackBound)).toEqual([1, 1]);
+    expect(sweepRows(res).map((r) => r.ackBound)).toEqual([0, 0]);
+    expect(formatSweepTable(held).replace(/\n +/g, ' ')).toContain("; 1 of 2 runs held back by their ACKs (queued in the receiver's TX qdisc)");
+    expect(formatSweepTable(res)).not.toContain('held back by their ACKs');
     const three: SweepResults = { ...res, grid: { queues: ['1', '2', '4'] }, points: [...res.points, { id: 'queues=4', values: { queues: '4' }, runs: [{ run: 0, seed: 1, error: 'iperf3 client: x', stall: 'stopped for good' }] }, { id: 'queues=8', values: { queues: '8' }, runs: [{ run: 0, seed: 1, mbps: 700, bottleneck: 'x', busy_pct: 50 }] }].map((p) => ({ ...p, values: { queues: p.values.queues ?? '1' } })) };
     const broken = sweepSvg(three);
     expect(broken.match(/<polyline/g)).toHaveLength(1);
