@@ -144,6 +144,18 @@ describe('queue spread', () => {
     expect([dflt.boards.rc.netdev()?.ndev.txqueuelen, dflt.boards.ep.netdev()?.ndev.txqueuelen]).toEqual([1000, 1000]);
   });
 
+  it('RC → EP: with polled EP doorbells every QP\'s RX tasklet runs on the CPU of the EP\'s poll work; with EP doorbell IRQs spread, on the IRQs\' CPUs', () => {
+    const reverse = { ...scenario('mq2-perbit-udp'), direction: 'rc-to-ep' as const };
+    // A seed whose four streams hash onto both of the RC's TX queues.
+    const opts = { seed: 7920, durationS: 2, payload: 'timing' } as const;
+    const polled = runScenario(reverse, opts).bottleneck;
+    expect(polled.rxQueues.ep.map((q) => q.qp)).toEqual([0, 1]);
+    expect(new Set(polled.rxQueues.ep.map((q) => q.cpu)).size).toBe(1);
+    expect(polled.rxQueues.ep[0]?.busyPct).toBeGreaterThan(95);
+    const irq = runScenario({ ...reverse, epDoorbell: 'irq' }, opts).bottleneck;
+    expect(irq.rxQueues.ep.map((q) => q.cpu)).toEqual([1, 2]);
+  }, 60_000);
+
   it("reads the streams' largest mean RTT (ms) from iperf3's JSON, none for UDP", () => {
     expect(maxMeanRttMs({ end: { streams: [{ sender: { mean_rtt: 27_400 } }, { sender: { mean_rtt: 1_330_000 } }] } })).toBe(1330);
     expect(maxMeanRttMs({ end: { streams: [{ udp: { jitter_ms: 0.1 } }] } })).toBeNull();
