@@ -21,6 +21,9 @@ export {
   parseIpv4Prefix,
   prefixMask,
   pseudoHeaderSum,
+  rtTos2Priority,
+  TC_PRIO,
+  TC_PRIO_MAX,
   TCP_HLEN,
   TCPOLEN_TSTAMP_ALIGNED,
   UDP_HLEN,
@@ -73,7 +76,7 @@ export {
   type SoftnetStat,
 } from './netStack.js';
 export { ICMP_MAX_PAYLOAD, ICMP_TYPE, icmpRcv, PingSocket, type EchoRequest } from './ping.js';
-export { Qdisc, type QdiscStats } from './qdisc.js';
+export { PFIFO_FAST_BANDS, PFIFO_FAST_PRIOMAP, Qdisc, type QdiscStats } from './qdisc.js';
 export {
   allocSkbTruesize,
   flowHash,

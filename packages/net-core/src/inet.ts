@@ -36,6 +36,25 @@ export const IP_MAX_MTU = 0xffff;
 /** Default IP TTL (net.ipv4.ip_default_ttl). */
 export const IP_DEFAULT_TTL = 64;
 
+/** TC_PRIO_* (include/uapi/linux/pkt_sched.h): skb->priority values the TOS byte maps to. */
+export const TC_PRIO = { BESTEFFORT: 0, FILLER: 1, BULK: 2, INTERACTIVE_BULK: 4, INTERACTIVE: 6, CONTROL: 7 } as const;
+
+/** TC_PRIO_MAX: skb->priority & TC_PRIO_MAX indexes pfifo_fast's priomap. */
+export const TC_PRIO_MAX = 15;
+
+/** net/ipv4/route.c ip_tos2prio: TC_PRIO by IPTOS_TOS(tos) >> 1; an ECN_OR_COST entry is the same class. */
+const IP_TOS2PRIO: readonly number[] = [
+  TC_PRIO.BESTEFFORT, TC_PRIO.BESTEFFORT, TC_PRIO.BESTEFFORT, TC_PRIO.BESTEFFORT,
+  TC_PRIO.BULK, TC_PRIO.BULK, TC_PRIO.BULK, TC_PRIO.BULK,
+  TC_PRIO.INTERACTIVE, TC_PRIO.INTERACTIVE, TC_PRIO.INTERACTIVE, TC_PRIO.INTERACTIVE,
+  TC_PRIO.INTERACTIVE_BULK, TC_PRIO.INTERACTIVE_BULK, TC_PRIO.INTERACTIVE_BULK, TC_PRIO.INTERACTIVE_BULK,
+];
+
+/** rt_tos2priority: the skb->priority of a TOS byte (ip_tos2prio[IPTOS_TOS(tos) >> 1], IPTOS_TOS masking 0x1e). */
+export function rtTos2Priority(tos: number): number {
+  return IP_TOS2PRIO[(tos & 0x1e) >> 1] ?? TC_PRIO.BESTEFFORT;
+}
+
 /** An IPv4 address as an unsigned 32-bit number. */
 export type Ipv4Addr = number;
 

@@ -7,7 +7,7 @@
  */
 import type { Task } from '@ntbsim/kernel';
 import { NetError } from './errors.js';
-import { IPV4_HLEN, type Ipv4Addr } from './inet.js';
+import { IPV4_HLEN, rtTos2Priority, type Ipv4Addr } from './inet.js';
 import type { NetDevice } from './netDevice.js';
 import type { NetStack } from './netStack.js';
 import type { SkbOwner } from './skb.js';
@@ -77,6 +77,8 @@ export abstract class InetSock implements SkbOwner {
   ucTtl = -1;
   /** IP_TOS (inet->tos): the TOS byte of the IP header of every datagram sent. */
   tos = 0;
+  /** sk_priority: the skb->priority of what the socket sends; IP_TOS sets it to rt_tos2priority(tos). */
+  priority = 0;
   /** Tasks waiting to read. */
   protected readonly readWq = new WaitQueue();
   /** Tasks waiting to write. */
@@ -143,13 +145,17 @@ export abstract class InetSock implements SkbOwner {
 
   /**
    * setsockopt(IP_TOS): the TOS byte of the socket's datagrams (the int's low 8 bits, as
-   * `inet->tos` keeps them); a stream socket keeps its own ECN bits (`__ip_sock_set_tos`).
+   * `inet->tos` keeps them); a stream socket keeps its own ECN bits (`__ip_sock_set_tos`). A
+   * change also sets sk_priority to `rt_tos2priority` of the new byte, the qdisc band's key.
    */
   setTos(tos: number): void {
     this.checkOpen('setTos');
     if (!Number.isInteger(tos)) throw new NetError('EINVAL', `IP_TOS ${String(tos)}: allowed an integer`);
     const val = tos & 0xff;
-    this.tos = this.isStream ? (val & ~INET_ECN_MASK) | (this.tos & INET_ECN_MASK) : val;
+    const next = this.isStream ? (val & ~INET_ECN_MASK) | (this.tos & INET_ECN_MASK) : val;
+    if (next === this.tos) return;
+    this.tos = next;
+    this.priority = rtTos2Priority(next);
   }
 
   /** Whether the socket is a SOCK_STREAM one (its TOS keeps its ECN bits). */

@@ -123,6 +123,7 @@ export function ipFragment(skb: Skb, mtu: number): Skb[] {
       truesize: allocSkbTruesize(size + IPV4_HLEN + LL_HEADROOM),
     });
     frag.hash = skb.hash;
+    frag.priority = skb.priority;
     frag.senderCpu = skb.senderCpu;
     skb.shareOwner(frag);
     frags.push(frag);

@@ -132,6 +132,7 @@ export class PingSocket extends InetSock {
       payloadLen: p.len,
       truesize: mem,
     });
+    skb.priority = this.priority;
     skb.setOwner(this, (s, cpu) => this.wfree(s, cpu));
     this.wmemAlloc += skb.truesize;
     const rc = stack.ipOutput(skb, ctx, this.boundDev);
@@ -229,8 +230,10 @@ export function icmpRcv(stack: NetStack, skb: Skb, ctx: ExecContext): void {
   if (h.type === ICMP_TYPE.ECHO) {
     mib.InEchos++;
     ctx.charge(costs.txPacket() + costs.csum(skb.l4Len));
+    // icmp_reply: the request's TOS byte goes in the reply's header; skb->priority stays the
+    // per-CPU ICMP socket's (0), so the reply waits in pfifo_fast's best-effort band.
     const reply = new Skb({
-      ip: { src: skb.ip.dst, dst: skb.ip.src, protocol: IPPROTO.ICMP, id: 0, ttl: stack.sysctl.ipDefaultTtl, df: false, tos: 0 },
+      ip: { src: skb.ip.dst, dst: skb.ip.src, protocol: IPPROTO.ICMP, id: 0, ttl: stack.sysctl.ipDefaultTtl, df: false, tos: skb.ip.tos },
       l4: { kind: 'icmp', type: ICMP_TYPE.ECHOREPLY, code: 0, id: h.id, seq: h.seq },
       data: skb.data === null ? null : skb.data.slice(),
       payloadLen: skb.payloadLen,

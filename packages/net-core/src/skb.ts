@@ -224,6 +224,8 @@ export class Skb {
   truesize: number;
   /** TX queue index (skb->queue_mapping). */
   queueMapping = 0;
+  /** skb->priority (a TC_PRIO value on locally sent packets: the socket's sk_priority): pfifo_fast's band comes from it. */
+  priority = 0;
   /** Flow hash (skb->hash); 0 = not computed yet. */
   hash = 0;
   /** Whom a received frame was addressed to (skb->pkt_type, set by eth_type_trans): this host, broadcast, multicast or another host. */

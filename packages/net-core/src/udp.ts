@@ -138,6 +138,7 @@ export class UdpSocket extends InetSock {
       truesize: mem,
     });
     skb.hash = this.txhash;
+    skb.priority = this.priority;
     skb.setOwner(this, (s, cpu) => this.wfree(s, cpu));
     this.wmemAlloc += skb.truesize;
     const rc = stack.ipOutput(skb, ctx);

@@ -5,7 +5,7 @@
  */
 import type { TaskStep } from '@ntbsim/kernel';
 import { describe, expect, it } from 'vitest';
-import { formatIpv4, parseIpv4, type IcmpErrorResult, type PingSocket, type Skb } from '../src/index.js';
+import { formatIpv4, parseIpv4, TC_PRIO, type IcmpErrorResult, type PingSocket, type Skb } from '../src/index.js';
 import { makeLab } from './helpers.js';
 
 type Lab = ReturnType<typeof makeLab>;
@@ -43,7 +43,7 @@ function headersAtB(lab: Lab): string[] {
 }
 
 describe('IP_TTL and IP_TOS', () => {
-  it('an echo request carries the socket\'s TTL and TOS; the reply is the peer\'s (default TTL, TOS 0)', () => {
+  it('an echo request carries the socket\'s TTL and TOS; the reply has the peer\'s default TTL and the request\'s TOS (icmp_reply)', () => {
     const lab = makeLab();
     const atB = headersAtB(lab);
     const atA: string[] = [];
@@ -56,7 +56,7 @@ describe('IP_TTL and IP_TOS', () => {
     p.setTtl(-1);
     expect(echo(lab, p, '10.0.0.2').reply).toBe('10.0.0.2');
     expect(atB).toEqual(['icmp 10.0.0.1 ttl 1 tos 0xb8', 'icmp 10.0.0.1 ttl 64 tos 0xb8']);
-    expect(atA).toEqual(['64 0x0', '64 0x0']);
+    expect(atA).toEqual(['64 0xb8', '64 0xb8']);
   });
 
   it('IP_TTL takes -1 or 1..255 and refuses the rest with EINVAL, changing nothing', () => {
@@ -90,6 +90,36 @@ describe('IP_TTL and IP_TOS', () => {
     expect(atB[0]).toBe('udp 10.0.0.1 ttl 7 tos 0x28');
     expect(atB.slice(1).length).toBeGreaterThanOrEqual(2);
     for (const h of atB.slice(1)) expect(h).toBe('tcp 10.0.0.1 ttl 9 tos 0x10');
+  });
+
+  it('IP_TOS sets sk_priority to rt_tos2priority of the byte, and what the socket sends carries it to the qdisc; an echo reply goes at priority 0', () => {
+    const lab = makeLab();
+    const out: string[] = [];
+    lab.sa.addPacketHandler((skb, _dev, direction) => {
+      if (direction === 'out' && skb.l4.kind !== 'arp') out.push(`${skb.l4.kind} ${skb.priority}`);
+    });
+    const back: string[] = [];
+    lab.sb.addPacketHandler((skb, _dev, direction) => {
+      if (direction === 'out' && skb.l4.kind === 'icmp') back.push(`reply tos 0x${skb.ip.tos.toString(16)} priority ${skb.priority}`);
+    });
+    const u = lab.sa.udpSocket();
+    expect(u.priority).toBe(0);
+    u.setTos(0x10);
+    expect(u.priority).toBe(TC_PRIO.INTERACTIVE);
+    u.setTos(0x08);
+    expect(u.priority).toBe(TC_PRIO.BULK);
+    u.connect({ addr: '10.0.0.2', port: 9 });
+    lab.a.createUserTask('tx', (ctx) => (u.send(ctx, 100).ok ? 'exit' : 'exit'));
+    const p = lab.sa.pingSocket();
+    p.setTos(0x10);
+    expect(echo(lab, p, '10.0.0.2').reply).toBe('10.0.0.2');
+    const t = lab.sa.tcpSocket();
+    t.setTos(0x18);
+    lab.a.createUserTask('connect', (ctx) => (t.connect(ctx, { addr: '10.0.0.2', port: 5201 }).ok ? 'exit' : 'exit'));
+    lab.sim.run({ until: lab.sim.now + 100_000_000 });
+    expect(out).toEqual(expect.arrayContaining([`udp ${TC_PRIO.BULK}`, `icmp ${TC_PRIO.INTERACTIVE}`, `tcp ${TC_PRIO.INTERACTIVE_BULK}`]));
+    expect(out.filter((x) => x.startsWith('tcp')).every((x) => x === `tcp ${TC_PRIO.INTERACTIVE_BULK}`)).toBe(true);
+    expect(back).toEqual(['reply tos 0x10 priority 0']);
   });
 });
 

@@ -44,7 +44,7 @@
  * does not model others or classifiers; `-batch` (status 1: the boards have no command files).
  * `-netns NAME` fails as on a board with no named namespaces.
  */
-import type { NetDevice, Qdisc } from '@ntbsim/net-core';
+import { PFIFO_FAST_BANDS, PFIFO_FAST_PRIOMAP, type NetDevice, type Qdisc } from '@ntbsim/net-core';
 import { rootQdiscKind, type Board } from '../lab/lab.js';
 import { result, type Command, type CommandResult, type ShellEnv } from '../types.js';
 import { cGeneral } from './net/cformat.js';
@@ -85,10 +85,6 @@ const QDISC_USAGE =
 const TC_H_ROOT = 0xffffffff;
 /** TC_H_INGRESS (= TC_H_CLSACT): the parent of an ingress or clsact qdisc. */
 const TC_H_INGRESS = 0xfffffff1;
-/** pfifo_fast's priority → band map (sch_default_prio2band), which pfifo_fast_dump reports. */
-const PRIO2BAND = [1, 2, 2, 2, 1, 2, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1] as const;
-/** PFIFO_FAST_BANDS. */
-const PFIFO_FAST_BANDS = 3;
 /** IFNAMSIZ − 1: tc copies at most this much of a `dev` argument. */
 const IFNAME_MAX = 15;
 /** lib/color.c's COLOR_IFNAME on a light background (C_CYAN), and C_CLEAR. */
@@ -311,7 +307,7 @@ function textEntry(e: QdiscEntry, l: Listing): string {
   if (l.showDev) s += l.color ? `dev ${COLOR_IFNAME}${e.dev.name} ${COLOR_CLEAR}` : `dev ${e.dev.name} `;
   s += e.parent === TC_H_ROOT ? 'root ' : `parent ${formatClassid(e.parent)} `;
   if (e.refcnt !== 1) s += `refcnt ${e.refcnt} `;
-  if (e.kind === 'pfifo_fast') s += `bands ${PFIFO_FAST_BANDS} priomap${PRIO2BAND.map((b) => ` ${b}`).join('')}`;
+  if (e.kind === 'pfifo_fast') s += `bands ${PFIFO_FAST_BANDS} priomap${PFIFO_FAST_PRIOMAP.map((b) => ` ${b}`).join('')}`;
   s += nl;
   if (l.o.stats > 0) {
     const c = e.counters;
@@ -336,7 +332,7 @@ function jsonEntry(w: JsonWriter, e: QdiscEntry, l: Listing): void {
     w.field('bands', PFIFO_FAST_BANDS);
     w.name('priomap');
     w.startArray();
-    for (const b of PRIO2BAND) w.value(b);
+    for (const b of PFIFO_FAST_PRIOMAP) w.value(b);
     w.endArray();
     w.field('multiqueue', false);
   }

@@ -412,6 +412,18 @@ describe('the iputils options of a latency measurement: -f -A -l -D -O -p -t -Q 
     expect(echo.atRc).toHaveLength(4);
   });
 
+  it("-Q 0x10 under the seed's test: the requests go in pfifo_fast's interactive band, ahead of the bulk data queued on the EP's ntb0, and the RTT falls", () => {
+    const lab = bootLab({ seed: 1, sysctl: { 'net.core.wmem_max': 1 << 30, 'net.core.rmem_max': 1 << 30 } });
+    expect(sh(lab, 'sudo iperf3 -s -D', 'rc').status).toBe(0);
+    expect(sh(lab, 'sudo iperf3 -Z -c 10.0.0.1 -l 65480 -w 512M -P 4 -t 8 -i 0 &').status).toBe(0);
+    sh(lab, 'sleep 1');
+    const plain = stat(sh(lab, 'ping -i 0.2 -c 15 -q 10.0.0.1').stdout, 'avg');
+    const interactive = stat(sh(lab, 'ping -i 0.2 -c 15 -q -Q 0x10 10.0.0.1').stdout, 'avg');
+    expect(plain).toBeGreaterThan(20);
+    expect(interactive).toBeLessThan(plain * 0.8);
+    sh(lab, 'wait');
+  });
+
   it('-S sets SO_SNDBUF: one request fragmented beyond twice that is ENOBUFS, retried until -W, then sendmsg\'s error', () => {
     const lab = bootLab({ seed: 3 });
     expect(sh(lab, 'sudo ip link set ntb0 mtu 1500').status).toBe(0);

@@ -127,6 +127,7 @@ function ctlTruesize(tp: TcpSock): number {
 /** __tcp_transmit_skb tail: ownership (tcp_wfree for data), flow hash, ooo_okay, ACK bookkeeping, IP output. */
 function transmitSkb(tp: TcpSock, skb: Skb, ctx: ExecContext, owned: boolean): IpXmit {
   skb.hash = tp.sk.txhash;
+  skb.priority = tp.sk.priority;
   skb.oooOkay = tp.wmemAlloc === 0;
   if (owned) {
     tp.wfreeFn ??= (freed, cpu) => tcpWfree(tp, freed, cpu);
@@ -222,6 +223,7 @@ export function sendActiveReset(tp: TcpSock, ctx: ExecContext): void {
   const h: TcpHeader = { kind: 'tcp', sport: tp.sk.lport, dport: tp.sk.rport, seq: tp.sndNxt >>> 0, ack: tp.rcvNxt >>> 0, flags: RST | ACK, window: 0 };
   const skb = new Skb({ ip: { src: tp.sk.laddr, dst: tp.sk.raddr, protocol: IPPROTO.TCP, id: 0, ttl: tp.sk.ipTtl(), df: dontFragment(tp, ctx), tos: tp.sk.tos }, l4: h });
   skb.hash = tp.sk.txhash;
+  skb.priority = tp.sk.priority;
   const mib = tp.stack.snmp.Tcp;
   mib.OutRsts++;
   mib.OutSegs++;
