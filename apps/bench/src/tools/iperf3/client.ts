@@ -440,6 +440,7 @@ class ClientSession {
       zerocopy: o.zerocopy,
       noDelay: o.noDelay,
       congestion: o.congestion,
+      tos: o.tos,
       interval: o.interval,
       serverAffinity: o.serverAffinity,
       cookie: this.cookie,
@@ -593,7 +594,7 @@ class ClientSession {
       }
       this.ch.streams.set(sock.localPort, { index: i, log });
       registerStream(lab, this.srcAddr, sock.localPort, this.ch);
-      const body = stream.body(side, { blksize: p.blksize, rate: p.rate, zerocopy: p.zerocopy, udpDrops: () => stack.snmp.Udp.SndbufErrors, setup: { kind: p.protocol === 'TCP' ? 'tcp' : 'udp', to }, restOfBlock: side.endBy !== null });
+      const body = stream.body(side, { blksize: p.blksize, rate: p.rate, zerocopy: p.zerocopy, udpDrops: () => stack.snmp.Udp.SndbufErrors, setup: { kind: p.protocol === 'TCP' ? 'tcp' : 'udp', to }, restOfBlock: side.endBy !== null, tos: p.tos });
       side.startStream(stream, body);
     }
     this.state = 'start';

@@ -52,7 +52,7 @@ function startObject(r: TestResult): JsonObject {
       ['bytes', s.bytes],
       ['blocks', s.blocks],
       ['reverse', r.reverse ? 1 : 0],
-      ['tos', 0],
+      ['tos', s.tos],
       ['target_bitrate', s.targetBitrate],
     ]),
   );

@@ -94,6 +94,8 @@ export interface Iperf3Options {
   readonly daemon: boolean;
   /** `-N`: TCP_NODELAY on the data streams. */
   readonly noDelay: boolean;
+  /** `-S`/`--dscp`: the TOS byte set on each data stream's socket (IP_TOS, iperf_init_stream) on both ends; 0 = none set. */
+  readonly tos: number;
   /** `-C ALGO` (client): TCP_CONGESTION on the data streams of both ends, null = the hosts' default. */
   readonly congestion: string | null;
   /** `-A n`: the CPU this iperf3 runs on (sched_setaffinity), -1 = any. */
@@ -235,6 +237,7 @@ export const IPERF_ERRORS = {
   IEUDPBLOCKSIZE: `block size invalid (minimum = ${MIN_UDP_BLOCKSIZE} bytes, maximum = ${MAX_UDP_BLOCKSIZE} bytes)`,
   IEBADFORMAT: 'bad format specifier (valid formats are in the set [kmgtKMGT])',
   IEBADPORT: 'port number must be between 1 and 65535 inclusive',
+  IEBADTOS: 'bad TOS value (must be between 0 and 255 inclusive)',
   IEUNIMP: 'an option you are trying to set is not implemented yet',
   IEBURST: `invalid burst count (maximum = ${MAX_BURST})`,
   IEOMIT: 'bogus value for --omit',
@@ -396,16 +399,50 @@ function getopt(args: readonly string[], prog: string): Occurrence[] {
 /**
  * The options real iperf3 accepts that the lab does not model: `-B` (a board has one address),
  * `-M` (net-core's TCP has no TCP_MAXSEG), `-6`, `-L` (no IPv6), `-F`, `-I`, `--logfile` (no
- * writable filesystem), `-d` (debug dumps), `-X` (no SCTP), and — not modelled yet — `-S`/`--dscp`,
+ * writable filesystem), `-d` (debug dumps), `-X` (no SCTP), and — not modelled yet —
  * `--extra-data`, `--repeating-payload`, `--udp-counters-64bit`, `--dont-fragment`, the pacing
  * and rate-limit options, `--idle-timeout` and `--rcv-timeout`.
  */
 const UNMODELLED = new Set([
-  'B', 'M', '6', 'S', 'L', 'F', 'd', 'I', 'X',
-  '--server-bitrate-limit', '--dscp', '--extra-data', '--repeating-payload',
+  'B', 'M', '6', 'L', 'F', 'd', 'I', 'X',
+  '--server-bitrate-limit', '--extra-data', '--repeating-payload',
   '--logfile', '--udp-counters-64bit', '--no-fq-socket-pacing',
   '--dont-fragment', '--fq-rate', '--pacing-timer', '--idle-timeout', '--rcv-timeout',
 ]);
+
+/**
+ * `(int) strtol(s, &end, 0)`: the long strtol makes of `s` (saturated to the 64-bit long range),
+ * cut to its low 32 bits as the assignment to an int does; null when no digit was converted.
+ */
+function strtolToInt(s: string): number | null {
+  const m = /^[ \t\n\v\f\r]*([+-]?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9]\d*)/.exec(s);
+  if (m === null) return null;
+  const digits = m[2] as string;
+  const magnitude = /^0[xX]/.test(digits) ? BigInt(digits) : digits.length > 1 && digits.startsWith('0') ? BigInt(`0o${digits.slice(1)}`) : BigInt(digits);
+  const long = m[1] === '-' ? -magnitude : magnitude;
+  const saturated = long > 2n ** 63n - 1n ? 2n ** 63n - 1n : long < -(2n ** 63n) ? -(2n ** 63n) : long;
+  return Number(BigInt.asIntN(32, saturated));
+}
+
+/** dscp.c's names (ipqos[]): the DiffServ codepoints and the RFC 1349 TOS bits, as TOS bytes. */
+const IPQOS: Readonly<Record<string, number>> = {
+  af11: 0x28, af12: 0x30, af13: 0x38, af21: 0x48, af22: 0x50, af23: 0x58, af31: 0x68, af32: 0x70, af33: 0x78,
+  af41: 0x88, af42: 0x90, af43: 0x98, cs0: 0x00, cs1: 0x20, cs2: 0x40, cs3: 0x60, cs4: 0x80, cs5: 0xa0, cs6: 0xc0, cs7: 0xe0,
+  ef: 0xb8, lowdelay: 0x10, throughput: 0x08, reliability: 0x04,
+};
+
+/**
+ * dscp.c `parse_qos` (`--dscp`): a name of ipqos[] (any case) as its TOS byte, else a whole
+ * strtol(…, 0) number from 0 to 63 shifted into the DSCP bits; -1 for anything else.
+ */
+export function parseQos(cp: string): number {
+  const named = IPQOS[cp.toLowerCase()];
+  if (named !== undefined) return named;
+  const m = /^[ \t\n\v\f\r]*[+-]?(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9]\d*)$/.exec(cp);
+  const v = m === null ? null : strtol0(cp);
+  if (v === null || v < 0 || v > 63) return -1;
+  return v << 2;
+}
 
 /** iperf_strerror codes with `perr` set: their text is followed by ": " and, errno being 0 while parsing, nothing more. */
 const PERR_CODES = new Set<IperfErrorCode>(['IEAFFINITY', 'IESNDTIMEOUT']);
@@ -471,6 +508,7 @@ export function parseIperf3Args(argv: readonly string[], systemInfo: string, wal
   let daemon = false;
   let noDelay = false;
   let congestion: string | null = null;
+  let tos = 0;
   let affinity = -1;
   let serverAffinity = -1;
   let serverFlag = false;
@@ -645,6 +683,21 @@ export function parseIperf3Args(argv: readonly string[], systemInfo: string, wal
           congestion = arg;
           clientFlag = true;
           break;
+        case 'S': {
+          // strtol(optarg, &endptr, 0) into the int settings->tos.
+          const t = strtolToInt(arg);
+          if (t === null || t < 0 || t > 255) throw new ParamError('IEBADTOS');
+          tos = t;
+          clientFlag = true;
+          break;
+        }
+        case '--dscp': {
+          const t = parseQos(arg);
+          if (t < 0) throw new ParamError('IEBADTOS');
+          tos = t;
+          clientFlag = true;
+          break;
+        }
         case 'A': {
           const a = strtol0(arg);
           if (a === null || a < 0 || a > 1024) throw new ParamError('IEAFFINITY');
@@ -685,7 +738,7 @@ export function parseIperf3Args(argv: readonly string[], systemInfo: string, wal
     kind: 'run',
     warnings,
     options: {
-      role, host, port, protocol, numStreams, blksize, socketBufsize, zerocopy, rate, burst, duration, omit, interval, json, reverse, bidir, unitFormat, oneOff, daemon, noDelay, congestion, affinity, serverAffinity, bindDev,
+      role, host, port, protocol, numStreams, blksize, socketBufsize, zerocopy, rate, burst, duration, omit, interval, json, reverse, bidir, unitFormat, oneOff, daemon, noDelay, congestion, tos, affinity, serverAffinity, bindDev,
       bytes, blocks, verbose, title, timestamps, getServerOutput, cport, connectTimeout,
     },
   };

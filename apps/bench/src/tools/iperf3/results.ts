@@ -159,6 +159,8 @@ export interface StartInfo {
   readonly tcpMssDefault: number;
   /** Target bitrate (bits/s, 0 = unlimited). */
   readonly targetBitrate: number;
+  /** `-S`/`--dscp`'s TOS byte (test_start `tos`), 0 = none. */
+  readonly tos: number;
   /** Socket buffers of each stream in creation order. */
   readonly sockBufs: readonly SockBufInfo[];
   /** Block size (bytes). */

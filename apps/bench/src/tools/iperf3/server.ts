@@ -530,7 +530,7 @@ class ServerSession {
     side.clientPorts.push(clientPort);
     side.sockBufs.push({ sockBufsize: p.socketBufsize, sndbufActual: sock.sndbuf, rcvbufActual: sock.rcvbuf });
     const stack = this.srv.board.stack;
-    const body = stream.body(side, { blksize: p.blksize, rate: p.rate, zerocopy: p.zerocopy, udpDrops: () => stack.snmp.Udp.SndbufErrors, setup: { kind: 'none' }, restOfBlock: side.endBy !== null });
+    const body = stream.body(side, { blksize: p.blksize, rate: p.rate, zerocopy: p.zerocopy, udpDrops: () => stack.snmp.Udp.SndbufErrors, setup: { kind: 'none' }, restOfBlock: side.endBy !== null, tos: p.tos });
     side.startStream(stream, body);
   }
 

@@ -40,6 +40,8 @@ export interface TestParams {
   readonly noDelay: boolean;
   /** `-C` (TCP_CONGESTION on both ends of the streams), null = each host's default. */
   readonly congestion: string | null;
+  /** `-S`/`--dscp` (IP_TOS on both ends of the streams, the params' `TOS`), 0 = none. */
+  readonly tos: number;
   /** The client's `-i` (the server uses its own, default 1 s). */
   readonly interval: number;
   /** `-A n,m`: the CPU the server runs the test on, -1 = its own setting. */
@@ -73,6 +75,7 @@ export function paramsJson(p: TestParams): string {
   if (p.rate > 0) o.bandwidth = p.rate;
   o.pacing_timer = 1000;
   if (p.burst !== 0) o.burst = p.burst;
+  if (p.tos !== 0) o.TOS = p.tos;
   if (p.title !== null) o.title = p.title;
   if (p.getServerOutput) o.get_server_output = 1;
   if (p.serverAffinity >= 0) o.server_affinity = p.serverAffinity;
@@ -473,6 +476,7 @@ export function sideResult(side: Side, c: ResultContext): TestResult {
       cookie: p.cookie,
       tcpMssDefault: c.mss,
       targetBitrate: p.rate,
+      tos: p.tos,
       sockBufs: side.sockBufs,
       blksize: p.blksize,
       omit: p.omit,

@@ -172,6 +172,8 @@ export interface StreamSocket {
   readonly sndbuf: number;
   /** SO_RCVBUF as read back (bytes). */
   readonly rcvbuf: number;
+  /** setsockopt(IP_TOS) (iperf_init_stream with `-S`/`--dscp`). */
+  setTos(tos: number): void;
   /** Close the socket. */
   close(ctx?: ExecContext): void;
 }
@@ -200,6 +202,10 @@ export class UdpStreamSocket implements StreamSocket {
   payload: Uint8Array | null = null;
 
   constructor(readonly udp: IperfUdpSocket) {}
+
+  setTos(tos: number): void {
+    this.udp.setTos(tos);
+  }
 
   get localPort(): number {
     return this.udp.lport;
@@ -256,6 +262,10 @@ export class TcpStreamSocket implements StreamSocket {
   payload: Uint8Array | null = null;
 
   constructor(readonly tcp: TcpSocket) {}
+
+  setTos(tos: number): void {
+    this.tcp.setTos(tos);
+  }
 
   get localPort(): number {
     return this.tcp.localAddress()?.port ?? 0;
@@ -329,6 +339,8 @@ export interface StreamJob {
    * calibrated with.
    */
   readonly restOfBlock: boolean;
+  /** `-S`/`--dscp`: the TOS byte set once the stream is connected (iperf_init_stream), 0 = none. */
+  readonly tos: number;
 }
 
 /** One stream on one side (iperf_stream + iperf_stream_result). */
@@ -386,6 +398,8 @@ export class Stream {
   body(side: SideState, job: StreamJob): TaskFn {
     this.phase = job.setup.kind === 'tcp' ? 'connect' : job.setup.kind === 'udp' ? 'hello' : 'data';
     this.ready = job.setup.kind === 'none';
+    // An accepted stream is connected already: iperf_init_stream sets the TOS at once.
+    if (this.ready && job.tos !== 0) this.sock.setTos(job.tos);
     return (ctx, task) => {
       if (side.done) return 'exit';
       this.sock.cancelWait(task);
@@ -411,7 +425,7 @@ export class Stream {
       }
       const w = this.sock.tcp.send(ctx, COOKIE_SIZE);
       if (!w.ok) return this.fail(side, 'IESTREAMWRITE', w.errno);
-      return this.becomeReady(side);
+      return this.becomeReady(side, job);
     }
     if (this.sock instanceof UdpStreamSocket) {
       const udp = this.sock.udp;
@@ -432,12 +446,14 @@ export class Stream {
       }
       udp.takeArrival();
       udp.restartArrivals();
-      return this.becomeReady(side);
+      return this.becomeReady(side, job);
     }
     return 'sleep';
   }
 
-  private becomeReady(side: SideState): TaskStep {
+  /** The stream is connected and introduced: iperf_new_stream → iperf_init_stream sets `-S`'s TOS, then data. */
+  private becomeReady(side: SideState, job: StreamJob): TaskStep {
+    if (job.tos !== 0) this.sock.setTos(job.tos);
     this.phase = 'data';
     this.ready = true;
     side.poke();

@@ -449,7 +449,7 @@ function startCalls(r: TestResult): string[] {
   if (s.bytes !== 0) end = `${BigInt.asUintN(64, BigInt(s.bytes))} bytes to send`;
   else if (s.blocks !== 0) end = `${s.blocks | 0} blocks to send`;
   else end = `${s.duration} second test`;
-  return [`${head}${end}, tos 0\n`];
+  return [`${head}${end}, tos ${s.tos}\n`];
 }
 
 /**

@@ -183,6 +183,35 @@ describe('iperf3 in the lab', () => {
     expect(j.end.sum_received.bytes).toBeLessThanOrEqual(j.end.sum_sent.bytes);
   });
 
+  it('-S sets the data streams\' TOS on both ends once they are connected (iperf_init_stream): the handshakes and the control connection keep TOS 0; test_start and -V report it', () => {
+    for (const [proto, dir] of [['', ''], ['', ' -R'], ['-u -b 10M ', '']] as const) {
+      const l = lab();
+      const seen: string[] = [];
+      for (const b of ['rc', 'ep'] as const) {
+        l.boards[b].stack.addPacketHandler((skb, _dev, direction) => {
+          if (direction !== 'out' || (skb.l4.kind !== 'tcp' && skb.l4.kind !== 'udp')) return;
+          const data = skb.payloadLen > 1000;
+          const ctrl = skb.l4.kind === 'tcp' && (skb.l4.flags & 0x02) !== 0;
+          seen.push(`${b} ${skb.l4.kind} ${ctrl ? 'syn' : data ? 'data' : 'small'} 0x${skb.ip.tos.toString(16)} ${skb.priority}`);
+        });
+      }
+      run(l, 'rc', '-s');
+      const r = run(l, 'ep', `${proto}-c 10.0.0.1 -S 0x10 -t 1 -J${dir}`);
+      expect(r.status).toBe(0);
+      expect((JSON.parse(r.stdout) as { start: { test_start: { tos: number } } }).start.test_start.tos).toBe(16);
+      const sender = dir === '' ? 'ep' : 'rc';
+      const data = seen.filter((x) => x.startsWith(`${sender} ${proto === '' ? 'tcp' : 'udp'} data`));
+      expect(data.length).toBeGreaterThan(5);
+      // TOS 0x10 is interactive: priority 6, pfifo_fast band 0.
+      expect(new Set(data)).toEqual(new Set([`${sender} ${proto === '' ? 'tcp' : 'udp'} data 0x10 6`]));
+      expect(seen.filter((x) => x.includes(' syn ')).every((x) => x.endsWith(' 0x0 0'))).toBe(true);
+      stopServers(l);
+    }
+    const l = lab();
+    run(l, 'rc', '-s');
+    expect(run(l, 'ep', '-c 10.0.0.1 --dscp ef -t 1 -V').stdout).toContain(', 1 second test, tos 184\n');
+  });
+
   it('runs -R and --bidir', () => {
     const l = lab();
     run(l, 'rc', '-s');

@@ -182,6 +182,28 @@ describe('iperf3 options', () => {
     for (const bad of ['0', '65536', 'x']) expect.soft(parse(`-c h --cport ${bad}`)).toEqual({ kind: 'exit', stdout: '', stderr: paramError('port number must be between 1 and 65535 inclusive'), status: 1 });
   });
 
+  it('takes -S as strtol(…, 0) cut to an int, 0..255, and --dscp as dscp.c parse_qos: a name, or 0..63 shifted into the DSCP bits; both client only', () => {
+    expect(options('-c h').tos).toBe(0);
+    expect(options('-c h -S 0x10').tos).toBe(0x10);
+    expect(options('-c h -S 020').tos).toBe(16);
+    expect(options('-c h -S 184').tos).toBe(184);
+    expect(options('-c h -S 16abc').tos).toBe(16);
+    // (int) of the long: 2^32 + 16 keeps 16.
+    expect(options('-c h -S 4294967312').tos).toBe(16);
+    expect(options('-c h --dscp ef').tos).toBe(0xb8);
+    expect(options('-c h --dscp AF41').tos).toBe(0x88);
+    expect(options('-c h --dscp lowdelay').tos).toBe(0x10);
+    expect(options('-c h --dscp 46').tos).toBe(184);
+    expect(options('-c h --dscp 0x2e').tos).toBe(184);
+    expect(options('-c h -S 16 --dscp cs1').tos).toBe(0x20);
+    const badTos = paramError('bad TOS value (must be between 0 and 255 inclusive)');
+    for (const bad of ['-S 256', '-S -1', '-S abc', '-S 99999999999', '--dscp 64', '--dscp 46x', '--dscp -1', '--dscp af5']) {
+      expect.soft(parse(`-c h ${bad}`)).toEqual({ kind: 'exit', stdout: '', stderr: badTos, status: 1 });
+    }
+    for (const opt of ['-S', '--dscp']) expect.soft(parseIperf3Args(['iperf3', '-c', 'h', opt, ''], SYS)).toEqual({ kind: 'exit', stdout: '', stderr: badTos, status: 1 });
+    for (const line of ['-s -S 16', '-s --dscp ef']) expect.soft(parse(line)).toEqual({ kind: 'exit', stdout: '', stderr: paramError('some option you are trying to set is client only'), status: 1 });
+  });
+
   it('warns that -V may interfere with -J, after the -f warning', () => {
     const r = parse('-c h -J -V -f m');
     expect(r.kind === 'run' ? r.warnings : '').toBe('warning: Report format (-f) flag ignored with JSON output (-J)\nwarning: Verbose output (-v) may interfere with JSON output (-J)\n');
@@ -199,13 +221,13 @@ describe('iperf3 options', () => {
   });
 
   it('still refuses, with IEUNIMP, the options whose mechanism the lab lacks', () => {
-    const refused = ['-B 10.0.0.2', '-M 1400', '-6', '-S 16', '--dscp af11', '-L 5', '-F f', '-d', '--debug=2', '-I /tmp/p', '--logfile f', '--extra-data x', '--repeating-payload', '--udp-counters-64bit', '--dont-fragment', '--fq-rate 1M', '--no-fq-socket-pacing', '--pacing-timer 100', '--rcv-timeout 1000'];
+    const refused = ['-B 10.0.0.2', '-M 1400', '-6', '-L 5', '-F f', '-d', '--debug=2', '-I /tmp/p', '--logfile f', '--extra-data x', '--repeating-payload', '--udp-counters-64bit', '--dont-fragment', '--fq-rate 1M', '--no-fq-socket-pacing', '--pacing-timer 100', '--rcv-timeout 1000'];
     for (const opt of refused) expect.soft(parse(`-c h ${opt}`)).toEqual({ kind: 'exit', stdout: '', stderr: paramError('an option you are trying to set is not implemented yet'), status: 1 });
     for (const opt of ['--idle-timeout 5', '--server-bitrate-limit 1M', '-X 10.0.0.2']) expect.soft(parse(`-s ${opt}`)).toMatchObject({ stderr: paramError('an option you are trying to set is not implemented yet') });
   });
 
   it('sends -n, -k, -b …/N, -T and --get-server-output in the parameters (send_parameters), and a server output in the results (send_results)', () => {
-    const p: TestParams = { protocol: 'TCP', numStreams: 1, blksize: 131072, socketBufsize: 0, rate: 0, duration: 0, omit: 0, reverse: false, bidir: false, zerocopy: false, noDelay: false, congestion: null, interval: 1, serverAffinity: -1, cookie: 'c', bytes: 0, blocks: 0, burst: 0, title: null, getServerOutput: false };
+    const p: TestParams = { protocol: 'TCP', numStreams: 1, blksize: 131072, socketBufsize: 0, rate: 0, duration: 0, omit: 0, reverse: false, bidir: false, zerocopy: false, noDelay: false, congestion: null, tos: 0, interval: 1, serverAffinity: -1, cookie: 'c', bytes: 0, blocks: 0, burst: 0, title: null, getServerOutput: false };
     expect(paramsJson(p)).toBe('{"tcp":true,"omit":0,"time":0,"parallel":1,"len":131072,"pacing_timer":1000,"client_version":"3.12"}');
     expect(paramsJson({ ...p, bytes: 1048576, title: 'a "t"', getServerOutput: true })).toBe('{"tcp":true,"omit":0,"time":0,"num":1048576,"parallel":1,"len":131072,"pacing_timer":1000,"title":"a \\"t\\"","get_server_output":1,"client_version":"3.12"}');
     expect(paramsJson({ ...p, blocks: 7, rate: 1e6, burst: 4 })).toContain('"time":0,"blockcount":7,"parallel":1,');

@@ -67,6 +67,7 @@ export function test(over: Partial<TestResult> & Pick<TestResult, 'streams' | 'p
       cookie: '',
       tcpMssDefault: 0,
       targetBitrate: 0,
+      tos: 0,
       sockBufs: [],
       blksize: 0,
       omit: 0,
