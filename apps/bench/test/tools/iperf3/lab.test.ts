@@ -205,7 +205,7 @@ describe('iperf3 in the lab', () => {
       // TOS 0x10 is interactive: priority 6, pfifo_fast band 0.
       expect(new Set(data)).toEqual(new Set([`${sender} ${proto === '' ? 'tcp' : 'udp'} data 0x10 6`]));
       expect(seen.filter((x) => x.includes(' syn ')).every((x) => x.endsWith(' 0x0 0'))).toBe(true);
-      stopServers(l);
+      stopServers(l, l.boards.rc);
     }
     const l = lab();
     run(l, 'rc', '-s');
