@@ -16,6 +16,7 @@ import { dmesg, ip, modprobe, rmmod, sleep, sysctl, top } from './tools/system.j
 import { tc } from './tools/tc.js';
 import { tcpdump } from './tools/tcpdump/command.js';
 import { uname } from './tools/uname.js';
+import { nproc } from './tools/nproc.js';
 import type { Command } from './types.js';
 
 /** Built-in commands by name; `>` is the redirection writer used by `echo … > FILE`. */
@@ -29,6 +30,7 @@ export function labCommands(extra: Readonly<Record<string, Command>> = {}): Map<
     ['top', top],
     ['mpstat', mpstat],
     ['uname', uname],
+    ['nproc', nproc],
     ['modprobe', modprobe],
     ['rmmod', rmmod],
     ['sysctl', sysctl],

@@ -565,6 +565,7 @@ const HELP_LINES: readonly (readonly [string, string])[] = [
   ['tcpdump [-enqSt] [-c N] [-i DEV] [-Q DIR] [-s N] [-D] [EXPR] [&]', 'capture on ntb0 or lo as root (tcpdump 4.99); & runs it as a job'],
   ['top [-b] [-n N]', 'per-CPU utilisation and tasks since the last top'],
   ['uname [-asnrvmpio]', "the board's kernel name, release, machine (coreutils)"],
+  ['nproc [--all] [--ignore=N]', "the board's CPUs (coreutils)"],
   ['wait [%JOB...]', "until the board's background jobs (or those named) have ended; the last one's status (bash)"],
   ['wc [-lwc] [FILE...]', 'line, word and byte counts'],
 ];

@@ -18,6 +18,7 @@ import { formatQpStats } from '@ntbsim/ntb-transport';
 import type { Board } from '../lab/lab.js';
 import { result, type Command, type CommandResult, type ShellEnv } from '../types.js';
 import { nrIrqs, procSoftirqs, procStat, procUptime } from './kstat.js';
+import { coreutilsHelpTail } from './coreutils.js';
 
 /** R-Car S4's PCIe controller "dma" interrupt: GIC_SPI 417, level-high, so GIC hwirq 449. */
 const EDMA_GIC_HWIRQ = 417 + 32;
@@ -774,10 +775,7 @@ Examples:
   cat f - g  Output f's contents, then standard input, then g's contents.
   cat        Copy standard input to standard output.
 
-GNU coreutils online help: <https://www.gnu.org/software/coreutils/>
-Full documentation <https://www.gnu.org/software/coreutils/cat>
-or available locally via: info '(coreutils) cat invocation'
-`;
+` + coreutilsHelpTail('cat');
 
 /** `cat FILE...` (`cat --help`: GNU's usage). */
 export const cat: Command = (argv, env) => {

@@ -5,6 +5,7 @@
  */
 import { normalizePath, readPath } from './proc.js';
 import { result, type CommandResult, type ShellEnv } from '../types.js';
+import { coreutilsHelpTail } from './coreutils.js';
 
 /** A filter: `argv`, the text piped into it (null when it runs first), the board's shell. */
 export type Filter = (argv: readonly string[], input: string | null, env: ShellEnv) => CommandResult;
@@ -230,10 +231,7 @@ the following order: newline, word, character, byte, maximum line length.
       --help     display this help and exit
       --version  output version information and exit
 
-GNU coreutils online help: <https://www.gnu.org/software/coreutils/>
-Full documentation <https://www.gnu.org/software/coreutils/wc>
-or available locally via: info '(coreutils) wc invocation'
-`;
+` + coreutilsHelpTail('wc');
 
 /** Whether `argv` asks for `--help` before a `--` (getopt_long: the usage, whatever else is there). */
 function wantsHelp(argv: readonly string[]): boolean {

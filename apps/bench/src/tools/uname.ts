@@ -6,9 +6,10 @@
  * print `unknown`). Bad options and operands get coreutils' messages, status 1.
  */
 import { result, type Command } from '../types.js';
+import { coreutilsHelpTail, coreutilsTryHelp, coreutilsVersion } from './coreutils.js';
 import { utsname } from './net/host.js';
 
-const TRY = "Try 'uname --help' for more information.\n";
+const TRY = coreutilsTryHelp('uname');
 const HELP =
   'Usage: uname [OPTION]...\nPrint certain system information.  With no OPTION, same as -s.\n\n' +
   '  -a, --all                print all information, in the following order,\n' +
@@ -23,15 +24,8 @@ const HELP =
   '  -o, --operating-system   print the operating system\n' +
   '      --help     display this help and exit\n' +
   '      --version  output version information and exit\n\n' +
-  'GNU coreutils online help: <https://www.gnu.org/software/coreutils/>\n' +
-  'Report any translation bugs to <https://translationproject.org/team/>\n' +
-  'Full documentation <https://www.gnu.org/software/coreutils/uname>\n' +
-  "or available locally via: info '(coreutils) uname invocation'\n";
-const VERSION =
-  'uname (GNU coreutils) 9.1\nCopyright (C) 2022 Free Software Foundation, Inc.\n' +
-  'License GPLv3+: GNU GPL version 3 or later <https://gnu.org/licenses/gpl.html>.\n' +
-  'This is free software: you are free to change and redistribute it.\n' +
-  'There is NO WARRANTY, to the extent permitted by law.\n\nWritten by David MacKenzie.\n';
+  coreutilsHelpTail('uname');
+const VERSION = coreutilsVersion('uname', 'David MacKenzie');
 
 /** The fields in print order, by short option. */
 const FIELDS = ['s', 'n', 'r', 'v', 'm', 'p', 'i', 'o'] as const;
