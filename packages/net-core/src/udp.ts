@@ -43,6 +43,8 @@ export interface UdpSockStats {
 export class UdpSocket extends InetSock {
   /** Local port, 0 while unbound. */
   lport = 0;
+  /** Bound local address (inet_rcv_saddr), 0 = any: the source of what it sends and the only destination it receives. */
+  laddr: Ipv4Addr = 0;
   /** Connected peer, or null. */
   private peer: { addr: Ipv4Addr; port: number } | null = null;
   /** Memory of queued received datagrams (bytes), sk_rmem_alloc. */
@@ -64,14 +66,20 @@ export class UdpSocket extends InetSock {
     return this.peer !== null;
   }
 
-  /** Bind to `port` (0 = ephemeral); EADDRINUSE if taken, EINVAL if already bound. */
-  bind(port: number): OpResult {
+  /**
+   * Bind to `port` (0 = ephemeral) and optionally a local `addr` (inet_bind): EADDRNOTAVAIL for an
+   * address the host does not have, then EINVAL if already bound, EADDRINUSE if the port is taken.
+   */
+  bind(port: number, addr?: string): OpResult {
     this.checkOpen('bind');
     checkPort('bind', port, true);
+    const a = addr === undefined ? 0 : parseIpv4(addr);
+    if (a !== 0 && !this.stack.isLocalAddr(a)) return { ok: false, errno: 'EADDRNOTAVAIL' };
     if (this.lport !== 0) return { ok: false, errno: 'EINVAL' };
     const table = this.stack.udpSocks;
     if (port !== 0 && table.has(port)) return { ok: false, errno: 'EADDRINUSE' };
     this.lport = port !== 0 ? port : this.stack.allocPort((p) => table.has(p));
+    this.laddr = a;
     table.set(this.lport, this);
     return { ok: true };
   }
@@ -118,7 +126,7 @@ export class UdpSocket extends InetSock {
     if (p.len > UDP_MAX_PAYLOAD) return { ok: false, errno: 'EMSGSIZE' };
     const stack = this.stack;
     const l4Len = p.len + UDP_HLEN;
-    const r = this.routeFor(dst, l4Len);
+    const r = this.routeFor(dst, l4Len, { dev: null, saddr: this.laddr });
     if (typeof r === 'string') return { ok: false, errno: r };
     const mtu = r.mtu;
     if (this.lport === 0) this.bind(0);
@@ -230,9 +238,9 @@ export class UdpSocket extends InetSock {
     this.readWq.wakeUp(true);
   }
 
-  /** @internal Whether a datagram from `src:sport` is for this socket. */
-  accepts(src: Ipv4Addr, sport: number): boolean {
-    return !this.userClosed && (this.peer === null || (this.peer.addr === src && this.peer.port === sport));
+  /** @internal Whether a datagram from `src:sport` to `dst` is for this socket (its bound address, if any, and its connected peer, if any). */
+  accepts(src: Ipv4Addr, sport: number, dst: Ipv4Addr): boolean {
+    return !this.userClosed && (this.laddr === 0 || this.laddr === dst) && (this.peer === null || (this.peer.addr === src && this.peer.port === sport));
   }
 }
 
@@ -246,7 +254,7 @@ export function udpRcv(stack: NetStack, skb: Skb, ctx: ExecContext): void {
     return;
   }
   const sock = stack.udpSocks.get(h.dport);
-  if (sock === undefined || !sock.accepts(skb.ip.src, h.sport)) {
+  if (sock === undefined || !sock.accepts(skb.ip.src, h.sport, skb.ip.dst)) {
     stack.snmp.Udp.NoPorts++;
     skb.free(ctx);
     return;

@@ -109,3 +109,34 @@ describe('UDP send on a device without carrier (noop qdisc)', () => {
     expect(lab.sa.snmp.Udp.SndbufErrors).toBe(0);
   });
 });
+
+describe('UdpSocket bind to an address', () => {
+  it('checks the address first (EADDRNOTAVAIL), then an earlier bind (EINVAL) and the port (EADDRINUSE), changing nothing on failure', () => {
+    const lab = makeLab();
+    const u = lab.sb.udpSocket();
+    expect(u.bind(7000, '10.0.0.1')).toEqual({ ok: false, errno: 'EADDRNOTAVAIL' });
+    expect([u.lport, u.laddr]).toEqual([0, 0]);
+    expect(u.bind(7000, '10.0.0.2')).toEqual({ ok: true });
+    expect(u.bind(7001, '10.0.0.9')).toEqual({ ok: false, errno: 'EADDRNOTAVAIL' });
+    expect(u.bind(7001)).toEqual({ ok: false, errno: 'EINVAL' });
+    expect(lab.sb.udpSocket().bind(7000, '10.0.0.2')).toEqual({ ok: false, errno: 'EADDRINUSE' });
+  });
+
+  it('sends from the bound address and receives only what is addressed to it (NoPorts for the rest)', () => {
+    const lab = makeLab();
+    const seen: string[] = [];
+    lab.sb.addPacketTap((skb) => {
+      if (skb.l4.kind === 'udp') seen.push(`${skb.ip.src & 255} -> ${skb.ip.dst & 255}`);
+    });
+    const onLo = lab.sb.udpSocket();
+    expect(onLo.bind(9, '127.0.0.1')).toEqual({ ok: true });
+    const s = lab.sa.udpSocket();
+    expect(s.bind(0, '10.0.0.1')).toEqual({ ok: true });
+    s.connect({ addr: '10.0.0.2', port: 9 });
+    lab.a.createUserTask('tx', (ctx) => (s.send(ctx, 100).ok ? 'exit' : 'exit'));
+    lab.sim.run({ until: 100_000_000 });
+    expect(seen).toEqual(['1 -> 2']);
+    expect(onLo.poll().readable).toBe(false);
+    expect(lab.sb.snmp.Udp.NoPorts).toBe(1);
+  });
+});

@@ -387,6 +387,11 @@ class ClientSession {
     const { lab, board, options: o } = this.spec;
     // netdial: SO_BINDTODEVICE before connect; a device the board does not have is ENODEV.
     if (o.bindDev !== null && board.netdev()?.ndev.name !== o.bindDev) return this.fail({ code: 'IECONNECT', errno: 'ENODEV' });
+    // netdial: bind to `-B`'s address before connecting (only the first time round).
+    if (o.bindAddress !== null && this.ctrlSock.localAddress() === null) {
+      const b = this.ctrlSock.bind(0, o.bindAddress);
+      if (!b.ok) return this.fail({ code: 'IECONNECT', errno: b.errno });
+    }
     const r = this.ctrlSock.connect(ctx, { addr: o.host, port: o.port });
     if (!r.ok && r.errno === 'EINPROGRESS') {
       const local = this.ctrlSock.localAddress();
@@ -549,7 +554,7 @@ class ClientSession {
       if (p.protocol === 'TCP') {
         const t = stack.tcpSocket();
         // iperf_tcp_connect binds before its socket options; a port in use is IESTREAMCONNECT.
-        const b = t.bind(lport);
+        const b = t.bind(lport, o.bindAddress ?? undefined);
         if (!b.ok) {
           t.close();
           this.fail({ code: 'IESTREAMCONNECT', errno: b.errno });
@@ -570,7 +575,7 @@ class ClientSession {
       } else {
         const u = new IperfUdpSocket(stack);
         // netdial binds the local port first (iperf_udp_connect).
-        const b = u.bind(lport);
+        const b = u.bind(lport, o.bindAddress ?? undefined);
         if (!b.ok) {
           u.close();
           this.fail({ code: 'IESTREAMCONNECT', errno: b.errno });

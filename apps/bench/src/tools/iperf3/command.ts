@@ -66,14 +66,17 @@ export const iperf3: Command = (argv, env) => {
     // iperf_run_server sets the affinity first; real iperf3 then retries (and fails) forever, the lab stops once.
     if (affinityMask(board, o.affinity) === null) return o.daemon ? result('') : result('', err(`error - ${iperfStrerror('IEAFFINITY', 'EINVAL')}`), 1);
     // netannounce's SO_BINDTODEVICE fails as its bind would: IELISTEN with the errno.
-    const listenErr = o.bindDev !== null && bindDevCheck(board, o.bindDev) === 'ENODEV' ? 'ENODEV' : null;
-    const spec = { board, port: o.port, json: o.json, oneOff: o.oneOff, daemon: o.daemon, interval: o.interval, unitFormat: o.unitFormat, affinity: o.affinity, verbose: o.verbose, timestamps: o.timestamps };
-    const ok = listenErr === null && startServer(lab, spec);
-    if (!ok) {
+    const devErr = o.bindDev !== null && bindDevCheck(board, o.bindDev) === 'ENODEV' ? 'ENODEV' : null;
+    const spec = { board, port: o.port, json: o.json, oneOff: o.oneOff, daemon: o.daemon, interval: o.interval, unitFormat: o.unitFormat, affinity: o.affinity, verbose: o.verbose, timestamps: o.timestamps, bindAddress: o.bindAddress };
+    // netannounce's getaddrinfo of `-B` fails before any socket: IELISTEN with errno untouched (0: no text after the colon).
+    const resolvable = o.bindAddress === null || DOTTED_QUAD.test(o.bindAddress);
+    const started = devErr === null && resolvable ? startServer(lab, spec) : null;
+    if (started !== true) {
       if (o.daemon) return result('');
       // -V's version lines come before iperf_server_listen fails.
       const version = o.verbose && !o.json ? iperfPrintf(printerOf(o), wallClockSeconds(lab), versionCalls(IPERF_VERSION, sys)) : '';
-      return result(version, err(`error - ${iperfStrerror('IELISTEN', listenErr ?? 'EADDRINUSE')}`) + err('exiting'), 1);
+      const why = devErr ?? started;
+      return result(version, err(`error - ${why === null ? `${IPERF_ERRORS.IELISTEN}: ` : iperfStrerror('IELISTEN', why)}`) + err('exiting'), 1);
     }
     return interleaved([{ fd: 2, text: parsed.warnings }, { fd: 1, text: takeServerOutput(board) }], 0);
   }
@@ -93,8 +96,8 @@ function runClientCommand(env: ShellEnv, parseWarnings: string, o: Iperf3Options
   const before = o.json ? '' : takeServerOutput(board);
   const background = env.background === true;
   let early: CommandResult | null = null;
-  if (!DOTTED_QUAD.test(o.host)) {
-    // netdial's getaddrinfo fails before any socket exists (after -V's version lines): IECONNECT with gai_strerror (herr).
+  if (!DOTTED_QUAD.test(o.host) || (o.bindAddress !== null && !DOTTED_QUAD.test(o.bindAddress))) {
+    // netdial's getaddrinfo of the server, then of `-B`'s address, fails before any socket exists (after -V's version lines): IECONNECT with gai_strerror (herr).
     const msg = `error - ${IPERF_ERRORS.IECONNECT}: Name or service not known`;
     const secs = wallClockSeconds(lab);
     const version = o.verbose && !o.json ? iperfPrintf(printerOf(o), secs, versionCalls(IPERF_VERSION, sys)) : '';

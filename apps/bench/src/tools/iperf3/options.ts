@@ -104,6 +104,8 @@ export interface Iperf3Options {
   readonly serverAffinity: number;
   /** `--bind-dev DEV` or `-c HOST%DEV`: the device its sockets are bound to (SO_BINDTODEVICE), null = none. */
   readonly bindDev: string | null;
+  /** `-B`: the local address the control and data sockets bind to (netdial / netannounce's `local`), null = any. */
+  readonly bindAddress: string | null;
   /**
    * `-n`: the test ends once this many bytes were sent (or, receiving, received), 0 = no such
    * end. iperf_size_t from unit_atoi: a negative argument wraps to about 2^64 (kept negative
@@ -397,14 +399,14 @@ function getopt(args: readonly string[], prog: string): Occurrence[] {
 }
 
 /**
- * The options real iperf3 accepts that the lab does not model: `-B` (a board has one address),
+ * The options real iperf3 accepts that the lab does not model:
  * `-M` (net-core's TCP has no TCP_MAXSEG), `-6`, `-L` (no IPv6), `-F`, `-I`, `--logfile` (no
  * writable filesystem), `-d` (debug dumps), `-X` (no SCTP), and — not modelled yet —
  * `--extra-data`, `--repeating-payload`, `--udp-counters-64bit`, `--dont-fragment`, the pacing
  * and rate-limit options, `--idle-timeout` and `--rcv-timeout`.
  */
 const UNMODELLED = new Set([
-  'B', 'M', '6', 'L', 'F', 'd', 'I', 'X',
+  'M', '6', 'L', 'F', 'd', 'I', 'X',
   '--server-bitrate-limit', '--extra-data', '--repeating-payload',
   '--logfile', '--udp-counters-64bit', '--no-fq-socket-pacing',
   '--dont-fragment', '--fq-rate', '--pacing-timer', '--idle-timeout', '--rcv-timeout',
@@ -514,6 +516,7 @@ export function parseIperf3Args(argv: readonly string[], systemInfo: string, wal
   let serverFlag = false;
   let clientFlag = false;
   let bindDev: string | null = null;
+  let bindAddress: string | null = null;
   let durationFlag = false;
   let bytes = 0;
   let blocks = 0;
@@ -585,6 +588,10 @@ export function parseIperf3Args(argv: readonly string[], systemInfo: string, wal
           if (split !== null) bindDev = split.dev;
           break;
         }
+        case 'B':
+          // Neither a client nor a server option: both bind their sockets to it.
+          bindAddress = arg;
+          break;
         case '--bind-dev':
           bindDev = arg;
           break;
@@ -738,7 +745,7 @@ export function parseIperf3Args(argv: readonly string[], systemInfo: string, wal
     kind: 'run',
     warnings,
     options: {
-      role, host, port, protocol, numStreams, blksize, socketBufsize, zerocopy, rate, burst, duration, omit, interval, json, reverse, bidir, unitFormat, oneOff, daemon, noDelay, congestion, tos, affinity, serverAffinity, bindDev,
+      role, host, port, protocol, numStreams, blksize, socketBufsize, zerocopy, rate, burst, duration, omit, interval, json, reverse, bidir, unitFormat, oneOff, daemon, noDelay, congestion, tos, affinity, serverAffinity, bindDev, bindAddress,
       bytes, blocks, verbose, title, timestamps, getServerOutput, cport, connectTimeout,
     },
   };

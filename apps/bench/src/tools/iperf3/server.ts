@@ -18,7 +18,7 @@
  * it prints after each test on.
  */
 import type { ExecContext, Task, TaskStep } from '@ntbsim/kernel';
-import { netStrerror, type TcpSocket } from '@ntbsim/net-core';
+import { netStrerror, type NetErrno, type TcpSocket } from '@ntbsim/net-core';
 import type { Board, Lab } from '../../lab/lab.js';
 import { printBackground } from '../net/background.js';
 import { cjsonPrint, type JsonObject } from '../net/cjson.js';
@@ -54,6 +54,8 @@ export interface Iperf3Server {
   readonly verbose: boolean;
   /** `--timestamps`' strftime format, null = none. */
   readonly timestamps: string | null;
+  /** `-B`: the local address its listener and UDP stream sockets bind to, null = any. */
+  readonly bindAddress: string | null;
 }
 
 interface ServerState extends Iperf3Server {
@@ -117,20 +119,23 @@ function printBanner(s: ServerState): void {
   printf(s, serverBanner(s.port, s.testNumber, printer(s), secs));
 }
 
-function listen(board: Board, port: number): TcpSocket | null {
+/** netannounce: a listening socket on `port` (and `-B`'s address), or why bind or listen failed. */
+function listen(board: Board, port: number, addr: string | null): TcpSocket | NetErrno {
   const l = board.stack.tcpSocket();
   l.setReuseAddr(true);
-  if (!l.bind(port).ok || !l.listen().ok) {
+  const b = l.bind(port, addr ?? undefined);
+  const r = b.ok ? l.listen() : b;
+  if (!r.ok) {
     l.close();
-    return null;
+    return r.errno;
   }
   return l;
 }
 
-/** Start a server on `spec.board` (iperf_server_listen); false when its port is taken (EADDRINUSE). */
-export function startServer(lab: Lab, spec: Iperf3Server): boolean {
-  const listener = listen(spec.board, spec.port);
-  if (listener === null) return false;
+/** Start a server on `spec.board` (iperf_server_listen); the errno of its bind or listen when it cannot (EADDRINUSE: the port is taken; EADDRNOTAVAIL: `-B` names an address the board does not have). */
+export function startServer(lab: Lab, spec: Iperf3Server): true | NetErrno {
+  const listener = listen(spec.board, spec.port, spec.bindAddress);
+  if (typeof listener === 'string') return listener;
   const s: ServerState = { ...spec, lab, testNumber: 1, listenSince: lab.sim.now, listener, task: null, session: null, stopped: false, interrupted: false, getServerOutput: false, captured: '' };
   serversOf(lab).set(`${spec.board.name}:${spec.port}`, s);
   printBanner(s);
@@ -156,9 +161,9 @@ function serverStep(s: ServerState, ctx: ExecContext, task: Task): TaskStep {
     // else iperf_server_listen opens a new one.
     s.listener.close();
     if (s.oneOff) return exitServer(s);
-    const l = listen(s.board, s.port);
+    const l = listen(s.board, s.port, s.bindAddress);
     s.listenSince = ctx.time;
-    if (l === null) return exitServer(s);
+    if (typeof l === 'string') return exitServer(s);
     s.listener = l;
     printBanner(s);
   }
@@ -431,7 +436,7 @@ class ServerSession {
     }
     if (p.protocol === 'UDP') {
       const u = new IperfUdpListener(this.srv.board.stack);
-      if (!u.bind(this.srv.port).ok) {
+      if (!u.bind(this.srv.port, this.srv.bindAddress ?? undefined).ok) {
         u.close();
         return this.serverError(ctx, 'IESTREAMLISTEN');
       }

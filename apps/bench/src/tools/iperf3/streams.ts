@@ -122,6 +122,7 @@ export class IperfUdpListener extends IperfUdpSocket {
     const s = new IperfUdpSocket(this.stack);
     // Bound to the listener's port by SO_REUSEADDR: a second entry the one-socket-per-port table cannot hold.
     s.lport = this.lport;
+    s.laddr = this.laddr;
     const c = s.connect(peer);
     if (!c.ok) {
       s.close();
@@ -132,14 +133,14 @@ export class IperfUdpListener extends IperfUdpSocket {
   }
 
   /** @internal The port's sockets take what is theirs: a stream socket its connected peer's datagrams, this one the rest. */
-  override accepts(src: Ipv4Addr, sport: number): boolean {
-    return super.accepts(src, sport) || this.streams.some((s) => s.accepts(src, sport));
+  override accepts(src: Ipv4Addr, sport: number, dst: Ipv4Addr): boolean {
+    return super.accepts(src, sport, dst) || this.streams.some((s) => s.accepts(src, sport, dst));
   }
 
   /** @internal Queue the datagram on the stream socket connected to its source, else on the listener. */
   override queueRcv(skb: Skb, ctx: ExecContext): void {
     const l4 = skb.l4;
-    const owner = l4.kind === 'udp' ? this.streams.find((s) => s.accepts(skb.ip.src, l4.sport)) : undefined;
+    const owner = l4.kind === 'udp' ? this.streams.find((s) => s.accepts(skb.ip.src, l4.sport, skb.ip.dst)) : undefined;
     if (owner !== undefined) owner.queueRcv(skb, ctx);
     else super.queueRcv(skb, ctx);
   }

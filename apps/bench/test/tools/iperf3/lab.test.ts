@@ -212,6 +212,30 @@ describe('iperf3 in the lab', () => {
     expect(run(l, 'ep', '-c 10.0.0.1 --dscp ef -t 1 -V').stdout).toContain(', 1 second test, tos 184\n');
   });
 
+  it('-B binds the control and data sockets to the board\'s address on both ends; an address the board lacks is EADDRNOTAVAIL, a name it cannot resolve fails first', () => {
+    for (const proto of ['', '-u -b 10M ']) {
+      const l = lab();
+      const from: string[] = [];
+      l.boards.rc.stack.addPacketHandler((skb, _dev, direction) => {
+        if (direction === 'in' && (skb.l4.kind === 'tcp' || skb.l4.kind === 'udp')) from.push(`${skb.l4.kind} ${skb.ip.src >>> 24}.${(skb.ip.src >>> 16) & 255}.${(skb.ip.src >>> 8) & 255}.${skb.ip.src & 255}`);
+      });
+      expect(run(l, 'rc', '-s -B 10.0.0.1').status).toBe(0);
+      const r = run(l, 'ep', `${proto}-c 10.0.0.1 -B 10.0.0.2 -t 1`);
+      expect(r.status).toBe(0);
+      expect(r.stdout).toMatch(/\[ {2}5\] local 10\.0\.0\.2 port \d+ connected to 10\.0\.0\.1 port 5201\n/);
+      expect(new Set(from)).toEqual(new Set(proto === '' ? ['tcp 10.0.0.2'] : ['tcp 10.0.0.2', 'udp 10.0.0.2']));
+      stopServers(l, l.boards.rc);
+    }
+    const l = lab();
+    expect(run(l, 'ep', '-c 10.0.0.1 -B 10.0.0.9 -t 1')).toEqual({ stdout: '', stderr: 'iperf3: error - unable to connect to server - server may have stopped running or use a different port, firewall issue, etc.: Cannot assign requested address\n', status: 1 });
+    expect(run(l, 'ep', '-c 10.0.0.1 -B board9 -t 1')).toEqual({ stdout: '', stderr: 'iperf3: error - unable to connect to server - server may have stopped running or use a different port, firewall issue, etc.: Name or service not known\n', status: 1 });
+    expect(run(l, 'rc', '-s -B 10.0.0.2')).toEqual({ stdout: '', stderr: 'iperf3: error - unable to start listener for connections: Cannot assign requested address\niperf3: exiting\n', status: 1 });
+    expect(run(l, 'rc', '-s -B rc9')).toEqual({ stdout: '', stderr: 'iperf3: error - unable to start listener for connections: \niperf3: exiting\n', status: 1 });
+    // A server bound to the loopback address is not reachable at the board's ntb0 address.
+    expect(run(l, 'rc', '-s -B 127.0.0.1').status).toBe(0);
+    expect(run(l, 'ep', '-c 10.0.0.1 -t 1').stderr).toBe('iperf3: error - unable to connect to server - server may have stopped running or use a different port, firewall issue, etc.: Connection refused\n');
+  });
+
   it('runs -R and --bidir', () => {
     const l = lab();
     run(l, 'rc', '-s');
