@@ -103,6 +103,8 @@ export function inetStreamConnect(tp: TcpSock, ctx: ExecContext, to: SockAddr): 
   if (stack.tcpConns.has(key)) return { ok: false, errno: 'EADDRINUSE' };
   tp.connKey = key;
   stack.tcpConns.set(key, tp.sk);
+  // tcp_connect_init: TCP_MAXSEG clamps the sender MSS until the SYN-ACK's MSS option comes.
+  if (tp.userMss !== 0) tp.mssClamp = tp.userMss;
   initPath(tp, r.dev);
   initIss(tp);
   tp.sk.txhash = stack.rng.nextU32() || 1;

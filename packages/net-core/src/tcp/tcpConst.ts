@@ -14,6 +14,8 @@ export const TCP_INFINITE_SSTHRESH = 0x7fffffff;
 export const TCP_MSS_DEFAULT = 536;
 /** TCP_MIN_MSS (bytes). */
 export const TCP_MIN_MSS = 88;
+/** MAX_TCP_WINDOW: the largest TCP_MAXSEG (bytes). */
+export const MAX_TCP_WINDOW = 32767;
 /** net.ipv4.tcp_min_snd_mss default (bytes). */
 export const TCP_MIN_SND_MSS = 48;
 /** MAX_TCP_HEADER: headroom of a TCP skb (bytes), L1_CACHE_ALIGN(128 + MAX_HEADER). */

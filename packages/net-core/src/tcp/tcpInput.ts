@@ -323,7 +323,9 @@ function ackSndCheck(tp: TcpSock, ctx: ExecContext): void {
 /** Negotiate options from a SYN or SYN-ACK (tcp_parse_options + the synsent/openreq setup). */
 export function negotiate(tp: TcpSock, h: TcpHeader): void {
   const sysctl = tp.stack.sysctl;
-  tp.mssClamp = h.mss ?? TCP_MSS_DEFAULT;
+  // tcp_parse_options: the peer's MSS option (536 without one), TCP_MAXSEG's at most.
+  const inMss = h.mss ?? TCP_MSS_DEFAULT;
+  tp.mssClamp = tp.userMss !== 0 && tp.userMss < inMss ? tp.userMss : inMss;
   tp.tsOk = sysctl.tcpTimestamps && h.tsval !== undefined;
   if (sysctl.tcpWindowScaling && h.wscale !== undefined) {
     tp.sndWscale = Math.min(h.wscale, TCP_MAX_WSCALE);

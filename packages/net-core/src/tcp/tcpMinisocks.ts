@@ -38,6 +38,7 @@ export function createOpenreqChild(tp: TcpSock, skb: Skb, dev: NetDevice): TcpSo
   sk.sndbufLocked = tp.sk.sndbufLocked;
   sk.rcvbufLocked = tp.sk.rcvbufLocked;
   c.noDelay = tp.noDelay;
+  c.userMss = tp.userMss;
   // tcp_ca_openreq_child: a listener's TCP_CONGESTION choice passes to the child (fresh state);
   // otherwise the child runs the system default of now (what `spawn` gave it).
   if (tp.caSetsockopt) {

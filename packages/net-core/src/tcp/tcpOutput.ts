@@ -41,11 +41,13 @@ interface SegSpec {
 /** What __tcp_retransmit_skb did: sent, not sent for now (the clone still queued, or beyond the window), a qdisc drop, or another failure. */
 export type RetransResult = 'ok' | 'busy' | 'drop' | 'fail';
 
-/** The path part of tcp_connect_init (and of a connection request): the route's device and MTU, the advertised MSS, the sender MSS. */
+/** The path part of tcp_connect_init (and of a connection request): the route's device and MTU, the advertised MSS (TCP_MAXSEG's at most), the sender MSS. */
 export function initPath(tp: TcpSock, dev: NetDevice): void {
   tp.routeDev = dev;
   tp.pmtu = dev.mtu;
-  tp.advmss = Math.min(dev.mtu - IPV4_HLEN - TCP_HLEN, 65535 - IPV4_HLEN - TCP_HLEN);
+  // tcp_mss_clamp: TCP_MAXSEG caps the advertised MSS.
+  const advmss = Math.min(dev.mtu - IPV4_HLEN - TCP_HLEN, 65535 - IPV4_HLEN - TCP_HLEN);
+  tp.advmss = tp.userMss !== 0 && tp.userMss < advmss ? tp.userMss : advmss;
   tp.mssCache = mtuToMss(tp, tp.pmtu);
 }
 

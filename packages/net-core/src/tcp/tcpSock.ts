@@ -101,6 +101,8 @@ export class TcpSock {
   mssCache = TCP_MSS_DEFAULT;
   /** The peer's MSS option (tp->rx_opt.mss_clamp). */
   mssClamp = TCP_MSS_DEFAULT;
+  /** TCP_MAXSEG (rx_opt.user_mss): the MSS the socket advertises and accepts at most, 0 = none set. */
+  userMss = 0;
   /** TCP header length with options (tp->tcp_header_len). */
   tcpHeaderLen = TCP_HLEN;
   /** Timestamps negotiated (rx_opt.tstamp_ok). */

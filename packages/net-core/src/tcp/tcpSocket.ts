@@ -57,7 +57,7 @@ import type { Skb, TcpHeader } from '../skb.js';
 import type { AcceptResult, OpResult, PollEvents, RecvResult, SendResult, SockAddr, TcpInfo } from '../types.js';
 import type { CubicSock } from './cubic.js';
 import { tcpCongestionOps } from './tcpCong.js';
-import { TCP_INFINITE_SSTHRESH, TCP_INIT_CWND } from './tcpConst.js';
+import { MAX_TCP_WINDOW, TCP_INFINITE_SSTHRESH, TCP_INIT_CWND, TCP_MIN_MSS } from './tcpConst.js';
 import { inetAccept, inetBind, inetListen, inetStreamConnect, sockError, tcpClose, tcpGetInfo, tcpPoll, tcpRecvmsg, tcpSendmsg, tcpShutdown } from './tcp.js';
 import { tcpV4DoRcv, tcpV4ErrFragNeeded, tcpV4ErrUnreach } from './tcpIpv4.js';
 import { pacingRate, tcpDeviceChange, tcpTsqHandler } from './tcpOutput.js';
@@ -247,6 +247,17 @@ export class TcpSocket extends InetSock implements CubicSock {
     this.tp.ca = ca;
     this.tp.caSetsockopt = true;
     return { ok: true };
+  }
+
+  /**
+   * setsockopt(TCP_MAXSEG): the largest MSS the connection advertises in its SYN (or SYN-ACK, set
+   * on a listener: its children inherit it) and accepts from the peer's (`tcp_mss_clamp`); 0
+   * clears it. EINVAL (thrown, nothing changed) outside TCP_MIN_MSS (88)..MAX_TCP_WINDOW (32767).
+   */
+  setMaxSeg(mss: number): void {
+    this.checkOpen('setMaxSeg');
+    if (!Number.isInteger(mss) || (mss !== 0 && (mss < TCP_MIN_MSS || mss > MAX_TCP_WINDOW))) throw new NetError('EINVAL', `TCP_MAXSEG ${String(mss)}: allowed 0 or ${TCP_MIN_MSS}..${MAX_TCP_WINDOW}`);
+    this.tp.userMss = mss;
   }
 
   /** TCP_NODELAY: disable Nagle's algorithm (iperf3 -N). */

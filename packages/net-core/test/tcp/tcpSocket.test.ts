@@ -128,6 +128,50 @@ describe('TcpSocket connection management', () => {
     expect(lab.sa.tcpCurrEstab).toBe(1);
   });
 
+  it('TCP_MAXSEG caps the MSS a socket advertises and the one it sends with, on either end (a listener\'s children inherit it); EINVAL outside 88..32767', () => {
+    const synMss: string[] = [];
+    for (const side of ['client', 'listener'] as const) {
+      const lab = makeLab({ veth: { mtu: 1500, latencyNs: 10_000 } });
+      for (const [name, st] of [['a', lab.sa], ['b', lab.sb]] as const) {
+        st.addPacketHandler((skb, _dev, direction) => {
+          if (direction === 'out' && skb.l4.kind === 'tcp' && skb.l4.mss !== undefined) synMss.push(`${side} ${name} ${skb.l4.mss}`);
+        });
+      }
+      const l = lab.sb.tcpSocket();
+      if (side === 'listener') l.setMaxSeg(1000);
+      expect(l.bind(5201).ok).toBe(true);
+      expect(l.listen(8).ok).toBe(true);
+      let server: TcpSocket | null = null;
+      lab.b.createUserTask('accept', (_ctx, task) => {
+        const r = l.accept();
+        if (!r.ok) {
+          l.waitReadable(task);
+          return 'sleep';
+        }
+        server = r.sock;
+        return 'exit';
+      });
+      const client = lab.sa.tcpSocket();
+      if (side === 'client') client.setMaxSeg(1000);
+      lab.a.createUserTask('connect', (ctx, task) => {
+        const r = client.connect(ctx, { addr: '10.0.0.2', port: 5201 });
+        if (!r.ok) {
+          client.waitWritable(task);
+          return 'sleep';
+        }
+        return 'exit';
+      });
+      lab.sim.run({ until: 1e9 });
+      const s = server as TcpSocket | null;
+      // 1000 − 12 bytes of timestamps on both ends: the peer's MSS option binds its sender too.
+      expect([client.tcpInfo().sndMss, s?.tcpInfo().sndMss]).toEqual([988, 988]);
+    }
+    expect(synMss).toEqual(['client a 1000', 'client b 1460', 'listener a 1460', 'listener b 1000']);
+    const t = makeLab().sa.tcpSocket();
+    for (const bad of [87, 32768, -1, 1.5]) expect(() => t.setMaxSeg(bad)).toThrow(expect.objectContaining({ code: 'EINVAL' }));
+    t.setMaxSeg(0);
+  });
+
   it('uses MSS = MTU − 40 without timestamps', () => {
     const lab = makeLab({ veth: { mtu: 1500 }, stack: { sysctl: { tcpTimestamps: false } } });
     const { client } = connectPair(lab);

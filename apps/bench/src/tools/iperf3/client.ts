@@ -23,7 +23,7 @@ import type { TestResult } from './results.js';
 import { diagnoseTxStall } from '../../lab/diagnose.js';
 import { affinityMask, connectionTime, endByCount, paramsJson, resultsJson, Side, sideResult, type PeerResults, type SideFailure, type TestParams } from './session.js';
 import { formatClientProgress, intervalCount, type TextStyle } from './textReport.js';
-import { DatagramLog, functionalPayload, IperfUdpSocket, Stream, streamFd, TcpStreamSocket, UdpStreamSocket } from './streams.js';
+import { DatagramLog, functionalPayload, IperfUdpSocket, setMaxSeg, Stream, streamFd, TcpStreamSocket, UdpStreamSocket } from './streams.js';
 
 /** What iperf_run_client prints before on_connect, whatever the outcome, and when the outcome came. */
 export interface ClientEarly {
@@ -446,6 +446,7 @@ class ClientSession {
       noDelay: o.noDelay,
       congestion: o.congestion,
       tos: o.tos,
+      mss: o.mss,
       interval: o.interval,
       serverAffinity: o.serverAffinity,
       cookie: this.cookie,
@@ -474,7 +475,9 @@ class ClientSession {
       return;
     }
     if (m.kind === 'SERVER_ERROR') {
-      this.fail({ code: m.payload as IperfErrorCode, errno: null });
+      // The server's i_errno and errno, as iperf_handle_message_client reads them.
+      const e = m.payload as { readonly code: IperfErrorCode; readonly errno: NetErrno | null };
+      this.fail({ code: e.code, errno: e.errno });
       return;
     }
     if (m.kind === 'SERVER_TERMINATE') {
@@ -561,6 +564,12 @@ class ClientSession {
           return;
         }
         if (p.noDelay) t.setNoDelay(true);
+        // iperf_tcp_connect: TCP_MAXSEG after TCP_NODELAY; the kernel refuses one outside 88..32767 (IESETMSS).
+        if (p.mss !== 0 && !setMaxSeg(t, p.mss)) {
+          t.close();
+          this.fail({ code: 'IESETMSS', errno: 'EINVAL' });
+          return;
+        }
         // iperf_tcp_connect: TCP_CONGESTION before connect; an algorithm the host lacks is IESETCONGESTION.
         if (p.congestion !== null && !t.setCongestion(p.congestion).ok) {
           t.close();

@@ -9,7 +9,6 @@
  * plain printfs before its warnings; `--timestamps` puts the time before every print and
  * error line, `-T` its title before a client's prints (printf.ts).
  */
-import { netStrerror, type NetErrno } from '@ntbsim/net-core';
 import type { Board } from '../../lab/lab.js';
 import { result, type Command, type CommandResult, type ShellEnv } from '../../types.js';
 import { cjsonPrint } from '../net/cjson.js';
@@ -18,23 +17,13 @@ import { addJob, printJob, type JobStatus } from '../jobs.js';
 import { combinedOutput, interleaved, type StreamWrite } from '../output.js';
 import { runClient, startClient, type ClientEarly, type ClientOutcome } from './client.js';
 import { buildErrorJson, buildJson } from './jsonReport.js';
-import { IPERF_ERRORS, IPERF_VERSION, parseIperf3Args, USAGE_SHORT, type Iperf3Options, type IperfErrorCode } from './options.js';
+import { IPERF_ERRORS, IPERF_VERSION, iperfStrerror, parseIperf3Args, USAGE_SHORT, type Iperf3Options } from './options.js';
 import { iperfErr, iperfPrintf, printerOf, versionCalls } from './printf.js';
 import type { TestResult } from './results.js';
 import { takeServerOutput } from '../net/background.js';
 import { affinityMask } from './session.js';
 import { startServer } from './server.js';
 import { formatClientProgress, formatClientText, formatSummary, formatTerminatedReport, jsonVerboseText, type TextStyle } from './textReport.js';
-
-/** Error codes whose message iperf_strerror follows with strerror(errno) (its `perr`/`herr` cases). */
-const WITH_ERRNO = new Set<IperfErrorCode>(['IELISTEN', 'IECONNECT', 'IESTREAMCONNECT', 'IESTREAMWRITE', 'IESTREAMREAD', 'IESTREAMLISTEN', 'IEAFFINITY']);
-
-/** iperf_strerror of `code` with the errno text appended where iperf3 appends it. */
-export function iperfStrerror(code: IperfErrorCode, errno: NetErrno | null): string {
-  const text = IPERF_ERRORS[code];
-  if (errno === null || !WITH_ERRNO.has(code)) return text;
-  return `${text}: ${netStrerror(errno)}`;
-}
 
 /**
  * SO_BINDTODEVICE in the lab: binding to the board's ntb0 changes nothing (every route the lab

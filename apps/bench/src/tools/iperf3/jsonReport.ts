@@ -38,7 +38,10 @@ function startObject(r: TestResult): JsonObject {
   start.add('timestamp', jsonObject([['time', rfc1123(s.timesecs)], ['timesecs', s.timesecs]]));
   start.add(r.role === 'c' ? 'connecting_to' : 'accepted_connection', jsonObject([['host', s.peerHost], ['port', s.peerPort]]));
   start.add('cookie', s.cookie);
-  if (r.protocol === 'TCP') start.add('tcp_mss_default', s.tcpMssDefault);
+  if (r.protocol === 'TCP') {
+    if (s.tcpMss !== 0) start.add('tcp_mss', s.tcpMss);
+    else start.add('tcp_mss_default', s.tcpMssDefault);
+  }
   start.add('target_bitrate', s.targetBitrate);
   for (const b of s.sockBufs) start.add('sock_bufsize', b.sockBufsize).add('sndbuf_actual', b.sndbufActual).add('rcvbuf_actual', b.rcvbufActual);
   start.add(

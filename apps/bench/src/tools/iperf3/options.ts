@@ -10,6 +10,7 @@
  * Options real iperf3 has but the lab does not model are refused with IEUNIMP ("an option you
  * are trying to set is not implemented yet").
  */
+import { netStrerror, type NetErrno } from '@ntbsim/net-core';
 import { strftime } from '../net/strftime.js';
 import { atof, atoi, strtol0, unitAtof, unitAtofRate, unitAtoi } from './units.js';
 
@@ -39,6 +40,8 @@ export const MAX_UDP_BLOCKSIZE = 65535 - 8 - 20;
 export const MAX_TIME = 86400;
 /** Largest `-b …/burst` (MAX_BURST). */
 export const MAX_BURST = 1000;
+/** Largest `-M` in bytes (MAX_MSS, 9 KiB). */
+export const MAX_MSS = 9 * 1024;
 /**
  * Largest `-O` in seconds: iperf_parse_arguments' literal `test->omit > 60` (IEOMIT) in both
  * stored versions of iperf_api.c (~3.9 b132e1ed, post-3.12 dfe0ec5e); later releases name it
@@ -96,6 +99,8 @@ export interface Iperf3Options {
   readonly noDelay: boolean;
   /** `-S`/`--dscp`: the TOS byte set on each data stream's socket (IP_TOS, iperf_init_stream) on both ends; 0 = none set. */
   readonly tos: number;
+  /** `-M`: TCP_MAXSEG on the client's data sockets and the server's listener (atoi: a negative one passes the MAX_MSS check and the kernel refuses it); 0 = none. */
+  readonly mss: number;
   /** `-C ALGO` (client): TCP_CONGESTION on the data streams of both ends, null = the hosts' default. */
   readonly congestion: string | null;
   /** `-A n`: the CPU this iperf3 runs on (sched_setaffinity), -1 = any. */
@@ -252,6 +257,8 @@ export const IPERF_ERRORS = {
   IEACCESSDENIED: 'the server is busy running a test. try again later',
   IESETBUF2: 'socket buffer size not set correctly',
   IESETCONGESTION: 'unable to set TCP_CONGESTION: Supplied congestion control algorithm not supported on this host',
+  IEMSS: `TCP MSS too large (maximum = ${MAX_MSS} bytes)`,
+  IESETMSS: 'unable to set TCP/SCTP MSS',
   IESTREAMCONNECT: 'unable to connect stream',
   IESTREAMLISTEN: 'unable to start stream listener',
   IESTREAMACCEPT: 'unable to accept stream connection',
@@ -399,14 +406,13 @@ function getopt(args: readonly string[], prog: string): Occurrence[] {
 }
 
 /**
- * The options real iperf3 accepts that the lab does not model:
- * `-M` (net-core's TCP has no TCP_MAXSEG), `-6`, `-L` (no IPv6), `-F`, `-I`, `--logfile` (no
+ * The options real iperf3 accepts that the lab does not model: `-6`, `-L` (no IPv6), `-F`, `-I`, `--logfile` (no
  * writable filesystem), `-d` (debug dumps), `-X` (no SCTP), and — not modelled yet —
  * `--extra-data`, `--repeating-payload`, `--udp-counters-64bit`, `--dont-fragment`, the pacing
  * and rate-limit options, `--idle-timeout` and `--rcv-timeout`.
  */
 const UNMODELLED = new Set([
-  'M', '6', 'L', 'F', 'd', 'I', 'X',
+  '6', 'L', 'F', 'd', 'I', 'X',
   '--server-bitrate-limit', '--extra-data', '--repeating-payload',
   '--logfile', '--udp-counters-64bit', '--no-fq-socket-pacing',
   '--dont-fragment', '--fq-rate', '--pacing-timer', '--idle-timeout', '--rcv-timeout',
@@ -444,6 +450,16 @@ export function parseQos(cp: string): number {
   const v = m === null ? null : strtol0(cp);
   if (v === null || v < 0 || v > 63) return -1;
   return v << 2;
+}
+
+/** Error codes whose message iperf_strerror follows with strerror(errno) (its `perr`/`herr` cases). */
+const WITH_ERRNO = new Set<IperfErrorCode>(['IELISTEN', 'IECONNECT', 'IESTREAMCONNECT', 'IESTREAMWRITE', 'IESTREAMREAD', 'IESTREAMLISTEN', 'IEAFFINITY', 'IESETMSS']);
+
+/** iperf_strerror of `code` with the errno text appended where iperf3 appends it. */
+export function iperfStrerror(code: IperfErrorCode, errno: NetErrno | null): string {
+  const text = IPERF_ERRORS[code];
+  if (errno === null || !WITH_ERRNO.has(code)) return text;
+  return `${text}: ${netStrerror(errno)}`;
 }
 
 /** iperf_strerror codes with `perr` set: their text is followed by ": " and, errno being 0 while parsing, nothing more. */
@@ -511,6 +527,7 @@ export function parseIperf3Args(argv: readonly string[], systemInfo: string, wal
   let noDelay = false;
   let congestion: string | null = null;
   let tos = 0;
+  let mss = 0;
   let affinity = -1;
   let serverAffinity = -1;
   let serverFlag = false;
@@ -698,6 +715,11 @@ export function parseIperf3Args(argv: readonly string[], systemInfo: string, wal
           clientFlag = true;
           break;
         }
+        case 'M':
+          mss = atoi(arg);
+          if (mss > MAX_MSS) throw new ParamError('IEMSS');
+          clientFlag = true;
+          break;
         case '--dscp': {
           const t = parseQos(arg);
           if (t < 0) throw new ParamError('IEBADTOS');
@@ -745,7 +767,7 @@ export function parseIperf3Args(argv: readonly string[], systemInfo: string, wal
     kind: 'run',
     warnings,
     options: {
-      role, host, port, protocol, numStreams, blksize, socketBufsize, zerocopy, rate, burst, duration, omit, interval, json, reverse, bidir, unitFormat, oneOff, daemon, noDelay, congestion, tos, affinity, serverAffinity, bindDev, bindAddress,
+      role, host, port, protocol, numStreams, blksize, socketBufsize, zerocopy, rate, burst, duration, omit, interval, json, reverse, bidir, unitFormat, oneOff, daemon, noDelay, congestion, tos, mss, affinity, serverAffinity, bindDev, bindAddress,
       bytes, blocks, verbose, title, timestamps, getServerOutput, cport, connectTimeout,
     },
   };

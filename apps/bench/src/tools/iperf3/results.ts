@@ -157,6 +157,8 @@ export interface StartInfo {
   readonly cookie: string;
   /** MSS of the control connection (TCP tests; bytes). */
   readonly tcpMssDefault: number;
+  /** `-M` (start `tcp_mss`, and the -V line without `(default)`), 0 = none. */
+  readonly tcpMss: number;
   /** Target bitrate (bits/s, 0 = unlimited). */
   readonly targetBitrate: number;
   /** `-S`/`--dscp`'s TOS byte (test_start `tos`), 0 = none. */

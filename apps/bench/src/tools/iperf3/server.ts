@@ -25,11 +25,11 @@ import { cjsonPrint, type JsonObject } from '../net/cjson.js';
 import { COOKIE_SIZE, ControlEnd, jsonMsg, stateMsg, takeChannel, takeStreamOwner, type ControlChannel, type CtrlMsg } from './control.js';
 import { systemInfo, wallClockSeconds } from '../net/host.js';
 import { buildErrorJson, buildJson } from './jsonReport.js';
-import { IPERF_ERRORS, IPERF_VERSION } from './options.js';
+import { IPERF_ERRORS, IPERF_VERSION, iperfStrerror } from './options.js';
 import { iperfErr, iperfPrintf, versionCalls, type Printer } from './printf.js';
 import type { ServerOutput } from './results.js';
 import { affinityMask, connectionTime, endByCount, resultsJson, Side, sideResult, type TestParams } from './session.js';
-import { functionalPayload, IperfUdpListener, Stream, streamFd, TcpStreamSocket, UdpStreamSocket } from './streams.js';
+import { functionalPayload, IperfUdpListener, setMaxSeg, Stream, streamFd, TcpStreamSocket, UdpStreamSocket } from './streams.js';
 import { formatServerProgress, formatServerText, formatSummary, formatTerminatedReport, jsonVerboseText, serverBanner, type TextStyle } from './textReport.js';
 
 /** A running `iperf3 -s`. */
@@ -428,6 +428,8 @@ class ServerSession {
     this.toReceive = mode === 'sender' ? 0 : n;
     this.receives = mode !== 'sender';
     this.toSend = mode === 'receiver' ? 0 : n;
+    // iperf_tcp_listen: a new listener with TCP_MAXSEG when `-M` came (its children inherit it).
+    if (p.protocol === 'TCP' && p.mss !== 0 && !setMaxSeg(this.srv.listener, p.mss)) return this.serverError(ctx, 'IESETMSS', 'EINVAL');
     if (p.protocol === 'TCP' && p.socketBufsize > 0) {
       const l = this.srv.listener;
       l.setRcvbuf(p.socketBufsize);
@@ -578,9 +580,9 @@ class ServerSession {
   }
 
   /** A server-side error before the test: SERVER_ERROR to the client, the error on the server. */
-  private serverError(ctx: ExecContext, code: keyof typeof IPERF_ERRORS): void {
-    this.ctrl.send(ctx, { kind: 'SERVER_ERROR', bytes: 9, payload: code });
-    printErr(this.srv, `error - ${IPERF_ERRORS[code]}`);
+  private serverError(ctx: ExecContext, code: keyof typeof IPERF_ERRORS, errno: NetErrno | null = null): void {
+    this.ctrl.send(ctx, { kind: 'SERVER_ERROR', bytes: 9, payload: { code, errno } });
+    printErr(this.srv, `error - ${iperfStrerror(code, errno)}`);
     this.end();
   }
 

@@ -42,6 +42,8 @@ export interface TestParams {
   readonly congestion: string | null;
   /** `-S`/`--dscp` (IP_TOS on both ends of the streams, the params' `TOS`), 0 = none. */
   readonly tos: number;
+  /** `-M` (TCP_MAXSEG on the client's streams and the server's listener, the params' `MSS`), 0 = none. */
+  readonly mss: number;
   /** The client's `-i` (the server uses its own, default 1 s). */
   readonly interval: number;
   /** `-A n,m`: the CPU the server runs the test on, -1 = its own setting. */
@@ -65,6 +67,7 @@ export function paramsJson(p: TestParams): string {
   const o: Record<string, unknown> = { [p.protocol === 'TCP' ? 'tcp' : 'udp']: true, omit: p.omit, time: p.duration };
   if (p.bytes !== 0) o.num = p.bytes;
   if (p.blocks !== 0) o.blockcount = p.blocks;
+  if (p.mss !== 0) o.MSS = p.mss;
   o.parallel = p.numStreams;
   if (p.noDelay) o.nodelay = true;
   if (p.congestion !== null) o.congestion = p.congestion;
@@ -475,6 +478,7 @@ export function sideResult(side: Side, c: ResultContext): TestResult {
       peerPort: c.peerPort,
       cookie: p.cookie,
       tcpMssDefault: c.mss,
+      tcpMss: p.mss,
       targetBitrate: p.rate,
       tos: p.tos,
       sockBufs: side.sockBufs,

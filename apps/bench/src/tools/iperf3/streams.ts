@@ -24,7 +24,7 @@
  * drops) are not seen as gaps, which undercounts that kind of loss.
  */
 import type { ExecContext, Host, Task, TaskFn, TaskStep } from '@ntbsim/kernel';
-import { UdpSocket, type Ipv4Addr, type NetErrno, type Skb, type SockAddr, type TcpInfo, type TcpSocket } from '@ntbsim/net-core';
+import { NetError, UdpSocket, type Ipv4Addr, type NetErrno, type Skb, type SockAddr, type TcpInfo, type TcpSocket } from '@ntbsim/net-core';
 import { COOKIE_SIZE } from './control.js';
 import type { IperfErrorCode } from './options.js';
 import { usToSecs, type IntervalSample, type OmittedCounts, type TcpIntervalInfo } from './results.js';
@@ -149,6 +149,17 @@ export class IperfUdpListener extends IperfUdpSocket {
 /** A socket fd as real iperf3 3.12 numbers its streams: 5, 7, 9, 12, 14, … */
 export function streamFd(i: number): number {
   return i < 3 ? 5 + 2 * i : 6 + 2 * i;
+}
+
+/** setsockopt(TCP_MAXSEG) as iperf3 makes it (`-M`): false when the kernel refuses the value (EINVAL). */
+export function setMaxSeg(sock: TcpSocket, mss: number): boolean {
+  try {
+    sock.setMaxSeg(mss);
+    return true;
+  } catch (e) {
+    if (e instanceof NetError && e.code === 'EINVAL') return false;
+    throw e;
+  }
 }
 
 /** The socket calls a stream task makes, over UDP or TCP. */

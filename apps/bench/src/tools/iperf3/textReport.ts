@@ -432,7 +432,7 @@ function onConnectCalls(r: TestResult, verbose: boolean): string[] {
   }
   if (!verbose) return out;
   out.push(`      Cookie: ${s.cookie}\n`);
-  if (r.protocol === 'TCP') out.push(`      TCP MSS: ${s.tcpMssDefault} (default)\n`);
+  if (r.protocol === 'TCP') out.push(s.tcpMss !== 0 ? `      TCP MSS: ${s.tcpMss}\n` : `      TCP MSS: ${s.tcpMssDefault} (default)\n`);
   if (s.targetBitrate !== 0) out.push(`      Target Bitrate: ${s.targetBitrate}\n`);
   return out;
 }

@@ -127,7 +127,7 @@ describe('iperf3 -n/--bytes and -k/--blockcount', () => {
 
   it("iperf_send's check: unpaced senders stop at the count, a paced client's after its round, a paced server's never (the client ends the test)", () => {
     const l = lab();
-    const p: TestParams = { protocol: 'UDP', numStreams: 1, blksize: 1400, socketBufsize: 0, rate: 0, duration: 0, omit: 0, reverse: true, bidir: false, zerocopy: false, noDelay: false, congestion: null, tos: 0, interval: 1, serverAffinity: -1, cookie: 'c', bytes: 0, blocks: 5, burst: 0, title: null, getServerOutput: false };
+    const p: TestParams = { protocol: 'UDP', numStreams: 1, blksize: 1400, socketBufsize: 0, rate: 0, duration: 0, omit: 0, reverse: true, bidir: false, zerocopy: false, noDelay: false, congestion: null, tos: 0, mss: 0, interval: 1, serverAffinity: -1, cookie: 'c', bytes: 0, blocks: 5, burst: 0, title: null, getServerOutput: false };
     expect(endByCount({ ...p, blocks: 0 }, 'c')).toBeNull();
     const allowedAfterCount = (params: TestParams, role: 'c' | 's'): boolean => {
       const side = new Side(role, l.boards.rc, { mode: 'sender', protocol: 'UDP' });

@@ -236,6 +236,33 @@ describe('iperf3 in the lab', () => {
     expect(run(l, 'ep', '-c 10.0.0.1 -t 1').stderr).toBe('iperf3: error - unable to connect to server - server may have stopped running or use a different port, firewall issue, etc.: Connection refused\n');
   });
 
+  it('-M sets TCP_MAXSEG on the client\'s streams and the server\'s listener: segments of at most MSS − 12 bytes each way, tcp_mss in -J and -V; a value the kernel refuses is IESETMSS on the server, then the client', () => {
+    for (const dir of ['', ' -R']) {
+      const l = lab();
+      const sizes: number[] = [];
+      for (const b of ['rc', 'ep'] as const) {
+        l.boards[b].stack.addPacketHandler((skb, _dev, direction) => {
+          if (direction === 'out' && skb.l4.kind === 'tcp' && (skb.l4.sport === 5201 || skb.l4.dport === 5201)) sizes.push(skb.payloadLen);
+        });
+      }
+      run(l, 'rc', '-s');
+      const r = run(l, 'ep', `-c 10.0.0.1 -M 1400 -t 1 -J${dir}`);
+      expect(r.status).toBe(0);
+      const start = (JSON.parse(r.stdout) as { start: Record<string, unknown> }).start;
+      expect([start.tcp_mss, start.tcp_mss_default]).toEqual([1400, undefined]);
+      // The control connection carries only small messages; the data streams' segments stop at 1400 − 12.
+      expect(Math.max(...sizes)).toBe(1388);
+      expect(sizes.filter((n) => n === 1388).length).toBeGreaterThan(100);
+      stopServers(l, l.boards.rc);
+    }
+    const l = lab();
+    run(l, 'rc', '-s');
+    expect(run(l, 'ep', '-c 10.0.0.1 -M 9000 -t 1 -V').stdout).toContain('\n      TCP MSS: 9000\n');
+    expect(run(l, 'ep', '-c 10.0.0.1 -t 1 -V').stdout).toMatch(/\n {6}TCP MSS: \d+ \(default\)\n/);
+    expect(run(l, 'ep', '-c 10.0.0.1 -M 50 -t 1')).toEqual({ stdout: 'Connecting to host 10.0.0.1, port 5201\n', stderr: 'iperf3: error - unable to set TCP/SCTP MSS: Invalid argument\n', status: 1 });
+    expect(serverText(l)).toContain('iperf3: error - unable to set TCP/SCTP MSS: Invalid argument\n');
+  });
+
   it('runs -R and --bidir', () => {
     const l = lab();
     run(l, 'rc', '-s');

@@ -34,7 +34,7 @@ describe('iperf3 -O (omit the first N seconds), as 3.12 does', () => {
   });
 
   it('sends the omit in the parameters (send_parameters)', () => {
-    const p = { protocol: 'TCP', numStreams: 1, blksize: 131072, socketBufsize: 0, rate: 0, duration: 3, reverse: false, bidir: false, zerocopy: false, noDelay: false, congestion: null, tos: 0, interval: 1, serverAffinity: -1, cookie: 'c', bytes: 0, blocks: 0, burst: 0, title: null, getServerOutput: false } as const;
+    const p = { protocol: 'TCP', numStreams: 1, blksize: 131072, socketBufsize: 0, rate: 0, duration: 3, reverse: false, bidir: false, zerocopy: false, noDelay: false, congestion: null, tos: 0, mss: 0, interval: 1, serverAffinity: -1, cookie: 'c', bytes: 0, blocks: 0, burst: 0, title: null, getServerOutput: false } as const;
     expect(paramsJson({ ...p, omit: 2 })).toBe('{"tcp":true,"omit":2,"time":3,"parallel":1,"len":131072,"pacing_timer":1000,"client_version":"3.12"}');
     expect(paramsJson({ ...p, omit: 0 })).toContain('"omit":0,');
   });

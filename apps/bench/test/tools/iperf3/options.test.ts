@@ -204,6 +204,17 @@ describe('iperf3 options', () => {
     for (const line of ['-s -S 16', '-s --dscp ef']) expect.soft(parse(line)).toEqual({ kind: 'exit', stdout: '', stderr: paramError('some option you are trying to set is client only'), status: 1 });
   });
 
+  it('takes -M with atoi up to MAX_MSS (9216), client only; what atoi makes of garbage is 0, no TCP_MAXSEG', () => {
+    expect(options('-c h').mss).toBe(0);
+    expect(options('-c h -M 1400').mss).toBe(1400);
+    expect(options('-c h -M 9216').mss).toBe(9216);
+    expect(options('-c h -M 9k').mss).toBe(9);
+    expect(options('-c h -M x').mss).toBe(0);
+    expect(options('-c h -M -5').mss).toBe(-5);
+    expect(parse('-c h -M 9217')).toEqual({ kind: 'exit', stdout: '', stderr: paramError('TCP MSS too large (maximum = 9216 bytes)'), status: 1 });
+    expect(parse('-s -M 1400')).toEqual({ kind: 'exit', stdout: '', stderr: paramError('some option you are trying to set is client only'), status: 1 });
+  });
+
   it('warns that -V may interfere with -J, after the -f warning', () => {
     const r = parse('-c h -J -V -f m');
     expect(r.kind === 'run' ? r.warnings : '').toBe('warning: Report format (-f) flag ignored with JSON output (-J)\nwarning: Verbose output (-v) may interfere with JSON output (-J)\n');
@@ -221,13 +232,13 @@ describe('iperf3 options', () => {
   });
 
   it('still refuses, with IEUNIMP, the options whose mechanism the lab lacks', () => {
-    const refused = ['-M 1400', '-6', '-L 5', '-F f', '-d', '--debug=2', '-I /tmp/p', '--logfile f', '--extra-data x', '--repeating-payload', '--udp-counters-64bit', '--dont-fragment', '--fq-rate 1M', '--no-fq-socket-pacing', '--pacing-timer 100', '--rcv-timeout 1000'];
+    const refused = ['-6', '-L 5', '-F f', '-d', '--debug=2', '-I /tmp/p', '--logfile f', '--extra-data x', '--repeating-payload', '--udp-counters-64bit', '--dont-fragment', '--fq-rate 1M', '--no-fq-socket-pacing', '--pacing-timer 100', '--rcv-timeout 1000'];
     for (const opt of refused) expect.soft(parse(`-c h ${opt}`)).toEqual({ kind: 'exit', stdout: '', stderr: paramError('an option you are trying to set is not implemented yet'), status: 1 });
     for (const opt of ['--idle-timeout 5', '--server-bitrate-limit 1M', '-X 10.0.0.2']) expect.soft(parse(`-s ${opt}`)).toMatchObject({ stderr: paramError('an option you are trying to set is not implemented yet') });
   });
 
   it('sends -n, -k, -b …/N, -T and --get-server-output in the parameters (send_parameters), and a server output in the results (send_results)', () => {
-    const p: TestParams = { protocol: 'TCP', numStreams: 1, blksize: 131072, socketBufsize: 0, rate: 0, duration: 0, omit: 0, reverse: false, bidir: false, zerocopy: false, noDelay: false, congestion: null, tos: 0, interval: 1, serverAffinity: -1, cookie: 'c', bytes: 0, blocks: 0, burst: 0, title: null, getServerOutput: false };
+    const p: TestParams = { protocol: 'TCP', numStreams: 1, blksize: 131072, socketBufsize: 0, rate: 0, duration: 0, omit: 0, reverse: false, bidir: false, zerocopy: false, noDelay: false, congestion: null, tos: 0, mss: 0, interval: 1, serverAffinity: -1, cookie: 'c', bytes: 0, blocks: 0, burst: 0, title: null, getServerOutput: false };
     expect(paramsJson(p)).toBe('{"tcp":true,"omit":0,"time":0,"parallel":1,"len":131072,"pacing_timer":1000,"client_version":"3.12"}');
     expect(paramsJson({ ...p, bytes: 1048576, title: 'a "t"', getServerOutput: true })).toBe('{"tcp":true,"omit":0,"time":0,"num":1048576,"parallel":1,"len":131072,"pacing_timer":1000,"title":"a \\"t\\"","get_server_output":1,"client_version":"3.12"}');
     expect(paramsJson({ ...p, blocks: 7, rate: 1e6, burst: 4 })).toContain('"time":0,"blockcount":7,"parallel":1,');

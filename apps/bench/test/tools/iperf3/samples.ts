@@ -66,6 +66,7 @@ export function test(over: Partial<TestResult> & Pick<TestResult, 'streams' | 'p
       peerPort: 5201,
       cookie: '',
       tcpMssDefault: 0,
+      tcpMss: 0,
       targetBitrate: 0,
       tos: 0,
       sockBufs: [],
