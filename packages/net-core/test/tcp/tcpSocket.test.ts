@@ -8,9 +8,11 @@ function lab0(): Lab {
   return makeLab();
 }
 
-/** Connect a client on lab.a to a listener on lab.b; returns both sockets once established. */
-function connectPair(lab: Lab, port = 5201): { client: TcpSocket; server: () => TcpSocket | null } {
+/** Connect a client on lab.a to a listener on lab.b (`setup` sees both sockets first); returns both sockets once established. */
+function connectPair(lab: Lab, port = 5201, setup: (listener: TcpSocket, client: TcpSocket) => void = () => undefined): { client: TcpSocket; server: () => TcpSocket | null } {
   const l = lab.sb.tcpSocket();
+  const client = lab.sa.tcpSocket();
+  setup(l, client);
   expect(l.bind(port).ok).toBe(true);
   expect(l.listen(8).ok).toBe(true);
   let server: TcpSocket | null = null;
@@ -23,7 +25,6 @@ function connectPair(lab: Lab, port = 5201): { client: TcpSocket; server: () => 
     server = r.sock;
     return 'exit';
   });
-  const client = lab.sa.tcpSocket();
   lab.a.createUserTask('connect', (ctx, task) => {
     const r = client.connect(ctx, { addr: '10.0.0.2', port });
     if (!r.ok) {
@@ -137,32 +138,9 @@ describe('TcpSocket connection management', () => {
           if (direction === 'out' && skb.l4.kind === 'tcp' && skb.l4.mss !== undefined) synMss.push(`${side} ${name} ${skb.l4.mss}`);
         });
       }
-      const l = lab.sb.tcpSocket();
-      if (side === 'listener') l.setMaxSeg(1000);
-      expect(l.bind(5201).ok).toBe(true);
-      expect(l.listen(8).ok).toBe(true);
-      let server: TcpSocket | null = null;
-      lab.b.createUserTask('accept', (_ctx, task) => {
-        const r = l.accept();
-        if (!r.ok) {
-          l.waitReadable(task);
-          return 'sleep';
-        }
-        server = r.sock;
-        return 'exit';
-      });
-      const client = lab.sa.tcpSocket();
-      if (side === 'client') client.setMaxSeg(1000);
-      lab.a.createUserTask('connect', (ctx, task) => {
-        const r = client.connect(ctx, { addr: '10.0.0.2', port: 5201 });
-        if (!r.ok) {
-          client.waitWritable(task);
-          return 'sleep';
-        }
-        return 'exit';
-      });
+      const { client, server } = connectPair(lab, 5201, (l, c) => (side === 'listener' ? l : c).setMaxSeg(1000));
       lab.sim.run({ until: 1e9 });
-      const s = server as TcpSocket | null;
+      const s = server();
       // 1000 − 12 bytes of timestamps on both ends: the peer's MSS option binds its sender too.
       expect([client.tcpInfo().sndMss, s?.tcpInfo().sndMss]).toEqual([988, 988]);
     }
