@@ -49,7 +49,7 @@ const COMMAND_HELP: Readonly<Record<string, string>> = {
                                 axes: queues mws doorbell ep_doorbell affinity transport_mtu
                                 use_dma use_tx_dma use_rx_dma num_tx_dma_chan num_rx_dma_chan
                                 dma_channels tx_memcpy_offload hz wake_timer direction
-                                protocol variant profile server_cpu congestion txqueuelen, and
+                                protocol variant profile server_cpu congestion txqueuelen mtu, and
                                 any numeric profile parameter GROUP.FIELD
                                 (memory.readUncachedMBps=39,78)
                                 global --param/--doorbell/--mws/--ep-doorbell set the base configuration

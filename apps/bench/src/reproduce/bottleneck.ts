@@ -327,14 +327,14 @@ export function findBottleneck(windows: Readonly<Record<BoardName, { readonly be
   const timerBound = (['ep', 'rc'] as const).find((n) => delta(n, 'txStops') > 0 && delta(n, 'txTimerWakes') >= delta(n, 'txStops'));
   const timerName = (n: BoardName): string => (windows[n].after.wakeTimer === 'hrtimer' ? 'the 250 µs tx_timer hrtimer' : 'the 1-jiffy tx_timer');
   const back = ret === undefined ? '' : returnPathNote(ret, windows[ret.receiver]);
-  const why =
-    back !== ''
-      ? `the streams' ACKs queue on the way back: ${back}`
-      : timerBound === undefined
-        ? 'the window or doorbell latency limit the rate'
-        : windows[timerBound].after.maxFreeSlots < TX_START
-          ? `${timerBound}'s ntb0 TX queues stopped ${delta(timerBound, 'txStops')} times on rings with at most ${windows[timerBound].after.maxFreeSlots} slots free, below tx_start ${TX_START}: only ${timerName(timerBound)} wakes them`
-          : `${timerBound}'s ntb0 TX queues stopped ${delta(timerBound, 'txStops')} times and waited for ${timerName(timerBound)} (${delta(timerBound, 'txTimerWakes')} expiries): their TX completions come before the peer has taken back tx_start ${TX_START} slots`;
+  const timerWhy =
+    timerBound === undefined
+      ? ''
+      : windows[timerBound].after.maxFreeSlots < TX_START
+        ? `${timerBound}'s ntb0 TX queues stopped ${delta(timerBound, 'txStops')} times on rings with at most ${windows[timerBound].after.maxFreeSlots} slots free, below tx_start ${TX_START}: only ${timerName(timerBound)} wakes them`
+        : `${timerBound}'s ntb0 TX queues stopped ${delta(timerBound, 'txStops')} times and waited for ${timerName(timerBound)} (${delta(timerBound, 'txTimerWakes')} expiries): their TX completions come before the peer has taken back tx_start ${TX_START} slots`;
+  // Not CPU-bound: what held the queues (the tx_timer waits) and what held the streams (their ACKs), whichever the window shows.
+  const why = [timerWhy, back === '' ? '' : `the streams' ACKs queue on the way back: ${back}`].filter((x) => x !== '').join('; ') || 'the window or doorbell latency limit the rate';
   const rxQueues = { rc: rxQueueLoads(windows.rc.before, windows.rc.after, rc), ep: rxQueueLoads(windows.ep.before, windows.ep.after, ep) };
   const uneven = unevenRx(rxQueues[b.board]);
   const ackShort = uneven !== '' && back !== '' && ret?.receiver === b.board;

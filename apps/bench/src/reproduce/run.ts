@@ -4,6 +4,7 @@
  * receiver's [SUM] from iperf3's JSON, and report where the time went in the steady state.
  */
 import { getProfile, NS_PER_SEC, type PlatformProfile } from '@ntbsim/kernel';
+import { ETH_HLEN } from '@ntbsim/net-core';
 import { labCommands } from '../commands.js';
 import { bootLab, seedMwSizes, type Board, type Lab } from '../lab/lab.js';
 import { defaultVars } from '../lab/script.js';
@@ -58,7 +59,7 @@ export class RunFailure extends Error {
 /**
  * The seed's board setup for `scenario`: R-Car S4 with the MWs in BAR2 (by default one 1 MiB
  * MW per QP; more QPs than MWs share them through max_num_clients), 512M socket buffers allowed,
- * and the scenario's ntb0 txqueuelen when it sets one.
+ * and the scenario's ntb0 txqueuelen and MTU when it sets them.
  */
 export function bootScenario(scenario: RunConfig, options: RunOptions): Lab {
   const mws = scenario.mwCount ?? Math.min(scenario.queues, 4);
@@ -74,6 +75,7 @@ export function bootScenario(scenario: RunConfig, options: RunOptions): Lab {
     sysctl: { 'net.core.wmem_max': 1 << 30, 'net.core.rmem_max': 1 << 30, ...scenario.sysctl },
   });
   if (scenario.txqueuelen !== undefined) for (const board of [lab.boards.rc, lab.boards.ep]) board.netdev()?.ndev.setTxqueuelen(scenario.txqueuelen);
+  if (scenario.mtu !== undefined) setMtu(lab, scenario.mtu);
   if (scenario.spreadIrqs) {
     // QP q's doorbell is vector / DB slot q + 2 on both boards: the host's MSI vectors, and the
     // EP's doorbell interrupts when it takes them (`ep_doorbell=irq`; polled, it has none).
@@ -86,6 +88,30 @@ export function bootScenario(scenario: RunConfig, options: RunOptions): Lab {
     }
   }
   return lab;
+}
+
+/**
+ * `ip link set ntb0 mtu N` on both boards of a booted lab, then the simulation until every QP is
+ * up again (ntb_netdev's change_mtu takes them down and up), within 5 s of virtual time; a
+ * RunFailure naming what the device refused or which QPs stayed down otherwise.
+ */
+function setMtu(lab: Lab, mtu: number): void {
+  const boards = [lab.boards.rc, lab.boards.ep];
+  for (const b of boards) {
+    const netdev = b.netdev();
+    if (netdev === null) continue;
+    // ntb_netdev_change_mtu refuses more than max_size − ETH_HLEN.
+    const max = (netdev.queues[0]?.qp.maxSize() ?? 0) - ETH_HLEN;
+    try {
+      netdev.ndev.setMtu(mtu);
+    } catch (e) {
+      throw new RunFailure(`ip link set ntb0 mtu ${mtu} on ${b.name}: ${e instanceof Error ? e.message : String(e)} (ntb_netdev takes 68..${max}: max_size − ETH_HLEN)`, null);
+    }
+  }
+  const up = (): boolean => boards.every((b) => (b.netdev()?.queues ?? []).every((q) => q.qp.linkQuery()));
+  const deadline = lab.sim.now + 5 * NS_PER_SEC;
+  while (!up() && lab.sim.now < deadline) lab.sim.run({ until: lab.sim.now + 1_000_000 });
+  if (!up()) throw new RunFailure(`ip link set ntb0 mtu ${mtu}: the queue pairs did not come back up within 5 s`, diagnoseTxStall(lab));
 }
 
 /** `tx_queue_N_bytes` of `board`'s ntb0 by queue, read through the ethtool stats contract. */

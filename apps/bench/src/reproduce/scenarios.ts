@@ -68,6 +68,8 @@ export interface RunConfig {
   readonly epDoorbell?: 'poll' | 'irq';
   /** ntb0's txqueuelen on both boards (`ip link set ntb0 txqueuelen N`, packets): the limit of each TX queue's qdisc. Default 1000 (DEFAULT_TX_QUEUE_LEN). */
   readonly txqueuelen?: number;
+  /** ntb0's MTU on both boards (`ip link set ntb0 mtu N` once the links are up: ntb_netdev's change_mtu takes the QPs down and up), bytes. Default the driver's, max_size − ETH_HLEN. */
+  readonly mtu?: number;
 }
 
 /** One scenario of the seed matrix: a configuration with its published figure. */

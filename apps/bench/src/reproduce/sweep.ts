@@ -38,6 +38,7 @@ export const AXES = {
   server_cpu: 'any | integer 0..31',
   congestion: 'cubic | reno',
   txqueuelen: 'integer 1..4294967295 (packets)',
+  mtu: 'integer 68..65535 (bytes; ntb0 refuses one above max_size − 14)',
 } as const;
 
 /** An axis name. */
@@ -97,6 +98,8 @@ function checkValue(axis: AxisName, v: string): void {
         return int >= 0 && int <= 32;
       case 'txqueuelen':
         return int >= 1 && int <= 0xffffffff;
+      case 'mtu':
+        return int >= 68 && int <= 65535;
       case 'server_cpu':
         return v === 'any' || int <= 31;
       case 'profile':
@@ -194,6 +197,7 @@ export function expandGrid(grid: Grid, base: SweepBase = {}): SweepPoint[] {
       ...(v.server_cpu === undefined || v.server_cpu === 'any' ? {} : { serverCpu: Number(v.server_cpu) }),
       ...(v.congestion === undefined ? {} : { congestion: v.congestion as 'cubic' | 'reno' }),
       ...(v.txqueuelen === undefined ? {} : { txqueuelen: Number(v.txqueuelen) }),
+      ...(v.mtu === undefined ? {} : { mtu: Number(v.mtu) }),
     };
     const patch: Record<string, Record<string, { value: number }>> = {};
     const set = (group: string, field: string, value: number): void => {

@@ -136,9 +136,13 @@ describe('findBottleneck', () => {
       expect(b.stage).toBe(`RX copy: ntb_transport tasklet (memcpy from the uncached RX ring); qp1's RX CPU (cpu2) only 45 % busy: its flows did not bring it enough packets, their ACKs held back on the way: ${b.returnPath}`);
     });
 
-    it('is the reason ahead of the tx_timer when no CPU is saturated; RTT in ms below a second, none for UDP', () => {
+    it('is a reason beside the tx_timer waits when no CPU is saturated, or alone; RTT in ms below a second, none for UDP', () => {
       const b = findBottleneck({ rc: board([{ ...RX, busy: 0.8e9 }], 0, tx), ep: board([{}], 0, { stops: 3101, timerWakes: 3101, maxFreeSlots: 14 }) }, back([2, 602], 27.4));
-      expect(b.stage).toBe("not CPU-bound (busiest: RX copy: ntb_transport tasklet (memcpy from the uncached RX ring)); the streams' ACKs queue on the way back: rc's ntb0 TX queue 1 held 602 packets on average in its qdisc, stopped 2 times for want of ring slots; the streams' RTT up to 27 ms");
+      expect(b.stage).toBe(
+        "not CPU-bound (busiest: RX copy: ntb_transport tasklet (memcpy from the uncached RX ring)); ep's ntb0 TX queues stopped 3101 times and waited for the 1-jiffy tx_timer (3101 expiries): their TX completions come before the peer has taken back tx_start 10 slots; the streams' ACKs queue on the way back: rc's ntb0 TX queue 1 held 602 packets on average in its qdisc, stopped 2 times for want of ring slots; the streams' RTT up to 27 ms",
+      );
+      const alone = findBottleneck({ rc: board([{ ...RX, busy: 0.8e9 }], 0, { ...tx, timerWakes: 0 }), ep: board([{}]) }, back([2, 602], 27.4));
+      expect(alone.stage).toBe("not CPU-bound (busiest: RX copy: ntb_transport tasklet (memcpy from the uncached RX ring)); the streams' ACKs queue on the way back: rc's ntb0 TX queue 1 held 602 packets on average in its qdisc, stopped 2 times for want of ring slots; the streams' RTT up to 27 ms");
       expect(findBottleneck({ rc: board([{ ...RX, busy: 0.8e9 }], 0, tx), ep: board([{}]) }, back([2, 602], null)).returnPath).toMatch(/for want of ring slots$/);
       const none = findBottleneck({ rc: board([{ ...RX, busy: 0.8e9 }], 0, tx), ep: board([{}], 0, { stops: 3101, timerWakes: 3101, maxFreeSlots: 14 }) }, back([STANDING_QUEUE - 1, 0]));
       expect(none.returnPath).toBe('');

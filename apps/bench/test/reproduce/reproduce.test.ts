@@ -156,6 +156,20 @@ describe('queue spread', () => {
     expect(irq.rxQueues.ep.map((q) => q.cpu)).toEqual([1, 2]);
   }, 60_000);
 
+  it("sets ntb0's MTU on both boards once up and waits for the queue pairs to come back; one the device refuses fails the run, naming it", () => {
+    const opts = { seed: 1, durationS: 1, payload: 'timing' } as const;
+    const l = bootScenario({ ...scenario('mq2-perbit-tcp'), mtu: 9000 }, opts);
+    for (const b of [l.boards.rc, l.boards.ep]) {
+      expect(b.netdev()?.ndev.mtu).toBe(9000);
+      expect(b.netdev()?.queues.every((q) => q.qp.linkQuery())).toBe(true);
+    }
+    // 9000-byte frames, one per 64 KiB slot: far below the default MTU's ~600 Mb/s.
+    const small = runScenario({ ...scenario('baseline-udp'), mtu: 9000 }, opts).mbps;
+    expect(small).toBeGreaterThan(20);
+    expect(small).toBeLessThan(300);
+    expect(() => bootScenario({ ...scenario('baseline-tcp'), mtu: 65535 }, opts)).toThrow(/^ip link set ntb0 mtu 65535 on rc: .*\(ntb_netdev takes 68\.\.65510: max_size − ETH_HLEN\)$/);
+  });
+
   it("reads the streams' largest mean RTT (ms) from iperf3's JSON, none for UDP", () => {
     expect(maxMeanRttMs({ end: { streams: [{ sender: { mean_rtt: 27_400 } }, { sender: { mean_rtt: 1_330_000 } }] } })).toBe(1330);
     expect(maxMeanRttMs({ end: { streams: [{ udp: { jitter_ms: 0.1 } }] } })).toBeNull();
