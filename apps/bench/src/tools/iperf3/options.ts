@@ -469,7 +469,7 @@ const PERR_CODES = new Set<IperfErrorCode>(['IEAFFINITY', 'IESNDTIMEOUT']);
 const MAX_SND_TIMEOUT_MS = MAX_TIME * 1000;
 
 /**
- * iperf_parse_hostname on `-c SPEC` (`-B` is not modelled): strtok at `%` — with a device after
+ * iperf_parse_hostname on `-c SPEC` (3.12 does not parse `-B`'s this way): strtok at `%` — with a device after
  * the `%`, the host before it and that device; else null (the whole of SPEC stays the host).
  * IPv6 link-local scopes are kept whole there; the lab has no IPv6, so the difference never shows.
  */
