@@ -51,6 +51,7 @@ export function waitForeground(lab: Lab, fg: { readonly job: Job; readonly board
         const until = lab.sim.now + SERVER_LINGER_NS;
         while (serverTestsRunning(lab) && lab.sim.now < until) lab.sim.run({ until: Math.min(until, lab.sim.now + 1_000_000) });
       }
+      fg.job.flush?.();
       fg.write(takeJobOutput(fg.board));
       if (fg.job.ended()) resolve();
       else if (realtime) setTimeout(slice, REALTIME_TICK_MS);

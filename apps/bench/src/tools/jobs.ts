@@ -49,6 +49,12 @@ export interface Job {
    * wait in the interactive lab runs virtual time no faster than real time for it.
    */
   readonly realtime?: boolean;
+  /**
+   * Print now what the program has written by this virtual time, for a job whose output is
+   * gathered at intervals (iperf3's live text, looked at every 100 ms): a foreground wait calls
+   * it before showing the output, so a Ctrl-C lands after every line already written.
+   */
+  readonly flush?: () => void;
 }
 
 /** The jobs of one board's shell and what they printed that the shell has not shown yet. */

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { labCommands } from '../../src/commands.js';
 import { bootLab, type Lab } from '../../src/lab/lab.js';
 import { defaultVars, runScript } from '../../src/lab/script.js';
+import { lastJob, takeJobOutput } from '../../src/tools/jobs.js';
 import { runLine } from '../../src/lab/shell.js';
 import type { CommandResult } from '../../src/types.js';
 
@@ -266,5 +267,30 @@ describe('background jobs', () => {
     // A job's early iperf3 error goes to the terminal at once; the shell's status is 0, as for any `&`.
     expect(sh(lab, 'ep', 'iperf3 -c nohost &')).toEqual({ stdout: 'iperf3: error - unable to connect to server - server may have stopped running or use a different port, firewall issue, etc.: Name or service not known\n', stderr: '', status: 0 });
     expect(sh(lab, 'ep', 'echo x').stdout).toBe('x\n');
+  });
+  it("a client job's flush shows each interval as its reporter prints it (a foreground wait calls it before a Ctrl-C can land), where the 100 ms look alone lags", () => {
+    /** Virtual time (ns) at which each of the first four 0.25 s intervals first shows on the terminal, looking every 1 ms. */
+    const shownAt = (flush: boolean): number[] => {
+      const lab = bootLab({ seed: 4 });
+      sh(lab, 'rc', 'iperf3 -s -D');
+      sh(lab, 'ep', 'iperf3 -c 10.0.0.1 -t 2 -i 0.25 &');
+      const job = lastJob(lab.boards.ep);
+      expect(job?.flush).toBeDefined();
+      let text = '';
+      const at: number[] = [];
+      while (at.length < 4 && lab.sim.now < 3e9) {
+        lab.sim.run({ until: lab.sim.now + 1_000_000 });
+        if (flush) job?.flush?.();
+        text += takeJobOutput(lab.boards.ep);
+        const n = (text.match(/^\[ {2}5\] +\d+\.\d\d-\d+\.\d\d +sec /gm) ?? []).length;
+        while (at.length < n) at.push(lab.sim.now);
+      }
+      return at;
+    };
+    const gaps = (at: number[]): number[] => at.slice(1).map((t, i) => t - (at[i] ?? 0));
+    // Flushed: a line 0.25 s after the one before, to the 1 ms step.
+    for (const g of gaps(shownAt(true))) expect(Math.abs(g - 250e6)).toBeLessThanOrEqual(1e6);
+    // Looked at every 100 ms only: the lines come on the look's grid, 0.2 or 0.3 s apart.
+    for (const g of gaps(shownAt(false))) expect(Math.abs(g - 250e6)).toBeGreaterThan(40e6);
   });
 });

@@ -133,16 +133,19 @@ function startBackgroundClient(env: ShellEnv, o: Iperf3Options, pre: { readonly 
     // SIGKILL ends the process without a handler; otherwise iperf3 exits with its status.
     status = outcome.kind === 'killed' ? { kind: 'signal', signo: outcome.signo } : { kind: 'exit', code: r.status };
   });
+  const look = (): void => {
+    if (!o.json && !run.ended()) show(pre.parseWarnings + run.progress());
+  };
   if (!o.json) {
     show(pre.parseWarnings);
     const poll = (): void => {
       if (run.ended()) return;
-      show(pre.parseWarnings + run.progress());
+      look();
       lab.sim.after(JOB_OUTPUT_POLL_NS, poll);
     };
     lab.sim.after(JOB_OUTPUT_POLL_NS, poll);
   }
-  addJob(board, { comm: 'iperf3', command: env.commandLine ?? 'iperf3', ended: run.ended, signal: run.signal, status: () => status });
+  addJob(board, { comm: 'iperf3', command: env.commandLine ?? 'iperf3', ended: run.ended, signal: run.signal, status: () => status, flush: look });
 }
 
 /** What iperf3 wrote before its report: the servers' earlier output, parse_arguments' warnings, then iperf_run_client's early writes. */
