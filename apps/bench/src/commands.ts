@@ -10,6 +10,7 @@ import { mpstat } from './tools/mpstat.js';
 import { nstat } from './tools/nstat.js';
 import { ping } from './tools/ping/command.js';
 import { cat, echoRedirect, ls } from './tools/proc.js';
+import { cd, mkdir, pwd, rm } from './tools/files.js';
 import { sockperf } from './tools/sockperf.js';
 import { ss } from './tools/ss.js';
 import { dmesg, ip, modprobe, rmmod, sleep, sysctl, top } from './tools/system.js';
@@ -24,6 +25,10 @@ export function labCommands(extra: Readonly<Record<string, Command>> = {}): Map<
   return new Map<string, Command>([
     ['cat', cat],
     ['ls', ls],
+    ['cd', cd],
+    ['pwd', pwd],
+    ['rm', rm],
+    ['mkdir', mkdir],
     ['>', echoRedirect],
     ['ip', ip],
     ['sleep', sleep],

@@ -29,6 +29,17 @@ export interface ShellEnv {
   readonly background?: boolean;
   /** The command line as typed, without its `&` (what `jobs` shows). */
   readonly commandLine?: string;
+  /** Where a job's standard output goes when its line redirected it (`> FILE`): the file's writer; the board's terminal without. */
+  readonly stdoutTo?: (text: string) => void;
+  /** Where a job's standard error goes when its line redirected it (`2>/dev/null`, or `> FILE 2>&1`); the board's terminal without. */
+  readonly stderrTo?: (text: string) => void;
+  /** The line started with `sudo`: the command runs as root (the lab's user is not root otherwise). */
+  readonly sudo?: boolean;
+}
+
+/** Whether the command given `env` runs as root (its line started with `sudo`). */
+export function runsAsRoot(env: ShellEnv): boolean {
+  return env.sudo === true;
 }
 
 /** A userland command of the lab (argv[0] is its name). */

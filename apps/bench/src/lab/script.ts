@@ -6,6 +6,7 @@
  * is reported. Also the interactive session's line handling.
  */
 import { jobsPending, wait } from '../tools/jobs.js';
+import { HOME } from '../tools/tmpfs.js';
 import { runLine } from './shell.js';
 import type { Board, BoardName, Lab } from './lab.js';
 import type { Command, CommandResult } from '../types.js';
@@ -56,6 +57,7 @@ export function defaultVars(lab: Lab, board: Board): Map<string, string> {
     ['CLIENT_IP', lab.boards.ep.ip],
     ['PEER_IP', board.name === 'rc' ? lab.boards.ep.ip : lab.boards.rc.ip],
     ['HOSTNAME', board.name],
+    ['HOME', HOME],
     // ntb_tool.c's header comment: "Assuming $DBG_DIR is something like '/sys/kernel/debug/ntb_tool/0000:00:03.0'".
     ['DBG_DIR', `/sys/kernel/debug/ntb_tool/${board.ntb.name}`],
   ]);

@@ -10,8 +10,9 @@
 import { takeJobOutput } from '../tools/jobs.js';
 import { takeServerOutput } from '../tools/net/background.js';
 import { combinedOutput, interleaved, prependStdout, writesOf, type StreamWrite } from '../tools/output.js';
-import { byteOrder, lookup } from '../tools/proc.js';
+import { byteOrder, lookup, openUserFile, resolve } from '../tools/proc.js';
 import { FILTERS, POSIX_CLASSES } from '../tools/text.js';
+import { HOME, inTmpfs } from '../tools/tmpfs.js';
 import type { Board } from './lab.js';
 import { result, type Command, type CommandResult, type ShellEnv } from '../types.js';
 
@@ -24,12 +25,16 @@ export interface ParsedLine {
    * an unquoted `*`, `?` or `[`, else null.
    */
   readonly patterns: (string | null)[];
-  /** Target of `>` redirection, if any. */
+  /** Target of `>` (or `>>`) redirection, if any. */
   readonly redirect: string | null;
+  /** The redirection was `>>`: the file is appended to, not emptied. */
+  readonly append: boolean;
   /** The target's pathname pattern when it has unquoted glob characters (bash expands it to the one file it names), else null. */
   readonly redirectPattern: string | null;
   /** Where standard error goes: the terminal, nowhere (`2>/dev/null`) or into standard output (`2>&1`). */
   readonly stderr: 'terminal' | 'null' | 'stdout';
+  /** `2>&1` came after `> FILE`, so standard error goes into FILE too (bash applies redirections left to right). */
+  readonly stderrIntoRedirect: boolean;
   /** The command runs under `sudo` (as root). */
   readonly sudo: boolean;
   /** The line ended with `&`: a background job. */
@@ -104,7 +109,9 @@ export function parseLine(line: string, vars: ReadonlyMap<string, string>): Pars
   let redirect: string | null = null;
   let redirectPattern: string | null = null;
   let expectRedirect = false;
+  let append = false;
   let stderr: ParsedLine['stderr'] = 'terminal';
+  let stderrIntoRedirect = false;
   let expectStderr = false;
   let background = false;
   /** Add `text` to the word: quoted (literal in the pattern) or not (its glob characters active); `brace` when typed unquoted. */
@@ -183,14 +190,22 @@ export function parseLine(line: string, vars: ReadonlyMap<string, string>): Pars
       inWord = false;
       if (line.startsWith('&1', i + 1)) {
         stderr = 'stdout';
+        stderrIntoRedirect = redirect !== null;
         i += 2;
       } else expectStderr = true;
     } else if (c === '>') {
       push();
       if (expectRedirect || expectStderr) throw new Error("syntax error near unexpected token `>'");
-      // `>>` appends; the files the lab writes (smp_affinity, xps_cpus) take it as a write.
-      if (line.charAt(i + 1) === '>') i++;
+      // `>>` appends; the kernel's files (smp_affinity, xps_cpus) take it as a write.
+      if (line.charAt(i + 1) === '>') {
+        i++;
+        append = true;
+      } else append = false;
       expectRedirect = true;
+    } else if (c === '~' && !inWord && (i + 1 === line.length || ' \t/|>'.includes(line.charAt(i + 1)))) {
+      // Tilde expansion of an unquoted `~` or `~/…` starting a word: $HOME.
+      add(vars.get('HOME') ?? HOME, true);
+      inWord = true;
     } else {
       add(c, false);
       inWord = true;
@@ -204,7 +219,7 @@ export function parseLine(line: string, vars: ReadonlyMap<string, string>): Pars
   // sudo without a command (`sudo`, `sudo -E`): parse_args' usage(), exit status 1.
   if (sudo && argv.length === 0) throw new SudoError('');
   if (background && argv.length === 0) throw new Error("syntax error near unexpected token `&'");
-  return { argv, patterns: patterns.slice(patterns.length - argv.length), redirect, redirectPattern, stderr, sudo, background };
+  return { argv, patterns: patterns.slice(patterns.length - argv.length), redirect, append, redirectPattern, stderr, stderrIntoRedirect, sudo, background };
 }
 
 /** One pathname component's pattern as a RegExp (fnmatch without flags): `*`, `?`, `[…]` / `[!…]` / `[^…]` active, a backslash-escaped character literal. */
@@ -267,7 +282,7 @@ export function expandPathname(board: Board, pattern: string): string[] {
         next.push(prefix + comp.replace(/\\(.)/g, '$1'));
         continue;
       }
-      const node = lookup(board, prefix === '' ? '/' : prefix);
+      const node = lookup(board, prefix === '' ? '.' : prefix);
       if (node?.kind !== 'dir') continue;
       for (const e of node.entries) if (re.test(e) && (!e.startsWith('.') || comp.startsWith('.'))) next.push(prefix + e);
     }
@@ -500,7 +515,8 @@ function runSegment(line: string, input: string | null, env: ShellEnv, commands:
       const names = [...BACKGROUND_COMMANDS];
       return result('', `bash: the lab runs only ${names.slice(0, -1).join(', ')} and ${names.at(-1) ?? ''} in the background (\`&\`)\n`, 2);
     }
-    const job = { ...env, background: true, commandLine: line.slice(0, line.lastIndexOf('&')).trim() };
+    // A job's `2>/dev/null` holds for all it writes, not only for what it writes at its start.
+    const job: ShellEnv = { ...env, background: true, commandLine: line.slice(0, line.lastIndexOf('&')).trim(), ...(parsed.stderr === 'null' ? { stderrTo: () => undefined } : {}) };
     return routeStderr(runArgv(parsed, input, job, commands), parsed.stderr);
   }
   return routeStderr(runArgv(parsed, input, env, commands), parsed.stderr);
@@ -524,21 +540,12 @@ export function runsAsForegroundJob(line: string, env: ShellEnv): boolean {
   }
 }
 
-/** A shell environment whose command runs under `sudo`. */
-interface SudoEnv extends ShellEnv {
-  readonly sudo: true;
-}
-
-/** Whether the command given `env` runs as root (its line started with `sudo`); the lab's user is not root otherwise. */
-export function runsAsRoot(env: ShellEnv): boolean {
-  return (env as Partial<SudoEnv>).sudo === true;
-}
-
 /** What each of the lab's commands does, for the `help` builtin (one line each, as bash's `help` lists its builtins). */
 const HELP_LINES: readonly (readonly [string, string])[] = [
-  ['cat [FILE...]', 'print /proc, /sys and debugfs files (or the pipe)'],
+  ['cat [FILE...]', 'print files: /proc, /sys, debugfs, and yours in ~ and /tmp (or the pipe)'],
+  ['cd [DIR|-]', "change the board shell's working directory (bash; ~ is /home/user)"],
   ['dmesg', "the board's kernel log"],
-  ['echo [-neE] [ARG...] [> FILE]', "bash's builtin; > writes smp_affinity, xps_cpus, ntb_perf and ntb_tool files"],
+  ['echo [-neE] [ARG...] [> FILE]', "bash's builtin; > also writes smp_affinity, xps_cpus, ntb_perf and ntb_tool files"],
   ['ethtool -l|-L|-S|-i|--monitor DEV', "ntb0's channels, statistics, driver"],
   ['fault link|qp-link|reset|reload|show|...', 'inject a fault on the board (fault --help)'],
   ['grep [-ivcnEFwxqlhH] [-e PAT] PAT [FILE...]', 'select lines (GNU grep)'],
@@ -549,11 +556,14 @@ const HELP_LINES: readonly (readonly [string, string])[] = [
   ['jobs', "the board shell's jobs: running, and ended ones not yet reported (bash)"],
   ['kill [-SIG] %JOB...', "signal the board shell's background jobs (bash)"],
   ['killall [-s SIG] NAME... / pkill [-SIG] PAT', "signal the board's iperf3 servers and its jobs (iperf3, ping, tcpdump, mpstat, sleep) by name"],
-  ['ls [-1Cd] [PATH...]', 'list /proc, /sys and debugfs'],
+  ['ls [-1Cd] [PATH...]', 'list directories: /proc, /sys, debugfs, ~ and /tmp'],
+  ['mkdir [-pv] DIR...', 'make directories in ~ or /tmp (coreutils)'],
   ['mpstat [-A] [-u] [-I SUM|CPU|SCPU|ALL] [-P LIST|ALL] [-o JSON] [INTERVAL [COUNT]] [&]', 'per-CPU %usr %sys %irq %soft %idle and interrupt rates (sysstat); & runs it as a job, until kill -INT without a count'],
   ['modprobe MODULE [param=value...]', 'load ntb_transport, ntb_netdev, ntb_perf, ntb_tool, ntb_pingpong'],
   ['nstat [-azrnsjp] [PATTERN...]', 'SNMP counters changed since the last nstat (iproute2)'],
   ['ping [-aAbDfHnOqUv] [-c N] [-i S] [-I DEV|ADDR] [-l N] [-M do|want|dont] [-p HEX] [-Q TOS] [-s N] [-S N] [-t TTL] [-w S] [-W S] HOST [&]', 'ICMP echo (iputils); & runs it as a job, until kill -INT without -c or -w'],
+  ['pwd', "the board shell's working directory (bash)"],
+  ['rm [-fdrRv] FILE...', 'remove files and directories in ~ or /tmp (coreutils)'],
   ['rmmod MODULE...', 'unload ntb_netdev, ntb_transport, ntb_perf, ntb_tool, ntb_pingpong'],
   ['sleep NUMBER[smhd]... [&]', 'let virtual time pass'],
   ['sockperf server|ping-pong|throughput [options]', 'UDP latency and message rate'],
@@ -563,6 +573,7 @@ const HELP_LINES: readonly (readonly [string, string])[] = [
   ['tail [-n [+]N] [FILE...]', 'the last lines'],
   ['tc [-s] [-j [-p]] qdisc [show] [dev DEV]', "the boards' qdiscs and their counters: mq, pfifo_fast, noqueue (iproute2)"],
   ['tcpdump [-enqSt] [-c N] [-i DEV] [-Q DIR] [-s N] [-D] [EXPR] [&]', 'capture on ntb0 or lo as root (tcpdump 4.99); & runs it as a job'],
+  ['tee [-a] [FILE...]', 'the pipe to standard output and files; as root (sudo tee) also the kernel files echo > writes'],
   ['top [-b] [-n N]', 'per-CPU utilisation and tasks since the last top'],
   ['uname [-asnrvmpio]', "the board's kernel name, release, machine (coreutils)"],
   ['nproc [--all] [--ignore=N]', "the board's CPUs (coreutils)"],
@@ -585,18 +596,50 @@ function helpBuiltin(argv: readonly string[]): CommandResult {
 }
 
 function runArgv(parsed: ParsedLine, input: string | null, shellEnv: ShellEnv, commands: ReadonlyMap<string, Command>): CommandResult {
-  const root: SudoEnv = { ...shellEnv, sudo: true };
+  const root: ShellEnv = { ...shellEnv, sudo: true };
   const env = parsed.sudo ? root : shellEnv;
   const argv = expandWords(env.board, parsed.argv, parsed.patterns);
   const [name] = argv;
   if (name === undefined) return result('');
   if (parsed.redirect !== null) {
-    const writer = commands.get('>');
-    if (name !== 'echo' || writer === undefined) return result('', `bash: ${name}: redirection is only supported for echo\n`, 1);
     const hits = parsed.redirectPattern === null ? [] : expandPathname(env.board, parsed.redirectPattern);
     if (hits.length > 1) return result('', `bash: ${parsed.redirect}: ambiguous redirect\n`, 1);
-    return writer([hits[0] ?? parsed.redirect, ...argv.slice(1)], env);
+    return runRedirected({ target: hits[0] ?? parsed.redirect, parsed, argv, input }, env, commands);
   }
+  return runExpanded(argv, input, env, commands);
+}
+
+/**
+ * `CMD > FILE` (or `>> FILE`): bash opens FILE as the user before CMD runs — a kernel file
+ * (/proc, /sys, debugfs) is written by `echo` through its handler; any other FILE is created,
+ * emptied (or appended to) in the board's tmpfs, where the user may (its home, /tmp), else the
+ * open fails and CMD does not run. CMD's standard output (and its standard error after a
+ * following `2>&1`) goes into the file, a job's as it writes; its standard output is no
+ * terminal (as into a pipe).
+ */
+function runRedirected(line: { readonly target: string; readonly parsed: ParsedLine; readonly argv: readonly string[]; readonly input: string | null }, env: ShellEnv, commands: ReadonlyMap<string, Command>): CommandResult {
+  const { target, parsed, argv, input } = line;
+  const name = argv[0] ?? '';
+  const fail = (why: string): CommandResult => result('', `bash: ${target}: ${why}\n`, 1);
+  const node = resolve(env.board, target);
+  if (typeof node !== 'string' && node.kind === 'file' && !inTmpfs(env.board, target)) {
+    const writer = commands.get('>');
+    if (name === 'echo' && writer !== undefined) return writer([target, ...argv.slice(1)], env);
+    return result('', `bash: ${name}: the lab writes /proc, /sys and debugfs files with echo only\n`, 1);
+  }
+  const file = openUserFile(env.board, target, parsed.append);
+  if (typeof file === 'string') return fail(file);
+  const intoFile = parsed.stderrIntoRedirect;
+  const to: ShellEnv = { ...env, piped: true, stdoutTo: file.write, ...(intoFile ? { stderrTo: file.write } : {}) };
+  const r = runExpanded(argv, input, to, commands);
+  file.write(intoFile ? combinedOutput(r) : r.stdout);
+  return result('', intoFile ? '' : r.stderr, r.status);
+}
+
+/** Run `argv` (its words expanded) as a filter, a builtin or one of the lab's commands. */
+function runExpanded(argv: readonly string[], input: string | null, env: ShellEnv, commands: ReadonlyMap<string, Command>): CommandResult {
+  const [name] = argv;
+  if (name === undefined) return result('');
   const filter = FILTERS.get(name);
   if (filter !== undefined) return filter(argv, input, env);
   if (name === 'cat' && argv.length === 1) return result(input ?? '');
@@ -614,7 +657,7 @@ export function completePath(board: Board, word: string): string[] {
   const slash = word.lastIndexOf('/');
   const dirPart = word.slice(0, slash + 1);
   const base = word.slice(slash + 1);
-  const node = lookup(board, dirPart === '' ? '/' : dirPart);
+  const node = lookup(board, dirPart === '' ? '.' : dirPart);
   if (node?.kind !== 'dir') return [];
   return node.entries
     .filter((e) => e.startsWith(base))

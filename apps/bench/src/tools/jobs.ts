@@ -10,7 +10,8 @@
  */
 import { NS_PER_SEC } from '@ntbsim/kernel';
 import { LabError, type Board, type Lab } from '../lab/lab.js';
-import { result, type Command } from '../types.js';
+import { result, type Command, type CommandResult, type ShellEnv } from '../types.js';
+import { writesOf } from './output.js';
 
 /**
  * A signal as a lab process takes it: its number, and whether it runs the program's handler
@@ -108,9 +109,21 @@ export function lastJob(board: Board): Job | null {
   return shellOf(board).last;
 }
 
-/** Append what a job on `board` printed. */
-export function printJob(board: Board, text: string): void {
-  if (text !== '') shellOf(board).out += text;
+/**
+ * Print what a job started with `env` wrote on `fd`: into what its line redirected the stream
+ * to (a file, or nowhere), else onto the board's terminal, which the shell shows after the
+ * command during which it was written.
+ */
+export function printJob(env: ShellEnv, text: string, fd: 1 | 2 = 1): void {
+  if (text === '') return;
+  const to = fd === 1 ? env.stdoutTo : env.stderrTo;
+  if (to !== undefined) to(text);
+  else shellOf(env.board).out += text;
+}
+
+/** printJob of each write of `r` (both streams, in the order written). */
+export function printJobResult(env: ShellEnv, r: CommandResult): void {
+  for (const w of writesOf(r)) printJob(env, w.text, w.fd);
 }
 
 /** Whether the jobs on `board` printed something the shell has not shown yet, or some still run. */

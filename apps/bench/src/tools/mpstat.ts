@@ -351,7 +351,7 @@ export const mpstat: Command = (argv, env) => {
   }
   const writes: StreamWrite[] = [];
   const say = (text: string): void => {
-    if (job) printJob(board, text);
+    if (job) printJob(env, text);
     else writes.push({ fd: 1, text });
   };
   say(header);

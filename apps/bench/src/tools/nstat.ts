@@ -10,8 +10,8 @@
  * patterns did not select. `-j` prints json_writer's `{"kernel":{…}}` (`-p` indented).
  */
 import type { Board } from '../lab/lab.js';
-import { componentRegExp, runsAsRoot } from '../lab/shell.js';
-import { result, type Command, type CommandResult } from '../types.js';
+import { componentRegExp } from '../lab/shell.js';
+import { result, runsAsRoot, type Command, type CommandResult } from '../types.js';
 import { GetoptError, getoptLong, type LongOption } from './argv.js';
 import { IPROUTE2_VERSION, JsonWriter } from './net/iproute2.js';
 import { procNetNetstat, procNetSnmp } from './proc.js';

@@ -19,6 +19,8 @@ import type { Board } from '../lab/lab.js';
 import { result, type Command, type CommandResult, type ShellEnv } from '../types.js';
 import { nrIrqs, procSoftirqs, procStat, procUptime } from './kstat.js';
 import { coreutilsHelpTail } from './coreutils.js';
+import { interleaved, type StreamWrite } from './output.js';
+import { absPath, cwdOf, openForWrite, TMPFS_TOP, tmpfsNode, type FsError } from './tmpfs.js';
 
 /** R-Car S4's PCIe controller "dma" interrupt: GIC_SPI 417, level-high, so GIC hwirq 449. */
 const EDMA_GIC_HWIRQ = 417 + 32;
@@ -165,7 +167,7 @@ export interface ReadErrno {
  */
 export type FsNode = { readonly kind: 'dir'; readonly entries: readonly string[] } | { readonly kind: 'file'; readonly read: () => string | null | ReadErrno };
 
-/** The components of `path`, resolved from `/` (the lab's working directory): empty and `.` dropped, `..` climbs. */
+/** The components of the absolute `path` (tmpfs.ts's `absParts` resolves a relative one from the shell's working directory): empty and `.` dropped, `..` climbs. */
 export function pathParts(path: string): string[] {
   const parts: string[] = [];
   for (const p of path.split('/')) {
@@ -203,7 +205,8 @@ export function lookup(board: Board, path: string): FsNode | null {
  */
 export function resolve(board: Board, path: string): FsNode | 'ENOENT' | 'ENOTDIR' {
   if (path === '') return 'ENOENT';
-  const raw = path.split('/').filter((c) => c !== '');
+  // A relative path starts at the shell's working directory.
+  const raw = `${path.startsWith('/') ? '' : cwdOf(board)}/${path}`.split('/').filter((c) => c !== '');
   const parts: string[] = [];
   let node = nodeAt(board, parts) as FsNode;
   for (const comp of raw) {
@@ -222,6 +225,20 @@ export function pathError(errno: 'ENOENT' | 'ENOTDIR'): string {
   return errno === 'ENOTDIR' ? 'Not a directory' : 'No such file or directory';
 }
 
+/**
+ * open(O_WRONLY | O_CREAT) of `path` by the user's shell or tool, for a file not of the
+ * kernel's: namei of its directory first (a missing one, or a file in the way, fails so),
+ * then the tmpfs's create or truncate (`append`: O_APPEND); the writer, or why not.
+ */
+export function openUserFile(board: Board, path: string, append: boolean): { readonly write: (text: string) => void } | FsError {
+  const parent = path.replace(/\/+$/, '').replace(/[^/]*$/, '');
+  const dir = resolve(board, parent === '' ? '.' : parent);
+  if (typeof dir === 'string') return dir === 'ENOTDIR' ? 'Not a directory' : 'No such file or directory';
+  if (dir.kind === 'file') return 'Not a directory';
+  if (lookup(board, path)?.kind === 'dir') return 'Is a directory';
+  return openForWrite(board, path, append);
+}
+
 /** What cat, grep, head, tail and wc read at `path`: the file's text, or why not (strerror; `dir` for a directory). */
 export function readPath(board: Board, path: string): { readonly text: string } | { readonly error: string; readonly dir: boolean } {
   const node = resolve(board, path);
@@ -236,9 +253,13 @@ export function readPath(board: Board, path: string): { readonly text: string } 
 function nodeAt(board: Board, p: readonly string[]): FsNode | null {
   const key = p.join('/');
   const [a, b, c, d, e, f] = p;
+  if ((TMPFS_TOP as readonly (string | undefined)[]).includes(a)) {
+    const n = tmpfsNode(board, p);
+    return n === null ? null : n.kind === 'dir' ? dir(n.entries) : file(() => n.text);
+  }
   switch (p.length) {
     case 0:
-      return dir(['proc', 'sys']);
+      return dir(['proc', 'sys', ...TMPFS_TOP]);
     case 1:
       return key === 'proc' ? dir(['interrupts', 'irq', 'net', 'softirqs', 'stat', 'uptime']) : key === 'sys' ? dir(['class', 'kernel']) : null;
     case 2:
@@ -777,19 +798,17 @@ Examples:
 
 ` + coreutilsHelpTail('cat');
 
-/** `cat FILE...` (`cat --help`: GNU's usage). */
+/** `cat FILE...` (`cat --help`: GNU's usage): each file's text, or its error, in the order of the files. */
 export const cat: Command = (argv, env) => {
-  let out = '';
-  let err = '';
+  const writes: StreamWrite[] = [];
   const args = argv.slice(1);
   const dd = args.indexOf('--');
   if ((dd < 0 ? args : args.slice(0, dd)).includes('--help')) return result(CAT_HELP);
   for (const path of dd < 0 ? args : [...args.slice(0, dd), ...args.slice(dd + 1)]) {
     const r = readPath(env.board, path);
-    if ('text' in r) out += r.text;
-    else err += `cat: ${path}: ${r.error}\n`;
+    writes.push('text' in r ? { fd: 1, text: r.text } : { fd: 2, text: `cat: ${path}: ${r.error}\n` });
   }
-  return result(out, err, err === '' ? 0 : 1);
+  return interleaved(writes, writes.some((w) => w.fd === 2) ? 1 : 0);
 };
 
 /** GNU ls's short options (ls.c), to tell an option the lab does not model from an invalid one. */
@@ -826,7 +845,7 @@ export function lsColumns(names: readonly string[], width = 80): string {
 }
 
 /**
- * `ls [-1Cd] [FILE…]` over the board's tree (default `/`): files first, then each directory's
+ * `ls [-1Cd] [FILE…]` over the board's tree (default `.`, the shell's working directory): files first, then each directory's
  * entries under a `DIR:` heading when more than one argument is given; columns as on an
  * 80-column terminal (`-C`, the default on the terminal) or one per line (`-1`, the default
  * into a pipe). A missing argument is
@@ -850,7 +869,7 @@ export const ls: Command = (argv, env) => {
       }
     } else paths.push(arg);
   }
-  if (paths.length === 0) paths.push(dirsAsFiles ? '.' : '/');
+  if (paths.length === 0) paths.push('.');
   const format = (names: readonly string[]): string => (one ? names.map((n) => `${n}\n`).join('') : lsColumns(names));
   let err = '';
   const files: string[] = [];
@@ -901,15 +920,17 @@ function writeXps(board: Board, xps: { dev: NetDevice; q: number }, text: string
  * refuses prints bash's `echo: write error: <strerror>`.
  */
 export const echoRedirect: Command = (argv, env) => {
-  const [path = '', ...words] = argv;
+  const [typed = '', ...words] = argv;
+  // The handlers below match absolute paths; the messages name the path as typed.
+  const path = absPath(env.board, typed);
   const fail = (msg: string): CommandResult => result('', `bash: ${msg}\n`, 1);
   const writeError = (errno: string): CommandResult => fail(`echo: write error: ${ERRNO_TEXT[errno] ?? strerror(errno as Errno)}`);
-  const node = resolve(env.board, path);
+  const node = resolve(env.board, typed);
   // open(O_WRONLY | O_CREAT) of a name ending in '/' in an existing directory is EISDIR.
-  const parent = path.replace(/\/+$/, '').replace(/[^/]*$/, '');
-  if (path.endsWith('/') && path !== '/' && lookup(env.board, parent === '' ? '/' : parent)?.kind === 'dir') return fail(`${path}: Is a directory`);
-  if (typeof node === 'string') return fail(`${path}: ${pathError(node)}`);
-  if (node.kind === 'dir') return fail(`${path}: Is a directory`);
+  const parent = typed.replace(/\/+$/, '').replace(/[^/]*$/, '');
+  if (typed.endsWith('/') && typed !== '/' && lookup(env.board, parent === '' ? '.' : parent)?.kind === 'dir') return fail(`${typed}: Is a directory`);
+  if (typeof node === 'string') return fail(`${typed}: ${pathError(node)}`);
+  if (node.kind === 'dir') return fail(`${typed}: Is a directory`);
   const perfWrite = writePerf(env, path, echoed(words));
   if (perfWrite !== null) return typeof perfWrite === 'string' ? (perfWrite === '' ? result('') : writeError(perfWrite)) : perfWrite;
   const ppWrite = writePingpong(env, path, echoed(words));

@@ -1,9 +1,12 @@
 /**
  * The text filters a pipeline feeds (`dmesg | grep Link`, `cat /proc/interrupts | grep ntb`,
- * `… | tail -n 3`, `… | wc -l`), as GNU grep, head, tail and wc behave for the options the
- * lab takes: each reads the previous command's output, or the board's files it names.
+ * `… | tail -n 3`, `… | wc -l`, `… | tee FILE`), as GNU grep, head, tail and wc behave for the
+ * options the lab takes: each reads the previous command's output, or the board's files it
+ * names; tee (files.ts) writes its input to files as it passes it on.
  */
-import { normalizePath, readPath } from './proc.js';
+import { readPath } from './proc.js';
+import { absPath, inTmpfs } from './tmpfs.js';
+import { tee } from './files.js';
 import { result, type CommandResult, type ShellEnv } from '../types.js';
 import { coreutilsHelpTail } from './coreutils.js';
 
@@ -395,7 +398,7 @@ export const tail: Filter = ends('tail');
 /**
  * `wc [-lwc] [FILE…]`: newline, word and byte counts per input and, for several files, a total.
  * Column width as GNU wc sets it: the digits of the files' summed sizes (procfs and debugfs
- * files report 0, sysfs attributes a 4 KiB page), at least 7 when an input is not a regular
+ * files report 0, sysfs attributes a 4 KiB page, tmpfs files their length), at least 7 when an input is not a regular
  * file (the pipe, a directory); one count of the pipe prints alone.
  */
 export const wc: Filter = (argv, input, env) => {
@@ -420,7 +423,8 @@ export const wc: Filter = (argv, input, env) => {
   for (const f of files) {
     const r = readPath(env.board, f);
     if ('text' in r) {
-      sizes += normalizePath(f).startsWith('/sys/class/') ? 4096 : 0;
+      // stat's st_size: a tmpfs file's length, a sysfs attribute's page, 0 for procfs and debugfs.
+      sizes += inTmpfs(env.board, f) ? Buffer.byteLength(r.text) : absPath(env.board, f).startsWith('/sys/class/') ? 4096 : 0;
       rows.push({ name: f, v: count(r.text) });
     } else {
       err += `wc: ${f}: ${r.error}\n`;
@@ -444,4 +448,5 @@ export const FILTERS: ReadonlyMap<string, Filter> = new Map([
   ['head', head],
   ['tail', tail],
   ['wc', wc],
+  ['tee', tee],
 ]);

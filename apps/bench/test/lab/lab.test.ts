@@ -78,7 +78,7 @@ describe('the two-board lab', () => {
     const rc = lab.boards.rc;
     const dev = rc.transport()?.dev.name ?? '';
     const irqs = [...rc.host.irqs.keys()].sort((a, b) => a - b);
-    expect(sh(lab, 'rc', 'ls')).toEqual({ stdout: 'proc  sys\n', stderr: '', status: 0 });
+    expect(sh(lab, 'rc', 'ls /')).toEqual({ stdout: 'home  proc  sys  tmp\n', stderr: '', status: 0 });
     expect(sh(lab, 'rc', 'ls -1 /sys/kernel/debug/ntb_transport/').stdout).toBe(`${dev}\n`);
     expect(sh(lab, 'rc', `ls /sys/kernel/debug/ntb_transport/${dev}`).stdout).toBe('qp0  qp1\n');
     expect(sh(lab, 'rc', 'ls /sys/class/net/ntb0/queues').stdout).toBe('rx-0  tx-0\n');
@@ -94,7 +94,9 @@ describe('the two-board lab', () => {
     expect(sh(lab, 'rc', `echo /proc/irq/${irqs[0] ?? 0}/smp_aff?nity /sys/class/net/ntb0/queues/[rt]x-0`).stdout).toBe(`/proc/irq/${irqs[0] ?? 0}/smp_affinity /sys/class/net/ntb0/queues/rx-0 /sys/class/net/ntb0/queues/tx-0\n`);
     expect(sh(lab, 'rc', "echo '/proc/*' /proc/irq/99999* /pr[!o]c").stdout).toBe('/proc/* /proc/irq/99999* /pr[!o]c\n');
     // As bash: a trailing / keeps the directories, with their slash; POSIX classes and a leading ] in brackets.
-    expect(sh(lab, 'rc', 'echo */ proc/*/').stdout).toBe('proc/ sys/ proc/irq/ proc/net/\n');
+    expect(sh(lab, 'rc', 'cd /').status).toBe(0);
+    expect(sh(lab, 'rc', 'echo */ proc/*/').stdout).toBe('home/ proc/ sys/ tmp/ proc/irq/ proc/net/\n');
+    expect(sh(lab, 'rc', 'cd').status).toBe(0);
     const last = String(irqs.at(-1) ?? 0);
     expect(sh(lab, 'rc', `echo /proc/irq/${last.slice(0, -1)}[[:digit:]]`).stdout.split(' ')).toContain(`/proc/irq/${last}\n`);
     expect(sh(lab, 'rc', 'echo /proc/irq/[]x]* /proc/[[:upper:]]*').stdout).toBe('/proc/irq/[]x]* /proc/[[:upper:]]*\n');
@@ -172,7 +174,9 @@ describe('the two-board lab', () => {
     expect(completePath(rc, '/sys/k')).toEqual(['/sys/kernel/']);
     expect(completePath(rc, '/proc/')).toEqual(['/proc/interrupts', '/proc/irq/', '/proc/net/', '/proc/softirqs', '/proc/stat', '/proc/uptime']);
     expect(completePath(rc, `/sys/kernel/debug/ntb_transport/${rc.transport()?.dev.name ?? ''}/q`)).toHaveLength(2);
-    expect(completePath(rc, 'pr')).toEqual(['proc/']);
+    expect(completePath(rc, '/pr')).toEqual(['/proc/']);
+    // A relative word completes in the working directory (the home directory at boot).
+    expect(completePath(rc, '../')).toEqual(['../user/']);
     expect(completePath(rc, '/nope/x')).toEqual([]);
   });
 

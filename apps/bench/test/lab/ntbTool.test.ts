@@ -123,7 +123,9 @@ describe('errors as the shell prints them', () => {
     expect(err('rc', `cat ${RC_DIR}/peer0/mw_trans0`)).toBe(`cat: ${RC_DIR}/peer0/mw_trans0: Transport endpoint is not connected\n`);
     expect(err('rc', `echo 4096 > ${RC_DIR}/peer0/mw_trans0`)).toBe('bash: echo: write error: Transport endpoint is not connected\n');
     expect(err('rc', `cat ${RC_DIR}/spad999`)).toBe(`cat: ${RC_DIR}/spad999: No such file or directory\n`);
-    expect(err('rc', `echo 1 > ${RC_DIR}/peer0/mw0`)).toBe(`bash: ${RC_DIR}/peer0/mw0: No such file or directory\n`);
+    // O_CREAT of a name debugfs lacks: its directories have no ->create, so lookup_open is EACCES (a missing directory would be ENOENT).
+    expect(err('rc', `echo 1 > ${RC_DIR}/peer0/mw0`)).toBe(`bash: ${RC_DIR}/peer0/mw0: Permission denied\n`);
+    expect(err('rc', `echo 1 > ${RC_DIR}/peer9/mw0`)).toBe(`bash: ${RC_DIR}/peer9/mw0: No such file or directory\n`);
     expect(err('rc', `echo 1 > ${RC_DIR}/port`)).toBe('bash: echo: write error: Invalid argument\n');
     expect(err('rc', `echo 's 1' > ${RC_DIR}/peer_db_mask`)).toBe('bash: echo: write error: Invalid argument\n');
     expect(err('rc', `head -c x ${RC_DIR}/port`)).toBe("head: invalid number of bytes: 'x'\n");

@@ -10,13 +10,18 @@ const vars = new Map([['SERVER_IP', '10.0.0.1']]);
 
 describe('shell line parsing', () => {
   it("takes the seed's lines verbatim: sudo dropped, ${SERVER_IP} expanded", () => {
-    expect(parseLine('sudo iperf3 -Z -c ${SERVER_IP} -l 65480 -w 512M -P 4', vars)).toEqual({ argv: ['iperf3', '-Z', '-c', '10.0.0.1', '-l', '65480', '-w', '512M', '-P', '4'], patterns: Array<null>(10).fill(null), redirect: null, redirectPattern: null, stderr: 'terminal', sudo: true, background: false });
+    expect(parseLine('sudo iperf3 -Z -c ${SERVER_IP} -l 65480 -w 512M -P 4', vars)).toEqual({ argv: ['iperf3', '-Z', '-c', '10.0.0.1', '-l', '65480', '-w', '512M', '-P', '4'], patterns: Array<null>(10).fill(null), redirect: null, append: false, redirectPattern: null, stderr: 'terminal', stderrIntoRedirect: false, sudo: true, background: false });
     expect(parseLine('sudo iperf3 -ub0 -c $SERVER_IP', vars).argv).toEqual(['iperf3', '-ub0', '-c', '10.0.0.1']);
   });
 
   it('handles quotes and redirection', () => {
-    expect(parseLine(`echo "a b" 'c $SERVER_IP' > /proc/irq/35/smp_affinity`, vars)).toEqual({ argv: ['echo', 'a b', 'c $SERVER_IP'], patterns: [null, null, null], redirect: '/proc/irq/35/smp_affinity', redirectPattern: null, stderr: 'terminal', sudo: false, background: false });
-    expect(parseLine('echo 4>/proc/irq/35/smp_affinity', vars)).toEqual({ argv: ['echo', '4'], patterns: [null, null], redirect: '/proc/irq/35/smp_affinity', redirectPattern: null, stderr: 'terminal', sudo: false, background: false });
+    expect(parseLine(`echo "a b" 'c $SERVER_IP' > /proc/irq/35/smp_affinity`, vars)).toEqual({ argv: ['echo', 'a b', 'c $SERVER_IP'], patterns: [null, null, null], redirect: '/proc/irq/35/smp_affinity', append: false, redirectPattern: null, stderr: 'terminal', stderrIntoRedirect: false, sudo: false, background: false });
+    expect(parseLine('echo 4>/proc/irq/35/smp_affinity', vars)).toEqual({ argv: ['echo', '4'], patterns: [null, null], redirect: '/proc/irq/35/smp_affinity', append: false, redirectPattern: null, stderr: 'terminal', stderrIntoRedirect: false, sudo: false, background: false });
+    // `>>` appends; `2>&1` after the file sends standard error there too, before it only to the terminal's standard output (left to right).
+    expect(parseLine('iperf3 -c x >> out.txt 2>&1', vars)).toMatchObject({ argv: ['iperf3', '-c', 'x'], redirect: 'out.txt', append: true, stderr: 'stdout', stderrIntoRedirect: true });
+    expect(parseLine('iperf3 -c x 2>&1 >out.txt', vars)).toMatchObject({ redirect: 'out.txt', append: false, stderr: 'stdout', stderrIntoRedirect: false });
+    // Tilde expansion of an unquoted `~` starting a word (and the redirection's target); quoted or inside a word it stays.
+    expect(parseLine("cat ~ ~/a '~/b' a~ > ~/c", new Map([['HOME', '/home/user']]))).toMatchObject({ argv: ['cat', '/home/user', '/home/user/a', '~/b', 'a~'], redirect: '/home/user/c' });
   });
 
   it('marks the words with unquoted glob characters, quoted ones escaped in the pattern', () => {

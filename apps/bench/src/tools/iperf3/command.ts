@@ -13,8 +13,8 @@ import type { Board } from '../../lab/lab.js';
 import { result, type Command, type CommandResult, type ShellEnv } from '../../types.js';
 import { cjsonPrint } from '../net/cjson.js';
 import { systemInfo, wallClockAt, wallClockSeconds } from '../net/host.js';
-import { addJob, printJob, type JobStatus } from '../jobs.js';
-import { combinedOutput, interleaved, type StreamWrite } from '../output.js';
+import { addJob, printJob, printJobResult, type JobStatus } from '../jobs.js';
+import { interleaved, writesOf, type StreamWrite } from '../output.js';
 import { runClient, startClient, type ClientEarly, type ClientOutcome } from './client.js';
 import { buildErrorJson, buildJson } from './jsonReport.js';
 import { IPERF_ERRORS, IPERF_VERSION, iperfStrerror, parseIperf3Args, USAGE_SHORT, type Iperf3Options } from './options.js';
@@ -99,7 +99,7 @@ function runClientCommand(env: ShellEnv, parseWarnings: string, o: Iperf3Options
   if (early === null) startBackgroundClient(env, o, { parseWarnings, errorJson, before });
   else {
     // The job fails at once: what it printed, and its status, as bash would reap it.
-    printJob(board, combinedOutput(early));
+    printJobResult(env, early);
     addJob(board, { comm: 'iperf3', command: env.commandLine ?? 'iperf3', ended: () => true, signal: () => undefined, status: () => ({ kind: 'exit', code: early.status }) });
   }
   return result('');
@@ -116,28 +116,34 @@ const JOB_OUTPUT_POLL_NS = 100_000_000;
  */
 function startBackgroundClient(env: ShellEnv, o: Iperf3Options, pre: { readonly parseWarnings: string; readonly errorJson: (msg: string) => string; readonly before: string }): void {
   const { lab, board } = env;
-  printJob(board, pre.before);
-  // What the job has printed of its own text so far: the prefix of its final output.
+  printJob(env, pre.before);
+  printJob(env, pre.parseWarnings, 2);
+  // What the job has printed of its standard output so far: the prefix of its final output's.
   let shown = '';
   const show = (text: string): void => {
     if (text.startsWith(shown) && text.length > shown.length) {
-      printJob(board, text.slice(shown.length));
+      printJob(env, text.slice(shown.length));
       shown = text;
     }
   };
   let status: JobStatus | null = null;
   const run = startClient({ lab, board, options: o }, (outcome) => {
-    const r = clientResult(o, { ...pre, before: '' }, outcome);
-    const text = combinedOutput(r);
-    printJob(board, text.startsWith(shown) ? text.slice(shown.length) : text);
+    const r = clientResult(o, { ...pre, before: '', parseWarnings: '' }, outcome);
+    // The rest of its standard output (all of it if the live text was not its start), and its standard error.
+    const out = writesOf(r);
+    let skip = out.filter((w) => w.fd === 1).map((w) => w.text).join('').startsWith(shown) ? shown.length : 0;
+    for (const w of out) {
+      const cut = w.fd === 1 ? Math.min(skip, w.text.length) : 0;
+      skip -= cut;
+      printJob(env, w.text.slice(cut), w.fd);
+    }
     // SIGKILL ends the process without a handler; otherwise iperf3 exits with its status.
     status = outcome.kind === 'killed' ? { kind: 'signal', signo: outcome.signo } : { kind: 'exit', code: r.status };
   });
   const look = (): void => {
-    if (!o.json && !run.ended()) show(pre.parseWarnings + run.progress());
+    if (!o.json && !run.ended()) show(run.progress());
   };
   if (!o.json) {
-    show(pre.parseWarnings);
     const poll = (): void => {
       if (run.ended()) return;
       look();

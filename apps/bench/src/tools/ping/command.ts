@@ -47,8 +47,7 @@
  * ` ident=` only for an identifier set with `-e`).
  */
 import { NetError, type NetDevice, type PingSocket, type PmtuDisc } from '@ntbsim/net-core';
-import { runsAsRoot } from '../../lab/shell.js';
-import { result, type Command, type CommandResult } from '../../types.js';
+import { result, runsAsRoot, type Command, type CommandResult } from '../../types.js';
 import { takeServerOutput } from '../net/background.js';
 import { addJob, exitCode, printJob, type JobStatus } from '../jobs.js';
 import { interleaved, type StreamWrite } from '../output.js';
@@ -103,7 +102,7 @@ export const ping: Command = (argv, env) => {
   // A job writes to the board's terminal as it goes (its first lines show right after the command).
   const writes: StreamWrite[] = [];
   const out = (fd: 1 | 2, text: string): void => {
-    if (job) printJob(board, text);
+    if (job) printJob(env, text, fd);
     else writes.push({ fd, text });
   };
   if (o.count === 0 && o.deadline === 0 && !job) {

@@ -43,8 +43,7 @@
  */
 import type { ExecContext } from '@ntbsim/kernel';
 import type { NetDevice, PacketDirection, Skb } from '@ntbsim/net-core';
-import { runsAsRoot } from '../../lab/shell.js';
-import { result, type Command, type CommandResult, type ShellEnv } from '../../types.js';
+import { result, runsAsRoot, type Command, type CommandResult, type ShellEnv } from '../../types.js';
 import { GetoptError, getoptLong, type LongOption } from '../argv.js';
 import { addJob, printJob, type JobStatus, type ProcessSignal } from '../jobs.js';
 import { interleaved, type StreamWrite } from '../output.js';
@@ -392,8 +391,8 @@ export const tcpdump: Command = (argv, env) => {
   if (!background && o.count <= 0) return fail("the lab cannot interrupt a foreground tcpdump: give -c COUNT, or run it in the background (tcpdump … &) and stop it with kill or killall");
   const header = `${o.warnings}tcpdump: verbose output suppressed, use -v[v]... for full protocol decode\nlistening on ${dev.name}, link-type EN10MB (Ethernet), snapshot length ${o.snaplen === 0 ? MAXIMUM_SNAPLEN : o.snaplen} bytes\n`;
   if (background) {
-    printJob(env.board, header);
-    const cap = new Capture({ env, dev, o, filter, write: (w) => printJob(env.board, w.text) });
+    printJob(env, header, 2);
+    const cap = new Capture({ env, dev, o, filter, write: (w) => printJob(env, w.text, w.fd) });
     let killedBy = 0;
     // SIGINT, SIGTERM and SIGHUP run tcpdump's cleanup(); the other ending signals end it where it is.
     const signal = (sig: ProcessSignal): void => {
