@@ -5,9 +5,10 @@
  * and `reproduce`. Global options: --profile NAME|FILE, --seed N, --functional,
  * --param module.name=value, --doorbell legacy|per-bit|rc=MODE,ep=MODE, --trace FILE.
  */
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, realpathSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { getProfile, parseProfile, type PlatformProfile } from '@ntbsim/kernel';
 import type { DoorbellMode, EpfPortMode } from '@ntbsim/ntb-hw-epf';
 import { labCommands } from './commands.js';
@@ -79,21 +80,39 @@ const COMMAND_HELP: Readonly<Record<string, string>> = {
 `,
 };
 
-const GLOBAL_HELP = `Global options:
-  --profile NAME|FILE   platform profile (default rcar-s4; built-in: rcar-s4, x86-server)
-  --seed N              RNG seed (default 1)
-  --functional          move real payload bytes (default: timing mode, headers only)
-  --param MOD.NAME=VAL  module parameter (ntb_transport.*, ntb_netdev.*), repeatable
-  --doorbell MODE       legacy | per-bit (both boards), or per board: rc=MODE,ep=MODE
-                        (a board left out keeps legacy)
-  --mws N               vNTB memory windows in BAR2, 1..4 (default: one per ntb_num_queues, up to 4)
-  --ep-doorbell MODE    poll (default: the EP scans the host's doorbells every msecs_to_jiffies(5),
-                        8 ms at HZ 250, as on R-Car S4) | irq (vNTB msi_doorbell: an EP
-                        interrupt per doorbell)
-  --ntb-ports MODE      same (mainline: both NTB devices report port 0) | distinct (RC 0, EP 1,
-                        as port ops on the EPF drivers would; ntb_perf then needs --mws 2)
-  --trace FILE          write the event trace (JSON lines) to FILE
-`;
+/** The global options and their help, each starting at its `  --name`. */
+const GLOBAL_OPTION_HELP: readonly (readonly [string, string])[] = [
+  ['--profile', '  --profile NAME|FILE   platform profile (default rcar-s4; built-in: rcar-s4, x86-server)\n'],
+  ['--seed', '  --seed N              RNG seed (default 1)\n'],
+  ['--functional', '  --functional          move real payload bytes (default: timing mode, headers only)\n'],
+  ['--param', '  --param MOD.NAME=VAL  module parameter (ntb_transport.*, ntb_netdev.*), repeatable\n'],
+  ['--doorbell', '  --doorbell MODE       legacy | per-bit (both boards), or per board: rc=MODE,ep=MODE\n                        (a board left out keeps legacy)\n'],
+  ['--mws', '  --mws N               vNTB memory windows in BAR2, 1..4 (default: one per ntb_num_queues, up to 4)\n'],
+  [
+    '--ep-doorbell',
+    "  --ep-doorbell MODE    poll (default: the EP scans the host's doorbells every msecs_to_jiffies(5),\n                        8 ms at HZ 250, as on R-Car S4) | irq (vNTB msi_doorbell: an EP\n                        interrupt per doorbell)\n",
+  ],
+  ['--ntb-ports', '  --ntb-ports MODE      same (mainline: both NTB devices report port 0) | distinct (RC 0, EP 1,\n                        as port ops on the EPF drivers would; ntb_perf then needs --mws 2)\n'],
+  ['--trace', '  --trace FILE          write the event trace (JSON lines) to FILE\n'],
+];
+
+/** The global options a command takes, when not all of them. */
+const COMMAND_GLOBALS: Readonly<Record<string, readonly string[]>> = {
+  reproduce: ['--profile', '--seed', '--functional'],
+  sweep: GLOBAL_OPTION_HELP.map(([name]) => name).filter((n) => n !== '--trace'),
+  merge: [],
+  faults: ['--seed'],
+  profile: ['--profile'],
+  calibrate: ['--profile'],
+};
+
+/** The `Global options:` section, of those `only` names when given. */
+function globalHelp(only?: readonly string[]): string {
+  const shown = GLOBAL_OPTION_HELP.filter(([name]) => only === undefined || only.includes(name));
+  return shown.length === 0 ? 'Global options: none apply\n' : `Global options:\n${shown.map(([, text]) => text).join('')}`;
+}
+
+const GLOBAL_HELP = globalHelp();
 
 const USAGE = `Usage: ntb-bench [global options] COMMAND [args]
 
@@ -101,9 +120,9 @@ Commands:
 ${Object.values(COMMAND_HELP).join('')}
 ${GLOBAL_HELP}`;
 
-/** `ntb-bench COMMAND --help`: that command's usage, then the global options. */
+/** `ntb-bench COMMAND --help`: that command's usage, then the global options it takes. */
 function commandUsage(cmd: string): string {
-  return `Usage: ntb-bench [global options] ${(COMMAND_HELP[cmd] ?? '').trimStart()}\n${GLOBAL_HELP}`;
+  return `Usage: ntb-bench [global options] ${(COMMAND_HELP[cmd] ?? '').trimStart()}\n${globalHelp(COMMAND_GLOBALS[cmd])}`;
 }
 
 interface Globals {
@@ -174,8 +193,8 @@ function checkWritable(path: string, what: string): void {
   if (!isDir) throw new FileError(`${what} '${path}': ${FS_ERRORS['ENOTDIR'] ?? 'Not a directory'}`);
 }
 
-/** The global options (they go before the command). */
-const GLOBAL_OPTIONS = ['--profile', '--seed', '--functional', '--param', '--doorbell', '--mws', '--ep-doorbell', '--ntb-ports', '--trace'];
+/** The global options' names (they go before the command). */
+const GLOBAL_OPTIONS = GLOBAL_OPTION_HELP.map(([name]) => name);
 
 /**
  * A subcommand's arguments: each `--option` must be one it takes (`valued` ones consume the next
@@ -298,7 +317,14 @@ function writeTrace(lab: Lab, path: string | undefined): void {
 
 /** Boot the lab of `g`; what the boards' kernels printed while booting goes to stderr, each line after its board's name. */
 function bootGlobalLab(g: Globals): Lab {
-  const lab = bootLab(labOptions(g));
+  let lab: Lab;
+  try {
+    lab = bootLab(labOptions(g));
+  } catch (e) {
+    // A driver refusing the platform at probe (an errno-coded model error) is the options' fault, not a crash.
+    if (e instanceof Error && typeof (e as { code?: unknown }).code === 'string' && !(e instanceof LabError)) throw new LabError('EINVAL', `the boards cannot boot with these options: ${e.message}`);
+    throw e;
+  }
   for (const b of [lab.boards.rc, lab.boards.ep]) for (const line of b.kernelLog) process.stderr.write(`${b.name}: ${line}\n`);
   return lab;
 }
@@ -739,7 +765,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'iperf3':
       case 'ethtool':
       case 'ping':
-        return oneShot(globals, cmd, args);
+        return await oneShot(globals, cmd, args);
       default:
         throw new UsageError(`unknown command '${cmd}'`);
     }
@@ -762,7 +788,18 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-if (process.argv[1] !== undefined && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
+/** Whether this module is the program node was started with (`node dist/cli.js`, through a symlink too): then it runs. */
+function isMainModule(): boolean {
+  const argv1 = process.argv[1];
+  if (argv1 === undefined) return false;
+  try {
+    return realpathSync(argv1) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isMainModule()) {
   void main(process.argv.slice(2)).then((code) => {
     process.exitCode = code;
   });

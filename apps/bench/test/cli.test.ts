@@ -1,4 +1,5 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
@@ -55,6 +56,19 @@ describe('ntb-bench CLI', () => {
     const bad = join(dir, 'p.json');
     writeFileSync(bad, JSON.stringify({ name: 'x' }));
     expect(await run(['--profile', bad, 'lab'])).toMatchObject({ code: 1, err: expect.stringContaining('description: got nothing') as string });
+    // A profile the schema takes but the drivers refuse at probe (the vNTB function needs 4 MSI
+    // vectors): a clean message, no stack, whether booting a lab or before a sweep runs anything.
+    const few = JSON.parse((await run(['profile', 'rcar-s4'])).out) as { pcie: { msiVectors: { value: number } } };
+    few.pcie.msiVectors.value = 2;
+    const fewFile = join(dir, 'few.json');
+    writeFileSync(fewFile, JSON.stringify(few));
+    const msg = 'vntb.msiVectors: got 2, allowed a power of two ≥ 4';
+    for (const args of [['--profile', fewFile, 'ping', '-c', '1', '10.0.0.1'], ['--profile', fewFile, 'ethtool', '-l', 'ntb0']]) {
+      expect(await run(args)).toEqual({ code: 1, out: '', err: expect.stringMatching(new RegExp(`^ntb-bench: the boards cannot boot with these options: .*${msg}.*\n$`)) as string });
+    }
+    const sweep = await run(['sweep', 'pcie.msiVectors=16,2', '--runs', '1', '--duration', '1', '--out', join(dir, 's.json')]);
+    expect(sweep).toMatchObject({ code: 1, err: expect.stringContaining(`ntb-bench: sweep: pcie.msiVectors=2: [ntb-hw-epf] [config] ${msg}`) as string });
+    expect(sweep.err).not.toMatch(/\n +at /);
   });
 
   it('a bad sweep axis is a usage error: status 2 with the sweep usage, not the whole help', async () => {
@@ -203,15 +217,26 @@ describe('ntb-bench CLI', () => {
     expect(help).toContain('--doorbell MODE       legacy | per-bit (both boards), or per board: rc=MODE,ep=MODE');
   });
 
-  it('COMMAND --help (or -h) prints that command\'s usage and the global options, status 0; the one-shot tools take theirs to the tool', async () => {
-    for (const cmd of ['lab', 'reproduce', 'sweep', 'merge', 'calibrate', 'faults', 'profile']) {
+  it('COMMAND --help (or -h) prints that command\'s usage and the global options it takes, status 0; the one-shot tools take theirs to the tool', async () => {
+    const takes: Record<string, string[]> = {
+      lab: ['--profile', '--seed', '--functional', '--param', '--doorbell', '--mws', '--ep-doorbell', '--ntb-ports', '--trace'],
+      reproduce: ['--profile', '--seed', '--functional'],
+      sweep: ['--profile', '--seed', '--functional', '--param', '--doorbell', '--mws', '--ep-doorbell', '--ntb-ports'],
+      merge: [],
+      calibrate: ['--profile'],
+      faults: ['--seed'],
+      profile: ['--profile'],
+    };
+    for (const [cmd, globals] of Object.entries(takes)) {
       for (const h of ['--help', '-h']) {
         const r = await run([cmd, h]);
         expect({ cmd, h, code: r.code, err: r.err }).toEqual({ cmd, h, code: 0, err: '' });
         expect(r.out).toMatch(new RegExp(`^Usage: ntb-bench \\[global options\\] ${cmd} `));
-        expect(r.out).toContain('\nGlobal options:\n  --profile NAME|FILE');
+        const section = r.out.slice(r.out.indexOf('\nGlobal options:'));
+        expect({ cmd, listed: [...section.matchAll(/^ {2}(--[a-z-]+)/gm)].map((m) => m[1]) }).toEqual({ cmd, listed: globals });
       }
     }
+    expect((await run(['merge', '--help'])).out).toMatch(/\nGlobal options: none apply\n$/);
     const ping = await run(['ping', '-h']);
     expect(ping.out + ping.err).toContain('Usage\n  ping [options] <destination>');
   });
@@ -231,5 +256,21 @@ describe('ntb-bench CLI', () => {
   it('prints usage with status 0 for help and 1 without a command', async () => {
     expect(await run(['help'])).toMatchObject({ code: 0, out: expect.stringContaining('Usage: ntb-bench') as string });
     expect((await run([])).code).toBe(1);
+  });
+});
+
+describe('the ntb-bench command as npm links it', () => {
+  const root = new URL('..', import.meta.url).pathname;
+  it('is a file of the source tree (npm ci links it before any build), and runs the built CLI; so does a symlink to dist/cli.js', () => {
+    const pkg = JSON.parse(readFileSync(`${root}package.json`, 'utf8')) as { bin: Record<string, string> };
+    const bin = pkg.bin['ntb-bench'] ?? '';
+    expect(bin).not.toMatch(/dist\//);
+    expect(existsSync(`${root}${bin}`)).toBe(true);
+    const viaBin = spawnSync('node', [`${root}${bin}`, 'ethtool', '-l', 'ntb0'], { encoding: 'utf8' });
+    expect(viaBin).toMatchObject({ status: 0, stdout: expect.stringMatching(/^Channel parameters for ntb0:\n/) as string });
+    const link = join(mkdtempSync(join(tmpdir(), 'ntbsim-bin-')), 'ntb-bench');
+    symlinkSync(`${root}dist/cli.js`, link);
+    const viaLink = spawnSync('node', [link, 'ethtool', '-l', 'ntb0'], { encoding: 'utf8' });
+    expect(viaLink).toMatchObject({ status: 0, stdout: expect.stringMatching(/^Channel parameters for ntb0:\n/) as string });
   });
 });

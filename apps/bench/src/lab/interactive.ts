@@ -13,12 +13,12 @@
 import { createInterface } from 'node:readline';
 import { FILTERS } from '../tools/text.js';
 import { writeResult } from '../tools/output.js';
-import { lastJob, reap, takeJobOutput, type Job } from '../tools/jobs.js';
+import { exitCode, lastJob, reap, takeJobOutput, type Job } from '../tools/jobs.js';
 import { serverTestsRunning } from '../tools/iperf3/index.js';
 import type { Command, ShellEnv } from '../types.js';
 import type { Board, BoardName, Lab } from './lab.js';
 import { defaultVars, parseScriptLine } from './script.js';
-import { completePath, runLine, runsAsForegroundJob } from './shell.js';
+import { completePath, runLine, runsAsForegroundJob, setLastStatus } from './shell.js';
 
 /** Virtual time a foreground job runs per turn of the event loop (ns): short enough for Ctrl-C and output to keep up. */
 const SLICE_NS = 20_000_000;
@@ -139,8 +139,10 @@ export function interactive(lab: Lab, opts: InteractiveOptions): void {
       out.write(text);
     };
     void waitForeground(lab, { job, board: env.board, write }).then(() => {
-      // A foreground command is no job: it leaves no entry for `jobs` to report.
+      // A foreground command is no job: it leaves no entry for `jobs` to report; its status is `$?`.
       reap(env.board, [job]);
+      const st = job.status();
+      if (st !== null) setLastStatus(env, exitCode(st));
       // A program the signal ended without a word (sleep): bash starts a new line after its ^C.
       if (caret) out.write('\n');
       caret = false;

@@ -151,10 +151,11 @@ export function parseLine(line: string, vars: ReadonlyMap<string, string>): Pars
       continue;
     }
     if (c === '$') {
-      const m = /^\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))/.exec(line.slice(i));
+      // A name, or `?` (the last command's exit status, 0 before any).
+      const m = /^\$(?:\{([A-Za-z_][A-Za-z0-9_]*|\?)\}|([A-Za-z_][A-Za-z0-9_]*|\?))/.exec(line.slice(i));
       if (m !== null) {
         const name = (m[1] ?? m[2]) as string;
-        const v = vars.get(name);
+        const v = name === '?' ? (vars.get('?') ?? '0') : vars.get(name);
         if (v === undefined) throw new Error(`${name}: unbound variable`);
         // Brace expansion comes before parameter expansion: a value's braces are literal.
         add(v, quote !== null, false);
@@ -427,9 +428,34 @@ export const echo: Command = (argv) => {
  */
 export function runLine(line: string, env: ShellEnv, commands: ReadonlyMap<string, Command>): CommandResult {
   const background = takeServerOutput(env.board) + takeJobOutput(env.board);
-  const r = prependStdout(background, runCommand(line, env, commands));
+  const r = prependStdout(background, runCommand(stripComment(line), env, commands));
   const during = takeServerOutput(env.board) + takeJobOutput(env.board);
+  setLastStatus(env, r.status);
   return during === '' ? r : interleaved([...writesOf(r), { fd: 1, text: during }], r.status);
+}
+
+/** Record the last command's exit status, what `$?` expands to on that board's shell. */
+export function setLastStatus(env: ShellEnv, status: number): void {
+  env.vars.set('?', String(status));
+}
+
+/**
+ * `line` without its comment: as bash reads it, an unquoted, unescaped `#` that starts a word
+ * (at the line's start or after a blank) begins a comment that runs to the end of the line.
+ */
+export function stripComment(line: string): string {
+  let quote: '"' | "'" | null = null;
+  for (let i = 0; i < line.length; i++) {
+    const c = line.charAt(i);
+    if (quote === "'") {
+      if (c === "'") quote = null;
+    } else if (c === '\\') i++;
+    else if (quote === '"') {
+      if (c === '"') quote = null;
+    } else if (c === '"' || c === "'") quote = c;
+    else if (c === '#' && (i === 0 || line.charAt(i - 1) === ' ' || line.charAt(i - 1) === '\t')) return line.slice(0, i).trimEnd();
+  }
+  return line;
 }
 
 /** Split `line` at its unquoted `|`: the commands of a pipeline; throws on an empty one or a `||` list. */
@@ -532,8 +558,9 @@ const BACKGROUND_COMMANDS = new Set(['iperf3', 'sleep', 'tcpdump', 'ping', 'mpst
  */
 export function runsAsForegroundJob(line: string, env: ShellEnv): boolean {
   try {
-    if (splitPipeline(line).length !== 1) return false;
-    const p = parseLine(line, env.vars);
+    const text = stripComment(line);
+    if (splitPipeline(text).length !== 1) return false;
+    const p = parseLine(text, env.vars);
     return !p.background && p.redirect === null && p.stderr === 'terminal' && BACKGROUND_COMMANDS.has(p.argv[0] ?? '');
   } catch {
     return false;

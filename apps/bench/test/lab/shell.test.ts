@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { labCommands } from '../../src/commands.js';
 import { bootLab } from '../../src/lab/lab.js';
 import { defaultVars } from '../../src/lab/script.js';
-import { parseLine, runLine, splitPipeline, SudoError } from '../../src/lab/shell.js';
+import { parseLine, runLine, splitPipeline, stripComment, SudoError } from '../../src/lab/shell.js';
 import { parseScriptLine } from '../../src/lab/script.js';
 import { applyParam, parseKernelBool, parseKernelUint, unknownParamMessage } from '../../src/lab/params.js';
 
@@ -72,6 +72,32 @@ describe('shell line parsing', () => {
     expect(() => parseLine('echo "unterminated', vars)).toThrow("unexpected EOF while looking for matching `\"'");
     expect(() => parseLine('echo $NOPE', vars)).toThrow('NOPE: unbound variable');
     expect(() => parseLine('echo >', vars)).toThrow("syntax error near unexpected token `newline'");
+  });
+});
+
+describe('comments and $?', () => {
+  it("drops a comment from an unquoted # starting a word to the line's end, as bash reads it; a quoted, escaped or mid-word # stays", () => {
+    expect(stripComment('ping -c 1 10.0.0.1  # check the link')).toBe('ping -c 1 10.0.0.1');
+    expect(stripComment('# all of it')).toBe('');
+    expect(stripComment("echo '# not' \"# not\" \\# a#b # gone | wc")).toBe("echo '# not' \"# not\" \\# a#b");
+    const lab = bootLab({ seed: 1 });
+    const env = { lab, board: lab.boards.rc, vars: defaultVars(lab, lab.boards.rc) };
+    expect(runLine('echo hi # x', env, labCommands())).toEqual({ stdout: 'hi\n', stderr: '', status: 0 });
+    const irq = [...lab.boards.rc.host.irqs.keys()].sort((a, b) => a - b)[2] ?? 0;
+    expect(runLine(`echo 2 > /proc/irq/${irq}/smp_affinity   # qp on CPU1`, env, labCommands()).status).toBe(0);
+    expect(lab.boards.rc.host.irqs.get(irq)?.affinity).toBe(2);
+    expect(runLine('ethtool -l ntb0   # channels', env, labCommands()).stdout).toContain('Channel parameters for ntb0:');
+  });
+
+  it("expands $? to the last command's exit status on that board's shell (0 before any)", () => {
+    const lab = bootLab({ seed: 1 });
+    const env = { lab, board: lab.boards.rc, vars: defaultVars(lab, lab.boards.rc) };
+    const run = (line: string): string => runLine(line, env, labCommands()).stdout;
+    expect(run('echo $?')).toBe('0\n');
+    run('cat /nope');
+    expect(run('echo $? ${?}')).toBe('1 1\n');
+    run('frobnicate');
+    expect(run("echo $? '$?'")).toBe('127 $?\n');
   });
 });
 
