@@ -15,7 +15,7 @@ import { strtod } from './iperf3/units.js';
 import { addJob } from './jobs.js';
 import { LAB_KERNEL_RELEASE } from './net/host.js';
 import { matches } from './net/iproute2.js';
-import { result, type Command, type CommandResult, type ShellEnv } from '../types.js';
+import { result, runsAsRoot, type Command, type CommandResult, type ShellEnv } from '../types.js';
 
 const SLEEP_TRY = "Try 'sleep --help' for more information.\n";
 const SLEEP_SUFFIX: Readonly<Record<string, number>> = { '': 1, s: 1, m: 60, h: 3600, d: 86400 };
@@ -292,6 +292,9 @@ function integerArg(key: string, word: string | undefined, seen: number | null):
 }
 
 /** `ip link show|set …` and `ip addr show …` argument parsing (iplink_parse order): the device named, and the settings of `set`. */
+/** The `ip link set` attributes iproute2 takes that the lab does not set (it sets up, down, mtu and txqueuelen). */
+const LINK_SET_UNMODELLED = new Set(['arp', 'dynamic', 'multicast', 'allmulticast', 'promisc', 'trailers', 'carrier', 'name', 'address', 'broadcast', 'brd', 'peer', 'netns', 'link-netns', 'link-netnsid', 'alias', 'vf', 'xdp', 'xdpgeneric', 'xdpdrv', 'xdpoffload', 'master', 'vrf', 'nomaster', 'addrgenmode', 'protodown', 'protodown_reason', 'gso_max_size', 'gso_ipv4_max_size', 'gso_max_segs', 'gro_max_size', 'gro_ipv4_max_size', 'type', 'group']);
+
 function parseDevArgs(args: readonly string[], settable: boolean): LinkSettings {
   let dev: string | null = null;
   let mtu: number | null = null;
@@ -302,6 +305,7 @@ function parseDevArgs(args: readonly string[], settable: boolean): LinkSettings 
     if (settable && (w === 'up' || w === 'down')) flags.push(w);
     else if (settable && (matches(w, 'txqueuelen') || w === 'qlen' || matches(w, 'txqlen'))) qlen = integerArg('txqueuelen', args[++i], qlen);
     else if (settable && w === 'mtu') mtu = integerArg('mtu', args[++i], mtu);
+    else if (settable && LINK_SET_UNMODELLED.has(w)) throw new IpExit(`ip: the lab's ip link set sets up, down, mtu and txqueuelen only, not '${w}' (nothing was changed)\n`, 2);
     else {
       let name = w;
       if (w === 'dev') {
@@ -445,8 +449,34 @@ function ipAddrModify(board: Board, add: boolean, args: readonly string[]): Comm
  * kernel adds it (`proto kernel scope link src ADDR`, `linkdown` without carrier); a `dev`
  * filter drops the `dev` field, as iproute2 prints it.
  */
-function ipRoute(board: Board, args: readonly string[]): CommandResult {
+/**
+ * `ip route get ADDRESS`: the route the kernel picks for a packet to it (fib lookup of the
+ * local, then the main table), as iproute2 prints the RTM_NEWROUTE answer — a local address
+ * through `lo`, marked `local` with the `<local>` cache flag — with the user's uid (1000; 0
+ * under sudo); no route is the kernel's ENETUNREACH.
+ */
+function ipRouteGet(env: ShellEnv, args: readonly string[]): CommandResult {
+  const words = args[0] === 'to' ? args.slice(1) : args;
+  const [addr, ...more] = words;
+  if (addr === undefined) throw new IpExit('need at least a destination address\n', 255);
+  if (more.length > 0) throw new IpExit(`ip: the lab's ip route get takes a destination only, not '${more[0] ?? ''}'\n`, 2);
+  let dst: { readonly addr: number };
+  try {
+    dst = parseIpv4Prefix(addr);
+  } catch {
+    throw new IpExit(`Error: inet prefix is expected rather than "${addr}".\n`, 1);
+  }
+  const r = env.board.stack.route(dst.addr);
+  if (r === null) return result('', 'RTNETLINK answers: Network is unreachable\n', 2);
+  const local = r.dev === env.board.stack.loopback;
+  const uid = runsAsRoot(env) ? 0 : 1000;
+  return result(`${local ? 'local ' : ''}${formatIpv4(dst.addr)} dev ${r.dev.name} src ${formatIpv4(r.src)} uid ${uid} \n    cache ${local ? '<local> ' : ''}\n`);
+}
+
+function ipRoute(env: ShellEnv, args: readonly string[]): CommandResult {
+  const board = env.board;
   const [verb, ...rest] = args;
+  if (verb !== undefined && matches(verb, 'get')) return ipRouteGet(env, rest);
   if (verb !== undefined && !matches(verb, 'show') && !matches(verb, 'list') && verb !== 'lst') {
     if (matches(verb, 'add') || matches(verb, 'change') || matches(verb, 'replace') || matches(verb, 'delete') || matches(verb, 'append') || matches(verb, 'flush')) return result('', 'RTNETLINK answers: Operation not supported\n', 2);
     if (matches(verb, 'help')) throw new IpExit(IP_ROUTE_USAGE, 255);
@@ -625,7 +655,7 @@ export const ip: Command = (argv, env) => {
     }
     if (matches(obj, 'link')) return ipLink(env.board, rest, stats);
     if (matches(obj, 'address')) return ipAddr(env.board, rest);
-    if (matches(obj, 'route')) return ipRoute(env.board, rest);
+    if (matches(obj, 'route')) return ipRoute(env, rest);
     if (matches(obj, 'neighbour') || matches(obj, 'neighbor')) return ipNeigh(env.board, rest, stats);
     if (matches(obj, 'help')) throw new IpExit(IP_USAGE, 255);
     throw new IpExit(`Object "${obj}" is unknown, try "ip help".\n`, 255);
@@ -692,7 +722,12 @@ function moduleParams(module: 'ntb_netdev' | 'ntb_transport', base: ModuleParams
   try {
     for (const spec of params) p = applyParam(p, spec, module);
   } catch (e) {
-    if (e instanceof ParamError) return result('', `modprobe: ERROR: could not insert '${module}': Invalid argument\n`, 1);
+    if (e instanceof ParamError) {
+      // parse_args refuses the value with pr_err("%s: '%s' invalid for parameter '%s'"): dmesg has it, the terminal modprobe's line.
+      const line = /^[a-z_]+: '.*' invalid for parameter '[^']+'/.exec(e.message)?.[0];
+      if (line !== undefined) env.board.printk(line);
+      return result('', `modprobe: ERROR: could not insert '${module}': Invalid argument\n`, 1);
+    }
     throw e;
   }
   return { p, log: (p.unknown ?? []).map((u) => `${env.board.printk(unknownParamMessage(u))}\n`).join('') };

@@ -459,6 +459,8 @@ describe('bad input to the lab tools', () => {
     expect(l.boards.ep.transport()?.params.useRxDma).toBe(false);
     expect(run('rmmod ntb_netdev ntb_transport').status).toBe(0);
     expect(run('modprobe ntb_transport num_rx_dma_chan=two')).toEqual({ stdout: '', stderr: "modprobe: ERROR: could not insert 'ntb_transport': Invalid argument\n", status: 1 });
+    // parse_args' pr_err is in the kernel log, not on the terminal.
+    expect(run('dmesg').stdout).toMatch(/\] ntb_transport: 'two' invalid for parameter 'num_rx_dma_chan'\n$/);
     expect(l.boards.ep.transportLoaded()).toBe(false);
     const ok = run('modprobe ntb_transport use_rx_dma=1 num_rx_dma_chan=2 use_intr=1');
     expect(ok.status).toBe(0);
@@ -479,6 +481,25 @@ describe('bad input to the lab tools', () => {
     expect(run('ep', 'ip route').stdout).toBe('10.0.0.0/24 dev ntb0 proto kernel scope link src 10.0.0.2 linkdown \n');
     expect(run('ep', 'ip link set ntb0 down').status).toBe(0);
     expect(run('ep', 'ip route').stdout).toBe('');
+  });
+
+  it('ip route get: the route the kernel picks (local ones through lo, <local>), the uid of the user or root; no route is ENETUNREACH; ip link set refuses what it does not model, changing nothing', () => {
+    const l = bootLab({ seed: 11 });
+    const run = (line: string): CommandResult => runLine(line, { lab: l, board: l.boards.ep, vars: defaultVars(l, l.boards.ep) }, labCommands());
+    expect(run('ip route get 10.0.0.1')).toEqual({ stdout: '10.0.0.1 dev ntb0 src 10.0.0.2 uid 1000 \n    cache \n', stderr: '', status: 0 });
+    expect(run('sudo ip r g to 10.0.0.2')).toEqual({ stdout: 'local 10.0.0.2 dev lo src 10.0.0.2 uid 0 \n    cache <local> \n', stderr: '', status: 0 });
+    expect(run('ip route get 127.0.0.5').stdout).toBe('local 127.0.0.5 dev lo src 127.0.0.1 uid 1000 \n    cache <local> \n');
+    expect(run('ip route get 8.8.8.8')).toEqual({ stdout: '', stderr: 'RTNETLINK answers: Network is unreachable\n', status: 2 });
+    expect(run('ip route get x')).toEqual({ stdout: '', stderr: 'Error: inet prefix is expected rather than "x".\n', status: 1 });
+    expect(run('ip route get')).toEqual({ stdout: '', stderr: 'need at least a destination address\n', status: 255 });
+    expect(run('ip link set ntb0 down').status).toBe(0);
+    expect(run('ip route get 10.0.0.1')).toMatchObject({ stderr: 'RTNETLINK answers: Network is unreachable\n', status: 2 });
+    expect(run('ip link set ntb0 up').status).toBe(0);
+    const mtu = l.boards.ep.netdev()?.ndev.mtu;
+    for (const w of ['address 02:00:00:00:00:01', 'promisc on', 'name eth9']) {
+      expect(run(`ip link set ntb0 mtu 9000 ${w}`)).toEqual({ stdout: '', stderr: `ip: the lab's ip link set sets up, down, mtu and txqueuelen only, not '${w.split(' ')[0] ?? ''}' (nothing was changed)\n`, status: 2 });
+    }
+    expect(l.boards.ep.netdev()?.ndev.mtu).toBe(mtu);
   });
 
   it('ntb_perf in the lab: bad module parameters refuse the load with the kernel errno; its debugfs refuses bad writes without starting anything; a write to run blocks until the peer is there', () => {
