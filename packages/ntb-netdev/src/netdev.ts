@@ -376,6 +376,8 @@ export class NtbNetdev {
    * counts rx_packets/rx_bytes first and ignores netif_rx's result (a backlog drop is counted
    * once, by the core, in rx_dropped and softnet dropped); v7.0 counts them only when netif_rx
    * accepts the frame, and a drop in rx_errors and rx_dropped (on top of the core's rx_dropped).
+   * Each rx_packets, rx_bytes and rx_errors count (a re-post failure's rx_fifo_errors and
+   * v7.0's netif_rx drop included) is also the queue's, so the queues sum to the device.
    * The kernel posts a fresh skb of the current MTU + ETH_HLEN; here the frame's bytes are copied
    * out when the skb is built, so the same buffer object is posted again while it is big enough
    * (a buffer posted before an MTU increase and in flight through it is replaced).
@@ -408,6 +410,7 @@ export class NtbNetdev {
         } else if (netifRx(skb, ctx) === 'drop') {
           stats.rxErrors++;
           stats.rxDropped++;
+          q.stats.rxErrors++;
         } else {
           stats.rxPackets++;
           stats.rxBytes += len;
@@ -420,6 +423,7 @@ export class NtbNetdev {
     if (q.qp.rxEnqueue(next, next, this.rxBufLen, ctx) !== 0) {
       stats.rxErrors++;
       stats.rxFifoErrors++;
+      q.stats.rxErrors++;
     }
   }
 

@@ -37,7 +37,7 @@ export interface NtbQueueStats {
   rxPackets: number;
   /** Bytes handed to the stack. */
   rxBytes: number;
-  /** Frames received with an error (len < 0, or a frame that does not parse). */
+  /** rx_errors counted on this queue: len < 0 or a frame that does not parse (rx_length_errors), a failed re-post of a receive buffer (rx_fifo_errors), the baseline driver's netif_rx drop. */
   rxErrors: number;
   /** Frames whose TX completed. */
   txPackets: number;
