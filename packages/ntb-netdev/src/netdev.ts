@@ -78,7 +78,7 @@ export function validateNtbNetdevOptions(options: NtbNetdevOptions): void {
 /** One queue's context (struct ntb_netdev_queue). */
 export class NtbNetdevQueue {
   /** Counters. */
-  readonly stats: NtbQueueStats = { rxPackets: 0, rxBytes: 0, rxErrors: 0, txPackets: 0, txBytes: 0, txBusy: 0, txStops: 0, txTimerWakes: 0 };
+  readonly stats: NtbQueueStats = { rxPackets: 0, rxBytes: 0, rxErrors: 0, txPackets: 0, txBytes: 0, txBusy: 0, txStops: 0, txTimerWakes: 0, txTimerExpiries: 0 };
   /** The wake timer (tx_timer). */
   readonly timer: Timer | Hrtimer;
 
@@ -364,11 +364,18 @@ export class NtbNetdev {
     return this.variant === 'baseline' || q.qp.linkQuery();
   }
 
-  /** @internal The wake timer (ntb_netdev_tx_timer). */
+  /**
+   * @internal The wake timer (ntb_netdev_tx_timer): re-arm while fewer than tx_stop slots are
+   * free, else wake the subqueue if it is stopped (mq: and its QP link up). Every run counts in
+   * txTimerExpiries, a run that wakes the subqueue also in txTimerWakes.
+   */
   txTimer(q: NtbNetdevQueue, ctx: ExecContext): void {
-    q.stats.txTimerWakes++;
+    q.stats.txTimerExpiries++;
     if (q.qp.txFreeEntry() < TX_STOP) this.armTimer(q, ctx);
-    else if (this.stopped(q) && this.wakeAllowed(q)) this.ndev.netifWakeSubqueue(q.qid, ctx);
+    else if (this.stopped(q) && this.wakeAllowed(q)) {
+      q.stats.txTimerWakes++;
+      this.ndev.netifWakeSubqueue(q.qid, ctx);
+    }
   }
 
   /**
@@ -571,7 +578,7 @@ export class NtbNetdev {
     const names: string[] = [];
     for (const q of this.queues) {
       names.push(`rx_queue_${q.qid}_packets`, `rx_queue_${q.qid}_bytes`, `rx_queue_${q.qid}_errors`);
-      names.push(`tx_queue_${q.qid}_packets`, `tx_queue_${q.qid}_bytes`, `tx_queue_${q.qid}_busy`, `tx_queue_${q.qid}_stops`, `tx_queue_${q.qid}_timer_wakes`);
+      names.push(`tx_queue_${q.qid}_packets`, `tx_queue_${q.qid}_bytes`, `tx_queue_${q.qid}_busy`, `tx_queue_${q.qid}_stops`, `tx_queue_${q.qid}_timer_wakes`, `tx_queue_${q.qid}_timer_expiries`);
     }
     return names;
   }
@@ -581,7 +588,7 @@ export class NtbNetdev {
     const v: number[] = [];
     for (const q of this.queues) {
       const s = q.stats;
-      v.push(s.rxPackets, s.rxBytes, s.rxErrors, s.txPackets, s.txBytes, s.txBusy, s.txStops, s.txTimerWakes);
+      v.push(s.rxPackets, s.rxBytes, s.rxErrors, s.txPackets, s.txBytes, s.txBusy, s.txStops, s.txTimerWakes, s.txTimerExpiries);
     }
     return v;
   }

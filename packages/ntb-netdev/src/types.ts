@@ -47,8 +47,10 @@ export interface NtbQueueStats {
   txBusy: number;
   /** Times the subqueue was stopped for lack of TX slots. */
   txStops: number;
-  /** Wake timer expiries. */
+  /** Wake timer runs that woke the stopped subqueue (ntb_netdev_tx_timer's netif_wake_subqueue); at most txStops. */
   txTimerWakes: number;
+  /** Wake timer runs (ntb_netdev_tx_timer), re-arms while the ring stays short included. */
+  txTimerExpiries: number;
 }
 
 /** A loaded ntb_netdev module: its driver and the devices it probed. */

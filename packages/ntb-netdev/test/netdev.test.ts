@@ -59,8 +59,8 @@ describe('ntb_netdev probe and link', () => {
     expect(base.ops.getEthtoolStats).toBeUndefined();
     const mq = opsOf('mq');
     expect(mq.ops.getDrvinfo()).toEqual({ driver: 'ntb_netdev', version: '0.7', busInfo: mq.bus });
-    expect(mq.ops.getSsetCount?.('stats')).toBe(8);
-    expect(mq.ops.getEthtoolStats?.()).toHaveLength(8);
+    expect(mq.ops.getSsetCount?.('stats')).toBe(9);
+    expect(mq.ops.getEthtoolStats?.()).toHaveLength(9);
   });
 });
 
@@ -120,6 +120,8 @@ describe('datapath', () => {
     expect(q?.stats.txStops).toBeGreaterThan(0);
     expect(TX_START).toBeGreaterThan(TX_STOP);
     expect(q?.stats.txTimerWakes).toBeGreaterThan(0);
+    expect(q?.stats.txTimerWakes).toBeLessThanOrEqual(q?.stats.txStops ?? 0);
+    expect(q?.stats.txTimerExpiries).toBeGreaterThanOrEqual(q?.stats.txTimerWakes ?? 0);
   });
 
   it('the 250 us hrtimer wake variant moves the same bytes, no slower than the jiffy timer', () => {

@@ -3,11 +3,13 @@
  * against the device's: every rx_packets, rx_bytes, rx_errors, tx_packets and tx_bytes the
  * driver counts is also its queue's, so the queues sum to the device totals however the frames
  * went wrong (a receive buffer the driver cannot re-post: rx_fifo_errors; a frame longer than
- * the buffer: rx_length_errors; v7.0's netif_rx drop).
+ * the buffer: rx_length_errors; v7.0's netif_rx drop). And the wake timer: `timer_wakes` counts
+ * only the runs that woke the subqueue, so never more than `stops`; `timer_expiries` every run.
  */
 import { ERRNO } from '@ntbsim/kernel';
 import { describe, expect, it, vi } from 'vitest';
 import type { NtbNetdev, NtbQueueStats } from '../src/index.js';
+import { tcpFlows } from './flows.js';
 import { growChannels, rig, type Rig, type Side } from './rig.js';
 
 type Summed = 'rxPackets' | 'rxBytes' | 'rxErrors' | 'txPackets' | 'txBytes';
@@ -105,5 +107,36 @@ describe('per-queue counters sum to the device counters', () => {
     expect(st.rxErrors).toBe(st.rxFifoErrors + drops);
     const { queues, device } = queueSums(r.rc.nd);
     expect(queues).toEqual(device);
+  });
+});
+
+describe('wake timer counters', () => {
+  it.each(['jiffy', 'hrtimer'] as const)('%s: per queue, timer wakes never exceed stops; expiries count the re-arms too', (wakeTimer) => {
+    // Two 1 MiB windows, a QP in each: 7-slot rings, so the subqueues stop and wait for the timer.
+    const r = rig({ mws: 2, transport: { maxNumClients: 4 }, netdev: { wakeTimer } });
+    expect(growChannels(r, 2)).toEqual([0, 0]);
+    // XPS: the senders on EP CPU 1 go out on TX queue 0, those on CPU 2 on queue 1.
+    r.ep.nd.ndev.setXpsCpus(0, 1 << 1);
+    r.ep.nd.ndev.setXpsCpus(1, 1 << 2);
+    const run = tcpFlows(r, r.ep, r.rc, { flows: 4, bytes: 4_000_000, functional: false, cpus: (i) => 1 << (1 + (i % 2)) });
+    const t0 = r.sim.now;
+    while (!run.done() && r.sim.now < t0 + 10e9) r.sim.run({ until: r.sim.now + 10e6 });
+    expect(run.done()).toBe(true);
+    const all = [...r.ep.nd.queues.map((q) => ({ at: `ep queue ${q.qid}`, s: q.stats })), ...r.rc.nd.queues.map((q) => ({ at: `rc queue ${q.qid}`, s: q.stats }))];
+    for (const { at, s } of all) {
+      expect(s.txTimerWakes, `${at}`).toBeLessThanOrEqual(s.txStops);
+      expect(s.txTimerExpiries, `${at}`).toBeGreaterThanOrEqual(s.txTimerWakes);
+    }
+    expect(all.every(({ s }) => s.txTimerWakes > 0)).toBe(true);
+    // Some expiry found the ring still short and re-armed: expiries and wakes are not the same count.
+    expect(all.some(({ s }) => s.txTimerExpiries > s.txTimerWakes)).toBe(true);
+    const names = r.ep.nd.getStatsStrings();
+    const values = r.ep.nd.getEthtoolStats();
+    const at = (name: string): number => values[names.indexOf(name)] ?? -1;
+    for (const q of r.ep.nd.queues) {
+      expect(at(`tx_queue_${q.qid}_timer_wakes`)).toBe(q.stats.txTimerWakes);
+      expect(at(`tx_queue_${q.qid}_timer_expiries`)).toBe(q.stats.txTimerExpiries);
+      expect(at(`tx_queue_${q.qid}_stops`)).toBe(q.stats.txStops);
+    }
   });
 });

@@ -43,6 +43,7 @@ interface Observed {
   /** When the timer run at `t` was armed: the latest arming stop of queue 0, or timer run, before `t`. */
   readonly armedAt: (t: number) => number;
   readonly txTimerWakes: number;
+  readonly txTimerExpiries: number;
   readonly txStops: number;
 }
 
@@ -91,7 +92,7 @@ function watch(s: Side, timerName: string): () => { events: SubqueueEvent[]; fin
       const stops = q0.filter((e, i) => e.kind === 'stop' && !(q0[i + 1]?.kind === 'start' && q0[i + 1]?.t === e.t));
       const armedAt = (t: number): number => Math.max(...[...stops, ...timerRuns].filter((x) => x.t < t).map((x) => x.t));
       const stats = s.nd.queues[0]?.stats;
-      return { host, timerRuns, timerWakes, armedAt, txTimerWakes: stats?.txTimerWakes ?? -1, txStops: stats?.txStops ?? -1 };
+      return { host, timerRuns, timerWakes, armedAt, txTimerWakes: stats?.txTimerWakes ?? -1, txTimerExpiries: stats?.txTimerExpiries ?? -1, txStops: stats?.txStops ?? -1 };
     },
   });
 }
@@ -117,7 +118,9 @@ describe('wake timer timing under ring pressure', () => {
     const sides = underPressure({ wakeTimer: 'jiffy' });
     for (const o of sides) {
       const { host } = o;
-      expect(o.timerRuns.length).toBe(o.txTimerWakes);
+      expect(o.timerRuns.length).toBe(o.txTimerExpiries);
+      expect(o.timerWakes.length).toBe(o.txTimerWakes);
+      expect(o.txTimerWakes).toBeLessThanOrEqual(o.txStops);
       expect(o.txStops).toBeGreaterThan(0);
       expect(o.timerWakes.length).toBeGreaterThan(0);
       const jiffiesAt = (t: number): number => Math.floor((t - host.jiffyStart(0)) / host.tickNs);
@@ -140,7 +143,9 @@ describe('wake timer timing under ring pressure', () => {
   it.each([250_000, 100_000])('hrtimer variant (%i ns): a timer wake comes no earlier than the period after the stop, one period per expiry', (hrtimerNs) => {
     const sides = underPressure(hrtimerNs === 250_000 ? { wakeTimer: 'hrtimer' } : { wakeTimer: 'hrtimer', hrtimerNs });
     for (const o of sides) {
-      expect(o.timerRuns.length).toBe(o.txTimerWakes);
+      expect(o.timerRuns.length).toBe(o.txTimerExpiries);
+      expect(o.timerWakes.length).toBe(o.txTimerWakes);
+      expect(o.txTimerWakes).toBeLessThanOrEqual(o.txStops);
       expect(o.timerWakes.length).toBeGreaterThan(0);
       for (const { stop, wake, expiries } of o.timerWakes) {
         expect(expiries).toBeGreaterThanOrEqual(1);

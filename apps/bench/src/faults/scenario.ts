@@ -70,7 +70,7 @@ export interface BoardCounters {
   /** Sum of ntb_netdev per-queue tx stops (subqueue stopped short of tx_stop slots). */
   readonly txStops: number;
   /** Sum of ntb_netdev per-queue wake timer expiries. */
-  readonly txTimerWakes: number;
+  readonly txTimerExpiries: number;
   /** /proc/net/snmp Udp OutDatagrams. */
   readonly udpOutDatagrams: number;
   /** Udp InDatagrams. */
@@ -114,7 +114,7 @@ export function boardCounters(lab: Lab, name: BoardName): BoardCounters {
     rxDropped: s?.rxDropped ?? 0,
     qdiscDrops: nd === null ? 0 : Array.from({ length: nd.ndev.numTxQueues }, (_, i) => nd.ndev.txQueue(i).qdisc.stats.drops).reduce((n, d) => n + d, 0),
     txStops: (nd?.queues ?? []).reduce((n, q) => n + q.stats.txStops, 0),
-    txTimerWakes: (nd?.queues ?? []).reduce((n, q) => n + q.stats.txTimerWakes, 0),
+    txTimerExpiries: (nd?.queues ?? []).reduce((n, q) => n + q.stats.txTimerExpiries, 0),
     udpOutDatagrams: b.stack.snmp.Udp.OutDatagrams,
     udpInDatagrams: b.stack.snmp.Udp.InDatagrams,
     udpSndbufErrors: b.stack.snmp.Udp.SndbufErrors,

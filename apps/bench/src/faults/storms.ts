@@ -110,7 +110,7 @@ function ringFullStorm(wake: 'jiffy' | 'hrtimer'): Scenario {
     account: (v) => {
       const drv = noDriverLoss(v);
       if (drv !== null) return drv;
-      if (counterDelta(v, 'ep', 'txStops') === 0 || counterDelta(v, 'ep', 'txTimerWakes') === 0) return `the storm never filled a ring: ep tx stops +${counterDelta(v, 'ep', 'txStops')}, timer wakes +${counterDelta(v, 'ep', 'txTimerWakes')}`;
+      if (counterDelta(v, 'ep', 'txStops') === 0 || counterDelta(v, 'ep', 'txTimerExpiries') === 0) return `the storm never filled a ring: ep tx stops +${counterDelta(v, 'ep', 'txStops')}, timer expiries +${counterDelta(v, 'ep', 'txTimerExpiries')}`;
       if (counterDelta(v, 'ep', 'udpSndbufErrors') === 0) return 'the flood never overflowed the qdisc (SndbufErrors +0)';
       if (counterDelta(v, 'ep', 'qdiscDrops') < counterDelta(v, 'ep', 'udpSndbufErrors')) return `qdisc drops +${counterDelta(v, 'ep', 'qdiscDrops')} < SndbufErrors +${counterDelta(v, 'ep', 'udpSndbufErrors')}`;
       const reordered = v.datagrams === null ? 0 : datagramTotals(v.datagrams).reordered;
@@ -118,7 +118,7 @@ function ringFullStorm(wake: 'jiffy' | 'hrtimer'): Scenario {
       return udpLoss(v, 'ep', counterDelta(v, 'rc', 'rxDropped'));
     },
     accountDetail: (v) =>
-      `${udpDetail(v, 'ep')} (rc rx_dropped +${counterDelta(v, 'rc', 'rxDropped')}); ep qdisc drops +${counterDelta(v, 'ep', 'qdiscDrops')} (TCP's recovered: RetransSegs +${bothDelta(v, 'retransSegs')}); no tx_dropped/tx_errors; ep subqueue stops +${counterDelta(v, 'ep', 'txStops')}, wake timer +${counterDelta(v, 'ep', 'txTimerWakes')}, NETDEV_TX_BUSY +${counterDelta(v, 'ep', 'txBusy')}`,
+      `${udpDetail(v, 'ep')} (rc rx_dropped +${counterDelta(v, 'rc', 'rxDropped')}); ep qdisc drops +${counterDelta(v, 'ep', 'qdiscDrops')} (TCP's recovered: RetransSegs +${bothDelta(v, 'retransSegs')}); no tx_dropped/tx_errors; ep subqueue stops +${counterDelta(v, 'ep', 'txStops')}, wake-timer expiries +${counterDelta(v, 'ep', 'txTimerExpiries')}, NETDEV_TX_BUSY +${counterDelta(v, 'ep', 'txBusy')}`,
     weakness: {
       expect: wake === 'jiffy' ? 'shown' : 'absent',
       observed: (v) => {
@@ -126,7 +126,7 @@ function ringFullStorm(wake: 'jiffy' | 'hrtimer'): Scenario {
         const slots = v.lab.boards.ep.transport()?.qps[0]?.txRing.maxEntry ?? 0;
         return {
           shown: backlog > 0,
-          detail: `${slots}-slot rings (at most ${slots - 1} free, tx_start 10); ${probeMs} ms after the flood the EP qdiscs still held ${backlog} frames; ep subqueue stops +${counterDelta(v, 'ep', 'txStops')}, wake-timer expiries +${counterDelta(v, 'ep', 'txTimerWakes')}, ${(counterDelta(v, 'ep', 'txStops') === 0 ? 0 : (v.after.ep.txPackets - v.before.ep.txPackets) / counterDelta(v, 'ep', 'txStops')).toFixed(1)} frames per stop`,
+          detail: `${slots}-slot rings (at most ${slots - 1} free, tx_start 10); ${probeMs} ms after the flood the EP qdiscs still held ${backlog} frames; ep subqueue stops +${counterDelta(v, 'ep', 'txStops')}, wake-timer expiries +${counterDelta(v, 'ep', 'txTimerExpiries')}, ${(counterDelta(v, 'ep', 'txStops') === 0 ? 0 : (v.after.ep.txPackets - v.before.ep.txPackets) / counterDelta(v, 'ep', 'txStops')).toFixed(1)} frames per stop`,
         };
       },
     },

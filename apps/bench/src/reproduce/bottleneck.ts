@@ -28,7 +28,7 @@ export interface BoardSnapshot {
   /** Times ntb0's TX subqueues were stopped for lack of ring slots so far (all queues). */
   readonly txStops: number;
   /** Expiries of ntb0's tx_timers so far (all queues). */
-  readonly txTimerWakes: number;
+  readonly txTimerExpiries: number;
   /** The fewest slots a TX ring of ntb0 ever has free at most (max_entry − 1), or Infinity without ntb0. */
   readonly maxFreeSlots: number;
   /** Times each of ntb0's TX subqueues was stopped so far, by queue (`tx_queue_N_stops`). */
@@ -57,7 +57,7 @@ export function snapshot(board: Board, pair: EpfPair): BoardSnapshot {
   const queues = board.netdev()?.queues ?? [];
   const txStopsByQueue = queues.map((q) => q.stats.txStops);
   const txStops = txStopsByQueue.reduce((n, x) => n + x, 0);
-  const txTimerWakes = queues.reduce((n, q) => n + q.stats.txTimerWakes, 0);
+  const txTimerExpiries = queues.reduce((n, q) => n + q.stats.txTimerExpiries, 0);
   const maxFreeSlots = Math.min(...queues.map((q) => q.qp.txRing.maxEntry - 1));
   const link = pair.fabric.stats(board.name === 'rc' ? 'rc-to-ep' : 'ep-to-rc');
   const dma = pair.dma[board.name];
@@ -66,7 +66,7 @@ export function snapshot(board: Board, pair: EpfPair): BoardSnapshot {
     byName: board.host.cpus.map((c) => c.usageByName()),
     qdiscDrops,
     txStops,
-    txTimerWakes,
+    txTimerExpiries,
     maxFreeSlots,
     txStopsByQueue,
     wakeTimer: board.netdev()?.wakeTimer ?? 'jiffy',
@@ -323,8 +323,8 @@ export function findBottleneck(windows: Readonly<Record<BoardName, { readonly be
   // Not CPU-bound with TX subqueues that stop and wait for ntb_netdev's tx_timer, a jiffy later
   // (ntb_netdev_tx_timer): their rings never have tx_start slots free, or TX completions come
   // before the peer has taken enough frames back (tx_handler checks the peer's rx_info).
-  const delta = (n: BoardName, k: 'txStops' | 'txTimerWakes'): number => windows[n].after[k] - windows[n].before[k];
-  const timerBound = (['ep', 'rc'] as const).find((n) => delta(n, 'txStops') > 0 && delta(n, 'txTimerWakes') >= delta(n, 'txStops'));
+  const delta = (n: BoardName, k: 'txStops' | 'txTimerExpiries'): number => windows[n].after[k] - windows[n].before[k];
+  const timerBound = (['ep', 'rc'] as const).find((n) => delta(n, 'txStops') > 0 && delta(n, 'txTimerExpiries') >= delta(n, 'txStops'));
   const timerName = (n: BoardName): string => (windows[n].after.wakeTimer === 'hrtimer' ? 'the 250 µs tx_timer hrtimer' : 'the 1-jiffy tx_timer');
   const back = ret === undefined ? '' : returnPathNote(ret, windows[ret.receiver]);
   const timerWhy =
@@ -332,7 +332,7 @@ export function findBottleneck(windows: Readonly<Record<BoardName, { readonly be
       ? ''
       : windows[timerBound].after.maxFreeSlots < TX_START
         ? `${timerBound}'s ntb0 TX queues stopped ${delta(timerBound, 'txStops')} times on rings with at most ${windows[timerBound].after.maxFreeSlots} slots free, below tx_start ${TX_START}: only ${timerName(timerBound)} wakes them`
-        : `${timerBound}'s ntb0 TX queues stopped ${delta(timerBound, 'txStops')} times and waited for ${timerName(timerBound)} (${delta(timerBound, 'txTimerWakes')} expiries): their TX completions come before the peer has taken back tx_start ${TX_START} slots`;
+        : `${timerBound}'s ntb0 TX queues stopped ${delta(timerBound, 'txStops')} times and waited for ${timerName(timerBound)} (${delta(timerBound, 'txTimerExpiries')} expiries): their TX completions come before the peer has taken back tx_start ${TX_START} slots`;
   // Not CPU-bound: what held the queues (the tx_timer waits) and what held the streams (their ACKs), whichever the window shows.
   const why = [timerWhy, back === '' ? '' : `the streams' ACKs queue on the way back: ${back}`].filter((x) => x !== '').join('; ') || 'the window or doorbell latency limit the rate';
   const rxQueues = { rc: rxQueueLoads(windows.rc.before, windows.rc.after, rc), ep: rxQueueLoads(windows.ep.before, windows.ep.after, ep) };

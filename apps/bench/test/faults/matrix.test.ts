@@ -164,7 +164,7 @@ describe('the fault × invariant matrix', () => {
     const hr = report.results.find((x) => x.id === 'ring-full-storm-hrtimer');
     for (const r of [jiffy, hr]) {
       expect(r?.pass).toBe(true);
-      expect(r?.invariants['loss-accounted'].detail).toMatch(/^UDP (\d+)\/\d+ lost = ep SndbufErrors \+\1 \(qdisc full\) \+ rc RcvbufErrors \+0 \+ 0 in flight .*no tx_dropped\/tx_errors; ep subqueue stops \+[1-9]\d*, wake timer \+[1-9]\d*, NETDEV_TX_BUSY \+0$/);
+      expect(r?.invariants['loss-accounted'].detail).toMatch(/^UDP (\d+)\/\d+ lost = ep SndbufErrors \+\1 \(qdisc full\) \+ rc RcvbufErrors \+0 \+ 0 in flight .*no tx_dropped\/tx_errors; ep subqueue stops \+[1-9]\d*, wake-timer expiries \+[1-9]\d*, NETDEV_TX_BUSY \+0$/);
       expect(r?.invariants['no-dup-no-corruption'].detail).toMatch(/7 more streams \(7000000 B\) compared; UDP \d+\/\d+ datagrams of 16 flows checked \(CRC-32, sequence\): 0 duplicate, 0 corrupt, 0 reordered; no IP datagram received twice$/);
       expect(r?.invariants['resumes-in-bound'].status).toBe('pass');
     }

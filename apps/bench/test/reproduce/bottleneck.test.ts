@@ -17,10 +17,10 @@ interface PathWindow {
   readonly wakeTimer?: 'jiffy' | 'hrtimer';
 }
 
-function board(cpus: { kind?: 'softirq' | 'user' | 'kthread'; busy?: number; name?: string }[], qdiscDrops = 0, tx: { stops: number; timerWakes?: number; maxFreeSlots: number; byQueue?: number[] } = { stops: 0, maxFreeSlots: 14 }, path: PathWindow = {}): { before: BoardSnapshot; after: BoardSnapshot } {
+function board(cpus: { kind?: 'softirq' | 'user' | 'kthread'; busy?: number; name?: string }[], qdiscDrops = 0, tx: { stops: number; timerExpiries?: number; maxFreeSlots: number; byQueue?: number[] } = { stops: 0, maxFreeSlots: 14 }, path: PathWindow = {}): { before: BoardSnapshot; after: BoardSnapshot } {
   const byQueue = tx.byQueue ?? [tx.stops];
   const common = { wakeTimer: path.wakeTimer ?? 'jiffy', linkBytesPerSec: 1e9 } as const;
-  const before: BoardSnapshot = { usage: cpus.map(() => IDLE), byName: cpus.map(() => new Map<string, number>()), qdiscDrops: 0, txStops: 0, txTimerWakes: 0, maxFreeSlots: tx.maxFreeSlots, txStopsByQueue: byQueue.map(() => 0), ...common, t: 0, linkBytes: 0, linkStallNs: 0, linkReadWaitNs: 0, dmaBusyNs: (path.dmaBusyNs ?? []).map(() => 0) };
+  const before: BoardSnapshot = { usage: cpus.map(() => IDLE), byName: cpus.map(() => new Map<string, number>()), qdiscDrops: 0, txStops: 0, txTimerExpiries: 0, maxFreeSlots: tx.maxFreeSlots, txStopsByQueue: byQueue.map(() => 0), ...common, t: 0, linkBytes: 0, linkStallNs: 0, linkReadWaitNs: 0, dmaBusyNs: (path.dmaBusyNs ?? []).map(() => 0) };
   const after: BoardSnapshot = {
     ...common,
     t: 1e9,
@@ -32,7 +32,7 @@ function board(cpus: { kind?: 'softirq' | 'user' | 'kthread'; busy?: number; nam
     byName: cpus.map((c) => new Map(c.name === undefined ? [] : [[c.name, c.busy ?? 0]])),
     qdiscDrops,
     txStops: tx.stops,
-    txTimerWakes: tx.timerWakes ?? 0,
+    txTimerExpiries: tx.timerExpiries ?? 0,
     maxFreeSlots: tx.maxFreeSlots,
     txStopsByQueue: byQueue,
   };
@@ -57,11 +57,11 @@ describe('findBottleneck', () => {
   });
 
   it('names tx_timer wakes when not CPU-bound: rings that never have tx_start slots free, or completions that come too early; not when completions wake the queues', () => {
-    const b = findBottleneck({ rc: board([{ ...RX, busy: 0.4e9 }]), ep: board([{ kind: 'softirq', busy: 0.2e9, name: 'NET_RX/0' }], 0, { stops: 480, timerWakes: 500, maxFreeSlots: 6 }) });
+    const b = findBottleneck({ rc: board([{ ...RX, busy: 0.4e9 }]), ep: board([{ kind: 'softirq', busy: 0.2e9, name: 'NET_RX/0' }], 0, { stops: 480, timerExpiries: 500, maxFreeSlots: 6 }) });
     expect(b.stage).toMatch(/; ep's ntb0 TX queues stopped 480 times on rings with at most 6 slots free, below tx_start 10: only the 1-jiffy tx_timer wakes them$/);
-    const early = findBottleneck({ rc: board([{ ...RX, busy: 0.4e9 }]), ep: board([{}], 0, { stops: 480, timerWakes: 490, maxFreeSlots: 14 }) });
+    const early = findBottleneck({ rc: board([{ ...RX, busy: 0.4e9 }]), ep: board([{}], 0, { stops: 480, timerExpiries: 490, maxFreeSlots: 14 }) });
     expect(early.stage).toMatch(/; ep's ntb0 TX queues stopped 480 times and waited for the 1-jiffy tx_timer \(490 expiries\): their TX completions come before the peer has taken back tx_start 10 slots$/);
-    const completions = findBottleneck({ rc: board([{ ...RX, busy: 0.4e9 }]), ep: board([{}], 0, { stops: 480, timerWakes: 20, maxFreeSlots: 14 }) });
+    const completions = findBottleneck({ rc: board([{ ...RX, busy: 0.4e9 }]), ep: board([{}], 0, { stops: 480, timerExpiries: 20, maxFreeSlots: 14 }) });
     expect(completions.stage).toMatch(/the window or doorbell latency limit the rate$/);
   });
 
@@ -96,7 +96,7 @@ describe('findBottleneck', () => {
   });
 
   it("names the hrtimer variant's wake when ntb_netdev runs it", () => {
-    const b = findBottleneck({ rc: board([{ ...RX, busy: 0.4e9 }]), ep: board([{}], 0, { stops: 480, timerWakes: 500, maxFreeSlots: 6 }, { wakeTimer: 'hrtimer' }) });
+    const b = findBottleneck({ rc: board([{ ...RX, busy: 0.4e9 }]), ep: board([{}], 0, { stops: 480, timerExpiries: 500, maxFreeSlots: 6 }, { wakeTimer: 'hrtimer' }) });
     expect(b.stage).toMatch(/below tx_start 10: only the 250 µs tx_timer hrtimer wakes them$/);
   });
 
@@ -137,14 +137,14 @@ describe('findBottleneck', () => {
     });
 
     it('is a reason beside the tx_timer waits when no CPU is saturated, or alone; RTT in ms below a second, none for UDP', () => {
-      const b = findBottleneck({ rc: board([{ ...RX, busy: 0.8e9 }], 0, tx), ep: board([{}], 0, { stops: 3101, timerWakes: 3101, maxFreeSlots: 14 }) }, back([2, 602], 27.4));
+      const b = findBottleneck({ rc: board([{ ...RX, busy: 0.8e9 }], 0, tx), ep: board([{}], 0, { stops: 3101, timerExpiries: 3101, maxFreeSlots: 14 }) }, back([2, 602], 27.4));
       expect(b.stage).toBe(
         "not CPU-bound (busiest: RX copy: ntb_transport tasklet (memcpy from the uncached RX ring)); ep's ntb0 TX queues stopped 3101 times and waited for the 1-jiffy tx_timer (3101 expiries): their TX completions come before the peer has taken back tx_start 10 slots; the streams' ACKs queue on the way back: rc's ntb0 TX queue 1 held 602 packets on average in its qdisc, stopped 2 times for want of ring slots; the streams' RTT up to 27 ms",
       );
-      const alone = findBottleneck({ rc: board([{ ...RX, busy: 0.8e9 }], 0, { ...tx, timerWakes: 0 }), ep: board([{}]) }, back([2, 602], 27.4));
+      const alone = findBottleneck({ rc: board([{ ...RX, busy: 0.8e9 }], 0, { ...tx, timerExpiries: 0 }), ep: board([{}]) }, back([2, 602], 27.4));
       expect(alone.stage).toBe("not CPU-bound (busiest: RX copy: ntb_transport tasklet (memcpy from the uncached RX ring)); the streams' ACKs queue on the way back: rc's ntb0 TX queue 1 held 602 packets on average in its qdisc, stopped 2 times for want of ring slots; the streams' RTT up to 27 ms");
       expect(findBottleneck({ rc: board([{ ...RX, busy: 0.8e9 }], 0, tx), ep: board([{}]) }, back([2, 602], null)).returnPath).toMatch(/for want of ring slots$/);
-      const none = findBottleneck({ rc: board([{ ...RX, busy: 0.8e9 }], 0, tx), ep: board([{}], 0, { stops: 3101, timerWakes: 3101, maxFreeSlots: 14 }) }, back([STANDING_QUEUE - 1, 0]));
+      const none = findBottleneck({ rc: board([{ ...RX, busy: 0.8e9 }], 0, tx), ep: board([{}], 0, { stops: 3101, timerExpiries: 3101, maxFreeSlots: 14 }) }, back([STANDING_QUEUE - 1, 0]));
       expect(none.returnPath).toBe('');
       expect(none.stage).toMatch(/waited for the 1-jiffy tx_timer/);
     });
