@@ -93,6 +93,9 @@ export function applyParam(params: ModuleParams, spec: string, module?: string):
   if (mod === 'ntb_netdev') {
     switch (name) {
       case 'ntb_num_queues': {
+        // The v1 series' param_set_uint_minmax(val, kp, 1, NTB_NETDEV_MAX_QUEUES): a value
+        // outside 1..64 is -EINVAL and the load fails (its cover letter's "clamped" is not what
+        // the code does).
         const n = parseKernelUint(value);
         if (n === null || n < 1 || n > 64) throw new ParamError(`ntb_netdev: '${value}' invalid for parameter 'ntb_num_queues' (allowed 1..64)`);
         return { ...params, netdev: { ...params.netdev, queues: n } };
