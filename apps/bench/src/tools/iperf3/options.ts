@@ -406,8 +406,9 @@ function getopt(args: readonly string[], prog: string): Occurrence[] {
 }
 
 /**
- * The options real iperf3 accepts that the lab does not model: `-6`, `-L` (no IPv6), `-F`, `-I`, `--logfile` (no
- * writable filesystem), `-d` (debug dumps), `-X` (no SCTP), and — not modelled yet —
+ * The options real iperf3 accepts that the lab does not model: `-6`, `-L` (no IPv6), `-F`, `-I`, `-d`
+ * (debug dumps), `-X` (no SCTP), and — not modelled yet — `--logfile` (a shell redirection
+ * writes the boards' files: `iperf3 … > FILE 2>&1`),
  * `--extra-data`, `--repeating-payload`, `--udp-counters-64bit`, `--dont-fragment`, the pacing
  * and rate-limit options, `--idle-timeout` and `--rcv-timeout`.
  */
@@ -479,7 +480,11 @@ function splitHostDev(spec: string): { readonly host: string; readonly dev: stri
 }
 
 class ParamError extends Error {
-  constructor(readonly code: IperfErrorCode) {
+  constructor(
+    readonly code: IperfErrorCode,
+    /** The option real iperf3 takes but the lab refuses (IEUNIMP), as typed (`-6`, `--logfile`). */
+    readonly unmodelled: string | null = null,
+  ) {
     // iperf_strerror appends ": " to its perr codes, then strerror(errno) only when errno is
     // set, which it is not while parsing: IEAFFINITY reads "unable to set CPU affinity: ".
     super(PERR_CODES.has(code) ? `${IPERF_ERRORS[code]}: ` : IPERF_ERRORS[code]);
@@ -546,7 +551,7 @@ export function parseIperf3Args(argv: readonly string[], systemInfo: string, wal
   try {
     for (const { key, arg: optarg } of occ) {
       const arg = optarg ?? '';
-      if (UNMODELLED.has(key)) throw new ParamError('IEUNIMP');
+      if (UNMODELLED.has(key)) throw new ParamError('IEUNIMP', key.startsWith('--') ? key : `-${key}`);
       switch (key) {
         case 'p': {
           const p = atoi(arg);
@@ -616,7 +621,7 @@ export function parseIperf3Args(argv: readonly string[], systemInfo: string, wal
           // TCP_USER_TIMEOUT is checked as iperf3 checks it, then refused: the lab's TCP has no user timeout.
           const ms = atoi(arg);
           if (ms < 0 || ms > MAX_SND_TIMEOUT_MS) throw new ParamError('IESNDTIMEOUT');
-          throw new ParamError('IEUNIMP');
+          throw new ParamError('IEUNIMP', '--snd-timeout');
         }
         case 'u':
           protocol = 'UDP';
@@ -759,7 +764,9 @@ export function parseIperf3Args(argv: readonly string[], systemInfo: string, wal
     if (!(e instanceof ParamError)) throw e;
     // iperf_err: with --timestamps already parsed, the time first.
     const stamp = timestamps === null ? '' : strftime(timestamps, wallSecs);
-    return { kind: 'exit', stdout: '', stderr: `${stamp}iperf3: parameter error - ${e.message}\n\n${USAGE_SHORT}`, status: 1 };
+    // IEUNIMP reads as if iperf3 lacked the option: the lab says it is its own gap.
+    const gap = e.unmodelled === null ? '' : `ntb-bench: iperf3 3.12 has ${e.unmodelled}; the lab does not model it\n`;
+    return { kind: 'exit', stdout: '', stderr: `${stamp}iperf3: parameter error - ${e.message}\n\n${USAGE_SHORT}${gap}`, status: 1 };
   }
   let warnings = json && unitFormat !== 'a' ? 'warning: Report format (-f) flag ignored with JSON output (-J)\n' : '';
   if (json && verbose) warnings += 'warning: Verbose output (-v) may interfere with JSON output (-J)\n';
