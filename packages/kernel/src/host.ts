@@ -25,7 +25,7 @@ export function formatPrintk(uptimeNs: Ns, text: string): string {
 
 /** Options of `requestIrq`. */
 export interface IrqOptions {
-  /** Initial smp_affinity mask (bit i = CPU i). Default: all CPUs (delivers to CPU 0). */
+  /** Initial smp_affinity mask (bit i = CPU i). Default: the host's `irqDefaultAffinity` (all CPUs at boot: delivers to CPU 0). */
   readonly affinity?: number;
 }
 
@@ -60,6 +60,7 @@ export class Host {
   private nextIrq: number;
   private readonly kworkers: Kworker[] = [];
   private readonly allMask: number;
+  private defaultAffinity: number;
   private readonly logBuf: string[] = [];
   private forks = 0;
 
@@ -77,6 +78,7 @@ export class Host {
     const n = profile.cpu.count.value;
     this.cpus = Array.from({ length: n }, (_, i) => new Cpu(this, i));
     this.allMask = n >= 32 ? 0xffffffff : (1 << n) - 1;
+    this.defaultAffinity = this.allMask;
     this.llcCpus = profile.cpu.llcCpus.value;
     this.llcScan = this.cpus.map((c) => {
       const domain = this.cpus.filter((o) => this.sharesCache(o, c));
@@ -164,9 +166,22 @@ export class Host {
     return Math.ceil((msecs * this.profile.kernel.hz.value) / 1e3);
   }
 
+  /**
+   * irq_default_affinity (/proc/irq/default_smp_affinity): the smp_affinity a vector allocated
+   * later starts with (desc_smp_init); the vectors already there keep theirs. All CPUs at boot.
+   */
+  get irqDefaultAffinity(): number {
+    return this.defaultAffinity;
+  }
+
+  /** Set irq_default_affinity (a write to /proc/irq/default_smp_affinity); EINVAL if no online CPU is in the mask. */
+  setIrqDefaultAffinity(mask: number): void {
+    this.defaultAffinity = this.checkCpuMask(mask, 'irq default_smp_affinity');
+  }
+
   /** Allocate an interrupt vector with `handler` (request_irq). */
   requestIrq(name: string, handler: IrqHandler, options: IrqOptions = {}): IrqVector {
-    const irq = new IrqVector(this, this.nextIrq++, { name, handler, affinity: options.affinity ?? this.allMask });
+    const irq = new IrqVector(this, this.nextIrq++, { name, handler, affinity: options.affinity ?? this.defaultAffinity });
     this.irqs.set(irq.num, irq);
     return irq;
   }

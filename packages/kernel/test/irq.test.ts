@@ -46,6 +46,18 @@ describe('IrqVector', () => {
     expect(irq.counts[0]).toBe(2);
   });
 
+  it('starts a vector requested later on the default affinity (irq_default_affinity); the ones already there keep theirs', () => {
+    const { host } = quietHost({ cpus: 4 });
+    const before = host.requestIrq('a', () => undefined);
+    expect(host.irqDefaultAffinity).toBe(0xf);
+    host.setIrqDefaultAffinity(0b1100);
+    const after = host.requestIrq('b', () => undefined);
+    expect([before.affinity, after.affinity, after.target.id]).toEqual([0xf, 0b1100, 2]);
+    expect(host.requestIrq('c', () => undefined, { affinity: 0b1 }).affinity).toBe(1);
+    expect(() => host.setIrqDefaultAffinity(0b110000)).toThrow(/irq default_smp_affinity: mask 48 has no online CPU/);
+    expect(host.irqDefaultAffinity).toBe(0b1100);
+  });
+
   it('numbers vectors in order and frees them', () => {
     const { host } = quietHost();
     const a = host.requestIrq('a', () => undefined);
