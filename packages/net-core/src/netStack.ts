@@ -422,7 +422,9 @@ export class NetStack {
     let v: unknown = value;
     if (key === 'tcpCongestionControl') v = typeof value === 'string' ? value.trim() : value;
     else if (typeof value === 'string') {
-      const parts = value.trim().split(/\s+/).map(Number);
+      // No number at all (an empty write) is EINVAL, as __do_proc_dointvec answers a write that parsed none.
+      const text = value.trim();
+      const parts = text === '' ? [] : text.split(/\s+/).map(Number);
       v = parts.length === 1 ? parts[0] : parts;
     }
     if (BOOLS.has(key) && typeof v === 'number') v = v !== 0;

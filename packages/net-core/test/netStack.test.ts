@@ -104,6 +104,9 @@ describe('NetStack NET_RX', () => {
     expect(lab.sa.sysctl.tcpTimestamps).toBe(false);
     expect(() => lab.sa.setSysctl('net.ipv4.tcp_rmem', '3 2 1')).toThrow(NetError);
     expect(() => lab.sa.setSysctl('net.core.nope', 1)).toThrow(/unknown/);
+    // A write with no number in it (`echo > /proc/sys/…`) is EINVAL, not 0; the value stays.
+    for (const name of ['net.ipv4.tcp_reordering', 'net.ipv4.tcp_rmem', 'net.ipv4.tcp_timestamps']) expect(() => lab.sa.setSysctl(name, ' \n')).toThrow(expect.objectContaining({ code: 'EINVAL' }));
+    expect([lab.sa.sysctl.tcpReordering, lab.sa.sysctl.tcpTimestamps]).toEqual([3, false]);
   });
 
   it('keeps wmem_max/wmem_default at SOCK_MIN_SNDBUF and rmem_max/rmem_default at SOCK_MIN_RCVBUF or above (sysctl_net_core.c extra1)', () => {
