@@ -1,7 +1,7 @@
 import type { Errno } from '@ntbsim/kernel';
 
 /** Errno-like codes of transport misuse and bad parameters. */
-export type TransportErrorCode = Extract<Errno, 'EINVAL' | 'ENODEV' | 'EEXIST' | 'ERANGE'>;
+export type TransportErrorCode = Extract<Errno, 'EINVAL' | 'ENODEV' | 'EEXIST' | 'ERANGE' | 'EPERM'>;
 
 /** Bad module parameters or misuse of the transport API: thrown (hot-path failures return -errno). */
 export class TransportError extends Error {

@@ -18,10 +18,10 @@ export {
   type Counts,
   type QpRing,
 } from './layout.js';
-export { DEFAULT_TRANSPORT_PARAMS, KERNEL_PARAM_NAMES, MIN_MAX_MW_SIZE, PAYLOAD_HEADER_SIZE, transportParams } from './params.js';
+export { DEFAULT_TRANSPORT_PARAMS, KERNEL_PARAM_NAMES, MIN_MAX_MW_SIZE, PAYLOAD_HEADER_SIZE, PROBE_TIME_PARAMS, transportParams } from './params.js';
 export { QpDma, TransportQp } from './qp.js';
 export { formatQpStats } from './stats.js';
-export { createNtbTransportClient, NtbTransport, TransportBus } from './transport.js';
+export { createNtbTransportClient, NtbTransport, TransportBus, type NtbTransportClient } from './transport.js';
 export type {
   QpStats,
   QueueHandlers,

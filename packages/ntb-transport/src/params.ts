@@ -81,20 +81,45 @@ export const KERNEL_PARAM_NAMES: Record<keyof TransportParams, string> = {
   rxDmaFallbackOwnSlot: 'rx_dma_fallback_own_slot',
 };
 
+/** Check `value` for parameter `key`; throws TransportError (EINVAL) naming the parameter and what it allows. */
+function checkParam(key: string, value: unknown): void {
+  const check = CHECKS[key as keyof TransportParams] as Checker | undefined;
+  if (check === undefined) {
+    throw new TransportError('EINVAL', `unknown parameter ${key}; known: ${Object.values(KERNEL_PARAM_NAMES).join(', ')}`);
+  }
+  const allowed = check(value);
+  if (allowed !== null) {
+    throw new TransportError('EINVAL', `ntb_transport.${KERNEL_PARAM_NAMES[key as keyof TransportParams]}: got ${JSON.stringify(value)}, allowed ${allowed}`);
+  }
+}
+
 /** Defaults overridden by `overrides`, validated; throws TransportError (EINVAL) naming the bad parameter. */
 export function transportParams(overrides: Partial<Record<keyof TransportParams, unknown>> = {}): TransportParams {
   const out: Record<string, unknown> = { ...DEFAULT_TRANSPORT_PARAMS };
   for (const [key, value] of Object.entries(overrides)) {
     if (value === undefined) continue;
-    const check = CHECKS[key as keyof TransportParams] as Checker | undefined;
-    if (check === undefined) {
-      throw new TransportError('EINVAL', `unknown parameter ${key}; known: ${Object.values(KERNEL_PARAM_NAMES).join(', ')}`);
-    }
-    const allowed = check(value);
-    if (allowed !== null) {
-      throw new TransportError('EINVAL', `ntb_transport.${KERNEL_PARAM_NAMES[key as keyof TransportParams]}: got ${JSON.stringify(value)}, allowed ${allowed}`);
-    }
+    checkParam(key, value);
     out[key] = value;
   }
   return out as unknown as TransportParams;
+}
+
+/**
+ * The parameters the transport reads only when it probes a device: `max_num_clients` caps
+ * qp_count there, and `use_msi` is looked at there alone (the model's devices have no NTB MSI,
+ * so it never takes effect). Every other one is read where it is used — per frame
+ * (`copy_bytes`, `tx_memcpy_offload`), at each link-up (`transport_mtu`, `max_mw_size`), at
+ * each queue creation (the DMA ones) — so a change after probe applies from then on.
+ */
+export const PROBE_TIME_PARAMS: ReadonlySet<keyof TransportParams> = new Set<keyof TransportParams>(['maxNumClients', 'useMsi']);
+
+/**
+ * @internal Set `key` in the module's parameters `params` (a write to
+ * /sys/module/ntb_transport/parameters/<name>): EPERM for a PROBE_TIME_PARAMS one, whatever the
+ * value (nothing would read it again), else EINVAL for a value it does not allow.
+ */
+export function setTransportParam(params: TransportParams, key: keyof TransportParams, value: unknown): void {
+  if (PROBE_TIME_PARAMS.has(key)) throw new TransportError('EPERM', `ntb_transport.${KERNEL_PARAM_NAMES[key]}: read only when a device is probed; the loaded module would never use a new value`);
+  checkParam(key, value);
+  (params as unknown as Record<string, unknown>)[key] = value;
 }

@@ -10,7 +10,7 @@
 import { DelayedWork, ERRNO, type ExecContext, type Host, type Task, type Tasklet, type TaskStep } from '@ntbsim/kernel';
 import type { DmaBuffer, DmaChannel, DmaCookie, IoWindow } from '@ntbsim/ntb-core';
 import { DESC_DONE_FLAG, HDR, LINK_DOWN_FLAG, NTB_LINK_DOWN_TIMEOUT, SPAD, type QpRing } from './layout.js';
-import { PAYLOAD_HEADER_SIZE } from './params.js';
+import { PAYLOAD_HEADER_SIZE, setTransportParam } from './params.js';
 import type { QpStats, QueueHandlers, TransportQueue } from './types.js';
 import type { NtbTransport } from './transport.js';
 
@@ -169,8 +169,14 @@ export class TransportQp implements TransportQueue {
     this.cbData = cbData;
     const p = this.nt.params;
     const ops = this.nt.dev.ops;
-    if (p.useDma || p.useTxDma) this.txDma.setup(ops, p.numTxDmaChan || 1);
-    if (p.useDma || p.useRxDma) this.rxDma.setup(ops, p.numRxDmaChan || 1);
+    // The series' create_queue: `if (use_dma) { use_tx_dma = true; use_rx_dma = true; }` sets
+    // the module's parameters themselves, which stay set for later queues.
+    if (p.useDma) {
+      setTransportParam(p, 'useTxDma', true);
+      setTransportParam(p, 'useRxDma', true);
+    }
+    if (p.useTxDma) this.txDma.setup(ops, p.numTxDmaChan || 1);
+    if (p.useRxDma) this.rxDma.setup(ops, p.numRxDmaChan || 1);
     // NTB_QP_DEF_NUM_ENTRIES more, on top of the rx_max_entry a link set up before the first
     // create put there (free_queue empties the list, so later creates start from 100).
     for (let i = 0; i < 100; i++) this.rxFree.push(newEntry());
@@ -399,8 +405,9 @@ export class TransportQp implements TransportQueue {
     return b === null || b.length <= Math.max(0, e.len) ? b : b.subarray(0, e.len);
   }
 
+  /** ntb_memcpy_tx: to the offload thread while `tx_memcpy_offload` is set and the QP has one (ntb_tx_offload_enabled, read per copy), else on this stack. */
   private memcpyTx(ctx: ExecContext, e: Entry): void {
-    if (this.offloadThread !== null) {
+    if (this.nt.params.txMemcpyOffload && this.offloadThread !== null) {
       this.txOffl.push(e);
       this.offloadThread.wake();
     } else {

@@ -13,7 +13,7 @@ import { DelayedWork, ERRNO, Work, type ExecContext, type Workqueue } from '@ntb
 import { logProbeFailure, type DmaBuffer, type IoWindow, type NtbClient, type NtbDevice } from '@ntbsim/ntb-core';
 import { TransportError } from './errors.js';
 import { NTB_LINK_DOWN_TIMEOUT, NTB_TRANSPORT_VERSION, numQpsInMw, qpRing, roundUp, RX_INFO_SIZE, SPAD, transportCounts, type Counts } from './layout.js';
-import { PAYLOAD_HEADER_SIZE, transportParams } from './params.js';
+import { PAYLOAD_HEADER_SIZE, setTransportParam, transportParams } from './params.js';
 import { TransportQp } from './qp.js';
 import type { QueueHandlers, TransportClientDev, TransportClientDriver, TransportClientOptions, TransportParams } from './types.js';
 
@@ -29,7 +29,7 @@ interface TransportMw {
 
 /** ntb_transport bound to one NTB device. */
 export class NtbTransport {
-  /** The module parameters in force. */
+  /** The module parameters in force: the module's, read where the kernel reads them (a change while loaded applies from the next use). */
   readonly params: TransportParams;
   /** Probe-time counts (mw_count, qp_count, qp_bitmap). */
   readonly counts: Counts;
@@ -374,8 +374,23 @@ export class TransportBus {
   }
 }
 
+/** The ntb_transport module: its NTB client, the instances it probed, and its parameters. */
+export interface NtbTransportClient extends NtbClient {
+  /** The probed transports by device. */
+  readonly instances: Map<NtbDevice, NtbTransport>;
+  /** The messages of refused probes. */
+  readonly probeLog: string[];
+  /** The module parameters in force, shared by every instance (the module's globals): each reads them where the kernel does. */
+  readonly params: TransportParams;
+  /**
+   * Change one parameter while loaded (a write to /sys/module/ntb_transport/parameters/…):
+   * TransportError EINVAL for a value it does not allow, EPERM for one of PROBE_TIME_PARAMS.
+   */
+  setParam(key: keyof TransportParams, value: unknown): void;
+}
+
 /** The ntb_transport NTB client (module init): register it on a host's NtbBus; `probeLog` keeps the messages of refused probes. */
-export function createNtbTransportClient(options: TransportClientOptions): NtbClient & { readonly instances: Map<NtbDevice, NtbTransport>; readonly probeLog: string[] } {
+export function createNtbTransportClient(options: TransportClientOptions): NtbTransportClient {
   const params = transportParams(options.params);
   const instances = new Map<NtbDevice, NtbTransport>();
   const probeLog: string[] = [];
@@ -383,6 +398,8 @@ export function createNtbTransportClient(options: TransportClientOptions): NtbCl
     name: 'ntb_transport',
     instances,
     probeLog,
+    params,
+    setParam: (key, value) => setTransportParam(params, key, value),
     probe(dev: NtbDevice): number {
       const t = probeTransport(dev, params, (line) => {
         probeLog.push(`${dev.name}: ${line}`);

@@ -1,6 +1,6 @@
 import { ERRNO, type ExecContext } from '@ntbsim/kernel';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { formatQpStats, type TransportParams } from '../src/index.js';
 import { inTask, payload, rig, runUntilUp, type Rig } from './harness.js';
 
@@ -161,6 +161,33 @@ describe('copy paths', () => {
     const after = r.a.host.usage().reduce((s, u) => s + u.kthread, 0);
     expect(after - before).toBeGreaterThan(3 * r.a.host.costs.memcpyToio(65524) * 0.99);
     expect(r.b.received.get(0)).toHaveLength(3);
+  });
+
+  it('reads copy_bytes and tx_memcpy_offload per frame: a change while loaded applies to the next frame', () => {
+    const r = rig({ params: { useDma: true, txMemcpyOffload: true } });
+    expect(runUntilUp(r)).toBe(true);
+    const qa = r.a.qps[0];
+    const thread = qa?.offloadThread;
+    if (qa === undefined || thread == null) throw new Error('no qp or no offload thread');
+    // use_dma set use_tx_dma and use_rx_dma in the module's parameters when the queue was created.
+    expect(r.a.client.params).toMatchObject({ useTxDma: true, useRxDma: true });
+    const wakes = vi.spyOn(thread, 'wake');
+    const send = (len: number): void => {
+      stream(r, [len]);
+      r.sim.run({ until: r.sim.now + 50_000_000 });
+    };
+    send(2000);
+    expect(qa.stats).toMatchObject({ txAsync: 1, txMemcpy: 0 });
+    r.a.client.setParam('copyBytes', 4096);
+    send(2000);
+    expect(qa.stats).toMatchObject({ txAsync: 1, txMemcpy: 1 });
+    expect(wakes).toHaveBeenCalledTimes(1);
+    // Offload off: the next CPU copy runs on the sender's stack; ntb-txcpy is not woken.
+    r.a.client.setParam('txMemcpyOffload', false);
+    send(3000);
+    expect(qa.stats.txMemcpy).toBe(2);
+    expect(wakes).toHaveBeenCalledTimes(1);
+    expect(r.b.received.get(0)?.map((f) => f.len)).toEqual([2000, 2000, 3000]);
   });
 
   it('a TX DMA error falls back to the CPU copy into the entry\'s own slot: nothing lost or corrupted', () => {
