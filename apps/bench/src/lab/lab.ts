@@ -13,7 +13,7 @@ import { createNtbPingpongClient, type NtbPingpong, type NtbPingpongClient, type
 import { createNtbToolClient, type NtbTool, type NtbToolClient } from '@ntbsim/ntb-tool';
 import { loadNtbNetdev, type NtbNetdev, type PayloadMode } from '@ntbsim/ntb-netdev';
 import type { NtbBus, NtbClient, NtbDev } from '@ntbsim/ntb-core';
-import { createNtbTransportClient, TransportBus, type NtbTransport } from '@ntbsim/ntb-transport';
+import { createNtbTransportClient, TransportBus, type NtbTransport, type NtbTransportClient } from '@ntbsim/ntb-transport';
 import { unknownParamMessage, type ModuleParams } from './params.js';
 
 /** Board names. */
@@ -61,6 +61,8 @@ export interface Board {
   transport(): NtbTransport | null;
   /** The ntb_netdev instance (once probed). */
   netdev(): NtbNetdev | null;
+  /** The options ntb_netdev was loaded with (its parameters: `ntb_num_queues` as `queues`, and the model's switches), null when it is not loaded. */
+  netdevParams(): ModuleParams['netdev'] | null;
   /** `modprobe ntb_netdev`: load with `options` (no-op returning 0 when loaded); 0 or -errno. */
   loadNetdev(options?: ModuleParams['netdev']): number;
   /** `rmmod ntb_netdev`: unload; false when not loaded. */
@@ -71,6 +73,8 @@ export interface Board {
   unloadTransport(): number;
   /** Whether ntb_transport is loaded (its debugfs directory exists), probed or not. */
   transportLoaded(): boolean;
+  /** The ntb_transport module when loaded, probed or not: its parameters (`params`, `setParam`). */
+  transportModule(): NtbTransportClient | null;
   /** `modprobe ntb_perf`: register the ntb_perf client with `params` (it probes a device no other client holds); the pr_info lines of its init; PerfError on a bad parameter; nothing when loaded. */
   loadPerf(params?: Partial<PerfParams>): readonly string[];
   /** `rmmod ntb_perf`: unregister it; false when not loaded. */
@@ -222,11 +226,12 @@ export function bootLab(options: LabOptions = {}): Lab {
     for (const [k, v] of Object.entries(options.sysctl ?? {})) stack.setSysctl(k, v);
     const transportBus = new TransportBus();
     const ntbBus = name === 'rc' ? pair.buses.rc : pair.buses.ep;
-    let transportClient: NtbClient | null = null;
+    let transportClient: NtbTransportClient | null = null;
     const perf = clientModule<NtbPerfClient, NtbPerf>(ntbBus);
     const tool = clientModule<NtbToolClient, NtbTool>(ntbBus);
     const pingpong = clientModule<NtbPingpongClient, NtbPingpong>(ntbBus);
     let module: ReturnType<typeof loadNtbNetdev> | null = null;
+    let netdevParams: ModuleParams['netdev'] | null = null;
     const kernelLog: string[] = [];
     const board: Board = {
       name,
@@ -237,6 +242,7 @@ export function bootLab(options: LabOptions = {}): Lab {
       ip: LAB_IPS[name],
       transport: () => transportBus.transports[0] ?? null,
       netdev: () => (module === null ? null : ([...module.devices.values()][0] ?? null)),
+      netdevParams: () => netdevParams,
       loadNetdev(netdevOptions = params.netdev): number {
         if (module !== null) return 0;
         const m = loadNtbNetdev(transportBus, stack, { ...netdevOptions, name: 'ntb0', payload: options.payload ?? 'timing' });
@@ -245,6 +251,7 @@ export function bootLab(options: LabOptions = {}): Lab {
           return m.rc;
         }
         module = m;
+        netdevParams = netdevOptions;
         for (const nd of m.devices.values()) watchActivation(nd.ndev);
         return 0;
       },
@@ -252,9 +259,11 @@ export function bootLab(options: LabOptions = {}): Lab {
         if (module === null) return false;
         module.unload();
         module = null;
+        netdevParams = null;
         return true;
       },
       transportLoaded: () => transportClient !== null,
+      transportModule: () => transportClient,
       loadTransport(transportOptions = params.transport): void {
         if (transportClient !== null) return;
         transportClient = createNtbTransportClient({ bus: transportBus, params: transportOptions });

@@ -1,24 +1,30 @@
 /**
  * /proc, /sys and debugfs files of the lab — the tree `ls` lists and the shell's pathname
- * expansion walks (`lookup`), what `cat` prints, and the writable
- * `/proc/irq/N/smp_affinity`: `/proc/interrupts` (kernel/irq/proc.c show_interrupts layout:
- * a CPU header, then per vector its number, per-CPU counts, chip, hwirq, trigger and name),
- * `/proc/irq/N/smp_affinity` (hex mask), the writable XPS map
- * `/sys/class/net/<dev>/queues/tx-N/xps_cpus` (hex mask), and
- * `/sys/kernel/debug/ntb_transport/<dev>/qpN/stats`, and the debugfs files of ntb_perf and
- * ntb_tool (`/sys/kernel/debug/ntb_tool/<dev>/…`, read and written through `@ntbsim/ntb-tool`);
- * `/proc/stat`, `/proc/softirqs` and `/proc/uptime` come from `kstat.ts`.
+ * expansion walks (`lookup`), what `cat` prints, and what `echo … >` writes (`echoRedirect`):
+ * `/proc/interrupts` (kernel/irq/proc.c show_interrupts layout: a CPU header, then per vector
+ * its number, per-CPU counts, chip, hwirq, trigger and name), /proc/net, the net-sysfs files
+ * of /sys/class/net/<dev> (`operstate`, `carrier`, `mtu`, the carrier counts, `statistics/`,
+ * the XPS map `queues/tx-N/xps_cpus`), `/sys/kernel/debug/ntb_transport/<dev>/qpN/stats`, and
+ * the debugfs files of ntb_perf, ntb_pingpong and ntb_tool (`/sys/kernel/debug/ntb_tool/<dev>/…`,
+ * read and written through `@ntbsim/ntb-tool`); /proc/irq comes from `procIrq.ts`, /proc/sys
+ * from `procSys.ts`, /sys/module from `sysModule.ts`, `/proc/stat`, `/proc/softirqs` and
+ * `/proc/uptime` from `kstat.ts`. A write to a file that takes none fails as its filesystem
+ * fails it: EIO from procfs, EINVAL from debugfs, EACCES at the open from sysfs.
  */
-import { ERRNO, errnoName, kstrtointFromUser, kstrtoll, kstrtou8FromUser, strerror, type Errno, type IrqVector, type Simulation } from '@ntbsim/kernel';
+import { ERRNO, errnoName, kstrtointFromUser, kstrtoll, kstrtou8FromUser, kstrtoull, strerror, type Errno, type IrqVector, type Simulation } from '@ntbsim/kernel';
 import type { PcieFabric } from '@ntbsim/ntb-hw-epf';
 import type { NtbPerf } from '@ntbsim/ntb-perf';
 import { EISDIR, ERESTART, type NtbTool } from '@ntbsim/ntb-tool';
-import type { NetDevice, NetDevStats, TcpExtMib, UdpMib } from '@ntbsim/net-core';
+import { NetError, type NetDevice, type NetDevStats, type TcpExtMib, type UdpMib } from '@ntbsim/net-core';
 import { formatQpStats } from '@ntbsim/ntb-transport';
 import type { Board } from '../lab/lab.js';
 import { result, type Command, type CommandResult, type ShellEnv } from '../types.js';
 import { nrIrqs, procSoftirqs, procStat, procUptime } from './kstat.js';
 import { coreutilsHelpTail } from './coreutils.js';
+import { cpumaskParse, maskHex } from './cpumask.js';
+import { irqNode, writeIrq } from './procIrq.js';
+import { sysctlNode, writeSysctlFile } from './procSys.js';
+import { moduleNode, writeModuleParam } from './sysModule.js';
 import { interleaved, type StreamWrite } from './output.js';
 import { absPath, cwdOf, openForWrite, TMPFS_TOP, tmpfsNode, type FsError } from './tmpfs.js';
 
@@ -91,59 +97,7 @@ export function procInterrupts(board: Board): string {
   );
 }
 
-function maskHex(mask: number, cpus: number): string {
-  return (mask >>> 0).toString(16).padStart(Math.ceil(cpus / 4), '0');
-}
-
-const IRQ_AFFINITY = /^\/proc\/irq\/(\d+)\/smp_affinity$/;
 const XPS_CPUS = /^\/sys\/class\/net\/([^/]+)\/queues\/tx-(0|[1-9]\d*)\/xps_cpus$/;
-
-/** A character that ends a bitmap_parse region: whitespace (isspace) or a comma. */
-const regionEnd = (c: string | undefined): boolean => c !== undefined && /^[\s,]$/.test(c);
-/** hex_to_bin: the digit's value, or -1. */
-const hexDigit = (c: string | undefined): number => (c !== undefined && /^[0-9a-fA-F]$/.test(c) ? parseInt(c, 16) : -1);
-
-/**
- * lib/bitmap-str.c bitmap_parse of `text` (up to its first newline) into `nbits` bits: hex
- * digits in comma-separated chunks of at most 32 bits, read from the end, whitespace and
- * commas between them skipped. The 32-bit chunks (least significant first), or EINVAL for a
- * non-hex digit, EOVERFLOW for a chunk over 8 digits, too many chunks or a bit ≥ nbits.
- */
-export function bitmapParse(text: string, nbits: number): number[] | 'EINVAL' | 'EOVERFLOW' {
-  const nl = text.indexOf('\n');
-  const s = nl < 0 ? text : text.slice(0, nl);
-  let left = Math.ceil(nbits / 32);
-  const chunks: number[] = [];
-  let end = s.length - 1;
-  for (;;) {
-    while (end >= 0 && regionEnd(s[end])) end--;
-    if (end < 0) break;
-    if (left-- === 0) return 'EOVERFLOW';
-    let v = 0;
-    for (let i = 0; ; i += 4) {
-      const d = hexDigit(s[end--]);
-      if (d < 0) return 'EINVAL';
-      v += d * 2 ** i;
-      if (end < 0 || regionEnd(s[end])) break;
-      if (i === 28) {
-        if (hexDigit(s[end--]) >= 0) return 'EOVERFLOW';
-        break;
-      }
-    }
-    chunks.push(v);
-  }
-  for (let b = nbits; b < chunks.length * 32; b++) if ((((chunks[b >> 5] ?? 0) >>> (b & 31)) & 1) !== 0) return 'EOVERFLOW';
-  return chunks;
-}
-
-/**
- * cpumask_parse_user of `text` on `board`: bitmap_parse into nr_cpu_ids bits (the board's
- * CPU count), as the smp_affinity and xps_cpus writes parse it. The mask, or EINVAL/EOVERFLOW.
- */
-function cpumaskParse(board: Board, text: string): number | 'EINVAL' | 'EOVERFLOW' {
-  const chunks = bitmapParse(text, board.host.cpus.length);
-  return typeof chunks === 'string' ? chunks : (chunks[0] ?? 0);
-}
 
 /** The TX queue a `…/queues/tx-N/xps_cpus` path names on `board` (it exists for N < real_num_tx_queues), or null. */
 function xpsQueue(board: Board, path: string): { dev: NetDevice; q: number } | null {
@@ -189,7 +143,8 @@ const file = (read: () => string | null | ReadErrno): FsNode => ({ kind: 'file',
 
 /**
  * The node at `path` on `board`, or null: the modelled part of its tree — `/proc/interrupts`,
- * `/proc/irq/N/smp_affinity` per vector, `/proc/net/{arp,dev,netstat,snmp,softnet_stat}`, `/sys/class/net/<dev>/queues/{rx,tx}-N` (tx-N with
+ * /proc/irq, `/proc/net/{arp,dev,netstat,snmp,softnet_stat}`, /proc/sys/net, /sys/module's
+ * loaded modules' parameters, /sys/class/net/<dev> with `queues/{rx,tx}-N` (tx-N with
  * `xps_cpus`) for the real queue counts, and `/sys/kernel/debug/ntb_transport/<dev>/qpN/stats`
  * per QP of the probed transport (the debugfs directory exists while ntb_transport is loaded).
  */
@@ -257,17 +212,19 @@ function nodeAt(board: Board, p: readonly string[]): FsNode | null {
     const n = tmpfsNode(board, p);
     return n === null ? null : n.kind === 'dir' ? dir(n.entries) : file(() => n.text);
   }
+  if (a === 'proc' && b === 'irq') return irqNode(board, p.slice(2));
+  if (a === 'proc' && b === 'sys') return sysctlNode(board, p.slice(2));
+  if (a === 'sys' && b === 'module') return moduleNode(board, p.slice(2));
   switch (p.length) {
     case 0:
       return dir(['proc', 'sys', ...TMPFS_TOP]);
     case 1:
-      return key === 'proc' ? dir(['interrupts', 'irq', 'net', 'softirqs', 'stat', 'uptime']) : key === 'sys' ? dir(['class', 'kernel']) : null;
+      return key === 'proc' ? dir(['interrupts', 'irq', 'net', 'softirqs', 'stat', 'sys', 'uptime']) : key === 'sys' ? dir(['class', 'kernel', 'module']) : null;
     case 2:
       if (key === 'proc/interrupts') return file(() => procInterrupts(board));
       if (key === 'proc/stat') return file(() => procStat(board));
       if (key === 'proc/softirqs') return file(() => procSoftirqs(board));
       if (key === 'proc/uptime') return file(() => procUptime(board));
-      if (key === 'proc/irq') return dir([...board.host.irqs.keys()].sort((x, y) => x - y).map(String));
       if (key === 'proc/net') return dir(['arp', 'dev', 'netstat', 'snmp', 'softnet_stat']);
       if (key === 'sys/class') return dir(['net']);
       if (key === 'sys/kernel') return dir(['debug']);
@@ -279,20 +236,17 @@ function nodeAt(board: Board, p: readonly string[]): FsNode | null {
   if (key === 'proc/net/arp') return file(() => procNetArp(board));
   if (key === 'proc/net/snmp') return file(() => procNetSnmp(board));
   if (key === 'proc/net/netstat') return file(() => procNetNetstat(board));
-  if (a === 'proc' && b === 'irq') {
-    const irq = /^\d+$/.test(c ?? '') ? board.host.irqs.get(Number(c)) : undefined;
-    if (irq === undefined || p.length > 4) return null;
-    if (p.length === 3) return dir(['smp_affinity']);
-    return d === 'smp_affinity' ? file(() => `${maskHex(irq.affinity, board.host.cpus.length)}\n`) : null;
-  }
   if (a === 'sys' && b === 'class' && c === 'net') {
     const devs = board.stack.devices;
     if (p.length === 3) return dir(devs.map((x) => x.name).sort());
     const dev = devs.find((x) => x.name === d);
     if (dev === undefined || p.length > 7) return null;
-    if (p.length === 4) return dir(['carrier_changes', 'carrier_down_count', 'carrier_up_count', 'mtu', 'queues', 'statistics']);
+    if (p.length === 4) return dir(['carrier', 'carrier_changes', 'carrier_down_count', 'carrier_up_count', 'mtu', 'operstate', 'queues', 'statistics']);
     // net-sysfs: `mtu` (%d), and the statistics group, one rtnl_link_stats64 counter per file (%lu).
     if (e === 'mtu') return p.length === 5 ? file(() => `${dev.mtu}\n`) : null;
+    if (e === 'operstate') return p.length === 5 ? file(() => `${sysfsOperstate(dev)}\n`) : null;
+    // carrier_show: netif_carrier_ok as %d while the device is up (netif_running), else EINVAL.
+    if (e === 'carrier') return p.length === 5 ? file(() => (dev.isUp ? `${dev.netifCarrierOk() ? 1 : 0}\n` : { error: 'Invalid argument' })) : null;
     if (e === 'statistics') {
       if (p.length === 5) return dir(Object.keys(SYSFS_STATS));
       const key = SYSFS_STATS[f ?? ''];
@@ -350,6 +304,41 @@ export function procSoftnetStat(board: Board): string {
       return `${[st.processed, st.dropped, st.timeSqueeze, 0, 0, 0, 0, 0, 0, 0, 0, qlen, cpu, qlen, 0].map(hex).join(' ')}\n`;
     })
     .join('');
+}
+
+/**
+ * operstate_show of `dev`: `down` while it is not up (netif_running), else its RFC 2863
+ * operstate (dev->operstate, which linkwatch's rfc2863_policy sets from the carrier): the
+ * loopback never has a carrier event, so it stays IF_OPER_UNKNOWN (`unknown`); ntb0 is `up`
+ * with its carrier and `down` without (default_operstate: not `lowerlayerdown`, which is for a
+ * device stacked on another, iflink ≠ ifindex). The model has no linkwatch: the state follows
+ * the carrier at once, where the kernel's follows it when linkwatch runs (at once after a quiet
+ * second, else up to a second later).
+ */
+function sysfsOperstate(dev: NetDevice): 'down' | 'unknown' | 'up' {
+  if (!dev.isUp) return 'down';
+  if (dev.loopback) return 'unknown';
+  return dev.netifCarrierOk() ? 'up' : 'down';
+}
+
+/**
+ * A write to /sys/class/net/<dev>/`attr` (net-sysfs): `carrier` is EOPNOTSUPP (carrier_store:
+ * neither ntb0 nor lo has ndo_change_carrier); `mtu` is netdev_store (kstrtoul base 0, then
+ * dev_set_mtu with the value cut to an int: EINVAL outside min_mtu..max_mtu, or the driver's
+ * errno). Undefined for another attribute.
+ */
+function writeNetAttr(dev: NetDevice, attr: string, text: string): KernelWrite | undefined {
+  if (attr === 'carrier') return 'EOPNOTSUPP';
+  if (attr !== 'mtu') return undefined;
+  const v = kstrtoull(text);
+  if (typeof v === 'number') return errnoName(v) ?? 'EINVAL';
+  try {
+    dev.setMtu(Number(BigInt.asIntN(32, v)));
+  } catch (e) {
+    if (!(e instanceof NetError)) throw e;
+    return Object.hasOwn(ERRNO, e.code) ? (e.code as Errno) : 'EINVAL';
+  }
+  return null;
 }
 
 /** The files of /sys/class/net/<dev>/statistics (net-sysfs netstat_attrs) and the counter each shows. */
@@ -897,11 +886,21 @@ const echoed = (words: readonly string[]): string => `${words.join(' ')}\n`;
 
 const ERRNO_TEXT: Readonly<Record<string, string>> = { EINVAL: 'Invalid argument', EIO: 'Input/output error', EOVERFLOW: 'Value too large for defined data type', ENOENT: 'No such file or directory' };
 
+/** An errno a kernel file's write gives: the kernel package's, or bitmap_parse's EOVERFLOW, which its table lacks. */
+export type WriteErrno = Errno | 'EOVERFLOW';
+
+/**
+ * What a kernel file's write handler did: null when the write was taken, the errno of a
+ * refused write (bash: `echo: write error: …`), or `{ open }` when opening the file for
+ * writing already fails (bash: `FILE: …`).
+ */
+export type KernelWrite = null | WriteErrno | { readonly open: Errno };
+
 /**
  * xps_cpus_store: ENOENT unless the device is multiqueue, then bitmap_parse of the text into
  * one bit per CPU (EINVAL, EOVERFLOW), then netif_set_xps_queue (an empty mask clears the map).
  */
-function writeXps(board: Board, xps: { dev: NetDevice; q: number }, text: string): string | null {
+function writeXps(board: Board, xps: { dev: NetDevice; q: number }, text: string): KernelWrite {
   if (xps.dev.numTxQueues <= 1) return 'ENOENT';
   const mask = cpumaskParse(board, text);
   if (typeof mask === 'string') return mask;
@@ -914,10 +913,40 @@ function writeXps(board: Board, xps: { dev: NetDevice; q: number }, text: string
 }
 
 /**
+ * The write of `text` to the kernel file at the components `p` on `board`, for the files whose
+ * handler takes a write and returns at once: /proc/irq, /proc/sys, /sys/module parameters,
+ * /sys/class/net/DEV/{carrier,mtu} and xps_cpus. Undefined for any other file.
+ */
+function writeKernelFile(board: Board, p: readonly string[], text: string): KernelWrite | undefined {
+  const [a, b, c, d, e] = p;
+  if (a === 'proc' && b === 'irq') return writeIrq(board, p.slice(2), text);
+  if (a === 'proc' && b === 'sys') return writeSysctlFile(board, p.slice(2), text);
+  if (a === 'sys' && b === 'module') return writeModuleParam(board, p.slice(2), text);
+  const xps = xpsQueue(board, `/${p.join('/')}`);
+  if (xps !== null) return writeXps(board, xps, text);
+  const dev = a === 'sys' && b === 'class' && c === 'net' && p.length === 5 ? board.stack.devices.find((x) => x.name === d) : undefined;
+  return dev === undefined ? undefined : writeNetAttr(dev, e ?? '', text);
+}
+
+/**
+ * A write to a kernel file that takes none: procfs opens it for root and the write is EIO
+ * (proc_reg_write without proc_write); debugfs opens it and the write is EINVAL (no write op,
+ * so no FMODE_CAN_WRITE); sysfs refuses the open itself, EACCES for a file without a write bit
+ * (kernfs_fop_open).
+ */
+function readOnlyWrite(p: readonly string[]): KernelWrite {
+  if (p[0] === 'proc') return 'EIO';
+  if (p[1] === 'kernel' && p[2] === 'debug') return 'EINVAL';
+  return { open: 'EACCES' };
+}
+
+/**
  * `echo VALUE > FILE` (argv = [FILE, VALUE...]): the writable files are
- * /proc/irq/N/smp_affinity, /sys/class/net/DEV/queues/tx-N/xps_cpus and the debugfs files of
- * ntb_perf and ntb_tool; a write the kernel
- * refuses prints bash's `echo: write error: <strerror>`.
+ * /proc/irq/N/smp_affinity and smp_affinity_list, /proc/irq/default_smp_affinity, the
+ * sysctls' /proc/sys files, the module parameters of /sys/module, /sys/class/net/DEV/mtu,
+ * carrier and queues/tx-N/xps_cpus, and the debugfs files of ntb_perf, ntb_pingpong and
+ * ntb_tool; a write the kernel refuses prints bash's `echo: write error: <strerror>`, a file it
+ * will not open for writing bash's `FILE: <strerror>`.
  */
 export const echoRedirect: Command = (argv, env) => {
   const [typed = '', ...words] = argv;
@@ -937,24 +966,9 @@ export const echoRedirect: Command = (argv, env) => {
   if (ppWrite !== null) return ppWrite === '' ? result('') : writeError(ppWrite);
   const toolWrite = writeTool(env, path, echoed(words));
   if (toolWrite !== null) return typeof toolWrite === 'string' ? (toolWrite === '' ? result('') : fail(`echo: write error: ${toolWrite}`)) : toolWrite;
-  const xps = xpsQueue(env.board, path);
-  if (xps !== null) {
-    const errno = writeXps(env.board, xps, echoed(words));
-    return errno === null ? result('') : writeError(errno);
-  }
-  const aff = IRQ_AFFINITY.exec(normalizePath(path));
-  const irq = aff === null ? undefined : env.board.host.irqs.get(Number(aff[1]));
-  // A read-only file opens for root; the write fails: EIO from procfs (proc_reg_write without
-  // proc_write), EINVAL from debugfs (no write op, so no FMODE_CAN_WRITE).
-  if (irq === undefined) return writeError(normalizePath(path).startsWith('/proc/') ? 'EIO' : 'EINVAL');
-  // irq_affinity_proc_write: cpumask_parse_user, then a mask with no online CPU is EINVAL
-  // (irq_select_affinity_usr without CONFIG_AUTO_IRQ_AFFINITY), else irq_set_affinity.
-  const mask = cpumaskParse(env.board, echoed(words));
-  if (typeof mask === 'string') return writeError(mask);
-  try {
-    irq.setAffinity(mask);
-  } catch {
-    return writeError('EINVAL');
-  }
-  return result('');
+  const parts = pathParts(path);
+  const written = writeKernelFile(env.board, parts, echoed(words));
+  const r = written === undefined ? readOnlyWrite(parts) : written;
+  if (r === null) return result('');
+  return typeof r === 'string' ? writeError(r) : fail(`${typed}: ${strerror(r.open)}`);
 };

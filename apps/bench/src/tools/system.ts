@@ -12,6 +12,7 @@ import { formatIpv4, formatMac, NetError, parseIpv4, parseIpv4Prefix, prefixMask
 import { LabError, rootQdiscKind, type Board } from '../lab/lab.js';
 import { applyParam, ParamError, parsePerfParams, unknownParamMessage, type ModuleParams } from '../lab/params.js';
 import { strtod } from './iperf3/units.js';
+import { writeSysctl } from './procSys.js';
 import { addJob } from './jobs.js';
 import { LAB_KERNEL_RELEASE } from './net/host.js';
 import { matches } from './net/iproute2.js';
@@ -821,12 +822,10 @@ export const sysctl: Command = (argv, env) => {
       continue;
     }
     if (eq >= 0) {
-      try {
-        stack.setSysctl(name, arg.slice(eq + 1).trim());
-      } catch (e) {
-        if (!(e instanceof NetError)) throw e;
-        // procps WriteSetting: a file it may not open for writing (EACCES), else the write's errno.
-        err += e.code === 'EACCES' ? `sysctl: permission denied on key '${name}'\n` : `sysctl: setting key "${name}": ${e.code === 'ENOENT' ? 'No such file or directory' : 'Invalid argument'}\n`;
+      const errno = writeSysctl(stack, name, arg.slice(eq + 1).trim());
+      // procps WriteSetting: a file it may not open for writing (EACCES), else the write's errno.
+      if (errno !== null) {
+        err += errno === 'EACCES' ? `sysctl: permission denied on key '${name}'\n` : `sysctl: setting key "${name}": ${strerror(errno)}\n`;
         continue;
       }
     }

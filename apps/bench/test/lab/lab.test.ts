@@ -82,7 +82,7 @@ describe('the two-board lab', () => {
     expect(sh(lab, 'rc', 'ls -1 /sys/kernel/debug/ntb_transport/').stdout).toBe(`${dev}\n`);
     expect(sh(lab, 'rc', `ls /sys/kernel/debug/ntb_transport/${dev}`).stdout).toBe('qp0  qp1\n');
     expect(sh(lab, 'rc', 'ls /sys/class/net/ntb0/queues').stdout).toBe('rx-0  tx-0\n');
-    expect(sh(lab, 'rc', 'ls -1 /proc/irq').stdout).toBe(irqs.map(String).sort().map((n) => `${n}\n`).join(''));
+    expect(sh(lab, 'rc', 'ls -1 /proc/irq').stdout).toBe([...irqs.map(String), 'default_smp_affinity'].sort().map((n) => `${n}\n`).join(''));
     const stats = sh(lab, 'rc', 'cat /sys/kernel/debug/ntb_transport/*/qp0/stats');
     expect(stats).toEqual(sh(lab, 'rc', `cat /sys/kernel/debug/ntb_transport/${dev}/qp0/stats`));
     expect(stats.stdout).toContain('QP Link - \tUp\n');
@@ -95,7 +95,7 @@ describe('the two-board lab', () => {
     expect(sh(lab, 'rc', "echo '/proc/*' /proc/irq/99999* /pr[!o]c").stdout).toBe('/proc/* /proc/irq/99999* /pr[!o]c\n');
     // As bash: a trailing / keeps the directories, with their slash; POSIX classes and a leading ] in brackets.
     expect(sh(lab, 'rc', 'cd /').status).toBe(0);
-    expect(sh(lab, 'rc', 'echo */ proc/*/').stdout).toBe('home/ proc/ sys/ tmp/ proc/irq/ proc/net/\n');
+    expect(sh(lab, 'rc', 'echo */ proc/*/').stdout).toBe('home/ proc/ sys/ tmp/ proc/irq/ proc/net/ proc/sys/\n');
     expect(sh(lab, 'rc', 'cd').status).toBe(0);
     const last = String(irqs.at(-1) ?? 0);
     expect(sh(lab, 'rc', `echo /proc/irq/${last.slice(0, -1)}[[:digit:]]`).stdout.split(' ')).toContain(`/proc/irq/${last}\n`);
@@ -162,8 +162,8 @@ describe('the two-board lab', () => {
     expect(sh(lab, 'rc', "echo 'a|b' | grep -F 'a|b'").stdout).toBe('a|b\n');
     // Into a pipe ls lists one name per line (isatty false), on the terminal in columns.
     const irqCount = lab.boards.rc.host.irqs.size;
-    expect(sh(lab, 'rc', 'ls /proc/irq | wc -l').stdout).toBe(`${irqCount}\n`);
-    expect(sh(lab, 'rc', 'ls -C /proc/irq | wc -l').stdout).toBe('1\n');
+    expect(sh(lab, 'rc', 'ls /proc/irq | wc -l').stdout).toBe(`${irqCount + 1}\n`);
+    expect(sh(lab, 'rc', 'ls -C /proc/irq | wc -l').stdout).toBe('2\n');
     expect(sh(lab, 'rc', 'dmesg | cat')).toEqual(sh(lab, 'rc', 'dmesg'));
     expect(sh(lab, 'rc', 'cat /nope 2>/dev/null')).toEqual({ stdout: '', stderr: '', status: 1 });
     expect(sh(lab, 'rc', 'cat /nope 2>&1 | grep -c "No such file"')).toEqual({ stdout: '1\n', stderr: '', status: 0 });
@@ -172,7 +172,7 @@ describe('the two-board lab', () => {
   it('tab completion offers the entries of a path word, directories with a slash', () => {
     const rc = lab.boards.rc;
     expect(completePath(rc, '/sys/k')).toEqual(['/sys/kernel/']);
-    expect(completePath(rc, '/proc/')).toEqual(['/proc/interrupts', '/proc/irq/', '/proc/net/', '/proc/softirqs', '/proc/stat', '/proc/uptime']);
+    expect(completePath(rc, '/proc/')).toEqual(['/proc/interrupts', '/proc/irq/', '/proc/net/', '/proc/softirqs', '/proc/stat', '/proc/sys/', '/proc/uptime']);
     expect(completePath(rc, `/sys/kernel/debug/ntb_transport/${rc.transport()?.dev.name ?? ''}/q`)).toHaveLength(2);
     expect(completePath(rc, '/pr')).toEqual(['/proc/']);
     // A relative word completes in the working directory (the home directory at boot).
@@ -404,7 +404,7 @@ describe('the two-board lab', () => {
     expect(sh(l, 'rc', 'fault link up').status).toBe(0);
     sh(l, 'rc', 'sleep 2');
     expect(read()).toBe('4\n2\n2\n');
-    expect(sh(l, 'rc', 'ls /sys/class/net/ntb0').stdout).toBe('carrier_changes  carrier_down_count  carrier_up_count  mtu  queues  statistics\n');
+    expect(sh(l, 'rc', 'ls /sys/class/net/ntb0').stdout).toBe('carrier          carrier_down_count  mtu        queues\ncarrier_changes  carrier_up_count    operstate  statistics\n');
   });
 
   it('killall and pkill are lab commands (so the interactive lab completes them)', () => {

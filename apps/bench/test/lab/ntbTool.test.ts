@@ -137,6 +137,6 @@ describe('errors as the shell prints them', () => {
     expect(help).toContain('load ntb_transport, ntb_netdev, ntb_perf, ntb_tool');
     expect(help).toContain('unload ntb_netdev, ntb_transport, ntb_perf, ntb_tool');
     expect(help).toContain('head [-n N] [-c N] [FILE...]');
-    expect(help).toContain('ntb_perf and ntb_tool files');
+    expect(help).toContain('ntb_perf, ntb_pingpong and ntb_tool debugfs');
   });
 });

@@ -12,7 +12,8 @@ import { bootLab, type Lab } from '../../src/lab/lab.js';
 import { defaultVars } from '../../src/lab/script.js';
 import { lsColumns } from '../../src/tools/proc.js';
 import { runLine } from '../../src/lab/shell.js';
-import { bitmapParse, formatInterrupts, procInterrupts } from '../../src/tools/proc.js';
+import { bitmapParse } from '../../src/tools/cpumask.js';
+import { formatInterrupts, procInterrupts } from '../../src/tools/proc.js';
 import { formatLinkStats } from '../../src/tools/system.js';
 import type { CommandResult } from '../../src/types.js';
 
