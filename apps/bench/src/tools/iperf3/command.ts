@@ -21,6 +21,7 @@ import { IPERF_ERRORS, IPERF_VERSION, iperfStrerror, parseIperf3Args, USAGE_SHOR
 import { iperfErr, iperfPrintf, printerOf, versionCalls } from './printf.js';
 import type { TestResult } from './results.js';
 import { takeServerOutput } from '../net/background.js';
+import { openUserFile } from '../proc.js';
 import { affinityMask } from './session.js';
 import { startServer } from './server.js';
 import { formatClientProgress, formatClientText, formatSummary, formatTerminatedReport, jsonVerboseText, type TextStyle } from './textReport.js';
@@ -51,12 +52,17 @@ export const iperf3: Command = (argv, env) => {
   }
   if (o.role === 's') {
     // With -D, run() calls daemon(0, 0) before iperf_run_server: the shell gets the parent's exit
-    // status 0 at once, and the daemon's errors (affinity, listen) go to /dev/null as it exits.
-    // iperf_run_server sets the affinity first; real iperf3 then retries (and fails) forever, the lab stops once.
-    if (affinityMask(board, o.affinity) === null) return o.daemon ? result('') : result('', err(`error - ${iperfStrerror('IEAFFINITY', 'EINVAL')}`), 1);
+    // status 0 at once, and the daemon's errors (log file, affinity, listen) go to /dev/null as it exits.
+    // iperf_run_server opens --logfile first, then sets the affinity; real iperf3 then retries (and fails) forever, the lab stops once.
+    const logged = o.logfile === null ? null : openUserFile(board, o.logfile, true);
+    if (typeof logged === 'string') return o.daemon ? result('') : result('', err(`error - ${IPERF_ERRORS.IELOGFILE}: ${logged}`) + err('exiting'), 1);
+    const log = logged?.write ?? null;
+    // iperf_err goes where iperf_printf does: the log file once open.
+    const fail = (text: string, before = ''): CommandResult => (log === null ? result(before, text, 1) : (log(before + text), result('', '', 1)));
+    if (affinityMask(board, o.affinity) === null) return o.daemon ? result('') : fail(err(`error - ${iperfStrerror('IEAFFINITY', 'EINVAL')}`));
     // netannounce's SO_BINDTODEVICE fails as its bind would: IELISTEN with the errno.
     const devErr = o.bindDev !== null && bindDevCheck(board, o.bindDev) === 'ENODEV' ? 'ENODEV' : null;
-    const spec = { board, port: o.port, json: o.json, oneOff: o.oneOff, daemon: o.daemon, interval: o.interval, unitFormat: o.unitFormat, affinity: o.affinity, verbose: o.verbose, timestamps: o.timestamps, bindAddress: o.bindAddress };
+    const spec = { board, port: o.port, json: o.json, oneOff: o.oneOff, daemon: o.daemon, interval: o.interval, unitFormat: o.unitFormat, affinity: o.affinity, verbose: o.verbose, timestamps: o.timestamps, bindAddress: o.bindAddress, log };
     // netannounce's getaddrinfo of `-B` fails before any socket: IELISTEN with errno untouched (0: no text after the colon).
     const resolvable = o.bindAddress === null || DOTTED_QUAD.test(o.bindAddress);
     const started = devErr === null && resolvable ? startServer(lab, spec) : null;
@@ -65,12 +71,49 @@ export const iperf3: Command = (argv, env) => {
       // -V's version lines come before iperf_server_listen fails.
       const version = o.verbose && !o.json ? iperfPrintf(printerOf(o), wallClockSeconds(lab), versionCalls(IPERF_VERSION, sys)) : '';
       const why = devErr ?? started;
-      return result(version, err(`error - ${why === null ? `${IPERF_ERRORS.IELISTEN}: ` : iperfStrerror('IELISTEN', why)}`) + err('exiting'), 1);
+      return fail(err(`error - ${why === null ? `${IPERF_ERRORS.IELISTEN}: ` : iperfStrerror('IELISTEN', why)}`) + err('exiting'), version);
     }
     return interleaved([{ fd: 2, text: parsed.warnings }, { fd: 1, text: takeServerOutput(board) }], 0);
   }
-  return runClientCommand(env, parsed.warnings, o);
+  return o.logfile === null ? runClientCommand(env, parsed.warnings, o) : runLoggedClient(env, parsed.warnings, { ...o, logfile: o.logfile });
 };
+
+/** What iperf3 writes on standard error other than through iperf_err: warning(), and the lab's own notes; they stay on the terminal with `--logfile`. */
+const NOT_IPERF_ERR = /^(warning: |ntb-bench: )/;
+
+/**
+ * `iperf3 -c … --logfile FILE`: iperf_run_client opens FILE for append first (IELOGFILE and
+ * the errno when it cannot), then iperf_printf and iperf_err write there; warning() and what
+ * the board's servers printed stay on the terminal. As a job, the file takes its lines as it writes them.
+ */
+function runLoggedClient(env: ShellEnv, parseWarnings: string, o: Iperf3Options & { readonly logfile: string }): CommandResult {
+  const { lab, board } = env;
+  const before = o.json ? '' : takeServerOutput(board);
+  const file = openUserFile(board, o.logfile, true);
+  if (typeof file === 'string') {
+    return interleaved([{ fd: 1, text: before }, { fd: 2, text: parseWarnings }, { fd: 2, text: iperfErr(printerOf(o), wallClockSeconds(lab), `error - ${IPERF_ERRORS.IELOGFILE}: ${file}`) }], 1);
+  }
+  /** Split standard error: iperf_err's lines into the file, the rest to `terminal`. */
+  const stderrTo = (text: string, terminal: (t: string) => void): void => {
+    for (const line of text.split(/(?<=\n)/)) {
+      if (line === '') continue;
+      if (NOT_IPERF_ERR.test(line)) terminal(line);
+      else file.write(line);
+    }
+  };
+  if (env.background === true) {
+    printJob(env, before);
+    const job: ShellEnv = { ...env, stdoutTo: file.write, stderrTo: (t) => stderrTo(t, (line) => printJob(env, line, 2)) };
+    return runClientCommand(job, parseWarnings, o);
+  }
+  const r = runClientCommand(env, parseWarnings, o);
+  const terminal: StreamWrite[] = [{ fd: 1, text: before }];
+  for (const w of writesOf(r)) {
+    if (w.fd === 1) file.write(w.text);
+    else stderrTo(w.text, (line) => terminal.push({ fd: 2, text: line }));
+  }
+  return interleaved(terminal, r.status);
+}
 
 /**
  * The client side of `iperf3`: its output in the order iperf3 writes it. In the background

@@ -111,6 +111,8 @@ export interface Iperf3Options {
   readonly bindDev: string | null;
   /** `-B`: the local address the control and data sockets bind to (netdial / netannounce's `local`), null = any. */
   readonly bindAddress: string | null;
+  /** `--logfile FILE`: where iperf_printf and iperf_err write instead of the terminal (opened for append at the run's start), null = none. */
+  readonly logfile: string | null;
   /**
    * `-n`: the test ends once this many bytes were sent (or, receiving, received), 0 = no such
    * end. iperf_size_t from unit_atoi: a negative argument wraps to about 2^64 (kept negative
@@ -253,6 +255,7 @@ export const IPERF_ERRORS = {
   IEAFFINITY: 'unable to set CPU affinity',
   IESNDTIMEOUT: 'send timeout value is incorrect or not in range',
   IELISTEN: 'unable to start listener for connections',
+  IELOGFILE: 'unable to open log file',
   IECONNECT: 'unable to connect to server - server may have stopped running or use a different port, firewall issue, etc.',
   IEACCESSDENIED: 'the server is busy running a test. try again later',
   IESETBUF2: 'socket buffer size not set correctly',
@@ -407,15 +410,14 @@ function getopt(args: readonly string[], prog: string): Occurrence[] {
 
 /**
  * The options real iperf3 accepts that the lab does not model: `-6`, `-L` (no IPv6), `-F`, `-I`, `-d`
- * (debug dumps), `-X` (no SCTP), and — not modelled yet — `--logfile` (a shell redirection
- * writes the boards' files: `iperf3 … > FILE 2>&1`),
+ * (debug dumps), `-X` (no SCTP), and — not modelled yet —
  * `--extra-data`, `--repeating-payload`, `--udp-counters-64bit`, `--dont-fragment`, the pacing
  * and rate-limit options, `--idle-timeout` and `--rcv-timeout`.
  */
 const UNMODELLED = new Set([
   '6', 'L', 'F', 'd', 'I', 'X',
   '--server-bitrate-limit', '--extra-data', '--repeating-payload',
-  '--logfile', '--udp-counters-64bit', '--no-fq-socket-pacing',
+  '--udp-counters-64bit', '--no-fq-socket-pacing',
   '--dont-fragment', '--fq-rate', '--pacing-timer', '--idle-timeout', '--rcv-timeout',
 ]);
 
@@ -538,6 +540,7 @@ export function parseIperf3Args(argv: readonly string[], systemInfo: string, wal
   let serverFlag = false;
   let clientFlag = false;
   let bindDev: string | null = null;
+  let logfile: string | null = null;
   let bindAddress: string | null = null;
   let durationFlag = false;
   let bytes = 0;
@@ -616,6 +619,9 @@ export function parseIperf3Args(argv: readonly string[], systemInfo: string, wal
           break;
         case '--bind-dev':
           bindDev = arg;
+          break;
+        case '--logfile':
+          logfile = arg;
           break;
         case '--snd-timeout': {
           // TCP_USER_TIMEOUT is checked as iperf3 checks it, then refused: the lab's TCP has no user timeout.
@@ -774,7 +780,7 @@ export function parseIperf3Args(argv: readonly string[], systemInfo: string, wal
     kind: 'run',
     warnings,
     options: {
-      role, host, port, protocol, numStreams, blksize, socketBufsize, zerocopy, rate, burst, duration, omit, interval, json, reverse, bidir, unitFormat, oneOff, daemon, noDelay, congestion, tos, mss, affinity, serverAffinity, bindDev, bindAddress,
+      role, host, port, protocol, numStreams, blksize, socketBufsize, zerocopy, rate, burst, duration, omit, interval, json, reverse, bidir, unitFormat, oneOff, daemon, noDelay, congestion, tos, mss, affinity, serverAffinity, bindDev, bindAddress, logfile,
       bytes, blocks, verbose, title, timestamps, getServerOutput, cport, connectTimeout,
     },
   };

@@ -56,6 +56,8 @@ export interface Iperf3Server {
   readonly timestamps: string | null;
   /** `-B`: the local address its listener and UDP stream sockets bind to, null = any. */
   readonly bindAddress: string | null;
+  /** `--logfile`: the writer of the file iperf_run_server opened (its iperf_printf and iperf_err go there, with `-D` too), null = none. */
+  readonly log?: ((text: string) => void) | null;
 }
 
 interface ServerState extends Iperf3Server {
@@ -90,8 +92,14 @@ function serversOf(lab: Lab): Map<string, ServerState> {
   return m;
 }
 
-/** What the server writes to its terminal — nowhere with `-D`. */
+/** What the server writes to its output: the `--logfile` file, else its terminal — nowhere with `-D`. */
 function out(s: ServerState, text: string): void {
+  if (s.log !== undefined && s.log !== null) s.log(text);
+  else if (!s.daemon) printBackground(s.board, text);
+}
+
+/** warning(): standard error, the terminal even with `--logfile` — nowhere with `-D`. */
+function warn(s: ServerState, text: string): void {
   if (!s.daemon) printBackground(s.board, text);
 }
 
@@ -494,7 +502,7 @@ class ServerSession {
       if (this.params?.noDelay === true) c.sock.setNoDelay(true);
       // iperf_run_server: TCP_CONGESTION on each accepted stream; an algorithm this host lacks is only a warning.
       const cc = this.params?.congestion ?? null;
-      if (cc !== null && !c.sock.setCongestion(cc).ok) out(this.srv, 'warning: TCP congestion control algorithm not supported\n');
+      if (cc !== null && !c.sock.setCongestion(cc).ok) warn(this.srv, 'warning: TCP congestion control algorithm not supported\n');
       this.addStream(side, new TcpStreamSocket(c.sock), null, c.sock.remoteAddress()?.port ?? 0);
     }
   }

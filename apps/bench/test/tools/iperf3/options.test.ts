@@ -232,7 +232,7 @@ describe('iperf3 options', () => {
   });
 
   it('still refuses, with IEUNIMP, the options whose mechanism the lab lacks, and says the gap is the lab\'s', () => {
-    const refused = ['-6', '-L 5', '-F f', '-d', '--debug=2', '-I /tmp/p', '--logfile f', '--extra-data x', '--repeating-payload', '--udp-counters-64bit', '--dont-fragment', '--fq-rate 1M', '--no-fq-socket-pacing', '--pacing-timer 100', '--rcv-timeout 1000'];
+    const refused = ['-6', '-L 5', '-F f', '-d', '--debug=2', '-I /tmp/p', '--extra-data x', '--repeating-payload', '--udp-counters-64bit', '--dont-fragment', '--fq-rate 1M', '--no-fq-socket-pacing', '--pacing-timer 100', '--rcv-timeout 1000'];
     // A long option with a short form is named by the short one (`--debug` is `-d`).
     const gap = (opt: string): string => `ntb-bench: iperf3 3.12 has ${opt.startsWith('--debug') ? '-d' : (opt.split(/[ =]/)[0] ?? '')}; the lab does not model it\n`;
     for (const opt of refused) expect.soft(parse(`-c h ${opt}`)).toEqual({ kind: 'exit', stdout: '', stderr: paramError('an option you are trying to set is not implemented yet') + gap(opt), status: 1 });
