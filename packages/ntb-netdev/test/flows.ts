@@ -1,5 +1,5 @@
 import type { ExecContext, TaskStep } from '@ntbsim/kernel';
-import type { TcpSocket } from '@ntbsim/net-core';
+import type { TcpSocket, UdpSocket } from '@ntbsim/net-core';
 import { pattern, type Rig, type Side } from './rig.js';
 
 /** One TCP flow of `tcpFlows`: its two sockets and what crossed. */
@@ -93,4 +93,31 @@ export function tcpFlows(
     );
   }
   return { flows, done: () => flows.every((f) => f.received >= total) };
+}
+
+/**
+ * A UDP flow EP→RC on port `port`: a sink bound on the RC (4 MiB receive buffer) and a connected
+ * sender on the EP whose task, pinned to `cpu`, sends `count` datagrams of `size(n)` bytes
+ * (the n-th), waiting while the socket is full. Null when the connect fails.
+ */
+export function udpSender(r: Rig, opts: { readonly port: number; readonly cpu: number; readonly count: number; readonly size: (n: number) => number }): { readonly s: UdpSocket; readonly sink: UdpSocket } | null {
+  const sink = r.rc.stack.udpSocket();
+  sink.bind(opts.port);
+  sink.setRcvbuf(1 << 22);
+  const s = r.ep.stack.udpSocket();
+  if (!s.connect({ addr: r.rc.ip, port: opts.port }).ok) return null;
+  let sent = 0;
+  r.ep.host.createUserTask(
+    `udp${opts.port}`,
+    (ctx: ExecContext, task): TaskStep => {
+      const w = s.send(ctx, opts.size(sent));
+      if (!w.ok) {
+        s.waitWritable(task);
+        return 'sleep';
+      }
+      return ++sent < opts.count ? 'run' : 'exit';
+    },
+    { cpus: 1 << opts.cpu },
+  );
+  return { s, sink };
 }

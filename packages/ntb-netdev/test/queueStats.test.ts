@@ -9,7 +9,7 @@
 import { ERRNO } from '@ntbsim/kernel';
 import { describe, expect, it, vi } from 'vitest';
 import type { NtbNetdev, NtbQueueStats } from '../src/index.js';
-import { tcpFlows } from './flows.js';
+import { tcpFlows, udpSender } from './flows.js';
 import { growChannels, rig, type Rig, type Side } from './rig.js';
 
 type Summed = 'rxPackets' | 'rxBytes' | 'rxErrors' | 'txPackets' | 'txBytes';
@@ -43,24 +43,7 @@ function failRxPosts(side: Side, count: number): void {
 /** `count` UDP datagrams EP→RC on each of the EP's CPUs `cpus` (port 7000 + i), sizes alternating small and 8000 bytes. */
 function udpFrom(r: Rig, cpus: readonly number[], count: number): void {
   cpus.forEach((cpu, i) => {
-    const sink = r.rc.stack.udpSocket();
-    sink.bind(7000 + i);
-    sink.setRcvbuf(1 << 22);
-    const s = r.ep.stack.udpSocket();
-    expect(s.connect({ addr: r.rc.ip, port: 7000 + i }).ok).toBe(true);
-    let sent = 0;
-    r.ep.host.createUserTask(
-      `udp${i}`,
-      (ctx, task) => {
-        const w = s.send(ctx, sent % 2 === 0 ? 400 : 8000);
-        if (!w.ok) {
-          s.waitWritable(task);
-          return 'sleep';
-        }
-        return ++sent < count ? 'run' : 'exit';
-      },
-      { cpus: 1 << cpu },
-    );
+    expect(udpSender(r, { port: 7000 + i, cpu, count, size: (n) => (n % 2 === 0 ? 400 : 8000) })).not.toBeNull();
   });
 }
 

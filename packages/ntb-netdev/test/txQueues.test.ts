@@ -10,7 +10,7 @@ import { reciprocalScale, type InetSock, type TcpSocket } from '@ntbsim/net-core
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { NtbNetdev } from '../src/index.js';
-import { flowPattern, tcpFlows, type Flow } from './flows.js';
+import { flowPattern, tcpFlows, udpSender, type Flow } from './flows.js';
 import { concat, firstDiff, growChannels, rig, type Rig } from './rig.js';
 
 /** Per-queue counters add up to the device counters; no error, drop or stray packet. */
@@ -155,27 +155,8 @@ describe('TX queue per sending CPU (XPS)', () => {
     // Flow → sending CPU: queue 1 gets three flows, queue 3 two, queue 0 one, queue 2 none; CPU 7 has no map.
     const flowCpu = [1, 3, 1, 6, 3, 1, 7];
     const datagrams = flowCpu.map((_, i) => 40 + 7 * i);
-    const socks = flowCpu.map((cpu, i) => {
-      const sink = r.rc.stack.udpSocket();
-      sink.bind(7000 + i);
-      sink.setRcvbuf(1 << 22);
-      const s = r.ep.stack.udpSocket();
-      expect(s.connect({ addr: r.rc.ip, port: 7000 + i }).ok).toBe(true);
-      let sent = 0;
-      r.ep.host.createUserTask(
-        `udp${i}`,
-        (ctx, task) => {
-          const w = s.send(ctx, 8000);
-          if (!w.ok) {
-            s.waitWritable(task);
-            return 'sleep';
-          }
-          return ++sent < (datagrams[i] ?? 0) ? 'run' : 'exit';
-        },
-        { cpus: 1 << cpu },
-      );
-      return { s, sink };
-    });
+    const socks = flowCpu.map((cpu, i) => udpSender(r, { port: 7000 + i, cpu, count: datagrams[i] ?? 0, size: () => 8000 })).filter((f) => f !== null);
+    expect(socks).toHaveLength(flowCpu.length);
     r.sim.run({ until: r.sim.now + 2e9 });
     const expected = flowCpu.map((cpu, i) => {
       const q = xpsCpu.indexOf(cpu);
