@@ -14,3 +14,15 @@ export class KernelError extends Error {
     this.code = code;
   }
 }
+
+/**
+ * A value as an error message shows what was given: JSON for most (strings quoted), but NaN,
+ * ±Infinity and bigints as themselves (JSON would print `null`), `nothing` for undefined.
+ */
+export function showValue(v: unknown): string {
+  if (v === undefined) return 'nothing';
+  if (typeof v === 'number' && !Number.isFinite(v)) return String(v);
+  if (typeof v === 'bigint') return `${v}n`;
+  // A function or a symbol has no JSON: its type says enough.
+  return JSON.stringify(v) ?? typeof v;
+}

@@ -1,7 +1,7 @@
 export { CostModel } from './costs.js';
 export { Cpu } from './cpu.js';
 export { ERRNO, errnoName, strerror, type Errno } from './errno.js';
-export { KernelError, type KernelErrorCode } from './errors.js';
+export { KernelError, showValue, type KernelErrorCode } from './errors.js';
 export { EventQueue, type SimEvent } from './eventQueue.js';
 export { createHost, formatPrintk, Host, LOG_BUF_LINES, type IrqOptions, type TaskOptions } from './host.js';
 export { IrqVector, type IrqHandler } from './irq.js';

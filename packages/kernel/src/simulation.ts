@@ -96,6 +96,17 @@ export class Simulation {
     if (ev.seq === seq) ev.fn = null;
   }
 
+  /**
+   * A cancel of `ev` that stays safe to call however long it is kept: it cancels `ev` while it
+   * is pending and does nothing once it has fired or been cancelled, whatever event its object
+   * names by then (`cancel(ev, seq)` with the `seq` read now). The kernel's `hrtimer_cancel` on a
+   * timer that already ran is no-op the same way.
+   */
+  canceller(ev: SimEvent): () => void {
+    const seq = ev.seq;
+    return () => this.cancel(ev, seq);
+  }
+
   /** Add a trace record stamped with the current time, when tracing is on. */
   record(record: Omit<TraceRecord, 't'>): void {
     this.trace?.push({ t: this.now, ...record });

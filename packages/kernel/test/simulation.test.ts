@@ -73,6 +73,21 @@ describe('Simulation', () => {
     expect(ev2).toBeDefined();
   });
 
+  it('a canceller kept past its event is a no-op: the later event its reused object names still runs; while pending it cancels', () => {
+    const sim = createSimulation();
+    const fired: string[] = [];
+    const stop1 = sim.canceller(sim.after(10, () => fired.push('e1')));
+    sim.run();
+    sim.after(10, () => fired.push('e2'));
+    stop1();
+    sim.run();
+    const stop3 = sim.canceller(sim.after(10, () => fired.push('e3')));
+    stop3();
+    stop3();
+    sim.run();
+    expect(fired).toEqual(['e1', 'e2']);
+  });
+
   it('maxEvents bounds a run and stop() ends it', () => {
     const sim = createSimulation();
     let n = 0;

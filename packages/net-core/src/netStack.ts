@@ -19,7 +19,7 @@
  * per-CPU backlog does not hand over to ksoftirqd under load (a squeezed run is simply raised
  * again).
  */
-import type { Cpu, ExecContext, Host, Rng, Softirq, Tasklet } from '@ntbsim/kernel';
+import { showValue, type Cpu, type ExecContext, type Host, type Rng, type Softirq, type Tasklet } from '@ntbsim/kernel';
 import { cpuOf, qdiscRun } from './dev.js';
 import { NetError } from './errors.js';
 import { ETH_HLEN, formatIpv4, IPPROTO, IPV4_MIN_MTU, parseIpv4Prefix, prefixMask, type Ipv4Addr } from './inet.js';
@@ -443,11 +443,11 @@ export class NetStack {
     const arp = this.arpSysctl(name);
     const n = typeof value === 'string' && /^\s*\d+\s*$/.test(value) ? Number(value) : typeof value === 'boolean' ? Number(value) : value;
     if (arp.kind === 'evict') {
-      if (n !== 0 && n !== 1) throw new NetError('EINVAL', `${name} ${JSON.stringify(value)}: allowed 0 or 1`);
+      if (n !== 0 && n !== 1) throw new NetError('EINVAL', `${name} ${showValue(value)}: allowed 0 or 1`);
       this.arp.setEvictNocarrier(arp.scope, n === 1);
       return;
     }
-    if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n * arp.param.scale > 0x7fffffff) throw new NetError('EINVAL', `${name} ${JSON.stringify(value)}: allowed an integer in 0..${Math.floor(0x7fffffff / arp.param.scale)}`);
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n * arp.param.scale > 0x7fffffff) throw new NetError('EINVAL', `${name} ${showValue(value)}: allowed an integer in 0..${Math.floor(0x7fffffff / arp.param.scale)}`);
     this.arp.setParm(arp.scope, arp.param.key, n * arp.param.scale);
   }
 
@@ -462,20 +462,20 @@ export class NetStack {
     const isInt = (x: unknown): x is number => typeof x === 'number' && Number.isInteger(x) && x >= 0 && x <= 0x7fffffff;
     if (key === 'tcpCongestionControl') {
       // tcp_set_default_congestion_control: an algorithm the kernel does not have is ENOENT.
-      if (typeof value !== 'string' || tcpCongestionOps(value) === null) throw new NetError('ENOENT', `${label} ${JSON.stringify(value)}: allowed ${TCP_AVAILABLE_CONGESTION_CONTROL.split(' ').join(', ')}`);
+      if (typeof value !== 'string' || tcpCongestionOps(value) === null) throw new NetError('ENOENT', `${label} ${showValue(value)}: allowed ${TCP_AVAILABLE_CONGESTION_CONTROL.split(' ').join(', ')}`);
     } else if (BOOLS.has(key)) {
-      if (typeof value !== 'boolean') throw new NetError('EINVAL', `${label} ${JSON.stringify(value)}: allowed true/false (1/0)`);
+      if (typeof value !== 'boolean') throw new NetError('EINVAL', `${label} ${showValue(value)}: allowed true/false (1/0)`);
     } else if (TRIPLES.has(key)) {
       if (!Array.isArray(value) || value.length !== 3 || !value.every(isInt) || !(value[0] <= value[1] && value[1] <= value[2])) {
-        throw new NetError('EINVAL', `${label} ${JSON.stringify(value)}: allowed three ${key === 'tcpMem' ? 'page counts min ≤ pressure' : 'byte counts min ≤ default'} ≤ max`);
+        throw new NetError('EINVAL', `${label} ${showValue(value)}: allowed three ${key === 'tcpMem' ? 'page counts min ≤ pressure' : 'byte counts min ≤ default'} ≤ max`);
       }
     } else if (PAIRS.has(key)) {
       if (!Array.isArray(value) || value.length !== 2 || !value.every(isInt) || !(1 <= value[0] && value[0] <= value[1] && value[1] <= 65535)) {
-        throw new NetError('EINVAL', `${label} ${JSON.stringify(value)}: allowed two ports low ≤ high in 1..65535`);
+        throw new NetError('EINVAL', `${label} ${showValue(value)}: allowed two ports low ≤ high in 1..65535`);
       }
     } else {
       const min = MINIMUM[key] ?? (MIN_ONE.has(key) ? 1 : 0);
-      if (!isInt(value) || value < min) throw new NetError('EINVAL', `${label} ${JSON.stringify(value)}: allowed an integer ≥ ${min}`);
+      if (!isInt(value) || value < min) throw new NetError('EINVAL', `${label} ${showValue(value)}: allowed an integer ≥ ${min}`);
     }
     (this.sysctl as unknown as Record<string, unknown>)[key] = Array.isArray(value) ? Object.freeze([...value]) : value;
   }

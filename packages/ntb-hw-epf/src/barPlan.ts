@@ -17,6 +17,7 @@
  *   then one outbound window per MW, each a power-of-two number of 4 KiB pages aligned to its
  *   size (pci_epc_mem_alloc_addr's bitmap regions).
  */
+import { showValue } from '@ntbsim/kernel';
 import { EpfError } from './errors.js';
 import { EPF_CTRL_SIZE, EPF_MAX_DB_COUNT, EPF_MAX_MW, NTB_EPF_MIN_DB_COUNT } from './configRegion.js';
 import type { DoorbellMode, VntbOptions } from './types.js';
@@ -98,7 +99,7 @@ export interface EpfBarPlan {
 }
 
 function fail(field: string, value: unknown, allowed: string, code: 'EINVAL' | 'ENOSPC' | 'ENOMEM' = 'EINVAL'): never {
-  throw new EpfError(code, 'config', `${field}: got ${JSON.stringify(value)}, allowed ${allowed}`);
+  throw new EpfError(code, 'config', `${field}: got ${showValue(value)}, allowed ${allowed}`);
 }
 
 function isInt(v: unknown): v is number {

@@ -35,6 +35,7 @@
  *   per-bit vNTB: `db_valid_mask = BIT(db_count − 2) − 1`, `db_vector_count = db_count − 2`;
  *   `db_vector_mask(v) = BIT(v)` for valid v, else 0.
  */
+import { showValue } from '@ntbsim/kernel';
 import { EpfError } from './errors.js';
 import type { DoorbellMode } from './types.js';
 
@@ -53,7 +54,7 @@ export const VNTB_PEER_DB_WORK_BUDGET = 5;
 /** Check a doorbell mode; EpfError naming `field` when it is unknown. */
 export function checkDoorbellMode(mode: unknown, field: string): DoorbellMode {
   if (mode === 'legacy' || mode === 'per-bit') return mode;
-  throw new EpfError('EINVAL', 'doorbell', `${field}: got ${JSON.stringify(mode)}, allowed ${DOORBELL_MODES.join(' or ')}`);
+  throw new EpfError('EINVAL', 'doorbell', `${field}: got ${showValue(mode)}, allowed ${DOORBELL_MODES.join(' or ')}`);
 }
 
 /** ffs(): 1-based index of the lowest set bit, 0 when none (32-bit masks). */

@@ -1,7 +1,7 @@
 /**
  * Fault hooks for issue #8: each call changes exactly the hardware state it names.
  */
-import type { Ns } from '@ntbsim/kernel';
+import { showValue, type Ns } from '@ntbsim/kernel';
 import type { DmaEngine } from './dma.js';
 import { EpfError } from './errors.js';
 import type { Fabric } from './fabric.js';
@@ -25,7 +25,7 @@ export interface FaultTargets {
 }
 
 function count(n: unknown, field: string): number {
-  if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) throw new EpfError('EINVAL', 'faults', `${field}: got ${JSON.stringify(n)}, allowed an integer ≥ 0`);
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) throw new EpfError('EINVAL', 'faults', `${field}: got ${showValue(n)}, allowed an integer ≥ 0`);
   return n;
 }
 
@@ -35,7 +35,7 @@ export function createFaults(t: FaultTargets): EpfFaults {
   return {
     linkDown: (options = {}) => {
       const notify = options.notify ?? true;
-      if (typeof notify !== 'boolean') throw new EpfError('EINVAL', 'faults', `link down notify: got ${JSON.stringify(notify)}, allowed true or false`);
+      if (typeof notify !== 'boolean') throw new EpfError('EINVAL', 'faults', `link down notify: got ${showValue(notify)}, allowed true or false`);
       if (!t.fabric.linkUp) return;
       notified = notify;
       t.fabric.loseLink();
@@ -50,8 +50,8 @@ export function createFaults(t: FaultTargets): EpfFaults {
       t.driver.linkChanged(false, notified);
     },
     setWcLinger: (ns: Ns, side: EpfSide | 'both' = 'both') => {
-      if (typeof ns !== 'number' || !Number.isFinite(ns) || ns < 0) throw new EpfError('EINVAL', 'faults', `wc linger: got ${JSON.stringify(ns)}, allowed a finite number of ns ≥ 0`);
-      if (side !== 'rc' && side !== 'ep' && side !== 'both') throw new EpfError('EINVAL', 'faults', `wc linger side: got ${JSON.stringify(side)}, allowed rc, ep or both`);
+      if (typeof ns !== 'number' || !Number.isFinite(ns) || ns < 0) throw new EpfError('EINVAL', 'faults', `wc linger: got ${showValue(ns)}, allowed a finite number of ns ≥ 0`);
+      if (side !== 'rc' && side !== 'ep' && side !== 'both') throw new EpfError('EINVAL', 'faults', `wc linger side: got ${showValue(side)}, allowed rc, ep or both`);
       if (side !== 'ep') t.wc.rc.lingerNs = Math.round(ns);
       if (side !== 'rc') t.wc.ep.lingerNs = Math.round(ns);
     },
@@ -62,18 +62,18 @@ export function createFaults(t: FaultTargets): EpfFaults {
         t.vntb.ringSlot(target.slot);
         return;
       }
-      if (target.to !== 'rc') throw new EpfError('EINVAL', 'faults', `spurious doorbell to: got ${JSON.stringify((target as { to: unknown }).to)}, allowed ep or rc`);
+      if (target.to !== 'rc') throw new EpfError('EINVAL', 'faults', `spurious doorbell to: got ${showValue((target as { to: unknown }).to)}, allowed ep or rc`);
       const irq = t.driver.vectors[target.vector];
       if (irq === undefined) throw new EpfError('EINVAL', 'faults', `spurious MSI vector: got ${target.vector}, allowed 0..${t.driver.vectors.length - 1} (requested by the host probe)`);
       irq.raise();
     },
     dmaError: (side, options = {}) => {
       const engine = side === 'rc' ? t.dma.rc : side === 'ep' ? t.dma.ep : null;
-      if (engine === null) throw new EpfError('EINVAL', 'faults', `dma side: got ${JSON.stringify(side)}, allowed rc or ep`);
+      if (engine === null) throw new EpfError('EINVAL', 'faults', `dma side: got ${showValue(side)}, allowed rc or ep`);
       engine.injectErrors(options.count ?? 1, options.channel);
     },
     stallEpHandler: (stalled) => {
-      if (typeof stalled !== 'boolean') throw new EpfError('EINVAL', 'faults', `stall: got ${JSON.stringify(stalled)}, allowed true or false`);
+      if (typeof stalled !== 'boolean') throw new EpfError('EINVAL', 'faults', `stall: got ${showValue(stalled)}, allowed true or false`);
       t.vntb.setStalled(stalled);
     },
   };

@@ -4,7 +4,7 @@
  * (registering the EP's NTB device on its bus), and starts ntb_hw_epf's probe on the RC, which
  * registers the RC's NTB device once CONFIGURE_DOORBELL has completed over the fabric.
  */
-import { pcieBytesPerSec, type IrqVector, type Ns } from '@ntbsim/kernel';
+import { pcieBytesPerSec, type IrqVector, type Ns, showValue } from '@ntbsim/kernel';
 import { createNtbBus } from '@ntbsim/ntb-core';
 import { planBars, resolveVntbConfig } from './barPlan.js';
 import { checkDoorbellMode } from './doorbell.js';
@@ -27,7 +27,7 @@ const DEFAULT_POSTED_BUFFER_BYTES = 8192;
 
 function checkNs(value: unknown, field: string, min: number): Ns {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < min) {
-    throw new EpfError('EINVAL', 'config', `${field}: got ${JSON.stringify(value)}, allowed a finite number of ns ≥ ${min}`);
+    throw new EpfError('EINVAL', 'config', `${field}: got ${showValue(value)}, allowed a finite number of ns ≥ ${min}`);
   }
   return Math.round(value);
 }
@@ -47,11 +47,11 @@ export function createEpfPair(options: EpfPairOptions): EpfPair {
   const cto = checkNs(options.completionTimeoutNs ?? DEFAULT_COMPLETION_TIMEOUT_NS, 'completionTimeoutNs', 1);
   const postedBufferBytes = options.postedBufferBytes ?? DEFAULT_POSTED_BUFFER_BYTES;
   if (!Number.isSafeInteger(postedBufferBytes) || postedBufferBytes < 0) {
-    throw new EpfError('EINVAL', 'config', `postedBufferBytes: got ${JSON.stringify(postedBufferBytes)}, allowed an integer number of bytes ≥ 0`);
+    throw new EpfError('EINVAL', 'config', `postedBufferBytes: got ${showValue(postedBufferBytes)}, allowed an integer number of bytes ≥ 0`);
   }
   const rcName = options.names?.rc ?? '0000:01:00.0';
   const epName = options.names?.ep ?? `0000:${cfg.vbusNumber.toString(16).padStart(2, '0')}:00.0`;
-  if (rcName === epName) throw new EpfError('EINVAL', 'config', `names: rc and ep are both ${JSON.stringify(rcName)}`);
+  if (rcName === epName) throw new EpfError('EINVAL', 'config', `names: rc and ep are both ${showValue(rcName)}`);
   const buses = options.buses ?? { rc: createNtbBus(), ep: createNtbBus() };
 
   const wc: { rc: WcPolicy; ep: WcPolicy } = { rc: { lingerNs: linger }, ep: { lingerNs: linger } };

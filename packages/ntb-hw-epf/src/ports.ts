@@ -8,7 +8,7 @@
  * gives both sides global index 0 on `same` (one memory window does) and the EP index 1 on
  * `distinct` (it writes into window 1).
  */
-import { ERRNO } from '@ntbsim/kernel';
+import { ERRNO, showValue } from '@ntbsim/kernel';
 import type { NtbDevOps } from '@ntbsim/ntb-core';
 import { EpfError } from './errors.js';
 import type { EpfSide } from './types.js';
@@ -22,7 +22,7 @@ export const EPF_PORT_MODES: readonly EpfPortMode[] = ['same', 'distinct'];
 /** `mode` if it is a port mode; EpfError EINVAL naming `field` otherwise. */
 export function checkPortMode(mode: unknown, field: string): EpfPortMode {
   if (mode === 'same' || mode === 'distinct') return mode;
-  throw new EpfError('EINVAL', 'config', `${field}: ${JSON.stringify(mode)} is not a port mode (allowed: ${EPF_PORT_MODES.join(', ')})`);
+  throw new EpfError('EINVAL', 'config', `${field}: ${showValue(mode)} is not a port mode (allowed: ${EPF_PORT_MODES.join(', ')})`);
 }
 
 /** The port ops of `side`'s device in `mode` (one peer, index 0). */

@@ -12,7 +12,7 @@
  * one jiffy (4 ms at HZ=250) after the stop. A TX completion wakes the subqueue once
  * `tx_start` (10) slots are free; the timer re-arms while fewer than `tx_stop` are free.
  */
-import { ERRNO, type ExecContext, type Hrtimer, type Timer } from '@ntbsim/kernel';
+import { ERRNO, type ExecContext, type Hrtimer, type Timer, showValue } from '@ntbsim/kernel';
 import { ARP_PLEN, createNetDevice, ETH_HLEN, ETH_P_ARP, ethRandomAddr, ethTypeTrans, NETIF_F, netifRx, skbFromFrame, skbToFrame, type NetDevice, type NetDeviceOps, type NetdevTx, type NetStack, type Skb } from '@ntbsim/net-core';
 import { PAYLOAD_HEADER_SIZE, type NtbTransport, type TransportQp } from '@ntbsim/ntb-transport';
 import { NtbNetdevError } from './errors.js';
@@ -53,14 +53,20 @@ const VARIANTS: readonly NtbNetdevVariant[] = ['mq', 'baseline'];
 const WAKE_TIMERS: readonly WakeTimerKind[] = ['jiffy', 'hrtimer'];
 const PAYLOADS: readonly PayloadMode[] = ['functional', 'timing'];
 
+/** The fields of NtbNetdevOptions. */
+const OPTION_KEYS = ['name', 'variant', 'queues', 'wakeTimer', 'hrtimerNs', 'payload', 'rxqSize'] as const satisfies readonly (keyof NtbNetdevOptions)[];
+
 /**
- * Check driver options before anything is created: throws NtbNetdevError (EINVAL) naming the
- * option, the value and what is allowed (the interface name is checked by the net core).
+ * Check driver options before anything is created: throws NtbNetdevError (EINVAL) naming an
+ * unknown option, or the option, the value and what is allowed (the interface name is checked by the net core).
  */
 export function validateNtbNetdevOptions(options: NtbNetdevOptions): void {
   const bad = (field: string, value: unknown, allowed: string): never => {
-    throw new NtbNetdevError('EINVAL', `option ${field}: got ${JSON.stringify(value) ?? String(value)}, allowed ${allowed}`);
+    throw new NtbNetdevError('EINVAL', `option ${field}: got ${showValue(value)}, allowed ${allowed}`);
   };
+  // An object that is not a literal escapes TypeScript's excess-property check: a misspelt option would be ignored.
+  const unknown = Object.keys(options).find((k) => !(OPTION_KEYS as readonly string[]).includes(k));
+  if (unknown !== undefined) throw new NtbNetdevError('EINVAL', `unknown option ${unknown}; known: ${OPTION_KEYS.join(', ')}`);
   const oneOf = <T>(field: string, value: T | undefined, allowed: readonly T[]): void => {
     if (value !== undefined && !allowed.includes(value)) bad(field, value, allowed.join(' | '));
   };

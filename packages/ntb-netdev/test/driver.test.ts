@@ -216,7 +216,9 @@ describe('options and atomic loads', () => {
     const stack = createNetStack(p.hosts.rc);
     const bus = p.buses.rc;
     const bad: [NtbNetdevOptions, RegExp][] = [
-      [{ queues: Number.NaN }, /option queues: got null, allowed an integer in 1\.\.64/],
+      [{ queues: Number.NaN }, /option queues: got NaN, allowed an integer in 1\.\.64/],
+      // Not an object literal, so TypeScript's excess-property check does not see the misspelling.
+      [JSON.parse('{"queue": 2}') as NtbNetdevOptions, /unknown option queue; known: name, variant, queues, wakeTimer, hrtimerNs, payload, rxqSize/],
       [{ queues: 1.5 }, /option queues: got 1\.5, allowed an integer in 1\.\.64/],
       [{ queues: 0 }, /option queues: got 0/],
       [{ queues: 65 }, /option queues: got 65/],

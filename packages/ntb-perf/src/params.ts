@@ -3,6 +3,7 @@
  * `chunk_order` and `total_order` byte, `use_dma` bool), and `perf_init`'s clamping of the
  * orders, which it logs.
  */
+import { showValue } from '@ntbsim/kernel';
 import { PerfError } from './errors.js';
 import type { PerfParams } from './types.js';
 
@@ -34,13 +35,13 @@ export function perfParams(overrides: Partial<Record<keyof PerfParams, unknown>>
     const name = PERF_PARAM_NAMES[key as keyof PerfParams] as string | undefined;
     if (name === undefined) throw new PerfError('EINVAL', `unknown parameter ${key}; known: ${Object.values(PERF_PARAM_NAMES).join(', ')}`);
     if (key === 'useDma') {
-      if (typeof value !== 'boolean') throw new PerfError('EINVAL', `ntb_perf.use_dma: got ${JSON.stringify(value)}, allowed a boolean`);
+      if (typeof value !== 'boolean') throw new PerfError('EINVAL', `ntb_perf.use_dma: got ${showValue(value)}, allowed a boolean`);
       p.useDma = value;
     } else if (key === 'maxMwSize') {
-      if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) throw new PerfError('EINVAL', `ntb_perf.max_mw_size: got ${JSON.stringify(value)}, allowed an integer ≥ 0 (bytes; 0 = no limit)`);
+      if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) throw new PerfError('EINVAL', `ntb_perf.max_mw_size: got ${showValue(value)}, allowed an integer ≥ 0 (bytes; 0 = no limit)`);
       p.maxMwSize = value;
     } else {
-      if (!isU8(value)) throw new PerfError('EINVAL', `ntb_perf.${name}: got ${JSON.stringify(value)}, allowed an integer in 0..255 (a byte parameter)`);
+      if (!isU8(value)) throw new PerfError('EINVAL', `ntb_perf.${name}: got ${showValue(value)}, allowed an integer in 0..255 (a byte parameter)`);
       if (key === 'chunkOrder') p.chunkOrder = value;
       else p.totalOrder = value;
     }

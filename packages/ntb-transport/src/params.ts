@@ -2,6 +2,7 @@
  * Module parameters: the kernel's defaults, and validation that names the parameter, the
  * value and what is allowed (the kernel's own types: uint, ulong, byte, bool).
  */
+import { showValue } from '@ntbsim/kernel';
 import { TransportError } from './errors.js';
 import type { TransportParams } from './types.js';
 
@@ -85,11 +86,14 @@ export const KERNEL_PARAM_NAMES: Record<keyof TransportParams, string> = {
 function checkParam(key: string, value: unknown): void {
   const check = CHECKS[key as keyof TransportParams] as Checker | undefined;
   if (check === undefined) {
-    throw new TransportError('EINVAL', `unknown parameter ${key}; known: ${Object.values(KERNEL_PARAM_NAMES).join(', ')}`);
+    // The keys are the camelCase fields of TransportParams; a kernel name given as a key is pointed at its field.
+    const field = Object.entries(KERNEL_PARAM_NAMES).find(([, name]) => name === key)?.[0];
+    const hint = field === undefined ? '' : ` (the kernel's ${key} is the field ${field})`;
+    throw new TransportError('EINVAL', `unknown parameter ${key}${hint}; known: ${Object.keys(KERNEL_PARAM_NAMES).join(', ')}`);
   }
   const allowed = check(value);
   if (allowed !== null) {
-    throw new TransportError('EINVAL', `ntb_transport.${KERNEL_PARAM_NAMES[key as keyof TransportParams]}: got ${JSON.stringify(value)}, allowed ${allowed}`);
+    throw new TransportError('EINVAL', `ntb_transport.${KERNEL_PARAM_NAMES[key as keyof TransportParams]}: got ${showValue(value)}, allowed ${allowed}`);
   }
 }
 

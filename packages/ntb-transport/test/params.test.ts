@@ -15,7 +15,11 @@ describe('module parameters', () => {
     expect(() => transportParams({ useDma: 'yes' })).toThrow(/use_dma: got "yes", allowed a boolean/);
     expect(() => transportParams({ numRxDmaChan: -1 })).toThrow('ntb_transport.num_rx_dma_chan: got -1, allowed an integer in 0..4294967295');
     expect(() => transportParams({ bogus: 1 } as never)).toThrow(TransportError);
-    expect(() => transportParams({ bogus: 1 } as never)).toThrow(/unknown parameter bogus; known: transport_mtu/);
+    expect(() => transportParams({ bogus: 1 } as never)).toThrow(/unknown parameter bogus; known: transportMtu, /);
+    expect(() => transportParams({ copy_bytes: 5 } as never)).toThrow(/unknown parameter copy_bytes \(the kernel's copy_bytes is the field copyBytes\); known: /);
+    // A value JSON cannot show is shown as itself.
+    expect(() => transportParams({ copyBytes: Number.NaN })).toThrow('ntb_transport.copy_bytes: got NaN, allowed');
+    expect(() => transportParams({ copyBytes: Number.POSITIVE_INFINITY })).toThrow('got Infinity');
   });
 
   it('max_mw_size: 0 (no cap) or one 4 KiB page at least', () => {

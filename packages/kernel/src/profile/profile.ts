@@ -1,6 +1,7 @@
 /**
  * Loading and checking platform profiles, and the quantities derived from them.
  */
+import { showValue } from '../errors.js';
 import { rcarS4Profile } from './rcarS4.js';
 import { profileSchema, type PlatformProfile } from './schema.js';
 import { x86ServerProfile } from './x86Server.js';
@@ -23,17 +24,13 @@ export class ProfileError extends Error {
   readonly issues: readonly ProfileIssue[];
   /** An error for the profile read from `source` (a name or file), listing every issue. */
   constructor(source: string, issues: readonly ProfileIssue[]) {
-    const lines = issues.map((i) => `  ${i.path}: got ${show(i.value)}, ${i.allowed}`);
+    const lines = issues.map((i) => `  ${i.path}: got ${showValue(i.value)}, ${i.allowed}`);
     super(`[kernel] [profile] invalid profile ${source}:\n${lines.join('\n')}`);
     this.name = 'ProfileError';
     this.issues = issues;
   }
 }
 
-function show(v: unknown): string {
-  if (v === undefined) return 'nothing';
-  return JSON.stringify(v);
-}
 
 function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
   let cur: unknown = input;
