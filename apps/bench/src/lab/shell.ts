@@ -10,9 +10,9 @@
 import { takeJobOutput } from '../tools/jobs.js';
 import { takeServerOutput } from '../tools/net/background.js';
 import { combinedOutput, interleaved, prependStdout, writesOf, type StreamWrite } from '../tools/output.js';
-import { byteOrder, lookup, openUserFile, resolve } from '../tools/proc.js';
+import { byteOrder, isKernelFile, lookup, openUserFile } from '../tools/proc.js';
 import { FILTERS, POSIX_CLASSES } from '../tools/text.js';
-import { HOME, inTmpfs } from '../tools/tmpfs.js';
+import { HOME } from '../tools/tmpfs.js';
 import type { Board } from './lab.js';
 import { result, type Command, type CommandResult, type ShellEnv } from '../types.js';
 
@@ -648,8 +648,7 @@ function runRedirected(line: { readonly target: string; readonly parsed: ParsedL
   const { target, parsed, argv, input } = line;
   const name = argv[0] ?? '';
   const fail = (why: string): CommandResult => result('', `bash: ${target}: ${why}\n`, 1);
-  const node = resolve(env.board, target);
-  if (typeof node !== 'string' && node.kind === 'file' && !inTmpfs(env.board, target)) {
+  if (isKernelFile(env.board, target)) {
     const writer = commands.get('>');
     if (name === 'echo' && writer !== undefined) return writer([target, ...argv.slice(1)], env);
     return result('', `bash: ${name}: the lab writes /proc, /sys and debugfs files with echo only\n`, 1);

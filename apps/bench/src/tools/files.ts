@@ -6,7 +6,7 @@
  */
 import { result, runsAsRoot, type Command, type CommandResult, type ShellEnv } from '../types.js';
 import { coreutilsTryHelp } from './coreutils.js';
-import { echoRedirect, openUserFile, pathError, resolve } from './proc.js';
+import { echoRedirect, isKernelFile, openUserFile, pathError, resolve } from './proc.js';
 import type { Filter } from './text.js';
 import { absParts, absPath, cwdOf, HOME, inTmpfs, makeDir, oldCwdOf, removeEntry, setCwd, tmpfsNode } from './tmpfs.js';
 
@@ -165,8 +165,7 @@ export const tee: Filter = (argv, input, env) => {
   const text = input ?? '';
   let err = '';
   for (const path of parsed.operands) {
-    const node = resolve(env.board, path);
-    if (typeof node !== 'string' && node.kind === 'file' && !inTmpfs(env.board, path)) {
+    if (isKernelFile(env.board, path)) {
       if (!runsAsRoot(env)) {
         err += `tee: ${path}: Permission denied\n`;
         continue;
@@ -174,10 +173,6 @@ export const tee: Filter = (argv, input, env) => {
       // The handler takes echo's words: the text without its last newline, which echo adds back.
       const r = echoRedirect([path, text.replace(/\n$/, '')], env);
       if (r.status !== 0) err += r.stderr.replace(/^bash: echo: write error: /, `tee: ${path}: `).replace(/^bash: /, 'tee: ');
-      continue;
-    }
-    if (typeof node !== 'string' && node.kind === 'dir') {
-      err += `tee: ${path}: Is a directory\n`;
       continue;
     }
     const file = openUserFile(env.board, path, parsed.flags.has('a'));

@@ -26,7 +26,7 @@ import { irqNode, writeIrq } from './procIrq.js';
 import { sysctlNode, writeSysctlFile } from './procSys.js';
 import { moduleNode, writeModuleParam } from './sysModule.js';
 import { interleaved, type StreamWrite } from './output.js';
-import { absPath, cwdOf, openForWrite, TMPFS_TOP, tmpfsNode, type FsError } from './tmpfs.js';
+import { absPath, cwdOf, inTmpfs, openForWrite, TMPFS_TOP, tmpfsNode, type FsError } from './tmpfs.js';
 
 /** R-Car S4's PCIe controller "dma" interrupt: GIC_SPI 417, level-high, so GIC hwirq 449. */
 const EDMA_GIC_HWIRQ = 417 + 32;
@@ -178,6 +178,11 @@ export function resolve(board: Board, path: string): FsNode | 'ENOENT' | 'ENOTDI
 /** strerror of what `resolve` gave for a path that is not there. */
 export function pathError(errno: 'ENOENT' | 'ENOTDIR'): string {
   return errno === 'ENOTDIR' ? 'Not a directory' : 'No such file or directory';
+}
+
+/** Whether `path` names an existing file of the kernel's (/proc, /sys, debugfs), which its own handler writes, not the tmpfs. */
+export function isKernelFile(board: Board, path: string): boolean {
+  return lookup(board, path)?.kind === 'file' && !inTmpfs(board, path);
 }
 
 /**

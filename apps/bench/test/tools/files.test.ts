@@ -5,18 +5,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { labCommands } from '../../src/commands.js';
-import { bootLab, type Lab } from '../../src/lab/lab.js';
-import { defaultVars } from '../../src/lab/script.js';
-import { runLine } from '../../src/lab/shell.js';
-import type { CommandResult } from '../../src/types.js';
-
-const commands = labCommands();
-/** Each board keeps its variables across lines, as its shell would. */
-function shell(lab: Lab): (line: string, board?: 'rc' | 'ep') => CommandResult {
-  const vars = { rc: defaultVars(lab, lab.boards.rc), ep: defaultVars(lab, lab.boards.ep) };
-  return (line, board = 'ep') => runLine(line, { lab, board: lab.boards[board], vars: vars[board] }, commands);
-}
+import { bootLab } from '../../src/lab/lab.js';
+import { labShell as shell } from '../labShell.js';
 
 describe('the working directory: cd and pwd (bash builtins)', () => {
   it('starts in the home directory; cd walks the tree, `cd` goes home, `cd -` back (printed); errors as bash prints them', () => {
