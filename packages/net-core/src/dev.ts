@@ -99,7 +99,10 @@ export function netdevCorePickTx(dev: NetDevice, skb: Skb, ctx: ExecContext): Ne
 /**
  * Run a qdisc (`qdisc_run` → `__qdisc_run`): hand skbs to the driver while its queue is not
  * stopped, up to `dev_tx_weight`; NETDEV_TX_BUSY requeues at the head and reschedules. If
- * another CPU is still running it, only mark it MISSED: the owner reschedules at its end.
+ * another CPU is still running it, only mark it MISSED: the owner reschedules at its end. A
+ * qdisc on one TX queue stops when that queue is stopped; a root shared by several checks the
+ * TX queue of each packet (`skb_get_tx_queue`): a packet for a stopped queue is requeued and
+ * holds the qdisc until that queue wakes (dequeue_skb, sch_direct_xmit).
  */
 export function qdiscRun(txq: NetdevQueue, ctx: ExecContext): void {
   const q = txq.qdisc;
@@ -119,13 +122,23 @@ export function qdiscRun(txq: NetdevQueue, ctx: ExecContext): void {
   }
   let quota = stack.sysctl.devTxWeight;
   for (;;) {
-    if (txq.stopped || !dev.isUp || !dev.netifCarrierOk()) break;
+    if (!dev.isUp || !dev.netifCarrierOk()) break;
+    if (q.oneTxQueue) {
+      if (txq.stopped) break;
+    } else {
+      const head = q.peekRequeued();
+      if (head !== undefined && dev.txQueue(head.queueMapping).stopped) break;
+    }
     if (quota <= 0) {
       if (q.qlen > 0) stack.netifSchedule(txq, ctx.cpu);
       break;
     }
-    const skb = q.dequeue();
+    const skb = q.dequeue(ctx);
     if (skb === undefined) break;
+    if (!q.oneTxQueue && dev.txQueue(skb.queueMapping).stopped) {
+      q.requeue(skb);
+      break;
+    }
     quota--;
     const len = skb.len;
     // xmit_one: dev_queue_xmit_nit before ndo_start_xmit (again on a retry after NETDEV_TX_BUSY).
@@ -145,7 +158,8 @@ export function qdiscRun(txq: NetdevQueue, ctx: ExecContext): void {
 
 /**
  * Queue `skb` for transmission on `skb.dev` (`__dev_queue_xmit`): pick the TX queue, enqueue
- * on its qdisc (NET_XMIT_DROP and a qdisc drop when full) and run the qdisc in this context.
+ * on its qdisc (NET_XMIT_DROP and a qdisc drop when full; NET_XMIT_CN when fq_codel made room
+ * by dropping from the same flow) and run the qdisc in this context.
  * A down device or one without carrier has the noop qdisc (`dev_deactivate`): `noop_enqueue`
  * drops the skb, counts it in tx_dropped and returns NET_XMIT_CN, which the protocols treat as
  * sent (`net_xmit_errno(NET_XMIT_CN)` is 0: UDP counts OutDatagrams, not SndbufErrors).
@@ -172,12 +186,13 @@ export function devQueueXmit(skb: Skb, ctx: ExecContext): NetXmit {
     txq.qdisc.stats.bytes += len;
     return 'success';
   }
-  if (!txq.qdisc.enqueue(skb)) {
+  const rc = txq.qdisc.enqueue(skb, ctx);
+  if (rc === 'drop') {
     skb.free(ctx);
     return 'drop';
   }
   qdiscRun(txq, ctx);
-  return 'success';
+  return rc;
 }
 
 /**

@@ -60,6 +60,8 @@ export {
   NetDevice,
   NetdevQueue,
   type NetDeviceOptions,
+  type QdiscParent,
+  type RootQdiscKind,
 } from './netDevice.js';
 export { ARP_PARMS, formatMac, NeighTable, type NeighDropReason, type NeighEntry, type NeighParms, type NeighStats, type NudState } from './neighbour.js';
 export {
@@ -76,7 +78,8 @@ export {
   type SoftnetStat,
 } from './netStack.js';
 export { ICMP_MAX_PAYLOAD, ICMP_TYPE, icmpRcv, PingSocket, type EchoRequest } from './ping.js';
-export { PFIFO_FAST_BANDS, PFIFO_FAST_PRIOMAP, Qdisc, type QdiscStats } from './qdisc.js';
+export { FqCodel, fqCodelDefaults, validateFqCodelParams, type FqCodelParams, type FqCodelXstats } from './fqCodel.js';
+export { PFIFO_FAST_BANDS, PFIFO_FAST_PRIOMAP, PfifoFast, Qdisc, QDISC_KINDS, SkbFifo, type QdiscEnqueue, type QdiscKind, type QdiscStats } from './qdisc.js';
 export {
   allocSkbTruesize,
   flowHash,

@@ -9,6 +9,13 @@
  * `__netdev_update_features`. The model's transmit and receive paths do not consult them: they
  * are what ethtool shows and changes (see the README for which ones would matter).
  *
+ * Qdiscs (net/sched/sch_generic.c attach_default_qdiscs, sch_api.c qdisc_graft): the root is the
+ * builtin noop until the first open, which attaches the defaults of net.core.default_qdisc —
+ * noqueue on an IFF_NO_QUEUE device, one default qdisc on a single-queue device, mq over one
+ * per TX queue otherwise. `replaceQdisc` grafts another at the root (shared by every TX queue
+ * of a multiqueue device: its run checks each packet's own queue, TCQ_F_ONETXQUEUE off) or at
+ * an mq class; the qdisc it replaces is reset (its packets freed).
+ *
  * Link state: while the device is down or has no carrier its qdiscs are deactivated (the
  * noop qdisc of `dev_deactivate`): queued packets are purged and new ones dropped. The
  * carrier change takes effect at once (linkwatch runs carrier events urgently).
@@ -17,7 +24,8 @@ import type { Cpu, ExecContext, Host, Rng } from '@ntbsim/kernel';
 import { NetError, netErrnoName } from './errors.js';
 import { netdevFixFeatures, registerNetdevFeatures } from './features.js';
 import { ETH_ALEN, ETH_HLEN } from './inet.js';
-import { Qdisc } from './qdisc.js';
+import { FqCodel, type FqCodelParams } from './fqCodel.js';
+import { PfifoFast, QDISC_KINDS, type Qdisc, type QdiscKind } from './qdisc.js';
 import type { Skb } from './skb.js';
 import type { NetStack } from './netStack.js';
 import type { LinkChangeFn, NetDeviceOps, NetDevStats } from './types.js';
@@ -35,8 +43,8 @@ export const DEFAULT_TX_QUEUE_LEN = 1000;
 export class NetdevQueue {
   /** Stopped by the driver (__QUEUE_STATE_DRV_XOFF). */
   stopped = false;
-  /** Its qdisc. */
-  readonly qdisc: Qdisc;
+  /** Its qdisc (dev_queue->qdisc_sleeping): an mq child, or the device's root. */
+  qdisc: Qdisc;
   /** XPS CPU mask (bit i = CPU i; 0 = none), /sys/class/net/DEV/queues/tx-N/xps_cpus. */
   xpsCpus = 0;
   /** XPS RX-queue mask (bit i = RX queue i; 0 = none), …/tx-N/xps_rxqs. */
@@ -51,9 +59,15 @@ export class NetdevQueue {
     readonly dev: NetDevice,
     readonly index: number,
   ) {
-    this.qdisc = new Qdisc(() => dev.txqueuelen);
+    this.qdisc = dev.createQdisc(dev.stack.sysctl.defaultQdisc);
   }
 }
+
+/** What sits at a device's root (dev->qdisc) as `tc` and `ip link` name it. */
+export type RootQdiscKind = 'noop' | 'noqueue' | 'mq' | QdiscKind;
+
+/** Where `replaceQdisc` grafts: the root, or the mq class of TX queue `txq` (`parent :txq+1`). */
+export type QdiscParent = { readonly root: true } | { readonly txq: number };
 
 /** Options of `createNetDevice` (alloc_etherdev_mqs + register_netdev). */
 export interface NetDeviceOptions {
@@ -184,6 +198,10 @@ export class NetDevice {
   private carrierUps = 0;
   private carrierDowns = 0;
   private readonly linkFns = new Set<LinkChangeFn>();
+  /** dev_activate has attached qdiscs (the first open); until then the root is noop. */
+  private activated = false;
+  /** A qdisc grafted at the root (null: the defaults, mq over the TX queues' on a multiqueue device). */
+  private root: Qdisc | null = null;
 
   /** A device of `stack` (use `createNetDevice`). */
   constructor(
@@ -273,11 +291,82 @@ export class NetDevice {
     return q;
   }
 
-  /** Bring it up (dev_open → ndo_open); 0 or the driver's negative errno. */
+  /** The kind at the root: noop before the first open, then noqueue, mq, or the root qdisc's kind. */
+  get rootQdiscKind(): RootQdiscKind {
+    if (!this.activated) return 'noop';
+    if (this.noQueue) return 'noqueue';
+    if (this.root !== null) return this.root.kind;
+    return this.numTxQueues > 1 ? 'mq' : (this.txQueue(0).qdisc.kind);
+  }
+
+  /** The qdisc at the root when it is one (a single-queue device's, or one grafted over a multiqueue device), else null (noop, noqueue, mq). */
+  get rootQdisc(): Qdisc | null {
+    if (!this.activated || this.noQueue) return null;
+    if (this.root !== null) return this.root;
+    return this.numTxQueues > 1 ? null : this.txQueue(0).qdisc;
+  }
+
+  /**
+   * A new qdisc of `kind` for this device (qdisc_create): pfifo_fast limited by txqueuelen;
+   * fq_codel with the device's MTU + hard header as its one-MTU and default quantum, and
+   * `params` over its defaults (EINVAL naming a bad one). Not attached.
+   */
+  createQdisc(kind: QdiscKind, params: Partial<FqCodelParams> = {}): Qdisc {
+    if (kind === 'pfifo_fast') {
+      if (Object.keys(params).length > 0) throw new NetError('EINVAL', `pfifo_fast takes no parameters (given ${Object.keys(params).join(', ')})`);
+      return new PfifoFast(() => this.txqueuelen);
+    }
+    if (kind === 'fq_codel') return new FqCodel(this.mtu + ETH_HLEN, () => this.host.sim.now, this.stack.hashrnd, params);
+    throw new NetError('EINVAL', `qdisc kind ${String(kind)}: allowed ${QDISC_KINDS.join(', ')}`);
+  }
+
+  /**
+   * Graft `qdisc` (from `createQdisc`) at `parent` (qdisc_graft): at the root it serves every TX
+   * queue; at `{ txq }` it becomes that queue's mq child, which needs the mq root of a
+   * multiqueue device (EINVAL otherwise, or for a queue out of range; ENOENT before the first
+   * open, when the root is noop; EOPNOTSUPP on a noqueue device). The qdiscs it replaces are
+   * reset: their packets are freed. Nothing changes when it throws.
+   */
+  replaceQdisc(parent: QdiscParent, qdisc: Qdisc): void {
+    if (this.noQueue) throw new NetError('EOPNOTSUPP', `${this.name}: noqueue device (IFF_NO_QUEUE): it has no qdisc to replace`);
+    if (!this.activated) throw new NetError('ENOENT', `${this.name}: the root is noop until the device is first brought up`);
+    if ('txq' in parent) {
+      if (this.numTxQueues === 1 || this.root !== null) throw new NetError('EINVAL', `${this.name}: parent :${parent.txq + 1}: the root is ${this.rootQdiscKind}, not mq (classes :1..:N are mq's, one per TX queue)`);
+      const txq = this.txQueue(parent.txq);
+      const old = txq.qdisc;
+      qdisc.oneTxQueue = true;
+      txq.qdisc = qdisc;
+      this.resetQdisc(old);
+      return;
+    }
+    const olds = new Set(this.queues.map((q) => q.qdisc));
+    qdisc.oneTxQueue = this.numTxQueues === 1;
+    this.root = qdisc;
+    for (const q of this.queues) q.qdisc = qdisc;
+    for (const old of olds) this.resetQdisc(old);
+  }
+
+  /**
+   * Put the defaults back (what deleting a root tc grafted leaves: dev_activate re-attaches
+   * attach_default_qdiscs with the current net.core.default_qdisc); the replaced qdiscs are reset.
+   */
+  restoreDefaultQdiscs(): void {
+    if (this.noQueue) return;
+    const olds = new Set(this.queues.map((q) => q.qdisc));
+    this.root = null;
+    for (const q of this.queues) q.qdisc = this.createQdisc(this.stack.sysctl.defaultQdisc);
+    for (const old of olds) this.resetQdisc(old);
+  }
+
+  /** Bring it up (dev_open → ndo_open); 0 or the driver's negative errno. The first open attaches the default qdiscs. */
   open(ctx?: ExecContext): number {
     if (this.upFlag) return 0;
     const rc = this.ops.open(ctx);
     if (rc < 0) return rc;
+    if (!this.activated) {
+      this.activated = true;
+      this.restoreDefaultQdiscs();
+    }
     this.upFlag = true;
     this.stack.onDeviceChange(this);
     this.notify();
@@ -463,6 +552,11 @@ export class NetDevice {
 
   private deactivate(): void {
     for (const q of this.queues) this.dropAll(q.qdisc.purge());
+  }
+
+  private resetQdisc(q: Qdisc): void {
+    if (this.queues.some((t) => t.qdisc === q)) return;
+    this.dropAll(q.purge());
   }
 
   private dropAll(skbs: Skb[]): void {

@@ -28,6 +28,7 @@ import { icmpRcv, PingSocket } from './ping.js';
 import { SOCK_MIN_RCVBUF, SOCK_MIN_SNDBUF } from './inetSock.js';
 import { IpDefrag, ipFragment } from './ipFrag.js';
 import { NeighTable, type NeighParms } from './neighbour.js';
+import { QDISC_KINDS } from './qdisc.js';
 import { ipIsFragment, type Skb } from './skb.js';
 import { TCP_AVAILABLE_CONGESTION_CONTROL, tcpCongestionOps } from './tcp/tcpCong.js';
 import { tcpConnKey, tcpV4Rcv } from './tcp/tcpIpv4.js';
@@ -55,6 +56,7 @@ export const DEFAULT_SYSCTLS: Readonly<NetSysctls> = Object.freeze({
   netdevBudgetUsecs: 2000,
   devWeight: 64,
   devTxWeight: 64,
+  defaultQdisc: 'pfifo_fast',
   txrehash: true,
   somaxconn: 4096,
   tcpWmem: [4096, 16384, 4194304] as const,
@@ -87,6 +89,7 @@ export const SYSCTL_NAMES: Readonly<Record<string, keyof NetSysctls>> = Object.f
   'net.core.netdev_budget_usecs': 'netdevBudgetUsecs',
   'net.core.dev_weight': 'devWeight',
   'net.core.dev_weight_tx': 'devTxWeight',
+  'net.core.default_qdisc': 'defaultQdisc',
   'net.core.txrehash': 'txrehash',
   'net.core.somaxconn': 'somaxconn',
   'net.ipv4.tcp_wmem': 'tcpWmem',
@@ -420,7 +423,7 @@ export class NetStack {
       return;
     }
     let v: unknown = value;
-    if (key === 'tcpCongestionControl') v = typeof value === 'string' ? value.trim() : value;
+    if (key === 'tcpCongestionControl' || key === 'defaultQdisc') v = typeof value === 'string' ? value.trim() : value;
     else if (typeof value === 'string') {
       // No number at all (an empty write) is EINVAL, as __do_proc_dointvec answers a write that parsed none.
       const text = value.trim();
@@ -463,6 +466,9 @@ export class NetStack {
     if (key === 'tcpCongestionControl') {
       // tcp_set_default_congestion_control: an algorithm the kernel does not have is ENOENT.
       if (typeof value !== 'string' || tcpCongestionOps(value) === null) throw new NetError('ENOENT', `${label} ${showValue(value)}: allowed ${TCP_AVAILABLE_CONGESTION_CONTROL.split(' ').join(', ')}`);
+    } else if (key === 'defaultQdisc') {
+      // qdisc_set_default: a qdisc the kernel does not have is ENOENT.
+      if (typeof value !== 'string' || !(QDISC_KINDS as readonly string[]).includes(value)) throw new NetError('ENOENT', `${label} ${showValue(value)}: allowed ${QDISC_KINDS.join(', ')}`);
     } else if (BOOLS.has(key)) {
       if (typeof value !== 'boolean') throw new NetError('EINVAL', `${label} ${showValue(value)}: allowed true/false (1/0)`);
     } else if (TRIPLES.has(key)) {

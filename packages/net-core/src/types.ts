@@ -8,6 +8,7 @@
  */
 import type { ExecContext } from '@ntbsim/kernel';
 import type { NetErrno } from './errors.js';
+import type { QdiscKind } from './qdisc.js';
 import type { Skb } from './skb.js';
 import type { TcpSocket } from './tcp/tcpSocket.js';
 import type { VethEnd } from './veth.js';
@@ -211,6 +212,8 @@ export interface NetSysctls {
   devWeight: number;
   /** net.core.dev_weight_tx_bias × dev_weight: packets per qdisc run. Default 64. */
   devTxWeight: number;
+  /** net.core.default_qdisc: the qdisc a device gets at its first open (attach_default_qdiscs), one of `QDISC_KINDS`. Default `pfifo_fast` (the kernel's; systemd's sysctl.d sets `fq_codel`). */
+  defaultQdisc: QdiscKind;
   /** net.core.txrehash: re-pick the flow hash on RTO. Default true. */
   txrehash: boolean;
   /** net.core.somaxconn: listen backlog cap. Default 4096. */

@@ -1,6 +1,6 @@
 import type { ExecContext } from '@ntbsim/kernel';
 import { describe, expect, it } from 'vitest';
-import { createNetDevice, IPPROTO, Skb, type NetDevice, type NetDeviceOps, type NetdevTx } from '../src/index.js';
+import { createNetDevice, devQueueXmit, IPPROTO, Skb, type NetDevice, type NetDeviceOps, type NetdevTx } from '../src/index.js';
 import { makeLab } from './helpers.js';
 
 function perQueue(dev: NetDevice): number[] {
@@ -139,5 +139,126 @@ describe('qdisc run with a stopping driver', () => {
     expect(drv.sent.map((id) => (id - first) & 0xffff)).toEqual([0, 1, 2, 3, 4]);
     expect(q.qdisc.qlen).toBe(0);
     expect(q.wakes).toBe(2);
+  });
+});
+
+/** Per-TX-queue rings of `cap` skbs each (as a multiqueue NIC): a full ring stops its own queue. */
+class MqRingDriver implements NetDeviceOps {
+  dev: NetDevice | null = null;
+  rings: Skb[][];
+  sent: [number, number][] = [];
+  constructor(
+    readonly cap: number,
+    queues: number,
+  ) {
+    this.rings = Array.from({ length: queues }, () => []);
+  }
+  open(): number {
+    return 0;
+  }
+  stop(): void {}
+  changeMtu(): number {
+    return 0;
+  }
+  startXmit(skb: Skb): NetdevTx {
+    const ring = this.rings[skb.queueMapping] as Skb[];
+    if (ring.length >= this.cap) {
+      (this.dev as NetDevice).netifStopSubqueue(skb.queueMapping);
+      return 'busy';
+    }
+    ring.push(skb);
+    this.sent.push([skb.queueMapping, skb.ip.id]);
+    return 'ok';
+  }
+  complete(q: number, ctx: ExecContext): void {
+    for (const s of (this.rings[q] as Skb[]).splice(0)) s.free(ctx);
+    this.dev?.netifWakeSubqueue(q, ctx);
+  }
+}
+
+describe('qdisc attach and graft (attach_default_qdiscs, qdisc_graft)', () => {
+  function mqDevice(queues: number, cap = 100) {
+    const lab = makeLab({ cpus: 2 });
+    const drv = new MqRingDriver(cap, queues);
+    const dev = createNetDevice(lab.sa, { name: 'mq0', ops: drv, numTxQueues: queues });
+    drv.dev = dev;
+    for (let q = 0; q < queues; q++) dev.setXpsCpus(q, 1 << q);
+    return { lab, drv, dev };
+  }
+  /** Queue `n` UDP packets on TX queue `q` (XPS maps CPU q to it), ids from `id0`. */
+  function send(lab: ReturnType<typeof makeLab>, dev: NetDevice, q: number, n: number, id0: number): void {
+    lab.a.createUserTask(`tx${q}-${id0}`, (ctx) => {
+      for (let i = 0; i < n; i++) {
+        const skb = new Skb({ ip: { src: 0xc0a80101, dst: 0xc0a80102, protocol: IPPROTO.UDP, id: id0 + i, ttl: 64, df: true, tos: 0 }, l4: { kind: 'udp', sport: 1000 + q, dport: 2 }, payloadLen: 100 });
+        skb.dev = dev;
+        devQueueXmit(skb, ctx);
+      }
+      return 'exit';
+    }, { cpus: 1 << q });
+  }
+
+  it('the root is noop until the first open, then the defaults of net.core.default_qdisc: one on a single-queue device, mq over one per queue', () => {
+    const { lab, dev } = mqDevice(2);
+    const single = createNetDevice(lab.sa, { name: 'sq0', ops: new MqRingDriver(1, 1) });
+    expect([dev.rootQdiscKind, single.rootQdiscKind]).toEqual(['noop', 'noop']);
+    expect(() => dev.replaceQdisc({ root: true }, dev.createQdisc('fq_codel'))).toThrow(expect.objectContaining({ code: 'ENOENT' }));
+    lab.sa.setSysctl('net.core.default_qdisc', 'fq_codel');
+    expect(lab.sa.getSysctl('net.core.default_qdisc')).toBe('fq_codel');
+    dev.open();
+    single.open();
+    expect([dev.rootQdiscKind, dev.txQueue(0).qdisc.kind, dev.txQueue(1).qdisc.kind, dev.rootQdisc]).toEqual(['mq', 'fq_codel', 'fq_codel', null]);
+    expect([single.rootQdiscKind, single.rootQdisc?.kind]).toEqual(['fq_codel', 'fq_codel']);
+    // A later default applies to qdiscs attached later, not to these.
+    lab.sa.setSysctl('net.core.default_qdisc', 'pfifo_fast');
+    expect(dev.txQueue(0).qdisc.kind).toBe('fq_codel');
+    dev.restoreDefaultQdiscs();
+    expect([dev.txQueue(0).qdisc.kind, dev.txQueue(1).qdisc.kind]).toEqual(['pfifo_fast', 'pfifo_fast']);
+  });
+
+  it('refuses an unknown default qdisc with ENOENT and a bad graft with its errno, changing nothing', () => {
+    const { lab, dev } = mqDevice(2);
+    expect(() => lab.sa.setSysctl('net.core.default_qdisc', 'sfq')).toThrow(/net.core.default_qdisc "?sfq"?: allowed pfifo_fast, fq_codel/);
+    expect(() => lab.sa.setSysctl('net.core.default_qdisc', 'sfq')).toThrow(expect.objectContaining({ code: 'ENOENT' }));
+    expect(lab.sa.getSysctl('net.core.default_qdisc')).toBe('pfifo_fast');
+    dev.open();
+    const before = dev.txQueue(1).qdisc;
+    expect(() => dev.replaceQdisc({ txq: 2 }, dev.createQdisc('fq_codel'))).toThrow(expect.objectContaining({ code: 'EINVAL' }));
+    expect(() => dev.createQdisc('fq_codel', { quantum: 10 })).toThrow(/quantum 10: allowed an integer in 256\.\.1048576/);
+    expect(() => dev.createQdisc('pfifo_fast', { limit: 5 })).toThrow(/pfifo_fast takes no parameters/);
+    expect(dev.txQueue(1).qdisc).toBe(before);
+    dev.replaceQdisc({ root: true }, dev.createQdisc('fq_codel'));
+    expect(() => dev.replaceQdisc({ txq: 0 }, dev.createQdisc('pfifo_fast'))).toThrow(/the root is fq_codel, not mq/);
+  });
+
+  it('grafting at an mq class replaces that queue only, freeing what its old qdisc held', () => {
+    const { lab, drv, dev } = mqDevice(2, 1);
+    dev.open();
+    dev.netifCarrierOn();
+    send(lab, dev, 1, 3, 10);
+    lab.sim.run({ until: 1e6 });
+    const old = dev.txQueue(1).qdisc;
+    expect([drv.sent.length, old.qlen]).toEqual([1, 2]);
+    dev.replaceQdisc({ txq: 1 }, dev.createQdisc('fq_codel'));
+    expect([dev.rootQdiscKind, dev.txQueue(0).qdisc.kind, dev.txQueue(1).qdisc.kind, old.qlen]).toEqual(['mq', 'pfifo_fast', 'fq_codel', 0]);
+  });
+
+  it('a root shared by the queues of a multiqueue device holds a packet for a stopped queue, and the packets behind it, until that queue wakes', () => {
+    const { lab, drv, dev } = mqDevice(2, 1);
+    dev.open();
+    dev.netifCarrierOn();
+    const root = dev.createQdisc('fq_codel');
+    dev.replaceQdisc({ root: true }, root);
+    expect([dev.rootQdiscKind, dev.txQueue(0).qdisc, dev.txQueue(1).qdisc, root.oneTxQueue]).toEqual(['fq_codel', root, root, false]);
+    send(lab, dev, 0, 2, 100);
+    lab.sim.run({ until: 1e6 });
+    send(lab, dev, 1, 1, 200);
+    lab.sim.run({ until: 2e6 });
+    // Queue 0's second packet was requeued when queue 0 stopped; queue 1's waits behind it.
+    expect(drv.sent).toEqual([[0, 100]]);
+    expect([root.qlen, root.stats.requeues, dev.txQueue(0).stopped, dev.txQueue(1).stopped]).toEqual([2, 1, true, false]);
+    lab.a.createUserTask('irq', (ctx) => (drv.complete(0, ctx), 'exit'));
+    lab.sim.run({ until: 3e6 });
+    expect(drv.sent).toEqual([[0, 100], [0, 101], [1, 200]]);
+    expect([root.qlen, root.stats.requeues, root.stats.packets]).toEqual([0, 1, 3]);
   });
 });

@@ -55,7 +55,7 @@ export interface RunConfig {
   /** Which way the data flows: the seed's EP → RC (client on the EP), or RC → EP. */
   readonly direction?: 'ep-to-rc' | 'rc-to-ep';
   /** Sysctls for both boards. */
-  readonly sysctl?: Readonly<Record<string, number>>;
+  readonly sysctl?: Readonly<Record<string, number | string>>;
   /** The CPU the iperf3 server is pinned to (`iperf3 -s -A N`); default unpinned. */
   readonly serverCpu?: number;
   /** The TCP congestion control of the test's streams (`iperf3 -C`); default the boards' (cubic). */

@@ -39,6 +39,7 @@ export const AXES = {
   server_cpu: 'any | integer 0..31',
   congestion: 'cubic | reno',
   txqueuelen: 'integer 1..4294967295 (packets)',
+  qdisc: 'pfifo_fast | fq_codel (net.core.default_qdisc on both boards)',
   mtu: 'integer 68..65535 (bytes; ntb0 refuses one above max_size − 14)',
 } as const;
 
@@ -114,6 +115,8 @@ function checkValue(axis: AxisName, v: string): void {
       case 'wake_timer':
       case 'congestion':
         return AXES[axis].split(' | ').includes(v);
+      case 'qdisc':
+        return v === 'pfifo_fast' || v === 'fq_codel';
     }
   })();
   if (!ok) throw new Error(`sweep: ${axis}=${v}: allowed ${AXES[axis]}`);
@@ -198,6 +201,7 @@ export function expandGrid(grid: Grid, base: SweepBase = {}): SweepPoint[] {
       ...(v.server_cpu === undefined || v.server_cpu === 'any' ? {} : { serverCpu: Number(v.server_cpu) }),
       ...(v.congestion === undefined ? {} : { congestion: v.congestion as 'cubic' | 'reno' }),
       ...(v.txqueuelen === undefined ? {} : { txqueuelen: Number(v.txqueuelen) }),
+      ...(v.qdisc === undefined ? {} : { sysctl: { 'net.core.default_qdisc': v.qdisc } }),
       ...(v.mtu === undefined ? {} : { mtu: Number(v.mtu) }),
     };
     const patch: Record<string, Record<string, { value: number }>> = {};

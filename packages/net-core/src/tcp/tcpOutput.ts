@@ -140,7 +140,10 @@ function transmitSkb(tp: TcpSock, skb: Skb, ctx: ExecContext, owned: boolean): I
   }
   if (((skb.l4 as TcpHeader).flags & ACK) !== 0) eventAckSent(tp);
   tp.segsOut++;
-  return tp.stack.ipOutput(skb, ctx);
+  const rc = tp.stack.ipOutput(skb, ctx);
+  // __tcp_transmit_skb: NET_XMIT_CN (a qdisc that dropped to make room, or a down device's noop) enters CWR.
+  if (rc === 'cn') enterCwr(tp);
+  return rc;
 }
 
 /** tcp_wfree: an skb left the host (or was dropped); schedule the TSQ tasklet if output was throttled. */
