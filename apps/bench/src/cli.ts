@@ -50,8 +50,8 @@ const COMMAND_HELP: Readonly<Record<string, string>> = {
                                 axes: queues mws doorbell ep_doorbell affinity transport_mtu
                                 use_dma use_tx_dma use_rx_dma num_tx_dma_chan num_rx_dma_chan
                                 dma_channels tx_memcpy_offload hz wake_timer direction
-                                protocol variant profile server_cpu congestion txqueuelen mtu, and
-                                any numeric profile parameter GROUP.FIELD
+                                protocol variant profile server_cpu congestion txqueuelen
+                                qdisc mtu, and any numeric profile parameter GROUP.FIELD
                                 (memory.readUncachedMBps=39,78)
                                 global --param/--doorbell/--mws/--ep-doorbell set the base configuration
                                 under the axes (an axis overrides); a failed run is kept

@@ -136,6 +136,17 @@ describe('queue spread', () => {
     expect(reportHtml(rep)).not.toContain('id="return-path"');
   }, 120_000);
 
+  it("boots both boards' ntb0 with the configuration's default qdisc (mq over one per TX queue), pfifo_fast otherwise", () => {
+    const opts = { seed: 1, durationS: 1, payload: 'timing' } as const;
+    const kinds = (lab: ReturnType<typeof bootScenario>): string[] =>
+      [lab.boards.rc, lab.boards.ep].flatMap((b) => {
+        const dev = b.netdev()?.ndev;
+        return dev === undefined ? [] : [dev.rootQdiscKind, ...Array.from({ length: dev.realNumTxQueues }, (_, i) => dev.txQueue(i).qdisc.kind)];
+      });
+    expect(kinds(bootScenario({ ...scenario('mq2-perbit-tcp'), sysctl: { 'net.core.default_qdisc': 'fq_codel' } }, opts))).toEqual(['mq', 'fq_codel', 'fq_codel', 'mq', 'fq_codel', 'fq_codel']);
+    expect(kinds(bootScenario(scenario('baseline-tcp'), opts))).toEqual(['pfifo_fast', 'pfifo_fast', 'pfifo_fast', 'pfifo_fast']);
+  });
+
   it("sets ntb0's txqueuelen on both boards when the configuration gives one, and keeps the default otherwise", () => {
     const opts = { seed: 1, durationS: 1, payload: 'timing' } as const;
     const set = bootScenario({ ...scenario('mq2-perbit-tcp'), txqueuelen: 100 }, opts);

@@ -63,6 +63,8 @@ describe('sweep grids', () => {
     expect(expandGrid(parseGrid(['txqueuelen=1000,100'])).map((x) => x.config.txqueuelen)).toEqual([1000, 100]);
     expect(expandGrid(parseGrid(['queues=2']))[0]?.config.txqueuelen).toBeUndefined();
     for (const bad of ['0', '4294967296', '-1', '1e3', 'many']) expect(() => parseGrid([`txqueuelen=${bad}`])).toThrow(`sweep: txqueuelen=${bad}: allowed integer 1..4294967295 (packets)`);
+    expect(expandGrid(parseGrid(['qdisc=pfifo_fast,fq_codel'])).map((x) => x.config.sysctl)).toEqual([{ 'net.core.default_qdisc': 'pfifo_fast' }, { 'net.core.default_qdisc': 'fq_codel' }]);
+    expect(() => parseGrid(['qdisc=sfq'])).toThrow('sweep: qdisc=sfq: allowed pfifo_fast | fq_codel (net.core.default_qdisc on both boards)');
     expect(expandGrid(parseGrid(['mtu=1500,65510'])).map((x) => x.config.mtu)).toEqual([1500, 65510]);
     for (const bad of ['67', '65536', 'jumbo']) expect(() => parseGrid([`mtu=${bad}`])).toThrow(`sweep: mtu=${bad}: allowed integer 68..65535 (bytes; ntb0 refuses one above max_size − 14)`);
   });
