@@ -75,6 +75,7 @@ export {
   type PacketDirection,
   type PacketHandler,
   type PacketHandlerOptions,
+  type SocketTables,
   type SoftnetStat,
 } from './netStack.js';
 export { ICMP_MAX_PAYLOAD, ICMP_TYPE, icmpRcv, PingSocket, type EchoRequest } from './ping.js';

@@ -151,6 +151,20 @@ export interface SoftnetStat {
   timeSqueeze: number;
 }
 
+/** A stack's socket tables (`NetStack.socketTables`), read-only views. */
+export interface SocketTables {
+  /** UDP sockets by local port. */
+  readonly udp: ReadonlyMap<number, UdpSocket>;
+  /** Listening TCP sockets by port. */
+  readonly tcpListeners: ReadonlyMap<number, TcpSocket>;
+  /** Established and connecting TCP sockets by 4-tuple key. */
+  readonly tcpConns: ReadonlyMap<string, TcpSocket>;
+  /** Ports held by TCP sockets (bound or connected), with reference counts. */
+  readonly tcpPorts: ReadonlyMap<number, number>;
+  /** Ping sockets by echo identifier. */
+  readonly ping: ReadonlyMap<number, PingSocket>;
+}
+
 /** Options of `createNetStack`. */
 export interface NetStackOptions {
   /** Sysctl overrides (defaults: `DEFAULT_SYSCTLS`). */
@@ -817,13 +831,19 @@ export class NetStack {
     return rc;
   }
 
+  /** The socket tables as inet_diag walks them (`ss`): UDP sockets by local port, TCP listeners by port, established and connecting TCP sockets by 4-tuple, TCP port reference counts, ping sockets by echo id; views, not copies. */
+  socketTables(): SocketTables {
+    return { udp: this.udpSocks, tcpListeners: this.tcpListeners, tcpConns: this.tcpConns, tcpPorts: this.tcpPorts, ping: this.pingSocks };
+  }
+
   /** Reassembly state: datagrams in progress (/proc/net/sockstat `FRAG: inuse N memory M`, memory in bytes). */
   ipFragStat(): { readonly inuse: number; readonly memory: number } {
     return { inuse: this.defrag.count, memory: this.defrag.mem };
   }
 
   /**
-   * @internal NETDEV_CHANGEMTU (inetdev_event): an MTU below IPV4_MIN_MTU destroys the device's
+   * NETDEV_CHANGEMTU (inetdev_event), for a driver that sets `dev.mtu` itself (at probe, as
+   * NETDEV_REGISTER sees it; `setMtu` calls it): an MTU below IPV4_MIN_MTU destroys the device's
    * in_device with all its IPv4 addresses and routes; an MTU of 68 or more on such a device
    * creates an empty one again (the addresses do not come back). Route MTU locks through the
    * device are dropped (`fib_sync_mtu` unlocks an exception when the MTU falls to or below it;

@@ -223,7 +223,7 @@ export class UdpSocket extends InetSock {
     this.writeWq.wakeUp();
   }
 
-  /** @internal Queue a received datagram (__udp_enqueue_schedule_skb). */
+  /** Queue a received datagram (__udp_enqueue_schedule_skb); a subclass may override it to note or redirect arrivals, calling `super`. */
   queueRcv(skb: Skb, ctx: ExecContext): void {
     if (this.rmemAlloc > this.rcvbuf) {
       const mib = this.stack.snmp.Udp;
@@ -238,7 +238,7 @@ export class UdpSocket extends InetSock {
     this.readWq.wakeUp(true);
   }
 
-  /** @internal Whether a datagram from `src:sport` to `dst` is for this socket (its bound address, if any, and its connected peer, if any). */
+  /** Whether a datagram from `src:sport` to `dst` is for this socket (its bound address, if any, and its connected peer, if any): the port's demux asks it; a subclass may widen it. */
   accepts(src: Ipv4Addr, sport: number, dst: Ipv4Addr): boolean {
     return !this.userClosed && (this.laddr === 0 || this.laddr === dst) && (this.peer === null || (this.peer.addr === src && this.peer.port === sport));
   }

@@ -385,7 +385,7 @@ export class NtbNetdev {
   }
 
   /**
-   * @internal rx_handler: hand the frame to the stack with `netif_rx` and re-post a buffer. mq
+   * rx_handler (the transport calls it; a test may, to inject a frame): hand the frame to the stack with `netif_rx` and re-post a buffer. mq
    * counts rx_packets/rx_bytes first and ignores netif_rx's result (a backlog drop is counted
    * once, by the core, in rx_dropped and softnet dropped); v7.0 counts them only when netif_rx
    * accepts the frame, and a drop in rx_errors and rx_dropped (on top of the core's rx_dropped).

@@ -83,7 +83,7 @@ export class NtbTransport {
     this.qps = qps;
   }
 
-  /** @internal Append a kernel log line (dev_info on the NTB device: also to the host's kernel log, `<driver> <device>: line`). */
+  /** Append a kernel log line on the NTB device (dev_info: also to the host's kernel log as `<driver> <device>: line`), for the transport's clients too. */
   log(line: string): void {
     this.dev.devInfo(line);
     this.dmesg.push(`${this.dev.name}: ${line}`);

@@ -1038,13 +1038,13 @@ function udpDiag(board: Board, sock: UdpSocket): DiagSock {
 /** The sockets ss shows, in its order: UDP (by port), then TCP listeners, then the established hash. */
 function sockets(board: Board, o: SsOptions): DiagSock[] {
   if (!o.families.has(AF_INET)) return [];
-  const stack = board.stack;
+  const tables = board.stack.socketTables();
   const out: DiagSock[] = [];
   if (o.dbs.has(Db.UDP)) {
-    const udp = [...stack.udpSocks.values()].filter((s) => !s.closed).sort((a, b) => a.lport - b.lport);
+    const udp = [...tables.udp.values()].filter((s) => !s.closed).sort((a, b) => a.lport - b.lport);
     out.push(...udp.map((s) => udpDiag(board, s)));
   }
-  if (o.dbs.has(Db.TCP)) out.push(...[...stack.tcpListeners.values(), ...stack.tcpConns.values()].map(tcpDiag));
+  if (o.dbs.has(Db.TCP)) out.push(...[...tables.tcpListeners.values(), ...tables.tcpConns.values()].map(tcpDiag));
   return out.filter((s) => (o.states & bit(s.state)) !== 0 && (o.filter === null || runFilter(o.filter, s)));
 }
 

@@ -449,7 +449,7 @@ describe('the iputils options of a latency measurement: -f -A -l -D -O -p -t -Q 
     expect(sh(lab, 'ping -I 10.0.0.7 -c 1 10.0.0.1')).toEqual({ stdout: '', stderr: 'ping: bind: Cannot assign requested address\n', status: 2 });
     expect(sh(lab, 'ping -I fe80::1 -c 1 10.0.0.1')).toEqual({ stdout: '', stderr: "ping: -I with an IPv6 address: not supported by the lab's ping\n", status: 2 });
     expect(lab.sim.now).toBe(t0);
-    expect(lab.boards.ep.stack.pingSocks.size).toBe(0);
+    expect(lab.boards.ep.stack.socketTables().ping.size).toBe(0);
     // The source the route picks is not lo's: iputils warns.
     expect(sh(lab, 'ping -I lo -c 1 -W 1 -q 10.0.0.1').stderr).toBe('ping: Warning: source address might be selected on device other than: lo\n');
     // Bound to ntb0, an address no route reaches is tried on link there (ARP, then host unreachable) instead of connect's ENETUNREACH.

@@ -80,7 +80,7 @@ export class IperfUdpSocket extends UdpSocket {
   private readonly queuedArrivals: number[] = [];
   private head = 0;
 
-  /** @internal __udp_enqueue_schedule_skb, noting the datagram's fate. */
+  /** __udp_enqueue_schedule_skb, noting the datagram's fate. */
   override queueRcv(skb: Skb, ctx: ExecContext): void {
     const drops = this.stats.drops;
     super.queueRcv(skb, ctx);
@@ -132,12 +132,12 @@ export class IperfUdpListener extends IperfUdpSocket {
     return s;
   }
 
-  /** @internal The port's sockets take what is theirs: a stream socket its connected peer's datagrams, this one the rest. */
+  /** The port's sockets take what is theirs: a stream socket its connected peer's datagrams, this one the rest. */
   override accepts(src: Ipv4Addr, sport: number, dst: Ipv4Addr): boolean {
     return super.accepts(src, sport, dst) || this.streams.some((s) => s.accepts(src, sport, dst));
   }
 
-  /** @internal Queue the datagram on the stream socket connected to its source, else on the listener. */
+  /** Queue the datagram on the stream socket connected to its source, else on the listener. */
   override queueRcv(skb: Skb, ctx: ExecContext): void {
     const l4 = skb.l4;
     const owner = l4.kind === 'udp' ? this.streams.find((s) => s.accepts(skb.ip.src, l4.sport, skb.ip.dst)) : undefined;
