@@ -149,6 +149,11 @@ class FlowList {
     this.items.push(f);
   }
 
+  clear(): void {
+    this.items = [];
+    this.head = 0;
+  }
+
   shift(): void {
     this.head++;
     if (this.head > 64 && this.head * 2 > this.items.length) {
@@ -292,6 +297,18 @@ export class FqCodel extends Qdisc {
 
   protected queuedBytes(): number {
     return this.bytes;
+  }
+
+  /** fq_codel_reset: empty flow lists, every flow's deficit and CoDel state back to their initial values. */
+  protected override resetState(): void {
+    this.newFlows.clear();
+    this.oldFlows.clear();
+    for (const f of this.flows) {
+      f.list = null;
+      f.deficit = 0;
+      f.dropped = 0;
+      Object.assign(f.cvars, { count: 0, lastcount: 0, dropping: false, recInvSqrt: 0, firstAboveTime: 0, dropNext: 0, ldelay: 0 });
+    }
   }
 
   /** fq_codel_dequeue: DRR over new_flows then old_flows, CoDel on the served flow; `reset` empties flows in order without CoDel (qdisc_reset). */

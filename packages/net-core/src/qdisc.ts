@@ -143,8 +143,12 @@ export abstract class Qdisc {
     const out = this.requeued.splice(0);
     this.requeuedBytes = 0;
     for (let s = this.dequeueNext(undefined, true); s !== undefined; s = this.dequeueNext(undefined, true)) out.push(s);
+    this.resetState();
     return out;
   }
+
+  /** The rest of the kind's qdisc_reset once it is empty (fq_codel: flow lists and CoDel state); nothing by default. */
+  protected resetState(): void {}
 
   /** Packets queued by the kind itself (the requeued head not counted). */
   protected abstract queuedPackets(): number;

@@ -141,6 +141,29 @@ describe('fq_codel: CoDel', () => {
     expect(noecn.dropsAt.length).toBeGreaterThan(3);
   });
 
+  it('a reset (qdisc_reset) returns what is queued and leaves no flow listed and no CoDel state', () => {
+    const { q, clock } = setup();
+    for (let i = 0; i < 300; i++) q.enqueue(pkt(1 + (i % 3)));
+    let delivered = 0;
+    for (let t = 0; t < 200; t++) {
+      clock.now = t * 1e6;
+      if (q.dequeue() !== undefined) delivered++;
+    }
+    const dropped = q.stats.drops;
+    expect(dropped).toBeGreaterThan(0);
+    expect(q.purge().length).toBe(300 - delivered - dropped);
+    expect([q.qlen, q.backlog, q.xstats().newFlowsLen, q.xstats().oldFlowsLen, q.xstats().memoryUsage]).toEqual([0, 0, 0, 0, 0]);
+    // CoDel starts afresh: a new standing queue is spared for an interval (stale state would drop at once).
+    const t0 = 1000;
+    clock.now = t0 * 1e6;
+    for (let i = 0; i < 60; i++) q.enqueue(pkt(1));
+    for (let t = t0; q.qlen > 0; t++) {
+      clock.now = t * 1e6;
+      q.dequeue();
+    }
+    expect(q.stats.drops).toBe(dropped);
+  });
+
   it('refuses bad parameters with EINVAL naming the field and the range', () => {
     const make = (p: Partial<FqCodelParams>) => () => new FqCodel(MTU, () => 0, 1, p);
     expect(make({ flows: 0 })).toThrow(/fq_codel flows 0: allowed an integer in 1\.\.65536/);
