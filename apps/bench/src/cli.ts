@@ -53,8 +53,8 @@ const COMMAND_HELP: Readonly<Record<string, string>> = {
                                 protocol variant profile server_cpu congestion txqueuelen
                                 qdisc mtu, and any numeric profile parameter GROUP.FIELD
                                 (memory.readUncachedMBps=39,78)
-                                global --param/--doorbell/--mws/--ep-doorbell set the base configuration
-                                under the axes (an axis overrides); a failed run is kept
+                                global --param/--doorbell/--mws/--ep-doorbell/--sysctl set the base
+                                configuration under the axes (an axis overrides); a failed run is kept
                                 with its reason (stalled, the iperf3 error), exit status 0
 `,
   merge: `  merge SHARD.json… [--out PATH] [--html PATH] [--partial]   join sweep shards from many machines
@@ -93,6 +93,10 @@ const GLOBAL_OPTION_HELP: readonly (readonly [string, string])[] = [
     "  --ep-doorbell MODE    poll (default: the EP scans the host's doorbells every msecs_to_jiffies(5),\n                        8 ms at HZ 250, as on R-Car S4) | irq (vNTB msi_doorbell: an EP\n                        interrupt per doorbell)\n",
   ],
   ['--ntb-ports', '  --ntb-ports MODE      same (mainline: both NTB devices report port 0) | distinct (RC 0, EP 1,\n                        as port ops on the EPF drivers would; ntb_perf then needs --mws 2)\n'],
+  [
+    '--sysctl',
+    '  --sysctl NAME=VALUE   a sysctl both boards set at boot, before ntb0 comes up (their sysctl.d),\n                        repeatable (net.core.default_qdisc=fq_codel); net.core.wmem_max and\n                        rmem_max are 1073741824 unless given\n',
+  ],
   ['--trace', '  --trace FILE          write the event trace (JSON lines) to FILE\n'],
 ];
 
@@ -141,6 +145,8 @@ interface Globals {
   epDoorbell?: 'poll' | 'irq';
   ports?: EpfPortMode;
   trace?: string;
+  /** `--sysctl NAME=VALUE`s, in the order given. */
+  sysctl: Record<string, string>;
 }
 
 class UsageError extends Error {}
@@ -243,7 +249,7 @@ function parseDoorbell(v: string): { rc?: DoorbellMode; ep?: DoorbellMode } {
 }
 
 function parseGlobals(argv: string[]): { globals: Globals; rest: string[] } {
-  const g: Globals = { profile: getProfile('rcar-s4'), profileName: 'rcar-s4', seed: 1, functional: false, params: { transport: {}, netdev: {} }, given: [] };
+  const g: Globals = { profile: getProfile('rcar-s4'), profileName: 'rcar-s4', seed: 1, functional: false, params: { transport: {}, netdev: {} }, given: [], sysctl: {} };
   const rest: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] as string;
@@ -280,6 +286,13 @@ function parseGlobals(argv: string[]): { globals: Globals; rest: string[] } {
       const v = val();
       if (v !== 'same' && v !== 'distinct') throw new UsageError(`--ntb-ports: '${v}' is not one of same, distinct`);
       g.ports = v;
+    } else if (a === '--sysctl') {
+      const v = val();
+      const m = /^([a-z0-9_]+(?:\.[A-Za-z0-9_-]+)+)=(.+)$/.exec(v);
+      if (m === null) throw new UsageError(`--sysctl: '${v}' is not NAME=VALUE (a dotted sysctl name such as net.core.default_qdisc, '=', a value)`);
+      const name = m[1] as string;
+      if (name in g.sysctl) throw new UsageError(`--sysctl: ${name} given twice (give each sysctl once)`);
+      g.sysctl[name] = m[2] as string;
     } else if (a === '--trace') {
       const v = val();
       checkWritable(v, '--trace');
@@ -302,7 +315,7 @@ function labOptions(g: Globals): LabOptions {
     ...(g.ports === undefined ? {} : { ports: g.ports }),
     vntb: { mwSizes: seedMwSizes(g.mws ?? Math.min(4, Math.max(1, g.params.netdev.queues ?? 1))), ...(g.epDoorbell === 'irq' ? { doorbellIrq: true } : {}) },
     traceCapacity: g.trace === undefined ? 0 : 1_000_000,
-    sysctl: { 'net.core.wmem_max': 1 << 30, 'net.core.rmem_max': 1 << 30 },
+    sysctl: { 'net.core.wmem_max': 1 << 30, 'net.core.rmem_max': 1 << 30, ...g.sysctl },
   };
 }
 
@@ -432,6 +445,7 @@ function configOptionsGiven(g: Globals): string[] {
     ...(g.mws === undefined ? [] : ['--mws']),
     ...(g.epDoorbell === undefined ? [] : ['--ep-doorbell']),
     ...(g.ports === undefined ? [] : ['--ntb-ports']),
+    ...(Object.keys(g.sysctl).length === 0 ? [] : ['--sysctl']),
     ...(g.trace === undefined ? [] : ['--trace']),
   ];
 }
@@ -443,7 +457,7 @@ function rejectConfigOptions(cmd: string, g: Globals, takes: string): void {
   throw new UsageError(`${cmd}: ${given.join(', ')} ${given.length === 1 ? 'does' : 'do'} not apply: it runs the seeds' fixed configurations to compare them with the published numbers (global options it takes: ${takes}); vary the configuration with 'sweep'`);
 }
 
-/** The sweep's base configuration from the global options (`--param`, `--doorbell`, `--mws`); `--trace` is refused. */
+/** The sweep's base configuration from the global options (`--param`, `--doorbell`, `--mws`, `--ep-doorbell`, `--sysctl`); `--trace` is refused. */
 function sweepBase(g: Globals): SweepBase {
   if (g.trace !== undefined) throw new UsageError("sweep: --trace does not apply (the runs happen on worker threads; trace one configuration with 'lab' or a one-shot command)");
   let doorbell: SweepBase['doorbell'];
@@ -460,6 +474,7 @@ function sweepBase(g: Globals): SweepBase {
     ...(doorbell === undefined ? {} : { doorbell }),
     ...(g.mws === undefined ? {} : { mws: g.mws }),
     ...(g.epDoorbell === undefined ? {} : { epDoorbell: g.epDoorbell }),
+    ...(Object.keys(g.sysctl).length === 0 ? {} : { sysctl: g.sysctl }),
   };
 }
 

@@ -49,6 +49,21 @@ describe('ntb-bench CLI', () => {
     expect(await run(['--ep-doorbell', 'irq', 'reproduce'])).toMatchObject({ code: 2, err: expect.stringContaining('--ep-doorbell does not apply') as string });
   });
 
+  it('--sysctl sets a sysctl on both boards at boot, before ntb0 first comes up; bad ones are refused by name', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ntbsim-cli-'));
+    const script = join(dir, 's.lab');
+    writeFileSync(script, 'rc$ sysctl net.core.default_qdisc net.core.wmem_max\nep$ sysctl net.ipv4.tcp_congestion_control\n');
+    expect(await run(['--sysctl', 'net.core.default_qdisc=fq_codel', '--sysctl', 'net.ipv4.tcp_congestion_control=reno', 'lab', script])).toMatchObject({
+      code: 0,
+      out: 'rc$ sysctl net.core.default_qdisc net.core.wmem_max\nnet.core.default_qdisc = fq_codel\nnet.core.wmem_max = 1073741824\nep$ sysctl net.ipv4.tcp_congestion_control\nnet.ipv4.tcp_congestion_control = reno\n',
+    });
+    expect((await run(['--sysctl', 'net.core.wmem_max=212992', 'lab', script])).out).toContain('net.core.wmem_max = 212992\n');
+    expect(await run(['--sysctl', 'qdisc', 'lab'])).toMatchObject({ code: 2, err: expect.stringContaining("--sysctl: 'qdisc' is not NAME=VALUE") as string });
+    expect(await run(['--sysctl', 'net.core.somaxconn=1', '--sysctl', 'net.core.somaxconn=2', 'lab'])).toMatchObject({ code: 2, err: expect.stringContaining('--sysctl: net.core.somaxconn given twice') as string });
+    expect(await run(['--sysctl', 'net.core.default_qdisc=sfq', 'ping', '-c', '1', '10.0.0.1'])).toMatchObject({ code: 1, out: '', err: expect.stringContaining('net.core.default_qdisc "sfq": allowed pfifo_fast, fq_codel') as string });
+    expect(await run(['--sysctl', 'net.core.default_qdisc=fq_codel', 'reproduce'])).toMatchObject({ code: 2, err: expect.stringContaining('--sysctl does not apply') as string });
+  });
+
   it('rejects bad module parameters and profiles with status 1', async () => {
     expect(await run(['--param', 'ntb_transport.use_dma=maybe', 'lab'])).toMatchObject({ code: 1, err: expect.stringContaining("'maybe' invalid for parameter 'use_dma'") as string });
     expect(await run(['--profile', 'rcar-s5', 'lab'])).toMatchObject({ code: 1, err: expect.stringContaining('allowed rcar-s4, x86-server') as string });
@@ -219,9 +234,9 @@ describe('ntb-bench CLI', () => {
 
   it('COMMAND --help (or -h) prints that command\'s usage and the global options it takes, status 0; the one-shot tools take theirs to the tool', async () => {
     const takes: Record<string, string[]> = {
-      lab: ['--profile', '--seed', '--functional', '--param', '--doorbell', '--mws', '--ep-doorbell', '--ntb-ports', '--trace'],
+      lab: ['--profile', '--seed', '--functional', '--param', '--doorbell', '--mws', '--ep-doorbell', '--ntb-ports', '--sysctl', '--trace'],
       reproduce: ['--profile', '--seed', '--functional'],
-      sweep: ['--profile', '--seed', '--functional', '--param', '--doorbell', '--mws', '--ep-doorbell', '--ntb-ports'],
+      sweep: ['--profile', '--seed', '--functional', '--param', '--doorbell', '--mws', '--ep-doorbell', '--ntb-ports', '--sysctl'],
       merge: [],
       calibrate: ['--profile'],
       faults: ['--seed'],

@@ -151,6 +151,8 @@ export interface SweepBase {
   readonly mws?: number;
   /** Host → EP doorbells polled or interrupt-driven (`--ep-doorbell`). */
   readonly epDoorbell?: 'poll' | 'irq';
+  /** Sysctls both boards set at boot (`--sysctl NAME=VALUE`); the `qdisc` axis overrides net.core.default_qdisc. */
+  readonly sysctl?: Readonly<Record<string, string>>;
 }
 
 /** A base configuration as `name=value` words (empty when there is none). */
@@ -165,6 +167,7 @@ export function describeBase(base: SweepBase | undefined): string[] {
     ...(base.doorbell === undefined ? [] : [`doorbell=${base.doorbell}`]),
     ...(base.mws === undefined ? [] : [`mws=${base.mws}`]),
     ...(base.epDoorbell === undefined ? [] : [`ep_doorbell=${base.epDoorbell}`]),
+    ...Object.entries(base.sysctl ?? {}).map(([k, v]) => `sysctl ${k}=${v}`),
   ];
 }
 
@@ -201,7 +204,7 @@ export function expandGrid(grid: Grid, base: SweepBase = {}): SweepPoint[] {
       ...(v.server_cpu === undefined || v.server_cpu === 'any' ? {} : { serverCpu: Number(v.server_cpu) }),
       ...(v.congestion === undefined ? {} : { congestion: v.congestion as 'cubic' | 'reno' }),
       ...(v.txqueuelen === undefined ? {} : { txqueuelen: Number(v.txqueuelen) }),
-      ...(v.qdisc === undefined ? {} : { sysctl: { 'net.core.default_qdisc': v.qdisc } }),
+      ...(v.qdisc === undefined && base.sysctl === undefined ? {} : { sysctl: { ...base.sysctl, ...(v.qdisc === undefined ? {} : { 'net.core.default_qdisc': v.qdisc }) } }),
       ...(v.mtu === undefined ? {} : { mtu: Number(v.mtu) }),
     };
     const patch: Record<string, Record<string, { value: number }>> = {};
@@ -398,7 +401,7 @@ const SAME_SWEEP: readonly [string, (s: SweepResults) => unknown][] = [
   ['the base seed (--seed)', (s) => s.seed],
   ['the grid', (s) => s.grid],
   ['the profile', (s) => `${s.profile} (digest ${s.profile_digest})`],
-  ['the base configuration (--param, --doorbell, --mws, --ep-doorbell)', (s) => describeBase(s.base).join(' ') || 'none'],
+  ['the base configuration (--param, --doorbell, --mws, --ep-doorbell, --sysctl)', (s) => describeBase(s.base).join(' ') || 'none'],
   ['--runs', (s) => s.runs],
   ['--duration', (s) => s.duration_s],
 ];

@@ -65,6 +65,11 @@ describe('sweep grids', () => {
     for (const bad of ['0', '4294967296', '-1', '1e3', 'many']) expect(() => parseGrid([`txqueuelen=${bad}`])).toThrow(`sweep: txqueuelen=${bad}: allowed integer 1..4294967295 (packets)`);
     expect(expandGrid(parseGrid(['qdisc=pfifo_fast,fq_codel'])).map((x) => x.config.sysctl)).toEqual([{ 'net.core.default_qdisc': 'pfifo_fast' }, { 'net.core.default_qdisc': 'fq_codel' }]);
     expect(() => parseGrid(['qdisc=sfq'])).toThrow('sweep: qdisc=sfq: allowed pfifo_fast | fq_codel (net.core.default_qdisc on both boards)');
+    // --sysctl is the base under every point; the qdisc axis overrides its default_qdisc.
+    const base = { sysctl: { 'net.core.default_qdisc': 'fq_codel', 'net.ipv4.tcp_congestion_control': 'reno' } };
+    expect(expandGrid(parseGrid(['queues=2']), base)[0]?.config.sysctl).toEqual(base.sysctl);
+    expect(expandGrid(parseGrid(['qdisc=pfifo_fast']), base)[0]?.config.sysctl).toEqual({ 'net.core.default_qdisc': 'pfifo_fast', 'net.ipv4.tcp_congestion_control': 'reno' });
+    expect(describeBase(base)).toEqual(['sysctl net.core.default_qdisc=fq_codel', 'sysctl net.ipv4.tcp_congestion_control=reno']);
     expect(expandGrid(parseGrid(['mtu=1500,65510'])).map((x) => x.config.mtu)).toEqual([1500, 65510]);
     for (const bad of ['67', '65536', 'jumbo']) expect(() => parseGrid([`mtu=${bad}`])).toThrow(`sweep: mtu=${bad}: allowed integer 68..65535 (bytes; ntb0 refuses one above max_size − 14)`);
   });
@@ -113,7 +118,7 @@ describe('merging shards', () => {
     expect(differ({ seed: 5 })).toThrow('merge: a.json and b.json are from different sweeps: the base seed (--seed) differs (5 vs 1)');
     expect(differ({ grid: { queues: ['1', '2'], doorbell: ['legacy'] } })).toThrow('merge: a.json and b.json are from different sweeps: the grid differs ({"queues":["1","2"],"doorbell":["legacy"]} vs {"queues":["1","2"],"doorbell":["per-bit"]})');
     expect(differ({ profile_digest: 'def' })).toThrow('merge: a.json and b.json are from different sweeps: the profile differs ("rcar-s4 (digest def)" vs "rcar-s4 (digest abc)")');
-    expect(differ({ base: { mws: 2 } })).toThrow('merge: a.json and b.json are from different sweeps: the base configuration (--param, --doorbell, --mws, --ep-doorbell) differs ("mws=2" vs "none")');
+    expect(differ({ base: { mws: 2 } })).toThrow('merge: a.json and b.json are from different sweeps: the base configuration (--param, --doorbell, --mws, --ep-doorbell, --sysctl) differs ("mws=2" vs "none")');
     expect(differ({ runs: 3 })).toThrow(/--runs differs \(3 vs 2\)/);
     expect(() => mergeSweeps([])).toThrow(/no input files/);
   });
