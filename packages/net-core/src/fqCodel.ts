@@ -50,7 +50,7 @@ export interface FqCodelParams {
   readonly ceThresholdNs: Ns | null;
   /** Packets dropped at most at once from the fattest flow on overflow (drop_batch). Default 64. */
   readonly dropBatch: number;
-  /** Bytes of skb truesize over which the fattest flow is cut (memory_limit). Default 32 MiB. */
+  /** Bytes of skb truesize over which the fattest flow is cut (memory_limit, 0..2^31 as fq_codel_change caps it). Default 32 MiB. */
   readonly memoryLimit: number;
 }
 
@@ -77,7 +77,7 @@ export function validateFqCodelParams(p: Partial<FqCodelParams>): void {
     ['interval', p.intervalNs, 1, NS_MAX, 'ns'],
     ['ce_threshold', p.ceThresholdNs, 0, NS_MAX, 'ns'],
     ['drop_batch', p.dropBatch, 1, 0xffffffff, 'packets'],
-    ['memory_limit', p.memoryLimit, 1, 0x7fffffff, 'bytes'],
+    ['memory_limit', p.memoryLimit, 0, 2 ** 31, 'bytes'],
   ];
   for (const [name, v, min, max, unit] of checks) {
     if (v === undefined || v === null) continue;
@@ -190,14 +190,14 @@ function ecnSetCe(skb: Skb): boolean {
 export class FqCodel extends Qdisc {
   /** `fq_codel`. */
   readonly kind = 'fq_codel';
-  /** Its parameters. */
-  readonly params: FqCodelParams;
+  /** Its parameters (`change` replaces them). */
+  params: FqCodelParams;
   private readonly flows: Flow[];
   private readonly newFlows = new FlowList();
   private readonly oldFlows = new FlowList();
-  private readonly target: number;
-  private readonly interval: number;
-  private readonly ceThreshold: number;
+  private target = 0;
+  private interval = 0;
+  private ceThreshold = Infinity;
   private queued = 0;
   private bytes = 0;
   private memoryUsage = 0;
@@ -225,9 +225,7 @@ export class FqCodel extends Qdisc {
     validateFqCodelParams(params);
     const p = { ...fqCodelDefaults(mtu), ...params };
     this.params = p;
-    this.target = Math.floor(p.targetNs / 1024);
-    this.interval = Math.floor(p.intervalNs / 1024);
-    this.ceThreshold = p.ceThresholdNs === null ? Infinity : Math.floor(p.ceThresholdNs / 1024);
+    this.setCodelTimes();
     this.flows = Array.from({ length: p.flows }, (_, index) => ({
       index,
       q: new SkbFifo(),
@@ -253,6 +251,30 @@ export class FqCodel extends Qdisc {
       newFlowsLen: this.newFlows.length,
       oldFlowsLen: this.oldFlows.length,
     };
+  }
+
+  /**
+   * fq_codel_change on this qdisc: the parameters given replace the current ones (EINVAL for
+   * `flows`, fixed once the flow table exists, or a bad value: nothing changes then); then,
+   * while it holds more than `limit` packets or `memory_limit` bytes, packets are dequeued as
+   * fq_codel_dequeue does (CoDel included, Sent counting them) and freed, the qdisc's drops not
+   * counting them (qdisc_tree_reduce_backlog counts only a parent's). Returns how many it freed.
+   */
+  change(params: Partial<FqCodelParams>, ctx?: ExecContext): number {
+    if (params.flows !== undefined) throw new NetError('EINVAL', 'fq_codel flows: fixed when the qdisc is created (fq_codel_change refuses it on an existing one)');
+    validateFqCodelParams(params);
+    this.params = { ...this.params, ...params };
+    this.setCodelTimes();
+    let freed = 0;
+    while (this.qlen > this.params.limit || this.memoryUsage > this.params.memoryLimit) {
+      const skb = this.dequeue(ctx);
+      if (skb === undefined) break;
+      this.stats.packets++;
+      this.stats.bytes += skb.len;
+      skb.free(ctx);
+      freed++;
+    }
+    return freed;
   }
 
   /** Bytes queued in flow bucket `index` (q->backlogs[index]). */
@@ -343,6 +365,14 @@ export class FqCodel extends Qdisc {
       flow.deficit -= skb.len;
       return skb;
     }
+  }
+
+  /** target, interval and ce_threshold in CoDel units, from the parameters. */
+  private setCodelTimes(): void {
+    const p = this.params;
+    this.target = Math.floor(p.targetNs / 1024);
+    this.interval = Math.floor(p.intervalNs / 1024);
+    this.ceThreshold = p.ceThresholdNs === null ? Infinity : Math.floor(p.ceThresholdNs / 1024);
   }
 
   private now(ctx: ExecContext | undefined): number {

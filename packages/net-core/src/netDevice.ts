@@ -358,6 +358,18 @@ export class NetDevice {
     for (const old of olds) this.resetQdisc(old);
   }
 
+  /**
+   * Delete the qdisc grafted at the root (`tc qdisc del … root`: qdisc_graft of NULL, which
+   * leaves noop): an up device gets its defaults back at once (dev_activate →
+   * attach_default_qdiscs with the current net.core.default_qdisc), a down one keeps noop
+   * until its next open. The deleted qdisc is reset. ENOENT when no qdisc is grafted there.
+   */
+  deleteRootQdisc(): void {
+    if (this.root === null) throw new NetError('ENOENT', `${this.name}: no qdisc grafted at the root (the default ones cannot be deleted)`);
+    this.restoreDefaultQdiscs();
+    if (!this.upFlag) this.activated = false;
+  }
+
   /** Bring it up (dev_open → ndo_open); 0 or the driver's negative errno. The first open attaches the default qdiscs. */
   open(ctx?: ExecContext): number {
     if (this.upFlag) return 0;
