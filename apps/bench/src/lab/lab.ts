@@ -6,7 +6,7 @@
  * the addresses and bring `ntb0` up.
  */
 import { createHost, createSimulation, ERRNO, getProfile, type Host, type PlatformProfile, type Simulation } from '@ntbsim/kernel';
-import { createNetStack, IPV4_MIN_MTU, type NetDevice, type NetStack } from '@ntbsim/net-core';
+import { createNetStack, IPV4_MIN_MTU, type NetStack } from '@ntbsim/net-core';
 import { createEpfPair, EPC_PAGE_BYTES, type DoorbellMode, type EpfPair, type EpfPortMode, type VntbOptions } from '@ntbsim/ntb-hw-epf';
 import { createNtbPerfClient, type NtbPerf, type NtbPerfClient, type PerfParams } from '@ntbsim/ntb-perf';
 import { createNtbPingpongClient, type NtbPingpong, type NtbPingpongClient, type PingpongParams } from '@ntbsim/ntb-pingpong';
@@ -138,32 +138,6 @@ export class LabError extends Error {
   }
 }
 
-/** Devices that have been opened at least once (dev_activate replaced their noop qdisc). */
-const activated = new WeakSet<NetDevice>();
-
-/** The kind of a device's root qdisc, as `ip link` and `tc qdisc` name it. */
-export type RootQdiscKind = 'noop' | 'noqueue' | 'mq' | 'pfifo_fast';
-
-/**
- * `dev`'s root qdisc (dev->qdisc): the builtin noop until its first open, when dev_activate →
- * attach_default_qdiscs attaches the default one — noqueue on an IFF_NO_QUEUE device (lo), mq
- * over a pfifo_fast per TX queue on a multiqueue one (num_tx_queues > 1), else one pfifo_fast.
- * Closing the device later keeps it (dev_deactivate only swaps the TX queues' active qdiscs).
- */
-export function rootQdiscKind(dev: NetDevice): RootQdiscKind {
-  if (!activated.has(dev)) return 'noop';
-  if (dev.noQueue) return 'noqueue';
-  return dev.numTxQueues > 1 ? 'mq' : 'pfifo_fast';
-}
-
-/** Track opens of `dev` for `qdiscAttached`. */
-function watchActivation(dev: NetDevice): void {
-  if (dev.isUp) activated.add(dev);
-  dev.onLinkChange((e) => {
-    if (e.up) activated.add(dev);
-  });
-}
-
 /** Memory windows of the seed's boards: BAR2's ~2 MiB ceiling split into `count` MWs of at most 1 MiB each, rounded down to the 4 KiB EPC page (bytes). */
 export function seedMwSizes(count: number): number[] {
   return Array.from({ length: count }, () => Math.min(1 << 20, Math.floor((2 << 20) / count / EPC_PAGE_BYTES) * EPC_PAGE_BYTES));
@@ -222,7 +196,6 @@ export function bootLab(options: LabOptions = {}): Lab {
   const params = options.params ?? { transport: {}, netdev: {} };
   const mk = (name: BoardName, host: Host): Board => {
     const stack = createNetStack(host);
-    watchActivation(stack.loopback);
     for (const [k, v] of Object.entries(options.sysctl ?? {})) stack.setSysctl(k, v);
     const transportBus = new TransportBus();
     const ntbBus = name === 'rc' ? pair.buses.rc : pair.buses.ep;
@@ -252,7 +225,6 @@ export function bootLab(options: LabOptions = {}): Lab {
         }
         module = m;
         netdevParams = netdevOptions;
-        for (const nd of m.devices.values()) watchActivation(nd.ndev);
         return 0;
       },
       unloadNetdev(): boolean {

@@ -9,7 +9,7 @@
 import { ERRNO, errnoName, kstrtouint, NS_PER_SEC, strerror, type CpuUsage, type Errno } from '@ntbsim/kernel';
 import type { PingpongParams } from '@ntbsim/ntb-pingpong';
 import { formatIpv4, formatMac, NetError, parseIpv4, parseIpv4Prefix, prefixMask, type Ipv4Prefix, type NetDevice, type NetDevStats, type NudState } from '@ntbsim/net-core';
-import { LabError, rootQdiscKind, type Board } from '../lab/lab.js';
+import { LabError, type Board } from '../lab/lab.js';
 import { applyParam, ParamError, parsePerfParams, unknownParamMessage, type ModuleParams } from '../lab/params.js';
 import { strtod } from './iperf3/units.js';
 import { writeSysctl } from './procSys.js';
@@ -163,14 +163,15 @@ export const top: Command = (argv, env) => {
  * The first two lines of `ip link` for `dev` (iproute2 print_linkinfo): flags as
  * print_link_flags writes them — NO-CARRIER first when the device is up but not running
  * (IFF_RUNNING needs operstate UP), LOWER_UP when up with carrier — then the root qdisc
- * (rootQdiscKind: noop until the first open, then noqueue, mq or pfifo_fast, kept while down).
+ * (NetDevice.rootQdiscKind: noop until the first open, then noqueue, mq or the root qdisc's kind —
+ * net.core.default_qdisc's, or one `tc qdisc replace` grafted — kept while down).
  */
 function linkLine(dev: NetDevice): string {
   const running = dev.isUp && dev.operstate === 'UP';
   const kind = dev.loopback ? ['LOOPBACK'] : ['BROADCAST', 'MULTICAST'];
   const flags = [...(dev.isUp && !running ? ['NO-CARRIER'] : []), ...kind, ...(dev.isUp ? ['UP'] : []), ...(dev.isUp && dev.netifCarrierOk() ? ['LOWER_UP'] : [])];
   const link = dev.loopback ? `link/loopback ${formatMac(dev.devAddr)} brd 00:00:00:00:00:00` : `link/ether ${formatMac(dev.devAddr)} brd ff:ff:ff:ff:ff:ff`;
-  return `${dev.ifindex}: ${dev.name}: <${flags.join(',')}> mtu ${dev.mtu} qdisc ${rootQdiscKind(dev)} state ${stateOf(dev)} mode DEFAULT group default qlen ${dev.txqueuelen}\n    ${link}\n`;
+  return `${dev.ifindex}: ${dev.name}: <${flags.join(',')}> mtu ${dev.mtu} qdisc ${dev.rootQdiscKind} state ${stateOf(dev)} mode DEFAULT group default qlen ${dev.txqueuelen}\n    ${link}\n`;
 }
 
 /** The operstate `ip` prints: lo's driver reports none (UNKNOWN while up), a link without carrier shows DOWN. */

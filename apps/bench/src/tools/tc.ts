@@ -1,35 +1,62 @@
 /**
- * iproute2's `tc` (6.1 as on Debian 12) for looking at the boards' qdiscs: `tc [OPTIONS] qdisc
- * [show|list|ls] [dev DEV] [root|ingress|clsact|parent CLASSID|handle QHANDLE] [invisible]`.
+ * iproute2's `tc` (6.1 as on Debian 12) for the boards' qdiscs: `tc [OPTIONS] qdisc
+ * [show|list|ls] [dev DEV] [root|ingress|clsact|parent CLASSID|handle QHANDLE] [invisible]`,
+ * and `tc qdisc add|change|replace|link|delete dev DEV [handle QHANDLE] root|parent CLASSID
+ * [fq_codel [OPTIONS]|pfifo_fast]`.
  *
  * What it prints is what tc/tc_qdisc.c's print_qdisc makes of the kernel's (6.18) qdisc dump:
  * each device in ifindex order, its root qdisc (dev->qdisc), then the qdiscs hashed under it.
- * The root is the one `ip link` names (rootQdiscKind): the builtin noop of a device never
- * opened is not dumped at all (tc_qdisc_dump_ignore skips TCQ_F_BUILTIN), so such a device
- * shows nothing; lo has noqueue, a single-queue ntb0 one pfifo_fast, a multiqueue ntb0 mq with
- * a pfifo_fast per TX queue, and a closed device keeps its qdiscs. mq_attach hashes the
- * children of the real TX queues only (mq_change_real_num_tx follows `ethtool -L`), all with
- * handle 0 in one hash bucket, newest first: `parent :N` … `parent :1`. refcnt is printed when
- * it is not 1: 2 on a single-queue root (dev->qdisc and the TX queue hold it), 1 on mq and its
- * children. The default qdiscs have no handle (`0:`). Layout: `qdisc KIND 0: [dev DEV ]root |
- * parent CLASSID [refcnt N ]` (print_qdisc, print_devname, print_tc_classid), then pfifo_fast's
- * options through prio's printer (q_prio.c prio_print_opt: `bands 3 priomap` and ` %d` per
- * priority, the line ending without a space); mq and noqueue dump no options.
+ * The root is the one `ip link` names (NetDevice.rootQdiscKind): the builtin noop of a device
+ * never opened is not dumped at all (tc_qdisc_dump_ignore skips TCQ_F_BUILTIN), so such a device
+ * shows nothing; lo has noqueue, a single-queue ntb0 one net.core.default_qdisc qdisc
+ * (pfifo_fast or fq_codel), a multiqueue ntb0 mq with one per TX queue, or either the qdisc tc
+ * grafted at its root; a closed device keeps its qdiscs. mq_attach hashes the children of the
+ * real TX queues only (mq_change_real_num_tx follows `ethtool -L`), all with handle 0 in one
+ * hash bucket, newest first: `parent :N` … `parent :1`. refcnt is printed when it is not 1: a
+ * root qdisc is held by dev->qdisc and each of the num_tx_queues TX queues (2 on a single-queue
+ * device), mq and its children hold 1. The default qdiscs have no handle (`0:`), grafted ones
+ * theirs. Layout: `qdisc KIND H: [dev DEV ]root | parent CLASSID [refcnt N ]` (print_qdisc,
+ * print_devname, print_tc_classid), then the options: pfifo_fast's through prio's printer
+ * (q_prio.c prio_print_opt: `bands 3 priomap` and ` %d` per priority, the line ending without
+ * a space), fq_codel's as q_fq_codel.c fq_codel_print_opt prints fq_codel_dump (`limit Np flows
+ * N quantum N target T [ce_threshold T ]interval T memory_limit SIZE [ecn ]drop_batch N `, the
+ * times codel_time_to_us of the CoDel clock through sprint_time's `%.3g`); mq and noqueue dump
+ * no options.
  *
  * `-s` adds print_tcstats2_attr's two lines: ` Sent B bytes P pkt (dropped D, overlimits O
  * requeues R) ` and ` backlog SIZE Np requeues R` (sprint_size: `%ub`, or `%gKb`/`%gMb` when
- * within 16 bytes of a KiB multiple / 1 KiB of a MiB one); the default qdiscs have no rate
- * estimator, so no rate line. The counters are the model's: a pfifo_fast's are its TX queue's
- * Qdisc (bytes and packets handed to the driver, drops, overlimits, requeues, backlog, qlen);
- * mq's are the sum over all num_tx_queues children, real or not (mq_dump_common); noqueue has
- * no enqueue (__dev_queue_xmit calls the driver directly), so the kernel never counts anything
- * on it and it prints zeros. `-j` prints the same as lib/json_writer.c writes it (`-p`
- * indented), `-o` ends each line with `\` instead of a newline (print_nl with _SL_), `-r` adds
- * the raw handle (`[00000000]`), `-color` paints the device name as lib/color.c does with the
- * light-background palette (the boards' shell sets no COLORFGBG; `auto` is on unless stdout is
- * a pipe). `-d`, `-s -s`, `-N`, `-iec`, `-g`, `-t`, `-ts`, `-br`, `-force`, `-nm` and
- * `invisible` change nothing for these qdiscs, as in tc 6.1. `-V` prints Debian's build, linked
- * with libbpf 1.1.2 (libbpf1 1:1.1.2-0+deb12u1).
+ * within 16 bytes of a KiB multiple / 1 KiB of a MiB one); the qdiscs have no rate estimator, so
+ * no rate line; fq_codel then prints fq_codel_print_xstats' `  maxpacket N drop_overlimit N
+ * new_flow_count N ecn_mark N` (` ce_mark`, ` memory_used`, ` drop_overmemory` when not 0) and
+ * `  new_flows_len N old_flows_len N`. The counters are the model's: a qdisc's own (bytes and
+ * packets handed to the driver, drops, overlimits, requeues, backlog, qlen; a root shared by the
+ * TX queues is one qdisc); mq's are the sum over all num_tx_queues children, real or not
+ * (mq_dump_common); noqueue has no enqueue (__dev_queue_xmit calls the driver directly), so the
+ * kernel never counts anything on it and it prints zeros. `-j` prints the same as
+ * lib/json_writer.c writes it (`-p` indented; times in µs, sizes in bytes), `-o` ends each line
+ * with `\` instead of a newline (print_nl with _SL_), `-r` adds the raw handle (`[80010000]`),
+ * `-color` paints the device name as lib/color.c does with the light-background palette (the
+ * boards' shell sets no COLORFGBG; `auto` is on unless stdout is a pipe). `-d`, `-s -s`, `-N`,
+ * `-iec`, `-g`, `-t`, `-ts`, `-br`, `-force`, `-nm` and `invisible` change nothing for these
+ * qdiscs, as in tc 6.1. `-V` prints Debian's build, linked with libbpf 1.1.2 (libbpf1
+ * 1:1.1.2-0+deb12u1).
+ *
+ * Changes: tc_qdisc_modify's parse (duplicate `dev`/`handle`/`parent`, `help` printing the usage
+ * and going on), fq_codel_parse_opt's (get_unsigned, get_time's s/ms/us units, get_size's
+ * b/k/m/g/kbit/mbit/gbit; `Illegal "limit"`, `What is "x"?` and the usage, status 1; a 0 limit,
+ * flows, quantum, target, interval or drop_batch is not sent), then the kernel: EPERM
+ * (`RTNETLINK answers: Operation not permitted`) unless the line runs under sudo, ENODEV without
+ * `dev`, then __tc_modify_qdisc / __tc_get_qdisc with their extack messages (`Error: MSG.`) and
+ * errnos, status 2. `replace` (and `add` over a default qdisc) creates and grafts at the root —
+ * the handle given or qdisc_alloc_handle's next, 8001: on, counted per board and skipping one in
+ * use — replacing every TX queue's qdisc; the same kind with no other handle changes the one there
+ * (fq_codel_change: flows fixed, EINVAL; quantum at least 256 and at most 1 MiB, "Invalid
+ * quantum"; memory_limit at most 2^31; packets over a lowered limit dequeued and freed); delete
+ * of the grafted root restores the defaults at once on an up device, noop until the next open on
+ * a down one; a default qdisc cannot be deleted (handle 0), and the default mq has no handle, so
+ * its classes (`parent :N`) cannot be addressed. Refused (status 2, nothing changed): the other
+ * kinds (tbf, sfq, htb, mqprio, mq, …), ingress and clsact, `estimator`, `stab`, the shared blocks,
+ * fq_codel's ce_threshold_selector, and a graft on a noqueue device or before the first open.
  *
  * Options and keywords are matched as tc.c and tc_qdisc.c match them (`matches()`: any
  * prefix, first match in tc's order, so `tc q s`, `tc -s qd ls`), with tc's errors and exit
@@ -39,14 +66,12 @@
  * line), 1 for `Cannot find device "DEV"`; the usages (`tc`, `tc help`, `tc -h`, `tc qdisc
  * help`) go to stderr with status 0. `dev ifN` names ifindex N (ll_idx_a2n). Left out, refused
  * with a message: the other objects (`class`, `filter`, `chain`, `actions`, `monitor`,
- * `exec`; status 1) and `qdisc add|change|replace|link|delete` (status 2, tc's status when
- * the kernel refuses a qdisc request): the lab shows its qdiscs, the kernel's defaults, and
- * does not model others or classifiers; `-batch` (status 1: the boards have no command files).
- * `-netns NAME` fails as on a board with no named namespaces.
+ * `exec`; status 1): the lab models no classes or classifiers; `-batch` (status 1: the boards
+ * have no command files). `-netns NAME` fails as on a board with no named namespaces.
  */
-import { PFIFO_FAST_BANDS, PFIFO_FAST_PRIOMAP, type NetDevice, type Qdisc } from '@ntbsim/net-core';
-import { rootQdiscKind, type Board } from '../lab/lab.js';
-import { result, type Command, type CommandResult, type ShellEnv } from '../types.js';
+import { FqCodel, PFIFO_FAST_BANDS, PFIFO_FAST_PRIOMAP, type FqCodelParams, type NetDevice, type NetStack, type Qdisc } from '@ntbsim/net-core';
+import type { Board } from '../lab/lab.js';
+import { result, runsAsRoot, type Command, type CommandResult, type ShellEnv } from '../types.js';
 import { cGeneral } from './net/cformat.js';
 import { IPROUTE2_VERSION, JsonWriter, matches } from './net/iproute2.js';
 
@@ -229,7 +254,9 @@ interface QdiscCounters {
 /** One qdisc of the dump (a tcmsg and its attributes). */
 interface QdiscEntry {
   readonly dev: NetDevice;
-  readonly kind: 'noqueue' | 'mq' | 'pfifo_fast';
+  readonly kind: 'noqueue' | 'mq' | Qdisc['kind'];
+  /** The qdisc whose options (TCA_OPTIONS) and xstats it dumps; null for noqueue and mq. */
+  readonly qdisc: Qdisc | null;
   /** tcm_handle: 0 for the default qdiscs. */
   readonly handle: number;
   /** tcm_parent: TC_H_ROOT, or the mq class (`:N`) of a child. */
@@ -254,26 +281,71 @@ function sumCounters(qs: readonly Qdisc[]): QdiscCounters {
   return c;
 }
 
-/** What the kernel dumps for `dev`: its root qdisc, then mq's hashed children newest first; nothing for noop. */
+/**
+ * What the kernel dumps for `dev`: its root qdisc, then mq's hashed children newest first;
+ * nothing for noop. A root qdisc is held by dev->qdisc and by each of the num_tx_queues TX
+ * queues it serves (qdisc_graft, attach_default_qdiscs): refcnt num_tx_queues + 1.
+ */
 function deviceQdiscs(dev: NetDevice): QdiscEntry[] {
-  const kind = rootQdiscKind(dev);
+  const kind = dev.rootQdiscKind;
   const txq = (i: number): Qdisc => dev.txQueue(i).qdisc;
   switch (kind) {
     case 'noop':
       return [];
     case 'noqueue':
       // No enqueue: __dev_queue_xmit hands packets straight to the driver and never counts them here.
-      return [{ dev, kind, handle: 0, parent: TC_H_ROOT, refcnt: 2, counters: sumCounters([]) }];
-    case 'pfifo_fast':
-      return [{ dev, kind, handle: 0, parent: TC_H_ROOT, refcnt: 2, counters: sumCounters([txq(0)]) }];
+      return [{ dev, kind, qdisc: null, handle: 0, parent: TC_H_ROOT, refcnt: 2, counters: sumCounters([]) }];
     case 'mq': {
       const all = Array.from({ length: dev.numTxQueues }, (_, i) => txq(i));
       const children = Array.from({ length: dev.realNumTxQueues }, (_, i) => dev.realNumTxQueues - 1 - i).map(
-        (i): QdiscEntry => ({ dev, kind: 'pfifo_fast', handle: 0, parent: i + 1, refcnt: 1, counters: sumCounters([txq(i)]) }),
+        (i): QdiscEntry => ({ dev, kind: txq(i).kind, qdisc: txq(i), handle: txq(i).handle, parent: i + 1, refcnt: 1, counters: sumCounters([txq(i)]) }),
       );
-      return [{ dev, kind, handle: 0, parent: TC_H_ROOT, refcnt: 1, counters: sumCounters(all) }, ...children];
+      return [{ dev, kind, qdisc: null, handle: 0, parent: TC_H_ROOT, refcnt: 1, counters: sumCounters(all) }, ...children];
+    }
+    case 'pfifo_fast':
+    case 'fq_codel': {
+      const root = dev.rootQdisc ?? txq(0);
+      return [{ dev, kind: root.kind, qdisc: root, handle: root.handle, parent: TC_H_ROOT, refcnt: dev.numTxQueues + 1, counters: sumCounters([root]) }];
     }
   }
+}
+
+/** lib/utils.c sprint_time: microseconds as `%.3gs`, `%.3gms` or `%uus`. */
+export function sprintTime(us: number): string {
+  if (us >= 1_000_000) return `${cGeneral(us / 1_000_000, 3)}s`;
+  if (us >= 1000) return `${cGeneral(us / 1000, 3)}ms`;
+  return `${us}us`;
+}
+
+/** codel_time_to_us of the CoDel time (ns >> 10) of `ns`: what fq_codel_dump reports (µs). */
+function codelUs(ns: number): number {
+  return Math.floor((Math.floor(ns / 1024) * 1024) / 1000);
+}
+
+/** One printed field: its JSON key and value, and its text (print_uint / print_string pairs). */
+type Field = readonly [key: string, value: number | boolean, text: string];
+
+/** q_fq_codel.c fq_codel_print_opt over fq_codel_dump's attributes (ce_threshold only when set; no selector: the model has none). */
+function fqCodelOptions(p: FqCodelParams): Field[] {
+  const f: Field[] = [['limit', p.limit, `limit ${p.limit}p `], ['flows', p.flows, `flows ${p.flows} `], ['quantum', p.quantum, `quantum ${p.quantum} `]];
+  const time = (key: string, ns: number): Field => [key, codelUs(ns), `${key} ${sprintTime(codelUs(ns))} `];
+  f.push(time('target', p.targetNs));
+  if (p.ceThresholdNs !== null) f.push(time('ce_threshold', p.ceThresholdNs));
+  f.push(time('interval', p.intervalNs), ['memory_limit', p.memoryLimit, `memory_limit ${sprintSize(p.memoryLimit)} `]);
+  if (p.ecn) f.push(['ecn', true, 'ecn ']);
+  if (p.dropBatch !== 0) f.push(['drop_batch', p.dropBatch, `drop_batch ${p.dropBatch} `]);
+  return f;
+}
+
+/** q_fq_codel.c fq_codel_print_xstats (TCA_FQ_CODEL_XSTATS_QDISC): its two lines as fields, `null` where print_nl goes. */
+function fqCodelXstats(q: FqCodel): (Field | null)[] {
+  const x = q.xstats();
+  const f: (Field | null)[] = [['maxpacket', x.maxpacket, `  maxpacket ${x.maxpacket}`], ['drop_overlimit', x.dropOverlimit, ` drop_overlimit ${x.dropOverlimit}`], ['new_flow_count', x.newFlowCount, ` new_flow_count ${x.newFlowCount}`], ['ecn_mark', x.ecnMark, ` ecn_mark ${x.ecnMark}`]];
+  if (x.ceMark !== 0) f.push(['ce_mark', x.ceMark, ` ce_mark ${x.ceMark}`]);
+  if (x.memoryUsage !== 0) f.push(['memory_used', x.memoryUsage, ` memory_used ${x.memoryUsage}`]);
+  if (x.dropOvermemory !== 0) f.push(['drop_overmemory', x.dropOvermemory, ` drop_overmemory ${x.dropOvermemory}`]);
+  f.push(null, ['new_flows_len', x.newFlowsLen, `  new_flows_len ${x.newFlowsLen}`], ['old_flows_len', x.oldFlowsLen, ` old_flows_len ${x.oldFlowsLen}`], null);
+  return f;
 }
 
 /** C rint() of a non-negative value: to the nearest integer, ties to even. */
@@ -308,11 +380,13 @@ function textEntry(e: QdiscEntry, l: Listing): string {
   s += e.parent === TC_H_ROOT ? 'root ' : `parent ${formatClassid(e.parent)} `;
   if (e.refcnt !== 1) s += `refcnt ${e.refcnt} `;
   if (e.kind === 'pfifo_fast') s += `bands ${PFIFO_FAST_BANDS} priomap${PFIFO_FAST_PRIOMAP.map((b) => ` ${b}`).join('')}`;
+  if (e.qdisc instanceof FqCodel) s += fqCodelOptions(e.qdisc.params).map((f) => f[2]).join('');
   s += nl;
   if (l.o.stats > 0) {
     const c = e.counters;
     s += ` Sent ${c.bytes} bytes ${c.packets} pkt (dropped ${c.drops}, overlimits ${c.overlimits} requeues ${c.requeues}) ${nl}`;
     s += ` backlog ${sprintSize(c.backlog)} ${c.qlen}p requeues ${c.requeues}${nl}`;
+    if (e.qdisc instanceof FqCodel) s += fqCodelXstats(e.qdisc).map((f) => (f === null ? nl : f[2])).join('');
   }
   return s;
 }
@@ -336,10 +410,12 @@ function jsonEntry(w: JsonWriter, e: QdiscEntry, l: Listing): void {
     w.endArray();
     w.field('multiqueue', false);
   }
+  if (e.qdisc instanceof FqCodel) for (const [k, v] of fqCodelOptions(e.qdisc.params)) w.field(k, v);
   w.endObject();
   if (l.o.stats > 0) {
     const c = e.counters;
     for (const [k, v] of [['bytes', c.bytes], ['packets', c.packets], ['drops', c.drops], ['overlimits', c.overlimits], ['requeues', c.requeues], ['backlog', c.backlog], ['qlen', c.qlen]] as const) w.field(k, v);
+    if (e.qdisc instanceof FqCodel) for (const f of fqCodelXstats(e.qdisc)) if (f !== null) w.field(f[0], f[1]);
   }
   w.endObject();
 }
@@ -399,12 +475,406 @@ function qdiscList(args: readonly string[], o: TcOptions, env: ShellEnv): Comman
   return result(w.text(), err, 0);
 }
 
-/** tc_qdisc.c do_qdisc: the listing, its usage, or a refusal of the commands that change qdiscs. */
+/** q_fq_codel.c explain(), on stderr. */
+const FQ_CODEL_USAGE =
+  'Usage: ... fq_codel\t[ limit PACKETS ] [ flows NUMBER ]\n' +
+  '[ memory_limit BYTES ]\n' +
+  '[ target TIME ] [ interval TIME ]\n' +
+  '[ quantum BYTES ] [ [no]ecn ]\n' +
+  '[ ce_threshold TIME ]\n' +
+  '[ ce_threshold_selector VALUE/MASK ]\n' +
+  '[ drop_batch SIZE ]\n';
+
+/** The kinds the lab's qdiscs can be (net-core's), and the others a Debian 12 board's tc and 6.18 kernel know: refused, not "unknown". */
+const MODELLED_KINDS: readonly string[] = ['fq_codel', 'pfifo_fast'];
+const OTHER_KINDS: readonly string[] = ['atm', 'bfifo', 'blackhole', 'cake', 'cbs', 'choke', 'clsact', 'codel', 'drr', 'dualpi2', 'etf', 'ets', 'fq', 'fq_pie', 'gred', 'hfsc', 'hhf', 'htb', 'ingress', 'mq', 'mqprio', 'multiq', 'netem', 'noqueue', 'pfifo', 'pfifo_head_drop', 'pie', 'plug', 'prio', 'qfq', 'red', 'sfb', 'sfq', 'skbprio', 'taprio', 'tbf'];
+/** Kinds tc has no option parser for (parse_noqopt): accepted without options, the kernel decides. */
+const NOQOPT_KINDS: readonly string[] = ['mq', 'noqueue'];
+/** FQ_CODEL_QUANTUM_MAX. */
+const FQ_CODEL_QUANTUM_MAX = 1 << 20;
+
+/** A refusal of what the lab does not model (status 2, as a kernel refusal). */
+const unmodelled = (what: string): TcExit => refuse(`the lab models the fq_codel and pfifo_fast qdiscs at a device's root only: ${what} is not supported`, 2);
+/** The kernel's extack message as libnetlink prints it (`Error: MSG.`), tc's status 2. */
+const extack = (msg: string): TcExit => new TcExit(result('', `Error: ${msg}.\n`, 2));
+/** A kernel refusal without extack (rtnl_talk_error: `RTNETLINK answers: strerror`), status 2. */
+const rtnetlink = (err: string): TcExit => new TcExit(result('', `RTNETLINK answers: ${err}\n`, 2));
+/** lib/utils.c duparg. */
+const duparg = (key: string, arg: string): TcExit => new TcExit(result('', `Error: duplicate "${key}": "${arg}" is the second value.\n`, 255));
+
+/** C strtod's prefix of `str` (decimal, hex float, inf, nan after white space): its value and the rest, or null when there is none. */
+function strtod(str: string): { value: number; rest: string } | null {
+  const s = str.replace(/^[ \t\n\v\f\r]+/, '');
+  const hex = /^([+-]?)0[xX](?=\.?[0-9a-fA-F])([0-9a-fA-F]*)(?:\.([0-9a-fA-F]*))?(?:[pP]([+-]?\d+))?/.exec(s);
+  if (hex !== null) {
+    const frac = hex[3] ?? '';
+    const mant = Number.parseInt(`${hex[2] ?? ''}${frac}` || '0', 16) / 16 ** frac.length;
+    const v = mant * 2 ** Number(hex[4] ?? '0');
+    return { value: hex[1] === '-' ? -v : v, rest: s.slice(hex[0].length) };
+  }
+  const dec = /^[+-]?(?=\.?\d)\d*(?:\.\d*)?(?:[eE][+-]?\d+)?/.exec(s);
+  if (dec !== null) return { value: Number(dec[0]), rest: s.slice(dec[0].length) };
+  const special = /^([+-]?)(inf(?:inity)?|nan(?:\([0-9A-Za-z_]*\))?)/i.exec(s);
+  if (special === null) return null;
+  const v = (special[2] as string).toLowerCase().startsWith('inf') ? Infinity : NaN;
+  return { value: special[1] === '-' ? -v : v, rest: s.slice(special[0].length) };
+}
+
+/** A double stored into a __u32 on the boards' arm64 (fcvtzu saturates: NaN and negatives 0, too large 0xffffffff). */
+function toU32(x: number): number {
+  if (Number.isNaN(x) || x <= 0) return 0;
+  return x >= 0xffffffff ? 0xffffffff : Math.trunc(x);
+}
+
+/** tc_util.c get_time: a number with `s`/`sec`/`secs`, `ms`/`msec`/`msecs` or `us`/`usec`/`usecs` (no unit: µs), as µs; null when malformed. */
+function getTime(str: string): number | null {
+  const r = strtod(str);
+  if (r === null) return null;
+  const units: Record<string, number> = { s: 1e6, sec: 1e6, secs: 1e6, ms: 1000, msec: 1000, msecs: 1000, us: 1, usec: 1, usecs: 1 };
+  const scale = r.rest === '' ? 1 : units[r.rest.toLowerCase()];
+  return scale === undefined ? null : toU32(r.value * scale);
+}
+
+/** lib/utils_math.c get_size: a number with `b`, `k`/`kb`, `m`/`mb`, `g`/`gb`, `kbit`, `mbit` or `gbit` (1024-based), in bytes; null when malformed, negative or over UINT_MAX. */
+function getSize(str: string): number | null {
+  const r = strtod(str);
+  if (r === null) return null;
+  const units: Record<string, number> = { b: 1, k: 1024, kb: 1024, m: 1 << 20, mb: 1 << 20, g: 2 ** 30, gb: 2 ** 30, kbit: 128, mbit: 131072, gbit: 134217728 };
+  const scale = r.rest === '' ? 1 : units[r.rest.toLowerCase()];
+  if (scale === undefined) return null;
+  const sz = r.value * scale;
+  // *size = sz (a saturating u64 store), then the overflow check *size != floor(sz).
+  const stored = Number.isNaN(sz) || sz <= 0 ? 0 : Math.trunc(sz);
+  return stored !== Math.floor(sz) || stored > 0xffffffff ? null : stored;
+}
+
+/** lib/utils.c get_unsigned(base 0): strtoul's decimal, 0x hex or 0 octal, the whole word, at most UINT_MAX; null otherwise. */
+function getUnsigned(str: string): number | null {
+  const m = /^[ \t\n\v\f\r]*([+-]?)(?:0[xX]([0-9a-fA-F]+)|(0[0-7]*)|([1-9][0-9]*))$/.exec(str);
+  if (m === null) return null;
+  const v = m[2] !== undefined ? BigInt(`0x${m[2]}`) : m[3] !== undefined ? BigInt(`0o${m[3]}`) : BigInt(m[4] ?? '0');
+  // strtoul negates a "-N" in unsigned long: past UINT_MAX unless N is 0.
+  if (v > 0xffffffffn || (m[1] === '-' && v !== 0n)) return null;
+  return Number(v);
+}
+
+/** The TCA_OPTIONS fq_codel_parse_opt puts in the request: what was given, as tc sends it (a 0 limit, flows, quantum, target, interval or drop_batch is not sent; nor ~0 ce_threshold or memory_limit). */
+interface FqCodelAttrs {
+  limit?: number;
+  flows?: number;
+  quantum?: number;
+  targetUs?: number;
+  intervalUs?: number;
+  ceThresholdUs?: number;
+  memoryLimit?: number;
+  ecn?: boolean;
+  dropBatch?: number;
+}
+
+/** q_fq_codel.c fq_codel_parse_opt over the words after `fq_codel`: its errors end tc with status 1 (255 for an incomplete line). */
+function parseFqCodel(args: readonly string[]): FqCodelAttrs {
+  const a: FqCodelAttrs = {};
+  const fail = (msg: string): TcExit => new TcExit(result('', msg, 1));
+  for (let i = 0; i < args.length; i++) {
+    const w = args[i] as string;
+    const value = <T>(parse: (v: string) => T | null): T => {
+      const v = args[++i];
+      if (v === undefined) throw incomplete();
+      const r = parse(v);
+      if (r === null) throw fail(`Illegal "${w}"\n`);
+      return r;
+    };
+    if (w === 'limit') a.limit = value(getUnsigned);
+    else if (w === 'flows') a.flows = value(getUnsigned);
+    else if (w === 'quantum') a.quantum = value(getUnsigned);
+    else if (w === 'drop_batch') a.dropBatch = value(getUnsigned);
+    else if (w === 'target') a.targetUs = value(getTime);
+    else if (w === 'ce_threshold') a.ceThresholdUs = value(getTime);
+    else if (w === 'ce_threshold_selector') throw unmodelled('fq_codel ce_threshold_selector (the model marks every ECT packet over ce_threshold)');
+    else if (w === 'memory_limit') a.memoryLimit = value(getSize);
+    else if (w === 'interval') a.intervalUs = value(getTime);
+    else if (w === 'ecn') a.ecn = true;
+    else if (w === 'noecn') a.ecn = false;
+    else if (w === 'help') throw fail(FQ_CODEL_USAGE);
+    else throw fail(`What is "${w}"?\n${FQ_CODEL_USAGE}`);
+  }
+  const sent: FqCodelAttrs = {};
+  for (const k of ['limit', 'flows', 'quantum', 'targetUs', 'intervalUs', 'dropBatch'] as const) if (a[k] !== undefined && a[k] !== 0) sent[k] = a[k];
+  for (const k of ['ceThresholdUs', 'memoryLimit'] as const) if (a[k] !== undefined && a[k] !== 0xffffffff) sent[k] = a[k];
+  if (a.ecn !== undefined) sent.ecn = a.ecn;
+  return sent;
+}
+
+/**
+ * fq_codel_change's checks and conversions of the attributes to the model's parameters:
+ * flows (only at creation: EINVAL on an existing qdisc) in 1..65536, quantum raised to 256
+ * and at most FQ_CODEL_QUANTUM_MAX ("Invalid quantum"), times µs → ns, drop_batch at least
+ * 1, memory_limit at most 2^31.
+ */
+function fqCodelParams(a: FqCodelAttrs, creating: boolean): Partial<FqCodelParams> {
+  const p: { -readonly [K in keyof FqCodelParams]?: FqCodelParams[K] } = {};
+  if (a.flows !== undefined) {
+    if (!creating || a.flows > 65536) throw rtnetlink('Invalid argument');
+    p.flows = a.flows;
+  }
+  if (a.quantum !== undefined) {
+    if (a.quantum > FQ_CODEL_QUANTUM_MAX) throw extack('Invalid quantum');
+    p.quantum = Math.max(256, a.quantum);
+  }
+  if (a.targetUs !== undefined) p.targetNs = a.targetUs * 1000;
+  if (a.ceThresholdUs !== undefined) p.ceThresholdNs = a.ceThresholdUs * 1000;
+  if (a.intervalUs !== undefined) p.intervalNs = a.intervalUs * 1000;
+  if (a.limit !== undefined) p.limit = a.limit;
+  if (a.ecn !== undefined) p.ecn = a.ecn;
+  if (a.dropBatch !== undefined) p.dropBatch = Math.max(1, a.dropBatch);
+  if (a.memoryLimit !== undefined) p.memoryLimit = Math.min(2 ** 31, a.memoryLimit);
+  return p;
+}
+
+/** The commands that change qdiscs, and their netlink flags (do_qdisc). */
+const MODIFY_FLAGS = {
+  add: { create: true, excl: true, replace: false },
+  change: { create: false, excl: false, replace: false },
+  replace: { create: true, excl: false, replace: true },
+  link: { create: false, excl: false, replace: true },
+  delete: { create: false, excl: false, replace: false },
+} as const;
+type ModifyCmd = keyof typeof MODIFY_FLAGS;
+
+/** What tc_qdisc_modify sends: the tcmsg's device, handle and parent, TCA_KIND and fq_codel's TCA_OPTIONS. */
+interface QdiscRequest {
+  readonly cmd: ModifyCmd;
+  readonly dev: NetDevice | null;
+  readonly handle: number;
+  readonly parent: number;
+  readonly kind: string;
+  readonly fqCodel: FqCodelAttrs | null;
+}
+
+/** A qdisc the kernel finds on a device: its kind and handle, and the model's qdisc when it is one (null for noop, noqueue, mq). */
+interface Found {
+  readonly kind: string;
+  readonly handle: number;
+  readonly qdisc: Qdisc | null;
+}
+
+/** dev->qdisc: noop before the first open, noqueue, mq (handle 0), or the root qdisc. */
+function rootOf(dev: NetDevice): Found {
+  const q = dev.rootQdisc;
+  return q === null ? { kind: dev.rootQdiscKind, handle: 0, qdisc: null } : { kind: q.kind, handle: q.handle, qdisc: q };
+}
+
+/** qdisc_lookup(dev, handle): the qdisc with that (non-zero) handle; only a grafted root has one in the model. */
+function lookup(dev: NetDevice, handle: number): Found | null {
+  const root = rootOf(dev);
+  return handle !== 0 && root.handle === handle ? root : null;
+}
+
+/** qdisc_lookup of a parent's major, then qdisc_leaf of the class: the model's qdiscs with a handle are classless roots, so this always fails as the kernel does. */
+function leafOf(dev: NetDevice, clid: number, notFound: string): never {
+  const p = lookup(dev, (clid & 0xffff0000) >>> 0);
+  if (p === null) throw extack(notFound);
+  // fq_codel's class ops find no class; pfifo_fast has none (EOPNOTSUPP).
+  throw extack(p.kind === 'fq_codel' ? 'Specified class not found' : 'Parent qdisc is not classful');
+}
+
+/** Handles in use on `dev` (qdisc_lookup finds them). */
+function handlesOf(dev: NetDevice): Set<number> {
+  const hs = new Set<number>(Array.from({ length: dev.numTxQueues }, (_, i) => dev.txQueue(i).qdisc.handle));
+  hs.add(rootOf(dev).handle);
+  return hs;
+}
+
+/** The per-host `autohandle` of qdisc_alloc_handle (the kernel's static; each board its own). */
+const autohandles = new WeakMap<NetStack, number>();
+
+/** qdisc_alloc_handle: the next free major from 8001: (8000: after ffff:) on this host, skipping the device's handles in use; 0 when none is left. */
+function allocHandle(stack: NetStack, dev: NetDevice): number {
+  const used = handlesOf(dev);
+  let h = autohandles.get(stack) ?? 0x80000000;
+  for (let i = 0x8000; i > 0; i--) {
+    h += 0x10000;
+    if (h === 0xffff0000) h = 0x80000000;
+    if (!used.has(h)) break;
+  }
+  autohandles.set(stack, h);
+  return used.has(h) ? 0 : h;
+}
+
+/** qdisc_create then qdisc_graft at the root (create_n_graft): a new qdisc of `req.kind`, with `req.handle` or an allocated one. */
+function createAndGraft(req: QdiscRequest, dev: NetDevice, stack: NetStack): void {
+  const kind = req.kind;
+  if (!MODELLED_KINDS.includes(kind)) {
+    if (OTHER_KINDS.includes(kind)) throw unmodelled(`creating a ${kind} qdisc`);
+    throw extack('Specified qdisc kind is unknown');
+  }
+  if (dev.rootQdiscKind === 'noop') throw unmodelled(`grafting on ${dev.name} before its first open (its root is still the builtin noop; bring it up first)`);
+  if (dev.noQueue) throw unmodelled(`grafting on ${dev.name}, a noqueue device (IFF_NO_QUEUE)`);
+  const params = req.fqCodel === null ? {} : fqCodelParams(req.fqCodel, true);
+  const handle = req.handle !== 0 ? req.handle : allocHandle(stack, dev);
+  if (handle === 0) throw extack('Maximum number of qdisc handles was exceeded');
+  const q = dev.createQdisc(kind === 'fq_codel' ? 'fq_codel' : 'pfifo_fast', params);
+  q.handle = handle;
+  dev.replaceQdisc({ root: true }, q);
+}
+
+/** qdisc_change on an existing qdisc: fq_codel_change with the options given; pfifo_fast has none to change. */
+function changeQdisc(q: Found, req: QdiscRequest): void {
+  if (req.fqCodel !== null && q.qdisc instanceof FqCodel) q.qdisc.change(fqCodelParams(req.fqCodel, false));
+}
+
+/** sch_api.c __tc_modify_qdisc for a request at the root, a class, or by handle (add, change, replace, link). */
+function modifyQdisc(req: QdiscRequest, dev: NetDevice, stack: NetStack): void {
+  const flags = MODIFY_FLAGS[req.cmd];
+  const clid = req.parent;
+  let q: Found | null;
+  if (clid !== 0) {
+    if (clid === TC_H_INGRESS) throw unmodelled('an ingress or clsact qdisc');
+    if (clid !== TC_H_ROOT) leafOf(dev, clid, 'Failed to find specified qdisc');
+    q = rootOf(dev);
+    // It may be the default qdisc (handle 0): ignored, as if none were there.
+    if (q.handle === 0) q = null;
+    if (q === null || req.handle === 0 || q.handle !== req.handle) {
+      if (req.handle !== 0) {
+        if (q !== null && !flags.replace) throw extack('NLM_F_REPLACE needed to override');
+        if (!flags.create) throw extack('Qdisc not found. To create specify NLM_F_CREATE flag');
+        return createAndGraft(req, dev, stack);
+      }
+      if (q === null) {
+        if (!flags.create) throw extack('Qdisc not found. To create specify NLM_F_CREATE flag');
+        return createAndGraft(req, dev, stack);
+      }
+      if (req.kind !== '' && req.kind !== q.kind) {
+        if (flags.create && (flags.replace || flags.excl)) return createAndGraft(req, dev, stack);
+        // A change (no flags) of another kind creates and grafts too: "sort of hole in API".
+        if (!flags.create && !flags.replace && !flags.excl) return createAndGraft(req, dev, stack);
+      }
+    }
+  } else {
+    if (req.handle === 0) throw extack('Handle cannot be zero');
+    q = lookup(dev, req.handle);
+  }
+  if (q === null) throw extack('Specified qdisc not found');
+  if (flags.excl) throw extack('Exclusivity flag on, cannot modify');
+  if (req.kind !== '' && req.kind !== q.kind) throw extack('Invalid qdisc name: must match existing qdisc');
+  changeQdisc(q, req);
+}
+
+/** sch_api.c __tc_get_qdisc for RTM_DELQDISC: only a qdisc with a handle, at the root, can go; the defaults come back (deleteRootQdisc). */
+function deleteQdisc(req: QdiscRequest, dev: NetDevice): void {
+  const clid = req.parent;
+  let q: Found | null;
+  if (clid !== 0) {
+    if (clid === TC_H_ROOT) q = rootOf(dev);
+    // The ingress major: the boards' devices have no ingress queue (no ingress or clsact was ever added).
+    else if ((clid & 0xffff0000) >>> 0 === 0xffff0000) q = null;
+    else leafOf(dev, clid, 'Failed to find qdisc with specified classid');
+    if (q === null) throw extack('Cannot find specified qdisc on specified device');
+    if (req.handle !== 0 && q.handle !== req.handle) throw extack('Invalid handle');
+  } else {
+    q = lookup(dev, req.handle);
+    if (q === null) throw extack('Failed to find qdisc with specified handle');
+  }
+  if (req.kind !== '' && req.kind !== q.kind) throw extack('Invalid qdisc name: must match existing qdisc');
+  if (clid === 0) throw extack('Classid cannot be zero');
+  if (q.handle === 0) throw extack('Cannot delete qdisc with handle of zero');
+  dev.deleteRootQdisc();
+}
+
+/**
+ * tc_qdisc.c tc_qdisc_modify: tc's parse of `dev`, `handle`, `root`, `parent` and the kind with
+ * its options (usage errors 255, option errors 1, an unknown device 1), then the kernel's
+ * answer (status 2): EPERM unless run as root, ENODEV without a device, then
+ * __tc_modify_qdisc or __tc_get_qdisc on the board's device.
+ */
+function qdiscModify(cmd: ModifyCmd, args: readonly string[], env: ShellEnv): CommandResult {
+  let devName = '';
+  let handle = 0;
+  let parent = 0;
+  let kind = '';
+  let rest: readonly string[] = [];
+  let usage = '';
+  for (let i = 0; i < args.length; i++) {
+    const w = args[i] as string;
+    const next = (): string => {
+      const v = args[++i];
+      if (v === undefined) throw incomplete();
+      return v;
+    };
+    if (w === 'dev') {
+      const v = next();
+      if (devName !== '') throw duparg('dev', v);
+      devName = v.slice(0, IFNAME_MAX);
+    } else if (w === 'handle') {
+      if (handle !== 0) throw duparg('handle', w);
+      const v = next();
+      const h = qdiscHandle(v);
+      if (h === null) throw invarg('invalid qdisc ID', v);
+      handle = h;
+    } else if (w === 'root') {
+      if (parent !== 0) throw new TcExit(result('', `${usage}Error: "root" is duplicate parent ID\n`, 255));
+      parent = TC_H_ROOT;
+    } else if (w === 'clsact' || w === 'ingress') {
+      if (parent !== 0) throw new TcExit(result('', `${usage}Error: "${w}" is a duplicate parent ID\n`, 255));
+      if (cmd !== 'delete' || i + 1 < args.length) throw unmodelled(`an ${w} qdisc`);
+      parent = TC_H_INGRESS;
+      handle = 0xffff0000;
+      kind = w;
+      break;
+    } else if (w === 'parent') {
+      const v = next();
+      if (parent !== 0) throw duparg('parent', v);
+      const h = tcClassid(v);
+      if (h === null) throw invarg('invalid parent ID', v);
+      parent = h;
+    } else if (matches(w, 'estimator') || matches(w, 'stab') || matches(w, 'ingress_block') || matches(w, 'egress_block')) {
+      throw unmodelled(`tc qdisc ${w} (rate estimators, size tables and shared filter blocks)`);
+    } else if (matches(w, 'help')) usage += QDISC_USAGE;
+    else {
+      kind = w.slice(0, IFNAME_MAX);
+      rest = args.slice(i + 1);
+      break;
+    }
+  }
+  let fqCodel: FqCodelAttrs | null = null;
+  if (kind === 'fq_codel') fqCodel = parseFqCodel(rest);
+  else if (kind === 'pfifo_fast') {
+    if (rest.length > 0) throw new TcExit(result('', `${usage}qdisc 'pfifo_fast' does not support option parsing\n`, 255));
+  } else if (OTHER_KINDS.includes(kind) && kind !== 'ingress' && kind !== 'clsact' && (rest.length > 0 || !NOQOPT_KINDS.includes(kind))) {
+    throw unmodelled(`the ${kind} qdisc`);
+  } else if (kind !== '' && rest.length > 0 && !OTHER_KINDS.includes(kind)) {
+    throw new TcExit(result('', `${usage}Unknown qdisc "${kind}", hence option "${rest[0] as string}" is unparsable\n`, 1));
+  }
+  const board = env.board;
+  let dev: NetDevice | null = null;
+  if (devName !== '') {
+    const ifindex = ifindexOf(board, devName);
+    dev = board.stack.devices.find((d) => d.ifindex === ifindex) ?? null;
+    if (dev === null) return result('', `${usage}Cannot find device "${devName}"\n`, 1);
+  }
+  const answer = (): void => {
+    // rtnetlink_rcv_msg: a request that changes something needs CAP_NET_ADMIN.
+    if (!runsAsRoot(env)) throw rtnetlink('Operation not permitted');
+    if (dev === null) throw rtnetlink('No such device');
+    const req: QdiscRequest = { cmd, dev, handle, parent, kind, fqCodel };
+    if (cmd === 'delete') deleteQdisc(req, dev);
+    else modifyQdisc(req, dev, board.stack);
+  };
+  try {
+    answer();
+  } catch (e) {
+    if (e instanceof TcExit) return result('', usage + e.result.stderr, e.result.status);
+    throw e;
+  }
+  return result('', usage, 0);
+}
+
+/** tc_qdisc.c do_qdisc: the listing, its usage, or a command that changes qdiscs. */
 function doQdisc(args: readonly string[], o: TcOptions, env: ShellEnv): CommandResult {
   const [verb, ...rest] = args;
   if (verb === undefined) return qdiscList([], o, env);
-  const change = ['add', 'change', 'replace', 'link', 'delete'].find((c) => matches(verb, c));
-  if (change !== undefined) throw refuse(`the lab shows qdiscs only: tc qdisc ${change} is not supported (the model's qdiscs are the kernel's defaults: mq over a pfifo_fast per TX queue, or one pfifo_fast, on ntb0; noqueue on lo)`, 2);
+  const change = (['add', 'change', 'replace', 'link', 'delete'] as const).find((c) => matches(verb, c));
+  if (change !== undefined) return qdiscModify(change, rest, env);
   if (matches(verb, 'list') || matches(verb, 'show') || matches(verb, 'lst')) return qdiscList(rest, o, env);
   if (matches(verb, 'help')) return result('', QDISC_USAGE, 0);
   throw new TcExit(result('', `Command "${verb}" is unknown, try "tc qdisc help".\n`, 255));

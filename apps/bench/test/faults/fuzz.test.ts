@@ -47,11 +47,11 @@ describe('fuzz', () => {
     );
   });
 
-  it("tc argv: never throws, exits 0, 1, 2 or 255 with its message on stderr, and changes nothing: it only reads the qdiscs (300 cases)", () => {
+  it("tc argv: never throws, exits 0, 1, 2 or 255 with its message on stderr, and changes nothing: without root, the kernel refuses qdisc changes (300 cases)", () => {
     const lab = bootLab({ seed: 13 });
     const env = (board: 'rc' | 'ep') => ({ lab, board: lab.boards[board], vars: defaultVars(lab, lab.boards[board]) });
     runScript(lab, 'rc$ iperf3 -s -D\nep$ iperf3 -c 10.0.0.1 -t 1 -P 2', { name: 'traffic.lab', commands });
-    const words = ['qdisc', 'q', 'show', 's', 'list', 'ls', 'l', 'add', 'del', 'class', 'filter', 'dev', 'ntb0', 'lo', 'ntb9', 'if2', 'root', 'ingress', 'clsact', 'parent', 'handle', ':1', '1:', 'ffff:', '1:2:3', 'help', 'invisible', '-s', '-stats', '-j', '-json', '-p', '-o', '-r', '-d', '-V', '-color', '-color=never', '-n', '-netns', '-batch', '-x', '--', ''];
+    const words = ['qdisc', 'q', 'show', 's', 'list', 'ls', 'l', 'add', 'del', 'replace', 'change', 'fq_codel', 'pfifo_fast', 'limit', 'class', 'filter', 'dev', 'ntb0', 'lo', 'ntb9', 'if2', 'root', 'ingress', 'clsact', 'parent', 'handle', ':1', '1:', 'ffff:', '1:2:3', 'help', 'invisible', '-s', '-stats', '-j', '-json', '-p', '-o', '-r', '-d', '-V', '-color', '-color=never', '-n', '-netns', '-batch', '-x', '--', ''];
     const state = (): string => {
       const nd = (b: 'rc' | 'ep') => lab.boards[b].netdev()?.ndev;
       return `${lab.sim.now}|${(['rc', 'ep'] as const).map((b) => `${nd(b)?.txqueuelen}:${nd(b)?.realNumTxQueues}:${JSON.stringify(nd(b)?.txQueue(0).qdisc.stats)}:${nd(b)?.isUp}`).join('|')}`;

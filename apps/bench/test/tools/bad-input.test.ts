@@ -306,15 +306,16 @@ const SOCKPERF: Case[] = [
   c('rc', 'sockperf sr', 'sockperf: ERROR: bind failed: Address already in use\n', 1, { stdout: 'sockperf: == version #3.10-no.git ==\n' }),
 ];
 
-const TC_QDISC_ONLY = (verb: string): string =>
-  `tc: the lab shows qdiscs only: tc qdisc ${verb} is not supported (the model's qdiscs are the kernel's defaults: mq over a pfifo_fast per TX queue, or one pfifo_fast, on ntb0; noqueue on lo)\n`;
+const TC_UNMODELLED = (kind: string): string => `tc: the lab models the fq_codel and pfifo_fast qdiscs at a device's root only: the ${kind} qdisc is not supported\n`;
+const TC_EPERM = 'RTNETLINK answers: Operation not permitted\n';
 
-/** tc's refusals of what would change qdiscs, and its own errors (tc.test.ts has the rest). */
+/** tc's refusals of qdiscs the lab does not model, the kernel's of a change without root, and tc's own errors (tc.test.ts has the rest). */
 const TC: Case[] = [
-  c('ep', 'tc qdisc add dev ntb0 root fq', TC_QDISC_ONLY('add'), 2),
-  c('ep', 'tc qdisc del dev ntb0 root', TC_QDISC_ONLY('delete'), 2),
-  c('rc', 'tc qdisc replace dev ntb0 root pfifo limit 10', TC_QDISC_ONLY('replace'), 2),
-  c('ep', 'tc qdisc change dev ntb0 root mq', TC_QDISC_ONLY('change'), 2),
+  c('ep', 'tc qdisc add dev ntb0 root fq', TC_UNMODELLED('fq'), 2),
+  c('ep', 'tc qdisc del dev ntb0 root', TC_EPERM, 2),
+  c('rc', 'tc qdisc replace dev ntb0 root pfifo limit 10', TC_UNMODELLED('pfifo'), 2),
+  c('ep', 'tc qdisc change dev ntb0 root mq', TC_EPERM, 2),
+  c('ep', 'sudo tc qdisc del dev ntb0 root', 'Error: Cannot delete qdisc with handle of zero.\n', 2),
   c('ep', 'tc filter add dev ntb0 parent 1: u32 match ip dst 10.0.0.1 flowid 1:1', 'tc: the lab shows qdiscs only (tc qdisc show): tc filter is not supported\n', 1),
   c('ep', 'tc -batch /tmp/qdiscs.tc', 'tc: the lab does not support -batch: the boards have no command files (give each tc command on its own line)\n', 1),
   c('ep', 'tc qdisc show dev ntb9', 'Cannot find device "ntb9"\n', 1),

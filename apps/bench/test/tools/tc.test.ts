@@ -4,14 +4,15 @@
  * line the sum of its children, what a closed or never-opened device shows, `-j`/`-p`, `-o`,
  * `-r`, `-color`, tc's abbreviations, and its errors and exit statuses.
  */
-import type { NetDevice } from '@ntbsim/net-core';
+import { FqCodel, type NetDevice } from '@ntbsim/net-core';
 import { describe, expect, it } from 'vitest';
 import { labCommands } from '../../src/commands.js';
 import { bootLab, type Lab } from '../../src/lab/lab.js';
 import { defaultVars } from '../../src/lab/script.js';
 import { runLine } from '../../src/lab/shell.js';
-import { sprintSize } from '../../src/tools/tc.js';
+import { sprintSize, sprintTime } from '../../src/tools/tc.js';
 import type { CommandResult } from '../../src/types.js';
+import { labShell } from '../labShell.js';
 
 function sh(lab: Lab, board: 'rc' | 'ep', line: string): CommandResult {
   return runLine(line, { lab, board: lab.boards[board], vars: defaultVars(lab, lab.boards[board]) }, labCommands());
@@ -243,17 +244,10 @@ describe('tc: other output forms', () => {
 
 describe('tc: bad input (status as tc exits: 255 for usage errors, 1 for an unknown device)', () => {
   const QDISC_ONLY = (what: string): string => `tc: the lab shows qdiscs only (tc qdisc show): tc ${what} is not supported\n`;
-  const NO_CHANGE = (verb: string): string =>
-    `tc: the lab shows qdiscs only: tc qdisc ${verb} is not supported (the model's qdiscs are the kernel's defaults: mq over a pfifo_fast per TX queue, or one pfifo_fast, on ntb0; noqueue on lo)\n`;
-  // bad-input.test.ts checks that these leave the lab as it was; here, what tc's order of matches() makes of abbreviations.
-  it.each([
-    ['tc qdisc l dev ntb0', 'link'],
-    ['tc q r dev ntb0 root fq_codel', 'replace'],
-    ['tc qdisc d dev ntb0 root', 'delete'],
-    ['tc qd a dev ntb0 root fq', 'add'],
-  ])('%s is qdisc %s, refused with status 2', (line, verb) => {
+  // tc's order of matches() makes these link, replace, delete and add: without sudo the kernel refuses each (CAP_NET_ADMIN).
+  it.each(['tc qdisc l dev ntb0', 'tc q r dev ntb0 root fq_codel', 'tc qdisc d dev ntb0 root', 'tc qd a dev ntb0 root pfifo_fast'])('%s needs root: RTNETLINK answers EPERM, status 2', (line) => {
     const lab = bootLab({ seed: 3 });
-    expect(sh(lab, 'ep', line)).toEqual({ stdout: '', stderr: NO_CHANGE(verb), status: 2 });
+    expect(sh(lab, 'ep', line)).toEqual({ stdout: '', stderr: 'RTNETLINK answers: Operation not permitted\n', status: 2 });
   });
   it.each([
     ['tc qdisc show dev ntb0xxxxxxxxxxxxxxxx', 'Cannot find device "ntb0xxxxxxxxxxx"\n', 1],
@@ -276,5 +270,216 @@ describe('tc: bad input (status as tc exits: 255 for usage errors, 1 for an unkn
   ])('%s', (line, stderr, status) => {
     const lab = bootLab({ seed: 3 });
     expect(sh(lab, 'ep', line)).toEqual({ stdout: '', stderr, status });
+  });
+});
+
+/** fq_codel_print_opt's line for the defaults on ntb0 (MTU 65510: quantum = psched_mtu 65524). */
+const FQ = 'limit 10240p flows 1024 quantum 65524 target 5ms interval 100ms memory_limit 32Mb ecn drop_batch 64 ';
+const XSTATS0 = ['  maxpacket 0 drop_overlimit 0 new_flow_count 0 ecn_mark 0', '  new_flows_len 0 old_flows_len 0'];
+const EPERM = 'RTNETLINK answers: Operation not permitted\n';
+const ok = { stdout: '', stderr: '', status: 0 };
+const err = (stderr: string, status = 2): CommandResult => ({ stdout: '', stderr, status });
+
+describe('tc qdisc show: fq_codel', () => {
+  it('a root replaced over the multiqueue ntb0: handle 8001:, refcnt num_tx_queues + 1, the options line, -s with the xstats, -j', () => {
+    const lab = bootLab({ seed: 3 });
+    const sh = labShell(lab);
+    const dev = ntb0(lab, 'ep');
+    expect(sh('sudo tc qdisc replace dev ntb0 root fq_codel')).toEqual(ok);
+    const refcnt = dev.numTxQueues + 1;
+    expect(sh('tc qdisc show')).toEqual({ ...ok, stdout: `qdisc noqueue 0: dev lo root refcnt 2 \nqdisc fq_codel 8001: dev ntb0 root refcnt ${refcnt} ${FQ}\n` });
+    expect(sh('tc -s qdisc show dev ntb0').stdout).toBe([`qdisc fq_codel 8001: root refcnt ${refcnt} ${FQ}`, ' Sent 0 bytes 0 pkt (dropped 0, overlimits 0 requeues 0) ', ' backlog 0b 0p requeues 0', ...XSTATS0, ''].join('\n'));
+    const opts = '"options":{"limit":10240,"flows":1024,"quantum":65524,"target":4999,"interval":99999,"memory_limit":33554432,"ecn":true,"drop_batch":64}';
+    expect(sh('tc -j qdisc show dev ntb0').stdout).toBe(`[{"kind":"fq_codel","handle":"8001:","root":true,"refcnt":${refcnt},${opts}}]\n`);
+    const stats = '"bytes":0,"packets":0,"drops":0,"overlimits":0,"requeues":0,"backlog":0,"qlen":0,"maxpacket":0,"drop_overlimit":0,"new_flow_count":0,"ecn_mark":0,"new_flows_len":0,"old_flows_len":0';
+    expect(sh('tc -s -j qdisc show dev ntb0').stdout).toBe(`[{"kind":"fq_codel","handle":"8001:","root":true,"refcnt":${refcnt},${opts},${stats}}]\n`);
+    expect(sh('tc -j -p qdisc show dev ntb0').stdout.split('\n').slice(0, 8)).toEqual(['[ {', '        "kind": "fq_codel",', '        "handle": "8001:",', '        "root": true,', `        "refcnt": ${refcnt},`, '        "options": {', '            "limit": 10240,', '            "flows": 1024,']);
+    expect(sh('tc -o -r qdisc show dev ntb0').stdout).toBe(`qdisc fq_codel 8001:[80010000] root refcnt ${refcnt} ${FQ}\\`);
+    expect(sh('ip link show ntb0').stdout).toContain(' qdisc fq_codel state UP ');
+    // Each board has its own handle counter (the kernel's static autohandle).
+    expect(sh('sudo tc qdisc replace dev ntb0 root fq_codel', 'rc')).toEqual(ok);
+    expect(sh('tc qdisc show dev ntb0', 'rc').stdout).toBe(`qdisc fq_codel 8001: root refcnt ${ntb0(lab, 'rc').numTxQueues + 1} ${FQ}\n`);
+  });
+
+  it('net.core.default_qdisc=fq_codel: mq\'s children (handle 0, refcnt 1) and a single-queue root (refcnt 2) are fq_codel', () => {
+    const lab = bootLab({ seed: 3, sysctl: { 'net.core.default_qdisc': 'fq_codel' } });
+    expect(sh(lab, 'ep', 'tc -s qdisc show dev ntb0').stdout).toBe(
+      ['qdisc mq 0: root ', ' Sent 0 bytes 0 pkt (dropped 0, overlimits 0 requeues 0) ', ' backlog 0b 0p requeues 0', `qdisc fq_codel 0: parent :1 ${FQ}`, ' Sent 0 bytes 0 pkt (dropped 0, overlimits 0 requeues 0) ', ' backlog 0b 0p requeues 0', ...XSTATS0, ''].join('\n'),
+    );
+    const single = bootLab({ seed: 3, sysctl: { 'net.core.default_qdisc': 'fq_codel' }, params: { transport: {}, netdev: { variant: 'baseline' } } });
+    const quantum = ntb0(single, 'ep').mtu + 14;
+    expect(sh(single, 'ep', 'tc qdisc show dev ntb0').stdout).toBe(`qdisc fq_codel 0: root refcnt 2 ${FQ.replace('quantum 65524', `quantum ${quantum}`)}\n`);
+  });
+
+  it('options as fq_codel_print_opt prints them: %.3g times (5ms, 1e+03ms), sizes, ce_threshold when set, no ecn for noecn', () => {
+    const lab = bootLab({ seed: 3 });
+    const sh = labShell(lab);
+    expect(sh('sudo tc qdisc replace dev ntb0 root fq_codel limit 100 flows 16 quantum 300 target 2.5ms interval 1s ce_threshold 300us memory_limit 4m noecn drop_batch 8')).toEqual(ok);
+    const line = 'limit 100p flows 16 quantum 300 target 2.5ms ce_threshold 299us interval 1e+03ms memory_limit 4Mb drop_batch 8 ';
+    expect(sh('tc qdisc show dev ntb0').stdout).toBe(`qdisc fq_codel 8001: root refcnt ${ntb0(lab, 'ep').numTxQueues + 1} ${line}\n`);
+    expect(sh('tc -j qdisc show dev ntb0').stdout).toContain('"options":{"limit":100,"flows":16,"quantum":300,"target":2499,"ce_threshold":299,"interval":999999,"memory_limit":4194304,"drop_batch":8}');
+    // The kernel's clamps: quantum at least 256, memory_limit at most 2^31; units us/usec/ms/s, any case.
+    expect(sh('sudo tc qdisc change dev ntb0 root fq_codel quantum 10 memory_limit 3g target 700USEC interval 2S ecn')).toEqual(ok);
+    expect(sh('tc qdisc show dev ntb0').stdout).toContain(' quantum 256 target 699us ce_threshold 299us interval 2s memory_limit 2048Mb ecn drop_batch 8 \n');
+    expect([0, 999, 1000, 4999, 99999, 999999, 1_000_000, 1_500_000, 12_345_678].map(sprintTime)).toEqual(['0us', '999us', '1ms', '5ms', '100ms', '1e+03ms', '1s', '1.5s', '12.3s']);
+  });
+});
+
+describe('tc qdisc add|replace|change|delete', () => {
+  it('replace grafts (auto handles 8001:, 8002: … skipping one in use, or the user\'s), change edits in place, delete brings the defaults back', () => {
+    const lab = bootLab({ seed: 3 });
+    const sh = labShell(lab);
+    const dev = ntb0(lab, 'ep');
+    const R = `root refcnt ${dev.numTxQueues + 1}`;
+    expect(sh('sudo tc qdisc replace dev ntb0 root handle 8001: pfifo_fast')).toEqual(ok);
+    expect(sh('tc qdisc show dev ntb0').stdout).toBe(`qdisc pfifo_fast 8001: ${R} ${PRIO}\n`);
+    expect(sh('sudo tc qdisc replace dev ntb0 root fq_codel limit 500')).toEqual(ok);
+    expect(sh('tc qdisc show dev ntb0').stdout).toBe(`qdisc fq_codel 8002: ${R} ${FQ.replace('10240p', '500p')}\n`);
+    const q = dev.rootQdisc;
+    // Same kind, no handle: replace changes the one there (same qdisc, same handle); so do change and the handle's own address.
+    expect(sh('sudo tc qdisc replace dev ntb0 root fq_codel limit 600')).toEqual(ok);
+    expect(sh('sudo tc qdisc change dev ntb0 handle 8002: fq_codel target 10ms')).toEqual(ok);
+    expect(sh('sudo tc q ch dev ntb0 root fq_codel interval 50ms')).toEqual(ok);
+    expect(dev.rootQdisc).toBe(q);
+    expect(sh('tc qdisc show dev ntb0').stdout).toBe(`qdisc fq_codel 8002: ${R} ${FQ.replace('10240p', '600p').replace('target 5ms interval 100ms', 'target 10ms interval 50ms')}\n`);
+    // A user handle grafts a new one; add over a default qdisc grafts too.
+    expect(sh('sudo tc qdisc replace dev ntb0 root handle 1: fq_codel')).toEqual(ok);
+    expect(sh('tc qdisc show dev ntb0').stdout).toBe(`qdisc fq_codel 1: ${R} ${FQ}\n`);
+    expect(sh('sudo tc qdisc del dev ntb0 root fq_codel')).toEqual(ok);
+    expect(sh('tc qdisc show dev ntb0').stdout).toBe(`qdisc mq 0: root \nqdisc pfifo_fast 0: parent :1 ${PRIO}\n`);
+    expect(sh('sudo tc qdisc add dev ntb0 root fq_codel')).toEqual(ok);
+    expect(sh('tc qdisc show dev ntb0').stdout).toBe(`qdisc fq_codel 8003: ${R} ${FQ}\n`);
+    expect(sh('sudo tc qdisc del dev ntb0 root handle 8003:')).toEqual(ok);
+    expect(dev.rootQdiscKind).toBe('mq');
+  });
+
+  it('after net.core.default_qdisc=fq_codel, deleting a grafted root brings back mq over fq_codel children', () => {
+    const lab = bootLab({ seed: 3 });
+    const sh = labShell(lab);
+    expect(sh('sudo tc qdisc replace dev ntb0 root pfifo_fast')).toEqual(ok);
+    expect(sh('sudo sysctl -w net.core.default_qdisc=fq_codel').status).toBe(0);
+    expect(sh('sudo tc qdisc del dev ntb0 root')).toEqual(ok);
+    expect(sh('tc qdisc show dev ntb0').stdout).toBe(`qdisc mq 0: root \nqdisc fq_codel 0: parent :1 ${FQ}\n`);
+  });
+
+  it('deleting the root of a down device leaves noop (tc lists nothing, ip link says noop) until it is brought up', () => {
+    const lab = bootLab({ seed: 3 });
+    const sh = labShell(lab);
+    expect(sh('sudo tc qdisc replace dev ntb0 root fq_codel')).toEqual(ok);
+    expect(sh('sudo ip link set ntb0 down').status).toBe(0);
+    expect(sh('sudo tc qdisc del dev ntb0 root')).toEqual(ok);
+    expect(sh('tc qdisc show dev ntb0')).toEqual(ok);
+    expect(sh('ip link show ntb0').stdout).toContain(' qdisc noop state DOWN ');
+    expect(sh('sudo ip link set ntb0 up').status).toBe(0);
+    expect(sh('tc qdisc show dev ntb0').stdout).toBe(`qdisc mq 0: root \nqdisc pfifo_fast 0: parent :1 ${PRIO}\n`);
+  });
+
+  it('a root replaced on the multiqueue ntb0 carries iperf3: its counters grow, nothing over its limits, and TCP resent every packet CoDel dropped', () => {
+    const lab = twoQueues(6);
+    const sh = labShell(lab);
+    for (const b of ['ep', 'rc'] as const) expect(sh('sudo tc qdisc replace dev ntb0 root fq_codel', b)).toEqual(ok);
+    expect(sh('iperf3 -s -D', 'rc').status).toBe(0);
+    const run = sh('iperf3 -c 10.0.0.1 -t 1 -P 4');
+    expect(run.status).toBe(0);
+    for (const b of ['ep', 'rc'] as const) {
+      const q = ntb0(lab, b).rootQdisc;
+      if (!(q instanceof FqCodel)) throw new Error('no fq_codel root');
+      const x = q.xstats();
+      const lines = sh('tc -s qdisc show dev ntb0', b).stdout.split('\n');
+      expect(lines.slice(1, 3)).toEqual(statLines({ ...q.stats, backlog: q.backlog, qlen: q.qlen }));
+      expect(lines[3]).toBe(`  maxpacket ${x.maxpacket} drop_overlimit 0 new_flow_count ${x.newFlowCount} ecn_mark ${x.ecnMark}${x.memoryUsage === 0 ? '' : ` memory_used ${x.memoryUsage}`}`);
+      expect(lines[4]).toBe(`  new_flows_len ${x.newFlowsLen} old_flows_len ${x.oldFlowsLen}`);
+      expect({ packets: q.stats.packets > 0, newFlows: x.newFlowCount > 0 }).toEqual({ packets: true, newFlows: true });
+    }
+    const ep = ntb0(lab, 'ep').rootQdisc;
+    expect(ep?.stats.bytes).toBeGreaterThan(10_000_000);
+    // The EP's data: each segment CoDel dropped at dequeue was retransmitted (the run ended with status 0).
+    const retrans = Number(/TcpRetransSegs\s+(\d+)/.exec(sh('nstat -az TcpRetransSegs').stdout)?.[1]);
+    expect(ep?.stats.drops).toBeLessThanOrEqual(retrans);
+  });
+
+  it.each([
+    // [setup, line, result]: the kernel's extack errors (status 2) and tc's own.
+    ['', 'tc qdisc replace dev ntb0 root fq_codel', err(EPERM)],
+    ['', 'sudo tc qdisc replace root fq_codel', err('RTNETLINK answers: No such device\n')],
+    ['', 'sudo tc qdisc replace dev ntb9 root fq_codel', err('Cannot find device "ntb9"\n', 1)],
+    ['', 'sudo tc qdisc change dev ntb0 root fq_codel', err('Error: Qdisc not found. To create specify NLM_F_CREATE flag.\n')],
+    ['', 'sudo tc qdisc link dev ntb0 root fq_codel', err('Error: Qdisc not found. To create specify NLM_F_CREATE flag.\n')],
+    ['', 'sudo tc qdisc add dev ntb0 fq_codel', err('Error: Handle cannot be zero.\n')],
+    ['', 'sudo tc qdisc change dev ntb0 handle 8001: fq_codel', err('Error: Specified qdisc not found.\n')],
+    ['', 'sudo tc qdisc replace dev ntb0 parent :1 fq_codel', err('Error: Failed to find specified qdisc.\n')],
+    ['', 'sudo tc qdisc add dev ntb0 root', err('Error: Specified qdisc kind is unknown.\n')],
+    ['', 'sudo tc qdisc add dev ntb0 root fq_codel quantum 1048577', err('Error: Invalid quantum.\n')],
+    ['', 'sudo tc qdisc add dev ntb0 root fq_codel flows 65537', err('RTNETLINK answers: Invalid argument\n')],
+    ['', 'sudo tc qdisc del dev ntb0 root', err('Error: Cannot delete qdisc with handle of zero.\n')],
+    ['', 'sudo tc qdisc del dev ntb0 root mq', err('Error: Cannot delete qdisc with handle of zero.\n')],
+    ['', 'sudo tc qdisc del dev ntb0 root fq_codel', err('Error: Invalid qdisc name: must match existing qdisc.\n')],
+    ['', 'sudo tc qdisc del dev ntb0 parent :1', err('Error: Failed to find qdisc with specified classid.\n')],
+    ['', 'sudo tc qdisc del dev ntb0 handle 1:', err('Error: Failed to find qdisc with specified handle.\n')],
+    ['', 'sudo tc qdisc del dev ntb0 ingress', err('Error: Cannot find specified qdisc on specified device.\n')],
+    ['fq', 'sudo tc qdisc add dev ntb0 root fq_codel', err('Error: Exclusivity flag on, cannot modify.\n')],
+    ['fq', 'sudo tc qdisc add dev ntb0 root handle 2: fq_codel', err('Error: NLM_F_REPLACE needed to override.\n')],
+    ['fq', 'sudo tc qdisc change dev ntb0 root fq_codel flows 64', err('RTNETLINK answers: Invalid argument\n')],
+    ['fq', 'sudo tc qdisc link dev ntb0 root pfifo_fast', err('Error: Invalid qdisc name: must match existing qdisc.\n')],
+    ['fq', 'sudo tc qdisc del dev ntb0 root handle 2:', err('Error: Invalid handle.\n')],
+    ['fq', 'sudo tc qdisc del dev ntb0 handle 8001:', err('Error: Classid cannot be zero.\n')],
+    ['fq', 'sudo tc qdisc replace dev ntb0 parent 8001:1 fq_codel', err('Error: Specified class not found.\n')],
+    ['pf', 'sudo tc qdisc del dev ntb0 parent 8001:1', err('Error: Parent qdisc is not classful.\n')],
+    ['', 'sudo tc qdisc add dev ntb0 root fq_codel limit', err('Command line is not complete. Try option "help"\n', 255)],
+    ['', 'sudo tc qdisc add dev ntb0 root fq_codel limit 10x', err('Illegal "limit"\n', 1)],
+    ['', 'sudo tc qdisc add dev ntb0 root fq_codel limit -1', err('Illegal "limit"\n', 1)],
+    ['', 'sudo tc qdisc add dev ntb0 root fq_codel target 5 ms', err('What is "ms"?\n' + 'Usage: ... fq_codel\t[ limit PACKETS ] [ flows NUMBER ]\n[ memory_limit BYTES ]\n[ target TIME ] [ interval TIME ]\n[ quantum BYTES ] [ [no]ecn ]\n[ ce_threshold TIME ]\n[ ce_threshold_selector VALUE/MASK ]\n[ drop_batch SIZE ]\n', 1)],
+    ['', 'sudo tc qdisc add dev ntb0 root fq_codel interval 5m', err('Illegal "interval"\n', 1)],
+    ['', 'sudo tc qdisc add dev ntb0 root fq_codel memory_limit -1k', err('Illegal "memory_limit"\n', 1)],
+    ['', 'sudo tc qdisc add dev ntb0 root fq_codel memory_limit 5G', err('Illegal "memory_limit"\n', 1)],
+    ['', 'sudo tc qdisc add dev ntb0 root pfifo_fast limit 5', err("qdisc 'pfifo_fast' does not support option parsing\n", 255)],
+    ['', 'sudo tc qdisc add dev ntb0 root foo bar', err('Unknown qdisc "foo", hence option "bar" is unparsable\n', 1)],
+    ['', 'sudo tc qdisc add dev ntb0 root foo', err('Error: Specified qdisc kind is unknown.\n')],
+    ['', 'sudo tc qdisc add dev ntb0 dev lo root fq_codel', err('Error: duplicate "dev": "lo" is the second value.\n', 255)],
+    ['', 'sudo tc qdisc add dev ntb0 handle 1: handle 2: root fq_codel', err('Error: duplicate "handle": "handle" is the second value.\n', 255)],
+    ['', 'sudo tc qdisc add dev ntb0 handle 10000 root fq_codel', err('Error: argument "10000" is wrong: invalid qdisc ID\n', 255)],
+    ['', 'sudo tc qdisc add dev ntb0 root root fq_codel', err('Error: "root" is duplicate parent ID\n', 255)],
+    ['', 'sudo tc qdisc add dev ntb0 root parent :1 fq_codel', err('Error: duplicate "parent": ":1" is the second value.\n', 255)],
+    ['', 'sudo tc qdisc add dev ntb0 parent x:y fq_codel', err('Error: argument "x:y" is wrong: invalid parent ID\n', 255)],
+  ])('%s | %s', (setup, line, expected) => {
+    const lab = bootLab({ seed: 3 });
+    const sh = labShell(lab);
+    const kind = new Map([['fq', 'fq_codel'], ['pf', 'pfifo_fast']]).get(setup);
+    const graft = kind === undefined ? ok : sh(`sudo tc qdisc replace dev ntb0 root ${kind}`);
+    expect(graft).toEqual(ok);
+    const before = sh('tc -s -j qdisc show').stdout;
+    expect(sh(line)).toEqual(expected);
+    // A rejected command changes nothing: the same qdiscs, and the next handle is still the one expected.
+    expect(sh('tc -s -j qdisc show').stdout).toBe(before);
+    expect(sh('sudo tc qdisc replace dev ntb0 root handle 7: pfifo_fast')).toEqual(ok);
+    expect(sh('sudo tc qdisc replace dev ntb0 root fq_codel')).toEqual(ok);
+    expect(sh('tc qdisc show dev ntb0').stdout).toMatch(setup === '' ? /^qdisc fq_codel 8001: / : /^qdisc fq_codel 8002: /);
+  });
+
+  it.each([
+    ['sudo tc qdisc add dev ntb0 root tbf rate 1mbit burst 10k latency 5ms', 'the tbf qdisc'],
+    ['sudo tc qdisc replace dev ntb0 root sfq', 'the sfq qdisc'],
+    ['sudo tc qdisc replace dev ntb0 root handle 1: mq', 'creating a mq qdisc'],
+    ['sudo tc qdisc add dev ntb0 ingress', 'an ingress qdisc'],
+    ['sudo tc qdisc add dev ntb0 clsact', 'an clsact qdisc'],
+    ['sudo tc qdisc add dev ntb0 root estimator 1s 8s fq_codel', 'tc qdisc estimator (rate estimators, size tables and shared filter blocks)'],
+    ['sudo tc qdisc add dev ntb0 root fq_codel ce_threshold 1ms ce_threshold_selector 0x1/0x3', 'fq_codel ce_threshold_selector (the model marks every ECT packet over ce_threshold)'],
+    ['sudo tc qdisc add dev lo root fq_codel', 'grafting on lo, a noqueue device (IFF_NO_QUEUE)'],
+  ])('%s is refused (the lab does not model %s) and changes nothing', (line, what) => {
+    const lab = bootLab({ seed: 3 });
+    const sh = labShell(lab);
+    const before = sh('tc -s -j qdisc show').stdout;
+    expect(sh(line)).toEqual(err(`tc: the lab models the fq_codel and pfifo_fast qdiscs at a device's root only: ${what} is not supported\n`));
+    expect(sh('tc -s -j qdisc show').stdout).toBe(before);
+  });
+
+  it('before ntb0\'s first open (noop root) a graft is refused; `help` prints the usage and parsing goes on', () => {
+    const lab = bootLab({ seed: 3 });
+    const sh = labShell(lab);
+    expect(sh('sudo rmmod ntb_netdev').status).toBe(0);
+    expect(sh('sudo modprobe ntb_netdev').status).toBe(0);
+    expect(sh('sudo tc qdisc replace dev ntb0 root fq_codel')).toEqual(err("tc: the lab models the fq_codel and pfifo_fast qdiscs at a device's root only: grafting on ntb0 before its first open (its root is still the builtin noop; bring it up first) is not supported\n"));
+    const usage = sh('tc qdisc help').stderr;
+    expect(sh('sudo tc qdisc del dev ntb0 help root')).toEqual(err(`${usage}Error: Cannot delete qdisc with handle of zero.\n`));
   });
 });
