@@ -230,6 +230,22 @@ describe('qdisc attach and graft (attach_default_qdiscs, qdisc_graft)', () => {
     expect(() => dev.replaceQdisc({ txq: 0 }, dev.createQdisc('pfifo_fast'))).toThrow(/the root is fq_codel, not mq/);
   });
 
+  it('deleting a grafted root brings the defaults back at once when up, noop until the next open when down', () => {
+    const { lab, dev } = mqDevice(2);
+    dev.open();
+    expect(() => dev.deleteRootQdisc()).toThrow(expect.objectContaining({ code: 'ENOENT' }));
+    dev.replaceQdisc({ root: true }, dev.createQdisc('fq_codel'));
+    lab.sa.setSysctl('net.core.default_qdisc', 'fq_codel');
+    dev.deleteRootQdisc();
+    expect([dev.rootQdiscKind, dev.txQueue(0).qdisc.kind, dev.txQueue(1).qdisc.kind]).toEqual(['mq', 'fq_codel', 'fq_codel']);
+    dev.replaceQdisc({ root: true }, dev.createQdisc('pfifo_fast'));
+    dev.close();
+    dev.deleteRootQdisc();
+    expect(dev.rootQdiscKind).toBe('noop');
+    dev.open();
+    expect(dev.rootQdiscKind).toBe('mq');
+  });
+
   it('grafting at an mq class replaces that queue only, freeing what its old qdisc held', () => {
     const { lab, drv, dev } = mqDevice(2, 1);
     dev.open();

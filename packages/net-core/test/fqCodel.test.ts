@@ -172,6 +172,20 @@ describe('fq_codel: CoDel', () => {
   });
 });
 
+describe('fq_codel: change (fq_codel_change)', () => {
+  it('replaces the parameters given, refuses flows and bad values without changing anything, and frees what a lowered limit leaves over', () => {
+    const { q } = setup();
+    for (let i = 0; i < 10; i++) q.enqueue(pkt(1 + (i % 2)));
+    expect(() => q.change({ flows: 16 })).toThrow(expect.objectContaining({ code: 'EINVAL' }));
+    expect(() => q.change({ limit: 0 })).toThrow(/fq_codel limit 0: allowed an integer in 1\.\./);
+    expect([q.params.limit, q.params.flows, q.qlen]).toEqual([10240, 1024, 10]);
+    expect(q.change({ limit: 4, targetNs: 2_000_000, ecn: false })).toBe(6);
+    expect([q.params.limit, q.params.targetNs, q.params.ecn, q.qlen, q.backlog]).toEqual([4, 2_000_000, false, 4, 4 * LEN]);
+    // The packets a change frees are dequeued as fq_codel_dequeue does: counted as sent, not as drops.
+    expect([q.stats.packets, q.stats.drops]).toEqual([6, 0]);
+  });
+});
+
 describe('fq_codel: property', () => {
   it('every packet is delivered once, dropped once (counted) or still queued; FIFO within a flow; counters consistent', () => {
     fc.assert(
