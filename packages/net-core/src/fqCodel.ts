@@ -22,7 +22,8 @@
 import { showValue, type ExecContext, type Ns } from '@ntbsim/kernel';
 import { skbGetHash } from './dev.js';
 import { NetError } from './errors.js';
-import { Qdisc, SkbFifo, type QdiscEnqueue } from './qdisc.js';
+import { Fifo } from './fifo.js';
+import { Qdisc, type QdiscEnqueue } from './qdisc.js';
 import { reciprocalScale, type Skb } from './skb.js';
 
 /** CODEL_SHIFT: CoDel's clock is ns >> 10 (1.024 µs units). */
@@ -122,7 +123,7 @@ interface CodelVars {
 /** One flow bucket (struct fq_codel_flow). */
 interface Flow {
   readonly index: number;
-  readonly q: SkbFifo;
+  readonly q: Fifo<Skb>;
   readonly enqueuedAt: number[];
   deficit: number;
   dropped: number;
@@ -130,37 +131,6 @@ interface Flow {
   /** On new_flows, old_flows, or neither (list_empty(&flow->flowchain)). */
   list: 'new' | 'old' | null;
   readonly cvars: CodelVars;
-}
-
-/** A list of flows with removal at the head and insertion at the tail (the flowchain lists). */
-class FlowList {
-  private items: Flow[] = [];
-  private head = 0;
-
-  get length(): number {
-    return this.items.length - this.head;
-  }
-
-  first(): Flow | undefined {
-    return this.items[this.head];
-  }
-
-  push(f: Flow): void {
-    this.items.push(f);
-  }
-
-  clear(): void {
-    this.items = [];
-    this.head = 0;
-  }
-
-  shift(): void {
-    this.head++;
-    if (this.head > 64 && this.head * 2 > this.items.length) {
-      this.items = this.items.slice(this.head);
-      this.head = 0;
-    }
-  }
 }
 
 /** codel_Newton_step: one Newton iteration of rec_inv_sqrt ≈ 1/sqrt(count), in 16-bit fixed point. */
@@ -193,8 +163,9 @@ export class FqCodel extends Qdisc {
   /** Its parameters (`change` replaces them). */
   params: FqCodelParams;
   private readonly flows: Flow[];
-  private readonly newFlows = new FlowList();
-  private readonly oldFlows = new FlowList();
+  /** The flowchain lists: flows leave at the head and join at the tail. */
+  private readonly newFlows = new Fifo<Flow>();
+  private readonly oldFlows = new Fifo<Flow>();
   private target = 0;
   private interval = 0;
   private ceThreshold = Infinity;
@@ -228,7 +199,7 @@ export class FqCodel extends Qdisc {
     this.setCodelTimes();
     this.flows = Array.from({ length: p.flows }, (_, index) => ({
       index,
-      q: new SkbFifo(),
+      q: new Fifo<Skb>(),
       enqueuedAt: [],
       deficit: 0,
       dropped: 0,
@@ -323,8 +294,8 @@ export class FqCodel extends Qdisc {
 
   /** fq_codel_reset: empty flow lists, every flow's deficit and CoDel state back to their initial values. */
   protected override resetState(): void {
-    this.newFlows.clear();
-    this.oldFlows.clear();
+    this.newFlows.drain();
+    this.oldFlows.drain();
     for (const f of this.flows) {
       f.list = null;
       f.deficit = 0;
@@ -342,7 +313,7 @@ export class FqCodel extends Qdisc {
     for (;;) {
       let list = this.newFlows;
       if (list.length === 0) list = this.oldFlows;
-      const flow = list.first();
+      const flow = list.peek();
       if (flow === undefined) return undefined;
       if (flow.deficit <= 0) {
         flow.deficit += this.params.quantum;

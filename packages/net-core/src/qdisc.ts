@@ -13,6 +13,7 @@
  * (fqCodel.ts) is the other kind.
  */
 import type { Cpu, ExecContext } from '@ntbsim/kernel';
+import { Fifo } from './fifo.js';
 import { TC_PRIO_MAX } from './inet.js';
 import type { Skb } from './skb.js';
 
@@ -30,39 +31,6 @@ export const PFIFO_FAST_BANDS = 3;
 
 /** sch_generic.c prio2band: the pfifo_fast band of each skb->priority & TC_PRIO_MAX (`tc qdisc` prints it as the priomap). */
 export const PFIFO_FAST_PRIOMAP: readonly number[] = [1, 2, 2, 2, 1, 2, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1];
-
-/** A FIFO of skbs: an array with a moving head. */
-export class SkbFifo {
-  private buf: (Skb | undefined)[] = [];
-  private first = 0;
-
-  /** Packets held. */
-  get length(): number {
-    return this.buf.length - this.first;
-  }
-
-  /** The head, or undefined when empty. */
-  peek(): Skb | undefined {
-    return this.buf[this.first];
-  }
-
-  /** Append at the tail. */
-  push(skb: Skb): void {
-    this.buf.push(skb);
-  }
-
-  /** Remove and return the head. */
-  shift(): Skb | undefined {
-    if (this.first >= this.buf.length) return undefined;
-    const skb = this.buf[this.first];
-    this.buf[this.first++] = undefined;
-    if (this.first > 64 && this.first * 2 > this.buf.length) {
-      this.buf = this.buf.slice(this.first);
-      this.first = 0;
-    }
-    return skb;
-  }
-}
 
 /** Qdisc counters (`tc -s qdisc`): Sent bytes/pkt, dropped, overlimits, requeues, backlog. */
 export interface QdiscStats {
@@ -162,7 +130,7 @@ export abstract class Qdisc {
 export class PfifoFast extends Qdisc {
   /** `pfifo_fast`. */
   readonly kind = 'pfifo_fast';
-  private readonly bands: SkbFifo[] = Array.from({ length: PFIFO_FAST_BANDS }, () => new SkbFifo());
+  private readonly bands: Fifo<Skb>[] = Array.from({ length: PFIFO_FAST_BANDS }, () => new Fifo<Skb>());
   private queued = 0;
   private bytes = 0;
 
@@ -178,7 +146,7 @@ export class PfifoFast extends Qdisc {
 
   /** Enqueue at the tail of the skb's band (PFIFO_FAST_PRIOMAP of its priority); 'drop' (and nothing queued) when that band is at the limit. */
   enqueue(skb: Skb): QdiscEnqueue {
-    const band = this.bands[PFIFO_FAST_PRIOMAP[skb.priority & TC_PRIO_MAX] ?? 1] as SkbFifo;
+    const band = this.bands[PFIFO_FAST_PRIOMAP[skb.priority & TC_PRIO_MAX] ?? 1] as Fifo<Skb>;
     if (band.length >= this.limit()) {
       this.stats.drops++;
       return 'drop';

@@ -70,13 +70,19 @@ describe('TX queue pick (netdev_core_pick_tx)', () => {
   });
 });
 
-/** A driver whose ring holds `cap` skbs until `complete()`; it stops its queue when full (NETDEV_TX_BUSY on overflow). */
+/** Per-TX-queue rings of `cap` skbs each (as a multiqueue NIC): a full ring stops its own queue. */
 class RingDriver implements NetDeviceOps {
   dev: NetDevice | null = null;
-  ring: Skb[] = [];
-  sent: number[] = [];
+  rings: Skb[][];
+  sent: [number, number][] = [];
+  /** NETDEV_TX_BUSY answers. */
   busy = 0;
-  constructor(readonly cap: number) {}
+  constructor(
+    readonly cap: number,
+    queues: number,
+  ) {
+    this.rings = Array.from({ length: queues }, () => []);
+  }
   open(): number {
     return 0;
   }
@@ -85,26 +91,26 @@ class RingDriver implements NetDeviceOps {
     return 0;
   }
   startXmit(skb: Skb): NetdevTx {
-    const dev = this.dev as NetDevice;
-    if (this.ring.length >= this.cap) {
-      dev.netifStopSubqueue(skb.queueMapping);
+    const ring = this.rings[skb.queueMapping] as Skb[];
+    if (ring.length >= this.cap) {
+      (this.dev as NetDevice).netifStopSubqueue(skb.queueMapping);
       this.busy++;
       return 'busy';
     }
-    this.ring.push(skb);
-    this.sent.push(skb.ip.id);
+    ring.push(skb);
+    this.sent.push([skb.queueMapping, skb.ip.id]);
     return 'ok';
   }
-  complete(ctx: ExecContext): void {
-    for (const s of this.ring.splice(0)) s.free(ctx);
-    this.dev?.netifWakeSubqueue(0, ctx);
+  complete(q: number, ctx: ExecContext): void {
+    for (const s of (this.rings[q] as Skb[]).splice(0)) s.free(ctx);
+    this.dev?.netifWakeSubqueue(q, ctx);
   }
 }
 
 describe('qdisc run with a stopping driver', () => {
   it('requeues on NETDEV_TX_BUSY, keeps order, and resumes when the queue is woken', () => {
     const lab = makeLab();
-    const drv = new RingDriver(2);
+    const drv = new RingDriver(2, 1);
     const dev = createNetDevice(lab.sa, { name: 'ring0', ops: drv });
     drv.dev = dev;
     dev.open();
@@ -125,61 +131,27 @@ describe('qdisc run with a stopping driver', () => {
     expect(q.qdisc.stats.requeues).toBe(1);
     expect(q.qdisc.qlen).toBe(3);
     expect(q.stopped).toBe(true);
-    const first = drv.sent[0] ?? 0;
+    const first = drv.sent[0]?.[1] ?? 0;
     lab.a.createUserTask('irq', (ctx) => {
-      drv.complete(ctx);
+      drv.complete(0, ctx);
       return 'exit';
     });
     lab.sim.run({ until: 2e6 });
     lab.a.createUserTask('irq2', (ctx) => {
-      drv.complete(ctx);
+      drv.complete(0, ctx);
       return 'exit';
     });
     lab.sim.run({ until: 3e6 });
-    expect(drv.sent.map((id) => (id - first) & 0xffff)).toEqual([0, 1, 2, 3, 4]);
+    expect(drv.sent.map(([, id]) => (id - first) & 0xffff)).toEqual([0, 1, 2, 3, 4]);
     expect(q.qdisc.qlen).toBe(0);
     expect(q.wakes).toBe(2);
   });
 });
 
-/** Per-TX-queue rings of `cap` skbs each (as a multiqueue NIC): a full ring stops its own queue. */
-class MqRingDriver implements NetDeviceOps {
-  dev: NetDevice | null = null;
-  rings: Skb[][];
-  sent: [number, number][] = [];
-  constructor(
-    readonly cap: number,
-    queues: number,
-  ) {
-    this.rings = Array.from({ length: queues }, () => []);
-  }
-  open(): number {
-    return 0;
-  }
-  stop(): void {}
-  changeMtu(): number {
-    return 0;
-  }
-  startXmit(skb: Skb): NetdevTx {
-    const ring = this.rings[skb.queueMapping] as Skb[];
-    if (ring.length >= this.cap) {
-      (this.dev as NetDevice).netifStopSubqueue(skb.queueMapping);
-      return 'busy';
-    }
-    ring.push(skb);
-    this.sent.push([skb.queueMapping, skb.ip.id]);
-    return 'ok';
-  }
-  complete(q: number, ctx: ExecContext): void {
-    for (const s of (this.rings[q] as Skb[]).splice(0)) s.free(ctx);
-    this.dev?.netifWakeSubqueue(q, ctx);
-  }
-}
-
 describe('qdisc attach and graft (attach_default_qdiscs, qdisc_graft)', () => {
   function mqDevice(queues: number, cap = 100) {
     const lab = makeLab({ cpus: 2 });
-    const drv = new MqRingDriver(cap, queues);
+    const drv = new RingDriver(cap, queues);
     const dev = createNetDevice(lab.sa, { name: 'mq0', ops: drv, numTxQueues: queues });
     drv.dev = dev;
     for (let q = 0; q < queues; q++) dev.setXpsCpus(q, 1 << q);
@@ -199,7 +171,7 @@ describe('qdisc attach and graft (attach_default_qdiscs, qdisc_graft)', () => {
 
   it('the root is noop until the first open, then the defaults of net.core.default_qdisc: one on a single-queue device, mq over one per queue', () => {
     const { lab, dev } = mqDevice(2);
-    const single = createNetDevice(lab.sa, { name: 'sq0', ops: new MqRingDriver(1, 1) });
+    const single = createNetDevice(lab.sa, { name: 'sq0', ops: new RingDriver(1, 1) });
     expect([dev.rootQdiscKind, single.rootQdiscKind]).toEqual(['noop', 'noop']);
     expect(() => dev.replaceQdisc({ root: true }, dev.createQdisc('fq_codel'))).toThrow(expect.objectContaining({ code: 'ENOENT' }));
     lab.sa.setSysctl('net.core.default_qdisc', 'fq_codel');

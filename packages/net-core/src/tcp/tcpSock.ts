@@ -21,7 +21,8 @@ import { Cubic } from './cubic.js';
 import { tcpCongestionOps, type TcpCongestionOps } from './tcpCong.js';
 import { TCP_DEFAULT_SCALING_RATIO, TCP_MSS_DEFAULT, tcpTimeouts, type TcpTimeouts } from './tcpConst.js';
 import { memSync } from './tcpMem.js';
-import { Fifo, OfoQueue, type RcvChunk, type TcpSeg } from './tcpQueues.js';
+import { Fifo } from '../fifo.js';
+import { OfoQueue, type RcvChunk, type TcpSeg } from './tcpQueues.js';
 import { RttEstimator } from './tcpRtt.js';
 import type { TcpSocket, TcpState } from './tcpSocket.js';
 

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { chunkEnd, Fifo, OfoQueue, type RcvChunk } from '../../src/tcp/tcpQueues.js';
+import { chunkEnd, OfoQueue, type RcvChunk } from '../../src/tcp/tcpQueues.js';
 
 const chunk = (seq: number, len: number): RcvChunk => ({ seq, len, data: null, off: 0, truesize: len, fin: false });
 
@@ -27,21 +27,5 @@ describe('OfoQueue', () => {
         expect(uncovered).toEqual([]);
       }),
     );
-  });
-});
-
-describe('Fifo', () => {
-  it('shifts, peeks and indexes from the head across compactions', () => {
-    const f = new Fifo<number>();
-    for (let i = 0; i < 500; i++) f.push(i);
-    for (let i = 0; i < 300; i++) expect(f.shift()).toBe(i);
-    expect(f.peek()).toBe(300);
-    expect(f.at(10)).toBe(310);
-    expect(f.tail()).toBe(499);
-    f.insertAfter(0, -1);
-    expect(f.at(1)).toBe(-1);
-    f.unshift(-2);
-    expect(f.length).toBe(202);
-    expect(f.drain().slice(0, 3)).toEqual([-2, 300, -1]);
   });
 });
