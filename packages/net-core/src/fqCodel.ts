@@ -124,7 +124,7 @@ interface CodelVars {
 interface Flow {
   readonly index: number;
   readonly q: Fifo<Skb>;
-  readonly enqueuedAt: number[];
+  readonly enqueuedAt: Fifo<number>;
   deficit: number;
   dropped: number;
   backlog: number;
@@ -162,7 +162,8 @@ export class FqCodel extends Qdisc {
   readonly kind = 'fq_codel';
   /** Its parameters (`change` replaces them). */
   params: FqCodelParams;
-  private readonly flows: Flow[];
+  /** The flow buckets used so far, by index (a bucket is made at its first packet: the kernel's table of `flows` is all zeros until then). */
+  private readonly flows = new Map<number, Flow>();
   /** The flowchain lists: flows leave at the head and join at the tail. */
   private readonly newFlows = new Fifo<Flow>();
   private readonly oldFlows = new Fifo<Flow>();
@@ -197,16 +198,6 @@ export class FqCodel extends Qdisc {
     const p = { ...fqCodelDefaults(mtu), ...params };
     this.params = p;
     this.setCodelTimes();
-    this.flows = Array.from({ length: p.flows }, (_, index) => ({
-      index,
-      q: new Fifo<Skb>(),
-      enqueuedAt: [],
-      deficit: 0,
-      dropped: 0,
-      backlog: 0,
-      list: null,
-      cvars: { count: 0, lastcount: 0, dropping: false, recInvSqrt: 0, firstAboveTime: 0, dropNext: 0, ldelay: 0 },
-    }));
   }
 
   /** The extended counters (`tc -s qdisc`). */
@@ -250,7 +241,7 @@ export class FqCodel extends Qdisc {
 
   /** Bytes queued in flow bucket `index` (q->backlogs[index]). */
   flowBacklog(index: number): number {
-    return this.flows[index]?.backlog ?? 0;
+    return this.flows.get(index)?.backlog ?? 0;
   }
 
   /** The flow bucket of `skb` (fq_codel_classify without filters: the flow hash scaled to `flows`). */
@@ -261,7 +252,7 @@ export class FqCodel extends Qdisc {
   /** fq_codel_enqueue: to its flow's tail; over the limits, cut the fattest flow ('cn' when that was this one). */
   enqueue(skb: Skb, ctx?: ExecContext): QdiscEnqueue {
     const idx = this.classify(skb);
-    const flow = this.flows[idx] as Flow;
+    const flow = this.flowAt(idx);
     flow.q.push(skb);
     flow.enqueuedAt.push(this.now(ctx));
     flow.backlog += skb.len;
@@ -296,7 +287,7 @@ export class FqCodel extends Qdisc {
   protected override resetState(): void {
     this.newFlows.drain();
     this.oldFlows.drain();
-    for (const f of this.flows) {
+    for (const f of this.flows.values()) {
       f.list = null;
       f.deficit = 0;
       f.dropped = 0;
@@ -307,7 +298,7 @@ export class FqCodel extends Qdisc {
   /** fq_codel_dequeue: DRR over new_flows then old_flows, CoDel on the served flow; `reset` empties flows in order without CoDel (qdisc_reset). */
   protected dequeueNext(ctx: ExecContext | undefined, reset = false): Skb | undefined {
     if (reset) {
-      for (const f of this.flows) if (f.q.length > 0) return this.takeHead(f);
+      for (const f of this.flows.values()) if (f.q.length > 0) return this.takeHead(f);
       return undefined;
     }
     for (;;) {
@@ -344,6 +335,16 @@ export class FqCodel extends Qdisc {
     this.target = Math.floor(p.targetNs / 1024);
     this.interval = Math.floor(p.intervalNs / 1024);
     this.ceThreshold = p.ceThresholdNs === null ? Infinity : Math.floor(p.ceThresholdNs / 1024);
+  }
+
+  /** Flow bucket `index`, made on first use with the kernel's initial state. */
+  private flowAt(index: number): Flow {
+    let f = this.flows.get(index);
+    if (f === undefined) {
+      f = { index, q: new Fifo<Skb>(), enqueuedAt: new Fifo<number>(), deficit: 0, dropped: 0, backlog: 0, list: null, cvars: { count: 0, lastcount: 0, dropping: false, recInvSqrt: 0, firstAboveTime: 0, dropNext: 0, ldelay: 0 } };
+      this.flows.set(index, f);
+    }
+    return f;
   }
 
   private now(ctx: ExecContext | undefined): number {
@@ -444,13 +445,14 @@ export class FqCodel extends Qdisc {
   private dropFattest(ctx: ExecContext | undefined): number {
     let max = 0;
     let idx = 0;
-    for (const f of this.flows) {
-      if (f.backlog > max) {
+    for (const f of this.flows.values()) {
+      // The kernel scans by index and keeps the first largest.
+      if (f.backlog > max || (f.backlog === max && max > 0 && f.index < idx)) {
         max = f.backlog;
         idx = f.index;
       }
     }
-    const flow = this.flows[idx] as Flow;
+    const flow = this.flowAt(idx);
     const threshold = Math.floor(max / 2);
     let len = 0;
     let i = 0;
