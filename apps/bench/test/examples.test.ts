@@ -35,6 +35,23 @@ describe('examples/', () => {
     expect(rates[1] ?? 0).toBeGreaterThan(1100);
   });
 
+  it("fq-codel.lab: with fq_codel at ntb0's root CoDel drops the EP's data (not the RC's ACKs, under one MTU of backlog), TCP retransmits and the rate falls below pfifo_fast's", () => {
+    const r = run('fq-codel.lab');
+    expect(r.status).toBe(0);
+    const sums = [...r.out.matchAll(/^\[SUM\] .* ([\d.]+) ([MG])bits\/sec +(\d+) +sender\n\[SUM\] .* ([\d.]+) ([MG])bits\/sec {18}receiver$/gm)].map((m) => ({ retr: Number(m[3]), rx: Number(m[4]) * (m[5] === 'G' ? 1000 : 1) }));
+    expect(sums).toHaveLength(2);
+    const [pfifo = { retr: -1, rx: 0 }, fq = { retr: -1, rx: 0 }] = sums;
+    expect(pfifo.retr).toBe(0);
+    expect(fq.retr).toBeGreaterThan(0);
+    expect(fq.rx).toBeLessThan(pfifo.rx * 0.9);
+    const show = (board: string): string => r.steps.find((s) => s.line === `${board}$ tc -s qdisc show dev ntb0`)?.out ?? '';
+    const dropped = (out: string): number => Number(/\(dropped (\d+),/.exec(out)?.[1] ?? -1);
+    expect(show('ep')).toMatch(/^qdisc fq_codel 8001: root /);
+    expect(dropped(show('ep'))).toBeGreaterThan(0);
+    expect(dropped(show('rc'))).toBe(0);
+    expect(Number(/maxpacket (\d+)/.exec(show('rc'))?.[1])).toBeLessThan(1000);
+  });
+
   it('ep-doorbell.lab: a polled EP answers a ping in milliseconds (where the reply lands in its 8 ms poll period), an interrupt-driven one in ~0.08 ms', () => {
     const times = (r: ReturnType<typeof run>): number[] => [...r.out.matchAll(/time=([\d.]+) ms/g)].map((m) => Number(m[1]));
     const polled = run('ep-doorbell.lab');
