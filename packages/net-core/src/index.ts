@@ -59,6 +59,7 @@ export {
   ethTypeTrans,
   NetDevice,
   NetdevQueue,
+  type MqChild,
   type NetDeviceOptions,
   type QdiscParent,
   type RootQdiscKind,

@@ -14,7 +14,9 @@
  * noqueue on an IFF_NO_QUEUE device, one default qdisc on a single-queue device, mq over one
  * per TX queue otherwise. `replaceQdisc` grafts another at the root (shared by every TX queue
  * of a multiqueue device: its run checks each packet's own queue, TCQ_F_ONETXQUEUE off) or at
- * an mq class; the qdisc it replaces is reset (its packets freed).
+ * an mq class, `graftMq` a new mq with a handle (sch_mq.c mq_init, mq_attach), and
+ * `deleteMqChild` leaves noop on an mq class; every graft resets the qdiscs of all TX queues
+ * (dev_deactivate: their packets freed). `mqChildren` is the device's qdisc hash as tc dumps it.
  *
  * Link state: while the device is down or has no carrier its qdiscs are deactivated (the
  * noop qdisc of `dev_deactivate`): queued packets are purged and new ones dropped. The
@@ -25,7 +27,7 @@ import { NetError, netErrnoName } from './errors.js';
 import { netdevFixFeatures, registerNetdevFeatures } from './features.js';
 import { ETH_ALEN, ETH_HLEN } from './inet.js';
 import { FqCodel, type FqCodelParams } from './fqCodel.js';
-import { PfifoFast, QDISC_KINDS, type Qdisc, type QdiscKind } from './qdisc.js';
+import { NoopQdisc, PfifoFast, QDISC_KINDS, type Qdisc, type QdiscKind } from './qdisc.js';
 import type { Skb } from './skb.js';
 import type { NetStack } from './netStack.js';
 import type { LinkChangeFn, NetDeviceOps, NetDevStats } from './types.js';
@@ -43,7 +45,7 @@ export const DEFAULT_TX_QUEUE_LEN = 1000;
 export class NetdevQueue {
   /** Stopped by the driver (__QUEUE_STATE_DRV_XOFF). */
   stopped = false;
-  /** Its qdisc (dev_queue->qdisc_sleeping): an mq child, or the device's root. */
+  /** Its qdisc (dev_queue->qdisc_sleeping): an mq child (noop once tc deleted it), or the device's root. */
   qdisc: Qdisc;
   /** XPS CPU mask (bit i = CPU i; 0 = none), /sys/class/net/DEV/queues/tx-N/xps_cpus. */
   xpsCpus = 0;
@@ -66,8 +68,24 @@ export class NetdevQueue {
 /** What sits at a device's root (dev->qdisc) as `tc` and `ip link` name it. */
 export type RootQdiscKind = 'noop' | 'noqueue' | 'mq' | QdiscKind;
 
-/** Where `replaceQdisc` grafts: the root, or the mq class of TX queue `txq` (`parent :txq+1`). */
+/** Where `replaceQdisc` grafts: the root, or the mq class of TX queue `txq` (`parent H:txq+1`). */
 export type QdiscParent = { readonly root: true } | { readonly txq: number };
+
+/** A qdisc hashed under the mq root (`mqChildren`): the one of TX queue `txq`, mq class `txq + 1`. */
+export interface MqChild {
+  /** Its TX queue (the mq class minus one). */
+  readonly txq: number;
+  /** The qdisc. */
+  readonly qdisc: Qdisc;
+}
+
+/** Buckets of dev->qdisc_hash (DECLARE_HASHTABLE(qdisc_hash, 4)). */
+const QDISC_HASH_BITS = 4;
+
+/** hash_32(handle, QDISC_HASH_BITS): the qdisc_hash bucket of a handle (GOLDEN_RATIO_32 multiply, top bits). */
+function qdiscHashBucket(handle: number): number {
+  return Math.imul(handle, 0x61c88647) >>> (32 - QDISC_HASH_BITS);
+}
 
 /** Options of `createNetDevice` (alloc_etherdev_mqs + register_netdev). */
 export interface NetDeviceOptions {
@@ -200,8 +218,12 @@ export class NetDevice {
   private readonly linkFns = new Set<LinkChangeFn>();
   /** dev_activate has attached qdiscs (the first open); until then the root is noop. */
   private activated = false;
-  /** A qdisc grafted at the root (null: the defaults, mq over the TX queues' on a multiqueue device). */
+  /** A qdisc grafted at the root (null: mq over the TX queues' on a multiqueue device, or the single queue's). */
   private root: Qdisc | null = null;
+  /** The handle of the mq root: 0 for the one attach_default_qdiscs made, MAJ << 16 for one `graftMq` made. */
+  private mqHandle = 0;
+  /** dev->qdisc_hash in the order its entries were added (qdisc_hash_add): the mq children tc dumps. */
+  private hashed: Qdisc[] = [];
 
   /** A device of `stack` (use `createNetDevice`). */
   constructor(
@@ -299,6 +321,31 @@ export class NetDevice {
     return this.numTxQueues > 1 ? 'mq' : (this.txQueue(0).qdisc.kind);
   }
 
+  /** The handle of what sits at the root (tcm_handle): a grafted qdisc's or mq's, 0 for noop, noqueue and the defaults. */
+  get rootQdiscHandle(): number {
+    if (!this.activated || this.noQueue) return 0;
+    if (this.root !== null) return this.root.handle;
+    return this.numTxQueues > 1 ? this.mqHandle : this.txQueue(0).qdisc.handle;
+  }
+
+  /**
+   * The qdiscs hashed under an mq root, as tc_dump_qdisc walks dev->qdisc_hash (hash_for_each:
+   * buckets by hash_32(handle, 4) in order, the newest first in each): the default children of
+   * the real TX queues (mq_attach, mq_change_real_num_tx) and every child grafted since, real
+   * queue or not (qdisc_create hashes it); never noop. Empty when the root is not mq.
+   */
+  get mqChildren(): readonly MqChild[] {
+    if (this.rootQdiscKind !== 'mq') return [];
+    const out: MqChild[] = [];
+    for (let b = 0; b < 1 << QDISC_HASH_BITS; b++) {
+      for (let i = this.hashed.length - 1; i >= 0; i--) {
+        const qdisc = this.hashed[i] as Qdisc;
+        if (qdiscHashBucket(qdisc.handle) === b) out.push({ txq: this.queues.findIndex((q) => q.qdisc === qdisc), qdisc });
+      }
+    }
+    return out;
+  }
+
   /** The qdisc at the root when it is one (a single-queue device's, or one grafted over a multiqueue device), else null (noop, noqueue, mq). */
   get rootQdisc(): Qdisc | null {
     if (!this.activated || this.noQueue) return null;
@@ -322,28 +369,62 @@ export class NetDevice {
 
   /**
    * Graft `qdisc` (from `createQdisc`) at `parent` (qdisc_graft): at the root it serves every TX
-   * queue; at `{ txq }` it becomes that queue's mq child, which needs the mq root of a
-   * multiqueue device (EINVAL otherwise, or for a queue out of range; ENOENT before the first
-   * open, when the root is noop; EOPNOTSUPP on a noqueue device). The qdiscs it replaces are
-   * reset: their packets are freed. Nothing changes when it throws.
+   * queue; at `{ txq }` it becomes that queue's mq child (mq_graft, hashed for `mqChildren`),
+   * which needs an mq root — the default one or `graftMq`'s (EINVAL otherwise, or for a queue
+   * out of range; ENOENT before the first open, when the root is noop; EOPNOTSUPP on a noqueue
+   * device). The qdiscs it replaces are reset, and at an mq class every TX queue's too
+   * (dev_deactivate): their packets are freed. Nothing changes when it throws.
    */
   replaceQdisc(parent: QdiscParent, qdisc: Qdisc): void {
-    if (this.noQueue) throw new NetError('EOPNOTSUPP', `${this.name}: noqueue device (IFF_NO_QUEUE): it has no qdisc to replace`);
-    if (!this.activated) throw new NetError('ENOENT', `${this.name}: the root is noop until the device is first brought up`);
+    this.checkGraft();
     if ('txq' in parent) {
-      if (this.numTxQueues === 1 || this.root !== null) throw new NetError('EINVAL', `${this.name}: parent :${parent.txq + 1}: the root is ${this.rootQdiscKind}, not mq (classes :1..:N are mq's, one per TX queue)`);
-      const txq = this.txQueue(parent.txq);
-      const old = txq.qdisc;
-      qdisc.oneTxQueue = true;
-      txq.qdisc = qdisc;
-      this.resetQdisc(old);
+      this.graftMqClass(parent.txq, qdisc);
       return;
     }
     const olds = new Set(this.queues.map((q) => q.qdisc));
     qdisc.oneTxQueue = this.numTxQueues === 1;
     this.root = qdisc;
+    this.mqHandle = 0;
+    this.hashed = [];
     for (const q of this.queues) q.qdisc = qdisc;
     for (const old of olds) this.resetQdisc(old);
+  }
+
+  /**
+   * Replace the root with a new mq of `handle` (`tc qdisc replace … root handle H: mq`: mq_init,
+   * then qdisc_graft at the root and mq_attach): its children are new qdiscs of the current
+   * net.core.default_qdisc (qdisc_create_dflt, handle 0, parent H:N) for every TX queue, those of
+   * the real ones hashed; the old qdiscs are reset. EOPNOTSUPP on a single-queue device
+   * (!netif_is_multiqueue) or a noqueue one; ENOENT before the first open; EINVAL for a handle
+   * that is not MAJ << 16 with MAJ in 1..0xffff. Nothing changes when it throws.
+   */
+  graftMq(handle: number): void {
+    if (!Number.isInteger(handle) || handle <= 0 || handle > 0xffff0000 || handle % 0x10000 !== 0) {
+      throw new NetError('EINVAL', `${this.name}: mq handle ${String(handle)}: allowed MAJ << 16 with MAJ in 1..0xffff`);
+    }
+    this.checkGraft();
+    if (this.numTxQueues === 1) throw new NetError('EOPNOTSUPP', `${this.name}: mq needs a multiqueue device (it has one TX queue)`);
+    const olds = new Set(this.queues.map((q) => q.qdisc));
+    this.root = null;
+    this.mqHandle = handle;
+    this.attachMqChildren();
+    for (const old of olds) this.resetQdisc(old);
+  }
+
+  /**
+   * Delete the qdisc tc grafted at the mq class of TX queue `txq` (`tc qdisc del … parent H:N`:
+   * qdisc_graft of NULL → mq_graft → dev_graft_qdisc): the queue is left with the builtin noop,
+   * which drops whatever is sent to it (tx_dropped, NET_XMIT_CN) until a qdisc is grafted there
+   * again; the deleted one and the other queues' are reset (dev_deactivate). EINVAL unless the
+   * root is mq (or for a queue out of range), ENOENT when the class holds no qdisc with a handle
+   * (a default one or noop: "Cannot delete qdisc with handle of zero"). Nothing changes when it throws.
+   */
+  deleteMqChild(txq: number): void {
+    this.checkGraft();
+    this.checkMqClass(txq);
+    const q = this.txQueue(txq).qdisc;
+    if (q.handle === 0) throw new NetError('ENOENT', `${this.name}: mq class :${txq + 1} holds ${q.kind === 'noop' ? 'noop' : 'a default qdisc'} (handle 0), which cannot be deleted`);
+    this.graftMqClass(txq, new NoopQdisc());
   }
 
   /**
@@ -354,7 +435,9 @@ export class NetDevice {
     if (this.noQueue) return;
     const olds = new Set(this.queues.map((q) => q.qdisc));
     this.root = null;
-    for (const q of this.queues) q.qdisc = this.createQdisc(this.stack.sysctl.defaultQdisc);
+    this.mqHandle = 0;
+    if (this.numTxQueues > 1) this.attachMqChildren();
+    else this.txQueue(0).qdisc = this.createQdisc(this.stack.sysctl.defaultQdisc);
     for (const old of olds) this.resetQdisc(old);
   }
 
@@ -362,10 +445,11 @@ export class NetDevice {
    * Delete the qdisc grafted at the root (`tc qdisc del … root`: qdisc_graft of NULL, which
    * leaves noop): an up device gets its defaults back at once (dev_activate →
    * attach_default_qdiscs with the current net.core.default_qdisc), a down one keeps noop
-   * until its next open. The deleted qdisc is reset. ENOENT when no qdisc is grafted there.
+   * until its next open. The deleted qdisc (an mq's children too) is reset. ENOENT when neither
+   * `replaceQdisc` nor `graftMq` put one there (the defaults).
    */
   deleteRootQdisc(): void {
-    if (this.root === null) throw new NetError('ENOENT', `${this.name}: no qdisc grafted at the root (the default ones cannot be deleted)`);
+    if (this.root === null && this.mqHandle === 0) throw new NetError('ENOENT', `${this.name}: no qdisc grafted at the root (the default ones cannot be deleted)`);
     this.restoreDefaultQdiscs();
     if (!this.upFlag) this.activated = false;
   }
@@ -515,9 +599,18 @@ export class NetDevice {
     for (const q of this.queues) this.netifWakeSubqueue(q.index, on);
   }
 
-  /** Set real_num_tx_queues (netif_set_real_num_tx_queues): 1..numTxQueues; queues beyond are purged and lose XPS. */
+  /**
+   * Set real_num_tx_queues (netif_set_real_num_tx_queues): 1..numTxQueues; queues beyond are
+   * purged and lose XPS. Under an mq root the default children (handle 0) of the queues that
+   * stop or start being real leave or join the qdisc hash (mq_change_real_num_tx).
+   */
   netifSetRealNumTxQueues(n: number): void {
     checkInt(`${this.name}: real_num_tx_queues`, n, 1, this.numTxQueues);
+    if (this.rootQdiscKind === 'mq') {
+      const isDefault = (i: number): boolean => this.txQueue(i).qdisc.kind !== 'noop' && this.txQueue(i).qdisc.handle === 0;
+      for (let i = n; i < this.realNumTxQueues; i++) if (isDefault(i)) this.unhash(this.txQueue(i).qdisc);
+      for (let i = this.realNumTxQueues; i < n; i++) if (isDefault(i)) this.hashed.push(this.txQueue(i).qdisc);
+    }
     if (n < this.realNumTxQueues) {
       for (let i = n; i < this.numTxQueues; i++) {
         const q = this.txQueue(i);
@@ -560,6 +653,45 @@ export class NetDevice {
       throw new NetError('EINVAL', `${this.name}: xps_rxqs mask ${String(rxqMask)}: allowed a mask of RX queues within 0x${(all >>> 0).toString(16)}`);
     }
     txq.xpsRxqs = rxqMask >>> 0;
+  }
+
+  /** What every graft needs: a device with qdiscs (not noqueue, EOPNOTSUPP) past its first open (ENOENT). */
+  private checkGraft(): void {
+    if (this.noQueue) throw new NetError('EOPNOTSUPP', `${this.name}: noqueue device (IFF_NO_QUEUE): it has no qdisc to replace`);
+    if (!this.activated) throw new NetError('ENOENT', `${this.name}: the root is noop until the device is first brought up`);
+  }
+
+  /** An mq class of TX queue `txq`: EINVAL unless the root is mq and the queue exists. */
+  private checkMqClass(txq: number): void {
+    if (this.rootQdiscKind !== 'mq') throw new NetError('EINVAL', `${this.name}: parent :${txq + 1}: the root is ${this.rootQdiscKind}, not mq (classes :1..:N are mq's, one per TX queue)`);
+    this.txQueue(txq);
+  }
+
+  /**
+   * mq_graft: `qdisc` on TX queue `txq` (TCQ_F_ONETXQUEUE), hashed unless noop (qdisc_create
+   * hashes what tc creates), the old one unhashed; dev_deactivate resets every queue's qdisc.
+   */
+  private graftMqClass(txq: number, qdisc: Qdisc): void {
+    this.checkMqClass(txq);
+    const queue = this.txQueue(txq);
+    const old = queue.qdisc;
+    qdisc.oneTxQueue = true;
+    queue.qdisc = qdisc;
+    this.unhash(old);
+    if (qdisc.kind !== 'noop') this.hashed.push(qdisc);
+    this.resetQdisc(old);
+    for (const q of this.queues) this.dropAll(q.qdisc.purge());
+  }
+
+  /** mq_init + mq_attach: a new default qdisc on every TX queue, those of the real ones hashed in queue order. */
+  private attachMqChildren(): void {
+    for (const q of this.queues) q.qdisc = this.createQdisc(this.stack.sysctl.defaultQdisc);
+    this.hashed = this.queues.slice(0, this.realNumTxQueues).map((q) => q.qdisc);
+  }
+
+  private unhash(q: Qdisc): void {
+    const i = this.hashed.indexOf(q);
+    if (i >= 0) this.hashed.splice(i, 1);
   }
 
   private deactivate(): void {

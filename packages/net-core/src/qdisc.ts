@@ -10,7 +10,8 @@
  * driver refused with NETDEV_TX_BUSY is requeued at the head (`dev_requeue_skb`, `q->gso_skb`).
  * The queue is lockless (TCQ_F_NOLOCK): a CPU that finds another CPU running it only
  * enqueues and marks it MISSED; the owner reschedules it when its run ends. `FqCodel`
- * (fqCodel.ts) is the other kind.
+ * (fqCodel.ts) is the other kind. `NoopQdisc` is the builtin noop_qdisc a TX queue is left with
+ * when tc deletes its mq child (mq_graft of NULL).
  */
 import type { Cpu, ExecContext } from '@ntbsim/kernel';
 import { Fifo } from './fifo.js';
@@ -52,8 +53,8 @@ export interface QdiscStats {
  * single-queue device) is TCQ_F_ONETXQUEUE: the run loop checks that queue before dequeuing.
  */
 export abstract class Qdisc {
-  /** Its kind (`tc qdisc` KIND). */
-  abstract readonly kind: QdiscKind;
+  /** Its kind (`tc qdisc` KIND); `noop` for the builtin noop_qdisc (NoopQdisc). */
+  abstract readonly kind: QdiscKind | 'noop';
   /** Counters. */
   readonly stats: QdiscStats = { bytes: 0, packets: 0, drops: 0, overlimits: 0, requeues: 0 };
   /** tcm_handle: 0 for a default qdisc, MAJ << 16 when tc gave or allocated one. */
@@ -174,6 +175,36 @@ export class PfifoFast extends Qdisc {
         return skb;
       }
     }
+    return undefined;
+  }
+}
+
+/**
+ * The builtin noop_qdisc (sch_generic.c) on one TX queue: what `dev_graft_qdisc` puts there when
+ * tc deletes the queue's mq child. `noop_enqueue` counts the skb in its device's tx_dropped
+ * (dev_core_stats_tx_dropped_inc), frees it and answers NET_XMIT_CN (`'cn'`: the caller must not
+ * free it); nothing is ever queued or counted here (tc does not dump it: TCQ_F_BUILTIN).
+ */
+export class NoopQdisc extends Qdisc {
+  /** `noop`. */
+  readonly kind = 'noop';
+
+  /** noop_enqueue: tx_dropped of `skb.dev`, the skb freed on `ctx`'s CPU; always 'cn'. */
+  enqueue(skb: Skb, ctx?: ExecContext): QdiscEnqueue {
+    if (skb.dev !== null) skb.dev.stats.txDropped++;
+    skb.free(ctx);
+    return 'cn';
+  }
+
+  protected queuedPackets(): number {
+    return 0;
+  }
+
+  protected queuedBytes(): number {
+    return 0;
+  }
+
+  protected dequeueNext(): Skb | undefined {
     return undefined;
   }
 }

@@ -150,7 +150,7 @@ describe('qdisc run with a stopping driver', () => {
 
 describe('qdisc attach and graft (attach_default_qdiscs, qdisc_graft)', () => {
   function mqDevice(queues: number, cap = 100) {
-    const lab = makeLab({ cpus: 2 });
+    const lab = makeLab({ cpus: Math.max(2, queues) });
     const drv = new RingDriver(cap, queues);
     const dev = createNetDevice(lab.sa, { name: 'mq0', ops: drv, numTxQueues: queues });
     drv.dev = dev;
@@ -248,5 +248,103 @@ describe('qdisc attach and graft (attach_default_qdiscs, qdisc_graft)', () => {
     lab.sim.run({ until: 3e6 });
     expect(drv.sent).toEqual([[0, 100], [0, 101], [1, 200]]);
     expect([root.qlen, root.stats.requeues, root.stats.packets]).toEqual([0, 1, 3]);
+  });
+
+  it('graftMq: a new mq with a handle over children of the current default qdisc (handle 0, hashed for the real queues), the old qdiscs reset', () => {
+    const { lab, drv, dev } = mqDevice(3, 1);
+    dev.open();
+    dev.netifCarrierOn();
+    dev.netifSetRealNumTxQueues(2);
+    send(lab, dev, 1, 3, 10);
+    lab.sim.run({ until: 1e6 });
+    const old = dev.txQueue(1).qdisc;
+    expect([drv.sent.length, old.qlen, dev.rootQdiscHandle]).toEqual([1, 2, 0]);
+    lab.sa.setSysctl('net.core.default_qdisc', 'fq_codel');
+    dev.graftMq(0x10000);
+    expect([dev.rootQdiscKind, dev.rootQdiscHandle, dev.rootQdisc, old.qlen]).toEqual(['mq', 0x10000, null, 0]);
+    expect([0, 1, 2].map((i) => [dev.txQueue(i).qdisc.kind, dev.txQueue(i).qdisc.handle, dev.txQueue(i).qdisc.oneTxQueue])).toEqual([['fq_codel', 0, true], ['fq_codel', 0, true], ['fq_codel', 0, true]]);
+    // mq_attach hashes the real queues' children in queue order; tc dumps them newest first.
+    expect(dev.mqChildren.map((c) => [c.txq, c.qdisc])).toEqual([[1, dev.txQueue(1).qdisc], [0, dev.txQueue(0).qdisc]]);
+    // A handled mq is deleted like any grafted root: the defaults come back.
+    dev.deleteRootQdisc();
+    expect([dev.rootQdiscKind, dev.rootQdiscHandle, dev.mqChildren.length]).toEqual(['mq', 0, 2]);
+  });
+
+  it('graftMq refuses a single-queue device (EOPNOTSUPP), a noop root (ENOENT) and a bad handle (EINVAL), changing nothing', () => {
+    const { lab, dev } = mqDevice(2);
+    const single = createNetDevice(lab.sa, { name: 'sq0', ops: new RingDriver(1, 1) });
+    expect(() => dev.graftMq(0x10000)).toThrow(expect.objectContaining({ code: 'ENOENT' }));
+    expect(dev.rootQdiscKind).toBe('noop');
+    dev.open();
+    single.open();
+    const before = single.rootQdisc;
+    expect(() => single.graftMq(0x10000)).toThrow(expect.objectContaining({ code: 'EOPNOTSUPP' }));
+    expect([single.rootQdisc, single.rootQdiscKind]).toEqual([before, 'pfifo_fast']);
+    const q0 = dev.txQueue(0).qdisc;
+    for (const h of [0, 0x10001, -0x10000, 0x100000000, 1.5]) expect(() => dev.graftMq(h)).toThrow(expect.objectContaining({ code: 'EINVAL' }));
+    expect([dev.txQueue(0).qdisc, dev.rootQdiscHandle]).toEqual([q0, 0]);
+  });
+
+  it('a graft at a class of a handled mq hashes the new child (hash_32 bucket order, newest first in a bucket) and resets every queue (dev_deactivate)', () => {
+    const { lab, drv, dev } = mqDevice(3, 1);
+    dev.open();
+    dev.netifCarrierOn();
+    dev.graftMq(0x10000);
+    send(lab, dev, 0, 3, 10);
+    lab.sim.run({ until: 1e6 });
+    expect([drv.sent.length, dev.txQueue(0).qdisc.qlen]).toEqual([1, 2]);
+    const graft = (txq: number, handle: number) => {
+      const q = dev.createQdisc('fq_codel', { limit: 100 });
+      q.handle = handle;
+      dev.replaceQdisc({ txq }, q);
+      return q;
+    };
+    // 8002: hashes to bucket 8, after the defaults (bucket 0); the graft on queue 2 freed queue 0's packets too.
+    const a = graft(2, 0x80020000);
+    expect(dev.txQueue(0).qdisc.qlen).toBe(0);
+    const d = [0, 1].map((i) => dev.txQueue(i).qdisc);
+    expect(dev.mqChildren.map((c) => [c.txq, c.qdisc])).toEqual([[1, d[1]], [0, d[0]], [2, a]]);
+    // 8001: hashes to bucket 0 with the defaults, and is the newest there.
+    const b = graft(1, 0x80010000);
+    expect(dev.mqChildren.map((c) => [c.txq, c.qdisc])).toEqual([[1, b], [0, d[0]], [2, a]]);
+    // real_num_tx_queues: the default children leave and join the hash; grafted ones stay (mq_change_real_num_tx).
+    dev.netifSetRealNumTxQueues(1);
+    expect(dev.mqChildren.map((c) => c.txq)).toEqual([1, 0, 2]);
+    const c = graft(0, 0x80030000);
+    dev.netifSetRealNumTxQueues(3);
+    expect(dev.mqChildren.map((x) => [x.txq, x.qdisc])).toEqual([[1, b], [0, c], [2, a]]);
+  });
+
+  it('deleteMqChild leaves noop on the queue: what is sent there is dropped (tx_dropped, NET_XMIT_CN) until a qdisc is grafted again', () => {
+    const { lab, drv, dev } = mqDevice(2);
+    dev.open();
+    dev.netifCarrierOn();
+    dev.graftMq(0x10000);
+    expect(() => dev.deleteMqChild(0)).toThrow(expect.objectContaining({ code: 'ENOENT' }));
+    const q = dev.createQdisc('pfifo_fast');
+    q.handle = 0x80010000;
+    dev.replaceQdisc({ txq: 0 }, q);
+    expect(() => dev.deleteMqChild(2)).toThrow(expect.objectContaining({ code: 'EINVAL' }));
+    dev.deleteMqChild(0);
+    expect([dev.txQueue(0).qdisc.kind, dev.mqChildren.map((c) => c.txq)]).toEqual(['noop', [1]]);
+    expect(() => dev.deleteMqChild(0)).toThrow(/holds noop \(handle 0\)/);
+    const rcs: string[] = [];
+    lab.a.createUserTask('tx', (ctx) => {
+      for (let i = 0; i < 3; i++) {
+        const skb = new Skb({ ip: { src: 0xc0a80101, dst: 0xc0a80102, protocol: IPPROTO.UDP, id: i, ttl: 64, df: true, tos: 0 }, l4: { kind: 'udp', sport: 1000, dport: 2 }, payloadLen: 100 });
+        skb.dev = dev;
+        rcs.push(devQueueXmit(skb, ctx));
+      }
+      return 'exit';
+    }, { cpus: 1 });
+    send(lab, dev, 1, 2, 10);
+    lab.sim.run({ until: 1e6 });
+    expect([rcs, dev.stats.txDropped, drv.sent]).toEqual([['cn', 'cn', 'cn'], 3, [[1, 10], [1, 11]]]);
+    dev.replaceQdisc({ txq: 0 }, dev.createQdisc('fq_codel'));
+    expect(dev.txQueue(0).qdisc.kind).toBe('fq_codel');
+    // A shared root has no mq classes.
+    dev.replaceQdisc({ root: true }, dev.createQdisc('fq_codel'));
+    expect(() => dev.deleteMqChild(0)).toThrow(/the root is fq_codel, not mq/);
+    expect(dev.mqChildren).toEqual([]);
   });
 });
