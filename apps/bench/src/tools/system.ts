@@ -163,8 +163,9 @@ export const top: Command = (argv, env) => {
  * The first two lines of `ip link` for `dev` (iproute2 print_linkinfo): flags as
  * print_link_flags writes them — NO-CARRIER first when the device is up but not running
  * (IFF_RUNNING needs operstate UP), LOWER_UP when up with carrier — then the root qdisc
- * (NetDevice.rootQdiscKind: noop until the first open, then noqueue, mq or the root qdisc's kind —
- * net.core.default_qdisc's, or one `tc qdisc replace` grafted — kept while down).
+ * (NetDevice.rootQdiscKind: noop until the first open, then noqueue, mq — the default one or one
+ * tc created with a handle, whatever its children — or the root qdisc's kind: net.core.default_qdisc's,
+ * or one `tc qdisc replace` grafted; kept while down).
  */
 function linkLine(dev: NetDevice): string {
   const running = dev.isUp && dev.operstate === 'UP';

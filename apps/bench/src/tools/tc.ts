@@ -2,7 +2,7 @@
  * iproute2's `tc` (6.1 as on Debian 12) for the boards' qdiscs: `tc [OPTIONS] qdisc
  * [show|list|ls] [dev DEV] [root|ingress|clsact|parent CLASSID|handle QHANDLE] [invisible]`,
  * and `tc qdisc add|change|replace|link|delete dev DEV [handle QHANDLE] root|parent CLASSID
- * [fq_codel [OPTIONS]|pfifo_fast]`.
+ * [fq_codel [OPTIONS]|pfifo_fast|mq]`.
  *
  * What it prints is what tc/tc_qdisc.c's print_qdisc makes of the kernel's (6.18) qdisc dump:
  * each device in ifindex order, its root qdisc (dev->qdisc), then the qdiscs hashed under it.
@@ -10,18 +10,22 @@
  * never opened is not dumped at all (tc_qdisc_dump_ignore skips TCQ_F_BUILTIN), so such a device
  * shows nothing; lo has noqueue, a single-queue ntb0 one net.core.default_qdisc qdisc
  * (pfifo_fast or fq_codel), a multiqueue ntb0 mq with one per TX queue, or either the qdisc tc
- * grafted at its root; a closed device keeps its qdiscs. mq_attach hashes the children of the
- * real TX queues only (mq_change_real_num_tx follows `ethtool -L`), all with handle 0 in one
- * hash bucket, newest first: `parent :N` … `parent :1`. refcnt is printed when it is not 1: a
- * root qdisc is held by dev->qdisc and each of the num_tx_queues TX queues (2 on a single-queue
- * device), mq and its children hold 1. The default qdiscs have no handle (`0:`), grafted ones
- * theirs. Layout: `qdisc KIND H: [dev DEV ]root | parent CLASSID [refcnt N ]` (print_qdisc,
- * print_devname, print_tc_classid), then the options: pfifo_fast's through prio's printer
- * (q_prio.c prio_print_opt: `bands 3 priomap` and ` %d` per priority, the line ending without
- * a space), fq_codel's as q_fq_codel.c fq_codel_print_opt prints fq_codel_dump (`limit Np flows
- * N quantum N target T [ce_threshold T ]interval T memory_limit SIZE [ecn ]drop_batch N `, the
- * times codel_time_to_us of the CoDel clock through sprint_time's `%.3g`); mq and noqueue dump
- * no options.
+ * grafted at its root; a closed device keeps its qdiscs. The children under mq are
+ * dev->qdisc_hash as tc_dump_qdisc walks it (NetDevice.mqChildren): mq_attach hashes the
+ * default children of the real TX queues only (mq_change_real_num_tx follows `ethtool -L`),
+ * all with handle 0 in bucket 0, newest first — `parent :N` … `parent :1`, or `parent 1:N` …
+ * under an mq tc created with handle 1: — and a child tc grafted on a class is hashed by its
+ * handle (hash_32(handle, 4): 8001: in bucket 0 before the defaults, 8002: in bucket 8 after
+ * them), on a real queue or not; the noop a deleted child leaves is not listed. refcnt is
+ * printed when it is not 1: a root qdisc is held by dev->qdisc and each of the num_tx_queues TX
+ * queues (2 on a single-queue device), mq and its children hold 1. The default qdiscs have no
+ * handle (`0:`), grafted ones theirs. Layout: `qdisc KIND H: [dev DEV ]root | parent CLASSID
+ * [refcnt N ]` (print_qdisc, print_devname, print_tc_classid), then the options: pfifo_fast's
+ * through prio's printer (q_prio.c prio_print_opt: `bands 3 priomap` and ` %d` per priority,
+ * the line ending without a space), fq_codel's as q_fq_codel.c fq_codel_print_opt prints
+ * fq_codel_dump (`limit Np flows N quantum N target T [ce_threshold T ]interval T memory_limit
+ * SIZE [ecn ]drop_batch N `, the times codel_time_to_us of the CoDel clock through
+ * sprint_time's `%.3g`); mq and noqueue dump no options.
  *
  * `-s` adds print_tcstats2_attr's two lines: ` Sent B bytes P pkt (dropped D, overlimits O
  * requeues R) ` and ` backlog SIZE Np requeues R` (sprint_size: `%ub`, or `%gKb`/`%gMb` when
@@ -44,19 +48,31 @@
  * Changes: tc_qdisc_modify's parse (duplicate `dev`/`handle`/`parent`, `help` printing the usage
  * and going on), fq_codel_parse_opt's (get_unsigned, get_time's s/ms/us units, get_size's
  * b/k/m/g/kbit/mbit/gbit; `Illegal "limit"`, `What is "x"?` and the usage, status 1; a 0 limit,
- * flows, quantum, target, interval or drop_batch is not sent), then the kernel: EPERM
- * (`RTNETLINK answers: Operation not permitted`) unless the line runs under sudo, ENODEV without
- * `dev`, then __tc_modify_qdisc / __tc_get_qdisc with their extack messages (`Error: MSG.`) and
- * errnos, status 2. `replace` (and `add` over a default qdisc) creates and grafts at the root —
- * the handle given or qdisc_alloc_handle's next, 8001: on, counted per board and skipping one in
- * use — replacing every TX queue's qdisc; the same kind with no other handle changes the one there
- * (fq_codel_change: flows fixed, EINVAL; quantum at least 256 and at most 1 MiB, "Invalid
- * quantum"; memory_limit at most 2^31; packets over a lowered limit dequeued and freed); delete
- * of the grafted root restores the defaults at once on an up device, noop until the next open on
- * a down one; a default qdisc cannot be deleted (handle 0), and the default mq has no handle, so
- * its classes (`parent :N`) cannot be addressed. Refused (status 2, nothing changed): the other
- * kinds (tbf, sfq, htb, mqprio, mq, …), ingress and clsact, `estimator`, `stab`, the shared blocks,
- * fq_codel's ce_threshold_selector, and a graft on a noqueue device or before the first open.
+ * flows, quantum, target, interval or drop_batch is not sent; mq and noqueue take no options,
+ * parse_noqopt's `Unknown qdisc "mq", hence option "x" is unparsable`, status 1), then the
+ * kernel: EPERM (`RTNETLINK answers: Operation not permitted`) unless the line runs under
+ * sudo, ENODEV without `dev`, then __tc_modify_qdisc / __tc_get_qdisc with their extack
+ * messages (`Error: MSG.`) and errnos, status 2. `replace` (and `add` over a default qdisc)
+ * creates and grafts at the root — the handle given or qdisc_alloc_handle's next, 8001: on,
+ * counted per board and skipping one in use, taken before the kind's init checks the options (a
+ * refused fq_codel or mq uses one up) — replacing every TX queue's qdisc; the same kind with no
+ * other handle changes the one there (fq_codel_change: flows fixed, EINVAL; quantum at least
+ * 256 and at most 1 MiB, "Invalid quantum"; memory_limit at most 2^31; packets over a lowered
+ * limit dequeued and freed); delete of the grafted root restores the defaults at once on an up
+ * device, noop until the next open on a down one; a default qdisc cannot be deleted (handle 0).
+ * The default mq has no handle, so its classes (`parent :N`) cannot be addressed (qdisc_lookup of 0
+ * finds nothing), but the standard recipe works: `sysctl -w net.core.default_qdisc=fq_codel`, then
+ * `tc qdisc replace dev ntb0 root handle 1: mq` (mq_init: EOPNOTSUPP, `RTNETLINK answers: Operation
+ * not supported`, on a single-queue device or below the root) makes a new mq whose children are the
+ * current default_qdisc's, the old qdiscs reset; then `parent 1:N` (mq_find: N in 1..num_tx_queues,
+ * real or not, else "Specified class not found") takes `replace`/`add` of fq_codel or pfifo_fast
+ * (mq_graft on TX queue N−1; like every graft on an up device it resets all TX queues' qdiscs,
+ * dev_deactivate), `change` of the one there, and `delete`, which leaves the builtin noop on that
+ * queue (dropping what is sent there into tx_dropped) until something is grafted again; a handle
+ * that belongs to another parent is "Cannot move an existing qdisc to a different parent". Refused
+ * (status 2, nothing changed): the other kinds (tbf, sfq, htb, mqprio, noqueue, …), ingress and
+ * clsact, `estimator`, `stab`, the shared blocks, fq_codel's ce_threshold_selector, and a graft on
+ * a noqueue device or before the first open.
  *
  * Options and keywords are matched as tc.c and tc_qdisc.c match them (`matches()`: any
  * prefix, first match in tc's order, so `tc q s`, `tc -s qd ls`), with tc's errors and exit
@@ -66,8 +82,9 @@
  * line), 1 for `Cannot find device "DEV"`; the usages (`tc`, `tc help`, `tc -h`, `tc qdisc
  * help`) go to stderr with status 0. `dev ifN` names ifindex N (ll_idx_a2n). Left out, refused
  * with a message: the other objects (`class`, `filter`, `chain`, `actions`, `monitor`,
- * `exec`; status 1): the lab models no classes or classifiers; `-batch` (status 1: the boards
- * have no command files). `-netns NAME` fails as on a board with no named namespaces.
+ * `exec`; status 1): the lab has no class objects (mq's classes are addressed by qdisc
+ * commands only) and no classifiers; `-batch` (status 1: the boards have no command files).
+ * `-netns NAME` fails as on a board with no named namespaces.
  */
 import { FqCodel, PFIFO_FAST_BANDS, PFIFO_FAST_PRIOMAP, type FqCodelParams, type NetDevice, type NetStack, type Qdisc } from '@ntbsim/net-core';
 import type { Board } from '../lab/lab.js';
@@ -282,9 +299,10 @@ function sumCounters(qs: readonly Qdisc[]): QdiscCounters {
 }
 
 /**
- * What the kernel dumps for `dev`: its root qdisc, then mq's hashed children newest first;
- * nothing for noop. A root qdisc is held by dev->qdisc and by each of the num_tx_queues TX
- * queues it serves (qdisc_graft, attach_default_qdiscs): refcnt num_tx_queues + 1.
+ * What the kernel dumps for `dev`: its root qdisc, then mq's hashed children in the order of
+ * dev->qdisc_hash (NetDevice.mqChildren); nothing for noop. A root qdisc is held by dev->qdisc
+ * and by each of the num_tx_queues TX queues it serves (qdisc_graft, attach_default_qdiscs):
+ * refcnt num_tx_queues + 1.
  */
 function deviceQdiscs(dev: NetDevice): QdiscEntry[] {
   const kind = dev.rootQdiscKind;
@@ -297,10 +315,11 @@ function deviceQdiscs(dev: NetDevice): QdiscEntry[] {
       return [{ dev, kind, qdisc: null, handle: 0, parent: TC_H_ROOT, refcnt: 2, counters: sumCounters([]) }];
     case 'mq': {
       const all = Array.from({ length: dev.numTxQueues }, (_, i) => txq(i));
-      const children = Array.from({ length: dev.realNumTxQueues }, (_, i) => dev.realNumTxQueues - 1 - i).map(
-        (i): QdiscEntry => ({ dev, kind: txq(i).kind, qdisc: txq(i), handle: txq(i).handle, parent: i + 1, refcnt: 1, counters: sumCounters([txq(i)]) }),
+      const handle = dev.rootQdiscHandle;
+      const children = dev.mqChildren.map(
+        (c): QdiscEntry => ({ dev, kind: c.qdisc.kind, qdisc: c.qdisc, handle: c.qdisc.handle, parent: handle + c.txq + 1, refcnt: 1, counters: sumCounters([c.qdisc]) }),
       );
-      return [{ dev, kind, qdisc: null, handle: 0, parent: TC_H_ROOT, refcnt: 1, counters: sumCounters(all) }, ...children];
+      return [{ dev, kind, qdisc: null, handle, parent: TC_H_ROOT, refcnt: 1, counters: sumCounters(all) }, ...children];
     }
     case 'pfifo_fast':
     case 'fq_codel': {
@@ -486,15 +505,15 @@ const FQ_CODEL_USAGE =
   '[ drop_batch SIZE ]\n';
 
 /** The kinds the lab's qdiscs can be (net-core's), and the others a Debian 12 board's tc and 6.18 kernel know: refused, not "unknown". */
-const MODELLED_KINDS: readonly string[] = ['fq_codel', 'pfifo_fast'];
-const OTHER_KINDS: readonly string[] = ['atm', 'bfifo', 'blackhole', 'cake', 'cbs', 'choke', 'clsact', 'codel', 'drr', 'dualpi2', 'etf', 'ets', 'fq', 'fq_pie', 'gred', 'hfsc', 'hhf', 'htb', 'ingress', 'mq', 'mqprio', 'multiq', 'netem', 'noqueue', 'pfifo', 'pfifo_head_drop', 'pie', 'plug', 'prio', 'qfq', 'red', 'sfb', 'sfq', 'skbprio', 'taprio', 'tbf'];
+const MODELLED_KINDS: readonly string[] = ['fq_codel', 'pfifo_fast', 'mq'];
+const OTHER_KINDS: readonly string[] = ['atm', 'bfifo', 'blackhole', 'cake', 'cbs', 'choke', 'clsact', 'codel', 'drr', 'dualpi2', 'etf', 'ets', 'fq', 'fq_pie', 'gred', 'hfsc', 'hhf', 'htb', 'ingress', 'mqprio', 'multiq', 'netem', 'noqueue', 'pfifo', 'pfifo_head_drop', 'pie', 'plug', 'prio', 'qfq', 'red', 'sfb', 'sfq', 'skbprio', 'taprio', 'tbf'];
 /** Kinds tc has no option parser for (parse_noqopt): accepted without options, the kernel decides. */
 const NOQOPT_KINDS: readonly string[] = ['mq', 'noqueue'];
 /** FQ_CODEL_QUANTUM_MAX. */
 const FQ_CODEL_QUANTUM_MAX = 1 << 20;
 
 /** A refusal of what the lab does not model (status 2, as a kernel refusal). */
-const unmodelled = (what: string): TcExit => refuse(`the lab models the fq_codel and pfifo_fast qdiscs at a device's root only: ${what} is not supported`, 2);
+const unmodelled = (what: string): TcExit => refuse(`the lab models the fq_codel, pfifo_fast and mq qdiscs, at a device's root or an mq class: ${what} is not supported`, 2);
 /** The kernel's extack message as libnetlink prints it (`Error: MSG.`), tc's status 2. */
 const extack = (msg: string): TcExit => new TcExit(result('', `Error: ${msg}.\n`, 2));
 /** A kernel refusal without extack (rtnl_talk_error: `RTNETLINK answers: strerror`), status 2. */
@@ -651,38 +670,56 @@ interface QdiscRequest {
   readonly fqCodel: FqCodelAttrs | null;
 }
 
-/** A qdisc the kernel finds on a device: its kind and handle, and the model's qdisc when it is one (null for noop, noqueue, mq). */
+/** A qdisc the kernel finds on a device: its kind, handle and parent (sch->parent), and the model's qdisc when it is one (null for noqueue, mq and the root noop). */
 interface Found {
   readonly kind: string;
   readonly handle: number;
+  readonly parent: number;
   readonly qdisc: Qdisc | null;
 }
 
-/** dev->qdisc: noop before the first open, noqueue, mq (handle 0), or the root qdisc. */
+/** TC_H_MAJ. */
+const major = (h: number): number => (h & 0xffff0000) >>> 0;
+
+/** dev->qdisc: noop before the first open, noqueue, mq (handle 0, or the one tc gave it), or the root qdisc. */
 function rootOf(dev: NetDevice): Found {
   const q = dev.rootQdisc;
-  return q === null ? { kind: dev.rootQdiscKind, handle: 0, qdisc: null } : { kind: q.kind, handle: q.handle, qdisc: q };
+  if (q === null) return { kind: dev.rootQdiscKind, handle: dev.rootQdiscHandle, parent: TC_H_ROOT, qdisc: null };
+  return { kind: q.kind, handle: q.handle, parent: TC_H_ROOT, qdisc: q };
 }
 
-/** qdisc_lookup(dev, handle): the qdisc with that (non-zero) handle; only a grafted root has one in the model. */
+/** The child of mq class `txq + 1` (mq_leaf: the TX queue's qdisc_sleeping, noop included). */
+function mqLeaf(dev: NetDevice, txq: number): Found {
+  const q = dev.txQueue(txq).qdisc;
+  return { kind: q.kind, handle: q.handle, parent: dev.rootQdiscHandle + txq + 1, qdisc: q };
+}
+
+/** qdisc_lookup(dev, handle): the root or a hashed mq child with that handle; never for handle 0. */
 function lookup(dev: NetDevice, handle: number): Found | null {
+  if (handle === 0) return null;
   const root = rootOf(dev);
-  return handle !== 0 && root.handle === handle ? root : null;
+  if (root.handle === handle) return root;
+  const child = dev.mqChildren.find((c) => c.qdisc.handle === handle);
+  return child === undefined ? null : mqLeaf(dev, child.txq);
 }
 
-/** qdisc_lookup of a parent's major, then qdisc_leaf of the class: the model's qdiscs with a handle are classless roots, so this always fails as the kernel does. */
-function leafOf(dev: NetDevice, clid: number, notFound: string): never {
-  const p = lookup(dev, (clid & 0xffff0000) >>> 0);
+/**
+ * qdisc_lookup of a parent's major (`notFound` when there is none), then qdisc_leaf of the
+ * class: mq_find's classes are 1..num_tx_queues (real or not), and their leaf the TX queue's
+ * qdisc; fq_codel's class ops find no class; pfifo_fast has none (EOPNOTSUPP).
+ */
+function leafOf(dev: NetDevice, clid: number, notFound: string): Found {
+  const p = lookup(dev, major(clid));
   if (p === null) throw extack(notFound);
-  // fq_codel's class ops find no class; pfifo_fast has none (EOPNOTSUPP).
-  throw extack(p.kind === 'fq_codel' ? 'Specified class not found' : 'Parent qdisc is not classful');
+  if (p.kind === 'pfifo_fast') throw extack('Parent qdisc is not classful');
+  const n = clid & 0xffff;
+  if (p.kind !== 'mq' || n === 0 || n > dev.numTxQueues) throw extack('Specified class not found');
+  return mqLeaf(dev, n - 1);
 }
 
-/** Handles in use on `dev` (qdisc_lookup finds them). */
+/** Handles in use on `dev` (qdisc_lookup finds them: the root's and the hashed children's). */
 function handlesOf(dev: NetDevice): Set<number> {
-  const hs = new Set<number>(Array.from({ length: dev.numTxQueues }, (_, i) => dev.txQueue(i).qdisc.handle));
-  hs.add(rootOf(dev).handle);
-  return hs;
+  return new Set<number>([rootOf(dev).handle, ...dev.mqChildren.map((c) => c.qdisc.handle)]);
 }
 
 /** The per-host `autohandle` of qdisc_alloc_handle (the kernel's static; each board its own). */
@@ -701,8 +738,14 @@ function allocHandle(stack: NetStack, dev: NetDevice): number {
   return used.has(h) ? 0 : h;
 }
 
-/** qdisc_create then qdisc_graft at the root (create_n_graft): a new qdisc of `req.kind`, with `req.handle` or an allocated one. */
-function createAndGraft(req: QdiscRequest, dev: NetDevice, stack: NetStack): void {
+/**
+ * qdisc_create then qdisc_graft (create_n_graft) at the root or, under mq (`p`), at the class of
+ * `req.parent`: a new qdisc of `req.kind` with `req.handle`, or the next one qdisc_alloc_handle
+ * gives — taken before the kind's init checks its options, so a refused init still uses it up.
+ * mq_init refuses a parent other than the root and a single-queue device (EOPNOTSUPP, no extack)
+ * and makes children of net.core.default_qdisc.
+ */
+function createAndGraft(req: QdiscRequest, dev: NetDevice, stack: NetStack, p: Found | null): void {
   const kind = req.kind;
   if (!MODELLED_KINDS.includes(kind)) {
     if (OTHER_KINDS.includes(kind)) throw unmodelled(`creating a ${kind} qdisc`);
@@ -710,12 +753,17 @@ function createAndGraft(req: QdiscRequest, dev: NetDevice, stack: NetStack): voi
   }
   if (dev.rootQdiscKind === 'noop') throw unmodelled(`grafting on ${dev.name} before its first open (its root is still the builtin noop; bring it up first)`);
   if (dev.noQueue) throw unmodelled(`grafting on ${dev.name}, a noqueue device (IFF_NO_QUEUE)`);
-  const params = req.fqCodel === null ? {} : fqCodelParams(req.fqCodel, true);
   const handle = req.handle !== 0 ? req.handle : allocHandle(stack, dev);
   if (handle === 0) throw extack('Maximum number of qdisc handles was exceeded');
+  if (kind === 'mq') {
+    if (req.parent !== TC_H_ROOT || dev.numTxQueues === 1) throw rtnetlink('Operation not supported');
+    dev.graftMq(handle);
+    return;
+  }
+  const params = req.fqCodel === null ? {} : fqCodelParams(req.fqCodel, true);
   const q = dev.createQdisc(kind === 'fq_codel' ? 'fq_codel' : 'pfifo_fast', params);
   q.handle = handle;
-  dev.replaceQdisc({ root: true }, q);
+  dev.replaceQdisc(p === null ? { root: true } : { txq: (req.parent & 0xffff) - 1 }, q);
 }
 
 /** qdisc_change on an existing qdisc: fq_codel_change with the options given; pfifo_fast has none to change. */
@@ -730,24 +778,32 @@ function modifyQdisc(req: QdiscRequest, dev: NetDevice, stack: NetStack): void {
   let q: Found | null;
   if (clid !== 0) {
     if (clid === TC_H_INGRESS) throw unmodelled('an ingress or clsact qdisc');
-    if (clid !== TC_H_ROOT) leafOf(dev, clid, 'Failed to find specified qdisc');
-    q = rootOf(dev);
-    // It may be the default qdisc (handle 0): ignored, as if none were there.
+    let p: Found | null = null;
+    if (clid !== TC_H_ROOT) {
+      q = leafOf(dev, clid, 'Failed to find specified qdisc');
+      p = rootOf(dev);
+    } else q = rootOf(dev);
+    // It may be the default qdisc (handle 0, or noop): ignored, as if none were there.
     if (q.handle === 0) q = null;
     if (q === null || req.handle === 0 || q.handle !== req.handle) {
       if (req.handle !== 0) {
         if (q !== null && !flags.replace) throw extack('NLM_F_REPLACE needed to override');
-        if (!flags.create) throw extack('Qdisc not found. To create specify NLM_F_CREATE flag');
-        return createAndGraft(req, dev, stack);
+        const other = lookup(dev, req.handle);
+        if (other === null) {
+          if (!flags.create) throw extack('Qdisc not found. To create specify NLM_F_CREATE flag');
+          return createAndGraft(req, dev, stack, p);
+        }
+        // The qdisc with that handle is elsewhere (the one here would have matched it).
+        throw extack('Cannot move an existing qdisc to a different parent');
       }
       if (q === null) {
         if (!flags.create) throw extack('Qdisc not found. To create specify NLM_F_CREATE flag');
-        return createAndGraft(req, dev, stack);
+        return createAndGraft(req, dev, stack, p);
       }
       if (req.kind !== '' && req.kind !== q.kind) {
-        if (flags.create && (flags.replace || flags.excl)) return createAndGraft(req, dev, stack);
+        if (flags.create && (flags.replace || flags.excl)) return createAndGraft(req, dev, stack, p);
         // A change (no flags) of another kind creates and grafts too: "sort of hole in API".
-        if (!flags.create && !flags.replace && !flags.excl) return createAndGraft(req, dev, stack);
+        if (!flags.create && !flags.replace && !flags.excl) return createAndGraft(req, dev, stack, p);
       }
     }
   } else {
@@ -760,15 +816,18 @@ function modifyQdisc(req: QdiscRequest, dev: NetDevice, stack: NetStack): void {
   changeQdisc(q, req);
 }
 
-/** sch_api.c __tc_get_qdisc for RTM_DELQDISC: only a qdisc with a handle, at the root, can go; the defaults come back (deleteRootQdisc). */
+/**
+ * sch_api.c __tc_get_qdisc for RTM_DELQDISC: only a qdisc with a handle can go; at the root the
+ * defaults come back (deleteRootQdisc), at an mq class noop is left (deleteMqChild).
+ */
 function deleteQdisc(req: QdiscRequest, dev: NetDevice): void {
   const clid = req.parent;
   let q: Found | null;
   if (clid !== 0) {
     if (clid === TC_H_ROOT) q = rootOf(dev);
     // The ingress major: the boards' devices have no ingress queue (no ingress or clsact was ever added).
-    else if ((clid & 0xffff0000) >>> 0 === 0xffff0000) q = null;
-    else leafOf(dev, clid, 'Failed to find qdisc with specified classid');
+    else if (major(clid) === 0xffff0000) q = null;
+    else q = leafOf(dev, clid, 'Failed to find qdisc with specified classid');
     if (q === null) throw extack('Cannot find specified qdisc on specified device');
     if (req.handle !== 0 && q.handle !== req.handle) throw extack('Invalid handle');
   } else {
@@ -778,7 +837,8 @@ function deleteQdisc(req: QdiscRequest, dev: NetDevice): void {
   if (req.kind !== '' && req.kind !== q.kind) throw extack('Invalid qdisc name: must match existing qdisc');
   if (clid === 0) throw extack('Classid cannot be zero');
   if (q.handle === 0) throw extack('Cannot delete qdisc with handle of zero');
-  dev.deleteRootQdisc();
+  if (clid === TC_H_ROOT) dev.deleteRootQdisc();
+  else dev.deleteMqChild((clid & 0xffff) - 1);
 }
 
 /**
@@ -840,9 +900,9 @@ function qdiscModify(cmd: ModifyCmd, args: readonly string[], env: ShellEnv): Co
   if (kind === 'fq_codel') fqCodel = parseFqCodel(rest);
   else if (kind === 'pfifo_fast') {
     if (rest.length > 0) throw new TcExit(result('', `${usage}qdisc 'pfifo_fast' does not support option parsing\n`, 255));
-  } else if (OTHER_KINDS.includes(kind) && kind !== 'ingress' && kind !== 'clsact' && (rest.length > 0 || !NOQOPT_KINDS.includes(kind))) {
+  } else if (OTHER_KINDS.includes(kind) && kind !== 'ingress' && kind !== 'clsact' && !NOQOPT_KINDS.includes(kind)) {
     throw unmodelled(`the ${kind} qdisc`);
-  } else if (kind !== '' && rest.length > 0 && !OTHER_KINDS.includes(kind)) {
+  } else if (kind !== '' && rest.length > 0 && (NOQOPT_KINDS.includes(kind) || !OTHER_KINDS.includes(kind))) {
     throw new TcExit(result('', `${usage}Unknown qdisc "${kind}", hence option "${rest[0] as string}" is unparsable\n`, 1));
   }
   const board = env.board;

@@ -306,7 +306,7 @@ const SOCKPERF: Case[] = [
   c('rc', 'sockperf sr', 'sockperf: ERROR: bind failed: Address already in use\n', 1, { stdout: 'sockperf: == version #3.10-no.git ==\n' }),
 ];
 
-const TC_UNMODELLED = (kind: string): string => `tc: the lab models the fq_codel and pfifo_fast qdiscs at a device's root only: the ${kind} qdisc is not supported\n`;
+const TC_UNMODELLED = (kind: string): string => `tc: the lab models the fq_codel, pfifo_fast and mq qdiscs, at a device's root or an mq class: the ${kind} qdisc is not supported\n`;
 const TC_EPERM = 'RTNETLINK answers: Operation not permitted\n';
 
 /** tc's refusals of qdiscs the lab does not model, the kernel's of a change without root, and tc's own errors (tc.test.ts has the rest). */

@@ -449,17 +449,18 @@ describe('tc qdisc add|replace|change|delete', () => {
     expect(graft).toEqual(ok);
     const before = sh('tc -s -j qdisc show').stdout;
     expect(sh(line)).toEqual(expected);
-    // A rejected command changes nothing: the same qdiscs, and the next handle is still the one expected.
+    // A rejected command changes no qdisc; the next handle is the one expected: qdisc_create takes one before fq_codel_init refuses the options.
     expect(sh('tc -s -j qdisc show').stdout).toBe(before);
     expect(sh('sudo tc qdisc replace dev ntb0 root handle 7: pfifo_fast')).toEqual(ok);
     expect(sh('sudo tc qdisc replace dev ntb0 root fq_codel')).toEqual(ok);
-    expect(sh('tc qdisc show dev ntb0').stdout).toMatch(setup === '' ? /^qdisc fq_codel 8001: / : /^qdisc fq_codel 8002: /);
+    const spent = / (quantum|flows) 6?\d{5,}$/.test(line) ? 1 : 0;
+    expect(sh('tc qdisc show dev ntb0').stdout).toMatch(new RegExp(`^qdisc fq_codel ${(0x8001 + (setup === '' ? 0 : 1) + spent).toString(16)}: `));
   });
 
   it.each([
     ['sudo tc qdisc add dev ntb0 root tbf rate 1mbit burst 10k latency 5ms', 'the tbf qdisc'],
     ['sudo tc qdisc replace dev ntb0 root sfq', 'the sfq qdisc'],
-    ['sudo tc qdisc replace dev ntb0 root handle 1: mq', 'creating a mq qdisc'],
+    ['sudo tc qdisc replace dev ntb0 root noqueue', 'creating a noqueue qdisc'],
     ['sudo tc qdisc add dev ntb0 ingress', 'an ingress qdisc'],
     ['sudo tc qdisc add dev ntb0 clsact', 'an clsact qdisc'],
     ['sudo tc qdisc add dev ntb0 root estimator 1s 8s fq_codel', 'tc qdisc estimator (rate estimators, size tables and shared filter blocks)'],
@@ -469,7 +470,7 @@ describe('tc qdisc add|replace|change|delete', () => {
     const lab = bootLab({ seed: 3 });
     const sh = labShell(lab);
     const before = sh('tc -s -j qdisc show').stdout;
-    expect(sh(line)).toEqual(err(`tc: the lab models the fq_codel and pfifo_fast qdiscs at a device's root only: ${what} is not supported\n`));
+    expect(sh(line)).toEqual(err(`tc: the lab models the fq_codel, pfifo_fast and mq qdiscs, at a device's root or an mq class: ${what} is not supported\n`));
     expect(sh('tc -s -j qdisc show').stdout).toBe(before);
   });
 
@@ -478,8 +479,173 @@ describe('tc qdisc add|replace|change|delete', () => {
     const sh = labShell(lab);
     expect(sh('sudo rmmod ntb_netdev').status).toBe(0);
     expect(sh('sudo modprobe ntb_netdev').status).toBe(0);
-    expect(sh('sudo tc qdisc replace dev ntb0 root fq_codel')).toEqual(err("tc: the lab models the fq_codel and pfifo_fast qdiscs at a device's root only: grafting on ntb0 before its first open (its root is still the builtin noop; bring it up first) is not supported\n"));
+    expect(sh('sudo tc qdisc replace dev ntb0 root fq_codel')).toEqual(err("tc: the lab models the fq_codel, pfifo_fast and mq qdiscs, at a device's root or an mq class: grafting on ntb0 before its first open (its root is still the builtin noop; bring it up first) is not supported\n"));
     const usage = sh('tc qdisc help').stderr;
     expect(sh('sudo tc qdisc del dev ntb0 help root')).toEqual(err(`${usage}Error: Cannot delete qdisc with handle of zero.\n`));
+  });
+});
+
+describe('tc qdisc: an mq root with a handle and its classes', () => {
+  /** fq_codel_print_opt's line with `limit` packets. */
+  const fq = (limit: number): string => FQ.replace('10240p', `${limit}p`);
+
+  it('the recipe: default_qdisc=fq_codel, replace root handle 1: mq, replace/change parent 1:1, show -s, delete root', () => {
+    const lab = twoQueues(4);
+    const sh = labShell(lab);
+    const dev = ntb0(lab, 'ep');
+    expect(sh('sudo sysctl -w net.core.default_qdisc=fq_codel').status).toBe(0);
+    expect(sh('sudo tc qdisc replace dev ntb0 root handle 1: mq')).toEqual(ok);
+    // mq_init's children are qdisc_create_dflt's (handle 0, parent 1:N); mq_attach hashed the real queues', newest first.
+    expect(sh('tc qdisc show dev ntb0').stdout).toBe(`qdisc mq 1: root \nqdisc fq_codel 0: parent 1:2 ${FQ}\nqdisc fq_codel 0: parent 1:1 ${FQ}\n`);
+    expect([dev.rootQdiscKind, dev.rootQdiscHandle, dev.txQueue(dev.numTxQueues - 1).qdisc.kind]).toEqual(['mq', 0x10000, 'fq_codel']);
+    expect(sh('ip link show ntb0').stdout).toContain(' qdisc mq state UP ');
+    // The same again changes nothing (same kind, same handle: qdisc_change with no options).
+    expect(sh('sudo tc qdisc replace dev ntb0 root handle 1: mq')).toEqual(ok);
+    expect(sh('sudo tc qdisc replace dev ntb0 root mq')).toEqual(ok);
+    expect(dev.rootQdiscHandle).toBe(0x10000);
+    // A qdisc of its own on TX queue 0: handle 8001:, which hash_32 puts in bucket 0 with the defaults, newest first.
+    expect(sh('sudo tc qdisc replace dev ntb0 parent 1:1 fq_codel limit 100')).toEqual(ok);
+    expect(sh('tc qdisc show dev ntb0').stdout).toBe(`qdisc mq 1: root \nqdisc fq_codel 8001: parent 1:1 ${fq(100)}\nqdisc fq_codel 0: parent 1:2 ${FQ}\n`);
+    const q = dev.txQueue(0).qdisc;
+    expect([q.handle, q instanceof FqCodel && q.params.limit]).toEqual([0x80010000, 100]);
+    // change edits it in place, by its class or its handle; replace of the same kind without a handle does too.
+    expect(sh('sudo tc qdisc change dev ntb0 parent 1:1 fq_codel limit 200')).toEqual(ok);
+    expect(sh('sudo tc qdisc change dev ntb0 handle 8001: fq_codel target 10ms')).toEqual(ok);
+    expect(sh('sudo tc qdisc replace dev ntb0 parent 1:1 fq_codel interval 50ms')).toEqual(ok);
+    expect(dev.txQueue(0).qdisc).toBe(q);
+    const changed = fq(200).replace('target 5ms interval 100ms', 'target 10ms interval 50ms');
+    expect(sh('tc qdisc show dev ntb0 parent 1:1').stdout).toBe(`qdisc fq_codel 8001: parent 1:1 ${changed}\n`);
+    expect(sh('tc qdisc show dev ntb0 handle 1:').stdout).toBe('qdisc mq 1: root \n');
+    expect(sh('tc -s qdisc show dev ntb0').stdout).toBe(
+      [
+        'qdisc mq 1: root ',
+        ...statLines(sumCounters(dev, dev.numTxQueues)),
+        `qdisc fq_codel 8001: parent 1:1 ${changed}`,
+        ...statLines(queueCounters(dev, 0)),
+        ...XSTATS0,
+        `qdisc fq_codel 0: parent 1:2 ${FQ}`,
+        ...statLines(queueCounters(dev, 1)),
+        ...XSTATS0,
+        '',
+      ].join('\n'),
+    );
+    expect(sh('tc -j qdisc show dev ntb0').stdout).toMatch(/^\[\{"kind":"mq","handle":"1:","root":true,"options":\{\}\},\{"kind":"fq_codel","handle":"8001:","parent":"1:1","options":\{"limit":200,/);
+    // Deleting the root brings the defaults back (mq 0: over the current default qdisc).
+    expect(sh('sudo tc qdisc del dev ntb0 root')).toEqual(ok);
+    expect(sh('tc qdisc show dev ntb0').stdout).toBe(`qdisc mq 0: root \nqdisc fq_codel 0: parent :2 ${FQ}\nqdisc fq_codel 0: parent :1 ${FQ}\n`);
+  });
+
+  it('children in qdisc_hash order (hash_32 of the handle, newest first in a bucket), on a queue beyond the real ones too; ethtool -L moves only the defaults', () => {
+    const lab = twoQueues(4);
+    const sh = labShell(lab);
+    const dev = ntb0(lab, 'ep');
+    expect(sh('sudo tc qdisc replace dev ntb0 root handle 1: mq')).toEqual(ok);
+    // 8002: is in bucket 8 and 3: in bucket 9, after the defaults' bucket 0; a child on TX queue 5 (not real) is hashed all the same.
+    expect(sh('sudo tc qdisc add dev ntb0 parent 1:6 handle 3: fq_codel limit 300')).toEqual(ok);
+    expect(sh('sudo tc qdisc replace dev ntb0 parent 1:1 handle 8002: fq_codel limit 100')).toEqual(ok);
+    const grafted = [`qdisc fq_codel 8002: parent 1:1 ${fq(100)}`, `qdisc fq_codel 3: parent 1:6 ${fq(300)}`];
+    expect(sh('tc qdisc show dev ntb0').stdout).toBe(['qdisc mq 1: root ', `qdisc pfifo_fast 0: parent 1:2 ${PRIO}`, ...grafted, ''].join('\n'));
+    expect([dev.realNumTxQueues, dev.txQueue(5).qdisc.handle]).toEqual([2, 0x30000]);
+    // mq_change_real_num_tx: the default child of TX queue 1 leaves the hash and comes back; the grafted ones stay.
+    expect(sh('ethtool -L ntb0 combined 1').status).toBe(0);
+    expect(sh('tc qdisc show dev ntb0').stdout).toBe(['qdisc mq 1: root ', ...grafted, ''].join('\n'));
+    expect(sh('ethtool -L ntb0 combined 2').status).toBe(0);
+    expect(sh('tc qdisc show dev ntb0').stdout).toBe(['qdisc mq 1: root ', `qdisc pfifo_fast 0: parent 1:2 ${PRIO}`, ...grafted, ''].join('\n'));
+    // 8001: hashes to bucket 0, where it is the newest.
+    expect(sh('sudo tc qdisc add dev ntb0 parent 1:3 handle 8001: pfifo_fast')).toEqual(ok);
+    expect(sh('tc qdisc show dev ntb0').stdout.split('\n').slice(1, 3)).toEqual([`qdisc pfifo_fast 8001: parent 1:3 ${PRIO}`, `qdisc pfifo_fast 0: parent 1:2 ${PRIO}`]);
+  });
+
+  it('delete parent 1:N leaves the builtin noop on that queue: tc no longer lists it and what is sent there is dropped (tx_dropped) until a qdisc is grafted again', () => {
+    const lab = bootLab({ seed: 3 });
+    const sh = labShell(lab);
+    const dev = ntb0(lab, 'ep');
+    expect(dev.realNumTxQueues).toBe(1);
+    expect(sh('sudo tc qdisc replace dev ntb0 root handle 1: mq')).toEqual(ok);
+    expect(sh('sudo tc qdisc del dev ntb0 parent 1:1')).toEqual(err('Error: Cannot delete qdisc with handle of zero.\n'));
+    expect(sh('sudo tc qdisc replace dev ntb0 parent 1:1 handle 10: pfifo_fast')).toEqual(ok);
+    expect(sh('sudo tc qdisc del dev ntb0 parent 1:1 fq_codel')).toEqual(err('Error: Invalid qdisc name: must match existing qdisc.\n'));
+    expect(sh('sudo tc qdisc del dev ntb0 parent 1:1 handle 11:')).toEqual(err('Error: Invalid handle.\n'));
+    expect(sh('sudo tc qdisc del dev ntb0 parent 1:1 handle 10: pfifo_fast')).toEqual(ok);
+    expect(sh('tc qdisc show dev ntb0').stdout).toBe('qdisc mq 1: root \n');
+    expect([dev.txQueue(0).qdisc.kind, sh('ip link show ntb0').stdout.includes(' qdisc mq state UP ')]).toEqual(['noop', true]);
+    // ntb0's one real queue drops everything now: the pings and the ARP requests before them.
+    const dropped = dev.stats.txDropped;
+    expect(sh('ping -c 2 -W 1 10.0.0.1').stdout).toContain('2 packets transmitted, 0 received, 100% packet loss');
+    expect(dev.stats.txDropped).toBeGreaterThanOrEqual(dropped + 2);
+    expect(sh('ip -s link show ntb0').stdout.split('\n')[5]).toMatch(new RegExp(`^ +0 +0 +0 +${dev.stats.txDropped} `));
+    expect(sh('sudo tc qdisc del dev ntb0 parent 1:1')).toEqual(err('Error: Cannot delete qdisc with handle of zero.\n'));
+    expect(sh('sudo tc qdisc change dev ntb0 parent 1:1 fq_codel')).toEqual(err('Error: Qdisc not found. To create specify NLM_F_CREATE flag.\n'));
+    expect(sh('sudo tc qdisc add dev ntb0 parent 1:1 fq_codel')).toEqual(ok);
+    expect(sh('tc qdisc show dev ntb0').stdout).toBe(`qdisc mq 1: root \nqdisc fq_codel 8001: parent 1:1 ${FQ}\n`);
+  });
+
+  it('iperf3 through a per-queue fq_codel on both boards still delivers: the children\'s counters grow and mq sums them', () => {
+    const lab = twoQueues(6);
+    const sh = labShell(lab);
+    for (const b of ['ep', 'rc'] as const) {
+      expect(sh('sudo tc qdisc replace dev ntb0 root handle 1: mq', b)).toEqual(ok);
+      expect(sh('sudo tc qdisc replace dev ntb0 parent 1:1 fq_codel limit 1000', b)).toEqual(ok);
+      expect(sh('sudo tc qdisc replace dev ntb0 parent 1:2 fq_codel', b)).toEqual(ok);
+    }
+    expect(sh('iperf3 -s -D', 'rc').status).toBe(0);
+    expect(sh('iperf3 -c 10.0.0.1 -t 1 -P 4').status).toBe(0);
+    for (const b of ['ep', 'rc'] as const) {
+      const dev = ntb0(lab, b);
+      const lines = sh('tc -s qdisc show dev ntb0', b).stdout.split('\n');
+      expect(lines.slice(0, 3)).toEqual(['qdisc mq 1: root ', ...statLines(sumCounters(dev, dev.numTxQueues))]);
+      for (const q of [0, 1]) {
+        const child = dev.txQueue(q).qdisc;
+        if (!(child instanceof FqCodel)) throw new Error(`${b}: no fq_codel on TX queue ${q}`);
+        const at = lines.findIndex((l) => l.startsWith(`qdisc fq_codel ${(child.handle >>> 16).toString(16)}: parent 1:${q + 1} `));
+        expect(lines.slice(at + 1, at + 3)).toEqual(statLines(queueCounters(dev, q)));
+        expect(child.stats.packets).toBeGreaterThan(0);
+        expect(child.xstats().newFlowCount).toBeGreaterThan(0);
+      }
+    }
+    expect(queueCounters(ntb0(lab, 'ep'), 0).bytes + queueCounters(ntb0(lab, 'ep'), 1).bytes).toBeGreaterThan(10_000_000);
+  });
+
+  it.each([
+    // [setup, line, result]: the kernel's answers, with mq 1: at the root ('mq') and fq_codel 8001: on its class 1:1 ('mqfq').
+    ['', 'sudo tc qdisc replace dev ntb0 parent 1:1 fq_codel', err('Error: Failed to find specified qdisc.\n')],
+    ['', 'sudo tc qdisc replace dev ntb0 root handle 1: mq foo', err('Unknown qdisc "mq", hence option "foo" is unparsable\n', 1)],
+    ['mq', 'sudo tc qdisc replace dev ntb0 parent 1:0 fq_codel', err('Error: Specified class not found.\n')],
+    ['mq', 'sudo tc qdisc replace dev ntb0 parent 1:41 fq_codel', err('Error: Specified class not found.\n')],
+    ['mq', 'sudo tc qdisc add dev ntb0 parent 1:1 mq', err('RTNETLINK answers: Operation not supported\n')],
+    ['mq', 'sudo tc qdisc change dev ntb0 parent 1:1 fq_codel limit 5', err('Error: Qdisc not found. To create specify NLM_F_CREATE flag.\n')],
+    ['mq', 'sudo tc qdisc del dev ntb0 parent 1:1', err('Error: Cannot delete qdisc with handle of zero.\n')],
+    ['mq', 'sudo tc qdisc del dev ntb0 parent 1:41', err('Error: Specified class not found.\n')],
+    ['mq', 'sudo tc qdisc add dev ntb0 root handle 1: mq', err('Error: Exclusivity flag on, cannot modify.\n')],
+    ['mq', 'sudo tc qdisc add dev ntb0 root handle 2: mq', err('Error: NLM_F_REPLACE needed to override.\n')],
+    ['mq', 'sudo tc qdisc replace dev ntb0 root handle 1: fq_codel', err('Error: Invalid qdisc name: must match existing qdisc.\n')],
+    ['mq', 'sudo tc qdisc replace dev ntb0 parent 1:1 handle 1: fq_codel', err('Error: Cannot move an existing qdisc to a different parent.\n')],
+    ['mq', 'sudo tc qdisc replace dev ntb0 parent 1:1 fq_codel quantum 1048577', err('Error: Invalid quantum.\n')],
+    ['mqfq', 'sudo tc qdisc add dev ntb0 parent 1:1 fq_codel', err('Error: Exclusivity flag on, cannot modify.\n')],
+    ['mqfq', 'sudo tc qdisc change dev ntb0 parent 1:1 fq_codel flows 64', err('RTNETLINK answers: Invalid argument\n')],
+    ['mqfq', 'sudo tc qdisc link dev ntb0 parent 1:1 pfifo_fast', err('Error: Invalid qdisc name: must match existing qdisc.\n')],
+    ['mqfq', 'sudo tc qdisc replace dev ntb0 parent 1:2 handle 8001: fq_codel', err('Error: Cannot move an existing qdisc to a different parent.\n')],
+    ['mqfq', 'sudo tc qdisc replace dev ntb0 root handle 8001: fq_codel', err('Error: Cannot move an existing qdisc to a different parent.\n')],
+    ['mqfq', 'sudo tc qdisc replace dev ntb0 parent 8001:1 fq_codel', err('Error: Specified class not found.\n')],
+    ['mqfq', 'sudo tc qdisc del dev ntb0 parent 1:1 handle 8002:', err('Error: Invalid handle.\n')],
+  ])('%s | %s', (setup, line, expected) => {
+    const lab = bootLab({ seed: 3 });
+    const sh = labShell(lab);
+    const setupLines = { '': [], mq: ['sudo tc qdisc replace dev ntb0 root handle 1: mq'], mqfq: ['sudo tc qdisc replace dev ntb0 root handle 1: mq', 'sudo tc qdisc replace dev ntb0 parent 1:1 fq_codel'] }[setup] ?? [];
+    expect(setupLines.map((l) => sh(l))).toEqual(setupLines.map(() => ok));
+    const before = sh('tc -s -j qdisc show').stdout;
+    expect(sh(line)).toEqual(expected);
+    expect(sh('tc -s -j qdisc show').stdout).toBe(before);
+  });
+
+  it('a single-queue ntb0 refuses mq (mq_init: EOPNOTSUPP, no extack), yet the handle it was given is used up; lo\'s noqueue is refused as before', () => {
+    const lab = bootLab({ seed: 3, params: { transport: {}, netdev: { variant: 'baseline' } } });
+    const sh = labShell(lab);
+    const before = sh('tc -s -j qdisc show').stdout;
+    expect(sh('sudo tc qdisc replace dev ntb0 root mq')).toEqual(err('RTNETLINK answers: Operation not supported\n'));
+    expect(sh('tc -s -j qdisc show').stdout).toBe(before);
+    expect(sh('sudo tc qdisc replace dev ntb0 root fq_codel')).toEqual(ok);
+    expect(sh('tc qdisc show dev ntb0').stdout).toMatch(/^qdisc fq_codel 8002: root refcnt 2 /);
+    expect(sh('sudo tc qdisc replace dev lo root handle 1: mq')).toEqual(err("tc: the lab models the fq_codel, pfifo_fast and mq qdiscs, at a device's root or an mq class: grafting on lo, a noqueue device (IFF_NO_QUEUE) is not supported\n"));
   });
 });
