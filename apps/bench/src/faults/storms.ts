@@ -1,8 +1,9 @@
 /**
  * Load storms of issue #8: ring-full storms (many concurrent TCP senders and a tiny-datagram
  * UDP flood keeping the transport TX rings full, so ntb_netdev's tx_stop/tx_start flow control
- * and its ≥ 1-jiffy wake timer run for a long time), `ethtool -L ntb0 combined N` storms and
- * `ip link set ntb0 mtu N` storms on both boards under verified TCP and UDP traffic.
+ * and its ≥ 1-jiffy wake timer run for a long time), `ethtool -L ntb0 combined N` storms,
+ * `ip link set ntb0 mtu N` storms and `tc qdisc` graft storms on both boards under verified TCP
+ * and UDP traffic.
  *
  * Where the kernel loses a datagram, and the counter it uses: a full qdisc drops it
  * (`tc -s qdisc` dropped, and — no IP_RECVERR — Udp SndbufErrors while send() succeeds); a full
@@ -10,9 +11,12 @@
  * a send on a device without carrier drops it (ntb0 tx_dropped). A queue the driver stops for
  * want of ring slots never drops (the qdisc holds the packets); frames in a ring whose QP link
  * goes down are lost without a counter (TCP retransmits; a UDP datagram is gone), as are packets
- * in a qdisc the core resets (carrier off, fewer real TX queues): `qdisc_reset` counts nothing.
+ * in a qdisc the core resets (carrier off, fewer real TX queues, a graft): `qdisc_reset` counts
+ * nothing. fq_codel drops inside the qdisc (CoDel, or its fattest flow over the limit): the
+ * sender's enqueue still succeeds (NET_XMIT_SUCCESS or NET_XMIT_CN, which UDP takes as sent), so
+ * only `tc -s qdisc`'s dropped counts them — and only until tc replaces that qdisc.
  */
-import { IPPROTO } from '@ntbsim/net-core';
+import { IPPROTO, type Qdisc } from '@ntbsim/net-core';
 import { peerBoard, type Lab, type LabOptions } from '../lab/lab.js';
 import { ARP_REPROBE_NS, bothDelta, counterDelta, malformedFrames, runLabLine, staleRefusedDetail, type AccountingView, type Scenario, type ScenarioStep } from './scenario.js';
 import { datagramTotals } from './traffic.js';
@@ -295,7 +299,95 @@ function commandStorm(o: CommandStorm): Scenario {
   };
 }
 
+/** The qdiscs of `board`'s ntb0, each once (a root shared by the TX queues is one qdisc). */
+function ntbQdiscs(lab: Lab, board: 'rc' | 'ep'): Set<Qdisc> {
+  const out = new Set<Qdisc>();
+  const nd = lab.boards[board].netdev();
+  if (nd !== null) for (let i = 0; i < nd.ndev.numTxQueues; i++) out.add(nd.ndev.txQueue(i).qdisc);
+  return out;
+}
+
+/** The fq_codel qdiscs a storm has put on a lab's boards, to read their drops after tc has replaced them. */
+const grafted = new WeakMap<Lab, Set<Qdisc>>();
+
+/**
+ * A step running the tc command `line` on `board` (throwing on a non-zero status) that adds to
+ * `notes` what the graft can lose, uncounted: `heldAtGraft`, the packets in the board's ntb0
+ * qdiscs just before (a graft resets the qdisc it replaces, and at an mq class every TX queue's,
+ * as dev_deactivate does), and `codelDrops`, the drops of every fq_codel the storm has seen.
+ */
+function tcStep(at: number, board: 'rc' | 'ep', line: string): ScenarioStep {
+  return {
+    at,
+    run: (lab, notes) => {
+      const seen = grafted.get(lab) ?? new Set<Qdisc>();
+      grafted.set(lab, seen);
+      const before = ntbQdiscs(lab, board);
+      notes.set('heldAtGraft', (notes.get('heldAtGraft') ?? 0) + [...before].reduce((n, q) => n + q.qlen, 0));
+      runLabLine(lab, board, line);
+      for (const q of [...before, ...ntbQdiscs(lab, board)]) if (q.kind === 'fq_codel') seen.add(q);
+      notes.set('codelDrops', [...seen].reduce((n, q) => n + q.stats.drops, 0));
+      notes.set('commands', (notes.get('commands') ?? 0) + 1);
+    },
+  };
+}
+
+/** The graft storm's commands, in order: every kind and place tc can graft on a multiqueue ntb0, ending on the defaults. */
+const QDISC_STORM = [
+  'tc qdisc replace dev ntb0 root fq_codel',
+  'tc qdisc replace dev ntb0 root handle 1: mq',
+  'tc qdisc replace dev ntb0 parent 1:1 fq_codel limit 64 target 1ms',
+  'tc qdisc change dev ntb0 parent 1:1 fq_codel target 2ms interval 20ms',
+  'tc qdisc replace dev ntb0 parent 1:2 fq_codel',
+  'tc qdisc del dev ntb0 root',
+  'tc qdisc replace dev ntb0 root pfifo_fast',
+  'tc qdisc del dev ntb0 root',
+] as const;
+
+/**
+ * `tc qdisc` graft storm on both boards (EP first, RC 5 ms later; every 25 ms, the list twice)
+ * over two of four queue pairs while a 6 MB stream flows EP→RC and 4 paced UDP flows
+ * (1000-byte datagrams, 400 a second: well below what the EP's 8 ms doorbell poll takes from the
+ * RC's two 7-slot rings, so neither they nor the stream's ACKs stand in the RC's qdiscs) flow
+ * RC→EP. A graft changes no QP link and no carrier: what it
+ * loses is what the qdiscs it resets held, and what fq_codel dropped meanwhile (UDP's sends all
+ * succeed). Resume bound: TCP's retransmission of a purged segment (TCP_RTO_MIN 200 ms, backed
+ * off once): 700 ms.
+ */
+function qdiscStorm(): Scenario {
+  const steps: ScenarioStep[] = [watchPurges()];
+  const rounds = [...QDISC_STORM, ...QDISC_STORM];
+  const period = 25 * MS;
+  rounds.forEach((line, i) => {
+    steps.push(tcStep(i * period, 'ep', `sudo ${line}`));
+    steps.push(tcStep(i * period + 5 * MS, 'rc', `sudo ${line}`));
+  });
+  return {
+    id: 'qdisc-storm',
+    fault: 'tc qdisc grafts under load',
+    title: `${rounds.length * 2} × sudo tc qdisc replace|change|del on ntb0 (root fq_codel, root mq, fq_codel on mq classes, pfifo_fast root, defaults back; EP, then RC 5 ms later) every 25 ms; 6 MB TCP EP→RC and 4 UDP flows RC→EP`,
+    lab: fourQps(2),
+    from: 'ep',
+    bytes: 6_000_000,
+    datagrams: { from: 'rc', flows: 4, datagrams: 60, size: 1000, intervalNs: 10 * MS, stopAfterNs: 600 * MS },
+    faultAfterNs: 10 * MS,
+    deadlineNs: 6000 * MS,
+    steps,
+    healAtNs: (rounds.length - 1) * period + 5 * MS,
+    resumeBoundNs: 700 * MS,
+    carrierDuringFault: 'on',
+    account: (v) => {
+      const malformed = malformedFrames(v);
+      if (malformed !== null) return malformed;
+      const uncounted = (v.notes.get('heldAtGraft') ?? 0) + (v.notes.get('codelDrops') ?? 0) + (v.notes.get('purgedUdp') ?? 0) + (v.notes.get('arpUdp') ?? 0);
+      return udpLoss(v, 'rc', uncounted + counterDelta(v, 'rc', 'txDropped') + counterDelta(v, 'ep', 'rxDropped'));
+    },
+    accountDetail: (v) =>
+      `${udpDetail(v, 'rc')} (at most: ${v.notes.get('heldAtGraft') ?? 0} packets in the qdiscs the grafts reset + ${v.notes.get('codelDrops') ?? 0} fq_codel drops + ${v.notes.get('purgedUdp') ?? 0} UDP in other resets + ${v.notes.get('arpUdp') ?? 0} dropped by ARP waiting for a neighbour whose probes a reset discarded, uncounted as in the kernel, + rc tx_dropped +${counterDelta(v, 'rc', 'txDropped')} + ep rx_dropped +${counterDelta(v, 'ep', 'rxDropped')}); ${v.notes.get('commands') ?? 0} tc commands; TCP RetransSegs +${bothDelta(v, 'retransSegs')}`,
+  };
+}
+
 /** The load-storm scenarios, in matrix order. */
 export function stormScenarios(): Scenario[] {
-  return [ringFullStorm('jiffy'), ringFullStorm('hrtimer'), ethtoolStorm(), mtuStorm()];
+  return [ringFullStorm('jiffy'), ringFullStorm('hrtimer'), ethtoolStorm(), mtuStorm(), qdiscStorm()];
 }

@@ -45,6 +45,7 @@ describe('the fault × invariant matrix', () => {
       'ring-full-storm-hrtimer',
       'ethtool-L-storm',
       'mtu-storm',
+      'qdisc-storm',
     ]);
   }, 120_000);
 
@@ -181,6 +182,13 @@ describe('the fault × invariant matrix', () => {
       expect(r?.invariants['loss-accounted'].detail).toMatch(/\d+ stale frame\(s\) of the previous QP session refused by the ver check \(rx_err_ver since the reset\), no rx_length_errors$/);
     }
     expect(report.results.find((x) => x.id === 'mtu-storm')?.invariants['link-consistent'].status).toBe('pass');
+  });
+
+  it('tc qdisc graft storm: every invariant holds; UDP lost only in the qdiscs the grafts reset and to fq_codel, and TCP resumes', () => {
+    const r = report.results.find((x) => x.id === 'qdisc-storm');
+    expect(r?.pass).toBe(true);
+    expect(r?.invariants['link-consistent'].detail).toBe('both carriers on at the end, on on both during the fault');
+    expect(r?.invariants['loss-accounted'].detail).toMatch(/^UDP \d+\/240 lost = rc SndbufErrors \+0 \(qdisc full\) \+ ep RcvbufErrors \+0 \+ \d+ in flight \(at most: [1-9]\d* packets in the qdiscs the grafts reset \+ \d+ fq_codel drops .*; 32 tc commands; TCP RetransSegs \+\d+$/);
   });
 
   it('prints the matrix as text and HTML', () => {
