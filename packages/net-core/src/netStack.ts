@@ -28,7 +28,7 @@ import { icmpRcv, PingSocket } from './ping.js';
 import { SOCK_MIN_RCVBUF, SOCK_MIN_SNDBUF } from './inetSock.js';
 import { IpDefrag, ipFragment } from './ipFrag.js';
 import { NeighTable, type NeighParms } from './neighbour.js';
-import { QDISC_KINDS } from './qdisc.js';
+import { QDISC_KINDS } from './sched/qdisc.js';
 import { ipIsFragment, type Skb } from './skb.js';
 import { TCP_AVAILABLE_CONGESTION_CONTROL, tcpCongestionOps } from './tcp/tcpCong.js';
 import { tcpConnKey, tcpV4Rcv } from './tcp/tcpIpv4.js';

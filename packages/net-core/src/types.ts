@@ -8,7 +8,7 @@
  */
 import type { ExecContext } from '@ntbsim/kernel';
 import type { NetErrno } from './errors.js';
-import type { QdiscKind } from './qdisc.js';
+import type { QdiscKind } from './sched/qdisc.js';
 import type { Skb } from './skb.js';
 import type { TcpSocket } from './tcp/tcpSocket.js';
 import type { VethEnd } from './veth.js';

@@ -20,11 +20,11 @@
  * that was the flow just enqueued to, the enqueue returns NET_XMIT_CN.
  */
 import { showValue, type ExecContext, type Ns } from '@ntbsim/kernel';
-import { skbGetHash } from './dev.js';
-import { NetError } from './errors.js';
-import { Fifo } from './fifo.js';
+import { skbGetHash } from '../dev.js';
+import { NetError } from '../errors.js';
+import { Fifo } from '../fifo.js';
 import { Qdisc, type QdiscEnqueue } from './qdisc.js';
-import { reciprocalScale, type Skb } from './skb.js';
+import { reciprocalScale, type Skb } from '../skb.js';
 
 /** CODEL_SHIFT: CoDel's clock is ns >> 10 (1.024 µs units). */
 const CODEL_SHIFT = 10;

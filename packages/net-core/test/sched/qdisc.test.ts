@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { IPPROTO, PFIFO_FAST_PRIOMAP, PfifoFast, rtTos2Priority, Skb, TC_PRIO } from '../src/index.js';
+import { IPPROTO, PFIFO_FAST_PRIOMAP, PfifoFast, rtTos2Priority, Skb, TC_PRIO } from '../../src/index.js';
 
 function skb(id: number, priority = 0): Skb {
   const s = new Skb({ ip: { src: 1, dst: 2, protocol: IPPROTO.UDP, id, ttl: 64, df: true, tos: 0 }, l4: { kind: 'udp', sport: 1, dport: 2 }, payloadLen: 100, macLen: 14 });

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { FqCodel, IPPROTO, Skb, type FqCodelParams } from '../src/index.js';
+import { FqCodel, IPPROTO, Skb, type FqCodelParams } from '../../src/index.js';
 
 const MTU = 1514;
 const PAYLOAD = 1000;

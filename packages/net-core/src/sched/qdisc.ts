@@ -14,9 +14,9 @@
  * when tc deletes its mq child (mq_graft of NULL).
  */
 import type { Cpu, ExecContext } from '@ntbsim/kernel';
-import { Fifo } from './fifo.js';
-import { TC_PRIO_MAX } from './inet.js';
-import type { Skb } from './skb.js';
+import { Fifo } from '../fifo.js';
+import { TC_PRIO_MAX } from '../inet.js';
+import type { Skb } from '../skb.js';
 
 /** The qdisc kinds the model has (`tc qdisc` KIND; net.core.default_qdisc). */
 export type QdiscKind = 'pfifo_fast' | 'fq_codel';
