@@ -346,6 +346,11 @@ export class NetDevice {
     return out;
   }
 
+  /** The distinct qdiscs on its TX queues, in queue order: a root shared by every queue once (what to sum `tc -s` counters over). */
+  get txQdiscs(): Qdisc[] {
+    return [...new Set(this.queues.map((q) => q.qdisc))];
+  }
+
   /** The qdisc at the root when it is one (a single-queue device's, or one grafted over a multiqueue device), else null (noop, noqueue, mq). */
   get rootQdisc(): Qdisc | null {
     if (!this.activated || this.noQueue) return null;

@@ -348,3 +348,16 @@ describe('qdisc attach and graft (attach_default_qdiscs, qdisc_graft)', () => {
     expect(dev.mqChildren).toEqual([]);
   });
 });
+
+describe('txQdiscs', () => {
+  it('lists each qdisc on the TX queues once: one per queue under mq, the shared root once', () => {
+    const lab = makeLab({ cpus: 2 });
+    const drv = new RingDriver(4, 4);
+    const dev = createNetDevice(lab.sa, { name: 'mq4', ops: drv, numTxQueues: 4 });
+    dev.open();
+    expect(dev.txQdiscs.map((q) => q.kind)).toEqual(['pfifo_fast', 'pfifo_fast', 'pfifo_fast', 'pfifo_fast']);
+    const root = dev.createQdisc('fq_codel');
+    dev.replaceQdisc({ root: true }, root);
+    expect(dev.txQdiscs).toEqual([root]);
+  });
+});

@@ -112,7 +112,7 @@ export function boardCounters(lab: Lab, name: BoardName): BoardCounters {
     droppedFault: link.droppedFault,
     txPackets: s?.txPackets ?? 0,
     rxDropped: s?.rxDropped ?? 0,
-    qdiscDrops: nd === null ? 0 : Array.from({ length: nd.ndev.numTxQueues }, (_, i) => nd.ndev.txQueue(i).qdisc.stats.drops).reduce((n, d) => n + d, 0),
+    qdiscDrops: nd === null ? 0 : nd.ndev.txQdiscs.reduce((n, q) => n + q.stats.drops, 0),
     txStops: (nd?.queues ?? []).reduce((n, q) => n + q.stats.txStops, 0),
     txTimerExpiries: (nd?.queues ?? []).reduce((n, q) => n + q.stats.txTimerExpiries, 0),
     udpOutDatagrams: b.stack.snmp.Udp.OutDatagrams,

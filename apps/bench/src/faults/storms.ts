@@ -32,11 +32,7 @@ function fourQps(queues: number): Omit<LabOptions, 'payload'> {
 
 /** Packets in the qdiscs of `board`'s ntb0 TX queues. */
 function qdiscBacklog(lab: Lab, board: 'rc' | 'ep'): number {
-  const nd = lab.boards[board].netdev();
-  if (nd === null) return 0;
-  let n = 0;
-  for (let i = 0; i < nd.ndev.numTxQueues; i++) n += nd.ndev.txQueue(i).qdisc.qlen;
-  return n;
+  return lab.boards[board].netdev()?.ndev.txQdiscs.reduce((n, q) => n + q.qlen, 0) ?? 0;
 }
 
 /**
@@ -299,14 +295,6 @@ function commandStorm(o: CommandStorm): Scenario {
   };
 }
 
-/** The qdiscs of `board`'s ntb0, each once (a root shared by the TX queues is one qdisc). */
-function ntbQdiscs(lab: Lab, board: 'rc' | 'ep'): Set<Qdisc> {
-  const out = new Set<Qdisc>();
-  const nd = lab.boards[board].netdev();
-  if (nd !== null) for (let i = 0; i < nd.ndev.numTxQueues; i++) out.add(nd.ndev.txQueue(i).qdisc);
-  return out;
-}
-
 /** The fq_codel qdiscs a storm has put on a lab's boards, to read their drops after tc has replaced them. */
 const grafted = new WeakMap<Lab, Set<Qdisc>>();
 
@@ -322,10 +310,11 @@ function tcStep(at: number, board: 'rc' | 'ep', line: string): ScenarioStep {
     run: (lab, notes) => {
       const seen = grafted.get(lab) ?? new Set<Qdisc>();
       grafted.set(lab, seen);
-      const before = ntbQdiscs(lab, board);
-      notes.set('heldAtGraft', (notes.get('heldAtGraft') ?? 0) + [...before].reduce((n, q) => n + q.qlen, 0));
+      const qdiscs = (): Qdisc[] => lab.boards[board].netdev()?.ndev.txQdiscs ?? [];
+      const before = qdiscs();
+      notes.set('heldAtGraft', (notes.get('heldAtGraft') ?? 0) + qdiscBacklog(lab, board));
       runLabLine(lab, board, line);
-      for (const q of [...before, ...ntbQdiscs(lab, board)]) if (q.kind === 'fq_codel') seen.add(q);
+      for (const q of [...before, ...qdiscs()]) if (q.kind === 'fq_codel') seen.add(q);
       notes.set('codelDrops', [...seen].reduce((n, q) => n + q.stats.drops, 0));
       notes.set('commands', (notes.get('commands') ?? 0) + 1);
     },

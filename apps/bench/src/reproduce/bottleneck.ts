@@ -23,7 +23,7 @@ export interface BoardSnapshot {
   readonly usage: CpuUsage[];
   /** Per-CPU usage by context name (ns). */
   readonly byName: Map<string, number>[];
-  /** Packets ntb0's qdiscs dropped so far (`tc -s qdisc` drops, all TX queues). */
+  /** Packets ntb0's qdiscs dropped so far (`tc -s qdisc` drops, all TX queues; a root shared by them once). */
   readonly qdiscDrops: number;
   /** Times ntb0's TX subqueues were stopped for lack of ring slots so far (all queues). */
   readonly txStops: number;
@@ -52,8 +52,7 @@ export interface BoardSnapshot {
 /** Take a snapshot of `board`, whose link and DMA engine are `pair`'s. */
 export function snapshot(board: Board, pair: EpfPair): BoardSnapshot {
   const dev = board.netdev()?.ndev;
-  let qdiscDrops = 0;
-  if (dev !== undefined) for (let q = 0; q < dev.numTxQueues; q++) qdiscDrops += dev.txQueue(q).qdisc.stats.drops;
+  const qdiscDrops = dev === undefined ? 0 : dev.txQdiscs.reduce((n, q) => n + q.stats.drops, 0);
   const queues = board.netdev()?.queues ?? [];
   const txStopsByQueue = queues.map((q) => q.stats.txStops);
   const txStops = txStopsByQueue.reduce((n, x) => n + x, 0);
@@ -333,8 +332,11 @@ export function findBottleneck(windows: Readonly<Record<BoardName, { readonly be
       : windows[timerBound].after.maxFreeSlots < TX_START
         ? `${timerBound}'s ntb0 TX queues stopped ${delta(timerBound, 'txStops')} times on rings with at most ${windows[timerBound].after.maxFreeSlots} slots free, below tx_start ${TX_START}: only ${timerName(timerBound)} wakes them`
         : `${timerBound}'s ntb0 TX queues stopped ${delta(timerBound, 'txStops')} times and waited for ${timerName(timerBound)} (${delta(timerBound, 'txTimerExpiries')} expiries): their TX completions come before the peer has taken back tx_start ${TX_START} slots`;
-  // Not CPU-bound: what held the queues (the tx_timer waits) and what held the streams (their ACKs), whichever the window shows.
-  const why = [timerWhy, back === '' ? '' : `the streams' ACKs queue on the way back: ${back}`].filter((x) => x !== '').join('; ') || 'the window or doorbell latency limit the rate';
+  // Losses at a sender's own qdisc (fq_codel's CoDel, a full queue) that no user task over-offered: TCP's retransmissions and window cuts.
+  const lossBoard = (['ep', 'rc'] as const).find((n) => windows[n].after.qdiscDrops > windows[n].before.qdiscDrops && !(n === b.board && b.load.top !== null && stageOf(b.load.top.name).startsWith('user task')));
+  const lossWhy = lossBoard === undefined ? '' : `${lossBoard}'s ntb0 qdiscs dropped ${windows[lossBoard].after.qdiscDrops - windows[lossBoard].before.qdiscDrops} packets (tc -s qdisc: fq_codel's CoDel or a full queue): data lost, which TCP retransmits after cutting its window`;
+  // Not CPU-bound: what held the queues (the tx_timer waits), what the streams lost, and what held them (their ACKs), whichever the window shows.
+  const why = [timerWhy, lossWhy, back === '' ? '' : `the streams' ACKs queue on the way back: ${back}`].filter((x) => x !== '').join('; ') || 'the window or doorbell latency limit the rate';
   const rxQueues = { rc: rxQueueLoads(windows.rc.before, windows.rc.after, rc), ep: rxQueueLoads(windows.ep.before, windows.ep.after, ep) };
   const uneven = unevenRx(rxQueues[b.board]);
   const ackShort = uneven !== '' && back !== '' && ret?.receiver === b.board;

@@ -65,6 +65,13 @@ describe('findBottleneck', () => {
     expect(completions.stage).toMatch(/the window or doorbell latency limit the rate$/);
   });
 
+  it("names a sender's qdisc drops when not CPU-bound (fq_codel's CoDel: data lost, TCP retransmits), not a UDP sender's over-offer", () => {
+    const b = findBottleneck({ rc: board([{ ...RX, busy: 0.76e9 }]), ep: board([{ kind: 'softirq', busy: 0.2e9, name: 'NET_RX/0' }], 4) });
+    expect(b.stage).toMatch(/^not CPU-bound \(busiest: RX copy: .*\); ep's ntb0 qdiscs dropped 4 packets \(tc -s qdisc: fq_codel's CoDel or a full queue\): data lost, which TCP retransmits after cutting its window$/);
+    const udp = findBottleneck({ rc: board([{ ...RX, busy: 0.999e9 }]), ep: board([SENDER], 900) });
+    expect(udp.stage).toBe('RX copy: ntb_transport tasklet (memcpy from the uncached RX ring)');
+  });
+
   it('names the PCIe link when a direction carries ≥ 90 % of its payload rate (its posted-write stalls make the copying CPU look busy), and the DMA channels when they run back to back', () => {
     const link = findBottleneck({ rc: board([{ ...RX, busy: 0.5e9 }]), ep: board([SENDER], 0, undefined, { linkBytes: 0.95e9, stallNs: 0.3e9 }) });
     expect(link).toMatchObject({ board: 'ep', cpu: 0, saturated: true, stage: "PCIe link: ep→rc writes carry 95 % of its payload rate; ep's CPUs stalled 300 ms on posted-write flow control, counted as busy" });
