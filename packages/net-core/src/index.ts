@@ -12,6 +12,7 @@ export {
   ETH_P_IP,
   formatIpv4,
   ICMP_HLEN,
+  INET_ECN,
   IP_DEFAULT_TTL,
   IP_MAX_MTU,
   IPPROTO,

@@ -42,6 +42,9 @@ export const TC_PRIO = { BESTEFFORT: 0, FILLER: 1, BULK: 2, INTERACTIVE_BULK: 4,
 /** TC_PRIO_MAX: skb->priority & TC_PRIO_MAX indexes pfifo_fast's priomap. */
 export const TC_PRIO_MAX = 15;
 
+/** The ECN field of the TOS byte (include/net/inet_ecn.h): INET_ECN_NOT_ECT, INET_ECN_ECT_1, INET_ECN_ECT_0, INET_ECN_CE and INET_ECN_MASK. */
+export const INET_ECN = { NOT_ECT: 0, ECT_1: 1, ECT_0: 2, CE: 3, MASK: 3 } as const;
+
 /** net/ipv4/route.c ip_tos2prio: TC_PRIO by IPTOS_TOS(tos) >> 1; an ECN_OR_COST entry is the same class. */
 const IP_TOS2PRIO: readonly number[] = [
   TC_PRIO.BESTEFFORT, TC_PRIO.BESTEFFORT, TC_PRIO.BESTEFFORT, TC_PRIO.BESTEFFORT,

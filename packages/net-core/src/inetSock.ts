@@ -7,7 +7,7 @@
  */
 import type { Task } from '@ntbsim/kernel';
 import { NetError } from './errors.js';
-import { IPV4_HLEN, rtTos2Priority, type Ipv4Addr } from './inet.js';
+import { INET_ECN, IPV4_HLEN, rtTos2Priority, type Ipv4Addr } from './inet.js';
 import type { NetDevice } from './netDevice.js';
 import type { NetStack } from './netStack.js';
 import type { SkbOwner } from './skb.js';
@@ -18,8 +18,6 @@ import { WaitQueue } from './waitQueue.js';
 export const SOCK_MIN_SNDBUF = 4608;
 /** SOCK_MIN_RCVBUF = TCP_SKB_MIN_TRUESIZE (bytes). */
 export const SOCK_MIN_RCVBUF = 2304;
-/** INET_ECN_MASK: the ECN bits of the TOS byte. */
-const INET_ECN_MASK = 3;
 
 /**
  * Path MTU discovery mode of a datagram socket (IP_MTU_DISCOVER): `'want'` (IP_PMTUDISC_WANT,
@@ -152,7 +150,7 @@ export abstract class InetSock implements SkbOwner {
     this.checkOpen('setTos');
     if (!Number.isInteger(tos)) throw new NetError('EINVAL', `IP_TOS ${String(tos)}: allowed an integer`);
     const val = tos & 0xff;
-    const next = this.isStream ? (val & ~INET_ECN_MASK) | (this.tos & INET_ECN_MASK) : val;
+    const next = this.isStream ? (val & ~INET_ECN.MASK) | (this.tos & INET_ECN.MASK) : val;
     if (next === this.tos) return;
     this.tos = next;
     this.priority = rtTos2Priority(next);

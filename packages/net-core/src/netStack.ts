@@ -22,7 +22,7 @@
 import { showValue, type Cpu, type ExecContext, type Host, type Rng, type Softirq, type Tasklet } from '@ntbsim/kernel';
 import { cpuOf, qdiscRun } from './dev.js';
 import { NetError } from './errors.js';
-import { ETH_HLEN, formatIpv4, IPPROTO, IPV4_MIN_MTU, parseIpv4Prefix, prefixMask, type Ipv4Addr } from './inet.js';
+import { ETH_HLEN, formatIpv4, INET_ECN, IPPROTO, IPV4_MIN_MTU, parseIpv4Prefix, prefixMask, type Ipv4Addr } from './inet.js';
 import type { NetDevice, NetdevQueue } from './netDevice.js';
 import { icmpRcv, PingSocket } from './ping.js';
 import { SOCK_MIN_RCVBUF, SOCK_MIN_SNDBUF } from './inetSock.js';
@@ -34,7 +34,7 @@ import { TCP_AVAILABLE_CONGESTION_CONTROL, tcpCongestionOps } from './tcp/tcpCon
 import { tcpConnKey, tcpV4Rcv } from './tcp/tcpIpv4.js';
 import { tcpMemFromRam } from './tcp/tcpMem.js';
 import { TcpSocket } from './tcp/tcpSocket.js';
-import type { NetRx, NetSysctls, NetXmit, SnmpMib, TcpExtMib } from './types.js';
+import type { IpMib, NetRx, NetSysctls, NetXmit, SnmpMib, TcpExtMib } from './types.js';
 import { udpRcv, UdpSocket } from './udp.js';
 import { createLoopback } from './loopback.js';
 
@@ -70,6 +70,8 @@ export const DEFAULT_SYSCTLS: Readonly<NetSysctls> = Object.freeze({
   tcpSynackRetries: 5,
   tcpRetries2: 15,
   tcpReordering: 3,
+  tcpEcn: 2,
+  tcpEcnFallback: true,
   tcpCongestionControl: 'cubic',
   ipLocalPortRange: [32768, 60999] as const,
   ipDefaultTtl: 64,
@@ -103,6 +105,8 @@ export const SYSCTL_NAMES: Readonly<Record<string, keyof NetSysctls>> = Object.f
   'net.ipv4.tcp_synack_retries': 'tcpSynackRetries',
   'net.ipv4.tcp_retries2': 'tcpRetries2',
   'net.ipv4.tcp_reordering': 'tcpReordering',
+  'net.ipv4.tcp_ecn': 'tcpEcn',
+  'net.ipv4.tcp_ecn_fallback': 'tcpEcnFallback',
   'net.ipv4.tcp_congestion_control': 'tcpCongestionControl',
   'net.ipv4.ip_local_port_range': 'ipLocalPortRange',
   'net.ipv4.ip_default_ttl': 'ipDefaultTtl',
@@ -132,7 +136,7 @@ const NEIGH_SYSCTLS: Readonly<Record<string, NeighSysctl>> = Object.freeze({
 const READ_ONLY_SYSCTLS: Readonly<Record<string, string>> = { 'net.ipv4.tcp_available_congestion_control': TCP_AVAILABLE_CONGESTION_CONTROL };
 const TRIPLES = new Set<keyof NetSysctls>(['tcpWmem', 'tcpRmem', 'tcpMem']);
 const PAIRS = new Set<keyof NetSysctls>(['ipLocalPortRange']);
-const BOOLS = new Set<keyof NetSysctls>(['txrehash', 'tcpTimestamps', 'tcpWindowScaling', 'tcpModerateRcvbuf']);
+const BOOLS = new Set<keyof NetSysctls>(['txrehash', 'tcpTimestamps', 'tcpWindowScaling', 'tcpModerateRcvbuf', 'tcpEcnFallback']);
 const MIN_ONE = new Set<keyof NetSysctls>(['netdevBudget', 'netdevBudgetUsecs', 'devWeight', 'devTxWeight', 'somaxconn', 'tcpReordering', 'ipDefaultTtl']);
 /**
  * The integer sysctls with a larger minimum than 0 or 1: net/core/sysctl_net_core.c's
@@ -255,6 +259,9 @@ function newSnmp(): SnmpMib {
       InOctets: 0,
       OutOctets: 0,
       InNoECTPkts: 0,
+      InECT1Pkts: 0,
+      InECT0Pkts: 0,
+      InCEPkts: 0,
     },
     Icmp: { InMsgs: 0, InErrors: 0, InCsumErrors: 0, InDestUnreachs: 0, InEchos: 0, InEchoReps: 0, OutMsgs: 0, OutDestUnreachs: 0, OutEchos: 0, OutEchoReps: 0 },
     Tcp: { ActiveOpens: 0, PassiveOpens: 0, AttemptFails: 0, EstabResets: 0, InSegs: 0, OutSegs: 0, RetransSegs: 0, InErrs: 0, OutRsts: 0, InCsumErrors: 0 },
@@ -288,6 +295,7 @@ function newTcpExt(): TcpExtMib {
     TCPSynRetrans: 0,
     TCPOrigDataSent: 0,
     TCPDelivered: 0,
+    TCPDeliveredCE: 0,
     TCPOFODrop: 0,
     TCPZeroWindowDrop: 0,
     TCPAbortOnData: 0,
@@ -295,6 +303,23 @@ function newTcpExt(): TcpExtMib {
     TCPTimeoutRehash: 0,
     TCPMemoryPressures: 0,
   };
+}
+
+/** ip_rcv_core: count a received packet under its ECN field (IPSTATS_MIB_NOECTPKTS + (tos & INET_ECN_MASK)). */
+function ipEcnCount(ip: IpMib, tos: number): void {
+  switch (tos & INET_ECN.MASK) {
+    case INET_ECN.NOT_ECT:
+      ip.InNoECTPkts++;
+      break;
+    case INET_ECN.ECT_1:
+      ip.InECT1Pkts++;
+      break;
+    case INET_ECN.ECT_0:
+      ip.InECT0Pkts++;
+      break;
+    default:
+      ip.InCEPkts++;
+  }
 }
 
 const stacks = new WeakMap<Host, NetStack>();
@@ -483,6 +508,9 @@ export class NetStack {
     } else if (key === 'defaultQdisc') {
       // qdisc_set_default: a qdisc the kernel does not have is ENOENT.
       if (typeof value !== 'string' || !(QDISC_KINDS as readonly string[]).includes(value)) throw new NetError('ENOENT', `${label} ${showValue(value)}: allowed ${QDISC_KINDS.join(', ')}`);
+    } else if (key === 'tcpEcn') {
+      // proc_dou8vec_minmax over 0..5; the AccECN modes 3..5 are not modelled.
+      if (value !== 0 && value !== 1 && value !== 2) throw new NetError('EINVAL', `${label} ${showValue(value)}: allowed 0 (off), 1 (request and accept) or 2 (accept); AccECN's 3..5 are not modelled`);
     } else if (BOOLS.has(key)) {
       if (typeof value !== 'boolean') throw new NetError('EINVAL', `${label} ${showValue(value)}: allowed true/false (1/0)`);
     } else if (TRIPLES.has(key)) {
@@ -998,7 +1026,7 @@ export class NetStack {
     }
     const ip = this.snmp.Ip;
     ip.InReceives++;
-    ip.InNoECTPkts++;
+    ipEcnCount(ip, frame.ip.tos);
     if (frame.macLen !== 0) frame.macLen = 0;
     ip.InOctets += frame.networkLen;
     if (!this.isLocalAddr(frame.ip.dst)) {

@@ -14,8 +14,8 @@ import { NetError } from './errors.js';
 import { ARP_PLEN, ETH_HLEN, ETH_P_ARP, ETH_P_IP, ICMP_HLEN, IPV4_HLEN, TCP_HLEN, TCPOLEN_TSTAMP_ALIGNED, UDP_HLEN, type Ipv4Addr } from './inet.js';
 import type { NetDevice } from './netDevice.js';
 
-/** TCP header flag bits (FIN = 0x01 … ACK = 0x10). */
-export const TCP_FLAG = { FIN: 0x01, SYN: 0x02, RST: 0x04, PSH: 0x08, ACK: 0x10 } as const;
+/** TCP header flag bits (TCPHDR_FIN = 0x01 … TCPHDR_ACK = 0x10, TCPHDR_ECE = 0x40, TCPHDR_CWR = 0x80). */
+export const TCP_FLAG = { FIN: 0x01, SYN: 0x02, RST: 0x04, PSH: 0x08, ACK: 0x10, ECE: 0x40, CWR: 0x80 } as const;
 
 /** An IPv4 header (struct iphdr) without options. */
 export interface Ipv4Header {

@@ -245,6 +245,14 @@ export interface NetSysctls {
   tcpRetries2: number;
   /** net.ipv4.tcp_reordering: dupack threshold. Default 3. */
   tcpReordering: number;
+  /**
+   * net.ipv4.tcp_ecn: RFC 3168 ECN of TCP — 0 never, 1 request it on outgoing connections and
+   * accept it on incoming ones, 2 accept it only. Default 2. Linux 6.18's AccECN modes 3..5 are
+   * not modelled.
+   */
+  tcpEcn: number;
+  /** net.ipv4.tcp_ecn_fallback: a retransmitted SYN no longer asks for ECN (tcp_ecn_clear_syn, RFC 3168 6.1.1.1). Default true. */
+  tcpEcnFallback: boolean;
   /** net.ipv4.tcp_congestion_control: the congestion control of new sockets, one of tcp_available_congestion_control (`reno`, `cubic`). Default `cubic`. */
   tcpCongestionControl: string;
   /** net.ipv4.ip_local_port_range (inclusive). Default 32768 60999. */
@@ -371,8 +379,14 @@ export interface IpMib {
   InOctets: number;
   /** Bytes of the IP packets handed to a device, headers included (IpExt OutOctets, ip_finish_output2). */
   OutOctets: number;
-  /** Packets received without ECN capability, all of them here: no sender sets ECT (IpExt InNoECTPkts). */
+  /** Packets received with the ECN field Not-ECT (IpExt InNoECTPkts, ip_rcv_core). */
   InNoECTPkts: number;
+  /** Packets received with the ECN field ECT(1) (IpExt InECT1Pkts). */
+  InECT1Pkts: number;
+  /** Packets received with the ECN field ECT(0) (IpExt InECT0Pkts): TCP data of an ECN-capable connection. */
+  InECT0Pkts: number;
+  /** Packets received with the ECN field CE, marked by an AQM on the way (IpExt InCEPkts). */
+  InCEPkts: number;
 }
 
 /** /proc/net/snmp `Icmp:` counters. */
@@ -471,7 +485,7 @@ export interface TcpExtMib {
   TCPTimeouts: number;
   /** Entries into Reno fast recovery. */
   TCPRenoRecovery: number;
-  /** Entries into CWR after a local (qdisc) drop. */
+  /** Entries into CWR after a local (qdisc) drop or an ECE (the model's; /proc/net/netstat has no such counter). */
   TCPCwr: number;
   /** Segments dropped because the receive buffer was full. */
   TCPRcvQDrop: number;
@@ -503,6 +517,8 @@ export interface TcpExtMib {
   TCPOrigDataSent: number;
   /** Segments delivered (acked or dup-acked). */
   TCPDelivered: number;
+  /** Segments delivered by ACKs that echoed a CE mark (ECE) on an ECN connection (LINUX_MIB_TCPDELIVEREDCE, tcp_newly_delivered). */
+  TCPDeliveredCE: number;
   /** Out-of-order segments dropped because the receive buffer was full. */
   TCPOFODrop: number;
   /** In-order segments dropped because the advertised window was zero. */

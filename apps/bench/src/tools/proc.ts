@@ -568,14 +568,21 @@ const IPEXT_FIELDS = ['InNoRoutes', 'InTruncatedPkts', 'InMcastPkts', 'OutMcastP
  * /proc/net/netstat as netstat_seq_show prints it: a `TcpExt:` header and value line over
  * snmp4_net_list, then `IpExt:` over snmp4_ipextstats_list. Every counter the TCP model keeps
  * is printed under its kernel name; the events the model has no mechanism for (SACK, syncookies, Fast Open, MD5/AO, HyStart,
- * multicast, broadcast, ECN marks) stay 0.
+ * multicast, broadcast, AccECN) stay 0.
  */
 export function procNetNetstat(board: Board): string {
   const ext = board.stack.tcpExt;
   const tcp: Partial<Record<string, number>> = {};
   for (const [k, v] of Object.entries(ext) as [keyof TcpExtMib, number][]) tcp[TCPEXT_KERNEL_NAMES[k] ?? k] = v;
   const ip = board.stack.snmp.Ip;
-  const ipExt: Partial<Record<(typeof IPEXT_FIELDS)[number], number>> = { InOctets: ip.InOctets, OutOctets: ip.OutOctets, InNoECTPkts: ip.InNoECTPkts };
+  const ipExt: Partial<Record<(typeof IPEXT_FIELDS)[number], number>> = {
+    InOctets: ip.InOctets,
+    OutOctets: ip.OutOctets,
+    InNoECTPkts: ip.InNoECTPkts,
+    InECT1Pkts: ip.InECT1Pkts,
+    InECT0Pkts: ip.InECT0Pkts,
+    InCEPkts: ip.InCEPkts,
+  };
   const pair = (name: string, fields: readonly string[], value: (f: string) => number): string => `${name}: ${fields.join(' ')}\n${name}: ${fields.map((f) => String(value(f))).join(' ')}\n`;
   return pair('TcpExt', TCPEXT_FIELDS, (f) => tcp[f] ?? 0) + pair('IpExt', IPEXT_FIELDS, (f) => ipExt[f as (typeof IPEXT_FIELDS)[number]] ?? 0);
 }

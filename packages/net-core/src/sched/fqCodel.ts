@@ -23,6 +23,7 @@ import { showValue, type ExecContext, type Ns } from '@ntbsim/kernel';
 import { skbGetHash } from '../dev.js';
 import { NetError } from '../errors.js';
 import { Fifo } from '../fifo.js';
+import { INET_ECN } from '../inet.js';
 import { Qdisc, type QdiscEnqueue } from './qdisc.js';
 import { reciprocalScale, type Skb } from '../skb.js';
 
@@ -30,8 +31,6 @@ import { reciprocalScale, type Skb } from '../skb.js';
 const CODEL_SHIFT = 10;
 /** REC_INV_SQRT_BITS = 16: the precision of the stored 1/sqrt(count). */
 const REC_INV_SQRT_SHIFT = 32 - 16;
-/** INET_ECN_MASK: the two ECN bits of the TOS byte. */
-const INET_ECN_MASK = 3;
 
 /** fq_codel parameters (`tc qdisc … fq_codel limit N flows N target T interval I quantum Q ecn|noecn ce_threshold T drop_batch N memory_limit B`). */
 export interface FqCodelParams {
@@ -150,9 +149,9 @@ function controlLaw(t: number, interval: number, recInvSqrt: number): number {
 
 /** IP_ECN_set_ce on the packet's TOS byte: CE set (or already set) on an ECT packet; false on a not-ECT one. */
 function ecnSetCe(skb: Skb): boolean {
-  const ecn = (skb.ip.tos + 1) & INET_ECN_MASK;
+  const ecn = (skb.ip.tos + 1) & INET_ECN.MASK;
   if ((ecn & 2) === 0) return ecn === 0;
-  skb.ip.tos |= INET_ECN_MASK;
+  skb.ip.tos |= INET_ECN.CE;
   return true;
 }
 

@@ -8,11 +8,12 @@
 import type { ExecContext } from '@ntbsim/kernel';
 import { type Skb, TCP_FLAG } from '../skb.js';
 import { MAX_TCP_HEADER, roundupPowOfTwo, SKB_SHINFO_SIZE, SKB_STRUCT_SIZE, TCP_INIT_CWND, TCP_SNDBUF_EXPAND_FACTOR, unwrapSeq } from './tcpConst.js';
+import { ecnAcceptCwr, ecnRcvEcnEcho } from './tcpEcn.js';
 import { streamWriteable } from './tcpMem.js';
 import { sendAck, syncMss, xmitRetransmitQueue } from './tcpOutput.js';
 import { segEnd } from './tcpQueues.js';
 import { anyRetransDone, cwndReduction, fastretransAlert, removeRenoSacks } from './tcpRecovery.js';
-import { packetsInFlight, tcpHdr, tsNow, type TcpSock } from './tcpSock.js';
+import { ACK_NOW, packetsInFlight, tcpHdr, tsNow, type TcpSock } from './tcpSock.js';
 import { clearXmitTimer, probe0When, rearmRto, resetXmitTimer } from './tcpTimer.js';
 
 const { PSH, ACK } = TCP_FLAG;
@@ -27,6 +28,8 @@ const FLAG_DATA_ACKED = 0x04;
 const FLAG_RETRANS_DATA_ACKED = 0x08;
 /** FLAG_SYN_ACKED: our SYN was acknowledged. */
 const FLAG_SYN_ACKED = 0x10;
+/** FLAG_ECE: the ACK echoed a CE mark (ECE on an ECN connection). */
+export const FLAG_ECE = 0x40;
 /** FLAG_SND_UNA_ADVANCED: snd_una moved. */
 export const FLAG_SND_UNA_ADVANCED = 0x400;
 /** FLAG_ACKED. */
@@ -148,12 +151,14 @@ export function processAck(tp: TcpSock, skb: Skb, seq: number, ctx: ExecContext)
       }
     }
   }
+  if (ecnRcvEcnEcho(tp, h)) flag |= FLAG_ECE;
   if (ack > priorSndUna) {
     flag |= FLAG_SND_UNA_ADVANCED;
     tp.retransmits = 0;
     tp.bytesAcked += ack - priorSndUna;
   }
   tp.sndUna = ack;
+  if (ecnAcceptCwr(tp, h, len)) tp.ackPending |= ACK_NOW;
   if (priorPackets === 0) {
     ackProbe(tp, ctx);
     return 1;
@@ -164,12 +169,17 @@ export function processAck(tp: TcpSock, skb: Skb, seq: number, ctx: ExecContext)
   let numDupack = 0;
   if ((flag & (FLAG_SND_UNA_ADVANCED | FLAG_NOT_DUP)) === 0) numDupack = 1;
   let rexmit = false;
-  if ((flag & FLAG_NOT_DUP) === 0 || tp.sk.caState !== 'open') rexmit = fastretransAlert(tp, numDupack, flag);
+  // tcp_ack_is_dubious: a duplicate, an ECE (FLAG_CA_ALERT), or a state other than Open.
+  if ((flag & FLAG_NOT_DUP) === 0 || (flag & FLAG_ECE) !== 0 || tp.sk.caState !== 'open') rexmit = fastretransAlert(tp, numDupack, flag);
   if ((flag & FLAG_ACKED) !== 0) rearmRto(tp);
   // sk_dst_confirm on forward progress (or a pure duplicate): the neighbour is alive.
   if (((flag & FLAG_ACKED) !== 0 || (flag & FLAG_NOT_DUP) === 0) && tp.routeDev !== null) tp.stack.arp.confirm(tp.routeDev, tp.sk.raddr);
   const delivered = tp.delivered - priorDelivered;
   tp.stack.tcpExt.TCPDelivered += delivered;
+  if ((flag & FLAG_ECE) !== 0) {
+    tp.deliveredCe += delivered;
+    tp.stack.tcpExt.TCPDeliveredCE += delivered;
+  }
   if (tp.sk.caState === 'cwr' || tp.sk.caState === 'recovery') cwndReduction(tp, delivered, tp.lostTotal - priorLost, flag);
   else if ((flag & FLAG_DATA_ACKED) !== 0) tp.ca.congAvoid(tp.sk, delivered);
   if (rexmit) xmitRetransmitQueue(tp, ctx);

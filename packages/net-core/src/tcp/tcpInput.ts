@@ -15,6 +15,7 @@ import { type Skb, TCP_FLAG, type TcpHeader } from '../skb.js';
 import { TCP_INIT_CWND, TCP_MAX_QUICKACKS, TCP_MAX_WSCALE, TCP_MIN_MSS, TCP_MSS_DEFAULT, unwrapSeq } from './tcpConst.js';
 import { tcpDone, tcpSetState } from './tcp.js';
 import { checkSpace, processAck, setRto } from './tcpAck.js';
+import { ecnDataCheck, ecnRcvSynack } from './tcpEcn.js';
 import { sendResetFor } from './tcpIpv4.js';
 import { memSchedule } from './tcpMem.js';
 import { createOpenreqChild, timeWait, timewaitJiffies } from './tcpMinisocks.js';
@@ -103,9 +104,9 @@ function incrQuickack(tp: TcpSock, max: number): void {
   if (q > tp.quick) tp.quick = q;
 }
 
-/** tcp_enter_quickack_mode. */
-function enterQuickackMode(tp: TcpSock): void {
-  incrQuickack(tp, TCP_MAX_QUICKACKS);
+/** tcp_enter_quickack_mode: up to `max` quick ACKs. */
+function enterQuickackMode(tp: TcpSock, max: number = TCP_MAX_QUICKACKS): void {
+  incrQuickack(tp, max);
   tp.ato = tp.to.atoMin;
 }
 
@@ -184,6 +185,7 @@ function queueInOrder(tp: TcpSock, skb: Skb, seq: number, ctx: ExecContext): voi
 /** tcp_data_queue_ofo. */
 function queueOfo(tp: TcpSock, skb: Skb, seq: number, fin: boolean): void {
   const tcpExt = tp.stack.tcpExt;
+  ecnDataCheck(tp, skb, (max) => enterQuickackMode(tp, max));
   if (tp.rmemAlloc > tp.sk.rcvbuf || !memSchedule(tp, skb.truesize, 'recv')) {
     tcpExt.TCPOFODrop++;
     tp.readWq.wakeUp(true);
@@ -244,7 +246,7 @@ function tcpFin(tp: TcpSock, ctx: ExecContext): void {
   tp.writeWq.wakeUp();
 }
 
-/** tcp_event_data_recv: delayed-ACK engine, receiver MSS and RTT, window growth. */
+/** tcp_event_data_recv: delayed-ACK engine, receiver MSS and RTT, the ECN field (tcp_data_ecn_check), window growth. */
 function eventDataRecv(tp: TcpSock, skb: Skb, h: TcpHeader, ctx: ExecContext): void {
   const len = skb.payloadLen;
   tp.ackPending |= ACK_SCHED;
@@ -268,6 +270,7 @@ function eventDataRecv(tp: TcpSock, skb: Skb, h: TcpHeader, ctx: ExecContext): v
     }
   }
   tp.lrcvtime = now;
+  ecnDataCheck(tp, skb, (max) => enterQuickackMode(tp, max));
   if (len >= 128) growWindow(tp, skb);
 }
 
@@ -403,6 +406,7 @@ export function synSentRcv(tp: TcpSock, skb: Skb, h: TcpHeader, ctx: ExecContext
   tp.rcvWup = tp.rcvNxt;
   tp.copiedSeq = tp.rcvNxt;
   negotiate(tp, h);
+  ecnRcvSynack(tp, h);
   tp.sawTsecr = h.tsecr ?? 0;
   tp.sndUna = tp.iss + 1;
   // tcp_ack of the SYN-ACK moves snd_una over the SYN: tcp_snd_una_update counts its 1 byte.

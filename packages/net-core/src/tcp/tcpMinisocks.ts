@@ -11,6 +11,7 @@ import type { NetDevice } from '../netDevice.js';
 import { type Skb, TCP_FLAG, type TcpHeader } from '../skb.js';
 import { TCP_TIMEWAIT_LEN_NS, unwrapSeq } from './tcpConst.js';
 import { tcpCongestionOps } from './tcpCong.js';
+import { ecnCreateRequest } from './tcpEcn.js';
 import { holdPort, tcpAbort, tcpDone, tcpSetState } from './tcp.js';
 import { handshakeEstablished, negotiate, stateRcv, tcpReset } from './tcpInput.js';
 import { sendResetFor, tcpConnKey } from './tcpIpv4.js';
@@ -24,8 +25,8 @@ const { FIN, SYN, RST, ACK } = TCP_FLAG;
 /**
  * tcp_create_openreq_child for a SYN to the listener `tp` (inet_csk_clone_lock): a new socket
  * in SYN_RECV that inherits the listener's buffers and TCP_NODELAY, hashed on the 4-tuple of
- * `skb` and routed through `dev`, with the SYN's options negotiated and its initial window
- * chosen. The model makes the child at the SYN (a full socket for the request sock).
+ * `skb` and routed through `dev`, with the SYN's options and ECN (tcp_ecn_create_request)
+ * negotiated and its initial window chosen. The model makes the child at the SYN (a full socket for the request sock).
  */
 export function createOpenreqChild(tp: TcpSock, skb: Skb, dev: NetDevice): TcpSock {
   const stack = tp.stack;
@@ -60,6 +61,7 @@ export function createOpenreqChild(tp: TcpSock, skb: Skb, dev: NetDevice): TcpSo
   c.rcvWup = c.rcvNxt;
   c.copiedSeq = c.rcvNxt;
   negotiate(c, h);
+  ecnCreateRequest(c, skb, h);
   c.sndWnd = h.window;
   c.sndWl1 = h.seq;
   const space = tcpFullSpace(c);

@@ -14,6 +14,7 @@ import { IPPROTO, IPV4_HLEN, TCP_HLEN } from '../inet.js';
 import type { NetDevice } from '../netDevice.js';
 import type { IpXmit } from '../netStack.js';
 import { allocSkbTruesize, Skb, TCP_FLAG, type TcpHeader } from '../skb.js';
+import { ecnSend, ecnSynackFlags, ecnSynFlags } from './tcpEcn.js';
 import { TCP_MIN_SND_MSS, TCP_MSS_DEFAULT, TCP_PACING_CA_RATIO, TCP_PACING_SHIFT, TCP_PACING_SS_RATIO, TCP_SKB_OVERHEAD } from './tcpConst.js';
 import { mtuReduced } from './tcpIpv4.js';
 import { segEnd, type TcpSeg } from './tcpQueues.js';
@@ -98,9 +99,10 @@ export function tcpDeviceChange(tp: TcpSock, dev: NetDevice): void {
   }
 }
 
-/** An skb from this socket to its peer with the current ACK, window and timestamps. */
+/** An skb from this socket to its peer with the current ACK, window and timestamps, and its ECN marks (tcp_ecn_send). */
 function makeSkb(tp: TcpSock, payload: SegSpec, ctx: ExecContext): Skb {
-  const { seq, flags } = payload;
+  const seq = payload.seq;
+  const flags = ecnSend(tp, payload.flags, payload.len > 0 && seq >= tp.sndNxt);
   const hasAck = (flags & ACK) !== 0;
   const ack = hasAck ? tp.rcvNxt >>> 0 : 0;
   const window = hasAck ? selectWindow(tp) : 0;
@@ -225,7 +227,7 @@ export function sendAck(tp: TcpSock, ctx: ExecContext): void {
 /** tcp_send_active_reset: RST|ACK at snd_nxt. */
 export function sendActiveReset(tp: TcpSock, ctx: ExecContext): void {
   ctx.charge(ctx.host.costs.txPacket());
-  const h: TcpHeader = { kind: 'tcp', sport: tp.sk.lport, dport: tp.sk.rport, seq: tp.sndNxt >>> 0, ack: tp.rcvNxt >>> 0, flags: RST | ACK, window: 0 };
+  const h: TcpHeader = { kind: 'tcp', sport: tp.sk.lport, dport: tp.sk.rport, seq: tp.sndNxt >>> 0, ack: tp.rcvNxt >>> 0, flags: ecnSend(tp, RST | ACK, false), window: 0 };
   const skb = new Skb({ ip: { src: tp.sk.laddr, dst: tp.sk.raddr, protocol: IPPROTO.TCP, id: 0, ttl: tp.sk.ipTtl(), df: dontFragment(tp, ctx), tos: tp.sk.tos }, l4: h });
   skb.hash = tp.sk.txhash;
   skb.priority = tp.sk.priority;
@@ -235,11 +237,11 @@ export function sendActiveReset(tp: TcpSock, ctx: ExecContext): void {
   tp.stack.ipOutput(skb, ctx);
 }
 
-/** tcp_send_syn_data / tcp_connect: the SYN with MSS, timestamps and window scale. */
+/** tcp_send_syn_data / tcp_connect: the SYN with MSS, timestamps and window scale, and ECE|CWR when it asks for ECN (tcp_ecn_send_syn). */
 export function sendSyn(tp: TcpSock, ctx: ExecContext): void {
   const sysctl = tp.stack.sysctl;
   ctx.charge(ctx.host.costs.txPacket());
-  const h: TcpHeader = { kind: 'tcp', sport: tp.sk.lport, dport: tp.sk.rport, seq: tp.iss >>> 0, ack: 0, flags: SYN, window: Math.min(tp.rcvWnd, 65535), mss: tp.advmss };
+  const h: TcpHeader = { kind: 'tcp', sport: tp.sk.lport, dport: tp.sk.rport, seq: tp.iss >>> 0, ack: 0, flags: SYN | ecnSynFlags(tp, tp.synRetrans > 0), window: Math.min(tp.rcvWnd, 65535), mss: tp.advmss };
   if (sysctl.tcpTimestamps) {
     h.tsval = tsNow(tp, ctx);
     h.tsecr = 0;
@@ -249,7 +251,7 @@ export function sendSyn(tp: TcpSock, ctx: ExecContext): void {
   sendControl(tp, h, ctx);
 }
 
-/** tcp_make_synack: the SYN-ACK answering the options the SYN carried. */
+/** tcp_make_synack: the SYN-ACK answering the options the SYN carried (ECE for an ECN request: tcp_ecn_make_synack). */
 export function sendSynAck(tp: TcpSock, ctx: ExecContext): void {
   ctx.charge(ctx.host.costs.txPacket());
   const h: TcpHeader = {
@@ -258,7 +260,7 @@ export function sendSynAck(tp: TcpSock, ctx: ExecContext): void {
     dport: tp.sk.rport,
     seq: tp.iss >>> 0,
     ack: tp.rcvNxt >>> 0,
-    flags: SYN | ACK,
+    flags: SYN | ACK | ecnSynackFlags(tp),
     window: Math.min(tp.rcvWnd, 65535),
     mss: tp.advmss,
   };

@@ -5,11 +5,12 @@
  * `tcp_newreno_mark_lost`), proportional rate reduction during a reduction
  * (`tcp_init_cwnd_reduction`, `tcp_cwnd_reduction`, `tcp_end_cwnd_reduction`, RFC 6937), and
  * the entries into CWR, Recovery and Loss (`tcp_enter_cwr`, `tcp_enter_recovery`,
- * `tcp_enter_loss`). The retransmissions themselves are tcpOutput.ts's; RACK and TLP
+ * `tcp_enter_loss`; an ECE's `tcp_enter_cwr` in `tcp_try_to_open`). The retransmissions themselves are tcpOutput.ts's; RACK and TLP
  * (net/ipv4/tcp_recovery.c) are not modelled.
  */
 import { TCP_INFINITE_SSTHRESH } from './tcpConst.js';
-import { FLAG_SND_UNA_ADVANCED } from './tcpAck.js';
+import { FLAG_ECE, FLAG_SND_UNA_ADVANCED } from './tcpAck.js';
+import { ecnQueueCwr } from './tcpEcn.js';
 import type { TcpSeg } from './tcpQueues.js';
 import { packetsInFlight, type TcpSock } from './tcpSock.js';
 import type { TcpCaState } from './tcpSocket.js';
@@ -31,7 +32,7 @@ export function anyRetransDone(tp: TcpSock): boolean {
   return tp.rtxQ.peek()?.everRetrans === true;
 }
 
-/** tcp_init_cwnd_reduction. */
+/** tcp_init_cwnd_reduction (an ECN connection then queues CWR: tcp_ecn_queue_cwr). */
 function initCwndReduction(tp: TcpSock): void {
   tp.highSeq = tp.sndNxt;
   tp.sk.cwndCnt = 0;
@@ -39,6 +40,7 @@ function initCwndReduction(tp: TcpSock): void {
   tp.prrDelivered = 0;
   tp.prrOut = 0;
   tp.sk.ssthresh = tp.ca.ssthresh(tp.sk);
+  ecnQueueCwr(tp);
 }
 
 /** tcp_end_cwnd_reduction. */
@@ -63,7 +65,7 @@ export function cwndReduction(tp: TcpSock, newlyAckedSacked: number, newlyLost: 
   tp.sk.cwnd = packetsInFlight(tp) + sndcnt;
 }
 
-/** tcp_enter_cwr: a local drop; reduce cwnd once per window. */
+/** tcp_enter_cwr: a local drop or an ECE; reduce cwnd once per window (not while already in CWR, Recovery or Loss). */
 export function enterCwr(tp: TcpSock): void {
   if (CA_ORDER[tp.sk.caState] < CA_ORDER.cwr) {
     initCwndReduction(tp);
@@ -104,6 +106,7 @@ export function enterLoss(tp: TcpSock): void {
   tp.sk.cwndCnt = 0;
   setCaState(tp, 'loss');
   tp.highSeq = tp.sndNxt;
+  ecnQueueCwr(tp);
 }
 
 /** tcp_add_reno_sack: duplicate ACKs stand for segments that left the network. */
@@ -151,9 +154,10 @@ function tryUndoRecovery(tp: TcpSock): boolean {
   return false;
 }
 
-/** tcp_try_to_open / tcp_try_keep_open. */
-function tryToOpen(tp: TcpSock): void {
+/** tcp_try_to_open / tcp_try_keep_open: an ECE enters CWR. */
+function tryToOpen(tp: TcpSock, flag: number): void {
   if (!anyRetransDone(tp)) tp.retransStamp = 0;
+  if ((flag & FLAG_ECE) !== 0) enterCwr(tp);
   if (tp.sk.caState === 'cwr') return;
   const st: TcpCaState = tp.sackedOut + tp.lostOut > 0 || anyRetransDone(tp) ? 'disorder' : 'open';
   if (tp.sk.caState !== st) {
@@ -197,7 +201,7 @@ export function fastretransAlert(tp: TcpSock, numDupack: number, flag: number): 
   addRenoSack(tp, numDupack);
   newrenoMarkLost(tp, advanced);
   if (tp.lostOut === 0) {
-    tryToOpen(tp);
+    tryToOpen(tp, flag);
     return false;
   }
   enterRecovery(tp);

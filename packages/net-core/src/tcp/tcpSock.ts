@@ -121,6 +121,11 @@ export class TcpSock {
   /** The echoed timestamp of the last segment (rx_opt.rcv_tsecr). */
   sawTsecr = 0;
 
+  /** tp->ecn_flags: TCP_ECN_OK, TCP_ECN_QUEUE_CWR, TCP_ECN_DEMAND_CWR, TCP_ECN_SEEN (tcpEcn.ts). */
+  ecnFlags = 0;
+  /** tp->delivered_ce: segments delivered by ACKs echoing CE (ECE). */
+  deliveredCe = 0;
+
   /** Initial send sequence number. */
   iss = 0;
   /** snd_una. */
