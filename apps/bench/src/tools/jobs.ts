@@ -9,7 +9,7 @@
  * iperf3 clients and `sleep` so.
  */
 import { NS_PER_SEC } from '@ntbsim/kernel';
-import { LabError, type Board, type Lab } from '../lab/lab.js';
+import type { Board, Lab } from '../lab/lab.js';
 import { result, type Command, type CommandResult, type ShellEnv } from '../types.js';
 import { writesOf } from './output.js';
 
@@ -142,14 +142,18 @@ export function takeJobOutput(board: Board): string {
 /** The longest `wait` lets virtual time run (ns): every job gives up on its own well before (iperf3: its -t plus 300 s). */
 const WAIT_LIMIT_NS = 3600 * NS_PER_SEC;
 
-/** Let virtual time run until every job of `board` (or each of `only`) has ended. */
-export function waitJobs(lab: Lab, board: Board, only?: readonly Job[]): void {
+/** Let virtual time run until every job of `board` (or each of `only`) has ended, for at most WAIT_LIMIT_NS; the jobs still running then (one that never ends on its own, such as `mpstat 1` without a count). */
+export function waitJobs(lab: Lab, board: Board, only?: readonly Job[]): readonly Job[] {
   const sim = lab.sim;
   const limit = sim.now + WAIT_LIMIT_NS;
   const left = (): readonly Job[] => (only ?? runningJobs(board).map((j) => j.job)).filter((j) => !j.ended());
   while (left().length > 0 && sim.now < limit) sim.run({ until: Math.min(limit, sim.now + 10_000_000) });
-  const stuck = left();
-  if (stuck.length > 0) throw new LabError('ETIMEDOUT', `${board.name}: wait: ${stuck.length} job(s) still running after ${WAIT_LIMIT_NS / NS_PER_SEC} s: ${stuck.map((j) => j.command).join('; ')}`);
+  return left();
+}
+
+/** What `wait` says of jobs still running when it gives up (bash would wait for ever; the lab's time is bounded). */
+function stuckMessage(stuck: readonly Job[]): string {
+  return `bash: wait: gave up after ${WAIT_LIMIT_NS / NS_PER_SEC} s of virtual time: ${stuck.length} job(s) still running (${stuck.map((j) => j.command).join('; ')}): a job without an end needs a signal first (kill %N, killall -INT NAME)\n`;
 }
 
 /** Remove the ended jobs in `done` (all ended ones without it) from `board`'s table: reported, collected, or run in the foreground. */
@@ -178,15 +182,17 @@ export function jobSpec(spec: string, table: readonly JobEntry[]): JobEntry | st
  * bash's `wait [%JOB…]`: without operands, until every job of the board has ended, status 0;
  * with job specs, until each has ended, the status the last one ended with (`no such job`,
  * status 127, for a spec that names none). The jobs it waited for leave the table. The lab's
- * processes have no PIDs: a PID is not a child of this shell (status 127).
+ * processes have no PIDs: a PID is not a child of this shell (status 127). Where bash would wait
+ * for ever (a job that never ends without a signal), the lab gives up after an hour of virtual
+ * time with a message, status 1, the job still running.
  */
 export const wait: Command = (argv, env) => {
   const ops = argv.slice(1);
   if (ops[0] === '--') ops.shift();
   if (ops.length === 0) {
-    waitJobs(env.lab, env.board);
+    const stuck = waitJobs(env.lab, env.board);
     reap(env.board);
-    return result('');
+    return stuck.length === 0 ? result('') : result('', stuckMessage(stuck), 1);
   }
   let err = '';
   let status = 0;
@@ -203,7 +209,12 @@ export const wait: Command = (argv, env) => {
       status = 127;
       continue;
     }
-    waitJobs(env.lab, env.board, [e.job]);
+    const stuck = waitJobs(env.lab, env.board, [e.job]);
+    if (stuck.length > 0) {
+      err += stuckMessage(stuck);
+      status = 1;
+      continue;
+    }
     reap(env.board, [e.job]);
     const st = e.job.status();
     status = st === null ? 127 : exitCode(st);

@@ -228,6 +228,19 @@ describe('background jobs', () => {
     expect(out.error).toMatch(/^script:2: 'wait %1' failed with status 1/);
   });
 
+  it('wait gives up on a job that never ends without a signal after an hour of virtual time: a message, status 1, the job still there to be signalled', () => {
+    const lab = bootLab({ seed: 4 });
+    sh(lab, 'rc', 'mpstat -A 1 > /tmp/m.txt &');
+    const t0 = lab.sim.now;
+    const w = sh(lab, 'rc', 'wait');
+    expect(w).toEqual({ stdout: '', stderr: 'bash: wait: gave up after 3600 s of virtual time: 1 job(s) still running (mpstat -A 1 > /tmp/m.txt): a job without an end needs a signal first (kill %N, killall -INT NAME)\n', status: 1 });
+    expect(lab.sim.now - t0).toBe(3600e9);
+    expect(sh(lab, 'rc', 'wait %1').status).toBe(1);
+    expect(sh(lab, 'rc', 'jobs').stdout).toMatch(/^\[1\]\+  Running +mpstat -A 1 > \/tmp\/m\.txt &\n$/);
+    sh(lab, 'rc', 'kill -INT %1');
+    expect(sh(lab, 'rc', 'wait')).toEqual({ stdout: '', stderr: '', status: 0 });
+  });
+
   it('ping runs as a job until SIGINT (kill -INT, killall -INT), which prints its statistics; SIGTERM ends it without a word; it measures the RTT under a foreground test', () => {
     const lab = bootLab({ seed: 4 });
     sh(lab, 'rc', 'iperf3 -s -D');
