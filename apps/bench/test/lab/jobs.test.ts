@@ -236,7 +236,7 @@ describe('background jobs', () => {
     expect(w).toEqual({ stdout: '', stderr: 'bash: wait: gave up after 3600 s of virtual time: 1 job(s) still running (mpstat -A 1 > /tmp/m.txt): a job without an end needs a signal first (kill %N, killall -INT NAME)\n', status: 1 });
     expect(lab.sim.now - t0).toBe(3600e9);
     expect(sh(lab, 'rc', 'wait %1').status).toBe(1);
-    expect(sh(lab, 'rc', 'jobs').stdout).toMatch(/^\[1\]\+  Running +mpstat -A 1 > \/tmp\/m\.txt &\n$/);
+    expect(sh(lab, 'rc', 'jobs').stdout).toMatch(/^\[1\]\+ {2}Running +mpstat -A 1 > \/tmp\/m\.txt &\n$/);
     sh(lab, 'rc', 'kill -INT %1');
     expect(sh(lab, 'rc', 'wait')).toEqual({ stdout: '', stderr: '', status: 0 });
   });
