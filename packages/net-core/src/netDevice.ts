@@ -45,7 +45,7 @@ export const DEFAULT_TX_QUEUE_LEN = 1000;
 export class NetdevQueue {
   /** Stopped by the driver (__QUEUE_STATE_DRV_XOFF). */
   stopped = false;
-  /** Its qdisc (dev_queue->qdisc_sleeping): an mq child (noop once tc deleted it), or the device's root. */
+  /** Its qdisc (dev_queue->qdisc_sleeping): noop before the first open, then an mq child (noop again once tc deleted it) or the device's root. */
   qdisc: Qdisc;
   /** XPS CPU mask (bit i = CPU i; 0 = none), /sys/class/net/DEV/queues/tx-N/xps_cpus. */
   xpsCpus = 0;
@@ -61,7 +61,8 @@ export class NetdevQueue {
     readonly dev: NetDevice,
     readonly index: number,
   ) {
-    this.qdisc = dev.createQdisc(dev.stack.sysctl.defaultQdisc);
+    // dev_queue->qdisc_sleeping is the builtin noop until the first open attaches the defaults.
+    this.qdisc = new NoopQdisc();
   }
 }
 
@@ -386,13 +387,13 @@ export class NetDevice {
       this.graftMqClass(parent.txq, qdisc);
       return;
     }
-    const olds = new Set(this.queues.map((q) => q.qdisc));
-    qdisc.oneTxQueue = this.numTxQueues === 1;
-    this.root = qdisc;
-    this.mqHandle = 0;
-    this.hashed = [];
-    for (const q of this.queues) q.qdisc = qdisc;
-    for (const old of olds) this.resetQdisc(old);
+    this.swapQdiscs(() => {
+      qdisc.oneTxQueue = this.numTxQueues === 1;
+      this.root = qdisc;
+      this.mqHandle = 0;
+      this.hashed = [];
+      for (const q of this.queues) q.qdisc = qdisc;
+    });
   }
 
   /**
@@ -409,11 +410,11 @@ export class NetDevice {
     }
     this.checkGraft();
     if (this.numTxQueues === 1) throw new NetError('EOPNOTSUPP', `${this.name}: mq needs a multiqueue device (it has one TX queue)`);
-    const olds = new Set(this.queues.map((q) => q.qdisc));
-    this.root = null;
-    this.mqHandle = handle;
-    this.attachMqChildren();
-    for (const old of olds) this.resetQdisc(old);
+    this.swapQdiscs(() => {
+      this.root = null;
+      this.mqHandle = handle;
+      this.attachMqChildren();
+    });
   }
 
   /**
@@ -438,12 +439,12 @@ export class NetDevice {
    */
   restoreDefaultQdiscs(): void {
     if (this.noQueue) return;
-    const olds = new Set(this.queues.map((q) => q.qdisc));
-    this.root = null;
-    this.mqHandle = 0;
-    if (this.numTxQueues > 1) this.attachMqChildren();
-    else this.txQueue(0).qdisc = this.createQdisc(this.stack.sysctl.defaultQdisc);
-    for (const old of olds) this.resetQdisc(old);
+    this.swapQdiscs(() => {
+      this.root = null;
+      this.mqHandle = 0;
+      if (this.numTxQueues > 1) this.attachMqChildren();
+      else this.txQueue(0).qdisc = this.createQdisc(this.stack.sysctl.defaultQdisc);
+    });
   }
 
   /**
@@ -685,7 +686,7 @@ export class NetDevice {
     this.unhash(old);
     if (qdisc.kind !== 'noop') this.hashed.push(qdisc);
     this.resetQdisc(old);
-    for (const q of this.queues) this.dropAll(q.qdisc.purge());
+    this.deactivate();
   }
 
   /** mq_init + mq_attach: a new default qdisc on every TX queue, those of the real ones hashed in queue order. */
@@ -701,6 +702,13 @@ export class NetDevice {
 
   private deactivate(): void {
     for (const q of this.queues) this.dropAll(q.qdisc.purge());
+  }
+
+  /** Run `attach` (which puts new qdiscs on the TX queues), then reset every qdisc it took off (qdisc_put → qdisc_reset: their packets freed). */
+  private swapQdiscs(attach: () => void): void {
+    const olds = this.txQdiscs;
+    attach();
+    for (const old of olds) this.resetQdisc(old);
   }
 
   private resetQdisc(q: Qdisc): void {
