@@ -90,6 +90,7 @@ import { FqCodel, PFIFO_FAST_BANDS, PFIFO_FAST_PRIOMAP, type FqCodelParams, type
 import type { Board } from '../lab/lab.js';
 import { result, runsAsRoot, type Command, type CommandResult, type ShellEnv } from '../types.js';
 import { cGeneral } from './net/cformat.js';
+import { strtod } from './iperf3/units.js';
 import { IPROUTE2_VERSION, JsonWriter, matches } from './net/iproute2.js';
 
 /** The libbpf Debian 12's iproute2 runs with (`tc -V`). */
@@ -520,24 +521,6 @@ const extack = (msg: string): TcExit => new TcExit(result('', `Error: ${msg}.\n`
 const rtnetlink = (err: string): TcExit => new TcExit(result('', `RTNETLINK answers: ${err}\n`, 2));
 /** lib/utils.c duparg. */
 const duparg = (key: string, arg: string): TcExit => new TcExit(result('', `Error: duplicate "${key}": "${arg}" is the second value.\n`, 255));
-
-/** C strtod's prefix of `str` (decimal, hex float, inf, nan after white space): its value and the rest, or null when there is none. */
-function strtod(str: string): { value: number; rest: string } | null {
-  const s = str.replace(/^[ \t\n\v\f\r]+/, '');
-  const hex = /^([+-]?)0[xX](?=\.?[0-9a-fA-F])([0-9a-fA-F]*)(?:\.([0-9a-fA-F]*))?(?:[pP]([+-]?\d+))?/.exec(s);
-  if (hex !== null) {
-    const frac = hex[3] ?? '';
-    const mant = Number.parseInt(`${hex[2] ?? ''}${frac}` || '0', 16) / 16 ** frac.length;
-    const v = mant * 2 ** Number(hex[4] ?? '0');
-    return { value: hex[1] === '-' ? -v : v, rest: s.slice(hex[0].length) };
-  }
-  const dec = /^[+-]?(?=\.?\d)\d*(?:\.\d*)?(?:[eE][+-]?\d+)?/.exec(s);
-  if (dec !== null) return { value: Number(dec[0]), rest: s.slice(dec[0].length) };
-  const special = /^([+-]?)(inf(?:inity)?|nan(?:\([0-9A-Za-z_]*\))?)/i.exec(s);
-  if (special === null) return null;
-  const v = (special[2] as string).toLowerCase().startsWith('inf') ? Infinity : NaN;
-  return { value: special[1] === '-' ? -v : v, rest: s.slice(special[0].length) };
-}
 
 /** A double stored into a __u32 on the boards' arm64 (fcvtzu saturates: NaN and negatives 0, too large 0xffffffff). */
 function toU32(x: number): number {

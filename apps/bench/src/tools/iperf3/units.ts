@@ -7,15 +7,22 @@
  */
 import { cFixed, padLeft } from '../net/cformat.js';
 
-/** strtod's leading number of `s` (after blanks) and the rest, or null when there is none. */
-export function strtod(s: string): { value: number; rest: string } | null {
-  const m = /^[ \t\n\v\f\r]*([+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|inf(?:inity)?|nan))/i.exec(s);
-  if (m === null) return null;
-  const text = (m[1] as string).toLowerCase();
-  const sign = text.startsWith('-') ? -1 : 1;
-  const body = text.replace(/^[+-]/, '');
-  const value = body.startsWith('inf') ? sign * Infinity : body === 'nan' ? NaN : Number(text);
-  return { value, rest: s.slice(m[0].length) };
+/** C strtod's prefix of `str` (decimal, hex float, inf, nan after white space): its value and the rest, or null when there is none. */
+export function strtod(str: string): { value: number; rest: string } | null {
+  const s = str.replace(/^[ \t\n\v\f\r]+/, '');
+  const hex = /^([+-]?)0[xX](?=\.?[0-9a-fA-F])([0-9a-fA-F]*)(?:\.([0-9a-fA-F]*))?(?:[pP]([+-]?\d+))?/.exec(s);
+  if (hex !== null) {
+    const frac = hex[3] ?? '';
+    const mant = Number.parseInt(`${hex[2] ?? ''}${frac}` || '0', 16) / 16 ** frac.length;
+    const v = mant * 2 ** Number(hex[4] ?? '0');
+    return { value: hex[1] === '-' ? -v : v, rest: s.slice(hex[0].length) };
+  }
+  const dec = /^[+-]?(?=\.?\d)\d*(?:\.\d*)?(?:[eE][+-]?\d+)?/.exec(s);
+  if (dec !== null) return { value: Number(dec[0]), rest: s.slice(dec[0].length) };
+  const special = /^([+-]?)(inf(?:inity)?|nan(?:\([0-9A-Za-z_]*\))?)/i.exec(s);
+  if (special === null) return null;
+  const v = (special[2] as string).toLowerCase().startsWith('inf') ? Infinity : NaN;
+  return { value: special[1] === '-' ? -v : v, rest: s.slice(special[0].length) };
 }
 
 /** C `atoi`: the leading decimal integer of `s`, 0 when there is none (saturating to the int range). */
