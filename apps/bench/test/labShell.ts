@@ -13,3 +13,15 @@ export function labShell(lab: Lab): (line: string, board?: 'rc' | 'ep') => Comma
   const vars = { rc: defaultVars(lab, lab.boards.rc), ep: defaultVars(lab, lab.boards.ep) };
   return (line, board = 'ep') => runLine(line, { lab, board: lab.boards[board], vars: vars[board] }, commands);
 }
+
+const shells = new WeakMap<Lab, ReturnType<typeof labShell>>();
+
+/** One line on `board` of `lab`, through the lab's one `labShell` (its variables kept across calls). */
+export function sh(lab: Lab, board: 'rc' | 'ep', line: string): CommandResult {
+  let shell = shells.get(lab);
+  if (shell === undefined) {
+    shell = labShell(lab);
+    shells.set(lab, shell);
+  }
+  return shell(line, board);
+}

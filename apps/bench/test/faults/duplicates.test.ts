@@ -6,9 +6,7 @@ import { skbToFrame } from '@ntbsim/net-core';
 import { describe, expect, it } from 'vitest';
 import { DUP_WINDOW, watchDuplicates } from '../../src/faults/scenario.js';
 import { bootLab } from '../../src/lab/lab.js';
-import { runLine } from '../../src/lab/shell.js';
-import { labCommands } from '../../src/commands.js';
-import { defaultVars } from '../../src/lab/script.js';
+import { sh as labSh } from '../labShell.js';
 
 describe('watchDuplicates', () => {
   it('counts nothing for ordinary traffic, and a frame the RC ntb0 delivers a second time once, naming it', () => {
@@ -19,7 +17,7 @@ describe('watchDuplicates', () => {
     const untap = lab.boards.rc.stack.addPacketTap((skb) => {
       if (skb.l4.kind !== 'arp') frame ??= skbToFrame(skb).slice();
     });
-    const out = runLine('ping -c 3 -i 0.2 10.0.0.1', { lab, board: lab.boards.ep, vars: defaultVars(lab, lab.boards.ep) }, labCommands());
+    const out = labSh(lab, 'ep', 'ping -c 3 -i 0.2 10.0.0.1');
     expect(out.status).toBe(0);
     untap();
     expect(watch.count).toEqual({ rc: 0, ep: 0 });

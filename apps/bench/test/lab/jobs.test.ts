@@ -6,14 +6,10 @@
 import { describe, expect, it } from 'vitest';
 import { labCommands } from '../../src/commands.js';
 import { bootLab, type Lab } from '../../src/lab/lab.js';
-import { defaultVars, runScript } from '../../src/lab/script.js';
+import { runScript } from '../../src/lab/script.js';
 import { lastJob, takeJobOutput } from '../../src/tools/jobs.js';
-import { runLine } from '../../src/lab/shell.js';
-import type { CommandResult } from '../../src/types.js';
+import { sh } from '../labShell.js';
 
-function sh(lab: Lab, board: 'rc' | 'ep', line: string): CommandResult {
-  return runLine(line, { lab, board: lab.boards[board], vars: defaultVars(lab, lab.boards[board]) }, labCommands());
-}
 
 /** A lab with `iperf3 -s` on the RC and `iperf3 -c 10.0.0.1 ARGS &` on the EP, `seconds` (virtual) into the test. */
 function midTest(args: string, seconds: number): Lab {

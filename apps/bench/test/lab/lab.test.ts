@@ -1,14 +1,12 @@
 import { extendProfile, getProfile } from '@ntbsim/kernel';
 import { describe, expect, it } from 'vitest';
 import { labCommands } from '../../src/commands.js';
-import { bootLab, seedMwSizes, type Lab } from '../../src/lab/lab.js';
-import { defaultVars, runScript } from '../../src/lab/script.js';
-import { completePath, runLine } from '../../src/lab/shell.js';
+import { bootLab, seedMwSizes } from '../../src/lab/lab.js';
+import { runScript } from '../../src/lab/script.js';
+import { completePath } from '../../src/lab/shell.js';
 import { combinedOutput } from '../../src/tools/output.js';
+import { sh } from '../labShell.js';
 
-function sh(lab: Lab, board: 'rc' | 'ep', line: string) {
-  return runLine(line, { lab, board: lab.boards[board], vars: defaultVars(lab, lab.boards[board]) }, labCommands());
-}
 
 describe('the two-board lab', () => {
   const lab = bootLab({ seed: 5, vntb: { mwSizes: [1 << 20, 1 << 20] }, doorbell: { rc: 'per-bit', ep: 'per-bit' } });

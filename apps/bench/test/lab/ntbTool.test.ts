@@ -8,10 +8,9 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { labCommands } from '../../src/commands.js';
 import { bootLab, type BoardName, type Lab } from '../../src/lab/lab.js';
-import { defaultVars, runScript } from '../../src/lab/script.js';
-import { runLine } from '../../src/lab/shell.js';
+import { runScript } from '../../src/lab/script.js';
+import { sh } from '../labShell.js';
 
-const sh = (l: Lab, b: BoardName, line: string) => runLine(line, { lab: l, board: l.boards[b], vars: defaultVars(l, l.boards[b]) }, labCommands());
 const RC_DIR = '/sys/kernel/debug/ntb_tool/0000:01:00.0';
 const EP_DIR = '/sys/kernel/debug/ntb_tool/0000:10:00.0';
 

@@ -4,12 +4,9 @@
  * perf_remove's flush must wait for it.
  */
 import { describe, expect, it } from 'vitest';
-import { labCommands } from '../../src/commands.js';
-import { bootLab, type BoardName, type Lab } from '../../src/lab/lab.js';
-import { defaultVars } from '../../src/lab/script.js';
-import { runLine } from '../../src/lab/shell.js';
+import { bootLab } from '../../src/lab/lab.js';
+import { sh } from '../labShell.js';
 
-const sh = (l: Lab, b: BoardName, line: string) => runLine(line, { lab: l, board: l.boards[b], vars: defaultVars(l, l.boards[b]) }, labCommands());
 
 describe('rmmod ntb_perf', () => {
   it('returns only once perf_remove has, on a bound instance and right after the peer loaded (its handshake in flight)', () => {

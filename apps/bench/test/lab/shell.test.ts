@@ -5,6 +5,7 @@ import { defaultVars } from '../../src/lab/script.js';
 import { parseLine, runLine, splitPipeline, stripComment, SudoError } from '../../src/lab/shell.js';
 import { parseScriptLine } from '../../src/lab/script.js';
 import { applyParam, parseKernelBool, parseKernelUint, unknownParamMessage } from '../../src/lab/params.js';
+import { sh as labSh } from '../labShell.js';
 
 const vars = new Map([['SERVER_IP', '10.0.0.1']]);
 
@@ -174,7 +175,7 @@ describe('sudo and the help builtin', () => {
 
   it('help lists the lab\'s commands one per line; help NAME shows that one; an unknown name is bash\'s message', () => {
     const lab = bootLab({ seed: 3 });
-    const sh = (line: string): ReturnType<typeof runLine> => runLine(line, { lab, board: lab.boards.ep, vars: defaultVars(lab, lab.boards.ep) }, labCommands());
+    const sh = (line: string): ReturnType<typeof runLine> => labSh(lab, 'ep', line);
     const all = sh('help');
     expect(all.status).toBe(0);
     const lines = all.stdout.split('\n');

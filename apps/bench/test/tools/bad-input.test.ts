@@ -12,6 +12,7 @@ import { runLine } from '../../src/lab/shell.js';
 import { USAGE_LONG, USAGE_SHORT } from '../../src/tools/iperf3/options.js';
 import { procInterrupts } from '../../src/tools/proc.js';
 import type { CommandResult } from '../../src/types.js';
+import { sh as labSh } from '../labShell.js';
 
 type BoardName = 'rc' | 'ep';
 
@@ -456,7 +457,7 @@ describe('bad input to the lab tools', () => {
 
   it('modprobe ntb_transport takes its parameters over the boot ones: a no-op while loaded, unknown ones logged, a bad value refuses the load and loads nothing', () => {
     const l = bootLab({ seed: 8, params: { transport: { txMemcpyOffload: true }, netdev: {} } });
-    const run = (line: string): CommandResult => runLine(line, { lab: l, board: l.boards.ep, vars: defaultVars(l, l.boards.ep) }, labCommands());
+    const run = (line: string): CommandResult => labSh(l, 'ep', line);
     expect(run('modprobe ntb_transport use_rx_dma=1')).toEqual({ stdout: '', stderr: '', status: 0 });
     expect(l.boards.ep.transport()?.params.useRxDma).toBe(false);
     expect(run('rmmod ntb_netdev ntb_transport').status).toBe(0);
@@ -472,7 +473,7 @@ describe('bad input to the lab tools', () => {
 
   it('ip route: the connected route while ntb0 is up (linkdown without carrier), nothing when it is down; bad selectors rejected', () => {
     const l = bootLab({ seed: 11 });
-    const run = (b: BoardName, line: string): CommandResult => runLine(line, { lab: l, board: l.boards[b], vars: defaultVars(l, l.boards[b]) }, labCommands());
+    const run = (b: BoardName, line: string): CommandResult => labSh(l, b, line);
     expect(run('rc', 'ip route')).toEqual({ stdout: '10.0.0.0/24 dev ntb0 proto kernel scope link src 10.0.0.1 \n', stderr: '', status: 0 });
     expect(run('ep', 'ip route show dev ntb0').stdout).toBe('10.0.0.0/24 proto kernel scope link src 10.0.0.2 \n');
     expect(run('ep', 'ip route show dev eth9')).toEqual({ stdout: '', stderr: 'Device "eth9" does not exist.\n', status: 1 });
@@ -487,7 +488,7 @@ describe('bad input to the lab tools', () => {
 
   it('ip route get: the route the kernel picks (local ones through lo, <local>), the uid of the user or root; no route is ENETUNREACH; ip link set refuses what it does not model, changing nothing', () => {
     const l = bootLab({ seed: 11 });
-    const run = (line: string): CommandResult => runLine(line, { lab: l, board: l.boards.ep, vars: defaultVars(l, l.boards.ep) }, labCommands());
+    const run = (line: string): CommandResult => labSh(l, 'ep', line);
     expect(run('ip route get 10.0.0.1')).toEqual({ stdout: '10.0.0.1 dev ntb0 src 10.0.0.2 uid 1000 \n    cache \n', stderr: '', status: 0 });
     expect(run('sudo ip r g to 10.0.0.2')).toEqual({ stdout: 'local 10.0.0.2 dev lo src 10.0.0.2 uid 0 \n    cache <local> \n', stderr: '', status: 0 });
     expect(run('ip route get 127.0.0.5').stdout).toBe('local 127.0.0.5 dev lo src 127.0.0.1 uid 1000 \n    cache <local> \n');
@@ -506,7 +507,7 @@ describe('bad input to the lab tools', () => {
 
   it('ntb_perf in the lab: bad module parameters refuse the load with the kernel errno; its debugfs refuses bad writes without starting anything; a write to run blocks until the peer is there', () => {
     const l = bootLab({ seed: 9 });
-    const run = (b: BoardName, line: string): CommandResult => runLine(line, { lab: l, board: l.boards[b], vars: defaultVars(l, l.boards[b]) }, labCommands());
+    const run = (b: BoardName, line: string): CommandResult => labSh(l, b, line);
     const dir = '/sys/kernel/debug/ntb_perf/0000:10:00.0';
     expect(run('ep', 'rmmod ntb_perf')).toEqual({ stdout: '', stderr: 'rmmod: ERROR: Module ntb_perf is not currently loaded\n', status: 1 });
     // While ntb_transport holds the device, ntb_perf loads but binds nothing (an empty debugfs directory).

@@ -5,12 +5,10 @@
  * -P, -x, -d, -e) on the real ntb_netdev, as ethtool 6.1 on Linux 6.18 prints them.
  */
 import { beforeEach, describe, expect, it } from 'vitest';
-import { labCommands } from '../../src/commands.js';
 import { bootLab, type Lab } from '../../src/lab/lab.js';
-import { defaultVars } from '../../src/lab/script.js';
-import { runLine } from '../../src/lab/shell.js';
 import { ethtoolDevices } from '../../src/tools/ethtool.js';
 import type { CommandResult } from '../../src/types.js';
+import { sh as labSh } from '../labShell.js';
 
 const NTB_CHANNELS =
   'Channel parameters for ntb0:\nPre-set maximums:\nRX:\t\tn/a\nTX:\t\tn/a\nOther:\t\tn/a\nCombined:\t64\n' +
@@ -24,7 +22,7 @@ const NTB_LINKMODES =
 const NTB_LINKINFO = 'Settings for ntb0:\n\tPort: Other\n\tPHYAD: 0\n\tTransceiver: internal\n';
 
 let lab: Lab;
-const sh = (line: string): CommandResult => runLine(line, { lab, board: lab.boards.ep, vars: defaultVars(lab, lab.boards.ep) }, labCommands());
+const sh = (line: string): CommandResult => labSh(lab, 'ep', line);
 const ok = (stdout: string): CommandResult => ({ stdout, stderr: '', status: 0 });
 
 beforeEach(() => {
@@ -103,7 +101,7 @@ describe('the ethtool 6.1 query options on ntb0 (ntb_netdev against Linux 6.18)'
 
   it("-k: ntb_netdev_probe's HIGHDMA and register_netdevice's software features on both boards, every other feature off and fixed", () => {
     for (const board of ['ep', 'rc'] as const) {
-      const r = runLine('ethtool -k ntb0', { lab, board: lab.boards[board], vars: defaultVars(lab, lab.boards[board]) }, labCommands());
+      const r = labSh(lab, board, 'ethtool -k ntb0');
       expect(r.status).toBe(0);
       expect(changeable(r.stdout)).toEqual(NTB0_CHANGEABLE);
       const fixed = r.stdout.split('\n').filter((l) => l.endsWith(' [fixed]'));
@@ -120,7 +118,7 @@ describe('the ethtool 6.1 query options on ntb0 (ntb_netdev against Linux 6.18)'
     expect(sh('ip link set ntb0 up').status).toBe(0);
     expect(sh('ethtool -L ntb0 combined 2').status).toBe(0);
     expect(changeable(sh('ethtool -k ntb0').stdout)).toEqual(off);
-    expect(changeable(runLine('ethtool -k ntb0', { lab, board: lab.boards.rc, vars: defaultVars(lab, lab.boards.rc) }, labCommands()).stdout)).toEqual(NTB0_CHANGEABLE);
+    expect(changeable(labSh(lab, 'rc', 'ethtool -k ntb0').stdout)).toEqual(NTB0_CHANGEABLE);
     expect(sh('rmmod ntb_netdev').status).toBe(0);
     expect(sh('modprobe ntb_netdev').status).toBe(0);
     expect(changeable(sh('ethtool -k ntb0').stdout)).toEqual(NTB0_CHANGEABLE);

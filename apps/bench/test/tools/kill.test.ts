@@ -1,14 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { labCommands } from '../../src/commands.js';
-import { bootLab, type Lab } from '../../src/lab/lab.js';
-import { defaultVars } from '../../src/lab/script.js';
-import { runLine } from '../../src/lab/shell.js';
+import { bootLab } from '../../src/lab/lab.js';
 import { serversOn } from '../../src/tools/iperf3/index.js';
-import type { CommandResult } from '../../src/types.js';
+import { sh } from '../labShell.js';
 
-function sh(lab: Lab, board: 'rc' | 'ep', line: string): CommandResult {
-  return runLine(line, { lab, board: lab.boards[board], vars: defaultVars(lab, lab.boards[board]) }, labCommands());
-}
 
 const REFUSED = 'iperf3: error - unable to connect to server - server may have stopped running or use a different port, firewall issue, etc.: Connection refused\n';
 

@@ -7,15 +7,12 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { NetDevStats } from '@ntbsim/net-core';
 import { describe, expect, it } from 'vitest';
-import { labCommands } from '../../src/commands.js';
-import { bootLab, type Lab } from '../../src/lab/lab.js';
-import { defaultVars } from '../../src/lab/script.js';
+import { bootLab } from '../../src/lab/lab.js';
 import { lsColumns } from '../../src/tools/proc.js';
-import { runLine } from '../../src/lab/shell.js';
 import { bitmapParse } from '../../src/tools/cpumask.js';
 import { formatInterrupts, procInterrupts } from '../../src/tools/proc.js';
 import { formatLinkStats } from '../../src/tools/system.js';
-import type { CommandResult } from '../../src/types.js';
+import { sh } from '../labShell.js';
 
 const fixture = readFileSync(fileURLToPath(new URL('./fixtures/ping-ip.txt', import.meta.url)), 'utf8');
 
@@ -27,9 +24,6 @@ function block(command: string): string {
   return end < 0 ? body : body.slice(0, end + 1);
 }
 
-function sh(lab: Lab, board: 'rc' | 'ep', line: string): CommandResult {
-  return runLine(line, { lab, board: lab.boards[board], vars: defaultVars(lab, lab.boards[board]) }, labCommands());
-}
 
 const zeroStats = (over: Partial<NetDevStats>): NetDevStats => {
   const keys = ['rxPackets', 'txPackets', 'rxBytes', 'txBytes', 'rxErrors', 'txErrors', 'rxDropped', 'txDropped', 'multicast', 'collisions', 'rxLengthErrors', 'rxOverErrors', 'rxCrcErrors', 'rxFrameErrors', 'rxFifoErrors', 'rxMissedErrors', 'txAbortedErrors', 'txCarrierErrors', 'txFifoErrors', 'txHeartbeatErrors', 'txWindowErrors', 'rxCompressed', 'txCompressed', 'rxNohandler', 'rxOtherhostDropped'] as const;

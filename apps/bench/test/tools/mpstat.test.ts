@@ -1,16 +1,10 @@
 import { SOFTIRQ_VECTORS } from '@ntbsim/kernel';
 import { describe, expect, it } from 'vitest';
-import { labCommands } from '../../src/commands.js';
 import { bootLab, type Lab } from '../../src/lab/lab.js';
-import { defaultVars } from '../../src/lab/script.js';
-import { runLine } from '../../src/lab/shell.js';
 import { takeJobOutput } from '../../src/tools/jobs.js';
 import { utilisation } from '../../src/tools/system.js';
-import type { CommandResult } from '../../src/types.js';
+import { sh } from '../labShell.js';
 
-function sh(lab: Lab, board: 'rc' | 'ep', line: string): CommandResult {
-  return runLine(line, { lab, board: lab.boards[board], vars: defaultVars(lab, lab.boards[board]) }, labCommands());
-}
 
 /** A lab as `ntb-bench lab` boots it: the seed's setup raises net.core.[rw]mem_max for its 512M socket buffers. */
 const seedLab = (seed: number): Lab => bootLab({ seed, sysctl: { 'net.core.wmem_max': 1 << 30, 'net.core.rmem_max': 1 << 30 } });

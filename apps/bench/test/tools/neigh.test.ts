@@ -4,13 +4,9 @@
  */
 import { formatMac } from '@ntbsim/net-core';
 import { describe, expect, it } from 'vitest';
-import { labCommands } from '../../src/commands.js';
 import { bootLab, type Lab } from '../../src/lab/lab.js';
-import { defaultVars } from '../../src/lab/script.js';
-import { runLine } from '../../src/lab/shell.js';
+import { sh } from '../labShell.js';
 
-const commands = labCommands();
-const sh = (lab: Lab, board: 'rc' | 'ep', line: string) => runLine(line, { lab, board: lab.boards[board], vars: defaultVars(lab, lab.boards[board]) }, commands);
 const mac = (lab: Lab, board: 'rc' | 'ep'): string => formatMac(lab.boards[board].netdev()?.ndev.devAddr ?? new Uint8Array(6));
 
 describe('ARP in the lab', () => {

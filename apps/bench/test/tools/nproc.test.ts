@@ -1,12 +1,10 @@
 import { getProfile } from '@ntbsim/kernel';
 import { describe, expect, it } from 'vitest';
-import { labCommands } from '../../src/commands.js';
 import { bootLab, type Lab } from '../../src/lab/lab.js';
-import { defaultVars } from '../../src/lab/script.js';
-import { runLine } from '../../src/lab/shell.js';
 import type { CommandResult } from '../../src/types.js';
+import { sh as labSh } from '../labShell.js';
 
-const sh = (lab: Lab, line: string, board: 'rc' | 'ep' = 'rc'): CommandResult => runLine(line, { lab, board: lab.boards[board], vars: defaultVars(lab, lab.boards[board]) }, labCommands());
+const sh = (lab: Lab, line: string, board: 'rc' | 'ep' = 'rc'): CommandResult => labSh(lab, board, line);
 const TRY = "Try 'nproc --help' for more information.\n";
 
 describe('nproc (coreutils 9.1)', () => {

@@ -4,15 +4,9 @@
  * JSON, and its option errors.
  */
 import { describe, expect, it } from 'vitest';
-import { labCommands } from '../../src/commands.js';
 import { bootLab, type Lab } from '../../src/lab/lab.js';
-import { defaultVars } from '../../src/lab/script.js';
-import { runLine } from '../../src/lab/shell.js';
-import type { CommandResult } from '../../src/types.js';
+import { sh } from '../labShell.js';
 
-function sh(lab: Lab, board: 'rc' | 'ep', line: string): CommandResult {
-  return runLine(line, { lab, board: lab.boards[board], vars: defaultVars(lab, lab.boards[board]) }, labCommands());
-}
 
 /** The `Name: …` header/value pairs of a /proc/net MIB file, by name. */
 function mibs(text: string): Map<string, Map<string, number>> {

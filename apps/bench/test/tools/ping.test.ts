@@ -1,15 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { labCommands } from '../../src/commands.js';
 import { bootLab, type Lab } from '../../src/lab/lab.js';
-import { defaultVars } from '../../src/lab/script.js';
-import { runLine } from '../../src/lab/shell.js';
 import { combinedOutput } from '../../src/tools/output.js';
 import { LAB_EPOCH_SECONDS } from '../../src/tools/net/host.js';
 import type { CommandResult } from '../../src/types.js';
 import { ping } from '../../src/tools/ping/command.js';
 import { formatPingHeader, formatPingReply, formatPingStatistics, formatTripTime } from '../../src/tools/ping/format.js';
+import { sh as labSh } from '../labShell.js';
 
 /**
  * The echo requests `lab`'s EP hands its drivers and the replies its NET_RX takes (ntb0 or lo),
@@ -127,7 +125,7 @@ describe('ping in the lab', () => {
 });
 
 describe('ping as iputils 20240117 checks its arguments', () => {
-  const sh = (lab: Lab, line: string): CommandResult => runLine(line, { lab, board: lab.boards.ep, vars: defaultVars(lab, lab.boards.ep) }, labCommands());
+  const sh = (lab: Lab, line: string): CommandResult => labSh(lab, 'ep', line);
   const header = 'PING 10.0.0.1 (10.0.0.1) 56(84) bytes of data.\n';
   const flood = 'ping: cannot flood, minimal interval for user must be >= 2 ms, use -i 0.002 (or higher)\n';
   const garbage = (rest: string): string => `ping: option argument contains garbage: ${rest}\nping: this will become fatal error in the future\n`;
@@ -230,7 +228,7 @@ describe('ping as iputils 20240117 checks its arguments', () => {
 });
 
 describe('the iputils options of a latency measurement: -f -A -l -D -O -p -t -Q -S -I -n -H -U -v -a', () => {
-  const sh = (lab: Lab, line: string, board: 'rc' | 'ep' = 'ep'): CommandResult => runLine(line, { lab, board: lab.boards[board], vars: defaultVars(lab, lab.boards[board]) }, labCommands());
+  const sh = (lab: Lab, line: string, board: 'rc' | 'ep' = 'ep'): CommandResult => labSh(lab, board, line);
   const header = (dst = '10.0.0.1'): string => `PING ${dst} (${dst}) 56(84) bytes of data.\n`;
   const flood = 'ping: cannot flood, minimal interval for user must be >= 2 ms, use -i 0.002 (or higher)\n';
   const gaps = (t: readonly number[]): number[] => t.slice(1).map((x, i) => x - (t[i] as number));

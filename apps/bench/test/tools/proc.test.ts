@@ -1,11 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { labCommands } from '../../src/commands.js';
 import { bootLab, type Lab } from '../../src/lab/lab.js';
-import { defaultVars } from '../../src/lab/script.js';
-import { runLine } from '../../src/lab/shell.js';
+import { sh as labSh } from '../labShell.js';
 
 function sh(lab: Lab, line: string) {
-  return runLine(line, { lab, board: lab.boards.ep, vars: defaultVars(lab, lab.boards.ep) }, labCommands());
+  return labSh(lab, 'ep', line);
 }
 
 const NTB0 = '/sys/class/net/ntb0';

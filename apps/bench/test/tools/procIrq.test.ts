@@ -1,12 +1,11 @@
 import type { IrqVector } from '@ntbsim/kernel';
 import { describe, expect, it } from 'vitest';
-import { labCommands } from '../../src/commands.js';
 import { bootLab, type Lab } from '../../src/lab/lab.js';
-import { defaultVars } from '../../src/lab/script.js';
-import { completePath, runLine } from '../../src/lab/shell.js';
+import { completePath } from '../../src/lab/shell.js';
+import { sh as labSh } from '../labShell.js';
 
 function sh(lab: Lab, line: string) {
-  return runLine(line, { lab, board: lab.boards.rc, vars: defaultVars(lab, lab.boards.rc) }, labCommands());
+  return labSh(lab, 'rc', line);
 }
 
 /** The first ntb_epf vector of the RC and the path of its /proc/irq directory. */
@@ -78,6 +77,6 @@ describe('/proc/irq (kernel/irq/proc.c)', () => {
     const later = lab.boards.rc.host.requestIrq('later', () => undefined);
     expect(sh(lab, `cat /proc/irq/${later.num}/smp_affinity /proc/irq/${later.num}/effective_affinity_list`).stdout).toBe('f0\n4\n');
     // Each board's kernel has its own.
-    expect(runLine(`cat ${file}`, { lab, board: lab.boards.ep, vars: defaultVars(lab, lab.boards.ep) }, labCommands()).stdout).toBe('ff\n');
+    expect(labSh(lab, 'ep', `cat ${file}`).stdout).toBe('ff\n');
   });
 });

@@ -1,12 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { labCommands } from '../../src/commands.js';
 import { bootLab, type Lab } from '../../src/lab/lab.js';
-import { defaultVars } from '../../src/lab/script.js';
-import { runLine } from '../../src/lab/shell.js';
+import type { CommandResult } from '../../src/types.js';
+import { sh as labSh } from '../labShell.js';
 
-function sh(lab: Lab, line: string) {
-  return runLine(line, { lab, board: lab.boards.ep, vars: defaultVars(lab, lab.boards.ep) }, labCommands());
-}
+const sh = (lab: Lab, line: string): CommandResult => labSh(lab, 'ep', line);
 
 /** The /proc/sys file of sysctl `name`. */
 const file = (name: string): string => `/proc/sys/${name.replaceAll('.', '/')}`;

@@ -1,12 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { labCommands } from '../../src/commands.js';
 import { bootLab, type Lab, type LabOptions } from '../../src/lab/lab.js';
-import { defaultVars } from '../../src/lab/script.js';
-import { runLine } from '../../src/lab/shell.js';
+import type { CommandResult } from '../../src/types.js';
+import { sh as labSh } from '../labShell.js';
 
-function sh(lab: Lab, line: string) {
-  return runLine(line, { lab, board: lab.boards.rc, vars: defaultVars(lab, lab.boards.rc) }, labCommands());
-}
+const sh = (lab: Lab, line: string): CommandResult => labSh(lab, 'rc', line);
 
 const PARAMS = '/sys/module/ntb_transport/parameters';
 const WRITE = (why: string): { stdout: string; stderr: string; status: number } => ({ stdout: '', stderr: `bash: echo: write error: ${why}\n`, status: 1 });

@@ -1,12 +1,8 @@
 import { getProfile } from '@ntbsim/kernel';
 import { describe, expect, it } from 'vitest';
-import { labCommands } from '../../src/commands.js';
-import { bootLab, type Lab } from '../../src/lab/lab.js';
-import { defaultVars } from '../../src/lab/script.js';
-import { runLine } from '../../src/lab/shell.js';
-import type { CommandResult } from '../../src/types.js';
+import { bootLab } from '../../src/lab/lab.js';
+import { sh } from '../labShell.js';
 
-const sh = (lab: Lab, board: 'rc' | 'ep', line: string): CommandResult => runLine(line, { lab, board: lab.boards[board], vars: defaultVars(lab, lab.boards[board]) }, labCommands());
 const TRY = "Try 'uname --help' for more information.\n";
 
 describe('uname (coreutils 9.1)', () => {

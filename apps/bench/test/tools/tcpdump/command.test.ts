@@ -6,19 +6,14 @@
 import fc from 'fast-check';
 import { parseIpv4, Skb, TCP_FLAG, type L4Header } from '@ntbsim/net-core';
 import { describe, expect, it } from 'vitest';
-import { labCommands } from '../../../src/commands.js';
-import { bootLab, type Lab } from '../../../src/lab/lab.js';
-import { defaultVars } from '../../../src/lab/script.js';
-import { runLine } from '../../../src/lab/shell.js';
+import { bootLab } from '../../../src/lab/lab.js';
 import { jobTable } from '../../../src/tools/jobs.js';
 import { combinedOutput } from '../../../src/tools/output.js';
 import { compileFilter } from '../../../src/tools/tcpdump/filter.js';
 import { macString, TcpdumpPrinter, tcpFlagString } from '../../../src/tools/tcpdump/print.js';
 import type { CommandResult } from '../../../src/types.js';
+import { sh } from '../../labShell.js';
 
-function sh(lab: Lab, board: 'rc' | 'ep', line: string): CommandResult {
-  return runLine(line, { lab, board: lab.boards[board], vars: defaultVars(lab, lab.boards[board]) }, labCommands());
-}
 
 const HEADER = (dev: string, snap = 262144): string => `tcpdump: verbose output suppressed, use -v[v]... for full protocol decode\nlistening on ${dev}, link-type EN10MB (Ethernet), snapshot length ${snap} bytes\n`;
 const STATS = (n: number): string => `${n} packet${n === 1 ? '' : 's'} captured\n${n} packet${n === 1 ? '' : 's'} received by filter\n0 packets dropped by kernel\n`;
