@@ -129,6 +129,16 @@ function commandUsage(cmd: string): string {
   return `Usage: ntb-bench [global options] ${(COMMAND_HELP[cmd] ?? '').trimStart()}\n${globalHelp(COMMAND_GLOBALS[cmd])}`;
 }
 
+/**
+ * What follows a usage error, in the manner of GNU tools: the command's synopsis (a sweep's
+ * axes with it) and where its whole help is, or for a global option or an unknown command the
+ * pointer to the general help; the full help would bury the one line that says what was wrong.
+ */
+function usageHint(cmd: string | undefined): string {
+  if (cmd === undefined || COMMAND_HELP[cmd] === undefined) return "Try 'ntb-bench --help' for more information.\n";
+  return `Usage: ntb-bench [global options] ${(COMMAND_HELP[cmd] ?? '').trimStart()}Try 'ntb-bench ${cmd} --help' for more information.\n`;
+}
+
 interface Globals {
   profile: PlatformProfile;
   profileName: string;
@@ -749,9 +759,11 @@ const ONE_SHOT = ['iperf3', 'ethtool', 'ping'];
 
 /** Entry point; returns the exit status. */
 export async function main(argv: string[]): Promise<number> {
+  let command: string | undefined;
   try {
     const { globals, rest } = parseGlobals(argv);
     const [cmd, ...args] = rest;
+    command = cmd;
     // `COMMAND --help` / `-h` (the one-shot tools take theirs to the tool, as on a board).
     if (cmd !== undefined && COMMAND_HELP[cmd] !== undefined && !ONE_SHOT.includes(cmd) && (args.includes('--help') || args.includes('-h'))) {
       process.stdout.write(commandUsage(cmd));
@@ -786,9 +798,7 @@ export async function main(argv: string[]): Promise<number> {
     }
   } catch (e) {
     if (e instanceof UsageError || (e instanceof ParamError && e.syntax)) {
-      // A command's own usage error ('sweep: …') shows that command's usage.
-      const cmd = /^([a-z0-9]+):/.exec(e.message)?.[1];
-      process.stderr.write(`ntb-bench: ${e.message}\n${cmd !== undefined && COMMAND_HELP[cmd] !== undefined ? commandUsage(cmd) : USAGE}`);
+      process.stderr.write(`ntb-bench: ${e.message}\n${usageHint(command)}`);
       return 2;
     }
     if (e instanceof FileError) {
