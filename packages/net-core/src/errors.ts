@@ -15,6 +15,7 @@ export const NET_ERRNO_EXTRA = {
   EINPROGRESS: 115,
   EADDRNOTAVAIL: 99,
   ECONNABORTED: 103,
+  EOVERFLOW: 75,
 } as const;
 
 /** The kernel-table errno names the networking core reports. */
@@ -55,6 +56,7 @@ const EXTRA_TEXT: Record<keyof typeof NET_ERRNO_EXTRA, string> = {
   EINPROGRESS: 'Operation now in progress',
   EADDRNOTAVAIL: 'Cannot assign requested address',
   ECONNABORTED: 'Software caused connection abort',
+  EOVERFLOW: 'Value too large for defined data type',
 };
 
 function isExtra(code: string): code is keyof typeof NET_ERRNO_EXTRA {

@@ -10,11 +10,13 @@
  * `getTsInfo`); no drvinfo, channels or statistics. Its features are `loopback_setup`'s (SG,
  * FRAGLIST, the software GSOs, HW_CSUM, RXCSUM, SCTP_CRC, HIGHDMA, VLAN_CHALLENGED, LOOPBACK on;
  * the software GSOs changeable); the model's lo hands whole skbs to `netif_rx` whatever they say.
+ * Like the kernel's it has no parent, no max_mtu (0: any MTU up to INT_MAX) and a tso_max_size of
+ * GSO_MAX_SIZE (`netif_set_tso_max_size`).
  */
 import type { ExecContext } from '@ntbsim/kernel';
 import { netifRx } from './dev.js';
 import { netdevFeatures, NETIF_F_GSO_SOFTWARE } from './features.js';
-import { createNetDevice, type NetDevice } from './netDevice.js';
+import { createNetDevice, GSO_MAX_SIZE, type NetDevice } from './netDevice.js';
 import type { NetStack } from './netStack.js';
 import type { Skb } from './skb.js';
 import type { NetdevTx } from './types.js';
@@ -52,10 +54,11 @@ export function createLoopback(stack: NetStack): NetDevice {
   };
   dev = createNetDevice(stack, {
     name: 'lo',
-    ops: { open: () => 0, stop: () => undefined, startXmit: xmit, changeMtu: () => 0 },
+    ops: { open: () => 0, stop: () => undefined, startXmit: xmit },
     mtu: LOOPBACK_MTU,
     minMtu: 0,
-    maxMtu: 0x7fffffff,
+    maxMtu: 0,
+    tsoMaxSize: GSO_MAX_SIZE,
     devAddr: new Uint8Array(6),
     noQueue: true,
     loopback: true,

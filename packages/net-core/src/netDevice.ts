@@ -23,7 +23,7 @@
  * carrier change takes effect at once (linkwatch runs carrier events urgently).
  */
 import type { Cpu, ExecContext, Host, Rng } from '@ntbsim/kernel';
-import { NetError, netErrnoName } from './errors.js';
+import { NetError, netErrnoName, netErrnoValue } from './errors.js';
 import { netdevFixFeatures, registerNetdevFeatures } from './features.js';
 import { ETH_ALEN, ETH_HLEN } from './inet.js';
 import { FqCodel, type FqCodelParams } from './sched/fqCodel.js';
@@ -102,7 +102,7 @@ export interface NetDeviceOptions {
   readonly mtu?: number;
   /** Smallest MTU (bytes). Default 68. */
   readonly minMtu?: number;
-  /** Largest MTU (bytes). Default 1500 (ether_setup); ntb_netdev sets 65535. */
+  /** Largest MTU (bytes), 0 for no limit below INT_MAX (the loopback's unset max_mtu). Default 1500 (ether_setup); ntb_netdev sets 65535. */
   readonly maxMtu?: number;
   /** Qdisc limit (packets). Default 1000. */
   readonly txqueuelen?: number;
@@ -122,7 +122,34 @@ export interface NetDeviceOptions {
   readonly noQueue?: boolean;
   /** IFF_LOOPBACK (the `lo` device). Default false. */
   readonly loopback?: boolean;
+  /** The device's parent (SET_NETDEV_DEV). Default none. */
+  readonly parent?: NetDeviceParent;
+  /** tso_max_size (bytes): netif_set_tso_max_size. Default TSO_LEGACY_MAX_SIZE (65536); lo sets GSO_MAX_SIZE. */
+  readonly tsoMaxSize?: number;
 }
+
+/**
+ * The parent of a net device (`dev->dev.parent`, SET_NETDEV_DEV): netdev_printk prefixes a
+ * device's messages with its driver and name, rtnetlink reports its name and bus
+ * (IFLA_PARENT_DEV_NAME, IFLA_PARENT_DEV_BUS_NAME).
+ */
+export interface NetDeviceParent {
+  /** dev_name(parent), e.g. `ntb_netdev0`. */
+  readonly name: string;
+  /** parent->bus->name, e.g. `ntb_transport`. */
+  readonly bus: string;
+  /** dev_driver_string(parent): the driver bound to it, e.g. `ntb_netdev`. */
+  readonly driver: string;
+}
+
+/** GSO_MAX_SEGS: the largest segment count of a GSO packet (and TSO_MAX_SEGS). */
+export const GSO_MAX_SEGS = 65535;
+/** GSO_LEGACY_MAX_SIZE (bytes): the default gso_max_size (and TSO_LEGACY_MAX_SIZE, GRO_LEGACY_MAX_SIZE). */
+export const GSO_LEGACY_MAX_SIZE = 65536;
+/** GSO_MAX_SIZE (bytes): 8 × GSO_MAX_SEGS, the BIG TCP limit lo and tunnels set as their tso_max_size. */
+export const GSO_MAX_SIZE = 8 * GSO_MAX_SEGS;
+/** INT_MAX: dev_set_mtu takes an int, the limit of a device without max_mtu. */
+const INT_MAX = 0x7fffffff;
 
 function newStats(): NetDevStats {
   return {
@@ -178,12 +205,24 @@ export class NetDevice {
   readonly ops: NetDeviceOps;
   /** The driver's ethtool_ops object, opaque here. */
   ethtoolOps: unknown;
-  /** Current MTU (bytes): the largest IP packet. The driver's `changeMtu` sets it. */
+  /** Current MTU (bytes): the largest IP packet. The driver's `changeMtu` sets it, or the core without one. */
   mtu: number;
   /** Smallest MTU (bytes). */
   minMtu: number;
-  /** Largest MTU (bytes). */
+  /** Largest MTU (bytes), 0 when unset (no limit below INT_MAX: lo). */
   maxMtu: number;
+  /** The parent device (SET_NETDEV_DEV), null for a software device such as lo. */
+  readonly parent: NetDeviceParent | null;
+  /** gso_max_size (bytes): the largest GSO packet the stack builds for the device. */
+  readonly gsoMaxSize = GSO_LEGACY_MAX_SIZE;
+  /** gso_max_segs: the most segments in one GSO packet. */
+  readonly gsoMaxSegs = GSO_MAX_SEGS;
+  /** tso_max_size (bytes): the largest TSO packet the device takes. */
+  readonly tsoMaxSize: number;
+  /** tso_max_segs: the most segments in one TSO packet. */
+  readonly tsoMaxSegs = GSO_MAX_SEGS;
+  /** gro_max_size (bytes): the largest packet GRO builds. */
+  readonly groMaxSize = GSO_LEGACY_MAX_SIZE;
   /** Qdisc limit (packets), `ip link set txqueuelen`. */
   txqueuelen: number;
   /** IFF_NO_QUEUE: transmits bypass the qdisc (`noqueue`). */
@@ -213,6 +252,7 @@ export class NetDevice {
   private readonly queues: NetdevQueue[];
   private activeFeatures: bigint;
   private upFlag = false;
+  private promisc = 0;
   private carrierFlag = false;
   private carrierUps = 0;
   private carrierDowns = 0;
@@ -241,9 +281,11 @@ export class NetDevice {
     const maxMtu = options.maxMtu ?? ETH_DATA_LEN;
     checkInt(`${name}: minMtu`, minMtu, 0, ETH_MAX_MTU);
     // Only the loopback device goes past ETH_MAX_MTU (its LOOPBACK_MTU is 64 KiB; its max_mtu is unset).
-    checkInt(`${name}: maxMtu`, maxMtu, minMtu, options.loopback === true ? 0x7fffffff : ETH_MAX_MTU);
-    const mtu = options.mtu ?? Math.min(ETH_DATA_LEN, maxMtu);
-    checkInt(`${name}: mtu`, mtu, minMtu, maxMtu);
+    if (maxMtu !== 0) checkInt(`${name}: maxMtu`, maxMtu, minMtu, ETH_MAX_MTU);
+    const mtu = options.mtu ?? (maxMtu === 0 ? ETH_DATA_LEN : Math.min(ETH_DATA_LEN, maxMtu));
+    checkInt(`${name}: mtu`, mtu, minMtu, maxMtu === 0 ? INT_MAX : maxMtu);
+    const tsoMaxSize = options.tsoMaxSize ?? GSO_LEGACY_MAX_SIZE;
+    checkInt(`${name}: tsoMaxSize`, tsoMaxSize, 0, GSO_MAX_SIZE);
     const qlen = options.txqueuelen ?? DEFAULT_TX_QUEUE_LEN;
     checkInt(`${name}: txqueuelen`, qlen, 0, 0xffffffff);
     const addr = options.devAddr ?? ethRandomAddr(stack.host.sim.rng);
@@ -254,6 +296,8 @@ export class NetDevice {
     this.mtu = mtu;
     this.minMtu = minMtu;
     this.maxMtu = maxMtu;
+    this.parent = options.parent ?? null;
+    this.tsoMaxSize = tsoMaxSize;
     this.txqueuelen = qlen;
     this.noQueue = options.noQueue === true;
     this.loopback = options.loopback === true;
@@ -294,6 +338,35 @@ export class NetDevice {
     if (next === this.activeFeatures) return false;
     this.activeFeatures = next;
     return true;
+  }
+
+  /** dev->promiscuity: how many users (packet sockets of capture tools) asked for every frame. */
+  get promiscuity(): number {
+    return this.promisc;
+  }
+
+  /**
+   * dev_set_promiscuity: add `inc` to the unsigned count; IFF_PROMISC follows it and each change
+   * of that flag is logged (`entered`/`left promiscuous mode`, netdev_info). -EOVERFLOW, with
+   * netdev_warn's line and nothing changed, when an increment would wrap the count to 0.
+   */
+  setPromiscuity(inc: number): number {
+    if (!Number.isInteger(inc)) throw new NetError('EINVAL', `${this.name}: promiscuity increment ${String(inc)}: allowed an integer`);
+    const next = (this.promisc + inc) >>> 0;
+    if (next === 0 && inc > 0) {
+      this.printk('promiscuity touches roof, set promiscuity failed. promiscuity feature of device might be broken.');
+      return -netErrnoValue('EOVERFLOW');
+    }
+    const was = this.promisc !== 0;
+    this.promisc = next;
+    if (was !== (next !== 0)) this.printk(`${next !== 0 ? 'entered' : 'left'} promiscuous mode`);
+    return 0;
+  }
+
+  /** netdev_printk: `text` in the kernel log, after the parent's driver and name (when it has a parent) and the device's name. */
+  printk(text: string): string {
+    const p = this.parent;
+    return this.host.printk(`${p === null ? '' : `${p.driver} ${p.name} `}${this.name}: ${text}`);
   }
 
   /** Whether it is administratively up (IFF_UP, netif_running). */
@@ -487,14 +560,17 @@ export class NetDevice {
   }
 
   /**
-   * Set the MTU (dev_set_mtu): EINVAL outside minMtu..maxMtu; a driver error is thrown with its
+   * Set the MTU (dev_set_mtu): EINVAL outside minMtu..maxMtu (..INT_MAX when maxMtu is 0); a driver error is thrown with its
    * errno. Then NETDEV_CHANGEMTU: below IPV4_MIN_MTU (68) the stack drops the device's IPv4
    * addresses (inetdev_event); sockets see the new MTU.
    */
   setMtu(mtu: number): void {
-    checkInt(`${this.name}: mtu`, mtu, this.minMtu, this.maxMtu);
+    checkInt(`${this.name}: mtu`, mtu, this.minMtu, this.maxMtu === 0 ? INT_MAX : this.maxMtu);
     if (mtu === this.mtu) return;
-    const rc = this.ops.changeMtu(mtu);
+    // __dev_set_mtu: the driver's ndo_change_mtu, else the core writes it.
+    let rc = 0;
+    if (this.ops.changeMtu === undefined) this.mtu = mtu;
+    else rc = this.ops.changeMtu(mtu);
     if (rc < 0) throw new NetError(netErrnoName(rc) ?? 'EIO', `${this.name}: ndo_change_mtu(${mtu}) failed with ${rc}`);
     this.stack.onMtuChange(this);
     this.stack.onDeviceChange(this);

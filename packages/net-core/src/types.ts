@@ -35,8 +35,8 @@ export interface NetDeviceOps {
   stop(): void;
   /** ndo_start_xmit: transmit `skb` on queue `skb.queueMapping`; NETDEV_TX_OK or NETDEV_TX_BUSY. */
   startXmit(skb: Skb, ctx: ExecContext): NetdevTx;
-  /** ndo_change_mtu: 0 (after setting `dev.mtu`) or a negative errno, e.g. `-ERRNO.EINVAL`. */
-  changeMtu(newMtu: number): number;
+  /** ndo_change_mtu: 0 (after setting `dev.mtu`) or a negative errno, e.g. `-ERRNO.EINVAL`; without it the core sets `dev.mtu` (__dev_set_mtu). */
+  changeMtu?(newMtu: number): number;
   /** ndo_select_queue: the TX queue for `skb` (capped to the real queue count by the core). */
   selectQueue?(skb: Skb, ctx: ExecContext): number;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { NetError } from '../src/index.js';
+import { createNetDevice, GSO_LEGACY_MAX_SIZE, GSO_MAX_SIZE, NetError } from '../src/index.js';
 import { makeLab } from './helpers.js';
 
 describe('NetDevice', () => {
@@ -54,5 +54,48 @@ describe('NetDevice', () => {
     expect(dev.realNumTxQueues).toBe(2);
     expect(dev.txQueue(3).xpsCpus).toBe(0);
     expect(() => dev.netifSetRealNumTxQueues(5)).toThrow(/real_num_tx_queues/);
+  });
+});
+
+describe('NetDevice promiscuity (dev_set_promiscuity) and the attributes rtnetlink reports', () => {
+  it('counts users; IFF_PROMISC follows the count and each change of it is logged with the parent driver and name', () => {
+    const lab = makeLab();
+    const dev = createNetDevice(lab.sa, { name: 'ntb7', ops: { open: () => 0, stop: () => undefined, startXmit: () => 'ok' }, parent: { name: 'ntb_netdev0', bus: 'ntb_transport', driver: 'ntb_netdev' } });
+    const before = lab.a.kmsg().length;
+    expect(dev.promiscuity).toBe(0);
+    expect([dev.setPromiscuity(1), dev.setPromiscuity(1), dev.promiscuity]).toEqual([0, 0, 2]);
+    expect([dev.setPromiscuity(-1), dev.setPromiscuity(-1), dev.promiscuity]).toEqual([0, 0, 0]);
+    // Only the 0 → 1 and 1 → 0 transitions change the flag, so two lines for four calls.
+    expect(lab.a.kmsg().slice(before).map((l) => l.replace(/^\[[ \d.]+\] /, ''))).toEqual(['ntb_netdev ntb_netdev0 ntb7: entered promiscuous mode', 'ntb_netdev ntb_netdev0 ntb7: left promiscuous mode']);
+    // A device without a parent (lo) is named alone, as netdev_printk does.
+    const lo = lab.sa.loopback;
+    expect(lo.parent).toBeNull();
+    expect(lo.setPromiscuity(1)).toBe(0);
+    expect(lab.a.kmsg().at(-1)).toMatch(/\] lo: entered promiscuous mode$/);
+    expect(() => dev.setPromiscuity(0.5)).toThrow(NetError);
+  });
+
+  it('an increment that would wrap the unsigned count to 0 is -EOVERFLOW with the kernel warning, the count unchanged', () => {
+    const lab = makeLab();
+    const dev = lab.veth.a.dev;
+    expect(dev.setPromiscuity(0xffffffff)).toBe(0);
+    expect(dev.setPromiscuity(1)).toBe(-75);
+    expect(dev.promiscuity).toBe(0xffffffff);
+    expect(lab.a.kmsg().at(-1)).toMatch(/: promiscuity touches roof, set promiscuity failed\. promiscuity feature of device might be broken\.$/);
+  });
+
+  it('lo: no max_mtu (0: any MTU up to INT_MAX, set by the core as lo has no ndo_change_mtu), tso_max_size GSO_MAX_SIZE; others the legacy limits', () => {
+    const lab = makeLab();
+    const lo = lab.sa.loopback;
+    expect([lo.minMtu, lo.maxMtu, lo.tsoMaxSize, lo.gsoMaxSize, lo.gsoMaxSegs, lo.tsoMaxSegs, lo.groMaxSize]).toEqual([0, 0, GSO_MAX_SIZE, 65536, 65535, 65535, 65536]);
+    expect(GSO_MAX_SIZE).toBe(524280);
+    lo.setMtu(0x7fffffff);
+    expect(lo.mtu).toBe(0x7fffffff);
+    expect(() => lo.setMtu(0x80000000)).toThrow(NetError);
+    lo.setMtu(1500);
+    expect(lo.mtu).toBe(1500);
+    const dev = lab.veth.a.dev;
+    expect([dev.tsoMaxSize, dev.parent]).toEqual([GSO_LEGACY_MAX_SIZE, null]);
+    expect(() => createNetDevice(lab.sa, { name: 'x0', ops: { open: () => 0, stop: () => undefined, startXmit: () => 'ok' }, tsoMaxSize: GSO_MAX_SIZE + 1 })).toThrow(NetError);
   });
 });

@@ -24,7 +24,7 @@ export function loadNtbNetdev(bus: TransportBus, stack: NetStack, options: NtbNe
     name: 'ntb_netdev',
     probe(dev: TransportClientDev): number {
       try {
-        devices.set(dev.name, new NtbNetdev(dev.transport, stack, { ...options, name: options.name ?? `ntb${devices.size}` }));
+        devices.set(dev.name, new NtbNetdev(dev.transport, stack, { ...options, name: options.name ?? `ntb${devices.size}`, clientDev: dev.name }));
       } catch (e) {
         if (e instanceof NtbNetdevError) return -ERRNO[e.code];
         throw e;

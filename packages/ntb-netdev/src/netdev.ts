@@ -54,7 +54,7 @@ const WAKE_TIMERS: readonly WakeTimerKind[] = ['jiffy', 'hrtimer'];
 const PAYLOADS: readonly PayloadMode[] = ['functional', 'timing'];
 
 /** The fields of NtbNetdevOptions. */
-const OPTION_KEYS = ['name', 'variant', 'queues', 'wakeTimer', 'hrtimerNs', 'payload', 'rxqSize'] as const satisfies readonly (keyof NtbNetdevOptions)[];
+const OPTION_KEYS = ['name', 'variant', 'queues', 'wakeTimer', 'hrtimerNs', 'payload', 'rxqSize', 'clientDev'] as const satisfies readonly (keyof NtbNetdevOptions)[];
 
 /**
  * Check driver options before anything is created: throws NtbNetdevError (EINVAL) naming an
@@ -79,6 +79,8 @@ export function validateNtbNetdevOptions(options: NtbNetdevOptions): void {
   int('queues', options.queues, 1, NTB_NETDEV_MAX_QUEUES);
   int('hrtimerNs', options.hrtimerNs, 1, Number.MAX_SAFE_INTEGER);
   int('rxqSize', options.rxqSize, 1, 0xffff);
+  const dev: unknown = options.clientDev;
+  if (dev !== undefined && (typeof dev !== 'string' || !/^[^\s/]+$/.test(dev))) bad('clientDev', dev, 'a device name (no spaces or /)');
 }
 
 /** One queue's context (struct ntb_netdev_queue). */
@@ -146,6 +148,8 @@ export class NtbNetdev {
       devAddr: ethRandomAddr(stack.host.sim.rng),
       features: NETIF_F.HIGHDMA,
       hwFeatures: NETIF_F.HIGHDMA,
+      // SET_NETDEV_DEV(ndev, client_dev): the transport client device, bound to this driver.
+      parent: { name: options.clientDev ?? 'ntb_netdev0', bus: 'ntb_transport', driver: 'ntb_netdev' },
     });
     const want = this.variant === 'mq' ? (options.queues ?? 1) : 1;
     try {

@@ -29,6 +29,8 @@ export interface NtbNetdevOptions {
   readonly payload?: PayloadMode;
   /** Receive buffers posted per queue (NTB_RXQ_SIZE). Default 100. */
   readonly rxqSize?: number;
+  /** The transport client device probed (`ntb_netdev<i>` on the `ntb_transport` bus): the netdev's parent (SET_NETDEV_DEV). Default `ntb_netdev0`; the module's probe passes its own. */
+  readonly clientDev?: string;
 }
 
 /** Per-queue driver counters (ethtool -S `rx_queue_N_*` / `tx_queue_N_*`). */

@@ -40,6 +40,8 @@ describe('modprobe ntb_netdev (loadNtbNetdev)', () => {
       expect(transport?.freeQueueCount).toBe(free - 1);
       expect(nd.ndev.isUp).toBe(false);
       expect(nd.ndev.netifCarrierOk()).toBe(false);
+      // SET_NETDEV_DEV(ndev, client_dev): the parent is the client device the driver bound to.
+      expect(nd.ndev.parent).toEqual({ name: 'ntb_netdev0', bus: 'ntb_transport', driver: 'ntb_netdev' });
     }
   });
 
@@ -218,7 +220,9 @@ describe('options and atomic loads', () => {
     const bad: [NtbNetdevOptions, RegExp][] = [
       [{ queues: Number.NaN }, /option queues: got NaN, allowed an integer in 1\.\.64/],
       // Not an object literal, so TypeScript's excess-property check does not see the misspelling.
-      [JSON.parse('{"queue": 2}') as NtbNetdevOptions, /unknown option queue; known: name, variant, queues, wakeTimer, hrtimerNs, payload, rxqSize/],
+      [JSON.parse('{"queue": 2}') as NtbNetdevOptions, /unknown option queue; known: name, variant, queues, wakeTimer, hrtimerNs, payload, rxqSize, clientDev/],
+      [{ clientDev: 'ntb netdev0' }, /option clientDev: got "ntb netdev0", allowed a device name \(no spaces or \/\)/],
+      [{ clientDev: 7 as unknown as string }, /option clientDev: got 7/],
       [{ queues: 1.5 }, /option queues: got 1\.5, allowed an integer in 1\.\.64/],
       [{ queues: 0 }, /option queues: got 0/],
       [{ queues: 65 }, /option queues: got 65/],

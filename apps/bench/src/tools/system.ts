@@ -167,12 +167,24 @@ export const top: Command = (argv, env) => {
  * tc created with a handle, whatever its children — or the root qdisc's kind: net.core.default_qdisc's,
  * or one `tc qdisc replace` grafted; kept while down).
  */
-function linkLine(dev: NetDevice): string {
+function linkLine(dev: NetDevice, details = false): string {
   const running = dev.isUp && dev.operstate === 'UP';
   const kind = dev.loopback ? ['LOOPBACK'] : ['BROADCAST', 'MULTICAST'];
   const flags = [...(dev.isUp && !running ? ['NO-CARRIER'] : []), ...kind, ...(dev.isUp ? ['UP'] : []), ...(dev.isUp && dev.netifCarrierOk() ? ['LOWER_UP'] : [])];
   const link = dev.loopback ? `link/loopback ${formatMac(dev.devAddr)} brd 00:00:00:00:00:00` : `link/ether ${formatMac(dev.devAddr)} brd ff:ff:ff:ff:ff:ff`;
-  return `${dev.ifindex}: ${dev.name}: <${flags.join(',')}> mtu ${dev.mtu} qdisc ${dev.rootQdiscKind} state ${stateOf(dev)} mode DEFAULT group default qlen ${dev.txqueuelen}\n    ${link}\n`;
+  return `${dev.ifindex}: ${dev.name}: <${flags.join(',')}> mtu ${dev.mtu} qdisc ${dev.rootQdiscKind} state ${stateOf(dev)} mode DEFAULT group default qlen ${dev.txqueuelen}\n    ${link}${details ? linkDetails(dev) : ''}\n`;
+}
+
+/**
+ * What `ip -d` adds to the link line: iproute2 6.1 print_linkinfo's show_details run over the
+ * attributes rtnl_fill_ifinfo sends — promiscuity (a capture's packet socket holds one), the MTU
+ * range (0 for lo's unset max_mtu), the queue counts, the GSO/TSO/GRO limits, and the parent
+ * device's bus and name (ntb0's is its ntb_transport client device; lo has none). No link kind,
+ * and no addrgenmode: the boards have no IPv6.
+ */
+function linkDetails(dev: NetDevice): string {
+  const parent = dev.parent === null ? '' : `parentbus ${dev.parent.bus} parentdev ${dev.parent.name} `;
+  return ` promiscuity ${dev.promiscuity} minmtu ${dev.minMtu} maxmtu ${dev.maxMtu} numtxqueues ${dev.numTxQueues} numrxqueues ${dev.numRxQueues} gso_max_size ${dev.gsoMaxSize} gso_max_segs ${dev.gsoMaxSegs} tso_max_size ${dev.tsoMaxSize} tso_max_segs ${dev.tsoMaxSegs} gro_max_size ${dev.groMaxSize} ${parent}`;
 }
 
 /** The operstate `ip` prints: lo's driver reports none (UNKNOWN while up), a link without carrier shows DOWN. */
@@ -240,8 +252,8 @@ export function formatLinkStats(s: NetDevStats, level = 1, carrierChanges: numbe
 }
 
 /** The `ip -s link show DEV` block (iproute2 ≥ 5.19 layout), `level` the number of `-s`; `-s -s` shows the device's carrier changes as transns. */
-export function ipStatsBlock(dev: NetDevice, level = 1): string {
-  return linkLine(dev) + formatLinkStats(dev.stats, level, dev.carrierCounts.changes);
+export function ipStatsBlock(dev: NetDevice, level = 1, details = false): string {
+  return linkLine(dev, details) + formatLinkStats(dev.stats, level, dev.carrierCounts.changes);
 }
 
 /**
@@ -337,7 +349,8 @@ function ipLinkSet(board: Board, args: readonly string[]): CommandResult {
       d.setMtu(mtu);
     } catch (e) {
       const code = (e as { code?: string }).code;
-      const msg = mtu > d.maxMtu ? 'Error: mtu greater than device maximum.\n' : mtu < d.minMtu ? 'Error: mtu less than device minimum.\n' : `RTNETLINK answers: ${strerror((code ?? 'EINVAL') as Errno)}\n`;
+      // dev_validate_mtu: an int below min_mtu (a u32 past INT_MAX is negative), then above a set max_mtu.
+      const msg = (mtu | 0) < d.minMtu ? 'Error: mtu less than device minimum.\n' : d.maxMtu > 0 && mtu > d.maxMtu ? 'Error: mtu greater than device maximum.\n' : `RTNETLINK answers: ${strerror((code ?? 'EINVAL') as Errno)}\n`;
       return result('', msg, 2);
     }
   }
@@ -384,10 +397,10 @@ function ipBrief(board: Board, obj: 'link' | 'address', args: readonly string[])
   return result(lines.join(''));
 }
 
-function ipLink(board: Board, args: readonly string[], stats: number): CommandResult {
+function ipLink(board: Board, args: readonly string[], stats: number, details: boolean): CommandResult {
   const [verb, ...rest] = args;
   if (verb === undefined || matches(verb, 'show') || matches(verb, 'list') || verb === 'lst') {
-    return result(shownDevices(board, rest).map((d) => (stats > 0 ? ipStatsBlock(d, stats) : linkLine(d))).join(''));
+    return result(shownDevices(board, rest).map((d) => (stats > 0 ? ipStatsBlock(d, stats, details) : linkLine(d, details))).join(''));
   }
   if (matches(verb, 'set') || matches(verb, 'change')) return ipLinkSet(board, rest);
   if (matches(verb, 'add') || matches(verb, 'delete') || matches(verb, 'replace')) return result('', 'RTNETLINK answers: Operation not supported\n', 2);
@@ -395,13 +408,13 @@ function ipLink(board: Board, args: readonly string[], stats: number): CommandRe
   throw new IpExit(`Command "${verb}" is unknown, try "ip link help".\n`, 255);
 }
 
-function ipAddr(board: Board, args: readonly string[]): CommandResult {
+function ipAddr(board: Board, args: readonly string[], details: boolean): CommandResult {
   const [verb, ...rest] = args;
   if (verb === undefined || matches(verb, 'show') || matches(verb, 'list') || verb === 'lst') {
     // print_addrinfo: the address (scope host on lo), then its lifetimes (IFA_CACHEINFO; forever for `ip addr add`).
     const blocks = shownDevices(board, rest).map((d) => {
       const addrs = board.stack.addressesOf(d).map((a) => `    inet ${a} scope ${d.loopback ? 'host' : 'global'} ${d.name}\n       valid_lft forever preferred_lft forever\n`);
-      return linkLine(d).replace(' mode DEFAULT group default', ' group default') + addrs.join('');
+      return linkLine(d, details).replace(' mode DEFAULT group default', ' group default') + addrs.join('');
     });
     return result(blocks.join(''));
   }
@@ -455,10 +468,11 @@ function ipAddrModify(board: Board, add: boolean, args: readonly string[]): Comm
 /**
  * `ip route get ADDRESS`: the route the kernel picks for a packet to it (fib lookup of the
  * local, then the main table), as iproute2 prints the RTM_NEWROUTE answer — a local address
- * through `lo`, marked `local` with the `<local>` cache flag — with the user's uid (1000; 0
- * under sudo); no route is the kernel's ENETUNREACH.
+ * through `lo`, marked `local`, with the `<local>` cache flag — with the user's uid (1000; 0
+ * under sudo); no route is the kernel's ENETUNREACH. print_route names the type when it is not
+ * unicast and the table when it is not main, both under `-d`.
  */
-function ipRouteGet(env: ShellEnv, args: readonly string[]): CommandResult {
+function ipRouteGet(env: ShellEnv, args: readonly string[], details: boolean): CommandResult {
   const words = args[0] === 'to' ? args.slice(1) : args;
   const [addr, ...more] = words;
   if (addr === undefined) throw new IpExit('need at least a destination address\n', 255);
@@ -473,13 +487,17 @@ function ipRouteGet(env: ShellEnv, args: readonly string[]): CommandResult {
   if (r === null) return result('', 'RTNETLINK answers: Network is unreachable\n', 2);
   const local = r.dev === env.board.stack.loopback;
   const uid = runsAsRoot(env) ? 0 : 1000;
-  return result(`${local ? 'local ' : ''}${formatIpv4(dst.addr)} dev ${r.dev.name} src ${formatIpv4(r.src)} uid ${uid} \n    cache ${local ? '<local> ' : ''}\n`);
+  const type = local ? 'local ' : details ? 'unicast ' : '';
+  // rt_fill_info's RTA_TABLE: the main table, whose trie also holds the local routes while the
+  // boards have no policy rules (fib_lookup without fib_has_custom_rules); ip prints it under -d.
+  const table = details ? 'table main ' : '';
+  return result(`${type}${formatIpv4(dst.addr)} dev ${r.dev.name} ${table}src ${formatIpv4(r.src)} uid ${uid} \n    cache ${local ? '<local> ' : ''}\n`);
 }
 
-function ipRoute(env: ShellEnv, args: readonly string[]): CommandResult {
+function ipRoute(env: ShellEnv, args: readonly string[], details: boolean): CommandResult {
   const board = env.board;
   const [verb, ...rest] = args;
-  if (verb !== undefined && matches(verb, 'get')) return ipRouteGet(env, rest);
+  if (verb !== undefined && matches(verb, 'get')) return ipRouteGet(env, rest, details);
   if (verb !== undefined && !matches(verb, 'show') && !matches(verb, 'list') && verb !== 'lst') {
     if (matches(verb, 'add') || matches(verb, 'change') || matches(verb, 'replace') || matches(verb, 'delete') || matches(verb, 'append') || matches(verb, 'flush')) return result('', 'RTNETLINK answers: Operation not supported\n', 2);
     if (matches(verb, 'help')) throw new IpExit(IP_ROUTE_USAGE, 255);
@@ -494,7 +512,7 @@ function ipRoute(env: ShellEnv, args: readonly string[]): CommandResult {
   const lines = board.stack.addressesOf(nd.ndev).map((a) => {
     const p = parseIpv4Prefix(a);
     const mask = p.prefixLen === 0 ? 0 : (0xffffffff << (32 - p.prefixLen)) >>> 0;
-    return `${formatIpv4((p.addr & mask) >>> 0)}/${p.prefixLen}${filtered ? '' : ` dev ${nd.ndev.name}`} proto kernel scope link src ${formatIpv4(p.addr)} ${nd.ndev.netifCarrierOk() ? '' : 'linkdown '}\n`;
+    return `${details ? 'unicast ' : ''}${formatIpv4((p.addr & mask) >>> 0)}/${p.prefixLen}${filtered ? '' : ` dev ${nd.ndev.name}`} proto kernel scope link src ${formatIpv4(p.addr)} ${nd.ndev.netifCarrierOk() ? '' : 'linkdown '}\n`;
   });
   return result(lines.join(''));
 }
@@ -633,13 +651,14 @@ function ipNeigh(board: Board, args: readonly string[], stats: number): CommandR
 }
 
 /**
- * `ip [-s] link [show [dev] DEV]`, `ip link set [dev] DEV [up|down] [mtu N] [txqueuelen N]`, `ip addr [show [dev] DEV]`, `ip route`,
+ * `ip [-s] [-d] link [show [dev] DEV]`, `ip link set [dev] DEV [up|down] [mtu N] [txqueuelen N]`, `ip addr [show [dev] DEV]`, `ip route`,
  * `ip neigh` (iproute2): the whole line is parsed before anything is applied, and errors print as ip prints them.
  */
 export const ip: Command = (argv, env) => {
   const args = argv.slice(1);
   let stats = 0;
   let brief = false;
+  let details = false;
   try {
     while (args[0]?.startsWith('-') === true) {
       const arg = args.shift() as string;
@@ -647,6 +666,7 @@ export const ip: Command = (argv, env) => {
       const opt = arg.startsWith('--') ? arg.slice(1) : arg;
       // ++show_stats: `-s -s` adds the error rows.
       if (matches(opt, '-statistics') || matches(opt, '-stats')) stats++;
+      else if (matches(opt, '-details')) details = true;
       else if (opt === '-br' || matches(opt, '-brief')) brief = true;
       else if (opt === '-h' || matches(opt, '-help')) throw new IpExit(IP_USAGE, 255);
       else if (opt !== '-4') throw new IpExit(`Option "${opt}" is unknown, try "ip -help".\n`, 255);
@@ -656,9 +676,9 @@ export const ip: Command = (argv, env) => {
     if (brief && (matches(obj, 'link') || matches(obj, 'address')) && (rest[0] === undefined || matches(rest[0], 'show') || matches(rest[0], 'list') || rest[0] === 'lst')) {
       return ipBrief(env.board, matches(obj, 'link') ? 'link' : 'address', rest.slice(1));
     }
-    if (matches(obj, 'link')) return ipLink(env.board, rest, stats);
-    if (matches(obj, 'address')) return ipAddr(env.board, rest);
-    if (matches(obj, 'route')) return ipRoute(env, rest);
+    if (matches(obj, 'link')) return ipLink(env.board, rest, stats, details);
+    if (matches(obj, 'address')) return ipAddr(env.board, rest, details);
+    if (matches(obj, 'route')) return ipRoute(env, rest, details);
     if (matches(obj, 'neighbour') || matches(obj, 'neighbor')) return ipNeigh(env.board, rest, stats);
     if (matches(obj, 'help')) throw new IpExit(IP_USAGE, 255);
     throw new IpExit(`Object "${obj}" is unknown, try "ip help".\n`, 255);

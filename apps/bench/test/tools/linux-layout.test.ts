@@ -191,6 +191,70 @@ describe('ip link', () => {
   });
 });
 
+describe('ip -d: the details iproute2 6.1 prints', () => {
+  const LO_DETAILS = ' promiscuity 0 minmtu 0 maxmtu 0 numtxqueues 1 numrxqueues 1 gso_max_size 65536 gso_max_segs 65535 tso_max_size 524280 tso_max_segs 65535 gro_max_size 65536 ';
+  const ntb0Details = (queues: number, promiscuity = 0): string =>
+    ` promiscuity ${promiscuity} minmtu 0 maxmtu 65535 numtxqueues ${queues} numrxqueues ${queues} gso_max_size 65536 gso_max_segs 65535 tso_max_size 65536 tso_max_segs 65535 gro_max_size 65536 parentbus ntb_transport parentdev ntb_netdev0 `;
+
+  it('link and addr: the link line gains the MTU range, queue counts, GSO/TSO/GRO limits and ntb0\'s parent (its ntb_transport client device); lo has no max_mtu and no parent', () => {
+    const lab = bootLab({ seed: 8 });
+    const out = sh(lab, 'rc', 'ip -d link show').stdout.split('\n');
+    expect(out[1]).toBe(`    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00${LO_DETAILS}`);
+    expect(out[3]).toMatch(new RegExp(`^    link/ether [0-9a-f:]{17} brd ff:ff:ff:ff:ff:ff${ntb0Details(64)}$`));
+    // -details in full and with -s: the stats follow the details.
+    const withStats = sh(lab, 'ep', 'ip -details -s link show ntb0').stdout.split('\n');
+    expect(withStats[1]?.endsWith(ntb0Details(64))).toBe(true);
+    expect(withStats[2]).toBe('    RX:  bytes packets errors dropped  missed   mcast           ');
+    const addr = sh(lab, 'rc', 'ip -d addr show ntb0').stdout.split('\n');
+    expect(addr[1]?.endsWith(ntb0Details(64))).toBe(true);
+    expect(addr[2]).toBe('    inet 10.0.0.1/24 scope global ntb0');
+    // The single-queue baseline driver allocates one queue (alloc_etherdev).
+    const base = bootLab({ seed: 8, params: { transport: {}, netdev: { variant: 'baseline' } } });
+    expect(sh(base, 'ep', 'ip -d link show ntb0').stdout.split('\n')[1]?.endsWith(ntb0Details(1))).toBe(true);
+    // -br ignores the details, as iproute2 does.
+    expect(sh(lab, 'rc', 'ip -d -br link show lo').stdout).toBe(sh(lab, 'rc', 'ip -br link show lo').stdout);
+  });
+
+  it('a capture holds the device promiscuous: promiscuity 1 while tcpdump runs, the kernel\'s entered/left lines in dmesg; tcpdump -p does not', () => {
+    const lab = bootLab({ seed: 3 });
+    const details = (): string => sh(lab, 'rc', 'ip -d link show ntb0').stdout.split('\n')[1] ?? '';
+    expect(sh(lab, 'rc', 'sudo tcpdump -i ntb0 -n -c 2 icmp &').status).toBe(0);
+    expect(details().endsWith(ntb0Details(64, 1))).toBe(true);
+    // IFF_PROMISC set by a packet socket is not in the flags ip shows (dev_get_flags keeps the user's only).
+    expect(sh(lab, 'rc', 'ip link show ntb0').stdout).toMatch(/<BROADCAST,MULTICAST,UP,LOWER_UP>/);
+    expect(sh(lab, 'ep', 'ping -c 1 10.0.0.1').status).toBe(0);
+    expect(sh(lab, 'rc', 'wait').status).toBe(0);
+    expect(details().endsWith(ntb0Details(64, 0))).toBe(true);
+    expect(sh(lab, 'rc', 'dmesg').stdout.split('\n').filter((l) => l.includes('promiscuous')).map((l) => l.replace(/^\[[ \d.]+\] /, ''))).toEqual([
+      'ntb_netdev ntb_netdev0 ntb0: entered promiscuous mode',
+      'ntb_netdev ntb_netdev0 ntb0: left promiscuous mode',
+    ]);
+    expect(sh(lab, 'rc', 'sudo tcpdump -p -i ntb0 -n -c 2 icmp &').status).toBe(0);
+    expect(details().endsWith(ntb0Details(64, 0))).toBe(true);
+    expect(sh(lab, 'ep', 'ping -c 1 10.0.0.1').status).toBe(0);
+    expect(sh(lab, 'rc', 'wait').status).toBe(0);
+    expect(sh(lab, 'rc', 'dmesg').stdout.split('\n').filter((l) => l.includes('promiscuous'))).toHaveLength(2);
+  });
+
+  it('route: the type (unicast) and, for route get, the table (main: the boards have no policy rules, so local routes share its trie)', () => {
+    const lab = bootLab({ seed: 8 });
+    expect(sh(lab, 'rc', 'ip -d route').stdout).toBe('unicast 10.0.0.0/24 dev ntb0 proto kernel scope link src 10.0.0.1 \n');
+    expect(sh(lab, 'rc', 'ip -d route get 10.0.0.2').stdout).toBe('unicast 10.0.0.2 dev ntb0 table main src 10.0.0.1 uid 1000 \n    cache \n');
+    expect(sh(lab, 'rc', 'ip -d route get 10.0.0.1').stdout).toBe('local 10.0.0.1 dev lo table main src 10.0.0.1 uid 1000 \n    cache <local> \n');
+    expect(sh(lab, 'rc', 'ip route get 10.0.0.1').stdout).toBe('local 10.0.0.1 dev lo src 10.0.0.1 uid 1000 \n    cache <local> \n');
+  });
+
+  it('lo takes any MTU up to INT_MAX (no max_mtu; the core sets it, lo has no ndo_change_mtu); ip refuses one past INT_MAX, the kernel one below min_mtu', () => {
+    const lab = bootLab({ seed: 8 });
+    expect(sh(lab, 'rc', 'ip link set lo mtu 2147483647').status).toBe(0);
+    expect(sh(lab, 'rc', 'ip link show lo').stdout).toMatch(/^1: lo: <LOOPBACK,UP,LOWER_UP> mtu 2147483647 /);
+    expect(sh(lab, 'rc', 'ip link set lo mtu 65536').status).toBe(0);
+    expect(sh(lab, 'rc', 'cat /sys/class/net/lo/mtu').stdout).toBe('65536\n');
+    expect(sh(lab, 'rc', 'ip link set lo mtu 2147483648')).toEqual({ stdout: '', stderr: 'Error: argument "2147483648" is wrong: Invalid "mtu" value\n\n', status: 255 });
+    expect(sh(lab, 'rc', 'ip link set ntb0 mtu 65536')).toEqual({ stdout: '', stderr: 'Error: mtu greater than device maximum.\n', status: 2 });
+  });
+});
+
 describe('XPS: /sys/class/net/ntb0/queues/tx-N/xps_cpus', () => {
   it('bitmap_parse: hex chunks of 32 bits from the end, commas and blanks between; EINVAL, EOVERFLOW', () => {
     expect(bitmapParse('3\n', 8)).toEqual([3]);

@@ -105,8 +105,8 @@ const LONGOPTS: readonly LongOption[] = [
   ['version', '--version', false],
 ];
 
-/** Options that change nothing the lab shows (buffering, promiscuity, optimizer, checksum checks, name qualification). */
-const NO_EFFECT = new Set(['a', 'l', 'p', 'K', 'O', 'U', 'N', '--immediate-mode']);
+/** Options that change nothing the lab shows (buffering, optimizer, checksum checks, name qualification). */
+const NO_EFFECT = new Set(['a', 'l', 'K', 'O', 'U', 'N', '--immediate-mode']);
 
 /** Why the lab does not model an option, by option. */
 function unmodelled(c: string): string | null {
@@ -123,6 +123,8 @@ interface TcpdumpOptions {
   readonly count: number;
   readonly device: string | null;
   readonly listDevices: boolean;
+  /** Promiscuous mode (libpcap's PACKET_MR_PROMISC membership), unless -p. */
+  readonly promisc: boolean;
   readonly snaplen: number;
   readonly direction: 'in' | 'out' | 'inout';
   readonly expression: string;
@@ -152,6 +154,7 @@ function parseTcpdump(argv: readonly string[]): TcpdumpOptions | CommandResult {
   let count = -1;
   let device: string | null = null;
   let listDevices = false;
+  let promisc = true;
   let snaplen = 0;
   let direction: 'in' | 'out' | 'inout' = 'inout';
   let link = false;
@@ -209,6 +212,9 @@ function parseTcpdump(argv: readonly string[]): TcpdumpOptions | CommandResult {
           snaplen = v;
           break;
         }
+        case 'p':
+          promisc = false;
+          break;
         case 'S':
           absolute = true;
           break;
@@ -227,7 +233,7 @@ function parseTcpdump(argv: readonly string[]): TcpdumpOptions | CommandResult {
     throw e;
   }
   if (tflag > 5 && !listDevices) return fail('only -t, -tt, -ttt, -tttt and -ttttt are supported');
-  return { print: { link, quick, absolute, numeric, tflag }, count, device, listDevices, snaplen, direction, expression: operands.join(' '), warnings };
+  return { print: { link, quick, absolute, numeric, tflag }, count, device, listDevices, promisc, snaplen, direction, expression: operands.join(' '), warnings };
 }
 
 /** One entry of pcap_findalldevs' list. */
@@ -311,6 +317,8 @@ class Capture {
   private readonly printer: TcpdumpPrinter;
   private readonly removeHandler: () => void;
   private readonly removeLink: () => void;
+  /** The device in promiscuous mode for this capture (dev_set_promiscuity +1 at activation), null under -p. */
+  private readonly promiscDev: NetDevice | null;
 
   private readonly env: ShellEnv;
   private readonly o: TcpdumpOptions;
@@ -327,6 +335,8 @@ class Capture {
     this.printer = new TcpdumpPrinter(o.print);
     const stack = env.board.stack;
     this.removeHandler = stack.addPacketHandler((skb, d, dir, ctx) => this.packet(skb, d, dir, ctx), { dev });
+    // pcap_activate's PACKET_ADD_MEMBERSHIP (PACKET_MR_PROMISC): one more user wants every frame.
+    this.promiscDev = o.promisc && dev.setPromiscuity(1) === 0 ? dev : null;
     // af_packet's notifier: the device going down (or away) ends the loop with ENETDOWN.
     this.removeLink = dev.onLinkChange((ev) => {
       if (!ev.up) this.end('down');
@@ -352,6 +362,8 @@ class Capture {
     this.ended = reason;
     this.removeHandler();
     this.removeLink();
+    // packet_release's packet_flush_mclist drops the membership.
+    this.promiscDev?.setPromiscuity(-1);
     // A job's end stops the simulation's run, so that `wait` and the interactive lab see it at once.
     this.env.lab.sim.stop();
     if (reason === 'killed') return;
