@@ -167,6 +167,14 @@ export class Host {
   }
 
   /**
+   * jiffies_to_msecs: `j` jiffies in milliseconds, rounded up (exact at HZ 100, 250 and 1000;
+   * `DIV_ROUND_UP(j × 10, 3)` at HZ 300).
+   */
+  jiffiesToMsecs(j: number): number {
+    return Math.ceil((j * 1e3) / this.profile.kernel.hz.value);
+  }
+
+  /**
    * irq_default_affinity (/proc/irq/default_smp_affinity): the smp_affinity a vector allocated
    * later starts with (desc_smp_init); the vectors already there keep theirs. All CPUs at boot.
    */

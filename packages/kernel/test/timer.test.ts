@@ -13,6 +13,16 @@ describe('jiffies and Timer', () => {
     expect(host.tickNs).toBe(4 * NS_PER_MS);
   });
 
+  it('jiffies_to_msecs is exact where HZ divides 1000 and rounds up at HZ 300', () => {
+    expect(quietHost({ hz: 250 }).host.jiffiesToMsecs(187)).toBe(748);
+    expect(quietHost({ hz: 100 }).host.jiffiesToMsecs(3)).toBe(30);
+    expect(quietHost({ hz: 1000 }).host.jiffiesToMsecs(1574)).toBe(1574);
+    // HZ 300: DIV_ROUND_UP(j * 10, 3).
+    expect(quietHost({ hz: 300 }).host.jiffiesToMsecs(1)).toBe(4);
+    expect(quietHost({ hz: 300 }).host.jiffiesToMsecs(3)).toBe(10);
+    expect(quietHost({ hz: 300 }).host.jiffiesToMsecs(0)).toBe(0);
+  });
+
   it('a 1 us timeout fires at the next tick boundary, never before, at most one jiffy later', () => {
     for (const seed of [1, 2, 3, 4, 5, 6, 7, 8]) {
       const { sim, host } = quietHost({ seed, hz: 250 });

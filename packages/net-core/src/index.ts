@@ -116,6 +116,7 @@ export {
   TCP_MSS_DEFAULT,
   TCP_SKB_OVERHEAD,
   TCP_TIMEWAIT_LEN_NS,
+  TCPI_OPT,
   tcpTimeouts,
   type TcpTimeouts,
 } from './tcp/tcpConst.js';
@@ -144,6 +145,7 @@ export type {
   SendResult,
   SnmpMib,
   SockAddr,
+  TcpDiag,
   TcpExtMib,
   TcpInfo,
   TcpMib,

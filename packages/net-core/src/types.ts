@@ -341,6 +341,31 @@ export interface TcpInfo {
   readonly sndbuf: number;
   /** Receive buffer (SO_RCVBUF, bytes). */
   readonly rcvbuf: number;
+  /** tcpi_options: the TCPI_OPT bits of what the connection negotiated (timestamps, window scaling, ECN) and ECN_SEEN. */
+  readonly options: number;
+}
+
+/**
+ * What inet_diag reports of a TCP socket besides its addresses, queues and tcp_info (struct
+ * inet_diag_msg, net/ipv4/inet_diag.c): the fill function that describes it and its timer.
+ */
+export interface TcpDiag {
+  /**
+   * `full` (inet_sk_diag_fill), `timewait` (inet_twsk_diag_fill: TIME_WAIT, or an orphan's
+   * FIN_WAIT2 timeout, which Linux hands to a timewait sock) or `request` (inet_req_diag_fill:
+   * SYN_RECV). The mini sockets report no queues, uid, inode or tcp_info.
+   */
+  readonly kind: 'full' | 'timewait' | 'request';
+  /**
+   * idiag_timer: 0 none; 1 retransmission (SYN, SYN-ACK or RTO: ICSK_TIME_RETRANS, a request
+   * sock's rsk_timer); 2 keepalive (sk_timer: never, keepalive is not modelled); 3 TIME_WAIT
+   * (tw_timer); 4 zero-window probe (ICSK_TIME_PROBE0).
+   */
+  readonly timer: 0 | 1 | 2 | 3 | 4;
+  /** idiag_expires (ms): jiffies_delta_to_msecs(expiry − jiffies), 0 when past due or no timer. */
+  readonly expires: number;
+  /** idiag_retrans: icsk_retransmits (timer 1), icsk_probes_out (timer 4), a request sock's num_retrans; else 0. */
+  readonly retrans: number;
 }
 
 /** /proc/net/snmp `Ip:` counters, and the IpExt ones of /proc/net/netstat (one ipstats MIB in the kernel). */

@@ -55,6 +55,35 @@ export function makeLab(options: LabOptions = {}): Lab {
   return { sim, a, b, sa, sb, veth };
 }
 
+/** A listener (`listener`, a new socket by default) on lab.b at `port`, backlog 8, and a user task accepting one connection: `server()` once accepted. */
+export function acceptOne(lab: Lab, port: number, listener: TcpSocket = lab.sb.tcpSocket()): { listener: TcpSocket; server: () => TcpSocket | null } {
+  if (!listener.bind(port).ok || !listener.listen(8).ok) throw new Error(`acceptOne: cannot listen on ${port}`);
+  let server: TcpSocket | null = null;
+  lab.b.createUserTask('accept', (_ctx, task) => {
+    const r = listener.accept();
+    if (!r.ok) {
+      listener.waitReadable(task);
+      return 'sleep';
+    }
+    server = r.sock;
+    return 'exit';
+  });
+  return { listener, server: () => server };
+}
+
+/** A user task on lab.a connecting `client` (a new socket by default) to `addr`:`port`, until it is connected or the attempt failed. */
+export function connectOnce(lab: Lab, addr: string, port: number, client: TcpSocket = lab.sa.tcpSocket()): TcpSocket {
+  lab.a.createUserTask('connect', (ctx, task) => {
+    const r = client.connect(ctx, { addr, port });
+    if (!r.ok && (r.errno === 'EINPROGRESS' || r.errno === 'EALREADY')) {
+      client.waitWritable(task);
+      return 'sleep';
+    }
+    return 'exit';
+  });
+  return client;
+}
+
 /** What a bulk transfer did. */
 export interface BulkResult {
   /** Bytes the reader got. */

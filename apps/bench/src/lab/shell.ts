@@ -594,7 +594,7 @@ const HELP_LINES: readonly (readonly [string, string])[] = [
   ['rmmod MODULE...', 'unload ntb_netdev, ntb_transport, ntb_perf, ntb_tool, ntb_pingpong'],
   ['sleep NUMBER[smhd]... [&]', 'let virtual time pass'],
   ['sockperf server|ping-pong|throughput [options]', 'UDP latency and message rate'],
-  ['ss [-tuaHlniO4] [state STATE] [FILTER]', "the board's TCP and UDP sockets (iproute2)"],
+  ['ss [-tuaHlnioO4] [state STATE] [FILTER]', "the board's TCP and UDP sockets (iproute2)"],
   ['sudo [-E] COMMAND', 'run COMMAND as root'],
   ['sysctl [-n] [-q] [-w] NAME[=VALUE]... | -a', 'network and ARP sysctls (procps), the files of /proc/sys/net'],
   ['tail [-n [+]N] [FILE...]', 'the last lines'],

@@ -26,7 +26,21 @@
  * `lastsnd`/`lastrcv`/`lastack` (no `rcv_tstamp`; `lrcvtime` is not set at connect),
  * `delivery_rate` and `app_limited` (no rate sampling), `busy`/`rwnd_limited`/`sndbuf_limited`
  * (no chrono stats), `dsack_dups`, `reord_seen` and `rcv_ooopack` (Reno without SACK counts
- * none). `ts`/`sack`/`ecn` need `-o`, which is refused.
+ * none).
+ *
+ * `-o` (show_options) prints `tcp_timer_print`'s ` timer:(NAME,TIME,RETRANS)` after the
+ * addresses, from inet_diag's idiag_timer, idiag_expires and idiag_retrans: `on` for the SYN,
+ * SYN-ACK (a SYN-RECV request sock, with its SYN-ACK retransmissions) and retransmission timers
+ * with icsk_retransmits, `persist` for the zero-window probe timer with icsk_probes_out,
+ * `timewait` for a TIME-WAIT sock and for an orphan's FIN-WAIT-2 timeout (which Linux hands to
+ * a timewait sock: no queues, no tcp_info), nothing without a pending timer (listeners, UDP, an
+ * idle connection). TIME is `jiffies_delta_to_msecs(expiry − jiffies)` — whole jiffies, 0 once
+ * due — written by 6.1's `print_ms_timer`: `228ms`, `1.574ms` for 1574 ms (the old form, `sec`
+ * came later), `12sec` from 10 s (milliseconds dropped), `1min3sec`. The model has no
+ * keepalive (`keepalive`), TLP or RACK timers (Linux shows those as `on` with their own
+ * expiry), and its TIME-WAIT lasts 1 s. `-o` also puts tcpi_options' ` ts`, ` ecn` and
+ * ` ecnseen` before the congestion control in the `-i` line (`sack` and `fastopen` never: the
+ * model has neither).
  *
  * Options are getopt_long's over ss's own string and long options, with glibc's messages and
  * ss's usage (exit 255). Filters: `state`/`exclude` with ss's state names and groups, and the
@@ -35,9 +49,11 @@
  * to right as the grammar's `exprlist` does. Refused with a message and exit 1: what the lab
  * does not model — Unix, packet, netlink, raw, DCCP, SCTP, MPTCP, vsock, TIPC and XDP tables
  * when asked for (`ss` without a table lists the tables the lab has: the boards run no other
- * sockets), `-s` (no /proc/net/sockstat), `-m` (no `sk_forward_alloc`), `-o`, `-e`, `-p`, `-b`,
- * `-E`, `-K`, `-D`, `-F`, `-r`, `--tos`, `--cgroup`, `--inet-sockopt`, `--tipcinfo`, and the
- * `dev`, `fwmark`, `cgroup` and `autobound` filters. The lab has no /etc/services: ports print
+ * sockets), `-s` (no /proc/net/sockstat), `-m` (no `sk_forward_alloc`), `-e` (ss prints the
+ * cgroup inet_diag reports for each full socket, and the lab has no cgroups), `-p` (the lab's
+ * processes have no PIDs and no file descriptors), `-b`, `-E`, `-K`, `-D`, `-F`, `-r`, `--tos`,
+ * `--cgroup`, `--inet-sockopt`, `--tipcinfo`, and the `dev`, `fwmark`, `cgroup` and `autobound`
+ * filters. The lab has no /etc/services: ports print
  * as numbers with or without `-n` (Debian's /etc/services names none of the ports the lab's
  * tools use: 5201, 11111 and the ephemeral range, which ss never resolves), and a port given by
  * name in a filter is refused. `-Z`/`-z` and `-N` fail as on a Debian board without SELinux or
@@ -45,7 +61,7 @@
  * real one listens on the IPv6 wildcard (`*:5201`). A UDP iperf3 server's per-stream sockets
  * (second sockets on its port) are not in the model's socket table and are not listed.
  */
-import { formatIpv4, parseIpv4, type TcpSocket, type TcpState, type UdpSocket } from '@ntbsim/net-core';
+import { formatIpv4, parseIpv4, TCPI_OPT, type TcpDiag, type TcpSocket, type TcpState, type UdpSocket } from '@ntbsim/net-core';
 import type { Board } from '../lab/lab.js';
 import { result, type Command, type CommandResult } from '../types.js';
 import { GetoptError, getoptLong, type LongOption } from './argv.js';
@@ -280,10 +296,9 @@ const SHORT_OPTIONS = 'dhaletuwxnro460spbEf:mMiA:D:F:vVzZN:KHSO';
 /** Options ss 6.1 has that the lab refuses, and why. */
 const UNMODELLED: Readonly<Record<string, string>> = {
   r: '-r (the lab has no resolver: addresses print numerically)',
-  o: '-o (socket timers are not reported)',
-  e: '-e (uid, inode and socket cookie are not modelled)',
+  e: "-e (cgroups are not modelled, and inet_diag reports each full socket's cgroup, which -e prints)",
   m: '-m (sk_forward_alloc is not modelled)',
-  p: '-p (the boards have no process table)',
+  p: "-p (the lab's processes have no PIDs and no file descriptors)",
   b: '-b (no BPF socket filters)',
   E: '-E (the lab runs no event listeners)',
   K: '-K (sockets cannot be killed)',
@@ -311,6 +326,8 @@ const UNMODELLED: Readonly<Record<string, string>> = {
 interface SsOptions {
   numeric: boolean;
   tcpinfo: boolean;
+  /** show_options: `-o` (and `-e`, `-b`): the timer, and tcpi_options' flags in the `-i` line. */
+  options: boolean;
   header: boolean;
   oneline: boolean;
   dbs: Set<Db>;
@@ -389,6 +406,11 @@ function applyOption(o: SsOptions, c: string, arg: string | undefined): void {
     case 'i':
       o.tcpinfo = true;
       return;
+    case 'o':
+    case 'e':
+    case 'b':
+      o.options = true;
+      return;
     case 'H':
       o.header = false;
       return;
@@ -456,7 +478,7 @@ function applyOption(o: SsOptions, c: string, arg: string | undefined): void {
     case 'h':
       throw new SsExit(result(USAGE));
     default:
-      // The refused ones (-r -o -e -m -p -b -E -K -s -D -F and the long-only ones) were noted above.
+      // The refused ones (-r -m -p -E -K -s -D -F and the long-only ones; -e and -b above) were noted above.
       return;
   }
 }
@@ -466,6 +488,7 @@ function parseOptions(args: readonly string[]): { o: SsOptions; operands: string
   const o: SsOptions = {
     numeric: false,
     tcpinfo: false,
+    options: false,
     header: true,
     oneline: false,
     dbs: new Set(),
@@ -937,20 +960,31 @@ function sprintBw(bw: number, numeric: boolean): string {
 
 const ms = (us: number): string => cGeneral(us / 1000, 6);
 
-/** tcp_show_info's `tcp_stats_print` for a full socket (listener or connection). */
-function tcpStats(sock: TcpSocket, numeric: boolean): string {
-  const parts: string[] = [` ${sock.congestion}`];
-  const add = (cond: boolean, text: () => string): void => {
-    if (cond) parts.push(text());
-  };
+/** tcpi_options' flags tcp_stats_print writes before the congestion control, with show_options only. */
+const OPTION_FLAGS: readonly (readonly [number, string])[] = [
+  [TCPI_OPT.TIMESTAMPS, ' ts'],
+  [TCPI_OPT.SACK, ' sack'],
+  [TCPI_OPT.ECN, ' ecn'],
+  [TCPI_OPT.ECN_SEEN, ' ecnseen'],
+  [TCPI_OPT.SYN_DATA, ' fastopen'],
+];
+
+/** tcp_show_info's `tcp_stats_print` for a full socket (listener or connection); `options`: show_options. */
+function tcpStats(sock: TcpSocket, numeric: boolean, options: boolean): string {
   if (sock.state === 'LISTEN') {
-    // tcp_get_info for a listener: reordering, cwnd, the accept queue as unacked, the backlog as sacked (not printed).
-    add(sock.cwnd !== 0, () => ` cwnd:${sock.cwnd}`);
-    add(sock.acceptQueueLen !== 0, () => ` unacked:${sock.acceptQueueLen}`);
-    add(sock.reorderingSegs !== 3, () => ` reordering:${sock.reorderingSegs}`);
+    // tcp_get_info for a listener: no tcpi_options; reordering, cwnd, the accept queue as unacked, the backlog as sacked (not printed).
+    const parts = [` ${sock.congestion}`];
+    if (sock.cwnd !== 0) parts.push(` cwnd:${sock.cwnd}`);
+    if (sock.acceptQueueLen !== 0) parts.push(` unacked:${sock.acceptQueueLen}`);
+    if (sock.reorderingSegs !== 3) parts.push(` reordering:${sock.reorderingSegs}`);
     return parts.join('');
   }
   const i = sock.tcpInfo();
+  const parts = options ? OPTION_FLAGS.filter(([bit]) => (i.options & bit) !== 0).map(([, name]) => name) : [];
+  parts.push(` ${sock.congestion}`);
+  const add = (cond: boolean, text: () => string): void => {
+    if (cond) parts.push(text());
+  };
   const ws = sock.windowScale;
   add(ws !== null, () => ` wscale:${ws?.snd ?? 0},${ws?.rcv ?? 0}`);
   add(i.rto !== 0 && i.rto !== 3_000_000, () => ` rto:${ms(i.rto)}`);
@@ -995,27 +1029,33 @@ interface DiagSock extends SockEnds {
   readonly state: number;
   readonly rq: number;
   readonly wq: number;
+  /** idiag_timer, idiag_expires (ms) and idiag_retrans (UDP: no timer). */
+  readonly timer: Pick<TcpDiag, 'timer' | 'expires' | 'retrans'>;
   /** tcp_show_info's text (with -i), '' when the socket has no INET_DIAG_INFO (timewait, request socks). */
-  readonly info: (numeric: boolean) => string;
+  readonly info: (numeric: boolean, options: boolean) => string;
 }
 
 function tcpDiag(sock: TcpSocket): DiagSock {
-  const st = sock.state;
-  const listen = st === 'LISTEN';
+  const listen = sock.state === 'LISTEN';
+  const d = sock.diag();
   // Timewait and request socks: no queues and no tcp_info.
-  const mini = st === 'TIME_WAIT' || st === 'SYN_RECV';
+  const mini = d.kind !== 'full';
   return {
     netid: 'tcp',
-    state: SS[st],
+    state: SS[sock.state],
     rq: listen ? sock.acceptQueueLen : mini ? 0 : sock.unreadSeq,
     wq: listen ? sock.acceptBacklog : mini ? 0 : sock.unackedSeq,
     laddr: sock.laddr,
     lport: sock.lport,
     raddr: sock.raddr,
     rport: sock.rport,
-    info: (numeric) => (mini ? '' : tcpStats(sock, numeric)),
+    timer: d,
+    info: (numeric, options) => (mini ? '' : tcpStats(sock, numeric, options)),
   };
 }
+
+/** inet_sk_diag_fill without an inet_connection_sock (UDP): no timer. */
+const NO_TIMER = { timer: 0, expires: 0, retrans: 0 } as const;
 
 function udpDiag(board: Board, sock: UdpSocket): DiagSock {
   const peer = sock.remoteAddress();
@@ -1031,6 +1071,7 @@ function udpDiag(board: Board, sock: UdpSocket): DiagSock {
     lport: sock.lport,
     raddr,
     rport: peer?.port ?? 0,
+    timer: NO_TIMER,
     info: () => '',
   };
 }
@@ -1048,7 +1089,30 @@ function sockets(board: Board, o: SsOptions): DiagSock[] {
   return out.filter((s) => (o.states & bit(s.state)) !== 0 && (o.filter === null || runFilter(o.filter, s)));
 }
 
-/** inet_stats_print (+ tcp_show_info with -i) for one socket. */
+/** print_ms_timer (ss 6.1): minutes, seconds with a `.` before milliseconds (`1.574ms`, the old form), `sec` or `ms`; '' for 0. */
+function printMsTimer(timeout: number): string {
+  let secs = Math.floor(timeout / 1000);
+  const minutes = Math.floor(secs / 60);
+  secs %= 60;
+  let msecs = timeout % 1000;
+  let buf = '';
+  if (minutes !== 0) {
+    msecs = 0;
+    buf = `${minutes}min`;
+    if (minutes > 9) secs = 0;
+  }
+  if (secs !== 0) {
+    if (secs > 9) msecs = 0;
+    buf += `${secs}${msecs !== 0 ? '.' : 'sec'}`;
+  }
+  if (msecs !== 0) buf += `${String(msecs).padStart(3, '0')}ms`;
+  return buf;
+}
+
+/** tcp_timer_print's names by idiag_timer (above 4: unknown). */
+const TIMER_NAME = ['off', 'on', 'keepalive', 'timewait', 'persist', 'unknown'];
+
+/** inet_stats_print, then tcp_timer_print with -o, then tcp_show_info with -i, for one socket. */
 function printSock(fields: Fields, s: DiagSock, o: SsOptions): void {
   fields.set(COL_NETID);
   fields.out(s.netid);
@@ -1068,9 +1132,11 @@ function printSock(fields: Fields, s: DiagSock, o: SsOptions): void {
     fields.out(port === 0 ? '*' : String(port));
     fields.next();
   }
+  const t = s.timer;
+  if (o.options && t.timer !== 0) fields.out(` timer:(${TIMER_NAME[Math.min(t.timer, 5)] as string},${printMsTimer(t.expires)},${t.retrans})`);
   if (o.tcpinfo && s.netid !== 'udp') {
     if (!o.oneline) fields.out('\n\t');
-    fields.out(s.info(o.numeric));
+    fields.out(s.info(o.numeric, o.options));
   }
 }
 

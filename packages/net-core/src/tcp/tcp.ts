@@ -13,7 +13,8 @@ import type { NetErrno } from '../errors.js';
 import { parseIpv4, TCP_HLEN, TCPOLEN_TSTAMP_ALIGNED } from '../inet.js';
 import type { Payload } from '../inetSock.js';
 import type { AcceptResult, OpResult, PollEvents, RecvResult, SendResult, SockAddr, TcpInfo } from '../types.js';
-import { MAX_TCP_HEADER, TCP_INFINITE_SSTHRESH, TCP_INIT_CWND, TCP_MSS_DEFAULT, TCP_SKB_OVERHEAD } from './tcpConst.js';
+import { MAX_TCP_HEADER, TCP_INFINITE_SSTHRESH, TCP_INIT_CWND, TCP_MSS_DEFAULT, TCP_SKB_OVERHEAD, TCPI_OPT } from './tcpConst.js';
+import { TCP_ECN_OK, TCP_ECN_SEEN } from './tcpEcn.js';
 import { tcpConnKey } from './tcpIpv4.js';
 import { memSchedule, streamWriteable, wmemScheduleCopy } from './tcpMem.js';
 import { timewaitJiffies } from './tcpMinisocks.js';
@@ -320,6 +321,11 @@ export function tcpGetInfo(tp: TcpSock): TcpInfo {
     rcvWnd: tp.rcvWnd,
     sndbuf: tp.sk.sndbuf,
     rcvbuf: tp.sk.rcvbuf,
+    options:
+      (tp.tsOk ? TCPI_OPT.TIMESTAMPS : 0) |
+      (tp.wscaleOffered ? TCPI_OPT.WSCALE : 0) |
+      ((tp.ecnFlags & TCP_ECN_OK) !== 0 ? TCPI_OPT.ECN : 0) |
+      ((tp.ecnFlags & TCP_ECN_SEEN) !== 0 ? TCPI_OPT.ECN_SEEN : 0),
   };
 }
 

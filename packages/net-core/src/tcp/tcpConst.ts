@@ -92,3 +92,19 @@ export function tcpModelTimeout(boundary: number, rtoBase: number, rtoMax: numbe
   if (boundary <= linearBackoffThresh) return (2 ** (boundary + 1) - 1) * rtoBase;
   return (2 ** (linearBackoffThresh + 1) - 1) * rtoBase + (boundary - linearBackoffThresh) * rtoMax;
 }
+
+/** tcpi_options bits (include/uapi/linux/tcp.h TCPI_OPT_*). */
+export const TCPI_OPT = Object.freeze({
+  /** TCPI_OPT_TIMESTAMPS: timestamps negotiated (rx_opt.tstamp_ok). */
+  TIMESTAMPS: 1,
+  /** TCPI_OPT_SACK: SACK negotiated (never: SACK is not modelled). */
+  SACK: 2,
+  /** TCPI_OPT_WSCALE: window scaling negotiated (rx_opt.wscale_ok). */
+  WSCALE: 4,
+  /** TCPI_OPT_ECN: ECN negotiated (TCP_ECN_OK). */
+  ECN: 8,
+  /** TCPI_OPT_ECN_SEEN: an ECT or CE data segment arrived (TCP_ECN_SEEN). */
+  ECN_SEEN: 16,
+  /** TCPI_OPT_SYN_DATA: the SYN carried data (never: fast open is not modelled). */
+  SYN_DATA: 32,
+} as const);

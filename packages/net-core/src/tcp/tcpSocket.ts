@@ -34,7 +34,7 @@
  * the pressure threshold buffers and windows stop growing.
  *
  * Not modelled: SACK, DSACK, RACK and TLP (tail losses wait for the RTO), F-RTO and undo of
- * spurious reductions, HyStart, pacing (the pacing rate only sizes the TSQ budget), ECN, PMTU
+ * spurious reductions, HyStart, pacing (the pacing rate only sizes the TSQ budget), AccECN, PMTU
  * discovery beyond the local device, urgent data, keepalive, slow start after idle, cwnd
  * validation of application-limited flows, socket locking and the backlog queue, the
  * receive-queue collapse/prune under memory pressure (a segment over the receive buffer is
@@ -45,7 +45,7 @@
  * modules that mirror the kernel's files: tcp.ts (tcp.c), tcpOutput.ts (tcp_output.c),
  * tcpInput.ts, tcpAck.ts, tcpRecovery.ts and tcpRcvWnd.ts (tcp_input.c), tcpTimer.ts
  * (tcp_timer.c), tcpMinisocks.ts (tcp_minisocks.c), tcpIpv4.ts (tcp_ipv4.c), tcpMem.ts
- * (TCP memory), cubic.ts (tcp_cubic.c), tcpRtt.ts, tcpQueues.ts and tcpConst.ts.
+ * (TCP memory), tcpDiag.ts (inet_diag.c), cubic.ts (tcp_cubic.c), tcpRtt.ts, tcpQueues.ts and tcpConst.ts.
  */
 import type { ExecContext } from '@ntbsim/kernel';
 import { NetError, type NetErrno } from '../errors.js';
@@ -54,9 +54,10 @@ import { checkPort, InetSock, payloadOf } from '../inetSock.js';
 import type { NetDevice } from '../netDevice.js';
 import type { NetStack } from '../netStack.js';
 import type { Skb, TcpHeader } from '../skb.js';
-import type { AcceptResult, OpResult, PollEvents, RecvResult, SendResult, SockAddr, TcpInfo } from '../types.js';
+import type { AcceptResult, OpResult, PollEvents, RecvResult, SendResult, SockAddr, TcpDiag, TcpInfo } from '../types.js';
 import type { CubicSock } from './cubic.js';
 import { tcpCongestionOps } from './tcpCong.js';
+import { tcpDiag } from './tcpDiag.js';
 import { MAX_TCP_WINDOW, TCP_INFINITE_SSTHRESH, TCP_INIT_CWND, TCP_MIN_MSS } from './tcpConst.js';
 import { inetAccept, inetBind, inetListen, inetStreamConnect, sockError, tcpClose, tcpGetInfo, tcpPoll, tcpRecvmsg, tcpSendmsg, tcpShutdown } from './tcp.js';
 import { tcpV4DoRcv, tcpV4ErrFragNeeded, tcpV4ErrUnreach } from './tcpIpv4.js';
@@ -358,6 +359,11 @@ export class TcpSocket extends InetSock implements CubicSock {
   /** getsockopt(TCP_INFO) (times in µs). */
   tcpInfo(): TcpInfo {
     return tcpGetInfo(this.tp);
+  }
+
+  /** What inet_diag reports of the socket (sock_diag): the mini socket Linux would have in its place, and the timer (`ss -o`). */
+  diag(): TcpDiag {
+    return tcpDiag(this.tp);
   }
 
   // ---- internal hooks used by the stack --------------------------------------------------

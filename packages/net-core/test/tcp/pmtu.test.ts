@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { TcpSocket } from '../../src/index.js';
-import { makeLab, pattern, sameBytes, script, startBulk, stepWatch, type Lab } from '../helpers.js';
+import { acceptOne, makeLab, pattern, sameBytes, script, startBulk, stepWatch, type Lab } from '../helpers.js';
 
 /** A device MTU below what any segment TCP may send needs: MSS ≥ tcp_min_snd_mss (48) − 12 of timestamps, so a data segment is ≥ 88 bytes. */
 const SMALL_MTU = 80;
@@ -61,19 +61,7 @@ describe('TCP on a device MTU below the smallest segment', () => {
 
   it('with IP_PMTUDISC_DO probes with exponential backoff and aborts with ETIMEDOUT after tcp_retries2 probes', () => {
     const lab = makeLab({ veth: { rateBps: 1e9, latencyNs: 50_000, mtu: SMALL_MTU } });
-    const listener = lab.sb.tcpSocket();
-    listener.bind(5201);
-    listener.listen(4);
-    let server: TcpSocket | null = null;
-    lab.b.createUserTask('accept', (_ctx, task) => {
-      const r = listener.accept();
-      if (!r.ok) {
-        listener.waitReadable(task);
-        return 'sleep';
-      }
-      server = r.sock;
-      return 'exit';
-    });
+    const { server } = acceptOne(lab, 5201);
     const client = lab.sa.tcpSocket();
     client.setMtuDiscover('do');
     let errno: string | null = null;
@@ -118,7 +106,7 @@ describe('TCP on a device MTU below the smallest segment', () => {
     expect(errAt).toBeGreaterThanOrEqual(closedAt);
     expect(errAt - closedAt).toBeLessThan(1e6);
     expect(client.state).toBe('CLOSED');
-    expect((server as TcpSocket | null)?.state).toBe('ESTABLISHED');
+    expect(server()?.state).toBe('ESTABLISHED');
     expect(lab.sa.snmp.Icmp.OutMsgs).toBe(lab.sa.snmp.Ip.FragFails);
     expect(lab.sa.tcpExt.TCPAbortOnTimeout).toBe(1);
     expect(lab.sa.tcpExt.TCPTimeouts).toBe(0);

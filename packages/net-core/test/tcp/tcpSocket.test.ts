@@ -2,7 +2,7 @@ import type { ExecContext, Task, TaskStep } from '@ntbsim/kernel';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseIpv4, SOCK_MIN_SNDBUF, type TcpSocket } from '../../src/index.js';
-import { dropDataSegments, makeLab, pattern, sameBytes, startBulk, stepWatch, type Lab } from '../helpers.js';
+import { acceptOne, connectOnce, dropDataSegments, makeLab, pattern, sameBytes, startBulk, stepWatch, type Lab } from '../helpers.js';
 
 function lab0(): Lab {
   return makeLab();
@@ -13,27 +13,9 @@ function connectPair(lab: Lab, port = 5201, setup: (listener: TcpSocket, client:
   const l = lab.sb.tcpSocket();
   const client = lab.sa.tcpSocket();
   setup(l, client);
-  expect(l.bind(port).ok).toBe(true);
-  expect(l.listen(8).ok).toBe(true);
-  let server: TcpSocket | null = null;
-  lab.b.createUserTask('accept', (_ctx, task) => {
-    const r = l.accept();
-    if (!r.ok) {
-      l.waitReadable(task);
-      return 'sleep';
-    }
-    server = r.sock;
-    return 'exit';
-  });
-  lab.a.createUserTask('connect', (ctx, task) => {
-    const r = client.connect(ctx, { addr: '10.0.0.2', port });
-    if (!r.ok) {
-      client.waitWritable(task);
-      return 'sleep';
-    }
-    return 'exit';
-  });
-  return { client, server: () => server };
+  const { server } = acceptOne(lab, port, l);
+  connectOnce(lab, '10.0.0.2', port, client);
+  return { client, server };
 }
 
 describe('TcpSocket byte stream', () => {
