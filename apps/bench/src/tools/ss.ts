@@ -49,7 +49,10 @@
  * to right as the grammar's `exprlist` does. Refused with a message and exit 1: what the lab
  * does not model — Unix, packet, netlink, raw, DCCP, SCTP, MPTCP, vsock, TIPC and XDP tables
  * when asked for (`ss` without a table lists the tables the lab has: the boards run no other
- * sockets), `-s` (no /proc/net/sockstat), `-m` (no `sk_forward_alloc`), `-e` (ss prints the
+ * sockets), `-s` (no /proc/net/sockstat), `-m` (skmem's `d`, the sk_drops Linux counts at the
+ * TCP input's discards — old or out-of-window data, listener drops, … — is not kept by the
+ * model, and UDP memory is not charged to udp_mem, so a UDP socket has no forward allocation;
+ * TCP's `f` alone would be derivable, the unused part of its whole pages), `-e` (ss prints the
  * cgroup inet_diag reports for each full socket, and the lab has no cgroups), `-p` (the lab's
  * processes have no PIDs and no file descriptors), `-b`, `-E`, `-K`, `-D`, `-F`, `-r`, `--tos`,
  * `--cgroup`, `--inet-sockopt`, `--tipcinfo`, and the `dev`, `fwmark`, `cgroup` and `autobound`
@@ -297,7 +300,7 @@ const SHORT_OPTIONS = 'dhaletuwxnro460spbEf:mMiA:D:F:vVzZN:KHSO';
 const UNMODELLED: Readonly<Record<string, string>> = {
   r: '-r (the lab has no resolver: addresses print numerically)',
   e: "-e (cgroups are not modelled, and inet_diag reports each full socket's cgroup, which -e prints)",
-  m: '-m (sk_forward_alloc is not modelled)',
+  m: '-m (sk_drops of TCP sockets and the forward allocation of UDP sockets are not modelled)',
   p: "-p (the lab's processes have no PIDs and no file descriptors)",
   b: '-b (no BPF socket filters)',
   E: '-E (the lab runs no event listeners)',
