@@ -7,16 +7,9 @@
 import { describe, expect, it } from 'vitest';
 import type { ExecContext, Task, TaskStep } from '@ntbsim/kernel';
 import type { TcpSocket } from '@ntbsim/net-core';
-import { labCommands } from '../../src/commands.js';
 import { startStream, type StreamState } from '../../src/faults/traffic.js';
 import { bootLab, type Lab } from '../../src/lab/lab.js';
-import { defaultVars } from '../../src/lab/script.js';
-import { runLine } from '../../src/lab/shell.js';
-import type { CommandResult } from '../../src/types.js';
-
-function sh(lab: Lab, board: 'rc' | 'ep', line: string): CommandResult {
-  return runLine(line, { lab, board: lab.boards[board], vars: defaultVars(lab, lab.boards[board]) }, labCommands());
-}
+import { sh } from '../labShell.js';
 
 /** A lab with `iperf3 -s -D` on the RC and a verified stream from the EP to port 5301, 30 ms in. */
 function midTransfer(): { lab: Lab; st: StreamState } {
