@@ -253,6 +253,8 @@ export class NetDevice {
   private activeFeatures: bigint;
   private upFlag = false;
   private promisc = 0;
+  /** IFF_PROMISC in dev->gflags: the user's own `promisc on` (dev_change_flags). */
+  private userPromisc = false;
   private carrierFlag = false;
   private carrierUps = 0;
   private carrierDowns = 0;
@@ -361,6 +363,22 @@ export class NetDevice {
     this.promisc = next;
     if (was !== (next !== 0)) this.printk(`${next !== 0 ? 'entered' : 'left'} promiscuous mode`);
     return 0;
+  }
+
+  /** IFF_PROMISC in dev->gflags: the user set `promisc on` (what dev_get_flags shows among the flags). */
+  get promiscFlag(): boolean {
+    return this.userPromisc;
+  }
+
+  /**
+   * The IFF_PROMISC part of __dev_change_flags (`ip link set DEV promisc on|off`): a change of
+   * the user's flag takes one promiscuity reference or gives it back (dev_set_promiscuity ±1);
+   * setting it as it is changes nothing. 0, or the -EOVERFLOW of the increment.
+   */
+  setPromiscFlag(on: boolean): number {
+    if (on === this.userPromisc) return 0;
+    this.userPromisc = on;
+    return this.setPromiscuity(on ? 1 : -1);
   }
 
   /** netdev_printk: `text` in the kernel log, after the parent's driver and name (when it has a parent) and the device's name. */

@@ -75,6 +75,14 @@ describe('NetDevice promiscuity (dev_set_promiscuity) and the attributes rtnetli
     expect(() => dev.setPromiscuity(0.5)).toThrow(NetError);
   });
 
+  it('the user\'s promisc flag (__dev_change_flags) holds one reference: a second on or an off while off changes nothing', () => {
+    const lab = makeLab();
+    const dev = lab.veth.a.dev;
+    expect([dev.setPromiscFlag(true), dev.setPromiscFlag(true), dev.promiscFlag, dev.promiscuity]).toEqual([0, 0, true, 1]);
+    expect(dev.setPromiscuity(1)).toBe(0);
+    expect([dev.setPromiscFlag(false), dev.setPromiscFlag(false), dev.promiscFlag, dev.promiscuity]).toEqual([0, 0, false, 1]);
+  });
+
   it('an increment that would wrap the unsigned count to 0 is -EOVERFLOW with the kernel warning, the count unchanged', () => {
     const lab = makeLab();
     const dev = lab.veth.a.dev;

@@ -578,7 +578,7 @@ const HELP_LINES: readonly (readonly [string, string])[] = [
   ['grep [-ivcnEFwxqlhH] [-e PAT] PAT [FILE...]', 'select lines (GNU grep)'],
   ['head [-n N] [-c N] [FILE...]', 'the first lines (or bytes)'],
   ['help [NAME]', 'this list'],
-  ['ip [-s [-s]] [-br] link|addr|route|neigh ...', 'show and set ntb0 and its ARP table (iproute2)'],
+  ['ip [-s [-s]] [-d] [-br] link|addr|route|neigh ...', 'show and set ntb0 and its ARP table (iproute2)'],
   ['iperf3 -s|-c HOST [options] [&]', 'TCP and UDP throughput (iperf3 3.12); & runs a client as a job'],
   ['jobs', "the board shell's jobs: running, and ended ones not yet reported (bash)"],
   ['kill [-SIG] %JOB...', "signal the board shell's background jobs (bash)"],

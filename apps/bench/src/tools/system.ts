@@ -169,7 +169,8 @@ export const top: Command = (argv, env) => {
  */
 function linkLine(dev: NetDevice, details = false): string {
   const running = dev.isUp && dev.operstate === 'UP';
-  const kind = dev.loopback ? ['LOOPBACK'] : ['BROADCAST', 'MULTICAST'];
+  // dev_get_flags: IFF_PROMISC as the user set it (gflags), not a capture's.
+  const kind = [...(dev.loopback ? ['LOOPBACK'] : ['BROADCAST', 'MULTICAST']), ...(dev.promiscFlag ? ['PROMISC'] : [])];
   const flags = [...(dev.isUp && !running ? ['NO-CARRIER'] : []), ...kind, ...(dev.isUp ? ['UP'] : []), ...(dev.isUp && dev.netifCarrierOk() ? ['LOWER_UP'] : [])];
   const link = dev.loopback ? `link/loopback ${formatMac(dev.devAddr)} brd 00:00:00:00:00:00` : `link/ether ${formatMac(dev.devAddr)} brd ff:ff:ff:ff:ff:ff`;
   return `${dev.ifindex}: ${dev.name}: <${flags.join(',')}> mtu ${dev.mtu} qdisc ${dev.rootQdiscKind} state ${stateOf(dev)} mode DEFAULT group default qlen ${dev.txqueuelen}\n    ${link}${details ? linkDetails(dev) : ''}\n`;
@@ -289,12 +290,13 @@ class IpExit extends Error {
 const incomplete = (): IpExit => new IpExit('Command line is not complete. Try option "help"\n', 255);
 const garbage = (word: string): IpExit => new IpExit(`Error: either "dev" is duplicate, or "${word}" is a garbage.\n`, 255);
 
-/** What `ip link set` applies: the device, MTU, txqueuelen and up/down, in command-line order for the flags. */
+/** What `ip link set` applies: the device, MTU, txqueuelen, up/down in command-line order, and the last `promisc on|off`. */
 interface LinkSettings {
   readonly dev: string | null;
   readonly mtu: number | null;
   readonly qlen: number | null;
   readonly flags: readonly ('up' | 'down')[];
+  readonly promisc: boolean | null;
 }
 
 /** iproute2 get_integer for `key` (invarg on failure) after its duplicate check (duparg). */
@@ -307,20 +309,28 @@ function integerArg(key: string, word: string | undefined, seen: number | null):
 }
 
 /** `ip link show|set …` and `ip addr show …` argument parsing (iplink_parse order): the device named, and the settings of `set`. */
-/** The `ip link set` attributes iproute2 takes that the lab does not set (it sets up, down, mtu and txqueuelen). */
-const LINK_SET_UNMODELLED = new Set(['arp', 'dynamic', 'multicast', 'allmulticast', 'promisc', 'trailers', 'carrier', 'name', 'address', 'broadcast', 'brd', 'peer', 'netns', 'link-netns', 'link-netnsid', 'alias', 'vf', 'xdp', 'xdpgeneric', 'xdpdrv', 'xdpoffload', 'master', 'vrf', 'nomaster', 'addrgenmode', 'protodown', 'protodown_reason', 'gso_max_size', 'gso_ipv4_max_size', 'gso_max_segs', 'gro_max_size', 'gro_ipv4_max_size', 'type', 'group']);
+/** The `ip link set` attributes iproute2 takes that the lab does not set (it sets up, down, mtu, txqueuelen and promisc). */
+const LINK_SET_UNMODELLED = new Set(['arp', 'dynamic', 'multicast', 'allmulticast', 'trailers', 'carrier', 'name', 'address', 'broadcast', 'brd', 'peer', 'netns', 'link-netns', 'link-netnsid', 'alias', 'vf', 'xdp', 'xdpgeneric', 'xdpdrv', 'xdpoffload', 'master', 'vrf', 'nomaster', 'addrgenmode', 'protodown', 'protodown_reason', 'gso_max_size', 'gso_ipv4_max_size', 'gso_max_segs', 'gro_max_size', 'gro_ipv4_max_size', 'type', 'group']);
 
 function parseDevArgs(args: readonly string[], settable: boolean): LinkSettings {
   let dev: string | null = null;
   let mtu: number | null = null;
   let qlen: number | null = null;
   const flags: ('up' | 'down')[] = [];
+  let promisc: boolean | null = null;
   for (let i = 0; i < args.length; i++) {
     const w = args[i] as string;
     if (settable && (w === 'up' || w === 'down')) flags.push(w);
+    else if (settable && w === 'promisc') {
+      const v = args[++i];
+      if (v === undefined) throw incomplete();
+      // iplink_parse's on_off: exactly `on` or `off`.
+      if (v !== 'on' && v !== 'off') throw new IpExit(`Error: argument of "promisc" must be "on" or "off", not "${v}"\n`, 255);
+      promisc = v === 'on';
+    }
     else if (settable && (matches(w, 'txqueuelen') || w === 'qlen' || matches(w, 'txqlen'))) qlen = integerArg('txqueuelen', args[++i], qlen);
     else if (settable && w === 'mtu') mtu = integerArg('mtu', args[++i], mtu);
-    else if (settable && LINK_SET_UNMODELLED.has(w)) throw new IpExit(`ip: the lab's ip link set sets up, down, mtu and txqueuelen only, not '${w}' (nothing was changed)\n`, 2);
+    else if (settable && LINK_SET_UNMODELLED.has(w)) throw new IpExit(`ip: the lab's ip link set sets up, down, mtu, txqueuelen and promisc only, not '${w}' (nothing was changed)\n`, 2);
     else {
       let name = w;
       if (w === 'dev') {
@@ -332,15 +342,15 @@ function parseDevArgs(args: readonly string[], settable: boolean): LinkSettings 
       dev = name;
     }
   }
-  return { dev, mtu, qlen, flags };
+  return { dev, mtu, qlen, flags, promisc };
 }
 
 /**
- * `ip link set`: the MTU first, then up/down, then txqueuelen (do_setlink's order). The
- * kernel takes txqueuelen as a u32, so a negative value wraps as it does there.
+ * `ip link set`: the MTU first, then up/down and promisc, then txqueuelen (do_setlink's order).
+ * The kernel takes txqueuelen as a u32, so a negative value wraps as it does there.
  */
 function ipLinkSet(board: Board, args: readonly string[]): CommandResult {
-  const { dev, mtu, qlen, flags } = parseDevArgs(args, true);
+  const { dev, mtu, qlen, flags, promisc } = parseDevArgs(args, true);
   if (dev === null) throw new IpExit('Not enough information: "dev" argument is required.\n', 255);
   const d = deviceNamed(board, dev);
   if (d === null) return result('', `Cannot find device "${dev}"\n`, 1);
@@ -354,11 +364,14 @@ function ipLinkSet(board: Board, args: readonly string[]): CommandResult {
       return result('', msg, 2);
     }
   }
+  // dev_change_flags: up or down, then the user's IFF_PROMISC — applied even when the open
+  // failed, whose error do_setlink then returns before the queue length.
   const last = flags.at(-1);
-  if (last === 'up') {
-    const rc = d.open();
-    if (rc < 0) return result('', `RTNETLINK answers: ${strerror(-rc)}\n`, 2);
-  } else if (last === 'down') d.close();
+  let rc = 0;
+  if (last === 'up') rc = d.open();
+  else if (last === 'down') d.close();
+  if (promisc !== null) d.setPromiscFlag(promisc);
+  if (rc < 0) return result('', `RTNETLINK answers: ${strerror(-rc)}\n`, 2);
   if (qlen !== null) d.setTxqueuelen(qlen >>> 0);
   return result('');
 }

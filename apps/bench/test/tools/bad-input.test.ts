@@ -499,8 +499,9 @@ describe('bad input to the lab tools', () => {
     expect(run('ip route get 10.0.0.1')).toMatchObject({ stderr: 'RTNETLINK answers: Network is unreachable\n', status: 2 });
     expect(run('ip link set ntb0 up').status).toBe(0);
     const mtu = l.boards.ep.netdev()?.ndev.mtu;
-    for (const w of ['address 02:00:00:00:00:01', 'promisc on', 'name eth9']) {
-      expect(run(`ip link set ntb0 mtu 9000 ${w}`)).toEqual({ stdout: '', stderr: `ip: the lab's ip link set sets up, down, mtu and txqueuelen only, not '${w.split(' ')[0] ?? ''}' (nothing was changed)\n`, status: 2 });
+    for (const w of ['address 02:00:00:00:00:01', 'allmulticast on', 'name eth9']) {
+      expect(run(`ip link set ntb0 mtu 9000 promisc on ${w}`)).toEqual({ stdout: '', stderr: `ip: the lab's ip link set sets up, down, mtu, txqueuelen and promisc only, not '${w.split(' ')[0] ?? ''}' (nothing was changed)\n`, status: 2 });
+      expect(l.boards.ep.netdev()?.ndev.promiscFlag).toBe(false);
     }
     expect(l.boards.ep.netdev()?.ndev.mtu).toBe(mtu);
   });
