@@ -14,7 +14,7 @@ import { cd, mkdir, pwd, rm } from './tools/files.js';
 import { sockperf } from './tools/sockperf.js';
 import { ss } from './tools/ss.js';
 import { dmesg, ip, modprobe, rmmod, sleep, sysctl, top } from './tools/system.js';
-import { tc } from './tools/tc.js';
+import { tc } from './tools/tc/command.js';
 import { tcpdump } from './tools/tcpdump/command.js';
 import { uname } from './tools/uname.js';
 import { nproc } from './tools/nproc.js';

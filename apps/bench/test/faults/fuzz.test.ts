@@ -15,7 +15,7 @@ import { bootLab } from '../../src/lab/lab.js';
 import { applyParam, ParamError, type ModuleParams } from '../../src/lab/params.js';
 import { defaultVars, runScript } from '../../src/lab/script.js';
 import { ip } from '../../src/tools/system.js';
-import { tc } from '../../src/tools/tc.js';
+import { tc } from '../../src/tools/tc/command.js';
 
 const isRunning = (st: StormState | undefined): boolean => st !== undefined && st.applied + st.failed < st.total;
 

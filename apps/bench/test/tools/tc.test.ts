@@ -10,7 +10,7 @@ import { labCommands } from '../../src/commands.js';
 import { bootLab, type Lab } from '../../src/lab/lab.js';
 import { defaultVars } from '../../src/lab/script.js';
 import { runLine } from '../../src/lab/shell.js';
-import { sprintSize, sprintTime } from '../../src/tools/tc.js';
+import { sprintSize, sprintTime } from '../../src/tools/tc/util.js';
 import type { CommandResult } from '../../src/types.js';
 import { labShell } from '../labShell.js';
 

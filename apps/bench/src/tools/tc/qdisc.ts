@@ -1,5 +1,5 @@
 /**
- * iproute2's `tc` (6.1 as on Debian 12) for the boards' qdiscs: `tc [OPTIONS] qdisc
+ * `tc qdisc` (tc/tc_qdisc.c of iproute2 6.1) against the boards' qdiscs: `tc [OPTIONS] qdisc
  * [show|list|ls] [dev DEV] [root|ingress|clsact|parent CLASSID|handle QHANDLE] [invisible]`,
  * and `tc qdisc add|change|replace|link|delete dev DEV [handle QHANDLE] root|parent CLASSID
  * [fq_codel [OPTIONS]|pfifo_fast|mq]`.
@@ -36,14 +36,9 @@
  * packets handed to the driver, drops, overlimits, requeues, backlog, qlen; a root shared by the
  * TX queues is one qdisc); mq's are the sum over all num_tx_queues children, real or not
  * (mq_dump_common); noqueue has no enqueue (__dev_queue_xmit calls the driver directly), so the
- * kernel never counts anything on it and it prints zeros. `-j` prints the same as
- * lib/json_writer.c writes it (`-p` indented; times in µs, sizes in bytes), `-o` ends each line
- * with `\` instead of a newline (print_nl with _SL_), `-r` adds the raw handle (`[80010000]`),
- * `-color` paints the device name as lib/color.c does with the light-background palette (the
- * boards' shell sets no COLORFGBG; `auto` is on unless stdout is a pipe). `-d`, `-s -s`, `-N`,
- * `-iec`, `-g`, `-t`, `-ts`, `-br`, `-force`, `-nm` and `invisible` change nothing for these
- * qdiscs, as in tc 6.1. `-V` prints Debian's build, linked with libbpf 1.1.2 (libbpf1
- * 1:1.1.2-0+deb12u1).
+ * kernel never counts anything on it and it prints zeros. `-j` prints the same objects (times in
+ * µs, sizes in bytes), `-r` adds the raw handle (`[80010000]`); `invisible` changes nothing (no
+ * qdisc here is TCQ_F_INVISIBLE).
  *
  * Changes: tc_qdisc_modify's parse (duplicate `dev`/`handle`/`parent`, `help` printing the usage
  * and going on), fq_codel_parse_opt's (get_unsigned, get_time's s/ms/us units, get_size's
@@ -73,40 +68,12 @@
  * (status 2, nothing changed): the other kinds (tbf, sfq, htb, mqprio, noqueue, …), ingress and
  * clsact, `estimator`, `stab`, the shared blocks, fq_codel's ce_threshold_selector, and a graft on
  * a noqueue device or before the first open.
- *
- * Options and keywords are matched as tc.c and tc_qdisc.c match them (`matches()`: any
- * prefix, first match in tc's order, so `tc q s`, `tc -s qd ls`), with tc's errors and exit
- * statuses: 255 for what tc's main returns -1 for or exits on (`Option "-x" is unknown, try
- * "tc -help".`, `Object "x" is unknown, try "tc help".`, `Command "x" is unknown, try "tc qdisc
- * help".`, `What is "x"? Try "tc qdisc help".`, invarg's `Error: argument …`, an incomplete
- * line), 1 for `Cannot find device "DEV"`; the usages (`tc`, `tc help`, `tc -h`, `tc qdisc
- * help`) go to stderr with status 0. `dev ifN` names ifindex N (ll_idx_a2n). Left out, refused
- * with a message: the other objects (`class`, `filter`, `chain`, `actions`, `monitor`,
- * `exec`; status 1): the lab has no class objects (mq's classes are addressed by qdisc
- * commands only) and no classifiers; `-batch` (status 1: the boards have no command files).
- * `-netns NAME` fails as on a board with no named namespaces.
  */
 import { FqCodel, PFIFO_FAST_BANDS, PFIFO_FAST_PRIOMAP, type FqCodelParams, type NetDevice, type NetStack, type Qdisc } from '@ntbsim/net-core';
-import type { Board } from '../lab/lab.js';
-import { result, runsAsRoot, type Command, type CommandResult, type ShellEnv } from '../types.js';
-import { cGeneral } from './net/cformat.js';
-import { strtod } from './iperf3/units.js';
-import { IPROUTE2_VERSION, JsonWriter, matches } from './net/iproute2.js';
-
-/** The libbpf Debian 12's iproute2 runs with (`tc -V`). */
-const LIBBPF_VERSION = '1.1.2';
-
-/** tc.c usage(), on stderr. */
-const USAGE =
-  'Usage:\ttc [ OPTIONS ] OBJECT { COMMAND | help }\n' +
-  '\ttc [-force] -batch filename\n' +
-  'where  OBJECT := { qdisc | class | filter | chain |\n' +
-  '\t\t    action | monitor | exec }\n' +
-  '       OPTIONS := { -V[ersion] | -s[tatistics] | -d[etails] | -r[aw] |\n' +
-  '\t\t    -o[neline] | -j[son] | -p[retty] | -c[olor]\n' +
-  '\t\t    -b[atch] [filename] | -n[etns] name | -N[umeric] |\n' +
-  '\t\t     -nm | -nam[es] | { -cf | -conf } path\n' +
-  '\t\t     -br[ief] }\n';
+import { result, runsAsRoot, type CommandResult, type ShellEnv } from '../../types.js';
+import { strtod } from '../iperf3/units.js';
+import { JsonWriter, matches } from '../net/iproute2.js';
+import { duparg, extack, formatClassid, IFNAME_MAX, ifindexOf, incomplete, invarg, major, qdiscHandle, refuse, rtnetlink, sprintSize, sprintTime, TC_H_INGRESS, TC_H_ROOT, tcClassid, TcExit, type TcOptions } from './util.js';
 
 /** tc_qdisc.c usage(), on stderr. */
 const QDISC_USAGE =
@@ -124,139 +91,9 @@ const QDISC_USAGE =
   'STAB_OPTIONS := ... try tc qdisc add stab help\n' +
   'QDISC_ID := { root | ingress | handle QHANDLE | parent CLASSID }\n';
 
-/** TC_H_ROOT: the parent of a root qdisc. */
-const TC_H_ROOT = 0xffffffff;
-/** TC_H_INGRESS (= TC_H_CLSACT): the parent of an ingress or clsact qdisc. */
-const TC_H_INGRESS = 0xfffffff1;
-/** IFNAMSIZ − 1: tc copies at most this much of a `dev` argument. */
-const IFNAME_MAX = 15;
 /** lib/color.c's COLOR_IFNAME on a light background (C_CYAN), and C_CLEAR. */
 const COLOR_IFNAME = '\x1b[36m';
 const COLOR_CLEAR = '\x1b[0m';
-
-/** A tc run that ends early: what it printed and its status. */
-class TcExit extends Error {
-  constructor(readonly result: CommandResult) {
-    super(result.stderr);
-  }
-}
-
-const incomplete = (): TcExit => new TcExit(result('', 'Command line is not complete. Try option "help"\n', 255));
-/** invarg(msg, arg): exit(-1). */
-const invarg = (msg: string, arg: string): TcExit => new TcExit(result('', `Error: argument "${arg}" is wrong: ${msg}\n`, 255));
-
-/** What tc's global options asked for (the ones that change a qdisc listing). */
-interface TcOptions {
-  stats: number;
-  raw: boolean;
-  json: boolean;
-  pretty: boolean;
-  oneline: boolean;
-  /** lib/color.c's COLOR_OPT_*: -color, -color=always|auto|never. */
-  color: 'never' | 'auto' | 'always';
-  names: boolean;
-  confFile: string | null;
-}
-
-/** lib/color.c matches_color: `-color[=always|auto|never]` (any prefix of -color), or null. */
-function colorOption(arg: string): TcOptions['color'] | null {
-  const eq = arg.indexOf('=');
-  const name = eq < 0 ? arg : arg.slice(0, eq);
-  const value = eq < 0 ? '' : arg.slice(eq + 1);
-  if (!matches(name, '-color')) return null;
-  if (value === '' || value === 'always') return 'always';
-  return value === 'auto' || value === 'never' ? value : null;
-}
-
-/** Refused: what the lab does not model, with `why`, status `status`. */
-function refuse(why: string, status: number): TcExit {
-  return new TcExit(result('', `tc: ${why}\n`, status));
-}
-
-/**
- * tc.c main()'s option loop over `args` (argv without the command name), in its order of
- * tests: the options and the index of the first word that is not one. `-V`, `-help`,
- * `-netns`, `-batch` and a bad option end the run (TcExit).
- */
-function parseOptions(args: readonly string[]): { o: TcOptions; at: number } {
-  const o: TcOptions = { stats: 0, raw: false, json: false, pretty: false, oneline: false, color: 'never', names: false, confFile: null };
-  let i = 0;
-  for (; i < args.length; i++) {
-    const a = args[i] as string;
-    if (!a.startsWith('-')) break;
-    const color = colorOption(a);
-    const is = (...full: string[]): boolean => full.some((f) => matches(a, f));
-    if (is('-stats', '-statistics')) o.stats++;
-    else if (is('-details')) continue;
-    else if (is('-raw')) o.raw = true;
-    else if (is('-pretty')) o.pretty = true;
-    else if (is('-graph')) continue;
-    else if (is('-Version')) throw new TcExit(result(`tc utility, iproute2-${IPROUTE2_VERSION}, libbpf ${LIBBPF_VERSION}\n`));
-    else if (is('-iec')) continue;
-    else if (is('-help')) throw new TcExit(result('', USAGE, 0));
-    else if (is('-force')) continue;
-    else if (is('-batch')) throw refuse('the lab does not support -batch: the boards have no command files (give each tc command on its own line)', 1);
-    else if (is('-netns')) {
-      // NEXT_ARG leaves argv[1] NULL at the end of the line; netns_switch opens /run/netns/NAME.
-      const name = args[i + 1] ?? '(null)';
-      throw new TcExit(result('', `Cannot open network namespace "${name}": No such file or directory\n`, 255));
-    } else if (is('-Numeric')) continue;
-    else if (is('-names', '-nm')) o.names = true;
-    else if (is('-cf', '-conf')) o.confFile = args[++i] ?? null;
-    else if (color !== null) o.color = color;
-    else if (is('-timestamp', '-tshort', '-brief')) continue;
-    else if (is('-json')) o.json = true;
-    else if (is('-oneline')) o.oneline = true;
-    else throw new TcExit(result('', `Option "${a}" is unknown, try "tc -help".\n`, 255));
-  }
-  return { o, at: i };
-}
-
-/** C strtoul(str, &p, 16): the value and the rest after the digits (all of `str` when there are none). */
-function strtoul16(str: string): { value: number; rest: string } {
-  const m = /^[ \t\n\v\f\r]*([+-]?)(?:0[xX](?=[0-9a-fA-F]))?([0-9a-fA-F]+)/.exec(str);
-  if (m === null) return { value: 0, rest: str };
-  const mag = Number.parseInt(m[2] as string, 16);
-  // A negative number wraps (unsigned long): past any 16-bit limit unless it is 0.
-  return { value: m[1] === '-' && mag !== 0 ? Number.MAX_SAFE_INTEGER : mag, rest: str.slice(m[0].length) };
-}
-
-/** tc_util.c get_qdisc_handle: `MAJ[:]` (hex) or `none`, or null when invalid. */
-function qdiscHandle(str: string): number | null {
-  if (str === 'none') return 0;
-  const { value, rest } = strtoul16(str);
-  if (rest === str || value >= 1 << 16) return null;
-  if (rest !== '' && !rest.startsWith(':')) return null;
-  return value * 0x10000;
-}
-
-/** tc_util.c get_tc_classid: `root`, `none`, `MAJ:MIN`, `:MIN`, `MAJ:` or a bare number (hex), or null when invalid. */
-function tcClassid(str: string): number | null {
-  if (str === 'root') return TC_H_ROOT;
-  if (str === 'none') return 0;
-  const parsed = strtoul16(str);
-  const { rest } = parsed;
-  // No digits: maj is 0, and only `:MIN` is a classid.
-  const maj = rest === str ? 0 : parsed.value;
-  if (rest === str && !rest.startsWith(':')) return null;
-  if (!rest.startsWith(':')) return rest === '' ? maj : null;
-  if (maj >= 1 << 16) return null;
-  const minStr = rest.slice(1);
-  const { value: min, rest: after } = strtoul16(minStr);
-  if (after !== '' || min >= 1 << 16) return null;
-  return maj * 0x10000 + min;
-}
-
-/** tc_util.c print_tc_classid: `root`, `none`, `:MIN`, `MAJ:` or `MAJ:MIN`, in hex. */
-function formatClassid(h: number): string {
-  if (h === TC_H_ROOT) return 'root';
-  if (h === 0) return 'none';
-  const maj = Math.floor(h / 0x10000);
-  const min = h % 0x10000;
-  if (maj === 0) return `:${min.toString(16)}`;
-  if (min === 0) return `${maj.toString(16)}:`;
-  return `${maj.toString(16)}:${min.toString(16)}`;
-}
 
 /** The counters a qdisc dump carries (TCA_STATS2: gnet_stats_basic and gnet_stats_queue). */
 interface QdiscCounters {
@@ -330,13 +167,6 @@ function deviceQdiscs(dev: NetDevice): QdiscEntry[] {
   }
 }
 
-/** lib/utils.c sprint_time: microseconds as `%.3gs`, `%.3gms` or `%uus`. */
-export function sprintTime(us: number): string {
-  if (us >= 1_000_000) return `${cGeneral(us / 1_000_000, 3)}s`;
-  if (us >= 1000) return `${cGeneral(us / 1000, 3)}ms`;
-  return `${us}us`;
-}
-
 /** codel_time_to_us of the CoDel time (ns >> 10) of `ns`: what fq_codel_dump reports (µs). */
 function codelUs(ns: number): number {
   return Math.floor((Math.floor(ns / 1024) * 1024) / 1000);
@@ -366,21 +196,6 @@ function fqCodelXstats(q: FqCodel): (Field | null)[] {
   if (x.dropOvermemory !== 0) f.push(['drop_overmemory', x.dropOvermemory, ` drop_overmemory ${x.dropOvermemory}`]);
   f.push(null, ['new_flows_len', x.newFlowsLen, `  new_flows_len ${x.newFlowsLen}`], ['old_flows_len', x.oldFlowsLen, ` old_flows_len ${x.oldFlowsLen}`], null);
   return f;
-}
-
-/** C rint() of a non-negative value: to the nearest integer, ties to even. */
-function rint(x: number): number {
-  const r = Math.round(x);
-  return r - x === 0.5 && r % 2 !== 0 ? r - 1 : r;
-}
-
-/** lib/json_print_math.c sprint_size (`tc -s`'s backlog): bytes as `%gMb`, `%gKb` (1024-based, when within 1 KiB of a MiB multiple / 16 bytes of a KiB one) or `%ub`. */
-export function sprintSize(sz: number): string {
-  const kilo = 1024;
-  const mega = kilo * kilo;
-  if (sz >= mega && Math.abs(mega * rint(sz / mega) - sz) < 1024) return `${cGeneral(rint(sz / mega), 6)}Mb`;
-  if (sz >= kilo && Math.abs(kilo * rint(sz / kilo) - sz) < 16) return `${cGeneral(rint(sz / kilo), 6)}Kb`;
-  return `${sz}b`;
 }
 
 /** How a listing prints: the options, whether lines name their device, and whether colour is on. */
@@ -438,14 +253,6 @@ function jsonEntry(w: JsonWriter, e: QdiscEntry, l: Listing): void {
     if (e.qdisc instanceof FqCodel) for (const f of fqCodelXstats(e.qdisc)) if (f !== null) w.field(f[0], f[1]);
   }
   w.endObject();
-}
-
-/** ll_name_to_index: the device's ifindex (the name cut to IFNAMSIZ − 1), else `ifN`'s N (ll_idx_a2n), else 0. */
-function ifindexOf(board: Board, name: string): number {
-  const dev = board.stack.devices.find((d) => d.name === name);
-  if (dev !== undefined) return dev.ifindex;
-  const m = /^if[ \t\n\v\f\r]*\+?(\d+)/.exec(name);
-  return m === null ? 0 : Number(m[1]) >>> 0;
 }
 
 /** tc_qdisc_list: its arguments, then the dump of the board's qdiscs as print_qdisc prints it. */
@@ -515,12 +322,6 @@ const FQ_CODEL_QUANTUM_MAX = 1 << 20;
 
 /** A refusal of what the lab does not model (status 2, as a kernel refusal). */
 const unmodelled = (what: string): TcExit => refuse(`the lab models the fq_codel, pfifo_fast and mq qdiscs, at a device's root or an mq class: ${what} is not supported`, 2);
-/** The kernel's extack message as libnetlink prints it (`Error: MSG.`), tc's status 2. */
-const extack = (msg: string): TcExit => new TcExit(result('', `Error: ${msg}.\n`, 2));
-/** A kernel refusal without extack (rtnl_talk_error: `RTNETLINK answers: strerror`), status 2. */
-const rtnetlink = (err: string): TcExit => new TcExit(result('', `RTNETLINK answers: ${err}\n`, 2));
-/** lib/utils.c duparg. */
-const duparg = (key: string, arg: string): TcExit => new TcExit(result('', `Error: duplicate "${key}": "${arg}" is the second value.\n`, 255));
 
 /** A double stored into a __u32 on the boards' arm64 (fcvtzu saturates: NaN and negatives 0, too large 0xffffffff). */
 function toU32(x: number): number {
@@ -660,9 +461,6 @@ interface Found {
   readonly parent: number;
   readonly qdisc: Qdisc | null;
 }
-
-/** TC_H_MAJ. */
-const major = (h: number): number => (h & 0xffff0000) >>> 0;
 
 /** dev->qdisc: noop before the first open, noqueue, mq (handle 0, or the one tc gave it), or the root qdisc. */
 function rootOf(dev: NetDevice): Found {
@@ -913,7 +711,7 @@ function qdiscModify(cmd: ModifyCmd, args: readonly string[], env: ShellEnv): Co
 }
 
 /** tc_qdisc.c do_qdisc: the listing, its usage, or a command that changes qdiscs. */
-function doQdisc(args: readonly string[], o: TcOptions, env: ShellEnv): CommandResult {
+export function doQdisc(args: readonly string[], o: TcOptions, env: ShellEnv): CommandResult {
   const [verb, ...rest] = args;
   if (verb === undefined) return qdiscList([], o, env);
   const change = (['add', 'change', 'replace', 'link', 'delete'] as const).find((c) => matches(verb, c));
@@ -924,23 +722,3 @@ function doQdisc(args: readonly string[], o: TcOptions, env: ShellEnv): CommandR
 }
 
 /** tc.c's objects other than qdisc, in do_cmd's order. */
-const OTHER_OBJECTS = ['class', 'filter', 'chain', 'actions', 'monitor', 'exec'] as const;
-
-/** `tc [OPTIONS] OBJECT …` on the board (see the module comment). */
-export const tc: Command = (argv, env) => {
-  try {
-    const args = argv.slice(1);
-    const { o, at } = parseOptions(args);
-    const [obj, ...rest] = args.slice(at);
-    if (obj === undefined) return result('', USAGE, 0);
-    if (o.names && o.confFile !== null) return result('', `Can't open class names file: ${o.confFile}\n`, 255);
-    if (matches(obj, 'qdisc')) return doQdisc(rest, o, env);
-    const other = OTHER_OBJECTS.find((x) => matches(obj, x));
-    if (other !== undefined) throw refuse(`the lab shows qdiscs only (tc qdisc show): tc ${other} is not supported`, 1);
-    if (matches(obj, 'help')) return result('', USAGE, 0);
-    return result('', `Object "${obj}" is unknown, try "tc help".\n`, 255);
-  } catch (e) {
-    if (e instanceof TcExit) return e.result;
-    throw e;
-  }
-};

@@ -1,0 +1,132 @@
+/**
+ * What tc's commands share, as iproute2 6.1 has it in tc/tc_util.c and lib/utils.c: the handle
+ * and classid parsers and printer (get_qdisc_handle, get_tc_classid, print_tc_classid),
+ * sprint_time and sprint_size, ll_name_to_index over a board's devices, and the ways a run ends
+ * early (usage errors with status 255, the kernel's refusals with status 2).
+ */
+import type { Board } from '../../lab/lab.js';
+import { result, type CommandResult } from '../../types.js';
+import { cGeneral } from '../net/cformat.js';
+
+/** TC_H_ROOT: the parent of a root qdisc. */
+export const TC_H_ROOT = 0xffffffff;
+/** TC_H_INGRESS (= TC_H_CLSACT): the parent of an ingress or clsact qdisc. */
+export const TC_H_INGRESS = 0xfffffff1;
+/** IFNAMSIZ − 1: tc copies at most this much of a `dev` argument. */
+export const IFNAME_MAX = 15;
+
+/** A tc run that ends early: what it printed and its status. */
+export class TcExit extends Error {
+  constructor(readonly result: CommandResult) {
+    super(result.stderr);
+  }
+}
+
+/** What tc's global options asked for (the ones that change a qdisc listing). */
+export interface TcOptions {
+  stats: number;
+  raw: boolean;
+  json: boolean;
+  pretty: boolean;
+  oneline: boolean;
+  /** lib/color.c's COLOR_OPT_*: -color, -color=always|auto|never. */
+  color: 'never' | 'auto' | 'always';
+  names: boolean;
+  confFile: string | null;
+}
+
+/** lib/utils.c incomplete_command: exit(-1). */
+export const incomplete = (): TcExit => new TcExit(result('', 'Command line is not complete. Try option "help"\n', 255));
+/** invarg(msg, arg): exit(-1). */
+export const invarg = (msg: string, arg: string): TcExit => new TcExit(result('', `Error: argument "${arg}" is wrong: ${msg}\n`, 255));
+/** lib/utils.c duparg: exit(-1). */
+export const duparg = (key: string, arg: string): TcExit => new TcExit(result('', `Error: duplicate "${key}": "${arg}" is the second value.\n`, 255));
+
+/** Refused: what the lab does not model, with `why`, status `status`. */
+export function refuse(why: string, status: number): TcExit {
+  return new TcExit(result('', `tc: ${why}\n`, status));
+}
+
+/** The kernel's extack message as libnetlink prints it (`Error: MSG.`), tc's status 2. */
+export const extack = (msg: string): TcExit => new TcExit(result('', `Error: ${msg}.\n`, 2));
+/** A kernel refusal without extack (rtnl_talk_error: `RTNETLINK answers: strerror`), status 2. */
+export const rtnetlink = (err: string): TcExit => new TcExit(result('', `RTNETLINK answers: ${err}\n`, 2));
+
+/** C strtoul(str, &p, 16): the value and the rest after the digits (all of `str` when there are none). */
+function strtoul16(str: string): { value: number; rest: string } {
+  const m = /^[ \t\n\v\f\r]*([+-]?)(?:0[xX](?=[0-9a-fA-F]))?([0-9a-fA-F]+)/.exec(str);
+  if (m === null) return { value: 0, rest: str };
+  const mag = Number.parseInt(m[2] as string, 16);
+  // A negative number wraps (unsigned long): past any 16-bit limit unless it is 0.
+  return { value: m[1] === '-' && mag !== 0 ? Number.MAX_SAFE_INTEGER : mag, rest: str.slice(m[0].length) };
+}
+
+/** tc_util.c get_qdisc_handle: `MAJ[:]` (hex) or `none`, or null when invalid. */
+export function qdiscHandle(str: string): number | null {
+  if (str === 'none') return 0;
+  const { value, rest } = strtoul16(str);
+  if (rest === str || value >= 1 << 16) return null;
+  if (rest !== '' && !rest.startsWith(':')) return null;
+  return value * 0x10000;
+}
+
+/** tc_util.c get_tc_classid: `root`, `none`, `MAJ:MIN`, `:MIN`, `MAJ:` or a bare number (hex), or null when invalid. */
+export function tcClassid(str: string): number | null {
+  if (str === 'root') return TC_H_ROOT;
+  if (str === 'none') return 0;
+  const parsed = strtoul16(str);
+  const { rest } = parsed;
+  // No digits: maj is 0, and only `:MIN` is a classid.
+  const maj = rest === str ? 0 : parsed.value;
+  if (rest === str && !rest.startsWith(':')) return null;
+  if (!rest.startsWith(':')) return rest === '' ? maj : null;
+  if (maj >= 1 << 16) return null;
+  const minStr = rest.slice(1);
+  const { value: min, rest: after } = strtoul16(minStr);
+  if (after !== '' || min >= 1 << 16) return null;
+  return maj * 0x10000 + min;
+}
+
+/** tc_util.c print_tc_classid: `root`, `none`, `:MIN`, `MAJ:` or `MAJ:MIN`, in hex. */
+export function formatClassid(h: number): string {
+  if (h === TC_H_ROOT) return 'root';
+  if (h === 0) return 'none';
+  const maj = Math.floor(h / 0x10000);
+  const min = h % 0x10000;
+  if (maj === 0) return `:${min.toString(16)}`;
+  if (min === 0) return `${maj.toString(16)}:`;
+  return `${maj.toString(16)}:${min.toString(16)}`;
+}
+
+/** TC_H_MAJ. */
+export const major = (h: number): number => (h & 0xffff0000) >>> 0;
+
+/** lib/utils.c sprint_time: microseconds as `%.3gs`, `%.3gms` or `%uus`. */
+export function sprintTime(us: number): string {
+  if (us >= 1_000_000) return `${cGeneral(us / 1_000_000, 3)}s`;
+  if (us >= 1000) return `${cGeneral(us / 1000, 3)}ms`;
+  return `${us}us`;
+}
+
+/** C rint() of a non-negative value: to the nearest integer, ties to even. */
+function rint(x: number): number {
+  const r = Math.round(x);
+  return r - x === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+/** lib/json_print_math.c sprint_size (`tc -s`'s backlog): bytes as `%gMb`, `%gKb` (1024-based, when within 1 KiB of a MiB multiple / 16 bytes of a KiB one) or `%ub`. */
+export function sprintSize(sz: number): string {
+  const kilo = 1024;
+  const mega = kilo * kilo;
+  if (sz >= mega && Math.abs(mega * rint(sz / mega) - sz) < 1024) return `${cGeneral(rint(sz / mega), 6)}Mb`;
+  if (sz >= kilo && Math.abs(kilo * rint(sz / kilo) - sz) < 16) return `${cGeneral(rint(sz / kilo), 6)}Kb`;
+  return `${sz}b`;
+}
+
+/** ll_name_to_index: the device's ifindex (the name cut to IFNAMSIZ − 1), else `ifN`'s N (ll_idx_a2n), else 0. */
+export function ifindexOf(board: Board, name: string): number {
+  const dev = board.stack.devices.find((d) => d.name === name);
+  if (dev !== undefined) return dev.ifindex;
+  const m = /^if[ \t\n\v\f\r]*\+?(\d+)/.exec(name);
+  return m === null ? 0 : Number(m[1]) >>> 0;
+}
