@@ -85,7 +85,7 @@ export {
   type SoftnetStat,
 } from './netStack.js';
 export { ICMP_MAX_PAYLOAD, ICMP_TYPE, icmpRcv, PingSocket, type EchoRequest } from './ping.js';
-export { FqCodel, fqCodelDefaults, validateFqCodelParams, type FqCodelParams, type FqCodelXstats } from './sched/fqCodel.js';
+export { FqCodel, fqCodelDefaults, validateFqCodelParams, type FqCodelFlowStats, type FqCodelParams, type FqCodelXstats } from './sched/fqCodel.js';
 export { PFIFO_FAST_BANDS, PFIFO_FAST_PRIOMAP, PfifoFast, Qdisc, QDISC_KINDS, type QdiscEnqueue, type QdiscKind, type QdiscStats } from './sched/qdisc.js';
 export {
   allocSkbTruesize,

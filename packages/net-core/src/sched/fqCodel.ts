@@ -108,6 +108,28 @@ export interface FqCodelXstats {
   readonly oldFlowsLen: number;
 }
 
+/** One flow fq_codel_walk lists as a class (`tc -s class show`: classid HANDLE:index+1), as fq_codel_dump_class_stats reports it. */
+export interface FqCodelFlowStats {
+  /** Flow bucket index, 0..flows−1 (the class's minor is index + 1). */
+  readonly index: number;
+  /** Packets queued in the flow (the class's qlen: the skbs from flow->head). */
+  readonly qlen: number;
+  /** Bytes queued in the flow (the class's backlog: q->backlogs[idx]). */
+  readonly backlog: number;
+  /** DRR deficit, bytes; negative once overspent (class_stats.deficit). */
+  readonly deficit: number;
+  /** CoDel's drop count in the current dropping cycle (class_stats.count: cvars.count). */
+  readonly count: number;
+  /** CoDel's count when the last dropping cycle began (class_stats.lastcount). */
+  readonly lastcount: number;
+  /** Sojourn of the last packet dequeued from the flow, µs (class_stats.ldelay: codel_time_to_us of cvars.ldelay). */
+  readonly ldelayUs: number;
+  /** CoDel is in its dropping state (class_stats.dropping). */
+  readonly dropping: boolean;
+  /** While dropping: µs from now to the next drop, negative when overdue (class_stats.drop_next); 0 otherwise. */
+  readonly dropNextUs: number;
+}
+
 /** CoDel's per-flow state (struct codel_vars), times in CoDel units. */
 interface CodelVars {
   count: number;
@@ -140,6 +162,11 @@ function newtonStep(v: CodelVars): void {
   val >>= 2n;
   val = (val * invsqrt) >> BigInt(32 - 2 + 1);
   v.recInvSqrt = Number((val >> BigInt(REC_INV_SQRT_SHIFT)) & 0xffffn);
+}
+
+/** codel_time_to_us: a CoDel time (1.024 µs units) in µs, truncated to u32. */
+function codelTimeToUs(t: number): number {
+  return Math.floor((t * 2 ** CODEL_SHIFT) / 1000) % 2 ** 32;
 }
 
 /** codel_control_law: t + interval / sqrt(count). */
@@ -212,6 +239,23 @@ export class FqCodel extends Qdisc {
       newFlowsLen: this.newFlows.length,
       oldFlowsLen: this.oldFlows.length,
     };
+  }
+
+  /**
+   * The flows on new_flows or old_flows, by bucket index: fq_codel_walk's classes (a flow stays
+   * listed while empty until a dequeue finds it so), each as fq_codel_dump_class_stats reports it
+   * at this instant (drop_next against codel_get_time, the qdisc's clock). Reads only.
+   */
+  flowStats(): FqCodelFlowStats[] {
+    const now = this.now(undefined);
+    const listed = [...this.flows.values()].filter((f) => f.list !== null).sort((a, b) => a.index - b.index);
+    return listed.map((f) => {
+      const v = f.cvars;
+      const delta = v.dropNext - now;
+      // An s32 of ±codel_time_to_us(|delta|).
+      const dropNextUs = v.dropping ? (delta >= 0 ? codelTimeToUs(delta) : -codelTimeToUs(-delta)) | 0 : 0;
+      return { index: f.index, qlen: f.q.length, backlog: f.backlog, deficit: f.deficit, count: v.count, lastcount: v.lastcount, ldelayUs: codelTimeToUs(v.ldelay), dropping: v.dropping, dropNextUs };
+    });
   }
 
   /**

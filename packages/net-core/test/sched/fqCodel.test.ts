@@ -172,6 +172,50 @@ describe('fq_codel: CoDel', () => {
   });
 });
 
+describe('fq_codel: the flows as classes (flowStats: fq_codel_walk, fq_codel_dump_class_stats)', () => {
+  it('lists the flows on new_flows or old_flows by bucket index, an emptied one until a dequeue finds it empty', () => {
+    const { q } = setup();
+    expect(q.flowStats()).toEqual([]);
+    for (const b of [900, 3, 500, 3]) q.enqueue(pkt(b));
+    const idle = { count: 0, lastcount: 0, ldelayUs: 0, dropping: false, dropNextUs: 0 };
+    expect(q.flowStats()).toEqual([
+      { index: 3, qlen: 2, backlog: 2 * LEN, deficit: MTU, ...idle },
+      { index: 500, qlen: 1, backlog: LEN, deficit: MTU, ...idle },
+      { index: 900, qlen: 1, backlog: LEN, deficit: MTU, ...idle },
+    ]);
+    // DRR serves flow 900 (the first on new_flows) first; it stays listed, empty, with what is left of its quantum.
+    expect(q.classify(q.dequeue() as Skb)).toBe(900);
+    expect(q.flowStats().map((f) => [f.index, f.qlen, f.backlog, f.deficit])).toEqual([[3, 2, 2 * LEN, MTU], [500, 1, LEN, MTU], [900, 0, 0, MTU - LEN]]);
+    // The next dequeue finds 900 empty and moves it to old_flows (which is empty: it leaves the lists), then serves 3.
+    expect(q.classify(q.dequeue() as Skb)).toBe(3);
+    expect(q.flowStats().map((f) => f.index)).toEqual([3, 500]);
+    drain(q);
+    expect(q.flowStats()).toEqual([]);
+    expect(q.xstats()).toMatchObject({ newFlowsLen: 0, oldFlowsLen: 0 });
+  });
+
+  it('reports CoDel\'s state: ldelay of the last packet, and while dropping count, lastcount and drop_next against the clock (negative when overdue)', () => {
+    const { q, clock } = setup();
+    for (let i = 0; i < 500; i++) q.enqueue(pkt(1));
+    // One dequeue a millisecond: the sojourn passes target at 5 ms, CoDel drops first at 105 ms.
+    for (let t = 0; t <= 105; t++) {
+      clock.now = t * 1e6;
+      q.dequeue();
+    }
+    expect(q.stats.drops).toBe(1);
+    const [f] = q.flowStats();
+    // ldelay = 105 ms in CoDel units (102539) → 104999 µs; drop_next = now + interval·(0xffff/65536) = 97654 units ahead → 99997 µs.
+    expect(f).toMatchObject({ index: 1, qlen: 393, backlog: 393 * LEN, count: 1, lastcount: 1, ldelayUs: 104_999, dropping: true, dropNextUs: 99_997 });
+    // The same flow later, with no dequeue meanwhile: only drop_next moves, past zero once overdue.
+    clock.now = 135e6;
+    expect(q.flowStats()[0]?.dropNextUs).toBe(69_998);
+    clock.now = 250e6;
+    expect(q.flowStats()[0]?.dropNextUs).toBe(-45_001);
+    // Reading changed nothing.
+    expect([q.qlen, q.stats.drops, q.xstats().newFlowCount]).toEqual([393, 1, 1]);
+  });
+});
+
 describe('fq_codel: change (fq_codel_change)', () => {
   it('replaces the parameters given, refuses flows and bad values without changing anything, and frees what a lowered limit leaves over', () => {
     const { q } = setup();
