@@ -4,7 +4,7 @@
  * line the sum of its children, what a closed or never-opened device shows, `-j`/`-p`, `-o`,
  * `-r`, `-color`, tc's abbreviations, and its errors and exit statuses.
  */
-import { FqCodel, type NetDevice } from '@ntbsim/net-core';
+import { FqCodel, type FqCodelFlowStats, type NetDevice } from '@ntbsim/net-core';
 import { describe, expect, it } from 'vitest';
 import { labCommands } from '../../src/commands.js';
 import { bootLab, type Lab } from '../../src/lab/lab.js';
@@ -243,7 +243,7 @@ describe('tc: other output forms', () => {
 });
 
 describe('tc: bad input (status as tc exits: 255 for usage errors, 1 for an unknown device)', () => {
-  const QDISC_ONLY = (what: string): string => `tc: the lab shows qdiscs only (tc qdisc show): tc ${what} is not supported\n`;
+  const NOT_MODELLED = (what: string): string => `tc: the lab has qdiscs and their classes only (tc qdisc, tc class): tc ${what} is not supported\n`;
   // tc's order of matches() makes these link, replace, delete and add: without sudo the kernel refuses each (CAP_NET_ADMIN).
   it.each(['tc qdisc l dev ntb0', 'tc q r dev ntb0 root fq_codel', 'tc qdisc d dev ntb0 root', 'tc qd a dev ntb0 root pfifo_fast'])('%s needs root: RTNETLINK answers EPERM, status 2', (line) => {
     const lab = bootLab({ seed: 3 });
@@ -263,10 +263,9 @@ describe('tc: bad input (status as tc exits: 255 for usage errors, 1 for an unkn
     ['tc -color=blue qdisc', 'Option "-color=blue" is unknown, try "tc -help".\n', 255],
     ['tc -n foo qdisc', 'Cannot open network namespace "foo": No such file or directory\n', 255],
     ['tc -nm -cf /etc/tc_cls qdisc', "Can't open class names file: /etc/tc_cls\n", 255],
-    ['tc class show dev ntb0', QDISC_ONLY('class'), 1],
-    ['tc f show dev ntb0', QDISC_ONLY('filter'), 1],
-    ['tc actions ls', QDISC_ONLY('actions'), 1],
-    ['tc monitor', QDISC_ONLY('monitor'), 1],
+    ['tc f show dev ntb0', NOT_MODELLED('filter'), 1],
+    ['tc actions ls', NOT_MODELLED('actions'), 1],
+    ['tc monitor', NOT_MODELLED('monitor'), 1],
   ])('%s', (line, stderr, status) => {
     const lab = bootLab({ seed: 3 });
     expect(sh(lab, 'ep', line)).toEqual({ stdout: '', stderr, status });
@@ -279,6 +278,24 @@ const XSTATS0 = ['  maxpacket 0 drop_overlimit 0 new_flow_count 0 ecn_mark 0', '
 const EPERM = 'RTNETLINK answers: Operation not permitted\n';
 const ok = { stdout: '', stderr: '', status: 0 };
 const err = (stderr: string, status = 2): CommandResult => ({ stdout: '', stderr, status });
+
+/** The qdiscs the kernel-answer tables start from: mq 1: at the root ('mq'), with fq_codel 8001: on its class 1:1 ('mqfq'); pfifo_fast 8001: at the root ('pf'); mq ffff: ('ffff'). */
+const SETUPS: Readonly<Record<string, readonly string[]>> = {
+  '': [],
+  mq: ['sudo tc qdisc replace dev ntb0 root handle 1: mq'],
+  mqfq: ['sudo tc qdisc replace dev ntb0 root handle 1: mq', 'sudo tc qdisc replace dev ntb0 parent 1:1 fq_codel'],
+  pf: ['sudo tc qdisc replace dev ntb0 root pfifo_fast'],
+  ffff: ['sudo tc qdisc replace dev ntb0 root handle ffff: mq'],
+};
+
+/** A lab (seed 3) after setup `name` of SETUPS, each line of which succeeded, and its shells. */
+function setUp(name: string): { lab: Lab; sh: ReturnType<typeof labShell> } {
+  const lab = bootLab({ seed: 3 });
+  const sh = labShell(lab);
+  const lines = SETUPS[name] ?? [];
+  expect(lines.map((l) => sh(l))).toEqual(lines.map(() => ok));
+  return { lab, sh };
+}
 
 describe('tc qdisc show: fq_codel', () => {
   it('a root replaced over the multiqueue ntb0: handle 8001:, refcnt num_tx_queues + 1, the options line, -s with the xstats, -j', () => {
@@ -607,7 +624,7 @@ describe('tc qdisc: an mq root with a handle and its classes', () => {
   });
 
   it.each([
-    // [setup, line, result]: the kernel's answers, with mq 1: at the root ('mq') and fq_codel 8001: on its class 1:1 ('mqfq').
+    // [setup (SETUPS), line, result]: the kernel's answers.
     ['', 'sudo tc qdisc replace dev ntb0 parent 1:1 fq_codel', err('Error: Failed to find specified qdisc.\n')],
     ['', 'sudo tc qdisc replace dev ntb0 root handle 1: mq foo', err('Unknown qdisc "mq", hence option "foo" is unparsable\n', 1)],
     ['mq', 'sudo tc qdisc replace dev ntb0 parent 1:0 fq_codel', err('Error: Specified class not found.\n')],
@@ -629,10 +646,7 @@ describe('tc qdisc: an mq root with a handle and its classes', () => {
     ['mqfq', 'sudo tc qdisc replace dev ntb0 parent 8001:1 fq_codel', err('Error: Specified class not found.\n')],
     ['mqfq', 'sudo tc qdisc del dev ntb0 parent 1:1 handle 8002:', err('Error: Invalid handle.\n')],
   ])('%s | %s', (setup, line, expected) => {
-    const lab = bootLab({ seed: 3 });
-    const sh = labShell(lab);
-    const setupLines = { '': [], mq: ['sudo tc qdisc replace dev ntb0 root handle 1: mq'], mqfq: ['sudo tc qdisc replace dev ntb0 root handle 1: mq', 'sudo tc qdisc replace dev ntb0 parent 1:1 fq_codel'] }[setup] ?? [];
-    expect(setupLines.map((l) => sh(l))).toEqual(setupLines.map(() => ok));
+    const { sh } = setUp(setup);
     const before = sh('tc -s -j qdisc show').stdout;
     expect(sh(line)).toEqual(expected);
     expect(sh('tc -s -j qdisc show').stdout).toBe(before);
@@ -647,5 +661,330 @@ describe('tc qdisc: an mq root with a handle and its classes', () => {
     expect(sh('sudo tc qdisc replace dev ntb0 root fq_codel')).toEqual(ok);
     expect(sh('tc qdisc show dev ntb0').stdout).toMatch(/^qdisc fq_codel 8002: root refcnt 2 /);
     expect(sh('sudo tc qdisc replace dev lo root handle 1: mq')).toEqual(err("tc: the lab models the fq_codel, pfifo_fast and mq qdiscs, at a device's root or an mq class: grafting on lo, a noqueue device (IFF_NO_QUEUE) is not supported\n"));
+  });
+});
+
+/** print_class's line of mq class `n` (1-based) under mq `handle`, with `leaf H: ` when its TX queue's qdisc has a handle. */
+function mqClass(dev: NetDevice, handle: number, n: number): string {
+  const leaf = dev.txQueue(n - 1).qdisc.handle;
+  const id = handle === 0 ? `:${n.toString(16)}` : `${(handle >>> 16).toString(16)}:${n.toString(16)}`;
+  return `class mq ${id} root ${leaf === 0 ? '' : `leaf ${(leaf >>> 16).toString(16)}: `}`;
+}
+
+/** `tc [-s] class show dev ntb0` of an mq root with `handle` and no fq_codel flows: every TX queue's class, with -s its qdisc's counters. */
+function mqClasses(dev: NetDevice, handle: number, stats: boolean): string {
+  const lines = Array.from({ length: dev.numTxQueues }, (_, q) => [mqClass(dev, handle, q + 1), ...(stats ? statLines(queueCounters(dev, q)) : [])]);
+  return [...lines.flat(), ''].join('\n');
+}
+
+/** `tc -s class show`'s lines of fq_codel flow `f` under a qdisc with `handle` (q_fq_codel.c's class xstats). */
+function flowLines(f: FqCodelFlowStats, handle: number): string[] {
+  const id = handle === 0 ? `:${(f.index + 1).toString(16)}` : `${(handle >>> 16).toString(16)}:${(f.index + 1).toString(16)}`;
+  const drop = f.dropping ? ` dropping drop_next ${f.dropNextUs < 0 ? `-${sprintTime(-f.dropNextUs)}` : sprintTime(f.dropNextUs)}` : '';
+  return [
+    `class fq_codel ${id} parent ${handle === 0 ? 'none' : `${(handle >>> 16).toString(16)}:`} `,
+    ' (dropped 0, overlimits 0 requeues 0) ',
+    ` backlog ${sprintSize(f.backlog)} ${f.qlen}p requeues 0`,
+    `  deficit ${f.deficit} count ${f.count} lastcount ${f.lastcount} ldelay ${sprintTime(f.ldelayUs)}${drop}`,
+  ];
+}
+
+/** The fq_codel on TX queue `q` of `dev`. */
+function fqCodelOn(dev: NetDevice, q: number): FqCodel {
+  const qd = dev.txQueue(q).qdisc;
+  if (!(qd instanceof FqCodel)) throw new Error(`TX queue ${q}: ${qd.kind}, not fq_codel`);
+  return qd;
+}
+
+describe('tc class show: mq', () => {
+  it('the default mq: a class per TX queue, all num_tx_queues of them, `:N root` (no handle, no leaf); -s its queue\'s counters; on both boards after traffic', () => {
+    const lab = twoQueues(6);
+    expect(sh(lab, 'rc', 'iperf3 -s -D').status).toBe(0);
+    expect(sh(lab, 'ep', 'iperf3 -c 10.0.0.1 -t 1 -P 4').status).toBe(0);
+    for (const b of ['ep', 'rc'] as const) {
+      const dev = ntb0(lab, b);
+      expect(dev.numTxQueues).toBe(64);
+      const out = sh(lab, b, 'tc class show dev ntb0');
+      expect(out).toEqual({ ...ok, stdout: mqClasses(dev, 0, false) });
+      expect(out.stdout.split('\n').slice(0, 2).concat(out.stdout.split('\n').slice(-3))).toEqual(['class mq :1 root ', 'class mq :2 root ', 'class mq :3f root ', 'class mq :40 root ', '']);
+      const s = sh(lab, b, 'tc -s class show dev ntb0').stdout;
+      expect(s).toBe(mqClasses(dev, 0, true));
+      // The two real queues carried traffic; what the class shows is its qdisc's (pfifo_fast's) own.
+      expect(s.split('\n').slice(0, 6)).toEqual(['class mq :1 root ', ...statLines(queueCounters(dev, 0)), 'class mq :2 root ', ...statLines(queueCounters(dev, 1))]);
+      expect([queueCounters(dev, 0).packets > 0, queueCounters(dev, 1).packets > 0]).toEqual([true, true]);
+      // tcm_parent :N has major 0, the default mq's handle: all of mq's classes, whatever the minor.
+      expect(sh(lab, b, 'tc -s class show dev ntb0 parent :7').stdout).toBe(s);
+    }
+  });
+
+  it('what has no classes lists nothing, status 0: root as a filter (major ffff:), no dev, lo\'s noqueue, the baseline ntb0\'s pfifo_fast, a never-opened ntb0', () => {
+    const lab = bootLab({ seed: 3 });
+    const sh = labShell(lab);
+    for (const line of ['tc class show dev ntb0 root', 'tc class show', 'tc -s class', 'tc class show dev lo', 'tc class show dev if99']) expect({ line, r: sh(line) }).toEqual({ line, r: ok });
+    const single = bootLab({ seed: 3, params: { transport: {}, netdev: { variant: 'baseline' } } });
+    const sh1 = labShell(single);
+    expect(sh1('iperf3 -s -D', 'rc').status).toBe(0);
+    expect(sh1('iperf3 -c 10.0.0.1 -t 1').status).toBe(0);
+    for (const b of ['ep', 'rc'] as const) {
+      expect(sh1('tc qdisc show dev ntb0', b).stdout).toBe(`qdisc pfifo_fast 0: root refcnt 2 ${PRIO}\n`);
+      for (const line of ['tc class show dev ntb0', 'tc -s class show dev ntb0', 'tc -g -s class show dev ntb0']) expect({ line, r: sh1(line, b) }).toEqual({ line, r: ok });
+    }
+    expect(sh('sudo rmmod ntb_netdev').status).toBe(0);
+    expect(sh('sudo modprobe ntb_netdev').status).toBe(0);
+    expect(sh('tc class show dev ntb0')).toEqual(ok);
+  });
+
+  it('an mq with handle 1: shows 1:N and the leaf handle of a grafted child (not of the defaults, nor of the noop a delete leaves); the filters', () => {
+    const lab = twoQueues(4);
+    const sh = labShell(lab);
+    const dev = ntb0(lab, 'ep');
+    expect(sh('sudo tc qdisc replace dev ntb0 root handle 1: mq')).toEqual(ok);
+    expect(sh('sudo tc qdisc replace dev ntb0 parent 1:2 handle 8001: pfifo_fast')).toEqual(ok);
+    expect(sh('sudo tc qdisc add dev ntb0 parent 1:3f handle 3: fq_codel')).toEqual(ok);
+    const all = sh('tc class show dev ntb0').stdout;
+    expect(all).toBe(mqClasses(dev, 0x10000, false));
+    expect(all.split('\n').slice(0, 3)).toEqual(['class mq 1:1 root ', 'class mq 1:2 root leaf 8001: ', 'class mq 1:3 root ']);
+    expect(all.split('\n')[62]).toBe('class mq 1:3f root leaf 3: ');
+    // parent 1: walks mq; parent 8001: the pfifo_fast (no classes); 3: the fq_codel, idle.
+    expect(sh('tc class show dev ntb0 parent 1:').stdout).toBe(all);
+    expect(sh('tc class show dev ntb0 parent 1:5').stdout).toBe(all);
+    for (const p of ['8001:', '3:1', '2:', 'root']) expect(sh(`tc class show dev ntb0 parent ${p}`)).toEqual(ok);
+    // classid and qdisc are tc's filters; with qdisc the ids print as their minors.
+    expect(sh('tc class show dev ntb0 classid 1:2').stdout).toBe('class mq 1:2 root leaf 8001: \n');
+    expect(sh('tc -s class show dev ntb0 classid 1:2').stdout).toBe(['class mq 1:2 root leaf 8001: ', ...statLines(queueCounters(dev, 1)), ''].join('\n'));
+    expect(sh('tc class show dev ntb0 qdisc 1: classid 1:3f').stdout).toBe('class mq :3f root leaf 3: \n');
+    expect(sh('tc class show dev ntb0 qdisc 1:').stdout.split('\n', 2)).toEqual(['class mq :1 root ', 'class mq :2 root leaf 8001: ']);
+    expect(sh('tc class show dev ntb0 qdisc 2:')).toEqual(ok);
+    expect(sh('tc class show dev ntb0 classid 1:41')).toEqual(ok);
+    expect(sh('sudo tc qdisc del dev ntb0 parent 1:2')).toEqual(ok);
+    expect(sh('tc class show dev ntb0 classid 1:2').stdout).toBe('class mq 1:2 root \n');
+  });
+});
+
+describe('tc class show: the kernel\'s parent filter and tc\'s words', () => {
+  it('`root` is TC_H_ROOT, major ffff:, which only a qdisc with that handle matches; tc c s, list and lst are show', () => {
+    const { lab, sh } = setUp('ffff');
+    const dev = ntb0(lab, 'ep');
+    expect(dev.rootQdiscHandle).toBe(0xffff0000);
+    const all = sh('tc class show dev ntb0').stdout;
+    expect(all.split('\n', 2)).toEqual(['class mq ffff:1 root ', 'class mq ffff:2 root ']);
+    for (const line of ['tc class show dev ntb0 root', 'tc c s dev ntb0', 'tc class list dev ntb0', 'tc class lst dev ntb0', 'tc cl l dev ntb0 parent ffff:']) expect({ line, out: sh(line).stdout }).toEqual({ line, out: all });
+    expect(sh('tc class sh dev ntb0 classid ffff:3 qdisc ffff:').stdout).toBe('class mq :3 root \n');
+  });
+});
+
+describe('tc class show: fq_codel\'s flows', () => {
+  it('default_qdisc=fq_codel under iperf3 -P 4: the RC\'s fq_codel child lists its active flows (:N parent none: it has no handle) with their backlog and CoDel state', () => {
+    const lab = bootLab({ seed: 7, sysctl: { 'net.core.default_qdisc': 'fq_codel', 'net.core.wmem_max': 1 << 30, 'net.core.rmem_max': 1 << 30 } });
+    const sh = labShell(lab);
+    expect(sh('iperf3 -s -D', 'rc').status).toBe(0);
+    expect(sh('iperf3 -c 10.0.0.1 -t 3 -P 4 -w 512M &').status).toBe(0);
+    expect(sh('sleep 2').status).toBe(0);
+    const dev = ntb0(lab, 'rc');
+    const fq = fqCodelOn(dev, 0);
+    const flows = fq.flowStats();
+    // The ACKs of the four streams stand in four flows, each with packets queued.
+    expect(flows.map((f) => f.qlen > 0)).toEqual([true, true, true, true]);
+    expect([flows.reduce((n, f) => n + f.qlen, 0), flows.reduce((n, f) => n + f.backlog, 0)]).toEqual([fq.qlen, fq.backlog]);
+    const out = sh('tc -s class show dev ntb0', 'rc').stdout;
+    expect(out).toBe(mqClasses(dev, 0, true) + [...flows.flatMap((f) => flowLines(f, 0)), ''].join('\n'));
+    // Bucket order, classid bucket + 1.
+    expect(out.split('\n').slice(192)).toEqual([
+      'class fq_codel :57 parent none ',
+      ' (dropped 0, overlimits 0 requeues 0) ',
+      ' backlog 924b 14p requeues 0',
+      '  deficit 37738 count 0 lastcount 0 ldelay 28.4ms',
+      ...flows.slice(1).flatMap((f) => flowLines(f, 0)),
+      '',
+    ]);
+    // Without -s, the class lines alone; `parent :1` (major 0) finds the root mq, qdisc_match_from_root too: no fq_codel walk.
+    expect(sh('tc class show dev ntb0', 'rc').stdout).toBe(mqClasses(dev, 0, false) + flows.map((f) => `class fq_codel :${(f.index + 1).toString(16)} parent none \n`).join(''));
+    expect(sh('tc class show dev ntb0 parent :1', 'rc').stdout).toBe(mqClasses(dev, 0, false));
+    expect(sh('wait').status).toBe(0);
+  });
+
+  it('an fq_codel root with a handle while CoDel drops: H:N parent H:, an emptied flow still listed, drop_next ahead or overdue; -o; the qdisc filter', () => {
+    const lab = bootLab({ seed: 3, sysctl: { 'net.core.wmem_max': 1 << 30, 'net.core.rmem_max': 1 << 30 } });
+    const sh = labShell(lab);
+    expect(sh('sudo tc qdisc replace dev ntb0 root fq_codel target 500us interval 5ms noecn')).toEqual(ok);
+    expect(sh('iperf3 -s -D', 'rc').status).toBe(0);
+    expect(sh('iperf3 -c 10.0.0.1 -t 2 -P 4 -w 512M &').status).toBe(0);
+    expect(sh('sleep 0.075').status).toBe(0);
+    const text = [
+      'class fq_codel 8001:13e parent 8001: ',
+      ' (dropped 0, overlimits 0 requeues 0) ',
+      ' backlog 0b 0p requeues 0',
+      '  deficit 65524 count 3 lastcount 1 ldelay 3.87ms dropping drop_next 1.15ms',
+      'class fq_codel 8001:179 parent 8001: ',
+      ' (dropped 0, overlimits 0 requeues 0) ',
+      ' backlog 131048b 2p requeues 0',
+      '  deficit 0 count 3 lastcount 1 ldelay 3.91ms dropping drop_next 1.21ms',
+      'class fq_codel 8001:226 parent 8001: ',
+      ' (dropped 0, overlimits 0 requeues 0) ',
+      ' backlog 262096b 4p requeues 0',
+      '  deficit 65524 count 1 lastcount 1 ldelay 11.8ms dropping drop_next -114us',
+      'class fq_codel 8001:23d parent 8001: ',
+      ' (dropped 0, overlimits 0 requeues 0) ',
+      ' backlog 196572b 3p requeues 0',
+      '  deficit 65524 count 3 lastcount 1 ldelay 7.78ms dropping drop_next 1.33ms',
+      '',
+    ];
+    expect(sh('tc -s class show dev ntb0')).toEqual({ ...ok, stdout: text.join('\n') });
+    const fq = ntb0(lab, 'ep').rootQdisc;
+    if (!(fq instanceof FqCodel)) throw new Error('no fq_codel root');
+    expect(sh('tc -s class show dev ntb0').stdout).toBe([...fq.flowStats().flatMap((f) => flowLines(f, 0x80010000)), ''].join('\n'));
+    // The qdisc's backlog is the flows' and the requeued head's.
+    expect(fq.backlog - fq.flowStats().reduce((n, f) => n + f.backlog, 0)).toBe(65524);
+    // -o: only print_tcstats2_attr's print_nl becomes a backslash; print_class ends its lines with \n.
+    expect(sh('tc -o -s class show dev ntb0').stdout.split('\n', 3)).toEqual(['class fq_codel 8001:13e parent 8001: ', ' (dropped 0, overlimits 0 requeues 0) \\ backlog 0b 0p requeues 0', text[3]]);
+    expect(sh('tc class show dev ntb0 qdisc 8001:').stdout).toBe('class fq_codel :13e parent none \nclass fq_codel :179 parent none \nclass fq_codel :226 parent none \nclass fq_codel :23d parent none \n');
+    expect(sh('tc class show dev ntb0 parent 8001: classid 8001:226').stdout).toBe('class fq_codel 8001:226 parent 8001: \n');
+    // The root's classes hang off 8001:, not off the root: the graph draws none.
+    expect(sh('tc -g -s class show dev ntb0')).toEqual(ok);
+    expect(sh('wait').status).toBe(0);
+  });
+
+  it('a per-queue fq_codel grafted under mq 1: is walked after mq\'s classes (qdisc_hash order), by its own handle', () => {
+    const lab = bootLab({ seed: 3, sysctl: { 'net.core.wmem_max': 1 << 30, 'net.core.rmem_max': 1 << 30 } });
+    const sh = labShell(lab);
+    expect(sh('sudo tc qdisc replace dev ntb0 root handle 1: mq')).toEqual(ok);
+    expect(sh('sudo tc qdisc replace dev ntb0 parent 1:1 handle 10: fq_codel target 500us interval 5ms noecn')).toEqual(ok);
+    expect(sh('iperf3 -s -D', 'rc').status).toBe(0);
+    expect(sh('iperf3 -c 10.0.0.1 -t 2 -P 4 -w 512M &').status).toBe(0);
+    expect(sh('sleep 0.075').status).toBe(0);
+    const dev = ntb0(lab, 'ep');
+    const flows = fqCodelOn(dev, 0).flowStats();
+    expect(flows.length).toBeGreaterThan(0);
+    const lines = flows.flatMap((f) => flowLines(f, 0x100000));
+    expect(sh('tc -s class show dev ntb0').stdout).toBe(mqClasses(dev, 0x10000, true) + [...lines, ''].join('\n'));
+    expect(sh('tc -s class show dev ntb0 parent 10:').stdout).toBe([...lines, ''].join('\n'));
+    expect(sh('tc class show dev ntb0 parent 1:').stdout).toBe(mqClasses(dev, 0x10000, false));
+    expect(sh('tc class show dev ntb0').stdout.split('\n', 2)).toEqual(['class mq 1:1 root leaf 10: ', 'class mq 1:2 root ']);
+    expect(sh('wait').status).toBe(0);
+  });
+});
+
+describe('tc class show: output forms of tc 6.1', () => {
+  it('-g draws graph_cls_show\'s tree of the root\'s classes, last first, ignoring tc\'s filters; with -s the counters under each', () => {
+    const lab = twoQueues(4);
+    const sh = labShell(lab);
+    const dev = ntb0(lab, 'ep');
+    const ids = Array.from({ length: dev.numTxQueues }, (_, i) => `:${(dev.numTxQueues - i).toString(16)}`);
+    const tree = `${ids.map((id) => `+---(${id}) mq `).join('\n')}\n\n`;
+    expect(sh('tc -g class show dev ntb0')).toEqual({ ...ok, stdout: tree });
+    expect(sh('tc -g class show dev ntb0 classid :3 qdisc 5:').stdout).toBe(tree);
+    expect(sh('tc -g class show dev ntb0 root')).toEqual(ok);
+    expect(sh('ping -c 1 10.0.0.1').status).toBe(0);
+    // strlen("mq") − 2 + strlen(id) spaces after the 6 of the tree's column.
+    const node = (id: string, q: number, last: boolean): string => {
+      const pre = `${last ? '      ' : '|     '}${' '.repeat(id.length)}`;
+      const [sent, backlog] = statLines(queueCounters(dev, q)).map((l) => l.slice(1));
+      return `+---(${id}) mq \n${pre}${sent}\n${pre}${backlog}${last ? '\n\n' : '\n|     \n'}`;
+    };
+    const s = sh('tc -g -s class show dev ntb0').stdout;
+    expect(s).toBe(ids.map((id, i) => node(id, dev.numTxQueues - 1 - i, i === ids.length - 1)).join(''));
+    expect(s.split('\n').slice(-6)).toEqual(['|     ', '+---(:1) mq ', `        ${statLines(queueCounters(dev, 0))[0]?.slice(1) ?? ''}`, `        backlog 0b 0p requeues 0`, '', '']);
+    expect(queueCounters(dev, 0).packets).toBeGreaterThan(0);
+  });
+
+  it('-j and -p print the same text (tc_class.c has no JSON before 6.2), -color paints nothing, -r and -d change nothing', () => {
+    const lab = bootLab({ seed: 3 });
+    const sh = labShell(lab);
+    const text = sh('tc -s class show dev ntb0').stdout;
+    for (const opts of ['-j', '-j -p', '-s -j', '-color', '-r', '-d', '-s -s']) {
+      const line = `tc -s ${opts} class show dev ntb0`;
+      expect({ line, out: sh(line).stdout }).toEqual({ line, out: text });
+    }
+    expect(text.split('\n', 3)).toEqual(['class mq :1 root ', ' Sent 0 bytes 0 pkt (dropped 0, overlimits 0 requeues 0) ', ' backlog 0b 0p requeues 0']);
+  });
+});
+
+describe('tc class: bad input and the kernel\'s answers', () => {
+  it.each([
+    ['tc class show dev', 'Command line is not complete. Try option "help"\n', 255],
+    ['tc class show dev ntb9', 'Cannot find device "ntb9"\n', 1],
+    ['tc class show dev ntb0 dev lo', 'Error: duplicate "dev": "lo" is the second value.\n', 255],
+    ['tc class show dev ntb0 parent 1: parent 2:', 'Error: duplicate "parent": "parent" is the second value.\n', 255],
+    ['tc class show dev ntb0 root parent 2:', 'Error: duplicate "parent": "parent" is the second value.\n', 255],
+    ['tc class show dev ntb0 parent 1: root', 'Error: "root" is duplicate parent ID\n', 255],
+    ['tc class show dev ntb0 parent 1:2:3', 'Error: argument "1:2:3" is wrong: invalid parent ID\n', 255],
+    ['tc class show dev ntb0 classid x', 'Error: argument "x" is wrong: invalid class ID\n', 255],
+    ['tc class show dev ntb0 classid 1:1 classid 1:2', 'Error: duplicate "classid": "1:2" is the second value.\n', 255],
+    ['tc class show dev ntb0 qdisc 1x', 'Error: argument "1x" is wrong: invalid qdisc ID\n', 255],
+    ['tc class show dev ntb0 qdisc 1: qdisc 2:', 'Error: duplicate "qdisc": "2:" is the second value.\n', 255],
+    ['tc class show dev ntb0 p 1:', 'What is "p"? Try "tc class help".\n', 255],
+    ['tc class frob', 'Command "frob" is unknown, try "tc class help".\n', 255],
+    ['sudo tc class add dev ntb0 handle 1:', 'Error: try "classid" instead of "handle"\n', 255],
+    ['sudo tc class add dev ntb0 root root', 'Error: "root" is duplicate parent ID.\n', 255],
+    ['sudo tc class add dev ntb0 parent 1: parent 2:', 'Error: duplicate "parent": "2:" is the second value.\n', 255],
+    ['sudo tc class add dev ntb0 classid', 'Command line is not complete. Try option "help"\n', 255],
+    ['sudo tc class add dev ntb0 classid 1:x', 'Error: argument "1:x" is wrong: invalid class ID\n', 255],
+    ['sudo tc class add dev ntb0 parent 1: classid 1:1 mq', 'Error: Qdisc "mq" is classless.\n', 1],
+    ['sudo tc class add dev ntb0 parent 1: classid 1:1 fq_codel limit 5', 'Error: Qdisc "fq_codel" is classless.\n', 1],
+    ['sudo tc class add dev ntb0 parent 1: classid 1:1 frobnicate_the_qdisc', 'Error: Qdisc "frobnicate_the_" is classless.\n', 1],
+    ['sudo tc class add dev ntb9 classid 1:1', 'Cannot find device "ntb9"\n', 1],
+    ['sudo tc class add dev ntb0 parent 1: classid 1:1 htb rate 1mbit', "tc: the lab's qdiscs are mq and fq_codel, and its tc does not parse htb's class options: tc class add … htb is not supported\n", 2],
+    ['sudo tc class add dev ntb0 classid 1:1 estimator 1s 8s', 'tc: the lab has no rate estimators: tc class estimator is not supported\n', 2],
+    ['tc class add dev ntb0 classid 1:1', 'RTNETLINK answers: Operation not permitted\n', 2],
+    ['tc class del dev ntb0 classid 1:1', 'RTNETLINK answers: Operation not permitted\n', 2],
+    ['sudo tc class add classid 1:1', 'RTNETLINK answers: No such device\n', 2],
+    // The default mq's handle is 0: qdisc_lookup finds nothing.
+    ['sudo tc class change dev ntb0 classid :1', 'RTNETLINK answers: No such file or directory\n', 2],
+    ['sudo tc class del dev ntb0 parent root', 'RTNETLINK answers: No such file or directory\n', 2],
+  ])('%s', (line, stderr, status) => {
+    const lab = bootLab({ seed: 3 });
+    expect(sh(lab, 'ep', line)).toEqual({ stdout: '', stderr, status });
+  });
+
+  it.each([
+    // [setup (SETUPS), line, result]
+    ['mq', 'sudo tc class add dev ntb0 classid 1:1', err('RTNETLINK answers: File exists\n')],
+    ['mq', 'sudo tc class add dev ntb0 parent 1: classid :40', err('RTNETLINK answers: File exists\n')],
+    ['mq', 'sudo tc class change dev ntb0 classid 1:1', err('RTNETLINK answers: Operation not supported\n')],
+    ['mq', 'sudo tc class replace dev ntb0 parent root classid 1:2', err('RTNETLINK answers: Operation not supported\n')],
+    ['mq', 'sudo tc class delete dev ntb0 classid 1:1', err('RTNETLINK answers: Operation not supported\n')],
+    ['mq', 'sudo tc class add dev ntb0 classid 1:41', err('RTNETLINK answers: Operation not supported\n')],
+    ['mq', 'sudo tc class replace dev ntb0 parent 1:', err('RTNETLINK answers: Operation not supported\n')],
+    ['mq', 'sudo tc class change dev ntb0 classid 1:41', err('RTNETLINK answers: No such file or directory\n')],
+    ['mq', 'sudo tc class del dev ntb0 classid 1:0', err('RTNETLINK answers: No such file or directory\n')],
+    // root with no classid is the class X:0, which mq_find does not have.
+    ['mq', 'sudo tc class del dev ntb0 root', err('RTNETLINK answers: No such file or directory\n')],
+    ['mq', 'sudo tc class add dev ntb0 parent 2: classid 1:1', err('RTNETLINK answers: Invalid argument\n')],
+    ['mq', 'sudo tc class add dev ntb0 classid 2:1', err('RTNETLINK answers: No such file or directory\n')],
+    ['mqfq', 'sudo tc class add dev ntb0 classid 8001:1', err('RTNETLINK answers: Operation not supported\n')],
+    ['mqfq', 'sudo tc class change dev ntb0 classid 8001:1', err('RTNETLINK answers: No such file or directory\n')],
+    ['mqfq', 'sudo tc class del dev ntb0 parent 8001: classid :5', err('RTNETLINK answers: No such file or directory\n')],
+    ['pf', 'sudo tc class add dev ntb0 classid 8001:1', err('RTNETLINK answers: Invalid argument\n')],
+    ['ffff', 'sudo tc class add dev ntb0 classid root', err('Error: Cannot create traffic class with classid TC_H_ROOT.\n')],
+  ])('%s | %s', (setup, line, expected) => {
+    const { sh } = setUp(setup);
+    const before = [sh('tc -s -j qdisc show').stdout, sh('tc -s class show dev ntb0').stdout];
+    expect(sh(line)).toEqual(expected);
+    expect([sh('tc -s -j qdisc show').stdout, sh('tc -s class show dev ntb0').stdout]).toEqual(before);
+  });
+
+  it('help prints tc_class.c\'s usage on stderr and goes on, in a listing and in a change', () => {
+    const lab = bootLab({ seed: 3 });
+    const sh = labShell(lab);
+    const usage = sh('tc class help');
+    expect([usage.stdout, usage.status, usage.stderr.split('\n')]).toEqual([
+      '',
+      0,
+      [
+        'Usage: tc class [ add | del | change | replace | show ] dev STRING',
+        '       [ classid CLASSID ] [ root | parent CLASSID ]',
+        '       [ [ QDISC_KIND ] [ help | OPTIONS ] ]',
+        '',
+        '       tc class show [ dev STRING ] [ root | parent CLASSID ]',
+        'Where:',
+        'QDISC_KIND := { prio | cbq | etc. }',
+        'OPTIONS := ... try tc class add <desired QDISC_KIND> help',
+        '',
+      ],
+    ]);
+    expect(sh('tc class show dev ntb0 help classid :1')).toEqual({ stdout: 'class mq :1 root \n', stderr: usage.stderr, status: 0 });
+    expect(sh('tc class show help dev ntb0 bogus')).toEqual({ stdout: '', stderr: `${usage.stderr}What is "bogus"? Try "tc class help".\n`, status: 255 });
+    expect(sh('sudo tc class change dev ntb0 h classid :1')).toEqual({ stdout: '', stderr: `${usage.stderr}RTNETLINK answers: No such file or directory\n`, status: 2 });
+    expect(sh('sudo tc class add dev ntb0 help classid 1:1 handle 1:')).toEqual({ stdout: '', stderr: `${usage.stderr}Error: try "classid" instead of "handle"\n`, status: 255 });
   });
 });

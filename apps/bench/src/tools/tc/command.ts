@@ -1,29 +1,30 @@
 /**
  * iproute2's `tc` (6.1 as on Debian 12) on a board: tc.c's main — its global options, then
- * the object — over the board's qdiscs (qdisc.ts: `tc qdisc show|add|change|replace|link|delete`).
+ * the object — over the board's qdiscs (qdisc.ts: `tc qdisc show|add|change|replace|link|delete`)
+ * and their classes (class.ts: `tc class show|add|change|replace|delete`).
  *
  * Options: `-s` adds the counters, `-j` prints JSON as lib/json_writer.c writes it (`-p`
- * indented), `-o` ends each line with `\` instead of a newline (print_nl with _SL_), `-r` adds
- * the raw handle, `-color` paints the device name as lib/color.c does with the light-background
- * palette (the boards' shell sets no COLORFGBG; `auto` is on unless stdout is a pipe). `-d`,
- * `-s -s`, `-N`, `-iec`, `-g`, `-t`, `-ts`, `-br`, `-force` and `-nm` change nothing for these
- * qdiscs, as in tc 6.1. `-V` prints Debian's build, linked with libbpf 1.1.2 (libbpf1
- * 1:1.1.2-0+deb12u1).
+ * indented; tc 6.1 has it for qdiscs, not yet for classes), `-o` ends each line with `\` instead
+ * of a newline (print_nl with _SL_), `-r` adds the raw handle, `-color` paints the device name as
+ * lib/color.c does with the light-background palette (the boards' shell sets no COLORFGBG; `auto`
+ * is on unless stdout is a pipe), `-g` draws the class tree. `-d`, `-s -s`, `-N`, `-iec`, `-t`,
+ * `-ts`, `-br`, `-force` and `-nm` change nothing for these qdiscs and classes, as in tc 6.1. `-V`
+ * prints Debian's build, linked with libbpf 1.1.2 (libbpf1 1:1.1.2-0+deb12u1).
  *
- * Options and keywords are matched as tc.c and tc_qdisc.c match them (`matches()`: any
- * prefix, first match in tc's order, so `tc q s`, `tc -s qd ls`), with tc's errors and exit
- * statuses: 255 for what tc's main returns -1 for or exits on (`Option "-x" is unknown, try
- * "tc -help".`, `Object "x" is unknown, try "tc help".`, `Command "x" is unknown, try "tc qdisc
- * help".`, `What is "x"? Try "tc qdisc help".`, invarg's `Error: argument …`, an incomplete
- * line), 1 for `Cannot find device "DEV"`; the usages (`tc`, `tc help`, `tc -h`, `tc qdisc
- * help`) go to stderr with status 0. `dev ifN` names ifindex N (ll_idx_a2n). Left out, refused
- * with a message: the other objects (`class`, `filter`, `chain`, `actions`, `monitor`,
- * `exec`; status 1): the lab has no class objects (mq's classes are addressed by qdisc
- * commands only) and no classifiers; `-batch` (status 1: the boards have no command files).
- * `-netns NAME` fails as on a board with no named namespaces.
+ * Options and keywords are matched as tc.c, tc_qdisc.c and tc_class.c match them (`matches()`:
+ * any prefix, first match in tc's order, so `tc q s`, `tc -s qd ls`, `tc c s`), with tc's errors
+ * and exit statuses: 255 for what tc's main returns -1 for or exits on (`Option "-x" is unknown,
+ * try "tc -help".`, `Object "x" is unknown, try "tc help".`, `Command "x" is unknown, try "tc qdisc
+ * help".`, `What is "x"? Try "tc qdisc help".`, invarg's `Error: argument …`, an incomplete line),
+ * 1 for `Cannot find device "DEV"`; the usages (`tc`, `tc help`, `tc -h`, `tc qdisc help`, `tc
+ * class help`) go to stderr with status 0. `dev ifN` names ifindex N (ll_idx_a2n). Left out,
+ * refused with a message: the other objects (`filter`, `chain`, `actions`, `monitor`, `exec`;
+ * status 1): the lab has no classifiers or actions; `-batch` (status 1: the boards have no command
+ * files). `-netns NAME` fails as on a board with no named namespaces.
  */
 import { result, type Command } from '../../types.js';
 import { IPROUTE2_VERSION, matches } from '../net/iproute2.js';
+import { doClass } from './class.js';
 import { doQdisc } from './qdisc.js';
 import { refuse, TcExit, type TcOptions } from './util.js';
 
@@ -58,7 +59,7 @@ function colorOption(arg: string): TcOptions['color'] | null {
  * `-netns`, `-batch` and a bad option end the run (TcExit).
  */
 function parseOptions(args: readonly string[]): { o: TcOptions; at: number } {
-  const o: TcOptions = { stats: 0, raw: false, json: false, pretty: false, oneline: false, color: 'never', names: false, confFile: null };
+  const o: TcOptions = { stats: 0, raw: false, json: false, pretty: false, oneline: false, graph: false, color: 'never', names: false, confFile: null };
   let i = 0;
   for (; i < args.length; i++) {
     const a = args[i] as string;
@@ -69,7 +70,7 @@ function parseOptions(args: readonly string[]): { o: TcOptions; at: number } {
     else if (is('-details')) continue;
     else if (is('-raw')) o.raw = true;
     else if (is('-pretty')) o.pretty = true;
-    else if (is('-graph')) continue;
+    else if (is('-graph')) o.graph = true;
     else if (is('-Version')) throw new TcExit(result(`tc utility, iproute2-${IPROUTE2_VERSION}, libbpf ${LIBBPF_VERSION}\n`));
     else if (is('-iec')) continue;
     else if (is('-help')) throw new TcExit(result('', USAGE, 0));
@@ -91,8 +92,8 @@ function parseOptions(args: readonly string[]): { o: TcOptions; at: number } {
   return { o, at: i };
 }
 
-/** tc.c's objects other than qdisc, in do_cmd's order. */
-const OTHER_OBJECTS = ['class', 'filter', 'chain', 'actions', 'monitor', 'exec'] as const;
+/** tc.c's objects after qdisc and class, in do_cmd's order. */
+const OTHER_OBJECTS = ['filter', 'chain', 'actions', 'monitor', 'exec'] as const;
 
 /** `tc [OPTIONS] OBJECT …` on the board (see the module comment). */
 export const tc: Command = (argv, env) => {
@@ -103,8 +104,9 @@ export const tc: Command = (argv, env) => {
     if (obj === undefined) return result('', USAGE, 0);
     if (o.names && o.confFile !== null) return result('', `Can't open class names file: ${o.confFile}\n`, 255);
     if (matches(obj, 'qdisc')) return doQdisc(rest, o, env);
+    if (matches(obj, 'class')) return doClass(rest, o, env);
     const other = OTHER_OBJECTS.find((x) => matches(obj, x));
-    if (other !== undefined) throw refuse(`the lab shows qdiscs only (tc qdisc show): tc ${other} is not supported`, 1);
+    if (other !== undefined) throw refuse(`the lab has qdiscs and their classes only (tc qdisc, tc class): tc ${other} is not supported`, 1);
     if (matches(obj, 'help')) return result('', USAGE, 0);
     return result('', `Object "${obj}" is unknown, try "tc help".\n`, 255);
   } catch (e) {

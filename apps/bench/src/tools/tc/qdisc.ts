@@ -73,7 +73,7 @@ import { FqCodel, PFIFO_FAST_BANDS, PFIFO_FAST_PRIOMAP, type FqCodelParams, type
 import { result, runsAsRoot, type CommandResult, type ShellEnv } from '../../types.js';
 import { strtod } from '../iperf3/units.js';
 import { JsonWriter, matches } from '../net/iproute2.js';
-import { duparg, extack, formatClassid, IFNAME_MAX, ifindexOf, incomplete, invarg, major, qdiscHandle, refuse, rtnetlink, sprintSize, sprintTime, TC_H_INGRESS, TC_H_ROOT, tcClassid, TcExit, type TcOptions } from './util.js';
+import { devArg, duparg, extack, formatClassid, idArg, IFNAME_MAX, ifindexOf, invarg, major, PARENT_ID, QDISC_ID, refuse, rtnetlink, sprintSize, sprintTime, tcstatsText, TC_H_INGRESS, TC_H_ROOT, TcExit, TcWords, type BasicStats, type IdSyntax, type QueueStats, type TcOptions } from './util.js';
 
 /** tc_qdisc.c usage(), on stderr. */
 const QDISC_USAGE =
@@ -96,15 +96,7 @@ const COLOR_IFNAME = '\x1b[36m';
 const COLOR_CLEAR = '\x1b[0m';
 
 /** The counters a qdisc dump carries (TCA_STATS2: gnet_stats_basic and gnet_stats_queue). */
-interface QdiscCounters {
-  readonly bytes: number;
-  readonly packets: number;
-  readonly drops: number;
-  readonly overlimits: number;
-  readonly requeues: number;
-  readonly backlog: number;
-  readonly qlen: number;
-}
+type QdiscCounters = BasicStats & QueueStats;
 
 /** One qdisc of the dump (a tcmsg and its attributes). */
 interface QdiscEntry {
@@ -122,7 +114,7 @@ interface QdiscEntry {
 }
 
 /** Sum of qdisc counters (mq_dump_common adds its children's). */
-function sumCounters(qs: readonly Qdisc[]): QdiscCounters {
+export function sumCounters(qs: readonly Qdisc[]): QdiscCounters {
   const c = { bytes: 0, packets: 0, drops: 0, overlimits: 0, requeues: 0, backlog: 0, qlen: 0 };
   for (const q of qs) {
     c.bytes += q.stats.bytes;
@@ -218,9 +210,7 @@ function textEntry(e: QdiscEntry, l: Listing): string {
   if (e.qdisc instanceof FqCodel) s += fqCodelOptions(e.qdisc.params).map((f) => f[2]).join('');
   s += nl;
   if (l.o.stats > 0) {
-    const c = e.counters;
-    s += ` Sent ${c.bytes} bytes ${c.packets} pkt (dropped ${c.drops}, overlimits ${c.overlimits} requeues ${c.requeues}) ${nl}`;
-    s += ` backlog ${sprintSize(c.backlog)} ${c.qlen}p requeues ${c.requeues}${nl}`;
+    s += tcstatsText(e.counters, e.counters, ' ', nl) + nl;
     if (e.qdisc instanceof FqCodel) s += fqCodelXstats(e.qdisc).map((f) => (f === null ? nl : f[2])).join('');
   }
   return s;
@@ -255,33 +245,28 @@ function jsonEntry(w: JsonWriter, e: QdiscEntry, l: Listing): void {
   w.endObject();
 }
 
+/** tc_qdisc_list's `handle H` (get_qdisc_handle, with its own invarg message). */
+const HANDLE_ID: IdSyntax = { ...QDISC_ID, invalid: 'invalid handle ID' };
+
 /** tc_qdisc_list: its arguments, then the dump of the board's qdiscs as print_qdisc prints it. */
 function qdiscList(args: readonly string[], o: TcOptions, env: ShellEnv): CommandResult {
   let dev = '';
   let filterParent = 0;
   let filterHandle = 0;
   let err = '';
-  for (let i = 0; i < args.length; i++) {
-    const w = args[i] as string;
-    const next = args[i + 1];
-    // root, ingress/clsact, parent and handle: one QDISC_ID, and for parent and handle its value (invarg when unparsable).
-    const qdiscId = (parse: ((v: string) => number | null) | null, what: string): number => {
+  const words = new TcWords(args);
+  for (let w = words.word(); w !== undefined; w = words.word()) {
+    // root, ingress/clsact, parent and handle: one QDISC_ID, and for parent and handle its value.
+    const qdiscId = (id: IdSyntax | null): number => {
       if (filterParent !== 0) throw invarg('parent is already specified', w);
       if (filterHandle !== 0) throw invarg('handle is already specified', w);
-      if (parse === null) return w === 'root' ? TC_H_ROOT : TC_H_INGRESS;
-      if (next === undefined) throw incomplete();
-      i++;
-      const h = parse(next);
-      if (h === null) throw invarg(`invalid ${what} ID`, next);
-      return h;
+      if (id === null) return w === 'root' ? TC_H_ROOT : TC_H_INGRESS;
+      return idArg(words.next(), id);
     };
-    if (w === 'dev') {
-      if (next === undefined) throw incomplete();
-      dev = next.slice(0, IFNAME_MAX);
-      i++;
-    } else if (w === 'root' || w === 'ingress' || w === 'clsact') filterParent = qdiscId(null, 'parent');
-    else if (matches(w, 'parent')) filterParent = qdiscId(tcClassid, 'parent');
-    else if (matches(w, 'handle')) filterHandle = qdiscId(qdiscHandle, 'handle');
+    if (w === 'dev') dev = words.next().slice(0, IFNAME_MAX);
+    else if (w === 'root' || w === 'ingress' || w === 'clsact') filterParent = qdiscId(null);
+    else if (matches(w, 'parent')) filterParent = qdiscId(PARENT_ID);
+    else if (matches(w, 'handle')) filterHandle = qdiscId(HANDLE_ID);
     else if (matches(w, 'help')) err += QDISC_USAGE;
     else if (w !== 'invisible') throw new TcExit(result('', `${err}What is "${w}"? Try "tc qdisc help".\n`, 255));
   }
@@ -378,12 +363,10 @@ interface FqCodelAttrs {
 function parseFqCodel(args: readonly string[]): FqCodelAttrs {
   const a: FqCodelAttrs = {};
   const fail = (msg: string): TcExit => new TcExit(result('', msg, 1));
-  for (let i = 0; i < args.length; i++) {
-    const w = args[i] as string;
+  const words = new TcWords(args);
+  for (let w = words.word(); w !== undefined; w = words.word()) {
     const value = <T>(parse: (v: string) => T | null): T => {
-      const v = args[++i];
-      if (v === undefined) throw incomplete();
-      const r = parse(v);
+      const r = parse(words.next());
       if (r === null) throw fail(`Illegal "${w}"\n`);
       return r;
     };
@@ -455,7 +438,7 @@ interface QdiscRequest {
 }
 
 /** A qdisc the kernel finds on a device: its kind, handle and parent (sch->parent), and the model's qdisc when it is one (null for noqueue, mq and the root noop). */
-interface Found {
+export interface Found {
   readonly kind: string;
   readonly handle: number;
   readonly parent: number;
@@ -463,25 +446,33 @@ interface Found {
 }
 
 /** dev->qdisc: noop before the first open, noqueue, mq (handle 0, or the one tc gave it), or the root qdisc. */
-function rootOf(dev: NetDevice): Found {
+export function rootOf(dev: NetDevice): Found {
   const q = dev.rootQdisc;
   if (q === null) return { kind: dev.rootQdiscKind, handle: dev.rootQdiscHandle, parent: TC_H_ROOT, qdisc: null };
   return { kind: q.kind, handle: q.handle, parent: TC_H_ROOT, qdisc: q };
 }
 
 /** The child of mq class `txq + 1` (mq_leaf: the TX queue's qdisc_sleeping, noop included). */
-function mqLeaf(dev: NetDevice, txq: number): Found {
+export function mqLeaf(dev: NetDevice, txq: number): Found {
   const q = dev.txQueue(txq).qdisc;
   return { kind: q.kind, handle: q.handle, parent: dev.rootQdiscHandle + txq + 1, qdisc: q };
 }
 
-/** qdisc_lookup(dev, handle): the root or a hashed mq child with that handle; never for handle 0. */
-function lookup(dev: NetDevice, handle: number): Found | null {
-  if (handle === 0) return null;
+/**
+ * qdisc_match_from_root(dev->qdisc, handle): the root when it is not the builtin noop and has
+ * that handle, else the first qdisc with it in its dev->qdisc_hash bucket (mqChildren keeps each
+ * bucket's order), or null.
+ */
+export function matchFromRoot(dev: NetDevice, handle: number): Found | null {
   const root = rootOf(dev);
-  if (root.handle === handle) return root;
+  if (root.kind !== 'noop' && root.handle === handle) return root;
   const child = dev.mqChildren.find((c) => c.qdisc.handle === handle);
   return child === undefined ? null : mqLeaf(dev, child.txq);
+}
+
+/** qdisc_lookup(dev, handle): qdisc_match_from_root, never for handle 0 (the boards' devices have no ingress queue to search). */
+export function lookup(dev: NetDevice, handle: number): Found | null {
+  return handle === 0 ? null : matchFromRoot(dev, handle);
 }
 
 /**
@@ -635,45 +626,32 @@ function qdiscModify(cmd: ModifyCmd, args: readonly string[], env: ShellEnv): Co
   let kind = '';
   let rest: readonly string[] = [];
   let usage = '';
-  for (let i = 0; i < args.length; i++) {
-    const w = args[i] as string;
-    const next = (): string => {
-      const v = args[++i];
-      if (v === undefined) throw incomplete();
-      return v;
-    };
-    if (w === 'dev') {
-      const v = next();
-      if (devName !== '') throw duparg('dev', v);
-      devName = v.slice(0, IFNAME_MAX);
-    } else if (w === 'handle') {
+  const words = new TcWords(args);
+  for (let w = words.word(); w !== undefined; w = words.word()) {
+    if (w === 'dev') devName = devArg(devName, words.next());
+    else if (w === 'handle') {
       if (handle !== 0) throw duparg('handle', w);
-      const v = next();
-      const h = qdiscHandle(v);
-      if (h === null) throw invarg('invalid qdisc ID', v);
-      handle = h;
+      handle = idArg(words.next(), QDISC_ID);
     } else if (w === 'root') {
       if (parent !== 0) throw new TcExit(result('', `${usage}Error: "root" is duplicate parent ID\n`, 255));
       parent = TC_H_ROOT;
     } else if (w === 'clsact' || w === 'ingress') {
       if (parent !== 0) throw new TcExit(result('', `${usage}Error: "${w}" is a duplicate parent ID\n`, 255));
-      if (cmd !== 'delete' || i + 1 < args.length) throw unmodelled(`an ${w} qdisc`);
+      if (cmd !== 'delete' || words.rest().length > 0) throw unmodelled(`an ${w} qdisc`);
       parent = TC_H_INGRESS;
       handle = 0xffff0000;
       kind = w;
       break;
     } else if (w === 'parent') {
-      const v = next();
+      const v = words.next();
       if (parent !== 0) throw duparg('parent', v);
-      const h = tcClassid(v);
-      if (h === null) throw invarg('invalid parent ID', v);
-      parent = h;
+      parent = idArg(v, PARENT_ID);
     } else if (matches(w, 'estimator') || matches(w, 'stab') || matches(w, 'ingress_block') || matches(w, 'egress_block')) {
       throw unmodelled(`tc qdisc ${w} (rate estimators, size tables and shared filter blocks)`);
     } else if (matches(w, 'help')) usage += QDISC_USAGE;
     else {
       kind = w.slice(0, IFNAME_MAX);
-      rest = args.slice(i + 1);
+      rest = words.rest();
       break;
     }
   }

@@ -22,13 +22,15 @@ export class TcExit extends Error {
   }
 }
 
-/** What tc's global options asked for (the ones that change a qdisc listing). */
+/** What tc's global options asked for (the ones that change a listing). */
 export interface TcOptions {
   stats: number;
   raw: boolean;
   json: boolean;
   pretty: boolean;
   oneline: boolean;
+  /** -graph: tc class show draws the class tree (graph_cls_show). */
+  graph: boolean;
   /** lib/color.c's COLOR_OPT_*: -color, -color=always|auto|never. */
   color: 'never' | 'auto' | 'always';
   names: boolean;
@@ -51,6 +53,60 @@ export function refuse(why: string, status: number): TcExit {
 export const extack = (msg: string): TcExit => new TcExit(result('', `Error: ${msg}.\n`, 2));
 /** A kernel refusal without extack (rtnl_talk_error: `RTNETLINK answers: strerror`), status 2. */
 export const rtnetlink = (err: string): TcExit => new TcExit(result('', `RTNETLINK answers: ${err}\n`, 2));
+
+/**
+ * tc's walk over a command's words (its argc/argv loop): `word()` moves to the next one
+ * (undefined past the end), `next()` is NEXT_ARG — the word after the current one, or
+ * incomplete_command's exit — and `rest()` the words after the current one (a kind's options).
+ */
+export class TcWords {
+  private at = -1;
+
+  constructor(private readonly words: readonly string[]) {}
+
+  /** The next word, or undefined at the end. */
+  word(): string | undefined {
+    return this.words[++this.at];
+  }
+
+  /** NEXT_ARG: the word after the current one; incomplete_command at the end. */
+  next(): string {
+    const v = this.words[++this.at];
+    if (v === undefined) throw incomplete();
+    return v;
+  }
+
+  /** The words after the current one. */
+  rest(): readonly string[] {
+    return this.words.slice(this.at + 1);
+  }
+}
+
+/** `dev NAME`'s value `v` cut to IFNAMSIZ − 1 (strncpy into d[IFNAMSIZ]); duparg when a device was given already (`given`). */
+export function devArg(given: string, v: string): string {
+  if (given !== '') throw duparg('dev', v);
+  return v.slice(0, IFNAME_MAX);
+}
+
+/** What an ID keyword's value is parsed as, and invarg's message when it does not parse. */
+export interface IdSyntax {
+  readonly parse: (str: string) => number | null;
+  readonly invalid: string;
+}
+
+/** `parent ID` (get_tc_classid). */
+export const PARENT_ID: IdSyntax = { parse: (s) => tcClassid(s), invalid: 'invalid parent ID' };
+/** `classid ID` (get_tc_classid). */
+export const CLASS_ID: IdSyntax = { parse: (s) => tcClassid(s), invalid: 'invalid class ID' };
+/** `handle H` of a qdisc, and `qdisc H` (get_qdisc_handle). */
+export const QDISC_ID: IdSyntax = { parse: (s) => qdiscHandle(s), invalid: 'invalid qdisc ID' };
+
+/** An ID keyword's value `v` as `id` parses it; invarg (exit −1) when it does not. */
+export function idArg(v: string, id: IdSyntax): number {
+  const h = id.parse(v);
+  if (h === null) throw invarg(id.invalid, v);
+  return h;
+}
 
 /** C strtoul(str, &p, 16): the value and the rest after the digits (all of `str` when there are none). */
 function strtoul16(str: string): { value: number; rest: string } {
@@ -129,4 +185,29 @@ export function ifindexOf(board: Board, name: string): number {
   if (dev !== undefined) return dev.ifindex;
   const m = /^if[ \t\n\v\f\r]*\+?(\d+)/.exec(name);
   return m === null ? 0 : Number(m[1]) >>> 0;
+}
+
+/** gnet_stats_basic as a dump carries it (TCA_STATS_BASIC). */
+export interface BasicStats {
+  readonly bytes: number;
+  readonly packets: number;
+}
+
+/** gnet_stats_queue as a dump carries it (TCA_STATS_QUEUE). */
+export interface QueueStats {
+  readonly drops: number;
+  readonly overlimits: number;
+  readonly requeues: number;
+  readonly backlog: number;
+  readonly qlen: number;
+}
+
+/**
+ * tc_util.c print_tcstats2_attr's text for a TCA_STATS2 without a rate estimator: `PREFIXSent B
+ * bytes P pkt` when the basic counters were dumped (`basic`), ` (dropped D, overlimits O
+ * requeues R) `, print_nl (`nl`: the newline, or -o's `\`), `PREFIXbacklog SIZE Np requeues R`.
+ */
+export function tcstatsText(basic: BasicStats | null, q: QueueStats, prefix: string, nl: string): string {
+  const sent = basic === null ? '' : `${prefix}Sent ${basic.bytes} bytes ${basic.packets} pkt`;
+  return `${sent} (dropped ${q.drops}, overlimits ${q.overlimits} requeues ${q.requeues}) ${nl}${prefix}backlog ${sprintSize(q.backlog)} ${q.qlen}p requeues ${q.requeues}`;
 }
