@@ -6,17 +6,10 @@
  */
 import { FqCodel, type FqCodelFlowStats, type NetDevice } from '@ntbsim/net-core';
 import { describe, expect, it } from 'vitest';
-import { labCommands } from '../../src/commands.js';
 import { bootLab, type Lab } from '../../src/lab/lab.js';
-import { defaultVars } from '../../src/lab/script.js';
-import { runLine } from '../../src/lab/shell.js';
 import { sprintSize, sprintTime } from '../../src/tools/tc/util.js';
 import type { CommandResult } from '../../src/types.js';
-import { labShell } from '../labShell.js';
-
-function sh(lab: Lab, board: 'rc' | 'ep', line: string): CommandResult {
-  return runLine(line, { lab, board: lab.boards[board], vars: defaultVars(lab, lab.boards[board]) }, labCommands());
-}
+import { labShell, sh } from '../labShell.js';
 
 function ntb0(lab: Lab, board: 'rc' | 'ep'): NetDevice {
   const nd = lab.boards[board].netdev();
