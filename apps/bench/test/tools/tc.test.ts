@@ -413,6 +413,8 @@ describe('tc qdisc add|replace|change|delete', () => {
     ['', 'tc qdisc replace dev ntb0 root fq_codel', err(EPERM)],
     ['', 'sudo tc qdisc replace root fq_codel', err('RTNETLINK answers: No such device\n')],
     ['', 'sudo tc qdisc replace dev ntb9 root fq_codel', err('Cannot find device "ntb9"\n', 1)],
+    // ll_name_to_index takes `ifN` as index N, which tc sends: no device has index 99, the kernel's ENODEV; index 2 is ntb0.
+    ['', 'sudo tc qdisc replace dev if99 root fq_codel', err('RTNETLINK answers: No such device\n')],
     ['', 'sudo tc qdisc change dev ntb0 root fq_codel', err('Error: Qdisc not found. To create specify NLM_F_CREATE flag.\n')],
     ['', 'sudo tc qdisc link dev ntb0 root fq_codel', err('Error: Qdisc not found. To create specify NLM_F_CREATE flag.\n')],
     ['', 'sudo tc qdisc add dev ntb0 fq_codel', err('Error: Handle cannot be zero.\n')],

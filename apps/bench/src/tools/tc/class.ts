@@ -52,7 +52,7 @@ import { FqCodel } from '@ntbsim/net-core';
 import { result, runsAsRoot, type CommandResult, type ShellEnv } from '../../types.js';
 import { matches } from '../net/iproute2.js';
 import { lookup, matchFromRoot, mqLeaf, rootOf, sumCounters, type Found } from './qdisc.js';
-import { CLASS_ID, devArg, duparg, extack, formatClassid, idArg, ifindexOf, major, PARENT_ID, QDISC_ID, refuse, rtnetlink, sprintTime, TC_H_ROOT, tcstatsText, TcExit, TcWords, type BasicStats, type QueueStats, type TcOptions } from './util.js';
+import { CLASS_ID, devArg, duparg, extack, formatClassid, idArg, ifindexOf, major, PARENT_ID, QDISC_ID, refuse, requestDevice, rtnetlink, sprintTime, TC_H_ROOT, tcstatsText, TcExit, TcWords, type BasicStats, type QueueStats, type TcOptions } from './util.js';
 
 /** tc_class.c usage(), on stderr. */
 export const CLASS_USAGE =
@@ -324,12 +324,7 @@ function modifyClass(cmd: ClassCmd, args: readonly string[], env: ShellEnv, usag
     throw refuse(`the lab's qdiscs are mq and fq_codel, and its tc does not parse ${kind}'s class options: tc class ${cmd} … ${kind} is not supported`, 2);
   }
   const board = env.board;
-  let dev: NetDevice | null = null;
-  if (devName !== '') {
-    const ifindex = ifindexOf(board, devName);
-    if (ifindex === 0) throw new TcExit(result('', `Cannot find device "${devName}"\n`, 1));
-    dev = board.stack.devices.find((d) => d.ifindex === ifindex) ?? null;
-  }
+  const dev = requestDevice(board, devName);
   // rtnetlink_rcv_msg: a request that changes something needs CAP_NET_ADMIN.
   if (!runsAsRoot(env)) throw rtnetlink('Operation not permitted');
   if (dev === null) throw rtnetlink('No such device');

@@ -73,7 +73,7 @@ import { FqCodel, PFIFO_FAST_BANDS, PFIFO_FAST_PRIOMAP, type FqCodelParams, type
 import { result, runsAsRoot, type CommandResult, type ShellEnv } from '../../types.js';
 import { strtod } from '../iperf3/units.js';
 import { JsonWriter, matches } from '../net/iproute2.js';
-import { devArg, duparg, extack, formatClassid, idArg, IFNAME_MAX, ifindexOf, invarg, major, PARENT_ID, QDISC_ID, refuse, rtnetlink, sprintSize, sprintTime, tcstatsText, TC_H_INGRESS, TC_H_ROOT, TcExit, TcWords, type BasicStats, type IdSyntax, type QueueStats, type TcOptions } from './util.js';
+import { devArg, duparg, extack, formatClassid, idArg, IFNAME_MAX, ifindexOf, invarg, major, PARENT_ID, QDISC_ID, refuse, requestDevice, rtnetlink, sprintSize, sprintTime, tcstatsText, TC_H_INGRESS, TC_H_ROOT, TcExit, TcWords, type BasicStats, type IdSyntax, type QueueStats, type TcOptions } from './util.js';
 
 /** tc_qdisc.c usage(), on stderr. */
 const QDISC_USAGE =
@@ -665,12 +665,7 @@ function qdiscModify(cmd: ModifyCmd, args: readonly string[], env: ShellEnv): Co
     throw new TcExit(result('', `${usage}Unknown qdisc "${kind}", hence option "${rest[0] as string}" is unparsable\n`, 1));
   }
   const board = env.board;
-  let dev: NetDevice | null = null;
-  if (devName !== '') {
-    const ifindex = ifindexOf(board, devName);
-    dev = board.stack.devices.find((d) => d.ifindex === ifindex) ?? null;
-    if (dev === null) return result('', `${usage}Cannot find device "${devName}"\n`, 1);
-  }
+  const dev = requestDevice(board, devName, usage);
   const answer = (): void => {
     // rtnetlink_rcv_msg: a request that changes something needs CAP_NET_ADMIN.
     if (!runsAsRoot(env)) throw rtnetlink('Operation not permitted');

@@ -5,6 +5,7 @@
  * early (usage errors with status 255, the kernel's refusals with status 2).
  */
 import type { Board } from '../../lab/lab.js';
+import type { NetDevice } from '@ntbsim/net-core';
 import { result, type CommandResult } from '../../types.js';
 import { cGeneral } from '../net/cformat.js';
 
@@ -185,6 +186,18 @@ export function ifindexOf(board: Board, name: string): number {
   if (dev !== undefined) return dev.ifindex;
   const m = /^if[ \t\n\v\f\r]*\+?(\d+)/.exec(name);
   return m === null ? 0 : Number(m[1]) >>> 0;
+}
+
+/**
+ * The device a change request names: none without `dev`; `Cannot find device` (after `prefix`,
+ * status 1) when tc's ll_name_to_index finds no index; else the device with that index, or null
+ * when no device has it — the kernel's ENODEV, as for no `dev`.
+ */
+export function requestDevice(board: Board, devName: string, prefix = ''): NetDevice | null {
+  if (devName === '') return null;
+  const ifindex = ifindexOf(board, devName);
+  if (ifindex === 0) throw new TcExit(result('', `${prefix}Cannot find device "${devName}"\n`, 1));
+  return board.stack.devices.find((d) => d.ifindex === ifindex) ?? null;
 }
 
 /** gnet_stats_basic as a dump carries it (TCA_STATS_BASIC). */
