@@ -107,8 +107,12 @@ export class TransportQp implements TransportQueue {
   readonly txDma = new QpDma();
   /** RX DMA channels (use_dma / use_rx_dma, num_rx_dma_chan of them when available). */
   readonly rxDma = new QpDma();
-  /** The TX memcpy offload kthread, when tx_memcpy_offload is set. */
+  /** The TX memcpy offload kthread, when tx_memcpy_offload is set (until it has exited after free_queue's kthread_stop). */
   offloadThread: Task | null = null;
+  /** The offload kthread's `local_list`: entries it took off tx_offl_q and has not copied yet. */
+  private offlBatch: Entry[] = [];
+  /** Whether the offload kthread sleeps in its wait, past the loop's kthread_should_stop test. */
+  private offlWaiting = false;
   private handlers: QueueHandlers = {};
   private cbData: unknown = null;
   private readonly txFree: Entry[] = [];
@@ -184,6 +188,8 @@ export class TransportQp implements TransportQueue {
     this.txFree.length = 0;
     for (let i = 0; i < this.txRing.maxEntry; i++) this.txFree.push(newEntry());
     if (p.txMemcpyOffload) {
+      this.offlBatch = [];
+      this.offlWaiting = false;
       this.offloadThread = this.host.createKthread(`ntb-txcpy/${this.nt.dev.name}/${this.qpNum}`, (ctx, task) => this.offloadStep(ctx, task));
     }
     ops.dbClear(this.bit);
@@ -192,7 +198,10 @@ export class TransportQp implements TransportQueue {
 
   /**
    * @internal Unbind the client (ntb_transport_free_queue's per-QP part); `freed` runs once the
-   * QP may be handed out again. First the DMA channels (new traffic goes to the CPU copy): each
+   * QP may be handed out again. First the offload kthread is stopped and waited for
+   * (kthread_stop): woken in its wait, it copies what tx_offl_q holds then — a LINK_DOWN that
+   * ntb_transport_link_down queued there included — and exits; one that is between passes exits
+   * at its loop test, leaving the queue to be freed. Then the DMA channels (new traffic goes to the CPU copy): each
    * is waited on with dma_sync_wait on its last cookie, then terminated and released, TX then
    * RX. Only RX submissions record their cookie (v7.0's `qp->last_cookie`, the multi-channel
    * series' `rx_dma.last_cookie[i]`): the TX waits do not wait for the TX copies (unless the
@@ -204,14 +213,29 @@ export class TransportQp implements TransportQueue {
    * here it goes on and the rest of the free follows). Then `freed` runs at once, unless a
    * LINK_DOWN is still waiting for a free TX entry (the link-down retry): the QP then keeps its
    * TX entries and `freed` waits for that LINK_DOWN (otherwise the peer would keep the QP up
-   * and go on sending into a freed ring). `now` (device removal) terminates the channels
-   * without waiting, cancels the pending LINK_DOWN and frees at once.
+   * and go on sending into a freed ring). `now` (device removal) does not wait for the offload
+   * kthread (its queue is dropped), terminates the channels without waiting, cancels the
+   * pending LINK_DOWN and frees at once.
    */
   close(freed: () => void, now = false): void {
     this.active = false;
-    this.offloadThread?.stop();
-    this.offloadThread = null;
     const gen = ++this.closeGen;
+    const thread = this.offloadThread;
+    if (thread === null || now) {
+      thread?.stop();
+      this.offloadThread = null;
+      this.closeDma(gen, freed, now);
+      return;
+    }
+    thread.stop(() => {
+      if (gen !== this.closeGen) return;
+      this.offloadThread = null;
+      this.closeDma(gen, freed, false);
+    });
+  }
+
+  /** free_queue's DMA part: wait on, terminate and release each channel, then the rest. */
+  private closeDma(gen: number, freed: () => void, now: boolean): void {
     const waits = [...this.txDma.take(), ...this.rxDma.take()];
     for (const w of waits) this.draining.push(w.chan);
     if (now) {
@@ -252,6 +276,7 @@ export class TransportQp implements TransportQueue {
     this.rxPend.length = 0;
     this.rxPost.length = 0;
     this.txOffl.length = 0;
+    this.offlBatch = [];
     if (this.linkDownRetry.delayedPending && !now) {
       this.onLinkDownSent = freed;
       return;
@@ -435,12 +460,31 @@ export class TransportQp implements TransportQueue {
     if (len > 0) this.handlers.tx?.(this, e.cb, len, ctx);
   }
 
+  /**
+   * ntb_tx_memcpy_kthread, one copy per step: `while (!kthread_should_stop())` { wait (5 s) for
+   * an entry or the stop; take the whole of tx_offl_q; copy each }. A stop that finds it in the
+   * wait still has it copy what the queue holds; one that comes while it copies ends it at the
+   * next loop test, entries queued meanwhile left behind.
+   */
   private offloadStep(ctx: ExecContext, task: Task): TaskStep {
+    if (this.offlBatch.length === 0) {
+      if (!this.offlWaiting) {
+        if (task.shouldStop) return 'exit';
+        if (this.txOffl.length === 0) return this.offloadWait();
+      }
+      this.offlWaiting = false;
+      this.offlBatch = this.txOffl.splice(0);
+    }
+    const e = this.offlBatch.shift();
+    if (e !== undefined) this.memcpyTxOnStack(ctx, e);
+    if (this.offlBatch.length > 0) return 'run';
     if (task.shouldStop) return 'exit';
-    const e = this.txOffl.shift();
-    if (e === undefined) return TX_OFFLOAD_WAIT_NS;
-    this.memcpyTxOnStack(ctx, e);
-    return this.txOffl.length > 0 ? 'run' : TX_OFFLOAD_WAIT_NS;
+    return this.txOffl.length > 0 ? 'run' : this.offloadWait();
+  }
+
+  private offloadWait(): TaskStep {
+    this.offlWaiting = true;
+    return TX_OFFLOAD_WAIT_NS;
   }
 
   private sendLinkDown(ctx: ExecContext): void {

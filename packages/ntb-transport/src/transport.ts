@@ -270,9 +270,10 @@ export class NtbTransport {
   }
 
   /**
-   * Free a queue (ntb_transport_free_queue). It returns to the free pool once its DMA channels'
-   * `dma_sync_wait` has ended and a LINK_DOWN its client asked for has been sent (at once when
-   * neither is pending); `now` (device removal) frees at once.
+   * Free a queue (ntb_transport_free_queue). It returns to the free pool once its offload
+   * kthread has exited (kthread_stop), its DMA channels' `dma_sync_wait` has ended and a
+   * LINK_DOWN its client asked for has been sent (at once when none is pending); `now` (device
+   * removal) frees at once.
    */
   freeQueue(qp: TransportQp, now = false): void {
     qp.close(() => {

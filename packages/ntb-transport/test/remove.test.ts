@@ -83,6 +83,51 @@ describe('transport removal (ntb_transport_free)', () => {
   });
 });
 
+describe('ntb_transport_free_queue with tx_memcpy_offload', () => {
+  it('kthread_stop has ntb-txcpy copy what tx_offl_q holds before the QP is freed: the frames and the LINK_DOWN reach the peer, their completions the freeing client', () => {
+    const r = rig({ functional: true, params: { txMemcpyOffload: true }, paramsB: {} });
+    expect(runUntilUp(r)).toBe(true);
+    const qa = r.a.qps[0];
+    const qb = r.b.qps[0];
+    if (qa === undefined || qb === undefined) throw new Error('no qp');
+    const thread = qa.offloadThread;
+    r.b.events.clear();
+    inTask(r.a.host, (ctx) => {
+      for (let n = 0; n < 3; n++) expect(qa.txEnqueue(ctx, n, payload(n, 4000), 4000)).toBe(0);
+      qa.linkDown(ctx);
+      r.a.transport.freeQueue(qa);
+      // The copies (three frames and the LINK_DOWN) wait in tx_offl_q for the kthread.
+      expect(qa.queueDepths().txOffl).toBe(4);
+      expect(r.a.transport.freeQueueCount).toBe(0);
+    });
+    r.sim.run({ until: r.sim.now + 50_000_000 });
+    expect(thread?.state).toBe('exited');
+    expect(qa.offloadThread).toBeNull();
+    expect(r.a.transport.freeQueueCount).toBe(1);
+    expect(r.a.completed.get(0)).toEqual([0, 1, 2]);
+    const got = r.b.received.get(0) ?? [];
+    expect(got.map((g) => g.len)).toEqual([4000, 4000, 4000]);
+    got.forEach((g, n) => expect(g.data).toEqual(payload(n, 4000)));
+    expect(qb.linkQuery()).toBe(false);
+    expect(r.b.events.get(0)).toEqual([0]);
+  });
+
+  it('a device removal (free with `now`) does not wait for ntb-txcpy: what tx_offl_q holds is dropped', () => {
+    const r = rig({ params: { txMemcpyOffload: true } });
+    expect(runUntilUp(r)).toBe(true);
+    const qa = r.a.qps[0];
+    if (qa === undefined) throw new Error('no qp');
+    inTask(r.a.host, (ctx) => {
+      for (let n = 0; n < 3; n++) expect(qa.txEnqueue(ctx, n, null, 4000)).toBe(0);
+      r.a.transport.freeQueue(qa, true);
+      expect(r.a.transport.freeQueueCount).toBe(1);
+    });
+    r.sim.run({ until: r.sim.now + 50_000_000 });
+    expect(r.a.completed.get(0)).toBeUndefined();
+    expect(r.b.received.get(0)).toBeUndefined();
+  });
+});
+
 describe('ntb_transport_free_queue with DMA copies in flight', () => {
   /**
    * A client on `a` sends three 60000-byte frames by DMA, then goes away as ntb_netdev's
