@@ -179,8 +179,14 @@ export class TransportQp implements TransportQueue {
       setTransportParam(p, 'useTxDma', true);
       setTransportParam(p, 'useRxDma', true);
     }
-    if (p.useTxDma) this.txDma.setup(ops, p.numTxDmaChan || 1);
-    if (p.useRxDma) this.rxDma.setup(ops, p.numRxDmaChan || 1);
+    if (p.useTxDma) {
+      this.txDma.setup(ops, p.numTxDmaChan || 1);
+      if (this.txDma.chans.length === 0) this.nt.log('Unable to allocate TX DMA channel');
+    }
+    if (p.useRxDma) {
+      this.rxDma.setup(ops, p.numRxDmaChan || 1);
+      if (this.rxDma.chans.length === 0) this.nt.log('Unable to allocate RX DMA channel');
+    }
     // NTB_QP_DEF_NUM_ENTRIES more, on top of the rx_max_entry a link set up before the first
     // create put there (free_queue empties the list, so later creates start from 100).
     for (let i = 0; i < 100; i++) this.rxFree.push(newEntry());
@@ -273,8 +279,8 @@ export class TransportQp implements TransportQueue {
     this.handlers = {};
     this.cbData = null;
     this.rxFree.length = 0;
-    this.rxPend.length = 0;
-    this.rxPost.length = 0;
+    for (; this.rxPend.length > 0; this.rxPend.shift()) this.nt.log('Freeing item from non-empty rx_pend_q');
+    for (; this.rxPost.length > 0; this.rxPost.shift()) this.nt.log('Freeing item from non-empty rx_post_q');
     this.txOffl.length = 0;
     this.offlBatch = [];
     if (this.linkDownRetry.delayedPending && !now) {

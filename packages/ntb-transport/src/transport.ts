@@ -196,7 +196,6 @@ export class NtbTransport {
 
   private failSetMw(ctx: ExecContext): void {
     for (let i = 0; i < this.counts.mwCount; i++) this.freeMw(i);
-    this.log('Unable to set mw translation; giving up');
     this.unlockLink(ctx);
   }
 
@@ -211,7 +210,13 @@ export class NtbTransport {
     const buffSize = roundUp(size, align.addrAlign);
     if (mw.xlatSize === xlatSize) return 0;
     if (mw.buffSize !== 0) this.freeMw(i);
-    const buf = ops.allocCoherent(buffSize, align.addrAlign) ?? ops.allocCoherent(buffSize * 2, align.addrAlign);
+    // ntb_alloc_mw_buffer, tried again at twice the size; each failed allocation says so.
+    const alloc = (n: number): DmaBuffer | null => {
+      const b = ops.allocCoherent(n, align.addrAlign);
+      if (b === null) this.log(`Unable to alloc MW buff of size ${n}`);
+      return b;
+    };
+    const buf = alloc(buffSize) ?? alloc(buffSize * 2);
     if (buf === null) {
       this.log(`Unable to alloc aligned MW buff`);
       return -ERRNO.ENOMEM;

@@ -1,6 +1,6 @@
 import { createHost, createSimulation, ERRNO, getProfile } from '@ntbsim/kernel';
 import { createNtbBus, createNtbDev, type NtbDevOps } from '@ntbsim/ntb-core';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createNtbTransportClient, TransportBus } from '../src/index.js';
 import { inTask, rig, runUntilUp } from './harness.js';
 import { createLoopbackPair } from './loopbackNtb.js';
@@ -180,5 +180,47 @@ describe('ntb_transport_create_queue: the RX entry pool', () => {
     expect(first.maxEntry).toBeGreaterThan(0);
     expect(first.n).toBe(first.maxEntry + 100);
     expect(accepted()).toEqual({ qp: 1, n: 100, maxEntry: first.maxEntry });
+  });
+});
+
+describe('kernel log lines of queue creation, freeing and ntb_set_mw', () => {
+  const since = (log: readonly string[], n: number): string[] => log.slice(n).map((l) => l.replace(/^\S+: /, ''));
+
+  it('use_dma without a DMA_MEMCPY channel: "Unable to allocate TX DMA channel", then RX, before "QP 0 created", and the QP holds no channel', () => {
+    const r = rig({ queues: 0, params: { useDma: true }, lb: { dmaChannels: 0 } });
+    const n = r.a.transport.dmesg.length;
+    const qp = r.a.transport.createQueue({});
+    expect(since(r.a.transport.dmesg, n)).toEqual(['Unable to allocate TX DMA channel', 'Unable to allocate RX DMA channel', 'NTB Transport QP 0 created']);
+    expect([qp?.txDma.chans.length, qp?.rxDma.chans.length]).toEqual([0, 0]);
+  });
+
+  it('free_queue warns once per receive buffer still posted ("Freeing item from non-empty rx_pend_q") before "QP N freed"', () => {
+    const r = rig({ queues: 1, rxBuffers: 3 });
+    expect(runUntilUp(r)).toBe(true);
+    const qa = r.a.qps[0];
+    if (qa === undefined) throw new Error('no qp');
+    qa.linkDown();
+    const n = r.a.transport.dmesg.length;
+    r.a.transport.freeQueue(qa);
+    expect(since(r.a.transport.dmesg, n)).toEqual([...new Array<string>(3).fill('Freeing item from non-empty rx_pend_q'), 'NTB Transport QP 0 freed']);
+    // A client that takes its buffers back first (ntb_netdev's close) sees no warning.
+    const again = r.a.transport.createQueue({});
+    if (again === null) throw new Error('no qp');
+    again.rxEnqueue('x', null, 100);
+    expect(again.rxRemove()).toEqual({ cb: 'x', len: 100 });
+    const m = r.a.transport.dmesg.length;
+    r.a.transport.freeQueue(again);
+    expect(since(r.a.transport.dmesg, m)).toEqual(['NTB Transport QP 0 freed']);
+  });
+
+  it('ntb_set_mw out of memory: each failed allocation logs its size, then "Unable to alloc aligned MW buff"; the link work gives up silently and does not retry', () => {
+    const r = rig({ queues: 1 });
+    const alloc = vi.spyOn(r.pair.a.ops, 'allocCoherent').mockReturnValue(null);
+    const n = r.a.transport.dmesg.length;
+    r.sim.run({ until: 500_000_000 });
+    expect(alloc).toHaveBeenCalledTimes(2);
+    // (The probe's first link event, before the link came up, cleaned the QP up.)
+    expect(since(r.a.transport.dmesg, n).filter((l) => l !== 'qp 0: Link Cleanup')).toEqual([`Unable to alloc MW buff of size ${1 << 20}`, `Unable to alloc MW buff of size ${2 << 20}`, 'Unable to alloc aligned MW buff']);
+    expect(r.a.transport.linkIsUp).toBe(false);
   });
 });
