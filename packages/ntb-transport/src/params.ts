@@ -112,8 +112,9 @@ export function transportParams(overrides: Partial<Record<keyof TransportParams,
  * The parameters the transport reads only when it probes a device: `max_num_clients` caps
  * qp_count there, and `use_msi` is looked at there alone (the model's devices have no NTB MSI,
  * so it never takes effect). Every other one is read where it is used — per frame
- * (`copy_bytes`, `tx_memcpy_offload`), at each link-up (`transport_mtu`, `max_mw_size`), at
- * each queue creation (the DMA ones) — so a change after probe applies from then on.
+ * (`copy_bytes`, `tx_memcpy_offload`), at each link-up (`transport_mtu`, `max_mw_size`, which
+ * the probe also read for the TX rings, kept at that size), at each queue creation (the DMA
+ * ones) — so a change after probe applies from then on.
  */
 export const PROBE_TIME_PARAMS: ReadonlySet<keyof TransportParams> = new Set<keyof TransportParams>(['maxNumClients', 'useMsi']);
 

@@ -308,7 +308,7 @@ export class TransportQp implements TransportQueue {
     return this.linkIsUp;
   }
 
-  /** Free TX slots: (RRI − tx_index) mod max_entry, one slot always empty (ntb_transport_tx_free_entry). */
+  /** Free TX slots: (RRI − tx_index) mod max_entry, one slot always empty (ntb_transport_tx_free_entry); 0 while the QP has no RX ring, where the kernel reads a NULL or freed `remote_rx_info`. */
   txFreeEntry(): number {
     if (this.rxBuf === null || this.rxRing === null) return 0;
     const head = this.txIndex;
