@@ -438,6 +438,8 @@ function probeTransport(dev: NtbDevice, params: TransportParams, log: (line: str
     log('Inbound MW based NTB API is required');
     return -ERRNO.EINVAL;
   }
+  // Only two-port devices are supported (PIDX = NTB_DEF_PEER_IDX); the probe warns and goes on.
+  if (dev.peerPortCount() !== 1) dev.devInfo('Multi-port NTB devices unsupported');
   const peerMwCount = ops.peerMwCount();
   const counts = transportCounts({ peerMwCount, spadCount: dev.spadCount(), dbValidMask: ops.dbValidMask(), maxNumClients: params.maxNumClients, msi: false });
   // Fewer scratchpads than the handshake needs fail the probe; no window or no doorbell bit to

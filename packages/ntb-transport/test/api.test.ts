@@ -131,6 +131,25 @@ describe('ntb_transport_probe: the inbound memory-window API', () => {
   });
 });
 
+describe('ntb_transport_probe: ports', () => {
+  it('warns "Multi-port NTB devices unsupported" on a device with more than one peer port, and probes it anyway (peer index 0)', () => {
+    const sim = createSimulation({ seed: 1 });
+    const host = createHost(sim, { name: 'a', profile: getProfile('rcar-s4') });
+    const other = createHost(sim, { name: 'b', profile: getProfile('rcar-s4') });
+    const lb = createLoopbackPair({ a: host, b: other });
+    const probe = (peerPorts: number): { probed: number; warned: boolean } => {
+      const dev = createNtbDev({ name: `0000:0${peerPorts}:00.0`, host, ops: { ...lb.a.ops, peerPortCount: () => peerPorts } });
+      const client = createNtbTransportClient({ bus: new TransportBus() });
+      const bus = createNtbBus();
+      bus.registerDevice(dev);
+      bus.registerClient(client);
+      return { probed: client.instances.size, warned: host.kmsg().some((l) => l.endsWith(`${dev.name}: Multi-port NTB devices unsupported`)) };
+    };
+    expect(probe(1)).toEqual({ probed: 1, warned: false });
+    expect(probe(2)).toEqual({ probed: 1, warned: true });
+  });
+});
+
 describe('ntb_transport_probe: queue-pair count', () => {
   it('a device with one doorbell bit (ilog2(db_valid_mask) = 0) probes with no QP, links, and create_queue finds none; fewer than 6 scratchpads fail the probe', () => {
     const sim = createSimulation({ seed: 1 });
