@@ -83,6 +83,52 @@ describe('transport removal (ntb_transport_free)', () => {
   });
 });
 
+/**
+ * Send frames of `sizes` on a's QP 0 (frame n with cb n and payload(n)), and `freeAfterNs` later
+ * take its link down and free it (`atFree` runs just before), as ntb_netdev's channel shrink
+ * does; once the QP is free a new client opens it, and `late` records any completion or frame
+ * of the old one that reaches it. Runs 50 ms.
+ */
+function sendThenFree(r: Rig, sizes: readonly number[], freeAfterNs: number, atFree: () => void = () => undefined): { accepted: number[]; late: string[] } {
+  const qp = r.a.qps[0];
+  if (qp === undefined) throw new Error('no qp');
+  const accepted: number[] = [];
+  inTask(r.a.host, (ctx) => {
+    sizes.forEach((len, n) => {
+      if (qp.txEnqueue(ctx, n, payload(n, len), len) === 0) accepted.push(n);
+    });
+  });
+  r.sim.after(freeAfterNs, () =>
+    inTask(r.a.host, (ctx) => {
+      atFree();
+      qp.linkDown(ctx);
+      r.a.transport.freeQueue(qp);
+    }),
+  );
+  const late: string[] = [];
+  const poll = (): void => {
+    if (r.a.transport.freeQueueCount === 1) {
+      r.a.transport.createQueue({ tx: (_q, cb) => void late.push(`tx ${String(cb)}`), rx: (_q, _cb, len) => void late.push(`rx ${len}`) });
+      return;
+    }
+    r.sim.after(20_000, poll);
+  };
+  r.sim.after(freeAfterNs, poll);
+  r.sim.run({ until: r.sim.now + 50_000_000 });
+  return { accepted, late };
+}
+
+/** The peer received frames `order` (indices into `sizes`), in that order, each intact. */
+function expectFrames(r: Rig, order: readonly number[], sizes: readonly number[]): void {
+  const got = r.b.received.get(0) ?? [];
+  expect(got.length).toBe(order.length);
+  got.forEach((g, i) => {
+    const n = order[i] ?? -1;
+    expect(g.len).toBe(sizes[n]);
+    expect(g.data).toEqual(payload(n, g.len));
+  });
+}
+
 describe('ntb_transport_free_queue with tx_memcpy_offload', () => {
   it('kthread_stop has ntb-txcpy copy what tx_offl_q holds before the QP is freed: the frames and the LINK_DOWN reach the peer, their completions the freeing client', () => {
     const r = rig({ functional: true, params: { txMemcpyOffload: true }, paramsB: {} });
@@ -110,6 +156,38 @@ describe('ntb_transport_free_queue with tx_memcpy_offload', () => {
     got.forEach((g, n) => expect(g.data).toEqual(payload(n, 4000)));
     expect(qb.linkQuery()).toBe(false);
     expect(r.b.events.get(0)).toEqual([0]);
+  });
+
+  it('whenever the free comes, the peer gets exactly the frames the freeing client saw complete, a prefix of those accepted, intact and in order; the QP is freed and nothing reaches its next client; a peer gone down got them all, and a kthread in its wait at the free sends them all and the LINK_DOWN (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 0xffff }),
+        fc.array(fc.integer({ min: 1, max: 60000 }), { minLength: 1, maxLength: 8 }),
+        fc.integer({ min: 0, max: 200_000 }),
+        (seed, sizes, freeAfterNs) => {
+          const r = rig({ seed, functional: true, params: { txMemcpyOffload: true }, paramsB: {} });
+          expect(runUntilUp(r)).toBe(true);
+          const qb = r.b.qps[0];
+          const thread = r.a.qps[0]?.offloadThread;
+          // Whether ntb-txcpy sleeps in its wait when the free comes: kthread_stop then has it copy all it holds.
+          let waiting = false;
+          const { accepted, late } = sendThenFree(r, sizes, freeAfterNs, () => {
+            waiting = thread?.state === 'sleeping';
+          });
+          expect(thread?.state).toBe('exited');
+          expect(r.a.transport.freeQueueCount).toBe(0);
+          expect(late).toEqual([]);
+          const completed = (r.a.completed.get(0) ?? []) as number[];
+          expect(completed).toEqual(accepted.slice(0, completed.length));
+          expectFrames(r, completed, sizes);
+          // A peer gone down read the LINK_DOWN, so every accepted frame went before it.
+          const down = qb?.linkQuery() === false;
+          expect(down ? completed : 'up').toEqual(down ? accepted : 'up');
+          expect(waiting ? [down, completed] : 'busy').toEqual(waiting ? [true, accepted] : 'busy');
+        },
+      ),
+      { numRuns: 25 },
+    );
   });
 
   it('a device removal (free with `now`) does not wait for ntb-txcpy: what tx_offl_q holds is dropped', () => {
@@ -233,40 +311,13 @@ describe('ntb_transport_free_queue with DMA: property', () => {
           // The receiver copies by CPU: with RX DMA a frame whose copy is in flight when the LINK_DOWN behind it resets the QP is taken twice (its DONE flag is cleared only at completion), a receive-side weakness of its own.
           const r = rig({ seed, functional: true, params: { useDma: true, dmaSyncTx }, paramsB: {} });
           expect(runUntilUp(r)).toBe(true);
-          const qp = r.a.qps[0];
-          if (qp === undefined) throw new Error('no qp');
-          const accepted: number[] = [];
-          inTask(r.a.host, (ctx) => {
-            sizes.forEach((len, n) => {
-              if (qp.txEnqueue(ctx, n, payload(n, len), len) === 0) accepted.push(n);
-            });
-          });
-          const late: string[] = [];
-          r.sim.after(freeAfterNs, () =>
-            inTask(r.a.host, (ctx) => {
-              qp.linkDown(ctx);
-              r.a.transport.freeQueue(qp);
-            }),
-          );
-          const poll = (): void => {
-            if (r.sim.now > 1_000_000 && r.a.transport.freeQueueCount === 1) {
-              r.a.transport.createQueue({ tx: (_q, cb) => void late.push(`tx ${String(cb)}`), rx: (_q, _cb, len) => void late.push(`rx ${len}`) });
-              return;
-            }
-            r.sim.after(20_000, poll);
-          };
-          r.sim.after(0, poll);
-          r.sim.run({ until: r.sim.now + 50_000_000 });
+          const { accepted, late } = sendThenFree(r, sizes, freeAfterNs);
           expect(late).toEqual([]);
           const completed = (r.a.completed.get(0) ?? []) as number[];
           expect(new Set(completed).size).toBe(completed.length);
           const got = r.b.received.get(0) ?? [];
           expect(got.length).toBeLessThanOrEqual(accepted.length);
-          got.forEach((g, i) => {
-            const n = accepted[i] ?? -1;
-            expect(g.len).toBe(sizes[n]);
-            expect(g.data).toEqual(payload(n, g.len));
-          });
+          expectFrames(r, accepted.slice(0, got.length), sizes);
           // With dmaSyncTx nothing accepted is lost: every frame arrives and completes.
           expect(dmaSyncTx ? [got.length, completed] : [accepted.length, accepted]).toEqual([accepted.length, accepted]);
         },
