@@ -598,7 +598,7 @@ const HELP_LINES: readonly (readonly [string, string])[] = [
   ['sudo [-E] COMMAND', 'run COMMAND as root'],
   ['sysctl [-n] [-q] [-w] NAME[=VALUE]... | -a', 'network and ARP sysctls (procps), the files of /proc/sys/net'],
   ['tail [-n [+]N] [FILE...]', 'the last lines'],
-  ['tc [-s] [-j [-p]] qdisc [show|add|change|replace|del] ...', "the boards' qdiscs and their counters, and (sudo) grafting fq_codel, pfifo_fast or mq at ntb0's root or an mq class (iproute2)"],
+  ['tc [-s] [-j [-p]] qdisc|class [show|add|change|replace|del] ...', "the boards' qdiscs, mq's classes and fq_codel's flows with their counters, and (sudo) grafting fq_codel, pfifo_fast or mq at ntb0's root or an mq class (iproute2)"],
   ['tcpdump [-enqSt] [-c N] [-i DEV] [-Q DIR] [-s N] [-D] [EXPR] [&]', 'capture on ntb0 or lo as root (tcpdump 4.99); & runs it as a job'],
   ['tee [-a] [FILE...]', 'the pipe to standard output and files; as root (sudo tee) also the kernel files echo > writes'],
   ['top [-b] [-n N]', 'per-CPU utilisation and tasks since the last top'],
