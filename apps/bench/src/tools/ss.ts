@@ -69,6 +69,7 @@ import type { Board } from '../lab/lab.js';
 import { result, type Command, type CommandResult } from '../types.js';
 import { GetoptError, getoptLong, type LongOption } from './argv.js';
 import { cFixed, cGeneral } from './net/cformat.js';
+import { getInteger } from './net/cparse.js';
 import { IPROUTE2_VERSION } from './net/iproute2.js';
 
 const USAGE = `Usage: ss [ OPTIONS ]
@@ -612,15 +613,6 @@ interface Token {
 }
 
 const PARSE_FAIL = (): SsExit => new SsExit(result('', 'Cannot parse dst/src address.\n', 1));
-
-/** get_integer(…, 0): strtol base 0 over the whole string, in int range; null otherwise. */
-function getInteger(s: string): number | null {
-  const m = /^\s*([+-]?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)$/.exec(s);
-  if (m === null) return null;
-  const body = m[2] as string;
-  const v = (m[1] === '-' ? -1 : 1) * (body.length > 1 && body.startsWith('0') && !/^0[xX]/.test(body) ? Number.parseInt(body, 8) : Number(body));
-  return v > 2147483647 || v < -2147483648 ? null : v;
-}
 
 /** get_addr_ipv4: up to four dot-separated strtoul(…, 0) parts, each ≤ 255; null otherwise. */
 function getAddrIpv4(s: string): number | null {

@@ -12,7 +12,8 @@
  */
 import { netStrerror, type NetErrno } from '@ntbsim/net-core';
 import { strftime } from '../net/strftime.js';
-import { atof, atoi, strtol0, unitAtof, unitAtofRate, unitAtoi } from './units.js';
+import { atof, atoi, strtol0 } from '../net/cparse.js';
+import { unitAtof, unitAtofRate, unitAtoi } from './units.js';
 
 /** iperf3's version string (`PACKAGE_STRING`), the release the reference samples were captured with. */
 export const IPERF_VERSION = 'iperf 3.12';

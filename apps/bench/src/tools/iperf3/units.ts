@@ -6,49 +6,7 @@
  * format string appends the `s`: `MBytes`, `Gbits/sec`).
  */
 import { cFixed, padLeft } from '../net/cformat.js';
-
-/** C strtod's prefix of `str` (decimal, hex float, inf, nan after white space): its value and the rest, or null when there is none. */
-export function strtod(str: string): { value: number; rest: string } | null {
-  const s = str.replace(/^[ \t\n\v\f\r]+/, '');
-  const hex = /^([+-]?)0[xX](?=\.?[0-9a-fA-F])([0-9a-fA-F]*)(?:\.([0-9a-fA-F]*))?(?:[pP]([+-]?\d+))?/.exec(s);
-  if (hex !== null) {
-    const frac = hex[3] ?? '';
-    const mant = Number.parseInt(`${hex[2] ?? ''}${frac}` || '0', 16) / 16 ** frac.length;
-    const v = mant * 2 ** Number(hex[4] ?? '0');
-    return { value: hex[1] === '-' ? -v : v, rest: s.slice(hex[0].length) };
-  }
-  const dec = /^[+-]?(?=\.?\d)\d*(?:\.\d*)?(?:[eE][+-]?\d+)?/.exec(s);
-  if (dec !== null) return { value: Number(dec[0]), rest: s.slice(dec[0].length) };
-  const special = /^([+-]?)(inf(?:inity)?|nan(?:\([0-9A-Za-z_]*\))?)/i.exec(s);
-  if (special === null) return null;
-  const v = (special[2] as string).toLowerCase().startsWith('inf') ? Infinity : NaN;
-  return { value: special[1] === '-' ? -v : v, rest: s.slice(special[0].length) };
-}
-
-/** C `atoi`: the leading decimal integer of `s`, 0 when there is none (saturating to the int range). */
-export function atoi(s: string): number {
-  const m = /^[ \t\n\v\f\r]*([+-]?\d+)/.exec(s);
-  if (m === null) return 0;
-  const n = Number(m[1]);
-  return Math.max(-2147483648, Math.min(2147483647, n));
-}
-
-/**
- * C `strtol(s, &end, 0)`: the leading integer of `s` in base 16 (`0x`), 8 (leading `0`) or 10,
- * saturating to the long range; null when no digit was converted (`end == s`).
- */
-export function strtol0(s: string): number | null {
-  const m = /^[ \t\n\v\f\r]*([+-]?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9]\d*)/.exec(s);
-  if (m === null) return null;
-  const digits = m[2] as string;
-  const v = /^0[xX]/.test(digits) ? parseInt(digits.slice(2), 16) : digits.startsWith('0') ? parseInt(digits, 8) : Number(digits);
-  return Math.max(-(2 ** 63), Math.min(2 ** 63 - 1, m[1] === '-' ? -v : v));
-}
-
-/** C `atof`: strtod's value, 0 when there is none. */
-export function atof(s: string): number {
-  return strtod(s)?.value ?? 0;
-}
+import { strtod } from '../net/cparse.js';
 
 const BYTE_UNITS: Readonly<Record<string, number>> = { k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };
 const RATE_UNITS: Readonly<Record<string, number>> = { k: 1e3, m: 1e6, g: 1e9, t: 1e12 };

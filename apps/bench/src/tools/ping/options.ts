@@ -7,7 +7,7 @@
 import type { PmtuDisc } from '@ntbsim/net-core';
 import type { CommandResult } from '../../types.js';
 import { ArgvWalker } from '../argv.js';
-import { strtod } from '../iperf3/units.js';
+import { strtod } from '../net/cparse.js';
 import { interleaved, type StreamWrite } from '../output.js';
 
 /** Largest `-s` for IPv4: 65535 − IP − ICMP headers. */

@@ -71,7 +71,7 @@
  */
 import { FqCodel, PFIFO_FAST_BANDS, PFIFO_FAST_PRIOMAP, type FqCodelParams, type NetDevice, type NetStack, type Qdisc } from '@ntbsim/net-core';
 import { result, runsAsRoot, type CommandResult, type ShellEnv } from '../../types.js';
-import { strtod } from '../iperf3/units.js';
+import { getUnsigned, strtod } from '../net/cparse.js';
 import { JsonWriter, matches } from '../net/iproute2.js';
 import { devArg, duparg, extack, formatClassid, idArg, IFNAME_MAX, ifindexOf, invarg, major, PARENT_ID, QDISC_ID, refuse, requestDevice, rtnetlink, sprintSize, sprintTime, tcstatsText, TC_H_INGRESS, TC_H_ROOT, TcExit, TcWords, type BasicStats, type IdSyntax, type QueueStats, type TcOptions } from './util.js';
 
@@ -334,16 +334,6 @@ function getSize(str: string): number | null {
   // *size = sz (a saturating u64 store), then the overflow check *size != floor(sz).
   const stored = Number.isNaN(sz) || sz <= 0 ? 0 : Math.trunc(sz);
   return stored !== Math.floor(sz) || stored > 0xffffffff ? null : stored;
-}
-
-/** lib/utils.c get_unsigned(base 0): strtoul's decimal, 0x hex or 0 octal, the whole word, at most UINT_MAX; null otherwise. */
-function getUnsigned(str: string): number | null {
-  const m = /^[ \t\n\v\f\r]*([+-]?)(?:0[xX]([0-9a-fA-F]+)|(0[0-7]*)|([1-9][0-9]*))$/.exec(str);
-  if (m === null) return null;
-  const v = m[2] !== undefined ? BigInt(`0x${m[2]}`) : m[3] !== undefined ? BigInt(`0o${m[3]}`) : BigInt(m[4] ?? '0');
-  // strtoul negates a "-N" in unsigned long: past UINT_MAX unless N is 0.
-  if (v > 0xffffffffn || (m[1] === '-' && v !== 0n)) return null;
-  return Number(v);
 }
 
 /** The TCA_OPTIONS fq_codel_parse_opt puts in the request: what was given, as tc sends it (a 0 limit, flows, quantum, target, interval or drop_batch is not sent; nor ~0 ce_threshold or memory_limit). */

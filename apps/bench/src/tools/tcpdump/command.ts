@@ -45,6 +45,7 @@ import type { ExecContext } from '@ntbsim/kernel';
 import type { NetDevice, PacketDirection, Skb } from '@ntbsim/net-core';
 import { result, runsAsRoot, type Command, type CommandResult, type ShellEnv } from '../../types.js';
 import { GetoptError, getoptLong, type LongOption } from '../argv.js';
+import { atoi, strtol0Whole } from '../net/cparse.js';
 import { addJob, printJob, type JobStatus, type ProcessSignal } from '../jobs.js';
 import { interleaved, type StreamWrite } from '../output.js';
 import { compileFilter, FilterError, type PacketFilter } from './filter.js';
@@ -132,21 +133,6 @@ interface TcpdumpOptions {
   readonly warnings: string;
 }
 
-/** C's atoi: leading blanks, a sign, the digits that follow (0 when none). */
-function atoi(s: string): number {
-  const m = /^[ \t\n\v\f\r]*([+-]?\d+)/.exec(s);
-  return m === null ? 0 : Math.max(-2147483648, Math.min(2147483647, parseInt(m[1] as string, 10)));
-}
-
-/** strtol(s, &end, 0) over the whole string: decimal, 0x hex or 0 octal; null when anything is left over. */
-function strtol0(s: string): number | null {
-  const m = /^[ \t\n\v\f\r]*([+-]?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9]\d*)$/.exec(s);
-  if (m === null) return null;
-  const body = m[2] as string;
-  const v = /^0[xX]/.test(body) ? parseInt(body.slice(2), 16) : body.startsWith('0') && body.length > 1 ? parseInt(body.slice(1), 8) : parseInt(body, 10);
-  return m[1] === '-' ? -v : v;
-}
-
 const fail = (msg: string): CommandResult => result('', `tcpdump: ${msg}\n`, 1);
 
 /** main()'s getopt loop and the checks after it; a result when tcpdump exits there. */
@@ -207,7 +193,7 @@ function parseTcpdump(argv: readonly string[]): TcpdumpOptions | CommandResult {
           break;
         }
         case 's': {
-          const v = strtol0(arg);
+          const v = strtol0Whole(arg);
           if (v === null || v < 0 || v > MAXIMUM_SNAPLEN) return fail(`invalid snaplen ${arg} (must be >= 0 and <= ${MAXIMUM_SNAPLEN})`);
           snaplen = v;
           break;
