@@ -389,12 +389,13 @@ export class NtbNetdev {
   }
 
   /**
-   * rx_handler (the transport calls it; a test may, to inject a frame): hand the frame to the stack with `netif_rx` and re-post a buffer. mq
-   * counts rx_packets/rx_bytes first and ignores netif_rx's result (a backlog drop is counted
-   * once, by the core, in rx_dropped and softnet dropped); v7.0 counts them only when netif_rx
-   * accepts the frame, and a drop in rx_errors and rx_dropped (on top of the core's rx_dropped).
-   * Each rx_packets, rx_bytes and rx_errors count (a re-post failure's rx_fifo_errors and
-   * v7.0's netif_rx drop included) is also the queue's, so the queues sum to the device.
+   * rx_handler (the transport calls it; a test may, to inject a frame): hand the frame to the
+   * stack with `netif_rx` and re-post a buffer. Both drivers count rx_packets/rx_bytes only when
+   * netif_rx takes the frame, and a NET_RX_DROP (a full backlog) in rx_errors and rx_dropped, on
+   * top of the core's rx_dropped and softnet dropped (the merged multi-queue series keeps v7.0's
+   * code and adds `skb_record_rx_queue`).
+   * Each rx_packets, rx_bytes and rx_errors count (a re-post failure's rx_fifo_errors and a
+   * netif_rx drop included) is also the queue's, so the queues sum to the device.
    * The kernel posts a fresh skb of the current MTU + ETH_HLEN; here the frame's bytes are copied
    * out when the skb is built, so the same buffer object is posted again while it is big enough
    * (a buffer posted before an MTU increase and in flight through it is replaced).
@@ -418,13 +419,7 @@ export class NtbNetdev {
         skb.dev = this.ndev;
         ethTypeTrans(skb, this.ndev);
         skb.recordRxQueue(q.qid);
-        if (this.variant === 'mq') {
-          stats.rxPackets++;
-          stats.rxBytes += len;
-          q.stats.rxPackets++;
-          q.stats.rxBytes += len;
-          netifRx(skb, ctx);
-        } else if (netifRx(skb, ctx) === 'drop') {
+        if (netifRx(skb, ctx) === 'drop') {
           stats.rxErrors++;
           stats.rxDropped++;
           q.stats.rxErrors++;

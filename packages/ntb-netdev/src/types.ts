@@ -35,11 +35,11 @@ export interface NtbNetdevOptions {
 
 /** Per-queue driver counters (ethtool -S `rx_queue_N_*` / `tx_queue_N_*`). */
 export interface NtbQueueStats {
-  /** Frames handed to the stack (counted before netif_rx, as rx_packets). */
+  /** Frames netif_rx took (counted as rx_packets). */
   rxPackets: number;
-  /** Bytes handed to the stack. */
+  /** Bytes of the frames netif_rx took. */
   rxBytes: number;
-  /** rx_errors counted on this queue: len < 0 or a frame that does not parse (rx_length_errors), a failed re-post of a receive buffer (rx_fifo_errors), the baseline driver's netif_rx drop. */
+  /** rx_errors counted on this queue: len < 0 or a frame that does not parse (rx_length_errors), a failed re-post of a receive buffer (rx_fifo_errors), a netif_rx drop (rx_dropped). */
   rxErrors: number;
   /** Frames whose TX completed. */
   txPackets: number;
