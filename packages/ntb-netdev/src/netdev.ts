@@ -496,9 +496,12 @@ export class NtbNetdev {
   }
 
   /**
-   * set_channels (allowed while up): grow creates QPs (-ENOSPC when the transport has none
-   * left; nothing changes), posts RX buffers and keeps new subqueues stopped until their QP
-   * link is up; shrink stops the subqueues, takes their links down, drains and frees them.
+   * set_channels (allowed while up): grow creates the QPs one at a time (ntb_inc_channels): a
+   * running device posts each new queue's RX buffers and keeps its subqueue stopped until its
+   * QP link is up; when the transport has no QP left (-ENOSPC) or a fill fails (its errno), the
+   * queues created so far are unwound in reverse (link down, drain, free: the transport logs
+   * each QP created and freed) and nothing changes. Shrink stops the subqueues, takes their
+   * links down, drains and frees them.
    */
   setChannels(channels: { readonly combinedCount: number }): number {
     const combined = channels.combinedCount;
@@ -506,30 +509,7 @@ export class NtbNetdev {
     if (!Number.isInteger(combined) || combined < 1 || combined > this.ndev.numTxQueues) return -ERRNO.EINVAL;
     const cur = this.queues.length;
     if (combined === cur) return 0;
-    if (combined > cur) {
-      if (this.transport.freeQueueCount < combined - cur) return -ERRNO.ENOSPC;
-      const added: NtbNetdevQueue[] = [];
-      for (let i = cur; i < combined; i++) {
-        const q = this.createQueue(i);
-        if (q === null) {
-          for (const a of added) this.transport.freeQueue(a.qp);
-          return -ERRNO.ENOSPC;
-        }
-        added.push(q);
-      }
-      // ntb_inc_channels: a running device fills the new queues' RX and keeps their subqueues
-      // stopped until their QP's link-up event; a stopped one only creates the QPs.
-      const running = this.ndev.isUp;
-      for (const q of added) {
-        this.queues.push(q);
-        if (!running) continue;
-        this.fillRx(q);
-        this.ndev.netifStopSubqueue(q.qid);
-      }
-      this.ndev.netifSetRealNumQueues(combined, combined);
-      if (running) for (const q of added) q.qp.linkUp();
-      return 0;
-    }
+    if (combined > cur) return this.incChannels(cur, combined);
     // ntb_dec_channels: stop, unlink, drain and free the removed queues (the first three only
     // while running), then recompute the carrier from the QPs left.
     const running = this.ndev.isUp;
@@ -546,6 +526,42 @@ export class NtbNetdev {
     }
     if (this.queues.some((q) => q.qp.linkQuery())) this.ndev.netifCarrierOn();
     else this.ndev.netifCarrierOff();
+    return 0;
+  }
+
+  /** ntb_inc_channels: grow from `old` to `want` queues; 0, -ENOSPC, or the RX fill's errno (nothing changed). */
+  private incChannels(old: number, want: number): number {
+    const running = this.ndev.isUp;
+    const created: NtbNetdevQueue[] = [];
+    let rc = 0;
+    for (let i = old; i < want; i++) {
+      const q = this.createQueue(i);
+      if (q === null) {
+        rc = -ERRNO.ENOSPC;
+        break;
+      }
+      created.push(q);
+      if (!running) continue;
+      rc = this.fillRx(q);
+      if (rc !== 0) break;
+      // Carrier may be on from other QPs: keep this subqueue stopped until its link-up event.
+      this.ndev.netifStopSubqueue(q.qid);
+    }
+    if (rc !== 0) {
+      created.reverse();
+      if (running) {
+        for (const q of created) {
+          q.qp.linkDown();
+          this.drainRx(q);
+          this.cancelTimer(q);
+        }
+      }
+      for (const q of created) this.transport.freeQueue(q.qp);
+      return rc;
+    }
+    this.queues.push(...created);
+    this.ndev.netifSetRealNumQueues(want, want);
+    if (running) for (const q of created) q.qp.linkUp();
     return 0;
   }
 

@@ -1,8 +1,8 @@
 import { ERRNO } from '@ntbsim/kernel';
-import { netdevFeatures, NETIF_F, type NetDevStats } from '@ntbsim/net-core';
+import { createNetStack, netdevFeatures, NETIF_F, type NetDevStats } from '@ntbsim/net-core';
 import { describe, expect, it } from 'vitest';
-import { TX_START, TX_STOP } from '../src/index.js';
-import { concat, firstDiff, pattern, pingOnce, rig, tcpTransfer } from './rig.js';
+import { loadNtbNetdev, TX_START, TX_STOP, type NtbNetdev } from '../src/index.js';
+import { concat, firstDiff, growChannels, pattern, pingOnce, queuesRunning, rig, tcpTransfer, transportPair } from './rig.js';
 
 describe('ntb_netdev probe and link', () => {
   it('MTU = max_size - ETH_HLEN, one queue, carrier on when the QP is up, ethtool basics', () => {
@@ -155,6 +155,57 @@ describe('ethtool -L (set_channels) and MTU changes while traffic flows', () => 
     expect(t.received()).toBe(total);
     expect(firstDiff(concat(t.data()), pattern(0, total))).toBe(-1);
     expect(r.ep.nd.ndev.netifCarrierOk() && r.rc.nd.ndev.netifCarrierOk()).toBe(true);
+  });
+
+  it('a grow past the free QPs creates them one at a time and unwinds them in reverse (-ENOSPC, nothing changed), as ntb_inc_channels does', () => {
+    const r = rig({ mws: 2, transport: { maxNumClients: 4 } });
+    const host = r.rc.host;
+    const logged = host.kmsg().length;
+    expect(r.rc.nd.setChannels({ combinedCount: 5 })).toBe(-ERRNO.ENOSPC);
+    const qpLines = host
+      .kmsg()
+      .slice(logged)
+      .map((l) => /NTB Transport QP \d+ (created|freed)$/.exec(l)?.[0])
+      .filter((l) => l !== undefined);
+    expect(qpLines).toEqual(['NTB Transport QP 1 created', 'NTB Transport QP 2 created', 'NTB Transport QP 3 created', 'NTB Transport QP 3 freed', 'NTB Transport QP 2 freed', 'NTB Transport QP 1 freed']);
+    expect(r.rc.nd.queues).toHaveLength(1);
+    expect(r.rc.nd.ndev.realNumTxQueues).toBe(1);
+    expect(r.rc.nd.transport.freeQueueCount).toBe(3);
+    // The unwound QPs come back clean: the next grow links them up.
+    expect(growChannels(r, 4)).toEqual([0, 0, 0, 0, 0, 0]);
+    expect(queuesRunning(r.rc) && queuesRunning(r.ep)).toBe(true);
+  });
+
+  it('a grow whose RX fill fails returns that errno and unwinds the new QP (ntb_netdev_queue_rx_fill in ntb_inc_channels)', () => {
+    // ntb_netdev loaded once the transport link is up: each QP then holds its ring's entries
+    // plus NTB_QP_DEF_NUM_ENTRIES (100), room for 110 receive buffers; a QP created again after
+    // a free starts from 100, so filling it with 110 fails (-ENOMEM).
+    const p = transportPair({ mws: 2, transport: { maxNumClients: 2 } });
+    p.sim.run({ until: p.sim.now + 200e6 });
+    const [rc, ep] = (['rc', 'ep'] as const).map((name, i) => {
+      const stack = createNetStack(p.hosts[name]);
+      const nd = [...loadNtbNetdev(p.buses[name], stack, { rxqSize: 110 }).devices.values()][0];
+      if (nd === undefined) throw new Error('ntb_netdev did not probe');
+      stack.ipAddrAdd(nd.ndev, `10.0.0.${i + 1}/24`);
+      expect(nd.ndev.open()).toBe(0);
+      return nd;
+    }) as [NtbNetdev, NtbNetdev];
+    const settle = (): void => {
+      p.sim.run({ until: p.sim.now + 200e6 });
+    };
+    settle();
+    for (const nd of [ep, rc]) expect(nd.setChannels({ combinedCount: 2 })).toBe(0);
+    settle();
+    for (const nd of [ep, rc]) expect(nd.setChannels({ combinedCount: 1 })).toBe(0);
+    settle();
+    expect(rc.transport.freeQueueCount).toBe(1);
+    const logged = p.hosts.rc.kmsg().length;
+    expect(rc.setChannels({ combinedCount: 2 })).toBe(-ERRNO.ENOMEM);
+    expect(p.hosts.rc.kmsg().slice(logged).filter((l) => / QP 1 (created|freed)$/.test(l))).toHaveLength(2);
+    expect(rc.queues).toHaveLength(1);
+    expect(rc.ndev.realNumTxQueues).toBe(1);
+    expect(rc.transport.freeQueueCount).toBe(1);
+    expect(rc.queues[0]?.qp.linkQuery() && rc.ndev.netifCarrierOk()).toBe(true);
   });
 
   it('MTU down and back up while running: traffic continues, oversize MTU is -EINVAL and changes nothing', () => {
