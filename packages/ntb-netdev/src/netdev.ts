@@ -255,13 +255,21 @@ export class NtbNetdev {
     return 0;
   }
 
+  /**
+   * ndo_stop. mq (ntb_netdev_close): stop every subqueue and turn the carrier off, then link
+   * down, drain and stop the timer of each QP. v7.0 does only the latter: its carrier stays on
+   * until the next open turns it off (carrier_down_count counts it then, not at close).
+   */
   private stop(): void {
+    if (this.variant === 'mq') {
+      this.ndev.netifTxStopAllQueues();
+      this.ndev.netifCarrierOff();
+    }
     for (const q of this.queues) {
       q.qp.linkDown();
       this.drainRx(q);
       this.cancelTimer(q);
     }
-    this.ndev.netifCarrierOff();
   }
 
   private cancelTimer(q: NtbNetdevQueue): void {

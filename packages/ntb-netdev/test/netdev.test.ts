@@ -39,6 +39,21 @@ describe('ntb_netdev probe and link', () => {
     expect([...r.rc.nd.ndev.permAddr]).not.toEqual([...r.ep.nd.ndev.permAddr]);
   });
 
+  it('ip link set ntb0 down: mq stops its subqueues and turns the carrier off at once (ntb_netdev_close); v7.0 leaves both until the next open', () => {
+    for (const variant of ['mq', 'baseline'] as const) {
+      const r = rig({ netdev: { variant } });
+      const dev = r.rc.nd.ndev;
+      const downs = dev.carrierCounts.down;
+      dev.close();
+      const mq = variant === 'mq';
+      expect({ variant, carrier: dev.netifCarrierOk(), downs: dev.carrierCounts.down - downs, stopped: dev.netifTxQueueStopped(0) }).toEqual({ variant, carrier: !mq, downs: mq ? 1 : 0, stopped: mq });
+      expect(dev.open()).toBe(0);
+      expect(dev.carrierCounts.down - downs).toBe(1);
+      r.sim.run({ until: r.sim.now + 200e6 });
+      expect({ variant, carrier: dev.netifCarrierOk(), reply: pingOnce(r, r.rc, r.ep) }).toEqual({ variant, carrier: true, reply: 100 });
+    }
+  });
+
   it('the baseline driver has no channel ops', () => {
     const r = rig({ netdev: { variant: 'baseline' } });
     const ops = r.ep.nd.ndev.ethtoolOps as Record<string, unknown>;
