@@ -323,8 +323,10 @@ export class NtbNetdev {
       this.ndev.stats.txDropped++;
       return 'ok';
     }
-    // mq: NETDEV_TX_BUSY when the subqueue is stopped. A stop short of tx_stop slots here does
-    // not refuse the frame: the merged series, like v7.0, ignores maybe_stop_tx's result.
+    // mq, as the later CI-tree copy: NETDEV_TX_BUSY when the subqueue is stopped (the merged
+    // series' maybe_stop_tx returns 0 then; the qdisc never calls with it stopped). A stop short
+    // of tx_stop slots here does not refuse the frame: the merged series, like v7.0, ignores
+    // maybe_stop_tx's result.
     if (this.variant === 'mq' && this.stopped(q)) {
       q.stats.txBusy++;
       return 'busy';
@@ -339,8 +341,11 @@ export class NtbNetdev {
 
   /**
    * A failed tx_enqueue. baseline (v7.0): tx_dropped++, tx_errors++, NETDEV_TX_BUSY for any
-   * error (the qdisc requeues the skb). mq: ring full (-EAGAIN/-EBUSY) stops the subqueue, arms
-   * the timer and returns BUSY; any other error drops the skb (tx_dropped++) and returns OK.
+   * error (the qdisc requeues the skb). mq, as the later CI-tree copy rather than the merged
+   * series (which keeps v7.0's path: with this transport's -ENOLINK for a down QP it would spin
+   * NET_TX on every link down the driver is not told of; README): ring full (-EAGAIN/-EBUSY)
+   * stops the subqueue, arms the timer and returns BUSY; any other error drops the skb
+   * (tx_dropped++) and returns OK.
    */
   private xmitError(q: NtbNetdevQueue, skb: Skb, rc: number, ctx: ExecContext): NetdevTx {
     const stats = this.ndev.stats;
