@@ -9,10 +9,27 @@
  * bound: an idle NO_HZ CPU wakes at the hard expiry) for up to 1 s, then write 0 to
  * CMD_STATUS. Doorbell semantics per mode are in `doorbell.ts`.
  *
+ * Error paths log the driver's dev_err / dev_warn lines (`ntb_hw_epf <pci name>: …`):
+ * `Unsupported Peer ID %d`, `Unsupported Memory Window index %d` (ntb_epf_mw_to_bar: only for
+ * idx < 0 or idx > mw_count), `Size:%pa is greater than the MW size %pa`, `READ: / WRITE: Invalid
+ * ScratchPad Index %d`, `WRITE: Invalid Peer ScratchPad Index %d` (for reads too, as the kernel
+ * says), `DB interrupt %d greater than Max Supported %d`, `Unsupported MW count: %u`, and the
+ * per-bit ISR's `Unexpected reserved doorbell slot IRQ received` through dev_warn_ratelimited
+ * (10 lines per 5 s, then `ntb_epf_vec_isr: N callbacks suppressed`; the state is per driver
+ * instance, the kernel's is one per call site).
+ *
  * Model choices: the probe and the commands run on one `ntb_epf_cmd` kthread (in the kernel
  * they run in the caller's task); CONFIGURE_MW writes ADDR/SIZE under the command lock; a
  * read of all-ones LINK_STATUS (a dead link) reports the link down; an index ≥ mw_count is
- * -EINVAL (the kernel's `idx > mw_count` check is off by one).
+ * -EINVAL (the kernel's `idx > mw_count` check is off by one: idx == mw_count reaches
+ * `barno_map[BAR_MW1 + idx]`, NO_BAR on `rcar_barno`, so it returns -1 without a log line);
+ * an MW_COUNT above the board table's windows fails the probe like one above
+ * NTB_EPF_MAX_MW_COUNT (the kernel would register and fail that window's ops through NO_BAR),
+ * and the failed probe frees its vectors (the kernel's init_dev returns without
+ * ntb_epf_cleanup_isr there). A command timeout returns -ETIMEDOUT and counts in
+ * `stats().timeouts`, without the WARNING splat (`WARN_ON(timedout)`: register dump and call
+ * trace) the kernel prints. There is no remove path (pci_driver.remove,
+ * ntb_epf_cleanup_isr's TEARDOWN_DOORBELL): the device stays bound.
  */
 import { ERRNO, Work, type ExecContext, type Host, type IrqVector, type Ns, type Task, type TaskStep, type Workqueue } from '@ntbsim/kernel';
 import { createNtbDev, type DmaBuffer, type DmaChannel, type IoWindow, type NtbBus, type NtbDev, type NtbDevOps, type NtbDone, type NtbLinkState, type NtbMwAlign, type NtbMwTrans } from '@ntbsim/ntb-core';
@@ -56,6 +73,15 @@ import type { DoorbellMode, EpfHostStats, EpfProbeState, TlpKind } from './types
 /** usleep_range(5, 10) between CMD_STATUS polls: the hard expiry (ns). */
 const CMD_POLL_SLEEP_NS = 10_000;
 const PAGE = 4096;
+/** DEFAULT_RATELIMIT_INTERVAL (s; 5 * HZ jiffies) of dev_warn_ratelimited. */
+const RATELIMIT_INTERVAL_S = 5;
+/** DEFAULT_RATELIMIT_BURST: lines per interval of dev_warn_ratelimited. */
+const RATELIMIT_BURST = 10;
+
+/** `%pa` of a 64-bit phys_addr_t / resource_size_t: `0x` and 16 hex digits. */
+function pa(v: number): string {
+  return `0x${v.toString(16).padStart(16, '0')}`;
+}
 
 /** Options of the host driver. */
 export interface NtbHwEpfOptions {
@@ -116,6 +142,8 @@ export class NtbHwEpf {
   /** The link is down after a notified loss: an all-ones LINK_STATUS reads as down. */
   private lossNotified = false;
   private readonly probeWaiters: ((s: EpfProbeState) => void)[] = [];
+  /** struct ratelimit_state of the ISR's dev_warn_ratelimited (begin in jiffies, 0: not started). */
+  private readonly isrRs = { begin: 0, printed: 0, missed: 0 };
 
   /** A driver instance; call `probe()` to bind it. */
   constructor(private readonly o: NtbHwEpfOptions) {
@@ -174,6 +202,8 @@ export class NtbHwEpf {
           this.mwCount = this.rd(NTB_EPF_MW_COUNT, 4, c);
           this.spadCount = this.rd(NTB_EPF_SPAD_COUNT, 4, c);
           if (this.mwCount > EPF_MAX_MW || this.mwCount > this.o.plan.mws.length) {
+            this.dev.devInfo(`Unsupported MW count: ${this.mwCount}`);
+            this.dev.devInfo('Failed to init device');
             this.freeVectors();
             this.finishProbe(-ERRNO.EINVAL, c);
             return;
@@ -227,6 +257,7 @@ export class NtbHwEpf {
         return;
       case 'ignored':
         this.stats.isrWarnings++;
+        if (a.reason === 'reserved' && this.ratelimit(this.isrRs, 'ntb_epf_vec_isr')) this.dev.devInfo('Unexpected reserved doorbell slot IRQ received');
         return;
       case 'db':
         if (this.o.mode === 'legacy') this.dbVal = irqNo + 1;
@@ -234,6 +265,43 @@ export class NtbHwEpf {
         this.dev.dbEvent(a.vector, ctx);
         return;
     }
+  }
+
+  /**
+   * ___ratelimit with DEFAULT_RATELIMIT_INTERVAL / BURST: true when the caller may print; the
+   * first call after an interval with suppressed lines first logs `<func>: N callbacks suppressed`.
+   */
+  private ratelimit(rs: { begin: number; printed: number; missed: number }, func: string): boolean {
+    const host = this.o.host;
+    if (rs.begin === 0) rs.begin = host.jiffies;
+    if (host.jiffies > rs.begin + host.msecsToJiffies(RATELIMIT_INTERVAL_S * 1000)) {
+      if (rs.missed > 0) {
+        host.printk(`${func}: ${rs.missed} callbacks suppressed`);
+        rs.missed = 0;
+      }
+      rs.begin = host.jiffies;
+      rs.printed = 0;
+    }
+    if (rs.printed < RATELIMIT_BURST) {
+      rs.printed++;
+      return true;
+    }
+    rs.missed++;
+    return false;
+  }
+
+  /** pidx is NTB_DEF_PEER_IDX; otherwise dev_err `Unsupported Peer ID %d`. */
+  private peerOk(pidx: number): boolean {
+    if (pidx === 0) return true;
+    this.dev.devInfo(`Unsupported Peer ID ${pidx}`);
+    return false;
+  }
+
+  /** ntb_epf_mw_to_bar's check: dev_err for idx < 0 or idx > mw_count; true for a window the model has (idx < mw_count). */
+  private mwToBar(widx: number): boolean {
+    if (this.mwIndexOk(widx)) return true;
+    if (!(widx >= 0 && widx <= this.mwCount)) this.dev.devInfo(`Unsupported Memory Window index ${widx}`);
+    return false;
   }
 
   private rd(off: number, width: 2 | 4, ctx?: ExecContext): number {
@@ -334,15 +402,19 @@ export class NtbHwEpf {
       },
       linkEnable: (_speed, _width, done) => this.sendCommand(EPF_CMD.LINK_UP, 0, [], (rc) => done(this.failed(rc, 'Fail to enable link'))),
       linkDisable: (done) => this.sendCommand(EPF_CMD.LINK_DOWN, 0, [], (rc) => done(this.failed(rc, 'Fail to disable link'))),
-      mwCount: (pidx) => (pidx === 0 ? this.mwCount : -ERRNO.EINVAL),
+      mwCount: (pidx) => (this.peerOk(pidx) ? this.mwCount : -ERRNO.EINVAL),
       mwGetAlign: (pidx, widx): NtbMwAlign | number => {
-        if (pidx !== 0 || !this.mwIndexOk(widx)) return -ERRNO.EINVAL;
+        if (!this.peerOk(pidx) || !this.mwToBar(widx)) return -ERRNO.EINVAL;
         return { addrAlign: PAGE, sizeAlign: 1, sizeMax: (plan.mws[widx] as { hostSize: number }).hostSize };
       },
       mwSetTrans: (t: NtbMwTrans, done) => {
-        if (t.pidx !== 0 || !this.mwIndexOk(t.widx)) return this.defer(done, -ERRNO.EINVAL);
+        if (!this.peerOk(t.pidx) || !this.mwToBar(t.widx)) return this.defer(done, -ERRNO.EINVAL);
         const max = (plan.mws[t.widx] as { hostSize: number }).hostSize;
-        if (!(t.size >= 0) || t.size > max) return this.defer(done, -ERRNO.EINVAL);
+        if (!(t.size >= 0)) return this.defer(done, -ERRNO.EINVAL);
+        if (t.size > max) {
+          this.dev.devInfo(`Size:${pa(t.size)} is greater than the MW size ${pa(max)}`);
+          return this.defer(done, -ERRNO.EINVAL);
+        }
         const hi = (v: number): number => Math.floor(v / 0x1_0000_0000) >>> 0;
         const pre: [number, number][] = [
           [NTB_EPF_LOWER_ADDR, t.addr >>> 0],
@@ -358,7 +430,7 @@ export class NtbHwEpf {
       },
       peerMwCount: () => this.mwCount,
       peerMwGetAddr: (widx) => {
-        if (!this.mwIndexOk(widx)) return -ERRNO.EINVAL;
+        if (!this.mwToBar(widx)) return -ERRNO.EINVAL;
         const mw = plan.mws[widx] as { offset: number; hostSize: number };
         const off = widx === 0 ? this.rd(NTB_EPF_MW1_OFFSET, 4) : mw.offset;
         return { base: plan.bar2.base + off, size: mw.hostSize - (widx === 0 ? off : 0) };
@@ -373,7 +445,10 @@ export class NtbHwEpf {
       dbClearMask: () => 0,
       peerDbSet: (bits, ctx) => {
         const slot = hostPeerDbSlot(bits);
-        if (slot > this.dbCount) return -ERRNO.EINVAL;
+        if (slot > this.dbCount) {
+          this.dev.devInfo(`DB interrupt ${slot} greater than Max Supported ${this.dbCount}`);
+          return -ERRNO.EINVAL;
+        }
         const entry = this.rd(NTB_EPF_DB_ENTRY_SIZE, 4, ctx);
         const data = this.rd(NTB_EPF_DB_DATA(slot), 4, ctx);
         const off = this.rd(NTB_EPF_DB_OFFSET(slot), 4, ctx);
@@ -382,22 +457,28 @@ export class NtbHwEpf {
       },
       spadCount: () => this.spadCount,
       spadRead: (sidx, ctx) => {
-        if (!this.spadIndexOk(sidx)) return 0;
+        if (!this.spadIndexOk(sidx)) {
+          this.dev.devInfo(`READ: Invalid ScratchPad Index ${sidx}`);
+          return 0;
+        }
         const off = this.rd(NTB_EPF_SPAD_OFFSET, 4, ctx);
         return this.rd(off + 4 * sidx, 4, ctx);
       },
       spadWrite: (sidx, value, ctx) => {
-        if (!this.spadIndexOk(sidx)) return -ERRNO.EINVAL;
+        if (!this.spadIndexOk(sidx)) {
+          this.dev.devInfo(`WRITE: Invalid ScratchPad Index ${sidx}`);
+          return -ERRNO.EINVAL;
+        }
         const off = this.rd(NTB_EPF_SPAD_OFFSET, 4, ctx);
         this.wr(off + 4 * sidx, value, { ctx });
         return 0;
       },
       peerSpadRead: (pidx, sidx, ctx) => {
-        if (pidx !== 0 || !this.spadIndexOk(sidx)) return -ERRNO.EINVAL >>> 0;
+        if (!this.peerOk(pidx) || !this.peerSpadIndexOk(sidx)) return -ERRNO.EINVAL >>> 0;
         return this.rd(this.peerSpadOffset + 4 * sidx, 4, ctx);
       },
       peerSpadWrite: (pidx, sidx, value, ctx) => {
-        if (pidx !== 0 || !this.spadIndexOk(sidx)) return -ERRNO.EINVAL;
+        if (!this.peerOk(pidx) || !this.peerSpadIndexOk(sidx)) return -ERRNO.EINVAL;
         this.wr(this.peerSpadOffset + 4 * sidx, value, { ctx });
         return 0;
       },
@@ -421,5 +502,12 @@ export class NtbHwEpf {
 
   private spadIndexOk(sidx: number): boolean {
     return Number.isInteger(sidx) && sidx >= 0 && sidx < this.spadCount;
+  }
+
+  /** The peer scratchpad index check; dev_err `WRITE: Invalid Peer ScratchPad Index %d` (reads say WRITE too). */
+  private peerSpadIndexOk(sidx: number): boolean {
+    if (this.spadIndexOk(sidx)) return true;
+    this.dev.devInfo(`WRITE: Invalid Peer ScratchPad Index ${sidx}`);
+    return false;
   }
 }

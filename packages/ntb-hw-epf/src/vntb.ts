@@ -20,6 +20,16 @@
  *
  * Model choices: MW sub-ranges of BAR2 translate to the EP buffers set by `mw_set_trans`
  * (inbound iATU); out-of-range indices are rejected (the kernel does not check them).
+ * CONFIGURE_MW answers ERROR for an address not 4 KiB aligned or a zero size (the DWC iATU
+ * checks `pci_epc_map_addr` meets) and also for a size above the MW's outbound allocation,
+ * which the kernel would map over the next window (the host's own BAR-size check keeps it
+ * from asking). `pci_epc_raise_irq` fails with -EINVAL (counted in `stats().msiErrors`) when
+ * the host has not enabled MSI or the number is above the vectors it enabled; the DWC writes
+ * such an MSI anyway (to the unprogrammed address, or with data bits the RC's MSI controller
+ * has not enabled and drops). The EP's own dev_err lines are not logged: `UNKNOWN command: %d`,
+ * `Failed to map memory window %d address`, `Failed to raise IRQ` (legacy) and `Failed to
+ * raise IRQ for interrupt_num %u: %d` (peer_db_work); the counters `unknownCommands`,
+ * `msiErrors` and the host's `stats().lastCommandRc` show those events.
  */
 import { DelayedWork, ERRNO, Work, type ExecContext, type Host, type IrqVector, type Workqueue } from '@ntbsim/kernel';
 import { createNtbDev, type DmaBuffer, type DmaChannel, type IoWindow, type NtbDev, type NtbDevOps, type NtbDone, type NtbLinkState, type NtbMwAlign, type NtbMwTrans } from '@ntbsim/ntb-core';

@@ -1,9 +1,14 @@
 import { ERRNO } from '@ntbsim/kernel';
 import { describe, expect, it } from 'vitest';
-import { createEpfPair, EpfCtrl, NTB_EPF_ARGUMENT, NTB_EPF_CMD_STATUS, NTB_EPF_COMMAND, type WcWindow } from '../src/index.js';
-import { inStep, linkUp, probedPair, quietHosts, runFor, runOp } from './helpers.js';
+import { createEpfPair, EpfCtrl, NTB_EPF_ARGUMENT, NTB_EPF_CMD_STATUS, NTB_EPF_COMMAND, NTB_EPF_MW_COUNT, type WcWindow } from '../src/index.js';
+import { inStep, linkUp, probedPair, quietHosts, recordDb, runFor, runOp } from './helpers.js';
 
 const MiB = 1 << 20;
+
+/** The host's kernel log lines after `from`, without the printk timestamps. */
+function logSince(host: { kmsg(): readonly string[] }, from: number): string[] {
+  return host.kmsg().slice(from).map((l) => l.replace(/^\[[ \d.]+\] /, ''));
+}
 
 describe('ntb_hw_epf probe', () => {
   it('allocates 16 MSI vectors, sends CONFIGURE_DOORBELL(nvec) and registers once the EP answered', () => {
@@ -55,6 +60,83 @@ describe('ntb_hw_epf probe', () => {
     expect(pair.buses.rc.deviceList).toHaveLength(0);
     // ntb_epf_init_isr, ntb_epf_init_dev and ntb_epf_pci_probe each say so.
     expect(rc.kmsg().map((l) => l.replace(/^\[[ \d.]+\] /, ''))).toEqual(['ntb_hw_epf 0000:01:00.0: Failed to configure doorbell', 'ntb_hw_epf 0000:01:00.0: Failed to init ISR', 'ntb_hw_epf 0000:01:00.0: Failed to init device']);
+  });
+});
+
+describe('ntb_hw_epf probe: MW count', () => {
+  it('fails with -EINVAL and says "Unsupported MW count" when MW_COUNT exceeds NTB_EPF_MAX_MW_COUNT (ntb_epf_init_dev)', () => {
+    const { sim, rc, ep } = quietHosts();
+    const pair = createEpfPair({ rc, ep });
+    pair.faults.stallEpHandler(true);
+    runFor(sim, 1_000_000);
+    new EpfCtrl(pair.ctrlBytes).setU32(NTB_EPF_MW_COUNT, 5);
+    pair.faults.stallEpHandler(false);
+    runFor(sim, 20_000_000);
+    expect(pair.probe()).toMatchObject({ state: 'failed', rc: -ERRNO.EINVAL });
+    expect(pair.buses.rc.deviceList).toHaveLength(0);
+    expect(logSince(rc, 0)).toEqual(['ntb_hw_epf 0000:01:00.0: Unsupported MW count: 5', 'ntb_hw_epf 0000:01:00.0: Failed to init device']);
+  });
+});
+
+describe('ntb_hw_epf error paths log what the driver logs', () => {
+  it('peer index, MW index (idx < 0 or > mw_count only), MW size, scratchpad indices and the doorbell slot', () => {
+    const { sim, rc, pair } = probedPair();
+    const ops = pair.rc.ops;
+    const from = rc.kmsg().length;
+    expect(ops.mwCount(1)).toBe(-ERRNO.EINVAL);
+    expect(ops.mwGetAlign(1, 0)).toBe(-ERRNO.EINVAL);
+    expect(ops.mwGetAlign(0, 1)).toBe(-ERRNO.EINVAL); // idx == mw_count passes ntb_epf_mw_to_bar's check: no line
+    expect(ops.mwGetAlign(0, 2)).toBe(-ERRNO.EINVAL);
+    expect(ops.peerMwGetAddr(-1)).toBe(-ERRNO.EINVAL);
+    expect(runOp(sim, (d) => pair.rc.mwSetTrans({ pidx: 0, widx: 0, addr: 0x4000_0000, size: MiB + 1 }, d))).toBe(-ERRNO.EINVAL);
+    const out: number[] = [];
+    inStep(rc, (ctx) => {
+      out.push(ops.peerDbSet(1 << 14, ctx), ops.peerDbSet(1 << 13, ctx));
+      out.push(pair.rc.spadRead(128, ctx), pair.rc.spadWrite(-1, 0, ctx), pair.rc.peerSpadRead(0, 200, ctx), pair.rc.peerSpadWrite(0, 128, 0, ctx), pair.rc.peerSpadWrite(2, 0, 0, ctx));
+    });
+    runFor(sim, 100_000);
+    expect(out).toEqual([-ERRNO.EINVAL, 0, 0, -ERRNO.EINVAL, -ERRNO.EINVAL >>> 0, -ERRNO.EINVAL, -ERRNO.EINVAL]);
+    expect(logSince(rc, from)).toEqual(
+      [
+        'Unsupported Peer ID 1',
+        'Unsupported Peer ID 1',
+        'Unsupported Memory Window index 2',
+        'Unsupported Memory Window index -1',
+        'Size:0x0000000000100001 is greater than the MW size 0x0000000000100000',
+        'DB interrupt 16 greater than Max Supported 15',
+        'READ: Invalid ScratchPad Index 128',
+        'WRITE: Invalid ScratchPad Index -1',
+        'WRITE: Invalid Peer ScratchPad Index 200',
+        'WRITE: Invalid Peer ScratchPad Index 128',
+        'Unsupported Peer ID 2',
+      ].map((l) => `ntb_hw_epf 0000:01:00.0: ${l}`),
+    );
+  });
+
+  it('per-bit host: an MSI on the reserved vector 1 warns through dev_warn_ratelimited (10 per 5 s, then "callbacks suppressed"); legacy takes it as vector 1', () => {
+    const { sim, rc, pair } = probedPair({ doorbell: { rc: 'per-bit', ep: 'per-bit' } });
+    const events = recordDb(pair.rc);
+    const from = rc.kmsg().length;
+    for (let i = 0; i < 13; i++) {
+      pair.faults.spuriousDoorbell({ to: 'rc', vector: 1 });
+      runFor(sim, 100_000);
+    }
+    expect(events).toEqual([]);
+    expect(pair.stats().rc.isrWarnings).toBe(13);
+    const warn = 'ntb_hw_epf 0000:01:00.0: Unexpected reserved doorbell slot IRQ received';
+    expect(logSince(rc, from)).toEqual(new Array<string>(10).fill(warn));
+    runFor(sim, 5_100_000_000);
+    pair.faults.spuriousDoorbell({ to: 'rc', vector: 1 });
+    runFor(sim, 100_000);
+    expect(logSince(rc, from + 10)).toEqual(['ntb_epf_vec_isr: 3 callbacks suppressed', warn]);
+
+    const legacy = probedPair();
+    const legacyEvents = recordDb(legacy.pair.rc);
+    const legacyFrom = legacy.rc.kmsg().length;
+    legacy.pair.faults.spuriousDoorbell({ to: 'rc', vector: 1 });
+    runFor(legacy.sim, 100_000);
+    expect(legacyEvents.map((e) => [e.vector, e.bits])).toEqual([[1, 2]]);
+    expect(logSince(legacy.rc, legacyFrom)).toEqual([]);
   });
 });
 
