@@ -80,7 +80,10 @@ describe('examples/', () => {
     expect(avgs).toHaveLength(2);
     const [idle = 0, loaded = 0] = avgs;
     expect(loaded).toBeGreaterThan(idle * 1.5);
-    expect(r.out).toMatch(/\n2\d packets transmitted, 2\d received, 0% packet loss, time 5\d\d\dms\n/);
+    // Nothing lost under load; the interrupt may come while the last request's reply is still on its way (iputils counts it lost).
+    const stats = /\n(2\d) packets transmitted, (2\d) received, [\d.]+% packet loss, time 5\d\d\dms\n/.exec(r.out);
+    expect(stats).not.toBeNull();
+    expect(Number(stats?.[1]) - Number(stats?.[2])).toBeLessThanOrEqual(1);
     expect(r.steps.at(-1)?.out).toBe(`[1]+  ${'Done'.padEnd(24)}ping -i 0.25 -q \${SERVER_IP}\n`);
   });
 

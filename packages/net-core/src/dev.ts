@@ -98,8 +98,13 @@ export function netdevCorePickTx(dev: NetDevice, skb: Skb, ctx: ExecContext): Ne
 
 /**
  * Run a qdisc (`qdisc_run` → `__qdisc_run`): hand skbs to the driver while its queue is not
- * stopped, up to `dev_tx_weight`; NETDEV_TX_BUSY requeues at the head and reschedules. If
- * another CPU is still running it, only mark it MISSED: the owner reschedules at its end. A
+ * stopped, up to `dev_tx_weight`; NETDEV_TX_BUSY requeues at the head and reschedules. The
+ * lockless qdisc's seqlock (`qdisc_run_begin`'s spin_trylock) is held by the CPU that ran it
+ * until the virtual time its run ended: another CPU that reaches the qdisc (at its `ctx.time`)
+ * before then only marks it MISSED, and the owner reschedules it (`__netif_schedule` on the
+ * owner's CPU) when its run ends (`qdisc_run_end`); one that reaches it later runs it itself
+ * (one that got there before the owner's run began, which the model has already played, is
+ * treated as contending, so each queue's driver calls stay in time order). A
  * qdisc on one TX queue stops when that queue is stopped; a root shared by several checks the
  * TX queue of each packet (`skb_get_tx_queue`): a packet for a stopped queue is requeued and
  * holds the qdisc until that queue wakes (dequeue_skb, sch_direct_xmit).
@@ -110,7 +115,9 @@ export function qdiscRun(txq: NetdevQueue, ctx: ExecContext): void {
   const stack = dev.stack;
   const sim = ctx.host.sim;
   const owner = q.runningCpu;
-  if (owner !== null && owner !== ctx.cpu && sim.now < q.runningUntil) {
+  // The trylock fails only while another CPU holds the seqlock when this one gets there: the
+  // time this step has reached (ctx.time), not when it started (sim.now), which may be long before.
+  if (owner !== null && owner !== ctx.cpu && ctx.time < q.runningUntil) {
     if (!q.missed) {
       q.missed = true;
       sim.at(q.runningUntil, () => {

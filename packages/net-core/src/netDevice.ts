@@ -660,13 +660,17 @@ export class NetDevice {
     this.txQueue(q).stopped = false;
   }
 
-  /** Wake TX queue `q` (netif_wake_subqueue): if it was stopped, run its qdisc via NET_TX on `on` (default CPU 0). */
+  /**
+   * Wake TX queue `q` (netif_wake_subqueue → netif_tx_wake_queue): if it was stopped, schedule
+   * its qdisc (`__netif_schedule`, whether or not it holds packets) on the NET_TX output queue of
+   * the waker's CPU `on` (default CPU 0: the kernel's is this_cpu, so a caller passes its context).
+   */
   netifWakeSubqueue(q: number, on?: Cpu | ExecContext): void {
     const txq = this.txQueue(q);
     if (!txq.stopped) return;
     txq.stopped = false;
     txq.wakes++;
-    if (txq.qdisc.qlen > 0) this.stack.netifSchedule(txq, on === undefined ? this.host.cpu(0) : 'cpu' in on ? on.cpu : on);
+    this.stack.netifSchedule(txq, on === undefined ? this.host.cpu(0) : 'cpu' in on ? on.cpu : on);
   }
 
   /** Start queue 0 (netif_start_queue). */

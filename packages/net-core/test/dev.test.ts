@@ -1,4 +1,4 @@
-import type { ExecContext } from '@ntbsim/kernel';
+import { SOFTIRQ_VECTORS, type ExecContext } from '@ntbsim/kernel';
 import { describe, expect, it } from 'vitest';
 import { createNetDevice, devQueueXmit, IPPROTO, Skb, type NetDevice, type NetDeviceOps, type NetdevTx } from '../src/index.js';
 import { makeLab } from './helpers.js';
@@ -145,6 +145,98 @@ describe('qdisc run with a stopping driver', () => {
     expect(drv.sent.map(([, id]) => (id - first) & 0xffff)).toEqual([0, 1, 2, 3, 4]);
     expect(q.qdisc.qlen).toBe(0);
     expect(q.wakes).toBe(2);
+  });
+});
+
+/** A driver that takes every packet, charging `costNs` to the context that hands it over, and notes which CPU and context kind that was. */
+class TimedDriver implements NetDeviceOps {
+  sent: { id: number; cpu: number; kind: string; at: number }[] = [];
+  constructor(readonly costNs: number) {}
+  open(): number {
+    return 0;
+  }
+  stop(): void {}
+  changeMtu(): number {
+    return 0;
+  }
+  startXmit(skb: Skb, ctx: ExecContext): NetdevTx {
+    ctx.charge(this.costNs);
+    this.sent.push({ id: skb.ip.id, cpu: ctx.cpu.id, kind: ctx.kind, at: ctx.time });
+    skb.free(ctx);
+    return 'ok';
+  }
+}
+
+function timedDevice(costNs: number) {
+  const lab = makeLab({ cpus: 2 });
+  const drv = new TimedDriver(costNs);
+  const dev = createNetDevice(lab.sa, { name: 'timed0', ops: drv });
+  dev.open();
+  dev.netifCarrierOn();
+  return { lab, drv, dev };
+}
+
+function udpSkb(dev: NetDevice, id: number): Skb {
+  const skb = new Skb({ ip: { src: 0xc0a80101, dst: 0xc0a80102, protocol: IPPROTO.UDP, id, ttl: 64, df: true, tos: 0 }, l4: { kind: 'udp', sport: 1, dport: 2 }, payloadLen: 100 });
+  skb.dev = dev;
+  return skb;
+}
+
+const NET_TX = SOFTIRQ_VECTORS.indexOf('NET_TX');
+
+describe('qdisc run ownership and NET_TX (qdisc_run_begin, __netif_schedule)', () => {
+  it("a CPU that reaches the qdisc after another CPU's run has ended runs it itself, though its step began during that run", () => {
+    const { lab, drv, dev } = timedDevice(10_000);
+    lab.a.createUserTask('tx0', (ctx) => {
+      devQueueXmit(udpSkb(dev, 1), ctx);
+      return 'exit';
+    }, { cpus: 0b01 });
+    // CPU 1's step begins 1 µs in, while CPU 0 runs the qdisc (until about 10 µs), but works 50 µs before it transmits.
+    lab.sim.at(1_000, () => {
+      lab.a.createUserTask('tx1', (ctx) => {
+        ctx.charge(50_000);
+        devQueueXmit(udpSkb(dev, 2), ctx);
+        return 'exit';
+      }, { cpus: 0b10 });
+    });
+    lab.sim.run({ until: 1e6 });
+    expect(drv.sent.map((s) => [s.id, s.cpu, s.kind])).toEqual([
+      [1, 0, 'user'],
+      [2, 1, 'user'],
+    ]);
+    expect(lab.a.cpus.map((c) => c.softirqCounts()[NET_TX])).toEqual([0, 0]);
+  });
+
+  it('a CPU that reaches the qdisc while another runs it leaves its packet to the owner, which sends it from NET_TX on its own CPU once its run ends', () => {
+    const { lab, drv, dev } = timedDevice(10_000);
+    lab.a.createUserTask('tx0', (ctx) => {
+      for (let id = 1; id <= 3; id++) devQueueXmit(udpSkb(dev, id), ctx);
+      return 'exit';
+    }, { cpus: 0b01 });
+    lab.sim.at(1_000, () => {
+      lab.a.createUserTask('tx1', (ctx) => {
+        devQueueXmit(udpSkb(dev, 9), ctx);
+        return 'exit';
+      }, { cpus: 0b10 });
+    });
+    lab.sim.run({ until: 1e6 });
+    expect(drv.sent.map((s) => [s.id, s.cpu, s.kind])).toEqual([
+      [1, 0, 'user'],
+      [2, 0, 'user'],
+      [3, 0, 'user'],
+      [9, 0, 'softirq'],
+    ]);
+    expect(lab.a.cpus.map((c) => c.softirqCounts()[NET_TX])).toEqual([1, 0]);
+  });
+
+  it("waking a stopped queue schedules its qdisc on the waker's CPU even when it holds nothing (netif_tx_wake_queue)", () => {
+    const { lab, dev } = timedDevice(0);
+    dev.netifStopSubqueue(0);
+    dev.netifWakeSubqueue(0, lab.a.cpus[1]);
+    dev.netifWakeSubqueue(0, lab.a.cpus[1]);
+    lab.sim.run({ until: 1e6 });
+    expect(dev.txQueue(0).wakes).toBe(1);
+    expect(lab.a.cpus.map((c) => c.softirqCounts()[NET_TX])).toEqual([0, 1]);
   });
 });
 

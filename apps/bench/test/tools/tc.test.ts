@@ -787,8 +787,8 @@ describe('tc class show: fq_codel\'s flows', () => {
     expect(out.split('\n').slice(192)).toEqual([
       'class fq_codel :57 parent none ',
       ' (dropped 0, overlimits 0 requeues 0) ',
-      ' backlog 924b 14p requeues 0',
-      '  deficit 37738 count 0 lastcount 0 ldelay 28.4ms',
+      ' backlog 990b 15p requeues 0',
+      '  deficit 29488 count 0 lastcount 0 ldelay 28.3ms',
       ...flows.slice(1).flatMap((f) => flowLines(f, 0)),
       '',
     ]);

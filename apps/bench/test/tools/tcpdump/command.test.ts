@@ -48,7 +48,9 @@ describe('tcpdump in the lab', () => {
     // iperf3's cookie: 37 bytes of data, numbered from 1.
     expect(lines[3]).toMatch(/Flags \[P\.\], seq 1:38, ack 1, win \d+, options \[nop,nop,TS val \d+ ecr \d+\], length 37$/);
     expect(lines.slice(4).join('\n')).toBe(STATS(4));
-    // -S: absolute numbers throughout.
+    // -S: absolute numbers throughout (after the first test's connections have closed, so the
+    // capture starts with the next test's SYN).
+    sh(lab, 'ep', 'sleep 1');
     sh(lab, 'rc', 'sudo tcpdump -S -q -nn -c 2 tcp &');
     sh(lab, 'ep', 'iperf3 -c 10.0.0.1 -t 1');
     const quick = combinedOutput(sh(lab, 'rc', 'wait')).split('\n');
