@@ -51,12 +51,12 @@ export function setRto(tp: TcpSock): void {
   tp.rto = Math.min(tp.host.usecsToJiffies(rtoUs), tp.to.rtoMax);
 }
 
-/** tcp_rtt_tsopt_us: RTT from the echoed timestamp (ms resolution, at least 1 ms), or -1. */
-export function tsoptRttUs(tp: TcpSock, ctx: ExecContext): number {
+/** tcp_rtt_tsopt_us: RTT from the echoed timestamp (ms resolution; a 0 ms delta counts as `minDelta` ms), or -1. */
+export function tsoptRttUs(tp: TcpSock, ctx: ExecContext, minDelta: number): number {
   if (!tp.tsOk || tp.sawTsecr === 0) return -1;
   let delta = (tsNow(tp, ctx) - tp.sawTsecr) >>> 0;
   if (delta >= 0x7fffffff / 1000) return -1;
-  if (delta === 0) delta = 1;
+  if (delta === 0) delta = minDelta;
   return delta * 1000;
 }
 
@@ -65,7 +65,7 @@ function ackUpdateRtt(tp: TcpSock, flag: number, sample: AckRttSample, ctx: Exec
   let seqRtt = sample.seqRtt;
   let caRtt = sample.caRtt;
   if (seqRtt < 0 && (flag & FLAG_ACKED) !== 0) {
-    seqRtt = tsoptRttUs(tp, ctx);
+    seqRtt = tsoptRttUs(tp, ctx, 1);
     caRtt = seqRtt;
   }
   if (seqRtt < 0) return caRtt;

@@ -181,9 +181,13 @@ function tsqCheck(tp: TcpSock, truesize: number, factor: number): boolean {
   return false;
 }
 
-/** tcp_event_ack_sent: an ACK went out (pure or piggybacked). */
+/**
+ * tcp_event_ack_sent: an ACK went out (pure or piggybacked). A quick ACK is spent only by an
+ * ACK of new data (tcp_dec_quickack_mode: one while an ACK is scheduled), not by a window
+ * update or a duplicate.
+ */
 function eventAckSent(tp: TcpSock): void {
-  if (tp.quick > 0) {
+  if (tp.quick > 0 && (tp.ackPending & ACK_SCHED) !== 0) {
     tp.quick--;
     if (tp.quick === 0) tp.ato = tp.to.atoMin;
   }

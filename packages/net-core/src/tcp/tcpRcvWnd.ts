@@ -93,10 +93,11 @@ export function selectWindowRaw(tp: TcpSock): number {
     mss = fullSpace;
     if (mss <= 0) return 0;
   }
-  freeSpace = Math.floor(Math.max(0, freeSpace) / unit) * unit;
   if (freeSpace < Math.floor(fullSpace / 2)) {
     tp.quick = 0;
     if (tp.stack.tcpMemoryPressure) adjustRcvSsthresh(tp);
+    // Only here, where free space may become the window, is it rounded down to the scale unit.
+    freeSpace = Math.floor(freeSpace / unit) * unit;
     if (freeSpace < Math.floor(allowedSpace / 16) || freeSpace < mss) return 0;
   }
   if (freeSpace > tp.rcvSsthresh) freeSpace = tp.rcvSsthresh;
@@ -168,8 +169,9 @@ export function rcvRttMeasureTs(tp: TcpSock, len: number, ctx: ExecContext): voi
   if (!tp.tsOk || tp.sawTsecr === tp.rcvRttLastTsecr) return;
   tp.rcvRttLastTsecr = tp.sawTsecr;
   if (len >= tp.rcvMss) {
-    const d = tsoptRttUs(tp, ctx);
-    if (d >= 0) rcvRttUpdate(tp, d, false);
+    // A sample under the timestamp clock's resolution says nothing for autotuning: skipped.
+    const d = tsoptRttUs(tp, ctx, 0);
+    if (d > 0) rcvRttUpdate(tp, d, false);
   }
 }
 
@@ -200,7 +202,8 @@ export function growWindow(tp: TcpSock, skb: Skb): void {
   if (incr > 0) {
     incr = Math.max(incr, 2 * len);
     tp.rcvSsthresh += Math.min(room, incr);
-    if (tp.quick === 0) tp.quick = 1;
+    // icsk_ack.quick |= 1: at least one quick ACK (an even count gains one).
+    tp.quick |= 1;
   }
 }
 
