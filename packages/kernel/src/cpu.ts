@@ -11,18 +11,21 @@
  * lead it had over min_vruntime where it last ran (never behind it, so a long sleeper gets no
  * burst).
  *
- * Softirq overload (kernel/softirq.c): softirq and tasklet runs go in passes, a pass being
- * the work pending when it began. After a pass, if work is pending again, __do_softirq
- * restarts unless MAX_SOFTIRQ_TIME (2 ms, rounded up to whole jiffies as msecs_to_jiffies
- * does) has passed since the first, or MAX_SOFTIRQ_RESTART (10) passes ran, or a process
- * context waits here (need_resched); then the pending work is handed to `ksoftirqd/N`, a process context
- * that then competes fairly with the others until no softirq work is left (its runs are
- * still accounted as softirq time). Softirqs raised meanwhile go to ksoftirqd, except at irq
- * exit (invoke_softirq): when the last hardirq ends and tasklet work is pending (the HI and
- * TASKLET vectors are never left to a runnable ksoftirqd, SOFTIRQ_NOW_MASK, since v4.15), a
- * __do_softirq stretch runs there, ahead of the task the interrupt hit, over everything
- * pending; it ends like any stretch, after one pass, as that task waits (need_resched). An
- * interrupt that hits ksoftirqd in the middle of a softirq run starts none (in_interrupt).
+ * Softirq overload (kernel/softirq.c handle_softirqs): softirq and tasklet runs go in passes,
+ * a pass handling the vectors pending when it began in vector order (HI, TIMER, NET_TX,
+ * NET_RX, …, TASKLET, …, RCU), each vector's handler taking the work queued on it as it starts
+ * (see SoftirqQueue). After a pass, if work is pending again, __do_softirq restarts unless
+ * MAX_SOFTIRQ_TIME (2 ms, rounded up to whole jiffies as msecs_to_jiffies does) has passed since
+ * the first, or MAX_SOFTIRQ_RESTART (10) passes ran, or a process context waits here
+ * (need_resched); then the pending work is handed to `ksoftirqd/N`, a process context that then
+ * competes fairly with the others until no softirq work is left (its runs are still accounted
+ * as softirq time, in the same passes). Softirqs raised meanwhile go to ksoftirqd, except at irq
+ * exit (invoke_softirq): when the last hardirq ends with softirq work pending, a __do_softirq
+ * stretch runs there over all of it, ahead of the task the interrupt hit, whether or not
+ * ksoftirqd is runnable (v6.5 reverted "softirq: Let ksoftirqd do its job", which had left all
+ * but HI and TASKLET to a runnable ksoftirqd); it ends like any stretch, after one pass, as that
+ * task waits (need_resched). An interrupt that hits ksoftirqd in the middle of a softirq run
+ * starts none (in_interrupt).
  *
  * Every step's cost is accounted to its context kind.
  */
@@ -51,12 +54,6 @@ class Deque<T> {
     this.length++;
   }
 
-  /** Whether some item satisfies `pred`. */
-  some(pred: (v: T) => boolean): boolean {
-    for (let i = 0; i < this.length; i++) if (pred(this.buf[(this.head + i) & (this.buf.length - 1)] as T)) return true;
-    return false;
-  }
-
   shift(): T | undefined {
     if (this.length === 0) return undefined;
     const v = this.buf[this.head];
@@ -72,6 +69,72 @@ class Deque<T> {
     for (let i = 0; i < this.length; i++) next[i] = old[(this.head + i) & (old.length - 1)];
     this.buf = next;
     this.head = 0;
+  }
+}
+
+/** TASKLET's number in SOFTIRQ_VECTORS: the vector of softirq work that names none. */
+const TASKLET_NR = SOFTIRQ_VECTORS.indexOf('TASKLET');
+
+/**
+ * The softirq work pending on a CPU, one FIFO per vector, taken in __do_softirq's passes: a
+ * pass handles the vectors pending when it began in ascending vector number (HI, TIMER, …,
+ * RCU), and a vector's handler takes the work queued on it when the handler starts (as
+ * tasklet_action takes its list); work raised on a vector the pass has already handled, or
+ * left out of it, or queued while its handler runs, waits for the next pass.
+ */
+class SoftirqQueue {
+  private readonly q = SOFTIRQ_VECTORS.map(() => new Deque<Runnable>());
+  /** Number of runs pending, every vector. */
+  length = 0;
+  /** Vectors of the current pass not yet handled (bit n: vector n). */
+  private passMask = 0;
+  /** The vector whose handler the pass is in, -1 between handlers. */
+  private vec = -1;
+  /** Runs the current handler still takes. */
+  private vecLeft = 0;
+
+  /** Queue `r` on its vector. */
+  push(r: Runnable): void {
+    (this.q[r.softirqNr ?? TASKLET_NR] as Deque<Runnable>).push(r);
+    this.length++;
+  }
+
+  /** Put back a run interrupted mid-way (its handler resumes it first). */
+  unshift(r: Runnable): void {
+    const nr = r.softirqNr ?? TASKLET_NR;
+    (this.q[nr] as Deque<Runnable>).unshift(r);
+    this.length++;
+    if (nr === this.vec) this.vecLeft++;
+  }
+
+  /** Begin a pass over the vectors pending now (`set_softirq_pending(0)` at `restart:`). */
+  startPass(): void {
+    let mask = 0;
+    for (let nr = 0; nr < this.q.length; nr++) if ((this.q[nr] as Deque<Runnable>).length > 0) mask |= 1 << nr;
+    this.passMask = mask;
+    this.vec = -1;
+    this.vecLeft = 0;
+  }
+
+  /** Whether the current pass has a run left, entering the next pending vector's handler when the current one is done. */
+  inPass(): boolean {
+    while (this.vecLeft === 0) {
+      if (this.vec >= 0) this.passMask &= ~(1 << this.vec);
+      if (this.passMask === 0) {
+        this.vec = -1;
+        return false;
+      }
+      this.vec = 31 - Math.clz32(this.passMask & -this.passMask);
+      this.vecLeft = (this.q[this.vec] as Deque<Runnable>).length;
+    }
+    return true;
+  }
+
+  /** The next run of the current pass (after `inPass` said there is one). */
+  take(): Runnable {
+    this.vecLeft--;
+    this.length--;
+    return (this.q[this.vec] as Deque<Runnable>).shift() as Runnable;
   }
 }
 
@@ -127,11 +190,6 @@ function cpuStepDone(cpu: unknown): void {
   (cpu as Cpu).stepDone();
 }
 
-/** Whether `r` is HI or TASKLET softirq work (SOFTIRQ_NOW_MASK). */
-function isSyncSoftirq(r: Runnable): boolean {
-  return r.syncSoftirq === true;
-}
-
 /** MAX_SOFTIRQ_TIME of kernel/softirq.c (ms): how long one __do_softirq may restart before handing over to ksoftirqd. */
 const MAX_SOFTIRQ_TIME_MS = 2;
 /** MAX_SOFTIRQ_RESTART of kernel/softirq.c: passes one __do_softirq makes at most. */
@@ -164,7 +222,7 @@ class Ksoftirqd implements Runnable {
 /** One CPU of a host. */
 export class Cpu {
   private readonly hardq = new Deque<Runnable>();
-  private readonly softq = new Deque<Runnable>();
+  private readonly softq = new SoftirqQueue();
   /** Queued process contexts (kthreads, user tasks, ksoftirqd), in arrival order, and their vruntimes. */
   private readonly procq: Runnable[] = [];
   private readonly procV: number[] = [];
@@ -192,8 +250,6 @@ export class Cpu {
   private softirqEnd = -1;
   /** A softirq run is in progress (its steps continue, whatever else waits but hardirqs). */
   private softirqMidRun = false;
-  /** Softirq runs left in the current pass (what was pending when it began). */
-  private passLeft = 0;
   /** Passes restarted in the current stretch. */
   private restarts = 0;
   /** Softirq work is handed over to ksoftirqd until none is pending. */
@@ -306,7 +362,7 @@ export class Cpu {
     }
     if (this.irqExit) {
       this.irqExit = false;
-      if (this.deferred && !this.resumeKsoftirqd && !this.irqExitStretch && this.softq.some(isSyncSoftirq)) {
+      if (this.deferred && !this.resumeKsoftirqd && !this.irqExitStretch && this.softq.length > 0) {
         this.irqExitStretch = true;
         this.softirqEnd = -1;
       }
@@ -318,7 +374,7 @@ export class Cpu {
     }
     if (this.softq.length > 0 && (!this.deferred || this.irqExitStretch) && this.softirqMayRun()) {
       this.slot = 1;
-      return this.softq.shift();
+      return this.softq.take();
     }
     this.irqExitStretch = false;
     return this.pickProcess();
@@ -346,12 +402,13 @@ export class Cpu {
    * or a task waits here (need_resched).
    */
   private softirqMayRun(): boolean {
-    if (this.softirqMidRun) return true;
+    const q = this.softq;
+    if (this.softirqMidRun) return q.inPass();
     if (this.softirqEnd < 0) {
       this.softirqEnd = this.host.jiffies + this.host.msecsToJiffies(MAX_SOFTIRQ_TIME_MS);
       this.restarts = 0;
-      this.passLeft = this.softq.length;
-    } else if (this.passLeft <= 0) {
+      q.startPass();
+    } else if (!q.inPass()) {
       if (this.host.jiffies >= this.softirqEnd || ++this.restarts >= MAX_SOFTIRQ_RESTART || this.procq.length > 0) {
         // An irq-exit stretch hands back to the ksoftirqd that already has the work.
         if (this.irqExitStretch) return false;
@@ -360,10 +417,9 @@ export class Cpu {
         this.enqueueProcess(this.ksoftirqd);
         return false;
       }
-      this.passLeft = this.softq.length;
+      q.startPass();
     }
-    this.passLeft--;
-    return true;
+    return q.inPass();
   }
 
   /**
@@ -453,11 +509,13 @@ export class Cpu {
   runDeferred(ctx: StepContext, k: Ksoftirqd): boolean {
     let r = k.inner;
     if (r === null) {
-      r = this.softq.shift() ?? null;
-      if (r === null) {
+      const q = this.softq;
+      if (!q.inPass()) q.startPass();
+      if (!q.inPass()) {
         this.deferred = false;
         return false;
       }
+      r = q.take();
       k.inner = r;
     }
     ctx.kind = 'softirq';

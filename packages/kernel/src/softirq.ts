@@ -27,9 +27,8 @@ export class Tasklet implements Runnable {
   private retryOn: Cpu | null = null;
   /** Completed runs (each run may span several steps). */
   runs = 0;
-  /** HI or TASKLET work (SOFTIRQ_NOW_MASK), which irq exit runs even while ksoftirqd is runnable. */
-  readonly syncSoftirq: boolean;
-  private readonly vectorNr: number;
+  /** Its vector's index in SOFTIRQ_VECTORS (the order a __do_softirq pass handles vectors in). */
+  readonly softirqNr: number;
 
   /**
    * A tasklet named `name` running `fn` (tasklet_init / tasklet_setup) on softirq vector
@@ -45,9 +44,8 @@ export class Tasklet implements Runnable {
     /** The softirq vector it runs in. */
     readonly vector: SoftirqVector = 'TASKLET',
   ) {
-    this.vectorNr = SOFTIRQ_VECTORS.indexOf(vector);
-    if (this.vectorNr < 0) throw new KernelError('EINVAL', `tasklet ${name}: softirq vector '${String(vector)}' is not one of ${SOFTIRQ_VECTORS.join(', ')}`);
-    this.syncSoftirq = vector === 'HI' || vector === 'TASKLET';
+    this.softirqNr = SOFTIRQ_VECTORS.indexOf(vector);
+    if (this.softirqNr < 0) throw new KernelError('EINVAL', `tasklet ${name}: softirq vector '${String(vector)}' is not one of ${SOFTIRQ_VECTORS.join(', ')}`);
   }
 
   /** Whether it is scheduled and not yet started (TASKLET_STATE_SCHED). */
@@ -85,7 +83,7 @@ export class Tasklet implements Runnable {
       if (!this.scheduled) return false;
       this.scheduled = false;
       this.runningOn = ctx.cpu;
-      ctx.cpu.countSoftirq(this.vectorNr);
+      ctx.cpu.countSoftirq(this.softirqNr);
       ctx.charge(this.host.costs.softirqEntry());
     } else if (this.runningOn !== ctx.cpu) {
       this.retryOn = ctx.cpu;

@@ -17,8 +17,7 @@ import type { Ns } from './time.js';
 export type TimerFn = (ctx: ExecContext) => void;
 
 /**
- * The softirq run of a timer callback: TIMER or HRTIMER softirq work, which irq exit leaves to a
- * runnable ksoftirqd (not `syncSoftirq`). `take` is the timer leaving the queue as its callback
+ * The softirq run of a timer callback: TIMER or HRTIMER softirq work. `take` is the timer leaving the queue as its callback
  * starts (__run_timers' detach_timer): false when it was deleted or re-armed in the meantime,
  * and then nothing runs.
  */

@@ -52,8 +52,8 @@ export interface Runnable {
   run(ctx: ExecContext): boolean;
   /** Called when the last step's cost has elapsed (the context has left the CPU). */
   finish?(cpu: Cpu): void;
-  /** Softirq work of the HI or TASKLET vector (SOFTIRQ_NOW_MASK): irq exit runs it even while ksoftirqd is runnable. */
-  readonly syncSoftirq?: boolean;
+  /** Softirq work: its vector's index in SOFTIRQ_VECTORS, the order a __do_softirq pass handles them in (TASKLET when absent). */
+  readonly softirqNr?: number;
   /**
    * Process contexts: how far (ns of virtual runtime) it was ahead of its CPU's min_vruntime
    * when it last left a CPU; kept by the CPUs' fair scheduler (the normalised vruntime a

@@ -1,5 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { KernelError, SOFTIRQ_VECTORS, Tasklet, type SoftirqVector } from '../src/index.js';
+import { KernelError, SOFTIRQ_VECTORS, Tasklet, type ExecContext, type SoftirqVector } from '../src/index.js';
 import { quietHost } from './helpers.js';
 
 describe('Tasklet', () => {
@@ -98,6 +99,87 @@ describe('Softirq', () => {
     expect(netRx.raise(host.cpu(3))).toBe(true);
     sim.run();
     expect(ran).toEqual(['cpu0@0', 'cpu3@0']);
+  });
+});
+
+describe('__do_softirq passes', () => {
+  it('handle the pending vectors in vector order; a handler takes what its vector has when it starts; what is raised on a handled vector waits for the next pass', () => {
+    const { sim, host } = quietHost();
+    const ran: string[] = [];
+    const step = (name: string, then?: () => void) => (ctx: ExecContext): boolean => {
+      ran.push(name);
+      ctx.charge(1000);
+      then?.();
+      return false;
+    };
+    const late = new Tasklet(host, 'late', step('late'));
+    const hi = new Tasklet(host, 'hi', step('hi'), 'HI');
+    const timer = new Tasklet(host, 'timer', step('timer'), 'TIMER');
+    const again = new Tasklet(host, 'timer-again', step('timer-again'), 'TIMER');
+    const a = host.createTasklet('a', step('a'));
+    const netRx = host.openSoftirq('NET_RX', step('net_rx', () => {
+      late.schedule(host.cpu(0));
+      again.schedule(host.cpu(0));
+    }));
+    const irq = host.requestIrq('dev', (ctx) => {
+      a.schedule(ctx);
+      netRx.raise(ctx);
+      timer.schedule(ctx);
+      hi.schedule(ctx);
+    }, { affinity: 1 });
+    irq.raise();
+    sim.run();
+    // TASKLET's list holds `late` when its handler starts; TIMER was handled before NET_RX raised it again.
+    expect(ran).toEqual(['hi', 'timer', 'net_rx', 'a', 'late', 'timer-again']);
+  });
+
+  it('run pending work in the order of handle_softirqs, whatever is pending and whatever each run raises (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ vector: fc.constantFrom(...SOFTIRQ_VECTORS), cost: fc.integer({ min: 0, max: 5_000 }), raises: fc.array(fc.nat(15), { maxLength: 3 }) }), { minLength: 1, maxLength: 16 }),
+        fc.array(fc.nat(15), { minLength: 1, maxLength: 16 }),
+        (specs, initial) => {
+          const { sim, host } = quietHost({ cpus: 1 });
+          const nr = specs.map((spec) => SOFTIRQ_VECTORS.indexOf(spec.vector));
+          // Only later tasklets, so chains end.
+          const raises = specs.map((spec, i) => spec.raises.filter((j) => j > i && j < specs.length));
+          const first = initial.filter((j) => j < specs.length);
+          const ran: number[] = [];
+          const ts: Tasklet[] = specs.map((spec, i) => new Tasklet(host, `t${i}`, (ctx) => {
+            ran.push(i);
+            ctx.charge(spec.cost);
+            for (const j of raises[i] as number[]) (ts[j] as Tasklet).schedule(ctx);
+            return false;
+          }, spec.vector));
+          sim.at(0, () => first.forEach((j) => (ts[j] as Tasklet).schedule(host.cpu(0))));
+          sim.run();
+          // handle_softirqs: a pass over the vectors pending at its start, in vector order, each
+          // handler taking its list as it starts; a schedule while pending does nothing.
+          const lists: number[][] = SOFTIRQ_VECTORS.map(() => []);
+          const pending = new Set<number>();
+          const sched = (j: number): void => {
+            if (pending.has(j)) return;
+            pending.add(j);
+            (lists[nr[j] as number] as number[]).push(j);
+          };
+          first.forEach(sched);
+          const expected: number[] = [];
+          while (pending.size > 0) {
+            const mask = lists.map((l) => l.length > 0);
+            lists.forEach((list, v) => {
+              if (!mask[v]) return;
+              for (const j of list.splice(0)) {
+                pending.delete(j);
+                expected.push(j);
+                (raises[j] as number[]).forEach(sched);
+              }
+            });
+          }
+          expect(ran).toEqual(expected);
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });
 
