@@ -17,25 +17,24 @@ const run = (name: string, options: LabOptions = {}, keepGoing = false): { out: 
 };
 
 describe('examples/', () => {
-  it("ack-queue.lab: the RC's ACKs fill one TX queue's qdisc and the streams' RTT reaches seconds; with txqueuelen 100 the queue stays short, the RTT near the doorbell poll's, the rate higher", () => {
-    const r = run('ack-queue.lab', { seed: 4, doorbell: { rc: 'per-bit', ep: 'per-bit' }, vntb: { mwSizes: seedMwSizes(2) }, params: { transport: {}, netdev: { queues: 2 } } });
+  it("ack-queue.lab: the four streams' ACKs fill one RC TX queue's qdisc to txqueuelen and their RTT reaches seconds while the windows hold the rate; with txqueuelen 100 the queue stays short and the RTT near the doorbell poll's", () => {
+    const r = run('ack-queue.lab', { seed: 10, doorbell: { rc: 'per-bit', ep: 'per-bit' }, vntb: { mwSizes: seedMwSizes(2) }, params: { transport: {}, netdev: { queues: 2 } } });
     expect(r.status).toBe(0);
     const tc = r.steps.filter((s) => s.line === 'rc$ tc -s qdisc show dev ntb0').map((s) => [...s.out.matchAll(/^qdisc pfifo_fast 0: parent :\d [^\n]*\n Sent \d+ bytes \d+ pkt [^\n]*\n backlog \S+ (\d+)p/gm)].map((m) => Number(m[1])));
     expect(tc).toHaveLength(2);
     const [before = [], after = []] = tc;
-    expect(Math.max(...before)).toBeGreaterThan(500);
+    expect(Math.max(...before)).toBeGreaterThan(900);
     expect(Math.max(...after)).toBeLessThanOrEqual(100);
     const rtts = r.steps.filter((s) => s.line.startsWith('ep$ ss -tin')).map((s) => [...s.out.matchAll(/ mss:65458 [^\n]* rtt:([\d.]+)\/| rto:\d+ rtt:([\d.]+)\/[^\n]* mss:65458 /g)].map((m) => Number(m[1] ?? m[2])));
     expect(rtts.map((x) => x.length)).toEqual([4, 4]);
-    expect(Math.max(...(rtts[0] ?? []))).toBeGreaterThan(1000);
-    expect(Math.max(...(rtts[1] ?? []))).toBeLessThan(500);
+    expect(Math.min(...(rtts[0] ?? []))).toBeGreaterThan(1000);
+    expect(Math.max(...(rtts[1] ?? []))).toBeLessThan(100);
     const rates = [...r.out.matchAll(/^\[SUM\] .* ([\d.]+) ([MG])bits\/sec {18}receiver$/gm)].map((m) => Number(m[1]) * (m[2] === 'G' ? 1000 : 1));
     expect(rates).toHaveLength(2);
-    expect(rates[0] ?? 0).toBeLessThan(1000);
-    expect(rates[1] ?? 0).toBeGreaterThan(1100);
+    for (const rate of rates) expect(rate).toBeGreaterThan(1100);
   });
 
-  it("fq-codel.lab: with fq_codel at ntb0's root CoDel drops the EP's data (not the RC's ACKs), TCP retransmits and the rate falls; a ping under load waits seconds behind a 64 KiB quantum, tens of ms with quantum 1514", () => {
+  it("fq-codel.lab: with fq_codel at ntb0's root CoDel drops the EP's data (not the RC's ACKs) and TCP retransmits, the rate holding; a ping under load comes back sooner than behind pfifo_fast's band", () => {
     const r = run('fq-codel.lab');
     expect(r.status).toBe(0);
     const sums = [...r.out.matchAll(/^\[SUM\] .* ([\d.]+) ([MG])bits\/sec +(\d+) +sender\n\[SUM\] .* ([\d.]+) ([MG])bits\/sec {18}receiver$/gm)].map((m) => ({ retr: Number(m[3]), rx: Number(m[4]) * (m[5] === 'G' ? 1000 : 1) }));
@@ -45,11 +44,11 @@ describe('examples/', () => {
     const [pfifoRtt = 0, fqRtt = 0, smallRtt = 0] = rtts;
     expect(pfifo.retr).toBe(0);
     expect(fq.retr).toBeGreaterThan(0);
-    expect(fq.rx).toBeLessThan(pfifo.rx * 0.9);
-    expect(pfifoRtt).toBeLessThan(100);
-    expect(fqRtt).toBeGreaterThan(500);
-    expect(smallRtt).toBeLessThan(200);
-    expect(small.rx).toBeGreaterThan(fq.rx);
+    expect(small.retr).toBeGreaterThan(0);
+    for (const { rx } of [fq, small]) expect(Math.abs(rx - pfifo.rx)).toBeLessThan(pfifo.rx * 0.03);
+    expect(pfifoRtt).toBeGreaterThan(20);
+    expect(fqRtt).toBeLessThan(pfifoRtt * 0.8);
+    expect(smallRtt).toBeLessThan(pfifoRtt);
     const show = (board: string): string => r.steps.find((s) => s.line === `${board}$ tc -s qdisc show dev ntb0`)?.out ?? '';
     const dropped = (out: string): number => Number(/\(dropped (\d+),/.exec(out)?.[1] ?? -1);
     expect(show('ep')).toMatch(/^qdisc fq_codel 8001: root refcnt \d+ limit 10240p flows 1024 quantum 65524 /);
