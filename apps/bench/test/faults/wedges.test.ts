@@ -34,7 +34,9 @@ describe('known kernel wedges', () => {
   });
 
   it('MTU 1500 → 65510 on both boards under a UDP flood: stale descriptors wedge the ring, and the diagnosis names them even when the sender wrapped to the receiver\'s index', () => {
-    const lab = bootLab({ seed: 1, payload: 'functional', params: { transport: { useDma: true }, netdev: {} } });
+    // Seed 5: ep writes 15 frames after its QP reset (once round the 15-slot ring) and rc takes
+    // none of them after its own, so ep's tx_index stands at rc's rx_index again.
+    const lab = bootLab({ seed: 5, payload: 'functional', params: { transport: { useDma: true }, netdev: {} } });
     const env = (b: 'rc' | 'ep') => ({ lab, board: lab.boards[b], vars: new Map<string, string>() });
     for (const b of ['rc', 'ep'] as const) expect(ip(['ip', 'link', 'set', 'ntb0', 'mtu', '1500'], env(b)).status).toBe(0);
     lab.sim.run({ until: lab.sim.now + 50e6 });

@@ -769,59 +769,62 @@ describe('tc class show: the kernel\'s parent filter and tc\'s words', () => {
 });
 
 describe('tc class show: fq_codel\'s flows', () => {
-  it('default_qdisc=fq_codel under iperf3 -P 4: the RC\'s fq_codel child lists its active flows (:N parent none: it has no handle) with their backlog and CoDel state', () => {
+  it('default_qdisc=fq_codel under iperf3 -P 4: the sender\'s (EP\'s) fq_codel child lists its active flows (:N parent none: it has no handle) with their backlog and CoDel state', () => {
     const lab = bootLab({ seed: 7, sysctl: { 'net.core.default_qdisc': 'fq_codel', 'net.core.wmem_max': 1 << 30, 'net.core.rmem_max': 1 << 30 } });
     const sh = labShell(lab);
     expect(sh('iperf3 -s -D', 'rc').status).toBe(0);
     expect(sh('iperf3 -c 10.0.0.1 -t 3 -P 4 -w 512M &').status).toBe(0);
     expect(sh('sleep 2').status).toBe(0);
-    const dev = ntb0(lab, 'rc');
+    const dev = ntb0(lab, 'ep');
     const fq = fqCodelOn(dev, 0);
     const flows = fq.flowStats();
-    // The ACKs of the four streams stand in four flows, each with packets queued.
+    // The data of the four streams stands in four flows, each with full-size frames queued
+    // (the RC's child, which holds the ACKs, drains between them: at 2 s it lists no flow).
     expect(flows.map((f) => f.qlen > 0)).toEqual([true, true, true, true]);
     expect([flows.reduce((n, f) => n + f.qlen, 0), flows.reduce((n, f) => n + f.backlog, 0)]).toEqual([fq.qlen, fq.backlog]);
-    const out = sh('tc -s class show dev ntb0', 'rc').stdout;
+    const out = sh('tc -s class show dev ntb0').stdout;
     expect(out).toBe(mqClasses(dev, 0, true) + [...flows.flatMap((f) => flowLines(f, 0)), ''].join('\n'));
     // Bucket order, classid bucket + 1.
     expect(out.split('\n').slice(192)).toEqual([
-      'class fq_codel :57 parent none ',
+      'class fq_codel :139 parent none ',
       ' (dropped 0, overlimits 0 requeues 0) ',
-      ' backlog 990b 15p requeues 0',
-      '  deficit 29488 count 0 lastcount 0 ldelay 28.3ms',
+      ' backlog 196572b 3p requeues 0',
+      '  deficit 65524 count 1 lastcount 1 ldelay 7.81ms',
       ...flows.slice(1).flatMap((f) => flowLines(f, 0)),
       '',
     ]);
     // Without -s, the class lines alone; `parent :1` (major 0) finds the root mq, qdisc_match_from_root too: no fq_codel walk.
-    expect(sh('tc class show dev ntb0', 'rc').stdout).toBe(mqClasses(dev, 0, false) + flows.map((f) => `class fq_codel :${(f.index + 1).toString(16)} parent none \n`).join(''));
-    expect(sh('tc class show dev ntb0 parent :1', 'rc').stdout).toBe(mqClasses(dev, 0, false));
+    expect(sh('tc class show dev ntb0').stdout).toBe(mqClasses(dev, 0, false) + flows.map((f) => `class fq_codel :${(f.index + 1).toString(16)} parent none \n`).join(''));
+    expect(sh('tc class show dev ntb0 parent :1').stdout).toBe(mqClasses(dev, 0, false));
     expect(sh('wait').status).toBe(0);
   });
 
   it('an fq_codel root with a handle while CoDel drops: H:N parent H:, an emptied flow still listed, drop_next ahead or overdue; -o; the qdisc filter', () => {
-    const lab = bootLab({ seed: 3, sysctl: { 'net.core.wmem_max': 1 << 30, 'net.core.rmem_max': 1 << 30 } });
+    const lab = bootLab({ seed: 14, sysctl: { 'net.core.wmem_max': 1 << 30, 'net.core.rmem_max': 1 << 30 } });
     const sh = labShell(lab);
     expect(sh('sudo tc qdisc replace dev ntb0 root fq_codel target 500us interval 5ms noecn')).toEqual(ok);
     expect(sh('iperf3 -s -D', 'rc').status).toBe(0);
     expect(sh('iperf3 -c 10.0.0.1 -t 2 -P 4 -w 512M &').status).toBe(0);
-    expect(sh('sleep 0.075').status).toBe(0);
+    expect(sh('sleep 0.104').status).toBe(0);
+    // At 104 ms (seed 14) CoDel is dropping in all four flows; two of them are emptied but
+    // still listed, :79 with its next drop overdue and :2c3 with it ahead.
     const text = [
-      'class fq_codel 8001:13e parent 8001: ',
+      'class fq_codel 8001:79 parent 8001: ',
       ' (dropped 0, overlimits 0 requeues 0) ',
       ' backlog 0b 0p requeues 0',
-      '  deficit 65524 count 3 lastcount 1 ldelay 3.87ms dropping drop_next 1.15ms',
-      'class fq_codel 8001:179 parent 8001: ',
+      '  deficit 0 count 6 lastcount 2 ldelay 3.88ms dropping drop_next -658us',
+      'class fq_codel 8001:297 parent 8001: ',
       ' (dropped 0, overlimits 0 requeues 0) ',
       ' backlog 131048b 2p requeues 0',
-      '  deficit 0 count 3 lastcount 1 ldelay 3.91ms dropping drop_next 1.21ms',
-      'class fq_codel 8001:226 parent 8001: ',
+      '  deficit 65524 count 3 lastcount 3 ldelay 3.82ms dropping drop_next 1.33ms',
+      'class fq_codel 8001:2c3 parent 8001: ',
       ' (dropped 0, overlimits 0 requeues 0) ',
-      ' backlog 262096b 4p requeues 0',
-      '  deficit 65524 count 1 lastcount 1 ldelay 11.8ms dropping drop_next -114us',
-      'class fq_codel 8001:23d parent 8001: ',
+      ' backlog 0b 0p requeues 0',
+      '  deficit 65524 count 1 lastcount 1 ldelay 3.86ms dropping drop_next 3.67ms',
+      'class fq_codel 8001:2c5 parent 8001: ',
       ' (dropped 0, overlimits 0 requeues 0) ',
-      ' backlog 196572b 3p requeues 0',
-      '  deficit 65524 count 3 lastcount 1 ldelay 7.78ms dropping drop_next 1.33ms',
+      ' backlog 64Kb 1p requeues 0',
+      '  deficit 65524 count 1 lastcount 1 ldelay 3.83ms dropping drop_next 3.61ms',
       '',
     ];
     expect(sh('tc -s class show dev ntb0')).toEqual({ ...ok, stdout: text.join('\n') });
@@ -831,9 +834,9 @@ describe('tc class show: fq_codel\'s flows', () => {
     // The qdisc's backlog is the flows' and the requeued head's.
     expect(fq.backlog - fq.flowStats().reduce((n, f) => n + f.backlog, 0)).toBe(65524);
     // -o: only print_tcstats2_attr's print_nl becomes a backslash; print_class ends its lines with \n.
-    expect(sh('tc -o -s class show dev ntb0').stdout.split('\n', 3)).toEqual(['class fq_codel 8001:13e parent 8001: ', ' (dropped 0, overlimits 0 requeues 0) \\ backlog 0b 0p requeues 0', text[3]]);
-    expect(sh('tc class show dev ntb0 qdisc 8001:').stdout).toBe('class fq_codel :13e parent none \nclass fq_codel :179 parent none \nclass fq_codel :226 parent none \nclass fq_codel :23d parent none \n');
-    expect(sh('tc class show dev ntb0 parent 8001: classid 8001:226').stdout).toBe('class fq_codel 8001:226 parent 8001: \n');
+    expect(sh('tc -o -s class show dev ntb0').stdout.split('\n', 3)).toEqual(['class fq_codel 8001:79 parent 8001: ', ' (dropped 0, overlimits 0 requeues 0) \\ backlog 0b 0p requeues 0', text[3]]);
+    expect(sh('tc class show dev ntb0 qdisc 8001:').stdout).toBe('class fq_codel :79 parent none \nclass fq_codel :297 parent none \nclass fq_codel :2c3 parent none \nclass fq_codel :2c5 parent none \n');
+    expect(sh('tc class show dev ntb0 parent 8001: classid 8001:2c3').stdout).toBe('class fq_codel 8001:2c3 parent 8001: \n');
     // The root's classes hang off 8001:, not off the root: the graph draws none.
     expect(sh('tc -g -s class show dev ntb0')).toEqual(ok);
     expect(sh('wait').status).toBe(0);
