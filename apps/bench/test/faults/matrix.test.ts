@@ -22,6 +22,7 @@ describe('the fault × invariant matrix', () => {
       'qp-link-ep-clear-ring',
       'reset-rc',
       'reset-ep',
+      'reset-ep-clear-ring',
       'reload-rc',
       'reload-ep',
       'wc-linger-flush-off',
@@ -73,6 +74,17 @@ describe('the fault × invariant matrix', () => {
     expect(silent?.invariants['known-weakness'].status).toBe('pass');
     expect(silent?.invariants['known-weakness'].detail).toMatch(/^shown: carrier stayed on on both boards; 300 ms after the loss the stream was wedged; qp0: rc waits at slot \d+ for a DONE flag that never comes \(the link ate [1-9]\d* TLPs while down, and neither side was told\)/);
     expect(silent?.invariants['resumes-in-bound'].status).toBe('pass');
+  });
+
+  it('shows the stale-descriptor wedge after an EP-side netdev reset with the kernel behaviour, and not with clear_rx_ring_on_qp_link=Y', () => {
+    const kernel = report.results.find((x) => x.id === 'reset-ep');
+    expect(kernel?.invariants['no-throw-no-hang'].status).toBe('n/a');
+    expect(kernel?.invariants['known-weakness'].status).toBe('pass');
+    expect(kernel?.invariants['known-weakness'].detail).toMatch(/^shown: the stream wedged at \d+ B; qp0: ep consumed \d+ stale descriptor\(s\) left in its RX ring before the QP reset/);
+    const fixed = report.results.find((x) => x.id === 'reset-ep-clear-ring');
+    expect(fixed?.invariants['no-throw-no-hang'].status).toBe('pass');
+    expect(fixed?.invariants['resumes-in-bound'].status).toBe('pass');
+    expect(fixed?.invariants['known-weakness'].detail).toMatch(/^absent: no stale descriptor consumed; the stream finished \(3000000 B\)$/);
   });
 
   it('shows the stale-descriptor wedge after an EP-side QP link reset with the kernel behaviour, and not with clear_rx_ring_on_qp_link=Y', () => {
