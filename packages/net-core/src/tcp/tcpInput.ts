@@ -21,7 +21,7 @@ import { memSchedule } from './tcpMem.js';
 import { createOpenreqChild, timeWait, timewaitJiffies } from './tcpMinisocks.js';
 import { pushPendingFrames, sendAck, sendDelayedAck, sendSynAck, syncMss } from './tcpOutput.js';
 import { chunkEnd } from './tcpQueues.js';
-import { growWindow, initBufferSpace, initRcvMss, rcvRttMeasure, rcvRttMeasureTs, receiveWindow, RMEM_TO_WIN_DIV, selectWindowRaw, winFromSpace } from './tcpRcvWnd.js';
+import { growWindow, initBufferSpace, initRcvMss, rcvRttMeasure, rcvRttMeasureTs, receiveWindow, RMEM_TO_WIN_DIV, selectWindowRaw, setWindowClamp, winFromSpace } from './tcpRcvWnd.js';
 import { ACK_NOMEM, ACK_NOW, ACK_PUSHED, ACK_PUSHED2, ACK_SCHED, RCV_SHUTDOWN, SENDING, tcpHdr, type TcpSock } from './tcpSock.js';
 import { clearXmitTimer, resetXmitTimer } from './tcpTimer.js';
 
@@ -285,7 +285,7 @@ function measureRcvMss(tp: TcpSock, skb: Skb, h: TcpHeader): void {
       const old = tp.scalingRatio;
       tp.scalingRatio = Math.min(255, val) || 1;
       if (old !== tp.scalingRatio) {
-        tp.windowClamp = winFromSpace(tp, tp.sk.rcvbuf);
+        setWindowClamp(tp, winFromSpace(tp, tp.sk.rcvbuf));
         if (tp.windowClamp < tp.rcvqSpace) tp.rcvqSpace = tp.windowClamp;
       }
     }

@@ -9,6 +9,7 @@
  * right-sizing of the receive buffer (`tcp_rcv_space_adjust`).
  */
 import type { ExecContext } from '@ntbsim/kernel';
+import { SOCK_MIN_RCVBUF } from '../inetSock.js';
 import type { Skb } from '../skb.js';
 import { TCP_INIT_CWND, TCP_MAX_WSCALE, TCP_MIN_MSS, TCP_MSS_DEFAULT, TCP_RMEM_TO_WIN_SCALE } from './tcpConst.js';
 import { sndbufExpand, tsoptRttUs } from './tcpAck.js';
@@ -173,6 +174,19 @@ export function rcvRttMeasureTs(tp: TcpSock, len: number, ctx: ExecContext): voi
     const d = tsoptRttUs(tp, ctx, 0);
     if (d > 0) rcvRttUpdate(tp, d, false);
   }
+}
+
+/**
+ * tcp_set_window_clamp for a new clamp `val` (bytes, at least SOCK_MIN_RCVBUF / 2): a lower
+ * clamp pulls rcv_ssthresh under it, a higher one lets rcv_ssthresh rise to the window offered.
+ */
+export function setWindowClamp(tp: TcpSock, val: number): void {
+  const old = tp.windowClamp;
+  const clamp = Math.max(Math.floor(SOCK_MIN_RCVBUF / 2), val);
+  if (clamp === old) return;
+  tp.windowClamp = clamp;
+  if (clamp < old) tp.rcvSsthresh = Math.min(tp.rcvSsthresh, clamp);
+  else tp.rcvSsthresh = Math.max(Math.min(tp.rcvWnd, clamp), tp.rcvSsthresh);
 }
 
 /** tcp_grow_window: raise rcv_ssthresh while skbs are efficient enough; under TCP memory pressure clamp it instead. */

@@ -2,13 +2,13 @@
  * When the receiver ACKs (`__tcp_ack_snd_check`, the delayed-ACK timer, quick-ACK mode), counted
  * on the wire of scripted transfers, and the window and quick-ACK bookkeeping those decisions
  * read (`tcp_dec_quickack_mode`, `tcp_grow_window`, `__tcp_select_window`,
- * `tcp_rcv_rtt_measure_ts`).
+ * `tcp_rcv_rtt_measure_ts`, `tcp_set_window_clamp`).
  */
 import type { ExecContext, Task, TaskStep } from '@ntbsim/kernel';
 import { describe, expect, it } from 'vitest';
 import { parseIpv4, type Skb, type TcpSocket } from '../../src/index.js';
 import { sendAck } from '../../src/tcp/tcpOutput.js';
-import { growWindow, rcvRttMeasureTs, selectWindowRaw, winFromSpace } from '../../src/tcp/tcpRcvWnd.js';
+import { growWindow, rcvRttMeasureTs, selectWindowRaw, setWindowClamp, winFromSpace } from '../../src/tcp/tcpRcvWnd.js';
 import { ACK_SCHED, type TcpSock } from '../../src/tcp/tcpSock.js';
 import { acceptOne, connectOnce, makeLab, type Lab } from '../helpers.js';
 
@@ -173,5 +173,33 @@ describe('ACK bookkeeping', () => {
       return 'exit';
     });
     lab.sim.run({ until: 0.2e9 });
+  });
+
+  it('moves rcv_ssthresh with the window clamp (tcp_set_window_clamp)', () => {
+    const { tp } = established();
+    tp.rcvSsthresh = 100_000;
+    tp.rcvWnd = 80_000;
+    setWindowClamp(tp, 50_000);
+    expect([tp.windowClamp, tp.rcvSsthresh]).toEqual([50_000, 50_000]);
+    setWindowClamp(tp, 200_000);
+    expect([tp.windowClamp, tp.rcvSsthresh]).toEqual([200_000, 80_000]);
+  });
+
+  it('raises rcv_ssthresh to the offered window when the first segment\'s scaling ratio raises the clamp (tcp_measure_rcv_mss)', () => {
+    // Default buffers on a 1500-byte MTU: the clamp starts from the 50 % default ratio (64088
+    // bytes, one advmss under the full space) and rcv_ssthresh with it, under the 65160-byte
+    // window offered; 1448 bytes in a 2304-byte skb make the ratio 160 and the clamp 81920, and
+    // rcv_ssthresh rises to the window (65160) before tcp_grow_window adds 2 * advmss.
+    const lab = makeLab({ veth: { mtu: 1500, latencyNs: 10_000 } });
+    const { client, server } = connectPair(lab);
+    lab.sim.run({ until: 0.1e9 });
+    const tp = sockOf(server() as TcpSocket);
+    expect([tp.windowClamp, tp.rcvSsthresh, tp.rcvWnd]).toEqual([64088, 64088, 65160]);
+    lab.a.createUserTask('w', (ctx: ExecContext): TaskStep => {
+      client.send(ctx, 1448);
+      return 'exit';
+    });
+    lab.sim.run({ until: 0.2e9 });
+    expect([tp.scalingRatio, tp.windowClamp, tp.rcvSsthresh]).toEqual([160, 81920, 65160 + 2 * tp.advmss]);
   });
 });
