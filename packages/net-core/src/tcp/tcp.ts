@@ -22,6 +22,7 @@ import { boundToHalfWnd, deferOutput, initIss, initPath, newSeg, pushPendingFram
 import { rcvSpaceAdjust, receiveWindow, selectInitialWindow, selectWindowRaw, tcpFullSpace } from './tcpRcvWnd.js';
 import { setCaState } from './tcpRecovery.js';
 import { RttEstimator } from './tcpRtt.js';
+import type { TcpSeg } from './tcpQueues.js';
 import { ACK_PUSHED, ACK_PUSHED2, ACK_SCHED, RCV_SHUTDOWN, SEND_SHUTDOWN, type TcpSock } from './tcpSock.js';
 import type { ShutdownHow, TcpState } from './tcpSocket.js';
 import { clearXmitTimer, resetXmitTimer } from './tcpTimer.js';
@@ -160,12 +161,20 @@ export function tcpSendmsg(tp: TcpSock, ctx: ExecContext, p: Payload, sendfile: 
     }
     if (p.bytes !== null && seg.bytes !== null) seg.bytes.set(p.bytes.subarray(copied, copied + copy), seg.len);
     if (!sendfile) ctx.charge(costs.userCopy(copy));
+    // The first bytes of a write appended to a pushed skb take its PSH away.
+    if (copied === 0) seg.psh = false;
     seg.len += copy;
     seg.truesize += copy;
     tp.wmemQueued += copy;
     tp.writeSeq += copy;
     copied += copy;
-    if (seg.len >= goal && seg === tp.writeQ.peek()) writeXmit(tp, ctx, true, true);
+    if (copied >= p.len || seg.len < goal) continue;
+    if (forcedPush(tp)) {
+      markPush(tp, seg);
+      pushPendingFrames(tp, ctx, true);
+    } else if (seg === tp.writeQ.peek()) {
+      writeXmit(tp, ctx, true, true);
+    }
   }
   if (copied < p.len) tp.nospace = true;
   if (copied === 0) return { ok: false, errno: 'EAGAIN' };
@@ -460,10 +469,22 @@ function sizeGoal(tp: TcpSock): number {
   return mss * Math.max(1, Math.floor(boundToHalfWnd(tp, GSO_MAX_PAYLOAD) / mss));
 }
 
-/** tcp_push after a write: autocork a small tail while earlier skbs still sit below TCP. */
+/** forced_push: more than half the peer's largest window was written since PSH was last marked. */
+function forcedPush(tp: TcpSock): boolean {
+  return tp.writeSeq > tp.pushedSeq + Math.floor(tp.maxWindow / 2);
+}
+
+/** tcp_mark_push: PSH on `seg`, the write queue's tail. */
+function markPush(tp: TcpSock, seg: TcpSeg): void {
+  seg.psh = true;
+  tp.pushedSeq = tp.writeSeq;
+}
+
+/** tcp_push after a write: PSH on the unsent tail (the end of the write), then autocork a small tail while earlier skbs still sit below TCP. */
 function tcpPush(tp: TcpSock, ctx: ExecContext): void {
   const tail = tp.writeQ.tail();
   if (tail === undefined) return;
+  markPush(tp, tail);
   if (tail.len < sizeGoal(tp) && !tail.fin && tp.rtxQ.length > 0 && tp.wmemAlloc > tail.truesize) {
     tp.tsqThrottled = true;
     return;

@@ -290,6 +290,8 @@ function measureRcvMss(tp: TcpSock, skb: Skb, h: TcpHeader): void {
       }
     }
     tp.rcvMss = Math.min(len, tp.advmss);
+    // A full-sized segment with PSH likely ends a write: let the read that drains it ACK at once.
+    if ((h.flags & PSH) !== 0) tp.ackPending |= ACK_PUSHED;
     return;
   }
   let l = len + skb.l4HeaderLen;

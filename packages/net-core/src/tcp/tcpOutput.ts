@@ -64,6 +64,7 @@ export function initIss(tp: TcpSock): void {
   tp.sndNxt = tp.iss + 1;
   tp.writeSeq = tp.iss + 1;
   tp.sndSml = tp.iss;
+  tp.pushedSeq = tp.writeSeq;
   tp.sndWl1 = 0;
   tp.cwndUsageSeq = tp.sndNxt;
   tp.rtt.rttSeq = tp.sndNxt;
@@ -203,7 +204,7 @@ function transmitSeg(tp: TcpSock, seg: TcpSeg, ctx: ExecContext): IpXmit {
   ctx.charge(cost);
   let flags = ACK;
   if (seg.fin) flags |= FIN;
-  if (seg.seq + seg.len >= tp.writeSeq - (tp.finQueued ? 1 : 0)) flags |= PSH;
+  if (seg.psh) flags |= PSH;
   const data = seg.bytes === null ? null : seg.bytes.length === seg.len ? seg.bytes : seg.bytes.subarray(0, seg.len);
   const skb = makeSkb(tp, { seq: seg.seq, flags, len: seg.len, data, truesize: seg.truesize }, ctx);
   seg.lastSkb = skb;
@@ -307,10 +308,10 @@ export function queueFin(tp: TcpSock): void {
 /** tcp_stream_alloc_skb: an empty skb at `seq` that can hold `cap` bytes of `src`'s kind, charged to sk_wmem_queued. */
 export function newSeg(tp: TcpSock, seq: number, cap: number, src: Pick<TcpSeg, 'bytes' | 'sendfile'>): TcpSeg {
   tp.wmemQueued += TCP_SKB_OVERHEAD;
-  return { seq, len: 0, fin: false, bytes: src.bytes, cap, sendfile: src.sendfile, truesize: TCP_SKB_OVERHEAD, sentAt: 0, lost: false, retrans: false, everRetrans: false, lastSkb: null };
+  return { seq, len: 0, fin: false, psh: false, bytes: src.bytes, cap, sendfile: src.sendfile, truesize: TCP_SKB_OVERHEAD, sentAt: 0, lost: false, retrans: false, everRetrans: false, lastSkb: null };
 }
 
-/** Split the first `len` bytes off `seg` into a new skb (tcp_fragment): the front goes out, `seg` keeps the rest. */
+/** Split the first `len` bytes off `seg` into a new skb (tcp_fragment): the front goes out, `seg` keeps the rest (and FIN and PSH). */
 function splitFront(tp: TcpSock, seg: TcpSeg, len: number): TcpSeg {
   const front = newSeg(tp, seg.seq, len, { bytes: seg.bytes === null ? null : seg.bytes.subarray(0, len), sendfile: seg.sendfile });
   front.len = len;
@@ -481,11 +482,13 @@ function splitInRtx(tp: TcpSock, i: number, s: TcpSeg, mss: number): void {
   const rest = newSeg(tp, s.seq + mss, s.len - mss, { bytes: s.bytes === null ? null : s.bytes.subarray(mss), sendfile: s.sendfile });
   rest.len = s.len - mss;
   rest.fin = s.fin;
+  rest.psh = s.psh;
   rest.truesize += rest.len;
   rest.lost = s.lost;
   rest.everRetrans = s.everRetrans;
   rest.sentAt = s.sentAt;
   s.fin = false;
+  s.psh = false;
   s.len = mss;
   s.cap = mss;
   s.truesize -= rest.len;
@@ -505,7 +508,10 @@ function writeWakeup(tp: TcpSock, ctx: ExecContext): IpXmit {
   if (head !== undefined && head.seq < wndEnd) {
     const mss = tp.mssCache;
     const segSize = Math.min(wndEnd - head.seq, mss);
+    // The probe goes out with PSH (and a split leaves it on the rest too).
+    head.psh = true;
     const seg = head.len > segSize ? splitFront(tp, head, segSize) : head;
+    seg.psh = true;
     const rc = transmitSeg(tp, seg, ctx);
     if (rc !== 'success' && rc !== 'cn') {
       if (seg !== head) mergeFront(tp, seg, head);

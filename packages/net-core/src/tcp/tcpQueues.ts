@@ -17,6 +17,8 @@ export interface TcpSeg {
   len: number;
   /** Carries FIN (one more sequence number after the payload). */
   fin: boolean;
+  /** TCPHDR_PSH in the skb's flags (tcp_mark_push): the segment ending the skb goes out with PSH. */
+  psh: boolean;
   /** Payload store (functional mode): bytes [0, len) are the data; null in timing mode. */
   bytes: Uint8Array | null;
   /** Bytes the segment can hold (appends stop there). */

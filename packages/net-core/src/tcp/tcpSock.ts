@@ -142,6 +142,8 @@ export class TcpSock {
   maxWindow = 0;
   /** snd_sml: the end of the last small segment sent (Minshall). */
   sndSml = 0;
+  /** pushed_seq: write_seq when PSH was last marked (tcp_mark_push). */
+  pushedSeq = 0;
   /** A FIN is queued (it takes the sequence number before write_seq). */
   finQueued = false;
   /** sk_write_queue: segments not yet sent. */

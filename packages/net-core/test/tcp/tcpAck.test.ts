@@ -1,12 +1,13 @@
 /**
- * When the receiver ACKs (`__tcp_ack_snd_check`, the delayed-ACK timer, quick-ACK mode), counted
- * on the wire of scripted transfers, and the window and quick-ACK bookkeeping those decisions
- * read (`tcp_dec_quickack_mode`, `tcp_grow_window`, `__tcp_select_window`,
- * `tcp_rcv_rtt_measure_ts`, `tcp_set_window_clamp`).
+ * When the receiver ACKs (`__tcp_ack_snd_check`, `tcp_cleanup_rbuf`, the delayed-ACK timer,
+ * quick-ACK mode) and what the sender's PSH marks (`tcp_push`, `tcp_mark_push`), counted on the
+ * wire of scripted transfers, and the window and quick-ACK bookkeeping those decisions read
+ * (`tcp_dec_quickack_mode`, `tcp_grow_window`, `__tcp_select_window`, `tcp_rcv_rtt_measure_ts`,
+ * `tcp_set_window_clamp`).
  */
 import type { ExecContext, Task, TaskStep } from '@ntbsim/kernel';
 import { describe, expect, it } from 'vitest';
-import { parseIpv4, type Skb, type TcpSocket } from '../../src/index.js';
+import { parseIpv4, TCP_FLAG, type Skb, type TcpSocket } from '../../src/index.js';
 import { sendAck } from '../../src/tcp/tcpOutput.js';
 import { growWindow, rcvRttMeasureTs, selectWindowRaw, setWindowClamp, winFromSpace } from '../../src/tcp/tcpRcvWnd.js';
 import { ACK_SCHED, type TcpSock } from '../../src/tcp/tcpSock.js';
@@ -75,14 +76,39 @@ describe('receiver ACKs of lone full-sized segments', () => {
   const count = 40;
   const quick = 16;
 
-  it('leaves a full-sized PSH segment the reader does not drain to the 40 ms delayed-ACK timer, after the quick ACKs', () => {
+  /** An idle connection on a 1500-byte MTU, then `count` lone 1448-byte writes 100 ms apart; the wire from the first of them. */
+  function loneFullSegments(readAfterNs?: number): { lab: Lab; seen: Seen[]; s: TcpSocket; from: number } {
     const lab = makeLab({ veth: { mtu: 1500, latencyNs: 10_000 } });
     const seen = tap(lab);
     const { client, server } = connectPair(lab);
     lab.sim.run({ until: 0.1e9 });
     const s = server() as TcpSocket;
     const from = seen.length;
-    loneWrites(lab, client, s, { count, size: 1448, gapNs: 100_000_000, readAfterNs: 4.5e9 });
+    loneWrites(lab, client, s, readAfterNs === undefined ? { count, size: 1448, gapNs: 100_000_000 } : { count, size: 1448, gapNs: 100_000_000, readAfterNs });
+    return { lab, seen, s, from };
+  }
+
+  it('ACKs a full-sized PSH segment from the read that drains it, never from the delayed-ACK timer', () => {
+    const { lab, seen, s, from } = loneFullSegments();
+    lab.sim.run({ until: 5e9 });
+    expect(s.tcpInfo().bytesReceived).toBe(count * 1448);
+    const wire = seen.slice(from);
+    const data = wire.filter((x) => x.fromClient && x.len > 0);
+    expect(data).toHaveLength(count);
+    expect(data.every((x) => x.len === 1448 && (x.flags & TCP_FLAG.PSH) !== 0)).toBe(true);
+    // One ACK per segment, each before the next segment: the quick ACKs, then tcp_cleanup_rbuf's
+    // (ICSK_ACK_PUSHED from tcp_measure_rcv_mss, the receive queue emptied by the read).
+    const acks = wire.filter((x) => !x.fromClient);
+    expect(acks).toHaveLength(count);
+    for (let i = 0; i < wire.length; i += 2) {
+      expect(wire[i]?.fromClient).toBe(true);
+      expect(wire[i + 1]?.fromClient).toBe(false);
+    }
+    expect(lab.sb.tcpExt.DelayedACKs).toBe(0);
+  });
+
+  it('leaves a full-sized PSH segment the reader does not drain to the 40 ms delayed-ACK timer, after the quick ACKs', () => {
+    const { lab, seen, s, from } = loneFullSegments(4.5e9);
     lab.sim.run({ until: 4.4e9 });
     expect(seen.slice(from).filter((x) => !x.fromClient)).toHaveLength(count);
     // Besides the 16 quick ACKs, tcp_grow_window raises rcv_ssthresh on the first four segments
@@ -94,6 +120,47 @@ describe('receiver ACKs of lone full-sized segments', () => {
     expect(s.tcpInfo().ato).toBeGreaterThanOrEqual(40_000);
     lab.sim.run({ until: 5e9 });
     expect(s.tcpInfo().bytesReceived).toBe(count * 1448);
+  });
+});
+
+describe('sender PSH (tcp_push, tcp_mark_push)', () => {
+  it('marks the end of each write, not a full skb tcp_push_one sends while the write goes on', () => {
+    // A 65510-byte MTU: the size goal is one MSS (65458), as on ntb0. Four writes of 65480 bytes
+    // in one go: each leaves a short tail that the next write fills (its first bytes take the
+    // tail's PSH away), so the four full segments carry none and the 88-byte tail of the last
+    // write does.
+    const lab = makeLab({ veth: { mtu: 65510, maxMtu: 65535, rateBps: 10e9, latencyNs: 20_000 } });
+    const seen = tap(lab);
+    const { client, server } = connectPair(lab, (l) => l.setRcvbuf(8 << 20));
+    lab.sim.run({ until: 0.1e9 });
+    const s = server() as TcpSocket;
+    let step = 0;
+    lab.a.createUserTask('w', (ctx: ExecContext): TaskStep => {
+      if (step === 0) {
+        // Warm-up: its ACK brings the scaled window, past which max_window / 2 no longer forces a push.
+        client.send(ctx, 100);
+        step++;
+        return 50_000_000;
+      }
+      for (let i = 0; i < 4; i++) expect(client.send(ctx, 65480)).toEqual({ ok: true, bytes: 65480 });
+      return 'exit';
+    });
+    lab.b.createUserTask('r', (ctx: ExecContext, task: Task): TaskStep => {
+      const r = s.recv(ctx, 1 << 20);
+      if (!r.ok) s.waitReadable(task);
+      return r.ok ? 'run' : 'sleep';
+    });
+    lab.sim.run({ until: 1e9 });
+    expect(s.tcpInfo().bytesReceived).toBe(100 + 4 * 65480);
+    const data = seen.filter((x) => x.fromClient && x.len > 0).map((x) => [x.len, (x.flags & TCP_FLAG.PSH) !== 0]);
+    expect(data).toEqual([
+      [100, true],
+      [65458, false],
+      [65458, false],
+      [65458, false],
+      [65458, false],
+      [88, true],
+    ]);
   });
 });
 
