@@ -71,14 +71,29 @@ export function diagnoseTxStall(lab: Lab): string | null {
 
 /** Whether the slot `qp` reads next holds a finished descriptor (DESC_DONE_FLAG): frames wait for its RX tasklet (the EP polls host doorbells every 5 ms). */
 function nextRxReady(qp: TransportQp): boolean {
+  return nextRxVer(qp) !== null;
+}
+
+/** The `ver` of the finished frame at `qp`'s next RX slot, or null when that slot is not done. */
+function nextRxVer(qp: TransportQp): number | null {
   const ring = qp.rxRing;
   const buf = qp.rxBuf;
-  if (ring === null || buf === null) return false;
-  return (buf.view.getUint32(slotHeaderOffset(ring, qp.rxIndex) + HDR.FLAGS, true) & DESC_DONE_FLAG) !== 0;
+  if (ring === null || buf === null) return null;
+  const hdr = slotHeaderOffset(ring, qp.rxIndex);
+  if ((buf.view.getUint32(hdr + HDR.FLAGS, true) & DESC_DONE_FLAG) === 0) return null;
+  return buf.view.getUint32(hdr + HDR.VER, true);
+}
+
+/** Whether `qp`'s next RX slot holds a finished frame that ntb_process_rxc refuses (ver other than the low 32 bits of rx_pkts: rx_err_ver, -EIO, and the ring stops there). */
+function nextRxRefused(qp: TransportQp): boolean {
+  const ver = nextRxVer(qp);
+  return ver !== null && ver !== qp.stats.rxPkts % 2 ** 32;
 }
 
 /**
- * Why a QP ring wedged after a one-sided QP reset, or '': the two ends' indices diverged (the
+ * Why a QP ring wedged after a one-sided QP reset, or '': the sender, told by an rx_info the
+ * previous session rewrote that slots were free, wrote over frames the receiver had not read,
+ * which now refuses the frame at its next slot (ver check, rx_err_ver); the two ends' indices diverged (the
  * sender wrote frames since its reset that the receiver, reset later, never looks for), the
  * receiver consumed a stale descriptor left in its RX ring (rx_pkts above the peer's tx_pkts), or a completion of the
  * previous session rewrote the sender's rx_info after the reset, so it sees fewer free slots
@@ -88,6 +103,9 @@ function nextRxReady(qp: TransportQp): boolean {
 export function staleDiagnosis(lab: Lab): string {
   return eachLinkedQpPair(lab, ({ tx, rx, s, r, i }) => {
     // Frame counts, not ring positions: a sender that wrapped can stand at the receiver's index.
+    if (s.stats.txPkts > r.stats.rxPkts && nextRxRefused(r)) {
+      return `; qp${i}: ${tx} has written ${s.stats.txPkts} frame(s) since its QP reset, up to slot ${s.txIndex}, though ${rx} has taken ${r.stats.rxPkts} since its own: its rx_info (all free at its reset, then rewritten by the previous session's completions) let it write over frames ${rx} had not read; ${rx} waits at slot ${r.rxIndex} for ver ${r.stats.rxPkts % 2 ** 32}, finds ver ${nextRxVer(r) ?? 0} and refuses it at each doorbell (rx_err_ver ${r.stats.rxErrVer})`;
+    }
     if (s.stats.txPkts > r.stats.rxPkts && !nextRxReady(r)) {
       return `; qp${i}: ${tx} has written ${s.stats.txPkts} frame(s) since its QP reset, up to slot ${s.txIndex}, ${rx} has taken ${r.stats.rxPkts} since its own and waits at slot ${r.rxIndex}: the two ends' ring indices diverged (one end reset its QP while the other kept its indices), so what ${tx} writes never lands where ${rx} looks`;
     }
@@ -161,7 +179,8 @@ export function lostFrameDiagnosis(lab: Lab): string {
 }
 
 /**
- * Why a ring holds a finished frame nobody takes, or '': its doorbell was lost (the EP sees a
+ * Why a ring holds a finished frame nobody takes, or '' (a frame the receiver refuses, of the
+ * wrong ver, is `staleDiagnosis`'s): its doorbell was lost (the EP sees a
  * host doorbell only in its doorbell register, the RC only as an MSI), and nothing rings again
  * because the sender is stopped behind its full ring (ntb_netdev's tx_timer only rechecks the
  * free slots) or has nothing more to send. ntb_transport never polls a ring on its own.
@@ -171,7 +190,7 @@ export function lostDoorbellDiagnosis(lab: Lab): string {
   for (const [tx, rx] of [['rc', 'ep'], ['ep', 'rc']] as const) {
     (lab.boards[rx].transport()?.qps ?? []).forEach((r, i) => {
       const s = lab.boards[tx].transport()?.qps[i];
-      if (s === undefined || !r.linkQuery() || !nextRxReady(r)) return;
+      if (s === undefined || !r.linkQuery() || !nextRxReady(r) || nextRxRefused(r)) return;
       out.push(`; qp${i}: ${rx} has a finished frame at slot ${r.rxIndex} it never took: its doorbell was lost, and ${tx} (free tx ${s.txFreeEntry()}) rings no other`);
     });
   }

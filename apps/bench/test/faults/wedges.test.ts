@@ -9,10 +9,10 @@ import { labCommands } from '../../src/commands.js';
 import { runLine } from '../../src/lab/shell.js';
 import { injectFault } from '../../src/faults/inject.js';
 import { linkInconsistency } from '../../src/faults/scenario.js';
-import { staleDiagnosis } from '../../src/lab/diagnose.js';
+import { lostDoorbellDiagnosis, staleDiagnosis } from '../../src/lab/diagnose.js';
 import { datagramTotals, startDatagrams, startStream } from '../../src/faults/traffic.js';
 import { ip } from '../../src/tools/system.js';
-import { bootLab } from '../../src/lab/lab.js';
+import { bootLab, type Lab } from '../../src/lab/lab.js';
 
 describe('known kernel wedges', () => {
   it('a netdev reset on the RC whose LINK_DOWN doorbell is lost: the old session rewrites the RC rx_info, ntb0 TX stays stopped', () => {
@@ -33,10 +33,9 @@ describe('known kernel wedges', () => {
     expect(staleDiagnosis(lab)).toMatch(/^; qp0: rc sees free tx \d+ although only 1 of the 1 frame\(s\) it sent since the QP reset are unconsumed \(expected 13 free\): a completion of the previous QP session rewrote its rx_info after the reset$/);
   });
 
-  it('MTU 1500 → 65510 on both boards under a UDP flood: stale descriptors wedge the ring, and the diagnosis names them even when the sender wrapped to the receiver\'s index', () => {
-    // Seed 5: ep writes 15 frames after its QP reset (once round the 15-slot ring) and rc takes
-    // none of them after its own, so ep's tx_index stands at rc's rx_index again.
-    const lab = bootLab({ seed: 5, payload: 'functional', params: { transport: { useDma: true }, netdev: {} } });
+  /** MTU 1500 → 65510 on both boards `changeAfterMs` into a UDP flood from the EP; then 100 datagrams more, and what arrived of them. */
+  const mtuChangeUnderFlood = (seed: number, changeAfterMs: number): { lab: Lab; laterReceived: number } => {
+    const lab = bootLab({ seed, payload: 'functional', params: { transport: { useDma: true }, netdev: {} } });
     const env = (b: 'rc' | 'ep') => ({ lab, board: lab.boards[b], vars: new Map<string, string>() });
     for (const b of ['rc', 'ep'] as const) expect(ip(['ip', 'link', 'set', 'ntb0', 'mtu', '1500'], env(b)).status).toBe(0);
     lab.sim.run({ until: lab.sim.now + 50e6 });
@@ -46,15 +45,33 @@ describe('known kernel wedges', () => {
     expect(runLine(`ip neigh replace 10.0.0.1 lladdr ${mac('rc')} dev ntb0 nud permanent`, env('ep'), labCommands()).status).toBe(0);
     expect(runLine(`ip neigh replace 10.0.0.2 lladdr ${mac('ep')} dev ntb0 nud permanent`, env('rc'), labCommands()).status).toBe(0);
     startDatagrams(lab, { from: 'ep', flows: 1, datagrams: 3000, size: 1400, port: 6000 });
-    lab.sim.run({ until: lab.sim.now + 3e6 });
+    lab.sim.run({ until: lab.sim.now + changeAfterMs * 1e6 });
     for (const b of ['rc', 'ep'] as const) expect(ip(['ip', 'link', 'set', 'ntb0', 'mtu', '65510'], env(b)).status).toBe(0);
     lab.sim.run({ until: lab.sim.now + 2e9 });
     const later = startDatagrams(lab, { from: 'ep', flows: 1, datagrams: 100, size: 1000, port: 6100, intervalNs: 1_000_000 });
     lab.sim.run({ until: lab.sim.now + 1e9 });
-    expect(datagramTotals(later).received).toBeLessThan(100);
+    return { lab, laterReceived: datagramTotals(later).received };
+  };
+
+  it('MTU 1500 → 65510 on both boards under a UDP flood: stale descriptors wedge the ring, and the diagnosis names them even when the sender wrapped to the receiver\'s index', () => {
+    // Seed 5: ep writes 15 frames after its QP reset (once round the 15-slot ring) and rc takes
+    // none of them after its own, so ep's tx_index stands at rc's rx_index again.
+    const { lab, laterReceived } = mtuChangeUnderFlood(5, 3);
+    expect(laterReceived).toBeLessThan(100);
     const [s, r] = [lab.boards.ep.transport()?.qps[0], lab.boards.rc.transport()?.qps[0]];
     expect(s?.txIndex).toBe(r?.rxIndex);
     expect(staleDiagnosis(lab)).toMatch(/^; qp0: ep has written \d+ frame\(s\) since its QP reset, up to slot \d+, rc has taken \d+ since its own and waits at slot \d+: the two ends' ring indices diverged/);
+  });
+
+  it('MTU 1500 → 65510 under a UDP flood, the sender past a full ring: it wrote over frames the receiver had not read, which refuses the next one (rx_err_ver), and the diagnosis says so, not a lost doorbell', () => {
+    const { lab, laterReceived } = mtuChangeUnderFlood(1, 4);
+    expect(laterReceived).toBe(0);
+    const [s, r] = [lab.boards.ep.transport()?.qps[0], lab.boards.rc.transport()?.qps[0]];
+    expect(s?.stats.txPkts).toBeGreaterThan((r?.txRing.maxEntry ?? 0));
+    expect(r?.stats.rxPkts).toBe(0);
+    expect(r?.stats.rxErrVer).toBeGreaterThan(0);
+    expect(lostDoorbellDiagnosis(lab)).toBe('');
+    expect(staleDiagnosis(lab)).toMatch(/^; qp0: ep has written 1[6-9] frame\(s\) since its QP reset, up to slot \d+, though rc has taken 0 since its own: its rx_info \(all free at its reset, then rewritten by the previous session's completions\) let it write over frames rc had not read; rc waits at slot 0 for ver 0, finds ver [1-9]\d* and refuses it at each doorbell \(rx_err_ver [1-9]\d*\)$/);
   });
 
   it('clear_rx_ring_on_qp_link clears only after its own client\'s link down: a peer up again on the stale QP_LINKS bit keeps its new-session frames (a netdev reset on the RC 30 ms into a stream)', () => {
