@@ -187,6 +187,11 @@ export class Host {
     this.defaultAffinity = this.checkCpuMask(mask, 'irq default_smp_affinity');
   }
 
+  /** smp_processor_id(): the CPU whose step is running now, CPU 0 outside any step (a hardware model's event). */
+  thisCpu(): Cpu {
+    return this.runningCpu ?? (this.cpus[0] as Cpu);
+  }
+
   /** Allocate an interrupt vector with `handler` (request_irq). */
   requestIrq(name: string, handler: IrqHandler, options: IrqOptions = {}): IrqVector {
     const irq = new IrqVector(this, this.nextIrq++, { name, handler, affinity: options.affinity ?? this.defaultAffinity });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createHost, createSimulation, formatPrintk, getProfile, LOG_BUF_LINES } from '../src/index.js';
+import { quietHost } from './helpers.js';
 
 describe('Host kernel log (printk / dmesg)', () => {
   it('stamps each line with the uptime since the host booted, as "[%5lu.%06lu] "', () => {
@@ -37,5 +38,21 @@ describe('Host cache topology', () => {
     const x86 = createHost(sim, { name: 'x', profile: getProfile('x86-server') });
     expect(x86.cpus.every((a) => x86.cpus.every((b) => x86.sharesCache(a, b)))).toBe(true);
     expect(x86.cacheSiblings(x86.cpu(13)).map((o) => o.id)).toEqual([14, 15, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+  });
+});
+
+describe('Host.thisCpu (smp_processor_id)', () => {
+  it('is the CPU whose step runs the caller, CPU 0 outside any step', () => {
+    const { sim, host } = quietHost();
+    const seen: number[] = [];
+    expect(host.thisCpu().id).toBe(0);
+    const t = host.createTasklet('t', () => {
+      seen.push(host.thisCpu().id);
+      return false;
+    });
+    t.schedule(host.cpu(3));
+    sim.at(1_000, () => seen.push(host.thisCpu().id));
+    sim.run();
+    expect(seen).toEqual([3, 0]);
   });
 });

@@ -663,14 +663,15 @@ export class NetDevice {
   /**
    * Wake TX queue `q` (netif_wake_subqueue → netif_tx_wake_queue): if it was stopped, schedule
    * its qdisc (`__netif_schedule`, whether or not it holds packets) on the NET_TX output queue of
-   * the waker's CPU `on` (default CPU 0: the kernel's is this_cpu, so a caller passes its context).
+   * the waker's CPU (this_cpu): `on`, or by default the CPU running the caller (`Host.thisCpu`:
+   * a link work's kworker, say), CPU 0 outside any step.
    */
   netifWakeSubqueue(q: number, on?: Cpu | ExecContext): void {
     const txq = this.txQueue(q);
     if (!txq.stopped) return;
     txq.stopped = false;
     txq.wakes++;
-    this.stack.netifSchedule(txq, on === undefined ? this.host.cpu(0) : 'cpu' in on ? on.cpu : on);
+    this.stack.netifSchedule(txq, on === undefined ? this.host.thisCpu() : 'cpu' in on ? on.cpu : on);
   }
 
   /** Start queue 0 (netif_start_queue). */
