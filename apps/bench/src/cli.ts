@@ -49,9 +49,9 @@ const COMMAND_HELP: Readonly<Record<string, string>> = {
   sweep: `  sweep AXIS=V1,V2… [--runs N] [--duration S] [--shard I/N] [--out PATH] [--html PATH] [--workers N]
                                 axes: queues mws doorbell ep_doorbell affinity transport_mtu
                                 use_dma use_tx_dma use_rx_dma num_tx_dma_chan num_rx_dma_chan
-                                dma_channels tx_memcpy_offload hz wake_timer direction
-                                protocol variant profile server_cpu congestion txqueuelen
-                                qdisc mtu, and any numeric profile parameter GROUP.FIELD
+                                dma_channels tx_memcpy_offload hz wake_timer hrtimer_mode
+                                direction protocol variant profile server_cpu congestion
+                                txqueuelen qdisc mtu, and any numeric profile parameter GROUP.FIELD
                                 (memory.readUncachedMBps=39,78)
                                 global --param/--doorbell/--mws/--ep-doorbell/--sysctl set the base
                                 configuration under the axes (an axis overrides); a failed run is kept

@@ -109,6 +109,7 @@ describe('ntb-bench CLI', () => {
       [['merge', badJson], 1, `ntb-bench: merge: '${badJson}': invalid JSON: Unexpected end of JSON input\n`],
       [['--trace', join(dir, 'no/such/dir/t.jsonl'), 'ethtool', '-l', 'ntb0'], 1, `ntb-bench: --trace '${join(dir, 'no/such/dir/t.jsonl')}': No such file or directory\n`],
       [['--param', 'ntb_netdev.wake_timer', 'lab'], 1, "ntb-bench: ntb_netdev: '' invalid for parameter 'wake_timer' (allowed jiffy, hrtimer)\n"],
+      [['--param', 'ntb_netdev.hrtimer_mode=pinned', 'lab'], 1, "ntb-bench: ntb_netdev: 'pinned' invalid for parameter 'hrtimer_mode' (allowed soft, hard)\n"],
       [['--param', 'ntb_transport.transport_mtu=1', 'lab'], 1, 'ntb-bench: ntb_transport.transport_mtu: got 1, allowed an integer in 13..4294967295\n'],
     ];
     for (const [argv, code, err] of cases) expect.soft({ argv, ...(await run(argv)) }).toEqual({ argv, code, out: '', err });

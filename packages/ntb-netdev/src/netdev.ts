@@ -12,7 +12,7 @@
  * one jiffy (4 ms at HZ=250) after the stop. A TX completion wakes the subqueue once
  * `tx_start` (10) slots are free; the timer re-arms while fewer than `tx_stop` are free.
  */
-import { ERRNO, type ExecContext, type Hrtimer, type Timer, showValue } from '@ntbsim/kernel';
+import { ERRNO, type ExecContext, type Hrtimer, type HrtimerMode, type Timer, showValue } from '@ntbsim/kernel';
 import { ARP_PLEN, createNetDevice, ETH_HLEN, ETH_P_ARP, ethRandomAddr, ethTypeTrans, NETIF_F, netifRx, skbFromFrame, skbToFrame, type NetDevice, type NetDeviceOps, type NetdevTx, type NetStack, type Skb } from '@ntbsim/net-core';
 import { PAYLOAD_HEADER_SIZE, type NtbTransport, type TransportQp } from '@ntbsim/ntb-transport';
 import { NtbNetdevError } from './errors.js';
@@ -51,10 +51,11 @@ export function frameHeaderLength(frame: Uint8Array): number {
 
 const VARIANTS: readonly NtbNetdevVariant[] = ['mq', 'baseline'];
 const WAKE_TIMERS: readonly WakeTimerKind[] = ['jiffy', 'hrtimer'];
+const HRTIMER_MODES: readonly HrtimerMode[] = ['soft', 'hard'];
 const PAYLOADS: readonly PayloadMode[] = ['functional', 'timing'];
 
 /** The fields of NtbNetdevOptions. */
-const OPTION_KEYS = ['name', 'variant', 'queues', 'wakeTimer', 'hrtimerNs', 'payload', 'rxqSize', 'clientDev'] as const satisfies readonly (keyof NtbNetdevOptions)[];
+const OPTION_KEYS = ['name', 'variant', 'queues', 'wakeTimer', 'hrtimerNs', 'hrtimerMode', 'payload', 'rxqSize', 'clientDev'] as const satisfies readonly (keyof NtbNetdevOptions)[];
 
 /**
  * Check driver options before anything is created: throws NtbNetdevError (EINVAL) naming an
@@ -75,6 +76,7 @@ export function validateNtbNetdevOptions(options: NtbNetdevOptions): void {
   };
   oneOf('variant', options.variant, VARIANTS);
   oneOf('wakeTimer', options.wakeTimer, WAKE_TIMERS);
+  oneOf('hrtimerMode', options.hrtimerMode, HRTIMER_MODES);
   oneOf('payload', options.payload, PAYLOADS);
   int('queues', options.queues, 1, NTB_NETDEV_MAX_QUEUES);
   int('hrtimerNs', options.hrtimerNs, 1, Number.MAX_SAFE_INTEGER);
@@ -97,7 +99,7 @@ export class NtbNetdevQueue {
     readonly qp: TransportQp,
   ) {
     const host = dev.ndev.host;
-    this.timer = dev.wakeTimer === 'hrtimer' ? host.createHrtimer(`ntb_netdev q${qid} tx_timer`, (ctx) => dev.txTimer(this, ctx), 'soft') : host.createTimer(`ntb_netdev q${qid} tx_timer`, (ctx) => dev.txTimer(this, ctx));
+    this.timer = dev.wakeTimer === 'hrtimer' ? host.createHrtimer(`ntb_netdev q${qid} tx_timer`, (ctx) => dev.txTimer(this, ctx), dev.hrtimerMode) : host.createTimer(`ntb_netdev q${qid} tx_timer`, (ctx) => dev.txTimer(this, ctx));
   }
 }
 
@@ -111,6 +113,8 @@ export class NtbNetdev {
   readonly variant: NtbNetdevVariant;
   /** Wake mechanism. */
   readonly wakeTimer: WakeTimerKind;
+  /** How the hrtimer variant's timer is armed (HRTIMER_MODE_REL_SOFT or HRTIMER_MODE_REL). */
+  readonly hrtimerMode: HrtimerMode;
   /** Payload fidelity. */
   readonly payload: PayloadMode;
   private readonly hrtimerNs: number;
@@ -125,6 +129,7 @@ export class NtbNetdev {
     validateNtbNetdevOptions(options);
     this.variant = options.variant ?? 'mq';
     this.wakeTimer = options.wakeTimer ?? 'jiffy';
+    this.hrtimerMode = options.hrtimerMode ?? 'soft';
     this.payload = options.payload ?? 'timing';
     this.hrtimerNs = options.hrtimerNs ?? 250_000;
     this.rxqSize = options.rxqSize ?? NTB_RXQ_SIZE;

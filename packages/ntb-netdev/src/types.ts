@@ -1,6 +1,7 @@
 /**
  * Contracts of the ntb_netdev model: driver options and the per-queue counters it keeps.
  */
+import type { HrtimerMode } from '@ntbsim/kernel';
 import type { TransportClientDriver } from '@ntbsim/ntb-transport';
 import type { NtbNetdev } from './netdev.js';
 
@@ -25,6 +26,8 @@ export interface NtbNetdevOptions {
   readonly wakeTimer?: WakeTimerKind;
   /** The hrtimer variant's period (ns). Default 250 µs (TrueNAS PR #311). */
   readonly hrtimerNs?: number;
+  /** How the hrtimer variant is armed: `soft` (HRTIMER_MODE_REL_SOFT: its callback runs in the HRTIMER softirq, after TASKLET in a pass) or `hard` (HRTIMER_MODE_REL: in hardirq context). Default `soft`. */
+  readonly hrtimerMode?: HrtimerMode;
   /** Payload fidelity. Default `timing`. */
   readonly payload?: PayloadMode;
   /** Receive buffers posted per queue (NTB_RXQ_SIZE). Default 100. */

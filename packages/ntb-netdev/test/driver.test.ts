@@ -3,7 +3,7 @@
  * driver on the host's ntb_transport bus and probes one ntb0 per transport; `rmmod` (unload) or
  * the bus's driver removal closes the netdev, frees its QPs and unregisters it from the stack.
  */
-import { ERRNO } from '@ntbsim/kernel';
+import { ERRNO, type HrtimerMode } from '@ntbsim/kernel';
 import { createNetStack } from '@ntbsim/net-core';
 import { TransportBus } from '@ntbsim/ntb-transport';
 import { describe, expect, it } from 'vitest';
@@ -220,7 +220,7 @@ describe('options and atomic loads', () => {
     const bad: [NtbNetdevOptions, RegExp][] = [
       [{ queues: Number.NaN }, /option queues: got NaN, allowed an integer in 1\.\.64/],
       // Not an object literal, so TypeScript's excess-property check does not see the misspelling.
-      [JSON.parse('{"queue": 2}') as NtbNetdevOptions, /unknown option queue; known: name, variant, queues, wakeTimer, hrtimerNs, payload, rxqSize, clientDev/],
+      [JSON.parse('{"queue": 2}') as NtbNetdevOptions, /unknown option queue; known: name, variant, queues, wakeTimer, hrtimerNs, hrtimerMode, payload, rxqSize, clientDev/],
       [{ clientDev: 'ntb netdev0' }, /option clientDev: got "ntb netdev0", allowed a device name \(no spaces or \/\)/],
       [{ clientDev: 7 as unknown as string }, /option clientDev: got 7/],
       [{ queues: 1.5 }, /option queues: got 1\.5, allowed an integer in 1\.\.64/],
@@ -231,6 +231,7 @@ describe('options and atomic loads', () => {
       [{ payload: 'bogus' as PayloadMode }, /option payload: got "bogus", allowed functional \| timing/],
       [{ rxqSize: 0 }, /option rxqSize: got 0, allowed an integer in 1\.\.65535/],
       [{ hrtimerNs: -1 }, /option hrtimerNs: got -1/],
+      [{ hrtimerMode: 'pinned' as HrtimerMode }, /option hrtimerMode: got "pinned", allowed soft \| hard/],
     ];
     for (const [options, message] of bad) {
       let err: unknown = null;

@@ -6,6 +6,7 @@
  * module anyway; bad values and unknown modules are rejected with what is allowed.
  */
 import { kstrtoull } from '@ntbsim/kernel';
+import type { NtbNetdevOptions } from '@ntbsim/ntb-netdev';
 import { PERF_PARAM_NAMES, type PerfParams } from '@ntbsim/ntb-perf';
 import { DEFAULT_TRANSPORT_PARAMS, KERNEL_PARAM_NAMES, transportParams, type TransportParams } from '@ntbsim/ntb-transport';
 
@@ -22,12 +23,15 @@ export class ParamError extends Error {
   }
 }
 
+/** The ntb_netdev options a module parameter sets: queues at probe, driver variant, wake mechanism and how its hrtimer is armed. */
+export type NetdevParams = Pick<NtbNetdevOptions, 'queues' | 'variant' | 'wakeTimer' | 'hrtimerMode'>;
+
 /** Parameters of the two modules the lab loads. */
 export interface ModuleParams {
   /** ntb_transport parameters. */
   readonly transport: Partial<TransportParams>;
-  /** ntb_netdev options (queues at probe, driver variant, wake mechanism). */
-  readonly netdev: { readonly queues?: number; readonly variant?: 'mq' | 'baseline'; readonly wakeTimer?: 'jiffy' | 'hrtimer' };
+  /** ntb_netdev options. */
+  readonly netdev: NetdevParams;
   /** Parameters a module does not have: the kernel logs each and ignores it. */
   readonly unknown?: readonly UnknownParam[];
 }
@@ -106,6 +110,9 @@ export function applyParam(params: ModuleParams, spec: string, module?: string):
       case 'wake_timer':
         if (value !== 'jiffy' && value !== 'hrtimer') throw new ParamError(`ntb_netdev: '${value}' invalid for parameter 'wake_timer' (allowed jiffy, hrtimer)`);
         return { ...params, netdev: { ...params.netdev, wakeTimer: value } };
+      case 'hrtimer_mode':
+        if (value !== 'soft' && value !== 'hard') throw new ParamError(`ntb_netdev: '${value}' invalid for parameter 'hrtimer_mode' (allowed soft, hard)`);
+        return { ...params, netdev: { ...params.netdev, hrtimerMode: value } };
       default:
         return withUnknown(params, { module: 'ntb_netdev', name });
     }

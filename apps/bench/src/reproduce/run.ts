@@ -71,7 +71,7 @@ export function bootScenario(scenario: RunConfig, options: RunOptions): Lab {
     payload: options.payload,
     doorbell: { rc: scenario.doorbell, ep: scenario.doorbell },
     vntb: { mwSizes: scenario.mwSize === undefined ? seedMwSizes(mws) : Array.from({ length: mws }, () => scenario.mwSize as number), ...(scenario.epDoorbell === 'irq' ? { doorbellIrq: true } : {}) },
-    params: { transport, netdev: { variant: scenario.variant, queues: scenario.queues, ...(scenario.wakeTimer === undefined ? {} : { wakeTimer: scenario.wakeTimer }) } },
+    params: { transport, netdev: { variant: scenario.variant, queues: scenario.queues, ...(scenario.wakeTimer === undefined ? {} : { wakeTimer: scenario.wakeTimer }), ...(scenario.hrtimerMode === undefined ? {} : { hrtimerMode: scenario.hrtimerMode }) } },
     sysctl: { 'net.core.wmem_max': 1 << 30, 'net.core.rmem_max': 1 << 30, ...scenario.sysctl },
   });
   if (scenario.txqueuelen !== undefined) for (const board of [lab.boards.rc, lab.boards.ep]) board.netdev()?.ndev.setTxqueuelen(scenario.txqueuelen);

@@ -52,6 +52,8 @@ export interface RunConfig {
   readonly transport?: Readonly<Record<string, number | boolean>>;
   /** ntb_netdev wake mechanism. */
   readonly wakeTimer?: 'jiffy' | 'hrtimer';
+  /** How the hrtimer wake is armed: `soft` (HRTIMER_MODE_REL_SOFT, the default) or `hard`. */
+  readonly hrtimerMode?: 'soft' | 'hard';
   /** Which way the data flows: the seed's EP → RC (client on the EP), or RC → EP. */
   readonly direction?: 'ep-to-rc' | 'rc-to-ep';
   /** Sysctls for both boards. */

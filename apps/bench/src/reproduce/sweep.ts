@@ -14,6 +14,7 @@ import { ACK_BOUND_COLOR, esc, PAGE_HEAD, scrollBox, svgOpen } from './report.js
 import { profileDigest, ranOnOneQueue, runPool, runSeed, sdCell, TERM_WIDTH, wrapText, type Job, type JobOutcome } from './reproduce.js';
 import { summarize, type RunConfig } from './scenarios.js';
 import { bootScenario, RunFailure } from './run.js';
+import type { NetdevParams } from '../lab/params.js';
 
 /** The axes a sweep can vary, with the values each accepts. */
 export const AXES = {
@@ -31,6 +32,7 @@ export const AXES = {
   tx_memcpy_offload: '0 | 1',
   hz: '100 | 250 | 300 | 1000',
   wake_timer: 'jiffy | hrtimer',
+  hrtimer_mode: 'soft | hard',
   direction: 'ep-to-rc | rc-to-ep',
   protocol: 'tcp | udp',
   variant: 'mq | baseline',
@@ -113,6 +115,7 @@ function checkValue(axis: AxisName, v: string): void {
       case 'protocol':
       case 'variant':
       case 'wake_timer':
+      case 'hrtimer_mode':
       case 'congestion':
         return AXES[axis].split(' | ').includes(v);
       case 'qdisc':
@@ -144,7 +147,7 @@ export interface SweepBase {
   /** ntb_transport parameters (`--param ntb_transport.*`). */
   readonly transport?: Readonly<Record<string, number | boolean>>;
   /** ntb_netdev options (`--param ntb_netdev.*`). */
-  readonly netdev?: { readonly queues?: number; readonly variant?: 'mq' | 'baseline'; readonly wakeTimer?: 'jiffy' | 'hrtimer' };
+  readonly netdev?: NetdevParams;
   /** Doorbell code on both boards (`--doorbell`). */
   readonly doorbell?: 'legacy' | 'per-bit';
   /** Memory windows (`--mws`). */
@@ -159,7 +162,7 @@ export interface SweepBase {
 export function describeBase(base: SweepBase | undefined): string[] {
   if (base === undefined) return [];
   const names: Readonly<Record<string, string>> = KERNEL_PARAM_NAMES;
-  const netdevNames: Readonly<Record<string, string>> = { queues: 'ntb_num_queues', variant: 'variant', wakeTimer: 'wake_timer' };
+  const netdevNames: Readonly<Record<string, string>> = { queues: 'ntb_num_queues', variant: 'variant', wakeTimer: 'wake_timer', hrtimerMode: 'hrtimer_mode' };
   const val = (v: unknown): string => (typeof v === 'boolean' ? (v ? '1' : '0') : String(v));
   return [
     ...Object.entries(base.transport ?? {}).map(([k, v]) => `ntb_transport.${names[k] ?? k}=${val(v)}`),
@@ -188,6 +191,7 @@ export function expandGrid(grid: Grid, base: SweepBase = {}): SweepPoint[] {
     const doorbell = (v.doorbell ?? base.doorbell ?? 'per-bit') as 'legacy' | 'per-bit';
     const mws = v.mws === undefined ? base.mws : Number(v.mws);
     const wakeTimer = (v.wake_timer ?? base.netdev?.wakeTimer) as 'jiffy' | 'hrtimer' | undefined;
+    const hrtimerMode = (v.hrtimer_mode ?? base.netdev?.hrtimerMode) as 'soft' | 'hard' | undefined;
     const epDoorbell = (v.ep_doorbell ?? base.epDoorbell) as 'poll' | 'irq' | undefined;
     const config: RunConfig = {
       id: Object.entries(v).map(([k, x]) => `${k}=${x}`).join(',') || 'default',
@@ -199,6 +203,7 @@ export function expandGrid(grid: Grid, base: SweepBase = {}): SweepPoint[] {
       transport,
       ...(mws === undefined ? {} : { mwCount: mws }),
       ...(wakeTimer === undefined ? {} : { wakeTimer }),
+      ...(hrtimerMode === undefined ? {} : { hrtimerMode }),
       ...(epDoorbell === undefined ? {} : { epDoorbell }),
       ...(v.direction === undefined ? {} : { direction: v.direction as 'ep-to-rc' | 'rc-to-ep' }),
       ...(v.server_cpu === undefined || v.server_cpu === 'any' ? {} : { serverCpu: Number(v.server_cpu) }),

@@ -230,6 +230,17 @@ describe('the two-board lab', () => {
     expect(nd?.ndev.netifCarrierOk()).toBe(true);
   });
 
+  it('modprobe ntb_netdev wake_timer=hrtimer hrtimer_mode=hard arms the wake timer in hardirq mode; a bad mode fails the load as the kernel does', () => {
+    const l = bootLab({ seed: 8 });
+    expect(sh(l, 'ep', 'sudo rmmod ntb_netdev').status).toBe(0);
+    expect(sh(l, 'ep', 'sudo modprobe ntb_netdev wake_timer=hrtimer hrtimer_mode=pinned')).toMatchObject({ status: 1, stderr: "modprobe: ERROR: could not insert 'ntb_netdev': Invalid argument\n" });
+    expect(sh(l, 'ep', 'dmesg').stdout).toContain("ntb_netdev: 'pinned' invalid for parameter 'hrtimer_mode'\n");
+    expect(l.boards.ep.netdev()).toBeNull();
+    expect(sh(l, 'ep', 'sudo modprobe ntb_netdev wake_timer=hrtimer hrtimer_mode=hard').status).toBe(0);
+    const nd = l.boards.ep.netdev();
+    expect([nd?.wakeTimer, nd?.hrtimerMode, nd?.queues[0]?.timer.kind]).toEqual(['hrtimer', 'hard', 'hardirq']);
+  });
+
   it('rmmod ntb_transport (after ntb_netdev) and modprobe ntb_netdev reload the stack; ip addr add/del configure the new ntb0; an EP-side reload needs the host to reload too', () => {
     const l = bootLab({ seed: 8 });
     const carrier = (b: 'rc' | 'ep'): boolean | undefined => l.boards[b].netdev()?.ndev.netifCarrierOk();

@@ -27,6 +27,12 @@ describe('sweep grids', () => {
     expect(expandGrid(parseGrid(['server_cpu=any,0,3'])).map((x) => x.config.serverCpu)).toEqual([undefined, 0, 3]);
     expect(expandGrid(parseGrid(['ep_doorbell=poll,irq'])).map((x) => x.config.epDoorbell)).toEqual(['poll', 'irq']);
     expect(expandGrid(parseGrid(['queues=2']))[0]?.config.epDoorbell).toBeUndefined();
+    expect(expandGrid(parseGrid(['wake_timer=hrtimer', 'hrtimer_mode=soft,hard'])).map((x) => [x.config.wakeTimer, x.config.hrtimerMode])).toEqual([
+      ['hrtimer', 'soft'],
+      ['hrtimer', 'hard'],
+    ]);
+    expect(() => parseGrid(['hrtimer_mode=pinned'])).toThrow('sweep: hrtimer_mode=pinned: allowed soft | hard');
+    expect(describeBase({ netdev: { wakeTimer: 'hrtimer', hrtimerMode: 'hard' } })).toEqual(['ntb_netdev.wake_timer=hrtimer', 'ntb_netdev.hrtimer_mode=hard']);
   });
 
   it('puts every point on the base configuration, an axis overriding what it names', () => {
