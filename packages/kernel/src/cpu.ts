@@ -80,10 +80,14 @@ const TASKLET_NR = SOFTIRQ_VECTORS.indexOf('TASKLET');
  * pass handles the vectors pending when it began in ascending vector number (HI, TIMER, …,
  * RCU), and a vector's handler takes the work queued on it when the handler starts (as
  * tasklet_action takes its list); work raised on a vector the pass has already handled, or
- * left out of it, or queued while its handler runs, waits for the next pass.
+ * left out of it, or queued while its handler runs, waits for the next pass. Each handler
+ * entry counts once for its vector (kstat_incr_softirqs_this_cpu), however much work it takes.
  */
 class SoftirqQueue {
   private readonly q = SOFTIRQ_VECTORS.map(() => new Deque<Runnable>());
+  /** Handler entries per vector (the CPU's kstat softirqs[]). */
+  constructor(private readonly counts: Float64Array) {}
+
   /** Number of runs pending, every vector. */
   length = 0;
   /** Vectors of the current pass not yet handled (bit n: vector n). */
@@ -126,6 +130,7 @@ class SoftirqQueue {
       }
       this.vec = 31 - Math.clz32(this.passMask & -this.passMask);
       this.vecLeft = (this.q[this.vec] as Deque<Runnable>).length;
+      this.counts[this.vec] = (this.counts[this.vec] as number) + 1;
     }
     return true;
   }
@@ -222,7 +227,9 @@ class Ksoftirqd implements Runnable {
 /** One CPU of a host. */
 export class Cpu {
   private readonly hardq = new Deque<Runnable>();
-  private readonly softq = new SoftirqQueue();
+  /** Softirq handler entries per vector (kstat_cpu's softirqs[], indexed as SOFTIRQ_VECTORS). */
+  private readonly softirqRuns = new Float64Array(SOFTIRQ_VECTORS.length);
+  private readonly softq = new SoftirqQueue(this.softirqRuns);
   /** Queued process contexts (kthreads, user tasks, ksoftirqd), in arrival order, and their vruntimes. */
   private readonly procq: Runnable[] = [];
   private readonly procV: number[] = [];
@@ -261,8 +268,6 @@ export class Cpu {
   /** A stretch started at irq exit runs while the softirq work is handed over to ksoftirqd. */
   private irqExitStretch = false;
   private ksoftirqd: Ksoftirqd | null = null;
-  /** Softirq runs per vector (kstat_cpu's softirqs[], indexed as SOFTIRQ_VECTORS). */
-  private readonly softirqRuns = new Float64Array(SOFTIRQ_VECTORS.length);
   /** The task that last held the CPU (ksoftirqd included), null for the idle task. */
   private lastTask: Runnable | null = null;
   private switches = 0;
@@ -495,12 +500,7 @@ export class Cpu {
     return this.switches;
   }
 
-  /** @internal A softirq run of vector number `nr` starts here (kstat_incr_softirqs_this_cpu). */
-  countSoftirq(nr: number): void {
-    this.softirqRuns[nr] = (this.softirqRuns[nr] as number) + 1;
-  }
-
-  /** Softirq runs on this CPU since boot, per vector in SOFTIRQ_VECTORS order (kstat_softirqs_cpu: a row of /proc/softirqs is one index across the CPUs). */
+  /** Softirq handler entries on this CPU since boot, once per vector per __do_softirq pass that handles it, per vector in SOFTIRQ_VECTORS order (kstat_softirqs_cpu: a row of /proc/softirqs is one index across the CPUs). */
   softirqCounts(): number[] {
     return Array.from(this.softirqRuns);
   }

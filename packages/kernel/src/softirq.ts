@@ -6,9 +6,8 @@
  * another CPU while it still runs elsewhere is deferred until that run ends. A softirq (such as
  * NET_RX) is one tasklet-like instance per CPU, so it may run on several CPUs at once.
  *
- * Every run counts once for its vector on the CPU it runs on (kstat_incr_softirqs_this_cpu,
- * what /proc/softirqs shows): the kernel counts a vector once per __do_softirq pass however
- * many of its tasklets the pass runs, the model once per tasklet run.
+ * What /proc/softirqs shows is counted by the CPU: once per vector per __do_softirq pass that
+ * handles it (kstat_incr_softirqs_this_cpu), however many of its tasklets the pass runs.
  */
 import { cpuOf, type Cpu } from './cpu.js';
 import { KernelError } from './errors.js';
@@ -83,7 +82,6 @@ export class Tasklet implements Runnable {
       if (!this.scheduled) return false;
       this.scheduled = false;
       this.runningOn = ctx.cpu;
-      ctx.cpu.countSoftirq(this.softirqNr);
       ctx.charge(this.host.costs.softirqEntry());
     } else if (this.runningOn !== ctx.cpu) {
       this.retryOn = ctx.cpu;

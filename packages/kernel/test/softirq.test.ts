@@ -184,7 +184,7 @@ describe('__do_softirq passes', () => {
 });
 
 describe('softirq statistics (kstat softirqs, /proc/softirqs)', () => {
-  it('counts each run once for its vector on the CPU it runs on: tasklets TASKLET, a softirq its own vector, timers TIMER and soft hrtimers HRTIMER', () => {
+  it('counts a vector on the CPU it runs on: tasklets TASKLET, a softirq its own vector, timers TIMER and soft hrtimers HRTIMER', () => {
     const { sim, host } = quietHost();
     const vec = (name: string): number => SOFTIRQ_VECTORS.indexOf(name as SoftirqVector);
     const t = host.createTasklet('t', () => false);
@@ -209,6 +209,31 @@ describe('softirq statistics (kstat softirqs, /proc/softirqs)', () => {
     // A hard hrtimer's callback runs in hardirq context: no softirq run.
     expect(counts.reduce((s, c) => s + (c[vec('HRTIMER')] ?? 0), 0)).toBe(1);
     expect(counts.every((c) => c.length === SOFTIRQ_VECTORS.length)).toBe(true);
+  });
+
+  it('counts a vector once per pass that handles it, however many of its tasklets the pass runs', () => {
+    const { sim, host } = quietHost();
+    const nr = SOFTIRQ_VECTORS.indexOf('TASKLET');
+    const ts = [0, 1, 2].map((i) => host.createTasklet(`t${i}`, (ctx) => {
+      ctx.charge(1_000);
+      return false;
+    }));
+    // One interrupt schedules all three: one pass, one TASKLET handler entry.
+    host.requestIrq('dev', (ctx) => ts.forEach((t) => t.schedule(ctx)), { affinity: 1 }).raise();
+    sim.run();
+    expect(ts.map((t) => t.runs)).toEqual([1, 1, 1]);
+    expect(host.cpu(0).softirqCounts()[nr]).toBe(1);
+    // A tasklet that schedules itself again runs in the next pass: a second entry.
+    let again = true;
+    const self: Tasklet = host.createTasklet('self', () => {
+      if (again) self.schedule(host.cpu(0));
+      again = false;
+      return false;
+    });
+    self.schedule(host.cpu(0));
+    sim.run();
+    expect(self.runs).toBe(2);
+    expect(host.cpu(0).softirqCounts()[nr]).toBe(3);
   });
 
   it('a tasklet on a vector that is not a softirq is refused with EINVAL, naming the vectors', () => {
