@@ -65,7 +65,7 @@ const MARK: Record<string, string> = { pass: 'PASS', fail: 'FAIL', 'n/a': '-' };
 export const FAULTS_LEGEND: readonly (readonly [string, string])[] = [
   ['PASS', 'the invariant held'],
   ['FAIL', 'it did not (the details follow the matrix)'],
-  ['-', 'n/a: the scenario does not check it, or the known kernel weakness it shows wedged the traffic it needs (see known-weakness)'],
+  ['-', 'n/a: the scenario does not check it, or the known kernel weakness it shows wedged the traffic it needs (see known-weakness), or that weakness is a race this seed did not hit'],
   ['known-weakness', 'PASS when a known kernel weakness shows with the fix off, and stays away with the fix on, as expected'],
 ];
 
