@@ -52,7 +52,7 @@ import { FqCodel } from '@ntbsim/net-core';
 import { result, runsAsRoot, type CommandResult, type ShellEnv } from '../../types.js';
 import { matches } from '../net/iproute2.js';
 import { lookup, matchFromRoot, mqLeaf, rootOf, sumCounters, type Found } from './qdisc.js';
-import { CLASS_ID, devArg, duparg, extack, formatClassid, idArg, ifindexOf, major, PARENT_ID, QDISC_ID, refuse, requestDevice, rtnetlink, sprintTime, TC_H_ROOT, tcstatsText, TcExit, TcWords, type BasicStats, type QueueStats, type TcOptions } from './util.js';
+import { afterUsage, CLASS_ID, devArg, duparg, extack, formatClassid, idArg, ifindexOf, major, PARENT_ID, QDISC_ID, refuse, requestDevice, rtnetlink, sprintTime, TC_H_ROOT, tcstatsText, TcExit, TcWords, type BasicStats, type QueueStats, type TcOptions } from './util.js';
 
 /** tc_class.c usage(), on stderr. */
 export const CLASS_USAGE =
@@ -217,18 +217,6 @@ function listClasses(args: readonly string[], o: TcOptions, env: ShellEnv, usage
   if (o.graph) return result(printGraph(entries, o), '', 0);
   const shown = entries.filter((e) => (filter.qdisc === 0 || major(e.handle) === filter.qdisc) && (filter.classid === 0 || e.handle === filter.classid));
   return result(shown.map((e) => printClass(e, filter, o)).join(''), '', 0);
-}
-
-/** `run`'s result, or how a TcExit ended it, after the usage `help` words printed on stderr (tc prints it as it parses). */
-function afterUsage(usage: { text: string }, run: () => CommandResult): CommandResult {
-  let r: CommandResult;
-  try {
-    r = run();
-  } catch (e) {
-    if (!(e instanceof TcExit)) throw e;
-    r = e.result;
-  }
-  return { ...r, stderr: usage.text + r.stderr };
 }
 
 /** The commands that change classes, and their netlink message and flags (do_class). */

@@ -73,7 +73,7 @@ import { FqCodel, PFIFO_FAST_BANDS, PFIFO_FAST_PRIOMAP, type FqCodelParams, type
 import { result, runsAsRoot, type CommandResult, type ShellEnv } from '../../types.js';
 import { getUnsigned, strtod } from '../net/cparse.js';
 import { JsonWriter, matches } from '../net/iproute2.js';
-import { devArg, duparg, extack, formatClassid, idArg, IFNAME_MAX, ifindexOf, invarg, major, PARENT_ID, QDISC_ID, refuse, requestDevice, rtnetlink, sprintSize, sprintTime, tcstatsText, TC_H_INGRESS, TC_H_ROOT, TcExit, TcWords, type BasicStats, type IdSyntax, type QueueStats, type TcOptions } from './util.js';
+import { afterUsage, devArg, duparg, extack, formatClassid, idArg, IFNAME_MAX, ifindexOf, invarg, major, PARENT_ID, QDISC_ID, refuse, requestDevice, rtnetlink, sprintSize, sprintTime, tcstatsText, TC_H_INGRESS, TC_H_ROOT, TcExit, TcWords, type BasicStats, type IdSyntax, type QueueStats, type TcOptions } from './util.js';
 
 /** tc_qdisc.c usage(), on stderr. */
 const QDISC_USAGE =
@@ -664,13 +664,10 @@ function qdiscModify(cmd: ModifyCmd, args: readonly string[], env: ShellEnv): Co
     if (cmd === 'delete') deleteQdisc(req, dev);
     else modifyQdisc(req, dev, board.stack);
   };
-  try {
+  return afterUsage({ text: usage }, () => {
     answer();
-  } catch (e) {
-    if (e instanceof TcExit) return result('', usage + e.result.stderr, e.result.status);
-    throw e;
-  }
-  return result('', usage, 0);
+    return result('', '', 0);
+  });
 }
 
 /** tc_qdisc.c do_qdisc: the listing, its usage, or a command that changes qdiscs. */

@@ -23,6 +23,18 @@ export class TcExit extends Error {
   }
 }
 
+/** `run`'s result, or how a TcExit ended it, after the usage `help` words printed on stderr (tc prints it as it parses). */
+export function afterUsage(usage: { text: string }, run: () => CommandResult): CommandResult {
+  let r: CommandResult;
+  try {
+    r = run();
+  } catch (e) {
+    if (!(e instanceof TcExit)) throw e;
+    r = e.result;
+  }
+  return { ...r, stderr: usage.text + r.stderr };
+}
+
 /** What tc's global options asked for (the ones that change a listing). */
 export interface TcOptions {
   stats: number;
