@@ -270,11 +270,20 @@ export class NtbNetdev {
       this.ndev.netifTxStopAllQueues();
       this.ndev.netifCarrierOff();
     }
-    for (const q of this.queues) {
-      q.qp.linkDown();
-      this.drainRx(q);
-      this.cancelTimer(q);
-    }
+    for (const q of this.queues) this.quiesce(q);
+  }
+
+  /** A running queue's teardown (ntb_netdev_close, ntb_dec_channels, ntb_inc_channels' unwind): QP link down, RX buffers drained, wake timer stopped. */
+  private quiesce(q: NtbNetdevQueue): void {
+    q.qp.linkDown();
+    this.drainRx(q);
+    this.cancelTimer(q);
+  }
+
+  /** ntb_netdev_update_carrier: the carrier is on while any QP's link is up. */
+  private updateCarrier(): void {
+    if (this.queues.some((o) => o.qp.linkQuery())) this.ndev.netifCarrierOn();
+    else this.ndev.netifCarrierOff();
   }
 
   private cancelTimer(q: NtbNetdevQueue): void {
@@ -468,8 +477,7 @@ export class NtbNetdev {
         if (status === 1) this.ndev.netifWakeSubqueue(q.qid);
         else this.ndev.netifStopSubqueue(q.qid);
       }
-      if (this.queues.some((o) => o.qp.linkQuery())) this.ndev.netifCarrierOn();
-      else this.ndev.netifCarrierOff();
+      this.updateCarrier();
     } else if (status === 1) {
       if (q.qp.linkQuery()) this.ndev.netifCarrierOn();
     } else {
@@ -535,15 +543,10 @@ export class NtbNetdev {
     if (running) for (const q of removed) this.ndev.netifStopSubqueue(q.qid);
     this.ndev.netifSetRealNumQueues(combined, combined);
     for (const q of removed) {
-      if (running) {
-        q.qp.linkDown();
-        this.drainRx(q);
-        this.cancelTimer(q);
-      }
+      if (running) this.quiesce(q);
       this.transport.freeQueue(q.qp);
     }
-    if (this.queues.some((q) => q.qp.linkQuery())) this.ndev.netifCarrierOn();
-    else this.ndev.netifCarrierOff();
+    this.updateCarrier();
     return 0;
   }
 
@@ -567,13 +570,7 @@ export class NtbNetdev {
     }
     if (rc !== 0) {
       created.reverse();
-      if (running) {
-        for (const q of created) {
-          q.qp.linkDown();
-          this.drainRx(q);
-          this.cancelTimer(q);
-        }
-      }
+      if (running) for (const q of created) this.quiesce(q);
       for (const q of created) this.transport.freeQueue(q.qp);
       return rc;
     }
