@@ -9,7 +9,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, realpathSync,
 import { dirname } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { getProfile, parseProfile, type PlatformProfile } from '@ntbsim/kernel';
+import { getProfile, parseProfile, toChromeTrace, type PlatformProfile } from '@ntbsim/kernel';
 import type { DoorbellMode, EpfPortMode } from '@ntbsim/ntb-hw-epf';
 import { labCommands } from './commands.js';
 import { bootLab, LabError, seedMwSizes, type BoardName, type Lab, type LabOptions } from './lab/lab.js';
@@ -97,13 +97,17 @@ const GLOBAL_OPTION_HELP: readonly (readonly [string, string])[] = [
     '--sysctl',
     '  --sysctl NAME=VALUE   a sysctl both boards set at boot, before ntb0 comes up (their sysctl.d),\n                        repeatable (net.core.default_qdisc=fq_codel); net.core.wmem_max and\n                        rmem_max are 1073741824 unless given\n',
   ],
-  ['--trace', '  --trace FILE          write the event trace (JSON lines) to FILE\n'],
+  ['--trace', '  --trace FILE          write the event trace (what ran on which CPU, when) to FILE\n'],
+  [
+    '--trace-format',
+    '  --trace-format FMT    jsonl (default: a JSON record per step) | chrome (Trace Event Format:\n                        open in ui.perfetto.dev or chrome://tracing, a track per CPU per board)\n',
+  ],
 ];
 
 /** The global options a command takes, when not all of them. */
 const COMMAND_GLOBALS: Readonly<Record<string, readonly string[]>> = {
   reproduce: ['--profile', '--seed', '--functional'],
-  sweep: GLOBAL_OPTION_HELP.map(([name]) => name).filter((n) => n !== '--trace'),
+  sweep: GLOBAL_OPTION_HELP.map(([name]) => name).filter((n) => n !== '--trace' && n !== '--trace-format'),
   merge: [],
   faults: ['--seed'],
   profile: ['--profile'],
@@ -155,6 +159,8 @@ interface Globals {
   epDoorbell?: 'poll' | 'irq';
   ports?: EpfPortMode;
   trace?: string;
+  /** `--trace-format`: how the trace is written. */
+  traceFormat?: TraceFormat;
   /** `--sysctl NAME=VALUE`s, in the order given. */
   sysctl: Record<string, string>;
 }
@@ -307,11 +313,16 @@ function parseGlobals(argv: string[]): { globals: Globals; rest: string[] } {
       const v = val();
       checkWritable(v, '--trace');
       g.trace = v;
+    } else if (a === '--trace-format') {
+      const v = val();
+      if (!isTraceFormat(v)) throw new UsageError(`--trace-format: '${v}' is not one of ${TRACE_FORMATS.join(', ')}`);
+      g.traceFormat = v;
     }
     else if (a === '-h' || a === '--help') rest.push('help');
     else if (a.startsWith('--')) throw new UsageError(`unknown option '${a}'`);
     else rest.push(a);
   }
+  if (g.traceFormat !== undefined && g.trace === undefined) throw new UsageError('--trace-format: it needs --trace FILE (where to write the trace)');
   return { globals: g, rest };
 }
 
@@ -333,9 +344,18 @@ function commands(): Map<string, Command> {
   return labCommands();
 }
 
-function writeTrace(lab: Lab, path: string | undefined): void {
-  if (path === undefined || lab.sim.trace === null) return;
-  writeFileSync(path, lab.sim.trace.toArray().map((r) => JSON.stringify(r)).join('\n') + '\n');
+const TRACE_FORMATS = ['jsonl', 'chrome'] as const;
+/** How `--trace` writes: JSON lines of the records, or the Trace Event Format. */
+type TraceFormat = (typeof TRACE_FORMATS)[number];
+const isTraceFormat = (v: string): v is TraceFormat => (TRACE_FORMATS as readonly string[]).includes(v);
+
+/** Write the lab's trace to `--trace FILE` in `--trace-format`; say on stderr when the ring dropped its oldest records. */
+function writeTrace(lab: Lab, g: Globals): void {
+  const trace = lab.sim.trace;
+  if (g.trace === undefined || trace === null) return;
+  const records = trace.toArray();
+  writeFileSync(g.trace, g.traceFormat === 'chrome' ? JSON.stringify(toChromeTrace(records, trace.dropped)) + '\n' : records.map((r) => JSON.stringify(r)).join('\n') + '\n');
+  if (trace.dropped > 0) process.stderr.write(`ntb-bench: --trace '${g.trace}': the last ${trace.capacity} records kept, ${trace.dropped} older ones dropped\n`);
 }
 
 /** Boot the lab of `g`; what the boards' kernels printed while booting goes to stderr, each line after its board's name. */
@@ -376,11 +396,11 @@ function runLab(g: Globals, args: string[]): number {
         writeResult(s.result, process.stdout, process.stderr);
       },
     });
-    writeTrace(lab, g.trace);
+    writeTrace(lab, g);
     for (const e of out.errors) process.stderr.write(`ntb-bench: ${e}\n`);
     return out.status;
   }
-  interactive(lab, { commands: commands(), input: process.stdin, output: process.stdout, errors: process.stderr, onClose: () => writeTrace(lab, g.trace) });
+  interactive(lab, { commands: commands(), input: process.stdin, output: process.stdout, errors: process.stderr, onClose: () => writeTrace(lab, g) });
   return 0;
 }
 
@@ -412,17 +432,17 @@ async function oneShot(g: Globals, tool: string, args: string[]): Promise<number
       process.on('SIGINT', sigint);
       await waitForeground(lab, { job, board: ep.board, write: (text) => process.stdout.write(text) });
       process.off('SIGINT', sigint);
-      writeTrace(lab, g.trace);
+      writeTrace(lab, g);
       reap(ep.board, [job]);
       const st = job.status();
       return st === null ? 1 : exitCode(st);
     }
-    writeTrace(lab, g.trace);
+    writeTrace(lab, g);
     return r.status;
   }
   const r = cmd([tool, ...args], ep);
   writeResult(r, process.stdout, process.stderr);
-  writeTrace(lab, g.trace);
+  writeTrace(lab, g);
   return r.status;
 }
 

@@ -96,6 +96,34 @@ describe('ntb-bench CLI', () => {
     expect((await run(['sweep', 'queues=9'])).err).toContain('queues=9: allowed integer 1..8');
   });
 
+  it('--trace writes what ran on which CPU: JSON lines, or with --trace-format chrome a Trace Event Format file for Perfetto', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ntbsim-trace-'));
+    const lines = join(dir, 't.jsonl');
+    const ping = ['ping', '-c', '2', '-i', '0.2', '-q', '10.0.0.1'];
+    expect((await run(['--trace', lines, ...ping])).code).toBe(0);
+    const records = readFileSync(lines, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(records.length).toBeGreaterThan(10);
+    for (const r of records) expect(Object.keys(r)).toEqual(['t', 'host', 'cpu', 'what', 'name', 'value', 'kind']);
+    expect(new Set(records.map((r) => r['host']))).toEqual(new Set(['rc', 'ep']));
+
+    const chrome = join(dir, 't.json');
+    const r = await run(['--trace', chrome, '--trace-format', 'chrome', ...ping]);
+    expect({ code: r.code, err: r.err }).toEqual({ code: 0, err: '' });
+    const trace = JSON.parse(readFileSync(chrome, 'utf8')) as { traceEvents: { name: string; ph: string; pid: number; tid: number; cat?: string; dur?: number; args?: { name?: string } }[]; displayTimeUnit: string; otherData: { records: number; dropped: number } };
+    expect(trace.displayTimeUnit).toBe('ns');
+    expect(trace.otherData).toMatchObject({ records: records.length, dropped: 0 });
+    const procs = new Map(trace.traceEvents.filter((e) => e.name === 'process_name').map((e) => [e.args?.name, e.pid]));
+    expect([...procs.keys()].sort()).toEqual(['ep', 'rc']);
+    const slices = trace.traceEvents.filter((e) => e.ph === 'X');
+    const sum = (pred: (e: (typeof slices)[number]) => boolean): number => slices.filter(pred).reduce((a, e) => a + (e.dur ?? 0), 0);
+    expect(Math.round(sum(() => true) * 1000)).toBe(records.reduce((a, x) => a + (x['value'] as number), 0));
+    expect(slices.some((e) => e.pid === procs.get('rc') && e.cat === 'softirq' && e.name.startsWith('ntb_transport rxc_db'))).toBe(true);
+    expect(slices.some((e) => e.pid === procs.get('ep') && e.cat === 'user' && e.name === 'ping')).toBe(true);
+
+    expect(await run(['--trace', chrome, '--trace-format', 'perfetto', ...ping])).toMatchObject({ code: 2, out: '', err: expect.stringMatching(/^ntb-bench: --trace-format: 'perfetto' is not one of jsonl, chrome\n/) as string });
+    expect(await run(['--trace-format', 'chrome', ...ping])).toMatchObject({ code: 2, out: '', err: expect.stringMatching(/^ntb-bench: --trace-format: it needs --trace FILE \(where to write the trace\)\n/) as string });
+  });
+
   it('rejects unreadable files, bad JSON and bad subcommand options before running anything', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ntbsim-cli-'));
     const badJson = join(dir, 'bad.json');
@@ -238,7 +266,7 @@ describe('ntb-bench CLI', () => {
 
   it('COMMAND --help (or -h) prints that command\'s usage and the global options it takes, status 0; the one-shot tools take theirs to the tool', async () => {
     const takes: Record<string, string[]> = {
-      lab: ['--profile', '--seed', '--functional', '--param', '--doorbell', '--mws', '--ep-doorbell', '--ntb-ports', '--sysctl', '--trace'],
+      lab: ['--profile', '--seed', '--functional', '--param', '--doorbell', '--mws', '--ep-doorbell', '--ntb-ports', '--sysctl', '--trace', '--trace-format'],
       reproduce: ['--profile', '--seed', '--functional'],
       sweep: ['--profile', '--seed', '--functional', '--param', '--doorbell', '--mws', '--ep-doorbell', '--ntb-ports', '--sysctl'],
       merge: [],

@@ -570,7 +570,7 @@ export class Cpu {
         this.softirqMidRun = more;
       }
       if (this.accountByName) this.accountName(r, k, cost);
-      if (this.tracing) sim.record({ host: this.host.name, cpu: this.id, what: 'run', name: r.name, value: cost });
+      if (this.tracing) sim.record({ host: this.host.name, cpu: this.id, what: 'run', name: r.name, value: cost, kind: CONTEXT_KINDS[k] as ContextKind });
       this.currentMore = more;
       if (cost > 0) {
         this.busyUntil = now + cost;

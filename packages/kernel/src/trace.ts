@@ -1,8 +1,11 @@
 /**
  * The optional event trace: a bounded ring buffer of what ran where and when. When it is
- * full the oldest records are overwritten; `dropped` counts them.
+ * full the oldest records are overwritten; `dropped` counts them. `toChromeTrace` turns the
+ * records into the Trace Event Format that Perfetto (ui.perfetto.dev) and chrome://tracing
+ * open: the timeline KernelShark draws from a board's `trace-cmd record -e irq -e sched`.
  */
 import type { Ns } from './time.js';
+import type { ContextKind } from './types.js';
 
 /** One trace record. */
 export interface TraceRecord {
@@ -18,6 +21,8 @@ export interface TraceRecord {
   readonly name: string;
   /** Cost charged (ns) or another number, 0 when unused. */
   readonly value: number;
+  /** The context kind a `run` record's step ran in (its accounting bucket). */
+  readonly kind?: ContextKind;
 }
 
 /** A bounded ring buffer of trace records. */
@@ -55,4 +60,97 @@ export class TraceBuffer {
   get length(): number {
     return this.count;
   }
+}
+
+/** One event of the Trace Event Format: a complete slice (`X`), an instant (`i`) or metadata (`M`); times in µs. */
+export interface ChromeTraceEvent {
+  /** Slice name (the context that ran), or the metadata's name (`process_name`, `thread_name`, …). */
+  readonly name: string;
+  /** Phase: `X` complete slice, `i` instant, `M` metadata. */
+  readonly ph: 'X' | 'i' | 'M';
+  /** Process id: one per host, from 1 in the order hosts first appear. */
+  readonly pid: number;
+  /** Thread id: the CPU index (-1, a track named `global`, for a record without a CPU). */
+  readonly tid: number;
+  /** Start (µs, ns precision); absent on metadata. */
+  readonly ts?: number;
+  /** Duration (µs) of an `X` slice. */
+  readonly dur?: number;
+  /** Category: the context kind of a slice (`hardirq`, `softirq`, `kthread`, `user`), or the record's `what`. */
+  readonly cat?: string;
+  /** Scope of an instant: `t`, the thread (CPU) track. */
+  readonly s?: 't';
+  /** Metadata values, or an instant's value. */
+  readonly args?: Readonly<Record<string, string | number>>;
+}
+
+/** A whole trace in the Trace Event Format's JSON object form. */
+export interface ChromeTrace {
+  /** The events: metadata first, then slices and instants in time order. */
+  readonly traceEvents: ChromeTraceEvent[];
+  /** How viewers show times. */
+  readonly displayTimeUnit: 'ns';
+  /** Where the trace came from and how many of its oldest records the ring dropped. */
+  readonly otherData: { readonly source: string; readonly records: number; readonly dropped: number };
+}
+
+/** ns → µs at ns precision (Trace Event Format times are µs). */
+const usOf = (ns: Ns): number => ns / 1000;
+
+/**
+ * The records as a Trace Event Format trace: a process per host, a thread per CPU (named
+ * `cpuN`; `global` for records without a CPU), a slice per run of a context, categorised by its kind; steps of one context that
+ * follow each other without a gap on a CPU are one slice (a long tasklet run charged in
+ * chunks). Records other than `run` become instants on their CPU's track. `dropped` is the
+ * ring's count of records lost before the first one given.
+ */
+export function toChromeTrace(records: readonly TraceRecord[], dropped = 0): ChromeTrace {
+  const pids = new Map<string, number>();
+  const tids = new Map<string, Set<number>>();
+  const body: ChromeTraceEvent[] = [];
+  /** The slice still open on each host/CPU track, extended while the same context runs on. */
+  const open = new Map<string, { name: string; cat: string; start: Ns; end: Ns; pid: number; tid: number }>();
+  const close = (key: string): void => {
+    const o = open.get(key);
+    if (o === undefined) return;
+    body.push({ name: o.name, cat: o.cat, ph: 'X', ts: usOf(o.start), dur: usOf(o.end - o.start), pid: o.pid, tid: o.tid });
+    open.delete(key);
+  };
+  for (const r of records) {
+    const hostName = r.host === '' ? 'simulation' : r.host;
+    let pid = pids.get(hostName);
+    if (pid === undefined) {
+      pid = pids.size + 1;
+      pids.set(hostName, pid);
+      tids.set(hostName, new Set());
+    }
+    const tid = r.cpu;
+    tids.get(hostName)?.add(tid);
+    const key = `${pid}/${tid}`;
+    if (r.what !== 'run') {
+      body.push({ name: r.name, cat: r.what, ph: 'i', s: 't', ts: usOf(r.t), pid, tid, args: { value: r.value } });
+      continue;
+    }
+    if (r.value <= 0) continue;
+    const cat = r.kind ?? 'run';
+    const o = open.get(key);
+    if (o !== undefined && o.name === r.name && o.cat === cat && o.end === r.t) {
+      o.end = r.t + r.value;
+      continue;
+    }
+    close(key);
+    open.set(key, { name: r.name, cat, start: r.t, end: r.t + r.value, pid, tid });
+  }
+  for (const key of [...open.keys()]) close(key);
+  body.sort((a, b) => (a.ts ?? 0) - (b.ts ?? 0) || a.pid - b.pid || a.tid - b.tid);
+  const meta: ChromeTraceEvent[] = [];
+  for (const [hostName, pid] of pids) {
+    meta.push({ name: 'process_name', ph: 'M', pid, tid: 0, args: { name: hostName } });
+    meta.push({ name: 'process_sort_index', ph: 'M', pid, tid: 0, args: { sort_index: pid } });
+    for (const tid of [...(tids.get(hostName) ?? [])].sort((a, b) => a - b)) {
+      meta.push({ name: 'thread_name', ph: 'M', pid, tid, args: { name: tid < 0 ? 'global' : `cpu${tid}` } });
+      meta.push({ name: 'thread_sort_index', ph: 'M', pid, tid, args: { sort_index: tid } });
+    }
+  }
+  return { traceEvents: [...meta, ...body], displayTimeUnit: 'ns', otherData: { source: 'ntbsim', records: records.length, dropped } };
 }
