@@ -103,7 +103,8 @@ describe('ntb-bench CLI', () => {
     expect((await run(['--trace', lines, ...ping])).code).toBe(0);
     const records = readFileSync(lines, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(records.length).toBeGreaterThan(10);
-    for (const r of records) expect(Object.keys(r)).toEqual(['t', 'host', 'cpu', 'what', 'name', 'value', 'kind']);
+    for (const r of records) expect(Object.keys(r)).toEqual(r['what'] === 'run' ? ['t', 'host', 'cpu', 'what', 'name', 'value', 'kind'] : ['t', 'host', 'cpu', 'what', 'name', 'value']);
+    expect(new Set(records.map((r) => r['what']))).toEqual(new Set(['run', 'wake']));
     expect(new Set(records.map((r) => r['host']))).toEqual(new Set(['rc', 'ep']));
 
     const chrome = join(dir, 't.json');
@@ -116,7 +117,8 @@ describe('ntb-bench CLI', () => {
     expect([...procs.keys()].sort()).toEqual(['ep', 'rc']);
     const slices = trace.traceEvents.filter((e) => e.ph === 'X');
     const sum = (pred: (e: (typeof slices)[number]) => boolean): number => slices.filter(pred).reduce((a, e) => a + (e.dur ?? 0), 0);
-    expect(Math.round(sum(() => true) * 1000)).toBe(records.reduce((a, x) => a + (x['value'] as number), 0));
+    expect(Math.round(sum(() => true) * 1000)).toBe(records.filter((x) => x['what'] === 'run').reduce((a, x) => a + (x['value'] as number), 0));
+    expect(trace.traceEvents.some((e) => e.ph === 'i' && e.cat === 'wake' && e.pid === procs.get('ep') && e.name === 'ping')).toBe(true);
     expect(slices.some((e) => e.pid === procs.get('rc') && e.cat === 'softirq' && e.name.startsWith('ntb_transport rxc_db'))).toBe(true);
     expect(slices.some((e) => e.pid === procs.get('ep') && e.cat === 'user' && e.name === 'ping')).toBe(true);
 

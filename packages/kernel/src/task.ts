@@ -135,8 +135,11 @@ export class Task implements Runnable {
     this.timedOut = timedOut;
     this.state = 'runnable';
     this.justWoken = true;
-    this.lastCpu = this.selectWakeCpu(timedOut ? null : this.host.runningCpu, sync);
+    const waker = timedOut ? null : this.host.runningCpu;
+    this.lastCpu = this.selectWakeCpu(waker, sync);
     this.lastCpu.enqueue(this);
+    const sim = this.host.sim;
+    if (sim.trace !== null) sim.record({ host: this.host.name, cpu: this.lastCpu.id, what: 'wake', name: this.name, value: waker?.id ?? -1 });
   }
 
   private allows(c: Cpu): boolean {

@@ -15,7 +15,7 @@ export interface TraceRecord {
   readonly host: string;
   /** CPU index, or -1. */
   readonly cpu: number;
-  /** What happened (`run`, `irq`, `wake`, …). */
+  /** What happened: `run` (a step ran; `value` its cost) or `wake` (a task woke onto `cpu`, as sched_wakeup; `value` the waking CPU, -1 for a timeout). */
   readonly what: string;
   /** Which context or object. */
   readonly name: string;
@@ -101,8 +101,9 @@ const usOf = (ns: Ns): number => ns / 1000;
  * The records as a Trace Event Format trace: a process per host, a thread per CPU (named
  * `cpuN`; `global` for records without a CPU), a slice per run of a context, categorised by its kind; steps of one context that
  * follow each other without a gap on a CPU are one slice (a long tasklet run charged in
- * chunks). Records other than `run` become instants on their CPU's track. `dropped` is the
- * ring's count of records lost before the first one given.
+ * chunks). Records other than `run` become instants on their CPU's track (a `wake` with the
+ * waking CPU as `waker_cpu`, so a wake-up's latency is the gap to its task's next slice).
+ * `dropped` is the ring's count of records lost before the first one given.
  */
 export function toChromeTrace(records: readonly TraceRecord[], dropped = 0): ChromeTrace {
   const pids = new Map<string, number>();
@@ -128,7 +129,7 @@ export function toChromeTrace(records: readonly TraceRecord[], dropped = 0): Chr
     tids.get(hostName)?.add(tid);
     const key = `${pid}/${tid}`;
     if (r.what !== 'run') {
-      body.push({ name: r.name, cat: r.what, ph: 'i', s: 't', ts: usOf(r.t), pid, tid, args: { value: r.value } });
+      body.push({ name: r.name, cat: r.what, ph: 'i', s: 't', ts: usOf(r.t), pid, tid, args: r.what === 'wake' ? { waker_cpu: r.value } : { value: r.value } });
       continue;
     }
     if (r.value <= 0) continue;

@@ -65,6 +65,14 @@ describe('toChromeTrace', () => {
       });
     }
     expect(new Set(trace.traceEvents.filter((e) => e.ph === 'X').map((e) => e.cat))).toEqual(new Set(['hardirq', 'softirq', 'kthread']));
+    // Every wake of the kthread (sched_wakeup: onto the CPU it will run on) is followed by a run of it there.
+    const wakes = trace.traceEvents.filter((e) => e.ph === 'i' && e.cat === 'wake');
+    expect(wakes.length).toBeGreaterThan(100);
+    for (const w of wakes) {
+      expect(w.name).toBe('tx');
+      expect(typeof w.args?.['waker_cpu']).toBe('number');
+      expect(track(trace.traceEvents, w.pid, w.tid).some((x) => x.name === 'tx' && (x.ts ?? 0) >= (w.ts ?? 0))).toBe(true);
+    }
     expect(trace.otherData).toEqual({ source: 'ntbsim', records: records.length, dropped: 0 });
     expect(JSON.parse(JSON.stringify(trace))).toEqual(trace);
   });
