@@ -104,13 +104,16 @@ describe('ntb-bench CLI', () => {
     const records = readFileSync(lines, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(records.length).toBeGreaterThan(10);
     for (const r of records) expect(Object.keys(r)).toEqual(r['what'] === 'run' ? ['t', 'host', 'cpu', 'what', 'name', 'value', 'kind'] : ['t', 'host', 'cpu', 'what', 'name', 'value']);
-    expect(new Set(records.map((r) => r['what']))).toEqual(new Set(['run', 'wake']));
+    expect(new Set(records.map((r) => r['what']))).toEqual(new Set(['run', 'wake', 'counter']));
+    // Tracing reads the model and changes nothing: the same run prints the same without it.
+    const untraced = await run(ping);
+    expect(untraced.out).toBe((await run(['--trace', lines, ...ping])).out);
     expect(new Set(records.map((r) => r['host']))).toEqual(new Set(['rc', 'ep']));
 
     const chrome = join(dir, 't.json');
     const r = await run(['--trace', chrome, '--trace-format', 'chrome', ...ping]);
     expect({ code: r.code, err: r.err }).toEqual({ code: 0, err: '' });
-    const trace = JSON.parse(readFileSync(chrome, 'utf8')) as { traceEvents: { name: string; ph: string; pid: number; tid: number; cat?: string; dur?: number; args?: { name?: string } }[]; displayTimeUnit: string; otherData: { records: number; dropped: number } };
+    const trace = JSON.parse(readFileSync(chrome, 'utf8')) as { traceEvents: { name: string; ph: string; pid: number; tid?: number; cat?: string; dur?: number; args?: { name?: string } }[]; displayTimeUnit: string; otherData: { records: number; dropped: number } };
     expect(trace.displayTimeUnit).toBe('ns');
     expect(trace.otherData).toMatchObject({ records: records.length, dropped: 0 });
     const procs = new Map(trace.traceEvents.filter((e) => e.name === 'process_name').map((e) => [e.args?.name, e.pid]));
@@ -121,6 +124,9 @@ describe('ntb-bench CLI', () => {
     expect(trace.traceEvents.some((e) => e.ph === 'i' && e.cat === 'wake' && e.pid === procs.get('ep') && e.name === 'ping')).toBe(true);
     expect(slices.some((e) => e.pid === procs.get('rc') && e.cat === 'softirq' && e.name.startsWith('ntb_transport rxc_db'))).toBe(true);
     expect(slices.some((e) => e.pid === procs.get('ep') && e.cat === 'user' && e.name === 'ping')).toBe(true);
+    // Counter tracks: each board's ntb0 TX queue (qdisc length, stopped) and its QP's free TX slots.
+    const counters = new Set(trace.traceEvents.filter((e) => e.ph === 'C').map((e) => `${e.pid}:${e.name}`));
+    for (const b of ['rc', 'ep']) for (const c of ['ntb0 txq0 qlen', 'ntb0 txq0 stopped', 'qp0 tx free']) expect(counters).toContain(`${procs.get(b) ?? 0}:${c}`);
 
     expect(await run(['--trace', chrome, '--trace-format', 'perfetto', ...ping])).toMatchObject({ code: 2, out: '', err: expect.stringMatching(/^ntb-bench: --trace-format: 'perfetto' is not one of jsonl, chrome\n/) as string });
     expect(await run(['--trace-format', 'chrome', ...ping])).toMatchObject({ code: 2, out: '', err: expect.stringMatching(/^ntb-bench: --trace-format: it needs --trace FILE \(where to write the trace\)\n/) as string });

@@ -15,7 +15,7 @@ export interface TraceRecord {
   readonly host: string;
   /** CPU index, or -1. */
   readonly cpu: number;
-  /** What happened: `run` (a step ran; `value` its cost) or `wake` (a task woke onto `cpu`, as sched_wakeup; `value` the waking CPU, -1 for a timeout). */
+  /** What happened: `run` (a step ran; `value` its cost), `wake` (a task woke onto `cpu`, as sched_wakeup; `value` the waking CPU, -1 for a timeout) or `counter` (a host's counter `name` read `value`). */
   readonly what: string;
   /** Which context or object. */
   readonly name: string;
@@ -62,16 +62,16 @@ export class TraceBuffer {
   }
 }
 
-/** One event of the Trace Event Format: a complete slice (`X`), an instant (`i`) or metadata (`M`); times in µs. */
+/** One event of the Trace Event Format: a complete slice (`X`), an instant (`i`), a counter value (`C`) or metadata (`M`); times in µs. */
 export interface ChromeTraceEvent {
   /** Slice name (the context that ran), or the metadata's name (`process_name`, `thread_name`, …). */
   readonly name: string;
-  /** Phase: `X` complete slice, `i` instant, `M` metadata. */
-  readonly ph: 'X' | 'i' | 'M';
+  /** Phase: `X` complete slice, `i` instant, `C` counter, `M` metadata. */
+  readonly ph: 'X' | 'i' | 'C' | 'M';
   /** Process id: one per host, from 1 in the order hosts first appear. */
   readonly pid: number;
-  /** Thread id: the CPU index (-1, a track named `global`, for a record without a CPU). */
-  readonly tid: number;
+  /** Thread id: the CPU index (-1, a track named `global`, for a record without a CPU); absent on a counter, which is the process's. */
+  readonly tid?: number;
   /** Start (µs, ns precision); absent on metadata. */
   readonly ts?: number;
   /** Duration (µs) of an `X` slice. */
@@ -80,7 +80,7 @@ export interface ChromeTraceEvent {
   readonly cat?: string;
   /** Scope of an instant: `t`, the thread (CPU) track. */
   readonly s?: 't';
-  /** Metadata values, or an instant's value. */
+  /** Metadata values, an instant's value, or a counter's (`value`). */
   readonly args?: Readonly<Record<string, string | number>>;
 }
 
@@ -101,8 +101,9 @@ const usOf = (ns: Ns): number => ns / 1000;
  * The records as a Trace Event Format trace: a process per host, a thread per CPU (named
  * `cpuN`; `global` for records without a CPU), a slice per run of a context, categorised by its kind; steps of one context that
  * follow each other without a gap on a CPU are one slice (a long tasklet run charged in
- * chunks). Records other than `run` become instants on their CPU's track (a `wake` with the
- * waking CPU as `waker_cpu`, so a wake-up's latency is the gap to its task's next slice).
+ * chunks). A `counter` record is a value of its host's counter track; other records are
+ * instants on their CPU's track (a `wake` with the waking CPU as `waker_cpu`, so a wake-up's
+ * latency is the gap to its task's next slice).
  * `dropped` is the ring's count of records lost before the first one given.
  */
 export function toChromeTrace(records: readonly TraceRecord[], dropped = 0): ChromeTrace {
@@ -125,6 +126,10 @@ export function toChromeTrace(records: readonly TraceRecord[], dropped = 0): Chr
       pids.set(hostName, pid);
       tids.set(hostName, new Set());
     }
+    if (r.what === 'counter') {
+      body.push({ name: r.name, ph: 'C', ts: usOf(r.t), pid, args: { value: r.value } });
+      continue;
+    }
     const tid = r.cpu;
     tids.get(hostName)?.add(tid);
     const key = `${pid}/${tid}`;
@@ -143,7 +148,7 @@ export function toChromeTrace(records: readonly TraceRecord[], dropped = 0): Chr
     open.set(key, { name: r.name, cat, start: r.t, end: r.t + r.value, pid, tid });
   }
   for (const key of [...open.keys()]) close(key);
-  body.sort((a, b) => (a.ts ?? 0) - (b.ts ?? 0) || a.pid - b.pid || a.tid - b.tid);
+  body.sort((a, b) => (a.ts ?? 0) - (b.ts ?? 0) || a.pid - b.pid || (a.tid ?? -2) - (b.tid ?? -2));
   const meta: ChromeTraceEvent[] = [];
   for (const [hostName, pid] of pids) {
     meta.push({ name: 'process_name', ph: 'M', pid, tid: 0, args: { name: hostName } });

@@ -71,7 +71,7 @@ describe('toChromeTrace', () => {
     for (const w of wakes) {
       expect(w.name).toBe('tx');
       expect(typeof w.args?.['waker_cpu']).toBe('number');
-      expect(track(trace.traceEvents, w.pid, w.tid).some((x) => x.name === 'tx' && (x.ts ?? 0) >= (w.ts ?? 0))).toBe(true);
+      expect(track(trace.traceEvents, w.pid, w.tid ?? -1).some((x) => x.name === 'tx' && (x.ts ?? 0) >= (w.ts ?? 0))).toBe(true);
     }
     expect(trace.otherData).toEqual({ source: 'ntbsim', records: records.length, dropped: 0 });
     expect(JSON.parse(JSON.stringify(trace))).toEqual(trace);
@@ -89,7 +89,9 @@ describe('toChromeTrace', () => {
       run(2600, 'rx', 100, 'kthread'),
       run(0, 'iperf3', 4000, 'user', 1),
       { t: 3000, host: '', cpu: -1, what: 'stop', name: 'end', value: 7 },
+      { t: 3100, host: 'rc', cpu: -1, what: 'counter', name: 'qlen', value: 12 },
     ]);
+    expect(trace.traceEvents.filter((e) => e.ph === 'C')).toEqual([{ name: 'qlen', ph: 'C', ts: 3.1, pid: 1, args: { value: 12 } }]);
     const x = trace.traceEvents.filter((e) => e.ph === 'X').map((e) => [e.pid, e.tid, e.name, e.cat, e.ts, e.dur]);
     expect(x).toEqual([
       [1, 0, 'rx', 'softirq', 0, 1.5],

@@ -319,5 +319,39 @@ export function bootLab(options: LabOptions = {}): Lab {
     const mismatch = rq !== undefined && eq !== undefined && rq !== eq ? `: the boards' qp_count differ, and ntb_transport_link_work retries for as long as the peer's NUM_QPS is not its own` : '';
     throw new LabError('ETIMEDOUT', `ntb0 carrier did not come up on both boards within 5 s of virtual time (${state})${mismatch}`);
   }
-  return { sim, profile, boards: { rc, ep }, pair, options };
+  const lab: Lab = { sim, profile, boards: { rc, ep }, pair, options };
+  if (sim.trace !== null) traceCounters(lab);
+  return lab;
+}
+
+/** How often a traced lab reads its queue counters (ns): every 1 ms of virtual time. */
+export const COUNTER_SAMPLE_NS = 1_000_000;
+
+/**
+ * With the trace on, read every COUNTER_SAMPLE_NS, on both boards, each ntb0 TX queue's qdisc
+ * length (packets, `tc -s qdisc` qlen) and whether the driver has it stopped, and each queue
+ * pair's free TX ring entries (`ntb_transport_tx_free_entry`), and add a `counter` record for
+ * each value that changed (Perfetto draws them as counter tracks beside the CPUs). The
+ * readings change nothing, so a traced run gives the same results as an untraced one.
+ */
+function traceCounters(lab: Lab): void {
+  const last = new Map<string, number>();
+  const put = (host: string, name: string, value: number): void => {
+    const key = `${host}/${name}`;
+    if (last.get(key) === value) return;
+    last.set(key, value);
+    lab.sim.record({ host, cpu: -1, what: 'counter', name, value });
+  };
+  const read = (): void => {
+    for (const b of [lab.boards.rc, lab.boards.ep]) {
+      const nd = b.netdev();
+      for (const q of nd?.queues ?? []) {
+        put(b.name, `ntb0 txq${q.qid} qlen`, q.dev.ndev.txQueue(q.qid).qdisc.qlen);
+        put(b.name, `ntb0 txq${q.qid} stopped`, q.dev.ndev.netifTxQueueStopped(q.qid) ? 1 : 0);
+      }
+      (b.transport()?.qps ?? []).forEach((qp, i) => put(b.name, `qp${i} tx free`, qp.txFreeEntry()));
+    }
+    lab.sim.at(lab.sim.now + COUNTER_SAMPLE_NS, read);
+  };
+  read();
 }
