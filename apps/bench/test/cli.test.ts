@@ -39,7 +39,7 @@ describe('ntb-bench CLI', () => {
     }
   });
 
-  it('--ep-doorbell irq gives the EP an interrupt per host doorbell: ping no longer waits for its 5 ms poll', async () => {
+  it('--ep-doorbell irq gives the EP an interrupt per host doorbell: ping no longer waits for its msecs_to_jiffies(5) (8 ms) poll', async () => {
     const rtt = (out: string): number => Number(/rtt min\/avg\/max\/mdev = [\d.]+\/([\d.]+)\//.exec(out)?.[1]);
     const polled = await run(['ping', '-c', '3', '-i', '0.2', '-q', '10.0.0.1']);
     const irq = await run(['--ep-doorbell', 'irq', 'ping', '-c', '3', '-i', '0.2', '-q', '10.0.0.1']);

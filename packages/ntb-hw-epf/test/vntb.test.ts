@@ -32,7 +32,7 @@ describe('pci-epf-vntb command handler', () => {
   });
 });
 
-describe('pci-epf-vntb doorbells from the host (polled every 5 ms)', () => {
+describe('pci-epf-vntb doorbells from the host (polled every msecs_to_jiffies(5), 8 ms at HZ 250)', () => {
   for (const mode of ['legacy', 'per-bit'] as const) {
     it(`${mode}: a host doorbell is seen at the next poll, within one handler period`, () => {
       const { sim, rc, pair } = probedPair({ doorbell: { rc: 'legacy', ep: mode } });

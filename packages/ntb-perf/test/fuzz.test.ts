@@ -114,7 +114,7 @@ describe('regressions found by the fuzz', () => {
     expect(r.pair.rc.sleepingOps).toBeGreaterThan(0);
     expect(r.pair.rc.sleepUntilIdle(10_000_000_000)).toBe(true);
     // LINK_DOWN, then TEARDOWN_MW (perf_free_inbuf): each waits for the EP's command handler,
-    // a delayed work every 5 ms (2 jiffies at HZ 250): rmmod returns within two of its runs.
+    // a delayed work every msecs_to_jiffies(5) (2 jiffies, 8 ms at HZ 250): rmmod returns within two of its runs.
     expect(r.sim.now - rmmodAt).toBeGreaterThan(8_000_000);
     expect(r.sim.now - rmmodAt).toBeLessThanOrEqual(16_500_000);
     const client = createNtbPerfClient({ params });

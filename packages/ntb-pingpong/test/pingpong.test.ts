@@ -52,7 +52,7 @@ describe('the ping-pong game', () => {
       // Each side answers delay_ms after its doorbell (a pong re-arms its timer). Both start on
       // their link events: when one side's first ping reaches the other before that side's timer
       // fires, it restarts that timer and one ball goes back and forth (a pong a side every 2
-      // delay_ms, a little more: the EP sees the RC's doorbells at its 5 ms poll); otherwise two
+      // delay_ms, a little more: the EP sees the RC's doorbells at its msecs_to_jiffies(5) poll, 8 ms at HZ 250); otherwise two
       // balls cross (one every delay_ms).
       for (const g of [grew.rc, grew.ep]) {
         expect(g).toBeGreaterThan(7_000 / 215);

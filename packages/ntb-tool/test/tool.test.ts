@@ -118,7 +118,7 @@ describe('doorbells', () => {
     expect(cat(rig.tool.rc, 'db')).toBe('0x2\n');
     expect(echoRet(rig.sim, rig.tool.rc, 'db', 'c -1')).toBe(5);
     expect(cat(rig.tool.rc, 'db')).toBe('0x0\n');
-    // Host → EP: the vNTB polls its doorbell slots every 5 ms.
+    // Host → EP: the vNTB polls its doorbell slots every msecs_to_jiffies(5) (8 ms at HZ 250).
     expect(echoRet(rig.sim, rig.tool.rc, 'peer_db', 's 2')).toBe(4);
     expect(cat(rig.tool.ep, 'db')).toBe('0x0\n');
     runFor(rig.sim, 10_000_000);

@@ -269,7 +269,7 @@ export function injectFault(lab: Lab, spec: FaultSpec, onError?: (message: strin
       // A peer reset: `modprobe -r ntb_netdev ntb_transport; modprobe ntb_netdev`, then the
       // board's address and `ip link set ntb0 up` again (ntb0 is a new device). rmmod and
       // modprobe return only once ntb_transport's link disable / enable (EPF commands, run by
-      // the EP every 5 ms) are done, so each step waits for the NTB device to be idle.
+      // the EP every msecs_to_jiffies(5), 8 ms at HZ 250) are done, so each step waits for the NTB device to be idle.
       const board = lab.boards[spec.board];
       const state: ReloadState = { pending: true, rc: 0, onEnd: null };
       const map = reloads.get(lab) ?? new Map<BoardName, ReloadState>();

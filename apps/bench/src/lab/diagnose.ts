@@ -69,7 +69,7 @@ export function diagnoseTxStall(lab: Lab): string | null {
   return [...groups.entries()].map(([reason, qs]) => `${name(qs)} ${reason}`).join('; ');
 }
 
-/** Whether the slot `qp` reads next holds a finished descriptor (DESC_DONE_FLAG): frames wait for its RX tasklet (the EP polls host doorbells every 5 ms). */
+/** Whether the slot `qp` reads next holds a finished descriptor (DESC_DONE_FLAG): frames wait for its RX tasklet (the EP polls host doorbells every msecs_to_jiffies(5), 8 ms at HZ 250). */
 function nextRxReady(qp: TransportQp): boolean {
   return nextRxVer(qp) !== null;
 }

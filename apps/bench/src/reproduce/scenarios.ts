@@ -64,7 +64,7 @@ export interface RunConfig {
   readonly congestion?: 'cubic' | 'reno';
   /**
    * How the EP learns of the host's doorbells: `poll` (its command handler scans the slots every
-   * 5 ms, R-Car S4: no GITS_TRANSLATER mapping for an MSI doorbell) or `irq` (the vNTB
+   * msecs_to_jiffies(5), 8 ms at HZ 250; R-Car S4: no GITS_TRANSLATER mapping for an MSI doorbell) or `irq` (the vNTB
    * `msi_doorbell`, one EP interrupt per slot). Default poll.
    */
   readonly epDoorbell?: 'poll' | 'irq';

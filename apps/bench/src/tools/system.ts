@@ -933,7 +933,7 @@ const MODULE_SLEEP_LIMIT_NS = 30 * NS_PER_SEC;
 /**
  * What modprobe and rmmod of an NTB client do before they return: sleep until the probe's or
  * remove's NTB calls that wait for the hardware (link enable / disable, window translations:
- * EPF commands the EP runs every 5 ms) are done, the simulation running meanwhile.
+ * EPF commands the EP runs every msecs_to_jiffies(5), 8 ms at HZ 250) are done, the simulation running meanwhile.
  */
 function sleepInNtbOps(env: ShellEnv, what: string): void {
   const dev = env.board.ntb;

@@ -49,7 +49,7 @@ describe('the fault command', () => {
     const l = bootLab({ seed: 5 });
     const t = l.sim.now;
     expect(sh(l, 'rc', 'fault reload')).toEqual({ stdout: '', stderr: '', status: 0 });
-    // TEARDOWN_MW + LINK_DOWN, then LINK_UP: one run of the EP's 5 ms command handler each.
+    // TEARDOWN_MW + LINK_DOWN, then LINK_UP: one run of the EP's command handler (every msecs_to_jiffies(5), 8 ms at HZ 250) each.
     expect(l.sim.now - t).toBeGreaterThan(16e6);
     expect(l.sim.now - t).toBeLessThan(40e6);
     expect(l.boards.rc.netdev()?.ndev.isUp).toBe(true);
