@@ -244,7 +244,6 @@ export class Cpu {
   private busyUntil: Ns = 0;
   private dispatchPending = false;
   private readonly accountByName: boolean;
-  private readonly tracing: boolean;
   /** Virtual runtime (ns) of the running process context. */
   private curV = 0;
   /** The CPU's min_vruntime: never decreases; a waking context starts no earlier. */
@@ -281,7 +280,6 @@ export class Cpu {
   ) {
     this.ctx = new StepContext(host, this);
     this.accountByName = host.sim.accountByName;
-    this.tracing = host.sim.trace !== null;
     const n = Math.min(8, host.profile.cpu.count.value);
     this.slice = 750_000 * (1 + Math.floor(Math.log2(n)));
   }
@@ -570,7 +568,7 @@ export class Cpu {
         this.softirqMidRun = more;
       }
       if (this.accountByName) this.accountName(r, k, cost);
-      if (this.tracing) sim.record({ host: this.host.name, cpu: this.id, what: 'run', name: r.name, value: cost, kind: CONTEXT_KINDS[k] as ContextKind });
+      if (sim.trace !== null) sim.record({ host: this.host.name, cpu: this.id, what: 'run', name: r.name, value: cost, kind: CONTEXT_KINDS[k] as ContextKind });
       this.currentMore = more;
       if (cost > 0) {
         this.busyUntil = now + cost;

@@ -27,8 +27,11 @@ export class Simulation {
   readonly rng: Rng;
   /** The seed the RNG was created with. */
   readonly seed: number;
-  /** The trace buffer, when tracing is on. */
-  readonly trace: TraceBuffer | null;
+  /** The trace buffer, when tracing is on (`traceCapacity`, or `startTrace` until `stopTrace`). */
+  get trace(): TraceBuffer | null {
+    return this.traceBuf;
+  }
+  private traceBuf: TraceBuffer | null;
   /** Whether CPUs account time per context name too. */
   readonly accountByName: boolean;
   /** Events executed so far (cancelled ones not counted). */
@@ -51,7 +54,25 @@ export class Simulation {
     this.rng = new Rng(seed);
     this.accountByName = options.accountByName ?? false;
     const cap = options.traceCapacity ?? 0;
-    this.trace = cap > 0 ? new TraceBuffer(cap) : null;
+    this.traceBuf = cap > 0 ? new TraceBuffer(cap) : null;
+  }
+
+  /**
+   * Start recording into a new trace ring of `capacity` records from now (a window of a long
+   * run, as `trace-cmd start` / `stop` around the part of interest); any previous buffer is
+   * let go. Tracing reads the model and changes nothing in it.
+   */
+  startTrace(capacity: number): TraceBuffer {
+    if (!Number.isInteger(capacity) || capacity < 1) throw new KernelError('EINVAL', `trace capacity: got ${capacity}, allowed an integer ≥ 1`);
+    this.traceBuf = new TraceBuffer(capacity);
+    return this.traceBuf;
+  }
+
+  /** Stop recording; the buffer that was recording (null if none), its records kept. */
+  stopTrace(): TraceBuffer | null {
+    const buf = this.traceBuf;
+    this.traceBuf = null;
+    return buf;
   }
 
   /** Schedule `fn(arg)` at absolute time `time` (ns, ≥ now). */
@@ -109,7 +130,7 @@ export class Simulation {
 
   /** Add a trace record stamped with the current time, when tracing is on. */
   record(record: Omit<TraceRecord, 't'>): void {
-    this.trace?.push({ t: this.now, ...record });
+    this.traceBuf?.push({ t: this.now, ...record });
   }
 
   /** Ask a running `run` to return after the current event. */

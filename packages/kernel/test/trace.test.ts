@@ -3,8 +3,12 @@ import { describe, expect, it } from 'vitest';
 import { CONTEXT_KINDS, createHost, createSimulation, getProfile, toChromeTrace, type Host, type Simulation, type ChromeTraceEvent, type ContextKind, type TraceRecord } from '../src/index.js';
 
 /** A finite mixed workload on two hosts (IRQ → tasklet, a kthread, a timer), run until nothing is left. */
-function twoHosts(seed: number): { sim: Simulation; hosts: Host[] } {
-  const sim = createSimulation({ seed, traceCapacity: 200_000 });
+function twoHosts(seed: number, window?: { from: number; to: number }): { sim: Simulation; hosts: Host[] } {
+  const sim = createSimulation({ seed, traceCapacity: window === undefined ? 200_000 : 0 });
+  if (window !== undefined) {
+    sim.at(window.from, () => sim.startTrace(10_000));
+    sim.at(window.to, () => windows.push(sim.stopTrace()?.toArray() ?? []));
+  }
   const hosts = ['rc', 'ep'].map((name) => createHost(sim, { name, profile: getProfile('rcar-s4') }));
   for (const host of hosts) {
     let frames = 0;
@@ -30,6 +34,8 @@ function twoHosts(seed: number): { sim: Simulation; hosts: Host[] } {
   sim.run();
   return { sim, hosts };
 }
+
+const windows: TraceRecord[][] = [];
 
 /** The slices (`X` events) of one host/CPU track, in time order. */
 const track = (events: readonly ChromeTraceEvent[], pid: number, tid: number): ChromeTraceEvent[] =>
@@ -75,6 +81,18 @@ describe('toChromeTrace', () => {
     }
     expect(trace.otherData).toEqual({ source: 'ntbsim', records: records.length, dropped: 0 });
     expect(JSON.parse(JSON.stringify(trace))).toEqual(trace);
+  });
+
+  it('startTrace / stopTrace record a window of a run and change nothing in it', () => {
+    const full = twoHosts(5);
+    const windowed = twoHosts(5, { from: 4_000_000, to: 6_000_000 });
+    expect(windowed.hosts.map((h) => h.usage())).toEqual(full.hosts.map((h) => h.usage()));
+    expect(windowed.sim.trace).toBeNull();
+    const records = windows.pop() ?? [];
+    expect(records.length).toBeGreaterThan(10);
+    expect(records.every((r) => r.t >= 4_000_000 && r.t < 6_000_000)).toBe(true);
+    expect(records).toEqual((full.sim.trace?.toArray() ?? []).filter((r) => r.t >= 4_000_000 && r.t < 6_000_000));
+    expect(() => full.sim.startTrace(0)).toThrow('trace capacity: got 0, allowed an integer ≥ 1');
   });
 
   it('merges the steps of one context that follow each other on a CPU; a gap, another context or another kind starts a new slice', () => {

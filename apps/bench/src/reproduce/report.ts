@@ -1,7 +1,8 @@
 /**
  * `bench-results/report.html`: a self-contained page (no network, no scripts needed to read
  * it) with the reproduce table, an SVG chart of throughput per scenario with every run and the
- * published value, and per-scenario CPU utilisation breakdowns by context kind.
+ * published value, per-scenario CPU utilisation breakdowns by context kind, and a timeline of
+ * the median run of each scenario (what ran on which CPU over TIMELINE_NS).
  */
 import type { CpuLoad } from './bottleneck.js';
 import { deltaBasisNote, queueSpreadNotes, ranOnOneQueue, returnPathNotes, sdCell, unevenRxNotes, type ReproduceReport, type ScenarioResult } from './reproduce.js';
@@ -90,6 +91,66 @@ export function throughputSvg(scenarios: readonly ScenarioResult[]): string {
   return `${svgOpen('id="throughput"', w, h)} role="img" aria-label="throughput per scenario"><g class="legend">${legend.join('')}</g>${parts.join('')}</svg>`;
 }
 
+/** The colour of each context kind in the utilisation bars and the timelines. */
+const KIND_COLORS = { softirq: '#59a14f', hardirq: '#e15759', kthread: '#76b7b2', user: '#edc948' } as const;
+
+/** The legend of KIND_COLORS at the foot of a chart `h` high, from `left`. */
+function kindLegend(left: number, h: number): string {
+  return Object.entries(KIND_COLORS)
+    .map(([k, c], i) => `<rect x="${left + i * 90}" y="${h - 14}" width="10" height="10" fill="${c}"/><text x="${left + i * 90 + 14}" y="${h - 5}" font-size="10">${k}</text>`)
+    .join('');
+}
+
+/**
+ * The median run's timeline: a row per CPU of each board that ran anything in the window, a
+ * rectangle per run of a context coloured by its kind (runs of one context closer than half a
+ * pixel drawn as one, their count and time in its title), on a 0–window ms scale.
+ */
+export function timelineSvg(s: ScenarioResult): string {
+  const tl = s.timeline;
+  if (tl === undefined) return '';
+  const rows = (['ep', 'rc'] as const).flatMap((board) => Array.from({ length: tl.cpus[board] }, (_, cpu) => ({ board, cpu })).filter((r) => tl.slices.some((x) => x.board === r.board && x.cpu === r.cpu)));
+  const left = 80;
+  const plotW = 640;
+  const w = left + plotW + 20;
+  const rowH = 18;
+  const top = 20;
+  const h = top + Math.max(1, rows.length) * rowH + 34;
+  const px = (ns: number): number => (plotW * Math.min(Math.max(ns, 0), tl.lenNs)) / tl.lenNs;
+  const parts: string[] = [];
+  const lenMs = tl.lenNs / 1e6;
+  for (let t = 0; t <= lenMs + 1e-9; t += 10) {
+    parts.push(`<line class="scale" x1="${left + px(t * 1e6)}" y1="${top - 4}" x2="${left + px(t * 1e6)}" y2="${top + rows.length * rowH}" stroke="#e3e3e3"/><text x="${left + px(t * 1e6)}" y="${top - 7}" font-size="10" fill="#333" text-anchor="middle">${t} ms</text>`);
+  }
+  rows.forEach((r, i) => {
+    const y = top + i * rowH;
+    parts.push(`<text x="${left - 6}" y="${y + 11}" font-size="11" text-anchor="end">${r.board} cpu${r.cpu}</text>`);
+    let open: { name: string; kind: string; x0: number; x1: number; n: number; ns: number } | null = null;
+    const flush = (): void => {
+      if (open === null) return;
+      const color = KIND_COLORS[open.kind as keyof typeof KIND_COLORS] ?? '#999';
+      parts.push(`<rect class="slice" x="${(left + open.x0).toFixed(1)}" y="${y}" width="${Math.max(0.4, open.x1 - open.x0).toFixed(1)}" height="13" fill="${color}"><title>${esc(open.name)} (${open.kind}): ${open.n === 1 ? '' : `${open.n} runs, `}${(open.ns / 1000).toFixed(1)} µs</title></rect>`);
+      open = null;
+    };
+    for (const x of tl.slices) {
+      if (x.board !== r.board || x.cpu !== r.cpu) continue;
+      const x0 = px(x.startNs);
+      const x1 = px(x.startNs + x.durNs);
+      if (open !== null && open.name === x.name && open.kind === x.kind && x0 - open.x1 < 0.5) {
+        open.x1 = x1;
+        open.n++;
+        open.ns += x.durNs;
+        continue;
+      }
+      flush();
+      open = { name: x.name, kind: x.kind, x0, x1, n: 1, ns: x.durNs };
+    }
+    flush();
+  });
+  parts.push(`<text x="${left}" y="${h - 20}" font-size="10" fill="#333">${(tl.fromNs / 1e9).toFixed(3)} s into the test</text>`);
+  return `${svgOpen('', w, h, 'timeline-chart')} role="img" aria-label="timeline ${esc(s.id)}">${parts.join('')}${kindLegend(left + 150, h)}</svg>`;
+}
+
 /** Stacked utilisation bars of the busy CPUs of both boards for one scenario, on a 0–100 % scale. */
 export function utilisationSvg(s: ScenarioResult): string {
   const cpus: { label: string; load: CpuLoad }[] = [];
@@ -105,7 +166,7 @@ export function utilisationSvg(s: ScenarioResult): string {
   const rows = Math.max(1, cpus.length) * rowH;
   const h = top + rows + 30;
   const x = (v: number): number => (barW * v) / 100;
-  const colors = { softirq: '#59a14f', hardirq: '#e15759', kthread: '#76b7b2', user: '#edc948' } as const;
+  const colors = KIND_COLORS;
   const parts: string[] = [];
   for (const t of [0, 25, 50, 75, 100]) {
     parts.push(`<line class="scale" x1="${left + x(t)}" y1="${top - 4}" x2="${left + x(t)}" y2="${top + rows - 4}" stroke="${t === 0 || t === 100 ? '#999' : '#e3e3e3'}"/><text x="${left + x(t)}" y="${top - 7}" font-size="10" fill="#333" text-anchor="middle">${t}%</text>`);
@@ -122,9 +183,7 @@ export function utilisationSvg(s: ScenarioResult): string {
     }
     parts.push(`<text x="${labelX}" y="${y + 12}" font-size="10">${load.busy.toFixed(0)}%${load.top === null ? '' : ` ${esc(load.top.name)}`}</text>`);
   });
-  const legend = Object.entries(colors)
-    .map(([k, c], i) => `<rect x="${left + i * 90}" y="${h - 14}" width="10" height="10" fill="${c}"/><text x="${left + i * 90 + 14}" y="${h - 5}" font-size="10">${k}</text>`)
-    .join('');
+  const legend = kindLegend(left, h);
   return `${svgOpen('', w, h, 'util-chart')} role="img" aria-label="CPU utilisation ${esc(s.id)}">${parts.join('')}${legend}</svg>`;
 }
 
@@ -168,6 +227,11 @@ export function reportHtml(rep: ReproduceReport, extraSections = ''): string {
     })
     .join('\n');
   const utils = rep.scenarios.map((s) => `<h3>${esc(s.id)}</h3>${utilisationSvg(s)}`).join('\n');
+  const timelines = rep.scenarios.filter((s) => s.timeline !== undefined);
+  const timelineSection =
+    timelines.length === 0
+      ? ''
+      : `<h2>When: ${((timelines[0]?.timeline?.lenNs ?? 0) / 1e6).toFixed(0)} ms of each median run, CPU by CPU</h2>\n<p class="note">What ran on each CPU that ran anything, from the kernel model's trace of the middle of the run's steady state (hover a slice for the context and its time). The RX tasklet's runs of up to <code>rx_max_entry</code> frames fill the RC CPU that takes the doorbell interrupt, NET_RX between them; with per-bit doorbells and the vectors spread, two CPUs do so. The same view of any run, with counters of the TX queues: <code>ntb-bench --trace FILE --trace-format chrome</code>, opened in ui.perfetto.dev.</p>\n${timelines.map((s) => `<h3>${esc(s.id)}</h3>${timelineSvg(s)}`).join('\n')}`;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>ntbsim reproduce — ${esc(rep.profile)}</title>
 ${PAGE_HEAD}
@@ -185,6 +249,7 @@ ${throughputSvg(rep.scenarios)}
 ${chartNotesHtml(rep)}
 <h2>Where the time went: busy CPUs by context kind</h2>
 ${utils}
+${timelineSection}
 ${extraSections}
 </body></html>
 `;

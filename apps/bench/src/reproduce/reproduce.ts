@@ -8,7 +8,7 @@ import { availableParallelism } from 'node:os';
 import { getProfile, parseProfile, type PlatformProfile } from '@ntbsim/kernel';
 import { Worker } from 'node:worker_threads';
 import type { Bottleneck } from './bottleneck.js';
-import type { RunOptions, RunResult } from './run.js';
+import type { RunOptions, RunResult, Timeline } from './run.js';
 import { SCENARIOS, summarize, type RunConfig, type Scenario, type Summary } from './scenarios.js';
 
 /** One scenario's aggregated result (the JSON `scenarios[]` entry). */
@@ -43,6 +43,8 @@ export interface ScenarioResult {
   readonly bottleneck: Bottleneck;
   /** The index in `runs_mbps` of the run `bottleneck` describes. */
   readonly median_run: number;
+  /** What ran on which CPU of each board over TIMELINE_NS in the middle of the median run's steady state (absent in reports of older versions). */
+  readonly timeline?: Timeline;
   /** Per run, each TX queue's share of the bytes sent (sending board's ntb0). */
   readonly runs_tx_queue_share: number[][];
   /** Runs of a multi-queue scenario in which one TX queue carried ≥ 95 % of the bytes. */
@@ -204,7 +206,7 @@ export async function reproduce(options: ReproduceOptions): Promise<ReproduceRep
   const jobs: Job[] = [];
   for (const s of chosen) {
     for (let r = 0; r < options.runs; r++) {
-      jobs.push({ config: s, run: r, options: { seed: runSeed(options.baseSeed ?? 1, r), durationS: options.durationS, payload: options.payload, profileName: options.profileName, ...(options.profileJson === undefined ? {} : { profileJson: options.profileJson }) } });
+      jobs.push({ config: s, run: r, options: { seed: runSeed(options.baseSeed ?? 1, r), durationS: options.durationS, payload: options.payload, timeline: true, profileName: options.profileName, ...(options.profileJson === undefined ? {} : { profileJson: options.profileJson }) } });
     }
   }
   const results: (RunResult | undefined)[] = new Array<RunResult | undefined>(jobs.length);
@@ -255,6 +257,7 @@ export async function reproduce(options: ReproduceOptions): Promise<ReproduceRep
       vs_baseline_pct: base === undefined || s.variant === 'baseline' ? null : (100 * (sum.mean - base)) / base,
       bottleneck: median.bottleneck,
       median_run: medianRun,
+      ...(median.timeline === undefined ? {} : { timeline: median.timeline }),
       runs_tx_queue_share: rs.map((r) => r.txQueueShare),
       one_queue_runs: rs.filter((r) => ranOnOneQueue(r.txQueueShare)).length,
       runs_stage: rs.map((r) => r.bottleneck.stage),

@@ -3,10 +3,10 @@
  * iperf3 lines (server on the RC, client on the EP) through the lab's shell, read the
  * receiver's [SUM] from iperf3's JSON, and report where the time went in the steady state.
  */
-import { getProfile, NS_PER_SEC, type PlatformProfile } from '@ntbsim/kernel';
+import { getProfile, NS_PER_SEC, toChromeTrace, type PlatformProfile, type TraceRecord } from '@ntbsim/kernel';
 import { ETH_HLEN } from '@ntbsim/net-core';
 import { labCommands } from '../commands.js';
-import { bootLab, seedMwSizes, type Board, type Lab } from '../lab/lab.js';
+import { bootLab, seedMwSizes, type Board, type BoardName, type Lab } from '../lab/lab.js';
 import { defaultVars } from '../lab/script.js';
 import { runLine } from '../lab/shell.js';
 import { findBottleneck, sampleQueues, snapshot, type Bottleneck, type QueueLoads } from './bottleneck.js';
@@ -23,6 +23,54 @@ export interface RunOptions {
   readonly payload: 'functional' | 'timing';
   /** Platform profile. Default rcar-s4. */
   readonly profile?: PlatformProfile;
+  /** Trace a TIMELINE_NS window in the middle of the steady state and return it as `timeline`. */
+  readonly timeline?: boolean;
+}
+
+/** How long a run's timeline window is (ns): 50 ms of virtual time, some 60 frames of 64 KiB at 600 Mb/s. */
+export const TIMELINE_NS = 50_000_000;
+
+/** One slice of a timeline: a context that ran on a CPU of a board, back-to-back steps merged. */
+export interface TimelineSlice {
+  /** The board. */
+  readonly board: BoardName;
+  /** The CPU. */
+  readonly cpu: number;
+  /** Start (ns from the window's start). */
+  readonly startNs: number;
+  /** How long it ran (ns). */
+  readonly durNs: number;
+  /** Its context kind: hardirq, softirq, kthread or user. */
+  readonly kind: string;
+  /** The context (the tasklet, softirq vector, kthread or task). */
+  readonly name: string;
+}
+
+/** A window of a run: what ran on which CPU of each board, from the kernel's trace. */
+export interface Timeline {
+  /** Where the window starts (ns from the start of the iperf3 test). */
+  readonly fromNs: number;
+  /** Its length (ns). */
+  readonly lenNs: number;
+  /** CPUs per board. */
+  readonly cpus: Readonly<Record<BoardName, number>>;
+  /** The slices, in time order. */
+  readonly slices: TimelineSlice[];
+}
+
+/** The timeline of trace `records` taken over [fromNs, fromNs + lenNs) of a test that began at `testStart` (ns of virtual time). */
+export function timelineOf(records: readonly TraceRecord[], lab: Lab, window: { readonly testStart: number; readonly fromNs: number; readonly lenNs: number }): Timeline {
+  const { testStart, fromNs, lenNs } = window;
+  const trace = toChromeTrace(records);
+  const boards = new Map<number, BoardName>();
+  for (const e of trace.traceEvents) if (e.name === 'process_name' && (e.args?.['name'] === 'rc' || e.args?.['name'] === 'ep')) boards.set(e.pid, e.args['name']);
+  const start = testStart + fromNs;
+  const slices = trace.traceEvents.flatMap((e): TimelineSlice[] => {
+    const board = boards.get(e.pid);
+    if (e.ph !== 'X' || board === undefined) return [];
+    return [{ board, cpu: e.tid ?? 0, startNs: Math.round((e.ts ?? 0) * 1000) - start, durNs: Math.round((e.dur ?? 0) * 1000), kind: e.cat ?? '', name: e.name }];
+  });
+  return { fromNs, lenNs, cpus: { rc: lab.boards.rc.host.cpus.length, ep: lab.boards.ep.host.cpus.length }, slices };
 }
 
 /** The result of one run. */
@@ -43,6 +91,8 @@ export interface RunResult {
    * spread (netdev_pick_tx hashes each socket's random sk_txhash when there is no XPS).
    */
   readonly txQueueShare: number[];
+  /** The traced window, when `RunOptions.timeline` asked for one. */
+  readonly timeline?: Timeline;
 }
 
 /** A run that did not produce a result: what failed, and why traffic stopped when the model shows it. */
@@ -184,6 +234,16 @@ export function runScenario(scenario: RunConfig, options: RunOptions): RunResult
       steady = { rc: snapshot(lab.boards.rc, lab.pair), ep: snapshot(lab.boards.ep, lab.pair) };
     });
   }
+  // The timeline window: the middle TIMELINE_NS of the steady state (or of the whole run).
+  const end = t0 + options.durationS * NS_PER_SEC;
+  const windowFrom = Math.max(steadyFrom, Math.round((steadyFrom + end - TIMELINE_NS) / 2));
+  let timeline: Timeline | undefined;
+  if (options.timeline === true) {
+    lab.sim.at(windowFrom, () => lab.sim.startTrace(1_000_000));
+    lab.sim.at(windowFrom + TIMELINE_NS, () => {
+      timeline = timelineOf(lab.sim.stopTrace()?.toArray() ?? [], lab, { testStart: t0, fromNs: windowFrom - t0, lenNs: TIMELINE_NS });
+    });
+  }
   const target = lab.boards[srv].ip;
   const cc = scenario.congestion === undefined ? '' : ` -C ${scenario.congestion}`;
   const client = runLine(`${IPERF3_CLIENT[scenario.protocol].replace('${SERVER_IP}', target)} -t ${options.durationS} -J${cc}`, env(cli), commands);
@@ -198,5 +258,6 @@ export function runScenario(scenario: RunConfig, options: RunOptions): RunResult
     events: lab.sim.eventsRun - ev0,
     simS: (lab.sim.now - t0) / NS_PER_SEC,
     txQueueShare,
+    ...(timeline === undefined ? {} : { timeline }),
   };
 }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { reportHtml } from '../../src/reproduce/report.js';
 import { comparedRuns, formatTable, JobError, medianRunIndex, queueSpreadNotes, ranOnOneQueue, reproduce, resultOf, returnPathNotes, runSeed, unevenRxNotes, type Job, type ReproduceReport, type ScenarioResult } from '../../src/reproduce/reproduce.js';
-import { bootScenario, maxMeanRttMs, queueShares, runScenario } from '../../src/reproduce/run.js';
+import { bootScenario, maxMeanRttMs, queueShares, runScenario, TIMELINE_NS } from '../../src/reproduce/run.js';
 import { SCENARIOS } from '../../src/reproduce/scenarios.js';
 
 const scenario = (id: string) => {
@@ -52,6 +52,29 @@ describe('reproduce (short, in-process)', () => {
       expect(shares.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 2);
       expect(s.one_queue_runs).toBe(shares.length > 1 && Math.max(...shares) >= 0.95 ? 1 : 0);
     }
+    // The median run's timeline: a TIMELINE_NS window inside the run, slices in it that never
+    // overlap on a CPU, and the bottleneck's CPU busy through nearly all of it.
+    for (const s of rep.scenarios) {
+      const tl = s.timeline;
+      expect(tl).toBeDefined();
+      if (tl === undefined) continue;
+      expect(tl.lenNs).toBe(TIMELINE_NS);
+      expect(tl.fromNs).toBeGreaterThan(0);
+      expect(tl.fromNs + tl.lenNs).toBeLessThanOrEqual(rep.duration_s * 1e9);
+      expect(tl.cpus).toEqual({ rc: 8, ep: 8 });
+      const ends = new Map<string, number>();
+      for (const x of tl.slices) {
+        expect(x.startNs).toBeGreaterThanOrEqual(0);
+        expect(x.startNs).toBeLessThan(tl.lenNs);
+        expect(x.durNs).toBeGreaterThan(0);
+        expect(['hardirq', 'softirq', 'kthread', 'user']).toContain(x.kind);
+        const key = `${x.board}/${x.cpu}`;
+        expect(x.startNs).toBeGreaterThanOrEqual(ends.get(key) ?? 0);
+        ends.set(key, x.startNs + x.durNs);
+      }
+      const busy = tl.slices.filter((x) => x.board === s.bottleneck.board && x.cpu === s.bottleneck.cpu).reduce((a, x) => a + Math.min(x.durNs, tl.lenNs - x.startNs), 0);
+      expect(busy / tl.lenNs).toBeGreaterThan(0.9);
+    }
     const [legacy, perbit] = rep.scenarios;
     expect((perbit?.mean_mbps ?? 0) / (legacy?.mean_mbps ?? 1)).toBeGreaterThan(1.6);
     expect(legacy?.bottleneck.stage).toMatch(/^RX copy: ntb_transport tasklet/);
@@ -68,6 +91,10 @@ describe('reproduce (short, in-process)', () => {
     const c = runScenario(s, { seed: 10, durationS: 1, payload: 'timing' });
     expect(b).toEqual(a);
     expect({ mbps: f.mbps, events: f.events }).toEqual({ mbps: a.mbps, events: a.events });
+    // A traced window reads the model and changes nothing in the run (but for the two events that start and stop it).
+    const traced = runScenario(s, { seed: 9, durationS: 1, payload: 'timing', timeline: true });
+    expect(traced.timeline?.slices.length).toBeGreaterThan(10);
+    expect({ ...traced, timeline: undefined, events: traced.events - 2 }).toEqual(a);
     expect(c.mbps).not.toBe(a.mbps);
     const pinned = runScenario({ ...s, serverCpu: 0 }, { seed: 9, durationS: 1, payload: 'timing' });
     expect(pinned.mbps).toBeLessThan(a.mbps);
@@ -273,6 +300,8 @@ describe.skipIf(!existsSync(chromium) && process.env.CI !== 'true')('report.html
       expect(await page.locator('#results tbody tr').count()).toBe(2);
       expect(await page.locator('#throughput rect.bar').count()).toBe(2);
       expect(await page.locator('svg.util-chart rect.util').count()).toBeGreaterThan(0);
+      expect(await page.locator('svg.timeline-chart').count()).toBe(2);
+      expect(await page.locator('svg.timeline-chart rect.slice').count()).toBeGreaterThan(20);
       const box = await page.locator('#throughput').boundingBox();
       expect(box?.width ?? 0).toBeGreaterThan(100);
       expect(errors).toEqual([]);
@@ -283,6 +312,7 @@ describe.skipIf(!existsSync(chromium) && process.env.CI !== 'true')('report.html
       expect(narrow.chart).toBeLessThanOrEqual(390);
       expect(narrow.chart).toBeGreaterThan(200);
       expect(narrow.util).toBeLessThanOrEqual(390);
+      expect((await page.locator('svg.timeline-chart').first().boundingBox())?.width ?? 0).toBeLessThanOrEqual(390);
       // The Δ notes are on the page as text, not only in a title.
       await page.goto(`file://${conditioned}`);
       expect(await page.locator('#delta-notes').isVisible()).toBe(true);
