@@ -10,7 +10,7 @@ import { dirname } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { getProfile, parseProfile, toChromeTrace, type PlatformProfile } from '@ntbsim/kernel';
-import type { DoorbellMode, EpfPortMode } from '@ntbsim/ntb-hw-epf';
+import { DW_MSI_MODES, type DoorbellMode, type DwMsiMode, type EpfPortMode } from '@ntbsim/ntb-hw-epf';
 import { labCommands } from './commands.js';
 import { bootLab, LabError, seedMwSizes, type BoardName, type Lab, type LabOptions } from './lab/lab.js';
 import { applyParam, ParamError, type ModuleParams } from './lab/params.js';
@@ -47,13 +47,13 @@ const COMMAND_HELP: Readonly<Record<string, string>> = {
                                 the jobs in this thread)
 `,
   sweep: `  sweep AXIS=V1,V2… [--runs N] [--duration S] [--shard I/N] [--out PATH] [--html PATH] [--workers N]
-                                axes: queues mws doorbell ep_doorbell affinity transport_mtu
+                                axes: queues mws doorbell ep_doorbell dw_msi affinity transport_mtu
                                 use_dma use_tx_dma use_rx_dma num_tx_dma_chan num_rx_dma_chan
                                 dma_channels tx_memcpy_offload hz wake_timer hrtimer_mode
                                 direction protocol variant profile server_cpu congestion
                                 txqueuelen qdisc mtu, and any numeric profile parameter GROUP.FIELD
                                 (memory.readUncachedMBps=39,78)
-                                global --param/--doorbell/--mws/--ep-doorbell/--sysctl set the base
+                                global --param/--doorbell/--mws/--ep-doorbell/--dw-msi/--sysctl set the base
                                 configuration under the axes (an axis overrides); a failed run is kept
                                 with its reason (stalled, the iperf3 error), exit status 0
 `,
@@ -91,6 +91,10 @@ const GLOBAL_OPTION_HELP: readonly (readonly [string, string])[] = [
   [
     '--ep-doorbell',
     "  --ep-doorbell MODE    poll (default: the EP scans the host's doorbells every msecs_to_jiffies(5),\n                        8 ms at HZ 250, as on R-Car S4) | irq (vNTB msi_doorbell: an EP\n                        interrupt per doorbell)\n",
+  ],
+  [
+    '--dw-msi',
+    "  --dw-msi MODE         how the RC's DWC MSI controller hands the NTB vectors to CPUs: redirect\n                        (default, Linux 7.0: a vector runs on its smp_affinity CPU after an IPI\n                        from the msi SPI's) | chained (earlier kernels: all on the SPI's CPU,\n                        smp_affinity writes fail with EIO) | direct (as an ITS or APIC delivers)\n",
   ],
   ['--ntb-ports', '  --ntb-ports MODE      same (mainline: both NTB devices report port 0) | distinct (RC 0, EP 1,\n                        as port ops on the EPF drivers would; ntb_perf then needs --mws 2)\n'],
   [
@@ -157,6 +161,7 @@ interface Globals {
   doorbell?: { rc?: DoorbellMode; ep?: DoorbellMode };
   mws?: number;
   epDoorbell?: 'poll' | 'irq';
+  dwMsi?: DwMsiMode;
   ports?: EpfPortMode;
   trace?: string;
   /** `--trace-format`: how the trace is written. */
@@ -298,6 +303,10 @@ function parseGlobals(argv: string[]): { globals: Globals; rest: string[] } {
       const v = val();
       if (v !== 'poll' && v !== 'irq') throw new UsageError(`--ep-doorbell: '${v}' is not one of poll, irq`);
       g.epDoorbell = v;
+    } else if (a === '--dw-msi') {
+      const v = val();
+      if (!(DW_MSI_MODES as readonly string[]).includes(v)) throw new UsageError(`--dw-msi: '${v}' is not one of ${DW_MSI_MODES.join(', ')}`);
+      g.dwMsi = v as DwMsiMode;
     } else if (a === '--ntb-ports') {
       const v = val();
       if (v !== 'same' && v !== 'distinct') throw new UsageError(`--ntb-ports: '${v}' is not one of same, distinct`);
@@ -334,6 +343,7 @@ function labOptions(g: Globals): LabOptions {
     payload: g.functional ? 'functional' : 'timing',
     ...(g.doorbell === undefined ? {} : { doorbell: g.doorbell }),
     ...(g.ports === undefined ? {} : { ports: g.ports }),
+    ...(g.dwMsi === undefined ? {} : { msi: g.dwMsi }),
     vntb: { mwSizes: seedMwSizes(g.mws ?? Math.min(4, Math.max(1, g.params.netdev.queues ?? 1))), ...(g.epDoorbell === 'irq' ? { doorbellIrq: true } : {}) },
     traceCapacity: g.trace === undefined ? 0 : 1_000_000,
     sysctl: { 'net.core.wmem_max': 1 << 30, 'net.core.rmem_max': 1 << 30, ...g.sysctl },
@@ -474,6 +484,7 @@ function configOptionsGiven(g: Globals): string[] {
     ...(g.doorbell === undefined ? [] : ['--doorbell']),
     ...(g.mws === undefined ? [] : ['--mws']),
     ...(g.epDoorbell === undefined ? [] : ['--ep-doorbell']),
+    ...(g.dwMsi === undefined ? [] : ['--dw-msi']),
     ...(g.ports === undefined ? [] : ['--ntb-ports']),
     ...(Object.keys(g.sysctl).length === 0 ? [] : ['--sysctl']),
     ...(g.trace === undefined ? [] : ['--trace']),
@@ -504,6 +515,7 @@ function sweepBase(g: Globals): SweepBase {
     ...(doorbell === undefined ? {} : { doorbell }),
     ...(g.mws === undefined ? {} : { mws: g.mws }),
     ...(g.epDoorbell === undefined ? {} : { epDoorbell: g.epDoorbell }),
+    ...(g.dwMsi === undefined ? {} : { dwMsi: g.dwMsi }),
     ...(Object.keys(g.sysctl).length === 0 ? {} : { sysctl: g.sysctl }),
   };
 }

@@ -274,9 +274,9 @@ describe('ntb-bench CLI', () => {
 
   it('COMMAND --help (or -h) prints that command\'s usage and the global options it takes, status 0; the one-shot tools take theirs to the tool', async () => {
     const takes: Record<string, string[]> = {
-      lab: ['--profile', '--seed', '--functional', '--param', '--doorbell', '--mws', '--ep-doorbell', '--ntb-ports', '--sysctl', '--trace', '--trace-format'],
+      lab: ['--profile', '--seed', '--functional', '--param', '--doorbell', '--mws', '--ep-doorbell', '--dw-msi', '--ntb-ports', '--sysctl', '--trace', '--trace-format'],
       reproduce: ['--profile', '--seed', '--functional'],
-      sweep: ['--profile', '--seed', '--functional', '--param', '--doorbell', '--mws', '--ep-doorbell', '--ntb-ports', '--sysctl'],
+      sweep: ['--profile', '--seed', '--functional', '--param', '--doorbell', '--mws', '--ep-doorbell', '--dw-msi', '--ntb-ports', '--sysctl'],
       merge: [],
       calibrate: ['--profile'],
       faults: ['--seed'],

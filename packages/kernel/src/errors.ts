@@ -1,7 +1,7 @@
 import type { Errno } from './errno.js';
 
 /** Errno-like codes the kernel substrate reports. */
-export type KernelErrorCode = Extract<Errno, 'EINVAL' | 'ERANGE' | 'EBUSY' | 'ENOENT' | 'ESRCH'>;
+export type KernelErrorCode = Extract<Errno, 'EINVAL' | 'ERANGE' | 'EBUSY' | 'ENOENT' | 'ESRCH' | 'EIO'>;
 
 /** A misuse of the kernel substrate (bad argument, bad profile): thrown, never returned. */
 export class KernelError extends Error {

@@ -27,6 +27,10 @@ export function formatPrintk(uptimeNs: Ns, text: string): string {
 export interface IrqOptions {
   /** Initial smp_affinity mask (bit i = CPU i). Default: the host's `irqDefaultAffinity` (all CPUs at boot: delivers to CPU 0). */
   readonly affinity?: number;
+  /** A chained parent (irq_set_chained_handler): no irqaction; /proc/interrupts shows it without a name, once it has counts. Default false. */
+  readonly chained?: boolean;
+  /** Its chip cannot steer it (no irq_set_affinity, as a DWC MSI before genirq's redirection): smp_affinity writes fail with EIO. Default false. */
+  readonly noAffinity?: boolean;
 }
 
 /** Options of task creation. */
@@ -194,7 +198,7 @@ export class Host {
 
   /** Allocate an interrupt vector with `handler` (request_irq). */
   requestIrq(name: string, handler: IrqHandler, options: IrqOptions = {}): IrqVector {
-    const irq = new IrqVector(this, this.nextIrq++, { name, handler, affinity: options.affinity ?? this.defaultAffinity });
+    const irq = new IrqVector(this, this.nextIrq++, { name, handler, affinity: options.affinity ?? this.defaultAffinity, ...(options.chained === true ? { chained: true } : {}), ...(options.noAffinity === true ? { noAffinity: true } : {}) });
     this.irqs.set(irq.num, irq);
     return irq;
   }

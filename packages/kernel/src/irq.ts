@@ -28,6 +28,10 @@ export class IrqVector implements Runnable {
 
   /** Name shown in /proc/interrupts. */
   readonly name: string;
+  /** A chained parent (irq_set_chained_handler): no irqaction, its handler demultiplexes children. */
+  readonly chained: boolean;
+  /** Its chip cannot steer it (irq_can_set_affinity false): smp_affinity writes fail with EIO. */
+  readonly noAffinity: boolean;
   private readonly handler: IrqHandler;
 
   /** Vector `num` on `host`, delivering to the CPUs in `spec.affinity` (bit i = CPU i). */
@@ -36,10 +40,12 @@ export class IrqVector implements Runnable {
     readonly host: Host,
     /** IRQ number, as in `/proc/interrupts` and `/proc/irq/N/`. */
     readonly num: number,
-    spec: { readonly name: string; readonly handler: IrqHandler; readonly affinity: number },
+    spec: { readonly name: string; readonly handler: IrqHandler; readonly affinity: number; readonly chained?: boolean; readonly noAffinity?: boolean },
   ) {
     this.name = spec.name;
     this.handler = spec.handler;
+    this.chained = spec.chained ?? false;
+    this.noAffinity = spec.noAffinity ?? false;
     this.counts = host.cpus.map(() => 0);
     this.mask = host.checkCpuMask(spec.affinity, `irq ${num} smp_affinity`);
     this.targetCpu = this.lowestCpu();
@@ -59,8 +65,9 @@ export class IrqVector implements Runnable {
     return this.targetCpu;
   }
 
-  /** Set smp_affinity (write to /proc/irq/N/smp_affinity); EINVAL if no online CPU is in the mask. */
+  /** Set smp_affinity (write to /proc/irq/N/smp_affinity); EIO for a vector its chip cannot steer, EINVAL if no online CPU is in the mask. */
   setAffinity(mask: number): void {
+    if (this.noAffinity) throw new KernelError('EIO', `irq ${this.num} smp_affinity: its interrupt chip cannot set affinity`);
     this.mask = this.host.checkCpuMask(mask, `irq ${this.num} smp_affinity`);
     this.targetCpu = this.lowestCpu();
   }
@@ -73,6 +80,16 @@ export class IrqVector implements Runnable {
     }
     this.pending = true;
     this.targetCpu.enqueue(this);
+  }
+
+  /**
+   * Handle it now, inside the hardirq context `ctx` of a chained parent's demultiplexing
+   * (generic_handle_domain_irq): counted on that CPU, its handler run there; the entry/exit
+   * cost is the parent's.
+   */
+  handleIn(ctx: ExecContext): void {
+    this.counts[ctx.cpu.id] = (this.counts[ctx.cpu.id] ?? 0) + 1;
+    this.handler(ctx, this);
   }
 
   /** @internal Runnable step: entry/exit cost plus the handler. */

@@ -6,6 +6,7 @@ import type { DmaEngine } from './dma.js';
 import { EpfError } from './errors.js';
 import type { Fabric } from './fabric.js';
 import type { WcPolicy } from './ioWindow.js';
+import type { DwMsiController } from './msi.js';
 import type { NtbHwEpf } from './ntbHwEpf.js';
 import type { EpfFaults, EpfSide } from './types.js';
 import type { VntbFunction } from './vntb.js';
@@ -22,6 +23,8 @@ export interface FaultTargets {
   readonly vntb: VntbFunction;
   /** Both DMA engines. */
   readonly dma: { readonly rc: DmaEngine; readonly ep: DmaEngine };
+  /** The RC's MSI controller (a spurious MSI comes through it as a real one does). */
+  readonly msiController: DwMsiController;
 }
 
 function count(n: unknown, field: string): number {
@@ -65,7 +68,7 @@ export function createFaults(t: FaultTargets): EpfFaults {
       if (target.to !== 'rc') throw new EpfError('EINVAL', 'faults', `spurious doorbell to: got ${showValue((target as { to: unknown }).to)}, allowed ep or rc`);
       const irq = t.driver.vectors[target.vector];
       if (irq === undefined) throw new EpfError('EINVAL', 'faults', `spurious MSI vector: got ${target.vector}, allowed 0..${t.driver.vectors.length - 1} (requested by the host probe)`);
-      irq.raise();
+      t.msiController.deliver(target.vector);
     },
     dmaError: (side, options = {}) => {
       const engine = side === 'rc' ? t.dma.rc : side === 'ep' ? t.dma.ep : null;

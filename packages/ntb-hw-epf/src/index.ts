@@ -74,7 +74,7 @@ export { createFaults, type FaultTargets } from './faults.js';
 export { CpuWriteQueue } from './flowControl.js';
 export { WcWindow, type WcPolicy, type WcWindowOptions } from './ioWindow.js';
 export { hostMemory, MemRegion, PhysMemory, type RegionWriteHook } from './memory.js';
-export { MsiCapability } from './msi.js';
+export { DW_MSI_GIC_HWIRQ, DW_MSI_MODES, DwMsiController, MsiCapability, type DwMsiMode } from './msi.js';
 export { NtbHwEpf, type NtbHwEpfOptions } from './ntbHwEpf.js';
 export { createEpfPair } from './pair.js';
 export { checkPortMode, EPF_PORT_MODES, portOps, type EpfPortMode } from './ports.js';

@@ -66,7 +66,7 @@ import type { Fabric } from './fabric.js';
 import { WcWindow, type WcPolicy } from './ioWindow.js';
 import { hostMemory, type MemRegion } from './memory.js';
 import { chargeRead, chargeWrite } from './mmio.js';
-import type { MsiCapability } from './msi.js';
+import type { DwMsiController, MsiCapability } from './msi.js';
 import { portOps, type EpfPortMode } from './ports.js';
 import type { DoorbellMode, EpfHostStats, EpfProbeState, TlpKind } from './types.js';
 
@@ -97,6 +97,8 @@ export interface NtbHwEpfOptions {
   readonly ports: EpfPortMode;
   /** The EP function's MSI capability. */
   readonly msi: MsiCapability;
+  /** The RC's DWC MSI controller the vectors come through. */
+  readonly msiController: DwMsiController;
   /** The host's WC behaviour. */
   readonly wc: WcPolicy;
   /** Device name (pci_name). */
@@ -186,8 +188,9 @@ export class NtbHwEpf {
           return;
         }
         this.msiReceiver = receiver;
-        this.irqs = Array.from({ length: nvec }, (_, i) => this.o.host.requestIrq('ntb_epf', (c) => this.isr(c, i)));
-        this.o.msi.enable(receiver, this.irqs);
+        const noAffinity = !this.o.msiController.steerable;
+        this.irqs = Array.from({ length: nvec }, (_, i) => this.o.host.requestIrq('ntb_epf', (c) => this.isr(c, i), noAffinity ? { noAffinity } : {}));
+        this.o.msi.enable(receiver, this.irqs, this.o.msiController);
         this.dbCount = nvec - 1;
         this.sendCommand(EPF_CMD.CONFIGURE_DOORBELL, nvec, [], (rc, c) => {
           if (rc !== 0) {

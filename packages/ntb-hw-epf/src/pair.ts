@@ -15,7 +15,7 @@ import { Fabric, type BusTarget } from './fabric.js';
 import { createFaults } from './faults.js';
 import type { WcPolicy } from './ioWindow.js';
 import { hostMemory } from './memory.js';
-import { MsiCapability } from './msi.js';
+import { DW_MSI_MODES, DwMsiController, MsiCapability } from './msi.js';
 import { NtbHwEpf } from './ntbHwEpf.js';
 import type { EpfPair, EpfPairConfig, EpfPairOptions, EpfProbeState } from './types.js';
 import { VntbFunction } from './vntb.js';
@@ -56,6 +56,9 @@ export function createEpfPair(options: EpfPairOptions): EpfPair {
 
   const wc: { rc: WcPolicy; ep: WcPolicy } = { rc: { lingerNs: linger }, ep: { lingerNs: linger } };
   const msi = new MsiCapability(cfg.msiVectors);
+  const msiMode = options.msi ?? 'redirect';
+  if (!DW_MSI_MODES.includes(msiMode)) throw new EpfError('EINVAL', 'config', `msi: got ${showValue(msiMode)}, allowed ${DW_MSI_MODES.join(', ')}`);
+  const msiController = new DwMsiController(rc, msiMode);
   const rcMem = hostMemory(rc);
   const rcTarget: BusTarget = {
     resolve: (addr, len) => {
@@ -75,7 +78,7 @@ export function createEpfPair(options: EpfPairOptions): EpfPair {
   });
   const fn = new VntbFunction({ host: ep, fabric, config: cfg, plan, mode: epMode, ports, msi, wc: wc.ep, name: epName, doorbellIrq: cfg.doorbellIrq });
   vntb = fn;
-  const driver = new NtbHwEpf({ host: rc, fabric, plan, mode: rcMode, ports, msi, wc: wc.rc, name: rcName, bus: buses.rc });
+  const driver = new NtbHwEpf({ host: rc, fabric, plan, mode: rcMode, ports, msi, msiController, wc: wc.rc, name: rcName, bus: buses.rc });
   const dma = { rc: hostDmaEngine(rc), ep: hostDmaEngine(ep) };
   buses.ep.registerDevice(fn.dev);
   driver.probe();
@@ -100,7 +103,8 @@ export function createEpfPair(options: EpfPairOptions): EpfPair {
     buses,
     fabric,
     dma,
-    faults: createFaults({ fabric, wc, driver, vntb: fn, dma }),
+    faults: createFaults({ fabric, wc, driver, vntb: fn, dma, msiController }),
+    msiController,
     config,
     rcIrqs: (): readonly IrqVector[] => driver.vectors,
     epIrqs: (): readonly IrqVector[] => fn.doorbellIrqs,

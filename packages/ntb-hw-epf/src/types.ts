@@ -5,6 +5,7 @@
  */
 import type { Host, IrqVector, Ns } from '@ntbsim/kernel';
 import type { DmaChannel, NtbBus, NtbDev } from '@ntbsim/ntb-core';
+import type { DwMsiController, DwMsiMode } from './msi.js';
 import type { EpfPortMode } from './ports.js';
 
 /** How a side reports doorbells: mainline (`legacy`) or the 2026 per-doorbell-bit series (`per-bit`). */
@@ -169,6 +170,8 @@ export interface EpfPairOptions {
   readonly postedBufferBytes?: number;
   /** Device names (pci_name). Default: rc `0000:01:00.0`, ep `0000:<vbus>:00.0`. */
   readonly names?: { readonly rc?: string; readonly ep?: string };
+  /** How the RC's DWC MSI controller hands the EP's vectors to CPUs (msi.ts). Default `redirect` (Linux 7.0); `chained` for earlier kernels; `direct` as an ITS or APIC delivers. */
+  readonly msi?: DwMsiMode;
 }
 
 /** Options of a hardware link loss. */
@@ -225,6 +228,8 @@ export interface EpfPair {
   readonly config: EpfPairConfig;
   /** The host's MSI vectors, index = vector number (empty until the probe requested them). */
   rcIrqs(): readonly IrqVector[];
+  /** The RC's DWC MSI controller: its mode, its chained `msi` SPI, its redirections. */
+  readonly msiController: DwMsiController;
   /** The EP's doorbell interrupts, index = DB slot (empty unless `vntb.doorbellIrq`). */
   epIrqs(): readonly IrqVector[];
   /** The host driver's probe progress. */

@@ -7,7 +7,7 @@
  */
 import { createHost, createSimulation, ERRNO, getProfile, type Host, type PlatformProfile, type Simulation } from '@ntbsim/kernel';
 import { createNetStack, IPV4_MIN_MTU, type NetStack } from '@ntbsim/net-core';
-import { createEpfPair, EPC_PAGE_BYTES, type DoorbellMode, type EpfPair, type EpfPortMode, type VntbOptions } from '@ntbsim/ntb-hw-epf';
+import { createEpfPair, EPC_PAGE_BYTES, type DoorbellMode, type DwMsiMode, type EpfPair, type EpfPortMode, type VntbOptions } from '@ntbsim/ntb-hw-epf';
 import { createNtbPerfClient, type NtbPerf, type NtbPerfClient, type PerfParams } from '@ntbsim/ntb-perf';
 import { createNtbPingpongClient, type NtbPingpong, type NtbPingpongClient, type PingpongParams } from '@ntbsim/ntb-pingpong';
 import { createNtbToolClient, type NtbTool, type NtbToolClient } from '@ntbsim/ntb-tool';
@@ -33,6 +33,8 @@ export interface LabOptions {
   readonly vntb?: VntbOptions;
   /** Port numbering of the two NTB devices (default `same`: mainline, both port 0). */
   readonly ports?: EpfPortMode;
+  /** How the RC's DWC MSI controller hands the EP's vectors to CPUs (default `redirect`: Linux 7.0). */
+  readonly msi?: DwMsiMode;
   /** Payload fidelity (default timing). */
   readonly payload?: PayloadMode;
   /** Trace ring capacity in records (0 = off). */
@@ -192,7 +194,7 @@ export function bootLab(options: LabOptions = {}): Lab {
   const sim = createSimulation({ seed: options.seed ?? 1, traceCapacity: options.traceCapacity ?? 0, accountByName: options.accountByName ?? true });
   const rcHost = createHost(sim, { name: 'rc', profile });
   const epHost = createHost(sim, { name: 'ep', profile });
-  const pair = createEpfPair({ rc: rcHost, ep: epHost, doorbell: options.doorbell ?? {}, ports: options.ports ?? 'same', ...(options.vntb === undefined ? {} : { vntb: options.vntb }) });
+  const pair = createEpfPair({ rc: rcHost, ep: epHost, doorbell: options.doorbell ?? {}, ports: options.ports ?? 'same', ...(options.msi === undefined ? {} : { msi: options.msi }), ...(options.vntb === undefined ? {} : { vntb: options.vntb }) });
   const params = options.params ?? { transport: {}, netdev: {} };
   const mk = (name: BoardName, host: Host): Board => {
     const stack = createNetStack(host);

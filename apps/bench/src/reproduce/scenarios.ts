@@ -68,6 +68,13 @@ export interface RunConfig {
    * `msi_doorbell`, one EP interrupt per slot). Default poll.
    */
   readonly epDoorbell?: 'poll' | 'irq';
+  /**
+   * How the RC's DWC MSI controller hands the EP's vectors to CPUs: `redirect` (Linux 7.0's
+   * genirq redirection: a vector runs on the CPU of its smp_affinity, after an IPI from the
+   * msi SPI's CPU), `chained` (earlier kernels: all on the SPI's CPU, smp_affinity refused) or
+   * `direct` (as an ITS or APIC delivers). Default redirect.
+   */
+  readonly dwMsi?: 'redirect' | 'chained' | 'direct';
   /** ntb0's txqueuelen on both boards (`ip link set ntb0 txqueuelen N`, packets): the limit of each TX queue's qdisc. Default 1000 (DEFAULT_TX_QUEUE_LEN). */
   readonly txqueuelen?: number;
   /** ntb0's MTU on both boards (`ip link set ntb0 mtu N` once the links are up: ntb_netdev's change_mtu takes the QPs down and up), bytes. Default the driver's, max_size − ETH_HLEN. */

@@ -22,6 +22,7 @@ export const AXES = {
   mws: 'integer 1..4',
   doorbell: 'legacy | per-bit',
   ep_doorbell: 'poll | irq',
+  dw_msi: 'redirect | chained | direct',
   affinity: 'spread | default',
   transport_mtu: 'integer bytes',
   use_dma: '0 | 1',
@@ -112,6 +113,7 @@ function checkValue(axis: AxisName, v: string): void {
       case 'direction':
       case 'doorbell':
       case 'ep_doorbell':
+      case 'dw_msi':
       case 'protocol':
       case 'variant':
       case 'wake_timer':
@@ -154,6 +156,8 @@ export interface SweepBase {
   readonly mws?: number;
   /** Host → EP doorbells polled or interrupt-driven (`--ep-doorbell`). */
   readonly epDoorbell?: 'poll' | 'irq';
+  /** The RC's DWC MSI mode (`--dw-msi`). */
+  readonly dwMsi?: 'redirect' | 'chained' | 'direct';
   /** Sysctls both boards set at boot (`--sysctl NAME=VALUE`); the `qdisc` axis overrides net.core.default_qdisc. */
   readonly sysctl?: Readonly<Record<string, string>>;
 }
@@ -170,6 +174,7 @@ export function describeBase(base: SweepBase | undefined): string[] {
     ...(base.doorbell === undefined ? [] : [`doorbell=${base.doorbell}`]),
     ...(base.mws === undefined ? [] : [`mws=${base.mws}`]),
     ...(base.epDoorbell === undefined ? [] : [`ep_doorbell=${base.epDoorbell}`]),
+    ...(base.dwMsi === undefined ? [] : [`dw_msi=${base.dwMsi}`]),
     ...Object.entries(base.sysctl ?? {}).map(([k, v]) => `sysctl ${k}=${v}`),
   ];
 }
@@ -193,6 +198,7 @@ export function expandGrid(grid: Grid, base: SweepBase = {}): SweepPoint[] {
     const wakeTimer = (v.wake_timer ?? base.netdev?.wakeTimer) as 'jiffy' | 'hrtimer' | undefined;
     const hrtimerMode = (v.hrtimer_mode ?? base.netdev?.hrtimerMode) as 'soft' | 'hard' | undefined;
     const epDoorbell = (v.ep_doorbell ?? base.epDoorbell) as 'poll' | 'irq' | undefined;
+    const dwMsi = (v.dw_msi ?? base.dwMsi) as 'redirect' | 'chained' | 'direct' | undefined;
     const config: RunConfig = {
       id: Object.entries(v).map(([k, x]) => `${k}=${x}`).join(',') || 'default',
       protocol: (v.protocol ?? 'tcp') as 'tcp' | 'udp',
@@ -205,6 +211,7 @@ export function expandGrid(grid: Grid, base: SweepBase = {}): SweepPoint[] {
       ...(wakeTimer === undefined ? {} : { wakeTimer }),
       ...(hrtimerMode === undefined ? {} : { hrtimerMode }),
       ...(epDoorbell === undefined ? {} : { epDoorbell }),
+      ...(dwMsi === undefined ? {} : { dwMsi }),
       ...(v.direction === undefined ? {} : { direction: v.direction as 'ep-to-rc' | 'rc-to-ep' }),
       ...(v.server_cpu === undefined || v.server_cpu === 'any' ? {} : { serverCpu: Number(v.server_cpu) }),
       ...(v.congestion === undefined ? {} : { congestion: v.congestion as 'cubic' | 'reno' }),

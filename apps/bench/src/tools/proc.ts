@@ -12,7 +12,7 @@
  * fails it: EIO from procfs, EINVAL from debugfs, EACCES at the open from sysfs.
  */
 import { ERRNO, errnoName, kstrtointFromUser, kstrtoll, kstrtou8FromUser, kstrtoull, strerror, type Errno, type IrqVector, type Simulation } from '@ntbsim/kernel';
-import type { PcieFabric } from '@ntbsim/ntb-hw-epf';
+import { DW_MSI_GIC_HWIRQ, type PcieFabric } from '@ntbsim/ntb-hw-epf';
 import type { NtbPerf } from '@ntbsim/ntb-perf';
 import { EISDIR, ERESTART, type NtbTool } from '@ntbsim/ntb-tool';
 import { NetError, type NetDevice, type NetDevStats, type TcpExtMib, type UdpMib } from '@ntbsim/net-core';
@@ -40,6 +40,7 @@ const EDMA_GIC_HWIRQ = 417 + 32;
 function irqChip(board: Board, irq: IrqVector, index: number): { chip: string; hwirq: number; trigger: 'Edge' | 'Level' } {
   if (irq.name === 'ntb_epf') return { chip: `DW-PCI-MSI-${board.transport()?.dev.name ?? '0000:01:00.0'}`, hwirq: index, trigger: 'Edge' };
   if (irq.name === 'dw-edma') return { chip: 'GICv3', hwirq: EDMA_GIC_HWIRQ, trigger: 'Level' };
+  if (irq.name === 'dw-pcie-msi') return { chip: 'GICv3', hwirq: DW_MSI_GIC_HWIRQ, trigger: 'Level' };
   return { chip: 'MSI', hwirq: index, trigger: 'Edge' };
 }
 
@@ -85,10 +86,14 @@ export function procInterrupts(board: Board): string {
   const host = board.host;
   const irqs = [...host.irqs.values()].sort((a, b) => a.num - b.num);
   const seen = new Map<string, number>();
-  const rows = irqs.map((irq): InterruptRow => {
+  // A chained parent (the DWC's msi SPI) has no irqaction: show_interrupts prints it without a
+  // name, and only once it has counts.
+  const rows = irqs.flatMap((irq): InterruptRow[] => {
     const index = seen.get(irq.name) ?? 0;
     seen.set(irq.name, index + 1);
-    return { num: irq.num, counts: host.cpus.map((c) => irq.counts[c.id] ?? 0), ...irqChip(board, irq, index), actions: [irq.name] };
+    const counts = host.cpus.map((c) => irq.counts[c.id] ?? 0);
+    if (irq.chained && counts.every((n) => n === 0)) return [];
+    return [{ num: irq.num, counts, ...irqChip(board, irq, index), actions: irq.chained ? [] : [irq.name] }];
   });
   return formatInterrupts(
     host.cpus.map((c) => c.id),

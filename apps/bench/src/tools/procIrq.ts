@@ -70,6 +70,9 @@ export function writeIrq(board: Board, rest: readonly string[], text: string): K
   }
   const irq = vectorOf(board, n);
   if (irq === undefined || rest.length !== 2 || (f !== 'smp_affinity' && f !== 'smp_affinity_list')) return undefined;
+  // write_irq_affinity: a vector whose chip cannot steer it (a DWC MSI without genirq's
+  // redirection) is EIO before the mask is parsed.
+  if (irq.noAffinity) return 'EIO';
   const mask = cpumaskParse(board, text, f === 'smp_affinity_list');
   if (typeof mask === 'string') return mask;
   try {
