@@ -362,7 +362,8 @@ class ClientSession {
       this.handle(ctx, m);
       if (this.finished) return 'exit';
     }
-    if (ctrl.closed) return this.fail({ code: 'IECTRLCLOSE', errno: null });
+    // iperf_handle_message_client: read() of 0 is IECTRLCLOSE, an error (a RST) IERECVMESSAGE.
+    if (ctrl.closed) return this.fail(ctrl.error === null ? { code: 'IECTRLCLOSE', errno: null } : { code: 'IERECVMESSAGE', errno: ctrl.error });
     const side = this.side;
     if (side !== null && side.error !== null) return this.fail({ code: side.error.code, errno: side.error.errno });
     let wake = Infinity;

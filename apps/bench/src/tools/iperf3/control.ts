@@ -11,7 +11,7 @@
  * arrived and takes the messages whose bytes are complete.
  */
 import type { ExecContext, Task } from '@ntbsim/kernel';
-import type { TcpSocket } from '@ntbsim/net-core';
+import type { NetErrno, TcpSocket } from '@ntbsim/net-core';
 import type { Lab } from '../../lab/lab.js';
 import type { DatagramLog } from './streams.js';
 
@@ -103,6 +103,8 @@ export class ControlEnd {
   private rxBytes = 0;
   /** The peer closed the connection (EOF or error). */
   closed = false;
+  /** Why the last read failed, when it was an error rather than EOF (ECONNRESET for a peer's RST). */
+  error: NetErrno | null = null;
 
   constructor(
     /** The TCP socket. */
@@ -134,7 +136,10 @@ export class ControlEnd {
     for (;;) {
       const r = this.sock.recv(ctx, 65536);
       if (!r.ok) {
-        if (r.errno !== 'EAGAIN') this.closed = true;
+        if (r.errno !== 'EAGAIN') {
+          this.closed = true;
+          this.error = r.errno;
+        }
         break;
       }
       if (r.bytes === 0) {

@@ -267,6 +267,7 @@ export const IPERF_ERRORS = {
   IESTREAMLISTEN: 'unable to start stream listener',
   IESTREAMACCEPT: 'unable to accept stream connection',
   IECTRLCLOSE: 'control socket has closed unexpectedly',
+  IERECVMESSAGE: 'unable to receive control message',
   IESERVERTERM: 'the server has terminated',
   IECLIENTTERM: 'the client has terminated',
   IENOMSG: 'idle timeout for receiving data',
@@ -457,7 +458,7 @@ export function parseQos(cp: string): number {
 }
 
 /** Error codes whose message iperf_strerror follows with strerror(errno) (its `perr`/`herr` cases). */
-const WITH_ERRNO = new Set<IperfErrorCode>(['IELISTEN', 'IECONNECT', 'IESTREAMCONNECT', 'IESTREAMWRITE', 'IESTREAMREAD', 'IESTREAMLISTEN', 'IEAFFINITY', 'IESETMSS']);
+const WITH_ERRNO = new Set<IperfErrorCode>(['IELISTEN', 'IECONNECT', 'IESTREAMCONNECT', 'IESTREAMWRITE', 'IESTREAMREAD', 'IESTREAMLISTEN', 'IEAFFINITY', 'IESETMSS', 'IERECVMESSAGE']);
 
 /** iperf_strerror of `code` with the errno text appended where iperf3 appends it. */
 export function iperfStrerror(code: IperfErrorCode, errno: NetErrno | null): string {

@@ -314,7 +314,13 @@ class ServerSession {
       if (this.finished) return 'run';
     }
     if (this.ctrl.closed) {
-      this.clientGone();
+      // iperf_handle_message_server: EOF is the client gone, a read error (a RST) IERECVMESSAGE.
+      const err = this.ctrl.error;
+      if (err === null) this.clientGone();
+      else {
+        printErr(this.srv, `error - ${iperfStrerror('IERECVMESSAGE', err)}`);
+        this.end();
+      }
       return 'run';
     }
     if (this.state === 'running' && ctx.time >= this.testTimerAt) {

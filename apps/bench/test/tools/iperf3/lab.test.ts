@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { bootLab, type Lab } from '../../../src/lab/lab.js';
+import { labCommands } from '../../../src/commands.js';
+import { bootLab, seedMwSizes, type Lab } from '../../../src/lab/lab.js';
+import { runScript } from '../../../src/lab/script.js';
 import { iperf3, oneShotServerError, stopServers, takeServerOutput } from '../../../src/tools/iperf3/index.js';
 import { combinedOutput, writesOf } from '../../../src/tools/output.js';
 import { USAGE_SHORT } from '../../../src/tools/iperf3/options.js';
@@ -135,6 +137,19 @@ describe('iperf3 in the lab', () => {
     const cpu = (JSON.parse(r.stdout) as { end: { cpu_utilization_percent: { host_total: number } } }).end.cpu_utilization_percent;
     expect(cpu.host_total).toBeGreaterThan(10);
     expect(cpu.host_total).toBeLessThanOrEqual(100);
+  });
+
+  it("a control connection the server resets (a busy server's close with the client's cookie unread) is IERECVMESSAGE with errno, not IECTRLCLOSE", () => {
+    // Seed 63353's per-bit test leaves its streams' data draining behind the RC's ACK queue
+    // after the client is done, so the server is still in that test when the next client
+    // connects; its ACCESS_DENIED byte is dropped at the RC's full qdisc and its close, with
+    // the cookie unread, sends a RST.
+    const l = bootLab({ seed: 63353, doorbell: { rc: 'per-bit', ep: 'per-bit' }, vntb: { mwSizes: seedMwSizes(2) }, params: { transport: {}, netdev: { queues: 2 } }, sysctl: { 'net.core.wmem_max': 1 << 30, 'net.core.rmem_max': 1 << 30 } });
+    const script = ['rc$ echo 2 > /proc/irq/19/smp_affinity', 'rc$ echo 4 > /proc/irq/20/smp_affinity', 'rc$ iperf3 -s -D', 'ep$ iperf3 -Z -c 10.0.0.1 -l 65480 -w 512M -P 4 -t 8 -i 0 &', 'ep$ sleep 6', 'ep$ wait', 'rc$ ss -tan', 'ep$ iperf3 -c 10.0.0.1 -t 1 -i 0'].join('\n');
+    const r = runScript(l, script, { name: 'reset.lab', keepGoing: true, commands: labCommands() });
+    const last = r.steps.at(-1)?.result;
+    expect(last).toMatchObject({ status: 1, stderr: 'iperf3: error - unable to receive control message: Connection reset by peer\n' });
+    expect(l.boards.rc.stack.snmp.Tcp.OutRsts).toBeGreaterThan(0);
   });
 
   it('pins iperf3 with -A n (client, server) and -A n,m (the server for this test), as sched_setaffinity does', () => {
