@@ -20,7 +20,7 @@
 import type { ExecContext, Host, IrqVector } from '@ntbsim/kernel';
 import type { MemRegion } from './memory.js';
 
-/** R-Car S4's PCIe controller "msi" interrupt: GIC_SPI 416 (the one before "dma", 417), so GIC hwirq 448. */
+/** R-Car S4's PCIe controller "msi" interrupt (r8a779f0.dtsi pciec0: msi GIC_SPI 416, dma 417, sft_ce 418, app 422), so GIC hwirq 448. */
 export const DW_MSI_GIC_HWIRQ = 416 + 32;
 
 /** How the RC's DWC MSI controller hands a vector to a CPU (see the module comment). */
