@@ -34,6 +34,28 @@ describe('examples/', () => {
     for (const rate of rates) expect(rate).toBeGreaterThan(1100);
   });
 
+  it('dw-msi.lab: with the redirection each steered vector runs on its own CPU and the test doubles; without it the echos fail with EIO and everything stays on CPU 0', () => {
+    const opts: LabOptions = { doorbell: { rc: 'per-bit', ep: 'per-bit' }, vntb: { mwSizes: seedMwSizes(2) }, params: { transport: {}, netdev: { queues: 2 } } };
+    const counts = (out: string, irq: number): number[] => (new RegExp(`^ *${irq}:((?: +\\d+){8})`, 'm').exec(out)?.[1] ?? '').trim().split(/ +/).map(Number);
+    const rate = (out: string): number => {
+      const m = /^\[SUM\] .* ([\d.]+) ([MG])bits\/sec {18}receiver$/m.exec(out);
+      return m === null ? 0 : Number(m[1]) * (m[2] === 'G' ? 1000 : 1);
+    };
+    const redirect = run('dw-msi.lab', opts);
+    expect(redirect.status).toBe(0);
+    const last = redirect.steps.at(-1)?.out ?? '';
+    expect([counts(last, 19)[1], counts(last, 20)[2]].every((n) => (n ?? 0) > 500)).toBe(true);
+    expect(counts(last, 19)[0]).toBe(0);
+    expect(counts(last, 33)[0]).toBeGreaterThan(500);
+    expect(rate(redirect.out)).toBeGreaterThan(1100);
+    const chained = run('dw-msi.lab', { ...opts, msi: 'chained' }, true);
+    expect(chained.steps.slice(0, 2).map((s) => s.out)).toEqual(['bash: echo: write error: Input/output error\n', 'bash: echo: write error: Input/output error\n']);
+    const end = chained.steps.at(-1)?.out ?? '';
+    expect([counts(end, 19)[0], counts(end, 20)[0]].every((n) => (n ?? 0) > 300)).toBe(true);
+    expect(counts(end, 19).slice(1).every((n) => n === 0)).toBe(true);
+    expect(rate(chained.out)).toBeLessThan(620);
+  });
+
   it("fq-codel.lab: with fq_codel at ntb0's root CoDel drops the EP's data (not the RC's ACKs) and TCP retransmits, the rate holding; a ping under load comes back sooner than behind pfifo_fast's band", () => {
     const r = run('fq-codel.lab');
     expect(r.status).toBe(0);
