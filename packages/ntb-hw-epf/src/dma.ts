@@ -289,12 +289,14 @@ export class DmaEngine implements EpfDmaEngine {
     c.failNext += count;
   }
 
-  /** @internal A descriptor finished: count it, then after the profile's `dma.doneLatencyNs` queue its callback and raise the done interrupt. */
+  /**
+   * @internal A descriptor's transfer ended (its bytes counted if it succeeded); after the
+   * profile's `dma.doneLatencyNs` its callback is queued and the done interrupt raised. It is
+   * counted `completed` or `failed` when that callback runs, so that a terminate between the two
+   * counts it once, as `terminated`.
+   */
   complete(d: Desc): void {
-    if (d.ok) {
-      this.stats.completed++;
-      this.stats.bytes += d.len;
-    } else this.stats.failed++;
+    if (d.ok) this.stats.bytes += d.len;
     const latency = this.host.profile.dma.doneLatencyNs.value;
     if (latency > 0) d.channel.pendingDone = this.host.sim.after(latency, dmaDone, d);
     else this.doneIrq(d);
@@ -321,6 +323,8 @@ export class DmaEngine implements EpfDmaEngine {
     for (const d of done) d.channel.doneHandled();
     for (const d of done) {
       ctx.charge(localReadNs(ctx));
+      if (d.ok) this.stats.completed++;
+      else this.stats.failed++;
       d.done(d.ok, ctx);
       d.channel.completeCookie(d.cookie);
     }

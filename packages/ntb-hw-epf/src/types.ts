@@ -86,11 +86,11 @@ export interface PcieFabric {
 export interface DmaStats {
   /** Descriptors submitted. */
   submitted: number;
-  /** Descriptors completed with ok = true. */
+  /** Descriptors whose callback ran with ok = true. */
   completed: number;
-  /** Descriptors completed with ok = false. */
+  /** Descriptors whose callback ran with ok = false. */
   failed: number;
-  /** Descriptors dropped by `terminate` before their callback ran. */
+  /** Descriptors dropped by `terminate` before their callback ran (queued, running, or ended with the callback pending); submitted − completed − failed − terminated are in flight. */
   terminated: number;
   /** Bytes copied successfully. */
   bytes: number;
