@@ -39,7 +39,7 @@ export { Softirq, Tasklet, type SoftirqFn } from './softirq.js';
 export { DelayedWork, Task, Work, Workqueue, type TaskFn, type TaskState } from './task.js';
 export { Hrtimer, Timer, type HrtimerMode, type TimerFn } from './timer.js';
 export { ms, NS_PER_MS, NS_PER_SEC, NS_PER_US, sec, transferNs, us, type Ns } from './time.js';
-export { toChromeTrace, TraceBuffer, type ChromeTrace, type ChromeTraceEvent, type TraceRecord } from './trace.js';
+export { runSlices, toChromeTrace, TraceBuffer, type ChromeTrace, type ChromeTraceEvent, type RunSlice, type TraceRecord } from './trace.js';
 export { hashedPointer } from './vsprintf.js';
 export {
   CONTEXT_KINDS,

@@ -94,60 +94,79 @@ export interface ChromeTrace {
   readonly otherData: { readonly source: string; readonly records: number; readonly dropped: number };
 }
 
+/** One run of a context on a CPU: its consecutive steps there merged (ns). */
+export interface RunSlice {
+  /** Host name ('' for simulation-wide records). */
+  readonly host: string;
+  /** CPU index. */
+  readonly cpu: number;
+  /** The context that ran. */
+  readonly name: string;
+  /** Its context kind (`run` when the record carries none). */
+  readonly kind: string;
+  /** Start (ns). */
+  readonly start: Ns;
+  /** End (ns). */
+  end: Ns;
+}
+
+/**
+ * The `run` records as slices in start order: steps of one context (same name and kind) that
+ * follow each other without a gap on a CPU are one slice (a long tasklet run charged in
+ * chunks); steps of no cost are left out.
+ */
+export function runSlices(records: readonly TraceRecord[]): RunSlice[] {
+  const out: RunSlice[] = [];
+  /** The slice still open on each host/CPU track, extended while the same context runs on. */
+  const open = new Map<string, RunSlice>();
+  for (const r of records) {
+    if (r.what !== 'run' || r.value <= 0) continue;
+    const key = `${r.host}/${r.cpu}`;
+    const kind = r.kind ?? 'run';
+    const o = open.get(key);
+    if (o !== undefined && o.name === r.name && o.kind === kind && o.end === r.t) {
+      o.end = r.t + r.value;
+      continue;
+    }
+    const slice: RunSlice = { host: r.host, cpu: r.cpu, name: r.name, kind, start: r.t, end: r.t + r.value };
+    open.set(key, slice);
+    out.push(slice);
+  }
+  return out;
+}
+
 /** ns → µs at ns precision (Trace Event Format times are µs). */
 const usOf = (ns: Ns): number => ns / 1000;
 
 /**
  * The records as a Trace Event Format trace: a process per host, a thread per CPU (named
- * `cpuN`; `global` for records without a CPU), a slice per run of a context, categorised by its kind; steps of one context that
- * follow each other without a gap on a CPU are one slice (a long tasklet run charged in
- * chunks). A `counter` record is a value of its host's counter track; other records are
- * instants on their CPU's track (a `wake` with the waking CPU as `waker_cpu`, so a wake-up's
- * latency is the gap to its task's next slice).
+ * `cpuN`; `global` for records without a CPU), a slice per run of a context (`runSlices`),
+ * categorised by its kind. A `counter` record is a value of its host's counter track; other
+ * records are instants on their CPU's track (a `wake` with the waking CPU as `waker_cpu`, so a
+ * wake-up's latency is the gap to its task's next slice).
  * `dropped` is the ring's count of records lost before the first one given.
  */
 export function toChromeTrace(records: readonly TraceRecord[], dropped = 0): ChromeTrace {
   const pids = new Map<string, number>();
   const tids = new Map<string, Set<number>>();
   const body: ChromeTraceEvent[] = [];
-  /** The slice still open on each host/CPU track, extended while the same context runs on. */
-  const open = new Map<string, { name: string; cat: string; start: Ns; end: Ns; pid: number; tid: number }>();
-  const close = (key: string): void => {
-    const o = open.get(key);
-    if (o === undefined) return;
-    body.push({ name: o.name, cat: o.cat, ph: 'X', ts: usOf(o.start), dur: usOf(o.end - o.start), pid: o.pid, tid: o.tid });
-    open.delete(key);
-  };
+  const hostName = (host: string): string => (host === '' ? 'simulation' : host);
   for (const r of records) {
-    const hostName = r.host === '' ? 'simulation' : r.host;
-    let pid = pids.get(hostName);
+    const name = hostName(r.host);
+    let pid = pids.get(name);
     if (pid === undefined) {
       pid = pids.size + 1;
-      pids.set(hostName, pid);
-      tids.set(hostName, new Set());
+      pids.set(name, pid);
+      tids.set(name, new Set());
     }
     if (r.what === 'counter') {
       body.push({ name: r.name, ph: 'C', ts: usOf(r.t), pid, args: { value: r.value } });
       continue;
     }
-    const tid = r.cpu;
-    tids.get(hostName)?.add(tid);
-    const key = `${pid}/${tid}`;
-    if (r.what !== 'run') {
-      body.push({ name: r.name, cat: r.what, ph: 'i', s: 't', ts: usOf(r.t), pid, tid, args: r.what === 'wake' ? { waker_cpu: r.value } : { value: r.value } });
-      continue;
-    }
-    if (r.value <= 0) continue;
-    const cat = r.kind ?? 'run';
-    const o = open.get(key);
-    if (o !== undefined && o.name === r.name && o.cat === cat && o.end === r.t) {
-      o.end = r.t + r.value;
-      continue;
-    }
-    close(key);
-    open.set(key, { name: r.name, cat, start: r.t, end: r.t + r.value, pid, tid });
+    tids.get(name)?.add(r.cpu);
+    if (r.what !== 'run') body.push({ name: r.name, cat: r.what, ph: 'i', s: 't', ts: usOf(r.t), pid, tid: r.cpu, args: r.what === 'wake' ? { waker_cpu: r.value } : { value: r.value } });
   }
-  for (const key of [...open.keys()]) close(key);
+  for (const x of runSlices(records)) body.push({ name: x.name, cat: x.kind, ph: 'X', ts: usOf(x.start), dur: usOf(x.end - x.start), pid: pids.get(hostName(x.host)) ?? 0, tid: x.cpu });
   body.sort((a, b) => (a.ts ?? 0) - (b.ts ?? 0) || a.pid - b.pid || (a.tid ?? -2) - (b.tid ?? -2));
   const meta: ChromeTraceEvent[] = [];
   for (const [hostName, pid] of pids) {

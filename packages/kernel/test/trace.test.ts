@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CONTEXT_KINDS, createHost, createSimulation, getProfile, toChromeTrace, type Host, type Simulation, type ChromeTraceEvent, type ContextKind, type TraceRecord } from '../src/index.js';
+import { CONTEXT_KINDS, createHost, createSimulation, getProfile, runSlices, toChromeTrace, type Host, type Simulation, type ChromeTraceEvent, type ContextKind, type TraceRecord } from '../src/index.js';
 
 /** A finite mixed workload on two hosts (IRQ → tasklet, a kthread, a timer), run until nothing is left. */
 function twoHosts(seed: number, window?: { from: number; to: number }): { sim: Simulation; hosts: Host[] } {
@@ -97,6 +97,10 @@ describe('toChromeTrace', () => {
 
   it('merges the steps of one context that follow each other on a CPU; a gap, another context or another kind starts a new slice', () => {
     const run = (t: number, name: string, value: number, kind: ContextKind = 'softirq', cpu = 0): TraceRecord => ({ t, host: 'rc', cpu, what: 'run', name, value, kind });
+    expect(runSlices([run(0, 'rx', 1000), run(1000, 'rx', 500), run(1500, 'db', 200, 'hardirq'), run(1700, 'rx', 0)])).toEqual([
+      { host: 'rc', cpu: 0, name: 'rx', kind: 'softirq', start: 0, end: 1500 },
+      { host: 'rc', cpu: 0, name: 'db', kind: 'hardirq', start: 1500, end: 1700 },
+    ]);
     const trace = toChromeTrace([
       run(0, 'rx', 1000),
       run(1000, 'rx', 500),

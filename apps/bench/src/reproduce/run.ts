@@ -3,7 +3,7 @@
  * iperf3 lines (server on the RC, client on the EP) through the lab's shell, read the
  * receiver's [SUM] from iperf3's JSON, and report where the time went in the steady state.
  */
-import { getProfile, NS_PER_SEC, toChromeTrace, type PlatformProfile, type TraceRecord } from '@ntbsim/kernel';
+import { getProfile, NS_PER_SEC, runSlices, type PlatformProfile, type TraceRecord } from '@ntbsim/kernel';
 import { ETH_HLEN } from '@ntbsim/net-core';
 import { labCommands } from '../commands.js';
 import { bootLab, seedMwSizes, type Board, type BoardName, type Lab } from '../lab/lab.js';
@@ -61,15 +61,10 @@ export interface Timeline {
 /** The timeline of trace `records` taken over [fromNs, fromNs + lenNs) of a test that began at `testStart` (ns of virtual time). */
 export function timelineOf(records: readonly TraceRecord[], lab: Lab, window: { readonly testStart: number; readonly fromNs: number; readonly lenNs: number }): Timeline {
   const { testStart, fromNs, lenNs } = window;
-  const trace = toChromeTrace(records);
-  const boards = new Map<number, BoardName>();
-  for (const e of trace.traceEvents) if (e.name === 'process_name' && (e.args?.['name'] === 'rc' || e.args?.['name'] === 'ep')) boards.set(e.pid, e.args['name']);
   const start = testStart + fromNs;
-  const slices = trace.traceEvents.flatMap((e): TimelineSlice[] => {
-    const board = boards.get(e.pid);
-    if (e.ph !== 'X' || board === undefined) return [];
-    return [{ board, cpu: e.tid ?? 0, startNs: Math.round((e.ts ?? 0) * 1000) - start, durNs: Math.round((e.dur ?? 0) * 1000), kind: e.cat ?? '', name: e.name }];
-  });
+  const slices = runSlices(records).flatMap((x): TimelineSlice[] =>
+    x.host === 'rc' || x.host === 'ep' ? [{ board: x.host, cpu: x.cpu, startNs: x.start - start, durNs: x.end - x.start, kind: x.kind, name: x.name }] : [],
+  );
   return { fromNs, lenNs, cpus: { rc: lab.boards.rc.host.cpus.length, ep: lab.boards.ep.host.cpus.length }, slices };
 }
 
