@@ -104,7 +104,7 @@ describe('ntb-bench CLI', () => {
     const records = readFileSync(lines, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(records.length).toBeGreaterThan(10);
     for (const r of records) expect(Object.keys(r)).toEqual(r['what'] === 'run' ? ['t', 'host', 'cpu', 'what', 'name', 'value', 'kind'] : ['t', 'host', 'cpu', 'what', 'name', 'value']);
-    expect(new Set(records.map((r) => r['what']))).toEqual(new Set(['run', 'wake', 'counter']));
+    expect(new Set(records.map((r) => r['what']))).toEqual(new Set(['run', 'wake', 'ipi', 'counter']));
     // Tracing reads the model and changes nothing: the same run prints the same without it.
     const untraced = await run(ping);
     expect(untraced.out).toBe((await run(['--trace', lines, ...ping])).out);

@@ -36,7 +36,7 @@ describe('examples/', () => {
 
   it('dw-msi.lab: with the redirection each steered vector runs on its own CPU and the test doubles; without it the echos fail with EIO and everything stays on CPU 0', () => {
     const opts: LabOptions = { doorbell: { rc: 'per-bit', ep: 'per-bit' }, vntb: { mwSizes: seedMwSizes(2) }, params: { transport: {}, netdev: { queues: 2 } } };
-    const counts = (out: string, irq: number): number[] => (new RegExp(`^ *${irq}:((?: +\\d+){8})`, 'm').exec(out)?.[1] ?? '').trim().split(/ +/).map(Number);
+    const counts = (out: string, irq: number | string): number[] => (new RegExp(`^ *${irq}:((?: +\\d+){8})`, 'm').exec(out)?.[1] ?? '').trim().split(/ +/).map(Number);
     const rate = (out: string): number => {
       const m = /^\[SUM\] .* ([\d.]+) ([MG])bits\/sec {18}receiver$/m.exec(out);
       return m === null ? 0 : Number(m[1]) * (m[2] === 'G' ? 1000 : 1);
@@ -47,12 +47,18 @@ describe('examples/', () => {
     expect([counts(last, 19)[1], counts(last, 20)[2]].every((n) => (n ?? 0) > 500)).toBe(true);
     expect(counts(last, 19)[0]).toBe(0);
     expect(counts(last, 33)[0]).toBeGreaterThan(500);
+    // Each vector handled away from CPU 0 came by an IRQ work IPI (none while it was still pending there).
+    const ipi5 = counts(last, 'IPI5');
+    expect([ipi5[0], ipi5[1] ?? 0, ipi5[2] ?? 0]).toEqual([0, expect.any(Number), expect.any(Number)]);
+    expect(ipi5[1]).toBe(counts(last, 19)[1]);
+    expect(ipi5[2]).toBe(counts(last, 20)[2]);
     expect(rate(redirect.out)).toBeGreaterThan(1100);
     const chained = run('dw-msi.lab', { ...opts, msi: 'chained' }, true);
     expect(chained.steps.slice(0, 2).map((s) => s.out)).toEqual(['bash: echo: write error: Input/output error\n', 'bash: echo: write error: Input/output error\n']);
     const end = chained.steps.at(-1)?.out ?? '';
     expect([counts(end, 19)[0], counts(end, 20)[0]].every((n) => (n ?? 0) > 300)).toBe(true);
     expect(counts(end, 19).slice(1).every((n) => n === 0)).toBe(true);
+    expect(counts(end, 'IPI5')).toEqual([0, 0, 0, 0, 0, 0, 0, 0]);
     expect(rate(chained.out)).toBeLessThan(620);
   });
 

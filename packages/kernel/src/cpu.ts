@@ -31,7 +31,7 @@
  */
 import { KernelError } from './errors.js';
 import type { Host } from './host.js';
-import { CONTEXT_KINDS, SOFTIRQ_VECTORS, type ContextKind, type CpuUsage, type ExecContext, type Runnable } from './types.js';
+import { CONTEXT_KINDS, SOFTIRQ_VECTORS, type ContextKind, type CpuUsage, type ExecContext, type IpiType, type Runnable } from './types.js';
 import type { Ns } from './time.js';
 
 /** A FIFO with O(1) push/shift at both ends (ring buffer). */
@@ -226,6 +226,8 @@ class Ksoftirqd implements Runnable {
 
 /** One CPU of a host. */
 export class Cpu {
+  /** Inter-processor interrupts received since boot, by type (the arm64 IPIn rows of /proc/interrupts). */
+  readonly ipis: Record<IpiType, number> = { 'call-function': 0, 'irq-work': 0 };
   private readonly hardq = new Deque<Runnable>();
   /** Softirq handler entries per vector (kstat_cpu's softirqs[], indexed as SOFTIRQ_VECTORS). */
   private readonly softirqRuns = new Float64Array(SOFTIRQ_VECTORS.length);

@@ -12,7 +12,7 @@ import { Softirq, Tasklet, type SoftirqFn } from './softirq.js';
 import { Kworker, Task, Workqueue, type TaskFn } from './task.js';
 import { Hrtimer, Timer, type HrtimerMode, type TimerFn } from './timer.js';
 import { NS_PER_SEC, type Ns } from './time.js';
-import type { CpuUsage, ExecContext, HostOptions, SoftirqVector } from './types.js';
+import type { CpuUsage, ExecContext, HostOptions, IpiType, SoftirqVector } from './types.js';
 
 /** Lines the kernel log buffer keeps (the model's log_buf; older lines are dropped first). */
 export const LOG_BUF_LINES = 4096;
@@ -131,6 +131,17 @@ export class Host {
   /** Whether CPUs `a` and `b` share a last-level cache (cpus_share_cache). */
   sharesCache(a: Cpu, b: Cpu): boolean {
     return Math.floor(a.id / this.llcCpus) === Math.floor(b.id / this.llcCpus);
+  }
+
+  /**
+   * Send the IPI `type` from `from` to `target` (smp_cross_call): counted on `target` and, when
+   * tracing, an `ipi` record. Its handling cost is the receiving work's own (the woken task's
+   * wakeup cost, the redirected vector's interrupt entry).
+   */
+  sendIpi(from: Cpu, target: Cpu, type: IpiType): void {
+    target.ipis[type]++;
+    const sim = this.sim;
+    if (sim.trace !== null) sim.record({ host: this.name, cpu: target.id, what: 'ipi', name: type, value: from.id });
   }
 
   /** The other CPUs sharing `cpu`'s last-level cache, from the one after it, wrapping (select_idle_cpu's scan). */

@@ -43,11 +43,13 @@ export { runSlices, toChromeTrace, TraceBuffer, type ChromeTrace, type ChromeTra
 export { hashedPointer } from './vsprintf.js';
 export {
   CONTEXT_KINDS,
+  IPI_TYPES,
   SOFTIRQ_VECTORS,
   type ContextKind,
   type CpuUsage,
   type ExecContext,
   type HostOptions,
+  type IpiType,
   type Runnable,
   type RunOptions,
   type SimulationOptions,

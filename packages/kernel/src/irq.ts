@@ -72,14 +72,15 @@ export class IrqVector implements Runnable {
     this.targetCpu = this.lowestCpu();
   }
 
-  /** Raise the interrupt now (the device asserts it). */
-  raise(): void {
+  /** Raise the interrupt now (the device asserts it); false if it was already pending (coalesced). */
+  raise(): boolean {
     if (this.pending) {
       this.coalesced++;
-      return;
+      return false;
     }
     this.pending = true;
     this.targetCpu.enqueue(this);
+    return true;
   }
 
   /**

@@ -18,6 +18,12 @@
  *   is idle, else the first idle CPU of that cache domain after it (wrapping), else the chosen
  *   CPU. (The recent_used_cpu and wake_wide heuristics are left out.)
  *
+ * A wake onto another CPU goes through that CPU's wakelist (ttwu_queue_cond) when the two do
+ * not share a last-level cache or the target is idle, and then costs the target a function
+ * call IPI (`Cpu.ipis`; the waker of a timed-out sleep is the CPU it slept on, where its timer
+ * fires). A wake onto a busy CPU of the waker's cache domain needs none: the woken task waits
+ * for the running one's slice (no wakeup preemption, so no rescheduling IPI).
+ *
  * A wake that arrives while the task is running is remembered, so its next `'sleep'` returns
  * at once (no lost wakeup, as with `set_current_state` + `schedule`). A task that went to
  * sleep is still on its CPU until its last step's cost has elapsed; a wake or timeout in that
@@ -135,10 +141,15 @@ export class Task implements Runnable {
     this.timedOut = timedOut;
     this.state = 'runnable';
     this.justWoken = true;
-    const waker = timedOut ? null : this.host.runningCpu;
-    this.lastCpu = this.selectWakeCpu(waker, sync);
-    this.lastCpu.enqueue(this);
-    const sim = this.host.sim;
+    const host = this.host;
+    const waker = timedOut ? null : host.runningCpu;
+    // A timed sleep's timer fires on the CPU the task slept on, which then wakes it.
+    const from = timedOut ? this.lastCpu : waker;
+    const cpu = this.selectWakeCpu(waker, sync);
+    if (from !== null && from !== cpu && (cpu.schedIdle || !host.sharesCache(from, cpu))) host.sendIpi(from, cpu, 'call-function');
+    this.lastCpu = cpu;
+    cpu.enqueue(this);
+    const sim = host.sim;
     if (sim.trace !== null) sim.record({ host: this.host.name, cpu: this.lastCpu.id, what: 'wake', name: this.name, value: waker?.id ?? -1 });
   }
 

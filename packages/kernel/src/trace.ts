@@ -15,7 +15,7 @@ export interface TraceRecord {
   readonly host: string;
   /** CPU index, or -1. */
   readonly cpu: number;
-  /** What happened: `run` (a step ran; `value` its cost), `wake` (a task woke onto `cpu`, as sched_wakeup; `value` the waking CPU, -1 for a timeout) or `counter` (a host's counter `name` read `value`). */
+  /** What happened: `run` (a step ran; `value` its cost), `wake` (a task woke onto `cpu`, as sched_wakeup; `value` the waking CPU, -1 for a timeout), `ipi` (an IPI of type `name` reached `cpu`, as ipi_raise; `value` the sending CPU) or `counter` (a host's counter `name` read `value`). */
   readonly what: string;
   /** Which context or object. */
   readonly name: string;
@@ -143,7 +143,7 @@ const usOf = (ns: Ns): number => ns / 1000;
  * `cpuN`; `global` for records without a CPU), a slice per run of a context (`runSlices`),
  * categorised by its kind. A `counter` record is a value of its host's counter track; other
  * records are instants on their CPU's track (a `wake` with the waking CPU as `waker_cpu`, so a
- * wake-up's latency is the gap to its task's next slice).
+ * wake-up's latency is the gap to its task's next slice; an `ipi` with the sender as `from_cpu`).
  * `dropped` is the ring's count of records lost before the first one given.
  */
 export function toChromeTrace(records: readonly TraceRecord[], dropped = 0): ChromeTrace {
@@ -164,7 +164,7 @@ export function toChromeTrace(records: readonly TraceRecord[], dropped = 0): Chr
       continue;
     }
     tids.get(name)?.add(r.cpu);
-    if (r.what !== 'run') body.push({ name: r.name, cat: r.what, ph: 'i', s: 't', ts: usOf(r.t), pid, tid: r.cpu, args: r.what === 'wake' ? { waker_cpu: r.value } : { value: r.value } });
+    if (r.what !== 'run') body.push({ name: r.name, cat: r.what, ph: 'i', s: 't', ts: usOf(r.t), pid, tid: r.cpu, args: r.what === 'wake' ? { waker_cpu: r.value } : r.what === 'ipi' ? { from_cpu: r.value } : { value: r.value } });
   }
   for (const x of runSlices(records)) body.push({ name: x.name, cat: x.kind, ph: 'X', ts: usOf(x.start), dur: usOf(x.end - x.start), pid: pids.get(hostName(x.host)) ?? 0, tid: x.cpu });
   body.sort((a, b) => (a.ts ?? 0) - (b.ts ?? 0) || a.pid - b.pid || (a.tid ?? -2) - (b.tid ?? -2));

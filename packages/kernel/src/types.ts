@@ -19,6 +19,16 @@ export const SOFTIRQ_VECTORS = ['HI', 'TIMER', 'NET_TX', 'NET_RX', 'BLOCK', 'IRQ
 export type SoftirqVector = (typeof SOFTIRQ_VECTORS)[number];
 
 /**
+ * The inter-processor interrupts the model sends: `call-function` (IPI_CALL_FUNC, the IPI of
+ * smp_call_function_single, which try_to_wake_up's wakelist uses to have a remote CPU activate
+ * a woken task) and `irq-work` (IPI_IRQ_WORK, irq_work queued on another CPU).
+ */
+export const IPI_TYPES = ['call-function', 'irq-work'] as const;
+
+/** An inter-processor interrupt the model sends (see IPI_TYPES). */
+export type IpiType = (typeof IPI_TYPES)[number];
+
+/**
  * What a running step sees: where it runs and a cost cursor. A step's state changes take
  * effect at `start`; `charge(ns)` advances `time`, and the CPU stays busy until `time`.
  * Work meant to happen after a cost belongs in the next step.

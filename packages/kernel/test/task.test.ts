@@ -213,9 +213,9 @@ describe('wake-up CPU choice (select_task_rq_fair)', () => {
    * A 4-CPU rcar-s4 host (cache domains {0,1} and {2,3}). Pinned hogs hold the `before` CPUs
    * while `app` starts (so it starts on the first other CPU, and sleeps) and exit at 0.5 ms;
    * hogs take the `after` CPUs from 0.6 ms on; `wake` runs at 1 ms. Returns the CPU `app`
-   * started on and the one it woke on.
+   * started on, the one it woke on, and the CPUs a function call IPI reached.
    */
-  function wakeOn(before: readonly number[], after: readonly number[], wake: Wake): { started: number; woke: number } {
+  function wakeOn(before: readonly number[], after: readonly number[], wake: Wake): { started: number; woke: number; ipi: number[] } {
     const { sim, host } = quietHost();
     const ran: number[] = [];
     const hog = (c: number): Task =>
@@ -234,7 +234,9 @@ describe('wake-up CPU choice (select_task_rq_fair)', () => {
     sim.at(600_000, () => after.forEach(hog));
     sim.at(1_000_000, () => wake(host, app));
     sim.run({ until: 5_000_000 });
-    return { started: ran[0] ?? -1, woke: ran[1] ?? -1 };
+    const ipi = host.cpus.filter((c) => c.ipis['call-function'] > 0).map((c) => c.id);
+    expect(host.cpus.map((c) => c.ipis['call-function']).reduce((a, b) => a + b, 0)).toBe(ipi.length);
+    return { started: ran[0] ?? -1, woke: ran[1] ?? -1, ipi };
   }
   const fromTasklet = (cpu: number): Wake => (host, app) => {
     host.createTasklet('rx', () => {
@@ -252,12 +254,12 @@ describe('wake-up CPU choice (select_task_rq_fair)', () => {
   };
 
   it('a softirq on an idle CPU leaves that CPU idle to the scheduler: the wakee stays on its idle previous CPU, cache-affine or not', () => {
-    expect(wakeOn([0], [], fromTasklet(0))).toEqual({ started: 1, woke: 1 });
-    expect(wakeOn([0, 1], [], fromTasklet(0))).toEqual({ started: 2, woke: 2 });
+    expect(wakeOn([0], [], fromTasklet(0))).toEqual({ started: 1, woke: 1, ipi: [1] });
+    expect(wakeOn([0, 1], [], fromTasklet(0))).toEqual({ started: 2, woke: 2, ipi: [2] });
   });
 
   it('with its previous CPU busy, the wakee moves to the waking CPU when that is idle and shares its cache', () => {
-    expect(wakeOn([0], [1], fromTasklet(0))).toEqual({ started: 1, woke: 0 });
+    expect(wakeOn([0], [1], fromTasklet(0))).toEqual({ started: 1, woke: 0, ipi: [] });
   });
 
   it('softirq work run by ksoftirqd makes its CPU busy: the wakee goes to the idle sibling in the cache domain', () => {
@@ -282,8 +284,36 @@ describe('wake-up CPU choice (select_task_rq_fair)', () => {
   });
 
   it('a sync wake from the only task of a CPU pulls the wakee into that cache domain; a plain one keeps it in its previous one', () => {
-    expect(wakeOn([0], [1], fromTaskOn2(true))).toEqual({ started: 1, woke: 3 });
-    expect(wakeOn([0], [1], fromTaskOn2(false))).toEqual({ started: 1, woke: 0 });
+    expect(wakeOn([0], [1], fromTaskOn2(true))).toEqual({ started: 1, woke: 3, ipi: [3] });
+    expect(wakeOn([0], [1], fromTaskOn2(false))).toEqual({ started: 1, woke: 0, ipi: [0] });
+  });
+
+  it('a wake onto another CPU costs it a function call IPI (the wakelist) when it is idle or outside the waker\'s cache domain; onto a busy sibling, none', () => {
+    // From the tasklet's CPU to an idle sibling, and to an idle CPU of the other domain: one IPI each
+    // (above). Onto the busy previous CPU in the waker's domain: the wakee waits for its slice, no IPI.
+    expect(wakeOn([0, 1, 2], [3], fromTaskOn2(false))).toEqual({ started: 3, woke: 3, ipi: [] });
+  });
+
+  it("a timed-out sleep is woken from the CPU it slept on, where its timer fired: an IPI only if it moves", () => {
+    const { sim, host } = quietHost();
+    const ran: number[] = [];
+    const app = host.createUserTask('app', (ctx) => {
+      ran.push(ctx.cpu.id);
+      ctx.charge(1_000);
+      return ran.length === 1 ? 2_000_000 : 'exit';
+    }, { cpus: 0b11 });
+    sim.at(600_000, () => {
+      host.createUserTask('hog', (ctx, t) => {
+        if (t.shouldStop) return 'exit';
+        ctx.charge(50_000);
+        return 'run';
+      }, { cpus: 1 << (ran[0] ?? 0) });
+    });
+    sim.run({ until: 5_000_000 });
+    expect(app.timedOut).toBe(true);
+    // Its CPU busy with the hog, select_idle_sibling moves it to the idle sibling: an IPI there.
+    expect(ran).toEqual([0, 1]);
+    expect(host.cpus.map((c) => c.ipis['call-function'])).toEqual([0, 1, 0, 0]);
   });
 });
 

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CONTEXT_KINDS, createHost, createSimulation, getProfile, runSlices, toChromeTrace, type Host, type Simulation, type ChromeTraceEvent, type ContextKind, type TraceRecord } from '../src/index.js';
 
-/** A finite mixed workload on two hosts (IRQ → tasklet, a kthread, a timer), run until nothing is left. */
+/** A finite mixed workload on two hosts (IRQ → tasklet → a user task, a kthread, a timer), run until nothing is left. */
 function twoHosts(seed: number, window?: { from: number; to: number }): { sim: Simulation; hosts: Host[] } {
   const sim = createSimulation({ seed, traceCapacity: window === undefined ? 200_000 : 0 });
   if (window !== undefined) {
@@ -12,9 +12,16 @@ function twoHosts(seed: number, window?: { from: number; to: number }): { sim: S
   const hosts = ['rc', 'ep'].map((name) => createHost(sim, { name, profile: getProfile('rcar-s4') }));
   for (const host of hosts) {
     let frames = 0;
+    // The reader, on the other cache domain: each batch's wake costs its CPU an IPI.
+    const app = host.createUserTask('app', (ctx) => {
+      ctx.charge(5_000);
+      return 'sleep';
+    }, { cpus: 1 << 4 });
     const rx = host.createTasklet('rx', (ctx) => {
       ctx.charge(host.costs.memcpyFromCoherent(1500 + sim.rng.int(64_000)));
-      return ++frames % 4 !== 0;
+      if (++frames % 4 !== 0) return true;
+      app.wake();
+      return false;
     });
     const irq = host.requestIrq('db', (ctx) => rx.schedule(ctx), { affinity: 0b110 });
     let sent = 0;
@@ -70,14 +77,25 @@ describe('toChromeTrace', () => {
         }
       });
     }
-    expect(new Set(trace.traceEvents.filter((e) => e.ph === 'X').map((e) => e.cat))).toEqual(new Set(['hardirq', 'softirq', 'kthread']));
-    // Every wake of the kthread (sched_wakeup: onto the CPU it will run on) is followed by a run of it there.
+    expect(new Set(trace.traceEvents.filter((e) => e.ph === 'X').map((e) => e.cat))).toEqual(new Set(['hardirq', 'softirq', 'kthread', 'user']));
+    // Every wake of a task (sched_wakeup: onto the CPU it will run on) is followed by a run of it there.
     const wakes = trace.traceEvents.filter((e) => e.ph === 'i' && e.cat === 'wake');
-    expect(wakes.length).toBeGreaterThan(100);
+    expect(wakes.filter((w) => w.name === 'tx').length).toBeGreaterThan(100);
     for (const w of wakes) {
-      expect(w.name).toBe('tx');
+      expect(['tx', 'app']).toContain(w.name);
       expect(typeof w.args?.['waker_cpu']).toBe('number');
-      expect(track(trace.traceEvents, w.pid, w.tid ?? -1).some((x) => x.name === 'tx' && (x.ts ?? 0) >= (w.ts ?? 0))).toBe(true);
+      expect(track(trace.traceEvents, w.pid, w.tid ?? -1).some((x) => x.name === w.name && (x.ts ?? 0) >= (w.ts ?? 0))).toBe(true);
+    }
+    // Every IPI (ipi_raise) is an instant on the receiving CPU's track, from another CPU: as many as the CPUs counted.
+    for (const [pid, name] of procs as [number, string][]) {
+      const ipis = trace.traceEvents.filter((e) => e.ph === 'i' && e.cat === 'ipi' && e.pid === pid);
+      const cpus = hosts.find((h) => h.name === name)?.cpus ?? [];
+      expect(ipis.length).toBe(cpus.reduce((a, c) => a + c.ipis['call-function'] + c.ipis['irq-work'], 0));
+      expect(ipis.length).toBeGreaterThan(3);
+      for (const e of ipis) {
+        expect({ name: e.name, tid: e.tid }).toEqual({ name: 'call-function', tid: 4 });
+        expect([1, 2]).toContain(e.args?.['from_cpu']);
+      }
     }
     expect(trace.otherData).toEqual({ source: 'ntbsim', records: records.length, dropped: 0 });
     expect(JSON.parse(JSON.stringify(trace))).toEqual(trace);

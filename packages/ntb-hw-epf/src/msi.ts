@@ -94,9 +94,10 @@ export class DwMsiController {
         continue;
       }
       // irq_work_queue_on + the IPI's SGI register write; the vector's handler runs on its CPU.
+      // A vector already pending there has its irq_work queued: no second IPI.
       ctx.charge(this.host.costs.mmioWrite());
       this.redirected++;
-      irq.raise();
+      if (irq.raise()) this.host.sendIpi(ctx.cpu, irq.target, 'irq-work');
     }
   }
 }

@@ -11,9 +11,9 @@
  * only their system calls, as `top` shows them), idle → idle; user, nice, iowait, steal and the
  * guest fields stay 0.
  */
-import { SOFTIRQ_VECTORS, type CpuUsage } from '@ntbsim/kernel';
+import { SOFTIRQ_VECTORS, type CpuUsage, type IpiType } from '@ntbsim/kernel';
 import type { Board } from '../lab/lab.js';
-import { wallClockAt } from './net/host.js';
+import { boardMachine, wallClockAt } from './net/host.js';
 
 /** USER_HZ: the unit of /proc/stat's times (ticks per second). */
 export const USER_HZ = 100;
@@ -73,6 +73,41 @@ function times(u: CpuUsage): CpuTimes {
   return { user: 0, nice: 0, system: ticks(u.kthread + u.user), idle: ticks(u.idle), iowait: 0, irq: ticks(u.hardirq), softirq: ticks(u.softirq), steal: 0, guest: 0, guestNice: 0 };
 }
 
+/** One of arm64's IPI rows: per-CPU counts and the IPI's name. */
+export interface IpiRow {
+  /** Received IPIs per online CPU. */
+  readonly counts: readonly number[];
+  /** Its ipi_types name (`Rescheduling interrupts`). */
+  readonly name: string;
+}
+
+/**
+ * arm64's IPIs in the order /proc/interrupts lists them, IPI0 to IPI7 (arch/arm64/kernel/smp.c
+ * ipi_types, MAX_IPI), with the model's IPI type where it sends one. The others stay 0: the
+ * model has no wakeup preemption (a woken task waits for the running one's slice), no load
+ * balancer kicks, no tick broadcast, no CPU stop, backtrace or KGDB.
+ */
+export const ARM64_IPIS: readonly { readonly name: string; readonly type?: IpiType }[] = [
+  { name: 'Rescheduling interrupts' },
+  { name: 'Function call interrupts', type: 'call-function' },
+  { name: 'CPU stop interrupts' },
+  { name: 'CPU stop NMIs' },
+  { name: 'Timer broadcast interrupts' },
+  { name: 'IRQ work interrupts', type: 'irq-work' },
+  { name: 'CPU backtrace interrupts' },
+  { name: 'KGDB roundup interrupts' },
+];
+
+/** The Linux IRQ number of IPI0: the GICv3 driver allocates its 8 SGIs first, as IRQs 1-8 (hidden from /proc/interrupts' numbered rows, counted in /proc/stat's). */
+export const ARM64_FIRST_IPI_IRQ = 1;
+
+/** `board`'s IPI rows (arm64), or undefined on an x86 board, whose arch rows (NMI, LOC, RES, CAL …) the lab does not print. */
+export function ipiRows(board: Board): IpiRow[] | undefined {
+  if (boardMachine(board) !== 'aarch64') return undefined;
+  const cpus = board.host.cpus;
+  return ARM64_IPIS.map(({ name, type }) => ({ name, counts: cpus.map((c) => (type === undefined ? 0 : c.ipis[type])) }));
+}
+
 /** nr_irqs as /proc/interrupts and /proc/stat size it: one past the highest IRQ number in use. */
 export function nrIrqs(board: Board): number {
   let max = -1;
@@ -88,6 +123,7 @@ export function kstat(board: Board): Kstat {
   for (const u of usage) for (const k of Object.keys(sum) as (keyof CpuUsage)[]) sum[k] += u[k];
   const intr = new Array<number>(nrIrqs(board)).fill(0);
   for (const irq of host.irqs.values()) intr[irq.num] = irq.counts.reduce((s, n) => s + n, 0);
+  ipiRows(board)?.forEach((r, i) => (intr[ARM64_FIRST_IPI_IRQ + i] = r.counts.reduce((s, n) => s + n, 0)));
   return {
     total: times(sum),
     cpus: usage.map(times),

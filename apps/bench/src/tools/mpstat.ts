@@ -25,6 +25,7 @@ import { addJob, printJob, type JobStatus } from './jobs.js';
 import { formatProcStat, kstat, USER_HZ, type CpuTimes, type Kstat } from './kstat.js';
 import { LAB_KERNEL_RELEASE, utsname, wallClockAt } from './net/host.js';
 import { interleaved, type StreamWrite } from './output.js';
+import { interruptLines } from './proc.js';
 import { strftime } from './net/strftime.js';
 
 const USAGE = 'Usage: mpstat [ options ] [ <interval> [ <count> ] ]\nOptions are:\n[ -A ] [ -u ] [ -V ] [ -I { SUM | CPU | SCPU | ALL } ]\n[ -o JSON ] [ -P { <cpu_list> | ON | ALL } ]\n';
@@ -144,15 +145,14 @@ function parseArgs(args: readonly string[], nCpus: number): Parsed {
 /** One sample: the statistics, the interrupt counts per CPU by IRQ name, and the wall-clock second it was taken. */
 interface Sample {
   readonly stat: Kstat;
-  /** /proc/interrupts' rows: name (the IRQ number) and count per CPU. */
+  /** /proc/interrupts' lines: name (the IRQ number, `IPIn`, `Err`) and count per CPU. */
   readonly irqs: readonly { readonly name: string; readonly counts: readonly number[] }[];
   /** Wall clock (s since the Unix epoch). */
   readonly tod: number;
 }
 
 function sample(board: Board): Sample {
-  const irqs = [...board.host.irqs.values()].sort((a, b) => a.num - b.num).map((irq) => ({ name: String(irq.num), counts: board.host.cpus.map((c) => irq.counts[c.id] ?? 0) }));
-  return { stat: kstat(board), irqs, tod: wallClockAt(board.host.sim.now) };
+  return { stat: kstat(board), irqs: interruptLines(board), tod: wallClockAt(board.host.sim.now) };
 }
 
 /** A sample of zeros taken at `tod`: what a report since boot compares with. */
@@ -337,7 +337,7 @@ export const mpstat: Command = (argv, env) => {
   if (o.interval > 0 && o.count < 0 && !job) {
     return result('', "mpstat: the lab cannot interrupt an mpstat in a script: give a count (`mpstat 1 5`), or run it as a job (`mpstat 1 &`, ended by kill -INT or killall -INT, which prints its Average; Ctrl-C ends one in the interactive lab)\n", 2);
   }
-  const { machine } = utsname(lab, board);
+  const { machine } = utsname(board);
   const first = sample(board);
   const date = reportDate(first.tod);
   const report = (prev: Sample, curr: Sample, labels: Labels): string => {

@@ -19,7 +19,7 @@ import { NetError, type NetDevice, type NetDevStats, type TcpExtMib, type UdpMib
 import { formatQpStats } from '@ntbsim/ntb-transport';
 import type { Board } from '../lab/lab.js';
 import { result, type Command, type CommandResult, type ShellEnv } from '../types.js';
-import { nrIrqs, procSoftirqs, procStat, procUptime } from './kstat.js';
+import { ipiRows, nrIrqs, procSoftirqs, procStat, procUptime, type IpiRow } from './kstat.js';
 import { coreutilsHelpTail } from './coreutils.js';
 import { cpumaskParse, maskHex } from './cpumask.js';
 import { irqNode, writeIrq } from './procIrq.js';
@@ -66,9 +66,11 @@ export interface InterruptRow {
  * /proc/interrupts as show_interrupts prints it: `prec` is the width of nr_irqs' largest
  * number (at least 3); the header is indented prec+8 and names each CPU "CPU%-8d"; a row is
  * "%*d:", " %10u" per CPU, a space, the chip "%8s", the hwirq " %*lu" (prec), the trigger
- * " %-8s", the descriptor name "-%-8s", then "  %s" and ", %s" for the handlers.
+ * " %-8s", the descriptor name "-%-8s", then "  %s" and ", %s" for the handlers. Then, given
+ * `ipis`, arm64's arch_show_interrupts: per IPI "%*s%u:%s" ("IPI" at prec−1, its index, a
+ * space if prec ≥ 4), "%10u " per CPU and "      %s" for its name; and "%*s: %10lu" for Err.
  */
-export function formatInterrupts(cpus: readonly number[], rows: readonly InterruptRow[], nrIrqs: number): string {
+export function formatInterrupts(cpus: readonly number[], rows: readonly InterruptRow[], nrIrqs: number, ipis?: readonly IpiRow[]): string {
   let prec = 3;
   for (let j = 1000; prec < 10 && j <= nrIrqs; j *= 10) prec++;
   let out = `${' '.repeat(prec + 8)}${cpus.map((c) => `CPU${String(c).padEnd(8)}`).join('')}\n`;
@@ -78,28 +80,48 @@ export function formatInterrupts(cpus: readonly number[], rows: readonly Interru
     if (r.flow !== undefined) out += `-${r.flow.padEnd(8)}`;
     out += r.actions.length > 0 ? `  ${r.actions.join(', ')}\n` : '\n';
   }
-  return out;
+  if (ipis === undefined) return out;
+  ipis.forEach((r, i) => {
+    out += `${'IPI'.padStart(prec - 1)}${i}:${prec >= 4 ? ' ' : ''}${r.counts.map((n) => `${String(n).padStart(10)} `).join('')}      ${r.name}\n`;
+  });
+  return `${out}${'Err'.padStart(prec)}: ${'0'.padStart(10)}\n`;
+}
+
+/** The numbered rows of `board`'s /proc/interrupts. A chained parent (the DWC's msi SPI) has no irqaction: show_interrupts prints it without a name, and only once it has counts. */
+function irqRows(board: Board): InterruptRow[] {
+  const host = board.host;
+  const seen = new Map<string, number>();
+  return [...host.irqs.values()]
+    .sort((a, b) => a.num - b.num)
+    .flatMap((irq): InterruptRow[] => {
+      const index = seen.get(irq.name) ?? 0;
+      seen.set(irq.name, index + 1);
+      const counts = host.cpus.map((c) => irq.counts[c.id] ?? 0);
+      if (irq.chained && counts.every((n) => n === 0)) return [];
+      return [{ num: irq.num, counts, ...irqChip(board, irq, index), actions: irq.chained ? [] : [irq.name] }];
+    });
 }
 
 /** The text of /proc/interrupts on `board`, as its arm64 kernel (CONFIG_GENERIC_IRQ_SHOW_LEVEL) prints it. */
 export function procInterrupts(board: Board): string {
-  const host = board.host;
-  const irqs = [...host.irqs.values()].sort((a, b) => a.num - b.num);
-  const seen = new Map<string, number>();
-  // A chained parent (the DWC's msi SPI) has no irqaction: show_interrupts prints it without a
-  // name, and only once it has counts.
-  const rows = irqs.flatMap((irq): InterruptRow[] => {
-    const index = seen.get(irq.name) ?? 0;
-    seen.set(irq.name, index + 1);
-    const counts = host.cpus.map((c) => irq.counts[c.id] ?? 0);
-    if (irq.chained && counts.every((n) => n === 0)) return [];
-    return [{ num: irq.num, counts, ...irqChip(board, irq, index), actions: irq.chained ? [] : [irq.name] }];
-  });
   return formatInterrupts(
-    host.cpus.map((c) => c.id),
-    rows,
+    board.host.cpus.map((c) => c.id),
+    irqRows(board),
     nrIrqs(board),
+    ipiRows(board),
   );
+}
+
+/**
+ * /proc/interrupts' lines as sysstat reads them (read_interrupts_stat): the text before the
+ * colon, trimmed, as the name (`16`, `IPI0`, `Err`) and a count per CPU (Err's one number goes
+ * to CPU 0).
+ */
+export function interruptLines(board: Board): { readonly name: string; readonly counts: readonly number[] }[] {
+  const lines = irqRows(board).map((r) => ({ name: String(r.num), counts: r.counts }));
+  const ipis = ipiRows(board);
+  if (ipis === undefined) return lines;
+  return [...lines, ...ipis.map((r, i) => ({ name: `IPI${i}`, counts: r.counts })), { name: 'Err', counts: board.host.cpus.map(() => 0) }];
 }
 
 const XPS_CPUS = /^\/sys\/class\/net\/([^/]+)\/queues\/tx-(0|[1-9]\d*)\/xps_cpus$/;

@@ -79,7 +79,7 @@ export const uname: Command = (argv, env) => {
       else return result('', `uname: invalid option -- '${c}'\n${TRY}`, 1);
     }
   }
-  const u = utsname(env.lab, env.board);
+  const u = utsname(env.board);
   const value: Readonly<Record<Field, string>> = { s: u.sysname, n: u.nodename, r: u.release, v: u.version, m: u.machine, p: 'unknown', i: 'unknown', o: 'GNU/Linux' };
   // -a sets every bit (toprint = UINT_MAX): unknown processor and platform are left out even if also asked for.
   if (all) {

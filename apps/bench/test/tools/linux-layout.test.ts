@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { getProfile } from '@ntbsim/kernel';
 import type { NetDevStats } from '@ntbsim/net-core';
 import { describe, expect, it } from 'vitest';
 import { bootLab } from '../../src/lab/lab.js';
@@ -56,6 +57,31 @@ describe('/proc/interrupts', () => {
     const msi = lab.pair.rcIrqs();
     msi.forEach((irq, i) => expect(lines).toContain(` ${irq.num}:${zeros} DW-PCI-MSI-0000:01:00.0 ${String(i).padStart(3)} Edge      ntb_epf`));
     expect(sh(lab, 'rc', 'cat /proc/interrupts').stdout).toBe(procInterrupts(lab.boards.rc));
+  });
+
+  it("ends with arm64's IPI rows (IPI0-IPI7: \"%*s%u:%s\", \"%10u \" per CPU, the name) and Err, at the width of prec", () => {
+    const ipis = ['Rescheduling interrupts', 'Function call interrupts'].map((name, i) => ({ name, counts: [i, 10 * i] }));
+    expect(formatInterrupts([0, 1], [], 64, ipis)).toBe(
+      `${' '.repeat(11)}CPU0       CPU1       \nIPI0:         0          0       Rescheduling interrupts\nIPI1:         1         10       Function call interrupts\nErr:          0\n`,
+    );
+    expect(formatInterrupts([0], [], 1000, [{ name: 'Function call interrupts', counts: [1] }]).split('\n').slice(1)).toEqual(['IPI0:          1       Function call interrupts', ' Err:          0', '']);
+  });
+
+  it('counts IPIs where the model sends them: a redirected MSI is an IRQ work IPI to its CPU; an x86 board prints no arm64 rows', () => {
+    const lab = bootLab({ seed: 3 });
+    const v3 = lab.pair.rcIrqs()[3];
+    v3?.setAffinity(1 << 2);
+    const ipiRow = (name: string): string => procInterrupts(lab.boards.rc).split('\n').find((l) => l.endsWith(name)) ?? '';
+    const irqWork = (): number[] => ipiRow('IRQ work interrupts').slice(5).trim().split(/ +/).slice(0, 8).map(Number);
+    const before = irqWork();
+    lab.pair.faults.spuriousDoorbell({ to: 'rc', vector: 3 });
+    expect(sh(lab, 'rc', 'sleep 0.01').status).toBe(0);
+    expect(irqWork().map((n, i) => n - (before[i] ?? 0))).toEqual([0, 0, 1, 0, 0, 0, 0, 0]);
+    expect(ipiRow('IRQ work interrupts')).toMatch(/^IPI5:( +\d+){8} {7}IRQ work interrupts$/);
+    const lines = procInterrupts(lab.boards.rc).split('\n');
+    expect(lines.slice(-10).map((l) => l.slice(0, 5))).toEqual(['IPI0:', 'IPI1:', 'IPI2:', 'IPI3:', 'IPI4:', 'IPI5:', 'IPI6:', 'IPI7:', 'Err: ', '']);
+    const x86 = bootLab({ seed: 3, profile: getProfile('x86-server') });
+    expect(procInterrupts(x86.boards.rc)).not.toMatch(/IPI|Err/);
   });
 });
 

@@ -55,14 +55,21 @@ describe('/proc/stat, /proc/softirqs and /proc/uptime', () => {
     const intr = fields(stat[n + 1]);
     expect(stat[n + 1]).toMatch(/^intr \d+/);
     const interrupts = sh(lab, 'rc', 'cat /proc/interrupts').stdout;
-    const irqSum = interrupts
-      .split('\n')
-      .slice(1)
-      .filter((l) => l !== '')
-      .reduce((a, l) => a + l.split(/ +/).slice(2, 2 + n).map(Number).reduce((x, y) => x + y, 0), 0);
-    expect(intr[0]).toBe(irqSum);
+    // A line's counts follow its colon: n of them on an IRQ or IPI row, one on Err's.
+    const lineSums = new Map(
+      interrupts
+        .split('\n')
+        .slice(1)
+        .filter((l) => l !== '')
+        .map((l) => [l.slice(0, l.indexOf(':')).trim(), l.slice(l.indexOf(':') + 1).trim().split(/ +/).slice(0, n).map(Number).filter(Number.isFinite).reduce((x, y) => x + y, 0)] as const),
+    );
+    expect([...lineSums.keys()].slice(-9)).toEqual(['IPI0', 'IPI1', 'IPI2', 'IPI3', 'IPI4', 'IPI5', 'IPI6', 'IPI7', 'Err']);
+    expect(intr[0]).toBe([...lineSums.values()].reduce((a, b) => a + b, 0));
     expect(intr[0]).toBeGreaterThan(100);
     expect(intr.slice(1).reduce((a, b) => a + b, 0)).toBe(intr[0]);
+    // The IPIs are IRQs 1-8 (the GIC's SGIs, allocated first): intr's fields from its second on.
+    for (let i = 0; i < 8; i++) expect(intr[2 + i]).toBe(lineSums.get(`IPI${i}`));
+    expect(lineSums.get('IPI1')).toBeGreaterThan(0);
     expect(stat.slice(n + 2, n + 7).join('\n')).toMatch(/^ctxt \d+\nbtime 1795305600\nprocesses \d+\nprocs_running [1-9]\d*\nprocs_blocked 0$/);
     // The softirq line is the column sums of /proc/softirqs.
     const softirqs = sh(lab, 'rc', 'cat /proc/softirqs').stdout;
@@ -167,9 +174,10 @@ describe('mpstat', () => {
     expect(softRows.map((r) => r.cpu)).toEqual(['0', '1']);
     expect(softRows[0]?.v[6]).toBeGreaterThan(50);
     expect(softRows[1]?.v[6]).toBe(0);
-    // -I CPU: a column per /proc/interrupts line (IRQs 16-32 on the RC, and 33, the DWC's chained
-    // msi SPI, counted since the link came up); the doorbell vector's on CPU 0.
-    const irqRow = out.split('\n').find((l) => /^00:00:01 {7}0( +\d+\.\d\d){18}$/.test(l)) ?? '';
+    // -I CPU: a column per /proc/interrupts line (IRQs 16-32 on the RC, 33, the DWC's chained
+    // msi SPI, counted since the link came up, arm64's IPIs and Err); the doorbell vector's on CPU 0.
+    expect(out).toMatch(/^00:00:00 {5}CPU( +\d+\/s){18} {5}IPI0\/s {5}IPI1\/s( +IPI\d\/s){6} {6}Err\/s$/m);
+    const irqRow = out.split('\n').find((l) => /^00:00:01 {7}0( +\d+\.\d\d){27}$/.test(l)) ?? '';
     expect(Math.max(...irqRow.trim().split(/ +/).slice(2).map(Number))).toBeGreaterThan(50);
   });
 
@@ -219,8 +227,8 @@ describe('mpstat', () => {
       expect(st['cpu-load'][1]?.soft).toBeGreaterThan(90);
       expect(st['sum-interrupts'][0]).toMatchObject({ cpu: 'all' });
       expect(st['soft-interrupts'][0]?.intr.map((x) => x.name)).toEqual([...SOFTIRQ_VECTORS]);
-      // IRQs 16-32 and 33, the DWC's chained msi SPI (counted since the link came up).
-      expect(st['individual-interrupts'][0]?.intr.map((x) => x.name)).toEqual(Array.from({ length: 18 }, (_, i) => String(16 + i)));
+      // IRQs 16-32, 33 (the DWC's chained msi SPI, counted since the link came up), arm64's IPIs and Err.
+      expect(st['individual-interrupts'][0]?.intr.map((x) => x.name)).toEqual([...Array.from({ length: 18 }, (_, i) => String(16 + i)), ...Array.from({ length: 8 }, (_, i) => `IPI${i}`), 'Err']);
     }
     // The same seed's text report gives the same figures.
     const lab2 = seedLab(5);

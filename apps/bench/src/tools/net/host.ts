@@ -41,14 +41,19 @@ export interface Utsname {
   readonly machine: string;
 }
 
+/** The board's architecture, uname's machine: `x86_64` on the x86 profiles, `aarch64` otherwise (R-Car S4). */
+export function boardMachine(board: Board): 'aarch64' | 'x86_64' {
+  return board.host.profile.name.startsWith('x86') ? 'x86_64' : 'aarch64';
+}
+
 /** uname(2) of `board`. */
-export function utsname(lab: Lab, board: Board): Utsname {
-  return { sysname: 'Linux', nodename: board.name, release: LAB_KERNEL_RELEASE, version: '#1 SMP PREEMPT', machine: lab.profile.name.startsWith('x86') ? 'x86_64' : 'aarch64' };
+export function utsname(board: Board): Utsname {
+  return { sysname: 'Linux', nodename: board.name, release: LAB_KERNEL_RELEASE, version: '#1 SMP PREEMPT', machine: boardMachine(board) };
 }
 
 /** `uname -snrvm` of a board, as iperf3's get_system_info prints it. */
 export function systemInfo(lab: Lab, board: Board): string {
-  const u = utsname(lab, board);
+  const u = utsname(board);
   return `${u.sysname} ${u.nodename} ${u.release} ${u.version} ${u.machine}`;
 }
 
