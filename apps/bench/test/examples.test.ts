@@ -62,6 +62,29 @@ describe('examples/', () => {
     expect(rate(chained.out)).toBeLessThan(620);
   });
 
+  it('rps.lab: an rps_cpus map moves the stack work off the RX CPU by IPIs, to one CPU per flow; the copy stays and the rate gains only the stack\'s share', () => {
+    const r = run('rps.lab');
+    expect(r.status).toBe(0);
+    const rates = [...r.out.matchAll(/^\[SUM\] .* ([\d.]+) ([MG])bits\/sec {18}receiver$/gm)].map((m) => Number(m[1]) * (m[2] === 'G' ? 1000 : 1));
+    expect(rates).toHaveLength(2);
+    const [plain = 0, rps = 0] = rates;
+    expect(plain).toBeGreaterThan(560);
+    expect(plain).toBeLessThan(620);
+    expect(rps).toBeGreaterThan(plain * 1.02);
+    expect(rps).toBeLessThan(plain * 1.1);
+    // CPU 0 is the RX CPU before and after: its softirq share stays above 95 %.
+    const si0 = r.steps.filter((s) => s.line === 'rc$ top -b -n 1').map((s) => Number(/^%Cpu0 +:.* ([\d.]+) si,/m.exec(s.out)?.[1] ?? 0));
+    expect(si0).toHaveLength(2);
+    for (const v of si0) expect(v).toBeGreaterThan(95);
+    // The flows' CPUs took the RPS IPIs (received_rps) and processed the packets; CPU 0 none of them since.
+    const softnet = (r.steps.find((s) => s.line === 'rc$ cat /proc/net/softnet_stat')?.out ?? '').trim().split('\n').map((l) => l.split(' ').map((x) => parseInt(x, 16)));
+    const rpsCpus = softnet.filter((f) => (f[9] ?? 0) > 100).map((f) => f[12] ?? -1);
+    expect(rpsCpus.length).toBeGreaterThanOrEqual(1);
+    expect(rpsCpus).not.toContain(0);
+    const ipi1 = (/^IPI1:((?: +\d+){8})/m.exec(r.out)?.[1] ?? '').trim().split(/ +/).map(Number);
+    for (const cpu of rpsCpus) expect(ipi1[cpu]).toBeGreaterThanOrEqual(softnet[cpu]?.[9] ?? Infinity);
+  });
+
   it("fq-codel.lab: with fq_codel at ntb0's root CoDel drops the EP's data (not the RC's ACKs) and TCP retransmits, the rate holding; a ping under load comes back sooner than behind pfifo_fast's band", () => {
     const r = run('fq-codel.lab');
     expect(r.status).toBe(0);

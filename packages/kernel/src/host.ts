@@ -5,7 +5,7 @@
 import { CostModel } from './costs.js';
 import { Cpu, detachedContext } from './cpu.js';
 import { KernelError } from './errors.js';
-import { cpuMaskError, IrqVector, type IrqHandler } from './irq.js';
+import { CallSingleQueue, cpuMaskError, IrqVector, type CallFunction, type IrqHandler } from './irq.js';
 import type { PlatformProfile } from './profile/schema.js';
 import type { Simulation } from './simulation.js';
 import { Softirq, Tasklet, type SoftirqFn } from './softirq.js';
@@ -66,6 +66,7 @@ export class Host {
   private readonly allMask: number;
   private defaultAffinity: number;
   private readonly logBuf: string[] = [];
+  private readonly callQueues: (CallSingleQueue | undefined)[] = [];
   private forks = 0;
 
   /** A host in `sim` with the CPUs and costs of `options.profile`. */
@@ -142,6 +143,23 @@ export class Host {
     target.ipis[type]++;
     const sim = this.sim;
     if (sim.trace !== null) sim.record({ host: this.name, cpu: target.id, what: 'ipi', name: type, value: from.id });
+  }
+
+  /**
+   * smp_call_function_single_async: run `fn` on `target` in hardirq context, from the step
+   * `ctx`. On its own CPU it runs at once; on another it is queued on that CPU's
+   * call_single_queue, and the first function queued there sends a function call IPI (the SGI
+   * register write charged to `ctx`), whose handler costs the target an interrupt entry/exit.
+   */
+  callFunctionSingle(ctx: ExecContext, target: Cpu, fn: CallFunction): void {
+    if (target === ctx.cpu) {
+      fn(ctx);
+      return;
+    }
+    const queue = (this.callQueues[target.id] ??= new CallSingleQueue(target));
+    if (!queue.add(fn)) return;
+    ctx.charge(this.costs.mmioWrite());
+    this.sendIpi(ctx.cpu, target, 'call-function');
   }
 
   /** The other CPUs sharing `cpu`'s last-level cache, from the one after it, wrapping (select_idle_cpu's scan). */

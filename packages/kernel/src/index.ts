@@ -4,7 +4,7 @@ export { ERRNO, errnoName, strerror, type Errno } from './errno.js';
 export { KernelError, showValue, type KernelErrorCode } from './errors.js';
 export { EventQueue, type SimEvent } from './eventQueue.js';
 export { createHost, formatPrintk, Host, LOG_BUF_LINES, type IrqOptions, type TaskOptions } from './host.js';
-export { IrqVector, type IrqHandler } from './irq.js';
+export { IrqVector, type CallFunction, type IrqHandler } from './irq.js';
 export {
   kstrtobool,
   kstrtoboolFromUser,

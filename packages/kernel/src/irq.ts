@@ -111,3 +111,39 @@ export function cpuMaskError(mask: number, cpuCount: number, what: string): Kern
   }
   return null;
 }
+
+/** A function run on another CPU by `Host.callFunctionSingle` (smp_call_func_t); runs in hardirq context there. */
+export type CallFunction = (ctx: ExecContext) => void;
+
+/**
+ * A CPU's call_single_queue and the handler of its function call IPI: the functions queued for
+ * the CPU run in one hardirq step, after one interrupt entry/exit, in the order queued. A
+ * function queued while the queue is not empty rides on the IPI already sent (llist_add).
+ */
+export class CallSingleQueue implements Runnable {
+  /** Always hardirq. */
+  readonly kind = 'hardirq' as const;
+  /** The handler's name (the IPIs' irqaction, as irq_handler_entry shows it). */
+  readonly name = 'IPI';
+  private queue: CallFunction[] = [];
+
+  /** The queue of `cpu`. */
+  constructor(private readonly cpu: Cpu) {}
+
+  /** Queue `fn`; true when the queue was empty, so the sender raises the IPI. */
+  add(fn: CallFunction): boolean {
+    this.queue.push(fn);
+    if (this.queue.length > 1) return false;
+    this.cpu.enqueue(this);
+    return true;
+  }
+
+  /** @internal Runnable step: the IPI's entry/exit, then every queued function (flush_smp_call_function_queue). */
+  run(ctx: ExecContext): boolean {
+    ctx.charge(this.cpu.host.costs.irqEntryExit());
+    const fns = this.queue;
+    this.queue = [];
+    for (const fn of fns) fn(ctx);
+    return false;
+  }
+}

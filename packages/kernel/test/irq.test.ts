@@ -67,3 +67,40 @@ describe('IrqVector', () => {
     expect([...host.irqs.keys()]).toEqual([b.num]);
   });
 });
+
+describe('callFunctionSingle (smp_call_function_single_async)', () => {
+  it('runs the functions on the target CPU in hardirq context, in order, after one IPI and one interrupt entry for all queued before it ran', () => {
+    const { sim, host } = quietHost();
+    const log: string[] = [];
+    const rec = (tag: string) => (ctx: { cpu: { id: number }; kind: string; charge: (ns: number) => void }) => {
+      log.push(`${tag}@cpu${ctx.cpu.id}:${ctx.kind}`);
+      ctx.charge(300);
+    };
+    host.createKthread('sender', (ctx) => {
+      host.callFunctionSingle(ctx, host.cpu(2), rec('a'));
+      host.callFunctionSingle(ctx, host.cpu(2), rec('b'));
+      host.callFunctionSingle(ctx, ctx.cpu, rec('self'));
+      return 'exit';
+    }, { cpus: 0b1 });
+    sim.run();
+    expect(log).toEqual(['self@cpu0:kthread', 'a@cpu2:hardirq', 'b@cpu2:hardirq']);
+    expect(host.cpus.map((c) => c.ipis['call-function'])).toEqual([0, 0, 1, 0]);
+    // One entry/exit (1 µs in the quiet profile) and the two functions on CPU 2; the SGI write on the sender.
+    expect(host.cpu(2).usage().hardirq).toBe(1_000 + 600);
+    expect(host.cpu(0).usage().kthread).toBe(300 + host.costs.mmioWrite());
+  });
+
+  it('a function queued after the IPI was handled sends another', () => {
+    const { sim, host } = quietHost();
+    let runs = 0;
+    const k = host.createKthread('sender', (ctx) => {
+      host.callFunctionSingle(ctx, host.cpu(3), () => runs++);
+      return 'sleep';
+    }, { cpus: 0b1 });
+    sim.run();
+    k.wake();
+    sim.run();
+    expect(runs).toBe(2);
+    expect(host.cpu(3).ipis['call-function']).toBe(2);
+  });
+});

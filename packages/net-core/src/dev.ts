@@ -203,13 +203,35 @@ export function devQueueXmit(skb: Skb, ctx: ExecContext): NetXmit {
 }
 
 /**
- * Hand a received skb to the stack (`netif_rx`): queue it on this CPU's backlog and raise
- * NET_RX here; NET_RX_DROP (counted in softnet dropped and rx_dropped) when the backlog
- * already holds more than netdev_max_backlog packets. `skb.dev` must be the receiving device.
+ * The CPU RPS steers `skb` to (get_rps_cpu), or null to keep it on the current one: the RPS map
+ * of the RX queue the driver recorded (queue 0 when none; null for a recorded queue past
+ * real_num_rx_queues), indexed by reciprocal_scale of the flow hash over the map's CPUs in
+ * order. The hash is skb_get_hash's (the flow dissector's, uncharged: it reads the headers only,
+ * ~0.1 µs beside the per-packet stack cost). No RFS: there is no flow table.
+ */
+export function getRpsCpu(dev: NetDevice, skb: Skb): Cpu | null {
+  let q = 0;
+  if (skb.rxQueue >= 0) {
+    if (skb.rxQueue >= dev.realNumRxQueues) return null;
+    q = skb.rxQueue;
+  }
+  const mask = dev.rpsCpus(q);
+  if (mask === 0) return null;
+  const cpus: number[] = [];
+  for (let m = mask; m !== 0; m &= m - 1) cpus.push(31 - Math.clz32(m & -m));
+  return dev.host.cpu(cpus[reciprocalScale(skbGetHash(skb, dev.stack.hashrnd), cpus.length)] as number);
+}
+
+/**
+ * Hand a received skb to the stack (`netif_rx`): queue it on the backlog of this CPU, or of the
+ * one RPS chooses (`getRpsCpu`), and raise NET_RX there (another CPU by a function call IPI at
+ * the end of this CPU's next NET_RX run); NET_RX_DROP (counted in that CPU's softnet dropped and
+ * rx_dropped) when the backlog already holds more than netdev_max_backlog packets. `skb.dev`
+ * must be the receiving device.
  */
 export function netifRx(skb: Skb, ctx: ExecContext): NetRx {
   const dev = devOf(skb, 'netifRx');
-  return dev.stack.enqueueBacklog(skb, ctx);
+  return dev.stack.enqueueBacklog(skb, ctx, getRpsCpu(dev, skb) ?? ctx.cpu);
 }
 
 /** The CPU of a `Cpu | ExecContext` argument. */

@@ -1,4 +1,4 @@
-export { getXpsQueue, netdevCorePickTx, netdevPickTx, devQueueXmit, netifRx, qdiscRun, skbGetHash, skbTxHash, cpuOf } from './dev.js';
+export { getRpsCpu, getXpsQueue, netdevCorePickTx, netdevPickTx, devQueueXmit, netifRx, qdiscRun, skbGetHash, skbTxHash, cpuOf } from './dev.js';
 export { NET_ERRNO_EXTRA, NetError, netErrnoName, netErrnoValue, netStrerror, type NetErrno } from './errors.js';
 export { arpSkb, skbChecksumOk, skbFromFrame, skbL4Checksum, skbToFrame, type FrameError, type FrameResult } from './frame.js';
 export {

@@ -250,6 +250,8 @@ export class NetDevice {
   /** Packets xmit'd with a queue index ≥ real_num_tx_queues and capped to 0 (netdev_cap_txqueue warnings). */
   capTxqueueWarnings = 0;
   private readonly queues: NetdevQueue[];
+  /** Per RX queue, its RPS map as a CPU mask (0: none). */
+  private readonly rpsMasks: number[];
   private activeFeatures: bigint;
   private upFlag = false;
   private promisc = 0;
@@ -318,6 +320,7 @@ export class NetDevice {
     this.realNumTxQueues = numTx;
     this.realNumRxQueues = numRx;
     this.queues = Array.from({ length: numTx }, (_, i) => new NetdevQueue(this, i));
+    this.rpsMasks = new Array<number>(numRx).fill(0);
     this.ifindex = stack.registerNetdev(this);
   }
 
@@ -727,10 +730,29 @@ export class NetDevice {
     this.realNumTxQueues = n;
   }
 
-  /** Set real_num_rx_queues (netif_set_real_num_rx_queues): 1..numRxQueues. */
+  /** Set real_num_rx_queues (netif_set_real_num_rx_queues): 1..numRxQueues; queues beyond lose their RPS map (their kobjects' release frees it). */
   netifSetRealNumRxQueues(n: number): void {
     checkInt(`${this.name}: real_num_rx_queues`, n, 1, this.numRxQueues);
+    for (let i = n; i < this.realNumRxQueues; i++) this.rpsMasks[i] = 0;
     this.realNumRxQueues = n;
+  }
+
+  /** RX queue `q`'s RPS map as a CPU mask (0: none), …/rx-q/rps_cpus; EINVAL for a queue not in use. */
+  rpsCpus(q: number): number {
+    checkInt(`${this.name}: rx queue`, q, 0, this.realNumRxQueues - 1);
+    return this.rpsMasks[q] ?? 0;
+  }
+
+  /**
+   * Set RX queue `q`'s RPS map (store_rps_map; `echo MASK > …/rx-q/rps_cpus`): the online CPUs
+   * of `cpuMask`, EINVAL if it names CPUs but none online; 0 clears it.
+   */
+  setRpsCpus(q: number, cpuMask: number): void {
+    checkInt(`${this.name}: rx queue`, q, 0, this.realNumRxQueues - 1);
+    if (!Number.isInteger(cpuMask) || cpuMask < 0 || cpuMask > 0xffffffff) {
+      throw new NetError('EINVAL', `${this.name}: rps_cpus mask ${String(cpuMask)}: allowed an integer 0..0xffffffff`);
+    }
+    this.rpsMasks[q] = cpuMask === 0 ? 0 : this.host.checkCpuMask(cpuMask, `${this.name} rx-${q} rps_cpus`);
   }
 
   /** Set both real queue counts (netif_set_real_num_queues); nothing changes if either is out of range. */

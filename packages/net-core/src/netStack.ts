@@ -4,6 +4,10 @@
  * longest prefix first), the NET_TX and NET_RX softirqs, the per-CPU backlog queues, the TCP
  * small-queue tasklets, the socket tables, the sysctls and the SNMP counters.
  *
+ * RPS: `netif_rx` queues a packet on the backlog of the CPU its RX queue's `rps_cpus` map picks
+ * by flow hash (`getRpsCpu`); a backlog scheduled on another CPU gets a function call IPI at the
+ * end of this CPU's NET_RX run (`net_rps_send_ipi`), whose handler raises NET_RX there.
+ *
  * NET_RX (`net_rx_action` + `process_backlog`) runs on the CPU whose backlog holds the packet,
  * one packet per step, for at most `netdev_budget` packets or `netdev_budget_usecs` per run
  * (then `time_squeeze` and a re-raise). Each packet goes through `ip_rcv` to TCP, UDP or ICMP,
@@ -15,7 +19,7 @@
  * IP output finds the next hop's Ethernet address in the ARP table (`neighbour.ts`); NET_RX hands
  * ARP packets to it.
  *
- * Simplified: no forwarding, no RPS/RFS, and the
+ * Simplified: no forwarding, no RFS (no flow table: RPS alone), and the
  * per-CPU backlog does not hand over to ksoftirqd under load (a squeezed run is simply raised
  * again).
  */
@@ -153,6 +157,8 @@ export interface SoftnetStat {
   dropped: number;
   /** NET_RX runs that ended with work left (budget or time exhausted). */
   timeSqueeze: number;
+  /** RPS IPIs this CPU took to process its backlog (received_rps). */
+  receivedRps: number;
 }
 
 /** A stack's socket tables (`NetStack.socketTables`), read-only views. */
@@ -206,7 +212,9 @@ export interface PacketHandlerOptions {
 }
 
 class SoftnetData {
-  readonly stat: SoftnetStat = { processed: 0, dropped: 0, timeSqueeze: 0 };
+  readonly stat: SoftnetStat = { processed: 0, dropped: 0, timeSqueeze: 0, receivedRps: 0 };
+  /** The CPU whose data this is. */
+  constructor(readonly cpu: Cpu) {}
   backlog: Skb[] = [];
   backlogHead = 0;
   backlogScheduled = false;
@@ -214,6 +222,10 @@ class SoftnetData {
   txBatch: NetdevQueue[] = [];
   rxRunStart = -1;
   rxBudget = 0;
+  /** Inside net_rx_action (a backlog enqueued from it waits for its end to send the RPS IPIs). */
+  inNetRx = false;
+  /** Other CPUs' backlogs this CPU scheduled by RPS, their IPIs not yet sent (rps_ipi_list). */
+  rpsIpiList: SoftnetData[] = [];
   tsqList: TcpSocket[] = [];
 
   get backlogLen(): number {
@@ -390,7 +402,7 @@ export class NetStack {
     this.rng = host.sim.rng.fork();
     this.hashrnd = this.rng.nextU32();
     this.ipId = this.rng.int(0x10000);
-    this.softnet = host.cpus.map(() => new SoftnetData());
+    this.softnet = host.cpus.map((c) => new SoftnetData(c));
     this.netTx = host.openSoftirq('NET_TX', (ctx) => this.netTxAction(ctx));
     this.netRx = host.openSoftirq('NET_RX', (ctx) => this.netRxAction(ctx));
     this.tsqTasklets = host.cpus.map((c) => host.createTasklet(`tsq/${c.id}`, (ctx) => this.tsqAction(ctx)));
@@ -938,9 +950,13 @@ export class NetStack {
     for (const e of this.ptypeAll) if (e.dev === null || e.dev === dev) e.handler(skb, dev, direction, ctx);
   }
 
-  /** @internal enqueue_to_backlog on the current CPU (netif_rx). */
-  enqueueBacklog(skb: Skb, ctx: ExecContext): NetRx {
-    const sd = this.softnet[ctx.cpu.id] as SoftnetData;
+  /**
+   * @internal enqueue_to_backlog on `cpu` (netif_rx: the current CPU, or the one RPS chose).
+   * Scheduling another CPU's backlog (napi_schedule_rps) puts it on this CPU's rps_ipi_list and
+   * raises NET_RX here unless net_rx_action is running, whose end sends the IPIs.
+   */
+  enqueueBacklog(skb: Skb, ctx: ExecContext, cpu: Cpu = ctx.cpu): NetRx {
+    const sd = this.softnet[cpu.id] as SoftnetData;
     if (skb.sk !== null) skb.orphan(ctx);
     if (sd.backlogLen > this.sysctl.netdevMaxBacklog) {
       sd.stat.dropped++;
@@ -951,9 +967,28 @@ export class NetStack {
     sd.backlog.push(skb);
     if (!sd.backlogScheduled) {
       sd.backlogScheduled = true;
-      this.netRx.raise(ctx.cpu);
+      const mysd = this.softnet[ctx.cpu.id] as SoftnetData;
+      if (sd === mysd) {
+        this.netRx.raise(ctx.cpu);
+      } else {
+        mysd.rpsIpiList.push(sd);
+        if (!mysd.inNetRx) this.netRx.raise(ctx.cpu);
+      }
     }
     return 'success';
+  }
+
+  /** net_rps_send_ipi: at the end of a net_rx_action run, a function call IPI to each CPU whose backlog RPS scheduled from here; its handler (rps_trigger_softirq) raises NET_RX there. */
+  private rpsSendIpis(sd: SoftnetData, ctx: ExecContext): void {
+    const list = sd.rpsIpiList;
+    if (list.length === 0) return;
+    sd.rpsIpiList = [];
+    for (const remote of list) {
+      this.host.callFunctionSingle(ctx, remote.cpu, (c) => {
+        remote.stat.receivedRps++;
+        this.netRx.raise(c.cpu);
+      });
+    }
   }
 
   /** @internal Schedule TCP small-queue work for `sock` on `on` (tcp_wfree → tsq tasklet). */
@@ -983,6 +1018,7 @@ export class NetStack {
       sd.rxRunStart = ctx.start;
       sd.rxBudget = this.sysctl.netdevBudget;
     }
+    sd.inNetRx = true;
     const skb = sd.shiftBacklog();
     if (skb !== undefined) {
       sd.stat.processed++;
@@ -991,15 +1027,18 @@ export class NetStack {
       if (skb.l4.kind === 'arp') this.arp.rcv(skb, ctx);
       else this.ipRcv(skb, ctx);
     }
+    sd.inNetRx = false;
     if (sd.backlogLen === 0) {
       sd.backlogScheduled = false;
       sd.rxRunStart = -1;
+      this.rpsSendIpis(sd, ctx);
       return false;
     }
     if (sd.rxBudget <= 0 || ctx.time - sd.rxRunStart >= this.sysctl.netdevBudgetUsecs * 1000) {
       sd.stat.timeSqueeze++;
       sd.rxRunStart = -1;
       this.netRx.raise(ctx.cpu);
+      this.rpsSendIpis(sd, ctx);
       return false;
     }
     return true;

@@ -1,5 +1,7 @@
+import fc from 'fast-check';
+import { KernelError } from '@ntbsim/kernel';
 import { describe, expect, it } from 'vitest';
-import { NetError } from '../src/index.js';
+import { createNetDevice, getRpsCpu, NetError, type Skb } from '../src/index.js';
 import { makeLab } from './helpers.js';
 
 describe('NetStack NET_RX', () => {
@@ -200,5 +202,95 @@ describe('MTU below IPV4_MIN_MTU (inetdev_event NETDEV_CHANGEMTU)', () => {
     expect(stack.addressesOf(dev)).toEqual([]);
     stack.ipAddrAdd(dev, '10.0.0.1/24');
     expect(stack.route(parseIpv4('10.0.0.2'))?.dev).toBe(dev);
+  });
+});
+
+describe('RPS (rps_cpus, get_rps_cpu, enqueue_to_backlog on another CPU)', () => {
+  /** `flows` UDP senders on lab.a (source ports 4000+i) of `per` datagrams each (sizes 100+seq) to port 9 on lab.b, its veth RX queue 0 on CPU 0. */
+  function rpsRun(mask: number, flows: number, per: number): { lab: ReturnType<typeof makeLab>; seen: { flow: number; seq: number; cpu: number; want: number }[]; received: number } {
+    const lab = makeLab({ cpus: 4 });
+    lab.veth.b.rxIrqs[0]?.setAffinity(1);
+    lab.veth.b.dev.setRpsCpus(0, mask);
+    const seen: { flow: number; seq: number; cpu: number; want: number }[] = [];
+    lab.sb.addPacketHandler(
+      (skb: Skb, dev, dir, ctx) => {
+        if (dir !== 'in' || skb.l4.kind !== 'udp') return;
+        seen.push({ flow: skb.l4.sport - 4000, seq: skb.l4Len - 8 - 100, cpu: ctx.cpu.id, want: getRpsCpu(dev, skb)?.id ?? -1 });
+      },
+      { dev: lab.veth.b.dev },
+    );
+    const r = lab.sb.udpSocket();
+    r.bind(9);
+    let received = 0;
+    lab.b.createUserTask('rx', (ctx) => {
+      while (r.recv(ctx, 65_536).ok) received++;
+      return 200_000;
+    });
+    for (let f = 0; f < flows; f++) {
+      const s = lab.sa.udpSocket();
+      s.bind(4000 + f);
+      s.connect({ addr: '10.0.0.2', port: 9 });
+      let n = 0;
+      lab.a.createUserTask(`tx${f}`, (ctx) => (s.send(ctx, 100 + n).ok && ++n < per ? 'run' : 'exit'));
+    }
+    lab.sim.run({ until: 2e9 });
+    return { lab, seen, received };
+  }
+
+  it('each flow goes through the backlog of the CPU its hash picks from the map, by a function call IPI per scheduling of that backlog (received_rps)', () => {
+    const { lab, seen, received } = rpsRun(0b1100, 6, 20);
+    expect(received).toBe(120);
+    expect(seen).toHaveLength(120);
+    for (const x of seen) expect(x.cpu).toBe(x.want);
+    expect(new Set(seen.map((x) => x.cpu))).toEqual(new Set([2, 3]));
+    const st = lab.sb.softnetStat();
+    expect(st.map((x) => x.processed)).toEqual([0, 0, seen.filter((x) => x.cpu === 2).length, seen.filter((x) => x.cpu === 3).length]);
+    for (const cpu of [2, 3]) {
+      expect(st[cpu]?.receivedRps).toBeGreaterThan(0);
+      // Each RPS IPI is one of the CPU's function call IPIs (the others are wake-ups).
+      expect(lab.b.cpu(cpu).ipis['call-function']).toBeGreaterThanOrEqual(st[cpu]?.receivedRps ?? 0);
+    }
+    expect(st[0]?.receivedRps).toBe(0);
+    // The IPIs' entries are hardirq time on the RPS CPUs; the stack's work is their softirq time.
+    expect(lab.b.cpu(2).usage().hardirq).toBeGreaterThan(0);
+    expect(lab.b.cpu(2).usage().softirq).toBeGreaterThan(0);
+  });
+
+  it('property: any map and flows — every datagram delivered once, in order per flow, each flow on one CPU of the map, the one get_rps_cpu names', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 15 }), fc.integer({ min: 1, max: 5 }), fc.integer({ min: 1, max: 12 }), (mask, flows, per) => {
+        const { seen, received } = rpsRun(mask, flows, per);
+        expect(received).toBe(flows * per);
+        for (let f = 0; f < flows; f++) {
+          const mine = seen.filter((x) => x.flow === f);
+          expect(mine.map((x) => x.seq)).toEqual(Array.from({ length: per }, (_, i) => i));
+          expect(new Set(mine.map((x) => x.cpu)).size).toBe(1);
+        }
+        for (const x of seen) {
+          expect(x.cpu).toBe(mask === 0 ? 0 : x.want);
+          expect(((mask === 0 ? 1 : mask) >> x.cpu) & 1).toBe(1);
+        }
+      }),
+      { numRuns: 25 },
+    );
+  });
+
+  it('rps_cpus: the online CPUs of the mask, EINVAL for a mask of offline CPUs only or a queue not in use (nothing changed); fewer real RX queues drop the maps of the others', () => {
+    const lab = makeLab({ cpus: 4 });
+    const dev = lab.veth.b.dev;
+    dev.setRpsCpus(0, 0xff);
+    expect(dev.rpsCpus(0)).toBe(0xf);
+    expect(() => dev.setRpsCpus(0, 0xf0)).toThrow(KernelError);
+    expect(() => dev.setRpsCpus(0, -1)).toThrow(/rps_cpus mask -1: allowed an integer 0\.\.0xffffffff/);
+    expect(() => dev.setRpsCpus(dev.realNumRxQueues, 1)).toThrow(NetError);
+    expect(dev.rpsCpus(0)).toBe(0xf);
+    dev.setRpsCpus(0, 0);
+    expect(dev.rpsCpus(0)).toBe(0);
+    const mq = createNetDevice(lab.sb, { name: 'mq0', ops: { open: () => 0, stop: () => undefined, startXmit: () => 'ok' }, numTxQueues: 4 });
+    [1, 2, 4, 8].forEach((m, q) => mq.setRpsCpus(q, m));
+    mq.netifSetRealNumRxQueues(2);
+    expect(() => mq.rpsCpus(2)).toThrow(NetError);
+    mq.netifSetRealNumRxQueues(4);
+    expect([0, 1, 2, 3].map((q) => mq.rpsCpus(q))).toEqual([1, 2, 0, 0]);
   });
 });

@@ -572,7 +572,7 @@ const HELP_LINES: readonly (readonly [string, string])[] = [
   ['cat [FILE...]', 'print files: /proc, /sys, debugfs, and yours in ~ and /tmp (or the pipe)'],
   ['cd [DIR|-]', "change the board shell's working directory (bash; ~ is /home/user)"],
   ['dmesg', "the board's kernel log"],
-  ['echo [-neE] [ARG...] [> FILE]', "bash's builtin; > also writes the kernel's files: /proc/irq (smp_affinity[_list], default_smp_affinity), /proc/sys, /sys/module/*/parameters, /sys/class/net (mtu, xps_cpus), ntb_perf, ntb_pingpong and ntb_tool debugfs"],
+  ['echo [-neE] [ARG...] [> FILE]', "bash's builtin; > also writes the kernel's files: /proc/irq (smp_affinity[_list], default_smp_affinity), /proc/sys, /sys/module/*/parameters, /sys/class/net (mtu, rps_cpus, xps_cpus), ntb_perf, ntb_pingpong and ntb_tool debugfs"],
   ['ethtool -l|-L|-S|-i|--monitor DEV', "ntb0's channels, statistics, driver"],
   ['fault link|qp-link|reset|reload|show|...', 'inject a fault on the board (fault --help)'],
   ['grep [-ivcnEFwxqlhH] [-e PAT] PAT [FILE...]', 'select lines (GNU grep)'],

@@ -4,7 +4,7 @@
  * `/proc/interrupts` (kernel/irq/proc.c show_interrupts layout: a CPU header, then per vector
  * its number, per-CPU counts, chip, hwirq, trigger and name), /proc/net, the net-sysfs files
  * of /sys/class/net/<dev> (`operstate`, `carrier`, `mtu`, the carrier counts, `statistics/`,
- * the XPS map `queues/tx-N/xps_cpus`), `/sys/kernel/debug/ntb_transport/<dev>/qpN/stats`, and
+ * the RPS map `queues/rx-N/rps_cpus`, the XPS map `queues/tx-N/xps_cpus`), `/sys/kernel/debug/ntb_transport/<dev>/qpN/stats`, and
  * the debugfs files of ntb_perf, ntb_pingpong and ntb_tool (`/sys/kernel/debug/ntb_tool/<dev>/…`,
  * read and written through `@ntbsim/ntb-tool`); /proc/irq comes from `procIrq.ts`, /proc/sys
  * from `procSys.ts`, /sys/module from `sysModule.ts`, `/proc/stat`, `/proc/softirqs` and
@@ -124,15 +124,23 @@ export function interruptLines(board: Board): { readonly name: string; readonly 
   return [...lines, ...ipis.map((r, i) => ({ name: `IPI${i}`, counts: r.counts })), { name: 'Err', counts: board.host.cpus.map(() => 0) }];
 }
 
-const XPS_CPUS = /^\/sys\/class\/net\/([^/]+)\/queues\/tx-(0|[1-9]\d*)\/xps_cpus$/;
+const QUEUE_MAP = /^\/sys\/class\/net\/([^/]+)\/queues\/(?:(rx)-(0|[1-9]\d*)\/rps_cpus|(tx)-(0|[1-9]\d*)\/xps_cpus)$/;
 
-/** The TX queue a `…/queues/tx-N/xps_cpus` path names on `board` (it exists for N < real_num_tx_queues), or null. */
-function xpsQueue(board: Board, path: string): { dev: NetDevice; q: number } | null {
-  const m = XPS_CPUS.exec(normalizePath(path));
+/** A queue's CPU map file: an RX queue's `rps_cpus` or a TX queue's `xps_cpus`. */
+interface QueueMap {
+  readonly dev: NetDevice;
+  readonly dir: 'rx' | 'tx';
+  readonly q: number;
+}
+
+/** The queue a `…/queues/rx-N/rps_cpus` or `…/tx-N/xps_cpus` path names on `board` (it exists for N below the real queue count), or null. */
+function queueMap(board: Board, path: string): QueueMap | null {
+  const m = QUEUE_MAP.exec(normalizePath(path));
   const dev = m === null ? undefined : board.stack.devices.find((x) => x.name === m[1]);
   if (m === null || dev === undefined) return null;
-  const q = Number(m[2]);
-  return q < dev.realNumTxQueues ? { dev, q } : null;
+  const dir = m[2] === 'rx' ? 'rx' : 'tx';
+  const q = Number(dir === 'rx' ? m[3] : m[5]);
+  return q < (dir === 'rx' ? dev.realNumRxQueues : dev.realNumTxQueues) ? { dev, dir, q } : null;
 }
 
 /** A read the kernel refuses with an errno other than ENOENT (an ntb_tool file: `cat link` is EINVAL). */
@@ -291,13 +299,15 @@ function nodeAt(board: Board, p: readonly string[]): FsNode | null {
     if (n !== undefined) return p.length === 5 ? file(() => `${n}\n`) : null;
     if (e !== 'queues') return null;
     if (p.length === 5) return dir([...range(dev.realNumRxQueues, (i) => `rx-${i}`), ...range(dev.realNumTxQueues, (i) => `tx-${i}`)]);
-    const rx = /^rx-(0|[1-9]\d*)$/.exec(f ?? '');
-    if (rx !== null && Number(rx[1]) < dev.realNumRxQueues) return p.length === 6 ? dir([]) : null;
-    const xps = xpsQueue(board, `/${key}${p.length === 6 ? '/xps_cpus' : ''}`);
-    if (xps === null) return null;
-    if (p.length === 6) return dir(['xps_cpus']);
-    // xps_cpus_show: -ENOENT unless the device is multiqueue; else the CPUs mapped to the queue.
-    return file(() => (xps.dev.numTxQueues > 1 ? `${maskHex(xps.dev.txQueue(xps.q).xpsCpus, board.host.cpus.length)}\n` : null));
+    const name = f?.startsWith('rx-') === true ? 'rps_cpus' : 'xps_cpus';
+    const map = queueMap(board, `/${key}${p.length === 6 ? `/${name}` : ''}`);
+    if (map === null) return null;
+    if (p.length === 6) return dir([name]);
+    const ncpus = board.host.cpus.length;
+    // show_rps_map: the CPUs of the queue's map. xps_cpus_show: -ENOENT unless the device is
+    // multiqueue; else the CPUs mapped to the queue.
+    if (map.dir === 'rx') return file(() => `${maskHex(map.dev.rpsCpus(map.q), ncpus)}\n`);
+    return file(() => (map.dev.numTxQueues > 1 ? `${maskHex(map.dev.txQueue(map.q).xpsCpus, ncpus)}\n` : null));
   }
   if (a === 'sys' && b === 'kernel' && c === 'debug') {
     const t = board.transport();
@@ -322,7 +332,7 @@ function nodeAt(board: Board, p: readonly string[]): FsNode | null {
  * /proc/net/softnet_stat as softnet_seq_show prints it (net/core/net-procfs.c, v6.5 on): one
  * line per online CPU of 15 `%08x` fields — processed, dropped (backlog over
  * netdev_max_backlog), time_squeeze, five zeros (was fastroute), 0 (was cpu_collision),
- * received_rps (0: no RPS), flow_limit_count (0), backlog length, CPU index, input_pkt_queue
+ * received_rps (the RPS IPIs it took), flow_limit_count (0), backlog length, CPU index, input_pkt_queue
  * and process_queue lengths. The model keeps one backlog per CPU: all of it is reported as
  * input_pkt_queue, process_queue as 0.
  */
@@ -333,7 +343,7 @@ export function procSoftnetStat(board: Board): string {
     .softnetStat()
     .map((st, cpu) => {
       const qlen = stack.backlogLength(cpu);
-      return `${[st.processed, st.dropped, st.timeSqueeze, 0, 0, 0, 0, 0, 0, 0, 0, qlen, cpu, qlen, 0].map(hex).join(' ')}\n`;
+      return `${[st.processed, st.dropped, st.timeSqueeze, 0, 0, 0, 0, 0, 0, st.receivedRps, 0, qlen, cpu, qlen, 0].map(hex).join(' ')}\n`;
     })
     .join('');
 }
@@ -936,15 +946,18 @@ export type WriteErrno = Errno | 'EOVERFLOW';
 export type KernelWrite = null | WriteErrno | { readonly open: Errno };
 
 /**
- * xps_cpus_store: ENOENT unless the device is multiqueue, then bitmap_parse of the text into
- * one bit per CPU (EINVAL, EOVERFLOW), then netif_set_xps_queue (an empty mask clears the map).
+ * store_rps_map and xps_cpus_store: bitmap_parse of the text into one bit per CPU (EINVAL,
+ * EOVERFLOW), then the RX queue's RPS map (EINVAL if it names CPUs but none online) or
+ * netif_set_xps_queue — ENOENT first unless the device is multiqueue; an empty mask clears
+ * either map.
  */
-function writeXps(board: Board, xps: { dev: NetDevice; q: number }, text: string): KernelWrite {
-  if (xps.dev.numTxQueues <= 1) return 'ENOENT';
+function writeQueueMap(board: Board, map: QueueMap, text: string): KernelWrite {
+  if (map.dir === 'tx' && map.dev.numTxQueues <= 1) return 'ENOENT';
   const mask = cpumaskParse(board, text);
   if (typeof mask === 'string') return mask;
   try {
-    xps.dev.setXpsCpus(xps.q, mask);
+    if (map.dir === 'rx') map.dev.setRpsCpus(map.q, mask);
+    else map.dev.setXpsCpus(map.q, mask);
   } catch {
     return 'EINVAL';
   }
@@ -954,15 +967,15 @@ function writeXps(board: Board, xps: { dev: NetDevice; q: number }, text: string
 /**
  * The write of `text` to the kernel file at the components `p` on `board`, for the files whose
  * handler takes a write and returns at once: /proc/irq, /proc/sys, /sys/module parameters,
- * /sys/class/net/DEV/{carrier,mtu} and xps_cpus. Undefined for any other file.
+ * /sys/class/net/DEV/{carrier,mtu}, rps_cpus and xps_cpus. Undefined for any other file.
  */
 function writeKernelFile(board: Board, p: readonly string[], text: string): KernelWrite | undefined {
   const [a, b, c, d, e] = p;
   if (a === 'proc' && b === 'irq') return writeIrq(board, p.slice(2), text);
   if (a === 'proc' && b === 'sys') return writeSysctlFile(board, p.slice(2), text);
   if (a === 'sys' && b === 'module') return writeModuleParam(board, p.slice(2), text);
-  const xps = xpsQueue(board, `/${p.join('/')}`);
-  if (xps !== null) return writeXps(board, xps, text);
+  const map = queueMap(board, `/${p.join('/')}`);
+  if (map !== null) return writeQueueMap(board, map, text);
   const dev = a === 'sys' && b === 'class' && c === 'net' && p.length === 5 ? board.stack.devices.find((x) => x.name === d) : undefined;
   return dev === undefined ? undefined : writeNetAttr(dev, e ?? '', text);
 }
@@ -983,7 +996,7 @@ function readOnlyWrite(p: readonly string[]): KernelWrite {
  * `echo VALUE > FILE` (argv = [FILE, VALUE...]): the writable files are
  * /proc/irq/N/smp_affinity and smp_affinity_list, /proc/irq/default_smp_affinity, the
  * sysctls' /proc/sys files, the module parameters of /sys/module, /sys/class/net/DEV/mtu,
- * carrier and queues/tx-N/xps_cpus, and the debugfs files of ntb_perf, ntb_pingpong and
+ * carrier, queues/rx-N/rps_cpus and queues/tx-N/xps_cpus, and the debugfs files of ntb_perf, ntb_pingpong and
  * ntb_tool; a write the kernel refuses prints bash's `echo: write error: <strerror>`, a file it
  * will not open for writing bash's `FILE: <strerror>`.
  */

@@ -259,6 +259,12 @@ const SYSTEM: Case[] = [
   c('ep', 'echo 1 > /sys/class/net/ntb0/queues/tx-2/xps_cpus', 'bash: /sys/class/net/ntb0/queues/tx-2/xps_cpus: No such file or directory\n', 1),
   c('ep', 'echo 1 > /sys/class/net/eth9/queues/tx-0/xps_cpus', 'bash: /sys/class/net/eth9/queues/tx-0/xps_cpus: No such file or directory\n', 1),
   c('ep', 'cat /sys/class/net/ntb0/queues/tx-2/xps_cpus', 'cat: /sys/class/net/ntb0/queues/tx-2/xps_cpus: No such file or directory\n', 1),
+  // store_rps_map: the same bitmap_parse as xps_cpus; a queue not in use has no file.
+  c('ep', 'echo 1ff > /sys/class/net/ntb0/queues/rx-0/rps_cpus', 'bash: echo: write error: Value too large for defined data type\n', 1),
+  c('ep', 'echo zz > /sys/class/net/ntb0/queues/rx-1/rps_cpus', WRITE_EINVAL, 1),
+  c('ep', 'echo 1 > /sys/class/net/ntb0/queues/rx-2/rps_cpus', 'bash: /sys/class/net/ntb0/queues/rx-2/rps_cpus: No such file or directory\n', 1),
+  c('ep', 'cat /sys/class/net/ntb0/queues/rx-2/rps_cpus', 'cat: /sys/class/net/ntb0/queues/rx-2/rps_cpus: No such file or directory\n', 1),
+  c('ep', 'cat /sys/class/net/ntb0/queues/rx-0/xps_cpus', 'cat: /sys/class/net/ntb0/queues/rx-0/xps_cpus: No such file or directory\n', 1),
   first('ep', 'sudo -x ip link set ntb0 down', "sudo: invalid option -- 'x'", 1),
   first('ep', 'sudo --bogus ip link set ntb0 down', "sudo: unrecognized option '--bogus'", 1),
   c('ep', 'sudo -s', 'sudo: the lab does not model -s (it runs each command as root, in the foreground)\n', 1),
@@ -343,6 +349,7 @@ function boardState(b: Board): unknown {
             rxq: dev.realNumRxQueues,
             queues: nd?.queues.length,
             xps: Array.from({ length: dev.realNumTxQueues }, (_, q) => dev.txQueue(q).xpsCpus),
+            rps: Array.from({ length: dev.realNumRxQueues }, (_, q) => dev.rpsCpus(q)),
             stats: { ...dev.stats },
             features: { active: dev.features, wanted: dev.wantedFeatures },
           },
@@ -430,6 +437,10 @@ describe('bad input to the lab tools', () => {
     expect(sh('ep', 'echo 2 > /sys/class/net/ntb0/queues/tx-1/xps_cpus').status).toBe(0);
     expect(labState(lab)).not.toEqual(xps);
     expect(sh('ep', 'echo 0 > /sys/class/net/ntb0/queues/tx-1/xps_cpus').status).toBe(0);
+    const rps = labState(lab);
+    expect(sh('ep', 'echo c > /sys/class/net/ntb0/queues/rx-1/rps_cpus').status).toBe(0);
+    expect(labState(lab)).not.toEqual(rps);
+    expect(sh('ep', 'echo 0 > /sys/class/net/ntb0/queues/rx-1/rps_cpus').status).toBe(0);
   });
 
   it('a lab script stops at a rejected line and reports file:line, leaving the lab as it was', () => {
