@@ -51,7 +51,7 @@ const COMMAND_HELP: Readonly<Record<string, string>> = {
                                 use_dma use_tx_dma use_rx_dma num_tx_dma_chan num_rx_dma_chan
                                 dma_channels tx_memcpy_offload hz wake_timer hrtimer_mode
                                 direction protocol variant profile server_cpu congestion
-                                txqueuelen qdisc mtu, and any numeric profile parameter GROUP.FIELD
+                                txqueuelen qdisc mtu rps, and any numeric profile parameter GROUP.FIELD
                                 (memory.readUncachedMBps=39,78)
                                 global --param/--doorbell/--mws/--ep-doorbell/--dw-msi/--sysctl set the base
                                 configuration under the axes (an axis overrides); a failed run is kept

@@ -104,7 +104,7 @@ export class RunFailure extends Error {
 /**
  * The seed's board setup for `scenario`: R-Car S4 with the MWs in BAR2 (by default one 1 MiB
  * MW per QP; more QPs than MWs share them through max_num_clients), 512M socket buffers allowed,
- * and the scenario's ntb0 txqueuelen and MTU when it sets them.
+ * and the scenario's ntb0 txqueuelen, MTU and the receiver's RPS maps when it sets them.
  */
 export function bootScenario(scenario: RunConfig, options: RunOptions): Lab {
   const mws = scenario.mwCount ?? Math.min(scenario.queues, 4);
@@ -122,6 +122,7 @@ export function bootScenario(scenario: RunConfig, options: RunOptions): Lab {
   });
   if (scenario.txqueuelen !== undefined) for (const board of [lab.boards.rc, lab.boards.ep]) board.netdev()?.ndev.setTxqueuelen(scenario.txqueuelen);
   if (scenario.mtu !== undefined) setMtu(lab, scenario.mtu);
+  if (scenario.rpsCpus !== undefined) setRps(lab, scenario.direction === 'rc-to-ep' ? 'ep' : 'rc', scenario.rpsCpus);
   if (scenario.spreadIrqs) {
     // QP q's doorbell is vector / DB slot q + 2 on both boards: the host's MSI vectors, and the
     // EP's doorbell interrupts when it takes them (`ep_doorbell=irq`; polled, it has none).
@@ -136,6 +137,17 @@ export function bootScenario(scenario: RunConfig, options: RunOptions): Lab {
     }
   }
   return lab;
+}
+
+/** `echo MASK > …/rx-N/rps_cpus` for every real RX queue of ntb0 on `board`; a mask of no CPU the board has fails the run. */
+function setRps(lab: Lab, board: 'rc' | 'ep', mask: number): void {
+  const dev = lab.boards[board].netdev()?.ndev;
+  if (dev === undefined) return;
+  try {
+    for (let q = 0; q < dev.realNumRxQueues; q++) dev.setRpsCpus(q, mask);
+  } catch (e) {
+    throw new RunFailure(`rps_cpus ${mask.toString(16)} on ${board}: ${e instanceof Error ? e.message : String(e)}`, null);
+  }
 }
 
 /**

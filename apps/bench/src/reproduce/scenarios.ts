@@ -79,6 +79,8 @@ export interface RunConfig {
   readonly txqueuelen?: number;
   /** ntb0's MTU on both boards (`ip link set ntb0 mtu N` once the links are up: ntb_netdev's change_mtu takes the QPs down and up), bytes. Default the driver's, max_size − ETH_HLEN. */
   readonly mtu?: number;
+  /** The RPS map (CPU mask) of every ntb0 RX queue on the board that receives the test's data (`echo MASK > /sys/class/net/ntb0/queues/rx-N/rps_cpus`). Default none (0). */
+  readonly rpsCpus?: number;
 }
 
 /** One scenario of the seed matrix: a configuration with its published figure. */

@@ -3,7 +3,7 @@
  * interrupt-driven EP doorbells, IRQ
  * affinity, transport_mtu, use_dma (and the multi-channel DMA series' use_tx_dma, use_rx_dma,
  * num_tx_dma_chan, num_rx_dma_chan), DMA channels, tx_memcpy_offload, HZ, wake timer,
- * direction, protocol, driver variant, the iperf3 server's CPU), profile (built-in or a file) and any
+ * direction, protocol, driver variant, the iperf3 server's CPU, the receiver's RPS map), profile (built-in or a file) and any
  * numeric profile parameter (`GROUP.FIELD`, e.g. `memory.readUncachedMBps=60,78`), run on the worker pool; `--shard i/n` runs every n-th job so a batch engine
  * (CI matrix, Kubernetes Jobs, Slurm arrays) can split it, and `merge` joins the shards.
  */
@@ -44,6 +44,7 @@ export const AXES = {
   txqueuelen: 'integer 1..4294967295 (packets)',
   qdisc: 'pfifo_fast | fq_codel (net.core.default_qdisc on both boards)',
   mtu: 'integer 68..65535 (bytes; ntb0 refuses one above max_size − 14)',
+  rps: 'hex CPU mask 0..ffffffff (rps_cpus of ntb0 RX queues on the receiving board; 0 = off)',
 } as const;
 
 /** An axis name. */
@@ -122,6 +123,8 @@ function checkValue(axis: AxisName, v: string): void {
         return AXES[axis].split(' | ').includes(v);
       case 'qdisc':
         return v === 'pfifo_fast' || v === 'fq_codel';
+      case 'rps':
+        return /^[0-9a-f]{1,8}$/i.test(v);
     }
   })();
   if (!ok) throw new Error(`sweep: ${axis}=${v}: allowed ${AXES[axis]}`);
@@ -218,6 +221,7 @@ export function expandGrid(grid: Grid, base: SweepBase = {}): SweepPoint[] {
       ...(v.txqueuelen === undefined ? {} : { txqueuelen: Number(v.txqueuelen) }),
       ...(v.qdisc === undefined && base.sysctl === undefined ? {} : { sysctl: { ...base.sysctl, ...(v.qdisc === undefined ? {} : { 'net.core.default_qdisc': v.qdisc }) } }),
       ...(v.mtu === undefined ? {} : { mtu: Number(v.mtu) }),
+      ...(v.rps === undefined ? {} : { rpsCpus: parseInt(v.rps, 16) }),
     };
     const patch: Record<string, Record<string, { value: number }>> = {};
     const set = (group: string, field: string, value: number): void => {

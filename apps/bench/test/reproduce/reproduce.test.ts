@@ -208,6 +208,23 @@ describe('queue spread', () => {
     expect(() => bootScenario({ ...scenario('baseline-tcp'), mtu: 65535 }, opts)).toThrow(/^ip link set ntb0 mtu 65535 on rc: .*\(ntb_netdev takes 68\.\.65510: max_size − ETH_HLEN\)$/);
   });
 
+  it("sets the RPS map of every ntb0 RX queue on the receiving board only; it lifts one queue's rate a little; a mask of no CPU the board has fails the run", () => {
+    const opts = { seed: 1, durationS: 2, payload: 'timing' } as const;
+    const rps = (lab: ReturnType<typeof bootScenario>, b: 'rc' | 'ep'): number[] => {
+      const dev = lab.boards[b].netdev()?.ndev;
+      return dev === undefined ? [] : Array.from({ length: dev.realNumRxQueues }, (_, q) => dev.rpsCpus(q));
+    };
+    const l = bootScenario({ ...scenario('mq2-perbit-tcp'), rpsCpus: 0xf0 }, opts);
+    expect([rps(l, 'rc'), rps(l, 'ep')]).toEqual([[0xf0, 0xf0], [0, 0]]);
+    const r = bootScenario({ ...scenario('mq2-perbit-tcp'), rpsCpus: 0xf0, direction: 'rc-to-ep' }, opts);
+    expect([rps(r, 'rc'), rps(r, 'ep')]).toEqual([[0, 0], [0xf0, 0xf0]]);
+    const plain = runScenario(scenario('mq1-udp'), opts).mbps;
+    const steered = runScenario({ ...scenario('mq1-udp'), rpsCpus: 0xfe }, opts).mbps;
+    expect(steered).toBeGreaterThan(plain * 1.01);
+    expect(steered).toBeLessThan(plain * 1.1);
+    expect(() => bootScenario({ ...scenario('baseline-tcp'), rpsCpus: 0x100 }, opts)).toThrow(/^rps_cpus 100 on rc: .*no online CPU/);
+  });
+
   it("reads the streams' largest mean RTT (ms) from iperf3's JSON, none for UDP", () => {
     expect(maxMeanRttMs({ end: { streams: [{ sender: { mean_rtt: 27_400 } }, { sender: { mean_rtt: 1_330_000 } }] } })).toBe(1330);
     expect(maxMeanRttMs({ end: { streams: [{ udp: { jitter_ms: 0.1 } }] } })).toBeNull();

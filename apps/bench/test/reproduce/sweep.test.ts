@@ -78,6 +78,12 @@ describe('sweep grids', () => {
     expect(describeBase(base)).toEqual(['sysctl net.core.default_qdisc=fq_codel', 'sysctl net.ipv4.tcp_congestion_control=reno']);
     expect(expandGrid(parseGrid(['mtu=1500,65510'])).map((x) => x.config.mtu)).toEqual([1500, 65510]);
     for (const bad of ['67', '65536', 'jumbo']) expect(() => parseGrid([`mtu=${bad}`])).toThrow(`sweep: mtu=${bad}: allowed integer 68..65535 (bytes; ntb0 refuses one above max_size − 14)`);
+    expect(expandGrid(parseGrid(['rps=0,fe,F0'])).map((x) => [x.id, x.config.rpsCpus])).toEqual([
+      ['rps=0', 0],
+      ['rps=fe', 0xfe],
+      ['rps=F0', 0xf0],
+    ]);
+    for (const bad of ['0x1', 'g', '123456789']) expect(() => parseGrid([`rps=${bad}`])).toThrow(`sweep: rps=${bad}: allowed hex CPU mask 0..ffffffff (rps_cpus of ntb0 RX queues on the receiving board; 0 = off)`);
   });
 
   it('parses shards', () => {
