@@ -35,6 +35,13 @@ export interface ShellEnv {
   readonly stderrTo?: (text: string) => void;
   /** The line started with `sudo`: the command runs as root (the lab's user is not root otherwise). */
   readonly sudo?: boolean;
+  /** The CPU affinity the command inherits (bit i = CPU i; `taskset`): its tasks run on those CPUs. All of the board's when absent. */
+  readonly cpus?: number;
+}
+
+/** The options of the tasks a command starts: the CPU affinity it inherited (`taskset`), none (all CPUs) otherwise. */
+export function commandTaskOptions(env: ShellEnv): { cpus?: number } {
+  return env.cpus === undefined ? {} : { cpus: env.cpus };
 }
 
 /** Whether the command given `env` runs as root (its line started with `sudo`). */

@@ -80,7 +80,7 @@ export function interactive(lab: Lab, opts: InteractiveOptions): void {
   const { commands, output: out } = opts;
   let board: BoardName = 'ep';
   const vars = { rc: defaultVars(lab, lab.boards.rc), ep: defaultVars(lab, lab.boards.ep) };
-  const names = [...commands.keys(), ...FILTERS.keys(), 'echo', 'sudo'].filter((k) => k !== '>').sort();
+  const names = [...commands.keys(), ...FILTERS.keys(), 'echo', 'sudo', 'taskset'].filter((k) => k !== '>').sort();
   const rl = createInterface({
     input: opts.input,
     output: out,

@@ -11,6 +11,7 @@ import { takeJobOutput } from '../tools/jobs.js';
 import { takeServerOutput } from '../tools/net/background.js';
 import { combinedOutput, interleaved, prependStdout, writesOf, type StreamWrite } from '../tools/output.js';
 import { byteOrder, isKernelFile, lookup, openUserFile } from '../tools/proc.js';
+import { tasksetCommand, tasksetCommandLine } from '../tools/taskset.js';
 import { FILTERS, POSIX_CLASSES } from '../tools/text.js';
 import { HOME } from '../tools/tmpfs.js';
 import type { Board } from './lab.js';
@@ -349,6 +350,11 @@ export class SudoError extends Error {
   }
 }
 
+/** What sudo prints for `e` and its exit status 1. */
+function sudoErrorResult(e: SudoError): CommandResult {
+  return result('', `${e.message === '' ? '' : `${e.message}\n`}${e.usage ? SUDO_USAGE : ''}`, 1);
+}
+
 /** sudo 1.9's usage forms (sudo_usage.h, built without SELinux). */
 const SUDO_FORMS = [
   ' -h | -K | -k | -V',
@@ -532,12 +538,12 @@ function runSegment(line: string, input: string | null, env: ShellEnv, commands:
   try {
     parsed = parseLine(line, env.vars);
   } catch (e) {
-    if (e instanceof SudoError) return result('', `${e.message === '' ? '' : `${e.message}\n`}${e.usage ? SUDO_USAGE : ''}`, 1);
+    if (e instanceof SudoError) return sudoErrorResult(e);
     return result('', `bash: ${(e as Error).message}\n`, 2);
   }
   if (parsed.background) {
     if (input !== null || env.piped === true) return result('', NO_BACKGROUND_PIPELINE, 2);
-    if (!BACKGROUND_COMMANDS.has(parsed.argv[0] ?? '')) {
+    if (!BACKGROUND_COMMANDS.has(jobCommandName(parsed.argv))) {
       const names = [...BACKGROUND_COMMANDS];
       return result('', `bash: the lab runs only ${names.slice(0, -1).join(', ')} and ${names.at(-1) ?? ''} in the background (\`&\`)\n`, 2);
     }
@@ -551,6 +557,18 @@ function runSegment(line: string, input: string | null, env: ShellEnv, commands:
 /** The commands the lab runs as background jobs (`CMD &`; tools/jobs.ts). */
 const BACKGROUND_COMMANDS = new Set(['iperf3', 'sleep', 'tcpdump', 'ping', 'mpstat']);
 
+/** The command a line's words run as a job: the first word, or the command `taskset` (and a `sudo` after it) runs. */
+function jobCommandName(argv: readonly string[]): string {
+  if (argv[0] !== 'taskset') return argv[0] ?? '';
+  const inner = tasksetCommandLine(argv);
+  if (inner === null) return 'taskset';
+  try {
+    return stripSudo([...inner])[0] ?? 'sudo';
+  } catch {
+    return 'sudo';
+  }
+}
+
 /**
  * Whether an interactive shell runs `line` as a foreground job — started as `LINE &` and
  * waited for with the terminal live (output as it comes, Ctrl-C delivered to it): a single
@@ -561,7 +579,7 @@ export function runsAsForegroundJob(line: string, env: ShellEnv): boolean {
     const text = stripComment(line);
     if (splitPipeline(text).length !== 1) return false;
     const p = parseLine(text, env.vars);
-    return !p.background && p.redirect === null && p.stderr === 'terminal' && BACKGROUND_COMMANDS.has(p.argv[0] ?? '');
+    return !p.background && p.redirect === null && p.stderr === 'terminal' && BACKGROUND_COMMANDS.has(jobCommandName(p.argv));
   } catch {
     return false;
   }
@@ -598,6 +616,7 @@ const HELP_LINES: readonly (readonly [string, string])[] = [
   ['sudo [-E] COMMAND', 'run COMMAND as root'],
   ['sysctl [-n] [-q] [-w] NAME[=VALUE]... | -a', 'network and ARP sysctls (procps), the files of /proc/sys/net'],
   ['tail [-n [+]N] [FILE...]', 'the last lines'],
+  ['taskset [-c] MASK|CPU-LIST COMMAND [ARG...]', 'run COMMAND on those CPUs only: the tasks it starts inherit the affinity (util-linux)'],
   ['tc [-s] [-j [-p]] qdisc|class [show|add|change|replace|del] ...', "the boards' qdiscs, mq's classes and fq_codel's flows with their counters, and (sudo) grafting fq_codel, pfifo_fast or mq at ntb0's root or an mq class (iproute2)"],
   ['tcpdump [-enqSt] [-c N] [-i DEV] [-Q DIR] [-s N] [-D] [EXPR] [&]', 'capture on ntb0 or lo as root (tcpdump 4.99); & runs it as a job'],
   ['tee [-a] [FILE...]', 'the pipe to standard output and files; as root (sudo tee) also the kernel files echo > writes'],
@@ -670,9 +689,37 @@ function runExpanded(argv: readonly string[], input: string | null, env: ShellEn
   if (filter !== undefined) return filter(argv, input, env);
   if (name === 'cat' && argv.length === 1) return result(input ?? '');
   if (name === 'help') return helpBuiltin(argv);
+  if (name === 'taskset') return tasksetCommand((inner, e) => execProgram(inner, input, e, commands))(argv, env);
   const cmd = commands.get(name) ?? (name === 'echo' ? echo : undefined);
   if (cmd === undefined) return result('', `bash: ${name}: command not found\n`, 127);
   return cmd(argv, env);
+}
+
+/** Bash builtins with no program of their name on the boards' PATH: execvp cannot run them. */
+const SHELL_ONLY_BUILTINS = new Set(['cd', 'help', 'jobs', 'wait']);
+
+/**
+ * execvp of `argv` from a program the lab runs (taskset): a `sudo` prefix is sudo's program, any
+ * other name one of the lab's programs; null for a name with no program (ENOENT), such as a
+ * shell builtin.
+ */
+function execProgram(argv: readonly string[], input: string | null, env: ShellEnv, commands: ReadonlyMap<string, Command>): CommandResult | null {
+  let words = [...argv];
+  let runEnv = env;
+  if (words[0] === 'sudo') {
+    try {
+      words = stripSudo(words);
+    } catch (e) {
+      if (e instanceof SudoError) return sudoErrorResult(e);
+      throw e;
+    }
+    if (words.length === 0) return result('', SUDO_USAGE, 1);
+    runEnv = { ...env, sudo: true };
+  }
+  const name = words[0] ?? '';
+  const known = FILTERS.has(name) || name === 'echo' || name === 'cat' || name === 'taskset' || commands.has(name);
+  if (!known || SHELL_ONLY_BUILTINS.has(name)) return null;
+  return runExpanded(words, input, runEnv, commands);
 }
 
 /**

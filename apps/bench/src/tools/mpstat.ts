@@ -20,7 +20,7 @@
  */
 import { SOFTIRQ_VECTORS, type TaskStep } from '@ntbsim/kernel';
 import type { Board } from '../lab/lab.js';
-import { result, type Command, type CommandResult } from '../types.js';
+import { commandTaskOptions, result, type Command, type CommandResult } from '../types.js';
 import { addJob, printJob, type JobStatus } from './jobs.js';
 import { formatProcStat, kstat, USER_HZ, type CpuTimes, type Kstat } from './kstat.js';
 import { LAB_KERNEL_RELEASE, utsname, wallClockAt } from './net/host.js';
@@ -401,7 +401,7 @@ export const mpstat: Command = (argv, env) => {
     // JSON: the separator before the next report, written before the wait for it.
     if (o.json) say(',\n');
     return start + (reports + 1) * periodNs - ctx.time;
-  });
+  }, commandTaskOptions(env));
   if (job) {
     addJob(board, {
       comm: 'mpstat',

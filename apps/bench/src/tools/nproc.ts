@@ -1,9 +1,9 @@
 /**
  * `nproc [--all] [--ignore=N]` (GNU coreutils 9.1, src/nproc.c): the processing units available
  * to the process — num_processors(NPROC_CURRENT_OVERRIDABLE): its CPU affinity, every CPU of the
- * board for a process started from the lab's shell (the lab has no process environment, so no
- * OMP_NUM_THREADS or OMP_THREAD_LIMIT to override it) — or with `--all` the installed ones
- * (the same count: the boards' CPUs are all online); `--ignore=N` takes N off, leaving at least
+ * board for a process started from the lab's shell, those `taskset` gave it under taskset (the
+ * lab has no process environment, so no OMP_NUM_THREADS or OMP_THREAD_LIMIT to override it) —
+ * or with `--all` the installed ones (the boards' CPUs are all online); `--ignore=N` takes N off, leaving at least
  * 1. Options are getopt_long's (no short ones; unique prefixes of `--all`, `--ignore`, `--help`,
  * `--version`); N is xdectoumax's: a decimal with no suffix, else `invalid number: 'N'` (with
  * `: Numerical result out of range` past ULONG_MAX); an operand is `extra operand`. Errors exit 1
@@ -47,6 +47,7 @@ function ignoreCount(n: string): bigint | string {
 export const nproc: Command = (argv, env) => {
   const fail = (line: string) => result('', `${line}${coreutilsTryHelp('nproc')}`, 1);
   let ignore = 0n;
+  let all = false;
   let operand: string | null = null;
   try {
     for (const item of getoptLong(argv.slice(1), '', LONGOPTS, 'nproc')) {
@@ -54,6 +55,7 @@ export const nproc: Command = (argv, env) => {
         operand ??= item.text;
         continue;
       }
+      if (item.c === 'a') all = true;
       if (item.c === 'h') return result(HELP);
       if (item.c === 'v') return result(coreutilsVersion('nproc', 'Giuseppe Scrivano'));
       if (item.c === 'i') {
@@ -67,6 +69,9 @@ export const nproc: Command = (argv, env) => {
     throw e;
   }
   if (operand !== null) return fail(`nproc: extra operand '${operand}'\n`);
-  const cpus = BigInt(env.board.host.cpus.length);
+  const installed = env.board.host.cpus.length;
+  let affinity = 0;
+  for (let m = env.cpus ?? 2 ** installed - 1; m !== 0; m &= m - 1) affinity++;
+  const cpus = BigInt(all ? installed : affinity);
   return result(`${ignore < cpus ? cpus - ignore : 1n}\n`);
 };

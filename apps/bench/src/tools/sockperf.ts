@@ -23,7 +23,7 @@ import type { ExecContext, Task, TaskStep } from '@ntbsim/kernel';
 import { netStrerror, type TcpSocket, type UdpSocket, type NetErrno, type SockAddr } from '@ntbsim/net-core';
 import type { Board, Lab } from '../lab/lab.js';
 import { programStart } from './net/host.js';
-import { result, type Command, type CommandResult } from '../types.js';
+import { commandTaskOptions, result, type Command, type CommandResult } from '../types.js';
 import { takeServerOutput } from './net/background.js';
 import { cFixed } from './net/cformat.js';
 
@@ -274,7 +274,7 @@ export function sockperfServersOn(lab: Lab, board: Board): number {
 const streamClients = new WeakMap<Lab, Set<string>>();
 
 /** A persistent echo server (sockperf server): UDP replies to the sender, TCP echoes per connection. */
-function startServer(lab: Lab, board: Board, o: SockperfOptions): CommandResult {
+function startServer(lab: Lab, board: Board, o: SockperfOptions, taskOpts: { cpus?: number }): CommandResult {
   const key = `${board.name}:${o.tcp ? 'tcp' : 'udp'}:${o.port}`;
   let set = servers.get(lab);
   if (set === undefined) {
@@ -292,7 +292,7 @@ function startServer(lab: Lab, board: Board, o: SockperfOptions): CommandResult 
     }
     const conns: { sock: TcpSocket; pending: number }[] = [];
     set.add(key);
-    board.host.createUserTask('sockperf', (ctx, task) => tcpEcho(ctx, task, { listener: l, conns, msgSize: o.msgSize }));
+    board.host.createUserTask('sockperf', (ctx, task) => tcpEcho(ctx, task, { listener: l, conns, msgSize: o.msgSize }), taskOpts);
     return result(banner);
   }
   const u = stack.udpSocket();
@@ -301,7 +301,7 @@ function startServer(lab: Lab, board: Board, o: SockperfOptions): CommandResult 
     return result(`${VERSION_LINE}`, `sockperf: ERROR: bind failed: ${netStrerror('EADDRINUSE')}\n`, 1);
   }
   set.add(key);
-  board.host.createUserTask('sockperf', (ctx, task) => udpEcho(ctx, task, u, lab));
+  board.host.createUserTask('sockperf', (ctx, task) => udpEcho(ctx, task, u, lab), taskOpts);
   return result(banner);
 }
 
@@ -367,7 +367,7 @@ function connectStep(tcp: TcpSocket, ctx: ExecContext, t: Task, to: SockAddr): '
 }
 
 /** The ping-pong client: send, wait for the echo, repeat at most `mps` times a second. */
-function pingPong(lab: Lab, board: Board, o: SockperfOptions): CommandResult {
+function pingPong(lab: Lab, board: Board, o: SockperfOptions, taskOpts: { cpus?: number }): CommandResult {
   const to: SockAddr = { addr: o.ip, port: o.port };
   const tx: number[] = [];
   const rx: number[] = [];
@@ -441,7 +441,7 @@ function pingPong(lab: Lab, board: Board, o: SockperfOptions): CommandResult {
     }
     sock.waitReadable(t);
     return endNs - now;
-  });
+  }, taskOpts);
   const limit = lab.sim.now + (o.seconds + 300) * 1e9;
   while (!done && lab.sim.now < limit) lab.sim.run({ until: limit });
   done = true;
@@ -472,7 +472,7 @@ export function formatStreamStatistics(sent: number, runNs: number, msgSize: num
 }
 
 /** The throughput client: send messages back to back (at most `mps` a second) for `seconds`, no replies. */
-function throughput(lab: Lab, board: Board, o: SockperfOptions): CommandResult {
+function throughput(lab: Lab, board: Board, o: SockperfOptions, taskOpts: { cpus?: number }): CommandResult {
   const to: SockAddr = { addr: o.ip, port: o.port };
   const gap = Number.isFinite(o.mps) ? 1e9 / o.mps : 0;
   const client = clientSocket(board, o, to);
@@ -533,7 +533,7 @@ function throughput(lab: Lab, board: Board, o: SockperfOptions): CommandResult {
     partial = tcp !== null && left > 0 ? left : 0;
     if (partial === 0) sent++;
     return 'run';
-  });
+  }, taskOpts);
   const limit = lab.sim.now + (o.seconds + 300) * 1e9;
   while (!done && lab.sim.now < limit) lab.sim.run({ until: limit });
   done = true;
@@ -554,7 +554,7 @@ export const sockperf: Command = (argv, env) => {
   const o = parse(argv);
   if ('status' in o) return o;
   const before = takeServerOutput(env.board);
-  if (o.mode === 'server') return startServer(env.lab, env.board, o);
-  const r = o.mode === 'throughput' ? throughput(env.lab, env.board, o) : pingPong(env.lab, env.board, o);
+  if (o.mode === 'server') return startServer(env.lab, env.board, o, commandTaskOptions(env));
+  const r = o.mode === 'throughput' ? throughput(env.lab, env.board, o, commandTaskOptions(env)) : pingPong(env.lab, env.board, o, commandTaskOptions(env));
   return { ...r, stdout: before + r.stdout };
 };

@@ -120,6 +120,8 @@ export interface ClientSpec {
   readonly board: Board;
   /** Its options. */
   readonly options: Iperf3Options;
+  /** The CPU affinity it was started with (`taskset`; bit i = CPU i); all CPUs when absent. */
+  readonly cpus?: number | undefined;
 }
 
 /** One client run. */
@@ -316,7 +318,7 @@ class ClientSession {
   private begin(): ClientOutcome | null {
     const { lab, board, options: o } = this.spec;
     // iperf_run_client: iperf_setaffinity first (sched_setaffinity is EINVAL without an online CPU in the mask).
-    const cpus = affinityMask(board, o.affinity);
+    const cpus = affinityMask(board, o.affinity, this.spec.cpus);
     this.cpus = cpus ?? undefined;
     if (cpus === null) return { kind: 'error', code: 'IEAFFINITY', errno: 'EINVAL', ...this.early(), partial: null, connected: false, report: null };
     programStart(lab, board);

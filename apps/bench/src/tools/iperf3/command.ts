@@ -62,7 +62,7 @@ export const iperf3: Command = (argv, env) => {
     if (affinityMask(board, o.affinity) === null) return o.daemon ? result('') : fail(err(`error - ${iperfStrerror('IEAFFINITY', 'EINVAL')}`));
     // netannounce's SO_BINDTODEVICE fails as its bind would: IELISTEN with the errno.
     const devErr = o.bindDev !== null && bindDevCheck(board, o.bindDev) === 'ENODEV' ? 'ENODEV' : null;
-    const spec = { board, port: o.port, json: o.json, oneOff: o.oneOff, daemon: o.daemon, interval: o.interval, unitFormat: o.unitFormat, affinity: o.affinity, verbose: o.verbose, timestamps: o.timestamps, bindAddress: o.bindAddress, log };
+    const spec = { board, port: o.port, json: o.json, oneOff: o.oneOff, daemon: o.daemon, interval: o.interval, unitFormat: o.unitFormat, affinity: o.affinity, cpus: env.cpus, verbose: o.verbose, timestamps: o.timestamps, bindAddress: o.bindAddress, log };
     // netannounce's getaddrinfo of `-B` fails before any socket: IELISTEN with errno untouched (0: no text after the colon).
     const resolvable = o.bindAddress === null || DOTTED_QUAD.test(o.bindAddress);
     const started = devErr === null && resolvable ? startServer(lab, spec) : null;
@@ -138,7 +138,7 @@ function runClientCommand(env: ShellEnv, parseWarnings: string, o: Iperf3Options
       : interleaved([{ fd: 1, text: before }, { fd: 2, text: parseWarnings }, { fd: 1, text: version }, { fd: 2, text: iperfErr(printerOf(o), secs, msg) }], 1);
   }
   const report = (outcome: ClientOutcome): CommandResult => clientResult(o, { before, parseWarnings, errorJson }, outcome);
-  if (!background) return early ?? report(runClient({ lab, board, options: o }));
+  if (!background) return early ?? report(runClient({ lab, board, options: o, cpus: env.cpus }));
   if (early === null) startBackgroundClient(env, o, { parseWarnings, errorJson, before });
   else {
     // The job fails at once: what it printed, and its status, as bash would reap it.
@@ -170,7 +170,7 @@ function startBackgroundClient(env: ShellEnv, o: Iperf3Options, pre: { readonly 
     }
   };
   let status: JobStatus | null = null;
-  const run = startClient({ lab, board, options: o }, (outcome) => {
+  const run = startClient({ lab, board, options: o, cpus: env.cpus }, (outcome) => {
     const r = clientResult(o, { ...pre, before: '', parseWarnings: '' }, outcome);
     // The rest of its standard output (all of it if the live text was not its start), and its standard error.
     const out = writesOf(r);

@@ -50,6 +50,8 @@ export interface Iperf3Server {
   readonly unitFormat: string;
   /** `-A`: the CPU the server runs on, -1 = any (the caller has checked that the board has it). */
   readonly affinity: number;
+  /** The CPU affinity it was started with (`taskset`; bit i = CPU i), what `-A` overrides; all CPUs when absent. */
+  readonly cpus?: number | undefined;
   /** `-V`. */
   readonly verbose: boolean;
   /** `--timestamps`' strftime format, null = none. */
@@ -147,7 +149,7 @@ export function startServer(lab: Lab, spec: Iperf3Server): true | NetErrno {
   const s: ServerState = { ...spec, lab, testNumber: 1, listenSince: lab.sim.now, listener, task: null, session: null, stopped: false, interrupted: false, getServerOutput: false, captured: '' };
   serversOf(lab).set(`${spec.board.name}:${spec.port}`, s);
   printBanner(s);
-  const cpus = affinityMask(spec.board, spec.affinity) ?? undefined;
+  const cpus = affinityMask(spec.board, spec.affinity, spec.cpus) ?? undefined;
   s.task = spec.board.host.createUserTask('iperf3', (ctx, task) => serverStep(s, ctx, task), cpus === undefined ? {} : { cpus });
   return true;
 }
@@ -428,7 +430,7 @@ class ServerSession {
     if (p.getServerOutput) this.srv.getServerOutput = true;
     // iperf_accept: a client's `-A n,m` moves the server to CPU m for this test (the model pins
     // the test's stream task; the control task keeps the server's own affinity).
-    const cpus = affinityMask(this.srv.board, p.serverAffinity >= 0 ? p.serverAffinity : this.srv.affinity);
+    const cpus = affinityMask(this.srv.board, p.serverAffinity >= 0 ? p.serverAffinity : this.srv.affinity, this.srv.cpus);
     if (cpus === null) {
       this.fail(`${IPERF_ERRORS.IEAFFINITY}: ${netStrerror('EINVAL')}`);
       return;

@@ -87,11 +87,12 @@ export function paramsJson(p: TestParams): string {
 }
 
 /**
- * The sched_setaffinity mask of iperf3's `-A cpu` on `board`: undefined for no `-A` (cpu < 0),
- * null when the board has no such CPU (EINVAL, iperf3's IEAFFINITY).
+ * The sched_setaffinity mask of iperf3's `-A cpu` on `board`: `inherited` (the affinity it was
+ * started with, `taskset`'s; undefined for all CPUs) for no `-A` (cpu < 0), null when the board
+ * has no such CPU (EINVAL, iperf3's IEAFFINITY).
  */
-export function affinityMask(board: Board, cpu: number): number | undefined | null {
-  if (cpu < 0) return undefined;
+export function affinityMask(board: Board, cpu: number, inherited?: number): number | undefined | null {
+  if (cpu < 0) return inherited;
   return cpu < board.host.cpus.length ? 2 ** cpu : null;
 }
 

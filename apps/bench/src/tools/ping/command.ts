@@ -47,7 +47,7 @@
  * ` ident=` only for an identifier set with `-e`).
  */
 import { NetError, type NetDevice, type PingSocket, type PmtuDisc } from '@ntbsim/net-core';
-import { result, runsAsRoot, type Command, type CommandResult } from '../../types.js';
+import { commandTaskOptions, result, runsAsRoot, type Command, type CommandResult } from '../../types.js';
 import { takeServerOutput } from '../net/background.js';
 import { addJob, exitCode, printJob, type JobStatus } from '../jobs.js';
 import { interleaved, type StreamWrite } from '../output.js';
@@ -225,7 +225,7 @@ export const ping: Command = (argv, env) => {
       else sim.stop();
     },
   });
-  const task = board.host.createUserTask('ping', (ctx, t) => run.step(ctx, t));
+  const task = board.host.createUserTask('ping', (ctx, t) => run.step(ctx, t), commandTaskOptions(env));
   if (job) {
     addJob(board, {
       comm: 'ping',
