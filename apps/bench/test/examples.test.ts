@@ -62,22 +62,29 @@ describe('examples/', () => {
     expect(rate(chained.out)).toBeLessThan(620);
   });
 
-  it('rps.lab: an rps_cpus map moves the stack work off the RX CPU by IPIs, to one CPU per flow; the copy stays and the rate gains only the stack\'s share', () => {
+  it('rps.lab: an rps_cpus map moves the stack work off the RX CPU by IPIs, to one CPU per flow; the copy stays and the rate gains only the stack\'s share; RFS moves it to the server\'s CPU', () => {
     const r = run('rps.lab');
     expect(r.status).toBe(0);
     const rates = [...r.out.matchAll(/^\[SUM\] .* ([\d.]+) ([MG])bits\/sec {18}receiver$/gm)].map((m) => Number(m[1]) * (m[2] === 'G' ? 1000 : 1));
-    expect(rates).toHaveLength(2);
-    const [plain = 0, rps = 0] = rates;
+    expect(rates).toHaveLength(3);
+    const [plain = 0, rps = 0, rfs = 0] = rates;
+    expect(Math.abs(rfs - rps)).toBeLessThan(plain * 0.02);
+    // RFS: the stack's packets went through the backlog of the server's CPU.
+    const tops = r.steps.filter((s) => s.line === 'rc$ top -b -n 1').map((s) => s.out);
+    const serverCpu = Number(/^ +[\d.]+ +(\d+) iperf3$/m.exec(tops[2] ?? '')?.[1] ?? -1);
+    const stats = r.steps.filter((s) => s.line === 'rc$ cat /proc/net/softnet_stat').map((s) => s.out.trim().split('\n').map((l) => parseInt(l.slice(0, 8), 16)));
+    expect(serverCpu).toBeGreaterThan(0);
+    expect((stats[1]?.[serverCpu] ?? 0) - (stats[0]?.[serverCpu] ?? 0)).toBeGreaterThan(3000);
     expect(plain).toBeGreaterThan(560);
     expect(plain).toBeLessThan(620);
     expect(rps).toBeGreaterThan(plain * 1.02);
     expect(rps).toBeLessThan(plain * 1.1);
     // CPU 0 is the RX CPU before and after: its softirq share stays above 95 %.
-    const si0 = r.steps.filter((s) => s.line === 'rc$ top -b -n 1').map((s) => Number(/^%Cpu0 +:.* ([\d.]+) si,/m.exec(s.out)?.[1] ?? 0));
-    expect(si0).toHaveLength(2);
+    const si0 = tops.map((out) => Number(/^%Cpu0 +:.* ([\d.]+) si,/m.exec(out)?.[1] ?? 0));
+    expect(si0).toHaveLength(3);
     for (const v of si0) expect(v).toBeGreaterThan(95);
     // The flows' CPUs took the RPS IPIs (received_rps) and processed the packets; CPU 0 none of them since.
-    const softnet = (r.steps.find((s) => s.line === 'rc$ cat /proc/net/softnet_stat')?.out ?? '').trim().split('\n').map((l) => l.split(' ').map((x) => parseInt(x, 16)));
+    const softnet = (r.steps.filter((s) => s.line === 'rc$ cat /proc/net/softnet_stat')[0]?.out ?? '').trim().split('\n').map((l) => l.split(' ').map((x) => parseInt(x, 16)));
     const rpsCpus = softnet.filter((f) => (f[9] ?? 0) > 100).map((f) => f[12] ?? -1);
     expect(rpsCpus.length).toBeGreaterThanOrEqual(1);
     expect(rpsCpus).not.toContain(0);

@@ -16,7 +16,7 @@ import type { Cpu, ExecContext } from '@ntbsim/kernel';
 import { NetError } from './errors.js';
 import type { NetDevice, NetdevQueue } from './netDevice.js';
 import { flowHash, reciprocalScale, type Skb } from './skb.js';
-import type { NetRx, NetXmit } from './types.js';
+import type { NetRx, NetXmit, RpsDevFlow } from './types.js';
 
 function devOf(skb: Skb, what: string): NetDevice {
   const dev = skb.dev;
@@ -203,35 +203,58 @@ export function devQueueXmit(skb: Skb, ctx: ExecContext): NetXmit {
 }
 
 /**
- * The CPU RPS steers `skb` to (get_rps_cpu), or null to keep it on the current one: the RPS map
- * of the RX queue the driver recorded (queue 0 when none; null for a recorded queue past
- * real_num_rx_queues), indexed by reciprocal_scale of the flow hash over the map's CPUs in
- * order. The hash is skb_get_hash's (the flow dissector's, uncharged: it reads the headers only,
- * ~0.1 µs beside the per-packet stack cost). No RFS: there is no flow table.
+ * get_rps_cpu: where RPS and RFS steer `skb`, and its RFS flow entry (null when RPS picked the
+ * CPU), or null to keep it on the current CPU. The RX queue is the one the driver recorded
+ * (queue 0 when none; none for a recorded queue past real_num_rx_queues). With a flow table on
+ * the queue and net.core.rps_sock_flow_entries set, the flow goes to the CPU its socket was last
+ * used on — once the packets it queued on its current CPU have all been taken from that backlog
+ * (input_queue_head past the flow's last_qtail), so it is never reordered; otherwise the RPS
+ * map's CPU at reciprocal_scale of the flow hash. The hash is skb_get_hash's (the flow
+ * dissector's, uncharged: it reads the headers only, ~0.1 µs beside the per-packet stack cost).
  */
-export function getRpsCpu(dev: NetDevice, skb: Skb): Cpu | null {
+function rpsSteer(dev: NetDevice, skb: Skb): { readonly cpu: Cpu; readonly flow: RpsDevFlow | null } | null {
   let q = 0;
   if (skb.rxQueue >= 0) {
     if (skb.rxQueue >= dev.realNumRxQueues) return null;
     q = skb.rxQueue;
   }
   const mask = dev.rpsCpus(q);
+  if (mask === 0 && dev.rpsFlowCnt(q) === 0) return null;
+  const stack = dev.stack;
+  const hash = skbGetHash(skb, stack.hashrnd);
+  const ncpus = dev.host.cpus.length;
+  const next = stack.rpsDesiredCpu(hash);
+  const flow = next < 0 ? null : dev.rpsFlow(q, hash);
+  if (flow !== null) {
+    // set_rps_cpu when the flow moves: to its socket's CPU, its backlog place there as of now.
+    if (flow.cpu !== next && (flow.cpu >= ncpus || stack.inputQueueHead(flow.cpu) - flow.lastQtail >= 0)) {
+      if (next < ncpus) flow.lastQtail = stack.inputQueueHead(next);
+      flow.cpu = next;
+    }
+    if (flow.cpu < ncpus) return { cpu: dev.host.cpu(flow.cpu), flow };
+  }
   if (mask === 0) return null;
   const cpus: number[] = [];
   for (let m = mask; m !== 0; m &= m - 1) cpus.push(31 - Math.clz32(m & -m));
-  return dev.host.cpu(cpus[reciprocalScale(skbGetHash(skb, dev.stack.hashrnd), cpus.length)] as number);
+  return { cpu: dev.host.cpu(cpus[reciprocalScale(hash, cpus.length)] as number), flow: null };
+}
+
+/** The CPU RPS and RFS steer `skb` to (get_rps_cpu, see `rpsSteer`), or null to keep it on the current CPU. Steering a flow to a new CPU updates its RFS entry. */
+export function getRpsCpu(dev: NetDevice, skb: Skb): Cpu | null {
+  return rpsSteer(dev, skb)?.cpu ?? null;
 }
 
 /**
  * Hand a received skb to the stack (`netif_rx`): queue it on the backlog of this CPU, or of the
- * one RPS chooses (`getRpsCpu`), and raise NET_RX there (another CPU by a function call IPI at
- * the end of this CPU's next NET_RX run); NET_RX_DROP (counted in that CPU's softnet dropped and
- * rx_dropped) when the backlog already holds more than netdev_max_backlog packets. `skb.dev`
- * must be the receiving device.
+ * one RPS or RFS chooses (`getRpsCpu`), and raise NET_RX there (another CPU by a function call
+ * IPI at the end of this CPU's next NET_RX run); NET_RX_DROP (counted in that CPU's softnet
+ * dropped and rx_dropped) when the backlog already holds more than netdev_max_backlog packets.
+ * `skb.dev` must be the receiving device.
  */
 export function netifRx(skb: Skb, ctx: ExecContext): NetRx {
   const dev = devOf(skb, 'netifRx');
-  return dev.stack.enqueueBacklog(skb, ctx, getRpsCpu(dev, skb) ?? ctx.cpu);
+  const to = rpsSteer(dev, skb);
+  return dev.stack.enqueueBacklog(skb, ctx, to?.cpu ?? ctx.cpu, to?.flow ?? null);
 }
 
 /** The CPU of a `Cpu | ExecContext` argument. */

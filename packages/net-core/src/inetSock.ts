@@ -69,6 +69,8 @@ export abstract class InetSock implements SkbOwner {
   rcvbufLocked = false;
   /** Flow hash of the socket (sk_txhash), 0 when unset. */
   txhash = 0;
+  /** Flow hash of what it last received (sk_rxhash: the skb's, 0 when nothing computed one), which RFS records. */
+  rxhash = 0;
   /** IP_MTU_DISCOVER mode of datagrams sent (inet->pmtudisc). */
   pmtudisc: PmtuDisc = 'want';
   /** IP_TTL (inet->uc_ttl): the TTL of unicast datagrams, -1 for the route's default (`net.ipv4.ip_default_ttl`). */

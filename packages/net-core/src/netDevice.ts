@@ -30,7 +30,7 @@ import { FqCodel, type FqCodelParams } from './sched/fqCodel.js';
 import { NoopQdisc, PfifoFast, QDISC_KINDS, type Qdisc, type QdiscKind } from './sched/qdisc.js';
 import type { Skb } from './skb.js';
 import type { NetStack } from './netStack.js';
-import type { LinkChangeFn, NetDeviceOps, NetDevStats } from './types.js';
+import { RPS_NO_CPU, type LinkChangeFn, type NetDeviceOps, type NetDevStats, type RpsDevFlow } from './types.js';
 
 /** ETH_MIN_MTU (bytes). */
 export const ETH_MIN_MTU = 68;
@@ -252,6 +252,8 @@ export class NetDevice {
   private readonly queues: NetdevQueue[];
   /** Per RX queue, its RPS map as a CPU mask (0: none). */
   private readonly rpsMasks: number[];
+  /** Per RX queue, its RFS flow table (rps_dev_flow_table): entries by hash bucket, made as flows use them; null: none. */
+  private readonly rpsFlowTables: ({ readonly mask: number; readonly flows: Map<number, RpsDevFlow> } | null)[];
   private activeFeatures: bigint;
   private upFlag = false;
   private promisc = 0;
@@ -321,6 +323,7 @@ export class NetDevice {
     this.realNumRxQueues = numRx;
     this.queues = Array.from({ length: numTx }, (_, i) => new NetdevQueue(this, i));
     this.rpsMasks = new Array<number>(numRx).fill(0);
+    this.rpsFlowTables = new Array<null>(numRx).fill(null);
     this.ifindex = stack.registerNetdev(this);
   }
 
@@ -733,7 +736,10 @@ export class NetDevice {
   /** Set real_num_rx_queues (netif_set_real_num_rx_queues): 1..numRxQueues; queues beyond lose their RPS map (their kobjects' release frees it). */
   netifSetRealNumRxQueues(n: number): void {
     checkInt(`${this.name}: real_num_rx_queues`, n, 1, this.numRxQueues);
-    for (let i = n; i < this.realNumRxQueues; i++) this.rpsMasks[i] = 0;
+    for (let i = n; i < this.realNumRxQueues; i++) {
+      this.rpsMasks[i] = 0;
+      this.rpsFlowTables[i] = null;
+    }
     this.realNumRxQueues = n;
   }
 
@@ -741,6 +747,44 @@ export class NetDevice {
   rpsCpus(q: number): number {
     checkInt(`${this.name}: rx queue`, q, 0, this.realNumRxQueues - 1);
     return this.rpsMasks[q] ?? 0;
+  }
+
+  /** RX queue `q`'s RFS flow table size (…/rx-q/rps_flow_cnt: entries, 0 for none); EINVAL for a queue not in use. */
+  rpsFlowCnt(q: number): number {
+    checkInt(`${this.name}: rx queue`, q, 0, this.realNumRxQueues - 1);
+    const t = this.rpsFlowTables[q];
+    return t === undefined || t === null ? 0 : t.mask + 1;
+  }
+
+  /**
+   * Size RX queue `q`'s RFS flow table (store_rps_dev_flow_table_cnt): `count` entries rounded up
+   * to a power of 2, at most 2^32 (EINVAL past it); ENOMEM for a table of 8-byte entries larger
+   * than the board's memory; 0 removes it. A new table steers no flow yet.
+   */
+  setRpsFlowCnt(q: number, count: number): void {
+    checkInt(`${this.name}: rx queue`, q, 0, this.realNumRxQueues - 1);
+    if (!Number.isInteger(count) || count < 0 || count > 2 ** 32) throw new NetError('EINVAL', `${this.name}: rx-${q} rps_flow_cnt ${String(count)}: allowed an integer 0..${2 ** 32} (rounded up to a power of 2)`);
+    if (count === 0) {
+      this.rpsFlowTables[q] = null;
+      return;
+    }
+    const entries = 2 ** Math.ceil(Math.log2(count));
+    const ram = this.host.profile.memory.ramMiB.value * 2 ** 20;
+    if (entries * 8 > ram) throw new NetError('ENOMEM', `${this.name}: rx-${q} rps_flow_cnt ${count}: a table of ${entries} entries (${entries * 8} bytes) is larger than the board's ${ram} bytes of memory`);
+    this.rpsFlowTables[q] = { mask: entries - 1, flows: new Map() };
+  }
+
+  /** @internal RX queue `q`'s RFS flow entry for `hash` (made, steering nowhere, on first use), or null when the queue has no flow table. */
+  rpsFlow(q: number, hash: number): RpsDevFlow | null {
+    const t = this.rpsFlowTables[q];
+    if (t === undefined || t === null) return null;
+    const i = (hash & t.mask) >>> 0;
+    let f = t.flows.get(i);
+    if (f === undefined) {
+      f = { cpu: RPS_NO_CPU, lastQtail: 0 };
+      t.flows.set(i, f);
+    }
+    return f;
   }
 
   /**

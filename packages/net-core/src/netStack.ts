@@ -4,9 +4,11 @@
  * longest prefix first), the NET_TX and NET_RX softirqs, the per-CPU backlog queues, the TCP
  * small-queue tasklets, the socket tables, the sysctls and the SNMP counters.
  *
- * RPS: `netif_rx` queues a packet on the backlog of the CPU its RX queue's `rps_cpus` map picks
- * by flow hash (`getRpsCpu`); a backlog scheduled on another CPU gets a function call IPI at the
- * end of this CPU's NET_RX run (`net_rps_send_ipi`), whose handler raises NET_RX there.
+ * RPS and RFS: `netif_rx` queues a packet on the backlog of the CPU its flow's socket was last
+ * used on (RFS: `net.core.rps_sock_flow_entries` and the RX queue's `rps_flow_cnt`), else the one
+ * its RX queue's `rps_cpus` map picks by flow hash (`getRpsCpu`); a backlog scheduled on another
+ * CPU gets a function call IPI at the end of this CPU's NET_RX run (`net_rps_send_ipi`), whose
+ * handler raises NET_RX there.
  *
  * NET_RX (`net_rx_action` + `process_backlog`) runs on the CPU whose backlog holds the packet,
  * one packet per step, for at most `netdev_budget` packets or `netdev_budget_usecs` per run
@@ -19,7 +21,7 @@
  * IP output finds the next hop's Ethernet address in the ARP table (`neighbour.ts`); NET_RX hands
  * ARP packets to it.
  *
- * Simplified: no forwarding, no RFS (no flow table: RPS alone), and the
+ * Simplified: no forwarding, no aRFS, and the
  * per-CPU backlog does not hand over to ksoftirqd under load (a squeezed run is simply raised
  * again).
  */
@@ -38,7 +40,7 @@ import { TCP_AVAILABLE_CONGESTION_CONTROL, tcpCongestionOps } from './tcp/tcpCon
 import { tcpConnKey, tcpV4Rcv } from './tcp/tcpIpv4.js';
 import { tcpMemFromRam } from './tcp/tcpMem.js';
 import { TcpSocket } from './tcp/tcpSocket.js';
-import type { IpMib, NetRx, NetSysctls, NetXmit, SnmpMib, TcpExtMib } from './types.js';
+import { RPS_NO_CPU, type IpMib, type NetRx, type NetSysctls, type NetXmit, type RpsDevFlow, type SnmpMib, type TcpExtMib } from './types.js';
 import { udpRcv, UdpSocket } from './udp.js';
 import { createLoopback } from './loopback.js';
 
@@ -62,6 +64,7 @@ export const DEFAULT_SYSCTLS: Readonly<NetSysctls> = Object.freeze({
   devTxWeight: 64,
   defaultQdisc: 'pfifo_fast',
   txrehash: true,
+  rpsSockFlowEntries: 0,
   somaxconn: 4096,
   tcpWmem: [4096, 16384, 4194304] as const,
   tcpRmem: [4096, 131072, 6291456] as const,
@@ -97,6 +100,7 @@ export const SYSCTL_NAMES: Readonly<Record<string, keyof NetSysctls>> = Object.f
   'net.core.dev_weight_tx': 'devTxWeight',
   'net.core.default_qdisc': 'defaultQdisc',
   'net.core.txrehash': 'txrehash',
+  'net.core.rps_sock_flow_entries': 'rpsSockFlowEntries',
   'net.core.somaxconn': 'somaxconn',
   'net.ipv4.tcp_wmem': 'tcpWmem',
   'net.ipv4.tcp_rmem': 'tcpRmem',
@@ -224,6 +228,10 @@ class SoftnetData {
   rxBudget = 0;
   /** Inside net_rx_action (a backlog enqueued from it waits for its end to send the RPS IPIs). */
   inNetRx = false;
+  /** Packets ever queued on the backlog (input_queue_tail): RFS notes a flow's last one. */
+  inputQueueTail = 0;
+  /** Packets ever taken from it (input_queue_head): a flow whose last packet is behind it may move. */
+  inputQueueHead = 0;
   /** Other CPUs' backlogs this CPU scheduled by RPS, their IPIs not yet sent (rps_ipi_list). */
   rpsIpiList: SoftnetData[] = [];
   tsqList: TcpSocket[] = [];
@@ -336,10 +344,15 @@ function ipEcnCount(ip: IpMib, tos: number): void {
 
 const stacks = new WeakMap<Host, NetStack>();
 
+
 /** The IPv4 networking stack of one host (`struct net` + per-CPU softnet data). */
 export class NetStack {
   /** Sysctls in force (mutable through `setSysctl`). */
   readonly sysctl: NetSysctls;
+  /** rps_cpu_mask: the bits of an RFS entry that hold a CPU (the CPU count rounded up to a power of 2, less 1). */
+  readonly rpsCpuMask: number;
+  /** The global RFS table (rps_sock_flow_table) of `size` entries, those written so far by bucket: a flow hash's high bits and the CPU its socket was last used on; null while net.core.rps_sock_flow_entries is 0. */
+  private sockFlow: { readonly size: number; readonly ents: Map<number, number> } | null = null;
   /** /proc/net/snmp counters. */
   readonly snmp: SnmpMib = newSnmp();
   /** /proc/net/netstat TcpExt counters. */
@@ -396,6 +409,7 @@ export class NetStack {
     const tx = options.tcpTxChecksum ?? 'copy';
     if (tx !== 'copy' && tx !== 'xmit') throw new NetError('EINVAL', `tcpTxChecksum "${String(tx)}": allowed 'copy' or 'xmit'`);
     this.tcpTxChecksum = tx;
+    this.rpsCpuMask = 2 ** Math.ceil(Math.log2(host.cpus.length)) - 1;
     this.sysctl = { ...DEFAULT_SYSCTLS, tcpMem: tcpMemFromRam(host.profile.memory.ramMiB.value) };
     for (const [k, v] of Object.entries(options.sysctl ?? {})) this.setSysctlKey(k as keyof NetSysctls, v, `sysctl.${k}`);
     this.checkIpfragThresh('sysctl');
@@ -520,6 +534,12 @@ export class NetStack {
     } else if (key === 'defaultQdisc') {
       // qdisc_set_default: a qdisc the kernel does not have is ENOENT.
       if (typeof value !== 'string' || !(QDISC_KINDS as readonly string[]).includes(value)) throw new NetError('ENOENT', `${label} ${showValue(value)}: allowed ${QDISC_KINDS.join(', ')}`);
+    } else if (key === 'rpsSockFlowEntries') {
+      // rps_sock_flow_sysctl: up to 1 << 29, rounded up to a power of 2 (what reads back).
+      if (!isInt(value) || value > 1 << 29) throw new NetError('EINVAL', `${label} ${showValue(value)}: allowed an integer in 0..${1 << 29} (rounded up to a power of 2)`);
+      value = value === 0 ? 0 : 2 ** Math.ceil(Math.log2(value));
+      // A new size is a new table, every entry RPS_NO_CPU (an absent one); the same size keeps the entries.
+      if (value !== (this.sockFlow?.size ?? 0)) this.sockFlow = value === 0 ? null : { size: value, ents: new Map() };
     } else if (key === 'tcpEcn') {
       // proc_dou8vec_minmax over 0..5; the AccECN modes 3..5 are not modelled.
       if (value !== 0 && value !== 1 && value !== 2) throw new NetError('EINVAL', `${label} ${showValue(value)}: allowed 0 (off), 1 (request and accept) or 2 (accept); AccECN's 3..5 are not modelled`);
@@ -696,6 +716,26 @@ export class NetStack {
   /** Packets waiting in CPU `cpu`'s backlog. */
   backlogLength(cpu: number): number {
     return this.softnet[cpu]?.backlogLen ?? 0;
+  }
+
+  /** @internal Packets ever taken from CPU `cpu`'s backlog (input_queue_head). */
+  inputQueueHead(cpu: number): number {
+    return this.softnet[cpu]?.inputQueueHead ?? 0;
+  }
+
+  /** @internal sock_rps_record_flow_hash: flow `hash` was last read or written on `cpu` (an established socket's recvmsg or sendmsg); nothing while RFS is off or the hash is 0. */
+  rpsRecordFlow(hash: number, cpu: Cpu): void {
+    const t = this.sockFlow;
+    if (t === null || hash === 0) return;
+    t.ents.set((hash & (t.size - 1)) >>> 0, ((hash & ~this.rpsCpuMask) | cpu.id) >>> 0);
+  }
+
+  /** @internal The CPU the RFS table names for flow `hash` (its entry's CPU bits when the entry is that flow's), or -1. */
+  rpsDesiredCpu(hash: number): number {
+    const t = this.sockFlow;
+    if (t === null) return -1;
+    const ident = t.ents.get((hash & (t.size - 1)) >>> 0) ?? RPS_NO_CPU;
+    return ((ident ^ hash) & ~this.rpsCpuMask) !== 0 ? -1 : ident & this.rpsCpuMask;
   }
 
   /** Current number of ESTABLISHED + CLOSE_WAIT TCP connections (Tcp CurrEstab). */
@@ -951,11 +991,12 @@ export class NetStack {
   }
 
   /**
-   * @internal enqueue_to_backlog on `cpu` (netif_rx: the current CPU, or the one RPS chose).
-   * Scheduling another CPU's backlog (napi_schedule_rps) puts it on this CPU's rps_ipi_list and
-   * raises NET_RX here unless net_rx_action is running, whose end sends the IPIs.
+   * @internal enqueue_to_backlog on `cpu` (netif_rx: the current CPU, or the one RPS chose); an
+   * RFS `flow` notes the packet's place in that backlog (last_qtail). Scheduling another CPU's
+   * backlog (napi_schedule_rps) puts it on this CPU's rps_ipi_list and raises NET_RX here unless
+   * net_rx_action is running, whose end sends the IPIs.
    */
-  enqueueBacklog(skb: Skb, ctx: ExecContext, cpu: Cpu = ctx.cpu): NetRx {
+  enqueueBacklog(skb: Skb, ctx: ExecContext, cpu: Cpu = ctx.cpu, flow: RpsDevFlow | null = null): NetRx {
     const sd = this.softnet[cpu.id] as SoftnetData;
     if (skb.sk !== null) skb.orphan(ctx);
     if (sd.backlogLen > this.sysctl.netdevMaxBacklog) {
@@ -965,6 +1006,8 @@ export class NetStack {
       return 'drop';
     }
     sd.backlog.push(skb);
+    sd.inputQueueTail++;
+    if (flow !== null) flow.lastQtail = sd.inputQueueTail;
     if (!sd.backlogScheduled) {
       sd.backlogScheduled = true;
       const mysd = this.softnet[ctx.cpu.id] as SoftnetData;
@@ -1021,6 +1064,7 @@ export class NetStack {
     sd.inNetRx = true;
     const skb = sd.shiftBacklog();
     if (skb !== undefined) {
+      sd.inputQueueHead++;
       sd.stat.processed++;
       sd.rxBudget--;
       if (this.nitActive && skb.dev !== null) this.deliverNit(skb, skb.dev, 'in', ctx);

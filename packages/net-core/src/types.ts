@@ -216,6 +216,8 @@ export interface NetSysctls {
   defaultQdisc: QdiscKind;
   /** net.core.txrehash: re-pick the flow hash on RTO. Default true. */
   txrehash: boolean;
+  /** net.core.rps_sock_flow_entries: entries of the global RFS table, where sockets record the CPU that last read or wrote them (rounded up to a power of 2, at most 2^29; 0 = RFS off). Default 0. */
+  rpsSockFlowEntries: number;
   /** net.core.somaxconn: listen backlog cap. Default 4096. */
   somaxconn: number;
   /** net.ipv4.tcp_wmem min/default/max (bytes). Default 4096 16384 4194304. */
@@ -580,4 +582,15 @@ export interface VethOptions {
   readonly frames?: boolean;
   /** Wire loss: return true to drop the frame (after it was sent, before the peer sees it). */
   readonly loss?: (skb: Skb, from: VethEnd) => boolean;
+}
+
+/** RPS_NO_CPU: an RFS entry or flow that names no CPU. */
+export const RPS_NO_CPU = 0xffff;
+
+/** One entry of an RX queue's RFS flow table (struct rps_dev_flow): the CPU its flow is steered to and its last packet's place in that CPU's backlog. */
+export interface RpsDevFlow {
+  /** The CPU, RPS_NO_CPU for none. */
+  cpu: number;
+  /** input_queue_tail after its last packet was queued there. */
+  lastQtail: number;
 }

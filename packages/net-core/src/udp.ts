@@ -111,6 +111,7 @@ export class UdpSocket extends InetSock {
   send(ctx: ExecContext, data: Uint8Array | number): SendResult {
     this.checkOpen('send');
     if (this.peer === null) return { ok: false, errno: 'EDESTADDRREQ' };
+    this.rpsRecordFlow(ctx);
     return this.xmit(ctx, data, this.peer.addr, this.peer.port);
   }
 
@@ -172,6 +173,7 @@ export class UdpSocket extends InetSock {
   recv(ctx: ExecContext, maxBytes: number): DatagramResult {
     this.checkOpen('recv');
     if (!Number.isInteger(maxBytes) || maxBytes < 0) throw new NetError('EINVAL', `recv: maxBytes ${String(maxBytes)}: allowed an integer ≥ 0`);
+    this.rpsRecordFlow(ctx);
     const stack = this.stack;
     for (let skb = this.rxq.shift(); skb !== undefined; skb = this.rxq.shift()) {
       const copy = Math.min(maxBytes, skb.payloadLen);
@@ -225,6 +227,8 @@ export class UdpSocket extends InetSock {
 
   /** Queue a received datagram (__udp_enqueue_schedule_skb); a subclass may override it to note or redirect arrivals, calling `super`. */
   queueRcv(skb: Skb, ctx: ExecContext): void {
+    // __udp_queue_rcv_skb: a connected socket saves the flow hash RFS records (sock_rps_save_rxhash), before the receive buffer's check.
+    if (this.peer !== null) this.rxhash = skb.hash;
     if (this.rmemAlloc > this.rcvbuf) {
       const mib = this.stack.snmp.Udp;
       mib.RcvbufErrors++;
@@ -236,6 +240,11 @@ export class UdpSocket extends InetSock {
     this.rmemAlloc += skb.truesize;
     this.rxq.push(skb);
     this.readWq.wakeUp(true);
+  }
+
+  /** sock_rps_record_flow: a connected socket (TCP_ESTABLISHED for UDP) records its flow's CPU in the RFS table. */
+  private rpsRecordFlow(ctx: ExecContext): void {
+    if (this.peer !== null) this.stack.rpsRecordFlow(this.rxhash, ctx.cpu);
   }
 
   /** Whether a datagram from `src:sport` to `dst` is for this socket (its bound address, if any, and its connected peer, if any): the port's demux asks it; a subclass may widen it. */

@@ -294,3 +294,101 @@ describe('RPS (rps_cpus, get_rps_cpu, enqueue_to_backlog on another CPU)', () =>
     expect([0, 1, 2, 3].map((q) => mq.rpsCpus(q))).toEqual([1, 2, 0, 0]);
   });
 });
+
+describe('RFS (rps_sock_flow_entries, rps_flow_cnt)', () => {
+  it('net.core.rps_sock_flow_entries rounds up to a power of 2, at most 2^29 (EINVAL past it, nothing changed); rps_flow_cnt likewise, ENOMEM past the board\'s memory', () => {
+    const lab = makeLab({ cpus: 4 });
+    lab.sb.setSysctl('net.core.rps_sock_flow_entries', '30000');
+    expect(lab.sb.sysctl.rpsSockFlowEntries).toBe(32768);
+    expect(() => lab.sb.setSysctl('net.core.rps_sock_flow_entries', 2 ** 29 + 1)).toThrow(NetError);
+    expect(lab.sb.sysctl.rpsSockFlowEntries).toBe(32768);
+    lab.sb.setSysctl('net.core.rps_sock_flow_entries', 2 ** 29);
+    expect(lab.sb.sysctl.rpsSockFlowEntries).toBe(2 ** 29);
+    lab.sb.setSysctl('net.core.rps_sock_flow_entries', 0);
+    expect(lab.sb.sysctl.rpsSockFlowEntries).toBe(0);
+    const dev = lab.veth.b.dev;
+    dev.setRpsFlowCnt(0, 1000);
+    expect(dev.rpsFlowCnt(0)).toBe(1024);
+    expect(() => dev.setRpsFlowCnt(0, 2 ** 32 + 1)).toThrow(/rps_flow_cnt 4294967297: allowed an integer 0\.\.4294967296/);
+    expect(() => dev.setRpsFlowCnt(0, 2 ** 30)).toThrow(expect.objectContaining({ code: 'ENOMEM' }) as Error);
+    expect(dev.rpsFlowCnt(0)).toBe(1024);
+    dev.setRpsFlowCnt(0, 0);
+    expect(dev.rpsFlowCnt(0)).toBe(0);
+  });
+
+  /**
+   * A connected UDP flow from lab.a to a connected socket on lab.b (RX interrupt on CPU 0), read
+   * by a task pinned to `first`, then, from datagram `switchAt`, by one pinned to `second`. Returns
+   * the CPU each datagram's NET_RX ran on and the order the readers got them in. Datagram k has
+   * 100 + k bytes: `n` ≤ 1372 keeps them unfragmented (a fragment hashes without its ports, and
+   * the reassembled datagram carries no hash, so RFS cannot steer them).
+   */
+  function rfsRun(opts: { rfs: boolean; first: number; second: number; switchAt: number; n: number; hogNs?: number }): { cpus: number[]; order: number[] } {
+    const lab = makeLab({ cpus: 4 });
+    lab.veth.b.rxIrqs[0]?.setAffinity(1);
+    if (opts.rfs) {
+      lab.sb.setSysctl('net.core.rps_sock_flow_entries', 4096);
+      lab.veth.b.dev.setRpsFlowCnt(0, 256);
+    }
+    const cpus: number[] = [];
+    lab.sb.addPacketHandler((skb: Skb, _dev, dir, ctx) => {
+      if (dir === 'in' && skb.l4.kind === 'udp') cpus.push(ctx.cpu.id);
+    });
+    const r = lab.sb.udpSocket();
+    r.bind(9);
+    r.connect({ addr: '10.0.0.1', port: 4000 });
+    const order: number[] = [];
+    // The first reader hands over to the second once it has read `switchAt` datagrams.
+    const reader = (cpu: number, until: number, then: (() => void) | null) =>
+      lab.b.createUserTask(`rx${cpu}`, (ctx) => {
+        while (order.length < until) {
+          const got = r.recv(ctx, 65_536);
+          if (!got.ok) break;
+          order.push(got.bytes - 100);
+        }
+        if (order.length < until) return 20_000;
+        then?.();
+        return 'exit';
+      }, { cpus: 1 << cpu });
+    // At the hand-over, softirq work holds the first reader's CPU for `hogNs`, and the new reader
+    // starts 1 ms later: the flow's packets wait in that CPU's backlog as the new reader records its own CPU.
+    const hog = lab.b.createTasklet('hog', (ctx) => {
+      ctx.charge(opts.hogNs ?? 0);
+      return false;
+    });
+    reader(opts.first, opts.switchAt, () => {
+      if ((opts.hogNs ?? 0) > 0) hog.schedule(lab.b.cpu(opts.first));
+      lab.sim.at(lab.sim.now + 1e6, () => reader(opts.second, opts.n, null));
+    });
+    const s = lab.sa.udpSocket();
+    s.bind(4000);
+    s.connect({ addr: '10.0.0.2', port: 9 });
+    let k = 0;
+    lab.a.createUserTask('tx', (ctx) => (s.send(ctx, 100 + k).ok && ++k < opts.n ? 15_000 : 'exit'));
+    lab.sim.run({ until: 2e9 });
+    return { cpus, order };
+  }
+
+  it("steers a connected flow's NET_RX to the CPU its reader runs on, and follows the reader to a new CPU without reordering", () => {
+    const { cpus, order } = rfsRun({ rfs: true, first: 2, second: 3, switchAt: 600, n: 1300, hogNs: 3e6 });
+    expect(order).toEqual(Array.from({ length: 1300 }, (_, i) => i));
+    // Before the first read the flow has no CPU (the interrupt's, 0); then 2; after the move, 3.
+    expect(cpus.slice(50, 500).every((c) => c === 2)).toBe(true);
+    expect(cpus.slice(-500).every((c) => c === 3)).toBe(true);
+    expect(new Set(cpus)).toEqual(new Set([0, 2, 3]));
+    // Without RFS, all of it on the interrupt's CPU.
+    expect(new Set(rfsRun({ rfs: false, first: 2, second: 3, switchAt: 600, n: 1000 }).cpus)).toEqual(new Set([0]));
+  });
+
+  it('property: wherever the readers run and whenever they change, every datagram once and in order, and each runs NET_RX on a reader\'s CPU once the flow is known', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 3 }), fc.integer({ min: 1, max: 400 }), fc.integer({ min: 0, max: 3_000_000 }), (first, second, switchAt, hogNs) => {
+        const n = 500;
+        const { cpus, order } = rfsRun({ rfs: true, first, second, switchAt, n, hogNs });
+        expect(order).toEqual(Array.from({ length: n }, (_, i) => i));
+        expect(cpus.slice(-50).every((c) => c === second)).toBe(true);
+      }),
+      { numRuns: 20 },
+    );
+  });
+});

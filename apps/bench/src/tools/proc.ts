@@ -4,7 +4,7 @@
  * `/proc/interrupts` (kernel/irq/proc.c show_interrupts layout: a CPU header, then per vector
  * its number, per-CPU counts, chip, hwirq, trigger and name), /proc/net, the net-sysfs files
  * of /sys/class/net/<dev> (`operstate`, `carrier`, `mtu`, the carrier counts, `statistics/`,
- * the RPS map `queues/rx-N/rps_cpus`, the XPS map `queues/tx-N/xps_cpus`), `/sys/kernel/debug/ntb_transport/<dev>/qpN/stats`, and
+ * the RPS map `queues/rx-N/rps_cpus` and RFS flow count `rps_flow_cnt`, the XPS map `queues/tx-N/xps_cpus`), `/sys/kernel/debug/ntb_transport/<dev>/qpN/stats`, and
  * the debugfs files of ntb_perf, ntb_pingpong and ntb_tool (`/sys/kernel/debug/ntb_tool/<dev>/…`,
  * read and written through `@ntbsim/ntb-tool`); /proc/irq comes from `procIrq.ts`, /proc/sys
  * from `procSys.ts`, /sys/module from `sysModule.ts`, `/proc/stat`, `/proc/softirqs` and
@@ -124,23 +124,27 @@ export function interruptLines(board: Board): { readonly name: string; readonly 
   return [...lines, ...ipis.map((r, i) => ({ name: `IPI${i}`, counts: r.counts })), { name: 'Err', counts: board.host.cpus.map(() => 0) }];
 }
 
-const QUEUE_MAP = /^\/sys\/class\/net\/([^/]+)\/queues\/(?:(rx)-(0|[1-9]\d*)\/rps_cpus|(tx)-(0|[1-9]\d*)\/xps_cpus)$/;
+const QUEUE_MAP = /^\/sys\/class\/net\/([^/]+)\/queues\/(?:rx-(0|[1-9]\d*)\/(rps_cpus|rps_flow_cnt)|tx-(0|[1-9]\d*)\/(xps_cpus))$/;
 
-/** A queue's CPU map file: an RX queue's `rps_cpus` or a TX queue's `xps_cpus`. */
+/** The steering files of a queue's sysfs directory: an RX queue's RPS map and RFS flow count, a TX queue's XPS map. */
+const QUEUE_FILES = { rx: ['rps_cpus', 'rps_flow_cnt'], tx: ['xps_cpus'] } as const;
+
+/** A queue's steering file: an RX queue's `rps_cpus` or `rps_flow_cnt`, or a TX queue's `xps_cpus`. */
 interface QueueMap {
   readonly dev: NetDevice;
-  readonly dir: 'rx' | 'tx';
+  readonly file: 'rps_cpus' | 'rps_flow_cnt' | 'xps_cpus';
   readonly q: number;
 }
 
-/** The queue a `…/queues/rx-N/rps_cpus` or `…/tx-N/xps_cpus` path names on `board` (it exists for N below the real queue count), or null. */
+/** The queue file a `…/queues/rx-N/{rps_cpus,rps_flow_cnt}` or `…/tx-N/xps_cpus` path names on `board` (it exists for N below the real queue count), or null. */
 function queueMap(board: Board, path: string): QueueMap | null {
   const m = QUEUE_MAP.exec(normalizePath(path));
   const dev = m === null ? undefined : board.stack.devices.find((x) => x.name === m[1]);
   if (m === null || dev === undefined) return null;
-  const dir = m[2] === 'rx' ? 'rx' : 'tx';
-  const q = Number(dir === 'rx' ? m[3] : m[5]);
-  return q < (dir === 'rx' ? dev.realNumRxQueues : dev.realNumTxQueues) ? { dev, dir, q } : null;
+  const rx = m[3] !== undefined;
+  const q = Number(rx ? m[2] : m[4]);
+  const file = (rx ? m[3] : m[5]) as QueueMap['file'];
+  return q < (rx ? dev.realNumRxQueues : dev.realNumTxQueues) ? { dev, file, q } : null;
 }
 
 /** A read the kernel refuses with an errno other than ENOENT (an ntb_tool file: `cat link` is EINVAL). */
@@ -299,14 +303,16 @@ function nodeAt(board: Board, p: readonly string[]): FsNode | null {
     if (n !== undefined) return p.length === 5 ? file(() => `${n}\n`) : null;
     if (e !== 'queues') return null;
     if (p.length === 5) return dir([...range(dev.realNumRxQueues, (i) => `rx-${i}`), ...range(dev.realNumTxQueues, (i) => `tx-${i}`)]);
-    const name = f?.startsWith('rx-') === true ? 'rps_cpus' : 'xps_cpus';
-    const map = queueMap(board, `/${key}${p.length === 6 ? `/${name}` : ''}`);
+    const names = QUEUE_FILES[f?.startsWith('rx-') === true ? 'rx' : 'tx'];
+    const map = queueMap(board, `/${key}${p.length === 6 ? `/${names[0]}` : ''}`);
     if (map === null) return null;
-    if (p.length === 6) return dir([name]);
+    if (p.length === 6) return dir([...names]);
     const ncpus = board.host.cpus.length;
-    // show_rps_map: the CPUs of the queue's map. xps_cpus_show: -ENOENT unless the device is
-    // multiqueue; else the CPUs mapped to the queue.
-    if (map.dir === 'rx') return file(() => `${maskHex(map.dev.rpsCpus(map.q), ncpus)}\n`);
+    // show_rps_map: the CPUs of the queue's map; show_rps_dev_flow_table_cnt: its flow table's
+    // entries (%lu). xps_cpus_show: -ENOENT unless the device is multiqueue; else the CPUs
+    // mapped to the queue.
+    if (map.file === 'rps_cpus') return file(() => `${maskHex(map.dev.rpsCpus(map.q), ncpus)}\n`);
+    if (map.file === 'rps_flow_cnt') return file(() => `${map.dev.rpsFlowCnt(map.q)}\n`);
     return file(() => (map.dev.numTxQueues > 1 ? `${maskHex(map.dev.txQueue(map.q).xpsCpus, ncpus)}\n` : null));
   }
   if (a === 'sys' && b === 'kernel' && c === 'debug') {
@@ -952,11 +958,12 @@ export type KernelWrite = null | WriteErrno | { readonly open: Errno };
  * either map.
  */
 function writeQueueMap(board: Board, map: QueueMap, text: string): KernelWrite {
-  if (map.dir === 'tx' && map.dev.numTxQueues <= 1) return 'ENOENT';
+  if (map.file === 'rps_flow_cnt') return writeRpsFlowCnt(map, text);
+  if (map.file === 'xps_cpus' && map.dev.numTxQueues <= 1) return 'ENOENT';
   const mask = cpumaskParse(board, text);
   if (typeof mask === 'string') return mask;
   try {
-    if (map.dir === 'rx') map.dev.setRpsCpus(map.q, mask);
+    if (map.file === 'rps_cpus') map.dev.setRpsCpus(map.q, mask);
     else map.dev.setXpsCpus(map.q, mask);
   } catch {
     return 'EINVAL';
@@ -964,10 +971,23 @@ function writeQueueMap(board: Board, map: QueueMap, text: string): KernelWrite {
   return null;
 }
 
+/** store_rps_dev_flow_table_cnt: kstrtoul base 0 (EINVAL, ERANGE), then the table (EINVAL past 2^32 entries, ENOMEM past the board's memory). */
+function writeRpsFlowCnt(map: QueueMap, text: string): KernelWrite {
+  const v = kstrtoull(text);
+  if (typeof v === 'number') return errnoName(v) ?? 'EINVAL';
+  try {
+    map.dev.setRpsFlowCnt(map.q, v > 2n ** 33n ? 2 ** 33 : Number(v));
+  } catch (e) {
+    if (!(e instanceof NetError)) throw e;
+    return e.code === 'ENOMEM' ? 'ENOMEM' : 'EINVAL';
+  }
+  return null;
+}
+
 /**
  * The write of `text` to the kernel file at the components `p` on `board`, for the files whose
  * handler takes a write and returns at once: /proc/irq, /proc/sys, /sys/module parameters,
- * /sys/class/net/DEV/{carrier,mtu}, rps_cpus and xps_cpus. Undefined for any other file.
+ * /sys/class/net/DEV/{carrier,mtu}, rps_cpus, rps_flow_cnt and xps_cpus. Undefined for any other file.
  */
 function writeKernelFile(board: Board, p: readonly string[], text: string): KernelWrite | undefined {
   const [a, b, c, d, e] = p;
@@ -996,7 +1016,7 @@ function readOnlyWrite(p: readonly string[]): KernelWrite {
  * `echo VALUE > FILE` (argv = [FILE, VALUE...]): the writable files are
  * /proc/irq/N/smp_affinity and smp_affinity_list, /proc/irq/default_smp_affinity, the
  * sysctls' /proc/sys files, the module parameters of /sys/module, /sys/class/net/DEV/mtu,
- * carrier, queues/rx-N/rps_cpus and queues/tx-N/xps_cpus, and the debugfs files of ntb_perf, ntb_pingpong and
+ * carrier, queues/rx-N/rps_cpus and rps_flow_cnt and queues/tx-N/xps_cpus, and the debugfs files of ntb_perf, ntb_pingpong and
  * ntb_tool; a write the kernel refuses prints bash's `echo: write error: <strerror>`, a file it
  * will not open for writing bash's `FILE: <strerror>`.
  */

@@ -265,6 +265,13 @@ const SYSTEM: Case[] = [
   c('ep', 'echo 1 > /sys/class/net/ntb0/queues/rx-2/rps_cpus', 'bash: /sys/class/net/ntb0/queues/rx-2/rps_cpus: No such file or directory\n', 1),
   c('ep', 'cat /sys/class/net/ntb0/queues/rx-2/rps_cpus', 'cat: /sys/class/net/ntb0/queues/rx-2/rps_cpus: No such file or directory\n', 1),
   c('ep', 'cat /sys/class/net/ntb0/queues/rx-0/xps_cpus', 'cat: /sys/class/net/ntb0/queues/rx-0/xps_cpus: No such file or directory\n', 1),
+  // store_rps_dev_flow_table_cnt: kstrtoul, at most 2^32 entries, and a table the board's memory holds.
+  c('ep', 'echo zz > /sys/class/net/ntb0/queues/rx-0/rps_flow_cnt', WRITE_EINVAL, 1),
+  c('ep', 'echo 0x100000001 > /sys/class/net/ntb0/queues/rx-0/rps_flow_cnt', WRITE_EINVAL, 1),
+  c('ep', 'echo 99999999999999999999 > /sys/class/net/ntb0/queues/rx-0/rps_flow_cnt', 'bash: echo: write error: Numerical result out of range\n', 1),
+  c('ep', 'echo 1000000000 > /sys/class/net/ntb0/queues/rx-1/rps_flow_cnt', 'bash: echo: write error: Cannot allocate memory\n', 1),
+  c('ep', 'echo 8 > /sys/class/net/ntb0/queues/rx-2/rps_flow_cnt', 'bash: /sys/class/net/ntb0/queues/rx-2/rps_flow_cnt: No such file or directory\n', 1),
+  c('ep', 'sysctl -w net.core.rps_sock_flow_entries=536870913', 'sysctl: setting key "net.core.rps_sock_flow_entries": Invalid argument\n', 255),
   first('ep', 'sudo -x ip link set ntb0 down', "sudo: invalid option -- 'x'", 1),
   first('ep', 'sudo --bogus ip link set ntb0 down', "sudo: unrecognized option '--bogus'", 1),
   c('ep', 'sudo -s', 'sudo: the lab does not model -s (it runs each command as root, in the foreground)\n', 1),
@@ -349,7 +356,7 @@ function boardState(b: Board): unknown {
             rxq: dev.realNumRxQueues,
             queues: nd?.queues.length,
             xps: Array.from({ length: dev.realNumTxQueues }, (_, q) => dev.txQueue(q).xpsCpus),
-            rps: Array.from({ length: dev.realNumRxQueues }, (_, q) => dev.rpsCpus(q)),
+            rps: Array.from({ length: dev.realNumRxQueues }, (_, q) => [dev.rpsCpus(q), dev.rpsFlowCnt(q)]),
             stats: { ...dev.stats },
             features: { active: dev.features, wanted: dev.wantedFeatures },
           },
@@ -441,6 +448,11 @@ describe('bad input to the lab tools', () => {
     expect(sh('ep', 'echo c > /sys/class/net/ntb0/queues/rx-1/rps_cpus').status).toBe(0);
     expect(labState(lab)).not.toEqual(rps);
     expect(sh('ep', 'echo 0 > /sys/class/net/ntb0/queues/rx-1/rps_cpus').status).toBe(0);
+    const rfs = labState(lab);
+    expect(sh('ep', 'echo 100 > /sys/class/net/ntb0/queues/rx-0/rps_flow_cnt').status).toBe(0);
+    expect(sh('ep', 'cat /sys/class/net/ntb0/queues/rx-0/rps_flow_cnt').stdout).toBe('128\n');
+    expect(labState(lab)).not.toEqual(rfs);
+    expect(sh('ep', 'echo 0 > /sys/class/net/ntb0/queues/rx-0/rps_flow_cnt').status).toBe(0);
   });
 
   it('a lab script stops at a rejected line and reports file:line, leaving the lab as it was', () => {

@@ -117,6 +117,10 @@ export function tcpV4DoRcv(tp: TcpSock, skb: Skb, h: TcpHeader, ctx: ExecContext
       sendResetFor(tp.stack, skb, h, ctx);
       return;
     case 'ESTABLISHED':
+      // sock_rps_save_rxhash: the flow hash RFS records at the socket's reads and writes.
+      tp.sk.rxhash = skb.hash;
+      stateRcv(tp, skb, h, ctx);
+      return;
     case 'FIN_WAIT1':
     case 'FIN_WAIT2':
     case 'CLOSING':

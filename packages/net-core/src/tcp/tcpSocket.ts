@@ -300,11 +300,13 @@ export class TcpSocket extends InetSock implements CubicSock {
 
   /** Write bytes (functional) or a length (timing): copies what fits in the send buffer; EAGAIN if nothing fits, EPIPE after shutdown. */
   send(ctx: ExecContext, data: Uint8Array | number): SendResult {
+    this.rpsRecordFlow(ctx);
     return this.sendmsg(ctx, 'send', data, false);
   }
 
   /** sendfile (iperf3 -Z): like send without the user copy; each transmission of the data pays a checksum pass. */
   sendfile(ctx: ExecContext, data: Uint8Array | number): SendResult {
+    this.rpsRecordFlow(ctx);
     return this.sendmsg(ctx, 'sendfile', data, true);
   }
 
@@ -315,7 +317,13 @@ export class TcpSocket extends InetSock implements CubicSock {
   recv(ctx: ExecContext, maxBytes: number): RecvResult {
     this.checkOpen('recv');
     if (!Number.isInteger(maxBytes) || maxBytes < 0) throw new NetError('EINVAL', `recv: maxBytes ${String(maxBytes)}: allowed an integer ≥ 0`);
+    this.rpsRecordFlow(ctx);
     return tcpRecvmsg(this.tp, ctx, maxBytes);
+  }
+
+  /** sock_rps_record_flow (inet_recvmsg, inet_sendmsg): an established socket records its flow's CPU in the RFS table. */
+  private rpsRecordFlow(ctx: ExecContext): void {
+    if (this.state === 'ESTABLISHED') this.stack.rpsRecordFlow(this.rxhash, ctx.cpu);
   }
 
   /** shutdown(2): 'wr' sends FIN after the queued data, 'rd' ends reading; ENOTCONN when not connected. */
