@@ -253,7 +253,7 @@ export function getRpsCpu(dev: NetDevice, skb: Skb): Cpu | null {
  */
 export function netifRx(skb: Skb, ctx: ExecContext): NetRx {
   const dev = devOf(skb, 'netifRx');
-  const to = rpsSteer(dev, skb);
+  const to = dev.rpsActive ? rpsSteer(dev, skb) : null;
   return dev.stack.enqueueBacklog(skb, ctx, to?.cpu ?? ctx.cpu, to?.flow ?? null);
 }
 

@@ -252,6 +252,8 @@ export class NetDevice {
   private readonly queues: NetdevQueue[];
   /** Per RX queue, its RPS map as a CPU mask (0: none). */
   private readonly rpsMasks: number[];
+  /** Some RX queue has an RPS map or an RFS flow table (the kernel's rps_needed static branch): netif_rx looks for a CPU to steer to. */
+  rpsActive = false;
   /** Per RX queue, its RFS flow table (rps_dev_flow_table): entries by hash bucket, made as flows use them; null: none. */
   private readonly rpsFlowTables: ({ readonly mask: number; readonly flows: Map<number, RpsDevFlow> } | null)[];
   private activeFeatures: bigint;
@@ -741,6 +743,7 @@ export class NetDevice {
       this.rpsFlowTables[i] = null;
     }
     this.realNumRxQueues = n;
+    this.updateRpsActive();
   }
 
   /** RX queue `q`'s RPS map as a CPU mask (0: none), …/rx-q/rps_cpus; EINVAL for a queue not in use. */
@@ -766,12 +769,18 @@ export class NetDevice {
     if (!Number.isInteger(count) || count < 0 || count > 2 ** 32) throw new NetError('EINVAL', `${this.name}: rx-${q} rps_flow_cnt ${String(count)}: allowed an integer 0..${2 ** 32} (rounded up to a power of 2)`);
     if (count === 0) {
       this.rpsFlowTables[q] = null;
+      this.updateRpsActive();
       return;
     }
     const entries = 2 ** Math.ceil(Math.log2(count));
     const ram = this.host.profile.memory.ramMiB.value * 2 ** 20;
     if (entries * 8 > ram) throw new NetError('ENOMEM', `${this.name}: rx-${q} rps_flow_cnt ${count}: a table of ${entries} entries (${entries * 8} bytes) is larger than the board's ${ram} bytes of memory`);
     this.rpsFlowTables[q] = { mask: entries - 1, flows: new Map() };
+    this.rpsActive = true;
+  }
+
+  private updateRpsActive(): void {
+    this.rpsActive = this.rpsMasks.some((m) => m !== 0) || this.rpsFlowTables.some((t) => t !== null);
   }
 
   /** @internal RX queue `q`'s RFS flow entry for `hash` (made, steering nowhere, on first use), or null when the queue has no flow table. */
@@ -797,6 +806,7 @@ export class NetDevice {
       throw new NetError('EINVAL', `${this.name}: rps_cpus mask ${String(cpuMask)}: allowed an integer 0..0xffffffff`);
     }
     this.rpsMasks[q] = cpuMask === 0 ? 0 : this.host.checkCpuMask(cpuMask, `${this.name} rx-${q} rps_cpus`);
+    this.updateRpsActive();
   }
 
   /** Set both real queue counts (netif_set_real_num_queues); nothing changes if either is out of range. */
