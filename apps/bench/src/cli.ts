@@ -51,8 +51,8 @@ const COMMAND_HELP: Readonly<Record<string, string>> = {
                                 use_dma use_tx_dma use_rx_dma num_tx_dma_chan num_rx_dma_chan
                                 dma_channels tx_memcpy_offload hz wake_timer hrtimer_mode
                                 direction protocol variant profile server_cpu congestion
-                                txqueuelen qdisc mtu rps, and any numeric profile parameter GROUP.FIELD
-                                (memory.readUncachedMBps=39,78)
+                                txqueuelen qdisc mtu rps rfs, and any numeric profile parameter
+                                GROUP.FIELD (memory.readUncachedMBps=39,78)
                                 global --param/--doorbell/--mws/--ep-doorbell/--dw-msi/--sysctl set the base
                                 configuration under the axes (an axis overrides); a failed run is kept
                                 with its reason (stalled, the iperf3 error), exit status 0

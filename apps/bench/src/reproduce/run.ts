@@ -104,7 +104,7 @@ export class RunFailure extends Error {
 /**
  * The seed's board setup for `scenario`: R-Car S4 with the MWs in BAR2 (by default one 1 MiB
  * MW per QP; more QPs than MWs share them through max_num_clients), 512M socket buffers allowed,
- * and the scenario's ntb0 txqueuelen, MTU and the receiver's RPS maps when it sets them.
+ * and the scenario's ntb0 txqueuelen, MTU and the receiver's RPS maps and RFS tables when it sets them.
  */
 export function bootScenario(scenario: RunConfig, options: RunOptions): Lab {
   const mws = scenario.mwCount ?? Math.min(scenario.queues, 4);
@@ -122,7 +122,9 @@ export function bootScenario(scenario: RunConfig, options: RunOptions): Lab {
   });
   if (scenario.txqueuelen !== undefined) for (const board of [lab.boards.rc, lab.boards.ep]) board.netdev()?.ndev.setTxqueuelen(scenario.txqueuelen);
   if (scenario.mtu !== undefined) setMtu(lab, scenario.mtu);
-  if (scenario.rpsCpus !== undefined) setRps(lab, scenario.direction === 'rc-to-ep' ? 'ep' : 'rc', scenario.rpsCpus);
+  const receiver = scenario.direction === 'rc-to-ep' ? 'ep' : 'rc';
+  if (scenario.rpsCpus !== undefined) setRps(lab, receiver, scenario.rpsCpus);
+  if (scenario.rfs === true) setRfs(lab, receiver);
   if (scenario.spreadIrqs) {
     // QP q's doorbell is vector / DB slot q + 2 on both boards: the host's MSI vectors, and the
     // EP's doorbell interrupts when it takes them (`ep_doorbell=irq`; polled, it has none).
@@ -149,6 +151,18 @@ function setRps(lab: Lab, board: 'rc' | 'ep', mask: number): void {
     throw new RunFailure(`rps_cpus ${mask.toString(16)} on ${board}: ${e instanceof Error ? e.message : String(e)}`, null);
   }
 }
+
+/** RFS on `board`: `sysctl -w net.core.rps_sock_flow_entries=32768` and `echo 2048 > …/rx-N/rps_flow_cnt` for every real RX queue of ntb0. */
+function setRfs(lab: Lab, board: 'rc' | 'ep'): void {
+  const b = lab.boards[board];
+  b.stack.setSysctl('net.core.rps_sock_flow_entries', RFS_SOCK_FLOW_ENTRIES);
+  const dev = b.netdev()?.ndev;
+  if (dev !== undefined) for (let q = 0; q < dev.realNumRxQueues; q++) dev.setRpsFlowCnt(q, RFS_FLOW_CNT);
+}
+
+/** The RFS table sizes `rfs` sets: scaling.rst's suggestion for a moderately loaded server (global entries, per-queue flows with one queue). */
+const RFS_SOCK_FLOW_ENTRIES = 32768;
+const RFS_FLOW_CNT = 2048;
 
 /**
  * `ip link set ntb0 mtu N` on both boards of a booted lab, then the simulation until every QP is

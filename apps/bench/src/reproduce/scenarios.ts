@@ -81,6 +81,8 @@ export interface RunConfig {
   readonly mtu?: number;
   /** The RPS map (CPU mask) of every ntb0 RX queue on the board that receives the test's data (`echo MASK > /sys/class/net/ntb0/queues/rx-N/rps_cpus`). Default none (0). */
   readonly rpsCpus?: number;
+  /** RFS on the board that receives the test's data: `net.core.rps_sock_flow_entries` 32768 and `rps_flow_cnt` 2048 on each ntb0 RX queue (the values Documentation/networking/scaling.rst suggests for a moderately loaded server). Default off. */
+  readonly rfs?: boolean;
 }
 
 /** One scenario of the seed matrix: a configuration with its published figure. */

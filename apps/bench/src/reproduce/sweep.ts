@@ -3,7 +3,7 @@
  * interrupt-driven EP doorbells, IRQ
  * affinity, transport_mtu, use_dma (and the multi-channel DMA series' use_tx_dma, use_rx_dma,
  * num_tx_dma_chan, num_rx_dma_chan), DMA channels, tx_memcpy_offload, HZ, wake timer,
- * direction, protocol, driver variant, the iperf3 server's CPU, the receiver's RPS map), profile (built-in or a file) and any
+ * direction, protocol, driver variant, the iperf3 server's CPU, the receiver's RPS map and RFS), profile (built-in or a file) and any
  * numeric profile parameter (`GROUP.FIELD`, e.g. `memory.readUncachedMBps=60,78`), run on the worker pool; `--shard i/n` runs every n-th job so a batch engine
  * (CI matrix, Kubernetes Jobs, Slurm arrays) can split it, and `merge` joins the shards.
  */
@@ -45,6 +45,7 @@ export const AXES = {
   qdisc: 'pfifo_fast | fq_codel (net.core.default_qdisc on both boards)',
   mtu: 'integer 68..65535 (bytes; ntb0 refuses one above max_size − 14)',
   rps: 'hex CPU mask 0..ffffffff (rps_cpus of ntb0 RX queues on the receiving board; 0 = off)',
+  rfs: '0 | 1 (RFS on the receiving board: rps_sock_flow_entries 32768, rps_flow_cnt 2048)',
 } as const;
 
 /** An axis name. */
@@ -90,6 +91,7 @@ function checkValue(axis: AxisName, v: string): void {
         return int >= 1 && int <= 4;
       case 'transport_mtu':
         return int >= 13;
+      case 'rfs':
       case 'use_dma':
       case 'use_tx_dma':
       case 'use_rx_dma':
@@ -222,6 +224,7 @@ export function expandGrid(grid: Grid, base: SweepBase = {}): SweepPoint[] {
       ...(v.qdisc === undefined && base.sysctl === undefined ? {} : { sysctl: { ...base.sysctl, ...(v.qdisc === undefined ? {} : { 'net.core.default_qdisc': v.qdisc }) } }),
       ...(v.mtu === undefined ? {} : { mtu: Number(v.mtu) }),
       ...(v.rps === undefined ? {} : { rpsCpus: parseInt(v.rps, 16) }),
+      ...(v.rfs === undefined ? {} : { rfs: v.rfs === '1' }),
     };
     const patch: Record<string, Record<string, { value: number }>> = {};
     const set = (group: string, field: string, value: number): void => {

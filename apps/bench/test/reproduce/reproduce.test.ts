@@ -208,7 +208,7 @@ describe('queue spread', () => {
     expect(() => bootScenario({ ...scenario('baseline-tcp'), mtu: 65535 }, opts)).toThrow(/^ip link set ntb0 mtu 65535 on rc: .*\(ntb_netdev takes 68\.\.65510: max_size − ETH_HLEN\)$/);
   });
 
-  it("sets the RPS map of every ntb0 RX queue on the receiving board only; it lifts one queue's rate a little; a mask of no CPU the board has fails the run", () => {
+  it("sets the RPS map and RFS tables of every ntb0 RX queue on the receiving board only; they lift one queue's rate a little; a mask of no CPU the board has fails the run", () => {
     const opts = { seed: 1, durationS: 2, payload: 'timing' } as const;
     const rps = (lab: ReturnType<typeof bootScenario>, b: 'rc' | 'ep'): number[] => {
       const dev = lab.boards[b].netdev()?.ndev;
@@ -223,6 +223,11 @@ describe('queue spread', () => {
     expect(steered).toBeGreaterThan(plain * 1.01);
     expect(steered).toBeLessThan(plain * 1.1);
     expect(() => bootScenario({ ...scenario('baseline-tcp'), rpsCpus: 0x100 }, opts)).toThrow(/^rps_cpus 100 on rc: .*no online CPU/);
+    // RFS: the receiver's tables, and the stack's work on the server's CPU, not the RX CPU.
+    const rfs = bootScenario({ ...scenario('mq1-udp'), rfs: true }, opts);
+    expect([rfs.boards.rc.stack.sysctl.rpsSockFlowEntries, rfs.boards.rc.netdev()?.ndev.rpsFlowCnt(0), rfs.boards.ep.stack.sysctl.rpsSockFlowEntries]).toEqual([32768, 2048, 0]);
+    const withRfs = runScenario({ ...scenario('mq1-tcp'), rfs: true }, opts).mbps;
+    expect(withRfs).toBeGreaterThan(runScenario(scenario('mq1-tcp'), opts).mbps * 1.02);
   });
 
   it("reads the streams' largest mean RTT (ms) from iperf3's JSON, none for UDP", () => {

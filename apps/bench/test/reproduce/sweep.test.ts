@@ -83,6 +83,8 @@ describe('sweep grids', () => {
       ['rps=fe', 0xfe],
       ['rps=F0', 0xf0],
     ]);
+    expect(expandGrid(parseGrid(['rfs=0,1'])).map((x) => x.config.rfs)).toEqual([false, true]);
+    expect(() => parseGrid(['rfs=yes'])).toThrow('sweep: rfs=yes: allowed 0 | 1 (RFS on the receiving board: rps_sock_flow_entries 32768, rps_flow_cnt 2048)');
     for (const bad of ['0x1', 'g', '123456789']) expect(() => parseGrid([`rps=${bad}`])).toThrow(`sweep: rps=${bad}: allowed hex CPU mask 0..ffffffff (rps_cpus of ntb0 RX queues on the receiving board; 0 = off)`);
   });
 
