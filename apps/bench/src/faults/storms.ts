@@ -224,6 +224,28 @@ function ethtoolStorm(): Scenario {
 }
 
 /**
+ * The `ethtool -L` storm with RPS and RFS steering on both boards: rx-0's packets (the queue
+ * every channel count keeps) go to CPUs 4-7 by hash, or to the CPU their socket was last used
+ * on; the queues a shrink removes lose their tables, those a grow adds start without. The same
+ * loss rule and resume bound: steering moves packets between backlogs, never loses or reorders
+ * them.
+ */
+function ethtoolStormSteered(): Scenario {
+  return commandStorm({
+    id: 'ethtool-L-storm-rps-rfs',
+    fault: 'ethtool -L storms',
+    command: (n) => `ethtool -L ntb0 combined ${n}`,
+    values: [2, 4, 1, 3, 1, 4, 2, 1, 4, 3, 2, 1],
+    periodNs: 25 * MS,
+    resets: (b, a) => Math.max(0, b - a),
+    lab: fourQps(1),
+    bytes: 9_000_000,
+    datagrams: { from: 'rc', flows: 4, datagrams: 3_000, size: 1000, intervalNs: 400 * US, stopAfterNs: 600 * MS },
+    setup: ['echo f0 > /sys/class/net/ntb0/queues/rx-0/rps_cpus', 'sysctl -w net.core.rps_sock_flow_entries=32768', 'echo 2048 > /sys/class/net/ntb0/queues/rx-0/rps_flow_cnt'],
+  });
+}
+
+/**
  * `ip link set ntb0 mtu N` storm on both boards (EP first, RC 5 ms later; every 30 ms) while a
  * 4 MB stream flows EP→RC and 2 paced UDP flows (1000-byte datagrams, below every MTU used)
  * flow RC→EP. Each change on a running ntb0 is ntb_netdev_change_mtu: ntb_transport_link_down
@@ -261,6 +283,8 @@ interface CommandStorm {
   readonly bytes: number;
   /** The paced UDP flows RC→EP. */
   readonly datagrams: NonNullable<Scenario['datagrams']>;
+  /** Lab command lines both boards run before the traffic starts. */
+  readonly setup?: readonly string[];
 }
 
 /**
@@ -272,6 +296,7 @@ interface CommandStorm {
  */
 function commandStorm(o: CommandStorm): Scenario {
   const steps: ScenarioStep[] = [watchPurges()];
+  for (const line of o.setup ?? []) for (const board of ['rc', 'ep'] as const) steps.push({ at: 0, run: (lab) => runLabLine(lab, board, line) });
   o.values.forEach((v, i) => {
     steps.push(labStep(i * o.periodNs, 'ep', o.command(v), o.resets));
     steps.push(labStep(i * o.periodNs + 5 * MS, 'rc', o.command(v), o.resets));
@@ -280,7 +305,7 @@ function commandStorm(o: CommandStorm): Scenario {
   return {
     id: o.id,
     fault: o.fault,
-    title: `${o.values.length * 2} × ${o.command(0).replace(/ 0$/, ' N')} (${o.values.join('→')}; EP, then RC 5 ms later) every ${o.periodNs / MS} ms; ${tcpMb} MB TCP EP→RC and ${o.datagrams.flows} UDP flows RC→EP`,
+    title: `${o.setup === undefined ? '' : `${o.setup.join('; ')} on both boards, then `}${o.values.length * 2} × ${o.command(0).replace(/ 0$/, ' N')} (${o.values.join('→')}; EP, then RC 5 ms later) every ${o.periodNs / MS} ms; ${tcpMb} MB TCP EP→RC and ${o.datagrams.flows} UDP flows RC→EP`,
     ...(o.lab === undefined ? {} : { lab: o.lab }),
     from: 'ep',
     bytes: o.bytes,
@@ -378,5 +403,5 @@ function qdiscStorm(): Scenario {
 
 /** The load-storm scenarios, in matrix order. */
 export function stormScenarios(): Scenario[] {
-  return [ringFullStorm('jiffy'), ringFullStorm('hrtimer'), ethtoolStorm(), mtuStorm(), qdiscStorm()];
+  return [ringFullStorm('jiffy'), ringFullStorm('hrtimer'), ethtoolStorm(), ethtoolStormSteered(), mtuStorm(), qdiscStorm()];
 }

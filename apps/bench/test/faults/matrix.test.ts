@@ -45,6 +45,7 @@ describe('the fault × invariant matrix', () => {
       'ring-full-storm',
       'ring-full-storm-hrtimer',
       'ethtool-L-storm',
+      'ethtool-L-storm-rps-rfs',
       'mtu-storm',
       'qdisc-storm',
     ]);
@@ -178,8 +179,8 @@ describe('the fault × invariant matrix', () => {
     expect(hr?.invariants['known-weakness'].detail).toMatch(/^absent: .* still held 0 frames/);
   });
 
-  it('ethtool -L and MTU storms: UDP losses bounded by what the kernel loses uncounted (qdisc resets, rings of reset QP links), nothing corrupt or duplicated', () => {
-    for (const id of ['ethtool-L-storm', 'mtu-storm']) {
+  it('ethtool -L storms (plain, and with RPS and RFS steering) and MTU storms: UDP losses bounded by what the kernel loses uncounted (qdisc resets, rings of reset QP links), nothing corrupt or duplicated', () => {
+    for (const id of ['ethtool-L-storm', 'ethtool-L-storm-rps-rfs', 'mtu-storm']) {
       const r = report.results.find((x) => x.id === id);
       expect((['no-throw-no-hang', 'no-dup-no-corruption', 'loss-accounted', 'resumes-in-bound'] as const).filter((i) => r?.invariants[i].status !== 'pass').map((i) => `${id} ${i}`)).toEqual([]);
       expect(r?.invariants['no-dup-no-corruption'].detail).toMatch(/UDP [1-9]\d*\/\d+ datagrams of \d flows checked \(CRC-32, sequence\): 0 duplicate, 0 corrupt, \d+ reordered; no IP datagram received twice$/);
@@ -187,6 +188,8 @@ describe('the fault × invariant matrix', () => {
       expect(r?.invariants['loss-accounted'].detail).toMatch(/\d+ stale frame\(s\) of the previous QP session refused by the ver check \(rx_err_ver since the reset\), no rx_length_errors$/);
     }
     expect(report.results.find((x) => x.id === 'mtu-storm')?.invariants['link-consistent'].status).toBe('pass');
+    // The steered storm sets the RPS map, the RFS table and flow count through sysctl and sysfs first, on both boards.
+    expect(report.results.find((x) => x.id === 'ethtool-L-storm-rps-rfs')?.title).toMatch(/^echo f0 > \/sys\/class\/net\/ntb0\/queues\/rx-0\/rps_cpus; sysctl -w net\.core\.rps_sock_flow_entries=32768; echo 2048 > .*rps_flow_cnt on both boards, then 24 × ethtool -L/);
   });
 
   it('tc qdisc graft storm: every invariant holds; UDP lost only in the qdiscs the grafts reset and to fq_codel, and TCP resumes', () => {
