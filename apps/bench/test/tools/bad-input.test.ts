@@ -158,7 +158,7 @@ const ETHTOOL: Case[] = [
   c('ep', 'ethtool -S eth9', 'Cannot get stats strings information: No such device\n', 96),
   c('ep', 'ethtool -i ntb0 extra', ETHTOOL_BAD, 1),
   c('ep', 'ethtool --frobnicate ntb0', ETHTOOL_BAD, 1),
-  c('ep', 'ethtool -A ntb0 rx on', 'ethtool: -A is an ethtool 6.1 option this model does not implement (it has DEV, -a, -c, -C, -g, -G, -k, -K, -i, -d, -e, -S, -T, -x, -P, -l, -L, -h, --version and --monitor)\n', 1),
+  c('ep', 'ethtool -A ntb0 rx on', 'ethtool: -A is an ethtool 6.1 option this model does not implement (it has DEV, -a, -c, -C, -g, -G, -k, -K, -i, -d, -e, -S, -n, -T, -x, -P, -l, -L, -h, --version and --monitor)\n', 1),
   c('ep', 'ethtool -K ntb0 tso on', 'Could not change any device features\n', 1, { stdout: 'Actual changes:\ntx-tcp-segmentation: off [requested on]\n' }),
   c('ep', 'ethtool -K ntb0 gso on', 'Could not change any device features\n', 1, { stdout: 'Actual changes:\ntx-generic-segmentation: off [requested on]\n' }),
   c('ep', 'ethtool -K ntb0 bogus on', 'netlink error: bit name not found (offset 56)\nnetlink error: Operation not supported\n', 92),

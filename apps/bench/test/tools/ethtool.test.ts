@@ -190,7 +190,7 @@ describe('the ethtool 6.1 query options on ntb0 (ntb_netdev against Linux 6.18)'
       stdout: '',
       stderr:
         'ethtool: --show-eee is an ethtool 6.1 option this model does not implement ' +
-        '(it has DEV, -a, -c, -C, -g, -G, -k, -K, -i, -d, -e, -S, -T, -x, -P, -l, -L, -h, --version and --monitor)\n',
+        '(it has DEV, -a, -c, -C, -g, -G, -k, -K, -i, -d, -e, -S, -n, -T, -x, -P, -l, -L, -h, --version and --monitor)\n',
       status: 1,
     });
   });

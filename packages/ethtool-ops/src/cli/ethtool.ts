@@ -19,6 +19,7 @@ import {
   doGpause,
   doGregs,
   doGring,
+  doGrxclass,
   doGrxfh,
   doGset,
   doGstats,
@@ -72,7 +73,7 @@ interface OptionDef {
 const UNMODELLED: ReadonlySet<string> = new Set(
   [
     '-s|--change', '-A|--pause', '-E|--change-eeprom', '-r|--negotiate', '-p|--identify', '-t|--test', '--phy-statistics',
-    '-n|-u|--show-nfc|--show-ntuple', '-N|-U|--config-nfc|--config-ntuple', '-X|--set-rxfh-indir|--rxfh', '-f|--flash',
+    '-N|-U|--config-nfc|--config-ntuple', '-X|--set-rxfh-indir|--rxfh', '-f|--flash',
     '--show-priv-flags', '--set-priv-flags', '-w|--get-dump', '-W|--set-dump', '-m|--dump-module-eeprom|--module-info',
     '--show-eee', '--set-eee', '--set-phy-tunable', '--get-phy-tunable', '--get-tunable', '--set-tunable', '--reset',
     '--show-fec', '--set-fec', '-Q|--per-queue', '--cable-test', '--cable-test-tdr', '--show-tunnels', '--show-module',
@@ -128,6 +129,12 @@ const ARGS: readonly OptionDef[] = [
     nlfunc: nlGstats,
     help: 'Show adapter statistics',
     xhelp: '               [ --all-groups | --groups [eth-phy] [eth-mac] [eth-ctrl] [rmon] ]\n',
+  },
+  {
+    opts: '-n|-u|--show-nfc|--show-ntuple',
+    func: doGrxclass,
+    help: 'Show Rx network flow classification options or rules',
+    xhelp: xhelp('\t\t[ rx-flow-hash tcp4|udp4|ah4|esp4|sctp4|tcp6|udp6|ah6|esp6|sctp6 [context %d] |', '\t\t  rule %d ]'),
   },
   { opts: '-T|--show-time-stamping', func: doTsinfo, nlfunc: nlTsinfo, help: 'Show time stamping capabilities' },
   {

@@ -21,7 +21,7 @@ import type { EthtoolDevice, EthtoolIoctlResult } from '../types.js';
 import { formatChannelsIoctl, formatDrvinfo, formatLinkUsettingsIoctl, formatPermAddr, formatStats, formatTsinfoIoctl } from './format.js';
 import { COALESCE_PARAMS, type Cmd } from './netlinkCmds.js';
 import { parseGenericCmdline, type CmdlineInfo } from './parser.js';
-import { getIntRange } from './strtol.js';
+import { getIntRange, getUintRange } from './strtol.js';
 
 /** send_ioctl: one SIOCETHTOOL command on the command's device. */
 export function sendIoctl<T>(c: Cmd, adminPerm: boolean, fn: (dev: EthtoolDevice) => EthtoolIoctlResult<T>): EthtoolIoctlResult<T> {
@@ -262,6 +262,37 @@ export function doGrxfh(c: Cmd): number {
     if (c.args[i] !== 'context' || ctx === undefined || getIntRange(ctx, 0, 1, MAX_RSS_CONTEXT) === undefined) return c.out.badArgs();
   }
   c.out.perror('Cannot get RX ring count', missingOpErrno(c, false));
+  return 1;
+}
+
+/** rxflow_str_to_type's flow types (ethtool 6.1): the ones `-n … rx-flow-hash` takes. */
+const RX_FLOW_TYPES: ReadonlySet<string> = new Set(['tcp4', 'udp4', 'ah4', 'esp4', 'sctp4', 'tcp6', 'udp6', 'ah6', 'esp6', 'sctp6']);
+
+/**
+ * do_grxclass: `ethtool -n DEV [rx-flow-hash TYPE [context N] | rule N]`. With no argument,
+ * ETHTOOL_GRXRINGS, then the rule count (rxclass_rule_getall); `rx-flow-hash` ETHTOOL_GRXFH;
+ * `rule N` ETHTOOL_GRXCLSRULE. No model driver has get_rxnfc, so each fails as perror prints it
+ * (exit 1); a malformed argument is a bad command line.
+ */
+export function doGrxclass(c: Cmd): number {
+  const [first, type, ctxWord, ctxArg] = c.args;
+  const n = c.args.length;
+  if (first === 'rx-flow-hash' && n > 0) {
+    if (n === 4 && (ctxWord !== 'context' || getUintRange(ctxArg ?? '', 0, 0xffff_ffff) === undefined)) return c.out.badArgs();
+    if ((n !== 2 && n !== 4) || !RX_FLOW_TYPES.has(type ?? '')) return c.out.badArgs();
+    c.out.perror('Cannot get RX network flow hashing options', missingOpErrno(c, false));
+    return 1;
+  }
+  if (n === 2 && first === 'rule') {
+    if (getUintRange(type ?? '', 0, 0x7fff_ffff) === undefined) return c.out.badArgs();
+    c.out.perror('rxclass: Cannot get RX class rule', missingOpErrno(c, false));
+    c.out.err('Cannot get RX classification rule\n');
+    return 1;
+  }
+  if (n !== 0) return c.out.badArgs();
+  c.out.perror('Cannot get RX rings', missingOpErrno(c, false));
+  c.out.perror('rxclass: Cannot get RX class rule count', missingOpErrno(c, false));
+  c.out.err('RX classification rule retrieval failed\n');
   return 1;
 }
 

@@ -5,7 +5,7 @@ import { strerror } from '@ntbsim/kernel';
 export const ETHTOOL_VERSION = '6.1';
 
 /** What the model has, named in its refusals. */
-const MODEL_HAS = 'it has DEV, -a, -c, -C, -g, -G, -k, -K, -i, -d, -e, -S, -T, -x, -P, -l, -L, -h, --version and --monitor';
+const MODEL_HAS = 'it has DEV, -a, -c, -C, -g, -G, -k, -K, -i, -d, -e, -S, -n, -T, -x, -P, -l, -L, -h, --version and --monitor';
 
 /** The two output streams of a run. */
 export class Output {

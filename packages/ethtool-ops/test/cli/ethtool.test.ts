@@ -43,10 +43,23 @@ describe('command line handling (ethtool.c main)', () => {
         stdout: '',
         stderr:
           `ethtool: ${opt} is an ethtool 6.1 option this model does not implement ` +
-          '(it has DEV, -a, -c, -C, -g, -G, -k, -K, -i, -d, -e, -S, -T, -x, -P, -l, -L, -h, --version and --monitor)\n',
+          '(it has DEV, -a, -c, -C, -g, -G, -k, -K, -i, -d, -e, -S, -n, -T, -x, -P, -l, -L, -h, --version and --monitor)\n',
         exitCode: 1,
       });
     }
+  });
+
+  it('-n (do_grxclass): ntb_netdev has no get_rxnfc, so each of its ioctls fails as perror prints it, exit 1; a malformed argument is a bad command line', () => {
+    const missing = 'Operation not supported';
+    expect(runEthtool(['-n', 'ntb0'], nl)).toEqual({ stdout: '', stderr: `Cannot get RX rings: ${missing}\nrxclass: Cannot get RX class rule count: ${missing}\nRX classification rule retrieval failed\n`, exitCode: 1 });
+    for (const argv of [['-u', 'ntb0', 'rx-flow-hash', 'udp4'], ['--show-nfc', 'ntb0', 'rx-flow-hash', 'sctp6', 'context', '0x10']]) {
+      expect(runEthtool(argv, nl)).toEqual({ stdout: '', stderr: `Cannot get RX network flow hashing options: ${missing}\n`, exitCode: 1 });
+    }
+    expect(runEthtool(['--show-ntuple', 'ntb0', 'rule', '7'], nl)).toEqual({ stdout: '', stderr: `rxclass: Cannot get RX class rule: ${missing}\nCannot get RX classification rule\n`, exitCode: 1 });
+    for (const bad of [['rx-flow-hash'], ['rx-flow-hash', 'ether'], ['rx-flow-hash', 'tcp4', 'ctx', '1'], ['rx-flow-hash', 'tcp4', 'context', 'x'], ['rule'], ['rule', '2147483648'], ['rules', '1'], ['x']]) {
+      expect(runEthtool(['-n', 'ntb0', ...bad], nl)).toEqual({ stdout: '', stderr: BAD, exitCode: 1 });
+    }
+    expect(runEthtool(['-n', 'nosuchdev'], nl).exitCode).not.toBe(0);
   });
 
   it('accepts the global flags --debug MASK and -I before the subcommand', () => {
@@ -104,6 +117,7 @@ describe('command line handling (ethtool.c main)', () => {
       '-d|--register-dump',
       '-e|--eeprom-dump',
       '-S|--statistics',
+      '-n|-u|--show-nfc|--show-ntuple',
       '-T|--show-time-stamping',
       '-x|--show-rxfh-indir|--show-rxfh',
       '-P|--show-permaddr',
