@@ -6,7 +6,7 @@
  * and delivery resuming within the scenario's stated bound after the last heal action.
  */
 import { ARP_PARMS, formatIpv4 } from '@ntbsim/net-core';
-import { staleDiagnosis } from '../lab/diagnose.js';
+import { staleDiagnosis, staleNeighDiagnosis } from '../lab/diagnose.js';
 import type { BoardName, Lab, LabOptions } from '../lab/lab.js';
 import { bootLab } from '../lab/lab.js';
 import { runLine } from '../lab/shell.js';
@@ -475,7 +475,7 @@ export function runScenario(sc: Scenario, seed = 1): ScenarioResult {
     inv['no-throw-no-hang'] =
       wedgedByWeakness
         ? na(`wedged by the known weakness at ${st.received}/${sc.bytes} B; see known-weakness`)
-        : st.doneAt >= 0 ? pass(`stream of ${sc.bytes} B done ${ms(st.doneAt - st.connectedAt)} after connect (budget ${ms(sc.deadlineNs)})`) : fail(`stream not done after ${ms(sc.deadlineNs)}: ${st.received}/${sc.bytes} B${st.error === null ? '' : `, ${st.error}`}${staleDiagnosis(lab)}`);
+        : st.doneAt >= 0 ? pass(`stream of ${sc.bytes} B done ${ms(st.doneAt - st.connectedAt)} after connect (budget ${ms(sc.deadlineNs)})`) : fail(`stream not done after ${ms(sc.deadlineNs)}: ${st.received}/${sc.bytes} B${st.error === null ? '' : `, ${st.error}`}${staleDiagnosis(lab)}${staleNeighDiagnosis(lab)}`);
     inv['no-dup-no-corruption'] =
       st.firstBadOffset < 0 && st.received <= sc.bytes ? pass(`${st.received} B compared with what was sent`) : fail(st.firstBadOffset >= 0 ? `first wrong byte at stream offset ${st.firstBadOffset}` : `received ${st.received} B > ${sc.bytes} B sent`);
     judgeExtraTraffic(inv, sc, view);

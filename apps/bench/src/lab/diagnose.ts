@@ -9,7 +9,8 @@
  */
 import { TX_START, TX_STOP } from '@ntbsim/ntb-netdev';
 import { DESC_DONE_FLAG, HDR, slotHeaderOffset, type TransportQp } from '@ntbsim/ntb-transport';
-import type { Board, BoardName, Lab } from './lab.js';
+import { formatMac } from '@ntbsim/net-core';
+import { LAB_IPS, type Board, type BoardName, type Lab } from './lab.js';
 
 /** One TX subqueue of a board's ntb0 as the model holds it. */
 export interface TxQueueState {
@@ -176,6 +177,30 @@ export function lostFrameDiagnosis(lab: Lab): string {
       ? `; qp${i}: ${rx} waits at slot ${r.rxIndex} for a DONE flag that never comes (the link ate ${eaten} TLPs while down, and neither side was told), ${s.stats.txPkts - r.stats.rxPkts} frame(s) ${tx} wrote from that slot on not taken; ${tx} sees free tx ${s.txFreeEntry()}`
       : null,
   );
+}
+
+/**
+ * Why frames to a peer vanish at its ntb0, or '': a board's ARP entry for the peer holds an
+ * Ethernet address the peer's ntb0 no longer has. ntb_netdev_probe gives ntb0 a new random
+ * address (eth_random_addr) each time the module loads, so a peer's reload changes it; the
+ * board would flush the entry at its carrier loss (neigh_carrier_down), but a link loss it never
+ * noticed kept its carrier on, so it goes on sending to the old address — the peer drops those
+ * frames as for another host (rx_otherhost_dropped) — until the entry goes stale and ARP probes
+ * again: base_reachable_time (30 s, ×0.5–1.5), delay_first_probe_time, then the probes.
+ */
+export function staleNeighDiagnosis(lab: Lab): string {
+  const out: string[] = [];
+  for (const [b, peer] of [['rc', 'ep'], ['ep', 'rc']] as const) {
+    const dev = lab.boards[b].netdev()?.ndev;
+    const peerDev = lab.boards[peer].netdev()?.ndev;
+    if (dev === undefined || peerDev === undefined) continue;
+    const now = formatMac(peerDev.devAddr);
+    for (const e of lab.boards[b].stack.arp.entries(dev)) {
+      if (e.addr !== LAB_IPS[peer] || e.lladdr === null || e.lladdr === now) continue;
+      out.push(`; ${b}'s ARP entry for ${e.addr} (${e.state}) holds ${e.lladdr}, but ${peer}'s ntb0 is ${now} since its driver's reload; ${peer} drops what comes to the old address (rx_otherhost_dropped ${peerDev.stats.rxOtherhostDropped})`);
+    }
+  }
+  return out.join('');
 }
 
 /**

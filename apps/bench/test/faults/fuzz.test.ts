@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { labCommands } from '../../src/commands.js';
 import { awaitReload, fault, faultStatus, injectFault, pendingRxFailures, reloadState, stormState, type FaultSpec, type StormState } from '../../src/faults/inject.js';
 import { linkInconsistency, watchDuplicates } from '../../src/faults/scenario.js';
-import { droppedDmaDiagnosis, lostDoorbellDiagnosis, lostFrameDiagnosis, rxDmaFallbackDiagnosis, staleDiagnosis } from '../../src/lab/diagnose.js';
+import { droppedDmaDiagnosis, lostDoorbellDiagnosis, lostFrameDiagnosis, rxDmaFallbackDiagnosis, staleDiagnosis, staleNeighDiagnosis } from '../../src/lab/diagnose.js';
 import { startStream } from '../../src/faults/traffic.js';
 import { bootLab } from '../../src/lab/lab.js';
 import { applyParam, ParamError, type ModuleParams } from '../../src/lab/params.js';
@@ -103,7 +103,7 @@ describe('fuzz', () => {
     );
   });
 
-  it('API fault sequences (every fault kind, storms included; RPS on in a third) under a verified TCP stream, then the operator recovery: no throw, no corrupt byte, links agree, no frame delivered twice and the stream finished, but where a diagnosed kernel weakness explains it (one-sided QP reset, lost doorbell, TX DMA copies dropped by free_queue, the wrong slot copied by the fallback of an RX DMA error, frames an unnoticed link loss ate) (300 cases)', () => {
+  it('API fault sequences (every fault kind, storms included; RPS on in a third) under a verified TCP stream, then the operator recovery: no throw, no corrupt byte, links agree, no frame delivered twice and the stream finished, but where a diagnosed kernel weakness explains it (one-sided QP reset, lost doorbell, TX DMA copies dropped by free_queue, the wrong slot copied by the fallback of an RX DMA error, frames an unnoticed link loss ate, an ARP entry left on the address a reloaded peer no longer has) (300 cases)', () => {
     const spec: fc.Arbitrary<FaultSpec> = fc.oneof(
       fc.integer({ min: 0, max: 2 }).map((count): FaultSpec => ({ kind: 'drop-doorbells', count })),
       fc.integer({ min: 0, max: 2 }).map((count): FaultSpec => ({ kind: 'drop-msis', count })),
@@ -219,7 +219,7 @@ describe('fuzz', () => {
         // waits out its backed-off RTO. So the diagnoses are sampled while the stream runs too; one
         // counts when it holds for 100 ms on end, past any frame that merely waits for its
         // doorbell (the EP's 8 ms poll) or a QP link's 10 ms retry.
-        const weakness = (): boolean => staleDiagnosis(lab) !== '' || lostDoorbellDiagnosis(lab) !== '' || droppedDmaDiagnosis(lab) !== '' || rxDmaFallbackDiagnosis(lab) !== '' || lostFrameDiagnosis(lab) !== '';
+        const weakness = (): boolean => staleDiagnosis(lab) !== '' || lostDoorbellDiagnosis(lab) !== '' || droppedDmaDiagnosis(lab) !== '' || rxDmaFallbackDiagnosis(lab) !== '' || lostFrameDiagnosis(lab) !== '' || staleNeighDiagnosis(lab) !== '';
         let seen = false;
         let since = -1;
         const run = (s: typeof first): typeof first => {

@@ -3,13 +3,14 @@
  * doorbells are never lost and that a one-sided QP reset leaves no state of the old session
  * behind; when both assumptions break together the QP wedges, in the kernel as in the model.
  */
+import { ERRNO } from '@ntbsim/kernel';
 import { formatMac } from '@ntbsim/net-core';
 import { describe, expect, it } from 'vitest';
 import { labCommands } from '../../src/commands.js';
 import { runLine } from '../../src/lab/shell.js';
-import { injectFault } from '../../src/faults/inject.js';
+import { awaitReload, injectFault } from '../../src/faults/inject.js';
 import { linkInconsistency } from '../../src/faults/scenario.js';
-import { lostDoorbellDiagnosis, staleDiagnosis } from '../../src/lab/diagnose.js';
+import { lostDoorbellDiagnosis, staleDiagnosis, staleNeighDiagnosis } from '../../src/lab/diagnose.js';
 import { datagramTotals, startDatagrams, startStream } from '../../src/faults/traffic.js';
 import { ip } from '../../src/tools/system.js';
 import { bootLab, type Lab } from '../../src/lab/lab.js';
@@ -83,5 +84,37 @@ describe('known kernel wedges', () => {
       lab.sim.run({ until: lab.sim.now + 10e9 });
       expect({ clear, received: st.received, bad: st.firstBadOffset, why: staleDiagnosis(lab) }).toEqual({ clear, received: 400_000, bad: -1, why: '' });
     }
+  });
+});
+
+describe('a reloaded peer behind an unnoticed link loss', () => {
+  it("the host's modules reload while the EP misses the link loss: the EP's ARP entry keeps the host's old random MAC, the host drops what comes to it, until the entry goes stale and ARP asks again", () => {
+    const lab = bootLab({ seed: 1, payload: 'functional', params: { transport: { useDma: true }, netdev: {} } });
+    const rcMac = formatMac(lab.boards.rc.netdev()?.ndev.devAddr ?? new Uint8Array(6));
+    const st = startStream(lab, { from: 'ep', bytes: 600_000 });
+    lab.sim.run({ until: lab.sim.now + 1e6 });
+    expect(injectFault(lab, { kind: 'reload', board: 'rc' })).toBe(0);
+    expect(injectFault(lab, { kind: 'link', up: false, silent: true })).toBe(0);
+    // ntb_transport's probe finds the link down (-ENODEV); the operator loads it again once the link is back.
+    expect(awaitReload(lab, 'rc')).toBe(-ERRNO.ENODEV);
+    lab.sim.run({ until: lab.sim.now + 5e6 });
+    expect(injectFault(lab, { kind: 'link', up: true })).toBe(0);
+    lab.sim.run({ until: lab.sim.now + 1500e6 });
+    expect(injectFault(lab, { kind: 'reload', board: 'rc' })).toBe(0);
+    expect(awaitReload(lab, 'rc')).toBe(0);
+    lab.sim.run({ until: lab.sim.now + 6e9 });
+    const rc = lab.boards.rc.netdev()?.ndev;
+    const newMac = formatMac(rc?.devAddr ?? new Uint8Array(6));
+    expect(newMac).not.toBe(rcMac);
+    expect(st.received).toBeLessThan(600_000);
+    expect(lab.boards.ep.netdev()?.ndev.netifCarrierOk()).toBe(true);
+    expect(rc?.stats.rxOtherhostDropped).toBeGreaterThan(0);
+    expect(staleNeighDiagnosis(lab)).toMatch(new RegExp(`^; ep's ARP entry for 10\\.0\\.0\\.1 \\((REACHABLE|STALE|DELAY|PROBE)\\) holds ${rcMac}, but rc's ntb0 is ${newMac} since its driver's reload; rc drops what comes to the old address \\(rx_otherhost_dropped [1-9]\\d*\\)$`));
+    // The entry ages out (base_reachable_time 30 s, ×0.5–1.5), ARP resolves the new address and the stream finishes.
+    lab.sim.run({ until: lab.sim.now + 90e9 });
+    expect(staleNeighDiagnosis(lab)).toBe('');
+    expect(st.error).toBeNull();
+    expect(st.received).toBe(600_000);
+    expect(st.firstBadOffset).toBe(-1);
   });
 });
