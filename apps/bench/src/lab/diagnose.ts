@@ -186,7 +186,10 @@ export function lostFrameDiagnosis(lab: Lab): string {
  * board would flush the entry at its carrier loss (neigh_carrier_down), but a link loss it never
  * noticed kept its carrier on, so it goes on sending to the old address — the peer drops those
  * frames as for another host (rx_otherhost_dropped) — until the entry goes stale and ARP probes
- * again: base_reachable_time (30 s, ×0.5–1.5), delay_first_probe_time, then the probes.
+ * again: base_reachable_time (30 s, ×0.5–1.5), delay_first_probe_time, then the probes. Any ARP
+ * request from the peer would fix the entry at once (arp_process updates it with the sender's
+ * address), so it lasts while the peer has nothing to send: a connection the board opens to a
+ * peer that only listens.
  */
 export function staleNeighDiagnosis(lab: Lab): string {
   const out: string[] = [];

@@ -88,7 +88,7 @@ describe('known kernel wedges', () => {
 });
 
 describe('a reloaded peer behind an unnoticed link loss', () => {
-  it("the host's modules reload while the EP misses the link loss: the EP's ARP entry keeps the host's old random MAC, the host drops what comes to it, until the entry goes stale and ARP asks again", () => {
+  it("the host's modules reload as the EP misses a link loss, the EP's connection still opening: the EP's ARP entry keeps the host's old random MAC, the host (only listening, so never asking ARP itself) drops the SYNs sent to it, until the entry goes stale and ARP asks again", () => {
     const lab = bootLab({ seed: 1, payload: 'functional', params: { transport: { useDma: true }, netdev: {} } });
     const rcMac = formatMac(lab.boards.rc.netdev()?.ndev.devAddr ?? new Uint8Array(6));
     const st = startStream(lab, { from: 'ep', bytes: 600_000 });
