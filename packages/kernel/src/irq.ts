@@ -96,9 +96,8 @@ export class IrqVector implements Runnable {
   /** @internal Runnable step: entry/exit cost plus the handler. */
   run(ctx: ExecContext): boolean {
     this.pending = false;
-    this.counts[ctx.cpu.id] = (this.counts[ctx.cpu.id] ?? 0) + 1;
     ctx.charge(this.host.costs.irqEntryExit());
-    this.handler(ctx, this);
+    this.handleIn(ctx);
     return false;
   }
 }

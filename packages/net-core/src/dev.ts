@@ -16,7 +16,7 @@ import type { Cpu, ExecContext } from '@ntbsim/kernel';
 import { NetError } from './errors.js';
 import type { NetDevice, NetdevQueue } from './netDevice.js';
 import { flowHash, reciprocalScale, type Skb } from './skb.js';
-import type { NetRx, NetXmit, RpsDevFlow } from './types.js';
+import { RPS_NO_CPU, type NetRx, type NetXmit, type RpsDevFlow } from './types.js';
 
 function devOf(skb: Skb, what: string): NetDevice {
   const dev = skb.dev;
@@ -218,14 +218,19 @@ function rpsSteer(dev: NetDevice, skb: Skb): { readonly cpu: Cpu; readonly flow:
     if (skb.rxQueue >= dev.realNumRxQueues) return null;
     q = skb.rxQueue;
   }
-  const mask = dev.rpsCpus(q);
-  if (mask === 0 && dev.rpsFlowCnt(q) === 0) return null;
+  const { map, flows } = dev.rxQueueSteeringOf(q);
+  if (map.length === 0 && flows === null) return null;
   const stack = dev.stack;
   const hash = skbGetHash(skb, stack.hashrnd);
-  const ncpus = dev.host.cpus.length;
-  const next = stack.rpsDesiredCpu(hash);
-  const flow = next < 0 ? null : dev.rpsFlow(q, hash);
-  if (flow !== null) {
+  const next = flows === null ? -1 : stack.rpsDesiredCpu(hash);
+  if (flows !== null && next >= 0) {
+    const ncpus = dev.host.cpus.length;
+    const bucket = (hash & flows.mask) >>> 0;
+    let flow = flows.entries.get(bucket);
+    if (flow === undefined) {
+      flow = { cpu: RPS_NO_CPU, lastQtail: 0 };
+      flows.entries.set(bucket, flow);
+    }
     // set_rps_cpu when the flow moves: to its socket's CPU, its backlog place there as of now.
     if (flow.cpu !== next && (flow.cpu >= ncpus || stack.inputQueueHead(flow.cpu) - flow.lastQtail >= 0)) {
       if (next < ncpus) flow.lastQtail = stack.inputQueueHead(next);
@@ -233,10 +238,8 @@ function rpsSteer(dev: NetDevice, skb: Skb): { readonly cpu: Cpu; readonly flow:
     }
     if (flow.cpu < ncpus) return { cpu: dev.host.cpu(flow.cpu), flow };
   }
-  if (mask === 0) return null;
-  const cpus: number[] = [];
-  for (let m = mask; m !== 0; m &= m - 1) cpus.push(31 - Math.clz32(m & -m));
-  return { cpu: dev.host.cpu(cpus[reciprocalScale(hash, cpus.length)] as number), flow: null };
+  if (map.length === 0) return null;
+  return { cpu: dev.host.cpu(map[reciprocalScale(hash, map.length)] as number), flow: null };
 }
 
 /** The CPU RPS and RFS steer `skb` to (get_rps_cpu, see `rpsSteer`), or null to keep it on the current CPU. Steering a flow to a new CPU updates its RFS entry. */

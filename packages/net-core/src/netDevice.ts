@@ -30,7 +30,7 @@ import { FqCodel, type FqCodelParams } from './sched/fqCodel.js';
 import { NoopQdisc, PfifoFast, QDISC_KINDS, type Qdisc, type QdiscKind } from './sched/qdisc.js';
 import type { Skb } from './skb.js';
 import type { NetStack } from './netStack.js';
-import { RPS_NO_CPU, type LinkChangeFn, type NetDeviceOps, type NetDevStats, type RpsDevFlow } from './types.js';
+import type { LinkChangeFn, NetDeviceOps, NetDevStats, RxQueueSteering } from './types.js';
 
 /** ETH_MIN_MTU (bytes). */
 export const ETH_MIN_MTU = 68;
@@ -250,12 +250,10 @@ export class NetDevice {
   /** Packets xmit'd with a queue index ≥ real_num_tx_queues and capped to 0 (netdev_cap_txqueue warnings). */
   capTxqueueWarnings = 0;
   private readonly queues: NetdevQueue[];
-  /** Per RX queue, its RPS map as a CPU mask (0: none). */
-  private readonly rpsMasks: number[];
+  /** Per RX queue, its RPS map and RFS flow table (netdev_rx_queue's rps_map and rps_flow_table). */
+  private readonly rxSteering: RxQueueSteering[];
   /** Some RX queue has an RPS map or an RFS flow table (the kernel's rps_needed static branch): netif_rx looks for a CPU to steer to. */
   rpsActive = false;
-  /** Per RX queue, its RFS flow table (rps_dev_flow_table): entries by hash bucket, made as flows use them; null: none. */
-  private readonly rpsFlowTables: ({ readonly mask: number; readonly flows: Map<number, RpsDevFlow> } | null)[];
   private activeFeatures: bigint;
   private upFlag = false;
   private promisc = 0;
@@ -324,8 +322,7 @@ export class NetDevice {
     this.realNumTxQueues = numTx;
     this.realNumRxQueues = numRx;
     this.queues = Array.from({ length: numTx }, (_, i) => new NetdevQueue(this, i));
-    this.rpsMasks = new Array<number>(numRx).fill(0);
-    this.rpsFlowTables = new Array<null>(numRx).fill(null);
+    this.rxSteering = Array.from({ length: numRx }, () => ({ map: [], flows: null }));
     this.ifindex = stack.registerNetdev(this);
   }
 
@@ -738,25 +735,20 @@ export class NetDevice {
   /** Set real_num_rx_queues (netif_set_real_num_rx_queues): 1..numRxQueues; queues beyond lose their RPS map (their kobjects' release frees it). */
   netifSetRealNumRxQueues(n: number): void {
     checkInt(`${this.name}: real_num_rx_queues`, n, 1, this.numRxQueues);
-    for (let i = n; i < this.realNumRxQueues; i++) {
-      this.rpsMasks[i] = 0;
-      this.rpsFlowTables[i] = null;
-    }
+    for (let i = n; i < this.realNumRxQueues; i++) this.rxSteering[i] = { map: [], flows: null };
     this.realNumRxQueues = n;
     this.updateRpsActive();
   }
 
   /** RX queue `q`'s RPS map as a CPU mask (0: none), …/rx-q/rps_cpus; EINVAL for a queue not in use. */
   rpsCpus(q: number): number {
-    checkInt(`${this.name}: rx queue`, q, 0, this.realNumRxQueues - 1);
-    return this.rpsMasks[q] ?? 0;
+    return this.rxQueueSteering(q).map.reduce((m, c) => m | (1 << c), 0) >>> 0;
   }
 
   /** RX queue `q`'s RFS flow table size (…/rx-q/rps_flow_cnt: entries, 0 for none); EINVAL for a queue not in use. */
   rpsFlowCnt(q: number): number {
-    checkInt(`${this.name}: rx queue`, q, 0, this.realNumRxQueues - 1);
-    const t = this.rpsFlowTables[q];
-    return t === undefined || t === null ? 0 : t.mask + 1;
+    const t = this.rxQueueSteering(q).flows;
+    return t === null ? 0 : t.mask + 1;
   }
 
   /**
@@ -765,35 +757,28 @@ export class NetDevice {
    * than the board's memory; 0 removes it. A new table steers no flow yet.
    */
   setRpsFlowCnt(q: number, count: number): void {
-    checkInt(`${this.name}: rx queue`, q, 0, this.realNumRxQueues - 1);
+    const steering = this.rxQueueSteering(q);
     if (!Number.isInteger(count) || count < 0 || count > 2 ** 32) throw new NetError('EINVAL', `${this.name}: rx-${q} rps_flow_cnt ${String(count)}: allowed an integer 0..${2 ** 32} (rounded up to a power of 2)`);
-    if (count === 0) {
-      this.rpsFlowTables[q] = null;
-      this.updateRpsActive();
-      return;
-    }
-    const entries = 2 ** Math.ceil(Math.log2(count));
+    const entries = count === 0 ? 0 : 2 ** Math.ceil(Math.log2(count));
     const ram = this.host.profile.memory.ramMiB.value * 2 ** 20;
     if (entries * 8 > ram) throw new NetError('ENOMEM', `${this.name}: rx-${q} rps_flow_cnt ${count}: a table of ${entries} entries (${entries * 8} bytes) is larger than the board's ${ram} bytes of memory`);
-    this.rpsFlowTables[q] = { mask: entries - 1, flows: new Map() };
-    this.rpsActive = true;
+    this.rxSteering[q] = { map: steering.map, flows: entries === 0 ? null : { mask: entries - 1, entries: new Map() } };
+    this.updateRpsActive();
   }
 
   private updateRpsActive(): void {
-    this.rpsActive = this.rpsMasks.some((m) => m !== 0) || this.rpsFlowTables.some((t) => t !== null);
+    this.rpsActive = this.rxSteering.some((s) => s.map.length > 0 || s.flows !== null);
   }
 
-  /** @internal RX queue `q`'s RFS flow entry for `hash` (made, steering nowhere, on first use), or null when the queue has no flow table. */
-  rpsFlow(q: number, hash: number): RpsDevFlow | null {
-    const t = this.rpsFlowTables[q];
-    if (t === undefined || t === null) return null;
-    const i = (hash & t.mask) >>> 0;
-    let f = t.flows.get(i);
-    if (f === undefined) {
-      f = { cpu: RPS_NO_CPU, lastQtail: 0 };
-      t.flows.set(i, f);
-    }
-    return f;
+  /** RX queue `q`'s steering, EINVAL for a queue not in use. */
+  private rxQueueSteering(q: number): RxQueueSteering {
+    checkInt(`${this.name}: rx queue`, q, 0, this.realNumRxQueues - 1);
+    return this.rxSteering[q] as RxQueueSteering;
+  }
+
+  /** @internal RX queue `q`'s RPS map and RFS flow table, for netif_rx (`q` below real_num_rx_queues, unchecked). */
+  rxQueueSteeringOf(q: number): RxQueueSteering {
+    return this.rxSteering[q] as RxQueueSteering;
   }
 
   /**
@@ -801,11 +786,15 @@ export class NetDevice {
    * of `cpuMask`, EINVAL if it names CPUs but none online; 0 clears it.
    */
   setRpsCpus(q: number, cpuMask: number): void {
-    checkInt(`${this.name}: rx queue`, q, 0, this.realNumRxQueues - 1);
+    const steering = this.rxQueueSteering(q);
     if (!Number.isInteger(cpuMask) || cpuMask < 0 || cpuMask > 0xffffffff) {
       throw new NetError('EINVAL', `${this.name}: rps_cpus mask ${String(cpuMask)}: allowed an integer 0..0xffffffff`);
     }
-    this.rpsMasks[q] = cpuMask === 0 ? 0 : this.host.checkCpuMask(cpuMask, `${this.name} rx-${q} rps_cpus`);
+    const mask = cpuMask === 0 ? 0 : this.host.checkCpuMask(cpuMask, `${this.name} rx-${q} rps_cpus`);
+    // rps_map->cpus: the mask's CPUs in order, which get_rps_cpu indexes by hash.
+    const map: number[] = [];
+    for (let m = mask; m !== 0; m &= m - 1) map.push(31 - Math.clz32(m & -m));
+    this.rxSteering[q] = { map, flows: steering.flows };
     this.updateRpsActive();
   }
 

@@ -594,3 +594,19 @@ export interface RpsDevFlow {
   /** input_queue_tail after its last packet was queued there. */
   lastQtail: number;
 }
+
+/** An RX queue's RFS flow table (struct rps_dev_flow_table): `mask` + 1 entries by hash bucket, those flows have used so far in `entries`. */
+export interface RfsFlowTable {
+  /** Entries − 1. */
+  readonly mask: number;
+  /** The entries made so far, by bucket. */
+  readonly entries: Map<number, RpsDevFlow>;
+}
+
+/** How an RX queue's packets are steered (netdev_rx_queue): its RPS map and its RFS flow table. */
+export interface RxQueueSteering {
+  /** rps_map->cpus: the map's CPUs in order (empty: no map). */
+  readonly map: readonly number[];
+  /** The RFS flow table, or null. */
+  readonly flows: RfsFlowTable | null;
+}

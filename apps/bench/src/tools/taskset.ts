@@ -108,22 +108,39 @@ export function cpulistParse(text: string): Set<number> | null {
   return end >= 0 && end < text.length && text.charAt(end) !== ',' ? null : cpus;
 }
 
-/** Where taskset's options end in `args` (argv without its name): the index of the first operand. */
-function operandsAt(args: readonly string[]): number {
-  let i = 0;
-  while (i < args.length && (args[i] as string).startsWith('-') && args[i] !== '-') {
-    if (args[i++] === '--') break;
+/** What taskset's command line asks for: an exit with its result (help, version, a usage error, `-p`), or a CPU set to run a command under. */
+type TasksetLine = { readonly kind: 'exit'; readonly result: CommandResult } | { readonly kind: 'run'; readonly list: boolean; readonly spec: string; readonly command: readonly string[] };
+
+/** getopt_long with `+apchV` over `argv`: options up to the first operand, then the mask or list and the command. */
+function parseTaskset(argv: readonly string[]): TasksetLine {
+  const exit = (stdout: string, stderr = '', status = stderr === '' ? 0 : 1): TasksetLine => ({ kind: 'exit', result: result(stdout, stderr, status) });
+  const args = argv.slice(1);
+  let at = 0;
+  while (at < args.length && (args[at] as string).startsWith('-') && args[at] !== '-') {
+    if (args[at++] === '--') break;
   }
-  return i;
+  let list = false;
+  try {
+    for (const item of getoptLong(args.slice(0, at), 'apchV', LONGOPTS, 'taskset')) {
+      if (item.kind !== 'option') continue;
+      if (item.c === 'h') return exit(USAGE);
+      if (item.c === 'V') return exit(VERSION);
+      if (item.c === 'c') list = true;
+      if (item.c === 'p') return exit('', 'taskset: -p: the lab does not model PIDs: start the command under taskset instead (taskset -c LIST COMMAND)\n');
+    }
+  } catch (e) {
+    if (e instanceof GetoptError) return exit('', `${e.message}\n${TRY_HELP}`);
+    throw e;
+  }
+  const [spec, ...command] = args.slice(at);
+  if (spec === undefined || command.length === 0) return exit('', `taskset: bad usage\n${TRY_HELP}`);
+  return { kind: 'run', list, spec, command };
 }
 
 /** The command line taskset would run (its COMMAND and ARGs), or null when it would not run one: a usage error, `-h`, `-V`, `-p`. */
 export function tasksetCommandLine(argv: readonly string[]): readonly string[] | null {
-  const args = argv.slice(1);
-  const at = operandsAt(args);
-  const opts = args.slice(0, at).filter((w) => w !== '--');
-  if (opts.some((w) => !w.startsWith('--') && /[hVp]/.test(w)) || opts.some((w) => ['--help', '--version', '--pid'].some((o) => o.startsWith(w) && w.length > 2))) return null;
-  return args.length - at >= 2 ? args.slice(at + 1) : null;
+  const line = parseTaskset(argv);
+  return line.kind === 'run' ? line.command : null;
 }
 
 /** The CPU mask (bit i = CPU i) of `cpus` on `board`: the CPUs it has, 0 for none. */
@@ -141,30 +158,13 @@ function onlineMask(board: Board, cpus: ReadonlySet<number>): number {
 export function tasksetCommand(run: (argv: readonly string[], env: ShellEnv) => CommandResult | null): Command {
   return (argv, env) => {
     const fail = (msg: string, status = 1): CommandResult => result('', msg, status);
-    const args = argv.slice(1);
-    const at = operandsAt(args);
-    let list = false;
-    try {
-      for (const item of getoptLong(args.slice(0, at), 'apchV', LONGOPTS, 'taskset')) {
-        if (item.kind !== 'option') continue;
-        if (item.c === 'h') return result(USAGE);
-        if (item.c === 'V') return result(VERSION);
-        if (item.c === 'c') list = true;
-        if (item.c === 'p') return fail('taskset: -p: the lab does not model PIDs: start the command under taskset instead (taskset -c LIST COMMAND)\n');
-      }
-    } catch (e) {
-      if (e instanceof GetoptError) return fail(`${e.message}\n${TRY_HELP}`);
-      throw e;
-    }
-    const operands = args.slice(at);
-    if (operands.length < 2) return fail(`taskset: bad usage\n${TRY_HELP}`);
-    const spec = operands[0] as string;
-    const cpus = list ? cpulistParse(spec) : cpumaskParse(spec);
-    if (cpus === null) return fail(`taskset: failed to parse CPU ${list ? 'list' : 'mask'}: ${spec}\n`);
+    const line = parseTaskset(argv);
+    if (line.kind === 'exit') return line.result;
+    const cpus = line.list ? cpulistParse(line.spec) : cpumaskParse(line.spec);
+    if (cpus === null) return fail(`taskset: failed to parse CPU ${line.list ? 'list' : 'mask'}: ${line.spec}\n`);
     const mask = onlineMask(env.board, cpus);
     // sched_setaffinity(0, …) of the taskset process, whose PID is the next fork's.
     if (mask === 0) return fail(`taskset: failed to set pid ${env.board.host.totalForks + 1}'s affinity: Invalid argument\n`);
-    const command = operands.slice(1);
-    return run(command, { ...env, cpus: mask }) ?? fail(`taskset: failed to execute ${command[0] ?? ''}: No such file or directory\n`, 127);
+    return run(line.command, { ...env, cpus: mask }) ?? fail(`taskset: failed to execute ${line.command[0] ?? ''}: No such file or directory\n`, 127);
   };
 }
